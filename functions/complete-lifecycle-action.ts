@@ -1,0 +1,30 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { completeLifecycleAction } from '../shared/aws/auto-scaling.js';
+import { loadServiceConfig } from '../shared/config/service-config.js';
+import { LifecycleActionGoneError } from '../shared/errors.js';
+import { CompleteLifecycleActionInputSchema } from '../shared/events/node-join.js';
+import { lambdaHandler, logger } from './lib/handler.js';
+
+/**
+ * Workflow step: completes a lifecycle action with CONTINUE or ABANDON. Safe to retry: an
+ * action that is no longer open (our earlier attempt landed, or it expired) is reported,
+ * not thrown.
+ */
+const config = loadServiceConfig();
+const autoscaling = new AutoScalingClient({ region: config.region });
+
+export const handler = lambdaHandler({
+  schema: CompleteLifecycleActionInputSchema,
+  correlate: (input) => ({ instanceId: input.lifecycleAction.instanceId, autoScalingGroup: input.lifecycleAction.autoScalingGroupName, executionArn: input.executionArn }),
+  run: async ({ lifecycleAction, result, reason }) => {
+    try {
+      await completeLifecycleAction(autoscaling, lifecycleAction, result);
+      logger.info('lifecycle action completed', { result, reason });
+      return { completed: true, result };
+    } catch (error) {
+      if (!(error instanceof LifecycleActionGoneError)) throw error;
+      logger.warn('lifecycle action no longer open', { result, reason });
+      return { completed: false, result, reason: 'no active lifecycle action (already completed or expired)' };
+    }
+  },
+});

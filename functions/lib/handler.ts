@@ -1,0 +1,60 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { parse } from '@aws-lambda-powertools/parser';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { InvalidInputError, NodeLifecycleError } from '../../shared/errors.js';
+
+/**
+ * The conventions every function follows:
+ * 1. Powertools Logger, structured JSON, with the Lambda context and correlation keys
+ *    (cluster, instance id, execution ARN) appended per invocation;
+ * 2. the input parsed by a zod schema from `shared/events/`: a mismatch is an
+ *    `InvalidInputError` before anything else runs, so bad input changes nothing;
+ * 3. errors are thrown, never turned into strings, so that the workflow's Retry/Catch
+ *    (which match the error's `name`) decide what happens next.
+ */
+export const logger = new Logger({ serviceName: 'eks-node-lifecycle' });
+
+export type CorrelationKeys = Partial<Record<'cluster' | 'instanceId' | 'nodegroup' | 'autoScalingGroup' | 'executionArn', string>>;
+
+export interface HandlerSpec<S extends z.ZodType, R> {
+  schema: S;
+  correlate?: (input: z.infer<S>) => CorrelationKeys;
+  run: (input: z.infer<S>, context: Context) => Promise<R>;
+}
+
+export function parseInput<S extends z.ZodType>(schema: S, event: unknown): z.infer<S> {
+  const result = parse(event, undefined, schema, true);
+  if (result.success) return result.data as z.infer<S>;
+  // Powertools' ParseError carries the schema's issues as its cause
+  const cause = (result.error as { cause?: unknown }).cause;
+  const issues = (Array.isArray(cause) ? cause : ((cause as { issues?: unknown[] } | undefined)?.issues ?? [])) as z.core.$ZodIssue[];
+  throw new InvalidInputError(
+    issues.length > 0
+      ? issues.slice(0, 10).map((i) => ({ path: i.path.join('.'), message: i.message }))
+      : [{ path: '', message: (result.error as Error).message }],
+    { cause: result.error },
+  );
+}
+
+export function lambdaHandler<S extends z.ZodType, R>(spec: HandlerSpec<S, R>) {
+  return middy(async function handle(event: unknown, context: Context): Promise<R> {
+    const input = parseInput(spec.schema, event);
+    const keys = spec.correlate?.(input) ?? {};
+    logger.appendKeys(Object.fromEntries(Object.entries(keys).filter(([, v]) => v !== undefined)));
+    return spec.run(input, context);
+  })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use({
+      onError: function logTypedError(request) {
+        const error = request.error;
+        if (error instanceof NodeLifecycleError) {
+          logger.warn(error.message, { errorName: error.name, retryable: error.retryable });
+        } else {
+          logger.error('unexpected error', { error: error as Error });
+        }
+      },
+    });
+}

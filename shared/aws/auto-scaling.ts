@@ -1,0 +1,100 @@
+import {
+  type AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  CreateOrUpdateTagsCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribeLifecycleHooksCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { LifecycleActionGoneError } from '../errors.js';
+import type { LifecycleAction } from '../events/lifecycle-action.js';
+import { callAws } from './call.js';
+
+export interface GroupTag {
+  value: string;
+  propagateAtLaunch: boolean;
+}
+
+export interface GroupView {
+  name: string;
+  tags: Record<string, GroupTag>;
+  launchTemplateId?: string;
+}
+
+export async function describeGroup(autoscaling: AutoScalingClient, name: string): Promise<GroupView | undefined> {
+  const out = await callAws('autoscaling:DescribeAutoScalingGroups', () =>
+    autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] })),
+  );
+  const group = out.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name);
+  if (!group) return undefined;
+  return {
+    name,
+    tags: Object.fromEntries(
+      (group.Tags ?? [])
+        .filter((t) => t.Key !== undefined)
+        .map((t) => [t.Key!, { value: t.Value ?? '', propagateAtLaunch: t.PropagateAtLaunch ?? false }]),
+    ),
+    launchTemplateId:
+      group.LaunchTemplate?.LaunchTemplateId ??
+      group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification?.LaunchTemplateId,
+  };
+}
+
+/** Sets a group tag that every instance launched from now on will carry. */
+export async function putPropagatingGroupTag(autoscaling: AutoScalingClient, group: string, key: string, value: string): Promise<void> {
+  await callAws('autoscaling:CreateOrUpdateTags', () =>
+    autoscaling.send(
+      new CreateOrUpdateTagsCommand({
+        Tags: [{ ResourceId: group, ResourceType: 'auto-scaling-group', Key: key, Value: value, PropagateAtLaunch: true }],
+      }),
+    ),
+  );
+}
+
+export interface HookView {
+  heartbeatTimeoutSeconds: number;
+  globalTimeoutSeconds: number;
+  defaultResult: 'CONTINUE' | 'ABANDON';
+}
+
+export async function describeLifecycleHook(autoscaling: AutoScalingClient, group: string, hook: string): Promise<HookView | undefined> {
+  const out = await callAws('autoscaling:DescribeLifecycleHooks', () =>
+    autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group, LifecycleHookNames: [hook] })),
+  );
+  const found = out.LifecycleHooks?.find((h) => h.LifecycleHookName === hook);
+  if (!found) return undefined;
+  const heartbeat = found.HeartbeatTimeout ?? 3600;
+  return {
+    heartbeatTimeoutSeconds: heartbeat,
+    globalTimeoutSeconds: found.GlobalTimeout ?? Math.min(172_800, 100 * heartbeat),
+    defaultResult: found.DefaultResult === 'CONTINUE' ? 'CONTINUE' : 'ABANDON',
+  };
+}
+
+/**
+ * Completes a lifecycle action. Auto Scaling answers a ValidationError when the action is
+ * no longer open (already completed, or timed out): that is `LifecycleActionGoneError`, which
+ * a retried step treats as "already done".
+ */
+export async function completeLifecycleAction(
+  autoscaling: AutoScalingClient,
+  action: LifecycleAction,
+  result: 'CONTINUE' | 'ABANDON',
+): Promise<void> {
+  await callAws(
+    'autoscaling:CompleteLifecycleAction',
+    () =>
+      autoscaling.send(
+        new CompleteLifecycleActionCommand({
+          AutoScalingGroupName: action.autoScalingGroupName,
+          LifecycleHookName: action.lifecycleHookName,
+          LifecycleActionToken: action.lifecycleActionToken,
+          InstanceId: action.instanceId,
+          LifecycleActionResult: result,
+        }),
+      ),
+    {
+      ValidationError: (error) =>
+        /no active lifecycle action/i.test(error.message) ? new LifecycleActionGoneError(action.instanceId) : null,
+    },
+  );
+}

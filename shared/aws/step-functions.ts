@@ -1,0 +1,36 @@
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { callAws } from './call.js';
+
+export interface StartedExecution {
+  executionArn: string;
+  /**
+   * false when the name was taken by an execution with another input or one that has
+   * ended: the work is, or was, already done. (A running execution with the same name and
+   * input is returned as if just started, as Step Functions does.)
+   */
+  started: boolean;
+}
+
+/**
+ * Starts an execution whose name is derived from the work it does, so that the same event
+ * delivered twice starts it once. Step Functions answers ExecutionAlreadyExists for a name
+ * in use (with a different input, or once it has ended), which means the work is already
+ * being, or has been, done.
+ */
+export async function startExecutionOnce(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  name: string,
+  input: unknown,
+): Promise<StartedExecution> {
+  const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  try {
+    const out = await callAws('states:StartExecution', () =>
+      sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })),
+    );
+    return { executionArn: out.executionArn ?? executionArn, started: true };
+  } catch (error) {
+    if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+    return { executionArn, started: false };
+  }
+}

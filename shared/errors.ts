@@ -1,0 +1,99 @@
+/**
+ * Typed errors of eks-node-lifecycle.
+ *
+ * Lambda reports an error's `name` as its errorType, and the workflows' `Retry`/`Catch`
+ * match that string in `ErrorEquals`. The names are therefore literal (minifiers rename
+ * classes) and part of the contract with `workflows/`: a test checks that every
+ * `ErrorEquals` there is one of `ERROR_NAMES` or a `States.`/`Lambda.` name.
+ */
+
+export abstract class NodeLifecycleError extends Error {
+  abstract override readonly name: string;
+  /** true when the same call may succeed later (the workflow retries it) */
+  abstract readonly retryable: boolean;
+}
+
+/** The input did not match its schema. Nothing was changed. */
+export class InvalidInputError extends NodeLifecycleError {
+  override readonly name = 'InvalidInputError';
+  readonly retryable = false;
+  constructor(
+    readonly issues: readonly { path: string; message: string }[],
+    options?: ErrorOptions,
+  ) {
+    super(`invalid input: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`, options);
+  }
+}
+
+/** A configuration value (service parameter or node group tag) is malformed. */
+export class ConfigurationError extends NodeLifecycleError {
+  override readonly name = 'ConfigurationError';
+  readonly retryable = false;
+}
+
+/** The EKS cluster does not exist (or is not visible to the service role). */
+export class ClusterNotFoundError extends NodeLifecycleError {
+  override readonly name = 'ClusterNotFoundError';
+  readonly retryable = false;
+  constructor(readonly cluster: string, options?: ErrorOptions) {
+    super(`EKS cluster ${cluster} not found`, options);
+  }
+}
+
+/** The EC2 instance does not exist any more (or never did). */
+export class InstanceNotFoundError extends NodeLifecycleError {
+  override readonly name = 'InstanceNotFoundError';
+  readonly retryable = false;
+  constructor(readonly instanceId: string, options?: ErrorOptions) {
+    super(`EC2 instance ${instanceId} not found`, options);
+  }
+}
+
+/** An AWS API answered with throttling or a server fault; the call is safe to repeat. */
+export class AwsTransientError extends NodeLifecycleError {
+  override readonly name = 'AwsTransientError';
+  readonly retryable = true;
+  constructor(readonly operation: string, options?: ErrorOptions) {
+    super(`transient AWS failure in ${operation}: ${(options?.cause as Error | undefined)?.message ?? 'unknown'}`, options);
+  }
+}
+
+/** The cluster's Kubernetes API could not be reached or answered 5xx/timeouts. */
+export class KubernetesUnavailableError extends NodeLifecycleError {
+  override readonly name = 'KubernetesUnavailableError';
+  readonly retryable = true;
+  constructor(readonly cluster: string, readonly detail: string, options?: ErrorOptions) {
+    super(`Kubernetes API of ${cluster} unavailable: ${detail}`, options);
+  }
+}
+
+/** The Kubernetes API refused our credentials (missing access entry or RBAC). */
+export class KubernetesAccessDeniedError extends NodeLifecycleError {
+  override readonly name = 'KubernetesAccessDeniedError';
+  readonly retryable = false;
+  constructor(readonly cluster: string, readonly detail: string, options?: ErrorOptions) {
+    super(`Kubernetes API of ${cluster} denied access: ${detail}. Check the EKS access entry and the RBAC in deploy/kubernetes/`, options);
+  }
+}
+
+/** The lifecycle action is no longer open (completed by someone else, or expired). */
+export class LifecycleActionGoneError extends NodeLifecycleError {
+  override readonly name = 'LifecycleActionGoneError';
+  readonly retryable = false;
+  constructor(readonly instanceId: string, options?: ErrorOptions) {
+    super(`no active lifecycle action for ${instanceId}`, options);
+  }
+}
+
+export const ERROR_NAMES = [
+  'InvalidInputError',
+  'ConfigurationError',
+  'ClusterNotFoundError',
+  'InstanceNotFoundError',
+  'AwsTransientError',
+  'KubernetesUnavailableError',
+  'KubernetesAccessDeniedError',
+  'LifecycleActionGoneError',
+] as const;
+
+export type ErrorName = (typeof ERROR_NAMES)[number];

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { clusterName, instanceId } from './eventbridge.js';
+import { LifecycleActionSchema } from './lifecycle-action.js';
+
+/** Input of the `node-join` workflow, and of each of its steps. */
+export const NodeJoinInputSchema = z.object({
+  cluster: clusterName,
+  instanceId,
+  lifecycleAction: LifecycleActionSchema,
+  /** ISO time after which the node is given up on and the launch is abandoned */
+  deadline: z.iso.datetime(),
+  /** set by the workflow (`$$.Execution.Id`) so logs correlate with the execution */
+  executionArn: z.string().optional(),
+});
+export type NodeJoinInput = z.infer<typeof NodeJoinInputSchema>;
+
+/** Input of `complete-lifecycle-action`. */
+export const CompleteLifecycleActionInputSchema = z.object({
+  lifecycleAction: LifecycleActionSchema,
+  result: z.enum(['CONTINUE', 'ABANDON']),
+  reason: z.string().max(500).optional(),
+  executionArn: z.string().optional(),
+});
+export type CompleteLifecycleActionInput = z.infer<typeof CompleteLifecycleActionInputSchema>;

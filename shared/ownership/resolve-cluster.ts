@@ -1,0 +1,58 @@
+/**
+ * Which EKS cluster owns an instance, decided from tags fetched beforehand. Pure.
+ *
+ * Sources, strongest first:
+ * 1. the instance's own `kubernetes.io/cluster/<name>` tag (owned or shared);
+ * 2. its Auto Scaling group: `kubernetes.io/cluster/<name>`, or `eks:cluster-name` that EKS
+ *    puts on managed node groups' groups;
+ * 3. the launch template's tags (eksctl and CloudFormation node groups carry them).
+ * Two sources naming different clusters is a conflict: we never guess, and the instance is
+ * left alone. The cluster must also be one this deployment manages.
+ */
+export const OWNERSHIP_TAG_PREFIX = 'kubernetes.io/cluster/';
+
+export interface OwnershipEvidence {
+  instanceTags: Readonly<Record<string, string>>;
+  groupTags?: Readonly<Record<string, string>>;
+  launchTemplateTags?: Readonly<Record<string, string>>;
+}
+
+export type OwnershipDecision =
+  | { decision: 'owned'; cluster: string; source: 'instance' | 'auto-scaling-group' | 'launch-template'; nodegroup?: string }
+  | { decision: 'ignore'; reason: string };
+
+export type ManagedClusters = '*' | readonly string[];
+
+/** EKS cluster names: what a tag must hold to count as evidence (and to be safe to write back) */
+const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
+
+export function clustersNamedBy(tags: Readonly<Record<string, string>> | undefined): string[] {
+  if (!tags) return [];
+  const names = new Set<string>();
+  for (const [key, value] of Object.entries(tags)) {
+    if (key.startsWith(OWNERSHIP_TAG_PREFIX) && key.length > OWNERSHIP_TAG_PREFIX.length && (value === 'owned' || value === 'shared')) {
+      names.add(key.slice(OWNERSHIP_TAG_PREFIX.length));
+    }
+  }
+  const eks = tags['eks:cluster-name'];
+  if (eks) names.add(eks);
+  return [...names].filter((name) => CLUSTER_NAME.test(name));
+}
+
+export function resolveCluster(evidence: OwnershipEvidence, managed: ManagedClusters): OwnershipDecision {
+  const sources = [
+    ['instance', clustersNamedBy(evidence.instanceTags)],
+    ['auto-scaling-group', clustersNamedBy(evidence.groupTags)],
+    ['launch-template', clustersNamedBy(evidence.launchTemplateTags)],
+  ] as const;
+  const named = new Set(sources.flatMap(([, clusters]) => clusters));
+  if (named.size === 0) return { decision: 'ignore', reason: 'no cluster ownership tag on the instance, its Auto Scaling group or its launch template' };
+  if (named.size > 1) return { decision: 'ignore', reason: `conflicting cluster ownership: ${[...named].sort().join(', ')}` };
+  const [cluster] = [...named] as [string];
+  if (managed !== '*' && !managed.includes(cluster)) {
+    return { decision: 'ignore', reason: `cluster ${cluster} is not managed by this deployment` };
+  }
+  const source = sources.find(([, clusters]) => clusters.length > 0)![0];
+  const nodegroup = evidence.groupTags?.['eks:nodegroup-name'] ?? evidence.instanceTags['eks:nodegroup-name'];
+  return nodegroup ? { decision: 'owned', cluster, source, nodegroup } : { decision: 'owned', cluster, source };
+}

@@ -1,0 +1,115 @@
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { createHash } from 'node:crypto';
+import { describeGroup, describeLifecycleHook, putPropagatingGroupTag } from '../aws/auto-scaling.js';
+import { describeInstance, tagInstance } from '../aws/instances.js';
+import { describeLaunchTemplateTags } from '../aws/launch-templates.js';
+import { startExecutionOnce } from '../aws/step-functions.js';
+import type { InstanceLaunchEvent } from '../events/instance-event.js';
+import { instanceIdOf } from '../events/instance-event.js';
+import type { NodeJoinInput } from '../events/node-join.js';
+import { joinDeadline } from './decide-join.js';
+import { planTagging } from './plan-tagging.js';
+import { type ManagedClusters, resolveCluster } from './resolve-cluster.js';
+
+export interface TaggingPorts {
+  ec2: EC2Client;
+  autoscaling: AutoScalingClient;
+  sfn: SFNClient;
+  managedClusters: ManagedClusters;
+  nodeJoinStateMachineArn: string;
+  log: (message: string, attributes?: Record<string, unknown>) => void;
+}
+
+export type TaggingOutcome =
+  | { outcome: 'ignored'; instanceId: string; reason: string }
+  | {
+      outcome: 'tagged' | 'already-tagged';
+      instanceId: string;
+      cluster: string;
+      groupTagSet: boolean;
+      joinExecution?: { executionArn: string; started: boolean };
+    };
+
+/**
+ * Tags a launching instance with its cluster's ownership tag and, for a launch hook, hands
+ * the wait for its node to the `node-join` workflow.
+ *
+ * 1. read the instance, its group and (only when needed) its launch template;
+ * 2. decide the cluster (pure) — no cluster, a conflict or an unmanaged cluster: ignore;
+ * 3. tag the instance if the tag is missing;
+ * 4. make the group's tag propagate at launch (self-managed groups);
+ * 5. for a launch hook: start the node-join execution, named after the lifecycle action so a
+ *    redelivered event finds it already running.
+ */
+export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: TaggingPorts): Promise<TaggingOutcome> {
+  const instanceId = instanceIdOf(event);
+  const ignore = (reason: string): TaggingOutcome => {
+    ports.log('instance ignored', { instanceId, reason });
+    return { outcome: 'ignored', instanceId, reason };
+  };
+  if (event['detail-type'] === 'EC2 Instance State-change Notification' && event.detail.state !== 'running') {
+    return ignore(`state ${event.detail.state} is not running`);
+  }
+
+  const instance = await describeInstance(ports.ec2, instanceId);
+  if (!instance) return ignore('instance not found');
+  if (instance.state === 'terminated' || instance.state === 'shutting-down') return ignore(`instance is ${instance.state}`);
+  const groupName =
+    event['detail-type'] === 'EC2 Instance-launch Lifecycle Action'
+      ? event.detail.AutoScalingGroupName
+      : instance.tags['aws:autoscaling:groupName'];
+  const group = groupName ? await describeGroup(ports.autoscaling, groupName) : undefined;
+  const groupTags = group ? Object.fromEntries(Object.entries(group.tags).map(([k, t]) => [k, t.value])) : undefined;
+
+  let decision = resolveCluster({ instanceTags: instance.tags, groupTags }, ports.managedClusters);
+  const templateId = instance.launchTemplateId ?? group?.launchTemplateId;
+  if (decision.decision === 'ignore' && templateId && !decision.reason.startsWith('conflicting')) {
+    const launchTemplateTags = await describeLaunchTemplateTags(ports.ec2, templateId);
+    decision = resolveCluster({ instanceTags: instance.tags, groupTags, launchTemplateTags }, ports.managedClusters);
+  }
+  if (decision.decision === 'ignore') return ignore(decision.reason);
+  const { cluster } = decision;
+
+  const plan = planTagging(cluster, instance.tags, group && { tags: group.tags, managedByEks: 'eks:nodegroup-name' in group.tags });
+  if (Object.keys(plan.instanceTags).length > 0) await tagInstance(ports.ec2, instanceId, plan.instanceTags);
+  if (plan.groupTag && group) await putPropagatingGroupTag(ports.autoscaling, group.name, plan.groupTag.key, plan.groupTag.value);
+  ports.log('ownership ensured', {
+    cluster,
+    instanceId,
+    source: decision.source,
+    instanceTagged: Object.keys(plan.instanceTags).length > 0,
+    groupTagSet: plan.groupTag !== undefined,
+  });
+
+  const base = {
+    outcome: Object.keys(plan.instanceTags).length > 0 ? ('tagged' as const) : ('already-tagged' as const),
+    instanceId,
+    cluster,
+    groupTagSet: plan.groupTag !== undefined,
+  };
+  if (event['detail-type'] !== 'EC2 Instance-launch Lifecycle Action') return base;
+
+  const detail = event.detail;
+  const hook = await describeLifecycleHook(ports.autoscaling, detail.AutoScalingGroupName, detail.LifecycleHookName);
+  const input: NodeJoinInput = {
+    cluster,
+    instanceId,
+    lifecycleAction: {
+      autoScalingGroupName: detail.AutoScalingGroupName,
+      lifecycleHookName: detail.LifecycleHookName,
+      lifecycleActionToken: detail.LifecycleActionToken,
+      instanceId,
+    },
+    deadline: joinDeadline(new Date(event.time), hook?.heartbeatTimeoutSeconds ?? 3600).toISOString(),
+  };
+  const joinExecution = await startExecutionOnce(ports.sfn, ports.nodeJoinStateMachineArn, joinExecutionName(instanceId, detail.LifecycleActionToken), input);
+  ports.log(joinExecution.started ? 'node-join started' : 'node-join already under way', { ...joinExecution });
+  return { ...base, joinExecution };
+}
+
+/** One name per lifecycle action: `join-<instance>-<hash of the token>` (≤ 80 chars). */
+export function joinExecutionName(instanceId: string, lifecycleActionToken: string): string {
+  return `join-${instanceId}-${createHash('sha256').update(lifecycleActionToken).digest('hex').slice(0, 16)}`;
+}

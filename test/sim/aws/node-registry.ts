@@ -1,0 +1,69 @@
+/**
+ * What the simulated kubelet needs from a Kubernetes API server: a tiny port the world
+ * implements on top of its KubeStore (or a test implements with a Map).
+ *
+ * Calls on a node that does not exist (already removed, never registered) must be no-ops:
+ * the cloud controller and the kubelet race with whoever else deletes nodes.
+ */
+export interface NodeRegistry {
+  /** Creates the Node object (kubelet self-registration). */
+  registerNode(node: KubeNode): void | Promise<void>;
+  /** Flips the `Ready` condition (kubelet status updates, node-lifecycle controller). */
+  setNodeReady(name: string, ready: boolean, reason?: string): void | Promise<void>;
+  /** Deletes the Node (cloud controller manager, once the instance is gone). */
+  removeNode(name: string): void | Promise<void>;
+}
+
+/** Resolves a cluster's API server; `undefined` when the sandbox runs no API for it. */
+export type NodeRegistryLookup = (clusterName: string) => NodeRegistry | undefined;
+
+export interface KubeNodeCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastHeartbeatTime: string;
+  lastTransitionTime: string;
+}
+
+export interface KubeTaint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+/** A `v1.Node` as a kubelet registers it (the fields that matter to this project). */
+export interface KubeNode {
+  apiVersion: 'v1';
+  kind: 'Node';
+  metadata: {
+    name: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    creationTimestamp?: string;
+  };
+  spec: {
+    providerID: string;
+    taints?: KubeTaint[];
+    unschedulable?: boolean;
+  };
+  status: {
+    capacity: Record<string, string>;
+    allocatable: Record<string, string>;
+    conditions: KubeNodeCondition[];
+    addresses: { type: string; address: string }[];
+    daemonEndpoints: { kubeletEndpoint: { Port: number } };
+    nodeInfo: {
+      machineID: string;
+      systemUUID: string;
+      bootID: string;
+      kernelVersion: string;
+      osImage: string;
+      containerRuntimeVersion: string;
+      kubeletVersion: string;
+      kubeProxyVersion: string;
+      operatingSystem: 'linux' | 'windows';
+      architecture: 'amd64' | 'arm64';
+    };
+  };
+}

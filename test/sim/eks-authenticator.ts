@@ -1,0 +1,69 @@
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { timingSafeEqual } from 'node:crypto';
+import { CLUSTER_ID_HEADER, TOKEN_PREFIX } from '../../shared/kube/eks-token.js';
+
+/**
+ * What EKS's authenticator does with a bearer token, for the sandbox's API server: decode
+ * the presigned STS URL, check its shape and age, and — standing in for STS, which would
+ * reject a signature over the wrong cluster id — sign the same request again with the
+ * sandbox's credentials and this cluster's name, and compare signatures.
+ */
+export interface AuthenticatorOptions {
+  cluster: string;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  now: () => number;
+}
+
+export type AuthResult = { ok: true } | { ok: false; reason: string };
+
+const MAX_AGE_MS = 15 * 60_000;
+
+export async function authenticateEksToken(token: string, options: AuthenticatorOptions): Promise<AuthResult> {
+  if (!token.startsWith(TOKEN_PREFIX)) return { ok: false, reason: 'not a k8s-aws-v1 token' };
+  const encoded = token.slice(TOKEN_PREFIX.length);
+  if (!/^[A-Za-z0-9_-]+$/.test(encoded)) return { ok: false, reason: 'token is not base64url without padding' };
+  let url: URL;
+  try {
+    url = new URL(Buffer.from(encoded, 'base64url').toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'token does not decode to a URL' };
+  }
+  const q = url.searchParams;
+  if (url.protocol !== 'https:' || !/^sts(\.[a-z0-9-]+)?\.amazonaws\.com$/.test(url.hostname) || url.pathname !== '/') {
+    return { ok: false, reason: `unexpected STS endpoint ${url.host}${url.pathname}` };
+  }
+  if (q.get('Action') !== 'GetCallerIdentity' || q.get('Version') !== '2011-06-15') return { ok: false, reason: 'not a GetCallerIdentity request' };
+  const signedHeaders = (q.get('X-Amz-SignedHeaders') ?? '').split(';');
+  if (!signedHeaders.includes(CLUSTER_ID_HEADER)) return { ok: false, reason: `${CLUSTER_ID_HEADER} is not signed` };
+  const amzDate = q.get('X-Amz-Date') ?? '';
+  const signedAt = Date.parse(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+  if (Number.isNaN(signedAt)) return { ok: false, reason: 'bad X-Amz-Date' };
+  const age = options.now() - signedAt;
+  if (age > MAX_AGE_MS) return { ok: false, reason: 'token expired' };
+  if (age < -5 * 60_000) return { ok: false, reason: 'token signed in the future' };
+  const [accessKeyId, , region] = (q.get('X-Amz-Credential') ?? '').split('/');
+  if (accessKeyId !== options.credentials.accessKeyId) return { ok: false, reason: 'unknown access key' };
+
+  const expected = await new SignatureV4({
+    credentials: options.credentials,
+    region: region ?? 'us-east-1',
+    service: 'sts',
+    sha256: Hash.bind(null, 'sha256'),
+  }).presign(
+    new HttpRequest({
+      method: 'GET',
+      protocol: 'https:',
+      hostname: url.hostname,
+      path: '/',
+      query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+      headers: { host: url.hostname, [CLUSTER_ID_HEADER]: options.cluster },
+    }),
+    { expiresIn: Number(q.get('X-Amz-Expires') ?? '60'), signingDate: new Date(signedAt) },
+  );
+  const want = Buffer.from(String(expected.query?.['X-Amz-Signature'] ?? ''));
+  const got = Buffer.from(q.get('X-Amz-Signature') ?? '');
+  if (want.length !== got.length || !timingSafeEqual(want, got)) return { ok: false, reason: `signature does not match cluster ${options.cluster}` };
+  return { ok: true };
+}

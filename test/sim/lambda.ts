@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import type { VirtualClock } from './clock.js';
+import { PROJECT_ROOT, type ServerlessModel, type SimFunction } from './serverless-config.js';
+
+/**
+ * Invokes the real handlers named in serverless.yml, as Lambda would: the module is loaded
+ * once (a cold start) and reused; the result or the error comes back as Lambda reports it
+ * (`errorType` is the error's `name`, which is what Step Functions matches). Each
+ * invocation is an actor of the virtual clock: time stands still while a handler runs.
+ */
+export interface Invocation {
+  function: string;
+  at: string;
+  payload: unknown;
+  outcome: { result: unknown } | { errorType: string; errorMessage: string };
+}
+
+export class LambdaFunctionError extends Error {
+  constructor(
+    override readonly name: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export class SimLambda {
+  readonly invocations: Invocation[] = [];
+  private readonly loaded = new Map<string, Promise<Handler>>();
+
+  constructor(
+    private readonly model: ServerlessModel,
+    private readonly clock: VirtualClock,
+  ) {}
+
+  find(nameOrArn: string): SimFunction {
+    const fn = this.model.functions.find((f) => f.key === nameOrArn || f.name === nameOrArn || f.arn === nameOrArn);
+    if (!fn) throw new Error(`no function ${nameOrArn} in serverless.yml`);
+    return fn;
+  }
+
+  /** Runs the function; resolves with its result or rejects with a `LambdaFunctionError`. */
+  async invoke(nameOrArn: string, payload: unknown): Promise<unknown> {
+    const fn = this.find(nameOrArn);
+    return this.clock.actor(async () => {
+      const handler = await this.load(fn);
+      const record: Invocation = { function: fn.key, at: this.clock.iso(), payload, outcome: { result: undefined } };
+      this.invocations.push(record);
+      try {
+        // payloads cross a JSON boundary in Lambda; so they do here
+        const result = await handler(JSON.parse(JSON.stringify(payload ?? null)), lambdaContext(fn));
+        const json = result === undefined ? null : JSON.parse(JSON.stringify(result));
+        record.outcome = { result: json };
+        return json;
+      } catch (error) {
+        const e = error as Error;
+        record.outcome = { errorType: e?.name ?? 'Error', errorMessage: e?.message ?? String(error) };
+        throw new LambdaFunctionError(e?.name ?? 'Error', e?.message ?? String(error));
+      }
+    });
+  }
+
+  private load(fn: SimFunction): Promise<Handler> {
+    let found = this.loaded.get(fn.key);
+    if (!found) {
+      found = import(pathToFileURL(join(PROJECT_ROOT, `${fn.module}.ts`)).href).then((mod) => {
+        const handler = mod[fn.exportName];
+        if (typeof handler !== 'function') throw new Error(`${fn.module} has no export ${fn.exportName}`);
+        return handler as Handler;
+      });
+      this.loaded.set(fn.key, found);
+    }
+    return found;
+  }
+}
+
+function lambdaContext(fn: SimFunction): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: fn.name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: fn.arn,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${fn.name}`,
+    logStreamName: `sandbox/[$LATEST]${randomUUID().replace(/-/g, '')}`,
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

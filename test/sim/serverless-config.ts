@@ -1,0 +1,205 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * Reads `serverless.yml` the way the sandbox needs it: the functions (handler module,
+ * environment, EventBridge patterns, async retry settings) and the state machines (their
+ * definition files, with `Fn::GetAtt [fn, Arn]` resolved to function ARNs). The sandbox has
+ * no routing table or function list of its own: what is deployed is what runs.
+ *
+ * Only the Serverless variables this project uses are resolved (`opt`, `param`, `sls`,
+ * `self`, `file`); `${AWS::…}` placeholders of `Fn::Sub` are left alone, as the framework does.
+ */
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface SimFunction {
+  /** the key under `functions:` (tagInstance) */
+  key: string;
+  /** deployed name: <service>-<stage>-<key> */
+  name: string;
+  arn: string;
+  /** module path relative to the project root, without extension (functions/tag-instance) */
+  module: string;
+  exportName: string;
+  environment: Record<string, unknown>;
+  eventPatterns: EventPattern[];
+  maximumRetryAttempts: number;
+}
+
+export type EventPattern = Record<string, unknown>;
+
+export interface SimStateMachine {
+  key: string;
+  /** CloudFormation logical id (the `id:` field) */
+  id: string;
+  name: string;
+  arn: string;
+  definition: AslDefinition;
+}
+
+export interface AslDefinition {
+  StartAt: string;
+  States: Record<string, Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+export interface ServerlessModel {
+  service: string;
+  stage: string;
+  region: string;
+  accountId: string;
+  params: Record<string, string>;
+  providerEnvironment: Record<string, unknown>;
+  functions: SimFunction[];
+  stateMachines: SimStateMachine[];
+  /** CloudFormation `Ref` of a state machine id or function → the ARN the sandbox uses */
+  resolveRef(logicalId: string): string;
+}
+
+interface LoadOptions {
+  stage?: string;
+  region?: string;
+  accountId?: string;
+  root?: string;
+}
+
+export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel {
+  const root = options.root ?? PROJECT_ROOT;
+  const raw = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8')) as Record<string, any>;
+  const stage = options.stage ?? 'sandbox';
+  const region = options.region ?? 'eu-west-1';
+  const accountId = options.accountId ?? '111122223333';
+  const params: Record<string, string> = { ...(raw.params?.default ?? {}), ...(raw.params?.[stage] ?? {}) };
+
+  const resolveString = (value: string): unknown => {
+    const whole = /^\$\{([^{}]+)\}$/.exec(value);
+    if (whole) return resolveVariable(whole[1]!, value);
+    return value.replace(/\$\{([^{}]+)\}/g, (match, expr: string) => {
+      const resolved = resolveVariable(expr, match);
+      return typeof resolved === 'string' ? resolved : String(resolved);
+    });
+  };
+  const resolveVariable = (expression: string, original: string): unknown => {
+    const [source, ...rest] = splitDefault(expression);
+    const fallback = rest[0];
+    const value = lookup(source!.trim());
+    if (value !== undefined) return value;
+    if (fallback !== undefined) return resolveValue(fallback.trim().replace(/^['"]|['"]$/g, ''));
+    if (/^AWS::/.test(expression)) return original;
+    throw new Error(`serverless.yml: cannot resolve \${${expression}} in the sandbox`);
+  };
+  const lookup = (source: string): unknown => {
+    if (source === 'opt:stage' || source === 'sls:stage') return stage;
+    if (source === 'opt:region') return region;
+    if (source.startsWith('param:')) return params[source.slice('param:'.length)];
+    if (source.startsWith('self:')) {
+      const value = source
+        .slice('self:'.length)
+        .split('.')
+        .reduce<any>((node, key) => (node === undefined ? undefined : node[key]), raw);
+      return value === undefined ? undefined : resolveValue(value);
+    }
+    const file = /^file\((.+)\)$/.exec(source);
+    if (file) return resolveValue(parseYaml(readFileSync(join(root, file[1]!.trim()), 'utf8')));
+    return undefined;
+  };
+  const resolveValue = (value: unknown): any => {
+    if (typeof value === 'string') return resolveString(value);
+    if (Array.isArray(value)) return value.map(resolveValue);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveValue(v)]));
+    }
+    return value;
+  };
+
+  const service = String(resolveValue(raw.service));
+  const functionArn = (key: string) => `arn:aws:lambda:${region}:${accountId}:function:${service}-${stage}-${key}`;
+
+  const functions: SimFunction[] = Object.entries<any>(raw.functions ?? {}).map(([key, spec]) => {
+    const handler = String(spec.handler);
+    const dot = handler.lastIndexOf('.');
+    return {
+      key,
+      name: `${service}-${stage}-${key}`,
+      arn: functionArn(key),
+      module: handler.slice(0, dot),
+      exportName: handler.slice(dot + 1),
+      environment: resolveValue(spec.environment ?? {}),
+      eventPatterns: (spec.events ?? [])
+        .filter((e: any) => e.eventBridge?.pattern)
+        .map((e: any) => resolveValue(e.eventBridge.pattern) as EventPattern),
+      maximumRetryAttempts: spec.maximumRetryAttempts ?? 2,
+    };
+  });
+  const functionKeys = new Set(functions.map((f) => f.key));
+
+  const stateMachines: SimStateMachine[] = Object.entries<any>(raw.stepFunctions?.stateMachines ?? {}).map(([key, spec]) => {
+    const name = String(resolveValue(spec.name ?? `${service}-${stage}-${key}`));
+    const definition = replaceGetAtt(resolveValue(spec.definition), (fn) => {
+      if (!functionKeys.has(fn)) throw new Error(`state machine ${key} refers to unknown function ${fn}`);
+      return functionArn(fn);
+    }) as AslDefinition;
+    return {
+      key,
+      id: String(spec.id ?? key),
+      name,
+      arn: `arn:aws:states:${region}:${accountId}:stateMachine:${name}`,
+      definition,
+    };
+  });
+
+  const resolveRef = (logicalId: string): string => {
+    const machine = stateMachines.find((m) => m.id === logicalId);
+    if (machine) return machine.arn;
+    const fn = functions.find((f) => `${f.key[0]!.toUpperCase()}${f.key.slice(1)}LambdaFunction` === logicalId);
+    if (fn) return fn.name;
+    throw new Error(`serverless.yml: the sandbox cannot resolve Ref ${logicalId}`);
+  };
+
+  return {
+    service,
+    stage,
+    region,
+    accountId,
+    params,
+    providerEnvironment: resolveValue(raw.provider?.environment ?? {}),
+    functions,
+    stateMachines,
+    resolveRef,
+  };
+}
+
+/** `${a, 'b'}` → ['a', "'b'"], ignoring commas inside parentheses */
+function splitDefault(expression: string): string[] {
+  let depth = 0;
+  for (let i = 0; i < expression.length; i++) {
+    const c = expression[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) return [expression.slice(0, i), expression.slice(i + 1)];
+  }
+  return [expression];
+}
+
+function replaceGetAtt(value: unknown, arnOf: (fn: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((v) => replaceGetAtt(v, arnOf));
+  if (value && typeof value === 'object') {
+    const getAtt = (value as Record<string, unknown>)['Fn::GetAtt'];
+    if (Array.isArray(getAtt) && getAtt[1] === 'Arn' && Object.keys(value).length === 1) return arnOf(String(getAtt[0]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceGetAtt(v, arnOf)]));
+  }
+  return value;
+}
+
+/** Environment values as the deployed function sees them: CloudFormation Refs resolved. */
+export function resolveEnvironment(model: ServerlessModel, env: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).map(([key, value]) => {
+      if (value && typeof value === 'object' && 'Ref' in value) return [key, model.resolveRef(String((value as { Ref: unknown }).Ref))];
+      if (typeof value === 'object') throw new Error(`environment ${key}: the sandbox resolves only Ref`);
+      return [key, String(value)];
+    }),
+  );
+}

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ERROR_NAMES } from '../../shared/errors.js';
+import * as errors from '../../shared/errors.js';
+import { loadServerlessModel } from '../sim/serverless-config.js';
+
+function errorEquals(node: unknown, found: string[] = []): string[] {
+  if (Array.isArray(node)) node.forEach((n) => errorEquals(n, found));
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'ErrorEquals') found.push(...(value as string[]));
+      else errorEquals(value, found);
+    }
+  }
+  return found;
+}
+
+describe('workflow error contract', () => {
+  const model = loadServerlessModel();
+
+  it('every ErrorEquals in workflows/ is a known error name or a States./Lambda. name', () => {
+    const names = model.stateMachines.flatMap((m) => errorEquals(m.definition));
+    assert.ok(names.length > 0);
+    for (const name of names) {
+      assert.ok((ERROR_NAMES as readonly string[]).includes(name) || /^(States|Lambda)\./.test(name), `${name} is not a known error`);
+    }
+  });
+
+  it('every exported error class has a literal name listed in ERROR_NAMES', () => {
+    const classes = Object.values(errors).filter((v): v is new (...a: any[]) => Error => typeof v === 'function' && v.prototype instanceof Error && !/^NodeLifecycleError$/.test(v.name));
+    const names = classes.map((C) => new (C as any)([], 'y', 'z').name);
+    assert.deepEqual([...names].sort(), [...ERROR_NAMES].sort());
+  });
+});
