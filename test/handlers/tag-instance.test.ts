@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, beforeEach, describe, it } from 'node:test';
 import { AutoScalingClient, CreateOrUpdateTagsCommand, DescribeAutoScalingGroupsCommand, DescribeLifecycleHooksCommand } from '@aws-sdk/client-auto-scaling';
-import { CreateTagsCommand, DescribeInstancesCommand, DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeInstancesCommand, type DescribeInstancesCommandOutput, DescribeLaunchTemplatesCommand, EC2Client, type InstanceStateName } from '@aws-sdk/client-ec2';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
@@ -26,8 +26,9 @@ before(async () => {
   ({ handler } = await import('../../functions/tag-instance.js'));
 });
 
-function instance(tags: Record<string, string>, state = 'running') {
+function instance(tags: Record<string, string>, state: InstanceStateName = 'running'): DescribeInstancesCommandOutput {
   return {
+    $metadata: {},
     Reservations: [{ Instances: [{ InstanceId: 'i-1234567890abcdef0', State: { Name: state }, Placement: { AvailabilityZone: 'eu-west-1a' }, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] }],
   };
 }

@@ -29,6 +29,8 @@ export interface Delivery {
   outcome: 'succeeded' | 'failed' | 'pending';
   result?: unknown;
   error?: { errorType: string; errorMessage: string };
+  /** settles when the delivery has succeeded or gone to the on-failure destination */
+  done: Promise<void>;
 }
 
 export class SimEventBus {
@@ -60,7 +62,7 @@ export class SimEventBus {
   put(event: BusEvent): Delivery[] {
     const targets = this.model.functions.filter((fn) => fn.eventPatterns.some((p) => matchesPattern(p, event)));
     return targets.map((fn) => {
-      const delivery: Delivery = { event, function: fn.key, attempts: 0, outcome: 'pending' };
+      const delivery: Delivery = { event, function: fn.key, attempts: 0, outcome: 'pending', done: Promise.resolve() };
       this.deliveries.push(delivery);
       const run = this.clock.actor(async () => {
         for (;;) {
@@ -80,6 +82,7 @@ export class SimEventBus {
           }
         }
       });
+      delivery.done = run;
       this.pending.add(run);
       void run.finally(() => this.pending.delete(run));
       return delivery;

@@ -33,9 +33,14 @@ export class SimLambda {
   readonly invocations: Invocation[] = [];
   private readonly loaded = new Map<string, Promise<Handler>>();
 
+  /**
+   * @param coldStartKey a world's own copy of each handler module: module-level state (clients,
+   *   caches) starts fresh in every sandbox world, as in a new Lambda execution environment
+   */
   constructor(
     private readonly model: ServerlessModel,
     private readonly clock: VirtualClock,
+    private readonly coldStartKey = 'sandbox',
   ) {}
 
   find(nameOrArn: string): SimFunction {
@@ -68,7 +73,7 @@ export class SimLambda {
   private load(fn: SimFunction): Promise<Handler> {
     let found = this.loaded.get(fn.key);
     if (!found) {
-      found = import(pathToFileURL(join(PROJECT_ROOT, `${fn.module}.ts`)).href).then((mod) => {
+      found = import(`${pathToFileURL(join(PROJECT_ROOT, `${fn.module}.ts`)).href}?cold=${this.coldStartKey}`).then((mod) => {
         const handler = mod[fn.exportName];
         if (typeof handler !== 'function') throw new Error(`${fn.module} has no export ${fn.exportName}`);
         return handler as Handler;

@@ -23,7 +23,8 @@ import type { AslDefinition, ServerlessModel, SimStateMachine } from './serverle
  * Time is virtual: every Wait state is run as a Task that sleeps on the virtual clock for
  * exactly what the Wait asks (Seconds, SecondsPath, Timestamp, TimestampPath), with the same
  * InputPath/OutputPath, and a retried Task sleeps its Retry interval (IntervalSeconds ×
- * BackoffRate^n, capped by MaxDelaySeconds) on the virtual clock before the next attempt.
+ * BackoffRate^n, capped by MaxDelaySeconds; FULL jitter is taken at its upper bound so runs
+ * are reproducible) on the virtual clock before the next attempt.
  * Names behave like the real service: a name in use by a running execution with the same
  * input returns that execution; otherwise a reused name is ExecutionAlreadyExists.
  */
@@ -53,11 +54,12 @@ export class SimStepFunctions {
   private readonly machines: Map<string, SimStateMachine>;
   private mock?: ReturnType<typeof mockClient>;
   private listeners: ((execution: SimExecution) => void)[] = [];
+  private startListeners: ((execution: SimExecution) => void)[] = [];
 
   constructor(
     model: ServerlessModel,
     private readonly clock: VirtualClock,
-    private readonly lambda: SimLambda,
+    private readonly lambda: Pick<SimLambda, 'invoke'>,
   ) {
     this.machines = new Map(model.stateMachines.map((m) => [m.arn, m]));
   }
@@ -90,6 +92,10 @@ export class SimStepFunctions {
 
   restore(): void {
     this.mock?.restore();
+  }
+
+  onStarted(listener: (execution: SimExecution) => void): void {
+    this.startListeners.push(listener);
   }
 
   onFinished(listener: (execution: SimExecution) => void): void {
@@ -128,6 +134,7 @@ export class SimStepFunctions {
       done: Promise.resolve(),
     };
     this.executions.set(executionArn, execution);
+    for (const listener of this.startListeners) listener(execution);
     execution.done = this.clock.actor(() => this.run(machine, execution, parsedInput));
     return { executionArn, startDate: execution.startDate };
   }

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT, loadServerlessModel } from '../sim/serverless-config.js';
+
+/**
+ * `serverless package` runs offline with dummy credentials and produces the CloudFormation
+ * and the bundles `serverless deploy` would ship; the template holds what serverless.yml
+ * declares.
+ */
+const run = promisify(execFile);
+const model = loadServerlessModel({ stage: 'ci' });
+let out: string;
+let template: { Resources: Record<string, { Type: string; Properties: any; DependsOn?: unknown }> };
+
+const resources = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+const logicalId = (key: string) => `${key[0]!.toUpperCase()}${key.slice(1)}LambdaFunction`;
+
+describe('Deployable package: serverless package', () => {
+  before(async () => {
+    out = mkdtempSync(join(tmpdir(), 'enl-package-'));
+    await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'serverless'), ['package', '--stage', 'ci', '--region', 'eu-west-1', '--package', out], {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: 'AKIDOFFLINE',
+        AWS_SECRET_ACCESS_KEY: 'offline',
+        AWS_SESSION_TOKEN: '',
+        AWS_PROFILE: '',
+        SLS_TELEMETRY_DISABLED: '1',
+        SLS_NOTIFICATIONS_MODE: 'off',
+      },
+      timeout: 240_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+  });
+  after(() => rmSync(out, { recursive: true, force: true }));
+
+  it('bundles every function into its own zip', () => {
+    for (const fn of model.functions) {
+      assert.ok(existsSync(join(out, `${fn.key}.zip`)), `${fn.key}.zip`);
+    }
+  });
+
+  it('declares every function on nodejs22.x with a role of its own', () => {
+    const roles = new Set<string>();
+    for (const fn of model.functions) {
+      const resource = template.Resources[logicalId(fn.key)];
+      assert.ok(resource, `${fn.key} is in the template`);
+      assert.equal(resource.Properties.Runtime, 'nodejs22.x');
+      assert.equal(resource.Properties.FunctionName, `eks-node-lifecycle-ci-${fn.key}`);
+      const role = resource.Properties.Role['Fn::GetAtt'][0];
+      assert.equal(template.Resources[role]?.Type, 'AWS::IAM::Role', `${fn.key} has role ${role}`);
+      roles.add(role);
+    }
+    assert.equal(roles.size, model.functions.length, 'no two functions share a role');
+  });
+
+  it('loads every state machine from its workflows/ file', () => {
+    for (const machine of model.stateMachines) {
+      const resource = template.Resources[machine.id];
+      assert.equal(resource?.Type, 'AWS::StepFunctions::StateMachine');
+      const body = JSON.stringify(resource!.Properties.DefinitionString);
+      for (const state of Object.keys(machine.definition.States)) assert.ok(body.includes(JSON.stringify(state).slice(1, -1)), `${machine.key} has state ${state}`);
+      assert.equal(resource!.Properties.StateMachineName, `eks-node-lifecycle-ci-${machine.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    }
+  });
+
+  it('creates one EventBridge rule per pattern, targeting its function', () => {
+    const rules = resources('AWS::Events::Rule');
+    const expected = model.functions.flatMap((fn) => fn.eventPatterns.map((pattern) => ({ fn, pattern })));
+    assert.equal(rules.length, expected.length);
+    for (const { fn, pattern } of expected) {
+      const rule = rules.find(([, r]) => JSON.stringify(r.Properties.EventPattern) === JSON.stringify(pattern));
+      assert.ok(rule, `a rule for ${JSON.stringify(pattern)}`);
+      assert.deepEqual(rule![1].Properties.Targets[0].Arn, { 'Fn::GetAtt': [logicalId(fn.key), 'Arn'] });
+    }
+  });
+
+  it('grants no function role a wildcard action, and scopes every write', () => {
+    for (const fn of model.functions) {
+      const role = template.Resources[template.Resources[logicalId(fn.key)]!.Properties.Role['Fn::GetAtt'][0]]!;
+      for (const policy of role.Properties.Policies) {
+        for (const statement of policy.PolicyDocument.Statement) {
+          const actions: string[] = [statement.Action].flat();
+          assert.ok(!actions.some((a) => a === '*' || a.endsWith(':*')), `${fn.key}: ${actions}`);
+          const writes = actions.filter((a) => !/:(Describe|List|Get)/.test(a));
+          if (writes.length > 0) assert.notEqual(statement.Resource, '*', `${fn.key}: ${writes} on *`);
+        }
+      }
+    }
+  });
+
+  it('passes the node-join state machine ARN to the tagging function', () => {
+    const env = template.Resources[logicalId('tagInstance')]!.Properties.Environment.Variables;
+    assert.deepEqual(env.NODE_JOIN_STATE_MACHINE_ARN, { Ref: 'NodeJoinStateMachine' });
+    assert.equal(env.MANAGED_CLUSTERS, '*');
+  });
+});

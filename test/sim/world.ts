@@ -1,0 +1,263 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { useTimeSource } from '../../shared/clock.js';
+import { createEksToken } from '../../shared/kube/eks-token.js';
+import { SimAccount } from './aws/account.js';
+import type { NodeRegistry } from './aws/node-registry.js';
+import { VirtualClock } from './clock.js';
+import { type SimDynamo, startDynalite } from './dynamo.js';
+import { authenticateEksToken } from './eks-authenticator.js';
+import { SimEventBus, type BusEvent } from './event-bus.js';
+import { startKubeApiServer } from './kube/api-server.js';
+import { startControllers } from './kube/controllers.js';
+import { KubeStore } from './kube/store.js';
+import { SimLambda } from './lambda.js';
+import { captureHandlerLogs, type LogRecord } from './log-capture.js';
+import { loadServerlessModel, resolveEnvironment, type ServerlessModel } from './serverless-config.js';
+import { SimStepFunctions } from './step-functions.js';
+import { Timeline } from './timeline.js';
+
+/**
+ * The sandbox world: one simulated AWS account, one Kubernetes API server per EKS cluster,
+ * real DynamoDB (dynalite), Step Functions and EventBridge as serverless.yml declares them,
+ * and a virtual clock that all of it shares.
+ *
+ * Lifecycle: `World.start()` → add clusters and node groups → put events or change the
+ * account → `settle()` lets the world run → assert → `stop()`.
+ */
+export const SANDBOX_CREDENTIALS = { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'sandbox-secret-access-key' };
+
+export interface WorldOptions {
+  start?: Date;
+  region?: string;
+  /** print the handlers' log records as they happen */
+  echoLogs?: boolean;
+  /** where kubeconfig files are written */
+  workDir?: string;
+}
+
+export interface SimCluster {
+  name: string;
+  store: KubeStore;
+  endpoint: string;
+  caData: string;
+  kubeconfigPath: string;
+  stop(): Promise<void>;
+}
+
+let worlds = 0;
+
+export class World {
+  readonly clusters = new Map<string, SimCluster>();
+  readonly logs: LogRecord[] = [];
+  private readonly cleanups: (() => void | Promise<void>)[] = [];
+
+  private constructor(
+    readonly id: number,
+    readonly clock: VirtualClock,
+    readonly model: ServerlessModel,
+    readonly timeline: Timeline,
+    readonly lambda: SimLambda,
+    readonly bus: SimEventBus,
+    readonly stepFunctions: SimStepFunctions,
+    readonly account: SimAccount,
+    readonly dynamo: SimDynamo,
+    private readonly workDir: string,
+  ) {}
+
+  static async start(options: WorldOptions = {}): Promise<World> {
+    const id = ++worlds;
+    const clock = new VirtualClock(options.start);
+    const model = loadServerlessModel({ stage: 'sandbox', region: options.region ?? 'eu-west-1' });
+    const timeline = new Timeline(clock);
+    const dynamo = await startDynalite();
+
+    // the functions' environment, as deployed: provider-wide, then each function's own
+    Object.assign(process.env, {
+      AWS_REGION: model.region,
+      AWS_DEFAULT_REGION: model.region,
+      AWS_ACCESS_KEY_ID: SANDBOX_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: SANDBOX_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      ...resolveEnvironment(model, model.providerEnvironment),
+      ...Object.assign({}, ...model.functions.map((fn) => resolveEnvironment(model, fn.environment))),
+    });
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+
+    const lambda = new SimLambda(model, clock, `world-${id}`);
+    const bus = new SimEventBus(model, clock, lambda);
+    const stepFunctions = new SimStepFunctions(model, clock, lambda);
+    const world: { current?: World } = {};
+    const account = new SimAccount({
+      clock,
+      region: model.region,
+      accountId: model.accountId,
+      emit: (event) => world.current!.put(event as BusEvent),
+      nodes: (cluster) => world.current!.nodeRegistry(cluster),
+    });
+    const w = new World(id, clock, model, timeline, lambda, bus, stepFunctions, account, dynamo, options.workDir ?? join(process.cwd(), '.sandbox'));
+    world.current = w;
+
+    account.bind();
+    stepFunctions.bind();
+    const restoreClock = useTimeSource(() => clock.now());
+    const restoreLogs = captureHandlerLogs((record) => w.logs.push(record), options.echoLogs ?? false);
+    w.cleanups.push(restoreLogs, restoreClock, () => stepFunctions.restore(), () => account.restore(), () => dynamo.close());
+
+    stepFunctions.onStarted((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} started: ${e.name}`));
+    stepFunctions.onFinished((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} ${e.status.toLowerCase()}: ${e.name}${e.error ? ` (${e.error})` : ''}`));
+    account.onLog((message) => timeline.add('aws', message));
+    return w;
+  }
+
+  /** Creates an EKS cluster whose API server runs on 127.0.0.1. */
+  async addCluster(name: string, options: { version?: string; serviceIpv4Cidr?: string } = {}): Promise<SimCluster> {
+    const store = new KubeStore(this.clock);
+    const stopControllers = startControllers(store, this.clock);
+    const server = await startKubeApiServer({
+      clock: this.clock,
+      store,
+      clusterName: name,
+      authenticate: async (token) => (await authenticateEksToken(token, { cluster: name, credentials: SANDBOX_CREDENTIALS, now: () => this.clock.now() })).ok,
+    });
+    mkdirSync(this.workDir, { recursive: true });
+    const kubeconfigPath = join(this.workDir, `kubeconfig-${name}`);
+    this.account.eks.addCluster({
+      name,
+      endpoint: server.url,
+      certificateAuthorityData: server.caData,
+      serviceIpv4Cidr: options.serviceIpv4Cidr ?? '172.20.0.0/16',
+      version: options.version ?? '1.31',
+    });
+    store.on((event) => {
+      if (event.resource !== 'nodes') return;
+      const node = event.object as { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } };
+      const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      if (event.type === 'ADDED') this.timeline.add('kube', `${name}: node ${node.metadata.name} registered${ready ? ' (Ready)' : ''}`);
+      if (event.type === 'DELETED') this.timeline.add('kube', `${name}: node ${node.metadata.name} deleted`);
+    });
+    const cluster: SimCluster = {
+      name,
+      store,
+      endpoint: server.url,
+      caData: server.caData,
+      kubeconfigPath,
+      stop: async () => {
+        stopControllers();
+        await server.close();
+      },
+    };
+    this.clusters.set(name, cluster);
+    this.cleanups.push(() => cluster.stop());
+    return cluster;
+  }
+
+  /** Writes a kubeconfig for `kubectl` with a fresh token (valid 15 virtual minutes). */
+  async writeKubeconfig(cluster: string): Promise<string> {
+    const found = this.cluster(cluster);
+    const { token } = await createEksToken(cluster, { region: this.model.region, credentials: SANDBOX_CREDENTIALS, now: () => this.clock.date() });
+    writeKubeconfigFile(found, token);
+    return found.kubeconfigPath;
+  }
+
+  cluster(name: string): SimCluster {
+    const found = this.clusters.get(name);
+    if (!found) throw new Error(`no sandbox cluster ${name}`);
+    return found;
+  }
+
+  /** The kubelet's view of a cluster's API: register nodes, flip Ready, remove them. */
+  nodeRegistry(cluster: string): NodeRegistry | undefined {
+    const found = this.clusters.get(cluster);
+    if (!found) return undefined;
+    const store = found.store;
+    return {
+      registerNode: (node) => {
+        store.create('nodes', node as never);
+      },
+      setNodeReady: (name, ready, reason) => {
+        const node = store.get('nodes', undefined, name) as { status?: { conditions?: Record<string, unknown>[] } } | undefined;
+        if (!node) return;
+        const now = this.clock.iso();
+        const conditions = (node.status?.conditions ?? []).filter((c) => c.type !== 'Ready');
+        conditions.push({ type: 'Ready', status: ready ? 'True' : 'False', reason: reason ?? (ready ? 'KubeletReady' : 'KubeletNotReady'), message: reason ?? '', lastHeartbeatTime: now, lastTransitionTime: now });
+        store.patch('nodes', undefined, name, { status: { conditions } }, 'merge');
+      },
+      removeNode: (name) => {
+        if (store.get('nodes', undefined, name)) store.delete('nodes', undefined, name, {});
+      },
+    };
+  }
+
+  /** Puts an event on the default bus (what an AWS service or a test would send). */
+  put(event: BusEvent): void {
+    this.timeline.add('event', describeEvent(event));
+    const deliveries = this.bus.put(event);
+    for (const d of deliveries) {
+      void d.done.then(() => {
+        if (d.outcome === 'succeeded') this.timeline.add('lambda', `${d.function}: ${summarize(d.result)}`);
+        else this.timeline.add('lambda', `${d.function} failed after ${d.attempts} attempts: ${d.error?.errorType}: ${d.error?.errorMessage}`);
+      });
+    }
+  }
+
+  /** Lets the world run until nothing is left to do (or until the virtual time `until`). */
+  async settle(until?: Date | number): Promise<void> {
+    await this.clock.settle(until === undefined ? undefined : typeof until === 'number' ? until : until.getTime());
+  }
+
+  /** Runs the world for a stretch of virtual time. */
+  async run(ms: number): Promise<void> {
+    await this.clock.advance(ms);
+  }
+
+  async stop(): Promise<void> {
+    for (const cleanup of this.cleanups.reverse()) await cleanup();
+  }
+}
+
+function writeKubeconfigFile(cluster: SimCluster, token: string): void {
+  writeFileSync(
+    cluster.kubeconfigPath,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      `- name: ${cluster.name}`,
+      '  cluster:',
+      `    server: ${cluster.endpoint}`,
+      `    certificate-authority-data: ${cluster.caData}`,
+      'users:',
+      '- name: sandbox',
+      '  user:',
+      `    token: ${token}`,
+      'contexts:',
+      `- name: ${cluster.name}`,
+      '  context:',
+      `    cluster: ${cluster.name}`,
+      '    user: sandbox',
+      `current-context: ${cluster.name}`,
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+}
+
+function shortMachine(arn: string): string {
+  return arn.split(':').at(-1)!.replace(/^eks-node-lifecycle-sandbox-/, '');
+}
+
+function describeEvent(event: BusEvent): string {
+  const d = event.detail as Record<string, unknown>;
+  const subject = d['instance-id'] ?? d.EC2InstanceId ?? '';
+  const extra = d.state ?? d.AutoScalingGroupName ?? '';
+  return `${event['detail-type']} ${subject}${extra ? ` (${extra})` : ''}`;
+}
+
+function summarize(result: unknown): string {
+  if (!result || typeof result !== 'object') return JSON.stringify(result);
+  const r = result as Record<string, unknown>;
+  const parts = [r.outcome, r.cluster && `cluster ${r.cluster}`, r.reason, (r.joinExecution as { started?: boolean } | undefined)?.started === false ? 'node-join already running' : undefined];
+  return parts.filter(Boolean).join(', ') || JSON.stringify(result);
+}

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { VirtualClock } from '../sim/clock.js';
+import { LambdaFunctionError } from '../sim/lambda.js';
+import { loadServerlessModel } from '../sim/serverless-config.js';
+import { SimStepFunctions } from '../sim/step-functions.js';
+
+/**
+ * The node-join workflow file, run as deployed, with its Lambda steps replaced by scripted
+ * answers: which path does it take, and how long (in virtual time) does it wait?
+ */
+const model = loadServerlessModel();
+const machine = model.stateMachines.find((m) => m.key === 'nodeJoin')!;
+const input = {
+  cluster: 'prod',
+  instanceId: 'i-0123456789abcdef0',
+  lifecycleAction: { autoScalingGroupName: 'prod-workers', lifecycleHookName: 'wait-for-node', lifecycleActionToken: '11111111-2222-3333-4444-555555555555', instanceId: 'i-0123456789abcdef0' },
+  deadline: '2026-11-21T09:10:00Z',
+};
+
+type Step = { result: unknown } | { error: string };
+function scripted(answers: Record<string, Step[]>) {
+  const calls: { fn: string; payload: any }[] = [];
+  return {
+    calls,
+    invoke: async (arn: string, payload: unknown) => {
+      const fn = model.functions.find((f) => f.arn === arn)!.key;
+      calls.push({ fn, payload });
+      const next = answers[fn]?.shift();
+      if (!next) throw new Error(`no scripted answer left for ${fn}`);
+      if ('error' in next) throw new LambdaFunctionError(next.error, `${next.error} (scripted)`);
+      return next.result;
+    },
+  };
+}
+
+async function run(answers: Record<string, Step[]>) {
+  const clock = new VirtualClock(Date.parse('2026-11-21T09:00:00Z'));
+  const lambda = scripted(answers);
+  const sfn = new SimStepFunctions(model, clock, lambda);
+  sfn.bind();
+  try {
+    const { executionArn } = await new SFNClient({ region: 'eu-west-1' }).send(
+      new StartExecutionCommand({ stateMachineArn: machine.arn, name: 'join-test', input: JSON.stringify(input) }),
+    );
+    await clock.settle();
+    const execution = sfn.executions.get(executionArn!)!;
+    await execution.done;
+    return { execution, calls: lambda.calls, elapsed: clock.now() - Date.parse('2026-11-21T09:00:00Z') };
+  } finally {
+    sfn.restore();
+  }
+}
+
+const waiting = { result: { status: 'waiting', reason: 'no node yet' } };
+const ready = { result: { status: 'ready', nodeName: 'ip-10-0-1-5.eu-west-1.compute.internal' } };
+const completed = { result: { completed: true } };
+
+describe('Workflow: node-join', () => {
+  it('completes with CONTINUE once the node is Ready, after polling every 15 s', async () => {
+    const { execution, calls, elapsed } = await run({ checkNodeReady: [waiting, waiting, ready], completeLifecycleAction: [completed] });
+    assert.equal(execution.status, 'SUCCEEDED');
+    const complete = calls.find((c) => c.fn === 'completeLifecycleAction')!;
+    assert.equal(complete.payload.result, 'CONTINUE');
+    assert.equal(complete.payload.reason, 'node ip-10-0-1-5.eu-west-1.compute.internal is Ready');
+    assert.deepEqual(complete.payload.lifecycleAction, input.lifecycleAction);
+    assert.equal(elapsed, 30_000, 'two Wait states of 15 virtual seconds');
+    assert.equal(calls[0]!.payload.executionArn, execution.executionArn, 'steps receive the execution ARN for log correlation');
+  });
+
+  it('abandons the launch when the node has not joined by the deadline, and fails visibly', async () => {
+    const { execution, calls } = await run({ checkNodeReady: [waiting, { result: { status: 'timed-out', reason: 'no node registered by 2026-11-21T09:10:00Z' } }], completeLifecycleAction: [completed] });
+    assert.equal(execution.status, 'FAILED');
+    assert.equal(execution.error, 'NodeNeverJoined');
+    const complete = calls.find((c) => c.fn === 'completeLifecycleAction')!;
+    assert.equal(complete.payload.result, 'ABANDON');
+    assert.equal(complete.payload.reason, 'no node registered by 2026-11-21T09:10:00Z');
+  });
+
+  it('ends quietly when the instance is gone, completing nothing', async () => {
+    const { execution, calls } = await run({ checkNodeReady: [{ result: { status: 'instance-gone', reason: 'instance is terminated' } }] });
+    assert.equal(execution.status, 'SUCCEEDED');
+    assert.equal(calls.filter((c) => c.fn === 'completeLifecycleAction').length, 0);
+  });
+
+  it('retries a transient Kubernetes failure with backoff, then carries on', async () => {
+    const { execution, elapsed } = await run({
+      checkNodeReady: [{ error: 'KubernetesUnavailableError' }, { error: 'KubernetesUnavailableError' }, ready],
+      completeLifecycleAction: [completed],
+    });
+    assert.equal(execution.status, 'SUCCEEDED');
+    assert.equal(elapsed, 15_000, 'Retry waited 5 s then 10 s (IntervalSeconds 5, BackoffRate 2)');
+  });
+
+  it('leaves the hook to its default result when access is denied: no CONTINUE, no ABANDON', async () => {
+    const { execution, calls } = await run({ checkNodeReady: [{ error: 'KubernetesAccessDeniedError' }] });
+    assert.equal(execution.status, 'FAILED');
+    assert.equal(execution.error, 'CannotCheckNode');
+    assert.equal(calls.filter((c) => c.fn === 'completeLifecycleAction').length, 0);
+  });
+
+  it('retries completing the action when Auto Scaling throttles', async () => {
+    const { execution, calls } = await run({ checkNodeReady: [ready], completeLifecycleAction: [{ error: 'AwsTransientError' }, completed] });
+    assert.equal(execution.status, 'SUCCEEDED');
+    assert.equal(calls.filter((c) => c.fn === 'completeLifecycleAction').length, 2);
+  });
+});
