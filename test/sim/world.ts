@@ -257,7 +257,13 @@ function describeEvent(event: BusEvent): string {
 
 function summarize(result: unknown): string {
   if (!result || typeof result !== 'object') return JSON.stringify(result);
-  const r = result as Record<string, unknown>;
-  const parts = [r.outcome, r.cluster && `cluster ${r.cluster}`, r.reason, (r.joinExecution as { started?: boolean } | undefined)?.started === false ? 'node-join already running' : undefined];
+  const r = result as { outcome?: string; cluster?: string; reason?: string; groupTagSet?: boolean; joinExecution?: { started: boolean } };
+  const parts = [
+    r.outcome,
+    r.cluster && `cluster ${r.cluster}`,
+    r.reason,
+    r.groupTagSet && 'group tag now propagates at launch',
+    r.joinExecution && (r.joinExecution.started ? 'node-join started' : 'node-join already under way'),
+  ];
   return parts.filter(Boolean).join(', ') || JSON.stringify(result);
 }

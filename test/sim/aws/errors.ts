@@ -10,6 +10,7 @@ import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import {
   AlreadyExistsFault,
   AutoScalingServiceException,
+  InvalidNextToken as AutoScalingInvalidNextToken,
   LimitExceededFault,
   ResourceInUseFault,
 } from '@aws-sdk/client-auto-scaling';
@@ -83,6 +84,10 @@ export function autoScalingAlreadyExists(message: string): AlreadyExistsFault {
 
 export function autoScalingResourceInUse(message: string): ResourceInUseFault {
   return new ResourceInUseFault({ message, $metadata: metadata(400) });
+}
+
+export function autoScalingInvalidNextToken(): AutoScalingInvalidNextToken {
+  return new AutoScalingInvalidNextToken({ message: 'The token provided is not valid.', $metadata: metadata(400) });
 }
 
 export function autoScalingLimitExceeded(message: string): LimitExceededFault {

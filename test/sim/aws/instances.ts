@@ -16,6 +16,7 @@ import type {
   InstanceState,
   InstanceStateChange,
   Reservation,
+  ResponseLaunchTemplateData,
   RunInstancesCommandInput,
   RunInstancesCommandOutput,
   Tag,
@@ -30,7 +31,8 @@ import { ec2Error } from './errors';
 import type { InstanceStateChangeDetail } from './events';
 import { matchesEc2Filters, paginate, tagFilterValues } from './filters';
 import { INSTANCE_TYPES, instanceTypeArchitecture } from './instance-types';
-import { clone, type LaunchTemplateRef } from './launch-templates';
+import { clone } from './clone';
+import type { LaunchTemplateRef } from './launch-templates';
 
 type Out<T> = Omit<T, '$metadata'>;
 
@@ -121,7 +123,7 @@ export class InstanceStore {
       data = clone(version.LaunchTemplateData ?? {}) as Record<string, unknown>;
       templateRef = { id: record.template.LaunchTemplateId, name: record.template.LaunchTemplateName, version: version.VersionNumber! };
     }
-    const lt = data as NonNullable<import('@aws-sdk/client-ec2').ResponseLaunchTemplateData>;
+    const lt = data as ResponseLaunchTemplateData;
     const firstEni = lt.NetworkInterfaces?.[0];
 
     const rawImageId = request.imageId ?? lt.ImageId;
@@ -188,7 +190,7 @@ export class InstanceStore {
     const reservationId = ids.ec2('r');
     if (request.clientToken) this.clientTokens.set(request.clientToken, reservationId);
     const now = clock.date();
-    const windows = image.image.Platform === 'windows';
+    const windows = image.image.PlatformDetails === 'Windows';
     const rootDevice = image.image.RootDeviceName ?? '/dev/xvda';
     const rootSize = lt.BlockDeviceMappings?.find((b) => b.DeviceName === rootDevice)?.Ebs?.VolumeSize
       ?? image.image.BlockDeviceMappings?.[0]?.Ebs?.VolumeSize ?? 20;
@@ -274,7 +276,8 @@ export class InstanceStore {
           PlatformDetails: image.image.PlatformDetails,
           UsageOperation: image.image.UsageOperation,
           UsageOperationUpdateTime: now,
-          ...(windows ? { Platform: 'windows' as const } : {}),
+          // lowercase on the wire, whatever the SDK's enum says
+          ...(windows ? { Platform: 'windows' as Instance['Platform'] } : {}),
           PrivateDnsNameOptions: { HostnameType: 'ip-name', EnableResourceNameDnsARecord: false, EnableResourceNameDnsAAAARecord: false },
           MaintenanceOptions: { AutoRecovery: 'default' },
           CurrentInstanceBootMode: 'uefi',
@@ -326,7 +329,10 @@ export class InstanceStore {
     const { ec2, clock } = this.account;
     this.transition(record, 'terminated', 'shutting-down');
     ec2.releaseAddress(record.subnet, record.hostOffset);
-    record.instance.PrivateDnsName = record.instance.PrivateDnsName; // EC2 keeps the name on terminated instances for a while
+    // a terminated instance keeps its id but loses its network identity: code that needs
+    // the node name must have read it before (aws-node-termination-handler #331)
+    record.instance.PrivateDnsName = '';
+    delete record.instance.PrivateIpAddress;
     record.instance.NetworkInterfaces = [];
     record.instance.SecurityGroups = [];
     for (const volumeId of record.volumeIds) ec2.volumes.delete(volumeId);

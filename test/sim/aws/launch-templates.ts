@@ -36,6 +36,7 @@ import type {
 import type { SimAccount } from './account';
 import { ec2Error } from './errors';
 import { matchesEc2Filters, paginate, tagFilterValues } from './filters';
+import { clone } from './clone';
 import { INSTANCE_TYPES } from './instance-types';
 
 type Out<T> = Omit<T, '$metadata'>;
@@ -368,8 +369,4 @@ function toResponseData(data: RequestLaunchTemplateData): ResponseLaunchTemplate
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-export function clone<T>(value: T): T {
-  return structuredClone(value);
 }

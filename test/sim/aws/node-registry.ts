@@ -12,6 +12,12 @@ export interface NodeRegistry {
   setNodeReady(name: string, ready: boolean, reason?: string): void | Promise<void>;
   /** Deletes the Node (cloud controller manager, once the instance is gone). */
   removeNode(name: string): void | Promise<void>;
+  /**
+   * For clusters that still read `kube-system/aws-auth` (authentication mode CONFIG_MAP or
+   * API_AND_CONFIG_MAP) and have no access entry for the node's role: whether aws-auth maps
+   * the role to `system:nodes`. Omit it and the kubelet assumes the mapping exists.
+   */
+  isNodeRoleMapped?(roleArn: string): boolean | Promise<boolean>;
 }
 
 /** Resolves a cluster's API server; `undefined` when the sandbox runs no API for it. */

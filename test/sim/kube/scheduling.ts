@@ -27,8 +27,8 @@ export const UNSCHEDULABLE_TAINT: Taint = { key: 'node.kubernetes.io/unschedulab
 
 export type Fit = { fits: true } | { fits: false; reason: string };
 
-export function fitsNode(pod: Pod, node: KubeNode): Fit {
-  if (!isNodeReady(node)) return { fits: false, reason: 'node(s) were not ready' };
+export function fitsNode(pod: Pod, node: KubeNode, options: { ignoreReadiness?: boolean } = {}): Fit {
+  if (!options.ignoreReadiness && !isNodeReady(node)) return { fits: false, reason: 'node(s) were not ready' };
   const taints = [...(node.spec?.taints ?? [])];
   if (node.spec?.unschedulable) {
     if (!toleratesAll(pod.spec.tolerations, [UNSCHEDULABLE_TAINT], ['NoSchedule'])) return { fits: false, reason: 'node(s) were unschedulable' };
@@ -40,7 +40,7 @@ export function fitsNode(pod: Pod, node: KubeNode): Fit {
   return { fits: true };
 }
 
-export type Placement = { node: string } | { node: undefined; message: string };
+export type Placement = { placed: true; node: string } | { placed: false; message: string };
 
 /** Picks a node for the pod, or explains, as the scheduler's FailedScheduling message does, why none fits. */
 export function placePod(pod: Pod, nodes: readonly KubeNode[], pods: readonly Pod[]): Placement {
@@ -55,7 +55,7 @@ export function placePod(pod: Pod, nodes: readonly KubeNode[], pods: readonly Po
   }
   candidates.sort((a, b) => (load.get(a.metadata.name!) ?? 0) - (load.get(b.metadata.name!) ?? 0) || a.metadata.name!.localeCompare(b.metadata.name!));
   const chosen = candidates[0];
-  if (chosen) return { node: chosen.metadata.name! };
+  if (chosen) return { placed: true, node: chosen.metadata.name! };
   const why = [...reasons.entries()].map(([reason, count]) => `${count} ${reason}`).sort().join(', ');
-  return { node: undefined, message: `0/${nodes.length} nodes are available${why ? `: ${why}` : ''}.` };
+  return { placed: false, message: `0/${nodes.length} nodes are available${why ? `: ${why}` : ''}.` };
 }

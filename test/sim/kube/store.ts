@@ -103,7 +103,7 @@ export class KubeStore {
     options: KubeStoreOptions = {},
   ) {
     this.randomState = options.seed ?? 0x6b756265;
-    this.historyLimit = options.historyLimit ?? 10_000;
+    this.historyLimit = options.historyLimit ?? 2_000;
     for (const name of Object.keys(RESOURCES) as ResourceName[]) this.objects.set(name, new Map());
     for (const name of SYSTEM_NAMESPACES) this.create('namespaces', { metadata: { name } });
   }
@@ -133,10 +133,10 @@ export class KubeStore {
   /** Objects in key order (namespace, then name), as etcd returns them. */
   list<R extends ResourceName>(resource: R, options: ListOptions = {}): ResourceTypes[R][] {
     const matches = this.matcher(resource, options);
-    return [...this.bucket(resource).values()]
-      .filter(matches)
-      .sort((a, b) => keyOf(RESOURCES[resource], a.metadata.namespace, a.metadata.name!).localeCompare(keyOf(RESOURCES[resource], b.metadata.namespace, b.metadata.name!)))
-      .map((o) => clone(o) as ResourceTypes[R]);
+    return [...this.bucket(resource).entries()]
+      .filter(([, object]) => matches(object))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) // bytewise, like etcd keys
+      .map(([, object]) => clone(object) as ResourceTypes[R]);
   }
 
   /** A predicate for list and watch filters; throws BadRequest for a malformed selector. */

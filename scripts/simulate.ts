@@ -1,0 +1,37 @@
+/**
+ * `npm start`: the default sandbox scenario, printed as a timeline. No AWS account, no
+ * cluster, no network: see README "The sandbox".
+ */
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeAutoScalingInstancesCommand, AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { runDefaultScenario } from '../test/sim/scenarios.js';
+import { World } from '../test/sim/world.js';
+
+const started = performance.now();
+const world = await World.start({ echoLogs: process.argv.includes('--logs') });
+world.timeline.onEntry((entry) => console.log(world.timeline.format(entry)));
+console.log('eks-node-lifecycle sandbox — default scenario (virtual time since start)\n');
+try {
+  const result = await runDefaultScenario(world);
+  const region = world.model.region;
+  const ec2 = new EC2Client({ region });
+  const autoscaling = new AutoScalingClient({ region });
+  const instances = (await ec2.send(new DescribeInstancesCommand({}))).Reservations!.flatMap((r) => r.Instances ?? []);
+  const lifecycle = new Map(
+    ((await autoscaling.send(new DescribeAutoScalingInstancesCommand({}))).AutoScalingInstances ?? []).map((i) => [i.InstanceId!, i.LifecycleState!]),
+  );
+  const nodes = world.cluster('prod').store.list('nodes') as { metadata: { name: string }; spec: { providerID: string } }[];
+  console.log('\ninstances');
+  for (const i of instances) {
+    const owner = i.Tags?.find((t) => t.Key === 'kubernetes.io/cluster/prod')?.Value ?? '-';
+    const group = i.Tags?.find((t) => t.Key === 'aws:autoscaling:groupName')?.Value ?? '-';
+    const node = nodes.find((n) => n.spec.providerID.endsWith(`/${i.InstanceId}`))?.metadata.name ?? '-';
+    console.log(`  ${i.InstanceId}  ${(i.State?.Name ?? '').padEnd(10)} ${(lifecycle.get(i.InstanceId!) ?? '-').padEnd(10)} ${group.padEnd(28)} kubernetes.io/cluster/prod=${owner.padEnd(6)} node ${node}`);
+  }
+  const joins = [...world.stepFunctions.executions.values()];
+  console.log(`\nnode-join executions: ${joins.map((e) => `${e.name} ${e.status}`).join(', ') || 'none'}`);
+  console.log(`scaled out: ${result.scaledOut.join(', ')}`);
+  console.log(`\nvirtual time ${Math.round((world.clock.now() - Date.parse('2026-11-21T09:00:00Z')) / 1000)} s, wall time ${Math.round(performance.now() - started)} ms`);
+} finally {
+  await world.stop();
+}

@@ -1,0 +1,323 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { VirtualClock } from '../clock.js';
+import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
+import { badRequest, failure, KubeApiError, pathNotFound, unauthorized } from './errors.js';
+import { isResourceName, RESOURCES, type ResourceInfo } from './resources.js';
+import { handleResource, verbOf, type Reply } from './rest-handlers.js';
+import type { KubeStore } from './store.js';
+import { serveWatch } from './watch.js';
+
+/**
+ * The sandbox's Kubernetes API server: HTTPS on 127.0.0.1 with a test CA, bearer-token
+ * authentication, discovery, and the REST paths of core/v1, apps/v1 and policy/v1 for the
+ * resources the store holds. `@kubernetes/client-node` and `kubectl` use it unchanged.
+ *
+ * Each request goes through, in order:
+ * 1. authentication (401 Unauthorized unless `authenticate` accepts the bearer token);
+ * 2. the fault hook, which may delay, reset or answer the request instead;
+ * 3. routing: discovery documents, or a resource request handled against the store;
+ * 4. a JSON reply; every failure is a `Status` object as the real server sends.
+ */
+
+export interface KubeApiServerOptions {
+  clock: VirtualClock;
+  store: KubeStore;
+  clusterName: string;
+  authenticate: (bearerToken: string) => boolean | Promise<boolean>;
+  /** "major.minor" the server reports from /version. Default 1.31. */
+  kubernetesVersion?: string;
+  /** Called once per request after it is answered, for scenario logs. */
+  log?: (entry: RequestLogEntry) => void;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  status: number;
+}
+
+/** What a fault hook sees of a request: routed, so it can target "evictions of pod x". */
+export interface FaultRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  verb?: string;
+  resource?: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+/**
+ * A fault to inject: wait `delayMs` (real milliseconds: client timeouts are real), then
+ * reset the connection, or answer `status` (with `body`, or a Status object for that
+ * code), or, with neither, go on normally.
+ */
+export interface FaultAction {
+  delayMs?: number;
+  reset?: boolean;
+  status?: number;
+  body?: unknown;
+}
+
+export interface FaultHook {
+  before(request: FaultRequest): FaultAction | undefined | Promise<FaultAction | undefined>;
+}
+
+export interface KubeconfigOptions {
+  token: string;
+  namespace?: string;
+  user?: string;
+}
+
+export interface KubeApiServer {
+  /** https://127.0.0.1:<port> */
+  readonly url: string;
+  /** Base64 of the CA certificate's PEM, as EKS DescribeCluster returns certificateAuthority.data. */
+  readonly caData: string;
+  readonly port: number;
+  faults: FaultHook | undefined;
+  close(): Promise<void>;
+  writeKubeconfig(path: string, options: KubeconfigOptions): Promise<void>;
+}
+
+const TLS_DIR = new URL('../fixtures/tls/', import.meta.url);
+
+interface Route {
+  discovery?: unknown;
+  info?: ResourceInfo;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+/**
+ * /api/v1/[namespaces/{ns}/]{resource}[/{name}[/{subresource}]] and the same under
+ * /apis/{group}/{version}; `namespaces/{name}[/status]` is the namespace itself.
+ */
+function route(path: string, serverAddress: string, version: string): Route | undefined {
+  const segments = path.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
+  if (segments.length === 1 && segments[0] === 'version') return { discovery: versionInfo(version) };
+  let group: string;
+  let rest: string[];
+  if (segments[0] === 'api') {
+    if (segments.length === 1) return { discovery: coreVersions(serverAddress) };
+    if (segments[1] !== 'v1') return undefined;
+    group = '';
+    rest = segments.slice(2);
+    if (rest.length === 0) return { discovery: resourceList('', 'v1') };
+  } else if (segments[0] === 'apis') {
+    if (segments.length === 1) return { discovery: groupList() };
+    const named = apiGroup(segments[1]!);
+    if (!named) return undefined;
+    if (segments.length === 2) return { discovery: named };
+    const list = resourceList(segments[1]!, segments[2]!);
+    if (!list) return undefined;
+    if (segments.length === 3) return { discovery: list };
+    group = segments[1]!;
+    rest = segments.slice(3);
+  } else {
+    return undefined;
+  }
+
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3 && isResourceName(rest[2]!) && RESOURCES[rest[2]!].namespaced) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const [resource, name, subresource, ...extra] = rest;
+  if (!resource || !isResourceName(resource) || extra.length > 0) return undefined;
+  const info = RESOURCES[resource];
+  if (info.group !== group) return undefined;
+  if (namespace !== undefined && !info.namespaced) return undefined;
+  return {
+    info,
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(name !== undefined ? { name } : {}),
+    ...(subresource !== undefined ? { subresource } : {}),
+  };
+}
+
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 410: 'Expired',
+  429: 'TooManyRequests', 500: 'InternalError', 502: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout',
+};
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    'Content-Type': typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Audit-Id': randomUUID(),
+  });
+  res.end(text);
+}
+
+export async function startKubeApiServer(options: KubeApiServerOptions): Promise<KubeApiServer> {
+  const { store, authenticate } = options;
+  // ages in tables and every timestamp come from the store's clock: they must be one clock
+  if (options.clock !== store.clock) throw new Error('startKubeApiServer: the server must run on the clock of its store');
+  const version = options.kubernetesVersion ?? '1.31';
+  const ca = readFileSync(new URL('ca.crt', TLS_DIR));
+  const openWatches = new Set<() => void>();
+  let address = '127.0.0.1:0';
+  let faults: FaultHook | undefined;
+
+  const server = createServer({ key: readFileSync(new URL('server.key', TLS_DIR)), cert: readFileSync(new URL('server.crt', TLS_DIR)) }, (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // a bug in the simulator: answer as the API server does for a panic
+      const status = error instanceof KubeApiError ? error.status : failure(500, 'InternalError', `Internal error occurred: ${String(error)}`).status;
+      if (!res.headersSent) send(res, { status: status.code, body: status });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+    const method = req.method ?? 'GET';
+    const reply = (r: Reply): void => {
+      send(res, r);
+      options.log?.({ method, path: url.pathname + url.search, status: r.status });
+    };
+    const replyError = (error: unknown): void => {
+      if (!(error instanceof KubeApiError)) throw error;
+      reply({ status: error.code, body: error.status });
+    };
+
+    // 1. authentication
+    const header = req.headers.authorization ?? '';
+    const token = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
+    const authenticated = token ? await Promise.resolve(authenticate(token)).catch(() => false) : false;
+    if (!authenticated) {
+      req.resume();
+      return replyError(unauthorized());
+    }
+
+    // 2. faults
+    const target = route(url.pathname, address, version);
+    if (faults) {
+      const fault = await faults.before({
+        method,
+        path: url.pathname,
+        query: url.searchParams,
+        ...(target?.info ? { verb: verbOf(method, target.name, url.searchParams), resource: target.info.name } : {}),
+        ...(target?.namespace !== undefined ? { namespace: target.namespace } : {}),
+        ...(target?.name !== undefined ? { name: target.name } : {}),
+        ...(target?.subresource !== undefined ? { subresource: target.subresource } : {}),
+      });
+      if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      if (fault?.reset) {
+        req.socket.destroy();
+        return;
+      }
+      if (fault?.status !== undefined) {
+        req.resume();
+        const body = fault.body ?? failure(fault.status, REASONS[fault.status] ?? 'Unknown', `injected fault: HTTP ${fault.status}`).status;
+        return reply({ status: fault.status, body });
+      }
+    }
+
+    // 3. routing
+    if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) return reply({ status: 200, body: 'ok' });
+    if (!target) {
+      req.resume();
+      return replyError(pathNotFound());
+    }
+    if (target.discovery !== undefined) {
+      req.resume();
+      return reply({ status: 200, body: target.discovery });
+    }
+    const info = target.info!;
+    const accept = req.headers.accept ?? '';
+    const table = /as=Table/.test(accept) && method === 'GET';
+    const text = await readBody(req);
+    try {
+      let body: unknown;
+      if (text.trim().length > 0) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw badRequest(`the body of the request could not be decoded as JSON`);
+        }
+      }
+      if (verbOf(method, target.name, url.searchParams) === 'watch' && !target.subresource) {
+        serveWatch(store, info, { ...(target.namespace !== undefined ? { namespace: target.namespace } : {}), query: url.searchParams, table }, req, res, openWatches);
+        options.log?.({ method, path: url.pathname + url.search, status: 200 });
+        return;
+      }
+      const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      reply(
+        handleResource(store, {
+          method,
+          info,
+          ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
+          ...(target.name !== undefined ? { name: target.name } : {}),
+          ...(target.subresource !== undefined ? { subresource: target.subresource } : {}),
+          query: url.searchParams,
+          body,
+          contentType,
+          table,
+        }),
+      );
+    } catch (error) {
+      replyError(error);
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  address = `127.0.0.1:${port}`;
+  const url = `https://127.0.0.1:${port}`;
+  const caData = ca.toString('base64');
+
+  const api: KubeApiServer = {
+    url,
+    caData,
+    port,
+    get faults() {
+      return faults;
+    },
+    set faults(hook) {
+      faults = hook;
+    },
+    close() {
+      for (const close of [...openWatches]) close();
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+    async writeKubeconfig(path, { token, namespace, user = 'sandbox' }) {
+      const cluster = options.clusterName;
+      // JSON is YAML: kubectl reads it as a kubeconfig
+      const config = {
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: cluster, cluster: { server: url, 'certificate-authority-data': caData } }],
+        users: [{ name: user, user: { token } }],
+        contexts: [{ name: cluster, context: { cluster, user, ...(namespace ? { namespace } : {}) } }],
+        'current-context': cluster,
+        preferences: {},
+      };
+      await writeFile(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+    },
+  };
+  return api;
+}

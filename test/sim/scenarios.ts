@@ -1,0 +1,65 @@
+import { AutoScalingClient, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { createDeployment, createDaemonSet, createPdb } from './kube/controllers.js';
+import { World } from './world.js';
+
+/**
+ * The default sandbox scenario (what `npm start` shows and a scenario test checks): a
+ * cluster with a managed and a self-managed node group; the self-managed group, which has
+ * a launch hook, is scaled out; the new instances are tagged, their nodes join, and the
+ * hook is completed with CONTINUE only once each node is Ready.
+ */
+export interface DefaultScenarioResult {
+  world: World;
+  selfManagedGroup: string;
+  managedGroupAsg: string;
+  scaledOut: string[];
+}
+
+export async function runDefaultScenario(world: World): Promise<DefaultScenarioResult> {
+  const say = (message: string) => world.timeline.add('scenario', message);
+  const region = world.model.region;
+  const cluster = await world.addCluster('prod', { version: '1.31' });
+  world.account.seedVpc();
+
+  say('cluster prod: a managed node group "system" (AL2023, 2 × m5.large) and a self-managed group "prod-workers" (AL2023, launch hook wait-for-node 600 s; its kubernetes.io/cluster/prod tag does not propagate to instances)');
+  const managed = world.account.createManagedNodegroup({ cluster: 'prod', name: 'system', amiType: 'AL2023_x86_64_STANDARD', instanceTypes: ['m5.large'], min: 2, max: 4, desired: 2 });
+  const selfManaged = world.account.createSelfManagedGroup({
+    cluster: 'prod',
+    name: 'prod-workers',
+    amiFamily: 'al2023',
+    instanceType: 'm5.large',
+    min: 1,
+    max: 6,
+    desired: 1,
+    hooks: { launch: { name: 'wait-for-node', heartbeatTimeout: 600, defaultResult: 'ABANDON' } },
+    ownershipTagPropagates: false,
+  });
+  await world.settle();
+
+  createDaemonSet(cluster.store, { namespace: 'kube-system', name: 'aws-node', labels: { 'k8s-app': 'aws-node' } });
+  createDeployment(cluster.store, { namespace: 'shop', name: 'web', replicas: 4, labels: { app: 'web' } });
+  createPdb(cluster.store, { namespace: 'shop', name: 'web', selector: { app: 'web' }, minAvailable: 3 });
+  await world.settle();
+
+  const autoscaling = new AutoScalingClient({ region });
+  const before = new Set(await instanceIdsOf(world, selfManaged.autoScalingGroupName));
+  say('operator scales prod-workers from 1 to 3');
+  await autoscaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: selfManaged.autoScalingGroupName, DesiredCapacity: 3 }));
+  await world.settle();
+
+  const after = await instanceIdsOf(world, selfManaged.autoScalingGroupName);
+  return {
+    world,
+    selfManagedGroup: selfManaged.autoScalingGroupName,
+    managedGroupAsg: managed.resources?.autoScalingGroups?.[0]?.name ?? '',
+    scaledOut: after.filter((id) => !before.has(id)),
+  };
+}
+
+export async function instanceIdsOf(world: World, group: string): Promise<string[]> {
+  const out = await new EC2Client({ region: world.model.region }).send(
+    new DescribeInstancesCommand({ Filters: [{ Name: 'tag:aws:autoscaling:groupName', Values: [group] }, { Name: 'instance-state-name', Values: ['pending', 'running'] }] }),
+  );
+  return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!);
+}
