@@ -29,6 +29,7 @@ interface Entry {
   fire: () => void;
   cancelled: boolean;
   background: boolean;
+  sleeper?: boolean;
 }
 
 export class VirtualClock {
@@ -75,7 +76,7 @@ export class VirtualClock {
       this.push(this.current + Math.max(0, ms), () => {
         this.sleeping--;
         resolve();
-      }, false);
+      }, false).sleeper = true;
     });
   }
 
@@ -124,6 +125,15 @@ export class VirtualClock {
   /** Runs the world for `ms` virtual milliseconds from now. */
   advance(ms: number): Promise<void> {
     return this.settle(this.current + ms);
+  }
+
+  /**
+   * Shutting down: wakes every sleeper at once (time does not move) and drops every timer,
+   * so nothing is left waiting on a clock that will never advance again.
+   */
+  release(): void {
+    const entries = this.queue.splice(0);
+    for (const entry of entries) if (entry.sleeper && !entry.cancelled) entry.fire();
   }
 
   /** Timers and sleeps still queued. */

@@ -49,9 +49,17 @@ export class SimLambda {
     return fn;
   }
 
+  private closed = false;
+
+  /** The sandbox is shutting down: later invocations are refused. */
+  close(): void {
+    this.closed = true;
+  }
+
   /** Runs the function; resolves with its result or rejects with a `LambdaFunctionError`. */
   async invoke(nameOrArn: string, payload: unknown): Promise<unknown> {
     const fn = this.find(nameOrArn);
+    if (this.closed) throw new LambdaFunctionError('Lambda.ServiceException', 'the sandbox has stopped');
     return this.clock.actor(async () => {
       const handler = await this.load(fn);
       const record: Invocation = { function: fn.key, at: this.clock.iso(), payload, outcome: { result: undefined } };

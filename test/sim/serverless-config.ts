@@ -60,6 +60,8 @@ export interface ServerlessModel {
 
 interface LoadOptions {
   stage?: string;
+  /** like `serverless deploy --param="name=value"` */
+  params?: Record<string, string>;
   region?: string;
   accountId?: string;
   root?: string;
@@ -71,7 +73,7 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
   const stage = options.stage ?? 'sandbox';
   const region = options.region ?? 'eu-west-1';
   const accountId = options.accountId ?? '111122223333';
-  const params: Record<string, string> = { ...(raw.params?.default ?? {}), ...(raw.params?.[stage] ?? {}) };
+  const params: Record<string, string> = { ...(raw.params?.default ?? {}), ...(raw.params?.[stage] ?? {}), ...(options.params ?? {}) };
 
   const resolveString = (value: string): unknown => {
     const whole = /^\$\{([^{}]+)\}$/.exec(value);

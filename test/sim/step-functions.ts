@@ -55,6 +55,7 @@ export class SimStepFunctions {
   private mock?: ReturnType<typeof mockClient>;
   private listeners: ((execution: SimExecution) => void)[] = [];
   private startListeners: ((execution: SimExecution) => void)[] = [];
+  private readonly aborts = new Map<string, () => void>();
 
   constructor(
     model: ServerlessModel,
@@ -92,6 +93,16 @@ export class SimStepFunctions {
 
   restore(): void {
     this.mock?.restore();
+  }
+
+  private readonly aborted = new Set<string>();
+
+  /** StopExecution for everything still running (the sandbox is shutting down). */
+  abortAll(): void {
+    for (const [arn, abort] of this.aborts) {
+      this.aborted.add(arn);
+      abort();
+    }
   }
 
   onStarted(listener: (execution: SimExecution) => void): void {
@@ -144,15 +155,17 @@ export class SimStepFunctions {
     const stateMachine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
     const retryIntervalOverrides = Object.fromEntries(Object.keys(handlers).map((state) => [state, 0]));
     const run = stateMachine.run(input as never, {
+      noThrowOnAbort: true,
       overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides },
       context: {
         Execution: { Id: execution.executionArn, Name: execution.name, Input: input as never, StartTime: execution.startDate.toISOString() },
         StateMachine: { Id: machine.arn, Name: machine.name },
       },
     });
+    this.aborts.set(execution.executionArn, run.abort);
     try {
       execution.output = await run.result;
-      execution.status = 'SUCCEEDED';
+      execution.status = this.aborted.has(execution.executionArn) ? 'ABORTED' : 'SUCCEEDED';
     } catch (error) {
       // the library wraps the failure: a Fail state's Error/Cause, or the error a state raised
       const failure = ((error as Error).cause ?? error) as Error;
@@ -160,6 +173,7 @@ export class SimStepFunctions {
       execution.error = failure.name;
       execution.cause = failure.message;
     } finally {
+      this.aborts.delete(execution.executionArn);
       execution.stopDate = this.clock.date();
       for (const listener of this.listeners) listener(execution);
     }

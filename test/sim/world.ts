@@ -34,6 +34,10 @@ export interface WorldOptions {
   echoLogs?: boolean;
   /** where kubeconfig files are written */
   workDir?: string;
+  /** serverless params, as `--param` would set them (managedClusters, …) */
+  params?: Record<string, string>;
+  /** deliver every event this many times (EventBridge delivers at least once) */
+  deliveries?: number;
 }
 
 export interface SimCluster {
@@ -68,7 +72,7 @@ export class World {
   static async start(options: WorldOptions = {}): Promise<World> {
     const id = ++worlds;
     const clock = new VirtualClock(options.start);
-    const model = loadServerlessModel({ stage: 'sandbox', region: options.region ?? 'eu-west-1' });
+    const model = loadServerlessModel({ stage: 'sandbox', region: options.region ?? 'eu-west-1', params: options.params ?? {} });
     const timeline = new Timeline(clock);
     const dynamo = await startDynalite();
 
@@ -93,7 +97,9 @@ export class World {
       clock,
       region: model.region,
       accountId: model.accountId,
-      emit: (event) => world.current!.put(event as BusEvent),
+      emit: (event) => {
+        for (let i = 0; i < (options.deliveries ?? 1); i++) world.current!.put(event as BusEvent);
+      },
       nodes: (cluster) => world.current!.nodeRegistry(cluster),
     });
     const w = new World(id, clock, model, timeline, lambda, bus, stepFunctions, account, dynamo, options.workDir ?? join(process.cwd(), '.sandbox'));
@@ -213,6 +219,12 @@ export class World {
   }
 
   async stop(): Promise<void> {
+    // 1. stop executions and refuse new invocations; 2. wake whatever still sleeps on the
+    // virtual clock so no real timer (a Task's timeout) keeps the process alive; 3. the rest
+    this.stepFunctions.abortAll();
+    this.lambda.close();
+    this.clock.release();
+    await new Promise((resolve) => setImmediate(resolve));
     for (const cleanup of this.cleanups.reverse()) await cleanup();
   }
 }
