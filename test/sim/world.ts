@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { useTimeSource } from '../../shared/clock.js';
 import { createEksToken } from '../../shared/kube/eks-token.js';
@@ -8,7 +8,7 @@ import { VirtualClock } from './clock.js';
 import { type SimDynamo, startDynalite } from './dynamo.js';
 import { authenticateEksToken } from './eks-authenticator.js';
 import { SimEventBus, type BusEvent } from './event-bus.js';
-import { startKubeApiServer } from './kube/api-server.js';
+import { type KubeApiServer, startKubeApiServer } from './kube/api-server.js';
 import { startControllers } from './kube/controllers.js';
 import { KubeStore } from './kube/store.js';
 import { SimLambda } from './lambda.js';
@@ -46,6 +46,7 @@ export interface SimCluster {
   endpoint: string;
   caData: string;
   kubeconfigPath: string;
+  server: KubeApiServer;
   stop(): Promise<void>;
 }
 
@@ -149,6 +150,7 @@ export class World {
       endpoint: server.url,
       caData: server.caData,
       kubeconfigPath,
+      server,
       stop: async () => {
         stopControllers();
         await server.close();
@@ -163,7 +165,7 @@ export class World {
   async writeKubeconfig(cluster: string): Promise<string> {
     const found = this.cluster(cluster);
     const { token } = await createEksToken(cluster, { region: this.model.region, credentials: SANDBOX_CREDENTIALS, now: () => this.clock.date() });
-    writeKubeconfigFile(found, token);
+    await found.server.writeKubeconfig(found.kubeconfigPath, { token });
     return found.kubeconfigPath;
   }
 
@@ -227,33 +229,6 @@ export class World {
     await new Promise((resolve) => setImmediate(resolve));
     for (const cleanup of this.cleanups.reverse()) await cleanup();
   }
-}
-
-function writeKubeconfigFile(cluster: SimCluster, token: string): void {
-  writeFileSync(
-    cluster.kubeconfigPath,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      `- name: ${cluster.name}`,
-      '  cluster:',
-      `    server: ${cluster.endpoint}`,
-      `    certificate-authority-data: ${cluster.caData}`,
-      'users:',
-      '- name: sandbox',
-      '  user:',
-      `    token: ${token}`,
-      'contexts:',
-      `- name: ${cluster.name}`,
-      '  context:',
-      `    cluster: ${cluster.name}`,
-      '    user: sandbox',
-      `current-context: ${cluster.name}`,
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  );
 }
 
 function shortMachine(arn: string): string {
