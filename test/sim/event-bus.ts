@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AwsEvent } from './aws/events.js';
 import type { VirtualClock } from './clock.js';
 import { matchesPattern } from './event-pattern.js';
 import type { SimLambda } from './lambda.js';
@@ -10,17 +11,8 @@ import type { ServerlessModel } from './serverless-config.js';
  * retries up to the function's `maximumRetryAttempts` (after 1 and 2 minutes), then hands
  * the event to the on-failure destination (`failed`), so nothing is lost.
  */
-export interface BusEvent {
-  version: string;
-  id: string;
-  'detail-type': string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: unknown;
-}
+/** an event on the bus: the envelope every AWS service event carries */
+export type BusEvent = AwsEvent<unknown>;
 
 export interface Delivery {
   event: BusEvent;

@@ -88,13 +88,7 @@ export function naming(spec: AmiReleaseSpec): Naming {
       const base = `/aws/service/eks/optimized-ami/${k}/amazon-linux-2023/${arch}/${variant}`;
       const imageName = `amazon-eks-node-al2023-${arch}-${variant}-${k}-v${spec.date}`;
       const releaseVersion = `${k}.${patch}-${spec.date}`;
-      return {
-        imageName,
-        releaseVersion,
-        imageIdParameter: `${base}/recommended/image_id`,
-        releaseParameter: `${base}/recommended/release_version`,
-        extra: (imageId) => recommendedSet(base, imageName, imageId, releaseVersion),
-      };
+      return eksOptimizedRelease(base, imageName, releaseVersion);
     }
     case 'al2': {
       const flavour = variant === 'nvidia' ? 'amazon-linux-2-gpu' : arch === 'arm64' ? 'amazon-linux-2-arm64' : 'amazon-linux-2';
@@ -102,13 +96,7 @@ export function naming(spec: AmiReleaseSpec): Naming {
       const prefix = variant === 'nvidia' ? 'amazon-eks-gpu-node' : arch === 'arm64' ? 'amazon-eks-arm64-node' : 'amazon-eks-node';
       const imageName = `${prefix}-${k}-v${spec.date}`;
       const releaseVersion = `${k}.${patch}-${spec.date}`;
-      return {
-        imageName,
-        releaseVersion,
-        imageIdParameter: `${base}/recommended/image_id`,
-        releaseParameter: `${base}/recommended/release_version`,
-        extra: (imageId) => recommendedSet(base, imageName, imageId, releaseVersion),
-      };
+      return eksOptimizedRelease(base, imageName, releaseVersion);
     }
     case 'bottlerocket': {
       const flavour = `aws-k8s-${k}${variant === 'nvidia' ? '-nvidia' : ''}`;
@@ -135,6 +123,17 @@ export function naming(spec: AmiReleaseSpec): Naming {
       };
     }
   }
+}
+
+/** The EKS-optimized AMIs (AL2023, AL2): `<base>/recommended/{image_id,release_version}` and the JSON `recommended`. */
+function eksOptimizedRelease(base: string, imageName: string, releaseVersion: string): Naming {
+  return {
+    imageName,
+    releaseVersion,
+    imageIdParameter: `${base}/recommended/image_id`,
+    releaseParameter: `${base}/recommended/release_version`,
+    extra: (imageId) => recommendedSet(base, imageName, imageId, releaseVersion),
+  };
 }
 
 function recommendedSet(base: string, imageName: string, imageId: string, releaseVersion: string): Record<string, string> {
