@@ -40,10 +40,13 @@ export class ClusterNotFoundError extends NodeLifecycleError {
   }
 }
 
-/** The EC2 instance does not exist any more (or never did). */
+/**
+ * EC2 does not know the instance. Retryable: EC2 is eventually consistent, and an instance
+ * named by a launch lifecycle action can be invisible to DescribeInstances for a few seconds.
+ */
 export class InstanceNotFoundError extends NodeLifecycleError {
   override readonly name = 'InstanceNotFoundError';
-  readonly retryable = false;
+  readonly retryable = true;
   constructor(readonly instanceId: string, options?: ErrorOptions) {
     super(`EC2 instance ${instanceId} not found`, options);
   }

@@ -15,8 +15,10 @@ export function decideJoin(input: {
   deadline: Date;
 }): JoinDecision {
   const { instanceState, node, now, deadline } = input;
-  if (instanceState === undefined || ['shutting-down', 'terminated', 'stopping', 'stopped'].includes(instanceState)) {
-    return { status: 'instance-gone', reason: `instance is ${instanceState ?? 'unknown to EC2'}` };
+  // EC2 keeps terminated instances visible for a while, so "unknown" means "not visible yet"
+  // (eventual consistency), which is waited out like a node that has not registered
+  if (instanceState !== undefined && ['shutting-down', 'terminated', 'stopping', 'stopped'].includes(instanceState)) {
+    return { status: 'instance-gone', reason: `instance is ${instanceState}` };
   }
   if (node?.ready) return { status: 'ready', nodeName: node.name };
   if (now.getTime() >= deadline.getTime()) {
@@ -27,7 +29,7 @@ export function decideJoin(input: {
   }
   return node
     ? { status: 'waiting', reason: `node ${node.name} is not Ready yet`, nodeName: node.name }
-    : { status: 'waiting', reason: 'no node with this providerID yet' };
+    : { status: 'waiting', reason: instanceState === undefined ? 'EC2 does not show the instance yet' : 'no node with this providerID yet' };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { createHash } from 'node:crypto';
 import { describeGroup, describeLifecycleHook, putPropagatingGroupTag } from '../aws/auto-scaling.js';
 import { describeInstance, tagInstance } from '../aws/instances.js';
+import { InstanceNotFoundError } from '../errors.js';
 import { describeLaunchTemplateTags } from '../aws/launch-templates.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
 import type { InstanceLaunchEvent } from '../events/instance-event.js';
@@ -54,7 +55,12 @@ export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: Tag
   }
 
   const instance = await describeInstance(ports.ec2, instanceId);
-  if (!instance) return ignore('instance not found');
+  if (!instance) {
+    // a launch hook names an instance that exists: EC2 has not caught up yet, so fail and let
+    // Lambda's retry (a minute later) find it, rather than let the hook time out unanswered
+    if (event['detail-type'] === 'EC2 Instance-launch Lifecycle Action') throw new InstanceNotFoundError(instanceId);
+    return ignore('instance not found');
+  }
   if (instance.state === 'terminated' || instance.state === 'shutting-down') return ignore(`instance is ${instance.state}`);
   const groupName =
     event['detail-type'] === 'EC2 Instance-launch Lifecycle Action'

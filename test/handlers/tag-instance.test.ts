@@ -6,7 +6,7 @@ import { CreateTagsCommand, DescribeInstancesCommand, type DescribeInstancesComm
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { InvalidInputError } from '../../shared/errors.js';
+import { InstanceNotFoundError, InvalidInputError } from '../../shared/errors.js';
 import { lambdaContext, quietLogs } from './lambda-context.js';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:eks-node-lifecycle-test-node-join';
@@ -98,6 +98,13 @@ describe('Handler: tag-instance', () => {
     const result = await handler(stateChange, lambdaContext());
 
     assert.equal(result.outcome, 'ignored');
+    assert.deepEqual(writes(), []);
+  });
+
+  it('fails a launch hook for an instance EC2 does not show yet with a retryable InstanceNotFoundError, writing nothing', async () => {
+    ec2.on(DescribeInstancesCommand).rejects(Object.assign(new Error('The instance ID does not exist'), { name: 'InvalidInstanceID.NotFound' }));
+
+    await assert.rejects(handler(launchHook, lambdaContext()), (e: InstanceNotFoundError) => e.name === 'InstanceNotFoundError' && e.retryable);
     assert.deepEqual(writes(), []);
   });
 

@@ -47,6 +47,30 @@ describe('Deployable package: serverless package', () => {
     }
   });
 
+  it('ships bundles that load on their own (the SDK coming from the runtime, as on Lambda) and reject bad input with a typed error', async () => {
+    for (const fn of model.functions) {
+      const dir = join(out, `unzipped-${fn.key}`);
+      await run('unzip', ['-q', '-o', join(out, `${fn.key}.zip`), '-d', dir]);
+      const probe = `
+        const { ${fn.exportName} } = require(${JSON.stringify(join(dir, `${fn.module}.js`))});
+        ${fn.exportName}({ not: 'an event' }, { functionName: '${fn.key}', awsRequestId: 'probe', getRemainingTimeInMillis: () => 1000 })
+          .then(() => { console.log('accepted'); process.exit(1); }, (e) => { console.log(e.name); });`;
+      const { stdout } = await run(process.execPath, ['-e', probe], {
+        env: {
+          PATH: process.env.PATH,
+          // the nodejs22.x runtime puts its AWS SDK v3 on NODE_PATH; here the project's stands in
+          NODE_PATH: join(PROJECT_ROOT, 'node_modules'),
+          AWS_REGION: 'eu-west-1',
+          AWS_ACCESS_KEY_ID: 'AKIDOFFLINE',
+          AWS_SECRET_ACCESS_KEY: 'offline',
+          NODE_JOIN_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:probe',
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+        },
+      });
+      assert.equal(stdout.trim(), 'InvalidInputError', fn.key);
+    }
+  });
+
   it('declares every function on nodejs22.x with a role of its own', () => {
     const roles = new Set<string>();
     for (const fn of model.functions) {

@@ -19,7 +19,10 @@ describe('decideJoin', () => {
   });
   it('stops when the instance is gone', () => {
     assert.equal(decideJoin({ instanceState: 'terminated', node: { name: 'n1', ready: true }, now, deadline: later }).status, 'instance-gone');
-    assert.equal(decideJoin({ instanceState: undefined, node: undefined, now, deadline: later }).status, 'instance-gone');
+  });
+  it('waits out an instance EC2 does not show yet (eventual consistency), until the deadline', () => {
+    assert.deepEqual(decideJoin({ instanceState: undefined, node: undefined, now, deadline: later }), { status: 'waiting', reason: 'EC2 does not show the instance yet' });
+    assert.equal(decideJoin({ instanceState: undefined, node: undefined, now: later, deadline: later }).status, 'timed-out');
   });
 });
 
