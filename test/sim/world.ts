@@ -9,7 +9,7 @@ import { type SimDynamo, startDynalite } from './dynamo.js';
 import { authenticateEksToken } from './eks-authenticator.js';
 import { SimEventBus, type BusEvent } from './event-bus.js';
 import { type KubeApiServer, startKubeApiServer } from './kube/api-server.js';
-import { startControllers } from './kube/controllers.js';
+import { setNodeReady, startControllers } from './kube/controllers.js';
 import { KubeStore } from './kube/store.js';
 import { SimLambda } from './lambda.js';
 import { captureHandlerLogs, type LogRecord } from './log-capture.js';
@@ -184,13 +184,8 @@ export class World {
       registerNode: (node) => {
         store.create('nodes', node as never);
       },
-      setNodeReady: (name, ready, reason) => {
-        const node = store.get('nodes', undefined, name) as { status?: { conditions?: Record<string, unknown>[] } } | undefined;
-        if (!node) return;
-        const now = this.clock.iso();
-        const conditions = (node.status?.conditions ?? []).filter((c) => c.type !== 'Ready');
-        conditions.push({ type: 'Ready', status: ready ? 'True' : 'False', reason: reason ?? (ready ? 'KubeletReady' : 'KubeletNotReady'), message: reason ?? '', lastHeartbeatTime: now, lastTransitionTime: now });
-        store.patch('nodes', undefined, name, { status: { conditions } }, 'merge');
+      setNodeReady: (name, ready) => {
+        if (store.get('nodes', undefined, name)) setNodeReady(store, name, ready);
       },
       removeNode: (name) => {
         if (store.get('nodes', undefined, name)) store.delete('nodes', undefined, name, {});
