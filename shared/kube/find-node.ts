@@ -1,11 +1,7 @@
 import type { CoreV1Api, V1Node } from '@kubernetes/client-node';
 import { callKube, kubeStatus } from './client.js';
 
-/** `aws:///<az>/<instance-id>`: the cloud provider's id, the only reliable link to EC2. */
-export function providerIdOf(instanceId: string, availabilityZone?: string): string {
-  return `aws:///${availabilityZone ?? '*'}/${instanceId}`;
-}
-
+/** A Node's `spec.providerID` is `aws:///<az>/<instance-id>`: the only reliable link to EC2. */
 export function nodeRunsInstance(node: V1Node, instanceId: string): boolean {
   return node.spec?.providerID?.endsWith(`/${instanceId}`) === true;
 }

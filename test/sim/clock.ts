@@ -2,13 +2,13 @@
  * A discrete-event virtual clock for the sandbox.
  *
  * Nothing in the sandbox waits for real time. Timers (`at`, `after`) and sleeps are kept in
- * one queue ordered by due time. Time moves forward only when the world is idle: every
- * registered actor (a running workflow execution, a scenario waiting for the world to
- * settle) is asleep, and no real I/O is in flight. Then the clock jumps to the earliest due
- * entry and fires it. An hour of waiting therefore costs a few event-loop turns.
+ * one queue ordered by due time. Time moves forward only inside `settle()`/`advance()`, and
+ * only when the world is idle: every registered actor (a running workflow execution, a Lambda
+ * invocation) is asleep. Then the clock jumps to the earliest due entry and fires it. An hour
+ * of waiting therefore costs a few event-loop turns.
  *
- * Work that does real I/O (an HTTP call to the sandbox's Kubernetes API, a DynamoDB call to
- * dynalite) runs while the clock stands still, exactly as if it took no time at all.
+ * An awake actor holds the clock, so the real I/O it does (an HTTP call to the sandbox's
+ * Kubernetes API, a DynamoDB call to dynalite) takes no virtual time at all.
  */
 export interface Timer {
   readonly due: number;
@@ -88,11 +88,6 @@ export class VirtualClock {
     } finally {
       this.actors--;
     }
-  }
-
-  /** Actors currently registered (running executions, in-flight invocations). */
-  activeActors(): number {
-    return this.actors;
   }
 
   /**

@@ -29,7 +29,6 @@ export class SimEventBus {
   readonly deliveries: Delivery[] = [];
   /** the on-failure destination (an SQS queue in AWS) */
   readonly failed: Delivery[] = [];
-  private pending = new Set<Promise<void>>();
 
   constructor(
     private readonly model: ServerlessModel,
@@ -75,14 +74,7 @@ export class SimEventBus {
         }
       });
       delivery.done = run;
-      this.pending.add(run);
-      void run.finally(() => this.pending.delete(run));
       return delivery;
     });
-  }
-
-  /** Resolves when every delivery started so far has finished. */
-  async drained(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 }

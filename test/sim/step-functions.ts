@@ -113,15 +113,6 @@ export class SimStepFunctions {
     this.listeners.push(listener);
   }
 
-  /** Resolves when every execution started so far (and any they started) has ended. */
-  async allDone(): Promise<void> {
-    for (;;) {
-      const running = [...this.executions.values()].filter((e) => e.status === 'RUNNING');
-      if (running.length === 0) return;
-      await Promise.all(running.map((e) => e.done));
-    }
-  }
-
   start(stateMachineArn: string | undefined, requestedName: string | undefined, input: string): { executionArn: string; startDate: Date } {
     const machine = stateMachineArn ? this.machines.get(stateMachineArn) : undefined;
     if (!machine) throw new StateMachineDoesNotExist({ message: `State Machine Does Not Exist: '${stateMachineArn}'`, $metadata: {} });
