@@ -4,6 +4,7 @@ import {
   CreateOrUpdateTagsCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeLifecycleHooksCommand,
+  RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { LifecycleActionGoneError } from '../errors.js';
 import type { LifecycleAction } from '../events/lifecycle-action.js';
@@ -92,9 +93,30 @@ export async function completeLifecycleAction(
           LifecycleActionResult: result,
         }),
       ),
-    {
-      ValidationError: (error) =>
-        /no active lifecycle action/i.test(error.message) ? new LifecycleActionGoneError(action.instanceId) : null,
-    },
+    actionGone(action),
   );
+}
+
+/** Keeps a lifecycle action open for another heartbeat timeout (never past its global timeout). */
+export async function recordLifecycleActionHeartbeat(autoscaling: AutoScalingClient, action: LifecycleAction): Promise<void> {
+  await callAws(
+    'autoscaling:RecordLifecycleActionHeartbeat',
+    () =>
+      autoscaling.send(
+        new RecordLifecycleActionHeartbeatCommand({
+          AutoScalingGroupName: action.autoScalingGroupName,
+          LifecycleHookName: action.lifecycleHookName,
+          LifecycleActionToken: action.lifecycleActionToken,
+          InstanceId: action.instanceId,
+        }),
+      ),
+    actionGone(action),
+  );
+}
+
+/** Auto Scaling's answer for an action that is no longer open: a ValidationError with this message. */
+function actionGone(action: LifecycleAction) {
+  return {
+    ValidationError: (error: Error) => (/no active lifecycle action/i.test(error.message) ? new LifecycleActionGoneError(action.instanceId) : null),
+  };
 }

@@ -10,12 +10,16 @@ const EnvSchema = z.object({
   AWS_REGION: z.string().min(1),
   MANAGED_CLUSTERS: z.string().default('*'),
   NODE_JOIN_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
+  NODE_DRAIN_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
+  DRAIN_TABLE: z.string().min(3).optional(),
 });
 
 export interface ServiceConfig {
   region: string;
   managedClusters: ManagedClusters;
   nodeJoinStateMachineArn?: string;
+  nodeDrainStateMachineArn?: string;
+  drainTable?: string;
 }
 
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -28,6 +32,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     region: parsed.data.AWS_REGION,
     managedClusters: list === '*' ? '*' : list.split(',').map((c) => c.trim()).filter(Boolean),
     nodeJoinStateMachineArn: parsed.data.NODE_JOIN_STATE_MACHINE_ARN,
+    nodeDrainStateMachineArn: parsed.data.NODE_DRAIN_STATE_MACHINE_ARN,
+    drainTable: parsed.data.DRAIN_TABLE,
   };
 }
 

@@ -1,5 +1,5 @@
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
-import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, KubeConfig, PolicyV1Api } from '@kubernetes/client-node';
 import { callAws } from '../aws/call.js';
 import { ClusterNotFoundError, KubernetesAccessDeniedError, KubernetesUnavailableError } from '../errors.js';
 import type { EksTokenCache } from './eks-token.js';
@@ -20,7 +20,7 @@ export interface ClusterConnection {
  */
 export class KubeClients {
   private readonly clusters = new Map<string, Promise<ClusterConnection>>();
-  private readonly clients = new Map<string, { token: string; api: CoreV1Api }>();
+  private readonly configs = new Map<string, { token: string; config: KubeConfig; apis: Map<unknown, unknown> }>();
 
   constructor(
     private readonly eks: EKSClient,
@@ -37,19 +37,33 @@ export class KubeClients {
     return found;
   }
 
-  async core(cluster: string): Promise<CoreV1Api> {
+  core(cluster: string): Promise<CoreV1Api> {
+    return this.api(cluster, CoreV1Api);
+  }
+
+  policy(cluster: string): Promise<PolicyV1Api> {
+    return this.api(cluster, PolicyV1Api);
+  }
+
+  private async api<T>(cluster: string, type: new (config: never) => T): Promise<T> {
     const [connection, token] = await Promise.all([this.connection(cluster), this.tokens.get(cluster)]);
-    const cached = this.clients.get(cluster);
-    if (cached?.token === token) return cached.api;
-    const config = new KubeConfig();
-    config.loadFromOptions({
-      clusters: [{ name: cluster, server: connection.endpoint, caData: connection.caData, skipTLSVerify: false }],
-      users: [{ name: 'eks-node-lifecycle', token }],
-      contexts: [{ name: cluster, cluster: cluster, user: 'eks-node-lifecycle' }],
-      currentContext: cluster,
-    });
-    const api = config.makeApiClient(CoreV1Api);
-    this.clients.set(cluster, { token, api });
+    let cached = this.configs.get(cluster);
+    if (cached?.token !== token) {
+      const config = new KubeConfig();
+      config.loadFromOptions({
+        clusters: [{ name: cluster, server: connection.endpoint, caData: connection.caData, skipTLSVerify: false }],
+        users: [{ name: 'eks-node-lifecycle', token }],
+        contexts: [{ name: cluster, cluster: cluster, user: 'eks-node-lifecycle' }],
+        currentContext: cluster,
+      });
+      cached = { token, config, apis: new Map() };
+      this.configs.set(cluster, cached);
+    }
+    let api = cached.apis.get(type) as T | undefined;
+    if (!api) {
+      api = cached.config.makeApiClient(type as never) as T;
+      cached.apis.set(type, api);
+    }
     return api;
   }
 }

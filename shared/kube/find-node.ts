@@ -17,12 +17,7 @@ export async function findNodeForInstance(
   instance: { instanceId: string; privateDnsName?: string },
 ): Promise<V1Node | undefined> {
   if (instance.privateDnsName) {
-    const byName = await callKube(cluster, 'get node', () => core.readNode({ name: instance.privateDnsName! })).catch(
-      (error: unknown) => {
-        if (kubeStatus(error) === 404) return undefined;
-        throw error;
-      },
-    );
+    const byName = await readNode(core, cluster, instance.privateDnsName);
     if (byName && nodeRunsInstance(byName, instance.instanceId)) return byName;
   }
   const list = await callKube(cluster, 'list nodes', () => core.listNode());
@@ -31,4 +26,18 @@ export async function findNodeForInstance(
 
 export function isNodeReady(node: V1Node): boolean {
   return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+}
+
+/** The EC2 instance behind a node, from its providerID; undefined when there is no such node. */
+export async function nodeInstanceId(core: CoreV1Api, cluster: string, nodeName: string): Promise<string | undefined> {
+  const node = await readNode(core, cluster, nodeName);
+  return /\/(i-[0-9a-f]+)$/.exec(node?.spec?.providerID ?? '')?.[1];
+}
+
+/** The Node, or undefined when it does not exist. */
+export async function readNode(core: CoreV1Api, cluster: string, name: string): Promise<V1Node | undefined> {
+  return callKube(cluster, 'get node', () => core.readNode({ name })).catch((error: unknown) => {
+    if (kubeStatus(error) === 404) return undefined;
+    throw error;
+  });
 }

@@ -11,8 +11,9 @@ import type { InstanceLaunchEvent } from '../events/instance-event.js';
 import { instanceIdOf } from '../events/instance-event.js';
 import type { NodeJoinInput } from '../events/node-join.js';
 import { joinDeadline } from './decide-join.js';
+import { findInstanceOwner } from './find-owner.js';
 import { planTagging } from './plan-tagging.js';
-import { type ManagedClusters, resolveCluster } from './resolve-cluster.js';
+import type { ManagedClusters } from './resolve-cluster.js';
 
 export interface TaggingPorts {
   ec2: EC2Client;
@@ -37,8 +38,7 @@ export type TaggingOutcome =
  * Tags a launching instance with its cluster's ownership tag and, for a launch hook, hands
  * the wait for its node to the `node-join` workflow.
  *
- * 1. read the instance, its group and (only when needed) its launch template;
- * 2. decide the cluster (pure) — no cluster, a conflict or an unmanaged cluster: ignore;
+ * 1–2. find the owner (`findInstanceOwner`): no cluster, a conflict or an unmanaged cluster: ignore;
  * 3. tag the instance if the tag is missing;
  * 4. make the group's tag propagate at launch (self-managed groups);
  * 5. for a launch hook: start the node-join execution, named after the lifecycle action so a
@@ -54,27 +54,16 @@ export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: Tag
     return ignore(`state ${event.detail.state} is not running`);
   }
 
-  const instance = await describeInstance(ports.ec2, instanceId);
-  if (!instance) {
+  const groupName = event['detail-type'] === 'EC2 Instance-launch Lifecycle Action' ? event.detail.AutoScalingGroupName : undefined;
+  const owner = await findInstanceOwner(ports, instanceId, groupName);
+  if (!owner) {
     // a launch hook names an instance that exists: EC2 has not caught up yet, so fail and let
     // Lambda's retry (a minute later) find it, rather than let the hook time out unanswered
     if (event['detail-type'] === 'EC2 Instance-launch Lifecycle Action') throw new InstanceNotFoundError(instanceId);
     return ignore('instance not found');
   }
+  const { instance, group, decision } = owner;
   if (instance.state === 'terminated' || instance.state === 'shutting-down') return ignore(`instance is ${instance.state}`);
-  const groupName =
-    event['detail-type'] === 'EC2 Instance-launch Lifecycle Action'
-      ? event.detail.AutoScalingGroupName
-      : instance.tags['aws:autoscaling:groupName'];
-  const group = groupName ? await describeGroup(ports.autoscaling, groupName) : undefined;
-  const groupTags = group ? Object.fromEntries(Object.entries(group.tags).map(([k, t]) => [k, t.value])) : undefined;
-
-  let decision = resolveCluster({ instanceTags: instance.tags, groupTags }, ports.managedClusters);
-  const templateId = instance.launchTemplateId ?? group?.launchTemplateId;
-  if (decision.decision === 'ignore' && templateId && !decision.reason.startsWith('conflicting')) {
-    const launchTemplateTags = await describeLaunchTemplateTags(ports.ec2, templateId);
-    decision = resolveCluster({ instanceTags: instance.tags, groupTags, launchTemplateTags }, ports.managedClusters);
-  }
   if (decision.decision === 'ignore') return ignore(decision.reason);
   const { cluster } = decision;
 

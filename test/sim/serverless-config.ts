@@ -54,6 +54,8 @@ export interface ServerlessModel {
   providerEnvironment: Record<string, unknown>;
   functions: SimFunction[];
   stateMachines: SimStateMachine[];
+  /** the DynamoDB tables declared under resources (their CloudFormation Properties) */
+  tables: Record<string, unknown>[];
   /** CloudFormation `Ref` of a state machine id or function → the ARN the sandbox uses */
   resolveRef(logicalId: string): string;
 }
@@ -69,7 +71,7 @@ interface LoadOptions {
 
 export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel {
   const root = options.root ?? PROJECT_ROOT;
-  const raw = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8')) as Record<string, any>;
+  const raw = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8'), { merge: true }) as Record<string, any>;
   const stage = options.stage ?? 'sandbox';
   const region = options.region ?? 'eu-west-1';
   const accountId = options.accountId ?? '111122223333';
@@ -104,7 +106,7 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
       return value === undefined ? undefined : resolveValue(value);
     }
     const file = /^file\((.+)\)$/.exec(source);
-    if (file) return resolveValue(parseYaml(readFileSync(join(root, file[1]!.trim()), 'utf8')));
+    if (file) return resolveValue(parseYaml(readFileSync(join(root, file[1]!.trim()), 'utf8'), { merge: true }));
     return undefined;
   };
   const resolveValue = (value: unknown): any => {
@@ -160,12 +162,17 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
     throw new Error(`serverless.yml: the sandbox cannot resolve Ref ${logicalId}`);
   };
 
+  const tables = Object.values<any>(raw.resources?.Resources ?? {})
+    .filter((r) => r.Type === 'AWS::DynamoDB::Table')
+    .map((r) => resolveValue(r.Properties) as Record<string, unknown>);
+
   return {
     service,
     stage,
     region,
     accountId,
     params,
+    tables,
     providerEnvironment: resolveValue(raw.provider?.environment ?? {}),
     functions,
     stateMachines,

@@ -1,3 +1,7 @@
+import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { useTimeSource } from '../../shared/clock.js';
@@ -55,6 +59,8 @@ let worlds = 0;
 export class World {
   readonly clusters = new Map<string, SimCluster>();
   readonly logs: LogRecord[] = [];
+  /** the events the service itself published (PutEvents), in order */
+  readonly published: BusEvent[] = [];
   private readonly cleanups: (() => void | Promise<void>)[] = [];
 
   private constructor(
@@ -108,9 +114,19 @@ export class World {
 
     account.bind();
     stepFunctions.bind();
+    await createTables(model, dynamo.endpoint);
+    const eventbridge = mockClient(EventBridgeClient);
+    eventbridge.on(PutEventsCommand).callsFake(async (input: PutEventsCommandInput) => {
+      for (const entry of input.Entries ?? []) {
+        const event = bus.envelope({ source: entry.Source!, 'detail-type': entry.DetailType!, detail: JSON.parse(entry.Detail ?? '{}'), resources: entry.Resources ?? [] });
+        w.published.push(event);
+        w.put(event);
+      }
+      return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map(() => ({ EventId: randomUUID() })) };
+    });
     const restoreClock = useTimeSource(() => clock.now());
     const restoreLogs = captureHandlerLogs((record) => w.logs.push(record), options.echoLogs ?? false);
-    w.cleanups.push(restoreLogs, restoreClock, () => stepFunctions.restore(), () => account.restore(), () => dynamo.close());
+    w.cleanups.push(restoreLogs, restoreClock, () => stepFunctions.restore(), () => account.restore(), () => eventbridge.restore(), () => dynamo.close());
 
     stepFunctions.onStarted((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} started: ${e.name}`));
     stepFunctions.onFinished((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} ${e.status.toLowerCase()}: ${e.name}${e.error ? ` (${e.error})` : ''}`));
@@ -224,6 +240,16 @@ export class World {
     await new Promise((resolve) => setImmediate(resolve));
     for (const cleanup of this.cleanups.reverse()) await cleanup();
   }
+}
+
+/** The tables serverless.yml declares, created in dynalite as CloudFormation would. */
+async function createTables(model: ServerlessModel, endpoint: string): Promise<void> {
+  const client = new DynamoDBClient({ region: model.region, endpoint });
+  for (const table of model.tables) {
+    const { TimeToLiveSpecification: _ttl, PointInTimeRecoverySpecification: _pitr, SSESpecification: _sse, ...properties } = table as Record<string, unknown>;
+    await client.send(new CreateTableCommand(properties as unknown as CreateTableCommandInput));
+  }
+  client.destroy();
 }
 
 function shortMachine(arn: string): string {

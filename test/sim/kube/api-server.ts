@@ -22,6 +22,8 @@ import { serveWatch } from './watch.js';
  * 2. the fault hook, which may delay, reset or answer the request instead;
  * 3. routing: discovery documents, or a resource request handled against the store;
  * 4. a JSON reply; every failure is a `Status` object as the real server sends.
+ * Once a request is answered (or its watch has started, or a fault reset it), `onRequest`
+ * sees it, so benchmarks can count what each client asked for.
  */
 
 export interface KubeApiServerOptions {
@@ -33,6 +35,8 @@ export interface KubeApiServerOptions {
   kubernetesVersion?: string;
   /** Called once per request after it is answered, for scenario logs. */
   log?: (entry: RequestLogEntry) => void;
+  /** Called once per request after it is answered, with who asked and what it was routed to. */
+  onRequest?: (request: ObservedRequest) => void;
 }
 
 export interface RequestLogEntry {
@@ -63,6 +67,17 @@ export interface FaultAction {
   reset?: boolean;
   status?: number;
   body?: unknown;
+}
+
+/**
+ * A handled request as `onRequest` sees it: the routed request, the client's User-Agent
+ * (`kubectl/v1.32.4 (linux/amd64) kubernetes/…`, `kubernetes-client-javascript/2.0.1`) and
+ * the status it was answered with: 200 for a watch that started, 0 for a connection a fault
+ * reset. Discovery and health paths carry no verb or resource.
+ */
+export interface ObservedRequest extends FaultRequest {
+  userAgent: string;
+  status: number;
 }
 
 export interface FaultHook {
@@ -186,9 +201,13 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const method = req.method ?? 'GET';
+    // routed once authenticated; until then, only what any request has
+    let described: FaultRequest = { method, path: url.pathname, query: url.searchParams };
+    const observe = (status: number): void => options.onRequest?.({ ...described, userAgent: req.headers['user-agent'] ?? '', status });
     const reply = (r: Reply): void => {
       send(res, r);
       options.log?.({ method, path: url.pathname + url.search, status: r.status });
+      observe(r.status);
     };
     const replyError = (error: unknown): void => {
       if (!(error instanceof KubeApiError)) throw error;
@@ -206,19 +225,19 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
 
     // 2. faults
     const target = route(url.pathname, address, version);
+    described = {
+      ...described,
+      ...(target?.info ? { verb: verbOf(method, target.name, url.searchParams), resource: target.info.name } : {}),
+      ...(target?.namespace !== undefined ? { namespace: target.namespace } : {}),
+      ...(target?.name !== undefined ? { name: target.name } : {}),
+      ...(target?.subresource !== undefined ? { subresource: target.subresource } : {}),
+    };
     if (faults) {
-      const fault = await faults.before({
-        method,
-        path: url.pathname,
-        query: url.searchParams,
-        ...(target?.info ? { verb: verbOf(method, target.name, url.searchParams), resource: target.info.name } : {}),
-        ...(target?.namespace !== undefined ? { namespace: target.namespace } : {}),
-        ...(target?.name !== undefined ? { name: target.name } : {}),
-        ...(target?.subresource !== undefined ? { subresource: target.subresource } : {}),
-      });
+      const fault = await faults.before(described);
       if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       if (fault?.reset) {
         req.socket.destroy();
+        observe(0);
         return;
       }
       if (fault?.status !== undefined) {
@@ -254,6 +273,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
       if (verbOf(method, target.name, url.searchParams) === 'watch' && !target.subresource) {
         serveWatch(store, info, { ...(target.namespace !== undefined ? { namespace: target.namespace } : {}), query: url.searchParams, table }, req, res, openWatches);
         options.log?.({ method, path: url.pathname + url.search, status: 200 });
+        observe(200);
         return;
       }
       const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -275,6 +295,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     }
   }
 
+  // Node closes an idle keep-alive connection after 5 s, the very pause of kubectl drain's
+  // eviction retry: a POST sent as the server hangs up fails with "connection reset by
+  // peer", and Go does not retry a POST. Outlast Go's 90 s idle timeout, as a real API server does.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {

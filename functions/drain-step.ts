@@ -1,0 +1,29 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { DrainRecords } from '../shared/aws/drain-records.js';
+import { now } from '../shared/clock.js';
+import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
+import { runDrainStep } from '../shared/drain/run-drain-step.js';
+import { DrainStepInputSchema } from '../shared/events/drain.js';
+import { KubeClients } from '../shared/kube/client.js';
+import { EksTokenCache } from '../shared/kube/eks-token.js';
+import { lambdaHandler, logger } from './lib/handler.js';
+
+/** node-drain workflow step: one drain pass (evict or force), plus the hook's heartbeat when due. */
+const config = loadServiceConfig();
+const ports = {
+  ec2: new EC2Client({ region: config.region }),
+  autoscaling: new AutoScalingClient({ region: config.region }),
+  records: new DrainRecords(new DynamoDBClient({ region: config.region }), requireSetting(config.drainTable, 'DRAIN_TABLE')),
+  kube: new KubeClients(new EKSClient({ region: config.region }), new EksTokenCache({ region: config.region, now })),
+  now,
+  log: (message: string, attributes?: Record<string, unknown>) => logger.info(message, attributes ?? {}),
+};
+
+export const handler = lambdaHandler({
+  schema: DrainStepInputSchema,
+  correlate: (input) => ({ cluster: input.cluster, instanceId: input.instanceId, executionArn: input.executionArn }),
+  run: (input) => runDrainStep(input, ports),
+});
