@@ -28,9 +28,10 @@ try {
     const node = nodes.find((n) => n.spec.providerID.endsWith(`/${i.InstanceId}`))?.metadata.name ?? '-';
     console.log(`  ${i.InstanceId}  ${(i.State?.Name ?? '').padEnd(10)} ${(lifecycle.get(i.InstanceId!) ?? '-').padEnd(10)} ${group.padEnd(28)} kubernetes.io/cluster/prod=${owner.padEnd(6)} node ${node}`);
   }
-  const joins = [...world.stepFunctions.executions.values()];
-  console.log(`\nnode-join executions: ${joins.map((e) => `${e.name} ${e.status}`).join(', ') || 'none'}`);
-  console.log(`scaled out: ${result.scaledOut.join(', ')}`);
+  const executions = [...world.stepFunctions.executions.values()];
+  console.log('\nexecutions');
+  for (const e of executions) console.log(`  ${e.name.padEnd(48)} ${e.status}`);
+  console.log(`\nscaled out: ${result.scaledOut.join(', ')}; scaled in (drained): ${result.drained}`);
   console.log(`\nvirtual time ${Math.round((world.clock.now() - Date.parse('2026-11-21T09:00:00Z')) / 1000)} s, wall time ${Math.round(performance.now() - started)} ms`);
 } finally {
   await world.stop();

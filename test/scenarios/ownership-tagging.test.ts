@@ -47,8 +47,8 @@ describe('Scenario: ownership tagging', () => {
 
     it('puts the scaled-out instances in service only after their nodes are Ready', async () => {
       assert.equal(result.scaledOut.length, 2);
-      const states = (await autoscaling().send(new DescribeAutoScalingInstancesCommand({ InstanceIds: result.scaledOut }))).AutoScalingInstances!;
-      assert.deepEqual(states.map((s) => s.LifecycleState), ['InService', 'InService']);
+      const states = (await autoscaling().send(new DescribeAutoScalingInstancesCommand({ InstanceIds: result.scaledOut.filter((id) => id !== result.drained) }))).AutoScalingInstances!;
+      assert.ok(states.length >= 1 && states.every((s) => s.LifecycleState === 'InService'));
       const nodes = world.cluster('prod').store.list('nodes') as any[];
       for (const id of result.scaledOut) {
         const node = nodes.find((n) => n.spec.providerID.endsWith(`/${id}`));
@@ -61,10 +61,19 @@ describe('Scenario: ownership tagging', () => {
     });
 
     it('runs one node-join per launch, all succeeded, waiting in Step Functions', () => {
-      const executions = [...world.stepFunctions.executions.values()];
+      const executions = [...world.stepFunctions.executions.values()].filter((e) => e.stateMachineArn.endsWith('-node-join'));
       assert.equal(executions.length, 3);
       assert.ok(executions.every((e) => e.status === 'SUCCEEDED'));
       assert.ok(executions.every((e) => e.history.some((h) => h.state === 'WaitForNode')), 'the wait is a Wait state, not a sleeping Lambda');
+    });
+
+    it('drains the scaled-in node, PDB respected, before its terminate hook is completed', () => {
+      const drain = [...world.stepFunctions.executions.values()].find((e) => e.name.startsWith(`drain-${result.drained}`));
+      assert.equal(drain?.status, 'SUCCEEDED');
+      const completion = callsOf(world, 'CompleteLifecycleAction').filter((c) => (c.input as any).InstanceId === result.drained && (c.input as any).LifecycleHookName === 'drain');
+      assert.equal(completion.length, 1);
+      const finished = world.published.find((e) => e['detail-type'] === 'Node Drain Finished')!;
+      assert.equal((finished.detail as any).outcome, 'drained');
     });
 
     it('logs with correlation keys', () => {

@@ -31,6 +31,11 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 export class SimLambda {
   readonly invocations: Invocation[] = [];
+  private readonly listeners: ((invocation: Invocation) => void)[] = [];
+
+  onInvoked(listener: (invocation: Invocation) => void): void {
+    this.listeners.push(listener);
+  }
   private readonly loaded = new Map<string, Promise<Handler>>();
 
   /**
@@ -69,10 +74,12 @@ export class SimLambda {
         const result = await handler(JSON.parse(JSON.stringify(payload ?? null)), lambdaContext(fn));
         const json = result === undefined ? null : JSON.parse(JSON.stringify(result));
         record.outcome = { result: json };
+        for (const listener of this.listeners) listener(record);
         return json;
       } catch (error) {
         const e = error as Error;
         record.outcome = { errorType: e?.name ?? 'Error', errorMessage: e?.message ?? String(error) };
+        for (const listener of this.listeners) listener(record);
         throw new LambdaFunctionError(e?.name ?? 'Error', e?.message ?? String(error));
       }
     });

@@ -1,4 +1,4 @@
-import { AutoScalingClient, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, SetDesiredCapacityCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { createDeployment, createDaemonSet, createPdb } from './kube/controllers.js';
 import { World } from './world.js';
@@ -7,13 +7,16 @@ import { World } from './world.js';
  * The default sandbox scenario (what `npm start` shows and a scenario test checks): a
  * cluster with a managed and a self-managed node group; the self-managed group, which has
  * a launch hook, is scaled out; the new instances are tagged, their nodes join, and the
- * hook is completed with CONTINUE only once each node is Ready.
+ * hook is completed with CONTINUE only once each node is Ready. Then the group is scaled in:
+ * the node with the most PDB-protected pods is drained (the budget respected) before its
+ * terminate hook is completed.
  */
 export interface DefaultScenarioResult {
   world: World;
   selfManagedGroup: string;
   managedGroupAsg: string;
   scaledOut: string[];
+  drained: string;
 }
 
 export async function runDefaultScenario(world: World): Promise<DefaultScenarioResult> {
@@ -32,14 +35,18 @@ export async function runDefaultScenario(world: World): Promise<DefaultScenarioR
     min: 1,
     max: 6,
     desired: 1,
-    hooks: { launch: { name: 'wait-for-node', heartbeatTimeout: 600, defaultResult: 'ABANDON' } },
+    hooks: {
+      launch: { name: 'wait-for-node', heartbeatTimeout: 600, defaultResult: 'ABANDON' },
+      terminate: { name: 'drain', heartbeatTimeout: 300, defaultResult: 'CONTINUE' },
+    },
     ownershipTagPropagates: false,
   });
   await world.settle();
 
   createDaemonSet(cluster.store, { namespace: 'kube-system', name: 'aws-node', labels: { 'k8s-app': 'aws-node' } });
-  createDeployment(cluster.store, { namespace: 'shop', name: 'web', replicas: 4, labels: { app: 'web' } });
-  createPdb(cluster.store, { namespace: 'shop', name: 'web', selector: { app: 'web' }, minAvailable: 3 });
+  createDeployment(cluster.store, { namespace: 'shop', name: 'web', replicas: 6, labels: { app: 'web' } });
+  createPdb(cluster.store, { namespace: 'shop', name: 'web', selector: { app: 'web' }, maxUnavailable: 1 });
+  say('shop/web: 6 replicas over the 3 nodes, PodDisruptionBudget maxUnavailable 1 (one pod may be away at a time)');
   await world.settle();
 
   const autoscaling = new AutoScalingClient({ region });
@@ -49,11 +56,25 @@ export async function runDefaultScenario(world: World): Promise<DefaultScenarioR
   await world.settle();
 
   const after = await instanceIdsOf(world, selfManaged.autoScalingGroupName);
+
+  // scale-in: the node that runs the most shop/web pods goes, and is drained first
+  const webPods = cluster.store.list('pods', { namespace: 'shop', labelSelector: 'app=web' }) as { spec: { nodeName?: string } }[];
+  const nodes = cluster.store.list('nodes') as { metadata: { name: string }; spec: { providerID: string } }[];
+  const byWebPods = after
+    .map((id) => ({ id, node: nodes.find((n) => n.spec.providerID.endsWith(`/${id}`))?.metadata.name }))
+    .map((x) => ({ ...x, web: webPods.filter((p) => p.spec.nodeName === x.node).length }))
+    .sort((a, b) => b.web - a.web);
+  const victim = byWebPods[0]!;
+  say(`operator scales prod-workers in by one, removing ${victim.id} (${victim.node}, ${victim.web} shop/web pods)`);
+  await autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim.id, ShouldDecrementDesiredCapacity: true }));
+  await world.settle();
+
   return {
     world,
     selfManagedGroup: selfManaged.autoScalingGroupName,
     managedGroupAsg: managed.resources?.autoScalingGroups?.[0]?.name ?? '',
     scaledOut: after.filter((id) => !before.has(id)),
+    drained: victim.id,
   };
 }
 

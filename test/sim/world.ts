@@ -15,7 +15,7 @@ import { SimEventBus, type BusEvent } from './event-bus.js';
 import { type KubeApiServer, startKubeApiServer } from './kube/api-server.js';
 import { setNodeReady, startControllers } from './kube/controllers.js';
 import { KubeStore } from './kube/store.js';
-import { SimLambda } from './lambda.js';
+import { type Invocation, SimLambda } from './lambda.js';
 import { captureHandlerLogs, type LogRecord } from './log-capture.js';
 import { loadServerlessModel, resolveEnvironment, type ServerlessModel } from './serverless-config.js';
 import { SimStepFunctions } from './step-functions.js';
@@ -131,6 +131,10 @@ export class World {
     stepFunctions.onStarted((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} started: ${e.name}`));
     stepFunctions.onFinished((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} ${e.status.toLowerCase()}: ${e.name}${e.error ? ` (${e.error})` : ''}`));
     account.onLog((message) => timeline.add('aws', message));
+    lambda.onInvoked((invocation) => {
+      const line = describeStep(invocation);
+      if (line) timeline.add('lambda', line);
+    });
     return w;
   }
 
@@ -250,6 +254,24 @@ async function createTables(model: ServerlessModel, endpoint: string): Promise<v
     await client.send(new CreateTableCommand(properties as unknown as CreateTableCommandInput));
   }
   client.destroy();
+}
+
+/** Workflow steps worth a line in the timeline (event handlers get theirs from the bus). */
+function describeStep(invocation: Invocation): string | undefined {
+  if (!('result' in invocation.outcome)) {
+    return ['drainStep', 'finishDrain', 'checkNodeReady'].includes(invocation.function) ? `${invocation.function} failed: ${invocation.outcome.errorType}: ${invocation.outcome.errorMessage}` : undefined;
+  }
+  const r = invocation.outcome.result as Record<string, any>;
+  if (invocation.function === 'drainStep') {
+    const blocked = (r.blocked as { pod: string; pdb: { namespace: string; name: string; disruptionsAllowed: number } | null }[]).map((b) => (b.pdb ? `${b.pod} by PDB ${b.pdb.namespace}/${b.pdb.name} (${b.pdb.disruptionsAllowed} allowed)` : b.pod));
+    const parts = [`${r.nodeName ?? 'no node'}: ${r.phase}`, `${r.evicted} evicted`, `${r.terminating} terminating`, `${r.remaining} remaining`];
+    if (blocked.length > 0) parts.push(`blocked: ${blocked.slice(0, 3).join('; ')}${blocked.length > 3 ? ` (+${blocked.length - 3})` : ''}`);
+    if (r.heartbeat === 'sent') parts.push('hook heartbeat sent');
+    if (r.phase === 'draining') parts.push(r.deadlinePassed ? 'deadline passed' : `next pass in ${r.waitSeconds} s`);
+    return `drainStep ${parts.join(', ')}`;
+  }
+  if (invocation.function === 'finishDrain') return `finishDrain: ${r.outcome} in ${r.durationSeconds} s, lifecycle action ${r.lifecycleAction}`;
+  return undefined;
 }
 
 function shortMachine(arn: string): string {

@@ -51,8 +51,8 @@ describe('Budget monitor', () => {
     // Prepare: the budget starts unmet (no node yet, its pods Pending), then its pods start
     const clock = new VirtualClock();
     const store = new KubeStore(clock);
-    createDeployment(store, { namespace: 'shop', name: 'web', replicas: 3, labels: { app: 'web' } });
-    createPdb(store, { namespace: 'shop', name: 'web', selector: { app: 'web' }, minAvailable: 2 });
+    createDeployment(store, { namespace: 'storefront', name: 'frontend', replicas: 3, labels: { app: 'frontend' } });
+    createPdb(store, { namespace: 'storefront', name: 'frontend', selector: { app: 'frontend' }, minAvailable: 2 });
     const monitor = watchBudgets(store);
     const stopControllers = startControllers(store, clock);
     createNode(store, { name: NODE });
@@ -60,7 +60,7 @@ describe('Budget monitor', () => {
     const workloads = populateNodeForDrain(store, NODE, { pods: 12 });
     createNode(store, { name: 'ip-10-0-3-30.eu-west-1.compute.internal' });
     await clock.advance(10_000);
-    assert.equal(store.list('pods', { namespace: 'shop', labelSelector: 'app=web' }).filter(isPodReady).length, 3);
+    assert.equal(store.list('pods', { namespace: 'storefront', labelSelector: 'app=frontend' }).filter(isPodReady).length, 3);
 
     // Act
     await drainByEvictions(store, clock, NODE);

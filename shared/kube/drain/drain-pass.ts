@@ -1,33 +1,40 @@
 import type { V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { now as serviceNow } from '../../clock.js';
-import { decideBlocked, singleNamespace } from './blockers.js';
+import { decideBlocked, planWithinBudgets, singleNamespace } from './blockers.js';
 import { cordonNode } from './cordon-node.js';
 import { evictPods, type EvictionOutcome } from './evict-pods.js';
 import { KubeCalls } from './kube-calls.js';
 import { listNodePods } from './node-pods.js';
 import { selectPodsToDrain } from './pod-filters.js';
 import { nodeGoneProgress, progressReport } from './report.js';
-import { podRef, resolveDrainSettings, type DrainPorts, type DrainProgress, type DrainSettings } from './types.js';
+import { podRef, resolveDrainSettings, type Blocker, type DrainPorts, type DrainProgress, type DrainSettings } from './types.js';
 
 type Refusal = Extract<EvictionOutcome, { outcome: 'refused' }>;
 
 /**
  * One pass of a drain, with `kubectl drain` semantics, safe to repeat at any moment (after a
  * crash midway, or twice at once): it takes seconds, never sleeps, and the workflow waits
- * `nextPassDelaySeconds` before the next.
+ * `nextPassDelaySeconds` before the next. `previous`, the last pass's report if the caller
+ * has it, only saves requests: a pass without it does the same, a little more dearly.
  * 1. cordon (idempotent: a GET, and a PATCH only the first time); a node that is gone ends
  *    the drain here, without listing pods;
  * 2. list the node's pods: one request (fieldSelector spec.nodeName);
  * 3. select: DaemonSet, mirror and finished pods stay; terminating pods are waited for,
  *    never evicted again;
- * 4. evict the rest through pods/eviction, `concurrency` at a time, grace periods capped;
- *    each controller's pods probe before they rush, so a budget is asked once more than it
- *    allows, not once per pod;
- * 5. only if something was refused: one list of the budgets, for their disruptionsAllowed,
- *    and to ask (once) for held-back pods no refusing budget covers;
+ * 4. evict the rest through pods/eviction, `concurrency` at a time, grace periods capped.
+ *    Each controller's pods probe before they rush, so a budget is asked about one pod more
+ *    than it allows, not about every pod; and when the previous pass was blocked, the
+ *    budgets are listed first and only as many pods as each allows are asked;
+ * 5. only if something was refused: one list of the budgets (unless step 4 has it), for
+ *    their disruptionsAllowed, and to ask once for held-back pods no refusing budget covers;
  * 6. report.
  */
-export async function drainPass(ports: DrainPorts, nodeName: string, overrides: Partial<DrainSettings> = {}): Promise<DrainProgress> {
+export async function drainPass(
+  ports: DrainPorts,
+  nodeName: string,
+  overrides: Partial<DrainSettings> = {},
+  previous?: Pick<DrainProgress, 'blocked'> | null,
+): Promise<DrainProgress> {
   const settings = resolveDrainSettings(overrides);
   const calls = new KubeCalls(ports.cluster);
   const now = ports.now ?? serviceNow;
@@ -38,30 +45,32 @@ export async function drainPass(ports: DrainPorts, nodeName: string, overrides: 
   // 2., 3.
   const selection = selectPodsToDrain(await listNodePods(ports, calls, nodeName));
   // 4.
-  const first = await evictPods(ports, calls, selection.evict, settings);
+  let budgets: V1PodDisruptionBudget[] | undefined;
+  let ask = selection.evict;
+  const blocked: Blocker[] = [];
+  if ((previous?.blocked.length ?? 0) > 0 && ask.length > 0) {
+    budgets = await listBudgets(ports, calls, ask);
+    const plan = planWithinBudgets(ask, budgets);
+    ask = plan.ask;
+    blocked.push(...plan.blocked);
+  }
+  const first = await evictPods(ports, calls, ask, settings);
   const outcomes = first.done.map((d) => d.result);
-  let blocked: DrainProgress['blocked'] = [];
   // 5.
-  const refusals = outcomes.filter((o): o is Refusal => o.outcome === 'refused');
+  const refusals = refusalsOf(outcomes);
   if (refusals.length > 0 || first.untried.length > 0) {
     const throttled = refusals.some((r) => r.throttled);
-    const concerned = [...refusals.map((r) => r.pod), ...first.untried];
-    const budgets = throttled ? undefined : await listBudgets(ports, calls, concerned);
-    const decision = decideBlocked(refusals, first.untried, budgets);
-    blocked = decision.blocked;
+    if (!throttled) budgets ??= await listBudgets(ports, calls, [...refusals.map((r) => r.pod), ...first.untried]);
+    const decision = decideBlocked(refusals, first.untried, throttled ? undefined : budgets);
+    blocked.push(...decision.blocked);
     if (decision.askAgain.length > 0) {
       const second = await evictPods(ports, calls, decision.askAgain, settings);
-      outcomes.push(...second.done.map((d) => d.result));
-      const again = decideBlocked(
-        second.done.map((d) => d.result).filter((o): o is Refusal => o.outcome === 'refused'),
-        second.untried,
-        budgets,
-      );
+      const secondOutcomes = second.done.map((d) => d.result);
+      outcomes.push(...secondOutcomes);
+      const again = decideBlocked(refusalsOf(secondOutcomes), second.untried, budgets);
+      blocked.push(...again.blocked);
       // held back twice: blocked for this pass, whatever covers them; the next pass asks again
-      blocked = [...blocked, ...again.blocked];
-      for (const pod of again.askAgain) {
-        blocked.push({ pod: podRef(pod), pdb: null, message: 'not asked: another pod of the same owner was just refused' });
-      }
+      for (const pod of again.askAgain) blocked.push({ pod: podRef(pod), pdb: null, message: 'not asked: another pod of the same owner was just refused' });
     }
   }
   // 6.
@@ -74,6 +83,10 @@ export async function drainPass(ports: DrainPorts, nodeName: string, overrides: 
     blocked,
     requests: calls.requests,
   });
+}
+
+function refusalsOf(outcomes: readonly EvictionOutcome[]): Refusal[] {
+  return outcomes.filter((o): o is Refusal => o.outcome === 'refused');
 }
 
 /** One list: of the namespace when every pod concerned is in one, else of all namespaces. */
