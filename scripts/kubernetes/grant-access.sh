@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Gives eks-node-lifecycle's Kubernetes-facing Lambda roles access to one cluster:
+#   scripts/kubernetes/grant-access.sh <cluster> [stage] [region]
+# 1. an EKS access entry per role (authentication mode API or API_AND_CONFIG_MAP), in the
+#    Kubernetes group `eks-node-lifecycle`;
+# 2. the ClusterRole and binding of scripts/kubernetes/rbac.yaml (applied with kubectl).
+# For a cluster still on the aws-auth ConfigMap only, add instead to mapRoles, per role:
+#   - rolearn: <role arn>
+#     username: eks-node-lifecycle:{{SessionName}}
+#     groups: [eks-node-lifecycle]
+set -euo pipefail
+cluster=${1:?usage: grant-access.sh <cluster> [stage] [region]}
+stage=${2:-dev}
+region=${3:-${AWS_REGION:-eu-west-1}}
+stack="eks-node-lifecycle-${stage}"
+here=$(cd "$(dirname "$0")" && pwd)
+
+for logical in CheckNodeReadyRole RequestDrainRole DrainStepRole; do
+  role=$(aws cloudformation describe-stack-resource --region "$region" --stack-name "$stack" \
+    --logical-resource-id "$logical" --query StackResourceDetail.PhysicalResourceId --output text)
+  arn=$(aws iam get-role --role-name "$role" --query Role.Arn --output text)
+  if aws eks describe-access-entry --region "$region" --cluster-name "$cluster" --principal-arn "$arn" >/dev/null 2>&1; then
+    echo "access entry for $arn exists"
+  else
+    aws eks create-access-entry --region "$region" --cluster-name "$cluster" --principal-arn "$arn" \
+      --kubernetes-groups eks-node-lifecycle --type STANDARD >/dev/null
+    echo "access entry created for $arn"
+  fi
+done
+kubectl apply -f "$here/rbac.yaml"
