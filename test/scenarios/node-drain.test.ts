@@ -211,3 +211,30 @@ describe('Scenario: node drain on a terminate lifecycle hook', () => {
     });
   });
 });
+
+describe('Scenario: terminate hooks installed for opted-in groups', () => {
+  it('lets a group tagged eks-node-lifecycle/drain=on, with no hook of its own, drain on scale-in', async () => {
+    const world = await World.start();
+    try {
+      await world.addCluster('prod');
+      world.account.seedVpc();
+      world.account.createSelfManagedGroup({ cluster: 'prod', name: 'opted-in', min: 1, max: 3, desired: 2, tags: { 'eks-node-lifecycle/drain': 'on' } });
+      world.account.createSelfManagedGroup({ cluster: 'prod', name: 'not-opted-in', min: 1, max: 3, desired: 1 });
+      await world.settle();
+
+      const result = (await world.lambda.invoke('ensureTerminateHooks', {})) as { installed: string[] };
+      assert.deepEqual(result.installed, ['opted-in']);
+      assert.deepEqual((await world.lambda.invoke('ensureTerminateHooks', {}) as { installed: string[] }).installed, [], 'idempotent');
+
+      const [instanceId] = await instanceIdsOf(world, 'opted-in');
+      await scaleIn(world, instanceId!);
+      await world.settle();
+      const finished = world.published.find((e) => e['detail-type'] === 'Node Drain Finished')!;
+      assert.equal((finished.detail as any).outcome, 'drained');
+      const completion = callsOf(world, 'CompleteLifecycleAction')[0]!;
+      assert.equal((completion.input as any).LifecycleHookName, 'eks-node-lifecycle-drain');
+    } finally {
+      await world.stop();
+    }
+  });
+});

@@ -10,7 +10,7 @@ import { VirtualClock } from '../sim/clock.js';
 import { startKubeApiServer, type FaultAction, type FaultRequest, type KubeApiServer } from '../sim/kube/api-server.js';
 import { createDaemonSet, createDeployment, createNode, createPdb, createPod, startControllers } from '../sim/kube/controllers.js';
 import { KubeStore } from '../sim/kube/store.js';
-import type { Pod } from '../sim/kube/types.js';
+import type { Pod, PodDisruptionBudget } from '../sim/kube/types.js';
 
 /**
  * The drain engine against the sandbox's Kubernetes API server, over TLS with a bearer
@@ -101,21 +101,25 @@ function createMirrorPod(store: KubeStore, node: string, name: string): Pod {
   });
 }
 
-/** The PodDisruptionBudget invariant, checked after every change the cluster makes. */
+/**
+ * The PodDisruptionBudget invariant, checked at every change of a budget's status (the
+ * store recomputes it synchronously after every change that can move it): once a budget
+ * has been met, it never again has fewer healthy pods than it needs.
+ */
 function watchBudgets(store: KubeStore): string[] {
   const satisfied = new Set<string>();
   const violations: string[] = [];
-  store.on(() => {
-    if (process.env.NOWATCH) return;
-    for (const pdb of store.list('poddisruptionbudgets')) {
-      const status = pdb.status;
-      if (!status || status.expectedPods === 0) continue;
-      const key = `${pdb.metadata.namespace}/${pdb.metadata.name}`;
-      if (status.currentHealthy >= status.desiredHealthy) satisfied.add(key);
-      else if (satisfied.has(key)) {
-        violations.push(`${key} at ${store.clock.iso()}: ${status.currentHealthy} healthy < ${status.desiredHealthy} desired`);
-      }
-    }
+  for (const pdb of store.list('poddisruptionbudgets')) {
+    if (pdb.status && pdb.status.expectedPods > 0 && pdb.status.currentHealthy >= pdb.status.desiredHealthy) satisfied.add(`${pdb.metadata.namespace}/${pdb.metadata.name}`);
+  }
+  store.on((event) => {
+    if (event.resource !== 'poddisruptionbudgets' || event.type === 'DELETED') return;
+    const pdb = event.object as PodDisruptionBudget;
+    const status = pdb.status;
+    if (!status || status.expectedPods === 0) return;
+    const key = `${pdb.metadata.namespace}/${pdb.metadata.name}`;
+    if (status.currentHealthy >= status.desiredHealthy) satisfied.add(key);
+    else if (satisfied.has(key)) violations.push(`${key} at ${store.clock.iso()}: ${status.currentHealthy} healthy < ${status.desiredHealthy} desired`);
   });
   return violations;
 }
@@ -301,13 +305,16 @@ describe('Drain engine: budgets', () => {
 
   it('forcePass deletes a blocked pod with the capped grace period: gone after 120 virtual seconds, not before', async () => {
     const w = await startWorld((store) => guardedPod(store, 3600));
+    const violations = watchBudgets(w.store);
     const settings = { maxGracePeriodSeconds: 120 };
     const blocked = await drainPass(w.ports, NODE, settings);
     assert.equal(blocked.blocked.length, 1);
     const pod = blocked.blocked[0]!.pod;
+    assert.deepEqual(violations, []);
 
     const forced = await forcePass(w.ports, NODE, settings);
     assert.deepEqual(forced.evicted, [pod]);
+    assert.equal(violations.length, 1, 'forcing goes through the budget, and the invariant check sees it');
     assert.deepEqual(forced.blocked, []);
     const deletion = w.requests.find((r) => r.verb === 'delete' && r.resource === 'pods');
     assert.equal(deletion?.query.get('gracePeriodSeconds'), '120');
