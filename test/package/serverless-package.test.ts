@@ -53,8 +53,13 @@ describe('Deployable package: serverless package', () => {
       await run('unzip', ['-q', '-o', join(out, `${fn.key}.zip`), '-d', dir]);
       const probe = `
         const { ${fn.exportName} } = require(${JSON.stringify(join(dir, `${fn.module}.js`))});
-        ${fn.exportName}({ not: 'an event' }, { functionName: '${fn.key}', awsRequestId: 'probe', getRemainingTimeInMillis: () => 1000 })
+        ${fn.exportName}('not an event', { functionName: '${fn.key}', awsRequestId: 'probe', getRemainingTimeInMillis: () => 1000 })
           .then(() => { console.log('accepted'); process.exit(1); }, (e) => { console.log(e.name); });`;
+      // the function's environment as deployed, CloudFormation references standing in as ARNs
+      const variables = template.Resources[logicalId(fn.key)]!.Properties.Environment?.Variables ?? {};
+      const deployedEnv = Object.fromEntries(
+        Object.entries<unknown>(variables).map(([k, v]) => [k, typeof v === 'string' ? v : `arn:aws:states:eu-west-1:111122223333:stateMachine:${JSON.stringify(v).replace(/\W/g, '')}`]),
+      );
       const { stdout } = await run(process.execPath, ['-e', probe], {
         env: {
           PATH: process.env.PATH,
@@ -63,9 +68,11 @@ describe('Deployable package: serverless package', () => {
           AWS_REGION: 'eu-west-1',
           AWS_ACCESS_KEY_ID: 'AKIDOFFLINE',
           AWS_SECRET_ACCESS_KEY: 'offline',
-          NODE_JOIN_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:probe',
+          ...deployedEnv,
           POWERTOOLS_LOG_LEVEL: 'SILENT',
         },
+      }).catch((error: Error & { stderr?: string }) => {
+        throw new Error(`${fn.key}: ${(error.stderr ?? error.message).split('\n').filter((l) => /Error/.test(l)).slice(0, 3).join(' | ').slice(0, 500)}`);
       });
       assert.equal(stdout.trim(), 'InvalidInputError', fn.key);
     }

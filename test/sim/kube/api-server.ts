@@ -298,7 +298,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   // Node closes an idle keep-alive connection after 5 s, the very pause of kubectl drain's
   // eviction retry: a POST sent as the server hangs up fails with "connection reset by
   // peer", and Go does not retry a POST. Outlast Go's 90 s idle timeout, as a real API server does.
-  // TMP server.keepAliveTimeout = 120_000;
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {

@@ -62,6 +62,9 @@ const FILLERS: readonly { namespace: string; name: string }[] = [
 
 const IMAGE = 'public.ecr.aws/nginx/nginx:1.27';
 
+/** An EC2 instance id: i- and 17 hex digits. */
+const instanceId = (n: number): string => `i-0${n.toString(16).padStart(16, '0')}`;
+
 const idOf = (object: { metadata: { namespace?: string; name?: string } }): string => `${object.metadata.namespace}/${object.metadata.name}`;
 
 export function populateNodeForDrain(store: KubeStore, nodeName: string, options: DrainNodeOptions): DrainNodeWorkloads {
@@ -79,7 +82,7 @@ export function populateNodeForDrain(store: KubeStore, nodeName: string, options
   if (fillerPods < 1) throw new Error(`populateNodeForDrain: ${options.pods} pods leave no room for ${budgetedReplicas} budgeted replicas`);
 
   // 1. the nodes: the one to drain, then spares (daemon pods go on all of them)
-  const node = store.get('nodes', undefined, nodeName) ?? createNode(store, { name: nodeName, providerID: 'aws:///eu-west-1a/i-0drain000000000001' });
+  const node = store.get('nodes', undefined, nodeName) ?? createNode(store, { name: nodeName, providerID: `aws:///eu-west-1a/${instanceId(0xd1a1)}` });
   const spareNodes = createSpareNodes(store, spareCount);
 
   // 2. the Deployments, their pods bound to the node
@@ -134,7 +137,7 @@ function createSpareNodes(store: KubeStore, count: number): string[] {
     const ip = `10.0.${64 + (i % 3) * 32}.${10 + i}`;
     const name = `ip-${ip.replaceAll('.', '-')}.eu-west-1.compute.internal`;
     if (store.get('nodes', undefined, name)) continue;
-    createNode(store, { name, zone, internalIP: ip, providerID: `aws:///${zone}/i-0spare${String(i).padStart(11, '0')}` });
+    createNode(store, { name, zone, internalIP: ip, providerID: `aws:///${zone}/${instanceId(0x5a0 + i)}` });
     names.push(name);
   }
   return names;
