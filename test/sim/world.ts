@@ -12,7 +12,7 @@ import { VirtualClock } from './clock.js';
 import { type SimDynamo, startDynalite } from './dynamo.js';
 import { authenticateEksToken } from './eks-authenticator.js';
 import { SimEventBus, type BusEvent } from './event-bus.js';
-import { type KubeApiServer, startKubeApiServer } from './kube/api-server.js';
+import { type KubeApiServer, type ObservedRequest, startKubeApiServer } from './kube/api-server.js';
 import { setNodeReady, startControllers } from './kube/controllers.js';
 import { KubeStore } from './kube/store.js';
 import { type Invocation, SimLambda } from './lambda.js';
@@ -139,13 +139,15 @@ export class World {
   }
 
   /** Creates an EKS cluster whose API server runs on 127.0.0.1. */
-  async addCluster(name: string, options: { version?: string; serviceIpv4Cidr?: string } = {}): Promise<SimCluster> {
+  async addCluster(name: string, options: { version?: string; serviceIpv4Cidr?: string; onRequest?: (request: ObservedRequest) => void } = {}): Promise<SimCluster> {
     const store = new KubeStore(this.clock);
     const stopControllers = startControllers(store, this.clock);
     const server = await startKubeApiServer({
       clock: this.clock,
       store,
       clusterName: name,
+      kubernetesVersion: options.version ?? '1.31',
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       authenticate: async (token) => (await authenticateEksToken(token, { cluster: name, credentials: SANDBOX_CREDENTIALS, now: () => this.clock.now() })).ok,
     });
     mkdirSync(this.workDir, { recursive: true });
