@@ -29,7 +29,7 @@ export function statusOf(error: unknown): KubeStatus | undefined {
 export function statusMessage(status: KubeStatus | undefined): string {
   if (!status) return 'no details';
   const causes = (status.details?.causes ?? []).map((cause) => cause.message).filter((m): m is string => !!m);
-  return [status.message, ...causes].filter((m): m is string => !!m).join(': ') || `HTTP ${status.code ?? '?'}`;
+  return [status.message, ...causes].filter((m): m is string => !!m).join(' ') || `HTTP ${status.code ?? '?'}`;
 }
 
 // "The disruption budget web needs 19 healthy pods and has 19 currently"

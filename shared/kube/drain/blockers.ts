@@ -67,7 +67,7 @@ export interface BudgetPlan {
 }
 
 /**
- * With the budgets listed before evicting (the previous pass was blocked), a pass asks only
+ * With the budgets listed before evicting (an earlier pass left pods behind), a pass asks only
  * as many of a budget's pods as it allows now, and none under two budgets: no request
  * certain to be refused is sent. The API server still decides each eviction it is asked.
  */

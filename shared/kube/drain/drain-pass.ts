@@ -14,8 +14,7 @@ type Refusal = Extract<EvictionOutcome, { outcome: 'refused' }>;
 /**
  * One pass of a drain, with `kubectl drain` semantics, safe to repeat at any moment (after a
  * crash midway, or twice at once): it takes seconds, never sleeps, and the workflow waits
- * `nextPassDelaySeconds` before the next. `previous`, the last pass's report if the caller
- * has it, only saves requests: a pass without it does the same, a little more dearly.
+ * `nextPassDelaySeconds` before the next.
  * 1. cordon (idempotent: a GET, and a PATCH only the first time); a node that is gone ends
  *    the drain here, without listing pods;
  * 2. list the node's pods: one request (fieldSelector spec.nodeName);
@@ -23,8 +22,10 @@ type Refusal = Extract<EvictionOutcome, { outcome: 'refused' }>;
  *    never evicted again;
  * 4. evict the rest through pods/eviction, `concurrency` at a time, grace periods capped.
  *    Each controller's pods probe before they rush, so a budget is asked about one pod more
- *    than it allows, not about every pod; and when the previous pass was blocked, the
- *    budgets are listed first and only as many pods as each allows are asked;
+ *    than it allows, not about every pod. A node that was already cordoned and still has
+ *    pods to evict was left so by an earlier pass, and a pass evicts all that budgets allow:
+ *    budgets held them back. Then the budgets are listed first, and only as many pods as
+ *    each allows now are asked;
  * 5. only if something was refused: one list of the budgets (unless step 4 has it), for
  *    their disruptionsAllowed, and to ask once for held-back pods no refusing budget covers;
  * 6. report.
@@ -33,7 +34,6 @@ export async function drainPass(
   ports: DrainPorts,
   nodeName: string,
   overrides: Partial<DrainSettings> = {},
-  previous?: Pick<DrainProgress, 'blocked'> | null,
 ): Promise<DrainProgress> {
   const settings = resolveDrainSettings(overrides);
   const calls = new KubeCalls(ports.cluster);
@@ -48,7 +48,7 @@ export async function drainPass(
   let budgets: V1PodDisruptionBudget[] | undefined;
   let ask = selection.evict;
   const blocked: Blocker[] = [];
-  if ((previous?.blocked.length ?? 0) > 0 && ask.length > 0) {
+  if (!cordon.changed && ask.length > 0) {
     budgets = await listBudgets(ports, calls, ask);
     const plan = planWithinBudgets(ask, budgets);
     ask = plan.ask;

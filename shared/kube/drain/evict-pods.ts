@@ -13,16 +13,22 @@ import { cappedGracePeriodSeconds, type DrainPorts, type DrainSettings } from '.
 
 export type EvictionOutcome =
   | { outcome: 'evicted'; pod: V1Pod; gracePeriodSeconds: number }
-  /** the pod we listed no longer exists (404, or its uid changed: 409) */
+  /** the pod we listed no longer exists (404, or 409 for the uid precondition: the name is another pod's now) */
   | { outcome: 'gone'; pod: V1Pod }
   /**
    * 429 naming a budget, or the 500 for a pod under more than one budget (budget null), or
-   * the API server's throttling (throttled: nothing about this pod's budget is known)
+   * a 409 from concurrent evictions under one budget (budget null), or the API server's
+   * throttling (throttled: nothing about this pod's budget is known)
    */
   | { outcome: 'refused'; pod: V1Pod; budget: string | null; message: string; throttled: boolean };
 
 function where(pod: V1Pod): { name: string; namespace: string } {
   return { name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? 'default' };
+}
+
+/** A 409 for our uid precondition: the pod of that name is another one now, the one we listed is gone. */
+function isUidMismatch(error: unknown): boolean {
+  return kubeStatus(error) === 409 && /precondition failed: uid/i.test(statusMessage(statusOf(error)));
 }
 
 function uidPrecondition(pod: V1Pod): { uid: string } | undefined {
@@ -50,8 +56,10 @@ export async function evictPod(ports: DrainPorts, calls: KubeCalls, pod: V1Pod, 
     },
     (error) => {
       const code = kubeStatus(error);
-      if (code === 404 || code === 409) return { outcome: 'gone', pod };
+      if (code === 404 || isUidMismatch(error)) return { outcome: 'gone', pod };
       const status = statusOf(error);
+      // the API server gave up updating the budget under concurrent evictions: ask again next pass
+      if (code === 409) return { outcome: 'refused', pod, budget: null, message: statusMessage(status), throttled: false };
       if (code === 429) {
         const budget = refusingBudgetName(status) ?? null;
         return { outcome: 'refused', pod, budget, message: statusMessage(status), throttled: !isBudgetRefusal(status) };
@@ -109,7 +117,7 @@ export async function deletePod(ports: DrainPorts, calls: KubeCalls, pod: V1Pod,
       await ports.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds, ...(preconditions ? { body: { preconditions } } : {}) });
       return { outcome: 'deleted', pod, gracePeriodSeconds };
     },
-    (error) => (kubeStatus(error) === 404 || kubeStatus(error) === 409 ? { outcome: 'gone', pod } : undefined),
+    (error) => (kubeStatus(error) === 404 || isUidMismatch(error) ? { outcome: 'gone', pod } : undefined),
   );
 }
 

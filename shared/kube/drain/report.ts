@@ -45,12 +45,18 @@ function nextTerminationAt(result: PassResult): string | null {
   return ends.length > 0 ? new Date(Math.min(...ends)).toISOString() : null;
 }
 
+/**
+ * Drained only when the pass's own list showed nothing left to evict or wait for: pods found
+ * gone while evicting leave `remaining`, but the next pass's list confirms it (a pod of the
+ * same name may be back, and 'drained' lets the node be terminated).
+ */
 export function progressReport(result: PassResult): DrainProgress {
   const gone = new Set(result.gone.map(uidOf));
-  const remaining = [...result.selection.terminating, ...result.selection.evict].filter((pod) => !gone.has(uidOf(pod)));
+  const listed = [...result.selection.terminating, ...result.selection.evict];
+  const remaining = listed.filter((pod) => !gone.has(uidOf(pod)));
   return {
     node: result.node,
-    phase: remaining.length === 0 ? 'drained' : 'draining',
+    phase: listed.length === 0 ? 'drained' : 'draining',
     remaining: remaining.map(podRef),
     evicted: result.accepted.map((a) => podRef(a.pod)),
     terminating: result.selection.terminating.map(podRef),
