@@ -1,13 +1,10 @@
 import type { V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
-import { now as serviceNow } from '../../clock.js';
 import { decideBlocked, planWithinBudgets, singleNamespace } from './blockers.js';
-import { cordonNode } from './cordon-node.js';
 import { evictPods, type EvictionOutcome } from './evict-pods.js';
-import { KubeCalls } from './kube-calls.js';
-import { listNodePods } from './node-pods.js';
-import { selectPodsToDrain } from './pod-filters.js';
-import { nodeGoneProgress, progressReport } from './report.js';
-import { podRef, resolveDrainSettings, type Blocker, type DrainPorts, type DrainProgress, type DrainSettings } from './types.js';
+import type { KubeCalls } from './kube-calls.js';
+import { beginPass } from './node-pods.js';
+import { progressReport } from './report.js';
+import { podRef, type Blocker, type DrainPorts, type DrainProgress, type DrainSettings } from './types.js';
 
 type Refusal = Extract<EvictionOutcome, { outcome: 'refused' }>;
 
@@ -35,20 +32,15 @@ export async function drainPass(
   nodeName: string,
   overrides: Partial<DrainSettings> = {},
 ): Promise<DrainProgress> {
-  const settings = resolveDrainSettings(overrides);
-  const calls = new KubeCalls(ports.cluster);
-  const now = ports.now ?? serviceNow;
-
-  // 1.
-  const cordon = await cordonNode(ports, nodeName, settings, calls);
-  if (!cordon.found) return nodeGoneProgress(nodeName, now(), calls.requests);
-  // 2., 3.
-  const selection = selectPodsToDrain(await listNodePods(ports, calls, nodeName));
+  // 1.–3.
+  const start = await beginPass(ports, nodeName, overrides);
+  if (!('selection' in start)) return start;
+  const { settings, calls, now, cordonChanged, selection } = start;
   // 4.
   let budgets: V1PodDisruptionBudget[] | undefined;
   let ask = selection.evict;
   const blocked: Blocker[] = [];
-  if (!cordon.changed && ask.length > 0) {
+  if (!cordonChanged && ask.length > 0) {
     budgets = await listBudgets(ports, calls, ask);
     const plan = planWithinBudgets(ask, budgets);
     ask = plan.ask;

@@ -1,12 +1,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { now as serviceNow } from '../../clock.js';
-import { cordonNode } from './cordon-node.js';
 import { deletePods } from './evict-pods.js';
-import { KubeCalls } from './kube-calls.js';
-import { listNodePods } from './node-pods.js';
-import { selectPodsToDrain } from './pod-filters.js';
-import { nodeGoneProgress, progressReport } from './report.js';
-import { resolveDrainSettings, type DrainPorts, type DrainProgress, type DrainSettings } from './types.js';
+import { beginPass } from './node-pods.js';
+import { progressReport } from './report.js';
+import { type DrainPorts, type DrainProgress, type DrainSettings } from './types.js';
 
 /**
  * A pass that no longer waits for budgets: only when the node group's policy says force
@@ -22,15 +18,10 @@ import { resolveDrainSettings, type DrainPorts, type DrainProgress, type DrainSe
  * 5. report.
  */
 export async function forcePass(ports: DrainPorts, nodeName: string, overrides: Partial<DrainSettings> = {}): Promise<DrainProgress> {
-  const settings = resolveDrainSettings(overrides);
-  const calls = new KubeCalls(ports.cluster);
-  const now = ports.now ?? serviceNow;
-
-  // 1.
-  const cordon = await cordonNode(ports, nodeName, settings, calls);
-  if (!cordon.found) return nodeGoneProgress(nodeName, now(), calls.requests);
-  // 2., 3.
-  const selection = selectPodsToDrain(await listNodePods(ports, calls, nodeName));
+  // 1.–3.
+  const start = await beginPass(ports, nodeName, overrides);
+  if (!('selection' in start)) return start;
+  const { settings, calls, now, selection } = start;
   // 4.
   const overlong = selection.terminating.filter((pod) => deletionGracePeriod(pod) > settings.maxGracePeriodSeconds);
   const outcomes = await deletePods(ports, calls, [...selection.evict, ...overlong], settings);

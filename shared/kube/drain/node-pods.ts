@@ -1,6 +1,10 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import type { KubeCalls } from './kube-calls.js';
-import type { DrainPorts } from './types.js';
+import { now as serviceNow } from '../../clock.js';
+import { cordonNode } from './cordon-node.js';
+import { KubeCalls } from './kube-calls.js';
+import { selectPodsToDrain } from './pod-filters.js';
+import { nodeGoneProgress } from './report.js';
+import { type DrainPorts, type DrainProgress, type DrainSettings, resolveDrainSettings } from './types.js';
 
 /** Every pod bound to the node, in all namespaces: ONE list request, filtered by the API server. */
 export async function listNodePods(ports: DrainPorts, calls: KubeCalls, nodeName: string): Promise<V1Pod[]> {
@@ -9,4 +13,27 @@ export async function listNodePods(ports: DrainPorts, calls: KubeCalls, nodeName
   );
   // a server that ignored the field selector must not make us evict another node's pods
   return list.items.filter((pod) => pod.spec?.nodeName === nodeName);
+}
+
+export interface PassStart {
+  settings: DrainSettings;
+  calls: KubeCalls;
+  now: () => Date;
+  /** false when the node was already cordoned: an earlier pass left pods behind */
+  cordonChanged: boolean;
+  selection: ReturnType<typeof selectPodsToDrain>;
+}
+
+/**
+ * The first steps every pass shares: (1) cordon (idempotent; a missing node ends the pass
+ * as node-gone), (2) list the node's pods in one request, (3) select them (pure).
+ */
+export async function beginPass(ports: DrainPorts, nodeName: string, overrides: Partial<DrainSettings>): Promise<PassStart | DrainProgress> {
+  const settings = resolveDrainSettings(overrides);
+  const calls = new KubeCalls(ports.cluster);
+  const now = ports.now ?? serviceNow;
+  const cordon = await cordonNode(ports, nodeName, settings, calls);
+  if (!cordon.found) return nodeGoneProgress(nodeName, now(), calls.requests);
+  const selection = selectPodsToDrain(await listNodePods(ports, calls, nodeName));
+  return { settings, calls, now, cordonChanged: cordon.changed, selection };
 }
