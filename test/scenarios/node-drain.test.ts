@@ -238,3 +238,29 @@ describe('Scenario: terminate hooks installed for opted-in groups', () => {
     }
   });
 });
+
+describe('Scenario: a rebalance recommendation', () => {
+  it('drains the node (no hook involved) and leaves it cordoned; a group whose policy ignores them is left alone', async () => {
+    const s = await clusterWithBusyNode({ pods: 12 });
+    try {
+      s.world.account.ec2.recommendRebalance(s.instanceId);
+      await s.world.settle();
+      const finished = s.world.published.find((e) => e['detail-type'] === 'Node Drain Finished')!.detail as any;
+      assert.deepEqual({ outcome: finished.outcome, trigger: finished.trigger, lifecycleAction: finished.lifecycleAction }, { outcome: 'drained', trigger: 'rebalance', lifecycleAction: 'none' });
+      const node = s.world.cluster('prod').store.get('nodes', undefined, s.node) as any;
+      assert.equal(node.spec.unschedulable, true);
+      assert.deepEqual(s.monitor.violations, []);
+    } finally {
+      await s.world.stop();
+    }
+    const ignoring = await clusterWithBusyNode({ pods: 12, tags: { 'eks-node-lifecycle/rebalance': 'ignore' } });
+    try {
+      ignoring.world.account.ec2.recommendRebalance(ignoring.instanceId);
+      await ignoring.world.settle();
+      assert.equal(ignoring.world.stepFunctions.executions.size, 0);
+      assert.ok(ignoring.world.logs.some((l) => l.message === 'drain request ignored' && String(l.reason).includes('rebalance')));
+    } finally {
+      await ignoring.world.stop();
+    }
+  });
+});
