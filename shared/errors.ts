@@ -88,7 +88,33 @@ export class LifecycleActionGoneError extends NodeLifecycleError {
   }
 }
 
+/** One broken rule of a launch template; `rule` is a stable id (see launch-templates/validate.ts). */
+export interface LaunchTemplateViolation {
+  rule: string;
+  message: string;
+}
+
+/**
+ * The launch template (or its user data) would make EKS reject the node group update or
+ * would keep nodes from joining. Not retryable: the same input fails the same way.
+ */
+export class LaunchTemplateValidationError extends NodeLifecycleError {
+  override readonly name = 'LaunchTemplateValidationError';
+  readonly retryable = false;
+  /** the first rule broken; every rule is in `violations` and named in the message */
+  readonly rule: string;
+
+  constructor(
+    readonly violations: readonly LaunchTemplateViolation[],
+    options?: ErrorOptions,
+  ) {
+    super(`launch template breaks ${violations.map((v) => `[${v.rule}] ${v.message}`).join('; ')}`, options);
+    this.rule = violations[0]?.rule ?? 'unknown';
+  }
+}
+
 export const ERROR_NAMES = [
+  'LaunchTemplateValidationError',
   'InvalidInputError',
   'ConfigurationError',
   'ClusterNotFoundError',

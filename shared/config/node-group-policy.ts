@@ -12,6 +12,7 @@ import { parseDurationSeconds } from './duration.js';
  * | on-drain-timeout | fail, force | fail |
  * | max-grace-period | a duration: cap on a pod's terminationGracePeriodSeconds | 10m |
  * | rebalance | drain, ignore — what a rebalance recommendation does | drain |
+ * | rollout | off, auto, approve — roll the group onto new AMIs (approve: a person confirms) | off |
  *
  * A malformed value never stops a drain: the default applies and the problem is reported.
  */
@@ -21,12 +22,14 @@ export interface NodeGroupPolicy {
   drain: DrainPolicy;
   installTerminateHook: boolean;
   onRebalance: 'drain' | 'ignore';
+  rollout: 'off' | 'auto' | 'approve';
 }
 
 export const DEFAULT_POLICY: NodeGroupPolicy = {
   drain: { drainTimeoutSeconds: 15 * 60, onDrainTimeout: 'fail', maxGracePeriodSeconds: 10 * 60 },
   installTerminateHook: false,
   onRebalance: 'drain',
+  rollout: 'off',
 };
 
 export function readNodeGroupPolicy(tags: Readonly<Record<string, string>>): { policy: NodeGroupPolicy; problems: string[] } {
@@ -58,6 +61,7 @@ export function readNodeGroupPolicy(tags: Readonly<Record<string, string>>): { p
       },
       installTerminateHook: oneOf('drain', ['on', 'off'], 'off') === 'on',
       onRebalance: oneOf('rebalance', ['drain', 'ignore'], DEFAULT_POLICY.onRebalance),
+      rollout: oneOf('rollout', ['off', 'auto', 'approve'], DEFAULT_POLICY.rollout),
     },
     problems,
   };

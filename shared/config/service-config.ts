@@ -12,6 +12,7 @@ const EnvSchema = z.object({
   NODE_JOIN_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   NODE_DRAIN_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   DRAIN_TABLE: z.string().min(3).optional(),
+  AMI_ROLLOUT_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
 });
 
 export interface ServiceConfig {
@@ -20,6 +21,7 @@ export interface ServiceConfig {
   nodeJoinStateMachineArn?: string;
   nodeDrainStateMachineArn?: string;
   drainTable?: string;
+  amiRolloutStateMachineArn?: string;
 }
 
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -34,6 +36,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     nodeJoinStateMachineArn: parsed.data.NODE_JOIN_STATE_MACHINE_ARN,
     nodeDrainStateMachineArn: parsed.data.NODE_DRAIN_STATE_MACHINE_ARN,
     drainTable: parsed.data.DRAIN_TABLE,
+    amiRolloutStateMachineArn: parsed.data.AMI_ROLLOUT_STATE_MACHINE_ARN,
   };
 }
 

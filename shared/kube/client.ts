@@ -68,7 +68,8 @@ export class KubeClients {
   }
 }
 
-async function describeClusterConnection(eks: EKSClient, name: string): Promise<ClusterConnection> {
+/** Endpoint, CA, service CIDR and version of a cluster (DescribeCluster). */
+export async function describeClusterConnection(eks: EKSClient, name: string): Promise<ClusterConnection> {
   const { cluster } = await callAws('eks:DescribeCluster', () => eks.send(new DescribeClusterCommand({ name })), {
     ResourceNotFoundException: () => new ClusterNotFoundError(name),
   });

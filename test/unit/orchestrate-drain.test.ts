@@ -91,9 +91,10 @@ describe('readNodeGroupPolicy', () => {
       'eks-node-lifecycle/max-grace-period': '2m',
       'eks-node-lifecycle/rebalance': 'ignore',
       'eks-node-lifecycle/drain': 'on',
+      'eks-node-lifecycle/rollout': 'approve',
     });
     assert.deepEqual(problems, []);
-    assert.deepEqual(policy, { drain: { drainTimeoutSeconds: 10_800, onDrainTimeout: 'force', maxGracePeriodSeconds: 120 }, installTerminateHook: true, onRebalance: 'ignore' });
+    assert.deepEqual(policy, { drain: { drainTimeoutSeconds: 10_800, onDrainTimeout: 'force', maxGracePeriodSeconds: 120 }, installTerminateHook: true, onRebalance: 'ignore', rollout: 'approve' });
   });
   it('keeps the default and reports a malformed value instead of failing the drain', () => {
     const { policy, problems } = readNodeGroupPolicy({ 'eks-node-lifecycle/drain-timeout': 'soon', 'eks-node-lifecycle/on-drain-timeout': 'panic' });

@@ -1,0 +1,20 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { loadServiceConfig } from '../shared/config/service-config.js';
+import { PrepareLaunchTemplateInputSchema } from '../shared/events/detection.js';
+import { prepareLaunchTemplate } from '../shared/rollout/prepare-launch-template.js';
+import { lambdaHandler, logger } from './lib/handler.js';
+
+/** ami-rollout step: a validated launch template version with the target image (idempotent). */
+const config = loadServiceConfig();
+const ports = {
+  ec2: new EC2Client({ region: config.region }),
+  eks: new EKSClient({ region: config.region }),
+  log: (message: string, attributes?: Record<string, unknown>) => logger.info(message, attributes ?? {}),
+};
+
+export const handler = lambdaHandler({
+  schema: PrepareLaunchTemplateInputSchema,
+  correlate: (input) => ({ cluster: input.cluster, nodegroup: input.group.name, executionArn: input.executionArn }),
+  run: (input) => prepareLaunchTemplate(input, ports),
+});

@@ -1,0 +1,81 @@
+/**
+ * Benchmark: one detection over 50 clusters × 20 node groups (10 managed, 10 self-managed,
+ * AL2023 and Bottlerocket, every group opted in), dry run. Measured: AWS calls per group,
+ * by service and operation, and SSM GetParameters calls per distinct parameter.
+ */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { detectStaleGroups } from '../../shared/detect/detect.js';
+import { SimAccount } from '../../test/sim/aws/account.js';
+import { VirtualClock } from '../../test/sim/clock.js';
+
+export interface DetectionFigures {
+  clusters: number;
+  groups: number;
+  wallMs: number;
+  totalCalls: number;
+  callsPerGroup: number;
+  byOperation: Record<string, number>;
+  ssmGetParametersCalls: number;
+  distinctParameters: number;
+  stale: number;
+}
+
+export async function benchDetection(clusters = 50, groupsPerCluster = 20): Promise<DetectionFigures> {
+  const clock = new VirtualClock();
+  const account = new SimAccount({ clock, region: 'eu-west-1' }).bind();
+  try {
+    account.seedVpc();
+    for (let c = 0; c < clusters; c++) {
+      const cluster = `c${String(c).padStart(2, '0')}`;
+      const version = ['1.30', '1.31', '1.32'][c % 3]!;
+      account.eks.addCluster({ name: cluster, endpoint: `https://${cluster}.example.eks.amazonaws.com`, certificateAuthorityData: Buffer.from('ca').toString('base64'), serviceIpv4Cidr: '172.20.0.0/16', version });
+      const optIn = { 'eks-node-lifecycle/rollout': 'auto' };
+      for (let g = 0; g < groupsPerCluster; g++) {
+        if (g < groupsPerCluster / 2) {
+          account.createManagedNodegroup({ cluster, name: `mng-${g}`, amiType: g % 2 ? 'AL2023_ARM_64_STANDARD' : 'AL2023_x86_64_STANDARD', instanceTypes: [g % 2 ? 'm6g.large' : 'm5.large'], min: 0, max: 2, desired: 0, tags: optIn });
+        } else {
+          account.createSelfManagedGroup({ cluster, name: `${cluster}-asg-${g}`, amiFamily: g % 2 ? 'bottlerocket' : 'al2023', min: 0, max: 2, desired: 0, tags: optIn });
+        }
+      }
+    }
+    await clock.settle();
+    account.calls.length = 0;
+    const region = 'eu-west-1';
+    const started = performance.now();
+    const result = await detectStaleGroups(
+      { kind: 'detect', dryRun: true },
+      {
+        eks: new EKSClient({ region }),
+        autoscaling: new AutoScalingClient({ region }),
+        ec2: new EC2Client({ region }),
+        ssm: new SSMClient({ region }),
+        sfn: new SFNClient({ region }),
+        managedClusters: '*',
+        amiRolloutStateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:bench',
+        now: () => clock.date(),
+        log: () => undefined,
+      },
+    );
+    const wallMs = performance.now() - started;
+    const byOperation: Record<string, number> = {};
+    for (const call of account.calls) byOperation[`${call.service}:${call.command}`] = (byOperation[`${call.service}:${call.command}`] ?? 0) + 1;
+    const names = new Set(account.calls.filter((c) => c.command === 'GetParameters').flatMap((c) => (c.input as { Names: string[] }).Names));
+    return {
+      clusters,
+      groups: result.plans.length,
+      wallMs,
+      totalCalls: account.calls.length,
+      callsPerGroup: account.calls.length / result.plans.length,
+      byOperation,
+      ssmGetParametersCalls: byOperation['ssm:GetParameters'] ?? 0,
+      distinctParameters: names.size,
+      stale: result.plans.filter((p) => p.action === 'roll').length,
+    };
+  } finally {
+    account.restore();
+  }
+}

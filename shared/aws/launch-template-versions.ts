@@ -1,0 +1,100 @@
+import {
+  CreateLaunchTemplateVersionCommand,
+  DeleteLaunchTemplateVersionsCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  type EC2Client,
+  type LaunchTemplateVersion,
+  type RequestLaunchTemplateData,
+} from '@aws-sdk/client-ec2';
+import { createHash } from 'node:crypto';
+import { callAws } from './call.js';
+
+export interface TemplateVersionView {
+  launchTemplateId: string;
+  version: number;
+  isDefault: boolean;
+  imageId?: string;
+  userData?: string;
+  data: RequestLaunchTemplateData;
+}
+
+function view(v: LaunchTemplateVersion): TemplateVersionView {
+  return {
+    launchTemplateId: v.LaunchTemplateId!,
+    version: v.VersionNumber!,
+    isDefault: v.DefaultVersion ?? false,
+    imageId: v.LaunchTemplateData?.ImageId,
+    userData: v.LaunchTemplateData?.UserData,
+    data: (v.LaunchTemplateData ?? {}) as RequestLaunchTemplateData,
+  };
+}
+
+/** One version: a number, `$Latest` or `$Default`. */
+export async function describeTemplateVersion(ec2: EC2Client, launchTemplateId: string, version: string): Promise<TemplateVersionView | undefined> {
+  const out = await callAws('ec2:DescribeLaunchTemplateVersions', () =>
+    ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, Versions: [version] })),
+  ).catch((error: Error) => {
+    if (error.name.startsWith('InvalidLaunchTemplate')) return undefined;
+    throw error;
+  });
+  const found = out?.LaunchTemplateVersions?.[0];
+  return found ? view(found) : undefined;
+}
+
+/** The newest versions first (one page: enough to find a duplicate among recent versions). */
+export async function recentTemplateVersions(ec2: EC2Client, launchTemplateId: string, max = 50): Promise<TemplateVersionView[]> {
+  const out = await callAws('ec2:DescribeLaunchTemplateVersions', () =>
+    ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, MaxResults: max })),
+  );
+  return (out.LaunchTemplateVersions ?? []).map(view).sort((a, b) => b.version - a.version);
+}
+
+/**
+ * A new version from `source` with the new image and user data. Idempotent: a recent version
+ * that already has this image and user data is reused, and the create carries a ClientToken
+ * derived from (template, source, image, user data), so a retried step creates nothing twice.
+ */
+export async function ensureTemplateVersion(
+  ec2: EC2Client,
+  input: { launchTemplateId: string; sourceVersion: number; imageId: string; userData?: string; description: string; extra?: RequestLaunchTemplateData },
+): Promise<{ version: number; created: boolean }> {
+  const recent = await recentTemplateVersions(ec2, input.launchTemplateId);
+  const same = recent.find((v) => v.imageId === input.imageId && (input.userData === undefined || v.userData === input.userData));
+  if (same) return { version: same.version, created: false };
+  const token = createHash('sha256')
+    .update(JSON.stringify([input.launchTemplateId, input.sourceVersion, input.imageId, input.userData ?? null, input.extra ?? null]))
+    .digest('hex')
+    .slice(0, 64);
+  const out = await callAws('ec2:CreateLaunchTemplateVersion', () =>
+    ec2.send(
+      new CreateLaunchTemplateVersionCommand({
+        LaunchTemplateId: input.launchTemplateId,
+        SourceVersion: String(input.sourceVersion),
+        VersionDescription: input.description.slice(0, 255),
+        ClientToken: token,
+        LaunchTemplateData: { ...(input.extra ?? {}), ImageId: input.imageId, ...(input.userData !== undefined ? { UserData: input.userData } : {}) },
+      }),
+    ),
+  );
+  return { version: out.LaunchTemplateVersion!.VersionNumber!, created: true };
+}
+
+/**
+ * Versions to delete beyond the newest `keep`: never the default, never one in use, never
+ * the newest (pure). A template holds at most 10,000 versions; pruning keeps far below.
+ */
+export function planPrune(versions: readonly { version: number; isDefault: boolean }[], inUse: ReadonlySet<number>, keep: number): number[] {
+  const newest = [...versions].sort((a, b) => b.version - a.version);
+  return newest
+    .slice(Math.max(1, keep))
+    .filter((v) => !v.isDefault && !inUse.has(v.version))
+    .map((v) => v.version)
+    .slice(0, 200); // DeleteLaunchTemplateVersions takes at most 200 a call
+}
+
+export async function deleteTemplateVersions(ec2: EC2Client, launchTemplateId: string, versions: number[]): Promise<void> {
+  if (versions.length === 0) return;
+  await callAws('ec2:DeleteLaunchTemplateVersions', () =>
+    ec2.send(new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, Versions: versions.map(String) })),
+  );
+}

@@ -1,0 +1,124 @@
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { identifyImage, identityFromAmiType } from '../ami/ami-family.js';
+import { parameterNamesFor, SsmParameterCache } from '../ami/ssm-parameters.js';
+import { startExecutionOnce } from '../aws/step-functions.js';
+import { readNodeGroupPolicy } from '../config/node-group-policy.js';
+import type { DetectionTrigger } from '../events/detection.js';
+import type { ManagedClusters } from '../ownership/resolve-cluster.js';
+import { attachImages, type ClusterView, type GroupView, listClusters, listGroups } from './inventory.js';
+import { type GroupPlan, planGroup, rolloutExecutionName } from './plan-rollouts.js';
+import { detectionImageSource, targetForGroup } from './target-for-group.js';
+
+export interface DetectPorts {
+  eks: EKSClient;
+  autoscaling: AutoScalingClient;
+  ec2: EC2Client;
+  ssm: SSMClient;
+  sfn: SFNClient;
+  managedClusters: ManagedClusters;
+  amiRolloutStateMachineArn: string;
+  now: () => Date;
+  log: (message: string, attributes?: Record<string, unknown>) => void;
+}
+
+export interface DetectionResult {
+  trigger: string;
+  dryRun: boolean;
+  plans: GroupPlan[];
+  started: { cluster: string; group: string; executionName: string; alreadyRunning: boolean }[];
+  ignored?: string;
+}
+
+function parameterNamesOfGroup(group: GroupView): string[] {
+  const identity = group.image ? identifyImage(group.image) : identityFromAmiType(group.amiType, group.kubernetesVersion);
+  if (!identity) return [];
+  const names = parameterNamesFor({ ...identity, kubernetesVersion: group.kubernetesVersion || identity.kubernetesVersion });
+  return [names.imageId, ...(names.release ? [names.release] : [])];
+}
+
+/** Input of the ami-rollout workflow. */
+export interface RolloutInput {
+  cluster: string;
+  group: { kind: GroupView['kind']; name: string; autoScalingGroup?: string; launchTemplate?: { id: string; version: number } };
+  target: { imageId: string; imageName?: string; release?: string };
+  from: { imageId?: string; release?: string };
+  mode: 'auto' | 'approve';
+  detectedAt: string;
+}
+
+/**
+ * Detection: which opted-in node groups run an image older than their channel's target.
+ * 1. what triggered it (an AMI that is not yet available, or an Image Builder image that
+ *    failed, changes nothing: ignored);
+ * 2. the inventory — clusters, managed and self-managed groups, their current images
+ *    (one DescribeImages for all);
+ * 3. per group: policy (tags) → identity → target (SSM public parameters, cached per
+ *    invocation and fetched ten at a time; or the group's custom AMI selector) → plan (pure);
+ * 4. unless it is a dry run, one ami-rollout per stale group, named after (cluster, group,
+ *    target image): detecting again starts nothing new.
+ */
+export async function detectStaleGroups(trigger: DetectionTrigger, ports: DetectPorts): Promise<DetectionResult> {
+  const kind = 'kind' in trigger ? trigger.kind : trigger['detail-type'];
+  const dryRun = 'kind' in trigger && trigger.kind === 'detect' ? trigger.dryRun : false;
+  const onlyCluster = 'kind' in trigger && trigger.kind === 'detect' ? trigger.cluster : undefined;
+  const onlyGroup = 'kind' in trigger && trigger.kind === 'detect' ? trigger.group : undefined;
+  const result: DetectionResult = { trigger: kind, dryRun, plans: [], started: [] };
+  if ('detail-type' in trigger) {
+    const state = trigger['detail-type'] === 'EC2 AMI State Change' ? trigger.detail.State : trigger.detail.state.status;
+    if (state.toLowerCase() !== 'available') {
+      ports.log('detection ignored', { trigger: kind, state });
+      return { ...result, ignored: `image state ${state} is not available` };
+    }
+  }
+
+  const clusters: ClusterView[] = await listClusters(ports, onlyCluster);
+  const groups = (await Promise.all(clusters.map((c) => listGroups(ports, c)))).flat().filter((g) => !onlyGroup || g.name === onlyGroup);
+  await attachImages(ports.ec2, groups);
+
+  const ssm = new SsmParameterCache(ports.ssm);
+  const images = detectionImageSource(ports.ec2, groups.flatMap((g) => (g.image ? [g.image] : [])));
+  // every public parameter any group needs, in batches of ten, before the groups ask one by one
+  await ssm.get([...new Set(groups.flatMap((g) => parameterNamesOfGroup(g)))]);
+  const now = ports.now();
+  for (const group of groups) {
+    const { policy, problems } = readNodeGroupPolicy(group.tags);
+    if (problems.length > 0) ports.log('node group policy problems', { cluster: group.cluster, group: group.name, problems });
+    const target = policy.rollout === 'off' ? { decision: 'none' as const, reason: 'not opted in' } : await targetForGroup({ images, ssm }, group, now);
+    result.plans.push(planGroup(group, { rollout: policy.rollout, currentRelease: group.releaseVersion, target }));
+  }
+
+  if (!dryRun) {
+    for (const plan of result.plans) {
+      if (plan.action !== 'roll') continue;
+      const group = groups.find((g) => g.cluster === plan.cluster && g.name === plan.group)!;
+      const executionName = rolloutExecutionName(plan.cluster, plan.group, plan.to);
+      const input: RolloutInput = {
+        cluster: plan.cluster,
+        group: {
+          kind: group.kind,
+          name: group.name,
+          ...(group.autoScalingGroup ? { autoScalingGroup: group.autoScalingGroup } : {}),
+          ...(group.launchTemplate ? { launchTemplate: group.launchTemplate } : {}),
+        },
+        target: plan.to,
+        from: plan.from,
+        mode: plan.mode,
+        detectedAt: now.toISOString(),
+      };
+      const started = await startExecutionOnce(ports.sfn, ports.amiRolloutStateMachineArn, executionName, input);
+      result.started.push({ cluster: plan.cluster, group: plan.group, executionName, alreadyRunning: !started.started });
+    }
+  }
+  ports.log('detection', {
+    trigger: kind,
+    dryRun,
+    groups: result.plans.length,
+    stale: result.plans.filter((p) => p.action === 'roll').length,
+    started: result.started.filter((s) => !s.alreadyRunning).length,
+  });
+  return result;
+}

@@ -1,0 +1,123 @@
+import { type AutoScalingClient, paginateDescribeAutoScalingGroups } from '@aws-sdk/client-auto-scaling';
+import { DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
+import { DescribeClusterCommand, DescribeNodegroupCommand, type EKSClient, paginateListClusters, paginateListNodegroups } from '@aws-sdk/client-eks';
+import { callAws } from '../aws/call.js';
+import { describeTemplateVersion } from '../aws/launch-template-versions.js';
+import type { ManagedClusters } from '../ownership/resolve-cluster.js';
+
+/**
+ * What the account runs: the managed clusters, and for each its managed node groups and
+ * self-managed Auto Scaling groups (by the `kubernetes.io/cluster/<name>` tag), with the
+ * image each group launches today. Calls are batched: one DescribeImages for all groups.
+ */
+export interface ClusterView {
+  name: string;
+  endpoint: string;
+  certificateAuthority: string;
+  serviceIpv4Cidr: string;
+  version: string;
+}
+
+export interface GroupView {
+  cluster: string;
+  kind: 'managed' | 'self-managed';
+  /** node group name, or Auto Scaling group name */
+  name: string;
+  autoScalingGroup?: string;
+  tags: Record<string, string>;
+  launchTemplate?: { id: string; version: number };
+  /** managed groups without a custom AMI */
+  amiType?: string;
+  releaseVersion?: string;
+  kubernetesVersion: string;
+  imageId?: string;
+  image?: Image;
+}
+
+export interface InventoryPorts {
+  eks: EKSClient;
+  autoscaling: AutoScalingClient;
+  ec2: EC2Client;
+  managedClusters: ManagedClusters;
+}
+
+export async function listClusters(ports: InventoryPorts, only?: string): Promise<ClusterView[]> {
+  const names: string[] = [];
+  if (only) names.push(only);
+  else for await (const page of paginateListClusters({ client: ports.eks }, {})) names.push(...(page.clusters ?? []));
+  const managed = names.filter((n) => ports.managedClusters === '*' || ports.managedClusters.includes(n));
+  return Promise.all(
+    managed.map(async (name) => {
+      const { cluster } = await callAws('eks:DescribeCluster', () => ports.eks.send(new DescribeClusterCommand({ name })));
+      return {
+        name,
+        endpoint: cluster?.endpoint ?? '',
+        certificateAuthority: cluster?.certificateAuthority?.data ?? '',
+        serviceIpv4Cidr: cluster?.kubernetesNetworkConfig?.serviceIpv4Cidr ?? '172.20.0.0/16',
+        version: cluster?.version ?? '',
+      };
+    }),
+  );
+}
+
+export async function listGroups(ports: InventoryPorts, cluster: ClusterView): Promise<GroupView[]> {
+  const groups: GroupView[] = [];
+  // managed node groups
+  const nodegroupNames: string[] = [];
+  for await (const page of paginateListNodegroups({ client: ports.eks }, { clusterName: cluster.name })) nodegroupNames.push(...(page.nodegroups ?? []));
+  const nodegroups = await Promise.all(
+    nodegroupNames.map((nodegroupName) =>
+      callAws('eks:DescribeNodegroup', () => ports.eks.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName }))).then((o) => o.nodegroup!),
+    ),
+  );
+  for (const ng of nodegroups) {
+    const lt = ng.launchTemplate?.id && ng.launchTemplate.version ? { id: ng.launchTemplate.id, version: Number(ng.launchTemplate.version) } : undefined;
+    const custom = lt && ng.amiType === 'CUSTOM' ? await describeTemplateVersion(ports.ec2, lt.id, String(lt.version)) : undefined;
+    groups.push({
+      cluster: cluster.name,
+      kind: 'managed',
+      name: ng.nodegroupName!,
+      autoScalingGroup: ng.resources?.autoScalingGroups?.[0]?.name,
+      tags: ng.tags ?? {},
+      ...(lt ? { launchTemplate: lt } : {}),
+      ...(ng.amiType && ng.amiType !== 'CUSTOM' ? { amiType: ng.amiType, releaseVersion: ng.releaseVersion } : {}),
+      kubernetesVersion: ng.version ?? cluster.version,
+      ...(custom?.imageId ? { imageId: custom.imageId } : {}),
+    });
+  }
+  // self-managed groups: tagged for the cluster, not EKS's
+  const pages = paginateDescribeAutoScalingGroups({ client: ports.autoscaling, pageSize: 100 }, { Filters: [{ Name: 'tag-key', Values: [`kubernetes.io/cluster/${cluster.name}`] }] });
+  for await (const page of pages) {
+    for (const g of page.AutoScalingGroups ?? []) {
+      const tags = Object.fromEntries((g.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
+      if (tags['eks:nodegroup-name']) continue;
+      const spec = g.LaunchTemplate ?? g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+      if (!spec?.LaunchTemplateId) continue;
+      const version = await describeTemplateVersion(ports.ec2, spec.LaunchTemplateId, spec.Version ?? '$Default');
+      if (!version) continue;
+      groups.push({
+        cluster: cluster.name,
+        kind: 'self-managed',
+        name: g.AutoScalingGroupName!,
+        autoScalingGroup: g.AutoScalingGroupName!,
+        tags,
+        launchTemplate: { id: spec.LaunchTemplateId, version: version.version },
+        kubernetesVersion: cluster.version,
+        ...(version.imageId ? { imageId: version.imageId } : {}),
+      });
+    }
+  }
+  return groups;
+}
+
+/** One DescribeImages (per 100 ids) for every group's current image. */
+export async function attachImages(ec2: EC2Client, groups: GroupView[]): Promise<void> {
+  const ids = [...new Set(groups.map((g) => g.imageId).filter((id): id is string => Boolean(id)))];
+  const images = new Map<string, Image>();
+  for (let i = 0; i < ids.length; i += 100) {
+    // a filter, not ImageIds: one image gone must not fail the lookup of the others
+    const out = await callAws('ec2:DescribeImages', () => ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: ids.slice(i, i + 100) }], IncludeDeprecated: true })));
+    for (const image of out.Images ?? []) images.set(image.ImageId!, image);
+  }
+  for (const g of groups) if (g.imageId && images.has(g.imageId)) g.image = images.get(g.imageId);
+}

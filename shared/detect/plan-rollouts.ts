@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import type { GroupView } from './inventory.js';
+
+/**
+ * What detection decides for one node group (pure): leave it (not opted in, nothing to
+ * target), it is current, or roll it from the image it runs to the target. The plan is what
+ * a dry run shows, and what chat and the CLI will render.
+ */
+export interface TargetImage {
+  imageId: string;
+  imageName?: string;
+  release?: string;
+}
+
+export type GroupPlan =
+  | { cluster: string; group: string; kind: GroupView['kind']; action: 'skip'; reason: string }
+  | { cluster: string; group: string; kind: GroupView['kind']; action: 'current'; reason: string }
+  | {
+      cluster: string;
+      group: string;
+      kind: GroupView['kind'];
+      action: 'roll';
+      mode: 'auto' | 'approve';
+      from: { imageId?: string; release?: string };
+      to: TargetImage;
+      reason: string;
+    };
+
+export function planGroup(
+  group: GroupView,
+  input: { rollout: 'off' | 'auto' | 'approve'; currentRelease?: string; target: { decision: 'target'; image: TargetImage; reason: string } | { decision: 'none'; reason: string } },
+): GroupPlan {
+  const base = { cluster: group.cluster, group: group.name, kind: group.kind };
+  if (input.rollout === 'off') return { ...base, action: 'skip', reason: 'rollouts are off for this group (tag eks-node-lifecycle/rollout=auto|approve to opt in)' };
+  if (input.target.decision === 'none') return { ...base, action: 'skip', reason: input.target.reason };
+  const to = input.target.image;
+  // a managed group without a custom AMI is compared by release; anything else by image id
+  const current = group.imageId ? group.imageId === to.imageId : input.currentRelease !== undefined && input.currentRelease === to.release;
+  if (current) return { ...base, action: 'current', reason: `already runs ${to.release ?? to.imageId}` };
+  return {
+    ...base,
+    action: 'roll',
+    mode: input.rollout,
+    from: { ...(group.imageId ? { imageId: group.imageId } : {}), ...(input.currentRelease ? { release: input.currentRelease } : {}) },
+    to,
+    reason: input.target.reason,
+  };
+}
+
+/**
+ * One execution per (cluster, group, target image): detection that runs again — on a
+ * schedule, or on the next AMI event — finds the name taken and starts nothing new.
+ */
+export function rolloutExecutionName(cluster: string, group: string, target: TargetImage): string {
+  const slug = (s: string, n: number) => s.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, n);
+  const hash = createHash('sha256').update(`${cluster}\n${group}\n${target.imageId}`).digest('hex').slice(0, 12);
+  return `roll-${slug(cluster, 20)}-${slug(group, 24)}-${slug(target.imageId, 21)}-${hash}`.slice(0, 80);
+}

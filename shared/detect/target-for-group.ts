@@ -1,0 +1,45 @@
+import type { EC2Client, Filter, Image } from '@aws-sdk/client-ec2';
+import { ec2ImageSource, type ImageSource } from '../ami/describe-images.js';
+import { resolveTarget } from '../ami/resolve-target.js';
+import type { SsmParameterCache } from '../ami/ssm-parameters.js';
+import type { GroupView } from './inventory.js';
+
+export type GroupTarget = { decision: 'target'; image: { imageId: string; imageName: string; release: string }; reason: string } | { decision: 'none'; reason: string };
+
+/**
+ * Images for one detection, each looked up once: groups share targets (every AL2023 1.31
+ * x86_64 group asks about the same recommended image), and the groups' current images were
+ * fetched together beforehand.
+ */
+export function detectionImageSource(ec2: EC2Client, prefetched: readonly Image[]): ImageSource {
+  const source = ec2ImageSource(ec2);
+  const byId = new Map<string, Promise<Image | undefined>>(prefetched.map((image) => [image.ImageId!, Promise.resolve(image)]));
+  const searches = new Map<string, Promise<Image[]>>();
+  return {
+    byId: (id: string) => {
+      if (!byId.has(id)) byId.set(id, source.byId(id));
+      return byId.get(id)!;
+    },
+    search: (owners: readonly string[], filters: readonly Filter[]) => {
+      const key = JSON.stringify([owners, filters]);
+      if (!searches.has(key)) searches.set(key, source.search(owners, filters));
+      return searches.get(key)!;
+    },
+  };
+}
+
+/** The image a group should run, from its channel and (custom AMIs) selector; see shared/ami/. */
+export async function targetForGroup(ports: { images: ImageSource; ssm: SsmParameterCache }, group: GroupView, now: Date): Promise<GroupTarget> {
+  const resolved = await resolveTarget(
+    { parameters: ports.ssm, images: ports.images },
+    {
+      kubernetesVersion: group.kubernetesVersion,
+      ...(group.amiType ? { amiType: group.amiType } : {}),
+      ...(group.imageId ? { currentImageId: group.imageId } : {}),
+      tags: group.tags,
+    },
+    now,
+  );
+  if (resolved.decision === 'none') return { decision: 'none', reason: resolved.reason };
+  return { decision: 'target', image: { imageId: resolved.imageId, imageName: resolved.imageName, release: resolved.release }, reason: resolved.reason };
+}

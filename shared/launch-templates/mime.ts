@@ -1,0 +1,154 @@
+/**
+ * MIME multipart user data, synchronous so rendering and validation stay plain functions.
+ *
+ * Writing: nodemailer's MimeNode builds every header block (parameter quoting, folding,
+ * encoded words); the delimiter lines between them are RFC 2046 §5.1.1's grammar. Bodies go
+ * out as they are, without Content-Transfer-Encoding, the way eksctl (Go's mime/multipart)
+ * and the EKS documentation write them: cloud-init and nodeadm read them raw, and a
+ * quoted-printable script would show `--max-pods=3D29` in the console. No Date or
+ * Message-ID either: the document is not a mail, and must render identically every time.
+ *
+ * Reading: RFC 2046 delimiters, headers parsed with nodemailer's mime-funcs, bodies decoded
+ * from base64 / quoted-printable. The tests check it against postal-mime (the parser the
+ * sandbox's kubelet uses) on generated documents.
+ */
+import MimeNode from 'nodemailer/lib/mime-node';
+import { parseHeaderValue } from 'nodemailer/lib/mime-funcs';
+
+export interface MimePart {
+  /** the full Content-Type header value, parameters included */
+  contentType: string;
+  body: string;
+}
+
+const DEFAULT_BOUNDARY = '//';
+
+/** True when the text is a MIME document rather than a bare script or config. */
+export function isMimeDocument(raw: string): boolean {
+  const head = raw.replace(/\r\n/g, '\n').split('\n\n', 1)[0] ?? '';
+  return /^MIME-Version:/im.test(head) || /^Content-Type:\s*multipart\//im.test(head);
+}
+
+// ---- reading ----
+
+interface Entity {
+  headers: Map<string, string>;
+  body: string;
+}
+
+function readEntity(text: string): Entity {
+  const split = /\n\n/.exec(text);
+  const head = split ? text.slice(0, split.index) : text;
+  const body = split ? text.slice(split.index + 2) : '';
+  const headers = new Map<string, string>();
+  // unfold continuation lines (RFC 5322 §2.2.3), then one header a line
+  for (const line of head.replace(/\n[ \t]+/g, ' ').split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return { headers, body };
+}
+
+function decodeBody(body: string, transferEncoding: string | undefined): string {
+  switch (transferEncoding?.toLowerCase()) {
+    case 'base64':
+      return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+    case 'quoted-printable': {
+      const bytes = Buffer.from(body.replace(/=\r?\n/g, ''), 'latin1').toString('latin1').replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+      return Buffer.from(bytes, 'latin1').toString('utf8');
+    }
+    default:
+      return body;
+  }
+}
+
+function collectLeaves(entity: Entity, out: MimePart[]): void {
+  const contentType = entity.headers.get('content-type') ?? 'text/plain';
+  const parsed = parseHeaderValue(contentType);
+  const boundary = parsed.params.boundary;
+  if (!/^multipart\//i.test(parsed.value) || !boundary) {
+    out.push({ contentType, body: decodeBody(entity.body, entity.headers.get('content-transfer-encoding')) });
+    return;
+  }
+  // a delimiter is a line of its own; the line break before it belongs to it (RFC 2046)
+  const lines = entity.body.split('\n');
+  let current: string[] | undefined;
+  for (const line of lines) {
+    const trimmed = line.trimEnd();
+    if (trimmed === `--${boundary}` || trimmed === `--${boundary}--`) {
+      if (current) collectLeaves(readEntity(current.join('\n')), out);
+      if (trimmed.endsWith(`${boundary}--`)) return;
+      current = [];
+    } else if (current) {
+      current.push(line);
+    }
+  }
+  if (current) collectLeaves(readEntity(current.join('\n')), out);
+}
+
+/** The leaf parts of a MIME document, in document order. */
+export function readMimeParts(raw: string): MimePart[] {
+  const parts: MimePart[] = [];
+  collectLeaves(readEntity(raw.replace(/\r\n/g, '\n')), parts);
+  return parts;
+}
+
+/**
+ * The content type cloud-init would give a bare (non-MIME) user data, so it can become a
+ * part: shebang scripts, `#cloud-config`, a NodeConfig; anything else is left to
+ * cloud-init's own guess (text/plain).
+ */
+export function partForBareUserData(raw: string): MimePart {
+  const contentType = raw.startsWith('#!')
+    ? 'text/x-shellscript; charset="us-ascii"'
+    : raw.startsWith('#cloud-config')
+      ? 'text/cloud-config; charset="us-ascii"'
+      : /^kind:\s*NodeConfig\s*$/m.test(raw)
+        ? 'application/node.eks.aws'
+        : 'text/plain; charset="us-ascii"';
+  return { contentType, body: raw };
+}
+
+/** Every part of the user data: MIME parts, or the bare user data as one part. */
+export function userDataParts(existing: string | undefined): MimePart[] {
+  if (existing === undefined || existing.trim() === '') return [];
+  return isMimeDocument(existing) ? readMimeParts(existing) : [partForBareUserData(existing)];
+}
+
+// ---- writing ----
+
+/** A node whose body is written as it is (see the header comment). */
+class RawBodyNode extends MimeNode {
+  override getTransferEncoding(): false {
+    return false;
+  }
+}
+
+/** A boundary that no part body contains a delimiter line for. */
+function boundaryFor(parts: readonly MimePart[]): string {
+  for (let n = 0; ; n++) {
+    const candidate = n === 0 ? DEFAULT_BOUNDARY : `${DEFAULT_BOUNDARY}${n}`;
+    if (!parts.some((p) => p.body.includes(`--${candidate}`))) return candidate;
+  }
+}
+
+function headerBlock(node: MimeNode): string {
+  return node.buildHeaders().replace(/\r\n/g, '\n');
+}
+
+/** A multipart/mixed document with the parts in order, LF line ends. */
+export function writeMimeMultipart(parts: readonly MimePart[]): string {
+  const boundary = boundaryFor(parts);
+  // a node that is not its own root gets no Date / Message-ID headers
+  const anchor = new MimeNode('multipart/mixed');
+  const document = new RawBodyNode(undefined, { rootNode: anchor });
+  document.setHeader('MIME-Version', '1.0');
+  document.setHeader('Content-Type', `multipart/mixed; boundary="${boundary}"`);
+  const out = [headerBlock(document), ''];
+  for (const part of parts) {
+    const node = new RawBodyNode(part.contentType, { rootNode: anchor, parentNode: document });
+    out.push(`--${boundary}`, headerBlock(node), '', part.body);
+  }
+  out.push(`--${boundary}--`, '');
+  return out.join('\n');
+}

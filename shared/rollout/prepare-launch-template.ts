@@ -1,0 +1,94 @@
+import { DescribeImagesCommand, DescribeInstanceTypesCommand, type EC2Client, type _InstanceType } from '@aws-sdk/client-ec2';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import { identifyImage } from '../ami/ami-family.js';
+import { callAws } from '../aws/call.js';
+import { deleteTemplateVersions, describeTemplateVersion, ensureTemplateVersion, planPrune, recentTemplateVersions } from '../aws/launch-template-versions.js';
+import { describeClusterConnection } from '../kube/client.js';
+import { instanceTypeFacts, maxPods } from '../launch-templates/max-pods.js';
+import { withOwnershipTags } from '../launch-templates/tag-specifications.js';
+import { renderUserData } from '../launch-templates/user-data.js';
+import { assertValidLaunchTemplate } from '../launch-templates/validate.js';
+import { ConfigurationError } from '../errors.js';
+
+export interface PrepareInput {
+  cluster: string;
+  group: { kind: 'managed' | 'self-managed'; name: string; launchTemplate?: { id: string; version: number } };
+  target: { imageId: string; imageName?: string; release?: string };
+}
+
+export type PrepareResult =
+  | { launchTemplateId: string; version: number; created: boolean; pruned: number[]; family: string }
+  | { launchTemplateId: null; reason: string };
+
+export interface PreparePorts {
+  ec2: EC2Client;
+  eks: EKSClient;
+  log: (message: string, attributes?: Record<string, unknown>) => void;
+}
+
+/** versions kept besides the default and those in use */
+const KEEP_VERSIONS = 20;
+
+/**
+ * The launch template version a group will roll onto:
+ * 1. a managed group without a launch template image (EKS picks the AMI by release) needs none;
+ * 2. read the current version, the target image (its family), the cluster (endpoint, CA,
+ *    service CIDR) and the instance type (max pods);
+ * 3. render the user data: a full bootstrap for the family — a self-managed group, or a custom
+ *    AMI on a managed group, gets nothing merged by EKS — keeping the user's own parts;
+ *    ownership tags on instances and volumes;
+ * 4. validate against EKS's rules before any write (a violation names its rule);
+ * 5. create the version from the current one (SourceVersion), or reuse an identical one;
+ * 6. prune versions beyond the newest KEEP_VERSIONS, never the default or the one in use.
+ */
+export async function prepareLaunchTemplate(input: PrepareInput, ports: PreparePorts): Promise<PrepareResult> {
+  const lt = input.group.launchTemplate;
+  if (!lt) return { launchTemplateId: null, reason: 'the node group has no launch template: EKS updates it by release version' };
+  const current = await describeTemplateVersion(ports.ec2, lt.id, String(lt.version));
+  if (!current) throw new ConfigurationError(`launch template ${lt.id} version ${lt.version} does not exist`);
+  if (input.group.kind === 'managed' && !current.imageId) {
+    return { launchTemplateId: null, reason: 'the launch template names no image: EKS chooses it by release version' };
+  }
+
+  const [imageOut, cluster] = await Promise.all([
+    callAws('ec2:DescribeImages', () => ports.ec2.send(new DescribeImagesCommand({ ImageIds: [input.target.imageId] }))),
+    describeClusterConnection(ports.eks, input.cluster),
+  ]);
+  const image = imageOut.Images?.[0];
+  const identity = image ? identifyImage(image) : undefined;
+  if (!identity) throw new ConfigurationError(`cannot tell the AMI family of ${input.target.imageId}: tag it eks-node-lifecycle/ami-family`);
+
+  const instanceType = current.data.InstanceType;
+  const typeFacts = instanceType
+    ? (await callAws('ec2:DescribeInstanceTypes', () => ports.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] })))).InstanceTypes?.[0]
+    : undefined;
+  const pods = typeFacts ? maxPods(instanceTypeFacts(typeFacts)) : undefined;
+
+  const clusterFacts = { name: cluster.name, endpoint: cluster.endpoint, certificateAuthority: cluster.caData, serviceIpv4Cidr: cluster.serviceIpv4Cidr ?? '172.20.0.0/16' };
+  const existing = current.userData ? Buffer.from(current.userData, 'base64').toString('utf8') : undefined;
+  const userDataDecoded = renderUserData({
+    family: identity.family,
+    mode: 'full-bootstrap',
+    cluster: clusterFacts,
+    ...(pods !== undefined ? { maxPods: pods } : {}),
+    ...(existing !== undefined ? { existing } : {}),
+  });
+  const userData = Buffer.from(userDataDecoded, 'utf8').toString('base64');
+  const tagSpecifications = withOwnershipTags(current.data.TagSpecifications ?? [], cluster.name);
+  const data = { ...current.data, ImageId: input.target.imageId, UserData: userData, TagSpecifications: tagSpecifications };
+  assertValidLaunchTemplate({ data, managedNodeGroup: input.group.kind === 'managed', family: identity.family, cluster: clusterFacts, userDataDecoded });
+
+  const { version, created } = await ensureTemplateVersion(ports.ec2, {
+    launchTemplateId: lt.id,
+    sourceVersion: lt.version,
+    imageId: input.target.imageId,
+    userData,
+    description: `eks-node-lifecycle: ${input.target.imageName ?? input.target.imageId}${input.target.release ? ` (${input.target.release})` : ''}`,
+    extra: { TagSpecifications: tagSpecifications },
+  });
+  const versions = await recentTemplateVersions(ports.ec2, lt.id, 200);
+  const pruned = planPrune(versions, new Set([lt.version, version]), KEEP_VERSIONS);
+  await deleteTemplateVersions(ports.ec2, lt.id, pruned);
+  ports.log('launch template version ready', { launchTemplateId: lt.id, version, created, from: lt.version, imageId: input.target.imageId, pruned: pruned.length });
+  return { launchTemplateId: lt.id, version, created, pruned, family: identity.family };
+}
