@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DescribeLaunchTemplateVersionsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateLaunchTemplateVersionCommand, DescribeLaunchTemplateVersionsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import { World } from '../sim/world.js';
 
@@ -134,6 +134,35 @@ describe('Scenario: a custom AMI announced by EC2 AMI State Change', () => {
       const instanceId = await launchFrom(world, group.launchTemplateId, custom.VersionNumber!);
       await world.run(120_000);
       assert.ok(joined(world, instanceId));
+    } finally {
+      await world.stop();
+    }
+  });
+});
+
+describe('Scenario: a launch template that breaks an EKS rule', () => {
+  it('fails the rollout naming the rule, and writes no version', async () => {
+    const world = await World.start();
+    try {
+      await world.addCluster('prod', { version: '1.31' });
+      world.account.seedVpc();
+      const group = world.account.createSelfManagedGroup({ cluster: 'prod', name: 'web', min: 0, max: 2, desired: 0, tags: { 'eks-node-lifecycle/rollout': 'auto' } });
+      // IMDSv2 required with a hop limit of 1: pods cannot reach the instance metadata
+      await ec2().send(
+        new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: group.launchTemplateId, SourceVersion: '1', LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 } } }),
+      );
+      await world.settle();
+      const before = (await versionsOf(group.launchTemplateId)).length;
+      releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261120' });
+      await world.lambda.invoke('detectStaleGroups', { kind: 'detect' });
+      await world.settle();
+      const [rollout] = [...world.stepFunctions.executions.values()];
+      assert.equal(rollout!.status, 'FAILED');
+      assert.equal(rollout!.error, 'LaunchTemplateInvalid');
+      const failure = world.lambda.invocations.find((i) => i.function === 'prepareLaunchTemplate')!.outcome as { errorType: string; errorMessage: string };
+      assert.equal(failure.errorType, 'LaunchTemplateValidationError');
+      assert.match(failure.errorMessage, /imds-hop-limit/);
+      assert.equal((await versionsOf(group.launchTemplateId)).length, before, 'nothing was written');
     } finally {
       await world.stop();
     }
