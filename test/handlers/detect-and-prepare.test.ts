@@ -11,7 +11,8 @@ import { lambdaContext, quietLogs } from './lambda-context.js';
 
 Object.assign(process.env, { AWS_REGION: 'eu-west-1', MANAGED_CLUSTERS: '*', AMI_ROLLOUT_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:ami-rollout' });
 quietLogs();
-const mocks = [mockClient(EC2Client), mockClient(EKSClient), mockClient(AutoScalingClient), mockClient(SSMClient), mockClient(SFNClient)];
+const eks = mockClient(EKSClient);
+const mocks = [mockClient(EC2Client), eks, mockClient(AutoScalingClient), mockClient(SSMClient), mockClient(SFNClient)];
 const awsCalls = () => mocks.reduce((n, m) => n + m.calls().length, 0);
 
 let detect: (event: unknown, context: unknown) => Promise<any>;
@@ -37,7 +38,7 @@ describe('Handlers: detect-stale-groups and prepare-launch-template', () => {
   });
 
   it('runs a detection over no clusters as an empty plan', async () => {
-    mocks[1]!.on(ListClustersCommand).resolves({ clusters: [] });
+    eks.on(ListClustersCommand).resolves({ clusters: [] });
     const out = await detect({ kind: 'detect', dryRun: true }, lambdaContext());
     assert.deepEqual(out.plans, []);
   });
