@@ -113,6 +113,23 @@ export class LaunchTemplateValidationError extends NodeLifecycleError {
   }
 }
 
+/**
+ * The node group lock is no longer held by the caller: its lease lapsed and another
+ * execution took it (or the record is gone). Not retryable: the rollout must stop, since
+ * someone else may now be changing the group.
+ */
+export class LockLostError extends NodeLifecycleError {
+  override readonly name = 'LockLostError';
+  readonly retryable = false;
+  constructor(
+    readonly key: string,
+    readonly owner: string,
+    options?: ErrorOptions,
+  ) {
+    super(`lock ${key} is no longer held by ${owner}`, options);
+  }
+}
+
 export const ERROR_NAMES = [
   'LaunchTemplateValidationError',
   'InvalidInputError',
@@ -123,6 +140,7 @@ export const ERROR_NAMES = [
   'KubernetesUnavailableError',
   'KubernetesAccessDeniedError',
   'LifecycleActionGoneError',
+  'LockLostError',
 ] as const;
 
 export type ErrorName = (typeof ERROR_NAMES)[number];

@@ -1,0 +1,119 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { callAws } from '../aws/call.js';
+import { LockLostError } from '../errors.js';
+
+/**
+ * One lease per node group (`<cluster>/<group>`) in a DynamoDB table, so two rollouts (a
+ * detection and a chat request, or two detections) never change the same group at once.
+ * The owner is the Step Functions execution ARN: a retried step re-acquires idempotently,
+ * and a lease that an execution stopped renewing (it died, it was aborted) lapses and can be
+ * taken over. Table: key `lockKey` (S); TTL on `expiresAt` (epoch seconds), which also
+ * decides expiry here; `expiresAtIso` is for people reading the table.
+ */
+export interface NodeGroupLockRecord {
+  lockKey: string;
+  owner: string;
+  acquiredAt: string;
+  /** epoch seconds: the lease end, and the DynamoDB TTL */
+  expiresAt: number;
+  expiresAtIso: string;
+}
+
+export type AcquireResult = { acquired: true } | { acquired: false; heldBy: string; expiresAt: string };
+
+export class NodeGroupLocks {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly table: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /**
+   * Takes the lock when nobody holds it, when the holder's lease has expired, or when the
+   * caller already holds it (the lease is then extended). Otherwise says who holds it.
+   */
+  async acquire(key: string, owner: string, leaseSeconds: number, now: Date): Promise<AcquireResult> {
+    const nowSeconds = epochSeconds(now);
+    const expiresAt = nowSeconds + Math.max(1, Math.ceil(leaseSeconds));
+    // A lost race is read back to name the holder; should the holder release or expire in
+    // between, the write is simply tried again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const won = await this.conditional('dynamodb:PutItem', () =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { lockKey: key, owner, acquiredAt: now.toISOString(), expiresAt, expiresAtIso: new Date(expiresAt * 1000).toISOString() } satisfies NodeGroupLockRecord,
+            ConditionExpression: 'attribute_not_exists(lockKey) OR #expiresAt <= :now OR #owner = :owner',
+            ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#owner': 'owner' },
+            ExpressionAttributeValues: { ':now': nowSeconds, ':owner': owner },
+          }),
+        ),
+      );
+      if (won) return { acquired: true };
+      const holder = await this.get(key);
+      if (holder && holder.owner !== owner && holder.expiresAt > nowSeconds) {
+        return { acquired: false, heldBy: holder.owner, expiresAt: holder.expiresAtIso ?? new Date(holder.expiresAt * 1000).toISOString() };
+      }
+    }
+    const holder = await this.get(key);
+    return { acquired: false, heldBy: holder?.owner ?? 'unknown', expiresAt: holder?.expiresAtIso ?? now.toISOString() };
+  }
+
+  /** Extends the caller's lease; throws LockLostError when the caller no longer holds the lock. */
+  async renew(key: string, owner: string, leaseSeconds: number, now: Date): Promise<void> {
+    const expiresAt = epochSeconds(now) + Math.max(1, Math.ceil(leaseSeconds));
+    const renewed = await this.conditional('dynamodb:UpdateItem', () =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { lockKey: key },
+          UpdateExpression: 'SET #expiresAt = :expiresAt, #expiresAtIso = :expiresAtIso',
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#expiresAtIso': 'expiresAtIso', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':expiresAt': expiresAt, ':expiresAtIso': new Date(expiresAt * 1000).toISOString(), ':owner': owner },
+        }),
+      ),
+    );
+    if (!renewed) throw new LockLostError(key, owner);
+  }
+
+  /** Lets the lock go if the caller holds it; releasing a lock held by someone else (or nobody) does nothing. */
+  async release(key: string, owner: string): Promise<{ released: boolean }> {
+    const released = await this.conditional('dynamodb:DeleteItem', () =>
+      this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { lockKey: key },
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      ),
+    );
+    return { released };
+  }
+
+  async get(key: string): Promise<NodeGroupLockRecord | undefined> {
+    const out = await callAws('dynamodb:GetItem', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { lockKey: key }, ConsistentRead: true })));
+    return out.Item as NodeGroupLockRecord | undefined;
+  }
+
+  /** true when the conditional write happened, false when its condition failed */
+  private async conditional(operation: string, write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await callAws(operation, write);
+      return true;
+    } catch (error) {
+      if ((error as Error)?.name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+}
+
+function epochSeconds(at: Date): number {
+  return Math.floor(at.getTime() / 1000);
+}

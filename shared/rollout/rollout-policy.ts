@@ -1,0 +1,89 @@
+import { POLICY_TAG_PREFIX } from '../config/node-group-policy.js';
+import { type MaintenanceWindow, parseWindow } from './maintenance-window.js';
+
+/**
+ * How a node group is rolled onto a new AMI, from its tags (prefix `eks-node-lifecycle/`). Pure.
+ *
+ * | tag | values | default |
+ * |---|---|---|
+ * | max-unavailable | N (1…100) or N% (1%…100%) — nodes replaced at once, like EKS updateConfig | 1 |
+ * | canary | N (0 = no canary) — nodes in the first batch, which must succeed before the rest | 1 |
+ * | update-strategy | surge (replacements launch first, like EKS DEFAULT), minimal (terminate first, like EKS MINIMAL) | surge |
+ * | window | `<days> <HH:MM-HH:MM> <zone>`, see maintenance-window.ts | none: any time |
+ * | rollout | approve → a person confirms each rollout (read with the rest in node-group-policy.ts) | |
+ * | strategy | batches, instance-refresh — how a self-managed group is rolled | batches |
+ *
+ * A malformed value never throws: the default applies and the problem is reported. For
+ * `window` the default is "no window", i.e. any time: callers that must fail closed (the
+ * detector) should not start automatic rollouts of a group whose problems name the window.
+ */
+export interface RolloutPolicy {
+  maxUnavailable: number | `${number}%`;
+  canary: number;
+  strategy: 'surge' | 'minimal';
+  window?: MaintenanceWindow;
+  approval: boolean;
+  selfManagedStrategy: 'batches' | 'instance-refresh';
+}
+
+export const DEFAULT_ROLLOUT_POLICY: RolloutPolicy = {
+  maxUnavailable: 1,
+  canary: 1,
+  strategy: 'surge',
+  approval: false,
+  selfManagedStrategy: 'batches',
+};
+
+/** EKS caps maxUnavailable at 100 nodes; a canary larger than that is surely a typo */
+const MAX_NODES = 100;
+
+export function readRolloutPolicy(tags: Readonly<Record<string, string>>): { policy: RolloutPolicy; problems: string[] } {
+  const problems: string[] = [];
+  const tag = (name: string) => tags[`${POLICY_TAG_PREFIX}${name}`]?.trim();
+  const complain = (name: string, raw: string, expected: string, fallback: unknown) =>
+    problems.push(`${POLICY_TAG_PREFIX}${name}=${raw} is not ${expected}; using ${String(fallback)}`);
+  const oneOf = <T extends string>(name: string, values: readonly T[], fallback: T): T => {
+    const raw = tag(name);
+    if (raw === undefined) return fallback;
+    if ((values as readonly string[]).includes(raw)) return raw as T;
+    complain(name, raw, `one of ${values.join(', ')}`, fallback);
+    return fallback;
+  };
+
+  const maxUnavailable = ((): RolloutPolicy['maxUnavailable'] => {
+    const raw = tag('max-unavailable');
+    if (raw === undefined) return DEFAULT_ROLLOUT_POLICY.maxUnavailable;
+    const match = /^(\d+)(%?)$/.exec(raw);
+    const n = match ? Number(match[1]) : NaN;
+    if (match && n >= 1 && n <= 100) return match[2] ? `${n}%` : n;
+    complain('max-unavailable', raw, 'a node count (1-100) or a percentage (1%-100%)', DEFAULT_ROLLOUT_POLICY.maxUnavailable);
+    return DEFAULT_ROLLOUT_POLICY.maxUnavailable;
+  })();
+
+  const canary = ((): number => {
+    const raw = tag('canary');
+    if (raw === undefined) return DEFAULT_ROLLOUT_POLICY.canary;
+    if (/^\d+$/.test(raw) && Number(raw) <= MAX_NODES) return Number(raw);
+    complain('canary', raw, `a node count (0-${MAX_NODES})`, DEFAULT_ROLLOUT_POLICY.canary);
+    return DEFAULT_ROLLOUT_POLICY.canary;
+  })();
+
+  const window = ((): MaintenanceWindow | undefined => {
+    const raw = tag('window');
+    if (raw === undefined || raw === '') return undefined;
+    const parsed = parseWindow(raw);
+    if ('window' in parsed) return parsed.window;
+    problems.push(`${POLICY_TAG_PREFIX}window: ${parsed.problem}; rolling without a window`);
+    return undefined;
+  })();
+
+  const policy: RolloutPolicy = {
+    maxUnavailable,
+    canary,
+    strategy: oneOf('update-strategy', ['surge', 'minimal'], DEFAULT_ROLLOUT_POLICY.strategy),
+    approval: tag('rollout') === 'approve',
+    selfManagedStrategy: oneOf('strategy', ['batches', 'instance-refresh'], DEFAULT_ROLLOUT_POLICY.selfManagedStrategy),
+  };
+  if (window) policy.window = window;
+  return { policy, problems };
+}

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LockLostError } from '../../shared/errors.js';
+import { NodeGroupLocks } from '../../shared/rollout/node-group-lock.js';
+import { type SimDynamo, startDynalite } from '../sim/dynamo.js';
+
+const TABLE = 'node-group-locks';
+const A = 'arn:aws:states:eu-west-1:111122223333:execution:ami-rollout:a';
+const B = 'arn:aws:states:eu-west-1:111122223333:execution:ami-rollout:b';
+const T0 = new Date('2025-01-15T12:00:00Z');
+const later = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+describe('Node group locks (real DynamoDB)', () => {
+  let dynamo: SimDynamo;
+  let client: DynamoDBClient;
+  let locks: NodeGroupLocks;
+  let n = 0;
+  const key = () => `prod/web-${++n}`;
+
+  before(async () => {
+    dynamo = await startDynalite();
+    client = new DynamoDBClient({ region: 'eu-west-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    await client.send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        AttributeDefinitions: [{ AttributeName: 'lockKey', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'lockKey', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    locks = new NodeGroupLocks(client, TABLE);
+  });
+
+  after(async () => {
+    client.destroy();
+    await dynamo.close();
+  });
+
+  it('takes a free lock and records the lease with a TTL and an ISO copy', async () => {
+    const k = key();
+    assert.deepEqual(await locks.acquire(k, A, 600, T0), { acquired: true });
+    assert.deepEqual(await locks.get(k), { lockKey: k, owner: A, acquiredAt: T0.toISOString(), expiresAt: T0.getTime() / 1000 + 600, expiresAtIso: later(600).toISOString() });
+  });
+
+  it('two owners race: exactly one acquires, the other learns the holder', async () => {
+    const k = key();
+    const results = await Promise.all([locks.acquire(k, A, 600, T0), locks.acquire(k, B, 600, T0)]);
+    const winners = results.filter((r) => r.acquired);
+    assert.equal(winners.length, 1);
+    const holder = (await locks.get(k))!.owner;
+    const loser = results.find((r) => !r.acquired);
+    assert.deepEqual(loser, { acquired: false, heldBy: holder, expiresAt: later(600).toISOString() });
+  });
+
+  it('many owners race: exactly one acquires', async () => {
+    const k = key();
+    const owners = Array.from({ length: 8 }, (_, i) => `${A}-${i}`);
+    const results = await Promise.all(owners.map((o) => locks.acquire(k, o, 600, T0)));
+    assert.equal(results.filter((r) => r.acquired).length, 1);
+    const holder = (await locks.get(k))!.owner;
+    for (const r of results) if (!r.acquired) assert.equal(r.heldBy, holder);
+  });
+
+  it('refuses while the lease runs, even one second before it ends', async () => {
+    const k = key();
+    await locks.acquire(k, A, 600, T0);
+    assert.deepEqual(await locks.acquire(k, B, 600, later(599)), { acquired: false, heldBy: A, expiresAt: later(600).toISOString() });
+  });
+
+  it('an expired lease can be taken over', async () => {
+    const k = key();
+    await locks.acquire(k, A, 600, T0);
+    assert.deepEqual(await locks.acquire(k, B, 600, later(600)), { acquired: true });
+    assert.equal((await locks.get(k))!.owner, B);
+  });
+
+  it('the same owner re-acquires (a retried step) and extends its lease', async () => {
+    const k = key();
+    await locks.acquire(k, A, 600, T0);
+    assert.deepEqual(await locks.acquire(k, A, 600, later(300)), { acquired: true });
+    assert.equal((await locks.get(k))!.expiresAt, later(900).getTime() / 1000);
+  });
+
+  it('renew by the owner extends the lease', async () => {
+    const k = key();
+    await locks.acquire(k, A, 600, T0);
+    await locks.renew(k, A, 600, later(500));
+    assert.equal((await locks.get(k))!.expiresAtIso, later(1100).toISOString());
+    assert.equal((await locks.acquire(k, B, 600, later(700))).acquired, false);
+  });
+
+  it('renew by a non-owner throws LockLostError and leaves the lease alone', async () => {
+    const k = key();
+    await locks.acquire(k, A, 600, T0);
+    await assert.rejects(locks.renew(k, B, 600, later(10)), (error: unknown) => {
+      assert.ok(error instanceof LockLostError);
+      assert.equal(error.name, 'LockLostError');
+      assert.equal(error.retryable, false);
+      assert.equal(error.key, k);
+      return true;
+    });
+    assert.equal((await locks.get(k))!.expiresAt, later(600).getTime() / 1000);
+  });
+
+  it('renew after the lock was taken over throws LockLostError', async () => {
+    const k = key();
+    await locks.acquire(k, A, 60, T0);
+    await locks.acquire(k, B, 600, later(120));
+    await assert.rejects(locks.renew(k, A, 60, later(121)), LockLostError);
+  });
+
+  it('renew of a lock nobody holds throws LockLostError', async () => {
+    await assert.rejects(locks.renew(key(), A, 60, T0), LockLostError);
+  });
+
+  it('release by a non-owner is a no-op that leaves the lock', async () => {
+    const k = key();
+    await locks.acquire(k, A, 600, T0);
+    assert.deepEqual(await locks.release(k, B), { released: false });
+    assert.equal((await locks.get(k))!.owner, A);
+  });
+
+  it('release by the owner frees the lock for the next owner; releasing twice is a no-op', async () => {
+    const k = key();
+    await locks.acquire(k, A, 600, T0);
+    assert.deepEqual(await locks.release(k, A), { released: true });
+    assert.equal(await locks.get(k), undefined);
+    assert.deepEqual(await locks.release(k, A), { released: false });
+    assert.deepEqual(await locks.acquire(k, B, 600, later(1)), { acquired: true });
+  });
+});
