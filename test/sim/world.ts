@@ -14,7 +14,9 @@ import { authenticateEksToken } from './eks-authenticator.js';
 import { SimEventBus, type BusEvent } from './event-bus.js';
 import { type KubeApiServer, type ObservedRequest, startKubeApiServer } from './kube/api-server.js';
 import { setNodeReady, startControllers } from './kube/controllers.js';
+import { evictPod } from './kube/eviction.js';
 import { KubeStore } from './kube/store.js';
+import { isTerminating } from './kube/types.js';
 import { type Invocation, SimLambda } from './lambda.js';
 import { captureHandlerLogs, type LogRecord } from './log-capture.js';
 import { loadServerlessModel, resolveEnvironment, type ServerlessModel } from './serverless-config.js';
@@ -211,6 +213,34 @@ export class World {
       },
       removeNode: (name) => {
         if (store.get('nodes', undefined, name)) store.delete('nodes', undefined, name, {});
+      },
+      isNodeReady: (name) => {
+        const node = store.get('nodes', undefined, name);
+        if (!node) return undefined;
+        return node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      },
+      cordonNode: (name, options = {}) => {
+        if (!store.get('nodes', undefined, name)) return;
+        store.patch('nodes', undefined, name, { spec: { unschedulable: true }, ...(options.labels ? { metadata: { labels: options.labels } } : {}) }, 'merge');
+      },
+      drainNode: (name, { force }) => {
+        // kubectl drain --ignore-daemonsets: DaemonSet and mirror pods stay
+        const drainable = () =>
+          store.list('pods').filter((p) => p.spec?.nodeName === name && !p.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet') && !p.metadata.annotations?.['kubernetes.io/config.mirror']);
+        const blockedBy: string[] = [];
+        for (const pod of drainable()) {
+          const namespace = pod.metadata.namespace!;
+          const podName = pod.metadata.name!;
+          if (isTerminating(pod)) continue;
+          try {
+            if (force) store.delete('pods', namespace, podName, {});
+            else evictPod(store, namespace, podName, {});
+          } catch (error) {
+            blockedBy.push(`${namespace}/${podName}: ${(error as Error).message}`);
+          }
+        }
+        const remaining = drainable().length;
+        return remaining === 0 ? 'drained' : { blockedBy, remaining };
       },
     };
   }

@@ -7,7 +7,8 @@
  * amiType/releaseVersion and EKS's bootstrap merged into the user data unless the user's
  * template names its own AMI; an Auto Scaling group `eks-<nodegroup>-<uuid>` tagged with
  * the cluster; CREATING until the nodes have joined, CREATE_FAILED (NodeCreationFailure)
- * if they never do. Node group updates are not modelled yet and fail loudly.
+ * if they never do. Node group updates (UpdateNodegroupVersion/Config, DescribeUpdate,
+ * ListUpdates) live in eks-updates.ts.
  */
 import {
   CreateAccessEntryCommand,
@@ -30,6 +31,7 @@ import {
 import type { RequestLaunchTemplateData } from '@aws-sdk/client-ec2';
 import type { SimAccount } from './account';
 import { AMI_TYPES, imageForRelease, recommendedRelease } from './ami-catalogue';
+import { NodegroupUpdates, type UpdateErrorCode } from './eks-updates';
 import { eksInUse, eksInvalidParameter, eksInvalidRequest, eksNotFound } from './errors';
 import { paginate } from './filters';
 import { instanceTypeArchitecture } from './instance-types';
@@ -68,8 +70,17 @@ const CREATE_TIMEOUT_MS = 15 * 60_000;
 
 export class EksService {
   readonly clusters = new Map<string, ClusterRecord>();
+  /** UpdateNodegroupVersion/Config, DescribeUpdate, ListUpdates (see eks-updates.ts). */
+  readonly updates: NodegroupUpdates;
 
-  constructor(private readonly account: SimAccount) {}
+  constructor(private readonly account: SimAccount) {
+    this.updates = new NodegroupUpdates(account, this);
+  }
+
+  /** Fault hook: the group's next version update fails with `code` (see NodegroupUpdates). */
+  failNextUpdate(cluster: string, nodegroup: string, code: UpdateErrorCode): void {
+    this.updates.failNextUpdate(cluster, nodegroup, code);
+  }
 
   // ---- sandbox setup ----
 
@@ -436,6 +447,7 @@ export class EksService {
         const { page, nextToken } = paginate([...record.nodegroups.keys()], i.maxResults ?? 100, i.nextToken, () => eksInvalidParameter('The nextToken is not valid.'));
         return { nodegroups: page, nextToken };
       }),
+      ...this.updates.routes(),
     ];
   }
 }

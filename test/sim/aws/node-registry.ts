@@ -18,7 +18,25 @@ export interface NodeRegistry {
    * the role to `system:nodes`. Omit it and the kubelet assumes the mapping exists.
    */
   isNodeRoleMapped?(roleArn: string): boolean | Promise<boolean>;
+  /**
+   * Whether the node's `Ready` condition is True (`undefined`: no such node). Used by EKS
+   * managed node group updates; omit it and a registered node counts as Ready.
+   */
+  isNodeReady?(name: string): boolean | undefined | Promise<boolean | undefined>;
+  /** Marks the node unschedulable and merges `labels` into it (EKS: old nodes of an update). */
+  cordonNode?(name: string, options?: { labels?: Record<string, string> }): void | Promise<void>;
+  /**
+   * One drain pass over the node, as `kubectl drain --ignore-daemonsets` does it: every pod
+   * but DaemonSet and mirror pods is evicted (budgets respected: a 429 leaves it in place
+   * and names it in `blockedBy`), or deleted when `force`. `'drained'` once no such pod is
+   * left on the node (terminating pods still count). The caller repeats passes and owns
+   * the deadline. Omit it and nodes are treated as empty.
+   */
+  drainNode?(name: string, options: { force: boolean }): DrainPass | Promise<DrainPass>;
 }
+
+/** The outcome of one drain pass: done, or what is still on the node and why. */
+export type DrainPass = 'drained' | { blockedBy: string[]; remaining: number };
 
 /** Resolves a cluster's API server; `undefined` when the sandbox runs no API for it. */
 export type NodeRegistryLookup = (clusterName: string) => NodeRegistry | undefined;
