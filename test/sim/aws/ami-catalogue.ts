@@ -6,6 +6,7 @@
  * Amazon Linux 2 stopped receiving releases at its end of support (2025-11-26), so the
  * seeded AL2 releases predate it while the others are from the weeks before the clock.
  */
+import { eksInvalidParameter } from './errors';
 import type { AMITypes } from '@aws-sdk/client-eks';
 import type { SimAccount } from './account';
 import type { AmiFamily, ImageRecord } from './ec2';
@@ -269,4 +270,22 @@ export function imageForRelease(account: SimAccount, amiType: AMITypes, kubernet
       r.releaseVersion === releaseVersion &&
       (!info.windows || r.image.Name.includes(`-${info.windows.version}-English-${info.windows.edition}-`)),
   );
+}
+
+/** The image of a requested release, or of the recommended one; EKS's error when there is none. */
+export function resolveRelease(
+  account: SimAccount,
+  amiType: string,
+  version: string,
+  requested: string | undefined,
+  names: { clusterName?: string; nodegroupName?: string },
+): { imageId: string; releaseVersion: string } {
+  if (requested) {
+    const image = imageForRelease(account, amiType as never, version, requested);
+    if (!image) throw eksInvalidParameter(`Requested release version ${requested} is not valid for kubernetes version ${version}.`, names);
+    return { imageId: image.image.ImageId!, releaseVersion: requested };
+  }
+  const latest = recommendedRelease(account, amiType as never, version);
+  if (!latest) throw eksInvalidParameter(`No ${amiType} AMI is published for Kubernetes ${version}.`, names);
+  return { imageId: latest.imageId, releaseVersion: latest.releaseVersion };
 }

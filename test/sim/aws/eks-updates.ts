@@ -35,7 +35,7 @@ import {
 import type { LaunchTemplateSpecification } from '@aws-sdk/client-auto-scaling';
 import type { RequestLaunchTemplateData } from '@aws-sdk/client-ec2';
 import type { SimAccount } from './account';
-import { imageForRelease, recommendedRelease } from './ami-catalogue';
+import { resolveRelease } from './ami-catalogue';
 import { isTerminating } from './asg-model';
 import { clone } from './clone';
 import type { EksService, NodegroupRecord } from './eks';
@@ -172,19 +172,7 @@ export class NodegroupUpdates {
       if (compareMinor(version, ng.nodegroup.version ?? version) < 0) {
         throw eksInvalidParameter(`Requested Nodegroup version ${version} is older than the current version ${ng.nodegroup.version}.`, names);
       }
-      let imageId: string;
-      let releaseVersion: string;
-      if (input.releaseVersion) {
-        const image = imageForRelease(this.account, amiType, version, input.releaseVersion);
-        if (!image) throw eksInvalidParameter(`Requested release version ${input.releaseVersion} is not valid for kubernetes version ${version}.`, names);
-        imageId = image.image.ImageId;
-        releaseVersion = input.releaseVersion;
-      } else {
-        const latest = recommendedRelease(this.account, amiType, version);
-        if (!latest) throw eksInvalidParameter(`No ${amiType} AMI is published for Kubernetes ${version}.`, names);
-        imageId = latest.imageId;
-        releaseVersion = latest.releaseVersion;
-      }
+      const { imageId, releaseVersion } = resolveRelease(this.account, amiType, version, input.releaseVersion, names);
       target = { kind: 'version', imageId, releaseVersion, version, customAmi, ...(userTemplate ? { userTemplate } : {}), force: input.force ?? false };
     }
 

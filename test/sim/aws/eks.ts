@@ -30,7 +30,7 @@ import {
 } from '@aws-sdk/client-eks';
 import type { RequestLaunchTemplateData } from '@aws-sdk/client-ec2';
 import type { SimAccount } from './account';
-import { AMI_TYPES, imageForRelease, recommendedRelease } from './ami-catalogue';
+import { AMI_TYPES, resolveRelease } from './ami-catalogue';
 import { NodegroupUpdates, type UpdateErrorCode } from './eks-updates';
 import { eksInUse, eksInvalidParameter, eksInvalidRequest, eksNotFound } from './errors';
 import { paginate } from './filters';
@@ -266,17 +266,7 @@ export class EksService {
       if (compareMinor(version, cluster.version) > 0) {
         throw eksInvalidParameter(`Requested Nodegroup version ${version} is newer than the cluster version ${cluster.version}.`, names);
       }
-      if (input.releaseVersion) {
-        const image = imageForRelease(this.account, amiType, version, input.releaseVersion);
-        if (!image) throw eksInvalidParameter(`Requested release version ${input.releaseVersion} is not valid for kubernetes version ${version}.`, names);
-        imageId = image.image.ImageId;
-        releaseVersion = input.releaseVersion;
-      } else {
-        const latest = recommendedRelease(this.account, amiType, version);
-        if (!latest) throw eksInvalidParameter(`No ${amiType} AMI is published for Kubernetes ${version}.`, names);
-        imageId = latest.imageId;
-        releaseVersion = latest.releaseVersion;
-      }
+      ({ imageId, releaseVersion } = resolveRelease(this.account, amiType, version, input.releaseVersion, names));
     }
 
     // 3. the EKS-owned launch template and the node role's identity
@@ -468,3 +458,4 @@ function fakeCertificate(seed: string): string {
   const body = Buffer.from(seed.repeat(12), 'hex').toString('base64').match(/.{1,64}/g)!.join('\n');
   return Buffer.from(`-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`).toString('base64');
 }
+
