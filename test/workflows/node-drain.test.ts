@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { VirtualClock } from '../sim/clock.js';
-import { LambdaFunctionError } from '../sim/lambda.js';
 import { loadServerlessModel } from '../sim/serverless-config.js';
-import { SimStepFunctions } from '../sim/step-functions.js';
+import { runScripted, type Step } from './scripted-run.js';
 
 /** The node-drain workflow file as deployed, its steps answered by a script. */
 const model = loadServerlessModel();
-const machine = model.stateMachines.find((m) => m.key === 'nodeDrain')!;
 const t0 = Date.parse('2026-11-21T09:00:00Z');
 const input = (onDrainTimeout: 'fail' | 'force') => ({
   cluster: 'prod',
@@ -19,35 +15,11 @@ const input = (onDrainTimeout: 'fail' | 'force') => ({
   startedAt: '2026-11-21T09:00:00Z',
 });
 
-type Step = { result: unknown } | { error: string };
 const pass = (phase: string, extra: Record<string, unknown> = {}) => ({
   result: { nodeName: 'ip-10-0-1-5', phase, remaining: phase === 'drained' ? 0 : 3, evicted: 1, terminating: 0, skipped: 2, blocked: [], deadlinePassed: false, waitSeconds: 10, heartbeat: 'no-hook', loop: { passes: 1, consecutiveBlocked: 0, lastHeartbeatAt: null, heartbeatEverySeconds: null }, ...extra },
 });
 
-async function run(onDrainTimeout: 'fail' | 'force', answers: Record<string, Step[]>) {
-  const clock = new VirtualClock(t0);
-  const calls: { fn: string; payload: any }[] = [];
-  const sfn = new SimStepFunctions(model, clock, {
-    invoke: async (arn: string, payload: unknown) => {
-      const fn = model.functions.find((f) => f.arn === arn)!.key;
-      calls.push({ fn, payload });
-      const next = answers[fn]?.shift();
-      if (!next) throw new Error(`no scripted answer left for ${fn}`);
-      if ('error' in next) throw new LambdaFunctionError(next.error, `${next.error} (scripted)`);
-      return next.result;
-    },
-  });
-  sfn.bind();
-  try {
-    const { executionArn } = await new SFNClient({ region: 'eu-west-1' }).send(new StartExecutionCommand({ stateMachineArn: machine.arn, name: 'drain-test', input: JSON.stringify(input(onDrainTimeout)) }));
-    await clock.settle();
-    const execution = sfn.executions.get(executionArn!)!;
-    await execution.done;
-    return { execution, calls, elapsed: clock.now() - t0 };
-  } finally {
-    sfn.restore();
-  }
-}
+const run = (onDrainTimeout: 'fail' | 'force', answers: Record<string, Step[]>) => runScripted(model, 'nodeDrain', input(onDrainTimeout), answers, t0);
 
 const finished = { result: { outcome: 'x' } };
 

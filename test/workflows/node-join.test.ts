@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { VirtualClock } from '../sim/clock.js';
-import { LambdaFunctionError } from '../sim/lambda.js';
+import { describe, it } from 'node:test';
 import { loadServerlessModel } from '../sim/serverless-config.js';
-import { SimStepFunctions } from '../sim/step-functions.js';
+import { runScripted, type Step } from './scripted-run.js';
 
 /**
  * The node-join workflow file, run as deployed, with its Lambda steps replaced by scripted
  * answers: which path does it take, and how long (in virtual time) does it wait?
  */
 const model = loadServerlessModel();
-const machine = model.stateMachines.find((m) => m.key === 'nodeJoin')!;
 const input = {
   cluster: 'prod',
   instanceId: 'i-0123456789abcdef0',
@@ -19,39 +15,7 @@ const input = {
   deadline: '2026-11-21T09:10:00Z',
 };
 
-type Step = { result: unknown } | { error: string };
-function scripted(answers: Record<string, Step[]>) {
-  const calls: { fn: string; payload: any }[] = [];
-  return {
-    calls,
-    invoke: async (arn: string, payload: unknown) => {
-      const fn = model.functions.find((f) => f.arn === arn)!.key;
-      calls.push({ fn, payload });
-      const next = answers[fn]?.shift();
-      if (!next) throw new Error(`no scripted answer left for ${fn}`);
-      if ('error' in next) throw new LambdaFunctionError(next.error, `${next.error} (scripted)`);
-      return next.result;
-    },
-  };
-}
-
-async function run(answers: Record<string, Step[]>) {
-  const clock = new VirtualClock(Date.parse('2026-11-21T09:00:00Z'));
-  const lambda = scripted(answers);
-  const sfn = new SimStepFunctions(model, clock, lambda);
-  sfn.bind();
-  try {
-    const { executionArn } = await new SFNClient({ region: 'eu-west-1' }).send(
-      new StartExecutionCommand({ stateMachineArn: machine.arn, name: 'join-test', input: JSON.stringify(input) }),
-    );
-    await clock.settle();
-    const execution = sfn.executions.get(executionArn!)!;
-    await execution.done;
-    return { execution, calls: lambda.calls, elapsed: clock.now() - Date.parse('2026-11-21T09:00:00Z') };
-  } finally {
-    sfn.restore();
-  }
-}
+const run = (answers: Record<string, Step[]>) => runScripted(model, 'nodeJoin', input, answers);
 
 const waiting = { result: { status: 'waiting', reason: 'no node yet' } };
 const ready = { result: { status: 'ready', nodeName: 'ip-10-0-1-5.eu-west-1.compute.internal' } };

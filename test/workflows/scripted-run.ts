@@ -1,0 +1,40 @@
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { VirtualClock } from '../sim/clock.js';
+import { LambdaFunctionError } from '../sim/lambda.js';
+import type { ServerlessModel } from '../sim/serverless-config.js';
+import { SimStepFunctions } from '../sim/step-functions.js';
+
+/**
+ * Runs a workflow file as deployed, its Lambda steps answered by a script: per function, the
+ * results (or named errors) its successive invocations return. Tells which path the
+ * workflow took, with what payloads, and how much virtual time it waited.
+ */
+export type Step = { result: unknown } | { error: string };
+
+export async function runScripted(model: ServerlessModel, machineKey: string, input: unknown, answers: Record<string, Step[]>, start = Date.parse('2026-11-21T09:00:00Z')) {
+  const machine = model.stateMachines.find((m) => m.key === machineKey)!;
+  const clock = new VirtualClock(start);
+  const calls: { fn: string; payload: any }[] = [];
+  const sfn = new SimStepFunctions(model, clock, {
+    invoke: async (arn: string, payload: unknown) => {
+      const fn = model.functions.find((f) => f.arn === arn)!.key;
+      calls.push({ fn, payload });
+      const next = answers[fn]?.shift();
+      if (!next) throw new Error(`no scripted answer left for ${fn}`);
+      if ('error' in next) throw new LambdaFunctionError(next.error, `${next.error} (scripted)`);
+      return next.result;
+    },
+  });
+  sfn.bind();
+  try {
+    const { executionArn } = await new SFNClient({ region: 'eu-west-1' }).send(
+      new StartExecutionCommand({ stateMachineArn: machine.arn, name: `${machineKey}-test`, input: JSON.stringify(input) }),
+    );
+    await clock.settle();
+    const execution = sfn.executions.get(executionArn!)!;
+    await execution.done;
+    return { execution, calls, elapsed: clock.now() - start };
+  } finally {
+    sfn.restore();
+  }
+}
