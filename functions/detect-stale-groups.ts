@@ -7,7 +7,7 @@ import { now } from '../shared/clock.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { detectStaleGroups } from '../shared/detect/detect.js';
 import { DetectionTriggerSchema } from '../shared/events/detection.js';
-import { lambdaHandler, logger } from './lib/handler.js';
+import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /** Schedule, `EC2 AMI State Change`, `EC2 Image Builder Image State Change`, or on demand (`{kind:'detect', dryRun}`). */
 const config = loadServiceConfig();
@@ -20,7 +20,7 @@ const ports = {
   managedClusters: config.managedClusters,
   amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),
   now,
-  log: (message: string, attributes?: Record<string, unknown>) => logger.info(message, attributes ?? {}),
+  log: logInfo,
 };
 
 export const handler = lambdaHandler({

@@ -9,7 +9,7 @@ import { runDrainStep } from '../shared/drain/run-drain-step.js';
 import { DrainStepInputSchema } from '../shared/events/drain.js';
 import { KubeClients } from '../shared/kube/client.js';
 import { EksTokenCache } from '../shared/kube/eks-token.js';
-import { lambdaHandler, logger } from './lib/handler.js';
+import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /** node-drain workflow step: one drain pass (evict or force), plus the hook's heartbeat when due. */
 const config = loadServiceConfig();
@@ -19,7 +19,7 @@ const ports = {
   records: new DrainRecords(new DynamoDBClient({ region: config.region }), requireSetting(config.drainTable, 'DRAIN_TABLE')),
   kube: new KubeClients(new EKSClient({ region: config.region }), new EksTokenCache({ region: config.region, now })),
   now,
-  log: (message: string, attributes?: Record<string, unknown>) => logger.info(message, attributes ?? {}),
+  log: logInfo,
 };
 
 export const handler = lambdaHandler({

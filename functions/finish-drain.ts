@@ -6,7 +6,7 @@ import { now } from '../shared/clock.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { finishDrain } from '../shared/drain/finish-drain.js';
 import { FinishDrainInputSchema } from '../shared/events/drain.js';
-import { lambdaHandler, logger } from './lib/handler.js';
+import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /** node-drain workflow's last step: record the outcome, complete the hook (unless failed), notify. */
 const config = loadServiceConfig();
@@ -15,7 +15,7 @@ const ports = {
   eventbridge: new EventBridgeClient({ region: config.region }),
   records: new DrainRecords(new DynamoDBClient({ region: config.region }), requireSetting(config.drainTable, 'DRAIN_TABLE')),
   now,
-  log: (message: string, attributes?: Record<string, unknown>) => logger.info(message, attributes ?? {}),
+  log: logInfo,
 };
 
 export const handler = lambdaHandler({

@@ -3,14 +3,14 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { PrepareLaunchTemplateInputSchema } from '../shared/events/detection.js';
 import { prepareLaunchTemplate } from '../shared/rollout/prepare-launch-template.js';
-import { lambdaHandler, logger } from './lib/handler.js';
+import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /** ami-rollout step: a validated launch template version with the target image (idempotent). */
 const config = loadServiceConfig();
 const ports = {
   ec2: new EC2Client({ region: config.region }),
   eks: new EKSClient({ region: config.region }),
-  log: (message: string, attributes?: Record<string, unknown>) => logger.info(message, attributes ?? {}),
+  log: logInfo,
 };
 
 export const handler = lambdaHandler({

@@ -11,7 +11,7 @@ import { DrainTriggerSchema } from '../shared/events/drain.js';
 import { KubeClients } from '../shared/kube/client.js';
 import { EksTokenCache } from '../shared/kube/eks-token.js';
 import { nodeInstanceId } from '../shared/kube/find-node.js';
-import { lambdaHandler, logger } from './lib/handler.js';
+import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /**
  * EventBridge: `EC2 Instance-terminate Lifecycle Action`, `EC2 Spot Instance Interruption
@@ -30,7 +30,7 @@ const ports = {
   nodeDrainStateMachineArn: requireSetting(config.nodeDrainStateMachineArn, 'NODE_DRAIN_STATE_MACHINE_ARN'),
   instanceOfNode: async (cluster: string, nodeName: string) => nodeInstanceId(await kube.core(cluster), cluster, nodeName),
   now,
-  log: (message: string, attributes?: Record<string, unknown>) => logger.info(message, attributes ?? {}),
+  log: logInfo,
 };
 
 export const handler = lambdaHandler({

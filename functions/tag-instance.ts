@@ -4,7 +4,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { InstanceLaunchEventSchema, instanceIdOf } from '../shared/events/instance-event.js';
 import { tagLaunchedInstance } from '../shared/ownership/tag-instance.js';
-import { lambdaHandler, logger } from './lib/handler.js';
+import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /** EventBridge: `EC2 Instance State-change Notification` (running), `EC2 Instance-launch Lifecycle Action`. */
 const config = loadServiceConfig();
@@ -14,7 +14,7 @@ const ports = {
   sfn: new SFNClient({ region: config.region }),
   managedClusters: config.managedClusters,
   nodeJoinStateMachineArn: requireSetting(config.nodeJoinStateMachineArn, 'NODE_JOIN_STATE_MACHINE_ARN'),
-  log: (message: string, attributes?: Record<string, unknown>) => logger.info(message, attributes ?? {}),
+  log: logInfo,
 };
 
 export const handler = lambdaHandler({

@@ -17,6 +17,11 @@ import { InvalidInputError, NodeLifecycleError } from '../../shared/errors.js';
  */
 export const logger = new Logger({ serviceName: 'eks-node-lifecycle' });
 
+/** The `log` port the domain's orchestrations take: an info record with attributes. */
+export function logInfo(message: string, attributes: Record<string, unknown> = {}): void {
+  logger.info(message, attributes);
+}
+
 export type CorrelationKeys = Partial<Record<'cluster' | 'instanceId' | 'nodegroup' | 'autoScalingGroup' | 'executionArn', string>>;
 
 export interface HandlerSpec<S extends z.ZodType, R> {

@@ -112,7 +112,6 @@ export class DrainRecords {
             ReturnValues: 'ALL_NEW',
           }),
         ),
-      { ConditionalCheckFailedException: () => null },
     ).catch((error: Error) => {
       if (error.name === 'ConditionalCheckFailedException') return undefined;
       throw error;

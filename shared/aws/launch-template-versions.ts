@@ -41,8 +41,8 @@ export async function describeTemplateVersion(ec2: EC2Client, launchTemplateId: 
   return found ? view(found) : undefined;
 }
 
-/** The newest versions first (one page: enough to find a duplicate among recent versions). */
-export async function recentTemplateVersions(ec2: EC2Client, launchTemplateId: string, max = 50): Promise<TemplateVersionView[]> {
+/** The newest versions first (one page of up to 200: enough to find a duplicate and to prune). */
+export async function recentTemplateVersions(ec2: EC2Client, launchTemplateId: string, max = 200): Promise<TemplateVersionView[]> {
   const out = await callAws('ec2:DescribeLaunchTemplateVersions', () =>
     ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, MaxResults: max })),
   );
@@ -50,15 +50,16 @@ export async function recentTemplateVersions(ec2: EC2Client, launchTemplateId: s
 }
 
 /**
- * A new version from `source` with the new image and user data. Idempotent: a recent version
- * that already has this image and user data is reused, and the create carries a ClientToken
- * derived from (template, source, image, user data), so a retried step creates nothing twice.
+ * A new version from `source` with the new image and user data. Idempotent: one of the
+ * `recent` versions (from `recentTemplateVersions`) that already has this image and user data
+ * is reused, and the create carries a ClientToken derived from (template, source, image, user
+ * data), so a retried step creates nothing twice.
  */
 export async function ensureTemplateVersion(
   ec2: EC2Client,
   input: { launchTemplateId: string; sourceVersion: number; imageId: string; userData?: string; description: string; extra?: RequestLaunchTemplateData },
+  recent: readonly TemplateVersionView[],
 ): Promise<{ version: number; created: boolean }> {
-  const recent = await recentTemplateVersions(ec2, input.launchTemplateId);
   const same = recent.find((v) => v.imageId === input.imageId && (input.userData === undefined || v.userData === input.userData));
   if (same) return { version: same.version, created: false };
   const token = createHash('sha256')

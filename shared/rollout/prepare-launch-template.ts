@@ -78,16 +78,21 @@ export async function prepareLaunchTemplate(input: PrepareInput, ports: PrepareP
   const data = { ...current.data, ImageId: input.target.imageId, UserData: userData, TagSpecifications: tagSpecifications };
   assertValidLaunchTemplate({ data, managedNodeGroup: input.group.kind === 'managed', family: identity.family, cluster: clusterFacts, userDataDecoded });
 
-  const { version, created } = await ensureTemplateVersion(ports.ec2, {
-    launchTemplateId: lt.id,
-    sourceVersion: lt.version,
-    imageId: input.target.imageId,
-    userData,
-    description: `eks-node-lifecycle: ${input.target.imageName ?? input.target.imageId}${input.target.release ? ` (${input.target.release})` : ''}`,
-    extra: { TagSpecifications: tagSpecifications },
-  });
-  const versions = await recentTemplateVersions(ports.ec2, lt.id, 200);
-  const pruned = planPrune(versions, new Set([lt.version, version]), KEEP_VERSIONS);
+  const versions = await recentTemplateVersions(ports.ec2, lt.id);
+  const { version, created } = await ensureTemplateVersion(
+    ports.ec2,
+    {
+      launchTemplateId: lt.id,
+      sourceVersion: lt.version,
+      imageId: input.target.imageId,
+      userData,
+      description: `eks-node-lifecycle: ${input.target.imageName ?? input.target.imageId}${input.target.release ? ` (${input.target.release})` : ''}`,
+      extra: { TagSpecifications: tagSpecifications },
+    },
+    versions,
+  );
+  const all = created ? [{ version, isDefault: false }, ...versions] : versions;
+  const pruned = planPrune(all, new Set([lt.version, version]), KEEP_VERSIONS);
   await deleteTemplateVersions(ports.ec2, lt.id, pruned);
   ports.log('launch template version ready', { launchTemplateId: lt.id, version, created, from: lt.version, imageId: input.target.imageId, pruned: pruned.length });
   return { launchTemplateId: lt.id, version, created, pruned, family: identity.family };
