@@ -130,6 +130,15 @@ export class LockLostError extends NodeLifecycleError {
   }
 }
 
+/**
+ * A person rejected a rollout at its approval gate. Sent with SendTaskFailure, so the
+ * workflow's Catch on this name ends the rollout before it touches the group.
+ */
+export class RolloutRejectedError extends NodeLifecycleError {
+  override readonly name = 'RolloutRejectedError';
+  readonly retryable = false;
+}
+
 export const ERROR_NAMES = [
   'LaunchTemplateValidationError',
   'InvalidInputError',
@@ -141,6 +150,7 @@ export const ERROR_NAMES = [
   'KubernetesAccessDeniedError',
   'LifecycleActionGoneError',
   'LockLostError',
+  'RolloutRejectedError',
 ] as const;
 
 export type ErrorName = (typeof ERROR_NAMES)[number];

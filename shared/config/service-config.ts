@@ -13,6 +13,7 @@ const EnvSchema = z.object({
   NODE_DRAIN_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   DRAIN_TABLE: z.string().min(3).optional(),
   AMI_ROLLOUT_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
+  ROLLOUTS_TABLE: z.string().min(3).optional(),
 });
 
 export interface ServiceConfig {
@@ -22,6 +23,8 @@ export interface ServiceConfig {
   nodeDrainStateMachineArn?: string;
   drainTable?: string;
   amiRolloutStateMachineArn?: string;
+  /** node group locks, with each running rollout's control (pause/abort) and approval token */
+  rolloutsTable?: string;
 }
 
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -37,6 +40,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     nodeDrainStateMachineArn: parsed.data.NODE_DRAIN_STATE_MACHINE_ARN,
     drainTable: parsed.data.DRAIN_TABLE,
     amiRolloutStateMachineArn: parsed.data.AMI_ROLLOUT_STATE_MACHINE_ARN,
+    rolloutsTable: parsed.data.ROLLOUTS_TABLE,
   };
 }
 

@@ -31,11 +31,16 @@ export function decideDrainRequest(input: {
     case 'failed':
       // the node is still cordoned; a new trigger tries again
       return { action: 'start', generation: (record?.generation ?? 0) + 1 };
-    default:
-      return bringsLifecycleAction
-        ? { action: 'complete-now', reason: `the node was already drained (${status})` }
-        : { action: 'ignore', reason: `the node was already drained (${status})` };
+    case 'drained':
+    case 'forced':
+      // a rollout is about to terminate the node: an old drain proves nothing (the node may
+      // have been uncordoned by a rollback and filled again), so drain it afresh
+      if (trigger === 'rollout') return { action: 'start', generation: (record?.generation ?? 0) + 1 };
+      break;
   }
+  return bringsLifecycleAction
+    ? { action: 'complete-now', reason: `the node was already drained (${status})` }
+    : { action: 'ignore', reason: `the node was already drained (${status})` };
 }
 
 export function drainExecutionName(instanceId: string, generation: number): string {

@@ -44,6 +44,9 @@ interface Normalized {
 }
 
 function normalize(trigger: DrainTrigger): Normalized {
+  if ('kind' in trigger && trigger.kind === 'rollout-drain') {
+    return { kind: 'rollout', instanceId: trigger.instanceId, cluster: trigger.cluster };
+  }
   if ('kind' in trigger) {
     return { kind: 'manual', instanceId: trigger.instanceId, nodeName: trigger.nodeName, cluster: trigger.cluster, force: trigger.force };
   }

@@ -20,16 +20,30 @@ export const ManualDrainRequestSchema = z
   .refine((r) => (r.instanceId === undefined) !== (r.nodeName === undefined), { message: 'give exactly one of instanceId or nodeName' });
 export type ManualDrainRequest = z.infer<typeof ManualDrainRequestSchema>;
 
+/**
+ * A drain asked for by an ami-rollout execution before it terminates the instance: always
+ * a fresh drain (a node drained earlier may have been uncordoned and refilled since).
+ */
+export const RolloutDrainRequestSchema = z.object({
+  kind: z.literal('rollout-drain'),
+  cluster: clusterName,
+  instanceId,
+  rolloutExecutionArn: z.string().min(1).max(2048),
+});
+export type RolloutDrainRequest = z.infer<typeof RolloutDrainRequestSchema>;
+
 /** Everything that can start a drain. */
 export const DrainTriggerSchema = z.union([
   TerminateLifecycleActionEventSchema,
   SpotInterruptionWarningEventSchema,
   RebalanceRecommendationEventSchema,
   ManualDrainRequestSchema,
+  RolloutDrainRequestSchema,
 ]);
 export type DrainTrigger = z.infer<typeof DrainTriggerSchema>;
 
-export type DrainTriggerKind = 'terminate-hook' | 'spot-interruption' | 'rebalance' | 'manual';
+export const DRAIN_TRIGGER_KINDS = ['terminate-hook', 'spot-interruption', 'rebalance', 'manual', 'rollout'] as const;
+export type DrainTriggerKind = (typeof DRAIN_TRIGGER_KINDS)[number];
 
 export const DrainPolicySchema = z.object({
   drainTimeoutSeconds: z.number().int().positive(),
@@ -42,7 +56,7 @@ export type DrainPolicy = z.infer<typeof DrainPolicySchema>;
 export const NodeDrainInputSchema = z.object({
   cluster: clusterName,
   instanceId,
-  trigger: z.enum(['terminate-hook', 'spot-interruption', 'rebalance', 'manual']),
+  trigger: z.enum(DRAIN_TRIGGER_KINDS),
   /** when the drain must be over: the policy's drain timeout, or the spot notice, whichever is first */
   deadline: z.iso.datetime(),
   policy: DrainPolicySchema,
@@ -83,7 +97,7 @@ export const FinishDrainInputSchema = z.object({
   cluster: clusterName,
   instanceId,
   nodeName: z.string().nullable(),
-  trigger: z.enum(['terminate-hook', 'spot-interruption', 'rebalance', 'manual']),
+  trigger: z.enum(DRAIN_TRIGGER_KINDS),
   startedAt: z.iso.datetime(),
   outcome: DrainOutcomeSchema,
   remaining: z.number().int().nonnegative().default(0),

@@ -18,6 +18,16 @@ export interface NodeGroupLockRecord {
   /** epoch seconds: the lease end, and the DynamoDB TTL */
   expiresAt: number;
   expiresAtIso: string;
+  /** asked by a person (chat, CLI) and read by the roll loop at each batch boundary */
+  control?: 'pause' | 'abort';
+  controlBy?: string;
+  /** the approval gate's Step Functions task token while the rollout waits for a person */
+  approvalToken?: string;
+}
+
+/** The lock of one node group: `<cluster>/<group>`. */
+export function lockKeyOf(cluster: string, group: string): string {
+  return `${cluster}/${group}`;
 }
 
 export type AcquireResult = { acquired: true } | { acquired: false; heldBy: string; expiresAt: string };
@@ -95,6 +105,49 @@ export class NodeGroupLocks {
       ),
     );
     return { released };
+  }
+
+  /**
+   * Records a person's pause or abort (or clears it: resume) on the running rollout's lock.
+   * Returns the lock as it now is, or undefined when no rollout holds the group.
+   */
+  async setControl(key: string, control: 'pause' | 'abort' | null, by: string): Promise<NodeGroupLockRecord | undefined> {
+    try {
+      const out = await callAws('dynamodb:UpdateItem', () =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { lockKey: key },
+            UpdateExpression: control ? 'SET #control = :control, #controlBy = :by' : 'REMOVE #control SET #controlBy = :by',
+            ConditionExpression: 'attribute_exists(lockKey)',
+            ExpressionAttributeNames: { '#control': 'control', '#controlBy': 'controlBy' },
+            ExpressionAttributeValues: control ? { ':control': control, ':by': by } : { ':by': by },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return out.Attributes as NodeGroupLockRecord | undefined;
+    } catch (error) {
+      if ((error as Error)?.name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
+  }
+
+  /** Keeps the approval gate's task token with the lock, for whoever approves; null clears it. */
+  async setApprovalToken(key: string, owner: string, token: string | null): Promise<void> {
+    const done = await this.conditional('dynamodb:UpdateItem', () =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { lockKey: key },
+          UpdateExpression: token ? 'SET #token = :token' : 'REMOVE #token',
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#token': 'approvalToken', '#owner': 'owner' },
+          ExpressionAttributeValues: token ? { ':token': token, ':owner': owner } : { ':owner': owner },
+        }),
+      ),
+    );
+    if (!done) throw new LockLostError(key, owner);
   }
 
   async get(key: string): Promise<NodeGroupLockRecord | undefined> {

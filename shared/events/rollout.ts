@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import { DrainPolicySchema } from './drain.js';
+import { clusterName, instanceId } from './eventbridge.js';
+import { PrepareLaunchTemplateInputSchema } from './detection.js';
+
+/**
+ * The ami-rollout workflow's data: what starts it, what each step is given, and the state
+ * the roll loop carries from one step to the next. One schema per shape; the TypeScript
+ * types are inferred from them, so what a step validates is what the code uses.
+ */
+
+const group = PrepareLaunchTemplateInputSchema.shape.group;
+const target = PrepareLaunchTemplateInputSchema.shape.target;
+const groupName = z.string().min(1).max(255);
+const executionArn = z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/, 'must be a Step Functions execution ARN');
+
+/** Input of the ami-rollout workflow: from detection, or from a person (chat, CLI). */
+export const RolloutInputSchema = z.object({
+  cluster: clusterName,
+  group,
+  target,
+  from: z.object({ imageId: z.string().optional(), release: z.string().optional() }).default({}),
+  mode: z.enum(['auto', 'approve']).default('auto'),
+  detectedAt: z.iso.datetime().optional(),
+  /** who asked: detection waits for the maintenance window, a person outside it is refused unless startNow */
+  startedBy: z.object({ kind: z.enum(['detection', 'person']), who: z.string().max(200).optional(), startNow: z.boolean().default(false) }).default({ kind: 'detection', startNow: false }),
+});
+export type RolloutInput = z.infer<typeof RolloutInputSchema>;
+
+export const RolloutPolicySchema = z.object({
+  maxUnavailable: z.union([z.number().int().positive(), z.string().regex(/^\d{1,3}%$/)]),
+  canary: z.number().int().nonnegative(),
+  strategy: z.enum(['surge', 'minimal']),
+  approval: z.boolean(),
+  selfManagedStrategy: z.enum(['batches', 'instance-refresh']),
+  window: z.string().optional(),
+  drain: DrainPolicySchema,
+});
+export type RolloutPolicyInput = z.infer<typeof RolloutPolicySchema>;
+
+/**
+ * BeginRollout: the workflow input as it came (defaults not yet filled in) and the execution
+ * that asks for the lock. The step returns the input with its defaults, so every later state
+ * can name any field.
+ */
+export const BeginRolloutInputSchema = z.object({ input: RolloutInputSchema, executionArn });
+
+const launchTemplateResult = z.union([
+  z.object({ launchTemplateId: z.string(), version: z.number().int().positive(), created: z.boolean(), pruned: z.array(z.number()), family: z.string() }),
+  z.object({ launchTemplateId: z.null(), reason: z.string() }),
+]);
+
+const instanceIds = z.array(instanceId).max(2000);
+
+/** One replacement cycle: launch fresh instances, drain the ones they replace, terminate those. */
+export const CycleSchema = z.object({
+  kind: z.enum(['batch', 'rollback']),
+  /** instances this cycle takes out (old nodes, or in a rollback the new ones) */
+  retire: instanceIds,
+  /** instances in the group when the cycle began: anything else is a replacement */
+  known: instanceIds,
+  replacements: instanceIds,
+  /** how many replacements the cycle waits for */
+  expect: z.number().int().nonnegative(),
+  /** when the current phase must be over (replacements Ready, drains done, health) */
+  deadline: z.iso.datetime(),
+});
+export type Cycle = z.infer<typeof CycleSchema>;
+
+export const SelfManagedRollSchema = z.object({
+  kind: z.literal('self-managed'),
+  phase: z.enum([
+    'start',
+    'launch',
+    'await-replacements',
+    'cordon',
+    'drain',
+    'await-drain',
+    'terminate',
+    'await-terminated',
+    'health',
+    'batch-done',
+    'paused',
+    'rollback',
+    'finish',
+    'ended',
+  ]),
+  original: z.object({
+    desired: z.number().int().nonnegative(),
+    min: z.number().int().nonnegative(),
+    max: z.number().int().nonnegative(),
+    launchTemplate: z.object({ id: z.string(), version: z.string() }),
+    /** true when the rollout suspended AZRebalance (and so must resume it) */
+    suspendedAZRebalance: z.boolean(),
+  }),
+  target: z.object({ launchTemplateId: z.string(), version: z.string() }),
+  autoScalingGroup: groupName,
+  strategy: z.enum(['surge', 'minimal']),
+  maxUnavailable: z.number().int().positive(),
+  batches: z.array(z.object({ canary: z.boolean(), instanceIds, zones: z.array(z.string()) })).max(2000),
+  batchIndex: z.number().int().nonnegative(),
+  cycle: CycleSchema.nullable(),
+  /** every instance this rollout launched on the new template version */
+  launched: instanceIds,
+  cordonedAll: z.boolean(),
+  replaced: z.number().int().nonnegative(),
+  rollback: z.object({ reason: z.string(), attempts: z.number().int().nonnegative() }).nullable(),
+  /** set when the roll is over: the step after the loop reports it */
+  end: z.enum(['finished', 'rolled-back', 'aborted', 'rollback-failed']).nullable(),
+});
+export type SelfManagedRoll = z.infer<typeof SelfManagedRollSchema>;
+
+export const ManagedRollSchema = z.object({
+  kind: z.literal('managed'),
+  managed: z.object({
+    phase: z.enum(['config', 'await-config', 'version', 'await-version']),
+    configUpdateId: z.string().optional(),
+    updateId: z.string().optional(),
+    startedAt: z.string(),
+  }).nullable(),
+  end: z.enum(['finished', 'failed']).nullable(),
+  report: z.record(z.string(), z.unknown()).nullable(),
+});
+export type ManagedRoll = z.infer<typeof ManagedRollSchema>;
+
+export const RefreshRollSchema = z.object({
+  kind: z.literal('instance-refresh'),
+  autoScalingGroup: groupName,
+  refresh: z.object({ refreshId: z.string().nullable(), startedAt: z.string(), checkpointHealthChecked: z.boolean(), rollbackReason: z.string().optional() }).nullable(),
+  end: z.enum(['finished', 'failed', 'rolled-back']).nullable(),
+  reason: z.string().nullable(),
+});
+export type RefreshRoll = z.infer<typeof RefreshRollSchema>;
+
+export const RollStateSchema = z.discriminatedUnion('kind', [SelfManagedRollSchema, ManagedRollSchema, RefreshRollSchema]);
+export type RollState = z.infer<typeof RollStateSchema>;
+
+/** What the roll step returns: the state, and whether to call again now, after a wait, or end. */
+export const RollStepResultSchema = z.object({
+  state: RollStateSchema,
+  next: z.enum(['step', 'wait', 'end']),
+  wait: z.object({ seconds: z.number().int().nonnegative(), phase: z.enum(['replacements', 'drains', 'terminations', 'health', 'paused', 'nodegroup-update', 'instance-refresh']) }).nullable(),
+  /** for people: where the roll is */
+  summary: z.string(),
+  /** the end, for FinishRollout: finished | rolled-back | aborted | failed | rollback-failed */
+  outcome: z.string().nullable(),
+});
+export type RollStepResult = z.infer<typeof RollStepResultSchema>;
+
+/** One call of the roll loop. `failure` is set when the previous call failed (Catch): the step rolls back. */
+export const RollStepInputSchema = RolloutInputSchema.extend({
+  executionArn,
+  policy: RolloutPolicySchema,
+  launchTemplate: launchTemplateResult,
+  /** the previous step's result; before the first step the workflow has only a marker (`{ first: true }`) */
+  roll: z.preprocess((value) => (value !== null && typeof value === 'object' && 'state' in value ? value : null), RollStepResultSchema.nullable()),
+  failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).nullable().optional(),
+});
+export type RollStepInput = z.infer<typeof RollStepInputSchema>;
+
+/** The preflight step: read only. */
+export const PreflightInputSchema = z.object({
+  cluster: clusterName,
+  group,
+  target,
+  surge: z.number().int().nonnegative().max(1000),
+  executionArn: executionArn.optional(),
+});
+
+/** Every way a rollout ends; FinishRollout releases the lock and says so. */
+export const RolloutOutcomeSchema = z.enum([
+  'finished',
+  'rolled-back',
+  'aborted',
+  'failed',
+  'rollback-failed',
+  'refused',
+  'preflight-failed',
+  'rejected',
+  'approval-expired',
+  'launch-template-invalid',
+]);
+export type RolloutOutcome = z.infer<typeof RolloutOutcomeSchema>;
+
+export const FinishRolloutInputSchema = z.object({
+  cluster: clusterName,
+  group,
+  target,
+  executionArn,
+  outcome: RolloutOutcomeSchema,
+  /** what the step before found: a preflight report, an error, the roll's last summary */
+  detail: z.unknown().optional(),
+});
+export type FinishRolloutInput = z.infer<typeof FinishRolloutInputSchema>;
+
+/** The approval gate's callback task: the token Step Functions waits on. */
+export const RequestApprovalInputSchema = z.object({
+  taskToken: z.string().min(1).max(4096),
+  cluster: clusterName,
+  group,
+  target,
+  from: RolloutInputSchema.shape.from,
+  executionArn,
+  plan: z.object({ summary: z.string() }).passthrough(),
+});
+export type RequestApprovalInput = z.infer<typeof RequestApprovalInputSchema>;
+
+/** Chat and CLI: approve, reject, pause, resume or abort the rollout of a group. */
+export const RolloutControlRequestSchema = z.object({
+  kind: z.literal('rollout-control'),
+  cluster: clusterName,
+  group: groupName,
+  action: z.enum(['approve', 'reject', 'pause', 'resume', 'abort']),
+  requestedBy: z.string().min(1).max(200),
+  reason: z.string().max(500).optional(),
+});
+export type RolloutControlRequest = z.infer<typeof RolloutControlRequestSchema>;

@@ -1,0 +1,103 @@
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DescribeNodegroupCommand, type EKSClient } from '@aws-sdk/client-eks';
+import { snapshotGroup } from '../aws/group-capacity.js';
+import { callAws } from '../aws/call.js';
+import { readNodeGroupPolicy } from '../config/node-group-policy.js';
+import { ConfigurationError } from '../errors.js';
+import type { RolloutInput, RolloutPolicyInput } from '../events/rollout.js';
+import { decideStart } from './maintenance-window.js';
+import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
+import { resolveMaxUnavailable } from './plan-batches.js';
+import { readRolloutPolicy } from './rollout-policy.js';
+import type { RolloutEventName } from './rollout-events.js';
+
+export type BeginResult =
+  | { decision: 'already-rolling'; heldBy: string; expiresAt: string; summary: string }
+  | { decision: 'refused'; reason: string; summary: string }
+  | { decision: 'proceed'; startAt: string | null; policy: RolloutPolicyInput; surge: number; groupSize: number; problems: string[]; summary: string };
+
+export interface BeginPorts {
+  autoscaling: AutoScalingClient;
+  eks: EKSClient;
+  locks: NodeGroupLocks;
+  notify: (event: RolloutEventName, detail: Record<string, unknown>) => Promise<void>;
+  now: () => Date;
+  log: (message: string, attributes?: Record<string, unknown>) => void;
+}
+
+/** How long the lock is held before the roll starts renewing it: the wait for the window and for a person, plus a margin. */
+const APPROVAL_TIMEOUT_SECONDS = 24 * 3600;
+const LEASE_MARGIN_SECONDS = 2 * 3600;
+
+/**
+ * The first step of a rollout; it changes nothing in the group.
+ * 1. the group's tags → rollout policy (batches, canary, strategy, window, approval) and drain policy;
+ * 2. the maintenance window: now, wait until it opens (detection), or refuse (a person
+ *    outside it without --now; or any automatic start when the window tag is malformed:
+ *    a window someone meant to set but mistyped must not mean "any time");
+ * 3. the group's lock: taken for this execution, or the execution holding it is the answer.
+ */
+export async function beginRollout(input: RolloutInput & { executionArn: string }, ports: BeginPorts): Promise<BeginResult> {
+  const who = `${input.cluster}/${input.group.name}`;
+  const { tags, size, zones } = await readGroup(input, ports);
+  const { policy, problems } = readRolloutPolicy(tags);
+  const drain = readNodeGroupPolicy(tags);
+  const allProblems = [...problems, ...drain.problems];
+  if (allProblems.length > 0) ports.log('node group policy problems', { problems: allProblems });
+  const now = ports.now();
+
+  const windowProblem = problems.find((p) => p.includes('/window'));
+  const start = windowProblem && input.startedBy.kind === 'detection' && !input.startedBy.startNow
+    ? { decision: 'refuse' as const, reason: `the maintenance window tag is malformed (${windowProblem}); fix it, or start the rollout by hand with --now` }
+    : decideStart({ ...(policy.window ? { window: policy.window } : {}), now, startedBy: input.startedBy.kind, startNow: input.startedBy.startNow });
+  if (start.decision === 'refuse') {
+    await ports.notify('declined', { reason: start.reason, summary: `${who}: rollout not started: ${start.reason}` });
+    return { decision: 'refused', reason: start.reason, summary: `not started: ${start.reason}` };
+  }
+
+  const startAt = start.decision === 'wait-until' ? start.at : null;
+  const waitSeconds = startAt ? Math.max(0, (startAt.getTime() - now.getTime()) / 1000) : 0;
+  const lease = waitSeconds + (policy.approval || input.mode === 'approve' ? APPROVAL_TIMEOUT_SECONDS : 0) + LEASE_MARGIN_SECONDS;
+  const lock = await ports.locks.acquire(lockKeyOf(input.cluster, input.group.name), input.executionArn, lease, now);
+  if (!lock.acquired) {
+    const summary = `${who} is already being rolled by ${lock.heldBy}`;
+    await ports.notify('declined', { reason: 'already-rolling', heldBy: lock.heldBy, summary });
+    return { decision: 'already-rolling', heldBy: lock.heldBy, expiresAt: lock.expiresAt, summary };
+  }
+
+  const k = resolveMaxUnavailable(policy.maxUnavailable, size);
+  // the extra instances at the peak: EKS surges max(2 × zones, maxUnavailable); our batches surge k
+  const surge = input.group.kind === 'managed' ? Math.max(2 * zones, k) : policy.selfManagedStrategy === 'instance-refresh' || policy.strategy === 'minimal' ? 0 : k;
+  const result: BeginResult = {
+    decision: 'proceed',
+    startAt: startAt ? startAt.toISOString() : null,
+    policy: {
+      maxUnavailable: policy.maxUnavailable,
+      canary: policy.canary,
+      strategy: policy.strategy,
+      approval: policy.approval || input.mode === 'approve',
+      selfManagedStrategy: policy.selfManagedStrategy,
+      ...(policy.window ? { window: policy.window.text } : {}),
+      drain: drain.policy.drain,
+    },
+    surge,
+    groupSize: size,
+    problems: allProblems,
+    summary: `${who}: ${size} nodes, ${k} at a time${policy.canary > 0 ? `, canary ${Math.min(policy.canary, k)}` : ''} (${input.group.kind === 'managed' ? 'EKS managed update' : policy.selfManagedStrategy === 'instance-refresh' ? 'instance refresh' : policy.strategy})${startAt ? `, waiting for the window at ${startAt.toISOString()}` : ''}`,
+  };
+  ports.log('rollout begins', { summary: result.summary, startAt: result.startAt });
+  return result;
+}
+
+async function readGroup(input: RolloutInput, ports: BeginPorts): Promise<{ tags: Record<string, string>; size: number; zones: number }> {
+  if (input.group.kind === 'managed') {
+    const out = await callAws('eks:DescribeNodegroup', () => ports.eks.send(new DescribeNodegroupCommand({ clusterName: input.cluster, nodegroupName: input.group.name })));
+    const ng = out.nodegroup;
+    if (!ng) throw new ConfigurationError(`node group ${input.group.name} of cluster ${input.cluster} does not exist`);
+    return { tags: ng.tags ?? {}, size: ng.scalingConfig?.desiredSize ?? 0, zones: Math.max(1, ng.subnets?.length ?? 1) };
+  }
+  const name = input.group.autoScalingGroup ?? input.group.name;
+  const group = await snapshotGroup(ports.autoscaling, name);
+  if (!group) throw new ConfigurationError(`Auto Scaling group ${name} does not exist`);
+  return { tags: group.tags, size: group.desired, zones: new Set(group.instances.map((i) => i.availabilityZone)).size || 1 };
+}

@@ -1,0 +1,46 @@
+import type { FinishRolloutInput, RolloutOutcome } from '../events/rollout.js';
+import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
+import type { RolloutEventName } from './rollout-events.js';
+
+export interface FinishPorts {
+  locks: NodeGroupLocks;
+  notify: (event: RolloutEventName, detail: Record<string, unknown>) => Promise<void>;
+  log: (message: string, attributes?: Record<string, unknown>) => void;
+}
+
+/** Outcomes the roll loop has already announced when it ended; the rest are announced here. */
+const ANNOUNCED_BY_ROLL: ReadonlySet<RolloutOutcome> = new Set(['finished', 'rolled-back', 'aborted', 'rollback-failed']);
+
+const SUCCESS: ReadonlySet<RolloutOutcome> = new Set(['finished', 'aborted']);
+
+/**
+ * Every way out of ami-rollout passes here: the group's lock is released (only if this
+ * execution holds it — a declined second request must not free the first one's lock) and
+ * the outcome is announced if nobody did yet. Idempotent.
+ */
+export async function finishRollout(input: FinishRolloutInput & { announced?: boolean }, ports: FinishPorts): Promise<{ outcome: RolloutOutcome; succeeded: boolean; released: boolean }> {
+  const { released } = await ports.locks.release(lockKeyOf(input.cluster, input.group.name), input.executionArn);
+  if (!input.announced || !ANNOUNCED_BY_ROLL.has(input.outcome)) {
+    const event: RolloutEventName = input.outcome === 'refused' ? 'declined' : ANNOUNCED_BY_ROLL.has(input.outcome) ? (input.outcome as RolloutEventName) : 'failed';
+    await ports.notify(event, { outcome: input.outcome, detail: input.detail ?? null, summary: `${input.cluster}/${input.group.name}: rollout ${describeOutcome(input.outcome)}` });
+  }
+  ports.log('rollout over', { outcome: input.outcome, released });
+  return { outcome: input.outcome, succeeded: SUCCESS.has(input.outcome), released };
+}
+
+function describeOutcome(outcome: RolloutOutcome): string {
+  switch (outcome) {
+    case 'preflight-failed':
+      return 'stopped by its preflight checks before changing anything';
+    case 'rejected':
+      return 'rejected at the approval gate; nothing was changed';
+    case 'approval-expired':
+      return 'not approved within 24 hours; nothing was changed';
+    case 'launch-template-invalid':
+      return 'stopped: the new launch template version would break a rule EKS enforces; nothing was changed';
+    case 'refused':
+      return 'not started';
+    default:
+      return outcome;
+  }
+}
