@@ -66,10 +66,16 @@ describe('Scenario: a new EKS-optimized release', () => {
 
   it('starts one rollout per stale group, and none when detection runs again', () => {
     assert.deepEqual(first.started.map((s: any) => [s.group, s.alreadyRunning]).sort(), [['bottlerocket', false], ['web', false]]);
-    assert.ok(second.started.every((s: any) => s.alreadyRunning));
+    // the same names again: Step Functions hands back the executions already there
+    assert.deepEqual(second.started.map((s: any) => s.executionName).sort(), first.started.map((s: any) => s.executionName).sort());
     const rollouts = [...world.stepFunctions.executions.values()].filter((e) => e.stateMachineArn.endsWith('-ami-rollout'));
     assert.equal(rollouts.length, 2);
-    assert.ok(rollouts.every((e) => e.status === 'SUCCEEDED'), rollouts.map((e) => `${e.name} ${e.status} ${e.error} ${e.cause}`).join('\n'));
+    const byGroup = Object.fromEntries(rollouts.map((e) => [JSON.parse(e.input).group.name, e]));
+    assert.equal(byGroup['web']!.status, 'SUCCEEDED', `${byGroup['web']!.error} ${byGroup['web']!.cause}`);
+    // rollout=approve: the execution waits at its approval gate, having changed nothing
+    assert.equal(byGroup['bottlerocket']!.status, 'RUNNING');
+    assert.equal(byGroup['bottlerocket']!.history.at(-1)!.state, 'RequestApproval');
+    assert.ok(world.published.some((e: any) => (e.DetailType ?? e['detail-type']) === 'Rollout Approval Requested'));
   });
 
   it('creates one launch template version with the new image, from which an instance joins the cluster', async () => {
@@ -85,7 +91,11 @@ describe('Scenario: a new EKS-optimized release', () => {
     assert.ok(joined(world, instanceId), JSON.stringify(world.account.kubeletNotes.filter((n: any) => JSON.stringify(n).includes(instanceId))));
   });
 
-  it('does the same for Bottlerocket', async () => {
+  it('does the same for Bottlerocket once a person approves', async () => {
+    assert.equal((await versionsOf(groups.bottlerocket!.launchTemplateId)).length, 1, 'nothing written before approval');
+    const answer = await world.lambda.invoke('rolloutControl', { kind: 'rollout-control', cluster: 'prod', group: 'bottlerocket', action: 'approve', requestedBy: 'alice' });
+    assert.equal((answer as any).result, 'done');
+    await world.settle();
     const versions = await versionsOf(groups.bottlerocket!.launchTemplateId);
     const latest = versions.sort((a, b) => b.VersionNumber! - a.VersionNumber!)[0]!;
     assert.notEqual(latest.LaunchTemplateData!.ImageId, groups.bottlerocket!.imageId);
@@ -158,10 +168,13 @@ describe('Scenario: a launch template that breaks an EKS rule', () => {
       await world.settle();
       const [rollout] = [...world.stepFunctions.executions.values()];
       assert.equal(rollout!.status, 'FAILED');
-      assert.equal(rollout!.error, 'LaunchTemplateInvalid');
-      const failure = world.lambda.invocations.find((i) => i.function === 'prepareLaunchTemplate')!.outcome as { errorType: string; errorMessage: string };
-      assert.equal(failure.errorType, 'LaunchTemplateValidationError');
-      assert.match(failure.errorMessage, /imds-hop-limit/);
+      // preflight validates the template before anything is written
+      assert.equal(rollout!.error, 'PreflightFailed');
+      const report = (world.lambda.invocations.find((i) => i.function === 'rolloutPreflight')!.outcome as { result: { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] } }).result;
+      const check = report.checks.find((c) => c.name === 'launch-template-valid')!;
+      assert.equal(check.ok, false);
+      assert.match(check.detail, /imds-hop-limit/);
+      assert.ok(!world.lambda.invocations.some((i) => i.function === 'prepareLaunchTemplate'));
       assert.equal((await versionsOf(group.launchTemplateId)).length, before, 'nothing was written');
     } finally {
       await world.stop();
