@@ -1,4 +1,11 @@
-import { DescribeImagesCommand, DescribeInstanceTypesCommand, type EC2Client, type _InstanceType } from '@aws-sdk/client-ec2';
+import {
+  DescribeImagesCommand,
+  DescribeInstanceTypesCommand,
+  type EC2Client,
+  type LaunchTemplateTagSpecificationRequest,
+  type RequestLaunchTemplateData,
+  type _InstanceType,
+} from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { identifyImage } from '../ami/ami-family.js';
 import { callAws } from '../aws/call.js';
@@ -7,8 +14,9 @@ import { describeClusterConnection } from '../kube/client.js';
 import { instanceTypeFacts, maxPods } from '../launch-templates/max-pods.js';
 import { withOwnershipTags } from '../launch-templates/tag-specifications.js';
 import { renderUserData } from '../launch-templates/user-data.js';
-import { assertValidLaunchTemplate } from '../launch-templates/validate.js';
-import { ConfigurationError } from '../errors.js';
+import type { NodeImageFamily } from '../launch-templates/types.js';
+import { validateLaunchTemplate } from '../launch-templates/validate.js';
+import { ConfigurationError, LaunchTemplateValidationError, type LaunchTemplateViolation } from '../errors.js';
 
 export interface PrepareInput {
   cluster: string;
@@ -29,19 +37,34 @@ export interface PreparePorts {
 /** versions kept besides the default and those in use */
 const KEEP_VERSIONS = 20;
 
+/** The launch template version a rollout would create, before anything is written. */
+export type RenderedTemplateVersion =
+  | { launchTemplateId: null; reason: string }
+  | {
+      launchTemplateId: string;
+      sourceVersion: number;
+      family: NodeImageFamily;
+      /** the whole template data the new version would have (image, user data base64, tags) */
+      data: RequestLaunchTemplateData;
+      userData: string;
+      tagSpecifications: LaunchTemplateTagSpecificationRequest[];
+      /** every EKS rule the would-be version breaks; empty when it is valid */
+      violations: LaunchTemplateViolation[];
+    };
+
 /**
- * The launch template version a group will roll onto:
+ * Reads what the new version depends on and renders it, writing nothing (the preflight uses
+ * it to validate before a rollout touches anything):
  * 1. a managed group without a launch template image (EKS picks the AMI by release) needs none;
  * 2. read the current version, the target image (its family), the cluster (endpoint, CA,
  *    service CIDR) and the instance type (max pods);
  * 3. render the user data: a full bootstrap for the family — a self-managed group, or a custom
  *    AMI on a managed group, gets nothing merged by EKS — keeping the user's own parts;
  *    ownership tags on instances and volumes;
- * 4. validate against EKS's rules before any write (a violation names its rule);
- * 5. create the version from the current one (SourceVersion), or reuse an identical one;
- * 6. prune versions beyond the newest KEEP_VERSIONS, never the default or the one in use.
+ * 4. validate against EKS's rules (violations are returned, each naming its rule).
+ * A missing version or an image of unknown family is a ConfigurationError.
  */
-export async function prepareLaunchTemplate(input: PrepareInput, ports: PreparePorts): Promise<PrepareResult> {
+export async function renderLaunchTemplateVersion(input: PrepareInput, ports: Pick<PreparePorts, 'ec2' | 'eks'>): Promise<RenderedTemplateVersion> {
   const lt = input.group.launchTemplate;
   if (!lt) return { launchTemplateId: null, reason: 'the node group has no launch template: EKS updates it by release version' };
   const current = await describeTemplateVersion(ports.ec2, lt.id, String(lt.version));
@@ -76,7 +99,22 @@ export async function prepareLaunchTemplate(input: PrepareInput, ports: PrepareP
   const userData = Buffer.from(userDataDecoded, 'utf8').toString('base64');
   const tagSpecifications = withOwnershipTags(current.data.TagSpecifications ?? [], cluster.name);
   const data = { ...current.data, ImageId: input.target.imageId, UserData: userData, TagSpecifications: tagSpecifications };
-  assertValidLaunchTemplate({ data, managedNodeGroup: input.group.kind === 'managed', family: identity.family, cluster: clusterFacts, userDataDecoded });
+  const violations = validateLaunchTemplate({ data, managedNodeGroup: input.group.kind === 'managed', family: identity.family, cluster: clusterFacts, userDataDecoded });
+  return { launchTemplateId: lt.id, sourceVersion: lt.version, family: identity.family, data, userData, tagSpecifications, violations };
+}
+
+/**
+ * The launch template version a group will roll onto:
+ * 1. render and validate it (`renderLaunchTemplateVersion`): no template needed, or a
+ *    violation fails the step here, before any write;
+ * 2. create the version from the current one (SourceVersion), or reuse an identical one;
+ * 3. prune versions beyond the newest KEEP_VERSIONS, never the default or the one in use.
+ */
+export async function prepareLaunchTemplate(input: PrepareInput, ports: PreparePorts): Promise<PrepareResult> {
+  const rendered = await renderLaunchTemplateVersion(input, ports);
+  if (rendered.launchTemplateId === null) return rendered;
+  if (rendered.violations.length) throw new LaunchTemplateValidationError(rendered.violations);
+  const lt = { id: rendered.launchTemplateId, version: rendered.sourceVersion };
 
   const versions = await recentTemplateVersions(ports.ec2, lt.id);
   const { version, created } = await ensureTemplateVersion(
@@ -85,9 +123,9 @@ export async function prepareLaunchTemplate(input: PrepareInput, ports: PrepareP
       launchTemplateId: lt.id,
       sourceVersion: lt.version,
       imageId: input.target.imageId,
-      userData,
+      userData: rendered.userData,
       description: `eks-node-lifecycle: ${input.target.imageName ?? input.target.imageId}${input.target.release ? ` (${input.target.release})` : ''}`,
-      extra: { TagSpecifications: tagSpecifications },
+      extra: { TagSpecifications: rendered.tagSpecifications },
     },
     versions,
   );
@@ -95,5 +133,5 @@ export async function prepareLaunchTemplate(input: PrepareInput, ports: PrepareP
   const pruned = planPrune(all, new Set([lt.version, version]), KEEP_VERSIONS);
   await deleteTemplateVersions(ports.ec2, lt.id, pruned);
   ports.log('launch template version ready', { launchTemplateId: lt.id, version, created, from: lt.version, imageId: input.target.imageId, pruned: pruned.length });
-  return { launchTemplateId: lt.id, version, created, pruned, family: identity.family };
+  return { launchTemplateId: lt.id, version, created, pruned, family: rendered.family };
 }

@@ -26,6 +26,15 @@ describe('Kubernetes RBAC (scripts/kubernetes/rbac.yaml)', () => {
     ]);
   });
 
+  it('reads only the aws-auth ConfigMap in kube-system, for the rollout preflight', () => {
+    const awsAuth = docs.find((d) => d.kind === 'Role');
+    assert.equal(awsAuth.metadata.namespace, 'kube-system');
+    assert.deepEqual(awsAuth.rules, [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['aws-auth'], verbs: ['get'] }]);
+    const binding = docs.find((d) => d.kind === 'RoleBinding');
+    assert.equal(binding.roleRef.name, awsAuth.metadata.name);
+    assert.deepEqual(binding.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'eks-node-lifecycle' }]);
+  });
+
   it('has no wildcard and binds the group the access entries use', () => {
     assert.ok(![...grants].some((g) => g.includes('*')));
     const binding = docs.find((d) => d.kind === 'ClusterRoleBinding');

@@ -3,15 +3,16 @@
  * the binding that puts it behind the real SDK v3 clients.
  *
  * `bind()` replaces `send` on the client classes (EC2Client, AutoScalingClient, EKSClient,
- * SSMClient, STSClient) with aws-sdk-client-mock, so every client instance anywhere in the
- * process talks to this account. Each call is logged in `calls`, may be failed through
- * `faults`, and is answered by the service's handler; commands without a handler reject
- * with SandboxNotImplementedError. Responses are deep copies: callers cannot reach into the
- * account's state.
+ * SSMClient, STSClient, IAMClient) with aws-sdk-client-mock, so every client instance
+ * anywhere in the process talks to this account. Each call is logged in `calls`, may be
+ * failed through `faults`, and is answered by the service's handler; commands without a
+ * handler reject with SandboxNotImplementedError. Responses are deep copies: callers cannot
+ * reach into the account's state.
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { MetadataBearer } from '@smithy/types';
@@ -32,6 +33,7 @@ import { Ec2Service } from './ec2';
 import { EksService } from './eks';
 import { SandboxNotImplementedError, throttlingError, type ServiceName } from './errors';
 import { eventTime, type AwsEvent, type EmitEvent } from './events';
+import { IamService, iamThrottling, type IamRoute } from './iam';
 import { IdFactory } from './ids';
 import { Kubelet, type KubeletNote } from './kubelet';
 import type { NodeRegistryLookup } from './node-registry';
@@ -54,8 +56,11 @@ export interface SimAccountOptions {
   catalogue?: boolean | CatalogueOptions;
 }
 
+/** The services behind `calls` and `faults`: those of errors.ts, and IAM (see iam.ts). */
+export type AccountServiceName = ServiceName | 'iam';
+
 export interface CallRecord {
-  service: ServiceName;
+  service: AccountServiceName;
   /** `DescribeInstances` (without `Command`). */
   command: string;
   input: unknown;
@@ -76,7 +81,7 @@ export interface TimelineEntry {
 }
 
 /** Returns an error to fail the call with, or undefined to let it through. */
-export type FaultRule = (input: unknown, call: { service: ServiceName; command: string; attempt: number }) => Error | undefined;
+export type FaultRule = (input: unknown, call: { service: AccountServiceName; command: string; attempt: number }) => Error | undefined;
 
 /**
  * Fault injection by command name: `DescribeInstances` (either service's command of that
@@ -102,10 +107,10 @@ export class FaultInjector {
   /** Fails the next `times` calls of `command` with the service's throttling error. */
   throttle(command: string, times = Number.POSITIVE_INFINITY): this {
     let left = times;
-    return this.set(command, (_input, call) => (left-- > 0 ? throttlingError(call.service) : undefined));
+    return this.set(command, (_input, call) => (left-- > 0 ? (call.service === 'iam' ? iamThrottling() : throttlingError(call.service)) : undefined));
   }
 
-  check(service: ServiceName, command: string, input: unknown): Error | undefined {
+  check(service: AccountServiceName, command: string, input: unknown): Error | undefined {
     const key = `${service}:${command}`;
     const attempt = (this.attempts.get(key) ?? 0) + 1;
     this.attempts.set(key, attempt);
@@ -144,6 +149,7 @@ export class SimAccount {
   readonly ec2: Ec2Service;
   readonly autoscaling: AutoScalingService;
   readonly eks: EksService;
+  readonly iam: IamService;
   readonly kubelet: Kubelet;
   private readonly emitEvent: EmitEvent;
   private stubs: { restore(): void }[] = [];
@@ -160,6 +166,7 @@ export class SimAccount {
     // order matters: later services subscribe to earlier ones (Auto Scaling and the kubelet to EC2)
     this.sts = new StsService(this);
     this.ssm = new SsmService(this);
+    this.iam = new IamService(this); // before EC2, whose instance profiles it holds
     this.ec2 = new Ec2Service(this);
     this.autoscaling = new AutoScalingService(this);
     this.eks = new EksService(this);
@@ -186,12 +193,13 @@ export class SimAccount {
 
   bind(): this {
     this.restore();
-    const bindings: [ClientClass, Route[], ServiceName][] = [
+    const bindings: [ClientClass, (Route | IamRoute)[], AccountServiceName][] = [
       [EC2Client, this.ec2.routes(), 'ec2'],
       [AutoScalingClient, this.autoscaling.routes(), 'autoscaling'],
       [EKSClient, this.eks.routes(), 'eks'],
       [SSMClient, this.ssm.routes(), 'ssm'],
       [STSClient, this.sts.routes(), 'sts'],
+      [IAMClient, this.iam.routes(), 'iam'],
     ];
     for (const [client, routes, service] of bindings) {
       const stub = mockClient(client as never) as AwsStub<object, MetadataBearer, unknown>;
@@ -199,7 +207,8 @@ export class SimAccount {
       stub.send.callsFake((command: { constructor: { name: string }; input: unknown }) => {
         const name = commandName(command.constructor);
         this.calls.push({ service, command: name, input: safeClone(command.input), at: this.clock.now(), error: 'SandboxNotImplementedError' });
-        return Promise.reject(new SandboxNotImplementedError(service, name));
+        // the error names its service only in its message, which predates IAM
+        return Promise.reject(new SandboxNotImplementedError(service as ServiceName, name));
       });
       for (const r of routes) stub.on(r.command as never).callsFake((input: unknown) => this.invoke(r, input));
       this.stubs.push(stub);
@@ -212,7 +221,7 @@ export class SimAccount {
     this.stubs = [];
   }
 
-  private invoke(r: Route, input: unknown): Promise<unknown> {
+  private invoke(r: Route | IamRoute, input: unknown): Promise<unknown> {
     const call: CallRecord = { service: r.service, command: r.name, input: safeClone(input), at: this.clock.now() };
     this.calls.push(call);
     const requestId = this.ids.uuid();

@@ -68,6 +68,7 @@ import {
 } from './asg-model';
 import { autoScalingAlreadyExists, autoScalingInvalidNextToken, autoScalingLimitExceeded, autoScalingResourceInUse, autoScalingValidationError } from './errors';
 import { globToRegExp, paginate } from './filters';
+import { InstanceRefreshes } from './instance-refresh';
 import { clone } from './clone';
 import { route, type Route } from './routes';
 
@@ -78,9 +79,11 @@ const PROCESSES = ['Launch', 'Terminate', 'AddToLoadBalancer', 'AlarmNotificatio
 export class AutoScalingService {
   readonly groups = new Map<string, GroupRecord>();
   readonly engine: ScalingEngine;
+  readonly refreshes: InstanceRefreshes;
 
   constructor(private readonly account: SimAccount) {
     this.engine = new ScalingEngine(account, this.groups);
+    this.refreshes = new InstanceRefreshes(account, this);
   }
 
   group(name: string | undefined): GroupRecord {
@@ -533,6 +536,7 @@ export class AutoScalingService {
       route('autoscaling', DeleteLifecycleHookCommand, (i) => this.deleteLifecycleHook(i)),
       route('autoscaling', CompleteLifecycleActionCommand, (i) => this.completeLifecycleAction(i)),
       route('autoscaling', RecordLifecycleActionHeartbeatCommand, (i) => this.recordLifecycleActionHeartbeat(i)),
+      ...this.refreshes.routes(),
     ];
   }
 }

@@ -2,14 +2,15 @@
  * Scenario builders: the few calls a scenario needs to stand up a realistic fleet, done the
  * way an operator would (a launch template whose user data really bootstraps the cluster,
  * an Auto Scaling group tagged with the cluster ownership tag, lifecycle hooks, the node
- * role's access entry). They call the services directly, so they do not appear in
- * `account.calls`.
+ * role with its three managed policies and its access entry). They call the services
+ * directly, so they do not appear in `account.calls`.
  */
 import type { AMITypes, CreateNodegroupCommandInput, Nodegroup } from '@aws-sdk/client-eks';
 import type { LifecycleHookSpecification } from '@aws-sdk/client-auto-scaling';
 import type { SimAccount } from './account';
 import { recommendedRelease } from './ami-catalogue';
 import type { AmiFamily } from './ec2';
+import { NODE_ROLE_POLICIES } from './iam';
 import { instanceTypeArchitecture } from './instance-types';
 import type { KubeTaint } from './node-registry';
 import { bootstrapUserData, toBase64 } from './user-data';
@@ -60,8 +61,13 @@ export interface SelfManagedGroupSpec {
   /** Version the group launches from; `$Latest` by default. */
   launchTemplateVersion?: string;
   windows?: { version: '2019' | '2022' | '2025'; edition: 'Core' | 'Full' };
-  /** Skip the node role's access entry (to test Unauthorized nodes). */
+  /**
+   * Skip the node role's access entry (to test Unauthorized nodes): unless the test maps the
+   * role in the cluster's aws-auth ConfigMap, the role is then not mapped at all.
+   */
   skipAccessEntry?: boolean;
+  /** Managed policies attached to the node role; default the three a node needs (NODE_ROLE_POLICIES). */
+  nodeRolePolicies?: readonly string[];
   /**
    * Whether the group's `kubernetes.io/cluster/<name>` tag propagates to instances (default
    * true). Hand-made groups often carry it for discovery only, so instances launch untagged.
@@ -88,7 +94,8 @@ export function createSelfManagedGroup(account: SimAccount, spec: SelfManagedGro
   const imageId = spec.imageId ?? recommendedImage(account, family, arch, cluster.cluster.version, spec.windows);
   const roleName = `${spec.name}-node`;
   const roleArn = `arn:aws:iam::${account.accountId}:role/${roleName}`;
-  account.ec2.instanceProfiles.set(roleName, roleArn);
+  account.iam.putNodeRole(roleArn, spec.nodeRolePolicies ?? NODE_ROLE_POLICIES);
+  account.iam.addInstanceProfile(roleName, roleArn);
   if (!spec.skipAccessEntry && cluster.cluster.accessConfig?.authenticationMode !== 'CONFIG_MAP' && !cluster.accessEntries.has(roleArn)) {
     account.eks.createAccessEntry({ clusterName: spec.cluster, principalArn: roleArn, type: family === 'windows' ? 'EC2_WINDOWS' : 'EC2_LINUX' });
   }
@@ -188,6 +195,9 @@ export interface ManagedNodegroupSpec {
 
 export function createManagedNodegroup(account: SimAccount, spec: ManagedNodegroupSpec): Nodegroup {
   const vpc = account.seedVpc();
+  const nodeRole = spec.nodeRole ?? `arn:aws:iam::${account.accountId}:role/${spec.cluster}-managed-node`;
+  // a working node role carries the node policies; a role groups share keeps what it has
+  if (!account.iam.roles.has(nodeRole.split('/').pop()!)) account.iam.putNodeRole(nodeRole);
   let launchTemplate: CreateNodegroupCommandInput['launchTemplate'];
   if (spec.launchTemplate) {
     const created = account.ec2.launchTemplates.create({
@@ -205,7 +215,7 @@ export function createManagedNodegroup(account: SimAccount, spec: ManagedNodegro
   return account.eks.createNodegroup({
     clusterName: spec.cluster,
     nodegroupName: spec.name,
-    nodeRole: spec.nodeRole ?? `arn:aws:iam::${account.accountId}:role/${spec.cluster}-managed-node`,
+    nodeRole,
     subnets: vpc.subnets.map((s) => s.subnetId),
     scalingConfig: { minSize: spec.min ?? 1, maxSize: spec.max ?? Math.max(spec.desired ?? 2, spec.min ?? 1, 2), desiredSize: spec.desired ?? 2 },
     ...(spec.amiType ? { amiType: spec.amiType } : {}),

@@ -112,8 +112,10 @@ export class Ec2Service {
   readonly subnets = new Map<string, SubnetRecord>();
   readonly images = new Map<string, ImageRecord>();
   readonly volumes = new Map<string, Volume>();
-  /** Instance profile name → IAM role ARN (the sandbox has no IAM). */
-  readonly instanceProfiles = new Map<string, string>();
+  /** Instance profile name → IAM role ARN: IAM's own map (iam.ts), so both always agree. */
+  get instanceProfiles(): Map<string, string> {
+    return this.account.iam.instanceProfiles;
+  }
   readonly launchTemplates: LaunchTemplateStore;
   readonly instances: InstanceStore;
   private readonly defaultSecurityGroups = new Map<string, string>();

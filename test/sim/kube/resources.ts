@@ -68,6 +68,10 @@ export const RESOURCES: Readonly<Record<ResourceName, ResourceInfo>> = {
     shortNames: ['deploy'], verbs: READ_WRITE, categories: ['all'], hasGeneration: true, hasStatus: true,
     selectableFields: [],
   },
+  configmaps: {
+    name: 'configmaps', singularName: 'configmap', kind: 'ConfigMap', group: '', version: 'v1', namespaced: true,
+    shortNames: ['cm'], verbs: READ_WRITE, hasGeneration: false, hasStatus: false, selectableFields: [],
+  },
   replicasets: {
     name: 'replicasets', singularName: 'replicaset', kind: 'ReplicaSet', group: 'apps', version: 'v1', namespaced: true,
     shortNames: ['rs'], verbs: READ_WRITE, categories: ['all'], hasGeneration: true, hasStatus: true,

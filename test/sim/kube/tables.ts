@@ -2,6 +2,7 @@ import type { ResourceInfo } from './resources.js';
 import { humanDuration } from './timestamps.js';
 import {
   conditionOf,
+  type ConfigMap,
   type DaemonSet,
   type Deployment,
   type KubeEvent,
@@ -224,6 +225,13 @@ const PRINTERS: Partial<Record<ResourceName, Printer>> = {
         ds.metadata.name!, s?.desiredNumberScheduled ?? 0, s?.currentNumberScheduled ?? 0, s?.numberReady ?? 0,
         s?.updatedNumberScheduled ?? 0, s?.numberAvailable ?? 0, nodeSelector, age(ds, now), names, images, selectorText(ds.spec.selector),
       ];
+    },
+  },
+  configmaps: {
+    columns: [NAME, col('Data', 'Number of data entries in the ConfigMap.', 0, 'integer'), AGE],
+    cells(object, now) {
+      const cm = object as ConfigMap;
+      return [cm.metadata.name!, Object.keys(cm.data ?? {}).length + Object.keys(cm.binaryData ?? {}).length, age(cm, now)];
     },
   },
   events: {

@@ -226,6 +226,13 @@ export interface KubeEvent extends KubeObject {
   [extra: string]: unknown;
 }
 
+/** v1 ConfigMap: string data (aws-auth keeps its mapRoles YAML in `data`). */
+export interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+  immutable?: boolean;
+}
+
 /** The typed view of each resource the store holds. */
 export interface ResourceTypes {
   nodes: KubeNode;
@@ -236,6 +243,7 @@ export interface ResourceTypes {
   daemonsets: DaemonSet;
   deployments: Deployment;
   replicasets: ReplicaSet;
+  configmaps: ConfigMap;
 }
 
 export type ResourceName = keyof ResourceTypes;

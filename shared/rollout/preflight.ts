@@ -1,0 +1,601 @@
+import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeSubnetsCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
+import { DescribeAccessEntryCommand, DescribeClusterCommand, DescribeNodegroupCommand, type EKSClient } from '@aws-sdk/client-eks';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { loadYaml } from '@kubernetes/client-node';
+import { identifyImage } from '../ami/ami-family.js';
+import { ec2ImageSource } from '../ami/describe-images.js';
+import { callAws } from '../aws/call.js';
+import { describeInstanceProfile, instanceProfileNameOf, listAttachedPolicyArns, roleNameOf } from '../aws/iam.js';
+import { describeTemplateVersion, type TemplateVersionView } from '../aws/launch-template-versions.js';
+import { ClusterNotFoundError, ConfigurationError, KubernetesAccessDeniedError, LaunchTemplateValidationError, type LaunchTemplateViolation } from '../errors.js';
+import { callKube, kubeStatus, type KubeClients } from '../kube/client.js';
+import { renderLaunchTemplateVersion } from './prepare-launch-template.js';
+
+/**
+ * Preflight: what must hold before a rollout touches a node group, checked with reads only.
+ * `gatherPreflightFacts` reads (EC2, EKS, IAM, Auto Scaling, the cluster's aws-auth);
+ * `judgePreflight` decides, purely, and explains each failure with what an operator must do;
+ * `runPreflight` does both. A failed preflight has changed nothing.
+ */
+
+export interface PreflightInput {
+  cluster: string;
+  group: { kind: 'managed' | 'self-managed'; name: string; autoScalingGroup?: string; launchTemplate?: { id: string; version: number } };
+  target: { imageId: string; imageName?: string; release?: string };
+  /** instances the rollout adds at once (surge), per the plan; 0 for minimal */
+  surge: number;
+}
+
+export type PreflightCheckName = 'image-available' | 'launch-template-valid' | 'node-role-can-join' | 'node-role-policies' | 'subnet-addresses';
+
+export interface PreflightCheck {
+  name: PreflightCheckName;
+  ok: boolean;
+  detail: string;
+  /** what to do about a failure: a command or a snippet to paste */
+  fix?: string;
+}
+
+export interface PreflightReport {
+  ok: boolean;
+  checks: PreflightCheck[];
+  summary: string;
+}
+
+export interface PreflightPorts {
+  ec2: EC2Client;
+  eks: EKSClient;
+  iam: IAMClient;
+  autoscaling: AutoScalingClient;
+  /** reading aws-auth needs the cluster's API (an EKS token, as for drains) */
+  kube: Pick<KubeClients, 'core'>;
+  log: (message: string, attributes?: Record<string, unknown>) => void;
+}
+
+// ---- facts: what the reads found, as plain data ----
+
+export type AuthenticationMode = 'API' | 'API_AND_CONFIG_MAP' | 'CONFIG_MAP';
+
+export type ImageFact =
+  | { imageId: string; found: false }
+  | { imageId: string; found: true; state: string; name?: string; stateReason?: string };
+
+export type TemplateFact =
+  /** nothing to validate: a managed group whose image EKS picks by release */
+  | { status: 'not-needed'; reason: string }
+  | { status: 'missing'; reason: string }
+  | { status: 'not-checked'; reason: string }
+  | { status: 'valid'; launchTemplateId: string; version: number; family: string }
+  | { status: 'invalid'; launchTemplateId: string; version: number; violations: LaunchTemplateViolation[] }
+  | { status: 'unrenderable'; launchTemplateId: string; version: number; reason: string };
+
+export interface RoleMapping {
+  rolearn: string;
+  username?: string;
+  groups: string[];
+}
+
+export type AwsAuthFact =
+  | { status: 'absent' }
+  | { status: 'unreadable'; reason: string }
+  | { status: 'malformed'; reason: string }
+  /** `mapping`: the entry the authenticator would use; `mappedWithPath`: an entry that names the role with its path, which never matches */
+  | { status: 'read'; mapping?: RoleMapping; mappedWithPath?: string };
+
+export interface AccessEntryFact {
+  type: string;
+  kubernetesGroups: string[];
+}
+
+export interface ResolvedNodeRole {
+  status: 'resolved';
+  instanceProfile: string;
+  roleArn: string;
+  os: 'linux' | 'windows';
+  authenticationMode: AuthenticationMode;
+  /** null: no access entry; undefined: not asked (CONFIG_MAP clusters have none) */
+  accessEntry?: AccessEntryFact | null;
+  /** undefined: not read (an access entry decides, or the cluster ignores aws-auth) */
+  awsAuth?: AwsAuthFact;
+  /** attached managed policy ARNs; null when the role does not exist */
+  attachedPolicies: string[] | null;
+}
+
+export type NodeRoleFact =
+  | { status: 'skipped'; reason: string }
+  | { status: 'unknown'; reason: string }
+  | { status: 'no-instance-profile'; launchTemplate: string }
+  | { status: 'profile-not-found'; instanceProfile: string }
+  | { status: 'profile-without-role'; instanceProfile: string }
+  | ResolvedNodeRole;
+
+export interface SubnetFact {
+  subnetId: string;
+  availabilityZone?: string;
+  /** null when the subnet no longer exists */
+  freeAddresses: number | null;
+}
+
+export type SubnetsFact = { status: 'read'; subnets: SubnetFact[] } | { status: 'unknown'; reason: string };
+
+export interface PreflightFacts {
+  cluster: string;
+  group: { kind: 'managed' | 'self-managed'; name: string };
+  surge: number;
+  image: ImageFact;
+  launchTemplate: TemplateFact;
+  nodeRole: NodeRoleFact;
+  subnets: SubnetsFact;
+}
+
+// ---- the judge (pure) ----
+
+/** Managed policy names a node role needs (the seed's three), each with what is accepted for it. */
+export const NODE_ROLE_POLICIES: readonly { name: string; accepted: readonly string[] }[] = [
+  { name: 'AmazonEKSWorkerNodePolicy', accepted: ['AmazonEKSWorkerNodePolicy'] },
+  { name: 'AmazonEKS_CNI_Policy', accepted: ['AmazonEKS_CNI_Policy'] },
+  // PullOnly is the newer, narrower policy AWS recommends in its place
+  { name: 'AmazonEC2ContainerRegistryReadOnly', accepted: ['AmazonEC2ContainerRegistryReadOnly', 'AmazonEC2ContainerRegistryPullOnly'] },
+];
+
+const NODE_USERNAME = 'system:node:{{EC2PrivateDNSName}}';
+
+export function judgePreflight(facts: PreflightFacts): PreflightReport {
+  const checks = [judgeImage(facts), judgeTemplate(facts), judgeJoin(facts), judgePolicies(facts), judgeSubnets(facts)];
+  const failed = checks.filter((c) => !c.ok);
+  const subject = `${facts.cluster}/${facts.group.name}`;
+  const summary = failed.length === 0
+    ? `preflight passed: ${subject} can roll onto ${facts.image.imageId}`
+    : `preflight failed for ${subject}, nothing was changed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`;
+  return { ok: failed.length === 0, checks, summary };
+}
+
+function judgeImage({ image }: PreflightFacts): PreflightCheck {
+  const name = 'image-available';
+  if (!image.found) {
+    return {
+      name, ok: false,
+      detail: `image ${image.imageId} does not exist or is not visible to this account (deregistered, or no longer shared)`,
+      fix: 'roll onto an available image: a newer release, or re-share / re-register the custom AMI',
+    };
+  }
+  const label = image.name ? `${image.imageId} (${image.name})` : image.imageId;
+  if (image.state === 'available') return { name, ok: true, detail: `image ${label} is available` };
+  const why = image.stateReason ? `: ${image.stateReason}` : '';
+  const fix = image.state === 'pending'
+    ? 'wait until the image is available, then start the rollout again'
+    : image.state === 'disabled'
+      ? `re-enable it (aws ec2 enable-image --image-id ${image.imageId}) or roll onto another image`
+      : 'roll onto another image';
+  return { name, ok: false, detail: `image ${label} is ${image.state}${why}`, fix };
+}
+
+function judgeTemplate({ launchTemplate: t }: PreflightFacts): PreflightCheck {
+  const name = 'launch-template-valid';
+  switch (t.status) {
+    case 'not-needed':
+      return { name, ok: true, detail: t.reason };
+    case 'missing':
+      return { name, ok: false, detail: t.reason, fix: 'give the group a launch template (a rollout creates a new version of it)' };
+    case 'not-checked':
+      return { name, ok: false, detail: `not checked: ${t.reason}` };
+    case 'valid':
+      return { name, ok: true, detail: `${t.launchTemplateId} version ${t.version} renders a valid ${t.family} version with the target image` };
+    case 'invalid':
+      return {
+        name, ok: false,
+        detail: `the new version of ${t.launchTemplateId} (from version ${t.version}) would break ${t.violations.map((v) => `[${v.rule}] ${v.message}`).join('; ')}`,
+        fix: `correct ${t.launchTemplateId} version ${t.version} (or point the group at a version that passes), then start the rollout again`,
+      };
+    case 'unrenderable':
+      return { name, ok: false, detail: `${t.launchTemplateId} version ${t.version} cannot be rendered: ${t.reason}` };
+  }
+}
+
+function judgeJoin(facts: PreflightFacts): PreflightCheck {
+  const name = 'node-role-can-join';
+  const role = facts.nodeRole;
+  switch (role.status) {
+    case 'skipped':
+      return { name, ok: true, detail: `skipped: ${role.reason}` };
+    case 'unknown':
+      return { name, ok: false, detail: `the node role is unknown: ${role.reason}` };
+    case 'no-instance-profile':
+      return {
+        name, ok: false,
+        detail: `${role.launchTemplate} names no IAM instance profile: new nodes would have no identity to join the cluster with`,
+        fix: `set IamInstanceProfile in ${role.launchTemplate} to the node role's instance profile`,
+      };
+    case 'profile-not-found':
+      return {
+        name, ok: false,
+        detail: `instance profile ${role.instanceProfile}, named by the launch template, does not exist`,
+        fix: `aws iam create-instance-profile --instance-profile-name ${role.instanceProfile} && aws iam add-role-to-instance-profile --instance-profile-name ${role.instanceProfile} --role-name <node role>`,
+      };
+    case 'profile-without-role':
+      return {
+        name, ok: false,
+        detail: `instance profile ${role.instanceProfile} holds no role: new nodes would have no identity to join the cluster with`,
+        fix: `aws iam add-role-to-instance-profile --instance-profile-name ${role.instanceProfile} --role-name <node role>`,
+      };
+    case 'resolved':
+      return judgeResolvedJoin(facts.cluster, role);
+  }
+}
+
+function judgeResolvedJoin(cluster: string, role: ResolvedNodeRole): PreflightCheck {
+  const name = 'node-role-can-join';
+  const windows = role.os === 'windows';
+  const entryType = windows ? 'EC2_WINDOWS' : 'EC2_LINUX';
+  const createEntry = `aws eks create-access-entry --cluster-name ${cluster} --principal-arn ${role.roleArn} --type ${entryType}`;
+  const readsEntries = role.authenticationMode !== 'CONFIG_MAP';
+  const readsAwsAuth = role.authenticationMode !== 'API';
+
+  // with both modes on, EKS uses a principal's access entry and ignores its aws-auth entry
+  if (readsEntries && role.accessEntry) {
+    const suitable = windows ? ['EC2_WINDOWS'] : ['EC2_LINUX', 'EC2_WINDOWS'];
+    if (suitable.includes(role.accessEntry.type)) {
+      return { name, ok: true, detail: `${role.roleArn} has an access entry of type ${role.accessEntry.type} in cluster ${cluster}` };
+    }
+    return {
+      name, ok: false,
+      detail: `${role.roleArn} has an access entry of type ${role.accessEntry.type} in cluster ${cluster}; ${role.os} nodes need type ${entryType}${windows ? ' (its groups include eks:kube-proxy-windows)' : ''}`,
+      // an access entry's type cannot be updated
+      fix: `aws eks delete-access-entry --cluster-name ${cluster} --principal-arn ${role.roleArn} && ${createEntry}`,
+    };
+  }
+  if (!readsAwsAuth) {
+    return {
+      name, ok: false,
+      detail: `${role.roleArn} is not mapped: it has no access entry in cluster ${cluster}, whose authentication mode API does not read aws-auth`,
+      fix: createEntry,
+    };
+  }
+
+  const needed = ['system:bootstrappers', 'system:nodes', ...(windows ? ['eks:kube-proxy-windows'] : [])];
+  const canonical = roleArnWithoutPath(role.roleArn);
+  const snippet = mapRolesSnippet(canonical, needed);
+  const orEntry = (fix: string) => (readsEntries ? `${createEntry}\nor, in kube-system/aws-auth: ${fix}` : fix);
+  const auth = role.awsAuth ?? { status: 'absent' as const };
+  const context = readsEntries ? `it has no access entry in cluster ${cluster}` : `cluster ${cluster} reads only aws-auth`;
+  switch (auth.status) {
+    case 'unreadable':
+      return {
+        name, ok: false,
+        detail: `${role.roleArn} cannot be checked: ${context}, and kube-system/aws-auth could not be read: ${auth.reason}`,
+        fix: readsEntries
+          ? `${createEntry}\nor allow this service to get configmaps in kube-system (scripts/kubernetes/rbac.yaml)`
+          : 'allow this service to get configmaps in kube-system (scripts/kubernetes/rbac.yaml)',
+      };
+    case 'malformed':
+      return { name, ok: false, detail: `${role.roleArn} cannot be checked: ${context}, and the mapRoles of kube-system/aws-auth cannot be read: ${auth.reason}`, fix: orEntry(`correct mapRoles, with an entry\n${snippet}`) };
+    case 'absent':
+      return { name, ok: false, detail: `${role.roleArn} is not mapped: ${context}, and there is no kube-system/aws-auth ConfigMap`, fix: orEntry(`create it with mapRoles:\n${snippet}`) };
+    case 'read':
+      break;
+  }
+  const mapping = auth.mapping;
+  if (!mapping) {
+    const withPath = auth.mappedWithPath
+      ? `; aws-auth names it ${auth.mappedWithPath}, with its path, but the authenticator only matches ${canonical}`
+      : '';
+    return {
+      name, ok: false,
+      detail: `${role.roleArn} is not mapped: ${context}, and it is not in the mapRoles of kube-system/aws-auth${withPath}`,
+      fix: orEntry(`kubectl edit -n kube-system configmap/aws-auth, and add under mapRoles:\n${snippet}`),
+    };
+  }
+  const missing = needed.filter((g) => !mapping.groups.includes(g));
+  const badUsername = mapping.username !== undefined && !mapping.username.startsWith('system:node:');
+  if (missing.length === 0 && !badUsername) {
+    return { name, ok: true, detail: `${role.roleArn} is mapped in kube-system/aws-auth to ${needed.join(', ')}` };
+  }
+  const problems = [
+    missing.length ? `lacks the group${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` : undefined,
+    badUsername ? `has the username ${mapping.username}, not ${NODE_USERNAME}` : undefined,
+  ].filter((p): p is string => p !== undefined);
+  return {
+    name, ok: false,
+    detail: `the aws-auth entry of ${canonical} ${problems.join(' and ')}${windows && missing.includes('eks:kube-proxy-windows') ? ' (Windows nodes need it for kube-proxy, hence DNS)' : ''}`,
+    fix: orEntry(`kubectl edit -n kube-system configmap/aws-auth, and make its entry:\n${snippet}`),
+  };
+}
+
+function judgePolicies(facts: PreflightFacts): PreflightCheck {
+  const name = 'node-role-policies';
+  const role = facts.nodeRole;
+  if (role.status === 'skipped') return { name, ok: true, detail: `skipped: ${role.reason}` };
+  if (role.status !== 'resolved') return { name, ok: false, detail: 'not checked: the node role is not known (see node-role-can-join)' };
+  if (role.attachedPolicies === null) {
+    return { name, ok: false, detail: `role ${role.roleArn}, in instance profile ${role.instanceProfile}, does not exist`, fix: `recreate the role, or point the instance profile at the node role` };
+  }
+  const attached = new Set(role.attachedPolicies.map(awsManagedPolicyName).filter((n): n is string => n !== undefined));
+  const missing = NODE_ROLE_POLICIES.filter((p) => !p.accepted.some((a) => attached.has(a)));
+  if (missing.length === 0) return { name, ok: true, detail: `role ${roleNameOf(role.roleArn)} has ${NODE_ROLE_POLICIES.map((p) => p.name).join(', ')}` };
+  const partition = role.roleArn.split(':')[1] ?? 'aws';
+  return {
+    name, ok: false,
+    detail: `role ${roleNameOf(role.roleArn)} lacks ${missing.map((p) => p.name).join(', ')}: nodes need ${NODE_ROLE_POLICIES.map((p) => p.name).join(', ')}`,
+    fix: missing.map((p) => `aws iam attach-role-policy --role-name ${roleNameOf(role.roleArn)} --policy-arn arn:${partition}:iam::aws:policy/${p.name}`).join('\n'),
+  };
+}
+
+function judgeSubnets({ subnets, surge }: PreflightFacts): PreflightCheck {
+  const name = 'subnet-addresses';
+  if (subnets.status === 'unknown') return { name, ok: false, detail: `the group's subnets are unknown: ${subnets.reason}` };
+  const gone = subnets.subnets.filter((s) => s.freeAddresses === null);
+  const free = subnets.subnets.reduce((sum, s) => sum + (s.freeAddresses ?? 0), 0);
+  const each = subnets.subnets.map((s) => `${s.subnetId}${s.availabilityZone ? ` (${s.availabilityZone})` : ''}: ${s.freeAddresses === null ? 'does not exist' : `${s.freeAddresses} free`}`).join(', ');
+  if (gone.length) {
+    return { name, ok: false, detail: `the group names subnets that do not exist: ${each}`, fix: `remove ${gone.map((s) => s.subnetId).join(', ')} from the group's subnets` };
+  }
+  if (free >= surge) return { name, ok: true, detail: `${free} free addresses for a surge of ${surge}: ${each}` };
+  return {
+    name, ok: false,
+    detail: `a surge of ${surge} needs ${surge} free addresses; the group's subnets have ${free}: ${each}`,
+    fix: 'free addresses in these subnets, add subnets to the group, or roll with a smaller max-unavailable or strategy minimal (terminate first)',
+  };
+}
+
+/** The mapRoles entry a node role needs, as YAML to paste (the ARN without path, as the authenticator matches it). */
+function mapRolesSnippet(roleArn: string, groups: readonly string[]): string {
+  return [`- rolearn: ${roleArn}`, `  username: ${NODE_USERNAME}`, '  groups:', ...groups.map((g) => `    - ${g}`)].join('\n');
+}
+
+/** `arn:aws:iam::aws:policy/Name` → `Name`; undefined for customer managed policies (their content is unknown). */
+function awsManagedPolicyName(arn: string): string | undefined {
+  const match = /^arn:aws[a-z-]*:iam::aws:policy\/(?:.*\/)?([^/]+)$/.exec(arn);
+  return match?.[1];
+}
+
+/** `…:role/path/name` → `…:role/name`. */
+export function roleArnWithoutPath(roleArn: string): string {
+  const at = roleArn.indexOf(':role/');
+  if (at < 0) return roleArn;
+  return `${roleArn.slice(0, at)}:role/${roleNameOf(roleArn)}`;
+}
+
+/**
+ * The entry of aws-auth's mapRoles for a role (pure). The authenticator learns the role from
+ * STS, which drops the role's path, so only an entry naming the ARN without its path
+ * matches (kubernetes-sigs/aws-iam-authenticator#268); one written with the path is
+ * reported as `mappedWithPath`. Throws when mapRoles is not a YAML list.
+ */
+export function findRoleMapping(mapRoles: string | undefined, roleArn: string): { mapping?: RoleMapping; mappedWithPath?: string } {
+  if (mapRoles === undefined || mapRoles.trim() === '') return {};
+  const parsed: unknown = loadYaml(mapRoles);
+  if (!Array.isArray(parsed)) throw new Error('mapRoles is not a list');
+  const entries = parsed
+    .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null && typeof (e as Record<string, unknown>)['rolearn'] === 'string')
+    .map((e) => ({
+      rolearn: e['rolearn'] as string,
+      ...(typeof e['username'] === 'string' ? { username: e['username'] } : {}),
+      groups: Array.isArray(e['groups']) ? (e['groups'] as unknown[]).map(String) : [],
+    }));
+  const canonical = roleArnWithoutPath(roleArn);
+  const mapping = entries.find((e) => e.rolearn === canonical);
+  if (mapping) return { mapping };
+  const withPath = canonical !== roleArn ? entries.find((e) => e.rolearn === roleArn) : undefined;
+  return withPath ? { mappedWithPath: withPath.rolearn } : {};
+}
+
+// ---- gathering the facts (reads only) ----
+
+interface ClusterFacts {
+  authenticationMode: AuthenticationMode;
+}
+
+interface GroupPlacement {
+  subnetIds?: string[];
+  /** the group's launch template as Auto Scaling names it (version may be $Latest / $Default) */
+  launchTemplate?: { id: string; version: string };
+  missing?: string;
+}
+
+/**
+ * Every read the judge needs. Order matters only where one answer names the next question:
+ * 1. cluster (authentication mode), target image, and the group (subnets, launch template);
+ * 2. the launch template rendered with the target image, when the image is available;
+ * 3. self-managed groups: instance profile → role → access entry or aws-auth → policies;
+ * 4. the subnets' free addresses.
+ */
+export async function gatherPreflightFacts(input: PreflightInput, ports: PreflightPorts): Promise<PreflightFacts> {
+  const [cluster, target, placement] = await Promise.all([
+    describeCluster(ports.eks, input.cluster),
+    ec2ImageSource(ports.ec2).byId(input.target.imageId),
+    describePlacement(input, ports),
+  ]);
+  const image = imageFact(input.target.imageId, target);
+  const template = await startingVersion(input, placement, ports.ec2);
+  const launchTemplate = await templateFact(input, template, image, ports);
+  const nodeRole = input.group.kind === 'managed'
+    ? { status: 'skipped' as const, reason: 'EKS grants a managed node group\'s role access to the cluster itself' }
+    : await nodeRoleFact(input, cluster, template, target, ports);
+  const subnets = placement.subnetIds ? await subnetsFact(ports.ec2, placement.subnetIds) : { status: 'unknown' as const, reason: placement.missing ?? 'the group names no subnets' };
+  return { cluster: input.cluster, group: { kind: input.group.kind, name: input.group.name }, surge: input.surge, image, launchTemplate, nodeRole, subnets };
+}
+
+export async function runPreflight(input: PreflightInput, ports: PreflightPorts): Promise<PreflightReport> {
+  const report = judgePreflight(await gatherPreflightFacts(input, ports));
+  ports.log(report.ok ? 'preflight passed' : 'preflight failed', {
+    cluster: input.cluster,
+    group: input.group.name,
+    imageId: input.target.imageId,
+    failed: report.checks.filter((c) => !c.ok).map((c) => c.name),
+  });
+  return report;
+}
+
+async function describeCluster(eks: EKSClient, name: string): Promise<ClusterFacts> {
+  const { cluster } = await callAws('eks:DescribeCluster', () => eks.send(new DescribeClusterCommand({ name })), {
+    ResourceNotFoundException: () => new ClusterNotFoundError(name),
+  });
+  if (!cluster) throw new ClusterNotFoundError(name);
+  // clusters from before access entries report no mode: they read aws-auth only
+  return { authenticationMode: (cluster.accessConfig?.authenticationMode as AuthenticationMode | undefined) ?? 'CONFIG_MAP' };
+}
+
+async function describePlacement(input: PreflightInput, ports: PreflightPorts): Promise<GroupPlacement> {
+  if (input.group.kind === 'managed') {
+    const out = await callAws('eks:DescribeNodegroup', () =>
+      ports.eks.send(new DescribeNodegroupCommand({ clusterName: input.cluster, nodegroupName: input.group.name })),
+    ).catch((error: Error) => {
+      if (error.name === 'ResourceNotFoundException') return undefined;
+      throw error;
+    });
+    if (!out?.nodegroup) return { missing: `node group ${input.group.name} does not exist in cluster ${input.cluster}` };
+    const lt = out.nodegroup.launchTemplate;
+    return {
+      subnetIds: out.nodegroup.subnets ?? [],
+      ...(lt?.id && lt.version ? { launchTemplate: { id: lt.id, version: lt.version } } : {}),
+    };
+  }
+  const name = input.group.autoScalingGroup ?? input.group.name;
+  const out = await callAws('autoscaling:DescribeAutoScalingGroups', () =>
+    ports.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] })),
+  );
+  const group = out.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name);
+  if (!group) return { missing: `Auto Scaling group ${name} does not exist` };
+  const spec = group.LaunchTemplate ?? group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+  return {
+    subnetIds: (group.VPCZoneIdentifier ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    ...(spec?.LaunchTemplateId ? { launchTemplate: { id: spec.LaunchTemplateId, version: spec.Version ?? '$Default' } } : {}),
+  };
+}
+
+interface StartingVersion {
+  ref: { id: string; version: number };
+  /** `lt-… version 3` (or `$Latest` when it did not resolve), for messages */
+  label: string;
+  /** undefined when that version does not exist */
+  current: TemplateVersionView | undefined;
+}
+
+/**
+ * The version the rollout starts from: the input's, else the one the group launches from
+ * ($Latest / $Default resolved); undefined when the group has no launch template.
+ */
+async function startingVersion(input: PreflightInput, placement: GroupPlacement, ec2: EC2Client): Promise<StartingVersion | undefined> {
+  const given = input.group.launchTemplate;
+  if (given) return { ref: given, label: `${given.id} version ${given.version}`, current: await describeTemplateVersion(ec2, given.id, String(given.version)) };
+  if (!placement.launchTemplate) return undefined;
+  const { id, version } = placement.launchTemplate;
+  const current = await describeTemplateVersion(ec2, id, version);
+  return { ref: { id, version: current?.version ?? 0 }, label: `${id} version ${current?.version ?? version}`, current };
+}
+
+function imageFact(imageId: string, image: Image | undefined): ImageFact {
+  if (!image) return { imageId, found: false };
+  return {
+    imageId,
+    found: true,
+    state: image.State ?? 'unknown',
+    ...(image.Name ? { name: image.Name } : {}),
+    ...(image.StateReason?.Message ? { stateReason: image.StateReason.Message } : {}),
+  };
+}
+
+async function templateFact(input: PreflightInput, template: StartingVersion | undefined, image: ImageFact, ports: PreflightPorts): Promise<TemplateFact> {
+  if (!template) {
+    return input.group.kind === 'managed'
+      ? { status: 'not-needed', reason: 'the node group has no launch template: EKS picks the image by release version' }
+      : { status: 'missing', reason: 'the group launches from no launch template (a launch configuration?)' };
+  }
+  const { ref } = template;
+  if (!template.current) return { status: 'missing', reason: `launch template ${template.label} does not exist` };
+  if (!image.found || image.state !== 'available') return { status: 'not-checked', reason: `the target image ${image.imageId} is not available` };
+  try {
+    const rendered = await renderLaunchTemplateVersion({ cluster: input.cluster, group: { kind: input.group.kind, name: input.group.name, launchTemplate: ref }, target: input.target }, ports);
+    if (rendered.launchTemplateId === null) return { status: 'not-needed', reason: rendered.reason };
+    return rendered.violations.length
+      ? { status: 'invalid', launchTemplateId: ref.id, version: ref.version, violations: rendered.violations }
+      : { status: 'valid', launchTemplateId: ref.id, version: ref.version, family: rendered.family };
+  } catch (error) {
+    // the user data could not even be rendered (unreadable in its family's format)
+    if (error instanceof LaunchTemplateValidationError) return { status: 'invalid', launchTemplateId: ref.id, version: ref.version, violations: [...error.violations] };
+    // e.g. an image whose family cannot be told, so neither can its bootstrap
+    if (error instanceof ConfigurationError) return { status: 'unrenderable', launchTemplateId: ref.id, version: ref.version, reason: error.message };
+    throw error;
+  }
+}
+
+async function nodeRoleFact(
+  input: PreflightInput,
+  cluster: ClusterFacts,
+  template: StartingVersion | undefined,
+  target: Image | undefined,
+  ports: PreflightPorts,
+): Promise<NodeRoleFact> {
+  if (!template) return { status: 'unknown', reason: 'the group has no launch template to name an instance profile' };
+  const { current } = template;
+  if (!current) return { status: 'unknown', reason: `launch template ${template.label} does not exist` };
+  const profileName = instanceProfileNameOf(current.data.IamInstanceProfile);
+  if (!profileName) return { status: 'no-instance-profile', launchTemplate: template.label };
+  const profile = await describeInstanceProfile(ports.iam, profileName);
+  if (!profile) return { status: 'profile-not-found', instanceProfile: profileName };
+  const roleArn = profile.roleArns[0];
+  if (!roleArn) return { status: 'profile-without-role', instanceProfile: profileName };
+
+  // the new nodes run the target image; when it cannot be read, the current one tells
+  const image = target ?? (current.imageId ? await ec2ImageSource(ports.ec2).byId(current.imageId) : undefined);
+  const os = image && (image.Platform?.toLowerCase() === 'windows' || identifyImage(image)?.family === 'windows') ? 'windows' : 'linux';
+  const mode = cluster.authenticationMode;
+  const accessEntry = mode === 'CONFIG_MAP' ? undefined : await describeAccessEntry(ports.eks, input.cluster, roleArn);
+  // aws-auth is read only when it can decide: the cluster reads it and no access entry overrides it
+  const awsAuth = mode !== 'API' && !accessEntry ? await readAwsAuth(ports.kube, input.cluster, roleArn) : undefined;
+  const attachedPolicies = (await listAttachedPolicyArns(ports.iam, roleNameOf(roleArn))) ?? null;
+  return {
+    status: 'resolved',
+    instanceProfile: profileName,
+    roleArn,
+    os,
+    authenticationMode: mode,
+    ...(accessEntry !== undefined ? { accessEntry } : {}),
+    ...(awsAuth ? { awsAuth } : {}),
+    attachedPolicies,
+  };
+}
+
+async function describeAccessEntry(eks: EKSClient, cluster: string, principalArn: string): Promise<AccessEntryFact | null> {
+  const out = await callAws('eks:DescribeAccessEntry', () => eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn }))).catch((error: Error) => {
+    if (error.name === 'ResourceNotFoundException') return undefined;
+    throw error;
+  });
+  const entry = out?.accessEntry;
+  return entry ? { type: entry.type ?? 'STANDARD', kubernetesGroups: entry.kubernetesGroups ?? [] } : null;
+}
+
+async function readAwsAuth(kube: Pick<KubeClients, 'core'>, cluster: string, roleArn: string): Promise<AwsAuthFact> {
+  try {
+    const core = await kube.core(cluster);
+    const configMap = await callKube(cluster, 'get configmap kube-system/aws-auth', () => core.readNamespacedConfigMap({ name: 'aws-auth', namespace: 'kube-system' })).catch((error: unknown) => {
+      if (kubeStatus(error) === 404) return undefined;
+      throw error;
+    });
+    if (!configMap) return { status: 'absent' };
+    try {
+      return { status: 'read', ...findRoleMapping(configMap.data?.['mapRoles'], roleArn) };
+    } catch (error) {
+      return { status: 'malformed', reason: (error as Error).message };
+    }
+  } catch (error) {
+    // our own RBAC is a finding to report; an unreachable API server is retried by the workflow
+    if (error instanceof KubernetesAccessDeniedError) return { status: 'unreadable', reason: error.detail };
+    throw error;
+  }
+}
+
+async function subnetsFact(ec2: EC2Client, subnetIds: readonly string[]): Promise<SubnetsFact> {
+  if (subnetIds.length === 0) return { status: 'unknown', reason: 'the group names no subnets' };
+  // a filter, not SubnetIds: a subnet that is gone is then missing from the answer, not an error
+  const out = await callAws('ec2:DescribeSubnets', () => ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'subnet-id', Values: [...subnetIds] }] })));
+  const found = new Map((out.Subnets ?? []).map((s) => [s.SubnetId!, s]));
+  return {
+    status: 'read',
+    subnets: subnetIds.map((id) => {
+      const s = found.get(id);
+      return { subnetId: id, ...(s?.AvailabilityZone ? { availabilityZone: s.AvailabilityZone } : {}), freeAddresses: s ? (s.AvailableIpAddressCount ?? 0) : null };
+    }),
+  };
+}

@@ -1,0 +1,59 @@
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { createDaemonSet, createDeployment, createPdb } from '../sim/kube/controllers.js';
+import type { SimExecution } from '../sim/step-functions.js';
+import { World } from '../sim/world.js';
+
+/** Shared by the rollout scenarios: a cluster with an opted-in self-managed group under load, and what to read back. */
+const region = 'eu-west-1';
+const autoscaling = () => new AutoScalingClient({ region });
+const ec2 = () => new EC2Client({ region });
+
+export async function groupState(name: string) {
+  const group = (await autoscaling().send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))).AutoScalingGroups![0]!;
+  const ids = (group.Instances ?? []).map((i) => i.InstanceId!);
+  const images = ids.length
+    ? (await ec2().send(new DescribeInstancesCommand({ InstanceIds: ids }))).Reservations!.flatMap((r) => r.Instances!).map((i) => [i.InstanceId!, i.ImageId!] as const)
+    : [];
+  return {
+    desired: group.DesiredCapacity,
+    min: group.MinSize,
+    max: group.MaxSize,
+    launchTemplateVersion: group.LaunchTemplate?.Version,
+    instances: ids.sort(),
+    images: new Map(images),
+    suspended: (group.SuspendedProcesses ?? []).map((p) => p.ProcessName),
+  };
+}
+
+export function rollouts(world: World): SimExecution[] {
+  return [...world.stepFunctions.executions.values()].filter((e) => e.stateMachineArn.endsWith('-ami-rollout'));
+}
+
+export function cordoned(world: World): string[] {
+  return (world.cluster('prod').store.list('nodes') as any[]).filter((n) => n.spec.unschedulable).map((n) => n.metadata.name);
+}
+
+export async function selfManagedWorld(options: { nodes: number; tags: Record<string, string>; replicas?: number }) {
+  const world = await World.start();
+  const cluster = await world.addCluster('prod', { version: '1.31' });
+  world.account.seedVpc();
+  const group = world.account.createSelfManagedGroup({
+    cluster: 'prod',
+    name: 'workers',
+    amiFamily: 'al2023',
+    min: options.nodes,
+    max: options.nodes,
+    desired: options.nodes,
+    launchTemplateVersion: '1',
+    tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/drain': 'on', ...options.tags },
+    hooks: { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
+  });
+  await world.settle();
+  createDaemonSet(cluster.store, { namespace: 'kube-system', name: 'aws-node', labels: { 'k8s-app': 'aws-node' } });
+  createDeployment(cluster.store, { namespace: 'shop', name: 'web', replicas: options.replicas ?? 2 * options.nodes, labels: { app: 'web' } });
+  createPdb(cluster.store, { namespace: 'shop', name: 'web', selector: { app: 'web' }, maxUnavailable: 2 });
+  await world.run(60_000);
+  return { world, cluster, group };
+}
+

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
+import { releaseAmi } from '../sim/aws/ami-catalogue.js';
+import { type CapacityMonitor, watchCapacity } from '../sim/capacity-monitor.js';
+import { type BudgetMonitor, watchBudgets } from '../sim/kube/budget-monitor.js';
+import { createDeployment, createPdb } from '../sim/kube/controllers.js';
+import { cordoned, groupState, rollouts, selfManagedWorld } from './rollout-helpers.js';
+import type { World } from '../sim/world.js';
+
+/**
+ * The release scenario of issue 5: a new EKS AMI rolls a 6-node managed group (an EKS
+ * update by release version) and a 10-node self-managed group (our batches) at once, with
+ * capacity and budgets watched at every change.
+ */
+describe('Scenario: a new AMI release rolls a 6-node managed group and a 10-node self-managed group', () => {
+  let world: World;
+  let selfManaged: { autoScalingGroupName: string };
+  let managedAsg: string;
+  let capacity: { selfManaged: CapacityMonitor; managed: CapacityMonitor };
+  let budgets: BudgetMonitor;
+  let before_: Awaited<ReturnType<typeof groupState>>;
+  let managedBefore: Awaited<ReturnType<typeof groupState>>;
+  let newImage: string;
+
+  before(async () => {
+    const setup = await selfManagedWorld({ nodes: 10, tags: { 'eks-node-lifecycle/max-unavailable': '3', 'eks-node-lifecycle/canary': '1' } });
+    world = setup.world;
+    selfManaged = setup.group;
+    const ng = world.account.createManagedNodegroup({ cluster: 'prod', name: 'system', amiType: 'AL2023_x86_64_STANDARD', min: 6, max: 6, desired: 6, tags: { 'eks-node-lifecycle/rollout': 'auto' } });
+    managedAsg = ng.resources!.autoScalingGroups![0]!.name!;
+    await world.settle();
+    createDeployment(setup.cluster.store, { namespace: 'kube-system', name: 'coredns', replicas: 6, labels: { app: 'coredns' }, nodeSelector: { 'eks.amazonaws.com/nodegroup': 'system' } } as any);
+    createPdb(setup.cluster.store, { namespace: 'kube-system', name: 'coredns', selector: { app: 'coredns' }, maxUnavailable: 1 });
+    await world.run(60_000);
+    before_ = await groupState(selfManaged.autoScalingGroupName);
+    managedBefore = await groupState(managedAsg);
+    budgets = watchBudgets(setup.cluster.store);
+    capacity = {
+      selfManaged: watchCapacity(world, { cluster: 'prod', autoScalingGroup: selfManaged.autoScalingGroupName, floor: 10 - 3 }),
+      managed: watchCapacity(world, { cluster: 'prod', autoScalingGroup: managedAsg, floor: 6 - 1 }),
+    };
+    newImage = releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261201' }).image.ImageId!;
+    await world.lambda.invoke('detectStaleGroups', { kind: 'detect' });
+    await world.settle();
+  });
+  after(() => world.stop());
+
+  it('finishes both rollouts', () => {
+    const all = rollouts(world);
+    assert.equal(all.length, 2);
+    for (const e of all) assert.equal(e.status, 'SUCCEEDED', `${e.name}: ${e.error} ${e.cause}`);
+  });
+
+  it('never lets either group fall below desired − max-unavailable, and never breaks a budget', () => {
+    assert.deepEqual(capacity.selfManaged.violations, []);
+    assert.deepEqual(capacity.managed.violations, []);
+    assert.ok(capacity.selfManaged.samples > 50 && capacity.managed.samples > 20, 'the monitors saw the roll');
+    assert.ok(capacity.selfManaged.min >= 7 && capacity.managed.min >= 5);
+    assert.deepEqual(budgets.violations, []);
+  });
+
+  it('ends with every node of both groups on the new image and the sizes restored', async () => {
+    const selfAfter = await groupState(selfManaged.autoScalingGroupName);
+    const managedAfter = await groupState(managedAsg);
+    assert.ok([...selfAfter.images.values()].every((id) => id === newImage), 'self-managed');
+    assert.ok([...managedAfter.images.values()].every((id) => id === newImage), 'managed');
+    assert.deepEqual([selfAfter.desired, selfAfter.min, selfAfter.max], [before_.desired, before_.min, before_.max]);
+    assert.deepEqual([managedAfter.desired, managedAfter.min, managedAfter.max], [managedBefore.desired, managedBefore.min, managedBefore.max]);
+    const ng = (await new EKSClient({ region: 'eu-west-1' }).send(new DescribeNodegroupCommand({ clusterName: 'prod', nodegroupName: 'system' }))).nodegroup!;
+    assert.equal(ng.releaseVersion, rollouts(world).map((e) => JSON.parse(e.input)).find((i) => i.group.kind === 'managed').target.release);
+    assert.deepEqual(cordoned(world), []);
+  });
+
+  it('releases both locks', async () => {
+    const table = world.model.tables.map((t: any) => t.TableName as string).find((n) => n.endsWith('-rollouts'))!;
+    const items = (await new DynamoDBClient({ region: 'eu-west-1' }).send(new ScanCommand({ TableName: table }))).Items ?? [];
+    assert.deepEqual(items, []);
+  });
+});

@@ -1,0 +1,255 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { AutoScalingClient, StartInstanceRefreshCommand } from '@aws-sdk/client-auto-scaling';
+import { startInstanceRefresh } from '../../shared/aws/instance-refresh';
+import {
+  decideRefresh,
+  minimumHealthy,
+  refreshPreferences,
+  stepInstanceRefresh,
+  type RefreshObservation,
+  type RefreshState,
+  type RefreshStep,
+} from '../../shared/rollout/instance-refresh';
+import { resolveMaxUnavailable } from '../../shared/rollout/plan-batches';
+import { VirtualClock } from '../sim/clock';
+import { SimAccount } from '../sim/aws/account';
+import { isTerminating } from '../sim/aws/asg-model';
+import type { LifecycleActionDetail } from '../sim/aws/events';
+
+describe('refreshPreferences', () => {
+  const cases: [string, Parameters<typeof refreshPreferences>[0], Partial<ReturnType<typeof refreshPreferences>>][] = [
+    ['10 nodes, max-unavailable 1 → 90 %', { desired: 10, maxUnavailable: 1, canary: 1, warmupSeconds: 60, checkpointDelaySeconds: 900 }, { MinHealthyPercentage: 90, CheckpointPercentages: [10, 100], CheckpointDelay: 900 }],
+    ['10 nodes, 20 % → 80 %', { desired: 10, maxUnavailable: '20%', canary: 0, warmupSeconds: 60, checkpointDelaySeconds: 900 }, { MinHealthyPercentage: 80 }],
+    ['3 nodes, 1 → 66 % (ceil(1.98) = 2 kept)', { desired: 3, maxUnavailable: 1, canary: 1, warmupSeconds: 0, checkpointDelaySeconds: 600 }, { MinHealthyPercentage: 66, CheckpointPercentages: [33, 100] }],
+    ['250 nodes, 1 → 100 % (99 % would let 3 go)', { desired: 250, maxUnavailable: 1, canary: 0, warmupSeconds: 0, checkpointDelaySeconds: 0 }, { MinHealthyPercentage: 100 }],
+    ['canary of the whole group → checkpoint capped at 99', { desired: 4, maxUnavailable: 4, canary: 4, warmupSeconds: 0, checkpointDelaySeconds: 60 }, { MinHealthyPercentage: 0, CheckpointPercentages: [99, 100] }],
+  ];
+  for (const [name, input, expected] of cases) {
+    it(name, () => {
+      const prefs = refreshPreferences(input);
+      assert.deepEqual({ ...prefs, ...expected }, prefs);
+      assert.equal(prefs.SkipMatching, true);
+      assert.equal(prefs.MaxHealthyPercentage, 100);
+      assert.equal(prefs.InstanceWarmup, input.warmupSeconds);
+    });
+  }
+
+  it('has no checkpoint without a canary', () => {
+    const prefs = refreshPreferences({ desired: 10, maxUnavailable: 2, canary: 0, warmupSeconds: 30, checkpointDelaySeconds: 900 });
+    assert.equal(prefs.CheckpointPercentages, undefined);
+    assert.equal(prefs.CheckpointDelay, undefined);
+  });
+
+  const maxUnavailable = fc.oneof(fc.integer({ min: 1, max: 1200 }), fc.integer({ min: 1, max: 100 }).map((p) => `${p}%` as const));
+
+  it('never lets Auto Scaling keep fewer than desired − max-unavailable healthy, and lets it progress', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1000 }), maxUnavailable, (desired, mu) => {
+        const k = resolveMaxUnavailable(mu, desired);
+        const { MinHealthyPercentage: min } = refreshPreferences({ desired, maxUnavailable: mu, canary: 0, warmupSeconds: 0, checkpointDelaySeconds: 0 });
+        const kept = minimumHealthy(desired, min);
+        assert.ok(min >= 0 && min <= 100);
+        assert.ok(kept >= desired - k, `desired ${desired}, k ${k}: ${min}% keeps ${kept}`);
+        // progress: at least one may go; at 100 % Auto Scaling still replaces one at a time (documented), which is ≤ k
+        assert.ok(kept <= desired - 1 || min === 100, `desired ${desired}, k ${k}: ${min}% keeps ${kept}`);
+        // up to 100 nodes a percentage step is at most one node: exactly k go at once
+        if (desired <= 100 && k < desired) assert.equal(kept, desired - k);
+      }),
+      { numRuns: 10_000 },
+    );
+  });
+
+  it('puts the checkpoint where exactly the canary has been replaced (groups up to 100)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 100 }).chain((d) => fc.tuple(fc.constant(d), fc.integer({ min: 1, max: d - 1 }))), ([desired, canary]) => {
+        const cp = refreshPreferences({ desired, maxUnavailable: 1, canary, warmupSeconds: 0, checkpointDelaySeconds: 60 }).CheckpointPercentages![0]!;
+        if (cp === 99) return; // capped: pauses later than the canary, never earlier
+        const percent = (replaced: number) => Math.floor((100 * replaced) / desired);
+        assert.ok(percent(canary) >= cp, 'the canary reaches it');
+        assert.ok(percent(canary - 1) < cp, 'one node fewer does not');
+        assert.ok(Math.ceil((cp * desired) / 100) <= canary, 'pacing to it never replaces more than the canary');
+      }),
+      { numRuns: 10_000 },
+    );
+  });
+});
+
+describe('decideRefresh', () => {
+  const now = new Date('2026-11-21T10:00:00Z');
+  const state: RefreshState = { refreshId: 'r-1', startedAt: '2026-11-21T09:00:00Z', checkpointHealthChecked: false };
+  const checked: RefreshState = { ...state, checkpointHealthChecked: true };
+  const refresh = (status: string, extra: Partial<NonNullable<RefreshObservation['refresh']>> = {}) =>
+    ({ refreshId: 'r-1', status, percentageComplete: 0, instancesToUpdate: 10, ...extra }) as NonNullable<RefreshObservation['refresh']>;
+  const paused = refresh('InProgress', { percentageComplete: 10, statusReason: 'Waiting for checkpoint delay: checkpoint 10% reached' });
+
+  const table: [string, RefreshObservation, RefreshState, Record<string, unknown>][] = [
+    ['waits while Pending', { refresh: refresh('Pending'), checkpointPercentage: 10 }, state, { kind: 'wait', phase: 'refresh-in-progress', seconds: 30 }],
+    ['waits while InProgress before the checkpoint', { refresh: refresh('InProgress', { percentageComplete: 0 }), checkpointPercentage: 10 }, state, { kind: 'wait', phase: 'refresh-in-progress' }],
+    ['asks for the health gate at the checkpoint', { refresh: paused, checkpointPercentage: 10 }, state, { kind: 'check-health' }],
+    ['keeps waiting at the checkpoint while the gate is pending', { refresh: paused, checkpointPercentage: 10, health: { verdict: 'pending' } }, state, { kind: 'wait', phase: 'refresh-checkpoint', state }],
+    ['records a healthy gate and waits out the checkpoint', { refresh: paused, checkpointPercentage: 10, health: { verdict: 'healthy' } }, state, { kind: 'wait', phase: 'refresh-checkpoint', state: checked }],
+    ['rolls back on an unhealthy gate', { refresh: paused, checkpointPercentage: 10, health: { verdict: 'unhealthy', reason: 'node x NotReady' } }, state, { kind: 'roll-back', reason: 'canary health gate failed: node x NotReady' }],
+    ['does not gate twice', { refresh: paused, checkpointPercentage: 10 }, checked, { kind: 'wait', phase: 'refresh-checkpoint', state: checked }],
+    ['rolls back a refresh that moved past the checkpoint ungated (fail closed)', { refresh: refresh('InProgress', { percentageComplete: 20 }), checkpointPercentage: 10 }, state, { kind: 'roll-back' }],
+    ['waits without a checkpoint', { refresh: refresh('InProgress', { percentageComplete: 70 }) }, state, { kind: 'wait', phase: 'refresh-in-progress' }],
+    ['succeeds once Successful and gated', { refresh: refresh('Successful', { percentageComplete: 100 }), checkpointPercentage: 10 }, checked, { kind: 'succeeded' }],
+    ['gates a refresh that skipped its checkpoint before calling it a success', { refresh: refresh('Successful', { percentageComplete: 100 }), checkpointPercentage: 10 }, state, { kind: 'check-health' }],
+    ['fails (cannot roll back) a finished refresh whose gate is unhealthy', { refresh: refresh('Successful'), checkpointPercentage: 10, health: { verdict: 'unhealthy', reason: 'pods CrashLoopBackOff' } }, state, { kind: 'failed', reason: 'canary health gate failed: pods CrashLoopBackOff' }],
+    ['fails with the status reason', { refresh: refresh('Failed', { statusReason: 'launch failed' }) }, state, { kind: 'failed', reason: 'instance refresh r-1 failed: launch failed' }],
+    ['reports a cancel by someone else as failed', { refresh: refresh('Cancelled') }, state, { kind: 'failed', reason: 'instance refresh r-1 was cancelled' }],
+    ['waits through our rollback', { refresh: refresh('RollbackInProgress') }, { ...state, rollbackReason: 'why' }, { kind: 'wait' }],
+    ['reports the rollback with our reason', { refresh: refresh('RollbackSuccessful', { rollbackReason: 'Rollback requested by user.' }) }, { ...state, rollbackReason: 'canary health gate failed: x' }, { kind: 'rolled-back', reason: 'canary health gate failed: x' }],
+    ['reports a failed rollback', { refresh: refresh('RollbackFailed', { statusReason: 'boom' }) }, state, { kind: 'failed', reason: 'rollback of instance refresh r-1 failed: boom' }],
+    ['fails when the refresh is gone', { refresh: undefined }, state, { kind: 'failed', reason: 'instance refresh r-1 not found' }],
+  ];
+  for (const [name, observation, s, expected] of table) {
+    it(name, () => {
+      const decision = decideRefresh(observation, s, now) as unknown as Record<string, unknown>;
+      assert.deepEqual(Object.fromEntries(Object.keys(expected).map((k) => [k, decision[k]])), expected);
+    });
+  }
+});
+
+// ---- the step against the simulated Auto Scaling group ----
+
+const config = { region: 'eu-west-1', credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' } };
+
+async function sandbox(t: { after: (fn: () => void) => void }, options: { version?: string; desired?: number } = {}) {
+  const clock = new VirtualClock();
+  let account!: SimAccount;
+  account = new SimAccount({
+    clock,
+    // the service's drain on the terminate hook, done in 30 s
+    emit: (event) => {
+      if (event['detail-type'] !== 'EC2 Instance-terminate Lifecycle Action') return;
+      const d = event.detail as unknown as LifecycleActionDetail;
+      clock.after(30_000, () => account.autoscaling.completeLifecycleAction({ AutoScalingGroupName: d.AutoScalingGroupName, LifecycleHookName: d.LifecycleHookName, LifecycleActionToken: d.LifecycleActionToken, LifecycleActionResult: 'CONTINUE' }));
+    },
+  }).bind();
+  t.after(() => account.restore());
+  account.seedVpc();
+  account.eks.addCluster({ name: 'prod', version: '1.31' });
+  const desired = options.desired ?? 4;
+  const group = account.createSelfManagedGroup({
+    cluster: 'prod', name: 'web', desired, min: desired, max: desired, launchTemplateVersion: options.version ?? '1',
+    hooks: { terminate: { heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
+  });
+  await clock.advance(60_000);
+  const v2 = account.ec2.launchTemplates.createVersion({ LaunchTemplateId: group.launchTemplateId, SourceVersion: '1', LaunchTemplateData: { InstanceType: 'm5.xlarge' } });
+  const version = v2.LaunchTemplateVersion!.VersionNumber!;
+  const autoscaling = new AutoScalingClient(config);
+  const live = () => [...account.autoscaling.group('web').instances.values()].filter((i) => !isTerminating(i.lifecycleState));
+  const logs: string[] = [];
+  const gateCalls: string[][] = [];
+  const ports = (verdict: 'healthy' | 'unhealthy') => ({
+    autoscaling,
+    now: () => clock.date(),
+    log: (m: string) => void logs.push(m),
+    checkHealth: async (ids: string[]) => {
+      gateCalls.push(ids);
+      return verdict === 'healthy' ? { verdict } : { verdict, reason: `node of ${ids[0]} NotReady` };
+    },
+  });
+  const preferences = refreshPreferences({ desired, maxUnavailable: 1, canary: 1, warmupSeconds: 30, checkpointDelaySeconds: 600 });
+  const input = { autoScalingGroup: 'web', launchTemplate: { id: group.launchTemplateId, version }, preferences };
+
+  /** Runs the step as the workflow would: call, wait `seconds`, call again. */
+  async function run(verdict: 'healthy' | 'unhealthy'): Promise<{ end: RefreshStep; steps: RefreshStep[] }> {
+    const steps: RefreshStep[] = [];
+    let state: RefreshState | null = null;
+    for (let i = 0; i < 500; i++) {
+      const step = await stepInstanceRefresh({ ...input, state }, ports(verdict));
+      steps.push(step);
+      if (step.kind !== 'wait') return { end: step, steps };
+      state = step.state;
+      await clock.advance(step.seconds * 1000);
+    }
+    throw new Error('the refresh never ended');
+  }
+  return { clock, account, group, version, autoscaling, live, logs, gateCalls, input, run };
+}
+
+describe('stepInstanceRefresh (sandbox)', () => {
+  it('starts the refresh, gates the canary at the checkpoint, and succeeds with every instance on the new version', async (t) => {
+    const { account, group, version, live, gateCalls, run } = await sandbox(t);
+    const old = live().map((i) => i.instanceId);
+    const { end, steps } = await run('healthy');
+    assert.equal(end.kind, 'succeeded');
+    assert.ok(end.state.checkpointHealthChecked);
+    assert.equal(gateCalls.length, 1, 'the gate ran once');
+    assert.equal(gateCalls[0]!.length, 1, 'on the one canary instance');
+    assert.ok(!old.includes(gateCalls[0]![0]!));
+    assert.ok(steps.some((s) => s.kind === 'wait' && s.phase === 'refresh-checkpoint'));
+    assert.deepEqual(live().map((i) => i.launchTemplate?.Version), Array(4).fill(String(version)));
+    assert.equal(account.autoscaling.group('web').launchTemplate?.Version, String(version));
+    assert.equal(account.autoscaling.group('web').launchTemplate?.LaunchTemplateId, group.launchTemplateId);
+    const starts = account.calls.filter((c) => c.command === 'StartInstanceRefresh');
+    assert.equal(starts.length, 1);
+    assert.deepEqual((starts[0]!.input as { Preferences: unknown }).Preferences, { MinHealthyPercentage: 75, MaxHealthyPercentage: 100, SkipMatching: true, InstanceWarmup: 30, CheckpointPercentages: [25, 100], CheckpointDelay: 600 });
+  });
+
+  it('rolls the group back when the canary is unhealthy: every instance ends on the old version', async (t) => {
+    const { account, live, run } = await sandbox(t);
+    const { end } = await run('unhealthy');
+    assert.equal(end.kind, 'rolled-back');
+    assert.match((end as { reason: string }).reason, /canary health gate failed: node of i-\w+ NotReady/);
+    assert.deepEqual(live().map((i) => i.launchTemplate?.Version), ['1', '1', '1', '1']);
+    assert.equal(account.autoscaling.group('web').launchTemplate?.Version, '1');
+    assert.equal(account.calls.filter((c) => c.command === 'RollbackInstanceRefresh').length, 1);
+  });
+
+  it('cancels and fails with the reason when Auto Scaling cannot roll back ($Latest)', async (t) => {
+    const { account, clock, run } = await sandbox(t, { version: '$Latest' });
+    const { end } = await run('unhealthy');
+    await clock.advance(10 * 60_000);
+    assert.equal(end.kind, 'failed');
+    assert.match((end as { reason: string }).reason, /canary health gate failed.*cannot roll this refresh back.*cancelled/);
+    assert.equal(account.calls.filter((c) => c.command === 'CancelInstanceRefresh').length, 1);
+    assert.equal(account.autoscaling.refreshes.records[0]!.refresh.Status, 'Cancelled');
+  });
+
+  it('refuses an EKS managed node group\'s Auto Scaling group before any write', async (t) => {
+    const { account, input, autoscaling } = await sandbox(t);
+    account.createManagedNodegroup({ cluster: 'prod', name: 'general', desired: 2 });
+    const asgName = account.eks.requireNodegroup('prod', 'general').autoScalingGroupName;
+    await assert.rejects(
+      stepInstanceRefresh({ ...input, autoScalingGroup: asgName, state: null }, { autoscaling, now: () => new Date(), log: () => undefined, checkHealth: async () => ({ verdict: 'healthy' }) }),
+      (error: Error) => error.name === 'ConfigurationError' && /managed node group general/.test(error.message),
+    );
+    assert.equal(account.calls.filter((c) => c.command === 'StartInstanceRefresh').length, 0);
+  });
+
+  it('has nothing to do when the group and every instance already run the target version', async (t) => {
+    const { account, input, autoscaling, group } = await sandbox(t);
+    const step = await stepInstanceRefresh({ ...input, launchTemplate: { id: group.launchTemplateId, version: 1 }, state: null }, { autoscaling, now: () => new Date(), log: () => undefined, checkHealth: async () => ({ verdict: 'healthy' }) });
+    assert.deepEqual([step.kind, step.state.refreshId], ['succeeded', null]);
+    assert.equal(account.calls.filter((c) => c.command === 'StartInstanceRefresh').length, 0);
+  });
+
+  it('adopts its own running refresh on a retry and refuses somebody else\'s', async (t) => {
+    const { account, autoscaling, group, version, input } = await sandbox(t);
+    const first = await startInstanceRefresh(autoscaling, 'web', { launchTemplateId: group.launchTemplateId, version }, input.preferences);
+    const again = await startInstanceRefresh(autoscaling, 'web', { launchTemplateId: group.launchTemplateId, version }, input.preferences);
+    assert.deepEqual(again, { refreshId: first.refreshId, adopted: true });
+    assert.equal(first.adopted, false);
+    await assert.rejects(startInstanceRefresh(autoscaling, 'web', { launchTemplateId: group.launchTemplateId, version: 1 }, input.preferences), { name: 'ConfigurationError' });
+    assert.equal(account.calls.filter((c) => c.command === 'StartInstanceRefresh' && !c.error).length, 1);
+  });
+
+  it('adopts when a concurrent start wins the race (InstanceRefreshInProgressFault after an empty describe)', async (t) => {
+    const { account, autoscaling, group, version, input } = await sandbox(t);
+    // the first describe sees nothing; a concurrent retry starts the refresh before our start lands
+    let raced = false;
+    account.faults.set('StartInstanceRefresh', (i) => {
+      if (raced) return undefined;
+      raced = true;
+      account.autoscaling.refreshes.start(i as ConstructorParameters<typeof StartInstanceRefreshCommand>[0]);
+      return undefined;
+    });
+    const result = await startInstanceRefresh(autoscaling, 'web', { launchTemplateId: group.launchTemplateId, version }, input.preferences);
+    assert.equal(result.adopted, true);
+    assert.equal(account.autoscaling.refreshes.records.length, 1);
+  });
+});
