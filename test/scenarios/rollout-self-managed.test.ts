@@ -6,6 +6,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import { createDaemonSet, createDeployment, createPdb } from '../sim/kube/controllers.js';
 import { type BudgetMonitor, watchBudgets } from '../sim/kube/budget-monitor.js';
+import { type CapacityMonitor, watchCapacity } from '../sim/capacity-monitor.js';
 import type { SimExecution } from '../sim/step-functions.js';
 import type { World } from '../sim/world.js';
 import { cordoned, groupState, rollouts, selfManagedWorld } from './rollout-helpers.js';
@@ -134,5 +135,44 @@ describe('Scenario: a node role that may not join', () => {
     } finally {
       await world.stop();
     }
+  });
+});
+
+describe('Scenario: nodes of the new image never join (bad bootstrap)', () => {
+  let world: World;
+  let group: { autoScalingGroupName: string; imageId: string };
+  let before_: Awaited<ReturnType<typeof groupState>>;
+  let capacity: CapacityMonitor;
+  before(async () => {
+    const setup = await selfManagedWorld({ nodes: 4, tags: { 'eks-node-lifecycle/max-unavailable': '2', 'eks-node-lifecycle/canary': '1' } });
+    world = setup.world;
+    group = setup.group;
+    before_ = await groupState(group.autoScalingGroupName);
+    capacity = watchCapacity(world, { cluster: 'prod', autoScalingGroup: group.autoScalingGroupName, floor: 4 - 2 });
+    releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261201', brokenBootstrap: true });
+    await world.lambda.invoke('detectStaleGroups', { kind: 'detect' });
+    await world.settle();
+  });
+  after(() => world.stop());
+
+  it('fails the canary and rolls back', () => {
+    const [execution] = rollouts(world);
+    assert.equal(execution!.status, 'FAILED');
+    assert.equal(execution!.error, 'RolledBack');
+    const rolledBack = world.published.find((e: any) => (e.DetailType ?? e['detail-type']) === 'Rollout Rolled Back');
+    assert.ok(rolledBack, 'announced');
+    assert.match(JSON.stringify(rolledBack), /not Ready within 15 min/);
+    assert.ok(!world.published.some((e: any) => (e.DetailType ?? e['detail-type']) === 'Rollout Canary Passed'));
+  });
+
+  it('leaves the group exactly as it was: template version, sizes, instances, images; nothing cordoned', async () => {
+    const after_ = await groupState(group.autoScalingGroupName);
+    assert.deepEqual(after_, before_);
+    assert.deepEqual(cordoned(world), []);
+  });
+
+  it('kept the capacity at or above the floor throughout', () => {
+    assert.deepEqual(capacity.violations, []);
+    assert.equal(capacity.min, 4, 'the old nodes were never touched: the canary never got that far');
   });
 });
