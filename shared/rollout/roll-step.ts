@@ -109,12 +109,15 @@ export async function runRollStep(input: RollStepInput, ports: RollStepPorts): P
 
 async function plan(input: RollStepInput, ports: RollStepPorts): Promise<RollStepResult> {
   const lt = input.launchTemplate;
+  const image = input.target.release ?? input.target.imageName ?? input.target.imageId;
   if (input.group.kind === 'managed') {
+    await ports.notify('planned', { strategy: 'eks-managed-update', summary: `${input.cluster}/${input.group.name}: EKS managed node group update onto ${image}` });
     return { state: { kind: 'managed', managed: null, end: null, report: null }, next: 'step', wait: null, summary: 'starting the EKS managed node group update', outcome: null };
   }
   if (!lt.launchTemplateId || !input.group.launchTemplate) throw new ConfigurationError(`self-managed group ${input.group.name} has no launch template to roll onto`);
   const autoScalingGroup = input.group.autoScalingGroup ?? input.group.name;
   if (input.policy.selfManagedStrategy === 'instance-refresh') {
+    await ports.notify('planned', { strategy: 'instance-refresh', summary: `${input.cluster}/${input.group.name}: instance refresh onto ${image}` });
     return { state: { kind: 'instance-refresh', autoScalingGroup, refresh: null, end: null, reason: null }, next: 'step', wait: null, summary: 'starting an instance refresh', outcome: null };
   }
   const state = await planSelfManagedRoll(

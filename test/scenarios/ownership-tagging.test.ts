@@ -27,7 +27,7 @@ describe('Scenario: ownership tagging', () => {
     let result: DefaultScenarioResult;
     before(async () => {
       world = await World.start();
-      result = await runDefaultScenario(world);
+      result = await runDefaultScenario(world, { release: false });
     });
     after(() => world.stop());
 

@@ -7,7 +7,8 @@ import { type CapacityMonitor, watchCapacity } from '../sim/capacity-monitor.js'
 import { type BudgetMonitor, watchBudgets } from '../sim/kube/budget-monitor.js';
 import { createDeployment, createPdb } from '../sim/kube/controllers.js';
 import { cordoned, groupState, rollouts, selfManagedWorld } from './rollout-helpers.js';
-import type { World } from '../sim/world.js';
+import { runDefaultScenario } from '../sim/scenarios.js';
+import { World } from '../sim/world.js';
 
 /**
  * The release scenario of issue 5: a new EKS AMI rolls a 6-node managed group (an EKS
@@ -77,5 +78,24 @@ describe('Scenario: a new AMI release rolls a 6-node managed group and a 10-node
     const table = world.model.tables.map((t: any) => t.TableName as string).find((n) => n.endsWith('-rollouts'))!;
     const items = (await new DynamoDBClient({ region: 'eu-west-1' }).send(new ScanCommand({ TableName: table }))).Items ?? [];
     assert.deepEqual(items, []);
+  });
+});
+
+describe('Scenario: the default scenario (npm start) ends with an AMI release', () => {
+  it('detects both groups, rolls them, and tells the story in order: planned, canary, batches, finished', async () => {
+    const world = await World.start();
+    try {
+      const result = await runDefaultScenario(world);
+      const all = rollouts(world);
+      assert.equal(all.length, 2);
+      for (const e of all) assert.equal(e.status, 'SUCCEEDED', `${e.name}: ${e.error} ${e.cause}`);
+      const told = world.timeline.entries.filter((e) => e.source === 'notify' && e.message.includes('prod-workers')).map((e) => e.message.split(':')[0]);
+      assert.deepEqual(told, ['Rollout Planned', 'Rollout Canary Passed', 'Rollout Batch Finished', 'Rollout Finished']);
+      const workers = await groupState(result.selfManagedGroup);
+      const system = await groupState(result.managedGroupAsg);
+      for (const images of [workers.images, system.images]) assert.ok([...images.values()].every((id) => id === result.newImage));
+    } finally {
+      await world.stop();
+    }
   });
 });

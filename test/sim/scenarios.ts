@@ -1,5 +1,6 @@
 import { AutoScalingClient, SetDesiredCapacityCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { releaseAmi } from './aws/ami-catalogue.js';
 import { createDeployment, createDaemonSet, createPdb } from './kube/controllers.js';
 import { World } from './world.js';
 
@@ -9,7 +10,9 @@ import { World } from './world.js';
  * a launch hook, is scaled out; the new instances are tagged, their nodes join, and the
  * hook is completed with CONTINUE only once each node is Ready. Then the group is scaled in:
  * the node with the most PDB-protected pods is drained (the budget respected) before its
- * terminate hook is completed.
+ * terminate hook is completed. Finally EKS publishes a new AMI release: detection finds both
+ * groups stale, and each is rolled (the managed one by an EKS update, the self-managed one by
+ * a canary and batches with drains), announced phase by phase.
  */
 export interface DefaultScenarioResult {
   world: World;
@@ -17,16 +20,27 @@ export interface DefaultScenarioResult {
   managedGroupAsg: string;
   scaledOut: string[];
   drained: string;
+  /** the AMI the release part rolled both groups onto (absent with `release: false`) */
+  newImage?: string;
 }
 
-export async function runDefaultScenario(world: World): Promise<DefaultScenarioResult> {
+export async function runDefaultScenario(world: World, options: { release?: boolean } = {}): Promise<DefaultScenarioResult> {
   const say = (message: string) => world.timeline.add('scenario', message);
   const region = world.model.region;
   const cluster = await world.addCluster('prod', { version: '1.31' });
   world.account.seedVpc();
 
   say('cluster prod: a managed node group "system" (AL2023, 2 × m5.large) and a self-managed group "prod-workers" (AL2023, launch hook wait-for-node 600 s; its kubernetes.io/cluster/prod tag does not propagate to instances)');
-  const managed = world.account.createManagedNodegroup({ cluster: 'prod', name: 'system', amiType: 'AL2023_x86_64_STANDARD', instanceTypes: ['m5.large'], min: 2, max: 4, desired: 2 });
+  const managed = world.account.createManagedNodegroup({
+    cluster: 'prod',
+    name: 'system',
+    amiType: 'AL2023_x86_64_STANDARD',
+    instanceTypes: ['m5.large'],
+    min: 2,
+    max: 4,
+    desired: 2,
+    tags: { 'eks-node-lifecycle/rollout': 'auto' },
+  });
   const selfManaged = world.account.createSelfManagedGroup({
     cluster: 'prod',
     name: 'prod-workers',
@@ -40,6 +54,7 @@ export async function runDefaultScenario(world: World): Promise<DefaultScenarioR
       terminate: { name: 'drain', heartbeatTimeout: 300, defaultResult: 'CONTINUE' },
     },
     ownershipTagPropagates: false,
+    tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/canary': '1', 'eks-node-lifecycle/max-unavailable': '1' },
   });
   await world.settle();
 
@@ -69,13 +84,23 @@ export async function runDefaultScenario(world: World): Promise<DefaultScenarioR
   await autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim.id, ShouldDecrementDesiredCapacity: true }));
   await world.settle();
 
-  return {
+  const result = {
     world,
     selfManagedGroup: selfManaged.autoScalingGroupName,
     managedGroupAsg: managed.resources?.autoScalingGroups?.[0]?.name ?? '',
     scaledOut: after.filter((id) => !before.has(id)),
     drained: victim.id,
   };
+  if (options.release === false) return result;
+
+  // a new AMI: both groups opted in (eks-node-lifecycle/rollout=auto) are rolled onto it
+  const release = releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261215' });
+  say(`EKS publishes AL2023 release ${release.releaseVersion} for Kubernetes 1.31 (${release.image.ImageId}) in the SSM public parameters`);
+  say('scheduled detection (EventBridge Scheduler, every 6 h) runs');
+  await world.lambda.invoke('detectStaleGroups', { kind: 'scheduled-detection' });
+  await world.settle();
+
+  return { ...result, newImage: release.image.ImageId! };
 }
 
 export async function instanceIdsOf(world: World, group: string): Promise<string[]> {

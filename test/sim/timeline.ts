@@ -4,7 +4,7 @@ import type { VirtualClock } from './clock.js';
  * What happened in the sandbox, in virtual-time order, for people: `npm start` prints it and
  * scenario tests attach it to failures.
  */
-export type TimelineSource = 'aws' | 'event' | 'lambda' | 'workflow' | 'kube' | 'scenario';
+export type TimelineSource = 'aws' | 'event' | 'lambda' | 'workflow' | 'kube' | 'scenario' | 'notify';
 
 export interface TimelineEntry {
   at: number;

@@ -13,6 +13,7 @@ import { type SimDynamo, startDynalite } from './dynamo.js';
 import { authenticateEksToken } from './eks-authenticator.js';
 import { SimEventBus, type BusEvent } from './event-bus.js';
 import { type KubeApiServer, type ObservedRequest, startKubeApiServer } from './kube/api-server.js';
+import { awsAuthAdmitsNode } from './kube/aws-auth.js';
 import { setNodeReady, startControllers } from './kube/controllers.js';
 import { evictPod } from './kube/eviction.js';
 import { KubeStore } from './kube/store.js';
@@ -122,6 +123,9 @@ export class World {
       for (const entry of input.Entries ?? []) {
         const event = bus.envelope({ source: entry.Source!, 'detail-type': entry.DetailType!, detail: JSON.parse(entry.Detail ?? '{}'), resources: entry.Resources ?? [] });
         w.published.push(event);
+        // the service's notifications, as a person watching chat would read them
+        const summary = (event.detail as { summary?: unknown }).summary;
+        if (typeof summary === 'string') timeline.add('notify', `${entry.DetailType}: ${summary}`);
         w.put(event);
       }
       return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map(() => ({ EventId: randomUUID() })) };
@@ -214,6 +218,8 @@ export class World {
       removeNode: (name) => {
         if (store.get('nodes', undefined, name)) store.delete('nodes', undefined, name, {});
       },
+      // asked only for a role without an access entry: as in EKS, no aws-auth maps nobody
+      isNodeRoleMapped: (roleArn) => awsAuthAdmitsNode(store, roleArn),
       isNodeReady: (name) => {
         const node = store.get('nodes', undefined, name);
         if (!node) return undefined;

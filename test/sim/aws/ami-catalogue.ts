@@ -26,6 +26,13 @@ export interface AmiReleaseSpec {
   recommend?: boolean;
   /** Leave it out of the account's timeline (catalogue seeding). */
   quiet?: boolean;
+  /**
+   * A bad release: instances boot and run, but the image's bootstrap fails on every one of
+   * them, so no kubelet ever registers a Node. `true` fails the way the family's boot tooling
+   * does (nodeadm, bootstrap.sh, early-boot-config, Start-EKSBootstrap.ps1); a string is the
+   * failure's own text. Nothing in EC2 or SSM tells the image apart from a good one.
+   */
+  brokenBootstrap?: boolean | string;
 }
 
 /** Owner ids of the public images (EKS AMIs, Bottlerocket, Windows). */
@@ -161,6 +168,25 @@ function shortHash(text: string): string {
   return h.toString(16).padStart(8, '0');
 }
 
+/** Why each broken image's bootstrap fails, by image id, per account (see `brokenBootstrap`). */
+const BOOTSTRAP_FAILURES = new WeakMap<SimAccount, Map<string, string>>();
+
+/** The bootstrap failure of an image released with `brokenBootstrap`, for the kubelet. */
+export function bootstrapFailure(account: SimAccount, imageId: string): string | undefined {
+  return BOOTSTRAP_FAILURES.get(account)?.get(imageId);
+}
+
+/** How each family's boot tooling reports a kubelet that would not start, as in the instance's console. */
+function familyBootstrapFailure(family: AmiFamily): string {
+  const kubelet = 'kubelet.service: Main process exited, code=exited, status=1/FAILURE';
+  switch (family) {
+    case 'al2023': return `bootstrap failed: nodeadm init exited 1 (${kubelet}); the kubelet never registered`;
+    case 'al2': return `bootstrap failed: /etc/eks/bootstrap.sh exited 1 (${kubelet}); the kubelet never registered`;
+    case 'bottlerocket': return `bootstrap failed: early-boot-config could not apply the settings (${kubelet}); the kubelet never registered`;
+    case 'windows': return 'bootstrap failed: Start-EKSBootstrap.ps1 exited 1 (the kubelet service stopped: error 1067); the kubelet never registered';
+  }
+}
+
 /**
  * Registers a release's image and (unless `recommend: false`) publishes its parameters:
  * what AWS does when a new EKS AMI ships. Returns the image.
@@ -185,6 +211,11 @@ export function releaseAmi(account: SimAccount, spec: AmiReleaseSpec): ImageReco
     creationDate: at.toISOString(),
     publicSsmParameterName: names.imageIdParameter,
   });
+  if (spec.brokenBootstrap) {
+    let failures = BOOTSTRAP_FAILURES.get(account);
+    if (!failures) BOOTSTRAP_FAILURES.set(account, (failures = new Map()));
+    failures.set(image.image.ImageId, typeof spec.brokenBootstrap === 'string' ? spec.brokenBootstrap : familyBootstrapFailure(spec.family));
+  }
   if (spec.recommend !== false) {
     account.ssm.publish(names.imageIdParameter, image.image.ImageId, { dataType: 'aws:ec2:image', at });
     if (names.releaseParameter) account.ssm.publish(names.releaseParameter, names.releaseVersion, { at });

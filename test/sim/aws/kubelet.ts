@@ -7,10 +7,12 @@
  * given must be that cluster's, and its instance role must be allowed to register. If it
  * joins, a Node is registered through the cluster's NodeRegistry (NotReady until the CNI
  * is up, then Ready); if not, nothing registers and the reason goes to the timeline, which
- * is what makes a launch hook time out. A terminated instance's Node goes NotReady and is
+ * is what makes a launch hook time out. An image released with `brokenBootstrap` never
+ * joins, whatever its user data says. A terminated instance's Node goes NotReady and is
  * then deleted by the cloud controller.
  */
 import type { SimAccount } from './account';
+import { bootstrapFailure } from './ami-catalogue';
 import { readBootstrap, type BootstrapIntent } from './bootstrap-config';
 import type { ClusterRecord } from './eks';
 import { INSTANCE_TYPES, maxPods } from './instance-types';
@@ -127,6 +129,9 @@ export class Kubelet {
     }
     const intent = await readBootstrap(image.family, record.userData);
     if (intent.problems.length) return { join: false, reason: intent.problems.join('; ') };
+    // a bad release: the instance runs, its bootstrap dies before the kubelet registers
+    const failure = bootstrapFailure(this.account, image.image.ImageId);
+    if (failure) return { join: false, reason: failure, ...(intent.clusterName ? { cluster: intent.clusterName } : {}) };
     const name = intent.clusterName!;
     const cluster = eks.clusters.get(name);
     if (!cluster) return { join: false, cluster: name, reason: `cluster ${name} does not exist in ${this.account.region}` };
