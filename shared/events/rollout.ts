@@ -12,7 +12,7 @@ import { PrepareLaunchTemplateInputSchema } from './detection.js';
 const group = PrepareLaunchTemplateInputSchema.shape.group;
 const target = PrepareLaunchTemplateInputSchema.shape.target;
 const groupName = z.string().min(1).max(255);
-const executionArn = z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/, 'must be a Step Functions execution ARN');
+const executionArn = z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$/, 'must be a Step Functions execution ARN');
 
 /** Input of the ami-rollout workflow: from detection, or from a person (chat, CLI). */
 export const RolloutInputSchema = z.object({
@@ -104,7 +104,7 @@ export const SelfManagedRollSchema = z.object({
   launched: instanceIds,
   cordonedAll: z.boolean(),
   replaced: z.number().int().nonnegative(),
-  rollback: z.object({ reason: z.string(), attempts: z.number().int().nonnegative() }).nullable(),
+  rollback: z.object({ reason: z.string(), attempts: z.number().int().nonnegative(), announced: z.boolean().optional() }).nullable(),
   /** set when the roll is over: the step after the loop reports it */
   end: z.enum(['finished', 'rolled-back', 'aborted', 'rollback-failed']).nullable(),
 });
@@ -147,13 +147,17 @@ export const RollStepResultSchema = z.object({
 });
 export type RollStepResult = z.infer<typeof RollStepResultSchema>;
 
+function isFirstMarker(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && Object.keys(value).length === 1 && (value as { first?: unknown }).first === true;
+}
+
 /** One call of the roll loop. `failure` is set when the previous call failed (Catch): the step rolls back. */
 export const RollStepInputSchema = RolloutInputSchema.extend({
   executionArn,
   policy: RolloutPolicySchema,
   launchTemplate: launchTemplateResult,
   /** the previous step's result; before the first step the workflow has only a marker (`{ first: true }`) */
-  roll: z.preprocess((value) => (value !== null && typeof value === 'object' && 'state' in value ? value : null), RollStepResultSchema.nullable()),
+  roll: z.preprocess((value) => (isFirstMarker(value) ? null : value), RollStepResultSchema.nullable()),
   failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).nullable().optional(),
 });
 export type RollStepInput = z.infer<typeof RollStepInputSchema>;

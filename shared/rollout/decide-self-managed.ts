@@ -111,7 +111,8 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
 
     case 'launch': {
       const c = cycle!;
-      const desired = state.original.desired + c.retire.length;
+      // absolute, from the cycle's start, so a retried step never adds twice
+      const desired = c.known.length + c.expect;
       return step(
         { ...state, phase: 'await-replacements', cycle: { ...c, deadline: at(settings.readyTimeoutSeconds) } },
         [{ kind: 'update-group', desired, max: Math.max(state.original.max, desired) }],
@@ -193,7 +194,8 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
         }
         return wait(state, 'terminations', `waiting for ${remaining.length} instance${remaining.length === 1 ? '' : 's'} to leave the group`);
       }
-      if (c.kind === 'rollback') return step({ ...state, phase: 'finish', end: 'rolled-back', cycle: null }, [], 'rollback: the new nodes are gone');
+      // a rollback replaces the new nodes a batch at a time: back to see what is left
+      if (c.kind === 'rollback') return step({ ...state, phase: 'rollback', cycle: null }, [], `rollback: ${c.retire.length} new nodes gone`);
       const replaced = state.replaced + c.retire.length;
       if (state.strategy === 'minimal') {
         return step({ ...state, replaced, phase: 'await-replacements', cycle: { ...c, deadline: at(settings.readyTimeoutSeconds) } }, [], `${batchLabel}: waiting for the group to launch replacements`);
@@ -230,10 +232,9 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
     case 'rollback': {
       const attempts = state.rollback?.attempts ?? 0;
       const reason = state.rollback?.reason ?? 'rollback requested';
-      const actions: RollAction[] = [
-        { kind: 'update-group', launchTemplate: state.original.launchTemplate },
-        { kind: 'notify', event: 'rolling-back', detail: { reason } },
-      ];
+      const actions: RollAction[] = [{ kind: 'update-group', launchTemplate: state.original.launchTemplate }];
+      // announced once, not again after each rollback cycle
+      if (!state.rollback?.announced) actions.push({ kind: 'notify', event: 'rolling-back', detail: { reason } });
       const cordoned = view.old.map((i) => obs.nodes.get(i.instanceId)).filter((n): n is NodeFact => n?.unschedulable === true);
       if (cordoned.length > 0) actions.push({ kind: 'uncordon', nodes: cordoned.map((n) => n.name) });
       const unjoined = view.fresh.filter((i) => !obs.nodes.get(i.instanceId)?.ready).map((i) => i.instanceId);
@@ -246,20 +247,25 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
         actions.push({ kind: 'terminate', instanceIds: [id], decrement });
         if (decrement) size--;
       }
-      const base = { ...state, rollback: { reason, attempts }, cordonedAll: false };
+      const base = { ...state, rollback: { reason, attempts, announced: true }, cordonedAll: false };
       if (joined.length === 0) {
+        if (unjoined.length === 0) return step({ ...base, phase: 'finish', end: 'rolled-back', cycle: null }, actions, `rolled back: ${reason}`);
         return step({ ...base, phase: 'await-terminated', cycle: { kind: 'rollback', retire: unjoined, known: [], replacements: [], expect: 0, deadline: at(settings.terminateTimeoutSeconds) } }, actions, `rolling back: ${reason}`);
       }
-      const oldCount = view.old.length;
+      // joined new nodes go max-unavailable at a time, each batch replaced first by as many
+      // old-version instances as the group lacks, so the group never grows past its budget
+      const retire = joined.slice(0, state.maxUnavailable);
+      const present = view.present.map((i) => i.instanceId).filter((id) => !unjoined.includes(id));
+      const missing = Math.max(0, state.original.desired - (present.length - retire.length));
       const c: Cycle = {
         kind: 'rollback',
-        retire: joined,
-        known: view.present.map((i) => i.instanceId),
+        retire,
+        known: present,
         replacements: [],
-        expect: Math.max(0, state.original.desired - oldCount),
+        expect: Math.min(retire.length, missing),
         deadline: at(settings.readyTimeoutSeconds),
       };
-      return step({ ...base, phase: 'launch', cycle: c }, actions, `rolling back: ${reason}; replacing ${joined.length} new nodes with old-version ones`);
+      return step({ ...base, phase: 'launch', cycle: c }, actions, `rolling back: ${reason}; replacing ${retire.length} of ${joined.length} new nodes with old-version ones`);
     }
 
     case 'finish': {
@@ -329,7 +335,8 @@ function beginBatch(state: SelfManagedRoll, view: GroupView, obs: Observation, s
     expect: retire.length,
     deadline: new Date(obs.now.getTime() + settings.readyTimeoutSeconds * 1000).toISOString(),
   };
-  return { ...state, batches, phase: state.strategy === 'surge' ? 'launch' : state.cordonedAll ? 'drain' : 'cordon', cycle };
+  // minimal cordons only the batch (its drain does): with capacity scarce, evicted pods need the other old nodes
+  return { ...state, batches, phase: state.strategy === 'surge' ? 'launch' : 'drain', cycle };
 }
 
 /**

@@ -41,14 +41,14 @@ export type HealthVerdict = { verdict: 'healthy'; nodes: number; pods: number } 
 
 /**
  * The health gate (pure): every instance has a Ready node, and every pod on those nodes is
- * Running and Ready (finished pods of Jobs are fine). Anything short of that is pending;
+ * Running and Ready (finished pods, Succeeded or Failed, are a Job's business, as kubectl sees them). Anything short of that is pending;
  * the caller decides when pending has lasted too long.
  */
 export function judgeHealth(instanceIds: readonly string[], nodes: ReadonlyMap<string, NodeFact>, pods: readonly PodFact[]): HealthVerdict {
   const notReady = instanceIds.filter((id) => !nodes.get(id)?.ready);
   if (notReady.length > 0) return { verdict: 'pending', reason: `no Ready node yet for ${list(notReady)}` };
   const names = new Set(instanceIds.map((id) => nodes.get(id)!.name));
-  const mine = pods.filter((p) => names.has(p.node) && p.phase !== 'Succeeded');
+  const mine = pods.filter((p) => names.has(p.node) && p.phase !== 'Succeeded' && p.phase !== 'Failed');
   const unready = mine.filter((p) => p.phase !== 'Running' || !p.ready);
   if (unready.length > 0) return { verdict: 'pending', reason: `pods not Running/Ready on the new nodes: ${list(unready.map((p) => `${p.namespace}/${p.name} (${p.phase})`))}` };
   return { verdict: 'healthy', nodes: names.size, pods: mine.length };

@@ -1,0 +1,307 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { VirtualClock } from '../sim/clock.js';
+import { LambdaFunctionError } from '../sim/lambda.js';
+import { loadServerlessModel } from '../sim/serverless-config.js';
+import { type PendingCallback, SimStepFunctions } from '../sim/step-functions.js';
+import { runScripted, type Step } from './scripted-run.js';
+
+/**
+ * The ami-rollout workflow file as deployed, its Lambda steps answered by a script: which
+ * path does each begin, preflight, template and roll result take, with what payloads, and
+ * how long does it wait?
+ */
+const model = loadServerlessModel();
+const T0 = Date.parse('2026-11-21T09:00:00Z');
+const input = {
+  cluster: 'prod',
+  group: { kind: 'self-managed', name: 'prod-workers', autoScalingGroup: 'prod-workers', launchTemplate: { id: 'lt-0123456789abcdef0', version: 3 } },
+  target: { imageId: 'ami-0123456789abcdef0', release: '1.31.0-20261120' },
+  from: { imageId: 'ami-0fedcba9876543210' },
+  mode: 'auto',
+  startedBy: { kind: 'detection', startNow: false },
+};
+const policy = { maxUnavailable: 1, canary: 1, strategy: 'surge', approval: false, selfManagedStrategy: 'batches', drain: { drainTimeoutSeconds: 900, onDrainTimeout: 'fail', maxGracePeriodSeconds: 600 } };
+
+const run = (answers: Record<string, Step[]>) => runScripted(model, 'amiRollout', input, answers, T0);
+
+// ---- scripted answers ------------------------------------------------------------------
+const begin = (decision: Record<string, unknown>): Step => ({ result: { ...input, begin: decision } });
+const proceed = (over: Record<string, unknown> = {}) => begin({ decision: 'proceed', startAt: null, policy, surge: 1, groupSize: 4, problems: [], summary: 'prod/prod-workers: 4 nodes, 1 at a time (surge)', ...over });
+const preflightOk: Step = { result: { ok: true, checks: [] } };
+const template: Step = { result: { launchTemplateId: 'lt-0123456789abcdef0', version: 4, created: true, pruned: [], family: 'al2023' } };
+const rollState = { kind: 'self-managed', phase: 'launch' };
+const step = (summary = 'planned'): Step => ({ result: { state: rollState, next: 'step', wait: null, summary, outcome: null } });
+const wait = (phase: string, seconds: number): Step => ({ result: { state: rollState, next: 'wait', wait: { seconds, phase }, summary: `waiting: ${phase}`, outcome: null } });
+const end = (outcome: string): Step => ({ result: { state: { ...rollState, phase: 'ended', end: outcome }, next: 'end', wait: null, summary: `ended: ${outcome}`, outcome } });
+const finished = (outcome: string, succeeded: boolean): Step => ({ result: { outcome, succeeded, released: true } });
+/** fresh arrays each time: the runner consumes its script */
+const upToRoll = () => ({ beginRollout: [proceed()], rolloutPreflight: [preflightOk], prepareLaunchTemplate: [template] });
+
+const fns = (calls: { fn: string }[]) => calls.map((c) => c.fn);
+const states = (history: { state: string }[]) => history.map((h) => h.state);
+
+/**
+ * runScripted, for the approval gate: a `.waitForTaskToken` state waits for a person after
+ * its function returns, so `answer` plays that person (SendTaskSuccess, SendTaskFailure, or
+ * letting the clock run past the timeout) once the workflow is waiting.
+ */
+async function runWithApprover(answers: Record<string, Step[]>, answer: (pending: PendingCallback, sfn: SimStepFunctions, clock: VirtualClock) => Promise<void>, start = T0) {
+  const machine = model.stateMachines.find((m) => m.key === 'amiRollout')!;
+  const clock = new VirtualClock(start);
+  const calls: { fn: string; payload: any }[] = [];
+  const sfn = new SimStepFunctions(model, clock, {
+    invoke: async (arn: string, payload: unknown) => {
+      const fn = model.functions.find((f) => f.arn === arn)!.key;
+      calls.push({ fn, payload });
+      const next = answers[fn]?.shift();
+      if (!next) throw new Error(`no scripted answer left for ${fn}`);
+      if ('error' in next) throw new LambdaFunctionError(next.error, `${next.error} (scripted)`);
+      return next.result;
+    },
+  });
+  sfn.bind();
+  try {
+    const { executionArn } = await new SFNClient({ region: 'eu-west-1' }).send(new StartExecutionCommand({ stateMachineArn: machine.arn, name: 'amiRollout-approval-test', input: JSON.stringify(input) }));
+    await clock.settle();
+    const pending = sfn.pendingCallbacks(executionArn);
+    assert.equal(pending.length, 1, 'the workflow waits for one person');
+    await answer(pending[0]!, sfn, clock);
+    await clock.settle();
+    const execution = sfn.executions.get(executionArn!)!;
+    await execution.done;
+    return { execution, calls, pending: pending[0]!, elapsed: clock.now() - start };
+  } finally {
+    sfn.abortAll();
+    sfn.restore();
+  }
+}
+
+describe('Workflow: ami-rollout', () => {
+  describe('begin', () => {
+    it('a group already being rolled ends Succeed, naming the holder, calling nothing else', async () => {
+      const holder = { decision: 'already-rolling', heldBy: 'arn:aws:states:eu-west-1:123456789012:execution:x:first', expiresAt: '2026-11-21T11:00:00.000Z', summary: 'prod/prod-workers is already being rolled by …:first' };
+      const { execution, calls } = await run({ beginRollout: [begin(holder)] });
+      assert.equal(execution.status, 'SUCCEEDED');
+      assert.deepEqual(execution.output, holder);
+      assert.deepEqual(fns(calls), ['beginRollout']);
+    });
+
+    it('a refused start ends in Fail RolloutRefused, calling nothing else (no lock was taken)', async () => {
+      const { execution, calls } = await run({ beginRollout: [begin({ decision: 'refused', reason: 'outside the window', summary: 'not started' })] });
+      assert.equal(execution.status, 'FAILED');
+      assert.equal(execution.error, 'RolloutRefused');
+      assert.deepEqual(fns(calls), ['beginRollout']);
+    });
+
+    it('BeginRollout gets the workflow input as it came and the execution ARN', async () => {
+      const { execution, calls } = await run({ beginRollout: [begin({ decision: 'refused', reason: 'r', summary: 's' })] });
+      assert.deepEqual(calls[0]!.payload, { input, executionArn: execution.executionArn });
+    });
+
+    it('a transient failure of BeginRollout is retried', async () => {
+      const { execution, calls } = await run({ beginRollout: [{ error: 'AwsTransientError' }, begin({ decision: 'refused', reason: 'r', summary: 's' })] });
+      assert.equal(execution.error, 'RolloutRefused');
+      assert.equal(calls.length, 2);
+    });
+
+    it('a non-transient failure of BeginRollout fails the execution (nothing to release)', async () => {
+      const { execution, calls } = await run({ beginRollout: [{ error: 'ConfigurationError' }] });
+      assert.equal(execution.status, 'FAILED');
+      assert.equal(execution.error, 'ConfigurationError');
+      assert.deepEqual(fns(calls), ['beginRollout']);
+    });
+
+    it('waits for the maintenance window before the preflight', async () => {
+      const { execution, calls, elapsed } = await run({ ...upToRoll(), beginRollout: [proceed({ startAt: '2026-11-21T22:00:00.000Z' })], rollStep: [end('finished')], finishRollout: [finished('finished', true)] });
+      assert.equal(execution.status, 'SUCCEEDED');
+      assert.equal(elapsed, 13 * 3600_000);
+      assert.ok(states(execution.history).indexOf('WaitForWindow') < states(execution.history).indexOf('Preflight'));
+      assert.deepEqual(fns(calls), ['beginRollout', 'rolloutPreflight', 'prepareLaunchTemplate', 'rollStep', 'finishRollout']);
+    });
+  });
+
+  describe('approval gate', () => {
+    const approvalAnswers = () => ({ ...upToRoll(), beginRollout: [proceed({ policy: { ...policy, approval: true } })], requestApproval: [{ result: { posted: true } } as Step], rollStep: [end('finished')], finishRollout: [finished('finished', true)] });
+
+    it('asks a person with the task token and the plan, and rolls once approved', async () => {
+      const { execution, calls, pending } = await runWithApprover(approvalAnswers(), async (task, sfn) => {
+        sfn.sendTaskSuccess(task.token, JSON.stringify({ approvedBy: 'U123' }));
+      });
+      assert.equal(execution.status, 'SUCCEEDED');
+      assert.equal(pending.state, 'RequestApproval');
+      const ask = calls.find((c) => c.fn === 'requestApproval')!.payload;
+      assert.equal(ask.taskToken, pending.token);
+      assert.deepEqual(ask, { taskToken: pending.token, cluster: 'prod', group: input.group, target: input.target, from: input.from, executionArn: execution.executionArn, plan: { summary: 'prod/prod-workers: 4 nodes, 1 at a time (surge)' } });
+      assert.deepEqual(fns(calls), ['beginRollout', 'requestApproval', 'rolloutPreflight', 'prepareLaunchTemplate', 'rollStep', 'finishRollout']);
+    });
+
+    it('a rejection ends in Fail RolloutRejected after releasing the lock, before any preflight', async () => {
+      const { execution, calls } = await runWithApprover({ ...approvalAnswers(), finishRollout: [finished('rejected', false)] }, async (task, sfn) => {
+        sfn.sendTaskFailure(task.token, 'RolloutRejectedError', 'rejected by U123: not during the sale');
+      });
+      assert.equal(execution.status, 'FAILED');
+      assert.equal(execution.error, 'RolloutRejected');
+      assert.deepEqual(fns(calls), ['beginRollout', 'requestApproval', 'finishRollout']);
+      const finish = calls.at(-1)!.payload;
+      assert.equal(finish.outcome, 'rejected');
+      assert.equal(finish.executionArn, execution.executionArn);
+      assert.equal(finish.detail.Error, 'RolloutRejectedError');
+    });
+
+    it('nobody answering for 24 hours ends in Fail ApprovalExpired after releasing the lock', async () => {
+      const { execution, calls, elapsed } = await runWithApprover({ ...approvalAnswers(), finishRollout: [finished('approval-expired', false)] }, async (_task, _sfn, clock) => {
+        await clock.advance(86_400_000);
+      });
+      assert.equal(execution.error, 'ApprovalExpired');
+      assert.equal(elapsed, 86_400_000);
+      assert.deepEqual(fns(calls), ['beginRollout', 'requestApproval', 'finishRollout']);
+      assert.equal(calls.at(-1)!.payload.outcome, 'approval-expired');
+    });
+
+    it('a failing approval request releases the lock as failed', async () => {
+      const answers = { ...approvalAnswers(), requestApproval: [{ error: 'LockLostError' } as Step], finishRollout: [finished('failed', false)] };
+      const { execution, calls } = await run(answers);
+      assert.equal(execution.error, 'RolloutFailed');
+      assert.deepEqual(fns(calls), ['beginRollout', 'requestApproval', 'finishRollout']);
+      assert.equal(calls.at(-1)!.payload.outcome, 'failed');
+    });
+  });
+
+  describe('preflight and launch template', () => {
+    it('a failed preflight is reported through PreflightFailed and ends in Fail PreflightFailed; no template is prepared', async () => {
+      const report = { ok: false, checks: [{ name: 'node-role', ok: false, fix: 'attach AmazonEKSWorkerNodePolicy' }] };
+      const { execution, calls } = await run({ beginRollout: [proceed()], rolloutPreflight: [{ result: report }], finishRollout: [finished('preflight-failed', false)] });
+      assert.equal(execution.status, 'FAILED');
+      assert.equal(execution.error, 'PreflightFailed');
+      assert.deepEqual(fns(calls), ['beginRollout', 'rolloutPreflight', 'finishRollout']);
+      assert.ok(states(execution.history).includes('PreflightFailed'));
+      assert.deepEqual(calls.at(-1)!.payload, { cluster: 'prod', group: input.group, target: input.target, executionArn: execution.executionArn, outcome: 'preflight-failed', detail: report });
+    });
+
+    it('the preflight gets the surge BeginRollout computed', async () => {
+      const { calls } = await run({ beginRollout: [proceed({ surge: 3 })], rolloutPreflight: [{ result: { ok: false } }], finishRollout: [finished('preflight-failed', false)] });
+      assert.equal(calls[1]!.payload.surge, 3);
+    });
+
+    it('an invalid launch template ends in Fail LaunchTemplateInvalid after releasing the lock', async () => {
+      const { execution, calls } = await run({ beginRollout: [proceed()], rolloutPreflight: [preflightOk], prepareLaunchTemplate: [{ error: 'LaunchTemplateValidationError' }], finishRollout: [finished('launch-template-invalid', false)] });
+      assert.equal(execution.error, 'LaunchTemplateInvalid');
+      assert.deepEqual(fns(calls), ['beginRollout', 'rolloutPreflight', 'prepareLaunchTemplate', 'finishRollout']);
+      assert.equal(calls.at(-1)!.payload.outcome, 'launch-template-invalid');
+      assert.equal(calls.at(-1)!.payload.detail.Error, 'LaunchTemplateValidationError');
+    });
+
+    it('any other failure before the roll releases the lock as failed', async () => {
+      const { execution, calls } = await run({ beginRollout: [proceed()], rolloutPreflight: [{ error: 'KubernetesAccessDeniedError' }], finishRollout: [finished('failed', false)] });
+      assert.equal(execution.error, 'RolloutFailed');
+      assert.deepEqual(fns(calls), ['beginRollout', 'rolloutPreflight', 'finishRollout']);
+      assert.equal(calls.at(-1)!.payload.outcome, 'failed');
+    });
+  });
+
+  describe('the roll loop', () => {
+    it('routes each wait phase to its Wait state for the seconds asked, and `end` to FinishRoll; finished → Succeed', async () => {
+      const { execution, calls, elapsed } = await run({
+        ...upToRoll(),
+        rollStep: [step(), wait('replacements', 15), wait('drains', 20), wait('terminations', 30), wait('health', 45), wait('paused', 60), wait('nodegroup-update', 90), wait('instance-refresh', 120), step('batch done'), end('finished')],
+        finishRollout: [finished('finished', true)],
+      });
+      assert.equal(execution.status, 'SUCCEEDED');
+      assert.equal(elapsed, (15 + 20 + 30 + 45 + 60 + 90 + 120) * 1000);
+      const waits = states(execution.history).filter((s) => s.startsWith('Wait') || s === 'Paused');
+      assert.deepEqual(waits, ['WaitForReplacements', 'WaitForDrains', 'WaitForTerminations', 'WaitForHealth', 'Paused', 'WaitForNodegroupUpdate', 'WaitForInstanceRefresh']);
+      assert.equal(states(execution.history).at(-1), 'FinishRoll');
+      assert.equal(calls.filter((c) => c.fn === 'rollStep').length, 10);
+    });
+
+    it('gives the first roll step the marker, and each next one the previous result', async () => {
+      const { calls } = await run({ ...upToRoll(), rollStep: [step('one'), wait('drains', 10), end('finished')], finishRollout: [finished('finished', true)] });
+      const rolls = calls.filter((c) => c.fn === 'rollStep').map((c) => c.payload);
+      assert.deepEqual(rolls[0]!.roll, { first: true });
+      assert.equal(rolls[1]!.roll.summary, 'one');
+      assert.equal(rolls[2]!.roll.wait.phase, 'drains');
+      assert.deepEqual(rolls[0]!.policy, policy);
+      assert.deepEqual(rolls[0]!.launchTemplate, (template as { result: unknown }).result);
+      assert.equal(rolls[0]!.failure, undefined);
+    });
+
+    it('FinishRoll reports the roll\'s outcome and summary as already announced', async () => {
+      const { execution, calls } = await run({ ...upToRoll(), rollStep: [end('finished')], finishRollout: [finished('finished', true)] });
+      assert.deepEqual(calls.at(-1)!.payload, { cluster: 'prod', group: input.group, target: input.target, executionArn: execution.executionArn, outcome: 'finished', detail: 'ended: finished', announced: true });
+    });
+
+    it('aborted is a success', async () => {
+      const { execution } = await run({ ...upToRoll(), rollStep: [end('aborted')], finishRollout: [finished('aborted', true)] });
+      assert.equal(execution.status, 'SUCCEEDED');
+    });
+
+    const endings: [string, string][] = [
+      ['rolled-back', 'RolledBack'],
+      ['rollback-failed', 'RollbackFailed'],
+      ['failed', 'RolloutFailed'],
+    ];
+    for (const [outcome, error] of endings) {
+      it(`${outcome} → Fail ${error}`, async () => {
+        const { execution, calls } = await run({ ...upToRoll(), rollStep: [end(outcome)], finishRollout: [finished(outcome, false)] });
+        assert.equal(execution.status, 'FAILED');
+        assert.equal(execution.error, error);
+        assert.equal(calls.at(-1)!.payload.outcome, outcome);
+      });
+    }
+
+    it('a transient roll step failure is retried, not rolled back', async () => {
+      const { execution, calls } = await run({ ...upToRoll(), rollStep: [{ error: 'AwsTransientError' }, end('finished')], finishRollout: [finished('finished', true)] });
+      assert.equal(execution.status, 'SUCCEEDED');
+      assert.ok(!states(execution.history).includes('RollAfterFailure'));
+      assert.equal(calls.filter((c) => c.fn === 'rollStep').length, 2);
+    });
+
+    it('a failed roll step goes to RollAfterFailure with the failure and the last good roll, then carries on', async () => {
+      const { execution, calls } = await run({
+        ...upToRoll(),
+        rollStep: [step('planned'), { error: 'KubernetesAccessDeniedError' }, wait('replacements', 15), end('rolled-back')],
+        finishRollout: [finished('rolled-back', false)],
+      });
+      assert.equal(execution.error, 'RolledBack');
+      const rolls = calls.filter((c) => c.fn === 'rollStep').map((c) => c.payload);
+      assert.equal(rolls[2]!.failure.Error, 'KubernetesAccessDeniedError');
+      assert.match(rolls[2]!.failure.Cause, /KubernetesAccessDeniedError/);
+      assert.equal(rolls[2]!.roll.summary, 'planned', 'the roll as it was before the failed step');
+      assert.equal(rolls[3]!.failure, undefined, 'the next Roll is a normal step');
+      assert.deepEqual(states(execution.history).slice(states(execution.history).indexOf('RollAfterFailure')), ['RollAfterFailure', 'WaitForReplacements', 'Roll', 'FinishRoll']);
+    });
+
+    it('RollAfterFailure is retried three times, then the rollback is reported failed', async () => {
+      const { execution, calls } = await run({
+        ...upToRoll(),
+        rollStep: [step(), { error: 'Error' }, { error: 'AwsTransientError' }, { error: 'AwsTransientError' }, { error: 'AwsTransientError' }, { error: 'AwsTransientError' }],
+        finishRollout: [finished('rollback-failed', false)],
+      });
+      assert.equal(execution.error, 'RollbackFailed');
+      assert.equal(calls.filter((c) => c.fn === 'rollStep').length, 6, 'the failed step, then RollAfterFailure once and three retries');
+      assert.equal(calls.at(-1)!.payload.outcome, 'rollback-failed');
+      assert.equal(calls.at(-1)!.payload.detail.Error, 'AwsTransientError');
+    });
+
+    it('LockLostError from a roll step ends in Fail LockLost without touching anything else', async () => {
+      const { execution, calls } = await run({ ...upToRoll(), rollStep: [step(), { error: 'LockLostError' }] });
+      assert.equal(execution.error, 'LockLost');
+      assert.deepEqual(fns(calls).slice(-2), ['rollStep', 'rollStep']);
+      assert.ok(!fns(calls).includes('finishRollout'), 'the lock is someone else\'s now: nothing to release');
+    });
+
+    it('LockLostError from RollAfterFailure ends in Fail LockLost at once (no retry)', async () => {
+      const { execution, calls } = await run({ ...upToRoll(), rollStep: [step(), { error: 'Error' }, { error: 'LockLostError' }] });
+      assert.equal(execution.error, 'LockLost');
+      assert.equal(calls.filter((c) => c.fn === 'rollStep').length, 3);
+    });
+
+    it('a FinishRoll failure is retried', async () => {
+      const { execution, calls } = await run({ ...upToRoll(), rollStep: [end('finished')], finishRollout: [{ error: 'AwsTransientError' }, { error: 'InternalFailure' }, finished('finished', true)] });
+      assert.equal(execution.status, 'SUCCEEDED');
+      assert.equal(calls.filter((c) => c.fn === 'finishRollout').length, 3);
+    });
+  });
+});
