@@ -6,9 +6,11 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { benchDetection } from './detection.js';
 import { benchDrain } from './drain.js';
+import { benchRollout, renderRollout } from './rollout.js';
 
 const drain = await benchDrain(110);
 const detection = await benchDetection(50, 20);
+const rollout = await benchRollout(100, 10, 1);
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const rows = [
   '| | eks-node-lifecycle (node-drain workflow) | `kubectl drain` |',
@@ -66,6 +68,8 @@ Per group, one Describe call: DescribeNodegroup (managed) or DescribeLaunchTempl
 (self-managed). Images are described once for all groups and once per distinct target; SSM
 public parameters once each, ten names a call.
 `;
-writeFileSync('BENCHMARKS.md', report + detectionReport);
+const rolloutReport = renderRollout(rollout);
+writeFileSync('BENCHMARKS.md', report + detectionReport + rolloutReport);
+console.log(rolloutReport);
 console.log(detectionReport);
 console.log(report);
