@@ -322,10 +322,13 @@ function beginBatch(state: SelfManagedRoll, view: GroupView, obs: Observation, s
     const rest = view.old.slice(0, state.maxUnavailable);
     batches = [...batches, { canary: false, instanceIds: rest.map((i) => i.instanceId), zones: rest.map((i) => i.availabilityZone) }];
   }
-  const planned = batches[state.batchIndex]!.instanceIds.filter((id) => oldIds.has(id));
-  const isLast = state.batchIndex === batches.length - 1;
-  const extra = isLast ? view.old.map((i) => i.instanceId).filter((id) => !planned.includes(id)) : [];
-  const retire = [...planned, ...extra].slice(0, state.maxUnavailable);
+  const batch = batches[state.batchIndex]!;
+  const planned = batch.instanceIds.filter((id) => oldIds.has(id));
+  // zone pairing may have taken some of this batch's nodes early: fill it up from the next
+  // old nodes in plan order, so every batch but the canary replaces max-unavailable nodes
+  const size = batch.canary ? batch.instanceIds.length : state.maxUnavailable;
+  const fill = view.old.map((i) => i.instanceId).filter((id) => !planned.includes(id));
+  const retire = [...planned, ...fill].slice(0, size);
   if (retire.length === 0) return beginBatch({ ...state, batches, batchIndex: state.batchIndex + 1 }, view, obs, settings);
   const cycle: Cycle = {
     kind: 'batch',

@@ -140,10 +140,16 @@ describe('Rollout: decide self-managed roll', () => {
       assert.equal(d.state.end, 'finished');
     });
 
-    it('skips a planned batch whose nodes are all gone', () => {
+    it('still runs a canary when its planned node is gone: the next old node takes its place', () => {
       const d = decide(roll(), observe({ instances: OLD_FOUR.slice(1) }));
-      assert.equal(d.state.batchIndex, 1);
-      assert.deepEqual(d.state.cycle?.retire, [O2, O3]);
+      assert.equal(d.state.batchIndex, 0);
+      assert.deepEqual(d.state.cycle?.retire, [O2]);
+    });
+
+    it('fills a batch that zone pairing emptied early from the next old nodes, up to max-unavailable', () => {
+      // batch 2 planned [O2, O3]; O3 went early with the canary (its replacement landed in O3's zone)
+      const d = decide(roll({ batchIndex: 1 }), observe({ instances: [old(O2, 'eu-west-1b'), old(O4, 'eu-west-1a'), fresh(N1, 'eu-west-1c')] }));
+      assert.deepEqual(d.state.cycle?.retire, [O2, O4]);
     });
   });
 
