@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { callAws } from './call.js';
+import { tagMap } from './instances.js';
 
 /**
  * What a rollout reads and changes on a self-managed Auto Scaling group: its sizes, its
@@ -48,7 +49,7 @@ export async function snapshotGroup(autoscaling: AutoScalingClient, name: string
     max: g.MaxSize ?? 0,
     ...(spec?.LaunchTemplateId ? { launchTemplate: { id: spec.LaunchTemplateId, version: spec.Version ?? '$Default' } } : {}),
     suspendedProcesses: (g.SuspendedProcesses ?? []).map((p) => p.ProcessName ?? '').filter(Boolean),
-    tags: Object.fromEntries((g.Tags ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? ''])),
+    tags: tagMap(g.Tags),
     instances: (g.Instances ?? []).map((i) => ({
       instanceId: i.InstanceId!,
       availabilityZone: i.AvailabilityZone ?? '',

@@ -28,10 +28,14 @@ export function isNodeReady(node: V1Node): boolean {
   return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 }
 
+/** The EC2 instance a node runs on, from its providerID (`aws:///<az>/<instance-id>`). */
+export function instanceIdOfNode(node: V1Node | undefined): string | undefined {
+  return /\/(i-[0-9a-f]+)$/.exec(node?.spec?.providerID ?? '')?.[1];
+}
+
 /** The EC2 instance behind a node, from its providerID; undefined when there is no such node. */
 export async function nodeInstanceId(core: CoreV1Api, cluster: string, nodeName: string): Promise<string | undefined> {
-  const node = await readNode(core, cluster, nodeName);
-  return /\/(i-[0-9a-f]+)$/.exec(node?.spec?.providerID ?? '')?.[1];
+  return instanceIdOfNode(await readNode(core, cluster, nodeName));
 }
 
 /** The Node, or undefined when it does not exist. */

@@ -2,7 +2,7 @@ import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DescribeNodegroupCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { snapshotGroup } from '../aws/group-capacity.js';
 import { callAws } from '../aws/call.js';
-import { readNodeGroupPolicy } from '../config/node-group-policy.js';
+import { POLICY_TAG_PREFIX, readNodeGroupPolicy } from '../config/node-group-policy.js';
 import { ConfigurationError } from '../errors.js';
 import type { RolloutInput, RolloutPolicyInput } from '../events/rollout.js';
 import { decideStart } from './maintenance-window.js';
@@ -46,9 +46,11 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
   if (allProblems.length > 0) ports.log('node group policy problems', { problems: allProblems });
   const now = ports.now();
 
-  const windowProblem = problems.find((p) => p.includes('/window'));
-  const start = windowProblem && input.startedBy.kind === 'detection' && !input.startedBy.startNow
-    ? { decision: 'refuse' as const, reason: `the maintenance window tag is malformed (${windowProblem}); fix it, or start the rollout by hand with --now` }
+  // a window tag that did not parse reads as "no window": automatic rollouts must not take that as "any time"
+  const windowTag = tags[`${POLICY_TAG_PREFIX}window`]?.trim();
+  const malformedWindow = windowTag !== undefined && windowTag !== '' && !policy.window;
+  const start = malformedWindow && input.startedBy.kind === 'detection' && !input.startedBy.startNow
+    ? { decision: 'refuse' as const, reason: `the maintenance window tag ${POLICY_TAG_PREFIX}window=${windowTag} is malformed; fix it, or start the rollout by hand with --now` }
     : decideStart({ ...(policy.window ? { window: policy.window } : {}), now, startedBy: input.startedBy.kind, startNow: input.startedBy.startNow });
   if (start.decision === 'refuse') {
     await ports.notify('declined', { reason: start.reason, summary: `${who}: rollout not started: ${start.reason}` });

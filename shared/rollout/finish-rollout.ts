@@ -8,9 +8,6 @@ export interface FinishPorts {
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
 
-/** Outcomes the roll loop has already announced when it ended; the rest are announced here. */
-const ANNOUNCED_BY_ROLL: ReadonlySet<RolloutOutcome> = new Set(['finished', 'rolled-back', 'aborted', 'rollback-failed']);
-
 const SUCCESS: ReadonlySet<RolloutOutcome> = new Set(['finished', 'aborted']);
 
 /**
@@ -20,8 +17,9 @@ const SUCCESS: ReadonlySet<RolloutOutcome> = new Set(['finished', 'aborted']);
  */
 export async function finishRollout(input: FinishRolloutInput & { announced?: boolean }, ports: FinishPorts): Promise<{ outcome: RolloutOutcome; succeeded: boolean; released: boolean }> {
   const { released } = await ports.locks.release(lockKeyOf(input.cluster, input.group.name), input.executionArn);
-  if (!input.announced || !ANNOUNCED_BY_ROLL.has(input.outcome)) {
-    const event: RolloutEventName = input.outcome === 'refused' ? 'declined' : ANNOUNCED_BY_ROLL.has(input.outcome) ? (input.outcome as RolloutEventName) : 'failed';
+  // the roll loop announces every end it reaches; the other ways out are announced here
+  if (!input.announced) {
+    const event: RolloutEventName = input.outcome === 'refused' ? 'declined' : input.outcome === 'rollback-failed' ? 'rollback-failed' : 'failed';
     await ports.notify(event, { outcome: input.outcome, detail: input.detail ?? null, summary: `${input.cluster}/${input.group.name}: rollout ${describeOutcome(input.outcome)}` });
   }
   ports.log('rollout over', { outcome: input.outcome, released });

@@ -1,6 +1,6 @@
 import type { CoreV1Api, V1Node, V1Pod } from '@kubernetes/client-node';
 import { callKube } from '../kube/client.js';
-import { isNodeReady } from '../kube/find-node.js';
+import { instanceIdOfNode, isNodeReady } from '../kube/find-node.js';
 
 /**
  * What a rollout needs to know of a group's nodes, read in one LIST, and the health gate
@@ -12,8 +12,6 @@ export interface NodeFact {
   unschedulable: boolean;
 }
 
-const PROVIDER_ID = /\/(i-[0-9a-f]+)$/;
-
 /** Every node of the cluster that runs an EC2 instance, by instance id (from providerID). */
 export async function nodesByInstance(core: CoreV1Api, cluster: string): Promise<Map<string, NodeFact>> {
   const list = await callKube(cluster, 'list nodes', () => core.listNode());
@@ -23,7 +21,7 @@ export async function nodesByInstance(core: CoreV1Api, cluster: string): Promise
 export function indexNodes(nodes: readonly V1Node[]): Map<string, NodeFact> {
   const byInstance = new Map<string, NodeFact>();
   for (const node of nodes) {
-    const id = PROVIDER_ID.exec(node.spec?.providerID ?? '')?.[1];
+    const id = instanceIdOfNode(node);
     if (id && node.metadata?.name) byInstance.set(id, { name: node.metadata.name, ready: isNodeReady(node), unschedulable: node.spec?.unschedulable === true });
   }
   return byInstance;

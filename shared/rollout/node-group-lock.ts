@@ -63,7 +63,7 @@ export class NodeGroupLocks {
           }),
         ),
       );
-      if (won) return { acquired: true };
+      if (won !== undefined) return { acquired: true };
       const holder = await this.get(key);
       if (holder && holder.owner !== owner && holder.expiresAt > nowSeconds) {
         return { acquired: false, heldBy: holder.owner, expiresAt: holder.expiresAtIso ?? new Date(holder.expiresAt * 1000).toISOString() };
@@ -73,8 +73,11 @@ export class NodeGroupLocks {
     return { acquired: false, heldBy: holder?.owner ?? 'unknown', expiresAt: holder?.expiresAtIso ?? now.toISOString() };
   }
 
-  /** Extends the caller's lease; throws LockLostError when the caller no longer holds the lock. */
-  async renew(key: string, owner: string, leaseSeconds: number, now: Date): Promise<void> {
+  /**
+   * Extends the caller's lease and returns the lock as it now is (with a person's pause or
+   * abort); throws LockLostError when the caller no longer holds the lock.
+   */
+  async renew(key: string, owner: string, leaseSeconds: number, now: Date): Promise<NodeGroupLockRecord> {
     const expiresAt = epochSeconds(now) + Math.max(1, Math.ceil(leaseSeconds));
     const renewed = await this.conditional('dynamodb:UpdateItem', () =>
       this.doc.send(
@@ -85,10 +88,12 @@ export class NodeGroupLocks {
           ConditionExpression: '#owner = :owner',
           ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#expiresAtIso': 'expiresAtIso', '#owner': 'owner' },
           ExpressionAttributeValues: { ':expiresAt': expiresAt, ':expiresAtIso': new Date(expiresAt * 1000).toISOString(), ':owner': owner },
+          ReturnValues: 'ALL_NEW',
         }),
       ),
     );
     if (!renewed) throw new LockLostError(key, owner);
+    return renewed.Attributes as NodeGroupLockRecord;
   }
 
   /** Lets the lock go if the caller holds it; releasing a lock held by someone else (or nobody) does nothing. */
@@ -104,7 +109,7 @@ export class NodeGroupLocks {
         }),
       ),
     );
-    return { released };
+    return { released: released !== undefined };
   }
 
   /**
@@ -112,25 +117,20 @@ export class NodeGroupLocks {
    * Returns the lock as it now is, or undefined when no rollout holds the group.
    */
   async setControl(key: string, control: 'pause' | 'abort' | null, by: string): Promise<NodeGroupLockRecord | undefined> {
-    try {
-      const out = await callAws('dynamodb:UpdateItem', () =>
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { lockKey: key },
-            UpdateExpression: control ? 'SET #control = :control, #controlBy = :by' : 'REMOVE #control SET #controlBy = :by',
-            ConditionExpression: 'attribute_exists(lockKey)',
-            ExpressionAttributeNames: { '#control': 'control', '#controlBy': 'controlBy' },
-            ExpressionAttributeValues: control ? { ':control': control, ':by': by } : { ':by': by },
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      );
-      return out.Attributes as NodeGroupLockRecord | undefined;
-    } catch (error) {
-      if ((error as Error)?.name === 'ConditionalCheckFailedException') return undefined;
-      throw error;
-    }
+    const out = await this.conditional('dynamodb:UpdateItem', () =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { lockKey: key },
+          UpdateExpression: control ? 'SET #control = :control, #controlBy = :by' : 'REMOVE #control SET #controlBy = :by',
+          ConditionExpression: 'attribute_exists(lockKey)',
+          ExpressionAttributeNames: { '#control': 'control', '#controlBy': 'controlBy' },
+          ExpressionAttributeValues: control ? { ':control': control, ':by': by } : { ':by': by },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return out?.Attributes as NodeGroupLockRecord | undefined;
   }
 
   /** Keeps the approval gate's task token with the lock, for whoever approves; null clears it. */
@@ -155,13 +155,12 @@ export class NodeGroupLocks {
     return out.Item as NodeGroupLockRecord | undefined;
   }
 
-  /** true when the conditional write happened, false when its condition failed */
-  private async conditional(operation: string, write: () => Promise<unknown>): Promise<boolean> {
+  /** the write's output when it happened, undefined when its condition failed */
+  private async conditional<T>(operation: string, write: () => Promise<T>): Promise<T | undefined> {
     try {
-      await callAws(operation, write);
-      return true;
+      return await callAws(operation, write);
     } catch (error) {
-      if ((error as Error)?.name === 'ConditionalCheckFailedException') return false;
+      if ((error as Error)?.name === 'ConditionalCheckFailedException') return undefined;
       throw error;
     }
   }

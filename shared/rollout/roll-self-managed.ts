@@ -1,12 +1,11 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { CoreV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api, PolicyV1Api } from '@kubernetes/client-node';
 import type { DrainRecords, DrainStatus } from '../aws/drain-records.js';
-import { isLeaving, launchTimes, setAzRebalance, snapshotGroup, terminateGroupInstance, updateGroup } from '../aws/group-capacity.js';
+import { type GroupSnapshot, isLeaving, launchTimes, setAzRebalance, snapshotGroup, terminateGroupInstance, updateGroup } from '../aws/group-capacity.js';
 import { ConfigurationError } from '../errors.js';
 import type { SelfManagedRoll } from '../events/rollout.js';
 import { cordonNode, uncordonNode } from '../kube/drain/cordon-node.js';
-import type { PolicyV1Api } from '@kubernetes/client-node';
 import { type Observation, type RollAction, type RollDecision, type RollSettings, type RolloutEventKind, decideSelfManaged } from './decide-self-managed.js';
 import { checkHealth, nodesByInstance } from './health-gate.js';
 import { planBatches } from './plan-batches.js';
@@ -94,7 +93,7 @@ export async function stepSelfManaged(
     const obs = await observe(current, context, ports);
     decision = decideSelfManaged(current, obs, context.settings);
     ports.log('rollout step', { phase: current.phase, next: decision.state.phase, summary: decision.summary, actions: decision.actions.map((a) => a.kind) });
-    await apply(decision.actions, current, context.cluster, ports);
+    await apply(decision.actions, obs.group, context.cluster, ports);
     current = decision.state;
     if (decision.next !== 'step') return decision;
   }
@@ -116,19 +115,18 @@ async function observe(state: SelfManagedRoll, context: { cluster: string; contr
   return { group, nodes, drains, health, control: context.control, now: ports.now() };
 }
 
-async function apply(actions: readonly RollAction[], state: SelfManagedRoll, cluster: string, ports: SelfManagedPorts): Promise<void> {
+/** `group` is the snapshot the decision was made on: an update sends only what differs from it. */
+async function apply(actions: readonly RollAction[], group: GroupSnapshot, cluster: string, ports: SelfManagedPorts): Promise<void> {
   const drainPorts = { core: ports.kube.core, policy: ports.kube.policy, cluster, now: ports.now };
   for (const action of actions) {
     switch (action.kind) {
       case 'update-group': {
-        const group = await snapshotGroup(ports.autoscaling, state.autoScalingGroup);
-        if (!group) throw new ConfigurationError(`Auto Scaling group ${state.autoScalingGroup} disappeared during the rollout`);
         const { kind: _kind, ...want } = action;
         await updateGroup(ports.autoscaling, group, want);
         break;
       }
       case 'az-rebalance':
-        await setAzRebalance(ports.autoscaling, state.autoScalingGroup, action.suspended);
+        await setAzRebalance(ports.autoscaling, group.name, action.suspended);
         break;
       case 'cordon':
         for (const node of action.nodes) await cordonNode(drainPorts, node);

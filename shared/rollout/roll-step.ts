@@ -35,8 +35,7 @@ const LEASE_SECONDS = 3600;
 export async function runRollStep(input: RollStepInput, ports: RollStepPorts): Promise<RollStepResult> {
   const now = ports.now();
   const key = lockKeyOf(input.cluster, input.group.name);
-  await ports.locks.renew(key, input.executionArn, LEASE_SECONDS, now);
-  const control = (await ports.locks.get(key))?.control ?? null;
+  const control = (await ports.locks.renew(key, input.executionArn, LEASE_SECONDS, now)).control ?? null;
   const lt = input.launchTemplate;
   const previous = input.roll?.state ?? null;
 

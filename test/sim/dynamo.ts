@@ -1,3 +1,4 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 
@@ -9,6 +10,31 @@ import dynalite from 'dynalite';
 export interface SimDynamo {
   endpoint: string;
   close(): Promise<void>;
+}
+
+/**
+ * A real DynamoDB (dynalite) with the node group locks table, for the lock tests: the same
+ * key schema serverless.yml gives RolloutsTable.
+ */
+export async function startLocksTable(table: string): Promise<{ dynamo: SimDynamo; client: DynamoDBClient; close: () => Promise<void> }> {
+  const dynamo = await startDynalite();
+  const client = new DynamoDBClient({ region: 'eu-west-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  await client.send(
+    new CreateTableCommand({
+      TableName: table,
+      AttributeDefinitions: [{ AttributeName: 'lockKey', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'lockKey', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  return {
+    dynamo,
+    client,
+    close: async () => {
+      client.destroy();
+      await dynamo.close();
+    },
+  };
 }
 
 export async function startDynalite(): Promise<SimDynamo> {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LockLostError } from '../../shared/errors.js';
 import { NodeGroupLocks } from '../../shared/rollout/node-group-lock.js';
-import { type SimDynamo, startDynalite } from '../sim/dynamo.js';
+import { startLocksTable } from '../sim/dynamo.js';
 
 const TABLE = 'node-group-locks';
 const A = 'arn:aws:states:eu-west-1:111122223333:execution:ami-rollout:a';
@@ -12,30 +11,17 @@ const T0 = new Date('2025-01-15T12:00:00Z');
 const later = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
 describe('Node group locks (real DynamoDB)', () => {
-  let dynamo: SimDynamo;
-  let client: DynamoDBClient;
+  let table: Awaited<ReturnType<typeof startLocksTable>>;
   let locks: NodeGroupLocks;
   let n = 0;
   const key = () => `prod/web-${++n}`;
 
   before(async () => {
-    dynamo = await startDynalite();
-    client = new DynamoDBClient({ region: 'eu-west-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    await client.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        AttributeDefinitions: [{ AttributeName: 'lockKey', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'lockKey', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    locks = new NodeGroupLocks(client, TABLE);
+    table = await startLocksTable(TABLE);
+    locks = new NodeGroupLocks(table.client, TABLE);
   });
 
-  after(async () => {
-    client.destroy();
-    await dynamo.close();
-  });
+  after(() => table.close());
 
   it('takes a free lock and records the lease with a TTL and an ISO copy', async () => {
     const k = key();

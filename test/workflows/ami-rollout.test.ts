@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { VirtualClock } from '../sim/clock.js';
-import { LambdaFunctionError } from '../sim/lambda.js';
 import { loadServerlessModel } from '../sim/serverless-config.js';
-import { type PendingCallback, SimStepFunctions } from '../sim/step-functions.js';
-import { runScripted, type Step } from './scripted-run.js';
+import { type Approver, runScripted, type Step } from './scripted-run.js';
 
 /**
  * The ami-rollout workflow file as deployed, its Lambda steps answered by a script: which
@@ -42,41 +38,8 @@ const upToRoll = () => ({ beginRollout: [proceed()], rolloutPreflight: [prefligh
 const fns = (calls: { fn: string }[]) => calls.map((c) => c.fn);
 const states = (history: { state: string }[]) => history.map((h) => h.state);
 
-/**
- * runScripted, for the approval gate: a `.waitForTaskToken` state waits for a person after
- * its function returns, so `answer` plays that person (SendTaskSuccess, SendTaskFailure, or
- * letting the clock run past the timeout) once the workflow is waiting.
- */
-async function runWithApprover(answers: Record<string, Step[]>, answer: (pending: PendingCallback, sfn: SimStepFunctions, clock: VirtualClock) => Promise<void>, start = T0) {
-  const machine = model.stateMachines.find((m) => m.key === 'amiRollout')!;
-  const clock = new VirtualClock(start);
-  const calls: { fn: string; payload: any }[] = [];
-  const sfn = new SimStepFunctions(model, clock, {
-    invoke: async (arn: string, payload: unknown) => {
-      const fn = model.functions.find((f) => f.arn === arn)!.key;
-      calls.push({ fn, payload });
-      const next = answers[fn]?.shift();
-      if (!next) throw new Error(`no scripted answer left for ${fn}`);
-      if ('error' in next) throw new LambdaFunctionError(next.error, `${next.error} (scripted)`);
-      return next.result;
-    },
-  });
-  sfn.bind();
-  try {
-    const { executionArn } = await new SFNClient({ region: 'eu-west-1' }).send(new StartExecutionCommand({ stateMachineArn: machine.arn, name: 'amiRollout-approval-test', input: JSON.stringify(input) }));
-    await clock.settle();
-    const pending = sfn.pendingCallbacks(executionArn);
-    assert.equal(pending.length, 1, 'the workflow waits for one person');
-    await answer(pending[0]!, sfn, clock);
-    await clock.settle();
-    const execution = sfn.executions.get(executionArn!)!;
-    await execution.done;
-    return { execution, calls, pending: pending[0]!, elapsed: clock.now() - start };
-  } finally {
-    sfn.abortAll();
-    sfn.restore();
-  }
-}
+/** runScripted for the approval gate: `answer` plays the person once the workflow waits. */
+const runWithApprover = (answers: Record<string, Step[]>, answer: Approver, start = T0) => runScripted(model, 'amiRollout', input, answers, start, answer);
 
 describe('Workflow: ami-rollout', () => {
   describe('begin', () => {
@@ -126,9 +89,10 @@ describe('Workflow: ami-rollout', () => {
     const approvalAnswers = () => ({ ...upToRoll(), beginRollout: [proceed({ policy: { ...policy, approval: true } })], requestApproval: [{ result: { posted: true } } as Step], rollStep: [end('finished')], finishRollout: [finished('finished', true)] });
 
     it('asks a person with the task token and the plan, and rolls once approved', async () => {
-      const { execution, calls, pending } = await runWithApprover(approvalAnswers(), async (task, sfn) => {
+      const { execution, calls, pending: waited } = await runWithApprover(approvalAnswers(), async (task, sfn) => {
         sfn.sendTaskSuccess(task.token, JSON.stringify({ approvedBy: 'U123' }));
       });
+      const pending = waited!;
       assert.equal(execution.status, 'SUCCEEDED');
       assert.equal(pending.state, 'RequestApproval');
       const ask = calls.find((c) => c.fn === 'requestApproval')!.payload;

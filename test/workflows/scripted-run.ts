@@ -1,8 +1,9 @@
+import assert from 'node:assert/strict';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { VirtualClock } from '../sim/clock.js';
 import { LambdaFunctionError } from '../sim/lambda.js';
 import type { ServerlessModel } from '../sim/serverless-config.js';
-import { SimStepFunctions } from '../sim/step-functions.js';
+import { type PendingCallback, SimStepFunctions } from '../sim/step-functions.js';
 
 /**
  * Runs a workflow file as deployed, its Lambda steps answered by a script: per function, the
@@ -11,7 +12,17 @@ import { SimStepFunctions } from '../sim/step-functions.js';
  */
 export type Step = { result: unknown } | { error: string };
 
-export async function runScripted(model: ServerlessModel, machineKey: string, input: unknown, answers: Record<string, Step[]>, start = Date.parse('2026-11-21T09:00:00Z')) {
+/** Plays the person a `.waitForTaskToken` state waits for, once the workflow is waiting. */
+export type Approver = (pending: PendingCallback, sfn: SimStepFunctions, clock: VirtualClock) => Promise<void>;
+
+export async function runScripted(
+  model: ServerlessModel,
+  machineKey: string,
+  input: unknown,
+  answers: Record<string, Step[]>,
+  start = Date.parse('2026-11-21T09:00:00Z'),
+  approver?: Approver,
+) {
   const machine = model.stateMachines.find((m) => m.key === machineKey)!;
   const clock = new VirtualClock(start);
   const calls: { fn: string; payload: any }[] = [];
@@ -31,10 +42,19 @@ export async function runScripted(model: ServerlessModel, machineKey: string, in
       new StartExecutionCommand({ stateMachineArn: machine.arn, name: `${machineKey}-test`, input: JSON.stringify(input) }),
     );
     await clock.settle();
+    let pending: PendingCallback | undefined;
+    if (approver) {
+      const waiting = sfn.pendingCallbacks(executionArn);
+      assert.equal(waiting.length, 1, 'the workflow waits for one person');
+      pending = waiting[0]!;
+      await approver(pending, sfn, clock);
+      await clock.settle();
+    }
     const execution = sfn.executions.get(executionArn!)!;
     await execution.done;
-    return { execution, calls, elapsed: clock.now() - start };
+    return { execution, calls, elapsed: clock.now() - start, pending };
   } finally {
+    sfn.abortAll();
     sfn.restore();
   }
 }
