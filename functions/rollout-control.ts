@@ -1,13 +1,19 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { now } from '../shared/clock.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { RolloutControlRequestSchema } from '../shared/events/rollout.js';
 import { controlRollout } from '../shared/rollout/rollout-control.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 import { rolloutPorts } from './lib/rollout-ports.js';
 
-/** Direct invocation (chat, CLI): approve, reject, pause, resume or abort a group's rollout. */
+/**
+ * Direct invocation (operators' tooling): approve, reject, pause, resume or abort a group's
+ * rollout. `requestedBy` is whoever the caller says; the approval rule (never the requester)
+ * still applies, and IAM decides who may invoke this function at all.
+ */
 const config = loadServiceConfig();
 const shared = rolloutPorts(config);
+const approvals = shared.approvals();
 const sfn = new SFNClient({ region: config.region });
 
 export const handler = lambdaHandler({
@@ -17,7 +23,9 @@ export const handler = lambdaHandler({
     controlRollout(input, {
       sfn,
       locks: shared.locks,
-      notifier: (executionArn) => shared.notifier({ cluster: input.cluster, group: { kind: 'node group', name: input.group }, target: { imageId: 'see the rollout' }, executionArn }),
+      approvals,
+      notifier: shared.approvalNotifier,
+      now,
       log: logInfo,
     }),
 });

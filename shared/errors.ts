@@ -139,6 +139,35 @@ export class RolloutRejectedError extends NodeLifecycleError {
   readonly retryable = false;
 }
 
+/**
+ * A chat request that is not provably from Slack: a missing or malformed signature header,
+ * a timestamp more than five minutes off (a replay), or a signature that does not match.
+ * Answered 401; nothing is parsed further and nothing runs.
+ */
+export class SlackSignatureError extends NodeLifecycleError {
+  override readonly name = 'SlackSignatureError';
+  readonly retryable = false;
+  constructor(
+    readonly reason: 'missing-header' | 'malformed' | 'stale' | 'bad-signature',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The Slack Web API (or a response_url) refused a message; retryable when Slack said so (rate limit, 5xx). */
+export class SlackApiError extends NodeLifecycleError {
+  override readonly name = 'SlackApiError';
+  constructor(
+    readonly operation: string,
+    readonly slackError: string,
+    readonly retryable: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(`Slack ${operation} failed: ${slackError}`, options);
+  }
+}
+
 export const ERROR_NAMES = [
   'LaunchTemplateValidationError',
   'InvalidInputError',
@@ -151,6 +180,8 @@ export const ERROR_NAMES = [
   'LifecycleActionGoneError',
   'LockLostError',
   'RolloutRejectedError',
+  'SlackSignatureError',
+  'SlackApiError',
 ] as const;
 
 export type ErrorName = (typeof ERROR_NAMES)[number];

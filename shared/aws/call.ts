@@ -44,3 +44,16 @@ export async function callAws<T>(
     throw error;
   }
 }
+
+/**
+ * A DynamoDB conditional write: its output when it happened, undefined when its condition
+ * failed (someone else got there first, or the state is not what the write requires).
+ */
+export async function conditionalWrite<T>(operation: string, write: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await callAws(operation, write);
+  } catch (error) {
+    if ((error as Error)?.name === 'ConditionalCheckFailedException') return undefined;
+    throw error;
+  }
+}

@@ -14,6 +14,15 @@ const EnvSchema = z.object({
   DRAIN_TABLE: z.string().min(3).optional(),
   AMI_ROLLOUT_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   ROLLOUTS_TABLE: z.string().min(3).optional(),
+  CHATOPS_TABLE: z.string().min(3).optional(),
+  ACCESS_POLICY_PARAMETER: z.string().min(1).optional(),
+  SLACK_SIGNING_SECRET_PARAMETER: z.string().min(1).optional(),
+  SLACK_BOT_TOKEN_PARAMETER: z.string().min(1).optional(),
+  SLACK_API_URL: z.url().default('https://slack.com/api/'),
+  SLACK_RESPONSE_URL_PREFIXES: z.string().default('https://hooks.slack.com/'),
+  CHAT_DEFAULT_CHANNEL: z.string().default(''),
+  CHAT_WORKER_FUNCTION: z.string().min(1).optional(),
+  REQUEST_DRAIN_FUNCTION: z.string().min(1).optional(),
 });
 
 export interface ServiceConfig {
@@ -25,6 +34,22 @@ export interface ServiceConfig {
   amiRolloutStateMachineArn?: string;
   /** node group locks, with each running rollout's control (pause/abort) and approval token */
   rolloutsTable?: string;
+  /** chat-ops: the audit trail, the approvals (with their task tokens) and one Slack thread per rollout */
+  chatopsTable?: string;
+  chat: {
+    /** SSM parameter holding the access policy (JSON): who may read, act and approve, per cluster */
+    accessPolicyParameter?: string;
+    /** SSM SecureString parameters (or /aws/reference/secretsmanager/… paths) */
+    signingSecretParameter?: string;
+    botTokenParameter?: string;
+    slackApiUrl: string;
+    /** response_url values Slack may give us; anything else is refused (no POSTing elsewhere) */
+    responseUrlPrefixes: string[];
+    /** where notifications go when the policy names no channel for the cluster ('' = nowhere) */
+    defaultChannel?: string;
+    workerFunction?: string;
+    requestDrainFunction?: string;
+  };
 }
 
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -41,6 +66,17 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     drainTable: parsed.data.DRAIN_TABLE,
     amiRolloutStateMachineArn: parsed.data.AMI_ROLLOUT_STATE_MACHINE_ARN,
     rolloutsTable: parsed.data.ROLLOUTS_TABLE,
+    chatopsTable: parsed.data.CHATOPS_TABLE,
+    chat: {
+      accessPolicyParameter: parsed.data.ACCESS_POLICY_PARAMETER,
+      signingSecretParameter: parsed.data.SLACK_SIGNING_SECRET_PARAMETER,
+      botTokenParameter: parsed.data.SLACK_BOT_TOKEN_PARAMETER,
+      slackApiUrl: parsed.data.SLACK_API_URL,
+      responseUrlPrefixes: parsed.data.SLACK_RESPONSE_URL_PREFIXES.split(',').map((p) => p.trim()).filter(Boolean),
+      ...(parsed.data.CHAT_DEFAULT_CHANNEL ? { defaultChannel: parsed.data.CHAT_DEFAULT_CHANNEL } : {}),
+      workerFunction: parsed.data.CHAT_WORKER_FUNCTION,
+      requestDrainFunction: parsed.data.REQUEST_DRAIN_FUNCTION,
+    },
   };
 }
 

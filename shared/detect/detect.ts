@@ -4,13 +4,14 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { identifyImage, identityFromAmiType } from '../ami/ami-family.js';
+import { CHANNEL_TAG } from '../ami/resolve-target.js';
 import { parameterNamesFor, SsmParameterCache } from '../ami/ssm-parameters.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import type { DetectionTrigger } from '../events/detection.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 import { attachImages, type ClusterView, type GroupView, listClusters, listGroups } from './inventory.js';
-import { type GroupPlan, planGroup, rolloutExecutionName } from './plan-rollouts.js';
+import { type GroupPlan, planGroup, rolloutExecutionName, rolloutInputOf } from './plan-rollouts.js';
 import { detectionImageSource, targetForGroup } from './target-for-group.js';
 
 export interface DetectPorts {
@@ -50,6 +51,46 @@ export interface RolloutInput {
   detectedAt: string;
 }
 
+export interface PlanScope {
+  cluster?: string;
+  group?: string;
+  /**
+   * a person's choice of image instead of the group's channel tag: `recommended` (the
+   * latest), or `pinned=<release|ami-…>`; the rollout policy then need not be opted in
+   */
+  channel?: string;
+}
+
+/**
+ * What detection would do, group by group, read only: the inventory (clusters, managed and
+ * self-managed groups, their current images in one DescribeImages), then per group its
+ * policy (tags) → identity → target (SSM public parameters, fetched ten at a time and
+ * cached for this call; or the group's custom AMI selector) → plan (pure). Chat's `plan`
+ * and `rollout` ask the same question.
+ */
+export async function planGroups(ports: Omit<DetectPorts, 'sfn' | 'amiRolloutStateMachineArn'>, scope: PlanScope = {}): Promise<{ groups: GroupView[]; plans: GroupPlan[] }> {
+  const clusters: ClusterView[] = await listClusters(ports, scope.cluster);
+  const groups = (await Promise.all(clusters.map((c) => listGroups(ports, c)))).flat().filter((g) => !scope.group || g.name === scope.group);
+  if (scope.channel) for (const g of groups) g.tags = { ...g.tags, [CHANNEL_TAG]: scope.channel };
+  await attachImages(ports.ec2, groups);
+
+  const ssm = new SsmParameterCache(ports.ssm);
+  const images = detectionImageSource(ports.ec2, groups.flatMap((g) => (g.image ? [g.image] : [])));
+  // every public parameter any group needs, in batches of ten, before the groups ask one by one
+  await ssm.get([...new Set(groups.flatMap((g) => parameterNamesOfGroup(g)))]);
+  const now = ports.now();
+  const plans: GroupPlan[] = [];
+  for (const group of groups) {
+    const { policy, problems } = readNodeGroupPolicy(group.tags);
+    if (problems.length > 0) ports.log('node group policy problems', { cluster: group.cluster, group: group.name, problems });
+    // a person naming the image asks for this rollout whatever the opt-in tag says
+    const rollout = scope.channel && policy.rollout === 'off' ? 'auto' : policy.rollout;
+    const target = rollout === 'off' ? { decision: 'none' as const, reason: 'not opted in' } : await targetForGroup({ images, ssm }, group, now);
+    plans.push(planGroup(group, { rollout, currentRelease: group.releaseVersion, target }));
+  }
+  return { groups, plans };
+}
+
 /**
  * Detection: which opted-in node groups run an image older than their channel's target.
  * 1. what triggered it (an AMI that is not yet available, or an Image Builder image that
@@ -75,40 +116,16 @@ export async function detectStaleGroups(trigger: DetectionTrigger, ports: Detect
     }
   }
 
-  const clusters: ClusterView[] = await listClusters(ports, onlyCluster);
-  const groups = (await Promise.all(clusters.map((c) => listGroups(ports, c)))).flat().filter((g) => !onlyGroup || g.name === onlyGroup);
-  await attachImages(ports.ec2, groups);
+  const { groups, plans } = await planGroups(ports, { ...(onlyCluster ? { cluster: onlyCluster } : {}), ...(onlyGroup ? { group: onlyGroup } : {}) });
+  result.plans.push(...plans);
 
-  const ssm = new SsmParameterCache(ports.ssm);
-  const images = detectionImageSource(ports.ec2, groups.flatMap((g) => (g.image ? [g.image] : [])));
-  // every public parameter any group needs, in batches of ten, before the groups ask one by one
-  await ssm.get([...new Set(groups.flatMap((g) => parameterNamesOfGroup(g)))]);
   const now = ports.now();
-  for (const group of groups) {
-    const { policy, problems } = readNodeGroupPolicy(group.tags);
-    if (problems.length > 0) ports.log('node group policy problems', { cluster: group.cluster, group: group.name, problems });
-    const target = policy.rollout === 'off' ? { decision: 'none' as const, reason: 'not opted in' } : await targetForGroup({ images, ssm }, group, now);
-    result.plans.push(planGroup(group, { rollout: policy.rollout, currentRelease: group.releaseVersion, target }));
-  }
-
   if (!dryRun) {
     for (const plan of result.plans) {
       if (plan.action !== 'roll') continue;
       const group = groups.find((g) => g.cluster === plan.cluster && g.name === plan.group)!;
       const executionName = rolloutExecutionName(plan.cluster, plan.group, plan.to);
-      const input: RolloutInput = {
-        cluster: plan.cluster,
-        group: {
-          kind: group.kind,
-          name: group.name,
-          ...(group.autoScalingGroup ? { autoScalingGroup: group.autoScalingGroup } : {}),
-          ...(group.launchTemplate ? { launchTemplate: group.launchTemplate } : {}),
-        },
-        target: plan.to,
-        from: plan.from,
-        mode: plan.mode,
-        detectedAt: now.toISOString(),
-      };
+      const input: RolloutInput = { ...rolloutInputOf(group, plan), detectedAt: now.toISOString() };
       const started = await startExecutionOnce(ports.sfn, ports.amiRolloutStateMachineArn, executionName, input);
       result.started.push({ cluster: plan.cluster, group: plan.group, executionName, alreadyRunning: !started.started });
     }

@@ -32,6 +32,8 @@ export interface GroupView {
   kubernetesVersion: string;
   imageId?: string;
   image?: Image;
+  /** the group's scaling: desired, min and max nodes */
+  size?: { desired: number; min: number; max: number };
 }
 
 export interface InventoryPorts {
@@ -83,6 +85,7 @@ export async function listGroups(ports: InventoryPorts, cluster: ClusterView): P
       ...(ng.amiType && ng.amiType !== 'CUSTOM' ? { amiType: ng.amiType, releaseVersion: ng.releaseVersion } : {}),
       kubernetesVersion: ng.version ?? cluster.version,
       ...(custom?.imageId ? { imageId: custom.imageId } : {}),
+      ...(ng.scalingConfig ? { size: { desired: ng.scalingConfig.desiredSize ?? 0, min: ng.scalingConfig.minSize ?? 0, max: ng.scalingConfig.maxSize ?? 0 } } : {}),
     });
   }
   // self-managed groups: tagged for the cluster, not EKS's
@@ -104,6 +107,7 @@ export async function listGroups(ports: InventoryPorts, cluster: ClusterView): P
         launchTemplate: { id: spec.LaunchTemplateId, version: version.version },
         kubernetesVersion: cluster.version,
         ...(version.imageId ? { imageId: version.imageId } : {}),
+        size: { desired: g.DesiredCapacity ?? 0, min: g.MinSize ?? 0, max: g.MaxSize ?? 0 },
       });
     }
   }

@@ -56,3 +56,25 @@ export function rolloutExecutionName(cluster: string, group: string, target: Tar
   const hash = createHash('sha256').update(`${cluster}\n${group}\n${target.imageId}`).digest('hex').slice(0, 12);
   return `roll-${slug(cluster, 20)}-${slug(group, 24)}-${slug(target.imageId, 21)}-${hash}`.slice(0, 80);
 }
+
+/**
+ * The ami-rollout input for a group's plan to roll: what detection starts, and what a
+ * person's `rollout` starts with their name, choices and overrides on top.
+ */
+export function rolloutInputOf(
+  group: Pick<GroupView, 'kind' | 'name' | 'autoScalingGroup' | 'launchTemplate'>,
+  plan: Extract<GroupPlan, { action: 'roll' }>,
+): { cluster: string; group: { kind: GroupView['kind']; name: string; autoScalingGroup?: string; launchTemplate?: { id: string; version: number } }; target: TargetImage; from: { imageId?: string; release?: string }; mode: 'auto' | 'approve' } {
+  return {
+    cluster: plan.cluster,
+    group: {
+      kind: group.kind,
+      name: group.name,
+      ...(group.autoScalingGroup ? { autoScalingGroup: group.autoScalingGroup } : {}),
+      ...(group.launchTemplate ? { launchTemplate: group.launchTemplate } : {}),
+    },
+    target: plan.to,
+    from: plan.from,
+    mode: plan.mode,
+  };
+}

@@ -27,6 +27,8 @@ export interface DrainFinished {
   blockers: FinishDrainInput['blockers'];
   lifecycleAction: 'continued' | 'already-closed' | 'left-to-default' | 'none';
   executionArn?: string;
+  /** the ami-rollout this drain was part of */
+  rolloutExecutionArn?: string;
 }
 
 /**
@@ -65,6 +67,7 @@ export async function finishDrain(input: FinishDrainInput, ports: FinishDrainPor
     blockers: input.blockers,
     lifecycleAction,
     ...(input.executionArn ? { executionArn: input.executionArn } : {}),
+    ...(input.executionInput?.rolloutExecutionArn ? { rolloutExecutionArn: input.executionInput.rolloutExecutionArn } : {}),
   };
   await publishEvent(ports.eventbridge, DRAIN_FINISHED, finished, input.executionArn ? [input.executionArn] : []);
   ports.log('drain finished', { ...finished, blockers: finished.blockers.map((b) => b.pod) });

@@ -41,11 +41,12 @@ interface Normalized {
   lifecycleAction?: LifecycleAction;
   eventTime?: Date;
   force?: boolean;
+  rolloutExecutionArn?: string;
 }
 
 function normalize(trigger: DrainTrigger): Normalized {
   if ('kind' in trigger && trigger.kind === 'rollout-drain') {
-    return { kind: 'rollout', instanceId: trigger.instanceId, cluster: trigger.cluster };
+    return { kind: 'rollout', instanceId: trigger.instanceId, cluster: trigger.cluster, rolloutExecutionArn: trigger.rolloutExecutionArn };
   }
   if ('kind' in trigger) {
     return { kind: 'manual', instanceId: trigger.instanceId, nodeName: trigger.nodeName, cluster: trigger.cluster, force: trigger.force };
@@ -141,6 +142,7 @@ export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPor
         deadline: drainDeadline({ trigger: request.kind, now, eventTime: request.eventTime, drainTimeoutSeconds: drainPolicy.drainTimeoutSeconds }).toISOString(),
         policy: drainPolicy,
         startedAt: now.toISOString(),
+        ...(request.rolloutExecutionArn ? { rolloutExecutionArn: request.rolloutExecutionArn } : {}),
       };
       const started = await startExecutionOnce(ports.sfn, ports.nodeDrainStateMachineArn, executionName, input);
       ports.log(started.started ? 'drain started' : 'drain already under way', { instanceId, cluster, executionArn: started.executionArn, trigger: request.kind });

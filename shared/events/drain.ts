@@ -61,6 +61,8 @@ export const NodeDrainInputSchema = z.object({
   deadline: z.iso.datetime(),
   policy: DrainPolicySchema,
   startedAt: z.iso.datetime(),
+  /** the ami-rollout that asked for this drain, if one did (its chat thread shows the drain) */
+  rolloutExecutionArn: z.string().min(1).max(2048).optional(),
 });
 export type NodeDrainInput = z.infer<typeof NodeDrainInputSchema>;
 
@@ -103,5 +105,7 @@ export const FinishDrainInputSchema = z.object({
   remaining: z.number().int().nonnegative().default(0),
   blockers: z.array(BlockerSchema).max(50).default([]),
   executionArn: z.string().optional(),
+  /** the workflow's input as it started (`$$.Execution.Input`): names the rollout that asked, if any */
+  executionInput: z.object({ rolloutExecutionArn: z.string().max(2048).optional() }).loose().optional(),
 });
 export type FinishDrainInput = z.infer<typeof FinishDrainInputSchema>;

@@ -24,6 +24,8 @@ export const RolloutInputSchema = z.object({
   detectedAt: z.iso.datetime().optional(),
   /** who asked: detection waits for the maintenance window, a person outside it is refused unless startNow */
   startedBy: z.object({ kind: z.enum(['detection', 'person']), who: z.string().max(200).optional(), startNow: z.boolean().default(false) }).default({ kind: 'detection', startNow: false }),
+  /** a person's overrides of the group's tags, for this rollout only */
+  overrides: z.object({ maxUnavailable: z.union([z.number().int().positive().max(1000), z.string().regex(/^(100|[1-9]\d?)%$/, 'must be 1% to 100%').transform((v) => v as `${number}%`)]).optional() }).default({}),
 });
 export type RolloutInput = z.infer<typeof RolloutInputSchema>;
 
@@ -206,6 +208,8 @@ export const RequestApprovalInputSchema = z.object({
   from: RolloutInputSchema.shape.from,
   executionArn,
   plan: z.object({ summary: z.string() }).passthrough(),
+  /** who started the rollout: they may not approve it */
+  startedBy: RolloutInputSchema.shape.startedBy,
 });
 export type RequestApprovalInput = z.infer<typeof RequestApprovalInputSchema>;
 

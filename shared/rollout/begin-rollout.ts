@@ -40,7 +40,10 @@ const LEASE_MARGIN_SECONDS = 2 * 3600;
 export async function beginRollout(input: RolloutInput & { executionArn: string }, ports: BeginPorts): Promise<BeginResult> {
   const who = `${input.cluster}/${input.group.name}`;
   const { tags, size, zones } = await readGroup(input, ports);
-  const { policy, problems } = readRolloutPolicy(tags);
+  const read = readRolloutPolicy(tags);
+  const { problems } = read;
+  // a person may ask for another batch size for this rollout (chat --max-unavailable)
+  const policy = input.overrides.maxUnavailable === undefined ? read.policy : { ...read.policy, maxUnavailable: input.overrides.maxUnavailable };
   const drain = readNodeGroupPolicy(tags);
   const allProblems = [...problems, ...drain.problems];
   if (allProblems.length > 0) ports.log('node group policy problems', { problems: allProblems });

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { callAws } from '../aws/call.js';
+import { callAws, conditionalWrite } from '../aws/call.js';
 import { LockLostError } from '../errors.js';
 
 /**
@@ -21,8 +21,8 @@ export interface NodeGroupLockRecord {
   /** asked by a person (chat, CLI) and read by the roll loop at each batch boundary */
   control?: 'pause' | 'abort';
   controlBy?: string;
-  /** the approval gate's Step Functions task token while the rollout waits for a person */
-  approvalToken?: string;
+  /** the pending approval (`apr-…`) while the rollout waits for a person; its task token stays in the approvals store */
+  approvalId?: string;
 }
 
 /** The lock of one node group: `<cluster>/<group>`. */
@@ -52,7 +52,7 @@ export class NodeGroupLocks {
     // A lost race is read back to name the holder; should the holder release or expire in
     // between, the write is simply tried again.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const won = await this.conditional('dynamodb:PutItem', () =>
+      const won = await conditionalWrite('dynamodb:PutItem', () =>
         this.doc.send(
           new PutCommand({
             TableName: this.table,
@@ -79,7 +79,7 @@ export class NodeGroupLocks {
    */
   async renew(key: string, owner: string, leaseSeconds: number, now: Date): Promise<NodeGroupLockRecord> {
     const expiresAt = epochSeconds(now) + Math.max(1, Math.ceil(leaseSeconds));
-    const renewed = await this.conditional('dynamodb:UpdateItem', () =>
+    const renewed = await conditionalWrite('dynamodb:UpdateItem', () =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.table,
@@ -98,7 +98,7 @@ export class NodeGroupLocks {
 
   /** Lets the lock go if the caller holds it; releasing a lock held by someone else (or nobody) does nothing. */
   async release(key: string, owner: string): Promise<{ released: boolean }> {
-    const released = await this.conditional('dynamodb:DeleteItem', () =>
+    const released = await conditionalWrite('dynamodb:DeleteItem', () =>
       this.doc.send(
         new DeleteCommand({
           TableName: this.table,
@@ -117,7 +117,7 @@ export class NodeGroupLocks {
    * Returns the lock as it now is, or undefined when no rollout holds the group.
    */
   async setControl(key: string, control: 'pause' | 'abort' | null, by: string): Promise<NodeGroupLockRecord | undefined> {
-    const out = await this.conditional('dynamodb:UpdateItem', () =>
+    const out = await conditionalWrite('dynamodb:UpdateItem', () =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.table,
@@ -133,17 +133,17 @@ export class NodeGroupLocks {
     return out?.Attributes as NodeGroupLockRecord | undefined;
   }
 
-  /** Keeps the approval gate's task token with the lock, for whoever approves; null clears it. */
-  async setApprovalToken(key: string, owner: string, token: string | null): Promise<void> {
-    const done = await this.conditional('dynamodb:UpdateItem', () =>
+  /** Names the approval the rollout waits for, so `approve <cluster>/<group>` finds it; null clears it. */
+  async setApprovalId(key: string, owner: string, approvalId: string | null): Promise<void> {
+    const done = await conditionalWrite('dynamodb:UpdateItem', () =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { lockKey: key },
-          UpdateExpression: token ? 'SET #token = :token' : 'REMOVE #token',
+          UpdateExpression: approvalId ? 'SET #approval = :approval' : 'REMOVE #approval',
           ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#token': 'approvalToken', '#owner': 'owner' },
-          ExpressionAttributeValues: token ? { ':token': token, ':owner': owner } : { ':owner': owner },
+          ExpressionAttributeNames: { '#approval': 'approvalId', '#owner': 'owner' },
+          ExpressionAttributeValues: approvalId ? { ':approval': approvalId, ':owner': owner } : { ':owner': owner },
         }),
       ),
     );
@@ -153,16 +153,6 @@ export class NodeGroupLocks {
   async get(key: string): Promise<NodeGroupLockRecord | undefined> {
     const out = await callAws('dynamodb:GetItem', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { lockKey: key }, ConsistentRead: true })));
     return out.Item as NodeGroupLockRecord | undefined;
-  }
-
-  /** the write's output when it happened, undefined when its condition failed */
-  private async conditional<T>(operation: string, write: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await callAws(operation, write);
-    } catch (error) {
-      if ((error as Error)?.name === 'ConditionalCheckFailedException') return undefined;
-      throw error;
-    }
   }
 }
 

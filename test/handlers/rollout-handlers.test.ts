@@ -22,6 +22,7 @@ Object.assign(process.env, {
   MANAGED_CLUSTERS: 'prod',
   ROLLOUTS_TABLE: 'rollouts',
   DRAIN_TABLE: 'drains',
+  CHATOPS_TABLE: 'chatops',
   NODE_DRAIN_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:eks-node-lifecycle-test-node-drain',
 });
 quietLogs();
@@ -209,29 +210,56 @@ describe('Handlers: ami-rollout steps', () => {
       assert.deepEqual(ddb.commandCalls(GetCommand)[0]!.args[0].input, { TableName: 'rollouts', Key: { lockKey: LOCK_KEY }, ConsistentRead: true });
     });
 
-    it('approve: SendTaskSuccess with the token kept on the lock, then clears it and announces', async () => {
-      ddb.on(GetCommand).resolves(lock({ approvalToken: TOKEN }));
-      ddb.on(UpdateCommand).resolves({});
+    const APPROVAL = 'apr-0123456789ab';
+    const approvalItem = (extra: Record<string, unknown> = {}) => ({
+      pk: `approval#${APPROVAL}`, sk: 'approval', id: APPROVAL, executionArn: EXEC, cluster: 'prod', group: 'prod-workers', taskToken: TOKEN,
+      requestedBy: 'slack:T1:U0REQUESTER', requesterPerson: 'slack:U0REQUESTER', target: '1.31.0-20261120', plan: '4 nodes', status: 'pending',
+      requestedAt: '2026-11-21T09:00:00.000Z', expiresAtIso: '2026-11-22T09:00:00.000Z', deadline: 1_800_000_000_000, expiresAt: 1_800_600_000, ...extra,
+    });
+    /** the approvals table answers the conditional answer with the record as written */
+    const answers = () =>
+      ddb.on(UpdateCommand).callsFake((input) =>
+        input.TableName === 'chatops' ? { Attributes: approvalItem({ status: input.ExpressionAttributeValues[':decision'], answeredBy: input.ExpressionAttributeValues[':by'], answeredAt: input.ExpressionAttributeValues[':at'] }) } : {},
+      );
+
+    it('approve: the answer is recorded on the approval the lock names, then SendTaskSuccess with its server-side token, the lock cleared, announced', async () => {
+      ddb.on(GetCommand).resolves(lock({ approvalId: APPROVAL }));
+      answers();
       sfn.on(SendTaskSuccessCommand).resolves({});
       const out = await control('approve');
-      assert.deepEqual(out, { result: 'done', action: 'approve', executionArn: EXEC, summary: 'approved the rollout of prod/prod-workers' });
-      assert.deepEqual(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input, { taskToken: TOKEN, output: JSON.stringify({ approvedBy: 'U123' }) });
-      const clear = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
-      assert.equal(clear.UpdateExpression, 'REMOVE #token');
-      assert.equal(clear.ExpressionAttributeValues?.[':owner'], EXEC);
+      assert.deepEqual(out, { result: 'done', action: 'approve', executionArn: EXEC, summary: 'approved the rollout of prod/prod-workers onto 1.31.0-20261120' });
+      const [answer, clear] = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+      assert.equal(answer!.TableName, 'chatops');
+      assert.deepEqual(answer!.Key, { pk: `approval#${APPROVAL}`, sk: 'approval' });
+      assert.match(answer!.ConditionExpression!, /#status = :pending AND #requesterPerson <> :person/);
+      assert.deepEqual(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input, { taskToken: TOKEN, output: JSON.stringify({ approvedBy: 'U123', approvalId: APPROVAL }) });
+      assert.equal(clear!.TableName, 'rollouts');
+      assert.equal(clear!.UpdateExpression, 'REMOVE #approval');
       const entry = events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
       assert.equal(entry.DetailType, 'Rollout Approved');
       assert.equal(JSON.parse(entry.Detail!).executionArn, EXEC);
     });
 
     it('reject: SendTaskFailure as RolloutRejectedError, with who and why', async () => {
-      ddb.on(GetCommand).resolves(lock({ approvalToken: TOKEN }));
-      ddb.on(UpdateCommand).resolves({});
+      ddb.on(GetCommand).resolves(lock({ approvalId: APPROVAL }));
+      answers();
       sfn.on(SendTaskFailureCommand).resolves({});
       const out = await control('reject', { reason: 'not during the sale' });
       assert.equal(out.result, 'done');
-      assert.deepEqual(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input, { taskToken: TOKEN, error: 'RolloutRejectedError', cause: 'rejected by U123: not during the sale' });
+      assert.deepEqual(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input, { taskToken: TOKEN, error: 'RolloutRejectedError', cause: 'denied by U123: not during the sale' });
       assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 0);
+    });
+
+    it('approve by the person who requested the rollout: refused, nothing sent, the approval still pending', async () => {
+      ddb.on(GetCommand).callsFake((input) => (input.TableName === 'chatops' ? { Item: approvalItem() } : lock({ approvalId: APPROVAL })));
+      ddb.on(UpdateCommand).callsFake((input) => {
+        if (input.TableName === 'chatops') throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+        return {};
+      });
+      const out = await control('approve', { requestedBy: 'slack:T1:U0REQUESTER' });
+      assert.equal(out.result, 'own-request');
+      assert.equal(sfn.calls().length, 0);
+      assert.equal(events.calls().length, 0);
     });
 
     it('approve when the rollout is not waiting for approval: says so, sends nothing', async () => {
@@ -264,20 +292,30 @@ describe('Handlers: ami-rollout steps', () => {
   });
 
   describe('request-approval', () => {
-    it('keeps the task token on the lock of this execution and asks a person', async () => {
+    it('keeps the task token in the approvals table, names the approval on the lock, and asks with the approval id only', async () => {
+      ddb.on(PutCommand).resolves({});
       ddb.on(UpdateCommand).resolves({});
-      await handlers['request-approval']!(VALID['request-approval']!.input, lambdaContext());
+      const out = await handlers['request-approval']!(VALID['request-approval']!.input, lambdaContext());
+      assert.match(out.approvalId, /^apr-[0-9a-f]{12}$/);
+      const put = ddb.commandCalls(PutCommand)[0]!.args[0].input;
+      assert.equal(put.TableName, 'chatops');
+      assert.equal(put.Item!['taskToken'], TOKEN);
+      assert.equal(put.Item!['requestedBy'], 'detection');
       const update = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
       assert.equal(update.TableName, 'rollouts');
       assert.deepEqual(update.Key, { lockKey: LOCK_KEY });
-      assert.equal(update.UpdateExpression, 'SET #token = :token');
-      assert.deepEqual(update.ExpressionAttributeValues, { ':token': TOKEN, ':owner': EXEC });
+      assert.equal(update.UpdateExpression, 'SET #approval = :approval');
+      assert.deepEqual(update.ExpressionAttributeValues, { ':approval': out.approvalId, ':owner': EXEC });
       const entry = events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
       assert.equal(entry.DetailType, 'Rollout Approval Requested');
-      assert.match(JSON.parse(entry.Detail!).summary, /approve rolling onto 1\.31\.0-20261120\? prod\/prod-workers: 4 nodes, 1 at a time/);
+      const detail = JSON.parse(entry.Detail!);
+      assert.equal(detail.approvalId, out.approvalId);
+      assert.ok(!entry.Detail!.includes(TOKEN), 'the token never leaves the server');
+      assert.match(detail.summary, /approve rolling onto 1\.31\.0-20261120\? prod\/prod-workers: 4 nodes, 1 at a time/);
     });
 
     it('fails with LockLostError, asking nobody, when this execution no longer holds the lock', async () => {
+      ddb.on(PutCommand).resolves({});
       ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
       await assert.rejects(handlers['request-approval']!(VALID['request-approval']!.input, lambdaContext()), { name: 'LockLostError' });
       assert.equal(events.calls().length, 0);

@@ -54,7 +54,7 @@ describe('Deployable package: serverless package', () => {
       const probe = `
         const { ${fn.exportName} } = require(${JSON.stringify(join(dir, `${fn.module}.js`))});
         ${fn.exportName}('not an event', { functionName: '${fn.key}', awsRequestId: 'probe', getRemainingTimeInMillis: () => 1000 })
-          .then(() => { console.log('accepted'); process.exit(1); }, (e) => { console.log(e.name); });`;
+          .then((r) => { console.log(r && r.statusCode ? 'HTTP ' + r.statusCode : 'accepted'); }, (e) => { console.log(e.name); });`;
       // the function's environment as deployed, CloudFormation references standing in as ARNs
       const variables = template.Resources[logicalId(fn.key)]!.Properties.Environment?.Variables ?? {};
       const deployedEnv = Object.fromEntries(
@@ -74,7 +74,9 @@ describe('Deployable package: serverless package', () => {
       }).catch((error: Error & { stderr?: string }) => {
         throw new Error(`${fn.key}: ${(error.stderr ?? error.message).split('\n').filter((l) => /Error/.test(l)).slice(0, 3).join(' | ').slice(0, 500)}`);
       });
-      assert.equal(stdout.trim(), 'InvalidInputError', fn.key);
+      // a function URL answers HTTP: bad input is a 400, not an error
+      const url = resources('AWS::Lambda::Url').some(([, r]) => r.Properties.TargetFunctionArn?.['Fn::GetAtt']?.[0] === logicalId(fn.key));
+      assert.equal(stdout.trim(), url ? 'HTTP 400' : 'InvalidInputError', fn.key);
     }
   });
 

@@ -2,7 +2,7 @@ import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/cl
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { createDaemonSet, createDeployment, createPdb } from '../sim/kube/controllers.js';
 import type { SimExecution } from '../sim/step-functions.js';
-import { World } from '../sim/world.js';
+import { World, type WorldOptions } from '../sim/world.js';
 
 /** Shared by the rollout scenarios: a cluster with an opted-in self-managed group under load, and what to read back. */
 const region = 'eu-west-1';
@@ -34,13 +34,13 @@ export function cordoned(world: World): string[] {
   return (world.cluster('prod').store.list('nodes') as any[]).filter((n) => n.spec.unschedulable).map((n) => n.metadata.name);
 }
 
-export async function selfManagedWorld(options: { nodes: number; tags: Record<string, string>; replicas?: number }) {
-  const world = await World.start();
+export async function selfManagedWorld(options: { nodes: number; tags: Record<string, string>; replicas?: number; name?: string; world?: WorldOptions }) {
+  const world = await World.start(options.world);
   const cluster = await world.addCluster('prod', { version: '1.31' });
   world.account.seedVpc();
   const group = world.account.createSelfManagedGroup({
     cluster: 'prod',
-    name: 'workers',
+    name: options.name ?? 'workers',
     amiFamily: 'al2023',
     min: options.nodes,
     max: options.nodes,

@@ -12,18 +12,18 @@ export interface SimDynamo {
   close(): Promise<void>;
 }
 
-/**
- * A real DynamoDB (dynalite) with the node group locks table, for the lock tests: the same
- * key schema serverless.yml gives RolloutsTable.
- */
-export async function startLocksTable(table: string): Promise<{ dynamo: SimDynamo; client: DynamoDBClient; close: () => Promise<void> }> {
+type TestTable = { dynamo: SimDynamo; client: DynamoDBClient; close: () => Promise<void> };
+
+/** A real DynamoDB (dynalite) with one table of the given string keys (hash, then range). */
+async function startTable(table: string, keys: [hash: string, range?: string]): Promise<TestTable> {
   const dynamo = await startDynalite();
   const client = new DynamoDBClient({ region: 'eu-west-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const [hash, range] = keys;
   await client.send(
     new CreateTableCommand({
       TableName: table,
-      AttributeDefinitions: [{ AttributeName: 'lockKey', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'lockKey', KeyType: 'HASH' }],
+      AttributeDefinitions: [hash, ...(range ? [range] : [])].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+      KeySchema: [{ AttributeName: hash, KeyType: 'HASH' as const }, ...(range ? [{ AttributeName: range, KeyType: 'RANGE' as const }] : [])],
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
@@ -35,6 +35,16 @@ export async function startLocksTable(table: string): Promise<{ dynamo: SimDynam
       await dynamo.close();
     },
   };
+}
+
+/** The node group locks table: the key serverless.yml gives RolloutsTable. */
+export function startLocksTable(table: string): Promise<TestTable> {
+  return startTable(table, ['lockKey']);
+}
+
+/** The chat-ops table (audit, approvals, Slack threads): the keys serverless.yml gives ChatopsTable. */
+export function startChatopsTable(table: string): Promise<TestTable> {
+  return startTable(table, ['pk', 'sk']);
 }
 
 export async function startDynalite(): Promise<SimDynamo> {

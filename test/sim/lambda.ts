@@ -1,3 +1,5 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -114,4 +116,32 @@ function lambdaContext(fn: SimFunction): Context {
     fail: () => undefined,
     succeed: () => undefined,
   };
+}
+
+/**
+ * The Lambda API (`Invoke`) bound to the sandbox's functions, as the service's own code
+ * calls it: `RequestResponse` answers with the result (or `FunctionError: 'Unhandled'` and
+ * the error as Lambda reports it); `Event` queues the invocation and answers 202 at once —
+ * the function then runs as the world runs, and its failure is only logged, as Lambda's
+ * asynchronous invocation (with no retries configured) would.
+ */
+export function bindLambdaApi(lambda: SimLambda): () => void {
+  const mock = mockClient(LambdaClient);
+  const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value ?? null));
+  mock.on(InvokeCommand).callsFake(async (input: { FunctionName?: string; InvocationType?: string; Payload?: Uint8Array | string }) => {
+    const raw = input.Payload === undefined ? 'null' : typeof input.Payload === 'string' ? input.Payload : new TextDecoder().decode(input.Payload);
+    const payload = JSON.parse(raw);
+    const fn = lambda.find(input.FunctionName ?? '');
+    if (input.InvocationType === 'Event') {
+      void lambda.invoke(fn.key, payload).catch(() => undefined);
+      return { StatusCode: 202 };
+    }
+    try {
+      return { StatusCode: 200, Payload: encode(await lambda.invoke(fn.key, payload)), ExecutedVersion: '$LATEST' };
+    } catch (error) {
+      const e = error as Error;
+      return { StatusCode: 200, FunctionError: 'Unhandled', Payload: encode({ errorType: e.name, errorMessage: e.message }), ExecutedVersion: '$LATEST' };
+    }
+  });
+  return () => mock.restore();
 }

@@ -97,7 +97,11 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
   const lookup = (source: string): unknown => {
     if (source === 'opt:stage' || source === 'sls:stage') return stage;
     if (source === 'opt:region') return region;
-    if (source.startsWith('param:')) return params[source.slice('param:'.length)];
+    // params may themselves use variables (`/eks-node-lifecycle/${sls:stage}/…`), as in Serverless
+    if (source.startsWith('param:')) {
+      const value = params[source.slice('param:'.length)];
+      return value === undefined ? undefined : resolveValue(value);
+    }
     if (source.startsWith('self:')) {
       const value = source
         .slice('self:'.length)

@@ -18,7 +18,7 @@ import { setNodeReady, startControllers } from './kube/controllers.js';
 import { evictPod } from './kube/eviction.js';
 import { KubeStore } from './kube/store.js';
 import { isTerminating } from './kube/types.js';
-import { type Invocation, SimLambda } from './lambda.js';
+import { bindLambdaApi, type Invocation, SimLambda } from './lambda.js';
 import { captureHandlerLogs, type LogRecord } from './log-capture.js';
 import { loadServerlessModel, resolveEnvironment, type ServerlessModel } from './serverless-config.js';
 import { SimStepFunctions } from './step-functions.js';
@@ -130,9 +130,10 @@ export class World {
       }
       return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map(() => ({ EventId: randomUUID() })) };
     });
+    const restoreLambdaApi = bindLambdaApi(lambda);
     const restoreClock = useTimeSource(() => clock.now());
     const restoreLogs = captureHandlerLogs((record) => w.logs.push(record), options.echoLogs ?? false);
-    w.cleanups.push(restoreLogs, restoreClock, () => stepFunctions.restore(), () => account.restore(), () => eventbridge.restore(), () => dynamo.close());
+    w.cleanups.push(restoreLambdaApi, restoreLogs, restoreClock, () => stepFunctions.restore(), () => account.restore(), () => eventbridge.restore(), () => dynamo.close());
 
     stepFunctions.onStarted((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} started: ${e.name}`));
     stepFunctions.onFinished((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} ${e.status.toLowerCase()}: ${e.name}${e.error ? ` (${e.error})` : ''}`));

@@ -78,9 +78,9 @@ describe('Node group locks: control and approval token (real DynamoDB)', () => {
 
     it('leaves the lease and the approval token alone', async () => {
       const k = await held();
-      await locks.setApprovalToken(k, A, TOKEN);
+      await locks.setApprovalId(k, A, TOKEN);
       const record = await locks.setControl(k, 'pause', 'U1');
-      assert.equal(record?.approvalToken, TOKEN);
+      assert.equal(record?.approvalId, TOKEN);
       assert.equal(record?.expiresAt, later(600).getTime() / 1000);
       assert.equal(record?.owner, A);
     });
@@ -93,63 +93,63 @@ describe('Node group locks: control and approval token (real DynamoDB)', () => {
     });
   });
 
-  describe('setApprovalToken', () => {
+  describe('setApprovalId', () => {
     it('the owner keeps the token on its lock', async () => {
       const k = await held();
-      await locks.setApprovalToken(k, A, TOKEN);
-      assert.equal((await locks.get(k))?.approvalToken, TOKEN);
+      await locks.setApprovalId(k, A, TOKEN);
+      assert.equal((await locks.get(k))?.approvalId, TOKEN);
     });
 
     it('null clears it, leaving the rest of the lock', async () => {
       const k = await held();
-      await locks.setApprovalToken(k, A, TOKEN);
+      await locks.setApprovalId(k, A, TOKEN);
       await locks.setControl(k, 'pause', 'U1');
-      await locks.setApprovalToken(k, A, null);
+      await locks.setApprovalId(k, A, null);
       const record = (await locks.get(k))!;
-      assert.ok(!('approvalToken' in record));
+      assert.ok(!('approvalId' in record));
       assert.equal(record.control, 'pause');
       assert.equal(record.owner, A);
     });
 
     it('clearing a token that is not there is harmless', async () => {
       const k = await held();
-      await locks.setApprovalToken(k, A, null);
+      await locks.setApprovalId(k, A, null);
       assert.equal((await locks.get(k))?.owner, A);
     });
 
     it('a newer token replaces an older one (a retried approval request)', async () => {
       const k = await held();
-      await locks.setApprovalToken(k, A, TOKEN);
+      await locks.setApprovalId(k, A, TOKEN);
       const newer = `AQ${'b'.repeat(86)}`;
-      await locks.setApprovalToken(k, A, newer);
-      assert.equal((await locks.get(k))?.approvalToken, newer);
+      await locks.setApprovalId(k, A, newer);
+      assert.equal((await locks.get(k))?.approvalId, newer);
     });
 
     it('another execution cannot set or clear it: LockLostError, the token untouched', async () => {
       const k = await held();
-      await locks.setApprovalToken(k, A, TOKEN);
+      await locks.setApprovalId(k, A, TOKEN);
       for (const token of [`AQ${'c'.repeat(86)}`, null]) {
-        await assert.rejects(locks.setApprovalToken(k, B, token), (error: unknown) => {
+        await assert.rejects(locks.setApprovalId(k, B, token), (error: unknown) => {
           assert.ok(error instanceof LockLostError);
           assert.equal(error.name, 'LockLostError');
           assert.equal(error.key, k);
           return true;
         });
       }
-      assert.equal((await locks.get(k))?.approvalToken, TOKEN);
+      assert.equal((await locks.get(k))?.approvalId, TOKEN);
     });
 
     it('with no lock at all: LockLostError, and no lock is created', async () => {
       const k = key();
-      await assert.rejects(locks.setApprovalToken(k, A, TOKEN), LockLostError);
+      await assert.rejects(locks.setApprovalId(k, A, TOKEN), LockLostError);
       assert.equal(await locks.get(k), undefined);
     });
 
     it('after the lease was taken over: LockLostError for the old owner', async () => {
       const k = await held();
       await locks.acquire(k, B, 600, later(601));
-      await assert.rejects(locks.setApprovalToken(k, A, TOKEN), LockLostError);
-      assert.equal((await locks.get(k))?.approvalToken, undefined);
+      await assert.rejects(locks.setApprovalId(k, A, TOKEN), LockLostError);
+      assert.equal((await locks.get(k))?.approvalId, undefined);
     });
   });
 
@@ -157,13 +157,13 @@ describe('Node group locks: control and approval token (real DynamoDB)', () => {
     it('does not inherit the previous rollout\'s control or approval token when it takes over an expired lease', async () => {
       const k = await held();
       await locks.setControl(k, 'abort', 'U1');
-      await locks.setApprovalToken(k, A, TOKEN);
+      await locks.setApprovalId(k, A, TOKEN);
       assert.deepEqual(await locks.acquire(k, B, 600, later(600)), { acquired: true });
       const record = (await locks.get(k))!;
       assert.equal(record.owner, B);
       assert.equal(record.control, undefined);
       assert.equal(record.controlBy, undefined);
-      assert.equal(record.approvalToken, undefined);
+      assert.equal(record.approvalId, undefined);
     });
 
     it('does not inherit them after a release either', async () => {

@@ -1,0 +1,42 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { z } from 'zod';
+import { cachedSecret } from '../shared/aws/secrets.js';
+import { ChatopsTable } from '../shared/chatops/chatops-table.js';
+import { notifyChat } from '../shared/chatops/notify.js';
+import { slackApi } from '../shared/chatops/slack-api.js';
+import { now } from '../shared/clock.js';
+import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
+import { accessPolicySource } from './lib/chat-ports.js';
+import { lambdaHandler, logInfo } from './lib/handler.js';
+
+/** EventBridge: the service's own events (`Rollout …`, `Node Drain Finished`) as Slack messages, one thread per rollout. */
+const config = loadServiceConfig();
+const region = config.region;
+const ssm = new SSMClient({ region });
+const ports = {
+  policy: accessPolicySource(ssm, requireSetting(config.chat.accessPolicyParameter, 'ACCESS_POLICY_PARAMETER')),
+  slack: slackApi({
+    token: cachedSecret(ssm, requireSetting(config.chat.botTokenParameter, 'SLACK_BOT_TOKEN_PARAMETER')),
+    baseUrl: config.chat.slackApiUrl,
+    // notifications post through the Web API only
+    isAllowedResponseUrl: () => false,
+  }),
+  table: new ChatopsTable(new DynamoDBClient({ region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE')),
+  defaultChannel: config.chat.defaultChannel,
+  now,
+  log: logInfo,
+};
+
+export const ServiceEventSchema = z.object({
+  id: z.string().optional(),
+  source: z.literal('eks-node-lifecycle'),
+  'detail-type': z.string().min(1).max(128),
+  time: z.string().optional(),
+  detail: z.record(z.string(), z.unknown()),
+});
+
+export const handler = lambdaHandler({
+  schema: ServiceEventSchema,
+  run: (event) => notifyChat(event, ports),
+});

@@ -1,0 +1,36 @@
+import { InvocationType, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { callAws } from '../shared/aws/call.js';
+import { cachedSecret } from '../shared/aws/secrets.js';
+import { ChatopsTable } from '../shared/chatops/chatops-table.js';
+import { receiveSlack } from '../shared/chatops/slack-front.js';
+import { slackResponseUrlAllowed } from '../shared/chatops/slack-request.js';
+import { now } from '../shared/clock.js';
+import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
+import { logger, logInfo } from './lib/handler.js';
+
+/**
+ * Slack's HTTPS entry (Lambda function URL): slash commands and button clicks. Verifies the
+ * signature, answers within three seconds, and hands the work to chatWorker asynchronously.
+ */
+const config = loadServiceConfig();
+const region = config.region;
+const lambda = new LambdaClient({ region });
+const table = new ChatopsTable(new DynamoDBClient({ region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
+const worker = requireSetting(config.chat.workerFunction, 'CHAT_WORKER_FUNCTION');
+const ports = {
+  signingSecret: cachedSecret(new SSMClient({ region }), requireSetting(config.chat.signingSecretParameter, 'SLACK_SIGNING_SECRET_PARAMETER')),
+  isAllowedResponseUrl: slackResponseUrlAllowed(config.chat.responseUrlPrefixes),
+  handOver: async (work: unknown) => {
+    await callAws('lambda:Invoke', () => lambda.send(new InvokeCommand({ FunctionName: worker, InvocationType: InvocationType.Event, Payload: new TextEncoder().encode(JSON.stringify(work)) })));
+  },
+  audit: (entry: Parameters<ChatopsTable['audit']>[0]) => table.audit(entry),
+  now,
+  log: logInfo,
+};
+
+export const handler = middy(async (event: unknown, context: Context) => receiveSlack(event, context.awsRequestId, ports)).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,0 +1,79 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { callAws } from '../../shared/aws/call.js';
+import { cachedSecret } from '../../shared/aws/secrets.js';
+import { type AccessPolicy, DENY_ALL, parseAccessPolicy } from '../../shared/chatops/access-policy.js';
+import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
+import type { CommandPorts } from '../../shared/chatops/run-command.js';
+import { now } from '../../shared/clock.js';
+import { requireSetting, type ServiceConfig } from '../../shared/config/service-config.js';
+import type { RequestDrainOutcome } from '../../shared/drain/request-drain.js';
+import type { ManualDrainRequest } from '../../shared/events/drain.js';
+import { logger, logInfo } from './handler.js';
+import { rolloutPorts } from './rollout-ports.js';
+
+/**
+ * The access policy from SSM, re-read every five minutes, parsed once per text. No
+ * parameter means chat is not set up: nobody may do anything (and nothing is announced),
+ * rather than every command and event failing. A malformed policy fails loudly.
+ */
+export function accessPolicySource(ssm: SSMClient, parameter: string): () => Promise<AccessPolicy> {
+  const text = cachedSecret(ssm, parameter);
+  let parsed: { text: string; policy: AccessPolicy } | undefined;
+  return async () => {
+    let current: string;
+    try {
+      current = await text();
+    } catch (error) {
+      if ((error as Error).cause instanceof Error && ((error as Error).cause as Error).name === 'ParameterNotFound') {
+        logger.warn('no chat-ops access policy: nobody may use chat commands', { parameter });
+        return DENY_ALL;
+      }
+      throw error;
+    }
+    if (parsed?.text !== current) parsed = { text: current, policy: parseAccessPolicy(current) };
+    return parsed.policy;
+  };
+}
+
+/** Invokes a function and returns its result; a function error is rethrown with its errorType as name. */
+export async function invokeFunction<T>(lambda: LambdaClient, functionName: string, payload: unknown): Promise<T> {
+  const out = await callAws('lambda:Invoke', () => lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(JSON.stringify(payload)) })));
+  const body = out.Payload ? JSON.parse(new TextDecoder().decode(out.Payload)) : null;
+  if (out.FunctionError) {
+    const e = body as { errorType?: string; errorMessage?: string } | null;
+    throw Object.assign(new Error(e?.errorMessage ?? 'function error'), { name: e?.errorType ?? 'Lambda.FunctionError' });
+  }
+  return body as T;
+}
+
+/** What the chat commands need (chatWorker, chatInvoke), built once per cold start. */
+export function chatPorts(config: ServiceConfig): CommandPorts {
+  const region = config.region;
+  const rollouts = rolloutPorts(config);
+  const ssm = new SSMClient({ region });
+  const lambda = new LambdaClient({ region });
+  const eks = new EKSClient({ region });
+  const ec2 = new EC2Client({ region });
+  const table = new ChatopsTable(new DynamoDBClient({ region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
+  const requestDrainFunction = requireSetting(config.chat.requestDrainFunction, 'REQUEST_DRAIN_FUNCTION');
+  return {
+    policy: accessPolicySource(ssm, requireSetting(config.chat.accessPolicyParameter, 'ACCESS_POLICY_PARAMETER')),
+    table,
+    approvals: table,
+    locks: rollouts.locks,
+    sfn: new SFNClient({ region }),
+    ec2,
+    amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),
+    inventory: { eks, ec2, autoscaling: new AutoScalingClient({ region }), ssm, managedClusters: config.managedClusters, now, log: logInfo },
+    requestDrain: (request: ManualDrainRequest) => invokeFunction<RequestDrainOutcome>(lambda, requestDrainFunction, request),
+    notifier: rollouts.approvalNotifier,
+    now,
+    log: logInfo,
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * `npx eks-node-lifecycle --sandbox <command>`: the command against a fresh sandbox world —
+ * the default scenario's cluster `prod` (managed group `system`, self-managed group
+ * `prod-workers`, apps behind PodDisruptionBudgets) with a new AL2023 release published but
+ * not yet rolled — then the world runs until the work the command started is over, and the
+ * chat messages the service posted are printed as the channel would show them.
+ */
+import { releaseAmi } from '../test/sim/aws/ami-catalogue.js';
+import { chatParams, SANDBOX_SLACK, setupChat, startSandboxSlack } from '../test/sim/chat.js';
+import { runDefaultScenario } from '../test/sim/scenarios.js';
+import { World } from '../test/sim/world.js';
+import type { Principal } from '../shared/chatops/types.js';
+import { runCliCommand } from './cli.js';
+
+/** The sandbox's operator: may read, act and approve on `prod`. */
+export function sandboxOperator(accountId: string): Principal {
+  const arn = `arn:aws:iam::${accountId}:role/sandbox-operator`;
+  return { id: `iam:${arn}`, display: arn, via: 'cli' };
+}
+
+/** The sandbox's chat world: the default scenario before its release, chat set up, the release published. */
+export async function startCliSandbox(): Promise<{ world: World; operator: Principal; stop: () => Promise<void>; receiver: Awaited<ReturnType<typeof startSandboxSlack>> }> {
+  const receiver = await startSandboxSlack();
+  const world = await World.start({ params: chatParams(receiver) });
+  try {
+    const operator = sandboxOperator(world.model.accountId);
+    setupChat(world, receiver, {
+      groups: { operators: [operator.id] },
+      clusters: { prod: { read: ['group:operators', `channel:${SANDBOX_SLACK.channel}`], act: ['group:operators'], approve: ['group:operators'], notify: SANDBOX_SLACK.channel } },
+    });
+    await runDefaultScenario(world, { release: false });
+    releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261215' });
+    return {
+      world,
+      operator,
+      receiver,
+      stop: async () => {
+        await world.stop();
+        await receiver.close();
+      },
+    };
+  } catch (error) {
+    await world.stop();
+    await receiver.close();
+    throw error;
+  }
+}
+
+export async function runInSandbox(text: string, print: (line: string) => void): Promise<number> {
+  const sandbox = await startCliSandbox();
+  try {
+    const result = await runCliCommand(text, sandbox.operator);
+    print(result.text);
+    // whatever the command started (a rollout, a drain) runs to its end, in virtual time
+    await sandbox.world.settle();
+    const posted = sandbox.receiver.messages.filter((m) => m.kind !== 'response');
+    if (posted.length > 0) {
+      print(`\n── #prod-ops (${SANDBOX_SLACK.channel}), as the service posted it ──`);
+      for (const m of posted) {
+        const lines = m.text.split('\n').map((line, i) => (m.threadTs && line ? `${i === 0 ? '  ↳ ' : '    '}${line}` : line));
+        print(`\n${lines.join('\n')}`);
+      }
+    }
+    return result.ok ? 0 : 1;
+  } finally {
+    await sandbox.stop();
+  }
+}

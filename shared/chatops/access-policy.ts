@@ -1,0 +1,262 @@
+import { z } from 'zod';
+import { ConfigurationError } from '../errors.js';
+import type { AccessLevel, Principal } from './types.js';
+
+/**
+ * Who may do what on which cluster from chat-ops (Slack, Amazon Q, the CLI). The operator
+ * keeps the policy as JSON (in SSM Parameter Store); it is parsed once, and every decision
+ * here is pure, so the same rules answer in every way in.
+ *
+ * Subjects (who a grant is for):
+ * - `*` — anyone;
+ * - `slack:<user>` — that Slack user in any workspace; `slack:<team>:<user>` — in that one;
+ * - `iam:<arn>` — that IAM caller exactly, or, with a trailing `*`, every ARN it starts;
+ * - `channel:<channel id>` — anyone asking from that Slack channel;
+ * - `group:<name>` — the members of one of the policy's `groups` (no nesting).
+ *
+ * A cluster's entry is its own key, else `*`, else none (nothing allowed): entries are never
+ * merged, so a cluster that has its own entry gets nothing from `*`. `act` implies `read`;
+ * `approve` implies `read` but not `act` (an approver need not be able to start rollouts).
+ */
+
+const SLACK_ID = /^[A-Z0-9]+$/;
+const GROUP_NAME = /^[A-Za-z0-9_.-]+$/;
+const LEVELS = ['read', 'act', 'approve'] as const satisfies readonly AccessLevel[];
+
+/** Why a subject string is malformed, or undefined when it is one of the known forms. */
+function subjectProblem(subject: string, inGroup: boolean): string | undefined {
+  if (subject === '*') return undefined;
+  const colon = subject.indexOf(':');
+  const kind = colon < 0 ? subject : subject.slice(0, colon);
+  const rest = colon < 0 ? '' : subject.slice(colon + 1);
+  switch (kind) {
+    case 'slack': {
+      const parts = rest.split(':');
+      if (parts.length > 2 || !parts.every((p) => SLACK_ID.test(p))) return `"${subject}" is not slack:<user> or slack:<team>:<user> (Slack ids, like U0123ABC)`;
+      return undefined;
+    }
+    case 'iam': {
+      const star = rest.indexOf('*');
+      if (!rest.startsWith('arn:')) return `"${subject}" is not iam:<arn>`;
+      if (star >= 0 && star !== rest.length - 1) return `"${subject}": "*" is only allowed at the end of an IAM ARN`;
+      return undefined;
+    }
+    case 'channel':
+      return SLACK_ID.test(rest) ? undefined : `"${subject}" is not channel:<channel id> (like C0123ABC)`;
+    case 'group':
+      if (inGroup) return `"${subject}": a group cannot contain a group`;
+      return GROUP_NAME.test(rest) ? undefined : `"${subject}" is not group:<name>`;
+    default:
+      return `"${subject}" is not a known subject (*, slack:…, iam:…, channel:…, group:…)`;
+  }
+}
+
+const subject = (inGroup: boolean) =>
+  z.string().check((ctx) => {
+    const problem = subjectProblem(ctx.value, inGroup);
+    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+  });
+
+const ChannelIdSchema = z.string().regex(SLACK_ID, 'is not a Slack channel id (like C0123ABC)');
+
+const ClusterEntrySchema = z.strictObject({
+  /** may see status, plans and history */
+  read: z.array(subject(false)).optional(),
+  /** may start, pause, resume and abort rollouts and drains (and read) */
+  act: z.array(subject(false)).optional(),
+  /** may answer a rollout's approval gate (and read) */
+  approve: z.array(subject(false)).optional(),
+  /** when set, Slack requests about the cluster are only taken from these channels */
+  channels: z.array(ChannelIdSchema).optional(),
+  /** where rollouts of the cluster are announced */
+  notify: ChannelIdSchema.optional(),
+  /** rollouts of the cluster wait for a person's approval */
+  requireApproval: z.boolean().optional(),
+});
+
+/**
+ * The access policy as the operator writes it. Strict: an unknown key (a typo such as
+ * `aprove`) fails loudly rather than silently granting nothing. A `group:` subject must
+ * name a group the policy defines.
+ */
+export const AccessPolicySchema = z
+  .strictObject({
+    groups: z.record(z.string().regex(GROUP_NAME, 'is not a group name ([A-Za-z0-9_.-])'), z.array(subject(true))).default({}),
+    clusters: z.record(z.string().min(1), ClusterEntrySchema).default({}),
+  })
+  .superRefine(
+    (parsed, ctx) => {
+      // Runs even when other parts are malformed (`parsed` is then only partly checked), so
+      // that every problem is reported at once.
+      const value = parsed as unknown as { groups?: unknown; clusters?: unknown };
+      const groups = isRecord(value.groups) ? value.groups : {};
+      if (!isRecord(value.clusters)) return;
+      for (const [cluster, entry] of Object.entries(value.clusters)) {
+        if (!isRecord(entry)) continue;
+        for (const level of LEVELS) {
+          const subjects = entry[level];
+          if (!Array.isArray(subjects)) continue;
+          subjects.forEach((s, i) => {
+            if (typeof s === 'string' && s.startsWith('group:') && !Object.hasOwn(groups, s.slice('group:'.length))) {
+              ctx.addIssue({ code: 'custom', message: `unknown group "${s.slice('group:'.length)}"`, path: ['clusters', cluster, level, i], input: s });
+            }
+          });
+        }
+      }
+    },
+    { when: () => true },
+  );
+
+export type AccessPolicy = z.infer<typeof AccessPolicySchema>;
+export type ClusterAccess = z.infer<typeof ClusterEntrySchema>;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The policy when none is configured: nothing is allowed, so a missing parameter fails closed. */
+export const DENY_ALL: AccessPolicy = Object.freeze({ groups: Object.freeze({}), clusters: Object.freeze({}) }) as AccessPolicy;
+
+/**
+ * Parses the operator's JSON. Throws ConfigurationError naming every problem (bad JSON,
+ * schema issues, malformed subjects, unknown groups), so one fix-and-retry suffices.
+ */
+export function parseAccessPolicy(json: string): AccessPolicy {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (error) {
+    throw new ConfigurationError(`access policy is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const parsed = AccessPolicySchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
+    throw new ConfigurationError(`access policy: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** Who asks, as far as authorization is concerned (a full `Principal` fits). */
+export type AccessPrincipal = Pick<Principal, 'id' | 'via'> & Partial<Pick<Principal, 'channel' | 'display'>>;
+
+export type AuthorizeResult = { allowed: true } | { allowed: false; reason: string };
+
+/** The entry that governs a cluster: its own, else `*`, else none. */
+function entryOf(policy: AccessPolicy, cluster: string): ClusterAccess | undefined {
+  if (Object.hasOwn(policy.clusters, cluster)) return policy.clusters[cluster];
+  return Object.hasOwn(policy.clusters, '*') ? policy.clusters['*'] : undefined;
+}
+
+/** The subjects granted a level by one entry (act and approve each imply read). */
+function grantsOf(entry: ClusterAccess, level: AccessLevel): string[] {
+  if (level === 'read') return [...(entry.read ?? []), ...(entry.act ?? []), ...(entry.approve ?? [])];
+  return entry[level] ?? [];
+}
+
+/**
+ * Whether one subject covers the principal. A channel subject only matches Slack requests:
+ * only Slack's signature proves which channel a request came from.
+ */
+function matches(policy: AccessPolicy, subject: string, principal: AccessPrincipal): boolean {
+  if (subject === '*') return true;
+  if (subject.startsWith('group:')) {
+    const members = Object.hasOwn(policy.groups, subject.slice(6)) ? policy.groups[subject.slice(6)] : undefined;
+    return (members ?? []).some((m) => !m.startsWith('group:') && matches(policy, m, principal));
+  }
+  if (subject.startsWith('channel:')) return principal.via === 'slack' && principal.channel !== undefined && principal.channel === subject.slice(8);
+  if (subject.startsWith('slack:')) {
+    if (subject === principal.id) return true;
+    const wanted = subject.slice(6).split(':');
+    const got = principal.id.split(':');
+    // slack:<user> covers that user in any workspace
+    return wanted.length === 1 && got.length === 3 && got[0] === 'slack' && got[2] === wanted[0];
+  }
+  if (subject.startsWith('iam:')) {
+    if (subject.endsWith('*')) return principal.id.startsWith(subject.slice(0, -1));
+    return subject === principal.id;
+  }
+  return false;
+}
+
+/** Why the channel restriction refuses a request, or undefined when it does not apply. */
+function channelRefusal(entry: ClusterAccess, principal: AccessPrincipal, cluster: string): string | undefined {
+  if (principal.via !== 'slack' || entry.channels === undefined) return undefined;
+  if (principal.channel !== undefined && entry.channels.includes(principal.channel)) return undefined;
+  if (entry.channels.length === 0) return `cluster ${cluster} cannot be operated from Slack`;
+  return `cluster ${cluster} can only be operated from ${entry.channels.map((c) => `<#${c}>`).join(' or ')}`;
+}
+
+function allowedBy(policy: AccessPolicy, entry: ClusterAccess, principal: AccessPrincipal, level: AccessLevel): boolean {
+  return grantsOf(entry, level).some((s) => matches(policy, s, principal));
+}
+
+const VERB: Record<AccessLevel, string> = { read: 'read', act: 'act on', approve: 'approve rollouts on' };
+
+function displayOf(principal: AccessPrincipal): string {
+  if (principal.display) return principal.display;
+  const parts = principal.id.split(':');
+  if (parts[0] === 'slack' && parts.length === 3) return `<@${parts[2]}>`;
+  return principal.id.startsWith('iam:') ? principal.id.slice(4) : principal.id;
+}
+
+/**
+ * A hint at who could help, naming only groups and channels, never another person's id:
+ * a reason is shown in a channel where others read it.
+ */
+function hintOf(entries: readonly ClusterAccess[], level: AccessLevel): string {
+  const groups = new Set<string>();
+  const channels = new Set<string>();
+  let anyone = false;
+  for (const entry of entries) {
+    for (const s of grantsOf(entry, level)) {
+      if (s.startsWith('group:')) groups.add(s.slice(6));
+      else if (s.startsWith('channel:')) channels.add(s.slice(8));
+      else anyone = true;
+    }
+  }
+  const hints: string[] = [];
+  if (groups.size) hints.push(`ask someone in group ${[...groups].sort().join(' or ')}`);
+  if (channels.size) hints.push(`ask from ${[...channels].sort().map((c) => `<#${c}>`).join(' or ')}`);
+  if (hints.length) return ` (${hints.join(', or ')})`;
+  return anyone ? ' (ask an operator for access)' : ` (nobody may ${VERB[level]} it)`;
+}
+
+/**
+ * Whether the principal may use a level of access on a cluster. `cluster` undefined asks
+ * about no specific cluster (the `status` of everything, `history` of all): allowed when
+ * some entry of the policy grants the level. The refusal's reason is for the person who
+ * asked: it names the groups and channels that could help, never other users.
+ */
+export function authorize(policy: AccessPolicy, principal: AccessPrincipal, level: AccessLevel, cluster: string | undefined): AuthorizeResult {
+  const who = displayOf(principal);
+  if (Object.keys(policy.clusters).length === 0) {
+    return { allowed: false, reason: `${who} may not ${VERB[level]} ${cluster === undefined ? 'any cluster' : `cluster ${cluster}`}: no chat-ops access policy is configured` };
+  }
+  if (cluster === undefined) {
+    const entries = Object.entries(policy.clusters);
+    const usable = entries.filter(([name, entry]) => channelRefusal(entry, principal, name) === undefined);
+    if (usable.some(([, entry]) => allowedBy(policy, entry, principal, level))) return { allowed: true };
+    return { allowed: false, reason: `${who} may not ${VERB[level]} any cluster${hintOf(usable.map(([, e]) => e), level)}` };
+  }
+  const entry = entryOf(policy, cluster);
+  if (!entry) return { allowed: false, reason: `${who} may not ${VERB[level]} cluster ${cluster}: the access policy grants nothing on it` };
+  const refusal = channelRefusal(entry, principal, cluster);
+  if (refusal) return { allowed: false, reason: `${who} may not ${VERB[level]} cluster ${cluster} from here: ${refusal}` };
+  if (allowedBy(policy, entry, principal, level)) return { allowed: true };
+  return { allowed: false, reason: `${who} may not ${VERB[level]} cluster ${cluster}${hintOf([entry], level)}` };
+}
+
+/** The clusters, of those given, on which the principal has the level (e.g. what `status` may show). */
+export function clustersVisibleTo(policy: AccessPolicy, principal: AccessPrincipal, level: AccessLevel, clusters: readonly string[]): string[] {
+  return clusters.filter((c) => authorize(policy, principal, level, c).allowed);
+}
+
+/** The Slack channel where the cluster's rollouts are announced (from its entry, else `*`'s). */
+export function notifyChannelOf(policy: AccessPolicy, cluster: string): string | undefined {
+  return entryOf(policy, cluster)?.notify;
+}
+
+/** Whether the cluster's rollouts wait for a person's approval; false unless the entry says so. */
+export function requiresApproval(policy: AccessPolicy, cluster: string): boolean {
+  return entryOf(policy, cluster)?.requireApproval ?? false;
+}

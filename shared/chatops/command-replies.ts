@@ -1,0 +1,143 @@
+import type { GroupPlan } from '../detect/plan-rollouts.js';
+import type { GroupView } from '../detect/inventory.js';
+import type { NodeGroupLockRecord } from '../rollout/node-group-lock.js';
+import type { AuditEntry } from './chatops-table.js';
+import type { Reply } from './types.js';
+
+/**
+ * The answers of the commands, as replies (pure): what `status`, `plan`, `history` and the
+ * actions say. Rendered by `render.ts` for Slack and for text, so every way in reads alike.
+ */
+
+export function refusedReply(reason: string): Reply {
+  return { ok: false, title: `:no_entry: Not allowed: ${reason}`, sections: [] };
+}
+
+export function invalidReply(error: string, usage: string): Reply {
+  return { ok: false, title: `:warning: ${error}`, sections: [{ kind: 'text', heading: 'Usage', lines: usage.split('\n') }], context: 'Type `help` for every command.' };
+}
+
+export function failedReply(what: string, error: unknown): Reply {
+  const e = error as { name?: string; message?: string };
+  return { ok: false, title: `:x: ${what} failed: ${e?.name ?? 'Error'}`, sections: [{ kind: 'text', lines: [String(e?.message ?? error).slice(0, 500)] }], context: 'Nothing further was started. Try again; if it persists, see the service logs.' };
+}
+
+export function doneReply(title: string, lines: string[] = [], context?: string): Reply {
+  return { ok: true, title, sections: lines.length ? [{ kind: 'text', lines }] : [], ...(context ? { context } : {}) };
+}
+
+export function notDoneReply(title: string, lines: string[] = []): Reply {
+  return { ok: false, title, sections: lines.length ? [{ kind: 'text', lines }] : [] };
+}
+
+/** `roll-prod-web-…` from an execution ARN: what people recognise in the console. */
+export function executionName(arn: string): string {
+  return arn.split(':').at(-1) ?? arn;
+}
+
+function imageOf(group: Pick<GroupView, 'imageId' | 'releaseVersion' | 'amiType'>): string {
+  if (group.imageId) return group.imageId;
+  if (group.releaseVersion) return `${group.amiType ?? 'EKS'} ${group.releaseVersion}`;
+  return 'unknown';
+}
+
+function sizeOf(group: GroupView): string {
+  return group.size ? `${group.size.desired} (${group.size.min}–${group.size.max})` : '?';
+}
+
+function rolloutState(lock: NodeGroupLockRecord | undefined): string {
+  if (!lock) return 'idle';
+  const parts = [`rolling (${executionName(lock.owner)})`];
+  if (lock.approvalId) parts.push(`waiting for approval ${lock.approvalId}`);
+  if (lock.control) parts.push(`${lock.control === 'pause' ? 'paused' : 'aborting'} by ${lock.controlBy ?? 'someone'}`);
+  return parts.join(', ');
+}
+
+export interface GroupStatus {
+  group: GroupView;
+  optIn: string;
+  lock: NodeGroupLockRecord | undefined;
+}
+
+export function statusReply(scope: string, clusters: string[], groups: GroupStatus[]): Reply {
+  if (groups.length === 0) {
+    return { ok: true, title: `No node groups in ${scope}`, sections: [], context: clusters.length ? `clusters: ${clusters.join(', ')}` : 'no cluster you may read' };
+  }
+  const rolling = groups.filter((g) => g.lock).length;
+  return {
+    ok: true,
+    title: `${scope}: ${groups.length} node group${groups.length === 1 ? '' : 's'}, ${rolling} rolling`,
+    sections: [
+      {
+        kind: 'table',
+        columns: ['GROUP', 'KIND', 'NODES', 'IMAGE', 'ROLLOUT', 'NOW'],
+        rows: groups.map((g) => [`${g.group.cluster}/${g.group.name}`, g.group.kind, sizeOf(g.group), imageOf(g.group), g.optIn, rolloutState(g.lock)]),
+      },
+    ],
+  };
+}
+
+export interface PlannedGroup {
+  plan: GroupPlan;
+  size?: number;
+  batches?: number;
+  maxUnavailable?: string;
+  window?: string;
+}
+
+function describeTarget(to: { imageId: string; imageName?: string; release?: string }): string {
+  return to.release ? `${to.release} (${to.imageId})` : to.imageName ? `${to.imageName} (${to.imageId})` : to.imageId;
+}
+
+function describeFrom(from: { imageId?: string; release?: string }): string {
+  return from.release && from.imageId ? `${from.release} (${from.imageId})` : (from.release ?? from.imageId ?? 'unknown');
+}
+
+export function planReply(scope: string, planned: PlannedGroup[]): Reply {
+  const rolls = planned.filter((p) => p.plan.action === 'roll');
+  const sections: Reply['sections'] = [];
+  if (rolls.length > 0) {
+    sections.push({
+      kind: 'table',
+      heading: 'Would roll',
+      columns: ['GROUP', 'FROM', 'TO', 'NODES', 'BATCHES', 'WINDOW', 'MODE'],
+      rows: rolls.map((p) => {
+        const plan = p.plan as Extract<GroupPlan, { action: 'roll' }>;
+        return [
+          `${plan.cluster}/${plan.group}`,
+          describeFrom(plan.from),
+          describeTarget(plan.to),
+          p.size === undefined ? '?' : String(p.size),
+          p.batches === undefined ? (plan.kind === 'managed' ? 'EKS update' : '?') : `${p.batches} × ≤${p.maxUnavailable}`,
+          p.window ?? 'any time',
+          plan.mode === 'approve' ? 'needs approval' : 'automatic',
+        ];
+      }),
+    });
+  }
+  const others = planned.filter((p) => p.plan.action !== 'roll');
+  if (others.length > 0) {
+    sections.push({ kind: 'table', heading: 'Unchanged', columns: ['GROUP', 'WHY'], rows: others.map((p) => [`${p.plan.cluster}/${p.plan.group}`, p.plan.reason]) });
+  }
+  return {
+    ok: true,
+    title: rolls.length === 0 ? `${scope}: nothing to roll` : `${scope}: ${rolls.length} node group${rolls.length === 1 ? '' : 's'} would roll`,
+    sections,
+    context: 'A plan changes nothing. Start one with `rollout <cluster>/<group>`.',
+  };
+}
+
+export function historyReply(scope: string, entries: AuditEntry[]): Reply {
+  if (entries.length === 0) return { ok: true, title: `${scope}: no history yet`, sections: [] };
+  return {
+    ok: true,
+    title: `${scope}: the last ${entries.length} command${entries.length === 1 ? '' : 's'}`,
+    sections: [
+      {
+        kind: 'table',
+        columns: ['WHEN (UTC)', 'WHO', 'VIA', 'COMMAND', 'RESULT'],
+        rows: entries.map((e) => [e.at.replace('T', ' ').slice(0, 19), e.principal.display ?? e.principal.id, e.principal.via, e.command ?? e.text, `${e.result}: ${e.summary}`.slice(0, 120)]),
+      },
+    ],
+  };
+}

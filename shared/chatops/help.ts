@@ -1,0 +1,155 @@
+import { usageOf } from './grammar.js';
+import { COMMAND_NAMES, type CommandName, type Reply, type ReplySection } from './types.js';
+
+/**
+ * The help every way in shows (Slack, Amazon Q Developer, the CLI), written for an SRE who has
+ * never used the service: what each command does, who may run it, and — per command — its
+ * arguments, flags and examples. Usage lines come from the grammar, so help cannot drift
+ * from what the parser accepts.
+ */
+
+interface Topic {
+  /** one line: what the command does */
+  summary: string;
+  /** its arguments and flags, as `[what you type, what it means]` */
+  arguments: [string, string][];
+  examples: string[];
+  /** who may run it, and anything else a first-time user must know */
+  notes: string[];
+}
+
+const READ = 'Needs read access to the cluster.';
+const ACT = 'Needs act access to the cluster.';
+const GROUP_REF: [string, string] = ['<cluster>/<group>', 'the EKS cluster name, a slash, and the node group: an EKS managed node group name, or the Auto Scaling group name of a self-managed group'];
+const REASON: [string, string] = ['--reason <text>', `optional: why, kept in the audit record; takes the rest of the line (quotes optional), up to 500 characters`];
+const APPROVAL_NOTES = [
+  'Needs approve access to the cluster. Nobody can approve or deny a rollout they requested: that is the point of a second person.',
+  'An approval request expires after 24 hours, having changed nothing.',
+];
+
+const TOPICS: Record<CommandName, Topic> = {
+  help: {
+    summary: 'List the commands, or explain one with its flags and examples.',
+    arguments: [['[command]', 'the command to explain, e.g. rollout']],
+    examples: ['help', 'help rollout'],
+    notes: ['Anyone may ask for help. `<command> --help` works too.'],
+  },
+  status: {
+    summary: 'Show rollouts and drains in progress and approvals waiting: everywhere, in one cluster, or for one node group.',
+    arguments: [['[cluster[/group]]', 'narrow the answer to one cluster, or to one node group of it']],
+    examples: ['status', 'status prod', 'status prod/web'],
+    notes: [READ],
+  },
+  plan: {
+    summary: 'Show which node groups run an older AMI than their target, and what a rollout would do; changes nothing.',
+    arguments: [['[cluster[/group]]', 'narrow the plan to one cluster, or to one node group of it']],
+    examples: ['plan', 'plan prod/web'],
+    notes: [READ],
+  },
+  rollout: {
+    summary: 'Move a node group to a newer AMI: nodes are replaced in batches, a canary first, and each old node is drained before it goes.',
+    arguments: [
+      GROUP_REF,
+      ['--ami latest', 'the default: the target the group would get from detection now (its channel tag: the newest recommended release, a soaked one, or a pinned one)'],
+      ['--ami <release>', 'an EKS AMI release version (1.31.3-20250103, v20250103) or a Bottlerocket version (1.29.0-abcd1234)'],
+      ['--ami ami-…', 'one exact image id'],
+      ['--max-unavailable N|N%', 'for this rollout only, nodes replaced at once: 1 to 1000, or 1% to 100% of the group rounded up; otherwise the group’s max-unavailable tag (default 1)'],
+      ['--now', 'start even outside the group’s maintenance window (without it, a rollout outside the window is refused)'],
+    ],
+    examples: ['rollout prod/web', 'rollout prod/web --ami 1.31.3-20250103 --max-unavailable 25% --now'],
+    notes: [
+      ACT,
+      'One rollout per node group at a time. A group tagged rollout=approve waits for a second person to approve.',
+      'Follow it with status; stop it with pause or abort.',
+    ],
+  },
+  drain: {
+    summary: 'Cordon one node and evict its pods, respecting PodDisruptionBudgets.',
+    arguments: [
+      ['<node-name>', 'the Kubernetes node name, e.g. ip-10-0-1-5.eu-west-1.compute.internal'],
+      ['<instance-id>', 'or its EC2 instance id, i- and 8 or 17 hex digits; the cluster is found from the instance'],
+      ['--force', 'when the group’s drain timeout is reached, delete the pods that budgets still protect instead of failing'],
+    ],
+    examples: ['drain ip-10-0-1-5.eu-west-1.compute.internal', 'drain i-0abcdef1234567890 --force'],
+    notes: [ACT],
+  },
+  pause: {
+    summary: 'Pause a rollout at the next batch boundary; the batch in flight finishes first.',
+    arguments: [GROUP_REF],
+    examples: ['pause prod/web'],
+    notes: [ACT, 'The nodes stay as they are until resume or abort.'],
+  },
+  resume: {
+    summary: 'Resume a paused rollout where it stopped.',
+    arguments: [GROUP_REF],
+    examples: ['resume prod/web'],
+    notes: [ACT],
+  },
+  abort: {
+    summary: 'Stop a rollout: the batch in flight finishes, old nodes are uncordoned, and the group’s size and launch template are restored.',
+    arguments: [GROUP_REF],
+    examples: ['abort prod/web'],
+    notes: [ACT, 'An update EKS is already running on a managed node group cannot be undone: the group is left as EKS leaves it.'],
+  },
+  approve: {
+    summary: 'Let a rollout that waits for approval go ahead.',
+    arguments: [['<approval-id>', 'the id in the approval request, apr- and 12 letters or digits'], ['<cluster>/<group>', 'or the node group whose rollout waits'], REASON],
+    examples: ['approve apr-7k2m9x4q1z8c', 'approve prod/web --reason canary looked healthy in staging'],
+    notes: APPROVAL_NOTES,
+  },
+  deny: {
+    summary: 'Refuse a rollout that waits for approval; it ends having changed nothing. `reject` works too.',
+    arguments: [['<approval-id>', 'the id in the approval request, apr- and 12 letters or digits'], ['<cluster>/<group>', 'or the node group whose rollout waits'], REASON],
+    examples: ['deny apr-7k2m9x4q1z8c', 'deny prod/web --reason freeze until the incident is closed'],
+    notes: APPROVAL_NOTES,
+  },
+  history: {
+    summary: 'Show recent rollouts and drains, who asked for them, and how they ended: everywhere or in one cluster.',
+    arguments: [['[cluster]', 'narrow the history to one cluster']],
+    examples: ['history', 'history prod'],
+    notes: [READ],
+  },
+};
+
+/**
+ * Help as a reply: without a topic, every command with its usage and what it does, and who
+ * may do what; with one, that command's usage, arguments and flags, examples and access.
+ */
+export function helpReply(topic?: CommandName): Reply {
+  return topic === undefined ? overview() : explain(topic);
+}
+
+function overview(): Reply {
+  const sections: ReplySection[] = [
+    { kind: 'table', columns: ['Command', 'What it does'], rows: COMMAND_NAMES.map((name) => [usageOf(name), TOPICS[name].summary]) },
+    {
+      kind: 'text',
+      heading: 'Who may do what',
+      lines: [
+        'status, plan and history need read access to the cluster.',
+        'rollout, drain, pause, resume and abort need act access.',
+        'approve and deny need approve access, and the person who requested a rollout can never approve it.',
+      ],
+    },
+    {
+      kind: 'text',
+      heading: 'Names',
+      lines: ['<cluster> is the EKS cluster name; <group> is an EKS managed node group name, or the Auto Scaling group name of a self-managed group.', 'Type help <command> for its flags and examples.'],
+    },
+  ];
+  return { ok: true, title: 'eks-node-lifecycle commands', sections };
+}
+
+function explain(name: CommandName): Reply {
+  const topic = TOPICS[name];
+  return {
+    ok: true,
+    title: `${name}: ${topic.summary}`,
+    sections: [
+      { kind: 'text', heading: 'Usage', lines: [usageOf(name)] },
+      { kind: 'fields', heading: 'Arguments and flags', fields: topic.arguments },
+      { kind: 'text', heading: 'Examples', lines: topic.examples },
+      { kind: 'text', heading: 'Good to know', lines: topic.notes },
+    ],
+  };
+}

@@ -1,0 +1,334 @@
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { paginateListClusters } from '@aws-sdk/client-eks';
+import { callAws } from '../aws/call.js';
+import { describeInstance, tagMap } from '../aws/instances.js';
+import { startExecutionOnce } from '../aws/step-functions.js';
+import { type DetectPorts, planGroups } from '../detect/detect.js';
+import type { GroupView } from '../detect/inventory.js';
+import { type GroupPlan, rolloutInputOf } from '../detect/plan-rollouts.js';
+import type { ManualDrainRequest } from '../events/drain.js';
+import type { RolloutInput } from '../events/rollout.js';
+import { clustersNamedBy } from '../ownership/resolve-cluster.js';
+import { windowState } from '../rollout/maintenance-window.js';
+import { lockKeyOf, type NodeGroupLocks } from '../rollout/node-group-lock.js';
+import { resolveMaxUnavailable } from '../rollout/plan-batches.js';
+import { readRolloutPolicy } from '../rollout/rollout-policy.js';
+import { type ApprovalPorts, answerApproval, controlRollout } from '../rollout/rollout-control.js';
+import type { RequestDrainOutcome } from '../drain/request-drain.js';
+import { type AccessPolicy, authorize, clustersVisibleTo, requiresApproval } from './access-policy.js';
+import { type AuditInput, type ChatopsTable, NO_CLUSTER } from './chatops-table.js';
+import {
+  doneReply,
+  executionName,
+  failedReply,
+  type GroupStatus,
+  historyReply,
+  invalidReply,
+  notDoneReply,
+  type PlannedGroup,
+  planReply,
+  refusedReply,
+  statusReply,
+} from './command-replies.js';
+import { commandCluster, formatCommand, parseCommand, requiredLevel } from './grammar.js';
+import { helpReply } from './help.js';
+import type { Command, Principal, Reply } from './types.js';
+
+/**
+ * Everything a command may touch. Built once per cold start by `functions/lib/chat-ports.ts`
+ * (real AWS), and by the CLI's sandbox mode (the simulated world).
+ */
+export interface CommandPorts extends ApprovalPorts {
+  /** the access policy (read from SSM and cached) */
+  policy: () => Promise<AccessPolicy>;
+  table: ChatopsTable;
+  locks: NodeGroupLocks;
+  sfn: SFNClient;
+  ec2: EC2Client;
+  amiRolloutStateMachineArn: string;
+  inventory: Omit<DetectPorts, 'sfn' | 'amiRolloutStateMachineArn'>;
+  /** asks the requestDrain function to drain one instance (it owns the drain rules) */
+  requestDrain: (request: ManualDrainRequest) => Promise<RequestDrainOutcome>;
+}
+
+export interface CommandRequest {
+  text: string;
+  principal: Principal;
+  /** a stable id for this request (kept in the audit trail and in execution names) */
+  requestId: string;
+  /** when it was received: with the request id, the audit entry's key (a retry rewrites the same entry) */
+  receivedAt: Date;
+}
+
+export interface CommandOutcome {
+  reply: Reply;
+  command?: Command;
+  /** what the audit trail recorded */
+  audit: Pick<AuditInput, 'result' | 'summary' | 'clusters'>;
+}
+
+/**
+ * One command, whoever sent it (Slack, Amazon Q Developer, the CLI):
+ * parse → authorize (for its cluster; a drain's cluster is found from the instance) →
+ * act → reply, and every request — refused, invalid or done — goes to the audit trail.
+ * Nothing is started unless the command parsed and the principal may do it.
+ */
+export async function runCommand(request: CommandRequest, ports: CommandPorts): Promise<CommandOutcome> {
+  const outcome = await decideAndAct(request, ports);
+  await ports.table.audit({
+    requestId: request.requestId,
+    at: request.receivedAt,
+    principal: { id: request.principal.id, display: request.principal.display, ...(request.principal.channel ? { channel: request.principal.channel } : {}), via: request.principal.via },
+    clusters: outcome.audit.clusters,
+    text: request.text,
+    ...(outcome.command ? { command: formatCommand(outcome.command) } : {}),
+    result: outcome.audit.result,
+    summary: outcome.audit.summary,
+  });
+  ports.log('chat command', { principal: request.principal.id, via: request.principal.via, command: outcome.command?.name ?? 'invalid', result: outcome.audit.result, requestId: request.requestId });
+  return outcome;
+}
+
+async function decideAndAct(request: CommandRequest, ports: CommandPorts): Promise<CommandOutcome> {
+  const parsed = parseCommand(request.text);
+  if (!parsed.ok) return { reply: invalidReply(parsed.error, parsed.usage), audit: { result: 'invalid', summary: parsed.error, clusters: [] } };
+  const command = parsed.command;
+  if (command.name === 'help') return { reply: helpReply(command.topic), command, audit: { result: 'done', summary: 'help', clusters: [] } };
+
+  const policy = await ports.policy();
+  const level = requiredLevel(command)!;
+  const cluster = commandCluster(command);
+  const allowed = authorize(policy, request.principal, level, cluster);
+  if (!allowed.allowed) return refused(command, allowed.reason, cluster);
+
+  try {
+    const result = await act(command, request, policy, ports);
+    return { reply: result.reply, command, audit: { result: result.reply.ok ? 'done' : result.refused ? 'refused' : 'failed', summary: result.reply.title, clusters: result.clusters } };
+  } catch (error) {
+    ports.log('chat command failed', { command: command.name, error: (error as Error)?.message });
+    const reply = failedReply(formatCommand(command), error);
+    return { reply, command, audit: { result: 'failed', summary: reply.title, clusters: cluster ? [cluster] : [] } };
+  }
+}
+
+function refused(command: Command, reason: string, cluster: string | undefined): CommandOutcome {
+  return { reply: refusedReply(reason), command, audit: { result: 'refused', summary: reason, clusters: cluster ? [cluster] : [] } };
+}
+
+interface Acted {
+  reply: Reply;
+  clusters: string[];
+  /** the reply is a refusal (an authorization found late: a drain's cluster, an approval's) */
+  refused?: boolean;
+}
+
+async function act(command: Exclude<Command, { name: 'help' }>, request: CommandRequest, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
+  const by = request.principal.id;
+  switch (command.name) {
+    case 'status':
+      return status(command, request.principal, policy, ports);
+    case 'plan':
+      return plan(command, request.principal, policy, ports);
+    case 'history':
+      return history(command, request.principal, policy, ports);
+    case 'rollout':
+      return rollout(command, request, policy, ports);
+    case 'drain':
+      return drain(command, request.principal, policy, ports);
+    case 'pause':
+    case 'resume':
+    case 'abort': {
+      const { cluster, group } = command.rollout;
+      const out = await controlRollout({ kind: 'rollout-control', cluster, group, action: command.name, requestedBy: by }, ports);
+      const reply = out.result === 'done' ? doneReply(`:white_check_mark: ${out.summary}`, [], `execution ${executionName(out.executionArn)}`) : notDoneReply(out.summary);
+      return { reply, clusters: [cluster] };
+    }
+    case 'approve':
+    case 'deny':
+      return approve(command, request.principal, policy, ports);
+  }
+}
+
+/** The clusters a command without one covers: every managed cluster the principal may read. */
+async function visibleClusters(principal: Principal, policy: AccessPolicy, ports: CommandPorts, level: 'read' | 'act'): Promise<string[]> {
+  const clusters = await listClusterNames(ports);
+  return clustersVisibleTo(policy, principal, level, clusters);
+}
+
+async function listClusterNames(ports: CommandPorts): Promise<string[]> {
+  const names: string[] = [];
+  for await (const page of paginateListClusters({ client: ports.inventory.eks }, {})) names.push(...(page.clusters ?? []));
+  const managed = ports.inventory.managedClusters;
+  return names.filter((n) => managed === '*' || managed.includes(n)).sort();
+}
+
+async function groupsOf(clusters: string[], group: string | undefined, ports: CommandPorts, channel?: string): Promise<{ groups: GroupView[]; plans: GroupPlan[] }> {
+  const all = await Promise.all(clusters.map((cluster) => planGroups(ports.inventory, { cluster, ...(group ? { group } : {}), ...(channel ? { channel } : {}) })));
+  return { groups: all.flatMap((a) => a.groups), plans: all.flatMap((a) => a.plans) };
+}
+
+function scopeOf(cluster: string | undefined, group: string | undefined): string {
+  return cluster ? (group ? `${cluster}/${group}` : cluster) : 'all clusters';
+}
+
+async function status(command: Extract<Command, { name: 'status' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
+  const clusters = command.cluster ? [command.cluster] : await visibleClusters(principal, policy, ports, 'read');
+  const { groups } = await groupsOf(clusters, command.group, ports);
+  const rows: GroupStatus[] = await Promise.all(
+    groups.map(async (g) => ({ group: g, optIn: optInOf(g), lock: await ports.locks.get(lockKeyOf(g.cluster, g.name)) })),
+  );
+  if (command.group && rows.length === 0) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`), clusters };
+  return { reply: statusReply(scopeOf(command.cluster, command.group), clusters, rows), clusters };
+}
+
+function optInOf(group: GroupView): string {
+  return group.tags['eks-node-lifecycle/rollout'] ?? 'off';
+}
+
+async function plan(command: Extract<Command, { name: 'plan' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
+  const clusters = command.cluster ? [command.cluster] : await visibleClusters(principal, policy, ports, 'read');
+  const { groups, plans } = await groupsOf(clusters, command.group, ports);
+  if (command.group && plans.length === 0) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`), clusters };
+  const now = ports.now();
+  const planned = plans.map((p) => describePlan(p, groups.find((g) => g.cluster === p.cluster && g.name === p.group), now));
+  return { reply: planReply(scopeOf(command.cluster, command.group), planned), clusters };
+}
+
+/** The batches and window a rollout of this group would use (its tags; --max-unavailable overrides). */
+export function describePlan(plan: GroupPlan, group: GroupView | undefined, now: Date, override?: number | `${number}%`): PlannedGroup {
+  if (!group) return { plan };
+  const { policy } = readRolloutPolicy(group.tags);
+  const size = group.size?.desired;
+  const maxUnavailable = override ?? policy.maxUnavailable;
+  const planned: PlannedGroup = { plan, ...(size !== undefined ? { size } : {}), maxUnavailable: String(maxUnavailable) };
+  if (policy.window) {
+    const state = windowState(policy.window, now);
+    planned.window = state.open ? `open until ${state.closesAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` : `opens ${state.opensAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  }
+  if (size !== undefined && group.kind === 'self-managed' && policy.selfManagedStrategy === 'batches' && size > 0) {
+    const k = resolveMaxUnavailable(maxUnavailable, size);
+    const canary = Math.min(policy.canary, size);
+    planned.batches = (canary > 0 ? 1 : 0) + Math.ceil((size - canary) / k);
+  }
+  return planned;
+}
+
+async function history(command: Extract<Command, { name: 'history' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
+  const clusters = command.cluster ? [command.cluster] : await visibleClusters(principal, policy, ports, 'read');
+  const entries = (await Promise.all(clusters.map((c) => ports.table.history(c, { limit: 20 })))).flat();
+  // an entry naming two clusters appears in both histories: once is enough
+  const unique = [...new Map(entries.map((e) => [`${e.requestId}#${e.at}`, e])).values()].sort((a, b) => b.at.localeCompare(a.at)).slice(0, 20);
+  return { reply: historyReply(scopeOf(command.cluster, undefined), unique), clusters };
+}
+
+function channelFor(ami: Extract<Command, { name: 'rollout' }>['ami']): string {
+  switch (ami.kind) {
+    case 'latest':
+      return 'recommended';
+    case 'release':
+      return `pinned=${ami.release}`;
+    case 'image':
+      return `pinned=${ami.imageId}`;
+  }
+}
+
+/** An execution name for a person's rollout: unique per request, so a retry after a failure is a new rollout. */
+export function chatRolloutName(cluster: string, group: string, requestId: string): string {
+  const slug = (s: string, n: number) => s.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, n);
+  return `chat-${slug(cluster, 20)}-${slug(group, 30)}-${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}`.slice(0, 80);
+}
+
+async function rollout(command: Extract<Command, { name: 'rollout' }>, request: CommandRequest, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
+  const who = `${command.cluster}/${command.group}`;
+  const clusters = [command.cluster];
+  const lock = await ports.locks.get(lockKeyOf(command.cluster, command.group));
+  if (lock && lock.expiresAt > ports.now().getTime() / 1000) {
+    return { reply: notDoneReply(`${who} is already rolling (${executionName(lock.owner)}); nothing new was started`, ['Use `status`, `pause`, `resume` or `abort` on it.']), clusters };
+  }
+  const { groups, plans } = await groupsOf(clusters, command.group, ports, channelFor(command.ami));
+  const group = groups[0];
+  const plan = plans[0];
+  if (!group || !plan) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`, ['`status ' + command.cluster + '` lists its groups.']), clusters };
+  if (plan.action !== 'roll') return { reply: notDoneReply(`${who}: nothing to roll — ${plan.reason}`), clusters };
+
+  const approval = plan.mode === 'approve' || requiresApproval(policy, command.cluster);
+  const input: RolloutInput = {
+    ...rolloutInputOf(group, plan),
+    mode: approval ? 'approve' : 'auto',
+    startedBy: { kind: 'person', who: request.principal.id, startNow: command.now },
+    overrides: command.maxUnavailable === undefined ? {} : { maxUnavailable: command.maxUnavailable },
+  };
+  const name = chatRolloutName(command.cluster, command.group, request.requestId);
+  const started = await startExecutionOnce(ports.sfn, ports.amiRolloutStateMachineArn, name, input);
+  const described = describePlan(plan, group, ports.now(), command.maxUnavailable);
+  const lines = [
+    `from ${plan.from.release ?? plan.from.imageId ?? 'unknown'} to ${plan.to.release ? `${plan.to.release} (${plan.to.imageId})` : plan.to.imageId}`,
+    described.batches ? `${described.batches} batches of at most ${described.maxUnavailable} node(s), canary first` : group.kind === 'managed' ? `an EKS managed node group update (max unavailable ${described.maxUnavailable})` : `max unavailable ${described.maxUnavailable}`,
+    approval ? 'it waits for approval by someone other than you' : command.now ? 'it starts now' : described.window ? `maintenance window: ${described.window}` : 'it starts now',
+    'progress follows in the rollout thread',
+  ];
+  return { reply: doneReply(`:rocket: Rollout of ${who} ${started.started ? 'started' : 'already started by this request'}`, lines, `execution ${name}`), clusters };
+}
+
+async function findInstance(target: Extract<Command, { name: 'drain' }>['target'], ec2: EC2Client): Promise<{ instanceId: string; tags: Record<string, string>; nodeName?: string } | undefined> {
+  if (target.kind === 'instance') {
+    const found = await describeInstance(ec2, target.instanceId);
+    return found && found.state !== 'terminated' ? { instanceId: found.instanceId, tags: found.tags, ...(found.privateDnsName ? { nodeName: found.privateDnsName } : {}) } : undefined;
+  }
+  // node names are the instance's private DNS name, or (resource-name hostnames) its id
+  const byId = /^(i-[0-9a-f]{8}(?:[0-9a-f]{9})?)(\.|$)/.exec(target.nodeName);
+  if (byId) return findInstance({ kind: 'instance', instanceId: byId[1]! }, ec2);
+  const out = await callAws('ec2:DescribeInstances', () => ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'private-dns-name', Values: [target.nodeName] }, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }] })));
+  const instance = out.Reservations?.flatMap((r) => r.Instances ?? [])[0];
+  return instance?.InstanceId ? { instanceId: instance.InstanceId, tags: tagMap(instance.Tags), nodeName: target.nodeName } : undefined;
+}
+
+async function drain(command: Extract<Command, { name: 'drain' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
+  const label = command.target.kind === 'instance' ? command.target.instanceId : command.target.nodeName;
+  const instance = await findInstance(command.target, ports.ec2);
+  if (!instance) return { reply: notDoneReply(`No running instance is ${label}`), clusters: [] };
+  const cluster = clustersNamedBy(instance.tags)[0];
+  if (!cluster) return { reply: notDoneReply(`${label} (${instance.instanceId}) belongs to no EKS cluster this service knows`), clusters: [] };
+  // the cluster is known only now: authorize again, for it
+  const allowed = authorize(policy, principal, 'act', cluster);
+  if (!allowed.allowed) return { reply: refusedReply(allowed.reason), clusters: [cluster], refused: true };
+  const out = await ports.requestDrain({ kind: 'manual-drain', cluster, instanceId: instance.instanceId, force: command.force, requestedBy: principal.id });
+  const what = `${label}${label === instance.instanceId ? '' : ` (${instance.instanceId})`} in ${cluster}`;
+  switch (out.outcome) {
+    case 'started':
+      return { reply: doneReply(`:droplet: Draining ${what}`, [command.force ? 'force: pods still blocked by a PodDisruptionBudget at the drain timeout are deleted' : 'PodDisruptionBudgets are respected; blockers are reported by name'], out.executionName ? `execution ${out.executionName}` : undefined), clusters: [cluster] };
+    case 'joined':
+      return { reply: doneReply(`${what} is already being drained`, out.reason ? [out.reason] : []), clusters: [cluster] };
+    case 'completed-now':
+      return { reply: doneReply(`${what} was already drained`, out.reason ? [out.reason] : []), clusters: [cluster] };
+    case 'ignored':
+      return { reply: notDoneReply(`Not draining ${what}: ${out.reason}`), clusters: [cluster] };
+  }
+}
+
+async function approve(command: Extract<Command, { name: 'approve' | 'deny' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
+  const decision = command.name === 'approve' ? 'approved' : 'denied';
+  let approvalId: string;
+  let cluster: string;
+  if (command.approval.kind === 'group') {
+    cluster = command.approval.cluster;
+    const lock = await ports.locks.get(lockKeyOf(cluster, command.approval.group));
+    if (!lock?.approvalId) return { reply: notDoneReply(`No rollout of ${cluster}/${command.approval.group} is waiting for approval`), clusters: [cluster] };
+    approvalId = lock.approvalId;
+  } else {
+    approvalId = command.approval.id;
+    const found = await ports.approvals.getApproval(approvalId);
+    if (!found) return { reply: notDoneReply(`No approval ${approvalId}`, ['Approvals are kept for a week after they expire.']), clusters: [NO_CLUSTER] };
+    cluster = found.cluster;
+    // the approval's cluster is known only now: authorize again, for it
+    const allowed = authorize(policy, principal, 'approve', cluster);
+    if (!allowed.allowed) return { reply: refusedReply(allowed.reason), clusters: [cluster], refused: true };
+  }
+  const out = await answerApproval(approvalId, { decision, by: principal.id, reason: command.reason }, ports);
+  if (out.result === 'done') {
+    return { reply: doneReply(`${decision === 'approved' ? ':white_check_mark: Approved' : ':no_entry_sign: Denied'}: ${out.approval.cluster}/${out.approval.group} onto ${out.approval.target}`, [`by ${principal.display}${command.reason ? `: ${command.reason}` : ''}`], `approval ${approvalId} · execution ${executionName(out.approval.executionArn)}`), clusters: [cluster] };
+  }
+  return { reply: notDoneReply(out.result === 'own-request' ? `:no_entry: ${out.summary}` : out.summary), clusters: [cluster], refused: out.result === 'own-request' };
+}

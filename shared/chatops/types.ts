@@ -1,0 +1,95 @@
+/**
+ * The vocabulary of chat-ops, shared by every way in (Slack, direct Lambda invocation from
+ * Amazon Q Developer in chat applications, the CLI): who asks, what they ask (one command
+ * grammar), and what they get back (one reply, rendered as Block Kit for Slack and as text
+ * for the CLI and Amazon Q — the text is the same everywhere).
+ */
+
+/** How a request reached the service. */
+export type Via = 'slack' | 'lambda' | 'cli';
+
+/**
+ * Who asks. The id is what authorization and the approval rule compare:
+ * - `slack:<team>:<user>` — a Slack user, proven by the request signature;
+ * - `iam:<arn>` — the IAM caller of a direct invocation or of the CLI (Amazon Q Developer's
+ *   channel or user role, an operator's own credentials).
+ */
+export interface Principal {
+  id: string;
+  /** for people: `<@U123>` in Slack, the ARN otherwise */
+  display: string;
+  /** the chat channel the command came from (Slack channel id), if any */
+  channel?: string;
+  via: Via;
+}
+
+/** Which node image a person asks a rollout to move to. */
+export type AmiChoice = { kind: 'latest' } | { kind: 'release'; release: string } | { kind: 'image'; imageId: string };
+
+export type MaxUnavailable = number | `${number}%`;
+
+/** A rollout is named by its node group: one rollout per group at a time (the group lock). */
+export interface GroupRef {
+  cluster: string;
+  group: string;
+}
+
+export type Command =
+  | { name: 'help'; topic?: CommandName }
+  | { name: 'status'; cluster?: string; group?: string }
+  | { name: 'plan'; cluster?: string; group?: string }
+  | { name: 'rollout'; cluster: string; group: string; ami: AmiChoice; maxUnavailable?: MaxUnavailable; now: boolean }
+  | { name: 'drain'; target: { kind: 'node'; nodeName: string } | { kind: 'instance'; instanceId: string }; force: boolean }
+  | { name: 'pause' | 'resume' | 'abort'; rollout: GroupRef }
+  /** an approval id (`apr-…`, what the buttons carry) or the group whose rollout waits */
+  | { name: 'approve' | 'deny'; approval: { kind: 'id'; id: string } | ({ kind: 'group' } & GroupRef); reason?: string }
+  | { name: 'history'; cluster?: string };
+
+export type CommandName = Command['name'];
+
+export const COMMAND_NAMES = ['help', 'status', 'plan', 'rollout', 'drain', 'pause', 'resume', 'abort', 'approve', 'deny', 'history'] as const satisfies readonly CommandName[];
+
+export type ParseResult = { ok: true; command: Command } | { ok: false; error: string; usage: string };
+
+/** What a command needs: nothing (help), to read, to change something, or to approve. */
+export type AccessLevel = 'read' | 'act' | 'approve';
+
+/**
+ * An answer, before rendering. `toText` (CLI, Amazon Q, Slack's fallback `text`) and
+ * `toSlackMessage` (Block Kit) render the same reply, so every way in says the same thing.
+ */
+export interface Reply {
+  /** false when nothing was done: a bad command, a refusal, an error */
+  ok: boolean;
+  /** one line that says it all (Slack's notification text starts with it) */
+  title: string;
+  sections: ReplySection[];
+  /** buttons in Slack; in text, each is shown as the command that does the same */
+  actions?: ReplyAction[];
+  /** a footnote: who asked, the audit id, the execution */
+  context?: string;
+}
+
+export type ReplySection =
+  | { kind: 'text'; heading?: string; lines: string[] }
+  | { kind: 'fields'; heading?: string; fields: [label: string, value: string][] }
+  | { kind: 'table'; heading?: string; columns: string[]; rows: string[][] }
+  /** done out of total, drawn as a bar: `▰▰▰▱▱▱▱▱▱▱ 3/10 batches` */
+  | { kind: 'progress'; label: string; done: number; total: number };
+
+export interface ReplyAction {
+  label: string;
+  /** the Slack action_id; the interactive payload names it */
+  actionId: 'approve' | 'deny';
+  /** the Slack button value: only ever an approval id, never a task token */
+  value: string;
+  style?: 'primary' | 'danger';
+  /** the typed command that does the same, shown in text */
+  command: string;
+}
+
+/** A Slack message: the Block Kit blocks and the plain text that notifications and screen readers use. */
+export interface SlackMessage {
+  text: string;
+  blocks: Record<string, unknown>[];
+}
