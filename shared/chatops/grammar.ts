@@ -198,7 +198,7 @@ export function parseCommand(text: string): ParseResult {
   if (name === undefined) return failAll(unknownCommand(typed));
 
   const parsed = parseArguments(name, line, first.end);
-  if (!parsed.ok) return { ok: false, error: parsed.error, usage: USAGE[parsed.usageOf ?? name] };
+  if (!parsed.ok) return { ok: false, error: parsed.error, usage: USAGE[name] };
   if (parsed.value.help) return { ok: true, command: { name: 'help', topic: name } };
   const built = BUILDERS[name](parsed.value);
   return built.ok ? { ok: true, command: built.value } : { ok: false, error: built.error, usage: USAGE[name] };
@@ -223,7 +223,7 @@ interface Arguments {
  * against the command's: unknown, repeated, missing or unexpected values are errors here so
  * that each builder only ever sees well-formed flags.
  */
-function parseArguments(name: CommandName, line: string, from: number): { ok: true; value: Arguments } | { ok: false; error: string; usageOf?: CommandName } {
+function parseArguments(name: CommandName, line: string, from: number): Result<Arguments> {
   const known = FLAGS[name];
   const args: Arguments = { positional: [], flags: new Map(), help: false };
   let at = from;

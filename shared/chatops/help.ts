@@ -50,7 +50,7 @@ const TOPICS: Record<CommandName, Topic> = {
     summary: 'Move a node group to a newer AMI: nodes are replaced in batches, a canary first, and each old node is drained before it goes.',
     arguments: [
       GROUP_REF,
-      ['--ami latest', 'the default: the target the group would get from detection now (its channel tag: the newest recommended release, a soaked one, or a pinned one)'],
+      ['--ami latest', '(default) the newest recommended release for the group\'s family and Kubernetes version, whatever its channel tag (soak, pinned) says'],
       ['--ami <release>', 'an EKS AMI release version (1.31.3-20250103, v20250103) or a Bottlerocket version (1.29.0-abcd1234)'],
       ['--ami ami-…', 'one exact image id'],
       ['--max-unavailable N|N%', 'for this rollout only, nodes replaced at once: 1 to 1000, or 1% to 100% of the group rounded up; otherwise the group’s max-unavailable tag (default 1)'],
@@ -59,7 +59,7 @@ const TOPICS: Record<CommandName, Topic> = {
     examples: ['rollout prod/web', 'rollout prod/web --ami 1.31.3-20250103 --max-unavailable 25% --now'],
     notes: [
       ACT,
-      'One rollout per node group at a time. A group tagged rollout=approve waits for a second person to approve.',
+      'One rollout per node group at a time. A group tagged eks-node-lifecycle/rollout=approve waits for a second person to approve.',
       'Follow it with status; stop it with pause or abort.',
     ],
   },

@@ -97,7 +97,7 @@ describe('Workflow: ami-rollout', () => {
       assert.equal(pending.state, 'RequestApproval');
       const ask = calls.find((c) => c.fn === 'requestApproval')!.payload;
       assert.equal(ask.taskToken, pending.token);
-      assert.deepEqual(ask, { taskToken: pending.token, cluster: 'prod', group: input.group, target: input.target, from: input.from, executionArn: execution.executionArn, plan: { summary: 'prod/prod-workers: 4 nodes, 1 at a time (surge)' } });
+      assert.deepEqual(ask, { taskToken: pending.token, cluster: 'prod', group: input.group, target: input.target, from: input.from, executionArn: execution.executionArn, startedBy: input.startedBy, plan: { summary: 'prod/prod-workers: 4 nodes, 1 at a time (surge)' } });
       assert.deepEqual(fns(calls), ['beginRollout', 'requestApproval', 'rolloutPreflight', 'prepareLaunchTemplate', 'rollStep', 'finishRollout']);
     });
 
