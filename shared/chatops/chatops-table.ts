@@ -391,7 +391,8 @@ function approvalOf(item: Record<string, unknown>): ApprovalRecord {
   return record as unknown as ApprovalRecord;
 }
 
-function viewOf(record: ApprovalRecord): ApprovalView {
+/** An approval without its task token: what may be shown or passed around. */
+export function viewOf(record: ApprovalRecord): ApprovalView {
   const { taskToken: _token, ...view } = record;
   return view;
 }

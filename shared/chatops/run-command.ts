@@ -1,19 +1,19 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { paginateListClusters } from '@aws-sdk/client-eks';
 import { callAws } from '../aws/call.js';
 import { describeInstance, tagMap } from '../aws/instances.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
 import { type DetectPorts, planGroups } from '../detect/detect.js';
-import type { GroupView } from '../detect/inventory.js';
+import { type GroupView, listClusterNames, listClusters, listGroups } from '../detect/inventory.js';
 import { type GroupPlan, rolloutInputOf } from '../detect/plan-rollouts.js';
 import type { ManualDrainRequest } from '../events/drain.js';
 import type { RolloutInput } from '../events/rollout.js';
+import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import { clustersNamedBy } from '../ownership/resolve-cluster.js';
 import { windowState } from '../rollout/maintenance-window.js';
 import { lockKeyOf, type NodeGroupLocks } from '../rollout/node-group-lock.js';
-import { resolveMaxUnavailable } from '../rollout/plan-batches.js';
+import { batchShape, resolveMaxUnavailable } from '../rollout/plan-batches.js';
 import { readRolloutPolicy } from '../rollout/rollout-policy.js';
 import { type ApprovalPorts, answerApproval, controlRollout } from '../rollout/rollout-control.js';
 import type { RequestDrainOutcome } from '../drain/request-drain.js';
@@ -152,16 +152,8 @@ async function act(command: Exclude<Command, { name: 'help' }>, request: Command
 }
 
 /** The clusters a command without one covers: every managed cluster the principal may read. */
-async function visibleClusters(principal: Principal, policy: AccessPolicy, ports: CommandPorts, level: 'read' | 'act'): Promise<string[]> {
-  const clusters = await listClusterNames(ports);
-  return clustersVisibleTo(policy, principal, level, clusters);
-}
-
-async function listClusterNames(ports: CommandPorts): Promise<string[]> {
-  const names: string[] = [];
-  for await (const page of paginateListClusters({ client: ports.inventory.eks }, {})) names.push(...(page.clusters ?? []));
-  const managed = ports.inventory.managedClusters;
-  return names.filter((n) => managed === '*' || managed.includes(n)).sort();
+async function readableClusters(principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<string[]> {
+  return clustersVisibleTo(policy, principal, 'read', (await listClusterNames(ports.inventory)).sort());
 }
 
 async function groupsOf(clusters: string[], group: string | undefined, ports: CommandPorts, channel?: string): Promise<{ groups: GroupView[]; plans: GroupPlan[] }> {
@@ -174,8 +166,10 @@ function scopeOf(cluster: string | undefined, group: string | undefined): string
 }
 
 async function status(command: Extract<Command, { name: 'status' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
-  const clusters = command.cluster ? [command.cluster] : await visibleClusters(principal, policy, ports, 'read');
-  const { groups } = await groupsOf(clusters, command.group, ports);
+  const clusters = command.cluster ? [command.cluster] : await readableClusters(principal, policy, ports);
+  // the groups as they are: no image targets to resolve, unlike plan
+  const views = await Promise.all(clusters.map((cluster) => listClusters(ports.inventory, cluster)));
+  const groups = (await Promise.all(views.flat().map((view) => listGroups(ports.inventory, view)))).flat().filter((g) => !command.group || g.name === command.group);
   const rows: GroupStatus[] = await Promise.all(
     groups.map(async (g) => ({ group: g, optIn: optInOf(g), lock: await ports.locks.get(lockKeyOf(g.cluster, g.name)) })),
   );
@@ -184,11 +178,11 @@ async function status(command: Extract<Command, { name: 'status' }>, principal: 
 }
 
 function optInOf(group: GroupView): string {
-  return group.tags['eks-node-lifecycle/rollout'] ?? 'off';
+  return readNodeGroupPolicy(group.tags).policy.rollout;
 }
 
 async function plan(command: Extract<Command, { name: 'plan' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
-  const clusters = command.cluster ? [command.cluster] : await visibleClusters(principal, policy, ports, 'read');
+  const clusters = command.cluster ? [command.cluster] : await readableClusters(principal, policy, ports);
   const { groups, plans } = await groupsOf(clusters, command.group, ports);
   if (command.group && plans.length === 0) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`), clusters };
   const now = ports.now();
@@ -208,15 +202,13 @@ export function describePlan(plan: GroupPlan, group: GroupView | undefined, now:
     planned.window = state.open ? `open until ${state.closesAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` : `opens ${state.opensAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
   }
   if (size !== undefined && group.kind === 'self-managed' && policy.selfManagedStrategy === 'batches' && size > 0) {
-    const k = resolveMaxUnavailable(maxUnavailable, size);
-    const canary = Math.min(policy.canary, size);
-    planned.batches = (canary > 0 ? 1 : 0) + Math.ceil((size - canary) / k);
+    planned.batches = batchShape(size, resolveMaxUnavailable(maxUnavailable, size), policy.canary).batches;
   }
   return planned;
 }
 
 async function history(command: Extract<Command, { name: 'history' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
-  const clusters = command.cluster ? [command.cluster] : await visibleClusters(principal, policy, ports, 'read');
+  const clusters = command.cluster ? [command.cluster] : await readableClusters(principal, policy, ports);
   const entries = (await Promise.all(clusters.map((c) => ports.table.history(c, { limit: 20 })))).flat();
   // an entry naming two clusters appears in both histories: once is enough
   const unique = [...new Map(entries.map((e) => [`${e.requestId}#${e.at}`, e])).values()].sort((a, b) => b.at.localeCompare(a.at)).slice(0, 20);

@@ -83,7 +83,7 @@ export async function receiveSlack(event: unknown, requestId: string, ports: Sla
 
   if (request.kind === 'action') {
     if (request.actionId !== 'approve' && request.actionId !== 'deny') return json(200, {});
-    await ports.handOver({ kind: 'slack-action', text: `${request.actionId} ${request.value}`.slice(0, 1000), principal: { ...principal, via: 'slack' }, responseUrl: request.responseUrl, requestId, receivedAt });
+    await ports.handOver({ kind: 'slack-action', text: `${request.actionId} ${request.value}`.slice(0, 1000), principal, responseUrl: request.responseUrl, requestId, receivedAt });
     return json(200, {});
   }
 
@@ -102,7 +102,7 @@ export async function receiveSlack(event: unknown, requestId: string, ports: Sla
     });
     return slackReply(reply);
   }
-  await ports.handOver({ kind: 'slack-command', text: request.text, principal: { ...principal, via: 'slack' }, responseUrl: request.responseUrl, requestId, receivedAt });
+  await ports.handOver({ kind: 'slack-command', text: request.text, principal, responseUrl: request.responseUrl, requestId, receivedAt });
   return slackReply({ ok: true, title: `:hourglass_flowing_sand: Working on \`${formatCommand(parsed.command)}\`…`, sections: [] });
 }
 

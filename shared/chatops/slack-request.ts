@@ -319,7 +319,7 @@ function zodIssues(error: z.ZodError, prefix = ''): { path: string; message: str
  * workspace only, and the id is what the approval rule compares (the requester may not
  * approve their own rollout).
  */
-export function principalOf(request: SlackRequest): Principal {
+export function principalOf(request: SlackRequest): Principal & { via: 'slack' } {
   return {
     id: `slack:${request.teamId}:${request.userId}`,
     display: `<@${request.userId}>`,

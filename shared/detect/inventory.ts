@@ -43,11 +43,16 @@ export interface InventoryPorts {
   managedClusters: ManagedClusters;
 }
 
-export async function listClusters(ports: InventoryPorts, only?: string): Promise<ClusterView[]> {
+/** The clusters this deployment looks after (`only`, if given and managed), by name. */
+export async function listClusterNames(ports: Pick<InventoryPorts, 'eks' | 'managedClusters'>, only?: string): Promise<string[]> {
   const names: string[] = [];
   if (only) names.push(only);
   else for await (const page of paginateListClusters({ client: ports.eks }, {})) names.push(...(page.clusters ?? []));
-  const managed = names.filter((n) => ports.managedClusters === '*' || ports.managedClusters.includes(n));
+  return names.filter((n) => ports.managedClusters === '*' || ports.managedClusters.includes(n));
+}
+
+export async function listClusters(ports: InventoryPorts, only?: string): Promise<ClusterView[]> {
+  const managed = await listClusterNames(ports, only);
   return Promise.all(
     managed.map(async (name) => {
       const { cluster } = await callAws('eks:DescribeCluster', () => ports.eks.send(new DescribeClusterCommand({ name })));

@@ -66,7 +66,7 @@ export function planBatches(nodes: readonly NodeToRoll[], policy: BatchPolicy, n
     }));
 
   const k = resolveMaxUnavailable(policy.maxUnavailable, options.groupSize ?? ordered.length);
-  const canarySize = Math.min(Math.max(0, Math.floor(policy.canary)), k, ordered.length);
+  const { canarySize } = batchShape(ordered.length, k, policy.canary);
   const launchFirst = policy.strategy === 'surge';
 
   const groups: { canary: boolean; nodes: BatchNode[] }[] = [];
@@ -79,6 +79,15 @@ export function planBatches(nodes: readonly NodeToRoll[], policy: BatchPolicy, n
     maxUnavailable: k,
     plannedAt: now.toISOString(),
   };
+}
+
+/**
+ * The canary and the number of batches `planBatches` makes for `nodes` nodes at most `k` at a
+ * time: a canary of at most `k`, then batches of `k`. (`plan` shows it before any node is listed.)
+ */
+export function batchShape(nodes: number, k: number, canary: number): { canarySize: number; batches: number } {
+  const canarySize = Math.min(Math.max(0, Math.floor(canary)), k, nodes);
+  return { canarySize, batches: (canarySize > 0 ? 1 : 0) + Math.ceil((nodes - canarySize) / k) };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { type SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import type { ApprovalRecord, ApprovalView, ChatopsTable } from '../chatops/chatops-table.js';
+import { type ApprovalRecord, type ApprovalView, type ChatopsTable, viewOf } from '../chatops/chatops-table.js';
 import { callAws } from '../aws/call.js';
 import type { RequestApprovalInput, RolloutControlRequest } from '../events/rollout.js';
 import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
@@ -120,11 +120,11 @@ export async function answerApproval(
   const sent = await sendAnswer(record, answer, repeat, ports);
   if (!sent) {
     await ports.approvals.markApprovalExpired(approvalId, now, { answered: true });
-    return { result: 'expired', approval: publicOf(record), summary: `the approval of ${where(record)} expired before the answer arrived; nothing was changed` };
+    return { result: 'expired', approval: viewOf(record), summary: `the approval of ${where(record)} expired before the answer arrived; nothing was changed` };
   }
   if (answer.decision === 'approved') await ports.notifier(record)('approved', { approvalId, approvedBy: answer.by, summary: `${where(record)}: approved by ${answer.by}` });
   ports.log('rollout approval answered', { approvalId, decision: answer.decision, by: answer.by, executionArn: record.executionArn });
-  return { result: 'done', decision: answer.decision, approval: publicOf({ ...record, status: answer.decision, answeredBy: answer.by }), summary: `${answer.decision} the rollout of ${where(record)} onto ${record.target}` };
+  return { result: 'done', decision: answer.decision, approval: viewOf({ ...record, status: answer.decision, answeredBy: answer.by }), summary: `${answer.decision} the rollout of ${where(record)} onto ${record.target}` };
 }
 
 /**
@@ -153,10 +153,6 @@ function where(approval: Pick<ApprovalRecord, 'cluster' | 'group'>): string {
   return `${approval.cluster}/${approval.group}`;
 }
 
-function publicOf(approval: ApprovalRecord): ApprovalView {
-  const { taskToken: _token, ...rest } = approval;
-  return rest;
-}
 
 /**
  * What a person (chat, CLI) can do to a running rollout, named by its group:
