@@ -4,10 +4,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { benchBundles, renderBundles } from './bundles.js';
 import { benchDetection } from './detection.js';
 import { benchDrain } from './drain.js';
 import { benchRollout, renderRollout } from './rollout.js';
+import { benchStart, renderStart } from './start.js';
 
+const bundles = await benchBundles();
+const start = benchStart();
 const drain = await benchDrain(110);
 const detection = await benchDetection(50, 20);
 const rollout = await benchRollout(100, 10, 1);
@@ -69,7 +73,7 @@ Per group, one Describe call: DescribeNodegroup (managed) or DescribeLaunchTempl
 public parameters once each, ten names a call.
 `;
 const rolloutReport = renderRollout(rollout);
-writeFileSync('BENCHMARKS.md', report + detectionReport + rolloutReport);
-console.log(rolloutReport);
-console.log(detectionReport);
-console.log(report);
+const bundlesReport = renderBundles(bundles);
+const startReport = renderStart(start);
+writeFileSync('BENCHMARKS.md', report + detectionReport + rolloutReport + bundlesReport + startReport);
+for (const section of [rolloutReport, detectionReport, bundlesReport, startReport, report]) console.log(section);

@@ -1,0 +1,141 @@
+/**
+ * Benchmark: what each Lambda function ships and what its cold start costs before the handler
+ * runs. Every function of serverless.yml is bundled with the esbuild options of its
+ * `custom.esbuild` (minified, the AWS SDK left to the runtime), and so is a bare middy +
+ * Powertools Logger handler (bare-handler.ts), the yardstick.
+ *
+ * Cold module initialisation is what Lambda's Init phase spends in our code: a fresh Node
+ * process `require`s the bundle (and, as in Lambda, the AWS SDK clients it imports from the
+ * runtime), timed inside that process; the median of several processes. The process start
+ * itself is the same for every function and is left out.
+ *
+ * Run alone with `npx tsx scripts/bench/bundles.ts`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type BuildOptions } from 'esbuild';
+import { parse as parseYaml } from 'yaml';
+import { loadServerlessModel, resolveEnvironment } from '../../test/sim/serverless-config.js';
+
+export interface BundleFigure {
+  name: string;
+  bytes: number;
+  /** median cold module initialisation, ms: the whole require, the runtime's AWS SDK clients included */
+  initMs: number;
+  /** median of the same with the AWS SDK modules it imports already loaded: our code and what it bundles */
+  codeInitMs: number;
+  /** the runtime modules (AWS SDK) the bundle imports */
+  external: string[];
+  /** largest contributors to the bundle, by package */
+  top: { pkg: string; bytes: number }[];
+}
+
+export interface BundleFigures {
+  bare: BundleFigure;
+  functions: BundleFigure[];
+  runs: number;
+}
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+/** inside the project, so the bundles resolve the AWS SDK from node_modules as Lambda does from the runtime */
+const OUT = join(ROOT, '.bench', 'bundles');
+
+export async function benchBundles(runs = 7): Promise<BundleFigures> {
+  const config = parseYaml(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { merge: true }) as { custom?: { esbuild?: Record<string, unknown> } };
+  const options = esbuildOptions(config.custom?.esbuild ?? {});
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(OUT, { recursive: true });
+  // each function initialises with its deployed environment (table names, ARNs, parameters)
+  const model = loadServerlessModel({ stage: 'dev', region: 'eu-west-1' });
+  const base = { AWS_REGION: model.region, ...resolveEnvironment(model, model.providerEnvironment) };
+  const bare = await measure({ name: 'bare middy + Powertools Logger', entry: 'scripts/bench/bare-handler.ts', env: base }, options, runs);
+  const functions: BundleFigure[] = [];
+  for (const fn of model.functions) {
+    functions.push(await measure({ name: fn.key, entry: `${fn.module}.ts`, env: { ...base, ...resolveEnvironment(model, fn.environment) } }, options, runs));
+  }
+  return { bare, functions, runs };
+}
+
+function esbuildOptions(custom: Record<string, unknown>): BuildOptions {
+  return {
+    bundle: custom.bundle !== false,
+    minify: custom.minify === true,
+    target: String(custom.target ?? 'node22'),
+    platform: (custom.platform as BuildOptions['platform']) ?? 'node',
+    format: (custom.format as BuildOptions['format']) ?? 'cjs',
+    external: (custom.exclude as string[] | undefined) ?? ['@aws-sdk/*'],
+    sourcemap: false,
+    metafile: true,
+    logLevel: 'silent',
+  };
+}
+
+async function measure(entry: { name: string; entry: string; env: Record<string, string> }, options: BuildOptions, runs: number): Promise<BundleFigure> {
+  const outfile = join(OUT, `${entry.name.replace(/[^\w.-]+/g, '-')}.cjs`);
+  const result = await build({ ...options, entryPoints: [join(ROOT, entry.entry)], outfile });
+  const bytes = statSync(outfile).size;
+  const byPkg = new Map<string, number>();
+  for (const output of Object.values(result.metafile!.outputs)) {
+    for (const [path, input] of Object.entries(output.inputs)) {
+      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? '(this project)';
+      byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + input.bytesInOutput);
+    }
+  }
+  const top = [...byPkg].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([pkg, n]) => ({ pkg, bytes: n }));
+  const external = [...new Set(Object.values(result.metafile!.outputs).flatMap((o) => o.imports.filter((i) => i.external && /^@(aws-sdk|smithy)\//.test(i.path)).map((i) => i.path)))].sort();
+  const whole: number[] = [];
+  const code: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    whole.push(initTime(outfile, entry.env, []));
+    code.push(initTime(outfile, entry.env, external));
+  }
+  return { name: entry.name, bytes, initMs: median(whole), codeInitMs: median(code), external, top };
+}
+
+/** One fresh process: the time `require` of the bundle takes, measured inside it (after loading `preload`, untimed). */
+function initTime(bundle: string, env: Record<string, string>, preload: string[]): number {
+  const script = `for(const m of ${JSON.stringify(preload)})require(m);const t=process.hrtime.bigint();require(${JSON.stringify(bundle)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+  const out = execFileSync(process.execPath, ['-e', script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return Number(out);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+
+export function renderBundles(figures: BundleFigures, limits = { bytes: 400 * 1024, initRatio: 2 }): string {
+  const bare = figures.bare.initMs;
+  const rows = figures.functions.map((f) => {
+    const ratio = f.codeInitMs / bare;
+    return `| ${f.name} | ${kb(f.bytes)}${f.bytes > limits.bytes ? ' ✗' : ''} | ${f.codeInitMs.toFixed(1)} ms | **${ratio.toFixed(2)}×**${ratio > limits.initRatio ? ' ✗' : ''} | ${f.initMs.toFixed(1)} ms (${(f.initMs / bare).toFixed(1)}×) | ${f.external.length} | ${f.top.map((t) => `${t.pkg} ${kb(t.bytes)}`).join(', ')} |`;
+  });
+  const over = figures.functions.filter((f) => f.bytes > limits.bytes).length;
+  const slow = figures.functions.filter((f) => f.codeInitMs / bare > limits.initRatio).length;
+  return `
+## Lambda bundles and cold module initialisation
+
+Each function bundled as \`serverless package\` does it (esbuild from \`custom.esbuild\`: minified,
+cjs, \`@aws-sdk/*\` and \`@smithy/*\` left to the nodejs22.x runtime), with its deployed environment.
+Cold init is timed inside a fresh Node process around \`require\` of the bundle; median of
+${figures.runs} processes. "code init" is the bundle alone (the AWS SDK client modules it imports
+loaded first, untimed): what our code and what we bundle cost. "with SDK" is the whole require,
+the runtime's SDK clients included — the cold-start latency an operator sees, of which the SDK
+is a fixed cost per client the function uses. The yardstick is a bare middy + Powertools Logger
+handler bundled the same way: **${kb(figures.bare.bytes)}, ${bare.toFixed(1)} ms**.
+Targets: ≤ ${kb(limits.bytes)} and code init ≤ ${limits.initRatio}× the bare handler's (✗ marks a miss:
+${over} over the size, ${slow} over the init ratio).
+
+| function | bundle | code init | × bare | with SDK | SDK modules | largest parts |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}
+`;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.log(renderBundles(await benchBundles()));
+}
