@@ -1,44 +1,197 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { PROJECT_ROOT } from '../sim/serverless-config.js';
 
-/** The shipped RBAC grants what the functions call, and nothing more. */
-describe('Kubernetes RBAC (scripts/kubernetes/rbac.yaml)', () => {
-  const docs = parseAllDocuments(readFileSync(`${PROJECT_ROOT}/scripts/kubernetes/rbac.yaml`, 'utf8')).map((d) => d.toJS());
-  const role = docs.find((d) => d.kind === 'ClusterRole');
-  const grants = new Set<string>(
-    role.rules.flatMap((r: { apiGroups: string[]; resources: string[]; verbs: string[] }) =>
-      r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g || 'core'}/${res}:${v}`))),
-    ),
-  );
+/**
+ * The shipped RBAC (scripts/kubernetes/rbac.yaml) grants what the functions call, and nothing
+ * more. What they call is read from the source: every Kubernetes API method called in
+ * shared/ and functions/ (recognised by the client's method-name grammar — verb, optional
+ * Namespaced, kind, subresource — so the scan holds for @kubernetes/client-node and for a
+ * client keeping its method names), mapped through KUBE_CALLS to the permission it needs. A
+ * new call without a row, or without a rule, fails; so does a rule no call needs.
+ */
 
-  it('grants exactly the calls of the node lookup and the drain engine', () => {
-    assert.deepEqual([...grants].sort(), [
-      'core/nodes:get',
-      'core/nodes:list',
-      'core/nodes:patch',
-      'core/pods/eviction:create',
-      'core/pods:delete',
-      'core/pods:list',
-      'policy/poddisruptionbudgets:list',
-    ]);
+interface Permission {
+  group: string;
+  resource: string;
+  verb: string;
+  /** a namespaced grant of named objects (a Role), instead of the ClusterRole's cluster-wide one */
+  only?: { namespace: string; names: string[] };
+}
+
+/** The permission each Kubernetes call of the service needs. */
+const KUBE_CALLS: Record<string, Permission> = {
+  listNode: { group: '', resource: 'nodes', verb: 'list' },
+  readNode: { group: '', resource: 'nodes', verb: 'get' },
+  patchNode: { group: '', resource: 'nodes', verb: 'patch' },
+  listPodForAllNamespaces: { group: '', resource: 'pods', verb: 'list' },
+  createNamespacedPodEviction: { group: '', resource: 'pods/eviction', verb: 'create' },
+  deleteNamespacedPod: { group: '', resource: 'pods', verb: 'delete' },
+  listPodDisruptionBudgetForAllNamespaces: { group: 'policy', resource: 'poddisruptionbudgets', verb: 'list' },
+  listNamespacedPodDisruptionBudget: { group: 'policy', resource: 'poddisruptionbudgets', verb: 'list' },
+  readNamespacedConfigMap: { group: '', resource: 'configmaps', verb: 'get', only: { namespace: 'kube-system', names: ['aws-auth'] } },
+};
+
+// the client's method names: <verb>[Namespaced|Cluster]<Kind>[<Subresource>][ForAllNamespaces]
+const VERBS = ['deleteCollection', 'connectGet', 'connectPost', 'connectPut', 'connectPatch', 'connectDelete', 'connectHead', 'connectOptions', 'list', 'read', 'create', 'patch', 'replace', 'delete', 'watch', 'get'];
+const KINDS = [
+  'APIService', 'Binding', 'CertificateSigningRequest', 'ClusterRole', 'ClusterRoleBinding', 'ComponentStatus', 'ConfigMap', 'ControllerRevision', 'CronJob', 'CSIDriver', 'CSINode',
+  'CustomObject', 'CustomResourceDefinition', 'DaemonSet', 'Deployment', 'EndpointSlice', 'Endpoints', 'Event', 'HorizontalPodAutoscaler', 'Ingress', 'Job', 'Lease', 'LimitRange',
+  'LocalSubjectAccessReview', 'MutatingWebhookConfiguration', 'Namespace', 'NetworkPolicy', 'Node', 'PersistentVolume', 'PersistentVolumeClaim', 'Pod', 'PodDisruptionBudget',
+  'PodTemplate', 'PriorityClass', 'ReplicaSet', 'ReplicationController', 'ResourceQuota', 'Role', 'RoleBinding', 'Secret', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'Service',
+  'ServiceAccount', 'StatefulSet', 'StorageClass', 'SubjectAccessReview', 'TokenReview', 'ValidatingWebhookConfiguration', 'VolumeAttachment',
+];
+const SUBRESOURCES = ['Approval', 'Attach', 'Binding', 'Ephemeralcontainers', 'Eviction', 'Exec', 'Log', 'Portforward', 'Proxy', 'Resize', 'Scale', 'Status', 'Token'];
+const byLength = (words: string[]) => [...words].sort((a, b) => b.length - a.length).join('|');
+const KUBE_METHOD = new RegExp(`\\.\\s*((?:${byLength(VERBS)})(?:Namespaced|Cluster)?(?:${byLength(KINDS)})(?:${byLength(SUBRESOURCES)})?(?:ForAllNamespaces)?)\\s*\\(`, 'g');
+
+interface Call {
+  method: string;
+  at: string;
+  /** the call's text up to its first closing parenthesis: the arguments, when they are literal */
+  text: string;
+}
+
+function kubeCallsIn(source: string, file: string): Call[] {
+  return [...source.matchAll(KUBE_METHOD)].map((m) => ({
+    method: m[1]!,
+    at: `${file}:${source.slice(0, m.index).split('\n').length}`,
+    text: source.slice(m.index, source.indexOf(')', m.index) + 1),
+  }));
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? sourceFiles(path) : /\.ts$/.test(entry) && !/\.d\.ts$/.test(entry) ? [path] : [];
+  });
+}
+
+const key = (p: Permission) => `${p.only ? `${p.only.namespace}:` : ''}${p.group || 'core'}/${p.resource}:${p.verb}${p.only ? `[${p.only.names.join(',')}]` : ''}`;
+
+interface RbacRule {
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+  verbs?: string[];
+  nonResourceURLs?: string[];
+}
+
+/** The permissions a set of RBAC documents grants to `group`, one key each (see `key`). */
+function grantedTo(docs: any[], group: string): { keys: string[]; rules: RbacRule[] } {
+  const keys: string[] = [];
+  const rules: RbacRule[] = [];
+  for (const binding of docs.filter((d) => d.kind === 'ClusterRoleBinding' || d.kind === 'RoleBinding')) {
+    if (!binding.subjects?.some((s: any) => s.kind === 'Group' && s.name === group)) continue;
+    const role = docs.find((d) => d.kind === binding.roleRef.kind && d.metadata.name === binding.roleRef.name && (d.kind === 'ClusterRole' || d.metadata.namespace === binding.metadata.namespace));
+    assert.ok(role, `${binding.kind} ${binding.metadata.name} refers to a role the manifest defines`);
+    // a RoleBinding scopes even a ClusterRole to its namespace
+    const namespace = binding.kind === 'RoleBinding' ? binding.metadata.namespace : undefined;
+    for (const rule of role.rules as RbacRule[]) {
+      rules.push(rule);
+      for (const g of rule.apiGroups ?? []) {
+        for (const resource of rule.resources ?? []) {
+          for (const verb of rule.verbs ?? []) {
+            const only = namespace || rule.resourceNames ? { namespace: namespace ?? '*', names: rule.resourceNames ?? ['*'] } : undefined;
+            keys.push(key({ group: g, resource, verb, ...(only ? { only } : {}) }));
+          }
+        }
+      }
+    }
+  }
+  return { keys: [...new Set(keys)].sort(), rules };
+}
+
+describe('Kubernetes RBAC (scripts/kubernetes/rbac.yaml): exactly what the code calls', () => {
+  const docs = parseAllDocuments(readFileSync(join(PROJECT_ROOT, 'scripts/kubernetes/rbac.yaml'), 'utf8')).map((d) => d.toJS());
+  const granted = grantedTo(docs, 'eks-node-lifecycle');
+  const calls = ['shared', 'functions'].flatMap((dir) => sourceFiles(join(PROJECT_ROOT, dir))).flatMap((file) => kubeCallsIn(readFileSync(file, 'utf8'), relative(PROJECT_ROOT, file)));
+  const needed = [...new Set(calls.filter((c) => KUBE_CALLS[c.method]).map((c) => key(KUBE_CALLS[c.method]!)))].sort();
+
+  it('finds the calls of the node lookup, the drain engine, the health gate and the preflight', () => {
+    const methods = new Set(calls.map((c) => c.method));
+    for (const method of ['listNode', 'patchNode', 'listPodForAllNamespaces', 'createNamespacedPodEviction', 'deleteNamespacedPod', 'readNamespacedConfigMap']) {
+      assert.ok(methods.has(method), `the scan finds ${method}`);
+    }
   });
 
-  it('reads only the aws-auth ConfigMap in kube-system, for the rollout preflight', () => {
+  it('knows the permission of every Kubernetes call in shared/ and functions/', () => {
+    assert.deepEqual(calls.filter((c) => !KUBE_CALLS[c.method]).map((c) => `${c.at} ${c.method}`), [], 'add each to KUBE_CALLS (and its rule to rbac.yaml)');
+  });
+
+  it('grants every call, and nothing no call needs', () => {
+    assert.deepEqual(granted.keys, needed);
+    // and the table holds no row the code no longer needs
+    assert.deepEqual(Object.keys(KUBE_CALLS).filter((m) => !calls.some((c) => c.method === m)), []);
+  });
+
+  it('reads only the aws-auth ConfigMap, only in kube-system, wherever the code reads a ConfigMap', () => {
+    for (const call of calls.filter((c) => c.method === 'readNamespacedConfigMap')) {
+      assert.match(call.text, /name: 'aws-auth'/, call.at);
+      assert.match(call.text, /namespace: 'kube-system'/, call.at);
+    }
     const awsAuth = docs.find((d) => d.kind === 'Role');
     assert.equal(awsAuth.metadata.namespace, 'kube-system');
     assert.deepEqual(awsAuth.rules, [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['aws-auth'], verbs: ['get'] }]);
-    const binding = docs.find((d) => d.kind === 'RoleBinding');
-    assert.equal(binding.roleRef.name, awsAuth.metadata.name);
-    assert.deepEqual(binding.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'eks-node-lifecycle' }]);
   });
 
-  it('has no wildcard and binds the group the access entries use', () => {
-    assert.ok(![...grants].some((g) => g.includes('*')));
-    const binding = docs.find((d) => d.kind === 'ClusterRoleBinding');
-    assert.deepEqual(binding.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'eks-node-lifecycle' }]);
-    assert.equal(binding.roleRef.name, role.metadata.name);
+  it('has no wildcard, no secrets, no escalate/bind/impersonate, no non-resource URLs', () => {
+    for (const rule of granted.rules) {
+      const words = [...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...(rule.verbs ?? []), ...(rule.resourceNames ?? [])];
+      assert.ok(!words.some((w) => w.includes('*')), JSON.stringify(rule));
+      assert.ok(!rule.resources?.some((r) => r === 'secrets' || r.startsWith('secrets/')), JSON.stringify(rule));
+      assert.ok(!rule.verbs?.some((v) => ['escalate', 'bind', 'impersonate'].includes(v)), JSON.stringify(rule));
+      assert.equal(rule.nonResourceURLs, undefined);
+    }
+    assert.ok(!docs.some((d) => d.aggregationRule), 'no aggregated role that other roles could widen');
+  });
+
+  it('binds only the group the access entries use', () => {
+    const bindings = docs.filter((d) => /Binding$/.test(d.kind));
+    assert.equal(bindings.length, 2);
+    for (const binding of bindings) {
+      assert.deepEqual(binding.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'eks-node-lifecycle' }], binding.metadata.name);
+    }
+    assert.deepEqual(docs.map((d) => d.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+  });
+});
+
+describe('Kubernetes RBAC check: it catches what it is meant to', () => {
+  const manifest = (rules: RbacRule[]) => [
+    { kind: 'ClusterRole', metadata: { name: 'r' }, rules },
+    { kind: 'ClusterRoleBinding', metadata: { name: 'b' }, roleRef: { kind: 'ClusterRole', name: 'r' }, subjects: [{ kind: 'Group', name: 'g' }] },
+  ];
+
+  it('recognises Kubernetes calls by their method names, whatever the client, and nothing else', () => {
+    const source = [
+      'await core.listNode();',
+      'await this.core?.readNamespacedSecret({ name, namespace });',
+      'await api.deleteCollectionNamespacedPod({ namespace });',
+      'await policy.listPodDisruptionBudgetForAllNamespaces();',
+      'await ports.approvals.createApproval({});',
+      "text.replaceAll('a', 'b'); doc.deleteIn(['x']);",
+    ].join('\n');
+    assert.deepEqual(kubeCallsIn(source, 'f.ts').map((c) => `${c.at} ${c.method}`), ['f.ts:1 listNode', 'f.ts:2 readNamespacedSecret', 'f.ts:3 deleteCollectionNamespacedPod', 'f.ts:4 listPodDisruptionBudgetForAllNamespaces']);
+  });
+
+  it('sees a grant beyond the calls, and a call without its grant', () => {
+    const rbac = grantedTo(manifest([{ apiGroups: [''], resources: ['nodes', 'secrets'], verbs: ['get'] }]), 'g');
+    assert.deepEqual(rbac.keys, ['core/nodes:get', 'core/secrets:get']);
+    assert.notDeepEqual(rbac.keys, [key(KUBE_CALLS['readNode']!)]);
+    assert.deepEqual(grantedTo(manifest([]), 'g').keys, []);
+    // a binding of another group grants this one nothing
+    assert.deepEqual(grantedTo(manifest([{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }]), 'other').keys, []);
+  });
+
+  it('tells a named, namespaced grant from a cluster-wide one', () => {
+    const docs = [
+      { kind: 'Role', metadata: { name: 'r', namespace: 'kube-system' }, rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['aws-auth'], verbs: ['get'] }] },
+      { kind: 'RoleBinding', metadata: { name: 'b', namespace: 'kube-system' }, roleRef: { kind: 'Role', name: 'r' }, subjects: [{ kind: 'Group', name: 'g' }] },
+    ];
+    assert.deepEqual(grantedTo(docs, 'g').keys, [key(KUBE_CALLS['readNamespacedConfigMap']!)]);
+    assert.deepEqual(grantedTo(manifest([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }]), 'g').keys, ['core/configmaps:get']);
   });
 });

@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { loadServerlessModel } from '../sim/serverless-config.js';
+import { IAM_ACTION_FACTS } from './iam-action-facts.js';
+import { type Account, type AuditPolicy, auditStatements, auditTrust, type ConditionEntry, type Finding, type Statement, statementsOf } from './iam-audit.js';
+import { type CloudFormationTemplate, PACKAGE_REGION, PACKAGE_STAGE, packageService } from './packaged-service.js';
+
+/**
+ * Least privilege, audited on what `serverless package` produces (the template CloudFormation
+ * deploys, not serverless.yml's intent): every statement of every role, action by action,
+ * against the Service Authorization Reference (iam-action-facts.ts) and the guards below.
+ */
+const ACCOUNT: Account = { partition: 'aws', region: PACKAGE_REGION, accountId: '111122223333' };
+const managedClusters = loadServerlessModel({ stage: PACKAGE_STAGE }).params['managedClusters']!;
+
+const ROLLOUT = { tag: 'eks-node-lifecycle/rollout', values: ['auto', 'approve'] };
+/**
+ * The guards this service puts on writes to nodes and node groups.
+ * - A rollout changes only groups that opted in with `eks-node-lifecycle/rollout=auto|approve`:
+ *   the Auto Scaling group's tag for self-managed groups, the EKS node group's for managed ones
+ *   (where the policy tags live, see shared/config/node-group-policy.ts). The ownership tag
+ *   would be the other candidate, but with managedClusters '*' its key
+ *   (kubernetes.io/cluster/<name>) is unknown and condition keys take no wildcard.
+ * - Terminate hooks are installed only on groups that asked for drains (`drain=on`).
+ * - Tagging (instances, groups) may write only the ownership key of a managed cluster — so never
+ *   the opt-in tags above — and, on instances, only on nodes (launched by a group or a launch
+ *   template); the audit checks that rule for every Tagging action (iam-audit.ts).
+ * - Completing a lifecycle action and its heartbeat cannot be guarded: see `unguardable`.
+ */
+const POLICY: AuditPolicy = {
+  managedClusters: managedClusters === '*' ? '*' : managedClusters.split(','),
+  optIn: {
+    'autoscaling:UpdateAutoScalingGroup': ROLLOUT,
+    'autoscaling:TerminateInstanceInAutoScalingGroup': ROLLOUT,
+    'autoscaling:SuspendProcesses': ROLLOUT,
+    'autoscaling:ResumeProcesses': ROLLOUT,
+    'autoscaling:StartInstanceRefresh': ROLLOUT,
+    'autoscaling:CancelInstanceRefresh': ROLLOUT,
+    'autoscaling:RollbackInstanceRefresh': ROLLOUT,
+    'eks:UpdateNodegroupVersion': ROLLOUT,
+    'eks:UpdateNodegroupConfig': ROLLOUT,
+    'autoscaling:PutLifecycleHook': { tag: 'eks-node-lifecycle/drain', values: ['on'] },
+  },
+  unguardable: {
+    'autoscaling:CompleteLifecycleAction':
+      'hooks live on any group of a managed cluster (a launch hook a person added, a terminate hook of any origin): a self-managed group shows its cluster only by kubernetes.io/cluster/<name>, unknown when managedClusters is *',
+    'autoscaling:RecordLifecycleActionHeartbeat': 'as CompleteLifecycleAction: it keeps alive the same hooks',
+  },
+};
+
+const describeFindings = (findings: readonly Finding[]) => findings.map((f) => `${f.rule} ${f.where}: ${f.message}`).join('\n');
+const rulesOf = (findings: readonly Finding[]) => [...new Set(findings.map((f) => f.rule))].sort();
+
+describe('Least privilege: the IAM of the packaged template', () => {
+  let template: CloudFormationTemplate;
+  let statements: Statement[];
+  let findings: Finding[];
+  const only = (...rules: string[]) => findings.filter((f) => rules.includes(f.rule));
+
+  before(async () => {
+    ({ template } = await packageService());
+    statements = statementsOf(template, ACCOUNT);
+    findings = auditStatements(statements, POLICY, ACCOUNT);
+  });
+
+  it('audits every role, and knows every action granted (the facts table cannot fall behind)', () => {
+    const roles = Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Role').length;
+    assert.ok(roles >= 20, `${roles} roles`);
+    assert.deepEqual(new Set(statements.map((s) => s.role)).size, roles, 'every role has statements');
+    const granted = new Set(statements.flatMap((s) => s.actions));
+    assert.ok(granted.size >= 50, `${granted.size} actions`);
+    assert.deepEqual(only('unknown-action'), []);
+    assert.deepEqual([...granted].filter((a) => !IAM_ACTION_FACTS[a]), []);
+  });
+
+  it('grants no wildcard action, no NotAction/NotResource, and no action on * that AWS can scope', () => {
+    assert.equal(describeFindings(only('wildcard-action', 'negated', 'star-resource', 'star-resource-read')), '');
+  });
+
+  it('grants nothing that can never apply: no ARN for an action AWS cannot scope, no ARN of a type the action does not take', () => {
+    assert.equal(describeFindings(only('unscopable-on-arn', 'resource-type-mismatch', 'dead-resource', 'unsupported-condition-key', 'wildcard-condition-key')), '');
+  });
+
+  it('uses no wildcard wider than a resource type, and names every secret it reads', () => {
+    assert.equal(describeFindings(only('over-broad-arn', 'secret-wildcard')), '');
+    const secretReads = statements.filter((s) => s.actions.some((a) => IAM_ACTION_FACTS[a]?.readsSecrets));
+    assert.ok(secretReads.length >= 4, 'the chat functions read their parameters');
+  });
+
+  it('guards every write on nodes and node groups with the opt-in tag, or says why it cannot', () => {
+    assert.equal(describeFindings(only('node-group-write-unguarded', 'instance-tagging-unguarded')), '');
+    // the guards exist in the template, not only as absence of findings
+    const rollStep = statements.filter((s) => s.role === 'RollStepRole' && s.actions.includes('autoscaling:UpdateAutoScalingGroup'));
+    assert.deepEqual(rollStep.map((s) => s.conditions), [[{ operator: 'StringEquals', key: 'aws:ResourceTag/eks-node-lifecycle/rollout', values: ['auto', 'approve'] }]]);
+    const unguarded = statements.filter((s) => s.actions.some((a) => POLICY.unguardable[a]));
+    assert.ok(unguarded.length > 0 && unguarded.every((s) => s.resources.every((r) => r.includes(':autoScalingGroup:'))), 'hook completions stay on Auto Scaling groups');
+  });
+
+  it('writes only the ownership tags of managed clusters, only on nodes, never the opt-in tags', () => {
+    assert.equal(describeFindings(only('tagging-unbounded')), '');
+    const tagging = statements.filter((s) => s.actions.some((a) => IAM_ACTION_FACTS[a]?.access === 'Tagging'));
+    assert.deepEqual(tagging.map((s) => s.sid).sort(), ['PropagateOwnershipTagOnGroups', 'TagAutoScalingNodesWithClusterOwnershipOnly', 'TagLaunchTemplateNodesWithClusterOwnershipOnly']);
+    for (const s of tagging) {
+      assert.deepEqual(s.conditions.find((c) => c.key === 'aws:TagKeys')?.values, ['kubernetes.io/cluster/*'], s.sid);
+    }
+  });
+
+  it('passes roles only to EC2 and EKS', () => {
+    assert.equal(describeFindings(only('pass-role-unbounded')), '');
+    const passRole = statements.filter((s) => s.actions.includes('iam:PassRole'));
+    assert.deepEqual(passRole.map((s) => s.conditions), [[{ operator: 'StringEquals', key: 'iam:PassedToService', values: ['ec2.amazonaws.com', 'eks.amazonaws.com'] }]]);
+  });
+
+  it('has nothing else to say', () => {
+    assert.equal(describeFindings(findings), '');
+  });
+
+  it('lets each role be assumed only by what uses it: Lambda, EventBridge Scheduler (which may invoke its target), Step Functions', () => {
+    assert.equal(describeFindings(auditTrust(template, statements, ACCOUNT)), '');
+    const schedules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
+    assert.equal(schedules.length, 2);
+  });
+
+  it('names each cluster in the ownership tag keys when managedClusters lists them', () => {
+    // the template as `--param managedClusters=prod,staging` would produce it
+    const text = JSON.stringify(template);
+    const literal = JSON.stringify({ 'Fn::Split': [',', managedClusters] });
+    assert.ok(text.includes(literal), 'the tag keys are built from managedClusters');
+    const listed = JSON.parse(text.replaceAll(literal, JSON.stringify({ 'Fn::Split': [',', 'prod,staging'] }))) as CloudFormationTemplate;
+    const listedStatements = statementsOf(listed, ACCOUNT);
+    const keys = listedStatements.find((s) => s.sid === 'PropagateOwnershipTagOnGroups')!.conditions.find((c) => c.key === 'aws:TagKeys')!.values;
+    assert.deepEqual(keys, ['kubernetes.io/cluster/prod', 'kubernetes.io/cluster/staging']);
+    assert.deepEqual(rulesOf(auditStatements(listedStatements, { ...POLICY, managedClusters: ['prod', 'staging'] }, ACCOUNT)), []);
+    // a key for a cluster the deployment does not manage is caught
+    assert.deepEqual(rulesOf(auditStatements(listedStatements, { ...POLICY, managedClusters: ['prod'] }, ACCOUNT)), ['tagging-unbounded']);
+  });
+});
+
+describe('Least privilege: the audit catches what it is meant to', () => {
+  const GROUPS = 'arn:aws:autoscaling:eu-west-1:111122223333:autoScalingGroup:*:autoScalingGroupName/*';
+  const INSTANCES = 'arn:aws:ec2:eu-west-1:111122223333:instance/*';
+  const audit = (actions: string[], resources: string[], conditions: ConditionEntry[] = []) =>
+    rulesOf(auditStatements([{ role: 'SyntheticRole', policy: 'synthetic', sid: 'Synthetic', effect: 'Allow', actions, resources, conditions, negated: false }], POLICY, ACCOUNT));
+  const optedIn: ConditionEntry = { operator: 'StringEquals', key: 'aws:ResourceTag/eks-node-lifecycle/rollout', values: ['auto', 'approve'] };
+  const ownershipKeys: ConditionEntry = { operator: 'ForAllValues:StringLike', key: 'aws:TagKeys', values: ['kubernetes.io/cluster/*'] };
+  const onNodes: ConditionEntry = { operator: 'Null', key: 'ec2:ResourceTag/aws:autoscaling:groupName', values: ['false'] };
+
+  it('accepts well-guarded statements (so what it reports below is the fault, not noise)', () => {
+    assert.deepEqual(audit(['autoscaling:UpdateAutoScalingGroup', 'autoscaling:TerminateInstanceInAutoScalingGroup'], [GROUPS], [optedIn]), []);
+    assert.deepEqual(audit(['ec2:CreateTags'], [INSTANCES], [ownershipKeys, onNodes]), []);
+    assert.deepEqual(audit(['ec2:DescribeInstances'], ['*']), []);
+    assert.deepEqual(audit(['states:SendTaskSuccess'], ['*']), []);
+  });
+
+  it('a mutating action on * that AWS can scope', () => {
+    assert.deepEqual(audit(['autoscaling:TerminateInstanceInAutoScalingGroup'], ['*'], [optedIn]), ['star-resource']);
+    assert.deepEqual(audit(['dynamodb:PutItem'], ['*']), ['star-resource']);
+  });
+
+  it('a write on Auto Scaling groups without the opt-in, with a wrong value, or with IfExists', () => {
+    assert.deepEqual(audit(['autoscaling:UpdateAutoScalingGroup'], [GROUPS]), ['node-group-write-unguarded']);
+    assert.deepEqual(audit(['autoscaling:UpdateAutoScalingGroup'], [GROUPS], [{ ...optedIn, values: ['off', 'auto'] }]), ['node-group-write-unguarded']);
+    assert.deepEqual(audit(['autoscaling:UpdateAutoScalingGroup'], [GROUPS], [{ ...optedIn, operator: 'StringEqualsIfExists' }]), ['node-group-write-unguarded']);
+    assert.deepEqual(audit(['eks:UpdateNodegroupVersion'], ['arn:aws:eks:eu-west-1:111122223333:nodegroup/*']), ['node-group-write-unguarded']);
+    // a write the policy has not decided on
+    assert.deepEqual(audit(['autoscaling:DetachInstances'], [GROUPS]), ['unknown-action']);
+  });
+
+  it('instance tagging that could write any key, the opt-in key, or on any instance', () => {
+    assert.deepEqual(audit(['ec2:CreateTags'], [INSTANCES], [onNodes]), ['tagging-unbounded']);
+    assert.deepEqual(audit(['ec2:CreateTags'], [INSTANCES], [{ ...ownershipKeys, values: ['kubernetes.io/cluster/*', 'eks-node-lifecycle/*'] }, onNodes]), ['tagging-unbounded']);
+    assert.deepEqual(audit(['ec2:CreateTags'], [INSTANCES], [ownershipKeys]), ['instance-tagging-unguarded']);
+    // with named clusters, the wildcard key is too wide
+    assert.deepEqual(
+      rulesOf(auditStatements([{ role: 'R', policy: 'p', sid: 'S', effect: 'Allow', actions: ['ec2:CreateTags'], resources: [INSTANCES], conditions: [ownershipKeys, onNodes], negated: false }], { ...POLICY, managedClusters: ['prod'] }, ACCOUNT)),
+      ['tagging-unbounded'],
+    );
+  });
+
+  it('wildcard actions, unknown actions, NotAction', () => {
+    assert.deepEqual(audit(['*'], ['*']), ['wildcard-action']);
+    assert.deepEqual(audit(['ec2:*'], ['*']), ['wildcard-action']);
+    assert.deepEqual(audit(['ec2:Describe*'], ['*']), ['wildcard-action']);
+    assert.deepEqual(audit(['ec2:TerminateInstances'], [INSTANCES]), ['unknown-action']);
+    assert.deepEqual(rulesOf(auditStatements([{ role: 'R', policy: 'p', sid: 'S', effect: 'Allow', actions: ['ec2:DescribeInstances'], resources: ['*'], conditions: [], negated: true }], POLICY, ACCOUNT)), ['negated']);
+  });
+
+  it('PassRole without PassedToService, or with a wildcard service', () => {
+    assert.deepEqual(audit(['iam:PassRole'], ['arn:aws:iam::111122223333:role/*']), ['pass-role-unbounded']);
+    assert.deepEqual(audit(['iam:PassRole'], ['arn:aws:iam::111122223333:role/*'], [{ operator: 'StringEquals', key: 'iam:PassedToService', values: ['*.amazonaws.com'] }]), ['pass-role-unbounded']);
+  });
+
+  it('secrets read from * or from a wildcard name; AWS public parameters are fine', () => {
+    assert.deepEqual(audit(['ssm:GetParameter'], ['*']), ['star-resource']);
+    assert.deepEqual(audit(['ssm:GetParameter'], ['arn:aws:ssm:eu-west-1:111122223333:parameter/eks-node-lifecycle/*']), ['secret-wildcard']);
+    assert.deepEqual(audit(['ssm:GetParameters'], ['arn:aws:ssm:eu-west-1::parameter/aws/service/eks/*']), []);
+  });
+
+  it('grants that never apply, and wildcards wider than a resource type', () => {
+    assert.deepEqual(audit(['states:SendTaskSuccess'], ['arn:aws:states:eu-west-1:111122223333:stateMachine:x']), ['dead-resource', 'unscopable-on-arn']);
+    assert.deepEqual(audit(['eks:DescribeCluster'], ['arn:aws:eks:eu-west-1:111122223333:nodegroup/*']), ['dead-resource', 'resource-type-mismatch']);
+    assert.deepEqual(audit(['ec2:CreateLaunchTemplateVersion'], ['arn:aws:ec2:eu-west-1::image/*']), ['dead-resource', 'resource-type-mismatch']);
+    assert.deepEqual(audit(['dynamodb:GetItem'], ['arn:aws:dynamodb:eu-west-1:111122223333:*']), ['over-broad-arn']);
+    assert.deepEqual(audit(['dynamodb:GetItem'], ['arn:aws:dynamodb:*:*:table/x']), ['over-broad-arn']);
+  });
+
+  it('conditions that can never match: a wildcard key, a tag key the resource type does not support', () => {
+    assert.deepEqual(audit(['autoscaling:UpdateAutoScalingGroup'], [GROUPS], [optedIn, { operator: 'StringEquals', key: 'aws:ResourceTag/kubernetes.io/cluster/*', values: ['owned'] }]), ['wildcard-condition-key']);
+    assert.deepEqual(audit(['autoscaling:UpdateAutoScalingGroup'], [GROUPS], [optedIn, { operator: 'StringEquals', key: 'ec2:ResourceTag/x', values: ['y'] }]), ['unsupported-condition-key']);
+  });
+
+  it('a schedule whose role only Lambda may assume and which may not invoke its target', async () => {
+    const { template } = await packageService();
+    const broken = structuredClone(template);
+    const schedule = Object.values(broken.Resources).find((r) => r.Type === 'AWS::Scheduler::Schedule')!;
+    schedule.Properties.Target.RoleArn = { 'Fn::GetAtt': ['EnsureTerminateHooksRole', 'Arn'] };
+    const findings = auditTrust(broken, statementsOf(broken, ACCOUNT), ACCOUNT);
+    assert.deepEqual(rulesOf(findings), ['trust']);
+    assert.equal(findings.length, 2, describeFindings(findings));
+  });
+});
