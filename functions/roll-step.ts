@@ -1,26 +1,34 @@
-import { loadServiceConfig } from '../shared/config/service-config.js';
-import { requestDrain } from '../shared/drain/request-drain.js';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { DrainRecords } from '../shared/aws/drain-records.js';
+import { now } from '../shared/clock.js';
+import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { RollStepInputSchema } from '../shared/events/rollout.js';
+import { KubeClients } from '../shared/kube/client.js';
+import { EksTokenCache } from '../shared/kube/eks-token.js';
 import { runRollStep } from '../shared/rollout/roll-step.js';
-import { drainRequestPorts } from './lib/drain-request-ports.js';
-import { lambdaHandler } from './lib/handler.js';
+import { lambdaHandler, logInfo } from './lib/handler.js';
 import { rolloutPorts } from './lib/rollout-ports.js';
 
-/** ami-rollout's roll loop: one step of the group's roll (batches, EKS update or instance refresh). */
+/** ami-rollout's roll loop: one step of the group's roll (batches and their drains, EKS update or instance refresh). */
 const config = loadServiceConfig();
 const shared = rolloutPorts(config);
-const drain = drainRequestPorts(config);
+const eks = new EKSClient({ region: config.region });
+const ports = {
+  ec2: new EC2Client({ region: config.region }),
+  autoscaling: new AutoScalingClient({ region: config.region }),
+  eks,
+  kube: new KubeClients(eks, new EksTokenCache({ region: config.region, now })),
+  records: new DrainRecords(new DynamoDBClient({ region: config.region }), requireSetting(config.drainTable, 'DRAIN_TABLE')),
+  locks: shared.locks,
+  now,
+  log: logInfo,
+};
 
 export const handler = lambdaHandler({
   schema: RollStepInputSchema,
   correlate: (input) => ({ cluster: input.cluster, nodegroup: input.group.name, executionArn: input.executionArn }),
-  run: (input) =>
-    runRollStep(input, {
-      ...drain,
-      locks: shared.locks,
-      notify: shared.notifier(input),
-      requestDrain: async (instanceId) => {
-        await requestDrain({ kind: 'rollout-drain', cluster: input.cluster, instanceId, rolloutExecutionArn: input.executionArn }, drain);
-      },
-    }),
+  run: (input) => runRollStep(input, { ...ports, notify: shared.notifier(input) }),
 });

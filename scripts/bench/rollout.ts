@@ -37,7 +37,7 @@ export interface RolloutBatch {
   nodes: number;
   /** launch request (UpdateAutoScalingGroup raising desired) → the batch's last replacement Ready */
   bootSeconds: number;
-  /** first node-drain of the batch started → last one finished */
+  /** the batch's first eviction → its last evicted pod gone (on the nodes it took out) */
   drainSeconds: number;
   /** virtual seconds the workflow spent in each Wait state while on this batch, and in total */
   waits: Record<string, number>;
@@ -114,10 +114,24 @@ export async function benchRollout(nodes = 100, maxUnavailable = 10, canary = 1)
     const capacity = watchCapacity(world, { cluster: 'prod', autoScalingGroup: group.autoScalingGroupName, floor });
     const budgets = watchBudgets(cluster.store);
     const readyAt = new Map<string, number>(); // instance id → first Ready (virtual ms)
+    // per node: its first pod eviction, and when its last evicted pod was gone (the drain, as kubectl would time it)
+    const evictions = new Map<string, { first: number; lastGone: number }>();
+    const nodeNameOf = new Map<string, string>(); // instance id → node name
     const stopReady = cluster.store.on((event: StoreEvent) => {
+      if (event.resource === 'pods') {
+        const pod = event.object as { metadata?: { deletionTimestamp?: string; ownerReferences?: { kind: string }[] }; spec?: { nodeName?: string } };
+        const nodeName = pod.spec?.nodeName;
+        if (!nodeName || pod.metadata?.ownerReferences?.some((o) => o.kind === 'DaemonSet')) return;
+        const at = world.clock.now();
+        const seen = evictions.get(nodeName);
+        if (event.type === 'MODIFIED' && pod.metadata?.deletionTimestamp && !seen) evictions.set(nodeName, { first: at, lastGone: at });
+        if (event.type === 'DELETED' && seen) seen.lastGone = at;
+        return;
+      }
       if (event.resource !== 'nodes' || event.type === 'DELETED') return;
       const node = event.object as KubeNode;
       const instanceId = /\/(i-[0-9a-f]+)$/.exec(node.spec?.providerID ?? '')?.[1];
+      if (instanceId) nodeNameOf.set(instanceId, node.metadata?.name ?? '');
       if (instanceId && !original.has(instanceId) && !readyAt.has(instanceId) && isNodeReady(node)) readyAt.set(instanceId, world.clock.now());
     });
     const callsBefore = world.account.calls.length;
@@ -147,9 +161,15 @@ export async function benchRollout(nodes = 100, maxUnavailable = 10, canary = 1)
     const images = final.map((id) => world.account.ec2.instances.get(id)?.instance.ImageId);
 
     // 4. per batch: a batch begins with the request that raises desired above the original size
-    const launches = calls
-      .filter((c) => c.service === 'autoscaling' && c.command === 'UpdateAutoScalingGroup' && ((c.input as { DesiredCapacity?: number }).DesiredCapacity ?? 0) > nodes)
-      .map((c) => c.at);
+    const isLaunch = (c: (typeof calls)[number]) => c.service === 'autoscaling' && c.command === 'UpdateAutoScalingGroup' && ((c.input as { DesiredCapacity?: number }).DesiredCapacity ?? 0) > nodes;
+    const launches = calls.filter(isLaunch).map((c) => c.at);
+    // calls by batch in call order (a batch's terminations and the next batch's launch share a virtual instant)
+    const callBatch: number[] = [];
+    calls.reduce((batch, c) => {
+      const b = isLaunch(c) ? batch + 1 : batch;
+      callBatch.push(Math.max(0, b));
+      return b;
+    }, -1);
     const batchOf = (at: number) => Math.max(0, launches.filter((l) => l <= at).length - 1);
     const segments = rollout.history.map((h, i) => {
       const at = Date.parse(h.at);
@@ -159,7 +179,8 @@ export async function benchRollout(nodes = 100, maxUnavailable = 10, canary = 1)
     const batches: RolloutBatch[] = launches.map((launchedAt, index) => {
       const until = launches[index + 1] ?? Number.POSITIVE_INFINITY;
       const ready = [...readyAt.values()].filter((at) => at >= launchedAt && at < until);
-      const batchDrains = drains.filter((d) => d.startDate.getTime() >= launchedAt && d.startDate.getTime() < until);
+      const retired = calls.filter((c, k) => c.command === 'TerminateInstanceInAutoScalingGroup' && callBatch[k] === index).map((c) => (c.input as { InstanceId: string }).InstanceId);
+      const drained = retired.map((id) => evictions.get(nodeNameOf.get(id) ?? '')).filter((e) => e !== undefined);
       const waits: Record<string, number> = {};
       let seconds = 0;
       for (const s of segments.filter((s) => s.at >= launchedAt && batchOf(s.at) === index)) {
@@ -168,11 +189,9 @@ export async function benchRollout(nodes = 100, maxUnavailable = 10, canary = 1)
       }
       return {
         index,
-        nodes: batchDrains.length,
+        nodes: retired.length,
         bootSeconds: ready.length ? (Math.max(...ready) - launchedAt) / 1000 : Number.NaN,
-        drainSeconds: batchDrains.length
-          ? (Math.max(...batchDrains.map((d) => (d.stopDate ?? d.startDate).getTime())) - Math.min(...batchDrains.map((d) => d.startDate.getTime()))) / 1000
-          : Number.NaN,
+        drainSeconds: drained.length ? (Math.max(...drained.map((d) => d.lastGone)) - Math.min(...drained.map((d) => d.first))) / 1000 : Number.NaN,
         waits,
         seconds,
       };
@@ -334,7 +353,7 @@ gate). Times are virtual; calls are counted by the simulated account during the 
 | wall time | ${fmt(f.wallMs / 1000, 1)} s |
 
 Per batch: boot is the launch request (UpdateAutoScalingGroup raising desired) to the
-batch's last replacement Ready; drain is the first node-drain started to the last finished;
+batch's last replacement Ready; drain is the batch's first eviction to its last evicted pod gone;
 the Wait columns are the virtual time the workflow spent in each Wait state on that batch.
 
 | batch | nodes | boot | drain | WaitForReplacements | WaitForDrains | WaitForTerminations | WaitForHealth | batch total |

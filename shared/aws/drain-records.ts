@@ -96,6 +96,28 @@ export class DrainRecords {
     return out.Attributes as DrainRecord;
   }
 
+  /**
+   * The node is back in service (a rollback uncordoned it): its drain no longer holds, so the
+   * next trigger drains it afresh (as after a failed drain). Only the execution that owns the
+   * record may; an instance with no record keeps none.
+   */
+  async release(instanceId: string, executionArn: string, now: Date): Promise<void> {
+    await callAws('dynamodb:UpdateItem', () =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { instanceId },
+          UpdateExpression: 'SET #status = :failed, #updatedAt = :now',
+          ConditionExpression: '#executionArn = :executionArn',
+          ExpressionAttributeNames: { '#status': 'status', '#updatedAt': 'updatedAt', '#executionArn': 'executionArn' },
+          ExpressionAttributeValues: { ':failed': 'failed', ':now': now.toISOString(), ':executionArn': executionArn },
+        }),
+      ),
+    ).catch((error: Error) => {
+      if (error.name !== 'ConditionalCheckFailedException') throw error;
+    });
+  }
+
   /** Records how a drain ended; only the execution that owns the record may. */
   async finish(instanceId: string, status: Exclude<DrainStatus, 'running'>, executionArn: string | undefined, now: Date): Promise<DrainRecord | undefined> {
     const out = await callAws(

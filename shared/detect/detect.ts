@@ -83,8 +83,10 @@ export async function planGroups(ports: Omit<DetectPorts, 'sfn' | 'amiRolloutSta
   for (const group of groups) {
     const { policy, problems } = readNodeGroupPolicy(group.tags);
     if (problems.length > 0) ports.log('node group policy problems', { cluster: group.cluster, group: group.name, problems });
-    // a person naming the image asks for this rollout whatever the opt-in tag says
-    const rollout = scope.channel && policy.rollout === 'off' ? 'auto' : policy.rollout;
+    // the opt-in tag holds even for a person naming the image: it is also what IAM allows this
+    // service to change (Auto Scaling and EKS writes are conditioned on it), so a group that is
+    // not opted in is reported as such rather than failing half-way on AccessDenied
+    const rollout = policy.rollout;
     const target = rollout === 'off' ? { decision: 'none' as const, reason: 'not opted in' } : await targetForGroup({ images, ssm }, group, now);
     plans.push(planGroup(group, { rollout, currentRelease: group.releaseVersion, target }));
   }

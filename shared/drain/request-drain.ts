@@ -91,6 +91,24 @@ export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPor
 
   const instanceId = request.instanceId ?? (await ports.instanceOfNode(request.cluster!, request.nodeName!));
   if (!instanceId) return ignore(`node ${request.nodeName} is not in cluster ${request.cluster}`);
+  const now = ports.now();
+  const record = await ports.records.get(instanceId);
+  const completeNow = async (action: LifecycleAction, cluster: string, reason: string): Promise<RequestDrainOutcome> => {
+    await completeLifecycleAction(ports.autoscaling, action, 'CONTINUE').catch((error: unknown) => {
+      if (!(error instanceof LifecycleActionGoneError)) throw error;
+    });
+    ports.log('lifecycle action completed: node already drained', { instanceId, cluster, reason });
+    return { outcome: 'completed-now', instanceId, cluster, reason };
+  };
+  // the terminate hook of a node this service drained (a rollout's batch, an earlier trigger):
+  // the record names the cluster, so nothing needs looking up again
+  if (request.lifecycleAction && record && (record.status === 'drained' || record.status === 'forced') && !request.cluster) {
+    const decision = decideDrainRequest({ record, trigger: request.kind, bringsLifecycleAction: true, onRebalance: 'drain' });
+    if (decision.action === 'complete-now') {
+      await ports.records.note(instanceId, { cluster: record.cluster, trigger: request.kind, lifecycleAction: request.lifecycleAction }, now);
+      return completeNow(request.lifecycleAction, record.cluster, decision.reason);
+    }
+  }
   const owner = await findInstanceOwner(ports, instanceId, request.groupName);
   if (!owner) return ignore('instance not found', instanceId);
   if (owner.decision.decision === 'ignore') return ignore(owner.decision.reason, instanceId);
@@ -104,16 +122,6 @@ export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPor
   const { policy, problems } = readNodeGroupPolicy({ ...groupTags, ...nodegroupTags });
   if (problems.length > 0) ports.log('node group policy problems', { problems });
 
-  const completeNow = async (action: LifecycleAction, reason: string): Promise<RequestDrainOutcome> => {
-    await completeLifecycleAction(ports.autoscaling, action, 'CONTINUE').catch((error: unknown) => {
-      if (!(error instanceof LifecycleActionGoneError)) throw error;
-    });
-    ports.log('lifecycle action completed: node already drained', { instanceId, cluster, reason });
-    return { outcome: 'completed-now', instanceId, cluster, reason };
-  };
-
-  const now = ports.now();
-  const record = await ports.records.get(instanceId);
   const decision = decideDrainRequest({ record, trigger: request.kind, bringsLifecycleAction: request.lifecycleAction !== undefined, onRebalance: policy.onRebalance });
   switch (decision.action) {
     case 'ignore':
@@ -125,11 +133,11 @@ export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPor
         ports.log('drain already running', { instanceId, cluster, reason: decision.reason });
         return { outcome: 'joined', instanceId, cluster, reason: decision.reason };
       }
-      return completeNow(request.lifecycleAction, `the node was drained meanwhile (${noted.status})`);
+      return completeNow(request.lifecycleAction, cluster, `the node was drained meanwhile (${noted.status})`);
     }
     case 'complete-now':
       await ports.records.note(instanceId, { cluster, trigger: request.kind, lifecycleAction: request.lifecycleAction }, now);
-      return completeNow(request.lifecycleAction!, decision.reason);
+      return completeNow(request.lifecycleAction!, cluster, decision.reason);
     case 'start': {
       const executionName = drainExecutionName(instanceId, decision.generation);
       const executionArn = `${ports.nodeDrainStateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;

@@ -66,6 +66,14 @@ export const CycleSchema = z.object({
   expect: z.number().int().nonnegative(),
   /** when the current phase must be over (replacements Ready, drains done, health) */
   deadline: z.iso.datetime(),
+  /** when the cycle asked for its replacements (how long a boot takes is learned from it) */
+  launchedAt: z.iso.datetime().optional(),
+  /** the drain's deadline passed and the policy says force: passes delete what budgets still block */
+  forcing: z.boolean().optional(),
+  /** drain passes in a row that were blocked and evicted nothing (the wait backs off) */
+  blockedPasses: z.number().int().nonnegative().optional(),
+  /** what the last drain pass could not evict, for the report if the drain fails */
+  blockers: z.array(z.string().max(300)).max(20).optional(),
 });
 export type Cycle = z.infer<typeof CycleSchema>;
 
@@ -105,6 +113,8 @@ export const SelfManagedRollSchema = z.object({
   /** every instance this rollout launched on the new template version */
   launched: instanceIds,
   cordonedAll: z.boolean(),
+  /** how long a batch's replacements took to become Ready nodes, learned from the last batch: the next waits that long before it looks */
+  bootSeconds: z.number().nonnegative().optional(),
   replaced: z.number().int().nonnegative(),
   rollback: z.object({ reason: z.string(), attempts: z.number().int().nonnegative(), announced: z.boolean().optional() }).nullable(),
   /** set when the roll is over: the step after the loop reports it */

@@ -54,7 +54,7 @@ export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: Tag
   }
 
   const groupName = event['detail-type'] === 'EC2 Instance-launch Lifecycle Action' ? event.detail.AutoScalingGroupName : undefined;
-  const owner = await findInstanceOwner(ports, instanceId, groupName);
+  const owner = await findInstanceOwner(ports, instanceId, groupName, { settledByInstanceTags: true });
   if (!owner) {
     // a launch hook names an instance that exists: EC2 has not caught up yet, so fail and let
     // Lambda's retry (a minute later) find it, rather than let the hook time out unanswered

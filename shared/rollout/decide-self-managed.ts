@@ -15,8 +15,11 @@ import type { HealthVerdict, NodeFact } from './health-gate.js';
  *    template version with Ready nodes (else: rollback);
  * 2. cordon every old node at once (the first time), so evicted pods land on new nodes and
  *    move only once;
- * 3. drain the n old nodes in the replacements' Availability Zones (the drain engine, via
- *    node-drain: budgets respected); a failed drain → rollback;
+ * 3. drain the n old nodes in the replacements' Availability Zones: the roll's own steps run
+ *    the drain engine's passes over the batch (budgets respected), each wait between passes
+ *    a Wait state of the rollout — one loop per batch rather than a node-drain execution per
+ *    node. At the drain deadline a `force` policy forces what budgets still block; otherwise
+ *    → rollback;
  * 4. terminate them with TerminateInstanceInAutoScalingGroup, decrementing desired; the
  *    terminate hook finds them drained and lets them go at once;
  * 5. health gate: the replacements Ready and every pod on them Running/Ready (else: rollback);
@@ -31,6 +34,12 @@ import type { HealthVerdict, NodeFact } from './health-gate.js';
  */
 export interface RollSettings {
   readyTimeoutSeconds: number;
+  /** the node group's drain policy says force at the deadline (else a drain that does not finish rolls back) */
+  forceAtDeadline: boolean;
+  /** once forcing, how long before giving up */
+  forceGraceSeconds: number;
+  /** the poll once a wait is past what it expects (a boot learned from the last batch) */
+  fastPollSeconds: number;
   healthTimeoutSeconds: number;
   /** the drain policy's timeout plus a margin for the node-drain workflow to report */
   drainTimeoutSeconds: number;
@@ -39,8 +48,10 @@ export interface RollSettings {
   pausedPollSeconds: number;
 }
 
-export const DEFAULT_ROLL_SETTINGS: Omit<RollSettings, 'drainTimeoutSeconds'> = {
+export const DEFAULT_ROLL_SETTINGS: Omit<RollSettings, 'drainTimeoutSeconds' | 'forceAtDeadline'> = {
   readyTimeoutSeconds: 15 * 60,
+  forceGraceSeconds: 5 * 60,
+  fastPollSeconds: 5,
   healthTimeoutSeconds: 10 * 60,
   terminateTimeoutSeconds: 15 * 60,
   pollSeconds: 15,
@@ -65,8 +76,12 @@ export type RollAction =
   | { kind: 'update-group'; desired?: number; min?: number; max?: number; launchTemplate?: { id: string; version: string } }
   | { kind: 'az-rebalance'; suspended: boolean }
   | { kind: 'cordon'; nodes: string[] }
-  | { kind: 'uncordon'; nodes: string[] }
+  /** `instanceIds`: the nodes' instances, whose finished drains no longer hold (they are back in service) */
+  | { kind: 'uncordon'; nodes: string[]; instanceIds: string[] }
+  /** these instances' drains begin: noted in their drain records, owned by this rollout */
   | { kind: 'drain'; instanceIds: string[] }
+  /** one pass of the drain engine over each node (a node no longer there: its drain ends node-gone) */
+  | { kind: 'drain-pass'; nodes: { instanceId: string; nodeName: string | null }[]; mode: 'evict' | 'force' }
   | { kind: 'terminate'; instanceIds: string[]; decrement: boolean }
   | { kind: 'notify'; event: RolloutEventKind; detail: Record<string, unknown> };
 
@@ -84,9 +99,9 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
   const view = groupView(state, obs);
   const at = (seconds: number) => new Date(obs.now.getTime() + seconds * 1000).toISOString();
   const step = (next: SelfManagedRoll, actions: RollAction[], summary: string): RollDecision => ({ state: next, actions, next: 'step', wait: null, summary });
-  const wait = (next: SelfManagedRoll, phase: NonNullable<RollDecision['wait']>['phase'], summary: string, seconds = settings.pollSeconds): RollDecision => ({
+  const wait = (next: SelfManagedRoll, phase: NonNullable<RollDecision['wait']>['phase'], summary: string, seconds = settings.pollSeconds, actions: RollAction[] = []): RollDecision => ({
     state: next,
-    actions: [],
+    actions,
     next: 'wait',
     wait: { seconds, phase },
     summary,
@@ -114,7 +129,7 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
       // absolute, from the cycle's start, so a retried step never adds twice
       const desired = c.known.length + c.expect;
       return step(
-        { ...state, phase: 'await-replacements', cycle: { ...c, deadline: at(settings.readyTimeoutSeconds) } },
+        { ...state, phase: 'await-replacements', cycle: { ...c, deadline: at(settings.readyTimeoutSeconds), launchedAt: obs.now.toISOString() } },
         [{ kind: 'update-group', desired, max: Math.max(state.original.max, desired) }],
         `${c.kind === 'rollback' ? 'rollback' : batchLabel}: launching ${c.expect} replacement${c.expect === 1 ? '' : 's'}`,
       );
@@ -128,18 +143,21 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
       const launched = c.kind === 'batch' ? union(state.launched, fresh.map((i) => i.instanceId)) : state.launched;
       if (ready.length >= c.expect) {
         const replacements = ready.slice(0, Math.max(c.expect, 0)).map((i) => i.instanceId);
-        const next: SelfManagedRoll = { ...state, launched, cycle: { ...c, replacements } };
+        const bootSeconds = c.launchedAt ? Math.max(0, (obs.now.getTime() - Date.parse(c.launchedAt)) / 1000) : state.bootSeconds;
+        const next: SelfManagedRoll = { ...state, launched, cycle: { ...c, replacements }, ...(bootSeconds !== undefined ? { bootSeconds } : {}) };
         if (c.kind === 'rollback') return step({ ...next, phase: 'drain' }, [], `rollback: ${replacements.length} old-version replacements Ready`);
         if (state.strategy === 'minimal') return step({ ...next, phase: 'health', cycle: { ...c, replacements, deadline: at(settings.healthTimeoutSeconds) } }, [], `${batchLabel}: replacements Ready`);
         return step({ ...next, phase: state.cordonedAll ? 'drain' : 'cordon' }, [], `${batchLabel}: ${replacements.length} replacements Ready`);
       }
       if (obs.now.toISOString() > c.deadline) {
         const missing = fresh.filter((i) => !obs.nodes.get(i.instanceId)?.ready).map((i) => i.instanceId);
-        const reason = `replacement nodes not Ready within ${minutes(settings.readyTimeoutSeconds)}: ${missing.length > 0 ? `${missing.join(', ')} launched but never became Ready nodes` : 'no instance launched'}`;
+        // with nothing launched, the group's failed scaling activities say why (most often no capacity for the type)
+        const noLaunch = `no instance launched: Auto Scaling could not launch any (InsufficientInstanceCapacity for the instance type, an instance quota, …); see aws autoscaling describe-scaling-activities --auto-scaling-group-name ${state.autoScalingGroup}`;
+        const reason = `replacement nodes not Ready within ${minutes(settings.readyTimeoutSeconds)}: ${missing.length > 0 ? `${missing.join(', ')} launched but never became Ready nodes` : noLaunch}`;
         if (c.kind === 'rollback') return end({ ...state, launched }, 'rollback-failed', `rollback could not bring back old-version nodes: ${reason}`);
         return step({ ...state, launched, phase: 'rollback', rollback: { reason, attempts: 0 } }, [], `rolling back: ${reason}`);
       }
-      return wait({ ...state, launched }, 'replacements', `${c.kind === 'rollback' ? 'rollback' : batchLabel}: ${ready.length} of ${c.expect} replacements Ready`);
+      return wait({ ...state, launched }, 'replacements', `${c.kind === 'rollback' ? 'rollback' : batchLabel}: ${ready.length} of ${c.expect} replacements Ready`, replacementPoll(state, c, obs.now, settings));
     }
 
     case 'cordon': {
@@ -164,13 +182,27 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
       const c = cycle!;
       const pending = c.retire.filter((id) => view.isPresent(id) && !DRAINED.has(obs.drains.get(id) ?? ('running' as DrainStatus)));
       const failed = pending.filter((id) => obs.drains.get(id) === 'failed');
-      if (failed.length === 0 && pending.length === 0) return step({ ...state, phase: 'terminate' }, [], `${c.kind === 'rollback' ? 'rollback' : batchLabel}: drained`);
-      if (failed.length > 0 || obs.now.toISOString() > c.deadline) {
-        const reason = failed.length > 0 ? `the drain of ${failed.join(', ')} failed (see its Node Drain Finished event for the blocking pods)` : `the drain of ${pending.join(', ')} did not finish within ${minutes(settings.drainTimeoutSeconds)}`;
+      const label = c.kind === 'rollback' ? 'rollback' : batchLabel;
+      if (failed.length === 0 && pending.length === 0) return step({ ...state, phase: 'terminate', cycle: { ...c, blockers: [] } }, [], `${label}: drained`);
+      const pastDeadline = obs.now.toISOString() > c.deadline;
+      // the policy's force: the deadline passed, budgets still block; delete (gracefully) what is left, for a while
+      if (pastDeadline && failed.length === 0 && settings.forceAtDeadline && !c.forcing) {
+        return step({ ...state, cycle: { ...c, forcing: true, deadline: at(settings.forceGraceSeconds) } }, [], `${label}: drain deadline passed, forcing (the node group's policy)`);
+      }
+      if (failed.length > 0 || pastDeadline) {
+        const blockers = c.blockers && c.blockers.length > 0 ? `; still blocked: ${c.blockers.slice(0, 5).join(', ')}` : '';
+        const reason =
+          failed.length > 0
+            ? `the drain of ${failed.join(', ')} failed (see its Node Drain Finished event for the blocking pods)`
+            : `the drain of ${pending.join(', ')} did not finish within ${minutes(settings.drainTimeoutSeconds + (c.forcing ? settings.forceGraceSeconds : 0))}${blockers}`;
         if (c.kind === 'rollback') return end(state, 'rollback-failed', `rollback could not drain the new nodes: ${reason}`);
         return rollback(reason);
       }
-      return wait(state, 'drains', `${c.kind === 'rollback' ? 'rollback' : batchLabel}: draining ${pending.length} node${pending.length === 1 ? '' : 's'}`);
+      const nodes = pending.map((id) => ({ instanceId: id, nodeName: obs.nodes.get(id)?.name ?? null }));
+      // the seconds are the poll's; the pass that runs now says how long its pods take to leave (see roll-self-managed)
+      return wait(state, 'drains', `${label}: draining ${pending.length} node${pending.length === 1 ? '' : 's'}`, settings.pollSeconds, [
+        { kind: 'drain-pass', nodes, mode: c.forcing ? 'force' : 'evict' },
+      ]);
     }
 
     case 'terminate': {
@@ -235,8 +267,8 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
       const actions: RollAction[] = [{ kind: 'update-group', launchTemplate: state.original.launchTemplate }];
       // announced once, not again after each rollback cycle
       if (!state.rollback?.announced) actions.push({ kind: 'notify', event: 'rolling-back', detail: { reason } });
-      const cordoned = view.old.map((i) => obs.nodes.get(i.instanceId)).filter((n): n is NodeFact => n?.unschedulable === true);
-      if (cordoned.length > 0) actions.push({ kind: 'uncordon', nodes: cordoned.map((n) => n.name) });
+      const cordoned = cordonedOld(view, obs);
+      if (cordoned.length > 0) actions.push(uncordon(cordoned));
       const unjoined = view.fresh.filter((i) => !obs.nodes.get(i.instanceId)?.ready).map((i) => i.instanceId);
       const joined = view.fresh.filter((i) => obs.nodes.get(i.instanceId)?.ready).map((i) => i.instanceId);
       // never-joined instances carry no pods: out at once, shrinking the group while it is
@@ -274,8 +306,8 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
       // a roll that did not finish leaves the template where it was, so the group launches what it did before
       const actions: RollAction[] = [{ kind: 'update-group', ...sizes, ...(endState === 'finished' ? {} : { launchTemplate: state.original.launchTemplate }) }];
       if (endState !== 'finished') {
-        const cordoned = view.old.map((i) => obs.nodes.get(i.instanceId)).filter((n): n is NodeFact => n?.unschedulable === true);
-        if (cordoned.length > 0) actions.push({ kind: 'uncordon', nodes: cordoned.map((n) => n.name) });
+        const cordoned = cordonedOld(view, obs);
+        if (cordoned.length > 0) actions.push(uncordon(cordoned));
       }
       if (state.original.suspendedAZRebalance) actions.push({ kind: 'az-rebalance', suspended: false });
       const summary =
@@ -398,6 +430,29 @@ function end(state: SelfManagedRoll, outcome: 'rollback-failed', reason: string)
     wait: null,
     summary: `rollback failed: ${reason}`,
   };
+}
+
+/** the old instances whose nodes are cordoned (by this rollout: it cordons every old node once) */
+function cordonedOld(view: GroupView, obs: Observation): { instanceId: string; node: NodeFact }[] {
+  return view.old.flatMap((i) => {
+    const node = obs.nodes.get(i.instanceId);
+    return node?.unschedulable ? [{ instanceId: i.instanceId, node }] : [];
+  });
+}
+
+function uncordon(cordoned: readonly { instanceId: string; node: NodeFact }[]): RollAction {
+  return { kind: 'uncordon', nodes: cordoned.map((c) => c.node.name), instanceIds: cordoned.map((c) => c.instanceId) };
+}
+
+/**
+ * How long to wait for replacements: a boot learned from the last batch says when to look
+ * first (and then often); without one, the ordinary poll.
+ */
+function replacementPoll(state: SelfManagedRoll, c: Cycle, now: Date, settings: RollSettings): number {
+  if (state.bootSeconds === undefined || !c.launchedAt) return settings.pollSeconds;
+  // a little before the expected moment, then often: the estimate (measured at a poll) tightens batch by batch
+  const expectedIn = Math.ceil(Date.parse(c.launchedAt) / 1000 + state.bootSeconds - now.getTime() / 1000) - settings.fastPollSeconds;
+  return Math.max(settings.fastPollSeconds, expectedIn);
 }
 
 function union(a: readonly string[], b: readonly string[]): string[] {

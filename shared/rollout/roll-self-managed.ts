@@ -6,6 +6,7 @@ import { type GroupSnapshot, isLeaving, launchTimes, setAzRebalance, snapshotGro
 import { ConfigurationError } from '../errors.js';
 import type { SelfManagedRoll } from '../events/rollout.js';
 import { cordonNode, uncordonNode } from '../kube/drain/cordon-node.js';
+import { drainBatchPass, releaseDrains, startDrains } from './drain-batch.js';
 import { type Observation, type RollAction, type RollDecision, type RollSettings, type RolloutEventKind, decideSelfManaged } from './decide-self-managed.js';
 import { checkHealth, nodesByInstance } from './health-gate.js';
 import { planBatches } from './plan-batches.js';
@@ -16,8 +17,10 @@ export interface SelfManagedPorts {
   ec2: EC2Client;
   kube: { core: CoreV1Api; policy: PolicyV1Api };
   records: DrainRecords;
-  /** starts (or joins) the node-drain of an instance, as a rollout trigger */
-  requestDrain: (instanceId: string) => Promise<void>;
+  /** this rollout: the drains it runs are recorded as its own */
+  executionArn: string;
+  /** the node group's drain policy: the longest grace period a pod gets */
+  maxGracePeriodSeconds: number;
   notify: (event: RolloutEventKind, detail: Record<string, unknown>) => Promise<void>;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
@@ -89,19 +92,72 @@ export async function stepSelfManaged(
 ): Promise<RollDecision> {
   let current = state;
   let decision: RollDecision | undefined;
+  // the group as described at the step's start, with the effects of this step's own calls
+  // applied (each answered synchronously): one DescribeAutoScalingGroups serves the step
+  let known: GroupSnapshot | undefined;
   for (let n = 0; n < MAX_DECISIONS_PER_STEP; n++) {
-    const obs = await observe(current, context, ports);
+    const obs = await observe(current, context, ports, known);
     decision = decideSelfManaged(current, obs, context.settings);
     ports.log('rollout step', { phase: current.phase, next: decision.state.phase, summary: decision.summary, actions: decision.actions.map((a) => a.kind) });
-    await apply(decision.actions, obs.group, context.cluster, ports);
+    const pass = await apply(decision.actions, obs.group, context.cluster, ports);
+    known = afterOwnActions(obs.group, decision.actions);
     current = decision.state;
+    if (pass && current.cycle) {
+      // a drain pass: every node empty goes on at once; otherwise wait as long as its pods take to leave
+      const cycle = { ...current.cycle, blockedPasses: pass.blockedPasses(current.cycle.blockedPasses ?? 0), blockers: pass.blockers };
+      current = { ...current, cycle };
+      decision = { ...decision, state: current, ...(decision.wait ? { wait: { ...decision.wait, seconds: pass.waitSeconds(cycle.blockedPasses) } } : {}) };
+      if (pass.done) continue;
+    }
     if (decision.next !== 'step') return decision;
   }
   return { ...decision!, next: 'wait', wait: { seconds: 1, phase: 'replacements' } };
 }
 
-async function observe(state: SelfManagedRoll, context: { cluster: string; control: 'pause' | 'abort' | null }, ports: SelfManagedPorts): Promise<Observation> {
-  const group = await snapshotGroup(ports.autoscaling, state.autoScalingGroup);
+/**
+ * The group after this step's own calls, as their answers say: sizes and template as set,
+ * AZRebalance as suspended or resumed, the instances asked to terminate now Terminating (a
+ * TerminateInstanceInAutoScalingGroup that returns has started the termination). Instances
+ * the group launches appear only at the next step's DescribeAutoScalingGroups, and every
+ * decision waits for them then. Pure.
+ */
+export function afterOwnActions(group: GroupSnapshot, actions: readonly RollAction[]): GroupSnapshot {
+  let next = group;
+  for (const action of actions) {
+    switch (action.kind) {
+      case 'update-group':
+        next = {
+          ...next,
+          ...(action.desired !== undefined ? { desired: action.desired } : {}),
+          ...(action.min !== undefined ? { min: action.min } : {}),
+          ...(action.max !== undefined ? { max: action.max } : {}),
+          ...(action.launchTemplate ? { launchTemplate: action.launchTemplate } : {}),
+        };
+        break;
+      case 'az-rebalance': {
+        const others = next.suspendedProcesses.filter((p) => p !== 'AZRebalance');
+        next = { ...next, suspendedProcesses: action.suspended ? [...others, 'AZRebalance'] : others };
+        break;
+      }
+      case 'terminate': {
+        const ids = new Set(action.instanceIds);
+        const leaving = next.instances.filter((i) => ids.has(i.instanceId) && !isLeaving(i)).length;
+        next = {
+          ...next,
+          desired: action.decrement ? next.desired - leaving : next.desired,
+          instances: next.instances.map((i) => (ids.has(i.instanceId) && !isLeaving(i) ? { ...i, lifecycleState: 'Terminating' } : i)),
+        };
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return next;
+}
+
+async function observe(state: SelfManagedRoll, context: { cluster: string; control: 'pause' | 'abort' | null }, ports: SelfManagedPorts, unchanged?: GroupSnapshot): Promise<Observation> {
+  const group = unchanged ?? (await snapshotGroup(ports.autoscaling, state.autoScalingGroup));
   if (!group) throw new ConfigurationError(`Auto Scaling group ${state.autoScalingGroup} disappeared during the rollout`);
   const nodes = await nodesByInstance(ports.kube.core, context.cluster);
   const drains = new Map<string, DrainStatus>();
@@ -115,9 +171,13 @@ async function observe(state: SelfManagedRoll, context: { cluster: string; contr
   return { group, nodes, drains, health, control: context.control, now: ports.now() };
 }
 
-/** `group` is the snapshot the decision was made on: an update sends only what differs from it. */
-async function apply(actions: readonly RollAction[], group: GroupSnapshot, cluster: string, ports: SelfManagedPorts): Promise<void> {
+/**
+ * `group` is the snapshot the decision was made on: an update sends only what differs from it.
+ * Returns what a drain pass found, when the actions ran one.
+ */
+async function apply(actions: readonly RollAction[], group: GroupSnapshot, cluster: string, ports: SelfManagedPorts): Promise<Awaited<ReturnType<typeof drainBatchPass>> | undefined> {
   const drainPorts = { core: ports.kube.core, policy: ports.kube.policy, cluster, now: ports.now };
+  let pass: Awaited<ReturnType<typeof drainBatchPass>> | undefined;
   for (const action of actions) {
     switch (action.kind) {
       case 'update-group': {
@@ -133,9 +193,13 @@ async function apply(actions: readonly RollAction[], group: GroupSnapshot, clust
         break;
       case 'uncordon':
         for (const node of action.nodes) await uncordonNode(drainPorts, node);
+        await releaseDrains(action.instanceIds, ports);
         break;
       case 'drain':
-        for (const id of action.instanceIds) await ports.requestDrain(id);
+        await startDrains(action.instanceIds, cluster, ports);
+        break;
+      case 'drain-pass':
+        pass = await drainBatchPass(action.nodes, action.mode, drainPorts, ports);
         break;
       case 'terminate':
         for (const id of action.instanceIds) await terminateGroupInstance(ports.autoscaling, id, action.decrement);
@@ -145,4 +209,5 @@ async function apply(actions: readonly RollAction[], group: GroupSnapshot, clust
         break;
     }
   }
+  return pass;
 }

@@ -11,7 +11,7 @@ import type { KubeClients } from '../kube/client.js';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { snapshotGroup } from '../aws/group-capacity.js';
 
-export interface RollStepPorts extends Omit<SelfManagedPorts, 'kube' | 'notify'> {
+export interface RollStepPorts extends Omit<SelfManagedPorts, 'kube' | 'notify' | 'executionArn' | 'maxGracePeriodSeconds'> {
   eks: EKSClient;
   kube: KubeClients;
   locks: NodeGroupLocks;
@@ -157,12 +157,12 @@ function fromDecision(decision: RollDecision): RollStepResult {
 }
 
 function settingsFor(input: RollStepInput) {
-  return { ...DEFAULT_ROLL_SETTINGS, drainTimeoutSeconds: input.policy.drain.drainTimeoutSeconds + 5 * 60 };
+  return { ...DEFAULT_ROLL_SETTINGS, drainTimeoutSeconds: input.policy.drain.drainTimeoutSeconds, forceAtDeadline: input.policy.drain.onDrainTimeout === 'force' };
 }
 
 async function selfManagedPorts(input: RollStepInput, ports: RollStepPorts): Promise<SelfManagedPorts> {
   const [core, policy] = await Promise.all([ports.kube.core(input.cluster), ports.kube.policy(input.cluster)]);
-  return { ...ports, kube: { core, policy } };
+  return { ...ports, kube: { core, policy }, executionArn: input.executionArn, maxGracePeriodSeconds: input.policy.drain.maxGracePeriodSeconds };
 }
 
 /** EKS clientRequestToken: ≤ 64 characters, the same for every retry of this execution. */

@@ -24,7 +24,7 @@ import { planBatches } from '../../shared/rollout/plan-batches.js';
 const T0 = new Date('2026-11-21T09:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const iso = (seconds: number) => at(seconds).toISOString();
-const SETTINGS: RollSettings = { ...DEFAULT_ROLL_SETTINGS, drainTimeoutSeconds: 20 * 60 };
+const SETTINGS: RollSettings = { ...DEFAULT_ROLL_SETTINGS, drainTimeoutSeconds: 20 * 60, forceAtDeadline: false };
 const LT = 'lt-0123456789abcdef0';
 const OLD_VERSION = '3';
 const TARGET_VERSION = '4';
@@ -200,6 +200,17 @@ describe('Rollout: decide self-managed roll', () => {
       const d = decide(waiting(), observe({ instances, nodes: nodes(instances.map((i) => i.instanceId), { [N2]: { ready: false } }) }));
       assert.equal(d.next, 'wait');
       assert.deepEqual(new Set(d.state.launched), new Set([N1, N2]));
+    });
+
+    it('learns how long the boot took, and the next batch looks first a little before that, then often', () => {
+      const instances = [...OLD_FOUR, fresh(N1, 'eu-west-1a'), fresh(N2, 'eu-west-1b')];
+      const ready = decide(waiting({ launchedAt: iso(0) }), observe({ instances, now: at(70) }));
+      assert.equal(ready.state.bootSeconds, 70);
+      const next = (now: number) => decide(waiting({ launchedAt: iso(100) }, { bootSeconds: 70 }), observe({ instances: OLD_FOUR, now: at(now) })).wait?.seconds;
+      assert.equal(next(100), 70 - SETTINGS.fastPollSeconds, 'first look just before the learned boot');
+      assert.equal(next(166), SETTINGS.fastPollSeconds, 'then every fast poll');
+      assert.equal(next(400), SETTINGS.fastPollSeconds, 'late: still often, until the deadline');
+      assert.equal(decide(waiting({ launchedAt: iso(100) }), observe({ instances: OLD_FOUR, now: at(100) })).wait?.seconds, SETTINGS.pollSeconds, 'nothing learned yet: the ordinary poll');
     });
 
     it('moves on to cordon when n replacements are Ready, naming them', () => {
@@ -382,12 +393,33 @@ describe('Rollout: decide self-managed roll', () => {
       });
     }
 
-    it('waits while a drain runs or has no record yet', () => {
+    it('while a drain runs (or has no record yet): one pass over the nodes still draining, then a wait', () => {
       for (const drains of [{ [O2]: 'drained', [O3]: 'running' }, { [O2]: 'drained' }] as Record<string, DrainStatus>[]) {
         const d = decide(draining(), observe({ instances, drains }));
         assert.equal(d.next, 'wait');
         assert.deepEqual(d.wait, { seconds: SETTINGS.pollSeconds, phase: 'drains' });
+        assert.deepEqual(d.actions, [{ kind: 'drain-pass', nodes: [{ instanceId: O3, nodeName: nodeName(O3) }], mode: 'evict' }]);
       }
+    });
+
+    it('a node no longer in the cluster is passed without a name (its drain ends node-gone)', () => {
+      const d = decide(draining(), observe({ instances, nodes: nodes([O1, O2, O4, N1, N2]), drains: { [O2]: 'drained', [O3]: 'running' } }));
+      assert.deepEqual(d.actions, [{ kind: 'drain-pass', nodes: [{ instanceId: O3, nodeName: null }], mode: 'evict' }]);
+    });
+
+    it('at the deadline a force policy forces for a grace period, then rolls back naming what still blocks', () => {
+      const force = { ...SETTINGS, forceAtDeadline: true };
+      const late = decideSelfManaged(draining(), observe({ instances, drains: { [O2]: 'running', [O3]: 'drained' }, now: at(1201) }), force);
+      assert.equal(late.next, 'step');
+      assert.equal(late.state.cycle?.forcing, true);
+      assert.equal(late.state.cycle?.deadline, iso(1201 + force.forceGraceSeconds));
+      assert.equal(late.state.phase, 'await-drain');
+      const forcing = decideSelfManaged(late.state, observe({ instances, drains: { [O2]: 'running', [O3]: 'drained' }, now: at(1202) }), force);
+      assert.deepEqual(forcing.actions, [{ kind: 'drain-pass', nodes: [{ instanceId: O2, nodeName: nodeName(O2) }], mode: 'force' }]);
+      const stuck = { ...late.state, cycle: { ...late.state.cycle!, blockers: ['shop/api-1 (PodDisruptionBudget shop/api)'] } };
+      const over = decideSelfManaged(stuck, observe({ instances, drains: { [O2]: 'running' }, now: at(1201 + force.forceGraceSeconds + 1) }), force);
+      assert.equal(over.state.phase, 'rollback');
+      assert.match(over.state.rollback!.reason, /did not finish within 25 min; still blocked: shop\/api-1 \(PodDisruptionBudget shop\/api\)/);
     });
 
     it('rolls back when a drain failed, naming the instance', () => {
@@ -591,7 +623,7 @@ describe('Rollout: decide self-managed roll', () => {
       const d = decide(rollingBack({ launched: [N1, N2], cycle: cycle({ retire: [O2, O3], known: [O2, O3, O4, N1] }) }), observe({ instances, nodes: facts, now: at(50) }));
       assert.deepEqual(d.actions[0], { kind: 'update-group', launchTemplate: { id: LT, version: OLD_VERSION } });
       assert.deepEqual(actionsOf(d, 'notify'), [{ kind: 'notify', event: 'rolling-back', detail: { reason: 'health gate failed' } }]);
-      assert.deepEqual(actionsOf(d, 'uncordon'), [{ kind: 'uncordon', nodes: [nodeName(O2), nodeName(O3)] }], 'old cordoned nodes only, not the new one');
+      assert.deepEqual(actionsOf(d, 'uncordon'), [{ kind: 'uncordon', nodes: [nodeName(O2), nodeName(O3)], instanceIds: [O2, O3] }], 'old cordoned nodes only, not the new one; their drains released');
       assert.deepEqual(actionsOf(d, 'terminate'), [{ kind: 'terminate', instanceIds: [N2], decrement: true }], '5 in the group, above the original 4');
       assert.equal(d.state.cordonedAll, false);
       // N1 joined: one rollback cycle brings an old-version instance back for it
@@ -667,7 +699,7 @@ describe('Rollout: decide self-managed roll', () => {
         const facts = nodes([O1, O2, N1], { [O1]: { unschedulable: true }, [N1]: { unschedulable: true } });
         const d = decide(finishing(end, { rollback: end === 'rolled-back' ? { reason: 'why', attempts: 0 } : null }), observe({ instances: [old(O1, 'eu-west-1a'), old(O2, 'eu-west-1b'), fresh(N1, 'eu-west-1a')], nodes: facts }));
         assert.deepEqual(d.actions[0], { kind: 'update-group', desired: 4, min: 1, max: 6, launchTemplate: { id: LT, version: OLD_VERSION } });
-        assert.deepEqual(actionsOf(d, 'uncordon'), [{ kind: 'uncordon', nodes: [nodeName(O1)] }]);
+        assert.deepEqual(actionsOf(d, 'uncordon'), [{ kind: 'uncordon', nodes: [nodeName(O1)], instanceIds: [O1] }]);
         assert.deepEqual(events(d), [end]);
         assert.equal(d.state.end, end);
       });
