@@ -59,7 +59,12 @@ export const DEFAULT_ROLL_SETTINGS: Omit<RollSettings, 'drainTimeoutSeconds' | '
 };
 
 export interface Observation {
-  group: GroupSnapshot;
+  /**
+   * The group; null while a batch drains (await-drain): that phase needs nothing from it —
+   * a retiring instance that leaves the group loses its node, and its drain ends node-gone —
+   * so its polls skip DescribeAutoScalingGroups.
+   */
+  group: GroupSnapshot | null;
   /** nodes by instance id */
   nodes: ReadonlyMap<string, NodeFact>;
   /** drain records of the cycle's instances (await-drain only) */
@@ -126,8 +131,10 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
 
     case 'launch': {
       const c = cycle!;
-      // absolute, from the cycle's start, so a retried step never adds twice
-      const desired = c.known.length + c.expect;
+      // absolute, from the cycle's start, so a retried step never adds twice; never past the
+      // surge budget, even when the group held an extra instance at the cycle's start (Auto
+      // Scaling replacing an unhealthy one launches before it terminates)
+      const desired = Math.min(c.known.length + c.expect, state.original.desired + state.maxUnavailable);
       return step(
         { ...state, phase: 'await-replacements', cycle: { ...c, deadline: at(settings.readyTimeoutSeconds), launchedAt: obs.now.toISOString() } },
         [{ kind: 'update-group', desired, max: Math.max(state.original.max, desired) }],
@@ -411,7 +418,25 @@ interface GroupView {
   zoneOf: (id: string) => string;
 }
 
+/** While draining, the group is not described: every retiring instance counts as present. */
+const DRAINING_VIEW: GroupView = {
+  get present(): GroupInstance[] {
+    throw new Error('the group is not described while a batch drains');
+  },
+  get old(): GroupInstance[] {
+    throw new Error('the group is not described while a batch drains');
+  },
+  get fresh(): GroupInstance[] {
+    throw new Error('the group is not described while a batch drains');
+  },
+  isPresent: () => true,
+  zoneOf: () => {
+    throw new Error('the group is not described while a batch drains');
+  },
+};
+
 function groupView(state: SelfManagedRoll, obs: Observation): GroupView {
+  if (!obs.group) return DRAINING_VIEW;
   const present = obs.group.instances.filter((i) => !isLeaving(i));
   const launched = new Set(state.launched);
   const isFresh = (i: GroupInstance) => launched.has(i.instanceId) || i.launchTemplateVersion === state.target.version;

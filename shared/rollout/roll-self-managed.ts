@@ -99,8 +99,8 @@ export async function stepSelfManaged(
     const obs = await observe(current, context, ports, known);
     decision = decideSelfManaged(current, obs, context.settings);
     ports.log('rollout step', { phase: current.phase, next: decision.state.phase, summary: decision.summary, actions: decision.actions.map((a) => a.kind) });
-    const pass = await apply(decision.actions, obs.group, context.cluster, ports);
-    known = afterOwnActions(obs.group, decision.actions);
+    const pass = await apply(decision.actions, obs.group, context.cluster, ports, current.autoScalingGroup);
+    known = obs.group ? afterOwnActions(obs.group, decision.actions) : undefined;
     current = decision.state;
     if (pass && current.cycle) {
       // a drain pass: every node empty goes on at once; otherwise wait as long as its pods take to leave
@@ -157,8 +157,7 @@ export function afterOwnActions(group: GroupSnapshot, actions: readonly RollActi
 }
 
 async function observe(state: SelfManagedRoll, context: { cluster: string; control: 'pause' | 'abort' | null }, ports: SelfManagedPorts, unchanged?: GroupSnapshot): Promise<Observation> {
-  const group = unchanged ?? (await snapshotGroup(ports.autoscaling, state.autoScalingGroup));
-  if (!group) throw new ConfigurationError(`Auto Scaling group ${state.autoScalingGroup} disappeared during the rollout`);
+  const group = unchanged ?? (state.phase === 'await-drain' ? null : await describeGroup(ports, state.autoScalingGroup));
   const nodes = await nodesByInstance(ports.kube.core, context.cluster);
   const drains = new Map<string, DrainStatus>();
   if (state.phase === 'await-drain' && state.cycle) {
@@ -175,18 +174,26 @@ async function observe(state: SelfManagedRoll, context: { cluster: string; contr
  * `group` is the snapshot the decision was made on: an update sends only what differs from it.
  * Returns what a drain pass found, when the actions ran one.
  */
-async function apply(actions: readonly RollAction[], group: GroupSnapshot, cluster: string, ports: SelfManagedPorts): Promise<Awaited<ReturnType<typeof drainBatchPass>> | undefined> {
+async function describeGroup(ports: Pick<SelfManagedPorts, 'autoscaling'>, name: string): Promise<GroupSnapshot> {
+  const group = await snapshotGroup(ports.autoscaling, name);
+  if (!group) throw new ConfigurationError(`Auto Scaling group ${name} disappeared during the rollout`);
+  return group;
+}
+
+async function apply(actions: readonly RollAction[], observed: GroupSnapshot | null, cluster: string, ports: SelfManagedPorts, groupName: string): Promise<Awaited<ReturnType<typeof drainBatchPass>> | undefined> {
+  // only a drain's poll goes without the group, and it changes nothing of it
+  const group = observed ?? (actions.some((a) => a.kind === 'update-group') ? await describeGroup(ports, groupName) : null);
   const drainPorts = { core: ports.kube.core, policy: ports.kube.policy, cluster, now: ports.now };
   let pass: Awaited<ReturnType<typeof drainBatchPass>> | undefined;
   for (const action of actions) {
     switch (action.kind) {
       case 'update-group': {
         const { kind: _kind, ...want } = action;
-        await updateGroup(ports.autoscaling, group, want);
+        await updateGroup(ports.autoscaling, group!, want);
         break;
       }
       case 'az-rebalance':
-        await setAzRebalance(ports.autoscaling, group.name, action.suspended);
+        await setAzRebalance(ports.autoscaling, groupName, action.suspended);
         break;
       case 'cordon':
         for (const node of action.nodes) await cordonNode(drainPorts, node);

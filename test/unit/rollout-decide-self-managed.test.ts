@@ -402,6 +402,12 @@ describe('Rollout: decide self-managed roll', () => {
       }
     });
 
+    it('needs nothing of the group: its polls go without DescribeAutoScalingGroups', () => {
+      const d = decide(draining(), { ...observe({ instances, drains: { [O2]: 'drained', [O3]: 'running' } }), group: null });
+      assert.deepEqual(d.actions, [{ kind: 'drain-pass', nodes: [{ instanceId: O3, nodeName: nodeName(O3) }], mode: 'evict' }]);
+      assert.equal(decide(draining(), { ...observe({ instances, drains: { [O2]: 'drained', [O3]: 'node-gone' } }), group: null }).state.phase, 'terminate');
+    });
+
     it('a node no longer in the cluster is passed without a name (its drain ends node-gone)', () => {
       const d = decide(draining(), observe({ instances, nodes: nodes([O1, O2, O4, N1, N2]), drains: { [O2]: 'drained', [O3]: 'running' } }));
       assert.deepEqual(d.actions, [{ kind: 'drain-pass', nodes: [{ instanceId: O3, nodeName: null }], mode: 'evict' }]);
@@ -766,6 +772,12 @@ describe('Rollout: decide self-managed roll', () => {
       assertRuns(checkDesired);
     });
 
+    it('a batch launched while Auto Scaling replaces an unhealthy instance (one extra present) stays within the surge budget (example found by the property)', () => {
+      const state = roll({ phase: 'launch', original: { ...roll().original, desired: 3 }, maxUnavailable: 1, cycle: cycle({ retire: [O1], known: [O1, O2, O3, O4], expect: 1 }) });
+      const d = decide(state, observe({ instances: OLD_FOUR }));
+      assert.deepEqual(actionsOf(d, 'update-group').map((a) => a.desired), [4], 'original 3 + max-unavailable 1, not known 4 + 1');
+    });
+
     it('a rollback with more joined new nodes than maxUnavailable stays within the surge budget (example)', () => {
       // surge, 4 nodes, 2 at a time: the canary and batch 2 replaced three old nodes; batch 3 fails its health gate
       const instances = [old(O4, 'eu-west-1a'), fresh(N1, 'eu-west-1a'), fresh(N2, 'eu-west-1b'), fresh(N3, 'eu-west-1c'), fresh(nid(4), 'eu-west-1a')];
@@ -942,7 +954,7 @@ function run(scenario: Scenario, ticks: Tick[], check: Check): void {
 }
 
 const checkTerminations: Check = (input, obs, decision) => {
-  const byId = new Map(obs.group.instances.map((i) => [i.instanceId, i]));
+  const byId = new Map(obs.group!.instances.map((i) => [i.instanceId, i]));
   const retire = new Set(input.cycle?.retire ?? []);
   for (const action of decision.actions) {
     if (action.kind !== 'terminate') continue;
