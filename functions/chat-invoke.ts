@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { runCommand } from '../shared/chatops/run-command.js';
 import { toText } from '../shared/chatops/render.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
@@ -15,7 +15,7 @@ import { lambdaHandler } from './lib/handler.js';
  */
 const ports = chatPorts(loadServiceConfig());
 
-export const ChatInvokeSchema = z.object({ command: z.string().max(1000) }).strict();
+export const ChatInvokeSchema = z.strictObject({ command: z.string().check(z.maxLength(1000)) });
 
 export const handler = lambdaHandler({
   schema: ChatInvokeSchema,

@@ -1,5 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { ensureTerminateHooks } from '../shared/drain/ensure-terminate-hooks.js';
 import { lambdaHandler, logger } from './lib/handler.js';
@@ -10,7 +10,7 @@ const autoscaling = new AutoScalingClient({ region: config.region });
 
 export const handler = lambdaHandler({
   // a schedule's event or an empty direct invocation: nothing in it is used
-  schema: z.union([z.object({}).passthrough(), z.null()]),
+  schema: z.union([z.looseObject({}), z.null()]),
   run: async () => {
     const plan = await ensureTerminateHooks({ autoscaling, managedClusters: config.managedClusters });
     const installed = plan.filter((p) => p.action === 'install').map((p) => p.group);

@@ -1,7 +1,7 @@
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { FinishRolloutInputSchema } from '../shared/events/rollout.js';
 import { finishRollout } from '../shared/rollout/finish-rollout.js';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 import { rolloutPorts } from './lib/rollout-ports.js';
 
@@ -10,7 +10,7 @@ const config = loadServiceConfig();
 const shared = rolloutPorts(config);
 
 export const handler = lambdaHandler({
-  schema: FinishRolloutInputSchema.extend({ announced: z.boolean().default(false) }),
+  schema: z.extend(FinishRolloutInputSchema, { announced: z._default(z.boolean(), false) }),
   correlate: (input) => ({ cluster: input.cluster, nodegroup: input.group.name, executionArn: input.executionArn }),
   run: (input) => finishRollout(input, { locks: shared.locks, notify: shared.notifier(input), log: logInfo }),
 });

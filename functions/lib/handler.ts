@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { parse } from '@aws-lambda-powertools/parser';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
-import { InvalidInputError, NodeLifecycleError } from '../../shared/errors.js';
+import * as z from 'zod/mini';
+import { NodeLifecycleError } from '../../shared/errors.js';
+import { invalidInput } from '../../shared/schema-issues.js';
 
 /**
  * The conventions every function follows:
@@ -24,27 +24,19 @@ export function logInfo(message: string, attributes: Record<string, unknown> = {
 
 export type CorrelationKeys = Partial<Record<'cluster' | 'instanceId' | 'nodegroup' | 'autoScalingGroup' | 'executionArn', string>>;
 
-export interface HandlerSpec<S extends z.ZodType, R> {
+export interface HandlerSpec<S extends z.core.$ZodType, R> {
   schema: S;
   correlate?: (input: z.infer<S>) => CorrelationKeys;
   run: (input: z.infer<S>, context: Context) => Promise<R>;
 }
 
-export function parseInput<S extends z.ZodType>(schema: S, event: unknown): z.infer<S> {
-  const result = parse(event, undefined, schema, true);
-  if (result.success) return result.data as z.infer<S>;
-  // Powertools' ParseError carries the schema's issues as its cause
-  const cause = (result.error as { cause?: unknown }).cause;
-  const issues = (Array.isArray(cause) ? cause : ((cause as { issues?: unknown[] } | undefined)?.issues ?? [])) as z.core.$ZodIssue[];
-  throw new InvalidInputError(
-    issues.length > 0
-      ? issues.slice(0, 10).map((i) => ({ path: i.path.join('.'), message: i.message }))
-      : [{ path: '', message: (result.error as Error).message }],
-    { cause: result.error },
-  );
+export function parseInput<S extends z.core.$ZodType>(schema: S, event: unknown): z.infer<S> {
+  const result = z.safeParse(schema, event);
+  if (!result.success) throw invalidInput(result.error);
+  return result.data;
 }
 
-export function lambdaHandler<S extends z.ZodType, R>(spec: HandlerSpec<S, R>) {
+export function lambdaHandler<S extends z.core.$ZodType, R>(spec: HandlerSpec<S, R>) {
   return middy(async function handle(event: unknown, context: Context): Promise<R> {
     const input = parseInput(spec.schema, event);
     const keys = spec.correlate?.(input) ?? {};

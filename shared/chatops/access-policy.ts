@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigurationError } from '../errors.js';
+import { issuesOf } from '../schema-issues.js';
 import type { AccessLevel, Principal } from './types.js';
 
 /**
@@ -57,21 +58,21 @@ const subject = (inGroup: boolean) =>
     if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
   });
 
-const ChannelIdSchema = z.string().regex(SLACK_ID, 'is not a Slack channel id (like C0123ABC)');
+const ChannelIdSchema = z.string().check(z.regex(SLACK_ID, 'is not a Slack channel id (like C0123ABC)'));
 
 const ClusterEntrySchema = z.strictObject({
   /** may see status, plans and history */
-  read: z.array(subject(false)).optional(),
+  read: z.optional(z.array(subject(false))),
   /** may start, pause, resume and abort rollouts and drains (and read) */
-  act: z.array(subject(false)).optional(),
+  act: z.optional(z.array(subject(false))),
   /** may answer a rollout's approval gate (and read) */
-  approve: z.array(subject(false)).optional(),
+  approve: z.optional(z.array(subject(false))),
   /** when set, Slack requests about the cluster are only taken from these channels */
-  channels: z.array(ChannelIdSchema).optional(),
+  channels: z.optional(z.array(ChannelIdSchema)),
   /** where rollouts of the cluster are announced */
-  notify: ChannelIdSchema.optional(),
+  notify: z.optional(ChannelIdSchema),
   /** rollouts of the cluster wait for a person's approval */
-  requireApproval: z.boolean().optional(),
+  requireApproval: z.optional(z.boolean()),
 });
 
 /**
@@ -81,30 +82,32 @@ const ClusterEntrySchema = z.strictObject({
  */
 export const AccessPolicySchema = z
   .strictObject({
-    groups: z.record(z.string().regex(GROUP_NAME, 'is not a group name ([A-Za-z0-9_.-])'), z.array(subject(true))).default({}),
-    clusters: z.record(z.string().min(1), ClusterEntrySchema).default({}),
+    groups: z._default(z.record(z.string().check(z.regex(GROUP_NAME, 'is not a group name ([A-Za-z0-9_.-])')), z.array(subject(true))), {}),
+    clusters: z._default(z.record(z.string().check(z.minLength(1)), ClusterEntrySchema), {}),
   })
-  .superRefine(
-    (parsed, ctx) => {
-      // Runs even when other parts are malformed (`parsed` is then only partly checked), so
-      // that every problem is reported at once.
-      const value = parsed as unknown as { groups?: unknown; clusters?: unknown };
-      const groups = isRecord(value.groups) ? value.groups : {};
-      if (!isRecord(value.clusters)) return;
-      for (const [cluster, entry] of Object.entries(value.clusters)) {
-        if (!isRecord(entry)) continue;
-        for (const level of LEVELS) {
-          const subjects = entry[level];
-          if (!Array.isArray(subjects)) continue;
-          subjects.forEach((s, i) => {
-            if (typeof s === 'string' && s.startsWith('group:') && !Object.hasOwn(groups, s.slice('group:'.length))) {
-              ctx.addIssue({ code: 'custom', message: `unknown group "${s.slice('group:'.length)}"`, path: ['clusters', cluster, level, i], input: s });
-            }
-          });
+  .check(
+    z.superRefine(
+      (parsed, ctx) => {
+        // Runs even when other parts are malformed (`parsed` is then only partly checked), so
+        // that every problem is reported at once.
+        const value = parsed as unknown as { groups?: unknown; clusters?: unknown };
+        const groups = isRecord(value.groups) ? value.groups : {};
+        if (!isRecord(value.clusters)) return;
+        for (const [cluster, entry] of Object.entries(value.clusters)) {
+          if (!isRecord(entry)) continue;
+          for (const level of LEVELS) {
+            const subjects = entry[level];
+            if (!Array.isArray(subjects)) continue;
+            subjects.forEach((s, i) => {
+              if (typeof s === 'string' && s.startsWith('group:') && !Object.hasOwn(groups, s.slice('group:'.length))) {
+                ctx.addIssue({ code: 'custom', message: `unknown group "${s.slice('group:'.length)}"`, path: ['clusters', cluster, level, i], input: s });
+              }
+            });
+          }
         }
-      }
-    },
-    { when: () => true },
+      },
+      { when: () => true },
+    ),
   );
 
 export type AccessPolicy = z.infer<typeof AccessPolicySchema>;
@@ -130,7 +133,7 @@ export function parseAccessPolicy(json: string): AccessPolicy {
   }
   const parsed = AccessPolicySchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
+    const problems = issuesOf(parsed.error).map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
     throw new ConfigurationError(`access policy: ${problems.join('; ')}`);
   }
   return parsed.data;

@@ -11,7 +11,7 @@
  * The bot token is sent only to the Web API (never to a response_url) and never appears in
  * an error or a log line.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { SlackApiError } from '../errors.js';
 import type { SlackMessage } from './types.js';
 
@@ -41,8 +41,8 @@ export const DEFAULT_SLACK_API_BASE_URL = 'https://slack.com/api/';
 /** Slack error codes that mean "try again later" rather than "this will never work". */
 const RETRYABLE_SLACK_ERRORS = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
 
-const PostMessageResponseSchema = z.object({ ok: z.literal(true), channel: z.string().min(1), ts: z.string().min(1) });
-const SlackResponseSchema = z.object({ ok: z.boolean(), error: z.string().optional() });
+const PostMessageResponseSchema = z.object({ ok: z.literal(true), channel: z.string().check(z.minLength(1)), ts: z.string().check(z.minLength(1)) });
+const SlackResponseSchema = z.object({ ok: z.boolean(), error: z.optional(z.string()) });
 
 /**
  * Builds the Slack adapter. Create it once per cold start; it holds no connection, only the

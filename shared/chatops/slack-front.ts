@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { InvalidInputError, SlackSignatureError } from '../errors.js';
 import type { AuditInput } from './chatops-table.js';
 import { invalidReply } from './command-replies.js';
@@ -14,10 +14,15 @@ import type { Reply } from './types.js';
  */
 export const ChatWorkSchema = z.object({
   kind: z.enum(['slack-command', 'slack-action']),
-  text: z.string().max(1000),
-  principal: z.object({ id: z.string().regex(/^slack:[A-Z0-9]+:[A-Z0-9]+$/), display: z.string().max(100), channel: z.string().max(30).optional(), via: z.literal('slack') }),
-  responseUrl: z.string().url().max(2000),
-  requestId: z.string().min(1).max(100),
+  text: z.string().check(z.maxLength(1000)),
+  principal: z.object({
+    id: z.string().check(z.regex(/^slack:[A-Z0-9]+:[A-Z0-9]+$/)),
+    display: z.string().check(z.maxLength(100)),
+    channel: z.optional(z.string().check(z.maxLength(30))),
+    via: z.literal('slack'),
+  }),
+  responseUrl: z.url().check(z.maxLength(2000)),
+  requestId: z.string().check(z.minLength(1), z.maxLength(100)),
   receivedAt: z.iso.datetime(),
 });
 export type ChatWork = z.infer<typeof ChatWorkSchema>;

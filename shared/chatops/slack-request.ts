@@ -10,8 +10,9 @@
  *  4. `principalOf` — who asked, as authorization and the audit log name them.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigurationError, InvalidInputError, SlackSignatureError } from '../errors.js';
+import { invalidInput } from '../schema-issues.js';
 import type { Principal } from './types.js';
 
 // ---- 2. signature ----
@@ -71,10 +72,10 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** The parts of a Lambda function URL event (payload format 2.0) that chat-ops reads. */
 export const FunctionUrlEventSchema = z.object({
-  requestContext: z.object({ http: z.object({ method: z.string().min(1).max(16) }) }),
-  headers: z.record(z.string(), z.string()).optional(),
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().optional(),
+  requestContext: z.object({ http: z.object({ method: z.string().check(z.minLength(1), z.maxLength(16)) }) }),
+  headers: z.optional(z.record(z.string(), z.string())),
+  body: z.optional(z.string()),
+  isBase64Encoded: z.optional(z.boolean()),
 });
 
 export interface FunctionUrlRequest {
@@ -93,7 +94,7 @@ export interface FunctionUrlRequest {
  */
 export function readFunctionUrlRequest(event: unknown): FunctionUrlRequest {
   const parsed = FunctionUrlEventSchema.safeParse(event);
-  if (!parsed.success) throw new InvalidInputError(zodIssues(parsed.error), { cause: parsed.error });
+  if (!parsed.success) throw invalidInput(parsed.error);
   const { requestContext, headers = {}, body = '', isBase64Encoded = false } = parsed.data;
 
   // refuse before decoding: base64 is 4/3 of the bytes it carries
@@ -160,39 +161,39 @@ export function slackResponseUrlAllowed(prefixes: readonly string[]): (url: stri
 
 const MAX_ID = 64;
 /** Slack team (workspace) id: `T…`, or `E…` for an Enterprise Grid org. */
-export const SlackTeamIdSchema = z.string().max(MAX_ID).regex(/^[TE][A-Z0-9]+$/, 'is not a Slack team id');
+export const SlackTeamIdSchema = z.string().check(z.maxLength(MAX_ID), z.regex(/^[TE][A-Z0-9]+$/, 'is not a Slack team id'));
 /** Slack user id: `U…`, or `W…` for Enterprise Grid users. */
-export const SlackUserIdSchema = z.string().max(MAX_ID).regex(/^[UW][A-Z0-9]+$/, 'is not a Slack user id');
+export const SlackUserIdSchema = z.string().check(z.maxLength(MAX_ID), z.regex(/^[UW][A-Z0-9]+$/, 'is not a Slack user id'));
 /** Slack conversation id: `C…` channel, `G…` private channel or group DM, `D…` DM. */
-export const SlackChannelIdSchema = z.string().max(MAX_ID).regex(/^[CGD][A-Z0-9]+$/, 'is not a Slack channel id');
-const ResponseUrlSchema = z.string().max(2048).regex(/^https?:\/\//, 'is not an http(s) URL');
-const UserNameSchema = z.string().min(1).max(256);
+export const SlackChannelIdSchema = z.string().check(z.maxLength(MAX_ID), z.regex(/^[CGD][A-Z0-9]+$/, 'is not a Slack channel id'));
+const ResponseUrlSchema = z.string().check(z.maxLength(2048), z.regex(/^https?:\/\//, 'is not an http(s) URL'));
+const UserNameSchema = z.string().check(z.minLength(1), z.maxLength(256));
 
 /** A slash command's form fields (application/x-www-form-urlencoded), the ones we use. */
 export const SlashCommandFormSchema = z.object({
   team_id: SlackTeamIdSchema,
   user_id: SlackUserIdSchema,
-  user_name: UserNameSchema.optional(),
+  user_name: z.optional(UserNameSchema),
   channel_id: SlackChannelIdSchema,
-  command: z.string().regex(/^\/\S{1,31}$/, 'is not a slash command'),
-  text: z.string().max(4000).default(''),
+  command: z.string().check(z.regex(/^\/\S{1,31}$/, 'is not a slash command')),
+  text: z._default(z.string().check(z.maxLength(4000)), ''),
   response_url: ResponseUrlSchema,
-  trigger_id: z.string().min(1).max(256).optional(),
+  trigger_id: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
 });
 
 /** An interactive `block_actions` payload (a button click): the JSON in the form's `payload` field. */
 export const BlockActionsPayloadSchema = z.object({
   type: z.literal('block_actions'),
-  user: z.object({ id: SlackUserIdSchema, username: UserNameSchema.optional(), name: UserNameSchema.optional(), team_id: SlackTeamIdSchema.optional() }),
+  user: z.object({ id: SlackUserIdSchema, username: z.optional(UserNameSchema), name: z.optional(UserNameSchema), team_id: z.optional(SlackTeamIdSchema) }),
   // null for org-wide (Enterprise Grid) installs, where user.team_id names the workspace
-  team: z.object({ id: SlackTeamIdSchema }).nullable().optional(),
-  channel: z.object({ id: SlackChannelIdSchema }).optional(),
+  team: z.optional(z.nullable(z.object({ id: SlackTeamIdSchema }))),
+  channel: z.optional(z.object({ id: SlackChannelIdSchema })),
   actions: z
-    .array(z.object({ action_id: z.string().min(1).max(255), value: z.string().max(2000) }))
-    .min(1, 'has no action'),
+    .array(z.object({ action_id: z.string().check(z.minLength(1), z.maxLength(255)), value: z.string().check(z.maxLength(2000)) }))
+    .check(z.minLength(1, 'has no action')),
   response_url: ResponseUrlSchema,
-  container: z.object({ message_ts: z.string().max(64).optional() }).optional(),
-  message: z.object({ ts: z.string().max(64).optional() }).optional(),
+  container: z.optional(z.object({ message_ts: z.optional(z.string().check(z.maxLength(64))) })),
+  message: z.optional(z.object({ ts: z.optional(z.string().check(z.maxLength(64))) })),
 });
 
 export type SlackRequest =
@@ -239,7 +240,7 @@ export function parseSlackRequest(rawBody: string, options: ParseSlackRequestOpt
 
 function parseCommand(form: Record<string, string>, options: ParseSlackRequestOptions): SlackRequest {
   const parsed = SlashCommandFormSchema.safeParse(form);
-  if (!parsed.success) throw new InvalidInputError(zodIssues(parsed.error), { cause: parsed.error });
+  if (!parsed.success) throw invalidInput(parsed.error);
   const f = parsed.data;
   checkResponseUrl(f.response_url, 'response_url', options);
   return {
@@ -267,7 +268,7 @@ function parseInteraction(payload: string, options: ParseSlackRequestOptions): S
     throw new InvalidInputError([{ path: 'payload.type', message: `${typeof type === 'string' ? JSON.stringify(type.slice(0, 64)) : 'a missing type'} is not supported (only block_actions)` }]);
   }
   const parsed = BlockActionsPayloadSchema.safeParse(json);
-  if (!parsed.success) throw new InvalidInputError(zodIssues(parsed.error, 'payload'), { cause: parsed.error });
+  if (!parsed.success) throw invalidInput(parsed.error, 'payload');
   const p = parsed.data;
   const teamId = p.team?.id ?? p.user.team_id;
   if (!teamId) throw new InvalidInputError([{ path: 'payload.team.id', message: 'is missing' }]);
@@ -303,13 +304,6 @@ function formFields(rawBody: string): Record<string, string> {
     fields[name] = value;
   }
   return fields;
-}
-
-function zodIssues(error: z.ZodError, prefix = ''): { path: string; message: string }[] {
-  return error.issues.slice(0, 10).map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'),
-    message: issue.message,
-  }));
 }
 
 // ---- 4. who asked ----

@@ -1,28 +1,33 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigurationError } from '../errors.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
+import { issuesOf } from '../schema-issues.js';
+
+const arn = z.optional(z.string().check(z.startsWith('arn:')));
+const tableName = z.optional(z.string().check(z.minLength(3)));
+const name = z.optional(z.string().check(z.minLength(1)));
 
 /**
  * Service-wide settings, from the function's environment (set by serverless.yml from the
  * stage's params). Read once per cold start; a malformed value fails loudly.
  */
 const EnvSchema = z.object({
-  AWS_REGION: z.string().min(1),
-  MANAGED_CLUSTERS: z.string().default('*'),
-  NODE_JOIN_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
-  NODE_DRAIN_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
-  DRAIN_TABLE: z.string().min(3).optional(),
-  AMI_ROLLOUT_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
-  ROLLOUTS_TABLE: z.string().min(3).optional(),
-  CHATOPS_TABLE: z.string().min(3).optional(),
-  ACCESS_POLICY_PARAMETER: z.string().min(1).optional(),
-  SLACK_SIGNING_SECRET_PARAMETER: z.string().min(1).optional(),
-  SLACK_BOT_TOKEN_PARAMETER: z.string().min(1).optional(),
-  SLACK_API_URL: z.url().default('https://slack.com/api/'),
-  SLACK_RESPONSE_URL_PREFIXES: z.string().default('https://hooks.slack.com/'),
-  CHAT_DEFAULT_CHANNEL: z.string().default(''),
-  CHAT_WORKER_FUNCTION: z.string().min(1).optional(),
-  REQUEST_DRAIN_FUNCTION: z.string().min(1).optional(),
+  AWS_REGION: z.string().check(z.minLength(1)),
+  MANAGED_CLUSTERS: z._default(z.string(), '*'),
+  NODE_JOIN_STATE_MACHINE_ARN: arn,
+  NODE_DRAIN_STATE_MACHINE_ARN: arn,
+  DRAIN_TABLE: tableName,
+  AMI_ROLLOUT_STATE_MACHINE_ARN: arn,
+  ROLLOUTS_TABLE: tableName,
+  CHATOPS_TABLE: tableName,
+  ACCESS_POLICY_PARAMETER: name,
+  SLACK_SIGNING_SECRET_PARAMETER: name,
+  SLACK_BOT_TOKEN_PARAMETER: name,
+  SLACK_API_URL: z._default(z.url(), 'https://slack.com/api/'),
+  SLACK_RESPONSE_URL_PREFIXES: z._default(z.string(), 'https://hooks.slack.com/'),
+  CHAT_DEFAULT_CHANNEL: z._default(z.string(), ''),
+  CHAT_WORKER_FUNCTION: name,
+  REQUEST_DRAIN_FUNCTION: name,
 });
 
 export interface ServiceConfig {
@@ -55,7 +60,7 @@ export interface ServiceConfig {
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigurationError(`service configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+    throw new ConfigurationError(`service configuration: ${issuesOf(parsed.error).map((i) => `${i.path} ${i.message}`).join('; ')}`);
   }
   const list = parsed.data.MANAGED_CLUSTERS.trim();
   return {

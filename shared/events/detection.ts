@@ -1,14 +1,16 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { clusterName, eventBridgeEvent } from './eventbridge.js';
+
+const amiId = z.string().check(z.regex(/^ami-[0-9a-f]{8,17}$/));
 
 /** `EC2 AMI State Change` (source aws.ec2): a custom AMI became available (or failed, or was disabled). */
 export const AmiStateChangeEventSchema = eventBridgeEvent(
   'EC2 AMI State Change',
   'aws.ec2',
   z.object({
-    ImageId: z.string().regex(/^ami-[0-9a-f]{8,17}$/),
-    State: z.string().min(1).max(32),
-    ErrorReason: z.string().optional(),
+    ImageId: amiId,
+    State: z.string().check(z.minLength(1), z.maxLength(32)),
+    ErrorReason: z.optional(z.string()),
   }),
 );
 
@@ -17,8 +19,8 @@ export const ImageBuilderStateChangeEventSchema = eventBridgeEvent(
   'EC2 Image Builder Image State Change',
   'aws.imagebuilder',
   z.object({
-    'previous-state': z.object({ status: z.string() }).optional(),
-    state: z.object({ status: z.string().min(1).max(32) }),
+    'previous-state': z.optional(z.object({ status: z.string() })),
+    state: z.object({ status: z.string().check(z.minLength(1), z.maxLength(32)) }),
   }),
 );
 
@@ -28,10 +30,10 @@ export const ScheduledDetectionSchema = z.object({ kind: z.literal('scheduled-de
 /** Detection asked for by a person (chat, CLI): optionally one cluster or group, optionally a dry run. */
 export const ManualDetectionSchema = z.object({
   kind: z.literal('detect'),
-  cluster: clusterName.optional(),
-  group: z.string().min(1).max(255).optional(),
-  dryRun: z.boolean().default(false),
-  requestedBy: z.string().min(1).max(200).optional(),
+  cluster: z.optional(clusterName),
+  group: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+  dryRun: z._default(z.boolean(), false),
+  requestedBy: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
 });
 
 export const DetectionTriggerSchema = z.union([AmiStateChangeEventSchema, ImageBuilderStateChangeEventSchema, ScheduledDetectionSchema, ManualDetectionSchema]);
@@ -42,14 +44,14 @@ export const PrepareLaunchTemplateInputSchema = z.object({
   cluster: clusterName,
   group: z.object({
     kind: z.enum(['managed', 'self-managed']),
-    name: z.string().min(1).max(255),
-    autoScalingGroup: z.string().min(1).max(255).optional(),
-    launchTemplate: z.object({ id: z.string().regex(/^lt-[0-9a-f]{8,17}$/), version: z.number().int().positive() }).optional(),
+    name: z.string().check(z.minLength(1), z.maxLength(255)),
+    autoScalingGroup: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+    launchTemplate: z.optional(z.object({ id: z.string().check(z.regex(/^lt-[0-9a-f]{8,17}$/)), version: z.int().check(z.positive()) })),
   }),
   target: z.object({
-    imageId: z.string().regex(/^ami-[0-9a-f]{8,17}$/),
-    imageName: z.string().max(255).optional(),
-    release: z.string().max(64).optional(),
+    imageId: amiId,
+    imageName: z.optional(z.string().check(z.maxLength(255))),
+    release: z.optional(z.string().check(z.maxLength(64))),
   }),
-  executionArn: z.string().optional(),
+  executionArn: z.optional(z.string()),
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { clusterName, instanceId } from './eventbridge.js';
 import { TerminateLifecycleActionEventSchema } from './lifecycle-action.js';
 import { RebalanceRecommendationEventSchema, SpotInterruptionWarningEventSchema } from './spot-and-rebalance.js';
@@ -11,13 +11,13 @@ export const ManualDrainRequestSchema = z
   .object({
     kind: z.literal('manual-drain'),
     cluster: clusterName,
-    instanceId: instanceId.optional(),
-    nodeName: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a Kubernetes node name').optional(),
+    instanceId: z.optional(instanceId),
+    nodeName: z.optional(z.string().check(z.regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a Kubernetes node name'))),
     /** delete what budgets still block when the drain timeout is reached */
-    force: z.boolean().default(false),
-    requestedBy: z.string().min(1).max(200),
+    force: z._default(z.boolean(), false),
+    requestedBy: z.string().check(z.minLength(1), z.maxLength(200)),
   })
-  .refine((r) => (r.instanceId === undefined) !== (r.nodeName === undefined), { message: 'give exactly one of instanceId or nodeName' });
+  .check(z.refine((r) => (r.instanceId === undefined) !== (r.nodeName === undefined), { message: 'give exactly one of instanceId or nodeName' }));
 export type ManualDrainRequest = z.infer<typeof ManualDrainRequestSchema>;
 
 /**
@@ -28,7 +28,7 @@ export const RolloutDrainRequestSchema = z.object({
   kind: z.literal('rollout-drain'),
   cluster: clusterName,
   instanceId,
-  rolloutExecutionArn: z.string().min(1).max(2048),
+  rolloutExecutionArn: z.string().check(z.minLength(1), z.maxLength(2048)),
 });
 export type RolloutDrainRequest = z.infer<typeof RolloutDrainRequestSchema>;
 
@@ -46,9 +46,9 @@ export const DRAIN_TRIGGER_KINDS = ['terminate-hook', 'spot-interruption', 'reba
 export type DrainTriggerKind = (typeof DRAIN_TRIGGER_KINDS)[number];
 
 export const DrainPolicySchema = z.object({
-  drainTimeoutSeconds: z.number().int().positive(),
+  drainTimeoutSeconds: z.int().check(z.positive()),
   onDrainTimeout: z.enum(['fail', 'force']),
-  maxGracePeriodSeconds: z.number().int().nonnegative(),
+  maxGracePeriodSeconds: z.int().check(z.nonnegative()),
 });
 export type DrainPolicy = z.infer<typeof DrainPolicySchema>;
 
@@ -62,26 +62,26 @@ export const NodeDrainInputSchema = z.object({
   policy: DrainPolicySchema,
   startedAt: z.iso.datetime(),
   /** the ami-rollout that asked for this drain, if one did (its chat thread shows the drain) */
-  rolloutExecutionArn: z.string().min(1).max(2048).optional(),
+  rolloutExecutionArn: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });
 export type NodeDrainInput = z.infer<typeof NodeDrainInputSchema>;
 
 /** What the drain loop carries from one pass to the next. */
 export const DrainLoopSchema = z.object({
-  passes: z.number().int().nonnegative(),
-  consecutiveBlocked: z.number().int().nonnegative(),
-  lastHeartbeatAt: z.iso.datetime().nullable(),
-  heartbeatEverySeconds: z.number().int().positive().nullable(),
+  passes: z.int().check(z.nonnegative()),
+  consecutiveBlocked: z.int().check(z.nonnegative()),
+  lastHeartbeatAt: z.nullable(z.iso.datetime()),
+  heartbeatEverySeconds: z.nullable(z.int().check(z.positive())),
 });
 export type DrainLoop = z.infer<typeof DrainLoopSchema>;
 
 /** Input of one pass of the node-drain workflow's drain step. */
-export const DrainStepInputSchema = NodeDrainInputSchema.extend({
+export const DrainStepInputSchema = z.extend(NodeDrainInputSchema, {
   /** null on the first pass: the step finds the node by providerID */
-  nodeName: z.string().min(1).max(253).nullable(),
+  nodeName: z.nullable(z.string().check(z.minLength(1), z.maxLength(253))),
   mode: z.enum(['evict', 'force']),
-  loop: DrainLoopSchema.nullable(),
-  executionArn: z.string().optional(),
+  loop: z.nullable(DrainLoopSchema),
+  executionArn: z.optional(z.string()),
 });
 export type DrainStepInput = z.infer<typeof DrainStepInputSchema>;
 
@@ -90,7 +90,7 @@ export type DrainOutcome = z.infer<typeof DrainOutcomeSchema>;
 
 export const BlockerSchema = z.object({
   pod: z.string(),
-  pdb: z.object({ namespace: z.string(), name: z.string(), disruptionsAllowed: z.number() }).nullable(),
+  pdb: z.nullable(z.object({ namespace: z.string(), name: z.string(), disruptionsAllowed: z.number() })),
   message: z.string(),
 });
 
@@ -98,14 +98,14 @@ export const BlockerSchema = z.object({
 export const FinishDrainInputSchema = z.object({
   cluster: clusterName,
   instanceId,
-  nodeName: z.string().nullable(),
+  nodeName: z.nullable(z.string()),
   trigger: z.enum(DRAIN_TRIGGER_KINDS),
   startedAt: z.iso.datetime(),
   outcome: DrainOutcomeSchema,
-  remaining: z.number().int().nonnegative().default(0),
-  blockers: z.array(BlockerSchema).max(50).default([]),
-  executionArn: z.string().optional(),
+  remaining: z._default(z.int().check(z.nonnegative()), 0),
+  blockers: z._default(z.array(BlockerSchema).check(z.maxLength(50)), []),
+  executionArn: z.optional(z.string()),
   /** the workflow's input as it started (`$$.Execution.Input`): names the rollout that asked, if any */
-  executionInput: z.object({ rolloutExecutionArn: z.string().max(2048).optional() }).loose().optional(),
+  executionInput: z.optional(z.looseObject({ rolloutExecutionArn: z.optional(z.string().check(z.maxLength(2048))) })),
 });
 export type FinishDrainInput = z.infer<typeof FinishDrainInputSchema>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { InstanceStateChangeEventSchema } from './instance-state-change.js';
 import { LaunchLifecycleActionEventSchema } from './lifecycle-action.js';
 

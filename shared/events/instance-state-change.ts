@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { eventBridgeEvent, instanceId } from './eventbridge.js';
 
 /** `EC2 Instance State-change Notification` (source aws.ec2). */

@@ -1,16 +1,16 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { eventBridgeEvent, instanceId } from './eventbridge.js';
 
 const lifecycleActionDetail = <const T extends string>(transition: T) =>
   z.object({
     LifecycleActionToken: z.guid(),
-    AutoScalingGroupName: z.string().min(1).max(255),
-    LifecycleHookName: z.string().min(1).max(255),
+    AutoScalingGroupName: z.string().check(z.minLength(1), z.maxLength(255)),
+    LifecycleHookName: z.string().check(z.minLength(1), z.maxLength(255)),
     EC2InstanceId: instanceId,
     LifecycleTransition: z.literal(transition),
-    NotificationMetadata: z.string().optional(),
-    Origin: z.string().optional(),
-    Destination: z.string().optional(),
+    NotificationMetadata: z.optional(z.string()),
+    Origin: z.optional(z.string()),
+    Destination: z.optional(z.string()),
   });
 
 /** `EC2 Instance-launch Lifecycle Action` (source aws.autoscaling). */
@@ -32,8 +32,8 @@ export type TerminateLifecycleActionEvent = z.infer<typeof TerminateLifecycleAct
 
 /** The part of a lifecycle action the workflows carry around. */
 export const LifecycleActionSchema = z.object({
-  autoScalingGroupName: z.string().min(1).max(255),
-  lifecycleHookName: z.string().min(1).max(255),
+  autoScalingGroupName: z.string().check(z.minLength(1), z.maxLength(255)),
+  lifecycleHookName: z.string().check(z.minLength(1), z.maxLength(255)),
   lifecycleActionToken: z.guid(),
   instanceId,
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { clusterName, instanceId } from './eventbridge.js';
 import { LifecycleActionSchema } from './lifecycle-action.js';
 
@@ -10,7 +10,7 @@ export const NodeJoinInputSchema = z.object({
   /** ISO time after which the node is given up on and the launch is abandoned */
   deadline: z.iso.datetime(),
   /** set by the workflow (`$$.Execution.Id`) so logs correlate with the execution */
-  executionArn: z.string().optional(),
+  executionArn: z.optional(z.string()),
 });
 export type NodeJoinInput = z.infer<typeof NodeJoinInputSchema>;
 
@@ -18,7 +18,7 @@ export type NodeJoinInput = z.infer<typeof NodeJoinInputSchema>;
 export const CompleteLifecycleActionInputSchema = z.object({
   lifecycleAction: LifecycleActionSchema,
   result: z.enum(['CONTINUE', 'ABANDON']),
-  reason: z.string().max(500).optional(),
-  executionArn: z.string().optional(),
+  reason: z.optional(z.string().check(z.maxLength(500))),
+  executionArn: z.optional(z.string()),
 });
 export type CompleteLifecycleActionInput = z.infer<typeof CompleteLifecycleActionInputSchema>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DrainPolicySchema } from './drain.js';
 import { clusterName, instanceId } from './eventbridge.js';
 import { PrepareLaunchTemplateInputSchema } from './detection.js';
@@ -11,31 +11,47 @@ import { PrepareLaunchTemplateInputSchema } from './detection.js';
 
 const group = PrepareLaunchTemplateInputSchema.shape.group;
 const target = PrepareLaunchTemplateInputSchema.shape.target;
-const groupName = z.string().min(1).max(255);
-const executionArn = z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$/, 'must be a Step Functions execution ARN');
+const groupName = z.string().check(z.minLength(1), z.maxLength(255));
+const executionArn = z.string().check(z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$/, 'must be a Step Functions execution ARN'));
 
 /** Input of the ami-rollout workflow: from detection, or from a person (chat, CLI). */
 export const RolloutInputSchema = z.object({
   cluster: clusterName,
   group,
   target,
-  from: z.object({ imageId: z.string().optional(), release: z.string().optional() }).default({}),
-  mode: z.enum(['auto', 'approve']).default('auto'),
-  detectedAt: z.iso.datetime().optional(),
+  from: z._default(z.object({ imageId: z.optional(z.string()), release: z.optional(z.string()) }), {}),
+  mode: z._default(z.enum(['auto', 'approve']), 'auto'),
+  detectedAt: z.optional(z.iso.datetime()),
   /** who asked: detection waits for the maintenance window, a person outside it is refused unless startNow */
-  startedBy: z.object({ kind: z.enum(['detection', 'person']), who: z.string().max(200).optional(), startNow: z.boolean().default(false) }).default({ kind: 'detection', startNow: false }),
+  startedBy: z._default(
+    z.object({ kind: z.enum(['detection', 'person']), who: z.optional(z.string().check(z.maxLength(200))), startNow: z._default(z.boolean(), false) }),
+    { kind: 'detection', startNow: false },
+  ),
   /** a person's overrides of the group's tags, for this rollout only */
-  overrides: z.object({ maxUnavailable: z.union([z.number().int().positive().max(1000), z.string().regex(/^(100|[1-9]\d?)%$/, 'must be 1% to 100%').transform((v) => v as `${number}%`)]).optional() }).default({}),
+  overrides: z._default(
+    z.object({
+      maxUnavailable: z.optional(
+        z.union([
+          z.int().check(z.positive(), z.lte(1000)),
+          z.pipe(
+            z.string().check(z.regex(/^(100|[1-9]\d?)%$/, 'must be 1% to 100%')),
+            z.transform((v) => v as `${number}%`),
+          ),
+        ]),
+      ),
+    }),
+    {},
+  ),
 });
 export type RolloutInput = z.infer<typeof RolloutInputSchema>;
 
 export const RolloutPolicySchema = z.object({
-  maxUnavailable: z.union([z.number().int().positive(), z.string().regex(/^\d{1,3}%$/)]),
-  canary: z.number().int().nonnegative(),
+  maxUnavailable: z.union([z.int().check(z.positive()), z.string().check(z.regex(/^\d{1,3}%$/))]),
+  canary: z.int().check(z.nonnegative()),
   strategy: z.enum(['surge', 'minimal']),
   approval: z.boolean(),
   selfManagedStrategy: z.enum(['batches', 'instance-refresh']),
-  window: z.string().optional(),
+  window: z.optional(z.string()),
   drain: DrainPolicySchema,
 });
 export type RolloutPolicyInput = z.infer<typeof RolloutPolicySchema>;
@@ -48,11 +64,11 @@ export type RolloutPolicyInput = z.infer<typeof RolloutPolicySchema>;
 export const BeginRolloutInputSchema = z.object({ input: RolloutInputSchema, executionArn });
 
 const launchTemplateResult = z.union([
-  z.object({ launchTemplateId: z.string(), version: z.number().int().positive(), created: z.boolean(), pruned: z.array(z.number()), family: z.string() }),
+  z.object({ launchTemplateId: z.string(), version: z.int().check(z.positive()), created: z.boolean(), pruned: z.array(z.number()), family: z.string() }),
   z.object({ launchTemplateId: z.null(), reason: z.string() }),
 ]);
 
-const instanceIds = z.array(instanceId).max(2000);
+const instanceIds = z.array(instanceId).check(z.maxLength(2000));
 
 /** One replacement cycle: launch fresh instances, drain the ones they replace, terminate those. */
 export const CycleSchema = z.object({
@@ -63,17 +79,17 @@ export const CycleSchema = z.object({
   known: instanceIds,
   replacements: instanceIds,
   /** how many replacements the cycle waits for */
-  expect: z.number().int().nonnegative(),
+  expect: z.int().check(z.nonnegative()),
   /** when the current phase must be over (replacements Ready, drains done, health) */
   deadline: z.iso.datetime(),
   /** when the cycle asked for its replacements (how long a boot takes is learned from it) */
-  launchedAt: z.iso.datetime().optional(),
+  launchedAt: z.optional(z.iso.datetime()),
   /** the drain's deadline passed and the policy says force: passes delete what budgets still block */
-  forcing: z.boolean().optional(),
+  forcing: z.optional(z.boolean()),
   /** drain passes in a row that were blocked and evicted nothing (the wait backs off) */
-  blockedPasses: z.number().int().nonnegative().optional(),
+  blockedPasses: z.optional(z.int().check(z.nonnegative())),
   /** what the last drain pass could not evict, for the report if the drain fails */
-  blockers: z.array(z.string().max(300)).max(20).optional(),
+  blockers: z.optional(z.array(z.string().check(z.maxLength(300))).check(z.maxLength(20))),
 });
 export type Cycle = z.infer<typeof CycleSchema>;
 
@@ -96,9 +112,9 @@ export const SelfManagedRollSchema = z.object({
     'ended',
   ]),
   original: z.object({
-    desired: z.number().int().nonnegative(),
-    min: z.number().int().nonnegative(),
-    max: z.number().int().nonnegative(),
+    desired: z.int().check(z.nonnegative()),
+    min: z.int().check(z.nonnegative()),
+    max: z.int().check(z.nonnegative()),
     launchTemplate: z.object({ id: z.string(), version: z.string() }),
     /** true when the rollout suspended AZRebalance (and so must resume it) */
     suspendedAZRebalance: z.boolean(),
@@ -106,41 +122,43 @@ export const SelfManagedRollSchema = z.object({
   target: z.object({ launchTemplateId: z.string(), version: z.string() }),
   autoScalingGroup: groupName,
   strategy: z.enum(['surge', 'minimal']),
-  maxUnavailable: z.number().int().positive(),
-  batches: z.array(z.object({ canary: z.boolean(), instanceIds, zones: z.array(z.string()) })).max(2000),
-  batchIndex: z.number().int().nonnegative(),
-  cycle: CycleSchema.nullable(),
+  maxUnavailable: z.int().check(z.positive()),
+  batches: z.array(z.object({ canary: z.boolean(), instanceIds, zones: z.array(z.string()) })).check(z.maxLength(2000)),
+  batchIndex: z.int().check(z.nonnegative()),
+  cycle: z.nullable(CycleSchema),
   /** every instance this rollout launched on the new template version */
   launched: instanceIds,
   cordonedAll: z.boolean(),
   /** how long a batch's replacements took to become Ready nodes, learned from the last batch: the next waits that long before it looks */
-  bootSeconds: z.number().nonnegative().optional(),
-  replaced: z.number().int().nonnegative(),
-  rollback: z.object({ reason: z.string(), attempts: z.number().int().nonnegative(), announced: z.boolean().optional() }).nullable(),
+  bootSeconds: z.optional(z.number().check(z.nonnegative())),
+  replaced: z.int().check(z.nonnegative()),
+  rollback: z.nullable(z.object({ reason: z.string(), attempts: z.int().check(z.nonnegative()), announced: z.optional(z.boolean()) })),
   /** set when the roll is over: the step after the loop reports it */
-  end: z.enum(['finished', 'rolled-back', 'aborted', 'rollback-failed']).nullable(),
+  end: z.nullable(z.enum(['finished', 'rolled-back', 'aborted', 'rollback-failed'])),
 });
 export type SelfManagedRoll = z.infer<typeof SelfManagedRollSchema>;
 
 export const ManagedRollSchema = z.object({
   kind: z.literal('managed'),
-  managed: z.object({
-    phase: z.enum(['config', 'await-config', 'version', 'await-version']),
-    configUpdateId: z.string().optional(),
-    updateId: z.string().optional(),
-    startedAt: z.string(),
-  }).nullable(),
-  end: z.enum(['finished', 'failed']).nullable(),
-  report: z.record(z.string(), z.unknown()).nullable(),
+  managed: z.nullable(
+    z.object({
+      phase: z.enum(['config', 'await-config', 'version', 'await-version']),
+      configUpdateId: z.optional(z.string()),
+      updateId: z.optional(z.string()),
+      startedAt: z.string(),
+    }),
+  ),
+  end: z.nullable(z.enum(['finished', 'failed'])),
+  report: z.nullable(z.record(z.string(), z.unknown())),
 });
 export type ManagedRoll = z.infer<typeof ManagedRollSchema>;
 
 export const RefreshRollSchema = z.object({
   kind: z.literal('instance-refresh'),
   autoScalingGroup: groupName,
-  refresh: z.object({ refreshId: z.string().nullable(), startedAt: z.string(), checkpointHealthChecked: z.boolean(), rollbackReason: z.string().optional() }).nullable(),
-  end: z.enum(['finished', 'failed', 'rolled-back']).nullable(),
-  reason: z.string().nullable(),
+  refresh: z.nullable(z.object({ refreshId: z.nullable(z.string()), startedAt: z.string(), checkpointHealthChecked: z.boolean(), rollbackReason: z.optional(z.string()) })),
+  end: z.nullable(z.enum(['finished', 'failed', 'rolled-back'])),
+  reason: z.nullable(z.string()),
 });
 export type RefreshRoll = z.infer<typeof RefreshRollSchema>;
 
@@ -151,11 +169,11 @@ export type RollState = z.infer<typeof RollStateSchema>;
 export const RollStepResultSchema = z.object({
   state: RollStateSchema,
   next: z.enum(['step', 'wait', 'end']),
-  wait: z.object({ seconds: z.number().int().nonnegative(), phase: z.enum(['replacements', 'drains', 'terminations', 'health', 'paused', 'nodegroup-update', 'instance-refresh']) }).nullable(),
+  wait: z.nullable(z.object({ seconds: z.int().check(z.nonnegative()), phase: z.enum(['replacements', 'drains', 'terminations', 'health', 'paused', 'nodegroup-update', 'instance-refresh']) })),
   /** for people: where the roll is */
   summary: z.string(),
   /** the end, for FinishRollout: finished | rolled-back | aborted | failed | rollback-failed */
-  outcome: z.string().nullable(),
+  outcome: z.nullable(z.string()),
 });
 export type RollStepResult = z.infer<typeof RollStepResultSchema>;
 
@@ -164,13 +182,16 @@ function isFirstMarker(value: unknown): boolean {
 }
 
 /** One call of the roll loop. `failure` is set when the previous call failed (Catch): the step rolls back. */
-export const RollStepInputSchema = RolloutInputSchema.extend({
+export const RollStepInputSchema = z.extend(RolloutInputSchema, {
   executionArn,
   policy: RolloutPolicySchema,
   launchTemplate: launchTemplateResult,
   /** the previous step's result; before the first step the workflow has only a marker (`{ first: true }`) */
-  roll: z.preprocess((value) => (isFirstMarker(value) ? null : value), RollStepResultSchema.nullable()),
-  failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).nullable().optional(),
+  roll: z.pipe(
+    z.transform((value: unknown) => (isFirstMarker(value) ? null : value)),
+    z.nullable(RollStepResultSchema),
+  ),
+  failure: z.optional(z.nullable(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }))),
 });
 export type RollStepInput = z.infer<typeof RollStepInputSchema>;
 
@@ -179,8 +200,8 @@ export const PreflightInputSchema = z.object({
   cluster: clusterName,
   group,
   target,
-  surge: z.number().int().nonnegative().max(1000),
-  executionArn: executionArn.optional(),
+  surge: z.int().check(z.nonnegative(), z.lte(1000)),
+  executionArn: z.optional(executionArn),
 });
 
 /** Every way a rollout ends; FinishRollout releases the lock and says so. */
@@ -205,19 +226,19 @@ export const FinishRolloutInputSchema = z.object({
   executionArn,
   outcome: RolloutOutcomeSchema,
   /** what the step before found: a preflight report, an error, the roll's last summary */
-  detail: z.unknown().optional(),
+  detail: z.optional(z.unknown()),
 });
 export type FinishRolloutInput = z.infer<typeof FinishRolloutInputSchema>;
 
 /** The approval gate's callback task: the token Step Functions waits on. */
 export const RequestApprovalInputSchema = z.object({
-  taskToken: z.string().min(1).max(4096),
+  taskToken: z.string().check(z.minLength(1), z.maxLength(4096)),
   cluster: clusterName,
   group,
   target,
   from: RolloutInputSchema.shape.from,
   executionArn,
-  plan: z.object({ summary: z.string() }).passthrough(),
+  plan: z.looseObject({ summary: z.string() }),
   /** who started the rollout: they may not approve it */
   startedBy: RolloutInputSchema.shape.startedBy,
 });
@@ -229,7 +250,7 @@ export const RolloutControlRequestSchema = z.object({
   cluster: clusterName,
   group: groupName,
   action: z.enum(['approve', 'reject', 'pause', 'resume', 'abort']),
-  requestedBy: z.string().min(1).max(200),
-  reason: z.string().max(500).optional(),
+  requestedBy: z.string().check(z.minLength(1), z.maxLength(200)),
+  reason: z.optional(z.string().check(z.maxLength(500))),
 });
 export type RolloutControlRequest = z.infer<typeof RolloutControlRequestSchema>;

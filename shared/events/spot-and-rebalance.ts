@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { eventBridgeEvent, instanceId } from './eventbridge.js';
 
 /** `EC2 Spot Instance Interruption Warning` (source aws.ec2): two minutes' notice. */

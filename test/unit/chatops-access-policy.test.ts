@@ -168,7 +168,7 @@ describe('Access policy: parseAccessPolicy', () => {
   });
 
   it('rejects unknown keys (a typo grants nothing silently otherwise)', () => {
-    assert.match(problems('{"clusters":{"prod":{"aprove":["*"]}}}'), /aprove/);
+    assert.match(problems('{"clusters":{"prod":{"aprove":["*"]}}}'), /clusters\.prod: Unrecognized key: "aprove"/);
   });
 
   it('reports every problem at once, schema and groups alike', () => {
