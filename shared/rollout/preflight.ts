@@ -6,6 +6,7 @@ import { loadYaml } from '@kubernetes/client-node';
 import { identifyImage } from '../ami/ami-family.js';
 import { ec2ImageSource } from '../ami/describe-images.js';
 import { callAws } from '../aws/call.js';
+import { now } from '../clock.js';
 import { describeInstanceProfile, instanceProfileNameOf, listAttachedPolicyArns, roleNameOf } from '../aws/iam.js';
 import { describeTemplateVersion, type TemplateVersionView } from '../aws/launch-template-versions.js';
 import { ClusterNotFoundError, ConfigurationError, KubernetesAccessDeniedError, LaunchTemplateValidationError, type LaunchTemplateViolation } from '../errors.js';
@@ -59,7 +60,8 @@ export type AuthenticationMode = 'API' | 'API_AND_CONFIG_MAP' | 'CONFIG_MAP';
 
 export type ImageFact =
   | { imageId: string; found: false }
-  | { imageId: string; found: true; state: string; name?: string; stateReason?: string };
+  /** `deprecatedAt`: the image's DeprecationTime, when it had passed at the time of the read */
+  | { imageId: string; found: true; state: string; name?: string; stateReason?: string; deprecatedAt?: string };
 
 export type TemplateFact =
   /** nothing to validate: a managed group whose image EKS picks by release */
@@ -161,6 +163,14 @@ function judgeImage({ image }: PreflightFacts): PreflightCheck {
     };
   }
   const label = image.name ? `${image.imageId} (${image.name})` : image.imageId;
+  // still launchable, but withdrawn by its owner: a rollout planned before must not land on it
+  if (image.state === 'available' && image.deprecatedAt) {
+    return {
+      name, ok: false,
+      detail: `image ${label} is deprecated since ${image.deprecatedAt}`,
+      fix: `roll onto a current image (a newer release); for your own AMI, aws ec2 disable-image-deprecation --image-id ${image.imageId} if it is still meant to be used`,
+    };
+  }
   if (image.state === 'available') return { name, ok: true, detail: `image ${label} is available` };
   const why = image.stateReason ? `: ${image.stateReason}` : '';
   const fix = image.state === 'pending'
@@ -406,7 +416,7 @@ export async function gatherPreflightFacts(input: PreflightInput, ports: Preflig
     ec2ImageSource(ports.ec2).byId(input.target.imageId),
     describePlacement(input, ports),
   ]);
-  const image = imageFact(input.target.imageId, target);
+  const image = imageFact(input.target.imageId, target, now());
   const template = await startingVersion(input, placement, ports.ec2);
   const launchTemplate = await templateFact(input, template, image, ports);
   const nodeRole = input.group.kind === 'managed'
@@ -485,14 +495,16 @@ async function startingVersion(input: PreflightInput, placement: GroupPlacement,
   return { ref: { id, version: current?.version ?? 0 }, label: `${id} version ${current?.version ?? version}`, current };
 }
 
-function imageFact(imageId: string, image: Image | undefined): ImageFact {
+function imageFact(imageId: string, image: Image | undefined, readAt: Date): ImageFact {
   if (!image) return { imageId, found: false };
+  const deprecation = image.DeprecationTime ? Date.parse(image.DeprecationTime) : Number.NaN;
   return {
     imageId,
     found: true,
     state: image.State ?? 'unknown',
     ...(image.Name ? { name: image.Name } : {}),
     ...(image.StateReason?.Message ? { stateReason: image.StateReason.Message } : {}),
+    ...(deprecation <= readAt.getTime() ? { deprecatedAt: image.DeprecationTime! } : {}),
   };
 }
 
