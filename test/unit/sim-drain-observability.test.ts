@@ -95,7 +95,7 @@ describe('Budget monitor', () => {
     // Assess: 3 replicas, maxUnavailable 1: the second and third deletions each cost a pod it needed
     assert.equal(monitor.violations.length, 2);
     const [first, second] = monitor.violations;
-    assert.deepEqual({ ...first, cause: undefined, at: undefined }, { namespace: 'shop', name: 'checkout', currentHealthy: 1, desiredHealthy: 2, cause: undefined, at: undefined });
+    assert.deepEqual({ ...first, cause: undefined, at: undefined }, { namespace: 'shop', name: 'checkout', currentHealthy: 1, desiredHealthy: 2, cause: undefined, at: undefined, node: NODE, involuntary: false });
     assert.equal(second!.currentHealthy, 0);
     assert.match(first!.cause, /^pod shop\/checkout-\S+ began terminating without an eviction$/);
     assert.equal(first!.at, deletedAt);

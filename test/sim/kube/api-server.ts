@@ -19,7 +19,8 @@ import { serveWatch } from './watch.js';
  *
  * Each request goes through, in order:
  * 1. authentication (401 Unauthorized unless `authenticate` accepts the bearer token);
- * 2. the fault hook, which may delay, reset or answer the request instead;
+ * 2. the fault hook, which may delay, reset, hold or answer the request instead, or have
+ *    its answer held back (see `FaultAction`; `faults.ts` builds seeded hooks);
  * 3. routing: discovery documents, or a resource request handled against the store;
  * 4. a JSON reply; every failure is a `Status` object as the real server sends.
  * Once a request is answered (or its watch has started, or a fault reset it), `onRequest`
@@ -61,12 +62,31 @@ export interface FaultRequest {
  * A fault to inject: wait `delayMs` (real milliseconds: client timeouts are real), then
  * reset the connection, or answer `status` (with `body`, or a Status object for that
  * code), or, with neither, go on normally.
+ *
+ * Two faults are about time, and are bounded so that a client without a timeout cannot hang
+ * a test (both in real milliseconds, since that is what a client's timeout counts):
+ * - `hangMs`: the request is neither handled nor answered; the connection is dropped when
+ *   the client gives up, or after `hangMs` at the latest (a dead load balancer);
+ * - `answerAfterMs`: the request is handled at once, but its answer is sent only after
+ *   `answerAfterMs`, and not at all if the client has given up by then (etcd was slow: the
+ *   write happened, the client never learnt it).
+ * `onHeld` then says how the hold ended: did the client give up first, and after how long.
  */
 export interface FaultAction {
   delayMs?: number;
   reset?: boolean;
   status?: number;
   body?: unknown;
+  hangMs?: number;
+  answerAfterMs?: number;
+  onHeld?: (end: HoldEnd) => void;
+}
+
+export interface HoldEnd {
+  /** the client closed the connection before the server answered or dropped it */
+  clientGaveUp: boolean;
+  /** real milliseconds the request was held */
+  heldMs: number;
 }
 
 /**
@@ -97,6 +117,12 @@ export interface KubeApiServer {
   readonly caData: string;
   readonly port: number;
   faults: FaultHook | undefined;
+  /**
+   * false: the endpoint stops listening and drops every open connection, so clients get
+   * ECONNREFUSED (a cluster endpoint gone private, a security group closed); true: it
+   * listens again on the same port.
+   */
+  setReachable(reachable: boolean): Promise<void>;
   close(): Promise<void>;
   writeKubeconfig(path: string, options: KubeconfigOptions): Promise<void>;
 }
@@ -188,6 +214,30 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   const openWatches = new Set<() => void>();
   let address = '127.0.0.1:0';
   let faults: FaultHook | undefined;
+  // requests held by a fault, ended early when the server closes
+  const holds = new Set<() => void>();
+
+  /**
+   * Holds a request for up to `ms` real milliseconds; resolves true as soon as the client
+   * closes the connection, false when the time is up (or the server closes).
+   */
+  function hold(res: ServerResponse, ms: number, onHeld: ((end: HoldEnd) => void) | undefined): Promise<boolean> {
+    const started = Date.now();
+    return new Promise<boolean>((resolve) => {
+      const end = (clientGaveUp: boolean) => {
+        clearTimeout(timer);
+        res.off('close', onClose);
+        holds.delete(release);
+        onHeld?.({ clientGaveUp, heldMs: Date.now() - started });
+        resolve(clientGaveUp);
+      };
+      const onClose = () => end(true);
+      const release = () => end(false);
+      const timer = setTimeout(release, ms);
+      res.once('close', onClose);
+      holds.add(release);
+    });
+  }
 
   const server = createServer({ key: readFileSync(new URL('server.key', TLS_DIR)), cert: readFileSync(new URL('server.crt', TLS_DIR)) }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -204,7 +254,14 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     // routed once authenticated; until then, only what any request has
     let described: FaultRequest = { method, path: url.pathname, query: url.searchParams };
     const observe = (status: number): void => options.onRequest?.({ ...described, userAgent: req.headers['user-agent'] ?? '', status });
+    let lateAnswer: Pick<FaultAction, 'answerAfterMs' | 'onHeld'> | undefined;
     const reply = (r: Reply): void => {
+      if (lateAnswer?.answerAfterMs) {
+        const { answerAfterMs, onHeld } = lateAnswer;
+        lateAnswer = undefined;
+        void hold(res, answerAfterMs, onHeld).then((clientGaveUp) => (clientGaveUp || res.destroyed ? observe(0) : reply(r)));
+        return;
+      }
       send(res, r);
       options.log?.({ method, path: url.pathname + url.search, status: r.status });
       observe(r.status);
@@ -235,6 +292,14 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     if (faults) {
       const fault = await faults.before(described);
       if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      if (fault?.hangMs !== undefined) {
+        req.resume();
+        await hold(res, fault.hangMs, fault.onHeld);
+        req.socket.destroy();
+        observe(0);
+        return;
+      }
+      if (fault?.answerAfterMs) lateAnswer = fault;
       if (fault?.reset) {
         req.socket.destroy();
         observe(0);
@@ -299,13 +364,23 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   // eviction retry: a POST sent as the server hangs up fails with "connection reset by
   // peer", and Go does not retry a POST. Outlast Go's 90 s idle timeout, as a real API server does.
   server.keepAliveTimeout = 120_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  const stopListening = () => {
+    for (const release of [...holds]) release();
+    for (const close of [...openWatches]) close();
+    return new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  };
+  await listen(0);
   const port = (server.address() as AddressInfo).port;
   address = `127.0.0.1:${port}`;
   const url = `https://127.0.0.1:${port}`;
@@ -321,12 +396,13 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     set faults(hook) {
       faults = hook;
     },
+    async setReachable(reachable) {
+      if (reachable === server.listening) return;
+      if (reachable) await listen(port);
+      else await stopListening();
+    },
     close() {
-      for (const close of [...openWatches]) close();
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      return stopListening();
     },
     async writeKubeconfig(path, { token, namespace, user = 'sandbox' }) {
       const cluster = options.clusterName;
