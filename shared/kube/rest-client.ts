@@ -104,7 +104,7 @@ export class KubeRestClient {
     try {
       const res = await new Promise<IncomingMessage>((resolve, reject) => {
         req.once('response', resolve);
-        req.once('error', reject);
+        req.on('error', reject);
         req.end(payload);
       });
       return decode<T>(res.statusCode ?? 0, await text(res), what);

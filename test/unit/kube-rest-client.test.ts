@@ -10,7 +10,7 @@ import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
 import { KubernetesAccessDeniedError, KubernetesUnavailableError } from '../../shared/errors.js';
 import { coreV1Api, PatchStrategy, policyV1Api, type CoreV1Api } from '../../shared/kube/api.js';
-import { callKube, KubeClients, kubeStatus } from '../../shared/kube/client.js';
+import { callKube, KubeClients, kubeFailure, kubeStatus } from '../../shared/kube/client.js';
 import { statusOf } from '../../shared/kube/drain/api-status.js';
 import { evictPod } from '../../shared/kube/drain/evict-pods.js';
 import { KubeCalls } from '../../shared/kube/drain/kube-calls.js';
@@ -180,6 +180,35 @@ describe('Kube REST client: the wire', () => {
       assert.ok(server.connections() <= 2, `${server.connections()} connections for 7 requests (at most 2 at once)`);
     } finally {
       await server.close();
+    }
+  });
+
+  it('counts the whole answer against its timeout: a body that stalls midway is a timeout too, and a 200 that is not JSON is no answer', async () => {
+    // Prepare: headers and half a list at once, then nothing
+    const server = createServer({ key: readFileSync(new URL('server.key', TLS_DIR)), cert: readFileSync(new URL('server.crt', TLS_DIR)) }, (req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      if (req.url === '/api/v1/nodes/garbled') res.end('<html>login</html>');
+      else res.write('{"kind":"NodeList","items":[');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const api = coreV1Api(clientFor(url, { timeoutMs: 300 }));
+      // Act
+      const started = performance.now();
+      const stalled = await api.listNode().catch((e: unknown) => e);
+      const elapsed = performance.now() - started;
+      const garbled = await api.readNode({ name: 'garbled' }).catch((e: unknown) => e);
+      // Assess
+      assert.ok(stalled instanceof KubeTransportError, String(stalled));
+      assert.equal(stalled.code, 'TIMEOUT');
+      assert.ok(elapsed < 2_000, `gave up after ${Math.round(elapsed)} ms`);
+      assert.ok(garbled instanceof KubeTransportError, String(garbled));
+      assert.equal(garbled.code, 'BAD_RESPONSE');
+      assert.ok(kubeFailure('prod', 'get node', garbled) instanceof KubernetesUnavailableError);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 
