@@ -8,6 +8,7 @@ import { rootCertificates } from 'node:tls';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
+import { build } from 'esbuild';
 import { KubernetesAccessDeniedError, KubernetesUnavailableError } from '../../shared/errors.js';
 import { coreV1Api, PatchStrategy, policyV1Api, type CoreV1Api } from '../../shared/kube/api.js';
 import { callKube, KubeClients, kubeFailure, kubeStatus } from '../../shared/kube/client.js';
@@ -388,5 +389,25 @@ describe('Kube REST client: KubeClients', () => {
       eks.restore();
       await server.close();
     }
+  });
+});
+
+describe('Kube REST client: in the Lambda bundles', () => {
+  it('the functions that talk to Kubernetes bundle none of @kubernetes/client-node (types only) nor its HTTP stack', async () => {
+    const functions = ['drain-step', 'request-drain', 'check-node-ready', 'roll-step', 'rollout-preflight', 'prepare-launch-template'];
+    const result = await build({
+      entryPoints: functions.map((name) => `functions/${name}.ts`),
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      external: ['@aws-sdk/*', '@smithy/*'],
+      write: false,
+      metafile: true,
+      outdir: 'out',
+      logLevel: 'silent',
+    });
+    const bundled = Object.keys(result.metafile.inputs).filter((path) => /node_modules\/(@kubernetes|undici|ws|isomorphic-ws|js-yaml|openid-client)\//.test(path));
+    assert.deepEqual(bundled, []);
+    assert.ok(Object.keys(result.metafile.inputs).some((path) => path.endsWith('shared/kube/rest-client.ts')), 'the service’s own client is what they bundle');
   });
 });
