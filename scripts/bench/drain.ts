@@ -51,7 +51,7 @@ export async function benchDrain(pods = 110): Promise<DrainFigures> {
   const wallMs = performance.now() - started;
   const finished = a.world.published.find((e) => e['detail-type'] === 'Node Drain Finished');
   const simulatedSeconds = finished ? (Date.parse(finished.time) - startedVirtual) / 1000 : Number.NaN;
-  const requests = a.counter.count({ client: 'client-node' });
+  const requests = a.counter.count({ client: 'eks-node-lifecycle' });
   const ours = {
     requests,
     perEvictedPod: requests / a.workloads.evictable.length,

@@ -1,8 +1,9 @@
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
-import { ApiException, CoreV1Api, KubeConfig, PolicyV1Api } from '@kubernetes/client-node';
 import { callAws } from '../aws/call.js';
 import { ClusterNotFoundError, KubernetesAccessDeniedError, KubernetesUnavailableError } from '../errors.js';
+import { coreV1Api, policyV1Api, type CoreV1Api, type PolicyV1Api } from './api.js';
 import type { EksTokenCache } from './eks-token.js';
+import { KubeStatusError, KubeRestClient, KubeTransportError } from './rest-client.js';
 
 export interface ClusterConnection {
   name: string;
@@ -15,16 +16,18 @@ export interface ClusterConnection {
 
 /**
  * Kubernetes API clients for EKS clusters, configured from DescribeCluster (endpoint, CA)
- * and authenticated with an EKS bearer token. Cluster data is read once per cold start;
- * a client is rebuilt only when its token is renewed.
+ * and authenticated with an EKS bearer token. Cluster data is read once per cold start, and
+ * each cluster gets one HTTPS client (one pool of keep-alive connections); the token is
+ * asked for per request, so a renewed token does not cost new connections.
  */
 export class KubeClients {
   private readonly clusters = new Map<string, Promise<ClusterConnection>>();
-  private readonly configs = new Map<string, { token: string; config: KubeConfig; apis: Map<unknown, unknown> }>();
+  private readonly apis = new Map<string, Promise<{ core: CoreV1Api; policy: PolicyV1Api }>>();
 
   constructor(
     private readonly eks: EKSClient,
     private readonly tokens: EksTokenCache,
+    private readonly options: { timeoutMs?: number } = {},
   ) {}
 
   connection(cluster: string): Promise<ClusterConnection> {
@@ -37,34 +40,30 @@ export class KubeClients {
     return found;
   }
 
-  core(cluster: string): Promise<CoreV1Api> {
-    return this.api(cluster, CoreV1Api);
+  async core(cluster: string): Promise<CoreV1Api> {
+    return (await this.api(cluster)).core;
   }
 
-  policy(cluster: string): Promise<PolicyV1Api> {
-    return this.api(cluster, PolicyV1Api);
+  async policy(cluster: string): Promise<PolicyV1Api> {
+    return (await this.api(cluster)).policy;
   }
 
-  private async api<T>(cluster: string, type: new (config: never) => T): Promise<T> {
-    const [connection, token] = await Promise.all([this.connection(cluster), this.tokens.get(cluster)]);
-    let cached = this.configs.get(cluster);
-    if (cached?.token !== token) {
-      const config = new KubeConfig();
-      config.loadFromOptions({
-        clusters: [{ name: cluster, server: connection.endpoint, caData: connection.caData, skipTLSVerify: false }],
-        users: [{ name: 'eks-node-lifecycle', token }],
-        contexts: [{ name: cluster, cluster: cluster, user: 'eks-node-lifecycle' }],
-        currentContext: cluster,
+  private api(cluster: string): Promise<{ core: CoreV1Api; policy: PolicyV1Api }> {
+    let found = this.apis.get(cluster);
+    if (!found) {
+      found = this.connection(cluster).then((connection) => {
+        const client = new KubeRestClient({
+          endpoint: connection.endpoint,
+          caData: connection.caData,
+          token: () => this.tokens.get(cluster),
+          ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
+        });
+        return { core: coreV1Api(client), policy: policyV1Api(client) };
       });
-      cached = { token, config, apis: new Map() };
-      this.configs.set(cluster, cached);
+      this.apis.set(cluster, found);
+      found.catch(() => this.apis.delete(cluster));
     }
-    let api = cached.apis.get(type) as T | undefined;
-    if (!api) {
-      api = cached.config.makeApiClient(type as never) as T;
-      cached.apis.set(type, api);
-    }
-    return api;
+    return found;
   }
 }
 
@@ -85,27 +84,35 @@ export async function describeClusterConnection(eks: EKSClient, name: string): P
 
 /** HTTP status of a Kubernetes API error, or undefined for a transport failure. */
 export function kubeStatus(error: unknown): number | undefined {
-  return error instanceof ApiException ? error.code : undefined;
+  return error instanceof KubeStatusError ? error.statusCode : undefined;
 }
 
 /**
- * Runs one Kubernetes call and turns its failure into a typed error: 401/403 → access
- * denied (a configuration problem: retrying will not help), 5xx, 429 from the server
- * itself, and transport failures → unavailable (retryable). Other statuses pass through
- * for the caller to interpret (404 is often an answer, not a failure).
+ * Runs one Kubernetes call and turns its failure into a typed error (see `kubeFailure`).
+ * Other statuses pass through for the caller to interpret (404 is often an answer, not a
+ * failure).
  */
 export async function callKube<T>(cluster: string, operation: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    const status = kubeStatus(error);
-    if (status === 401 || status === 403) {
-      throw new KubernetesAccessDeniedError(cluster, `${operation}: HTTP ${status}`, { cause: error });
-    }
-    if (status === undefined || status >= 500) {
-      const detail = status === undefined ? (error as Error).message : `HTTP ${status}`;
-      throw new KubernetesUnavailableError(cluster, `${operation}: ${detail}`, { cause: error });
-    }
-    throw error;
+    throw kubeFailure(cluster, operation, error);
   }
+}
+
+/**
+ * The typed error a failed Kubernetes call means: 401/403 → access denied (a configuration
+ * problem: retrying will not help); 5xx, 429 from the server itself (throttling; an
+ * eviction's 429 is the caller's answer before it gets here), timeouts and transport
+ * failures → unavailable (retryable). Anything else is returned as it is.
+ */
+export function kubeFailure(cluster: string, operation: string, error: unknown): unknown {
+  if (error instanceof KubeTransportError) return new KubernetesUnavailableError(cluster, `${operation}: ${error.message}`, { cause: error });
+  const status = kubeStatus(error);
+  if (status === 401 || status === 403) {
+    return new KubernetesAccessDeniedError(cluster, `${operation}: HTTP ${status}`, { cause: error });
+  }
+  if (status === 429) return new KubernetesUnavailableError(cluster, `${operation}: HTTP 429 (the API server is throttling)`, { cause: error });
+  if (status !== undefined && status >= 500) return new KubernetesUnavailableError(cluster, `${operation}: HTTP ${status}`, { cause: error });
+  return error;
 }

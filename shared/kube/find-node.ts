@@ -1,4 +1,5 @@
-import type { CoreV1Api, V1Node } from '@kubernetes/client-node';
+import type { V1Node } from './api-types.js';
+import type { CoreV1Api } from './api.js';
 import { callKube, kubeStatus } from './client.js';
 
 /** A Node's `spec.providerID` is `aws:///<az>/<instance-id>`: the only reliable link to EC2. */

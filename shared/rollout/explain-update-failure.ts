@@ -1,8 +1,9 @@
 import { DescribeInstancesCommand, DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeAccessEntryCommand, DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
-import { loadYaml, type V1Node, type V1Pod, type V1PodDisruptionBudget } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
 import { callAws } from '../aws/call.js';
 import type { NodegroupView, UpdateErrorView, UpdateView } from '../aws/nodegroup-updates.js';
+import type { V1Node, V1Pod, V1PodDisruptionBudget } from '../kube/api-types.js';
 import { callKube, kubeStatus, type KubeClients } from '../kube/client.js';
 import { budgetCovers, budgetMayNotApply } from '../kube/drain/blockers.js';
 import { selectPodsToDrain } from '../kube/drain/pod-filters.js';
@@ -516,7 +517,7 @@ async function nodeRoleAccess(cluster: string, roleArn: string, ports: FailureFa
     if (kubeStatus(error) === 404) return undefined;
     throw error;
   });
-  const roles = loadYaml<{ rolearn?: string; groups?: string[] }[] | null>(configMap?.data?.mapRoles ?? '[]') ?? [];
+  const roles = (parseYaml(configMap?.data?.mapRoles ?? '[]') as { rolearn?: string; groups?: string[] }[] | null) ?? [];
   const mapped = roles.find((r) => r.rolearn === roleArn);
   if (mapped?.groups?.includes('system:nodes')) return { access: 'aws-auth', detail: `authentication mode ${mode}` };
   return {

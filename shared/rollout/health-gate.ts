@@ -1,4 +1,5 @@
-import type { CoreV1Api, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1Pod } from '../kube/api-types.js';
+import type { CoreV1Api } from '../kube/api.js';
 import { callKube } from '../kube/client.js';
 import { instanceIdOfNode, isNodeReady } from '../kube/find-node.js';
 

@@ -2,7 +2,7 @@ import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-s
 import { DescribeSubnetsCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
 import { DescribeAccessEntryCommand, DescribeClusterCommand, DescribeNodegroupCommand, type EKSClient } from '@aws-sdk/client-eks';
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { loadYaml } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
 import { identifyImage } from '../ami/ami-family.js';
 import { ec2ImageSource } from '../ami/describe-images.js';
 import { callAws } from '../aws/call.js';
@@ -374,7 +374,7 @@ export function roleArnWithoutPath(roleArn: string): string {
  */
 export function findRoleMapping(mapRoles: string | undefined, roleArn: string): { mapping?: RoleMapping; mappedWithPath?: string } {
   if (mapRoles === undefined || mapRoles.trim() === '') return {};
-  const parsed: unknown = loadYaml(mapRoles);
+  const parsed: unknown = parseYaml(mapRoles);
   if (!Array.isArray(parsed)) throw new Error('mapRoles is not a list');
   const entries = parsed
     .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null && typeof (e as Record<string, unknown>)['rolearn'] === 'string')

@@ -1,6 +1,6 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { CoreV1Api, PolicyV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api, PolicyV1Api } from '../kube/api.js';
 import type { DrainRecords, DrainStatus } from '../aws/drain-records.js';
 import { type GroupSnapshot, isLeaving, launchTimes, setAzRebalance, snapshotGroup, terminateGroupInstance, updateGroup } from '../aws/group-capacity.js';
 import { ConfigurationError } from '../errors.js';

@@ -4,6 +4,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import { KubeClients } from '../../shared/kube/client.js';
 import { EksTokenCache } from '../../shared/kube/eks-token.js';
@@ -151,9 +152,16 @@ describe('Scenario: rollout preflight', () => {
     assert.match(checkOf(report, 'launch-template-valid').detail, /^not checked: the target image .* is not available/);
   });
 
-  /** What an operator does with `kubectl edit -n kube-system cm aws-auth`, through the real client. */
+  /** An operator's client (client-node, with a kubeconfig as kubectl's), not the service's. */
+  async function operatorClient(): Promise<CoreV1Api> {
+    const config = new KubeConfig();
+    config.loadFromFile(await world.writeKubeconfig('prod'));
+    return config.makeApiClient(CoreV1Api);
+  }
+
+  /** What an operator does with `kubectl edit -n kube-system cm aws-auth`, through a real client. */
   async function editAwsAuth(edit: (mapRoles: RoleMapping[]) => RoleMapping[]): Promise<void> {
-    const core = await ports.kube.core('prod');
+    const core = await operatorClient();
     const cm = await core.readNamespacedConfigMap({ name: 'aws-auth', namespace: 'kube-system' });
     cm.data = { ...cm.data, mapRoles: stringify(edit(parse(cm.data?.['mapRoles'] ?? '[]') as RoleMapping[])) };
     await core.replaceNamespacedConfigMap({ name: 'aws-auth', namespace: 'kube-system', body: cm });
@@ -169,7 +177,7 @@ describe('Scenario: rollout preflight', () => {
 
     await editAwsAuth((roles) => [...roles.filter((r) => r.rolearn !== g.roleArn), nodeRoleMapping(g.roleArn, { windows: true })]);
     assert.deepEqual(failedChecks(await preflight(input(g, g.imageId))), []);
-    const listed = await (await ports.kube.core('prod')).listNamespacedConfigMap({ namespace: 'kube-system' });
+    const listed = await (await operatorClient()).listNamespacedConfigMap({ namespace: 'kube-system' });
     assert.deepEqual(listed.items.map((cm) => cm.metadata?.name), ['aws-auth']);
   });
 

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { CoreV1Api, KubeConfig, PolicyV1Api } from '@kubernetes/client-node';
+import { coreV1Api, policyV1Api } from '../../shared/kube/api.js';
 import { cordonNode, EXCLUDE_FROM_LB_LABEL, uncordonNode } from '../../shared/kube/drain/cordon-node.js';
 import { drainPass } from '../../shared/kube/drain/drain-pass.js';
 import { forcePass } from '../../shared/kube/drain/force-pass.js';
 import { countBlockedPasses, nextPassDelaySeconds } from '../../shared/kube/drain/next-wait.js';
 import { DEFAULT_DRAIN_SETTINGS, type DrainPorts, type DrainProgress, type DrainSettings } from '../../shared/kube/drain/types.js';
+import { KubeRestClient } from '../../shared/kube/rest-client.js';
 import { VirtualClock } from '../sim/clock.js';
 import { startKubeApiServer, type FaultAction, type FaultRequest, type KubeApiServer } from '../sim/kube/api-server.js';
 import { createDaemonSet, createDeployment, createNode, createPdb, createPod, startControllers } from '../sim/kube/controllers.js';
@@ -14,7 +15,7 @@ import type { Pod, PodDisruptionBudget } from '../sim/kube/types.js';
 
 /**
  * The drain engine against the sandbox's Kubernetes API server, over TLS with a bearer
- * token, through @kubernetes/client-node: the passes a workflow would run, with the virtual
+ * token, through the service's own client (shared/kube/rest-client.ts): the passes a workflow would run, with the virtual
  * clock standing in for its Wait states.
  */
 
@@ -48,22 +49,17 @@ async function startWorld(setup: (store: KubeStore) => void): Promise<World> {
   setup(store);
   const stopControllers = startControllers(store, clock);
   const server = await startKubeApiServer({ clock, store, clusterName: 'prod', authenticate: (token) => token === TOKEN });
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [{ name: 'prod', server: server.url, caData: server.caData, skipTLSVerify: false }],
-    users: [{ name: 'drain', token: TOKEN }],
-    contexts: [{ name: 'prod', cluster: 'prod', user: 'drain' }],
-    currentContext: 'prod',
-  });
+  const client = new KubeRestClient({ endpoint: server.url, caData: server.caData, token: () => TOKEN });
   const created: World = {
     clock,
     store,
     server,
-    ports: { core: config.makeApiClient(CoreV1Api), policy: config.makeApiClient(PolicyV1Api), cluster: 'prod', now: () => clock.date() },
+    ports: { core: coreV1Api(client), policy: policyV1Api(client), cluster: 'prod', now: () => clock.date() },
     requests: [],
     inject: undefined,
     async stop() {
       stopControllers();
+      client.close();
       await server.close();
     },
   };

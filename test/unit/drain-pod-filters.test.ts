@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { V1OwnerReference, V1Pod } from '@kubernetes/client-node';
 import fc from 'fast-check';
+import type { V1OwnerReference, V1Pod } from '../../shared/kube/api-types.js';
 import { filterPod, selectPodsToDrain } from '../../shared/kube/drain/pod-filters.js';
 
 const owner = (kind: string, controller = true): V1OwnerReference => ({ apiVersion: kind === 'Node' ? 'v1' : 'apps/v1', kind, name: `${kind.toLowerCase()}-1`, uid: `uid-${kind}`, controller });
@@ -14,7 +14,7 @@ function pod(name: string, options: { owners?: V1OwnerReference[]; annotations?:
       uid: `uid-${name}`,
       ...(options.owners ? { ownerReferences: options.owners } : {}),
       ...(options.annotations ? { annotations: options.annotations } : {}),
-      ...(options.deleting ? { deletionTimestamp: new Date('2026-11-21T09:00:30Z'), deletionGracePeriodSeconds: 30 } : {}),
+      ...(options.deleting ? { deletionTimestamp: '2026-11-21T09:00:30Z', deletionGracePeriodSeconds: 30 } : {}),
     },
     spec: { containers: [{ name: 'app' }], nodeName: 'node-a', ...(options.emptyDir ? { volumes: [{ name: 'tmp', emptyDir: {} }] } : {}) },
     status: { phase: options.phase ?? 'Running' },

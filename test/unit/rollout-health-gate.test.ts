@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { V1Node } from '@kubernetes/client-node';
 import fc from 'fast-check';
+import type { V1Node } from '../../shared/kube/api-types.js';
 import { type NodeFact, type PodFact, indexNodes, judgeHealth } from '../../shared/rollout/health-gate.js';
 
 /** The health gate a batch must pass before the next one starts, and the node index it reads. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import type { V1Pod, V1PodDisruptionBudget } from '../../shared/kube/api-types.js';
 import type { NodegroupView, UpdateConfigView, UpdateView } from '../../shared/aws/nodegroup-updates.js';
 import {
   explainUpdateFailure,
@@ -250,7 +250,7 @@ function pod(name: string, labels: Record<string, string>, extra: { ready?: bool
       uid: name,
       labels,
       ...(extra.daemonSet ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'ds', uid: 'ds', controller: true }] } : {}),
-      ...(extra.terminating ? { deletionTimestamp: new Date('2026-12-01T10:00:00Z') } : {}),
+      ...(extra.terminating ? { deletionTimestamp: '2026-12-01T10:00:00Z' } : {}),
     },
     spec: { containers: [], nodeName: 'n1' },
     status: { phase: extra.phase ?? 'Running', conditions: [{ type: 'Ready', status: extra.ready === false ? 'False' : 'True' }] },

@@ -4,6 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { coreV1Api } from '../../shared/kube/api.js';
+import { KubeRestClient } from '../../shared/kube/rest-client.js';
 import { VirtualClock } from '../sim/clock.js';
 import { startTicker } from '../sim/clock-ticker.js';
 import { hasKubectl, kubectl, kubectlDrain } from '../sim/kubectl.js';
@@ -125,30 +127,43 @@ describe('Request counter', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('counts the service’s client-node requests by verb, resource and subresource', async () => {
+  it('counts the service’s requests by verb, resource and subresource', async () => {
     // Prepare
     counter.reset();
-    const config = new KubeConfig();
-    config.loadFromOptions({
-      clusters: [{ name: 'sandbox', server: server.url, caData: server.caData, skipTLSVerify: false }],
-      users: [{ name: 'eks-node-lifecycle', token: TOKEN }],
-      contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'eks-node-lifecycle' }],
-      currentContext: 'sandbox',
-    });
-    const core = config.makeApiClient(CoreV1Api);
+    const client = new KubeRestClient({ endpoint: server.url, caData: server.caData, token: () => TOKEN });
+    const core = coreV1Api(client);
 
     // Act
     const pods = await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${NODE}` });
     const web = pods.items.find((p) => p.metadata?.labels?.['app'] === 'web')!;
     await core.createNamespacedPodEviction({ name: web.metadata!.name!, namespace: 'shop', body: { metadata: { name: web.metadata!.name!, namespace: 'shop' } } });
-    await core.readNamespacedPod({ name: 'no-such-pod', namespace: 'shop' }).catch(() => undefined);
+    await core.readNode({ name: 'no-such-node' }).catch(() => undefined);
+    client.close();
 
     // Assess
     const counts = counter.snapshot();
-    assert.deepEqual(counts.byClient, { kubectl: 0, 'client-node': 3, other: 0 });
-    assert.equal(counter.count({ client: 'client-node', request: 'list pods' }), 1);
-    assert.equal(counter.count({ client: 'client-node', request: 'create pods/eviction' }), 1);
-    assert.deepEqual(counts.rows.find((r) => r.request === 'get pods'), { client: 'client-node', request: 'get pods', count: 1, failed: 1 });
+    assert.deepEqual(counts.byClient, { kubectl: 0, 'eks-node-lifecycle': 3, 'client-node': 0, other: 0 });
+    assert.equal(counter.count({ client: 'eks-node-lifecycle', request: 'list pods' }), 1);
+    assert.equal(counter.count({ client: 'eks-node-lifecycle', request: 'create pods/eviction' }), 1);
+    assert.deepEqual(counts.rows.find((r) => r.request === 'get nodes'), { client: 'eks-node-lifecycle', request: 'get nodes', count: 1, failed: 1 });
+  });
+
+  it('tells client-node’s requests (an operator’s script) from the service’s', async () => {
+    // Prepare
+    counter.reset();
+    const config = new KubeConfig();
+    config.loadFromOptions({
+      clusters: [{ name: 'sandbox', server: server.url, caData: server.caData, skipTLSVerify: false }],
+      users: [{ name: 'operator', token: TOKEN }],
+      contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'operator' }],
+      currentContext: 'sandbox',
+    });
+
+    // Act
+    await config.makeApiClient(CoreV1Api).listNode();
+
+    // Assess
+    assert.deepEqual(counter.snapshot().byClient, { kubectl: 0, 'eks-node-lifecycle': 0, 'client-node': 1, other: 0 });
   });
 
   it('counts kubectl’s requests apart, discovery included, and forgets everything on reset', { skip: !kubectlAvailable && 'kubectl is not installed' }, async () => {
@@ -164,7 +179,7 @@ describe('Request counter', () => {
 
     // Assess
     assert.equal(run.exitCode, 0, run.stderr);
-    assert.equal(counts.byClient['client-node'], 0);
+    assert.equal(counts.byClient['eks-node-lifecycle'], 0);
     assert.equal(counts.byClient.kubectl, counts.total);
     assert.equal(counter.count({ client: 'kubectl', request: 'list nodes' }), 0, 'reset forgot it');
     assert.equal(counts.rows.find((r) => r.request === 'list nodes')?.count, 1);
@@ -246,7 +261,7 @@ describe('kubectl drain against the sandbox', { skip: !kubectlAvailable && 'kube
       assert.deepEqual(podsOn(store, NODE).map(idOf).sort(), [...workloads.daemonSetPods, workloads.mirrorPod].sort());
       assert.equal(store.get('nodes', undefined, NODE)!.spec?.unschedulable, true);
       assert.deepEqual(monitor.violations, []);
-      assert.equal(counts.byClient['client-node'], 0);
+      assert.equal(counts.byClient['eks-node-lifecycle'], 0);
       assert.ok(evictions >= workloads.evictable.length, 'kubectl evicts every pod it removes');
     } finally {
       await stopTicker();

@@ -1,28 +1,11 @@
-import { ApiException } from '@kubernetes/client-node';
+import type { V1Status } from '../api-types.js';
+import { KubeStatusError } from '../rest-client.js';
 
-/**
- * The `Status` object a Kubernetes API error carries. client-node v2 hands the body of an
- * unexpected status over as text (or undefined), so it is parsed here.
- */
-export interface KubeStatus {
-  code?: number;
-  reason?: string;
-  message?: string;
-  details?: { name?: string; kind?: string; causes?: { reason?: string; message?: string; field?: string }[] };
-}
+/** The `Status` object a Kubernetes API error carries (parsed by the client). */
+export type KubeStatus = V1Status;
 
 export function statusOf(error: unknown): KubeStatus | undefined {
-  if (!(error instanceof ApiException)) return undefined;
-  let body: unknown = error.body;
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      return { code: error.code, message: body as string };
-    }
-  }
-  if (typeof body !== 'object' || body === null) return { code: error.code };
-  return body as KubeStatus;
+  return error instanceof KubeStatusError ? error.status : undefined;
 }
 
 /** The message of a Status and of its causes, for reports. */

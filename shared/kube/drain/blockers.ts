@@ -1,4 +1,4 @@
-import type { V1LabelSelector, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import type { V1LabelSelector, V1Pod, V1PodDisruptionBudget } from '../api-types.js';
 import type { EvictionOutcome } from './evict-pods.js';
 import { podRef, type Blocker } from './types.js';
 

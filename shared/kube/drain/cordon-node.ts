@@ -1,4 +1,5 @@
-import { PatchStrategy, setHeaderOptions, type V1Node, type V1Taint } from '@kubernetes/client-node';
+import type { V1Node, V1Taint } from '../api-types.js';
+import { PatchStrategy } from '../api.js';
 import { KubernetesUnavailableError } from '../../errors.js';
 import { kubeStatus } from '../client.js';
 import { KubeCalls, notFoundAs } from './kube-calls.js';
@@ -18,7 +19,7 @@ export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-l
 type Added = 'unschedulable' | 'exclude-from-external-load-balancers';
 
 const MAX_ATTEMPTS = 4;
-const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const MERGE_PATCH = PatchStrategy.MergePatch;
 
 export interface CordonResult {
   changed: boolean;
@@ -36,13 +37,13 @@ function hasOurTaint(node: V1Node, taintKey: string): boolean {
   return (node.spec?.taints ?? []).some((taint) => taint.key === taintKey && taint.effect === 'NoSchedule');
 }
 
-/** Taints as a merge patch must send them: the whole list, without client-side fields. */
+/** Taints as a merge patch must send them: the whole list, each with the fields it was read with. */
 function plainTaints(taints: readonly V1Taint[]): Record<string, unknown>[] {
   return taints.map((t) => ({
     key: t.key,
     effect: t.effect,
     ...(t.value !== undefined ? { value: t.value } : {}),
-    ...(t.timeAdded ? { timeAdded: new Date(t.timeAdded).toISOString().replace(/\.\d{3}Z$/, 'Z') } : {}),
+    ...(t.timeAdded ? { timeAdded: t.timeAdded } : {}),
   }));
 }
 

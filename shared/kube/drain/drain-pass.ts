@@ -1,4 +1,4 @@
-import type { V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import type { V1Pod, V1PodDisruptionBudget } from '../api-types.js';
 import { decideBlocked, planWithinBudgets, singleNamespace } from './blockers.js';
 import { evictPods, type EvictionOutcome } from './evict-pods.js';
 import type { KubeCalls } from './kube-calls.js';

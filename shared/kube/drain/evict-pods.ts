@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '../api-types.js';
 import { kubeStatus } from '../client.js';
 import { isBudgetRefusal, isMultipleBudgetsError, refusingBudgetName, statusMessage, statusOf } from './api-status.js';
 import { mapBounded, runGrouped, type GroupedRun } from './bounded.js';

@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '../api-types.js';
 import { deletePods } from './evict-pods.js';
 import { beginPass } from './node-pods.js';
 import { progressReport } from './report.js';

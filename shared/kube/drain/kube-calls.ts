@@ -1,10 +1,9 @@
-import { KubernetesUnavailableError } from '../../errors.js';
-import { callKube, kubeStatus } from '../client.js';
+import { kubeFailure, kubeStatus } from '../client.js';
 
 /**
  * The Kubernetes requests of one pass: counted (a pass reports how many it made) and
- * mapped to typed errors by `callKube`. A caller may first turn an error it expects into an
- * answer (a 404 that means "gone", a 429 that means "blocked"); the API server's own
+ * mapped to typed errors by `kubeFailure`. A caller may first turn an error it expects into
+ * an answer (a 404 that means "gone", a 429 that means "blocked"); the API server's own
  * throttling (429 elsewhere) is retryable, like a 5xx.
  */
 export class KubeCalls {
@@ -23,15 +22,8 @@ export class KubeCalls {
     } catch (error) {
       const answered = answer?.(error);
       if (answered !== undefined) return answered;
-      return this.fail(operation, error);
+      throw kubeFailure(this.cluster, operation, error);
     }
-  }
-
-  private async fail(operation: string, error: unknown): Promise<never> {
-    if (kubeStatus(error) === 429) {
-      throw new KubernetesUnavailableError(this.cluster, `${operation}: HTTP 429 (the API server is throttling)`, { cause: error });
-    }
-    return callKube(this.cluster, operation, () => Promise.reject(error));
   }
 }
 

@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '../api-types.js';
 import { now as serviceNow } from '../../clock.js';
 import { cordonNode } from './cordon-node.js';
 import { KubeCalls } from './kube-calls.js';

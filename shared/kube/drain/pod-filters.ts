@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '../api-types.js';
 import { podRef, type DrainProgress, type SkipReason } from './types.js';
 
 /**

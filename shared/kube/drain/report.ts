@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '../api-types.js';
 import type { PodSelection } from './pod-filters.js';
 import { podRef, type Blocker, type DrainProgress } from './types.js';
 
@@ -39,7 +39,7 @@ export function nodeGoneProgress(node: string, checkedAt: Date, requests: number
 function nextTerminationAt(result: PassResult): string | null {
   const now = result.checkedAt.getTime();
   const ends = [
-    ...result.selection.terminating.map((pod) => new Date(pod.metadata!.deletionTimestamp!).getTime()).filter((end) => end > now),
+    ...result.selection.terminating.map((pod) => Date.parse(pod.metadata!.deletionTimestamp!)).filter((end) => end > now),
     ...result.accepted.map((a) => now + a.gracePeriodSeconds * 1000),
   ].filter((end) => Number.isFinite(end));
   return ends.length > 0 ? new Date(Math.min(...ends)).toISOString() : null;

@@ -1,4 +1,5 @@
-import type { CoreV1Api, PolicyV1Api, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '../api-types.js';
+import type { CoreV1Api, PolicyV1Api } from '../api.js';
 import { ConfigurationError } from '../../errors.js';
 
 /**

@@ -15,7 +15,8 @@ import { serveWatch } from './watch.js';
 /**
  * The sandbox's Kubernetes API server: HTTPS on 127.0.0.1 with a test CA, bearer-token
  * authentication, discovery, and the REST paths of core/v1, apps/v1 and policy/v1 for the
- * resources the store holds. `@kubernetes/client-node` and `kubectl` use it unchanged.
+ * resources the store holds. The service's client, `@kubernetes/client-node` and `kubectl`
+ * use it unchanged.
  *
  * Each request goes through, in order:
  * 1. authentication (401 Unauthorized unless `authenticate` accepts the bearer token);
@@ -91,7 +92,7 @@ export interface HoldEnd {
 
 /**
  * A handled request as `onRequest` sees it: the routed request, the client's User-Agent
- * (`kubectl/v1.32.4 (linux/amd64) kubernetes/…`, `kubernetes-client-javascript/2.0.1`) and
+ * (`eks-node-lifecycle`, `kubectl/v1.32.4 (linux/amd64) kubernetes/…`, `kubernetes-client-javascript/2.0.1`) and
  * the status it was answered with: 200 for a watch that started, 0 for a connection a fault
  * reset. Discovery and health paths carry no verb or resource.
  */

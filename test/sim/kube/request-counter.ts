@@ -6,10 +6,11 @@ import type { ObservedRequest } from './api-server.js';
  * `kubectl drain` alike. Wire it with `startKubeApiServer({ …, onRequest: counter.observe })`.
  */
 
-/** Who sent a request, from its User-Agent. */
-export type ApiClient = 'kubectl' | 'client-node' | 'other';
+/** Who sent a request, from its User-Agent: the service (shared/kube/rest-client.ts), kubectl, or client-node (scripts, tests). */
+export type ApiClient = 'eks-node-lifecycle' | 'kubectl' | 'client-node' | 'other';
 
 export function clientOf(userAgent: string): ApiClient {
+  if (userAgent.startsWith('eks-node-lifecycle')) return 'eks-node-lifecycle';
   if (userAgent.startsWith('kubectl')) return 'kubectl';
   if (userAgent.startsWith('kubernetes-client-javascript')) return 'client-node';
   return 'other';
@@ -73,7 +74,7 @@ export function createRequestCounter(): RequestCounter {
   function snapshot(): RequestCounts {
     const rows = [...counts.values()].map((row) => ({ ...row }));
     rows.sort((a, b) => b.count - a.count || a.client.localeCompare(b.client) || a.request.localeCompare(b.request));
-    const byClient: Record<ApiClient, number> = { kubectl: 0, 'client-node': 0, other: 0 };
+    const byClient: Record<ApiClient, number> = { 'eks-node-lifecycle': 0, kubectl: 0, 'client-node': 0, other: 0 };
     for (const row of rows) byClient[row.client] += row.count;
     return { total: rows.reduce((sum, row) => sum + row.count, 0), byClient, rows };
   }

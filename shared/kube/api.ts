@@ -1,0 +1,70 @@
+import type { KubeList, V1ConfigMap, V1DeleteOptions, V1Eviction, V1Node, V1Pod, V1PodDisruptionBudget, V1Status } from './api-types.js';
+import type { KubeRestClient } from './rest-client.js';
+
+/**
+ * The Kubernetes API calls this service makes, and no others: core/v1 and policy/v1, with
+ * client-node's method names and object parameters so that code reads as its documentation
+ * does. Lists are single requests unless the caller pages with `limit` and `_continue`.
+ */
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  /** `metadata.continue` of the previous page */
+  _continue?: string;
+}
+
+/** The Content-Type a PATCH names its kind of patch with. */
+export const PatchStrategy = {
+  JsonPatch: 'application/json-patch+json',
+  MergePatch: 'application/merge-patch+json',
+  StrategicMergePatch: 'application/strategic-merge-patch+json',
+} as const;
+export type PatchStrategy = (typeof PatchStrategy)[keyof typeof PatchStrategy];
+
+export interface CoreV1Api {
+  listNode(options?: ListOptions): Promise<KubeList<V1Node>>;
+  readNode(params: { name: string }): Promise<V1Node>;
+  /** the kind of patch is not defaulted: a JSON patch and a merge patch of the same body mean different things */
+  patchNode(params: { name: string; body: object }, strategy: PatchStrategy): Promise<V1Node>;
+  listPodForAllNamespaces(options?: ListOptions): Promise<KubeList<V1Pod>>;
+  /** 201 with a Status when the eviction is accepted; 429 when a PodDisruptionBudget refuses it */
+  createNamespacedPodEviction(params: { name: string; namespace: string; body: V1Eviction }): Promise<V1Status>;
+  deleteNamespacedPod(params: { name: string; namespace: string; gracePeriodSeconds?: number; body?: V1DeleteOptions }): Promise<V1Pod>;
+  readNamespacedConfigMap(params: { name: string; namespace: string }): Promise<V1ConfigMap>;
+}
+
+export interface PolicyV1Api {
+  listPodDisruptionBudgetForAllNamespaces(options?: ListOptions): Promise<KubeList<V1PodDisruptionBudget>>;
+  listNamespacedPodDisruptionBudget(params: { namespace: string } & ListOptions): Promise<KubeList<V1PodDisruptionBudget>>;
+}
+
+const segment = encodeURIComponent;
+
+function listQuery(options: ListOptions = {}): Record<string, string | number | undefined> {
+  return { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.limit, continue: options._continue };
+}
+
+export function coreV1Api(client: KubeRestClient): CoreV1Api {
+  const pod = (namespace: string, name: string) => `/api/v1/namespaces/${segment(namespace)}/pods/${segment(name)}`;
+  return {
+    listNode: (options) => client.send({ method: 'GET', path: '/api/v1/nodes', query: listQuery(options) }),
+    readNode: ({ name }) => client.send({ method: 'GET', path: `/api/v1/nodes/${segment(name)}` }),
+    patchNode: ({ name, body }, strategy) => client.send({ method: 'PATCH', path: `/api/v1/nodes/${segment(name)}`, body, contentType: strategy }),
+    listPodForAllNamespaces: (options) => client.send({ method: 'GET', path: '/api/v1/pods', query: listQuery(options) }),
+    createNamespacedPodEviction: ({ name, namespace, body }) => client.send({ method: 'POST', path: `${pod(namespace, name)}/eviction`, body }),
+    // as client-node sends it: the grace period as a query parameter, preconditions in the body
+    deleteNamespacedPod: ({ name, namespace, gracePeriodSeconds, body }) =>
+      client.send({ method: 'DELETE', path: pod(namespace, name), query: { gracePeriodSeconds }, body }),
+    readNamespacedConfigMap: ({ name, namespace }) => client.send({ method: 'GET', path: `/api/v1/namespaces/${segment(namespace)}/configmaps/${segment(name)}` }),
+  };
+}
+
+export function policyV1Api(client: KubeRestClient): PolicyV1Api {
+  return {
+    listPodDisruptionBudgetForAllNamespaces: (options) => client.send({ method: 'GET', path: '/apis/policy/v1/poddisruptionbudgets', query: listQuery(options) }),
+    listNamespacedPodDisruptionBudget: ({ namespace, ...options }) =>
+      client.send({ method: 'GET', path: `/apis/policy/v1/namespaces/${segment(namespace)}/poddisruptionbudgets`, query: listQuery(options) }),
+  };
+}
