@@ -65,6 +65,7 @@ export async function finishDrain(input: FinishDrainInput, ports: FinishDrainPor
     durationSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(input.startedAt)) / 1000)),
     remaining: input.remaining,
     blockers: input.blockers,
+    ...(input.error ? { reason: `${input.error.Error ?? 'Error'}: ${input.error.Cause ?? ''}`.slice(0, 1000) } : {}),
     lifecycleAction,
     ...(input.executionArn ? { executionArn: input.executionArn } : {}),
     ...(input.executionInput?.rolloutExecutionArn ? { rolloutExecutionArn: input.executionInput.rolloutExecutionArn } : {}),

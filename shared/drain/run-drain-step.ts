@@ -3,7 +3,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import { describeLifecycleHook, recordLifecycleActionHeartbeat } from '../aws/auto-scaling.js';
 import type { DrainRecords } from '../aws/drain-records.js';
 import { describeInstance } from '../aws/instances.js';
-import { LifecycleActionGoneError } from '../errors.js';
+import { AwsTransientError, LifecycleActionGoneError } from '../errors.js';
 import type { DrainLoop, DrainStepInput } from '../events/drain.js';
 import type { KubeClients } from '../kube/client.js';
 import { drainPass } from '../kube/drain/drain-pass.js';
@@ -33,7 +33,8 @@ export interface DrainStepResult {
   blocked: { pod: string; pdb: { namespace: string; name: string; disruptionsAllowed: number } | null; message: string }[];
   deadlinePassed: boolean;
   waitSeconds: number;
-  heartbeat: 'sent' | 'not-due' | 'no-hook' | 'expired';
+  /** `deferred`: Auto Scaling throttled the heartbeat; the pass went on, and the next one sends it */
+  heartbeat: 'sent' | 'not-due' | 'deferred' | 'no-hook' | 'expired';
   loop: DrainLoop;
 }
 
@@ -41,15 +42,54 @@ const MAX_BLOCKERS_REPORTED = 20;
 
 /**
  * One pass of a drain, as a workflow step (seconds; safe to repeat):
- * 1. first pass only: find the node by providerID (instance gone or no node: node-gone);
- * 2. one engine pass — evict (budgets respected) or, once the policy says so, force;
- * 3. keep the lifecycle hook alive when a heartbeat is due (the action may have been
- *    noted by a later trigger, so it is read from the drain record every pass);
+ * 1. keep the lifecycle hook alive when a heartbeat is due (the action may have been
+ *    noted by a later trigger, so it is read from the drain record every pass) — before any
+ *    Kubernetes call, so a pass that fails (the API down, retried by the workflow) still
+ *    keeps the hook from expiring under the drain; a throttled heartbeat waits for the next pass;
+ * 2. first pass only: find the node by providerID (instance gone or no node: node-gone);
+ * 3. one engine pass — evict (budgets respected) or, once the policy says so, force;
  * 4. decide (pure): over, deadline passed, and how long to wait before the next pass.
  */
 export async function runDrainStep(input: DrainStepInput, ports: DrainStepPorts): Promise<DrainStepResult> {
   const loop: DrainLoop = input.loop ?? { passes: 0, consecutiveBlocked: 0, lastHeartbeatAt: null, heartbeatEverySeconds: null };
+  // 1. the hook
+  const now = ports.now();
+  const record = await ports.records.get(input.instanceId);
+  let heartbeat: DrainStepResult['heartbeat'] = 'no-hook';
+  let { lastHeartbeatAt, heartbeatEverySeconds: every } = loop;
+  if (record?.lifecycleAction) {
+    if (every === null) {
+      const hook = await describeLifecycleHook(ports.autoscaling, record.lifecycleAction.autoScalingGroupName, record.lifecycleAction.lifecycleHookName);
+      every = heartbeatEverySeconds(hook?.heartbeatTimeoutSeconds ?? 3600);
+    }
+    heartbeat = 'not-due';
+    const due = decidePass({ phase: 'draining', engineDelaySeconds: 0, now, deadline: new Date(input.deadline), heartbeat: { everySeconds: every, lastAt: new Date(lastHeartbeatAt ?? input.startedAt) } }).heartbeatDue;
+    if (due) {
+      try {
+        await recordLifecycleActionHeartbeat(ports.autoscaling, record.lifecycleAction);
+        heartbeat = 'sent';
+        lastHeartbeatAt = now.toISOString();
+      } catch (error) {
+        // a throttled heartbeat must not stop the drain: the next pass (at most a minute on) tries again
+        if (error instanceof AwsTransientError) {
+          heartbeat = 'deferred';
+          ports.log('lifecycle heartbeat deferred', { instanceId: input.instanceId, error: error.message });
+        } else if (error instanceof LifecycleActionGoneError) {
+          heartbeat = 'expired';
+          ports.log('lifecycle action no longer open while draining', { instanceId: input.instanceId });
+        } else {
+          throw error;
+        }
+      }
+    }
+  }
+
+
+  // 2. the node (first pass)
   const nodeName = input.nodeName ?? (await locateNode(input, ports));
+
+
+  // 3. the pass
   const progress: DrainProgress | undefined = nodeName
     ? await (input.mode === 'force' ? forcePass : drainPass)(
         { core: await ports.kube.core(input.cluster), policy: await ports.kube.policy(input.cluster), cluster: input.cluster },
@@ -61,38 +101,13 @@ export async function runDrainStep(input: DrainStepInput, ports: DrainStepPorts)
   const blockedOnly = (progress?.blocked.length ?? 0) > 0 && (progress?.evicted.length ?? 0) === 0;
   const consecutiveBlocked = blockedOnly ? loop.consecutiveBlocked + 1 : 0;
 
-  // 3. the hook
-  const now = ports.now();
-  const record = await ports.records.get(input.instanceId);
-  let heartbeat: DrainStepResult['heartbeat'] = 'no-hook';
-  let { lastHeartbeatAt, heartbeatEverySeconds: every } = loop;
-  if (record?.lifecycleAction && phase === 'draining') {
-    if (every === null) {
-      const hook = await describeLifecycleHook(ports.autoscaling, record.lifecycleAction.autoScalingGroupName, record.lifecycleAction.lifecycleHookName);
-      every = heartbeatEverySeconds(hook?.heartbeatTimeoutSeconds ?? 3600);
-    }
-    heartbeat = 'not-due';
-    const due = decidePass({ phase, engineDelaySeconds: 0, now, deadline: new Date(input.deadline), heartbeat: { everySeconds: every, lastAt: new Date(lastHeartbeatAt ?? input.startedAt) } }).heartbeatDue;
-    if (due) {
-      try {
-        await recordLifecycleActionHeartbeat(ports.autoscaling, record.lifecycleAction);
-        heartbeat = 'sent';
-        lastHeartbeatAt = now.toISOString();
-      } catch (error) {
-        if (!(error instanceof LifecycleActionGoneError)) throw error;
-        heartbeat = 'expired';
-        ports.log('lifecycle action no longer open while draining', { instanceId: input.instanceId });
-      }
-    }
-  }
-
   // 4. what next
   const decision = decidePass({
     phase,
     engineDelaySeconds: progress ? nextPassDelaySeconds(progress, consecutiveBlocked) : 0,
     now,
     deadline: new Date(input.deadline),
-    ...(heartbeat === 'sent' || heartbeat === 'not-due' ? { heartbeat: { everySeconds: every!, lastAt: new Date(lastHeartbeatAt ?? input.startedAt) } } : {}),
+    ...(heartbeat === 'sent' || heartbeat === 'not-due' || heartbeat === 'deferred' ? { heartbeat: { everySeconds: every!, lastAt: new Date(lastHeartbeatAt ?? input.startedAt) } } : {}),
   });
   const result: DrainStepResult = {
     nodeName,
@@ -101,7 +116,12 @@ export async function runDrainStep(input: DrainStepInput, ports: DrainStepPorts)
     evicted: progress?.evicted.length ?? 0,
     terminating: progress?.terminating.length ?? 0,
     skipped: progress?.skipped.length ?? 0,
-    blocked: (progress?.blocked ?? []).slice(0, MAX_BLOCKERS_REPORTED).map((b) => ({ pod: `${b.pod.namespace}/${b.pod.name}`, pdb: b.pdb, message: b.message })),
+    // the hook closed under the drain, or the node went: Auto Scaling took it, and what blocked
+    // the drain is what the last pass found (this one finds the pods going, or nothing)
+    blocked:
+      (heartbeat === 'expired' || phase === 'node-gone') && (progress?.blocked.length ?? 0) === 0
+        ? (input.blocked ?? [])
+        : (progress?.blocked ?? []).slice(0, MAX_BLOCKERS_REPORTED).map((b) => ({ pod: `${b.pod.namespace}/${b.pod.name}`, pdb: b.pdb, message: b.message })),
     deadlinePassed: decision.deadlinePassed,
     waitSeconds: decision.waitSeconds,
     heartbeat,

@@ -76,11 +76,19 @@ export const DrainLoopSchema = z.object({
 export type DrainLoop = z.infer<typeof DrainLoopSchema>;
 
 /** Input of one pass of the node-drain workflow's drain step. */
+export const BlockerSchema = z.object({
+  pod: z.string(),
+  pdb: z.nullable(z.object({ namespace: z.string(), name: z.string(), disruptionsAllowed: z.number() })),
+  message: z.string(),
+});
+
 export const DrainStepInputSchema = z.extend(NodeDrainInputSchema, {
   /** null on the first pass: the step finds the node by providerID */
   nodeName: z.nullable(z.string().check(z.minLength(1), z.maxLength(253))),
   mode: z.enum(['evict', 'force']),
   loop: z.nullable(DrainLoopSchema),
+  /** what the previous pass could not evict (the report's blockers if the hook closes under the drain) */
+  blocked: z.optional(z.array(BlockerSchema).check(z.maxLength(50))),
   executionArn: z.optional(z.string()),
 });
 export type DrainStepInput = z.infer<typeof DrainStepInputSchema>;
@@ -88,11 +96,6 @@ export type DrainStepInput = z.infer<typeof DrainStepInputSchema>;
 export const DrainOutcomeSchema = z.enum(['drained', 'forced', 'failed', 'node-gone']);
 export type DrainOutcome = z.infer<typeof DrainOutcomeSchema>;
 
-export const BlockerSchema = z.object({
-  pod: z.string(),
-  pdb: z.nullable(z.object({ namespace: z.string(), name: z.string(), disruptionsAllowed: z.number() })),
-  message: z.string(),
-});
 
 /** Input of the finish step: how the drain ended, and what still blocked it. */
 export const FinishDrainInputSchema = z.object({
@@ -105,6 +108,8 @@ export const FinishDrainInputSchema = z.object({
   remaining: z._default(z.int().check(z.nonnegative()), 0),
   blockers: z._default(z.array(BlockerSchema).check(z.maxLength(50)), []),
   executionArn: z.optional(z.string()),
+  /** the error that ended the drain (the workflow's Catch: `Error` and `Cause`), for the report */
+  error: z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
   /** the workflow's input as it started (`$$.Execution.Input`): names the rollout that asked, if any */
   executionInput: z.optional(z.looseObject({ rolloutExecutionArn: z.optional(z.string().check(z.maxLength(2048))) })),
 });

@@ -484,6 +484,9 @@ describe('Fault: the cluster endpoint unreachable', () => {
       await s.cluster.server.setReachable(false);
       await scaleIn(s.instanceId);
       const ours = s.world.account.calls.length;
+      // the workflow retries an unreachable API for about as long as a drain may take (~17 min),
+      // heartbeating the hook at each attempt
+      await s.world.run(20 * 60_000);
       await s.world.settle();
 
       const errors = functionErrors(s.world, 'drainStep');
@@ -493,7 +496,7 @@ describe('Fault: the cluster endpoint unreachable', () => {
       const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
       assert.ok(gaps.every((gap, i) => i === 0 || gap >= gaps[i - 1]!) && gaps.at(-1)! > gaps[0]!, `backing off: ${gaps.map((g) => g / 1000)} s`);
       const [execution] = drains(s.world);
-      assert.equal(execution!.error, 'DrainFailed');
+      assert.equal(execution!.error, 'DrainFailed', `${execution!.status} ${execution!.error} ${execution!.cause} after ${errors.length} attempts`);
       const [finished, ...more] = drainsFinished(s.world, s.instanceId);
       assert.equal(more.length, 0);
       assert.deepEqual({ outcome: finished!.outcome, lifecycleAction: finished!.lifecycleAction }, { outcome: 'failed', lifecycleAction: 'left-to-default' });
