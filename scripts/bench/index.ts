@@ -14,7 +14,9 @@ const bundles = await benchBundles();
 const start = benchStart();
 const drain = await benchDrain(110);
 const detection = await benchDetection(50, 20);
-const rollout = await benchRollout(100, 10, 1);
+// as the target is stated (100 nodes, max-unavailable 10), then with the default policy's canary
+const rollout = await benchRollout(100, 10, 0);
+const rolloutCanary = await benchRollout(100, 10, 1);
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const rows = [
   '| | eks-node-lifecycle (node-drain workflow) | `kubectl drain` |',
@@ -26,11 +28,32 @@ const rows = [
   `| PodDisruptionBudget violations | ${drain.ours.violations} | ${drain.kubectl?.violations ?? '–'} |`,
   `| result | ${drain.ours.outcome}, lifecycle action completed | ${drain.kubectl ? `exit ${drain.kubectl.exitCode}` : '–'} |`,
 ];
+const per = (n: number, d: number) => n / Math.max(1, d);
+const ec2Asg = (f: typeof rollout) => per((f.calls.byService['ec2'] ?? 0) + (f.calls.byService['autoscaling'] ?? 0), f.replaced);
+const transitionsPerNode = (f: typeof rollout) => per(f.transitions.rollout.billed + f.transitions.drains.billed, f.replaced);
+const biggest = bundles.functions.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+const slowest = bundles.functions.reduce((a, b) => (b.codeInitMs > a.codeInitMs ? b : a));
+const mark = (ok: boolean) => (ok ? '✓' : '✗');
+const targets = [
+  '| target | measured | |',
+  '|---|---|---|',
+  `| drain ≤ 2.5 Kubernetes requests per evicted pod | ${fmt(drain.ours.perEvictedPod)} (kubectl drain ${drain.kubectl ? fmt(drain.kubectl.perEvictedPod) : 'not installed'}) | ${mark(drain.ours.perEvictedPod <= 2.5)} |`,
+  `| drain no slower than \`kubectl drain\` (wall time, same sandbox) | ${fmt(drain.ours.wallMs / 1000, 1)} s vs ${drain.kubectl ? `${fmt(drain.kubectl.wallMs / 1000, 1)} s` : '–'} | ${drain.kubectl ? mark(drain.ours.wallMs <= drain.kubectl.wallMs) : '–'} |`,
+  `| rollout ≤ 1.10 × ideal (100 nodes, max-unavailable 10) | ${fmt(rollout.simulatedSeconds / rollout.idealSeconds)} (with a canary batch: ${fmt(rolloutCanary.simulatedSeconds / rolloutCanary.idealSeconds)}) | ${mark(rollout.simulatedSeconds / rollout.idealSeconds <= 1.1)} |`,
+  `| ≤ 10 state transitions per replaced node | ${fmt(transitionsPerNode(rollout))} (canary: ${fmt(transitionsPerNode(rolloutCanary))}) | ${mark(transitionsPerNode(rollout) <= 10)} |`,
+  `| ≤ 4 EC2/Auto Scaling calls per replaced node | ${fmt(ec2Asg(rollout))} (canary: ${fmt(ec2Asg(rolloutCanary))}) | ${mark(ec2Asg(rollout) <= 4)} |`,
+  `| bundles ≤ 400 KB | largest ${biggest.name} ${(biggest.bytes / 1024).toFixed(0)} KB; ${bundles.functions.filter((f) => f.bytes > 400 * 1024).length} of ${bundles.functions.length} over | ${mark(biggest.bytes <= 400 * 1024)} |`,
+  `| cold init ≤ 2 × a bare middy + Powertools Logger handler (code alone) | worst ${slowest.name} ${fmt(slowest.codeInitMs / bundles.bare.initMs)}×; ${bundles.functions.filter((f) => f.codeInitMs / bundles.bare.initMs > 2).length} of ${bundles.functions.length} over | ${mark(slowest.codeInitMs / bundles.bare.initMs <= 2)} |`,
+];
 const report = `# Benchmarks
 
 Measured by \`npm run bench\` (scripts/bench/) on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.
 Every figure comes from the sandbox (test/sim/): the real handlers, workflows and Kubernetes
 client against the simulated account and the sandbox Kubernetes API server.
+
+## Targets (issue 7)
+
+${targets.join('\n')}
 
 ## Draining a ${drain.pods}-pod node (${drain.evictable} pods to evict)
 
@@ -72,7 +95,7 @@ Per group, one Describe call: DescribeNodegroup (managed) or DescribeLaunchTempl
 (self-managed). Images are described once for all groups and once per distinct target; SSM
 public parameters once each, ten names a call.
 `;
-const rolloutReport = renderRollout(rollout);
+const rolloutReport = renderRollout(rollout) + renderRollout(rolloutCanary);
 const bundlesReport = renderBundles(bundles);
 const startReport = renderStart(start);
 writeFileSync('BENCHMARKS.md', report + detectionReport + rolloutReport + bundlesReport + startReport);

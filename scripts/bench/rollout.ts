@@ -330,9 +330,11 @@ export function renderRollout(f: RolloutFigures): string {
 A self-managed al2023 group of ${f.nodes} nodes (surge, terminate hook) runs a DaemonSet, a
 Deployment of ${Math.round(WORKLOADS[0].replicasPerNode * f.nodes)} pods under a maxUnavailable-10% budget and one of
 ${Math.round(WORKLOADS[1].replicasPerNode * f.nodes)} pods under a maxUnavailable-1 budget. A new AMI is released; one detection starts
-the ami-rollout workflow, which runs to the end: a canary batch of ${f.canary}, then batches of
-${f.maxUnavailable} (launch → replacements Ready → drain through node-drain → terminate → health
-gate). Times are virtual; calls are counted by the simulated account during the execution.
+the ami-rollout workflow, which runs to the end: ${f.canary > 0 ? `a canary batch of ${f.canary}, then batches` : 'no canary, batches'} of
+${f.maxUnavailable} (launch → replacements Ready → the batch drained by the rollout's own passes →
+terminate → health gate). Times are virtual; calls are counted by the simulated account during
+the execution, whichever function made them (tagging the new instances and completing the
+terminate hooks included).
 
 | | |
 |---|---|
@@ -340,9 +342,9 @@ gate). Times are virtual; calls are counted by the simulated account during the 
 | **simulated duration** | **${min(f.simulatedSeconds)}** (${fmt(f.simulatedSeconds)} s) |
 | ideal ceil(N/k)·(boot + drain) | ${min(f.idealSeconds)} = ${Math.ceil(f.nodes / f.maxUnavailable)} × (${fmt(f.bootSeconds)} s + ${fmt(f.drainSeconds)} s), boot and drain measured per batch, mean |
 | ratio to ideal | **${fmt(f.simulatedSeconds / f.idealSeconds, 2)}** |
-| batches | ${f.batches.length} (the canary, then ${f.batches.length - 1}) |
+| batches | ${f.canary > 0 ? `${f.batches.length} (the canary, then ${f.batches.length - 1})` : f.batches.length} |
 | Step Functions transitions, ami-rollout | ${f.transitions.rollout.billed} billed (${f.transitions.rollout.recorded} Task/Wait states entered) |
-| Step Functions transitions, ${f.transitions.drains.executions} node-drain executions | ${f.transitions.drains.billed} billed (${f.transitions.drains.recorded} Task/Wait states entered) |
+| Step Functions transitions, node-drain executions started during the rollout (${f.transitions.drains.executions}) | ${f.transitions.drains.billed} billed (${f.transitions.drains.recorded} Task/Wait states entered) |
 | **transitions per replaced node** | **${per(totalBilled)}** billed (${per(f.transitions.rollout.billed)} rollout + ${per(f.transitions.drains.billed)} drain); ${per(totalRecorded)} Task/Wait |
 | Standard-workflow cost | $${fmt(f.costUsd, 4)} for the rollout ($${fmt((f.costUsd / Math.max(1, f.replaced)) * 1000, 3)} per 1,000 nodes replaced) at $0.025 per 1,000 transitions |
 | **EC2 + Auto Scaling calls per replaced node** | **${per(ec2AndAsg)}** (${ec2AndAsg} calls) |
