@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { cachedSecret } from '../shared/aws/secrets.js';
 import { ChatopsTable } from '../shared/chatops/chatops-table.js';
 import { notifyChat } from '../shared/chatops/notify.js';
@@ -29,10 +29,11 @@ const ports = {
 };
 
 export const ServiceEventSchema = z.object({
-  id: z.string().optional(),
+  id: z.optional(z.string()),
   source: z.literal('eks-node-lifecycle'),
-  'detail-type': z.string().min(1).max(128),
-  time: z.string().optional(),
+  'detail-type': z.string().check(z.minLength(1), z.maxLength(128)),
+  // as EventBridge sends it (the rollout's audit entry is dated by it)
+  time: z.optional(z.iso.datetime()),
   detail: z.record(z.string(), z.unknown()),
 });
 

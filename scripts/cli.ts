@@ -25,6 +25,16 @@ export const CLI_USAGE = `usage: eks-node-lifecycle [--sandbox | --stage <stage>
   commands: help, status, plan, rollout, drain, pause, resume, abort, approve, deny, history
   (\`eks-node-lifecycle help\` explains them)`;
 
+/**
+ * What the options' values may be: a region code, as the AWS SDK will accept it in a host
+ * name (it refuses anything else with an untyped error, after the CLI has started); a stage,
+ * as serverless.yml puts it into stack, function and table names.
+ */
+const OPTION_VALUES = {
+  '--region': { pattern: /^[a-z0-9]+(-[a-z0-9]+)+$/, what: 'an AWS region (like eu-west-1)' },
+  '--stage': { pattern: /^[A-Za-z0-9][A-Za-z0-9-]*$/, what: 'a stage name (letters, digits and -)' },
+} as const;
+
 /** Splits the CLI's own options from the command; everything after the first non-option word is the command. */
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliOptions | { error: string } {
   const options: CliOptions = { sandbox: false, stage: env['EKS_NODE_LIFECYCLE_STAGE'] ?? 'dev', region: env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'eu-west-1', text: '' };
@@ -35,6 +45,8 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     else if (arg === '--stage' || arg === '--region') {
       const value = argv[++i];
       if (!value || value.startsWith('--')) return { error: `${arg} needs a value` };
+      // shown escaped and cut short: the value goes to a terminal
+      if (!OPTION_VALUES[arg].pattern.test(value)) return { error: `${arg} ${JSON.stringify(value.slice(0, 40))} is not ${OPTION_VALUES[arg].what}` };
       options[arg === '--stage' ? 'stage' : 'region'] = value;
     } else if (arg === '--') {
       i++;

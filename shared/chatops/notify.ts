@@ -94,7 +94,8 @@ export async function notifyChat(event: ServiceEvent, ports: NotifyPorts): Promi
       at: event.time ? new Date(event.time) : now,
       principal: { id: 'workflow', display: 'ami-rollout', via: 'lambda' },
       clusters: [cluster],
-      text: `rollout ${String(detail['group'] ?? '')}`.trim(),
+      // the detail is any JSON: String() of an object whose toString is not a function throws
+      text: `rollout ${typeof detail['group'] === 'string' ? detail['group'] : ''}`.trim(),
       result: detailType === 'Rollout Finished' || detailType === 'Rollout Aborted' ? 'done' : 'failed',
       summary: `${ENDS[detailType]}: ${typeof detail['summary'] === 'string' ? detail['summary'] : reply.title}`,
     });
