@@ -13,6 +13,8 @@ const TRANSIENT = new Set([
   'RequestTimeout',
   'RequestTimeoutException',
   'ServerException',
+  // DynamoDB's throttling (the locks, drains and chat-ops tables): its own name, not ThrottlingException
+  'ProvisionedThroughputExceededException',
 ]);
 
 /** true when an AWS error is worth retrying later (throttling, server faults, timeouts) */

@@ -332,6 +332,10 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
   }
 }
 
+const ROLLBACK_ATTEMPTS = 3;
+const TRANSIENT_ROLLBACK_ATTEMPTS = 10;
+const TRANSIENT_FAILURE = /^(AwsTransientError|KubernetesUnavailableError|Lambda\.|Sandbox\.Timedout)/;
+
 /**
  * A failed step (the workflow's Catch) sends the roll into rollback; a failure during the
  * rollback starts it over (every action is recomputed), up to three times.
@@ -339,15 +343,19 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
 export function afterFailure(state: SelfManagedRoll, error: string): SelfManagedRoll {
   if (state.phase === 'ended') return state;
   const attempts = (state.rollback?.attempts ?? 0) + 1;
+  // a step that failed only because AWS or the cluster's API kept refusing (throttling, an
+  // outage) already went through its own retries; a storm that outlasts them must not use up
+  // the rollback's few attempts, so those get more (each is minutes of retries)
+  const limit = TRANSIENT_FAILURE.test(error) ? TRANSIENT_ROLLBACK_ATTEMPTS : ROLLBACK_ATTEMPTS;
   const giveUp = (reason: string): SelfManagedRoll => ({ ...state, phase: 'ended', end: 'rollback-failed', rollback: { reason, attempts } });
   if (state.phase === 'finish') {
     // the work is done; only the tidy-up failed: try it again
-    if (attempts >= 3) return giveUp(`the group could not be restored (sizes, template, cordons) after three tries, last: ${error}`);
+    if (attempts >= limit) return giveUp(`the group could not be restored (sizes, template, cordons) after ${attempts} tries, last: ${error}`);
     return { ...state, rollback: { reason: state.rollback?.reason ?? error, attempts } };
   }
   const inRollback = state.phase === 'rollback' || state.cycle?.kind === 'rollback';
   if (!inRollback) return { ...state, phase: 'rollback', rollback: { reason: `a step failed: ${error}`, attempts: 0 } };
-  if (attempts >= 3) return giveUp(`${state.rollback?.reason ?? ''}; the rollback failed three times, last: ${error}`);
+  if (attempts >= limit) return giveUp(`${state.rollback?.reason ?? ''}; the rollback failed ${attempts} times, last: ${error}`);
   return { ...state, phase: 'rollback', cycle: null, rollback: { reason: state.rollback?.reason ?? error, attempts } };
 }
 
@@ -369,10 +377,15 @@ function beginBatch(state: SelfManagedRoll, view: GroupView, obs: Observation, s
   const fill = view.old.map((i) => i.instanceId).filter((id) => !planned.includes(id));
   const retire = [...planned, ...fill].slice(0, size);
   if (retire.length === 0) return beginBatch({ ...state, batches, batchIndex: state.batchIndex + 1 }, view, obs, settings);
+  // what the group held before this batch: old instances and the replacements this rollout
+  // already counted. An instance on the target version it has not counted is a replacement
+  // already on its way (a step that launched it crashed before its state was kept): it
+  // counts for this batch, and desired is not raised for it again
+  const launched = new Set(state.launched);
   const cycle: Cycle = {
     kind: 'batch',
     retire,
-    known: view.present.map((i) => i.instanceId),
+    known: view.present.filter((i) => i.launchTemplateVersion !== state.target.version || launched.has(i.instanceId)).map((i) => i.instanceId),
     replacements: [],
     expect: retire.length,
     deadline: new Date(obs.now.getTime() + settings.readyTimeoutSeconds * 1000).toISOString(),

@@ -743,7 +743,18 @@ describe('Rollout: decide self-managed roll', () => {
       assert.equal(state.phase, 'ended');
       assert.equal(state.end, 'rollback-failed');
       assert.equal(state.rollback?.attempts, 3);
-      assert.match(state.rollback!.reason, /health gate; the rollback failed three times, last: e3/);
+      assert.match(state.rollback!.reason, /health gate; the rollback failed 3 times, last: e3/);
+    });
+
+    it('failures that are only AWS or the cluster refusing (throttling, an outage) get ten attempts, not three', () => {
+      let state = roll({ phase: 'rollback', rollback: { reason: 'health gate', attempts: 0 }, cycle: cycle() });
+      for (let k = 1; k < 10; k++) {
+        state = afterFailure(state, 'AwsTransientError: autoscaling:DescribeAutoScalingGroups was throttled');
+        assert.equal(state.phase, 'rollback', `attempt ${k}`);
+      }
+      state = afterFailure(state, 'KubernetesUnavailableError: the API server did not answer');
+      assert.equal(state.end, 'rollback-failed');
+      assert.equal(afterFailure({ ...state, phase: 'rollback', end: null, rollback: { reason: 'x', attempts: 2 } }, 'ConfigurationError: gone').end, 'rollback-failed', 'any other error: the third attempt is the last');
     });
 
     it('a failed finish is retried as a finish, and gives up at the third', () => {
