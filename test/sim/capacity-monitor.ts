@@ -1,6 +1,7 @@
 import type { SimAccount } from './aws/account.js';
 import type { KubeStore, StoreEvent } from './kube/store.js';
-import { isNodeReady, isPodFinished, isTerminating, type KubeNode, type Pod } from './kube/types.js';
+import { isNodeReady, isTerminating, type KubeNode, type Pod } from './kube/types.js';
+import { holdsNode } from './node-pods.js';
 
 /**
  * Watches one node group's serving capacity and records each moment it falls below a floor:
@@ -25,7 +26,7 @@ import { isNodeReady, isPodFinished, isTerminating, type KubeNode, type Pod } fr
 export interface CapacityWatch {
   cluster: string;
   autoScalingGroup: string;
-  /** the fewest available nodes allowed: desired − max-unavailable */
+  /** the fewest available nodes allowed: desired − max-unavailable (0: judge later with `belowFloor`) */
   floor: number;
 }
 
@@ -42,6 +43,8 @@ export interface CapacityChange {
   available: number;
   /** "+i-0abc (ip-…)" for a node that became available, "−i-0def (…) why" for one that stopped */
   detail: string;
+  /** the nodes that stopped counting, and why (empty when nodes were only gained) */
+  lost: string;
 }
 
 export interface CapacityMonitor {
@@ -49,12 +52,16 @@ export interface CapacityMonitor {
   readonly available: number;
   /** the fewest available nodes seen since the watch began */
   readonly min: number;
+  /** available nodes when the watch began */
+  readonly initial: number;
   /** how many times capacity was computed */
   readonly samples: number;
   /** each drop below the floor, in order (a further loss while below it is another entry) */
   readonly violations: CapacityViolation[];
   /** every change of the available set since the watch began, in order */
   readonly changes: CapacityChange[];
+  /** the drops below another floor than the watch's (a floor known only after the fact) */
+  belowFloor(floor: number): CapacityViolation[];
   stop(): void;
 }
 
@@ -145,8 +152,7 @@ export function watchCapacity(world: CapacityWorld, watch: CapacityWatch): Capac
   const why = new Map<string, string>();
   let min = Number.POSITIVE_INFINITY;
   let samples = 0;
-  let floorMet = false;
-  const violations: CapacityViolation[] = [];
+  let initial = 0;
   const changes: CapacityChange[] = [];
 
   function sample(baseline = false): void {
@@ -165,18 +171,28 @@ export function watchCapacity(world: CapacityWorld, watch: CapacityWatch): Capac
     }
     const lost = [...current.keys()].filter((id) => !next.has(id));
     const gained = [...next.keys()].filter((id) => !current.has(id));
-    const previous = current.size;
     current = next;
     min = Math.min(min, next.size);
     if (baseline || (lost.length === 0 && gained.length === 0)) return;
 
     const at = account.clock.iso();
     const lostDetail = lost.map((id) => why.get(id) ?? `${id} left the group`);
-    changes.push({ at, available: next.size, detail: [...gained.map((id) => `+${next.get(id)}`), ...lostDetail.map((d) => `−${d}`)].join('; ') });
-    if (floorMet && next.size < watch.floor && (previous >= watch.floor || next.size < previous)) {
-      violations.push({ at, available: next.size, detail: lostDetail.join('; ') });
+    changes.push({ at, available: next.size, detail: [...gained.map((id) => `+${next.get(id)}`), ...lostDetail.map((d) => `−${d}`)].join('; '), lost: lostDetail.join('; ') });
+  }
+
+  /** Replays the changes against a floor: each drop below it (or further below) once it had been met. */
+  function belowFloor(floor: number): CapacityViolation[] {
+    const violations: CapacityViolation[] = [];
+    let floorMet = initial >= floor;
+    let previous = initial;
+    for (const change of changes) {
+      if (floorMet && change.available < floor && (previous >= floor || change.available < previous)) {
+        violations.push({ at: change.at, available: change.available, detail: change.lost });
+      }
+      if (change.available >= floor) floorMet = true;
+      previous = change.available;
     }
-    if (next.size >= watch.floor) floorMet = true;
+    return violations;
   }
 
   const unsubscribeStore = store.on((event) => {
@@ -190,7 +206,7 @@ export function watchCapacity(world: CapacityWorld, watch: CapacityWatch): Capac
   });
 
   sample(true);
-  floorMet = current.size >= watch.floor;
+  initial = current.size;
 
   return {
     get available() {
@@ -202,8 +218,14 @@ export function watchCapacity(world: CapacityWorld, watch: CapacityWatch): Capac
     get samples() {
       return samples;
     },
-    violations,
+    get initial() {
+      return initial;
+    },
+    get violations() {
+      return belowFloor(watch.floor);
+    },
     changes,
+    belowFloor,
     stop() {
       unsubscribeStore();
       unsubscribeLog();
@@ -214,11 +236,4 @@ export function watchCapacity(world: CapacityWorld, watch: CapacityWatch): Capac
 function viewOf(node: KubeNode): NodeView {
   const instanceId = /\/(i-[0-9a-f]+)$/.exec(node.spec?.providerID ?? '')?.[1];
   return { instanceId, ready: isNodeReady(node), cordoned: node.spec?.unschedulable === true };
-}
-
-/** A pod that keeps its node in service: `kubectl drain --ignore-daemonsets` would move it. */
-function holdsNode(pod: Pod): boolean {
-  if (isPodFinished(pod)) return false;
-  if (pod.metadata.annotations?.['kubernetes.io/config.mirror']) return false;
-  return !pod.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet');
 }

@@ -1,5 +1,6 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,6 +31,30 @@ export class LambdaFunctionError extends Error {
 }
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+/**
+ * One running invocation, as code called from inside it sees it (`runningInvocation()`):
+ * what lets the sandbox attribute a call to the invocation that made it, and end the
+ * invocation the way a crash or a timeout does: at once, its result lost, whatever its
+ * handler still has in flight (see lambda-crash.ts).
+ */
+export interface RunningInvocation {
+  readonly function: string;
+  readonly record: Invocation;
+  /** set once the invocation was ended by `kill` */
+  readonly killed: boolean;
+  /** a crash due at the handler's next step: if it returns first, its result is lost to this error */
+  pendingCrash?: { errorType: string; errorMessage: string };
+  /** ends the invocation now with this error, as Lambda reports a crash or a timeout */
+  kill(errorType: string, errorMessage: string): void;
+}
+
+const running = new AsyncLocalStorage<RunningInvocation>();
+
+/** The invocation whose handler is running the caller, if any. */
+export function runningInvocation(): RunningInvocation | undefined {
+  return running.getStore();
+}
 
 export class SimLambda {
   readonly invocations: Invocation[] = [];
@@ -71,9 +96,23 @@ export class SimLambda {
       const handler = await this.load(fn);
       const record: Invocation = { function: fn.key, at: this.clock.iso(), payload, outcome: { result: undefined } };
       this.invocations.push(record);
+      let kill!: (error: Error) => void;
+      const killed = new Promise<never>((_resolve, reject) => (kill = reject));
+      killed.catch(() => undefined);
+      const scope: RunningInvocation & { killed: boolean } = {
+        function: fn.key,
+        record,
+        killed: false,
+        kill(errorType: string, errorMessage: string) {
+          scope.killed = true;
+          kill(new LambdaFunctionError(errorType, errorMessage));
+        },
+      };
       try {
         // payloads cross a JSON boundary in Lambda; so they do here
-        const result = await handler(JSON.parse(JSON.stringify(payload ?? null)), lambdaContext(fn));
+        const event = JSON.parse(JSON.stringify(payload ?? null));
+        const result = await running.run(scope, () => Promise.race([handler(event, lambdaContext(fn)), killed]));
+        if (scope.pendingCrash) throw new LambdaFunctionError(scope.pendingCrash.errorType, scope.pendingCrash.errorMessage);
         const json = result === undefined ? null : JSON.parse(JSON.stringify(result));
         record.outcome = { result: json };
         for (const listener of this.listeners) listener(record);

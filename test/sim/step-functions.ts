@@ -69,8 +69,8 @@ export interface SimExecution {
   output?: unknown;
   error?: string;
   cause?: string;
-  /** the states entered, in order, with the virtual time */
-  history: { state: string; at: string }[];
+  /** the states entered, in order, with the virtual time; a Task attempt that failed names its error */
+  history: { state: string; at: string; error?: string }[];
   done: Promise<void>;
 }
 
@@ -411,7 +411,8 @@ export class SimStepFunctions {
     let retriesByRetrier = retry.map(() => 0);
     return async (taskInput: unknown) => {
       if (execution.history.at(-1)?.state !== name) lastError = undefined;
-      execution.history.push({ state: name, at: this.clock.iso() });
+      const entry: SimExecution['history'][number] = { state: name, at: this.clock.iso() };
+      execution.history.push(entry);
       if (lastError !== undefined) {
         const failed = lastError;
         // as the service matches: States.TaskFailed is every task error but a timeout
@@ -430,6 +431,7 @@ export class SimStepFunctions {
         return result;
       } catch (error) {
         lastError = (error as Error).name;
+        entry.error = `${lastError}: ${(error as Error).message}`.slice(0, 500);
         throw error;
       }
     };

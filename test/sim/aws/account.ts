@@ -143,6 +143,14 @@ export class SimAccount {
   /** Every event emitted, in order (also handed to `emit`). */
   readonly events: AwsEvent[] = [];
   readonly faults = new FaultInjector();
+  /**
+   * The call being answered right now, while its handler runs (handlers are synchronous):
+   * what an observer of a state change reads to tell "our call did it" from "a timer did".
+   */
+  get activeCall(): CallRecord | undefined {
+    return this.answering;
+  }
+  private answering: CallRecord | undefined;
   readonly nodes: NodeRegistryLookup;
   readonly sts: StsService;
   readonly ssm: SsmService;
@@ -230,12 +238,15 @@ export class SimAccount {
       call.error = fault.name;
       return Promise.reject(withRequestId(fault, requestId));
     }
+    this.answering = call;
     try {
       const output = structuredClone(r.handle(input ?? {})) as Record<string, unknown>;
       return Promise.resolve({ ...output, $metadata: { httpStatusCode: 200, requestId, attempts: 1, totalRetryDelay: 0 } });
     } catch (error) {
       call.error = (error as Error).name;
       return Promise.reject(withRequestId(error as Error, requestId));
+    } finally {
+      this.answering = undefined;
     }
   }
 

@@ -101,13 +101,15 @@ export class ScalingEngine {
     const attempts = overrides.length ? overrides : [undefined];
     const subnetsByZone = this.zonesByPopulation(group);
     let lastError: Error | undefined;
+    let market: 'spot' | 'on-demand' = 'on-demand';
     for (const { subnetId } of subnetsByZone) {
       for (const override of attempts) {
         try {
+          market = this.nextMarket(group);
           const [record] = ec2.instances.launch({
             launchTemplate: override?.LaunchTemplateSpecification ?? spec,
             ...(override?.InstanceType ? { instanceType: override.InstanceType } : {}),
-            market: this.nextMarket(group),
+            market,
             subnetId,
             groupTags: group.tags.filter((t) => t.PropagateAtLaunch).map((t) => ({ Key: t.Key, Value: t.Value ?? '' })),
             systemTags: [{ Key: 'aws:autoscaling:groupName', Value: group.name }],
@@ -124,9 +126,11 @@ export class ScalingEngine {
       }
       if (lastError && lastError.name !== 'InsufficientInstanceCapacity') break;
     }
-    const message = lastError?.message ?? 'unknown error';
+    // as Auto Scaling words it since it launches through EC2 Fleet: the market, the EC2 error
+    // code, its message (InsufficientInstanceCapacity names the type and the zones that have it)
+    const message = `Could not launch ${market === 'spot' ? 'Spot' : 'On-Demand'} Instances. ${lastError?.name ?? 'UnknownError'} - ${lastError?.message ?? 'unknown error'} Launching EC2 instance failed.`;
     const activity = this.activity(group, {
-      Description: 'Launching a new EC2 instance.  Status Reason: ' + message + '. Launching EC2 instance failed.',
+      Description: `Launching a new EC2 instance.  Status Reason: ${message}`,
       Cause: `${group.lastCapacityChange}  At ${stamp(clock.now())} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${currentCapacity} to ${group.desired}.`,
       StatusCode: 'Failed',
       StatusMessage: message,

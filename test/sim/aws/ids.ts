@@ -52,3 +52,22 @@ export class IdFactory {
     return out;
   }
 }
+
+/**
+ * A generator seeded by `seed` and a key (a request's identity and occurrence): the same
+ * draws for the same key whatever else was drawn before, so seeded faults stay reproducible
+ * when concurrent handlers interleave their calls differently.
+ */
+export function drawsFor(seed: number, key: string): IdFactory {
+  return new IdFactory((seed ^ fnv1a(key)) >>> 0);
+}
+
+/** FNV-1a, 32 bits. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}

@@ -1,0 +1,331 @@
+/**
+ * The invariants every fault scenario ends on (issue 7's fault matrix), watched over the whole
+ * run and asserted at the end with one call.
+ *
+ * ```ts
+ * const monitor = watchInvariants(world);          // before the fault is injected
+ * // … inject the fault, run the product, world.settle() …
+ * await monitor.assertHeld({
+ *   groups: [{ name: group.autoScalingGroupName, floor: 6 - 2 }], // capacity floor: desired − max-unavailable
+ *   forcedInstances: [],      // instances a `force` policy may terminate undrained
+ *   terminatedByAws: [],      // instances AWS itself terminated (a terminate hook's deadline passed)
+ * });
+ * const figures = monitor.report();                // for messages and reports
+ * ```
+ *
+ * API:
+ * - `watchInvariants(world, options?)` starts observing: options.groups limits the Auto Scaling
+ *   groups (or EKS managed node group names) whose capacity is followed (default: every group
+ *   that exists now). What each group looks like now (sizes, suspended processes) is the
+ *   baseline invariant 7 compares with.
+ * - `assertHeld(expect)` checks every invariant and throws one AssertionError listing each
+ *   violated one with its evidence. `expect.groups` names the groups whose capacity floor
+ *   (invariant 3) and final state (invariant 7) are judged; each may say `sizes` (what
+ *   desired/min/max must end as, when the scenario changes them; default: as at the start).
+ *   The monitor keeps watching afterwards: it can be asserted again later.
+ * - `report()` returns the figures (minimum capacity per group, violations, terminations,
+ *   launch template versions created, executions, locks left) without asserting anything.
+ *
+ * The invariants:
+ * 1. no PodDisruptionBudget violated (test/sim/kube/budget-monitor.ts), except what the listed
+ *    instances explain: on a forced instance's node, the pods its force policy deleted; on
+ *    the node of an instance AWS terminated, pods lost because the node went NotReady or away
+ *    (involuntary: no budget can prevent that);
+ * 2. no instance terminated while its node still had pods to evict, unless it is listed as
+ *    forced or as terminated by AWS — and a listed-by-AWS one never by our own call
+ *    (TerminateInstances, TerminateInstanceInAutoScalingGroup, CompleteLifecycleAction)
+ *    (test/sim/termination-observer.ts);
+ * 3. each listed group's capacity never below its floor (test/sim/capacity-monitor.ts);
+ * 4. at most one launch template version created per (template, image), and no two rollout
+ *    executions of one group changing it at the same time (past their preflight together);
+ * 5. every lock released: the rollouts table holds no row; no drain record still `running`;
+ * 6. every Step Functions execution has ended, and every rollout and node-drain execution
+ *    published the event that reports its end (`Rollout Finished/Rolled Back/Failed/Aborted/
+ *    Rollback Failed/Declined`, `Node Drain Finished`), naming its execution;
+ * 7. each listed group's final state is consistent: every instance InService on the group's
+ *    launch template version, with a Ready, uncordoned node; sizes and suspended processes as
+ *    at the start (or as `sizes` says).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { AssertionError } from 'node:assert';
+import { type BudgetMonitor, type BudgetViolation, watchBudgets } from '../sim/kube/budget-monitor.js';
+import { isNodeReady, type KubeNode } from '../sim/kube/types.js';
+import { type CapacityMonitor, type CapacityViolation, watchCapacity } from '../sim/capacity-monitor.js';
+import type { SimExecution } from '../sim/step-functions.js';
+import { nodeOfInstance, observeTerminations, type TerminationObserver, type TerminationRecord } from '../sim/termination-observer.js';
+import { SANDBOX_CREDENTIALS, type World } from '../sim/world.js';
+
+export interface WatchInvariantsOptions {
+  /** Auto Scaling group or EKS managed node group names whose capacity to follow (default: all) */
+  groups?: string[];
+}
+
+export interface GroupExpectation {
+  /** the Auto Scaling group's name, or an EKS managed node group's */
+  name: string;
+  /** the fewest available nodes allowed: desired − max-unavailable */
+  floor: number;
+  /** the sizes the group must end with, when the scenario changes them (default: as at the start) */
+  sizes?: Partial<GroupSizes>;
+}
+
+export interface InvariantExpectation {
+  groups?: GroupExpectation[];
+  /** instances a force policy may terminate undrained */
+  forcedInstances?: string[];
+  /** instances AWS itself terminated (a hook's deadline passed, a Spot reclaim), reported, not by us */
+  terminatedByAws?: string[];
+}
+
+export interface GroupSizes {
+  desired: number;
+  min: number;
+  max: number;
+}
+
+export interface InvariantReport {
+  budgetViolations: BudgetViolation[];
+  capacity: { group: string; initial: number; min: number; now: number }[];
+  terminations: TerminationRecord[];
+  /** launch template versions created since the watch began, per template and image */
+  launchTemplateVersions: { template: string; imageId: string; versions: number[] }[];
+  executions: { name: string; machine: string; status: string; error?: string; output?: unknown }[];
+  /** the rollouts table's rows and the drain records still running, as of the last assertHeld */
+  locksLeft: unknown[];
+  drainsRunning: unknown[];
+}
+
+export interface InvariantMonitor {
+  assertHeld(expect?: InvariantExpectation): Promise<void>;
+  report(): InvariantReport;
+}
+
+const ENDING_EVENTS = new Set(['Rollout Finished', 'Rollout Rolled Back', 'Rollout Failed', 'Rollout Aborted', 'Rollout Rollback Failed', 'Rollout Declined']);
+const DRAIN_FINISHED = 'Node Drain Finished';
+
+interface GroupBaseline {
+  autoScalingGroup: string;
+  cluster: string | undefined;
+  sizes: GroupSizes;
+  suspended: string[];
+}
+
+export function watchInvariants(world: World, options: WatchInvariantsOptions = {}): InvariantMonitor {
+  const { account } = world;
+  const budgets = new Map<string, BudgetMonitor>([...world.clusters].map(([name, c]) => [name, watchBudgets(c.store)]));
+  const terminations: TerminationObserver = observeTerminations(world);
+  const existingVersions = new Map([...account.ec2.launchTemplates.templates].map(([id, t]) => [id, new Set(t.versions.keys())]));
+
+  const baselines = new Map<string, GroupBaseline>();
+  const capacity = new Map<string, CapacityMonitor>();
+  const wanted = options.groups?.map((name) => autoScalingGroupOf(world, name));
+  for (const group of account.autoscaling.groups.values()) {
+    if (wanted && !wanted.includes(group.name)) continue;
+    const cluster = clusterOf(world, group.tags);
+    baselines.set(group.name, { autoScalingGroup: group.name, cluster, sizes: { desired: group.desired, min: group.min, max: group.max }, suspended: [...group.suspended].sort() });
+    if (cluster) capacity.set(group.name, watchCapacity(world, { cluster, autoScalingGroup: group.name, floor: 0 }));
+  }
+
+  let locksLeft: unknown[] = [];
+  let drainsRunning: unknown[] = [];
+
+  function newVersions(): InvariantReport['launchTemplateVersions'] {
+    const byKey = new Map<string, { template: string; imageId: string; versions: number[] }>();
+    for (const [id, record] of account.ec2.launchTemplates.templates) {
+      for (const [number, version] of record.versions) {
+        if (existingVersions.get(id)?.has(number)) continue;
+        const imageId = version.LaunchTemplateData?.ImageId ?? '(none)';
+        const key = `${id} ${imageId}`;
+        const entry = byKey.get(key) ?? { template: `${record.template.LaunchTemplateName} (${id})`, imageId, versions: [] };
+        entry.versions.push(number);
+        byKey.set(key, entry);
+      }
+    }
+    return [...byKey.values()];
+  }
+
+  function report(): InvariantReport {
+    return {
+      budgetViolations: [...budgets.values()].flatMap((b) => b.violations),
+      capacity: [...capacity].map(([group, m]) => ({ group, initial: m.initial, min: m.min, now: m.available })),
+      terminations: [...terminations.terminations],
+      launchTemplateVersions: newVersions(),
+      executions: [...world.stepFunctions.executions.values()].map((e) => ({
+        name: e.name,
+        machine: machineOf(e),
+        status: e.status,
+        ...(e.error ? { error: e.error } : {}),
+        ...(e.output !== undefined ? { output: e.output } : {}),
+      })),
+      locksLeft,
+      drainsRunning,
+    };
+  }
+
+  async function assertHeld(expect: InvariantExpectation = {}): Promise<void> {
+    const failures: string[] = [];
+    const fail = (invariant: string, evidence: unknown) => failures.push(`${invariant}: ${typeof evidence === 'string' ? evidence : JSON.stringify(evidence, null, 1)}`);
+
+    const forced = new Set(expect.forcedInstances ?? []);
+    const byAws = new Set(expect.terminatedByAws ?? []);
+
+    // 1. budgets
+    const nodesOf = (ids: ReadonlySet<string>) =>
+      new Set([...ids].map((id) => terminations.terminations.find((t) => t.instanceId === id)?.node ?? nodeOfInstance(world, id)?.node).filter((n): n is string => n !== undefined));
+    const [forcedNodes, awsNodes] = [nodesOf(forced), nodesOf(byAws)];
+    const excused = (v: BudgetViolation) => v.node !== undefined && (forcedNodes.has(v.node) || (v.involuntary && awsNodes.has(v.node)));
+    for (const [cluster, monitor] of budgets) {
+      const violations = monitor.violations.filter((v) => !excused(v));
+      if (violations.length > 0) fail(`1. PodDisruptionBudget violated in ${cluster}`, violations);
+    }
+
+    // 2. terminations of undrained nodes
+    for (const t of terminations.terminations) {
+      if (t.podsToEvict.length === 0 || forced.has(t.instanceId)) continue;
+      if (byAws.has(t.instanceId) && t.cause !== 'call') continue;
+      fail(`2. ${t.instanceId}${t.node ? ` (${t.node})` : ''} terminated with pods still to evict`, t);
+    }
+
+    // 3. capacity floors
+    for (const group of expect.groups ?? []) {
+      const name = autoScalingGroupOf(world, group.name);
+      const monitor = capacity.get(name);
+      if (!monitor) {
+        fail(`3. capacity of ${group.name}`, 'not watched: was the group created before watchInvariants, in a cluster of the world?');
+        continue;
+      }
+      const below: CapacityViolation[] = monitor.belowFloor(group.floor);
+      if (below.length > 0) fail(`3. capacity of ${group.name} below its floor ${group.floor} (min ${monitor.min})`, below);
+    }
+
+    // 4. duplicate launch template versions, overlapping rollouts of a group
+    for (const entry of newVersions()) {
+      if (entry.versions.length > 1) fail(`4. ${entry.versions.length} launch template versions of ${entry.template} for ${entry.imageId}`, entry.versions);
+    }
+    for (const overlap of overlappingRollouts(world)) fail('4. two rollouts changed one group at once', overlap);
+
+    // 5. locks
+    locksLeft = await scanTable(world, '-rollouts');
+    drainsRunning = (await scanTable(world, '-drains')).filter((r) => (r as { status?: string }).status === 'running');
+    if (locksLeft.length > 0) fail('5. rollout locks not released', locksLeft);
+    if (drainsRunning.length > 0) fail('5. drain records still running', drainsRunning);
+
+    // 6. every execution ended and reported
+    for (const e of world.stepFunctions.executions.values()) {
+      if (e.status === 'RUNNING') {
+        fail(`6. execution ${e.name} still running`, `${machineOf(e)}, last state ${e.history.at(-1)?.state}`);
+        continue;
+      }
+      const reported = reportOf(world, e);
+      if (reported === false) fail(`6. execution ${e.name} (${machineOf(e)}) ended ${e.status} without its report event`, { error: e.error, cause: e.cause?.slice(0, 300), lastStates: e.history.slice(-5).map((h) => h.state) });
+    }
+
+    // 7. final state of each listed group
+    for (const group of expect.groups ?? []) failures.push(...groupInconsistencies(world, baselines.get(autoScalingGroupOf(world, group.name)), group).map((f) => `7. ${group.name}: ${f}`));
+
+    if (failures.length > 0) {
+      throw new AssertionError({ message: `${failures.length} invariant(s) violated:\n- ${failures.join('\n- ')}`, actual: failures, expected: [], operator: 'invariantsHeld' });
+    }
+  }
+
+  return { assertHeld, report };
+}
+
+/** `ami-rollout`, `node-drain`, … */
+function machineOf(e: SimExecution): string {
+  return e.stateMachineArn.split(':').at(-1)!.replace(/^eks-node-lifecycle-[a-z]+-/, '');
+}
+
+/** The event that reports an execution's end, true when found, undefined when none is owed. */
+function reportOf(world: World, e: SimExecution): boolean | undefined {
+  const machine = machineOf(e);
+  const names = (event: { detail: unknown; resources?: string[] }) => (event.detail as { executionArn?: string }).executionArn === e.executionArn || (event.resources ?? []).includes(e.executionArn);
+  if (machine === 'ami-rollout') return world.published.some((p) => ENDING_EVENTS.has(p['detail-type']) && names(p));
+  if (machine === 'node-drain') return world.published.some((p) => p['detail-type'] === DRAIN_FINISHED && names(p));
+  return undefined;
+}
+
+/** Rollout executions of one group that were past their preflight at the same time. */
+function overlappingRollouts(world: World): { group: string; executions: string[] }[] {
+  const spans = [...world.stepFunctions.executions.values()]
+    .filter((e) => machineOf(e) === 'ami-rollout')
+    .flatMap((e) => {
+      const changing = e.history.find((h) => h.state === 'PrepareLaunchTemplate');
+      if (!changing) return [];
+      const input = JSON.parse(e.input) as { cluster?: string; group?: { name?: string } };
+      return [{ group: `${input.cluster}/${input.group?.name}`, name: e.name, from: Date.parse(changing.at), to: e.stopDate?.getTime() ?? Number.POSITIVE_INFINITY }];
+    });
+  const overlaps: { group: string; executions: string[] }[] = [];
+  for (let i = 0; i < spans.length; i++) {
+    for (let j = i + 1; j < spans.length; j++) {
+      const [a, b] = [spans[i]!, spans[j]!];
+      if (a.group === b.group && a.from < b.to && b.from < a.to) overlaps.push({ group: a.group, executions: [a.name, b.name] });
+    }
+  }
+  return overlaps;
+}
+
+function groupInconsistencies(world: World, baseline: GroupBaseline | undefined, expect: GroupExpectation): string[] {
+  const { account } = world;
+  if (!baseline) return ['not watched (created after watchInvariants, or left out of its options)'];
+  const group = account.autoscaling.groups.get(baseline.autoScalingGroup);
+  if (!group) return ['the Auto Scaling group no longer exists'];
+  const problems: string[] = [];
+  const sizes = { ...baseline.sizes, ...expect.sizes };
+  const now = { desired: group.desired, min: group.min, max: group.max };
+  if (now.desired !== sizes.desired || now.min !== sizes.min || now.max !== sizes.max) problems.push(`sizes ${JSON.stringify(now)}, expected ${JSON.stringify(sizes)}`);
+  const suspended = [...group.suspended].sort();
+  if (suspended.join() !== baseline.suspended.join()) problems.push(`suspended processes [${suspended}], at the start [${baseline.suspended}]`);
+
+  const spec = group.launchTemplate ?? group.mixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+  const template = spec ? [...account.ec2.launchTemplates.templates.values()].find((t) => t.template.LaunchTemplateId === spec.LaunchTemplateId || t.template.LaunchTemplateName === spec.LaunchTemplateName) : undefined;
+  const version = !template || !spec ? undefined : spec.Version === '$Latest' ? Math.max(...template.versions.keys()) : spec.Version === '$Default' || spec.Version === undefined ? template.template.DefaultVersionNumber : Number(spec.Version);
+
+  const nodes = baseline.cluster ? (world.cluster(baseline.cluster).store.list('nodes') as KubeNode[]) : [];
+  for (const instance of group.instances.values()) {
+    const label = instance.instanceId;
+    if (instance.lifecycleState !== 'InService') problems.push(`${label} is ${instance.lifecycleState}`);
+    if (version !== undefined && Number(instance.launchTemplate?.Version) !== version) problems.push(`${label} runs launch template version ${instance.launchTemplate?.Version}, the group ${version}`);
+    const node = nodes.find((n) => n.spec?.providerID?.endsWith(`/${instance.instanceId}`));
+    if (!baseline.cluster) continue;
+    if (!node) problems.push(`${label} has no node`);
+    else if (!isNodeReady(node)) problems.push(`${label}'s node ${node.metadata.name} is not Ready`);
+    else if (node.spec?.unschedulable) problems.push(`${label}'s node ${node.metadata.name} is left cordoned`);
+  }
+  return problems;
+}
+
+/** The Auto Scaling group of a name: itself, or an EKS managed node group's. */
+function autoScalingGroupOf(world: World, name: string): string {
+  if (world.account.autoscaling.groups.has(name)) return name;
+  for (const cluster of world.clusters.keys()) {
+    try {
+      return world.account.eks.requireNodegroup(cluster, name).autoScalingGroupName;
+    } catch {
+      // not this cluster's
+    }
+  }
+  return name;
+}
+
+/** The cluster a group's instances join: its `kubernetes.io/cluster/<name>` or `eks:cluster-name` tag. */
+function clusterOf(world: World, tags: readonly { Key?: string; Value?: string }[]): string | undefined {
+  for (const tag of tags) {
+    const name = tag.Key === 'eks:cluster-name' ? tag.Value : /^kubernetes\.io\/cluster\/(.+)$/.exec(tag.Key ?? '')?.[1];
+    if (name && world.clusters.has(name)) return name;
+  }
+  return undefined;
+}
+
+async function scanTable(world: World, suffix: string): Promise<unknown[]> {
+  const table = world.model.tables.map((t) => (t as { TableName?: string }).TableName ?? '').find((name) => name.endsWith(suffix));
+  if (!table) throw new Error(`no table ending ${suffix} in serverless.yml`);
+  const client = new DynamoDBClient({ region: world.model.region, endpoint: world.dynamo.endpoint, credentials: SANDBOX_CREDENTIALS });
+  try {
+    const out = await DynamoDBDocumentClient.from(client).send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+    return out.Items ?? [];
+  } finally {
+    client.destroy();
+  }
+}
