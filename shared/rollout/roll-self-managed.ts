@@ -70,7 +70,10 @@ export async function planSelfManagedRoll(
     batches: plan.decision === 'roll' ? plan.batches.map((b) => ({ canary: b.canary, instanceIds: b.nodes.map((n) => n.instanceId), zones: b.nodes.map((n) => n.availabilityZone) })) : [],
     batchIndex: 0,
     cycle: null,
-    launched: [],
+    // already on the target version when the roll begins (an earlier, aborted rollout's
+    // replacements): counted as this roll's own, so a batch never takes them for replacements
+    // still on their way
+    launched: group.instances.filter((i) => !isLeaving(i) && i.launchTemplateVersion === target).map((i) => i.instanceId),
     cordonedAll: false,
     replaced: 0,
     rollback: null,

@@ -269,6 +269,47 @@ describe('Fault: a Lambda step crashing midway, retried by the workflow', () => 
       assert.equal(launchedSince(run.world, run.group.autoScalingGroupName, run.startedAt).length, 4);
     });
   });
+
+  // The same question from the other side: replacements the roll did not launch in this
+  // execution. An aborted rollout leaves nodes on the new version; the next rollout onto the
+  // same image reuses that version, and must count those nodes as done, not as replacements
+  // on their way for its first batch (which lowers desired below the group's size).
+  describe('a rollout started again onto the same image after one was aborted midway', () => {
+    let setup: Setup;
+    let monitor: InvariantMonitor;
+    let image: string;
+    let again: SimExecution;
+    let mixed: GroupState;
+    before(async () => {
+      setup = await selfManagedWorld({ nodes: 4, tags: { 'eks-node-lifecycle/max-unavailable': '2' } });
+      const { world } = setup;
+      image = releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261201' }).image.ImageId!;
+      const start = await rolloutRequest(world, setup.group);
+      start('first', 'alice');
+      await world.settle(Date.parse('2026-11-21T09:04:30Z'));
+      await world.lambda.invoke('rolloutControl', { kind: 'rollout-control', cluster: 'prod', group: 'workers', action: 'abort', requestedBy: 'alice' });
+      await world.settle();
+      mixed = await groupState(setup.group.autoScalingGroupName);
+      monitor = watchInvariants(world);
+      again = world.stepFunctions.executions.get(start('again', 'bob'))!;
+      await world.settle();
+    });
+    after(() => setup.world.stop());
+
+    it('left the first rollout aborted with nodes on both images', () => {
+      assert.equal(published(setup.world, 'Rollout Aborted').length, 1);
+      const images = [...mixed.images.values()];
+      assert.ok(images.includes(image) && images.some((id) => id !== image), JSON.stringify(images));
+    });
+
+    it('finishes the job: every node on the image, no version added, every invariant held', async () => {
+      assert.equal(again.status, 'SUCCEEDED', `${again.error}: ${JSON.stringify(published(setup.world, 'Rollout Rolled Back').map((e) => detailOf(e).reason))}`);
+      const final = await groupState(setup.group.autoScalingGroupName);
+      assert.ok([...final.images.values()].every((id) => id === image), JSON.stringify([...final.images]));
+      assert.deepEqual(monitor.report().launchTemplateVersions, []);
+      await monitor.assertHeld({ groups: [{ name: setup.group.autoScalingGroupName, floor: 2 }] });
+    });
+  });
 });
 
 describe('Fault: the nodes of the new image never become Ready', () => {

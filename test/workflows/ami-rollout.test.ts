@@ -237,16 +237,27 @@ describe('Workflow: ami-rollout', () => {
       assert.deepEqual(states(execution.history).slice(states(execution.history).indexOf('RollAfterFailure')), ['RollAfterFailure', 'WaitForReplacements', 'Roll', 'FinishRoll']);
     });
 
-    it('RollAfterFailure is retried three times, then the rollback is reported failed', async () => {
+    it('RollAfterFailure is retried three times on an error that is not transient, then the rollback is reported failed', async () => {
       const { execution, calls } = await run({
         ...upToRoll(),
-        rollStep: [step(), { error: 'Error' }, { error: 'AwsTransientError' }, { error: 'AwsTransientError' }, { error: 'AwsTransientError' }, { error: 'AwsTransientError' }],
+        rollStep: [step(), { error: 'Error' }, { error: 'ConfigurationError' }, { error: 'ConfigurationError' }, { error: 'ConfigurationError' }, { error: 'ConfigurationError' }],
         finishRollout: [finished('rollback-failed', false)],
       });
       assert.equal(execution.error, 'RollbackFailed');
       assert.equal(calls.filter((c) => c.fn === 'rollStep').length, 6, 'the failed step, then RollAfterFailure once and three retries');
       assert.equal(calls.at(-1)!.payload.outcome, 'rollback-failed');
-      assert.equal(calls.at(-1)!.payload.detail.Error, 'AwsTransientError');
+      assert.equal(calls.at(-1)!.payload.detail.Error, 'ConfigurationError');
+    });
+
+    it('RollAfterFailure keeps retrying throttling far longer (a rollback is the safety net)', async () => {
+      const throttled = Array.from({ length: 10 }, () => ({ error: 'AwsTransientError' }));
+      const { execution, calls } = await run({
+        ...upToRoll(),
+        rollStep: [step(), { error: 'Error' }, ...throttled, end('rolled-back')],
+        finishRollout: [finished('rolled-back', false)],
+      });
+      assert.equal(calls.filter((c) => c.fn === 'rollStep').length, 13, 'ten throttled attempts, then the rollback step went through');
+      assert.equal(execution.error, 'RolledBack');
     });
 
     it('LockLostError from a roll step ends in Fail LockLost without touching anything else', async () => {
