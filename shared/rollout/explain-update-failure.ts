@@ -1,6 +1,6 @@
 import { DescribeInstancesCommand, DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeAccessEntryCommand, DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
-import { parse as parseYaml } from 'yaml';
+import { findRoleMapping } from './aws-auth.js';
 import { callAws } from '../aws/call.js';
 import type { NodegroupView, UpdateErrorView, UpdateView } from '../aws/nodegroup-updates.js';
 import type { V1Node, V1Pod, V1PodDisruptionBudget } from '../kube/api-types.js';
@@ -517,11 +517,16 @@ async function nodeRoleAccess(cluster: string, roleArn: string, ports: FailureFa
     if (kubeStatus(error) === 404) return undefined;
     throw error;
   });
-  const roles = (parseYaml(configMap?.data?.mapRoles ?? '[]') as { rolearn?: string; groups?: string[] }[] | null) ?? [];
-  const mapped = roles.find((r) => r.rolearn === roleArn);
-  if (mapped?.groups?.includes('system:nodes')) return { access: 'aws-auth', detail: `authentication mode ${mode}` };
+  // the same reading as preflight's: the ARN without its path, and a mapRoles that is not a list said so
+  const found = await findRoleMapping(configMap?.data?.mapRoles, roleArn).catch((error: Error) => ({ malformed: error.message }));
+  if ('malformed' in found) return { access: 'missing', detail: `aws-auth cannot be read: ${found.malformed}` };
+  if (found.mapping?.groups.includes('system:nodes')) return { access: 'aws-auth', detail: `authentication mode ${mode}` };
   return {
     access: 'missing',
-    detail: mapped ? 'aws-auth maps it without the group system:nodes' : `it has no node access entry and no aws-auth mapping (authentication mode ${mode})`,
+    detail: found.mapping
+      ? 'aws-auth maps it without the group system:nodes'
+      : found.mappedWithPath
+        ? `aws-auth maps it as ${found.mappedWithPath}, with its path, which the authenticator never matches (map the ARN without the path)`
+        : `it has no node access entry and no aws-auth mapping (authentication mode ${mode})`,
   };
 }

@@ -2,8 +2,8 @@ import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-s
 import { DescribeSubnetsCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
 import { DescribeAccessEntryCommand, DescribeClusterCommand, DescribeNodegroupCommand, type EKSClient } from '@aws-sdk/client-eks';
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { parse as parseYaml } from 'yaml';
 import { identifyImage } from '../ami/ami-family.js';
+import { findRoleMapping, type RoleMapping, roleArnWithoutPath } from './aws-auth.js';
 import { ec2ImageSource } from '../ami/describe-images.js';
 import { callAws } from '../aws/call.js';
 import { now } from '../clock.js';
@@ -72,11 +72,6 @@ export type TemplateFact =
   | { status: 'invalid'; launchTemplateId: string; version: number; violations: LaunchTemplateViolation[] }
   | { status: 'unrenderable'; launchTemplateId: string; version: number; reason: string };
 
-export interface RoleMapping {
-  rolearn: string;
-  username?: string;
-  groups: string[];
-}
 
 export type AwsAuthFact =
   | { status: 'absent' }
@@ -359,36 +354,7 @@ function awsManagedPolicyName(arn: string): string | undefined {
   return match?.[1];
 }
 
-/** `…:role/path/name` → `…:role/name`. */
-export function roleArnWithoutPath(roleArn: string): string {
-  const at = roleArn.indexOf(':role/');
-  if (at < 0) return roleArn;
-  return `${roleArn.slice(0, at)}:role/${roleNameOf(roleArn)}`;
-}
-
-/**
- * The entry of aws-auth's mapRoles for a role (pure). The authenticator learns the role from
- * STS, which drops the role's path, so only an entry naming the ARN without its path
- * matches (kubernetes-sigs/aws-iam-authenticator#268); one written with the path is
- * reported as `mappedWithPath`. Throws when mapRoles is not a YAML list.
- */
-export function findRoleMapping(mapRoles: string | undefined, roleArn: string): { mapping?: RoleMapping; mappedWithPath?: string } {
-  if (mapRoles === undefined || mapRoles.trim() === '') return {};
-  const parsed: unknown = parseYaml(mapRoles);
-  if (!Array.isArray(parsed)) throw new Error('mapRoles is not a list');
-  const entries = parsed
-    .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null && typeof (e as Record<string, unknown>)['rolearn'] === 'string')
-    .map((e) => ({
-      rolearn: e['rolearn'] as string,
-      ...(typeof e['username'] === 'string' ? { username: e['username'] } : {}),
-      groups: Array.isArray(e['groups']) ? (e['groups'] as unknown[]).map(String) : [],
-    }));
-  const canonical = roleArnWithoutPath(roleArn);
-  const mapping = entries.find((e) => e.rolearn === canonical);
-  if (mapping) return { mapping };
-  const withPath = canonical !== roleArn ? entries.find((e) => e.rolearn === roleArn) : undefined;
-  return withPath ? { mappedWithPath: withPath.rolearn } : {};
-}
+export { findRoleMapping, type RoleMapping, roleArnWithoutPath } from './aws-auth.js';
 
 // ---- gathering the facts (reads only) ----
 
@@ -587,7 +553,7 @@ async function readAwsAuth(kube: Pick<KubeClients, 'core'>, cluster: string, rol
     });
     if (!configMap) return { status: 'absent' };
     try {
-      return { status: 'read', ...findRoleMapping(configMap.data?.['mapRoles'], roleArn) };
+      return { status: 'read', ...(await findRoleMapping(configMap.data?.['mapRoles'], roleArn)) };
     } catch (error) {
       return { status: 'malformed', reason: (error as Error).message };
     }

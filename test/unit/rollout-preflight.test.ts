@@ -266,24 +266,24 @@ describe('Rollout preflight: reading aws-auth mapRoles', () => {
     '    - system:nodes',
   ].join('\n');
 
-  it('finds the role\'s entry among others', () => {
-    assert.deepEqual(findRoleMapping(yaml, ROLE), { mapping: { rolearn: ROLE, username: 'system:node:{{EC2PrivateDNSName}}', groups: NODE_GROUPS } });
+  it('finds the role\'s entry among others', async () => {
+    assert.deepEqual(await findRoleMapping(yaml, ROLE), { mapping: { rolearn: ROLE, username: 'system:node:{{EC2PrivateDNSName}}', groups: NODE_GROUPS } });
   });
 
-  it('matches a role with a path by its ARN without the path, as the authenticator does', () => {
-    assert.equal(findRoleMapping(yaml, 'arn:aws:iam::111122223333:role/team/nodes/web-node').mapping?.rolearn, ROLE);
+  it('matches a role with a path by its ARN without the path, as the authenticator does', async () => {
+    assert.equal((await findRoleMapping(yaml, 'arn:aws:iam::111122223333:role/team/nodes/web-node')).mapping?.rolearn, ROLE);
   });
 
-  it('reports an entry written with the role\'s path, which never matches', () => {
+  it('reports an entry written with the role\'s path, which never matches', async () => {
     const withPath = '- rolearn: arn:aws:iam::111122223333:role/team/web-node\n  groups: [system:nodes]\n';
-    assert.deepEqual(findRoleMapping(withPath, 'arn:aws:iam::111122223333:role/team/web-node'), { mappedWithPath: 'arn:aws:iam::111122223333:role/team/web-node' });
+    assert.deepEqual(await findRoleMapping(withPath, 'arn:aws:iam::111122223333:role/team/web-node'), { mappedWithPath: 'arn:aws:iam::111122223333:role/team/web-node' });
   });
 
-  it('finds nothing in an empty or absent mapRoles, and throws on one that is not a list', () => {
-    assert.deepEqual(findRoleMapping(undefined, ROLE), {});
-    assert.deepEqual(findRoleMapping('', ROLE), {});
-    assert.deepEqual(findRoleMapping('[]', ROLE), {});
-    assert.throws(() => findRoleMapping('rolearn: x', ROLE), /not a list/);
+  it('finds nothing in an empty or absent mapRoles, and rejects one that is not a list', async () => {
+    assert.deepEqual(await findRoleMapping(undefined, ROLE), {});
+    assert.deepEqual(await findRoleMapping('', ROLE), {});
+    assert.deepEqual(await findRoleMapping('[]', ROLE), {});
+    await assert.rejects(findRoleMapping('rolearn: x', ROLE), /not a list/);
   });
 
   it('drops the path, and only the path, from a role ARN', () => {
