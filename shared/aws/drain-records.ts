@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DrainTriggerKind } from '../events/drain.js';
 import type { LifecycleAction } from '../events/lifecycle-action.js';
-import { callAws } from './call.js';
+import { callAws, conditionalWrite } from './call.js';
 
 /**
  * One record per instance in the drains table: which drain execution owns the instance,
@@ -102,42 +102,32 @@ export class DrainRecords {
    * record may; an instance with no record keeps none.
    */
   async release(instanceId: string, executionArn: string, now: Date): Promise<void> {
-    await callAws('dynamodb:UpdateItem', () =>
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { instanceId },
-          UpdateExpression: 'SET #status = :failed, #updatedAt = :now',
-          ConditionExpression: '#executionArn = :executionArn',
-          ExpressionAttributeNames: { '#status': 'status', '#updatedAt': 'updatedAt', '#executionArn': 'executionArn' },
-          ExpressionAttributeValues: { ':failed': 'failed', ':now': now.toISOString(), ':executionArn': executionArn },
-        }),
-      ),
-    ).catch((error: Error) => {
-      if (error.name !== 'ConditionalCheckFailedException') throw error;
-    });
+    await this.setStatus(instanceId, 'failed', { condition: '#executionArn = :executionArn', executionArn }, now);
   }
 
   /** Records how a drain ended; only the execution that owns the record may. */
   async finish(instanceId: string, status: Exclude<DrainStatus, 'running'>, executionArn: string | undefined, now: Date): Promise<DrainRecord | undefined> {
-    const out = await callAws(
-      'dynamodb:UpdateItem',
-      () =>
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { instanceId },
-            UpdateExpression: 'SET #status = :status, #updatedAt = :now',
-            ConditionExpression: executionArn ? 'attribute_not_exists(#executionArn) OR #executionArn = :executionArn' : 'attribute_exists(instanceId)',
-            ExpressionAttributeNames: { '#status': 'status', '#updatedAt': 'updatedAt', ...(executionArn ? { '#executionArn': 'executionArn' } : {}) },
-            ExpressionAttributeValues: { ':status': status, ':now': now.toISOString(), ...(executionArn ? { ':executionArn': executionArn } : {}) },
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-    ).catch((error: Error) => {
-      if (error.name === 'ConditionalCheckFailedException') return undefined;
-      throw error;
-    });
+    return executionArn
+      ? this.setStatus(instanceId, status, { condition: 'attribute_not_exists(#executionArn) OR #executionArn = :executionArn', executionArn }, now)
+      : this.setStatus(instanceId, status, { condition: 'attribute_exists(instanceId)' }, now);
+  }
+
+  /** One conditional status write; undefined when the condition did not hold. */
+  private async setStatus(instanceId: string, status: Exclude<DrainStatus, 'running'>, guard: { condition: string; executionArn?: string }, now: Date): Promise<DrainRecord | undefined> {
+    const owner = guard.executionArn !== undefined;
+    const out = await conditionalWrite('dynamodb:UpdateItem', () =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { instanceId },
+          UpdateExpression: 'SET #status = :status, #updatedAt = :now',
+          ConditionExpression: guard.condition,
+          ExpressionAttributeNames: { '#status': 'status', '#updatedAt': 'updatedAt', ...(owner ? { '#executionArn': 'executionArn' } : {}) },
+          ExpressionAttributeValues: { ':status': status, ':now': now.toISOString(), ...(owner ? { ':executionArn': guard.executionArn } : {}) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
     return out?.Attributes as DrainRecord | undefined;
   }
 }

@@ -69,7 +69,7 @@ export interface ApprovalRecord {
   /** when it was marked expired */
   expiredAt?: string;
   /** the Slack message with the buttons, to update once answered */
-  message?: { channel: string; ts: string };
+  message?: SlackThread;
 }
 
 /** An approval as it may be shown or passed around: everything but the task token. */
@@ -89,17 +89,7 @@ export interface SlackThread {
   ts: string;
 }
 
-export interface CreateApprovalInput {
-  executionArn: string;
-  cluster: string;
-  group: string;
-  taskToken: string;
-  requestedBy: string;
-  target: string;
-  plan: string;
-  expiresAt: Date;
-  now: Date;
-}
+export type CreateApprovalInput = Pick<ApprovalRecord, 'executionArn' | 'cluster' | 'group' | 'taskToken' | 'requestedBy' | 'target' | 'plan'> & { expiresAt: Date; now: Date };
 
 /**
  * The approval id of an execution: `apr-` and 12 hex characters of the SHA-256 of its ARN.
