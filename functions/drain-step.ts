@@ -11,7 +11,7 @@ import { KubeClients } from '../shared/kube/client.js';
 import { EksTokenCache } from '../shared/kube/eks-token.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 
-/** node-drain workflow step: one drain pass (evict or force), plus the hook's heartbeat when due. */
+/** node-drain workflow step: the drain's lease and every open hook's heartbeat when due, then one pass (evict or force; none while the API is away: keep-alive). */
 const config = loadServiceConfig();
 const ports = {
   ec2: new EC2Client({ region: config.region }),

@@ -8,7 +8,7 @@ import { finishDrain } from '../shared/drain/finish-drain.js';
 import { FinishDrainInputSchema } from '../shared/events/drain.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 
-/** node-drain workflow's last step: record the outcome, complete the hook (unless failed), notify. */
+/** node-drain workflow's last step: record the outcome, complete every open hook (unless failed), notify. */
 const config = loadServiceConfig();
 const ports = {
   autoscaling: new AutoScalingClient({ region: config.region }),

@@ -2,6 +2,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { DrainRecords } from '../shared/aws/drain-records.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
@@ -23,6 +24,9 @@ const ports = {
   kube: new KubeClients(eks, new EksTokenCache({ region: config.region, now })),
   records: new DrainRecords(new DynamoDBClient({ region: config.region }), requireSetting(config.drainTable, 'DRAIN_TABLE')),
   locks: shared.locks,
+  // a drain whose owner's lease lapsed is checked, one the rollout cannot finish handed to node-drain (drain-batch.ts)
+  sfn: new SFNClient({ region: config.region }),
+  nodeDrainStateMachineArn: requireSetting(config.nodeDrainStateMachineArn, 'NODE_DRAIN_STATE_MACHINE_ARN'),
   now,
   log: logInfo,
 };

@@ -5,29 +5,86 @@ import type { LifecycleAction } from '../events/lifecycle-action.js';
 import { callAws, conditionalWrite } from './call.js';
 
 /**
- * One record per instance in the drains table: which drain execution owns the instance,
- * the lifecycle action to complete (whichever trigger brought it: a spot warning may start
- * the drain and the terminate hook arrive later), and how the drain ended. It is what makes
- * several triggers for one instance one drain, and what lets a late hook be completed at
- * once when the node is already drained.
+ * One record per instance in the drains table: which execution owns the instance's drain (a
+ * node-drain or an ami-rollout) and until when its lease holds, every lifecycle action noted
+ * on the instance (whichever trigger brought it: a spot warning may start the drain and the
+ * terminate hooks arrive later), and how the drain ended. It is what makes several triggers
+ * for one instance one drain, and what lets a late hook be completed at once when the node
+ * is still drained.
+ *
+ * Every write is conditional on the record as its writer read it (`revision`): a writer whose
+ * read is stale reads again and decides again, so no trigger, heartbeat or completion is lost
+ * to another writer's race.
  */
 export type DrainStatus = 'running' | 'drained' | 'forced' | 'failed' | 'node-gone';
+
+/**
+ * A lifecycle action noted on the instance, one per hook (a newer token of a hook replaces the
+ * older): `open` until the drain completes it (`completed`, once) or Auto Scaling closes it
+ * under the drain (`closed`: its timeout passed, or someone else completed it).
+ */
+export interface NotedLifecycleAction extends LifecycleAction {
+  /** when Auto Scaling opened it (the event's time): its heartbeat timeout runs from here */
+  openedAt: string;
+  state: 'open' | 'completed' | 'closed';
+  /** when it was completed, or found closed */
+  endedAt?: string;
+  /** the owner's last heartbeat Auto Scaling accepted */
+  lastHeartbeatAt?: string;
+  /** half the hook's heartbeat timeout (DescribeLifecycleHooks, read once) */
+  heartbeatEverySeconds?: number;
+}
 
 export interface DrainRecord {
   instanceId: string;
   cluster: string;
   status: DrainStatus;
-  /** bumped when a new drain starts after a failed one; part of the execution name */
+  /** bumped whenever a new drain of the instance starts; part of a node-drain execution's name */
   generation: number;
   triggers: DrainTriggerKind[];
-  lifecycleAction?: LifecycleAction;
+  lifecycleActions: NotedLifecycleAction[];
+  /** the owner: the node-drain or ami-rollout execution that drains (or drained) the instance */
   executionArn?: string;
+  /** until when the owner's claim holds without asking Step Functions whether it still runs (ISO) */
+  leaseUntil?: string;
+  /** bumped by every write: each write is conditional on the revision its writer read */
+  revision: number;
   updatedAt: string;
   /** epoch seconds: DynamoDB TTL */
   expiresAt: number;
 }
 
+/** What a write changes; the rest stays. `lifecycleActions` is the whole set as it now is; `trigger` is appended. */
+export interface DrainRecordChange {
+  cluster?: string;
+  trigger?: DrainTriggerKind;
+  status?: DrainStatus;
+  generation?: number;
+  executionArn?: string;
+  leaseUntil?: string;
+  lifecycleActions?: readonly NotedLifecycleAction[];
+}
+
+interface StoredRecord extends Omit<DrainRecord, 'lifecycleActions' | 'revision'> {
+  /** hook name → its action */
+  actions?: Record<string, NotedLifecycleAction>;
+  /** records written before several hooks were kept (they live 14 days): the one action they noted */
+  lifecycleAction?: LifecycleAction;
+  revision?: number;
+}
+
 const RETENTION_SECONDS = 14 * 86_400;
+/** a drain that ended this way had completed the action a record of the old shape noted */
+const LEGACY_COMPLETED: ReadonlySet<string> = new Set(['drained', 'forced', 'node-gone']);
+
+/** The record as stored → its view: the old single action read as one of the actions. */
+function fromItem(item: StoredRecord): DrainRecord {
+  const { actions, lifecycleAction: legacy, revision, ...rest } = item;
+  const byHook = new Map<string, NotedLifecycleAction>();
+  if (legacy) byHook.set(legacy.lifecycleHookName, { ...legacy, openedAt: item.updatedAt, state: LEGACY_COMPLETED.has(item.status) ? 'completed' : 'open' });
+  for (const [hook, action] of Object.entries(actions ?? {})) byHook.set(hook, action);
+  return { ...rest, generation: rest.generation ?? 0, triggers: rest.triggers ?? [], lifecycleActions: [...byHook.values()], revision: revision ?? 0 };
+}
 
 export class DrainRecords {
   private readonly doc: DynamoDBDocumentClient;
@@ -41,93 +98,60 @@ export class DrainRecords {
 
   async get(instanceId: string): Promise<DrainRecord | undefined> {
     const out = await callAws('dynamodb:GetItem', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { instanceId }, ConsistentRead: true })));
-    return out.Item as DrainRecord | undefined;
+    return out.Item ? fromItem(out.Item as StoredRecord) : undefined;
   }
 
   /**
-   * Notes a trigger, and its lifecycle action if it brought one; `start` also marks the record
-   * running with the given generation. Returns the record as it now is.
+   * Writes `change` if the record is still as `seen` (undefined: there was none). Returns the
+   * record as it now is, or undefined when it changed meanwhile: read again, decide again.
    */
-  async note(
-    instanceId: string,
-    change: { cluster: string; trigger: DrainTriggerKind; lifecycleAction?: LifecycleAction; start?: { generation: number; executionArn: string } },
-    now: Date,
-  ): Promise<DrainRecord> {
-    const names: Record<string, string> = { '#cluster': 'cluster', '#triggers': 'triggers', '#updatedAt': 'updatedAt', '#expiresAt': 'expiresAt' };
-    const values: Record<string, unknown> = {
-      ':cluster': change.cluster,
-      ':trigger': [change.trigger],
-      ':empty': [],
-      ':now': now.toISOString(),
-      ':expires': Math.floor(now.getTime() / 1000) + RETENTION_SECONDS,
+  async write(instanceId: string, seen: DrainRecord | undefined, change: DrainRecordChange, now: Date): Promise<DrainRecord | undefined> {
+    const names: Record<string, string> = { '#updatedAt': 'updatedAt', '#expiresAt': 'expiresAt', '#revision': 'revision' };
+    const values: Record<string, unknown> = { ':updatedAt': now.toISOString(), ':expiresAt': Math.floor(now.getTime() / 1000) + RETENTION_SECONDS, ':revision': (seen?.revision ?? 0) + 1 };
+    const sets = ['#updatedAt = :updatedAt', '#expiresAt = :expiresAt', '#revision = :revision'];
+    const removes: string[] = [];
+    const set = (attribute: string, value: unknown) => {
+      names[`#${attribute}`] = attribute;
+      values[`:${attribute}`] = value;
+      sets.push(`#${attribute} = :${attribute}`);
     };
-    const sets = [
-      '#cluster = :cluster',
-      '#triggers = list_append(if_not_exists(#triggers, :empty), :trigger)',
-      '#updatedAt = :now',
-      '#expiresAt = :expires',
-    ];
-    if (change.lifecycleAction) {
-      names['#lifecycleAction'] = 'lifecycleAction';
-      values[':lifecycleAction'] = change.lifecycleAction;
-      sets.push('#lifecycleAction = :lifecycleAction');
+    const fresh = seen === undefined;
+    if (change.cluster !== undefined) set('cluster', change.cluster);
+    if (change.status !== undefined || fresh) set('status', change.status ?? 'none');
+    if (change.generation !== undefined || fresh) set('generation', change.generation ?? 0);
+    if (change.executionArn !== undefined) set('executionArn', change.executionArn);
+    if (change.leaseUntil !== undefined) set('leaseUntil', change.leaseUntil);
+    if (change.lifecycleActions !== undefined) {
+      set('actions', Object.fromEntries(change.lifecycleActions.map((a) => [a.lifecycleHookName, a])));
+      // the old single action is one of them now
+      names['#legacyAction'] = 'lifecycleAction';
+      removes.push('#legacyAction');
     }
-    if (change.start) {
-      Object.assign(names, { '#status': 'status', '#generation': 'generation', '#executionArn': 'executionArn' });
-      Object.assign(values, { ':running': 'running', ':generation': change.start.generation, ':executionArn': change.start.executionArn });
-      sets.push('#status = :running', '#generation = :generation', '#executionArn = :executionArn');
-    } else {
-      Object.assign(names, { '#status': 'status', '#generation': 'generation' });
-      Object.assign(values, { ':none': 'none', ':zero': 0 });
-      sets.push('#status = if_not_exists(#status, :none)', '#generation = if_not_exists(#generation, :zero)');
+    if (change.trigger !== undefined) {
+      Object.assign(names, { '#triggers': 'triggers' });
+      Object.assign(values, { ':trigger': [change.trigger], ':noTriggers': [] });
+      sets.push('#triggers = list_append(if_not_exists(#triggers, :noTriggers), :trigger)');
     }
-    const out = await callAws('dynamodb:UpdateItem', () =>
+    let condition: string;
+    if (fresh) condition = 'attribute_not_exists(instanceId)';
+    else if (seen.revision === 0) condition = 'attribute_exists(instanceId) AND attribute_not_exists(#revision)';
+    else {
+      condition = '#revision = :seenRevision';
+      values[':seenRevision'] = seen.revision;
+    }
+    const out = await conditionalWrite('dynamodb:UpdateItem', () =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { instanceId },
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
       ),
     );
-    return out.Attributes as DrainRecord;
-  }
-
-  /**
-   * The node is back in service (a rollback uncordoned it): its drain no longer holds, so the
-   * next trigger drains it afresh (as after a failed drain). Only the execution that owns the
-   * record may; an instance with no record keeps none.
-   */
-  async release(instanceId: string, executionArn: string, now: Date): Promise<void> {
-    await this.setStatus(instanceId, 'failed', { condition: '#executionArn = :executionArn', executionArn }, now);
-  }
-
-  /** Records how a drain ended; only the execution that owns the record may. */
-  async finish(instanceId: string, status: Exclude<DrainStatus, 'running'>, executionArn: string | undefined, now: Date): Promise<DrainRecord | undefined> {
-    return executionArn
-      ? this.setStatus(instanceId, status, { condition: 'attribute_not_exists(#executionArn) OR #executionArn = :executionArn', executionArn }, now)
-      : this.setStatus(instanceId, status, { condition: 'attribute_exists(instanceId)' }, now);
-  }
-
-  /** One conditional status write; undefined when the condition did not hold. */
-  private async setStatus(instanceId: string, status: Exclude<DrainStatus, 'running'>, guard: { condition: string; executionArn?: string }, now: Date): Promise<DrainRecord | undefined> {
-    const owner = guard.executionArn !== undefined;
-    const out = await conditionalWrite('dynamodb:UpdateItem', () =>
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { instanceId },
-          UpdateExpression: 'SET #status = :status, #updatedAt = :now',
-          ConditionExpression: guard.condition,
-          ExpressionAttributeNames: { '#status': 'status', '#updatedAt': 'updatedAt', ...(owner ? { '#executionArn': 'executionArn' } : {}) },
-          ExpressionAttributeValues: { ':status': status, ':now': now.toISOString(), ...(owner ? { ':executionArn': guard.executionArn } : {}) },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
-    return out?.Attributes as DrainRecord | undefined;
+    return out?.Attributes ? fromItem(out.Attributes as StoredRecord) : undefined;
   }
 }

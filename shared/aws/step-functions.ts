@@ -1,4 +1,4 @@
-import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type ExecutionStatus, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { callAws } from './call.js';
 
 export interface StartedExecution {
@@ -23,7 +23,7 @@ export async function startExecutionOnce(
   name: string,
   input: unknown,
 ): Promise<StartedExecution> {
-  const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  const executionArn = executionArnOf(stateMachineArn, name);
   try {
     const out = await callAws('states:StartExecution', () =>
       sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })),
@@ -33,4 +33,23 @@ export async function startExecutionOnce(
     if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
     return { executionArn, started: false };
   }
+}
+
+/**
+ * An execution's status (DescribeExecution), `MISSING` when Step Functions does not know it
+ * (never started, or past its retention): either way it is not running.
+ */
+export async function executionStatus(sfn: SFNClient, executionArn: string): Promise<ExecutionStatus | 'MISSING'> {
+  try {
+    const out = await callAws('states:DescribeExecution', () => sfn.send(new DescribeExecutionCommand({ executionArn })));
+    return out.status ?? 'MISSING';
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionDoesNotExist') return 'MISSING';
+    throw error;
+  }
+}
+
+/** The ARN the execution `name` of a state machine has (or will have). */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }

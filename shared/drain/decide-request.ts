@@ -1,46 +1,76 @@
 import type { DrainRecord } from '../aws/drain-records.js';
 import type { DrainTriggerKind } from '../events/drain.js';
+import { leaseHolds } from './drain-owner.js';
 
 /**
- * What a drain trigger should do, given the instance's drain record. Pure.
+ * What a drain trigger should do, given what was observed of the instance's drain. Pure.
  *
- * Several triggers may name one instance (a spot warning, then the terminate hook; the same
- * hook delivered three times): they make one drain. A trigger that arrives after the node
- * was drained and brings a lifecycle action gets it completed at once.
+ * Several triggers may name one instance (a spot warning, then the terminate hooks; the same
+ * hook delivered three times): they make one drain. A record is believed only as far as it
+ * can be checked:
+ * - `running`: while its owner's lease holds; past it, while Step Functions says the owner's
+ *   execution runs — otherwise the drain is taken over (a new generation, a new node-drain). A
+ *   trigger bringing a lifecycle action asks Step Functions even within the lease: a hook
+ *   trusted to a stopped owner would be left to expire;
+ * - `drained`/`forced`/`node-gone`: while the node is still cordoned by us with nothing to
+ *   evict (or is gone) — a node a person uncordoned, that filled again, is drained afresh.
+ *   Then a trigger bringing a lifecycle action gets it completed at once, any other is told
+ *   the node is drained;
+ * - `failed`: never (the node is still cordoned; a new trigger tries again).
  */
 export type RequestDecision =
-  | { action: 'start'; generation: number }
+  | { action: 'start'; generation: number; reason: string }
   | { action: 'join'; reason: string }
   | { action: 'complete-now'; reason: string }
   | { action: 'ignore'; reason: string };
 
-export function decideDrainRequest(input: {
+export interface RequestFacts {
   record: DrainRecord | undefined;
   trigger: DrainTriggerKind;
   bringsLifecycleAction: boolean;
   onRebalance: 'drain' | 'ignore';
-}): RequestDecision {
-  const { record, trigger, bringsLifecycleAction } = input;
-  if (trigger === 'rebalance' && input.onRebalance === 'ignore') return { action: 'ignore', reason: 'the group\'s policy ignores rebalance recommendations' };
-  const status = record?.status ?? 'none';
-  switch (status) {
-    case 'none':
-      return { action: 'start', generation: record?.generation ?? 0 };
+  now: Date;
+  /** a running record past its lease (or joined by a lifecycle action): whether its owner still drains (see ownerAlive) */
+  ownerRunning?: boolean;
+  /** a finished record: the node as it is now (a node or instance that is gone counts as drained) */
+  node?: { drained: true } | { drained: false; reason: string };
+}
+
+/** What must be looked up, beyond the record, before deciding. Pure. */
+export function lookupsFor(record: DrainRecord | undefined, now: Date, bringsLifecycleAction: boolean): { owner: boolean; node: boolean } {
+  const status = record?.status;
+  return {
+    owner: status === 'running' && (bringsLifecycleAction || !leaseHolds(record!, now)),
+    node: status === 'drained' || status === 'forced' || status === 'node-gone',
+  };
+}
+
+export function decideDrainRequest(facts: RequestFacts): RequestDecision {
+  const { record, trigger, bringsLifecycleAction } = facts;
+  if (trigger === 'rebalance' && facts.onRebalance === 'ignore') return { action: 'ignore', reason: 'the group\'s policy ignores rebalance recommendations' };
+  const next = (record?.generation ?? 0) + 1;
+  switch (record?.status ?? 'none') {
     case 'running':
-      return { action: 'join', reason: 'a drain of this instance is already running; it will complete the lifecycle action' };
+      if (facts.ownerRunning === false || (facts.ownerRunning === undefined && !leaseHolds(record!, facts.now))) {
+        return { action: 'start', generation: next, reason: `the drain's owner ${record!.executionArn ?? '(none)'} no longer runs: taking the drain over` };
+      }
+      return { action: 'join', reason: 'a drain of this instance is already running; it will keep the lifecycle actions alive and complete them' };
     case 'failed':
       // the node is still cordoned; a new trigger tries again
-      return { action: 'start', generation: (record?.generation ?? 0) + 1 };
+      return { action: 'start', generation: next, reason: 'the last drain failed: trying again' };
     case 'drained':
     case 'forced':
-      // a rollout is about to terminate the node: an old drain proves nothing (the node may
-      // have been uncordoned by a rollback and filled again), so drain it afresh
-      if (trigger === 'rollout') return { action: 'start', generation: (record?.generation ?? 0) + 1 };
-      break;
+    case 'node-gone': {
+      // a rollout is about to terminate the node: an old drain proves nothing
+      if (trigger === 'rollout') return { action: 'start', generation: next, reason: 'a rollout drains afresh before it terminates' };
+      const node = facts.node ?? { drained: false, reason: 'the node was not checked' };
+      if (!node.drained) return { action: 'start', generation: next, reason: `the node was drained (${record!.status}) but is back in service: ${node.reason}` };
+      const reason = `the node is still drained (${record!.status})`;
+      return bringsLifecycleAction ? { action: 'complete-now', reason } : { action: 'ignore', reason };
+    }
+    default:
+      return { action: 'start', generation: record?.generation ?? 0, reason: 'the first drain of this instance' };
   }
-  return bringsLifecycleAction
-    ? { action: 'complete-now', reason: `the node was already drained (${status})` }
-    : { action: 'ignore', reason: `the node was already drained (${status})` };
 }
 
 export function drainExecutionName(instanceId: string, generation: number): string {

@@ -1,10 +1,9 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { completeLifecycleAction } from '../aws/auto-scaling.js';
-import type { DrainRecords } from '../aws/drain-records.js';
+import type { DrainRecord, DrainRecords } from '../aws/drain-records.js';
 import { publishEvent } from '../aws/notifications.js';
-import { LifecycleActionGoneError } from '../errors.js';
 import type { FinishDrainInput } from '../events/drain.js';
+import { type CompletedAction, endDrain } from './own-drain.js';
 
 export interface FinishDrainPorts {
   autoscaling: AutoScalingClient;
@@ -25,7 +24,16 @@ export interface DrainFinished {
   durationSeconds: number;
   remaining: number;
   blockers: FinishDrainInput['blockers'];
+  /** the pods force passes deleted past their budgets, and the budget each went past when known */
+  forced: FinishDrainInput['forced'];
+  /**
+   * the instance's lifecycle actions, in one word: `continued` (completed with CONTINUE, by this
+   * drain or at once by a later trigger), `already-closed` (Auto Scaling had closed them),
+   * `left-to-default` (the drain failed: they are Auto Scaling's), `none`
+   */
   lifecycleAction: 'continued' | 'already-closed' | 'left-to-default' | 'none';
+  /** each of them: its hook and how it ended (`open`: left to its default result) */
+  lifecycleActions: { hook: string; state: 'open' | 'completed' | 'closed' }[];
   executionArn?: string;
   /** the ami-rollout this drain was part of */
   rolloutExecutionArn?: string;
@@ -33,29 +41,21 @@ export interface DrainFinished {
 
 /**
  * The end of every drain (drained, forced, failed, node gone):
- * 1. record the outcome (only the execution that owns the record may);
- * 2. unless it failed, complete the lifecycle action with CONTINUE — whichever trigger
- *    brought it — so the instance terminates now; a failed drain leaves the node cordoned
- *    and the hook to its default result;
+ * 1. record the outcome — only the execution that owns the record may: a drain another
+ *    execution took over records nothing and completes nothing;
+ * 2. unless it failed, complete every open lifecycle action of the instance with CONTINUE —
+ *    whichever trigger brought each — so the instance terminates now; a failed drain leaves
+ *    the node cordoned and the actions to Auto Scaling;
  * 3. publish `Node Drain Finished` for chat and anyone listening.
- * Safe to repeat: a closed action is reported, the event is published again.
+ * Safe to repeat: a completed action is not completed again, the event is published again.
  */
 export async function finishDrain(input: FinishDrainInput, ports: FinishDrainPorts): Promise<DrainFinished> {
   const now = ports.now();
-  const record = (await ports.records.finish(input.instanceId, input.outcome, input.executionArn, now)) ?? (await ports.records.get(input.instanceId));
-  let lifecycleAction: DrainFinished['lifecycleAction'] = 'none';
-  if (record?.lifecycleAction) {
-    if (input.outcome === 'failed') lifecycleAction = 'left-to-default';
-    else {
-      try {
-        await completeLifecycleAction(ports.autoscaling, record.lifecycleAction, 'CONTINUE');
-        lifecycleAction = 'continued';
-      } catch (error) {
-        if (!(error instanceof LifecycleActionGoneError)) throw error;
-        lifecycleAction = 'already-closed';
-      }
-    }
-  }
+  const ended = input.executionArn
+    ? await endDrain(input.instanceId, input.executionArn, input.outcome, ports)
+    : { owned: false, record: await ports.records.get(input.instanceId), actions: [] };
+  if (!ended.owned) ports.log('the drain record is owned by another execution: nothing recorded or completed', { instanceId: input.instanceId, owner: ended.record?.executionArn });
+  const actions = actionsOfThisDrain(ended.record, input.startedAt);
   const finished: DrainFinished = {
     outcome: input.outcome,
     cluster: input.cluster,
@@ -65,12 +65,26 @@ export async function finishDrain(input: FinishDrainInput, ports: FinishDrainPor
     durationSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(input.startedAt)) / 1000)),
     remaining: input.remaining,
     blockers: input.blockers,
+    forced: input.forced,
     ...(input.error ? { reason: `${input.error.Error ?? 'Error'}: ${input.error.Cause ?? ''}`.slice(0, 1000) } : {}),
-    lifecycleAction,
+    lifecycleAction: summary(actions, ended.actions),
+    lifecycleActions: actions.map((a) => ({ hook: a.lifecycleHookName, state: a.state })),
     ...(input.executionArn ? { executionArn: input.executionArn } : {}),
     ...(input.executionInput?.rolloutExecutionArn ? { rolloutExecutionArn: input.executionInput.rolloutExecutionArn } : {}),
   };
   await publishEvent(ports.eventbridge, DRAIN_FINISHED, finished, input.executionArn ? [input.executionArn] : []);
-  ports.log('drain finished', { ...finished, blockers: finished.blockers.map((b) => b.pod) });
+  ports.log('drain finished', { ...finished, blockers: finished.blockers.map((b) => b.pod), forced: finished.forced.map((f) => f.pod) });
   return finished;
+}
+
+/** The actions this drain dealt with: open ones, and those that ended since it started. */
+function actionsOfThisDrain(record: DrainRecord | undefined, startedAt: string): DrainRecord['lifecycleActions'] {
+  return (record?.lifecycleActions ?? []).filter((a) => a.state === 'open' || Date.parse(a.endedAt ?? a.openedAt) >= Date.parse(startedAt));
+}
+
+function summary(actions: DrainRecord['lifecycleActions'], completedNow: readonly CompletedAction[]): DrainFinished['lifecycleAction'] {
+  if (actions.length === 0) return 'none';
+  if (actions.some((a) => a.state === 'open')) return 'left-to-default';
+  if (actions.some((a) => a.state === 'completed') || completedNow.some((c) => c.result === 'continued')) return 'continued';
+  return 'already-closed';
 }

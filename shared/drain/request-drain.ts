@@ -2,17 +2,23 @@ import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { completeLifecycleAction } from '../aws/auto-scaling.js';
 import type { DrainRecords } from '../aws/drain-records.js';
+import type { InstanceView } from '../aws/instances.js';
 import { describeNodegroupTags } from '../aws/nodegroups.js';
-import { startExecutionOnce } from '../aws/step-functions.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
-import { InvalidInputError, LifecycleActionGoneError } from '../errors.js';
-import type { DrainTrigger, DrainTriggerKind, NodeDrainInput } from '../events/drain.js';
+import { AwsTransientError, InvalidInputError } from '../errors.js';
+import type { DrainTrigger, DrainTriggerKind } from '../events/drain.js';
 import type { LifecycleAction } from '../events/lifecycle-action.js';
+import type { KubeClients } from '../kube/client.js';
+import { checkDrainedNode } from '../kube/drain/drained-node.js';
+import { findNodeForInstance } from '../kube/find-node.js';
 import { findInstanceOwner, groupTagValues } from '../ownership/find-owner.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
-import { decideDrainRequest, drainDeadline, drainExecutionName } from './decide-request.js';
+import { decideDrainRequest, lookupsFor, type RequestFacts } from './decide-request.js';
+import { ownerAlive } from './drain-owner.js';
+import { noteLifecycleAction } from './lifecycle-actions.js';
+import { completeOpenActions } from './own-drain.js';
+import { startNodeDrain } from './start-node-drain.js';
 
 export interface RequestDrainPorts {
   ec2: EC2Client;
@@ -24,6 +30,8 @@ export interface RequestDrainPorts {
   nodeDrainStateMachineArn: string;
   /** node name → instance id, for manual requests by node name */
   instanceOfNode: (cluster: string, nodeName: string) => Promise<string | undefined>;
+  /** the clusters' Kubernetes API: is a node drained long ago still drained? */
+  kube: Pick<KubeClients, 'core'>;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
@@ -72,15 +80,22 @@ function normalize(trigger: DrainTrigger): Normalized {
   }
 }
 
+/** Rounds of observe-decide-act before giving up (retryably) on a record that keeps changing. */
+const MAX_ROUNDS = 4;
+
 /**
  * Turns any drain trigger into at most one running drain per instance.
  *
  * 1. find the instance (by node name for a manual request) and its owning cluster; not ours: ignore;
  * 2. read the node group's policy from its tags;
- * 3. decide against the instance's drain record (pure): start, join the running drain,
- *    complete a late lifecycle action at once, or ignore;
- * 4. note the trigger (and its lifecycle action) in the record, then start the execution,
- *    named `drain-<instance>-<generation>`; ExecutionAlreadyExists means it is under way.
+ * 3. observe the instance's drain record and, as it asks, check what it claims: the owner of
+ *    a running drain whose lease lapsed (DescribeExecution), the node of a finished one
+ *    (cordoned by us, nothing to evict);
+ * 4. decide, once (pure): start (or take over), join the running drain, complete the
+ *    lifecycle actions at once, or ignore;
+ * 5. act: note the trigger and its lifecycle action in the record — conditionally on the record
+ *    as observed; if it changed meanwhile (the drain ended, another trigger started one), back
+ *    to 3 — and start the execution, named `drain-<instance>-<generation>`.
  */
 export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPorts): Promise<RequestDrainOutcome> {
   const request = normalize(trigger);
@@ -89,26 +104,9 @@ export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPor
     return instanceId ? { outcome: 'ignored', instanceId, reason } : { outcome: 'ignored', reason };
   };
 
+  // 1.
   const instanceId = request.instanceId ?? (await ports.instanceOfNode(request.cluster!, request.nodeName!));
   if (!instanceId) return ignore(`node ${request.nodeName} is not in cluster ${request.cluster}`);
-  const now = ports.now();
-  const record = await ports.records.get(instanceId);
-  const completeNow = async (action: LifecycleAction, cluster: string, reason: string): Promise<RequestDrainOutcome> => {
-    await completeLifecycleAction(ports.autoscaling, action, 'CONTINUE').catch((error: unknown) => {
-      if (!(error instanceof LifecycleActionGoneError)) throw error;
-    });
-    ports.log('lifecycle action completed: node already drained', { instanceId, cluster, reason });
-    return { outcome: 'completed-now', instanceId, cluster, reason };
-  };
-  // the terminate hook of a node this service drained (a rollout's batch, an earlier trigger):
-  // the record names the cluster, so nothing needs looking up again
-  if (request.lifecycleAction && record && (record.status === 'drained' || record.status === 'forced') && !request.cluster) {
-    const decision = decideDrainRequest({ record, trigger: request.kind, bringsLifecycleAction: true, onRebalance: 'drain' });
-    if (decision.action === 'complete-now') {
-      await ports.records.note(instanceId, { cluster: record.cluster, trigger: request.kind, lifecycleAction: request.lifecycleAction }, now);
-      return completeNow(request.lifecycleAction, record.cluster, decision.reason);
-    }
-  }
   const owner = await findInstanceOwner(ports, instanceId, request.groupName);
   if (!owner) return ignore('instance not found', instanceId);
   if (owner.decision.decision === 'ignore') return ignore(owner.decision.reason, instanceId);
@@ -117,44 +115,77 @@ export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPor
     throw new InvalidInputError([{ path: 'cluster', message: `instance ${instanceId} belongs to cluster ${cluster}, not ${request.cluster}` }]);
   }
 
+  // 2.
   const groupTags = owner.group ? groupTagValues(owner.group) : {};
   const nodegroupTags = owner.decision.nodegroup ? await describeNodegroupTags(ports.eks, cluster, owner.decision.nodegroup) : {};
   const { policy, problems } = readNodeGroupPolicy({ ...groupTags, ...nodegroupTags });
   if (problems.length > 0) ports.log('node group policy problems', { problems });
+  const drainPolicy = request.force ? { ...policy.drain, onDrainTimeout: 'force' as const } : policy.drain;
 
-  const decision = decideDrainRequest({ record, trigger: request.kind, bringsLifecycleAction: request.lifecycleAction !== undefined, onRebalance: policy.onRebalance });
-  switch (decision.action) {
-    case 'ignore':
-      return ignore(decision.reason, instanceId);
-    case 'join': {
-      const noted = await ports.records.note(instanceId, { cluster, trigger: request.kind, lifecycleAction: request.lifecycleAction }, now);
-      // the drain may have ended between our read and our write: then nobody else will complete it
-      if (noted.status === 'running' || !request.lifecycleAction) {
-        ports.log('drain already running', { instanceId, cluster, reason: decision.reason });
+  for (let round = 1; round <= MAX_ROUNDS; round++) {
+    // 3.
+    const now = ports.now();
+    const record = await ports.records.get(instanceId);
+    const lookups = lookupsFor(record, now, request.lifecycleAction !== undefined);
+    const facts: RequestFacts = {
+      record,
+      trigger: request.kind,
+      bringsLifecycleAction: request.lifecycleAction !== undefined,
+      onRebalance: policy.onRebalance,
+      now,
+      ...(lookups.owner ? { ownerRunning: await ownerAlive(record!, now, ports.sfn, { verify: true }) } : {}),
+      ...(lookups.node ? { node: await nodeNow(cluster, owner.instance, ports) } : {}),
+    };
+    // 4.
+    const decision = decideDrainRequest(facts);
+    // 5.
+    const actions = request.lifecycleAction ? noteLifecycleAction(record?.lifecycleActions ?? [], request.lifecycleAction, request.eventTime ?? now) : undefined;
+    const note = { cluster, trigger: request.kind, ...(actions ? { lifecycleActions: actions } : {}) };
+    switch (decision.action) {
+      case 'ignore':
+        return ignore(decision.reason, instanceId);
+      case 'join': {
+        if (!(await ports.records.write(instanceId, record, note, now))) continue;
+        ports.log('drain already running', { instanceId, cluster, reason: decision.reason, executionArn: record?.executionArn });
         return { outcome: 'joined', instanceId, cluster, reason: decision.reason };
       }
-      return completeNow(request.lifecycleAction, cluster, `the node was drained meanwhile (${noted.status})`);
-    }
-    case 'complete-now':
-      await ports.records.note(instanceId, { cluster, trigger: request.kind, lifecycleAction: request.lifecycleAction }, now);
-      return completeNow(request.lifecycleAction!, cluster, decision.reason);
-    case 'start': {
-      const executionName = drainExecutionName(instanceId, decision.generation);
-      const executionArn = `${ports.nodeDrainStateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
-      await ports.records.note(instanceId, { cluster, trigger: request.kind, lifecycleAction: request.lifecycleAction, start: { generation: decision.generation, executionArn } }, now);
-      const drainPolicy = request.force ? { ...policy.drain, onDrainTimeout: 'force' as const } : policy.drain;
-      const input: NodeDrainInput = {
-        cluster,
-        instanceId,
-        trigger: request.kind,
-        deadline: drainDeadline({ trigger: request.kind, now, eventTime: request.eventTime, drainTimeoutSeconds: drainPolicy.drainTimeoutSeconds }).toISOString(),
-        policy: drainPolicy,
-        startedAt: now.toISOString(),
-        ...(request.rolloutExecutionArn ? { rolloutExecutionArn: request.rolloutExecutionArn } : {}),
-      };
-      const started = await startExecutionOnce(ports.sfn, ports.nodeDrainStateMachineArn, executionName, input);
-      ports.log(started.started ? 'drain started' : 'drain already under way', { instanceId, cluster, executionArn: started.executionArn, trigger: request.kind });
-      return { outcome: started.started ? 'started' : 'joined', instanceId, cluster, executionName };
+      case 'complete-now': {
+        const noted = await ports.records.write(instanceId, record, note, now);
+        if (!noted) continue;
+        const { completed } = await completeOpenActions(noted, ports);
+        ports.log('lifecycle actions completed: the node is still drained', { instanceId, cluster, reason: decision.reason, actions: completed });
+        return { outcome: 'completed-now', instanceId, cluster, reason: decision.reason };
+      }
+      case 'start': {
+        const started = await startNodeDrain(
+          record,
+          {
+            cluster,
+            instanceId,
+            trigger: request.kind,
+            generation: decision.generation,
+            policy: drainPolicy,
+            ...(request.eventTime ? { eventTime: request.eventTime } : {}),
+            ...(request.rolloutExecutionArn ? { rolloutExecutionArn: request.rolloutExecutionArn } : {}),
+            ...(actions ? { lifecycleActions: actions } : {}),
+          },
+          ports,
+        );
+        if (!started) continue;
+        if (record) ports.log('drain started afresh', { instanceId, cluster, reason: decision.reason });
+        return { outcome: started.started ? 'started' : 'joined', instanceId, cluster, executionName: started.executionName, reason: decision.reason };
+      }
     }
   }
+  throw new AwsTransientError('dynamodb:UpdateItem', { cause: new Error(`the drain record of ${instanceId} kept changing under the request`) });
+}
+
+/** The node of a finished drain as it is now: still drained (or gone), or back in service. */
+async function nodeNow(cluster: string, instance: InstanceView, ports: Pick<RequestDrainPorts, 'kube'>): Promise<NonNullable<RequestFacts['node']>> {
+  if (instance.state === 'shutting-down' || instance.state === 'terminated') return { drained: true };
+  const core = await ports.kube.core(cluster);
+  const node = await findNodeForInstance(core, cluster, instance);
+  if (!node) return { drained: true };
+  const check = await checkDrainedNode({ core, cluster }, node);
+  return check.state === 'drained' ? { drained: true } : { drained: false, reason: check.reason };
 }

@@ -1,17 +1,17 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { describeLifecycleHook, recordLifecycleActionHeartbeat } from '../aws/auto-scaling.js';
 import type { DrainRecords } from '../aws/drain-records.js';
 import { describeInstance } from '../aws/instances.js';
-import { AwsTransientError, LifecycleActionGoneError } from '../errors.js';
-import type { DrainLoop, DrainStepInput } from '../events/drain.js';
+import { type DrainLoop, type DrainStepInput, type ForcedPodReport, MAX_FORCED_REPORTED } from '../events/drain.js';
 import type { KubeClients } from '../kube/client.js';
 import { drainPass } from '../kube/drain/drain-pass.js';
 import { forcePass } from '../kube/drain/force-pass.js';
-import { nextPassDelaySeconds } from '../kube/drain/next-wait.js';
-import type { DrainProgress } from '../kube/drain/types.js';
+import { countBlockedPasses } from '../kube/drain/next-wait.js';
+import type { DrainProgress, ForcedPod } from '../kube/drain/types.js';
 import { findNodeForInstance } from '../kube/find-node.js';
-import { decidePass, heartbeatEverySeconds } from './decide-pass.js';
+import { decidePass, type PassNext } from './decide-pass.js';
+import { closedSince, openActions } from './lifecycle-actions.js';
+import { type KeptAlive, keepDrainAlive } from './own-drain.js';
 
 export interface DrainStepPorts {
   ec2: EC2Client;
@@ -26,15 +26,21 @@ export interface DrainStepPorts {
 export interface DrainStepResult {
   nodeName: string | null;
   phase: DrainProgress['phase'];
+  /** what the workflow does next (see decide-pass.ts) */
+  next: PassNext;
   remaining: number;
   evicted: number;
   terminating: number;
   skipped: number;
   blocked: { pod: string; pdb: { namespace: string; name: string; disruptionsAllowed: number } | null; message: string }[];
+  /** every pod the drain's force passes deleted so far, with the budget it went past when known */
+  forced: ForcedPodReport[];
   deadlinePassed: boolean;
   waitSeconds: number;
-  /** `deferred`: Auto Scaling throttled the heartbeat; the pass went on, and the next one sends it */
-  heartbeat: 'sent' | 'not-due' | 'deferred' | 'no-hook' | 'expired';
+  /** `deferred`: Auto Scaling throttled a heartbeat; the pass went on, and the next one sends it */
+  heartbeat: KeptAlive['heartbeat'];
+  /** open lifecycle actions of the instance, after this pass */
+  openActions: number;
   loop: DrainLoop;
 }
 
@@ -42,93 +48,82 @@ const MAX_BLOCKERS_REPORTED = 20;
 
 /**
  * One pass of a drain, as a workflow step (seconds; safe to repeat):
- * 1. keep the lifecycle hook alive when a heartbeat is due (the action may have been
- *    noted by a later trigger, so it is read from the drain record every pass) — before any
- *    Kubernetes call, so a pass that fails (the API down, retried by the workflow) still
- *    keeps the hook from expiring under the drain; a throttled heartbeat waits for the next pass;
+ * 1. keep the drain's own: renew its lease and heartbeat every open lifecycle action of the
+ *    instance that is due (actions may have been noted by later triggers, so they are read
+ *    from the record every pass) — before any Kubernetes call, so a pass that fails (the API
+ *    down, retried by the workflow) still keeps the hooks from expiring under the drain;
+ *    `keep-alive` mode (the API unreachable past the retries) stops here;
  * 2. first pass only: find the node by providerID (instance gone or no node: node-gone);
  * 3. one engine pass — evict (budgets respected) or, once the policy says so, force;
- * 4. decide (pure): over, deadline passed, and how long to wait before the next pass.
+ * 4. decide (pure): what next, and how long to wait first.
  */
 export async function runDrainStep(input: DrainStepInput, ports: DrainStepPorts): Promise<DrainStepResult> {
   const loop: DrainLoop = input.loop ?? { passes: 0, consecutiveBlocked: 0, lastHeartbeatAt: null, heartbeatEverySeconds: null };
-  // 1. the hook
-  const now = ports.now();
-  const record = await ports.records.get(input.instanceId);
-  let heartbeat: DrainStepResult['heartbeat'] = 'no-hook';
-  let { lastHeartbeatAt, heartbeatEverySeconds: every } = loop;
-  if (record?.lifecycleAction) {
-    if (every === null) {
-      const hook = await describeLifecycleHook(ports.autoscaling, record.lifecycleAction.autoScalingGroupName, record.lifecycleAction.lifecycleHookName);
-      every = heartbeatEverySeconds(hook?.heartbeatTimeoutSeconds ?? 3600);
-    }
-    heartbeat = 'not-due';
-    const due = decidePass({ phase: 'draining', engineDelaySeconds: 0, now, deadline: new Date(input.deadline), heartbeat: { everySeconds: every, lastAt: new Date(lastHeartbeatAt ?? input.startedAt) } }).heartbeatDue;
-    if (due) {
-      try {
-        await recordLifecycleActionHeartbeat(ports.autoscaling, record.lifecycleAction);
-        heartbeat = 'sent';
-        lastHeartbeatAt = now.toISOString();
-      } catch (error) {
-        // a throttled heartbeat must not stop the drain: the next pass (at most a minute on) tries again
-        if (error instanceof AwsTransientError) {
-          heartbeat = 'deferred';
-          ports.log('lifecycle heartbeat deferred', { instanceId: input.instanceId, error: error.message });
-        } else if (error instanceof LifecycleActionGoneError) {
-          heartbeat = 'expired';
-          ports.log('lifecycle action no longer open while draining', { instanceId: input.instanceId });
-        } else {
-          throw error;
-        }
-      }
-    }
+  // 1. the hooks
+  const kept = input.executionArn ? await keepDrainAlive(input.instanceId, input.executionArn, ports) : undefined;
+  if (input.executionArn && !kept) ports.log('the drain record is owned by another execution: this drain keeps no hook alive', { instanceId: input.instanceId, executionArn: input.executionArn });
+  const actions = kept?.record.lifecycleActions ?? [];
+
+  // 2.–3. the node and the pass
+  let nodeName = input.nodeName;
+  let progress: DrainProgress | undefined;
+  if (input.mode !== 'keep-alive') {
+    nodeName ??= await locateNode(input, ports);
+    progress = nodeName
+      ? await (input.mode === 'force' ? forcePass : drainPass)(
+          { core: await ports.kube.core(input.cluster), policy: await ports.kube.policy(input.cluster), cluster: input.cluster },
+          nodeName,
+          { maxGracePeriodSeconds: input.policy.maxGracePeriodSeconds },
+        )
+      : undefined;
   }
-
-
-  // 2. the node (first pass)
-  const nodeName = input.nodeName ?? (await locateNode(input, ports));
-
-
-  // 3. the pass
-  const progress: DrainProgress | undefined = nodeName
-    ? await (input.mode === 'force' ? forcePass : drainPass)(
-        { core: await ports.kube.core(input.cluster), policy: await ports.kube.policy(input.cluster), cluster: input.cluster },
-        nodeName,
-        { maxGracePeriodSeconds: input.policy.maxGracePeriodSeconds },
-      )
-    : undefined;
-  const phase = progress?.phase ?? 'node-gone';
-  const blockedOnly = (progress?.blocked.length ?? 0) > 0 && (progress?.evicted.length ?? 0) === 0;
-  const consecutiveBlocked = blockedOnly ? loop.consecutiveBlocked + 1 : 0;
+  const phase = input.mode === 'keep-alive' ? 'draining' : (progress?.phase ?? 'node-gone');
+  const consecutiveBlocked = progress ? countBlockedPasses(loop.consecutiveBlocked, progress) : loop.consecutiveBlocked;
 
   // 4. what next
+  const now = ports.now();
+  const open = openActions(kept?.record);
   const decision = decidePass({
     phase,
-    engineDelaySeconds: progress ? nextPassDelaySeconds(progress, consecutiveBlocked) : 0,
+    mode: input.mode,
+    ...(progress ? { progress } : {}),
+    consecutiveBlocked,
     now,
     deadline: new Date(input.deadline),
-    ...(heartbeat === 'sent' || heartbeat === 'not-due' || heartbeat === 'deferred' ? { heartbeat: { everySeconds: every!, lastAt: new Date(lastHeartbeatAt ?? input.startedAt) } } : {}),
+    onDrainTimeout: input.policy.onDrainTimeout,
+    actionOpen: open.length > 0,
+    actionClosed: closedSince(actions, new Date(input.startedAt)).length > 0,
+    ...(kept?.next ? { nextHeartbeatAt: kept.next.at } : {}),
+    maxGracePeriodSeconds: input.policy.maxGracePeriodSeconds,
   });
+  const lastHeartbeat = actions.map((a) => a.lastHeartbeatAt).filter((at): at is string => at !== undefined).sort().at(-1) ?? loop.lastHeartbeatAt;
   const result: DrainStepResult = {
     nodeName,
     phase,
-    remaining: progress?.remaining.length ?? 0,
+    next: decision.next,
+    remaining: progress?.remaining.length ?? (input.mode === 'keep-alive' ? (input.blocked?.length ?? 0) : 0),
     evicted: progress?.evicted.length ?? 0,
     terminating: progress?.terminating.length ?? 0,
     skipped: progress?.skipped.length ?? 0,
-    // the hook closed under the drain, or the node went: Auto Scaling took it, and what blocked
-    // the drain is what the last pass found (this one finds the pods going, or nothing)
+    // the hooks closed under the drain, the node went, or the API is away: what blocked the
+    // drain is what the last pass that looked found
     blocked:
-      (heartbeat === 'expired' || phase === 'node-gone') && (progress?.blocked.length ?? 0) === 0
+      !progress || ((decision.next === 'closed' || phase === 'node-gone') && progress.blocked.length === 0)
         ? (input.blocked ?? [])
-        : (progress?.blocked ?? []).slice(0, MAX_BLOCKERS_REPORTED).map((b) => ({ pod: `${b.pod.namespace}/${b.pod.name}`, pdb: b.pdb, message: b.message })),
+        : progress.blocked.slice(0, MAX_BLOCKERS_REPORTED).map((b) => ({ pod: `${b.pod.namespace}/${b.pod.name}`, pdb: b.pdb, message: b.message })),
+    forced: [...(input.forced ?? []), ...(progress?.forced ?? []).map(forcedReport)].slice(0, MAX_FORCED_REPORTED),
     deadlinePassed: decision.deadlinePassed,
     waitSeconds: decision.waitSeconds,
-    heartbeat,
-    loop: { passes: loop.passes + 1, consecutiveBlocked, lastHeartbeatAt, heartbeatEverySeconds: every },
+    heartbeat: kept?.heartbeat ?? 'no-hook',
+    openActions: open.length,
+    loop: { passes: loop.passes + 1, consecutiveBlocked, lastHeartbeatAt: lastHeartbeat, heartbeatEverySeconds: kept?.next?.everySeconds ?? loop.heartbeatEverySeconds },
   };
-  ports.log('drain pass', { ...result, blocked: result.blocked.map((b) => `${b.pod} (${b.pdb ? `${b.pdb.namespace}/${b.pdb.name}` : b.message})`) });
+  ports.log('drain pass', { ...result, mode: input.mode, blocked: result.blocked.map((b) => `${b.pod} (${b.pdb ? `${b.pdb.namespace}/${b.pdb.name}` : b.message})`), forced: result.forced.length });
   return result;
+}
+
+export function forcedReport(forced: ForcedPod): ForcedPodReport {
+  return { pod: `${forced.pod.namespace}/${forced.pod.name}`, pdb: forced.pdb ? `${forced.pdb.namespace}/${forced.pdb.name}` : null };
 }
 
 async function locateNode(input: DrainStepInput, ports: DrainStepPorts): Promise<string | null> {

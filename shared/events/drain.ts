@@ -82,13 +82,22 @@ export const BlockerSchema = z.object({
   message: z.string(),
 });
 
+/** A pod a force pass deleted past its budget: `namespace/name`, and the budget (`namespace/name`) when known. */
+export const ForcedPodSchema = z.object({ pod: z.string(), pdb: z.nullable(z.string()) });
+export type ForcedPodReport = z.infer<typeof ForcedPodSchema>;
+/** forced pods carried and reported: at most this many (Step Functions state is ≤ 256 KB) */
+export const MAX_FORCED_REPORTED = 50;
+
 export const DrainStepInputSchema = z.extend(NodeDrainInputSchema, {
   /** null on the first pass: the step finds the node by providerID */
   nodeName: z.nullable(z.string().check(z.minLength(1), z.maxLength(253))),
-  mode: z.enum(['evict', 'force']),
+  /** keep-alive: the Kubernetes API stayed unreachable through the pass's retries; only the hooks are kept alive */
+  mode: z.enum(['evict', 'force', 'keep-alive']),
   loop: z.nullable(DrainLoopSchema),
   /** what the previous pass could not evict (the report's blockers if the hook closes under the drain) */
   blocked: z.optional(z.array(BlockerSchema).check(z.maxLength(50))),
+  /** the pods force passes deleted so far */
+  forced: z.optional(z.array(ForcedPodSchema).check(z.maxLength(MAX_FORCED_REPORTED))),
   executionArn: z.optional(z.string()),
 });
 export type DrainStepInput = z.infer<typeof DrainStepInputSchema>;
@@ -97,20 +106,32 @@ export const DrainOutcomeSchema = z.enum(['drained', 'forced', 'failed', 'node-g
 export type DrainOutcome = z.infer<typeof DrainOutcomeSchema>;
 
 
-/** Input of the finish step: how the drain ended, and what still blocked it. */
-export const FinishDrainInputSchema = z.object({
+/** What every report of a drain carries: which node, since when, and what is still in its way. */
+const DrainReportSchema = z.object({
   cluster: clusterName,
   instanceId,
   nodeName: z.nullable(z.string()),
   trigger: z.enum(DRAIN_TRIGGER_KINDS),
   startedAt: z.iso.datetime(),
-  outcome: DrainOutcomeSchema,
   remaining: z._default(z.int().check(z.nonnegative()), 0),
   blockers: z._default(z.array(BlockerSchema).check(z.maxLength(50)), []),
   executionArn: z.optional(z.string()),
-  /** the error that ended the drain (the workflow's Catch: `Error` and `Cause`), for the report */
-  error: z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
   /** the workflow's input as it started (`$$.Execution.Input`): names the rollout that asked, if any */
   executionInput: z.optional(z.looseObject({ rolloutExecutionArn: z.optional(z.string().check(z.maxLength(2048))) })),
 });
+
+/** Input of the finish step: how the drain ended, and what still blocked it. */
+export const FinishDrainInputSchema = z.extend(DrainReportSchema, {
+  outcome: DrainOutcomeSchema,
+  /** the pods force passes deleted past their budgets */
+  forced: z._default(z.array(ForcedPodSchema).check(z.maxLength(MAX_FORCED_REPORTED)), []),
+  /** the error that ended the drain (the workflow's Catch: `Error` and `Cause`), for the report */
+  error: z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+});
 export type FinishDrainInput = z.infer<typeof FinishDrainInputSchema>;
+
+/** Input of the step that reports a drain held past its deadline (`Node Drain Blocked`). */
+export const ReportDrainBlockedInputSchema = z.extend(DrainReportSchema, {
+  deadline: z.iso.datetime(),
+});
+export type ReportDrainBlockedInput = z.infer<typeof ReportDrainBlockedInputSchema>;

@@ -1,17 +1,35 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { before, beforeEach, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { AutoScalingClient, CompleteLifecycleActionCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, type DescribeInstancesCommandOutput, EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient } from '@aws-sdk/client-eks';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
+import { useTimeSource } from '../../shared/clock.js';
+import { VirtualClock } from '../sim/clock.js';
+import { authenticateEksToken } from '../sim/eks-authenticator.js';
+import { startKubeApiServer } from '../sim/kube/api-server.js';
+import { createNode, createPod } from '../sim/kube/controllers.js';
+import { KubeStore } from '../sim/kube/store.js';
 import { lambdaContext, quietLogs } from './lambda-context.js';
 
+/** AWS calls are mocked; the Kubernetes side (is a drained node still drained?) is the sandbox API server. */
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:eks-node-lifecycle-test-node-drain';
-Object.assign(process.env, { AWS_REGION: 'eu-west-1', MANAGED_CLUSTERS: 'prod', NODE_DRAIN_STATE_MACHINE_ARN: STATE_MACHINE, DRAIN_TABLE: 'drains' });
+const EXECUTION = (n: number) => `arn:aws:states:eu-west-1:123456789012:execution:eks-node-lifecycle-test-node-drain:drain-i-1234567890abcdef0-${n}`;
+const ROLLOUT = 'arn:aws:states:eu-west-1:123456789012:execution:eks-node-lifecycle-test-ami-rollout:prod-workers-ami-1';
+const credentials = { accessKeyId: 'AKIDHANDLERTEST', secretAccessKey: 'handler-test' };
+Object.assign(process.env, {
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+  MANAGED_CLUSTERS: 'prod',
+  NODE_DRAIN_STATE_MACHINE_ARN: STATE_MACHINE,
+  DRAIN_TABLE: 'drains',
+});
 quietLogs();
 
 const ec2 = mockClient(EC2Client);
@@ -19,42 +37,87 @@ const autoscaling = mockClient(AutoScalingClient);
 const eks = mockClient(EKSClient);
 const sfn = mockClient(SFNClient);
 const ddb = mockClient(DynamoDBDocumentClient);
+const clock = new VirtualClock(Date.parse('2026-11-21T09:00:30Z'));
+const restoreTime = useTimeSource(() => clock.now());
+const store = new KubeStore(clock);
+let server: Awaited<ReturnType<typeof startKubeApiServer>>;
+
 const launch = JSON.parse(readFileSync(new URL('../events/autoscaling-launch-lifecycle-action.json', import.meta.url), 'utf8'));
 const terminate = {
   ...launch,
+  time: '2026-11-21T09:00:00Z',
   'detail-type': 'EC2 Instance-terminate Lifecycle Action',
   detail: { ...launch.detail, LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', Origin: 'AutoScalingGroup', Destination: 'EC2' },
 };
+const TOKEN = terminate.detail.LifecycleActionToken as string;
+const HOOK = terminate.detail.LifecycleHookName as string;
 const spot = {
   version: '0', id: '1e5527d7-bb36-4607-3370-4164db56a40e', 'detail-type': 'EC2 Spot Instance Interruption Warning', source: 'aws.ec2', account: '123456789012',
   time: '2026-11-21T09:00:00Z', region: 'eu-west-1', resources: ['arn:aws:ec2:eu-west-1a:instance/i-1234567890abcdef0'],
   detail: { 'instance-id': 'i-1234567890abcdef0', 'instance-action': 'terminate' },
 };
+const manual = { kind: 'manual-drain', cluster: 'prod', instanceId: 'i-1234567890abcdef0', requestedBy: 'slack:T1:U0OPS' };
+const NODE = 'ip-10-0-1-5.eu-west-1.compute.internal';
 
 let handler: (event: unknown, context: unknown) => Promise<any>;
 before(async () => {
+  server = await startKubeApiServer({
+    clock,
+    store,
+    clusterName: 'prod',
+    authenticate: async (token) => (await authenticateEksToken(token, { cluster: 'prod', credentials, now: () => clock.now() })).ok,
+  });
   ({ handler } = await import('../../functions/request-drain.js'));
+});
+after(async () => {
+  restoreTime();
+  await server.close();
 });
 
 function instance(tags: Record<string, string>): DescribeInstancesCommandOutput {
-  return { $metadata: {}, Reservations: [{ Instances: [{ InstanceId: 'i-1234567890abcdef0', State: { Name: 'running' }, PrivateDnsName: 'ip-10-0-1-5.eu-west-1.compute.internal', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] }] };
+  return { $metadata: {}, Reservations: [{ Instances: [{ InstanceId: 'i-1234567890abcdef0', State: { Name: 'running' }, PrivateDnsName: NODE, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] }] };
 }
 function group(tags: Record<string, string>) {
   return { AutoScalingGroups: [{ AutoScalingGroupName: 'prod-workers', MinSize: 0, MaxSize: 3, DesiredCapacity: 1, DefaultCooldown: 300, AvailabilityZones: [], HealthCheckType: 'EC2', CreatedTime: new Date(), Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true })) }] };
 }
+/** A drain record as stored. */
+function stored(status: string, extra: Record<string, unknown> = {}) {
+  return { Item: { instanceId: 'i-1234567890abcdef0', cluster: 'prod', status, generation: 2, triggers: ['terminate-hook'], executionArn: EXECUTION(2), revision: 7, updatedAt: '2026-11-07T09:00:00Z', expiresAt: 0, ...extra } };
+}
+const lease = (seconds: number) => new Date(clock.now() + seconds * 1000).toISOString();
+const openAction = (hook: string, token: string) => ({ autoScalingGroupName: 'prod-workers', lifecycleHookName: hook, lifecycleActionToken: token, instanceId: 'i-1234567890abcdef0', openedAt: '2026-11-21T08:59:00Z', state: 'open' });
+
+/** The node as the last drain left it: cordoned by us; then, optionally, a person uncordons it and it fills again. */
+function node(options: { cordonedByUs: boolean; pods: number }) {
+  for (const n of store.list('nodes')) store.delete('nodes', undefined, (n as any).metadata.name, { gracePeriodSeconds: 0 });
+  for (const p of store.list('pods')) store.delete('pods', (p as any).metadata.namespace, (p as any).metadata.name, { gracePeriodSeconds: 0 });
+  createNode(store, {
+    name: NODE,
+    providerID: 'aws:///eu-west-1a/i-1234567890abcdef0',
+    ...(options.cordonedByUs ? { unschedulable: true, taints: [{ key: 'eks-node-lifecycle/draining', effect: 'NoSchedule' }] } : {}),
+  });
+  for (let i = 0; i < options.pods; i++) createPod(store, { namespace: 'shop', name: `web-${i}`, labels: { app: 'web' }, nodeName: NODE });
+}
+
+const updates = () => ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
 const writes = () => [...ddb.commandCalls(UpdateCommand), ...sfn.commandCalls(StartExecutionCommand), ...autoscaling.commandCalls(CompleteLifecycleActionCommand)];
+const startedNames = () => sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
+const completions = () => autoscaling.commandCalls(CompleteLifecycleActionCommand).map((c) => `${c.args[0].input.LifecycleHookName}:${c.args[0].input.LifecycleActionResult}`);
 
 describe('Handler: request-drain', () => {
   beforeEach(() => {
     for (const m of [ec2, autoscaling, eks, sfn, ddb]) m.reset();
     ec2.on(DescribeInstancesCommand).resolves(instance({ 'aws:autoscaling:groupName': 'prod-workers' }));
     autoscaling.on(DescribeAutoScalingGroupsCommand).resolves(group({ 'kubernetes.io/cluster/prod': 'owned', 'eks-node-lifecycle/drain-timeout': '30m' }));
+    autoscaling.on(CompleteLifecycleActionCommand).resolves({});
+    eks.on(DescribeClusterCommand, { name: 'prod' }).resolves({ cluster: { name: 'prod', endpoint: server.url, certificateAuthority: { data: server.caData }, version: '1.31' } });
     ddb.on(GetCommand).resolves({});
-    ddb.on(UpdateCommand).callsFake((input) => ({ Attributes: { instanceId: input.Key.instanceId, status: 'running', generation: 0 } }));
+    ddb.on(UpdateCommand).callsFake((input) => ({ Attributes: { instanceId: input.Key.instanceId, cluster: 'prod', status: input.ExpressionAttributeValues[':status'] ?? 'running', generation: input.ExpressionAttributeValues[':generation'] ?? 2, actions: input.ExpressionAttributeValues[':actions'], revision: input.ExpressionAttributeValues[':revision'] } }));
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE}:drain`, startDate: new Date() });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
   });
 
-  it('starts drain-<instance>-0 for a terminate hook, with the group\'s policy and the action recorded', async () => {
+  it('starts drain-<instance>-0 for a terminate hook: the group\'s policy, the action noted open since the event, a short lease', async () => {
     const out = await handler(terminate, lambdaContext());
     assert.equal(out.outcome, 'started');
     const start = sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input;
@@ -62,23 +125,125 @@ describe('Handler: request-drain', () => {
     const input = JSON.parse(start.input!);
     assert.equal(input.trigger, 'terminate-hook');
     assert.deepEqual(input.policy, { drainTimeoutSeconds: 1800, onDrainTimeout: 'fail', maxGracePeriodSeconds: 600 });
-    const update = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
-    assert.equal(update.ExpressionAttributeValues![':lifecycleAction'].lifecycleActionToken, '87654321-4321-4321-4321-210987654321');
+    const [update] = updates();
+    assert.equal(update!.ConditionExpression, 'attribute_not_exists(instanceId)', 'written only if no drain record appeared meanwhile');
+    assert.deepEqual(update!.ExpressionAttributeValues![':actions'][HOOK], { autoScalingGroupName: 'prod-workers', lifecycleHookName: HOOK, lifecycleActionToken: TOKEN, instanceId: 'i-1234567890abcdef0', openedAt: '2026-11-21T09:00:00.000Z', state: 'open' });
+    assert.equal(update!.ExpressionAttributeValues![':executionArn'], EXECUTION(0));
+    assert.equal(update!.ExpressionAttributeValues![':leaseUntil'], lease(90), 'the new execution\'s first pass renews it');
+    assert.equal(sfn.commandCalls(DescribeExecutionCommand).length, 0);
   });
 
-  it('joins the running drain for a repeated event, recording the action and starting nothing', async () => {
-    ddb.on(GetCommand).resolves({ Item: { instanceId: 'i-1234567890abcdef0', status: 'running', generation: 0 } });
+  it('joins a running drain whose lease holds, noting the action on the record as it was read, starting nothing', async () => {
+    ddb.on(GetCommand).resolves(stored('running', { leaseUntil: lease(300) }));
     const out = await handler(terminate, lambdaContext());
     assert.equal(out.outcome, 'joined');
-    assert.equal(sfn.commandCalls(StartExecutionCommand).length, 0);
+    assert.deepEqual(writes().length, 1);
+    const [update] = updates();
+    assert.equal(update!.ConditionExpression, '#revision = :seenRevision');
+    assert.equal(update!.ExpressionAttributeValues![':seenRevision'], 7);
+    assert.equal(update!.ExpressionAttributeValues![':actions'][HOOK].state, 'open');
+    assert.deepEqual(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn), [EXECUTION(2)], 'a hook is trusted to a live owner only');
   });
 
-  it('completes a late hook at once when the node is already drained', async () => {
-    ddb.on(GetCommand).resolves({ Item: { instanceId: 'i-1234567890abcdef0', status: 'drained', generation: 0 } });
-    autoscaling.on(CompleteLifecycleActionCommand).resolves({});
+  it('joins a running drain whose lease holds without asking Step Functions, for a trigger that brings no hook', async () => {
+    ddb.on(GetCommand).resolves(stored('running', { leaseUntil: lease(300) }));
+    assert.equal((await handler(spot, lambdaContext())).outcome, 'joined');
+    assert.equal(sfn.commandCalls(DescribeExecutionCommand).length, 0);
+  });
+
+  it('does not trust a hook to a stopped owner within its lease: takes the drain over', async () => {
+    ddb.on(GetCommand).resolves(stored('running', { leaseUntil: lease(300) }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED' });
+    assert.equal((await handler(terminate, lambdaContext())).outcome, 'started');
+    assert.deepEqual(startedNames(), ['drain-i-1234567890abcdef0-3']);
+  });
+
+  it('trusts the lease of an execution Step Functions does not show yet (just started: DescribeExecution is eventually consistent)', async () => {
+    ddb.on(GetCommand).resolves(stored('running', { leaseUntil: lease(80) }));
+    sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+    assert.equal((await handler(terminate, lambdaContext())).outcome, 'joined');
+    assert.deepEqual(startedNames(), []);
+  });
+
+  it('a running drain past its lease: joins it when Step Functions says its owner runs (a rollout, say)', async () => {
+    ddb.on(GetCommand).resolves(stored('running', { leaseUntil: lease(-60), executionArn: ROLLOUT }));
+    sfn.on(DescribeExecutionCommand, { executionArn: ROLLOUT }).resolves({ status: 'RUNNING' });
+    const out = await handler(terminate, lambdaContext());
+    assert.equal(out.outcome, 'joined');
+    assert.deepEqual(startedNames(), []);
+  });
+
+  for (const [owner, answer] of [['stopped', { status: 'ABORTED' }], ['unknown to Step Functions', new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} })]] as const) {
+    it(`a running drain past its lease whose execution is ${owner}: takes it over (the next generation), keeping its open actions`, async () => {
+      ddb.on(GetCommand).resolves(stored('running', { leaseUntil: lease(-60), actions: { other: openAction('other', '99999999-9999-4999-8999-999999999999') } }));
+      if (answer instanceof Error) sfn.on(DescribeExecutionCommand).rejects(answer);
+      else sfn.on(DescribeExecutionCommand).resolves(answer);
+      const out = await handler(spot, lambdaContext());
+      assert.equal(out.outcome, 'started');
+      assert.deepEqual(startedNames(), ['drain-i-1234567890abcdef0-3']);
+      assert.equal(updates()[0]!.ExpressionAttributeValues![':executionArn'], EXECUTION(3));
+      assert.equal(updates()[0]!.ExpressionAttributeValues![':actions'], undefined, 'the actions stay as they are: the new owner keeps them alive');
+    });
+  }
+
+  it('a record of the old shape (one lifecycleAction, no lease, no revision) is checked, and read as one of the actions', async () => {
+    const legacy = { autoScalingGroupName: 'prod-workers', lifecycleHookName: 'old-hook', lifecycleActionToken: '22222222-2222-4222-8222-222222222222', instanceId: 'i-1234567890abcdef0' };
+    ddb.on(GetCommand).resolves({ Item: { instanceId: 'i-1234567890abcdef0', cluster: 'prod', status: 'running', generation: 0, triggers: ['spot-interruption'], lifecycleAction: legacy, executionArn: EXECUTION(0), updatedAt: '2026-11-21T08:00:00Z', expiresAt: 0 } });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED' });
+    const out = await handler(terminate, lambdaContext());
+    assert.equal(out.outcome, 'started');
+    const [update] = updates();
+    assert.match(update!.ConditionExpression!, /attribute_not_exists\(#revision\)/);
+    assert.deepEqual(Object.keys(update!.ExpressionAttributeValues![':actions']).sort(), ['old-hook', HOOK].sort(), 'both actions, each to keep alive and complete');
+    assert.equal(update!.ExpressionAttributeValues![':actions']['old-hook'].state, 'open');
+    assert.match(update!.UpdateExpression!, /REMOVE #legacyAction/);
+  });
+
+  it('completes every open action at once when the node is still drained: cordoned by us, nothing to evict', async () => {
+    node({ cordonedByUs: true, pods: 0 });
+    ddb.on(GetCommand).resolves(stored('drained', { actions: { second: openAction('second', '33333333-3333-4333-8333-333333333333') } }));
     const out = await handler(terminate, lambdaContext());
     assert.equal(out.outcome, 'completed-now');
-    assert.equal(autoscaling.commandCalls(CompleteLifecycleActionCommand)[0]!.args[0].input.LifecycleActionResult, 'CONTINUE');
+    assert.deepEqual(completions().sort(), [`${HOOK}:CONTINUE`, 'second:CONTINUE'].sort());
+    const marked = updates().at(-1)!.ExpressionAttributeValues![':actions'];
+    assert.deepEqual(Object.values(marked).map((a: any) => a.state), ['completed', 'completed']);
+    assert.deepEqual(startedNames(), []);
+  });
+
+  it('drains afresh a node drained long ago that a person uncordoned and that filled again (B3), completing nothing', async () => {
+    node({ cordonedByUs: false, pods: 3 });
+    ddb.on(GetCommand).resolves(stored('drained'));
+    const out = await handler(terminate, lambdaContext());
+    assert.equal(out.outcome, 'started');
+    assert.deepEqual(startedNames(), ['drain-i-1234567890abcdef0-3']);
+    assert.deepEqual(completions(), []);
+    assert.match(out.reason, /no longer cordoned by this service/);
+  });
+
+  it('drains afresh a node still cordoned by us that has pods again', async () => {
+    node({ cordonedByUs: true, pods: 1 });
+    ddb.on(GetCommand).resolves(stored('forced'));
+    assert.equal((await handler(terminate, lambdaContext())).outcome, 'started');
+    assert.deepEqual(completions(), []);
+  });
+
+  it('answers a person "already drained" only while it is so', async () => {
+    ddb.on(GetCommand).resolves(stored('drained'));
+    node({ cordonedByUs: true, pods: 0 });
+    const still = await handler(manual, lambdaContext());
+    assert.equal(still.outcome, 'ignored');
+    assert.match(still.reason, /still drained/);
+    node({ cordonedByUs: false, pods: 2 });
+    assert.equal((await handler(manual, lambdaContext())).outcome, 'started');
+  });
+
+  it('reads again and decides again when the record changed between its read and its write (the drain ended meanwhile)', async () => {
+    node({ cordonedByUs: true, pods: 0 });
+    ddb.on(GetCommand).resolvesOnce(stored('running', { leaseUntil: lease(300) })).resolves(stored('drained', { revision: 8 }));
+    ddb.on(UpdateCommand).rejectsOnce(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} })).callsFake((input) => ({ Attributes: { instanceId: 'i-1234567890abcdef0', cluster: 'prod', status: 'drained', generation: 2, actions: input.ExpressionAttributeValues[':actions'], revision: 9 } }));
+    const out = await handler(terminate, lambdaContext());
+    assert.equal(out.outcome, 'completed-now', 'the joined drain ended before the action was noted: nobody else would complete it');
+    assert.deepEqual(completions(), [`${HOOK}:CONTINUE`]);
   });
 
   it('bounds a spot drain by the two-minute notice', async () => {
@@ -97,10 +262,7 @@ describe('Handler: request-drain', () => {
   });
 
   it('refuses a manual request naming the wrong cluster for the instance', async () => {
-    await assert.rejects(
-      handler({ kind: 'manual-drain', cluster: 'staging', instanceId: 'i-1234567890abcdef0', requestedBy: 'U123' }, lambdaContext()),
-      { name: 'InvalidInputError' },
-    );
+    await assert.rejects(handler({ ...manual, cluster: 'staging' }, lambdaContext()), { name: 'InvalidInputError' });
     assert.deepEqual(writes(), []);
   });
 

@@ -34,7 +34,9 @@
  * - `ssm:GetParameter(s)` scope to parameter ARNs (Systems Manager user guide, "Restricting
  *   access to Parameter Store parameters using IAM policies");
  * - `states:SendTaskSuccess` / `SendTaskFailure` take no resource types (the task token is the
- *   capability), `states:StartExecution` takes a stateMachine;
+ *   capability), `states:StartExecution` takes a stateMachine, `states:DescribeExecution` (Read)
+ *   an execution (`…:execution:${StateMachineName}:${ExecutionId}`, which supports no tag
+ *   condition key);
  * - EKS `UpdateNodegroupVersion` / `UpdateNodegroupConfig` require a nodegroup, whose ARN
  *   holds the cluster name and which takes `aws:ResourceTag/${TagKey}`.
  */
@@ -94,6 +96,7 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeFacts> = {
     arns: ['arn:${Partition}:ssm:${Region}:${Account}:parameter/${ParameterNameWithoutLeadingSlash}', 'arn:${Partition}:ssm:${Region}::parameter/aws/service/${PublicParameterPath}'],
     tagConditionKeys: AWS_TAGS,
   },
+  'states:execution': { arns: ['arn:${Partition}:states:${Region}:${Account}:execution:${StateMachineName}:${ExecutionId}'], tagConditionKeys: [] },
   'states:stateMachine': { arns: ['arn:${Partition}:states:${Region}:${Account}:stateMachine:${StateMachineName}'], tagConditionKeys: AWS_TAGS },
 };
 
@@ -106,6 +109,7 @@ export const IAM_ACTION_FACTS: Record<string, ActionFacts> = {
   'autoscaling:DescribeAutoScalingGroups': { access: 'List', resourceTypes: [] },
   'autoscaling:DescribeInstanceRefreshes': { access: 'List', resourceTypes: [] },
   'autoscaling:DescribeLifecycleHooks': { access: 'List', resourceTypes: [] },
+  'autoscaling:DescribeScalingActivities': { access: 'List', resourceTypes: [] },
   'autoscaling:PutLifecycleHook': { access: 'Write', resourceTypes: group },
   'autoscaling:RecordLifecycleActionHeartbeat': { access: 'Write', resourceTypes: group },
   'autoscaling:ResumeProcesses': { access: 'Write', resourceTypes: group },
@@ -130,6 +134,7 @@ export const IAM_ACTION_FACTS: Record<string, ActionFacts> = {
   'ec2:DescribeLaunchTemplateVersions': { access: 'List', resourceTypes: [] },
   'ec2:DescribeLaunchTemplates': { access: 'List', resourceTypes: [] },
   'ec2:DescribeSubnets': { access: 'List', resourceTypes: [] },
+  'ec2:ModifyLaunchTemplate': { access: 'Write', resourceTypes: ['ec2:launch-template'] },
   // image, instance, network-interface, security-group, subnet and volume are required: a grant
   // on launch templates alone lets Auto Scaling check a template, and launches nothing
   'ec2:RunInstances': {
@@ -164,6 +169,7 @@ export const IAM_ACTION_FACTS: Record<string, ActionFacts> = {
   'ssm:GetParameter': { access: 'Read', resourceTypes: ['ssm:parameter'], readsSecrets: true },
   'ssm:GetParameters': { access: 'Read', resourceTypes: ['ssm:parameter'], readsSecrets: true },
 
+  'states:DescribeExecution': { access: 'Read', resourceTypes: ['states:execution'] },
   'states:SendTaskFailure': { access: 'Write', resourceTypes: [] },
   'states:SendTaskSuccess': { access: 'Write', resourceTypes: [] },
   'states:StartExecution': { access: 'Write', resourceTypes: ['states:stateMachine'] },

@@ -94,6 +94,22 @@ describe('Least privilege: the IAM of the packaged template', () => {
     assert.deepEqual(rollStep.map((s) => s.conditions), [[{ operator: 'StringEquals', key: 'aws:ResourceTag/eks-node-lifecycle/rollout', values: ['auto', 'approve'] }]]);
     const unguarded = statements.filter((s) => s.actions.some((a) => POLICY.unguardable[a]));
     assert.ok(unguarded.length > 0 && unguarded.every((s) => s.resources.every((r) => r.includes(':autoScalingGroup:'))), 'hook completions stay on Auto Scaling groups');
+    // the rollout keeps alive and completes only the hooks of the groups it may roll
+    const rolloutHooks = statements.filter((s) => s.role === 'RollStepRole' && s.actions.some((a) => POLICY.unguardable[a]));
+    assert.deepEqual(rolloutHooks.map((s) => [s.actions.sort(), s.conditions]), [[['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'], [{ operator: 'StringEquals', key: 'aws:ResourceTag/eks-node-lifecycle/rollout', values: ['auto', 'approve'] }]]]);
+  });
+
+  it('lets a drain\'s owner be checked only among this service\'s own node-drain and ami-rollout executions, and hands drains only to node-drain', () => {
+    const describe = statements.filter((s) => s.actions.includes('states:DescribeExecution'));
+    assert.deepEqual(describe.map((s) => s.role).sort(), ['RequestDrainRole', 'RollStepRole']);
+    for (const s of describe) {
+      assert.deepEqual(s.resources.sort(), [
+        `arn:aws:states:${PACKAGE_REGION}:${ACCOUNT.accountId}:execution:eks-node-lifecycle-${PACKAGE_STAGE}-ami-rollout:*`,
+        `arn:aws:states:${PACKAGE_REGION}:${ACCOUNT.accountId}:execution:eks-node-lifecycle-${PACKAGE_STAGE}-node-drain:*`,
+      ]);
+    }
+    const handOver = statements.filter((s) => s.role === 'RollStepRole' && s.actions.includes('states:StartExecution'));
+    assert.deepEqual(handOver.flatMap((s) => s.resources), [`arn:aws:states:${PACKAGE_REGION}:${ACCOUNT.accountId}:stateMachine:eks-node-lifecycle-${PACKAGE_STAGE}-node-drain`]);
   });
 
   it('writes only the ownership tags of managed clusters, only on nodes, never the opt-in tags', () => {

@@ -117,6 +117,14 @@ export function drainsFinished(world: World, instanceId?: string): (DrainFinishe
     .filter((d) => instanceId === undefined || d.instanceId === instanceId);
 }
 
+/** The `Node Drain Blocked` events published (a drain holding its node past the deadline), with their virtual time. */
+export function drainsBlocked(world: World, instanceId?: string): { instanceId: string; budgets: string[]; blockers: DrainFinishedDetail['blockers']; at: number }[] {
+  return world.published
+    .filter((e) => e['detail-type'] === 'Node Drain Blocked')
+    .map((e) => ({ ...(e.detail as { instanceId: string; budgets: string[]; blockers: DrainFinishedDetail['blockers'] }), at: Date.parse(e.time) }))
+    .filter((d) => instanceId === undefined || d.instanceId === instanceId);
+}
+
 /** Our calls to the simulated account of one command (e.g. CompleteLifecycleAction), optionally about one instance. */
 export function callsOf(world: World, command: string, instanceId?: string) {
   return world.account.calls.filter((c) => c.command === command && (instanceId === undefined || JSON.stringify(c.input).includes(instanceId)));

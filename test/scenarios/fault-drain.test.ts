@@ -14,6 +14,7 @@ import {
   drainRecord,
   drainRequests,
   drains,
+  drainsBlocked,
   drainsFinished,
   drainWorld,
   functionErrors,
@@ -27,6 +28,7 @@ import {
   terminationOf,
   watchUncordons,
 } from './fault-drain-helpers.js';
+import type { InvariantExpectation } from './fault-invariants.js';
 
 /**
  * The fault matrix, node drains (issue 7): each fault is injected into the sandbox while
@@ -338,7 +340,7 @@ describe('Fault: lifecycle hook expiry', () => {
   });
 
   /** What a drain whose hook expired under it must do: notice, stop, report the blockers, never complete the action itself. */
-  async function assertNoticedAndReported(t: TestContext, s: DrainSetup, blocker: string): Promise<void> {
+  async function assertNoticedAndReported(t: TestContext, s: DrainSetup, blocker: string, excuse: InvariantExpectation = { terminatedByAws: [s.instanceId] }): Promise<void> {
     const [expiry] = hookExpiries(s.world, s.instanceId);
     assert.ok(expiry, 'precondition: the hook expired');
     const [execution] = drains(s.world);
@@ -355,7 +357,7 @@ describe('Fault: lifecycle hook expiry', () => {
     );
     assert.deepEqual(successfulCompletions(s), []);
     assert.equal(terminationOf(s.monitor, s.instanceId)?.cause, 'hook-timeout');
-    t.diagnostic(await assertInvariantsHeld(s, { terminatedByAws: [s.instanceId] }));
+    t.diagnostic(await assertInvariantsHeld(s, excuse));
   }
 
   it('a drain whose deadline is past the hook’s global timeout: AWS terminates the instance; the drain notices, stops, and reports', async (t) => {
@@ -389,7 +391,9 @@ describe('Fault: lifecycle hook expiry', () => {
 
       assert.equal(hookExpiries(s.world, s.instanceId)[0]?.why, 'heartbeat timeout');
       assert.deepEqual(heartbeats(s.world, s.instanceId), []);
-      await assertNoticedAndReported(t, s, 'web-frozen');
+      // AWS refused every heartbeat: the expiry is its own doing, not a hook the drain let go
+      await assertNoticedAndReported(t, s, 'web-frozen', { terminatedByAws: [s.instanceId], heartbeatsRefused: [s.instanceId] });
+      await assert.rejects(s.monitor.assertHeld({ terminatedByAws: [s.instanceId] }), /8\. the terminate hook of .* reached its heartbeat timeout with pods still to evict/, 'without the excuse, the monitor flags it');
     } finally {
       await s.world.stop();
     }
@@ -416,7 +420,7 @@ describe('Fault: a budget that never allows a disruption', () => {
     return left;
   }
 
-  it('default policy (on-drain-timeout fail): never evicts past the budget, fails naming the budgets, keeps the node cordoned until AWS’s hook deadline', async (t) => {
+  it('default policy (on-drain-timeout fail): never evicts past the budget, reports the budgets once, holds the hook alive until its global timeout; AWS terminates then', async (t) => {
     const s = await drainWorld({ pods: 12 });
     try {
       freezeBudgets(s);
@@ -426,28 +430,70 @@ describe('Fault: a budget that never allows a disruption', () => {
       const started = s.world.clock.now();
       await scaleIn(s.instanceId);
       const ours = s.world.account.calls.length;
-      await s.world.run(40 * 60_000);
+      // the group's hook: 300 s heartbeat timeout, so a global timeout of 100 × 300 s (8 h 20 min)
+      await s.world.run(9 * 3600_000);
+      await s.world.settle();
 
+      // at the 15 min drain timeout: reported blocked, once, naming both budgets
+      const blocked = drainsBlocked(s.world, s.instanceId);
+      assert.equal(blocked.length, 1, 'Node Drain Blocked published once');
+      assert.ok(Math.abs(blocked[0]!.at - started - 15 * 60_000) <= 60_000, `reported ${(blocked[0]!.at - started) / 1000} s after the scale-in, at the drain timeout`);
+      assert.deepEqual([...blocked[0]!.budgets].sort(), ['shop/catalog-frozen', 'shop/web-frozen']);
+      // then held: heartbeats until Auto Scaling's global timeout, never the heartbeat timeout
+      const [expiry, ...moreExpiries] = hookExpiries(s.world, s.instanceId);
+      assert.deepEqual(moreExpiries, []);
+      assert.equal(expiry?.why, 'global timeout');
+      assert.ok(Math.abs(expiry!.at - started - 30_000_000) <= 5_000, `expired ${(expiry!.at - started) / 1000} s in`);
+      assert.ok(longestHeartbeatGap(heartbeats(s.world, s.instanceId), started, expiry!.at) < 300_000, 'kept alive until then');
+      assert.deepEqual(terminatingCalls(s.world, ours), [], 'we never completed the action nor terminated the instance');
+      // the drain notices the action closed, and ends failed, naming the budgets
       const [execution] = drains(s.world);
       assert.equal(execution!.error, 'DrainFailed');
-      const endedAt = execution!.stopDate!.getTime();
-      assert.ok(Math.abs(endedAt - started - 15 * 60_000) <= 60_000, `failed ${(endedAt - started) / 1000} s after the scale-in, at the 15 min drain timeout`);
+      assert.ok(execution!.stopDate!.getTime() - expiry!.at <= 300_000, 'noticed within a pass');
       const [finished, ...more] = drainsFinished(s.world, s.instanceId);
       assert.equal(more.length, 0);
-      assert.deepEqual({ outcome: finished!.outcome, lifecycleAction: finished!.lifecycleAction }, { outcome: 'failed', lifecycleAction: 'left-to-default' });
+      assert.equal(finished!.outcome, 'failed');
+      assert.notEqual(finished!.lifecycleAction, 'continued');
       assert.deepEqual([...new Set(finished!.blockers.map((b) => `${b.pdb?.namespace}/${b.pdb?.name}`))].sort(), ['shop/catalog-frozen', 'shop/web-frozen']);
-      assert.deepEqual(terminatingCalls(s.world, ours), [], 'we never completed the action nor terminated the instance');
-      // the hook was kept alive while the drain ran, and left to expire after it failed
-      assert.ok(longestHeartbeatGap(heartbeats(s.world, s.instanceId), started, endedAt) < 300_000);
-      const [expiry] = hookExpiries(s.world, s.instanceId);
-      assert.ok(expiry && expiry.at >= endedAt, 'Auto Scaling ended it at its deadline');
+      // a 8 h hold in few passes: far from Step Functions' 25,000 history events
+      const passes = execution!.history.filter((h) => h.state === 'DrainPass').length;
+      assert.ok(passes < 400, `${passes} passes`);
       const termination = terminationOf(s.monitor, s.instanceId);
       assert.equal(termination?.cause, 'hook-timeout');
       assert.deepEqual(termination?.podsToEvict.sort(), frozenPods(s).sort(), 'until then, the blocked pods stayed where their budgets kept them');
       const early = [...left].filter(([, at]) => at < Date.parse(termination!.at)).map(([pod]) => pod);
       assert.deepEqual(early, [], 'no blocked pod left before AWS terminated the node');
       assert.deepEqual(uncordons, [], 'the node stayed cordoned');
+      // the global timeout is AWS's to apply: excused, and only when the scenario says so
       t.diagnostic(await assertInvariantsHeld(s, { terminatedByAws: [s.instanceId] }));
+      await assert.rejects(s.monitor.assertHeld({}), /8\. the terminate hook of .* reached its global timeout with pods still to evict/);
+    } finally {
+      await s.world.stop();
+    }
+  });
+
+  it('default policy, the budgets opening after 2 h: the held drain evicts the pods then, and completes the hook once', async (t) => {
+    const s = await drainWorld({ pods: 12 });
+    try {
+      freezeBudgets(s);
+      await s.world.run(10_000);
+      const started = s.world.clock.now();
+      await scaleIn(s.instanceId);
+      await s.world.run(2 * 3600_000);
+      assert.equal(drains(s.world)[0]!.status, 'RUNNING', 'held past the 15 min drain timeout');
+      assert.equal(drainsBlocked(s.world, s.instanceId).length, 1);
+      // someone lets the workloads move: both budgets allow one disruption again
+      for (const name of ['web-frozen', 'catalog-frozen']) s.cluster.store.delete('poddisruptionbudgets', 'shop', name, {});
+      createPdb(s.cluster.store, { namespace: 'shop', name: 'web', selector: { app: 'web' }, maxUnavailable: 1 });
+      await s.world.settle();
+
+      assertDrainedThenContinued(s);
+      assert.equal(drainsBlocked(s.world, s.instanceId).length, 1, 'reported blocked once, however long the hold');
+      assert.deepEqual(hookExpiries(s.world, s.instanceId), [], 'the hook never expired');
+      const completedAt = successfulCompletions(s)[0]!.at;
+      assert.ok(completedAt - started >= 2 * 3600_000);
+      assert.ok(longestHeartbeatGap(heartbeats(s.world, s.instanceId), started, completedAt) < 300_000);
+      t.diagnostic(await assertInvariantsHeld(s));
     } finally {
       await s.world.stop();
     }
@@ -466,6 +512,12 @@ describe('Fault: a budget that never allows a disruption', () => {
       const [finished] = drainsFinished(s.world, s.instanceId);
       assert.deepEqual({ outcome: finished!.outcome, lifecycleAction: finished!.lifecycleAction }, { outcome: 'forced', lifecycleAction: 'continued' });
       assert.deepEqual([...left.keys()].sort(), frozenPods(s).sort(), 'the blocked pods were deleted');
+      // the report names each pod forced past its budget, and the budget
+      const budgetOf = (pod: string) => (pod.startsWith('shop/web-') ? 'shop/web-frozen' : 'shop/catalog-frozen');
+      assert.deepEqual(
+        (finished as unknown as { forced: { pod: string; pdb: string | null }[] }).forced.map((f) => `${f.pod} ${f.pdb}`).sort(),
+        frozenPods(s).map((pod) => `${pod} ${budgetOf(pod)}`).sort(),
+      );
       for (const [pod, at] of left) assert.ok(at - started >= 10 * 60_000, `${pod} left ${(at - started) / 1000} s in, not before the drain timeout`);
       assert.equal(successfulCompletions(s).length, 1);
       assert.deepEqual(terminationOf(s.monitor, s.instanceId)?.podsToEvict, [], 'deleted, then terminated');
@@ -478,37 +530,56 @@ describe('Fault: a budget that never allows a disruption', () => {
 
 // ---------------------------------------------------------------------------------------
 describe('Fault: the cluster endpoint unreachable', () => {
-  it('for good: each pass fails retryably, the workflow backs off, then the drain ends failed and reported; nothing terminated by us, no lock left', async (t) => {
+  it('for good, on a scale-in: the passes back off, then the hook is kept alive (heartbeats need no Kubernetes) and the API tried every few minutes until AWS\'s global timeout; nothing terminated by us', async (t) => {
     const s = await drainWorld({ pods: 12 });
     try {
       await s.cluster.server.setReachable(false);
+      const started = s.world.clock.now();
       await scaleIn(s.instanceId);
       const ours = s.world.account.calls.length;
-      // the workflow retries an unreachable API for about as long as a drain may take (~17 min),
-      // heartbeating the hook at each attempt
-      await s.world.run(20 * 60_000);
+      await s.world.run(9 * 3600_000);
       await s.world.settle();
 
       const errors = functionErrors(s.world, 'drainStep');
-      assert.ok(errors.length >= 3, `${errors.length} attempts`);
       assert.deepEqual([...new Set(errors)], ['KubernetesUnavailableError']);
+      // the workflow's retries back off first (~17 min)
       const attempts = s.world.lambda.invocations.filter((i) => i.function === 'drainStep').map((i) => Date.parse(i.at));
-      const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+      const gaps = attempts.slice(1, 21).map((t, i) => t - attempts[i]!);
       assert.ok(gaps.every((gap, i) => i === 0 || gap >= gaps[i - 1]!) && gaps.at(-1)! > gaps[0]!, `backing off: ${gaps.map((g) => g / 1000)} s`);
+      // then the hook is kept alive until its global timeout (100 × 300 s), never its heartbeat timeout
+      const [expiry] = hookExpiries(s.world, s.instanceId);
+      assert.equal(expiry?.why, 'global timeout');
+      assert.ok(longestHeartbeatGap(heartbeats(s.world, s.instanceId), started, expiry!.at) < 300_000, 'heartbeats went on with the API away');
       const [execution] = drains(s.world);
-      assert.equal(execution!.error, 'DrainFailed', `${execution!.status} ${execution!.error} ${execution!.cause} after ${errors.length} attempts`);
+      const probes = execution!.history.filter((h) => h.state === 'ProbePass').length;
+      assert.ok(probes >= 90 && probes <= 250, `the API tried again every few minutes: ${probes} probes in 8 h`);
+      assert.equal(execution!.error, 'DrainFailed', `${execution!.status} ${execution!.error} ${execution!.cause}`);
       const [finished, ...more] = drainsFinished(s.world, s.instanceId);
       assert.equal(more.length, 0);
-      assert.deepEqual({ outcome: finished!.outcome, lifecycleAction: finished!.lifecycleAction }, { outcome: 'failed', lifecycleAction: 'left-to-default' });
+      assert.equal(finished!.outcome, 'failed');
       assert.match(JSON.stringify(finished), /KubernetesUnavailableError|unavailable/i, `the report says why the drain failed: ${JSON.stringify(finished)}`);
       assert.deepEqual(terminatingCalls(s.world, ours), []);
       assert.equal((await drainRecord(s.world, s.instanceId))?.status, 'failed', 'the drain record is final');
-
-      // the hook's default result is Auto Scaling's to apply, at its deadline
-      await s.world.run(10 * 60_000);
       assert.equal(terminationOf(s.monitor, s.instanceId)?.cause, 'hook-timeout');
-      assert.deepEqual(terminatingCalls(s.world, ours), []);
       t.diagnostic(await assertInvariantsHeld(s, { terminatedByAws: [s.instanceId] }));
+    } finally {
+      await s.world.stop();
+    }
+  });
+
+  it('for good, on a rebalance recommendation (no hook to hold the node for): the passes back off, then the drain ends failed and reported', async (t) => {
+    const s = await drainWorld({ pods: 12 });
+    try {
+      await s.cluster.server.setReachable(false);
+      s.world.account.ec2.recommendRebalance(s.instanceId);
+      await s.world.run(20 * 60_000);
+      await s.world.settle();
+      const [execution] = drains(s.world);
+      assert.equal(execution!.error, 'DrainFailed');
+      assert.equal(execution!.history.filter((h) => h.state === 'ProbePass').length, 0, 'nothing to hold the node for: no probing');
+      const [finished] = drainsFinished(s.world, s.instanceId);
+      assert.deepEqual({ outcome: finished!.outcome, lifecycleAction: finished!.lifecycleAction }, { outcome: 'failed', lifecycleAction: 'none' });
+      t.diagnostic(await assertInvariantsHeld(s));
     } finally {
       await s.world.stop();
     }

@@ -9,6 +9,7 @@
  *   groups: [{ name: group.autoScalingGroupName, floor: 6 - 2 }], // capacity floor: desired − max-unavailable
  *   forcedInstances: [],      // instances a `force` policy may terminate undrained
  *   terminatedByAws: [],      // instances AWS itself terminated (a terminate hook's deadline passed)
+ *   heartbeatsRefused: [],    // instances whose every heartbeat AWS refused (throttled for good)
  * });
  * const figures = monitor.report();                // for messages and reports
  * ```
@@ -38,19 +39,32 @@
  * 3. each listed group's capacity never below its floor (test/sim/capacity-monitor.ts);
  * 4. at most one launch template version created per (template, image), and no two rollout
  *    executions of one group changing it at the same time (past their preflight together);
- * 5. every lock released: the rollouts table holds no row; no drain record still `running`;
+ * 5. every lock released: the rollouts table holds no row; no drain record `running` whose owner
+ *    execution is not RUNNING (a live owner is fine mid-scenario; once every execution has ended,
+ *    none may be left);
  * 6. every Step Functions execution has ended, and every rollout and node-drain execution
  *    published the event that reports its end (`Rollout Finished/Rolled Back/Failed/Aborted/
- *    Rollback Failed/Declined`, `Node Drain Finished`), naming its execution;
+ *    Rollback Failed/Declined`, `Node Drain Finished`), naming its execution — except one a
+ *    person (or the scenario) stopped with StopExecution, which ends ABORTED and cannot report;
  * 7. each listed group's final state is consistent: every instance InService on the group's
  *    launch template version, with a Ready, uncordoned node; sizes and suspended processes as
- *    at the start (or as `sizes` says).
+ *    at the start (or as `sizes` says); the launch template *setting* as the group had it — a
+ *    group that named `$Latest` or `$Default` names it again, one that named a number names a
+ *    number (the target's, after a rollout; or as `launchTemplateVersion` says);
+ * 8. no terminate lifecycle action ended by its heartbeat timeout while its node still had pods
+ *    to evict (read at the instant Auto Scaling gave up on it), unless its instance is listed in
+ *    `heartbeatsRefused` (AWS refused every heartbeat); one ended by its global timeout (≤ 48 h)
+ *    with pods left only if the instance is listed in `terminatedByAws`;
+ * 9. every hook completed once: no lifecycle action completed successfully twice, and every
+ *    terminate action of an instance whose drain ended drained, forced or node-gone was
+ *    completed by a call — not left open, not left to expire.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { AssertionError } from 'node:assert';
 import { type BudgetMonitor, type BudgetViolation, watchBudgets } from '../sim/kube/budget-monitor.js';
-import { isNodeReady, type KubeNode } from '../sim/kube/types.js';
+import { isNodeReady, type KubeNode, type Pod } from '../sim/kube/types.js';
+import { awaitsEviction } from '../sim/node-pods.js';
 import { type CapacityMonitor, type CapacityViolation, watchCapacity } from '../sim/capacity-monitor.js';
 import type { SimExecution } from '../sim/step-functions.js';
 import { nodeOfInstance, observeTerminations, type TerminationObserver, type TerminationRecord } from '../sim/termination-observer.js';
@@ -68,6 +82,8 @@ export interface GroupExpectation {
   floor: number;
   /** the sizes the group must end with, when the scenario changes them (default: as at the start) */
   sizes?: Partial<GroupSizes>;
+  /** the launch template version the group must end naming (default: `$Latest`/`$Default` as at the start, else any number) */
+  launchTemplateVersion?: string;
 }
 
 export interface InvariantExpectation {
@@ -76,6 +92,19 @@ export interface InvariantExpectation {
   forcedInstances?: string[];
   /** instances AWS itself terminated (a hook's deadline passed, a Spot reclaim), reported, not by us */
   terminatedByAws?: string[];
+  /** instances whose every heartbeat AWS refused (throttled for good): their hooks' heartbeat-timeout expiry is AWS's doing */
+  heartbeatsRefused?: string[];
+}
+
+/** A lifecycle action Auto Scaling gave up on, as the invariant monitor saw it at that instant. */
+export interface HookExpiry {
+  at: string;
+  instanceId: string;
+  token: string;
+  why: 'heartbeat timeout' | 'global timeout';
+  transition: 'launch' | 'terminate';
+  /** pods of its node a drain still had to evict (namespace/name) */
+  podsToEvict: string[];
 }
 
 export interface GroupSizes {
@@ -94,6 +123,8 @@ export interface InvariantReport {
   /** the rollouts table's rows and the drain records still running, as of the last assertHeld */
   locksLeft: unknown[];
   drainsRunning: unknown[];
+  /** lifecycle actions Auto Scaling gave up on (their heartbeat or global timeout) */
+  hookExpiries: HookExpiry[];
 }
 
 export interface InvariantMonitor {
@@ -109,6 +140,8 @@ interface GroupBaseline {
   cluster: string | undefined;
   sizes: GroupSizes;
   suspended: string[];
+  /** the launch template version as the group names it: a number, `$Latest` or `$Default` */
+  templateSetting: string | undefined;
 }
 
 export function watchInvariants(world: World, options: WatchInvariantsOptions = {}): InvariantMonitor {
@@ -123,12 +156,14 @@ export function watchInvariants(world: World, options: WatchInvariantsOptions = 
   for (const group of account.autoscaling.groups.values()) {
     if (wanted && !wanted.includes(group.name)) continue;
     const cluster = clusterOf(world, group.tags);
-    baselines.set(group.name, { autoScalingGroup: group.name, cluster, sizes: { desired: group.desired, min: group.min, max: group.max }, suspended: [...group.suspended].sort() });
+    const setting = (group.launchTemplate ?? group.mixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification)?.Version;
+    baselines.set(group.name, { autoScalingGroup: group.name, cluster, sizes: { desired: group.desired, min: group.min, max: group.max }, suspended: [...group.suspended].sort(), templateSetting: setting });
     if (cluster) capacity.set(group.name, watchCapacity(world, { cluster, autoScalingGroup: group.name, floor: 0 }));
   }
 
   let locksLeft: unknown[] = [];
   let drainsRunning: unknown[] = [];
+  const hookExpiries = watchHookExpiries(world);
 
   function newVersions(): InvariantReport['launchTemplateVersions'] {
     const byKey = new Map<string, { template: string; imageId: string; versions: number[] }>();
@@ -160,6 +195,7 @@ export function watchInvariants(world: World, options: WatchInvariantsOptions = 
       })),
       locksLeft,
       drainsRunning,
+      hookExpiries: [...hookExpiries],
     };
   }
 
@@ -207,9 +243,11 @@ export function watchInvariants(world: World, options: WatchInvariantsOptions = 
 
     // 5. locks
     locksLeft = await scanTable(world, '-rollouts');
-    drainsRunning = (await scanTable(world, '-drains')).filter((r) => (r as { status?: string }).status === 'running');
+    const drainRecords = (await scanTable(world, '-drains')) as StoredDrain[];
+    const ownerRuns = (r: StoredDrain) => r.executionArn !== undefined && world.stepFunctions.executions.get(r.executionArn)?.status === 'RUNNING';
+    drainsRunning = drainRecords.filter((r) => r.status === 'running' && !ownerRuns(r));
     if (locksLeft.length > 0) fail('5. rollout locks not released', locksLeft);
-    if (drainsRunning.length > 0) fail('5. drain records still running', drainsRunning);
+    if (drainsRunning.length > 0) fail('5. drain records running without a running owner', drainsRunning);
 
     // 6. every execution ended and reported
     for (const e of world.stepFunctions.executions.values()) {
@@ -217,6 +255,8 @@ export function watchInvariants(world: World, options: WatchInvariantsOptions = 
         fail(`6. execution ${e.name} still running`, `${machineOf(e)}, last state ${e.history.at(-1)?.state}`);
         continue;
       }
+      // StopExecution from outside: the execution had no chance to report (what it owned is judged by 5, 8, 9)
+      if (e.status === 'ABORTED') continue;
       const reported = reportOf(world, e);
       if (reported === false) fail(`6. execution ${e.name} (${machineOf(e)}) ended ${e.status} without its report event`, { error: e.error, cause: e.cause?.slice(0, 300), lastStates: e.history.slice(-5).map((h) => h.state) });
     }
@@ -224,12 +264,91 @@ export function watchInvariants(world: World, options: WatchInvariantsOptions = 
     // 7. final state of each listed group
     for (const group of expect.groups ?? []) failures.push(...groupInconsistencies(world, baselines.get(autoScalingGroupOf(world, group.name)), group).map((f) => `7. ${group.name}: ${f}`));
 
+    // 8. no hook left to time out on a node with pods
+    const refused = new Set(expect.heartbeatsRefused ?? []);
+    for (const e of hookExpiries) {
+      if (e.transition !== 'terminate' || e.podsToEvict.length === 0) continue;
+      if (e.why === 'heartbeat timeout' && refused.has(e.instanceId)) continue;
+      if (e.why === 'global timeout' && byAws.has(e.instanceId)) continue;
+      fail(`8. the terminate hook of ${e.instanceId} reached its ${e.why} with pods still to evict`, e);
+    }
+
+    // 9. every hook completed once
+    for (const problem of hookCompletionProblems(world, drainRecords, hookExpiries, { byAws, refused })) fail('9. every hook completed once', problem);
+
     if (failures.length > 0) {
       throw new AssertionError({ message: `${failures.length} invariant(s) violated:\n- ${failures.join('\n- ')}`, actual: failures, expected: [], operator: 'invariantsHeld' });
     }
   }
 
   return { assertHeld, report };
+}
+
+/** A drain record as the table holds it (fields the monitor reads). */
+interface StoredDrain {
+  instanceId: string;
+  status?: string;
+  executionArn?: string;
+}
+
+/**
+ * Every lifecycle action Auto Scaling gives up on, noted at that instant (its expiry writes the
+ * timeline just before it applies the DefaultResult): with the pods its node still had to evict.
+ */
+function watchHookExpiries(world: World): HookExpiry[] {
+  const expiries: HookExpiry[] = [];
+  world.account.onLog((_message, entry) => {
+    const found = / lifecycle action (\S+) on (i-[0-9a-f]+) reached its (heartbeat|global) timeout/.exec(entry.source === 'autoscaling' ? entry.message : '');
+    if (!found) return;
+    const [, token, instanceId, why] = found;
+    const state = [...world.account.autoscaling.groups.values()].map((g) => g.instances.get(instanceId!)).find((i) => i !== undefined)?.lifecycleState;
+    const node = nodeOfInstance(world, instanceId!);
+    const pods = node ? (node.store.list('pods') as Pod[]).filter((p) => p.spec?.nodeName === node.node && awaitsEviction(p)) : [];
+    expiries.push({
+      at: world.account.clock.iso(),
+      instanceId: instanceId!,
+      token: token!,
+      why: `${why} timeout` as HookExpiry['why'],
+      transition: state?.startsWith('Terminating') ? 'terminate' : 'launch',
+      podsToEvict: pods.map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
+    });
+  });
+  return expiries;
+}
+
+/**
+ * Invariant 9: no lifecycle action completed successfully twice (by token, or by instance and
+ * hook for a call without one); every terminate action of an instance whose drain record ended
+ * drained, forced or node-gone completed by a call — unless Auto Scaling ended it itself, as the
+ * scenario expects: its global timeout on an instance listed as terminated by AWS, its heartbeat
+ * timeout on one whose heartbeats AWS refused.
+ */
+function hookCompletionProblems(world: World, records: readonly StoredDrain[], expiries: readonly HookExpiry[], excused: { byAws: ReadonlySet<string>; refused: ReadonlySet<string> }): unknown[] {
+  const problems: unknown[] = [];
+  const completions = world.account.calls
+    .filter((c) => c.command === 'CompleteLifecycleAction' && !c.error)
+    .map((c) => c.input as { LifecycleActionToken?: string; InstanceId?: string; LifecycleHookName?: string; LifecycleActionResult?: string });
+  const actions = world.account.events
+    .filter((e) => e['detail-type'] === 'EC2 Instance-terminate Lifecycle Action')
+    .map((e) => e.detail as { LifecycleActionToken: string; EC2InstanceId: string; LifecycleHookName: string });
+  const unique = new Map(actions.map((a) => [a.LifecycleActionToken, a]));
+  const completedBy = (a: (typeof actions)[number]) =>
+    completions.filter((c) => (c.LifecycleActionToken !== undefined ? c.LifecycleActionToken === a.LifecycleActionToken : c.InstanceId === a.EC2InstanceId && c.LifecycleHookName === a.LifecycleHookName));
+  for (const action of unique.values()) {
+    const done = completedBy(action);
+    if (done.length > 1) problems.push({ completedTwice: action, calls: done });
+  }
+  const drained = new Set(records.filter((r) => r.status === 'drained' || r.status === 'forced' || r.status === 'node-gone').map((r) => r.instanceId));
+  for (const action of unique.values()) {
+    if (!drained.has(action.EC2InstanceId) || completedBy(action).length > 0) continue;
+    const expiry = expiries.find((e) => e.token === action.LifecycleActionToken);
+    if (expiry?.why === 'global timeout' && excused.byAws.has(action.EC2InstanceId)) continue;
+    if (expiry?.why === 'heartbeat timeout' && excused.refused.has(action.EC2InstanceId)) continue;
+    const deleted = world.account.log.some((l) => l.instanceId === action.EC2InstanceId && l.message.includes(`${action.LifecycleHookName} on ${action.EC2InstanceId} completed with`) && l.message.includes('(hook deleted)'));
+    if (deleted) continue;
+    problems.push({ notCompleted: action, drain: 'drained, forced or node-gone', ended: expiry ? `its ${expiry.why}` : 'still open' });
+  }
+  return problems;
 }
 
 /** `ami-rollout`, `node-drain`, … */
@@ -279,6 +398,11 @@ function groupInconsistencies(world: World, baseline: GroupBaseline | undefined,
   if (suspended.join() !== baseline.suspended.join()) problems.push(`suspended processes [${suspended}], at the start [${baseline.suspended}]`);
 
   const spec = group.launchTemplate ?? group.mixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+  const symbolic = (v: string | undefined) => v === '$Latest' || v === '$Default';
+  const setting = spec?.Version;
+  if (expect.launchTemplateVersion !== undefined ? setting !== expect.launchTemplateVersion : symbolic(baseline.templateSetting) ? setting !== baseline.templateSetting : symbolic(setting)) {
+    problems.push(`the group names launch template version ${setting}, it named ${baseline.templateSetting}${expect.launchTemplateVersion !== undefined ? ` (expected ${expect.launchTemplateVersion})` : ''}`);
+  }
   const template = spec ? [...account.ec2.launchTemplates.templates.values()].find((t) => t.template.LaunchTemplateId === spec.LaunchTemplateId || t.template.LaunchTemplateName === spec.LaunchTemplateName) : undefined;
   const version = !template || !spec ? undefined : spec.Version === '$Latest' ? Math.max(...template.versions.keys()) : spec.Version === '$Default' || spec.Version === undefined ? template.template.DefaultVersionNumber : Number(spec.Version);
 

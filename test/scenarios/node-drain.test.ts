@@ -146,24 +146,39 @@ describe('Scenario: node drain on a terminate lifecycle hook', () => {
       }
     });
 
-    it('with on-drain-timeout=fail, notifies the blockers by name and leaves the node cordoned', async () => {
+    it('with on-drain-timeout=fail, reports the blockers by name once and holds the node for its hook, then finishes when the budget lets the pods go', async () => {
       const s = await clusterWithBusyNode({ pods: 20, tags: { 'eks-node-lifecycle/drain-timeout': '10m' }, heartbeatTimeout: 900 });
       try {
         blockEverything(s);
         await s.world.run(10_000);
         await scaleIn(s.world, s.instanceId);
-        await s.world.run(12 * 60_000);
+        await s.world.run(40 * 60_000);
+        // past the deadline: the node is leaving its group, so the drain holds rather than fail
         const [execution] = s.world.stepFunctions.executions.values();
-        assert.equal(execution!.status, 'FAILED');
-        assert.equal(execution!.error, 'DrainFailed');
-        const finished = s.world.published.find((e) => e['detail-type'] === 'Node Drain Finished')!.detail as any;
-        assert.equal(finished.outcome, 'failed');
-        assert.equal(finished.lifecycleAction, 'left-to-default');
-        assert.ok(finished.blockers.length > 0);
-        assert.ok(finished.blockers.every((b: any) => b.pdb?.name === 'api-frozen' && b.pdb.namespace === 'payments' && b.pdb.disruptionsAllowed === 0), JSON.stringify(finished.blockers));
-        assert.equal(callsOf(s.world, 'CompleteLifecycleAction').length, 0, 'the hook is left to its default result');
+        assert.equal(execution!.status, 'RUNNING');
+        const blocked = s.world.published.filter((e) => e['detail-type'] === 'Node Drain Blocked').map((e) => e.detail as any);
+        assert.equal(blocked.length, 1, 'Node Drain Blocked published once');
+        assert.ok(blocked[0].blockers.length > 0);
+        assert.ok(blocked[0].blockers.every((b: any) => b.pdb?.name === 'api-frozen' && b.pdb.namespace === 'payments' && b.pdb.disruptionsAllowed === 0), JSON.stringify(blocked[0].blockers));
+        assert.deepEqual(blocked[0].budgets, ['payments/api-frozen']);
+        assert.equal(s.world.published.filter((e) => e['detail-type'] === 'Node Drain Finished').length, 0);
+        assert.equal(callsOf(s.world, 'CompleteLifecycleAction').length, 0, 'the hook is held, not completed');
+        const state = (await autoscaling().send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [s.instanceId] }))).AutoScalingInstances![0]!.LifecycleState;
+        assert.equal(state, 'Terminating:Wait', 'the hook is kept alive past the drain timeout');
         const node = s.world.cluster('prod').store.get('nodes', undefined, s.node) as any;
         assert.equal(node.spec.unschedulable, true);
+        const passes = s.world.logs.filter((l) => l.message === 'drain pass');
+        const waits = passes.slice(-3).map((l) => l.waitSeconds as number);
+        assert.ok(waits.every((w) => w > 60 && w <= 300), `holding passes back off beyond a minute, never past the 450 s heartbeat interval: ${waits}`);
+
+        // someone frees the budget: the held drain evicts the pods and lets the node go
+        s.world.cluster('prod').store.delete('poddisruptionbudgets', 'payments', 'api-frozen', {});
+        await s.world.settle();
+        assert.equal(execution!.status, 'SUCCEEDED');
+        const finished = s.world.published.filter((e) => e['detail-type'] === 'Node Drain Finished').map((e) => e.detail as any);
+        assert.deepEqual(finished.map((f) => [f.outcome, f.lifecycleAction]), [['drained', 'continued']]);
+        assert.equal(callsOf(s.world, 'CompleteLifecycleAction').filter((c) => !c.error).length, 1);
+        assert.deepEqual(s.monitor.violations, []);
       } finally {
         await s.world.stop();
       }

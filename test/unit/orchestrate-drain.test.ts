@@ -4,38 +4,108 @@ import fc from 'fast-check';
 import type { DrainRecord } from '../../shared/aws/drain-records.js';
 import { parseDurationSeconds } from '../../shared/config/duration.js';
 import { DEFAULT_POLICY, readNodeGroupPolicy } from '../../shared/config/node-group-policy.js';
-import { decidePass, heartbeatEverySeconds } from '../../shared/drain/decide-pass.js';
-import { decideDrainRequest, drainDeadline } from '../../shared/drain/decide-request.js';
+import { decidePass, HOLD_MAX_WAIT_SECONDS, heartbeatEverySeconds, LONG_BLOCKED_PASSES, type PassFacts, type PassNext } from '../../shared/drain/decide-pass.js';
+import { decideDrainRequest, drainDeadline, lookupsFor, type RequestFacts } from '../../shared/drain/decide-request.js';
+import type { DrainProgress } from '../../shared/kube/drain/types.js';
 import { planTerminateHooks } from '../../shared/drain/ensure-terminate-hooks.js';
 
-const record = (status: DrainRecord['status'], generation = 0): DrainRecord => ({
+const NOW = new Date('2026-11-21T09:00:00Z');
+const record = (status: DrainRecord['status'], generation = 0, extra: Partial<DrainRecord> = {}): DrainRecord => ({
   instanceId: 'i-0123456789abcdef0',
   cluster: 'prod',
   status,
   generation,
   triggers: [],
+  lifecycleActions: [],
+  executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:eks-node-lifecycle-test-node-drain:drain-i-0123456789abcdef0-0',
+  revision: 1,
   updatedAt: '2026-11-21T09:00:00Z',
   expiresAt: 0,
+  ...extra,
 });
+const leased = (status: DrainRecord['status'], secondsLeft: number, generation = 0) => record(status, generation, { leaseUntil: new Date(NOW.getTime() + secondsLeft * 1000).toISOString() });
+const hook = { trigger: 'terminate-hook' as const, bringsLifecycleAction: true, onRebalance: 'drain' as const, now: NOW };
+const spot = { trigger: 'spot-interruption' as const, bringsLifecycleAction: false, onRebalance: 'drain' as const, now: NOW };
+const manual = { trigger: 'manual' as const, bringsLifecycleAction: false, onRebalance: 'drain' as const, now: NOW };
+const stillDrained = { drained: true } as const;
+const refilled = { drained: false, reason: 'node ip-10-0-1-5 is no longer cordoned by this service' } as const;
 
 describe('decideDrainRequest', () => {
   it('starts the first drain of an instance at generation 0', () => {
-    assert.deepEqual(decideDrainRequest({ record: undefined, trigger: 'terminate-hook', bringsLifecycleAction: true, onRebalance: 'drain' }), { action: 'start', generation: 0 });
+    assert.equal(decideDrainRequest({ ...hook, record: undefined }).action, 'start');
+    assert.equal((decideDrainRequest({ ...hook, record: undefined }) as { generation: number }).generation, 0);
   });
-  it('joins a running drain (a repeated event, or a hook after a spot warning)', () => {
-    assert.equal(decideDrainRequest({ record: record('running'), trigger: 'terminate-hook', bringsLifecycleAction: true, onRebalance: 'drain' }).action, 'join');
-  });
-  it('completes a late hook at once when the node is already drained, and ignores other late triggers', () => {
-    for (const status of ['drained', 'forced', 'node-gone'] as const) {
-      assert.equal(decideDrainRequest({ record: record(status), trigger: 'terminate-hook', bringsLifecycleAction: true, onRebalance: 'drain' }).action, 'complete-now');
-      assert.equal(decideDrainRequest({ record: record(status), trigger: 'spot-interruption', bringsLifecycleAction: false, onRebalance: 'drain' }).action, 'ignore');
-    }
-  });
-  it('tries again after a failed drain, under a new execution name', () => {
-    assert.deepEqual(decideDrainRequest({ record: record('failed', 2), trigger: 'terminate-hook', bringsLifecycleAction: true, onRebalance: 'drain' }), { action: 'start', generation: 3 });
-  });
+
+  // [what the record says, what was checked, trigger] → decision
+  const table: [string, DrainRecord, Partial<RequestFacts>, typeof hook | typeof spot | typeof manual, string, number?][] = [
+    ['running, its lease holding', leased('running', 300), {}, spot, 'join'],
+    ['running, its lease holding, its execution seen alive', leased('running', 300), { ownerRunning: true }, hook, 'join'],
+    ['running, its lease holding, but its execution stopped', leased('running', 300, 1), { ownerRunning: false }, hook, 'start', 2],
+    ['running, its lease lapsed, its execution RUNNING', leased('running', -60), { ownerRunning: true }, hook, 'join'],
+    ['running, its lease lapsed, its execution ended', leased('running', -60, 2), { ownerRunning: false }, hook, 'start', 3],
+    ['running, of the old shape (no lease), its execution stopped', record('running', 1), { ownerRunning: false }, spot, 'start', 2],
+    ['failed', record('failed', 2), {}, hook, 'start', 3],
+    ['drained, the node still cordoned by us and empty', record('drained'), { node: stillDrained }, hook, 'complete-now'],
+    ['forced, the node still cordoned by us and empty', record('forced'), { node: stillDrained }, hook, 'complete-now'],
+    ['node-gone', record('node-gone'), { node: stillDrained }, hook, 'complete-now'],
+    ['drained, still drained, no action brought', record('drained'), { node: stillDrained }, spot, 'ignore'],
+    ['drained, still drained, a person asking', record('drained'), { node: stillDrained }, manual, 'ignore'],
+    ['drained 14 days ago, uncordoned by a person and refilled (B3)', record('drained', 4), { node: refilled }, hook, 'start', 5],
+    ['drained long ago, refilled, a person asking again', record('drained', 4), { node: refilled }, manual, 'start', 5],
+    ['drained, the node never checked', record('drained', 1), {}, hook, 'start', 2],
+  ];
+  for (const [given, seen, checked, trigger, action, generation] of table) {
+    it(`${given}: ${trigger.trigger} → ${action}${generation !== undefined ? ` (generation ${generation})` : ''}`, () => {
+      const decision = decideDrainRequest({ ...trigger, record: seen, ...checked });
+      assert.equal(decision.action, action, decision.reason);
+      if (generation !== undefined) assert.equal((decision as { generation: number }).generation, generation);
+    });
+  }
+
   it('ignores rebalance recommendations when the policy says so', () => {
-    assert.equal(decideDrainRequest({ record: undefined, trigger: 'rebalance', bringsLifecycleAction: false, onRebalance: 'ignore' }).action, 'ignore');
+    assert.equal(decideDrainRequest({ record: undefined, trigger: 'rebalance', bringsLifecycleAction: false, onRebalance: 'ignore', now: NOW }).action, 'ignore');
+  });
+
+  it('asks Step Functions about a running record past its lease (or joined by a hook), and about the node only of a finished one', () => {
+    assert.deepEqual(lookupsFor(undefined, NOW, true), { owner: false, node: false });
+    assert.deepEqual(lookupsFor(leased('running', 60), NOW, false), { owner: false, node: false });
+    assert.deepEqual(lookupsFor(leased('running', 60), NOW, true), { owner: true, node: false }, 'a hook is not trusted to a stopped owner, even within its lease');
+    assert.deepEqual(lookupsFor(leased('running', -1), NOW, false), { owner: true, node: false });
+    assert.deepEqual(lookupsFor(record('running'), NOW, false), { owner: true, node: false });
+    for (const status of ['drained', 'forced', 'node-gone'] as const) assert.deepEqual(lookupsFor(record(status), NOW, false), { owner: false, node: true });
+    assert.deepEqual(lookupsFor(record('failed'), NOW, true), { owner: false, node: false });
+  });
+
+  it('never completes a hook at once unless the node was seen still drained, and never starts a drain over a live owner (property)', () => {
+    const statuses = ['running', 'drained', 'forced', 'failed', 'node-gone'] as const;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...statuses),
+        fc.integer({ min: -3600, max: 3600 }),
+        fc.option(fc.boolean(), { nil: undefined }),
+        fc.option(fc.boolean(), { nil: undefined }),
+        fc.constantFrom('terminate-hook', 'spot-interruption', 'rebalance', 'manual', 'rollout'),
+        fc.integer({ min: 0, max: 100 }),
+        (status, leaseSeconds, ownerRunning, nodeDrained, trigger, generation) => {
+          const seen = leased(status, leaseSeconds, generation);
+          const facts: RequestFacts = {
+            record: seen,
+            trigger: trigger as RequestFacts['trigger'],
+            bringsLifecycleAction: trigger === 'terminate-hook',
+            onRebalance: 'drain',
+            now: NOW,
+            ...(ownerRunning !== undefined ? { ownerRunning } : {}),
+            ...(nodeDrained !== undefined ? { node: nodeDrained ? stillDrained : refilled } : {}),
+          };
+          const decision = decideDrainRequest(facts);
+          if (decision.action === 'complete-now') assert.ok(nodeDrained === true && status !== 'running' && status !== 'failed', JSON.stringify(facts));
+          if (status === 'running' && ownerRunning !== false && (leaseSeconds > 0 || ownerRunning === true)) assert.equal(decision.action, 'join');
+          if (status === 'running' && ownerRunning === false) assert.equal(decision.action, 'start', 'a dead owner\'s drain is taken over');
+          if (decision.action === 'start') assert.equal(decision.generation, generation + 1, 'a new drain of a known instance is a new generation');
+        },
+      ),
+      { numRuns: 10_000 },
+    );
   });
 });
 
@@ -52,31 +122,71 @@ describe('drainDeadline', () => {
 describe('decidePass', () => {
   const now = new Date('2026-11-21T10:00:00Z');
   const deadline = new Date('2026-11-21T11:00:00Z');
+  const progress = (over: Partial<DrainProgress> = {}): DrainProgress => ({
+    node: 'ip-10-0-1-5', phase: 'draining', remaining: [], evicted: [], terminating: [], blocked: [], skipped: [], requests: 3, checkedAt: now.toISOString(), nextTerminationAt: null, ...over,
+  });
+  const pod = { namespace: 'shop', name: 'web-1', uid: 'u1' };
+  const blocked = progress({ remaining: [pod], blocked: [{ pod, pdb: { namespace: 'shop', name: 'web', disruptionsAllowed: 0 }, message: 'budget' }] });
+  const base: PassFacts = { phase: 'draining', mode: 'evict', progress: blocked, consecutiveBlocked: 5, now, deadline, onDrainTimeout: 'fail', actionOpen: false, actionClosed: false, maxGracePeriodSeconds: 600 };
+  const past = { now: deadline };
+
+  // [facts] → next
+  const table: [string, Partial<PassFacts>, PassNext][] = [
+    ['drained', { phase: 'drained', progress: progress({ phase: 'drained' }) }, 'drained'],
+    ['a force pass found the node empty', { phase: 'drained', mode: 'force', progress: progress({ phase: 'drained' }) }, 'forced'],
+    ['the node is gone', { phase: 'node-gone', progress: undefined }, 'node-gone'],
+    ['blocked before the deadline', {}, 'wait'],
+    ['at the deadline, force policy', { ...past, onDrainTimeout: 'force' }, 'force'],
+    ['at the deadline, fail policy, a terminate action open', { ...past, actionOpen: true }, 'hold'],
+    ['at the deadline, fail policy, no action (manual, rebalance)', past, 'fail'],
+    ['every action closed under the drain', { actionClosed: true }, 'closed'],
+    ['one action closed, another still open, at the deadline', { ...past, actionClosed: true, actionOpen: true }, 'hold'],
+    ['forcing, within the grace period', { ...past, mode: 'force', progress: progress({ terminating: [pod], remaining: [pod] }) }, 'wait'],
+    ['forcing, past the grace period and a minute', { mode: 'force', now: new Date(deadline.getTime() + (600 + 60) * 1000) }, 'forced'],
+    ['the API away, an action open', { mode: 'keep-alive', progress: undefined, actionOpen: true }, 'hold'],
+    ['the API away, no action', { mode: 'keep-alive', progress: undefined }, 'fail'],
+  ];
+  for (const [given, facts, next] of table) {
+    it(`${given} → ${next}`, () => assert.equal(decidePass({ ...base, ...facts }).next, next));
+  }
+
   it('waits what the engine asks when no hook needs keeping alive', () => {
-    assert.deepEqual(decidePass({ phase: 'draining', engineDelaySeconds: 40, now, deadline }), { deadlinePassed: false, heartbeatDue: false, waitSeconds: 40 });
+    assert.equal(decidePass({ ...base, consecutiveBlocked: 3 }).waitSeconds, 20);
   });
   it('never waits past the next heartbeat or the deadline', () => {
-    const d = decidePass({ phase: 'draining', engineDelaySeconds: 60, now, deadline, heartbeat: { everySeconds: 150, lastAt: new Date('2026-11-21T09:58:00Z') } });
-    assert.deepEqual(d, { deadlinePassed: false, heartbeatDue: false, waitSeconds: 30 });
-    assert.equal(decidePass({ phase: 'draining', engineDelaySeconds: 60, now, deadline: new Date('2026-11-21T10:00:20Z') }).waitSeconds, 20);
+    assert.equal(decidePass({ ...base, nextHeartbeatAt: new Date(now.getTime() + 30_000) }).waitSeconds, 30);
+    assert.equal(decidePass({ ...base, deadline: new Date(now.getTime() + 20_000) }).waitSeconds, 20);
   });
-  it('says when a heartbeat is due and when the deadline has passed', () => {
-    assert.equal(decidePass({ phase: 'draining', engineDelaySeconds: 5, now, deadline, heartbeat: { everySeconds: 150, lastAt: new Date('2026-11-21T09:57:30Z') } }).heartbeatDue, true);
-    assert.equal(decidePass({ phase: 'draining', engineDelaySeconds: 5, now: deadline, deadline }).deadlinePassed, true);
-    assert.equal(decidePass({ phase: 'drained', engineDelaySeconds: 0, now: deadline, deadline }).deadlinePassed, false);
+  it('backs off to five minutes while holding (never past a heartbeat), and to one before the deadline', () => {
+    assert.equal(decidePass({ ...base, ...past, actionOpen: true, consecutiveBlocked: 12 }).waitSeconds, HOLD_MAX_WAIT_SECONDS);
+    assert.equal(decidePass({ ...base, ...past, actionOpen: true, consecutiveBlocked: 12, nextHeartbeatAt: new Date(deadline.getTime() + 150_000) }).waitSeconds, 150);
+    assert.equal(decidePass({ ...base, consecutiveBlocked: 12 }).waitSeconds, 60);
+    assert.equal(decidePass({ ...base, consecutiveBlocked: LONG_BLOCKED_PASSES + 1, deadline: new Date(now.getTime() + 86_400_000) }).waitSeconds, HOLD_MAX_WAIT_SECONDS, 'blocked for half an hour: every five minutes');
+    assert.equal(decidePass({ ...base, mode: 'keep-alive', progress: undefined, actionOpen: true }).waitSeconds, HOLD_MAX_WAIT_SECONDS);
   });
-  it('keeps every wait shorter than the hook heartbeat timeout (property)', () => {
+  it('keeps every wait within the next heartbeat, and a hold of 48 h under 600 passes (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 30, max: 7200 }), fc.integer({ min: 0, max: 600 }), fc.integer({ min: 0, max: 7200 }), (timeout, engine, sinceLast) => {
-        const every = heartbeatEverySeconds(timeout);
-        const lastAt = new Date(now.getTime() - Math.min(sinceLast, every) * 1000);
-        const d = decidePass({ phase: 'draining', engineDelaySeconds: engine, now, deadline: new Date(now.getTime() + 86_400_000), heartbeat: { everySeconds: every, lastAt } });
-        const nextHeartbeatIn = d.heartbeatDue ? d.waitSeconds : every - Math.min(sinceLast, every);
-        assert.ok(d.waitSeconds >= 1);
-        assert.ok(Math.min(sinceLast, every) + d.waitSeconds <= timeout || d.heartbeatDue, `wait ${d.waitSeconds} s with ${nextHeartbeatIn} s to the next heartbeat`);
-      }),
-      { numRuns: 5000 },
+      fc.property(
+        fc.integer({ min: 30, max: 7200 }),
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer({ min: 0, max: 7200 }),
+        fc.constantFrom<PassFacts['mode']>('evict', 'force', 'keep-alive'),
+        fc.boolean(),
+        fc.boolean(),
+        (timeout, blockedPasses, sinceLast, mode, pastDeadline, open) => {
+          const every = heartbeatEverySeconds(timeout);
+          const nextHeartbeatAt = new Date(now.getTime() + Math.max(0, every - sinceLast) * 1000);
+          const d = decidePass({ ...base, mode, consecutiveBlocked: blockedPasses, actionOpen: open, nextHeartbeatAt, ...(mode === 'keep-alive' ? { progress: undefined } : {}), ...(pastDeadline ? past : {}) });
+          assert.ok(d.waitSeconds >= 1);
+          assert.ok(d.waitSeconds <= Math.max(1, Math.ceil((nextHeartbeatAt.getTime() - now.getTime()) / 1000)), `wait ${d.waitSeconds} s, heartbeat due in ${every - sinceLast} s`);
+          assert.ok(d.waitSeconds <= HOLD_MAX_WAIT_SECONDS);
+        },
+      ),
+      { numRuns: 10_000 },
     );
+    // the longest hold: the global timeout (48 h) at the longest wait a hold can reach
+    const holdPasses = (48 * 3600) / decidePass({ ...base, ...past, actionOpen: true, consecutiveBlocked: 40 }).waitSeconds;
+    assert.ok(holdPasses <= 600, `${holdPasses} passes`);
   });
 });
 

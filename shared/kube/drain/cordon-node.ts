@@ -37,6 +37,11 @@ function hasOurTaint(node: V1Node, taintKey: string): boolean {
   return (node.spec?.taints ?? []).some((taint) => taint.key === taintKey && taint.effect === 'NoSchedule');
 }
 
+/** Cordoned, and by us: spec.unschedulable and our NoSchedule taint (a person's uncordon clears the first). Pure. */
+export function isCordonedByUs(node: V1Node, taintKey: string): boolean {
+  return node.spec?.unschedulable === true && hasOurTaint(node, taintKey);
+}
+
 /** Taints as a merge patch must send them: the whole list, each with the fields it was read with. */
 function plainTaints(taints: readonly V1Taint[]): Record<string, unknown>[] {
   return taints.map((t) => ({

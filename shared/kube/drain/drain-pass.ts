@@ -1,8 +1,7 @@
 import type { V1Pod, V1PodDisruptionBudget } from '../api-types.js';
-import { decideBlocked, planWithinBudgets, singleNamespace } from './blockers.js';
+import { decideBlocked, planWithinBudgets } from './blockers.js';
 import { evictPods, type EvictionOutcome } from './evict-pods.js';
-import type { KubeCalls } from './kube-calls.js';
-import { beginPass } from './node-pods.js';
+import { beginPass, listBudgets } from './node-pods.js';
 import { progressReport } from './report.js';
 import { podRef, type Blocker, type DrainPorts, type DrainProgress, type DrainSettings } from './types.js';
 
@@ -79,14 +78,4 @@ export async function drainPass(
 
 function refusalsOf(outcomes: readonly EvictionOutcome[]): Refusal[] {
   return outcomes.filter((o): o is Refusal => o.outcome === 'refused');
-}
-
-/** One list: of the namespace when every pod concerned is in one, else of all namespaces. */
-async function listBudgets(ports: DrainPorts, calls: KubeCalls, pods: readonly V1Pod[]): Promise<V1PodDisruptionBudget[]> {
-  const namespace = singleNamespace(pods);
-  const list =
-    namespace === undefined
-      ? await calls.call('list poddisruptionbudgets', () => ports.policy.listPodDisruptionBudgetForAllNamespaces())
-      : await calls.call(`list poddisruptionbudgets in ${namespace}`, () => ports.policy.listNamespacedPodDisruptionBudget({ namespace }));
-  return list.items;
 }

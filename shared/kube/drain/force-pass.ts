@@ -1,8 +1,10 @@
-import type { V1Pod } from '../api-types.js';
+import type { V1Pod, V1PodDisruptionBudget } from '../api-types.js';
+import { budgetCovers } from './blockers.js';
 import { deletePods } from './evict-pods.js';
-import { beginPass } from './node-pods.js';
+import type { KubeCalls } from './kube-calls.js';
+import { beginPass, listBudgets } from './node-pods.js';
 import { progressReport } from './report.js';
-import { type DrainPorts, type DrainProgress, type DrainSettings } from './types.js';
+import { type DrainPorts, type DrainProgress, type DrainSettings, type ForcedPod, podRef } from './types.js';
 
 /**
  * A pass that no longer waits for budgets: only when the node group's policy says force
@@ -15,7 +17,9 @@ import { type DrainPorts, type DrainProgress, type DrainSettings } from './types
  * 4. delete every pod to evict, and shorten the grace period of terminating pods that were
  *    given more than the cap (a delete may only shorten it; one already within is not
  *    asked again);
- * 5. report.
+ * 5. only if a pod was deleted: one list of the budgets, to report the budget each deleted pod
+ *    went past (best effort: the pods are gone either way);
+ * 6. report.
  */
 export async function forcePass(ports: DrainPorts, nodeName: string, overrides: Partial<DrainSettings> = {}): Promise<DrainProgress> {
   // 1.–3.
@@ -26,7 +30,11 @@ export async function forcePass(ports: DrainPorts, nodeName: string, overrides: 
   const overlong = selection.terminating.filter((pod) => deletionGracePeriod(pod) > settings.maxGracePeriodSeconds);
   const outcomes = await deletePods(ports, calls, [...selection.evict, ...overlong], settings);
   // 5.
-  return progressReport({
+  const evicting = new Set(selection.evict);
+  const deleted = outcomes.flatMap((o) => (o.outcome === 'deleted' && evicting.has(o.pod) ? [o.pod] : []));
+  const forced = deleted.length > 0 ? await budgetsOf(ports, calls, deleted) : [];
+  // 6.
+  const report = progressReport({
     node: nodeName,
     checkedAt: now(),
     selection,
@@ -34,6 +42,21 @@ export async function forcePass(ports: DrainPorts, nodeName: string, overrides: 
     gone: outcomes.flatMap((o) => (o.outcome === 'gone' ? [o.pod] : [])),
     blocked: [],
     requests: calls.requests,
+  });
+  return { ...report, forced };
+}
+
+/** Each pod with the budget that covers it; a budget list the API refuses leaves them unnamed. */
+async function budgetsOf(ports: DrainPorts, calls: KubeCalls, pods: readonly V1Pod[]): Promise<ForcedPod[]> {
+  let budgets: V1PodDisruptionBudget[] = [];
+  try {
+    budgets = await listBudgets(ports, calls, pods);
+  } catch {
+    // the deletions are done; only the report's names are missing
+  }
+  return pods.map((pod) => {
+    const pdb = budgets.find((b) => budgetCovers(b, pod));
+    return { pod: podRef(pod), pdb: pdb ? { namespace: pdb.metadata?.namespace ?? 'default', name: pdb.metadata?.name ?? '' } : null };
   });
 }
 

@@ -9,6 +9,8 @@ import type { DrainProgress } from './types.js';
  * - pods leaving but all overdue (the kubelet is late or gone): 10 s;
  * - blocked by budgets: 5, 10, 20, 40 s, then 60 s, by consecutive passes that evicted
  *   nothing (see countBlockedPasses); a pass that got something through starts again at 5;
+ *   a caller that may wait longer (a drain holding a node past its deadline) raises the cap,
+ *   and the doubling goes on up to it;
  * - several of these: the shortest, since any of them may have changed things.
  */
 
@@ -17,10 +19,10 @@ export const MAX_DELAY_SECONDS = 60;
 export const OVERDUE_DELAY_SECONDS = 10;
 const BLOCKED_BASE_SECONDS = 5;
 
-/** 5, 10, 20, 40, 60, 60… for the 1st, 2nd, 3rd… blocked pass in a row (0 counts as 1). */
-export function blockedBackoffSeconds(consecutiveBlockedPasses: number): number {
+/** 5, 10, 20, 40, 60, 60… for the 1st, 2nd, 3rd… blocked pass in a row (0 counts as 1); with a higher cap, 80, 160… up to it. */
+export function blockedBackoffSeconds(consecutiveBlockedPasses: number, maxSeconds = MAX_DELAY_SECONDS): number {
   const n = Math.max(1, Math.floor(consecutiveBlockedPasses));
-  return Math.min(MAX_DELAY_SECONDS, BLOCKED_BASE_SECONDS * 2 ** Math.min(n - 1, 16));
+  return Math.min(maxSeconds, BLOCKED_BASE_SECONDS * 2 ** Math.min(n - 1, 16));
 }
 
 /** The count the workflow carries: one more when a pass was blocked and evicted nothing, else 0. */
@@ -28,10 +30,10 @@ export function countBlockedPasses(previous: number, progress: DrainProgress): n
   return progress.blocked.length > 0 && progress.evicted.length === 0 ? previous + 1 : 0;
 }
 
-export function nextPassDelaySeconds(progress: DrainProgress, consecutiveBlockedPasses: number): number {
+export function nextPassDelaySeconds(progress: DrainProgress, consecutiveBlockedPasses: number, maxBlockedSeconds = MAX_DELAY_SECONDS): number {
   if (progress.phase !== 'draining') return 0;
   const candidates: number[] = [];
-  if (progress.blocked.length > 0) candidates.push(blockedBackoffSeconds(consecutiveBlockedPasses));
+  if (progress.blocked.length > 0) candidates.push(blockedBackoffSeconds(consecutiveBlockedPasses, maxBlockedSeconds));
   if (progress.nextTerminationAt !== null) {
     const seconds = Math.ceil((Date.parse(progress.nextTerminationAt) - Date.parse(progress.checkedAt)) / 1000);
     candidates.push(Math.min(MAX_DELAY_SECONDS, Math.max(MIN_DELAY_SECONDS, Number.isFinite(seconds) ? seconds : MIN_DELAY_SECONDS)));

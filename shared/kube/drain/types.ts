@@ -35,6 +35,11 @@ export interface Blocker {
   message: string;
 }
 
+export interface ForcedPod {
+  pod: PodRef;
+  pdb: { namespace: string; name: string } | null;
+}
+
 export type SkipReason = 'daemonset' | 'mirror' | 'finished';
 
 export interface DrainProgress {
@@ -55,6 +60,8 @@ export interface DrainProgress {
   blocked: Blocker[];
   /** pods left alone, and why */
   skipped: { pod: PodRef; reason: SkipReason }[];
+  /** a force pass: the pods it deleted past their budgets, with the budget that covers each (null: none, or it could not be listed) */
+  forced?: ForcedPod[];
   /** Kubernetes API requests this pass made (for the benchmark: requests per evicted pod) */
   requests: number;
   /** when the pass looked (ISO 8601), the reference for `nextTerminationAt` */

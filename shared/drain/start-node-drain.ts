@@ -1,0 +1,78 @@
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { DrainRecord, DrainRecords, NotedLifecycleAction } from '../aws/drain-records.js';
+import { executionArnOf, startExecutionOnce } from '../aws/step-functions.js';
+import type { DrainPolicy, DrainTriggerKind, NodeDrainInput } from '../events/drain.js';
+import { drainDeadline, drainExecutionName } from './decide-request.js';
+import { leaseUntil, START_LEASE_SECONDS } from './drain-owner.js';
+
+export interface StartNodeDrainPorts {
+  records: DrainRecords;
+  sfn: SFNClient;
+  nodeDrainStateMachineArn: string;
+  now: () => Date;
+  log: (message: string, attributes?: Record<string, unknown>) => void;
+}
+
+export interface NodeDrainStart {
+  cluster: string;
+  instanceId: string;
+  trigger: DrainTriggerKind;
+  generation: number;
+  policy: DrainPolicy;
+  /** when the trigger happened (a spot warning's two minutes count from it) */
+  eventTime?: Date;
+  /** the ami-rollout the drain belongs to, if one asked or handed it over */
+  rolloutExecutionArn?: string;
+  /** the record's lifecycle actions as they are to be written (with the trigger's own), when they change */
+  lifecycleActions?: readonly NotedLifecycleAction[];
+}
+
+export interface StartedNodeDrain {
+  executionName: string;
+  executionArn: string;
+  /** false: an execution of that name exists already (the same start, repeated) */
+  started: boolean;
+}
+
+/**
+ * Makes a new node-drain execution the owner of the instance's drain, then starts it:
+ * 1. the record says running, the new generation, owned by the execution about to start,
+ *    with a short lease its first pass renews — written only if the record is still as
+ *    `seen` (undefined returned otherwise: nothing was started);
+ * 2. StartExecution, named `drain-<instance>-<generation>`: a repeated start is
+ *    ExecutionAlreadyExists, which means it is under way.
+ * Whatever the previous owner was (none, a failed or dead drain, a rollout handing over), the
+ * new execution keeps every open lifecycle action alive and completes each.
+ */
+export async function startNodeDrain(seen: DrainRecord | undefined, start: NodeDrainStart, ports: StartNodeDrainPorts): Promise<StartedNodeDrain | undefined> {
+  const now = ports.now();
+  const executionName = drainExecutionName(start.instanceId, start.generation);
+  const executionArn = executionArnOf(ports.nodeDrainStateMachineArn, executionName);
+  const written = await ports.records.write(
+    start.instanceId,
+    seen,
+    {
+      cluster: start.cluster,
+      trigger: start.trigger,
+      status: 'running',
+      generation: start.generation,
+      executionArn,
+      leaseUntil: leaseUntil(now, START_LEASE_SECONDS),
+      ...(start.lifecycleActions ? { lifecycleActions: start.lifecycleActions } : {}),
+    },
+    now,
+  );
+  if (!written) return undefined;
+  const input: NodeDrainInput = {
+    cluster: start.cluster,
+    instanceId: start.instanceId,
+    trigger: start.trigger,
+    deadline: drainDeadline({ trigger: start.trigger, now, ...(start.eventTime ? { eventTime: start.eventTime } : {}), drainTimeoutSeconds: start.policy.drainTimeoutSeconds }).toISOString(),
+    policy: start.policy,
+    startedAt: now.toISOString(),
+    ...(start.rolloutExecutionArn ? { rolloutExecutionArn: start.rolloutExecutionArn } : {}),
+  };
+  const started = await startExecutionOnce(ports.sfn, ports.nodeDrainStateMachineArn, executionName, input);
+  ports.log(started.started ? 'drain started' : 'drain already under way', { instanceId: start.instanceId, cluster: start.cluster, executionArn: started.executionArn, trigger: start.trigger, generation: start.generation });
+  return { executionName, executionArn: started.executionArn, started: started.started };
+}
