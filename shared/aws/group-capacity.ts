@@ -1,6 +1,7 @@
 import {
   type AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
   ResumeProcessesCommand,
   SuspendProcessesCommand,
   TerminateInstanceInAutoScalingGroupCommand,
@@ -120,4 +121,18 @@ export async function launchTimes(ec2: EC2Client, instanceIds: readonly string[]
     for (const r of out.Reservations ?? []) for (const inst of r.Instances ?? []) if (inst.InstanceId && inst.LaunchTime) times.set(inst.InstanceId, inst.LaunchTime.toISOString());
   }
   return times;
+}
+
+/**
+ * The group's failed launches since `since`, as Auto Scaling words them (the status message
+ * names the EC2 error: InsufficientInstanceCapacity, an instance quota, a launch template the
+ * caller may not use…). One page of the newest activities is enough to say why.
+ */
+export async function failedLaunches(autoscaling: AutoScalingClient, name: string, since: Date): Promise<string[]> {
+  const out = await callAws('autoscaling:DescribeScalingActivities', () =>
+    autoscaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: name, MaxRecords: 20 })),
+  );
+  return (out.Activities ?? [])
+    .filter((a) => a.StatusCode === 'Failed' && /^Launching/.test(a.Description ?? '') && (a.StartTime?.getTime() ?? 0) >= since.getTime())
+    .map((a) => (a.StatusMessage ?? a.Description ?? 'a launch failed').slice(0, 300));
 }

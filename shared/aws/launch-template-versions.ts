@@ -3,6 +3,7 @@ import {
   DeleteLaunchTemplateVersionsCommand,
   DescribeLaunchTemplateVersionsCommand,
   type EC2Client,
+  ModifyLaunchTemplateCommand,
   type LaunchTemplateVersion,
   type RequestLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
@@ -13,6 +14,7 @@ export interface TemplateVersionView {
   launchTemplateId: string;
   version: number;
   isDefault: boolean;
+  description?: string;
   imageId?: string;
   userData?: string;
   data: RequestLaunchTemplateData;
@@ -23,6 +25,7 @@ function view(v: LaunchTemplateVersion): TemplateVersionView {
     launchTemplateId: v.LaunchTemplateId!,
     version: v.VersionNumber!,
     isDefault: v.DefaultVersion ?? false,
+    ...(v.VersionDescription !== undefined ? { description: v.VersionDescription } : {}),
     imageId: v.LaunchTemplateData?.ImageId,
     userData: v.LaunchTemplateData?.UserData,
     data: (v.LaunchTemplateData ?? {}) as RequestLaunchTemplateData,
@@ -98,4 +101,27 @@ export async function deleteTemplateVersions(ec2: EC2Client, launchTemplateId: s
   await callAws('ec2:DeleteLaunchTemplateVersions', () =>
     ec2.send(new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, Versions: versions.map(String) })),
   );
+}
+
+/** How the versions this service creates describe themselves (`eks-node-lifecycle: <image>`). */
+export const OUR_VERSION_DESCRIPTION = /^eks-node-lifecycle: /;
+
+/** The template's default version becomes `version` (a `$Default` group rolled onto it). Idempotent. */
+export async function setDefaultTemplateVersion(ec2: EC2Client, launchTemplateId: string, version: string): Promise<void> {
+  await callAws('ec2:ModifyLaunchTemplate', () => ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: launchTemplateId, DefaultVersion: version })));
+}
+
+/**
+ * Deletes `version` when it is this service's, the template's latest, and not its default, so
+ * that `$Latest` names the version before it again (a `$Latest` group back where it was).
+ * Anything else is left, and said: someone's newer version, or a version that is not ours.
+ */
+export async function dropLatestVersion(ec2: EC2Client, launchTemplateId: string, version: string): Promise<'dropped' | 'gone' | 'not-latest' | 'not-ours' | 'default'> {
+  const latest = await describeTemplateVersion(ec2, launchTemplateId, '$Latest');
+  if (!latest) return 'gone';
+  if (String(latest.version) !== version) return Number(version) > latest.version ? 'gone' : 'not-latest';
+  if (latest.isDefault) return 'default';
+  if (!OUR_VERSION_DESCRIPTION.test(latest.description ?? '')) return 'not-ours';
+  await deleteTemplateVersions(ec2, launchTemplateId, [latest.version]);
+  return 'dropped';
 }

@@ -1,4 +1,5 @@
 import { DRAIN_FINISHED } from '../drain/finish-drain.js';
+import { DRAIN_BLOCKED } from '../drain/report-blocked.js';
 import { ROLLOUT_EVENTS, type RolloutEventName } from '../rollout/rollout-events.js';
 import type { Reply, ReplyAction, ReplySection } from './types.js';
 
@@ -25,6 +26,7 @@ export function replyForEvent(detailType: string, detail: Record<string, unknown
   const phase = PHASE_OF.get(detailType);
   if (phase) return rolloutReply(phase, d);
   if (detailType === DRAIN_FINISHED) return drainReply(d);
+  if (detailType === DRAIN_BLOCKED) return drainBlockedReply(d);
   return null;
 }
 
@@ -37,7 +39,7 @@ export function replyForEvent(detailType: string, detail: Record<string, unknown
 export function threadKeyOf(detailType: string, detail: Record<string, unknown>): string | null {
   const d = rec(detail) ?? {};
   if (PHASE_OF.has(detailType)) return str(d['executionArn']) ?? null;
-  if (detailType === DRAIN_FINISHED) return str(d['rolloutExecutionArn']) ?? null;
+  if (detailType === DRAIN_FINISHED || detailType === DRAIN_BLOCKED) return str(d['rolloutExecutionArn']) ?? null;
   return null;
 }
 
@@ -102,6 +104,10 @@ function rolloutReply(phase: RolloutEventName, d: Detail): Reply {
   });
   const reason = str(d['reason']);
   const replaced = count(d['replaced']);
+  // what a forced drain deleted past its budget, and what the rollout adopted from others: said wherever they happened
+  const forced = forcedSection(d['forced']);
+  const adopted = strings(d['adopted']);
+  const adoptedSection = adopted.length > 0 ? lines(adopted.map((c) => `• ${c}`), 'Changed by others during the rollout, and kept') : null;
 
   switch (phase) {
     case 'planned': {
@@ -117,6 +123,7 @@ function rolloutReply(phase: RolloutEventName, d: Detail): Reply {
           ['Batches', batches.length > 0 ? `${batches.length}${canary > 0 ? ` (the first a canary of ${canary})` : ''}` : undefined],
         ]),
         batches.length === 0 ? lines([withoutPrefix(str(d['summary']), f.who)]) : null,
+        lines(strings(d['problems']).map((p) => `• ${p}`), 'Configuration problems'),
       ]);
     }
 
@@ -132,17 +139,30 @@ function rolloutReply(phase: RolloutEventName, d: Detail): Reply {
       return reply(true, `:large_green_circle: Canary healthy: ${f.who} on ${f.image}`, [
         batchProgress(d),
         fields([['Nodes replaced', replaced], ['Image', f.imageFull]]),
+        forced,
         lines(['Rolling the rest.']),
       ]);
 
     case 'batch-finished': {
       const batch = count(d['batch']);
       const of = count(d['of']);
-      return reply(true, `:arrows_counterclockwise: ${f.who}: batch ${batch ?? '?'} of ${of ?? '?'} done → ${f.image}`, [batchProgress(d), fields([['Nodes replaced', replaced], ['Image', f.imageFull]])]);
+      return reply(true, `:arrows_counterclockwise: ${f.who}: batch ${batch ?? '?'} of ${of ?? '?'} done → ${f.image}`, [batchProgress(d), fields([['Nodes replaced', replaced], ['Image', f.imageFull]]), forced]);
     }
 
     case 'paused': {
       const after = count(d['afterBatch']);
+      if (reason === 'interference') {
+        return reply(false, `:double_vertical_bar: Rollout paused: ${f.who} was changed outside the rollout`, [
+          lines(strings(d['changes']).map((c) => `• ${c}`), 'What changed'),
+          lines(['Nothing was written back.', `Go on with \`resume ${f.who}\` (the change is kept; a launch template someone else set is replaced by the rollout's), or stop with \`abort ${f.who}\` (their changes stay).`]),
+        ]);
+      }
+      if (reason === 'window') {
+        const opens = str(d['opensAt']);
+        return reply(true, `:hourglass_flowing_sand: Rollout waiting for its maintenance window: ${f.who}`, [
+          lines(['The batch in flight finished; no new batch starts while the window is closed.', opens ? `It goes on when the window opens (${opens}).` : undefined, `Stop it with \`abort ${f.who}\`.`]),
+        ]);
+      }
       return reply(true, `:double_vertical_bar: Rollout paused: ${f.who}`, [
         lines([after !== undefined ? `Paused after batch ${after}; no new batch starts.` : 'Paused; no new batch starts.', `Go on with \`resume ${f.who}\`, or stop with \`abort ${f.who}\`.`]),
       ]);
@@ -150,7 +170,7 @@ function rolloutReply(phase: RolloutEventName, d: Detail): Reply {
 
     case 'resumed': {
       const batch = count(d['batch']);
-      return reply(true, `:arrow_forward: Rollout resumed: ${f.who} → ${f.image}`, [lines([batch !== undefined ? `Going on with batch ${batch}.` : undefined])]);
+      return reply(true, `:arrow_forward: Rollout resumed: ${f.who} → ${f.image}`, [lines([batch !== undefined ? `Going on with batch ${batch}.` : undefined]), adoptedSection]);
     }
 
     case 'rolling-back':
@@ -163,18 +183,24 @@ function rolloutReply(phase: RolloutEventName, d: Detail): Reply {
       return reply(false, `:rewind: Rolled back: ${f.who} is as it was before the rollout`, [
         lines([reason ? `Why: ${reason}` : undefined]),
         fields([['Was rolling onto', f.imageFull], ['Nodes replaced before the rollback', replaced]]),
+        forced,
+        adoptedSection,
       ]);
 
     case 'rollback-failed':
       return reply(false, `:rotating_light: ROLLBACK FAILED: ${f.who} needs a person`, [
-        lines([reason ? `Why: ${reason}` : undefined, 'The rollback could not finish; check the group and its nodes before starting anything else.']),
+        lines([reason ? `Why: ${reason}` : undefined, 'The rollback could not finish. What was safe to put back was put back (template, processes, cordons); nothing is left cordoned that is not being drained.']),
         fields([['Was rolling onto', f.imageFull], ['Nodes replaced', replaced], ['Left on the old image', count(d['remainingOld'])]]),
+        lines(strings(d['left']).map((l) => `• ${l}`), 'Left for a person, with the command that finishes each'),
+        forced,
       ]);
 
     case 'aborted':
-      return reply(true, `:octagonal_sign: Rollout aborted: ${f.who}`, [
-        lines(['Stopped by request after the batch in flight; the group launches its previous image again.']),
+      return reply(true, `:octagonal_sign: Rollout ${reason ? 'stopped' : 'aborted'}: ${f.who}`, [
+        lines([reason ? `Why: ${reason}` : 'Stopped by request after the batch in flight; the group launches its previous image again.']),
         fields([['Nodes replaced', replaced], ['Left on the old image', count(d['remainingOld'])], ['Was rolling onto', f.imageFull]]),
+        forced,
+        adoptedSection,
       ]);
 
     case 'finished': {
@@ -189,6 +215,8 @@ function rolloutReply(phase: RolloutEventName, d: Detail): Reply {
           ['Took', took],
           ['EKS update', str(d['updateId'])],
         ]),
+        forced,
+        adoptedSection,
       ]);
     }
 
@@ -414,10 +442,50 @@ function drainReply(d: Detail): Reply {
           ['Lifecycle action', lifecycle && lifecycle !== 'none' ? (LIFECYCLE[lifecycle] ?? lifecycle) : undefined],
         ]),
         ...blockerSections(blockers),
+        forcedSection(d['forced']),
       ].filter((s): s is ReplySection => s !== null && !isEmpty(s)),
     );
   }
   return { ok, title, sections, ...(context ? { context } : {}) };
+}
+
+/**
+ * `Node Drain Blocked`: the deadline passed with budgets in the way, and the node is leaving
+ * its group, so the drain holds it (hook kept alive) instead of letting it go with its pods.
+ * What blocks it, so a person can free a budget.
+ */
+function drainBlockedReply(d: Detail): Reply {
+  const cluster = str(d['cluster']) ?? '?';
+  const instance = str(d['instanceId']);
+  const node = str(d['nodeName']);
+  const name = node && instance ? `${node} (${instance})` : (node ?? instance ?? 'a node');
+  const rollout = executionName(d['rolloutExecutionArn']);
+  return {
+    ok: false,
+    title: `:hourglass: Drain blocked past its deadline: ${name} on ${cluster}`,
+    sections: [
+      lines([
+        'Auto Scaling is terminating this node. Its terminate hook is kept alive, and the drain goes on within the budgets until the pods can leave (or the hook reaches its global timeout).',
+        'Free a budget below, or drain it with --force, to let it go sooner.',
+      ]),
+      fields([['Pods left', count(d['remaining'])]]),
+      ...blockerSections(list(d['blockers']).map(drainBlocker)),
+    ].filter((s) => !isEmpty(s)),
+    ...(rollout ? { context: `rollout ${rollout}` } : {}),
+  };
+}
+
+/** Pods a forced drain deleted past their budget: `{ pod, pdb }` of the drain events, or the rollout's `ns/pod (PodDisruptionBudget ns/name)` strings. */
+function forcedSection(value: unknown): ReplySection | null {
+  const pods = list(value).map((f) => {
+    if (typeof f === 'string') return f;
+    const r = rec(f);
+    const pod = str(r?.['pod']);
+    const pdb = str(r?.['pdb']);
+    return pod ? `${pod}${pdb ? ` (PodDisruptionBudget ${pdb})` : ''}` : undefined;
+  });
+  const named = pods.filter((p): p is string => p !== undefined);
+  return named.length > 0 ? lines(named.map((p) => `• ${p}`), 'Deleted past their PodDisruptionBudget (the drain deadline passed; the policy says force)') : null;
 }
 
 interface BlockerView {
@@ -523,6 +591,10 @@ function count(value: unknown): number | undefined {
 
 function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
+}
+
+function strings(value: unknown): string[] {
+  return list(value).map(str).filter((s): s is string => s !== undefined);
 }
 
 /** The last segment of an execution ARN: its name, what the Step Functions console lists. */

@@ -14,7 +14,8 @@ import { parseDurationSeconds } from './duration.js';
  * | rebalance | drain, ignore — what a rebalance recommendation does | drain |
  * | rollout | off, auto, approve — roll the group onto new AMIs (approve: a person confirms) | off |
  *
- * A malformed value never stops a drain: the default applies and the problem is reported.
+ * A malformed value never stops a drain: the default applies and the problem is reported. So is
+ * a drain timeout shorter than the grace period cap (a pod given its grace period outlives it).
  */
 export const POLICY_TAG_PREFIX = 'eks-node-lifecycle/';
 
@@ -52,17 +53,29 @@ export function readNodeGroupPolicy(tags: Readonly<Record<string, string>>): { p
     problems.push(`${POLICY_TAG_PREFIX}${name}=${raw} is not one of ${values.join(', ')}; using ${fallback}`);
     return fallback;
   };
+  const drain: DrainPolicy = {
+    drainTimeoutSeconds: duration('drain-timeout', DEFAULT_POLICY.drain.drainTimeoutSeconds),
+    onDrainTimeout: oneOf('on-drain-timeout', ['fail', 'force'], DEFAULT_POLICY.drain.onDrainTimeout),
+    maxGracePeriodSeconds: duration('max-grace-period', DEFAULT_POLICY.drain.maxGracePeriodSeconds),
+  };
+  // a pod given its whole grace period would still be shutting down when the drain gives up
+  if (drain.drainTimeoutSeconds < drain.maxGracePeriodSeconds) {
+    problems.push(
+      `${POLICY_TAG_PREFIX}drain-timeout (${describeSeconds(drain.drainTimeoutSeconds)}) is shorter than ${POLICY_TAG_PREFIX}max-grace-period (${describeSeconds(drain.maxGracePeriodSeconds)}): ` +
+        `a pod that takes its grace period outlives the drain, which then ${drain.onDrainTimeout === 'force' ? 'forces' : 'fails'}; make the drain timeout longer or the grace period cap shorter`,
+    );
+  }
   return {
     policy: {
-      drain: {
-        drainTimeoutSeconds: duration('drain-timeout', DEFAULT_POLICY.drain.drainTimeoutSeconds),
-        onDrainTimeout: oneOf('on-drain-timeout', ['fail', 'force'], DEFAULT_POLICY.drain.onDrainTimeout),
-        maxGracePeriodSeconds: duration('max-grace-period', DEFAULT_POLICY.drain.maxGracePeriodSeconds),
-      },
+      drain,
       installTerminateHook: oneOf('drain', ['on', 'off'], 'off') === 'on',
       onRebalance: oneOf('rebalance', ['drain', 'ignore'], DEFAULT_POLICY.onRebalance),
       rollout: oneOf('rollout', ['off', 'auto', 'approve'], DEFAULT_POLICY.rollout),
     },
     problems,
   };
+}
+
+function describeSeconds(seconds: number): string {
+  return seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
 }

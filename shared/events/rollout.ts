@@ -52,6 +52,10 @@ export const RolloutPolicySchema = z.object({
   approval: z.boolean(),
   selfManagedStrategy: z.enum(['batches', 'instance-refresh']),
   window: z.optional(z.string()),
+  /** when the window closes mid-rollout: wait for it to open again, or end the rollout there */
+  onWindowClose: z._default(z.enum(['wait', 'end']), 'wait'),
+  /** the group's configuration problems (malformed tags, a drain timeout shorter than the grace period cap), reported with the plan */
+  problems: z.optional(z.array(z.string().check(z.maxLength(500))).check(z.maxLength(20))),
   drain: DrainPolicySchema,
 });
 export type RolloutPolicyInput = z.infer<typeof RolloutPolicySchema>;
@@ -90,35 +94,96 @@ export const CycleSchema = z.object({
   blockedPasses: z.optional(z.int().check(z.nonnegative())),
   /** what the last drain pass could not evict, for the report if the drain fails */
   blockers: z.optional(z.array(z.string().check(z.maxLength(300))).check(z.maxLength(20))),
+  /** pods this cycle's forced passes deleted, `ns/pod (PodDisruptionBudget ns/name)` */
+  forced: z.optional(z.array(z.string().check(z.maxLength(300))).check(z.maxLength(50))),
 });
 export type Cycle = z.infer<typeof CycleSchema>;
+
+/** Sizes and launch template setting of an Auto Scaling group, as a rollout sets and compares them. */
+export const GroupSettingsSchema = z.object({
+  desired: z.int().check(z.nonnegative()),
+  min: z.int().check(z.nonnegative()),
+  max: z.int().check(z.nonnegative()),
+  launchTemplate: z.optional(z.object({ id: z.string(), version: z.string() })),
+});
+export type GroupSettings = z.infer<typeof GroupSettingsSchema>;
+
+const ROLL_PHASES = [
+  'start',
+  'launch',
+  'await-replacements',
+  'cordon',
+  'drain',
+  'await-drain',
+  'terminate',
+  'await-terminated',
+  'health',
+  'batch-done',
+] as const;
+
+/**
+ * A paused roll: by a person (at a batch boundary), by a change someone else made to the group
+ * (wherever the roll was: it goes on from there once a person resumes), or by the maintenance
+ * window (closed at a batch boundary: it goes on when the window opens).
+ */
+export const PauseSchema = z.object({
+  kind: z.enum(['person', 'interference', 'window']),
+  since: z.iso.datetime(),
+  /** the phase the roll goes on from; `next-batch`: the next batch */
+  resume: z.enum([...ROLL_PHASES, 'next-batch']),
+  /** interference: what changed, in words (`desired moved from 5 to 7`) */
+  changes: z.optional(z.array(z.string().check(z.maxLength(300))).check(z.maxLength(10))),
+  /** window: when it opens again */
+  opensAt: z.optional(z.iso.datetime()),
+});
+export type Pause = z.infer<typeof PauseSchema>;
 
 export const SelfManagedRollSchema = z.object({
   kind: z.literal('self-managed'),
   phase: z.enum([
-    'start',
-    'launch',
-    'await-replacements',
-    'cordon',
-    'drain',
-    'await-drain',
-    'terminate',
-    'await-terminated',
-    'health',
-    'batch-done',
+    ...ROLL_PHASES,
     'paused',
     'rollback',
     'finish',
+    'give-up',
     'ended',
   ]),
   original: z.object({
     desired: z.int().check(z.nonnegative()),
     min: z.int().check(z.nonnegative()),
     max: z.int().check(z.nonnegative()),
+    /** the version the group's instances ran, as a number: what a rollback launches */
     launchTemplate: z.object({ id: z.string(), version: z.string() }),
+    /** the group's own setting when it named no number: restored at the end, whatever the end */
+    launchTemplateSetting: z.optional(z.enum(['$Latest', '$Default'])),
     /** true when the rollout suspended AZRebalance (and so must resume it) */
     suspendedAZRebalance: z.boolean(),
   }),
+  /**
+   * The group as this rollout last left it (sizes and template setting). A step that finds it
+   * otherwise knows someone else changed it: it pauses (or, rolling back, adopts the change),
+   * and never writes the other party's fields back.
+   */
+  expected: z.optional(GroupSettingsSchema),
+  /** why the roll is paused, and where it goes on from */
+  pause: z.optional(PauseSchema),
+  /** the launch template was set outside this rollout: the end leaves it as it was set */
+  foreignTemplate: z.optional(z.object({ id: z.string(), version: z.string() })),
+  /** the sizes the rollout planned with, and how far others moved them (uncapped): `original` is their sum made valid */
+  adoption: z.optional(
+    z.object({
+      planned: z.object({ desired: z.int().check(z.nonnegative()), min: z.int().check(z.nonnegative()), max: z.int().check(z.nonnegative()) }),
+      shift: z.object({ desired: z.int(), min: z.int(), max: z.int() }),
+    }),
+  ),
+  /** changes made to the group by others and adopted, for the report */
+  adopted: z.optional(z.array(z.string().check(z.maxLength(300))).check(z.maxLength(20))),
+  /** pods a forced drain deleted (`ns/pod (PodDisruptionBudget ns/name)`), for the report */
+  forced: z.optional(z.array(z.string().check(z.maxLength(300))).check(z.maxLength(50))),
+  /** why the roll ended early when no person asked (the maintenance window closed, a pause that lasted too long) */
+  endReason: z.optional(z.string().check(z.maxLength(500))),
+  /** what a rollback that could not finish left behind, each with the command that finishes it */
+  left: z.optional(z.array(z.string().check(z.maxLength(600))).check(z.maxLength(40))),
   target: z.object({ launchTemplateId: z.string(), version: z.string() }),
   autoScalingGroup: groupName,
   strategy: z.enum(['surge', 'minimal']),
@@ -169,7 +234,7 @@ export type RollState = z.infer<typeof RollStateSchema>;
 export const RollStepResultSchema = z.object({
   state: RollStateSchema,
   next: z.enum(['step', 'wait', 'end']),
-  wait: z.nullable(z.object({ seconds: z.int().check(z.nonnegative()), phase: z.enum(['replacements', 'drains', 'terminations', 'health', 'paused', 'nodegroup-update', 'instance-refresh']) })),
+  wait: z.nullable(z.object({ seconds: z.int().check(z.nonnegative()), phase: z.enum(['replacements', 'drains', 'terminations', 'health', 'paused', 'window', 'nodegroup-update', 'instance-refresh']) })),
   /** for people: where the roll is */
   summary: z.string(),
   /** the end, for FinishRollout: finished | rolled-back | aborted | failed | rollback-failed */
@@ -192,6 +257,8 @@ export const RollStepInputSchema = z.extend(RolloutInputSchema, {
     z.nullable(RollStepResultSchema),
   ),
   failure: z.optional(z.nullable(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }))),
+  /** the rollback failed past every retry (the workflow's Catch): tidy up what can be, and list the rest */
+  giveUp: z.optional(z.boolean()),
 });
 export type RollStepInput = z.infer<typeof RollStepInputSchema>;
 

@@ -83,6 +83,8 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
       approval: policy.approval || input.mode === 'approve',
       selfManagedStrategy: policy.selfManagedStrategy,
       ...(policy.window ? { window: policy.window.text } : {}),
+      onWindowClose: policy.onWindowClose,
+      ...(allProblems.length > 0 ? { problems: allProblems.slice(0, 20).map((p) => p.slice(0, 500)) } : {}),
       drain: drain.policy.drain,
     },
     surge,

@@ -1,12 +1,14 @@
 import { type GroupInstance, type GroupSnapshot, isLeaving } from '../aws/group-capacity.js';
 import type { DrainStatus } from '../aws/drain-records.js';
-import type { Cycle, SelfManagedRoll } from '../events/rollout.js';
+import type { Cycle, Pause, SelfManagedRoll } from '../events/rollout.js';
+import { adoptChanges, describeInterference, type GroupIntent, groupChanges, groupSettingsOf, unexplainedChanges } from './group-interference.js';
 import type { HealthVerdict, NodeFact } from './health-gate.js';
+import { type MaintenanceWindow, windowState } from './maintenance-window.js';
 
 /**
  * The roll of a self-managed Auto Scaling group, as a reconciler: given the roll's state and
  * what the group, its nodes and their drains look like now, decide the next actions and the
- * next state. Pure; `executeSelfManagedStep` observes, calls this, and applies the actions.
+ * next state. Pure; `stepSelfManaged` observes, calls this, and applies the actions.
  * Every action is idempotent and is computed from the observation, so a step that fails
  * halfway and runs again does the rest, never twice.
  *
@@ -17,20 +19,28 @@ import type { HealthVerdict, NodeFact } from './health-gate.js';
  *    move only once;
  * 3. drain the n old nodes in the replacements' Availability Zones: the roll's own steps run
  *    the drain engine's passes over the batch (budgets respected), each wait between passes
- *    a Wait state of the rollout — one loop per batch rather than a node-drain execution per
- *    node. At the drain deadline a `force` policy forces what budgets still block; otherwise
- *    → rollback;
+ *    a Wait state of the rollout. At the drain deadline a `force` policy forces what budgets
+ *    still block; otherwise → rollback;
  * 4. terminate them with TerminateInstanceInAutoScalingGroup, decrementing desired; the
  *    terminate hook finds them drained and lets them go at once;
- * 5. health gate: the replacements Ready and every pod on them Running/Ready (else: rollback);
- * 6. report the batch; stop here on abort, wait here on pause.
+ * 5. health gate: the new instances of the cycle (counted by what they are: launched from the
+ *    target version since the cycle began, so a reclaimed Spot replacement is simply replaced)
+ *    Ready, every pod on them Running/Ready (else: rollback);
+ * 6. report the batch; stop here on abort, wait here on pause or while the maintenance window
+ *    is closed (the running batch always finishes).
  * Under `minimal` (scarce capacity) a cycle cordons, drains and terminates first without
  * decrementing, so the group launches the replacements itself, then waits for them.
  *
+ * Someone else changing the group (its template, desired/min/max) pauses a forward roll, naming
+ * the change; resuming adopts it (group-interference.ts). A rollback or the finish adopts it.
+ *
  * Rollback: the group goes back to its previous template version; old nodes are uncordoned;
  * new instances that never joined are terminated; those that did are replaced by old-version
- * instances through one more cycle (launch first, then drain and terminate them); sizes are
- * restored. The group ends as it started.
+ * instances through one more cycle (launch first, then drain and terminate them); sizes and
+ * the template *setting* (`$Latest`, `$Default` or a number) are restored. The group ends as it
+ * started. A rollback that cannot finish gives up tidily: sizes, template and processes
+ * restored where that needs no node taken away, nothing left cordoned that is not being
+ * drained, and the report lists what is left with the command that finishes it.
  */
 export interface RollSettings {
   readyTimeoutSeconds: number;
@@ -46,6 +56,14 @@ export interface RollSettings {
   terminateTimeoutSeconds: number;
   pollSeconds: number;
   pausedPollSeconds: number;
+  /** a pause (by a person, or by someone else's change) longer than this ends the roll, tidily */
+  maxPauseSeconds: number;
+  /** the longest single wait for a maintenance window to open (the roll looks again after it) */
+  windowPollSeconds: number;
+  /** the group's maintenance window; none when it has none or the rollout was started with --now */
+  window?: MaintenanceWindow;
+  /** the window closed at a batch boundary: wait for it to open again, or end there */
+  onWindowClose: 'wait' | 'end';
 }
 
 export const DEFAULT_ROLL_SETTINGS: Omit<RollSettings, 'drainTimeoutSeconds' | 'forceAtDeadline'> = {
@@ -56,6 +74,9 @@ export const DEFAULT_ROLL_SETTINGS: Omit<RollSettings, 'drainTimeoutSeconds' | '
   terminateTimeoutSeconds: 15 * 60,
   pollSeconds: 15,
   pausedPollSeconds: 60,
+  maxPauseSeconds: 7 * 86_400,
+  windowPollSeconds: 30 * 60,
+  onWindowClose: 'wait',
 };
 
 export interface Observation {
@@ -69,8 +90,14 @@ export interface Observation {
   nodes: ReadonlyMap<string, NodeFact>;
   /** drain records of the cycle's instances (await-drain only) */
   drains: ReadonlyMap<string, DrainStatus>;
-  /** the health gate's verdict on the cycle's replacements (health only) */
+  /** the health gate's verdict on the cycle's new instances (health only) */
   health: HealthVerdict | null;
+  /** the group's failed launches since the cycle asked for replacements, as Auto Scaling words them (read only once the replacements are late) */
+  launchFailures?: readonly string[];
+  /** what could not be looked at (a give-up observes what it can) */
+  unobserved?: readonly string[];
+  /** what this rollout's last group-changing step was changing: its own writes, if that step died midway */
+  intent?: GroupIntent;
   control: 'pause' | 'abort' | null;
   now: Date;
 }
@@ -88,19 +115,80 @@ export type RollAction =
   /** one pass of the drain engine over each node (a node no longer there: its drain ends node-gone) */
   | { kind: 'drain-pass'; nodes: { instanceId: string; nodeName: string | null }[]; mode: 'evict' | 'force' }
   | { kind: 'terminate'; instanceIds: string[]; decrement: boolean }
-  | { kind: 'notify'; event: RolloutEventKind; detail: Record<string, unknown> };
+  /** the template's default version becomes this one (a `$Default` group rolled onto it) */
+  | { kind: 'set-default-version'; launchTemplateId: string; version: string }
+  /** this rollout's version is deleted if it is still the template's latest (a `$Latest` group back on its old version) */
+  | { kind: 'drop-version'; launchTemplateId: string; version: string }
+  /** the roll paused itself (someone changed the group): the lock says so, and `resume` goes on */
+  | { kind: 'pause-lock'; reason: string }
+  /** `once`: a key that makes the announcement happen once per rollout, however often the step runs */
+  | { kind: 'notify'; event: RolloutEventKind; detail: Record<string, unknown>; once?: string };
 
 export interface RollDecision {
   state: SelfManagedRoll;
   actions: RollAction[];
   next: 'step' | 'wait' | 'end';
-  wait: { seconds: number; phase: 'replacements' | 'drains' | 'terminations' | 'health' | 'paused' } | null;
+  wait: { seconds: number; phase: 'replacements' | 'drains' | 'terminations' | 'health' | 'paused' | 'window' } | null;
   summary: string;
+  /** the actions are a tidy-up: each is tried whatever the others do, and what fails is reported, not thrown */
+  tidy?: boolean;
 }
 
 const DRAINED: ReadonlySet<DrainStatus> = new Set(['drained', 'forced', 'node-gone']);
+const FORWARD: ReadonlySet<SelfManagedRoll['phase']> = new Set(['start', 'launch', 'await-replacements', 'cordon', 'drain', 'await-drain', 'terminate', 'await-terminated', 'health', 'batch-done']);
 
+/**
+ * 1. Someone else's change to the group: pause (forward) or adopt (rollback, end);
+ * 2. the phase's own decision;
+ * 3. what the group will look like after the decision's actions becomes what the next step expects.
+ */
 export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, settings: RollSettings): RollDecision {
+  const noticed = noticeInterference(state, obs, settings);
+  const decision = noticed.decision ?? decidePhase(noticed.state, obs, settings);
+  return withExpected(decision, obs);
+}
+
+function withExpected(decision: RollDecision, obs: Observation): RollDecision {
+  if (!obs.group) return decision;
+  // paused by someone else's change: keep what we expected, so resuming knows what they changed
+  if (decision.state.phase === 'paused' && decision.state.pause?.kind === 'interference') return decision;
+  return { ...decision, state: { ...decision.state, expected: groupSettingsOf(afterOwnActions(obs.group, decision.actions)) } };
+}
+
+function noticeInterference(state: SelfManagedRoll, obs: Observation, settings: RollSettings): { state: SelfManagedRoll; decision?: RollDecision } {
+  if (!obs.group || !state.expected || state.phase === 'ended' || state.phase === 'give-up') return { state };
+  const observed = groupSettingsOf(obs.group);
+  // what the rollout's own step wrote before it died (its state lost with it) is no one else's change
+  const changes = unexplainedChanges(groupChanges(state.expected, observed), observed, obs.intent);
+  if (changes.length === 0) return { state };
+  // already paused for a change: resuming adopts whatever the group is by then
+  if (state.phase === 'paused' && state.pause?.kind === 'interference') return { state };
+  const forward = FORWARD.has(state.phase) && state.cycle?.kind !== 'rollback';
+  const templateChanged = changes.some((c) => c.field === 'launchTemplate');
+  const reason = describeInterference(changes);
+  if (forward && obs.control === 'abort') return { state: { ...adoptChanges(state, observed, changes), phase: 'finish', end: 'aborted', endReason: `aborted by request; ${reason}` } };
+  // a template changed under a pause would make the roll launch someone else's version when it goes on
+  if (forward || (state.phase === 'paused' && templateChanged)) {
+    const since = obs.now.toISOString();
+    const pause: Pause = { kind: 'interference', since, resume: state.phase === 'paused' ? (state.pause?.resume ?? 'next-batch') : (state.phase as Pause['resume']), changes: changes.map((c) => c.text) };
+    return {
+      state,
+      decision: {
+        state: { ...state, phase: 'paused', pause },
+        actions: [
+          { kind: 'pause-lock', reason },
+          { kind: 'notify', event: 'paused', detail: { reason: 'interference', changes: pause.changes, message: `${reason}; resume to go on from there (the change is kept), or abort` }, once: `paused:${since}` },
+        ],
+        next: 'wait',
+        wait: { seconds: settings.pausedPollSeconds, phase: 'paused' },
+        summary: `paused: ${reason}`,
+      },
+    };
+  }
+  return { state: adoptChanges(state, observed, changes) };
+}
+
+function decidePhase(state: SelfManagedRoll, obs: Observation, settings: RollSettings): RollDecision {
   const view = groupView(state, obs);
   const at = (seconds: number) => new Date(obs.now.getTime() + seconds * 1000).toISOString();
   const step = (next: SelfManagedRoll, actions: RollAction[], summary: string): RollDecision => ({ state: next, actions, next: 'step', wait: null, summary });
@@ -112,11 +200,31 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
     summary,
   });
   const rollback = (reason: string): RollDecision => step({ ...state, phase: 'rollback', rollback: { reason, attempts: state.rollback?.attempts ?? 0 } }, [], `rolling back: ${reason}`);
+  const giveUp = (reason: string): RollDecision => step({ ...state, phase: 'give-up', rollback: { reason, attempts: state.rollback?.attempts ?? 0, announced: state.rollback?.announced ?? false } }, [], `rollback failed: ${reason}`);
   const cycle = state.cycle;
   const batchLabel = `batch ${state.batchIndex + 1} of ${Math.max(state.batches.length, state.batchIndex + 1)}${state.batches[state.batchIndex]?.canary ? ' (canary)' : ''}`;
+  /** the window closed at a batch boundary: wait for it to open (or end there), by policy */
+  const windowClosed = (base: SelfManagedRoll, resume: Pause['resume'], actions: RollAction[]): RollDecision | undefined => {
+    if (!settings.window) return undefined;
+    const w = windowState(settings.window, obs.now);
+    if (w.open) return undefined;
+    const reason = `the maintenance window "${settings.window.text}" is closed; it opens at ${w.opensAt.toISOString()}`;
+    if (settings.onWindowClose === 'end') return step({ ...base, phase: 'finish', end: 'aborted', cycle: null, endReason: `stopped: ${reason} (on-window-close=end); the next detection in a window goes on` }, actions, `stopped: ${reason}`);
+    const since = obs.now.toISOString();
+    const pause: Pause = { kind: 'window', since, resume, opensAt: w.opensAt.toISOString() };
+    return wait(
+      { ...base, phase: 'paused', pause },
+      'window',
+      `waiting: ${reason}`,
+      windowWait(w.opensAt, obs.now, settings),
+      [...actions, { kind: 'notify', event: 'paused', detail: { reason: 'window', opensAt: pause.opensAt, message: reason }, once: `paused:${since}` }],
+    );
+  };
 
   switch (state.phase) {
     case 'start': {
+      const closed = windowClosed(state, 'start', []);
+      if (closed) return closed;
       const actions: RollAction[] = [
         { kind: 'update-group', launchTemplate: { id: state.target.launchTemplateId, version: state.target.version } },
         ...(state.original.suspendedAZRebalance ? [{ kind: 'az-rebalance', suspended: true } as const] : []),
@@ -124,6 +232,7 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
           kind: 'notify',
           event: 'planned',
           detail: { batches: state.batches.map((b) => ({ canary: b.canary, nodes: b.instanceIds.length })), maxUnavailable: state.maxUnavailable, strategy: state.strategy, nodes: view.old.length },
+          once: 'planned',
         },
       ];
       return step(beginBatch(state, view, obs, settings), actions, `planned ${view.old.length} nodes in ${state.batches.length} batches, ${state.maxUnavailable} at a time (${state.strategy})`);
@@ -157,11 +266,8 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
         return step({ ...next, phase: state.cordonedAll ? 'drain' : 'cordon' }, [], `${batchLabel}: ${replacements.length} replacements Ready`);
       }
       if (obs.now.toISOString() > c.deadline) {
-        const missing = fresh.filter((i) => !obs.nodes.get(i.instanceId)?.ready).map((i) => i.instanceId);
-        // with nothing launched, the group's failed scaling activities say why (most often no capacity for the type)
-        const noLaunch = `no instance launched: Auto Scaling could not launch any (InsufficientInstanceCapacity for the instance type, an instance quota, …); see aws autoscaling describe-scaling-activities --auto-scaling-group-name ${state.autoScalingGroup}`;
-        const reason = `replacement nodes not Ready within ${minutes(settings.readyTimeoutSeconds)}: ${missing.length > 0 ? `${missing.join(', ')} launched but never became Ready nodes` : noLaunch}`;
-        if (c.kind === 'rollback') return end({ ...state, launched }, 'rollback-failed', `rollback could not bring back old-version nodes: ${reason}`);
+        const reason = `replacement nodes not Ready within ${minutes(settings.readyTimeoutSeconds)}: ${whyNoReplacements(state, fresh, obs)}`;
+        if (c.kind === 'rollback') return giveUp(`rollback could not bring back old-version nodes: ${reason}`);
         return step({ ...state, launched, phase: 'rollback', rollback: { reason, attempts: 0 } }, [], `rolling back: ${reason}`);
       }
       return wait({ ...state, launched }, 'replacements', `${c.kind === 'rollback' ? 'rollback' : batchLabel}: ${ready.length} of ${c.expect} replacements Ready`, replacementPoll(state, c, obs.now, settings));
@@ -202,7 +308,7 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
           failed.length > 0
             ? `the drain of ${failed.join(', ')} failed (see its Node Drain Finished event for the blocking pods)`
             : `the drain of ${pending.join(', ')} did not finish within ${minutes(settings.drainTimeoutSeconds + (c.forcing ? settings.forceGraceSeconds : 0))}${blockers}`;
-        if (c.kind === 'rollback') return end(state, 'rollback-failed', `rollback could not drain the new nodes: ${reason}`);
+        if (c.kind === 'rollback') return giveUp(`rollback could not drain the new nodes: ${reason}`);
         return rollback(reason);
       }
       const nodes = pending.map((id) => ({ instanceId: id, nodeName: obs.nodes.get(id)?.name ?? null }));
@@ -229,7 +335,7 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
       if (remaining.length > 0) {
         if (obs.now.toISOString() > c.deadline) {
           const reason = `${remaining.join(', ')} still in the group ${minutes(settings.terminateTimeoutSeconds)} after termination was asked`;
-          return c.kind === 'rollback' ? end(state, 'rollback-failed', reason) : rollback(reason);
+          return c.kind === 'rollback' ? giveUp(reason) : rollback(reason);
         }
         return wait(state, 'terminations', `waiting for ${remaining.length} instance${remaining.length === 1 ? '' : 's'} to leave the group`);
       }
@@ -253,29 +359,39 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
     case 'batch-done': {
       const batch = state.batches[state.batchIndex];
       const total = state.batches.length;
+      const forced = cycle?.forced?.length ? { forced: cycle.forced } : {};
       const event: RollAction = batch?.canary
-        ? { kind: 'notify', event: 'canary-passed', detail: { batch: state.batchIndex + 1, of: total, replaced: state.replaced } }
-        : { kind: 'notify', event: 'batch-finished', detail: { batch: state.batchIndex + 1, of: total, replaced: state.replaced } };
-      const next: SelfManagedRoll = { ...state, batchIndex: state.batchIndex + 1, cycle: null };
+        ? { kind: 'notify', event: 'canary-passed', detail: { batch: state.batchIndex + 1, of: total, replaced: state.replaced, ...forced }, once: 'canary-passed' }
+        : { kind: 'notify', event: 'batch-finished', detail: { batch: state.batchIndex + 1, of: total, replaced: state.replaced, ...forced }, once: `batch-finished:${state.batchIndex + 1}` };
+      // every new instance in the group now is the rollout's own, including one Auto Scaling
+      // launched in place of a replacement it lost (a reclaimed Spot instance): none of them is
+      // a replacement on its way for the next batch
+      const next: SelfManagedRoll = { ...state, batchIndex: state.batchIndex + 1, cycle: null, launched: union(state.launched, view.fresh.map((i) => i.instanceId)) };
       if (view.old.length > 0 && obs.control === 'abort') return step({ ...next, phase: 'finish', end: 'aborted' }, [event], `aborted after ${batchLabel} by request`);
-      if (view.old.length > 0 && obs.control === 'pause') return step({ ...next, phase: 'paused' }, [event, { kind: 'notify', event: 'paused', detail: { afterBatch: state.batchIndex + 1 } }], `paused after ${batchLabel}`);
+      if (view.old.length > 0 && obs.control === 'pause') {
+        const pause: Pause = { kind: 'person', since: obs.now.toISOString(), resume: 'next-batch' };
+        return step({ ...next, phase: 'paused', pause }, [event, { kind: 'notify', event: 'paused', detail: { afterBatch: state.batchIndex + 1 }, once: `paused:${pause.since}` }], `paused after ${batchLabel}`);
+      }
+      // no new batch once the window has closed: this one is done, the rest waits for it to open
+      const closed = view.old.length > 0 ? windowClosed(next, 'next-batch', [event]) : undefined;
+      if (closed) return closed;
       return step(beginBatch(next, view, obs, settings), [event], `${batchLabel} done`);
     }
 
-    case 'paused': {
-      if (obs.control === 'abort') return step({ ...state, phase: 'finish', end: 'aborted' }, [], 'aborted while paused');
-      if (obs.control === 'pause') return wait(state, 'paused', `paused before batch ${state.batchIndex + 1}; resume or abort`, settings.pausedPollSeconds);
-      return step(beginBatch(state, view, obs, settings), [{ kind: 'notify', event: 'resumed', detail: { batch: state.batchIndex + 1 } }], 'resumed');
-    }
+    case 'paused':
+      return decidePaused(state, obs, settings, view);
 
     case 'rollback': {
       const attempts = state.rollback?.attempts ?? 0;
       const reason = state.rollback?.reason ?? 'rollback requested';
-      const actions: RollAction[] = [{ kind: 'update-group', launchTemplate: state.original.launchTemplate }];
-      // announced once, not again after each rollback cycle
-      if (!state.rollback?.announced) actions.push({ kind: 'notify', event: 'rolling-back', detail: { reason } });
+      const actions: RollAction[] = state.foreignTemplate ? [] : [{ kind: 'update-group', launchTemplate: state.original.launchTemplate }];
+      // announced once, not again after each rollback cycle, nor when a failed step runs again
+      if (!state.rollback?.announced) actions.push({ kind: 'notify', event: 'rolling-back', detail: { reason }, once: 'rolling-back' });
+      // the old nodes back in service, and the drains of the abandoned batch let go: a node whose
+      // terminate hook is open (a scale-in chose it) is handed to a drain of its own instead
       const cordoned = cordonedOld(view, obs);
-      if (cordoned.length > 0) actions.push(uncordon(cordoned));
+      const abandoned = state.cycle?.kind === 'batch' ? state.cycle.retire : [];
+      if (cordoned.length > 0 || abandoned.length > 0) actions.push(uncordon(cordoned, abandoned));
       const unjoined = view.fresh.filter((i) => !obs.nodes.get(i.instanceId)?.ready).map((i) => i.instanceId);
       const joined = view.fresh.filter((i) => obs.nodes.get(i.instanceId)?.ready).map((i) => i.instanceId);
       // never-joined instances carry no pods: out at once, shrinking the group while it is
@@ -310,26 +426,248 @@ export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, sett
     case 'finish': {
       const endState = state.end ?? 'finished';
       const sizes = { desired: state.original.desired, min: state.original.min, max: state.original.max };
-      // a roll that did not finish leaves the template where it was, so the group launches what it did before
-      const actions: RollAction[] = [{ kind: 'update-group', ...sizes, ...(endState === 'finished' ? {} : { launchTemplate: state.original.launchTemplate }) }];
+      // a roll that did not finish leaves the template as it was set, so the group launches what it did before
+      const { before, launchTemplate } = restoreTemplate(state, endState === 'finished');
+      const actions: RollAction[] = [...before, { kind: 'update-group', ...sizes, ...(launchTemplate ? { launchTemplate } : {}) }];
       if (endState !== 'finished') {
         const cordoned = cordonedOld(view, obs);
-        if (cordoned.length > 0) actions.push(uncordon(cordoned));
+        const abandoned = state.cycle?.kind === 'batch' ? state.cycle.retire : [];
+        if (cordoned.length > 0 || abandoned.length > 0) actions.push(uncordon(cordoned, abandoned));
       }
       if (state.original.suspendedAZRebalance) actions.push({ kind: 'az-rebalance', suspended: false });
+      const template = describeSetting(state, endState === 'finished');
       const summary =
         endState === 'finished'
           ? `finished: ${state.replaced} nodes replaced, every node runs the new image`
           : endState === 'aborted'
-            ? `aborted: ${state.replaced} nodes replaced, ${view.old.length} left on the old image, template back on version ${state.original.launchTemplate.version}`
-            : `rolled back: ${state.rollback?.reason ?? ''}; the group is back on version ${state.original.launchTemplate.version} with its original sizes`;
-      actions.push({ kind: 'notify', event: endState, detail: { replaced: state.replaced, remainingOld: view.old.length, ...(state.rollback ? { reason: state.rollback.reason } : {}) } });
+            ? `${state.endReason ?? 'aborted'}: ${state.replaced} nodes replaced, ${view.old.length} left on the old image, template ${template}`
+            : `rolled back: ${state.rollback?.reason ?? ''}; the group is back on ${template} with its original sizes`;
+      actions.push({
+        kind: 'notify',
+        event: endState,
+        detail: {
+          replaced: state.replaced,
+          remainingOld: view.old.length,
+          ...(state.rollback ? { reason: state.rollback.reason } : {}),
+          ...(state.endReason ? { reason: state.endReason } : {}),
+          ...(state.forced?.length ? { forced: state.forced } : {}),
+          ...(state.adopted?.length ? { adopted: state.adopted } : {}),
+        },
+        once: 'end',
+      });
       return { state: { ...state, phase: 'ended', end: endState }, actions, next: 'end', wait: null, summary };
     }
+
+    case 'give-up':
+      return decideGiveUp(state, obs, view);
 
     case 'ended':
       return { state, actions: [], next: 'end', wait: null, summary: `ended: ${state.end}` };
   }
+}
+
+/**
+ * Paused: by a person (at a batch boundary), by someone else's change (anywhere), or by the
+ * maintenance window. Abort ends the roll; a pause longer than the limit ends it too; resuming
+ * adopts what others changed meanwhile and goes on where the roll stopped.
+ */
+function decidePaused(state: SelfManagedRoll, obs: Observation, settings: RollSettings, view: GroupView): RollDecision {
+  const pause: Pause = state.pause ?? { kind: 'person', since: obs.now.toISOString(), resume: 'next-batch' };
+  const adopted = pause.kind === 'interference' && obs.group && state.expected ? adoptChanges(state, groupSettingsOf(obs.group), groupChanges(state.expected, groupSettingsOf(obs.group))) : state;
+  const end = (endReason?: string): RollDecision => ({
+    state: { ...adopted, phase: 'finish', end: 'aborted', pause: undefined, cycle: adopted.cycle, ...(endReason ? { endReason } : {}) },
+    actions: [],
+    next: 'step',
+    wait: null,
+    summary: endReason ?? 'aborted while paused',
+  });
+  if (obs.control === 'abort') return end();
+  const pausedFor = (obs.now.getTime() - Date.parse(pause.since)) / 1000;
+  if (pause.kind !== 'window' && pausedFor > settings.maxPauseSeconds) {
+    return end(`ended: paused for more than ${Math.round(settings.maxPauseSeconds / 86_400)} days (since ${pause.since})`);
+  }
+  if (pause.kind === 'window' && settings.window) {
+    const w = windowState(settings.window, obs.now);
+    if (!w.open) return { state: { ...state, pause: { ...pause, opensAt: w.opensAt.toISOString() } }, actions: [], next: 'wait', wait: { seconds: windowWait(w.opensAt, obs.now, settings), phase: 'window' }, summary: `waiting for the maintenance window to open at ${w.opensAt.toISOString()}` };
+  }
+  if (obs.control === 'pause') {
+    const kept: Pause = pause.kind === 'window' ? { ...pause, kind: 'person' } : pause;
+    return { state: { ...state, pause: kept }, actions: [], next: 'wait', wait: { seconds: settings.pausedPollSeconds, phase: 'paused' }, summary: `paused (${kept.kind === 'interference' ? kept.changes?.join('; ') : 'by request'}); resume or abort` };
+  }
+  // resumed: a template someone else set is replaced by the rollout's own only now, on a person's word
+  const actions: RollAction[] = [{ kind: 'notify', event: 'resumed', detail: { batch: state.batchIndex + 1, ...(pause.kind === 'interference' ? { adopted: pause.changes } : {}) }, once: `resumed:${pause.since}` }];
+  let next: SelfManagedRoll = { ...adopted, pause: undefined };
+  if (next.foreignTemplate && pause.kind === 'interference') {
+    actions.unshift({ kind: 'update-group', launchTemplate: { id: state.target.launchTemplateId, version: state.target.version } });
+    next = { ...next, foreignTemplate: undefined };
+  }
+  return { state: resumeAt(next, pause.resume, view, obs, settings), actions, next: 'step', wait: null, summary: `resumed${pause.kind === 'interference' ? `, adopting: ${pause.changes?.join('; ')}` : ''}` };
+}
+
+/** Where a paused roll goes on: the next batch, or the phase it stopped in with its deadline counted from now. */
+function resumeAt(state: SelfManagedRoll, resume: Pause['resume'], view: GroupView, obs: Observation, settings: RollSettings): SelfManagedRoll {
+  if (resume === 'start') return { ...state, phase: 'start' };
+  if (resume === 'next-batch' || !state.cycle) return beginBatch(state, view, obs, settings);
+  const timeout =
+    resume === 'await-replacements'
+      ? settings.readyTimeoutSeconds
+      : resume === 'await-drain'
+        ? settings.drainTimeoutSeconds
+        : resume === 'await-terminated'
+          ? settings.terminateTimeoutSeconds
+          : settings.healthTimeoutSeconds;
+  return { ...state, phase: resume, cycle: { ...state.cycle, deadline: new Date(obs.now.getTime() + timeout * 1000).toISOString() } };
+}
+
+/**
+ * A rollback that cannot finish. What is safe is put back — the template as it was set, the
+ * processes resumed, nothing left cordoned that is not being drained (a node whose terminate
+ * hook is open is handed to a drain of its own), desired lowered back only as far as no node
+ * must go for it — and everything else is listed with the command that finishes it.
+ */
+function decideGiveUp(state: SelfManagedRoll, obs: Observation, view: GroupView): RollDecision {
+  const reason = state.rollback?.reason ?? 'the rollback failed';
+  const group = state.autoScalingGroup;
+  const actions: RollAction[] = [];
+  const left: string[] = [...(obs.unobserved ?? []).map((what) => `${what} could not be read, so it was left as it was`)];
+  const o = state.original;
+  if (obs.group) {
+    const present = view.present;
+    // never below the original, never above what the group asks for now, and no lower than the
+    // instances it holds: Auto Scaling would pick one to take away, drained or not
+    const desired = Math.max(o.desired, Math.min(present.length, obs.group.desired));
+    const [min, max] = [Math.min(o.min, desired), Math.max(o.max, desired)];
+    const { before, launchTemplate } = restoreTemplate(state, false);
+    actions.push(...before, { kind: 'update-group', desired, min, max, ...(launchTemplate ? { launchTemplate } : {}) });
+    if (desired > o.desired || max > o.max) {
+      left.push(
+        `desired capacity left at ${desired} (${o.desired} before the rollout) so that no node is taken away undrained: ` +
+          `once the cause is fixed, start the rollout again (it finishes the job), or lower it and let the terminate hooks drain what Auto Scaling picks: ` +
+          `aws autoscaling update-auto-scaling-group --auto-scaling-group-name ${group} --desired-capacity ${o.desired} --min-size ${o.min} --max-size ${o.max}`,
+      );
+    }
+    if (view.fresh.length > 0) left.push(`${view.fresh.length} instance${view.fresh.length === 1 ? '' : 's'} still run${view.fresh.length === 1 ? 's' : ''} the new image: ${list(view.fresh.map((i) => i.instanceId))}`);
+    if (state.foreignTemplate) left.push(`the launch template was set outside this rollout (${state.foreignTemplate.id} ${state.foreignTemplate.version}) and left so`);
+    // ours to take back: our cordons on the group's nodes, and the drains this rollout still owns
+    const ours = present.flatMap((i) => {
+      const node = obs.nodes.get(i.instanceId);
+      return node?.unschedulable && node.ourCordon ? [{ instanceId: i.instanceId, node }] : [];
+    });
+    const owned = union(ours.map((c) => c.instanceId), state.cycle?.retire ?? []);
+    if (owned.length > 0) actions.push({ kind: 'uncordon', nodes: ours.map((c) => c.node.name), instanceIds: owned });
+  } else {
+    left.push(`the group could not be read: restore it by hand: aws autoscaling update-auto-scaling-group --auto-scaling-group-name ${group} --desired-capacity ${o.desired} --min-size ${o.min} --max-size ${o.max} --launch-template LaunchTemplateId=${o.launchTemplate.id},Version=${o.launchTemplateSetting ?? o.launchTemplate.version}`);
+  }
+  if (o.suspendedAZRebalance) actions.push({ kind: 'az-rebalance', suspended: false });
+  actions.push({ kind: 'notify', event: 'rollback-failed', detail: { reason, left, replaced: state.replaced, ...(state.forced?.length ? { forced: state.forced } : {}) }, once: 'end' });
+  return {
+    state: { ...state, phase: 'ended', end: 'rollback-failed', left },
+    actions,
+    next: 'end',
+    wait: null,
+    summary: `rollback failed: ${reason}${left.length > 0 ? `; left: ${left.join('; ')}` : ''}`,
+    tidy: true,
+  };
+}
+
+/**
+ * The template as the group had it: `$Latest` and `$Default` come back as such (a finished
+ * `$Default` roll makes its version the default; an unfinished `$Latest` one first drops its
+ * version, so that `$Latest` is the old one again); a number comes back as that number, or
+ * stays the target's when the roll finished. A template set by someone else is left alone.
+ */
+export function restoreTemplate(state: SelfManagedRoll, finished: boolean): { before: RollAction[]; launchTemplate?: { id: string; version: string } } {
+  if (state.foreignTemplate) return { before: [] };
+  const id = state.original.launchTemplate.id;
+  const setting = state.original.launchTemplateSetting;
+  const target = { launchTemplateId: state.target.launchTemplateId, version: state.target.version };
+  if (finished) {
+    if (setting === '$Latest') return { before: [], launchTemplate: { id, version: '$Latest' } };
+    if (setting === '$Default') return { before: [{ kind: 'set-default-version', ...target }], launchTemplate: { id, version: '$Default' } };
+    return { before: [] };
+  }
+  if (setting === '$Latest') return { before: [{ kind: 'drop-version', ...target }], launchTemplate: { id, version: '$Latest' } };
+  if (setting === '$Default') return { before: [], launchTemplate: { id, version: '$Default' } };
+  return { before: [], launchTemplate: state.original.launchTemplate };
+}
+
+function describeSetting(state: SelfManagedRoll, finished: boolean): string {
+  if (state.foreignTemplate) return `as set outside the rollout (${state.foreignTemplate.version})`;
+  const setting = state.original.launchTemplateSetting;
+  if (setting) return setting === '$Latest' && !finished ? `$Latest (version ${state.original.launchTemplate.version})` : setting;
+  return `version ${finished ? state.target.version : state.original.launchTemplate.version}`;
+}
+
+/** Why no replacement became a Ready node: the ones that launched and never joined, or what Auto Scaling says of its launches — never a guess. */
+function whyNoReplacements(state: SelfManagedRoll, fresh: readonly GroupInstance[], obs: Observation): string {
+  const missing = fresh.filter((i) => !obs.nodes.get(i.instanceId)?.ready).map((i) => i.instanceId);
+  if (missing.length > 0) return `${missing.join(', ')} launched but never became Ready nodes`;
+  const activities = `aws autoscaling describe-scaling-activities --auto-scaling-group-name ${state.autoScalingGroup}`;
+  const failures = obs.launchFailures ?? [];
+  if (failures.length > 0) return `no instance launched: Auto Scaling reports ${failures.slice(0, 2).join(' | ')}${failures.length > 2 ? ` (and ${failures.length - 2} more)` : ''}; see ${activities}`;
+  const group = obs.group;
+  return `no instance launched, and Auto Scaling reports no failed launch${group ? ` (desired ${group.desired}, ${group.instances.filter((i) => !isLeaving(i)).length} instances)` : ''}; see ${activities}`;
+}
+
+/** How long to wait for a window: until it opens, but never longer than one poll. */
+function windowWait(opensAt: Date, now: Date, settings: RollSettings): number {
+  return Math.max(1, Math.min(settings.windowPollSeconds, Math.ceil((opensAt.getTime() - now.getTime()) / 1000)));
+}
+
+/**
+ * The instances the health gate judges: the cycle's replacements still in the group, and any
+ * instance launched from the target version since the cycle began (one that took the place of
+ * a replacement Auto Scaling lost, a reclaimed Spot instance say). Pure.
+ */
+export function healthTargets(state: SelfManagedRoll, group: GroupSnapshot): string[] {
+  const c = state.cycle;
+  if (!c) return [];
+  const known = new Set(c.known);
+  return group.instances
+    .filter((i) => !isLeaving(i) && (c.replacements.includes(i.instanceId) || (!known.has(i.instanceId) && i.launchTemplateVersion === state.target.version)))
+    .map((i) => i.instanceId);
+}
+
+/**
+ * The group after a decision's own calls, as their answers say: sizes and template as set,
+ * AZRebalance as suspended or resumed, the instances asked to terminate now Terminating (a
+ * TerminateInstanceInAutoScalingGroup that returns has started the termination). Instances
+ * the group launches appear only at the next step's DescribeAutoScalingGroups, and every
+ * decision waits for them then. Pure.
+ */
+export function afterOwnActions(group: GroupSnapshot, actions: readonly RollAction[]): GroupSnapshot {
+  let next = group;
+  for (const action of actions) {
+    switch (action.kind) {
+      case 'update-group':
+        next = {
+          ...next,
+          ...(action.desired !== undefined ? { desired: action.desired } : {}),
+          ...(action.min !== undefined ? { min: action.min } : {}),
+          ...(action.max !== undefined ? { max: action.max } : {}),
+          ...(action.launchTemplate ? { launchTemplate: action.launchTemplate } : {}),
+        };
+        break;
+      case 'az-rebalance': {
+        const others = next.suspendedProcesses.filter((p) => p !== 'AZRebalance');
+        next = { ...next, suspendedProcesses: action.suspended ? [...others, 'AZRebalance'] : others };
+        break;
+      }
+      case 'terminate': {
+        const ids = new Set(action.instanceIds);
+        const leaving = next.instances.filter((i) => ids.has(i.instanceId) && !isLeaving(i)).length;
+        next = {
+          ...next,
+          desired: action.decrement ? next.desired - leaving : next.desired,
+          instances: next.instances.map((i) => (ids.has(i.instanceId) && !isLeaving(i) ? { ...i, lifecycleState: 'Terminating' } : i)),
+        };
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return next;
 }
 
 const ROLLBACK_ATTEMPTS = 3;
@@ -342,12 +680,14 @@ const TRANSIENT_FAILURE = /^(AwsTransientError|KubernetesUnavailableError|Lambda
  */
 export function afterFailure(state: SelfManagedRoll, error: string): SelfManagedRoll {
   if (state.phase === 'ended') return state;
+  // the tidy-up itself failed (it catches its own failures, so this is a crash): try it again
+  if (state.phase === 'give-up') return state;
   const attempts = (state.rollback?.attempts ?? 0) + 1;
   // a step that failed only because AWS or the cluster's API kept refusing (throttling, an
   // outage) already went through its own retries; a storm that outlasts them must not use up
   // the rollback's few attempts, so those get more (each is minutes of retries)
   const limit = TRANSIENT_FAILURE.test(error) ? TRANSIENT_ROLLBACK_ATTEMPTS : ROLLBACK_ATTEMPTS;
-  const giveUp = (reason: string): SelfManagedRoll => ({ ...state, phase: 'ended', end: 'rollback-failed', rollback: { reason, attempts } });
+  const giveUp = (reason: string): SelfManagedRoll => ({ ...state, phase: 'give-up', rollback: { reason, attempts, announced: state.rollback?.announced ?? false } });
   if (state.phase === 'finish') {
     // the work is done; only the tidy-up failed: try it again
     if (attempts >= limit) return giveUp(`the group could not be restored (sizes, template, cordons) after ${attempts} tries, last: ${error}`);
@@ -460,16 +800,6 @@ function groupView(state: SelfManagedRoll, obs: Observation): GroupView {
   return { present, old, fresh: present.filter(isFresh), isPresent: (id) => ids.has(id), zoneOf: (id) => zones.get(id) ?? '' };
 }
 
-function end(state: SelfManagedRoll, outcome: 'rollback-failed', reason: string): RollDecision {
-  return {
-    state: { ...state, phase: 'ended', end: outcome, rollback: { reason, attempts: state.rollback?.attempts ?? 0 } },
-    actions: [{ kind: 'notify', event: 'rollback-failed', detail: { reason } }],
-    next: 'end',
-    wait: null,
-    summary: `rollback failed: ${reason}`,
-  };
-}
-
 /** the old instances whose nodes are cordoned (by this rollout: it cordons every old node once) */
 function cordonedOld(view: GroupView, obs: Observation): { instanceId: string; node: NodeFact }[] {
   return view.old.flatMap((i) => {
@@ -478,8 +808,9 @@ function cordonedOld(view: GroupView, obs: Observation): { instanceId: string; n
   });
 }
 
-function uncordon(cordoned: readonly { instanceId: string; node: NodeFact }[]): RollAction {
-  return { kind: 'uncordon', nodes: cordoned.map((c) => c.node.name), instanceIds: cordoned.map((c) => c.instanceId) };
+/** Uncordons the nodes, and lets go of the drains of their instances and of `drained` (instances whose drains the roll abandons). */
+function uncordon(cordoned: readonly { instanceId: string; node: NodeFact }[], drained: readonly string[] = []): RollAction {
+  return { kind: 'uncordon', nodes: cordoned.map((c) => c.node.name), instanceIds: union(cordoned.map((c) => c.instanceId), drained) };
 }
 
 /**
@@ -495,6 +826,10 @@ function replacementPoll(state: SelfManagedRoll, c: Cycle, now: Date, settings: 
 
 function union(a: readonly string[], b: readonly string[]): string[] {
   return [...new Set([...a, ...b])];
+}
+
+function list(items: readonly string[]): string {
+  return items.length <= 10 ? items.join(', ') : `${items.slice(0, 10).join(', ')} and ${items.length - 10} more`;
 }
 
 function minutes(seconds: number): string {

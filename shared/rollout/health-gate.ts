@@ -1,6 +1,7 @@
 import type { V1Node, V1Pod } from '../kube/api-types.js';
 import type { CoreV1Api } from '../kube/api.js';
 import { callKube } from '../kube/client.js';
+import { DEFAULT_DRAIN_SETTINGS } from '../kube/drain/types.js';
 import { instanceIdOfNode, isNodeReady } from '../kube/find-node.js';
 
 /**
@@ -11,6 +12,8 @@ export interface NodeFact {
   name: string;
   ready: boolean;
   unschedulable: boolean;
+  /** cordoned by this service: it carries our NoSchedule taint (cordon-node.ts), so uncordoning it takes back only what we added */
+  ourCordon?: boolean;
 }
 
 /** Every node of the cluster that runs an EC2 instance, by instance id (from providerID). */
@@ -23,7 +26,10 @@ export function indexNodes(nodes: readonly V1Node[]): Map<string, NodeFact> {
   const byInstance = new Map<string, NodeFact>();
   for (const node of nodes) {
     const id = instanceIdOfNode(node);
-    if (id && node.metadata?.name) byInstance.set(id, { name: node.metadata.name, ready: isNodeReady(node), unschedulable: node.spec?.unschedulable === true });
+    if (id && node.metadata?.name) {
+      const ourCordon = (node.spec?.taints ?? []).some((t) => t.key === DEFAULT_DRAIN_SETTINGS.taintKey && t.effect === 'NoSchedule');
+      byInstance.set(id, { name: node.metadata.name, ready: isNodeReady(node), unschedulable: node.spec?.unschedulable === true, ourCordon });
+    }
   }
   return byInstance;
 }

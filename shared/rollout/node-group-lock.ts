@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { callAws, conditionalWrite } from '../aws/call.js';
 import { LockLostError } from '../errors.js';
+import type { GroupIntent } from './group-interference.js';
 
 /**
  * One lease per node group (`<cluster>/<group>`) in a DynamoDB table, so two rollouts (a
@@ -23,6 +24,14 @@ export interface NodeGroupLockRecord {
   controlBy?: string;
   /** the pending approval (`apr-…`) while the rollout waits for a person; its task token stays in the approvals store */
   approvalId?: string;
+  /** what the rollout has announced (`planned`, `rolling-back`, `batch-finished:3` …): each once, however often a step runs */
+  announced?: Set<string>;
+  /**
+   * What the rollout's step was changing in the group (sizes, template setting: from → to),
+   * written before it writes the group: a step that died after some of its writes would
+   * otherwise take its own change, when it runs again, for someone else's.
+   */
+  intent?: GroupIntent;
 }
 
 /** The lock of one node group: `<cluster>/<group>`. */
@@ -133,21 +142,59 @@ export class NodeGroupLocks {
     return out?.Attributes as NodeGroupLockRecord | undefined;
   }
 
+  /**
+   * The rollout pauses itself (someone else changed the group): the lock says `pause`, so
+   * `status` shows it and a person's `resume` clears it — unless a person already asked for
+   * something (an abort stays an abort). Only the owner may.
+   */
+  async pauseIfUncontrolled(key: string, owner: string, by: string): Promise<void> {
+    await this.updateAsOwner(key, owner, { update: 'SET #control = :pause, #controlBy = :by', names: { '#control': 'control', '#controlBy': 'controlBy' }, values: { ':pause': 'pause', ':by': by.slice(0, 200) }, unless: 'attribute_not_exists(#control)' });
+  }
+
+  /** Records what the owner is about to make of the group (see `intent`). */
+  async recordIntent(key: string, owner: string, intent: GroupIntent): Promise<void> {
+    await this.updateAsOwner(key, owner, { update: 'SET #intent = :intent', names: { '#intent': 'intent' }, values: { ':intent': intent } }, { mustHold: true });
+  }
+
+  /** Records that the owner announced `key` (see `announced`). */
+  async markAnnounced(key: string, owner: string, announcement: string): Promise<void> {
+    await this.updateAsOwner(key, owner, { update: 'ADD #announced :one', names: { '#announced': 'announced' }, values: { ':one': new Set([announcement]) } }, { mustHold: true });
+  }
+
   /** Names the approval the rollout waits for, so `approve <cluster>/<group>` finds it; null clears it. */
   async setApprovalId(key: string, owner: string, approvalId: string | null): Promise<void> {
+    await this.updateAsOwner(
+      key,
+      owner,
+      { update: approvalId ? 'SET #approval = :approval' : 'REMOVE #approval', names: { '#approval': 'approvalId' }, values: approvalId ? { ':approval': approvalId } : {} },
+      { mustHold: true },
+    );
+  }
+
+  /**
+   * One UpdateItem of the lock, only while `owner` holds it (and `unless` holds too); false when
+   * it did not happen. `mustHold`: not holding the lock any more is LockLostError.
+   */
+  private async updateAsOwner(
+    key: string,
+    owner: string,
+    change: { update: string; names: Record<string, string>; values: Record<string, unknown>; unless?: string },
+    options: { mustHold?: boolean } = {},
+  ): Promise<boolean> {
     const done = await conditionalWrite('dynamodb:UpdateItem', () =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { lockKey: key },
-          UpdateExpression: approvalId ? 'SET #approval = :approval' : 'REMOVE #approval',
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#approval': 'approvalId', '#owner': 'owner' },
-          ExpressionAttributeValues: approvalId ? { ':approval': approvalId, ':owner': owner } : { ':owner': owner },
+          UpdateExpression: change.update,
+          ConditionExpression: change.unless ? `#owner = :owner AND ${change.unless}` : '#owner = :owner',
+          ExpressionAttributeNames: { ...change.names, '#owner': 'owner' },
+          ExpressionAttributeValues: { ...change.values, ':owner': owner },
         }),
       ),
     );
-    if (!done) throw new LockLostError(key, owner);
+    if (!done && options.mustHold) throw new LockLostError(key, owner);
+    return done !== undefined;
   }
 
   async get(key: string): Promise<NodeGroupLockRecord | undefined> {

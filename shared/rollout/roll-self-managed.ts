@@ -1,27 +1,35 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { CoreV1Api, PolicyV1Api } from '../kube/api.js';
 import type { DrainRecords, DrainStatus } from '../aws/drain-records.js';
-import { type GroupSnapshot, isLeaving, launchTimes, setAzRebalance, snapshotGroup, terminateGroupInstance, updateGroup } from '../aws/group-capacity.js';
+import { failedLaunches, type GroupSnapshot, isLeaving, launchTimes, setAzRebalance, snapshotGroup, terminateGroupInstance, updateGroup } from '../aws/group-capacity.js';
+import { dropLatestVersion, setDefaultTemplateVersion } from '../aws/launch-template-versions.js';
 import { ConfigurationError } from '../errors.js';
 import type { SelfManagedRoll } from '../events/rollout.js';
 import { cordonNode, uncordonNode } from '../kube/drain/cordon-node.js';
-import { drainBatchPass, releaseDrains, startDrains } from './drain-batch.js';
-import { type Observation, type RollAction, type RollDecision, type RollSettings, type RolloutEventKind, decideSelfManaged } from './decide-self-managed.js';
-import { checkHealth, nodesByInstance } from './health-gate.js';
+import { type BatchDrainPorts, type BatchPass, drainBatchPass, releaseDrains, startDrains } from './drain-batch.js';
+import { type Observation, type RollAction, type RollDecision, type RollSettings, type RolloutEventKind, afterOwnActions, decideSelfManaged, healthTargets } from './decide-self-managed.js';
+import { type GroupIntent, groupChanges, groupSettingsOf } from './group-interference.js';
+import { checkHealth, type NodeFact, nodesByInstance } from './health-gate.js';
 import { planBatches } from './plan-batches.js';
 import type { RolloutPolicy } from './rollout-policy.js';
 
-export interface SelfManagedPorts {
+export interface SelfManagedPorts extends BatchDrainPorts {
   autoscaling: AutoScalingClient;
   ec2: EC2Client;
-  kube: { core: CoreV1Api; policy: PolicyV1Api };
+  /** the cluster's API, reached only when a step needs it (a tidy-up goes on without it) */
+  kube: () => Promise<{ core: CoreV1Api; policy: PolicyV1Api }>;
   records: DrainRecords;
-  /** this rollout: the drains it runs are recorded as its own */
-  executionArn: string;
-  /** the node group's drain policy: the longest grace period a pod gets */
-  maxGracePeriodSeconds: number;
-  notify: (event: RolloutEventKind, detail: Record<string, unknown>) => Promise<void>;
+  /** Step Functions and the node-drain workflow: a drain the rollout cannot finish (its hook open) is handed to it */
+  sfn: SFNClient;
+  nodeDrainStateMachineArn: string;
+  /** `once`: announced once per rollout, however often the step runs (the lock keeps what was said) */
+  notify: (event: RolloutEventKind, detail: Record<string, unknown>, once?: string) => Promise<void>;
+  /** the roll paused itself: the lock says so, and a person's `resume` goes on */
+  pauseLock: (reason: string) => Promise<void>;
+  /** keeps what the step is about to change in the group, before it writes it (see NodeGroupLockRecord.intent) */
+  recordIntent: (intent: GroupIntent) => Promise<void>;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
@@ -34,7 +42,7 @@ export async function planSelfManagedRoll(
   input: {
     cluster: string;
     autoScalingGroup: string;
-    /** the version to roll onto, and the concrete version the group ran (what a rollback restores) */
+    /** the version to roll onto, and the concrete version the group ran when the rollout was planned (what a rollback launches) */
     target: { launchTemplateId: string; version: number };
     originalVersion: number;
     policy: Pick<RolloutPolicy, 'maxUnavailable' | 'canary' | 'strategy'>;
@@ -53,6 +61,11 @@ export async function planSelfManagedRoll(
     ports.now(),
     { groupSize: group.desired },
   );
+  // the group's own setting comes back at the end: `$Latest`/`$Default` as such, a number as the
+  // number it names now (the version may have moved since detection resolved it)
+  const setting = group.launchTemplate?.version;
+  const symbolic = setting === '$Latest' || setting === '$Default' ? setting : undefined;
+  const pinned = setting !== undefined && /^\d+$/.test(setting) ? setting : String(input.originalVersion);
   return {
     kind: 'self-managed',
     phase: 'start',
@@ -60,9 +73,11 @@ export async function planSelfManagedRoll(
       desired: group.desired,
       min: group.min,
       max: group.max,
-      launchTemplate: { id: input.target.launchTemplateId, version: String(input.originalVersion) },
+      launchTemplate: { id: input.target.launchTemplateId, version: pinned },
+      ...(symbolic ? { launchTemplateSetting: symbolic } : {}),
       suspendedAZRebalance: !group.suspendedProcesses.includes('AZRebalance'),
     },
+    expected: groupSettingsOf(group),
     target: { launchTemplateId: input.target.launchTemplateId, version: target },
     autoScalingGroup: input.autoScalingGroup,
     strategy: input.policy.strategy,
@@ -90,25 +105,36 @@ const MAX_DECISIONS_PER_STEP = 8;
  */
 export async function stepSelfManaged(
   state: SelfManagedRoll,
-  context: { cluster: string; control: 'pause' | 'abort' | null; settings: RollSettings },
+  context: { cluster: string; control: 'pause' | 'abort' | null; settings: RollSettings; intent?: GroupIntent },
   ports: SelfManagedPorts,
 ): Promise<RollDecision> {
   let current = state;
+  let intent = context.intent;
   let decision: RollDecision | undefined;
   // the group as described at the step's start, with the effects of this step's own calls
   // applied (each answered synchronously): one DescribeAutoScalingGroups serves the step
   let known: GroupSnapshot | undefined;
   for (let n = 0; n < MAX_DECISIONS_PER_STEP; n++) {
-    const obs = await observe(current, context, ports, known);
+    const obs = { ...(await observe(current, context, ports, known)), ...(intent ? { intent } : {}) };
     decision = decideSelfManaged(current, obs, context.settings);
+    // 1. what the decision makes of the group is kept before the group is written
+    if (obs.group && !decision.tidy) {
+      const change = { from: groupSettingsOf(obs.group), to: groupSettingsOf(afterOwnActions(obs.group, decision.actions)) };
+      if (groupChanges(change.from, change.to).length > 0) {
+        await ports.recordIntent(change);
+        intent = change;
+      }
+    }
     ports.log('rollout step', { phase: current.phase, next: decision.state.phase, summary: decision.summary, actions: decision.actions.map((a) => a.kind) });
-    const pass = await apply(decision.actions, obs.group, context.cluster, ports, current.autoScalingGroup);
+    if (decision.tidy) decision = { ...decision, state: { ...decision.state, left: await tidy(decision, obs, context.cluster, ports) } };
+    const pass = decision.tidy ? undefined : await apply(decision.actions, obs, context.cluster, ports, current.autoScalingGroup);
     known = obs.group ? afterOwnActions(obs.group, decision.actions) : undefined;
     current = decision.state;
     if (pass && current.cycle) {
       // a drain pass: every node empty goes on at once; otherwise wait as long as its pods take to leave
-      const cycle = { ...current.cycle, blockedPasses: pass.blockedPasses(current.cycle.blockedPasses ?? 0), blockers: pass.blockers };
-      current = { ...current, cycle };
+      const forced = pass.forced.map((f) => `${f.pod}${f.pdb ? ` (PodDisruptionBudget ${f.pdb})` : ''}`.slice(0, 300));
+      const cycle = { ...current.cycle, blockedPasses: pass.blockedPasses(current.cycle.blockedPasses ?? 0), blockers: pass.blockers, ...(forced.length > 0 ? { forced: [...(current.cycle.forced ?? []), ...forced].slice(-50) } : {}) };
+      current = { ...current, cycle, ...(forced.length > 0 ? { forced: [...(current.forced ?? []), ...forced].slice(-50) } : {}) };
       decision = { ...decision, state: current, ...(decision.wait ? { wait: { ...decision.wait, seconds: pass.waitSeconds(cycle.blockedPasses) } } : {}) };
       if (pass.done) continue;
     }
@@ -117,51 +143,11 @@ export async function stepSelfManaged(
   return { ...decision!, next: 'wait', wait: { seconds: 1, phase: 'replacements' } };
 }
 
-/**
- * The group after this step's own calls, as their answers say: sizes and template as set,
- * AZRebalance as suspended or resumed, the instances asked to terminate now Terminating (a
- * TerminateInstanceInAutoScalingGroup that returns has started the termination). Instances
- * the group launches appear only at the next step's DescribeAutoScalingGroups, and every
- * decision waits for them then. Pure.
- */
-export function afterOwnActions(group: GroupSnapshot, actions: readonly RollAction[]): GroupSnapshot {
-  let next = group;
-  for (const action of actions) {
-    switch (action.kind) {
-      case 'update-group':
-        next = {
-          ...next,
-          ...(action.desired !== undefined ? { desired: action.desired } : {}),
-          ...(action.min !== undefined ? { min: action.min } : {}),
-          ...(action.max !== undefined ? { max: action.max } : {}),
-          ...(action.launchTemplate ? { launchTemplate: action.launchTemplate } : {}),
-        };
-        break;
-      case 'az-rebalance': {
-        const others = next.suspendedProcesses.filter((p) => p !== 'AZRebalance');
-        next = { ...next, suspendedProcesses: action.suspended ? [...others, 'AZRebalance'] : others };
-        break;
-      }
-      case 'terminate': {
-        const ids = new Set(action.instanceIds);
-        const leaving = next.instances.filter((i) => ids.has(i.instanceId) && !isLeaving(i)).length;
-        next = {
-          ...next,
-          desired: action.decrement ? next.desired - leaving : next.desired,
-          instances: next.instances.map((i) => (ids.has(i.instanceId) && !isLeaving(i) ? { ...i, lifecycleState: 'Terminating' } : i)),
-        };
-        break;
-      }
-      default:
-        break;
-    }
-  }
-  return next;
-}
-
 async function observe(state: SelfManagedRoll, context: { cluster: string; control: 'pause' | 'abort' | null }, ports: SelfManagedPorts, unchanged?: GroupSnapshot): Promise<Observation> {
+  if (state.phase === 'give-up') return observeWhatCan(state, context, ports);
   const group = unchanged ?? (state.phase === 'await-drain' ? null : await describeGroup(ports, state.autoScalingGroup));
-  const nodes = await nodesByInstance(ports.kube.core, context.cluster);
+  const { core } = await ports.kube();
+  const nodes = await nodesByInstance(core, context.cluster);
   const drains = new Map<string, DrainStatus>();
   if (state.phase === 'await-drain' && state.cycle) {
     for (const id of state.cycle.retire) {
@@ -169,8 +155,29 @@ async function observe(state: SelfManagedRoll, context: { cluster: string; contr
       if (record) drains.set(id, record.status);
     }
   }
-  const health = state.phase === 'health' && state.cycle ? await checkHealth(ports.kube.core, context.cluster, state.cycle.replacements, nodes) : null;
-  return { group, nodes, drains, health, control: context.control, now: ports.now() };
+  const now = ports.now();
+  const health = state.phase === 'health' && state.cycle && group ? await checkHealth(core, context.cluster, healthTargets(state, group), nodes) : null;
+  // late replacements: what Auto Scaling says of its launches, so the reason is its, not a guess
+  const late = state.phase === 'await-replacements' && state.cycle && now.toISOString() > state.cycle.deadline;
+  const launchFailures = late ? await failedLaunches(ports.autoscaling, state.autoScalingGroup, new Date(state.cycle!.launchedAt ?? state.cycle!.deadline)) : undefined;
+  return { group, nodes, drains, health, ...(launchFailures ? { launchFailures } : {}), control: context.control, now };
+}
+
+/** A tidy-up looks at what it can: the group, the nodes; what it cannot read it leaves as it is, and says so. */
+async function observeWhatCan(state: SelfManagedRoll, context: { cluster: string; control: 'pause' | 'abort' | null }, ports: SelfManagedPorts): Promise<Observation> {
+  const unobserved: string[] = [];
+  const attempt = async <T>(what: string, read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read();
+    } catch (error) {
+      ports.log('rollout tidy-up could not read', { what, error: (error as Error).message });
+      unobserved.push(`${what} (${(error as Error).name}: ${(error as Error).message.slice(0, 200)})`);
+      return undefined;
+    }
+  };
+  const group = (await attempt(`Auto Scaling group ${state.autoScalingGroup}`, () => describeGroup(ports, state.autoScalingGroup))) ?? null;
+  const nodes = (await attempt(`the nodes of cluster ${context.cluster}`, async () => nodesByInstance((await ports.kube()).core, context.cluster))) ?? new Map<string, NodeFact>();
+  return { group, nodes, drains: new Map(), health: null, unobserved, control: context.control, now: ports.now() };
 }
 
 /**
@@ -183,11 +190,12 @@ async function describeGroup(ports: Pick<SelfManagedPorts, 'autoscaling'>, name:
   return group;
 }
 
-async function apply(actions: readonly RollAction[], observed: GroupSnapshot | null, cluster: string, ports: SelfManagedPorts, groupName: string): Promise<Awaited<ReturnType<typeof drainBatchPass>> | undefined> {
+async function apply(actions: readonly RollAction[], obs: Observation, cluster: string, ports: SelfManagedPorts, groupName: string): Promise<BatchPass | undefined> {
   // only a drain's poll goes without the group, and it changes nothing of it
-  const group = observed ?? (actions.some((a) => a.kind === 'update-group') ? await describeGroup(ports, groupName) : null);
-  const drainPorts = { core: ports.kube.core, policy: ports.kube.policy, cluster, now: ports.now };
-  let pass: Awaited<ReturnType<typeof drainBatchPass>> | undefined;
+  const group = obs.group ?? (actions.some((a) => a.kind === 'update-group') ? await describeGroup(ports, groupName) : null);
+  const kube = actions.some((a) => a.kind === 'cordon' || a.kind === 'uncordon' || a.kind === 'drain-pass') ? await ports.kube() : undefined;
+  const drainPorts = { core: kube?.core as CoreV1Api, policy: kube?.policy as PolicyV1Api, cluster, now: ports.now };
+  let pass: BatchPass | undefined;
   for (const action of actions) {
     switch (action.kind) {
       case 'update-group': {
@@ -201,10 +209,14 @@ async function apply(actions: readonly RollAction[], observed: GroupSnapshot | n
       case 'cordon':
         for (const node of action.nodes) await cordonNode(drainPorts, node);
         break;
-      case 'uncordon':
-        for (const node of action.nodes) await uncordonNode(drainPorts, node);
-        await releaseDrains(action.instanceIds, ports);
+      case 'uncordon': {
+        // first the drains: one whose terminate hook is open is handed to a drain of its own,
+        // and its node (leaving the group anyway) stays cordoned
+        const { handedOver: ids } = await releaseDrains(action.instanceIds, ports);
+        const handedOver = new Set(ids.map((id) => obs.nodes.get(id)?.name));
+        for (const node of action.nodes) if (!handedOver.has(node)) await uncordonNode(drainPorts, node);
         break;
+      }
       case 'drain':
         await startDrains(action.instanceIds, cluster, ports);
         break;
@@ -214,10 +226,70 @@ async function apply(actions: readonly RollAction[], observed: GroupSnapshot | n
       case 'terminate':
         for (const id of action.instanceIds) await terminateGroupInstance(ports.autoscaling, id, action.decrement);
         break;
+      case 'set-default-version':
+        await setDefaultTemplateVersion(ports.ec2, action.launchTemplateId, action.version);
+        break;
+      case 'drop-version': {
+        const outcome = await dropLatestVersion(ports.ec2, action.launchTemplateId, action.version);
+        if (outcome !== 'dropped' && outcome !== 'gone') ports.log('launch template version kept', { launchTemplateId: action.launchTemplateId, version: action.version, why: outcome });
+        break;
+      }
+      case 'pause-lock':
+        await ports.pauseLock(action.reason);
+        break;
       case 'notify':
-        await ports.notify(action.event, action.detail);
+        await ports.notify(action.event, action.detail, action.once);
         break;
     }
   }
   return pass;
+}
+
+/**
+ * A give-up's actions, each tried whatever the others do; what fails is added to the report's
+ * `left`, with the command that finishes it. The announcement goes last, with everything left.
+ */
+async function tidy(decision: RollDecision, obs: Observation, cluster: string, ports: SelfManagedPorts): Promise<string[]> {
+  const left = [...(decision.state.left ?? [])];
+  const group = decision.state.autoScalingGroup;
+  for (const action of decision.actions) {
+    if (action.kind === 'notify') {
+      await ports.notify(action.event, { ...action.detail, left }, action.once);
+      continue;
+    }
+    try {
+      await apply([action], obs, cluster, ports, group);
+    } catch (error) {
+      ports.log('rollout tidy-up step failed', { action: action.kind, error: (error as Error).message });
+      left.push(`${commandToFinish(action, group, cluster)} — not done: ${(error as Error).name}: ${(error as Error).message.slice(0, 200)}`);
+    }
+  }
+  return left.slice(0, 40);
+}
+
+/** What a person runs to do by hand what a tidy-up could not. Pure. */
+export function commandToFinish(action: RollAction, group: string, cluster: string): string {
+  switch (action.kind) {
+    case 'update-group': {
+      const parts = [
+        action.desired !== undefined ? `--desired-capacity ${action.desired}` : '',
+        action.min !== undefined ? `--min-size ${action.min}` : '',
+        action.max !== undefined ? `--max-size ${action.max}` : '',
+        action.launchTemplate ? `--launch-template LaunchTemplateId=${action.launchTemplate.id},Version='${action.launchTemplate.version}'` : '',
+      ].filter(Boolean);
+      return `aws autoscaling update-auto-scaling-group --auto-scaling-group-name ${group} ${parts.join(' ')}`;
+    }
+    case 'az-rebalance':
+      return `aws autoscaling ${action.suspended ? 'suspend' : 'resume'}-processes --auto-scaling-group-name ${group} --scaling-processes AZRebalance`;
+    case 'uncordon':
+      return action.nodes
+        .map((n) => `kubectl --context ${cluster} uncordon ${n} && kubectl --context ${cluster} taint nodes ${n} eks-node-lifecycle/draining:NoSchedule- && kubectl --context ${cluster} label nodes ${n} node.kubernetes.io/exclude-from-external-load-balancers-`)
+        .join('; ');
+    case 'drop-version':
+      return `aws ec2 delete-launch-template-versions --launch-template-id ${action.launchTemplateId} --versions ${action.version}`;
+    case 'set-default-version':
+      return `aws ec2 modify-launch-template --launch-template-id ${action.launchTemplateId} --default-version ${action.version}`;
+    default:
+      return action.kind;
+  }
 }

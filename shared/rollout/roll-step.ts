@@ -1,6 +1,7 @@
 import type { RollStepInput, RollStepResult, RollState, SelfManagedRoll } from '../events/rollout.js';
+import type { GroupIntent } from './group-interference.js';
 import { ConfigurationError } from '../errors.js';
-import { DEFAULT_ROLL_SETTINGS, afterFailure, type RollDecision } from './decide-self-managed.js';
+import { DEFAULT_ROLL_SETTINGS, afterFailure, type RollDecision, type RollSettings } from './decide-self-managed.js';
 import { stepInstanceRefresh, refreshPreferences } from './instance-refresh.js';
 import { stepManagedUpdate } from './managed-update.js';
 import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
@@ -10,12 +11,14 @@ import { checkHealth, nodesByInstance } from './health-gate.js';
 import type { KubeClients } from '../kube/client.js';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { snapshotGroup } from '../aws/group-capacity.js';
+import { parseWindow } from './maintenance-window.js';
 
-export interface RollStepPorts extends Omit<SelfManagedPorts, 'kube' | 'notify' | 'executionArn' | 'maxGracePeriodSeconds'> {
+export interface RollStepPorts extends Omit<SelfManagedPorts, 'kube' | 'notify' | 'executionArn' | 'maxGracePeriodSeconds' | 'pauseLock' | 'recordIntent'> {
   eks: EKSClient;
   kube: KubeClients;
   locks: NodeGroupLocks;
-  notify: (event: RolloutEventName, detail: Record<string, unknown>) => Promise<void>;
+  /** `once`: announced once per rollout (see runRollStep) */
+  notify: (event: RolloutEventName, detail: Record<string, unknown>, once?: string) => Promise<void>;
 }
 
 /** The lock is renewed at every step: a rollout that stops stepping loses it within the hour. */
@@ -35,16 +38,34 @@ const LEASE_SECONDS = 3600;
 export async function runRollStep(input: RollStepInput, ports: RollStepPorts): Promise<RollStepResult> {
   const now = ports.now();
   const key = lockKeyOf(input.cluster, input.group.name);
-  const control = (await ports.locks.renew(key, input.executionArn, LEASE_SECONDS, now)).control ?? null;
+  const lock = await ports.locks.renew(key, input.executionArn, LEASE_SECONDS, now);
+  const control = lock.control ?? null;
   const lt = input.launchTemplate;
   const previous = input.roll?.state ?? null;
+  // each announcement once per rollout: a step that runs again (a retry, a rollback cycle) does not repeat it
+  const announced = new Set(lock.announced ?? []);
+  const notifyOnce = async (event: RolloutEventName, detail: Record<string, unknown>, once?: string): Promise<void> => {
+    if (once !== undefined && announced.has(once)) return;
+    // the plan says what is wrong with the group's configuration, where the operator reads it
+    await ports.notify(event, event === 'planned' && input.policy.problems?.length ? { ...detail, problems: input.policy.problems } : detail);
+    if (once === undefined) return;
+    await ports.locks.markAnnounced(key, input.executionArn, once);
+    announced.add(once);
+  };
+  const steps = { ...ports, notify: notifyOnce };
 
-  if (!previous) return plan(input, ports);
-  if (input.failure && input.roll) return afterStepFailure(previous, `${input.failure.Error ?? 'Error'}: ${input.failure.Cause ?? ''}`.slice(0, 1000), input, ports, control);
+  if (!previous) return plan(input, steps);
+  const failure = input.failure ? `${input.failure.Error ?? 'Error'}: ${input.failure.Cause ?? ''}`.slice(0, 1000) : undefined;
+  if (input.giveUp && previous.kind === 'self-managed') {
+    // the rollback failed past every retry: tidy up what can be, and report the rest
+    const state: SelfManagedRoll = previous.phase === 'ended' ? previous : { ...previous, phase: 'give-up', rollback: { reason: `${previous.rollback?.reason ?? 'the rollback failed'}; last: ${failure ?? 'unknown error'}`, attempts: previous.rollback?.attempts ?? 0 } };
+    return fromDecision(await stepSelfManaged(state, { cluster: input.cluster, control, settings: settingsFor(input), ...(lock.intent ? { intent: lock.intent } : {}) }, selfManagedPorts(input, steps)));
+  }
+  if (failure && input.roll) return afterStepFailure(previous, failure, input, steps, control, lock.intent);
 
   switch (previous.kind) {
     case 'self-managed':
-      return fromDecision(await stepSelfManaged(previous, { cluster: input.cluster, control, settings: settingsFor(input) }, await selfManagedPorts(input, ports)));
+      return fromDecision(await stepSelfManaged(previous, { cluster: input.cluster, control, settings: settingsFor(input), ...(lock.intent ? { intent: lock.intent } : {}) }, selfManagedPorts(input, steps)));
     case 'managed': {
       const step = await stepManagedUpdate(
         {
@@ -62,10 +83,10 @@ export async function runRollStep(input: RollStepInput, ports: RollStepPorts): P
         return { state: { ...previous, managed: step.state }, next: 'wait', wait: { seconds: step.seconds, phase: 'nodegroup-update' }, summary: step.detail ?? step.phase, outcome: null };
       }
       if (step.kind === 'succeeded') {
-        await ports.notify('finished', { updateId: step.updateId });
+        await ports.notify('finished', { updateId: step.updateId }, 'end');
         return { state: { ...previous, managed: step.state, end: 'finished' }, next: 'end', wait: null, summary: `EKS update ${step.updateId} succeeded: every node runs the new image`, outcome: 'finished' };
       }
-      await ports.notify('failed', { report: step.report, summary: `${input.cluster}/${input.group.name}: ${step.report.summary}` });
+      await ports.notify('failed', { report: step.report, summary: `${input.cluster}/${input.group.name}: ${step.report.summary}` }, 'end');
       return { state: { ...previous, managed: step.state, end: 'failed', report: step.report as unknown as Record<string, unknown> }, next: 'end', wait: null, summary: step.report.summary, outcome: 'failed' };
     }
     case 'instance-refresh': {
@@ -100,7 +121,7 @@ export async function runRollStep(input: RollStepInput, ports: RollStepPorts): P
       }
       const outcome = step.kind === 'succeeded' ? 'finished' : step.kind;
       const reason = step.kind === 'succeeded' ? null : step.reason;
-      await ports.notify(outcome, reason ? { reason } : {});
+      await ports.notify(outcome, reason ? { reason } : {}, 'end');
       return { state: { ...previous, refresh: step.state, end: outcome, reason }, next: 'end', wait: null, summary: reason ?? 'instance refresh succeeded: every node runs the new image', outcome };
     }
   }
@@ -110,13 +131,13 @@ async function plan(input: RollStepInput, ports: RollStepPorts): Promise<RollSte
   const lt = input.launchTemplate;
   const image = input.target.release ?? input.target.imageName ?? input.target.imageId;
   if (input.group.kind === 'managed') {
-    await ports.notify('planned', { strategy: 'eks-managed-update', summary: `${input.cluster}/${input.group.name}: EKS managed node group update onto ${image}` });
+    await ports.notify('planned', { strategy: 'eks-managed-update', summary: `${input.cluster}/${input.group.name}: EKS managed node group update onto ${image}` }, 'planned');
     return { state: { kind: 'managed', managed: null, end: null, report: null }, next: 'step', wait: null, summary: 'starting the EKS managed node group update', outcome: null };
   }
   if (!lt.launchTemplateId || !input.group.launchTemplate) throw new ConfigurationError(`self-managed group ${input.group.name} has no launch template to roll onto`);
   const autoScalingGroup = input.group.autoScalingGroup ?? input.group.name;
   if (input.policy.selfManagedStrategy === 'instance-refresh') {
-    await ports.notify('planned', { strategy: 'instance-refresh', summary: `${input.cluster}/${input.group.name}: instance refresh onto ${image}` });
+    await ports.notify('planned', { strategy: 'instance-refresh', summary: `${input.cluster}/${input.group.name}: instance refresh onto ${image}` }, 'planned');
     return { state: { kind: 'instance-refresh', autoScalingGroup, refresh: null, end: null, reason: null }, next: 'step', wait: null, summary: 'starting an instance refresh', outcome: null };
   }
   const state = await planSelfManagedRoll(
@@ -132,18 +153,14 @@ async function plan(input: RollStepInput, ports: RollStepPorts): Promise<RollSte
   return { state, next: 'step', wait: null, summary: `planned ${state.batches.reduce((n, b) => n + b.instanceIds.length, 0)} nodes in ${state.batches.length} batches`, outcome: null };
 }
 
-async function afterStepFailure(previous: RollState, error: string, input: RollStepInput, ports: RollStepPorts, control: 'pause' | 'abort' | null): Promise<RollStepResult> {
+async function afterStepFailure(previous: RollState, error: string, input: RollStepInput, ports: RollStepPorts, control: 'pause' | 'abort' | null, intent: GroupIntent | undefined): Promise<RollStepResult> {
   ports.log('rollout step failed', { error, kind: previous.kind });
   if (previous.kind !== 'self-managed') {
-    await ports.notify('failed', { reason: error });
+    await ports.notify('failed', { reason: error }, 'end');
     return { state: { ...previous, end: 'failed' } as RollState, next: 'end', wait: null, summary: `failed: ${error}`, outcome: 'failed' };
   }
   const state: SelfManagedRoll = afterFailure(previous, error);
-  if (state.phase === 'ended') {
-    await ports.notify('rollback-failed', { reason: state.rollback?.reason ?? error });
-    return { state, next: 'end', wait: null, summary: `rollback failed: ${state.rollback?.reason ?? error}`, outcome: 'rollback-failed' };
-  }
-  return fromDecision(await stepSelfManaged(state, { cluster: input.cluster, control, settings: settingsFor(input) }, await selfManagedPorts(input, ports)));
+  return fromDecision(await stepSelfManaged(state, { cluster: input.cluster, control, settings: settingsFor(input), ...(intent ? { intent } : {}) }, selfManagedPorts(input, ports)));
 }
 
 function fromDecision(decision: RollDecision): RollStepResult {
@@ -156,13 +173,31 @@ function fromDecision(decision: RollDecision): RollStepResult {
   };
 }
 
-function settingsFor(input: RollStepInput) {
-  return { ...DEFAULT_ROLL_SETTINGS, drainTimeoutSeconds: input.policy.drain.drainTimeoutSeconds, forceAtDeadline: input.policy.drain.onDrainTimeout === 'force' };
+function settingsFor(input: RollStepInput): RollSettings {
+  // a rollout a person started with --now outside the window is not held to it; any other is, to its end
+  const parsed = input.policy.window && !input.startedBy.startNow ? parseWindow(input.policy.window) : undefined;
+  return {
+    ...DEFAULT_ROLL_SETTINGS,
+    drainTimeoutSeconds: input.policy.drain.drainTimeoutSeconds,
+    forceAtDeadline: input.policy.drain.onDrainTimeout === 'force',
+    onWindowClose: input.policy.onWindowClose,
+    ...(parsed && 'window' in parsed ? { window: parsed.window } : {}),
+  };
 }
 
-async function selfManagedPorts(input: RollStepInput, ports: RollStepPorts): Promise<SelfManagedPorts> {
-  const [core, policy] = await Promise.all([ports.kube.core(input.cluster), ports.kube.policy(input.cluster)]);
-  return { ...ports, kube: { core, policy }, executionArn: input.executionArn, maxGracePeriodSeconds: input.policy.drain.maxGracePeriodSeconds };
+function selfManagedPorts(input: RollStepInput, ports: RollStepPorts & { notify: SelfManagedPorts['notify'] }): SelfManagedPorts {
+  const key = lockKeyOf(input.cluster, input.group.name);
+  return {
+    ...ports,
+    kube: async () => {
+      const [core, policy] = await Promise.all([ports.kube.core(input.cluster), ports.kube.policy(input.cluster)]);
+      return { core, policy };
+    },
+    pauseLock: (reason) => ports.locks.pauseIfUncontrolled(key, input.executionArn, `eks-node-lifecycle: ${reason}`),
+    recordIntent: (intent) => ports.locks.recordIntent(key, input.executionArn, intent),
+    executionArn: input.executionArn,
+    maxGracePeriodSeconds: input.policy.drain.maxGracePeriodSeconds,
+  };
 }
 
 /** EKS clientRequestToken: ≤ 64 characters, the same for every retry of this execution. */

@@ -61,7 +61,7 @@ function describe(event: RolloutEventName, context: RolloutContext, detail: Reco
     case 'batch-finished':
       return `${who}: batch ${String(detail['batch'])} of ${String(detail['of'])} done (${String(detail['replaced'])} nodes replaced)`;
     case 'paused':
-      return `${who}: rollout paused`;
+      return `${who}: rollout paused${typeof detail['message'] === 'string' ? `: ${detail['message']}` : ''}`;
     case 'resumed':
       return `${who}: rollout resumed`;
     case 'rolling-back':
@@ -69,11 +69,13 @@ function describe(event: RolloutEventName, context: RolloutContext, detail: Reco
     case 'rolled-back':
       return `${who}: rolled back; the group is as it was before the rollout`;
     case 'aborted':
-      return `${who}: rollout aborted; ${String(detail['replaced'] ?? 0)} nodes replaced, ${String(detail['remainingOld'] ?? 0)} left on the old image`;
+      return `${who}: rollout ${typeof detail['reason'] === 'string' ? detail['reason'] : 'aborted'}; ${String(detail['replaced'] ?? 0)} nodes replaced, ${String(detail['remainingOld'] ?? 0)} left on the old image`;
     case 'finished':
       return `${who}: every node runs ${image}`;
-    case 'rollback-failed':
-      return `${who}: ROLLBACK FAILED, needs a person: ${String(detail['reason'] ?? '')}`;
+    case 'rollback-failed': {
+      const left = Array.isArray(detail['left']) ? detail['left'].filter((l): l is string => typeof l === 'string') : [];
+      return `${who}: ROLLBACK FAILED, needs a person: ${String(detail['reason'] ?? '')}${left.length > 0 ? `; left: ${left.join('; ')}` : ''}`;
+    }
     default:
       return `${who}: ${ROLLOUT_EVENTS[event]}`;
   }

@@ -10,6 +10,7 @@ import { type MaintenanceWindow, parseWindow } from './maintenance-window.js';
  * | canary | N (0 = no canary) — nodes in the first batch, which must succeed before the rest | 1 |
  * | update-strategy | surge (replacements launch first, like EKS DEFAULT), minimal (terminate first, like EKS MINIMAL) | surge |
  * | window | `<days> <HH:MM-HH:MM> <zone>`, see maintenance-window.ts | none: any time |
+ * | on-window-close | wait (the rest waits for the window to open again), end (the rollout ends at the batch boundary) | wait |
  * | rollout | approve → a person confirms each rollout (read with the rest in node-group-policy.ts) | |
  * | strategy | batches, instance-refresh — how a self-managed group is rolled | batches |
  *
@@ -24,6 +25,8 @@ export interface RolloutPolicy {
   window?: MaintenanceWindow;
   approval: boolean;
   selfManagedStrategy: 'batches' | 'instance-refresh';
+  /** the window closed mid-rollout: the running batch finishes, then the rest waits for it to open again, or the rollout ends */
+  onWindowClose: 'wait' | 'end';
 }
 
 export const DEFAULT_ROLLOUT_POLICY: RolloutPolicy = {
@@ -32,6 +35,7 @@ export const DEFAULT_ROLLOUT_POLICY: RolloutPolicy = {
   strategy: 'surge',
   approval: false,
   selfManagedStrategy: 'batches',
+  onWindowClose: 'wait',
 };
 
 /** EKS caps maxUnavailable at 100 nodes; a canary larger than that is surely a typo */
@@ -83,6 +87,7 @@ export function readRolloutPolicy(tags: Readonly<Record<string, string>>): { pol
     strategy: oneOf('update-strategy', ['surge', 'minimal'], DEFAULT_ROLLOUT_POLICY.strategy),
     approval: tag('rollout') === 'approve',
     selfManagedStrategy: oneOf('strategy', ['batches', 'instance-refresh'], DEFAULT_ROLLOUT_POLICY.selfManagedStrategy),
+    onWindowClose: oneOf('on-window-close', ['wait', 'end'], DEFAULT_ROLLOUT_POLICY.onWindowClose),
   };
   if (window) policy.window = window;
   return { policy, problems };

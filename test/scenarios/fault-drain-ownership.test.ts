@@ -234,11 +234,10 @@ async function rolloutOverProtectedPods(drainTimeout: string) {
 }
 
 describe('Ownership: a terminate hook that joins a rollout\'s drain (B1)', () => {
-  // todo until the rollback hands over the drains of the batch it abandons: decide-self-managed's
-  // rollback uncordons (and so releases, see drain-batch.ts releaseDrains) only the old nodes
-  // still in the group, and a node a scale-in chose is Terminating — its drain record stays
-  // owned by the ended rollout, nobody heartbeats the hook, and it expires with the pod on it
-  it('a rollback while a scale-in\'s hook is open on a node the rollout drains: the drain is handed to node-drain, the node stays cordoned, the hook completed once the pod can go', { todo: 'the rollback must pass the abandoned batch (cycle.retire) to releaseDrains' }, async (t) => {
+  // the rollback lets go of the drains of the batch it abandons (decide-self-managed.ts): a node a
+  // scale-in chose is Terminating, not among the old nodes it uncordons, and its drain (the hook
+  // open) is handed to node-drain rather than left to an ended rollout
+  it('a rollback while a scale-in\'s hook is open on a node the rollout drains: the drain is handed to node-drain, the node stays cordoned, the hook completed once the pod can go', async (t) => {
     const { world, cluster, monitor, victim, relax } = await rolloutOverProtectedPods('10m');
     try {
       const [rollout] = rollouts(world);

@@ -34,7 +34,7 @@ export function cordoned(world: World): string[] {
   return (world.cluster('prod').store.list('nodes') as any[]).filter((n) => n.spec.unschedulable).map((n) => n.metadata.name);
 }
 
-export async function selfManagedWorld(options: { nodes: number; tags: Record<string, string>; replicas?: number; name?: string; world?: WorldOptions }) {
+export async function selfManagedWorld(options: { nodes: number; tags: Record<string, string>; replicas?: number; name?: string; world?: WorldOptions; launchTemplateVersion?: string }) {
   const world = await World.start(options.world);
   const cluster = await world.addCluster('prod', { version: '1.31' });
   world.account.seedVpc();
@@ -45,7 +45,7 @@ export async function selfManagedWorld(options: { nodes: number; tags: Record<st
     min: options.nodes,
     max: options.nodes,
     desired: options.nodes,
-    launchTemplateVersion: '1',
+    launchTemplateVersion: options.launchTemplateVersion ?? '1',
     tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/drain': 'on', ...options.tags },
     hooks: { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
   });
@@ -57,3 +57,19 @@ export async function selfManagedWorld(options: { nodes: number; tags: Record<st
   return { world, cluster, group };
 }
 
+/** A rollout of `workers` onto the newest image, as a person starts it (CLI or chat): the plan detection would make. */
+export async function rolloutRequest(world: World, group: { autoScalingGroupName: string; launchTemplateId: string }, options: { version?: number; name?: string } = {}) {
+  const detected = (await world.lambda.invoke('detectStaleGroups', { kind: 'detect', dryRun: true })) as { plans: { group: string; to: unknown; from: unknown }[] };
+  const plan = detected.plans.find((p) => p.group === (options.name ?? 'workers'))!;
+  const machine = world.model.stateMachines.find((m) => m.name.endsWith('-ami-rollout'))!.arn;
+  return (name: string, who: string) => {
+    const input = {
+      cluster: 'prod',
+      group: { kind: 'self-managed', name: options.name ?? 'workers', autoScalingGroup: group.autoScalingGroupName, launchTemplate: { id: group.launchTemplateId, version: options.version ?? 1 } },
+      target: plan.to,
+      from: plan.from,
+      startedBy: { kind: 'person', who, startNow: true },
+    };
+    return world.stepFunctions.start(machine, name, JSON.stringify(input)).executionArn;
+  };
+}

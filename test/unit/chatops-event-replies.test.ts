@@ -5,6 +5,7 @@ import { clusterOf, mention, replyForEvent, threadKeyOf } from '../../shared/cha
 import { SLACK_LIMITS, toSlackMessage, toText } from '../../shared/chatops/render.js';
 import type { Reply } from '../../shared/chatops/types.js';
 import { DRAIN_FINISHED } from '../../shared/drain/finish-drain.js';
+import { DRAIN_BLOCKED } from '../../shared/drain/report-blocked.js';
 import { ROLLOUT_EVENTS } from '../../shared/rollout/rollout-events.js';
 
 const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:ami-rollout:prod-workers-20250115T1200';
@@ -154,6 +155,30 @@ describe('Chat-ops event replies: rollouts', () => {
     assert.match(toText(rollout('resumed', { batch: 3 })), /Going on with batch 3/);
   });
 
+  it('Rollout Paused by someone else\'s change: what changed, that nothing was written back, how to go on', () => {
+    const reply = rollout('paused', { reason: 'interference', changes: ['desired capacity moved from 5 to 7'] });
+    assert.match(reply.title, /Rollout paused: prod\/workers was changed outside the rollout/);
+    const text = toText(reply);
+    assert.match(text, /desired capacity moved from 5 to 7/);
+    assert.match(text, /Nothing was written back/);
+    assert.match(text, /`resume prod\/workers` \(the change is kept/);
+    assert.equal(reply.ok, false);
+    assert.match(toText(rollout('resumed', { batch: 2, adopted: ['desired capacity moved from 5 to 7'] })), /Changed by others during the rollout, and kept[\s\S]*desired capacity moved from 5 to 7/);
+  });
+
+  it('Rollout Paused for its maintenance window: the batch finished, when it goes on', () => {
+    const text = toText(rollout('paused', { reason: 'window', opensAt: '2026-11-28T09:00:00.000Z' }));
+    assert.match(text, /no new batch starts while the window is closed/);
+    assert.match(text, /2026-11-28T09:00:00.000Z/);
+  });
+
+  it('forced pods, wherever a rollout reports them: each with its budget', () => {
+    const forced = ['shop/web-1 (PodDisruptionBudget shop/web)'];
+    for (const event of ['canary-passed', 'batch-finished', 'finished', 'rolled-back', 'aborted', 'rollback-failed'] as const) {
+      assert.match(toText(rollout(event, { forced })), /Deleted past their PodDisruptionBudget[\s\S]*shop\/web-1 \(PodDisruptionBudget shop\/web\)/, event);
+    }
+  });
+
   it('Rollout Rolling Back and Rolled Back: prominent, with the reason', () => {
     const reason = 'health gate after batch 2 of 4: 1 node NotReady after 10 min';
     const rolling = rollout('rolling-back', { reason });
@@ -170,6 +195,18 @@ describe('Chat-ops event replies: rollouts', () => {
     assert.match(reply.title, /^:rotating_light: ROLLBACK FAILED: prod\/workers needs a person/);
     assert.match(toText(reply), /Why: rollback attempt 3 failed: AccessDenied/);
     assert.equal(reply.ok, false);
+  });
+
+  it('Rollout Rollback Failed: what was left, each with the command that finishes it', () => {
+    const text = toText(rollout('rollback-failed', { reason: 'rollback could not drain the new nodes', left: ['desired capacity left at 5 (4 before the rollout): aws autoscaling update-auto-scaling-group --auto-scaling-group-name workers --desired-capacity 4'] }));
+    assert.match(text, /Left for a person, with the command that finishes each/);
+    assert.match(text, /aws autoscaling update-auto-scaling-group --auto-scaling-group-name workers --desired-capacity 4/);
+  });
+
+  it('Rollout Aborted by the window closing: why, instead of "by request"', () => {
+    const text = toText(rollout('aborted', { reason: 'stopped: the maintenance window "sat 09:00-09:06 UTC" is closed', replaced: 2, remainingOld: 4 }));
+    assert.match(text, /Why: stopped: the maintenance window/);
+    assert.doesNotMatch(text, /by request/);
   });
 
   it('Rollout Aborted: replaced and left on the old image', () => {
@@ -290,6 +327,28 @@ describe('Chat-ops event replies: drains', () => {
     const reply = drain({ outcome: 'forced', blockers: [] });
     assert.match(reply.title, /^:warning: Drain forced/);
     assert.match(toText(reply), /deleted/);
+  });
+
+  it('a forced drain names each pod deleted past its budget', () => {
+    const text = toText(drain({ outcome: 'forced', blockers: [], forced: [{ pod: 'shop/web-1', pdb: 'shop/web' }, { pod: 'shop/bare', pdb: null }] }));
+    assert.match(text, /shop\/web-1 \(PodDisruptionBudget shop\/web\)/);
+    assert.match(text, /• shop\/bare$/m);
+  });
+
+  it('Node Drain Blocked: the node is held for its hook, with what blocks it, threaded with its rollout', () => {
+    const detail = {
+      cluster: 'prod',
+      instanceId: 'i-0a1b2c3d4e5f60718',
+      nodeName: 'ip-10-0-1-23.eu-west-1.compute.internal',
+      remaining: 1,
+      blockers: [{ pod: 'bank/ledger-0', pdb: { namespace: 'bank', name: 'ledger', disruptionsAllowed: 0 }, message: 'Cannot evict pod' }],
+      rolloutExecutionArn: EXECUTION,
+    };
+    const reply = replyForEvent(DRAIN_BLOCKED, detail)!;
+    assert.match(reply.title, /Drain blocked past its deadline: ip-10-0-1-23\.eu-west-1\.compute\.internal \(i-0a1b2c3d4e5f60718\) on prod/);
+    assert.match(toText(reply), /terminate hook is kept alive/);
+    assert.match(toText(reply), /bank\/ledger/);
+    assert.equal(threadKeyOf(DRAIN_BLOCKED, detail), EXECUTION);
   });
 
   it('a node gone before its drain ended', () => {

@@ -12,8 +12,10 @@ import {
   type RollSettings,
   afterFailure,
   decideSelfManaged,
+  healthTargets,
   pairByZone,
 } from '../../shared/rollout/decide-self-managed.js';
+import { parseWindow } from '../../shared/rollout/maintenance-window.js';
 import type { HealthVerdict, NodeFact } from '../../shared/rollout/health-gate.js';
 import { planBatches } from '../../shared/rollout/plan-batches.js';
 
@@ -64,9 +66,19 @@ function nodes(ids: string[], over: Record<string, Partial<NodeFact>> = {}): Map
   return new Map(ids.map((id) => node(id, over[id])));
 }
 
-function observe(o: { instances: GroupInstance[]; nodes?: Map<string, NodeFact>; drains?: Record<string, DrainStatus>; health?: HealthVerdict | null; control?: Observation['control']; now?: Date }): Observation {
+function observe(o: {
+  instances: GroupInstance[];
+  group?: Partial<GroupSnapshot>;
+  nodes?: Map<string, NodeFact>;
+  drains?: Record<string, DrainStatus>;
+  health?: HealthVerdict | null;
+  launchFailures?: string[];
+  control?: Observation['control'];
+  now?: Date;
+}): Observation {
   return {
-    group: snapshot(o.instances),
+    group: snapshot(o.instances, o.group),
+    ...(o.launchFailures ? { launchFailures: o.launchFailures } : {}),
     nodes: o.nodes ?? nodes(o.instances.map((i) => i.instanceId)),
     drains: new Map(Object.entries(o.drains ?? {})),
     health: o.health ?? null,
@@ -108,6 +120,17 @@ const decide = (state: SelfManagedRoll, obs: Observation) => decideSelfManaged(s
 const kinds = (d: RollDecision) => d.actions.map((a) => a.kind);
 const actionsOf = <K extends RollAction['kind']>(d: RollDecision, kind: K) => d.actions.filter((a): a is Extract<RollAction, { kind: K }> => a.kind === kind);
 const events = (d: RollDecision) => actionsOf(d, 'notify').map((a) => a.event);
+/** A rollback that cannot finish goes through give-up, which tidies up and ends the roll. */
+function givenUp(d: RollDecision, obs: Observation): RollDecision {
+  assert.equal(d.state.phase, 'give-up', d.summary);
+  assert.equal(d.next, 'step');
+  const end = decide(d.state, obs);
+  assert.equal(end.next, 'end');
+  assert.equal(end.state.phase, 'ended');
+  assert.equal(end.state.end, 'rollback-failed');
+  assert.equal(end.tidy, true, 'each tidy-up action is tried whatever the others do');
+  return end;
+}
 
 describe('Rollout: decide self-managed roll', () => {
   describe('start', () => {
@@ -265,11 +288,10 @@ describe('Rollout: decide self-managed roll', () => {
 
     it('a rollback cycle that gets no old-version node by the deadline ends as rollback-failed', () => {
       const state = waiting({ kind: 'rollback', retire: [N1], known: [O1, N1], expect: 1 }, { launched: [N1], rollback: { reason: 'health', attempts: 0 } });
-      const d = decide(state, observe({ instances: [old(O1, 'eu-west-1a'), fresh(N1, 'eu-west-1b')], now: at(901) }));
-      assert.equal(d.next, 'end');
-      assert.equal(d.state.phase, 'ended');
-      assert.equal(d.state.end, 'rollback-failed');
-      assert.deepEqual(events(d), ['rollback-failed']);
+      const obs = observe({ instances: [old(O1, 'eu-west-1a'), fresh(N1, 'eu-west-1b')], now: at(901) });
+      const end = givenUp(decide(state, obs), obs);
+      assert.deepEqual(events(end), ['rollback-failed']);
+      assert.match(end.state.left!.join('\n'), new RegExp(`1 instance still runs the new image: ${N1}`));
     });
   });
 
@@ -443,10 +465,10 @@ describe('Rollout: decide self-managed roll', () => {
 
     it('a rollback cycle whose drain fails ends as rollback-failed', () => {
       const state = draining({ rollback: { reason: 'health gate', attempts: 1 } }, { kind: 'rollback', retire: [N1] });
-      const d = decide(state, observe({ instances, drains: { [N1]: 'failed' } }));
-      assert.equal(d.state.end, 'rollback-failed');
-      assert.equal(d.next, 'end');
-      assert.equal(d.state.rollback?.attempts, 1);
+      const obs = observe({ instances, drains: { [N1]: 'failed' } });
+      const end = givenUp(decide(state, obs), obs);
+      assert.equal(end.state.rollback?.attempts, 1);
+      assert.match(end.state.rollback!.reason, new RegExp(`rollback could not drain the new nodes: the drain of ${N1} failed`));
     });
   });
 
@@ -513,8 +535,8 @@ describe('Rollout: decide self-managed roll', () => {
     });
 
     it('a rollback cycle stuck terminating ends as rollback-failed', () => {
-      const d = decide(terminating({ rollback: { reason: 'x', attempts: 0 } }, { kind: 'rollback', retire: [N1] }), observe({ instances: [...OLD_FOUR, fresh(N1, 'eu-west-1a')], now: at(901) }));
-      assert.equal(d.state.end, 'rollback-failed');
+      const obs = observe({ instances: [...OLD_FOUR, fresh(N1, 'eu-west-1a')], now: at(901) });
+      givenUp(decide(terminating({ rollback: { reason: 'x', attempts: 0 } }, { kind: 'rollback', retire: [N1] }), obs), obs);
     });
   });
 
@@ -551,7 +573,7 @@ describe('Rollout: decide self-managed roll', () => {
 
     it('after the canary: announces canary-passed and begins the next batch', () => {
       const d = decide(done(), observe({ instances }));
-      assert.deepEqual(d.actions, [{ kind: 'notify', event: 'canary-passed', detail: { batch: 1, of: 3, replaced: 1 } }]);
+      assert.deepEqual(d.actions, [{ kind: 'notify', event: 'canary-passed', detail: { batch: 1, of: 3, replaced: 1 }, once: 'canary-passed' }]);
       assert.equal(d.state.batchIndex, 1);
       assert.equal(d.state.phase, 'launch');
       assert.deepEqual(d.state.cycle?.retire, [O2, O3]);
@@ -628,7 +650,7 @@ describe('Rollout: decide self-managed roll', () => {
       const facts = nodes([O2, O3, O4, N1], { [O2]: { unschedulable: true }, [O3]: { unschedulable: true }, [N1]: { unschedulable: true } });
       const d = decide(rollingBack({ launched: [N1, N2], cycle: cycle({ retire: [O2, O3], known: [O2, O3, O4, N1] }) }), observe({ instances, nodes: facts, now: at(50) }));
       assert.deepEqual(d.actions[0], { kind: 'update-group', launchTemplate: { id: LT, version: OLD_VERSION } });
-      assert.deepEqual(actionsOf(d, 'notify'), [{ kind: 'notify', event: 'rolling-back', detail: { reason: 'health gate failed' } }]);
+      assert.deepEqual(actionsOf(d, 'notify'), [{ kind: 'notify', event: 'rolling-back', detail: { reason: 'health gate failed' }, once: 'rolling-back' }]);
       assert.deepEqual(actionsOf(d, 'uncordon'), [{ kind: 'uncordon', nodes: [nodeName(O2), nodeName(O3)], instanceIds: [O2, O3] }], 'old cordoned nodes only, not the new one; their drains released');
       assert.deepEqual(actionsOf(d, 'terminate'), [{ kind: 'terminate', instanceIds: [N2], decrement: true }], '5 in the group, above the original 4');
       assert.equal(d.state.cordonedAll, false);
@@ -689,7 +711,7 @@ describe('Rollout: decide self-managed roll', () => {
       assert.deepEqual(d.actions, [
         { kind: 'update-group', desired: 4, min: 1, max: 6 },
         { kind: 'az-rebalance', suspended: false },
-        { kind: 'notify', event: 'finished', detail: { replaced: 4, remainingOld: 0 } },
+        { kind: 'notify', event: 'finished', detail: { replaced: 4, remainingOld: 0 }, once: 'end' },
       ]);
       assert.equal(d.next, 'end');
       assert.equal(d.state.phase, 'ended');
@@ -740,8 +762,7 @@ describe('Rollout: decide self-managed roll', () => {
       state = afterFailure({ ...state, phase: 'await-drain', cycle: cycle({ kind: 'rollback', retire: [N1] }) }, 'e2');
       assert.deepEqual([state.phase, state.rollback?.attempts], ['rollback', 2]);
       state = afterFailure(state, 'e3');
-      assert.equal(state.phase, 'ended');
-      assert.equal(state.end, 'rollback-failed');
+      assert.equal(state.phase, 'give-up', 'a rollback that cannot finish tidies up before it ends');
       assert.equal(state.rollback?.attempts, 3);
       assert.match(state.rollback!.reason, /health gate; the rollback failed 3 times, last: e3/);
     });
@@ -753,8 +774,8 @@ describe('Rollout: decide self-managed roll', () => {
         assert.equal(state.phase, 'rollback', `attempt ${k}`);
       }
       state = afterFailure(state, 'KubernetesUnavailableError: the API server did not answer');
-      assert.equal(state.end, 'rollback-failed');
-      assert.equal(afterFailure({ ...state, phase: 'rollback', end: null, rollback: { reason: 'x', attempts: 2 } }, 'ConfigurationError: gone').end, 'rollback-failed', 'any other error: the third attempt is the last');
+      assert.equal(state.phase, 'give-up');
+      assert.equal(afterFailure({ ...state, phase: 'rollback', end: null, rollback: { reason: 'x', attempts: 2 } }, 'ConfigurationError: gone').phase, 'give-up', 'any other error: the third attempt is the last');
     });
 
     it('a failed finish is retried as a finish, and gives up at the third', () => {
@@ -764,13 +785,297 @@ describe('Rollout: decide self-managed roll', () => {
       state = afterFailure(state, 'throttled');
       assert.equal(state.phase, 'finish');
       state = afterFailure(state, 'throttled');
-      assert.equal(state.phase, 'ended');
-      assert.equal(state.end, 'rollback-failed');
+      assert.equal(state.phase, 'give-up');
+      assert.match(state.rollback!.reason, /could not be restored .* after 3 tries/);
+      assert.equal(afterFailure(state, 'crash'), state, 'a tidy-up that crashed is tried again as it was');
     });
 
     it('an ended roll stays as it is', () => {
       const state = roll({ phase: 'ended', end: 'finished' });
       assert.equal(afterFailure(state, 'x'), state);
+    });
+  });
+
+
+  describe('someone else changing the group', () => {
+    // batch 1 (the canary) waiting for its replacement: the rollout raised desired to 5, max stays 6
+    const LEFT = { desired: 5, min: 1, max: 6, launchTemplate: { id: LT, version: TARGET_VERSION } };
+    const awaiting = (over: Partial<SelfManagedRoll> = {}) =>
+      roll({ phase: 'await-replacements', expected: LEFT, cycle: cycle({ launchedAt: iso(0), deadline: iso(900) }), ...over });
+
+    it('an autoscaler moving desired pauses the roll, names the change, and writes nothing to the group', () => {
+      const d = decide(awaiting(), observe({ instances: OLD_FOUR, group: { desired: 7 }, now: at(60) }));
+      assert.equal(d.state.phase, 'paused');
+      assert.deepEqual(d.state.pause, { kind: 'interference', since: iso(60), resume: 'await-replacements', changes: ['desired capacity moved from 5 to 7'] });
+      assert.deepEqual(kinds(d), ['pause-lock', 'notify']);
+      assert.match(actionsOf(d, 'pause-lock')[0]!.reason, /changed outside this rollout: desired capacity moved from 5 to 7/);
+      assert.deepEqual(actionsOf(d, 'notify')[0], {
+        kind: 'notify',
+        event: 'paused',
+        detail: { reason: 'interference', changes: ['desired capacity moved from 5 to 7'], message: actionsOf(d, 'notify')[0]!.detail['message'] },
+        once: `paused:${iso(60)}`,
+      });
+      assert.deepEqual(d.state.expected, LEFT, 'what the rollout left is kept: resuming needs it to know what the others changed');
+      assert.deepEqual(d.wait, { seconds: SETTINGS.pausedPollSeconds, phase: 'paused' });
+    });
+
+    it('never blames capacity: the replacements that did not come are explained by the change, not by a deadline', () => {
+      const d = decide(awaiting(), observe({ instances: OLD_FOUR, group: { desired: 4 }, now: at(901) }));
+      assert.equal(d.state.phase, 'paused', 'past the deadline too, a change by someone else pauses; it does not roll back');
+      assert.deepEqual(d.state.pause?.changes, ['desired capacity moved from 5 to 4']);
+      assert.equal(d.state.rollback, null);
+    });
+
+    it('resuming adopts the change: the sizes restored at the end move by as much, and the roll goes on where it stopped', () => {
+      const paused = decide(awaiting(), observe({ instances: OLD_FOUR, group: { desired: 7 }, now: at(60) })).state;
+      // still paused while the lock says so, whatever else changes
+      assert.equal(decide(paused, observe({ instances: OLD_FOUR, group: { desired: 8 }, control: 'pause', now: at(120) })).state.phase, 'paused');
+      const d = decide(paused, observe({ instances: OLD_FOUR, group: { desired: 7 }, now: at(600) }));
+      assert.deepEqual(events(d), ['resumed']);
+      assert.equal(actionsOf(d, 'notify')[0]!.once, `resumed:${iso(60)}`);
+      assert.equal(d.state.phase, 'await-replacements');
+      assert.equal(d.state.cycle?.deadline, iso(600 + SETTINGS.readyTimeoutSeconds), 'the deadline counts from the resume');
+      assert.deepEqual([d.state.original.desired, d.state.original.min, d.state.original.max], [6, 1, 6], 'the autoscaler wanted two more than the rollout left: the end restores 4 + 2');
+      assert.deepEqual(d.state.adopted, ['desired capacity moved from 5 to 7']);
+      assert.equal(actionsOf(d, 'update-group').length, 0, 'nothing written back');
+      assert.equal(d.state.pause, undefined);
+      assert.deepEqual(d.state.expected, { ...LEFT, desired: 7 });
+    });
+
+    it('a launch template set by someone else pauses; resuming (a person\'s word) points the group at the rollout\'s version again', () => {
+      const theirs = { id: LT, version: '7' };
+      const paused = decide(awaiting(), observe({ instances: OLD_FOUR, group: { desired: 5, launchTemplate: theirs }, now: at(60) })).state;
+      assert.deepEqual(paused.pause?.changes, [`launch template changed from ${LT} version ${TARGET_VERSION} to ${LT} version 7`]);
+      const resumed = decide(paused, observe({ instances: OLD_FOUR, group: { desired: 5, launchTemplate: theirs }, now: at(120) }));
+      assert.deepEqual(actionsOf(resumed, 'update-group'), [{ kind: 'update-group', launchTemplate: { id: LT, version: TARGET_VERSION } }]);
+      assert.equal(resumed.state.foreignTemplate, undefined);
+    });
+
+    it('aborting after a template change leaves the template as they set it, and the sizes as they made them', () => {
+      const theirs = { id: LT, version: '7' };
+      const paused = decide(awaiting(), observe({ instances: OLD_FOUR, group: { launchTemplate: theirs, desired: 6 }, now: at(60) })).state;
+      const aborting = decide(paused, observe({ instances: OLD_FOUR, group: { launchTemplate: theirs, desired: 6 }, control: 'abort', now: at(120) }));
+      assert.equal(aborting.state.phase, 'finish');
+      const end = decide(aborting.state, observe({ instances: OLD_FOUR, group: { launchTemplate: theirs, desired: 6 }, now: at(121) }));
+      assert.deepEqual(actionsOf(end, 'update-group'), [{ kind: 'update-group', desired: 5, min: 1, max: 6 }], 'no launch template: theirs stays; desired 4 + their 1');
+      assert.match(end.summary, /as set outside the rollout \(7\)/);
+    });
+
+    it('an abort asked while someone changes the group ends the roll at once, adopting the change', () => {
+      const d = decide(awaiting(), observe({ instances: OLD_FOUR, group: { desired: 7 }, control: 'abort', now: at(60) }));
+      assert.equal(d.state.phase, 'ended');
+      assert.equal(d.state.end, 'aborted');
+      assert.deepEqual(actionsOf(d, 'update-group')[0], { kind: 'update-group', desired: 6, min: 1, max: 6, launchTemplate: { id: LT, version: OLD_VERSION } });
+    });
+
+    it('a rollback adopts a change without pausing (it is the safety net) and records it for the report', () => {
+      const state = roll({ phase: 'rollback', expected: LEFT, rollback: { reason: 'health', attempts: 0 } });
+      const d = decide(state, observe({ instances: OLD_FOUR, group: { desired: 3, launchTemplate: { id: LT, version: OLD_VERSION } } }));
+      assert.notEqual(d.state.phase, 'paused');
+      assert.equal(d.state.original.desired, 2, 'they took two away from what the rollout left (5 → 3): the end restores 4 − 2');
+      assert.deepEqual(d.state.adopted, ['desired capacity moved from 5 to 3', `launch template changed from ${LT} version ${TARGET_VERSION} to ${LT} version ${OLD_VERSION}`]);
+      assert.equal(actionsOf(d, 'update-group').filter((a) => a.launchTemplate).length, 0, 'a template someone else set is not overwritten');
+    });
+
+    it('what the rollout\'s own step wrote before it died is no interference (its intent, kept on the lock, explains it)', () => {
+      // the step raised desired to 7 and died before its state was kept; it runs again from the state before
+      const intent = { from: LEFT, to: { ...LEFT, desired: 7 } };
+      const d = decide(awaiting(), { ...observe({ instances: OLD_FOUR, group: { desired: 7 }, now: at(60) }), intent });
+      assert.notEqual(d.state.phase, 'paused');
+      assert.deepEqual(d.state.expected, { ...LEFT, desired: 7 });
+      // someone else's change to another field still counts
+      const other = decide(awaiting(), { ...observe({ instances: OLD_FOUR, group: { desired: 7, max: 9 }, now: at(60) }), intent });
+      assert.deepEqual(other.state.pause?.changes, ['maximum size moved from 6 to 9']);
+      // a step that terminated two instances with a decrement, and died after the first: desired between the two is its own
+      const halfway = decide(awaiting({ expected: { ...LEFT, desired: 6 } }), { ...observe({ instances: OLD_FOUR, group: { desired: 5 }, now: at(60) }), intent: { from: { ...LEFT, desired: 6 }, to: { ...LEFT, desired: 4 } } });
+      assert.notEqual(halfway.state.phase, 'paused');
+      const beyond = decide(awaiting({ expected: { ...LEFT, desired: 6 } }), { ...observe({ instances: OLD_FOUR, group: { desired: 3 }, now: at(60) }), intent: { from: { ...LEFT, desired: 6 }, to: { ...LEFT, desired: 4 } } });
+      assert.deepEqual(beyond.state.pause?.changes, ['desired capacity moved from 6 to 3'], 'past what the step was doing: someone else');
+    });
+
+    it('the group as the rollout left it is no interference: its own decrement and its own template are expected', () => {
+      const t = roll({ phase: 'terminate', expected: LEFT, cordonedAll: true, cycle: cycle({ retire: [O1], replacements: [N1], known: [O1, O2, O3, O4] }) });
+      const d = decide(t, observe({ instances: [...OLD_FOUR, fresh(N1, 'eu-west-1a')], group: { desired: 5 } }));
+      assert.equal(d.state.phase, 'await-terminated');
+      assert.deepEqual(d.state.expected, { ...LEFT, desired: 4 }, 'after terminating with a decrement, 4 is what the next step expects');
+    });
+  });
+
+  describe('the maintenance window', () => {
+    // Saturday 2026-11-21: the window is Saturday 08:00-09:30 UTC
+    const window = parseWindow('sat 08:00-09:30 UTC');
+    assert.ok('window' in window);
+    const inWindow = { ...SETTINGS, window: window.window };
+    const done = (over: Partial<SelfManagedRoll> = {}) => roll({ phase: 'batch-done', replaced: 1, cordonedAll: true, launched: [N1], cycle: cycle({ replacements: [N1] }), ...over });
+    const instances = [...OLD_FOUR.slice(1), fresh(N1, 'eu-west-1a')];
+    const after = (seconds: number) => new Date(Date.parse('2026-11-21T09:30:00Z') + seconds * 1000);
+
+    it('open: the next batch begins', () => {
+      const d = decideSelfManaged(done(), observe({ instances, now: at(0) }), inWindow);
+      assert.equal(d.state.phase, 'launch');
+    });
+
+    it('closed at a batch boundary: the batch is reported, no new batch begins, the rest waits for the window (30 min at a time)', () => {
+      const d = decideSelfManaged(done(), observe({ instances, now: after(1) }), inWindow);
+      assert.deepEqual(events(d), ['canary-passed', 'paused']);
+      assert.equal(d.state.phase, 'paused');
+      assert.equal(d.state.batchIndex, 1, 'the finished batch counts');
+      assert.equal(d.state.cycle, null);
+      assert.deepEqual(d.state.pause, { kind: 'window', since: after(1).toISOString(), resume: 'next-batch', opensAt: '2026-11-28T08:00:00.000Z' });
+      assert.deepEqual(d.wait, { seconds: SETTINGS.windowPollSeconds, phase: 'window' });
+      assert.equal(actionsOf(d, 'update-group').length + actionsOf(d, 'drain').length, 0);
+    });
+
+    it('waits until it opens, then goes on with the next batch', () => {
+      const waiting = decideSelfManaged(done(), observe({ instances, now: after(1) }), inWindow).state;
+      const still = decideSelfManaged(waiting, observe({ instances, now: new Date('2026-11-28T07:50:00Z') }), inWindow);
+      assert.deepEqual(still.wait, { seconds: 600, phase: 'window' }, 'never past the opening');
+      assert.deepEqual(still.actions, []);
+      const open = decideSelfManaged(waiting, observe({ instances, now: new Date('2026-11-28T08:00:01Z') }), inWindow);
+      assert.deepEqual(events(open), ['resumed']);
+      assert.equal(open.state.phase, 'launch');
+      assert.deepEqual(open.state.cycle?.retire, [O2, O3]);
+    });
+
+    it('a week of waiting for a window is not a pause that lasts too long', () => {
+      const waiting = decideSelfManaged(done(), observe({ instances, now: after(1) }), inWindow).state;
+      const later = decideSelfManaged(waiting, observe({ instances, now: new Date('2026-11-28T07:00:00Z') }), { ...inWindow, maxPauseSeconds: 3600 });
+      assert.equal(later.state.phase, 'paused');
+    });
+
+    it('on-window-close=end: the roll ends at the boundary, saying why', () => {
+      const d = decideSelfManaged(done(), observe({ instances, now: after(1) }), { ...inWindow, onWindowClose: 'end' });
+      assert.equal(d.state.phase, 'finish');
+      assert.equal(d.state.end, 'aborted');
+      assert.match(d.state.endReason!, /maintenance window "sat 08:00-09:30 UTC" is closed; it opens at 2026-11-28T08:00:00.000Z \(on-window-close=end\)/);
+      const end = decideSelfManaged(d.state, observe({ instances }), inWindow);
+      assert.equal(actionsOf(end, 'notify')[0]!.detail['reason'], d.state.endReason);
+    });
+
+    it('a roll that reaches its start after the window closed (a late approval) waits before changing anything', () => {
+      const d = decideSelfManaged(roll(), observe({ instances: OLD_FOUR, now: after(60) }), inWindow);
+      assert.equal(d.state.phase, 'paused');
+      assert.equal(d.state.pause?.resume, 'start');
+      assert.deepEqual(kinds(d), ['notify']);
+      const open = decideSelfManaged(d.state, observe({ instances: OLD_FOUR, now: new Date('2026-11-28T08:00:00Z') }), inWindow);
+      assert.equal(open.state.phase, 'start');
+    });
+
+    it('no new batch with no window (or --now) whatever the hour', () => {
+      assert.equal(decide(done(), observe({ instances, now: after(1) })).state.phase, 'launch');
+    });
+  });
+
+  describe('a pause that lasts too long', () => {
+    it('ends the roll as aborted, restoring the group, and says why', () => {
+      const state = roll({ phase: 'paused', batchIndex: 1, pause: { kind: 'person', since: iso(0), resume: 'next-batch' } });
+      const d = decide(state, observe({ instances: OLD_FOUR, control: 'pause', now: at(SETTINGS.maxPauseSeconds + 1) }));
+      assert.equal(d.state.phase, 'finish');
+      assert.match(d.state.endReason!, /paused for more than 7 days/);
+    });
+  });
+
+  describe('the health gate counts new instances by what they are', () => {
+    it('a replacement Auto Scaling lost (a reclaimed Spot instance) is left out, and the one launched in its place is judged', () => {
+      const state = roll({ phase: 'health', cycle: cycle({ replacements: [N1], known: [O1, O2, O3, O4] }) });
+      const group = snapshot([old(O2, 'eu-west-1b'), old(O3, 'eu-west-1c'), old(O4, 'eu-west-1a'), fresh(N1, 'eu-west-1a', TARGET_VERSION), fresh(N2, 'eu-west-1a')].map((i) => (i.instanceId === N1 ? { ...i, lifecycleState: 'Terminating' } : i)));
+      assert.deepEqual(healthTargets(state, group), [N2]);
+      assert.deepEqual(healthTargets(state, snapshot([fresh(N1, 'eu-west-1a'), old(O2, 'eu-west-1b')])), [N1]);
+      assert.deepEqual(healthTargets(roll(), group), [], 'no cycle, nothing to judge');
+    });
+  });
+
+  describe('late replacements are explained by what Auto Scaling says', () => {
+    const late = roll({ phase: 'await-replacements', cycle: cycle({ launchedAt: iso(0), deadline: iso(900) }) });
+    it('quotes the failed launches', () => {
+      const d = decide(late, observe({ instances: OLD_FOUR, group: { desired: 5 }, launchFailures: ['Could not launch On-Demand Instances. InsufficientInstanceCapacity - We currently do not have sufficient m5.large capacity'], now: at(901) }));
+      assert.match(d.state.rollback!.reason, /no instance launched: Auto Scaling reports Could not launch On-Demand Instances\. InsufficientInstanceCapacity/);
+    });
+    it('with no failed launch, says so instead of guessing a cause', () => {
+      const d = decide(late, observe({ instances: OLD_FOUR, group: { desired: 5 }, launchFailures: [], now: at(901) }));
+      assert.match(d.state.rollback!.reason, /no instance launched, and Auto Scaling reports no failed launch \(desired 5, 4 instances\)/);
+      assert.doesNotMatch(d.state.rollback!.reason, /InsufficientInstanceCapacity|capacity/);
+    });
+  });
+
+  describe('the template setting comes back as the group had it', () => {
+    const ended = (end: SelfManagedRoll['end'], setting?: '$Latest' | '$Default') =>
+      roll({ phase: 'finish', end, original: { ...roll().original, ...(setting ? { launchTemplateSetting: setting } : {}) } });
+    const updateOf = (d: RollDecision) => actionsOf(d, 'update-group')[0]?.launchTemplate;
+    const cases: [string, SelfManagedRoll['end'], '$Latest' | '$Default' | undefined, RollAction[], { id: string; version: string } | undefined][] = [
+      ['a number, finished: stays on the target', 'finished', undefined, [], undefined],
+      ['a number, rolled back: the number', 'rolled-back', undefined, [], { id: LT, version: OLD_VERSION }],
+      ['$Latest, finished: $Latest (the target is the latest)', 'finished', '$Latest', [], { id: LT, version: '$Latest' }],
+      ['$Latest, rolled back: the rollout\'s version dropped, then $Latest', 'rolled-back', '$Latest', [{ kind: 'drop-version', launchTemplateId: LT, version: TARGET_VERSION }], { id: LT, version: '$Latest' }],
+      ['$Latest, aborted: the same', 'aborted', '$Latest', [{ kind: 'drop-version', launchTemplateId: LT, version: TARGET_VERSION }], { id: LT, version: '$Latest' }],
+      ['$Default, finished: the target becomes the default, then $Default', 'finished', '$Default', [{ kind: 'set-default-version', launchTemplateId: LT, version: TARGET_VERSION }], { id: LT, version: '$Default' }],
+      ['$Default, rolled back: $Default (the default never moved)', 'rolled-back', '$Default', [], { id: LT, version: '$Default' }],
+    ];
+    for (const [name, end, setting, before, template] of cases) {
+      it(name, () => {
+        const d = decide(ended(end, setting), observe({ instances: OLD_FOUR }));
+        assert.deepEqual(d.actions.filter((a) => a.kind === 'drop-version' || a.kind === 'set-default-version'), before);
+        assert.deepEqual(updateOf(d), template);
+        if (before.length > 0) assert.ok(d.actions.indexOf(before.length ? d.actions.find((a) => a.kind === before[0]!.kind)! : d.actions[0]!) < d.actions.findIndex((a) => a.kind === 'update-group'), 'before the group is pointed at it');
+      });
+    }
+  });
+
+  describe('give-up: a rollback that cannot finish', () => {
+    const instances = [old(O1, 'eu-west-1a'), old(O2, 'eu-west-1b'), old(O3, 'eu-west-1c'), old(O4, 'eu-west-1a'), fresh(N1, 'eu-west-1b')];
+    const state = roll({
+      phase: 'give-up',
+      launched: [N1],
+      rollback: { reason: 'rollback could not drain the new nodes', attempts: 0, announced: true },
+      cycle: cycle({ kind: 'rollback', retire: [N1], known: [O1, O2, O3, O4, N1] }),
+      forced: ['shop/web-1 (PodDisruptionBudget shop/web)'],
+    });
+    const facts = nodes([O1, O2, O3, O4, N1], {
+      [O2]: { unschedulable: true, ourCordon: true },
+      [O3]: { unschedulable: true, ourCordon: false }, // a person's cordon: not ours to lift
+      [N1]: { unschedulable: true, ourCordon: true },
+    });
+
+    it('puts back what needs no node taken away, and lists the rest with the commands that finish it', () => {
+      const d = decide(state, observe({ instances, group: { desired: 5 }, nodes: facts }));
+      assert.equal(d.tidy, true);
+      assert.deepEqual(d.state.phase, 'ended');
+      assert.deepEqual(actionsOf(d, 'update-group'), [{ kind: 'update-group', desired: 5, min: 1, max: 6, launchTemplate: { id: LT, version: OLD_VERSION } }], 'desired stays at the five instances held');
+      assert.deepEqual(actionsOf(d, 'uncordon'), [{ kind: 'uncordon', nodes: [nodeName(O2), nodeName(N1)], instanceIds: [O2, N1] }], 'our cordons only; the drains this rollout owned are released');
+      assert.deepEqual(actionsOf(d, 'az-rebalance'), [{ kind: 'az-rebalance', suspended: false }]);
+      const [notify] = actionsOf(d, 'notify');
+      assert.equal(notify!.event, 'rollback-failed');
+      assert.equal(notify!.once, 'end');
+      assert.deepEqual(notify!.detail['forced'], ['shop/web-1 (PodDisruptionBudget shop/web)']);
+      const left = d.state.left!.join('\n');
+      assert.match(left, /desired capacity left at 5 \(4 before the rollout\)/);
+      assert.match(left, /aws autoscaling update-auto-scaling-group --auto-scaling-group-name prod-workers --desired-capacity 4 --min-size 1 --max-size 6/);
+      assert.match(left, new RegExp(`1 instance still runs the new image: ${N1}`));
+      assert.equal(d.actions.at(-1)!.kind, 'notify', 'announced last, once the rest was tried');
+    });
+
+    it('never lowers desired below the instances held, nor raises it', () => {
+      const d = decide(state, observe({ instances: instances.slice(0, 4), group: { desired: 4 }, nodes: facts }));
+      assert.equal(actionsOf(d, 'update-group')[0]!.desired, 4);
+      assert.doesNotMatch(d.state.left!.join('\n'), /desired capacity left/);
+    });
+
+    it('a group it could not read is left alone, and the report says how to restore it', () => {
+      const d = decide(state, { ...observe({ instances }), group: null, unobserved: ['Auto Scaling group prod-workers (Throttling: Rate exceeded)'] });
+      assert.deepEqual(actionsOf(d, 'update-group'), []);
+      const left = d.state.left!.join('\n');
+      assert.match(left, /Auto Scaling group prod-workers \(Throttling: Rate exceeded\) could not be read/);
+      assert.match(left, /--launch-template LaunchTemplateId=lt-0123456789abcdef0,Version=3/);
+    });
+  });
+
+  describe('forced pods are reported', () => {
+    it('in the batch that forced them, and at the end', () => {
+      const forced = ['shop/web-1 (PodDisruptionBudget shop/web)'];
+      const d = decide(roll({ phase: 'batch-done', batchIndex: 1, replaced: 3, cordonedAll: true, cycle: cycle({ forced }), forced }), observe({ instances: OLD_FOUR }));
+      assert.deepEqual(actionsOf(d, 'notify')[0]!.detail['forced'], forced);
+      const end = decide(roll({ phase: 'finish', end: 'finished', forced }), observe({ instances: [] }));
+      assert.deepEqual(actionsOf(end, 'notify')[0]!.detail['forced'], forced);
     });
   });
 
@@ -781,6 +1086,20 @@ describe('Rollout: decide self-managed roll', () => {
 
     it('never sets desired above original desired + maxUnavailable', () => {
       assertRuns(checkDesired);
+    });
+
+    it('never undoes what an autoscaler did to desired capacity: a roll that ends restores its own changes only', () => {
+      fc.assert(
+        fc.property(scenarioArb, meddlingTickArb, (scenario, ticks) => {
+          // an interference pause is resumed by the toy's person at the next tick unless it asks to abort
+          run(scenario, ticks, () => undefined, ({ state, desired, meddled }) => {
+            if (state.end === 'rollback-failed') return;
+            // their changes were made on top of the rollout's own (its surge): what they add stays, what they take away goes, down to none
+            assert.equal(desired, Math.max(0, scenario.size + meddled), `ended ${state.end}: desired ${desired}, the group's ${scenario.size} moved by ${meddled} by others (adopted: ${state.adopted?.join('; ')})`);
+          });
+        }),
+        { numRuns: 1000 },
+      );
     });
 
     it('a batch launched while Auto Scaling replaces an unhealthy instance (one extra present) stays within the surge budget (example found by the property)', () => {
@@ -829,6 +1148,8 @@ interface Tick {
   advance: number;
   /** the group's own churn: an old instance dies and is replaced */
   churn: boolean;
+  /** someone else moves desired capacity by this much (an autoscaler); absent: nobody does */
+  meddle?: number;
 }
 
 const scenarioArb = fc.record({
@@ -854,6 +1175,21 @@ const tickArb = fc.array(
   { minLength: 1, maxLength: 60 },
 );
 
+/** Ticks in which an autoscaler also moves desired capacity now and then. */
+const meddlingTickArb = fc.array(
+  fc.record({
+    fail: fc.nat({ max: 29 }).map((n) => n === 0),
+    joins: fc.integer({ min: 0, max: 255 }),
+    drain: fc.constantFrom<DrainStatus>('running', 'drained', 'drained', 'node-gone'),
+    healthy: fc.constantFrom(true, true, false),
+    control: fc.constantFrom<Observation['control']>(null, null, null, null, 'abort'),
+    advance: fc.constantFrom(0, 15, 60, 300, 1000),
+    churn: fc.constant(false),
+    meddle: fc.constantFrom(0, 0, 0, 0, 0, 0, 1, -1, 2),
+  }),
+  { minLength: 1, maxLength: 80 },
+);
+
 type Check = (input: SelfManagedRoll, obs: Observation, decision: RollDecision) => void;
 
 /** fc.assert over random runs, with the broken invariant's own message up front */
@@ -868,12 +1204,15 @@ function assertRuns(check: Check): void {
 
 const ZONES = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 
-function run(scenario: Scenario, ticks: Tick[], check: Check): void {
+function run(scenario: Scenario, ticks: Tick[], check: Check, atEnd?: (end: { state: SelfManagedRoll; desired: number; meddled: number }) => void): void {
+  let meddled = 0;
   let seq = 0;
   const ids = { old: 0, fresh: 0x100 };
   const world = {
     instances: [] as GroupInstance[],
     desired: scenario.size,
+    min: 0,
+    max: scenario.size,
     template: OLD_VERSION,
     nodes: new Map<string, NodeFact>(),
     drains: new Map<string, DrainStatus>(),
@@ -896,13 +1235,19 @@ function run(scenario: Scenario, ticks: Tick[], check: Check): void {
   );
   let state = roll({
     original: { desired: scenario.size, min: 0, max: scenario.size, launchTemplate: { id: LT, version: OLD_VERSION }, suspendedAZRebalance: scenario.suspendedAZRebalance },
+    expected: { desired: scenario.size, min: 0, max: scenario.size, launchTemplate: { id: LT, version: OLD_VERSION } },
     strategy: scenario.strategy,
     maxUnavailable: plan.decision === 'roll' ? plan.maxUnavailable : 1,
     batches: plan.decision === 'roll' ? plan.batches.map((b) => ({ canary: b.canary, instanceIds: b.nodes.map((n) => n.instanceId), zones: b.nodes.map((n) => n.availabilityZone) })) : [],
   });
 
   for (const tick of ticks) {
-    if (state.phase === 'ended') return;
+    if (state.phase === 'ended') break;
+    if (tick.meddle) {
+      const before = world.desired;
+      world.desired = Math.min(world.max, Math.max(world.min, world.desired + tick.meddle));
+      meddled += world.desired - before;
+    }
     // the world moves: leaving instances go, nodes join, drains progress, the group keeps its size
     world.instances = world.instances.filter((i) => i.lifecycleState === 'InService' || i.lifecycleState === 'Pending');
     const waitingToJoin = world.instances.filter((i) => !world.nodes.has(i.instanceId));
@@ -923,7 +1268,7 @@ function run(scenario: Scenario, ticks: Tick[], check: Check): void {
       continue;
     }
     const obs: Observation = {
-      group: snapshot(structuredClone(world.instances), { desired: world.desired, launchTemplate: { id: LT, version: world.template } }),
+      group: snapshot(structuredClone(world.instances), { desired: world.desired, min: world.min, max: world.max, launchTemplate: { id: LT, version: world.template } }),
       nodes: new Map([...world.nodes].map(([id, n]) => [id, { ...n }])),
       drains: new Map(state.phase === 'await-drain' ? (state.cycle?.retire ?? []).flatMap((id) => (world.drains.has(id) ? [[id, world.drains.get(id)!] as const] : [])) : []),
       health: state.phase === 'health' ? (tick.healthy ? { verdict: 'healthy', nodes: 1, pods: 1 } : { verdict: 'pending', reason: 'pods not ready' }) : null,
@@ -938,6 +1283,8 @@ function run(scenario: Scenario, ticks: Tick[], check: Check): void {
       switch (action.kind) {
         case 'update-group':
           if (action.desired !== undefined) world.desired = action.desired;
+          if (action.min !== undefined) world.min = action.min;
+          if (action.max !== undefined) world.max = action.max;
           if (action.launchTemplate) world.template = action.launchTemplate.version;
           break;
         case 'terminate':
@@ -962,6 +1309,7 @@ function run(scenario: Scenario, ticks: Tick[], check: Check): void {
     state = decision.state;
     world.now += tick.advance * 1000;
   }
+  if (state.phase === 'ended') atEnd?.({ state, desired: world.desired, meddled });
 }
 
 const checkTerminations: Check = (input, obs, decision) => {

@@ -8,11 +8,11 @@ import { type NodeFact, type PodFact, indexNodes, judgeHealth } from '../../shar
 const A = 'i-0a00000001';
 const B = 'i-0a00000002';
 
-function k8sNode(name: string | undefined, providerID: string | undefined, over: { ready?: 'True' | 'False' | 'Unknown' | null; unschedulable?: boolean } = {}): V1Node {
+function k8sNode(name: string | undefined, providerID: string | undefined, over: { ready?: 'True' | 'False' | 'Unknown' | null; unschedulable?: boolean; taints?: { key: string; effect: string }[] } = {}): V1Node {
   const ready = over.ready === undefined ? 'True' : over.ready;
   return {
     ...(name !== undefined ? { metadata: { name } } : {}),
-    spec: { ...(providerID !== undefined ? { providerID } : {}), ...(over.unschedulable !== undefined ? { unschedulable: over.unschedulable } : {}) },
+    spec: { ...(providerID !== undefined ? { providerID } : {}), ...(over.unschedulable !== undefined ? { unschedulable: over.unschedulable } : {}), ...(over.taints ? { taints: over.taints } : {}) },
     status: { conditions: ready === null ? [{ type: 'MemoryPressure', status: 'False' }] : [{ type: 'MemoryPressure', status: 'False' }, { type: 'Ready', status: ready }] },
   };
 }
@@ -23,19 +23,30 @@ const pod = (name: string, node: string, phase = 'Running', ready = true, namesp
 describe('Rollout: health gate', () => {
   describe('indexNodes', () => {
     const table: [string, V1Node[], [string, NodeFact][]][] = [
-      ['indexes a Ready node by the instance in its providerID', [k8sNode('ip-10-0-1-5', `aws:///eu-west-1a/${A}`)], [[A, { name: 'ip-10-0-1-5', ready: true, unschedulable: false }]]],
-      ['records a cordoned node', [k8sNode('n1', `aws:///eu-west-1b/${B}`, { unschedulable: true })], [[B, { name: 'n1', ready: true, unschedulable: true }]]],
-      ['Ready False is not ready', [k8sNode('n1', `aws:///eu-west-1a/${A}`, { ready: 'False' })], [[A, { name: 'n1', ready: false, unschedulable: false }]]],
-      ['Ready Unknown (the kubelet stopped reporting) is not ready', [k8sNode('n1', `aws:///eu-west-1a/${A}`, { ready: 'Unknown' })], [[A, { name: 'n1', ready: false, unschedulable: false }]]],
-      ['no Ready condition yet is not ready', [k8sNode('n1', `aws:///eu-west-1a/${A}`, { ready: null })], [[A, { name: 'n1', ready: false, unschedulable: false }]]],
-      ['unschedulable false is schedulable', [k8sNode('n1', `aws:///eu-west-1a/${A}`, { unschedulable: false })], [[A, { name: 'n1', ready: true, unschedulable: false }]]],
+      ['indexes a Ready node by the instance in its providerID', [k8sNode('ip-10-0-1-5', `aws:///eu-west-1a/${A}`)], [[A, { name: 'ip-10-0-1-5', ready: true, unschedulable: false, ourCordon: false }]]],
+      ['records a cordoned node', [k8sNode('n1', `aws:///eu-west-1b/${B}`, { unschedulable: true })], [[B, { name: 'n1', ready: true, unschedulable: true, ourCordon: false }]]],
+      ['Ready False is not ready', [k8sNode('n1', `aws:///eu-west-1a/${A}`, { ready: 'False' })], [[A, { name: 'n1', ready: false, unschedulable: false, ourCordon: false }]]],
+      ['Ready Unknown (the kubelet stopped reporting) is not ready', [k8sNode('n1', `aws:///eu-west-1a/${A}`, { ready: 'Unknown' })], [[A, { name: 'n1', ready: false, unschedulable: false, ourCordon: false }]]],
+      ['no Ready condition yet is not ready', [k8sNode('n1', `aws:///eu-west-1a/${A}`, { ready: null })], [[A, { name: 'n1', ready: false, unschedulable: false, ourCordon: false }]]],
+      ['unschedulable false is schedulable', [k8sNode('n1', `aws:///eu-west-1a/${A}`, { unschedulable: false })], [[A, { name: 'n1', ready: true, unschedulable: false, ourCordon: false }]]],
       ['skips a node without providerID', [k8sNode('n1', undefined)], []],
       ['skips a node that is not an EC2 instance', [k8sNode('n1', 'kind://docker/kind/kind-worker'), k8sNode('n2', 'aws:///eu-west-1a/fargate-ip-10-0-1-5')], []],
       ['skips a node without a name', [k8sNode(undefined, `aws:///eu-west-1a/${A}`)], []],
       ['skips a providerID with something after the instance', [k8sNode('n1', `aws:///eu-west-1a/${A}/extra`)], []],
-      ['indexes several nodes', [k8sNode('n1', `aws:///eu-west-1a/${A}`), k8sNode('n2', `aws:///eu-west-1b/${B}`, { ready: 'False' })], [[A, { name: 'n1', ready: true, unschedulable: false }], [B, { name: 'n2', ready: false, unschedulable: false }]]],
-      ['the later of two nodes for one instance wins (a re-registered node)', [k8sNode('old-name', `aws:///eu-west-1a/${A}`, { ready: 'False' }), k8sNode('new-name', `aws:///eu-west-1a/${A}`)], [[A, { name: 'new-name', ready: true, unschedulable: false }]]],
+      ['indexes several nodes', [k8sNode('n1', `aws:///eu-west-1a/${A}`), k8sNode('n2', `aws:///eu-west-1b/${B}`, { ready: 'False' })], [[A, { name: 'n1', ready: true, unschedulable: false, ourCordon: false }], [B, { name: 'n2', ready: false, unschedulable: false, ourCordon: false }]]],
+      ['the later of two nodes for one instance wins (a re-registered node)', [k8sNode('old-name', `aws:///eu-west-1a/${A}`, { ready: 'False' }), k8sNode('new-name', `aws:///eu-west-1a/${A}`)], [[A, { name: 'new-name', ready: true, unschedulable: false, ourCordon: false }]]],
       ['no nodes, empty index', [], []],
+      [
+        'tells our cordon (our NoSchedule taint) from anyone else\'s',
+        [
+          k8sNode('n1', `aws:///eu-west-1a/${A}`, { unschedulable: true, taints: [{ key: 'eks-node-lifecycle/draining', effect: 'NoSchedule' }] }),
+          k8sNode('n2', `aws:///eu-west-1b/${B}`, { unschedulable: true, taints: [{ key: 'team/maintenance', effect: 'NoSchedule' }, { key: 'eks-node-lifecycle/draining', effect: 'NoExecute' }] }),
+        ],
+        [
+          [A, { name: 'n1', ready: true, unschedulable: true, ourCordon: true }],
+          [B, { name: 'n2', ready: true, unschedulable: true, ourCordon: false }],
+        ],
+      ],
     ];
     for (const [name, nodes, want] of table) {
       it(name, () => assert.deepEqual([...indexNodes(nodes)], want));

@@ -115,4 +115,31 @@ describe('Node group locks (real DynamoDB)', () => {
     assert.deepEqual(await locks.release(k, A), { released: false });
     assert.deepEqual(await locks.acquire(k, B, 600, later(1)), { acquired: true });
   });
+
+  it('the rollout pauses itself only where no person asked for anything: an abort stays an abort', async () => {
+    const [free, aborting] = [key(), key()];
+    for (const k of [free, aborting]) await locks.acquire(k, A, 600, T0);
+    await locks.setControl(aborting, 'abort', 'alice');
+    await locks.pauseIfUncontrolled(free, A, 'eks-node-lifecycle: the group was changed');
+    await locks.pauseIfUncontrolled(aborting, A, 'eks-node-lifecycle: the group was changed');
+    assert.deepEqual([(await locks.get(free))!.control, (await locks.get(free))!.controlBy], ['pause', 'eks-node-lifecycle: the group was changed']);
+    assert.deepEqual([(await locks.get(aborting))!.control, (await locks.get(aborting))!.controlBy], ['abort', 'alice']);
+    await locks.pauseIfUncontrolled(free, B, 'not the owner');
+    assert.equal((await locks.get(free))!.controlBy, 'eks-node-lifecycle: the group was changed', 'only the owner may');
+  });
+
+  it('keeps what was announced, each once, and the intent of the last group change; both only for the owner', async () => {
+    const k = key();
+    await locks.acquire(k, A, 600, T0);
+    await locks.markAnnounced(k, A, 'planned');
+    await locks.markAnnounced(k, A, 'rolling-back');
+    await locks.markAnnounced(k, A, 'planned');
+    const intent = { from: { desired: 4, min: 4, max: 4 }, to: { desired: 5, min: 4, max: 5, launchTemplate: { id: 'lt-0123456789abcdef0', version: '2' } } };
+    await locks.recordIntent(k, A, intent);
+    const record = (await locks.renew(k, A, 600, T0))!;
+    assert.deepEqual([...record.announced!].sort(), ['planned', 'rolling-back']);
+    assert.deepEqual(record.intent, intent);
+    await assert.rejects(locks.markAnnounced(k, B, 'finished'), LockLostError);
+    await assert.rejects(locks.recordIntent(k, B, intent), LockLostError);
+  });
 });

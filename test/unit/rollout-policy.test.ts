@@ -8,12 +8,12 @@ const tags = (t: Record<string, string>) => Object.fromEntries(Object.entries(t)
 describe('Rollout policy from node group tags', () => {
   it('defaults: one node at a time, a canary of one, surge, any time, no approval, batches', () => {
     assert.deepEqual(readRolloutPolicy({}), { policy: DEFAULT_ROLLOUT_POLICY, problems: [] });
-    assert.deepEqual(DEFAULT_ROLLOUT_POLICY, { maxUnavailable: 1, canary: 1, strategy: 'surge', approval: false, selfManagedStrategy: 'batches' });
+    assert.deepEqual(DEFAULT_ROLLOUT_POLICY, { maxUnavailable: 1, canary: 1, strategy: 'surge', approval: false, selfManagedStrategy: 'batches', onWindowClose: 'wait' });
   });
 
   it('reads every rollout tag', () => {
     const { policy, problems } = readRolloutPolicy(
-      tags({ 'max-unavailable': '25%', canary: '2', 'update-strategy': 'minimal', window: 'mon-fri 22:00-04:00 Europe/Paris', rollout: 'approve', strategy: 'instance-refresh' }),
+      tags({ 'max-unavailable': '25%', canary: '2', 'update-strategy': 'minimal', window: 'mon-fri 22:00-04:00 Europe/Paris', 'on-window-close': 'end', rollout: 'approve', strategy: 'instance-refresh' }),
     );
     assert.deepEqual(problems, []);
     assert.equal(policy.maxUnavailable, '25%');
@@ -22,6 +22,7 @@ describe('Rollout policy from node group tags', () => {
     assert.equal(policy.window?.timeZone, 'Europe/Paris');
     assert.equal(policy.approval, true);
     assert.equal(policy.selfManagedStrategy, 'instance-refresh');
+    assert.equal(policy.onWindowClose, 'end');
   });
 
   it('reads a node count, trims spaces, and ignores tags without the prefix', () => {
@@ -49,6 +50,7 @@ describe('Rollout policy from node group tags', () => {
     ['canary', '1000'],
     ['update-strategy', 'blue-green'],
     ['strategy', 'replace'],
+    ['on-window-close', 'stop'],
     ['window', 'weekends at night'],
   ];
   for (const [name, value] of malformed) {

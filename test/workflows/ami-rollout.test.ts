@@ -237,14 +237,32 @@ describe('Workflow: ami-rollout', () => {
       assert.deepEqual(states(execution.history).slice(states(execution.history).indexOf('RollAfterFailure')), ['RollAfterFailure', 'WaitForReplacements', 'Roll', 'FinishRoll']);
     });
 
-    it('RollAfterFailure is retried three times on an error that is not transient, then the rollback is reported failed', async () => {
+    it('RollAfterFailure is retried three times on an error that is not transient, then GiveUp tidies up and the end is reported', async () => {
       const { execution, calls } = await run({
         ...upToRoll(),
-        rollStep: [step(), { error: 'Error' }, { error: 'ConfigurationError' }, { error: 'ConfigurationError' }, { error: 'ConfigurationError' }, { error: 'ConfigurationError' }],
+        rollStep: [step(), { error: 'Error' }, { error: 'ConfigurationError' }, { error: 'ConfigurationError' }, { error: 'ConfigurationError' }, { error: 'ConfigurationError' }, end('rollback-failed')],
         finishRollout: [finished('rollback-failed', false)],
       });
       assert.equal(execution.error, 'RollbackFailed');
-      assert.equal(calls.filter((c) => c.fn === 'rollStep').length, 6, 'the failed step, then RollAfterFailure once and three retries');
+      const rollSteps = calls.filter((c) => c.fn === 'rollStep');
+      assert.equal(rollSteps.length, 7, 'the failed step, RollAfterFailure once and three retries, then GiveUp');
+      const giveUp = rollSteps.at(-1)!.payload;
+      assert.equal(giveUp.giveUp, true);
+      assert.equal(giveUp.failure.Error, 'ConfigurationError', 'GiveUp is told why the rollback failed');
+      assert.deepEqual(giveUp.roll, (step() as { result: unknown }).result, 'and gets the last good roll state');
+      assert.equal(calls.at(-1)!.payload.outcome, 'rollback-failed');
+      assert.equal(calls.at(-1)!.payload.announced, true, 'GiveUp announced the end with what it left');
+    });
+
+    it('a GiveUp that fails too still releases the lock and reports the rollback failed', async () => {
+      const failing = Array.from({ length: 4 }, () => ({ error: 'ConfigurationError' }));
+      const { execution, calls } = await run({
+        ...upToRoll(),
+        rollStep: [step(), { error: 'Error' }, ...failing, ...failing],
+        finishRollout: [finished('rollback-failed', false)],
+      });
+      assert.equal(execution.error, 'RollbackFailed');
+      assert.equal(calls.filter((c) => c.fn === 'rollStep').length, 10, 'GiveUp is retried three times too');
       assert.equal(calls.at(-1)!.payload.outcome, 'rollback-failed');
       assert.equal(calls.at(-1)!.payload.detail.Error, 'ConfigurationError');
     });
