@@ -38,6 +38,7 @@ export class VirtualClock {
   private readonly queue: Entry[] = [];
   private actors = 0;
   private sleeping = 0;
+  private settlers = 0;
 
   constructor(start: Date | number = Date.UTC(2026, 10, 21, 9, 0, 0)) {
     this.current = typeof start === 'number' ? start : start.getTime();
@@ -71,13 +72,48 @@ export class VirtualClock {
    * holds the clock back. Called outside an actor it simply waits for time to pass.
    */
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
+    return this.cancellableSleep(ms).done;
+  }
+
+  /**
+   * A sleep that can be called off: `cancel()` takes it back off the clock before it is due
+   * (the caller counts as awake again, and `done` never settles). What lets one actor's
+   * several timed waits share a single sleep (invocation-sleeps.ts), since the clock counts
+   * sleeps, and one actor with two pending would look like two actors asleep.
+   */
+  cancellableSleep(ms: number): { done: Promise<void>; cancel(): void } {
+    let entry!: Entry;
+    let over = false;
+    const done = new Promise<void>((resolve) => {
       this.sleeping++;
-      this.push(this.current + Math.max(0, ms), () => {
+      entry = this.push(this.current + Math.max(0, ms), () => {
+        over = true;
         this.sleeping--;
         resolve();
-      }, false).sleeper = true;
+      }, false);
+      entry.sleeper = true;
     });
+    const cancel = () => {
+      if (over) return;
+      over = true;
+      entry.cancelled = true;
+      this.sleeping--;
+    };
+    return { done, cancel };
+  }
+
+  /**
+   * Waits, from inside an actor, for another actor's work (a Lambda invocation it called and
+   * awaits): meanwhile the caller counts as asleep, so the world may move once that work
+   * itself sleeps. Only for actors: outside of one it would stand for an actor that is not there.
+   */
+  async waitFor<T>(work: Promise<T>): Promise<T> {
+    this.sleeping++;
+    try {
+      return await work;
+    } finally {
+      this.sleeping--;
+    }
   }
 
   /** Runs `body` as an actor: the clock does not advance while it is awake. */
@@ -97,6 +133,23 @@ export class VirtualClock {
    * by then has fired; the clock then reads `until`.
    */
   async settle(until = Number.POSITIVE_INFINITY): Promise<void> {
+    this.settlers++;
+    try {
+      await this.run(until);
+    } finally {
+      this.settlers--;
+    }
+  }
+
+  /**
+   * Whether something is letting the world run (`settle()`/`advance()` under way): what an
+   * actor about to wait on the clock asks first, since outside of one nothing would wake it.
+   */
+  get settling(): boolean {
+    return this.settlers > 0;
+  }
+
+  private async run(until: number): Promise<void> {
     for (;;) {
       await this.quiescent();
       const next = this.queue.find((e) => !e.cancelled);

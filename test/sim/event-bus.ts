@@ -59,7 +59,8 @@ export class SimEventBus {
         for (;;) {
           delivery.attempts++;
           try {
-            delivery.result = await this.lambda.invoke(fn.key, event);
+            // the delivery waits off the clock: the invocation is an actor of its own, which may sleep on it
+            delivery.result = await this.clock.waitFor(this.lambda.invoke(fn.key, event));
             delivery.outcome = 'succeeded';
             return;
           } catch (error) {

@@ -9,10 +9,13 @@ import type { VirtualClock } from './clock.js';
 import { PROJECT_ROOT, type ServerlessModel, type SimFunction } from './serverless-config.js';
 
 /**
- * Invokes the real handlers named in serverless.yml, as Lambda would: the module is loaded
- * once (a cold start) and reused; the result or the error comes back as Lambda reports it
- * (`errorType` is the error's `name`, which is what Step Functions matches). Each
- * invocation is an actor of the virtual clock: time stands still while a handler runs.
+ * Invokes the real handlers named in serverless.yml, as Lambda would: each execution
+ * environment loads the module once (a cold start) and is reused by the invocations that
+ * follow, while concurrent invocations get environments of their own, so they never share
+ * module state (clients, caches, a promise one of them is still waiting on); the result or
+ * the error comes back as Lambda reports it (`errorType` is the error's `name`, which is
+ * what Step Functions matches). Each invocation is an actor of the virtual clock: time
+ * stands still while a handler runs.
  */
 export interface Invocation {
   function: string;
@@ -31,6 +34,14 @@ export class LambdaFunctionError extends Error {
 }
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** One execution environment of a function: its own copy of the handler module. */
+interface Environment {
+  handler: Promise<Handler>;
+  busy: boolean;
+  /** a crash or a timeout ended its invocation: never handed out again */
+  retired: boolean;
+}
 
 /**
  * One running invocation, as code called from inside it sees it (`runningInvocation()`):
@@ -56,6 +67,26 @@ export function runningInvocation(): RunningInvocation | undefined {
   return running.getStore();
 }
 
+/**
+ * Runs `body` as the handler of an invocation of `fn` runs: an actor of the clock, seen by
+ * `runningInvocation()`. For tests of what the sandbox attributes to invocations (throttling,
+ * seeded faults) without a handler module to load.
+ */
+export function runAsInvocation<T>(clock: VirtualClock, fn: string, payload: unknown, body: () => Promise<T>): Promise<T> {
+  return clock.actor(() => {
+    const record: Invocation = { function: fn, at: clock.iso(), payload, outcome: { result: undefined } };
+    const scope: RunningInvocation = {
+      function: fn,
+      record,
+      killed: false,
+      kill() {
+        throw new Error('runAsInvocation: an invocation run this way cannot be killed');
+      },
+    };
+    return running.run(scope, body);
+  });
+}
+
 export class SimLambda {
   readonly invocations: Invocation[] = [];
   private readonly listeners: ((invocation: Invocation) => void)[] = [];
@@ -63,7 +94,7 @@ export class SimLambda {
   onInvoked(listener: (invocation: Invocation) => void): void {
     this.listeners.push(listener);
   }
-  private readonly loaded = new Map<string, Promise<Handler>>();
+  private readonly environments = new Map<string, Environment[]>();
 
   /**
    * @param coldStartKey a world's own copy of each handler module: module-level state (clients,
@@ -92,8 +123,9 @@ export class SimLambda {
   async invoke(nameOrArn: string, payload: unknown): Promise<unknown> {
     const fn = this.find(nameOrArn);
     if (this.closed) throw new LambdaFunctionError('Lambda.ServiceException', 'the sandbox has stopped');
+    const environment = this.acquire(fn);
     return this.clock.actor(async () => {
-      const handler = await this.load(fn);
+      const handler = await environment.handler;
       const record: Invocation = { function: fn.key, at: this.clock.iso(), payload, outcome: { result: undefined } };
       this.invocations.push(record);
       let kill!: (error: Error) => void;
@@ -105,9 +137,14 @@ export class SimLambda {
         killed: false,
         kill(errorType: string, errorMessage: string) {
           scope.killed = true;
+          // the handler runs on, unheeded, in an environment Lambda will not hand out again
+          environment.retired = true;
           kill(new LambdaFunctionError(errorType, errorMessage));
         },
       };
+      // the function's timeout, on the virtual clock: a handler that sleeps past it (an SDK call
+      // backing off from throttling) ends as Lambda ends it; time stands still while it computes
+      const timeout = this.clock.after(fn.timeoutSeconds * 1000, () => scope.kill('Sandbox.Timedout', `Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`), { background: true });
       try {
         // payloads cross a JSON boundary in Lambda; so they do here
         const event = JSON.parse(JSON.stringify(payload ?? null));
@@ -122,24 +159,53 @@ export class SimLambda {
         record.outcome = { errorType: e?.name ?? 'Error', errorMessage: e?.message ?? String(error) };
         for (const listener of this.listeners) listener(record);
         throw new LambdaFunctionError(e?.name ?? 'Error', e?.message ?? String(error));
+      } finally {
+        timeout.cancel();
+        environment.busy = false;
       }
     });
   }
 
-  private load(fn: SimFunction): Promise<Handler> {
-    let found = this.loaded.get(fn.key);
-    if (!found) {
-      found = import(`${pathToFileURL(join(PROJECT_ROOT, `${fn.module}.ts`)).href}?cold=${this.coldStartKey}`).then((mod) => {
-        const handler = mod[fn.exportName];
-        if (typeof handler !== 'function') throw new Error(`${fn.module} has no export ${fn.exportName}`);
-        return handler as Handler;
-      });
-      this.loaded.set(fn.key, found);
+  /**
+   * Invokes and waits for the result, as a caller that may itself be an invocation (a handler's
+   * RequestResponse Invoke): that caller is off the clock meanwhile, so the function it waits
+   * for may sleep on the clock (a throttled SDK call backing off) without holding the world still.
+   */
+  invokeAndWait(nameOrArn: string, payload: unknown): Promise<unknown> {
+    const call = this.invoke(nameOrArn, payload);
+    return runningInvocation() ? this.clock.waitFor(call) : call;
+  }
+
+  /** An idle execution environment of the function, or a new one (a cold start), busy from now on. */
+  private acquire(fn: SimFunction): Environment {
+    let pool = this.environments.get(fn.key);
+    if (!pool) this.environments.set(fn.key, (pool = []));
+    let environment = pool.find((e) => !e.busy && !e.retired);
+    if (!environment) {
+      // the first environment keeps the world's own key, so a world's sequential runs look as before
+      const key = pool.length === 0 ? this.coldStartKey : `${this.coldStartKey}-${pool.length}`;
+      environment = { handler: this.load(fn, key), busy: false, retired: false };
+      pool.push(environment);
     }
-    return found;
+    environment.busy = true;
+    return environment;
+  }
+
+  private load(fn: SimFunction, key: string): Promise<Handler> {
+    return import(`${pathToFileURL(join(PROJECT_ROOT, `${fn.module}.ts`)).href}?cold=${key}`).then((mod) => {
+      const handler = mod[fn.exportName];
+      if (typeof handler !== 'function') throw new Error(`${fn.module} has no export ${fn.exportName}`);
+      return handler as Handler;
+    });
   }
 }
 
+/**
+ * The invocation's context, without `getRemainingTimeInMillis`: the function's timeout is kept
+ * on the virtual clock (invoke), and any real-time figure here would arm middy's early-timeout
+ * timer in real time — tripped by a busy sandbox, and keeping a dead invocation's process alive.
+ * middy arms none when the context has no such method (as outside Lambda).
+ */
 function lambdaContext(fn: SimFunction): Context {
   return {
     callbackWaitsForEmptyEventLoop: true,
@@ -150,11 +216,11 @@ function lambdaContext(fn: SimFunction): Context {
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${fn.name}`,
     logStreamName: `sandbox/[$LATEST]${randomUUID().replace(/-/g, '')}`,
-    getRemainingTimeInMillis: () => 30_000,
+
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
-  };
+  } as Omit<Context, 'getRemainingTimeInMillis'> as Context;
 }
 
 /**
@@ -176,7 +242,7 @@ export function bindLambdaApi(lambda: SimLambda): () => void {
       return { StatusCode: 202 };
     }
     try {
-      return { StatusCode: 200, Payload: encode(await lambda.invoke(fn.key, payload)), ExecutedVersion: '$LATEST' };
+      return { StatusCode: 200, Payload: encode(await lambda.invokeAndWait(fn.key, payload)), ExecutedVersion: '$LATEST' };
     } catch (error) {
       const e = error as Error;
       return { StatusCode: 200, FunctionError: 'Unhandled', Payload: encode({ errorType: e.name, errorMessage: e.message }), ExecutedVersion: '$LATEST' };

@@ -26,6 +26,8 @@ export interface SimFunction {
   environment: Record<string, unknown>;
   eventPatterns: EventPattern[];
   maximumRetryAttempts: number;
+  /** the function's timeout (its own, else the provider's, else Serverless Framework's 6 s) */
+  timeoutSeconds: number;
 }
 
 export type EventPattern = Record<string, unknown>;
@@ -58,6 +60,29 @@ export interface ServerlessModel {
   tables: Record<string, unknown>[];
   /** CloudFormation `Ref` of a state machine id or function → the ARN the sandbox uses */
   resolveRef(logicalId: string): string;
+}
+
+/**
+ * A model of one function and one state machine, named by their ARNs
+ * (`arn:aws:lambda:<region>:<account>:function:<name>`, `…:stateMachine:<name>`): for tests of
+ * the sandbox's Step Functions that need no serverless.yml.
+ */
+export function oneMachineModel(definition: AslDefinition, arns: { functionArn: string; machineArn: string }): ServerlessModel {
+  const [, , , region, accountId] = arns.machineArn.split(':');
+  const functionName = arns.functionArn.split(':').at(-1)!;
+  const machineName = arns.machineArn.split(':').at(-1)!;
+  return {
+    service: 'svc',
+    stage: 'sandbox',
+    region: region!,
+    accountId: accountId!,
+    params: {},
+    providerEnvironment: {},
+    tables: [],
+    functions: [{ key: functionName, name: functionName, arn: arns.functionArn, module: 'x', exportName: 'handler', environment: {}, eventPatterns: [], maximumRetryAttempts: 0, timeoutSeconds: 30 }],
+    stateMachines: [{ key: machineName, id: 'StateMachine', name: machineName, arn: arns.machineArn, definition }],
+    resolveRef: () => arns.machineArn,
+  };
 }
 
 interface LoadOptions {
@@ -139,6 +164,7 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
         .filter((e: any) => e.eventBridge?.pattern)
         .map((e: any) => resolveValue(e.eventBridge.pattern) as EventPattern),
       maximumRetryAttempts: spec.maximumRetryAttempts ?? 2,
+      timeoutSeconds: Number(spec.timeout ?? raw.provider?.timeout ?? 6),
     };
   });
   const functionKeys = new Set(functions.map((f) => f.key));

@@ -52,9 +52,18 @@ import type { AslDefinition, ServerlessModel, SimStateMachine } from './serverle
  *   just as a person who has not yet clicked "approve" does not; `world.run(ms)` lets the
  *   timeout pass.
  *
+ * Limits are virtual too. The library races every Task against a *real* timer of its
+ * TimeoutSeconds (60 s when it has none), which under load failed waits and tasks that took
+ * a minute of real time; every Task the library runs is given a timeout out of reach
+ * instead (`LIBRARY_TIMEOUT_SECONDS`), and a Task state's own TimeoutSeconds /
+ * TimeoutSecondsPath (and a callback's HeartbeatSeconds) run on the virtual clock, ending
+ * the attempt with States.Timeout as the service does, for Retry and Catch to take. A Task
+ * without TimeoutSeconds has no limit but its execution's (the definition's top-level
+ * TimeoutSeconds, also virtual: the execution ends TIMED_OUT).
+ *
  * An execution left waiting on a callback must be ended (SendTask…, StopExecution or
- * `abortAll()`, which `World.stop()` calls): the library races every Task against a real
- * timer that only ends with the task.
+ * `abortAll()`, which `World.stop()` calls): the library's out-of-reach timer only ends
+ * with the task.
  */
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -98,10 +107,10 @@ const TOKEN_PLACEHOLDER = 'sandbox-task-token-placeholder';
 const PARAMETERS = 'sandbox:parameters';
 const TIMEOUT_SECONDS = 'sandbox:timeoutSeconds';
 const HEARTBEAT_SECONDS = 'sandbox:heartbeatSeconds';
-// The library races a callback state against a real timer of its TimeoutSeconds; the sandbox
-// keeps the real timeout on the virtual clock, so the library's is pushed out of reach (and
-// kept under setTimeout's 2^31 ms ceiling, above which Node fires at once).
-const LIBRARY_TIMEOUT_SECONDS = 2_000_000;
+// The library races every Task against a real timer of its TimeoutSeconds; the sandbox keeps
+// a state's limits on the virtual clock, so the library's is pushed out of reach (and kept
+// under setTimeout's 2^31 ms ceiling, above which Node fires at once).
+export const LIBRARY_TIMEOUT_SECONDS = 2_000_000;
 
 const TOKEN = /^AQ[A-Za-z0-9_-]{86}$/;
 
@@ -120,10 +129,19 @@ interface CallbackTask {
   resolve(outcome: CallbackOutcome): void;
 }
 
+export interface SimStepFunctionsOptions {
+  /**
+   * The real-time timeout every Task is handed to the library with; default
+   * LIBRARY_TIMEOUT_SECONDS (out of reach). Tests set it small to show it is the only real
+   * timer a Task meets.
+   */
+  libraryTimeoutSeconds?: number;
+}
+
 interface Running {
   abort(): void;
   presence: Presence;
-  /** callback tasks of the execution now waiting */
+  /** branches of the execution now waiting on something else: a Lambda invocation, a callback's answer */
   waiting: number;
 }
 
@@ -135,15 +153,31 @@ export class SimStepFunctions {
   private startListeners: ((execution: SimExecution) => void)[] = [];
   private readonly running = new Map<string, Running>();
   private readonly aborted = new Set<string>();
+  /** the pending Wait and retry sleeps of each execution (see sleepIn) */
+  private readonly sleeps = new Map<string, Set<() => void>>();
   /** every callback task by token, answered or not: a late answer is TaskTimedOut */
   private readonly callbacks = new Map<string, CallbackTask>();
+  private readonly libraryTimeoutSeconds: number;
 
   constructor(
     model: ServerlessModel,
     private readonly clock: VirtualClock,
     private readonly lambda: Pick<SimLambda, 'invoke'>,
+    options: SimStepFunctionsOptions = {},
   ) {
     this.machines = new Map(model.stateMachines.map((m) => [m.arn, m]));
+    this.libraryTimeoutSeconds = options.libraryTimeoutSeconds ?? LIBRARY_TIMEOUT_SECONDS;
+    if (!(this.libraryTimeoutSeconds > 0 && this.libraryTimeoutSeconds * 1000 < 2 ** 31)) {
+      throw new Error(`SimStepFunctions: libraryTimeoutSeconds must be > 0 and below setTimeout's 2^31 ms, got ${this.libraryTimeoutSeconds}`);
+    }
+  }
+
+  /** The definition of a state machine as the library is handed it (tests check it carries no real-time limit). */
+  libraryDefinition(stateMachineArn: string): AslDefinition {
+    const machine = this.machines.get(stateMachineArn);
+    if (!machine) throw new Error(`no state machine ${stateMachineArn}`);
+    const probe: SimExecution = { executionArn: '', stateMachineArn, name: '', input: '{}', status: 'RUNNING', startDate: this.clock.date(), history: [], done: Promise.resolve() };
+    return this.prepare(machine.definition, probe).definition;
   }
 
   bind(): void {
@@ -187,16 +221,47 @@ export class SimStepFunctions {
   /** StopExecution: a running execution ends ABORTED at once; a finished one is left as it is. */
   stop(executionArn: string | undefined, error?: string, cause?: string): { stopDate: Date } {
     const execution = this.execution(executionArn);
-    const run = this.running.get(execution.executionArn);
-    if (execution.status === 'RUNNING' && run) {
-      this.aborted.add(execution.executionArn);
-      execution.status = 'ABORTED';
-      execution.stopDate = this.clock.date();
-      if (error !== undefined) execution.error = error;
-      if (cause !== undefined) execution.cause = cause;
-      run.abort();
-    }
+    this.end(execution, 'ABORTED', error, cause);
     return { stopDate: execution.stopDate ?? this.clock.date() };
+  }
+
+  /**
+   * A Wait's or a retry's sleep on the virtual clock, called off if the execution ends from
+   * outside meanwhile: the clock counts sleepers, and a sleep left pending by an execution that
+   * is gone would pass for an actor asleep, letting time move under one that is awake.
+   */
+  private async sleepIn(execution: SimExecution, ms: number): Promise<void> {
+    const sleep = this.clock.cancellableSleep(ms);
+    let pending = this.sleeps.get(execution.executionArn);
+    if (!pending) this.sleeps.set(execution.executionArn, (pending = new Set()));
+    let callOff!: () => void;
+    // called off, the state ends at once (the library, told to abort, then ends the run)
+    const calledOff = new Promise<never>((_resolve, reject) => {
+      callOff = () => {
+        sleep.cancel();
+        reject(new Error('the execution has ended'));
+      };
+    });
+    pending.add(callOff);
+    try {
+      await Promise.race([sleep.done, calledOff]);
+    } finally {
+      pending.delete(callOff);
+    }
+  }
+
+  /** Ends a running execution from outside its states: stopped, or out of time. */
+  private end(execution: SimExecution, status: 'ABORTED' | 'TIMED_OUT', error: string | undefined, cause: string | undefined): void {
+    const run = this.running.get(execution.executionArn);
+    if (execution.status !== 'RUNNING' || !run) return;
+    for (const cancel of this.sleeps.get(execution.executionArn) ?? []) cancel();
+    this.sleeps.delete(execution.executionArn);
+    this.aborted.add(execution.executionArn);
+    execution.status = status;
+    execution.stopDate = this.clock.date();
+    if (error !== undefined) execution.error = error;
+    if (cause !== undefined) execution.cause = cause;
+    run.abort();
   }
 
   onStarted(listener: (execution: SimExecution) => void): void {
@@ -277,6 +342,10 @@ export class SimStepFunctions {
 
   private async run(machine: SimStateMachine, execution: SimExecution, input: unknown, presence: Presence): Promise<void> {
     let run: ReturnType<StateMachine['run']>;
+    let executionTimeout: Timer | undefined;
+    // registered first: the library may run the first Task before `run` returns
+    const running: Running = { abort: () => undefined, presence, waiting: 0 };
+    this.running.set(execution.executionArn, running);
     try {
       const { definition, handlers } = this.prepare(machine.definition, execution);
       const stateMachine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
@@ -291,10 +360,15 @@ export class SimStepFunctions {
       });
     } catch (error) {
       // an invalid definition is the workflow's bug: loud (done rejects), but off the clock
+      this.running.delete(execution.executionArn);
       presence.leave();
       throw error;
     }
-    this.running.set(execution.executionArn, { abort: run.abort, presence, waiting: 0 });
+    running.abort = run.abort;
+    const limit = machine.definition.TimeoutSeconds;
+    if (typeof limit === 'number') {
+      executionTimeout = this.clock.after(limit * 1000, () => this.end(execution, 'TIMED_OUT', 'States.Timeout', `the execution ran longer than its TimeoutSeconds (${limit} s)`), { background: true });
+    }
     try {
       const output = await run.result;
       if (!this.aborted.has(execution.executionArn)) {
@@ -310,6 +384,7 @@ export class SimStepFunctions {
         execution.cause = failure.message;
       }
     } finally {
+      executionTimeout?.cancel();
       this.running.delete(execution.executionArn);
       execution.stopDate ??= this.clock.date();
       // a callback still waiting ends with its execution (a Parallel branch failed, an abort)
@@ -337,11 +412,11 @@ export class SimStepFunctions {
         if (state.Type === 'Wait') {
           const { Seconds, SecondsPath, Timestamp, TimestampPath, Type: _t, Comment: _c, ...rest } = state;
           // no ResultPath: the handler's result (its input) is the output, as a Wait's is
-          states[name] = { ...rest, Type: 'Task', Resource: WAIT_RESOURCE };
+          states[name] = { ...rest, Type: 'Task', Resource: WAIT_RESOURCE, TimeoutSeconds: this.libraryTimeoutSeconds };
           handlers[name] = async (waitInput: unknown) => {
             execution.history.push({ state: name, at: this.clock.iso() });
             const ms = waitMilliseconds({ Seconds, SecondsPath, Timestamp, TimestampPath }, waitInput, this.clock.now());
-            await this.clock.sleep(ms);
+            await this.sleepIn(execution, ms);
             return waitInput;
           };
           continue;
@@ -364,44 +439,88 @@ export class SimStepFunctions {
       }
       return { ...def, States: states };
     };
-    return { definition: visit(definition), handlers };
+    // the execution's own limit runs on the virtual clock (see run)
+    const { TimeoutSeconds: _executionLimit, ...runnable } = visit(definition);
+    return { definition: runnable as AslDefinition, handlers };
   }
 
-  /** The state as the library runs it, and one attempt of it. */
+  /**
+   * The state as the library runs it, and one attempt of it. The library gets the
+   * out-of-reach timeout and none of the state's limits; an integration's Parameters (and a
+   * state whose limits are paths) are wrapped, so the attempt also receives the
+   * TimeoutSecondsPath / HeartbeatSecondsPath values the library evaluated.
+   */
   private taskOf(name: string, state: Record<string, unknown>, execution: SimExecution): { state: Record<string, unknown>; attempt: (input: unknown) => Promise<unknown> } {
     const resource = String(state.Resource);
-    if (resource !== LAMBDA_INVOKE && resource !== LAMBDA_CALLBACK) {
-      return { state, attempt: (input) => this.lambda.invoke(resource, input) };
-    }
-    if (!state.Parameters || typeof state.Parameters !== 'object') throw new Error(`sandbox: ${name} (${resource}) needs Parameters with FunctionName`);
-    if (resource === LAMBDA_INVOKE) {
-      return {
-        state: { ...state, Parameters: { [PARAMETERS]: state.Parameters } },
-        attempt: async (input) => {
-          const parameters = (input as Record<string, unknown>)[PARAMETERS] as InvokeParameters;
-          return invocationEnvelope(await this.invokeFunction(parameters, parameters.Payload));
-        },
-      };
-    }
     const { TimeoutSeconds, TimeoutSecondsPath, HeartbeatSeconds, HeartbeatSecondsPath, ...rest } = state;
+    const paths = {
+      ...(typeof TimeoutSecondsPath === 'string' ? { [`${TIMEOUT_SECONDS}.$`]: TimeoutSecondsPath } : {}),
+      ...(typeof HeartbeatSecondsPath === 'string' ? { [`${HEARTBEAT_SECONDS}.$`]: HeartbeatSecondsPath } : {}),
+    };
+    const integration = resource === LAMBDA_INVOKE || resource === LAMBDA_CALLBACK;
+    if (integration && (!state.Parameters || typeof state.Parameters !== 'object')) throw new Error(`sandbox: ${name} (${resource}) needs Parameters with FunctionName`);
+    const wrapped = integration || Object.keys(paths).length > 0;
+    const parameters = resource === LAMBDA_CALLBACK ? withTokenPlaceholder(state.Parameters) : state.Parameters;
     const runnable = {
       ...rest,
-      TimeoutSeconds: LIBRARY_TIMEOUT_SECONDS,
-      Parameters: {
-        [PARAMETERS]: withTokenPlaceholder(state.Parameters),
-        ...(typeof TimeoutSecondsPath === 'string' ? { [`${TIMEOUT_SECONDS}.$`]: TimeoutSecondsPath } : {}),
-        ...(typeof HeartbeatSecondsPath === 'string' ? { [`${HEARTBEAT_SECONDS}.$`]: HeartbeatSecondsPath } : {}),
-      },
+      TimeoutSeconds: this.libraryTimeoutSeconds,
+      ...(wrapped ? { Parameters: { ...(parameters === undefined ? { [`${PARAMETERS}.$`]: '$' } : { [PARAMETERS]: parameters }), ...paths } } : {}),
     };
-    return {
-      state: runnable,
-      attempt: (input) => {
-        const wrapped = input as Record<string, unknown>;
-        const timeoutSeconds = (wrapped[TIMEOUT_SECONDS] ?? TimeoutSeconds) as number | undefined;
-        const heartbeatSeconds = (wrapped[HEARTBEAT_SECONDS] ?? HeartbeatSeconds) as number | undefined;
-        return this.callback(name, execution, wrapped[PARAMETERS] as InvokeParameters, { timeoutSeconds, heartbeatSeconds });
-      },
+    const limits = (input: unknown) => {
+      const given = (wrapped ? input : {}) as Record<string, unknown>;
+      return {
+        timeoutSeconds: (given[TIMEOUT_SECONDS] ?? TimeoutSeconds) as number | undefined,
+        heartbeatSeconds: (given[HEARTBEAT_SECONDS] ?? HeartbeatSeconds) as number | undefined,
+      };
     };
+    const argument = (input: unknown) => (wrapped ? (input as Record<string, unknown>)[PARAMETERS] : input);
+
+    if (resource === LAMBDA_CALLBACK) {
+      return { state: runnable, attempt: (input) => this.callback(name, execution, argument(input) as InvokeParameters, limits(input)) };
+    }
+    const call =
+      resource === LAMBDA_INVOKE
+        ? async (input: unknown) => {
+            const invoke = argument(input) as InvokeParameters;
+            return invocationEnvelope(await this.invokeFunction(invoke, invoke.Payload));
+          }
+        : (input: unknown) => this.lambda.invoke(resource, argument(input));
+    return { state: runnable, attempt: (input) => this.withinTimeout(limits(input).timeoutSeconds, () => this.awayFromClock(execution, () => call(input))) };
+  }
+
+  /**
+   * Waits for something other than the execution itself — a Lambda invocation (an actor of
+   * its own, which may sleep on the clock: a throttled SDK call backing off), a callback's
+   * answer — with the execution off the clock meanwhile, so the world may move once that is
+   * all that is left to wait for.
+   */
+  private async awayFromClock<T>(execution: SimExecution, wait: () => Promise<T>): Promise<T> {
+    const run = this.running.get(execution.executionArn);
+    if (run && ++run.waiting === 1) run.presence.leave();
+    try {
+      return await wait();
+    } finally {
+      if (run && --run.waiting === 0 && execution.status === 'RUNNING') run.presence.enter();
+    }
+  }
+
+  /**
+   * Ends an attempt with States.Timeout once `seconds` of virtual time have passed, as the
+   * service ends a task that outruns its TimeoutSeconds; the work itself runs on, unheeded.
+   * A background timer: a task blocked on something else does not keep `settle()` running.
+   */
+  private async withinTimeout<T>(seconds: number | undefined, work: () => Promise<T>): Promise<T> {
+    if (seconds === undefined) return work();
+    const error = await statesTimeout(`the task did not finish within ${seconds} s (TimeoutSeconds)`);
+    let timer: Timer | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = this.clock.after(seconds * 1000, () => reject(error), { background: true });
+    });
+    try {
+      return await Promise.race([work(), timedOut]);
+    } finally {
+      timer?.cancel();
+    }
   }
 
   /** A Task's handler: the same state again with nothing in between is a retry, which first sleeps its interval. */
@@ -421,7 +540,7 @@ export class SimStepFunctions {
           const r = retry[index]!;
           const interval = (r.IntervalSeconds ?? 1) * Math.pow(r.BackoffRate ?? 2, retriesByRetrier[index]!);
           retriesByRetrier[index]!++;
-          await this.clock.sleep(Math.min(interval, r.MaxDelaySeconds ?? Number.POSITIVE_INFINITY) * 1000);
+          await this.sleepIn(execution, Math.min(interval, r.MaxDelaySeconds ?? Number.POSITIVE_INFINITY) * 1000);
         }
       }
       try {
@@ -461,7 +580,7 @@ export class SimStepFunctions {
    */
   private async callback(state: string, execution: SimExecution, parameters: InvokeParameters, limits: { timeoutSeconds?: number | undefined; heartbeatSeconds?: number | undefined }): Promise<unknown> {
     // a timeout must end the task within the timer that fires it, so its error is made ready first
-    const timeoutPrototype = await statesTimeoutPrototype();
+    const timeout = limits.timeoutSeconds === undefined ? undefined : await statesTimeout(`the task did not answer within ${limits.timeoutSeconds} s (TimeoutSeconds)`);
     const token = `AQ${randomBytes(64).toString('base64url').slice(0, 86)}`;
     const payload = replacePlaceholder(parameters.Payload, token);
     let resolve!: (outcome: CallbackOutcome) => void;
@@ -479,26 +598,17 @@ export class SimStepFunctions {
     };
     this.callbacks.set(token, task);
     if (limits.timeoutSeconds !== undefined) {
-      const error = Object.setPrototypeOf(new Error(`the task did not answer within ${limits.timeoutSeconds} s (TimeoutSeconds)`), timeoutPrototype) as Error;
-      error.name = 'States.Timeout';
-      task.timers.timeout = this.clock.after(limits.timeoutSeconds * 1000, () => this.closeTask(task, { error }), { background: true });
+      task.timers.timeout = this.clock.after(limits.timeoutSeconds * 1000, () => this.closeTask(task, { error: timeout! }), { background: true });
     }
     if (limits.heartbeatSeconds !== undefined) this.armHeartbeat(task);
 
     try {
-      await this.invokeFunction(parameters, payload);
+      await this.awayFromClock(execution, () => this.invokeFunction(parameters, payload));
     } catch (error) {
       this.closeTask(task, { error: error as Error });
     }
 
-    const run = task.open ? this.running.get(execution.executionArn) : undefined;
-    if (run && ++run.waiting === 1) run.presence.leave();
-    let answer: CallbackOutcome;
-    try {
-      answer = await outcome;
-    } finally {
-      if (run && --run.waiting === 0 && execution.status === 'RUNNING') run.presence.enter();
-    }
+    const answer = task.open ? await this.awayFromClock(execution, () => outcome) : await outcome;
     if ('error' in answer) throw answer.error;
     return answer.result;
   }
@@ -531,8 +641,9 @@ export class SimStepFunctions {
 
 /**
  * Whether an execution counts as awake for the virtual clock. It is an actor from start to
- * end, except while every callback task it runs waits for an answer: then, like a sleeping
- * actor with only background timers, it no longer keeps `settle()` running.
+ * end, except while it waits on something else: a Lambda invocation (an actor of its own,
+ * which holds the clock while it runs and may sleep on it), or a callback's answer — then,
+ * like a sleeping actor with only background timers, it no longer keeps `settle()` running.
  */
 class Presence {
   private release: (() => void) | undefined;
@@ -628,6 +739,13 @@ function replacePlaceholder(value: unknown, token: string): unknown {
  * a one-millisecond timeout, hands over an instance. Taken once per process.
  */
 let timeoutPrototype: Promise<object> | undefined;
+
+/** A States.Timeout the library takes for its own: Retry and Catch match it as a timeout. */
+async function statesTimeout(message: string): Promise<Error> {
+  const error = Object.setPrototypeOf(new Error(message), await statesTimeoutPrototype()) as Error;
+  error.name = 'States.Timeout';
+  return error;
+}
 
 function statesTimeoutPrototype(): Promise<object> {
   timeoutPrototype ??= (async () => {

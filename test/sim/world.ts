@@ -23,6 +23,7 @@ import { captureHandlerLogs, type LogRecord } from './log-capture.js';
 import { loadServerlessModel, resolveEnvironment, type ServerlessModel } from './serverless-config.js';
 import { SimStepFunctions } from './step-functions.js';
 import { Timeline } from './timeline.js';
+import { checkSwitches, type ThrottlingSwitches, WorldThrottling } from './world-throttling.js';
 
 /**
  * The sandbox world: one simulated AWS account, one Kubernetes API server per EKS cluster,
@@ -45,6 +46,8 @@ export interface WorldOptions {
   params?: Record<string, string>;
   /** deliver every event this many times (EventBridge delivers at least once) */
   deliveries?: number;
+  /** AWS's and the Kubernetes API's rate limits, off unless switched on here or through `world.throttling` */
+  throttling?: ThrottlingSwitches;
 }
 
 export interface SimCluster {
@@ -64,6 +67,8 @@ export class World {
   readonly logs: LogRecord[] = [];
   /** the events the service itself published (PutEvents), in order */
   readonly published: BusEvent[] = [];
+  /** AWS API throttling and the API servers' Priority and Fairness (world-throttling.ts) */
+  readonly throttling: WorldThrottling;
   private readonly cleanups: (() => void | Promise<void>)[] = [];
 
   private constructor(
@@ -77,9 +82,12 @@ export class World {
     readonly account: SimAccount,
     readonly dynamo: SimDynamo,
     private readonly workDir: string,
-  ) {}
+  ) {
+    this.throttling = new WorldThrottling(account.throttling, () => [...this.clusters].map(([name, cluster]) => [name, cluster.server] as [string, KubeApiServer]));
+  }
 
   static async start(options: WorldOptions = {}): Promise<World> {
+    checkSwitches(options.throttling ?? {});
     const id = ++worlds;
     const clock = new VirtualClock(options.start);
     const model = loadServerlessModel({ stage: 'sandbox', region: options.region ?? 'eu-west-1', params: options.params ?? {} });
@@ -114,6 +122,7 @@ export class World {
     });
     const w = new World(id, clock, model, timeline, lambda, bus, stepFunctions, account, dynamo, options.workDir ?? join(process.cwd(), '.sandbox'));
     world.current = w;
+    w.throttling.apply(options.throttling ?? {});
 
     account.bind();
     stepFunctions.bind();
@@ -155,8 +164,10 @@ export class World {
       clusterName: name,
       kubernetesVersion: options.version ?? '1.31',
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
-      authenticate: async (token) => (await authenticateEksToken(token, { cluster: name, credentials: SANDBOX_CREDENTIALS, now: () => this.clock.now() })).ok,
+      // the user EKS maps the token to: the flow Priority and Fairness throttles it in
+      authenticate: async (token) => (await authenticateEksToken(token, { cluster: name, credentials: SANDBOX_CREDENTIALS, now: () => this.clock.now() })).ok && { user: this.account.callerArn },
     });
+    this.throttling.kube.adopt(server);
     mkdirSync(this.workDir, { recursive: true });
     const kubeconfigPath = join(this.workDir, `kubeconfig-${name}`);
     this.account.eks.addCluster({

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { VirtualClock } from '../sim/clock.js';
 import { LambdaFunctionError } from '../sim/lambda.js';
-import type { AslDefinition, ServerlessModel } from '../sim/serverless-config.js';
+import { oneMachineModel, type AslDefinition, type ServerlessModel } from '../sim/serverless-config.js';
 import { SimStepFunctions } from '../sim/step-functions.js';
 
 /**
@@ -26,18 +26,7 @@ const MACHINE_ARN = `arn:aws:states:${REGION}:111122223333:stateMachine:svc-sand
 const START = Date.parse('2026-11-21T09:00:00Z');
 
 function model(definition: AslDefinition): ServerlessModel {
-  return {
-    service: 'svc',
-    stage: 'sandbox',
-    region: REGION,
-    accountId: '111122223333',
-    params: {},
-    providerEnvironment: {},
-    tables: [],
-    functions: [{ key: 'requestApproval', name: 'svc-sandbox-requestApproval', arn: FUNCTION_ARN, module: 'x', exportName: 'handler', environment: {}, eventPatterns: [], maximumRetryAttempts: 0 }],
-    stateMachines: [{ key: 'gate', id: 'GateStateMachine', name: 'svc-sandbox-gate', arn: MACHINE_ARN, definition }],
-    resolveRef: () => MACHINE_ARN,
-  };
+  return oneMachineModel(definition, { functionArn: FUNCTION_ARN, machineArn: MACHINE_ARN });
 }
 
 type Answer = (payload: any) => unknown;

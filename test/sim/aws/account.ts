@@ -40,6 +40,7 @@ import type { NodeRegistryLookup } from './node-registry';
 import { commandName, type Route } from './routes';
 import { SsmService } from './ssm';
 import { StsService } from './sts';
+import { AwsThrottling } from './throttling';
 import type { Nodegroup } from '@aws-sdk/client-eks';
 
 export interface SimAccountOptions {
@@ -107,7 +108,7 @@ export class FaultInjector {
   /** Fails the next `times` calls of `command` with the service's throttling error. */
   throttle(command: string, times = Number.POSITIVE_INFINITY): this {
     let left = times;
-    return this.set(command, (_input, call) => (left-- > 0 ? (call.service === 'iam' ? iamThrottling() : throttlingError(call.service)) : undefined));
+    return this.set(command, (_input, call) => (left-- > 0 ? accountThrottlingError(call.service) : undefined));
   }
 
   check(service: AccountServiceName, command: string, input: unknown): Error | undefined {
@@ -121,6 +122,11 @@ export class FaultInjector {
     }
     return undefined;
   }
+}
+
+/** The error each of the account's services throttles with, IAM's included. */
+export function accountThrottlingError(service: AccountServiceName): Error {
+  return service === 'iam' ? iamThrottling() : throttlingError(service);
 }
 
 function normalize(command: string): string {
@@ -143,6 +149,8 @@ export class SimAccount {
   /** Every event emitted, in order (also handed to `emit`). */
   readonly events: AwsEvent[] = [];
   readonly faults = new FaultInjector();
+  /** AWS's request throttling and the SDK's retries in front of it; off until `throttling.enable()` (throttling.ts) */
+  readonly throttling: AwsThrottling;
   /**
    * The call being answered right now, while its handler runs (handlers are synchronous):
    * what an observer of a state change reads to tell "our call did it" from "a timer did".
@@ -171,6 +179,7 @@ export class SimAccount {
     this.emitEvent = options.emit ?? (() => undefined);
     this.nodes = options.nodes ?? (() => undefined);
     this.ids = new IdFactory(options.seed);
+    this.throttling = new AwsThrottling(this.clock);
     // order matters: later services subscribe to earlier ones (Auto Scaling and the kubelet to EC2)
     this.sts = new StsService(this);
     this.ssm = new SsmService(this);
@@ -233,6 +242,19 @@ export class SimAccount {
     const call: CallRecord = { service: r.service, command: r.name, input: safeClone(input), at: this.clock.now() };
     this.calls.push(call);
     const requestId = this.ids.uuid();
+    if (!this.throttling.enabled) return this.answer(r, input, call, requestId, { attempts: 1, totalRetryDelay: 0 });
+    return this.throttling.admit(r.service, r.name, input).then((admission) => {
+      if (admission.admitted) return this.answer(r, input, call, requestId, admission);
+      const throttled = accountThrottlingError(r.service);
+      // as the SDK reports a call it gave up on: every attempt and the time slept between them
+      Object.assign((throttled as Error & { $metadata: object }).$metadata, { attempts: admission.attempts, totalRetryDelay: admission.totalRetryDelay });
+      call.error = throttled.name;
+      return Promise.reject(withRequestId(throttled, requestId));
+    });
+  }
+
+  /** The call, past throttling: a fault, or the service's answer. */
+  private answer(r: Route | IamRoute, input: unknown, call: CallRecord, requestId: string, retries: { attempts: number; totalRetryDelay: number }): Promise<unknown> {
     const fault = this.faults.check(r.service, r.name, input);
     if (fault) {
       call.error = fault.name;
@@ -241,7 +263,7 @@ export class SimAccount {
     this.answering = call;
     try {
       const output = structuredClone(r.handle(input ?? {})) as Record<string, unknown>;
-      return Promise.resolve({ ...output, $metadata: { httpStatusCode: 200, requestId, attempts: 1, totalRetryDelay: 0 } });
+      return Promise.resolve({ ...output, $metadata: { httpStatusCode: 200, requestId, attempts: retries.attempts, totalRetryDelay: retries.totalRetryDelay } });
     } catch (error) {
       call.error = (error as Error).name;
       return Promise.reject(withRequestId(error as Error, requestId));

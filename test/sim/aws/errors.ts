@@ -130,8 +130,9 @@ export function ssmInvalidNextToken(): InvalidNextToken {
 
 /**
  * The error each service returns when it throttles: what a Retry with `ErrorEquals`
- * must match. Note that the sandbox replaces `Client#send`, so the SDK's own retry
- * middleware never runs: callers see the first throttle, as if retries were exhausted.
+ * must match. The sandbox replaces `Client#send`, so the SDK's own retry middleware never
+ * runs: a fault injected with it reaches the caller at once, as if retries were exhausted;
+ * the account's token-bucket throttling (throttling.ts) models the SDK's retries itself.
  */
 export function throttlingError(service: ServiceName): Error {
   switch (service) {

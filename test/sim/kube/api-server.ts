@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { VirtualClock } from '../clock.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
 import { badRequest, failure, KubeApiError, pathNotFound, unauthorized } from './errors.js';
+import { FLOW_SCHEMA_UID, PriorityAndFairness, PRIORITY_LEVEL_UID, TOO_MANY_REQUESTS } from './priority-and-fairness.js';
 import { isResourceName, RESOURCES, type ResourceInfo } from './resources.js';
 import { handleResource, verbOf, type Reply } from './rest-handlers.js';
 import type { KubeStore } from './store.js';
@@ -22,8 +23,11 @@ import { serveWatch } from './watch.js';
  * 1. authentication (401 Unauthorized unless `authenticate` accepts the bearer token);
  * 2. the fault hook, which may delay, reset, hold or answer the request instead, or have
  *    its answer held back (see `FaultAction`; `faults.ts` builds seeded hooks);
- * 3. routing: discovery documents, or a resource request handled against the store;
- * 4. a JSON reply; every failure is a `Status` object as the real server sends.
+ * 3. flow control, when `flowControl` is enabled: API Priority and Fairness per user, a
+ *    429 with Retry-After over the limit (priority-and-fairness.ts);
+ * 4. routing: discovery documents, or a resource request handled against the store;
+ * 5. a JSON reply; every failure is a `Status` object as the real server sends (but flow
+ *    control's 429, plain text there too).
  * Once a request is answered (or its watch has started, or a fault reset it), `onRequest`
  * sees it, so benchmarks can count what each client asked for.
  */
@@ -32,7 +36,8 @@ export interface KubeApiServerOptions {
   clock: VirtualClock;
   store: KubeStore;
   clusterName: string;
-  authenticate: (bearerToken: string) => boolean | Promise<boolean>;
+  /** Accepts a bearer token (true, or the user it authenticates as: the flow it is throttled in) or refuses it. */
+  authenticate: (bearerToken: string) => Authentication | Promise<Authentication>;
   /** "major.minor" the server reports from /version. Default 1.31. */
   kubernetesVersion?: string;
   /** Called once per request after it is answered, for scenario logs. */
@@ -40,6 +45,9 @@ export interface KubeApiServerOptions {
   /** Called once per request after it is answered, with who asked and what it was routed to. */
   onRequest?: (request: ObservedRequest) => void;
 }
+
+/** true: the token's own digest names its user; false: 401. */
+export type Authentication = boolean | { user: string };
 
 export interface RequestLogEntry {
   method: string;
@@ -118,6 +126,8 @@ export interface KubeApiServer {
   readonly caData: string;
   readonly port: number;
   faults: FaultHook | undefined;
+  /** API Priority and Fairness; off until `flowControl.enable()` */
+  readonly flowControl: PriorityAndFairness;
   /**
    * false: the endpoint stops listening and drops every open connection, so clients get
    * ECONNREFUSED (a cluster endpoint gone private, a security group closed); true: it
@@ -217,6 +227,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   let faults: FaultHook | undefined;
   // requests held by a fault, ended early when the server closes
   const holds = new Set<() => void>();
+  const flowControl = new PriorityAndFairness(options.clock);
 
   /**
    * Holds a request for up to `ms` real milliseconds; resolves true as soon as the client
@@ -276,10 +287,11 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     const header = req.headers.authorization ?? '';
     const token = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
     const authenticated = token ? await Promise.resolve(authenticate(token)).catch(() => false) : false;
-    if (!authenticated) {
+    if (!authenticated || !token) {
       req.resume();
       return replyError(unauthorized());
     }
+    const user = authenticated === true ? `token:${createHash('sha256').update(token).digest('hex').slice(0, 12)}` : authenticated.user;
 
     // 2. faults
     const target = route(url.pathname, address, version);
@@ -313,8 +325,22 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
       }
     }
 
-    // 3. routing
-    if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) return reply({ status: 200, body: 'ok' });
+    // 3. flow control (health checks are the exempt `probes` FlowSchema's)
+    const probe = ['/healthz', '/livez', '/readyz'].includes(url.pathname);
+    if (flowControl.enabled && !probe) {
+      const decision = flowControl.admit(user);
+      res.setHeader('X-Kubernetes-PF-FlowSchema-UID', FLOW_SCHEMA_UID);
+      res.setHeader('X-Kubernetes-PF-PriorityLevel-UID', PRIORITY_LEVEL_UID);
+      if (!decision.admitted) {
+        req.resume();
+        res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+        res.setHeader('X-Content-Type-Options', 'nosniff');
+        return reply({ status: 429, body: `${TOO_MANY_REQUESTS}\n` });
+      }
+    }
+
+    // 4. routing
+    if (probe) return reply({ status: 200, body: 'ok' });
     if (!target) {
       req.resume();
       return replyError(pathNotFound());
@@ -397,6 +423,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     set faults(hook) {
       faults = hook;
     },
+    flowControl,
     async setReachable(reachable) {
       if (reachable === server.listening) return;
       if (reachable) await listen(port);

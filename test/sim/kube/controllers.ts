@@ -42,38 +42,48 @@ export function startControllers(store: KubeStore, clock: VirtualClock = store.c
   let stopped = false;
   let scheduled: Timer | undefined;
   let wake: Timer | undefined;
+  let requeue: Timer | undefined;
 
   function schedule(): void {
     if (!scheduled && !stopped) scheduled = clock.after(0, run);
   }
 
-  function pass(): number | undefined {
+  /** One pass; when to look again for a toleration running out, and when to retry a refused create. */
+  function pass(): { recheck: number | undefined; retry: number | undefined } {
     taintNodesByCondition(store);
     collectOrphanedPods(store);
     collectGarbage(store);
     const recheck = evictFromNoExecuteTaints(store);
     reconcileDeployments(store);
-    reconcileReplicaSets(store);
-    reconcileDaemonSets(store);
+    const retries = [reconcileReplicaSets(store), reconcileDaemonSets(store)].filter((at): at is number => at !== undefined);
     schedulePendingPods(store);
     startBoundPods(store, startupMs, starting);
     syncPodReadinessWithNodes(store);
-    return recheck;
+    return { recheck, retry: retries.length > 0 ? Math.min(...retries) : undefined };
   }
 
   function run(): void {
     scheduled = undefined;
     running = true;
     let recheck: number | undefined;
+    let retry: number | undefined;
     try {
       for (let i = 0; dirty && i < MAX_PASSES; i++) {
         dirty = false;
-        recheck = pass();
+        ({ recheck, retry } = pass());
       }
     } finally {
       running = false;
     }
     if (dirty) schedule();
+    // a requeued create (background: a refusal that lasts must not keep settle() running)
+    if (retry !== undefined && !requeue) {
+      requeue = clock.at(retry, () => {
+        requeue = undefined;
+        dirty = true;
+        run();
+      }, { background: true });
+    }
     // a toleration running out is a change no event announces: wake up for it
     if (recheck !== undefined && (!wake || wake.due !== recheck)) {
       wake?.cancel();
@@ -98,6 +108,7 @@ export function startControllers(store: KubeStore, clock: VirtualClock = store.c
     unsubscribe();
     scheduled?.cancel();
     wake?.cancel();
+    requeue?.cancel();
     for (const timer of starting.values()) timer.cancel();
     starting.clear();
   };

@@ -15,7 +15,7 @@ const MANAGED_TAINT_KEYS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/
 /** TaintNodesByCondition and the NoExecute taints of unhealthy nodes. */
 export function taintNodesByCondition(store: KubeStore): void {
   const now = rfc3339(store.clock.now());
-  for (const node of store.list('nodes')) {
+  for (const node of store.view('nodes')) {
     // a node that has not posted any status yet is left alone (the real controller waits a grace period)
     const ready = conditionOf(node.status?.conditions, 'Ready')?.status;
     const current = node.spec?.taints ?? [];
@@ -50,9 +50,9 @@ export function taintNodesByCondition(store: KubeStore): void {
  */
 export function evictFromNoExecuteTaints(store: KubeStore): number | undefined {
   const now = store.clock.now();
-  const nodes = new Map(store.list('nodes').map((n) => [n.metadata.name!, n]));
+  const nodes = new Map(store.view('nodes').map((n) => [n.metadata.name!, n]));
   let recheck: number | undefined;
-  for (const pod of store.list('pods')) {
+  for (const pod of store.view('pods')) {
     if (!pod.spec.nodeName || !isPodActive(pod)) continue;
     const taints = (nodes.get(pod.spec.nodeName)?.spec?.taints ?? []).filter((t) => t.effect === 'NoExecute');
     let evictAt: number | undefined;
@@ -77,8 +77,8 @@ export function evictFromNoExecuteTaints(store: KubeStore): number | undefined {
 
 /** PodGC: pods bound to a node that no longer exists are force-deleted. */
 export function collectOrphanedPods(store: KubeStore): void {
-  const nodes = new Set(store.list('nodes').map((n) => n.metadata.name!));
-  for (const pod of store.list('pods')) {
+  const nodes = new Set(store.view('nodes').map((n) => n.metadata.name!));
+  for (const pod of store.view('pods')) {
     if (pod.spec.nodeName && !nodes.has(pod.spec.nodeName)) {
       store.delete('pods', pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0 });
     }
@@ -99,7 +99,7 @@ export function collectGarbage(store: KubeStore): void {
     return store.get(resource, namespace, ref.name)?.metadata.uid === ref.uid;
   };
   for (const resource of ['replicasets', 'pods'] as const) {
-    for (const object of store.list(resource) as KubeObject[]) {
+    for (const object of store.view(resource) as KubeObject[]) {
       const owners = object.metadata.ownerReferences ?? [];
       if (owners.length === 0 || isTerminating(object)) continue;
       if (owners.some((ref) => alive(ref, object.metadata.namespace))) continue;

@@ -13,13 +13,15 @@ import { bindPod, startPod } from './workloads.js';
 
 /** The default scheduler: binds pending pods, or records why none fits (PodScheduled=False). */
 export function schedulePendingPods(store: KubeStore): void {
-  const pending = store.list('pods').filter((pod) => !pod.spec.nodeName && isPodActive(pod) && (pod.spec.schedulerName ?? 'default-scheduler') === 'default-scheduler');
+  const pods = store.view('pods');
+  const pending = pods.filter((pod) => !pod.spec.nodeName && isPodActive(pod) && (pod.spec.schedulerName ?? 'default-scheduler') === 'default-scheduler');
   if (pending.length === 0) return;
-  const nodes = store.list('nodes');
+  const nodes = store.view('nodes');
   for (const pod of pending) {
-    const placement = placePod(pod, nodes, store.list('pods'));
+    const placement = placePod(pod, nodes, pods);
     if (placement.placed) {
-      bindPod(store, pod, placement.node);
+      // the next placement counts this pod on its node (one list for the whole pass, not one per pod)
+      pods[pods.indexOf(pod)] = bindPod(store, pod, placement.node);
       continue;
     }
     const previous = conditionOf(pod.status?.conditions, 'PodScheduled');
@@ -39,8 +41,8 @@ export function schedulePendingPods(store: KubeStore): void {
  * Running with every condition True. A pod deleted or unbound meanwhile is not started.
  */
 export function startBoundPods(store: KubeStore, startupMs: number, starting: Map<string, Timer>): void {
-  const nodes = new Map(store.list('nodes').map((n) => [n.metadata.name!, n]));
-  for (const pod of store.list('pods')) {
+  const nodes = new Map(store.view('nodes').map((n) => [n.metadata.name!, n]));
+  for (const pod of store.view('pods')) {
     const uid = pod.metadata.uid!;
     if (starting.has(uid) || !pod.spec.nodeName || !isPodActive(pod) || pod.status?.phase !== 'Pending') continue;
     const node = nodes.get(pod.spec.nodeName);
@@ -64,8 +66,8 @@ const NODE_NOT_READY = 'NodeNotReady';
  * counting them); when the node recovers, its kubelet reports them Ready again.
  */
 export function syncPodReadinessWithNodes(store: KubeStore): void {
-  const nodes = new Map(store.list('nodes').map((n) => [n.metadata.name!, n]));
-  for (const pod of store.list('pods')) {
+  const nodes = new Map(store.view('nodes').map((n) => [n.metadata.name!, n]));
+  for (const pod of store.view('pods')) {
     if (!pod.spec.nodeName || pod.status?.phase !== 'Running') continue;
     const node = nodes.get(pod.spec.nodeName);
     if (!node) continue;

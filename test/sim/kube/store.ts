@@ -63,6 +63,15 @@ function clone<T>(value: T): T {
   return structuredClone(value);
 }
 
+/** Stored objects are never changed in place (a write stores a new copy): frozen, so a reader that tries fails loudly. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
 function keyOf(info: ResourceInfo, namespace: string | undefined, name: string): string {
   return info.namespaced ? `${namespace ?? ''}/${name}` : name;
 }
@@ -132,11 +141,20 @@ export class KubeStore {
 
   /** Objects in key order (namespace, then name), as etcd returns them. */
   list<R extends ResourceName>(resource: R, options: ListOptions = {}): ResourceTypes[R][] {
+    return this.view(resource, options).map((object) => clone(object));
+  }
+
+  /**
+   * Like list, but the stored objects themselves, frozen: for the simulator's own controllers,
+   * which read the whole cluster on every pass (a copy of every pod each time made a large
+   * cluster slow). Writing to one throws.
+   */
+  view<R extends ResourceName>(resource: R, options: ListOptions = {}): ResourceTypes[R][] {
     const matches = this.matcher(resource, options);
     return [...this.bucket(resource).entries()]
       .filter(([, object]) => matches(object))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) // bytewise, like etcd keys
-      .map(([, object]) => clone(object) as ResourceTypes[R]);
+      .map(([, object]) => object as ResourceTypes[R]);
   }
 
   /** A predicate for list and watch filters; throws BadRequest for a malformed selector. */
@@ -403,7 +421,7 @@ export class KubeStore {
     object.metadata.resourceVersion = String(this.revision);
     const key = keyOf(info, object.metadata.namespace, object.metadata.name!);
     if (type === 'DELETED') this.bucket(resource).delete(key);
-    else this.bucket(resource).set(key, clone(object));
+    else this.bucket(resource).set(key, deepFreeze(clone(object)));
 
     const event = { type, resource, object: clone(object), ...(oldObject ? { oldObject: clone(oldObject) } : {}) } as StoreEvent;
     this.history.push({ revision: this.revision, event });
@@ -428,8 +446,11 @@ export class KubeStore {
 
   /** The disruption controller, run synchronously after every change that can matter. */
   private refreshPdbs(namespace: string): void {
-    const pods = this.list('pods', { namespace });
-    for (const pdb of this.list('poddisruptionbudgets', { namespace })) {
+    const pdbs = this.list('poddisruptionbudgets', { namespace });
+    if (pdbs.length === 0) return;
+    // the stored pods themselves, read only: a copy of every pod at every write made a large namespace quadratic
+    const pods = [...this.bucket('pods').values()].filter((pod) => pod.metadata.namespace === namespace) as Pod[];
+    for (const pdb of pdbs) {
       const next = this.pdbStatus(pdb, pods);
       if (deepEqual(next, pdb.status)) continue;
       const stored = clone(pdb);

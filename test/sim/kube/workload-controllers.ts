@@ -1,3 +1,4 @@
+import { KubeApiError } from './errors.js';
 import { fitsNode } from './scheduling.js';
 import type { KubeStore } from './store.js';
 import { rfc3339 } from './timestamps.js';
@@ -8,7 +9,24 @@ import { daemonPodFor, podFromTemplate, ownerReference, replicaSetFor } from './
  * Level-triggered reconcilers for Deployments, ReplicaSets and DaemonSets: each looks at the
  * whole world and closes the gap to the desired state. Rolling updates of a changed template
  * and adoption of orphans are not modelled.
+ *
+ * Pods are created as the real controllers create them, with `generateName` (the API server
+ * picks a free name), and a create the API refuses never stops a controller: like the real
+ * one, which logs and requeues, it asks to be run again a little later (the returned time).
  */
+
+/** How long a controller waits before it tries a refused create again (the workqueue's first backoff is 5 ms; a virtual second is gentler on the event loop). */
+const RETRY_AFTER_MS = 1_000;
+
+/** Creates the pod, or returns undefined when the API refuses it (the next sync tries again). */
+function createPod(store: KubeStore, pod: Pod): Pod | undefined {
+  try {
+    return store.create('pods', pod);
+  } catch (error) {
+    if (error instanceof KubeApiError) return undefined;
+    throw error;
+  }
+}
 
 function ownedBy(pods: readonly Pod[], owner: KubeObject): Pod[] {
   return pods.filter((pod) => pod.metadata.namespace === owner.metadata.namespace && controllerOf(pod)?.uid === owner.metadata.uid);
@@ -22,8 +40,8 @@ function deletionOrder(a: Pod, b: Pod): number {
 
 /** Keeps a Deployment's ReplicaSet at the Deployment's scale and reports status. */
 export function reconcileDeployments(store: KubeStore): void {
-  const replicaSets = store.list('replicasets');
-  for (const deployment of store.list('deployments')) {
+  const replicaSets = store.view('replicasets');
+  for (const deployment of store.view('deployments')) {
     if (deployment.metadata.deletionTimestamp) continue;
     const replicas = deployment.spec.replicas ?? 1;
     let owned = replicaSets.find((rs) => rs.metadata.namespace === deployment.metadata.namespace && controllerOf(rs)?.uid === deployment.metadata.uid);
@@ -67,15 +85,17 @@ export function reconcileDeployments(store: KubeStore): void {
  * Keeps `replicas` active pods per ReplicaSet. A pod that starts terminating stops counting
  * at once, so an eviction is answered by a replacement while the evicted pod shuts down.
  */
-export function reconcileReplicaSets(store: KubeStore): void {
-  const pods = store.list('pods');
-  for (const rs of store.list('replicasets')) {
+export function reconcileReplicaSets(store: KubeStore): number | undefined {
+  const pods = store.view('pods');
+  let retry: number | undefined;
+  for (const rs of store.view('replicasets')) {
     if (rs.metadata.deletionTimestamp) continue;
     const want = rs.spec.replicas ?? 1;
     const active = ownedBy(pods, rs).filter(isPodActive);
     for (let i = active.length; i < want; i++) {
-      const pod = podFromTemplate(rs.spec.template, rs.metadata.namespace!, ownerReference(rs), `${rs.metadata.name}-${store.randomSuffix()}`);
-      active.push(store.create('pods', pod));
+      const created = createPod(store, podFromTemplate(rs.spec.template, rs.metadata.namespace!, ownerReference(rs)));
+      if (created) active.push(created);
+      else retry = store.clock.now() + RETRY_AFTER_MS;
     }
     if (active.length > want) {
       for (const surplus of active.sort(deletionOrder).splice(0, active.length - want)) {
@@ -93,16 +113,18 @@ export function reconcileReplicaSets(store: KubeStore): void {
       };
     });
   }
+  return retry;
 }
 
 /**
  * One daemon pod per node that should run it. Pods are created only on Ready nodes; a node
  * that goes NotReady keeps its pod (daemon pods tolerate not-ready), as in Kubernetes.
  */
-export function reconcileDaemonSets(store: KubeStore): void {
-  const nodes = store.list('nodes');
-  const pods = store.list('pods');
-  for (const ds of store.list('daemonsets')) {
+export function reconcileDaemonSets(store: KubeStore): number | undefined {
+  const nodes = store.view('nodes');
+  const pods = store.view('pods');
+  let retry: number | undefined;
+  for (const ds of store.view('daemonsets')) {
     if (ds.metadata.deletionTimestamp) continue;
     const owned = ownedBy(pods, ds).filter(isPodActive);
     let desired = 0;
@@ -110,7 +132,7 @@ export function reconcileDaemonSets(store: KubeStore): void {
     let ready = 0;
     for (const node of nodes) {
       const name = node.metadata.name!;
-      const candidate = daemonPodFor(ds, name, '');
+      const candidate = daemonPodFor(ds, name);
       // readiness aside, does this node select and tolerate the daemon pod?
       const shouldRun = fitsNode({ ...candidate, spec: { ...candidate.spec, nodeName: undefined } }, node, { ignoreReadiness: true }).fits;
       if (!shouldRun) continue;
@@ -120,8 +142,8 @@ export function reconcileDaemonSets(store: KubeStore): void {
         scheduled++;
         if (isPodReady(existing)) ready++;
       } else if (isNodeReady(node)) {
-        store.create('pods', { ...candidate, metadata: { ...candidate.metadata, name: `${ds.metadata.name}-${store.randomSuffix()}` } });
-        scheduled++;
+        if (createPod(store, candidate)) scheduled++;
+        else retry = store.clock.now() + RETRY_AFTER_MS;
       }
     }
     const misscheduled = owned.filter((pod) => !nodes.some((n) => n.metadata.name === pod.spec.nodeName)).length;
@@ -137,4 +159,5 @@ export function reconcileDaemonSets(store: KubeStore): void {
       };
     });
   }
+  return retry;
 }

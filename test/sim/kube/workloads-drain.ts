@@ -177,7 +177,7 @@ function deployOnNode(store: KubeStore, node: KubeNode, input: OnNodeInput): { d
   const replicaSet = store.create('replicasets', replicaSetFor(deployment));
   const pods: Pod[] = [];
   for (let i = 0; i < input.replicas; i++) {
-    const pod = podFromTemplate(replicaSet.spec.template, input.namespace, ownerReference(replicaSet), `${replicaSet.metadata.name}-${store.randomSuffix()}`);
+    const pod = podFromTemplate(replicaSet.spec.template, input.namespace, ownerReference(replicaSet));
     pod.spec.nodeName = node.metadata.name!;
     pods.push(startPod(store, store.create('pods', pod)));
   }

@@ -48,11 +48,14 @@ export function ownerReference(owner: { apiVersion?: string; kind?: string; meta
   };
 }
 
-/** A pod stamped from a controller's template (not yet created). */
-export function podFromTemplate(template: PodTemplateSpec, namespace: string, owner: OwnerReference, name: string): Pod {
+/**
+ * A pod stamped from a controller's template (not yet created), named as the controllers
+ * name them: `generateName` `<owner>-`, the API server adding a suffix no other pod has.
+ */
+export function podFromTemplate(template: PodTemplateSpec, namespace: string, owner: OwnerReference): Pod {
   return {
     metadata: {
-      name,
+      generateName: `${owner.name}-`,
       namespace,
       labels: { ...template.metadata?.labels },
       ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
@@ -182,7 +185,7 @@ export function createDeployment(store: KubeStore, input: DeploymentInput): { de
   const replicaSet = store.create('replicasets', replicaSetFor(deployment));
   const pods: Pod[] = [];
   for (let i = 0; i < input.replicas; i++) {
-    pods.push(createRunningPod(store, podFromTemplate(replicaSet.spec.template, input.namespace, ownerReference(replicaSet), `${replicaSet.metadata.name}-${store.randomSuffix()}`)));
+    pods.push(createRunningPod(store, podFromTemplate(replicaSet.spec.template, input.namespace, ownerReference(replicaSet))));
   }
   return { deployment, replicaSet, pods };
 }
@@ -198,8 +201,8 @@ export const DAEMON_POD_TOLERATIONS: readonly Toleration[] = [
 ];
 
 /** A daemon pod for one node: the template plus the controller's tolerations and node affinity. */
-export function daemonPodFor(daemonSet: DaemonSet, nodeName: string, name: string): Pod {
-  const pod = podFromTemplate(daemonSet.spec.template, daemonSet.metadata.namespace!, ownerReference(daemonSet), name);
+export function daemonPodFor(daemonSet: DaemonSet, nodeName: string): Pod {
+  const pod = podFromTemplate(daemonSet.spec.template, daemonSet.metadata.namespace!, ownerReference(daemonSet));
   pod.metadata.labels = {
     ...pod.metadata.labels,
     'controller-revision-hash': templateHash(daemonSet.spec.template).slice(0, 10),
@@ -240,9 +243,8 @@ export function createDaemonSet(store: KubeStore, input: DaemonSetInput): { daem
   });
   const pods: Pod[] = [];
   for (const node of store.list('nodes')) {
-    const pod = daemonPodFor(daemonSet, node.metadata.name!, '');
+    const pod = daemonPodFor(daemonSet, node.metadata.name!);
     if (!daemonPodFits(pod, node)) continue;
-    pod.metadata.name = `${input.name}-${store.randomSuffix()}`;
     pods.push(createRunningPod(store, pod));
   }
   return { daemonSet, pods };
