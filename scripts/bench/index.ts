@@ -8,6 +8,7 @@ import { benchBundles, renderBundles } from './bundles.js';
 import { benchDetection } from './detection.js';
 import { benchDrain } from './drain.js';
 import { benchRollout, renderRollout } from './rollout.js';
+import { benchScaleIn, renderScaleIn } from './scale-in.js';
 import { benchStart, renderStart } from './start.js';
 
 const bundles = await benchBundles();
@@ -17,6 +18,7 @@ const detection = await benchDetection(50, 20);
 // as the target is stated (100 nodes, max-unavailable 10), then with the default policy's canary
 const rollout = await benchRollout(100, 10, 0);
 const rolloutCanary = await benchRollout(100, 10, 1);
+const scaleIn = await benchScaleIn(600, 500);
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const rows = [
   '| | eks-node-lifecycle (node-drain workflow) | `kubectl drain` |',
@@ -42,6 +44,7 @@ const targets = [
   `| rollout ≤ 1.10 × ideal (100 nodes, max-unavailable 10) | ${fmt(rollout.simulatedSeconds / rollout.idealSeconds)} (with a canary batch: ${fmt(rolloutCanary.simulatedSeconds / rolloutCanary.idealSeconds)}) | ${mark(rollout.simulatedSeconds / rollout.idealSeconds <= 1.1)} |`,
   `| ≤ 10 state transitions per replaced node | ${fmt(transitionsPerNode(rollout))} (canary: ${fmt(transitionsPerNode(rolloutCanary))}) | ${mark(transitionsPerNode(rollout) <= 10)} |`,
   `| ≤ 4 EC2/Auto Scaling calls per replaced node | ${fmt(ec2Asg(rollout))} (canary: ${fmt(ec2Asg(rolloutCanary))}) | ${mark(ec2Asg(rollout) <= 4)} |`,
+  `| 500 of 600 nodes scaled in within a minute, throttling on: 0 budget violations, 0 nodes terminated with pods, every hook completed once | ${scaleIn.invariants.budgetViolations.length} violations, ${scaleIn.invariants.terminations.filter((t) => t.podsToEvict.length > 0).length} terminated with pods, ${scaleIn.hooksCompleted} of ${scaleIn.scaledIn} hooks completed${scaleIn.violations ? ' — invariants violated' : ''} | ${mark(scaleIn.violations === '' && scaleIn.hooksCompleted === scaleIn.scaledIn)} |`,
   `| bundles ≤ 400 KB | largest ${biggest.name} ${(biggest.bytes / 1024).toFixed(0)} KB; ${bundles.functions.filter((f) => f.bytes > 400 * 1024).length} of ${bundles.functions.length} over | ${mark(biggest.bytes <= 400 * 1024)} |`,
   `| cold init ≤ 2 × a bare middy + Powertools Logger handler (code alone) | worst ${slowest.name} ${fmt(slowest.codeInitMs / bundles.bare.initMs)}×; ${bundles.functions.filter((f) => f.codeInitMs / bundles.bare.initMs > 2).length} of ${bundles.functions.length} over | ${mark(slowest.codeInitMs / bundles.bare.initMs <= 2)} |`,
 ];
@@ -51,7 +54,7 @@ Measured by \`npm run bench\` (scripts/bench/) on ${cpus().length} × ${cpus()[0
 Every figure comes from the sandbox (test/sim/): the real handlers, workflows and Kubernetes
 client against the simulated account and the sandbox Kubernetes API server.
 
-## Targets (issue 7)
+## Targets (issues 7 and 23)
 
 ${targets.join('\n')}
 
@@ -98,5 +101,6 @@ public parameters once each, ten names a call.
 const rolloutReport = renderRollout(rollout) + renderRollout(rolloutCanary);
 const bundlesReport = renderBundles(bundles);
 const startReport = renderStart(start);
-writeFileSync('BENCHMARKS.md', report + detectionReport + rolloutReport + bundlesReport + startReport);
-for (const section of [rolloutReport, detectionReport, bundlesReport, startReport, report]) console.log(section);
+const scaleInReport = renderScaleIn(scaleIn);
+writeFileSync('BENCHMARKS.md', report + detectionReport + rolloutReport + scaleInReport + bundlesReport + startReport);
+for (const section of [rolloutReport, scaleInReport, detectionReport, bundlesReport, startReport, report]) console.log(section);

@@ -7,9 +7,9 @@ import {
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { callAws } from './call.js';
-import { tagMap } from './instances.js';
+import { describeInstancesById, tagMap } from './instances.js';
 
 /**
  * What a rollout reads and changes on a self-managed Auto Scaling group: its sizes, its
@@ -116,8 +116,9 @@ export async function setAzRebalance(autoscaling: AutoScalingClient, group: stri
 /** Launch times, for planning oldest-first. */
 export async function launchTimes(ec2: EC2Client, instanceIds: readonly string[]): Promise<Map<string, string>> {
   const times = new Map<string, string>();
-  for (let i = 0; i < instanceIds.length; i += 500) {
-    const out = await callAws('ec2:DescribeInstances', () => ec2.send(new DescribeInstancesCommand({ InstanceIds: instanceIds.slice(i, i + 500) as string[] })));
+  // 200 values a filter
+  for (let i = 0; i < instanceIds.length; i += 200) {
+    const out = await describeInstancesById(ec2, instanceIds.slice(i, i + 200));
     for (const r of out.Reservations ?? []) for (const inst of r.Instances ?? []) if (inst.InstanceId && inst.LaunchTime) times.set(inst.InstanceId, inst.LaunchTime.toISOString());
   }
   return times;
