@@ -153,6 +153,8 @@ export class SimStepFunctions {
   private startListeners: ((execution: SimExecution) => void)[] = [];
   private readonly running = new Map<string, Running>();
   private readonly aborted = new Set<string>();
+  /** state machines whose definition the library has validated once */
+  private readonly validated = new Set<string>();
   /** the pending Wait and retry sleeps of each execution (see sleepIn) */
   private readonly sleeps = new Map<string, Set<() => void>>();
   /** every callback task by token, answered or not: a late answer is TaskTimedOut */
@@ -348,7 +350,12 @@ export class SimStepFunctions {
     this.running.set(execution.executionArn, running);
     try {
       const { definition, handlers } = this.prepare(machine.definition, execution);
-      const stateMachine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+      // the definition is validated once per state machine (the library compiles its JSON
+      // schema each time: a large share of a busy sandbox's time); what prepare() makes of it
+      // is the same for every execution
+      const validated = this.validated.has(machine.arn);
+      const stateMachine = new StateMachine(definition as never, { validationOptions: validated ? { noValidate: true } : { checkArn: false } });
+      this.validated.add(machine.arn);
       const retryIntervalOverrides = Object.fromEntries(Object.keys(handlers).map((state) => [state, 0]));
       run = stateMachine.run(input as never, {
         noThrowOnAbort: true,

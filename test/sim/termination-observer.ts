@@ -54,7 +54,7 @@ export function observeTerminations(world: TerminationWorld): TerminationObserve
     if (stopped || record.instance.State.Name !== 'shutting-down' || (previous !== 'running' && previous !== 'pending')) return;
     const instanceId = record.instance.InstanceId!;
     const found = nodeOfInstance(world, instanceId);
-    const pods = found ? (found.store.list('pods') as Pod[]).filter((p) => p.spec?.nodeName === found.node && holdsNode(p)) : [];
+    const pods = found ? (found.store.view('pods') as Pod[]).filter((p) => p.spec?.nodeName === found.node && holdsNode(p)) : [];
     const name = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
     terminations.push({
       at: account.clock.iso(),
@@ -92,7 +92,7 @@ function causeOf(account: SimAccount, instanceId: string, reason: string | undef
 /** The Kubernetes node an instance registered (by its providerID), while the node exists. */
 export function nodeOfInstance(world: Pick<TerminationWorld, 'clusters'>, instanceId: string): { store: KubeStore; node: string } | undefined {
   for (const { store } of world.clusters.values()) {
-    const node = (store.list('nodes') as KubeNode[]).find((n) => n.spec?.providerID?.endsWith(`/${instanceId}`));
+    const node = (store.view('nodes') as KubeNode[]).find((n) => n.spec?.providerID?.endsWith(`/${instanceId}`));
     if (node) return { store, node: node.metadata.name! };
   }
   return undefined;

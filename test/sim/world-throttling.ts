@@ -3,7 +3,8 @@ import type { KubeApiServer } from './kube/api-server.js';
 import type { FlowControlOptions, FlowControlTally } from './kube/priority-and-fairness.js';
 
 /**
- * The world's switch for production's rate limits, off unless a scenario asks:
+ * The world's switch for production's rate limits, on unless a scenario switches them off
+ * (`World.start({ throttling: {} })`):
  * ```ts
  * const world = await World.start({ throttling: { aws: true, kube: true } });
  * // … or later: world.throttling.aws.enable({ seed: 7 }); world.throttling.kube.enable({ burst: 50 });

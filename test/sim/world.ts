@@ -33,6 +33,9 @@ import { checkSwitches, type ThrottlingSwitches, WorldThrottling } from './world
  * Lifecycle: `World.start()` → add clusters and node groups → put events or change the
  * account → `settle()` lets the world run → assert → `stop()`.
  */
+/** The sandbox refuses what AWS refuses: production's rate limits are on unless a scenario says otherwise. */
+const PRODUCTION_LIMITS: ThrottlingSwitches = { aws: true, kube: true };
+
 export const SANDBOX_CREDENTIALS = { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'sandbox-secret-access-key' };
 
 export interface WorldOptions {
@@ -46,7 +49,7 @@ export interface WorldOptions {
   params?: Record<string, string>;
   /** deliver every event this many times (EventBridge delivers at least once) */
   deliveries?: number;
-  /** AWS's and the Kubernetes API's rate limits, off unless switched on here or through `world.throttling` */
+  /** AWS's and the Kubernetes API's rate limits: on unless switched off here (`{}`) or through `world.throttling` */
   throttling?: ThrottlingSwitches;
 }
 
@@ -87,7 +90,7 @@ export class World {
   }
 
   static async start(options: WorldOptions = {}): Promise<World> {
-    checkSwitches(options.throttling ?? {});
+    checkSwitches(options.throttling ?? PRODUCTION_LIMITS);
     const id = ++worlds;
     const clock = new VirtualClock(options.start);
     const model = loadServerlessModel({ stage: 'sandbox', region: options.region ?? 'eu-west-1', params: options.params ?? {} });
@@ -122,7 +125,7 @@ export class World {
     });
     const w = new World(id, clock, model, timeline, lambda, bus, stepFunctions, account, dynamo, options.workDir ?? join(process.cwd(), '.sandbox'));
     world.current = w;
-    w.throttling.apply(options.throttling ?? {});
+    w.throttling.apply(options.throttling ?? PRODUCTION_LIMITS);
 
     account.bind();
     stepFunctions.bind();

@@ -4,19 +4,26 @@ import { World } from '../sim/world.js';
 
 /**
  * The world's switch for production's rate limits: AWS API throttling on the account and
- * API Priority and Fairness on every cluster's API server, off unless a scenario asks.
+ * API Priority and Fairness on every cluster's API server — on unless a scenario switches them
+ * off, since the sandbox must refuse what AWS and Kubernetes refuse.
  */
 describe('World: throttling switch', () => {
-  it('is off by default, on the account and on the API servers', async (t) => {
-    // Prepare
-    const world = await World.start();
-    t.after(() => world.stop());
-    // Act
-    const cluster = await world.addCluster('prod');
-    // Assess
-    assert.equal(world.throttling.aws.enabled, false);
-    assert.equal(world.throttling.kube.enabled, false);
-    assert.equal(cluster.server.flowControl.enabled, false);
+  it('is on by default, on the account and on the API servers; `throttling: {}` turns both off', async () => {
+    // one world at a time: a world binds the SDK clients for the process
+    for (const [options, enabled] of [[undefined, true], [{ throttling: {} }, false]] as const) {
+      // Prepare
+      const world = await World.start(options);
+      try {
+        // Act
+        const cluster = await world.addCluster('prod');
+        // Assess
+        assert.equal(world.throttling.aws.enabled, enabled);
+        assert.equal(world.throttling.kube.enabled, enabled);
+        assert.equal(cluster.server.flowControl.enabled, enabled);
+      } finally {
+        await world.stop();
+      }
+    }
   });
 
   it('switches both on from World.start, for clusters added afterwards too, with their options', async (t) => {

@@ -96,7 +96,7 @@ export function collectGarbage(store: KubeStore): void {
   const alive = (ref: { kind: string; name: string; uid: string }, namespace: string | undefined): boolean => {
     const resource = OWNER_RESOURCES[ref.kind];
     if (!resource) return true; // an owner the simulator does not model: assume it exists
-    return store.get(resource, namespace, ref.name)?.metadata.uid === ref.uid;
+    return store.peek(resource, namespace, ref.name)?.metadata.uid === ref.uid;
   };
   for (const resource of ['replicasets', 'pods'] as const) {
     for (const object of store.view(resource) as KubeObject[]) {

@@ -1,7 +1,7 @@
 import type { Timer, VirtualClock } from '../clock.js';
 import { badRequest, conflict, invalid, notFound, alreadyExists, STALE_OBJECT } from './errors.js';
 import { applyPatch, deepEqual, type PatchType } from './patch.js';
-import { computePdbStatus, disruptionAllowedCondition, type ScaleLookup } from './pdb-status.js';
+import { computePdbStatus, disruptionAllowedCondition, podsCoveredBy, type ScaleLookup } from './pdb-status.js';
 import { apiVersionOf, RESOURCES, type ResourceInfo } from './resources.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { rfc3339 } from './timestamps.js';
@@ -130,6 +130,11 @@ export class KubeStore {
   get<R extends ResourceName>(resource: R, namespace: string | undefined, name: string): ResourceTypes[R] | undefined {
     const found = this.bucket(resource).get(keyOf(RESOURCES[resource], namespace, name));
     return found ? (clone(found) as ResourceTypes[R]) : undefined;
+  }
+
+  /** Like get, but the stored object itself, frozen (see view): for the simulator's own readers. */
+  peek<R extends ResourceName>(resource: R, namespace: string | undefined, name: string): ResourceTypes[R] | undefined {
+    return this.bucket(resource).get(keyOf(RESOURCES[resource], namespace, name)) as ResourceTypes[R] | undefined;
   }
 
   /** Like get, but a missing object is the API's NotFound error. */
@@ -428,7 +433,11 @@ export class KubeStore {
     if (this.history.length > this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
     this.queue.push(event);
 
-    if (refresh && PDB_INPUTS.has(resource) && object.metadata.namespace) this.refreshPdbs(object.metadata.namespace);
+    if (refresh && PDB_INPUTS.has(resource) && object.metadata.namespace) {
+      // a pod's change matters only to the budgets that select it (as it was, or as it is)
+      const touched = resource === 'pods' ? [object, oldObject].filter((o): o is KubeObject => o !== undefined) as Pod[] : undefined;
+      this.refreshPdbs(object.metadata.namespace, touched);
+    }
     this.deliver();
   }
 
@@ -445,8 +454,9 @@ export class KubeStore {
   }
 
   /** The disruption controller, run synchronously after every change that can matter. */
-  private refreshPdbs(namespace: string): void {
-    const pdbs = this.list('poddisruptionbudgets', { namespace });
+  private refreshPdbs(namespace: string, touched?: readonly Pod[]): void {
+    const all = this.view('poddisruptionbudgets', { namespace });
+    const pdbs = touched ? all.filter((pdb) => podsCoveredBy(pdb, touched).length > 0) : all;
     if (pdbs.length === 0) return;
     // the stored pods themselves, read only: a copy of every pod at every write made a large namespace quadratic
     const pods = [...this.bucket('pods').values()].filter((pod) => pod.metadata.namespace === namespace) as Pod[];

@@ -119,7 +119,7 @@ export function startPod(store: KubeStore, pod: Pod): Pod {
 function createRunningPod(store: KubeStore, pod: Pod): Pod {
   const created = store.create('pods', pod);
   if (created.spec.nodeName) return startPod(store, created);
-  const placement = placePod(created, store.list('nodes'), store.list('pods'));
+  const placement = placePod(created, store.view('nodes'), store.view('pods'));
   if (!placement.placed) return created;
   return startPod(store, bindPod(store, created, placement.node));
 }
