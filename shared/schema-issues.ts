@@ -10,7 +10,7 @@
  * module, so the messages are loaded wherever they are read. Zod writes an issue's message
  * while parsing, and this runs at import, before any parse.
  */
-import { config, type core } from 'zod/mini';
+import { config, safeParse, type core } from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { InvalidInputError } from './errors.js';
 
@@ -33,4 +33,36 @@ export function issuesOf(error: core.$ZodError, prefix = ''): SchemaIssue[] {
 /** An input that failed its schema, as the typed error; the first ten issues are enough to act on. */
 export function invalidInput(error: core.$ZodError, prefix = ''): InvalidInputError {
   return new InvalidInputError(issuesOf(error, prefix).slice(0, 10), { cause: error });
+}
+
+/** Deeper than any event, payload or state this service reads (EventBridge events nest ~6). */
+export const MAX_INPUT_DEPTH = 64;
+
+/**
+ * Parses what arrived from outside — a Lambda event, a Slack body — or throws the typed error.
+ * JSON may nest thousands of levels, and a schema's checks compare what they find (a
+ * `{"length": [[[…]]]}` where a string was expected is coerced to a primitive, recursively),
+ * so a value deeper than {@link MAX_INPUT_DEPTH} is refused before the schema sees it: a stack
+ * overflow is not an answer.
+ */
+export function parseUntrusted<S extends core.$ZodType>(schema: S, value: unknown, prefix = ''): core.output<S> {
+  const deep = deeperThan(value, MAX_INPUT_DEPTH);
+  if (deep !== undefined) {
+    throw new InvalidInputError([{ path: [prefix, ...deep].filter(Boolean).join('.'), message: `nests deeper than ${MAX_INPUT_DEPTH} levels` }]);
+  }
+  const result = safeParse(schema, value);
+  if (!result.success) throw invalidInput(result.error, prefix);
+  return result.data;
+}
+
+/** The path to the first place `value` nests deeper than `limit` (arrays and objects), if any. */
+export function deeperThan(value: unknown, limit: number): string[] | undefined {
+  const stack: { value: unknown; path: string[] }[] = [{ value, path: [] }];
+  while (stack.length > 0) {
+    const { value: v, path } = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (path.length >= limit) return path.slice(0, 3);
+    for (const [key, child] of Object.entries(v)) stack.push({ value: child, path: [...path, key] });
+  }
+  return undefined;
 }

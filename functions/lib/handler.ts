@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { NodeLifecycleError } from '../../shared/errors.js';
-import { invalidInput } from '../../shared/schema-issues.js';
+import { parseUntrusted } from '../../shared/schema-issues.js';
 
 /**
  * The conventions every function follows:
@@ -31,9 +31,7 @@ export interface HandlerSpec<S extends z.core.$ZodType, R> {
 }
 
 export function parseInput<S extends z.core.$ZodType>(schema: S, event: unknown): z.infer<S> {
-  const result = z.safeParse(schema, event);
-  if (!result.success) throw invalidInput(result.error);
-  return result.data;
+  return parseUntrusted(schema, event);
 }
 
 export function lambdaHandler<S extends z.core.$ZodType, R>(spec: HandlerSpec<S, R>) {

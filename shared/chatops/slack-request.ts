@@ -12,7 +12,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod/mini';
 import { ConfigurationError, InvalidInputError, SlackSignatureError } from '../errors.js';
-import { invalidInput } from '../schema-issues.js';
+import { parseUntrusted } from '../schema-issues.js';
 import type { Principal } from './types.js';
 
 // ---- 2. signature ----
@@ -93,9 +93,7 @@ export interface FunctionUrlRequest {
  * event or a body over 64 KiB is an `InvalidInputError`.
  */
 export function readFunctionUrlRequest(event: unknown): FunctionUrlRequest {
-  const parsed = FunctionUrlEventSchema.safeParse(event);
-  if (!parsed.success) throw invalidInput(parsed.error);
-  const { requestContext, headers = {}, body = '', isBase64Encoded = false } = parsed.data;
+  const { requestContext, headers = {}, body = '', isBase64Encoded = false } = parseUntrusted(FunctionUrlEventSchema, event);
 
   // refuse before decoding: base64 is 4/3 of the bytes it carries
   const limit = isBase64Encoded ? Math.ceil(MAX_SLACK_BODY_BYTES / 3) * 4 : MAX_SLACK_BODY_BYTES;
@@ -239,9 +237,7 @@ export function parseSlackRequest(rawBody: string, options: ParseSlackRequestOpt
 }
 
 function parseCommand(form: Record<string, string>, options: ParseSlackRequestOptions): SlackRequest {
-  const parsed = SlashCommandFormSchema.safeParse(form);
-  if (!parsed.success) throw invalidInput(parsed.error);
-  const f = parsed.data;
+  const f = parseUntrusted(SlashCommandFormSchema, form);
   checkResponseUrl(f.response_url, 'response_url', options);
   return {
     kind: 'command',
@@ -267,9 +263,7 @@ function parseInteraction(payload: string, options: ParseSlackRequestOptions): S
   if (type !== 'block_actions') {
     throw new InvalidInputError([{ path: 'payload.type', message: `${typeof type === 'string' ? JSON.stringify(type.slice(0, 64)) : 'a missing type'} is not supported (only block_actions)` }]);
   }
-  const parsed = BlockActionsPayloadSchema.safeParse(json);
-  if (!parsed.success) throw invalidInput(parsed.error, 'payload');
-  const p = parsed.data;
+  const p = parseUntrusted(BlockActionsPayloadSchema, json, 'payload');
   const teamId = p.team?.id ?? p.user.team_id;
   if (!teamId) throw new InvalidInputError([{ path: 'payload.team.id', message: 'is missing' }]);
   checkResponseUrl(p.response_url, 'payload.response_url', options);

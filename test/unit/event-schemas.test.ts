@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseInput } from '../../functions/lib/handler.js';
+import * as z from 'zod/mini';
+import { MAX_INPUT_DEPTH } from '../../shared/schema-issues.js';
 import { loadServiceConfig } from '../../shared/config/service-config.js';
 import { ConfigurationError, InvalidInputError } from '../../shared/errors.js';
 import { InstanceStateChangeEventSchema } from '../../shared/events/instance-state-change.js';
@@ -102,6 +104,23 @@ describe('Schema issues: what a person reads', () => {
     const issues = issuesOf(LaunchLifecycleActionEventSchema, { detail: { EC2InstanceId: 1, AutoScalingGroupName: 2, LifecycleHookName: 3, LifecycleActionToken: 4 } });
     assert.equal(issues.length, 10);
     assert.ok(issues.every((i) => i.path !== '' && !/^Invalid input$/.test(i.message)), JSON.stringify(issues));
+  });
+
+  it('refuses an input nested deeper than any event with a typed error, where a schema check would overflow the stack', () => {
+    // Prepare: what the fuzzer found — an object where a string was expected, whose `length`
+    // zod's maxLength check compares (an array is coerced to a primitive, recursively)
+    const ChatInvokeSchema = z.strictObject({ command: z.string().check(z.maxLength(1000)) }); // chat-invoke's
+    let deep: unknown = [];
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    assert.throws(() => z.safeParse(ChatInvokeSchema, { command: { length: deep } }), RangeError, 'without the guard the schema itself overflows');
+    // Act
+    const issues = issuesOf(ChatInvokeSchema, { command: { length: deep } });
+    // Assess
+    assert.deepEqual(issues, [{ path: 'command.length.0', message: `nests deeper than ${MAX_INPUT_DEPTH} levels` }]);
+    // …and at the limit it is the schema that answers
+    let shallow: unknown = [];
+    for (let i = 0; i < MAX_INPUT_DEPTH - 3; i++) shallow = [shallow]; // the event, command, length: 64 levels
+    assert.deepEqual(issuesOf(ChatInvokeSchema, { command: { length: shallow } }), [{ path: 'command', message: 'Invalid input: expected string, received object' }]);
   });
 
   it('service configuration names each malformed variable with zod’s English message', () => {
