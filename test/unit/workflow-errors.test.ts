@@ -27,6 +27,23 @@ describe('workflow error contract', () => {
     }
   });
 
+  // https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html:
+  // Lambda's own transient errors are retried in every state that invokes a function
+  it('every Task that invokes a function retries AWS’s list of transient Lambda errors and Sandbox.Timedout', () => {
+    const recommended = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.ClientExecutionTimeoutException', 'Lambda.TooManyRequestsException', 'Sandbox.Timedout'];
+    let tasks = 0;
+    for (const machine of model.stateMachines) {
+      for (const [name, state] of Object.entries((machine.definition as { States: Record<string, { Type: string; Retry?: { ErrorEquals: string[]; MaxAttempts?: number }[] }> }).States)) {
+        if (state.Type !== 'Task') continue;
+        tasks++;
+        const retried = new Set((state.Retry ?? []).filter((r) => r.MaxAttempts !== 0).flatMap((r) => r.ErrorEquals));
+        const missing = retried.has('States.ALL') ? [] : recommended.filter((e) => !retried.has(e));
+        assert.deepEqual(missing, [], `${machine.name}.${name} does not retry ${missing.join(', ')}`);
+      }
+    }
+    assert.ok(tasks >= 10, `only ${tasks} Task states found`);
+  });
+
   it('every exported error class has a literal name listed in ERROR_NAMES', () => {
     const classes = Object.values(errors).filter((v) => typeof v === 'function' && v.prototype instanceof Error && v !== errors.NodeLifecycleError);
     const names = classes.map((C) => new (C as unknown as new (...args: unknown[]) => Error)([], 'y', 'z').name);
