@@ -33,7 +33,7 @@ describe('workflow error contract', () => {
     const recommended = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.ClientExecutionTimeoutException', 'Lambda.TooManyRequestsException', 'Sandbox.Timedout'];
     let tasks = 0;
     for (const machine of model.stateMachines) {
-      for (const [name, state] of Object.entries((machine.definition as { States: Record<string, { Type: string; Retry?: { ErrorEquals: string[]; MaxAttempts?: number }[] }> }).States)) {
+      for (const [name, state] of Object.entries((machine.definition as unknown as { States: Record<string, { Type: string; Retry?: { ErrorEquals: string[]; MaxAttempts?: number }[] }> }).States)) {
         if (state.Type !== 'Task') continue;
         tasks++;
         const retried = new Set((state.Retry ?? []).filter((r) => r.MaxAttempts !== 0).flatMap((r) => r.ErrorEquals));
