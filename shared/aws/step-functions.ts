@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, type ExecutionStatus, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, type ExecutionStatus, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { callAws } from './call.js';
 
 export interface StartedExecution {
@@ -35,17 +35,38 @@ export async function startExecutionOnce(
   }
 }
 
+/** How many continuations `executionStatus` follows before it says what the last one is. */
+export const MAX_CONTINUATIONS_FOLLOWED = 100;
+
 /**
  * An execution's status (DescribeExecution), `MISSING` when Step Functions does not know it
- * (never started, or past its retention): either way it is not running.
+ * (never started, or past its retention): either way it is not running. An execution that
+ * went on in a fresh one (it SUCCEEDED with `{ "continuedAs": <ARN> }` as output, see
+ * workflow/continuation.ts) is followed: the status is its latest successor's.
  */
 export async function executionStatus(sfn: SFNClient, executionArn: string): Promise<ExecutionStatus | 'MISSING'> {
+  let arn = executionArn;
+  for (let hop = 0; ; hop++) {
+    let out: DescribeExecutionCommandOutput;
+    try {
+      out = await callAws('states:DescribeExecution', () => sfn.send(new DescribeExecutionCommand({ executionArn: arn })));
+    } catch (error) {
+      if ((error as Error).name === 'ExecutionDoesNotExist') return 'MISSING';
+      throw error;
+    }
+    const successor = out.status === 'SUCCEEDED' ? continuedAs(out.output) : undefined;
+    if (!successor || hop >= MAX_CONTINUATIONS_FOLLOWED) return out.status ?? 'MISSING';
+    arn = successor;
+  }
+}
+
+function continuedAs(output: string | undefined): string | undefined {
+  if (!output || !output.includes('continuedAs')) return undefined;
   try {
-    const out = await callAws('states:DescribeExecution', () => sfn.send(new DescribeExecutionCommand({ executionArn })));
-    return out.status ?? 'MISSING';
-  } catch (error) {
-    if ((error as Error).name === 'ExecutionDoesNotExist') return 'MISSING';
-    throw error;
+    const value = (JSON.parse(output) as { continuedAs?: unknown } | null)?.continuedAs;
+    return typeof value === 'string' && value.startsWith('arn:') ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
 

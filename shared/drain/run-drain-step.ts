@@ -2,6 +2,7 @@ import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { DrainRecords } from '../aws/drain-records.js';
 import { describeInstance } from '../aws/instances.js';
+import type { ExecutionSteps } from '../events/continuation.js';
 import { type DrainLoop, type DrainStepInput, type ForcedPodReport, MAX_FORCED_REPORTED } from '../events/drain.js';
 import type { KubeClients } from '../kube/client.js';
 import { drainPass } from '../kube/drain/drain-pass.js';
@@ -12,6 +13,7 @@ import { findNodeForInstance } from '../kube/find-node.js';
 import { decidePass, type PassNext } from './decide-pass.js';
 import { closedSince, openActions } from './lifecycle-actions.js';
 import { type KeptAlive, keepDrainAlive } from './own-drain.js';
+import { stepTaken } from '../workflow/continuation.js';
 
 export interface DrainStepPorts {
   ec2: EC2Client;
@@ -42,6 +44,8 @@ export interface DrainStepResult {
   /** open lifecycle actions of the instance, after this pass */
   openActions: number;
   loop: DrainLoop;
+  /** passes in this execution; `continue`: about to wait, the drain goes on in a fresh execution */
+  here: ExecutionSteps;
 }
 
 const MAX_BLOCKERS_REPORTED = 20;
@@ -117,6 +121,7 @@ export async function runDrainStep(input: DrainStepInput, ports: DrainStepPorts)
     heartbeat: kept?.heartbeat ?? 'no-hook',
     openActions: open.length,
     loop: { passes: loop.passes + 1, consecutiveBlocked, lastHeartbeatAt: lastHeartbeat, heartbeatEverySeconds: kept?.next?.everySeconds ?? loop.heartbeatEverySeconds },
+    here: stepTaken(input.here, decision.next === 'wait' || decision.next === 'hold'),
   };
   ports.log('drain pass', { ...result, mode: input.mode, blocked: result.blocked.map((b) => `${b.pod} (${b.pdb ? `${b.pdb.namespace}/${b.pdb.name}` : b.message})`), forced: result.forced.length });
   return result;

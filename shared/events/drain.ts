@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { ExecutionStepsSchema } from './continuation.js';
 import { clusterName, instanceId } from './eventbridge.js';
 import { TerminateLifecycleActionEventSchema } from './lifecycle-action.js';
 import { RebalanceRecommendationEventSchema, SpotInterruptionWarningEventSchema } from './spot-and-rebalance.js';
@@ -94,6 +95,7 @@ export const DrainStepInputSchema = z.extend(NodeDrainInputSchema, {
   /** keep-alive: the Kubernetes API stayed unreachable through the pass's retries; only the hooks are kept alive */
   mode: z.enum(['evict', 'force', 'keep-alive']),
   loop: z.nullable(DrainLoopSchema),
+  here: z._default(ExecutionStepsSchema, { steps: 0, continue: false }),
   /** what the previous pass could not evict (the report's blockers if the hook closes under the drain) */
   blocked: z.optional(z.array(BlockerSchema).check(z.maxLength(50))),
   /** the pods force passes deleted so far */

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { ExecutionStepsSchema, LineageSchema } from './continuation.js';
 import { DrainPolicySchema } from './drain.js';
 import { clusterName, instanceId } from './eventbridge.js';
 import { PrepareLaunchTemplateInputSchema } from './detection.js';
@@ -42,6 +43,8 @@ export const RolloutInputSchema = z.object({
     }),
     {},
   ),
+  /** set by the workflow (its first execution, and the fresh ones it goes on in): kept by BeginRollout, which returns the input */
+  lineage: z.optional(LineageSchema),
 });
 export type RolloutInput = z.infer<typeof RolloutInputSchema>;
 
@@ -239,6 +242,8 @@ export const RollStepResultSchema = z.object({
   summary: z.string(),
   /** the end, for FinishRollout: finished | rolled-back | aborted | failed | rollback-failed */
   outcome: z.nullable(z.string()),
+  /** steps in this execution; `continue`: about to wait, the rollout goes on in a fresh execution */
+  here: z._default(ExecutionStepsSchema, { steps: 0, continue: false }),
 });
 export type RollStepResult = z.infer<typeof RollStepResultSchema>;
 

@@ -1,4 +1,5 @@
 import type { RollStepInput, RollStepResult, RollState, SelfManagedRoll } from '../events/rollout.js';
+import { stepTaken } from '../workflow/continuation.js';
 import type { GroupIntent } from './group-interference.js';
 import { ConfigurationError } from '../errors.js';
 import { DEFAULT_ROLL_SETTINGS, afterFailure, type RollDecision, type RollSettings } from './decide-self-managed.js';
@@ -36,6 +37,15 @@ const LEASE_SECONDS = 3600;
  *    or end.
  */
 export async function runRollStep(input: RollStepInput, ports: RollStepPorts): Promise<RollStepResult> {
+  const result = await rollStep(input, ports);
+  // counted per execution: past the limit, a step about to wait has the rollout go on in a fresh execution
+  return { ...result, here: stepTaken(input.roll?.here, result.next === 'wait') };
+}
+
+/** What a step decides; the workflow's count of steps is added by runRollStep. */
+type StepOutcome = Omit<RollStepResult, 'here'>;
+
+async function rollStep(input: RollStepInput, ports: RollStepPorts): Promise<StepOutcome> {
   const now = ports.now();
   const key = lockKeyOf(input.cluster, input.group.name);
   const lock = await ports.locks.renew(key, input.executionArn, LEASE_SECONDS, now);
@@ -127,7 +137,7 @@ export async function runRollStep(input: RollStepInput, ports: RollStepPorts): P
   }
 }
 
-async function plan(input: RollStepInput, ports: RollStepPorts): Promise<RollStepResult> {
+async function plan(input: RollStepInput, ports: RollStepPorts): Promise<StepOutcome> {
   const lt = input.launchTemplate;
   const image = input.target.release ?? input.target.imageName ?? input.target.imageId;
   if (input.group.kind === 'managed') {
@@ -153,7 +163,7 @@ async function plan(input: RollStepInput, ports: RollStepPorts): Promise<RollSte
   return { state, next: 'step', wait: null, summary: `planned ${state.batches.reduce((n, b) => n + b.instanceIds.length, 0)} nodes in ${state.batches.length} batches`, outcome: null };
 }
 
-async function afterStepFailure(previous: RollState, error: string, input: RollStepInput, ports: RollStepPorts, control: 'pause' | 'abort' | null, intent: GroupIntent | undefined): Promise<RollStepResult> {
+async function afterStepFailure(previous: RollState, error: string, input: RollStepInput, ports: RollStepPorts, control: 'pause' | 'abort' | null, intent: GroupIntent | undefined): Promise<StepOutcome> {
   ports.log('rollout step failed', { error, kind: previous.kind });
   if (previous.kind !== 'self-managed') {
     await ports.notify('failed', { reason: error }, 'end');
@@ -163,7 +173,7 @@ async function afterStepFailure(previous: RollState, error: string, input: RollS
   return fromDecision(await stepSelfManaged(state, { cluster: input.cluster, control, settings: settingsFor(input), ...(intent ? { intent } : {}) }, selfManagedPorts(input, ports)));
 }
 
-function fromDecision(decision: RollDecision): RollStepResult {
+function fromDecision(decision: RollDecision): StepOutcome {
   return {
     state: decision.state,
     next: decision.next,

@@ -23,14 +23,16 @@ const policy = { maxUnavailable: 1, canary: 1, strategy: 'surge', approval: fals
 const run = (answers: Record<string, Step[]>) => runScripted(model, 'amiRollout', input, answers, T0);
 
 // ---- scripted answers ------------------------------------------------------------------
-const begin = (decision: Record<string, unknown>): Step => ({ result: { ...input, begin: decision } });
+/** BeginRollout returns the input it was given (the lineage with it) and its decision */
+const begin = (decision: Record<string, unknown>): Step => ({ answer: (payload) => ({ ...payload.input, begin: decision }) });
 const proceed = (over: Record<string, unknown> = {}) => begin({ decision: 'proceed', startAt: null, policy, surge: 1, groupSize: 4, problems: [], summary: 'prod/prod-workers: 4 nodes, 1 at a time (surge)', ...over });
 const preflightOk: Step = { result: { ok: true, checks: [] } };
 const template: Step = { result: { launchTemplateId: 'lt-0123456789abcdef0', version: 4, created: true, pruned: [], family: 'al2023' } };
 const rollState = { kind: 'self-managed', phase: 'launch' };
-const step = (summary = 'planned'): Step => ({ result: { state: rollState, next: 'step', wait: null, summary, outcome: null } });
-const wait = (phase: string, seconds: number): Step => ({ result: { state: rollState, next: 'wait', wait: { seconds, phase }, summary: `waiting: ${phase}`, outcome: null } });
-const end = (outcome: string): Step => ({ result: { state: { ...rollState, phase: 'ended', end: outcome }, next: 'end', wait: null, summary: `ended: ${outcome}`, outcome } });
+const here = { steps: 1, continue: false };
+const step = (summary = 'planned'): Step => ({ result: { state: rollState, next: 'step', wait: null, summary, outcome: null, here } });
+const wait = (phase: string, seconds: number, steps = here): Step => ({ result: { state: rollState, next: 'wait', wait: { seconds, phase }, summary: `waiting: ${phase}`, outcome: null, here: steps } });
+const end = (outcome: string): Step => ({ result: { state: { ...rollState, phase: 'ended', end: outcome }, next: 'end', wait: null, summary: `ended: ${outcome}`, outcome, here } });
 const finished = (outcome: string, succeeded: boolean): Step => ({ result: { outcome, succeeded, released: true } });
 /** fresh arrays each time: the runner consumes its script */
 const upToRoll = () => ({ beginRollout: [proceed()], rolloutPreflight: [preflightOk], prepareLaunchTemplate: [template] });
@@ -60,7 +62,7 @@ describe('Workflow: ami-rollout', () => {
 
     it('BeginRollout gets the workflow input as it came and the execution ARN', async () => {
       const { execution, calls } = await run({ beginRollout: [begin({ decision: 'refused', reason: 'r', summary: 's' })] });
-      assert.deepEqual(calls[0]!.payload, { input, executionArn: execution.executionArn });
+      assert.deepEqual(calls[0]!.payload, { input: { ...input, lineage: { origin: execution.executionArn, number: 0 } }, executionArn: execution.executionArn });
     });
 
     it('a transient failure of BeginRollout is retried', async () => {
@@ -295,6 +297,44 @@ describe('Workflow: ami-rollout', () => {
       const { execution, calls } = await run({ ...upToRoll(), rollStep: [end('finished')], finishRollout: [{ error: 'AwsTransientError' }, { error: 'InternalFailure' }, finished('finished', true)] });
       assert.equal(execution.status, 'SUCCEEDED');
       assert.equal(calls.filter((c) => c.fn === 'finishRollout').length, 3);
+    });
+  });
+  describe('going on in a fresh execution', () => {
+    const origin = 'arn:aws:states:eu-west-1:123456789012:execution:eks-node-lifecycle-sandbox-ami-rollout:amiRollout-origin';
+    const successor = `${origin}-c1`;
+
+    it('a step about to wait that says continue hands the whole state to ContinueAsNew; the execution ends with the successor as its output', async () => {
+      const { execution, calls } = await run({ ...upToRoll(), rollStep: [step(), wait('drains', 30, { steps: 400, continue: true })], continueExecution: [{ result: { continuedAs: successor, number: 1 } }] });
+      assert.equal(execution.status, 'SUCCEEDED');
+      assert.deepEqual(execution.output, { continuedAs: successor, number: 1 });
+      const asked = calls.find((c) => c.fn === 'continueExecution')!.payload;
+      assert.equal(asked.executionArn, execution.executionArn);
+      assert.deepEqual(asked.state.lineage, { origin: execution.executionArn, number: 0 });
+      assert.deepEqual(asked.state.roll.wait, { seconds: 30, phase: 'drains' }, 'the wait goes with the state');
+      assert.equal(asked.state.launchTemplate.version, 4);
+      assert.equal(asked.state.begin.policy.maxUnavailable, 1);
+      assert.ok(!fns(calls).includes('finishRollout'), 'nothing is finished: the rollout goes on');
+    });
+
+    it('a continuation waits what the last step asked, counts afresh, and names the rollout by its origin everywhere', async () => {
+      const carried = { ...input, lineage: { origin, number: 1, previous: origin }, begin: { decision: 'proceed', startAt: null, policy, surge: 1, summary: 's' }, launchTemplate: { launchTemplateId: 'lt-0123456789abcdef0', version: 4 }, roll: { state: rollState, next: 'wait', wait: { seconds: 30, phase: 'drains' }, summary: 'draining', outcome: null, here: { steps: 400, continue: true } } };
+      const { execution, calls, elapsed } = await runScripted(model, 'amiRollout', carried, { rollStep: [end('finished')], finishRollout: [finished('finished', true)] }, T0);
+      assert.equal(execution.status, 'SUCCEEDED');
+      assert.equal(elapsed, 30_000, 'the wait first');
+      assert.deepEqual(fns(calls), ['rollStep', 'finishRollout'], 'no second BeginRollout: the lock is held already');
+      assert.deepEqual(calls[0]!.payload.roll.here, { steps: 0, continue: false });
+      assert.ok(calls.every((c) => c.payload.executionArn === origin));
+    });
+
+    it('a continuation that fails leaves the roll going on here; the next step asks again', async () => {
+      const { execution, calls } = await run({
+        ...upToRoll(),
+        rollStep: [step(), wait('drains', 30, { steps: 400, continue: true }), wait('drains', 30, { steps: 401, continue: true }), end('finished')],
+        continueExecution: [{ error: 'InvalidInputError' }, { error: 'InvalidInputError' }],
+        finishRollout: [finished('finished', true)],
+      });
+      assert.equal(execution.status, 'SUCCEEDED');
+      assert.deepEqual(fns(calls).slice(3), ['rollStep', 'rollStep', 'continueExecution', 'rollStep', 'continueExecution', 'rollStep', 'finishRollout']);
     });
   });
 });

@@ -32,6 +32,7 @@ const pass = (next: string, extra: Record<string, unknown> = {}) => ({
     heartbeat: 'no-hook',
     openActions: 0,
     loop: { passes: 1, consecutiveBlocked: 0, lastHeartbeatAt: null, heartbeatEverySeconds: null },
+    here: { steps: 1, continue: false },
     ...extra,
   },
 });
@@ -174,5 +175,43 @@ describe('Workflow: node-drain', () => {
     const EVENTS: Record<string, number> = { DrainPass: 5, ProbePass: 5, KeepHooksAlive: 5, ForcePass: 5, ReportBlocked: 5, Drained: 5, Forced: 5, NodeGone: 5, DrainTimedOut: 5, DrainError: 5 };
     const events = execution.history.reduce((n, h) => n + (EVENTS[h.state] ?? 2), 2);
     assert.ok(events < 6_000, `${events} history events for ${passes} holding passes`);
+  });
+  it('goes on in a fresh execution when a pass says so: the whole state to ContinueAsNew, the successor as the output', async () => {
+    const { execution, calls } = await run('fail', {
+      drainStep: [pass('wait'), pass('wait', { waitSeconds: 40, here: { steps: 400, continue: true } })],
+      continueExecution: [{ result: { continuedAs: 'arn:aws:states:eu-west-1:123456789012:execution:m:nodeDrain-test-c1', number: 1 } }],
+    });
+    assert.equal(execution.status, 'SUCCEEDED');
+    assert.deepEqual(execution.output, { continuedAs: 'arn:aws:states:eu-west-1:123456789012:execution:m:nodeDrain-test-c1', number: 1 });
+    const asked = calls.find((c) => c.fn === 'continueExecution')!.payload;
+    assert.equal(asked.executionArn, execution.executionArn);
+    assert.equal(asked.stateMachineArn, execution.stateMachineArn);
+    assert.deepEqual(asked.state.lineage, { origin: execution.executionArn, number: 0 }, 'the first execution is the origin');
+    assert.equal(asked.state.pass.waitSeconds, 40, 'the wait the pass asked for goes with the state');
+    assert.equal(asked.state.instanceId, 'i-0123456789abcdef0');
+    assert.ok(calls.filter((c) => c.fn === 'drainStep').every((c) => c.payload.executionArn === execution.executionArn));
+  });
+
+  it('a continuation counts afresh, waits what the last pass asked, and names the drain by its origin', async () => {
+    const origin = 'arn:aws:states:eu-west-1:123456789012:execution:eks-node-lifecycle-sandbox-node-drain:drain-i-0123456789abcdef0-0';
+    const carried = { ...input('fail'), lineage: { origin, number: 1, previous: origin }, pass: { ...pass('wait', { waitSeconds: 40, here: { steps: 400, continue: true } }).result } };
+    const { execution, calls, elapsed } = await runScripted(model, 'nodeDrain', carried, { drainStep: [pass('drained')], finishDrain: [finished] }, t0);
+    assert.equal(execution.status, 'SUCCEEDED');
+    assert.equal(elapsed, 40_000, 'the wait comes first');
+    const step = calls.find((c) => c.fn === 'drainStep')!.payload;
+    assert.deepEqual(step.here, { steps: 0, continue: false });
+    assert.equal(step.executionArn, origin);
+    assert.equal(step.nodeName, 'ip-10-0-1-5', 'the node found before goes on');
+    assert.equal(calls.find((c) => c.fn === 'finishDrain')!.payload.executionArn, origin);
+  });
+
+  it('a continuation that fails is asked again after the next pass, the drain going on here', async () => {
+    const { execution, calls } = await run('fail', {
+      drainStep: [pass('wait', { here: { steps: 400, continue: true } }), pass('wait', { here: { steps: 401, continue: true } }), pass('drained')],
+      continueExecution: [{ error: 'InvalidInputError' }, { error: 'InvalidInputError' }],
+      finishDrain: [finished],
+    });
+    assert.equal(execution.status, 'SUCCEEDED');
+    assert.deepEqual(calls.map((c) => c.fn), ['drainStep', 'continueExecution', 'drainStep', 'continueExecution', 'drainStep', 'finishDrain']);
   });
 });

@@ -10,7 +10,8 @@ import { type PendingCallback, SimStepFunctions } from '../sim/step-functions.js
  * results (or named errors) its successive invocations return. Tells which path the
  * workflow took, with what payloads, and how much virtual time it waited.
  */
-export type Step = { result: unknown } | { error: string };
+/** a result, a named error, or a result computed from what the step was given */
+export type Step = { result: unknown } | { error: string } | { answer: (payload: any) => unknown };
 
 /** Plays the person a `.waitForTaskToken` state waits for, once the workflow is waiting. */
 export type Approver = (pending: PendingCallback, sfn: SimStepFunctions, clock: VirtualClock) => Promise<void>;
@@ -33,7 +34,7 @@ export async function runScripted(
       const next = answers[fn]?.shift();
       if (!next) throw new Error(`no scripted answer left for ${fn}`);
       if ('error' in next) throw new LambdaFunctionError(next.error, `${next.error} (scripted)`);
-      return next.result;
+      return 'answer' in next ? next.answer(payload) : next.result;
     },
   });
   sfn.bind();

@@ -1,0 +1,15 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { loadServiceConfig } from '../shared/config/service-config.js';
+import { ContinueExecutionInputSchema } from '../shared/events/continuation.js';
+import { continueExecution } from '../shared/workflow/continue-execution.js';
+import { lambdaHandler, logInfo } from './lib/handler.js';
+
+/** node-drain's and ami-rollout's continuation: a long drain or rollout goes on in a fresh execution of itself, carrying its state. */
+const config = loadServiceConfig();
+const ports = { sfn: new SFNClient({ region: config.region }), log: logInfo };
+
+export const handler = lambdaHandler({
+  schema: ContinueExecutionInputSchema,
+  correlate: (input) => ({ executionArn: input.executionArn }),
+  run: (input) => continueExecution(input, ports),
+});

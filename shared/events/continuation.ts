@@ -1,0 +1,35 @@
+import * as z from 'zod/mini';
+
+/**
+ * The continue-execution step's input: which execution goes on in a fresh one, and the state
+ * it carries (the whole of the workflow's state, `$`). See shared/workflow/continuation.ts.
+ */
+const name = '[A-Za-z0-9_-]{1,80}';
+const stateMachineArn = z.string().check(z.regex(new RegExp(`^arn:aws[a-z-]*:states:[a-z0-9-]+:\\d{12}:stateMachine:${name}$`), 'must be a Step Functions state machine ARN'));
+const executionArn = z.string().check(z.regex(new RegExp(`^arn:aws[a-z-]*:states:[a-z0-9-]+:\\d{12}:execution:${name}:${name}$`), 'must be a Step Functions execution ARN'));
+
+export const LineageSchema = z.object({
+  origin: executionArn,
+  number: z.int().check(z.nonnegative(), z.lte(100_000)),
+  previous: z.optional(executionArn),
+});
+
+export const ContinueExecutionInputSchema = z.strictObject({
+  stateMachineArn,
+  /** the execution that goes on in a fresh one (`$$.Execution.Id`) */
+  executionArn,
+  /** the workflow's state (`$`), its lineage included */
+  state: z.looseObject({ lineage: LineageSchema }),
+});
+export type ContinueExecutionInput = z.infer<typeof ContinueExecutionInputSchema>;
+
+/**
+ * A loop's count in this execution alone, and whether it goes on in a fresh one now
+ * (workflow/continuation.ts): each step returns it; the workflow sets it afresh at the start
+ * of each execution.
+ */
+export const ExecutionStepsSchema = z.object({
+  steps: z.int().check(z.nonnegative()),
+  continue: z.boolean(),
+});
+export type ExecutionSteps = z.infer<typeof ExecutionStepsSchema>;
