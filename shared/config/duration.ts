@@ -7,3 +7,8 @@ export function parseDurationSeconds(text: string): number | undefined {
   for (const [, amount, u] of trimmed.matchAll(/(\d+)([smhd])/g)) total += Number(amount) * unit[u!]!;
   return total;
 }
+
+/** Seconds as the tags write them: `7d`, `36h`, `15m`, `90s` (the largest unit that divides them). */
+export function describeSeconds(seconds: number): string {
+  return seconds % 86_400 === 0 ? `${seconds / 86_400}d` : seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
+}

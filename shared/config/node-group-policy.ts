@@ -1,5 +1,5 @@
 import type { DrainPolicy } from '../events/drain.js';
-import { parseDurationSeconds } from './duration.js';
+import { describeSeconds, parseDurationSeconds } from './duration.js';
 
 /**
  * A node group's policy, from its tags (the Auto Scaling group's for self-managed groups,
@@ -74,8 +74,4 @@ export function readNodeGroupPolicy(tags: Readonly<Record<string, string>>): { p
     },
     problems,
   };
-}
-
-function describeSeconds(seconds: number): string {
-  return seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
 }

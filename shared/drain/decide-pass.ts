@@ -25,7 +25,7 @@ export interface PassFacts {
   mode: 'evict' | 'force' | 'keep-alive';
   /** what the pass found (none when it could not look: keep-alive, or the node is gone) */
   progress?: DrainProgress;
-  /** passes in a row that were blocked and evicted nothing, this one included */
+  /** passes in a row that got nothing further (blocked by budgets, or every pod leaving overdue) and evicted nothing, this one included */
   consecutiveBlocked: number;
   now: Date;
   deadline: Date;

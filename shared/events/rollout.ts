@@ -57,6 +57,8 @@ export const RolloutPolicySchema = z.object({
   window: z.optional(z.string()),
   /** when the window closes mid-rollout: wait for it to open again, or end the rollout there */
   onWindowClose: z._default(z.enum(['wait', 'end']), 'wait'),
+  /** a pause longer than this ends the rollout (tag max-pause; 7 days when a rollout began without it) */
+  maxPauseSeconds: z._default(z.int().check(z.gte(3600), z.lte(30 * 86_400)), 7 * 86_400),
   /** the group's configuration problems (malformed tags, a drain timeout shorter than the grace period cap), reported with the plan */
   problems: z.optional(z.array(z.string().check(z.maxLength(500))).check(z.maxLength(20))),
   drain: DrainPolicySchema,

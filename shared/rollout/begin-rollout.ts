@@ -84,6 +84,7 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
       selfManagedStrategy: policy.selfManagedStrategy,
       ...(policy.window ? { window: policy.window.text } : {}),
       onWindowClose: policy.onWindowClose,
+      maxPauseSeconds: policy.maxPauseSeconds,
       ...(allProblems.length > 0 ? { problems: allProblems.slice(0, 20).map((p) => p.slice(0, 500)) } : {}),
       drain: drain.policy.drain,
     },

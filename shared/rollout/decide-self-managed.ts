@@ -1,6 +1,7 @@
 import { type GroupInstance, type GroupSnapshot, isLeaving } from '../aws/group-capacity.js';
 import type { DrainStatus } from '../aws/drain-records.js';
 import type { Cycle, Pause, SelfManagedRoll } from '../events/rollout.js';
+import { describeSeconds } from '../config/duration.js';
 import { adoptChanges, describeInterference, type GroupIntent, groupChanges, groupSettingsOf, unexplainedChanges } from './group-interference.js';
 import type { HealthVerdict, NodeFact } from './health-gate.js';
 import { type MaintenanceWindow, windowState } from './maintenance-window.js';
@@ -56,6 +57,8 @@ export interface RollSettings {
   terminateTimeoutSeconds: number;
   pollSeconds: number;
   pausedPollSeconds: number;
+  /** the poll once paused for an hour: a long pause costs a step every few minutes, not every minute */
+  pausedLongPollSeconds: number;
   /** a pause (by a person, or by someone else's change) longer than this ends the roll, tidily */
   maxPauseSeconds: number;
   /** the longest single wait for a maintenance window to open (the roll looks again after it) */
@@ -74,6 +77,7 @@ export const DEFAULT_ROLL_SETTINGS: Omit<RollSettings, 'drainTimeoutSeconds' | '
   terminateTimeoutSeconds: 15 * 60,
   pollSeconds: 15,
   pausedPollSeconds: 60,
+  pausedLongPollSeconds: 300,
   maxPauseSeconds: 7 * 86_400,
   windowPollSeconds: 30 * 60,
   onWindowClose: 'wait',
@@ -484,7 +488,7 @@ function decidePaused(state: SelfManagedRoll, obs: Observation, settings: RollSe
   if (obs.control === 'abort') return end();
   const pausedFor = (obs.now.getTime() - Date.parse(pause.since)) / 1000;
   if (pause.kind !== 'window' && pausedFor > settings.maxPauseSeconds) {
-    return end(`ended: paused for more than ${Math.round(settings.maxPauseSeconds / 86_400)} days (since ${pause.since})`);
+    return end(`ended: paused for more than ${describeSeconds(settings.maxPauseSeconds)}, the group's max-pause (since ${pause.since})`);
   }
   if (pause.kind === 'window' && settings.window) {
     const w = windowState(settings.window, obs.now);
@@ -492,7 +496,7 @@ function decidePaused(state: SelfManagedRoll, obs: Observation, settings: RollSe
   }
   if (obs.control === 'pause') {
     const kept: Pause = pause.kind === 'window' ? { ...pause, kind: 'person' } : pause;
-    return { state: { ...state, pause: kept }, actions: [], next: 'wait', wait: { seconds: settings.pausedPollSeconds, phase: 'paused' }, summary: `paused (${kept.kind === 'interference' ? kept.changes?.join('; ') : 'by request'}); resume or abort` };
+    return { state: { ...state, pause: kept }, actions: [], next: 'wait', wait: { seconds: pausedPollSeconds(pausedFor, settings), phase: 'paused' }, summary: `paused (${kept.kind === 'interference' ? kept.changes?.join('; ') : 'by request'}); resume or abort` };
   }
   // resumed: a template someone else set is replaced by the rollout's own only now, on a person's word
   const actions: RollAction[] = [{ kind: 'notify', event: 'resumed', detail: { batch: state.batchIndex + 1, ...(pause.kind === 'interference' ? { adopted: pause.changes } : {}) }, once: `resumed:${pause.since}` }];
@@ -502,6 +506,16 @@ function decidePaused(state: SelfManagedRoll, obs: Observation, settings: RollSe
     next = { ...next, foreignTemplate: undefined };
   }
   return { state: resumeAt(next, pause.resume, view, obs, settings), actions, next: 'step', wait: null, summary: `resumed${pause.kind === 'interference' ? `, adopting: ${pause.changes?.join('; ')}` : ''}` };
+}
+
+/**
+ * How long a paused roll waits before it looks at the lock again: a minute for the first
+ * hour (a person who paused to look usually resumes soon), then five, never past the end of
+ * the pause's limit. A resume is seen within that poll.
+ */
+export function pausedPollSeconds(pausedForSeconds: number, settings: Pick<RollSettings, 'pausedPollSeconds' | 'pausedLongPollSeconds' | 'maxPauseSeconds'>): number {
+  const poll = pausedForSeconds < 3600 ? settings.pausedPollSeconds : settings.pausedLongPollSeconds;
+  return Math.max(1, Math.min(poll, Math.ceil(settings.maxPauseSeconds - pausedForSeconds) + 1));
 }
 
 /** Where a paused roll goes on: the next batch, or the phase it stopped in with its deadline counted from now. */

@@ -191,6 +191,7 @@ function settingsFor(input: RollStepInput): RollSettings {
     drainTimeoutSeconds: input.policy.drain.drainTimeoutSeconds,
     forceAtDeadline: input.policy.drain.onDrainTimeout === 'force',
     onWindowClose: input.policy.onWindowClose,
+    maxPauseSeconds: input.policy.maxPauseSeconds,
     ...(parsed && 'window' in parsed ? { window: parsed.window } : {}),
   };
 }

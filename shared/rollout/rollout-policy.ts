@@ -1,4 +1,5 @@
 import { POLICY_TAG_PREFIX } from '../config/node-group-policy.js';
+import { parseDurationSeconds } from '../config/duration.js';
 import { type MaintenanceWindow, parseWindow } from './maintenance-window.js';
 
 /**
@@ -11,6 +12,7 @@ import { type MaintenanceWindow, parseWindow } from './maintenance-window.js';
  * | update-strategy | surge (replacements launch first, like EKS DEFAULT), minimal (terminate first, like EKS MINIMAL) | surge |
  * | window | `<days> <HH:MM-HH:MM> <zone>`, see maintenance-window.ts | none: any time |
  * | on-window-close | wait (the rest waits for the window to open again), end (the rollout ends at the batch boundary) | wait |
+ * | max-pause | how long a rollout may stay paused (by a person, or by someone else's change) before it ends, tidily: 1h … 30d | 7d |
  * | rollout | approve → a person confirms each rollout (read with the rest in node-group-policy.ts) | |
  * | strategy | batches, instance-refresh — how a self-managed group is rolled | batches |
  *
@@ -27,6 +29,8 @@ export interface RolloutPolicy {
   selfManagedStrategy: 'batches' | 'instance-refresh';
   /** the window closed mid-rollout: the running batch finishes, then the rest waits for it to open again, or the rollout ends */
   onWindowClose: 'wait' | 'end';
+  /** a pause longer than this ends the rollout (its lock, its announcements, the group as it stands) */
+  maxPauseSeconds: number;
 }
 
 export const DEFAULT_ROLLOUT_POLICY: RolloutPolicy = {
@@ -36,7 +40,11 @@ export const DEFAULT_ROLLOUT_POLICY: RolloutPolicy = {
   approval: false,
   selfManagedStrategy: 'batches',
   onWindowClose: 'wait',
+  maxPauseSeconds: 7 * 86_400,
 };
+
+/** A pause is bounded: at least an hour, at most 30 days. */
+export const MAX_PAUSE_RANGE = { min: 3600, max: 30 * 86_400 } as const;
 
 /** EKS caps maxUnavailable at 100 nodes; a canary larger than that is surely a typo */
 const MAX_NODES = 100;
@@ -81,6 +89,15 @@ export function readRolloutPolicy(tags: Readonly<Record<string, string>>): { pol
     return undefined;
   })();
 
+  const maxPauseSeconds = ((): number => {
+    const raw = tag('max-pause');
+    if (raw === undefined) return DEFAULT_ROLLOUT_POLICY.maxPauseSeconds;
+    const seconds = parseDurationSeconds(raw);
+    if (seconds !== undefined && seconds >= MAX_PAUSE_RANGE.min && seconds <= MAX_PAUSE_RANGE.max) return seconds;
+    complain('max-pause', raw, 'a duration from 1h to 30d (like 36h or 14d)', '7d');
+    return DEFAULT_ROLLOUT_POLICY.maxPauseSeconds;
+  })();
+
   const policy: RolloutPolicy = {
     maxUnavailable,
     canary,
@@ -88,6 +105,7 @@ export function readRolloutPolicy(tags: Readonly<Record<string, string>>): { pol
     approval: tag('rollout') === 'approve',
     selfManagedStrategy: oneOf('strategy', ['batches', 'instance-refresh'], DEFAULT_ROLLOUT_POLICY.selfManagedStrategy),
     onWindowClose: oneOf('on-window-close', ['wait', 'end'], DEFAULT_ROLLOUT_POLICY.onWindowClose),
+    maxPauseSeconds,
   };
   if (window) policy.window = window;
   return { policy, problems };

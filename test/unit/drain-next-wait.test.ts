@@ -56,6 +56,20 @@ describe('Drain: the wait before the next pass', () => {
     assert.deepEqual(delays, [5, 10, 20, 40, 60, 60]);
   });
 
+  it('pods stuck Terminating (overdue, a finalizer): 10, 20, 40, 60 s, and up to five minutes once patient', () => {
+    let count = 0;
+    const delays: number[] = [];
+    for (let pass = 0; pass < 6; pass++) {
+      const stuck = progress({ terminating: [ref('a')], nextTerminationAt: null });
+      count = countBlockedPasses(count, stuck);
+      delays.push(nextPassDelaySeconds(stuck, count));
+    }
+    assert.deepEqual(delays, [10, 20, 40, 60, 60, 60]);
+    assert.equal(nextPassDelaySeconds(progress({ terminating: [ref('a')], nextTerminationAt: null }), 40, 300), 300);
+    assert.equal(countBlockedPasses(5, progress({ terminating: [ref('a')], nextTerminationAt: at(30) })), 0, 'pods leaving on time are progress');
+    assert.equal(countBlockedPasses(5, progress({ terminating: [ref('a')], nextTerminationAt: null, evicted: [ref('b')] })), 0, 'an eviction is progress');
+  });
+
   it('counts a pass blocked only when it evicted nothing', () => {
     assert.equal(countBlockedPasses(3, progress({ blocked: [blocker('a')] })), 4);
     assert.equal(countBlockedPasses(3, progress({ blocked: [blocker('a')], evicted: [ref('b')] })), 0);

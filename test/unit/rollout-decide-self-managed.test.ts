@@ -971,7 +971,24 @@ describe('Rollout: decide self-managed roll', () => {
       const state = roll({ phase: 'paused', batchIndex: 1, pause: { kind: 'person', since: iso(0), resume: 'next-batch' } });
       const d = decide(state, observe({ instances: OLD_FOUR, control: 'pause', now: at(SETTINGS.maxPauseSeconds + 1) }));
       assert.equal(d.state.phase, 'finish');
-      assert.match(d.state.endReason!, /paused for more than 7 days/);
+      assert.match(d.state.endReason!, /paused for more than 7d, the group's max-pause/);
+    });
+
+    it('a group allowed a longer pause (max-pause) stays paused past a week, and ends past its own limit', () => {
+      const state = roll({ phase: 'paused', batchIndex: 1, pause: { kind: 'person', since: iso(0), resume: 'next-batch' } });
+      const settings = { ...SETTINGS, maxPauseSeconds: 15 * 86_400 };
+      const still = decideSelfManaged(state, observe({ instances: OLD_FOUR, control: 'pause', now: at(14 * 86_400) }), settings);
+      assert.equal(still.state.phase, 'paused');
+      const over = decideSelfManaged(state, observe({ instances: OLD_FOUR, control: 'pause', now: at(15 * 86_400 + 1) }), settings);
+      assert.match(over.state.endReason!, /paused for more than 15d/);
+    });
+
+    it('looks at the lock every minute for the first hour, then every five, never past the limit', () => {
+      const state = roll({ phase: 'paused', batchIndex: 1, pause: { kind: 'person', since: iso(0), resume: 'next-batch' } });
+      const waitAt = (seconds: number) => decide(state, observe({ instances: OLD_FOUR, control: 'pause', now: at(seconds) })).wait;
+      assert.deepEqual(waitAt(600), { seconds: 60, phase: 'paused' });
+      assert.deepEqual(waitAt(7200), { seconds: 300, phase: 'paused' });
+      assert.deepEqual(waitAt(SETTINGS.maxPauseSeconds - 100), { seconds: 101, phase: 'paused' }, 'the last wait ends just past the limit');
     });
   });
 

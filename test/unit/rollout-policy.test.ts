@@ -8,7 +8,7 @@ const tags = (t: Record<string, string>) => Object.fromEntries(Object.entries(t)
 describe('Rollout policy from node group tags', () => {
   it('defaults: one node at a time, a canary of one, surge, any time, no approval, batches', () => {
     assert.deepEqual(readRolloutPolicy({}), { policy: DEFAULT_ROLLOUT_POLICY, problems: [] });
-    assert.deepEqual(DEFAULT_ROLLOUT_POLICY, { maxUnavailable: 1, canary: 1, strategy: 'surge', approval: false, selfManagedStrategy: 'batches', onWindowClose: 'wait' });
+    assert.deepEqual(DEFAULT_ROLLOUT_POLICY, { maxUnavailable: 1, canary: 1, strategy: 'surge', approval: false, selfManagedStrategy: 'batches', onWindowClose: 'wait', maxPauseSeconds: 7 * 86_400 });
   });
 
   it('reads every rollout tag', () => {
@@ -23,6 +23,13 @@ describe('Rollout policy from node group tags', () => {
     assert.equal(policy.approval, true);
     assert.equal(policy.selfManagedStrategy, 'instance-refresh');
     assert.equal(policy.onWindowClose, 'end');
+  });
+
+  it('max-pause: a duration from an hour to 30 days', () => {
+    assert.equal(readRolloutPolicy(tags({ 'max-pause': '14d' })).policy.maxPauseSeconds, 14 * 86_400);
+    assert.equal(readRolloutPolicy(tags({ 'max-pause': '36h' })).policy.maxPauseSeconds, 36 * 3600);
+    assert.equal(readRolloutPolicy(tags({ 'max-pause': '1h' })).policy.maxPauseSeconds, 3600);
+    assert.equal(readRolloutPolicy(tags({ 'max-pause': '30d' })).policy.maxPauseSeconds, 30 * 86_400);
   });
 
   it('reads a node count, trims spaces, and ignores tags without the prefix', () => {
@@ -52,6 +59,9 @@ describe('Rollout policy from node group tags', () => {
     ['strategy', 'replace'],
     ['on-window-close', 'stop'],
     ['window', 'weekends at night'],
+    ['max-pause', '59m'],
+    ['max-pause', '31d'],
+    ['max-pause', 'forever'],
   ];
   for (const [name, value] of malformed) {
     it(`${name}=${value}: the default applies and the problem is reported, never a throw`, () => {
