@@ -210,6 +210,30 @@ describe('KubeStore: graceful pod deletion', () => {
     assert.equal(store.get('pods', 'default', 'slow'), undefined);
   });
 
+  it('a pod with a finalizer stays Terminating past its grace period, and goes when the last finalizer is removed', async () => {
+    // Prepare
+    const { clock, store } = world();
+    createPod(store, { namespace: 'default', name: 'held', nodeName: 'node-a', terminationGracePeriodSeconds: 30 });
+    store.update('pods', 'default', 'held', (pod) => {
+      pod.metadata.finalizers = ['example.com/backup', 'example.com/audit'];
+    });
+    // Act
+    store.delete('pods', 'default', 'held');
+    await clock.advance(86_400_000);
+    // Assess
+    const stuck = store.get('pods', 'default', 'held');
+    assert.ok(stuck, 'a day later, still there');
+    assert.equal(stuck.metadata.deletionGracePeriodSeconds, 0, 'its containers stopped');
+    store.update('pods', 'default', 'held', (pod) => {
+      pod.metadata.finalizers = ['example.com/audit'];
+    });
+    assert.ok(store.get('pods', 'default', 'held'), 'one finalizer still holds it');
+    store.update('pods', 'default', 'held', (pod) => {
+      pod.metadata.finalizers = [];
+    });
+    assert.equal(store.get('pods', 'default', 'held'), undefined);
+  });
+
   it('uses 30 s when the pod does not say, and the delete option when given', async () => {
     const { clock, store } = world();
     store.create('pods', { metadata: { name: 'plain', namespace: 'default' }, spec: { containers: [{ name: 'c' }], nodeName: 'node-a' }, status: { phase: 'Running' } });

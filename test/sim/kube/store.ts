@@ -368,6 +368,10 @@ export class KubeStore {
 
     // an update that changes nothing is not a change: no new resourceVersion, no event
     if (deepEqual(next, current)) return clone(current);
+    // the last finalizer of a pod whose deletion is over: the pod goes
+    if (resource === 'pods' && current.metadata.deletionGracePeriodSeconds === 0 && current.metadata.deletionTimestamp !== undefined && !next.metadata.finalizers?.length) {
+      return this.remove(resource, current) as ResourceTypes[R];
+    }
     this.commit(resource, 'MODIFIED', next, current);
     return this.require(resource, next.metadata.namespace, name);
   }
@@ -380,18 +384,18 @@ export class KubeStore {
 
     if (meta.deletionTimestamp !== undefined) {
       const previousGrace = meta.deletionGracePeriodSeconds ?? 0;
-      if (previousGrace === 0 || grace === 0) return this.remove('pods', pod) as Pod;
+      if (previousGrace === 0 || grace === 0) return this.finishPod(pod);
       if (grace >= previousGrace) return pod; // only a shorter grace period may be set
       const requestedAt = Date.parse(meta.deletionTimestamp) - previousGrace * 1000;
       return this.startGracefulDeletion(pod, requestedAt, grace);
     }
-    if (grace === 0) return this.remove('pods', pod) as Pod;
+    if (grace === 0) return this.finishPod(pod);
     return this.startGracefulDeletion(pod, this.clock.now(), grace);
   }
 
   private startGracefulDeletion(pod: Pod, requestedAt: number, grace: number): Pod {
     const due = requestedAt + grace * 1000;
-    if (due <= this.clock.now()) return this.remove('pods', pod) as Pod;
+    if (due <= this.clock.now()) return this.finishPod(pod);
     const next = clone(pod);
     next.metadata.deletionTimestamp = rfc3339(due);
     next.metadata.deletionGracePeriodSeconds = grace;
@@ -404,9 +408,23 @@ export class KubeStore {
       this.clock.at(due, () => {
         this.podRemovals.delete(uid);
         const still = this.bucket('pods').get(keyOf(RESOURCES.pods, pod.metadata.namespace, pod.metadata.name!));
-        if (still?.metadata.uid === uid) this.remove('pods', still);
+        if (still?.metadata.uid === uid) this.finishPod(still as Pod);
       }),
     );
+    return this.require('pods', pod.metadata.namespace, pod.metadata.name!);
+  }
+
+  /**
+   * The end of a pod's deletion: it goes, unless finalizers hold it — then it stays, its
+   * containers stopped (grace 0), Terminating until the last finalizer is removed (write()).
+   */
+  private finishPod(pod: Pod): Pod {
+    if (!pod.metadata.finalizers?.length) return this.remove('pods', pod) as Pod;
+    if (pod.metadata.deletionTimestamp !== undefined && pod.metadata.deletionGracePeriodSeconds === 0) return clone(pod);
+    const next = clone(pod);
+    next.metadata.deletionTimestamp ??= rfc3339(this.clock.now());
+    next.metadata.deletionGracePeriodSeconds = 0;
+    this.commit('pods', 'MODIFIED', next, pod);
     return this.require('pods', pod.metadata.namespace, pod.metadata.name!);
   }
 
