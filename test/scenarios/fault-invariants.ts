@@ -244,7 +244,8 @@ export function watchInvariants(world: World, options: WatchInvariantsOptions = 
     // 5. locks
     locksLeft = await scanTable(world, '-rollouts');
     const drainRecords = (await scanTable(world, '-drains')) as StoredDrain[];
-    const ownerRuns = (r: StoredDrain) => r.executionArn !== undefined && world.stepFunctions.executions.get(r.executionArn)?.status === 'RUNNING';
+    // an owner that went on in a fresh execution runs as long as its latest one does
+    const ownerRuns = (r: StoredDrain) => r.executionArn !== undefined && latestOf(world, r.executionArn)?.status === 'RUNNING';
     drainsRunning = drainRecords.filter((r) => r.status === 'running' && !ownerRuns(r));
     if (locksLeft.length > 0) fail('5. rollout locks not released', locksLeft);
     if (drainsRunning.length > 0) fail('5. drain records running without a running owner', drainsRunning);
@@ -257,6 +258,8 @@ export function watchInvariants(world: World, options: WatchInvariantsOptions = 
       }
       // StopExecution from outside: the execution had no chance to report (what it owned is judged by 5, 8, 9)
       if (e.status === 'ABORTED') continue;
+      // it went on in a fresh execution: the report is the last one's to make
+      if (continuedAs(e) !== undefined) continue;
       const reported = reportOf(world, e);
       if (reported === false) fail(`6. execution ${e.name} (${machineOf(e)}) ended ${e.status} without its report event`, { error: e.error, cause: e.cause?.slice(0, 300), lastStates: e.history.slice(-5).map((h) => h.state) });
     }
@@ -359,21 +362,42 @@ function machineOf(e: SimExecution): string {
 /** The event that reports an execution's end, true when found, undefined when none is owed. */
 function reportOf(world: World, e: SimExecution): boolean | undefined {
   const machine = machineOf(e);
-  const names = (event: { detail: unknown; resources?: string[] }) => (event.detail as { executionArn?: string }).executionArn === e.executionArn || (event.resources ?? []).includes(e.executionArn);
+  // a drain or rollout is named by its first execution in every execution it goes on in
+  const origin = originOf(e);
+  const names = (event: { detail: unknown; resources?: string[] }) => (event.detail as { executionArn?: string }).executionArn === origin || (event.resources ?? []).includes(origin);
   if (machine === 'ami-rollout') return world.published.some((p) => ENDING_EVENTS.has(p['detail-type']) && names(p));
   if (machine === 'node-drain') return world.published.some((p) => p['detail-type'] === DRAIN_FINISHED && names(p));
   return undefined;
 }
 
-/** Rollout executions of one group that were past their preflight at the same time. */
+/** The first execution of the drain or rollout `e` belongs to (it is its own unless it continues another). */
+function originOf(e: SimExecution): string {
+  return (JSON.parse(e.input) as { lineage?: { origin?: string } }).lineage?.origin ?? e.executionArn;
+}
+
+/** The execution `e` went on in, when it did (it SUCCEEDED with `{ continuedAs }`). */
+function continuedAs(e: SimExecution): string | undefined {
+  const output = (typeof e.output === 'string' ? JSON.parse(e.output) : e.output) as { continuedAs?: unknown } | undefined;
+  return e.status === 'SUCCEEDED' && typeof output?.continuedAs === 'string' ? output.continuedAs : undefined;
+}
+
+/** The latest execution of the lineage an execution ARN starts: followed through every continuation. */
+export function latestOf(world: World, executionArn: string): SimExecution | undefined {
+  let e = world.stepFunctions.executions.get(executionArn);
+  for (let next = e && continuedAs(e); next; next = e && continuedAs(e)) e = world.stepFunctions.executions.get(next);
+  return e;
+}
+
+/** Rollout executions of one group that were past their preflight at the same time (a rollout's continuations are one span). */
 function overlappingRollouts(world: World): { group: string; executions: string[] }[] {
   const spans = [...world.stepFunctions.executions.values()]
-    .filter((e) => machineOf(e) === 'ami-rollout')
+    .filter((e) => machineOf(e) === 'ami-rollout' && originOf(e) === e.executionArn)
     .flatMap((e) => {
       const changing = e.history.find((h) => h.state === 'PrepareLaunchTemplate');
       if (!changing) return [];
       const input = JSON.parse(e.input) as { cluster?: string; group?: { name?: string } };
-      return [{ group: `${input.cluster}/${input.group?.name}`, name: e.name, from: Date.parse(changing.at), to: e.stopDate?.getTime() ?? Number.POSITIVE_INFINITY }];
+      const last = latestOf(world, e.executionArn) ?? e;
+      return [{ group: `${input.cluster}/${input.group?.name}`, name: e.name, from: Date.parse(changing.at), to: last.stopDate?.getTime() ?? Number.POSITIVE_INFINITY }];
     });
   const overlaps: { group: string; executions: string[] }[] = [];
   for (let i = 0; i < spans.length; i++) {
