@@ -2,7 +2,7 @@ import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
-  InvalidName,
+  InvalidExecutionInput,
   InvalidOutput,
   InvalidToken,
   ListExecutionsCommand,
@@ -22,6 +22,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Timer, VirtualClock } from './clock.js';
 import { LambdaFunctionError, type SimLambda } from './lambda.js';
 import type { AslDefinition, ServerlessModel, SimStateMachine } from './serverless-config.js';
+import { appendEvent, emptyHistory, fitsInHistory, historyClosed, TASK_EVENTS, type HistoryCounts, type HistoryEventType, type TaskKind } from './step-functions-history.js';
+import {
+  checkErrorAndCause,
+  checkSendTaskSuccess,
+  checkStartExecution,
+  checkTaskToken,
+  HISTORY_LIMIT_CAUSE,
+  overPayloadLimit,
+} from './step-functions-quotas.js';
 
 /**
  * Step Functions for the sandbox: StartExecution runs the very workflow file that
@@ -64,10 +73,26 @@ import type { AslDefinition, ServerlessModel, SimStateMachine } from './serverle
  * An execution left waiting on a callback must be ended (SendTask…, StopExecution or
  * `abortAll()`, which `World.stop()` calls): the library's out-of-reach timer only ends
  * with the task.
+ *
+ * Quotas are the service's (step-functions-quotas.ts, step-functions-history.ts):
+ * - every execution counts its history events as AWS records them (`historyEventCount`,
+ *   `historyEventsByType`, `historyEvents` on SimExecution), from the library's own event log
+ *   (tapped as each event is dispatched, see `tapEvents`) and from the Task attempts the
+ *   sandbox runs; the 25,000th event must be the execution's end, or the execution fails at
+ *   once with States.Runtime ("The execution reached the maximum number of history events
+ *   (25000).") — no Retry or Catch, no further state, a running Wait or retry sleep called off;
+ * - payloads are limited to 262,144 UTF-8 bytes: StartExecution's input and SendTaskSuccess's
+ *   output (ValidationException), a Task's parameters and result, every state's output
+ *   (States.DataLimitExceeded; see `dataLimitExceeded` for what may catch it);
+ * - names, tokens, error and cause strings are refused as the API refuses them.
  */
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
-export interface SimExecution {
+/**
+ * An execution, and from HistoryCounts its history as AWS would record it: `historyEvents`
+ * (the event types, in order), `historyEventCount`, `historyEventsByType`.
+ */
+export interface SimExecution extends HistoryCounts {
   executionArn: string;
   stateMachineArn: string;
   name: string;
@@ -83,6 +108,16 @@ export interface SimExecution {
   done: Promise<void>;
 }
 
+/** One execution's size in history events, for tables and reports (`SimStepFunctions.historyEventCounts`). */
+export interface ExecutionHistorySize {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  historyEventCount: number;
+  historyEventsByType: Partial<Record<HistoryEventType, number>>;
+}
+
 /** A callback task (`.waitForTaskToken`) that has not been answered yet. */
 export interface PendingCallback {
   token: string;
@@ -94,7 +129,6 @@ export interface PendingCallback {
   payload: unknown;
 }
 
-const SFN_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const WAIT_RESOURCE = 'arn:aws:states:::sandbox:wait';
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 const LAMBDA_CALLBACK = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
@@ -112,7 +146,13 @@ const HEARTBEAT_SECONDS = 'sandbox:heartbeatSeconds';
 // under setTimeout's 2^31 ms ceiling, above which Node fires at once).
 export const LIBRARY_TIMEOUT_SECONDS = 2_000_000;
 
+// the tokens the sandbox hands out; the API's length limit (1–2048) is checked first
 const TOKEN = /^AQ[A-Za-z0-9_-]{86}$/;
+const DATA_LIMIT = 'States.DataLimitExceeded';
+// errors no States.ALL or States.TaskFailed matches: only a retrier or catcher naming them
+// ("The States.ALL error type … can't catch the States.DataLimitExceeded terminal error or
+// Runtime error types": https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)
+const TERMINAL_ERRORS = new Set([DATA_LIMIT, 'States.Runtime']);
 
 type CallbackOutcome = { result: unknown } | { error: Error };
 
@@ -145,6 +185,12 @@ interface Running {
   waiting: number;
 }
 
+/** What the library hands its event log (the subset the sandbox reads). */
+interface LibraryEvent {
+  type: string;
+  state?: { name: string; type: string; output?: unknown };
+}
+
 export class SimStepFunctions {
   readonly executions = new Map<string, SimExecution>();
   private readonly machines: Map<string, SimStateMachine>;
@@ -159,6 +205,8 @@ export class SimStepFunctions {
   private readonly sleeps = new Map<string, Set<() => void>>();
   /** every callback task by token, answered or not: a late answer is TaskTimedOut */
   private readonly callbacks = new Map<string, CallbackTask>();
+  /** see failedGroups */
+  private readonly groupFailures = new Map<string, Set<string>>();
   private readonly libraryTimeoutSeconds: number;
 
   constructor(
@@ -178,7 +226,7 @@ export class SimStepFunctions {
   libraryDefinition(stateMachineArn: string): AslDefinition {
     const machine = this.machines.get(stateMachineArn);
     if (!machine) throw new Error(`no state machine ${stateMachineArn}`);
-    const probe: SimExecution = { executionArn: '', stateMachineArn, name: '', input: '{}', status: 'RUNNING', startDate: this.clock.date(), history: [], done: Promise.resolve() };
+    const probe: SimExecution = { executionArn: '', stateMachineArn, name: '', input: '{}', status: 'RUNNING', startDate: this.clock.date(), history: [], ...emptyHistory(), done: Promise.resolve() };
     return this.prepare(machine.definition, probe).definition;
   }
 
@@ -222,6 +270,7 @@ export class SimStepFunctions {
 
   /** StopExecution: a running execution ends ABORTED at once; a finished one is left as it is. */
   stop(executionArn: string | undefined, error?: string, cause?: string): { stopDate: Date } {
+    checkErrorAndCause(error, cause);
     const execution = this.execution(executionArn);
     this.end(execution, 'ABORTED', error, cause);
     return { stopDate: execution.stopDate ?? this.clock.date() };
@@ -241,7 +290,7 @@ export class SimStepFunctions {
     const calledOff = new Promise<never>((_resolve, reject) => {
       callOff = () => {
         sleep.cancel();
-        reject(new Error('the execution has ended'));
+        reject(executionEnded());
       };
     });
     pending.add(callOff);
@@ -252,10 +301,21 @@ export class SimStepFunctions {
     }
   }
 
-  /** Ends a running execution from outside its states: stopped, or out of time. */
-  private end(execution: SimExecution, status: 'ABORTED' | 'TIMED_OUT', error: string | undefined, cause: string | undefined): void {
+  /**
+   * Ends a running execution from outside its states: stopped, out of time, or failed by a
+   * quota (the history's, a state's output). Its last history event is recorded here: the
+   * library, told to abort, reports nothing more that counts.
+   */
+  private end(execution: SimExecution, status: 'ABORTED' | 'TIMED_OUT' | 'FAILED', error: string | undefined, cause: string | undefined): void {
     const run = this.running.get(execution.executionArn);
-    if (execution.status !== 'RUNNING' || !run) return;
+    if (execution.status !== 'RUNNING' || !run || historyClosed(execution)) return;
+    const last = ({ ABORTED: 'ExecutionAborted', TIMED_OUT: 'ExecutionTimedOut', FAILED: 'ExecutionFailed' } as const)[status];
+    if (fitsInHistory(execution, last)) appendEvent(execution, last);
+    else {
+      // the 25,000th event can only be the end of a failing (or succeeding) execution
+      [status, error, cause] = ['FAILED', 'States.Runtime', HISTORY_LIMIT_CAUSE];
+      appendEvent(execution, 'ExecutionFailed');
+    }
     for (const cancel of this.sleeps.get(execution.executionArn) ?? []) cancel();
     this.sleeps.delete(execution.executionArn);
     this.aborted.add(execution.executionArn);
@@ -264,6 +324,27 @@ export class SimStepFunctions {
     if (error !== undefined) execution.error = error;
     if (cause !== undefined) execution.cause = cause;
     run.abort();
+  }
+
+  /**
+   * Records the execution's next history event. False if it has ended, or if the event would
+   * take the history's last place: then the execution has just failed on the quota instead.
+   */
+  private record(execution: SimExecution, type: HistoryEventType): boolean {
+    if (execution.status !== 'RUNNING' || historyClosed(execution)) return false;
+    if (!fitsInHistory(execution, type)) {
+      this.end(execution, 'FAILED', 'States.Runtime', HISTORY_LIMIT_CAUSE);
+      return false;
+    }
+    appendEvent(execution, type);
+    return true;
+  }
+
+  /** Every execution's size in history events (of one state machine, if given), in start order. */
+  historyEventCounts(stateMachineArn?: string): ExecutionHistorySize[] {
+    return [...this.executions.values()]
+      .filter((e) => stateMachineArn === undefined || e.stateMachineArn === stateMachineArn)
+      .map((e) => ({ executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, historyEventCount: e.historyEventCount, historyEventsByType: { ...e.historyEventsByType } }));
   }
 
   onStarted(listener: (execution: SimExecution) => void): void {
@@ -282,6 +363,7 @@ export class SimStepFunctions {
   }
 
   sendTaskSuccess(taskToken: string | undefined, output: string | undefined): Record<string, never> {
+    checkSendTaskSuccess(taskToken, output);
     const task = this.openTask(taskToken);
     let result: unknown;
     try {
@@ -294,29 +376,37 @@ export class SimStepFunctions {
   }
 
   sendTaskFailure(taskToken: string | undefined, error: string | undefined, cause: string | undefined): Record<string, never> {
+    checkErrorAndCause(error, cause, { taskToken });
     const task = this.openTask(taskToken);
     this.closeTask(task, { error: new LambdaFunctionError(error ?? '', cause ?? '') });
     return {};
   }
 
   sendTaskHeartbeat(taskToken: string | undefined): Record<string, never> {
+    checkTaskToken(taskToken);
     const task = this.openTask(taskToken);
     if (task.heartbeatSeconds !== undefined) this.armHeartbeat(task);
     return {};
   }
 
   start(stateMachineArn: string | undefined, requestedName: string | undefined, input: string): { executionArn: string; startDate: Date } {
+    // the request's length constraints (ValidationException) come before the operation's own checks
+    checkStartExecution(requestedName, input);
     const machine = stateMachineArn ? this.machines.get(stateMachineArn) : undefined;
     if (!machine) throw new StateMachineDoesNotExist({ message: `State Machine Does Not Exist: '${stateMachineArn}'`, $metadata: {} });
     const name = requestedName ?? randomUUID();
-    if (!SFN_NAME.test(name)) throw new InvalidName({ message: `Invalid Name: '${name}'`, $metadata: {} });
+    let parsedInput: unknown;
+    try {
+      parsedInput = JSON.parse(input);
+    } catch (error) {
+      throw new InvalidExecutionInput({ message: `Invalid State Machine Execution Input: '${(error as Error).message}'`, $metadata: {} });
+    }
     const executionArn = `${machine.arn.replace(':stateMachine:', ':execution:')}:${name}`;
     const existing = this.executions.get(executionArn);
     if (existing) {
       if (existing.status === 'RUNNING' && existing.input === input) return { executionArn, startDate: existing.startDate };
       throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${executionArn}'`, $metadata: {} });
     }
-    const parsedInput = JSON.parse(input) as unknown;
     const execution: SimExecution = {
       executionArn,
       stateMachineArn: machine.arn,
@@ -325,6 +415,7 @@ export class SimStepFunctions {
       status: 'RUNNING',
       startDate: this.clock.date(),
       history: [],
+      ...emptyHistory(),
       done: Promise.resolve(),
     };
     this.executions.set(executionArn, execution);
@@ -349,13 +440,14 @@ export class SimStepFunctions {
     const running: Running = { abort: () => undefined, presence, waiting: 0 };
     this.running.set(execution.executionArn, running);
     try {
-      const { definition, handlers } = this.prepare(machine.definition, execution);
+      const { definition, handlers, waits } = this.prepare(machine.definition, execution);
       // the definition is validated once per state machine (the library compiles its JSON
       // schema each time: a large share of a busy sandbox's time); what prepare() makes of it
       // is the same for every execution
       const validated = this.validated.has(machine.arn);
       const stateMachine = new StateMachine(definition as never, { validationOptions: validated ? { noValidate: true } : { checkArn: false } });
       this.validated.add(machine.arn);
+      tapEvents(stateMachine, (event) => this.onLibraryEvent(execution, waits, event));
       const retryIntervalOverrides = Object.fromEntries(Object.keys(handlers).map((state) => [state, 0]));
       run = stateMachine.run(input as never, {
         noThrowOnAbort: true,
@@ -372,6 +464,8 @@ export class SimStepFunctions {
       throw error;
     }
     running.abort = run.abort;
+    // a quota may have ended it before the library handed over its abort
+    if (execution.status !== 'RUNNING') run.abort();
     const limit = machine.definition.TimeoutSeconds;
     if (typeof limit === 'number') {
       executionTimeout = this.clock.after(limit * 1000, () => this.end(execution, 'TIMED_OUT', 'States.Timeout', `the execution ran longer than its TimeoutSeconds (${limit} s)`), { background: true });
@@ -393,6 +487,7 @@ export class SimStepFunctions {
     } finally {
       executionTimeout?.cancel();
       this.running.delete(execution.executionArn);
+      this.groupFailures.delete(execution.executionArn);
       execution.stopDate ??= this.clock.date();
       // a callback still waiting ends with its execution (a Parallel branch failed, an abort)
       for (const task of this.callbacks.values()) {
@@ -404,6 +499,65 @@ export class SimStepFunctions {
   }
 
   /**
+   * One event of the library's log, as AWS would record it (see step-functions-history.ts).
+   * The library reports states entered and exited, and the execution's start and end; the
+   * Task attempts' own events are recorded by the sandbox, which runs them. A state's output
+   * over the payload quota ends the execution here, at the transition: no Catch can take it.
+   */
+  private onLibraryEvent(execution: SimExecution, waits: ReadonlySet<string>, event: LibraryEvent): void {
+    const name = event.state?.name ?? '';
+    const type = waits.has(name) ? 'Wait' : (event.state?.type ?? '');
+    const group = type === 'Map' || type === 'Parallel' ? (type as 'Map' | 'Parallel') : undefined;
+    switch (event.type) {
+      case 'ExecutionStarted':
+      case 'ExecutionSucceeded':
+      case 'ExecutionFailed':
+      case 'MapIterationStarted':
+      case 'MapIterationSucceeded':
+      case 'MapIterationFailed':
+        this.record(execution, event.type);
+        return;
+      case 'StateEntered':
+        if (this.record(execution, `${type}StateEntered` as HistoryEventType) && group) this.record(execution, `${group}StateStarted`);
+        return;
+      case 'StateExited': {
+        if (overPayloadLimit(event.state?.output)) {
+          this.end(execution, 'FAILED', DATA_LIMIT, `The state/task '${name}' returned a result with a size exceeding the maximum number of bytes service limit.`);
+          return;
+        }
+        const failedGroups = this.failedGroups(execution);
+        if (group === 'Map' && !failedGroups.delete(name) && !this.record(execution, 'MapStateSucceeded')) return;
+        if (group === 'Parallel') failedGroups.delete(name);
+        this.record(execution, `${type}StateExited` as HistoryEventType);
+        return;
+      }
+      case 'StateFailed':
+        if (group) {
+          this.failedGroups(execution).add(name);
+          this.record(execution, `${group}StateFailed`);
+        }
+        return;
+      case 'StateRetried':
+        if (group) {
+          this.failedGroups(execution).delete(name);
+          this.record(execution, `${group}StateStarted`);
+        }
+        return;
+      default:
+        // StateCaught, ParallelBranch…: no event of AWS's; ExecutionAborted: the sandbox ends
+        // executions itself (end); ExecutionTimeout: the execution's limit is kept off the library
+        return;
+    }
+  }
+
+  /** Map and Parallel states of an execution that failed and have not been retried since (no …StateSucceeded at their exit). */
+  private failedGroups(execution: SimExecution): Set<string> {
+    let failed = this.groupFailures.get(execution.executionArn);
+    if (!failed) this.groupFailures.set(execution.executionArn, (failed = new Set()));
+    return failed;
+  }
+
+  /**
    * Returns the definition to run and the local handlers for its Task states: Wait states
    * become Tasks that sleep on the virtual clock; each Task invokes its Lambda function (as
    * its resource says: directly, through lambda:invoke, or as a callback) and, when it runs
@@ -411,16 +565,20 @@ export class SimStepFunctions {
    */
   private prepare(definition: AslDefinition, execution: SimExecution) {
     const handlers: Record<string, (input: any) => Promise<any>> = {};
+    /** the Wait states, which the library runs as Tasks */
+    const waits = new Set<string>();
     const visit = (def: AslDefinition): AslDefinition => {
       const states: Record<string, Record<string, unknown>> = {};
       for (const [name, original] of Object.entries(def.States)) {
         const state = wholeResultPaths(original);
         if (handlers[name]) throw new Error(`sandbox: state name ${name} is used twice; names must be unique across the workflow`);
         if (state.Type === 'Wait') {
+          waits.add(name);
           const { Seconds, SecondsPath, Timestamp, TimestampPath, Type: _t, Comment: _c, ...rest } = state;
           // no ResultPath: the handler's result (its input) is the output, as a Wait's is
           states[name] = { ...rest, Type: 'Task', Resource: WAIT_RESOURCE, TimeoutSeconds: this.libraryTimeoutSeconds };
           handlers[name] = async (waitInput: unknown) => {
+            if (execution.status !== 'RUNNING') throw executionEnded();
             execution.history.push({ state: name, at: this.clock.iso() });
             const ms = waitMilliseconds({ Seconds, SecondsPath, Timestamp, TimestampPath }, waitInput, this.clock.now());
             await this.sleepIn(execution, ms);
@@ -429,8 +587,8 @@ export class SimStepFunctions {
           continue;
         }
         if (state.Type === 'Task') {
-          const { state: runnable, attempt } = this.taskOf(name, state, execution);
-          handlers[name] = this.withRetrySleeps(name, state, execution, attempt);
+          const { state: runnable, ...task } = this.taskOf(name, state, execution);
+          handlers[name] = this.withRetrySleeps(name, state, execution, task);
           states[name] = runnable;
           continue;
         }
@@ -448,7 +606,7 @@ export class SimStepFunctions {
     };
     // the execution's own limit runs on the virtual clock (see run)
     const { TimeoutSeconds: _executionLimit, ...runnable } = visit(definition);
-    return { definition: runnable as AslDefinition, handlers };
+    return { definition: runnable as AslDefinition, handlers, waits: waits as ReadonlySet<string> };
   }
 
   /**
@@ -457,7 +615,7 @@ export class SimStepFunctions {
    * state whose limits are paths) are wrapped, so the attempt also receives the
    * TimeoutSecondsPath / HeartbeatSecondsPath values the library evaluated.
    */
-  private taskOf(name: string, state: Record<string, unknown>, execution: SimExecution): { state: Record<string, unknown>; attempt: (input: unknown) => Promise<unknown> } {
+  private taskOf(name: string, state: Record<string, unknown>, execution: SimExecution): { state: Record<string, unknown> } & Task {
     const resource = String(state.Resource);
     const { TimeoutSeconds, TimeoutSecondsPath, HeartbeatSeconds, HeartbeatSecondsPath, ...rest } = state;
     const paths = {
@@ -483,7 +641,7 @@ export class SimStepFunctions {
     const argument = (input: unknown) => (wrapped ? (input as Record<string, unknown>)[PARAMETERS] : input);
 
     if (resource === LAMBDA_CALLBACK) {
-      return { state: runnable, attempt: (input) => this.callback(name, execution, argument(input) as InvokeParameters, limits(input)) };
+      return { state: runnable, kind: 'lambda-callback', resultOf: 'lambda', parameters: argument, attempt: (input) => this.callback(name, execution, argument(input) as InvokeParameters, limits(input)) };
     }
     const call =
       resource === LAMBDA_INVOKE
@@ -492,7 +650,13 @@ export class SimStepFunctions {
             return invocationEnvelope(await this.invokeFunction(invoke, invoke.Payload));
           }
         : (input: unknown) => this.lambda.invoke(resource, argument(input));
-    return { state: runnable, attempt: (input) => this.withinTimeout(limits(input).timeoutSeconds, () => this.awayFromClock(execution, () => call(input))) };
+    return {
+      state: runnable,
+      // the DataLimitExceeded cause names a function ARN resource as such, an integration by its service
+      ...(resource === LAMBDA_INVOKE ? { kind: 'lambda-invoke' as const, resultOf: 'lambda' } : { kind: 'lambda-function' as const, resultOf: resource }),
+      parameters: argument,
+      attempt: (input) => this.withinTimeout(limits(input).timeoutSeconds, () => this.awayFromClock(execution, () => call(input))),
+    };
   }
 
   /**
@@ -530,19 +694,30 @@ export class SimStepFunctions {
     }
   }
 
-  /** A Task's handler: the same state again with nothing in between is a retry, which first sleeps its interval. */
-  private withRetrySleeps(name: string, state: Record<string, unknown>, execution: SimExecution, attempt: (input: unknown) => Promise<unknown>) {
+  /**
+   * A Task's handler, called once per attempt (the same state again with nothing in between
+   * is a retry): 1. nothing runs once the execution has ended; 2. a retry first sleeps its
+   * interval; 3. the parameters are held to the payload quota; 4. the attempt's history
+   * events are recorded as it is scheduled, started (a callback's submission in `callback`)
+   * and ends; 5. its result is held to the payload quota. An event that would overrun the
+   * history ends the execution instead, and the attempt goes no further.
+   */
+  private withRetrySleeps(name: string, state: Record<string, unknown>, execution: SimExecution, task: Task) {
     const retry = (state.Retry as Retrier[] | undefined) ?? [];
+    const events = TASK_EVENTS[task.kind];
     let lastError: string | undefined;
     let retriesByRetrier = retry.map(() => 0);
     return async (taskInput: unknown) => {
+      if (execution.status !== 'RUNNING') throw executionEnded();
       if (execution.history.at(-1)?.state !== name) lastError = undefined;
       const entry: SimExecution['history'][number] = { state: name, at: this.clock.iso() };
       execution.history.push(entry);
       if (lastError !== undefined) {
         const failed = lastError;
-        // as the service matches: States.TaskFailed is every task error but a timeout
-        const index = retry.findIndex((r) => r.ErrorEquals.includes(failed) || r.ErrorEquals.includes('States.ALL') || (r.ErrorEquals.includes('States.TaskFailed') && failed !== 'States.Timeout'));
+        // as the service matches: States.TaskFailed is every task error but a timeout, and
+        // neither wildcard matches a terminal error
+        const wildcard = !TERMINAL_ERRORS.has(failed);
+        const index = retry.findIndex((r) => r.ErrorEquals.includes(failed) || (wildcard && (r.ErrorEquals.includes('States.ALL') || (r.ErrorEquals.includes('States.TaskFailed') && failed !== 'States.Timeout'))));
         if (index >= 0) {
           const r = retry[index]!;
           const interval = (r.IntervalSeconds ?? 1) * Math.pow(r.BackoffRate ?? 2, retriesByRetrier[index]!);
@@ -550,17 +725,57 @@ export class SimStepFunctions {
           await this.sleepIn(execution, Math.min(interval, r.MaxDelaySeconds ?? Number.POSITIVE_INFINITY) * 1000);
         }
       }
-      try {
-        const result = await attempt(taskInput);
-        lastError = undefined;
-        retriesByRetrier = retry.map(() => 0);
-        return result;
-      } catch (error) {
-        lastError = (error as Error).name;
-        entry.error = `${lastError}: ${(error as Error).message}`.slice(0, 500);
-        throw error;
+      const failed = (error: Error): Error => {
+        lastError = error.name;
+        entry.error = `${lastError}: ${error.message}`.slice(0, 500);
+        return error;
+      };
+      if (overPayloadLimit(task.parameters(taskInput))) {
+        throw failed(await this.dataLimitExceeded(state, retriesByRetrier, `The state/task '${name}' provided parameters with a size exceeding the maximum number of bytes service limit.`));
       }
+      if (!this.record(execution, events.scheduled) || !this.record(execution, events.started)) throw executionEnded();
+      let outcome: { result: unknown } | { error: Error };
+      try {
+        outcome = { result: await task.attempt(taskInput) };
+      } catch (error) {
+        outcome = { error: error as Error };
+      }
+      if (execution.status !== 'RUNNING') throw executionEnded();
+      if ('error' in outcome) {
+        const timedOut = outcome.error.name === 'States.Timeout' || outcome.error.name === 'States.HeartbeatTimeout';
+        if (!this.record(execution, timedOut ? events.timedOut : events.failed)) throw executionEnded();
+        throw failed(outcome.error);
+      }
+      if (overPayloadLimit(outcome.result)) {
+        if (!this.record(execution, events.failed)) throw executionEnded();
+        throw failed(await this.dataLimitExceeded(state, retriesByRetrier, `The state/task '${task.resultOf}' returned a result with a size exceeding the maximum number of bytes service limit.`));
+      }
+      if (!this.record(execution, events.succeeded)) throw executionEnded();
+      lastError = undefined;
+      retriesByRetrier = retry.map(() => 0);
+      return outcome.result;
     };
+  }
+
+  /**
+   * The error of a Task whose parameters or result are over the payload quota. AWS documents
+   * States.DataLimitExceeded as "a terminal error that can't be caught by the States.ALL error
+   * type" (concepts-error-handling.html); a retrier or catcher that names it takes it. So the
+   * library may retry it only with attempts left on a retrier naming it, and catch it only
+   * with a catcher naming it; States.ALL comes last in both lists, and States.TaskFailed does
+   * not match it (it carries the class the library leaves out of that wildcard). With neither,
+   * the execution fails with it.
+   * (LocalStack's snapshot recorded against AWS in 2024-03 shows a States.ALL catcher taking
+   * an oversized Lambda result: the sandbox keeps to the documentation, the stricter of the two.)
+   */
+  private async dataLimitExceeded(state: Record<string, unknown>, retriesByRetrier: readonly number[], cause: string): Promise<Error> {
+    const retry = (state.Retry as Retrier[] | undefined) ?? [];
+    const catchers = (state.Catch as { ErrorEquals: string[] }[] | undefined) ?? [];
+    const index = retry.findIndex((r) => r.ErrorEquals.includes(DATA_LIMIT));
+    return terminalError(DATA_LIMIT, cause, {
+      retryable: index >= 0 && retriesByRetrier[index]! < (retry[index]!.MaxAttempts ?? 3),
+      catchable: catchers.some((c) => c.ErrorEquals.includes(DATA_LIMIT)),
+    });
   }
 
   /** Invokes the function a lambda:invoke state names; Lambda's error document becomes the Cause. */
@@ -611,6 +826,8 @@ export class SimStepFunctions {
 
     try {
       await this.awayFromClock(execution, () => this.invokeFunction(parameters, payload));
+      // the function has the token: the task is submitted and waits for its answer
+      if (!this.record(execution, 'TaskSubmitted')) this.closeTask(task, { error: executionEnded() });
     } catch (error) {
       this.closeTask(task, { error: error as Error });
     }
@@ -684,6 +901,17 @@ function wholeResultPaths(state: Record<string, unknown>): Record<string, unknow
   };
 }
 
+/** A Task state as the sandbox runs it. */
+interface Task {
+  kind: TaskKind;
+  /** who "returned a result" too large, as the DataLimitExceeded cause names it */
+  resultOf: string;
+  /** what the resource is called with: the state's input after Parameters */
+  parameters: (input: unknown) => unknown;
+  /** one attempt: the invocation, its timeouts, a callback's wait */
+  attempt: (input: unknown) => Promise<unknown>;
+}
+
 interface InvokeParameters {
   FunctionName: unknown;
   Payload?: unknown;
@@ -737,6 +965,51 @@ function replacePlaceholder(value: unknown, token: string): unknown {
   if (Array.isArray(value)) return value.map((v) => replacePlaceholder(v, token));
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replacePlaceholder(v, token)]));
   return value;
+}
+
+/**
+ * Hands every event of the library's log to `tap` as it is dispatched, before the library
+ * goes on: its public `eventLogs` is an async generator that lags behind the run, and the
+ * history quota must stop an execution at the very event that would overrun it. The log is
+ * reached where `run()` hands it to the machine's `execute`; a library that no longer does so
+ * fails here, loudly, rather than count nothing.
+ */
+function tapEvents(machine: StateMachine, tap: (event: LibraryEvent) => void): void {
+  type Logger = { dispatch?: (event: LibraryEvent) => void };
+  type Execute = (this: unknown, input: unknown, options: { eventLogger?: Logger }, ...rest: unknown[]) => unknown;
+  const internals = machine as unknown as { execute?: Execute };
+  const execute = internals.execute;
+  if (typeof execute !== 'function') throw new Error('sandbox: aws-local-stepfunctions no longer runs an execution through StateMachine#execute; the history count needs updating');
+  internals.execute = function tappedExecute(this: unknown, input, options, ...rest) {
+    const logger = options?.eventLogger;
+    const dispatch = logger?.dispatch;
+    if (!logger || typeof dispatch !== 'function') throw new Error('sandbox: aws-local-stepfunctions no longer hands StateMachine#execute an event logger; the history count needs updating');
+    logger.dispatch = (event: LibraryEvent) => {
+      tap(event);
+      dispatch.call(logger, event);
+    };
+    return execute.call(this, input, options, ...rest);
+  };
+}
+
+/**
+ * What a state's handler throws once its execution has ended (stopped, timed out, failed by
+ * a quota): the library neither retries nor catches it, and no state runs after it.
+ */
+function executionEnded(): Error {
+  return Object.assign(new Error('the execution has ended'), { isRetryable: false, isCatchable: false });
+}
+
+/**
+ * An error no States.TaskFailed matches (the library's timeout class, which that wildcard
+ * leaves out), retried or caught only as allowed; see `dataLimitExceeded`.
+ */
+async function terminalError(name: string, message: string, allowed: { retryable: boolean; catchable: boolean }): Promise<Error> {
+  const error = Object.setPrototypeOf(new Error(message), await statesTimeoutPrototype()) as Error & { retryable: boolean; catchable: boolean };
+  error.name = name;
+  error.retryable = allowed.retryable;
+  error.catchable = allowed.catchable;
+  return error;
 }
 
 /**
