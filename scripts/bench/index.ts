@@ -8,6 +8,7 @@ import { benchBundles, renderBundles } from './bundles.js';
 import { benchDetection } from './detection.js';
 import { benchDrain } from './drain.js';
 import { benchRollout, renderRollout } from './rollout.js';
+import { benchLongExecutions, renderLongExecutions } from './long-executions.js';
 import { benchScaleIn, renderScaleIn } from './scale-in.js';
 import { benchStart, renderStart } from './start.js';
 
@@ -19,6 +20,7 @@ const detection = await benchDetection(50, 20);
 const rollout = await benchRollout(100, 10, 0);
 const rolloutCanary = await benchRollout(100, 10, 1);
 const scaleIn = await benchScaleIn(600, 500);
+const long = await benchLongExecutions(1000);
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const rows = [
   '| | eks-node-lifecycle (node-drain workflow) | `kubectl drain` |',
@@ -36,6 +38,8 @@ const transitionsPerNode = (f: typeof rollout) => per(f.transitions.rollout.bill
 const biggest = bundles.functions.reduce((a, b) => (b.bytes > a.bytes ? b : a));
 const slowest = bundles.functions.reduce((a, b) => (b.codeInitMs > a.codeInitMs ? b : a));
 const mark = (ok: boolean) => (ok ? '✓' : '✗');
+const largest = long.reduce((a, b) => (b.largest > a.largest ? b : a));
+const rolloutPerNode = long.filter((c) => c.perReplacedNode !== undefined);
 const targets = [
   '| target | measured | |',
   '|---|---|---|',
@@ -45,6 +49,8 @@ const targets = [
   `| ≤ 10 state transitions per replaced node | ${fmt(transitionsPerNode(rollout))} (canary: ${fmt(transitionsPerNode(rolloutCanary))}) | ${mark(transitionsPerNode(rollout) <= 10)} |`,
   `| ≤ 4 EC2/Auto Scaling calls per replaced node | ${fmt(ec2Asg(rollout))} (canary: ${fmt(ec2Asg(rolloutCanary))}) | ${mark(ec2Asg(rollout) <= 4)} |`,
   `| 500 of 600 nodes scaled in within a minute, throttling on: 0 budget violations, 0 nodes terminated with pods, every hook completed once | ${scaleIn.invariants.budgetViolations.length} violations, ${scaleIn.invariants.terminations.filter((t) => t.podsToEvict.length > 0).length} terminated with pods, ${scaleIn.hooksCompleted} of ${scaleIn.scaledIn} hooks completed${scaleIn.violations ? ' — invariants violated' : ''} | ${mark(scaleIn.violations === '' && scaleIn.hooksCompleted === scaleIn.scaledIn)} |`,
+  `| no execution above 10,000 history events (48 h drain, a day of stuck pods, a 14-day pause, 1000 nodes one at a time) | largest ${largest.largest} (${largest.name}); ${long.reduce((n, c) => n + c.executions, 0)} executions in all | ${mark(largest.largest <= 10_000)} |`,
+  `| ≤ 30 history events per replaced node (rollouts) | ${rolloutPerNode.map((c) => `${c.perReplacedNode!.toFixed(1)} (${c.name})`).join('; ')} | ${mark(rolloutPerNode.every((c) => c.perReplacedNode! <= 30))} |`,
   `| bundles ≤ 400 KB | largest ${biggest.name} ${(biggest.bytes / 1024).toFixed(0)} KB; ${bundles.functions.filter((f) => f.bytes > 400 * 1024).length} of ${bundles.functions.length} over | ${mark(biggest.bytes <= 400 * 1024)} |`,
   `| cold init ≤ 2 × a bare middy + Powertools Logger handler (code alone) | worst ${slowest.name} ${fmt(slowest.codeInitMs / bundles.bare.initMs)}×; ${bundles.functions.filter((f) => f.codeInitMs / bundles.bare.initMs > 2).length} of ${bundles.functions.length} over | ${mark(slowest.codeInitMs / bundles.bare.initMs <= 2)} |`,
 ];
@@ -54,7 +60,7 @@ Measured by \`npm run bench\` (scripts/bench/) on ${cpus().length} × ${cpus()[0
 Every figure comes from the sandbox (test/sim/): the real handlers, workflows and Kubernetes
 client against the simulated account and the sandbox Kubernetes API server.
 
-## Targets (issues 7 and 23)
+## Targets (issues 7, 14 and 23)
 
 ${targets.join('\n')}
 
@@ -102,5 +108,6 @@ const rolloutReport = renderRollout(rollout) + renderRollout(rolloutCanary);
 const bundlesReport = renderBundles(bundles);
 const startReport = renderStart(start);
 const scaleInReport = renderScaleIn(scaleIn);
-writeFileSync('BENCHMARKS.md', report + detectionReport + rolloutReport + scaleInReport + bundlesReport + startReport);
-for (const section of [rolloutReport, scaleInReport, detectionReport, bundlesReport, startReport, report]) console.log(section);
+const longReport = renderLongExecutions(long);
+writeFileSync('BENCHMARKS.md', report + detectionReport + rolloutReport + scaleInReport + longReport + bundlesReport + startReport);
+for (const section of [rolloutReport, scaleInReport, longReport, detectionReport, bundlesReport, startReport, report]) console.log(section);
