@@ -1,26 +1,48 @@
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import type { SdkError } from '@smithy/types';
 import { AwsTransientError, type NodeLifecycleError } from '../errors.js';
 
-const TRANSIENT = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
+/**
+ * Error codes AWS documents as worth trying again that the SDK's classifier does not know by
+ * name. It knows most of them by their HTTP status (500, 502, 503, 504); these are named here
+ * for the ones that come with a 4xx, or without a status at all.
+ * - EC2: the server errors, and a tag written by two requests at once ("retry your request")
+ *   — https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+ * - Auto Scaling: the common server errors, and "You already have a pending update"
+ *   (`ResourceContention` on the wire, `ResourceContentionFault` as the SDK names it)
+ *   — https://docs.aws.amazon.com/autoscaling/ec2/APIReference/CommonErrors.html
+ * - DynamoDB: the exceptions its table marks "OK to retry? Yes" that are not throttling
+ *   — https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html
+ * - EKS, SSM: their modelled server faults.
+ */
+const RETRYABLE_CODES = new Set([
   'InternalError',
   'InternalFailure',
+  'ServiceUnavailable',
+  'Unavailable',
+  'ConcurrentTagAccess',
+  'ResourceContentionFault',
   'InternalServerError',
-  'RequestTimeout',
-  'RequestTimeoutException',
+  'TransactionConflictException',
+  'ReplicatedWriteConflictException',
   'ServerException',
-  // DynamoDB's throttling (the locks, drains and chat-ops tables): its own name, not ThrottlingException
-  'ProvisionedThroughputExceededException',
+  'ServiceUnavailableException',
+  'InternalServerException',
 ]);
 
-/** true when an AWS error is worth retrying later (throttling, server faults, timeouts) */
+/**
+ * True when an AWS error is worth trying again later: what the SDK's own retry strategy would
+ * have retried (@smithy/core/retry, the very functions the standard strategy classifies with:
+ * throttling, 500/502/503/504, timeouts, ECONNRESET, ECONNREFUSED, EPIPE, ETIMEDOUT, EAI_AGAIN,
+ * ENOTFOUND, a response cut off mid-body, the `$retryable` trait), any other server error, and
+ * the codes above. Not `isClockSkewError`: its list holds `AccessDeniedException`, which for
+ * most services is IAM saying no (the SDK corrects a skewed clock itself, and an error it
+ * corrected is transient already).
+ */
 export function isTransientAwsError(error: unknown): boolean {
-  const e = error as { name?: string; $fault?: string; $retryable?: unknown };
-  return TRANSIENT.has(e?.name ?? '') || e?.$fault === 'server' || e?.$retryable !== undefined;
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as SdkError;
+  return isThrottlingError(e) || isTransientError(e) || isServerError(e) || e.$fault === 'server' || RETRYABLE_CODES.has(e.name);
 }
 
 /**
