@@ -9,9 +9,22 @@ import type { V1Status } from './api-types.js';
  * requests share connections, and a deadline on every request. It answers with the parsed
  * body or throws one of the two errors below; what a status means (404 gone, 429 throttled,
  * 5xx unavailable…) is for the caller, see `callKube`.
+ *
+ * A network failure is tried again at once, up to 3 attempts in all (as the AWS SDK's
+ * standard mode, and client-go for a reset read), when trying again cannot do anything twice:
+ * a connection that never opened (refused, unresolved) for any request, and a read whose
+ * connection broke (reset, an answer cut off). A write whose connection broke may have
+ * happened, and a request past its deadline has had its time: those are the caller's.
  */
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+const MAX_ATTEMPTS = 3;
+/** before the second attempt; the third waits twice as long */
+const RETRY_DELAY_MS = 100;
+/** the request never reached the server: safe to send again whatever it is */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** the connection broke under a request that may have been sent: safe to send again if it only reads */
+const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'BAD_RESPONSE']);
 /** idle connections are closed before the API server's load balancer drops them unannounced */
 const IDLE_SOCKET_MS = 30_000;
 const USER_AGENT = 'eks-node-lifecycle';
@@ -83,6 +96,17 @@ export class KubeRestClient {
   }
 
   async send<T>(request: KubeRequest): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.sendOnce<T>(request);
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS || !worthRetrying(request, error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
+      }
+    }
+  }
+
+  private async sendOnce<T>(request: KubeRequest): Promise<T> {
     const url = new URL(this.endpoint);
     url.pathname = `${this.endpoint.pathname.replace(/\/$/, '')}${request.path}`;
     for (const [key, value] of Object.entries(request.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
@@ -122,6 +146,11 @@ export class KubeRestClient {
   close(): void {
     this.agent.destroy();
   }
+}
+
+function worthRetrying(request: KubeRequest, error: unknown): boolean {
+  if (!(error instanceof KubeTransportError)) return false;
+  return NEVER_SENT.has(error.code) || (request.method === 'GET' && BROKEN.has(error.code));
 }
 
 function decode<T>(statusCode: number, body: string, what: string): T {

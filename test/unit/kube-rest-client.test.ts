@@ -19,6 +19,7 @@ import { EksTokenCache } from '../../shared/kube/eks-token.js';
 import { readNode } from '../../shared/kube/find-node.js';
 import { KubeRestClient, KubeStatusError, KubeTransportError, type KubeRestClientOptions } from '../../shared/kube/rest-client.js';
 import { VirtualClock } from '../sim/clock.js';
+import { failDnsLookups } from '../sim/dns-faults.js';
 import { startKubeApiServer, type FaultAction, type FaultRequest, type KubeApiServer, type ObservedRequest } from '../sim/kube/api-server.js';
 import { putAwsAuth } from '../sim/kube/aws-auth.js';
 import { createNode, createPdb, createPod, startControllers } from '../sim/kube/controllers.js';
@@ -350,6 +351,53 @@ describe('Kube REST client: against the sandbox API server', () => {
     const refused = await callKube('prod', 'list pods', () => coreV1Api(clientFor(closed.url)).listPodForAllNamespaces()).catch((e: unknown) => e);
     assert.ok(refused instanceof KubernetesUnavailableError);
     assert.equal((refused.cause as KubeTransportError).code, 'ECONNREFUSED');
+  });
+
+  it('sends a read again when its connection was reset or its answer cut off halfway (3 attempts at most): a blip is absorbed, a lasting failure is KubernetesUnavailableError', async () => {
+    // Prepare: the first two lists fail, one reset, one cut short
+    let failures = 0;
+    inject = (r) => (r.verb === 'list' && r.resource === 'nodes' && failures < 2 ? (failures++ === 0 ? { reset: true } : { halfWritten: true }) : undefined);
+    const before = observed.length;
+    // Act
+    const nodes = await callKube('prod', 'list nodes', () => core.listNode());
+    // Assess
+    assert.deepEqual(nodes.items.map((n) => n.metadata?.name), [NODE]);
+    assert.deepEqual(observed.slice(before).map((r) => r.status), [0, 0, 200], 'reset, cut short, answered');
+
+    inject = (r) => (r.verb === 'list' ? { halfWritten: true } : undefined);
+    const lasting = await callKube('prod', 'list nodes', () => core.listNode()).catch((e: unknown) => e);
+    assert.ok(lasting instanceof KubernetesUnavailableError, String(lasting));
+    assert.ok(lasting.cause instanceof KubeTransportError && lasting.cause.code === 'ECONNRESET', String(lasting.cause));
+    assert.match(lasting.message, /list nodes: GET \/api\/v1\/nodes: aborted/);
+  });
+
+  it('does not send a write again once its connection broke (it may have happened): KubernetesUnavailableError, the write done all the same', async () => {
+    inject = (r) => (r.verb === 'patch' ? { halfWritten: true } : undefined);
+    const before = observed.length;
+    const error = await callKube('prod', 'cordon node', () => core.patchNode({ name: NODE, body: { spec: { unschedulable: true } } }, PatchStrategy.MergePatch)).catch((e: unknown) => e);
+    assert.ok(error instanceof KubernetesUnavailableError, String(error));
+    assert.equal(observed.slice(before).filter((r) => r.verb === 'patch').length, 1, 'sent once');
+    assert.equal(store.get('nodes', undefined, NODE)?.spec?.unschedulable, true, 'the server had cordoned it');
+    inject = undefined;
+    await core.patchNode({ name: NODE, body: { spec: { unschedulable: null } } }, PatchStrategy.MergePatch);
+  });
+
+  it('sends any request again whose endpoint did not resolve (EAI_AGAIN: nothing was sent), then gives up with KubernetesUnavailableError', async (t) => {
+    // the endpoint by name (the certificate names localhost), its lookups failing
+    const byName = coreV1Api(clientFor(server.url.replace('127.0.0.1', 'localhost')));
+    const once = failDnsLookups({ hostnames: ['localhost'], rate: 1, seed: 1, limit: 1 });
+    t.after(() => once.restore());
+    assert.equal((await byName.readNode({ name: NODE })).metadata?.name, NODE);
+    assert.deepEqual([once.failed.length, once.lookups], [1, 2]);
+    once.restore();
+
+    const always = failDnsLookups({ hostnames: ['localhost'], rate: 1, seed: 1 });
+    t.after(() => always.restore());
+    const evictor = coreV1Api(clientFor(server.url.replace('127.0.0.1', 'localhost')));
+    const error = await callKube('prod', 'evict', () => evictor.createNamespacedPodEviction({ name: 'web-1', namespace: 'shop', body: { metadata: { name: 'web-1', namespace: 'shop' } } })).catch((e: unknown) => e);
+    assert.ok(error instanceof KubernetesUnavailableError, String(error));
+    assert.match(error.message, /getaddrinfo EAI_AGAIN localhost/);
+    assert.equal(always.lookups, 3, 'three attempts, none sent');
   });
 
   it('verifies the server against the cluster’s CA only: another CA is refused before anything is sent', async () => {

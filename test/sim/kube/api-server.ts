@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { VirtualClock } from '../clock.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
 import { badRequest, failure, KubeApiError, pathNotFound, unauthorized } from './errors.js';
@@ -69,8 +69,11 @@ export interface FaultRequest {
 
 /**
  * A fault to inject: wait `delayMs` (real milliseconds: client timeouts are real), then
- * reset the connection, or answer `status` (with `body`, or a Status object for that
- * code), or, with neither, go on normally.
+ * reset the connection (a TCP RST: the client reads ECONNRESET), or answer `status` (with
+ * `body`, or a Status object for that code), or, with neither, go on normally. With
+ * `halfWritten` the request is handled, but only the answer's headers and the first half of
+ * its body are written before the connection is destroyed (a proxy or the server dying
+ * mid-answer: the client's body read fails, and a write may have happened unbeknown to it).
  *
  * Two faults are about time, and are bounded so that a client without a timeout cannot hang
  * a test (both in real milliseconds, since that is what a client's timeout counts):
@@ -84,6 +87,7 @@ export interface FaultRequest {
 export interface FaultAction {
   delayMs?: number;
   reset?: boolean;
+  halfWritten?: boolean;
   status?: number;
   body?: unknown;
   hangMs?: number;
@@ -216,6 +220,30 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(text);
 }
 
+/** The answer's headers, as `send` writes them, and half its body; then the connection dies. */
+function sendHalf(res: ServerResponse, reply: Reply): void {
+  const text = Buffer.from(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body), 'utf8');
+  res.writeHead(reply.status, {
+    'Content-Type': typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Audit-Id': randomUUID(),
+    'Content-Length': text.length,
+  });
+  res.write(text.subarray(0, Math.floor(text.length / 2)));
+  // on the next turn, so the half is on the wire before the connection goes
+  setImmediate(() => res.destroy());
+}
+
+/**
+ * A TCP reset, as a crashed peer or a load balancer dropping the connection sends it. A TLS
+ * socket cannot send one itself: its TCP socket underneath can (Node keeps it as `_parent`).
+ */
+function resetConnection(req: IncomingMessage): void {
+  const tcp = (req.socket as { _parent?: Socket | null })._parent;
+  if (tcp && typeof tcp.resetAndDestroy === 'function') tcp.resetAndDestroy();
+  else req.socket.destroy();
+}
+
 export async function startKubeApiServer(options: KubeApiServerOptions): Promise<KubeApiServer> {
   const { store, authenticate } = options;
   // ages in tables and every timestamp come from the store's clock: they must be one clock
@@ -267,11 +295,17 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     let described: FaultRequest = { method, path: url.pathname, query: url.searchParams };
     const observe = (status: number): void => options.onRequest?.({ ...described, userAgent: req.headers['user-agent'] ?? '', status });
     let lateAnswer: Pick<FaultAction, 'answerAfterMs' | 'onHeld'> | undefined;
+    let halfWritten = false;
     const reply = (r: Reply): void => {
       if (lateAnswer?.answerAfterMs) {
         const { answerAfterMs, onHeld } = lateAnswer;
         lateAnswer = undefined;
         void hold(res, answerAfterMs, onHeld).then((clientGaveUp) => (clientGaveUp || res.destroyed ? observe(0) : reply(r)));
+        return;
+      }
+      if (halfWritten) {
+        sendHalf(res, r);
+        observe(0);
         return;
       }
       send(res, r);
@@ -313,8 +347,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
         return;
       }
       if (fault?.answerAfterMs) lateAnswer = fault;
+      halfWritten = fault?.halfWritten === true;
       if (fault?.reset) {
-        req.socket.destroy();
+        resetConnection(req);
         observe(0);
         return;
       }

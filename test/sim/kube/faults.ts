@@ -4,7 +4,8 @@ import type { Verb } from './rest-handlers.js';
 
 /**
  * Seeded faults for the sandbox's Kubernetes API server, by verb and resource: 5xx answers,
- * requests that hang, and writes whose answer comes too late. Wire them with
+ * requests that hang, writes whose answer comes too late, connections reset (a TCP RST) and
+ * answers cut off halfway through their body. Wire them with
  * `injectKubeFaults(cluster.server, { seed, rules })`; `stop()` takes them off again.
  *
  * Whether a request fails is drawn from the seed and the request's identity (verb, path,
@@ -23,7 +24,11 @@ export type KubeFault =
   /** neither done nor answered; the connection is dropped once the client gives up, or after holdMs */
   | { kind: 'hang' }
   /** done at once, answered only after holdMs — by then a client with a timeout has given up */
-  | { kind: 'late-answer' };
+  | { kind: 'late-answer' }
+  /** the connection reset before anything is done: the client reads ECONNRESET */
+  | { kind: 'reset' }
+  /** done, then the answer's headers and half its body written and the connection destroyed */
+  | { kind: 'half-written' };
 
 export interface KubeFaultRule {
   /** which requests: any of these verbs (all when unset) … */
@@ -119,6 +124,10 @@ export function injectKubeFaults(server: KubeApiServer, options: KubeFaultOption
           return { hangMs: holdMs, onHeld };
         case 'late-answer':
           return { answerAfterMs: holdMs, onHeld };
+        case 'reset':
+          return { reset: true };
+        case 'half-written':
+          return { halfWritten: true };
       }
     },
   };
