@@ -68,6 +68,7 @@ import { awaitsEviction } from '../sim/node-pods.js';
 import { type CapacityMonitor, type CapacityViolation, watchCapacity } from '../sim/capacity-monitor.js';
 import type { SimExecution } from '../sim/step-functions.js';
 import { nodeOfInstance, observeTerminations, type TerminationObserver, type TerminationRecord } from '../sim/termination-observer.js';
+import { ERROR_NAMES } from '../../shared/errors.js';
 import { SANDBOX_CREDENTIALS, type World } from '../sim/world.js';
 
 export interface WatchInvariantsOptions {
@@ -328,8 +329,9 @@ function watchHookExpiries(world: World): HookExpiry[] {
  */
 function hookCompletionProblems(world: World, records: readonly StoredDrain[], expiries: readonly HookExpiry[], excused: { byAws: ReadonlySet<string>; refused: ReadonlySet<string> }): unknown[] {
   const problems: unknown[] = [];
+  // what Auto Scaling carried out, whatever the caller saw after (an answer cut short)
   const completions = world.account.calls
-    .filter((c) => c.command === 'CompleteLifecycleAction' && !c.error)
+    .filter((c) => c.command === 'CompleteLifecycleAction' && c.acted)
     .map((c) => c.input as { LifecycleActionToken?: string; InstanceId?: string; LifecycleHookName?: string; LifecycleActionResult?: string });
   const actions = world.account.events
     .filter((e) => e['detail-type'] === 'EC2 Instance-terminate Lifecycle Action')
@@ -476,4 +478,16 @@ async function scanTable(world: World, suffix: string): Promise<unknown[]> {
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * Lambda invocations that failed with an error no workflow names as what it is — not one of
+ * shared/errors.ts, nor Lambda's own (`Lambda.*`, `Sandbox.Timedout`): a transient failure
+ * that escaped its classification would reach `States.ALL` and fail the step for good.
+ */
+export function untypedFailures(world: World): string[] {
+  const typed = new Set<string>(ERROR_NAMES);
+  return world.lambda.invocations.flatMap((i) =>
+    'errorType' in i.outcome && !typed.has(i.outcome.errorType) && !/^(Lambda|Sandbox)\./.test(i.outcome.errorType) ? [`${i.function}: ${i.outcome.errorType}: ${i.outcome.errorMessage}`] : [],
+  );
 }

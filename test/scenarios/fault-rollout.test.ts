@@ -10,6 +10,7 @@ import { throttleEveryService } from '../sim/throttle-every-service.js';
 import type { World } from '../sim/world.js';
 import { type InvariantMonitor, watchInvariants } from './fault-invariants.js';
 import { cordoned, groupState, rolloutRequest, rollouts, selfManagedWorld } from './rollout-helpers.js';
+import { prepareRollout } from './rollout-under-faults.js';
 
 /**
  * The rollout half of the fault matrix (issue 7): each fault injected into a real rollout of
@@ -51,28 +52,30 @@ function assertEveryNodeReplaced(before_: GroupState, after_: GroupState, imageI
 
 describe('Fault: AWS throttling on 30 % of all calls during a rollout', () => {
   /**
-   * The sandbox answers each SDK call itself, so the SDK's retry middleware (standard mode: 3
-   * attempts, throttling errors retried with backoff) never runs. `attemptsPerCall: 3` puts it
-   * back: a call fails only when all three attempts are throttled (2.7 % of calls at 30 %).
-   * Without it the handlers see every throttle, which no real client configured as ours would.
+   * The account's services are throttled per attempt and the SDK's own standard retries absorb
+   * what they would (3 attempts, throttling backed off on the virtual clock, the retry quota);
+   * DynamoDB, Step Functions, EventBridge and Lambda are failed at `send`, where
+   * `attemptsPerCall` stands in for those retries. `sdkAttempts: 1` takes the retries away
+   * (AWS_MAX_ATTEMPTS=1, as a client configured so would have it): every throttle reaches a
+   * handler, which no real client configured as ours would see.
    */
-  async function throttledRollout(attemptsPerCall: number, from?: string, until?: string) {
-    const setup = await selfManagedWorld({ nodes: 4, tags: { 'eks-node-lifecycle/max-unavailable': '2' } });
-    const { world, group } = setup;
-    const image = releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261201' }).image.ImageId!;
-    const start = await rolloutRequest(world, group);
-    const before_ = await groupState(group.autoScalingGroupName);
-    const monitor = watchInvariants(world);
-    const startedAt = world.clock.now();
-    const arn = start('roll-while-throttled', 'alice');
-    if (from) await world.settle(Date.parse(from));
-    const throttling = throttleEveryService(world, 0.3, { seed: 7, attemptsPerCall });
-    if (until) await world.settle(Date.parse(until));
-    else await world.settle();
-    throttling.restore();
-    if (until) await world.settle();
-    const { tally } = throttling;
-    return { ...setup, image, before_, monitor, tally, startedAt, execution: world.stepFunctions.executions.get(arn)! };
+  async function throttledRollout(sdkAttempts: 1 | 3, from?: string, until?: string) {
+    const prepared = await prepareRollout({ nodes: 4, tags: { 'eks-node-lifecycle/max-unavailable': '2' } });
+    const { world, start } = prepared;
+    if (sdkAttempts === 1) process.env.AWS_MAX_ATTEMPTS = '1';
+    try {
+      const arn = start('roll-while-throttled', 'alice');
+      if (from) await world.settle(Date.parse(from));
+      const throttling = throttleEveryService(world, 0.3, { seed: 7, attemptsPerCall: sdkAttempts });
+      if (until) await world.settle(Date.parse(until));
+      else await world.settle();
+      throttling.restore();
+      if (until) await world.settle();
+      const { tally } = throttling;
+      return { ...prepared, tally, execution: world.stepFunctions.executions.get(arn)! };
+    } finally {
+      delete process.env.AWS_MAX_ATTEMPTS;
+    }
   }
 
   describe('as callers see it through the SDK standard retries (3 attempts per call)', () => {

@@ -54,6 +54,8 @@ export interface RunningInvocation {
   readonly record: Invocation;
   /** set once the invocation was ended by `kill` */
   readonly killed: boolean;
+  /** aborted when `kill` ends the invocation: what its waits on the clock give up on */
+  readonly ended: AbortSignal;
   /** a crash due at the handler's next step: if it returns first, its result is lost to this error */
   pendingCrash?: { errorType: string; errorMessage: string };
   /** ends the invocation now with this error, as Lambda reports a crash or a timeout */
@@ -79,6 +81,7 @@ export function runAsInvocation<T>(clock: VirtualClock, fn: string, payload: unk
       function: fn,
       record,
       killed: false,
+      ended: new AbortController().signal,
       kill() {
         throw new Error('runAsInvocation: an invocation run this way cannot be killed');
       },
@@ -131,12 +134,15 @@ export class SimLambda {
       let kill!: (error: Error) => void;
       const killed = new Promise<never>((_resolve, reject) => (kill = reject));
       killed.catch(() => undefined);
+      const ending = new AbortController();
       const scope: RunningInvocation & { killed: boolean } = {
         function: fn.key,
         record,
         killed: false,
+        ended: ending.signal,
         kill(errorType: string, errorMessage: string) {
           scope.killed = true;
+          ending.abort();
           // the handler runs on, unheeded, in an environment Lambda will not hand out again
           environment.retired = true;
           kill(new LambdaFunctionError(errorType, errorMessage));

@@ -19,7 +19,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  *
  * It wraps the `send` each client class uses (its own, a mock's, or the shared smithy base),
  * after the sandbox's mocks are bound: install gates after `World.start()`, remove them
- * before `world.stop()`. Several gates may be installed; each call asks them in order.
+ * before `world.stop()`. Several gates may be installed; each call asks them in order. A
+ * gate acts on the whole call, before the SDK's middleware: its error is not retried. For the
+ * simulated account's services, fail attempts through `account.faults` instead (retried by
+ * the SDK as the real error would be).
  */
 export type SdkService = 'ec2' | 'autoscaling' | 'eks' | 'ssm' | 'sts' | 'iam' | 'events' | 'states' | 'lambda' | 'dynamodb';
 
@@ -34,7 +37,8 @@ export interface SdkCall {
 export type SdkGateAction = 'pass' | 'hang' | Error;
 export type SdkGate = (call: SdkCall) => SdkGateAction;
 
-const CLIENTS: [{ prototype: object }, SdkService][] = [
+/** Every SDK client class the product uses, with the service it calls. */
+export const SDK_CLIENTS: readonly (readonly [{ prototype: object }, SdkService])[] = [
   [EC2Client, 'ec2'],
   [AutoScalingClient, 'autoscaling'],
   [EKSClient, 'eks'],
@@ -79,7 +83,7 @@ function decide(call: SdkCall): SdkGateAction {
 function wrapClients(): () => void {
   const restores: (() => void)[] = [];
   const wrapped = new Set<object>();
-  for (const [client] of CLIENTS) {
+  for (const [client] of SDK_CLIENTS) {
     let owner: object | null = client.prototype;
     while (owner && !Object.prototype.hasOwnProperty.call(owner, 'send')) owner = Object.getPrototypeOf(owner);
     if (!owner || wrapped.has(owner)) continue;
@@ -105,5 +109,5 @@ function wrapClients(): () => void {
 
 /** The shared base `send` serves several clients: name the service by the instance. */
 function serviceOf(instance: object): SdkService {
-  return CLIENTS.find(([client]) => instance instanceof (client as unknown as new () => object))?.[1] ?? ('unknown' as SdkService);
+  return SDK_CLIENTS.find(([client]) => instance instanceof (client as unknown as new () => object))?.[1] ?? ('unknown' as SdkService);
 }

@@ -369,7 +369,7 @@ describe('resolveTarget: EKS-optimized images in the sandbox', () => {
 
   it('lets throttling surface as AwsTransientError', async (t) => {
     const { resolve, account } = sandbox(t);
-    account.faults.throttle('DescribeImages', 1);
+    account.faults.throttle('DescribeImages', 3); // every attempt the SDK makes (3): it retries throttling itself
     await assert.rejects(resolve({ amiType: 'AL2023_x86_64_STANDARD' }), AwsTransientError);
   });
 });

@@ -59,16 +59,22 @@ describe('SimAccount: binding the real SDK clients', () => {
     });
   });
 
-  it('injects faults per command and records them in the call log', async (t) => {
+  it('injects faults per attempt: the SDK\'s own retries absorb what three attempts outlast, and the call log keeps one entry per call', async (t) => {
     const { account } = bound(t);
     account.faults.throttle('DescribeInstances', 2);
     const ec2 = new EC2Client(config);
-    for (let i = 0; i < 2; i++) {
-      await assert.rejects(ec2.send(new DescribeInstancesCommand({})), (error: Error) => error.name === 'RequestLimitExceeded' && error instanceof EC2ServiceException);
-    }
-    const third = await ec2.send(new DescribeInstancesCommand({}));
-    assert.deepEqual(third.Reservations, []);
-    assert.deepEqual(account.calls.map((c) => c.error), ['RequestLimitExceeded', 'RequestLimitExceeded', undefined]);
+    const absorbed = await ec2.send(new DescribeInstancesCommand({}));
+    assert.deepEqual(absorbed.Reservations, []);
+    assert.equal(absorbed.$metadata.attempts, 3, 'two throttled attempts, then an answer');
+
+    account.faults.throttle('DescribeInstances', 3);
+    await assert.rejects(ec2.send(new DescribeInstancesCommand({})), (error: EC2ServiceException) => {
+      assert.ok(error instanceof EC2ServiceException);
+      assert.equal(error.name, 'RequestLimitExceeded');
+      assert.equal(error.$metadata.attempts, 3);
+      return true;
+    });
+    assert.deepEqual(account.calls.map((c) => [c.error, c.attempts]), [[undefined, 3], ['RequestLimitExceeded', 3]]);
 
     account.faults.throttle('autoscaling:DescribeAutoScalingGroups');
     await assert.rejects(new AutoScalingClient(config).send(new DescribeAutoScalingGroupsCommand({})), (error: Error) => {
@@ -77,8 +83,29 @@ describe('SimAccount: binding the real SDK clients', () => {
       return true;
     });
 
+    // an error the SDK does not retry reaches the caller at its first attempt
     account.faults.set('CreateTags', (input) => ((input as { Resources: string[] }).Resources.includes('i-0aaaaaaaaaaaaaaaa') ? new Error('boom') : undefined));
     await assert.rejects(ec2.send(new CreateTagsCommand({ Resources: ['i-0aaaaaaaaaaaaaaaa'], Tags: [{ Key: 'a', Value: 'b' }] })), /boom/);
+    assert.equal(account.calls.at(-1)!.attempts, 1);
+  });
+
+  it('fails attempts on the network as Node and the SDK would: the endpoint resolved for real, the error retried as transient', async (t) => {
+    const { account } = bound(t);
+    const ec2 = new EC2Client(config);
+    account.faults.set('DescribeInstances', (_input, attempt) => (attempt.attemptOfCall < 3 ? { network: 'dns-failure' } : undefined));
+    assert.equal((await ec2.send(new DescribeInstancesCommand({}))).$metadata.attempts, 3);
+    account.faults.set('DescribeInstances', () => ({ network: 'dns-failure' }));
+    await assert.rejects(ec2.send(new DescribeInstancesCommand({})), (error: Error & { code?: string }) => {
+      assert.equal(error.message, 'getaddrinfo EAI_AGAIN ec2.eu-west-1.amazonaws.com');
+      assert.equal(error.code, 'EAI_AGAIN');
+      return true;
+    });
+    // a write whose answer was cut short happened all the same
+    account.seedVpc();
+    account.faults.set('CreateTags', () => ({ network: 'half-written-response' }));
+    const [subnet] = account.ec2.subnets.values();
+    await assert.rejects(ec2.send(new CreateTagsCommand({ Resources: [subnet!.subnet.SubnetId], Tags: [{ Key: 'team', Value: 'web' }] })), /aborted/);
+    assert.ok(subnet!.subnet.Tags.some((tag) => tag.Key === 'team'), 'the tag was written');
   });
 
   it('lists writes separately so a test can assert that nothing was changed', async (t) => {

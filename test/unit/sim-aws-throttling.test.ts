@@ -14,17 +14,19 @@ import { runAsInvocation } from '../sim/lambda.js';
 /**
  * AWS's request throttling in the sandbox: EC2's documented token buckets per account and
  * region (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html), chosen
- * ones for Auto Scaling and EKS, refilled on the virtual clock, with the SDK's standard
- * retries in front; off unless a scenario switches it on.
+ * ones for Auto Scaling and EKS, refilled on the virtual clock, with the SDK's own standard
+ * retries in front (the sandbox answers inside its middleware stack); off on a bare account.
  */
 const config = { region: 'eu-west-1', credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' } };
 
-function world(t: { after: (fn: () => void) => void }, throttling?: AwsThrottlingOptions) {
+/** A bound account, throttling on with these options, and clients making `maxAttempts` attempts per call (the SDK's 3 by default). */
+function world(t: { after: (fn: () => void) => void }, throttling?: AwsThrottlingOptions, maxAttempts?: number) {
   const clock = new VirtualClock();
   const account = new SimAccount({ clock }).bind();
   t.after(() => account.restore());
   if (throttling) account.throttling.enable(throttling);
-  return { clock, account, ec2: new EC2Client(config), autoscaling: new AutoScalingClient(config), eks: new EKSClient(config) };
+  const clientConfig = { ...config, ...(maxAttempts ? { maxAttempts } : {}) };
+  return { clock, account, ec2: new EC2Client(clientConfig), autoscaling: new AutoScalingClient(clientConfig), eks: new EKSClient(clientConfig) };
 }
 
 type Outcome = { ok: true; attempts: number; totalRetryDelay: number } | { ok: false; name: string; message: string; httpStatusCode: number | undefined; attempts: number };
@@ -81,7 +83,7 @@ describe('AWS throttling: the documented buckets', () => {
 describe('AWS throttling: EC2', () => {
   it("refuses the 101st DescribeImages of one second with EC2's own error, and refills 20 tokens a virtual second", async (t) => {
     // Prepare: no retries, to see the service's answers
-    const { clock, account, ec2 } = world(t, { maxAttempts: 1 });
+    const { clock, account, ec2 } = world(t, {}, 1);
     // Act
     const first = await burst(clock, 120, () => ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] })));
     await clock.advance(1_000);
@@ -100,7 +102,7 @@ describe('AWS throttling: EC2', () => {
 
   it('gives unfiltered DescribeInstances its smaller bucket (50), apart from the filtered one', async (t) => {
     // Prepare
-    const { clock, ec2 } = world(t, { maxAttempts: 1 });
+    const { clock, ec2 } = world(t, {}, 1);
     // Act
     const unfiltered = await burst(clock, 60, () => ec2.send(new DescribeInstancesCommand({})));
     const filtered = await burst(clock, 60, () => ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['running'] }] })));
@@ -111,7 +113,7 @@ describe('AWS throttling: EC2', () => {
 
   it('draws a launch from the RunInstances resource bucket one token per instance, the request bucket notwithstanding', async (t) => {
     // Prepare: a resource bucket of 10 that refills a token every 100 s (the documented one holds 1000, 2 a second)
-    const { clock, account, ec2 } = world(t, { maxAttempts: 1, limits: { 'ec2:RunInstances (resource)': { capacity: 10, refillPerSecond: 0.01 } } });
+    const { clock, account, ec2 } = world(t, { limits: { 'ec2:RunInstances (resource)': { capacity: 10, refillPerSecond: 0.01 } } }, 1);
     const subnet = account.seedVpc().subnets[0]!.subnetId;
     const imageId = account.ssm.value('/aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/standard/recommended/image_id')!;
     const launch = (count: number) => burst(clock, 1, () => ec2.send(new RunInstancesCommand({ ImageId: imageId, InstanceType: 'm5.large', MinCount: count, MaxCount: count, SubnetId: subnet })));
@@ -154,7 +156,7 @@ describe('AWS throttling: EC2', () => {
   it('admits the attempts of one instant in a stable order, whatever order real I/O delivered them in', async (t) => {
     // Prepare: two invocations, 60 calls each, against one bucket of 100; in the second run the other one calls first
     const run = async (slowFirst: 'a' | 'b') => {
-      const { clock, ec2 } = world(t, { maxAttempts: 1 });
+      const { clock, ec2 } = world(t, {}, 1);
       const calls = (fn: 'a' | 'b') =>
         runAsInvocation(clock, fn, {}, async () => {
           if (fn === slowFirst) await realSleep(30);
@@ -177,7 +179,7 @@ describe('AWS throttling: EC2', () => {
 describe('AWS throttling: Auto Scaling and EKS', () => {
   it("shares one Auto Scaling bucket between every action, refusing with Auto Scaling's Throttling: Rate exceeded", async (t) => {
     // Prepare
-    const { clock, autoscaling } = world(t, { maxAttempts: 1 });
+    const { clock, autoscaling } = world(t, {}, 1);
     // Act
     const reads = await burst(clock, 100, (i) => (i % 2 ? autoscaling.send(new DescribeAutoScalingGroupsCommand({})) : autoscaling.send(new DescribeTagsCommand({}))));
     const [write] = await burst(clock, 1, () => autoscaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 2 })));
@@ -188,7 +190,7 @@ describe('AWS throttling: Auto Scaling and EKS', () => {
 
   it("keeps a bucket per EKS action, refusing with EKS's ThrottlingException", async (t) => {
     // Prepare
-    const { clock, eks } = world(t, { maxAttempts: 1 });
+    const { clock, eks } = world(t, {}, 1);
     // Act
     const described = await burst(clock, 101, () => eks.send(new DescribeClusterCommand({ name: 'prod' })));
     const listed = await burst(clock, 1, () => eks.send(new ListClustersCommand({})));
@@ -201,12 +203,12 @@ describe('AWS throttling: Auto Scaling and EKS', () => {
 
   it("does not draw the Auto Scaling engine's own launches from the caller's RunInstances buckets", async (t) => {
     // Prepare: a group, and RunInstances buckets that hold one launch of one instance
-    const { clock, account, ec2, autoscaling } = world(t);
+    const { clock, account, ec2, autoscaling } = world(t, undefined, 1);
     const subnet = account.seedVpc().subnets[0]!.subnetId;
     const imageId = account.ssm.value('/aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/standard/recommended/image_id')!;
     await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'web', LaunchTemplateData: { ImageId: imageId, InstanceType: 'm5.large' } }));
     await autoscaling.send(new CreateAutoScalingGroupCommand({ AutoScalingGroupName: 'web', LaunchTemplate: { LaunchTemplateName: 'web', Version: '$Latest' }, MinSize: 0, MaxSize: 10, DesiredCapacity: 0, VPCZoneIdentifier: subnet }));
-    account.throttling.enable({ maxAttempts: 1, limits: { 'ec2:RunInstances': { capacity: 1, refillPerSecond: 0.001 }, 'ec2:RunInstances (resource)': { capacity: 1, refillPerSecond: 0.001 } } });
+    account.throttling.enable({ limits: { 'ec2:RunInstances': { capacity: 1, refillPerSecond: 0.001 }, 'ec2:RunInstances (resource)': { capacity: 1, refillPerSecond: 0.001 } } });
     await burst(clock, 1, () => ec2.send(new RunInstancesCommand({ ImageId: imageId, InstanceType: 'm5.large', MinCount: 1, MaxCount: 1, SubnetId: subnet })));
     // Act
     const [scaled] = await burst(clock, 1, () => autoscaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 5 })));
@@ -233,7 +235,7 @@ describe('AWS throttling: the switch', () => {
 
   it('never refuses a call made outside a Lambda invocation (a person at the console), though it takes its token', async (t) => {
     // Prepare
-    const { clock, ec2 } = world(t, { maxAttempts: 1 });
+    const { clock, ec2 } = world(t, {}, 1);
     // Act
     const outside = await Promise.all(Array.from({ length: 100 }, () => outcome(ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] })))));
     const inside = await burst(clock, 1, () => ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] })));
@@ -244,7 +246,7 @@ describe('AWS throttling: the switch', () => {
 
   it('never leaves an invocation awaited outside settle() waiting on a clock nobody runs: its calls are admitted', async (t) => {
     // Prepare
-    const { clock, ec2 } = world(t, { maxAttempts: 1 });
+    const { clock, ec2 } = world(t, {}, 1);
     // Act: nothing runs the world
     const outcomes = await runAsInvocation(clock, 'detectStaleGroups', {}, () => Promise.all(Array.from({ length: 120 }, () => outcome(ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))))));
     // Assess
@@ -256,6 +258,7 @@ describe('AWS throttling: the switch', () => {
     const { account } = world(t);
     // Act, Assess
     assert.throws(() => account.throttling.enable({ maxAttempt: 3 } as never), /unknown option maxAttempt/);
+    assert.throws(() => account.throttling.enable({ maxAttempts: 1 } as never), /the SDK client's own setting/);
     assert.throws(() => account.throttling.enable({ limits: { 'autoscaling:DescribeTags': { capacity: 1, refillPerSecond: 1 } } }), /names no bucket/);
   });
 });

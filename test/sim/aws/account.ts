@@ -2,22 +2,21 @@
  * The simulated AWS account: every service's state, the EventBridge events it emits, and
  * the binding that puts it behind the real SDK v3 clients.
  *
- * `bind()` replaces `send` on the client classes (EC2Client, AutoScalingClient, EKSClient,
- * SSMClient, STSClient, IAMClient) with aws-sdk-client-mock, so every client instance
- * anywhere in the process talks to this account. Each call is logged in `calls`, may be
- * failed through `faults`, and is answered by the service's handler; commands without a
- * handler reject with SandboxNotImplementedError. Responses are deep copies: callers cannot
- * reach into the account's state.
+ * `bind()` answers every call of the client classes (EC2Client, AutoScalingClient, EKSClient,
+ * SSMClient, STSClient, IAMClient) from inside the SDK's own middleware stack (../sdk-stack.ts):
+ * every client instance anywhere in the process talks to this account, and the SDK's
+ * serializer, signing and standard retries run for real around it. Each call is logged in
+ * `calls`; each attempt (retries included) may be throttled (`throttling`) or failed through
+ * `faults` — with a service's error or a network failure — and is otherwise answered by the
+ * service's handler; commands without a handler reject with SandboxNotImplementedError.
+ * Responses are deep copies: callers cannot reach into the account's state.
  */
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient } from '@aws-sdk/client-eks';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { STSClient } from '@aws-sdk/client-sts';
-import type { MetadataBearer } from '@smithy/types';
-import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
+import type { HttpRequest } from '@smithy/protocol-http';
+import { CallIdentities, type CallIdentity } from '../call-identity';
 import type { VirtualClock } from '../clock';
+import { InvocationSleeps } from '../invocation-sleeps';
+import { SDK_CLIENTS, type SdkService } from '../sdk-gate';
+import { bindSdkModel, type ClientClass, type SandboxCall, type SdkClient, type SdkModel } from '../sdk-stack';
 import { seedAmiCatalogue, type CatalogueOptions } from './ami-catalogue';
 import { AutoScalingService } from './autoscaling';
 import {
@@ -34,10 +33,11 @@ import { EksService } from './eks';
 import { SandboxNotImplementedError, throttlingError, type ServiceName } from './errors';
 import { eventTime, type AwsEvent, type EmitEvent } from './events';
 import { IamService, iamThrottling, type IamRoute } from './iam';
-import { IdFactory } from './ids';
+import { drawsFor, IdFactory } from './ids';
 import { Kubelet, type KubeletNote } from './kubelet';
+import { connectionReset, dnsFailure, halfWrittenResponse, socketTimeout, type AwsNetworkFault } from './network-errors';
 import type { NodeRegistryLookup } from './node-registry';
-import { commandName, type Route } from './routes';
+import type { Route } from './routes';
 import { SsmService } from './ssm';
 import { StsService } from './sts';
 import { AwsThrottling } from './throttling';
@@ -67,8 +67,15 @@ export interface CallRecord {
   input: unknown;
   /** Virtual time of the call (ms since epoch). */
   at: number;
-  /** The error name when the call failed (fault or service error). */
+  /** The error name when the call failed (fault or service error), as its caller saw it after the SDK's retries. */
   error?: string;
+  /** Attempts the SDK made (1 unless it retried), once the call is over. */
+  attempts?: number;
+  /**
+   * The service carried it out (an attempt's handler answered), whatever its caller saw after:
+   * an answer cut short or never delivered does not undo a write.
+   */
+  acted?: true;
 }
 
 export type TimelineSource = 'ec2' | 'autoscaling' | 'eks' | 'ssm' | 'kubelet' | 'sandbox';
@@ -81,12 +88,33 @@ export interface TimelineEntry {
   instanceId?: string;
 }
 
-/** Returns an error to fail the call with, or undefined to let it through. */
-export type FaultRule = (input: unknown, call: { service: AccountServiceName; command: string; attempt: number }) => Error | undefined;
+/** An attempt that fails on the network instead of being answered (network-errors.ts). */
+export interface NetworkFault {
+  network: AwsNetworkFault;
+}
+
+/** What a fault rule is told about the attempt it may fail. */
+export interface FaultedAttempt {
+  service: AccountServiceName;
+  command: string;
+  /** how many attempts of this command the account has been asked for, this one included */
+  attempt: number;
+  /** the call's identity (call-identity.ts), the same in every run: what seeded draws key on */
+  call: string;
+  /** 1 for the call's first try, 2 for the SDK's first retry, … */
+  attemptOfCall: number;
+}
+
+/**
+ * Returns an error to fail the attempt with (a service's: the SDK may retry it, as it would
+ * the real one), a network failure, or undefined to let it through.
+ */
+export type FaultRule = (input: unknown, attempt: FaultedAttempt) => Error | NetworkFault | undefined;
 
 /**
  * Fault injection by command name: `DescribeInstances` (either service's command of that
- * name), `autoscaling:DescribeTags` (one service's), or `*` (every command).
+ * name), `autoscaling:DescribeTags` (one service's), or `*` (every command). Rules see every
+ * attempt, the SDK's retries included.
  */
 export class FaultInjector {
   private readonly rules = new Map<string, FaultRule>();
@@ -105,20 +133,23 @@ export class FaultInjector {
     this.rules.clear();
   }
 
-  /** Fails the next `times` calls of `command` with the service's throttling error. */
+  /**
+   * Fails the next `times` attempts of `command` with the service's throttling error. The SDK
+   * retries a throttled attempt: a call fails only once all its attempts are (3 by default).
+   */
   throttle(command: string, times = Number.POSITIVE_INFINITY): this {
     let left = times;
     return this.set(command, (_input, call) => (left-- > 0 ? accountThrottlingError(call.service) : undefined));
   }
 
-  check(service: AccountServiceName, command: string, input: unknown): Error | undefined {
+  check(service: AccountServiceName, command: string, input: unknown, call: { call: string; attemptOfCall: number }): Error | NetworkFault | undefined {
     const key = `${service}:${command}`;
     const attempt = (this.attempts.get(key) ?? 0) + 1;
     this.attempts.set(key, attempt);
     for (const name of [key, command, '*']) {
       const rule = this.rules.get(name);
-      const error = rule?.(input, { service, command, attempt });
-      if (error) return error;
+      const fault = rule?.(input, { service, command, attempt, ...call });
+      if (fault) return fault;
     }
     return undefined;
   }
@@ -134,10 +165,19 @@ function normalize(command: string): string {
 }
 
 const READ_ONLY = /^(Describe|List|Get)/;
+/** The services the account simulates itself; the others are the sandbox's own or DynamoDB's. */
+export const ACCOUNT_SERVICES: ReadonlySet<SdkService> = new Set(['ec2', 'autoscaling', 'eks', 'ssm', 'sts', 'iam']);
+const HOUR = 3_600_000;
 
-// the client classes' constructors differ; all we need is something mockClient accepts
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type ClientClass = new (...args: any[]) => { send: unknown };
+/** One call as the account answers it: its log entry, who made it, its route. */
+interface AccountCall extends SandboxCall {
+  record: CallRecord;
+  identity: CallIdentity;
+  route: Route | IamRoute | undefined;
+}
+
+/** Listens to calls as they end: the log entry, and the error their caller saw. */
+export type CallListener = (call: CallRecord, error: unknown) => void;
 
 export class SimAccount {
   readonly clock: VirtualClock;
@@ -149,7 +189,7 @@ export class SimAccount {
   /** Every event emitted, in order (also handed to `emit`). */
   readonly events: AwsEvent[] = [];
   readonly faults = new FaultInjector();
-  /** AWS's request throttling and the SDK's retries in front of it; off until `throttling.enable()` (throttling.ts) */
+  /** AWS's request throttling, each attempt drawing from its buckets; off until `throttling.enable()` (throttling.ts) */
   readonly throttling: AwsThrottling;
   /**
    * The call being answered right now, while its handler runs (handlers are synchronous):
@@ -168,7 +208,14 @@ export class SimAccount {
   readonly iam: IamService;
   readonly kubelet: Kubelet;
   private readonly emitEvent: EmitEvent;
-  private stubs: { restore(): void }[] = [];
+  private unbind: (() => void) | undefined;
+  private readonly identities = new CallIdentities();
+  private readonly sleeps: InvocationSleeps;
+  /** errors the buckets refused with, to tell them from injected throttles */
+  private readonly refusals = new WeakSet<object>();
+  private readonly callListeners: CallListener[] = [];
+  /** bind() put sandbox credentials in the environment, for restore() to take out */
+  private unsetCredentials = false;
   private readonly logListeners: ((message: string, entry: TimelineEntry) => void)[] = [];
   private vpc: SeededVpc | undefined;
 
@@ -180,6 +227,7 @@ export class SimAccount {
     this.nodes = options.nodes ?? (() => undefined);
     this.ids = new IdFactory(options.seed);
     this.throttling = new AwsThrottling(this.clock);
+    this.sleeps = InvocationSleeps.of(this.clock);
     // order matters: later services subscribe to earlier ones (Auto Scaling and the kubelet to EC2)
     this.sts = new StsService(this);
     this.ssm = new SsmService(this);
@@ -210,66 +258,142 @@ export class SimAccount {
 
   bind(): this {
     this.restore();
-    const bindings: [ClientClass, (Route | IamRoute)[], AccountServiceName][] = [
-      [EC2Client, this.ec2.routes(), 'ec2'],
-      [AutoScalingClient, this.autoscaling.routes(), 'autoscaling'],
-      [EKSClient, this.eks.routes(), 'eks'],
-      [SSMClient, this.ssm.routes(), 'ssm'],
-      [STSClient, this.sts.routes(), 'sts'],
-      [IAMClient, this.iam.routes(), 'iam'],
-    ];
-    for (const [client, routes, service] of bindings) {
-      const stub = mockClient(client as never) as AwsStub<object, MetadataBearer, unknown>;
-      // anything without a route: fail loudly, naming the command
-      stub.send.callsFake((command: { constructor: { name: string }; input: unknown }) => {
-        const name = commandName(command.constructor);
-        this.calls.push({ service, command: name, input: safeClone(command.input), at: this.clock.now(), error: 'SandboxNotImplementedError' });
-        // the error names its service only in its message, which predates IAM
-        return Promise.reject(new SandboxNotImplementedError(service as ServiceName, name));
-      });
-      for (const r of routes) stub.on(r.command as never).callsFake((input: unknown) => this.invoke(r, input));
-      this.stubs.push(stub);
+    const routes = new Map<string, Route | IamRoute>();
+    for (const r of [...this.ec2.routes(), ...this.autoscaling.routes(), ...this.eks.routes(), ...this.ssm.routes(), ...this.sts.routes(), ...this.iam.routes()]) routes.set(`${r.service}:${r.name}`, r);
+    const model: SdkModel<AccountCall> = {
+      begin: (service, command, input) => this.begin(service as AccountServiceName, command, input, routes.get(`${service}:${command}`)),
+      attempt: (call, request, client) => this.attempt(call, request, client),
+      end: (call, error) => this.end(call, error),
+    };
+    const clients = SDK_CLIENTS.filter(([, service]) => ACCOUNT_SERVICES.has(service)) as unknown as [ClientClass, string][];
+    this.unbind = bindSdkModel(clients, model);
+    // what Lambda's environment always has; signing runs for real, so a client needs some
+    if (!process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE) {
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIASANDBOXACCOUNT00', AWS_SECRET_ACCESS_KEY: 'sandbox-account-secret' });
+      this.unsetCredentials = true;
     }
     return this;
   }
 
   restore(): void {
-    for (const stub of this.stubs) stub.restore();
-    this.stubs = [];
-  }
-
-  private invoke(r: Route | IamRoute, input: unknown): Promise<unknown> {
-    const call: CallRecord = { service: r.service, command: r.name, input: safeClone(input), at: this.clock.now() };
-    this.calls.push(call);
-    const requestId = this.ids.uuid();
-    if (!this.throttling.enabled) return this.answer(r, input, call, requestId, { attempts: 1, totalRetryDelay: 0 });
-    return this.throttling.admit(r.service, r.name, input).then((admission) => {
-      if (admission.admitted) return this.answer(r, input, call, requestId, admission);
-      const throttled = accountThrottlingError(r.service);
-      // as the SDK reports a call it gave up on: every attempt and the time slept between them
-      Object.assign((throttled as Error & { $metadata: object }).$metadata, { attempts: admission.attempts, totalRetryDelay: admission.totalRetryDelay });
-      call.error = throttled.name;
-      return Promise.reject(withRequestId(throttled, requestId));
-    });
-  }
-
-  /** The call, past throttling: a fault, or the service's answer. */
-  private answer(r: Route | IamRoute, input: unknown, call: CallRecord, requestId: string, retries: { attempts: number; totalRetryDelay: number }): Promise<unknown> {
-    const fault = this.faults.check(r.service, r.name, input);
-    if (fault) {
-      call.error = fault.name;
-      return Promise.reject(withRequestId(fault, requestId));
+    this.unbind?.();
+    this.unbind = undefined;
+    if (this.unsetCredentials) {
+      delete process.env.AWS_ACCESS_KEY_ID;
+      delete process.env.AWS_SECRET_ACCESS_KEY;
+      this.unsetCredentials = false;
     }
-    this.answering = call;
+  }
+
+  /** Follows calls as they end, after the SDK's retries; returns an unsubscribe. */
+  onCallEnd(listener: CallListener): () => void {
+    this.callListeners.push(listener);
+    return () => {
+      const i = this.callListeners.indexOf(listener);
+      if (i >= 0) this.callListeners.splice(i, 1);
+    };
+  }
+
+  private begin(service: AccountServiceName, command: string, input: unknown, route: Route | IamRoute | undefined): AccountCall {
+    const record: CallRecord = { service, command, input: safeClone(input), at: this.clock.now() };
+    this.calls.push(record);
+    const identity = this.identities.next(`${service}:${command}`);
+    const jitter = drawsFor(this.throttling.seed, `${identity.key} retries`);
+    return { service, command, input, attempts: 0, record, identity, route, jitter: () => jitter.next(), wait: (ms) => this.wait(identity, ms) };
+  }
+
+  /**
+   * Waits on the virtual clock for the invocation making the call, while the world runs; a
+   * call from outside one (a scenario's own), or from one awaited outside `settle()`, does not
+   * wait: nothing would let the time pass. An invocation Lambda has ended waits for ever: its
+   * environment is frozen, its handler goes no further.
+   */
+  private async wait(identity: CallIdentity, ms: number): Promise<number> {
+    const invocation = identity.invocation;
+    if (!invocation || ms <= 0) return 0;
+    if (!this.clock.settling) await new Promise((resolve) => setImmediate(resolve));
+    if (!this.clock.settling) return 0;
+    await this.sleeps.sleep(invocation, ms, invocation.ended);
+    return ms;
+  }
+
+  /** One attempt: 1. the buckets; 2. the faults; 3. the service's answer. */
+  private async attempt(call: AccountCall, request: HttpRequest, client: SdkClient): Promise<{ output: object; requestId: string }> {
+    const r = call.route;
+    if (!r) throw new SandboxNotImplementedError(call.service as ServiceName, call.command);
+    const requestId = this.ids.uuid();
+    if (this.throttling.enabled && !(await this.throttling.attempt(r.service, r.name, call.input, call.identity, call.attempts))) {
+      const refused = accountThrottlingError(r.service);
+      this.refusals.add(refused);
+      throw withRequestId(refused, requestId);
+    }
+    const fault = this.faults.check(r.service, r.name, call.input, { call: call.identity.key, attemptOfCall: call.attempts });
+    if (fault instanceof Error) throw withRequestId(fault, requestId);
+    if (fault) return this.failOnTheNetwork(fault.network, call, request, client, requestId);
     try {
-      const output = structuredClone(r.handle(input ?? {})) as Record<string, unknown>;
-      return Promise.resolve({ ...output, $metadata: { httpStatusCode: 200, requestId, attempts: retries.attempts, totalRetryDelay: retries.totalRetryDelay } });
+      return { output: this.answer(r, call), requestId };
     } catch (error) {
-      call.error = (error as Error).name;
-      return Promise.reject(withRequestId(error as Error, requestId));
+      throw withRequestId(error as Error, requestId);
+    }
+  }
+
+  /** The service's handler; its answer, copied. */
+  private answer(r: Route | IamRoute, call: AccountCall): object {
+    this.answering = call.record;
+    try {
+      const output = structuredClone(r.handle(call.input ?? {})) as object;
+      call.record.acted = true;
+      return output;
     } finally {
       this.answering = undefined;
     }
+  }
+
+  /**
+   * A network failure instead of the answer. A reset and a DNS failure happen before the
+   * request reaches the service; a socket timeout and a half-written response after it acted
+   * on it (the write happened, the caller never learnt it). A socket timeout takes the
+   * client's own: its requestHandler's `socketTimeout`, or the SDK's service default when
+   * that is on (AWS_ENABLE_DEFAULT_SOCKET_TIMEOUT_2026); with neither, the call never ends,
+   * as a real one would not: its invocation sleeps on the clock until Lambda's timeout ends
+   * it (a call from outside an invocation hangs for real).
+   */
+  private async failOnTheNetwork(kind: AwsNetworkFault, call: AccountCall, request: HttpRequest, client: SdkClient, requestId: string): Promise<never> {
+    const acted = () => {
+      try {
+        this.answer(call.route!, call);
+      } catch {
+        // the service refused it; the caller learns that no more than it learns a success
+      }
+    };
+    switch (kind) {
+      case 'connection-reset':
+        throw connectionReset();
+      case 'dns-failure':
+        throw dnsFailure(request.hostname);
+      case 'half-written-response':
+        acted();
+        throw halfWrittenResponse(requestId);
+      case 'socket-timeout': {
+        acted();
+        const timeout = await socketTimeoutOf(client);
+        if (timeout === undefined) {
+          while ((await call.wait(HOUR)) > 0);
+          return new Promise<never>(() => undefined);
+        }
+        await call.wait(timeout.ms);
+        throw socketTimeout(timeout.ms, timeout.serviceDefault);
+      }
+    }
+  }
+
+  private end(call: AccountCall, error?: unknown): void {
+    call.record.attempts = call.attempts;
+    if (error !== undefined) {
+      call.record.error = (error as Error)?.name ?? 'Error';
+      if (typeof error === 'object' && error !== null && this.refusals.has(error)) this.throttling.countFailedCall(call.record.service, call.record.command);
+    }
+    for (const listener of [...this.callListeners]) listener(call.record, error);
   }
 
   // ---- events and timeline ----
@@ -334,6 +458,15 @@ function safeClone(value: unknown): unknown {
   } catch {
     return value;
   }
+}
+
+/** The socket timeout the client's HTTP handler applies, if any (@smithy/node-http-handler's config). */
+async function socketTimeoutOf(client: SdkClient): Promise<{ ms: number; serviceDefault: boolean } | undefined> {
+  const handler = (client.config as { requestHandler?: { configProvider?: Promise<{ socketTimeout?: number; defaultSocketTimeout?: number }> } }).requestHandler;
+  const config = await handler?.configProvider;
+  if (config?.socketTimeout) return { ms: config.socketTimeout, serviceDefault: false };
+  if (config?.defaultSocketTimeout) return { ms: config.defaultSocketTimeout, serviceDefault: true };
+  return undefined;
 }
 
 function withRequestId(error: Error, requestId: string): Error {

@@ -129,10 +129,9 @@ export function ssmInvalidNextToken(): InvalidNextToken {
 // ---- throttling, for fault injection ----
 
 /**
- * The error each service returns when it throttles: what a Retry with `ErrorEquals`
- * must match. The sandbox replaces `Client#send`, so the SDK's own retry middleware never
- * runs: a fault injected with it reaches the caller at once, as if retries were exhausted;
- * the account's token-bucket throttling (throttling.ts) models the SDK's retries itself.
+ * The error each service returns when it throttles, as its SDK client raises it: what the
+ * SDK's retry strategy classifies as throttling (and retries), and what reaches the caller
+ * once its attempts are spent.
  */
 export function throttlingError(service: ServiceName): Error {
   switch (service) {

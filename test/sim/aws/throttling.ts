@@ -1,49 +1,38 @@
-import { DEFAULT_MAX_ATTEMPTS, MAXIMUM_RETRY_DELAY, Retry } from '@smithy/core/retry';
-import { CallIdentities } from '../call-identity';
+import type { CallIdentity } from '../call-identity';
 import type { VirtualClock } from '../clock';
 import { InstantBatch } from '../instant-batch';
 import { InvocationSleeps } from '../invocation-sleeps';
 import { PeakRate, TokenBucket, type BucketLimit } from '../token-bucket';
 import type { ServiceName } from './errors';
-import { drawsFor } from './ids';
 import { bucketsFor, type BucketDraw } from './rate-limits';
 
 /**
  * The account's API throttling, as AWS applies it (rate-limits.ts: token buckets per account
- * and region, refilled on the virtual clock), with the SDK's standard retry mode in front of
- * it, since the sandbox's mocks replace `send` and the SDK's own middleware never runs:
- * 1. an attempt takes its tokens, or is throttled;
- * 2. a throttled attempt is retried after the standard strategy's delay — a draw in
- *    [0, min(Retry.throttlingDelay() × 2^n, MAXIMUM_RETRY_DELAY)) from @smithy/core/retry,
- *    the jitter drawn from the seed and the call's identity — slept on the virtual clock,
- *    so the world moves on and the bucket refills meanwhile;
- * 3. after `maxAttempts` (the SDK's DEFAULT_MAX_ATTEMPTS, 3) throttled attempts the caller
- *    sees the service's throttling error, as a real client would.
- * The bases are the standard strategy's own (`Retry.delay()` 50 ms, `Retry.throttlingDelay()`
- * 1,000 ms in @smithy/core 3.41): DEFAULT_RETRY_DELAY_BASE (100) and
- * THROTTLING_RETRY_DELAY_BASE (500) now serve only the deprecated pre-SRA strategy, as
- * retries-2026-config.d.ts says. Not modelled: the client's retry quota (500 tokens, 5 a
- * throttled retry), which only a client hammered for minutes would exhaust.
+ * and region, refilled on the virtual clock). Each attempt that reaches the account — the
+ * SDK's retries included, since the sandbox answers inside the SDK's middleware stack
+ * (../sdk-stack.ts) — takes its tokens, or is refused with the service's throttling error;
+ * the SDK's own standard retry strategy then decides whether and when to try again (three
+ * attempts, a backoff of up to 1 s × 2^retries for throttling, its retry quota), its wait
+ * taken on the virtual clock so the world moves on and the bucket refills meanwhile.
  *
  * Reproducible for a seed: the attempts made at one virtual instant are admitted together
- * once every actor is asleep, in the order of their identities (call-identity.ts), not in
- * the order real I/O happened to deliver them (instant-batch.ts).
+ * once every actor is asleep, in the order of their identities (call-identity.ts: the
+ * invocation, the call, the attempt), not in the order real I/O happened to deliver them
+ * (instant-batch.ts); the retry jitter is drawn from the seed and the call's identity.
  *
  * Only calls made from inside a Lambda invocation while the world runs (`settle()`,
- * `advance()`) can wait: a scenario's own SDK calls (a person at the console), and those of
- * an invocation awaited outside `settle()`, take a token if one is there and are never
+ * `advance()`) can be refused: a scenario's own SDK calls (a person at the console), and those
+ * of an invocation awaited outside `settle()`, take a token if one is there and are never
  * refused, since nothing would let virtual time pass for their retries. What the account
  * does on its own behalf (Auto Scaling launching and terminating instances) never passes
  * through here: AWS does not document it as drawing from the caller's buckets.
  *
- * Off by default; `enable()` / `disable()` switch it per scenario (World.start's
- * `throttling: { aws: true }` does it for you).
+ * On in every World unless a scenario switches it off (world-throttling.ts); a bare
+ * SimAccount starts with it off: `enable()` / `disable()`.
  */
 export interface AwsThrottlingOptions {
-  /** seeds the retry jitter; default 1 */
+  /** seeds the order of simultaneous attempts' tie-breaks and the SDK's retry jitter; default 1 */
   seed?: number;
-  /** attempts per call, the SDK's `maxAttempts`; default DEFAULT_MAX_ATTEMPTS (3) */
-  maxAttempts?: number;
   /**
    * Other buckets than the documented ones, by key (`ec2:DescribeInstances`,
    * `ec2:DescribeInstances (unfiltered)`, `ec2:RunInstances (resource)`, `autoscaling:*`,
@@ -57,28 +46,18 @@ export interface AwsThrottlingTally {
   attempts: Map<string, number>;
   /** attempts refused with the throttling error, by `service:command` */
   attemptsThrottled: Map<string, number>;
-  /** calls whose every attempt was throttled: the caller saw the error */
+  /** calls the SDK gave up on with the throttling error (its attempts, or its retry quota, spent): the caller saw it */
   callsFailed: Map<string, number>;
   /** the busiest virtual second (attempts) of each API (`ec2:DescribeInstances`) and of each service (`ec2`), and when it began */
   peakPerSecond: Map<string, { perSecond: number; at: number }>;
 }
 
-/** What became of a call: admitted after `attempts`, or refused after all of them. */
-export interface Admission {
-  admitted: boolean;
-  attempts: number;
-  /** virtual milliseconds slept between attempts */
-  totalRetryDelay: number;
-}
-
 const BUCKET_KEY = /^(ec2:[A-Z][A-Za-z]+( \((unfiltered|resource)\))?|autoscaling:\*|eks:[A-Z][A-Za-z]+)$/;
-const ADMITTED_AT_ONCE: Admission = { admitted: true, attempts: 1, totalRetryDelay: 0 };
 
 export class AwsThrottling {
-  private options: Required<Omit<AwsThrottlingOptions, 'limits'>> & { limits: Record<string, BucketLimit> } = { seed: 1, maxAttempts: DEFAULT_MAX_ATTEMPTS, limits: {} };
+  private options: Required<Omit<AwsThrottlingOptions, 'limits'>> & { limits: Record<string, BucketLimit> } = { seed: 1, limits: {} };
   private on = false;
   private buckets = new Map<string, TokenBucket>();
-  private identities = new CallIdentities();
   private readonly attempts: InstantBatch<BucketDraw[], boolean>;
   private readonly sleeps: InvocationSleeps;
   private readonly rates = new PeakRate();
@@ -86,25 +65,30 @@ export class AwsThrottling {
 
   constructor(private readonly clock: VirtualClock) {
     this.attempts = new InstantBatch((draws) => this.grant(draws, { lenient: false }));
-    this.sleeps = new InvocationSleeps(clock);
+    this.sleeps = InvocationSleeps.of(clock);
   }
 
   get enabled(): boolean {
     return this.on;
   }
 
+  /** The seed of the SDK retries' jitter and of the attempts' order (1 until `enable` says otherwise). */
+  get seed(): number {
+    return this.options.seed;
+  }
+
   /** Switches throttling on with full buckets. */
   enable(options: AwsThrottlingOptions = {}): this {
-    const known = new Set(['seed', 'maxAttempts', 'limits']);
-    for (const key of Object.keys(options)) if (!known.has(key)) throw new Error(`AwsThrottling: unknown option ${key}`);
+    const known = new Set(['seed', 'limits']);
+    for (const key of Object.keys(options)) {
+      if (key === 'maxAttempts') throw new Error('AwsThrottling: maxAttempts is the SDK client\'s own setting now (its config, or AWS_MAX_ATTEMPTS): the sandbox runs its retries for real');
+      if (!known.has(key)) throw new Error(`AwsThrottling: unknown option ${key}`);
+    }
     for (const key of Object.keys(options.limits ?? {})) {
       if (!BUCKET_KEY.test(key)) throw new Error(`AwsThrottling: ${key} names no bucket (ec2:DescribeInstances, ec2:DescribeInstances (unfiltered), ec2:RunInstances (resource), autoscaling:*, eks:DescribeCluster)`);
     }
-    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new Error(`AwsThrottling: maxAttempts must be an integer ≥ 1, got ${maxAttempts}`);
-    this.options = { seed: options.seed ?? 1, maxAttempts, limits: { ...options.limits } };
+    this.options = { seed: options.seed ?? 1, limits: { ...options.limits } };
     this.buckets = new Map();
-    this.identities = new CallIdentities();
     this.on = true;
     return this;
   }
@@ -128,38 +112,31 @@ export class AwsThrottling {
     this.rates.reset();
   }
 
-  /** Runs the call's attempts against its buckets (see the numbered steps above). */
-  async admit(service: ServiceName | 'iam', command: string, input: unknown): Promise<Admission> {
-    if (!this.on) return ADMITTED_AT_ONCE;
+  /**
+   * One attempt of a call against its buckets: true when it took its tokens, false when it is
+   * throttled. `attempt` is 1 for the call's first try, 2 for the SDK's first retry, …
+   */
+  async attempt(service: ServiceName | 'iam', command: string, input: unknown, identity: CallIdentity, attempt: number): Promise<boolean> {
+    if (!this.on) return true;
     const api = `${service}:${command}`;
     const draws = bucketsFor(service, command, input).map((d) => ({ ...d, limit: this.options.limits[d.key] ?? d.limit }));
-    const identity = this.identities.next(api);
     // a caller that starts the world right after starting the invocation is still on its way to settle()
     if (identity.invocation && draws.length > 0 && !this.clock.settling) await new Promise((resolve) => setImmediate(resolve));
     if (draws.length === 0 || !identity.invocation || !this.clock.settling) {
       this.count(service, api);
       this.grant(draws, { lenient: true });
-      return ADMITTED_AT_ONCE;
+      return true;
     }
-    const jitter = drawsFor(this.options.seed, identity.key);
     const invocation = identity.invocation;
-    let totalRetryDelay = 0;
-    for (let attempt = 1; ; attempt++) {
-      // 1. an attempt takes its tokens, or is throttled
-      const granted = await this.attempts.decide(`${identity.key} attempt ${attempt}`, draws, () => this.sleeps.sleep(invocation, 0));
-      this.count(service, api);
-      if (granted) return { admitted: true, attempts: attempt, totalRetryDelay };
-      bump(this.counts.attemptsThrottled, api);
-      // 3. out of attempts: the caller sees the error
-      if (attempt >= this.options.maxAttempts) {
-        bump(this.counts.callsFailed, api);
-        return { admitted: false, attempts: attempt, totalRetryDelay };
-      }
-      // 2. the standard strategy's backoff, on the virtual clock
-      const delay = Math.floor(jitter.next() * Math.min(Retry.throttlingDelay() * 2 ** (attempt - 1), MAXIMUM_RETRY_DELAY));
-      totalRetryDelay += delay;
-      await this.sleeps.sleep(invocation, delay);
-    }
+    const granted = await this.attempts.decide(`${identity.key} attempt ${attempt}`, draws, () => this.sleeps.sleep(invocation, 0, invocation.ended));
+    this.count(service, api);
+    if (!granted) bump(this.counts.attemptsThrottled, api);
+    return granted;
+  }
+
+  /** The SDK gave up on a call with a throttling error of the buckets'. */
+  countFailedCall(service: ServiceName | 'iam', command: string): void {
+    bump(this.counts.callsFailed, `${service}:${command}`);
   }
 
   /** Takes from every bucket the call draws from, or from none; lenient: takes what is there and passes. */
