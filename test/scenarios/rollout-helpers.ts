@@ -34,9 +34,18 @@ export function cordoned(world: World): string[] {
   return (world.cluster('prod').store.list('nodes') as any[]).filter((n) => n.spec.unschedulable).map((n) => n.metadata.name);
 }
 
-export async function selfManagedWorld(options: { nodes: number; tags: Record<string, string>; replicas?: number; name?: string; world?: WorldOptions; launchTemplateVersion?: string }) {
+export async function selfManagedWorld(options: {
+  nodes: number;
+  tags: Record<string, string>;
+  replicas?: number;
+  name?: string;
+  world?: WorldOptions;
+  launchTemplateVersion?: string;
+  /** the cluster's endpoint by name, for DNS failures (dns-faults.ts) */
+  endpointHost?: 'localhost';
+}) {
   const world = await World.start(options.world);
-  const cluster = await world.addCluster('prod', { version: '1.31' });
+  const cluster = await world.addCluster('prod', { version: '1.31', ...(options.endpointHost ? { endpointHost: options.endpointHost } : {}) });
   world.account.seedVpc();
   const group = world.account.createSelfManagedGroup({
     cluster: 'prod',

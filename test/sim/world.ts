@@ -157,8 +157,12 @@ export class World {
     return w;
   }
 
-  /** Creates an EKS cluster whose API server runs on 127.0.0.1. */
-  async addCluster(name: string, options: { version?: string; serviceIpv4Cidr?: string; onRequest?: (request: ObservedRequest) => void } = {}): Promise<SimCluster> {
+  /**
+   * Creates an EKS cluster whose API server runs on 127.0.0.1. `endpointHost: 'localhost'`
+   * gives its endpoint by name (the server's certificate names it), so that clients resolve it
+   * at each new connection, and a DNS failure can reach them (dns-faults.ts).
+   */
+  async addCluster(name: string, options: { version?: string; serviceIpv4Cidr?: string; onRequest?: (request: ObservedRequest) => void; endpointHost?: 'localhost' } = {}): Promise<SimCluster> {
     const store = new KubeStore(this.clock);
     const stopControllers = startControllers(store, this.clock);
     const server = await startKubeApiServer({
@@ -173,9 +177,10 @@ export class World {
     this.throttling.kube.adopt(server);
     mkdirSync(this.workDir, { recursive: true });
     const kubeconfigPath = join(this.workDir, `kubeconfig-${name}`);
+    const endpoint = options.endpointHost ? `https://${options.endpointHost}:${server.port}` : server.url;
     this.account.eks.addCluster({
       name,
-      endpoint: server.url,
+      endpoint,
       certificateAuthorityData: server.caData,
       serviceIpv4Cidr: options.serviceIpv4Cidr ?? '172.20.0.0/16',
       version: options.version ?? '1.31',
@@ -190,7 +195,7 @@ export class World {
     const cluster: SimCluster = {
       name,
       store,
-      endpoint: server.url,
+      endpoint,
       caData: server.caData,
       kubeconfigPath,
       server,
