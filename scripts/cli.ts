@@ -9,6 +9,7 @@
  * policy, and needs IAM permissions like chatWorker's role (README "Chat-ops").
  */
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { arnOf } from '../shared/aws/partition.js';
 import { runCommand } from '../shared/chatops/run-command.js';
 import { toText } from '../shared/chatops/render.js';
 import type { Principal } from '../shared/chatops/types.js';
@@ -65,7 +66,7 @@ export function deployedEnvironment(stage: string, region: string, accountId: st
     CHATOPS_TABLE: `${prefix}-chatops`,
     ROLLOUTS_TABLE: `${prefix}-rollouts`,
     DRAIN_TABLE: `${prefix}-drains`,
-    AMI_ROLLOUT_STATE_MACHINE_ARN: `arn:aws:states:${region}:${accountId}:stateMachine:${prefix}-ami-rollout`,
+    AMI_ROLLOUT_STATE_MACHINE_ARN: arnOf({ region, service: 'states', account: accountId, resource: `stateMachine:${prefix}-ami-rollout` }),
     REQUEST_DRAIN_FUNCTION: `${prefix}-requestDrain`,
     ACCESS_POLICY_PARAMETER: `/eks-node-lifecycle/${stage}/chatops/access-policy`,
   };

@@ -3,6 +3,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { regionalHost } from '../aws/partition.js';
 
 /**
  * The bearer token EKS accepts (the same as `aws eks get-token`): a presigned STS
@@ -37,7 +38,8 @@ export interface TokenSourceOptions {
 }
 
 export async function createEksToken(cluster: string, options: TokenSourceOptions): Promise<EksToken> {
-  const hostname = `sts.${options.region}.amazonaws.com`;
+  // the regional STS endpoint of the region's partition: sts.cn-north-1.amazonaws.com.cn in China
+  const hostname = regionalHost('sts', options.region);
   const signer = new SignatureV4({
     credentials: options.credentials ?? defaultCredentials(),
     region: options.region,

@@ -6,6 +6,7 @@ import { identifyImage } from '../ami/ami-family.js';
 import { findRoleMapping, type RoleMapping, roleArnWithoutPath } from './aws-auth.js';
 import { ec2ImageSource } from '../ami/describe-images.js';
 import { callAws } from '../aws/call.js';
+import { partitionOfArn } from '../aws/partition.js';
 import { now } from '../clock.js';
 import { describeInstanceProfile, instanceProfileNameOf, listAttachedPolicyArns, roleNameOf } from '../aws/iam.js';
 import { describeTemplateVersion, type TemplateVersionView } from '../aws/launch-template-versions.js';
@@ -318,7 +319,8 @@ function judgePolicies(facts: PreflightFacts): PreflightCheck {
   const attached = new Set(role.attachedPolicies.map(awsManagedPolicyName).filter((n): n is string => n !== undefined));
   const missing = NODE_ROLE_POLICIES.filter((p) => !p.accepted.some((a) => attached.has(a)));
   if (missing.length === 0) return { name, ok: true, detail: `role ${roleNameOf(role.roleArn)} has ${NODE_ROLE_POLICIES.map((p) => p.name).join(', ')}` };
-  const partition = role.roleArn.split(':')[1] ?? 'aws';
+  // AWS managed policies live in the role's own partition (arn:aws-cn:iam::aws:policy/…)
+  const partition = partitionOfArn(role.roleArn)?.name ?? 'aws';
   return {
     name, ok: false,
     detail: `role ${roleNameOf(role.roleArn)} lacks ${missing.map((p) => p.name).join(', ')}: nodes need ${NODE_ROLE_POLICIES.map((p) => p.name).join(', ')}`,

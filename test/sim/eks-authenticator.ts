@@ -31,7 +31,11 @@ export async function authenticateEksToken(token: string, options: Authenticator
     return { ok: false, reason: 'token does not decode to a URL' };
   }
   const q = url.searchParams;
-  if (url.protocol !== 'https:' || !/^sts(\.[a-z0-9-]+)?\.amazonaws\.com$/.test(url.hostname) || url.pathname !== '/') {
+  // aws-iam-authenticator accepts the global endpoint and the regional ones of each partition:
+  // sts.<region>.amazonaws.com, and in China sts.<region>.amazonaws.com.cn (and nothing else)
+  const host = /^sts(?:\.([a-z0-9-]+))?\.amazonaws\.com(\.cn)?$/.exec(url.hostname);
+  const china = (region: string | undefined) => region !== undefined && region.startsWith('cn-');
+  if (url.protocol !== 'https:' || !host || url.pathname !== '/' || Boolean(host[2]) !== china(host[1]) || (host[2] && !host[1])) {
     return { ok: false, reason: `unexpected STS endpoint ${url.host}${url.pathname}` };
   }
   if (q.get('Action') !== 'GetCallerIdentity' || q.get('Version') !== '2011-06-15') return { ok: false, reason: 'not a GetCallerIdentity request' };
@@ -45,6 +49,8 @@ export async function authenticateEksToken(token: string, options: Authenticator
   if (age < -5 * 60_000) return { ok: false, reason: 'token signed in the future' };
   const [accessKeyId, , region] = (q.get('X-Amz-Credential') ?? '').split('/');
   if (accessKeyId !== options.credentials.accessKeyId) return { ok: false, reason: 'unknown access key' };
+  // a regional endpoint only answers requests signed for its own region
+  if (host[1] && region !== host[1]) return { ok: false, reason: `signed for ${region}, sent to ${url.host}` };
 
   const expected = await new SignatureV4({
     credentials: options.credentials,
