@@ -266,7 +266,10 @@ export interface AmiPorts {
 }
 
 export interface TargetGroup {
-  /** Kubernetes minor the group runs (a managed node group's `version`, else the cluster's). */
+  /**
+   * Kubernetes minor the target is for: the group's own, or the next one toward the control
+   * plane's when its kubernetes-version policy follows it (see kubernetes-version.ts).
+   */
   kubernetesVersion: string;
   /** A managed node group's `amiType`; absent for self-managed groups. */
   amiType?: string;
@@ -387,7 +390,7 @@ async function identify(ports: AmiPorts, group: TargetGroup): Promise<AmiIdentit
   const image = await ports.images.byId(group.currentImageId);
   if (!image || !isEksOptimizedImage(image)) return undefined;
   const identity = identityFromImageName(image.Name);
-  // follow the group's Kubernetes version: after a control plane upgrade the next image is the new minor's
+  // the minor the group's policy chose (pinned: the image's own; follow-control-plane: the next one)
   return identity ? { ...identity, kubernetesVersion: group.kubernetesVersion || identity.kubernetesVersion } : undefined;
 }
 

@@ -56,6 +56,8 @@ function rolloutState(lock: NodeGroupLockRecord | undefined): string {
 export interface GroupStatus {
   group: GroupView;
   optIn: string;
+  /** the group's Kubernetes minor, and how it stands against the control plane's (its kubernetes-version policy) */
+  kubernetes: string;
   lock: NodeGroupLockRecord | undefined;
 }
 
@@ -70,8 +72,8 @@ export function statusReply(scope: string, clusters: string[], groups: GroupStat
     sections: [
       {
         kind: 'table',
-        columns: ['GROUP', 'KIND', 'NODES', 'IMAGE', 'ROLLOUT', 'NOW'],
-        rows: groups.map((g) => [`${g.group.cluster}/${g.group.name}`, g.group.kind, sizeOf(g.group), imageOf(g.group), g.optIn, rolloutState(g.lock)]),
+        columns: ['GROUP', 'KIND', 'NODES', 'IMAGE', 'KUBERNETES', 'ROLLOUT', 'NOW'],
+        rows: groups.map((g) => [`${g.group.cluster}/${g.group.name}`, g.group.kind, sizeOf(g.group), imageOf(g.group), g.kubernetes, g.optIn, rolloutState(g.lock)]),
       },
     ],
   };

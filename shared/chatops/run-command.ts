@@ -1,11 +1,12 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { decideKubernetesMinor, describeKubernetesMinor } from '../ami/kubernetes-version.js';
 import { callAws } from '../aws/call.js';
 import { describeInstance, tagMap } from '../aws/instances.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
 import { type DetectPorts, planGroups } from '../detect/detect.js';
-import { type GroupView, listClusterNames, listClusters, listGroups } from '../detect/inventory.js';
+import { attachImages, type GroupView, listClusterNames, listClusters, listGroups } from '../detect/inventory.js';
 import { type GroupPlan, rolloutInputOf } from '../detect/plan-rollouts.js';
 import type { ManualDrainRequest } from '../events/drain.js';
 import type { RolloutInput } from '../events/rollout.js';
@@ -170,8 +171,10 @@ async function status(command: Extract<Command, { name: 'status' }>, principal: 
   // the groups as they are: no image targets to resolve, unlike plan
   const views = await Promise.all(clusters.map((cluster) => listClusters(ports.inventory, cluster)));
   const groups = (await Promise.all(views.flat().map((view) => listGroups(ports.inventory, view)))).flat().filter((g) => !command.group || g.name === command.group);
+  // the images the groups run (one DescribeImages): a self-managed group's Kubernetes minor is its image's
+  await attachImages(ports.inventory.ec2, groups);
   const rows: GroupStatus[] = await Promise.all(
-    groups.map(async (g) => ({ group: g, optIn: optInOf(g), lock: await ports.locks.get(lockKeyOf(g.cluster, g.name)) })),
+    groups.map(async (g) => ({ group: g, optIn: optInOf(g), kubernetes: kubernetesOf(g), lock: await ports.locks.get(lockKeyOf(g.cluster, g.name)) })),
   );
   if (command.group && rows.length === 0) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`), clusters };
   return { reply: statusReply(scopeOf(command.cluster, command.group), clusters, rows), clusters };
@@ -179,6 +182,12 @@ async function status(command: Extract<Command, { name: 'status' }>, principal: 
 
 function optInOf(group: GroupView): string {
   return readNodeGroupPolicy(group.tags).policy.rollout;
+}
+
+/** `1.31`, or `1.31 (pinned, 1 minor behind 1.32)`, or `1.31 (follows 1.32: next 1.32)`. */
+function kubernetesOf(group: GroupView): string {
+  const policy = readNodeGroupPolicy(group.tags).policy.kubernetesVersion;
+  return describeKubernetesMinor(decideKubernetesMinor({ groupVersion: group.kubernetesVersion, controlPlaneVersion: group.controlPlaneVersion, policy }), group.controlPlaneVersion, policy);
 }
 
 async function plan(command: Extract<Command, { name: 'plan' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {

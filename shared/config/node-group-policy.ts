@@ -1,3 +1,4 @@
+import { KUBERNETES_VERSION_POLICIES, type KubernetesVersionPolicy } from '../ami/kubernetes-version.js';
 import type { DrainPolicy } from '../events/drain.js';
 import { describeSeconds, parseDurationSeconds } from './duration.js';
 
@@ -13,6 +14,7 @@ import { describeSeconds, parseDurationSeconds } from './duration.js';
  * | max-grace-period | a duration: cap on a pod's terminationGracePeriodSeconds | 10m |
  * | rebalance | drain, ignore — what a rebalance recommendation does | drain |
  * | rollout | off, auto, approve — roll the group onto new AMIs (approve: a person confirms) | off |
+ * | kubernetes-version | pinned (the minor the group runs), follow-control-plane (one minor at a time, up to the control plane's) — see ami/kubernetes-version.ts | pinned |
  *
  * A malformed value never stops a drain: the default applies and the problem is reported. So is
  * a drain timeout shorter than the grace period cap (a pod given its grace period outlives it).
@@ -24,6 +26,7 @@ export interface NodeGroupPolicy {
   installTerminateHook: boolean;
   onRebalance: 'drain' | 'ignore';
   rollout: 'off' | 'auto' | 'approve';
+  kubernetesVersion: KubernetesVersionPolicy;
 }
 
 export const DEFAULT_POLICY: NodeGroupPolicy = {
@@ -31,6 +34,7 @@ export const DEFAULT_POLICY: NodeGroupPolicy = {
   installTerminateHook: false,
   onRebalance: 'drain',
   rollout: 'off',
+  kubernetesVersion: 'pinned',
 };
 
 export function readNodeGroupPolicy(tags: Readonly<Record<string, string>>): { policy: NodeGroupPolicy; problems: string[] } {
@@ -71,6 +75,8 @@ export function readNodeGroupPolicy(tags: Readonly<Record<string, string>>): { p
       installTerminateHook: oneOf('drain', ['on', 'off'], 'off') === 'on',
       onRebalance: oneOf('rebalance', ['drain', 'ignore'], DEFAULT_POLICY.onRebalance),
       rollout: oneOf('rollout', ['off', 'auto', 'approve'], DEFAULT_POLICY.rollout),
+      // a malformed value keeps the minor the group runs: never an upgrade nobody asked for
+      kubernetesVersion: oneOf('kubernetes-version', KUBERNETES_VERSION_POLICIES, DEFAULT_POLICY.kubernetesVersion),
     },
     problems,
   };

@@ -4,6 +4,7 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { identifyImage, identityFromAmiType } from '../ami/ami-family.js';
+import { decideKubernetesMinor, type KubernetesMinorDecision } from '../ami/kubernetes-version.js';
 import { CHANNEL_TAG } from '../ami/resolve-target.js';
 import { parameterNamesFor, SsmParameterCache } from '../ami/ssm-parameters.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
@@ -34,11 +35,17 @@ export interface DetectionResult {
   ignored?: string;
 }
 
-function parameterNamesOfGroup(group: GroupView): string[] {
-  const identity = group.image ? identifyImage(group.image) : identityFromAmiType(group.amiType, group.kubernetesVersion);
+function parameterNamesOfGroup(group: GroupView, minor: string): string[] {
+  const identity = group.image ? identifyImage(group.image) : identityFromAmiType(group.amiType, minor);
   if (!identity) return [];
-  const names = parameterNamesFor({ ...identity, kubernetesVersion: group.kubernetesVersion || identity.kubernetesVersion });
+  const names = parameterNamesFor({ ...identity, kubernetesVersion: minor || identity.kubernetesVersion });
   return [names.imageId, ...(names.release ? [names.release] : [])];
+}
+
+/** The minor a group's next image is for: its own, or the next toward the control plane's (its kubernetes-version tag). */
+function minorOfGroup(group: GroupView): KubernetesMinorDecision {
+  const { policy } = readNodeGroupPolicy(group.tags);
+  return decideKubernetesMinor({ groupVersion: group.kubernetesVersion, controlPlaneVersion: group.controlPlaneVersion, policy: policy.kubernetesVersion });
 }
 
 /** Input of the ami-rollout workflow. */
@@ -64,7 +71,8 @@ export interface PlanScope {
 /**
  * What detection would do, group by group, read only: the inventory (clusters, managed and
  * self-managed groups, their current images in one DescribeImages), then per group its
- * policy (tags) → identity → target (SSM public parameters, fetched ten at a time and
+ * policy (tags) → the Kubernetes minor (kubernetes-version: pinned, or one minor toward the
+ * control plane's) → identity → target (SSM public parameters, fetched ten at a time and
  * cached for this call; or the group's custom AMI selector) → plan (pure). Chat's `plan`
  * and `rollout` ask the same question.
  */
@@ -76,8 +84,9 @@ export async function planGroups(ports: Omit<DetectPorts, 'sfn' | 'amiRolloutSta
 
   const ssm = new SsmParameterCache(ports.ssm);
   const images = detectionImageSource(ports.ec2, groups.flatMap((g) => (g.image ? [g.image] : [])));
+  const minors = new Map(groups.map((g) => [g, minorOfGroup(g)]));
   // every public parameter any group needs, in batches of ten, before the groups ask one by one
-  await ssm.get([...new Set(groups.flatMap((g) => parameterNamesOfGroup(g)))]);
+  await ssm.get([...new Set(groups.flatMap((g) => parameterNamesOfGroup(g, minors.get(g)!.minor)))]);
   const now = ports.now();
   const plans: GroupPlan[] = [];
   for (const group of groups) {
@@ -87,8 +96,9 @@ export async function planGroups(ports: Omit<DetectPorts, 'sfn' | 'amiRolloutSta
     // service to change (Auto Scaling and EKS writes are conditioned on it), so a group that is
     // not opted in is reported as such rather than failing half-way on AccessDenied
     const rollout = policy.rollout;
-    const target = rollout === 'off' ? { decision: 'none' as const, reason: 'not opted in' } : await targetForGroup({ images, ssm }, group, now);
-    plans.push(planGroup(group, { rollout, currentRelease: group.releaseVersion, target }));
+    const minor = minors.get(group)!;
+    const target = rollout === 'off' ? { decision: 'none' as const, reason: 'not opted in' } : await targetForGroup({ images, ssm }, group, minor.minor, now);
+    plans.push(planGroup(group, { rollout, currentRelease: group.releaseVersion, target, ...(minor.note ? { kubernetesNote: minor.note } : {}) }));
   }
   return { groups, plans };
 }

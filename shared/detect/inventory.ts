@@ -1,6 +1,7 @@
 import { type AutoScalingClient, paginateDescribeAutoScalingGroups } from '@aws-sdk/client-auto-scaling';
 import { DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, DescribeNodegroupCommand, type EKSClient, paginateListClusters, paginateListNodegroups } from '@aws-sdk/client-eks';
+import { identifyImage } from '../ami/ami-family.js';
 import { callAws } from '../aws/call.js';
 import { describeTemplateVersion } from '../aws/launch-template-versions.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
@@ -29,7 +30,14 @@ export interface GroupView {
   /** managed groups without a custom AMI */
   amiType?: string;
   releaseVersion?: string;
+  /**
+   * The Kubernetes minor the group runs: a managed node group's `version`; for a group that
+   * names its image (self-managed, custom AMI) the image's, once `attachImages` has read it
+   * ('' until then, or when the image does not say)
+   */
   kubernetesVersion: string;
+  /** the cluster's (control plane's) Kubernetes version */
+  controlPlaneVersion: string;
   imageId?: string;
   image?: Image;
   /** the group's scaling: desired, min and max nodes */
@@ -89,6 +97,7 @@ export async function listGroups(ports: InventoryPorts, cluster: ClusterView): P
       ...(lt ? { launchTemplate: lt } : {}),
       ...(ng.amiType && ng.amiType !== 'CUSTOM' ? { amiType: ng.amiType, releaseVersion: ng.releaseVersion } : {}),
       kubernetesVersion: ng.version ?? cluster.version,
+      controlPlaneVersion: cluster.version,
       ...(custom?.imageId ? { imageId: custom.imageId } : {}),
       ...(ng.scalingConfig ? { size: { desired: ng.scalingConfig.desiredSize ?? 0, min: ng.scalingConfig.minSize ?? 0, max: ng.scalingConfig.maxSize ?? 0 } } : {}),
     });
@@ -110,7 +119,9 @@ export async function listGroups(ports: InventoryPorts, cluster: ClusterView): P
         autoScalingGroup: g.AutoScalingGroupName!,
         tags,
         launchTemplate: { id: spec.LaunchTemplateId, version: version.version },
-        kubernetesVersion: cluster.version,
+        // what the group's image is built for, not the cluster's: a control plane upgrade moves no group by itself
+        kubernetesVersion: '',
+        controlPlaneVersion: cluster.version,
         ...(version.imageId ? { imageId: version.imageId } : {}),
         size: { desired: g.DesiredCapacity ?? 0, min: g.MinSize ?? 0, max: g.MaxSize ?? 0 },
       });
@@ -119,7 +130,7 @@ export async function listGroups(ports: InventoryPorts, cluster: ClusterView): P
   return groups;
 }
 
-/** One DescribeImages (per 100 ids) for every group's current image. */
+/** One DescribeImages (per 100 ids) for every group's current image, and the Kubernetes minor it is built for. */
 export async function attachImages(ec2: EC2Client, groups: GroupView[]): Promise<void> {
   const ids = [...new Set(groups.map((g) => g.imageId).filter((id): id is string => Boolean(id)))];
   const images = new Map<string, Image>();
@@ -128,5 +139,11 @@ export async function attachImages(ec2: EC2Client, groups: GroupView[]): Promise
     const out = await callAws('ec2:DescribeImages', () => ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: ids.slice(i, i + 100) }], IncludeDeprecated: true })));
     for (const image of out.Images ?? []) images.set(image.ImageId!, image);
   }
-  for (const g of groups) if (g.imageId && images.has(g.imageId)) g.image = images.get(g.imageId);
+  for (const g of groups) {
+    if (!g.imageId || !images.has(g.imageId)) continue;
+    g.image = images.get(g.imageId)!;
+    // a custom AMI's managed node group reports the version it was created with; the image tells what runs
+    const minor = identifyImage(g.image)?.kubernetesVersion;
+    if (minor) g.kubernetesVersion = minor;
+  }
 }

@@ -28,7 +28,13 @@ export type GroupPlan =
 
 export function planGroup(
   group: GroupView,
-  input: { rollout: 'off' | 'auto' | 'approve'; currentRelease?: string; target: { decision: 'target'; image: TargetImage; reason: string } | { decision: 'none'; reason: string } },
+  input: {
+    rollout: 'off' | 'auto' | 'approve';
+    currentRelease?: string;
+    target: { decision: 'target'; image: TargetImage; reason: string } | { decision: 'none'; reason: string };
+    /** what the group's kubernetes-version policy decided, when worth saying (a new minor; a pinned group behind) */
+    kubernetesNote?: string;
+  },
 ): GroupPlan {
   const base = { cluster: group.cluster, group: group.name, kind: group.kind };
   if (input.rollout === 'off') return { ...base, action: 'skip', reason: 'rollouts are off for this group (tag eks-node-lifecycle/rollout=auto|approve to opt in)' };
@@ -36,14 +42,15 @@ export function planGroup(
   const to = input.target.image;
   // a managed group without a custom AMI is compared by release; anything else by image id
   const current = group.imageId ? group.imageId === to.imageId : input.currentRelease !== undefined && input.currentRelease === to.release;
-  if (current) return { ...base, action: 'current', reason: `already runs ${to.release ?? to.imageId}` };
+  const note = input.kubernetesNote ? `; ${input.kubernetesNote}` : '';
+  if (current) return { ...base, action: 'current', reason: `already runs ${to.release ?? to.imageId}${note}` };
   return {
     ...base,
     action: 'roll',
     mode: input.rollout,
     from: { ...(group.imageId ? { imageId: group.imageId } : {}), ...(input.currentRelease ? { release: input.currentRelease } : {}) },
     to,
-    reason: input.target.reason,
+    reason: `${input.target.reason}${note}`,
   };
 }
 

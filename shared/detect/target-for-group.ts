@@ -28,12 +28,12 @@ export function detectionImageSource(ec2: EC2Client, prefetched: readonly Image[
   };
 }
 
-/** The image a group should run, from its channel and (custom AMIs) selector; see shared/ami/. */
-export async function targetForGroup(ports: { images: ImageSource; ssm: SsmParameterCache }, group: GroupView, now: Date): Promise<GroupTarget> {
+/** The image a group should run, for the Kubernetes minor its policy chose, from its channel and (custom AMIs) selector; see shared/ami/. */
+export async function targetForGroup(ports: { images: ImageSource; ssm: SsmParameterCache }, group: GroupView, kubernetesVersion: string, now: Date): Promise<GroupTarget> {
   const resolved = await resolveTarget(
     { parameters: ports.ssm, images: ports.images },
     {
-      kubernetesVersion: group.kubernetesVersion,
+      kubernetesVersion,
       ...(group.amiType ? { amiType: group.amiType } : {}),
       ...(group.imageId ? { currentImageId: group.imageId } : {}),
       tags: group.tags,

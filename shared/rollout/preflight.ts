@@ -13,6 +13,7 @@ import { describeTemplateVersion, type TemplateVersionView } from '../aws/launch
 import { ClusterNotFoundError, ConfigurationError, KubernetesAccessDeniedError, LaunchTemplateValidationError, type LaunchTemplateViolation } from '../errors.js';
 import { callKube, kubeStatus, type KubeClients } from '../kube/client.js';
 import { renderLaunchTemplateVersion } from './prepare-launch-template.js';
+import { judgeKubernetesVersion, kubernetesVersionFact, type KubernetesVersionFact } from './preflight-kubernetes-version.js';
 
 /**
  * Preflight: what must hold before a rollout touches a node group, checked with reads only.
@@ -29,7 +30,7 @@ export interface PreflightInput {
   surge: number;
 }
 
-export type PreflightCheckName = 'image-available' | 'launch-template-valid' | 'node-role-can-join' | 'node-role-policies' | 'subnet-addresses';
+export type PreflightCheckName = 'image-available' | 'launch-template-valid' | 'node-role-can-join' | 'node-role-policies' | 'subnet-addresses' | 'kubernetes-version';
 
 export interface PreflightCheck {
   name: PreflightCheckName;
@@ -125,6 +126,8 @@ export interface PreflightFacts {
   launchTemplate: TemplateFact;
   nodeRole: NodeRoleFact;
   subnets: SubnetsFact;
+  /** absent: not gathered (facts built by hand before the check existed) */
+  kubernetesVersion?: KubernetesVersionFact;
 }
 
 // ---- the judge (pure) ----
@@ -140,7 +143,7 @@ export const NODE_ROLE_POLICIES: readonly { name: string; accepted: readonly str
 const NODE_USERNAME = 'system:node:{{EC2PrivateDNSName}}';
 
 export function judgePreflight(facts: PreflightFacts): PreflightReport {
-  const checks = [judgeImage(facts), judgeTemplate(facts), judgeJoin(facts), judgePolicies(facts), judgeSubnets(facts)];
+  const checks = [judgeImage(facts), judgeTemplate(facts), judgeJoin(facts), judgePolicies(facts), judgeSubnets(facts), ...(facts.kubernetesVersion ? [judgeKubernetesVersion(facts.kubernetesVersion)] : [])];
   const failed = checks.filter((c) => !c.ok);
   const subject = `${facts.cluster}/${facts.group.name}`;
   const summary = failed.length === 0
@@ -362,12 +365,15 @@ export { findRoleMapping, type RoleMapping, roleArnWithoutPath } from './aws-aut
 
 interface ClusterFacts {
   authenticationMode: AuthenticationMode;
+  version: string;
 }
 
 interface GroupPlacement {
   subnetIds?: string[];
   /** the group's launch template as Auto Scaling names it (version may be $Latest / $Default) */
   launchTemplate?: { id: string; version: string };
+  /** a managed node group's Kubernetes version (EKS's word for what it runs, unless its AMI is custom) */
+  nodegroupVersion?: { version: string; custom: boolean };
   missing?: string;
 }
 
@@ -391,7 +397,8 @@ export async function gatherPreflightFacts(input: PreflightInput, ports: Preflig
     ? { status: 'skipped' as const, reason: 'EKS grants a managed node group\'s role access to the cluster itself' }
     : await nodeRoleFact(input, cluster, template, target, ports);
   const subnets = placement.subnetIds ? await subnetsFact(ports.ec2, placement.subnetIds) : { status: 'unknown' as const, reason: placement.missing ?? 'the group names no subnets' };
-  return { cluster: input.cluster, group: { kind: input.group.kind, name: input.group.name }, surge: input.surge, image, launchTemplate, nodeRole, subnets };
+  const kubernetesVersion = await kubernetesVersionFact(cluster.version, placement.nodegroupVersion, template?.current?.imageId, target, ports.ec2);
+  return { cluster: input.cluster, group: { kind: input.group.kind, name: input.group.name }, surge: input.surge, image, launchTemplate, nodeRole, subnets, kubernetesVersion };
 }
 
 export async function runPreflight(input: PreflightInput, ports: PreflightPorts): Promise<PreflightReport> {
@@ -411,7 +418,7 @@ async function describeCluster(eks: EKSClient, name: string): Promise<ClusterFac
   });
   if (!cluster) throw new ClusterNotFoundError(name);
   // clusters from before access entries report no mode: they read aws-auth only
-  return { authenticationMode: (cluster.accessConfig?.authenticationMode as AuthenticationMode | undefined) ?? 'CONFIG_MAP' };
+  return { authenticationMode: (cluster.accessConfig?.authenticationMode as AuthenticationMode | undefined) ?? 'CONFIG_MAP', version: cluster.version ?? '' };
 }
 
 async function describePlacement(input: PreflightInput, ports: PreflightPorts): Promise<GroupPlacement> {
@@ -427,6 +434,7 @@ async function describePlacement(input: PreflightInput, ports: PreflightPorts): 
     return {
       subnetIds: out.nodegroup.subnets ?? [],
       ...(lt?.id && lt.version ? { launchTemplate: { id: lt.id, version: lt.version } } : {}),
+      ...(out.nodegroup.version ? { nodegroupVersion: { version: out.nodegroup.version, custom: out.nodegroup.amiType === 'CUSTOM' } } : {}),
     };
   }
   const name = input.group.autoScalingGroup ?? input.group.name;

@@ -29,7 +29,7 @@ function factsWithRole(roleArn: string): PreflightFacts {
     group: { kind: 'self-managed', name: 'workers' },
     surge: 1,
     image: { imageId: 'ami-0123456789abcdef0', found: true, state: 'available' },
-    launchTemplate: { status: 'valid', launchTemplateId: 'lt-1', version: 1, family: 'al2023' },
+    launchTemplate: { status: 'not-needed', reason: 'EKS picks the image' },
     nodeRole: {
       status: 'resolved',
       instanceProfile: 'workers-node',

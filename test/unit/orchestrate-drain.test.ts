@@ -204,7 +204,7 @@ describe('readNodeGroupPolicy', () => {
       'eks-node-lifecycle/rollout': 'approve',
     });
     assert.deepEqual(problems, []);
-    assert.deepEqual(policy, { drain: { drainTimeoutSeconds: 10_800, onDrainTimeout: 'force', maxGracePeriodSeconds: 120 }, installTerminateHook: true, onRebalance: 'ignore', rollout: 'approve' });
+    assert.deepEqual(policy, { drain: { drainTimeoutSeconds: 10_800, onDrainTimeout: 'force', maxGracePeriodSeconds: 120 }, installTerminateHook: true, onRebalance: 'ignore', rollout: 'approve', kubernetesVersion: 'pinned' });
   });
   it('keeps the default and reports a malformed value instead of failing the drain', () => {
     const { policy, problems } = readNodeGroupPolicy({ 'eks-node-lifecycle/drain-timeout': 'soon', 'eks-node-lifecycle/on-drain-timeout': 'panic' });

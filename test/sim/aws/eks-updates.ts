@@ -1,6 +1,6 @@
 /**
  * Amazon EKS managed node group updates: UpdateNodegroupVersion, UpdateNodegroupConfig,
- * DescribeUpdate, ListUpdates, run on the virtual clock through the phases the EKS user
+ * DescribeUpdate, ListUpdates (and the control plane's UpdateClusterVersion), run on the virtual clock through the phases the EKS user
  * guide documents (managed-node-update-behavior):
  *
  * 1. setup: a new version of the EKS-owned launch template (the new release's image, or
@@ -24,6 +24,7 @@
 import {
   DescribeUpdateCommand,
   ListUpdatesCommand,
+  UpdateClusterVersionCommand,
   UpdateNodegroupConfigCommand,
   UpdateNodegroupVersionCommand,
   type ErrorDetail,
@@ -39,7 +40,7 @@ import { resolveRelease } from './ami-catalogue';
 import { isTerminating } from './asg-model';
 import { clone } from './clone';
 import type { EksService, NodegroupRecord } from './eks';
-import { eksInUse, eksInvalidParameter, eksNotFound, SandboxNotImplementedError } from './errors';
+import { eksInUse, eksInvalidParameter, eksInvalidRequest, eksNotFound, SandboxNotImplementedError } from './errors';
 import { paginate } from './filters';
 import type { DrainPass, NodeRegistry } from './node-registry';
 import { route, type Route } from './routes';
@@ -60,6 +61,12 @@ interface VersionTarget {
   force: boolean;
 }
 
+/** A control plane's UpdateClusterVersion (no node group: `nodegroupName` is ''). */
+interface ClusterVersionTarget {
+  kind: 'cluster-version';
+  version: string;
+}
+
 interface ConfigTarget {
   kind: 'config';
   updateConfig?: { maxUnavailable?: number; maxUnavailablePercentage?: number };
@@ -70,7 +77,7 @@ export interface UpdateRecord {
   update: Update & { id: string; status: NonNullable<Update['status']>; errors: ErrorDetail[] };
   clusterName: string;
   nodegroupName: string;
-  target: VersionTarget | ConfigTarget;
+  target: VersionTarget | ConfigTarget | ClusterVersionTarget;
 }
 
 class UpdateFailed extends Error {
@@ -88,6 +95,8 @@ export class NodegroupUpdates {
     drainPassMs: 5_000,
     afterDrainMs: 60_000,
     configUpdateMs: 30_000,
+    /** a control plane upgrade takes tens of minutes */
+    clusterUpdateMs: 25 * 60_000,
   };
   readonly updates = new Map<string, UpdateRecord>();
   private readonly faults = new Map<string, UpdateErrorCode>();
@@ -253,8 +262,8 @@ export class NodegroupUpdates {
     const cluster = this.eks.require(input.name);
     if (input.nodegroupName !== undefined) this.eks.requireNodegroup(input.name, input.nodegroupName);
     if (input.maxResults !== undefined && (input.maxResults < 1 || input.maxResults > 100)) throw eksInvalidParameter('maxResults must be between 1 and 100.');
-    // cluster-level updates (no nodegroupName) are not modelled: there are none
-    const ids = [...this.updates.values()].filter((u) => u.clusterName === cluster.cluster.name && input.nodegroupName !== undefined && u.nodegroupName === input.nodegroupName).map((u) => u.update.id);
+    // without nodegroupName: the cluster's own updates (UpdateClusterVersion), whose nodegroupName is ''
+    const ids = [...this.updates.values()].filter((u) => u.clusterName === cluster.cluster.name && u.nodegroupName === (input.nodegroupName ?? '')).map((u) => u.update.id);
     const { page, nextToken } = paginate(ids, input.maxResults ?? 100, input.nextToken, () => eksInvalidParameter('The nextToken is not valid.'));
     return { updateIds: page, ...(nextToken ? { nextToken } : {}) };
   }
@@ -265,7 +274,51 @@ export class NodegroupUpdates {
       route('eks', UpdateNodegroupConfigCommand, (i) => this.updateConfig(i)),
       route('eks', DescribeUpdateCommand, (i) => this.describe(i)),
       route('eks', ListUpdatesCommand, (i) => this.list(i)),
+      route('eks', UpdateClusterVersionCommand, (i) => this.updateClusterVersion(i)),
     ];
+  }
+
+  // ---- UpdateClusterVersion ----
+
+  /**
+   * The control plane's upgrade, as EKS does it: one minor at a time; refused while another
+   * update runs, or while a managed node group is not yet at the cluster's version (EKS wants
+   * them level before it moves the control plane); UPDATING for `clusterUpdateMs`, then ACTIVE
+   * on the new version. Nodes are not touched: upgrading them is the node groups' business.
+   * (The sandbox's Kubernetes API keeps answering /version with the version it started with.)
+   */
+  updateClusterVersion(input: { name?: string; version?: string }): { update: Update } {
+    const record = this.eks.require(input.name);
+    const cluster = record.cluster;
+    const names = { clusterName: cluster.name };
+    if (cluster.status !== 'ACTIVE' || [...this.updates.values()].some((u) => u.clusterName === cluster.name && u.nodegroupName === '' && u.update.status === 'InProgress')) {
+      throw eksInUse(`Cluster ${cluster.name} has an update in progress. Only one update can be in progress at a time.`, names);
+    }
+    const version = input.version ?? '';
+    if (compareMinor(version, cluster.version) !== 1 || version.split('.').length !== 2 || version.split('.')[0] !== cluster.version.split('.')[0]) {
+      throw eksInvalidParameter(`Unsupported Kubernetes minor version update from ${cluster.version} to ${version}`, names);
+    }
+    const behind = [...record.nodegroups.values()].filter((ng) => ng.nodegroup.version !== cluster.version).map((ng) => ng.nodegroup.nodegroupName);
+    if (behind.length > 0) {
+      throw eksInvalidRequest(`Nodegroups ${behind.join(', ')} must be updated to match cluster version ${cluster.version} before updating cluster version`, names);
+    }
+    const update: UpdateRecord = {
+      update: { id: this.account.ids.uuid(), status: 'InProgress', type: 'VersionUpdate', params: [{ type: 'Version', value: version }, { type: 'PlatformVersion', value: 'eks.1' }], createdAt: this.account.clock.date(), errors: [] },
+      clusterName: cluster.name,
+      nodegroupName: '',
+      target: { kind: 'cluster-version', version },
+    };
+    this.updates.set(update.update.id, update);
+    cluster.status = 'UPDATING';
+    this.account.note('eks', `cluster ${cluster.name}: VersionUpdate ${update.update.id} started (${cluster.version} → ${version})`);
+    this.account.clock.after(this.timings.clusterUpdateMs, () => {
+      cluster.version = version;
+      cluster.platformVersion = 'eks.1';
+      cluster.status = 'ACTIVE';
+      update.update.status = 'Successful';
+      this.account.note('eks', `cluster ${cluster.name}: update ${update.update.id} Successful, Kubernetes ${version}`);
+    });
+    return { update: clone(update.update) };
   }
 
   // ---- the rollout ----
