@@ -23,6 +23,7 @@ export type V1OwnerReference = Wire<k8s.V1OwnerReference>;
 export type V1PodDisruptionBudget = Wire<k8s.V1PodDisruptionBudget>;
 export type V1LabelSelector = Wire<k8s.V1LabelSelector>;
 export type V1ConfigMap = Wire<k8s.V1ConfigMap>;
+export type V1DaemonSet = Wire<k8s.V1DaemonSet>;
 export type V1Eviction = Wire<k8s.V1Eviction>;
 export type V1DeleteOptions = Wire<k8s.V1DeleteOptions>;
 /** What the API server answers a failed request with (and an eviction it accepted). */

@@ -1,4 +1,4 @@
-import type { KubeList, V1ConfigMap, V1DeleteOptions, V1Eviction, V1Node, V1Pod, V1PodDisruptionBudget, V1Status } from './api-types.js';
+import type { KubeList, V1ConfigMap, V1DaemonSet, V1DeleteOptions, V1Eviction, V1Node, V1Pod, V1PodDisruptionBudget, V1Status } from './api-types.js';
 import type { KubeRestClient } from './rest-client.js';
 
 /**
@@ -58,6 +58,17 @@ export function coreV1Api(client: KubeRestClient): CoreV1Api {
     deleteNamespacedPod: ({ name, namespace, gracePeriodSeconds, body }) =>
       client.send({ method: 'DELETE', path: pod(namespace, name), query: { gracePeriodSeconds }, body }),
     readNamespacedConfigMap: ({ name, namespace }) => client.send({ method: 'GET', path: `/api/v1/namespaces/${segment(namespace)}/configmaps/${segment(name)}` }),
+  };
+}
+
+/** apps/v1: only the read of one DaemonSet (the VPC CNI's aws-node, for its settings). */
+export interface AppsV1Api {
+  readNamespacedDaemonSet(params: { name: string; namespace: string }): Promise<V1DaemonSet>;
+}
+
+export function appsV1Api(client: KubeRestClient): AppsV1Api {
+  return {
+    readNamespacedDaemonSet: ({ name, namespace }) => client.send({ method: 'GET', path: `/apis/apps/v1/namespaces/${segment(namespace)}/daemonsets/${segment(name)}` }),
   };
 }
 

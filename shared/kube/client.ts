@@ -1,7 +1,7 @@
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { callAws } from '../aws/call.js';
 import { ClusterNotFoundError, KubernetesAccessDeniedError, KubernetesUnavailableError } from '../errors.js';
-import { coreV1Api, policyV1Api, type CoreV1Api, type PolicyV1Api } from './api.js';
+import { appsV1Api, coreV1Api, policyV1Api, type AppsV1Api, type CoreV1Api, type PolicyV1Api } from './api.js';
 import type { EksTokenCache } from './eks-token.js';
 import { KubeStatusError, KubeRestClient, KubeTransportError } from './rest-client.js';
 
@@ -22,7 +22,7 @@ export interface ClusterConnection {
  */
 export class KubeClients {
   private readonly clusters = new Map<string, Promise<ClusterConnection>>();
-  private readonly apis = new Map<string, Promise<{ core: CoreV1Api; policy: PolicyV1Api }>>();
+  private readonly apis = new Map<string, Promise<{ core: CoreV1Api; policy: PolicyV1Api; apps: AppsV1Api }>>();
 
   constructor(
     private readonly eks: EKSClient,
@@ -48,7 +48,11 @@ export class KubeClients {
     return (await this.api(cluster)).policy;
   }
 
-  private api(cluster: string): Promise<{ core: CoreV1Api; policy: PolicyV1Api }> {
+  async apps(cluster: string): Promise<AppsV1Api> {
+    return (await this.api(cluster)).apps;
+  }
+
+  private api(cluster: string): Promise<{ core: CoreV1Api; policy: PolicyV1Api; apps: AppsV1Api }> {
     let found = this.apis.get(cluster);
     if (!found) {
       found = this.connection(cluster).then((connection) => {
@@ -58,7 +62,7 @@ export class KubeClients {
           token: () => this.tokens.get(cluster),
           ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
         });
-        return { core: coreV1Api(client), policy: policyV1Api(client) };
+        return { core: coreV1Api(client), policy: policyV1Api(client), apps: appsV1Api(client) };
       });
       this.apis.set(cluster, found);
       found.catch(() => this.apis.delete(cluster));

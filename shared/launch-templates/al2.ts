@@ -3,9 +3,10 @@
  * text/x-shellscript part runs /etc/eks/bootstrap.sh. Ours is the last part, so the
  * user's parts (packages, sysctls, containerd config) run before the kubelet starts.
  */
-import { clusterDnsIp, kubeletExtraArgs } from './kubelet-flags.js';
+import { bootstrapTarget, setLast } from './arguments.js';
+import { chooseMaxPods, clusterDnsIp, kubeletArgumentWords, kubeletArgWords, mergeKubeletArgs, parseKubeletArgs, userMaxPods } from './kubelet-flags.js';
 import { type MimePart, userDataParts, writeMimeMultipart } from './mime.js';
-import { commands, isEmptyScript, shellWords, stripLinuxKubeletStarters } from './scripts.js';
+import { commands, isEmptyScript, shellQuote, shellWords, stripLinuxKubeletStarters } from './scripts.js';
 import type { BootstrapTarget, RenderUserDataInput } from './types.js';
 
 const SHELL_SCRIPT = 'text/x-shellscript; charset="us-ascii"';
@@ -14,24 +15,68 @@ function isShellPart(part: MimePart): boolean {
   return /^text\/x-shellscript\b/i.test(part.contentType) || part.body.startsWith('#!');
 }
 
-/** Shell-quotes a word only when it needs it; our values never hold a single quote. */
-function quote(word: string): string {
-  return /^[A-Za-z0-9_\-.:/=+@,%]+$/.test(word) ? word : `'${word}'`;
+/** One argument of bootstrap.sh: the cluster name (no flag), or `--flag value` / `--flag=value`. */
+export interface BootstrapArg {
+  flag?: string;
+  value: string;
 }
 
-export function al2BootstrapScript(input: RenderUserDataInput): string {
+/**
+ * The arguments of the first /etc/eks/bootstrap.sh call in the parts, split as the shell splits
+ * them. Every bootstrap.sh option takes a value (its getopt loop shifts two).
+ */
+export function readAl2BootstrapArgs(parts: readonly MimePart[]): BootstrapArg[] | undefined {
+  for (const part of parts.filter(isShellPart)) {
+    for (const command of commands(part.body, '\\')) {
+      const text = command.join('\n').replace(/\\\r?\n/g, ' ');
+      if (text.trim().startsWith('#') || !text.includes('/etc/eks/bootstrap.sh')) continue;
+      const words = shellWords(text);
+      const at = words.findIndex((w) => w.endsWith('/etc/eks/bootstrap.sh'));
+      if (at < 0) continue;
+      const args: BootstrapArg[] = [];
+      const rest = words.slice(at + 1);
+      for (let i = 0; i < rest.length; i++) {
+        const word = rest[i]!;
+        if (!word.startsWith('--')) { args.push({ value: word }); continue; }
+        const eq = word.indexOf('=');
+        args.push(eq > 0 ? { flag: word.slice(0, eq), value: word.slice(eq + 1) } : { flag: word, value: rest[++i] ?? '' });
+      }
+      return args;
+    }
+  }
+  return undefined;
+}
+
+function setFlag(args: readonly BootstrapArg[], flag: string, value: string): BootstrapArg[] {
+  return setLast(args, (a) => a.flag === flag, () => ({ flag, value }));
+}
+
+/**
+ * The user's bootstrap.sh arguments with the cluster's facts set: the cluster name, CA,
+ * endpoint and DNS IP take the cluster's values (unchanged where they already agree); every
+ * other argument, kubelet arguments included, is kept as the user wrote it; max-pods is the
+ * operator's override, else the user's, else the computed one.
+ */
+export function al2BootstrapArgs(input: RenderUserDataInput, user: readonly BootstrapArg[] = []): BootstrapArg[] {
   const { cluster } = input;
-  const extra = kubeletExtraArgs(input);
-  const args = [
-    cluster.name,
-    `--b64-cluster-ca ${quote(cluster.certificateAuthority)}`,
-    `--apiserver-endpoint ${quote(cluster.endpoint)}`,
-    `--dns-cluster-ip ${clusterDnsIp(cluster.serviceIpv4Cidr)}`,
-    ...(extra.length ? [`--kubelet-extra-args '${extra.join(' ')}'`] : []),
-    // bootstrap.sh would otherwise compute max pods itself and override ours
-    ...(input.maxPods !== undefined ? ['--use-max-pods false'] : []),
-  ];
-  return ['#!/bin/bash', 'set -ex', `/etc/eks/bootstrap.sh ${args.join(' \\\n  ')}`, ''].join('\n');
+  let args = [...user];
+  const name = args.findIndex((a) => a.flag === undefined);
+  args = name < 0 ? [{ value: cluster.name }, ...args] : args.map((a, i) => (i === name ? { value: cluster.name } : a));
+  args = setFlag(args, '--b64-cluster-ca', cluster.certificateAuthority);
+  args = setFlag(args, '--apiserver-endpoint', cluster.endpoint);
+  args = setFlag(args, '--dns-cluster-ip', clusterDnsIp(cluster.serviceIpv4Cidr));
+  const kubelet = parseKubeletArgs(args.filter((a) => a.flag === '--kubelet-extra-args').flatMap((a) => kubeletArgumentWords(a.value)));
+  const maxPods = chooseMaxPods({ override: input.maxPodsOverride, user: userMaxPods(kubelet), computed: input.maxPods });
+  const extra = kubeletArgWords(mergeKubeletArgs(kubelet, { maxPods, labels: input.labels, taints: input.taints }));
+  if (extra.length) args = setFlag(args, '--kubelet-extra-args', extra.join(' '));
+  // bootstrap.sh would otherwise compute max pods itself and override ours
+  if (maxPods !== undefined) args = setFlag(args, '--use-max-pods', 'false');
+  return args;
+}
+
+export function al2BootstrapScript(input: RenderUserDataInput, user?: readonly BootstrapArg[]): string {
+  const lines = al2BootstrapArgs(input, user).map((a) => (a.flag ? `${a.flag} ${shellQuote(a.value)}` : shellQuote(a.value)));
+  return ['#!/bin/bash', 'set -ex', `/etc/eks/bootstrap.sh ${lines.join(' \\\n  ')}`, ''].join('\n');
 }
 
 /**
@@ -48,30 +93,16 @@ export function withoutLinuxBootstrap(parts: readonly MimePart[]): MimePart[] {
 }
 
 export function renderAl2(input: RenderUserDataInput): string {
-  const userParts = withoutLinuxBootstrap(userDataParts(input.existing));
+  const existing = userDataParts(input.existing);
+  const userParts = withoutLinuxBootstrap(existing);
   if (input.mode === 'eks-merges') return userParts.length ? writeMimeMultipart(userParts) : '';
-  return writeMimeMultipart([...userParts, { contentType: SHELL_SCRIPT, body: al2BootstrapScript(input) }]);
+  return writeMimeMultipart([...userParts, { contentType: SHELL_SCRIPT, body: al2BootstrapScript(input, readAl2BootstrapArgs(existing)) }]);
 }
 
 /** The cluster a /etc/eks/bootstrap.sh call in the parts would join, if there is one. */
 export function readAl2Bootstrap(parts: readonly MimePart[]): BootstrapTarget | undefined {
-  for (const part of parts.filter(isShellPart)) {
-    for (const command of commands(part.body, '\\')) {
-      const text = command.join('\n').replace(/\\\r?\n/g, ' ');
-      if (text.trim().startsWith('#') || !text.includes('/etc/eks/bootstrap.sh')) continue;
-      const words = shellWords(text);
-      const args = words.slice(words.findIndex((w) => w.endsWith('/etc/eks/bootstrap.sh')) + 1);
-      const target: BootstrapTarget = {};
-      for (let i = 0; i < args.length; i++) {
-        const [flag, inline] = args[i]!.split(/=(.*)/s);
-        const value = () => inline ?? args[++i];
-        if (flag === '--apiserver-endpoint') target.apiServerEndpoint = value();
-        else if (flag === '--b64-cluster-ca') target.certificateAuthority = value();
-        else if (flag!.startsWith('--')) value();
-        else if (target.clusterName === undefined) target.clusterName = flag;
-      }
-      return target;
-    }
-  }
-  return undefined;
+  const args = readAl2BootstrapArgs(parts);
+  if (!args) return undefined;
+  const last = (flag: string) => args.filter((a) => a.flag === flag).at(-1)?.value;
+  return bootstrapTarget({ clusterName: args.find((a) => a.flag === undefined)?.value, apiServerEndpoint: last('--apiserver-endpoint'), certificateAuthority: last('--b64-cluster-ca') });
 }

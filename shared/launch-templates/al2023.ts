@@ -7,7 +7,7 @@
 import { Document, isMap, isSeq, parseAllDocuments } from 'yaml';
 import { withoutLinuxBootstrap } from './al2.js';
 import { LaunchTemplateValidationError } from '../errors.js';
-import { nodeLabelsFlag, registerWithTaintsFlag } from './kubelet-flags.js';
+import { chooseMaxPods, nodeLabelsFlag, registerWithTaintsFlag } from './kubelet-flags.js';
 import { type MimePart, userDataParts, writeMimeMultipart } from './mime.js';
 import type { BootstrapTarget, RenderUserDataInput } from './types.js';
 
@@ -60,7 +60,9 @@ function ownNodeConfig(userDocuments: readonly Document[], input: RenderUserData
   document.setIn(['spec', 'cluster', 'apiServerEndpoint'], cluster.endpoint);
   document.setIn(['spec', 'cluster', 'certificateAuthority'], cluster.certificateAuthority);
   document.setIn(['spec', 'cluster', 'cidr'], cluster.serviceIpv4Cidr);
-  if (input.maxPods !== undefined) document.setIn(['spec', 'kubelet', 'config', 'maxPods'], input.maxPods);
+  const theirMaxPods = document.getIn(['spec', 'kubelet', 'config', 'maxPods']);
+  const maxPods = chooseMaxPods({ override: input.maxPodsOverride, user: typeof theirMaxPods === 'number' ? theirMaxPods : undefined, computed: input.maxPods });
+  if (maxPods !== undefined) document.setIn(['spec', 'kubelet', 'config', 'maxPods'], maxPods);
   const ours = [nodeLabelsFlag(input.labels), registerWithTaintsFlag(input.taints)].filter((f): f is string => f !== undefined);
   if (ours.length) {
     const replaced = new Set(ours.map((f) => f.split('=')[0]));
@@ -117,4 +119,12 @@ export function readAl2023Bootstrap(parts: readonly MimePart[]): BootstrapTarget
     if (typeof cluster.certificateAuthority === 'string') target.certificateAuthority = cluster.certificateAuthority;
   }
   return found ? target : undefined;
+}
+
+/** Every NodeConfig of the parts merged as nodeadm merges them (later documents win), as plain data. */
+export function mergedNodeConfig(parts: readonly MimePart[]): Record<string, unknown> {
+  const merged = new Document({});
+  for (const document of parts.filter(isNodeConfigPart).flatMap(nodeConfigDocuments)) mergeInto(merged, [], document.toJS());
+  const value = merged.toJS() as unknown;
+  return isRecord(value) ? value : {};
 }

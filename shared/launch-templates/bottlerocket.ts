@@ -5,7 +5,7 @@
  */
 import { parse, stringify } from 'smol-toml';
 import { LaunchTemplateValidationError } from '../errors.js';
-import { clusterDnsIp } from './kubelet-flags.js';
+import { chooseMaxPods, clusterDnsIp } from './kubelet-flags.js';
 import type { BootstrapTarget, RenderUserDataInput } from './types.js';
 
 type Table = Record<string, unknown>;
@@ -59,7 +59,9 @@ export function renderBottlerocket(input: RenderUserDataInput): string {
     'cluster-name': cluster.name,
     'cluster-dns-ip': clusterDnsIp(cluster.serviceIpv4Cidr),
   });
-  if (input.maxPods !== undefined) kubernetes['max-pods'] = input.maxPods;
+  const theirs = kubernetes['max-pods'];
+  const maxPods = chooseMaxPods({ override: input.maxPodsOverride, user: typeof theirs === 'number' ? theirs : undefined, computed: input.maxPods });
+  if (maxPods !== undefined) kubernetes['max-pods'] = maxPods;
   if (input.labels && Object.keys(input.labels).length) {
     const theirs = isTable(kubernetes['node-labels']) ? kubernetes['node-labels'] : {};
     kubernetes['node-labels'] = { ...theirs, ...input.labels };

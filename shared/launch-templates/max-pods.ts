@@ -1,8 +1,10 @@
 /**
- * The VPC CNI's max pods for an instance type (eni-max-pods.txt): every ENI on network
- * card 0 holds (IPv4 addresses − 1) pod IPs, plus 2 for host-network pods. With prefix
- * delegation each secondary slot holds a /28 (16 addresses), and the CNI caps the result
- * at 110 for up to 30 vCPUs and 250 above.
+ * Max pods for an instance type, as AWS's max-pods-calculator.sh (amazon-eks-ami) computes it
+ * and EKS managed node groups set it: every ENI on network card 0 holds (IPv4 addresses − 1)
+ * pod IPs, plus 2 for host-network pods; with custom networking (ENIConfig) the primary ENI
+ * holds none, so one ENI fewer; with prefix delegation each secondary slot holds a /28 (16
+ * addresses). The result is capped at 110 for up to 30 vCPUs and 250 above (the calculator's
+ * ceilings, which the kubelet's own reservations are sized for).
  */
 import type { InstanceTypeInfo } from '@aws-sdk/client-ec2';
 import { LaunchTemplateValidationError } from '../errors.js';
@@ -13,10 +15,28 @@ export interface InstanceTypeFacts {
   vcpus: number;
 }
 
-export function maxPods(facts: InstanceTypeFacts, options: { prefixDelegation?: boolean } = {}): number {
-  const { maximumNetworkInterfaces: enis, ipv4AddressesPerInterface: ips, vcpus } = facts;
-  if (!options.prefixDelegation) return enis * (ips - 1) + 2;
-  return Math.min(vcpus > 30 ? 250 : 110, enis * ((ips - 1) * 16) + 2);
+/** How the cluster's VPC CNI hands out pod addresses (the aws-node DaemonSet's environment). */
+export interface CniSettings {
+  prefixDelegation: boolean;
+  customNetworking: boolean;
+}
+
+export const MAX_PODS_CEILING = { upTo30Vcpus: 110, above30Vcpus: 250 } as const;
+
+export function maxPods(facts: InstanceTypeFacts, options: Partial<CniSettings> & { uncapped?: boolean } = {}): number {
+  const { ipv4AddressesPerInterface: ips, vcpus } = facts;
+  const enis = facts.maximumNetworkInterfaces - (options.customNetworking ? 1 : 0);
+  const computed = options.prefixDelegation ? enis * ((ips - 1) * 16) + 2 : enis * (ips - 1) + 2;
+  if (options.uncapped) return computed;
+  return Math.min(vcpus > 30 ? MAX_PODS_CEILING.above30Vcpus : MAX_PODS_CEILING.upTo30Vcpus, computed);
+}
+
+/**
+ * Max pods for a node of the family: Windows pods take the primary ENI's secondary addresses
+ * only (the VPC CNI's Windows IPAM), so no ENI count, prefix or ceiling applies.
+ */
+export function maxPodsFor(family: 'al2' | 'al2023' | 'bottlerocket' | 'windows', facts: InstanceTypeFacts, cni: Partial<CniSettings>): number {
+  return family === 'windows' ? facts.ipv4AddressesPerInterface - 1 : maxPods(facts, cni);
 }
 
 /** The numbers maxPods needs, from one DescribeInstanceTypes `InstanceTypes` item. */

@@ -1,3 +1,5 @@
+import { parse as parseShell } from 'shell-quote';
+
 /**
  * Line-level edits of the user's scripts: find the commands that bootstrap a node or start
  * the kubelet, so they can be replaced (full-bootstrap) or dropped (eks-merges), and leave
@@ -65,20 +67,36 @@ export function isEmptyScript(script: string): boolean {
   return script.split('\n').every((line) => line.trim() === '' || isComment(line) || /^\s*set\s+[-+]/.test(line));
 }
 
-/** Shell words of one command, with single and double quotes removed (no expansion). */
+/**
+ * Shell words of one command as POSIX sh splits them (shell-quote's parser: single and double
+ * quotes, backslash escapes, `'\\''`), stopping at the first operator (`&&`, `|`, `;`,
+ * a redirection) or comment. Expansions are not performed: `$VAR` and `${VAR}` come back as
+ * `${VAR}`, for the node's shell to expand.
+ */
 export function shellWords(text: string): string[] {
   const words: string[] = [];
-  const re = /'([^']*)'|"((?:[^"\\]|\\.)*)"|(\\.)|(\s+)|([^\s'"\\]+)/g;
-  let current: string | undefined;
-  for (const m of text.matchAll(re)) {
-    if (m[4] !== undefined) {
-      if (current !== undefined) words.push(current);
-      current = undefined;
-      continue;
+  const entries = parseShell(text, (name) => `\${${name}}`);
+  for (const [i, entry] of entries.entries()) {
+    if (typeof entry === 'string') {
+      // `2>&1`: the descriptor before a redirection is not a word
+      const next = entries[i + 1];
+      if (/^\d+$/.test(entry) && typeof next === 'object' && 'op' in next && /^[<>]/.test(next.op)) break;
+      words.push(entry);
+    } else if ('op' in entry && entry.op === 'glob') {
+      words.push(entry.pattern);
+    } else {
+      break;
     }
-    const piece = m[1] ?? m[2]?.replace(/\\(.)/g, '$1') ?? m[3]?.slice(1) ?? m[5] ?? '';
-    current = (current ?? '') + piece;
   }
-  if (current !== undefined) words.push(current);
   return words;
+}
+
+/**
+ * A word as the shell reads it back to the same text: bare when it can be, double-quoted when it
+ * holds an expansion (so the node still expands it), single-quoted otherwise.
+ */
+export function shellQuote(word: string): string {
+  if (/^[A-Za-z0-9_\-.:/=+@,%]+$/.test(word)) return word;
+  if (word.includes('$')) return `"${word.replace(/["\\`]/g, '\\$&')}"`;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
 }

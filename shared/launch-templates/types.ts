@@ -33,7 +33,10 @@ export interface RenderUserDataInput {
   family: NodeImageFamily;
   mode: UserDataMode;
   cluster: ClusterConnection;
+  /** max pods computed for the instance type and the cluster's CNI; the user's own setting wins over it */
   maxPods?: number;
+  /** the node group's `max-pods` tag: wins over the user's setting and the computed one */
+  maxPodsOverride?: number;
   /** the current template's user data, decoded (not base64) */
   existing?: string;
   labels?: Record<string, string>;

@@ -12,6 +12,7 @@ import { describeInstanceProfile, instanceProfileNameOf, listAttachedPolicyArns,
 import { describeTemplateVersion, type TemplateVersionView } from '../aws/launch-template-versions.js';
 import { ClusterNotFoundError, ConfigurationError, KubernetesAccessDeniedError, LaunchTemplateValidationError, type LaunchTemplateViolation } from '../errors.js';
 import { callKube, kubeStatus, type KubeClients } from '../kube/client.js';
+import { type BootstrapChange, describeBootstrapChanges } from '../launch-templates/bootstrap-settings.js';
 import { renderLaunchTemplateVersion } from './prepare-launch-template.js';
 import { judgeKubernetesVersion, kubernetesVersionFact, type KubernetesVersionFact } from './preflight-kubernetes-version.js';
 
@@ -51,8 +52,8 @@ export interface PreflightPorts {
   eks: EKSClient;
   iam: IAMClient;
   autoscaling: AutoScalingClient;
-  /** reading aws-auth needs the cluster's API (an EKS token, as for drains) */
-  kube: Pick<KubeClients, 'core'>;
+  /** reading aws-auth and the VPC CNI's settings (max pods) needs the cluster's API (an EKS token, as for drains) */
+  kube: Pick<KubeClients, 'core' | 'apps'>;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
 
@@ -70,7 +71,7 @@ export type TemplateFact =
   | { status: 'not-needed'; reason: string }
   | { status: 'missing'; reason: string }
   | { status: 'not-checked'; reason: string }
-  | { status: 'valid'; launchTemplateId: string; version: number; family: string }
+  | { status: 'valid'; launchTemplateId: string; version: number; family: string; changes?: BootstrapChange[] }
   | { status: 'invalid'; launchTemplateId: string; version: number; violations: LaunchTemplateViolation[] }
   | { status: 'unrenderable'; launchTemplateId: string; version: number; reason: string };
 
@@ -190,7 +191,11 @@ function judgeTemplate({ launchTemplate: t }: PreflightFacts): PreflightCheck {
     case 'not-checked':
       return { name, ok: false, detail: `not checked: ${t.reason}` };
     case 'valid':
-      return { name, ok: true, detail: `${t.launchTemplateId} version ${t.version} renders a valid ${t.family} version with the target image` };
+      return {
+        name,
+        ok: true,
+        detail: `${t.launchTemplateId} version ${t.version} renders a valid ${t.family} version with the target image; ${t.changes?.length ? `bootstrap changes: ${describeBootstrapChanges(t.changes)}` : 'the bootstrap is unchanged'}`,
+      };
     case 'invalid':
       return {
         name, ok: false,
@@ -498,7 +503,7 @@ async function templateFact(input: PreflightInput, template: StartingVersion | u
     if (rendered.launchTemplateId === null) return { status: 'not-needed', reason: rendered.reason };
     return rendered.violations.length
       ? { status: 'invalid', launchTemplateId: ref.id, version: ref.version, violations: rendered.violations }
-      : { status: 'valid', launchTemplateId: ref.id, version: ref.version, family: rendered.family };
+      : { status: 'valid', launchTemplateId: ref.id, version: ref.version, family: rendered.family, changes: rendered.changes };
   } catch (error) {
     // the user data could not even be rendered (unreadable in its family's format)
     if (error instanceof LaunchTemplateValidationError) return { status: 'invalid', launchTemplateId: ref.id, version: ref.version, violations: [...error.violations] };

@@ -10,8 +10,10 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import { identifyImage } from '../ami/ami-family.js';
 import { callAws } from '../aws/call.js';
 import { deleteTemplateVersions, describeTemplateVersion, ensureTemplateVersion, planPrune, recentTemplateVersions } from '../aws/launch-template-versions.js';
-import { describeClusterConnection } from '../kube/client.js';
-import { instanceTypeFacts, maxPods } from '../launch-templates/max-pods.js';
+import { describeClusterConnection, type KubeClients } from '../kube/client.js';
+import { readCniSettings, type CniReading } from '../kube/cni-settings.js';
+import { type BootstrapChange, diffBootstrapSettings, readBootstrapSettings } from '../launch-templates/bootstrap-settings.js';
+import { instanceTypeFacts, maxPodsFor } from '../launch-templates/max-pods.js';
 import { withOwnershipTags } from '../launch-templates/tag-specifications.js';
 import { renderUserData } from '../launch-templates/user-data.js';
 import type { NodeImageFamily } from '../launch-templates/types.js';
@@ -20,17 +22,20 @@ import { ConfigurationError, LaunchTemplateValidationError, type LaunchTemplateV
 
 export interface PrepareInput {
   cluster: string;
-  group: { kind: 'managed' | 'self-managed'; name: string; launchTemplate?: { id: string; version: number } };
+  /** maxPods: the group's `eks-node-lifecycle/max-pods` tag, which wins over the user data's and the computed value */
+  group: { kind: 'managed' | 'self-managed'; name: string; launchTemplate?: { id: string; version: number }; maxPods?: number };
   target: { imageId: string; imageName?: string; release?: string };
 }
 
 export type PrepareResult =
-  | { launchTemplateId: string; version: number; created: boolean; pruned: number[]; family: string }
+  | { launchTemplateId: string; version: number; created: boolean; pruned: number[]; family: string; maxPods?: number; changes: BootstrapChange[] }
   | { launchTemplateId: null; reason: string };
 
 export interface PreparePorts {
   ec2: EC2Client;
   eks: EKSClient;
+  /** the VPC CNI's settings (aws-node DaemonSet) decide max pods */
+  kube: Pick<KubeClients, 'apps'>;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
 
@@ -50,6 +55,10 @@ export type RenderedTemplateVersion =
       tagSpecifications: LaunchTemplateTagSpecificationRequest[];
       /** every EKS rule the would-be version breaks; empty when it is valid */
       violations: LaunchTemplateViolation[];
+      /** the max pods computed for the instance type and the cluster's CNI (the user's or the tag's may win) */
+      maxPods?: { computed: number; instanceType: string; cni: CniReading };
+      /** every bootstrap setting that differs from the current version's: cluster facts, max pods, what was asked */
+      changes: BootstrapChange[];
     };
 
 /**
@@ -57,14 +66,15 @@ export type RenderedTemplateVersion =
  * it to validate before a rollout touches anything):
  * 1. a managed group without a launch template image (EKS picks the AMI by release) needs none;
  * 2. read the current version, the target image (its family), the cluster (endpoint, CA,
- *    service CIDR) and the instance type (max pods);
+ *    service CIDR), the instance type and the VPC CNI's settings (max pods);
  * 3. render the user data: a full bootstrap for the family — a self-managed group, or a custom
  *    AMI on a managed group, gets nothing merged by EKS — keeping the user's own parts;
  *    ownership tags on instances and volumes;
- * 4. validate against EKS's rules (violations are returned, each naming its rule).
+ * 4. validate against EKS's rules (violations are returned, each naming its rule), and list
+ *    the bootstrap settings that change (the preview shows them).
  * A missing version or an image of unknown family is a ConfigurationError.
  */
-export async function renderLaunchTemplateVersion(input: PrepareInput, ports: Pick<PreparePorts, 'ec2' | 'eks'>): Promise<RenderedTemplateVersion> {
+export async function renderLaunchTemplateVersion(input: PrepareInput, ports: Pick<PreparePorts, 'ec2' | 'eks' | 'kube'>): Promise<RenderedTemplateVersion> {
   const lt = input.group.launchTemplate;
   if (!lt) return { launchTemplateId: null, reason: 'the node group has no launch template: EKS updates it by release version' };
   const current = await describeTemplateVersion(ports.ec2, lt.id, String(lt.version));
@@ -82,10 +92,13 @@ export async function renderLaunchTemplateVersion(input: PrepareInput, ports: Pi
   if (!identity) throw new ConfigurationError(`cannot tell the AMI family of ${input.target.imageId}: tag it eks-node-lifecycle/ami-family`);
 
   const instanceType = current.data.InstanceType;
-  const typeFacts = instanceType
-    ? (await callAws('ec2:DescribeInstanceTypes', () => ports.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] })))).InstanceTypes?.[0]
-    : undefined;
-  const pods = typeFacts ? maxPods(instanceTypeFacts(typeFacts)) : undefined;
+  const [typeFacts, cni] = instanceType
+    ? await Promise.all([
+        callAws('ec2:DescribeInstanceTypes', () => ports.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] }))).then((out) => out.InstanceTypes?.[0]),
+        readCniSettings(ports.kube, input.cluster),
+      ])
+    : [undefined, undefined];
+  const pods = typeFacts && cni ? { computed: maxPodsFor(identity.family, instanceTypeFacts(typeFacts), cni), instanceType: instanceType!, cni } : undefined;
 
   const clusterFacts = { name: cluster.name, endpoint: cluster.endpoint, certificateAuthority: cluster.caData, serviceIpv4Cidr: cluster.serviceIpv4Cidr ?? '172.20.0.0/16' };
   const existing = current.userData ? Buffer.from(current.userData, 'base64').toString('utf8') : undefined;
@@ -93,14 +106,28 @@ export async function renderLaunchTemplateVersion(input: PrepareInput, ports: Pi
     family: identity.family,
     mode: 'full-bootstrap',
     cluster: clusterFacts,
-    ...(pods !== undefined ? { maxPods: pods } : {}),
+    ...(pods !== undefined ? { maxPods: pods.computed } : {}),
+    ...(input.group.maxPods !== undefined ? { maxPodsOverride: input.group.maxPods } : {}),
     ...(existing !== undefined ? { existing } : {}),
   });
   const userData = Buffer.from(userDataDecoded, 'utf8').toString('base64');
   const tagSpecifications = withOwnershipTags(current.data.TagSpecifications ?? [], cluster.name);
   const data = { ...current.data, ImageId: input.target.imageId, UserData: userData, TagSpecifications: tagSpecifications };
   const violations = validateLaunchTemplate({ data, managedNodeGroup: input.group.kind === 'managed', family: identity.family, cluster: clusterFacts, userDataDecoded });
-  return { launchTemplateId: lt.id, sourceVersion: lt.version, family: identity.family, data, userData, tagSpecifications, violations };
+  const changes = violations.some((v) => v.rule === 'user-data-unparseable')
+    ? []
+    : diffBootstrapSettings(readBootstrapSettings(identity.family, existing ?? ''), readBootstrapSettings(identity.family, userDataDecoded));
+  return {
+    launchTemplateId: lt.id,
+    sourceVersion: lt.version,
+    family: identity.family,
+    data,
+    userData,
+    tagSpecifications,
+    violations,
+    ...(pods ? { maxPods: pods } : {}),
+    changes,
+  };
 }
 
 /**
@@ -132,6 +159,14 @@ export async function prepareLaunchTemplate(input: PrepareInput, ports: PrepareP
   const all = created ? [{ version, isDefault: false }, ...versions] : versions;
   const pruned = planPrune(all, new Set([lt.version, version]), KEEP_VERSIONS);
   await deleteTemplateVersions(ports.ec2, lt.id, pruned);
-  ports.log('launch template version ready', { launchTemplateId: lt.id, version, created, from: lt.version, imageId: input.target.imageId, pruned: pruned.length });
-  return { launchTemplateId: lt.id, version, created, pruned, family: rendered.family };
+  const maxPodsSet = readBootstrapMaxPods(rendered.family, rendered.userData);
+  ports.log('launch template version ready', { launchTemplateId: lt.id, version, created, from: lt.version, imageId: input.target.imageId, pruned: pruned.length, maxPods: maxPodsSet, changes: rendered.changes });
+  return { launchTemplateId: lt.id, version, created, pruned, family: rendered.family, ...(maxPodsSet !== undefined ? { maxPods: maxPodsSet } : {}), changes: rendered.changes };
+}
+
+/** The max pods a rendered user data sets, whichever family's setting holds it. */
+function readBootstrapMaxPods(family: NodeImageFamily, userDataBase64: string): number | undefined {
+  const settings = readBootstrapSettings(family, Buffer.from(userDataBase64, 'base64').toString('utf8'));
+  const raw = settings['kubelet --max-pods'] ?? settings['spec.kubelet.config.maxPods'] ?? settings['settings.kubernetes.max-pods'];
+  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
 }

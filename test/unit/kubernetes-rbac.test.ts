@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { AWS_NODE } from '../../shared/kube/cni-settings.js';
 import { PROJECT_ROOT } from '../sim/serverless-config.js';
 
 /**
@@ -33,6 +34,7 @@ const KUBE_CALLS: Record<string, Permission> = {
   listPodDisruptionBudgetForAllNamespaces: { group: 'policy', resource: 'poddisruptionbudgets', verb: 'list' },
   listNamespacedPodDisruptionBudget: { group: 'policy', resource: 'poddisruptionbudgets', verb: 'list' },
   readNamespacedConfigMap: { group: '', resource: 'configmaps', verb: 'get', only: { namespace: 'kube-system', names: ['aws-auth'] } },
+  readNamespacedDaemonSet: { group: 'apps', resource: 'daemonsets', verb: 'get', only: { namespace: 'kube-system', names: ['aws-node'] } },
 };
 
 // the client's method names: <verb>[Namespaced|Cluster]<Kind>[<Subresource>][ForAllNamespaces]
@@ -133,9 +135,21 @@ describe('Kubernetes RBAC (scripts/kubernetes/rbac.yaml): exactly what the code 
       assert.match(call.text, /name: 'aws-auth'/, call.at);
       assert.match(call.text, /namespace: 'kube-system'/, call.at);
     }
-    const awsAuth = docs.find((d) => d.kind === 'Role');
-    assert.equal(awsAuth.metadata.namespace, 'kube-system');
-    assert.deepEqual(awsAuth.rules, [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['aws-auth'], verbs: ['get'] }]);
+    const kubeSystem = docs.find((d) => d.kind === 'Role');
+    assert.equal(kubeSystem.metadata.namespace, 'kube-system');
+    assert.deepEqual(kubeSystem.rules[0], { apiGroups: [''], resources: ['configmaps'], resourceNames: ['aws-auth'], verbs: ['get'] });
+  });
+
+  it('reads only the aws-node DaemonSet, only in kube-system, wherever the code reads a DaemonSet', () => {
+    const reads = calls.filter((c) => c.method === 'readNamespacedDaemonSet');
+    assert.ok(reads.length > 0, 'the max-pods read of the VPC CNI settings is found');
+    for (const call of reads) assert.match(call.text, /AWS_NODE/, call.at);
+    assert.deepEqual(AWS_NODE, { namespace: 'kube-system', name: 'aws-node' });
+    const kubeSystem = docs.find((d) => d.kind === 'Role');
+    assert.deepEqual(kubeSystem.rules, [
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['aws-auth'], verbs: ['get'] },
+      { apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: ['aws-node'], verbs: ['get'] },
+    ]);
   });
 
   it('has no wildcard, no secrets, no escalate/bind/impersonate, no non-resource URLs', () => {

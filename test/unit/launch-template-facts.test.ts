@@ -3,18 +3,35 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { LaunchTemplateTagSpecificationRequest } from '@aws-sdk/client-ec2';
 import { LaunchTemplateValidationError } from '../../shared/errors.js';
-import { instanceTypeFacts, maxPods } from '../../shared/launch-templates/max-pods.js';
+import { instanceTypeFacts, maxPods, maxPodsFor } from '../../shared/launch-templates/max-pods.js';
 import { withOwnershipTags } from '../../shared/launch-templates/tag-specifications.js';
 import { INSTANCE_TYPES } from '../sim/aws/instance-types.js';
 
 const facts = (type: string) => instanceTypeFacts(INSTANCE_TYPES.get(type)!);
 
 describe('maxPods', () => {
-  it('follows eni-max-pods.txt for the published instance types', () => {
+  it('follows eni-max-pods.txt for the published instance types (uncapped)', () => {
     assert.equal(maxPods(facts('m5.large')), 29);
     assert.equal(maxPods(facts('m5.xlarge')), 58);
     assert.equal(maxPods(facts('t3.medium')), 17);
-    assert.equal(maxPods(facts('m5.24xlarge')), 737);
+    assert.equal(maxPods(facts('m5.24xlarge'), { uncapped: true }), 737);
+  });
+
+  it('caps as max-pods-calculator.sh does, with or without prefixes: 110 up to 30 vCPUs, 250 above', () => {
+    assert.equal(maxPods(facts('m5.24xlarge')), 250);
+    assert.equal(maxPods({ maximumNetworkInterfaces: 8, ipv4AddressesPerInterface: 30, vcpus: 16 }), 110);
+  });
+
+  it('takes one ENI fewer with custom networking (the primary ENI holds no pods)', () => {
+    assert.equal(maxPods(facts('m5.large'), { customNetworking: true }), 20);
+    assert.equal(maxPods(facts('t3.medium'), { customNetworking: true }), 12);
+    assert.equal(maxPods(facts('m5.large'), { customNetworking: true, prefixDelegation: true }), 110);
+    assert.equal(maxPods({ maximumNetworkInterfaces: 2, ipv4AddressesPerInterface: 2, vcpus: 2 }, { customNetworking: true, prefixDelegation: true }), 18);
+  });
+
+  it('gives Windows the primary ENI\'s secondary addresses only', () => {
+    assert.equal(maxPodsFor('windows', facts('m5.large'), { prefixDelegation: true }), 9);
+    assert.equal(maxPodsFor('al2', facts('m5.large'), { prefixDelegation: true }), 110);
   });
 
   it('caps prefix delegation at 110 up to 30 vCPUs and 250 above', () => {
