@@ -3,6 +3,7 @@ import { parseDurationSeconds } from '../config/duration.js';
 import { POLICY_TAG_PREFIX } from '../config/node-group-policy.js';
 import {
   compareReleases,
+  identifyImage,
   identityFromAmiType,
   identityFromImageName,
   imageNamePattern,
@@ -343,8 +344,11 @@ export async function resolveTarget(ports: AmiPorts, group: TargetGroup, now: Da
   const pinnedImage = channel.kind === 'pinned' && channel.imageId !== undefined ? channel.imageId : undefined;
 
   if (selector) {
-    const candidates = pinnedImage ? await byId(ports, pinnedImage) : await searchCustom(ports, selector);
-    return { ...chooseImage(candidates, channel, now), source: 'custom', problems };
+    if (pinnedImage) return { ...chooseImage(await byId(ports, pinnedImage), channel, now), source: 'custom', problems };
+    const { candidates, otherMinors } = await searchCustom(ports, selector, group.kubernetesVersion);
+    const decision = chooseImage(candidates, channel, now);
+    const skipped = otherMinors.length ? `; ${otherMinors.length} image(s) built for another Kubernetes minor than ${group.kubernetesVersion} left out (${otherMinors.slice(0, 3).join(', ')})` : '';
+    return { ...decision, ...(decision.decision === 'none' ? { reason: `${decision.reason}${skipped}` } : {}), source: 'custom', problems };
   }
 
   const identity = await identify(ports, group);
@@ -399,9 +403,21 @@ async function byId(ports: AmiPorts, imageId: string): Promise<ImageCandidate[]>
   return image ? [toCandidate(image, identityFromImageName(image.Name))] : [];
 }
 
-async function searchCustom(ports: AmiPorts, selector: CustomSelector): Promise<ImageCandidate[]> {
+/**
+ * The selector's images for the group's Kubernetes minor: an image that says it is built for
+ * another minor (its name, or its `eks-node-lifecycle/kubernetes-version` tag) is left out, so
+ * a custom AMI group changes minor only as its kubernetes-version policy says. Images that do
+ * not say stay candidates.
+ */
+async function searchCustom(ports: AmiPorts, selector: CustomSelector, kubernetesVersion: string): Promise<{ candidates: ImageCandidate[]; otherMinors: string[] }> {
   const { owners, filters } = selectorQuery(selector);
-  return (await ports.images.search(owners, filters)).map((image) => toCandidate(image));
+  const images = await ports.images.search(owners, filters);
+  const minorOf = (image: Image) => identifyImage(image)?.kubernetesVersion;
+  const fits = (image: Image) => !kubernetesVersion || minorOf(image) === undefined || minorOf(image) === kubernetesVersion;
+  return {
+    candidates: images.filter(fits).map((image) => toCandidate(image)),
+    otherMinors: images.filter((image) => !fits(image)).map((image) => `${image.ImageId} (${minorOf(image)})`),
+  };
 }
 
 /** Every release of an identity's line that AWS still lists (EC2 hides deprecated public images). */

@@ -447,6 +447,28 @@ describe('resolveTarget: custom images in the sandbox', () => {
     assert.equal(account.calls.filter((c) => c.command === 'DescribeImages').length, 1);
   });
 
+  it("keeps a custom AMI group on its Kubernetes minor: images tagged for another minor are left out (issue 15, item 4)", async (t) => {
+    const { resolve, account } = sandbox(t);
+    const register = (name: string, days: number, minor: string) =>
+      account.ec2.registerImage({
+        name,
+        creationDate: daysAgo(days),
+        tags: [{ Key: 'eks-node-lifecycle/ami-family', Value: 'al2023' }, { Key: 'eks-node-lifecycle/kubernetes-version', Value: minor }],
+      }).image.ImageId;
+    const on131 = register('golden-al2023-a', 10, '1.31');
+    const on132 = register('golden-al2023-b', 2, '1.32');
+    const selector = { 'eks-node-lifecycle/ami-name-prefix': 'golden-al2023-' };
+
+    const pinned = await resolve({ amiType: 'CUSTOM', kubernetesVersion: '1.31', tags: selector });
+    const following = await resolve({ amiType: 'CUSTOM', kubernetesVersion: '1.32', tags: selector });
+    const nothing = await resolve({ amiType: 'CUSTOM', kubernetesVersion: '1.30', tags: selector });
+
+    assert.equal(pinned.decision === 'target' && pinned.imageId, on131, 'the newer 1.32 image is not for a 1.31 group');
+    assert.equal(following.decision === 'target' && following.imageId, on132);
+    assert.equal(nothing.decision, 'none');
+    assert.match(nothing.reason, /2 image\(s\) built for another Kubernetes minor than 1\.30 left out/);
+  });
+
   it('reports tag problems along with the decision', async (t) => {
     const { resolve } = sandbox(t);
     const target = await resolve({ amiType: 'AL2023_x86_64_STANDARD', tags: { 'eks-node-lifecycle/channel': 'weekly' } });
