@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AutoScalingClient, AutoScalingServiceException, DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateTagsCommand, DescribeInstancesCommand, DescribeVpcEndpointsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
-import { EKSClient, UpdateClusterVersionCommand } from '@aws-sdk/client-eks';
+import { EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { VirtualClock } from '../sim/clock';
 import { SimAccount } from '../sim/aws/account';
@@ -39,10 +39,10 @@ describe('SimAccount: binding the real SDK clients', () => {
       assert.match(error.message, /ec2 DescribeVpcEndpoints is not implemented in the sandbox/);
       return true;
     });
-    await assert.rejects(new EKSClient(config).send(new UpdateClusterVersionCommand({ name: 'x', version: '1.32' })), /eks UpdateClusterVersion is not implemented/);
+    await assert.rejects(new EKSClient(config).send(new UpdateClusterConfigCommand({ name: 'x' })), /eks UpdateClusterConfig is not implemented/);
     assert.deepEqual(account.calls.map((c) => [c.command, c.error]), [
       ['DescribeVpcEndpoints', 'SandboxNotImplementedError'],
-      ['UpdateClusterVersion', 'SandboxNotImplementedError'],
+      ['UpdateClusterConfig', 'SandboxNotImplementedError'],
     ]);
   });
 
