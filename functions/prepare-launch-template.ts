@@ -1,3 +1,4 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { now } from '../shared/clock.js';
@@ -14,6 +15,7 @@ const eks = new EKSClient({ region: config.region });
 const ports = {
   ec2: new EC2Client({ region: config.region }),
   eks,
+  autoscaling: new AutoScalingClient({ region: config.region }),
   // the VPC CNI's settings (aws-node) decide max pods
   kube: new KubeClients(eks, new EksTokenCache({ region: config.region, now })),
   log: logInfo,

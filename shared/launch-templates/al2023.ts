@@ -7,7 +7,7 @@
 import { Document, isMap, isSeq, parseAllDocuments } from 'yaml';
 import { withoutLinuxBootstrap } from './al2.js';
 import { LaunchTemplateValidationError } from '../errors.js';
-import { chooseMaxPods, nodeLabelsFlag, registerWithTaintsFlag } from './kubelet-flags.js';
+import { chooseMaxPods, kubeletArgWords, mergeKubeletArgs, parseKubeletArgs } from './kubelet-flags.js';
 import { type MimePart, userDataParts, writeMimeMultipart } from './mime.js';
 import type { BootstrapTarget, RenderUserDataInput } from './types.js';
 
@@ -63,14 +63,11 @@ function ownNodeConfig(userDocuments: readonly Document[], input: RenderUserData
   const theirMaxPods = document.getIn(['spec', 'kubelet', 'config', 'maxPods']);
   const maxPods = chooseMaxPods({ override: input.maxPodsOverride, user: typeof theirMaxPods === 'number' ? theirMaxPods : undefined, computed: input.maxPods });
   if (maxPods !== undefined) document.setIn(['spec', 'kubelet', 'config', 'maxPods'], maxPods);
-  const ours = [nodeLabelsFlag(input.labels), registerWithTaintsFlag(input.taints)].filter((f): f is string => f !== undefined);
-  if (ours.length) {
-    const replaced = new Set(ours.map((f) => f.split('=')[0]));
+  if (Object.keys(input.labels ?? {}).length || input.taints?.length) {
+    // the user's flags kept in place; labels and taints merged into theirs (same key: the caller's)
     const existing = document.getIn(['spec', 'kubelet', 'flags'], true);
-    const theirs = (isSeq(existing) ? (existing.toJSON() as unknown[]) : [])
-      .map(String)
-      .filter((flag) => !replaced.has(flag.split('=')[0]));
-    document.setIn(['spec', 'kubelet', 'flags'], [...theirs, ...ours]);
+    const theirs = isSeq(existing) ? (existing.toJSON() as unknown[]).map(String) : [];
+    document.setIn(['spec', 'kubelet', 'flags'], kubeletArgWords(mergeKubeletArgs(parseKubeletArgs(theirs), { labels: input.labels, taints: input.taints })));
   }
   return renderNodeConfigBody(document);
 }

@@ -10,11 +10,6 @@ export function clusterDnsIp(serviceIpv4Cidr: string): string {
   return octets.join('.');
 }
 
-export function nodeLabelsFlag(labels: Record<string, string> | undefined): string | undefined {
-  const entries = Object.entries(labels ?? {});
-  return entries.length ? `--node-labels=${entries.map(([k, v]) => `${k}=${v}`).join(',')}` : undefined;
-}
-
 export function registerWithTaintsFlag(taints: readonly NodeTaint[] | undefined): string | undefined {
   return taints?.length
     ? `--register-with-taints=${taints.map((t) => `${t.key}${t.value !== undefined ? `=${t.value}` : ''}:${t.effect}`).join(',')}`

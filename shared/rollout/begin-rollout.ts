@@ -97,7 +97,8 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
   return result;
 }
 
-async function readGroup(input: RolloutInput, ports: BeginPorts): Promise<{ tags: Record<string, string>; size: number; zones: number }> {
+/** A node group's tags, size and zones: an EKS managed node group's, or a self-managed group's Auto Scaling group's. */
+export async function readGroup(input: { cluster: string; group: { kind: 'managed' | 'self-managed'; name: string; autoScalingGroup?: string | undefined } }, ports: Pick<BeginPorts, 'eks' | 'autoscaling'>): Promise<{ tags: Record<string, string>; size: number; zones: number }> {
   if (input.group.kind === 'managed') {
     const out = await callAws('eks:DescribeNodegroup', () => ports.eks.send(new DescribeNodegroupCommand({ clusterName: input.cluster, nodegroupName: input.group.name })));
     const ng = out.nodegroup;

@@ -6,6 +6,7 @@ import {
   type RequestLaunchTemplateData,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { identifyImage } from '../ami/ami-family.js';
 import { callAws } from '../aws/call.js';
@@ -18,12 +19,13 @@ import { withOwnershipTags } from '../launch-templates/tag-specifications.js';
 import { renderUserData } from '../launch-templates/user-data.js';
 import type { NodeImageFamily } from '../launch-templates/types.js';
 import { validateLaunchTemplate } from '../launch-templates/validate.js';
+import { readGroup } from './begin-rollout.js';
+import { readRolloutPolicy } from './rollout-policy.js';
 import { ConfigurationError, LaunchTemplateValidationError, type LaunchTemplateViolation } from '../errors.js';
 
 export interface PrepareInput {
   cluster: string;
-  /** maxPods: the group's `eks-node-lifecycle/max-pods` tag, which wins over the user data's and the computed value */
-  group: { kind: 'managed' | 'self-managed'; name: string; launchTemplate?: { id: string; version: number }; maxPods?: number };
+  group: { kind: 'managed' | 'self-managed'; name: string; autoScalingGroup?: string | undefined; launchTemplate?: { id: string; version: number } };
   target: { imageId: string; imageName?: string; release?: string };
 }
 
@@ -34,6 +36,8 @@ export type PrepareResult =
 export interface PreparePorts {
   ec2: EC2Client;
   eks: EKSClient;
+  /** the group's tags (`max-pods`) */
+  autoscaling: AutoScalingClient;
   /** the VPC CNI's settings (aws-node DaemonSet) decide max pods */
   kube: Pick<KubeClients, 'apps'>;
   log: (message: string, attributes?: Record<string, unknown>) => void;
@@ -66,7 +70,8 @@ export type RenderedTemplateVersion =
  * it to validate before a rollout touches anything):
  * 1. a managed group without a launch template image (EKS picks the AMI by release) needs none;
  * 2. read the current version, the target image (its family), the cluster (endpoint, CA,
- *    service CIDR), the instance type and the VPC CNI's settings (max pods);
+ *    service CIDR), the instance type, the VPC CNI's settings and the group's `max-pods` tag
+ *    (max pods);
  * 3. render the user data: a full bootstrap for the family — a self-managed group, or a custom
  *    AMI on a managed group, gets nothing merged by EKS — keeping the user's own parts;
  *    ownership tags on instances and volumes;
@@ -74,7 +79,7 @@ export type RenderedTemplateVersion =
  *    the bootstrap settings that change (the preview shows them).
  * A missing version or an image of unknown family is a ConfigurationError.
  */
-export async function renderLaunchTemplateVersion(input: PrepareInput, ports: Pick<PreparePorts, 'ec2' | 'eks' | 'kube'>): Promise<RenderedTemplateVersion> {
+export async function renderLaunchTemplateVersion(input: PrepareInput, ports: Pick<PreparePorts, 'ec2' | 'eks' | 'kube' | 'autoscaling'>): Promise<RenderedTemplateVersion> {
   const lt = input.group.launchTemplate;
   if (!lt) return { launchTemplateId: null, reason: 'the node group has no launch template: EKS updates it by release version' };
   const current = await describeTemplateVersion(ports.ec2, lt.id, String(lt.version));
@@ -92,6 +97,8 @@ export async function renderLaunchTemplateVersion(input: PrepareInput, ports: Pi
   if (!identity) throw new ConfigurationError(`cannot tell the AMI family of ${input.target.imageId}: tag it eks-node-lifecycle/ami-family`);
 
   const instanceType = current.data.InstanceType;
+  // a malformed tag is reported by the rollout's policy read (Rollout Planned); here it is simply absent
+  const { maxPods: maxPodsOverride } = readRolloutPolicy((await readGroup(input, ports)).tags).policy;
   const [typeFacts, cni] = instanceType
     ? await Promise.all([
         callAws('ec2:DescribeInstanceTypes', () => ports.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] }))).then((out) => out.InstanceTypes?.[0]),
@@ -107,7 +114,7 @@ export async function renderLaunchTemplateVersion(input: PrepareInput, ports: Pi
     mode: 'full-bootstrap',
     cluster: clusterFacts,
     ...(pods !== undefined ? { maxPods: pods.computed } : {}),
-    ...(input.group.maxPods !== undefined ? { maxPodsOverride: input.group.maxPods } : {}),
+    ...(maxPodsOverride !== undefined ? { maxPodsOverride } : {}),
     ...(existing !== undefined ? { existing } : {}),
   });
   const userData = Buffer.from(userDataDecoded, 'utf8').toString('base64');

@@ -15,6 +15,7 @@ import { type MaintenanceWindow, parseWindow } from './maintenance-window.js';
  * | max-pause | how long a rollout may stay paused (by a person, or by someone else's change) before it ends, tidily: 1h … 30d | 7d |
  * | rollout | approve → a person confirms each rollout (read with the rest in node-group-policy.ts) | |
  * | strategy | batches, instance-refresh — how a self-managed group is rolled | batches |
+ * | max-pods | N (1…1000) — the kubelet's max pods on the new nodes, over what the user data says and what is computed | computed (VPC CNI, instance type) |
  *
  * A malformed value never throws: the default applies and the problem is reported. For
  * `window` the default is "no window", i.e. any time: callers that must fail closed (the
@@ -31,6 +32,8 @@ export interface RolloutPolicy {
   onWindowClose: 'wait' | 'end';
   /** a pause longer than this ends the rollout (its lock, its announcements, the group as it stands) */
   maxPauseSeconds: number;
+  /** the operator's max pods for the new nodes; absent: the user data's own, else the computed one */
+  maxPods?: number;
 }
 
 export const DEFAULT_ROLLOUT_POLICY: RolloutPolicy = {
@@ -45,6 +48,9 @@ export const DEFAULT_ROLLOUT_POLICY: RolloutPolicy = {
 
 /** A pause is bounded: at least an hour, at most 30 days. */
 export const MAX_PAUSE_RANGE = { min: 3600, max: 30 * 86_400 } as const;
+
+/** a max pods beyond this is surely a typo (the largest computed is 737, the CNI's ceiling 250) */
+export const MAX_PODS_TAG_RANGE = { min: 1, max: 1000 } as const;
 
 /** EKS caps maxUnavailable at 100 nodes; a canary larger than that is surely a typo */
 const MAX_NODES = 100;
@@ -98,6 +104,14 @@ export function readRolloutPolicy(tags: Readonly<Record<string, string>>): { pol
     return DEFAULT_ROLLOUT_POLICY.maxPauseSeconds;
   })();
 
+  const maxPods = ((): number | undefined => {
+    const raw = tag('max-pods');
+    if (raw === undefined || raw === '') return undefined;
+    if (/^\d+$/.test(raw) && Number(raw) >= MAX_PODS_TAG_RANGE.min && Number(raw) <= MAX_PODS_TAG_RANGE.max) return Number(raw);
+    complain('max-pods', raw, `a pod count (${MAX_PODS_TAG_RANGE.min}-${MAX_PODS_TAG_RANGE.max})`, 'the user data\'s max pods, else the computed one');
+    return undefined;
+  })();
+
   const policy: RolloutPolicy = {
     maxUnavailable,
     canary,
@@ -108,5 +122,6 @@ export function readRolloutPolicy(tags: Readonly<Record<string, string>>): { pol
     maxPauseSeconds,
   };
   if (window) policy.window = window;
+  if (maxPods !== undefined) policy.maxPods = maxPods;
   return { policy, problems };
 }

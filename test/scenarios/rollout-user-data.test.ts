@@ -161,11 +161,13 @@ describe('Scenario: self-managed AL2 and Windows groups whose bootstrap calls ca
   });
 });
 
-describe('Scenario: a cluster with prefix delegation rolls m5.large nodes to 110 pods', () => {
+describe('Scenario: a cluster with prefix delegation rolls m5.large nodes to 110 pods; a max-pods tag overrides', () => {
   let world: World;
   let monitor: InvariantMonitor;
   let before_: NodeFacts[];
   let group: { autoScalingGroupName: string };
+  let tagged: { autoScalingGroupName: string };
+  let taggedBefore: NodeFacts[];
 
   before(async () => {
     world = await World.start();
@@ -174,6 +176,11 @@ describe('Scenario: a cluster with prefix delegation rolls m5.large nodes to 110
     group = world.account.createSelfManagedGroup({
       cluster: 'prod', name: 'workers', amiFamily: 'al2023', instanceType: 'm5.large', min: 2, max: 2, desired: 2,
       tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/drain': 'on' },
+      hooks: { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
+    });
+    tagged = world.account.createSelfManagedGroup({
+      cluster: 'prod', name: 'dense', amiFamily: 'al2023', instanceType: 'm5.large', min: 1, max: 1, desired: 1,
+      tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/drain': 'on', 'eks-node-lifecycle/max-pods': '64' },
       hooks: { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
     });
     await world.settle();
@@ -186,6 +193,7 @@ describe('Scenario: a cluster with prefix delegation rolls m5.large nodes to 110
     createPdb(cluster.store, { namespace: 'shop', name: 'web', selector: { app: 'web' }, maxUnavailable: 1 });
     await world.run(60_000);
     before_ = nodesOf(world, (await groupState('workers')).instances);
+    taggedBefore = nodesOf(world, (await groupState('dense')).instances);
     monitor = watchInvariants(world);
     releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261201' });
     await world.lambda.invoke('detectStaleGroups', { kind: 'detect' });
@@ -194,8 +202,9 @@ describe('Scenario: a cluster with prefix delegation rolls m5.large nodes to 110
   after(() => world.stop());
 
   it('rolls the group, and the new nodes take 110 pods where the old took 29', async () => {
-    const [execution] = rollouts(world);
-    assert.equal(execution!.status, 'SUCCEEDED', `${execution!.error}: ${execution!.cause}`);
+    const executions = rollouts(world);
+    assert.equal(executions.length, 2);
+    for (const execution of executions) assert.equal(execution.status, 'SUCCEEDED', `${execution.name}: ${execution.error}: ${execution.cause}`);
     assert.deepEqual(before_.map((n) => n.maxPods), ['29', '29']);
     const now = nodesOf(world, (await groupState('workers')).instances);
     assert.equal(now.length, 2);
@@ -203,8 +212,15 @@ describe('Scenario: a cluster with prefix delegation rolls m5.large nodes to 110
     assert.match(latestUserData(world, 'workers'), /maxPods: 110/);
   });
 
+  it('gives the group tagged eks-node-lifecycle/max-pods=64 nodes of 64 pods, over the computed 110', async () => {
+    assert.deepEqual(taggedBefore.map((n) => n.maxPods), ['29']);
+    const now = nodesOf(world, (await groupState('dense')).instances);
+    assert.deepEqual(now.map((n) => n.maxPods), ['64']);
+    assert.ok(!now.some((n) => taggedBefore.some((b) => b.instanceId === n.instanceId)));
+  });
+
   it('ends on the invariants', async () => {
-    await monitor.assertHeld({ groups: [{ name: group.autoScalingGroupName, floor: 1 }] });
+    await monitor.assertHeld({ groups: [{ name: group.autoScalingGroupName, floor: 1 }, { name: tagged.autoScalingGroupName, floor: 0 }] });
   });
 });
 

@@ -25,6 +25,18 @@ describe('Rollout policy from node group tags', () => {
     assert.equal(policy.onWindowClose, 'end');
   });
 
+  it('max-pods: a pod count that wins over the user data\'s and the computed one; a malformed one is a problem and absent', () => {
+    assert.equal(readRolloutPolicy(tags({ 'max-pods': '110' })).policy.maxPods, 110);
+    assert.equal(readRolloutPolicy(tags({ 'max-pods': ' 58 ' })).policy.maxPods, 58);
+    assert.equal(readRolloutPolicy({}).policy.maxPods, undefined);
+    for (const raw of ['0', '1001', '29.5', 'lots', '-3', '110 pods']) {
+      const { policy, problems } = readRolloutPolicy(tags({ 'max-pods': raw }));
+      assert.equal(policy.maxPods, undefined, raw);
+      assert.equal(problems.length, 1, raw);
+      assert.match(problems[0]!, /eks-node-lifecycle\/max-pods=.* is not a pod count \(1-1000\); using the user data's max pods, else the computed one/);
+    }
+  });
+
   it('max-pause: a duration from an hour to 30 days', () => {
     assert.equal(readRolloutPolicy(tags({ 'max-pause': '14d' })).policy.maxPauseSeconds, 14 * 86_400);
     assert.equal(readRolloutPolicy(tags({ 'max-pause': '36h' })).policy.maxPauseSeconds, 36 * 3600);
