@@ -66,7 +66,7 @@ export function al2BootstrapArgs(input: RenderUserDataInput, user: readonly Boot
   args = setFlag(args, '--apiserver-endpoint', cluster.endpoint);
   args = setFlag(args, '--dns-cluster-ip', clusterDnsIp(cluster.serviceIpv4Cidr));
   const kubelet = parseKubeletArgs(args.filter((a) => a.flag === '--kubelet-extra-args').flatMap((a) => kubeletArgumentWords(a.value)));
-  const maxPods = chooseMaxPods({ override: input.maxPodsOverride, user: userMaxPods(kubelet), computed: input.maxPods });
+  const maxPods = chooseMaxPods({ override: input.maxPodsOverride, userIsOurs: input.existingMaxPodsIsOurs, user: userMaxPods(kubelet), computed: input.maxPods });
   const extra = kubeletArgWords(mergeKubeletArgs(kubelet, { maxPods, labels: input.labels, taints: input.taints }));
   if (extra.length) args = setFlag(args, '--kubelet-extra-args', extra.join(' '));
   // bootstrap.sh would otherwise compute max pods itself and override ours

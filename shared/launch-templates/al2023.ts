@@ -61,7 +61,7 @@ function ownNodeConfig(userDocuments: readonly Document[], input: RenderUserData
   document.setIn(['spec', 'cluster', 'certificateAuthority'], cluster.certificateAuthority);
   document.setIn(['spec', 'cluster', 'cidr'], cluster.serviceIpv4Cidr);
   const theirMaxPods = document.getIn(['spec', 'kubelet', 'config', 'maxPods']);
-  const maxPods = chooseMaxPods({ override: input.maxPodsOverride, user: typeof theirMaxPods === 'number' ? theirMaxPods : undefined, computed: input.maxPods });
+  const maxPods = chooseMaxPods({ override: input.maxPodsOverride, userIsOurs: input.existingMaxPodsIsOurs, user: typeof theirMaxPods === 'number' ? theirMaxPods : undefined, computed: input.maxPods });
   if (maxPods !== undefined) document.setIn(['spec', 'kubelet', 'config', 'maxPods'], maxPods);
   if (Object.keys(input.labels ?? {}).length || input.taints?.length) {
     // the user's flags kept in place; labels and taints merged into theirs (same key: the caller's)

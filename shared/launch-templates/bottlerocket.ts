@@ -60,7 +60,7 @@ export function renderBottlerocket(input: RenderUserDataInput): string {
     'cluster-dns-ip': clusterDnsIp(cluster.serviceIpv4Cidr),
   });
   const theirs = kubernetes['max-pods'];
-  const maxPods = chooseMaxPods({ override: input.maxPodsOverride, user: typeof theirs === 'number' ? theirs : undefined, computed: input.maxPods });
+  const maxPods = chooseMaxPods({ override: input.maxPodsOverride, userIsOurs: input.existingMaxPodsIsOurs, user: typeof theirs === 'number' ? theirs : undefined, computed: input.maxPods });
   if (maxPods !== undefined) kubernetes['max-pods'] = maxPods;
   if (input.labels && Object.keys(input.labels).length) {
     const theirs = isTable(kubernetes['node-labels']) ? kubernetes['node-labels'] : {};

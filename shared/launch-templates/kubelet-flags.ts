@@ -77,10 +77,13 @@ export function userMaxPods(args: readonly KubeletArg[]): number | undefined {
 
 /**
  * The max-pods a new version sets: the operator's override (the node group's `max-pods` tag),
- * else what the user's bootstrap already says, else the one computed for the cluster.
+ * else what the user's bootstrap already says, else the one computed for the cluster. A value
+ * this service wrote itself (the source version is ours) is recomputed, so that a CNI setting
+ * turned on since (prefix delegation) reaches the next nodes.
  */
-export function chooseMaxPods(options: { override?: number; user?: number; computed?: number }): number | undefined {
-  return options.override ?? options.user ?? options.computed;
+export function chooseMaxPods(options: { override?: number | undefined; user?: number | undefined; computed?: number | undefined; userIsOurs?: boolean | undefined }): number | undefined {
+  if (options.override !== undefined) return options.override;
+  return options.userIsOurs ? options.computed ?? options.user : options.user ?? options.computed;
 }
 
 function setArg(args: readonly KubeletArg[], name: string, value: string): KubeletArg[] {

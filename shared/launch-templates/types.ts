@@ -37,6 +37,8 @@ export interface RenderUserDataInput {
   maxPods?: number;
   /** the node group's `max-pods` tag: wins over the user's setting and the computed one */
   maxPodsOverride?: number;
+  /** the existing user data was rendered by this service: its max pods is ours, recomputed rather than kept */
+  existingMaxPodsIsOurs?: boolean;
   /** the current template's user data, decoded (not base64) */
   existing?: string;
   labels?: Record<string, string>;

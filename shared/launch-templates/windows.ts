@@ -133,7 +133,7 @@ export function windowsBootstrapParameters(input: RenderUserDataInput, user: rea
   }
   const theirs = params.filter((p) => p.name.toLowerCase() === 'kubeletextraargs').flatMap((p) => kubeletArgumentWords(p.value ?? ''));
   const kubelet = parseKubeletArgs(theirs);
-  const maxPods = chooseMaxPods({ override: input.maxPodsOverride, user: userMaxPods(kubelet), computed: input.maxPods });
+  const maxPods = chooseMaxPods({ override: input.maxPodsOverride, userIsOurs: input.existingMaxPodsIsOurs, user: userMaxPods(kubelet), computed: input.maxPods });
   const extra = kubeletArgWords(mergeKubeletArgs(kubelet, { maxPods, labels: input.labels, taints: input.taints }));
   if (extra.length) params = setParameter(params, 'KubeletExtraArgs', extra.join(' '));
   return params;

@@ -10,7 +10,7 @@ import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { identifyImage } from '../ami/ami-family.js';
 import { callAws } from '../aws/call.js';
-import { deleteTemplateVersions, describeTemplateVersion, ensureTemplateVersion, planPrune, recentTemplateVersions } from '../aws/launch-template-versions.js';
+import { deleteTemplateVersions, describeTemplateVersion, OUR_VERSION_DESCRIPTION, ensureTemplateVersion, planPrune, recentTemplateVersions } from '../aws/launch-template-versions.js';
 import { describeClusterConnection, type KubeClients } from '../kube/client.js';
 import { readCniSettings, type CniReading } from '../kube/cni-settings.js';
 import { type BootstrapChange, diffBootstrapSettings, readBootstrapSettings } from '../launch-templates/bootstrap-settings.js';
@@ -115,6 +115,8 @@ export async function renderLaunchTemplateVersion(input: PrepareInput, ports: Pi
     cluster: clusterFacts,
     ...(pods !== undefined ? { maxPods: pods.computed } : {}),
     ...(maxPodsOverride !== undefined ? { maxPodsOverride } : {}),
+    // a version we created holds our max pods, not the user's
+    existingMaxPodsIsOurs: OUR_VERSION_DESCRIPTION.test(current.description ?? ''),
     ...(existing !== undefined ? { existing } : {}),
   });
   const userData = Buffer.from(userDataDecoded, 'utf8').toString('base64');

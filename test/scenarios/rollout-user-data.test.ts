@@ -224,6 +224,46 @@ describe('Scenario: a cluster with prefix delegation rolls m5.large nodes to 110
   });
 });
 
+describe('Scenario: prefix delegation turned on after a first rollout reaches the next one', () => {
+  it('rolls to 29 pods, then — the CNI changed — to 110, since the 29 was the service\'s own and not the user\'s', async () => {
+    const world = await World.start();
+    try {
+      const cluster = await world.addCluster('prod', { version: '1.31' });
+      world.account.seedVpc();
+      const group = world.account.createSelfManagedGroup({
+        cluster: 'prod', name: 'workers', amiFamily: 'al2023', instanceType: 'm5.large', min: 1, max: 1, desired: 1,
+        tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/drain': 'on' },
+        hooks: { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
+      });
+      await world.settle();
+      createDaemonSet(cluster.store, { namespace: 'kube-system', name: 'aws-node', labels: { 'k8s-app': 'aws-node' } });
+      await world.run(60_000);
+      const monitor = watchInvariants(world);
+
+      releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261201' });
+      await world.lambda.invoke('detectStaleGroups', { kind: 'detect' });
+      await world.settle();
+      assert.match(latestUserData(world, 'workers'), /maxPods: 29/);
+      assert.deepEqual(nodesOf(world, (await groupState('workers')).instances).map((n) => n.maxPods), ['29']);
+
+      cluster.store.update('daemonsets', 'kube-system', 'aws-node', (ds: any) => {
+        for (const container of ds.spec.template.spec.containers) container.env = [...(container.env ?? []), { name: 'ENABLE_PREFIX_DELEGATION', value: 'true' }];
+      });
+      releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261215' });
+      await world.lambda.invoke('detectStaleGroups', { kind: 'detect' });
+      await world.settle();
+      const executions = rollouts(world);
+      assert.equal(executions.length, 2);
+      for (const execution of executions) assert.equal(execution.status, 'SUCCEEDED', `${execution.name}: ${execution.error}: ${execution.cause}`);
+      assert.match(latestUserData(world, 'workers'), /maxPods: 110/);
+      assert.deepEqual(nodesOf(world, (await groupState('workers')).instances).map((n) => n.maxPods), ['110']);
+      await monitor.assertHeld({ groups: [{ name: group.autoScalingGroupName, floor: 0 }] });
+    } finally {
+      await world.stop();
+    }
+  });
+});
+
 /** The decoded user data of the newest version of a group's launch template. */
 function latestUserData(world: World, templateName: string): string {
   const record = [...world.account.ec2.launchTemplates.templates.values()].find((t) => t.template.LaunchTemplateName === templateName)!;

@@ -125,6 +125,18 @@ describe('AL2: every bootstrap.sh argument the user had is carried over', () => 
     assert.equal(readBootstrapSettings('al2', render('al2', before, { maxPods: 29, maxPodsOverride: 80 }))['kubelet --max-pods'], '80');
   });
 
+  it('recomputes a max pods this service wrote itself (the source version is ours), keeping it only when nothing is computed', () => {
+    const ours = render('al2', script('prod'), { maxPods: 29 });
+    assert.equal(readBootstrapSettings('al2', render('al2', ours, { maxPods: 110, existingMaxPodsIsOurs: true }))['kubelet --max-pods'], '110');
+    assert.equal(readBootstrapSettings('al2', render('al2', ours, { existingMaxPodsIsOurs: true }))['kubelet --max-pods'], '29');
+    assert.equal(readBootstrapSettings('al2', render('al2', ours, { maxPods: 110 }))['kubelet --max-pods'], '29');
+    for (const family of ['al2023', 'bottlerocket', 'windows'] as const) {
+      const first = render(family, '', { maxPods: 29 });
+      const second = render(family, first, { maxPods: 110, existingMaxPodsIsOurs: true });
+      assert.deepEqual(changes(family, first, second).map((c) => [c.from, c.to]), [['29', '110']], family);
+    }
+  });
+
   it('keeps a repeated flag of the user\'s as written (bootstrap.sh takes the last); one of ours is written once', () => {
     const before = script(`prod --b64-cluster-ca ${cluster.certificateAuthority} --apiserver-endpoint ${cluster.endpoint} --local-disks mount --dns-cluster-ip 10.0.0.10 --local-disks raid0 --dns-cluster-ip ${DNS}`);
     const after = render('al2', before);

@@ -18,6 +18,15 @@ function instanceOf(account: SimAccount, group: string): string {
   return [...account.autoscaling.groups.get(group)!.instances.keys()][0]!;
 }
 
+/** Launches one instance of a group with the user data given and returns the Node its kubelet registered. */
+async function joinedNode(w: ReturnType<typeof world>, spec: { name: string; amiFamily: 'al2' | 'al2023' | 'bottlerocket' | 'windows'; instanceType: string; userData: string }) {
+  w.account.createSelfManagedGroup({ cluster: 'prod', desired: 1, ...spec });
+  await w.clock.advance(60_000);
+  const node = w.registry.byInstance(instanceOf(w.account, spec.name));
+  assert.ok(node, w.account.kubeletNotes.map((n) => n.reason).join('; '));
+  return node;
+}
+
 function nodeConfig(fields: { name: string; endpoint: string; ca: string }): string {
   return mimeMultipart([
     { contentType: 'text/x-shellscript; charset="us-ascii"', body: '#!/bin/bash\necho "custom setup"\n' },
@@ -106,7 +115,8 @@ describe('kubelet: joining a cluster from user data', () => {
   });
 
   it('joins a Bottlerocket node from correct TOML settings, with its labels and taints', async () => {
-    const { clock, account, registry, cluster } = world();
+    const w = world();
+    const { cluster } = w;
     const toml = [
       '[settings.kubernetes]',
       `api-server = "${cluster.endpoint}"`,
@@ -120,10 +130,7 @@ describe('kubelet: joining a cluster from user data', () => {
       'dedicated = ["batch:NoSchedule"]',
       '',
     ].join('\n');
-    account.createSelfManagedGroup({ cluster: 'prod', name: 'batch', amiFamily: 'bottlerocket', instanceType: 'c5.large', desired: 1, userData: toml });
-    await clock.advance(60_000);
-    const node = registry.byInstance(instanceOf(account, 'batch'));
-    assert.ok(node);
+    const node = await joinedNode(w, { name: 'batch', amiFamily: 'bottlerocket', instanceType: 'c5.large', userData: toml });
     assert.equal(node.metadata.labels.workload, 'batch');
     assert.deepEqual(node.spec.taints, [{ key: 'dedicated', value: 'batch', effect: 'NoSchedule' }]);
     assert.match(node.status.nodeInfo.osImage, /^Bottlerocket OS/);
@@ -167,6 +174,29 @@ describe('kubelet: joining a cluster from user data', () => {
     assert.ok(node);
     assert.equal(node.metadata.labels['kubernetes.io/os'], 'windows');
     assert.equal(node.status.capacity.pods, '14', 'Windows pods use the primary ENI only');
+  });
+
+  it('reads a Windows node\'s labels, taints and max pods from -KubeletExtraArgs, quotes and all', async () => {
+    const w = world();
+    const { cluster } = w;
+    const script = [
+      '<powershell>',
+      '[string]$EKSBootstrapScriptFile = "$env:ProgramFiles\\Amazon\\EKS\\Start-EKSBootstrap.ps1"',
+      `& $EKSBootstrapScriptFile -EKSClusterName "prod" -APIServerEndpoint "${cluster.endpoint}" -Base64ClusterCA "${cluster.certificateAuthority!.data}" -KubeletExtraArgs "--node-labels='team=win,pool=b' --register-with-taints=os=windows:NoSchedule --max-pods=12" 3>&1 4>&1 5>&1 6>&1`,
+      '</powershell>',
+    ].join('\n');
+    const node = await joinedNode(w, { name: 'win', amiFamily: 'windows', instanceType: 'm5.xlarge', userData: script });
+    assert.equal(node.metadata.labels.team, 'win');
+    assert.equal(node.metadata.labels.pool, 'b');
+    assert.deepEqual(node.spec.taints, [{ key: 'os', value: 'windows', effect: 'NoSchedule' }]);
+    assert.equal(node.status.capacity.pods, '12');
+  });
+
+  it('gives an AL2 node the kubelet\'s default 110 pods when bootstrap.sh is told --use-max-pods false and nothing sets them', async () => {
+    const w = world();
+    const { cluster } = w;
+    const script = `#!/bin/bash\n/etc/eks/bootstrap.sh prod --b64-cluster-ca ${cluster.certificateAuthority!.data} --apiserver-endpoint ${cluster.endpoint} --use-max-pods false\n`;
+    assert.equal((await joinedNode(w, { name: 'legacy', amiFamily: 'al2', instanceType: 'm5.large', userData: script })).status.capacity.pods, '110');
   });
 
   it('refuses a node whose role has no access entry on an API-only cluster', async () => {

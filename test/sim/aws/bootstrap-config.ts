@@ -111,6 +111,9 @@ async function readNodeadm(raw: string, intent: BootstrapIntent): Promise<void> 
 
 const BOOTSTRAP_FLAGS_WITHOUT_VALUE = new Set<string>();
 
+/** The kubelet's --max-pods when nothing sets it. */
+const KUBELET_DEFAULT_MAX_PODS = 110;
+
 async function readBootstrapSh(raw: string, intent: BootstrapIntent): Promise<void> {
   const parts = await mimeParts(raw);
   const scripts = parts
@@ -151,6 +154,8 @@ async function readBootstrapSh(raw: string, intent: BootstrapIntent): Promise<vo
       setIf(intent, 'certificateAuthority', flags.get('--b64-cluster-ca'));
       const extra = flags.get('--kubelet-extra-args');
       if (extra) applyKubeletFlags(shellWords(extra, variables), intent);
+      // `--use-max-pods false` leaves max pods out of the kubelet's config: the kubelet's own default
+      if (intent.maxPods === undefined && flags.get('--use-max-pods') === 'false') intent.maxPods = KUBELET_DEFAULT_MAX_PODS;
       return;
     }
   }
@@ -269,7 +274,8 @@ function readWindows(raw: string, intent: BootstrapIntent): void {
     setIf(intent, 'apiServerEndpoint', params.get('apiserverendpoint'));
     setIf(intent, 'certificateAuthority', params.get('base64clusterca'));
     const extra = params.get('kubeletextraargs');
-    if (extra) applyKubeletFlags(extra.split(/\s+/), intent);
+    // the kubelet's service gets the string as arguments: quotes group, as in a shell
+    if (extra) applyKubeletFlags(shellWords(extra, new Map()), intent);
     if (!intent.clusterName) intent.problems.push('Start-EKSBootstrap.ps1 is called without -EKSClusterName');
     return;
   }
