@@ -43,6 +43,12 @@ export interface SandboxCall {
   jitter(): number;
   /** waits `ms` on the virtual clock, when something lets it pass; resolves with what was waited */
   wait(ms: number): Promise<number>;
+  /**
+   * Runs `work` with the world held still: for the SDK's own real-time steps between an
+   * attempt and its wait (its strategy's 0 ms timer), during which the calling invocation may
+   * have other waits pending and would otherwise pass for asleep.
+   */
+  holdStill<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** What answers the calls of the clients bound to it. */
@@ -164,8 +170,9 @@ export class SandboxRetryStrategy extends StandardRetryStrategy {
 
   override async refreshRetryTokenForRetry(token: StandardRetryToken, errorInfo: RetryErrorInfo): Promise<StandardRetryToken> {
     // the SDK decides, and waits the 0 ms DrawnBackoff handed it (or throws: no retry)
-    const next = await super.refreshRetryTokenForRetry(token, errorInfo);
     const call = calls.getStore();
+    const decide = () => super.refreshRetryTokenForRetry(token, errorInfo);
+    const next = await (call ? call.holdStill(decide) : decide());
     const drawn = call ? pendingBackoff.get(call) : undefined;
     if (call && drawn !== undefined) {
       pendingBackoff.delete(call);

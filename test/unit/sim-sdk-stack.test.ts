@@ -44,6 +44,7 @@ function model(clock: VirtualClock, options: { fail?: number; error?: () => Erro
           await sleeps.sleep(invocation, ms);
           return ms;
         },
+        holdStill: (work) => clock.actor(work),
       };
     },
     attempt: async (call, request: HttpRequest) => {

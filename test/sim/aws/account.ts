@@ -299,7 +299,18 @@ export class SimAccount {
     this.calls.push(record);
     const identity = this.identities.next(`${service}:${command}`);
     const jitter = drawsFor(this.throttling.seed, `${identity.key} retries`);
-    return { service, command, input, attempts: 0, record, identity, route, jitter: () => jitter.next(), wait: (ms) => this.wait(identity, ms) };
+    return {
+      service,
+      command,
+      input,
+      attempts: 0,
+      record,
+      identity,
+      route,
+      jitter: () => jitter.next(),
+      wait: (ms) => this.wait(identity, ms),
+      holdStill: (work) => this.clock.actor(work),
+    };
   }
 
   /**

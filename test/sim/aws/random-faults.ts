@@ -91,6 +91,8 @@ export interface RandomNetworkFaultsOptions {
   kinds?: readonly AwsNetworkFault[];
   /** which commands (`DescribeInstances`, `autoscaling:DescribeTags`); default every command */
   commands?: string[];
+  /** at most this many failures */
+  limit?: number;
 }
 
 export interface NetworkFaultTally {
@@ -114,6 +116,8 @@ export function randomNetworkFaults(rate: number, options: RandomNetworkFaultsOp
     tally.attempts++;
     const draws = drawsFor(options.seed, `${attempt.call} try ${attempt.attemptOfCall} network`);
     if (draws.next() >= rate) return undefined;
+    const failed = [...tally.failed.values()].reduce((a, b) => a + b, 0);
+    if (options.limit !== undefined && failed >= options.limit) return undefined;
     const network = kinds[Math.floor(draws.next() * kinds.length)]!;
     tally.failed.set(network, (tally.failed.get(network) ?? 0) + 1);
     return { network };
