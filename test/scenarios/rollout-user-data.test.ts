@@ -52,13 +52,14 @@ function pods(world: World, namespace: string): Pod[] {
   return (world.cluster('prod').store.list('pods') as Pod[]).filter((p) => p.metadata.namespace === namespace && !p.metadata.deletionTimestamp);
 }
 
-describe('Scenario: self-managed AL2 and Windows groups whose bootstrap calls carry labels and taints roll', () => {
+describe('Scenario: self-managed groups of every family whose bootstraps carry labels and taints roll (AL2 and Windows from the user\'s own calls)', () => {
   let world: World;
   let monitor: InvariantMonitor;
   let al2Before: NodeFacts[];
   let winBefore: NodeFacts[];
   let al2: { autoScalingGroupName: string };
   let win: { autoScalingGroupName: string };
+  let others: { group: { autoScalingGroupName: string }; before: NodeFacts[] }[];
   let detection: any;
 
   before(async () => {
@@ -92,18 +93,33 @@ describe('Scenario: self-managed AL2 and Windows groups whose bootstrap calls ca
     win = world.account.createSelfManagedGroup({
       cluster: 'prod', name: 'win', amiFamily: 'windows', windows: { version: '2022', edition: 'Core' }, min: 2, max: 2, desired: 2, userData: winScript, tags, hooks,
     });
+    // AL2023 (NodeConfig kubelet flags) and Bottlerocket (settings.kubernetes.node-labels / node-taints), as the sandbox's builders write them
+    const al2023 = world.account.createSelfManagedGroup({
+      cluster: 'prod', name: 'batch', amiFamily: 'al2023', min: 1, max: 1, desired: 1, tags, hooks,
+      labels: { team: 'batch' }, taints: [{ key: 'dedicated', value: 'batch', effect: 'NoSchedule' }],
+    });
+    const bottlerocket = world.account.createSelfManagedGroup({
+      cluster: 'prod', name: 'rocket', amiFamily: 'bottlerocket', min: 1, max: 1, desired: 1, tags, hooks,
+      labels: { team: 'rocket' }, taints: [{ key: 'dedicated', value: 'rocket', effect: 'NoExecute' }],
+    });
     await world.settle();
     createDaemonSet(cluster.store, { namespace: 'kube-system', name: 'aws-node', labels: { 'k8s-app': 'aws-node' } });
+    for (const team of ['batch', 'rocket']) {
+      createDeployment(cluster.store, { namespace: team, name: 'job', replicas: 1, labels: { app: 'job' }, nodeSelector: { team }, tolerations: [{ key: 'dedicated', operator: 'Equal', value: team }] });
+    }
     createDeployment(cluster.store, { namespace: 'gpu', name: 'trainer', replicas: 2, labels: { app: 'trainer' }, nodeSelector: { team: 'a', workload: 'gpu' }, tolerations: [GPU_TOLERATION] });
     createPdb(cluster.store, { namespace: 'gpu', name: 'trainer', selector: { app: 'trainer' }, maxUnavailable: 1 });
     createDeployment(cluster.store, { namespace: 'win', name: 'iis', replicas: 2, labels: { app: 'iis' }, nodeSelector: { team: 'win', 'kubernetes.io/os': 'windows' }, tolerations: [WINDOWS_TOLERATION] });
     await world.run(60_000);
     al2Before = nodesOf(world, (await groupState('gpu')).instances);
     winBefore = nodesOf(world, (await groupState('win')).instances);
+    others = await Promise.all([al2023, bottlerocket].map(async (group) => ({ group, before: nodesOf(world, (await groupState(group.autoScalingGroupName)).instances) })));
 
     monitor = watchInvariants(world);
     releaseAmi(world.account, { family: 'al2', kubernetesVersion: '1.31', date: '20261201' });
     releaseAmi(world.account, { family: 'windows', kubernetesVersion: '1.31', windows: { version: '2022', edition: 'Core' }, date: '20261201' });
+    releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261201' });
+    releaseAmi(world.account, { family: 'bottlerocket', kubernetesVersion: '1.31', date: '20261201' });
     detection = await world.lambda.invoke('detectStaleGroups', { kind: 'detect' });
     await world.settle();
   });
@@ -116,8 +132,8 @@ describe('Scenario: self-managed AL2 and Windows groups whose bootstrap calls ca
     assert.deepEqual(shape(winBefore), [{ providerIdShape: 'aws:///<az>/<id>', labels: { team: 'win', pool: 'b' }, taints: ['os=windows:NoSchedule'], maxPods: '9' }]);
   });
 
-  it('rolls both groups to the end', () => {
-    assert.deepEqual(detection.started.length, 2, JSON.stringify(detection));
+  it('rolls every group to the end', () => {
+    assert.deepEqual(detection.started.length, 4, JSON.stringify(detection));
     for (const execution of rollouts(world)) assert.equal(execution.status, 'SUCCEEDED', `${execution.name}: ${execution.error}: ${execution.cause}`);
   });
 
@@ -128,13 +144,25 @@ describe('Scenario: self-managed AL2 and Windows groups whose bootstrap calls ca
       assert.equal(now.filter((n) => before_.some((b) => b.instanceId === n.instanceId)).length, 0, `${group}: every node replaced`);
       assert.deepEqual(shape(now), shape(before_), group);
     }
+    for (const { group, before: before_ } of others) {
+      const now = nodesOf(world, (await groupState(group.autoScalingGroupName)).instances);
+      assert.equal(before_.length, 1, group.autoScalingGroupName);
+      assert.equal(now.length, 1, group.autoScalingGroupName);
+      assert.notEqual(now[0]!.instanceId, before_[0]!.instanceId);
+      assert.deepEqual(shape(now), shape(before_), group.autoScalingGroupName);
+    }
+    assert.deepEqual(others.map((o) => shape(o.before)), [
+      [{ providerIdShape: 'aws:///<az>/<id>', labels: { team: 'batch' }, taints: ['dedicated=batch:NoSchedule'], maxPods: '29' }],
+      [{ providerIdShape: 'aws:///<az>/<id>', labels: { team: 'rocket' }, taints: ['dedicated=rocket:NoExecute'], maxPods: '29' }],
+    ]);
   });
 
   it('runs every pod that selects them on the new nodes, none Pending', async () => {
     const newNodes = new Set([...nodesOf(world, (await groupState('gpu')).instances), ...nodesOf(world, (await groupState('win')).instances)].map((n) => n.name));
-    for (const namespace of ['gpu', 'win']) {
+    for (const { group } of others) for (const n of nodesOf(world, (await groupState(group.autoScalingGroupName)).instances)) newNodes.add(n.name);
+    for (const [namespace, replicas] of [['gpu', 2], ['win', 2], ['batch', 1], ['rocket', 1]] as const) {
       const running = pods(world, namespace);
-      assert.equal(running.length, 2, namespace);
+      assert.equal(running.length, replicas, namespace);
       for (const pod of running) {
         assert.equal(pod.status?.phase, 'Running', `${namespace}/${pod.metadata.name}: ${JSON.stringify(pod.status?.conditions)}`);
         assert.ok(newNodes.has(pod.spec.nodeName!), `${namespace}/${pod.metadata.name} on ${pod.spec.nodeName}`);
@@ -146,7 +174,7 @@ describe('Scenario: self-managed AL2 and Windows groups whose bootstrap calls ca
 
   it('carries every bootstrap argument the user had into the new version', () => {
     const versions = monitor.report().launchTemplateVersions;
-    assert.equal(versions.length, 2, JSON.stringify(versions));
+    assert.equal(versions.length, 4, JSON.stringify(versions));
     const al2Data = latestUserData(world, 'gpu');
     assert.match(al2Data, /--enable-docker-bridge false/);
     assert.match(al2Data, /--kubelet-extra-args '--node-labels=team=a,workload=gpu --register-with-taints=dedicated=gpu:NoSchedule --max-pods=29'/);
@@ -156,8 +184,22 @@ describe('Scenario: self-managed AL2 and Windows groups whose bootstrap calls ca
     assert.match(winData, /Write-Host "custom setup"/);
   });
 
+  it('shows, before anything is written, what changes in each bootstrap: max pods where the user set none, a cluster fact the user\'s call lacked, nothing else', () => {
+    const preflights = rollouts(world).map((e) => JSON.stringify(e.output));
+    const details = preflights.flatMap((text) => [...text.matchAll(/renders a valid (\w+) version with the target image; ([^"]*)"/g)].map((m) => `${m[1]}: ${m[2]}`));
+    assert.deepEqual([...new Set(details)].sort(), [
+      'al2023: bootstrap changes: spec.kubelet.config.maxPods set to 29',
+      'al2: bootstrap changes: kubelet --max-pods set to 29; --use-max-pods set to false',
+      'bottlerocket: bootstrap changes: settings.kubernetes.max-pods set to 29',
+      // the user's call left out -ServiceCIDR, so Start-EKSBootstrap.ps1 assumed 10.100.0.0/16: the cluster says otherwise
+      'windows: bootstrap changes: kubelet --max-pods set to 9; -ServiceCIDR set to 172.20.0.0/16',
+    ]);
+  });
+
   it('ends on the invariants: budgets kept, capacity above the floor, sizes and settings restored', async () => {
-    await monitor.assertHeld({ groups: [{ name: al2.autoScalingGroupName, floor: 1 }, { name: win.autoScalingGroupName, floor: 1 }] });
+    await monitor.assertHeld({
+      groups: [{ name: al2.autoScalingGroupName, floor: 1 }, { name: win.autoScalingGroupName, floor: 1 }, ...others.map((o) => ({ name: o.group.autoScalingGroupName, floor: 0 }))],
+    });
   });
 });
 
