@@ -15,7 +15,7 @@ region=${3:-${AWS_REGION:-eu-west-1}}
 stack="eks-node-lifecycle-${stage}"
 here=$(cd "$(dirname "$0")" && pwd)
 
-for logical in CheckNodeReadyRole RequestDrainRole DrainStepRole RollStepRole RolloutPreflightRole; do
+for logical in CheckNodeReadyRole RequestDrainRole DrainStepRole RollStepRole RolloutPreflightRole PrepareLaunchTemplateRole; do
   role=$(aws cloudformation describe-stack-resource --region "$region" --stack-name "$stack" \
     --logical-resource-id "$logical" --query StackResourceDetail.PhysicalResourceId --output text)
   arn=$(aws iam get-role --role-name "$role" --query Role.Arn --output text)

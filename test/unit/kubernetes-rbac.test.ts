@@ -163,6 +163,24 @@ describe('Kubernetes RBAC (scripts/kubernetes/rbac.yaml): exactly what the code 
     assert.ok(!docs.some((d) => d.aggregationRule), 'no aggregated role that other roles could widen');
   });
 
+  it('gives an access entry (grant-access.sh) to exactly the roles of the functions that talk to clusters', () => {
+    const serverless = readFileSync(join(PROJECT_ROOT, 'serverless.yml'), 'utf8');
+    const roleOf = (file: string) => new RegExp(`handler: functions/${file}\\.handler\\n(?:    .*\\n)*?    role: (\\w+)`).exec(serverless)?.[1];
+    // a handler talks to clusters when it, or a functions/lib module it imports, builds Kubernetes clients
+    const builds = (file: string): boolean => {
+      const source = readFileSync(file, 'utf8');
+      const libs = [...source.matchAll(/from '\.\/lib\/([\w-]+)\.js'/g)].map((m) => join(PROJECT_ROOT, 'functions/lib', `${m[1]}.ts`));
+      return /new KubeClients\(/.test(source) || libs.some((lib) => /new KubeClients\(/.test(readFileSync(lib, 'utf8')));
+    };
+    const talking = readdirSync(join(PROJECT_ROOT, 'functions'))
+      .filter((f) => f.endsWith('.ts') && builds(join(PROJECT_ROOT, 'functions', f)))
+      .map((f) => roleOf(f.replace(/\.ts$/, '')));
+    const script = readFileSync(join(PROJECT_ROOT, 'scripts/kubernetes/grant-access.sh'), 'utf8');
+    const granted = /for logical in ([\w ]+); do/.exec(script)![1]!.split(' ');
+    assert.ok(!talking.includes(undefined), 'every such function names its role');
+    assert.deepEqual([...granted].sort(), [...talking].sort() as string[]);
+  });
+
   it('binds only the group the access entries use', () => {
     const bindings = docs.filter((d) => /Binding$/.test(d.kind));
     assert.equal(bindings.length, 2);
