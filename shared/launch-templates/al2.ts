@@ -6,7 +6,7 @@
 import { bootstrapTarget, setLast } from './arguments.js';
 import { chooseMaxPods, clusterDnsIp, kubeletArgumentWords, kubeletArgWords, mergeKubeletArgs, parseKubeletArgs, userMaxPods } from './kubelet-flags.js';
 import { type MimePart, userDataParts, writeMimeMultipart } from './mime.js';
-import { commands, isEmptyScript, shellQuote, shellWords, stripLinuxKubeletStarters } from './scripts.js';
+import { commands, isEmptyScript, replaceLinuxBootstrap, shellQuote, shellWords, stripLinuxKubeletStarters } from './scripts.js';
 import type { BootstrapTarget, RenderUserDataInput } from './types.js';
 
 const SHELL_SCRIPT = 'text/x-shellscript; charset="us-ascii"';
@@ -74,9 +74,10 @@ export function al2BootstrapArgs(input: RenderUserDataInput, user: readonly Boot
   return args;
 }
 
-export function al2BootstrapScript(input: RenderUserDataInput, user?: readonly BootstrapArg[]): string {
+/** The /etc/eks/bootstrap.sh command, one argument a line. */
+export function al2BootstrapCommand(input: RenderUserDataInput, user?: readonly BootstrapArg[]): string {
   const lines = al2BootstrapArgs(input, user).map((a) => (a.flag ? `${a.flag} ${shellQuote(a.value)}` : shellQuote(a.value)));
-  return ['#!/bin/bash', 'set -ex', `/etc/eks/bootstrap.sh ${lines.join(' \\\n  ')}`, ''].join('\n');
+  return `/etc/eks/bootstrap.sh ${lines.join(' \\\n  ')}`;
 }
 
 /**
@@ -92,11 +93,23 @@ export function withoutLinuxBootstrap(parts: readonly MimePart[]): MimePart[] {
   });
 }
 
+/**
+ * Full bootstrap: the user's bootstrap.sh command is replaced where it stands, in its part (its
+ * variables and the commands around it kept); without one, ours is a last part of its own, so
+ * the user's parts (packages, sysctls, containerd config) run before the kubelet starts.
+ */
 export function renderAl2(input: RenderUserDataInput): string {
   const existing = userDataParts(input.existing);
-  const userParts = withoutLinuxBootstrap(existing);
-  if (input.mode === 'eks-merges') return userParts.length ? writeMimeMultipart(userParts) : '';
-  return writeMimeMultipart([...userParts, { contentType: SHELL_SCRIPT, body: al2BootstrapScript(input, readAl2BootstrapArgs(existing)) }]);
+  if (input.mode === 'eks-merges') {
+    const userParts = withoutLinuxBootstrap(existing);
+    return userParts.length ? writeMimeMultipart(userParts) : '';
+  }
+  const command = al2BootstrapCommand(input, readAl2BootstrapArgs(existing));
+  const at = existing.findIndex((part) => isShellPart(part) && replaceLinuxBootstrap(part.body, command) !== undefined);
+  if (at < 0) return writeMimeMultipart([...withoutLinuxBootstrap(existing), { contentType: SHELL_SCRIPT, body: ['#!/bin/bash', 'set -ex', command, ''].join('\n') }]);
+  const parts = existing.map((part, i) => (i === at ? { ...part, body: replaceLinuxBootstrap(part.body, command)! } : part));
+  // a kubelet start in any other part would race ours
+  return writeMimeMultipart([...withoutLinuxBootstrap(parts.slice(0, at)), parts[at]!, ...withoutLinuxBootstrap(parts.slice(at + 1))]);
 }
 
 /** The cluster a /etc/eks/bootstrap.sh call in the parts would join, if there is one. */

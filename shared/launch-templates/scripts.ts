@@ -44,6 +44,24 @@ function stripCommands(script: string, continuation: '\\' | '`', starters: reado
     .join('\n');
 }
 
+/**
+ * The shell script with its first bootstrap.sh command replaced, in place and at its
+ * indentation, by `replacement` (any other kubelet start dropped), so the variables the user
+ * set before it and the commands after it stay around it; undefined when it runs none.
+ */
+export function replaceLinuxBootstrap(script: string, replacement: string): string | undefined {
+  let replaced = false;
+  const groups = commands(script, '\\').flatMap((group) => {
+    const live = group.filter((line) => !isComment(line));
+    if (!LINUX_KUBELET_STARTERS.some((re) => live.some((line) => re.test(line)))) return group;
+    if (replaced || !live.some((line) => LINUX_KUBELET_STARTERS[0]!.test(line))) return [];
+    replaced = true;
+    const indent = /^\s*/.exec(live[0]!)![0];
+    return replacement.split('\n').map((line) => `${indent}${line}`);
+  });
+  return replaced ? groups.join('\n') : undefined;
+}
+
 /** The shell script without the commands that bootstrap the node or start the kubelet. */
 export function stripLinuxKubeletStarters(script: string): string {
   return stripCommands(script, '\\', LINUX_KUBELET_STARTERS);

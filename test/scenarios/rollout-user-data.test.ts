@@ -74,11 +74,13 @@ describe('Scenario: self-managed groups of every family whose bootstraps carry l
       '#!/bin/bash',
       'set -o xtrace',
       'echo "vm.max_map_count=262144" >> /etc/sysctl.conf',
+      'LABELS=team=a,workload=gpu',
       `/etc/eks/bootstrap.sh prod --b64-cluster-ca '${connection.certificateAuthority}' \\`,
       `  --apiserver-endpoint=${connection.endpoint} \\`,
       `  --dns-cluster-ip "${clusterDnsIp(connection.serviceIpv4Cidr)}" \\`,
-      `  --kubelet-extra-args "--node-labels=team=a,workload=gpu --register-with-taints=dedicated=gpu:NoSchedule" \\`,
+      `  --kubelet-extra-args "--node-labels=$LABELS --register-with-taints=dedicated=gpu:NoSchedule" \\`,
       `  --enable-docker-bridge 'false'`,
+      'echo "joined" > /var/log/joined',
       '',
     ].join('\n');
     al2 = world.account.createSelfManagedGroup({ cluster: 'prod', name: 'gpu', amiFamily: 'al2', min: 2, max: 2, desired: 2, userData: al2Script, tags, hooks });
@@ -177,8 +179,10 @@ describe('Scenario: self-managed groups of every family whose bootstraps carry l
     assert.equal(versions.length, 4, JSON.stringify(versions));
     const al2Data = latestUserData(world, 'gpu');
     assert.match(al2Data, /--enable-docker-bridge false/);
-    assert.match(al2Data, /--kubelet-extra-args '--node-labels=team=a,workload=gpu --register-with-taints=dedicated=gpu:NoSchedule --max-pods=29'/);
-    assert.match(al2Data, /echo "vm.max_map_count=262144"/);
+    // in place in the user's script: the variable it sets is there when the bootstrap runs, the command after it still after
+    assert.match(al2Data, /echo "vm.max_map_count=262144" >> \/etc\/sysctl.conf\nLABELS=team=a,workload=gpu\n\/etc\/eks\/bootstrap.sh prod/);
+    assert.match(al2Data, /--kubelet-extra-args "--node-labels=\$\{LABELS\} --register-with-taints=dedicated=gpu:NoSchedule --max-pods=29"/);
+    assert.match(al2Data, /--use-max-pods false\necho "joined" > \/var\/log\/joined\n/);
     const winData = latestUserData(world, 'win');
     assert.match(winData, /-KubeletExtraArgs "--node-labels=team=win,pool=b --register-with-taints=os=windows:NoSchedule --max-pods=9"/);
     assert.match(winData, /Write-Host "custom setup"/);

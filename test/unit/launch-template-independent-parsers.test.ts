@@ -56,15 +56,15 @@ print(json.dumps(tomllib.loads(base64.b64decode(sys.stdin.read()).decode('utf-8'
 `;
 
 describe('Rendered user data read by independent parsers (Python email, tomllib, PyYAML)', () => {
-  it('AL2: email reads the user\'s parts in order, then one bootstrap script carrying the user\'s arguments', () => {
+  it('AL2: email reads the user\'s parts in order, the user\'s script with one bootstrap carrying the user\'s arguments', () => {
     const { defects, parts } = python(MIME_PARTS, rendered('al2', 29));
     assert.deepEqual(defects, []);
-    assert.deepEqual(parts.map((p: any) => p.type), ['text/cloud-config', 'text/x-shellscript', 'text/x-shellscript']);
+    assert.deepEqual(parts.map((p: any) => p.type), ['text/cloud-config', 'text/x-shellscript']);
     assert.match(parts[0].body, /amazon-ssm-agent/);
     assert.match(parts[1].body, /vm\.max_map_count/);
-    assert.doesNotMatch(parts[1].body, /bootstrap\.sh/);
-    assert.match(parts[2].body, /^\/etc\/eks\/bootstrap\.sh prod \\$/m);
-    assert.match(parts[2].body, /--kubelet-extra-args '--max-pods=29 --node-labels=node\.example\.com\/pool=general'/);
+    assert.equal(parts[1].body.match(/bootstrap\.sh/g).length, 1);
+    assert.match(parts[1].body, /^\/etc\/eks\/bootstrap\.sh prod \\$/m);
+    assert.match(parts[1].body, /--kubelet-extra-args '--max-pods=29 --node-labels=node\.example\.com\/pool=general'/);
   });
 
   it('AL2023: email finds one NodeConfig part, PyYAML reads it: the cluster, the user\'s kubelet settings kept, max pods', () => {

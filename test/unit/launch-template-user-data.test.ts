@@ -62,14 +62,29 @@ describe('renderUserData: golden output per family', () => {
     }
   }
 
-  it('AL2: postal-mime reads the user parts in order, then our bootstrap script', async () => {
+  it('AL2: postal-mime reads the user parts in order, the bootstrap replaced where the user\'s stood', async () => {
     const parts = await postalParts(fixture('al2.full-bootstrap.txt'));
-    assert.deepEqual(parts.map((p) => p.contentType), ['text/cloud-config', 'text/x-shellscript', 'text/x-shellscript']);
+    assert.deepEqual(parts.map((p) => p.contentType), ['text/cloud-config', 'text/x-shellscript']);
     assert.match(parts[0]!.body, /amazon-ssm-agent/);
-    assert.match(parts[1]!.body, /vm\.max_map_count/);
-    assert.doesNotMatch(parts[1]!.body, /bootstrap\.sh/);
-    assert.match(parts[2]!.body, /\/etc\/eks\/bootstrap\.sh prod/);
-    assert.match(parts[2]!.body, /--kubelet-extra-args '--max-pods=29 [^']*' \\\n {2}--use-max-pods false/);
+    assert.match(parts[1]!.body, /vm\.max_map_count[^]*\n\/etc\/eks\/bootstrap\.sh prod/);
+    assert.equal(parts[1]!.body.match(/bootstrap\.sh/g)!.length, 1);
+    assert.match(parts[1]!.body, /--kubelet-extra-args '--max-pods=29 [^']*' \\\n {2}--use-max-pods false/);
+  });
+
+  it('AL2: a bootstrap built from the script\'s own variables keeps them, in place, with the commands after it', () => {
+    const existing = [
+      '#!/bin/bash',
+      'LABELS="team=a,tier=web"',
+      'if true; then',
+      '  /etc/eks/bootstrap.sh old --kubelet-extra-args "--node-labels=$LABELS"',
+      'fi',
+      'echo joined',
+      '',
+    ].join('\n');
+    const out = renderUserData({ family: 'al2', mode: 'full-bootstrap', cluster, existing, maxPods: 29 });
+    assert.match(out, /LABELS="team=a,tier=web"\nif true; then\n {2}\/etc\/eks\/bootstrap\.sh prod \\\n/);
+    assert.match(out, / {4}--kubelet-extra-args "--node-labels=\$\{LABELS\} --max-pods=29"/);
+    assert.match(out, /\nfi\necho joined\n/);
   });
 
   it('AL2023: the NodeConfig is valid YAML, ours on the cluster fields, the user\'s elsewhere', async () => {
