@@ -45,21 +45,31 @@ function stripCommands(script: string, continuation: '\\' | '`', starters: reado
 }
 
 /**
- * The shell script with its first bootstrap.sh command replaced, in place and at its
- * indentation, by `replacement` (any other kubelet start dropped), so the variables the user
- * set before it and the commands after it stay around it; undefined when it runs none.
+ * The script with its first bootstrap command replaced, in place and at its indentation, by
+ * `replacement` (any other kubelet start dropped), so the variables the user set before it and
+ * the commands after it stay around it; undefined when it runs none.
  */
-export function replaceLinuxBootstrap(script: string, replacement: string): string | undefined {
+function replaceFirstBootstrap(script: string, continuation: '\\' | '`', starters: readonly RegExp[], bootstraps: readonly RegExp[], replacement: string): string | undefined {
   let replaced = false;
-  const groups = commands(script, '\\').flatMap((group) => {
+  const groups = commands(script, continuation).flatMap((group) => {
     const live = group.filter((line) => !isComment(line));
-    if (!LINUX_KUBELET_STARTERS.some((re) => live.some((line) => re.test(line)))) return group;
-    if (replaced || !live.some((line) => LINUX_KUBELET_STARTERS[0]!.test(line))) return [];
+    if (!starters.some((re) => live.some((line) => re.test(line)))) return group;
+    if (replaced || !bootstraps.some((re) => live.some((line) => re.test(line)))) return [];
     replaced = true;
     const indent = /^\s*/.exec(live[0]!)![0];
     return replacement.split('\n').map((line) => `${indent}${line}`);
   });
   return replaced ? groups.join('\n') : undefined;
+}
+
+/** The shell script with its first /etc/eks/bootstrap.sh command replaced where it stands (see replaceFirstBootstrap). */
+export function replaceLinuxBootstrap(script: string, replacement: string): string | undefined {
+  return replaceFirstBootstrap(script, '\\', LINUX_KUBELET_STARTERS, LINUX_KUBELET_STARTERS.slice(0, 1), replacement);
+}
+
+/** The PowerShell with its first Start-EKSBootstrap.ps1 line (the script path's variable, or the call) replaced where it stands. */
+export function replaceWindowsBootstrap(script: string, replacement: string): string | undefined {
+  return replaceFirstBootstrap(script, '`', WINDOWS_KUBELET_STARTERS, WINDOWS_KUBELET_STARTERS.slice(0, 2), replacement);
 }
 
 /** The shell script without the commands that bootstrap the node or start the kubelet. */

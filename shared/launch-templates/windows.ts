@@ -1,11 +1,12 @@
 /**
- * Windows: EC2Launch runs the one `<powershell>` block. Full bootstrap appends our
- * Start-EKSBootstrap.ps1 call after the user's lines; when EKS merges, it adds its own
- * after them, so ours is left out. Text around the block (e.g. `<persist>`) is kept.
+ * Windows: EC2Launch runs the one `<powershell>` block. Full bootstrap puts our
+ * Start-EKSBootstrap.ps1 call where the user's stood (after the user's lines when there was
+ * none); when EKS merges, it adds its own after them, so ours is left out. Text around the
+ * block (e.g. `<persist>`) is kept.
  */
 import { bootstrapTarget, setLast } from './arguments.js';
 import { chooseMaxPods, clusterDnsIp, kubeletArgumentWords, kubeletArgWords, mergeKubeletArgs, parseKubeletArgs, userMaxPods } from './kubelet-flags.js';
-import { commands, stripWindowsKubeletStarters } from './scripts.js';
+import { commands, replaceWindowsBootstrap, stripWindowsKubeletStarters } from './scripts.js';
 import type { BootstrapTarget, RenderUserDataInput } from './types.js';
 
 /** Start-EKSBootstrap.ps1 assumes this service CIDR when -ServiceCIDR is not given. */
@@ -15,7 +16,7 @@ const BLOCK = /<powershell>([\s\S]*?)<\/powershell>/i;
 
 interface PowerShellUserData {
   before: string;
-  lines: string[];
+  body: string;
   after: string;
 }
 
@@ -26,10 +27,14 @@ function splitUserData(existing: string | undefined): PowerShellUserData {
   const [before, body, after] = match
     ? [raw.slice(0, match.index), match[1]!, raw.slice(match.index + match[0].length)]
     : ['', raw, ''];
-  const lines = stripWindowsKubeletStarters(body).split('\n');
+  return { before, body, after };
+}
+
+function trimmedLines(text: string): string[] {
+  const lines = text.split('\n');
   while (lines.length && lines[0]!.trim() === '') lines.shift();
   while (lines.length && lines.at(-1)!.trim() === '') lines.pop();
-  return { before, lines, after };
+  return lines;
 }
 
 /** One parameter of Start-EKSBootstrap.ps1: `-Name value`, or a switch `-Name`. */
@@ -147,9 +152,20 @@ export function windowsBootstrapLines(input: RenderUserDataInput, user?: readonl
   ];
 }
 
+/**
+ * Full bootstrap replaces the user's Start-EKSBootstrap.ps1 where it stands in the block (the
+ * variables before it and the lines after it keep their place), or appends ours after the
+ * user's lines when there is none; when EKS merges, every kubelet start is taken out.
+ */
 export function renderWindows(input: RenderUserDataInput): string {
-  const { before, lines, after } = splitUserData(input.existing);
-  const body = input.mode === 'eks-merges' ? lines : [...lines, ...windowsBootstrapLines(input, input.existing ? readWindowsBootstrapParameters(input.existing) : undefined)];
+  const { before, body: raw, after } = splitUserData(input.existing);
+  const stripped = trimmedLines(stripWindowsKubeletStarters(raw));
+  let body = stripped;
+  if (input.mode === 'full-bootstrap') {
+    const ours = windowsBootstrapLines(input, input.existing ? readWindowsBootstrapParameters(input.existing) : undefined);
+    const inPlace = replaceWindowsBootstrap(raw, ours.join('\n'));
+    body = inPlace === undefined ? [...stripped, ...ours] : trimmedLines(inPlace);
+  }
   if (body.length === 0 && before.trim() === '' && after.trim() === '') return '';
   return `${before}${['<powershell>', ...body, '</powershell>'].join('\n')}${after === '' ? '\n' : after}`;
 }

@@ -167,6 +167,19 @@ describe('Windows: every Start-EKSBootstrap.ps1 parameter the user had is carrie
     assert.match(after, /-KubeletExtraArgs "--node-labels=team=win --register-with-taints=os=windows:NoSchedule --max-pods=9"/);
   });
 
+  it('replaces the call where it stands: the variables it is built from before it, the user\'s lines after it', () => {
+    const before = [
+      '<powershell>',
+      '$Labels = "team=win"',
+      `& 'C:\\Program Files\\Amazon\\EKS\\Start-EKSBootstrap.ps1' -EKSClusterName prod -KubeletExtraArgs "--node-labels=$Labels"`,
+      'Restart-Service containerd',
+      '</powershell>',
+      '',
+    ].join('\n');
+    const after = render('windows', before, { maxPods: 9 });
+    assert.match(after, /^<powershell>\n\$Labels = "team=win"\n\[string\]\$EKSBootstrapScriptFile = [^\n]*\n& \$EKSBootstrapScriptFile [^\n]*-KubeletExtraArgs "--node-labels=\$Labels --max-pods=9"[^\n]*\nRestart-Service containerd\n<\/powershell>\n$/);
+  });
+
   it('sets the cluster\'s facts where the user\'s differ, keeping the user\'s spelling of the names', () => {
     const before = ps(`-eksclustername old -APIServerEndpoint https://old.example.com -Base64ClusterCA T0xE`);
     assert.deepEqual(changes('windows', before, render('windows', before)), [
