@@ -46,6 +46,12 @@ export interface PreparePorts {
 /** versions kept besides the default and those in use */
 const KEEP_VERSIONS = 20;
 
+/**
+ * Said in a version's description when its max pods is the user's (kept from the version it
+ * came from): without it, a version of ours holds a max pods we chose, recomputed next time.
+ */
+const USER_MAX_PODS_NOTE = "; max-pods: the user's";
+
 /** The launch template version a rollout would create, before anything is written. */
 export type RenderedTemplateVersion =
   | { launchTemplateId: null; reason: string }
@@ -61,6 +67,8 @@ export type RenderedTemplateVersion =
       violations: LaunchTemplateViolation[];
       /** the max pods computed for the instance type and the cluster's CNI (the user's or the tag's may win) */
       maxPods?: { computed: number; instanceType: string; cni: CniReading };
+      /** whose max pods the version sets: the group's tag, the user's (kept), or ours (computed now, or before when nothing can be computed) */
+      maxPodsSource?: 'tag' | 'user' | 'ours';
       /** every bootstrap setting that differs from the current version's: cluster facts, max pods, what was asked */
       changes: BootstrapChange[];
     };
@@ -109,14 +117,17 @@ export async function renderLaunchTemplateVersion(input: PrepareInput, ports: Pi
 
   const clusterFacts = { name: cluster.name, endpoint: cluster.endpoint, certificateAuthority: cluster.caData, serviceIpv4Cidr: cluster.serviceIpv4Cidr ?? '172.20.0.0/16' };
   const existing = current.userData ? Buffer.from(current.userData, 'base64').toString('utf8') : undefined;
+  // a version we created holds our max pods, not the user's, unless it says it kept theirs
+  const existingMaxPodsIsOurs = OUR_VERSION_DESCRIPTION.test(current.description ?? '') && !(current.description ?? '').includes(USER_MAX_PODS_NOTE);
+  const existingMaxPods = existing !== undefined ? readBootstrapMaxPods(identity.family, existing) : undefined;
+  const maxPodsSource = maxPodsOverride !== undefined ? 'tag' : existingMaxPods !== undefined && !existingMaxPodsIsOurs ? 'user' : pods || existingMaxPods !== undefined ? 'ours' : undefined;
   const userDataDecoded = renderUserData({
     family: identity.family,
     mode: 'full-bootstrap',
     cluster: clusterFacts,
     ...(pods !== undefined ? { maxPods: pods.computed } : {}),
     ...(maxPodsOverride !== undefined ? { maxPodsOverride } : {}),
-    // a version we created holds our max pods, not the user's
-    existingMaxPodsIsOurs: OUR_VERSION_DESCRIPTION.test(current.description ?? ''),
+    existingMaxPodsIsOurs,
     ...(existing !== undefined ? { existing } : {}),
   });
   const userData = Buffer.from(userDataDecoded, 'utf8').toString('base64');
@@ -135,6 +146,7 @@ export async function renderLaunchTemplateVersion(input: PrepareInput, ports: Pi
     tagSpecifications,
     violations,
     ...(pods ? { maxPods: pods } : {}),
+    ...(maxPodsSource ? { maxPodsSource } : {}),
     changes,
   };
 }
@@ -160,7 +172,7 @@ export async function prepareLaunchTemplate(input: PrepareInput, ports: PrepareP
       sourceVersion: lt.version,
       imageId: input.target.imageId,
       userData: rendered.userData,
-      description: `eks-node-lifecycle: ${input.target.imageName ?? input.target.imageId}${input.target.release ? ` (${input.target.release})` : ''}`,
+      description: `eks-node-lifecycle: ${input.target.imageName ?? input.target.imageId}${input.target.release ? ` (${input.target.release})` : ''}${rendered.maxPodsSource === 'user' ? USER_MAX_PODS_NOTE : ''}`,
       extra: { TagSpecifications: rendered.tagSpecifications },
     },
     versions,
@@ -168,14 +180,14 @@ export async function prepareLaunchTemplate(input: PrepareInput, ports: PrepareP
   const all = created ? [{ version, isDefault: false }, ...versions] : versions;
   const pruned = planPrune(all, new Set([lt.version, version]), KEEP_VERSIONS);
   await deleteTemplateVersions(ports.ec2, lt.id, pruned);
-  const maxPodsSet = readBootstrapMaxPods(rendered.family, rendered.userData);
+  const maxPodsSet = readBootstrapMaxPods(rendered.family, Buffer.from(rendered.userData, 'base64').toString('utf8'));
   ports.log('launch template version ready', { launchTemplateId: lt.id, version, created, from: lt.version, imageId: input.target.imageId, pruned: pruned.length, maxPods: maxPodsSet, changes: rendered.changes });
   return { launchTemplateId: lt.id, version, created, pruned, family: rendered.family, ...(maxPodsSet !== undefined ? { maxPods: maxPodsSet } : {}), changes: rendered.changes };
 }
 
 /** The max pods a rendered user data sets, whichever family's setting holds it. */
-function readBootstrapMaxPods(family: NodeImageFamily, userDataBase64: string): number | undefined {
-  const settings = readBootstrapSettings(family, Buffer.from(userDataBase64, 'base64').toString('utf8'));
+function readBootstrapMaxPods(family: NodeImageFamily, userDataDecoded: string): number | undefined {
+  const settings = readBootstrapSettings(family, userDataDecoded);
   const raw = settings['kubelet --max-pods'] ?? settings['spec.kubelet.config.maxPods'] ?? settings['settings.kubernetes.max-pods'];
   return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { clusterDnsIp } from '../sim/aws/user-data.js';
+import { bootstrapUserData, clusterDnsIp } from '../sim/aws/user-data.js';
 import { createDaemonSet, createDeployment, createPdb } from '../sim/kube/controllers.js';
 import type { Pod } from '../sim/kube/types.js';
 import { World } from '../sim/world.js';
@@ -271,13 +271,20 @@ describe('Scenario: a cluster with prefix delegation rolls m5.large nodes to 110
 });
 
 describe('Scenario: prefix delegation turned on after a first rollout reaches the next one', () => {
-  it('rolls to 29 pods, then — the CNI changed — to 110, since the 29 was the service\'s own and not the user\'s', async () => {
+  it('rolls to 29 pods, then — the CNI changed — to 110, since the 29 was the service\'s own; a user\'s own 50 stays 50 through both', async () => {
     const world = await World.start();
     try {
       const cluster = await world.addCluster('prod', { version: '1.31' });
       world.account.seedVpc();
       const group = world.account.createSelfManagedGroup({
         cluster: 'prod', name: 'workers', amiFamily: 'al2023', instanceType: 'm5.large', min: 1, max: 1, desired: 1,
+        tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/drain': 'on' },
+        hooks: { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
+      });
+      const connection = world.account.eks.connection(world.account.eks.require('prod'));
+      const own = world.account.createSelfManagedGroup({
+        cluster: 'prod', name: 'own', amiFamily: 'al2023', instanceType: 'm5.large', min: 1, max: 1, desired: 1,
+        userData: bootstrapUserData('al2023', connection, { maxPods: 50 }),
         tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/drain': 'on' },
         hooks: { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
       });
@@ -291,6 +298,8 @@ describe('Scenario: prefix delegation turned on after a first rollout reaches th
       await world.settle();
       assert.match(latestUserData(world, 'workers'), /maxPods: 29/);
       assert.deepEqual(nodesOf(world, (await groupState('workers')).instances).map((n) => n.maxPods), ['29']);
+      assert.deepEqual(nodesOf(world, (await groupState('own')).instances).map((n) => n.maxPods), ['50']);
+      assert.match(latestDescription(world, 'own'), /; max-pods: the user's$/);
 
       cluster.store.update('daemonsets', 'kube-system', 'aws-node', (ds: any) => {
         for (const container of ds.spec.template.spec.containers) container.env = [...(container.env ?? []), { name: 'ENABLE_PREFIX_DELEGATION', value: 'true' }];
@@ -299,16 +308,24 @@ describe('Scenario: prefix delegation turned on after a first rollout reaches th
       await world.lambda.invoke('detectStaleGroups', { kind: 'detect' });
       await world.settle();
       const executions = rollouts(world);
-      assert.equal(executions.length, 2);
+      assert.equal(executions.length, 4);
       for (const execution of executions) assert.equal(execution.status, 'SUCCEEDED', `${execution.name}: ${execution.error}: ${execution.cause}`);
       assert.match(latestUserData(world, 'workers'), /maxPods: 110/);
       assert.deepEqual(nodesOf(world, (await groupState('workers')).instances).map((n) => n.maxPods), ['110']);
-      await monitor.assertHeld({ groups: [{ name: group.autoScalingGroupName, floor: 0 }] });
+      assert.deepEqual(nodesOf(world, (await groupState('own')).instances).map((n) => n.maxPods), ['50']);
+      assert.match(latestUserData(world, 'own'), /maxPods: 50/);
+      await monitor.assertHeld({ groups: [{ name: group.autoScalingGroupName, floor: 0 }, { name: own.autoScalingGroupName, floor: 0 }] });
     } finally {
       await world.stop();
     }
   });
 });
+
+/** The description of the newest version of a group's launch template. */
+function latestDescription(world: World, templateName: string): string {
+  const record = [...world.account.ec2.launchTemplates.templates.values()].find((t) => t.template.LaunchTemplateName === templateName)!;
+  return record.versions.get(Math.max(...record.versions.keys()))!.VersionDescription ?? '';
+}
 
 /** The decoded user data of the newest version of a group's launch template. */
 function latestUserData(world: World, templateName: string): string {
