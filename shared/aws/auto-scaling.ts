@@ -97,6 +97,31 @@ export async function completeLifecycleAction(
   );
 }
 
+/** The names of a group's terminate lifecycle hooks (`autoscaling:EC2_INSTANCE_TERMINATING`). */
+export async function terminateHookNames(autoscaling: AutoScalingClient, group: string): Promise<string[]> {
+  const out = await callAws('autoscaling:DescribeLifecycleHooks', () => autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group })));
+  return (out.LifecycleHooks ?? []).filter((h) => h.LifecycleTransition === 'autoscaling:EC2_INSTANCE_TERMINATING' && h.LifecycleHookName).map((h) => h.LifecycleHookName!);
+}
+
+/**
+ * Completes an instance's action on one hook with CONTINUE by instance id — what to do when
+ * its token never reached us (the hook's event was lost). False when the action was not open
+ * (completed already, or none): Auto Scaling's ValidationError, as for a token.
+ */
+export async function continueByInstance(autoscaling: AutoScalingClient, group: string, hook: string, instanceId: string): Promise<boolean> {
+  try {
+    await callAws(
+      'autoscaling:CompleteLifecycleAction',
+      () => autoscaling.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: group, LifecycleHookName: hook, InstanceId: instanceId, LifecycleActionResult: 'CONTINUE' })),
+      { ValidationError: (error: Error) => (/no active lifecycle action/i.test(error.message) ? new LifecycleActionGoneError(instanceId) : null) },
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof LifecycleActionGoneError) return false;
+    throw error;
+  }
+}
+
 /** Keeps a lifecycle action open for another heartbeat timeout (never past its global timeout). */
 export async function recordLifecycleActionHeartbeat(autoscaling: AutoScalingClient, action: LifecycleAction): Promise<void> {
   await callAws(

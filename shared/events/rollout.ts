@@ -172,6 +172,8 @@ export const SelfManagedRollSchema = z.object({
   expected: z.optional(GroupSettingsSchema),
   /** why the roll is paused, and where it goes on from */
   pause: z.optional(PauseSchema),
+  /** instances this rollout drained and asked to terminate, followed until they leave the group (their terminate hooks) */
+  terminated: z.optional(z.array(z.object({ instanceId, at: z.iso.datetime() })).check(z.maxLength(1000))),
   /** the launch template was set outside this rollout: the end leaves it as it was set */
   foreignTemplate: z.optional(z.object({ id: z.string(), version: z.string() })),
   /** the sizes the rollout planned with, and how far others moved them (uncapped): `original` is their sum made valid */

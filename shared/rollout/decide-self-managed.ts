@@ -119,6 +119,11 @@ export type RollAction =
   /** one pass of the drain engine over each node (a node no longer there: its drain ends node-gone) */
   | { kind: 'drain-pass'; nodes: { instanceId: string; nodeName: string | null }[]; mode: 'evict' | 'force' }
   | { kind: 'terminate'; instanceIds: string[]; decrement: boolean }
+  /**
+   * these drained instances wait on a terminate hook nobody completed (the hook's event lost,
+   * or every try of requestDrain failed): the rollout that drained them completes it
+   */
+  | { kind: 'complete-hooks'; instanceIds: string[] }
   /** the template's default version becomes this one (a `$Default` group rolled onto it) */
   | { kind: 'set-default-version'; launchTemplateId: string; version: string }
   /** this rollout's version is deleted if it is still the template's latest (a `$Latest` group back on its old version) */
@@ -144,12 +149,13 @@ const FORWARD: ReadonlySet<SelfManagedRoll['phase']> = new Set(['start', 'launch
 /**
  * 1. Someone else's change to the group: pause (forward) or adopt (rollback, end);
  * 2. the phase's own decision;
- * 3. what the group will look like after the decision's actions becomes what the next step expects.
+ * 3. the terminate hooks of the instances it terminated, if nobody completed them (withHookBackup);
+ * 4. what the group will look like after the decision's actions becomes what the next step expects.
  */
 export function decideSelfManaged(state: SelfManagedRoll, obs: Observation, settings: RollSettings): RollDecision {
   const noticed = noticeInterference(state, obs, settings);
   const decision = noticed.decision ?? decidePhase(noticed.state, obs, settings);
-  return withExpected(decision, obs);
+  return withExpected(withHookBackup(noticed.state, decision, obs, settings), obs);
 }
 
 function withExpected(decision: RollDecision, obs: Observation): RollDecision {
@@ -516,6 +522,47 @@ function decidePaused(state: SelfManagedRoll, obs: Observation, settings: RollSe
 export function pausedPollSeconds(pausedForSeconds: number, settings: Pick<RollSettings, 'pausedPollSeconds' | 'pausedLongPollSeconds' | 'maxPauseSeconds'>): number {
   const poll = pausedForSeconds < 3600 ? settings.pausedPollSeconds : settings.pausedLongPollSeconds;
   return Math.max(1, Math.min(poll, Math.ceil(settings.maxPauseSeconds - pausedForSeconds) + 1));
+}
+
+/**
+ * How long after asking for a drained instance's termination the rollout completes its
+ * terminate hook itself, if nobody has: requestDrain answers a hook within seconds, and is
+ * retried by Lambda for about three minutes more; this is the backup when none of that
+ * happened (the event lost, every try failed).
+ */
+export const HOOK_BACKUP_SECONDS = 120;
+
+/**
+ * The instances this rollout drained and asked to terminate are followed until they leave the
+ * group; one still waiting on a terminate hook (`Terminating:Wait`) {@link HOOK_BACKUP_SECONDS}
+ * after it was asked gets its hooks completed by the rollout (`complete-hooks`). Pure.
+ */
+function withHookBackup(previous: SelfManagedRoll, decision: RollDecision, obs: Observation, settings: RollSettings): RollDecision {
+  const now = obs.now.toISOString();
+  const asked = decision.actions.flatMap((a) => (a.kind === 'terminate' ? a.instanceIds.map((instanceId) => ({ instanceId, at: now })) : []));
+  const known = [...(decision.state.terminated ?? []), ...asked];
+  if (known.length === 0) return decision;
+  const stateOf = (id: string) => obs.group?.instances.find((i) => i.instanceId === id)?.lifecycleState;
+  const since = (t: { at: string }) => obs.now.getTime() - Date.parse(t.at);
+  // without the group (a drain's poll) nothing can be told: the list waits for the next look
+  const followed = obs.group ? known.filter((t) => t.at === now || stateOf(t.instanceId)?.startsWith('Terminating')) : known;
+  const waiting = obs.group && !decision.tidy ? followed.filter((t) => stateOf(t.instanceId) === 'Terminating:Wait') : [];
+  const due = waiting.filter((t) => since(t) >= HOOK_BACKUP_SECONDS * 1000).map((t) => t.instanceId);
+  const backup: RollAction[] = due.length > 0 ? [{ kind: 'complete-hooks', instanceIds: due }] : [];
+  // the roll does not end with a hook of its own making still open: it waits for the backup
+  const pending = waiting.filter((t) => since(t) < settings.terminateTimeoutSeconds * 1000);
+  if (decision.state.phase === 'finish' && previous.phase !== 'finish' && pending.length > 0) {
+    const until = Math.min(...pending.map((t) => Math.max(1, Math.ceil(HOOK_BACKUP_SECONDS - since(t) / 1000))));
+    return {
+      state: { ...previous, terminated: followed },
+      actions: backup,
+      next: 'wait',
+      wait: { seconds: Math.min(settings.pollSeconds, until), phase: 'terminations' },
+      summary: `waiting for the terminate hook${pending.length === 1 ? '' : 's'} of ${pending.map((t) => t.instanceId).join(', ')} before finishing`,
+    };
+  }
+  const { terminated: _terminated, ...rest } = decision.state;
+  return { ...decision, state: followed.length > 0 ? { ...rest, terminated: followed } : rest, actions: [...decision.actions, ...backup] };
 }
 
 /** Where a paused roll goes on: the next batch, or the phase it stopped in with its deadline counted from now. */

@@ -2,6 +2,7 @@ import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { CoreV1Api, PolicyV1Api } from '../kube/api.js';
+import { continueByInstance, terminateHookNames } from '../aws/auto-scaling.js';
 import type { DrainRecords, DrainStatus } from '../aws/drain-records.js';
 import { failedLaunches, type GroupSnapshot, isLeaving, launchTimes, setAzRebalance, snapshotGroup, terminateGroupInstance, updateGroup } from '../aws/group-capacity.js';
 import { dropLatestVersion, setDefaultTemplateVersion } from '../aws/launch-template-versions.js';
@@ -226,6 +227,9 @@ async function apply(actions: readonly RollAction[], obs: Observation, cluster: 
       case 'terminate':
         for (const id of action.instanceIds) await terminateGroupInstance(ports.autoscaling, id, action.decrement);
         break;
+      case 'complete-hooks':
+        await completeHooksOfDrained(action.instanceIds, groupName, ports);
+        break;
       case 'set-default-version':
         await setDefaultTemplateVersion(ports.ec2, action.launchTemplateId, action.version);
         break;
@@ -243,6 +247,25 @@ async function apply(actions: readonly RollAction[], obs: Observation, cluster: 
     }
   }
   return pass;
+}
+
+/**
+ * The backup for a terminate hook of an instance this rollout drained and terminated that
+ * nobody completed: only while its drain record says drained, forced or node-gone (nothing
+ * left to protect); by instance id, since the action's token never reached us.
+ */
+async function completeHooksOfDrained(instanceIds: readonly string[], group: string, ports: SelfManagedPorts): Promise<void> {
+  const hooks = await terminateHookNames(ports.autoscaling, group);
+  for (const instanceId of instanceIds) {
+    const status = (await ports.records.get(instanceId))?.status;
+    if (status !== 'drained' && status !== 'forced' && status !== 'node-gone') {
+      ports.log('terminate hook left to its drain', { instanceId, status: status ?? 'no record' });
+      continue;
+    }
+    const completed: string[] = [];
+    for (const hook of hooks) if (await continueByInstance(ports.autoscaling, group, hook, instanceId)) completed.push(hook);
+    ports.log('terminate hooks nobody completed, completed by the rollout that drained the node', { instanceId, completed });
+  }
 }
 
 /**

@@ -5,6 +5,8 @@ import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import type { BusEvent } from '../sim/event-bus.js';
 import { createDeployment, createPdb } from '../sim/kube/controllers.js';
 import { crashLambda } from '../sim/lambda-crash.js';
+import { runningInvocation } from '../sim/lambda.js';
+import { installSdkGate } from '../sim/sdk-gate.js';
 import type { World } from '../sim/world.js';
 import { drainRecord, nodeOf } from './fault-drain-helpers.js';
 import { type InvariantMonitor, watchInvariants } from './fault-invariants.js';
@@ -256,6 +258,35 @@ describe('A rollout reports what it forced and what is wrong with its configurat
         'eks-node-lifecycle/drain-timeout (5m) is shorter than eks-node-lifecycle/max-grace-period (10m): a pod that takes its grace period outlives the drain, which then fails; make the drain timeout longer or the grace period cap shorter',
       ]);
     } finally {
+      await world.stop();
+    }
+  });
+});
+
+describe('Terminate hooks whose events never reach requestDrain', () => {
+  it('are completed by the rollout that drained the nodes, two minutes on, not left to expire', async (t) => {
+    const setup = await selfManagedWorld({ nodes: 4, tags: { 'eks-node-lifecycle/max-unavailable': '2' } });
+    const { world, group } = setup;
+    // every call requestDrain makes is refused: the hook events go unanswered (Lambda's retries too)
+    const refuse = installSdkGate(() => (runningInvocation()?.function === 'requestDrain' ? Object.assign(new Error('simulated outage of requestDrain'), { name: 'AccessDeniedException' }) : 'pass'));
+    try {
+      const image = releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261201' }).image.ImageId!;
+      const monitor = watchInvariants(world);
+      await world.lambda.invoke('detectStaleGroups', { kind: 'detect' });
+      await world.settle();
+      const [execution] = rollouts(world);
+      assert.equal(execution!.status, 'SUCCEEDED', `${execution!.error}: ${execution!.cause}`);
+      assert.ok(world.lambda.invocations.filter((i) => i.function === 'requestDrain').every((i) => !('result' in i.outcome)), 'requestDrain answered no hook');
+      const completions = world.account.calls.filter((c) => c.command === 'CompleteLifecycleAction' && !c.error);
+      assert.equal(completions.length, 4, 'each old node\'s hook completed once');
+      assert.ok(completions.every((c) => (c.input as { LifecycleActionToken?: string }).LifecycleActionToken === undefined), 'by instance id: the tokens never reached us');
+      await monitor.assertHeld({ groups: [{ name: group.autoScalingGroupName, floor: 2 }] });
+      assert.deepEqual(monitor.report().hookExpiries, [], 'none expired');
+      const state = await groupState(group.autoScalingGroupName);
+      assert.deepEqual([...new Set(state.images.values())], [image]);
+      t.diagnostic(`${completions.length} hooks completed by the rollout`);
+    } finally {
+      refuse();
       await world.stop();
     }
   });

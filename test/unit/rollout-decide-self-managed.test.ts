@@ -6,6 +6,7 @@ import type { GroupInstance, GroupSnapshot } from '../../shared/aws/group-capaci
 import { type Cycle, type SelfManagedRoll, SelfManagedRollSchema } from '../../shared/events/rollout.js';
 import {
   DEFAULT_ROLL_SETTINGS,
+  HOOK_BACKUP_SECONDS,
   type Observation,
   type RollAction,
   type RollDecision,
@@ -493,6 +494,56 @@ describe('Rollout: decide self-managed roll', () => {
       const state = roll({ phase: 'terminate', cycle: cycle({ retire: [O1, O2], expect: 2 }) });
       const d = decide(state, observe({ instances: [old(O1, 'eu-west-1a'), { ...old(O2, 'eu-west-1b'), lifecycleState: 'Terminating' }, old(O3, 'eu-west-1c')] }));
       assert.deepEqual(d.actions, [{ kind: 'terminate', instanceIds: [O1], decrement: true }]);
+    });
+  });
+
+  describe('terminate hooks nobody completed', () => {
+    const terminating = () => roll({ phase: 'await-terminated', replaced: 1, launched: [N1], cycle: cycle({ retire: [O1], replacements: [N1], deadline: iso(900) }) });
+    const waitingOnHook = [{ ...old(O1, 'eu-west-1a'), lifecycleState: 'Terminating:Wait' }, ...OLD_FOUR.slice(1), fresh(N1, 'eu-west-1a')];
+    const backups = (d: ReturnType<typeof decide>) => d.actions.filter((a) => a.kind === 'complete-hooks');
+
+    it('follows the instances it asks to terminate', () => {
+      const d = decide(roll({ phase: 'terminate', cycle: cycle({ retire: [O1], replacements: [N1], deadline: iso(900) }) }), observe({ instances: [...OLD_FOUR, fresh(N1, 'eu-west-1a')], now: at(5) }));
+      assert.deepEqual(d.state.terminated, [{ instanceId: O1, at: iso(5) }]);
+    });
+
+    it('completes the hooks of one still waiting on them two minutes after it was asked, in whatever phase, and not before', () => {
+      const state = { ...terminating(), terminated: [{ instanceId: O1, at: iso(0) }] };
+      assert.deepEqual(backups(decide(state, observe({ instances: waitingOnHook, now: at(60) }))), []);
+      const later = decide(state, observe({ instances: waitingOnHook, now: at(HOOK_BACKUP_SECONDS) }));
+      assert.deepEqual(backups(later), [{ kind: 'complete-hooks', instanceIds: [O1] }]);
+      assert.deepEqual(later.state.terminated, [{ instanceId: O1, at: iso(0) }], 'followed until it leaves');
+      const inHealth = decide({ ...state, phase: 'health', cycle: cycle({ retire: [O1], replacements: [N1], deadline: iso(900) }) }, observe({ instances: waitingOnHook, now: at(300), health: { verdict: 'pending', reason: 'x' } }));
+      assert.deepEqual(backups(inHealth), [{ kind: 'complete-hooks', instanceIds: [O1] }]);
+    });
+
+    it('does not finish while one waits on its hook: waits for the backup, then finishes once the hook is done', () => {
+      // aborting after the canary, whose old node still waits on its terminate hook
+      const done = roll({ phase: 'batch-done', replaced: 1, cordonedAll: true, launched: [N1], cycle: cycle({ replacements: [N1] }), terminated: [{ instanceId: O1, at: iso(0) }] });
+      const early = decide(done, observe({ instances: waitingOnHook, control: 'abort', now: at(100) }));
+      assert.equal(early.next, 'wait');
+      assert.deepEqual(early.wait, { seconds: 15, phase: 'terminations' }, 'until the backup, one poll at most');
+      assert.equal(early.state.phase, 'batch-done', 'the decision to finish is taken again later');
+      assert.deepEqual(early.actions, []);
+      const due = decide(done, observe({ instances: waitingOnHook, control: 'abort', now: at(HOOK_BACKUP_SECONDS) }));
+      assert.equal(due.state.phase, 'batch-done');
+      assert.deepEqual(backups(due), [{ kind: 'complete-hooks', instanceIds: [O1] }]);
+      const after = decide(done, observe({ instances: [{ ...old(O1, 'eu-west-1a'), lifecycleState: 'Terminating:Proceed' }, ...OLD_FOUR.slice(1), fresh(N1, 'eu-west-1a')], control: 'abort', now: at(140) }));
+      assert.equal(after.state.phase, 'finish');
+      const stuck = decide(done, observe({ instances: waitingOnHook, control: 'abort', now: at(SETTINGS.terminateTimeoutSeconds + 1) }));
+      assert.equal(stuck.state.phase, 'finish', 'a hook that outlives every try does not hold the end for ever');
+    });
+
+    it('forgets one that left the group or is past its hooks, and knows nothing while the group is not described', () => {
+      const state = { ...terminating(), terminated: [{ instanceId: O1, at: iso(0) }] };
+      const gone = decide(state, observe({ instances: [...OLD_FOUR.slice(1), fresh(N1, 'eu-west-1a')], now: at(200) }));
+      assert.equal(gone.state.terminated, undefined);
+      assert.deepEqual(backups(gone), []);
+      const proceeding = decide(state, observe({ instances: [{ ...old(O1, 'eu-west-1a'), lifecycleState: 'Terminating:Proceed' }, ...OLD_FOUR.slice(1), fresh(N1, 'eu-west-1a')], now: at(200) }));
+      assert.deepEqual(backups(proceeding), [], 'completed already: Auto Scaling goes on');
+      const draining = decideSelfManaged({ ...state, phase: 'await-drain' }, { ...observe({ instances: waitingOnHook, now: at(300) }), group: null }, SETTINGS);
+      assert.deepEqual(draining.state.terminated, state.terminated);
+      assert.deepEqual(backups(draining), []);
     });
   });
 
