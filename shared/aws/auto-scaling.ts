@@ -93,7 +93,7 @@ export async function completeLifecycleAction(
           LifecycleActionResult: result,
         }),
       ),
-    actionGone(action),
+    actionGone(action.instanceId),
   );
 }
 
@@ -113,7 +113,7 @@ export async function continueByInstance(autoscaling: AutoScalingClient, group: 
     await callAws(
       'autoscaling:CompleteLifecycleAction',
       () => autoscaling.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: group, LifecycleHookName: hook, InstanceId: instanceId, LifecycleActionResult: 'CONTINUE' })),
-      { ValidationError: (error: Error) => (/no active lifecycle action/i.test(error.message) ? new LifecycleActionGoneError(instanceId) : null) },
+      actionGone(instanceId),
     );
     return true;
   } catch (error) {
@@ -135,13 +135,13 @@ export async function recordLifecycleActionHeartbeat(autoscaling: AutoScalingCli
           InstanceId: action.instanceId,
         }),
       ),
-    actionGone(action),
+    actionGone(action.instanceId),
   );
 }
 
 /** Auto Scaling's answer for an action that is no longer open: a ValidationError with this message. */
-function actionGone(action: LifecycleAction) {
+function actionGone(instanceId: string) {
   return {
-    ValidationError: (error: Error) => (/no active lifecycle action/i.test(error.message) ? new LifecycleActionGoneError(action.instanceId) : null),
+    ValidationError: (error: Error) => (/no active lifecycle action/i.test(error.message) ? new LifecycleActionGoneError(instanceId) : null),
   };
 }

@@ -52,3 +52,8 @@ export function arnOf(parts: { partition?: PartitionName; region: string; servic
   const partition = parts.partition ?? partitionOfRegion(parts.region).name;
   return `arn:${partition}:${parts.service}:${parts.region}:${parts.account}:${parts.resource}`;
 }
+
+/** The execution name in an execution ARN (`arn:aws:states:<region>:<account>:execution:<machine>:<name>`). */
+export function executionNameOf(executionArn: string): string {
+  return executionArn.split(':').at(-1) ?? executionArn;
+}

@@ -1,3 +1,4 @@
+import { executionNameOf } from '../aws/partition.js';
 import type { GroupPlan } from '../detect/plan-rollouts.js';
 import type { GroupView } from '../detect/inventory.js';
 import type { NodeGroupLockRecord } from '../rollout/node-group-lock.js';
@@ -31,9 +32,7 @@ export function notDoneReply(title: string, lines: string[] = []): Reply {
 }
 
 /** `roll-prod-web-…` from an execution ARN: what people recognise in the console. */
-export function executionName(arn: string): string {
-  return arn.split(':').at(-1) ?? arn;
-}
+export const executionName = executionNameOf;
 
 function imageOf(group: Pick<GroupView, 'imageId' | 'releaseVersion' | 'amiType'>): string {
   if (group.imageId) return group.imageId;

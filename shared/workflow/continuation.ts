@@ -61,14 +61,3 @@ export function continuationName(originName: string, number: number): string {
   const hash = createHash('sha256').update(originName).digest('hex').slice(0, 10);
   return `${originName.slice(0, NAME_LIMIT - suffix.length - hash.length - 1)}-${hash}${suffix}`;
 }
-
-/** The execution name in an execution ARN (`arn:aws:states:<region>:<account>:execution:<machine>:<name>`). */
-export function executionNameOf(executionArn: string): string {
-  return executionArn.split(':').at(-1) ?? executionArn;
-}
-
-/** The ARN of a continuation: the origin's ARN with the continuation's name. */
-export function continuationArn(origin: string, number: number): string {
-  const parts = origin.split(':');
-  return [...parts.slice(0, -1), continuationName(parts.at(-1)!, number)].join(':');
-}

@@ -1,8 +1,9 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { executionNameOf } from '../aws/partition.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
 import type { ContinueExecutionInput } from '../events/continuation.js';
 import { InvalidInputError } from '../errors.js';
-import { continuationName, executionNameOf } from './continuation.js';
+import { continuationName } from './continuation.js';
 
 export interface ContinueExecutionPorts {
   sfn: SFNClient;

@@ -378,7 +378,7 @@ function originOf(e: SimExecution): string {
 }
 
 /** The execution `e` went on in, when it did (it SUCCEEDED with `{ continuedAs }`). */
-function continuedAs(e: SimExecution): string | undefined {
+export function continuedAs(e: SimExecution): string | undefined {
   const output = (typeof e.output === 'string' ? JSON.parse(e.output) : e.output) as { continuedAs?: unknown } | undefined;
   return e.status === 'SUCCEEDED' && typeof output?.continuedAs === 'string' ? output.continuedAs : undefined;
 }

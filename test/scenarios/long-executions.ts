@@ -4,7 +4,7 @@ import { createPdb } from '../sim/kube/controllers.js';
 import type { SimExecution } from '../sim/step-functions.js';
 import type { World } from '../sim/world.js';
 import { type DrainSetup, drains, drainWorld, scaleIn } from './fault-drain-helpers.js';
-import { latestOf, watchInvariants } from './fault-invariants.js';
+import { continuedAs, latestOf, watchInvariants } from './fault-invariants.js';
 import { rollouts, selfManagedWorld } from './rollout-helpers.js';
 
 /**
@@ -21,17 +21,12 @@ export const OUR_HISTORY_LIMIT = 10_000;
 /** The executions of one drain or rollout, first to last (each continuation names the next in its output). */
 export function lineage(world: World, first: SimExecution): SimExecution[] {
   const chain = [first];
-  for (let e: SimExecution | undefined = first; continuedAs(e); ) {
-    e = world.stepFunctions.executions.get(continuedAs(e)!);
+  for (let next = continuedAs(first); next; next = continuedAs(chain.at(-1)!)) {
+    const e = world.stepFunctions.executions.get(next);
     if (!e) throw new Error(`${chain.at(-1)!.name} continued as an execution that does not exist`);
     chain.push(e);
   }
   return chain;
-}
-
-function continuedAs(e: SimExecution): string | undefined {
-  const output = e.output as { continuedAs?: unknown } | undefined;
-  return e.status === 'SUCCEEDED' && typeof output?.continuedAs === 'string' ? output.continuedAs : undefined;
 }
 
 export interface LineageFigures {

@@ -3,16 +3,17 @@ import { describe, it } from 'node:test';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { executionStatus } from '../../shared/aws/step-functions.js';
+import { executionArnOf, executionStatus } from '../../shared/aws/step-functions.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import { parseInput } from '../../functions/lib/handler.js';
 import { ContinueExecutionInputSchema } from '../../shared/events/continuation.js';
-import { continuationArn, continuationName, continueNow, STEPS_PER_EXECUTION, stepTaken } from '../../shared/workflow/continuation.js';
+import { continuationName, continueNow, STEPS_PER_EXECUTION, stepTaken } from '../../shared/workflow/continuation.js';
 import { continueExecution, MAX_PAYLOAD_BYTES } from '../../shared/workflow/continue-execution.js';
 
 const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:eks-node-lifecycle-prod-node-drain';
 const ORIGIN = 'arn:aws:states:eu-west-1:123456789012:execution:eks-node-lifecycle-prod-node-drain:drain-i-0123456789abcdef0-0';
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
+const continuationArn = (origin: string, n: number) => executionArnOf(MACHINE, continuationName(origin.split(':').at(-1)!, n));
 
 describe('Continuation: names and counts', () => {
   it('names the n-th continuation after its origin, and cuts a long origin to fit 80 characters with a hash of the whole', () => {
