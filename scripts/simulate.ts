@@ -32,6 +32,9 @@ try {
   console.log('\nexecutions');
   for (const e of executions) console.log(`  ${e.name.padEnd(48)} ${e.status}`);
   console.log(`\nscaled out: ${result.scaledOut.join(', ')}; scaled in (drained): ${result.drained}`);
+  // every call a function made and every invocation a state machine or schedule made, authorized against the deployed roles
+  console.log(`\n${world.iam.summary()}`);
+  for (const d of world.iam.denials) console.log(`  denied: ${d.caller} (${d.role}) ${d.request.action} on ${d.request.resource} — ${d.service}:${d.command} ${d.error}`);
   console.log(`\nvirtual time ${Math.round((world.clock.now() - Date.parse('2026-11-21T09:00:00Z')) / 1000)} s, wall time ${Math.round(performance.now() - started)} ms`);
 } finally {
   await world.stop();

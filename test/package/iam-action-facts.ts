@@ -76,6 +76,7 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeFacts> = {
   'ec2:network-interface': { arns: ['arn:${Partition}:ec2:${Region}:${Account}:network-interface/${NetworkInterfaceId}'], tagConditionKeys: EC2_TAGS },
   'ec2:security-group': { arns: ['arn:${Partition}:ec2:${Region}:${Account}:security-group/${SecurityGroupId}'], tagConditionKeys: EC2_TAGS },
   'ec2:subnet': { arns: ['arn:${Partition}:ec2:${Region}:${Account}:subnet/${SubnetId}'], tagConditionKeys: EC2_TAGS },
+  'ec2:key-pair': { arns: ['arn:${Partition}:ec2:${Region}:${Account}:key-pair/${KeyPairName}'], tagConditionKeys: EC2_TAGS },
   'ec2:volume': { arns: ['arn:${Partition}:ec2:${Region}:${Account}:volume/${VolumeId}'], tagConditionKeys: EC2_TAGS },
   'eks:access-entry': {
     arns: ['arn:${Partition}:eks:${Region}:${Account}:access-entry/${ClusterName}/${IamIdentityType}/${IamIdentityAccountID}/${IamIdentityName}/${UUID}'],
@@ -139,7 +140,7 @@ export const IAM_ACTION_FACTS: Record<string, ActionFacts> = {
   // on launch templates alone lets Auto Scaling check a template, and launches nothing
   'ec2:RunInstances': {
     access: 'Write',
-    resourceTypes: ['ec2:image', 'ec2:instance', 'ec2:network-interface', 'ec2:security-group', 'ec2:subnet', 'ec2:volume', 'ec2:launch-template'],
+    resourceTypes: ['ec2:image', 'ec2:instance', 'ec2:network-interface', 'ec2:security-group', 'ec2:subnet', 'ec2:volume', 'ec2:launch-template', 'ec2:key-pair'],
     requestTagConditionKeys: REQUEST_TAGS,
   },
 

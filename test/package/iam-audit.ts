@@ -240,6 +240,10 @@ function auditAction(action: string, facts: ActionFacts, s: Statement, policy: A
     if (!passed || passed.values.length === 0 || passed.values.some((v) => v.includes('*'))) find('pass-role-unbounded', 'needs StringEquals iam:PassedToService naming the services');
   }
 
+  // tags written only as part of a launch (ec2:CreateAction = RunInstances): the launch
+  // template's TagSpecifications on what is being created, which Auto Scaling checks on the
+  // caller's behalf; no existing instance can be tagged through it
+  if (action === 'ec2:CreateTags' && tagsOnlyAtLaunch(s.conditions)) return;
   if (facts.access === 'Tagging' && !tagKeysLimitedToOwnership(s.conditions, policy.managedClusters)) {
     find('tagging-unbounded', `must limit the tags it writes (ForAllValues:StringLike aws:TagKeys) to the ownership keys ${ownershipKeys(policy.managedClusters).join(', ')}; any other key, eks-node-lifecycle/* above all (the opt-in that guards the writes), must stay out of reach`);
   }
@@ -263,6 +267,12 @@ function auditAction(action: string, facts: ActionFacts, s: Statement, policy: A
 }
 
 // ---------------------------------------------------------------- conditions
+
+/** StringEquals ec2:CreateAction naming only RunInstances. */
+function tagsOnlyAtLaunch(conditions: readonly ConditionEntry[]): boolean {
+  const created = conditions.find((c) => c.key === 'ec2:CreateAction');
+  return !!created && created.operator === 'StringEquals' && created.values.length > 0 && created.values.every((v) => v === 'RunInstances');
+}
 
 function resourceTagOf(key: string): string | undefined {
   return /^[a-z0-9-]+:ResourceTag\/(.+)$/.exec(key)?.[1];

@@ -45,6 +45,8 @@ const POLICY: AuditPolicy = {
     'autoscaling:CompleteLifecycleAction':
       'hooks live on any group of a managed cluster (a launch hook a person added, a terminate hook of any origin): a self-managed group shows its cluster only by kubernetes.io/cluster/<name>, unknown when managedClusters is *',
     'autoscaling:RecordLifecycleActionHeartbeat': 'as CompleteLifecycleAction: it keeps alive the same hooks',
+    'ec2:RunInstances':
+      'what Auto Scaling checks on the caller\'s behalf when a group is pointed at a launch template version (UpdateAutoScalingGroup, StartInstanceRefresh — those writes carry the opt-in guard); the instances it would launch carry no tag yet, and the template is the user\'s, so only "through a launch template of this account" (ec2:LaunchTemplate) can be required',
   },
 };
 
@@ -92,10 +94,16 @@ describe('Least privilege: the IAM of the packaged template', () => {
     // the guards exist in the template, not only as absence of findings
     const rollStep = statements.filter((s) => s.role === 'RollStepRole' && s.actions.includes('autoscaling:UpdateAutoScalingGroup'));
     assert.deepEqual(rollStep.map((s) => s.conditions), [[{ operator: 'StringEquals', key: 'aws:ResourceTag/eks-node-lifecycle/rollout', values: ['auto', 'approve'] }]]);
-    const unguarded = statements.filter((s) => s.actions.some((a) => POLICY.unguardable[a]));
-    assert.ok(unguarded.length > 0 && unguarded.every((s) => s.resources.every((r) => r.includes(':autoScalingGroup:'))), 'hook completions stay on Auto Scaling groups');
+    const hookCompletions = statements.filter((s) => s.actions.some((a) => a.includes('LifecycleAction')));
+    assert.ok(hookCompletions.length > 0 && hookCompletions.every((s) => s.resources.every((r) => r.includes(':autoScalingGroup:'))), 'hook completions stay on Auto Scaling groups');
+    // RunInstances only through a launch template of the account, for Auto Scaling's check
+    const launches = statements.filter((s) => s.actions.includes('ec2:RunInstances'));
+    assert.deepEqual(launches.map((s) => s.role), ['RollStepRole', 'RollStepRole']);
+    for (const s of launches.filter((s) => !s.resources.every((r) => r.includes(':launch-template/')))) {
+      assert.deepEqual(s.conditions, [{ operator: 'ArnLike', key: 'ec2:LaunchTemplate', values: [`arn:aws:ec2:${ACCOUNT.region}:${ACCOUNT.accountId}:launch-template/*`] }]);
+    }
     // the rollout keeps alive and completes only the hooks of the groups it may roll
-    const rolloutHooks = statements.filter((s) => s.role === 'RollStepRole' && s.actions.some((a) => POLICY.unguardable[a]));
+    const rolloutHooks = hookCompletions.filter((s) => s.role === 'RollStepRole');
     assert.deepEqual(rolloutHooks.map((s) => [s.actions.sort(), s.conditions]), [[['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'], [{ operator: 'StringEquals', key: 'aws:ResourceTag/eks-node-lifecycle/rollout', values: ['auto', 'approve'] }]]]);
   });
 
@@ -114,9 +122,12 @@ describe('Least privilege: the IAM of the packaged template', () => {
 
   it('writes only the ownership tags of managed clusters, only on nodes, never the opt-in tags', () => {
     assert.equal(describeFindings(only('tagging-unbounded')), '');
+    const atLaunch = (s: (typeof statements)[number]) => s.conditions.some((c) => c.key === 'ec2:CreateAction');
     const tagging = statements.filter((s) => s.actions.some((a) => IAM_ACTION_FACTS[a]?.access === 'Tagging'));
-    assert.deepEqual(tagging.map((s) => s.sid).sort(), ['PropagateOwnershipTagOnGroups', 'TagAutoScalingNodesWithClusterOwnershipOnly', 'TagLaunchTemplateNodesWithClusterOwnershipOnly']);
-    for (const s of tagging) {
+    assert.deepEqual(tagging.filter((s) => !atLaunch(s)).map((s) => s.sid).sort(), ['PropagateOwnershipTagOnGroups', 'TagAutoScalingNodesWithClusterOwnershipOnly', 'TagLaunchTemplateNodesWithClusterOwnershipOnly']);
+    // the launch template's own TagSpecifications, checked by Auto Scaling: only while launching
+    assert.deepEqual(tagging.filter(atLaunch).map((s) => [s.sid, s.conditions]), [['TagWhatClusterTemplatesLaunch', [{ operator: 'StringEquals', key: 'ec2:CreateAction', values: ['RunInstances'] }]]]);
+    for (const s of tagging.filter((s) => !atLaunch(s))) {
       assert.deepEqual(s.conditions.find((c) => c.key === 'aws:TagKeys')?.values, ['kubernetes.io/cluster/*'], s.sid);
     }
   });

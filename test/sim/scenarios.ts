@@ -97,7 +97,7 @@ export async function runDefaultScenario(world: World, options: { release?: bool
   const release = releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261215' });
   say(`EKS publishes AL2023 release ${release.releaseVersion} for Kubernetes 1.31 (${release.image.ImageId}) in the SSM public parameters`);
   say('scheduled detection (EventBridge Scheduler, every 6 h) runs');
-  await world.lambda.invoke('detectStaleGroups', { kind: 'scheduled-detection' });
+  await world.runSchedule('detectStaleGroups', { kind: 'scheduled-detection' });
   await world.settle();
 
   return { ...result, newImage: release.image.ImageId! };

@@ -28,6 +28,10 @@ export interface SimFunction {
   maximumRetryAttempts: number;
   /** the function's timeout (its own, else the provider's, else Serverless Framework's 6 s) */
   timeoutSeconds: number;
+  /** the CloudFormation logical id of its execution role (`role:`), if it names one */
+  role?: string;
+  /** EventBridge Scheduler schedules that invoke it (`schedule` events, `method: scheduler`): the role they run as */
+  scheduleRoles: unknown[];
 }
 
 export type EventPattern = Record<string, unknown>;
@@ -58,6 +62,8 @@ export interface ServerlessModel {
   stateMachines: SimStateMachine[];
   /** the DynamoDB tables declared under resources (their CloudFormation Properties) */
   tables: Record<string, unknown>[];
+  /** `resources.Resources`, Serverless variables resolved (CloudFormation intrinsics left as written) */
+  resources: Record<string, { Type: string; Properties?: any }>;
   /** CloudFormation `Ref` of a state machine id or function → the ARN the sandbox uses */
   resolveRef(logicalId: string): string;
 }
@@ -79,7 +85,8 @@ export function oneMachineModel(definition: AslDefinition, arns: { functionArn: 
     params: {},
     providerEnvironment: {},
     tables: [],
-    functions: [{ key: functionName, name: functionName, arn: arns.functionArn, module: 'x', exportName: 'handler', environment: {}, eventPatterns: [], maximumRetryAttempts: 0, timeoutSeconds: 30 }],
+    resources: {},
+    functions: [{ key: functionName, name: functionName, arn: arns.functionArn, module: 'x', exportName: 'handler', environment: {}, eventPatterns: [], maximumRetryAttempts: 0, timeoutSeconds: 30, scheduleRoles: [] }],
     stateMachines: [{ key: machineName, id: 'StateMachine', name: machineName, arn: arns.machineArn, definition }],
     resolveRef: () => arns.machineArn,
   };
@@ -116,7 +123,8 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
     const value = lookup(source!.trim());
     if (value !== undefined) return value;
     if (fallback !== undefined) return resolveValue(fallback.trim().replace(/^['"]|['"]$/g, ''));
-    if (/^AWS::/.test(expression)) return original;
+    // CloudFormation's own placeholders (Fn::Sub's ${AWS::Region}, ${Name}) are not Serverless variables
+    if (/^AWS::/.test(expression) || /^[A-Za-z0-9_.]+$/.test(expression)) return original;
     throw new Error(`serverless.yml: cannot resolve \${${expression}} in the sandbox`);
   };
   const lookup = (source: string): unknown => {
@@ -165,6 +173,8 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
         .map((e: any) => resolveValue(e.eventBridge.pattern) as EventPattern),
       maximumRetryAttempts: spec.maximumRetryAttempts ?? 2,
       timeoutSeconds: Number(spec.timeout ?? raw.provider?.timeout ?? 6),
+      ...(typeof spec.role === 'string' ? { role: spec.role } : {}),
+      scheduleRoles: (spec.events ?? []).filter((e: any) => e.schedule?.method === 'scheduler').map((e: any) => resolveValue(e.schedule.roleArn)),
     };
   });
   const functionKeys = new Set(functions.map((f) => f.key));
@@ -192,9 +202,10 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
     throw new Error(`serverless.yml: the sandbox cannot resolve Ref ${logicalId}`);
   };
 
-  const tables = Object.values<any>(raw.resources?.Resources ?? {})
+  const resources = resolveValue(raw.resources?.Resources ?? {}) as ServerlessModel['resources'];
+  const tables = Object.values(resources)
     .filter((r) => r.Type === 'AWS::DynamoDB::Table')
-    .map((r) => resolveValue(r.Properties) as Record<string, unknown>);
+    .map((r) => r.Properties as Record<string, unknown>);
 
   return {
     service,
@@ -203,6 +214,7 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
     accountId,
     params,
     tables,
+    resources,
     providerEnvironment: resolveValue(raw.provider?.environment ?? {}),
     functions,
     stateMachines,

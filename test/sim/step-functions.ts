@@ -223,6 +223,9 @@ export class SimStepFunctions {
   }
 
   /** The definition of a state machine as the library is handed it (tests check it carries no real-time limit). */
+  /** Set by a world that evaluates IAM: Lambda's answer to a state machine invoking a function with its role. */
+  authorizeInvoke: ((stateMachineArn: string, functionArn: string) => Error | undefined) | undefined;
+
   libraryDefinition(stateMachineArn: string): AslDefinition {
     const machine = this.machines.get(stateMachineArn);
     if (!machine) throw new Error(`no state machine ${stateMachineArn}`);
@@ -647,9 +650,12 @@ export class SimStepFunctions {
       resource === LAMBDA_INVOKE
         ? async (input: unknown) => {
             const invoke = argument(input) as InvokeParameters;
-            return invocationEnvelope(await this.invokeFunction(invoke, invoke.Payload));
+            return invocationEnvelope(await this.invokeFunction(execution, invoke, invoke.Payload));
           }
-        : (input: unknown) => this.lambda.invoke(resource, argument(input));
+        : async (input: unknown) => {
+            this.checkInvoke(execution, resource);
+            return this.lambda.invoke(resource, argument(input));
+          };
     return {
       state: runnable,
       // the DataLimitExceeded cause names a function ARN resource as such, an integration by its service
@@ -778,9 +784,23 @@ export class SimStepFunctions {
     });
   }
 
+  /**
+   * Lambda's authorization of the invocation, with the state machine's role (when the world
+   * evaluates IAM: `authorizeInvoke`). Denied, the Task fails as Step Functions reports it:
+   * `Lambda.AWSLambdaException`, the cause naming Lambda's AccessDeniedException.
+   */
+  private checkInvoke(execution: SimExecution, functionArn: string): void {
+    const denied = this.authorizeInvoke?.(execution.stateMachineArn, functionArn);
+    if (!denied) return;
+    const error = new Error(`${denied.message} (Service: Lambda, Status Code: 403, Error Code: AccessDeniedException, Request ID: ${randomUUID()})`);
+    error.name = 'Lambda.AWSLambdaException';
+    throw error;
+  }
+
   /** Invokes the function a lambda:invoke state names; Lambda's error document becomes the Cause. */
-  private async invokeFunction(parameters: InvokeParameters, payload: unknown): Promise<unknown> {
+  private async invokeFunction(execution: SimExecution, parameters: InvokeParameters, payload: unknown): Promise<unknown> {
     const target = unqualified(String(parameters.FunctionName));
+    this.checkInvoke(execution, String(parameters.FunctionName));
     if (parameters.InvocationType === 'Event') {
       // asynchronous invocation: accepted at once, the function's outcome is not the state's
       void this.lambda.invoke(target, payload).catch(() => undefined);
@@ -825,7 +845,7 @@ export class SimStepFunctions {
     if (limits.heartbeatSeconds !== undefined) this.armHeartbeat(task);
 
     try {
-      await this.awayFromClock(execution, () => this.invokeFunction(parameters, payload));
+      await this.awayFromClock(execution, () => this.invokeFunction(execution, parameters, payload));
       // the function has the token: the task is submitted and waits for its answer
       if (!this.record(execution, 'TaskSubmitted')) this.closeTask(task, { error: executionEnded() });
     } catch (error) {

@@ -21,6 +21,8 @@ import { isTerminating } from './kube/types.js';
 import { bindLambdaApi, type Invocation, SimLambda } from './lambda.js';
 import { captureHandlerLogs, type LogRecord } from './log-capture.js';
 import { loadServerlessModel, resolveEnvironment, type ServerlessModel } from './serverless-config.js';
+import { SimIam } from './iam/authorizer.js';
+import type { SimRole } from './iam/template-roles.js';
 import { SimStepFunctions } from './step-functions.js';
 import { Timeline } from './timeline.js';
 import { checkSwitches, type ThrottlingSwitches, WorldThrottling } from './world-throttling.js';
@@ -51,6 +53,8 @@ export interface WorldOptions {
   deliveries?: number;
   /** AWS's and the Kubernetes API's rate limits: on unless switched off here (`{}`) or through `world.throttling` */
   throttling?: ThrottlingSwitches;
+  /** the IAM roles to evaluate calls against, instead of the template's (a test removing a statement) */
+  roles?: Map<string, SimRole>;
 }
 
 export interface SimCluster {
@@ -72,6 +76,8 @@ export class World {
   readonly published: BusEvent[] = [];
   /** AWS API throttling and the API servers' Priority and Fairness (world-throttling.ts) */
   readonly throttling: WorldThrottling;
+  /** IAM, evaluated on every call and invocation of the deployed roles (iam/authorizer.ts) */
+  iam!: SimIam;
   private readonly cleanups: (() => void | Promise<void>)[] = [];
 
   private constructor(
@@ -143,9 +149,18 @@ export class World {
       return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map(() => ({ EventId: randomUUID() })) };
     });
     const restoreLambdaApi = bindLambdaApi(lambda);
+    // IAM on every call a function makes and every invocation a state machine makes, against
+    // the roles the packaged template deploys (iam/authorizer.ts); after every mock is bound
+    const iam = new SimIam(model, { account }, () => clock.now(), options.roles).install();
+    w.iam = iam;
+    stepFunctions.authorizeInvoke = (machineArn, functionArn) => {
+      const machine = model.stateMachines.find((m) => m.arn === machineArn)!;
+      return iam.authorizeInvoke(`${machine.id}Role`, machine.name, functionArn);
+    };
+    iam.onDenied((d) => timeline.add('aws', `IAM denied ${d.caller} (${d.role}) ${d.request.action} on ${d.request.resource}: ${d.service}:${d.command} failed with ${d.error}`));
     const restoreClock = useTimeSource(() => clock.now());
     const restoreLogs = captureHandlerLogs((record) => w.logs.push(record), options.echoLogs ?? false);
-    w.cleanups.push(restoreLambdaApi, restoreLogs, restoreClock, () => stepFunctions.restore(), () => account.restore(), () => eventbridge.restore(), () => dynamo.close());
+    w.cleanups.push(() => iam.uninstall(), restoreLambdaApi, restoreLogs, restoreClock, () => stepFunctions.restore(), () => account.restore(), () => eventbridge.restore(), () => dynamo.close());
 
     stepFunctions.onStarted((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} started: ${e.name}`));
     stepFunctions.onFinished((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} ${e.status.toLowerCase()}: ${e.name}${e.error ? ` (${e.error})` : ''}`));
@@ -286,6 +301,24 @@ export class World {
   /** Lets the world run until nothing is left to do (or until the virtual time `until`). */
   async settle(until?: Date | number): Promise<void> {
     await this.clock.settle(until === undefined ? undefined : typeof until === 'number' ? until : until.getTime());
+  }
+
+  /**
+   * An EventBridge Scheduler schedule of serverless.yml fires: Scheduler invokes the function
+   * with the schedule's role (`roleArn`), which must allow `lambda:InvokeFunction` on it; a
+   * denied invocation is Scheduler's failed attempt, and the function does not run.
+   */
+  async runSchedule(functionKey: string, input: unknown = {}): Promise<unknown> {
+    const fn = this.model.functions.find((f) => f.key === functionKey);
+    const roleArn = fn?.scheduleRoles[0] as { 'Fn::GetAtt'?: [string, string] } | undefined;
+    const role = roleArn?.['Fn::GetAtt']?.[0];
+    if (!fn || !role) throw new Error(`serverless.yml schedules no function ${functionKey} with EventBridge Scheduler`);
+    const denied = this.iam.authorizeInvoke(role, `scheduler-${functionKey}`, fn.arn);
+    if (denied) {
+      this.timeline.add('event', `schedule of ${functionKey} failed: ${denied.name}: ${denied.message}`);
+      throw denied;
+    }
+    return this.lambda.invoke(functionKey, input);
   }
 
   /** Runs the world for a stretch of virtual time. */
