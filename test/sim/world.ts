@@ -53,7 +53,10 @@ export interface WorldOptions {
   deliveries?: number;
   /** AWS's and the Kubernetes API's rate limits: on unless switched off here (`{}`) or through `world.throttling` */
   throttling?: ThrottlingSwitches;
-  /** the IAM roles to evaluate calls against, instead of the template's (a test removing a statement) */
+  /**
+   * the IAM roles to evaluate calls against, instead of the template's (a test removing a
+   * statement): denials are then expected; with the template's own, `stop()` fails on any
+   */
   roles?: Map<string, SimRole>;
 }
 
@@ -78,6 +81,7 @@ export class World {
   readonly throttling: WorldThrottling;
   /** IAM, evaluated on every call and invocation of the deployed roles (iam/authorizer.ts) */
   iam!: SimIam;
+  private deniedExpected = false;
   private readonly cleanups: (() => void | Promise<void>)[] = [];
 
   private constructor(
@@ -153,6 +157,7 @@ export class World {
     // the roles the packaged template deploys (iam/authorizer.ts); after every mock is bound
     const iam = new SimIam(model, { account }, () => clock.now(), options.roles).install();
     w.iam = iam;
+    w.deniedExpected = options.roles !== undefined;
     stepFunctions.authorizeInvoke = (machineArn, functionArn) => {
       const machine = model.stateMachines.find((m) => m.arn === machineArn)!;
       return iam.authorizeInvoke(`${machine.id}Role`, machine.name, functionArn);
@@ -334,6 +339,12 @@ export class World {
     this.clock.release();
     await new Promise((resolve) => setImmediate(resolve));
     for (const cleanup of this.cleanups.reverse()) await cleanup();
+    // with the roles it deploys, the service is never denied a call: a denial is a missing
+    // statement in serverless.yml, whatever the scenario made of the failure
+    if (!this.deniedExpected && this.iam.denials.length > 0) {
+      const lines = this.iam.denials.slice(0, 5).map((d) => `${d.caller} (${d.role}) ${d.request.action} on ${d.request.resource} [${d.service}:${d.command} ${d.error}]`);
+      throw new Error(`the sandbox's IAM denied ${this.iam.denials.length} call(s) of the deployed roles:\n  ${lines.join('\n  ')}`);
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { AutoScalingServiceException } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
-import { AccessDeniedException as EksAccessDenied } from '@aws-sdk/client-eks';
+import { AccessDeniedException as EksAccessDenied, InvalidRequestException as EksInvalidRequest } from '@aws-sdk/client-eks';
 import { AccessDeniedException as EventBridgeAccessDenied } from '@aws-sdk/client-eventbridge';
 import { IAMServiceException } from '@aws-sdk/client-iam';
 import { LambdaServiceException } from '@aws-sdk/client-lambda';
@@ -52,6 +52,7 @@ export function denialError(service: string, d: Denial, requestId: string): Erro
     case 'sts':
       return new STSServiceException({ name: 'AccessDenied', message: denialMessage(d), ...base });
     case 'eks':
+      if (d.request.dependent) return new EksInvalidRequest({ message: 'You are not authorized to describe the launch template version.', $metadata });
       return new EksAccessDenied({ message: denialMessage(d), $metadata });
     case 'ssm':
       return new SsmAccessDenied({ message: denialMessage(d), Message: denialMessage(d), $metadata });

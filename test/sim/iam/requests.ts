@@ -294,7 +294,17 @@ function eksRequests(account: SimAccount, a: Arns, command: string, input: Recor
   }
   if (input.nodegroupName) {
     const ng = cluster?.nodegroups.get(String(input.nodegroupName))?.nodegroup;
-    return [{ action, resource: ng?.nodegroupArn ?? a.regional('eks', `nodegroup/${clusterName}/${input.nodegroupName}/*`), context: tagsOf(ng?.tags) }];
+    const request: AuthRequest = { action, resource: ng?.nodegroupArn ?? a.regional('eks', `nodegroup/${clusterName}/${input.nodegroupName}/*`), context: tagsOf(ng?.tags) };
+    // a node group pointed at a launch template version: EKS reads that version as the
+    // caller, who needs ec2:DescribeLaunchTemplateVersions — denied, the update fails
+    // InvalidRequestException "You are not authorized to describe the launch template
+    // version." (as AWS answers it: re:Post QUCe-6r8biRj-GJQdakFnSXw; EKS user guide,
+    // "Customize managed nodes with launch templates")
+    const template = input.launchTemplate as { id?: string; name?: string } | undefined;
+    if ((command === 'UpdateNodegroupVersion' || command === 'CreateNodegroup') && template) {
+      return [request, { action: 'ec2:DescribeLaunchTemplateVersions', resource: '*', context: {}, dependent: { of: action, launchTemplate: String(template.id ?? template.name) } }];
+    }
+    return [request];
   }
   return [{ action, resource: cluster?.cluster.arn ?? a.regional('eks', `cluster/${clusterName}`), context: tagsOf(cluster?.cluster.tags) }];
 }
