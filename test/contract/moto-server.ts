@@ -33,7 +33,11 @@ export async function startMoto(): Promise<MotoServer> {
   checkMotoInstalled();
   const port = await freeLoopbackPort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(PYTHON, [LAUNCHER, PUBLIC_PARAMETERS_FILE, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(PYTHON, [LAUNCHER, PUBLIC_PARAMETERS_FILE, '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // AWS managed policies (AmazonEKSWorkerNodePolicy, …) exist in every account; moto loads them only when asked
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000); // werkzeug logs each request here

@@ -8,7 +8,11 @@ import { World } from '../sim/world.js';
 import { PUBLIC_PARAMETERS_FILE } from './moto-server.js';
 import { contractClients, type ContractTarget, type ContractTargetFactory, drainMachine, REGION } from './target.js';
 
-/** The public parameters moto-launcher.py teaches moto, published here the way AWS publishes them. */
+/**
+ * The public parameters moto-launcher.py teaches moto, published here the way AWS publishes
+ * them. They are for Kubernetes 1.30, a minor no suite launches nodes of: the sandbox boots a
+ * managed node group from the recommended image its parameter names, and these name none it has.
+ */
 const PUBLIC_PARAMETERS = JSON.parse(readFileSync(PUBLIC_PARAMETERS_FILE, 'utf8')) as { Name: string; Value: string; DataType?: 'text' | 'aws:ec2:image' }[];
 
 export function sandboxTargets(): ContractTargetFactory {
@@ -33,8 +37,9 @@ async function openSandboxAccount(): Promise<ContractTarget> {
       async image(spec) {
         return account.ec2.registerImage({ name: spec.name, description: spec.description, architecture: spec.architecture }).image.ImageId;
       },
-      async cluster(name, version, subnetIds) {
-        account.eks.addCluster({ name, version, subnetIds: [...subnetIds] });
+      async cluster(name, version) {
+        // with its Kubernetes API server: a managed node group is ACTIVE once its nodes join (the subnets are the VPC's, all of them)
+        await world.addCluster(name, { version });
       },
       async nodeRole(name, policyArns) {
         const arn = `arn:aws:iam::${account.accountId}:role/${name}`;
