@@ -2,6 +2,8 @@
 import { autoScalingContract } from './suites/auto-scaling.js';
 import { ec2Contract } from './suites/ec2.js';
 import { eksContract, ssmIamContract } from './suites/eks-ssm-iam.js';
+import { notInMotoContract } from './suites/not-in-moto.js';
+import { dynamoContract, stepFunctionsEventsContract } from './suites/tables-workflows-events.js';
 import type { ContractTargetFactory } from './target.js';
 
 export function defineContract(factory: ContractTargetFactory): void {
@@ -9,4 +11,7 @@ export function defineContract(factory: ContractTargetFactory): void {
   autoScalingContract(factory);
   eksContract(factory);
   ssmIamContract(factory);
+  dynamoContract(factory);
+  stepFunctionsEventsContract(factory);
+  notInMotoContract(factory);
 }
