@@ -139,7 +139,9 @@ export class World {
 
     account.bind();
     stepFunctions.bind();
-    await createTables(model, dynamo.endpoint);
+    const tablesClient = new DynamoDBClient({ region: model.region, endpoint: dynamo.endpoint });
+    await createTables(model, tablesClient);
+    tablesClient.destroy();
     const eventbridge = mockClient(EventBridgeClient);
     eventbridge.on(PutEventsCommand).callsFake(async (input: PutEventsCommandInput) => {
       for (const entry of input.Entries ?? []) {
@@ -348,14 +350,15 @@ export class World {
   }
 }
 
-/** The tables serverless.yml declares, created in dynalite as CloudFormation would. */
-async function createTables(model: ServerlessModel, endpoint: string): Promise<void> {
-  const client = new DynamoDBClient({ region: model.region, endpoint });
+/**
+ * The tables serverless.yml declares, created as CloudFormation would (in dynalite here; the
+ * contract suite creates them in moto too).
+ */
+export async function createTables(model: ServerlessModel, client: DynamoDBClient): Promise<void> {
   for (const table of model.tables) {
     const { TimeToLiveSpecification: _ttl, PointInTimeRecoverySpecification: _pitr, SSESpecification: _sse, ...properties } = table as Record<string, unknown>;
     await client.send(new CreateTableCommand(properties as unknown as CreateTableCommandInput));
   }
-  client.destroy();
 }
 
 /** Workflow steps worth a line in the timeline (event handlers get theirs from the bus). */
