@@ -69,6 +69,18 @@ describe('Deployable package: serverless package', () => {
     }
   });
 
+  it('ships none of the test-only (AGPL) IAM simulator in any bundle', async () => {
+    for (const fn of model.functions) {
+      const dir = join(unzipped, `${fn.key}-licence`);
+      await run('unzip', ['-q', '-o', join(out, `${fn.key}.zip`), '-d', dir]);
+      const { stdout } = await run('grep', ['-rlE', 'iam-simulate|cloud-copilot|runUnsafeSimulation', dir]).catch((e: { code?: number; stdout?: string }) => {
+        if (e.code === 1) return { stdout: '' }; // grep: nothing found
+        throw e;
+      });
+      assert.equal(stdout, '', `${fn.key} bundles it`);
+    }
+  });
+
   it('declares every function on nodejs22.x with a role of its own', () => {
     const roles = new Set<string>();
     for (const fn of model.functions) {
