@@ -51,6 +51,8 @@ interface Environment {
  */
 export interface RunningInvocation {
   readonly function: string;
+  /** the SimLambda (the world) running it; undefined for `runAsInvocation` */
+  readonly lambda?: SimLambda;
   readonly record: Invocation;
   /** set once the invocation was ended by `kill` */
   readonly killed: boolean;
@@ -137,6 +139,7 @@ export class SimLambda {
       const ending = new AbortController();
       const scope: RunningInvocation & { killed: boolean } = {
         function: fn.key,
+        lambda: this,
         record,
         killed: false,
         ended: ending.signal,

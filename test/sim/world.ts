@@ -157,7 +157,7 @@ export class World {
     const restoreLambdaApi = bindLambdaApi(lambda);
     // IAM on every call a function makes and every invocation a state machine makes, against
     // the roles the packaged template deploys (iam/authorizer.ts); after every mock is bound
-    const iam = new SimIam(model, { account }, () => clock.now(), options.roles).install();
+    const iam = new SimIam(model, { account, lambda }, () => clock.now(), options.roles).install();
     w.iam = iam;
     w.deniedExpected = options.roles !== undefined;
     stepFunctions.authorizeInvoke = (machineArn, functionArn) => {

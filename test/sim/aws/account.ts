@@ -76,6 +76,8 @@ export interface CallRecord {
    * an answer cut short or never delivered does not undo a write.
    */
   acted?: true;
+  /** the function whose invocation made it (absent for the scenario's own calls) */
+  caller?: string;
 }
 
 export type TimelineSource = 'ec2' | 'autoscaling' | 'eks' | 'ssm' | 'kubelet' | 'sandbox';
@@ -298,6 +300,7 @@ export class SimAccount {
     const record: CallRecord = { service, command, input: safeClone(input), at: this.clock.now() };
     this.calls.push(record);
     const identity = this.identities.next(`${service}:${command}`);
+    if (identity.invocation) record.caller = identity.invocation.function;
     const jitter = drawsFor(this.throttling.seed, `${identity.key} retries`);
     return {
       service,

@@ -37,6 +37,8 @@ type Ctx = Record<string, string | string[]>;
 /** What the sandbox knows beyond the simulated account (its DynamoDB tables, Step Functions, Lambda). */
 export interface RequestScope {
   account: SimAccount;
+  /** the world's Lambda: only its invocations' calls are this IAM's to answer (several worlds may be alive) */
+  lambda?: object;
 }
 
 /**
