@@ -26,7 +26,7 @@ export async function startCliSandbox(): Promise<{ world: World; operator: Princ
     const operator = sandboxOperator(world.model.accountId);
     setupChat(world, receiver, {
       groups: { operators: [operator.id] },
-      clusters: { prod: { read: ['group:operators', `channel:${SANDBOX_SLACK.channel}`], act: ['group:operators'], approve: ['group:operators'], notify: SANDBOX_SLACK.channel } },
+      clusters: { prod: { read: ['group:operators', `channel:${SANDBOX_SLACK.team}:${SANDBOX_SLACK.channel}`], act: ['group:operators'], approve: ['group:operators'], notify: SANDBOX_SLACK.channel } },
     });
     await runDefaultScenario(world, { release: false });
     releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261215' });

@@ -11,7 +11,9 @@ import type { Via } from './types.js';
  *   it (one item per cluster named, so each cluster's history is one Query);
  * - `approval#<id>` / `approval` — a rollout's approval gate, with the Step Functions task
  *   token, which never leaves the server: Slack buttons carry only the approval id;
- * - `thread#<execution ARN>` / `thread` — the one Slack thread a rollout posts into.
+ * - `thread#<execution ARN>` / `thread` — the one Slack thread a rollout posts into;
+ * - `request#<signature or caller and request id>` / `request` — a signed request seen once
+ *   (kept as long as its signature could still be accepted), and whether its work ran.
  */
 
 const DAY_SECONDS = 24 * 3600;
@@ -317,6 +319,36 @@ export class ChatopsTable {
     return out !== undefined;
   }
 
+  // ── requests seen ──────────────────────────────────────────────────────────────────────
+
+  /**
+   * Accepts a signed request once: a conditional write of its key (a Slack signature, or a
+   * caller and the request id they signed), kept until `keepUntil` — the end of the window in
+   * which the signature would still verify, after which the timestamp check refuses it
+   * anyway. false when the request was seen before: a replay.
+   */
+  async acceptRequestOnce(key: string, keepUntil: Date, now: Date): Promise<boolean> {
+    const written = await conditionalWrite('dynamodb:PutItem', () =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: requestKey(key), sk: 'request', acceptedAt: now.toISOString(), expiresAt: epochSeconds(keepUntil) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    return written !== undefined;
+  }
+
+  /**
+   * Claims the work of an accepted request for one run: true only if the entry accepted it
+   * (`acceptRequestOnce`) and nobody claimed it before — so a hand-off invoked twice (or by
+   * someone else with a captured payload) runs once, and one the entry never saw not at all.
+   */
+  async claimAcceptedRequest(key: string, now: Date): Promise<boolean> {
+    return this.setIfExists(requestKey(key), 'request', { ranAt: now.toISOString() }, 'attribute_not_exists(#ranAt)');
+  }
+
   // ── threads ────────────────────────────────────────────────────────────────────────────
 
   /**
@@ -340,25 +372,31 @@ export class ChatopsTable {
 
   /** Records the ts of the thread's first message. false when the thread was never claimed. */
   async setThreadTs(executionArn: string, ts: string): Promise<boolean> {
-    const out = await conditionalWrite('dynamodb:UpdateItem', () =>
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: threadKey(executionArn), sk: 'thread' },
-          UpdateExpression: 'SET #ts = :ts',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#ts': 'ts' },
-          ExpressionAttributeValues: { ':ts': ts },
-        }),
-      ),
-    );
-    return out !== undefined;
+    return this.setIfExists(threadKey(executionArn), 'thread', { ts });
   }
 
   /** The rollout's thread, or null when there is none yet (unclaimed, or its first message not posted). */
   async getThread(executionArn: string): Promise<SlackThread | null> {
     const item = await this.getItem(threadKey(executionArn), 'thread');
     return item && typeof item.ts === 'string' ? { channel: String(item.channel), ts: item.ts } : null;
+  }
+
+  /** Sets attributes of an existing item (and only while `condition` holds, which may name them as `#<attribute>`); false when it did not. */
+  private async setIfExists(pk: string, sk: string, values: Record<string, unknown>, condition?: string): Promise<boolean> {
+    const fields = Object.keys(values);
+    const out = await conditionalWrite('dynamodb:UpdateItem', () =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk, sk },
+          UpdateExpression: `SET ${fields.map((f) => `#${f} = :${f}`).join(', ')}`,
+          ConditionExpression: condition ? `attribute_exists(pk) AND ${condition}` : 'attribute_exists(pk)',
+          ExpressionAttributeNames: Object.fromEntries(fields.map((f) => [`#${f}`, f])),
+          ExpressionAttributeValues: Object.fromEntries(fields.map((f) => [`:${f}`, values[f]])),
+        }),
+      ),
+    );
+    return out !== undefined;
   }
 
   private async getItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
@@ -369,6 +407,10 @@ export class ChatopsTable {
 
 function approvalKey(id: string): string {
   return `approval#${id}`;
+}
+
+function requestKey(key: string): string {
+  return `request#${key}`;
 }
 
 function threadKey(executionArn: string): string {

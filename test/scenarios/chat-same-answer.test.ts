@@ -27,7 +27,7 @@ describe('Scenario: Slack, Amazon Q Developer (direct invocation) and the CLI gi
     const operator = sandboxOperator(world.model.accountId);
     const invoker = `iam:arn:aws:lambda:${world.model.region}:${world.model.accountId}:function:eks-node-lifecycle-sandbox-chatInvoke`;
     chat = setupChat(world, receiver, {
-      groups: { ops: [`slack:${USER}`, operator.id, invoker] },
+      groups: { ops: [`slack:${SANDBOX_SLACK.team}:${USER}`, operator.id, invoker] },
       clusters: { prod: { read: ['group:ops'], act: ['group:ops'], approve: ['group:ops'], notify: SANDBOX_SLACK.channel } },
     });
     await runDefaultScenario(world, { release: false });

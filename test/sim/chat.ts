@@ -17,10 +17,10 @@ export const SANDBOX_SLACK = {
 /** A policy for the sandbox's `prod`: SREs act and approve, anyone in #prod-ops reads, rollouts need a second person. */
 export function sandboxAccessPolicy(people: { sre: string[]; readers?: string[] }): Record<string, unknown> {
   return {
-    groups: { sre: people.sre.map((u) => `slack:${u}`) },
+    groups: { sre: people.sre.map((u) => `slack:${SANDBOX_SLACK.team}:${u}`) },
     clusters: {
       prod: {
-        read: ['group:sre', `channel:${SANDBOX_SLACK.channel}`, ...(people.readers ?? []).map((u) => `slack:${u}`)],
+        read: ['group:sre', `channel:${SANDBOX_SLACK.team}:${SANDBOX_SLACK.channel}`, ...(people.readers ?? []).map((u) => `slack:${SANDBOX_SLACK.team}:${u}`)],
         act: ['group:sre'],
         approve: ['group:sre'],
         notify: SANDBOX_SLACK.channel,
@@ -32,7 +32,7 @@ export function sandboxAccessPolicy(people: { sre: string[]; readers?: string[] 
 
 /** The serverless params that point the service at the sandbox's Slack. */
 export function chatParams(receiver: SlackReceiver): NonNullable<WorldOptions['params']> {
-  return { slackApiUrl: receiver.apiUrl, slackResponseUrlPrefixes: `${receiver.url}/response/` };
+  return { slackApiUrl: receiver.apiUrl, slackResponseUrlPrefixes: `${receiver.url}/response/`, slackTeamIds: SANDBOX_SLACK.team };
 }
 
 export async function startSandboxSlack(): Promise<SlackReceiver> {
