@@ -43,7 +43,8 @@ export type Command =
   | { name: 'plan'; cluster?: string; group?: string }
   | { name: 'rollout'; cluster: string; group: string; ami: AmiChoice; maxUnavailable?: MaxUnavailable; now: boolean }
   | { name: 'drain'; target: { kind: 'node'; nodeName: string } | { kind: 'instance'; instanceId: string }; force: boolean }
-  | { name: 'pause' | 'resume' | 'abort'; rollout: GroupRef }
+  /** resume names the pause it ends (`--pause N`): a resume sent for an older pause is refused */
+  | { name: 'pause' | 'resume' | 'abort'; rollout: GroupRef; pause?: number }
   /** an approval id (`apr-…`, what the buttons carry) or the group whose rollout waits */
   | { name: 'approve' | 'deny'; approval: { kind: 'id'; id: string } | ({ kind: 'group' } & GroupRef); reason?: string }
   | { name: 'history'; cluster?: string };
