@@ -49,13 +49,18 @@ export interface ChatDriver {
   responses(responseUrl: string): SlackReceiver['messages'];
 }
 
+/** Stores the chat-ops access policy where serverless.yml's params say it is. */
+export function putAccessPolicy(world: World, policy: Record<string, unknown>): void {
+  world.account.ssm.putParameter(world.model.params['chatAccessPolicyParameter']!.replace('${sls:stage}', world.model.stage), JSON.stringify(policy));
+}
+
 /** Stores the chat secrets and policy where serverless.yml's params say they are, and returns people who type. */
 export function setupChat(world: World, receiver: SlackReceiver, policy: Record<string, unknown>): ChatDriver {
   const params = world.model.params;
   const resolve = (value: string) => value.replace('${sls:stage}', world.model.stage);
   world.account.ssm.putSecureString(resolve(params['slackSigningSecretParameter']!), SANDBOX_SLACK.signingSecret);
   world.account.ssm.putSecureString(resolve(params['slackBotTokenParameter']!), SANDBOX_SLACK.botToken);
-  world.account.ssm.putParameter(resolve(params['chatAccessPolicyParameter']!), JSON.stringify(policy));
+  putAccessPolicy(world, policy);
   const send = async (body: string, responseUrl: string) => {
     const response = (await world.lambda.invoke('chatSlack', signedSlackEvent(SANDBOX_SLACK.signingSecret, body, world.clock.date()))) as { statusCode: number; body: string };
     return { statusCode: response.statusCode, body: response.body ? JSON.parse(response.body) : null, responseUrl };
