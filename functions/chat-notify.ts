@@ -7,7 +7,7 @@ import { notifyChat } from '../shared/chatops/notify.js';
 import { slackApi } from '../shared/chatops/slack-api.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
-import { accessPolicySource } from './lib/chat-ports.js';
+import { accessPolicySource } from './lib/access-policy-source.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /** EventBridge: the service's own events (`Rollout …`, `Node Drain Finished`) as Slack messages, one thread per rollout. */

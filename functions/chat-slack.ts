@@ -8,7 +8,7 @@ import { callAws } from '../shared/aws/call.js';
 import { cachedSecret } from '../shared/aws/secrets.js';
 import { ChatopsTable } from '../shared/chatops/chatops-table.js';
 import { receiveSlack } from '../shared/chatops/slack-front.js';
-import { slackResponseUrlAllowed } from '../shared/chatops/slack-request.js';
+import { slackResponseUrlAllowed, slackTeamAllowed } from '../shared/chatops/slack-request.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { logger, logInfo } from './lib/handler.js';
@@ -25,6 +25,8 @@ const worker = requireSetting(config.chat.workerFunction, 'CHAT_WORKER_FUNCTION'
 const ports = {
   signingSecret: cachedSecret(new SSMClient({ region }), requireSetting(config.chat.signingSecretParameter, 'SLACK_SIGNING_SECRET_PARAMETER')),
   isAllowedResponseUrl: slackResponseUrlAllowed(config.chat.responseUrlPrefixes),
+  isAllowedTeam: slackTeamAllowed(config.chat.slackTeamIds),
+  acceptOnce: (key: string, keepUntil: Date, at: Date) => table.acceptRequestOnce(key, keepUntil, at),
   handOver: async (work: unknown) => {
     await callAws('lambda:Invoke', () => lambda.send(new InvokeCommand({ FunctionName: worker, InvocationType: InvocationType.Event, Payload: new TextEncoder().encode(JSON.stringify(work)) })));
   },

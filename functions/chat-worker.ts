@@ -1,30 +1,44 @@
-import { answerStyle, ChatWorkSchema } from '../shared/chatops/slack-front.js';
-import { runCommand } from '../shared/chatops/run-command.js';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { cachedSecret } from '../shared/aws/secrets.js';
+import { ChatopsTable } from '../shared/chatops/chatops-table.js';
+import { ChatWorkSchema, runSlackWork } from '../shared/chatops/slack-front.js';
 import { toSlackMessage } from '../shared/chatops/render.js';
 import { slackApi } from '../shared/chatops/slack-api.js';
-import { slackResponseUrlAllowed } from '../shared/chatops/slack-request.js';
-import { loadServiceConfig } from '../shared/config/service-config.js';
+import { slackResponseUrlAllowed, slackTeamAllowed } from '../shared/chatops/slack-request.js';
+import { now } from '../shared/clock.js';
+import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { chatPorts } from './lib/chat-ports.js';
 import { lambdaHandler } from './lib/handler.js';
 
 /**
- * A verified Slack command or button click, handed over by chatSlack (asynchronously, so
- * Slack got its answer within three seconds): authorize, act, audit, and answer through the
- * request's response_url.
+ * A Slack command or button click, handed over by chatSlack (asynchronously, so Slack got
+ * its answer within three seconds) as the raw signed request: verified again here, run
+ * once, authorized as the signed user, acted on, audited, and answered through the signed
+ * response_url.
  */
 const config = loadServiceConfig();
-const ports = chatPorts(config);
+const table = new ChatopsTable(new DynamoDBClient({ region: config.region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
+const isAllowedResponseUrl = slackResponseUrlAllowed(config.chat.responseUrlPrefixes);
 const slack = slackApi({
   // response_url needs no token; the Web API is chatNotify's
   token: async () => '',
-  isAllowedResponseUrl: slackResponseUrlAllowed(config.chat.responseUrlPrefixes),
+  isAllowedResponseUrl,
 });
+const ports = {
+  signingSecret: cachedSecret(new SSMClient({ region: config.region }), requireSetting(config.chat.signingSecretParameter, 'SLACK_SIGNING_SECRET_PARAMETER')),
+  isAllowedResponseUrl,
+  isAllowedTeam: slackTeamAllowed(config.chat.slackTeamIds),
+  claimOnce: (key: string, at: Date) => table.claimAcceptedRequest(key, at),
+  commands: chatPorts(config),
+  respond: (url: string, reply: Parameters<typeof toSlackMessage>[0], style: { ephemeral: boolean; replaceOriginal: boolean }) => slack.respond(url, toSlackMessage(reply), style),
+  now,
+};
 
 export const handler = lambdaHandler({
   schema: ChatWorkSchema,
   run: async (work) => {
-    const outcome = await runCommand({ text: work.text, principal: work.principal, requestId: work.requestId, receivedAt: new Date(work.receivedAt) }, ports);
-    await slack.respond(work.responseUrl, toSlackMessage(outcome.reply), answerStyle(work, outcome));
+    const outcome = await runSlackWork(work, ports);
     return { ok: outcome.reply.ok, result: outcome.audit.result, title: outcome.reply.title };
   },
 });

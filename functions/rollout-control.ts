@@ -2,14 +2,15 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { RolloutControlRequestSchema } from '../shared/events/rollout.js';
-import { controlRollout } from '../shared/rollout/rollout-control.js';
+import { controlRolloutDirectly } from '../shared/rollout/rollout-control.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 import { rolloutPorts } from './lib/rollout-ports.js';
 
 /**
- * Direct invocation (operators' tooling): approve, reject, pause, resume or abort a group's
- * rollout. `requestedBy` is whoever the caller says; the approval rule (never the requester)
- * still applies, and IAM decides who may invoke this function at all.
+ * Direct invocation (operators' tooling): pause, resume or abort a group's rollout. Lambda
+ * does not say who invoked it, so `requestedBy` is recorded as unverified and approvals are
+ * refused here (they go through Slack or the CLI, where the caller is authenticated); IAM
+ * decides who may invoke this function at all.
  */
 const config = loadServiceConfig();
 const shared = rolloutPorts(config);
@@ -20,7 +21,7 @@ export const handler = lambdaHandler({
   schema: RolloutControlRequestSchema,
   correlate: (input) => ({ cluster: input.cluster, nodegroup: input.group }),
   run: (input) =>
-    controlRollout(input, {
+    controlRolloutDirectly(input, {
       sfn,
       locks: shared.locks,
       approvals,

@@ -7,15 +7,34 @@
  */
 import { releaseAmi } from '../test/sim/aws/ami-catalogue.js';
 import { chatParams, SANDBOX_SLACK, setupChat, startSandboxSlack } from '../test/sim/chat.js';
+import type { SandboxCaller } from '../test/sim/function-url.js';
 import { runDefaultScenario } from '../test/sim/scenarios.js';
+import { SimFunctionUrls } from '../test/sim/function-url.js';
 import { World } from '../test/sim/world.js';
 import type { Principal } from '../shared/chatops/types.js';
-import { runCliCommand } from './cli.js';
+import { sendCommand } from './cli.js';
 
 /** The sandbox's operator: may read, act and approve on `prod`. */
 export function sandboxOperator(accountId: string): Principal {
   const arn = `arn:aws:iam::${accountId}:role/sandbox-operator`;
   return { id: `iam:${arn}`, display: arn, via: 'cli' };
+}
+
+/** Credentials of a session of `role`, as STS would name its caller (`assumed-role/<role>/cli`). */
+export function sandboxCredentials(accountId: string, role: string): SandboxCaller {
+  return { accessKeyId: `ASIA${role.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 12)}`, secretAccessKey: `sandbox-secret-of-${role}`, arn: `arn:aws:sts::${accountId}:assumed-role/${role}/cli` };
+}
+
+/**
+ * The CLI against a world: each command signed with SigV4 by `caller` and sent to the world's
+ * chatApi function URL, which checks the signature as Lambda does and runs it in the service
+ * (`sendCommand`, exactly as against AWS, at the world's virtual time).
+ */
+export function cliInSandbox(world: World, caller: SandboxCaller = sandboxCredentials(world.model.accountId, 'sandbox-operator')) {
+  const urls = new SimFunctionUrls(world);
+  urls.addCaller(caller);
+  return (text: string, options: { credentials?: SandboxCaller } = {}) =>
+    sendCommand(text, { url: urls.url('chatApi'), region: world.model.region, credentials: options.credentials ?? caller, signingDate: world.clock.date(), send: urls.send });
 }
 
 /** The sandbox's chat world: the default scenario before its release, chat set up, the release published. */
@@ -26,7 +45,7 @@ export async function startCliSandbox(): Promise<{ world: World; operator: Princ
     const operator = sandboxOperator(world.model.accountId);
     setupChat(world, receiver, {
       groups: { operators: [operator.id] },
-      clusters: { prod: { read: ['group:operators', `channel:${SANDBOX_SLACK.channel}`], act: ['group:operators'], approve: ['group:operators'], notify: SANDBOX_SLACK.channel } },
+      clusters: { prod: { read: ['group:operators', `channel:${SANDBOX_SLACK.team}:${SANDBOX_SLACK.channel}`], act: ['group:operators'], approve: ['group:operators'], notify: SANDBOX_SLACK.channel } },
     });
     await runDefaultScenario(world, { release: false });
     releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261215' });
@@ -49,7 +68,7 @@ export async function startCliSandbox(): Promise<{ world: World; operator: Princ
 export async function runInSandbox(text: string, print: (line: string) => void): Promise<number> {
   const sandbox = await startCliSandbox();
   try {
-    const result = await runCliCommand(text, sandbox.operator);
+    const result = await cliInSandbox(sandbox.world)(text);
     print(result.text);
     // whatever the command started (a rollout, a drain) runs to its end, in virtual time
     await sandbox.world.settle();

@@ -5,15 +5,17 @@
  *   npx eks-node-lifecycle --sandbox plan prod                # against the sandbox world
  *   npx eks-node-lifecycle --stage prod --region eu-west-1 status prod   # real AWS credentials
  *
- * With real credentials the caller is `iam:<role or user ARN>` (from STS) in the access
- * policy, and needs IAM permissions like chatWorker's role (README "Chat-ops").
+ * The command is not run here: it is sent, signed with SigV4 by your AWS credentials, to the
+ * service's chatApi function URL (AWS_IAM auth), which runs it as the caller Lambda
+ * authenticated — `iam:<role or user ARN>` in the access policy — so the policy is the
+ * service's to enforce, whatever this process does.
  */
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { arnOf } from '../shared/aws/partition.js';
-import { runCommand } from '../shared/chatops/run-command.js';
-import { toText } from '../shared/chatops/render.js';
-import type { Principal } from '../shared/chatops/types.js';
-import { loadServiceConfig } from '../shared/config/service-config.js';
+import { randomUUID } from 'node:crypto';
+import { GetFunctionUrlConfigCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity } from '@smithy/types';
 
 export interface CliOptions {
   sandbox: boolean;
@@ -58,33 +60,57 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
   return options;
 }
 
-/** The deployed names serverless.yml gives a stage's resources. */
-export function deployedEnvironment(stage: string, region: string, accountId: string): Record<string, string> {
-  const prefix = `eks-node-lifecycle-${stage}`;
-  return {
-    AWS_REGION: region,
-    CHATOPS_TABLE: `${prefix}-chatops`,
-    ROLLOUTS_TABLE: `${prefix}-rollouts`,
-    DRAIN_TABLE: `${prefix}-drains`,
-    AMI_ROLLOUT_STATE_MACHINE_ARN: arnOf({ region, service: 'states', account: accountId, resource: `stateMachine:${prefix}-ami-rollout` }),
-    REQUEST_DRAIN_FUNCTION: `${prefix}-requestDrain`,
-    ACCESS_POLICY_PARAMETER: `/eks-node-lifecycle/${stage}/chatops/access-policy`,
-  };
+/** What a signed request needs: where, as whom, when (the sandbox signs at its virtual time). */
+export interface SignedRequestOptions {
+  url: string;
+  region: string;
+  credentials: AwsCredentialIdentity;
+  signingDate?: Date;
+  /** `fetch`, or the sandbox's function URL endpoint */
+  send?: (url: string, init: { method: string; headers: Record<string, string>; body: string }) => Promise<{ status: number; text(): Promise<string> }>;
 }
 
-/** `arn:aws:sts::1:assumed-role/Ops/alice` is the role `arn:aws:iam::1:role/Ops` to the access policy. */
-export function iamPrincipalArn(callerArn: string): string {
-  const assumed = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
-  return assumed ? `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}` : callerArn;
+/**
+ * Sends one command to the chatApi function URL, signed with SigV4 for the `lambda` service
+ * (Lambda developer guide, "Invoking Lambda function URLs": an AWS_IAM URL takes only
+ * SigV4-signed requests). The body carries a fresh request id, covered by the signature, so
+ * the service runs a captured request at most once. Returns the service's text answer.
+ */
+export async function sendCommand(text: string, options: SignedRequestOptions): Promise<{ text: string; ok: boolean; status: number }> {
+  const url = new URL(options.url);
+  const body = JSON.stringify({ command: text, requestId: randomUUID() });
+  const signer = new SignatureV4({ credentials: options.credentials, region: options.region, service: 'lambda', sha256: Hash.bind(null, 'sha256') });
+  const signed = await signer.sign(
+    new HttpRequest({
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      path: url.pathname,
+      headers: { host: url.host, 'content-type': 'application/json' },
+      body,
+    }),
+    options.signingDate ? { signingDate: options.signingDate } : {},
+  );
+  const send = options.send ?? ((u, init) => fetch(u, init));
+  const response = await send(url.toString(), { method: 'POST', headers: signed.headers as Record<string, string>, body });
+  const raw = await response.text();
+  let answer: { ok?: boolean; text?: string; error?: string; Message?: string } = {};
+  try {
+    answer = JSON.parse(raw);
+  } catch {
+    // not JSON: shown as it came
+  }
+  if (response.status !== 200) return { text: `refused by the service (HTTP ${response.status}): ${answer.error ?? answer.Message ?? raw.slice(0, 300)}`, ok: false, status: response.status };
+  return { text: answer.text ?? raw, ok: answer.ok === true, status: response.status };
 }
 
-/** Runs one command with the given principal against whatever AWS the clients reach; returns the text and whether it was done. */
-export async function runCliCommand(text: string, principal: Principal): Promise<{ text: string; ok: boolean }> {
-  // loaded late: the service's logger is made when it loads, and must see the environment set by then
-  const { chatPorts } = await import('../functions/lib/chat-ports.js');
-  const ports = chatPorts(loadServiceConfig());
-  const outcome = await runCommand({ text, principal, requestId: `cli-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`, receivedAt: ports.now() }, ports);
-  return { text: toText(outcome.reply), ok: outcome.reply.ok };
+/** The chatApi function URL of a stage: EKS_NODE_LIFECYCLE_URL, or asked of Lambda (lambda:GetFunctionUrlConfig). */
+async function chatApiUrl(options: CliOptions, lambda: LambdaClient): Promise<string> {
+  const given = process.env['EKS_NODE_LIFECYCLE_URL'];
+  if (given) return given;
+  const out = await lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: `eks-node-lifecycle-${options.stage}-chatApi` }));
+  return out.FunctionUrl!;
 }
 
 /** The CLI: prints the answer; exit 0 when done, 1 when refused or failed, 2 on bad usage. */
@@ -98,13 +124,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { runInSandbox } = await import('./cli-sandbox.js');
     return runInSandbox(options.text, (line) => console.log(line));
   }
-  // the service's own log records are for CloudWatch, not for a terminal
-  process.env['POWERTOOLS_LOG_LEVEL'] ??= 'ERROR';
-  const sts = new STSClient({ region: options.region });
-  const identity = await sts.send(new GetCallerIdentityCommand({}));
-  Object.assign(process.env, deployedEnvironment(options.stage, options.region, identity.Account!));
-  const arn = iamPrincipalArn(identity.Arn!);
-  const result = await runCliCommand(options.text, { id: `iam:${arn}`, display: arn, via: 'cli' });
+  const lambda = new LambdaClient({ region: options.region });
+  const result = await sendCommand(options.text, { url: await chatApiUrl(options, lambda), region: options.region, credentials: await lambda.config.credentials() });
   console.log(result.text);
   return result.ok ? 0 : 1;
 }

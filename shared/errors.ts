@@ -139,20 +139,34 @@ export class RolloutRejectedError extends NodeLifecycleError {
   readonly retryable = false;
 }
 
+/** A request refused for a reason the caller is told (the `reason` is for logs and tests). */
+abstract class RefusedRequestError<Reason extends string> extends NodeLifecycleError {
+  readonly retryable = false;
+  constructor(
+    readonly reason: Reason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * A chat request that is not provably from Slack: a missing or malformed signature header,
  * a timestamp more than five minutes off (a replay), or a signature that does not match.
  * Answered 401; nothing is parsed further and nothing runs.
  */
-export class SlackSignatureError extends NodeLifecycleError {
+export class SlackSignatureError extends RefusedRequestError<'missing-header' | 'malformed' | 'stale' | 'bad-signature'> {
   override readonly name = 'SlackSignatureError';
-  readonly retryable = false;
-  constructor(
-    readonly reason: 'missing-header' | 'malformed' | 'stale' | 'bad-signature',
-    message: string,
-  ) {
-    super(message);
-  }
+}
+
+/**
+ * A request the service will not act on because it cannot trust who sent it: from a Slack
+ * workspace this deployment does not serve, a signed request seen before (a replay), a
+ * hand-off the entry never accepted, or an approval or forced drain from a caller that
+ * cannot be told apart from anyone else (a direct invocation). Nothing is written.
+ */
+export class UnverifiedCallerError extends RefusedRequestError<'foreign-workspace' | 'replayed' | 'not-accepted' | 'no-identity'> {
+  override readonly name = 'UnverifiedCallerError';
 }
 
 /** The Slack Web API (or a response_url) refused a message; retryable when Slack said so (rate limit, 5xx). */
@@ -181,6 +195,7 @@ export const ERROR_NAMES = [
   'LockLostError',
   'RolloutRejectedError',
   'SlackSignatureError',
+  'UnverifiedCallerError',
   'SlackApiError',
 ] as const;
 

@@ -6,40 +6,15 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { callAws } from '../../shared/aws/call.js';
-import { cachedSecret } from '../../shared/aws/secrets.js';
-import { type AccessPolicy, DENY_ALL, parseAccessPolicy } from '../../shared/chatops/access-policy.js';
 import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
 import type { CommandPorts } from '../../shared/chatops/run-command.js';
 import { now } from '../../shared/clock.js';
 import { requireSetting, type ServiceConfig } from '../../shared/config/service-config.js';
 import type { RequestDrainOutcome } from '../../shared/drain/request-drain.js';
 import type { ManualDrainRequest } from '../../shared/events/drain.js';
-import { logger, logInfo } from './handler.js';
+import { accessPolicySource } from './access-policy-source.js';
+import { logInfo } from './handler.js';
 import { rolloutPorts } from './rollout-ports.js';
-
-/**
- * The access policy from SSM, re-read every five minutes, parsed once per text. No
- * parameter means chat is not set up: nobody may do anything (and nothing is announced),
- * rather than every command and event failing. A malformed policy fails loudly.
- */
-export function accessPolicySource(ssm: SSMClient, parameter: string): () => Promise<AccessPolicy> {
-  const text = cachedSecret(ssm, parameter);
-  let parsed: { text: string; policy: AccessPolicy } | undefined;
-  return async () => {
-    let current: string;
-    try {
-      current = await text();
-    } catch (error) {
-      if ((error as Error).cause instanceof Error && ((error as Error).cause as Error).name === 'ParameterNotFound') {
-        logger.warn('no chat-ops access policy: nobody may use chat commands', { parameter });
-        return DENY_ALL;
-      }
-      throw error;
-    }
-    if (parsed?.text !== current) parsed = { text: current, policy: parseAccessPolicy(current) };
-    return parsed.policy;
-  };
-}
 
 /** Invokes a function and returns its result; a function error is rethrown with its errorType as name. */
 export async function invokeFunction<T>(lambda: LambdaClient, functionName: string, payload: unknown): Promise<T> {

@@ -10,17 +10,24 @@ import type { AccessLevel, Principal } from './types.js';
  *
  * Subjects (who a grant is for):
  * - `*` — anyone;
- * - `slack:<user>` — that Slack user in any workspace; `slack:<team>:<user>` — in that one;
+ * - `slack:<team>:<user>` — that Slack user of that workspace (`T…`), or of that Enterprise
+ *   Grid org (`E…`);
  * - `iam:<arn>` — that IAM caller exactly, or, with a trailing `*`, every ARN it starts;
- * - `channel:<channel id>` — anyone asking from that Slack channel;
+ * - `channel:<team>:<channel id>` — anyone asking from that Slack channel of that workspace;
  * - `group:<name>` — the members of one of the policy's `groups` (no nesting).
  *
  * A cluster's entry is its own key, else `*`, else none (nothing allowed): entries are never
- * merged, so a cluster that has its own entry gets nothing from `*`. `act` implies `read`;
+ * merged, so a cluster that has its own entry gets nothing from `*`.
+ *
+ * Slack subjects always name the workspace: the same app installed in another workspace
+ * signs that workspace's requests with the same secret, and Slack ids are only unique per
+ * workspace, so an unqualified `slack:U0BOB` or `channel:C0OPS` could be matched by a
+ * stranger. Such a grant is a configuration problem, never read as "any workspace". `act` implies `read`;
  * `approve` implies `read` but not `act` (an approver need not be able to start rollouts).
  */
 
 const SLACK_ID = /^[A-Z0-9]+$/;
+const SLACK_TEAM = /^[TE][A-Z0-9]+$/;
 const GROUP_NAME = /^[A-Za-z0-9_.-]+$/;
 const LEVELS = ['read', 'act', 'approve'] as const satisfies readonly AccessLevel[];
 
@@ -33,7 +40,8 @@ function subjectProblem(subject: string, inGroup: boolean): string | undefined {
   switch (kind) {
     case 'slack': {
       const parts = rest.split(':');
-      if (parts.length > 2 || !parts.every((p) => SLACK_ID.test(p))) return `"${subject}" is not slack:<user> or slack:<team>:<user> (Slack ids, like U0123ABC)`;
+      if (parts.length === 1 && SLACK_ID.test(rest)) return `"${subject}" names no workspace: write slack:<team id>:${rest} (a user of another workspace where the app is installed could have the same id)`;
+      if (parts.length !== 2 || !SLACK_TEAM.test(parts[0]!) || !SLACK_ID.test(parts[1]!)) return `"${subject}" is not slack:<team id>:<user id> (like slack:T0123ABC:U0456DEF)`;
       return undefined;
     }
     case 'iam': {
@@ -42,8 +50,12 @@ function subjectProblem(subject: string, inGroup: boolean): string | undefined {
       if (star >= 0 && star !== rest.length - 1) return `"${subject}": "*" is only allowed at the end of an IAM ARN`;
       return undefined;
     }
-    case 'channel':
-      return SLACK_ID.test(rest) ? undefined : `"${subject}" is not channel:<channel id> (like C0123ABC)`;
+    case 'channel': {
+      const parts = rest.split(':');
+      if (parts.length === 1 && SLACK_ID.test(rest)) return `"${subject}" names no workspace: write channel:<team id>:${rest}`;
+      if (parts.length !== 2 || !SLACK_TEAM.test(parts[0]!) || !SLACK_ID.test(parts[1]!)) return `"${subject}" is not channel:<team id>:<channel id> (like channel:T0123ABC:C0123ABC)`;
+      return undefined;
+    }
     case 'group':
       if (inGroup) return `"${subject}": a group cannot contain a group`;
       return GROUP_NAME.test(rest) ? undefined : `"${subject}" is not group:<name>`;
@@ -140,7 +152,7 @@ export function parseAccessPolicy(json: string): AccessPolicy {
 }
 
 /** Who asks, as far as authorization is concerned (a full `Principal` fits). */
-export type AccessPrincipal = Pick<Principal, 'id' | 'via'> & Partial<Pick<Principal, 'channel' | 'display'>>;
+export type AccessPrincipal = Pick<Principal, 'id' | 'via'> & Partial<Pick<Principal, 'channel' | 'display' | 'enterprise'>>;
 
 export type AuthorizeResult = { allowed: true } | { allowed: false; reason: string };
 
@@ -166,19 +178,25 @@ function matches(policy: AccessPolicy, subject: string, principal: AccessPrincip
     const members = Object.hasOwn(policy.groups, subject.slice(6)) ? policy.groups[subject.slice(6)] : undefined;
     return (members ?? []).some((m) => !m.startsWith('group:') && matches(policy, m, principal));
   }
-  if (subject.startsWith('channel:')) return principal.via === 'slack' && principal.channel !== undefined && principal.channel === subject.slice(8);
+  if (subject.startsWith('channel:')) {
+    const [team, channel] = subject.slice(8).split(':');
+    return principal.via === 'slack' && principal.channel !== undefined && principal.channel === channel && inSlackTeam(principal, team!);
+  }
   if (subject.startsWith('slack:')) {
-    if (subject === principal.id) return true;
-    const wanted = subject.slice(6).split(':');
-    const got = principal.id.split(':');
-    // slack:<user> covers that user in any workspace
-    return wanted.length === 1 && got.length === 3 && got[0] === 'slack' && got[2] === wanted[0];
+    const [team, user] = subject.slice(6).split(':');
+    return principal.via === 'slack' && principal.id.split(':')[2] === user && inSlackTeam(principal, team!);
   }
   if (subject.startsWith('iam:')) {
     if (subject.endsWith('*')) return principal.id.startsWith(subject.slice(0, -1));
     return subject === principal.id;
   }
   return false;
+}
+
+/** Whether a Slack principal asked from that workspace, or through that Enterprise Grid org. */
+function inSlackTeam(principal: AccessPrincipal, team: string): boolean {
+  const parts = principal.id.split(':');
+  return parts.length === 3 && parts[0] === 'slack' && (parts[1] === team || principal.enterprise === team);
 }
 
 /** Why the channel restriction refuses a request, or undefined when it does not apply. */
@@ -213,7 +231,7 @@ function hintOf(entries: readonly ClusterAccess[], level: AccessLevel): string {
   for (const entry of entries) {
     for (const s of grantsOf(entry, level)) {
       if (s.startsWith('group:')) groups.add(s.slice(6));
-      else if (s.startsWith('channel:')) channels.add(s.slice(8));
+      else if (s.startsWith('channel:')) channels.add(s.slice(8).split(':')[1]!);
       else anyone = true;
     }
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { callAws, conditionalWrite } from '../aws/call.js';
@@ -11,7 +11,11 @@ import type { Via } from './types.js';
  *   it (one item per cluster named, so each cluster's history is one Query);
  * - `approval#<id>` / `approval` — a rollout's approval gate, with the Step Functions task
  *   token, which never leaves the server: Slack buttons carry only the approval id;
- * - `thread#<execution ARN>` / `thread` — the one Slack thread a rollout posts into.
+ * - `thread#<execution ARN>` / `thread` — the one Slack thread a rollout posts into;
+ * - `request#<signature or caller and request id>` / `request` — a signed request seen once
+ *   (kept as long as its signature could still be accepted), and whether its work ran;
+ * - `forced-drain#<grant id>` / `grant` — a person's authorized `drain --force` of one
+ *   instance, used once by requestDrain (which cannot tell who invoked it otherwise).
  */
 
 const DAY_SECONDS = 24 * 3600;
@@ -21,6 +25,9 @@ const THREAD_TTL_DAYS = 30;
 const MAX_TEXT = 500;
 const MAX_SUMMARY = 1000;
 const APPROVAL_ID = /^apr-[a-z0-9]{12}$/;
+/** a forced-drain grant is used at once by the request it goes with: minutes are plenty */
+const FORCED_DRAIN_GRANT_SECONDS = 5 * 60;
+export const FORCED_DRAIN_GRANT_ID = /^fdg-[a-f0-9]{20}$/;
 
 /** The audit partition of commands about no specific cluster (`status` of everything, `help`). */
 export const NO_CLUSTER = '-';
@@ -65,6 +72,8 @@ export interface ApprovalRecord {
   expiresAtIso: string;
   answeredBy?: string;
   answeredAt?: string;
+  /** when Step Functions took the answer: a repeated answer is then told, not sent again */
+  sentAt?: string;
   reason?: string;
   /** when it was marked expired */
   expiredAt?: string;
@@ -299,6 +308,12 @@ export class ChatopsTable {
     return item ? viewOf(approvalOf(item)) : undefined;
   }
 
+  /** Records that Step Functions took the answer; true only the first time (what announces it). */
+  async markApprovalSent(id: string, now: Date): Promise<boolean> {
+    if (!APPROVAL_ID.test(id)) return false;
+    return this.setIfExists(approvalKey(id), 'approval', { sentAt: now.toISOString() }, 'attribute_not_exists(#sentAt)');
+  }
+
   /** Remembers where the Slack message with the buttons is, to update it once answered. false when there is no such approval. */
   async setApprovalMessage(id: string, message: SlackThread): Promise<boolean> {
     if (!APPROVAL_ID.test(id)) return false;
@@ -315,6 +330,65 @@ export class ChatopsTable {
       ),
     );
     return out !== undefined;
+  }
+
+  // ── requests seen ──────────────────────────────────────────────────────────────────────
+
+  /**
+   * Accepts a signed request once: a conditional write of its key (a Slack signature, or a
+   * caller and the request id they signed), kept until `keepUntil` — the end of the window in
+   * which the signature would still verify, after which the timestamp check refuses it
+   * anyway. false when the request was seen before: a replay.
+   */
+  async acceptRequestOnce(key: string, keepUntil: Date, now: Date): Promise<boolean> {
+    const written = await conditionalWrite('dynamodb:PutItem', () =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: requestKey(key), sk: 'request', acceptedAt: now.toISOString(), expiresAt: epochSeconds(keepUntil) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    return written !== undefined;
+  }
+
+  /**
+   * Claims the work of an accepted request for one run: true only if the entry accepted it
+   * (`acceptRequestOnce`) and nobody claimed it before — so a hand-off invoked twice (or by
+   * someone else with a captured payload) runs once, and one the entry never saw not at all.
+   */
+  async claimAcceptedRequest(key: string, now: Date): Promise<boolean> {
+    return this.setIfExists(requestKey(key), 'request', { ranAt: now.toISOString() }, 'attribute_not_exists(#ranAt)');
+  }
+
+  // ── forced drains ──────────────────────────────────────────────────────────────────────
+
+  /** Records that `by` was authorized to force-drain the instance; the grant id goes with the request to requestDrain. */
+  async grantForcedDrain(grant: { instanceId: string; by: string; now: Date }): Promise<string> {
+    const id = `fdg-${randomBytes(10).toString('hex')}`;
+    const deadline = grant.now.getTime() + FORCED_DRAIN_GRANT_SECONDS * 1000;
+    await callAws('dynamodb:PutItem', () =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: forcedDrainKey(id), sk: 'grant', instanceId: grant.instanceId, by: grant.by, grantedAt: grant.now.toISOString(), deadline, expiresAt: Math.ceil(deadline / 1000) + DAY_SECONDS },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    return id;
+  }
+
+  /** Uses a forced-drain grant: once, for its instance, within minutes of it being given. Who was granted it, or undefined. */
+  async useForcedDrainGrant(id: string, instanceId: string, now: Date): Promise<{ by: string } | undefined> {
+    if (!FORCED_DRAIN_GRANT_ID.test(id)) return undefined;
+    const used = await this.updateIfExists(forcedDrainKey(id), 'grant', { usedAt: now.toISOString() }, {
+      condition: 'attribute_not_exists(#usedAt) AND #instanceId = :instance AND #deadline > :now',
+      names: { '#instanceId': 'instanceId', '#deadline': 'deadline' },
+      values: { ':instance': instanceId, ':now': now.getTime() },
+    });
+    return used ? { by: String(used.by) } : undefined;
   }
 
   // ── threads ────────────────────────────────────────────────────────────────────────────
@@ -340,25 +414,42 @@ export class ChatopsTable {
 
   /** Records the ts of the thread's first message. false when the thread was never claimed. */
   async setThreadTs(executionArn: string, ts: string): Promise<boolean> {
-    const out = await conditionalWrite('dynamodb:UpdateItem', () =>
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: threadKey(executionArn), sk: 'thread' },
-          UpdateExpression: 'SET #ts = :ts',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#ts': 'ts' },
-          ExpressionAttributeValues: { ':ts': ts },
-        }),
-      ),
-    );
-    return out !== undefined;
+    return this.setIfExists(threadKey(executionArn), 'thread', { ts });
   }
 
   /** The rollout's thread, or null when there is none yet (unclaimed, or its first message not posted). */
   async getThread(executionArn: string): Promise<SlackThread | null> {
     const item = await this.getItem(threadKey(executionArn), 'thread');
     return item && typeof item.ts === 'string' ? { channel: String(item.channel), ts: item.ts } : null;
+  }
+
+  /** Sets attributes of an existing item (and only while `condition` holds, which may name them as `#<attribute>`); false when it did not. */
+  private async setIfExists(pk: string, sk: string, values: Record<string, unknown>, condition?: string): Promise<boolean> {
+    return (await this.updateIfExists(pk, sk, values, condition ? { condition } : {})) !== undefined;
+  }
+
+  /** `setIfExists`, with more names and values for the condition; the item as written, or undefined. */
+  private async updateIfExists(
+    pk: string,
+    sk: string,
+    values: Record<string, unknown>,
+    when: { condition?: string; names?: Record<string, string>; values?: Record<string, unknown> },
+  ): Promise<Record<string, unknown> | undefined> {
+    const fields = Object.keys(values);
+    const out = await conditionalWrite('dynamodb:UpdateItem', () =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk, sk },
+          UpdateExpression: `SET ${fields.map((f) => `#${f} = :${f}`).join(', ')}`,
+          ConditionExpression: when.condition ? `attribute_exists(pk) AND ${when.condition}` : 'attribute_exists(pk)',
+          ExpressionAttributeNames: { ...Object.fromEntries(fields.map((f) => [`#${f}`, f])), ...when.names },
+          ExpressionAttributeValues: { ...Object.fromEntries(fields.map((f) => [`:${f}`, values[f]])), ...when.values },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return out?.Attributes;
   }
 
   private async getItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
@@ -369,6 +460,14 @@ export class ChatopsTable {
 
 function approvalKey(id: string): string {
   return `approval#${id}`;
+}
+
+function forcedDrainKey(id: string): string {
+  return `forced-drain#${id}`;
+}
+
+function requestKey(key: string): string {
+  return `request#${key}`;
 }
 
 function threadKey(executionArn: string): string {

@@ -48,7 +48,8 @@ function rolloutState(lock: NodeGroupLockRecord | undefined): string {
   if (!lock) return 'idle';
   const parts = [`rolling (${executionName(lock.owner)})`];
   if (lock.approvalId) parts.push(`waiting for approval ${lock.approvalId}`);
-  if (lock.control) parts.push(`${lock.control === 'pause' ? 'paused' : 'aborting'} by ${lock.controlBy ?? 'someone'}`);
+  // the pause's number is what `resume --pause N` names
+  if (lock.control) parts.push(`${lock.control === 'pause' ? `paused #${lock.pauses ?? 1}` : 'aborting'} by ${lock.controlBy ?? 'someone'}`);
   return parts.join(', ');
 }
 

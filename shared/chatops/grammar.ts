@@ -51,7 +51,7 @@ const USAGE: Record<CommandName, string> = {
   rollout: 'rollout <cluster>/<group> [--ami latest|<release>|<ami-id>] [--max-unavailable N|N%] [--now]',
   drain: 'drain <node-name|instance-id> [--force]',
   pause: 'pause <cluster>/<group>',
-  resume: 'resume <cluster>/<group>',
+  resume: 'resume <cluster>/<group> --pause N',
   abort: 'abort <cluster>/<group>',
   approve: 'approve <approval-id|cluster/group> [--reason <text>]',
   deny: 'deny <approval-id|cluster/group> [--reason <text>]',
@@ -71,7 +71,7 @@ const FLAGS: Record<CommandName, Readonly<Record<string, FlagKind>>> = {
   rollout: { ami: 'value', 'max-unavailable': 'value', now: 'switch' },
   drain: { force: 'switch' },
   pause: {},
-  resume: {},
+  resume: { pause: 'value' },
   abort: {},
   approve: { reason: 'rest' },
   deny: { reason: 'rest' },
@@ -165,7 +165,7 @@ export function formatCommand(command: Command): string {
     case 'pause':
     case 'resume':
     case 'abort':
-      return `${command.name} ${command.rollout.cluster}/${command.rollout.group}`;
+      return words(command.name, `${command.rollout.cluster}/${command.rollout.group}`, command.pause === undefined ? undefined : `--pause ${command.pause}`);
     case 'approve':
     case 'deny':
       return words(
@@ -409,9 +409,14 @@ function scope(name: 'status' | 'plan', positional: string[]): Result<Command> {
   return ref.ok ? ok({ name, ...ref.value }) : ref;
 }
 
-function control(name: 'pause' | 'resume' | 'abort', { positional }: Arguments): Result<Command> {
+function control(name: 'pause' | 'resume' | 'abort', { positional, flags }: Arguments): Result<Command> {
   const ref = oneGroupRef(name, positional, `the node group whose rollout to ${name}`);
-  return ref.ok ? ok({ name, rollout: ref.value }) : ref;
+  if (!ref.ok) return ref;
+  // resume names the pause it ends (status shows it), so a stale resume cannot undo a newer pause
+  const pause = flags.get('pause');
+  if (typeof pause !== 'string') return ok({ name, rollout: ref.value });
+  if (!/^[1-9][0-9]{0,8}$/.test(pause)) return { ok: false, error: `--pause takes the pause's number (status shows it, as in "paused #3"), not ${show(pause)}.` };
+  return ok({ name, rollout: ref.value, pause: Number(pause) });
 }
 
 function decide(name: 'approve' | 'deny', { positional, flags }: Arguments): Result<Command> {

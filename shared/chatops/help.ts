@@ -82,8 +82,8 @@ const TOPICS: Record<CommandName, Topic> = {
   resume: {
     summary: 'Resume a paused rollout where it stopped.',
     arguments: [GROUP_REF],
-    examples: ['resume prod/web'],
-    notes: [ACT],
+    examples: ['resume prod/web --pause 2'],
+    notes: [ACT, '--pause names the pause it ends (status and the pause reply show its number): a resume for an older pause changes nothing.'],
   },
   abort: {
     summary: 'Stop a rollout: the batch in flight finishes, old nodes are uncordoned, and the group’s size and launch template are restored.',

@@ -98,9 +98,11 @@ async function decideAndAct(request: CommandRequest, ports: CommandPorts): Promi
   const command = parsed.command;
   if (command.name === 'help') return { reply: helpReply(command.topic), command, audit: { result: 'done', summary: 'help', clusters: [] } };
 
+  const cluster = commandCluster(command);
+  const anonymous = needsAPerson(command, request.principal);
+  if (anonymous) return refused(command, anonymous, cluster);
   const policy = await ports.policy();
   const level = requiredLevel(command)!;
-  const cluster = commandCluster(command);
   const allowed = authorize(policy, request.principal, level, cluster);
   if (!allowed.allowed) return refused(command, allowed.reason, cluster);
 
@@ -112,6 +114,20 @@ async function decideAndAct(request: CommandRequest, ports: CommandPorts): Promi
     const reply = failedReply(formatCommand(command), error);
     return { reply, command, audit: { result: 'failed', summary: reply.title, clusters: cluster ? [cluster] : [] } };
   }
+}
+
+/**
+ * Why a command needs a known person and this principal is none, or undefined. A direct
+ * invocation (`via: 'lambda'`, Amazon Q's custom actions) acts as one shared identity — Lambda
+ * does not say who invoked it — so it may read and act as the policy grants that identity,
+ * but it cannot approve (the rule "never the requester" would compare nobody with nobody)
+ * nor force a drain past PodDisruptionBudgets.
+ */
+function needsAPerson(command: Command, principal: Principal): string | undefined {
+  if (principal.via !== 'lambda') return undefined;
+  if (command.name === 'approve' || command.name === 'deny') return `${command.name} needs an authenticated person: a direct invocation cannot say who is calling. Answer from Slack or with the CLI.`;
+  if (command.name === 'drain' && command.force) return 'drain --force needs an authenticated person: a direct invocation cannot say who is calling. Drain without --force, or use Slack or the CLI.';
+  return undefined;
 }
 
 function refused(command: Command, reason: string, cluster: string | undefined): CommandOutcome {
@@ -142,7 +158,7 @@ async function act(command: Exclude<Command, { name: 'help' }>, request: Command
     case 'resume':
     case 'abort': {
       const { cluster, group } = command.rollout;
-      const out = await controlRollout({ kind: 'rollout-control', cluster, group, action: command.name, requestedBy: by }, ports);
+      const out = await controlRollout({ kind: 'rollout-control', cluster, group, action: command.name, requestedBy: by, ...(command.pause !== undefined ? { pause: command.pause } : {}) }, ports);
       const reply = out.result === 'done' ? doneReply(`:white_check_mark: ${out.summary}`, [], `execution ${executionName(out.executionArn)}`) : notDoneReply(out.summary);
       return { reply, clusters: [cluster] };
     }
@@ -295,7 +311,9 @@ async function drain(command: Extract<Command, { name: 'drain' }>, principal: Pr
   // the cluster is known only now: authorize again, for it
   const allowed = authorize(policy, principal, 'act', cluster);
   if (!allowed.allowed) return { reply: refusedReply(allowed.reason), clusters: [cluster], refused: true };
-  const out = await ports.requestDrain({ kind: 'manual-drain', cluster, instanceId: instance.instanceId, force: command.force, requestedBy: principal.id });
+  // requestDrain forces a drain only with a grant this authorization wrote: it cannot tell who invoked it
+  const forceGrant = command.force ? await ports.table.grantForcedDrain({ instanceId: instance.instanceId, by: principal.id, now: ports.now() }) : undefined;
+  const out = await ports.requestDrain({ kind: 'manual-drain', cluster, instanceId: instance.instanceId, force: command.force, ...(forceGrant ? { forceGrant } : {}), requestedBy: principal.id });
   const what = `${label}${label === instance.instanceId ? '' : ` (${instance.instanceId})`} in ${cluster}`;
   switch (out.outcome) {
     case 'started':

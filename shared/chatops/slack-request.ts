@@ -7,7 +7,8 @@
  *     replayed request is refused without looking at what it asks;
  *  3. `parseSlackRequest` — the form (slash command) or the interaction payload (button),
  *     validated, with a response_url we are willing to POST to;
- *  4. `principalOf` — who asked, as authorization and the audit log name them.
+ *  4. `principalOf` — who asked, as authorization and the audit log name them;
+ *  5. `slackTeamAllowed` — only from the workspaces this deployment serves.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod/mini';
@@ -170,6 +171,8 @@ const UserNameSchema = z.string().check(z.minLength(1), z.maxLength(256));
 /** A slash command's form fields (application/x-www-form-urlencoded), the ones we use. */
 export const SlashCommandFormSchema = z.object({
   team_id: SlackTeamIdSchema,
+  // set when the app is installed in an Enterprise Grid org
+  enterprise_id: z.optional(SlackTeamIdSchema),
   user_id: SlackUserIdSchema,
   user_name: z.optional(UserNameSchema),
   channel_id: SlackChannelIdSchema,
@@ -185,6 +188,7 @@ export const BlockActionsPayloadSchema = z.object({
   user: z.object({ id: SlackUserIdSchema, username: z.optional(UserNameSchema), name: z.optional(UserNameSchema), team_id: z.optional(SlackTeamIdSchema) }),
   // null for org-wide (Enterprise Grid) installs, where user.team_id names the workspace
   team: z.optional(z.nullable(z.object({ id: SlackTeamIdSchema }))),
+  enterprise: z.optional(z.nullable(z.object({ id: SlackTeamIdSchema }))),
   channel: z.optional(z.object({ id: SlackChannelIdSchema })),
   actions: z
     .array(z.object({ action_id: z.string().check(z.minLength(1), z.maxLength(255)), value: z.string().check(z.maxLength(2000)) }))
@@ -198,6 +202,7 @@ export type SlackRequest =
   | {
       kind: 'command';
       teamId: string;
+      enterpriseId?: string;
       userId: string;
       userName?: string;
       channelId: string;
@@ -209,6 +214,7 @@ export type SlackRequest =
   | {
       kind: 'action';
       teamId: string;
+      enterpriseId?: string;
       userId: string;
       userName?: string;
       channelId?: string;
@@ -242,6 +248,7 @@ function parseCommand(form: Record<string, string>, options: ParseSlackRequestOp
   return {
     kind: 'command',
     teamId: f.team_id,
+    ...(f.enterprise_id !== undefined && { enterpriseId: f.enterprise_id }),
     userId: f.user_id,
     ...(f.user_name !== undefined && { userName: f.user_name }),
     channelId: f.channel_id,
@@ -273,6 +280,7 @@ function parseInteraction(payload: string, options: ParseSlackRequestOptions): S
   return {
     kind: 'action',
     teamId,
+    ...(p.enterprise?.id !== undefined && { enterpriseId: p.enterprise.id }),
     userId: p.user.id,
     ...(userName !== undefined && { userName }),
     ...(p.channel && { channelId: p.channel.id }),
@@ -312,6 +320,26 @@ export function principalOf(request: SlackRequest): Principal & { via: 'slack' }
     id: `slack:${request.teamId}:${request.userId}`,
     display: `<@${request.userId}>`,
     ...(request.channelId !== undefined && { channel: request.channelId }),
+    ...(request.enterpriseId !== undefined && { enterprise: request.enterpriseId }),
     via: 'slack',
+  };
+}
+
+// ---- 5. which workspaces ----
+
+/**
+ * Builds the workspace check: a request is taken only from a Slack team (workspace) or
+ * Enterprise Grid org on the `slackTeamIds` allow-list. One Slack app can be installed in
+ * many workspaces, all signing with the same secret, so the signature alone proves "Slack",
+ * not "our Slack". An empty list refuses every request (fail closed: a deployment that
+ * never said which workspace is its own answers nobody). The ids are checked at cold start.
+ */
+export function slackTeamAllowed(teamIds: readonly string[]): (request: Pick<SlackRequest, 'teamId' | 'enterpriseId'>) => boolean {
+  for (const id of teamIds) {
+    if (!SlackTeamIdSchema.safeParse(id).success) throw new ConfigurationError(`slackTeamIds: ${JSON.stringify(id.slice(0, 64))} is not a Slack team (T…) or Enterprise Grid (E…) id`);
+  }
+  const allowed = new Set(teamIds);
+  return function isAllowedTeam(request) {
+    return allowed.has(request.teamId) || (request.enterpriseId !== undefined && allowed.has(request.enterpriseId));
   };
 }

@@ -10,9 +10,10 @@ export type Via = 'slack' | 'lambda' | 'cli';
 
 /**
  * Who asks. The id is what authorization and the approval rule compare:
- * - `slack:<team>:<user>` — a Slack user, proven by the request signature;
- * - `iam:<arn>` — the IAM caller of a direct invocation or of the CLI (Amazon Q Developer's
- *   channel or user role, an operator's own credentials).
+ * - `slack:<team>:<user>` — a Slack user, proven by the request signature (`via: 'slack'`);
+ * - `iam:<arn>` — the IAM caller of the CLI, proven by AWS's SigV4 check at the function URL
+ *   (`via: 'cli'`), or the one shared identity of a direct invocation (`via: 'lambda'`:
+ *   Lambda does not say who invoked, so that principal is nobody in particular).
  */
 export interface Principal {
   id: string;
@@ -20,6 +21,8 @@ export interface Principal {
   display: string;
   /** the chat channel the command came from (Slack channel id), if any */
   channel?: string;
+  /** the Enterprise Grid org a Slack request came through, if any (grants may name it instead of the team) */
+  enterprise?: string;
   via: Via;
 }
 
@@ -40,7 +43,8 @@ export type Command =
   | { name: 'plan'; cluster?: string; group?: string }
   | { name: 'rollout'; cluster: string; group: string; ami: AmiChoice; maxUnavailable?: MaxUnavailable; now: boolean }
   | { name: 'drain'; target: { kind: 'node'; nodeName: string } | { kind: 'instance'; instanceId: string }; force: boolean }
-  | { name: 'pause' | 'resume' | 'abort'; rollout: GroupRef }
+  /** resume names the pause it ends (`--pause N`): a resume sent for an older pause is refused */
+  | { name: 'pause' | 'resume' | 'abort'; rollout: GroupRef; pause?: number }
   /** an approval id (`apr-…`, what the buttons carry) or the group whose rollout waits */
   | { name: 'approve' | 'deny'; approval: { kind: 'id'; id: string } | ({ kind: 'group' } & GroupRef); reason?: string }
   | { name: 'history'; cluster?: string };

@@ -26,6 +26,7 @@ const EnvSchema = z.object({
   SLACK_API_URL: z._default(z.url(), 'https://slack.com/api/'),
   SLACK_RESPONSE_URL_PREFIXES: z._default(z.string(), 'https://hooks.slack.com/'),
   CHAT_DEFAULT_CHANNEL: z._default(z.string(), ''),
+  SLACK_TEAM_IDS: z._default(z.string(), ''),
   CHAT_WORKER_FUNCTION: name,
   REQUEST_DRAIN_FUNCTION: name,
 });
@@ -50,6 +51,8 @@ export interface ServiceConfig {
     slackApiUrl: string;
     /** response_url values Slack may give us; anything else is refused (no POSTing elsewhere) */
     responseUrlPrefixes: string[];
+    /** the Slack workspaces (T…) and Enterprise Grid orgs (E…) requests are taken from; none: no Slack request is */
+    slackTeamIds: string[];
     /** where notifications go when the policy names no channel for the cluster ('' = nowhere) */
     defaultChannel?: string;
     workerFunction?: string;
@@ -78,6 +81,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
       botTokenParameter: parsed.data.SLACK_BOT_TOKEN_PARAMETER,
       slackApiUrl: parsed.data.SLACK_API_URL,
       responseUrlPrefixes: parsed.data.SLACK_RESPONSE_URL_PREFIXES.split(',').map((p) => p.trim()).filter(Boolean),
+      slackTeamIds: parsed.data.SLACK_TEAM_IDS.split(',').map((t) => t.trim()).filter(Boolean),
       ...(parsed.data.CHAT_DEFAULT_CHANNEL ? { defaultChannel: parsed.data.CHAT_DEFAULT_CHANNEL } : {}),
       workerFunction: parsed.data.CHAT_WORKER_FUNCTION,
       requestDrainFunction: parsed.data.REQUEST_DRAIN_FUNCTION,

@@ -16,6 +16,8 @@ export const ManualDrainRequestSchema = z
     nodeName: z.optional(z.string().check(z.regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a Kubernetes node name'))),
     /** delete what budgets still block when the drain timeout is reached */
     force: z._default(z.boolean(), false),
+    /** with force: the grant chat-ops wrote once it authorized the person (requestDrain cannot tell who invoked it) */
+    forceGrant: z.optional(z.string().check(z.regex(/^fdg-[a-f0-9]{20}$/, 'is not a forced-drain grant id'))),
     requestedBy: z.string().check(z.minLength(1), z.maxLength(200)),
   })
   .check(z.refine((r) => (r.instanceId === undefined) !== (r.nodeName === undefined), { message: 'give exactly one of instanceId or nodeName' }));

@@ -328,5 +328,7 @@ export const RolloutControlRequestSchema = z.object({
   action: z.enum(['approve', 'reject', 'pause', 'resume', 'abort']),
   requestedBy: z.string().check(z.minLength(1), z.maxLength(200)),
   reason: z.optional(z.string().check(z.maxLength(500))),
+  /** resume: the number of the pause it ends (the lock counts pauses); a resume for another pause is refused */
+  pause: z.optional(z.int().check(z.positive())),
 });
 export type RolloutControlRequest = z.infer<typeof RolloutControlRequestSchema>;

@@ -20,6 +20,8 @@ export interface BeginPorts {
   autoscaling: AutoScalingClient;
   eks: EKSClient;
   locks: NodeGroupLocks;
+  /** whether the access policy says the cluster's rollouts wait for a person (`requireApproval`) */
+  requiresApproval: (cluster: string) => Promise<boolean>;
   notify: (event: RolloutEventName, detail: Record<string, unknown>) => Promise<void>;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
@@ -31,7 +33,10 @@ const LEASE_MARGIN_SECONDS = 2 * 3600;
 
 /**
  * The first step of a rollout; it changes nothing in the group.
- * 1. the group's tags → rollout policy (batches, canary, strategy, window, approval) and drain policy;
+ * 1. the group's tags → rollout policy (batches, canary, strategy, window, approval) and drain
+ *    policy; approval is required when the tag (`rollout=approve`) or the cluster's access
+ *    policy (`requireApproval`) says so, whatever started the rollout — the input's `mode` can
+ *    only add a gate, never lift one;
  * 2. the maintenance window: now, wait until it opens (detection), or refuse (a person
  *    outside it without --now; or any automatic start when the window tag is malformed:
  *    a window someone meant to set but mistyped must not mean "any time");
@@ -45,6 +50,7 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
   // a person may ask for another batch size for this rollout (chat --max-unavailable)
   const policy = input.overrides.maxUnavailable === undefined ? read.policy : { ...read.policy, maxUnavailable: input.overrides.maxUnavailable };
   const drain = readNodeGroupPolicy(tags);
+  const approval = policy.approval || input.mode === 'approve' || (await ports.requiresApproval(input.cluster));
   const allProblems = [...problems, ...drain.problems];
   if (allProblems.length > 0) ports.log('node group policy problems', { problems: allProblems });
   const now = ports.now();
@@ -62,7 +68,7 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
 
   const startAt = start.decision === 'wait-until' ? start.at : null;
   const waitSeconds = startAt ? Math.max(0, (startAt.getTime() - now.getTime()) / 1000) : 0;
-  const lease = waitSeconds + (policy.approval || input.mode === 'approve' ? APPROVAL_TIMEOUT_SECONDS : 0) + LEASE_MARGIN_SECONDS;
+  const lease = waitSeconds + (approval ? APPROVAL_TIMEOUT_SECONDS : 0) + LEASE_MARGIN_SECONDS;
   const lock = await ports.locks.acquire(lockKeyOf(input.cluster, input.group.name), input.executionArn, lease, now);
   if (!lock.acquired) {
     const summary = `${who} is already being rolled by ${lock.heldBy}`;
@@ -80,7 +86,7 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
       maxUnavailable: policy.maxUnavailable,
       canary: policy.canary,
       strategy: policy.strategy,
-      approval: policy.approval || input.mode === 'approve',
+      approval,
       selfManagedStrategy: policy.selfManagedStrategy,
       ...(policy.window ? { window: policy.window.text } : {}),
       onWindowClose: policy.onWindowClose,

@@ -22,6 +22,8 @@ export interface NodeGroupLockRecord {
   /** asked by a person (chat, CLI) and read by the roll loop at each batch boundary */
   control?: 'pause' | 'abort';
   controlBy?: string;
+  /** pauses so far, counted by whoever paused (a person, or the rollout itself): the current pause is #pauses */
+  pauses?: number;
   /** the pending approval (`apr-…`) while the rollout waits for a person; its task token stays in the approvals store */
   approvalId?: string;
   /** what the rollout has announced (`planned`, `rolling-back`, `batch-finished:3` …): each once, however often a step runs */
@@ -122,19 +124,45 @@ export class NodeGroupLocks {
   }
 
   /**
-   * Records a person's pause or abort (or clears it: resume) on the running rollout's lock.
-   * Returns the lock as it now is, or undefined when no rollout holds the group.
+   * Records a person's pause (numbered: `pauses` counts them) or abort on the running
+   * rollout's lock. Returns the lock as it now is, or undefined when no rollout holds the group.
    */
-  async setControl(key: string, control: 'pause' | 'abort' | null, by: string): Promise<NodeGroupLockRecord | undefined> {
+  async setControl(key: string, control: 'pause' | 'abort', by: string): Promise<NodeGroupLockRecord | undefined> {
+    const pause = control === 'pause';
+    return this.update(key, {
+      update: `SET #control = :control, #controlBy = :by${pause ? ' ADD #pauses :one' : ''}`,
+      condition: 'attribute_exists(lockKey)',
+      names: { '#control': 'control', '#controlBy': 'controlBy', ...(pause ? { '#pauses': 'pauses' } : {}) },
+      values: { ':control': control, ':by': by, ...(pause ? { ':one': 1 } : {}) },
+    });
+  }
+
+  /**
+   * Ends pause #`pause`, and only that one: the write is conditional on the lock still being
+   * paused by it, so a resume sent for an older pause (a replay, or someone who had not seen
+   * the newer one) changes nothing. `resumed: false` carries the lock as it is, to say why.
+   */
+  async resume(key: string, pause: number, by: string): Promise<{ resumed: true; lock: NodeGroupLockRecord } | { resumed: false; lock: NodeGroupLockRecord | undefined }> {
+    const resumed = await this.update(key, {
+      update: 'REMOVE #control SET #controlBy = :by',
+      condition: '#control = :pause AND #pauses = :n',
+      names: { '#control': 'control', '#controlBy': 'controlBy', '#pauses': 'pauses' },
+      values: { ':pause': 'pause', ':n': pause, ':by': by },
+    });
+    return resumed ? { resumed: true, lock: resumed } : { resumed: false, lock: await this.get(key) };
+  }
+
+  /** One conditional UpdateItem of the lock; the lock as written, or undefined when the condition failed. */
+  private async update(key: string, change: { update: string; condition: string; names: Record<string, string>; values: Record<string, unknown> }): Promise<NodeGroupLockRecord | undefined> {
     const out = await conditionalWrite('dynamodb:UpdateItem', () =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { lockKey: key },
-          UpdateExpression: control ? 'SET #control = :control, #controlBy = :by' : 'REMOVE #control SET #controlBy = :by',
-          ConditionExpression: 'attribute_exists(lockKey)',
-          ExpressionAttributeNames: { '#control': 'control', '#controlBy': 'controlBy' },
-          ExpressionAttributeValues: control ? { ':control': control, ':by': by } : { ':by': by },
+          UpdateExpression: change.update,
+          ConditionExpression: change.condition,
+          ExpressionAttributeNames: change.names,
+          ExpressionAttributeValues: change.values,
           ReturnValues: 'ALL_NEW',
         }),
       ),
@@ -148,7 +176,12 @@ export class NodeGroupLocks {
    * something (an abort stays an abort). Only the owner may.
    */
   async pauseIfUncontrolled(key: string, owner: string, by: string): Promise<void> {
-    await this.updateAsOwner(key, owner, { update: 'SET #control = :pause, #controlBy = :by', names: { '#control': 'control', '#controlBy': 'controlBy' }, values: { ':pause': 'pause', ':by': by.slice(0, 200) }, unless: 'attribute_not_exists(#control)' });
+    await this.updateAsOwner(key, owner, {
+      update: 'SET #control = :pause, #controlBy = :by ADD #pauses :one',
+      names: { '#control': 'control', '#controlBy': 'controlBy', '#pauses': 'pauses' },
+      values: { ':pause': 'pause', ':by': by.slice(0, 200), ':one': 1 },
+      unless: 'attribute_not_exists(#control)',
+    });
   }
 
   /** Records what the owner is about to make of the group (see `intent`). */

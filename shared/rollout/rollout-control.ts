@@ -1,8 +1,9 @@
 import { type SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { type ApprovalRecord, type ApprovalView, type ChatopsTable, viewOf } from '../chatops/chatops-table.js';
 import { callAws } from '../aws/call.js';
+import { UnverifiedCallerError } from '../errors.js';
 import type { RequestApprovalInput, RolloutControlRequest } from '../events/rollout.js';
-import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
+import { lockKeyOf, type NodeGroupLockRecord, type NodeGroupLocks } from './node-group-lock.js';
 import type { RolloutEventName } from './rollout-events.js';
 
 type Notify = (event: RolloutEventName, detail: Record<string, unknown>) => Promise<void>;
@@ -29,7 +30,7 @@ export type ApprovalAnswer =
 
 export type ControlResult =
   | { result: 'done'; action: RolloutControlRequest['action']; executionArn: string; summary: string }
-  | { result: 'no-rollout' | 'not-waiting-for-approval'; summary: string }
+  | { result: 'no-rollout' | 'not-waiting-for-approval' | 'stale'; summary: string }
   | Exclude<ApprovalAnswer, { result: 'done' }>;
 
 /** Who started a rollout, as the approval rule compares it: a principal id, or `detection`. */
@@ -76,13 +77,15 @@ export async function requestApproval(input: RequestApprovalInput, ports: Pick<C
 const TASK_OVER = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 /**
- * A person's answer to an approval (chat buttons, `approve|deny <id>`, rolloutControl):
+ * A person's answer to an approval (chat buttons, `approve|deny <id>`, the CLI):
  * 1. one conditional write records it — only while pending, unexpired, and never by the
  *    person who requested the rollout; a second answer learns who answered first;
  * 2. the workflow gets SendTaskSuccess (approved) or SendTaskFailure `RolloutRejectedError`;
- *    a task that is already over means the approval expired meanwhile.
- * Safe to retry: the same person repeating the same answer sends it again (Step Functions
- * ignores a second answer to a task it has closed).
+ *    a task that is already over means the approval expired meanwhile;
+ * 3. that Step Functions took it is recorded once; only that first record announces it.
+ * A repeated answer (a second click, a replay, a click after the rollout ended) is told who
+ * answered and sends nothing — unless step 3 never happened (the first answer died between
+ * 1 and 3): then the same answer is sent again, which Step Functions takes at most once.
  */
 export async function answerApproval(
   approvalId: string,
@@ -92,7 +95,7 @@ export async function answerApproval(
   const now = ports.now();
   const outcome = await ports.approvals.answerApproval(approvalId, { decision: answer.decision, by: answer.by, ...(answer.reason ? { reason: answer.reason } : {}), now });
   let record: ApprovalRecord;
-  let repeat = false;
+  let resend = false;
   switch (outcome.kind) {
     case 'not-found':
       return { result: 'not-found', summary: `no approval ${approvalId} (approvals are kept for a week after they expire)` };
@@ -103,13 +106,13 @@ export async function answerApproval(
       return { result: 'expired', approval: outcome.approval, summary: `the approval of ${where(outcome.approval)} expired at ${outcome.approval.expiresAtIso}; nothing was changed — start the rollout again to retry` };
     case 'already-answered': {
       const a = outcome.approval;
-      repeat = a.status === answer.decision && a.answeredBy === answer.by;
-      const full = repeat ? await ports.approvals.getApproval(approvalId) : undefined;
-      if (!full) {
-        const state = a.status === 'expired' ? `expired at ${a.expiresAtIso}` : `already ${a.status} by ${a.answeredBy ?? 'someone'}`;
-        return { result: 'already-answered', approval: a, summary: `the rollout of ${where(a)} was ${state}` };
+      const unsent = a.status === answer.decision && a.sentAt === undefined ? await ports.approvals.getApproval(approvalId) : undefined;
+      if (!unsent || unsent.sentAt !== undefined) {
+        const state = a.status === 'expired' ? `expired at ${a.expiresAtIso}` : `already ${a.status} by ${a.answeredBy ?? 'someone'}${a.answeredAt ? ` at ${a.answeredAt}` : ''}`;
+        return { result: 'already-answered', approval: a, summary: `the rollout of ${where(a)} was ${state}; nothing was sent again` };
       }
-      record = full;
+      record = unsent;
+      resend = true;
       break;
     }
     case 'answered':
@@ -117,22 +120,24 @@ export async function answerApproval(
       break;
   }
 
-  const sent = await sendAnswer(record, answer, repeat, ports);
+  const by = record.answeredBy ?? answer.by;
+  const sent = await sendAnswer(record, { ...answer, by }, resend, ports);
   if (!sent) {
     await ports.approvals.markApprovalExpired(approvalId, now, { answered: true });
     return { result: 'expired', approval: viewOf(record), summary: `the approval of ${where(record)} expired before the answer arrived; nothing was changed` };
   }
-  if (answer.decision === 'approved') await ports.notifier(record)('approved', { approvalId, approvedBy: answer.by, summary: `${where(record)}: approved by ${answer.by}` });
-  ports.log('rollout approval answered', { approvalId, decision: answer.decision, by: answer.by, executionArn: record.executionArn });
-  return { result: 'done', decision: answer.decision, approval: viewOf({ ...record, status: answer.decision, answeredBy: answer.by }), summary: `${answer.decision} the rollout of ${where(record)} onto ${record.target}` };
+  const first = await ports.approvals.markApprovalSent(approvalId, now);
+  if (first && answer.decision === 'approved') await ports.notifier(record)('approved', { approvalId, approvedBy: by, summary: `${where(record)}: approved by ${by}` });
+  ports.log('rollout approval answered', { approvalId, decision: answer.decision, by, executionArn: record.executionArn });
+  return { result: 'done', decision: answer.decision, approval: viewOf({ ...record, status: answer.decision, answeredBy: by }), summary: `${answer.decision} the rollout of ${where(record)} onto ${record.target}` };
 }
 
 /**
- * true when Step Functions took the answer; false when the task was already over. For a
- * repeated answer a closed task is our own earlier answer (Step Functions does not say
- * which), so it counts as taken.
+ * true when Step Functions took the answer; false when the task was already over. When the
+ * answer is sent again, a closed task may be our own first answer (Step Functions does not
+ * say which), so it counts as taken.
  */
-async function sendAnswer(record: ApprovalRecord, answer: { decision: 'approved' | 'denied'; by: string; reason?: string | undefined }, repeat: boolean, ports: ApprovalPorts): Promise<boolean> {
+async function sendAnswer(record: ApprovalRecord, answer: { decision: 'approved' | 'denied'; by: string; reason?: string | undefined }, resend: boolean, ports: ApprovalPorts): Promise<boolean> {
   try {
     if (answer.decision === 'approved') {
       await callAws('states:SendTaskSuccess', () => ports.sfn.send(new SendTaskSuccessCommand({ taskToken: record.taskToken, output: JSON.stringify({ approvedBy: answer.by, approvalId: record.id }) })));
@@ -144,7 +149,7 @@ async function sendAnswer(record: ApprovalRecord, answer: { decision: 'approved'
     return true;
   } catch (error) {
     const name = (error as { name?: string; cause?: { name?: string } }).cause?.name ?? (error as { name?: string }).name ?? '';
-    if (TASK_OVER.has(name)) return repeat;
+    if (TASK_OVER.has(name)) return resend;
     throw error;
   }
 }
@@ -176,13 +181,48 @@ export async function controlRollout(request: RolloutControlRequest, ports: Cont
       return { result: 'done', action: request.action, executionArn: lock.owner, summary: answer.summary };
     }
     case 'pause':
-    case 'abort':
-    case 'resume': {
-      const updated = await ports.locks.setControl(key, request.action === 'resume' ? null : request.action, request.requestedBy);
+    case 'abort': {
+      const updated = await ports.locks.setControl(key, request.action, request.requestedBy);
       if (!updated) return { result: 'no-rollout', summary: `no rollout of ${who} is running` };
-      ports.log('rollout control', { action: request.action, by: request.requestedBy, executionArn: updated.owner });
-      const when = request.action === 'resume' ? 'now' : 'after the batch in flight';
-      return { result: 'done', action: request.action, executionArn: updated.owner, summary: `${request.action} of the rollout of ${who} recorded; it takes effect ${when}` };
+      ports.log('rollout control', { action: request.action, by: request.requestedBy, executionArn: updated.owner, pause: updated.pauses });
+      const what = request.action === 'pause' ? `pause #${updated.pauses ?? 1}` : 'abort';
+      const resume = request.action === 'pause' ? ` (resume it with \`resume ${who} --pause ${updated.pauses ?? 1}\`)` : '';
+      return { result: 'done', action: request.action, executionArn: updated.owner, summary: `${what} of the rollout of ${who} recorded; it takes effect after the batch in flight${resume}` };
     }
+    case 'resume':
+      return resume(request, key, who, lock, ports);
   }
+}
+
+/**
+ * `rolloutControl`, invoked directly: Lambda does not say who invoked it, and `requestedBy`
+ * is whatever the caller wrote. So it never answers an approval (the approver would be
+ * whoever the caller claims, and "never the requester" would compare two claims), and what
+ * it records says the name is unverified. Pause, resume and abort still work: IAM decides
+ * who may invoke it, and each is a recorded, reversible step.
+ */
+export async function controlRolloutDirectly(request: RolloutControlRequest, ports: ControlPorts): Promise<ControlResult> {
+  if (request.action === 'approve' || request.action === 'reject') {
+    throw new UnverifiedCallerError(
+      'no-identity',
+      `rolloutControl cannot ${request.action}: a direct invocation cannot say who is calling ("requestedBy" is only what the caller wrote); answer approvals from Slack or the CLI (\`${request.action === 'approve' ? 'approve' : 'deny'} ${request.cluster}/${request.group}\`), where the caller is authenticated. Nothing was changed.`,
+    );
+  }
+  return controlRollout({ ...request, requestedBy: `${request.requestedBy.slice(0, 120)} (unverified: rolloutControl invoked directly)` }, ports);
+}
+
+/** `resume` ends one pause, the one it names: without a number, or for another pause, nothing changes. */
+async function resume(request: RolloutControlRequest, key: string, who: string, lock: NodeGroupLockRecord, ports: ControlPorts): Promise<ControlResult> {
+  const current = lock.control === 'pause' ? `paused (#${lock.pauses ?? 1} by ${lock.controlBy ?? 'someone'})` : lock.control === 'abort' ? `being aborted (by ${lock.controlBy ?? 'someone'})` : 'not paused';
+  if (request.pause === undefined) {
+    const hint = lock.control === 'pause' ? `; to end that pause: \`resume ${who} --pause ${lock.pauses ?? 1}\`` : '';
+    return { result: 'stale', summary: `the rollout of ${who} is ${current}: resume names the pause it ends${hint}` };
+  }
+  const out = await ports.locks.resume(key, request.pause, request.requestedBy);
+  if (!out.resumed) {
+    if (!out.lock) return { result: 'no-rollout', summary: `no rollout of ${who} is running` };
+    return { result: 'stale', summary: `not resumed: this resume is for pause #${request.pause}, and the rollout of ${who} is ${current}; nothing was changed` };
+  }
+  ports.log('rollout control', { action: 'resume', by: request.requestedBy, executionArn: out.lock.owner, pause: request.pause });
+  return { result: 'done', action: 'resume', executionArn: out.lock.owner, summary: `pause #${request.pause} of the rollout of ${who} ended; it goes on now` };
 }

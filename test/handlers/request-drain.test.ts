@@ -29,6 +29,7 @@ Object.assign(process.env, {
   MANAGED_CLUSTERS: 'prod',
   NODE_DRAIN_STATE_MACHINE_ARN: STATE_MACHINE,
   DRAIN_TABLE: 'drains',
+  CHATOPS_TABLE: 'chatops',
 });
 quietLogs();
 

@@ -7,6 +7,7 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -23,6 +24,7 @@ Object.assign(process.env, {
   ROLLOUTS_TABLE: 'rollouts',
   DRAIN_TABLE: 'drains',
   CHATOPS_TABLE: 'chatops',
+  ACCESS_POLICY_PARAMETER: '/eks-node-lifecycle/test/chatops/access-policy',
   NODE_DRAIN_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:eks-node-lifecycle-test-node-drain',
 });
 quietLogs();
@@ -31,7 +33,8 @@ const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
 const events = mockClient(EventBridgeClient);
 const autoscaling = mockClient(AutoScalingClient);
-const mocks = [ddb, sfn, events, autoscaling, mockClient(DynamoDBClient), mockClient(EKSClient), mockClient(EC2Client), mockClient(IAMClient), mockClient(STSClient)];
+const ssm = mockClient(SSMClient);
+const mocks = [ddb, sfn, events, autoscaling, ssm, mockClient(DynamoDBClient), mockClient(EKSClient), mockClient(EC2Client), mockClient(IAMClient), mockClient(STSClient)];
 const awsCalls = () => mocks.reduce((n, m) => n + m.calls().length, 0);
 
 type Handler = (event: unknown, context: unknown) => Promise<any>;
@@ -200,8 +203,8 @@ describe('Handlers: ami-rollout steps', () => {
 
     it('answers no-rollout when the group has no lock, and calls nothing else', async () => {
       ddb.on(GetCommand).resolves({});
-      for (const action of ['approve', 'reject', 'pause', 'resume', 'abort']) {
-        const out = await control(action);
+      for (const action of ['pause', 'resume', 'abort']) {
+        const out = await control(action, action === 'resume' ? { pause: 1 } : {});
         assert.equal(out.result, 'no-rollout', action);
       }
       assert.equal(sfn.calls().length, 0);
@@ -210,78 +213,37 @@ describe('Handlers: ami-rollout steps', () => {
       assert.deepEqual(ddb.commandCalls(GetCommand)[0]!.args[0].input, { TableName: 'rollouts', Key: { lockKey: LOCK_KEY }, ConsistentRead: true });
     });
 
-    const APPROVAL = 'apr-0123456789ab';
-    const approvalItem = (extra: Record<string, unknown> = {}) => ({
-      pk: `approval#${APPROVAL}`, sk: 'approval', id: APPROVAL, executionArn: EXEC, cluster: 'prod', group: 'prod-workers', taskToken: TOKEN,
-      requestedBy: 'slack:T1:U0REQUESTER', requesterPerson: 'slack:U0REQUESTER', target: '1.31.0-20261120', plan: '4 nodes', status: 'pending',
-      requestedAt: '2026-11-21T09:00:00.000Z', expiresAtIso: '2026-11-22T09:00:00.000Z', deadline: 1_800_000_000_000, expiresAt: 1_800_600_000, ...extra,
-    });
-    /** the approvals table answers the conditional answer with the record as written */
-    const answers = () =>
-      ddb.on(UpdateCommand).callsFake((input) =>
-        input.TableName === 'chatops' ? { Attributes: approvalItem({ status: input.ExpressionAttributeValues[':decision'], answeredBy: input.ExpressionAttributeValues[':by'], answeredAt: input.ExpressionAttributeValues[':at'] }) } : {},
-      );
-
-    it('approve: the answer is recorded on the approval the lock names, then SendTaskSuccess with its server-side token, the lock cleared, announced', async () => {
-      ddb.on(GetCommand).resolves(lock({ approvalId: APPROVAL }));
-      answers();
-      sfn.on(SendTaskSuccessCommand).resolves({});
-      const out = await control('approve');
-      assert.deepEqual(out, { result: 'done', action: 'approve', executionArn: EXEC, summary: 'approved the rollout of prod/prod-workers onto 1.31.0-20261120' });
-      const [answer, clear] = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
-      assert.equal(answer!.TableName, 'chatops');
-      assert.deepEqual(answer!.Key, { pk: `approval#${APPROVAL}`, sk: 'approval' });
-      assert.match(answer!.ConditionExpression!, /#status = :pending AND #requesterPerson <> :person/);
-      assert.deepEqual(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input, { taskToken: TOKEN, output: JSON.stringify({ approvedBy: 'U123', approvalId: APPROVAL }) });
-      assert.equal(clear!.TableName, 'rollouts');
-      assert.equal(clear!.UpdateExpression, 'REMOVE #approval');
-      const entry = events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
-      assert.equal(entry.DetailType, 'Rollout Approved');
-      assert.equal(JSON.parse(entry.Detail!).executionArn, EXEC);
-    });
-
-    it('reject: SendTaskFailure as RolloutRejectedError, with who and why', async () => {
-      ddb.on(GetCommand).resolves(lock({ approvalId: APPROVAL }));
-      answers();
-      sfn.on(SendTaskFailureCommand).resolves({});
-      const out = await control('reject', { reason: 'not during the sale' });
-      assert.equal(out.result, 'done');
-      assert.deepEqual(sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input, { taskToken: TOKEN, error: 'RolloutRejectedError', cause: 'denied by U123: not during the sale' });
-      assert.equal(sfn.commandCalls(SendTaskSuccessCommand).length, 0);
-    });
-
-    it('approve by the person who requested the rollout: refused, nothing sent, the approval still pending', async () => {
-      ddb.on(GetCommand).callsFake((input) => (input.TableName === 'chatops' ? { Item: approvalItem() } : lock({ approvalId: APPROVAL })));
-      ddb.on(UpdateCommand).callsFake((input) => {
-        if (input.TableName === 'chatops') throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-        return {};
-      });
-      const out = await control('approve', { requestedBy: 'slack:T1:U0REQUESTER' });
-      assert.equal(out.result, 'own-request');
+    it('refuses approve and reject (a direct invocation cannot say who calls): UnverifiedCallerError, nothing read or sent', async () => {
+      for (const action of ['approve', 'reject']) {
+        await assert.rejects(control(action, { requestedBy: 'slack:T1:U0BOB' }), (e: Error) => e.name === 'UnverifiedCallerError' && /cannot (approve|reject)/.test(e.message));
+      }
+      assert.equal(ddb.calls().length, 0);
       assert.equal(sfn.calls().length, 0);
       assert.equal(events.calls().length, 0);
     });
 
-    it('approve when the rollout is not waiting for approval: says so, sends nothing', async () => {
-      ddb.on(GetCommand).resolves(lock());
-      const out = await control('approve');
-      assert.equal(out.result, 'not-waiting-for-approval');
-      assert.equal(sfn.calls().length, 0);
-      assert.equal(ddb.commandCalls(UpdateCommand).length, 0);
-    });
-
-    it('pause and abort are recorded on the lock; resume clears them', async () => {
-      ddb.on(GetCommand).resolves(lock());
-      ddb.on(UpdateCommand).callsFake((input) => ({ Attributes: { lockKey: LOCK_KEY, owner: EXEC, ...(input.ExpressionAttributeValues[':control'] ? { control: input.ExpressionAttributeValues[':control'] } : {}) } }));
+    it('pause and abort are recorded on the lock, the name marked unverified; resume ends the pause it names', async () => {
+      ddb.on(GetCommand).resolves(lock({ control: 'pause', pauses: 1 }));
+      ddb.on(UpdateCommand).callsFake((input) => ({ Attributes: { lockKey: LOCK_KEY, owner: EXEC, pauses: 1, ...(input.ExpressionAttributeValues[':control'] ? { control: input.ExpressionAttributeValues[':control'] } : {}) } }));
       for (const action of ['pause', 'abort', 'resume']) {
-        const out = await control(action);
+        const out = await control(action, action === 'resume' ? { pause: 1 } : {});
         assert.equal(out.result, 'done', action);
         assert.equal(out.executionArn, EXEC);
       }
       const updates = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
       assert.deepEqual(updates.map((u) => u.ExpressionAttributeValues?.[':control'] ?? null), ['pause', 'abort', null]);
+      assert.match(updates[0]!.ExpressionAttributeValues?.[':by'], /^U123 \(unverified: rolloutControl invoked directly\)$/);
       assert.match(updates[2]!.UpdateExpression!, /^REMOVE #control/);
+      assert.equal(updates[2]!.ExpressionAttributeValues?.[':n'], 1);
       assert.equal(sfn.calls().length, 0);
+    });
+
+    it('resume without the pause number changes nothing and says which pause to name', async () => {
+      ddb.on(GetCommand).resolves(lock({ control: 'pause', pauses: 3, controlBy: 'bob' }));
+      const out = await control('resume');
+      assert.equal(out.result, 'stale');
+      assert.match(out.summary, /paused \(#3 by bob\).*--pause 3/);
+      assert.equal(ddb.commandCalls(UpdateCommand).length, 0);
     });
 
     it('pause when the lock went away in between: no-rollout', async () => {
@@ -352,6 +314,10 @@ describe('Handlers: ami-rollout steps', () => {
 
   describe('begin-rollout', () => {
     const asg = { AutoScalingGroups: [{ AutoScalingGroupName: 'prod-workers', MinSize: 1, MaxSize: 6, DesiredCapacity: 4, DefaultCooldown: 300, AvailabilityZones: [], HealthCheckType: 'EC2', CreatedTime: new Date(), Instances: [], Tags: [{ Key: 'eks-node-lifecycle/max-unavailable', Value: '2', PropagateAtLaunch: false }] }] };
+
+    beforeEach(() => {
+      ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify({ clusters: { [cluster]: { read: ['*'], requireApproval: false } } }) } });
+    });
 
     it('takes the lock for this execution and returns the input with its defaults and the policy', async () => {
       autoscaling.on(DescribeAutoScalingGroupsCommand).resolves(asg);

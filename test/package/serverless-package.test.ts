@@ -63,9 +63,10 @@ describe('Deployable package: serverless package', () => {
       }).catch((error: Error & { stderr?: string }) => {
         throw new Error(`${fn.key}: ${(error.stderr ?? error.message).split('\n').filter((l) => /Error/.test(l)).slice(0, 3).join(' | ').slice(0, 500)}`);
       });
-      // a function URL answers HTTP: bad input is a 400, not an error
-      const url = resources('AWS::Lambda::Url').some(([, r]) => r.Properties.TargetFunctionArn?.['Fn::GetAtt']?.[0] === logicalId(fn.key));
-      assert.equal(stdout.trim(), url ? 'HTTP 400' : 'InvalidInputError', fn.key);
+      // a function URL answers HTTP: bad input is a 400, not an error; behind AWS_IAM auth an
+      // event naming no authenticated caller is a 403 before anything else is read
+      const url = resources('AWS::Lambda::Url').find(([, r]) => r.Properties.TargetFunctionArn?.['Fn::GetAtt']?.[0] === logicalId(fn.key));
+      assert.equal(stdout.trim(), url ? (url[1].Properties.AuthType === 'AWS_IAM' ? 'HTTP 403' : 'HTTP 400') : 'InvalidInputError', fn.key);
     }
   });
 

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateLaunchTemplateVersionCommand, DescribeLaunchTemplateVersionsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { cliInSandbox, sandboxOperator } from '../../scripts/cli-sandbox.js';
+import { putAccessPolicy } from '../sim/chat.js';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import { World } from '../sim/world.js';
 
@@ -93,8 +95,10 @@ describe('Scenario: a new EKS-optimized release', () => {
 
   it('does the same for Bottlerocket once a person approves', async () => {
     assert.equal((await versionsOf(groups.bottlerocket!.launchTemplateId)).length, 1, 'nothing written before approval');
-    const answer = await world.lambda.invoke('rolloutControl', { kind: 'rollout-control', cluster: 'prod', group: 'bottlerocket', action: 'approve', requestedBy: 'alice' });
-    assert.equal((answer as any).result, 'done');
+    // an approval comes from an authenticated person: here the CLI, through the service's function URL
+    putAccessPolicy(world, { clusters: { prod: { approve: [sandboxOperator(world.model.accountId).id] } } });
+    const answer = await cliInSandbox(world)('approve prod/bottlerocket');
+    assert.equal(answer.ok, true, answer.text);
     await world.settle();
     const versions = await versionsOf(groups.bottlerocket!.launchTemplateId);
     const latest = versions.sort((a, b) => b.VersionNumber! - a.VersionNumber!)[0]!;

@@ -102,7 +102,8 @@ export function releaseFinalizers(s: DrainSetup & { stuck: [string, string][] })
 // ---- a paused rollout -------------------------------------------------------------------
 
 export const rolloutControl = (world: World, action: 'pause' | 'resume' | 'abort', who = 'alice') =>
-  world.lambda.invoke('rolloutControl', { kind: 'rollout-control', cluster: 'prod', group: 'workers', action, requestedBy: who });
+  // the group's first pause: a resume names the pause it ends
+  world.lambda.invoke('rolloutControl', { kind: 'rollout-control', cluster: 'prod', group: 'workers', action, requestedBy: who, ...(action === 'resume' ? { pause: 1 } : {}) });
 
 /** A 4-node group's rollout (max-unavailable 2, and the tags given), paused by a person a minute in. */
 export async function pausedRollout(tags: Record<string, string> = {}) {

@@ -6,6 +6,7 @@ import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import type { BusEvent } from '../sim/event-bus.js';
 import type { World } from '../sim/world.js';
 import { type InvariantMonitor, watchInvariants } from './fault-invariants.js';
+import { rolloutControl } from './long-executions.js';
 import { cordoned, groupState, rollouts, selfManagedWorld } from './rollout-helpers.js';
 
 /**
@@ -21,8 +22,7 @@ const autoscaling = () => new AutoScalingClient({ region });
 const ec2 = () => new EC2Client({ region });
 const published = (world: World, type: string): BusEvent[] => world.published.filter((e) => e['detail-type'] === type);
 const detailOf = (event: BusEvent | undefined): Record<string, any> => (event?.detail ?? {}) as Record<string, any>;
-const control = (world: World, action: 'pause' | 'resume' | 'abort', who = 'alice') =>
-  world.lambda.invoke('rolloutControl', { kind: 'rollout-control', cluster: 'prod', group: 'workers', action, requestedBy: who });
+const control = rolloutControl;
 
 /** Writes by anyone but the rollout's own functions: what a person, a pipeline or an autoscaler did. */
 const rolloutWrites = (world: World, since: number) =>

@@ -17,10 +17,10 @@ export const SANDBOX_SLACK = {
 /** A policy for the sandbox's `prod`: SREs act and approve, anyone in #prod-ops reads, rollouts need a second person. */
 export function sandboxAccessPolicy(people: { sre: string[]; readers?: string[] }): Record<string, unknown> {
   return {
-    groups: { sre: people.sre.map((u) => `slack:${u}`) },
+    groups: { sre: people.sre.map((u) => `slack:${SANDBOX_SLACK.team}:${u}`) },
     clusters: {
       prod: {
-        read: ['group:sre', `channel:${SANDBOX_SLACK.channel}`, ...(people.readers ?? []).map((u) => `slack:${u}`)],
+        read: ['group:sre', `channel:${SANDBOX_SLACK.team}:${SANDBOX_SLACK.channel}`, ...(people.readers ?? []).map((u) => `slack:${SANDBOX_SLACK.team}:${u}`)],
         act: ['group:sre'],
         approve: ['group:sre'],
         notify: SANDBOX_SLACK.channel,
@@ -32,7 +32,7 @@ export function sandboxAccessPolicy(people: { sre: string[]; readers?: string[] 
 
 /** The serverless params that point the service at the sandbox's Slack. */
 export function chatParams(receiver: SlackReceiver): NonNullable<WorldOptions['params']> {
-  return { slackApiUrl: receiver.apiUrl, slackResponseUrlPrefixes: `${receiver.url}/response/` };
+  return { slackApiUrl: receiver.apiUrl, slackResponseUrlPrefixes: `${receiver.url}/response/`, slackTeamIds: SANDBOX_SLACK.team };
 }
 
 export async function startSandboxSlack(): Promise<SlackReceiver> {
@@ -49,13 +49,18 @@ export interface ChatDriver {
   responses(responseUrl: string): SlackReceiver['messages'];
 }
 
+/** Stores the chat-ops access policy where serverless.yml's params say it is. */
+export function putAccessPolicy(world: World, policy: Record<string, unknown>): void {
+  world.account.ssm.putParameter(world.model.params['chatAccessPolicyParameter']!.replace('${sls:stage}', world.model.stage), JSON.stringify(policy));
+}
+
 /** Stores the chat secrets and policy where serverless.yml's params say they are, and returns people who type. */
 export function setupChat(world: World, receiver: SlackReceiver, policy: Record<string, unknown>): ChatDriver {
   const params = world.model.params;
   const resolve = (value: string) => value.replace('${sls:stage}', world.model.stage);
   world.account.ssm.putSecureString(resolve(params['slackSigningSecretParameter']!), SANDBOX_SLACK.signingSecret);
   world.account.ssm.putSecureString(resolve(params['slackBotTokenParameter']!), SANDBOX_SLACK.botToken);
-  world.account.ssm.putParameter(resolve(params['chatAccessPolicyParameter']!), JSON.stringify(policy));
+  putAccessPolicy(world, policy);
   const send = async (body: string, responseUrl: string) => {
     const response = (await world.lambda.invoke('chatSlack', signedSlackEvent(SANDBOX_SLACK.signingSecret, body, world.clock.date()))) as { statusCode: number; body: string };
     return { statusCode: response.statusCode, body: response.body ? JSON.parse(response.body) : null, responseUrl };

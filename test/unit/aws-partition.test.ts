@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deployedEnvironment } from '../../scripts/cli.js';
 import { arnOf, partitionOfArn, partitionOfRegion, regionalHost } from '../../shared/aws/partition.js';
 import { createEksToken, TOKEN_PREFIX } from '../../shared/kube/eks-token.js';
 import { judgePreflight, type PreflightFacts } from '../../shared/rollout/preflight.js';
@@ -58,9 +57,8 @@ describe('AWS partitions', () => {
         assert.deepEqual(await authenticateEksToken(token, { cluster: 'prod', credentials, now: () => t0 + 60_000 }), { ok: true });
       });
 
-      it('builds the state machine ARN the CLI starts rollouts on in that partition', () => {
-        const env = deployedEnvironment('prod', region, '111122223333');
-        assert.equal(env['AMI_ROLLOUT_STATE_MACHINE_ARN'], `arn:${partition}:states:${region}:111122223333:stateMachine:eks-node-lifecycle-prod-ami-rollout`);
+      it('builds ARNs in that partition', () => {
+        assert.equal(arnOf({ region, service: 'states', account: '111122223333', resource: 'stateMachine:eks-node-lifecycle-prod-ami-rollout' }), `arn:${partition}:states:${region}:111122223333:stateMachine:eks-node-lifecycle-prod-ami-rollout`);
         assert.equal(arnOf({ region, service: 'eks', account: '111122223333', resource: 'cluster/prod' }), `arn:${partition}:eks:${region}:111122223333:cluster/prod`);
       });
 

@@ -15,21 +15,23 @@ import { ConfigurationError } from '../../shared/errors.js';
 import type { AccessLevel } from '../../shared/chatops/types.js';
 
 const EXAMPLE = JSON.stringify({
-  groups: { sre: ['slack:T0123:U0AAA', 'slack:U0BBB'], platform: ['iam:arn:aws:iam::111122223333:role/platform-*'] },
+  groups: { sre: ['slack:T0123:U0AAA', 'slack:E0ORG:U0BBB'], platform: ['iam:arn:aws:iam::111122223333:role/platform-*'] },
   clusters: {
-    prod: { read: ['channel:C0PROD', 'group:sre'], act: ['group:sre'], approve: ['group:sre', 'slack:U0CCC'], channels: ['C0PROD'], notify: 'C0PROD', requireApproval: true },
+    prod: { read: ['channel:T0123:C0PROD', 'group:sre'], act: ['group:sre'], approve: ['group:sre', 'slack:T0123:U0CCC'], channels: ['C0PROD'], notify: 'C0PROD', requireApproval: true },
     staging: { read: ['group:platform'], act: ['group:platform', 'group:sre'] },
     '*': { read: ['*'], notify: 'C0OPS' },
   },
 });
 const policy = parseAccessPolicy(EXAMPLE);
 
-const slack = (team: string, user: string, channel = 'C0PROD'): AccessPrincipal => ({ id: `slack:${team}:${user}`, display: `<@${user}>`, channel, via: 'slack' });
+const slack = (team: string, user: string, channel = 'C0PROD', enterprise?: string): AccessPrincipal => ({ id: `slack:${team}:${user}`, display: `<@${user}>`, channel, via: 'slack', ...(enterprise ? { enterprise } : {}) });
 const iam = (arn: string, via: 'lambda' | 'cli' = 'cli'): AccessPrincipal => ({ id: `iam:${arn}`, display: arn, via });
 
 const AAA = slack('T0123', 'U0AAA');
 const AAA_OTHER_TEAM = slack('T9999', 'U0AAA');
-const BBB_ANY_TEAM = slack('T7777', 'U0BBB');
+const BBB_ANY_TEAM = slack('T7777', 'U0BBB', 'C0PROD', 'E0ORG');
+const BBB_OUTSIDE_ORG = slack('T7777', 'U0BBB');
+const ZZZ_OTHER_TEAM = slack('T9999', 'U0ZZZ');
 const CCC = slack('T0123', 'U0CCC');
 const ZZZ = slack('T0123', 'U0ZZZ');
 const ZZZ_ELSEWHERE = slack('T0123', 'U0ZZZ', 'C0RANDOM');
@@ -42,7 +44,9 @@ describe('Access policy: authorize', () => {
   const table: [name: string, who: AccessPrincipal, level: AccessLevel, cluster: string | undefined, allowed: boolean][] = [
     ['a group member named with team and user acts on prod', AAA, 'act', 'prod', true],
     ['slack:<team>:<user> in a group does not cover the same user id in another workspace', AAA_OTHER_TEAM, 'act', 'prod', false],
-    ['a group member named slack:<user> acts on prod from any workspace', BBB_ANY_TEAM, 'act', 'prod', true],
+    ['a group member named slack:<org>:<user> acts on prod from any workspace of that Enterprise Grid org', BBB_ANY_TEAM, 'act', 'prod', true],
+    ['slack:<org>:<user> does not cover the same user id outside that org', BBB_OUTSIDE_ORG, 'act', 'prod', false],
+    ['channel:<team>:<channel> does not cover the same channel id in another workspace', ZZZ_OTHER_TEAM, 'read', 'prod', false],
     ['act implies read', BBB_ANY_TEAM, 'read', 'prod', true],
     ['a direct approver approves prod', CCC, 'approve', 'prod', true],
     ['approve implies read', CCC, 'read', 'prod', true],
@@ -75,13 +79,13 @@ describe('Access policy: authorize', () => {
   });
 
   it('a channel subject only matches Slack requests (only Slack proves the channel)', () => {
-    const p = parseAccessPolicy(JSON.stringify({ clusters: { dev: { act: ['channel:C0DEV'] } } }));
+    const p = parseAccessPolicy(JSON.stringify({ clusters: { dev: { act: ['channel:T1:C0DEV'] } } }));
     assert.equal(authorize(p, { id: 'iam:arn:aws:iam::1:role/x', via: 'lambda', channel: 'C0DEV' }, 'act', 'dev').allowed, false);
     assert.equal(authorize(p, { id: 'slack:T1:U1', via: 'slack', channel: 'C0DEV' }, 'act', 'dev').allowed, true);
   });
 
   it('an unknown cluster with no * entry is refused, saying the policy grants nothing on it', () => {
-    const p = parseAccessPolicy(JSON.stringify({ groups: { sre: ['slack:U1'] }, clusters: { prod: { act: ['group:sre'] } } }));
+    const p = parseAccessPolicy(JSON.stringify({ groups: { sre: ['slack:T1:U1'] }, clusters: { prod: { act: ['group:sre'] } } }));
     assert.deepEqual(authorize(p, slack('T1', 'U1'), 'read', 'dev'), { allowed: false, reason: '<@U1> may not read cluster dev: the access policy grants nothing on it' });
   });
 
@@ -158,13 +162,19 @@ describe('Access policy: parseAccessPolicy', () => {
   });
 
   it('rejects malformed subjects of every kind', () => {
-    for (const bad of ['user:U1', 'slack:u0lower', 'slack:T1:U1:X', 'iam:role/x', 'iam:arn:aws:iam::1:role/*/x', 'channel:#general', 'U0AAA', '']) {
+    for (const bad of ['user:U1', 'slack:u0lower', 'slack:T1:U1:X', 'slack:U1:U2', 'channel:T1:C1:X', 'iam:role/x', 'iam:arn:aws:iam::1:role/*/x', 'channel:#general', 'U0AAA', '']) {
       assert.match(problems(JSON.stringify({ clusters: { prod: { read: [bad] } } })), /clusters\.prod\.read\.0: /, bad);
     }
   });
 
+  it('refuses Slack grants that name no workspace, saying how to write them (another workspace with the same app would match)', () => {
+    const message = problems(JSON.stringify({ groups: { sre: ['slack:U0BOB'] }, clusters: { prod: { read: ['channel:C0OPS', 'group:sre'] } } }));
+    assert.match(message, /groups\.sre\.0: "slack:U0BOB" names no workspace: write slack:<team id>:U0BOB/);
+    assert.match(message, /clusters\.prod\.read\.0: "channel:C0OPS" names no workspace: write channel:<team id>:C0OPS/);
+  });
+
   it('rejects a group inside a group (no nesting)', () => {
-    assert.match(problems('{"groups":{"a":["slack:U1"],"b":["group:a"]},"clusters":{}}'), /groups\.b\.0: "group:a": a group cannot contain a group/);
+    assert.match(problems('{"groups":{"a":["slack:T1:U1"],"b":["group:a"]},"clusters":{}}'), /groups\.b\.0: "group:a": a group cannot contain a group/);
   });
 
   it('rejects unknown keys (a typo grants nothing silently otherwise)', () => {
@@ -195,7 +205,7 @@ describe('Access policy: properties', () => {
   );
   const levelArb = fc.constantFrom<AccessLevel>('read', 'act', 'approve');
   const clusterArb = fc.option(fc.constantFrom('prod', 'dev', 'other'), { nil: undefined });
-  const baseSubjects = ['*', 'slack:U1', 'slack:T1:U2', 'slack:T2:U3', 'iam:arn:aws:iam::1:role/ops-*', 'iam:arn:aws:iam::1:role/dev', 'channel:C1', 'channel:C2'];
+  const baseSubjects = ['*', 'slack:T2:U1', 'slack:T1:U2', 'slack:T2:U3', 'iam:arn:aws:iam::1:role/ops-*', 'iam:arn:aws:iam::1:role/dev', 'channel:T1:C1', 'channel:T2:C2'];
   const subjectArb = fc.constantFrom(...baseSubjects, 'group:g1', 'group:g2');
   const subjectsArb = fc.option(fc.uniqueArray(subjectArb, { maxLength: 3 }), { nil: undefined });
   const entryArb = fc.record(

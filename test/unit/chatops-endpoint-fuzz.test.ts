@@ -6,8 +6,8 @@ import type { AccessPolicy } from '../../shared/chatops/access-policy.js';
 import { parseAccessPolicy } from '../../shared/chatops/access-policy.js';
 import { parseCommand } from '../../shared/chatops/grammar.js';
 import { runCommand, type CommandPorts } from '../../shared/chatops/run-command.js';
-import { type ChatWork, ChatWorkSchema, receiveSlack } from '../../shared/chatops/slack-front.js';
-import { slackResponseUrlAllowed } from '../../shared/chatops/slack-request.js';
+import { type ChatWork, ChatWorkSchema, receiveSlack, verifiedSlackRequest } from '../../shared/chatops/slack-front.js';
+import { slackResponseUrlAllowed, slackTeamAllowed } from '../../shared/chatops/slack-request.js';
 
 /**
  * Fuzzing the chat entry points: whatever arrives — random bytes, mutated Slack forms and
@@ -31,9 +31,12 @@ function signed(body: string) {
 function front() {
   const handedOver: ChatWork[] = [];
   const audited: unknown[] = [];
+  const seen = new Set<string>();
   const ports = {
     signingSecret: async () => SECRET,
     isAllowedResponseUrl: slackResponseUrlAllowed(['https://hooks.slack.com/']),
+    isAllowedTeam: slackTeamAllowed(['T0FUZZ']),
+    acceptOnce: async (key: string) => !seen.has(key) && Boolean(seen.add(key)),
     handOver: async (work: ChatWork) => {
       handedOver.push(work);
     },
@@ -88,15 +91,23 @@ describe('Chat endpoint fuzz (fast-check)', () => {
       fc.asyncProperty(body, async (raw) => {
         const { ports, handedOver } = front();
         const response = await receiveSlack(signed(raw), 'req-1', ports);
-        assert.ok([200, 400].includes(response.statusCode), `status ${response.statusCode}`);
+        assert.ok([200, 400, 403].includes(response.statusCode), `status ${response.statusCode}`);
         assert.ok(response.body.length > 0);
         for (const work of handedOver) {
           ChatWorkSchema.parse(work);
-          assert.ok(work.responseUrl.startsWith('https://hooks.slack.com/'));
-          const parsed = parseCommand(work.text);
-          if (work.kind === 'slack-command') assert.ok(parsed.ok && parsed.command.name !== 'help', `handed over an invalid command: ${work.text}`);
+          // what the worker will make of it: the same checks, on the same signed bytes
+          const request = verifiedSlackRequest(work, SECRET, NOW, ports);
+          assert.equal(request.teamId === 'T0FUZZ' || request.enterpriseId === 'T0FUZZ', true);
+          assert.ok(request.responseUrl.startsWith('https://hooks.slack.com/'));
+          const parsed = request.kind === 'command' ? parseCommand(request.text) : undefined;
+          if (parsed) assert.ok(parsed.ok && parsed.command.name !== 'help', `handed over an invalid command: ${request.kind === 'command' && request.text}`);
         }
-        if (response.statusCode === 400) assert.equal(handedOver.length, 0);
+        if (response.statusCode !== 200) assert.equal(handedOver.length, 0);
+        // the same signed request again is a replay, whatever it asked
+        if (response.statusCode === 200) {
+          const again = await receiveSlack(signed(raw), 'req-2', ports);
+          assert.equal(again.statusCode, 409);
+        }
       }),
       { numRuns: RUNS },
     );
@@ -130,7 +141,7 @@ describe('Chat endpoint fuzz (fast-check)', () => {
   });
 
   it(`${RUNS} random command texts through runCommand: a clear reply; nothing is started or changed unless the command parsed and was allowed`, async () => {
-    const policy: AccessPolicy = parseAccessPolicy(JSON.stringify({ clusters: { prod: { read: ['slack:U0READ'] } } }));
+    const policy: AccessPolicy = parseAccessPolicy(JSON.stringify({ clusters: { prod: { read: ['slack:T0FUZZ:U0READ'] } } }));
     let writes = 0;
     const refuse = () => {
       writes++;

@@ -10,6 +10,7 @@ import {
   readFunctionUrlRequest,
   SLACK_MAX_SKEW_SECONDS,
   slackResponseUrlAllowed,
+  slackTeamAllowed,
   verifySlackSignature,
   type SlackRequest,
 } from '../../shared/chatops/slack-request.js';
@@ -241,6 +242,7 @@ describe('Slack request: parsing', () => {
     assert.deepEqual(request, {
       kind: 'command',
       teamId: 'T0001',
+      enterpriseId: 'E0001',
       userId: 'U2147483697',
       userName: 'steve',
       channelId: 'C2147483705',
@@ -358,10 +360,25 @@ describe('Slack request: response_url allow-list', () => {
   });
 });
 
+describe('Slack request: workspaces', () => {
+  it('takes a request from an allowed team, or through an allowed Enterprise Grid org, and nothing else', () => {
+    const allowed = slackTeamAllowed(['T0001', 'E0ORG']);
+    assert.equal(allowed({ teamId: 'T0001' }), true);
+    assert.equal(allowed({ teamId: 'T0999', enterpriseId: 'E0ORG' }), true);
+    assert.equal(allowed({ teamId: 'T0999' }), false);
+    assert.equal(allowed({ teamId: 'T0999', enterpriseId: 'E0OTHER' }), false);
+  });
+
+  it('refuses every request when no workspace is configured, and fails at cold start on a malformed id', () => {
+    assert.equal(slackTeamAllowed([])({ teamId: 'T0001' }), false);
+    assert.throws(() => slackTeamAllowed(['t0001']), ConfigurationError);
+  });
+});
+
 describe('Slack request: principal', () => {
   it('names the user by team and user, and keeps the channel', () => {
     const request = parseSlackRequest(command(), { isAllowedResponseUrl: allowHooks });
-    assert.deepEqual(principalOf(request), { id: 'slack:T0001:U2147483697', display: '<@U2147483697>', channel: 'C2147483705', via: 'slack' });
+    assert.deepEqual(principalOf(request), { id: 'slack:T0001:U2147483697', display: '<@U2147483697>', channel: 'C2147483705', enterprise: 'E0001', via: 'slack' });
     const click = parseSlackRequest(interaction(blockActions({ channel: undefined })), { isAllowedResponseUrl: allowHooks });
     assert.deepEqual(principalOf(click), { id: 'slack:T3MDE:U0CA5', display: '<@U0CA5>', via: 'slack' });
   });

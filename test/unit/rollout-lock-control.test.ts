@@ -31,10 +31,10 @@ describe('Node group locks: control and approval token (real DynamoDB)', () => {
   after(() => table.close());
 
   describe('setControl', () => {
-    it('records a pause and who asked, returning the lock as it now is', async () => {
+    it('records a pause (numbered: the first) and who asked, returning the lock as it now is', async () => {
       const k = await held();
       const record = await locks.setControl(k, 'pause', 'U123');
-      assert.deepEqual(record, { lockKey: k, owner: A, acquiredAt: T0.toISOString(), expiresAt: later(600).getTime() / 1000, expiresAtIso: later(600).toISOString(), control: 'pause', controlBy: 'U123' });
+      assert.deepEqual(record, { lockKey: k, owner: A, acquiredAt: T0.toISOString(), expiresAt: later(600).getTime() / 1000, expiresAtIso: later(600).toISOString(), control: 'pause', controlBy: 'U123', pauses: 1 });
       assert.deepEqual(await locks.get(k), record);
     });
 
@@ -46,20 +46,34 @@ describe('Node group locks: control and approval token (real DynamoDB)', () => {
       assert.equal(record?.controlBy, 'U2');
     });
 
-    it('resume (null) clears the control and records who resumed', async () => {
+    it('resume of the current pause clears the control and records who resumed', async () => {
       const k = await held();
-      await locks.setControl(k, 'pause', 'U1');
-      const record = await locks.setControl(k, null, 'U2');
-      assert.equal(record?.control, undefined);
+      const paused = await locks.setControl(k, 'pause', 'U1');
+      assert.equal(paused?.pauses, 1);
+      const out = await locks.resume(k, 1, 'U2');
+      assert.equal(out.resumed, true);
       assert.ok(!('control' in (await locks.get(k))!));
       assert.equal((await locks.get(k))?.controlBy, 'U2');
     });
 
-    it('resume when nothing was paused is harmless', async () => {
+    it('resume of an older pause changes nothing: a newer pause stays', async () => {
       const k = await held();
-      const record = await locks.setControl(k, null, 'U1');
-      assert.equal(record?.owner, A);
-      assert.equal(record?.control, undefined);
+      await locks.setControl(k, 'pause', 'U1');
+      await locks.resume(k, 1, 'U2');
+      await locks.setControl(k, 'pause', 'U3');
+      const out = await locks.resume(k, 1, 'U2');
+      assert.equal(out.resumed, false);
+      assert.equal(out.lock?.control, 'pause');
+      assert.equal(out.lock?.pauses, 2);
+      assert.equal(out.lock?.controlBy, 'U3');
+    });
+
+    it('resume when nothing was paused changes nothing', async () => {
+      const k = await held();
+      const out = await locks.resume(k, 1, 'U1');
+      assert.equal(out.resumed, false);
+      assert.equal(out.lock?.owner, A);
+      assert.equal(out.lock?.control, undefined);
     });
 
     it('with no rollout holding the group: undefined, and no lock is created', async () => {
