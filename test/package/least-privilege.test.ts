@@ -138,6 +138,32 @@ describe('Least privilege: the IAM of the packaged template', () => {
     assert.deepEqual(passRole.map((s) => s.conditions), [[{ operator: 'StringEquals', key: 'iam:PassedToService', values: ['ec2.amazonaws.com', 'eks.amazonaws.com'] }]]);
   });
 
+  it('writes the chat-ops table only in the item families each function needs, never table-wide', () => {
+    const chatops = statements.filter((s) => s.resources.some((r) => r.endsWith(':table/eks-node-lifecycle-ci-chatops')));
+    assert.ok(chatops.length >= 6, 'every chat-ops statement found');
+    for (const s of chatops) {
+      const leading = s.conditions.find((c) => c.key === 'dynamodb:LeadingKeys');
+      assert.equal(leading?.operator, 'ForAllValues:StringLike', `${s.role}/${s.sid}: scoped by dynamodb:LeadingKeys`);
+      assert.ok(leading!.values.length > 0 && leading!.values.every((v) => /^[a-z-]+#\*$/.test(v)), `${s.role}/${s.sid}: item families (<prefix>#*), got ${leading!.values.join(', ')}`);
+    }
+    // the internet-facing function writes only its replay claims and audit records
+    const slack = chatops.filter((s) => s.role === 'ChatSlackRole');
+    assert.deepEqual(slack.flatMap((s) => s.conditions.find((c) => c.key === 'dynamodb:LeadingKeys')!.values).sort(), ['audit#*', 'request#*']);
+  });
+
+  it('lets only the authenticated entries that complete approvals answer task tokens', () => {
+    const answering = statements.filter((s) => s.actions.some((a) => a === 'states:SendTaskSuccess' || a === 'states:SendTaskFailure'));
+    assert.deepEqual([...new Set(answering.map((s) => s.role))].sort(), ['ChatApiRole', 'ChatWorkerRole']);
+  });
+
+  it('caps the public entry and the other chat entries with reserved concurrency, so a flood cannot starve drains and hooks', () => {
+    const reserved = (key: string) => template.Resources[`${key[0]!.toUpperCase()}${key.slice(1)}LambdaFunction`]!.Properties.ReservedConcurrentExecutions;
+    assert.equal(reserved('chatSlack'), 10);
+    for (const key of ['chatWorker', 'chatInvoke', 'chatApi']) assert.ok(reserved(key) > 0 && reserved(key) <= 10, key);
+    // the functions drains and hooks depend on are not capped
+    for (const key of ['requestDrain', 'drainStep', 'finishDrain', 'completeLifecycleAction', 'tagInstance']) assert.equal(reserved(key), undefined, key);
+  });
+
   it('has nothing else to say', () => {
     assert.equal(describeFindings(findings), '');
   });

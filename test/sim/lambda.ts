@@ -1,4 +1,4 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
@@ -128,6 +128,12 @@ export class SimLambda {
   async invoke(nameOrArn: string, payload: unknown): Promise<unknown> {
     const fn = this.find(nameOrArn);
     if (this.closed) throw new LambdaFunctionError('Lambda.ServiceException', 'the sandbox has stopped');
+    // reserved concurrency is also a ceiling: past it Lambda throttles the invocation
+    // (429 TooManyRequestsException, Reason ReservedFunctionConcurrentInvocationLimitExceeded)
+    const busy = (this.environments.get(fn.key) ?? []).filter((e) => e.busy && !e.retired).length;
+    if (fn.reservedConcurrency !== undefined && busy >= fn.reservedConcurrency) {
+      throw new LambdaFunctionError('Lambda.TooManyRequestsException', `Rate Exceeded. (ReservedFunctionConcurrentInvocationLimitExceeded: ${fn.name} runs ${busy} of ${fn.reservedConcurrency})`);
+    }
     const environment = this.acquire(fn);
     return this.clock.actor(async () => {
       const handler = await environment.handler;
@@ -183,6 +189,23 @@ export class SimLambda {
   invokeAndWait(nameOrArn: string, payload: unknown): Promise<unknown> {
     const call = this.invoke(nameOrArn, payload);
     return runningInvocation() ? this.clock.waitFor(call) : call;
+  }
+
+  /**
+   * An asynchronous invocation (`InvocationType: 'Event'`): Lambda queues it and answers at
+   * once; a throttled one stays queued and is retried, backing off from 1 s to 5 minutes, for
+   * up to six hours (Lambda developer guide, "How Lambda handles errors and retries with
+   * asynchronous invocation"). Its own failure is the function's business.
+   */
+  invokeQueued(nameOrArn: string, payload: unknown): void {
+    const queuedAt = this.clock.now();
+    const attempt = (backoff: number) => {
+      this.invoke(nameOrArn, payload).catch((error: Error) => {
+        if (error.name !== 'Lambda.TooManyRequestsException' || this.clock.now() + backoff - queuedAt > 6 * 3_600_000) return;
+        this.clock.after(backoff, () => attempt(Math.min(backoff * 2, 300_000)));
+      });
+    };
+    attempt(1000);
   }
 
   /** An idle execution environment of the function, or a new one (a cold start), busy from now on. */
@@ -247,13 +270,15 @@ export function bindLambdaApi(lambda: SimLambda): () => void {
     const payload = JSON.parse(raw);
     const fn = lambda.find(input.FunctionName ?? '');
     if (input.InvocationType === 'Event') {
-      void lambda.invoke(fn.key, payload).catch(() => undefined);
+      lambda.invokeQueued(fn.key, payload);
       return { StatusCode: 202 };
     }
     try {
       return { StatusCode: 200, Payload: encode(await lambda.invokeAndWait(fn.key, payload)), ExecutedVersion: '$LATEST' };
     } catch (error) {
       const e = error as Error;
+      // a throttle is the Invoke API's own error (429), not the function's
+      if (e.name === 'Lambda.TooManyRequestsException') throw new TooManyRequestsException({ message: e.message, Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', $metadata: { httpStatusCode: 429 } });
       return { StatusCode: 200, FunctionError: 'Unhandled', Payload: encode({ errorType: e.name, errorMessage: e.message }), ExecutedVersion: '$LATEST' };
     }
   });

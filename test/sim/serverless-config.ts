@@ -28,6 +28,8 @@ export interface SimFunction {
   maximumRetryAttempts: number;
   /** the function's timeout (its own, else the provider's, else Serverless Framework's 6 s) */
   timeoutSeconds: number;
+  /** `reservedConcurrency:` — Lambda runs at most this many at once and throttles the rest */
+  reservedConcurrency?: number;
   /** the CloudFormation logical id of its execution role (`role:`), if it names one */
   role?: string;
   /** EventBridge Scheduler schedules that invoke it (`schedule` events, `method: scheduler`): the role they run as */
@@ -174,6 +176,7 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
       maximumRetryAttempts: spec.maximumRetryAttempts ?? 2,
       timeoutSeconds: Number(spec.timeout ?? raw.provider?.timeout ?? 6),
       ...(typeof spec.role === 'string' ? { role: spec.role } : {}),
+      ...(spec.reservedConcurrency !== undefined ? { reservedConcurrency: Number(resolveValue(spec.reservedConcurrency)) } : {}),
       scheduleRoles: (spec.events ?? []).filter((e: any) => e.schedule?.method === 'scheduler').map((e: any) => resolveValue(e.schedule.roleArn)),
     };
   });

@@ -157,7 +157,7 @@ export class World {
     const restoreLambdaApi = bindLambdaApi(lambda);
     // IAM on every call a function makes and every invocation a state machine makes, against
     // the roles the packaged template deploys (iam/authorizer.ts); after every mock is bound
-    const iam = new SimIam(model, { account, lambda }, () => clock.now(), options.roles).install();
+    const iam = new SimIam(model, { account, lambda, partitionKeys: partitionKeysOf(model) }, () => clock.now(), options.roles).install();
     w.iam = iam;
     w.deniedExpected = options.roles !== undefined;
     stepFunctions.authorizeInvoke = (machineArn, functionArn) => {
@@ -344,10 +344,20 @@ export class World {
     // with the roles it deploys, the service is never denied a call: a denial is a missing
     // statement in serverless.yml, whatever the scenario made of the failure
     if (!this.deniedExpected && this.iam.denials.length > 0) {
-      const lines = this.iam.denials.slice(0, 5).map((d) => `${d.caller} (${d.role}) ${d.request.action} on ${d.request.resource} [${d.service}:${d.command} ${d.error}]`);
+      const lines = this.iam.denials.slice(0, 5).map((d) => `${d.caller} (${d.role}) ${d.request.action} on ${d.request.resource} ${JSON.stringify(d.request.context)} [${d.service}:${d.command} ${d.error}]`);
       throw new Error(`the sandbox's IAM denied ${this.iam.denials.length} call(s) of the deployed roles:\n  ${lines.join('\n  ')}`);
     }
   }
+}
+
+/** Each table's partition key attribute, by table name. */
+function partitionKeysOf(model: ServerlessModel): Record<string, string> {
+  return Object.fromEntries(
+    model.tables.map((t) => {
+      const table = t as { TableName: string; KeySchema: { AttributeName: string; KeyType: string }[] };
+      return [table.TableName, table.KeySchema.find((k) => k.KeyType === 'HASH')!.AttributeName];
+    }),
+  );
 }
 
 /**

@@ -37,6 +37,8 @@ type Ctx = Record<string, string | string[]>;
 /** What the sandbox knows beyond the simulated account (its DynamoDB tables, Step Functions, Lambda). */
 export interface RequestScope {
   account: SimAccount;
+  /** each DynamoDB table's partition key attribute, by table name (for `dynamodb:LeadingKeys`) */
+  partitionKeys?: Readonly<Record<string, string>>;
   /** the world's Lambda: only its invocations' calls are this IAM's to answer (several worlds may be alive) */
   lambda?: object;
 }
@@ -63,8 +65,10 @@ export function authRequests(scope: RequestScope, service: string, command: stri
     case 'sts':
       // GetCallerIdentity needs no permission: "No permissions are required to perform this operation" (STS API reference)
       return command === 'GetCallerIdentity' ? [] : [{ action: `sts:${command}`, resource: '*', context: {} }];
-    case 'dynamodb':
-      return [{ action: `dynamodb:${dynamoAction(command)}`, resource: a.regional('dynamodb', `table/${input.TableName}${input.IndexName ? `/index/${input.IndexName}` : ''}`), context: {} }];
+    case 'dynamodb': {
+      const leading = leadingKeys(input, scope.partitionKeys?.[String(input.TableName)]);
+      return [{ action: `dynamodb:${dynamoAction(command)}`, resource: a.regional('dynamodb', `table/${input.TableName}${input.IndexName ? `/index/${input.IndexName}` : ''}`), context: leading ? { 'dynamodb:LeadingKeys': leading } : {} }];
+    }
     case 'states':
       return statesRequests(a, command, input);
     case 'events':
@@ -332,6 +336,26 @@ function statesRequests(a: Arns, command: string, input: Record<string, any>): A
       // SendTaskSuccess / Failure / Heartbeat: no resource-level permissions
       return [{ action, resource: '*', context: {} }];
   }
+}
+
+/**
+ * `dynamodb:LeadingKeys`: the partition key values an item operation or a Query names (the
+ * Key or Item's partition attribute; a Query's `<pk> = :value` key condition). DynamoDB
+ * developer guide, "Using IAM policy conditions for fine-grained access control".
+ */
+function leadingKeys(input: Record<string, any>, partitionKey: string | undefined): string[] | undefined {
+  if (!partitionKey) return undefined;
+  const plain = (v: unknown) => String(v && typeof v === 'object' && 'S' in (v as object) ? (v as { S: unknown }).S : v);
+  const item = input.Key ?? input.Item;
+  if (item && partitionKey in item) return [plain(item[partitionKey])];
+  const condition = typeof input.KeyConditionExpression === 'string' ? input.KeyConditionExpression : undefined;
+  if (!condition) return undefined;
+  const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  for (const m of condition.matchAll(/([#\w]+)\s*=\s*(:\w+)/g)) {
+    const attribute = m[1]!.startsWith('#') ? names[m[1]!] : m[1];
+    if (attribute === partitionKey) return [plain(input.ExpressionAttributeValues?.[m[2]!])];
+  }
+  return undefined;
 }
 
 // ---- context keys ----
