@@ -14,6 +14,8 @@ import type { Via } from './types.js';
  * - `thread#<execution ARN>` / `thread` — the one Slack thread a rollout posts into;
  * - `request#<signature or caller and request id>` / `request` — a signed request seen once
  *   (kept as long as its signature could still be accepted), and whether its work ran;
+ * - `rate#<principal>` / `<minute>` — how many commands a person sent in that minute (the
+ *   per-person rate limit), gone after two minutes;
  * - `forced-drain#<grant id>` / `grant` — a person's authorized `drain --force` of one
  *   instance, used once by requestDrain (which cannot tell who invoked it otherwise).
  */
@@ -423,6 +425,29 @@ export class ChatopsTable {
     return item && typeof item.ts === 'string' ? { channel: String(item.channel), ts: item.ts } : null;
   }
 
+  /**
+   * Counts one command of `principal` in the current minute; false when `limit` were already
+   * counted (the command is then refused before it costs any other call). One item per person
+   * and minute, gone with its TTL.
+   */
+  async takeCommandToken(principal: string, now: Date, limit: number): Promise<boolean> {
+    const minute = now.toISOString().slice(0, 16);
+    const out = await conditionalWrite('dynamodb:UpdateItem', () =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: rateKey(principal), sk: minute },
+          UpdateExpression: 'ADD #count :one SET #expiresAt = :expiresAt',
+          ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
+          ExpressionAttributeNames: { '#count': 'count', '#expiresAt': 'expiresAt' },
+          ExpressionAttributeValues: { ':one': 1, ':limit': limit, ':expiresAt': epochSeconds(now) + 2 * 60 },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      ),
+    );
+    return out !== undefined;
+  }
+
   /** Sets attributes of an existing item (and only while `condition` holds, which may name them as `#<attribute>`); false when it did not. */
   private async setIfExists(pk: string, sk: string, values: Record<string, unknown>, condition?: string): Promise<boolean> {
     return (await this.updateIfExists(pk, sk, values, condition ? { condition } : {})) !== undefined;
@@ -468,6 +493,10 @@ function forcedDrainKey(id: string): string {
 
 function requestKey(key: string): string {
   return `request#${key}`;
+}
+
+function rateKey(principal: string): string {
+  return `rate#${principal}`;
 }
 
 function threadKey(executionArn: string): string {

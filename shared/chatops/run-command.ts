@@ -70,6 +70,31 @@ export interface CommandOutcome {
   audit: Pick<AuditInput, 'result' | 'summary' | 'clusters'>;
 }
 
+/** Commands one person may send a minute (help aside), across Slack, the CLI and direct invocations. */
+export const COMMANDS_PER_MINUTE = 20;
+
+/**
+ * How long `status` and `plan` reuse what they read of a cluster's node groups, per warm
+ * execution environment: a burst of them costs one inventory per cluster (locks, rollouts
+ * and approvals are always read fresh).
+ */
+export const INVENTORY_TTL_MS = 30_000;
+
+const inventoryCaches = new WeakMap<CommandPorts, Map<string, { at: number; value: Promise<unknown> }>>();
+
+/** `read()` once per `key` and INVENTORY_TTL_MS, for the environment these ports were built in; a failed read is not kept. */
+function cachedInventory<T>(ports: CommandPorts, key: string, read: () => Promise<T>): Promise<T> {
+  let cache = inventoryCaches.get(ports);
+  if (!cache) inventoryCaches.set(ports, (cache = new Map()));
+  const now = ports.now().getTime();
+  const hit = cache.get(key);
+  if (hit && now - hit.at < INVENTORY_TTL_MS) return hit.value as Promise<T>;
+  const value = read();
+  cache.set(key, { at: now, value });
+  value.catch(() => cache.delete(key));
+  return value;
+}
+
 /**
  * One command, whoever sent it (Slack, Amazon Q Developer, the CLI):
  * parse → authorize (for its cluster; a drain's cluster is found from the instance) →
@@ -101,6 +126,11 @@ async function decideAndAct(request: CommandRequest, ports: CommandPorts): Promi
   const cluster = commandCluster(command);
   const anonymous = needsAPerson(command, request.principal);
   if (anonymous) return refused(command, anonymous, cluster);
+  // a person's burst costs at most COMMANDS_PER_MINUTE commands' worth of AWS calls
+  if (!(await ports.table.takeCommandToken(request.principal.id, request.receivedAt, COMMANDS_PER_MINUTE))) {
+    const next = new Date(Math.floor(request.receivedAt.getTime() / 60_000) * 60_000 + 60_000);
+    return refused(command, `Too many commands: at most ${COMMANDS_PER_MINUTE} a minute per person. Try again after ${next.toISOString().slice(11, 19)} UTC.`, cluster);
+  }
   const policy = await ports.policy();
   const level = requiredLevel(command)!;
   const allowed = authorize(policy, request.principal, level, cluster);
@@ -170,11 +200,13 @@ async function act(command: Exclude<Command, { name: 'help' }>, request: Command
 
 /** The clusters a command without one covers: every managed cluster the principal may read. */
 async function readableClusters(principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<string[]> {
-  return clustersVisibleTo(policy, principal, 'read', (await listClusterNames(ports.inventory)).sort());
+  return clustersVisibleTo(policy, principal, 'read', (await cachedInventory(ports, 'clusters', () => listClusterNames(ports.inventory))).sort());
 }
 
 async function groupsOf(clusters: string[], group: string | undefined, ports: CommandPorts, channel?: string): Promise<{ groups: GroupView[]; plans: GroupPlan[] }> {
-  const all = await Promise.all(clusters.map((cluster) => planGroups(ports.inventory, { cluster, ...(group ? { group } : {}), ...(channel ? { channel } : {}) })));
+  const all = await Promise.all(
+    clusters.map((cluster) => cachedInventory(ports, `plan ${cluster} ${group ?? '*'} ${channel ?? ''}`, () => planGroups(ports.inventory, { cluster, ...(group ? { group } : {}), ...(channel ? { channel } : {}) }))),
+  );
   return { groups: all.flatMap((a) => a.groups), plans: all.flatMap((a) => a.plans) };
 }
 
@@ -184,11 +216,19 @@ function scopeOf(cluster: string | undefined, group: string | undefined): string
 
 async function status(command: Extract<Command, { name: 'status' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
   const clusters = command.cluster ? [command.cluster] : await readableClusters(principal, policy, ports);
-  // the groups as they are: no image targets to resolve, unlike plan
-  const views = await Promise.all(clusters.map((cluster) => listClusters(ports.inventory, cluster)));
-  const groups = (await Promise.all(views.flat().map((view) => listGroups(ports.inventory, view)))).flat().filter((g) => !command.group || g.name === command.group);
-  // the images the groups run (one DescribeImages): a self-managed group's Kubernetes minor is its image's
-  await attachImages(ports.inventory.ec2, groups);
+  // the groups as they are: no image targets to resolve, unlike plan; with the images they run
+  // (one DescribeImages): a self-managed group's Kubernetes minor is its image's
+  const inventories = await Promise.all(
+    clusters.map((cluster) =>
+      cachedInventory(ports, `status ${cluster}`, async () => {
+        const views = await listClusters(ports.inventory, cluster);
+        const found = (await Promise.all(views.map((view) => listGroups(ports.inventory, view)))).flat();
+        await attachImages(ports.inventory.ec2, found);
+        return found;
+      }),
+    ),
+  );
+  const groups = inventories.flat().filter((g) => !command.group || g.name === command.group);
   const rows: GroupStatus[] = await Promise.all(
     groups.map(async (g) => ({ group: g, optIn: optInOf(g), kubernetes: kubernetesOf(g), lock: await ports.locks.get(lockKeyOf(g.cluster, g.name)) })),
   );

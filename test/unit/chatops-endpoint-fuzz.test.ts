@@ -149,7 +149,8 @@ describe('Chat endpoint fuzz (fast-check)', () => {
     };
     const ports = {
       policy: async () => policy,
-      table: { audit: async () => undefined, history: async () => [] },
+      // the per-person rate limit's counter is bookkeeping, not a change: it answers "within the limit"
+      table: { audit: async () => undefined, history: async () => [], takeCommandToken: async () => true },
       approvals: { answerApproval: refuse, getApproval: async () => undefined, markApprovalExpired: refuse },
       locks: { get: async () => undefined, setControl: refuse, setApprovalId: refuse },
       sfn: { send: refuse },
