@@ -71,11 +71,13 @@ describe('Workflow: ami-rollout', () => {
       assert.equal(calls.length, 2);
     });
 
-    it('a non-transient failure of BeginRollout fails the execution (nothing to release)', async () => {
-      const { execution, calls } = await run({ beginRollout: [{ error: 'ConfigurationError' }] });
+    it('a non-transient failure of BeginRollout is reported as the rollout\'s failure (finishRollout releases a lock only if Begin took it)', async () => {
+      const { execution, calls } = await run({ beginRollout: [{ error: 'ConfigurationError' }], finishRollout: [finished('failed', false)] });
       assert.equal(execution.status, 'FAILED');
-      assert.equal(execution.error, 'ConfigurationError');
-      assert.deepEqual(fns(calls), ['beginRollout']);
+      assert.equal(execution.error, 'RolloutFailed');
+      assert.deepEqual(fns(calls), ['beginRollout', 'finishRollout']);
+      assert.equal((calls[1]!.payload as { outcome: string }).outcome, 'failed');
+      assert.match(JSON.stringify((calls[1]!.payload as { detail: unknown }).detail), /ConfigurationError/);
     });
 
     it('waits for the maintenance window before the preflight', async () => {
