@@ -34,7 +34,7 @@ async function clusterWithBusyNode(options: { pods: number; tags?: Record<string
     max: 4,
     desired: 2,
     tags: options.tags ?? {},
-    hooks: { terminate: { name: 'drain', heartbeatTimeout: options.heartbeatTimeout ?? 300, defaultResult: 'CONTINUE' } },
+    hooks: { terminate: { name: 'eks-node-lifecycle-drain', heartbeatTimeout: options.heartbeatTimeout ?? 300, defaultResult: 'CONTINUE' } },
   });
   await world.settle();
   const [instanceId] = await instanceIdsOf(world, 'workers');
