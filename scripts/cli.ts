@@ -100,6 +100,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   // the service's own log records are for CloudWatch, not for a terminal
   process.env['POWERTOOLS_LOG_LEVEL'] ??= 'ERROR';
+  // a client, not a deployment: it acts with the operator's credentials and the access policy
+  // decides what they may see; MANAGED_CLUSTERS narrows it to the deployment's clusters
+  process.env['MANAGED_CLUSTERS'] ??= '*';
   const sts = new STSClient({ region: options.region });
   const identity = await sts.send(new GetCallerIdentityCommand({}));
   Object.assign(process.env, deployedEnvironment(options.stage, options.region, identity.Account!));
