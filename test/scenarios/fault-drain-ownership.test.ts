@@ -65,7 +65,7 @@ async function refill(s: DrainSetup): Promise<string[]> {
 
 describe('Ownership: a `drained` record is believed only while the node is still drained (B3)', () => {
   it('a node drained, uncordoned by a person, refilled, then scaled in 14 days later: a new drain runs, and the hook is completed only once the pods are gone', async (t) => {
-    const s = await drainWorld({ pods: 12 });
+    const s = await drainWorld({ pods: 12, tags: { 'eks-node-lifecycle/rebalance': 'drain' } });
     try {
       // day 0: a rebalance recommendation drains the node (no hook: it stays)
       s.world.account.ec2.recommendRebalance(s.instanceId);
