@@ -49,7 +49,10 @@ describe('Scenario: node groups configured wrong', () => {
     world.account.createSelfManagedGroup({ cluster: 'prod', name: 'typo', min: 0, max: 2, desired: 0, tags: { [`${P}rollout`]: 'auto', [`${P}max-unavialable`]: '2' } });
     world.account.createSelfManagedGroup({ cluster: 'prod', name: 'casual', min: 0, max: 2, desired: 0, tags: { [`${P}rollout`]: 'Auto' } });
     await world.settle();
-    chat = setupChat(world, receiver, sandboxAccessPolicy({ sre: [A] }));
+    // rollouts here need no person: what is under test is which groups detection starts at all
+    const policy = sandboxAccessPolicy({ sre: [A] }) as { clusters: { prod: Record<string, unknown> } };
+    policy.clusters.prod.requireApproval = false;
+    chat = setupChat(world, receiver, policy);
     monitor = watchInvariants(world);
 
     releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261215' });
