@@ -2,15 +2,22 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { publishEvent } from '../shared/aws/notifications.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
+import { ANNOUNCEMENT_TTL_SECONDS } from '../shared/detect/announce-problems.js';
 import { detectStaleGroups } from '../shared/detect/detect.js';
+import { NodeGroupLocks } from '../shared/rollout/node-group-lock.js';
 import { DetectionTriggerSchema } from '../shared/events/detection.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /** Schedule, `EC2 AMI State Change`, `EC2 Image Builder Image State Change`, or on demand (`{kind:'detect', dryRun}`). */
 const config = loadServiceConfig();
+const announcements = new NodeGroupLocks(new DynamoDBClient({ region: config.region }), requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
+const eventbridge = new EventBridgeClient({ region: config.region });
 const ports = {
   eks: new EKSClient({ region: config.region }),
   autoscaling: new AutoScalingClient({ region: config.region }),
@@ -21,6 +28,11 @@ const ports = {
   amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),
   now,
   log: logInfo,
+  announce: {
+    claim: (fingerprint: string, summary: string) => announcements.claimAnnouncement(fingerprint, summary, now(), ANNOUNCEMENT_TTL_SECONDS),
+    release: (fingerprint: string) => announcements.releaseAnnouncement(fingerprint),
+    publish: (detailType: string, detail: object) => publishEvent(eventbridge, detailType, detail),
+  },
 };
 
 export const handler = lambdaHandler({

@@ -24,10 +24,42 @@ export interface SchemaIssue {
 
 /** Every issue of a failed parse, each path under `prefix` when one is given. */
 export function issuesOf(error: core.$ZodError, prefix = ''): SchemaIssue[] {
-  return error.issues.map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'),
-    message: issue.message,
+  return error.issues.flatMap((issue) => flatten(issue, prefix ? [prefix] : []));
+}
+
+type Path = readonly PropertyKey[];
+
+/**
+ * A union that matched no member says only "Invalid input", at the union itself — for an
+ * event, at the root: no field named. So the member the value was meant for speaks instead:
+ * the members whose literal fields (`detail-type`, `source`, `kind`) all match; when none
+ * does, the literal fields that came nearest to matching, with what each may be.
+ */
+function flatten(issue: core.$ZodIssue, base: Path): SchemaIssue[] {
+  const at = [...base, ...issue.path];
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [{ path: at.map(String).filter(Boolean).join('.'), message: issue.message }];
+  const members = issue.errors.map((issues) => ({ issues, literals: issues.filter(isLiteralMismatch) }));
+  const fewest = Math.min(...members.map((m) => m.literals.length));
+  if (fewest === 0) {
+    const meant = members.filter((m) => m.literals.length === 0).sort((a, b) => a.issues.length - b.issues.length)[0]!;
+    // members of plain values (a number or a percentage) all fail at the union itself: say what each wanted
+    if (meant.issues.every((i) => i.path.length === 0) && members.every((m) => m.issues.every((i) => i.path.length === 0))) {
+      return [{ path: at.map(String).join('.'), message: members.flatMap((m) => m.issues.map((i) => i.message)).join(', or ') }];
+    }
+    return meant.issues.flatMap((i) => flatten(i, at));
+  }
+  const paths = new Map<string, Set<unknown>>();
+  for (const m of members.filter((m) => m.literals.length === fewest)) for (const l of m.literals) paths.set(l.path.map(String).join('.'), new Set());
+  for (const m of members) for (const l of m.literals) paths.get(l.path.map(String).join('.'))?.add(l.values[0]);
+  return [...paths].map(([path, values]) => ({
+    path: [...at.map(String), path].filter(Boolean).join('.'),
+    message: `must be one of ${[...values].map((v) => JSON.stringify(v)).join(', ')}`,
   }));
+}
+
+/** A literal field (`z.literal`) that holds something else: what tells a union's members apart. */
+function isLiteralMismatch(issue: core.$ZodIssue): issue is core.$ZodIssueInvalidValue {
+  return issue.code === 'invalid_value' && issue.values.length === 1 && issue.path.length === 1;
 }
 
 /** An input that failed its schema, as the typed error; the first ten issues are enough to act on. */

@@ -31,7 +31,7 @@ async function prepare(pods: number) {
   // kubectl here is a version dispatcher that picks the client matching the server: 1.32
   const cluster = await world.addCluster('prod', { version: '1.32', onRequest: counter.observe });
   world.account.seedVpc();
-  world.account.createSelfManagedGroup({ cluster: 'prod', name: 'workers', min: 1, max: 4, desired: 2, hooks: { terminate: { name: 'drain', heartbeatTimeout: 300, defaultResult: 'CONTINUE' } } });
+  world.account.createSelfManagedGroup({ cluster: 'prod', name: 'workers', min: 1, max: 4, desired: 2, hooks: { terminate: { name: 'eks-node-lifecycle-drain', heartbeatTimeout: 300, defaultResult: 'CONTINUE' } } });
   await world.settle();
   const [instanceId] = await instanceIdsOf(world, 'workers');
   const node = (cluster.store.list('nodes') as any[]).find((n) => n.spec.providerID.endsWith(`/${instanceId}`)).metadata.name as string;

@@ -98,7 +98,7 @@ export async function benchRollout(nodes = 100, maxUnavailable = 10, canary = 1)
         'eks-node-lifecycle/max-unavailable': String(maxUnavailable),
         'eks-node-lifecycle/canary': String(canary),
       },
-      hooks: { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
+      hooks: { terminate: { name: 'eks-node-lifecycle-drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
     });
     await world.settle();
     createDaemonSet(cluster.store, { namespace: 'kube-system', name: 'aws-node', labels: { 'k8s-app': 'aws-node' } });

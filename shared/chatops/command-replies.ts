@@ -55,7 +55,11 @@ function rolloutState(lock: NodeGroupLockRecord | undefined): string {
 
 export interface GroupStatus {
   group: GroupView;
+  /** `auto`, `off`…; with `(stopped: configuration problems)` when a problem stops its rollouts */
   optIn: string;
+  /** the group's configuration problems and notes, as shown to people */
+  problems?: string[];
+  notes?: string[];
   /** the group's Kubernetes minor, and how it stands against the control plane's (its kubernetes-version policy) */
   kubernetes: string;
   lock: NodeGroupLockRecord | undefined;
@@ -75,8 +79,20 @@ export function statusReply(scope: string, clusters: string[], groups: GroupStat
         columns: ['GROUP', 'KIND', 'NODES', 'IMAGE', 'KUBERNETES', 'ROLLOUT', 'NOW'],
         rows: groups.map((g) => [`${g.group.cluster}/${g.group.name}`, g.group.kind, sizeOf(g.group), imageOf(g.group), g.kubernetes, g.optIn, rolloutState(g.lock)]),
       },
+      ...configurationSections(groups.map((g) => ({ name: `${g.group.cluster}/${g.group.name}`, problems: g.problems, notes: g.notes }))),
     ],
   };
+}
+
+/** Every group's configuration problems, then the values read generously: where `status` and `plan` show them. */
+function configurationSections(groups: readonly { name: string; problems?: string[] | undefined; notes?: string[] | undefined }[]): Reply['sections'] {
+  const listed = (pick: (g: (typeof groups)[number]) => string[] | undefined) => groups.flatMap((g) => (pick(g) ?? []).map((line) => `• ${g.name}: ${line}`));
+  const problems = listed((g) => g.problems);
+  const notes = listed((g) => g.notes);
+  return [
+    ...(problems.length > 0 ? [{ kind: 'text' as const, heading: ':warning: Configuration problems', lines: problems }] : []),
+    ...(notes.length > 0 ? [{ kind: 'text' as const, heading: 'Configuration notes', lines: notes }] : []),
+  ];
 }
 
 export interface PlannedGroup {
@@ -121,6 +137,7 @@ export function planReply(scope: string, planned: PlannedGroup[]): Reply {
   if (others.length > 0) {
     sections.push({ kind: 'table', heading: 'Unchanged', columns: ['GROUP', 'WHY'], rows: others.map((p) => [`${p.plan.cluster}/${p.plan.group}`, p.plan.reason]) });
   }
+  sections.push(...configurationSections(planned.map((p) => ({ name: `${p.plan.cluster}/${p.plan.group}`, problems: p.plan.problems, notes: p.plan.notes }))));
   return {
     ok: true,
     title: rolls.length === 0 ? `${scope}: nothing to roll` : `${scope}: ${rolls.length} node group${rolls.length === 1 ? '' : 's'} would roll`,

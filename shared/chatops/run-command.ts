@@ -10,7 +10,7 @@ import { attachImages, type GroupView, listClusterNames, listClusters, listGroup
 import { type GroupPlan, rolloutInputOf } from '../detect/plan-rollouts.js';
 import type { ManualDrainRequest } from '../events/drain.js';
 import type { RolloutInput } from '../events/rollout.js';
-import { readNodeGroupPolicy } from '../config/node-group-policy.js';
+import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config/node-group-config.js';
 import { clustersNamedBy } from '../ownership/resolve-cluster.js';
 import { windowState } from '../rollout/maintenance-window.js';
 import { lockKeyOf, type NodeGroupLocks } from '../rollout/node-group-lock.js';
@@ -230,19 +230,22 @@ async function status(command: Extract<Command, { name: 'status' }>, principal: 
   );
   const groups = inventories.flat().filter((g) => !command.group || g.name === command.group);
   const rows: GroupStatus[] = await Promise.all(
-    groups.map(async (g) => ({ group: g, optIn: optInOf(g), kubernetes: kubernetesOf(g), lock: await ports.locks.get(lockKeyOf(g.cluster, g.name)) })),
+    groups.map(async (g) => ({ group: g, ...configurationOf(g), kubernetes: kubernetesOf(g), lock: await ports.locks.get(lockKeyOf(g.cluster, g.name)) })),
   );
   if (command.group && rows.length === 0) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`), clusters };
   return { reply: statusReply(scopeOf(command.cluster, command.group), clusters, rows), clusters };
 }
 
-function optInOf(group: GroupView): string {
-  return readNodeGroupPolicy(group.tags).policy.rollout;
+/** The group's opt-in as it stands (a problem in a rollout setting stops it) and its configuration problems and notes. */
+function configurationOf(group: GroupView): Pick<GroupStatus, 'optIn' | 'problems' | 'notes'> {
+  const config = readNodeGroupConfig(group.tags);
+  const stopped = config.policy.rollout !== 'off' && rolloutBlockers(config).length > 0;
+  return { optIn: stopped ? `${config.policy.rollout} (stopped: configuration problems)` : config.policy.rollout, problems: config.problems.map(describeProblem), notes: config.notes };
 }
 
 /** `1.31`, or `1.31 (pinned, 1 minor behind 1.32)`, or `1.31 (follows 1.32: next 1.32)`. */
 function kubernetesOf(group: GroupView): string {
-  const policy = readNodeGroupPolicy(group.tags).policy.kubernetesVersion;
+  const policy = readNodeGroupConfig(group.tags).policy.kubernetesVersion;
   return describeKubernetesMinor(decideKubernetesMinor({ groupVersion: group.kubernetesVersion, controlPlaneVersion: group.controlPlaneVersion, policy }), group.controlPlaneVersion, policy);
 }
 

@@ -13,7 +13,8 @@ const name = z.optional(z.string().check(z.minLength(1)));
  */
 const EnvSchema = z.object({
   AWS_REGION: z.string().check(z.minLength(1)),
-  MANAGED_CLUSTERS: z._default(z.string(), '*'),
+  // no default: a deployment names the clusters it looks after (`*`, for every one, only when written)
+  MANAGED_CLUSTERS: z.string().check(z.trim(), z.minLength(1, 'must name the clusters this deployment looks after (prod,staging), or be * for every cluster of the account')),
   NODE_JOIN_STATE_MACHINE_ARN: arn,
   NODE_DRAIN_STATE_MACHINE_ARN: arn,
   DRAIN_TABLE: tableName,

@@ -8,9 +8,11 @@ import { decideKubernetesMinor, type KubernetesMinorDecision } from '../ami/kube
 import { CHANNEL_TAG } from '../ami/resolve-target.js';
 import { parameterNamesFor, SsmParameterCache } from '../ami/ssm-parameters.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
+import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config/node-group-config.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import type { DetectionTrigger } from '../events/detection.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
+import { type AnnouncePorts, announceProblems } from './announce-problems.js';
 import { attachImages, type ClusterView, type GroupView, listClusters, listGroups } from './inventory.js';
 import { type GroupPlan, planGroup, rolloutExecutionName, rolloutInputOf } from './plan-rollouts.js';
 import { detectionImageSource, targetForGroup } from './target-for-group.js';
@@ -27,11 +29,18 @@ export interface DetectPorts {
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
 
+/** Detection's own: it announces configuration problems (claim, publish, release), which chat's plan does not. */
+export interface DetectionPorts extends DetectPorts {
+  announce: Omit<AnnouncePorts, 'log'>;
+}
+
 export interface DetectionResult {
   trigger: string;
   dryRun: boolean;
   plans: GroupPlan[];
   started: { cluster: string; group: string; executionName: string; alreadyRunning: boolean }[];
+  /** configuration problems published as events by this run (each problem once, whichever run finds it first) */
+  problemsAnnounced?: number;
   ignored?: string;
 }
 
@@ -90,15 +99,17 @@ export async function planGroups(ports: Omit<DetectPorts, 'sfn' | 'amiRolloutSta
   const now = ports.now();
   const plans: GroupPlan[] = [];
   for (const group of groups) {
-    const { policy, problems } = readNodeGroupPolicy(group.tags);
-    if (problems.length > 0) ports.log('node group policy problems', { cluster: group.cluster, group: group.name, problems });
+    const config = readNodeGroupConfig(group.tags);
+    const problems = config.problems.map(describeProblem);
+    if (problems.length > 0) ports.log('node group configuration problems', { cluster: group.cluster, group: group.name, problems });
+    const blockers = rolloutBlockers(config).map(describeProblem);
     // the opt-in tag holds even for a person naming the image: it is also what IAM allows this
     // service to change (Auto Scaling and EKS writes are conditioned on it), so a group that is
     // not opted in is reported as such rather than failing half-way on AccessDenied
-    const rollout = policy.rollout;
+    const rollout = config.policy.rollout;
     const minor = minors.get(group)!;
-    const target = rollout === 'off' ? { decision: 'none' as const, reason: 'not opted in' } : await targetForGroup({ images, ssm }, group, minor.minor, now);
-    plans.push(planGroup(group, { rollout, currentRelease: group.releaseVersion, target, ...(minor.note ? { kubernetesNote: minor.note } : {}) }));
+    const target = rollout === 'off' || blockers.length > 0 ? { decision: 'none' as const, reason: 'not resolved' } : await targetForGroup({ images, ssm }, group, minor.minor, now);
+    plans.push(planGroup(group, { rollout, currentRelease: group.releaseVersion, target, blockers, problems, notes: config.notes, ...(minor.note ? { kubernetesNote: minor.note } : {}) }));
   }
   return { groups, plans };
 }
@@ -112,9 +123,11 @@ export async function planGroups(ports: Omit<DetectPorts, 'sfn' | 'amiRolloutSta
  * 3. per group: policy (tags) → identity → target (SSM public parameters, cached per
  *    invocation and fetched ten at a time; or the group's custom AMI selector) → plan (pure);
  * 4. unless it is a dry run, one ami-rollout per stale group, named after (cluster, group,
- *    target image): detecting again starts nothing new.
+ *    target image): detecting again starts nothing new;
+ * 5. unless it is a dry run (whose plans show them), a `Node Group Configuration Problem`
+ *    event for each problem of a group's tags not announced before.
  */
-export async function detectStaleGroups(trigger: DetectionTrigger, ports: DetectPorts): Promise<DetectionResult> {
+export async function detectStaleGroups(trigger: DetectionTrigger, ports: DetectionPorts): Promise<DetectionResult> {
   const kind = 'kind' in trigger ? trigger.kind : trigger['detail-type'];
   const dryRun = 'kind' in trigger && trigger.kind === 'detect' ? trigger.dryRun : false;
   const onlyCluster = 'kind' in trigger && trigger.kind === 'detect' ? trigger.cluster : undefined;
@@ -141,6 +154,8 @@ export async function detectStaleGroups(trigger: DetectionTrigger, ports: Detect
       const started = await startExecutionOnce(ports.sfn, ports.amiRolloutStateMachineArn, executionName, input);
       result.started.push({ cluster: plan.cluster, group: plan.group, executionName, alreadyRunning: !started.started });
     }
+    const found = groups.map((group) => ({ group, problems: readNodeGroupConfig(group.tags).problems }));
+    result.problemsAnnounced = await announceProblems(found, { ...ports.announce, log: ports.log });
   }
   ports.log('detection', {
     trigger: kind,

@@ -12,19 +12,27 @@ export interface TargetImage {
   release?: string;
 }
 
+/** What every plan carries: the group, and what its tags got wrong or were read generously for. */
+interface PlanBase {
+  cluster: string;
+  group: string;
+  kind: GroupView['kind'];
+  /** the group's configuration problems, as shown to people (config/node-group-config.ts) */
+  problems?: string[];
+  /** values accepted in another spelling (`rollout=Auto` read as `auto`) */
+  notes?: string[];
+}
+
 export type GroupPlan =
-  | { cluster: string; group: string; kind: GroupView['kind']; action: 'skip'; reason: string }
-  | { cluster: string; group: string; kind: GroupView['kind']; action: 'current'; reason: string }
-  | {
-      cluster: string;
-      group: string;
-      kind: GroupView['kind'];
+  | (PlanBase & { action: 'skip'; reason: string })
+  | (PlanBase & { action: 'current'; reason: string })
+  | (PlanBase & {
       action: 'roll';
       mode: 'auto' | 'approve';
       from: { imageId?: string; release?: string };
       to: TargetImage;
       reason: string;
-    };
+    });
 
 export function planGroup(
   group: GroupView,
@@ -34,10 +42,22 @@ export function planGroup(
     target: { decision: 'target'; image: TargetImage; reason: string } | { decision: 'none'; reason: string };
     /** what the group's kubernetes-version policy decided, when worth saying (a new minor; a pinned group behind) */
     kubernetesNote?: string;
+    /** problems in settings that govern rollouts: the group is not rolled until they are fixed */
+    blockers?: string[];
+    problems?: string[];
+    notes?: string[];
   },
 ): GroupPlan {
-  const base = { cluster: group.cluster, group: group.name, kind: group.kind };
+  const base: PlanBase = {
+    cluster: group.cluster,
+    group: group.name,
+    kind: group.kind,
+    ...(input.problems?.length ? { problems: input.problems } : {}),
+    ...(input.notes?.length ? { notes: input.notes } : {}),
+  };
   if (input.rollout === 'off') return { ...base, action: 'skip', reason: 'rollouts are off for this group (tag eks-node-lifecycle/rollout=auto|approve to opt in)' };
+  // never a fall back to a default that may be riskier than what was meant (a mistyped soak rolling the newest image)
+  if (input.blockers?.length) return { ...base, action: 'skip', reason: `not rolled until its configuration is fixed: ${input.blockers.join('; ')}` };
   if (input.target.decision === 'none') return { ...base, action: 'skip', reason: input.target.reason };
   const to = input.target.image;
   // a managed group without a custom AMI is compared by release; anything else by image id

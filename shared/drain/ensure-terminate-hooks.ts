@@ -5,12 +5,15 @@ import {
   paginateDescribeAutoScalingGroups,
 } from '@aws-sdk/client-auto-scaling';
 import { callAws } from '../aws/call.js';
-import { POLICY_TAG_PREFIX } from '../config/node-group-policy.js';
+import { readNodeGroupPolicy } from '../config/node-group-policy.js';
+import { POLICY_TAG_PREFIX, tagValue } from '../config/tag-vocabulary.js';
 import { type ManagedClusters, resolveCluster } from '../ownership/resolve-cluster.js';
 
 /**
  * Installs the terminate lifecycle hook that drains need, on self-managed groups that opted
- * in with the tag `eks-node-lifecycle/drain=on` and have no terminate hook of their own.
+ * in with the tag `eks-node-lifecycle/drain=on` and have no terminate hook the service may
+ * answer: its own, or one the group names in `eks-node-lifecycle/terminate-hook`. Another
+ * tool's terminate hook is that tool's (hook-ownership.ts) and does not count.
  * Managed node groups are left alone (EKS drains their nodes itself).
  *
  * The hook: heartbeat timeout 300 s (the drain keeps it alive every 150 s for as long as the
@@ -23,7 +26,8 @@ const TERMINATING = 'autoscaling:EC2_INSTANCE_TERMINATING';
 export interface GroupFacts {
   name: string;
   tags: Record<string, string>;
-  hasTerminateHook: boolean;
+  /** the names of the group's terminate hooks, whoever's */
+  terminateHooks: string[];
 }
 
 export type HookPlan = { group: string; action: 'install' } | { group: string; action: 'skip'; reason: string };
@@ -31,11 +35,13 @@ export type HookPlan = { group: string; action: 'install' } | { group: string; a
 /** Pure: which opted-in groups get the hook. */
 export function planTerminateHooks(groups: readonly GroupFacts[], managed: ManagedClusters): HookPlan[] {
   return groups.map((g) => {
-    if (g.tags[`${POLICY_TAG_PREFIX}drain`] !== 'on') return { group: g.name, action: 'skip', reason: 'not opted in' };
+    if (tagValue(g.tags, 'drain') !== 'on') return { group: g.name, action: 'skip', reason: 'not opted in' };
     if (g.tags['eks:nodegroup-name']) return { group: g.name, action: 'skip', reason: 'a managed node group: EKS drains its nodes' };
     const owner = resolveCluster({ instanceTags: {}, groupTags: g.tags }, managed);
     if (owner.decision === 'ignore') return { group: g.name, action: 'skip', reason: owner.reason };
-    if (g.hasTerminateHook) return { group: g.name, action: 'skip', reason: 'already has a terminate hook' };
+    // the hook names of the group's tag (not ourHooks: hook-ownership.ts imports this module's INSTALLED_HOOK)
+    const ours = g.terminateHooks.filter((h) => h === INSTALLED_HOOK.name || readNodeGroupPolicy(g.tags).policy.hooks.terminate.includes(h));
+    if (ours.length > 0) return { group: g.name, action: 'skip', reason: `already has the service's terminate hook ${ours.join(', ')}` };
     return { group: g.name, action: 'install' };
   });
 }
@@ -44,7 +50,8 @@ export async function ensureTerminateHooks(ports: { autoscaling: AutoScalingClie
   const groups: GroupFacts[] = [];
   const pages = paginateDescribeAutoScalingGroups(
     { client: ports.autoscaling, pageSize: 100 },
-    { Filters: [{ Name: `tag:${POLICY_TAG_PREFIX}drain`, Values: ['on'] }] },
+    // every group carrying the key: a value in another case (`On`) is read as on, and a tag filter's values compare exactly
+    { Filters: [{ Name: 'tag-key', Values: [`${POLICY_TAG_PREFIX}drain`] }] },
   );
   for await (const page of pages) {
     for (const g of page.AutoScalingGroups ?? []) {
@@ -53,7 +60,7 @@ export async function ensureTerminateHooks(ports: { autoscaling: AutoScalingClie
       groups.push({
         name,
         tags: Object.fromEntries((g.Tags ?? []).map((t) => [t.Key!, t.Value ?? ''])),
-        hasTerminateHook: (hooks.LifecycleHooks ?? []).some((h) => h.LifecycleTransition === TERMINATING),
+        terminateHooks: (hooks.LifecycleHooks ?? []).filter((h) => h.LifecycleTransition === TERMINATING && h.LifecycleHookName).map((h) => h.LifecycleHookName!),
       });
     }
   }

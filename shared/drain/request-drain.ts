@@ -15,6 +15,7 @@ import { findNodeForInstance } from '../kube/find-node.js';
 import { findInstanceOwner, groupTagValues } from '../ownership/find-owner.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 import { decideDrainRequest, lookupsFor, type RequestFacts } from './decide-request.js';
+import { hookOwnership } from './hook-ownership.js';
 import { ownerAlive } from './drain-owner.js';
 import { noteLifecycleAction } from './lifecycle-actions.js';
 import { completeOpenActions } from './own-drain.js';
@@ -74,10 +75,16 @@ function normalize(trigger: DrainTrigger): Normalized {
         },
       };
     case 'EC2 Spot Instance Interruption Warning':
-      return { kind: 'spot-interruption', instanceId: trigger.detail['instance-id'], eventTime: new Date(trigger.time) };
+      return { kind: 'spot-interruption', instanceId: trigger.detail['instance-id'], ...timeOf(trigger.time) };
     case 'EC2 Instance Rebalance Recommendation':
       return { kind: 'rebalance', instanceId: trigger.detail['instance-id'], eventTime: new Date(trigger.time) };
   }
+}
+
+/** An event's time, when it is one (the documentation's spot sample says `yyyy-mm-ddThh:mm:ssZ`): else the drain counts from now. */
+function timeOf(text: string): { eventTime?: Date } {
+  const time = new Date(text);
+  return Number.isNaN(time.getTime()) ? {} : { eventTime: time };
 }
 
 /** Rounds of observe-decide-act before giving up (retryably) on a record that keeps changing. */
@@ -87,7 +94,8 @@ const MAX_ROUNDS = 4;
  * Turns any drain trigger into at most one running drain per instance.
  *
  * 1. find the instance (by node name for a manual request) and its owning cluster; not ours: ignore;
- * 2. read the node group's policy from its tags;
+ * 2. read the node group's policy from its tags; a terminate hook that is not the service's
+ *    (another tool's: hook-ownership.ts) is left alone — no drain, no heartbeat, no completion;
  * 3. observe the instance's drain record and, as it asks, check what it claims: the owner of
  *    a running drain whose lease lapsed (DescribeExecution), the node of a finished one
  *    (cordoned by us, nothing to evict);
@@ -120,6 +128,14 @@ export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPor
   const nodegroupTags = owner.decision.nodegroup ? await describeNodegroupTags(ports.eks, cluster, owner.decision.nodegroup) : {};
   const { policy, problems } = readNodeGroupPolicy({ ...groupTags, ...nodegroupTags });
   if (problems.length > 0) ports.log('node group policy problems', { problems });
+  if (request.lifecycleAction) {
+    const hook = hookOwnership(request.lifecycleAction.lifecycleHookName, 'terminate', policy.hooks);
+    if (!hook.ours) return ignore(hook.reason, instanceId);
+  }
+  if (request.kind === 'spot-interruption') {
+    // on whatever the group's tags say: the instance goes in two minutes, drained or not
+    ports.log('spot interruption: draining an owned node before it goes', { instanceId, cluster });
+  }
   const drainPolicy = request.force ? { ...policy.drain, onDrainTimeout: 'force' as const } : policy.drain;
 
   for (let round = 1; round <= MAX_ROUNDS; round++) {

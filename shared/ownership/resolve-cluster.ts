@@ -7,9 +7,21 @@
  *    puts on managed node groups' groups;
  * 3. the launch template's tags (eksctl and CloudFormation node groups carry them).
  * Two sources naming different clusters is a conflict: we never guess, and the instance is
- * left alone. The cluster must also be one this deployment manages.
+ * left alone. The cluster must also be one this deployment manages. A node Karpenter launched
+ * (its `karpenter.sh/nodepool` tag, no Auto Scaling group) is Karpenter's: it tags, drains and
+ * replaces its own nodes, and every flow of this service leaves it alone.
  */
 export const OWNERSHIP_TAG_PREFIX = 'kubernetes.io/cluster/';
+
+/** The tags Karpenter puts on the instances it launches (v1 `nodepool`; v1alpha5 `provisioner-name`). */
+const KARPENTER_TAGS = ['karpenter.sh/nodepool', 'karpenter.sh/provisioner-name'] as const;
+
+/** Why an instance is Karpenter's, or undefined when it is not. */
+export function karpenterNode(instanceTags: Readonly<Record<string, string>>): string | undefined {
+  const tag = KARPENTER_TAGS.find((key) => instanceTags[key] !== undefined);
+  if (!tag || instanceTags['aws:autoscaling:groupName']) return undefined;
+  return `launched by Karpenter (${tag}=${instanceTags[tag]}, no Auto Scaling group): Karpenter drains and replaces its own nodes`;
+}
 
 export interface OwnershipEvidence {
   instanceTags: Readonly<Record<string, string>>;
@@ -40,6 +52,8 @@ export function clustersNamedBy(tags: Readonly<Record<string, string>> | undefin
 }
 
 export function resolveCluster(evidence: OwnershipEvidence, managed: ManagedClusters): OwnershipDecision {
+  const karpenter = karpenterNode(evidence.instanceTags);
+  if (karpenter) return { decision: 'ignore', reason: karpenter };
   const sources = [
     ['instance', clustersNamedBy(evidence.instanceTags)],
     ['auto-scaling-group', clustersNamedBy(evidence.groupTags)],

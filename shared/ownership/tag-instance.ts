@@ -2,7 +2,9 @@ import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { createHash } from 'node:crypto';
-import { describeLifecycleHook, putPropagatingGroupTag } from '../aws/auto-scaling.js';
+import { describeGroup, describeLifecycleHook, putPropagatingGroupTag } from '../aws/auto-scaling.js';
+import { readNodeGroupPolicy } from '../config/node-group-policy.js';
+import { hookOwnership } from '../drain/hook-ownership.js';
 import { tagInstance } from '../aws/instances.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
 import { InstanceNotFoundError } from '../errors.js';
@@ -10,7 +12,7 @@ import type { InstanceLaunchEvent } from '../events/instance-event.js';
 import { instanceIdOf } from '../events/instance-event.js';
 import type { NodeJoinInput } from '../events/node-join.js';
 import { joinDeadline } from './decide-join.js';
-import { findInstanceOwner } from './find-owner.js';
+import { findInstanceOwner, groupTagValues } from './find-owner.js';
 import { planTagging } from './plan-tagging.js';
 import type { ManagedClusters } from './resolve-cluster.js';
 
@@ -31,6 +33,8 @@ export type TaggingOutcome =
       cluster: string;
       groupTagSet: boolean;
       joinExecution?: { executionArn: string; started: boolean };
+      /** a launch hook that is not the service's (another tool's): left alone, and why */
+      hookLeftAlone?: string;
     };
 
 /**
@@ -40,8 +44,9 @@ export type TaggingOutcome =
  * 1–2. find the owner (`findInstanceOwner`): no cluster, a conflict or an unmanaged cluster: ignore;
  * 3. tag the instance if the tag is missing;
  * 4. make the group's tag propagate at launch (self-managed groups);
- * 5. for a launch hook: start the node-join execution, named after the lifecycle action so a
- *    redelivered event finds it already running.
+ * 5. for a launch hook the service may answer (its own, or one the group names:
+ *    drain/hook-ownership.ts; another tool's is left alone): start the node-join execution,
+ *    named after the lifecycle action so a redelivered event finds it already running.
  */
 export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: TaggingPorts): Promise<TaggingOutcome> {
   const instanceId = instanceIdOf(event);
@@ -86,6 +91,13 @@ export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: Tag
   if (event['detail-type'] !== 'EC2 Instance-launch Lifecycle Action') return base;
 
   const detail = event.detail;
+  const hookGroup = group ?? (await describeGroup(ports.autoscaling, detail.AutoScalingGroupName));
+  const groupTags = hookGroup ? groupTagValues(hookGroup) : {};
+  const ownership = hookOwnership(detail.LifecycleHookName, 'launch', readNodeGroupPolicy(groupTags).policy.hooks);
+  if (!ownership.ours) {
+    ports.log('launch hook left alone', { instanceId, hook: detail.LifecycleHookName, reason: ownership.reason });
+    return { ...base, hookLeftAlone: ownership.reason };
+  }
   const hook = await describeLifecycleHook(ports.autoscaling, detail.AutoScalingGroupName, detail.LifecycleHookName);
   const input: NodeJoinInput = {
     cluster,

@@ -2,7 +2,8 @@ import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DescribeNodegroupCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { snapshotGroup } from '../aws/group-capacity.js';
 import { callAws } from '../aws/call.js';
-import { POLICY_TAG_PREFIX, readNodeGroupPolicy } from '../config/node-group-policy.js';
+import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config/node-group-config.js';
+import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import { ConfigurationError } from '../errors.js';
 import type { RolloutInput, RolloutPolicyInput } from '../events/rollout.js';
 import { decideStart } from './maintenance-window.js';
@@ -38,8 +39,9 @@ const LEASE_MARGIN_SECONDS = 2 * 3600;
  *    policy (`requireApproval`) says so, whatever started the rollout — the input's `mode` can
  *    only add a gate, never lift one;
  * 2. the maintenance window: now, wait until it opens (detection), or refuse (a person
- *    outside it without --now; or any automatic start when the window tag is malformed:
- *    a window someone meant to set but mistyped must not mean "any time");
+ *    outside it without --now; or any automatic start while a setting that governs rollouts
+ *    is malformed — the tags may have changed since detection — e.g. a window someone meant
+ *    to set but mistyped must not mean "any time");
  * 3. the group's lock: taken for this execution, or the execution holding it is the answer.
  */
 export async function beginRollout(input: RolloutInput & { executionArn: string }, ports: BeginPorts): Promise<BeginResult> {
@@ -55,11 +57,10 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
   if (allProblems.length > 0) ports.log('node group policy problems', { problems: allProblems });
   const now = ports.now();
 
-  // a window tag that did not parse reads as "no window": automatic rollouts must not take that as "any time"
-  const windowTag = tags[`${POLICY_TAG_PREFIX}window`]?.trim();
-  const malformedWindow = windowTag !== undefined && windowTag !== '' && !policy.window;
-  const start = malformedWindow && input.startedBy.kind === 'detection' && !input.startedBy.startNow
-    ? { decision: 'refuse' as const, reason: `the maintenance window tag ${POLICY_TAG_PREFIX}window=${windowTag} is malformed; fix it, or start the rollout by hand with --now` }
+  const blockers = rolloutBlockers(readNodeGroupConfig(tags)).map(describeProblem);
+  const automatic = input.startedBy.kind === 'detection' && !input.startedBy.startNow;
+  const start = automatic && blockers.length > 0
+    ? { decision: 'refuse' as const, reason: `not rolled until its configuration is fixed: ${blockers.join('; ')}` }
     : decideStart({ ...(policy.window ? { window: policy.window } : {}), now, startedBy: input.startedBy.kind, startNow: input.startedBy.startNow });
   if (start.decision === 'refuse') {
     await ports.notify('declined', { reason: start.reason, summary: `${who}: rollout not started: ${start.reason}` });

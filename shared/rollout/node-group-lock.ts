@@ -234,8 +234,39 @@ export class NodeGroupLocks {
     const out = await callAws('dynamodb:GetItem', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { lockKey: key }, ConsistentRead: true })));
     return out.Item as NodeGroupLockRecord | undefined;
   }
+
+  /**
+   * What the service announced once (a node group's configuration problem): an item per
+   * fingerprint, `announced#<fingerprint>` — no lock key, which is `<cluster>/<group>` and
+   * cluster names hold no `#` — that expires (TTL `expiresAt`) after `ttlSeconds`, when a
+   * problem still there is announced again, as a reminder. True when this call claimed it.
+   */
+  async claimAnnouncement(fingerprint: string, summary: string, now: Date, ttlSeconds: number): Promise<boolean> {
+    const nowSeconds = epochSeconds(now);
+    const written = await conditionalWrite('dynamodb:PutItem', () =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { lockKey: announcementKey(fingerprint), summary: summary.slice(0, 1000), announcedAt: now.toISOString(), expiresAt: nowSeconds + ttlSeconds },
+          // an expired item lingers until DynamoDB's TTL sweep deletes it
+          ConditionExpression: 'attribute_not_exists(lockKey) OR expiresAt < :now',
+          ExpressionAttributeValues: { ':now': nowSeconds },
+        }),
+      ),
+    );
+    return written !== undefined;
+  }
+
+  /** Gives a claim back (its announcement could not be made): the next run tries again. */
+  async releaseAnnouncement(fingerprint: string): Promise<void> {
+    await callAws('dynamodb:DeleteItem', () => this.doc.send(new DeleteCommand({ TableName: this.table, Key: { lockKey: announcementKey(fingerprint) } })));
+  }
 }
 
 function epochSeconds(at: Date): number {
   return Math.floor(at.getTime() / 1000);
+}
+
+function announcementKey(fingerprint: string): string {
+  return `announced#${fingerprint}`;
 }

@@ -3,6 +3,8 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { CoreV1Api, PolicyV1Api } from '../kube/api.js';
 import { continueByInstance, terminateHookNames } from '../aws/auto-scaling.js';
+import { readNodeGroupPolicy } from '../config/node-group-policy.js';
+import { ourHooks } from '../drain/hook-ownership.js';
 import type { DrainRecords, DrainStatus } from '../aws/drain-records.js';
 import { failedLaunches, type GroupSnapshot, isLeaving, launchTimes, setAzRebalance, snapshotGroup, terminateGroupInstance, updateGroup } from '../aws/group-capacity.js';
 import { dropLatestVersion, setDefaultTemplateVersion } from '../aws/launch-template-versions.js';
@@ -228,7 +230,7 @@ async function apply(actions: readonly RollAction[], obs: Observation, cluster: 
         for (const id of action.instanceIds) await terminateGroupInstance(ports.autoscaling, id, action.decrement);
         break;
       case 'complete-hooks':
-        await completeHooksOfDrained(action.instanceIds, groupName, ports);
+        await completeHooksOfDrained(action.instanceIds, groupName, (group ?? (await describeGroup(ports, groupName)))?.tags ?? {}, ports);
         break;
       case 'set-default-version':
         await setDefaultTemplateVersion(ports.ec2, action.launchTemplateId, action.version);
@@ -252,10 +254,13 @@ async function apply(actions: readonly RollAction[], obs: Observation, cluster: 
 /**
  * The backup for a terminate hook of an instance this rollout drained and terminated that
  * nobody completed: only while its drain record says drained, forced or node-gone (nothing
- * left to protect); by instance id, since the action's token never reached us.
+ * left to protect); by instance id, since the action's token never reached us. Only the
+ * service's own hooks (drain/hook-ownership.ts): another tool's is that tool's to complete.
  */
-async function completeHooksOfDrained(instanceIds: readonly string[], group: string, ports: SelfManagedPorts): Promise<void> {
-  const hooks = await terminateHookNames(ports.autoscaling, group);
+async function completeHooksOfDrained(instanceIds: readonly string[], group: string, groupTags: Readonly<Record<string, string>>, ports: SelfManagedPorts): Promise<void> {
+  const all = await terminateHookNames(ports.autoscaling, group);
+  const hooks = ourHooks(all, 'terminate', readNodeGroupPolicy(groupTags).policy.hooks);
+  if (hooks.length < all.length) ports.log('terminate hooks of other tools left alone', { group, hooks: all.filter((h) => !hooks.includes(h)) });
   for (const instanceId of instanceIds) {
     const status = (await ports.records.get(instanceId))?.status;
     if (status !== 'drained' && status !== 'forced' && status !== 'node-gone') {

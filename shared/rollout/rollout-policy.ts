@@ -1,5 +1,5 @@
-import { POLICY_TAG_PREFIX } from '../config/node-group-policy.js';
 import { parseDurationSeconds } from '../config/duration.js';
+import { matchValue, NODE_GROUP_TAGS, POLICY_TAG_PREFIX, tagValue } from '../config/tag-vocabulary.js';
 import { type MaintenanceWindow, parseWindow } from './maintenance-window.js';
 
 /**
@@ -17,9 +17,10 @@ import { type MaintenanceWindow, parseWindow } from './maintenance-window.js';
  * | strategy | batches, instance-refresh — how a self-managed group is rolled | batches |
  * | max-pods | N (1…1000) — the kubelet's max pods on the new nodes, over what the user data says and what is computed | computed (VPC CNI, instance type) |
  *
- * A malformed value never throws: the default applies and the problem is reported. For
- * `window` the default is "no window", i.e. any time: callers that must fail closed (the
- * detector) should not start automatic rollouts of a group whose problems name the window.
+ * A malformed value never throws: the default applies and the problem is reported. Every one
+ * of these keys governs rollouts (config/tag-vocabulary.ts), so callers that start automatic
+ * rollouts (detection, beginRollout) do not start one while any is reported — the default
+ * may be riskier than what was meant (for `window` it is "no window", i.e. any time).
  */
 export interface RolloutPolicy {
   maxUnavailable: number | `${number}%`;
@@ -60,10 +61,12 @@ export function readRolloutPolicy(tags: Readonly<Record<string, string>>): { pol
   const tag = (name: string) => tags[`${POLICY_TAG_PREFIX}${name}`]?.trim();
   const complain = (name: string, raw: string, expected: string, fallback: unknown) =>
     problems.push(`${POLICY_TAG_PREFIX}${name}=${raw} is not ${expected}; using ${String(fallback)}`);
-  const oneOf = <T extends string>(name: string, values: readonly T[], fallback: T): T => {
+  const oneOf = <K extends 'update-strategy' | 'strategy' | 'on-window-close'>(name: K, fallback: (typeof NODE_GROUP_TAGS)[K]['values'][number]) => {
+    const values: readonly string[] = NODE_GROUP_TAGS[name].values;
     const raw = tag(name);
     if (raw === undefined) return fallback;
-    if ((values as readonly string[]).includes(raw)) return raw as T;
+    const match = matchValue(raw, values);
+    if (match) return match.value as typeof fallback;
     complain(name, raw, `one of ${values.join(', ')}`, fallback);
     return fallback;
   };
@@ -115,10 +118,10 @@ export function readRolloutPolicy(tags: Readonly<Record<string, string>>): { pol
   const policy: RolloutPolicy = {
     maxUnavailable,
     canary,
-    strategy: oneOf('update-strategy', ['surge', 'minimal'], DEFAULT_ROLLOUT_POLICY.strategy),
-    approval: tag('rollout') === 'approve',
-    selfManagedStrategy: oneOf('strategy', ['batches', 'instance-refresh'], DEFAULT_ROLLOUT_POLICY.selfManagedStrategy),
-    onWindowClose: oneOf('on-window-close', ['wait', 'end'], DEFAULT_ROLLOUT_POLICY.onWindowClose),
+    strategy: oneOf('update-strategy', DEFAULT_ROLLOUT_POLICY.strategy),
+    approval: tagValue(tags, 'rollout') === 'approve',
+    selfManagedStrategy: oneOf('strategy', DEFAULT_ROLLOUT_POLICY.selfManagedStrategy),
+    onWindowClose: oneOf('on-window-close', DEFAULT_ROLLOUT_POLICY.onWindowClose),
     maxPauseSeconds,
   };
   if (window) policy.window = window;

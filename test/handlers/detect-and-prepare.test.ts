@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { lambdaContext, quietLogs } from './lambda-context.js';
 
-Object.assign(process.env, { AWS_REGION: 'eu-west-1', MANAGED_CLUSTERS: '*', AMI_ROLLOUT_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:ami-rollout' });
+Object.assign(process.env, { AWS_REGION: 'eu-west-1', MANAGED_CLUSTERS: '*', ROLLOUTS_TABLE: 'rollouts', AMI_ROLLOUT_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:ami-rollout' });
 quietLogs();
 const eks = mockClient(EKSClient);
 const mocks = [mockClient(EC2Client), eks, mockClient(AutoScalingClient), mockClient(SSMClient), mockClient(SFNClient)];

@@ -48,7 +48,8 @@ const terminate = {
   ...launch,
   time: '2026-11-21T09:00:00Z',
   'detail-type': 'EC2 Instance-terminate Lifecycle Action',
-  detail: { ...launch.detail, LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', Origin: 'AutoScalingGroup', Destination: 'EC2' },
+  // the hook ensureTerminateHooks installs: the service answers only its own hooks
+  detail: { ...launch.detail, LifecycleHookName: 'eks-node-lifecycle-drain', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', Origin: 'AutoScalingGroup', Destination: 'EC2' },
 };
 const TOKEN = terminate.detail.LifecycleActionToken as string;
 const HOOK = terminate.detail.LifecycleHookName as string;
@@ -267,6 +268,48 @@ describe('Handler: request-drain', () => {
     assert.deepEqual(writes(), []);
   });
 
+  it('leaves another tool\'s terminate hook alone: no drain, no heartbeat, no completion', async () => {
+    // Prepare: a log shipper flushes on its own hook, on a group the service drains
+    const other = { ...terminate, detail: { ...terminate.detail, LifecycleHookName: 'log-shipper-flush' } };
+    // Act
+    const out = await handler(other, lambdaContext());
+    // Assess
+    assert.equal(out.outcome, 'ignored');
+    assert.match(out.reason, /terminate hook log-shipper-flush is not this service's/);
+    assert.deepEqual(writes(), []);
+  });
+
+  it('answers a hook the group names as the service\'s (eks-node-lifecycle/terminate-hook)', async () => {
+    autoscaling.on(DescribeAutoScalingGroupsCommand).resolves(group({ 'kubernetes.io/cluster/prod': 'owned', 'eks-node-lifecycle/terminate-hook': 'drain' }));
+    const out = await handler({ ...terminate, detail: { ...terminate.detail, LifecycleHookName: 'drain' } }, lambdaContext());
+    assert.equal(out.outcome, 'started');
+  });
+
+  it('ignores a rebalance recommendation unless the group asks for rebalance=drain', async () => {
+    const rebalance = { ...spot, 'detail-type': 'EC2 Instance Rebalance Recommendation', detail: { 'instance-id': 'i-1234567890abcdef0' } };
+    const out = await handler(rebalance, lambdaContext());
+    assert.deepEqual([out.outcome, out.reason], ['ignored', "the group's policy ignores rebalance recommendations"]);
+    assert.deepEqual(writes(), []);
+    autoscaling.on(DescribeAutoScalingGroupsCommand).resolves(group({ 'kubernetes.io/cluster/prod': 'owned', 'eks-node-lifecycle/rebalance': 'drain' }));
+    assert.equal((await handler(rebalance, lambdaContext())).outcome, 'started');
+  });
+
+  it('drains an owned node on the spot sample of the AWS documentation, placeholders and all, counting from now', async () => {
+    const sample = JSON.parse(readFileSync(new URL('../events/ec2-spot-instance-interruption-warning.json', import.meta.url), 'utf8'));
+    const out = await handler(sample, lambdaContext());
+    assert.equal(out.outcome, 'started');
+    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
+    assert.equal(input.trigger, 'spot-interruption');
+    assert.equal(input.deadline, new Date(clock.now() + 105_000).toISOString(), 'a time that is not one reads as now: the notice ends two minutes on');
+  });
+
+  it('leaves a Karpenter node to Karpenter, saying so', async () => {
+    ec2.on(DescribeInstancesCommand).resolves(instance({ 'kubernetes.io/cluster/prod': 'owned', 'karpenter.sh/nodepool': 'default' }));
+    const out = await handler(spot, lambdaContext());
+    assert.deepEqual([out.outcome, out.reason], ['ignored', 'launched by Karpenter (karpenter.sh/nodepool=default, no Auto Scaling group): Karpenter drains and replaces its own nodes']);
+    assert.deepEqual(writes(), []);
+  });
+
   it('rejects bad and hostile events with InvalidInputError and calls nothing', async () => {
     const hostile = [
       { ...terminate, detail: { ...terminate.detail, EC2InstanceId: 'i-123; aws ec2 terminate-instances' } },
@@ -275,7 +318,8 @@ describe('Handler: request-drain', () => {
       { kind: 'manual-drain', cluster: 'prod', nodeName: '../../kube-system', requestedBy: 'U1' },
       { kind: 'manual-drain', cluster: 'prod', instanceId: 'i-1234567890abcdef0', nodeName: 'ip-10-0-1-5', requestedBy: 'U1' },
       { kind: 'manual-drain', cluster: 'prod', instanceId: 'i-1234567890abcdef0' },
-      { ...spot, detail: { 'instance-id': 'i-1234567890abcdef0', 'instance-action': 'explode' } },
+      { ...spot, detail: { 'instance-id': 'i-1234567890abcdef0', 'instance-action': '' } },
+      { ...spot, detail: { 'instance-id': 'i-1234567890abcdef0' } },
     ];
     for (const event of hostile) await assert.rejects(handler(event, lambdaContext()), { name: 'InvalidInputError' }, JSON.stringify(event).slice(0, 120));
     await fc.assert(

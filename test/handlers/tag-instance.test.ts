@@ -111,7 +111,7 @@ describe('Handler: tag-instance', () => {
   it('for a launch hook, starts node-join with a name derived from the lifecycle action and a deadline before the hook times out', async () => {
     ec2.on(DescribeInstancesCommand).resolves(instance({ 'aws:autoscaling:groupName': 'prod-workers' }, 'pending'));
     autoscaling.on(DescribeAutoScalingGroupsCommand).resolves(group([{ Key: 'kubernetes.io/cluster/prod', Value: 'owned', PropagateAtLaunch: true }]));
-    autoscaling.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [{ LifecycleHookName: 'wait-for-node', HeartbeatTimeout: 600 }] });
+    autoscaling.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [{ LifecycleHookName: 'eks-node-lifecycle-launch', HeartbeatTimeout: 600 }] });
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE}:x`, startDate: new Date() });
 
     await handler(launchHook, lambdaContext());
@@ -121,7 +121,19 @@ describe('Handler: tag-instance', () => {
     assert.match(start.name!, /^join-i-1234567890abcdef0-[0-9a-f]{16}$/);
     const input = JSON.parse(start.input!);
     assert.equal(input.deadline, '2026-11-21T09:09:00.000Z');
-    assert.deepEqual(input.lifecycleAction, { autoScalingGroupName: 'prod-workers', lifecycleHookName: 'wait-for-node', lifecycleActionToken: '87654321-4321-4321-4321-210987654321', instanceId: 'i-1234567890abcdef0' });
+    assert.deepEqual(input.lifecycleAction, { autoScalingGroupName: 'prod-workers', lifecycleHookName: 'eks-node-lifecycle-launch', lifecycleActionToken: '87654321-4321-4321-4321-210987654321', instanceId: 'i-1234567890abcdef0' });
+  });
+
+  it('tags the instance but leaves another tool\'s launch hook alone: no node-join, nothing completed', async () => {
+    ec2.on(DescribeInstancesCommand).resolves(instance({ 'aws:autoscaling:groupName': 'prod-workers' }, 'pending'));
+    autoscaling.on(DescribeAutoScalingGroupsCommand).resolves(group([{ Key: 'kubernetes.io/cluster/prod', Value: 'owned', PropagateAtLaunch: true }]));
+
+    const result = await handler({ ...launchHook, detail: { ...launchHook.detail, LifecycleHookName: 'warm-cache' } }, lambdaContext());
+
+    assert.equal(result.outcome, 'tagged');
+    assert.match(result.hookLeftAlone, /launch hook warm-cache is not this service's/);
+    assert.equal(sfn.commandCalls(StartExecutionCommand).length, 0);
+    assert.equal(autoscaling.commandCalls(DescribeLifecycleHooksCommand).length, 0);
   });
 
   it('treats ExecutionAlreadyExists as the work already under way', async () => {

@@ -258,7 +258,7 @@ function auditAction(action: string, facts: ActionFacts, s: Statement, policy: A
   }
   const optIn = policy.optIn[action];
   if (optIn) {
-    if (!requiresTagValues(s.conditions, optIn.tag, optIn.values)) find('node-group-write-unguarded', `writes node groups: require ${optIn.tag} in [${optIn.values.join(', ')}] (StringEquals on the resource tag)`);
+    if (!requiresTagValues(s.conditions, optIn.tag, optIn.values)) find('node-group-write-unguarded', `writes node groups: require ${optIn.tag} in [${optIn.values.join(', ')}] (StringEquals or StringEqualsIgnoreCase on the resource tag)`);
     return;
   }
   if (requiresOwnership(s.conditions, policy.managedClusters)) return;
@@ -287,8 +287,9 @@ function hasResourceTagGuard(conditions: readonly ConditionEntry[], accepts: (ta
   });
 }
 
+/** The opt-in tag's value, compared exactly or ignoring case (the service reads `Auto` as `auto`): never a wildcard, never IfExists. */
 function requiresTagValues(conditions: readonly ConditionEntry[], tag: string, allowed: readonly string[]): boolean {
-  return conditions.some((c) => c.operator === 'StringEquals' && resourceTagOf(c.key) === tag && c.values.length > 0 && c.values.every((v) => allowed.includes(v)));
+  return conditions.some((c) => (c.operator === 'StringEquals' || c.operator === 'StringEqualsIgnoreCase') && resourceTagOf(c.key) === tag && c.values.length > 0 && c.values.every((v) => allowed.includes(v)));
 }
 
 function requiresOwnership(conditions: readonly ConditionEntry[], managed: AuditPolicy['managedClusters']): boolean {

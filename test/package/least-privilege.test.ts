@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { loadServerlessModel } from '../sim/serverless-config.js';
 import { IAM_ACTION_FACTS } from './iam-action-facts.js';
 import { type Account, type AuditPolicy, auditStatements, auditTrust, type ConditionEntry, type Finding, type Statement, statementsOf } from './iam-audit.js';
-import { type CloudFormationTemplate, PACKAGE_REGION, PACKAGE_STAGE, packageService } from './packaged-service.js';
+import { type CloudFormationTemplate, PACKAGE_PARAMS, PACKAGE_REGION, PACKAGE_STAGE, packageService } from './packaged-service.js';
 
 /**
  * Least privilege, audited on what `serverless package` produces (the template CloudFormation
@@ -11,7 +10,7 @@ import { type CloudFormationTemplate, PACKAGE_REGION, PACKAGE_STAGE, packageServ
  * against the Service Authorization Reference (iam-action-facts.ts) and the guards below.
  */
 const ACCOUNT: Account = { partition: 'aws', region: PACKAGE_REGION, accountId: '111122223333' };
-const managedClusters = loadServerlessModel({ stage: PACKAGE_STAGE }).params['managedClusters']!;
+const managedClusters = PACKAGE_PARAMS.managedClusters;
 
 const ROLLOUT = { tag: 'eks-node-lifecycle/rollout', values: ['auto', 'approve'] };
 /**
@@ -93,7 +92,7 @@ describe('Least privilege: the IAM of the packaged template', () => {
     assert.equal(describeFindings(only('node-group-write-unguarded', 'instance-tagging-unguarded')), '');
     // the guards exist in the template, not only as absence of findings
     const rollStep = statements.filter((s) => s.role === 'RollStepRole' && s.actions.includes('autoscaling:UpdateAutoScalingGroup'));
-    assert.deepEqual(rollStep.map((s) => s.conditions), [[{ operator: 'StringEquals', key: 'aws:ResourceTag/eks-node-lifecycle/rollout', values: ['auto', 'approve'] }]]);
+    assert.deepEqual(rollStep.map((s) => s.conditions), [[{ operator: 'StringEqualsIgnoreCase', key: 'aws:ResourceTag/eks-node-lifecycle/rollout', values: ['auto', 'approve'] }]]);
     const hookCompletions = statements.filter((s) => s.actions.some((a) => a.includes('LifecycleAction')));
     assert.ok(hookCompletions.length > 0 && hookCompletions.every((s) => s.resources.every((r) => r.includes(':autoScalingGroup:'))), 'hook completions stay on Auto Scaling groups');
     // RunInstances only through a launch template of the account, for Auto Scaling's check
@@ -104,7 +103,7 @@ describe('Least privilege: the IAM of the packaged template', () => {
     }
     // the rollout keeps alive and completes only the hooks of the groups it may roll
     const rolloutHooks = hookCompletions.filter((s) => s.role === 'RollStepRole');
-    assert.deepEqual(rolloutHooks.map((s) => [s.actions.sort(), s.conditions]), [[['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'], [{ operator: 'StringEquals', key: 'aws:ResourceTag/eks-node-lifecycle/rollout', values: ['auto', 'approve'] }]]]);
+    assert.deepEqual(rolloutHooks.map((s) => [s.actions.sort(), s.conditions]), [[['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'], [{ operator: 'StringEqualsIgnoreCase', key: 'aws:ResourceTag/eks-node-lifecycle/rollout', values: ['auto', 'approve'] }]]]);
   });
 
   it('lets a drain\'s owner be checked only among this service\'s own node-drain and ami-rollout executions, and hands drains only to node-drain', () => {
@@ -194,7 +193,7 @@ describe('Least privilege: the audit catches what it is meant to', () => {
   const INSTANCES = 'arn:aws:ec2:eu-west-1:111122223333:instance/*';
   const audit = (actions: string[], resources: string[], conditions: ConditionEntry[] = []) =>
     rulesOf(auditStatements([{ role: 'SyntheticRole', policy: 'synthetic', sid: 'Synthetic', effect: 'Allow', actions, resources, conditions, negated: false }], POLICY, ACCOUNT));
-  const optedIn: ConditionEntry = { operator: 'StringEquals', key: 'aws:ResourceTag/eks-node-lifecycle/rollout', values: ['auto', 'approve'] };
+  const optedIn: ConditionEntry = { operator: 'StringEqualsIgnoreCase', key: 'aws:ResourceTag/eks-node-lifecycle/rollout', values: ['auto', 'approve'] };
   const ownershipKeys: ConditionEntry = { operator: 'ForAllValues:StringLike', key: 'aws:TagKeys', values: ['kubernetes.io/cluster/*'] };
   const onNodes: ConditionEntry = { operator: 'Null', key: 'ec2:ResourceTag/aws:autoscaling:groupName', values: ['false'] };
 

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../sim/serverless-config.js';
 
 /**
- * `serverless package --stage ci --region eu-west-1`, once for every test file that needs it.
+ * `serverless package --stage ci --region eu-west-1 --param=managedClusters=*`, once for every test file that needs it.
  *
  * Packaging takes half a minute and several test files read its output, possibly in parallel
  * processes (`--test-concurrency`). The output is cached under node_modules/.cache, keyed by a
@@ -29,6 +29,8 @@ export interface CloudFormationTemplate {
 
 export const PACKAGE_STAGE = 'ci';
 export const PACKAGE_REGION = 'eu-west-1';
+/** managedClusters has no default: the package names it, as every deploy must */
+export const PACKAGE_PARAMS: { managedClusters: string } = { managedClusters: '*' };
 
 const run = promisify(execFile);
 const CACHE = join(PROJECT_ROOT, 'node_modules', '.cache', 'enl-package');
@@ -55,7 +57,7 @@ async function packageOnce(): Promise<PackagedService> {
     pruneOthers(dir);
     const work = `${dir}.tmp-${process.pid}`;
     rmSync(work, { recursive: true, force: true });
-    await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'serverless'), ['package', '--stage', PACKAGE_STAGE, '--region', PACKAGE_REGION, '--package', work], {
+    await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'serverless'), ['package', '--stage', PACKAGE_STAGE, '--region', PACKAGE_REGION, ...Object.entries(PACKAGE_PARAMS).map(([k, v]) => `--param=${k}=${v}`), '--package', work], {
       cwd: PROJECT_ROOT,
       env: {
         ...process.env,

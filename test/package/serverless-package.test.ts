@@ -123,3 +123,23 @@ describe('Deployable package: serverless package', () => {
     assert.equal(env.MANAGED_CLUSTERS, '*');
   });
 });
+
+describe('Deployable package: managedClusters must be written', () => {
+  const env = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDOFFLINE', AWS_SECRET_ACCESS_KEY: 'offline', AWS_SESSION_TOKEN: '', AWS_PROFILE: '', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
+  const serverless = join(PROJECT_ROOT, 'node_modules', '.bin', 'serverless');
+
+  it('refuses to package without it, saying what to pass, before building anything', async () => {
+    // `print` resolves the configuration as package and deploy do, and stops where they stop
+    const failed = await run(serverless, ['print', '--stage', 'ci', '--region', 'eu-west-1'], { cwd: PROJECT_ROOT, env, timeout: 120_000 }).then(
+      () => assert.fail('expected serverless to refuse'),
+      (error: { stdout?: string; stderr?: string; code?: number }) => error,
+    );
+    assert.notEqual(failed.code, 0);
+    assert.match(`${failed.stdout}${failed.stderr}`, /managedClusters has no default: name the clusters this deployment looks after, e\.g\. --param="managedClusters=prod,staging"/);
+  });
+
+  it('takes a list, or * when written', async () => {
+    const { stdout } = await run(serverless, ['print', '--stage', 'ci', '--region', 'eu-west-1', '--param=managedClusters=prod,staging', '--path', 'provider.environment.MANAGED_CLUSTERS'], { cwd: PROJECT_ROOT, env, timeout: 120_000 });
+    assert.equal(stdout.trim(), 'prod,staging');
+  });
+});

@@ -17,7 +17,7 @@ import { type InvariantExpectation, type InvariantMonitor, watchInvariants } fro
  */
 const region = 'eu-west-1';
 export const GROUP = 'workers';
-export const HOOK = 'drain';
+export const HOOK = 'eks-node-lifecycle-drain';
 
 export interface DrainSetup {
   world: World;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AutoScalingClient, PutLifecycleHookCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, CompleteLifecycleActionCommand, PutLifecycleHookCommand } from '@aws-sdk/client-auto-scaling';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import { createDeployment, createPdb, createPod } from '../sim/kube/controllers.js';
 import { instanceIdsOf } from '../sim/scenarios.js';
@@ -15,6 +15,7 @@ import {
   drainsFinished,
   drainWorld,
   GROUP,
+  HOOK,
   heartbeats,
   hookExpiries,
   invariantFigures,
@@ -64,7 +65,7 @@ async function refill(s: DrainSetup): Promise<string[]> {
 
 describe('Ownership: a `drained` record is believed only while the node is still drained (B3)', () => {
   it('a node drained, uncordoned by a person, refilled, then scaled in 14 days later: a new drain runs, and the hook is completed only once the pods are gone', async (t) => {
-    const s = await drainWorld({ pods: 12 });
+    const s = await drainWorld({ pods: 12, tags: { 'eks-node-lifecycle/rebalance': 'drain' } });
     try {
       // day 0: a rebalance recommendation drains the node (no hook: it stays)
       s.world.account.ec2.recommendRebalance(s.instanceId);
@@ -171,11 +172,13 @@ describe('Ownership: a `running` record is believed only while its owner runs', 
   });
 });
 
-describe('Ownership: every terminate hook on an instance honoured', () => {
-  it('two terminate hooks on one group (60 s and 120 s heartbeats): both kept alive through a long drain, both completed once, after it', async (t) => {
+describe('Ownership: every terminate hook of the service on an instance honoured, no other tool\'s', () => {
+  it('two terminate hooks on one group (60 s and 120 s heartbeats), both the service\'s: both kept alive through a long drain, both completed once, after it', async (t) => {
     const s = await drainWorld({
       pods: 12,
       heartbeatTimeout: 60,
+      // the second hook is named as the service's to answer
+      tags: { 'eks-node-lifecycle/terminate-hook': 'log-shipper' },
       given: async ({ world }) => {
         await new AutoScalingClient({ region: 'eu-west-1' }).send(
           new PutLifecycleHookCommand({ AutoScalingGroupName: GROUP, LifecycleHookName: 'log-shipper', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 120, DefaultResult: 'CONTINUE' }),
@@ -191,20 +194,54 @@ describe('Ownership: every terminate hook on an instance honoured', () => {
 
       assert.deepEqual(drainRequests(s.world, s.instanceId).sort(), ['joined', 'started'], 'two hooks, one drain');
       const completions = successfulCompletions(s.world, s.instanceId).map((c) => (c.input as { LifecycleHookName: string; LifecycleActionResult: string }));
-      assert.deepEqual(completions.map((c) => `${c.LifecycleHookName}:${c.LifecycleActionResult}`).sort(), ['drain:CONTINUE', 'log-shipper:CONTINUE']);
+      assert.deepEqual(completions.map((c) => `${c.LifecycleHookName}:${c.LifecycleActionResult}`).sort(), [`${HOOK}:CONTINUE`, 'log-shipper:CONTINUE']);
       assert.deepEqual(hookExpiries(s.world, s.instanceId), [], 'neither hook expired');
       const completedAt = Math.min(...successfulCompletions(s.world, s.instanceId).map((c) => c.at));
       assert.ok(completedAt - started >= 300_000, 'completed after the slow pods were gone');
-      for (const [hook, timeout] of [['drain', 60_000], ['log-shipper', 120_000]] as const) {
+      for (const [hook, timeout] of [[HOOK, 60_000], ['log-shipper', 120_000]] as const) {
         const beats = callsOf(s.world, 'RecordLifecycleActionHeartbeat', s.instanceId).filter((c) => !c.error && (c.input as { LifecycleHookName: string }).LifecycleHookName === hook).map((c) => c.at);
         assert.ok(longestHeartbeatGap(beats, started, completedAt) < timeout, `${hook}: ${longestHeartbeatGap(beats, started, completedAt) / 1000} s without a heartbeat`);
       }
       assert.ok(heartbeats(s.world, s.instanceId).length >= 6);
       const [finished] = drainsFinished(s.world, s.instanceId);
       assert.deepEqual(finished!.lifecycleAction, 'continued');
-      assert.deepEqual((finished as unknown as { lifecycleActions: { hook: string; state: string }[] }).lifecycleActions.map((a) => `${a.hook}:${a.state}`).sort(), ['drain:completed', 'log-shipper:completed']);
+      assert.deepEqual((finished as unknown as { lifecycleActions: { hook: string; state: string }[] }).lifecycleActions.map((a) => `${a.hook}:${a.state}`).sort(), [`${HOOK}:completed`, 'log-shipper:completed']);
       assert.deepEqual(terminationOf(s.monitor, s.instanceId)?.podsToEvict, []);
       assert.equal(nodeOf(s.world, s.instanceId), undefined, 'the instance went once both were completed');
+      t.diagnostic(await assertInvariantsHeld(s));
+    } finally {
+      await s.world.stop();
+    }
+  });
+
+  it('another tool\'s terminate hook on an owned group (a log shipper flushing) is never completed nor heartbeated by the service; its own still is', async (t) => {
+    // Prepare: the log shipper's hook, which the log shipper completes itself once it has flushed (40 s)
+    const s = await drainWorld({
+      pods: 12,
+      given: async ({ world }) => {
+        await new AutoScalingClient({ region: 'eu-west-1' }).send(
+          new PutLifecycleHookCommand({ AutoScalingGroupName: GROUP, LifecycleHookName: 'log-shipper-flush', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 120, DefaultResult: 'CONTINUE' }),
+        );
+        await world.settle();
+      },
+    });
+    try {
+      // Act: the scale-in; 40 s later the log shipper has flushed and completes its own hook
+      await scaleIn(s.instanceId);
+      await s.world.run(40_000);
+      const shipper = s.world.account.events.map((e) => e.detail as { LifecycleHookName?: string; LifecycleActionToken?: string }).find((d) => d.LifecycleHookName === 'log-shipper-flush')!;
+      await new AutoScalingClient({ region: 'eu-west-1' }).send(
+        new CompleteLifecycleActionCommand({ AutoScalingGroupName: GROUP, LifecycleHookName: 'log-shipper-flush', LifecycleActionToken: shipper.LifecycleActionToken, LifecycleActionResult: 'CONTINUE' }),
+      );
+      await s.world.settle();
+      // Assess: the service answered its own hook, and never the log shipper's
+      const byService = (command: string) => callsOf(s.world, command, s.instanceId).filter((c) => c.caller !== undefined).map((c) => (c.input as { LifecycleHookName: string }).LifecycleHookName);
+      assert.deepEqual([...new Set(byService('CompleteLifecycleAction'))], [HOOK]);
+      assert.ok(!byService('RecordLifecycleActionHeartbeat').includes('log-shipper-flush'), 'no heartbeat for another tool\'s hook');
+      assert.ok(drainRequests(s.world, s.instanceId).includes('ignored'), 'the log shipper\'s event was left alone, with a reason');
+      const [finished] = drainsFinished(s.world, s.instanceId);
+      assert.deepEqual((finished as unknown as { lifecycleActions: { hook: string }[] }).lifecycleActions.map((a) => a.hook), [HOOK]);
+      assert.equal(nodeOf(s.world, s.instanceId), undefined, 'the instance went once both tools were done');
       t.diagnostic(await assertInvariantsHeld(s));
     } finally {
       await s.world.stop();

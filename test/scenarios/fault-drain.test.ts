@@ -568,7 +568,7 @@ describe('Fault: the cluster endpoint unreachable', () => {
   });
 
   it('for good, on a rebalance recommendation (no hook to hold the node for): the passes back off, then the drain ends failed and reported', async (t) => {
-    const s = await drainWorld({ pods: 12 });
+    const s = await drainWorld({ pods: 12, tags: { 'eks-node-lifecycle/rebalance': 'drain' } });
     try {
       await s.cluster.server.setReachable(false);
       s.world.account.ec2.recommendRebalance(s.instanceId);

@@ -34,7 +34,7 @@ async function clusterWithBusyNode(options: { pods: number; tags?: Record<string
     max: 4,
     desired: 2,
     tags: options.tags ?? {},
-    hooks: { terminate: { name: 'drain', heartbeatTimeout: options.heartbeatTimeout ?? 300, defaultResult: 'CONTINUE' } },
+    hooks: { terminate: { name: 'eks-node-lifecycle-drain', heartbeatTimeout: options.heartbeatTimeout ?? 300, defaultResult: 'CONTINUE' } },
   });
   await world.settle();
   const [instanceId] = await instanceIdsOf(world, 'workers');
@@ -255,8 +255,8 @@ describe('Scenario: terminate hooks installed for opted-in groups', () => {
 });
 
 describe('Scenario: a rebalance recommendation', () => {
-  it('drains the node (no hook involved) and leaves it cordoned; a group whose policy ignores them is left alone', async () => {
-    const s = await clusterWithBusyNode({ pods: 12 });
+  it('drains the node of a group tagged rebalance=drain (no hook involved) and leaves it cordoned; a group without the tag is left alone (default ignore)', async () => {
+    const s = await clusterWithBusyNode({ pods: 12, tags: { 'eks-node-lifecycle/rebalance': 'drain' } });
     try {
       s.world.account.ec2.recommendRebalance(s.instanceId);
       await s.world.settle();
@@ -268,7 +268,8 @@ describe('Scenario: a rebalance recommendation', () => {
     } finally {
       await s.world.stop();
     }
-    const ignoring = await clusterWithBusyNode({ pods: 12, tags: { 'eks-node-lifecycle/rebalance': 'ignore' } });
+    // no tag: a recommendation is not an interruption, and the default is to ignore it
+    const ignoring = await clusterWithBusyNode({ pods: 12 });
     try {
       ignoring.world.account.ec2.recommendRebalance(ignoring.instanceId);
       await ignoring.world.settle();

@@ -100,7 +100,7 @@ describe('Scenario: ownership tagging', () => {
         max: 2,
         desired: 1,
         userData: brokenUserData,
-        hooks: { launch: { name: 'wait-for-node', heartbeatTimeout: 300, defaultResult: 'CONTINUE' } },
+        hooks: { launch: { name: 'eks-node-lifecycle-launch', heartbeatTimeout: 300, defaultResult: 'CONTINUE' } },
       });
       // long enough for our deadline (270 s) but stop before the replacement's own deadline
       await world.run(320_000);
@@ -133,7 +133,7 @@ describe('Scenario: ownership tagging', () => {
       world = await World.start({ deliveries: 3 });
       await world.addCluster('prod');
       world.account.seedVpc();
-      world.account.createSelfManagedGroup({ cluster: 'prod', name: 'workers', min: 0, max: 2, desired: 0, ownershipTagPropagates: false, hooks: { launch: { name: 'wait-for-node', heartbeatTimeout: 600 } } });
+      world.account.createSelfManagedGroup({ cluster: 'prod', name: 'workers', min: 0, max: 2, desired: 0, ownershipTagPropagates: false, hooks: { launch: { name: 'eks-node-lifecycle-launch', heartbeatTimeout: 600 } } });
       await autoscaling().send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'workers', DesiredCapacity: 1 }));
       await world.settle();
     });

@@ -56,7 +56,7 @@ export async function selfManagedWorld(options: {
     desired: options.nodes,
     launchTemplateVersion: options.launchTemplateVersion ?? '1',
     tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/drain': 'on', ...options.tags },
-    hooks: { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
+    hooks: { terminate: { name: 'eks-node-lifecycle-drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
   });
   await world.settle();
   createDaemonSet(cluster.store, { namespace: 'kube-system', name: 'aws-node', labels: { 'k8s-app': 'aws-node' } });

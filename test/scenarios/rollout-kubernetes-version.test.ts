@@ -41,7 +41,7 @@ describe('Scenario: the control plane goes from 1.31 to 1.32', () => {
         max: 2,
         desired: 2,
         tags: { [`${TAG}rollout`]: 'auto', [`${TAG}drain`]: 'on', ...tags },
-        hooks: { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
+        hooks: { terminate: { name: 'eks-node-lifecycle-drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
       });
     selfManaged('follow-self', { [`${TAG}kubernetes-version`]: 'follow-control-plane' });
     selfManaged('pinned-self', {}); // pinned: the default

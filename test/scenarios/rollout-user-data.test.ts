@@ -68,7 +68,7 @@ describe('Scenario: self-managed groups of every family whose bootstraps carry l
     world.account.seedVpc();
     const connection = world.account.eks.connection(world.account.eks.require('prod'));
     const tags = { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/drain': 'on', 'eks-node-lifecycle/max-unavailable': '1', 'eks-node-lifecycle/canary': '1' };
-    const hooks = { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' as const } };
+    const hooks = { terminate: { name: 'eks-node-lifecycle-drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' as const } };
     // the user's own script: quoting of every kind, `=` and space-separated values, a flag the service never sets
     const al2Script = [
       '#!/bin/bash',
@@ -222,12 +222,12 @@ describe('Scenario: a cluster with prefix delegation rolls m5.large nodes to 110
     group = world.account.createSelfManagedGroup({
       cluster: 'prod', name: 'workers', amiFamily: 'al2023', instanceType: 'm5.large', min: 2, max: 2, desired: 2,
       tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/drain': 'on' },
-      hooks: { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
+      hooks: { terminate: { name: 'eks-node-lifecycle-drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
     });
     tagged = world.account.createSelfManagedGroup({
       cluster: 'prod', name: 'dense', amiFamily: 'al2023', instanceType: 'm5.large', min: 1, max: 1, desired: 1,
       tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/drain': 'on', 'eks-node-lifecycle/max-pods': '64' },
-      hooks: { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
+      hooks: { terminate: { name: 'eks-node-lifecycle-drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
     });
     await world.settle();
     createDaemonSet(cluster.store, { namespace: 'kube-system', name: 'aws-node', labels: { 'k8s-app': 'aws-node' } });
@@ -279,14 +279,14 @@ describe('Scenario: prefix delegation turned on after a first rollout reaches th
       const group = world.account.createSelfManagedGroup({
         cluster: 'prod', name: 'workers', amiFamily: 'al2023', instanceType: 'm5.large', min: 1, max: 1, desired: 1,
         tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/drain': 'on' },
-        hooks: { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
+        hooks: { terminate: { name: 'eks-node-lifecycle-drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
       });
       const connection = world.account.eks.connection(world.account.eks.require('prod'));
       const own = world.account.createSelfManagedGroup({
         cluster: 'prod', name: 'own', amiFamily: 'al2023', instanceType: 'm5.large', min: 1, max: 1, desired: 1,
         userData: bootstrapUserData('al2023', connection, { maxPods: 50 }),
         tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/drain': 'on' },
-        hooks: { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
+        hooks: { terminate: { name: 'eks-node-lifecycle-drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
       });
       await world.settle();
       createDaemonSet(cluster.store, { namespace: 'kube-system', name: 'aws-node', labels: { 'k8s-app': 'aws-node' } });

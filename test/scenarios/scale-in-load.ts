@@ -58,7 +58,7 @@ export async function scaleInUnderLoad(options: ScaleInOptions): Promise<{ world
     max: options.instances,
     desired: options.instances,
     tags: { 'eks-node-lifecycle/drain': 'on' },
-    hooks: { terminate: { name: 'drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
+    hooks: { terminate: { name: 'eks-node-lifecycle-drain', heartbeatTimeout: 600, defaultResult: 'CONTINUE' } },
   });
   await world.settle();
   createDaemonSet(cluster.store, { namespace: 'kube-system', name: 'aws-node', labels: { 'k8s-app': 'aws-node' } });

@@ -54,7 +54,14 @@ export async function runDefaultScenario(world: World, options: { release?: bool
       terminate: { name: 'drain', heartbeatTimeout: 300, defaultResult: 'CONTINUE' },
     },
     ownershipTagPropagates: false,
-    tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/canary': '1', 'eks-node-lifecycle/max-unavailable': '1' },
+    tags: {
+      'eks-node-lifecycle/rollout': 'auto',
+      'eks-node-lifecycle/canary': '1',
+      'eks-node-lifecycle/max-unavailable': '1',
+      // the group's own hooks, named as the service's to answer (it answers no other tool's)
+      'eks-node-lifecycle/launch-hook': 'wait-for-node',
+      'eks-node-lifecycle/terminate-hook': 'drain',
+    },
   });
   await world.settle();
 

@@ -10,9 +10,16 @@ import { parse as parseYaml } from 'yaml';
  * no routing table or function list of its own: what is deployed is what runs.
  *
  * Only the Serverless variables this project uses are resolved (`opt`, `param`, `sls`,
- * `self`, `file`); `${AWS::…}` placeholders of `Fn::Sub` are left alone, as the framework does.
+ * `self`, `file`, and `required` — a param without a default, scripts/deploy/required-params.cjs);
+ * `${AWS::…}` placeholders of `Fn::Sub` are left alone, as the framework does.
  */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * What the sandbox passes as `--param` unless told otherwise: managedClusters has no default
+ * in serverless.yml (a deploy must name its clusters), and the sandbox's account is its own.
+ */
+export const SANDBOX_PARAMS: Readonly<Record<string, string>> = { managedClusters: '*' };
 
 export interface SimFunction {
   /** the key under `functions:` (tagInstance) */
@@ -96,8 +103,8 @@ export function oneMachineModel(definition: AslDefinition, arns: { functionArn: 
 
 interface LoadOptions {
   stage?: string;
-  /** like `serverless deploy --param="name=value"` */
-  params?: Record<string, string>;
+  /** like `serverless deploy --param="name=value"`, over SANDBOX_PARAMS */
+  params?: Record<string, string | undefined>;
   region?: string;
   accountId?: string;
   root?: string;
@@ -109,7 +116,9 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
   const stage = options.stage ?? 'sandbox';
   const region = options.region ?? 'eu-west-1';
   const accountId = options.accountId ?? '111122223333';
-  const params: Record<string, string> = { ...(raw.params?.default ?? {}), ...(raw.params?.[stage] ?? {}), ...(options.params ?? {}) };
+  const params: Record<string, string> = Object.fromEntries(
+    Object.entries({ ...(raw.params?.default ?? {}), ...(raw.params?.[stage] ?? {}), ...SANDBOX_PARAMS, ...(options.params ?? {}) }).filter((e): e is [string, string] => e[1] !== undefined),
+  );
 
   const resolveString = (value: string): unknown => {
     const whole = /^\$\{([^{}]+)\}$/.exec(value);
@@ -136,6 +145,13 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
     if (source.startsWith('param:')) {
       const value = params[source.slice('param:'.length)];
       return value === undefined ? undefined : resolveValue(value);
+    }
+    if (source.startsWith('required:')) {
+      const name = source.slice('required:'.length);
+      const value = params[name];
+      // as the deploy does (scripts/deploy/required-params.cjs): a param nobody set stops it
+      if (value === undefined || value.trim() === '') throw new Error(`serverless.yml: the param ${name} has no default: pass it (--param="${name}=…")`);
+      return resolveValue(value);
     }
     if (source.startsWith('self:')) {
       const value = source

@@ -7,6 +7,7 @@ import * as z from 'zod/mini';
 import { MAX_INPUT_DEPTH } from '../../shared/schema-issues.js';
 import { loadServiceConfig } from '../../shared/config/service-config.js';
 import { ConfigurationError, InvalidInputError } from '../../shared/errors.js';
+import { DrainTriggerSchema } from '../../shared/events/drain.js';
 import { InstanceStateChangeEventSchema } from '../../shared/events/instance-state-change.js';
 import { LaunchLifecycleActionEventSchema } from '../../shared/events/lifecycle-action.js';
 
@@ -125,7 +126,7 @@ describe('Schema issues: what a person reads', () => {
 
   it('service configuration names each malformed variable with zod’s English message', () => {
     // Prepare
-    const env = { AWS_REGION: '', NODE_JOIN_STATE_MACHINE_ARN: 'states:x', DRAIN_TABLE: 'ab', SLACK_API_URL: 'not a url' };
+    const env = { AWS_REGION: '', MANAGED_CLUSTERS: ' ', NODE_JOIN_STATE_MACHINE_ARN: 'states:x', DRAIN_TABLE: 'ab', SLACK_API_URL: 'not a url' };
     // Act
     const error = (() => {
       try {
@@ -140,17 +141,59 @@ describe('Schema issues: what a person reads', () => {
     assert.equal(
       error.message,
       'service configuration: AWS_REGION Too small: expected string to have >=1 characters; ' +
+        'MANAGED_CLUSTERS must name the clusters this deployment looks after (prod,staging), or be * for every cluster of the account; ' +
         'NODE_JOIN_STATE_MACHINE_ARN Invalid string: must start with "arn:"; ' +
         'DRAIN_TABLE Too small: expected string to have >=3 characters; ' +
         'SLACK_API_URL Invalid URL',
     );
   });
 
+  it('service configuration has no default for the managed clusters: * only when written', () => {
+    assert.throws(() => loadServiceConfig({ AWS_REGION: 'eu-west-1' }), (e: Error) => e instanceof ConfigurationError && /MANAGED_CLUSTERS/.test(e.message));
+    assert.deepEqual(loadServiceConfig({ AWS_REGION: 'eu-west-1', MANAGED_CLUSTERS: 'prod, staging' }).managedClusters, ['prod', 'staging']);
+  });
+
   it('service configuration fills in the defaults', () => {
-    const config = loadServiceConfig({ AWS_REGION: 'eu-west-1' });
+    const config = loadServiceConfig({ AWS_REGION: 'eu-west-1', MANAGED_CLUSTERS: '*' });
     assert.deepEqual(config.managedClusters, '*');
     assert.equal(config.chat.slackApiUrl, 'https://slack.com/api/');
     assert.deepEqual(config.chat.responseUrlPrefixes, ['https://hooks.slack.com/']);
     assert.equal(config.chat.defaultChannel, undefined);
+  });
+});
+
+describe('Drain triggers: the documented samples, and refusals that name the field', () => {
+  // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html, as printed (placeholders included)
+  const spot = sample('ec2-spot-instance-interruption-warning');
+
+  it('accepts the spot interruption sample of the AWS documentation as it stands', () => {
+    const parsed = parseInput(DrainTriggerSchema, spot);
+    assert.equal('detail-type' in parsed && parsed['detail-type'], 'EC2 Spot Instance Interruption Warning');
+  });
+
+  it('names the field of a spot warning that is wrong, not "Invalid input" at the root', () => {
+    assert.deepEqual(issuesOf(DrainTriggerSchema, { ...spot, detail: { 'instance-id': 'node-7', 'instance-action': 'terminate' } }), [{ path: 'detail.instance-id', message: 'must be an EC2 instance id (i-…)' }]);
+  });
+
+  it('names the field that tells the triggers apart when it matches none', () => {
+    const issues = issuesOf(DrainTriggerSchema, { ...spot, 'detail-type': 'EC2 Spot Instance Interruption Warnings' });
+    assert.deepEqual(issues.map((i) => i.path), ['detail-type', 'kind']);
+    assert.match(issues[0]!.message, /must be one of .*"EC2 Spot Instance Interruption Warning"/);
+    assert.deepEqual(issuesOf(DrainTriggerSchema, { kind: 'manual-drain', cluster: 'prod', instanceId: 'i-0123456789abcdef0' }), [{ path: 'requestedBy', message: 'Invalid input: expected string, received undefined' }]);
+  });
+
+  it('never refuses a drain trigger without naming a field', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.constant(spot), fc.constant({}), fc.object()), fc.string(), fc.jsonValue(), (base, key, value) => {
+        const event = { ...(base as object), [key]: value };
+        try {
+          parseInput(DrainTriggerSchema, event);
+        } catch (error) {
+          assert.ok(error instanceof InvalidInputError);
+          assert.ok(error.issues.every((i) => i.path !== ''), JSON.stringify(error.issues));
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { decideKubernetesMinor, describeKubernetesMinor, maxKubeletSkew, minorsBetween, skewProblem } from '../../shared/ami/kubernetes-version.js';
+import { readNodeGroupConfig } from '../../shared/config/node-group-config.js';
 import { readNodeGroupPolicy } from '../../shared/config/node-group-policy.js';
 import { judgePreflight, type PreflightFacts } from '../../shared/rollout/preflight.js';
 
@@ -18,8 +19,15 @@ describe('kubernetes-version tag', () => {
     assert.equal(readNodeGroupPolicy({ [TAG]: ' follow-control-plane ' }).policy.kubernetesVersion, 'follow-control-plane');
   });
 
+  it('reads a value in another case as the listed one, with a note (config/tag-vocabulary.ts)', () => {
+    const config = readNodeGroupConfig({ [TAG]: 'Follow-Control-Plane' });
+    assert.equal(config.policy.kubernetesVersion, 'follow-control-plane');
+    assert.deepEqual(config.problems, []);
+    assert.deepEqual(config.notes, [`${TAG}=Follow-Control-Plane read as follow-control-plane; write it follow-control-plane`]);
+  });
+
   it('reports a malformed value as a problem and keeps the minor the group runs (pinned), never following', () => {
-    for (const raw of ['follow', '1.32', 'Follow-Control-Plane', '']) {
+    for (const raw of ['follow', '1.32', 'follow_control_plane', '']) {
       const { policy, problems } = readNodeGroupPolicy({ [TAG]: raw });
       assert.equal(policy.kubernetesVersion, 'pinned', raw);
       assert.deepEqual(problems, [`${TAG}=${raw} is not one of pinned, follow-control-plane; using pinned`], raw);

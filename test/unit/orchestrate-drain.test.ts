@@ -199,12 +199,23 @@ describe('readNodeGroupPolicy', () => {
       'eks-node-lifecycle/drain-timeout': '3h',
       'eks-node-lifecycle/on-drain-timeout': 'force',
       'eks-node-lifecycle/max-grace-period': '2m',
-      'eks-node-lifecycle/rebalance': 'ignore',
+      'eks-node-lifecycle/rebalance': 'drain',
       'eks-node-lifecycle/drain': 'on',
       'eks-node-lifecycle/rollout': 'approve',
+      'eks-node-lifecycle/terminate-hook': 'drain log/flush',
     });
     assert.deepEqual(problems, []);
-    assert.deepEqual(policy, { drain: { drainTimeoutSeconds: 10_800, onDrainTimeout: 'force', maxGracePeriodSeconds: 120 }, installTerminateHook: true, onRebalance: 'ignore', rollout: 'approve', kubernetesVersion: 'pinned' });
+    assert.deepEqual(policy, {
+      drain: { drainTimeoutSeconds: 10_800, onDrainTimeout: 'force', maxGracePeriodSeconds: 120 },
+      installTerminateHook: true,
+      onRebalance: 'drain',
+      rollout: 'approve',
+      kubernetesVersion: 'pinned',
+      hooks: { launch: [], terminate: ['drain', 'log/flush'] },
+    });
+  });
+  it('ignores rebalance recommendations unless the group asks (a recommendation is not an interruption)', () => {
+    assert.equal(readNodeGroupPolicy({}).policy.onRebalance, 'ignore');
   });
   it('keeps the default and reports a malformed value instead of failing the drain', () => {
     const { policy, problems } = readNodeGroupPolicy({ 'eks-node-lifecycle/drain-timeout': 'soon', 'eks-node-lifecycle/on-drain-timeout': 'panic' });
@@ -223,17 +234,21 @@ describe('readNodeGroupPolicy', () => {
 
 describe('planTerminateHooks', () => {
   const owned = { 'kubernetes.io/cluster/prod': 'owned', 'eks-node-lifecycle/drain': 'on' };
-  it('installs the hook only on opted-in self-managed groups of managed clusters that have none', () => {
+  it('installs the hook only on opted-in self-managed groups of managed clusters that have none the service may answer', () => {
     const plan = planTerminateHooks(
       [
-        { name: 'a', tags: owned, hasTerminateHook: false },
-        { name: 'b', tags: owned, hasTerminateHook: true },
-        { name: 'c', tags: { ...owned, 'eks:nodegroup-name': 'web' }, hasTerminateHook: false },
-        { name: 'd', tags: { 'kubernetes.io/cluster/dev': 'owned', 'eks-node-lifecycle/drain': 'on' }, hasTerminateHook: false },
-        { name: 'e', tags: { 'kubernetes.io/cluster/prod': 'owned' }, hasTerminateHook: false },
+        { name: 'a', tags: owned, terminateHooks: [] },
+        { name: 'b', tags: owned, terminateHooks: ['eks-node-lifecycle-drain'] },
+        { name: 'c', tags: { ...owned, 'eks:nodegroup-name': 'web' }, terminateHooks: [] },
+        { name: 'd', tags: { 'kubernetes.io/cluster/dev': 'owned', 'eks-node-lifecycle/drain': 'on' }, terminateHooks: [] },
+        { name: 'e', tags: { 'kubernetes.io/cluster/prod': 'owned' }, terminateHooks: [] },
+        // another tool's hook is not a drain hook; one the group names as the service's is
+        { name: 'f', tags: owned, terminateHooks: ['log-shipper-flush'] },
+        { name: 'g', tags: { ...owned, 'eks-node-lifecycle/terminate-hook': 'drain' }, terminateHooks: ['drain', 'log-shipper-flush'] },
+        { name: 'h', tags: { ...owned, 'eks-node-lifecycle/drain': 'On' }, terminateHooks: [] },
       ],
       ['prod'],
     );
-    assert.deepEqual(plan.map((p) => `${p.group}:${p.action}`), ['a:install', 'b:skip', 'c:skip', 'd:skip', 'e:skip']);
+    assert.deepEqual(plan.map((p) => `${p.group}:${p.action}`), ['a:install', 'b:skip', 'c:skip', 'd:skip', 'e:skip', 'f:install', 'g:skip', 'h:install']);
   });
 });

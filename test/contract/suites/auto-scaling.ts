@@ -127,8 +127,8 @@ export function autoScalingContract(factory: ContractTargetFactory): void {
       assert.deepEqual(await terminateHookNames(asg(), 'contract-web'), [INSTALLED_HOOK.name]);
       assert.equal(await describeLifecycleHook(asg(), 'contract-web', 'no-such-hook'), undefined);
       assert.deepEqual(byGroup(await ensureTerminateHooks(ports)), [
-        { group: 'contract-batch', action: 'skip', reason: 'already has a terminate hook' },
-        { group: 'contract-web', action: 'skip', reason: 'already has a terminate hook' },
+        { group: 'contract-batch', action: 'skip', reason: `already has the service's terminate hook ${INSTALLED_HOOK.name}` },
+        { group: 'contract-web', action: 'skip', reason: `already has the service's terminate hook ${INSTALLED_HOOK.name}` },
       ]);
     });
 
