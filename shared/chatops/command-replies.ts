@@ -1,3 +1,4 @@
+import { describeImage } from '../ami/image-provenance.js';
 import { executionNameOf } from '../aws/partition.js';
 import type { GroupPlan } from '../detect/plan-rollouts.js';
 import type { GroupView } from '../detect/inventory.js';
@@ -86,10 +87,6 @@ export interface PlannedGroup {
   window?: string;
 }
 
-function describeTarget(to: { imageId: string; imageName?: string; release?: string }): string {
-  return to.release ? `${to.release} (${to.imageId})` : to.imageName ? `${to.imageName} (${to.imageId})` : to.imageId;
-}
-
 function describeFrom(from: { imageId?: string; release?: string }): string {
   return from.release && from.imageId ? `${from.release} (${from.imageId})` : (from.release ?? from.imageId ?? 'unknown');
 }
@@ -107,7 +104,7 @@ export function planReply(scope: string, planned: PlannedGroup[]): Reply {
         return [
           `${plan.cluster}/${plan.group}`,
           describeFrom(plan.from),
-          describeTarget(plan.to),
+          describeImage(plan.to),
           p.size === undefined ? '?' : String(p.size),
           p.batches === undefined ? (plan.kind === 'managed' ? 'EKS update' : '?') : `${p.batches} × ≤${p.maxUnavailable}`,
           p.window ?? 'any time',

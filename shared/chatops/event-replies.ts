@@ -1,3 +1,4 @@
+import { describeImage } from '../ami/image-provenance.js';
 import { DRAIN_FINISHED } from '../drain/finish-drain.js';
 import { DRAIN_BLOCKED } from '../drain/report-blocked.js';
 import { ROLLOUT_EVENTS, type RolloutEventName } from '../rollout/rollout-events.js';
@@ -68,7 +69,7 @@ interface RolloutFacts {
   who: string;
   /** the target image in a few words: release, image name or id */
   image: string;
-  /** the target image in full: name and id */
+  /** the target image in full: release, id, name and owner */
   imageFull: string;
   groupLabel: string;
   context: string | undefined;
@@ -87,7 +88,7 @@ function rolloutFacts(d: Detail): RolloutFacts {
   return {
     who: `${cluster}/${group}`,
     image: name ?? id ?? 'the new image',
-    imageFull: name && id ? `${name} (${id})` : (name ?? id ?? 'unknown'),
+    imageFull: describeImage({ imageId: id, imageName: str(target['imageName']), release: str(target['release']), ownerId: str(target['ownerId']), ownerAlias: str(target['ownerAlias']) }),
     groupLabel: kind ? `${group} (${kind === 'managed' ? 'EKS managed' : kind})` : group,
     context: context || undefined,
   };

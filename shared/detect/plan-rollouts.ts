@@ -10,10 +10,14 @@ export interface TargetImage {
   imageId: string;
   imageName?: string;
   release?: string;
+  /** who owns the image, as EC2 reports it: shown wherever a person decides on it */
+  ownerId?: string;
+  ownerAlias?: string;
 }
 
 export type GroupPlan =
-  | { cluster: string; group: string; kind: GroupView['kind']; action: 'skip'; reason: string }
+  /** `untrusted`: the target's owner is not one the group trusts (a refusal, not just nothing to do) */
+  | { cluster: string; group: string; kind: GroupView['kind']; action: 'skip'; reason: string; untrusted?: { imageId: string; owner: string } }
   | { cluster: string; group: string; kind: GroupView['kind']; action: 'current'; reason: string }
   | {
       cluster: string;
@@ -31,7 +35,7 @@ export function planGroup(
   input: {
     rollout: 'off' | 'auto' | 'approve';
     currentRelease?: string;
-    target: { decision: 'target'; image: TargetImage; reason: string } | { decision: 'none'; reason: string };
+    target: { decision: 'target'; image: TargetImage; reason: string } | { decision: 'none'; reason: string } | { decision: 'untrusted'; image: { imageId: string; owner: string }; reason: string };
     /** what the group's kubernetes-version policy decided, when worth saying (a new minor; a pinned group behind) */
     kubernetesNote?: string;
   },
@@ -39,6 +43,7 @@ export function planGroup(
   const base = { cluster: group.cluster, group: group.name, kind: group.kind };
   if (input.rollout === 'off') return { ...base, action: 'skip', reason: 'rollouts are off for this group (tag eks-node-lifecycle/rollout=auto|approve to opt in)' };
   if (input.target.decision === 'none') return { ...base, action: 'skip', reason: input.target.reason };
+  if (input.target.decision === 'untrusted') return { ...base, action: 'skip', reason: input.target.reason, untrusted: { imageId: input.target.image.imageId, owner: input.target.image.owner } };
   const to = input.target.image;
   // a managed group without a custom AMI is compared by release; anything else by image id
   const current = group.imageId ? group.imageId === to.imageId : input.currentRelease !== undefined && input.currentRelease === to.release;

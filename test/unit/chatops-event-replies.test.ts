@@ -8,6 +8,8 @@ import { DRAIN_FINISHED } from '../../shared/drain/finish-drain.js';
 import { DRAIN_BLOCKED } from '../../shared/drain/report-blocked.js';
 import { ROLLOUT_EVENTS } from '../../shared/rollout/rollout-events.js';
 
+/** the target as every rollout message shows it: release, id, name and owner (who an approver trusts) */
+const FULL = '1.31.3-20250103 (ami-0123456789abcdef0, amazon-eks-node-al2023-x86_64-standard-1.31-v20250103, owner amazon 602401143452)';
 const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:ami-rollout:prod-workers-20250115T1200';
 const DRAIN_EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:node-drain:i-0a1b2c3d4e5f60718-1736942400';
 
@@ -16,7 +18,7 @@ const base = {
   cluster: 'prod',
   group: 'workers',
   groupKind: 'self-managed',
-  target: { imageId: 'ami-0123456789abcdef0', imageName: 'amazon-eks-node-al2023-x86_64-standard-1.31-v20250103', release: '1.31.3-20250103' },
+  target: { imageId: 'ami-0123456789abcdef0', imageName: 'amazon-eks-node-al2023-x86_64-standard-1.31-v20250103', release: '1.31.3-20250103', ownerId: '602401143452', ownerAlias: 'amazon' },
   executionArn: EXECUTION,
   at: '2025-01-15T12:34:56.000Z',
 };
@@ -55,7 +57,7 @@ describe('Chat-ops event replies: rollouts', () => {
     assert.match(reply.title, /1\.31\.3-20250103/);
     assert.deepEqual(fieldsOf(reply), {
       'Node group': 'workers (self-managed)',
-      Image: '1.31.3-20250103 (ami-0123456789abcdef0)',
+      Image: FULL,
       Strategy: 'surge',
       Nodes: '5',
       'At a time': '2',
@@ -93,7 +95,7 @@ describe('Chat-ops event replies: rollouts', () => {
       const reply = rollout('approval-requested', detail);
       const text = toText(reply);
       assert.match(reply.title, /Approval needed: roll prod\/workers onto 1\.31\.3-20250103/);
-      assert.deepEqual(fieldsOf(reply), { From: '1.31.2-20241201', To: '1.31.3-20250103 (ami-0123456789abcdef0)', 'Requested by': '<@U0456ABC>', 'Approve by': '2025-01-16 12:34 UTC' });
+      assert.deepEqual(fieldsOf(reply), { From: '1.31.2-20241201', To: FULL, 'Requested by': '<@U0456ABC>', 'Approve by': '2025-01-16 12:34 UTC' });
       assert.match(text, /6 nodes, 2 at a time, canary 1 \(surge\)/);
       assert.match(text, /<@U0456ABC> requested this rollout and cannot approve it/);
       assert.match(text, /Unanswered by then, the rollout ends and nothing is changed/);
@@ -218,9 +220,9 @@ describe('Chat-ops event replies: rollouts', () => {
   it('Rollout Finished: image, nodes replaced, and how long it took when the start is known', () => {
     const reply = rollout('finished', { replaced: 12, remainingOld: 0, startedAt: '2025-01-15T11:30:56.000Z' });
     assert.match(reply.title, /Rollout finished: prod\/workers runs 1\.31\.3-20250103/);
-    assert.deepEqual(fieldsOf(reply), { Image: '1.31.3-20250103 (ami-0123456789abcdef0)', 'Nodes replaced': '12', Took: '1 h 4 min' });
+    assert.deepEqual(fieldsOf(reply), { Image: FULL, 'Nodes replaced': '12', Took: '1 h 4 min' });
     const managed = rollout('finished', { updateId: 'a1b2c3d4-0000-1111-2222-333344445555' });
-    assert.deepEqual(fieldsOf(managed), { Image: '1.31.3-20250103 (ami-0123456789abcdef0)', 'EKS update': 'a1b2c3d4-0000-1111-2222-333344445555' });
+    assert.deepEqual(fieldsOf(managed), { Image: FULL, 'EKS update': 'a1b2c3d4-0000-1111-2222-333344445555' });
   });
 
   describe('Rollout Failed', () => {
