@@ -4,6 +4,7 @@ import type { GroupPlan } from '../detect/plan-rollouts.js';
 import type { GroupView } from '../detect/inventory.js';
 import type { NodeGroupLockRecord } from '../rollout/node-group-lock.js';
 import type { AuditEntry } from './chatops-table.js';
+import { principalMention } from './mentions.js';
 import type { Reply } from './types.js';
 
 /**
@@ -134,7 +135,7 @@ export function historyReply(scope: string, entries: AuditEntry[]): Reply {
       {
         kind: 'table',
         columns: ['WHEN (UTC)', 'WHO', 'VIA', 'COMMAND', 'RESULT'],
-        rows: entries.map((e) => [e.at.replace('T', ' ').slice(0, 19), e.principal.display ?? e.principal.id, e.principal.via, e.command ?? e.text, `${e.result}: ${e.summary}`.slice(0, 120)]),
+        rows: entries.map((e) => [e.at.replace('T', ' ').slice(0, 19), principalMention(e.principal), e.principal.via, e.command ?? e.text, `${e.result}: ${e.summary}`.slice(0, 120)]),
       },
     ],
   };

@@ -2,6 +2,7 @@ import { describeImage } from '../ami/image-provenance.js';
 import { DRAIN_FINISHED } from '../drain/finish-drain.js';
 import { DRAIN_BLOCKED } from '../drain/report-blocked.js';
 import { ROLLOUT_EVENTS, type RolloutEventName } from '../rollout/rollout-events.js';
+import { principalMention } from './mentions.js';
 import type { Reply, ReplyAction, ReplySection } from './types.js';
 
 /**
@@ -50,15 +51,11 @@ export function clusterOf(detail: Record<string, unknown>): string | undefined {
 }
 
 /**
- * A principal id as people read it in Slack: `slack:<team>:<user>` → `<@user>` (Slack
+ * A principal id as people read it in Slack: `slack:<team>:<user>` → a live mention (Slack
  * shows the name), `iam:<arn>` → the ARN, `detection` → automatic detection.
  */
 export function mention(principalId: string): string {
-  const slack = /^slack:[^:]+:([UW][A-Z0-9]+)$/.exec(principalId);
-  if (slack) return `<@${slack[1]}>`;
-  if (principalId.startsWith('iam:')) return principalId.slice(4);
-  if (principalId === 'detection') return 'automatic detection';
-  return principalId;
+  return principalMention({ id: principalId });
 }
 
 // ---------------------------------------------------------------------------------------

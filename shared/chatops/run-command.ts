@@ -36,6 +36,7 @@ import {
 } from './command-replies.js';
 import { commandCluster, formatCommand, parseCommand, requiredLevel } from './grammar.js';
 import { helpReply } from './help.js';
+import { principalMention } from './mentions.js';
 import type { Command, Principal, Reply } from './types.js';
 
 /**
@@ -332,7 +333,7 @@ async function approve(command: Extract<Command, { name: 'approve' | 'deny' }>, 
   }
   const out = await answerApproval(approvalId, { decision, by: principal.id, reason: command.reason }, ports);
   if (out.result === 'done') {
-    return { reply: doneReply(`${decision === 'approved' ? ':white_check_mark: Approved' : ':no_entry_sign: Denied'}: ${out.approval.cluster}/${out.approval.group} onto ${out.approval.target}`, [`by ${principal.display}${command.reason ? `: ${command.reason}` : ''}`], `approval ${approvalId} · execution ${executionName(out.approval.executionArn)}`), clusters: [cluster] };
+    return { reply: doneReply(`${decision === 'approved' ? ':white_check_mark: Approved' : ':no_entry_sign: Denied'}: ${out.approval.cluster}/${out.approval.group} onto ${out.approval.target}`, [`by ${principalMention(principal)}${command.reason ? `: ${command.reason}` : ''}`], `approval ${approvalId} · execution ${executionName(out.approval.executionArn)}`), clusters: [cluster] };
   }
   return { reply: notDoneReply(out.result === 'own-request' ? `:no_entry: ${out.summary}` : out.summary), clusters: [cluster], refused: out.result === 'own-request' };
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { clusterOf, mention, replyForEvent, threadKeyOf } from '../../shared/chatops/event-replies.js';
-import { SLACK_LIMITS, toSlackMessage, toText } from '../../shared/chatops/render.js';
+import { mentionsAsText } from '../../shared/chatops/mentions.js';
+import { escapeMrkdwn, SLACK_LIMITS, toSlackMessage, toText } from '../../shared/chatops/render.js';
 import type { Reply } from '../../shared/chatops/types.js';
 import { DRAIN_FINISHED } from '../../shared/drain/finish-drain.js';
 import { DRAIN_BLOCKED } from '../../shared/drain/report-blocked.js';
@@ -48,7 +49,8 @@ function drain(detail: Record<string, unknown>): Reply {
 }
 
 const sectionsOf = <K extends Reply['sections'][number]['kind']>(reply: Reply, kind: K) => reply.sections.filter((s): s is Extract<Reply['sections'][number], { kind: K }> => s.kind === kind);
-const fieldsOf = (reply: Reply) => Object.fromEntries(sectionsOf(reply, 'fields').flatMap((s) => s.fields));
+/** The fields as text reads them: the service's mentions as `<@U…>` */
+const fieldsOf = (reply: Reply) => Object.fromEntries(sectionsOf(reply, 'fields').flatMap((s) => s.fields.map(([label, value]) => [label, mentionsAsText(value)])));
 
 describe('Chat-ops event replies: rollouts', () => {
   it('Rollout Planned: the group, the image, the batches and the execution', () => {
@@ -239,6 +241,15 @@ describe('Chat-ops event replies: rollouts', () => {
       assert.deepEqual(fieldsOf(reply), { 'Rejected by': '<@U0999>', Reason: 'not during the freeze' });
     });
 
+    it('rejected: a mention typed in the reason stays text in Slack; only the service\'s own is live', () => {
+      const reply = rollout('failed', { outcome: 'rejected', detail: { Error: 'RolloutRejectedError', Cause: 'denied by slack:T0123:U0999: <@U0VICTIM> please & <!channel>' } });
+      assert.equal(fieldsOf(reply)['Reason'], '<@U0VICTIM> please & <!channel>', 'kept as typed');
+      const slack = JSON.stringify(toSlackMessage(reply));
+      assert.ok(!slack.includes('<@U0VICTIM>') && !slack.includes('<!channel>'), slack);
+      assert.ok(slack.includes('&lt;@U0VICTIM&gt; please &amp; &lt;!channel&gt;'));
+      assert.ok(slack.includes('<@U0999>'), 'who rejected it is named with a live mention');
+    });
+
     it('preflight failed: the failed checks and their fixes, not the passed ones', () => {
       const report = {
         ok: false,
@@ -378,7 +389,8 @@ describe('Chat-ops event replies: routing', () => {
   });
 
   it('mentions Slack users, shows IAM principals as their ARN', () => {
-    assert.equal(mention('slack:T0123:U0456ABC'), '<@U0456ABC>');
+    assert.equal(mentionsAsText(mention('slack:T0123:U0456ABC')), '<@U0456ABC>');
+    assert.equal(escapeMrkdwn(mention('slack:T0123:U0456ABC')), '<@U0456ABC>', 'live in Slack: the service wrote it');
     assert.equal(mention('iam:arn:aws:sts::123456789012:assumed-role/Ops/alice'), 'arn:aws:sts::123456789012:assumed-role/Ops/alice');
     assert.equal(mention('detection'), 'automatic detection');
     assert.equal(mention('slack:T0123:<!channel>'), 'slack:T0123:<!channel>');
