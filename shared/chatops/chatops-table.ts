@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { callAws, conditionalWrite } from '../aws/call.js';
-import { showInvisible } from './grammar.js';
+import { showInvisible } from '../invisible-characters.js';
 import { mentionsAsText } from './mentions.js';
 import type { Via } from './types.js';
 

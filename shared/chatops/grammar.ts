@@ -1,3 +1,4 @@
+import { INVISIBLE_CHARACTER } from '../invisible-characters.js';
 import { type AccessLevel, type AmiChoice, COMMAND_NAMES, type Command, type CommandName, type GroupRef, type MaxUnavailable, type ParseResult } from './types.js';
 
 /**
@@ -187,7 +188,7 @@ export function parseCommand(text: string): ParseResult {
   if (text.length > MAX_RAW_LENGTH) return failAll(`the command is ${text.length} characters long, more than the ${MAX_COMMAND_LENGTH} allowed.`);
   const line = decodeSlackEntities(unwrapSlackLinks(text));
   if (line.length > MAX_COMMAND_LENGTH) return failAll(`the command is ${line.length} characters long, more than the ${MAX_COMMAND_LENGTH} allowed.`);
-  const hidden = HIDDEN_CHARACTER.exec(line);
+  const hidden = INVISIBLE_CHARACTER.exec(line);
   if (hidden) return failAll(`${argumentAt(line, hidden.index)} contains an invisible ${/\p{Cc}/u.test(hidden[0]) ? 'control' : 'format'} character (${codePointLabel(hidden[0])}); type it again without it.`);
 
   const first = nextWord(line, 0);
@@ -592,15 +593,6 @@ function decodeSlackEntities(text: string): string {
 // ---------------------------------------------------------------------------------------
 
 /**
- * Characters that would make the text read differently from what it is: C0/C1 controls
- * other than whitespace; format characters (`\p{Cf}`: zero-width spaces and joiners, bidi
- * overrides and isolates — Trojan Source —, tag characters U+E0000–E007F, the BOM);
- * unpaired surrogates; private-use characters; and the Hangul fillers, letters that draw nothing.
- * Emoji written with a zero-width joiner are refused with them: a reason reads as well without.
- */
-export const HIDDEN_CHARACTER = /(?![\t\n\v\f\r])[\p{Cc}\p{Cf}\p{Cs}\p{Co}\u115F\u1160\u3164\uFFA0]/u;
-
-/**
  * Which part of a command the character at `at` is in, as an error names it: `--reason`, the
  * value of `--ami`, a flag, an argument, or the command name. Reads the line as parseCommand
  * does (words, quotes, a rest-of-line flag), without judging it.
@@ -633,14 +625,6 @@ function argumentAt(line: string, at: number): string {
     valueOf = kind === 'value' && !value.includes('=') ? flag : undefined;
     pos = word.end;
   }
-}
-
-/**
- * The text with every invisible character written as `\u{200b}`: what the audit trail keeps of a
- * command refused for holding one, so the trail records the attempt without carrying it.
- */
-export function showInvisible(text: string): string {
-  return text.replace(new RegExp(HIDDEN_CHARACTER.source, 'gu'), (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`);
 }
 
 function codePointLabel(char: string): string {
