@@ -14,6 +14,7 @@ import {
   type ParsedRelease,
 } from './ami-family.js';
 import type { ImageSource } from './describe-images.js';
+import { imageTrustFor, judgeProvenance, OWNERS_TAG, ownerOfImage, readAmiOwners } from './image-provenance.js';
 import { parameterNamesFor } from './ssm-parameters.js';
 
 /**
@@ -30,12 +31,16 @@ import { parameterNamesFor } from './ssm-parameters.js';
  * | channel | `recommended`; `soak=7d` (newest release at least that old); `pinned=1.31.3-20241115` (a release) or `pinned=ami-0123…` (an image) | recommended |
  * | ami-name-prefix | custom images: the start of their name (`my-eks-al2023-`) | — |
  * | ami-tag-`<key>` | custom images: they carry tag `<key>` with this value (`ami-tag-team` = `platform`) | — |
- * | ami-owners | custom images: who owns them, space separated (`self 123456789012`); tag values allow no commas | self |
+ * | ami-owners | custom images: who owns them and so who the group trusts, separated by commas or spaces (`self 123456789012`; EKS tag values allow no commas); see image-provenance.ts | self |
  *
  * A custom selector exists when `ami-name-prefix` or at least one `ami-tag-*` is set; it
  * makes the group a custom-AMI group whatever its current image is. `ami-owners` alone
  * selects nothing (it would match every image of those accounts) and is reported.
  * A malformed value never stops resolution: the default applies and the problem is reported.
+ *
+ * Whatever the channel, the chosen image must come from an owner the group trusts (Amazon for
+ * EKS-optimized lines; the `ami-owners` for custom images): an image pinned by id is looked up
+ * by id alone, so its owner is checked here rather than trusted (see image-provenance.ts).
  */
 export type ReleaseChannel =
   | { kind: 'recommended' }
@@ -54,7 +59,7 @@ export interface CustomSelector {
 export const CHANNEL_TAG = `${POLICY_TAG_PREFIX}channel`;
 export const NAME_PREFIX_TAG = `${POLICY_TAG_PREFIX}ami-name-prefix`;
 export const IMAGE_TAG_PREFIX = `${POLICY_TAG_PREFIX}ami-tag-`;
-export const OWNERS_TAG = `${POLICY_TAG_PREFIX}ami-owners`;
+export { OWNERS_TAG };
 
 const DEFAULT_CHANNEL: ReleaseChannel = { kind: 'recommended' };
 const IMAGE_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
@@ -102,18 +107,25 @@ export function readAmiPolicy(tags: Readonly<Record<string, string>>): { channel
     }
     (selector.tags ??= {})[imageTag] = value;
   }
-  const ownersText = tags[OWNERS_TAG];
-  if (ownersText !== undefined) {
-    const owners = ownersText.split(/[\s+]+/).filter(Boolean);
-    const bad = owners.filter((o) => !/^(self|amazon|aws-marketplace|\d{12})$/.test(o));
-    if (bad.length || owners.length === 0) problems.push(`${OWNERS_TAG}=${ownersText} needs self, amazon or 12-digit account ids separated by spaces; using self`);
-    else selector.owners = owners;
-  }
+  const owners = readAmiOwners(tags);
+  problems.push(...owners.problems);
+  if (owners.given && owners.problems.length === 0) selector.owners = [...owners.owners];
   if (selector.namePrefix === undefined && selector.tags === undefined) {
     if (selector.owners) problems.push(`${OWNERS_TAG} needs ${NAME_PREFIX_TAG} or ${IMAGE_TAG_PREFIX}<key> to select images; ignored`);
     return { channel, problems };
   }
   return { channel, selector, problems };
+}
+
+/**
+ * Where a group's images come from, for whom it trusts (see image-provenance.ts): its custom
+ * selector makes it custom; else an EKS `amiType` (not CUSTOM), or a current image AWS
+ * publishes for EKS, makes it EKS-optimized; anything else runs custom images. Pure.
+ */
+export function imageSourceOf(group: { tags: Readonly<Record<string, string>>; amiType?: string | undefined; currentImage?: Image | undefined }): 'eks-optimized' | 'custom' {
+  if (readAmiPolicy(group.tags).selector) return 'custom';
+  if (group.amiType && group.amiType !== 'CUSTOM') return 'eks-optimized';
+  return group.currentImage && isEksOptimizedImage(group.currentImage) ? 'eks-optimized' : 'custom';
 }
 
 /** DescribeImages owners and filters for a selector (`state` is added by the adapter). */
@@ -140,10 +152,13 @@ export interface ImageCandidate {
   release: string;
   /** For EKS-optimized images: the release, comparable (pins match on it) */
   parsed?: ParsedRelease;
+  /** The image's owner, as EC2 reports it: what provenance is judged on */
+  ownerId?: string;
+  ownerAlias?: string;
 }
 
 export type TargetDecision =
-  | { decision: 'target'; imageId: string; imageName: string; release: string; reason: string }
+  | { decision: 'target'; imageId: string; imageName: string; release: string; reason: string; ownerId?: string; ownerAlias?: string }
   | { decision: 'none'; reason: string };
 
 /** Why a candidate may not be chosen, or undefined when it may. */
@@ -174,7 +189,7 @@ function newestFirst(a: ImageCandidate, b: ImageCandidate): number {
 }
 
 function target(c: ImageCandidate, reason: string): TargetDecision {
-  return { decision: 'target', imageId: c.imageId, imageName: c.name, release: c.release, reason };
+  return { decision: 'target', imageId: c.imageId, imageName: c.name, release: c.release, reason, ...(c.ownerId ? { ownerId: c.ownerId } : {}), ...(c.ownerAlias ? { ownerAlias: c.ownerAlias } : {}) };
 }
 
 function matchesPin(c: ImageCandidate, pin: string): boolean {
@@ -278,9 +293,15 @@ export interface TargetGroup {
   currentImageId?: string;
   /** The group's tags (policy). */
   tags: Readonly<Record<string, string>>;
+  /** The account the group lives in: what `self` means in `ami-owners` (unknown: `self` trusts nothing). */
+  accountId?: string;
 }
 
-export type ResolvedTarget = TargetDecision & {
+export type ResolvedTarget = (
+  | TargetDecision
+  /** the channel chose an image whose owner the group does not trust: refused, whoever asked */
+  | { decision: 'untrusted'; imageId: string; imageName: string; owner: string; reason: string }
+) & {
   /** Where the target comes from: AWS's EKS-optimized line, the group's custom selector, or nowhere. */
   source: 'eks-optimized' | 'custom' | 'unknown';
   identity?: AmiIdentity;
@@ -299,6 +320,7 @@ export function toCandidate(image: Image, identity?: AmiIdentity): ImageCandidat
     ...(image.DeprecationTime ? { deprecationTime: image.DeprecationTime } : {}),
     release: parsed?.text ?? customRelease(image),
     ...(parsed ? { parsed } : {}),
+    ...ownerOfImage(image),
   };
 }
 
@@ -340,6 +362,23 @@ function customRelease(image: Image): string {
  * 4. decides with `chooseImage`, then fills in an EKS-optimized image's release version from SSM.
  */
 export async function resolveTarget(ports: AmiPorts, group: TargetGroup, now: Date): Promise<ResolvedTarget> {
+  return trustedOnly(await resolveAnyOwner(ports, group, now), group);
+}
+
+/**
+ * 5. refuses a chosen image whose owner the group does not trust. The searches already ask
+ * EC2 for the trusted owners only; an image named by id (a pin, `--ami ami-…`) is not.
+ */
+function trustedOnly(resolved: ResolvedTarget, group: TargetGroup): ResolvedTarget {
+  if (resolved.decision !== 'target' || resolved.source === 'unknown') return resolved;
+  const { trust, problems } = imageTrustFor(resolved.source, group.tags);
+  const verdict = judgeProvenance({ imageId: resolved.imageId, name: resolved.imageName, ownerId: resolved.ownerId, ownerAlias: resolved.ownerAlias }, trust, group.accountId);
+  if (verdict.trusted) return resolved;
+  const extra = problems.filter((p) => !resolved.problems.includes(p));
+  return { decision: 'untrusted', imageId: resolved.imageId, imageName: resolved.imageName, owner: verdict.owner, reason: verdict.reason, source: resolved.source, ...(resolved.identity ? { identity: resolved.identity } : {}), problems: [...resolved.problems, ...extra] };
+}
+
+async function resolveAnyOwner(ports: AmiPorts, group: TargetGroup, now: Date): Promise<ResolvedTarget> {
   const { channel, selector, problems } = readAmiPolicy(group.tags);
   const pinnedImage = channel.kind === 'pinned' && channel.imageId !== undefined ? channel.imageId : undefined;
 

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { ConfigurationError } from '../errors.js';
 import { issuesOf } from '../schema-issues.js';
 import type { AccessLevel, Principal } from './types.js';
+import { principalMention } from './mentions.js';
 
 /**
  * Who may do what on which cluster from chat-ops (Slack, Amazon Q, the CLI). The operator
@@ -213,12 +214,6 @@ function allowedBy(policy: AccessPolicy, entry: ClusterAccess, principal: Access
 
 const VERB: Record<AccessLevel, string> = { read: 'read', act: 'act on', approve: 'approve rollouts on' };
 
-function displayOf(principal: AccessPrincipal): string {
-  if (principal.display) return principal.display;
-  const parts = principal.id.split(':');
-  if (parts[0] === 'slack' && parts.length === 3) return `<@${parts[2]}>`;
-  return principal.id.startsWith('iam:') ? principal.id.slice(4) : principal.id;
-}
 
 /**
  * A hint at who could help, naming only groups and channels, never another person's id:
@@ -249,7 +244,7 @@ function hintOf(entries: readonly ClusterAccess[], level: AccessLevel): string {
  * asked: it names the groups and channels that could help, never other users.
  */
 export function authorize(policy: AccessPolicy, principal: AccessPrincipal, level: AccessLevel, cluster: string | undefined): AuthorizeResult {
-  const who = displayOf(principal);
+  const who = principalMention(principal);
   if (Object.keys(policy.clusters).length === 0) {
     return { allowed: false, reason: `${who} may not ${VERB[level]} ${cluster === undefined ? 'any cluster' : `cluster ${cluster}`}: no chat-ops access policy is configured` };
   }

@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { callAws, conditionalWrite } from '../aws/call.js';
+import { showInvisible } from '../invisible-characters.js';
+import { mentionsAsText } from './mentions.js';
 import type { Via } from './types.js';
 
 /**
@@ -135,7 +137,8 @@ export class ChatopsTable {
   /**
    * Records one command, once in the history of each cluster it names (or of `NO_CLUSTER`).
    * Writing the same request id and time again rewrites the same items: a retried handler
-   * leaves one entry.
+   * leaves one entry. The trail holds plain, visible text: the service's mention markers as
+   * `<@U…>`, and the invisible characters of a refused command written out (`\u{200b}`).
    */
   async audit(entry: AuditInput): Promise<void> {
     const clusters = entry.clusters.length ? [...new Set(entry.clusters)] : [NO_CLUSTER];
@@ -147,10 +150,10 @@ export class ChatopsTable {
       at,
       principal: entry.principal,
       clusters: entry.clusters,
-      text: truncate(entry.text, MAX_TEXT),
+      text: truncate(showInvisible(entry.text), MAX_TEXT),
       command: entry.command,
       result: entry.result,
-      summary: truncate(entry.summary, MAX_SUMMARY),
+      summary: truncate(mentionsAsText(entry.summary), MAX_SUMMARY),
       expiresAt: epochSeconds(entry.at) + AUDIT_TTL_DAYS * DAY_SECONDS,
     };
     await Promise.all(

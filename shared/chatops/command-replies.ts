@@ -1,8 +1,10 @@
+import { describeImage } from '../ami/image-provenance.js';
 import { executionNameOf } from '../aws/partition.js';
 import type { GroupPlan } from '../detect/plan-rollouts.js';
 import type { GroupView } from '../detect/inventory.js';
 import type { NodeGroupLockRecord } from '../rollout/node-group-lock.js';
 import type { AuditEntry } from './chatops-table.js';
+import { principalMention } from './mentions.js';
 import type { Reply } from './types.js';
 
 /**
@@ -103,10 +105,6 @@ export interface PlannedGroup {
   window?: string;
 }
 
-function describeTarget(to: { imageId: string; imageName?: string; release?: string }): string {
-  return to.release ? `${to.release} (${to.imageId})` : to.imageName ? `${to.imageName} (${to.imageId})` : to.imageId;
-}
-
 function describeFrom(from: { imageId?: string; release?: string }): string {
   return from.release && from.imageId ? `${from.release} (${from.imageId})` : (from.release ?? from.imageId ?? 'unknown');
 }
@@ -124,7 +122,7 @@ export function planReply(scope: string, planned: PlannedGroup[]): Reply {
         return [
           `${plan.cluster}/${plan.group}`,
           describeFrom(plan.from),
-          describeTarget(plan.to),
+          describeImage(plan.to),
           p.size === undefined ? '?' : String(p.size),
           p.batches === undefined ? (plan.kind === 'managed' ? 'EKS update' : '?') : `${p.batches} × ≤${p.maxUnavailable}`,
           p.window ?? 'any time',
@@ -155,7 +153,7 @@ export function historyReply(scope: string, entries: AuditEntry[]): Reply {
       {
         kind: 'table',
         columns: ['WHEN (UTC)', 'WHO', 'VIA', 'COMMAND', 'RESULT'],
-        rows: entries.map((e) => [e.at.replace('T', ' ').slice(0, 19), e.principal.display ?? e.principal.id, e.principal.via, e.command ?? e.text, `${e.result}: ${e.summary}`.slice(0, 120)]),
+        rows: entries.map((e) => [e.at.replace('T', ' ').slice(0, 19), principalMention(e.principal), e.principal.via, e.command ?? e.text, `${e.result}: ${e.summary}`.slice(0, 120)]),
       },
     ],
   };

@@ -1,6 +1,8 @@
+import { describeImage } from '../ami/image-provenance.js';
 import { DRAIN_FINISHED } from '../drain/finish-drain.js';
 import { DRAIN_BLOCKED } from '../drain/report-blocked.js';
 import { ROLLOUT_EVENTS, type RolloutEventName } from '../rollout/rollout-events.js';
+import { principalMention } from './mentions.js';
 import type { Reply, ReplyAction, ReplySection } from './types.js';
 
 /**
@@ -49,15 +51,11 @@ export function clusterOf(detail: Record<string, unknown>): string | undefined {
 }
 
 /**
- * A principal id as people read it in Slack: `slack:<team>:<user>` → `<@user>` (Slack
+ * A principal id as people read it in Slack: `slack:<team>:<user>` → a live mention (Slack
  * shows the name), `iam:<arn>` → the ARN, `detection` → automatic detection.
  */
 export function mention(principalId: string): string {
-  const slack = /^slack:[^:]+:([UW][A-Z0-9]+)$/.exec(principalId);
-  if (slack) return `<@${slack[1]}>`;
-  if (principalId.startsWith('iam:')) return principalId.slice(4);
-  if (principalId === 'detection') return 'automatic detection';
-  return principalId;
+  return principalMention({ id: principalId });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -68,7 +66,7 @@ interface RolloutFacts {
   who: string;
   /** the target image in a few words: release, image name or id */
   image: string;
-  /** the target image in full: name and id */
+  /** the target image in full: release, id, name and owner */
   imageFull: string;
   groupLabel: string;
   context: string | undefined;
@@ -87,7 +85,7 @@ function rolloutFacts(d: Detail): RolloutFacts {
   return {
     who: `${cluster}/${group}`,
     image: name ?? id ?? 'the new image',
-    imageFull: name && id ? `${name} (${id})` : (name ?? id ?? 'unknown'),
+    imageFull: describeImage({ imageId: id, imageName: str(target['imageName']), release: str(target['release']), ownerId: str(target['ownerId']), ownerAlias: str(target['ownerAlias']) }),
     groupLabel: kind ? `${group} (${kind === 'managed' ? 'EKS managed' : kind})` : group,
     context: context || undefined,
   };

@@ -1,3 +1,4 @@
+import { INVISIBLE_CHARACTER } from '../invisible-characters.js';
 import { type AccessLevel, type AmiChoice, COMMAND_NAMES, type Command, type CommandName, type GroupRef, type MaxUnavailable, type ParseResult } from './types.js';
 
 /**
@@ -10,8 +11,9 @@ import { type AccessLevel, type AmiChoice, COMMAND_NAMES, type Command, type Com
  *
  * 1. undo what Slack does to text: unwrap auto-links (`<http://host|host>` → `host`), then
  *    decode `&amp;`, `&lt;`, `&gt;` (after unwrapping, so a typed `&lt;` stays a literal `<`);
- * 2. refuse text longer than {@link MAX_COMMAND_LENGTH} or holding invisible control
- *    characters (they make an audit record read differently from what ran);
+ * 2. refuse text longer than {@link MAX_COMMAND_LENGTH} or holding an invisible character
+ *    (controls, format characters such as U+200B or tag characters, bidi overrides: they
+ *    make an audit record read differently from what ran), naming the argument it is in;
  * 3. split into words: whitespace separates, straight and smart quotes group, an em or en
  *    dash at the start of a word is the `--` that autocorrect replaced;
  * 4. the first word is the command (case-insensitive), the rest its arguments and flags
@@ -186,8 +188,8 @@ export function parseCommand(text: string): ParseResult {
   if (text.length > MAX_RAW_LENGTH) return failAll(`the command is ${text.length} characters long, more than the ${MAX_COMMAND_LENGTH} allowed.`);
   const line = decodeSlackEntities(unwrapSlackLinks(text));
   if (line.length > MAX_COMMAND_LENGTH) return failAll(`the command is ${line.length} characters long, more than the ${MAX_COMMAND_LENGTH} allowed.`);
-  const hidden = HIDDEN_CHARACTER.exec(line);
-  if (hidden) return failAll(`the command contains an invisible control character (${codePointLabel(hidden[0])}); type it again without it.`);
+  const hidden = INVISIBLE_CHARACTER.exec(line);
+  if (hidden) return failAll(`${argumentAt(line, hidden.index)} contains an invisible ${/\p{Cc}/u.test(hidden[0]) ? 'control' : 'format'} character (${codePointLabel(hidden[0])}); type it again without it.`);
 
   const first = nextWord(line, 0);
   if (first === undefined) return { ok: true, command: { name: 'help' } };
@@ -596,10 +598,39 @@ function decodeSlackEntities(text: string): string {
 // ---------------------------------------------------------------------------------------
 
 /**
- * Characters that would make the text read differently from what it is: C0/C1 controls
- * other than whitespace, unpaired surrogates, and bidirectional overrides (Trojan Source).
+ * Which part of a command the character at `at` is in, as an error names it: `--reason`, the
+ * value of `--ami`, a flag, an argument, or the command name. Reads the line as parseCommand
+ * does (words, quotes, a rest-of-line flag), without judging it.
  */
-const HIDDEN_CHARACTER = /(?![\t\n\v\f\r])[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
+function argumentAt(line: string, at: number): string {
+  const first = nextWord(line, 0);
+  if (first === undefined || 'unclosed' in first || at < first.end) return 'the command name';
+  const name = commandNamed(dashToFlag(first.value));
+  const known = name === undefined ? {} : FLAGS[name];
+  let pos = first.end;
+  let valueOf: string | undefined;
+  for (;;) {
+    const rest = restFlagAt(line, pos, known);
+    if (rest !== undefined && at >= rest.from) return `--${rest.flag}`;
+    const word = nextWord(line, pos);
+    if (word === undefined || 'unclosed' in word) return 'the command';
+    if (at < word.end) {
+      if (valueOf !== undefined) return `--${valueOf}`;
+      const value = dashToFlag(word.value);
+      if (!isFlag(value)) return `the argument ${show(word.value)}`;
+      const equals = value.indexOf('=');
+      const flag = asciiLower((equals < 0 ? value : value.slice(0, equals)).replace(/^-{1,2}/, ''));
+      return equals >= 0 && at >= word.start + equals ? `--${flag}` : `the flag ${show(equals < 0 ? value : value.slice(0, equals))}`;
+    }
+    const value = dashToFlag(word.value);
+    const flag = isFlag(value) ? asciiLower(value.split('=')[0]!.replace(/^-{1,2}/, '')) : undefined;
+    const kind = flag !== undefined && Object.hasOwn(known, flag) ? known[flag] : undefined;
+    // a quoted `"--reason"` takes the rest of the line too
+    if (kind === 'rest') return `--${flag}`;
+    valueOf = kind === 'value' && !value.includes('=') ? flag : undefined;
+    pos = word.end;
+  }
+}
 
 function codePointLabel(char: string): string {
   return `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;

@@ -1,3 +1,4 @@
+import { escapeForSlack, mentionsAsText } from './mentions.js';
 import type { Reply, ReplyAction, ReplySection, SlackMessage } from './types.js';
 
 /**
@@ -36,6 +37,11 @@ const ELLIPSIS = '…';
  * fallback text is this too, so a notification reads like the CLI's answer.
  */
 export function toText(reply: Reply): string {
+  return mentionsAsText(plainText(reply));
+}
+
+/** `toText` with the service's mentions still marked, for Slack's `text` to make them live. */
+function plainText(reply: Reply): string {
   const blocks: string[][] = [[reply.title]];
   for (const section of reply.sections) {
     const body = sectionText(section);
@@ -124,26 +130,23 @@ export function toSlackMessage(reply: Reply): SlackMessage {
   const room = SLACK_LIMITS.blocks - head.length - tail.length;
   const shown = body.length <= room ? body : [...body.slice(0, room - 1), section(`${ELLIPSIS}${body.length - (room - 1)} more not shown`)];
   return {
-    text: truncate(escapeMrkdwn(toText(reply)), SLACK_LIMITS.messageText),
+    text: truncate(escapeMrkdwn(plainText(reply)), SLACK_LIMITS.messageText),
     blocks: [...head, ...shown, ...tail],
   };
 }
 
 /**
- * Slack's escaping for mrkdwn and `text`: `&`, `<` and `>` as entities, so data can never
- * become a link, a `<!channel>` ping or a broken message. User mentions (`<@U123>`) are
- * the one markup kept: replies name people with them.
+ * Slack's escaping for mrkdwn and `text`: `&`, `<` and `>` as entities, so data — and what
+ * people typed — can never become a link, a `<@U…>` or `<!channel>` ping or a broken message.
+ * The one markup kept is the service's own mentions (`mention()` in mentions.ts).
  */
 export function escapeMrkdwn(text: string): string {
-  return text
-    .split(/(<@[UW][A-Z0-9]+>)/)
-    .map((part, i) => (i % 2 === 1 ? part : part.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')))
-    .join('');
+  return escapeForSlack(text);
 }
 
 function headerBlock(title: string): Block {
-  // plain_text is shown as written (no entities); a header holds one line
-  const text = truncate(oneLine(title).trim(), SLACK_LIMITS.headerText) || ELLIPSIS;
+  // plain_text is shown as written (no entities, no mentions); a header holds one line
+  const text = truncate(oneLine(mentionsAsText(title)).trim(), SLACK_LIMITS.headerText) || ELLIPSIS;
   return { type: 'header', text: { type: 'plain_text', text, emoji: true } };
 }
 

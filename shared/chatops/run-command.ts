@@ -1,6 +1,7 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { describeImage } from '../ami/image-provenance.js';
 import { decideKubernetesMinor, describeKubernetesMinor } from '../ami/kubernetes-version.js';
 import { callAws } from '../aws/call.js';
 import { describeInstance, tagMap } from '../aws/instances.js';
@@ -35,6 +36,7 @@ import {
 } from './command-replies.js';
 import { commandCluster, formatCommand, parseCommand, requiredLevel } from './grammar.js';
 import { helpReply } from './help.js';
+import { principalMention } from './mentions.js';
 import type { Command, Principal, Reply } from './types.js';
 
 /**
@@ -311,6 +313,8 @@ async function rollout(command: Extract<Command, { name: 'rollout' }>, request: 
   const group = groups[0];
   const plan = plans[0];
   if (!group || !plan) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`, ['`status ' + command.cluster + '` lists its groups.']), clusters };
+  // an image from an owner the group does not trust is refused, not merely "nothing to roll"
+  if (plan.action === 'skip' && plan.untrusted) return { reply: refusedReply(`${who} may not roll onto ${plan.untrusted.imageId}: ${plan.reason}; nothing was started`), clusters, refused: true };
   if (plan.action !== 'roll') return { reply: notDoneReply(`${who}: nothing to roll — ${plan.reason}`), clusters };
 
   const approval = plan.mode === 'approve' || requiresApproval(policy, command.cluster);
@@ -324,7 +328,7 @@ async function rollout(command: Extract<Command, { name: 'rollout' }>, request: 
   const started = await startExecutionOnce(ports.sfn, ports.amiRolloutStateMachineArn, name, input);
   const described = describePlan(plan, group, ports.now(), command.maxUnavailable);
   const lines = [
-    `from ${plan.from.release ?? plan.from.imageId ?? 'unknown'} to ${plan.to.release ? `${plan.to.release} (${plan.to.imageId})` : plan.to.imageId}`,
+    `from ${plan.from.release ?? plan.from.imageId ?? 'unknown'} to ${describeImage(plan.to)}`,
     described.batches ? `${described.batches} batches of at most ${described.maxUnavailable} node(s), canary first` : group.kind === 'managed' ? `an EKS managed node group update (max unavailable ${described.maxUnavailable})` : `max unavailable ${described.maxUnavailable}`,
     approval ? 'it waits for approval by someone other than you' : command.now ? 'it starts now' : described.window ? `maintenance window: ${described.window}` : 'it starts now',
     'progress follows in the rollout thread',
@@ -390,7 +394,7 @@ async function approve(command: Extract<Command, { name: 'approve' | 'deny' }>, 
   }
   const out = await answerApproval(approvalId, { decision, by: principal.id, reason: command.reason }, ports);
   if (out.result === 'done') {
-    return { reply: doneReply(`${decision === 'approved' ? ':white_check_mark: Approved' : ':no_entry_sign: Denied'}: ${out.approval.cluster}/${out.approval.group} onto ${out.approval.target}`, [`by ${principal.display}${command.reason ? `: ${command.reason}` : ''}`], `approval ${approvalId} · execution ${executionName(out.approval.executionArn)}`), clusters: [cluster] };
+    return { reply: doneReply(`${decision === 'approved' ? ':white_check_mark: Approved' : ':no_entry_sign: Denied'}: ${out.approval.cluster}/${out.approval.group} onto ${out.approval.target}`, [`by ${principalMention(principal)}${command.reason ? `: ${command.reason}` : ''}`], `approval ${approvalId} · execution ${executionName(out.approval.executionArn)}`), clusters: [cluster] };
   }
   return { reply: notDoneReply(out.result === 'own-request' ? `:no_entry: ${out.summary}` : out.summary), clusters: [cluster], refused: out.result === 'own-request' };
 }

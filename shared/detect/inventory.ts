@@ -2,6 +2,7 @@ import { type AutoScalingClient, paginateDescribeAutoScalingGroups } from '@aws-
 import { DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, DescribeNodegroupCommand, type EKSClient, paginateListClusters, paginateListNodegroups } from '@aws-sdk/client-eks';
 import { identifyImage } from '../ami/ami-family.js';
+import { accountOfArn } from '../ami/image-provenance.js';
 import { callAws } from '../aws/call.js';
 import { describeTemplateVersion } from '../aws/launch-template-versions.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
@@ -24,6 +25,8 @@ export interface GroupView {
   kind: 'managed' | 'self-managed';
   /** node group name, or Auto Scaling group name */
   name: string;
+  /** the account the group lives in (from its ARN): what `self` means in its `ami-owners` */
+  accountId?: string;
   autoScalingGroup?: string;
   tags: Record<string, string>;
   launchTemplate?: { id: string; version: number };
@@ -88,10 +91,12 @@ export async function listGroups(ports: InventoryPorts, cluster: ClusterView): P
   for (const ng of nodegroups) {
     const lt = ng.launchTemplate?.id && ng.launchTemplate.version ? { id: ng.launchTemplate.id, version: Number(ng.launchTemplate.version) } : undefined;
     const custom = lt && ng.amiType === 'CUSTOM' ? await describeTemplateVersion(ports.ec2, lt.id, String(lt.version)) : undefined;
+    const accountId = accountOfArn(ng.nodegroupArn);
     groups.push({
       cluster: cluster.name,
       kind: 'managed',
       name: ng.nodegroupName!,
+      ...(accountId ? { accountId } : {}),
       autoScalingGroup: ng.resources?.autoScalingGroups?.[0]?.name,
       tags: ng.tags ?? {},
       ...(lt ? { launchTemplate: lt } : {}),
@@ -112,10 +117,12 @@ export async function listGroups(ports: InventoryPorts, cluster: ClusterView): P
       if (!spec?.LaunchTemplateId) continue;
       const version = await describeTemplateVersion(ports.ec2, spec.LaunchTemplateId, spec.Version ?? '$Default');
       if (!version) continue;
+      const accountId = accountOfArn(g.AutoScalingGroupARN);
       groups.push({
         cluster: cluster.name,
         kind: 'self-managed',
         name: g.AutoScalingGroupName!,
+        ...(accountId ? { accountId } : {}),
         autoScalingGroup: g.AutoScalingGroupName!,
         tags,
         launchTemplate: { id: spec.LaunchTemplateId, version: version.version },

@@ -10,6 +10,9 @@ export interface TargetImage {
   imageId: string;
   imageName?: string;
   release?: string;
+  /** who owns the image, as EC2 reports it: shown wherever a person decides on it */
+  ownerId?: string;
+  ownerAlias?: string;
 }
 
 /** What every plan carries: the group, and what its tags got wrong or were read generously for. */
@@ -24,7 +27,8 @@ interface PlanBase {
 }
 
 export type GroupPlan =
-  | (PlanBase & { action: 'skip'; reason: string })
+  /** `untrusted`: the target's owner is not one the group trusts (a refusal, not just nothing to do) */
+  | (PlanBase & { action: 'skip'; reason: string; untrusted?: { imageId: string; owner: string } })
   | (PlanBase & { action: 'current'; reason: string })
   | (PlanBase & {
       action: 'roll';
@@ -39,7 +43,7 @@ export function planGroup(
   input: {
     rollout: 'off' | 'auto' | 'approve';
     currentRelease?: string;
-    target: { decision: 'target'; image: TargetImage; reason: string } | { decision: 'none'; reason: string };
+    target: { decision: 'target'; image: TargetImage; reason: string } | { decision: 'none'; reason: string } | { decision: 'untrusted'; image: { imageId: string; owner: string }; reason: string };
     /** what the group's kubernetes-version policy decided, when worth saying (a new minor; a pinned group behind) */
     kubernetesNote?: string;
     /** problems in settings that govern rollouts: the group is not rolled until they are fixed */
@@ -59,6 +63,7 @@ export function planGroup(
   // never a fall back to a default that may be riskier than what was meant (a mistyped soak rolling the newest image)
   if (input.blockers?.length) return { ...base, action: 'skip', reason: `not rolled until its configuration is fixed: ${input.blockers.join('; ')}` };
   if (input.target.decision === 'none') return { ...base, action: 'skip', reason: input.target.reason };
+  if (input.target.decision === 'untrusted') return { ...base, action: 'skip', reason: input.target.reason, untrusted: { imageId: input.target.image.imageId, owner: input.target.image.owner } };
   const to = input.target.image;
   // a managed group without a custom AMI is compared by release; anything else by image id
   const current = group.imageId ? group.imageId === to.imageId : input.currentRelease !== undefined && input.currentRelease === to.release;

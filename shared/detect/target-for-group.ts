@@ -3,8 +3,13 @@ import { ec2ImageSource, type ImageSource } from '../ami/describe-images.js';
 import { resolveTarget } from '../ami/resolve-target.js';
 import type { SsmParameterCache } from '../ami/ssm-parameters.js';
 import type { GroupView } from './inventory.js';
+import type { TargetImage } from './plan-rollouts.js';
 
-export type GroupTarget = { decision: 'target'; image: { imageId: string; imageName: string; release: string }; reason: string } | { decision: 'none'; reason: string };
+export type GroupTarget =
+  | { decision: 'target'; image: TargetImage & { imageName: string; release: string }; reason: string }
+  | { decision: 'none'; reason: string }
+  /** an image the group does not trust (its owner): nothing rolls onto it, and a person asking is refused */
+  | { decision: 'untrusted'; image: { imageId: string; imageName: string; owner: string }; reason: string };
 
 /**
  * Images for one detection, each looked up once: groups share targets (every AL2023 1.31
@@ -36,10 +41,13 @@ export async function targetForGroup(ports: { images: ImageSource; ssm: SsmParam
       kubernetesVersion,
       ...(group.amiType ? { amiType: group.amiType } : {}),
       ...(group.imageId ? { currentImageId: group.imageId } : {}),
+      ...(group.accountId ? { accountId: group.accountId } : {}),
       tags: group.tags,
     },
     now,
   );
   if (resolved.decision === 'none') return { decision: 'none', reason: resolved.reason };
-  return { decision: 'target', image: { imageId: resolved.imageId, imageName: resolved.imageName, release: resolved.release }, reason: resolved.reason };
+  if (resolved.decision === 'untrusted') return { decision: 'untrusted', image: { imageId: resolved.imageId, imageName: resolved.imageName, owner: resolved.owner }, reason: resolved.reason };
+  const { imageId, imageName, release, ownerId, ownerAlias } = resolved;
+  return { decision: 'target', image: { imageId, imageName, release, ...(ownerId ? { ownerId } : {}), ...(ownerAlias ? { ownerAlias } : {}) }, reason: resolved.reason };
 }

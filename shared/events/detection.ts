@@ -52,6 +52,9 @@ export const PrepareLaunchTemplateInputSchema = z.object({
     imageId: amiId,
     imageName: z.optional(z.string().check(z.maxLength(255))),
     release: z.optional(z.string().check(z.maxLength(64))),
+    /** the image's owner as resolution read it, for people to see; preflight checks it again from EC2 */
+    ownerId: z.optional(z.string().check(z.regex(/^\d{12}$/))),
+    ownerAlias: z.optional(z.string().check(z.maxLength(64))),
   }),
   executionArn: z.optional(z.string()),
 });

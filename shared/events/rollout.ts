@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { INVISIBLE_CHARACTER } from '../invisible-characters.js';
 import { ExecutionStepsSchema, LineageSchema } from './continuation.js';
 import { DrainPolicySchema } from './drain.js';
 import { clusterName, instanceId } from './eventbridge.js';
@@ -327,7 +328,8 @@ export const RolloutControlRequestSchema = z.object({
   group: groupName,
   action: z.enum(['approve', 'reject', 'pause', 'resume', 'abort']),
   requestedBy: z.string().check(z.minLength(1), z.maxLength(200)),
-  reason: z.optional(z.string().check(z.maxLength(500))),
+  // shown in chat and kept with the approval: as visible as a typed --reason (the grammar's rule)
+  reason: z.optional(z.string().check(z.maxLength(500), z.refine((text) => !INVISIBLE_CHARACTER.test(text), 'must hold no invisible character (a control, U+200B, a tag character, a bidi override)'))),
   /** resume: the number of the pause it ends (the lock counts pauses); a resume for another pause is refused */
   pause: z.optional(z.int().check(z.positive())),
 });

@@ -3,6 +3,8 @@ import { DescribeSubnetsCommand, type EC2Client, type Image } from '@aws-sdk/cli
 import { DescribeAccessEntryCommand, DescribeClusterCommand, DescribeNodegroupCommand, type EKSClient } from '@aws-sdk/client-eks';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { identifyImage } from '../ami/ami-family.js';
+import { accountOfArn, imageTrustFor, judgeProvenance, OWNERS_TAG, ownerOfImage } from '../ami/image-provenance.js';
+import { imageSourceOf } from '../ami/resolve-target.js';
 import { findRoleMapping, type RoleMapping, roleArnWithoutPath } from './aws-auth.js';
 import { ec2ImageSource } from '../ami/describe-images.js';
 import { callAws } from '../aws/call.js';
@@ -31,7 +33,7 @@ export interface PreflightInput {
   surge: number;
 }
 
-export type PreflightCheckName = 'image-available' | 'launch-template-valid' | 'node-role-can-join' | 'node-role-policies' | 'subnet-addresses' | 'kubernetes-version';
+export type PreflightCheckName = 'image-available' | 'image-owner' | 'launch-template-valid' | 'node-role-can-join' | 'node-role-policies' | 'subnet-addresses' | 'kubernetes-version';
 
 export interface PreflightCheck {
   name: PreflightCheckName;
@@ -65,6 +67,13 @@ export type ImageFact =
   | { imageId: string; found: false }
   /** `deprecatedAt`: the image's DeprecationTime, when it had passed at the time of the read */
   | { imageId: string; found: true; state: string; name?: string; stateReason?: string; deprecatedAt?: string };
+
+/** Whether the group trusts the target's owner (the group's source of images and its `ami-owners`). */
+export type ProvenanceFact =
+  | { status: 'trusted'; owner: string; source: 'eks-optimized' | 'custom' }
+  | { status: 'untrusted'; owner: string; source: 'eks-optimized' | 'custom'; reason: string }
+  /** the image could not be read: image-available says why */
+  | { status: 'unknown'; reason: string };
 
 export type TemplateFact =
   /** nothing to validate: a managed group whose image EKS picks by release */
@@ -124,6 +133,8 @@ export interface PreflightFacts {
   group: { kind: 'managed' | 'self-managed'; name: string };
   surge: number;
   image: ImageFact;
+  /** absent: not gathered (facts built by hand before the check existed) */
+  provenance?: ProvenanceFact;
   launchTemplate: TemplateFact;
   nodeRole: NodeRoleFact;
   subnets: SubnetsFact;
@@ -144,7 +155,7 @@ export const NODE_ROLE_POLICIES: readonly { name: string; accepted: readonly str
 const NODE_USERNAME = 'system:node:{{EC2PrivateDNSName}}';
 
 export function judgePreflight(facts: PreflightFacts): PreflightReport {
-  const checks = [judgeImage(facts), judgeTemplate(facts), judgeJoin(facts), judgePolicies(facts), judgeSubnets(facts), ...(facts.kubernetesVersion ? [judgeKubernetesVersion(facts.kubernetesVersion)] : [])];
+  const checks = [judgeImage(facts), ...(facts.provenance ? [judgeOwner(facts.provenance)] : []), judgeTemplate(facts), judgeJoin(facts), judgePolicies(facts), judgeSubnets(facts), ...(facts.kubernetesVersion ? [judgeKubernetesVersion(facts.kubernetesVersion)] : [])];
   const failed = checks.filter((c) => !c.ok);
   const subject = `${facts.cluster}/${facts.group.name}`;
   const summary = failed.length === 0
@@ -179,6 +190,24 @@ function judgeImage({ image }: PreflightFacts): PreflightCheck {
       ? `re-enable it (aws ec2 enable-image --image-id ${image.imageId}) or roll onto another image`
       : 'roll onto another image';
   return { name, ok: false, detail: `image ${label} is ${image.state}${why}`, fix };
+}
+
+function judgeOwner(provenance: ProvenanceFact): PreflightCheck {
+  const name = 'image-owner';
+  switch (provenance.status) {
+    case 'unknown':
+      return { name, ok: false, detail: `not checked: ${provenance.reason}` };
+    case 'trusted':
+      return { name, ok: true, detail: `the image is owned by ${provenance.owner}, ${provenance.source === 'eks-optimized' ? 'Amazon, as an EKS-optimized group requires' : `which the group's ${OWNERS_TAG} allows`}` };
+    case 'untrusted':
+      return {
+        name, ok: false,
+        detail: provenance.reason,
+        fix: provenance.source === 'eks-optimized'
+          ? 'roll onto an image Amazon publishes: the recommended one (rollout <cluster>/<group>) or a release (--ami <release>)'
+          : `roll onto an image of an owner the group trusts; if ${provenance.owner} is one, add it to the group's ${OWNERS_TAG} tag (e.g. self,${provenance.owner.split(' ').at(-1)})`,
+      };
+  }
 }
 
 function judgeTemplate({ launchTemplate: t }: PreflightFacts): PreflightCheck {
@@ -379,6 +408,10 @@ interface GroupPlacement {
   launchTemplate?: { id: string; version: string };
   /** a managed node group's Kubernetes version (EKS's word for what it runs, unless its AMI is custom) */
   nodegroupVersion?: { version: string; custom: boolean };
+  /** what decides whose images the group trusts: its tags, a managed group's amiType, its account */
+  tags?: Record<string, string>;
+  amiType?: string;
+  accountId?: string;
   missing?: string;
 }
 
@@ -397,13 +430,14 @@ export async function gatherPreflightFacts(input: PreflightInput, ports: Preflig
   ]);
   const image = imageFact(input.target.imageId, target, now());
   const template = await startingVersion(input, placement, ports.ec2);
+  const provenance = await provenanceFact(placement, target, template, ports.ec2);
   const launchTemplate = await templateFact(input, template, image, ports);
   const nodeRole = input.group.kind === 'managed'
     ? { status: 'skipped' as const, reason: 'EKS grants a managed node group\'s role access to the cluster itself' }
     : await nodeRoleFact(input, cluster, template, target, ports);
   const subnets = placement.subnetIds ? await subnetsFact(ports.ec2, placement.subnetIds) : { status: 'unknown' as const, reason: placement.missing ?? 'the group names no subnets' };
   const kubernetesVersion = await kubernetesVersionFact(cluster.version, placement.nodegroupVersion, template?.current?.imageId, target, ports.ec2);
-  return { cluster: input.cluster, group: { kind: input.group.kind, name: input.group.name }, surge: input.surge, image, launchTemplate, nodeRole, subnets, kubernetesVersion };
+  return { cluster: input.cluster, group: { kind: input.group.kind, name: input.group.name }, surge: input.surge, image, provenance, launchTemplate, nodeRole, subnets, kubernetesVersion };
 }
 
 export async function runPreflight(input: PreflightInput, ports: PreflightPorts): Promise<PreflightReport> {
@@ -436,8 +470,12 @@ async function describePlacement(input: PreflightInput, ports: PreflightPorts): 
     });
     if (!out?.nodegroup) return { missing: `node group ${input.group.name} does not exist in cluster ${input.cluster}` };
     const lt = out.nodegroup.launchTemplate;
+    const accountId = accountOfArn(out.nodegroup.nodegroupArn);
     return {
       subnetIds: out.nodegroup.subnets ?? [],
+      tags: out.nodegroup.tags ?? {},
+      ...(out.nodegroup.amiType ? { amiType: out.nodegroup.amiType } : {}),
+      ...(accountId ? { accountId } : {}),
       ...(lt?.id && lt.version ? { launchTemplate: { id: lt.id, version: lt.version } } : {}),
       ...(out.nodegroup.version ? { nodegroupVersion: { version: out.nodegroup.version, custom: out.nodegroup.amiType === 'CUSTOM' } } : {}),
     };
@@ -449,8 +487,11 @@ async function describePlacement(input: PreflightInput, ports: PreflightPorts): 
   const group = out.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name);
   if (!group) return { missing: `Auto Scaling group ${name} does not exist` };
   const spec = group.LaunchTemplate ?? group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+  const accountId = accountOfArn(group.AutoScalingGroupARN);
   return {
     subnetIds: (group.VPCZoneIdentifier ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    tags: Object.fromEntries((group.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+    ...(accountId ? { accountId } : {}),
     ...(spec?.LaunchTemplateId ? { launchTemplate: { id: spec.LaunchTemplateId, version: spec.Version ?? '$Default' } } : {}),
   };
 }
@@ -474,6 +515,22 @@ async function startingVersion(input: PreflightInput, placement: GroupPlacement,
   const { id, version } = placement.launchTemplate;
   const current = await describeTemplateVersion(ec2, id, version);
   return { ref: { id, version: current?.version ?? 0 }, label: `${id} version ${current?.version ?? version}`, current };
+}
+
+/**
+ * Whose image the target is, against whom the group trusts — read again here from EC2, never
+ * taken from the input: whoever started the execution said what the image is, EC2 says whose.
+ * The group's current image is read only when it decides (a group with no selector and no EKS amiType).
+ */
+async function provenanceFact(placement: GroupPlacement, target: Image | undefined, template: StartingVersion | undefined, ec2: EC2Client): Promise<ProvenanceFact> {
+  if (placement.missing || !placement.tags) return { status: 'unknown', reason: placement.missing ?? 'the group could not be read' };
+  if (!target?.ImageId) return { status: 'unknown', reason: 'the target image could not be read' };
+  const { tags, amiType } = placement;
+  const decides = !(amiType && amiType !== 'CUSTOM') && template?.current?.imageId;
+  const currentImage = decides ? await ec2ImageSource(ec2).byId(template!.current!.imageId!) : undefined;
+  const source = imageSourceOf({ tags, amiType, currentImage });
+  const verdict = judgeProvenance({ imageId: target.ImageId, name: target.Name, ...ownerOfImage(target) }, imageTrustFor(source, tags).trust, placement.accountId);
+  return verdict.trusted ? { status: 'trusted', owner: verdict.owner, source } : { status: 'untrusted', owner: verdict.owner, source, reason: verdict.reason };
 }
 
 function imageFact(imageId: string, image: Image | undefined, readAt: Date): ImageFact {

@@ -30,7 +30,7 @@ export type RolloutEventName = keyof typeof ROLLOUT_EVENTS;
 export interface RolloutContext {
   cluster: string;
   group: { kind: string; name: string };
-  target: { imageId: string; imageName?: string | undefined; release?: string | undefined };
+  target: { imageId: string; imageName?: string | undefined; release?: string | undefined; ownerId?: string | undefined; ownerAlias?: string | undefined };
   executionArn: string;
 }
 

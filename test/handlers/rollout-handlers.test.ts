@@ -164,6 +164,8 @@ describe('Handlers: ami-rollout steps', () => {
         ['rollout-control', { ...VALID['rollout-control']!.input, cluster: 'prod; rm -rf /' }],
         ['rollout-control', { ...VALID['rollout-control']!.input, requestedBy: '' }],
         ['rollout-control', { ...VALID['rollout-control']!.input, reason: 'x'.repeat(501) }],
+        ['rollout-control', { ...VALID['rollout-control']!.input, reason: 'not\u200Bnow' }],
+        ['rollout-control', { ...VALID['rollout-control']!.input, reason: 'fine\u{E0041}' }],
         ['rollout-control', { ...VALID['rollout-control']!.input, group: '' }],
         ['rollout-preflight', { ...VALID['rollout-preflight']!.input, surge: -1 }],
         ['rollout-preflight', { ...VALID['rollout-preflight']!.input, surge: 1.5 }],

@@ -469,7 +469,7 @@ function clusterOf(world: World, tags: readonly { Key?: string; Value?: string }
   return undefined;
 }
 
-async function scanTable(world: World, suffix: string): Promise<unknown[]> {
+export async function scanTable(world: World, suffix: string): Promise<unknown[]> {
   const table = world.model.tables.map((t) => (t as { TableName?: string }).TableName ?? '').find((name) => name.endsWith(suffix));
   if (!table) throw new Error(`no table ending ${suffix} in serverless.yml`);
   const client = new DynamoDBClient({ region: world.model.region, endpoint: world.dynamo.endpoint, credentials: SANDBOX_CREDENTIALS });

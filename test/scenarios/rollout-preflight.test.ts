@@ -147,9 +147,41 @@ describe('Scenario: rollout preflight', () => {
     const recalled = releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261121', recommend: false }).image.ImageId!;
     world.account.ec2.setImageState(recalled, 'deregistered');
     const report = await preflight(input(g, recalled));
-    assert.deepEqual(failedChecks(report), ['image-available', 'launch-template-valid']);
+    assert.deepEqual(failedChecks(report), ['image-available', 'image-owner', 'launch-template-valid']);
     assert.match(checkOf(report, 'image-available').detail, new RegExp(`image ${recalled} does not exist or is not visible`));
+    assert.match(checkOf(report, 'image-owner').detail, /^not checked: the target image could not be read/);
     assert.match(checkOf(report, 'launch-template-valid').detail, /^not checked: the target image .* is not available/);
+  });
+
+  it("stops a rollout of an EKS-optimized group onto a third party's public image named like an EKS AMI, naming its owner", async () => {
+    const g = group({ name: 'lookalike' });
+    const foreign = world.account.ec2.registerImage({ name: 'amazon-eks-node-al2023-x86_64-standard-1.31-v20261230', ownerId: '666666666666', public: true, family: 'al2023' }).image.ImageId;
+    const report = await preflight(input(g, foreign));
+    assert.deepEqual(failedChecks(report), ['image-owner'], 'nothing else tells it apart: it renders, it is available');
+    assert.match(checkOf(report, 'image-owner').detail, new RegExp(`image ${foreign} \\(amazon-eks-node-al2023-x86_64-standard-1\\.31-v20261230\\) is owned by 666666666666, not by Amazon`));
+    assert.match(report.summary, /^preflight failed for prod\/lookalike, nothing was changed: image-owner: .*666666666666/);
+    assert.match(checkOf(report, 'image-owner').fix!, /an image Amazon publishes/);
+  });
+
+  it("accepts a custom AMI of another account only when the group's ami-owners names that account", async () => {
+    const partnerImage = world.account.ec2.registerImage({
+      name: 'golden-al2023-1.31-20261201',
+      ownerId: '222222222222',
+      sharedWith: [world.account.accountId],
+      tags: [{ Key: 'eks-node-lifecycle/ami-family', Value: 'al2023' }, { Key: 'eks-node-lifecycle/kubernetes-version', Value: '1.31' }],
+    }).image.ImageId;
+    const selector = { 'eks-node-lifecycle/ami-name-prefix': 'golden-al2023-' };
+    const own = group({ name: 'golden-own', tags: selector });
+    const partner = group({ name: 'golden-partner', tags: { ...selector, 'eks-node-lifecycle/ami-owners': 'self,222222222222' } });
+
+    const refused = await preflight(input(own, partnerImage));
+    const accepted = await preflight(input(partner, partnerImage));
+
+    assert.deepEqual(failedChecks(refused), ['image-owner']);
+    assert.match(checkOf(refused, 'image-owner').detail, /owned by 222222222222, which the group's eks-node-lifecycle\/ami-owners \(self\) does not allow/);
+    assert.match(checkOf(refused, 'image-owner').fix!, /add it to the group's eks-node-lifecycle\/ami-owners tag \(e\.g\. self,222222222222\)/);
+    assert.deepEqual(failedChecks(accepted), [], accepted.summary);
+    assert.match(checkOf(accepted, 'image-owner').detail, /owned by 222222222222, which the group's eks-node-lifecycle\/ami-owners allows/);
   });
 
   /** An operator's client (client-node, with a kubeconfig as kubectl's), not the service's. */
@@ -188,5 +220,6 @@ describe('Scenario: rollout preflight', () => {
     assert.match(checkOf(report, 'node-role-can-join').detail, /^skipped: EKS grants a managed node group's role access/);
     assert.match(checkOf(report, 'launch-template-valid').detail, /no launch template: EKS picks the image by release/);
     assert.match(checkOf(report, 'image-available').detail, new RegExp(`image ${newAl2023} .* is available`));
+    assert.match(checkOf(report, 'image-owner').detail, /owned by amazon 602401143452, Amazon, as an EKS-optimized group requires/);
   });
 });

@@ -225,7 +225,7 @@ function sandbox(t: { after: (fn: () => void) => void }) {
   t.after(() => account.restore());
   const parameters = new SsmParameterCache(new SSMClient(config));
   const ports = { parameters, images: ec2ImageSource(new EC2Client(config)) };
-  const resolve = (group: Partial<TargetGroup>) => resolveTarget(ports, { kubernetesVersion: '1.31', tags: {}, ...group }, clock.date());
+  const resolve = (group: Partial<TargetGroup>) => resolveTarget(ports, { kubernetesVersion: '1.31', tags: {}, accountId: account.accountId, ...group }, clock.date());
   const imageNamed = (name: string) => [...account.ec2.images.values()].find((r) => r.image.Name === name)!.image;
   return { clock, account, parameters, resolve, imageNamed };
 }
@@ -474,6 +474,63 @@ describe('resolveTarget: custom images in the sandbox', () => {
     const target = await resolve({ amiType: 'AL2023_x86_64_STANDARD', tags: { 'eks-node-lifecycle/channel': 'weekly' } });
     assert.equal(target.decision, 'target');
     assert.equal(target.problems.length, 1);
+  });
+});
+
+describe('resolveTarget: only images from owners the group trusts', () => {
+  const FOREIGN = '666666666666';
+  const lookalike = (account: SimAccount) =>
+    account.ec2.registerImage({ name: 'amazon-eks-node-al2023-x86_64-standard-1.31-v20261230', ownerId: FOREIGN, public: true, family: 'al2023', description: 'EKS-optimized Kubernetes node based on Amazon Linux 2023, (k8s: 1.31, release: 1.31.13-20261230)' }).image.ImageId;
+
+  it("refuses a third party's public image named like an EKS AMI, pinned by id on an EKS-optimized group, naming its owner", async (t) => {
+    const { resolve, account } = sandbox(t);
+    const id = lookalike(account);
+
+    const target = await resolve({ amiType: 'AL2023_x86_64_STANDARD', tags: { 'eks-node-lifecycle/channel': `pinned=${id}` } });
+
+    assert.equal(target.decision, 'untrusted');
+    assert.equal(target.decision === 'untrusted' && target.owner, FOREIGN);
+    assert.match(target.reason, new RegExp(`image ${id} \\(amazon-eks-node-al2023-[^)]+\\) is owned by ${FOREIGN}, not by Amazon`));
+    assert.deepEqual(account.writes(), []);
+  });
+
+  it("refuses it too on a custom-AMI group that trusts only itself, and accepts an account its ami-owners names", async (t) => {
+    const { resolve, account } = sandbox(t);
+    const partner = account.ec2.registerImage({ name: 'platform-al2023-1.31-2026-11-20', ownerId: '222222222222', sharedWith: [account.accountId], creationDate: daysAgo(1) }).image.ImageId;
+    const selector = { 'eks-node-lifecycle/ami-name-prefix': 'platform-al2023-' };
+
+    const ownOnly = await resolve({ amiType: 'CUSTOM', tags: { ...selector, 'eks-node-lifecycle/channel': `pinned=${partner}` } });
+    const allowed = await resolve({ amiType: 'CUSTOM', tags: { ...selector, 'eks-node-lifecycle/ami-owners': `self,222222222222` } });
+    const pinnedAllowed = await resolve({ amiType: 'CUSTOM', tags: { ...selector, 'eks-node-lifecycle/ami-owners': `self 222222222222`, 'eks-node-lifecycle/channel': `pinned=${partner}` } });
+
+    assert.equal(ownOnly.decision, 'untrusted');
+    assert.match(ownOnly.reason, new RegExp(`owned by 222222222222, which the group's eks-node-lifecycle/ami-owners \\(self\\) does not allow \\(self is ${account.accountId}\\)`));
+    assert.equal(allowed.decision === 'target' && allowed.imageId, partner);
+    assert.equal(allowed.decision === 'target' && allowed.ownerId, '222222222222');
+    assert.equal(pinnedAllowed.decision === 'target' && pinnedAllowed.imageId, partner);
+  });
+
+  it('a malformed ami-owners is reported and trusts only this account, never more', async (t) => {
+    const { resolve, account } = sandbox(t);
+    const partner = account.ec2.registerImage({ name: 'platform-al2023-x', ownerId: '222222222222', public: true }).image.ImageId;
+    const target = await resolve({ amiType: 'CUSTOM', tags: { 'eks-node-lifecycle/ami-name-prefix': 'platform-', 'eks-node-lifecycle/ami-owners': '222222222222 aws-marketplace', 'eks-node-lifecycle/channel': `pinned=${partner}` } });
+    assert.equal(target.decision, 'untrusted');
+    assert.match(target.problems.join('\n'), /ami-owners=222222222222 aws-marketplace .*every Marketplace seller.*; using self/);
+  });
+
+  it('keeps Amazon\'s image for an EKS-optimized group, with its owner', async (t) => {
+    const { resolve } = sandbox(t);
+    const target = await resolve({ amiType: 'AL2023_x86_64_STANDARD' });
+    assert.equal(target.decision, 'target');
+    assert.deepEqual(target.decision === 'target' && [target.ownerAlias, target.ownerId], ['amazon', '602401143452']);
+  });
+
+  it('trusts no self-owned image when the group\'s account is unknown (fails closed)', async (t) => {
+    const { resolve, account } = sandbox(t);
+    account.ec2.registerImage({ name: 'platform-al2023-1', creationDate: daysAgo(1) });
+    const target = await resolve({ amiType: 'CUSTOM', accountId: undefined, tags: { 'eks-node-lifecycle/ami-name-prefix': 'platform-' } });
+    assert.equal(target.decision, 'untrusted');
+    assert.match(target.reason, /self matches nothing/);
   });
 });
 

@@ -12,6 +12,8 @@ import {
   requiresApproval,
 } from '../../shared/chatops/access-policy.js';
 import { ConfigurationError } from '../../shared/errors.js';
+import { mentionsAsText } from '../../shared/chatops/mentions.js';
+import { escapeMrkdwn } from '../../shared/chatops/render.js';
 import type { AccessLevel } from '../../shared/chatops/types.js';
 
 const EXAMPLE = JSON.stringify({
@@ -86,11 +88,11 @@ describe('Access policy: authorize', () => {
 
   it('an unknown cluster with no * entry is refused, saying the policy grants nothing on it', () => {
     const p = parseAccessPolicy(JSON.stringify({ groups: { sre: ['slack:T1:U1'] }, clusters: { prod: { act: ['group:sre'] } } }));
-    assert.deepEqual(authorize(p, slack('T1', 'U1'), 'read', 'dev'), { allowed: false, reason: '<@U1> may not read cluster dev: the access policy grants nothing on it' });
+    assert.deepEqual(said(authorize(p, slack('T1', 'U1'), 'read', 'dev')), { allowed: false, reason: '<@U1> may not read cluster dev: the access policy grants nothing on it' });
   });
 
   it('a refusal names the groups who could help, never other users', () => {
-    const result = authorize(policy, ZZZ, 'act', 'prod');
+    const result = said(authorize(policy, ZZZ, 'act', 'prod'));
     assert.deepEqual(result, { allowed: false, reason: '<@U0ZZZ> may not act on cluster prod (ask someone in group sre)' });
     const approve = authorize(policy, ZZZ, 'approve', 'prod');
     assert.ok(!approve.allowed);
@@ -99,7 +101,7 @@ describe('Access policy: authorize', () => {
   });
 
   it('a refusal by channel names the allowed channels', () => {
-    assert.deepEqual(authorize(policy, AAA_ELSEWHERE, 'act', 'prod'), {
+    assert.deepEqual(said(authorize(policy, AAA_ELSEWHERE, 'act', 'prod')), {
       allowed: false,
       reason: '<@U0AAA> may not act on cluster prod from here: cluster prod can only be operated from <#C0PROD>',
     });
@@ -107,14 +109,20 @@ describe('Access policy: authorize', () => {
 
   it('a refusal without a display names the Slack user as a mention', () => {
     const result = authorize(policy, { id: 'slack:T1:U0ZZZ', via: 'slack', channel: 'C0PROD' }, 'act', 'prod');
-    assert.ok(!result.allowed && result.reason.startsWith('<@U0ZZZ> may not act on cluster prod'));
+    assert.ok(!result.allowed && mentionsAsText(result.reason).startsWith('<@U0ZZZ> may not act on cluster prod'));
+    assert.ok(!result.allowed && escapeMrkdwn(result.reason).startsWith('<@U0ZZZ> may not act'), 'the service names the person with a live mention');
   });
 
   it('DENY_ALL refuses, saying no policy is configured', () => {
-    assert.deepEqual(authorize(DENY_ALL, AAA, 'read', 'prod'), { allowed: false, reason: '<@U0AAA> may not read cluster prod: no chat-ops access policy is configured' });
+    assert.deepEqual(said(authorize(DENY_ALL, AAA, 'read', 'prod')), { allowed: false, reason: '<@U0AAA> may not read cluster prod: no chat-ops access policy is configured' });
     assert.equal(authorize(DENY_ALL, AAA, 'read', undefined).allowed, false);
   });
 });
+
+/** A result with the service's mentions as text (`<@U…>`), as the CLI and the audit trail read it. */
+function said(result: ReturnType<typeof authorize>): ReturnType<typeof authorize> {
+  return result.allowed ? result : { ...result, reason: mentionsAsText(result.reason) };
+}
 
 describe('Access policy: clustersVisibleTo, notify, approval', () => {
   it('lists the clusters a principal may read or act on, in the given order', () => {

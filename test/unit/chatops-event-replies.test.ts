@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { clusterOf, mention, replyForEvent, threadKeyOf } from '../../shared/chatops/event-replies.js';
-import { SLACK_LIMITS, toSlackMessage, toText } from '../../shared/chatops/render.js';
+import { mentionsAsText } from '../../shared/chatops/mentions.js';
+import { escapeMrkdwn, SLACK_LIMITS, toSlackMessage, toText } from '../../shared/chatops/render.js';
 import type { Reply } from '../../shared/chatops/types.js';
 import { DRAIN_FINISHED } from '../../shared/drain/finish-drain.js';
 import { DRAIN_BLOCKED } from '../../shared/drain/report-blocked.js';
 import { ROLLOUT_EVENTS } from '../../shared/rollout/rollout-events.js';
 
+/** the target as every rollout message shows it: release, id, name and owner (who an approver trusts) */
+const FULL = '1.31.3-20250103 (ami-0123456789abcdef0, amazon-eks-node-al2023-x86_64-standard-1.31-v20250103, owner amazon 602401143452)';
 const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:ami-rollout:prod-workers-20250115T1200';
 const DRAIN_EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:node-drain:i-0a1b2c3d4e5f60718-1736942400';
 
@@ -16,7 +19,7 @@ const base = {
   cluster: 'prod',
   group: 'workers',
   groupKind: 'self-managed',
-  target: { imageId: 'ami-0123456789abcdef0', imageName: 'amazon-eks-node-al2023-x86_64-standard-1.31-v20250103', release: '1.31.3-20250103' },
+  target: { imageId: 'ami-0123456789abcdef0', imageName: 'amazon-eks-node-al2023-x86_64-standard-1.31-v20250103', release: '1.31.3-20250103', ownerId: '602401143452', ownerAlias: 'amazon' },
   executionArn: EXECUTION,
   at: '2025-01-15T12:34:56.000Z',
 };
@@ -46,7 +49,8 @@ function drain(detail: Record<string, unknown>): Reply {
 }
 
 const sectionsOf = <K extends Reply['sections'][number]['kind']>(reply: Reply, kind: K) => reply.sections.filter((s): s is Extract<Reply['sections'][number], { kind: K }> => s.kind === kind);
-const fieldsOf = (reply: Reply) => Object.fromEntries(sectionsOf(reply, 'fields').flatMap((s) => s.fields));
+/** The fields as text reads them: the service's mentions as `<@U…>` */
+const fieldsOf = (reply: Reply) => Object.fromEntries(sectionsOf(reply, 'fields').flatMap((s) => s.fields.map(([label, value]) => [label, mentionsAsText(value)])));
 
 describe('Chat-ops event replies: rollouts', () => {
   it('Rollout Planned: the group, the image, the batches and the execution', () => {
@@ -55,7 +59,7 @@ describe('Chat-ops event replies: rollouts', () => {
     assert.match(reply.title, /1\.31\.3-20250103/);
     assert.deepEqual(fieldsOf(reply), {
       'Node group': 'workers (self-managed)',
-      Image: '1.31.3-20250103 (ami-0123456789abcdef0)',
+      Image: FULL,
       Strategy: 'surge',
       Nodes: '5',
       'At a time': '2',
@@ -93,7 +97,7 @@ describe('Chat-ops event replies: rollouts', () => {
       const reply = rollout('approval-requested', detail);
       const text = toText(reply);
       assert.match(reply.title, /Approval needed: roll prod\/workers onto 1\.31\.3-20250103/);
-      assert.deepEqual(fieldsOf(reply), { From: '1.31.2-20241201', To: '1.31.3-20250103 (ami-0123456789abcdef0)', 'Requested by': '<@U0456ABC>', 'Approve by': '2025-01-16 12:34 UTC' });
+      assert.deepEqual(fieldsOf(reply), { From: '1.31.2-20241201', To: FULL, 'Requested by': '<@U0456ABC>', 'Approve by': '2025-01-16 12:34 UTC' });
       assert.match(text, /6 nodes, 2 at a time, canary 1 \(surge\)/);
       assert.match(text, /<@U0456ABC> requested this rollout and cannot approve it/);
       assert.match(text, /Unanswered by then, the rollout ends and nothing is changed/);
@@ -218,9 +222,9 @@ describe('Chat-ops event replies: rollouts', () => {
   it('Rollout Finished: image, nodes replaced, and how long it took when the start is known', () => {
     const reply = rollout('finished', { replaced: 12, remainingOld: 0, startedAt: '2025-01-15T11:30:56.000Z' });
     assert.match(reply.title, /Rollout finished: prod\/workers runs 1\.31\.3-20250103/);
-    assert.deepEqual(fieldsOf(reply), { Image: '1.31.3-20250103 (ami-0123456789abcdef0)', 'Nodes replaced': '12', Took: '1 h 4 min' });
+    assert.deepEqual(fieldsOf(reply), { Image: FULL, 'Nodes replaced': '12', Took: '1 h 4 min' });
     const managed = rollout('finished', { updateId: 'a1b2c3d4-0000-1111-2222-333344445555' });
-    assert.deepEqual(fieldsOf(managed), { Image: '1.31.3-20250103 (ami-0123456789abcdef0)', 'EKS update': 'a1b2c3d4-0000-1111-2222-333344445555' });
+    assert.deepEqual(fieldsOf(managed), { Image: FULL, 'EKS update': 'a1b2c3d4-0000-1111-2222-333344445555' });
   });
 
   describe('Rollout Failed', () => {
@@ -235,6 +239,15 @@ describe('Chat-ops event replies: rollouts', () => {
       const reply = rollout('failed', { outcome: 'rejected', detail: { Error: 'RolloutRejectedError', Cause: 'denied by slack:T0123:U0999: not during the freeze' } });
       assert.match(reply.title, /Rollout rejected: prod\/workers — nothing was changed/);
       assert.deepEqual(fieldsOf(reply), { 'Rejected by': '<@U0999>', Reason: 'not during the freeze' });
+    });
+
+    it('rejected: a mention typed in the reason stays text in Slack; only the service\'s own is live', () => {
+      const reply = rollout('failed', { outcome: 'rejected', detail: { Error: 'RolloutRejectedError', Cause: 'denied by slack:T0123:U0999: <@U0VICTIM> please & <!channel>' } });
+      assert.equal(fieldsOf(reply)['Reason'], '<@U0VICTIM> please & <!channel>', 'kept as typed');
+      const slack = JSON.stringify(toSlackMessage(reply));
+      assert.ok(!slack.includes('<@U0VICTIM>') && !slack.includes('<!channel>'), slack);
+      assert.ok(slack.includes('&lt;@U0VICTIM&gt; please &amp; &lt;!channel&gt;'));
+      assert.ok(slack.includes('<@U0999>'), 'who rejected it is named with a live mention');
     });
 
     it('preflight failed: the failed checks and their fixes, not the passed ones', () => {
@@ -376,7 +389,8 @@ describe('Chat-ops event replies: routing', () => {
   });
 
   it('mentions Slack users, shows IAM principals as their ARN', () => {
-    assert.equal(mention('slack:T0123:U0456ABC'), '<@U0456ABC>');
+    assert.equal(mentionsAsText(mention('slack:T0123:U0456ABC')), '<@U0456ABC>');
+    assert.equal(escapeMrkdwn(mention('slack:T0123:U0456ABC')), '<@U0456ABC>', 'live in Slack: the service wrote it');
     assert.equal(mention('iam:arn:aws:sts::123456789012:assumed-role/Ops/alice'), 'arn:aws:sts::123456789012:assumed-role/Ops/alice');
     assert.equal(mention('detection'), 'automatic detection');
     assert.equal(mention('slack:T0123:<!channel>'), 'slack:T0123:<!channel>');

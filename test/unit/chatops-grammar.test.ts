@@ -180,7 +180,15 @@ describe('Chat-ops grammar: errors', () => {
     ['neither an approval id nor a group', 'approve prod', ['neither an approval id'], 'approve'],
     ['an unclosed quote', 'status "prod', ['never closed', '`"prod`'], 'status'],
     ['a control character', 'status pr\u0007od', ['control character (U+0007)'], 'all'],
-    ['a bidirectional override', 'approve prod/web --reason ok\u202Egnp.exe', ['U+202E'], 'all'],
+    ['a bidirectional override', 'approve prod/web --reason ok\u202Egnp.exe', ['--reason contains an invisible format character (U+202E)'], 'all'],
+    ['a zero-width space in a reason', 'deny prod/web --reason not\u200B now', ['--reason contains an invisible format character (U+200B)'], 'all'],
+    ['a tag character in a reason', 'approve apr-7k2m9x4q1z8c --reason fine\u{E0041}\u{E0042}', ['--reason contains an invisible format character (U+E0041)'], 'all'],
+    ['a zero-width joiner in a quoted reason', 'deny prod/web "--reason" "a\u200Db"', ['--reason', 'U+200D'], 'all'],
+    ['a zero-width space in a flag value', 'rollout prod/web --ami v1\u200B2 --now', ['--ami contains an invisible format character (U+200B)'], 'all'],
+    ['a zero-width space in an inline flag value', 'rollout prod/web --max-unavailable=2\u200B', ['--max-unavailable contains'], 'all'],
+    ['a BOM in the command name', '\uFEFFstatus', ['the command name contains an invisible format character (U+FEFF)'], 'all'],
+    ['a Hangul filler posing as a word', 'status prod \u3164', ['U+3164'], 'all'],
+    ['a private-use character', 'deny prod/web --reason \uE000x', ['--reason', 'U+E000'], 'all'],
     ['over-long input', `status ${'a'.repeat(1000)}`, ['1007 characters', '1000 allowed'], 'all'],
   ];
   for (const [what, text, fragments, usage] of table) {
@@ -200,8 +208,8 @@ describe('Chat-ops grammar: errors', () => {
     assert.match(error, /`z{39}…`/);
     const nbsp = failure('status pr\u00A0od');
     assert.ok(nbsp.error.length > 0);
-    const hidden = failure('rollout prod/web --ami v1\u200B2');
-    assert.match(hidden.error, /\\u\{200b\}/);
+    const hidden = failure('rollout prod/w\u200Beb');
+    assert.match(hidden.error, /^the argument `prod\/w\\u\{200b\}eb` contains an invisible format character \(U\+200B\)/);
     assert.doesNotMatch(hidden.error, /\u200B/);
   });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { escapeMrkdwn, progressBar, SLACK_LIMITS, toSlackMessage, toText, truncate } from '../../shared/chatops/render.js';
+import { mention } from '../../shared/chatops/mentions.js';
 import type { Reply, ReplySection } from '../../shared/chatops/types.js';
 
 type Block = Record<string, any>;
@@ -153,11 +154,11 @@ describe('Chat-ops render: Slack Block Kit', () => {
     ]);
   });
 
-  it('escapes &, < and > in data everywhere in mrkdwn, keeping user mentions and its own formatting', () => {
+  it('escapes &, < and > in data everywhere in mrkdwn — typed mentions too — keeping only its own mentions and formatting', () => {
     const message = toSlackMessage(
       reply(
         [
-          { kind: 'text', heading: 'h<1>', lines: ['a<b&c>', 'by <@U1>', '<!channel>'] },
+          { kind: 'text', heading: 'h<1>', lines: ['a<b&c>', `by ${mention('U1')}: <@U0VICTIM> please`, '<!channel>'] },
           { kind: 'fields', fields: [['x&y', 'a<b&c>']] },
           { kind: 'table', columns: ['A'], rows: [['a<b&c>']] },
         ],
@@ -165,11 +166,14 @@ describe('Chat-ops render: Slack Block Kit', () => {
       ),
     );
     const [, text, fields, table, context] = message.blocks as Block[];
-    assert.equal(text!['text'].text, '*h&lt;1&gt;*\na&lt;b&amp;c&gt;\nby <@U1>\n&lt;!channel&gt;');
+    assert.equal(text!['text'].text, '*h&lt;1&gt;*\na&lt;b&amp;c&gt;\nby <@U1>: &lt;@U0VICTIM&gt; please\n&lt;!channel&gt;');
     assert.equal(fields!['fields'][0].text, '*x&amp;y*\na&lt;b&amp;c&gt;');
     assert.equal(table!['text'].text, '```A\na&lt;b&amp;c&gt;```');
     assert.equal(context!['elements'][0].text, 'a&lt;b&amp;c&gt;');
-    assert.equal(escapeMrkdwn('<@U1> & <@W2ABC>'), '<@U1> &amp; <@W2ABC>');
+    assert.equal(escapeMrkdwn(`${mention('U1')} & ${mention('W2ABC')}`), '<@U1> &amp; <@W2ABC>');
+    assert.equal(escapeMrkdwn('<@U1> & <@W2ABC>'), '&lt;@U1&gt; &amp; &lt;@W2ABC&gt;', 'a mention in data is text');
+    assert.match(message.text, /by <@U1>: &lt;@U0VICTIM&gt; please/);
+    assert.match(toText(reply([{ kind: 'text', lines: [`by ${mention('U1')}`] }])), /^by <@U1>$/m, 'plain text names the person as <@U…>');
   });
 
   it('has `text` equal to toText (escaped for Slack only where the data needs it)', () => {

@@ -157,6 +157,19 @@ describe('EC2: images and instance types', () => {
     await assert.rejects(ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'nmae', Values: ['x'] }] })), errorNamed('InvalidParameterValue', /nmae/));
   });
 
+  it("shows another account's image only when it is public or shared with this one, with its owner and no amazon alias", async (t) => {
+    const { ec2, account } = world(t);
+    const name = 'amazon-eks-node-al2023-x86_64-standard-1.31-v20261230';
+    const foreign = account.ec2.registerImage({ name, ownerId: '666666666666', public: true, family: 'al2023' });
+    const shared = account.ec2.registerImage({ name: 'platform-al2023-1', ownerId: '222222222222', sharedWith: [account.accountId] });
+    account.ec2.registerImage({ name: 'platform-al2023-2', ownerId: '333333333333' });
+    const byName = await ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'name', Values: [name] }] }));
+    assert.deepEqual(byName.Images!.map((i) => [i.ImageId, i.OwnerId, i.ImageOwnerAlias, i.Public]), [[foreign.image.ImageId, '666666666666', undefined, true]]);
+    assert.equal((await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'name', Values: [name] }] }))).Images!.length, 0, 'the amazon alias is not a name');
+    const sharedOnes = await ec2.send(new DescribeImagesCommand({ Owners: ['222222222222', '333333333333'] }));
+    assert.deepEqual(sharedOnes.Images!.map((i) => i.ImageId), [shared.image.ImageId]);
+  });
+
   it('publishes the real ENI numbers that the max-pods formula needs', async (t) => {
     const { ec2 } = world(t);
     const { InstanceTypes } = await ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['t3.medium', 'm5.large', 'm5.xlarge', 'm6g.large', 'c5.large', 'm5.24xlarge'] }));

@@ -75,6 +75,8 @@ export interface ImageRecord {
   /** EKS AMI variant (`standard`, `nvidia`, `neuron`) and release (`1.31.13-20261105`). */
   variant?: string;
   releaseVersion?: string;
+  /** Accounts the owner shared the image with (launch permissions): they see it too. */
+  sharedWith?: string[];
 }
 
 export interface SubnetRecord {
@@ -96,6 +98,10 @@ export interface RegisterImageSpec {
   windows?: boolean;
   ownerId?: string;
   ownerAlias?: string;
+  /** Anyone may launch it; default: only Amazon's (`ownerAlias: 'amazon'`) images are public. */
+  public?: boolean;
+  /** Account ids the owner granted launch permission (ModifyImageAttribute), who then see it. */
+  sharedWith?: string[];
   description?: string;
   /** ISO string; defaults to now on the virtual clock. */
   creationDate?: string;
@@ -189,7 +195,7 @@ export class Ec2Service {
         ...(spec.ownerAlias ? { ImageOwnerAlias: spec.ownerAlias } : {}),
         CreationDate: created,
         DeprecationTime: spec.deprecationTime ?? addYears(created, 2),
-        Public: spec.ownerAlias === 'amazon',
+        Public: spec.public ?? spec.ownerAlias === 'amazon',
         Architecture: spec.architecture ?? 'x86_64',
         ImageType: 'machine',
         PlatformDetails: windows ? 'Windows' : 'Linux/UNIX',
@@ -224,6 +230,7 @@ export class Ec2Service {
       ...(spec.kubeletVersion ? { kubeletVersion: spec.kubeletVersion } : {}),
       ...(spec.variant ? { variant: spec.variant } : {}),
       ...(spec.releaseVersion ? { releaseVersion: spec.releaseVersion } : {}),
+      ...(spec.sharedWith?.length ? { sharedWith: [...spec.sharedWith] } : {}),
     };
     this.images.set(imageId, record);
     return record;
@@ -356,9 +363,10 @@ export class Ec2Service {
     const now = this.account.clock.now();
     const owners = input.Owners ?? [];
     const candidates = ids.length ? ids.map((id) => this.images.get(id)!) : [...this.images.values()];
-    const visible = candidates.filter(({ image }) => {
+    const visible = candidates.filter(({ image, sharedWith }) => {
       const mine = image.OwnerId === this.account.accountId;
-      if (!mine && !image.Public) return false;
+      // an account sees its own images, public ones, and those shared with it
+      if (!mine && !image.Public && !sharedWith?.includes(this.account.accountId)) return false;
       if (owners.length && !owners.some((o) => (o === 'self' ? mine : o === image.OwnerId || o === image.ImageOwnerAlias))) return false;
       // deprecated images are listed only when asked for by id, with IncludeDeprecated, or to their owner
       const deprecated = image.DeprecationTime !== undefined && Date.parse(image.DeprecationTime) <= now;
