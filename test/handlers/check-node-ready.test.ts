@@ -13,7 +13,8 @@ import { lambdaContext, quietLogs } from './lambda-context.js';
 
 /** AWS calls are mocked; the Kubernetes side is the sandbox API server, reached over TLS with an EKS token. */
 const credentials = { accessKeyId: 'AKIDHANDLERTEST', secretAccessKey: 'handler-test' };
-Object.assign(process.env, { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey });
+// MANAGED_CLUSTERS has no default: a deployment names its clusters (or '*')
+Object.assign(process.env, { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, MANAGED_CLUSTERS: '*' });
 quietLogs();
 const ec2 = mockClient(EC2Client);
 const eks = mockClient(EKSClient);

@@ -6,6 +6,8 @@ import fc from 'fast-check';
 import { lambdaContext, quietLogs } from './lambda-context.js';
 
 process.env.AWS_REGION = 'eu-west-1';
+// MANAGED_CLUSTERS has no default: a deployment names its clusters (or '*')
+process.env.MANAGED_CLUSTERS = '*';
 quietLogs();
 const autoscaling = mockClient(AutoScalingClient);
 let handler: (event: unknown, context: unknown) => Promise<any>;
