@@ -101,6 +101,11 @@ describe("Scenario: a third party's public AMI named like an EKS AMI", () => {
     };
     const arn = world.stepFunctions.start(machine, 'direct-foreign', JSON.stringify(input)).executionArn;
     await world.settle();
+    // the cluster requires approval whatever started the rollout: a person approves what the
+    // input claims — and the preflight still refuses the image, read from EC2
+    const approved = await chat.slash('U0BOB', 'approve prod/batch');
+    await world.settle();
+    assert.match(chat.responses(approved.responseUrl).map((m) => m.text).join('\n'), /Approved: prod\/batch/);
 
     const execution = world.stepFunctions.executions.get(arn)!;
     assert.equal(execution.status, 'FAILED');
