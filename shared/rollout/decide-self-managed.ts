@@ -94,6 +94,13 @@ export interface Observation {
   nodes: ReadonlyMap<string, NodeFact>;
   /** drain records of the cycle's instances (await-drain only) */
   drains: ReadonlyMap<string, DrainStatus>;
+  /**
+   * Instances of this rollout's batches waiting on a terminate hook (`Terminating:Wait`) that
+   * this rollout drained (their drain record says so) but whose termination its state does not
+   * hold — a step that terminated them died before its state was kept: followed like the
+   * instances it knows it terminated (withHookBackup)
+   */
+  ownDrained?: ReadonlySet<string>;
   /** the health gate's verdict on the cycle's new instances (health only) */
   health: HealthVerdict | null;
   /** the group's failed launches since the cycle asked for replacements, as Auto Scaling words them (read only once the replacements are late) */
@@ -143,7 +150,7 @@ export interface RollDecision {
   tidy?: boolean;
 }
 
-const DRAINED: ReadonlySet<DrainStatus> = new Set(['drained', 'forced', 'node-gone']);
+export const DRAINED: ReadonlySet<DrainStatus> = new Set(['drained', 'forced', 'node-gone']);
 const FORWARD: ReadonlySet<SelfManagedRoll['phase']> = new Set(['start', 'launch', 'await-replacements', 'cordon', 'drain', 'await-drain', 'terminate', 'await-terminated', 'health', 'batch-done']);
 
 /**
@@ -540,7 +547,9 @@ export const HOOK_BACKUP_SECONDS = 120;
 function withHookBackup(previous: SelfManagedRoll, decision: RollDecision, obs: Observation, settings: RollSettings): RollDecision {
   const now = obs.now.toISOString();
   const asked = decision.actions.flatMap((a) => (a.kind === 'terminate' ? a.instanceIds.map((instanceId) => ({ instanceId, at: now })) : []));
-  const known = [...(decision.state.terminated ?? []), ...asked];
+  const recorded = [...(decision.state.terminated ?? []), ...asked];
+  const recovered = [...(obs.ownDrained ?? [])].filter((id) => !recorded.some((t) => t.instanceId === id)).map((instanceId) => ({ instanceId, at: now }));
+  const known = [...recorded, ...recovered];
   if (known.length === 0) return decision;
   const stateOf = (id: string) => obs.group?.instances.find((i) => i.instanceId === id)?.lifecycleState;
   const since = (t: { at: string }) => obs.now.getTime() - Date.parse(t.at);

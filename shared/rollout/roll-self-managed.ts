@@ -12,7 +12,7 @@ import { ConfigurationError } from '../errors.js';
 import type { SelfManagedRoll } from '../events/rollout.js';
 import { cordonNode, uncordonNode } from '../kube/drain/cordon-node.js';
 import { type BatchDrainPorts, type BatchPass, drainBatchPass, releaseDrains, startDrains } from './drain-batch.js';
-import { type Observation, type RollAction, type RollDecision, type RollSettings, type RolloutEventKind, afterOwnActions, decideSelfManaged, healthTargets } from './decide-self-managed.js';
+import { DRAINED, type Observation, type RollAction, type RollDecision, type RollSettings, type RolloutEventKind, afterOwnActions, decideSelfManaged, healthTargets } from './decide-self-managed.js';
 import { type GroupIntent, groupChanges, groupSettingsOf } from './group-interference.js';
 import { checkHealth, type NodeFact, nodesByInstance } from './health-gate.js';
 import { planBatches } from './plan-batches.js';
@@ -158,12 +158,29 @@ async function observe(state: SelfManagedRoll, context: { cluster: string; contr
       if (record) drains.set(id, record.status);
     }
   }
+  const ownDrained = group ? await drainedByUs(state, group, ports) : undefined;
   const now = ports.now();
   const health = state.phase === 'health' && state.cycle && group ? await checkHealth(core, context.cluster, healthTargets(state, group), nodes) : null;
   // late replacements: what Auto Scaling says of its launches, so the reason is its, not a guess
   const late = state.phase === 'await-replacements' && state.cycle && now.toISOString() > state.cycle.deadline;
   const launchFailures = late ? await failedLaunches(ports.autoscaling, state.autoScalingGroup, new Date(state.cycle!.launchedAt ?? state.cycle!.deadline)) : undefined;
-  return { group, nodes, drains, health, ...(launchFailures ? { launchFailures } : {}), control: context.control, now };
+  return { group, nodes, drains, health, ...(launchFailures ? { launchFailures } : {}), ...(ownDrained?.size ? { ownDrained } : {}), control: context.control, now };
+}
+
+/**
+ * The batches' instances waiting on a terminate hook that this rollout drained but does not
+ * know it terminated (a step died between the two): their drain records, read only for them.
+ */
+async function drainedByUs(state: SelfManagedRoll, group: GroupSnapshot, ports: SelfManagedPorts): Promise<Set<string>> {
+  const planned = new Set(state.batches.flatMap((b) => b.instanceIds));
+  const followed = new Set((state.terminated ?? []).map((t) => t.instanceId));
+  const found = new Set<string>();
+  for (const i of group.instances) {
+    if (i.lifecycleState !== 'Terminating:Wait' || !planned.has(i.instanceId) || followed.has(i.instanceId)) continue;
+    const record = await ports.records.get(i.instanceId);
+    if (record && DRAINED.has(record.status) && record.executionArn === ports.executionArn) found.add(i.instanceId);
+  }
+  return found;
 }
 
 /** A tidy-up looks at what it can: the group, the nodes; what it cannot read it leaves as it is, and says so. */

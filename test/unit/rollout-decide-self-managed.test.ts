@@ -534,6 +534,20 @@ describe('Rollout: decide self-managed roll', () => {
       assert.equal(stuck.state.phase, 'finish', 'a hook that outlives every try does not hold the end for ever');
     });
 
+    it('follows one it drained whose termination a dying step did not keep (ownDrained: its drain record), as if it had asked', () => {
+      // the step that drained and terminated O1 died before its state was kept: the state knows nothing of it
+      const state = terminating();
+      const seen = decideSelfManaged(state, { ...observe({ instances: waitingOnHook, now: at(10) }), ownDrained: new Set([O1]) }, SETTINGS);
+      assert.deepEqual(seen.state.terminated, [{ instanceId: O1, at: iso(10) }], 'followed from when it was found');
+      assert.deepEqual(backups(seen), []);
+      const due = decide(seen.state, observe({ instances: waitingOnHook, now: at(10 + HOOK_BACKUP_SECONDS) }));
+      assert.deepEqual(backups(due), [{ kind: 'complete-hooks', instanceIds: [O1] }]);
+      // and without the drain record's word, an instance waiting on its hook is someone else's business
+      const unknown = decide(state, observe({ instances: waitingOnHook, now: at(10 + HOOK_BACKUP_SECONDS) }));
+      assert.deepEqual(backups(unknown), []);
+      assert.equal(unknown.state.terminated, undefined);
+    });
+
     it('forgets one that left the group or is past its hooks, and knows nothing while the group is not described', () => {
       const state = { ...terminating(), terminated: [{ instanceId: O1, at: iso(0) }] };
       const gone = decide(state, observe({ instances: [...OLD_FOUR.slice(1), fresh(N1, 'eu-west-1a')], now: at(200) }));
