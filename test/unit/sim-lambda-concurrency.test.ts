@@ -34,11 +34,14 @@ describe('sandbox Lambda: reserved concurrency', () => {
     const busy = Array.from({ length: 10 }, () => world.lambda.invoke('chatSlack', { body: 'not signed', headers: {} }));
     await assert.rejects(lambda.send(new InvokeCommand({ FunctionName: 'eks-node-lifecycle-sandbox-chatSlack', Payload: payload })), (e: Error & { $metadata?: { httpStatusCode?: number } }) => e.name === 'TooManyRequestsException' && e.$metadata?.httpStatusCode === 429);
     const before = world.lambda.invocations.filter((i) => i.function === 'chatSlack').length;
+    const sentAt = world.clock.now();
     const queued = await lambda.send(new InvokeCommand({ FunctionName: 'eks-node-lifecycle-sandbox-chatSlack', InvocationType: 'Event', Payload: payload }));
     assert.equal(queued.StatusCode, 202);
     await Promise.allSettled(busy);
     await world.run(5_000);
     await world.settle();
-    assert.equal(world.lambda.invocations.filter((i) => i.function === 'chatSlack').length, before + 1, 'the queued invocation ran once the others were done');
+    const ran = world.lambda.invocations.filter((i) => i.function === 'chatSlack').slice(before);
+    assert.equal(ran.length, 1, 'the queued invocation ran once');
+    assert.ok(Date.parse(ran[0]!.at) >= sentAt + 1_000, `throttled at first, it ran on a retry (at ${ran[0]!.at}, sent ${new Date(sentAt).toISOString()})`);
   });
 });

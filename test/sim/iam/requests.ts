@@ -319,7 +319,7 @@ function eksRequests(account: SimAccount, a: Arns, command: string, input: Recor
 
 /** lib-dynamodb's commands (Get, Put …) and the client's (GetItem …) → the IAM action */
 function dynamoAction(command: string): string {
-  const documentClient: Record<string, string> = { Get: 'GetItem', Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', BatchGet: 'BatchGetItem', BatchWrite: 'BatchWriteItem', TransactGet: 'GetItem', TransactWrite: 'PutItem' };
+  const documentClient: Record<string, string> = { Get: 'GetItem', Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', BatchGet: 'BatchGetItem', BatchWrite: 'BatchWriteItem' };
   return documentClient[command] ?? command;
 }
 
