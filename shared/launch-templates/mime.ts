@@ -1,19 +1,19 @@
 /**
  * MIME multipart user data, synchronous so rendering and validation stay plain functions.
  *
- * Writing: nodemailer's MimeNode builds every header block (parameter quoting, folding,
- * encoded words); the delimiter lines between them are RFC 2046 §5.1.1's grammar. Bodies go
+ * Writing: each Content-Type is parsed with `node:util`'s MIMEType (the WHATWG MIME type
+ * grammar) and written back as RFC 2045 §5.1 says: `type/subtype; name=value`, a value quoted
+ * when it is not a token, long headers folded between parameters (RFC 5322 §2.2.3); the delimiter lines are RFC 2046 §5.1.1's grammar. Bodies go
  * out as they are, without Content-Transfer-Encoding, the way eksctl (Go's mime/multipart)
  * and the EKS documentation write them: cloud-init and nodeadm read them raw, and a
  * quoted-printable script would show `--max-pods=3D29` in the console. No Date or
  * Message-ID either: the document is not a mail, and must render identically every time.
  *
- * Reading: RFC 2046 delimiters, headers parsed with nodemailer's mime-funcs, bodies decoded
+ * Reading: RFC 2046 delimiters, Content-Type parsed with MIMEType, bodies decoded
  * from base64 / quoted-printable. The tests check it against postal-mime (the parser the
  * sandbox's kubelet uses) on generated documents.
  */
-import MimeNode from 'nodemailer/lib/mime-node';
-import { parseHeaderValue } from 'nodemailer/lib/mime-funcs';
+import { MIMEType } from 'node:util';
 
 export interface MimePart {
   /** the full Content-Type header value, parameters included */
@@ -64,9 +64,9 @@ function decodeBody(body: string, transferEncoding: string | undefined): string 
 
 function collectLeaves(entity: Entity, out: MimePart[]): void {
   const contentType = entity.headers.get('content-type') ?? 'text/plain';
-  const parsed = parseHeaderValue(contentType);
-  const boundary = parsed.params.boundary;
-  if (!/^multipart\//i.test(parsed.value) || !boundary) {
+  const parsed = parseMimeType(contentType);
+  const boundary = parsed?.params.get('boundary');
+  if (parsed?.type !== 'multipart' || !boundary) {
     out.push({ contentType, body: decodeBody(entity.body, entity.headers.get('content-transfer-encoding')) });
     return;
   }
@@ -117,11 +117,42 @@ export function userDataParts(existing: string | undefined): MimePart[] {
 
 // ---- writing ----
 
-/** A node whose body is written as it is (see the header comment). */
-class RawBodyNode extends MimeNode {
-  override getTransferEncoding(): false {
-    return false;
+/** A Content-Type value as MIMEType reads it, or undefined when it is not one. */
+function parseMimeType(value: string): MIMEType | undefined {
+  try {
+    return new MIMEType(value);
+  } catch {
+    return undefined;
   }
+}
+
+/** RFC 2045 §5.1 token characters: printable ASCII but space and tspecials. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** The longest header line written before folding, as mail writers keep it (RFC 5322 §2.1.1 says 78). */
+const FOLD_AT = 76;
+
+function parameter(name: string, value: string): string {
+  if (TOKEN.test(value)) return `${name}=${value}`;
+  return `${name}="${value.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/**
+ * `Content-Type: type/subtype; name=value…`, folded between parameters past FOLD_AT
+ * characters. A value that is not printable ASCII or no MIME type (a part read from someone's
+ * user data) is written as it came, on one line — MIMEType would drop a parameter it cannot
+ * hold — and cloud-init reads it as the reader did.
+ */
+function contentTypeHeader(contentType: string): string {
+  const parsed = /^[\x20-\x7e\t]*$/.test(contentType) ? parseMimeType(contentType) : undefined;
+  if (!parsed) return `Content-Type: ${contentType.replace(/\s+/g, ' ').trim()}`;
+  const lines = [`Content-Type: ${parsed.essence}`];
+  for (const [name, value] of parsed.params) {
+    const next = parameter(name, value);
+    const last = lines.length - 1;
+    if (`${lines[last]}; ${next}`.length <= FOLD_AT) lines[last] = `${lines[last]}; ${next}`;
+    else lines.splice(last, 1, `${lines[last]};`, ` ${next}`);
+  }
+  return lines.join('\n');
 }
 
 /** A boundary that no part body contains a delimiter line for. */
@@ -132,23 +163,11 @@ function boundaryFor(parts: readonly MimePart[]): string {
   }
 }
 
-function headerBlock(node: MimeNode): string {
-  return node.buildHeaders().replace(/\r\n/g, '\n');
-}
-
 /** A multipart/mixed document with the parts in order, LF line ends. */
 export function writeMimeMultipart(parts: readonly MimePart[]): string {
   const boundary = boundaryFor(parts);
-  // a node that is not its own root gets no Date / Message-ID headers
-  const anchor = new MimeNode('multipart/mixed');
-  const document = new RawBodyNode(undefined, { rootNode: anchor });
-  document.setHeader('MIME-Version', '1.0');
-  document.setHeader('Content-Type', `multipart/mixed; boundary="${boundary}"`);
-  const out = [headerBlock(document), ''];
-  for (const part of parts) {
-    const node = new RawBodyNode(part.contentType, { rootNode: anchor, parentNode: document });
-    out.push(`--${boundary}`, headerBlock(node), '', part.body);
-  }
+  const out = ['MIME-Version: 1.0', contentTypeHeader(`multipart/mixed; boundary="${boundary}"`), ''];
+  for (const part of parts) out.push(`--${boundary}`, contentTypeHeader(part.contentType), '', part.body);
   out.push(`--${boundary}--`, '');
   return out.join('\n');
 }

@@ -282,6 +282,24 @@ describe('MIME reader and writer', () => {
     assert.deepEqual(readMimeParts(raw).map((p) => p.body), ['#!/bin/bash\necho 1', '#!/bin/bash\necho a=b c']);
   });
 
+  it('writes Content-Type parameters that read back the same: quoted, folded past 76 characters, kept as written when not ASCII', async () => {
+    const name = 'a very long file name that goes on and on and on and on and on.txt';
+    const parts = [
+      { contentType: 'text/x-shellscript; charset="us-ascii"', body: '#!/bin/bash\necho hi\n' },
+      { contentType: `text/cloud-boothook; charset=utf-8; name="${name}"`, body: '#cloud-boothook\n' },
+      { contentType: 'text/cloud-config; name="café ☕.yaml"', body: '#cloud-config\n' },
+    ];
+    const raw = writeMimeMultipart(parts);
+    // a token stays bare, a value with spaces is quoted, and no header line passes 76 characters
+    assert.match(raw, /^Content-Type: text\/x-shellscript; charset=us-ascii$/m);
+    assert.match(raw, /^Content-Type: text\/cloud-boothook; charset=utf-8;\n name="a very long file name/m);
+    assert.match(raw, /^Content-Type: text\/cloud-config; name="café ☕\.yaml"$/m);
+    for (const line of raw.split('\n').filter((l) => /^(Content-Type:| )/.test(l) && !l.includes('☕'))) assert.ok(line.length <= 76, line);
+    const theirs = await PostalMime.parse(raw, { attachmentEncoding: 'utf8' });
+    assert.deepEqual(theirs.attachments.map((a) => a.filename), [null, name, 'café ☕.yaml']);
+    assert.deepEqual(readMimeParts(raw).map((p) => p.contentType), ['text/x-shellscript; charset=us-ascii', `text/cloud-boothook; charset=utf-8; name="${name}"`, 'text/cloud-config; name="café ☕.yaml"']);
+  });
+
   it('picks another boundary when a body holds the default one', () => {
     const raw = writeMimeMultipart([{ contentType: 'text/plain', body: '--//\nnot a delimiter' }]);
     assert.match(raw, /boundary="\/\/1"/);
