@@ -91,30 +91,39 @@ function splitOnce(text: string, separator: string): [string, string | undefined
   return at < 0 ? [text.trim(), undefined] : [text.slice(0, at).trim(), text.slice(at + 1)];
 }
 
-/** The channel and the custom selector from a group's tags. Pure. */
-export function readAmiPolicy(tags: Readonly<Record<string, string>>): { channel: ReleaseChannel; selector?: CustomSelector; problems: string[] } {
+/** The channel and the custom selector from a group's tags; `rejected`: the keys given but not used (see node-group-policy.ts). Pure. */
+export function readAmiPolicy(tags: Readonly<Record<string, string>>): { channel: ReleaseChannel; selector?: CustomSelector; problems: string[]; rejected: string[] } {
   const { channel, problems } = parseChannel(tags[CHANNEL_TAG]);
+  const rejected: string[] = problems.length > 0 ? ['channel'] : [];
   const selector: CustomSelector = {};
   const namePrefix = tags[NAME_PREFIX_TAG]?.trim();
   if (namePrefix) selector.namePrefix = namePrefix;
-  else if (namePrefix === '') problems.push(`${NAME_PREFIX_TAG} is empty; ignored`);
+  else if (namePrefix === '') {
+    problems.push(`${NAME_PREFIX_TAG} is empty; ignored`);
+    rejected.push('ami-name-prefix');
+  }
   for (const [key, value] of Object.entries(tags)) {
     if (!key.startsWith(IMAGE_TAG_PREFIX)) continue;
     const imageTag = key.slice(IMAGE_TAG_PREFIX.length);
     if (!imageTag) {
       problems.push(`${key} names no image tag; ignored`);
+      rejected.push(key.slice(POLICY_TAG_PREFIX.length));
       continue;
     }
     (selector.tags ??= {})[imageTag] = value;
   }
   const owners = readAmiOwners(tags);
   problems.push(...owners.problems);
+  if (owners.problems.length > 0) rejected.push('ami-owners');
   if (owners.given && owners.problems.length === 0) selector.owners = [...owners.owners];
   if (selector.namePrefix === undefined && selector.tags === undefined) {
-    if (selector.owners) problems.push(`${OWNERS_TAG} needs ${NAME_PREFIX_TAG} or ${IMAGE_TAG_PREFIX}<key> to select images; ignored`);
-    return { channel, problems };
+    if (selector.owners) {
+      problems.push(`${OWNERS_TAG} needs ${NAME_PREFIX_TAG} or ${IMAGE_TAG_PREFIX}<key> to select images; ignored`);
+      rejected.push('ami-owners');
+    }
+    return { channel, problems, rejected };
   }
-  return { channel, selector, problems };
+  return { channel, selector, problems, rejected };
 }
 
 /**

@@ -1,7 +1,10 @@
-import { readAmiPolicy } from '../ami/resolve-target.js';
+import { type CustomSelector, readAmiPolicy, type ReleaseChannel } from '../ami/resolve-target.js';
+import { INSTALLED_HOOK } from '../drain/ensure-terminate-hooks.js';
+import { DOCUMENTED_LAUNCH_HOOK } from '../drain/hook-ownership.js';
 import { readRolloutPolicy, type RolloutPolicy } from '../rollout/rollout-policy.js';
+import { describeSeconds } from './duration.js';
 import { type NodeGroupPolicy, readNodeGroupPolicy } from './node-group-policy.js';
-import { caseNotes, type Governs, POLICY_TAG_PREFIX, specOf, unknownKeys } from './tag-vocabulary.js';
+import { caseNotes, type Governs, NODE_GROUP_TAG_FAMILIES, NODE_GROUP_TAGS, type NodeGroupTagKey, POLICY_TAG_PREFIX, specOf, unknownKeys } from './tag-vocabulary.js';
 
 /**
  * A node group's whole configuration, from its tags, with every problem found in it: what
@@ -17,12 +20,35 @@ export interface ConfigProblem {
   message: string;
 }
 
+/**
+ * Where a setting's effective value comes from: the group's tag, or the service's default —
+ * when no tag gives it, or when the tag's value could not be used (`rejected`: a problem says
+ * why; for a rollout setting that problem also stops automatic rollouts). Node group tags are
+ * the only place settings are read from: there is no cluster-level tag and no stage-level
+ * override of a setting (serverless params hold service settings only).
+ */
+export type SettingSource = 'tag' | 'default' | 'rejected';
+
+export interface EffectiveSetting {
+  /** the key under the prefix (`drain-timeout`, `ami-tag-team`) */
+  key: string;
+  governs: Governs;
+  /** the value in effect, as a tag would write it */
+  value: string;
+  source: SettingSource;
+  /** the tag's own text, when a tag was given */
+  tag?: string;
+}
+
 export interface NodeGroupConfig {
   policy: NodeGroupPolicy;
   rollout: RolloutPolicy;
+  ami: { channel: ReleaseChannel; selector?: CustomSelector };
   problems: ConfigProblem[];
   /** values accepted in another spelling than the listed one (`rollout=Auto` read as `auto`) */
   notes: string[];
+  /** every setting of the vocabulary, its value in effect and where it came from */
+  settings: EffectiveSetting[];
 }
 
 export function readNodeGroupConfig(tags: Readonly<Record<string, string>>): NodeGroupConfig {
@@ -33,7 +59,62 @@ export function readNodeGroupConfig(tags: Readonly<Record<string, string>>): Nod
     ...[...drain.problems, ...rollout.problems, ...ami.problems].map(classify),
     ...unknownKeys(tags).map((u) => ({ key: u.key, governs: u.governs, message: u.message })),
   ];
-  return { policy: drain.policy, rollout: rollout.policy, problems, notes: caseNotes(tags) };
+  const values = { policy: drain.policy, rollout: rollout.policy, ami: { channel: ami.channel, ...(ami.selector ? { selector: ami.selector } : {}) } };
+  const rejected = new Set([...drain.rejected, ...rollout.rejected, ...ami.rejected]);
+  return { ...values, problems, notes: caseNotes(tags), settings: effectiveSettings(tags, values, rejected) };
+}
+
+type Values = Pick<NodeGroupConfig, 'policy' | 'rollout' | 'ami'>;
+
+/** Each key's value in effect, written as its tag would be. */
+const SHOW: Record<NodeGroupTagKey, (v: Values) => string> = {
+  rollout: (v) => v.policy.rollout,
+  channel: (v) => channelText(v.ami.channel),
+  'kubernetes-version': (v) => v.policy.kubernetesVersion,
+  'max-unavailable': (v) => String(v.rollout.maxUnavailable),
+  canary: (v) => String(v.rollout.canary),
+  'update-strategy': (v) => v.rollout.strategy,
+  strategy: (v) => v.rollout.selfManagedStrategy,
+  window: (v) => v.rollout.window?.text ?? 'none (any time)',
+  'on-window-close': (v) => v.rollout.onWindowClose,
+  'max-pause': (v) => describeSeconds(v.rollout.maxPauseSeconds),
+  'max-pods': (v) => (v.rollout.maxPods === undefined ? "the user data's, else computed" : String(v.rollout.maxPods)),
+  'ami-name-prefix': (v) => v.ami.selector?.namePrefix ?? 'none',
+  'ami-owners': (v) => v.ami.selector?.owners?.join(' ') ?? 'self',
+  drain: (v) => (v.policy.installTerminateHook ? 'on' : 'off'),
+  'drain-timeout': (v) => describeSeconds(v.policy.drain.drainTimeoutSeconds),
+  'on-drain-timeout': (v) => v.policy.drain.onDrainTimeout,
+  'max-grace-period': (v) => describeSeconds(v.policy.drain.maxGracePeriodSeconds),
+  rebalance: (v) => v.policy.onRebalance,
+  'launch-hook': (v) => [DOCUMENTED_LAUNCH_HOOK, ...v.policy.hooks.launch].join(' '),
+  'terminate-hook': (v) => [INSTALLED_HOOK.name, ...v.policy.hooks.terminate].join(' '),
+};
+
+function channelText(channel: ReleaseChannel): string {
+  switch (channel.kind) {
+    case 'recommended':
+      return 'recommended';
+    case 'soak':
+      return `soak=${describeSeconds(channel.minAgeSeconds)}`;
+    case 'pinned':
+      return `pinned=${channel.imageId ?? channel.release ?? ''}`;
+  }
+}
+
+function effectiveSettings(tags: Readonly<Record<string, string>>, values: Values, rejected: ReadonlySet<string>): EffectiveSetting[] {
+  const setting = (key: string, governs: Governs, value: string): EffectiveSetting => {
+    const tag = tags[`${POLICY_TAG_PREFIX}${key}`];
+    if (tag === undefined) return { key, governs, value, source: 'default' };
+    return { key, governs, value, source: rejected.has(key) ? 'rejected' : 'tag', tag };
+  };
+  const known = (Object.keys(NODE_GROUP_TAGS) as NodeGroupTagKey[]).map((key) => setting(key, NODE_GROUP_TAGS[key].governs, SHOW[key](values)));
+  // a family's members are settings only when given (`ami-tag-team`)
+  const family = Object.entries(tags).flatMap(([fullKey, value]) => {
+    const key = fullKey.startsWith(POLICY_TAG_PREFIX) ? fullKey.slice(POLICY_TAG_PREFIX.length) : '';
+    const member = NODE_GROUP_TAG_FAMILIES.find((f) => key.startsWith(f.prefix));
+    return member ? [setting(key, member.governs, rejected.has(key) ? 'none' : value)] : [];
+  });
+  return [...known, ...family];
 }
 
 /**

@@ -48,8 +48,13 @@ export const DEFAULT_POLICY: NodeGroupPolicy = {
 /** Auto Scaling's lifecycle hook names: 1–255 of letters, digits, `-`, `_`, `/` (API reference, PutLifecycleHook). */
 const HOOK_NAME = /^[A-Za-z0-9\-_\/]{1,255}$/;
 
-export function readNodeGroupPolicy(tags: Readonly<Record<string, string>>): { policy: NodeGroupPolicy; problems: string[] } {
+/**
+ * `rejected`: the keys whose tag was given but not used (its default applies): where a value
+ * came from (config/node-group-config.ts `settings`) is the readers' to say, not re-parsed.
+ */
+export function readNodeGroupPolicy(tags: Readonly<Record<string, string>>): { policy: NodeGroupPolicy; problems: string[]; rejected: string[] } {
   const problems: string[] = [];
+  const rejected: string[] = [];
   const tag = (name: string) => tags[`${POLICY_TAG_PREFIX}${name}`]?.trim();
   const duration = (name: string, fallback: number) => {
     const raw = tag(name);
@@ -57,6 +62,7 @@ export function readNodeGroupPolicy(tags: Readonly<Record<string, string>>): { p
     const seconds = parseDurationSeconds(raw);
     if (seconds === undefined || seconds <= 0) {
       problems.push(`${POLICY_TAG_PREFIX}${name}=${raw} is not a duration like 15m or 3h; using the default`);
+      rejected.push(name);
       return fallback;
     }
     return seconds;
@@ -68,6 +74,7 @@ export function readNodeGroupPolicy(tags: Readonly<Record<string, string>>): { p
     const match = matchValue(raw, values);
     if (match) return match.value as typeof fallback;
     problems.push(`${POLICY_TAG_PREFIX}${name}=${raw} is not one of ${values.join(', ')}; using ${fallback}`);
+    rejected.push(name);
     return fallback;
   };
   const hookNames = (name: 'launch-hook' | 'terminate-hook'): string[] => {
@@ -77,6 +84,7 @@ export function readNodeGroupPolicy(tags: Readonly<Record<string, string>>): { p
     const bad = names.filter((n) => !HOOK_NAME.test(n));
     if (bad.length === 0) return names;
     problems.push(`${POLICY_TAG_PREFIX}${name}=${raw}: ${bad.join(', ')} is not a lifecycle hook name (letters, digits, - _ /; several separated by spaces); only the service's own hooks are completed`);
+    rejected.push(name);
     return names.filter((n) => HOOK_NAME.test(n));
   };
   const drain: DrainPolicy = {
@@ -102,5 +110,6 @@ export function readNodeGroupPolicy(tags: Readonly<Record<string, string>>): { p
       hooks: { launch: hookNames('launch-hook'), terminate: hookNames('terminate-hook') },
     },
     problems,
+    rejected,
   };
 }

@@ -56,11 +56,15 @@ export const MAX_PODS_TAG_RANGE = { min: 1, max: 1000 } as const;
 /** EKS caps maxUnavailable at 100 nodes; a canary larger than that is surely a typo */
 const MAX_NODES = 100;
 
-export function readRolloutPolicy(tags: Readonly<Record<string, string>>): { policy: RolloutPolicy; problems: string[] } {
+/** `rejected`: the keys whose tag was given but not used (see node-group-policy.ts). */
+export function readRolloutPolicy(tags: Readonly<Record<string, string>>): { policy: RolloutPolicy; problems: string[]; rejected: string[] } {
   const problems: string[] = [];
+  const rejected: string[] = [];
   const tag = (name: string) => tags[`${POLICY_TAG_PREFIX}${name}`]?.trim();
-  const complain = (name: string, raw: string, expected: string, fallback: unknown) =>
+  const complain = (name: string, raw: string, expected: string, fallback: unknown) => {
     problems.push(`${POLICY_TAG_PREFIX}${name}=${raw} is not ${expected}; using ${String(fallback)}`);
+    rejected.push(name);
+  };
   const oneOf = <K extends 'update-strategy' | 'strategy' | 'on-window-close'>(name: K, fallback: (typeof NODE_GROUP_TAGS)[K]['values'][number]) => {
     const values: readonly string[] = NODE_GROUP_TAGS[name].values;
     const raw = tag(name);
@@ -95,6 +99,7 @@ export function readRolloutPolicy(tags: Readonly<Record<string, string>>): { pol
     const parsed = parseWindow(raw);
     if ('window' in parsed) return parsed.window;
     problems.push(`${POLICY_TAG_PREFIX}window: ${parsed.problem}; rolling without a window`);
+    rejected.push('window');
     return undefined;
   })();
 
@@ -126,5 +131,5 @@ export function readRolloutPolicy(tags: Readonly<Record<string, string>>): { pol
   };
   if (window) policy.window = window;
   if (maxPods !== undefined) policy.maxPods = maxPods;
-  return { policy, problems };
+  return { policy, problems, rejected };
 }

@@ -92,3 +92,50 @@ describe('planGroup: a configuration problem is shown, and stops the roll', () =
     assert.deepEqual(plan.problems, ['drain-timeout bad']);
   });
 });
+
+describe('Node group configuration: each setting, and where its value came from', () => {
+  const setting = (config: ReturnType<typeof readNodeGroupConfig>, key: string) => config.settings.find((s) => s.key === key);
+
+  it('lists every key of the vocabulary, from the service default when no tag gives it', () => {
+    // Act
+    const config = readNodeGroupConfig({});
+    // Assess
+    assert.deepEqual(config.settings.map((s) => s.key), Object.keys(NODE_GROUP_TAGS));
+    assert.ok(config.settings.every((s) => s.source === 'default' && s.tag === undefined));
+    assert.deepEqual(
+      ['rollout', 'channel', 'drain-timeout', 'max-grace-period', 'rebalance', 'window', 'terminate-hook'].map((k) => setting(config, k)?.value),
+      ['off', 'recommended', '15m', '10m', 'ignore', 'none (any time)', 'eks-node-lifecycle-drain'],
+    );
+  });
+
+  it('says a value came from the group tag, written as the tag would be', () => {
+    const config = readNodeGroupConfig(tags({ rollout: 'Approve', channel: 'soak=36h', 'drain-timeout': '1h30m', 'max-unavailable': '25%', 'terminate-hook': 'flush-logs', 'ami-name-prefix': 'my-eks-', 'ami-tag-team': 'platform' }));
+    assert.deepEqual(setting(config, 'rollout'), { key: 'rollout', governs: 'rollout', value: 'approve', source: 'tag', tag: 'Approve' });
+    assert.deepEqual(setting(config, 'channel'), { key: 'channel', governs: 'rollout', value: 'soak=36h', source: 'tag', tag: 'soak=36h' });
+    assert.equal(setting(config, 'drain-timeout')?.value, '90m');
+    assert.equal(setting(config, 'max-unavailable')?.value, '25%');
+    assert.equal(setting(config, 'terminate-hook')?.value, 'eks-node-lifecycle-drain flush-logs');
+    assert.deepEqual(setting(config, 'ami-tag-team'), { key: 'ami-tag-team', governs: 'rollout', value: 'platform', source: 'tag', tag: 'platform' });
+    assert.equal(setting(config, 'canary')?.source, 'default');
+  });
+
+  it('marks a tag whose value could not be used as rejected, showing the default in effect', () => {
+    const config = readNodeGroupConfig(tags({ rollout: 'auto', channel: 'soak=7days', 'drain-timeout': '15min', 'max-unavailable': '25 %', window: 'sat 02:00-06:00 Paris' }));
+    assert.deepEqual(
+      ['channel', 'drain-timeout', 'max-unavailable', 'window'].map((k) => [k, setting(config, k)?.source, setting(config, k)?.value]),
+      [
+        ['channel', 'rejected', 'recommended'],
+        ['drain-timeout', 'rejected', '15m'],
+        ['max-unavailable', 'rejected', '1'],
+        ['window', 'rejected', 'none (any time)'],
+      ],
+    );
+    assert.equal(setting(config, 'rollout')?.source, 'tag');
+  });
+
+  it('keeps a drain timeout shorter than the grace period cap as the tag says (a problem, not a rejected value)', () => {
+    const config = readNodeGroupConfig(tags({ 'drain-timeout': '5m' }));
+    assert.equal(config.problems.length, 1);
+    assert.deepEqual([setting(config, 'drain-timeout')?.source, setting(config, 'drain-timeout')?.value], ['tag', '5m']);
+  });
+});
