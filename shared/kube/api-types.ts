@@ -26,6 +26,8 @@ export type V1ConfigMap = Wire<k8s.V1ConfigMap>;
 export type V1DaemonSet = Wire<k8s.V1DaemonSet>;
 export type V1Eviction = Wire<k8s.V1Eviction>;
 export type V1DeleteOptions = Wire<k8s.V1DeleteOptions>;
+export type V1SelfSubjectAccessReview = Wire<k8s.V1SelfSubjectAccessReview>;
+export type V1ResourceAttributes = Wire<k8s.V1ResourceAttributes>;
 /** What the API server answers a failed request with (and an eviction it accepted). */
 export type V1Status = Wire<k8s.V1Status>;
 

@@ -1,8 +1,9 @@
-import type { KubeList, V1ConfigMap, V1DaemonSet, V1DeleteOptions, V1Eviction, V1Node, V1Pod, V1PodDisruptionBudget, V1Status } from './api-types.js';
+import type { KubeList, V1ConfigMap, V1DaemonSet, V1DeleteOptions, V1Eviction, V1Node, V1Pod, V1PodDisruptionBudget, V1SelfSubjectAccessReview, V1Status } from './api-types.js';
 import type { KubeRestClient } from './rest-client.js';
 
 /**
- * The Kubernetes API calls this service makes, and no others: core/v1 and policy/v1, with
+ * The Kubernetes API calls this service makes, and no others: core/v1, policy/v1, apps/v1 and
+ * authorization.k8s.io/v1 (doctor's own access review), with
  * client-node's method names and object parameters so that code reads as its documentation
  * does. Lists are single requests unless the caller pages with `limit` and `_continue`.
  */
@@ -77,5 +78,20 @@ export function policyV1Api(client: KubeRestClient): PolicyV1Api {
     listPodDisruptionBudgetForAllNamespaces: (options) => client.send({ method: 'GET', path: '/apis/policy/v1/poddisruptionbudgets', query: listQuery(options) }),
     listNamespacedPodDisruptionBudget: ({ namespace, ...options }) =>
       client.send({ method: 'GET', path: `/apis/policy/v1/namespaces/${segment(namespace)}/poddisruptionbudgets`, query: listQuery(options) }),
+  };
+}
+
+/**
+ * authorization.k8s.io/v1: may the caller do this? (`kubectl auth can-i`). Every authenticated
+ * user may ask it about themselves: the `system:basic-user` ClusterRole, bound to
+ * `system:authenticated` by default, grants `create` on selfsubjectaccessreviews.
+ */
+export interface AuthorizationV1Api {
+  createSelfSubjectAccessReview(params: { body: V1SelfSubjectAccessReview }): Promise<V1SelfSubjectAccessReview>;
+}
+
+export function authorizationV1Api(client: KubeRestClient): AuthorizationV1Api {
+  return {
+    createSelfSubjectAccessReview: ({ body }) => client.send({ method: 'POST', path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', body }),
   };
 }

@@ -1,7 +1,7 @@
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { callAws } from '../aws/call.js';
 import { ClusterNotFoundError, KubernetesAccessDeniedError, KubernetesUnavailableError } from '../errors.js';
-import { appsV1Api, coreV1Api, policyV1Api, type AppsV1Api, type CoreV1Api, type PolicyV1Api } from './api.js';
+import { appsV1Api, authorizationV1Api, coreV1Api, policyV1Api, type AppsV1Api, type AuthorizationV1Api, type CoreV1Api, type PolicyV1Api } from './api.js';
 import type { EksTokenCache } from './eks-token.js';
 import { KubeStatusError, KubeRestClient, KubeTransportError } from './rest-client.js';
 
@@ -12,6 +12,15 @@ export interface ClusterConnection {
   caData: string;
   serviceIpv4Cidr?: string;
   version?: string;
+  /** API, API_AND_CONFIG_MAP or CONFIG_MAP: whether access entries, aws-auth, or both let principals in */
+  authenticationMode?: string;
+}
+
+interface Apis {
+  core: CoreV1Api;
+  policy: PolicyV1Api;
+  apps: AppsV1Api;
+  authorization: AuthorizationV1Api;
 }
 
 /**
@@ -22,7 +31,7 @@ export interface ClusterConnection {
  */
 export class KubeClients {
   private readonly clusters = new Map<string, Promise<ClusterConnection>>();
-  private readonly apis = new Map<string, Promise<{ core: CoreV1Api; policy: PolicyV1Api; apps: AppsV1Api }>>();
+  private readonly apis = new Map<string, Promise<Apis>>();
 
   constructor(
     private readonly eks: EKSClient,
@@ -52,7 +61,11 @@ export class KubeClients {
     return (await this.api(cluster)).apps;
   }
 
-  private api(cluster: string): Promise<{ core: CoreV1Api; policy: PolicyV1Api; apps: AppsV1Api }> {
+  async authorization(cluster: string): Promise<AuthorizationV1Api> {
+    return (await this.api(cluster)).authorization;
+  }
+
+  private api(cluster: string): Promise<Apis> {
     let found = this.apis.get(cluster);
     if (!found) {
       found = this.connection(cluster).then((connection) => {
@@ -62,7 +75,7 @@ export class KubeClients {
           token: () => this.tokens.get(cluster),
           ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
         });
-        return { core: coreV1Api(client), policy: policyV1Api(client), apps: appsV1Api(client) };
+        return { core: coreV1Api(client), policy: policyV1Api(client), apps: appsV1Api(client), authorization: authorizationV1Api(client) };
       });
       this.apis.set(cluster, found);
       found.catch(() => this.apis.delete(cluster));
@@ -83,6 +96,7 @@ export async function describeClusterConnection(eks: EKSClient, name: string): P
     caData: cluster.certificateAuthority.data,
     serviceIpv4Cidr: cluster.kubernetesNetworkConfig?.serviceIpv4Cidr,
     version: cluster.version,
+    ...(cluster.accessConfig?.authenticationMode ? { authenticationMode: cluster.accessConfig.authenticationMode } : {}),
   };
 }
 

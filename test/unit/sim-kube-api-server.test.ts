@@ -10,7 +10,12 @@ import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, Watch, setHeaderOpt
 import { VirtualClock } from '../sim/clock.js';
 import { startKubeApiServer, type KubeApiServer } from '../sim/kube/api-server.js';
 import { createDaemonSet, createDeployment, createNode, createPdb, startControllers } from '../sim/kube/controllers.js';
+import { readFileSync } from 'node:fs';
+import { rulesFromManifest } from '../sim/kube/authorization.js';
 import { KubeStore } from '../sim/kube/store.js';
+import { PROJECT_ROOT } from '../sim/serverless-config.js';
+
+const SERVICE_RBAC = () => rulesFromManifest(readFileSync(join(PROJECT_ROOT, 'scripts/kubernetes/rbac.yaml'), 'utf8'), 'eks-node-lifecycle');
 
 const TOKEN = 'k8s-aws-v1.sandbox-test-token';
 const run = promisify(execFile);
@@ -137,6 +142,43 @@ describe('Kube API server: authentication and errors', () => {
     assert.equal(faulted.body['reason'], 'ServiceUnavailable');
     assert.equal(unaffected.status, 200);
     assert.equal(healed.status, 200);
+  });
+});
+
+describe('Kube API server: authorization', () => {
+  let sandbox: Sandbox;
+  before(async () => (sandbox = await startSandbox()));
+  after(async () => sandbox.stop());
+  const review = (resourceAttributes: Record<string, string>) => call(sandbox.server, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes } } });
+
+  it('answers a SelfSubjectAccessReview with 201: allowed for everything while no RBAC is configured', async () => {
+    const answer = await review({ verb: 'delete', resource: 'nodes' });
+    assert.equal(answer.status, 201);
+    assert.equal(answer.body['kind'], 'SelfSubjectAccessReview');
+    assert.equal((answer.body['status'] as { allowed: boolean }).allowed, true);
+  });
+
+  it('with RBAC configured (rbac.yaml), answers from the rules it enforces: granted is allowed, the rest denied and refused 403', async () => {
+    sandbox.server.setAuthorization(SERVICE_RBAC());
+    try {
+      const allowed = async (attributes: Record<string, string>) => ((await review(attributes)).body['status'] as { allowed: boolean }).allowed;
+      assert.equal(await allowed({ verb: 'create', resource: 'pods', subresource: 'eviction', namespace: 'shop' }), true);
+      assert.equal(await allowed({ verb: 'get', group: 'apps', resource: 'daemonsets', namespace: 'kube-system', name: 'aws-node' }), true);
+      assert.equal(await allowed({ verb: 'get', group: 'apps', resource: 'daemonsets', namespace: 'kube-system', name: 'kube-proxy' }), false, 'resourceNames hold');
+      assert.equal(await allowed({ verb: 'delete', resource: 'nodes' }), false);
+      assert.equal((await call(sandbox.server, 'GET', '/api/v1/pods')).status, 200, 'a granted request goes through');
+      const refused = await call(sandbox.server, 'GET', '/apis/apps/v1/deployments');
+      assert.equal(refused.status, 403);
+      assert.equal(refused.body['reason'], 'Forbidden');
+      assert.match(String(refused.body['message']), /^deployments\.apps is forbidden: User "token:[0-9a-f]+" cannot list resource "deployments" in API group "apps" at the cluster scope$/);
+    } finally {
+      sandbox.server.setAuthorization(undefined);
+    }
+  });
+
+  it('refuses a review naming neither resource nor non-resource attributes, as the API server validates it', async () => {
+    const answer = await call(sandbox.server, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: {} } });
+    assert.equal(answer.status, 422);
   });
 });
 
@@ -316,6 +358,20 @@ describe('Kube API server: real kubectl', { skip: !hasKubectl && 'kubectl is not
     assert.match(await kubectl('get', 'node', node), /Ready,SchedulingDisabled/);
     await kubectl('uncordon', node);
     assert.equal(sandbox.store.get('nodes', undefined, node)!.spec?.unschedulable, undefined);
+  });
+
+  it('kubectl auth can-i asks the server (SelfSubjectAccessReview) and gets the answer its RBAC enforces', async () => {
+    assert.equal((await kubectl('auth', 'can-i', 'delete', 'nodes')).trim(), 'yes', 'no RBAC configured: everything');
+    sandbox.server.setAuthorization(SERVICE_RBAC());
+    try {
+      assert.equal((await kubectl('auth', 'can-i', 'create', 'pods', '--subresource=eviction', '-n', 'shop')).trim(), 'yes');
+      const no = await run('kubectl', kubectlArgs(['auth', 'can-i', 'delete', 'nodes']), { timeout: 60_000 }).catch((error: { stdout: string; code: number }) => error);
+      assert.deepEqual([no.stdout.trim(), (no as { code?: number }).code], ['no', 1]);
+      const refused = await run('kubectl', kubectlArgs(['get', 'deployments', '-A']), { timeout: 60_000 }).catch((error: { stderr: string }) => error);
+      assert.match(refused.stderr, /Error from server \(Forbidden\): deployments\.apps is forbidden: User "token:[0-9a-f]+" cannot list resource "deployments" in API group "apps" at the cluster scope/);
+    } finally {
+      sandbox.server.setAuthorization(undefined);
+    }
   });
 
   it('kubectl drain --dry-run=server finds the pods to evict and skips the DaemonSet pod', async () => {

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { VirtualClock } from '../clock.js';
+import { allows, forbidden, type PolicyRule, selfSubjectAccessReview } from './authorization.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
 import { badRequest, failure, KubeApiError, pathNotFound, unauthorized } from './errors.js';
 import { FLOW_SCHEMA_UID, PriorityAndFairness, PRIORITY_LEVEL_UID, TOO_MANY_REQUESTS } from './priority-and-fairness.js';
@@ -25,8 +26,10 @@ import { serveWatch } from './watch.js';
  *    its answer held back (see `FaultAction`; `faults.ts` builds seeded hooks);
  * 3. flow control, when `flowControl` is enabled: API Priority and Fairness per user, a
  *    429 with Retry-After over the limit (priority-and-fairness.ts);
- * 4. routing: discovery documents, or a resource request handled against the store;
- * 5. a JSON reply; every failure is a `Status` object as the real server sends (but flow
+ * 4. authorization, when RBAC is configured (`setAuthorization`, authorization.ts): a request
+ *    the rules do not grant is 403 Forbidden; a SelfSubjectAccessReview is answered from them;
+ * 5. routing: discovery documents, or a resource request handled against the store;
+ * 6. a JSON reply; every failure is a `Status` object as the real server sends (but flow
  *    control's 429, plain text there too).
  * Once a request is answered (or its watch has started, or a fault reset it), `onRequest`
  * sees it, so benchmarks can count what each client asked for.
@@ -138,6 +141,8 @@ export interface KubeApiServer {
    * listens again on the same port.
    */
   setReachable(reachable: boolean): Promise<void>;
+  /** RBAC for every user: the rules granted (authorization.ts `rulesFromManifest`), or undefined (the default) for everything */
+  setAuthorization(rules: readonly PolicyRule[] | undefined): void;
   close(): Promise<void>;
   writeKubeconfig(path: string, options: KubeconfigOptions): Promise<void>;
 }
@@ -256,6 +261,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   // requests held by a fault, ended early when the server closes
   const holds = new Set<() => void>();
   const flowControl = new PriorityAndFairness(options.clock);
+  let rbac: readonly PolicyRule[] | undefined;
 
   /**
    * Holds a request for up to `ms` real milliseconds; resolves true as soon as the client
@@ -374,7 +380,38 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
       }
     }
 
-    // 4. routing
+    // 4. authorization
+    if (url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+      const text = await readBody(req);
+      if (method !== 'POST') return replyError(failure(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
+      try {
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw badRequest('the body of the request could not be decoded as JSON');
+        }
+        return reply(selfSubjectAccessReview(body, rbac));
+      } catch (error) {
+        return replyError(error);
+      }
+    }
+    if (rbac && target?.info) {
+      const attributes = {
+        verb: verbOf(method, target.name, url.searchParams) ?? method.toLowerCase(),
+        group: target.info.group,
+        resource: target.info.name,
+        ...(target.subresource !== undefined ? { subresource: target.subresource } : {}),
+        ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
+        ...(target.name !== undefined ? { name: target.name } : {}),
+      };
+      if (!allows(rbac, attributes)) {
+        req.resume();
+        return replyError(forbidden(user, attributes));
+      }
+    }
+
+    // 5. routing
     if (probe) return reply({ status: 200, body: 'ok' });
     if (!target) {
       req.resume();
@@ -463,6 +500,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
       if (reachable === server.listening) return;
       if (reachable) await listen(port);
       else await stopListening();
+    },
+    setAuthorization(rules) {
+      rbac = rules;
     },
     close() {
       return stopListening();
