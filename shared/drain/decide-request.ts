@@ -1,5 +1,6 @@
 import type { DrainRecord } from '../aws/drain-records.js';
 import type { DrainTriggerKind } from '../events/drain.js';
+import type { TerminationHandlerSighting } from '../kube/neighbours.js';
 import { leaseHolds } from './drain-owner.js';
 
 /**
@@ -34,6 +35,8 @@ export interface RequestFacts {
   ownerRunning?: boolean;
   /** a finished record: the node as it is now (a node or instance that is gone counts as drained) */
   node?: { drained: true } | { drained: false; reason: string };
+  /** a spot or rebalance warning: the AWS Node Termination Handler seen draining this node on it (kube/neighbours.ts) */
+  terminationHandler?: TerminationHandlerSighting;
 }
 
 /** What must be looked up, beyond the record, before deciding. Pure. */
@@ -48,6 +51,12 @@ export function lookupsFor(record: DrainRecord | undefined, now: Date, bringsLif
 export function decideDrainRequest(facts: RequestFacts): RequestDecision {
   const { record, trigger, bringsLifecycleAction } = facts;
   if (trigger === 'rebalance' && facts.onRebalance === 'ignore') return { action: 'ignore', reason: 'the group\'s policy ignores rebalance recommendations' };
+  // two drains of one node race for its pods; the handler acts on the same warning, so it is left to it
+  // (a terminate hook is still ours to answer: the handler never completes the service's hooks)
+  if ((trigger === 'spot-interruption' || trigger === 'rebalance') && facts.terminationHandler) {
+    const { mode, evidence } = facts.terminationHandler;
+    return { action: 'ignore', reason: `left to the AWS Node Termination Handler (${mode === 'imds' ? 'IMDS mode' : 'queue-processor mode'}: ${evidence}), which drains this node on the same warning` };
+  }
   const next = (record?.generation ?? 0) + 1;
   switch (record?.status ?? 'none') {
     case 'running':

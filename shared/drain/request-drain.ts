@@ -12,6 +12,7 @@ import type { LifecycleAction } from '../events/lifecycle-action.js';
 import type { KubeClients } from '../kube/client.js';
 import { checkDrainedNode } from '../kube/drain/drained-node.js';
 import { findNodeForInstance } from '../kube/find-node.js';
+import { listTerminationHandlerPods, NTH_MANAGED_TAG, type TerminationHandlerSighting, terminationHandlerFor } from '../kube/neighbours.js';
 import { findInstanceOwner, groupTagValues } from '../ownership/find-owner.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 import { decideDrainRequest, lookupsFor, type RequestFacts } from './decide-request.js';
@@ -96,6 +97,8 @@ const MAX_ROUNDS = 4;
  * 1. find the instance (by node name for a manual request) and its owning cluster; not ours: ignore;
  * 2. read the node group's policy from its tags; a terminate hook that is not the service's
  *    (another tool's: hook-ownership.ts) is left alone — no drain, no heartbeat, no completion;
+ *    a spot or rebalance warning looks (one list) for the Node Termination Handler draining
+ *    the node on it, and leaves the drain to it (decide-request.ts);
  * 3. observe the instance's drain record and, as it asks, check what it claims: the owner of
  *    a running drain whose lease lapsed (DescribeExecution), the node of a finished one
  *    (cordoned by us, nothing to evict);
@@ -132,7 +135,9 @@ export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPor
     const hook = hookOwnership(request.lifecycleAction.lifecycleHookName, 'terminate', policy.hooks);
     if (!hook.ours) return ignore(hook.reason, instanceId);
   }
-  if (request.kind === 'spot-interruption') {
+  const warned = request.kind === 'spot-interruption' || (request.kind === 'rebalance' && policy.onRebalance === 'drain');
+  const terminationHandler = warned ? await terminationHandlerOn(cluster, owner.instance, groupTags, ports) : undefined;
+  if (request.kind === 'spot-interruption' && !terminationHandler) {
     // on whatever the group's tags say: the instance goes in two minutes, drained or not
     ports.log('spot interruption: draining an owned node before it goes', { instanceId, cluster });
   }
@@ -149,6 +154,7 @@ export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPor
       bringsLifecycleAction: request.lifecycleAction !== undefined,
       onRebalance: policy.onRebalance,
       now,
+      ...(terminationHandler ? { terminationHandler } : {}),
       ...(lookups.owner ? { ownerRunning: await ownerAlive(record!, now, ports.sfn, { verify: true }) } : {}),
       ...(lookups.node ? { node: await nodeNow(cluster, owner.instance, ports) } : {}),
     };
@@ -194,6 +200,23 @@ export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPor
     }
   }
   throw new AwsTransientError('dynamodb:UpdateItem', { cause: new Error(`the drain record of ${instanceId} kept changing under the request`) });
+}
+
+/**
+ * The Node Termination Handler draining this instance's node on a spot or rebalance warning, if
+ * seen (one list: kube/neighbours.ts). Not seen for sure — the API did not answer — means the
+ * service drains: two drains of a dying node cost less than none.
+ */
+async function terminationHandlerOn(cluster: string, instance: InstanceView, groupTags: Record<string, string>, ports: Pick<RequestDrainPorts, 'kube' | 'log'>): Promise<TerminationHandlerSighting | undefined> {
+  const nodeName = instance.privateDnsName;
+  try {
+    const core = await ports.kube.core(cluster);
+    const pods = await listTerminationHandlerPods(core, cluster, { ...(nodeName ? { nodeName } : {}), everywhere: Object.hasOwn(groupTags, NTH_MANAGED_TAG) });
+    return terminationHandlerFor(pods, { nodeNames: nodeName ? [nodeName] : [], groupTags });
+  } catch (error) {
+    ports.log('could not look for the Node Termination Handler: draining', { instanceId: instance.instanceId, cluster, error: (error as Error)?.message });
+    return undefined;
+  }
 }
 
 /** The node of a finished drain as it is now: still drained (or gone), or back in service. */

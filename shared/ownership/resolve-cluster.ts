@@ -13,14 +13,14 @@
  */
 export const OWNERSHIP_TAG_PREFIX = 'kubernetes.io/cluster/';
 
-/** The tags Karpenter puts on the instances it launches (v1 `nodepool`; v1alpha5 `provisioner-name`). */
-const KARPENTER_TAGS = ['karpenter.sh/nodepool', 'karpenter.sh/provisioner-name'] as const;
+/** The tags Karpenter puts on the instances it launches, and the labels on their nodes (v1 `nodepool`; v1alpha5 `provisioner-name`). */
+export const KARPENTER_KEYS = ['karpenter.sh/nodepool', 'karpenter.sh/provisioner-name'] as const;
 
 /** Why an instance is Karpenter's, or undefined when it is not. */
 export function karpenterNode(instanceTags: Readonly<Record<string, string>>): string | undefined {
-  const tag = KARPENTER_TAGS.find((key) => instanceTags[key] !== undefined);
+  const tag = KARPENTER_KEYS.find((key) => instanceTags[key] !== undefined);
   if (!tag || instanceTags['aws:autoscaling:groupName']) return undefined;
-  return `launched by Karpenter (${tag}=${instanceTags[tag]}, no Auto Scaling group): Karpenter drains and replaces its own nodes`;
+  return `managed by Karpenter (${tag}=${instanceTags[tag]}, no Auto Scaling group): Karpenter drains and replaces its own nodes — use its disruption budgets, or kubectl delete node`;
 }
 
 export interface OwnershipEvidence {

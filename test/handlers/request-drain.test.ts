@@ -306,7 +306,7 @@ describe('Handler: request-drain', () => {
   it('leaves a Karpenter node to Karpenter, saying so', async () => {
     ec2.on(DescribeInstancesCommand).resolves(instance({ 'kubernetes.io/cluster/prod': 'owned', 'karpenter.sh/nodepool': 'default' }));
     const out = await handler(spot, lambdaContext());
-    assert.deepEqual([out.outcome, out.reason], ['ignored', 'launched by Karpenter (karpenter.sh/nodepool=default, no Auto Scaling group): Karpenter drains and replaces its own nodes']);
+    assert.deepEqual([out.outcome, out.reason], ['ignored', 'managed by Karpenter (karpenter.sh/nodepool=default, no Auto Scaling group): Karpenter drains and replaces its own nodes — use its disruption budgets, or kubectl delete node']);
     assert.deepEqual(writes(), []);
   });
 

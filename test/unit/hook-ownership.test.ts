@@ -31,7 +31,7 @@ describe('Lifecycle hooks: only ours', () => {
 describe('Karpenter nodes', () => {
   it('are left alone by every flow, with the reason', () => {
     const decision = resolveCluster({ instanceTags: { 'kubernetes.io/cluster/prod': 'owned', 'karpenter.sh/nodepool': 'default' } }, '*');
-    assert.deepEqual(decision, { decision: 'ignore', reason: 'launched by Karpenter (karpenter.sh/nodepool=default, no Auto Scaling group): Karpenter drains and replaces its own nodes' });
+    assert.deepEqual(decision, { decision: 'ignore', reason: 'managed by Karpenter (karpenter.sh/nodepool=default, no Auto Scaling group): Karpenter drains and replaces its own nodes — use its disruption budgets, or kubectl delete node' });
   });
 
   it('unless an Auto Scaling group launched them', () => {

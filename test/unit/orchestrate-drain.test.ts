@@ -62,6 +62,17 @@ describe('decideDrainRequest', () => {
     });
   }
 
+  it('leaves a spot or rebalance warning to the Node Termination Handler seen on the node, saying which mode; never a terminate hook or a person', () => {
+    const handler = { mode: 'imds' as const, evidence: 'its DaemonSet pod kube-system/nth-x on ip-10-0-1-5' };
+    for (const trigger of ['spot-interruption', 'rebalance'] as const) {
+      const decision = decideDrainRequest({ record: undefined, trigger, bringsLifecycleAction: false, onRebalance: 'drain', now: NOW, terminationHandler: handler });
+      assert.deepEqual(decision, { action: 'ignore', reason: 'left to the AWS Node Termination Handler (IMDS mode: its DaemonSet pod kube-system/nth-x on ip-10-0-1-5), which drains this node on the same warning' });
+    }
+    assert.equal(decideDrainRequest({ ...hook, record: undefined, terminationHandler: handler }).action, 'start', 'our own terminate hook is still ours to drain');
+    assert.equal(decideDrainRequest({ ...manual, record: undefined, terminationHandler: handler }).action, 'start');
+    assert.equal(decideDrainRequest({ ...spot, record: undefined }).action, 'start', 'not seen: the service drains');
+  });
+
   it('ignores rebalance recommendations when the policy says so', () => {
     assert.equal(decideDrainRequest({ record: undefined, trigger: 'rebalance', bringsLifecycleAction: false, onRebalance: 'ignore', now: NOW }).action, 'ignore');
   });
@@ -192,7 +203,7 @@ describe('decidePass', () => {
 
 describe('readNodeGroupPolicy', () => {
   it('defaults like EKS managed node groups: 15 minutes, then fail', () => {
-    assert.deepEqual(readNodeGroupPolicy({}), { policy: DEFAULT_POLICY, problems: [] });
+    assert.deepEqual(readNodeGroupPolicy({}), { policy: DEFAULT_POLICY, problems: [], rejected: [] });
   });
   it('reads the tags', () => {
     const { policy, problems } = readNodeGroupPolicy({
@@ -218,7 +229,8 @@ describe('readNodeGroupPolicy', () => {
     assert.equal(readNodeGroupPolicy({}).policy.onRebalance, 'ignore');
   });
   it('keeps the default and reports a malformed value instead of failing the drain', () => {
-    const { policy, problems } = readNodeGroupPolicy({ 'eks-node-lifecycle/drain-timeout': 'soon', 'eks-node-lifecycle/on-drain-timeout': 'panic' });
+    const { policy, problems, rejected } = readNodeGroupPolicy({ 'eks-node-lifecycle/drain-timeout': 'soon', 'eks-node-lifecycle/on-drain-timeout': 'panic' });
+    assert.deepEqual(rejected, ['drain-timeout', 'on-drain-timeout'], 'the keys whose tag was not used');
     assert.equal(policy.drain.drainTimeoutSeconds, 900);
     assert.equal(policy.drain.onDrainTimeout, 'fail');
     assert.equal(problems.length, 2);

@@ -7,7 +7,7 @@ const tags = (t: Record<string, string>) => Object.fromEntries(Object.entries(t)
 
 describe('Rollout policy from node group tags', () => {
   it('defaults: one node at a time, a canary of one, surge, any time, no approval, batches', () => {
-    assert.deepEqual(readRolloutPolicy({}), { policy: DEFAULT_ROLLOUT_POLICY, problems: [] });
+    assert.deepEqual(readRolloutPolicy({}), { policy: DEFAULT_ROLLOUT_POLICY, problems: [], rejected: [] });
     assert.deepEqual(DEFAULT_ROLLOUT_POLICY, { maxUnavailable: 1, canary: 1, strategy: 'surge', approval: false, selfManagedStrategy: 'batches', onWindowClose: 'wait', maxPauseSeconds: 7 * 86_400 });
   });
 
