@@ -12,7 +12,7 @@ import { runDefaultScenario } from '../test/sim/scenarios.js';
 import { SimFunctionUrls } from '../test/sim/function-url.js';
 import { World } from '../test/sim/world.js';
 import type { Principal } from '../shared/chatops/types.js';
-import { sendCommand } from './cli.js';
+import { exitCodeOf, sendCommand } from './cli.js';
 
 /** The sandbox's operator: may read, act and approve on `prod`. */
 export function sandboxOperator(accountId: string): Principal {
@@ -80,7 +80,7 @@ export async function runInSandbox(text: string, print: (line: string) => void):
         print(`\n${lines.join('\n')}`);
       }
     }
-    return result.ok ? 0 : 1;
+    return exitCodeOf(result);
   } finally {
     await sandbox.stop();
   }

@@ -25,7 +25,7 @@ export interface CliOptions {
 }
 
 export const CLI_USAGE = `usage: eks-node-lifecycle [--sandbox | --stage <stage> --region <region>] <command>
-  commands: help, status, plan, rollout, drain, pause, resume, abort, approve, deny, history
+  commands: help, status, plan, doctor, rollout, drain, pause, resume, abort, approve, deny, history
   (\`eks-node-lifecycle help\` explains them)`;
 
 /**
@@ -113,7 +113,15 @@ async function chatApiUrl(options: CliOptions, lambda: LambdaClient): Promise<st
   return out.FunctionUrl!;
 }
 
-/** The CLI: prints the answer; exit 0 when done, 1 when refused or failed, 2 on bad usage. */
+/**
+ * The exit code of an answer: 0 when done, 1 when refused or failed — or when the answer found
+ * something blocking (`doctor`'s problems: the service sends `ok: false` for it).
+ */
+export function exitCodeOf(answer: { ok: boolean }): number {
+  return answer.ok ? 0 : 1;
+}
+
+/** The CLI: prints the answer; exits as `exitCodeOf` says, 2 on bad usage. */
 export async function main(argv: readonly string[]): Promise<number> {
   const options = parseCliArgs(argv);
   if ('error' in options) {
@@ -127,5 +135,5 @@ export async function main(argv: readonly string[]): Promise<number> {
   const lambda = new LambdaClient({ region: options.region });
   const result = await sendCommand(options.text, { url: await chatApiUrl(options, lambda), region: options.region, credentials: await lambda.config.credentials() });
   console.log(result.text);
-  return result.ok ? 0 : 1;
+  return exitCodeOf(result);
 }

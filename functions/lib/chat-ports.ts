@@ -5,6 +5,7 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
 import { callAws } from '../../shared/aws/call.js';
 import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
 import type { CommandPorts } from '../../shared/chatops/run-command.js';
@@ -12,6 +13,8 @@ import { now } from '../../shared/clock.js';
 import { requireSetting, type ServiceConfig } from '../../shared/config/service-config.js';
 import type { RequestDrainOutcome } from '../../shared/drain/request-drain.js';
 import type { ManualDrainRequest } from '../../shared/events/drain.js';
+import { KubeClients } from '../../shared/kube/client.js';
+import { EksTokenCache } from '../../shared/kube/eks-token.js';
 import { accessPolicySource } from './access-policy-source.js';
 import { logInfo } from './handler.js';
 import { rolloutPorts } from './rollout-ports.js';
@@ -47,6 +50,8 @@ export function chatPorts(config: ServiceConfig): CommandPorts {
     amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),
     inventory: { eks, ec2, autoscaling: new AutoScalingClient({ region }), ssm, managedClusters: config.managedClusters, now, log: logInfo },
     requestDrain: (request: ManualDrainRequest) => invokeFunction<RequestDrainOutcome>(lambda, requestDrainFunction, request),
+    kube: new KubeClients(eks, new EksTokenCache({ region, now })),
+    sts: new STSClient({ region }),
     notifier: rollouts.approvalNotifier,
     now,
     log: logInfo,

@@ -19,6 +19,8 @@ export interface GroupView {
   name: string;
   tags: Record<string, GroupTag>;
   launchTemplateId?: string;
+  /** the instances in the group, whatever their lifecycle state */
+  instanceIds: string[];
 }
 
 export async function describeGroup(autoscaling: AutoScalingClient, name: string): Promise<GroupView | undefined> {
@@ -37,6 +39,7 @@ export async function describeGroup(autoscaling: AutoScalingClient, name: string
     launchTemplateId:
       group.LaunchTemplate?.LaunchTemplateId ??
       group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification?.LaunchTemplateId,
+    instanceIds: (group.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : [])),
   };
 }
 
@@ -97,10 +100,16 @@ export async function completeLifecycleAction(
   );
 }
 
+/** The names of a group's lifecycle hooks, whoever's, by transition (launching, terminating). */
+export async function lifecycleHookNames(autoscaling: AutoScalingClient, group: string): Promise<{ launch: string[]; terminate: string[] }> {
+  const out = await callAws('autoscaling:DescribeLifecycleHooks', () => autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group })));
+  const named = (transition: string) => (out.LifecycleHooks ?? []).filter((h) => h.LifecycleTransition === transition && h.LifecycleHookName).map((h) => h.LifecycleHookName!);
+  return { launch: named('autoscaling:EC2_INSTANCE_LAUNCHING'), terminate: named('autoscaling:EC2_INSTANCE_TERMINATING') };
+}
+
 /** The names of a group's terminate lifecycle hooks (`autoscaling:EC2_INSTANCE_TERMINATING`). */
 export async function terminateHookNames(autoscaling: AutoScalingClient, group: string): Promise<string[]> {
-  const out = await callAws('autoscaling:DescribeLifecycleHooks', () => autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group })));
-  return (out.LifecycleHooks ?? []).filter((h) => h.LifecycleTransition === 'autoscaling:EC2_INSTANCE_TERMINATING' && h.LifecycleHookName).map((h) => h.LifecycleHookName!);
+  return (await lifecycleHookNames(autoscaling, group)).terminate;
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { iamPrincipalArn } from '../aws/access-entries.js';
 import { InvalidInputError } from '../errors.js';
 import { parseUntrusted } from '../schema-issues.js';
 import { toText } from './render.js';
@@ -43,12 +44,6 @@ export interface CliResponse {
 
 const json = (statusCode: number, body: unknown): CliResponse => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-/** `arn:aws:sts::1:assumed-role/Ops/alice` is the role `arn:aws:iam::1:role/Ops` to the access policy. */
-export function iamPrincipalArn(callerArn: string): string {
-  const assumed = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
-  return assumed ? `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}` : callerArn;
-}
-
 /**
  * 1. the caller, as Lambda's IAM auth named it — no caller (an invocation that did not come
  *    through the URL) is 403, and nothing else is read;
@@ -77,7 +72,8 @@ export async function receiveCliRequest(event: unknown, ports: CliFrontPorts): P
     return json(409, { error: `request ${body.requestId} was already received; nothing was done again` });
   }
   const outcome = await runCommand({ text: body.command, principal, requestId: body.requestId, receivedAt: now }, ports.commands);
-  return json(200, { ok: outcome.reply.ok, text: toText(outcome.reply) });
+  // a done answer that found something blocking (doctor's problems) is not ok to a script
+  return json(200, { ok: outcome.reply.ok && !outcome.reply.blocking, text: toText(outcome.reply) });
 }
 
 function parseJson(raw: string): unknown {

@@ -2,6 +2,8 @@ import { describeImage } from '../ami/image-provenance.js';
 import { executionNameOf } from '../aws/partition.js';
 import type { GroupPlan } from '../detect/plan-rollouts.js';
 import type { GroupView } from '../detect/inventory.js';
+import type { Check } from '../doctor/checks.js';
+import type { Diagnosis, GroupDiagnosis } from '../doctor/run-doctor.js';
 import type { NodeGroupLockRecord } from '../rollout/node-group-lock.js';
 import type { AuditEntry } from './chatops-table.js';
 import { principalMention } from './mentions.js';
@@ -156,5 +158,51 @@ export function historyReply(scope: string, entries: AuditEntry[]): Reply {
         rows: entries.map((e) => [e.at.replace('T', ' ').slice(0, 19), principalMention(e.principal), e.principal.via, e.command ?? e.text, `${e.result}: ${e.summary}`.slice(0, 120)]),
       },
     ],
+  };
+}
+
+const STATUS_LABEL: Record<Check['status'], string> = { ok: ':white_check_mark: ok', warning: ':warning: warning', problem: ':x: problem' };
+
+function checksTable(heading: string, checks: readonly Check[]): Reply['sections'][number] {
+  return { kind: 'table', heading, columns: ['CHECK', 'STATUS', 'WHY', 'TO DO'], rows: checks.map((c) => [c.name, STATUS_LABEL[c.status], c.reason, c.todo ?? '']) };
+}
+
+function sourceOf(group: GroupDiagnosis, source: GroupDiagnosis['settings'][number]['source']): string {
+  const tag = group.kind === 'managed' ? 'EKS node group tag' : 'Auto Scaling group tag';
+  switch (source) {
+    case 'tag':
+      return tag;
+    case 'default':
+      return 'service default';
+    case 'rejected':
+      return `service default (the ${tag} is rejected: see problems)`;
+  }
+}
+
+/** doctor's answer: per cluster its checks, per group its settings and where they came from, its checks, its problems. */
+export function doctorReply(scope: string, diagnosis: Diagnosis): Reply {
+  const all = diagnosis.clusters.flatMap((c) => [...c.checks, ...c.groups.flatMap((g) => g.checks)]);
+  const count = (status: Check['status']) => all.filter((c) => c.status === status).length;
+  const problems = count('problem');
+  const warnings = count('warning');
+  const sections: Reply['sections'] = [];
+  for (const cluster of diagnosis.clusters) {
+    sections.push(checksTable(`Cluster ${cluster.cluster}`, cluster.checks));
+    for (const group of cluster.groups) {
+      const name = `${group.cluster}/${group.group}`;
+      sections.push({ kind: 'table', heading: `${name} (${group.kind}): settings`, columns: ['SETTING', 'VALUE', 'FROM'], rows: group.settings.map((s) => [s.key, s.source === 'rejected' ? `${s.value} (tag: ${s.tag ?? ''})` : s.value, sourceOf(group, s.source)]) });
+      sections.push(checksTable(`${name}: checks`, group.checks));
+      if (group.problems.length > 0) sections.push({ kind: 'text', heading: `:warning: ${name}: configuration problems`, lines: group.problems.map((p) => `• ${p}`) });
+      if (group.notes.length > 0) sections.push({ kind: 'text', heading: `${name}: configuration notes`, lines: group.notes.map((n) => `• ${n}`) });
+    }
+    if (cluster.groups.length === 0 && cluster.checks.every((c) => c.status !== 'problem')) sections.push({ kind: 'text', lines: [`No node group${scope.includes('/') ? ` ${scope}` : ''} in ${cluster.cluster}`] });
+  }
+  const verdict = problems > 0 ? `${problems} problem${problems === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}` : warnings > 0 ? `no problem, ${warnings} warning${warnings === 1 ? '' : 's'}` : 'every check is ok';
+  return {
+    ok: true,
+    title: `${problems > 0 ? ':x:' : warnings > 0 ? ':warning:' : ':white_check_mark:'} doctor ${scope}: ${verdict}`,
+    sections,
+    context: problems > 0 ? 'A problem blocks something (rollouts, drains or the service\'s access): the CLI exits 1. Doctor changes nothing.' : 'Doctor changes nothing.',
+    ...(diagnosis.blocking ? { blocking: true } : {}),
   };
 }

@@ -50,6 +50,7 @@ const USAGE: Record<CommandName, string> = {
   help: 'help [command]',
   status: 'status [cluster[/group]]',
   plan: 'plan [cluster[/group]]',
+  doctor: 'doctor [cluster[/group]]',
   rollout: 'rollout <cluster>/<group> [--ami latest|<release>|<ami-id>] [--max-unavailable N|N%] [--now]',
   drain: 'drain <node-name|instance-id> [--force]',
   pause: 'pause <cluster>/<group>',
@@ -70,6 +71,7 @@ const FLAGS: Record<CommandName, Readonly<Record<string, FlagKind>>> = {
   help: {},
   status: {},
   plan: {},
+  doctor: {},
   rollout: { ami: 'value', 'max-unavailable': 'value', now: 'switch' },
   drain: { force: 'switch' },
   pause: {},
@@ -101,6 +103,7 @@ export function requiredLevel(command: Command): AccessLevel | null {
       return null;
     case 'status':
     case 'plan':
+    case 'doctor':
     case 'history':
       return 'read';
     case 'rollout':
@@ -127,6 +130,7 @@ export function commandCluster(command: Command): string | undefined {
       return undefined;
     case 'status':
     case 'plan':
+    case 'doctor':
     case 'history':
     case 'rollout':
       return command.cluster;
@@ -151,6 +155,7 @@ export function formatCommand(command: Command): string {
       return command.topic === undefined ? 'help' : `help ${command.topic}`;
     case 'status':
     case 'plan':
+    case 'doctor':
       return words(command.name, command.cluster === undefined ? undefined : command.group === undefined ? command.cluster : `${command.cluster}/${command.group}`);
     case 'history':
       return words('history', command.cluster);
@@ -357,6 +362,7 @@ const BUILDERS: Record<CommandName, (args: Arguments) => Result<Command>> = {
 
   status: ({ positional }) => scope('status', positional),
   plan: ({ positional }) => scope('plan', positional),
+  doctor: ({ positional }) => scope('doctor', positional),
 
   history: ({ positional }) => {
     const [cluster, extra] = positional;
@@ -398,8 +404,8 @@ const BUILDERS: Record<CommandName, (args: Arguments) => Result<Command>> = {
   deny: (args) => decide('deny', args),
 };
 
-/** `status`/`plan`: everything, one cluster, or one group. */
-function scope(name: 'status' | 'plan', positional: string[]): Result<Command> {
+/** `status`/`plan`/`doctor`: everything, one cluster, or one group. */
+function scope(name: 'status' | 'plan' | 'doctor', positional: string[]): Result<Command> {
   const [target, extra] = positional;
   if (extra !== undefined) return tooMany(name, extra);
   if (target === undefined) return ok({ name });

@@ -46,6 +46,15 @@ const TOPICS: Record<CommandName, Topic> = {
     examples: ['plan', 'plan prod/web'],
     notes: [READ],
   },
+  doctor: {
+    summary: 'Check what the service needs before trusting it with a cluster or a node group: every setting with where it came from, configuration problems, API access and RBAC, lifecycle hooks, the Node Termination Handler or Karpenter on the same nodes, the image channel.',
+    arguments: [['[cluster[/group]]', 'one cluster (every group of it) or one node group; without it, every cluster you may read']],
+    examples: ['doctor prod', 'doctor prod/web'],
+    notes: [
+      READ,
+      'Changes nothing. Each check is ok, a warning or a problem, with what to do. The CLI exits 1 when a problem blocks something (rollouts stopped by a configuration problem, an API the service cannot reach, RBAC it lacks, a missing terminate hook), 0 otherwise.',
+    ],
+  },
   rollout: {
     summary: 'Move a node group to a newer AMI: nodes are replaced in batches, a canary first, and each old node is drained before it goes.',
     arguments: [
@@ -126,7 +135,7 @@ function overview(): Reply {
       kind: 'text',
       heading: 'Who may do what',
       lines: [
-        'status, plan and history need read access to the cluster.',
+        'status, plan, doctor and history need read access to the cluster.',
         'rollout, drain, pause, resume and abort need act access.',
         'approve and deny need approve access, and the person who requested a rollout can never approve it.',
       ],

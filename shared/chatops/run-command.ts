@@ -1,4 +1,5 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { STSClient } from '@aws-sdk/client-sts';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { describeImage } from '../ami/image-provenance.js';
@@ -12,7 +13,9 @@ import { type GroupPlan, rolloutInputOf } from '../detect/plan-rollouts.js';
 import type { ManualDrainRequest } from '../events/drain.js';
 import type { RolloutInput } from '../events/rollout.js';
 import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config/node-group-config.js';
-import { clustersNamedBy } from '../ownership/resolve-cluster.js';
+import { diagnose, summarize } from '../doctor/run-doctor.js';
+import type { KubeClients } from '../kube/client.js';
+import { clustersNamedBy, karpenterNode } from '../ownership/resolve-cluster.js';
 import { windowState } from '../rollout/maintenance-window.js';
 import { lockKeyOf, type NodeGroupLocks } from '../rollout/node-group-lock.js';
 import { batchShape, resolveMaxUnavailable } from '../rollout/plan-batches.js';
@@ -22,6 +25,7 @@ import type { RequestDrainOutcome } from '../drain/request-drain.js';
 import { type AccessPolicy, authorize, clustersVisibleTo, requiresApproval } from './access-policy.js';
 import { type AuditInput, type ChatopsTable, NO_CLUSTER } from './chatops-table.js';
 import {
+  doctorReply,
   doneReply,
   executionName,
   failedReply,
@@ -54,6 +58,9 @@ export interface CommandPorts extends ApprovalPorts {
   inventory: Omit<DetectPorts, 'sfn' | 'amiRolloutStateMachineArn'>;
   /** asks the requestDrain function to drain one instance (it owns the drain rules) */
   requestDrain: (request: ManualDrainRequest) => Promise<RequestDrainOutcome>;
+  /** doctor: the clusters' Kubernetes API as this function reaches it, and who it runs as */
+  kube: Pick<KubeClients, 'core' | 'authorization' | 'connection'>;
+  sts: STSClient;
 }
 
 export interface CommandRequest {
@@ -180,6 +187,8 @@ async function act(command: Exclude<Command, { name: 'help' }>, request: Command
       return status(command, request.principal, policy, ports);
     case 'plan':
       return plan(command, request.principal, policy, ports);
+    case 'doctor':
+      return doctor(command, request.principal, policy, ports);
     case 'history':
       return history(command, request.principal, policy, ports);
     case 'rollout':
@@ -277,6 +286,15 @@ export function describePlan(plan: GroupPlan, group: GroupView | undefined, now:
   return planned;
 }
 
+/** Read only, and never cached: what doctor reports is what the service sees now. */
+async function doctor(command: Extract<Command, { name: 'doctor' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
+  const clusters = command.cluster ? [command.cluster] : await readableClusters(principal, policy, ports);
+  const diagnoses = await Promise.all(clusters.map((cluster) => diagnose({ inventory: ports.inventory, kube: ports.kube, sts: ports.sts }, { cluster, ...(command.group ? { group: command.group } : {}) })));
+  const diagnosis = summarize(diagnoses);
+  if (command.group && diagnoses.every((d) => d.groups.length === 0 && !diagnosis.blocking)) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`), clusters };
+  return { reply: doctorReply(scopeOf(command.cluster, command.group), diagnosis), clusters };
+}
+
 async function history(command: Extract<Command, { name: 'history' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
   const clusters = command.cluster ? [command.cluster] : await readableClusters(principal, policy, ports);
   const entries = (await Promise.all(clusters.map((c) => ports.table.history(c, { limit: 20 })))).flat();
@@ -354,6 +372,9 @@ async function drain(command: Extract<Command, { name: 'drain' }>, principal: Pr
   const instance = await findInstance(command.target, ports.ec2);
   if (!instance) return { reply: notDoneReply(`No running instance is ${label}`), clusters: [] };
   const cluster = clustersNamedBy(instance.tags)[0];
+  // Karpenter's nodes are Karpenter's to drain (its disruption budgets, or kubectl delete node, which it finalizes)
+  const karpenter = karpenterNode(instance.tags);
+  if (karpenter) return { reply: refusedReply(`${label}${label === instance.instanceId ? '' : ` (${instance.instanceId})`} is ${karpenter}`), clusters: cluster ? [cluster] : [], refused: true };
   if (!cluster) return { reply: notDoneReply(`${label} (${instance.instanceId}) belongs to no EKS cluster this service knows`), clusters: [] };
   // the cluster is known only now: authorize again, for it
   const allowed = authorize(policy, principal, 'act', cluster);

@@ -41,6 +41,8 @@ export type Command =
   | { name: 'help'; topic?: CommandName }
   | { name: 'status'; cluster?: string; group?: string }
   | { name: 'plan'; cluster?: string; group?: string }
+  /** what the service sees of a cluster or group: settings and where they come from, problems, access, hooks, neighbours */
+  | { name: 'doctor'; cluster?: string; group?: string }
   | { name: 'rollout'; cluster: string; group: string; ami: AmiChoice; maxUnavailable?: MaxUnavailable; now: boolean }
   | { name: 'drain'; target: { kind: 'node'; nodeName: string } | { kind: 'instance'; instanceId: string }; force: boolean }
   /** resume names the pause it ends (`--pause N`): a resume sent for an older pause is refused */
@@ -51,7 +53,7 @@ export type Command =
 
 export type CommandName = Command['name'];
 
-export const COMMAND_NAMES = ['help', 'status', 'plan', 'rollout', 'drain', 'pause', 'resume', 'abort', 'approve', 'deny', 'history'] as const satisfies readonly CommandName[];
+export const COMMAND_NAMES = ['help', 'status', 'plan', 'doctor', 'rollout', 'drain', 'pause', 'resume', 'abort', 'approve', 'deny', 'history'] as const satisfies readonly CommandName[];
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: string; usage: string };
 
@@ -72,6 +74,12 @@ export interface Reply {
   actions?: ReplyAction[];
   /** a footnote: who asked, the audit id, the execution */
   context?: string;
+  /**
+   * the answer found something that blocks the service (doctor: a configuration problem that
+   * stops rollouts, an API it cannot reach, RBAC it lacks…): the command itself was done, but
+   * the CLI exits non-zero, so a script or CI job can stop on it
+   */
+  blocking?: boolean;
 }
 
 export type ReplySection =

@@ -1,5 +1,6 @@
 import { DescribeInstancesCommand, DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeAccessEntryCommand, DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
+import { describeAccessEntry } from '../aws/access-entries.js';
 import { findRoleMapping } from './aws-auth.js';
 import { callAws } from '../aws/call.js';
 import type { NodegroupView, UpdateErrorView, UpdateView } from '../aws/nodegroup-updates.js';
@@ -495,12 +496,8 @@ async function nodeRoleAccess(cluster: string, roleArn: string, ports: FailureFa
   const description = await callAws('eks:DescribeCluster', () => ports.eks.send(new DescribeClusterCommand({ name: cluster })));
   const mode = description.cluster?.accessConfig?.authenticationMode ?? 'CONFIG_MAP';
   if (mode !== 'CONFIG_MAP') {
-    const entry = await callAws('eks:DescribeAccessEntry', () => ports.eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn: roleArn }))).catch((error: Error) => {
-      if (error.name === 'ResourceNotFoundException') return undefined;
-      throw error;
-    });
-    const e = entry?.accessEntry;
-    if (e && (NODE_ENTRY_TYPES.has(e.type ?? '') || e.kubernetesGroups?.includes('system:nodes'))) return { access: 'access-entry', detail: `type ${e.type}` };
+    const e = await describeAccessEntry(ports.eks, cluster, roleArn);
+    if (e && (NODE_ENTRY_TYPES.has(e.type) || e.kubernetesGroups.includes('system:nodes'))) return { access: 'access-entry', detail: `type ${e.type}` };
     if (mode === 'API') {
       return {
         access: 'missing',

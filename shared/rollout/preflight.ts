@@ -1,12 +1,13 @@
 import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeSubnetsCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
-import { DescribeAccessEntryCommand, DescribeClusterCommand, DescribeNodegroupCommand, type EKSClient } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, DescribeNodegroupCommand, type EKSClient } from '@aws-sdk/client-eks';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { identifyImage } from '../ami/ami-family.js';
 import { accountOfArn, imageTrustFor, judgeProvenance, OWNERS_TAG, ownerOfImage } from '../ami/image-provenance.js';
 import { imageSourceOf } from '../ami/resolve-target.js';
 import { findRoleMapping, type RoleMapping, roleArnWithoutPath } from './aws-auth.js';
 import { ec2ImageSource } from '../ami/describe-images.js';
+import { type AccessEntryView, describeAccessEntry } from '../aws/access-entries.js';
 import { callAws } from '../aws/call.js';
 import { partitionOfArn } from '../aws/partition.js';
 import { now } from '../clock.js';
@@ -92,10 +93,7 @@ export type AwsAuthFact =
   /** `mapping`: the entry the authenticator would use; `mappedWithPath`: an entry that names the role with its path, which never matches */
   | { status: 'read'; mapping?: RoleMapping; mappedWithPath?: string };
 
-export interface AccessEntryFact {
-  type: string;
-  kubernetesGroups: string[];
-}
+export type AccessEntryFact = AccessEntryView;
 
 export interface ResolvedNodeRole {
   status: 'resolved';
@@ -605,15 +603,6 @@ async function nodeRoleFact(
     ...(awsAuth ? { awsAuth } : {}),
     attachedPolicies,
   };
-}
-
-async function describeAccessEntry(eks: EKSClient, cluster: string, principalArn: string): Promise<AccessEntryFact | null> {
-  const out = await callAws('eks:DescribeAccessEntry', () => eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn }))).catch((error: Error) => {
-    if (error.name === 'ResourceNotFoundException') return undefined;
-    throw error;
-  });
-  const entry = out?.accessEntry;
-  return entry ? { type: entry.type ?? 'STANDARD', kubernetesGroups: entry.kubernetesGroups ?? [] } : null;
 }
 
 async function readAwsAuth(kube: Pick<KubeClients, 'core'>, cluster: string, roleArn: string): Promise<AwsAuthFact> {
