@@ -179,10 +179,11 @@ export function checkTerminationHandler(sighting: TerminationHandlerSighting | u
   const name = 'Node Termination Handler';
   if (!kubeChecked) return { name, status: 'warning', reason: 'not checked: the API was not reached' };
   if (!sighting) return { name, status: 'ok', reason: "not seen on the group's nodes" };
+  const left = [sighting.drains.spotInterruption ? 'spot interruption' : undefined, sighting.drains.rebalance ? 'rebalance recommendation' : undefined].filter((w) => w !== undefined);
   return {
     name,
     status: 'warning',
-    reason: `seen in ${sighting.mode === 'imds' ? 'IMDS' : 'queue-processor'} mode (${sighting.evidence}): spot interruption and rebalance drains of this group are left to it; drains on the service's own terminate hooks go on`,
+    reason: `seen in ${sighting.mode === 'imds' ? 'IMDS' : 'queue-processor'} mode (${sighting.evidence}): ${left.length ? `${left.join(' and ')} drains of this group are left to it` : 'it drains on no warning the service does'}; drains on the service's own terminate hooks go on`,
     todo: "let one tool drain: keep it, or remove it from these nodes and let the service's hooks drain",
   };
 }

@@ -35,7 +35,7 @@ export interface RequestFacts {
   ownerRunning?: boolean;
   /** a finished record: the node as it is now (a node or instance that is gone counts as drained) */
   node?: { drained: true } | { drained: false; reason: string };
-  /** a spot or rebalance warning: the AWS Node Termination Handler seen draining this node on it (kube/neighbours.ts) */
+  /** a spot or rebalance warning: the AWS Node Termination Handler seen on this node, and what it drains on (kube/neighbours.ts) */
   terminationHandler?: TerminationHandlerSighting;
 }
 
@@ -53,9 +53,9 @@ export function decideDrainRequest(facts: RequestFacts): RequestDecision {
   if (trigger === 'rebalance' && facts.onRebalance === 'ignore') return { action: 'ignore', reason: 'the group\'s policy ignores rebalance recommendations' };
   // two drains of one node race for its pods; the handler acts on the same warning, so it is left to it
   // (a terminate hook is still ours to answer: the handler never completes the service's hooks)
-  if ((trigger === 'spot-interruption' || trigger === 'rebalance') && facts.terminationHandler) {
-    const { mode, evidence } = facts.terminationHandler;
-    return { action: 'ignore', reason: `left to the AWS Node Termination Handler (${mode === 'imds' ? 'IMDS mode' : 'queue-processor mode'}: ${evidence}), which drains this node on the same warning` };
+  const handler = facts.terminationHandler;
+  if (handler && ((trigger === 'spot-interruption' && handler.drains.spotInterruption) || (trigger === 'rebalance' && handler.drains.rebalance))) {
+    return { action: 'ignore', reason: `left to the AWS Node Termination Handler (${handler.mode === 'imds' ? 'IMDS mode' : 'queue-processor mode'}: ${handler.evidence}), which drains this node on the same warning` };
   }
   const next = (record?.generation ?? 0) + 1;
   switch (record?.status ?? 'none') {

@@ -20,7 +20,10 @@ import { callKube } from './client.js';
  *   unless `checkASGTagBeforeDraining=false`, which this service cannot see).
  * Both run pods labelled `app.kubernetes.io/name=aws-node-termination-handler` (the chart's
  * selector labels); which mode a pod serves is told by its owner: a DaemonSet, or a
- * ReplicaSet (a Deployment's).
+ * ReplicaSet (a Deployment's). What it drains on is in its container's environment, as the
+ * chart writes its values: `ENABLE_SPOT_INTERRUPTION_DRAINING` (default true) and
+ * `ENABLE_REBALANCE_DRAINING` (default false: a rebalance recommendation is only watched, or
+ * cordoned at most) — a value it reads from elsewhere (a ConfigMap) counts as its default.
  */
 export const NTH_POD_SELECTOR = 'app.kubernetes.io/name=aws-node-termination-handler';
 export const NTH_MANAGED_TAG = 'aws-node-termination-handler/managed';
@@ -32,8 +35,10 @@ export type TerminationHandlerMode = 'imds' | 'queue-processor';
 
 export interface TerminationHandlerSighting {
   mode: TerminationHandlerMode;
-  /** `kube-system/aws-node-termination-handler-x7k2p on ip-10-0-1-5…`: what was seen */
+  /** `its DaemonSet pod kube-system/aws-node-termination-handler-x7k2p runs on ip-10-0-1-5…`: what was seen */
   evidence: string;
+  /** the warnings it drains the node on */
+  drains: { spotInterruption: boolean; rebalance: boolean };
 }
 
 function running(pod: V1Pod): boolean {
@@ -42,6 +47,17 @@ function running(pod: V1Pod): boolean {
 
 function ownerKind(pod: V1Pod): string | undefined {
   return pod.metadata?.ownerReferences?.find((o) => o.controller)?.kind ?? pod.metadata?.ownerReferences?.[0]?.kind;
+}
+
+/** A boolean of the handler's environment, as its config reads it (strconv.ParseBool); absent or not literal: `fallback`. */
+function envFlag(pod: V1Pod, name: string, fallback: boolean): boolean {
+  const value = pod.spec?.containers?.flatMap((c) => c.env ?? []).find((e) => e.name === name)?.value?.trim().toLowerCase();
+  if (value === undefined) return fallback;
+  return ['1', 't', 'true'].includes(value) ? true : ['0', 'f', 'false'].includes(value) ? false : fallback;
+}
+
+function drainsOn(pod: V1Pod): TerminationHandlerSighting['drains'] {
+  return { spotInterruption: envFlag(pod, 'ENABLE_SPOT_INTERRUPTION_DRAINING', true), rebalance: envFlag(pod, 'ENABLE_REBALANCE_DRAINING', false) };
 }
 
 function podName(pod: V1Pod): string {
@@ -57,10 +73,10 @@ function podName(pod: V1Pod): string {
 export function terminationHandlerFor(pods: readonly V1Pod[], group: { nodeNames: readonly string[]; groupTags: Readonly<Record<string, string>> }): TerminationHandlerSighting | undefined {
   const live = pods.filter(running);
   const onNodes = live.find((p) => ownerKind(p) === 'DaemonSet' && p.spec?.nodeName !== undefined && group.nodeNames.includes(p.spec.nodeName));
-  if (onNodes) return { mode: 'imds', evidence: `its DaemonSet pod ${podName(onNodes)} runs on ${onNodes.spec!.nodeName}` };
+  if (onNodes) return { mode: 'imds', evidence: `its DaemonSet pod ${podName(onNodes)} runs on ${onNodes.spec!.nodeName}`, drains: drainsOn(onNodes) };
   if (!Object.hasOwn(group.groupTags, NTH_MANAGED_TAG)) return undefined;
   const processor = live.find((p) => ownerKind(p) !== 'DaemonSet');
-  if (processor) return { mode: 'queue-processor', evidence: `its queue processor ${podName(processor)} runs and the Auto Scaling group is tagged ${NTH_MANAGED_TAG}` };
+  if (processor) return { mode: 'queue-processor', evidence: `its queue processor ${podName(processor)} runs and the Auto Scaling group is tagged ${NTH_MANAGED_TAG}`, drains: drainsOn(processor) };
   return undefined;
 }
 

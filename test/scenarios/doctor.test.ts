@@ -135,7 +135,7 @@ describe('Scenario: doctor, and a good neighbour to the Node Termination Handler
     const logs = JSON.stringify(world.logs);
     assert.ok(logs.includes('left to the AWS Node Termination Handler (IMDS mode: its DaemonSet pod kube-system/aws-node-termination-handler-'), 'the reason is logged');
     const { text, exit } = answers['healthy with NTH']!;
-    assert.match(text, /Node Termination Handler\s+:warning: warning\s+seen in IMDS mode \(its DaemonSet pod kube-system\/aws-node-termination-handler-\S+ runs on \S+\): spot interruption and rebalance drains of this group are left to it; drains on the service's own terminate hooks go on/);
+    assert.match(text, /Node Termination Handler\s+:warning: warning\s+seen in IMDS mode \(its DaemonSet pod kube-system\/aws-node-termination-handler-\S+ runs on \S+\): spot interruption drains of this group are left to it; drains on the service's own terminate hooks go on/);
     assert.equal(exit, 0);
   });
 

@@ -126,9 +126,20 @@ describe('Neighbours: the Node Termination Handler and Karpenter', () => {
 
   it('sees IMDS mode when its DaemonSet pod runs on one of the group\'s nodes, not on another node', () => {
     const pods = [pod('nth-a', 'DaemonSet', 'node-a')];
-    assert.deepEqual(terminationHandlerFor(pods, { nodeNames: ['node-a'], groupTags: {} }), { mode: 'imds', evidence: 'its DaemonSet pod kube-system/nth-a runs on node-a' });
+    assert.deepEqual(terminationHandlerFor(pods, { nodeNames: ['node-a'], groupTags: {} }), { mode: 'imds', evidence: 'its DaemonSet pod kube-system/nth-a runs on node-a', drains: { spotInterruption: true, rebalance: false } });
     assert.equal(terminationHandlerFor(pods, { nodeNames: ['node-b'], groupTags: {} }), undefined);
     assert.equal(terminationHandlerFor([pod('nth-a', 'DaemonSet', 'node-a', { phase: 'Succeeded' })], { nodeNames: ['node-a'], groupTags: {} }), undefined, 'a finished pod handles nothing');
+  });
+
+  it('reads what it drains on from its environment, as the chart writes its values (spot on, rebalance off by default)', () => {
+    const withEnv = (env: Record<string, string>): V1Pod => {
+      const p = pod('nth-a', 'DaemonSet', 'node-a');
+      p.spec!.containers = [{ name: 'aws-node-termination-handler', env: Object.entries(env).map(([name, value]) => ({ name, value })) }];
+      return p;
+    };
+    const drains = (env: Record<string, string>) => terminationHandlerFor([withEnv(env)], { nodeNames: ['node-a'], groupTags: {} })?.drains;
+    assert.deepEqual(drains({ ENABLE_REBALANCE_DRAINING: 'true' }), { spotInterruption: true, rebalance: true });
+    assert.deepEqual(drains({ ENABLE_SPOT_INTERRUPTION_DRAINING: 'false', ENABLE_REBALANCE_DRAINING: 'maybe' }), { spotInterruption: false, rebalance: false });
   });
 
   it('sees queue-processor mode only when its Deployment runs and the group carries the managed tag', () => {
@@ -145,10 +156,12 @@ describe('Neighbours: the Node Termination Handler and Karpenter', () => {
     assert.equal(karpenterNodePool(node({ 'eks.amazonaws.com/nodegroup': 'web' })), undefined);
   });
 
-  it('warns when the handler drains the group\'s nodes, saying spot and rebalance drains are left to it', () => {
-    const check = checkTerminationHandler({ mode: 'imds', evidence: 'its DaemonSet pod kube-system/nth-a runs on node-a' }, true);
+  it('warns when the handler drains the group\'s nodes, saying which drains are left to it', () => {
+    const check = checkTerminationHandler({ mode: 'imds', evidence: 'its DaemonSet pod kube-system/nth-a runs on node-a', drains: { spotInterruption: true, rebalance: false } }, true);
     assert.equal(check.status, 'warning');
-    assert.match(check.reason, /spot interruption and rebalance drains of this group are left to it; drains on the service's own terminate hooks go on/);
+    assert.match(check.reason, /: spot interruption drains of this group are left to it; drains on the service's own terminate hooks go on/);
+    const both = checkTerminationHandler({ mode: 'queue-processor', evidence: 'x', drains: { spotInterruption: true, rebalance: true } }, true);
+    assert.match(both.reason, /spot interruption and rebalance recommendation drains of this group are left to it/);
     assert.equal(checkTerminationHandler(undefined, true).status, 'ok');
   });
 });

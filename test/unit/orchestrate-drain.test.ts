@@ -62,12 +62,16 @@ describe('decideDrainRequest', () => {
     });
   }
 
-  it('leaves a spot or rebalance warning to the Node Termination Handler seen on the node, saying which mode; never a terminate hook or a person', () => {
-    const handler = { mode: 'imds' as const, evidence: 'its DaemonSet pod kube-system/nth-x on ip-10-0-1-5' };
+  it('leaves a spot or rebalance warning to the Node Termination Handler seen on the node when it drains on that warning, saying which mode; never a terminate hook or a person', () => {
+    const handler = { mode: 'imds' as const, evidence: 'its DaemonSet pod kube-system/nth-x on ip-10-0-1-5', drains: { spotInterruption: true, rebalance: true } };
     for (const trigger of ['spot-interruption', 'rebalance'] as const) {
       const decision = decideDrainRequest({ record: undefined, trigger, bringsLifecycleAction: false, onRebalance: 'drain', now: NOW, terminationHandler: handler });
       assert.deepEqual(decision, { action: 'ignore', reason: 'left to the AWS Node Termination Handler (IMDS mode: its DaemonSet pod kube-system/nth-x on ip-10-0-1-5), which drains this node on the same warning' });
     }
+    // its defaults: it drains on spot interruptions, and only watches rebalance recommendations
+    const defaults = { ...handler, drains: { spotInterruption: true, rebalance: false } };
+    assert.equal(decideDrainRequest({ record: undefined, trigger: 'rebalance', bringsLifecycleAction: false, onRebalance: 'drain', now: NOW, terminationHandler: defaults }).action, 'start', 'a rebalance=drain group is drained when the handler does not');
+    assert.equal(decideDrainRequest({ ...spot, record: undefined, terminationHandler: { ...handler, drains: { spotInterruption: false, rebalance: false } } }).action, 'start');
     assert.equal(decideDrainRequest({ ...hook, record: undefined, terminationHandler: handler }).action, 'start', 'our own terminate hook is still ours to drain');
     assert.equal(decideDrainRequest({ ...manual, record: undefined, terminationHandler: handler }).action, 'start');
     assert.equal(decideDrainRequest({ ...spot, record: undefined }).action, 'start', 'not seen: the service drains');
