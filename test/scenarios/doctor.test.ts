@@ -143,6 +143,26 @@ describe('Scenario: doctor, and a good neighbour to the Node Termination Handler
     assert.deepEqual(drainsFinished(world, scaledIn).map((f) => f.outcome), ['drained']);
   });
 
+  it('names RBAC the service lacks, and an API it cannot reach, as problems (exit 1)', async () => {
+    const rbac = rulesFromManifest(readFileSync(join(PROJECT_ROOT, 'scripts/kubernetes/rbac.yaml'), 'utf8'), 'eks-node-lifecycle');
+    try {
+      // someone trimmed the ClusterRole: no evictions
+      cluster.server.setAuthorization(rbac.map((r) => ({ ...r, resources: r.resources.filter((x) => x !== 'pods/eviction') })).filter((r) => r.resources.length > 0));
+      const trimmed = await doctor('doctor prod/healthy');
+      assert.match(trimmed.text, /RBAC\s+:x: problem\s+the service may not create pods\/eviction \(evict pods\)\s+kubectl apply -f scripts\/kubernetes\/rbac\.yaml on prod/);
+      assert.equal(trimmed.exit, 1);
+      cluster.server.setAuthorization(rbac);
+      await cluster.server.setReachable(false);
+      const unreachable = await doctor('doctor prod/healthy');
+      assert.match(unreachable.text, /Kubernetes API\s+:x: problem\s+the API did not answer/);
+      assert.match(unreachable.text, /RBAC\s+:warning: warning\s+not checked: the API was not reached/);
+      assert.equal(unreachable.exit, 1);
+    } finally {
+      await cluster.server.setReachable(true);
+      cluster.server.setAuthorization(rbac);
+    }
+  });
+
   it('refuses to drain a node Karpenter launched, pointing to Karpenter, and doctor lists it', () => {
     assert.match(karpenterDrain, new RegExp(`Not allowed: ${karpenterInstance} is managed by Karpenter \\(karpenter.sh/nodepool=default, no Auto Scaling group\\): Karpenter drains and replaces its own nodes — use its disruption budgets, or kubectl delete node`));
     assert.ok(!drains(world).some((e) => e.name.startsWith(`drain-${karpenterInstance}-`)));
