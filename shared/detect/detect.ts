@@ -75,6 +75,8 @@ export interface PlanScope {
    * latest), or `pinned=<release|ami-…>`; the rollout policy then need not be opted in
    */
   channel?: string;
+  /** plan a group whose rollouts are off as if it were opted in: does its channel resolve? (doctor; never used to start anything) */
+  asIfOptedIn?: boolean;
 }
 
 /**
@@ -106,7 +108,7 @@ export async function planGroups(ports: Omit<DetectPorts, 'sfn' | 'amiRolloutSta
     // the opt-in tag holds even for a person naming the image: it is also what IAM allows this
     // service to change (Auto Scaling and EKS writes are conditioned on it), so a group that is
     // not opted in is reported as such rather than failing half-way on AccessDenied
-    const rollout = config.policy.rollout;
+    const rollout = config.policy.rollout === 'off' && scope.asIfOptedIn ? 'auto' : config.policy.rollout;
     const minor = minors.get(group)!;
     const target = rollout === 'off' || blockers.length > 0 ? { decision: 'none' as const, reason: 'not resolved' } : await targetForGroup({ images, ssm }, group, minor.minor, now);
     plans.push(planGroup(group, { rollout, currentRelease: group.releaseVersion, target, blockers, problems, notes: config.notes, ...(minor.note ? { kubernetesNote: minor.note } : {}) }));

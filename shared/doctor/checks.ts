@@ -193,15 +193,19 @@ export function checkImage(plan: GroupPlan | undefined, config: Pick<NodeGroupCo
   const channel = config.settings.find((s) => s.key === 'channel')?.value;
   const of = channel ? ` (channel ${channel})` : '';
   if (rolloutBlockers(config).length > 0) return { name, status: 'warning', reason: 'not resolved: configuration problems stop rollouts', todo: 'fix the configuration problems first' };
-  if (config.policy.rollout === 'off') return { name, status: 'ok', reason: `not resolved: rollout=off${of}` };
   if (!plan) return { name, status: 'warning', reason: 'not resolved: the group was not planned' };
+  // a group not opted in is planned as if it were (run-doctor.ts): what its channel would give, nothing rolls
+  const off = config.policy.rollout === 'off' ? 'rollout=off, nothing rolls; ' : '';
   switch (plan.action) {
-    case 'skip':
-      return { name, status: 'problem', reason: `resolves to no image${of}: ${plan.reason}`, todo: plan.untrusted ? `trust the image's owner in ${POLICY_TAG_PREFIX}ami-owners, or pin another` : 'check the channel and the custom AMI selector' };
+    case 'skip': {
+      // blocking only what could roll: a group not opted in is stopped by nothing
+      const status = off ? 'warning' : 'problem';
+      return { name, status, reason: `${off}resolves to no image${of}: ${plan.reason}`, todo: plan.untrusted ? `trust the image's owner in ${POLICY_TAG_PREFIX}ami-owners, or pin another` : 'check the channel and the custom AMI selector' };
+    }
     case 'current':
-      return { name, status: 'ok', reason: `resolves${of}: ${plan.reason}` };
+      return { name, status: 'ok', reason: `${off}resolves${of}: ${plan.reason}` };
     case 'roll':
-      return { name, status: 'ok', reason: `resolves${of} to ${plan.to.release ?? plan.to.imageId} (${plan.to.imageId}); the group runs ${plan.from.release ?? plan.from.imageId ?? 'another image'}: ${plan.reason}` };
+      return { name, status: 'ok', reason: `${off}resolves${of} to ${plan.to.release ?? plan.to.imageId} (${plan.to.imageId}); the group runs ${plan.from.release ?? plan.from.imageId ?? 'another image'}: ${plan.reason}` };
   }
 }
 

@@ -58,7 +58,7 @@ export interface Diagnosis {
 /**
  * What an operator checks before trusting the service with a cluster, read only:
  * 1. the cluster is one this deployment manages, and its groups (the plan detection would
- *    make: configuration, and the image each channel resolves to);
+ *    make, opted in or not: configuration, and the image each channel resolves to);
  * 2. the Kubernetes API, as the service reaches it (one list of nodes: also the Karpenter
  *    nodes, and which node is which instance);
  * 3. the service role's access entry (eks:DescribeAccessEntry) and what RBAC lets it do
@@ -75,7 +75,8 @@ export async function diagnose(ports: DoctorPorts, scope: { cluster: string; gro
   }
   let planned: Awaited<ReturnType<typeof planGroups>>;
   try {
-    planned = await planGroups(ports.inventory, { cluster, ...(scope.group ? { group: scope.group } : {}) });
+    // a group not opted in is planned as if it were: does its channel resolve before it is?
+    planned = await planGroups(ports.inventory, { cluster, ...(scope.group ? { group: scope.group } : {}), asIfOptedIn: true });
   } catch (error) {
     if (error instanceof ClusterNotFoundError || (error as Error)?.name === 'ResourceNotFoundException') {
       return { cluster, checks: [checkApi(cluster, { reached: false, failure: 'no-cluster', message: (error as Error).message })], groups: [] };

@@ -54,6 +54,8 @@ describe('Scenario: doctor, and a good neighbour to the Node Termination Handler
     cluster.server.setAuthorization(rulesFromManifest(readFileSync(join(PROJECT_ROOT, 'scripts/kubernetes/rbac.yaml'), 'utf8'), 'eks-node-lifecycle'));
     world.account.createSelfManagedGroup({ cluster: 'prod', name: 'soaking', min: 0, max: 3, desired: 1, tags: { [`${P}rollout`]: 'auto', [`${P}channel`]: 'soak=7days', [`${P}drain`]: 'on' }, hooks: { terminate: HOOK } });
     world.account.createSelfManagedGroup({ cluster: 'prod', name: 'healthy', min: 0, max: 4, desired: 2, tags: { [`${P}rollout`]: 'auto', [`${P}channel`]: 'soak=7d', [`${P}drain`]: 'on' }, hooks: { terminate: HOOK } });
+    // not opted in, pinned to a release that does not exist
+    world.account.createSelfManagedGroup({ cluster: 'prod', name: 'idle', min: 0, max: 1, desired: 0, tags: { [`${P}channel`]: 'pinned=1.31.9-20990101' } });
     await world.settle();
     const policy = sandboxAccessPolicy({ sre: [A] }) as { groups: { sre: string[] } };
     policy.groups.sre.push(sandboxOperator(world.model.accountId).id);
@@ -63,6 +65,7 @@ describe('Scenario: doctor, and a good neighbour to the Node Termination Handler
     // 1. doctor as the operator finds it
     answers['soaking'] = await doctor('doctor prod/soaking');
     answers['healthy'] = await doctor('doctor prod/healthy');
+    answers['idle'] = await doctor('doctor prod/idle');
     const slash = await chat.slash(A, 'doctor prod');
     await world.settle();
     chatText = unescape(chat.responses(slash.responseUrl).map((m) => m.text).join('\n'));
@@ -121,6 +124,13 @@ describe('Scenario: doctor, and a good neighbour to the Node Termination Handler
     assert.match(text, /allowed everything a drain and a rollout ask \(9 access reviews\)/);
     assert.match(text, /terminate hook eks-node-lifecycle-drain is the service's/);
     assert.match(text, /channel\s+soak=7d\s+Auto Scaling group tag/);
+    assert.equal(exit, 0);
+  });
+
+  it('resolves the channel of a group not opted in too: a pin to no release is a warning there (nothing rolls), not a problem', () => {
+    const { text, exit } = answers['idle']!;
+    assert.match(text, /Image channel\s+:warning: warning\s+rollout=off, nothing rolls; resolves to no image \(channel pinned=1\.31\.9-20990101\): /);
+    assert.match(text, /rollout\s+off\s+service default/);
     assert.equal(exit, 0);
   });
 

@@ -106,13 +106,15 @@ describe('Doctor: the lifecycle hooks check', () => {
 
 describe('Doctor: the image channel check', () => {
   const base = { cluster: 'prod', group: 'web', kind: 'self-managed' as const };
-  it('is a problem when the channel resolves to no image, ok when it resolves, and not resolved for rollout=off or a configuration problem', () => {
+  it('is a problem when the channel of an opted-in group resolves to no image, ok when it resolves, a warning for a group not opted in, and not resolved with a configuration problem', () => {
     const auto = readNodeGroupConfig({ [`${P}rollout`]: 'auto' });
     const none: GroupPlan = { ...base, action: 'skip', reason: 'no image matches pinned=1.31.9-20990101' };
     assert.equal(checkImage(none, auto).status, 'problem');
     const current: GroupPlan = { ...base, action: 'current', reason: 'runs the target ami-1' };
     assert.deepEqual([checkImage(current, auto).status, checkImage(current, auto).reason], ['ok', 'resolves (channel recommended): runs the target ami-1']);
-    assert.match(checkImage(undefined, readNodeGroupConfig({})).reason, /not resolved: rollout=off/);
+    const off = readNodeGroupConfig({});
+    assert.deepEqual([checkImage(current, off).status, checkImage(current, off).reason], ['ok', 'rollout=off, nothing rolls; resolves (channel recommended): runs the target ami-1']);
+    assert.equal(checkImage(none, off).status, 'warning', 'a group not opted in is stopped by nothing');
     assert.equal(checkImage(undefined, readNodeGroupConfig({ [`${P}rollout`]: 'auto', [`${P}channel`]: 'soak=7days' })).status, 'warning');
   });
 });
