@@ -374,11 +374,12 @@ async function drain(command: Extract<Command, { name: 'drain' }>, principal: Pr
   const cluster = clustersNamedBy(instance.tags)[0];
   // Karpenter's nodes are Karpenter's to drain (its disruption budgets, or kubectl delete node, which it finalizes)
   const karpenter = karpenterNode(instance.tags);
-  if (karpenter) return { reply: refusedReply(`${label}${label === instance.instanceId ? '' : ` (${instance.instanceId})`} is ${karpenter}`), clusters: cluster ? [cluster] : [], refused: true };
-  if (!cluster) return { reply: notDoneReply(`${label} (${instance.instanceId}) belongs to no EKS cluster this service knows`), clusters: [] };
+  const karpenterRefusal = (clusters: string[]): Acted => ({ reply: refusedReply(`${label}${label === instance.instanceId ? '' : ` (${instance.instanceId})`} is ${karpenter}`), clusters, refused: true });
+  if (!cluster) return karpenter ? karpenterRefusal([]) : { reply: notDoneReply(`${label} (${instance.instanceId}) belongs to no EKS cluster this service knows`), clusters: [] };
   // the cluster is known only now: authorize again, for it
   const allowed = authorize(policy, principal, 'act', cluster);
   if (!allowed.allowed) return { reply: refusedReply(allowed.reason), clusters: [cluster], refused: true };
+  if (karpenter) return karpenterRefusal([cluster]);
   // requestDrain forces a drain only with a grant this authorization wrote: it cannot tell who invoked it
   const forceGrant = command.force ? await ports.table.grantForcedDrain({ instanceId: instance.instanceId, by: principal.id, now: ports.now() }) : undefined;
   const out = await ports.requestDrain({ kind: 'manual-drain', cluster, instanceId: instance.instanceId, force: command.force, ...(forceGrant ? { forceGrant } : {}), requestedBy: principal.id });
