@@ -12,6 +12,7 @@ import { type GroupPlan, rolloutInputOf } from '../detect/plan-rollouts.js';
 import type { ManualDrainRequest } from '../events/drain.js';
 import type { RolloutInput } from '../events/rollout.js';
 import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config/node-group-config.js';
+import { metricsOfCommand, recordMetrics } from '../metrics/metrics.js';
 import { clustersNamedBy } from '../ownership/resolve-cluster.js';
 import { windowState } from '../rollout/maintenance-window.js';
 import { lockKeyOf, type NodeGroupLocks } from '../rollout/node-group-lock.js';
@@ -116,6 +117,7 @@ export async function runCommand(request: CommandRequest, ports: CommandPorts): 
     summary: outcome.audit.summary,
   });
   ports.log('chat command', { principal: request.principal.id, via: request.principal.via, command: outcome.command?.name ?? 'invalid', result: outcome.audit.result, requestId: request.requestId });
+  recordMetrics(metricsOfCommand(outcome.command?.name ?? 'invalid', outcome.audit.result, outcome.audit.clusters));
   return outcome;
 }
 

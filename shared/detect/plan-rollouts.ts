@@ -26,9 +26,12 @@ interface PlanBase {
   notes?: string[];
 }
 
+/** Why a group is not rolled, in one word (metrics count groups by it). */
+export type SkipWhy = 'off' | 'configuration' | 'no-target' | 'untrusted';
+
 export type GroupPlan =
   /** `untrusted`: the target's owner is not one the group trusts (a refusal, not just nothing to do) */
-  | (PlanBase & { action: 'skip'; reason: string; untrusted?: { imageId: string; owner: string } })
+  | (PlanBase & { action: 'skip'; reason: string; why: SkipWhy; untrusted?: { imageId: string; owner: string } })
   | (PlanBase & { action: 'current'; reason: string })
   | (PlanBase & {
       action: 'roll';
@@ -59,11 +62,11 @@ export function planGroup(
     ...(input.problems?.length ? { problems: input.problems } : {}),
     ...(input.notes?.length ? { notes: input.notes } : {}),
   };
-  if (input.rollout === 'off') return { ...base, action: 'skip', reason: 'rollouts are off for this group (tag eks-node-lifecycle/rollout=auto|approve to opt in)' };
+  if (input.rollout === 'off') return { ...base, action: 'skip', why: 'off', reason: 'rollouts are off for this group (tag eks-node-lifecycle/rollout=auto|approve to opt in)' };
   // never a fall back to a default that may be riskier than what was meant (a mistyped soak rolling the newest image)
-  if (input.blockers?.length) return { ...base, action: 'skip', reason: `not rolled until its configuration is fixed: ${input.blockers.join('; ')}` };
-  if (input.target.decision === 'none') return { ...base, action: 'skip', reason: input.target.reason };
-  if (input.target.decision === 'untrusted') return { ...base, action: 'skip', reason: input.target.reason, untrusted: { imageId: input.target.image.imageId, owner: input.target.image.owner } };
+  if (input.blockers?.length) return { ...base, action: 'skip', why: 'configuration', reason: `not rolled until its configuration is fixed: ${input.blockers.join('; ')}` };
+  if (input.target.decision === 'none') return { ...base, action: 'skip', why: 'no-target', reason: input.target.reason };
+  if (input.target.decision === 'untrusted') return { ...base, action: 'skip', why: 'untrusted', reason: input.target.reason, untrusted: { imageId: input.target.image.imageId, owner: input.target.image.owner } };
   const to = input.target.image;
   // a managed group without a custom AMI is compared by release; anything else by image id
   const current = group.imageId ? group.imageId === to.imageId : input.currentRelease !== undefined && input.currentRelease === to.release;

@@ -6,6 +6,7 @@ import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import { ConfigurationError } from '../errors.js';
 import type { RolloutInput, RolloutPolicyInput } from '../events/rollout.js';
+import { metricsOfWindowWait, recordMetrics } from '../metrics/metrics.js';
 import { decideStart } from './maintenance-window.js';
 import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
 import { resolveMaxUnavailable } from './plan-batches.js';
@@ -76,6 +77,7 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
     await ports.notify('declined', { reason: 'already-rolling', heldBy: lock.heldBy, summary });
     return { decision: 'already-rolling', heldBy: lock.heldBy, expiresAt: lock.expiresAt, summary };
   }
+  if (startAt) recordMetrics(metricsOfWindowWait(input.cluster, now, startAt));
 
   const k = resolveMaxUnavailable(policy.maxUnavailable, size);
   // the extra instances at the peak: EKS surges max(2 × zones, maxUnavailable); our batches surge k

@@ -162,6 +162,16 @@ export const IAM_ACTION_FACTS: Record<string, ActionFacts> = {
 
   'lambda:InvokeFunction': { access: 'Write', resourceTypes: ['lambda:function'] },
 
+  // the state machines' log delivery (serverless-step-functions grants these with a loggingConfig); none takes a
+  // resource type, so only Resource '*' applies (Step Functions user guide, "Logging using CloudWatch Logs")
+  'logs:CreateLogDelivery': { access: 'Write', resourceTypes: [] },
+  'logs:DeleteLogDelivery': { access: 'Write', resourceTypes: [] },
+  'logs:DescribeLogGroups': { access: 'List', resourceTypes: [] },
+  'logs:DescribeResourcePolicies': { access: 'List', resourceTypes: [] },
+  'logs:GetLogDelivery': { access: 'Read', resourceTypes: [] },
+  'logs:ListLogDeliveries': { access: 'List', resourceTypes: [] },
+  'logs:PutResourcePolicy': { access: 'Permissions management', resourceTypes: [] },
+  'logs:UpdateLogDelivery': { access: 'Write', resourceTypes: [] },
   'logs:CreateLogStream': { access: 'Write', resourceTypes: ['logs:log-group'] },
   'logs:PutLogEvents': { access: 'Write', resourceTypes: ['logs:log-stream'] },
 
@@ -173,6 +183,12 @@ export const IAM_ACTION_FACTS: Record<string, ActionFacts> = {
   'states:DescribeExecution': { access: 'Read', resourceTypes: ['states:execution'] },
   'states:SendTaskFailure': { access: 'Write', resourceTypes: [] },
   'states:SendTaskSuccess': { access: 'Write', resourceTypes: [] },
+
+  // X-Ray (the `tracing` param): list_awsx-ray.html — segments and sampling take no resource type
+  'xray:GetSamplingRules': { access: 'Read', resourceTypes: [] },
+  'xray:GetSamplingTargets': { access: 'Read', resourceTypes: [] },
+  'xray:PutTelemetryRecords': { access: 'Write', resourceTypes: [] },
+  'xray:PutTraceSegments': { access: 'Write', resourceTypes: [] },
   'states:StartExecution': { access: 'Write', resourceTypes: ['states:stateMachine'] },
 };
 

@@ -52,6 +52,8 @@ export interface SimStateMachine {
   name: string;
   arn: string;
   definition: AslDefinition;
+  /** the machine has a `loggingConfig` (serverless-step-functions then lets its role set up log delivery) */
+  logging: boolean;
 }
 
 export interface AslDefinition {
@@ -96,7 +98,7 @@ export function oneMachineModel(definition: AslDefinition, arns: { functionArn: 
     tables: [],
     resources: {},
     functions: [{ key: functionName, name: functionName, arn: arns.functionArn, module: 'x', exportName: 'handler', environment: {}, eventPatterns: [], maximumRetryAttempts: 0, timeoutSeconds: 30, scheduleRoles: [] }],
-    stateMachines: [{ key: machineName, id: 'StateMachine', name: machineName, arn: arns.machineArn, definition }],
+    stateMachines: [{ key: machineName, id: 'StateMachine', name: machineName, arn: arns.machineArn, definition, logging: false }],
     resolveRef: () => arns.machineArn,
   };
 }
@@ -210,6 +212,7 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
       name,
       arn: `arn:aws:states:${region}:${accountId}:stateMachine:${name}`,
       definition,
+      logging: spec.loggingConfig !== undefined,
     };
   });
 

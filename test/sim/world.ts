@@ -1,4 +1,6 @@
 import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { MetricPoint } from '../../shared/metrics/metrics.js';
+import { keepMetrics } from './metrics.js';
 import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
@@ -75,6 +77,8 @@ let worlds = 0;
 export class World {
   readonly clusters = new Map<string, SimCluster>();
   readonly logs: LogRecord[] = [];
+  /** the metric points the functions recorded (what CloudWatch would have from their EMF logs): test/sim/metrics.ts */
+  readonly metrics: MetricPoint[] = [];
   /** the events the service itself published (PutEvents), in order */
   readonly published: BusEvent[] = [];
   /** AWS API throttling and the API servers' Priority and Fairness (world-throttling.ts) */
@@ -167,7 +171,8 @@ export class World {
     iam.onDenied((d) => timeline.add('aws', `IAM denied ${d.caller} (${d.role}) ${d.request.action} on ${d.request.resource}: ${d.service}:${d.command} failed with ${d.error}`));
     const restoreClock = useTimeSource(() => clock.now());
     const restoreLogs = captureHandlerLogs((record) => w.logs.push(record), options.echoLogs ?? false);
-    w.cleanups.push(() => iam.uninstall(), restoreLambdaApi, restoreLogs, restoreClock, () => stepFunctions.restore(), () => account.restore(), () => eventbridge.restore(), () => dynamo.close());
+    const stopMetrics = keepMetrics(lambda, w.metrics);
+    w.cleanups.push(() => iam.uninstall(), restoreLambdaApi, restoreLogs, stopMetrics, restoreClock, () => stepFunctions.restore(), () => account.restore(), () => eventbridge.restore(), () => dynamo.close());
 
     stepFunctions.onStarted((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} started: ${e.name}`));
     stepFunctions.onFinished((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} ${e.status.toLowerCase()}: ${e.name}${e.error ? ` (${e.error})` : ''}`));
