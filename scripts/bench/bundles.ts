@@ -42,7 +42,7 @@ const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 /** inside the project, so the bundles resolve the AWS SDK from node_modules as Lambda does from the runtime */
 const OUT = join(ROOT, '.bench', 'bundles');
 
-export async function benchBundles(runs = 7): Promise<BundleFigures> {
+export async function benchBundles(runs = 15): Promise<BundleFigures> {
   const config = parseYaml(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { merge: true }) as { custom?: { esbuild?: Record<string, unknown> } };
   const options = esbuildOptions(config.custom?.esbuild ?? {});
   rmSync(OUT, { recursive: true, force: true });
@@ -108,7 +108,7 @@ function median(values: number[]): number {
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
 
-export function renderBundles(figures: BundleFigures, limits = { bytes: 400 * 1024, initRatio: 2 }): string {
+export function renderBundles(figures: BundleFigures, limits = { bytes: 300 * 1024, initRatio: 2 }): string {
   const bare = figures.bare.initMs;
   const rows = figures.functions.map((f) => {
     const ratio = f.codeInitMs / bare;
