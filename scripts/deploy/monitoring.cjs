@@ -181,6 +181,7 @@ function dashboard({ namespace, machines, functions }) {
     widget('Drain duration (s), p50 and p90', [expression(search('DrainDuration', 'outcome', 'p50')), expression(search('DrainDuration', 'outcome', 'p90'))]),
     widget('Evictions refused by a PodDisruptionBudget, pods forced', [[namespace, 'EvictionsRefusedByBudget', 'service', 'eks-node-lifecycle', { stat: 'Sum' }], [namespace, 'PodsForced', 'service', 'eks-node-lifecycle', { stat: 'Sum' }]]),
     widget('Rollouts by outcome', [expression(search('RolloutsEnded', 'outcome', 'Sum'))]),
+    widget('Rollout duration (s) by outcome, p50 and max', [expression(search('RolloutDuration', 'outcome', 'p50')), expression(search('RolloutDuration', 'outcome', 'Maximum'))]),
     widget('Nodes replaced by rollouts', [[namespace, 'NodesReplaced', 'service', 'eks-node-lifecycle', { stat: 'Sum' }]]),
     widget('Time rollouts waited (s): window, approval', [expression(search('RolloutWait', 'reason', 'Maximum'))]),
     widget('Stale node groups found by detection, by reason', [expression(search('StaleGroups', 'reason', 'Maximum'))]),

@@ -22,6 +22,8 @@ export const METRIC_NAMES = [
   'PodsForced',
   /** rollouts that ended, by outcome (finished, rolled-back, aborted, failed, rollback-failed, declined) */
   'RolloutsEnded',
+  /** seconds from Begin taking the group's lock to the rollout's end (window and approval waits included), by outcome */
+  'RolloutDuration',
   /** nodes a rollout replaced, counted when it ends */
   'NodesReplaced',
   /** seconds a rollout waited before it could roll, by reason (window, approval) */
@@ -123,6 +125,12 @@ function waitedSeconds(from: unknown, to: unknown): number | undefined {
   const start = typeof from === 'string' ? Date.parse(from) : NaN;
   const end = typeof to === 'string' ? Date.parse(to) : NaN;
   return Number.isFinite(start) && Number.isFinite(end) && end >= start ? Math.round((end - start) / 1000) : undefined;
+}
+
+/** A rollout's whole run, by its outcome (finishRollout: every way out of ami-rollout passes there). */
+export function metricsOfRolloutDuration(cluster: string, outcome: string, heldSince: string, now: Date): MetricPoint[] {
+  const duration = waitedSeconds(heldSince, now.toISOString());
+  return duration === undefined ? [] : [seconds('RolloutDuration', duration, cluster, { name: 'outcome', value: outcome })];
 }
 
 /** A rollout that will wait for its maintenance window to open: the wait, counted when Begin decides it. */

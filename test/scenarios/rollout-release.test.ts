@@ -100,6 +100,7 @@ describe('Scenario: the default scenario (npm start) ends with an AMI release', 
       const m = world.metrics;
       assert.equal(metricTotal(m, 'RolloutsEnded', 'finished', 'prod'), 2);
       assert.equal(metricTotal(m, 'RolloutsEnded', 'rolled-back'), 0);
+      assert.equal(m.filter((p) => p.name === 'RolloutDuration' && p.dimension?.value === 'finished' && p.value > 0).length, 2, 'each rollout timed from its lock to its end');
       assert.equal(metricTotal(m, 'NodesReplaced', undefined, 'prod'), workers.images.size, 'the self-managed roll replaced every node (the managed update reports none)');
       assert.equal(metricTotal(m, 'StaleGroups', 'stale', 'prod'), 2);
       // the scale-out's two nodes joined (and the self-managed rollout's replacements)

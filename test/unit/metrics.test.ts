@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { installLambdaMetrics, powertoolsSink } from '../../functions/lib/metrics.js';
-import { installMetricSink, type MetricPoint, metricsOfCommand, metricsOfDetection, metricsOfEvent, metricsOfNodeJoin, metricsOfWindowWait, recordMetrics } from '../../shared/metrics/metrics.js';
+import { installMetricSink, type MetricPoint, metricsOfCommand, metricsOfDetection, metricsOfEvent, metricsOfNodeJoin, metricsOfRolloutDuration, metricsOfWindowWait, recordMetrics } from '../../shared/metrics/metrics.js';
 import type { GroupPlan } from '../../shared/detect/plan-rollouts.js';
 
 const drainFinished = {
@@ -44,6 +44,10 @@ describe('metrics: what each event counts', () => {
       { name: 'RolloutWait', unit: 'Seconds', value: 1200, cluster: 'prod', dimension: { name: 'reason', value: 'approval' } },
     ]);
     assert.deepEqual(metricsOfEvent('Rollout Approved', { cluster: 'prod', at: '2026-12-01T10:20:00.000Z' }), [], 'no request time: no figure');
+    assert.deepEqual(metricsOfRolloutDuration('prod', 'rolled-back', '2026-12-01T10:00:00.000Z', new Date('2026-12-01T11:30:00Z')), [
+      { name: 'RolloutDuration', unit: 'Seconds', value: 5400, cluster: 'prod', dimension: { name: 'outcome', value: 'rolled-back' } },
+    ]);
+    assert.deepEqual(metricsOfRolloutDuration('prod', 'finished', 'not a time', new Date()), []);
     assert.deepEqual(metricsOfWindowWait('prod', new Date('2026-12-05T22:00:00Z'), new Date('2026-12-06T02:00:00Z')).map((p) => [p.value, p.dimension?.value]), [[14_400, 'window']]);
   });
 
