@@ -29,6 +29,31 @@ export function replyForEvent(detailType: string, detail: Record<string, unknown
   if (phase) return rolloutReply(phase, d);
   if (detailType === DRAIN_FINISHED) return drainReply(d);
   if (detailType === DRAIN_BLOCKED) return drainBlockedReply(d);
+  if (detailType === ALARM_STATE_CHANGE) return alarmReply(d);
+  return null;
+}
+
+/** CloudWatch's event for an alarm changing state (the stack's alarms: scripts/deploy/monitoring.cjs). */
+export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
+
+/**
+ * An alarm of the stack going into ALARM, or back to OK
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html):
+ * what fired, why (CloudWatch's reason) and what to look at (the alarm's description). A
+ * change to or from INSUFFICIENT_DATA says nothing an operator acts on.
+ */
+function alarmReply(d: Detail): Reply | null {
+  const name = str(d['alarmName']) ?? 'an alarm';
+  const state = str(rec(d['state'])?.['value']);
+  const previous = str(rec(d['previousState'])?.['value']);
+  if (state === 'ALARM') {
+    return {
+      ok: false,
+      title: `:rotating_light: ALARM: ${name}`,
+      sections: [lines([str(rec(d['configuration'])?.['description']) ?? '', str(rec(d['state'])?.['reason']) ?? ''].filter((l) => l !== ''))].filter((s) => !isEmpty(s)),
+    };
+  }
+  if (state === 'OK' && previous === 'ALARM') return { ok: true, title: `:white_check_mark: OK again: ${name}`, sections: [] };
   return null;
 }
 
