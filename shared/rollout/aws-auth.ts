@@ -21,12 +21,15 @@ export function roleArnWithoutPath(roleArn: string): string {
  * `mappedWithPath`. Rejects when mapRoles is not a YAML list.
  *
  * Used by preflight and by the explanation of a failed managed update, so both read aws-auth
- * the same way. The YAML parser is imported on first use (most steps never read aws-auth).
+ * the same way. The YAML parser is imported on first use (most steps never read aws-auth):
+ * js-yaml (≈ 46 KB bundled), not the `yaml` package the AL2023 user data edits through
+ * (≈ 115 KB: its Document API keeps the user's comments) — reading a list needs no more, and
+ * rollStep and rolloutPreflight, which read aws-auth, stay under 300 KB.
  */
 export async function findRoleMapping(mapRoles: string | undefined, roleArn: string): Promise<{ mapping?: RoleMapping; mappedWithPath?: string }> {
   if (mapRoles === undefined || mapRoles.trim() === '') return {};
-  const { parse } = await import('yaml');
-  const parsed: unknown = parse(mapRoles);
+  const { load } = await import('js-yaml');
+  const parsed: unknown = load(mapRoles);
   if (!Array.isArray(parsed)) throw new Error('mapRoles is not a list');
   const entries = parsed
     .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null && typeof (e as Record<string, unknown>)['rolearn'] === 'string')
