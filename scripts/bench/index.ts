@@ -13,16 +13,25 @@ import { benchLongExecutions, renderLongExecutions } from './long-executions.js'
 import { benchScaleIn, renderScaleIn } from './scale-in.js';
 import { benchStart, renderStart } from './start.js';
 
-const bundles = await benchBundles();
-const chatCold = await benchChatColdPath();
-const start = benchStart();
-const drain = await benchDrain(110);
-const detection = await benchDetection(50, 20);
+/** One benchmark, announced as it starts and ends (with its wall time): a run takes the better part of an hour. */
+async function step<T>(name: string, run: () => T | Promise<T>): Promise<T> {
+  const started = performance.now();
+  process.stderr.write(`bench: ${name} …\n`);
+  const result = await run();
+  process.stderr.write(`bench: ${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  return result;
+}
+
+const bundles = await step('bundles and cold initialisation (15 processes per function)', () => benchBundles());
+const chatCold = await step("chatSlack's cold path", () => benchChatColdPath());
+const start = await step('npm start', () => benchStart());
+const drain = await step('drain of a 110-pod node vs kubectl drain', () => benchDrain(110));
+const detection = await step('detection over 50 clusters × 20 groups', () => benchDetection(50, 20));
 // as the target is stated (100 nodes, max-unavailable 10), then with the default policy's canary
-const rollout = await benchRollout(100, 10, 0);
-const rolloutCanary = await benchRollout(100, 10, 1);
-const scaleIn = await benchScaleIn(600, 500);
-const long = await benchLongExecutions(1000);
+const rollout = await step('rollout of 100 nodes, max-unavailable 10', () => benchRollout(100, 10, 0));
+const rolloutCanary = await step('rollout of 100 nodes with a canary', () => benchRollout(100, 10, 1));
+const scaleIn = await step('scale-in of 500 of 600 nodes', () => benchScaleIn(600, 500));
+const long = await step('long executions (48 h drain, stuck pods, 14-day pause, 1000 nodes)', () => benchLongExecutions(1000));
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const rows = [
   '| | eks-node-lifecycle (node-drain workflow) | `kubectl drain` |',
