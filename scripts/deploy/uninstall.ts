@@ -10,8 +10,8 @@
  *    scripts/kubernetes/grant-access.sh created: roles `eks-node-lifecycle-<stage>-…` in the
  *    Kubernetes group `eks-node-lifecycle`) in each `--cluster`;
  * 3. the launch template versions it created (description `eks-node-lifecycle: …`) that are
- *    neither their template's default nor its latest, nor used by any Auto Scaling group or
- *    EKS managed node group of the region;
+ *    neither their template's default nor its latest, nor used by any Auto Scaling group (or
+ *    its running instance refresh) or EKS managed node group of the region;
  * 4. the ownership tags it wrote (`--remove-ownership-tags`): not removed — see OWNERSHIP_TAGS.
  * Run it after `serverless remove` (a running stack puts the hook back within the hour). It
  * prints every action; `--dry-run` prints them and changes nothing. The RBAC objects of
@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { callAws } from '../../shared/aws/call.js';
 import { deleteTemplateVersions, OUR_VERSION_DESCRIPTION } from '../../shared/aws/launch-template-versions.js';
 import { roleNameOf } from '../../shared/aws/iam.js';
+import { activeRefresh } from '../../shared/aws/instance-refresh.js';
 import { INSTALLED_HOOK } from '../../shared/drain/ensure-terminate-hooks.js';
 import { OWNERSHIP_TAG_PREFIX } from '../../shared/ownership/resolve-cluster.js';
 
@@ -50,7 +51,7 @@ export interface GroupFacts {
   name: string;
   hooks: string[];
   tags: Record<string, string>;
-  /** launch template versions the group launches from, by number (`$Latest`/`$Default` are kept anyway) */
+  /** launch template versions the group launches from (`$Latest`/`$Default` are kept anyway), and its running instance refresh's */
   launchTemplates: { id: string; version: string }[];
 }
 
@@ -143,12 +144,11 @@ export async function readInstallation(ports: UninstallPorts, stage: string, clu
       const name = g.AutoScalingGroupName!;
       const hooks = await callAws('autoscaling:DescribeLifecycleHooks', () => ports.autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: name })));
       const specs = [g.LaunchTemplate, g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification, ...(g.MixedInstancesPolicy?.LaunchTemplate?.Overrides ?? []).map((o) => o.LaunchTemplateSpecification)];
-      groups.push({
-        name,
-        hooks: (hooks.LifecycleHooks ?? []).map((h) => h.LifecycleHookName!),
-        tags: Object.fromEntries((g.Tags ?? []).map((t) => [t.Key!, t.Value ?? ''])),
-        launchTemplates: specs.filter((s) => s?.LaunchTemplateId && s.Version).map((s) => ({ id: s!.LaunchTemplateId!, version: s!.Version! })),
-      });
+      const launchTemplates = specs.filter((s) => s?.LaunchTemplateId && s.Version).map((s) => ({ id: s!.LaunchTemplateId!, version: s!.Version! }));
+      // an instance refresh still running launches its desired configuration's version
+      const refresh = await activeRefresh(ports.autoscaling, name);
+      if (refresh?.target?.launchTemplateId && refresh.target.version) launchTemplates.push({ id: refresh.target.launchTemplateId, version: refresh.target.version });
+      groups.push({ name, hooks: (hooks.LifecycleHooks ?? []).map((h) => h.LifecycleHookName!), tags: Object.fromEntries((g.Tags ?? []).map((t) => [t.Key!, t.Value ?? ''])), launchTemplates });
     }
   }
 
