@@ -5,6 +5,7 @@
  *
  *   npx tsx scripts/deploy/deployer-policy.ts     # deploy/deployer-policy-{1,2}.json: any stage, region, account
  *   npx tsx scripts/deploy/deployer-policy.ts --stage dev --region eu-west-1 --account 123456789012 --out ./policy
+ *   … --param vpc=…                              # with the params the deploy uses, when they add resources or properties
  *
  * What goes in:
  * 1. the framework's own calls (osls 4, lib/plugins/aws/{deploy,lib,info,remove}): the stack
@@ -392,17 +393,26 @@ async function main() {
       account: { type: 'string', default: '*' },
       partition: { type: 'string', default: 'aws' },
       out: { type: 'string' },
+      // a deploy's own params (`--param vpc=…`) can add resource properties, and with them permissions
+      param: { type: 'string', multiple: true, default: [] },
     },
     strict: true,
   });
   const scope = { partition: values.partition!, region: values.region!, account: values.account!, stage: values.stage! };
-  const generic = Object.entries(scope).every(([k, v]) => v === ANY_SCOPE[k as keyof PolicyScope]);
+  const params = Object.fromEntries(values.param.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+  const generic = Object.entries(scope).every(([k, v]) => v === ANY_SCOPE[k as keyof PolicyScope]) && values.param.length === 0;
   const out = values.out ?? (generic ? POLICY_DIR : undefined);
   // deploy/ holds the policy for any stage, region and account, the one the test compares
-  if (!out || (!generic && resolve(out) === POLICY_DIR)) throw new Error('a policy for one stage, region or account goes to --out <directory>, not deploy/');
-  // the packaged template (offline, cached): its resource types do not depend on the stage
-  const { packageService } = await import('../../test/package/packaged-service.js');
-  const { template } = await packageService();
+  if (!out || (!generic && resolve(out) === POLICY_DIR)) throw new Error('a policy for one stage, region, account or set of params goes to --out <directory>, not deploy/');
+  // the packaged template (offline): its resource types do not depend on the stage
+  const { packageService, packageWithParams } = await import('../../test/package/packaged-service.js');
+  let template: Template;
+  if (values.param.length === 0) template = (await packageService()).template;
+  else {
+    const packaged = await packageWithParams(params);
+    if (!packaged.ok) throw new Error(`serverless package refused the params:\n${packaged.output}`);
+    template = packaged.template;
+  }
   const policy = deployerPolicy(template, scope);
   const parts = splitPolicy(policy);
   mkdirSync(out, { recursive: true });
