@@ -15,29 +15,17 @@ export function roleArnWithoutPath(roleArn: string): string {
 }
 
 /**
- * The YAML readers aws-auth is read with, each imported on first use (most steps never read
- * aws-auth). Both read YAML 1.2's core schema, which for mapRoles — a list of maps of strings —
- * gives the same data (test/unit/rollout-aws-auth.test.ts holds them to it on aws-auth as
- * eksctl, EKS and people write it). The preflight already bundles `yaml` (it renders the AL2023
- * NodeConfig through its comment-keeping Document API) and reads with it; rollStep, which reads
- * aws-auth only to explain a failed managed node group update, reads with js-yaml (≈ 60 KB
- * bundled against `yaml`'s ≈ 115 KB), which keeps it under 300 KB.
- */
-export const YAML_READERS = {
-  yaml: (async (text: string) => (await import('yaml')).parse(text)) as (text: string) => Promise<unknown>,
-  jsYaml: (async (text: string) => (await import('js-yaml')).load(text)) as (text: string) => Promise<unknown>,
-};
-
-/**
  * The entry of aws-auth's mapRoles for a role. The authenticator learns the role from STS,
  * which drops the role's path, so only an entry naming the ARN without its path matches
  * (kubernetes-sigs/aws-iam-authenticator#268); one written with the path is reported as
  * `mappedWithPath`. Rejects when mapRoles is not a YAML list.
  *
  * Used by preflight and by the explanation of a failed managed update, so both read aws-auth
- * the same way (each with the YAML reader its bundle has: YAML_READERS).
+ * the same way, each with the YAML reader its bundle has (shared/yaml: the preflight with
+ * `yaml`, rollStep with js-yaml; both read YAML 1.2's core schema, which for mapRoles — a
+ * list of maps of strings — gives the same data: test/unit/rollout-aws-auth.test.ts).
  */
-export async function findRoleMapping(mapRoles: string | undefined, roleArn: string, read: (text: string) => Promise<unknown> = YAML_READERS.yaml): Promise<{ mapping?: RoleMapping; mappedWithPath?: string }> {
+export async function findRoleMapping(mapRoles: string | undefined, roleArn: string, read: (text: string) => Promise<unknown>): Promise<{ mapping?: RoleMapping; mappedWithPath?: string }> {
   if (mapRoles === undefined || mapRoles.trim() === '') return {};
   const parsed: unknown = await read(mapRoles);
   if (!Array.isArray(parsed)) throw new Error('mapRoles is not a list');

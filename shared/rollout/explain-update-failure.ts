@@ -1,6 +1,7 @@
 import { DescribeInstancesCommand, DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeAccessEntryCommand, DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
-import { findRoleMapping, YAML_READERS } from './aws-auth.js';
+import { readJsYaml } from '../yaml/read-js-yaml.js';
+import { findRoleMapping } from './aws-auth.js';
 import { callAws } from '../aws/call.js';
 import type { NodegroupView, UpdateErrorView, UpdateView } from '../aws/nodegroup-updates.js';
 import type { V1Node, V1Pod, V1PodDisruptionBudget } from '../kube/api-types.js';
@@ -518,7 +519,7 @@ async function nodeRoleAccess(cluster: string, roleArn: string, ports: FailureFa
     throw error;
   });
   // the same reading as preflight's: the ARN without its path, and a mapRoles that is not a list said so
-  const found = await findRoleMapping(configMap?.data?.mapRoles, roleArn, YAML_READERS.jsYaml).catch((error: Error) => ({ malformed: error.message }));
+  const found = await findRoleMapping(configMap?.data?.mapRoles, roleArn, readJsYaml).catch((error: Error) => ({ malformed: error.message }));
   if ('malformed' in found) return { access: 'missing', detail: `aws-auth cannot be read: ${found.malformed}` };
   if (found.mapping?.groups.includes('system:nodes')) return { access: 'aws-auth', detail: `authentication mode ${mode}` };
   return {

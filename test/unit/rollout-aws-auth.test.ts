@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { findRoleMapping, YAML_READERS } from '../../shared/rollout/aws-auth.js';
+import { findRoleMapping } from '../../shared/rollout/aws-auth.js';
+import { readJsYaml } from '../../shared/yaml/read-js-yaml.js';
+import { readYaml } from '../../shared/yaml/read-yaml.js';
+
+const YAML_READERS = { yaml: readYaml, jsYaml: readJsYaml };
 
 const ROLE = 'arn:aws:iam::111122223333:role/web-node';
 
