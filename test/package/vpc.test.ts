@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { before, describe, it } from 'node:test';
 import { loadServerlessModel, PROJECT_ROOT } from '../sim/serverless-config.js';
@@ -27,6 +29,21 @@ const kubernetesFacing = model.functions.filter((f) => buildsKubeClients(PROJECT
 describe('Deployable package: private clusters (vpcSubnetIds, vpcSecurityGroupIds)', () => {
   it('finds the functions that talk to clusters: the node check, the drain, the rollout steps that read the cluster', () => {
     assert.deepEqual([...kubernetesFacing].sort(), ['checkNodeReady', 'drainStep', 'prepareLaunchTemplate', 'requestDrain', 'rollStep', 'rolloutPreflight']);
+  });
+
+  it('the README names an endpoint for every AWS service those functions build a client for', () => {
+    const ENDPOINT: Record<string, string> = { EC2: 'com.amazonaws.<region>.ec2', EKS: 'com.amazonaws.<region>.eks', AutoScaling: 'com.amazonaws.<region>.autoscaling', SFN: 'com.amazonaws.<region>.states', EventBridge: 'com.amazonaws.<region>.events', DynamoDB: 'com.amazonaws.<region>.dynamodb', IAM: 'com.amazonaws.iam', SSM: '.ssm', Lambda: '.lambda', STS: 'com.amazonaws.<region>.sts' };
+    const clientsOf = (module: string) => {
+      const source = readFileSync(join(PROJECT_ROOT, `${module}.ts`), 'utf8');
+      const libs = [...source.matchAll(/from '\.\/lib\/([\w-]+)\.js'/g)].map((m) => readFileSync(join(PROJECT_ROOT, 'functions/lib', `${m[1]}.ts`), 'utf8'));
+      return [source, ...libs].flatMap((text) => [...text.matchAll(/new (\w+)Client\(/g)].map((m) => m[1]!));
+    };
+    const services = new Set(model.functions.filter((f) => kubernetesFacing.includes(f.key)).flatMap((f) => clientsOf(f.module)));
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Private clusters'), readme.indexOf('### Operations'));
+    assert.deepEqual([...services].filter((s) => !ENDPOINT[s]), [], 'a client this test does not know: add its endpoint');
+    for (const service of services) assert.ok(section.includes(ENDPOINT[service]!), `README "Private clusters" names ${ENDPOINT[service]} (${service})`);
+    assert.ok(services.has('EKS') && services.has('EC2'));
   });
 
   describe('with both params', () => {
