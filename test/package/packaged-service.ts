@@ -33,6 +33,12 @@ export const PACKAGE_REGION = 'eu-west-1';
 /** managedClusters has no default: the package names it, as every deploy must */
 export const PACKAGE_PARAMS: { managedClusters: string } = { managedClusters: '*' };
 
+/** Params that put the Kubernetes-facing functions in a VPC (scripts/deploy/vpc.cjs), ids of the right form */
+export const VPC_PARAMS = {
+  vpcSubnetIds: 'subnet-0a1b2c3d4e5f60718,subnet-0a1b2c3d4e5f60729',
+  vpcSecurityGroupIds: 'sg-0f1e2d3c4b5a69788',
+} as const;
+
 const run = promisify(execFile);
 const CACHE = join(PROJECT_ROOT, 'node_modules', '.cache', 'enl-package');
 const INPUTS = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'shared', 'workflows', 'scripts/deploy'];

@@ -22,8 +22,9 @@ import { KubeStore } from './kube/store.js';
 import { isTerminating } from './kube/types.js';
 import { bindLambdaApi, type Invocation, SimLambda } from './lambda.js';
 import { captureHandlerLogs, type LogRecord } from './log-capture.js';
-import { loadServerlessModel, resolveEnvironment, type ServerlessModel } from './serverless-config.js';
+import { loadServerlessModel, resolveEnvironment, SANDBOX_ACCOUNT_ID, type ServerlessModel } from './serverless-config.js';
 import { SimIam } from './iam/authorizer.js';
+import { PrivateEndpoints } from './private-endpoints.js';
 import type { SimRole } from './iam/template-roles.js';
 import { SimStepFunctions } from './step-functions.js';
 import { Timeline } from './timeline.js';
@@ -49,8 +50,12 @@ export interface WorldOptions {
   echoLogs?: boolean;
   /** where kubeconfig files are written */
   workDir?: string;
-  /** serverless params, as `--param` would set them (managedClusters, …) */
-  params?: Record<string, string>;
+  /**
+   * serverless params, as `--param` would set them (managedClusters, …); or made from the
+   * account before anything runs, for params that name its resources (the seeded VPC's subnets:
+   * `(account) => ({ vpcSubnetIds: account.seedVpc().subnets.map((s) => s.subnetId).join(',') … })`)
+   */
+  params?: Record<string, string> | ((account: SimAccount) => Record<string, string>);
   /** deliver every event this many times (EventBridge delivers at least once) */
   deliveries?: number;
   /** AWS's and the Kubernetes API's rate limits: on unless switched off here (`{}`) or through `world.throttling` */
@@ -107,7 +112,18 @@ export class World {
     checkSwitches(options.throttling ?? PRODUCTION_LIMITS);
     const id = ++worlds;
     const clock = new VirtualClock(options.start);
-    const model = loadServerlessModel({ stage: 'sandbox', region: options.region ?? 'eu-west-1', params: options.params ?? {} });
+    const world: { current?: World } = {};
+    const account = new SimAccount({
+      clock,
+      region: options.region ?? 'eu-west-1',
+      accountId: SANDBOX_ACCOUNT_ID,
+      emit: (event) => {
+        for (let i = 0; i < (options.deliveries ?? 1); i++) world.current!.put(event as BusEvent);
+      },
+      nodes: (cluster) => world.current!.nodeRegistry(cluster),
+    });
+    const params = typeof options.params === 'function' ? options.params(account) : (options.params ?? {});
+    const model = loadServerlessModel({ stage: 'sandbox', region: account.region, accountId: account.accountId, params });
     const timeline = new Timeline(clock);
     const dynamo = await startDynalite();
 
@@ -127,16 +143,6 @@ export class World {
     const lambda = new SimLambda(model, clock, `world-${id}`);
     const bus = new SimEventBus(model, clock, lambda);
     const stepFunctions = new SimStepFunctions(model, clock, lambda);
-    const world: { current?: World } = {};
-    const account = new SimAccount({
-      clock,
-      region: model.region,
-      accountId: model.accountId,
-      emit: (event) => {
-        for (let i = 0; i < (options.deliveries ?? 1); i++) world.current!.put(event as BusEvent);
-      },
-      nodes: (cluster) => world.current!.nodeRegistry(cluster),
-    });
     const w = new World(id, clock, model, timeline, lambda, bus, stepFunctions, account, dynamo, options.workDir ?? join(process.cwd(), '.sandbox'));
     world.current = w;
     w.throttling.apply(options.throttling ?? PRODUCTION_LIMITS);
@@ -187,9 +193,14 @@ export class World {
   /**
    * Creates an EKS cluster whose API server runs on 127.0.0.1. `endpointHost: 'localhost'`
    * gives its endpoint by name (the server's certificate names it), so that clients resolve it
-   * at each new connection, and a DNS failure can reach them (dns-faults.ts).
+   * at each new connection, and a DNS failure can reach them (dns-faults.ts). `endpoint:
+   * 'private'` turns its public access off: only functions in its VPC (the seeded one) reach it,
+   * see private-endpoints.ts.
    */
-  async addCluster(name: string, options: { version?: string; serviceIpv4Cidr?: string; onRequest?: (request: ObservedRequest) => void; endpointHost?: 'localhost' } = {}): Promise<SimCluster> {
+  async addCluster(
+    name: string,
+    options: { version?: string; serviceIpv4Cidr?: string; onRequest?: (request: ObservedRequest) => void; endpointHost?: 'localhost'; endpoint?: 'public' | 'private' } = {},
+  ): Promise<SimCluster> {
     const store = new KubeStore(this.clock);
     const stopControllers = startControllers(store, this.clock);
     const server = await startKubeApiServer({
@@ -205,13 +216,16 @@ export class World {
     mkdirSync(this.workDir, { recursive: true });
     const kubeconfigPath = join(this.workDir, `kubeconfig-${name}`);
     const endpoint = options.endpointHost ? `https://${options.endpointHost}:${server.port}` : server.url;
+    const vpcId = options.endpoint === 'private' ? this.account.seedVpc().vpcId : undefined;
     this.account.eks.addCluster({
       name,
       endpoint,
       certificateAuthorityData: server.caData,
       serviceIpv4Cidr: options.serviceIpv4Cidr ?? '172.20.0.0/16',
       version: options.version ?? '1.31',
+      ...(vpcId ? { endpointAccess: 'private' as const, vpcId } : {}),
     });
+    if (vpcId) this.privateEndpoints().add({ cluster: name, port: server.port, vpcId, address: `10.0.${(server.port >> 8) & 31}.${server.port & 255}` });
     store.on((event) => {
       if (event.resource !== 'nodes') return;
       const node = event.object as { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } };
@@ -234,6 +248,23 @@ export class World {
     this.clusters.set(name, cluster);
     this.cleanups.push(() => cluster.stop());
     return cluster;
+  }
+
+  private privateEndpointsGate?: PrivateEndpoints;
+
+  /** The gate of the clusters whose endpoint is private (installed with the first of them). */
+  privateEndpoints(): PrivateEndpoints {
+    if (!this.privateEndpointsGate) {
+      const gate = new PrivateEndpoints(
+        this.clock,
+        (key) => this.model.functions.find((f) => f.key === key),
+        (subnetId) => this.account.ec2.subnets.get(subnetId)?.subnet.VpcId,
+        (message) => this.timeline.add('kube', message),
+      );
+      this.privateEndpointsGate = gate;
+      this.cleanups.push(() => gate.restore());
+    }
+    return this.privateEndpointsGate;
   }
 
   /** Writes a kubeconfig for `kubectl` with a fresh token (valid 15 virtual minutes). */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -7,6 +8,8 @@ import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { AWS_NODE } from '../../shared/kube/cni-settings.js';
 import { PROJECT_ROOT } from '../sim/serverless-config.js';
+
+const { buildsKubeClients } = createRequire(import.meta.url)('../../scripts/deploy/kubernetes-facing.cjs') as { buildsKubeClients: (root: string, module: string) => boolean };
 
 /**
  * The shipped RBAC (scripts/kubernetes/rbac.yaml) grants what the functions call, and nothing
@@ -168,14 +171,10 @@ describe('Kubernetes RBAC (scripts/kubernetes/rbac.yaml): exactly what the code 
   it('gives an access entry (grant-access.sh) to exactly the roles of the functions that talk to clusters', () => {
     const serverless = readFileSync(join(PROJECT_ROOT, 'serverless.yml'), 'utf8');
     const roleOf = (file: string) => new RegExp(`handler: functions/${file}\\.handler\\n(?:    .*\\n)*?    role: (\\w+)`).exec(serverless)?.[1];
-    // a handler talks to clusters when it, or a functions/lib module it imports, builds Kubernetes clients
-    const builds = (file: string): boolean => {
-      const source = readFileSync(file, 'utf8');
-      const libs = [...source.matchAll(/from '\.\/lib\/([\w-]+)\.js'/g)].map((m) => join(PROJECT_ROOT, 'functions/lib', `${m[1]}.ts`));
-      return /new KubeClients\(/.test(source) || libs.some((lib) => /new KubeClients\(/.test(readFileSync(lib, 'utf8')));
-    };
+    // a handler talks to clusters when it, or a functions/lib module it imports, builds Kubernetes
+    // clients: the rule the VPC placement follows too (scripts/deploy/kubernetes-facing.cjs)
     const talking = readdirSync(join(PROJECT_ROOT, 'functions'))
-      .filter((f) => f.endsWith('.ts') && builds(join(PROJECT_ROOT, 'functions', f)))
+      .filter((f) => f.endsWith('.ts') && buildsKubeClients(PROJECT_ROOT, `functions/${f.replace(/\.ts$/, '')}`))
       .map((f) => roleOf(f.replace(/\.ts$/, '')));
     const script = readFileSync(join(PROJECT_ROOT, 'scripts/kubernetes/grant-access.sh'), 'utf8');
     const granted = /for logical in ([\w ]+); do/.exec(script)![1]!.split(' ');
