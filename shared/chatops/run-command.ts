@@ -391,6 +391,8 @@ async function drain(command: Extract<Command, { name: 'drain' }>, principal: Pr
       return { reply: doneReply(`${what} was already drained`, out.reason ? [out.reason] : []), clusters: [cluster] };
     case 'ignored':
       return { reply: notDoneReply(`Not draining ${what}: ${out.reason}`), clusters: [cluster] };
+    case 'observed':
+      return { reply: doneReply(`:eyes: ${out.observed.summary.replace(/^observe mode: [^:]+: would/, `${observeLabel(out.observed.observedBy)}: would`)}`, out.observed.wouldDo, 'nothing was changed'), clusters: [cluster] };
   }
 }
 
