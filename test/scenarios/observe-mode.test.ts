@@ -6,11 +6,13 @@ import { isLeaving, snapshotGroup } from '../../shared/aws/group-capacity.js';
 import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
 import type { DrainObserved, LaunchObserved, RolloutObserved } from '../../shared/events/observed.js';
 import { type DefaultScenarioResult, runDefaultScenario } from '../sim/scenarios.js';
+import { releaseAmi } from '../sim/aws/ami-catalogue.js';
+import { chatParams, sandboxAccessPolicy, setupChat, startSandboxSlack } from '../sim/chat.js';
 import { clientOf } from '../sim/kube/request-counter.js';
 import { READ_COMMAND } from '../sim/sdk-gate.js';
 import { kubeWrites, recordServiceCalls, userResourceWrites } from '../sim/service-writes.js';
 import { World } from '../sim/world.js';
-import { rollouts } from './rollout-helpers.js';
+import { rollouts, selfManagedWorld } from './rollout-helpers.js';
 
 /**
  * Observe mode (issue 16 part 4): the default scenario (`npm start`) run with the stage param
@@ -149,6 +151,42 @@ describe('Scenario: a group tagged rollout=observe is planned and reported, anot
     } finally {
       recorder.remove();
       await world.stop();
+    }
+  });
+});
+
+describe('Scenario: chat in observe mode answers what it would do', () => {
+  it('rollout replies "would roll" with its batches, drain "would drain" with its pods; nothing starts, the drain\'s report reaches the channel and history', async () => {
+    const receiver = await startSandboxSlack();
+    const { world, cluster } = await selfManagedWorld({ nodes: 3, name: 'web', tags: {}, world: { params: { ...chatParams(receiver), mode: 'observe' }, recordKubeRequests: true } });
+    const recorder = recordServiceCalls();
+    try {
+      const chat = setupChat(world, receiver, sandboxAccessPolicy({ sre: ['U0ALICE'] }));
+      releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261201' });
+      const rollout = await chat.slash('U0ALICE', 'rollout prod/web');
+      await world.settle();
+      const rolled = chat.responses(rollout.responseUrl).map((m) => m.text).join('\n');
+      assert.match(rolled, /observe mode \(the service's mode param\): would roll prod\/web from ami-\w+ to .* after approval in 3 batches; nothing was changed/);
+      assert.match(rolled, /batch 1 of 3 \(canary\)/);
+      const node = (cluster.store.list('nodes') as { metadata: { name: string } }[])[0]!.metadata.name;
+      const drain = await chat.slash('U0ALICE', `drain ${node}`);
+      await world.settle();
+      const drained = chat.responses(drain.responseUrl).map((m) => m.text).join('\n');
+      assert.match(drained, new RegExp(`observe mode \\(the service's mode param\\): would drain ${node.replace(/\./g, '\\.')}`));
+      assert.match(drained, /evict \d+ pods? now: shop\/web-/);
+      assert.equal(world.stepFunctions.executions.size, 0);
+      assert.deepEqual(userResourceWrites(recorder.calls), []);
+      assert.deepEqual(kubeWrites(world), []);
+      assert.ok(receiver.messages.some((m) => m.kind === 'post' && m.text.includes(`would drain ${node}`)), 'the Node Drain Observed report in the channel');
+      const history = await chat.slash('U0ALICE', 'history prod');
+      await world.settle();
+      const told = chat.responses(history.responseUrl).map((m) => m.text).join('\n');
+      assert.match(told, /rollout prod\/web .*would roll prod\/web/, 'the rollout command, answered');
+      assert.match(told, /observe mode: prod: would drain/, 'the Node Drain Observed report');
+    } finally {
+      recorder.remove();
+      await world.stop();
+      await receiver.close();
     }
   });
 });
