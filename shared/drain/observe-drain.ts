@@ -1,6 +1,7 @@
 import { describeLifecycleHook } from '../aws/auto-scaling.js';
 import type { InstanceView } from '../aws/instances.js';
 import { hookLeftToDefault } from '../config/observe.js';
+import { ConfigurationError } from '../errors.js';
 import { type DrainObserved, observedEvent } from '../events/observed.js';
 import type { DrainTriggerKind } from '../events/drain.js';
 import type { LifecycleAction } from '../events/lifecycle-action.js';
@@ -52,7 +53,8 @@ export async function observeDrain(
     summary: summaryOf(cluster, instance.instanceId, nodeName, preview, lifecycleAction),
     at: now.toISOString(),
   });
-  await ports.publish!(detail.detailType, detail.detail);
+  if (!ports.publish) throw new ConfigurationError('observe mode needs a way to publish its report (RequestDrainPorts.publish)');
+  await ports.publish(detail.detailType, detail.detail);
   ports.log('observe mode: drain reported', { instanceId: instance.instanceId, cluster, evict: preview.evict.length, blocked: preview.blocked.length });
   return detail.detail;
 }

@@ -10,7 +10,7 @@ import { type LaunchObserved, observedEvent } from '../events/observed.js';
 import { hookOwnership } from '../drain/hook-ownership.js';
 import { tagInstance } from '../aws/instances.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
-import { InstanceNotFoundError } from '../errors.js';
+import { ConfigurationError, InstanceNotFoundError } from '../errors.js';
 import type { InstanceLaunchEvent } from '../events/instance-event.js';
 import { instanceIdOf } from '../events/instance-event.js';
 import type { NodeJoinInput } from '../events/node-join.js';
@@ -169,7 +169,7 @@ async function observeLaunch(
     summary: `observe mode: ${cluster}: would ${[tags.length > 0 ? `tag ${instanceId} ${tags.map(([k, v]) => `${k}=${v}`).join(', ')}` : undefined, lifecycleAction ? `answer its launch hook ${lifecycleAction.lifecycleHookName} once its node is Ready` : undefined].filter(Boolean).join(' and ')}; nothing was changed${lifecycleAction ? ` (${hookLeftToDefault(lifecycleAction)})` : ''}`,
     at: now.toISOString(),
   });
-  if (!ports.publish) throw new Error('observe mode needs a publish port');
+  if (!ports.publish) throw new ConfigurationError('observe mode needs a way to publish its report (TaggingPorts.publish)');
   await ports.publish(detailType, detail);
   ports.log('observe mode: launch reported', { instanceId, cluster, wouldDo });
   return { outcome: 'observed', instanceId, cluster, observed: detail };
