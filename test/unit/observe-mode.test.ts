@@ -10,6 +10,9 @@ import type { GroupView } from '../../shared/detect/inventory.js';
 import { observeRollout } from '../../shared/detect/observe-rollout.js';
 import { type GroupPlan, planGroup } from '../../shared/detect/plan-rollouts.js';
 import { ensureTerminateHooks } from '../../shared/drain/ensure-terminate-hooks.js';
+import { beginRollout } from '../../shared/rollout/begin-rollout.js';
+import { RolloutInputSchema } from '../../shared/events/rollout.js';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { drainSteps } from '../../shared/drain/observe-drain.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { OBSERVED_EVENTS, observedEvent } from '../../shared/events/observed.js';
@@ -180,6 +183,41 @@ describe('Observe mode: terminate hooks', () => {
       assert.equal(published[0]!.detailType, 'Terminate Hooks Observed');
       assert.deepEqual(published[0]!.detail.groups, ['workers']);
       assert.match(published[0]!.detail.wouldDo[0], /^PutLifecycleHook eks-node-lifecycle-drain \(heartbeat 300 s, default CONTINUE\) on workers$/);
+    } finally {
+      autoscaling.restore();
+    }
+  });
+});
+
+describe('Observe mode: Begin', () => {
+  it('refuses a rollout that reached it anyway (started by hand), before any lock: the service\'s mode, or the group\'s tag', async () => {
+    const autoscaling = mockClient(AutoScalingClient);
+    try {
+      for (const [mode, tags, label] of [
+        ['observe', { 'eks-node-lifecycle/rollout': 'auto' }, /the service's mode param/],
+        ['act', { 'eks-node-lifecycle/rollout': 'observe' }, /the group's eks-node-lifecycle\/rollout=observe/],
+      ] as const) {
+        autoscaling.reset();
+        autoscaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'prod-workers', DesiredCapacity: 3, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), Instances: [] } as never] });
+        const declined: unknown[] = [];
+        const input = RolloutInputSchema.parse({ cluster: 'prod', group: { kind: 'self-managed', name: 'prod-workers', autoScalingGroup: 'prod-workers' }, target: { imageId: 'ami-0123456789abcdef0' }, startedBy: { kind: 'person', who: 'alice', startNow: true } });
+        const result = await beginRollout(
+          { ...input, executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:ami-rollout:by-hand' },
+          {
+            autoscaling: new AutoScalingClient({ region: 'eu-west-1' }),
+            eks: new EKSClient({ region: 'eu-west-1' }),
+            locks: { acquire: async () => assert.fail('no lock is taken') } as never,
+            requiresApproval: async () => false,
+            notify: async (event, detail) => void declined.push([event, detail['reason']]),
+            mode,
+            now: () => NOW,
+            log: () => undefined,
+          },
+        );
+        assert.equal(result.decision, 'refused');
+        assert.match((result as { reason: string }).reason, label);
+        assert.equal(declined.length, 1);
+      }
     } finally {
       autoscaling.restore();
     }
