@@ -3,7 +3,8 @@ import type { InstanceView } from '../aws/instances.js';
 import { hookLeftToDefault } from '../config/observe.js';
 import { ConfigurationError } from '../errors.js';
 import { type DrainObserved, observedEvent } from '../events/observed.js';
-import type { DrainTriggerKind } from '../events/drain.js';
+import type { DrainPolicy, DrainTriggerKind } from '../events/drain.js';
+import { describeSeconds } from '../config/duration.js';
 import type { LifecycleAction } from '../events/lifecycle-action.js';
 import { findNodeForInstance } from '../kube/find-node.js';
 import { type DrainPreview, previewDrain } from '../kube/drain/preview-drain.js';
@@ -20,7 +21,7 @@ const PODS_NAMED = 20;
  * heartbeat, no completion (the hook's own default result applies at its timeout).
  */
 export async function observeDrain(
-  request: { kind: DrainTriggerKind; lifecycleAction?: LifecycleAction },
+  request: { kind: DrainTriggerKind; lifecycleAction?: LifecycleAction; policy: DrainPolicy },
   found: { instance: InstanceView; cluster: string },
   ports: Pick<RequestDrainPorts, 'autoscaling' | 'kube' | 'now' | 'log' | 'publish'>,
 ): Promise<DrainObserved> {
@@ -49,7 +50,7 @@ export async function observeDrain(
     blocked: preview.blocked.map((b) => ({ pod: ref(b.pod), pdb: b.pdb ? `${b.pdb.namespace}/${b.pdb.name}` : null, message: b.message })),
     skipped: preview.skipped.map((s) => ({ pod: ref(s.pod), reason: s.reason })),
     ...(lifecycleAction ? { lifecycleAction } : {}),
-    wouldDo: drainSteps(instance.instanceId, nodeName, preview, lifecycleAction),
+    wouldDo: drainSteps(instance.instanceId, nodeName, preview, lifecycleAction, request.policy),
     summary: summaryOf(cluster, instance.instanceId, nodeName, preview, lifecycleAction),
     at: now.toISOString(),
   });
@@ -60,12 +61,18 @@ export async function observeDrain(
 }
 
 /** The writes a drain would make, in order. Pure. */
-export function drainSteps(instanceId: string, nodeName: string | null, preview: DrainPreview, action: DrainObserved['lifecycleAction']): string[] {
+export function drainSteps(instanceId: string, nodeName: string | null, preview: DrainPreview, action: DrainObserved['lifecycleAction'], policy?: Pick<DrainPolicy, 'drainTimeoutSeconds' | 'onDrainTimeout'>): string[] {
   const steps: string[] = [];
   if (nodeName && preview.nodeFound) {
     steps.push(`cordon ${nodeName} (spec.unschedulable and the taint eks-node-lifecycle/draining:NoSchedule)`);
     if (preview.evict.length > 0) steps.push(`evict ${preview.evict.length} pod${preview.evict.length === 1 ? '' : 's'} now: ${names(preview.evict)}`);
-    if (preview.blocked.length > 0) steps.push(`hold back ${preview.blocked.length} pod${preview.blocked.length === 1 ? '' : 's'} until their PodDisruptionBudgets allow: ${names(preview.blocked.map((b) => b.pod))}`);
+    if (preview.blocked.length > 0) {
+      steps.push(`hold back ${preview.blocked.length} pod${preview.blocked.length === 1 ? '' : 's'} until their PodDisruptionBudgets allow: ${names(preview.blocked.map((b) => b.pod))}`);
+      if (policy) {
+        const at = `at the drain timeout (${describeSeconds(policy.drainTimeoutSeconds)})`;
+        steps.push(policy.onDrainTimeout === 'force' ? `${at}, delete the pods still held back (on-drain-timeout=force)` : `${at}, report the pods still held back and keep the node cordoned (on-drain-timeout=fail)`);
+      }
+    }
   } else {
     steps.push(`no node of ${instanceId} in the cluster: nothing to cordon or evict`);
   }

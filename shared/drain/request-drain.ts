@@ -150,7 +150,7 @@ export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPor
   if (ports.mode === 'observe') {
     const decision = decideDrainRequest({ record: undefined, trigger: request.kind, bringsLifecycleAction: request.lifecycleAction !== undefined, onRebalance: policy.onRebalance, now: ports.now() });
     if (decision.action === 'ignore') return ignore(decision.reason, instanceId);
-    const observed = await observeDrain({ kind: request.kind, ...(request.lifecycleAction ? { lifecycleAction: request.lifecycleAction } : {}) }, { instance: owner.instance, cluster }, ports);
+    const observed = await observeDrain({ kind: request.kind, policy: drainPolicy, ...(request.lifecycleAction ? { lifecycleAction: request.lifecycleAction } : {}) }, { instance: owner.instance, cluster }, ports);
     return { outcome: 'observed', instanceId, cluster, observed };
   }
 

@@ -160,11 +160,12 @@ describe('Observe mode: what a drain would do now', () => {
     assert.deepEqual(preview.skipped.map((s) => [s.pod.name, s.reason]), [['aws-node-x', 'daemonset']]);
   });
   it('names the steps: cordon, evictions, held back, heartbeat and completion left to the default result', () => {
-    const steps = drainSteps('i-0123456789abcdef0', 'node-a', decidePreview(pods, [budget(0)]), { autoScalingGroupName: 'g', lifecycleHookName: 'drain', defaultResult: 'CONTINUE', timeoutSeconds: 300 });
+    const steps = drainSteps('i-0123456789abcdef0', 'node-a', decidePreview(pods, [budget(0)]), { autoScalingGroupName: 'g', lifecycleHookName: 'drain', defaultResult: 'CONTINUE', timeoutSeconds: 300 }, { drainTimeoutSeconds: 900, onDrainTimeout: 'force' });
     assert.match(steps[0]!, /^cordon node-a/);
     assert.equal(steps[1], 'evict 1 pod now: shop/api-1');
     assert.equal(steps[2], 'hold back 2 pods until their PodDisruptionBudgets allow: shop/web-1, shop/web-2');
-    assert.match(steps[4]!, /^CompleteLifecycleAction CONTINUE on hook drain once drained \(.*default result CONTINUE applies after 300 s\)$/);
+    assert.match(steps[3]!, /^at the drain timeout \(15m\), delete the pods still held back \(on-drain-timeout=force\)$/);
+    assert.match(steps[5]!, /^CompleteLifecycleAction CONTINUE on hook drain once drained \(.*default result CONTINUE applies after 300 s\)$/);
     assert.deepEqual(drainSteps('i-0123456789abcdef0', null, { nodeFound: false, evict: [], blocked: [], skipped: [], terminating: [] }, undefined), ['no node of i-0123456789abcdef0 in the cluster: nothing to cordon or evict']);
   });
 });
