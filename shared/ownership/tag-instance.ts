@@ -2,12 +2,12 @@ import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { createHash } from 'node:crypto';
-import { describeGroup, describeLifecycleHook, putPropagatingGroupTag } from '../aws/auto-scaling.js';
+import { describeGroup, describeLifecycleHook, lifecycleHookNames, putPropagatingGroupTag } from '../aws/auto-scaling.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import { hookLeftToDefault } from '../config/observe.js';
 import type { ServiceMode } from '../config/service-config.js';
 import { type LaunchObserved, observedEvent } from '../events/observed.js';
-import { hookOwnership } from '../drain/hook-ownership.js';
+import { hookOwnership, ourHooks } from '../drain/hook-ownership.js';
 import { tagInstance } from '../aws/instances.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
 import { ConfigurationError, InstanceNotFoundError } from '../errors.js';
@@ -133,6 +133,11 @@ async function observeLaunch(
   ports: TaggingPorts,
 ): Promise<TaggingOutcome> {
   const { instanceId, cluster, plan, group } = found;
+  if (event['detail-type'] === 'EC2 Instance State-change Notification' && group) {
+    // a launch the service would answer is reported once, with its launch hook's event
+    const hooks = ourHooks(await lifecycleHookNames(ports.autoscaling, group.name, 'autoscaling:EC2_INSTANCE_LAUNCHING'), 'launch', readNodeGroupPolicy(groupTagValues(group)).policy.hooks);
+    if (hooks.length > 0) return { outcome: 'ignored', instanceId, reason: `observe mode: reported with its launch hook ${hooks.join(', ')}` };
+  }
   const wouldDo: string[] = [];
   const tags = Object.entries(plan.instanceTags);
   if (tags.length > 0) wouldDo.push(`CreateTags ${tags.map(([k, v]) => `${k}=${v}`).join(', ')} on ${instanceId}`);

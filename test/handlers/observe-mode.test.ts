@@ -27,6 +27,7 @@ const autoscaling = mockClient(AutoScalingClient);
 const sfn = mockClient(SFNClient);
 const eventbridge = mockClient(EventBridgeClient);
 const launchHook = JSON.parse(readFileSync(new URL('../events/autoscaling-launch-lifecycle-action.json', import.meta.url), 'utf8'));
+const stateChange = JSON.parse(readFileSync(new URL('../events/ec2-instance-state-change-running.json', import.meta.url), 'utf8'));
 
 const writes = () => [
   ...ec2.commandCalls(CreateTagsCommand),
@@ -65,6 +66,23 @@ describe('Handlers in observe mode', () => {
     assert.deepEqual(report!.detail.groupTag, { group: 'prod-workers', key: 'kubernetes.io/cluster/prod', value: 'owned' });
     assert.deepEqual(report!.detail.lifecycleAction, { autoScalingGroupName: 'prod-workers', lifecycleHookName: 'eks-node-lifecycle-launch', defaultResult: 'ABANDON', timeoutSeconds: 600 });
     assert.match(report!.detail.summary, /default result ABANDON applies after 600 s/);
+  });
+
+  it('tagInstance: a running instance whose launch hook the service would answer is reported once, with that hook (not again on its state change)', async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-1234567890abcdef0', State: { Name: 'running' }, Tags: [{ Key: 'aws:autoscaling:groupName', Value: 'prod-workers' }] }] }] });
+    autoscaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'prod-workers', Tags: [{ Key: 'kubernetes.io/cluster/prod', Value: 'owned', PropagateAtLaunch: true }] } as never] });
+    autoscaling.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [{ LifecycleHookName: 'eks-node-lifecycle-launch', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING' }] });
+
+    const withHook = await tagInstance(stateChange, lambdaContext());
+    assert.equal(withHook.outcome, 'ignored');
+    assert.match(withHook.reason, /reported with its launch hook eks-node-lifecycle-launch/);
+    assert.deepEqual(reports(), []);
+
+    autoscaling.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [] });
+    const withoutHook = await tagInstance(stateChange, lambdaContext());
+    assert.equal(withoutHook.outcome, 'observed');
+    assert.deepEqual(reports().map((r) => r.detail.wouldDo), [['CreateTags kubernetes.io/cluster/prod=owned on i-1234567890abcdef0']]);
+    assert.deepEqual(writes(), []);
   });
 
   it('ensureTerminateHooks: reports the hook it would install, installs none', async () => {

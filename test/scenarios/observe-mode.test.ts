@@ -108,7 +108,7 @@ describe('Scenario: the default scenario in observe mode (mode=observe) reports 
     const launches = published<LaunchObserved>(world, 'Node Launch Observed');
     for (const instanceId of result.scaledOut) {
       const mine = launches.filter((l) => l.instanceId === instanceId);
-      assert.ok(mine.length > 0, `a report for ${instanceId}`);
+      assert.equal(mine.length, 1, `one report for ${instanceId}, with its launch hook (its state change adds none)`);
       assert.ok(mine.every((l) => l.instanceTags['kubernetes.io/cluster/prod'] === 'owned'));
       const hook = mine.find((l) => l.lifecycleAction)?.lifecycleAction;
       assert.deepEqual(hook, { autoScalingGroupName: result.selfManagedGroup, lifecycleHookName: 'wait-for-node', defaultResult: 'ABANDON', timeoutSeconds: 600 });
