@@ -26,6 +26,7 @@ const ports = {
   ssm: new SSMClient({ region: config.region }),
   sfn: new SFNClient({ region: config.region }),
   managedClusters: config.managedClusters,
+  mode: config.mode,
   amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),
   now,
   log: logInfo,
@@ -34,6 +35,7 @@ const ports = {
     release: (fingerprint: string) => announcements.releaseAnnouncement(fingerprint),
     publish: (detailType: string, detail: object) => publishEvent(eventbridge, detailType, detail),
   },
+  publish: (detailType: string, detail: object) => publishEvent(eventbridge, detailType, detail),
 };
 
 export const handler = lambdaHandler({

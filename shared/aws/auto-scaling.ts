@@ -71,6 +71,12 @@ export async function describeLifecycleHook(autoscaling: AutoScalingClient, grou
   };
 }
 
+/** The names of a group's lifecycle hooks on one transition, whoever's. */
+export async function lifecycleHookNames(autoscaling: AutoScalingClient, group: string, transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' | 'autoscaling:EC2_INSTANCE_TERMINATING'): Promise<string[]> {
+  const out = await callAws('autoscaling:DescribeLifecycleHooks', () => autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group })));
+  return (out.LifecycleHooks ?? []).filter((h) => h.LifecycleTransition === transition && h.LifecycleHookName).map((h) => h.LifecycleHookName!);
+}
+
 /**
  * Completes a lifecycle action. Auto Scaling answers a ValidationError when the action is
  * no longer open (already completed, or timed out): that is `LifecycleActionGoneError`, which

@@ -1,6 +1,7 @@
 import { describeImage } from '../ami/image-provenance.js';
 import { DRAIN_FINISHED } from '../drain/finish-drain.js';
 import { DRAIN_BLOCKED } from '../drain/report-blocked.js';
+import { OBSERVED_EVENTS } from '../events/observed.js';
 import { ROLLOUT_EVENTS, type RolloutEventName } from '../rollout/rollout-events.js';
 import { principalMention } from './mentions.js';
 import type { Reply, ReplyAction, ReplySection } from './types.js';
@@ -29,6 +30,7 @@ export function replyForEvent(detailType: string, detail: Record<string, unknown
   if (phase) return rolloutReply(phase, d);
   if (detailType === DRAIN_FINISHED) return drainReply(d);
   if (detailType === DRAIN_BLOCKED) return drainBlockedReply(d);
+  if (OBSERVED.has(detailType)) return observedReply(d);
   if (detailType === ALARM_STATE_CHANGE) return alarmReply(d);
   return null;
 }
@@ -55,6 +57,28 @@ function alarmReply(d: Detail): Reply | null {
   }
   if (state === 'OK' && previous === 'ALARM') return { ok: true, title: `:white_check_mark: OK again: ${name}`, sections: [] };
   return null;
+}
+
+const OBSERVED: ReadonlySet<string> = new Set(Object.values(OBSERVED_EVENTS));
+
+/** How many of an observed report's steps a message lists before `+N more`. */
+const STEPS_LISTED = 12;
+
+/** Observe mode's report (events/observed.ts): what the service would have done, step by step; nothing was changed. */
+function observedReply(d: Detail): Reply {
+  const steps = strings(d['wouldDo']);
+  const shown = steps.length > STEPS_LISTED ? [...steps.slice(0, STEPS_LISTED), `+${steps.length - STEPS_LISTED} more`] : steps;
+  return {
+    ok: true,
+    title: `:eyes: ${str(d['summary']) ?? 'observe mode: a report of what would have been done'}`,
+    sections: [lines(shown)].filter((s) => !isEmpty(s)),
+    context: d['observedBy'] === 'group' ? 'the group is tagged eks-node-lifecycle/rollout=observe: nothing was changed' : 'the service runs in observe mode (param mode=observe): nothing was changed',
+  };
+}
+
+/** Whether a detail-type is one of observe mode's reports, which go to the cluster's history too. */
+export function isObservedEvent(detailType: string): boolean {
+  return OBSERVED.has(detailType);
 }
 
 /**

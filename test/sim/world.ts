@@ -65,6 +65,8 @@ export interface WorldOptions {
    * statement): denials are then expected; with the template's own, `stop()` fails on any
    */
   roles?: Map<string, SimRole>;
+  /** keep every Kubernetes API request of every cluster in `world.kubeRequests` (who sent it, what it asked) */
+  recordKubeRequests?: boolean;
 }
 
 export interface SimCluster {
@@ -86,6 +88,9 @@ export class World {
   readonly metrics: MetricPoint[] = [];
   /** the events the service itself published (PutEvents), in order */
   readonly published: BusEvent[] = [];
+  /** with `recordKubeRequests`: every request the clusters' API servers answered, in order */
+  readonly kubeRequests: { cluster: string; request: ObservedRequest }[] = [];
+  private recordKubeRequests = false;
   /** AWS API throttling and the API servers' Priority and Fairness (world-throttling.ts) */
   readonly throttling: WorldThrottling;
   /** IAM, evaluated on every call and invocation of the deployed roles (iam/authorizer.ts) */
@@ -170,6 +175,7 @@ export class World {
     const iam = new SimIam(model, { account, lambda, partitionKeys: partitionKeysOf(model) }, () => clock.now(), options.roles).install();
     w.iam = iam;
     w.deniedExpected = options.roles !== undefined;
+    w.recordKubeRequests = options.recordKubeRequests ?? false;
     stepFunctions.authorizeInvoke = (machineArn, functionArn) => {
       const machine = model.stateMachines.find((m) => m.arn === machineArn)!;
       return iam.authorizeInvoke(`${machine.id}Role`, machine.name, functionArn);
@@ -208,7 +214,14 @@ export class World {
       store,
       clusterName: name,
       kubernetesVersion: options.version ?? '1.31',
-      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.onRequest || this.recordKubeRequests
+        ? {
+            onRequest: (request: ObservedRequest) => {
+              if (this.recordKubeRequests) this.kubeRequests.push({ cluster: name, request });
+              options.onRequest?.(request);
+            },
+          }
+        : {}),
       // the user EKS maps the token to: the flow Priority and Fairness throttles it in
       authenticate: async (token) => (await authenticateEksToken(token, { cluster: name, credentials: SANDBOX_CREDENTIALS, now: () => this.clock.now() })).ok && { user: this.account.callerArn },
     });
