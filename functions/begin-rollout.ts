@@ -23,7 +23,7 @@ export const handler = lambdaHandler({
   correlate: ({ input, executionArn }) => ({ cluster: input.cluster, nodegroup: input.group.name, executionArn }),
   run: async ({ input, executionArn }) => {
     const notify = shared.notifier({ ...input, executionArn });
-    const begin = await beginRollout({ ...input, executionArn }, { ...clients, locks: shared.locks, requiresApproval: clusterRequiresApproval, notify, now, log: logInfo });
+    const begin = await beginRollout({ ...input, executionArn }, { ...clients, locks: shared.locks, requiresApproval: clusterRequiresApproval, notify, mode: config.mode, now, log: logInfo });
     return { ...input, begin };
   },
 });

@@ -3,6 +3,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod/mini';
 import { cachedSecret } from '../shared/aws/secrets.js';
 import { ChatopsTable } from '../shared/chatops/chatops-table.js';
+import { ALARM_STATE_CHANGE } from '../shared/chatops/event-replies.js';
 import { notifyChat } from '../shared/chatops/notify.js';
 import { slackApi } from '../shared/chatops/slack-api.js';
 import { now } from '../shared/clock.js';
@@ -10,7 +11,7 @@ import { loadServiceConfig, requireSetting } from '../shared/config/service-conf
 import { accessPolicySource } from './lib/access-policy-source.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 
-/** EventBridge: the service's own events (`Rollout …`, `Node Drain Finished`) as Slack messages, one thread per rollout. */
+/** EventBridge: the service's own events (`Rollout …`, `Node Drain Finished`) as Slack messages, one thread per rollout; and the stack's alarms. */
 const config = loadServiceConfig();
 const region = config.region;
 const ssm = new SSMClient({ region });
@@ -37,7 +38,18 @@ export const ServiceEventSchema = z.object({
   detail: z.record(z.string(), z.unknown()),
 });
 
+/** The stack's own alarms changing state (the rule matches their name prefix): posted when ALARMS_TO_CHAT is on. */
+export const AlarmStateChangeSchema = z.object({
+  id: z.optional(z.string()),
+  source: z.literal('aws.cloudwatch'),
+  'detail-type': z.literal(ALARM_STATE_CHANGE),
+  time: z.optional(z.iso.datetime()),
+  detail: z.looseObject({ alarmName: z.string().check(z.minLength(1), z.maxLength(255)), state: z.looseObject({ value: z.string() }) }),
+});
+
+const alarmsToChat = process.env['ALARMS_TO_CHAT'] !== 'false';
+
 export const handler = lambdaHandler({
-  schema: ServiceEventSchema,
-  run: (event) => notifyChat(event, ports),
+  schema: z.union([ServiceEventSchema, AlarmStateChangeSchema]),
+  run: async (event) => (event.source === 'aws.cloudwatch' && !alarmsToChat ? { posted: false, reason: 'alarms are not sent to chat (alarmsToChat)' } : notifyChat(event, ports)),
 });

@@ -1,6 +1,8 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { completeLifecycleAction } from '../shared/aws/auto-scaling.js';
+import { now } from '../shared/clock.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
+import { metricsOfNodeJoin, recordMetrics } from '../shared/metrics/metrics.js';
 import { LifecycleActionGoneError } from '../shared/errors.js';
 import { CompleteLifecycleActionInputSchema } from '../shared/events/node-join.js';
 import { lambdaHandler, logger } from './lib/handler.js';
@@ -16,10 +18,11 @@ const autoscaling = new AutoScalingClient({ region: config.region });
 export const handler = lambdaHandler({
   schema: CompleteLifecycleActionInputSchema,
   correlate: (input) => ({ instanceId: input.lifecycleAction.instanceId, autoScalingGroup: input.lifecycleAction.autoScalingGroupName, executionArn: input.executionArn }),
-  run: async ({ lifecycleAction, result, reason }) => {
+  run: async ({ lifecycleAction, result, reason, cluster, startedAt }) => {
     try {
       await completeLifecycleAction(autoscaling, lifecycleAction, result);
       logger.info('lifecycle action completed', { result, reason });
+      recordMetrics(metricsOfNodeJoin(cluster, result, startedAt, now()));
       return { completed: true, result };
     } catch (error) {
       if (!(error instanceof LifecycleActionGoneError)) throw error;

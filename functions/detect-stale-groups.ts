@@ -10,6 +10,7 @@ import { now } from '../shared/clock.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { ANNOUNCEMENT_TTL_SECONDS } from '../shared/detect/announce-problems.js';
 import { detectStaleGroups } from '../shared/detect/detect.js';
+import { metricsOfDetection, recordMetrics } from '../shared/metrics/metrics.js';
 import { NodeGroupLocks } from '../shared/rollout/node-group-lock.js';
 import { DetectionTriggerSchema } from '../shared/events/detection.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
@@ -25,6 +26,7 @@ const ports = {
   ssm: new SSMClient({ region: config.region }),
   sfn: new SFNClient({ region: config.region }),
   managedClusters: config.managedClusters,
+  mode: config.mode,
   amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),
   now,
   log: logInfo,
@@ -33,10 +35,15 @@ const ports = {
     release: (fingerprint: string) => announcements.releaseAnnouncement(fingerprint),
     publish: (detailType: string, detail: object) => publishEvent(eventbridge, detailType, detail),
   },
+  publish: (detailType: string, detail: object) => publishEvent(eventbridge, detailType, detail),
 };
 
 export const handler = lambdaHandler({
   schema: DetectionTriggerSchema,
   correlate: (trigger) => ('kind' in trigger && trigger.kind === 'detect' && trigger.cluster ? { cluster: trigger.cluster } : {}),
-  run: (trigger) => detectStaleGroups(trigger, ports),
+  run: async (trigger) => {
+    const result = await detectStaleGroups(trigger, ports);
+    if (!result.dryRun) recordMetrics(metricsOfDetection(result.plans));
+    return result;
+  },
 });

@@ -1,3 +1,4 @@
+import { now } from '../shared/clock.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { FinishRolloutInputSchema } from '../shared/events/rollout.js';
 import { finishRollout } from '../shared/rollout/finish-rollout.js';
@@ -12,5 +13,5 @@ const shared = rolloutPorts(config);
 export const handler = lambdaHandler({
   schema: z.extend(FinishRolloutInputSchema, { announced: z._default(z.boolean(), false) }),
   correlate: (input) => ({ cluster: input.cluster, nodegroup: input.group.name, executionArn: input.executionArn }),
-  run: (input) => finishRollout(input, { locks: shared.locks, notify: shared.notifier(input), log: logInfo }),
+  run: (input) => finishRollout(input, { locks: shared.locks, notify: shared.notifier(input), now, log: logInfo }),
 });

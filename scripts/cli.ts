@@ -129,8 +129,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   if (options.sandbox) {
-    const { runInSandbox } = await import('./cli-sandbox.js');
-    return runInSandbox(options.text, (line) => console.log(line));
+    const sandbox = await import('./cli-sandbox.js').catch((error: NodeJS.ErrnoException) => {
+      // the sandbox is the project's test world: it lives in the development dependencies
+      if (error?.code === 'ERR_MODULE_NOT_FOUND') return undefined;
+      throw error;
+    });
+    if (!sandbox) {
+      console.error('--sandbox needs the development dependencies (the simulated AWS and Kubernetes): run npm ci without --omit=dev.');
+      return 1;
+    }
+    return sandbox.runInSandbox(options.text, (line) => console.log(line));
   }
   const lambda = new LambdaClient({ region: options.region });
   const result = await sendCommand(options.text, { url: await chatApiUrl(options, lambda), region: options.region, credentials: await lambda.config.credentials() });

@@ -1,16 +1,20 @@
 /**
  * `npm start`: the default sandbox scenario, printed as a timeline. No AWS account, no
- * cluster, no network: see README "The sandbox".
+ * cluster, no network: see README "The sandbox". `npm start -- --observe` runs it with the
+ * service in observe mode (the param mode=observe): reports, and no write.
  */
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeAutoScalingInstancesCommand, AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { runDefaultScenario } from '../test/sim/scenarios.js';
+import { kubeWrites, recordServiceCalls, tally, userResourceWrites } from '../test/sim/service-writes.js';
 import { World } from '../test/sim/world.js';
 
 const started = performance.now();
-const world = await World.start({ echoLogs: process.argv.includes('--logs') });
+const observe = process.argv.includes('--observe');
+const world = await World.start({ echoLogs: process.argv.includes('--logs'), recordKubeRequests: true, ...(observe ? { params: { mode: 'observe' } } : {}) });
+const recorder = recordServiceCalls();
 world.timeline.onEntry((entry) => console.log(world.timeline.format(entry)));
-console.log('eks-node-lifecycle sandbox — default scenario (virtual time since start)\n');
+console.log(`eks-node-lifecycle sandbox — default scenario${observe ? ', in observe mode (mode=observe)' : ''} (virtual time since start)\n`);
 try {
   const result = await runDefaultScenario(world);
   const region = world.model.region;
@@ -32,10 +36,17 @@ try {
   console.log('\nexecutions');
   for (const e of executions) console.log(`  ${e.name.padEnd(48)} ${e.status}`);
   console.log(`\nscaled out: ${result.scaledOut.join(', ')}; scaled in (drained): ${result.drained}`);
+  // what the service changed: every write its functions and workflows made (the operator's own calls aside)
+  const writes = userResourceWrites(recorder.calls);
+  const kube = kubeWrites(world);
+  console.log(`\nwrites by the service: ${writes.length} to EC2, Auto Scaling and EKS; ${kube.length} to Kubernetes`);
+  for (const line of [...tally(writes), ...tally(kube)]) console.log(`  ${line}`);
+  if (observe) console.log(`observe reports: ${world.published.filter((e) => e['detail-type'].endsWith(' Observed')).length} (${[...new Set(world.published.map((e) => e['detail-type']).filter((t) => t.endsWith(' Observed')))].join(', ')})`);
   // every call a function made and every invocation a state machine or schedule made, authorized against the deployed roles
   console.log(`\n${world.iam.summary()}`);
   for (const d of world.iam.denials) console.log(`  denied: ${d.caller} (${d.role}) ${d.request.action} on ${d.request.resource} — ${d.service}:${d.command} ${d.error}`);
   console.log(`\nvirtual time ${Math.round((world.clock.now() - Date.parse('2026-11-21T09:00:00Z')) / 1000)} s, wall time ${Math.round(performance.now() - started)} ms`);
 } finally {
+  recorder.remove();
   await world.stop();
 }

@@ -17,3 +17,30 @@ export function useTimeSource(next: () => number): () => void {
     source = previous;
   };
 }
+
+/** Starts a timer of `ms`; returns what cancels it. */
+export type TimerSource = (ms: number, fire: () => void) => () => void;
+
+const realTimers: TimerSource = (ms, fire) => {
+  const timer = setTimeout(fire, ms);
+  return () => clearTimeout(timer);
+};
+let timers: TimerSource = realTimers;
+
+/**
+ * A deadline's timer (a Kubernetes request's). In AWS a real timer; the sandbox may run one on
+ * its virtual clock instead, for a request it knows can never be answered (a private endpoint
+ * out of the function's reach), so that the wait costs virtual time, not real.
+ */
+export function startTimer(ms: number, fire: () => void): () => void {
+  return timers(ms, fire);
+}
+
+/** Replaces the timer source (the sandbox only). Returns a function that restores it. */
+export function useTimerSource(next: TimerSource): () => void {
+  const previous = timers;
+  timers = next;
+  return () => {
+    timers = previous;
+  };
+}

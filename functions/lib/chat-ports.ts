@@ -48,7 +48,7 @@ export function chatPorts(config: ServiceConfig): CommandPorts {
     sfn: new SFNClient({ region }),
     ec2,
     amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),
-    inventory: { eks, ec2, autoscaling: new AutoScalingClient({ region }), ssm, managedClusters: config.managedClusters, now, log: logInfo },
+    inventory: { eks, ec2, autoscaling: new AutoScalingClient({ region }), ssm, managedClusters: config.managedClusters, mode: config.mode, now, log: logInfo },
     requestDrain: (request: ManualDrainRequest) => invokeFunction<RequestDrainOutcome>(lambda, requestDrainFunction, request),
     kube: new KubeClients(eks, new EksTokenCache({ region, now })),
     sts: new STSClient({ region }),

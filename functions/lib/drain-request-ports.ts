@@ -2,7 +2,9 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { publishEvent } from '../../shared/aws/notifications.js';
 import { DrainRecords } from '../../shared/aws/drain-records.js';
 import { now } from '../../shared/clock.js';
 import { requireSetting, type ServiceConfig } from '../../shared/config/service-config.js';
@@ -19,6 +21,7 @@ import { logInfo } from './handler.js';
 export function drainRequestPorts(config: ServiceConfig): RequestDrainPorts & { kube: KubeClients } {
   const eks = new EKSClient({ region: config.region });
   const kube = new KubeClients(eks, new EksTokenCache({ region: config.region, now }));
+  const eventbridge = new EventBridgeClient({ region: config.region });
   return {
     ec2: new EC2Client({ region: config.region }),
     autoscaling: new AutoScalingClient({ region: config.region }),
@@ -29,6 +32,8 @@ export function drainRequestPorts(config: ServiceConfig): RequestDrainPorts & { 
     nodeDrainStateMachineArn: requireSetting(config.nodeDrainStateMachineArn, 'NODE_DRAIN_STATE_MACHINE_ARN'),
     instanceOfNode: async (cluster: string, nodeName: string) => nodeInstanceId(await kube.core(cluster), cluster, nodeName),
     kube,
+    mode: config.mode,
+    publish: (detailType: string, detail: object) => publishEvent(eventbridge, detailType, detail),
     now,
     log: logInfo,
   };

@@ -5,6 +5,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { NodeLifecycleError } from '../../shared/errors.js';
 import { parseUntrusted } from '../../shared/schema-issues.js';
+import { installLambdaMetrics } from './metrics.js';
 
 /**
  * The conventions every function follows:
@@ -16,6 +17,7 @@ import { parseUntrusted } from '../../shared/schema-issues.js';
  *    (which match the error's `name`) decide what happens next.
  */
 export const logger = new Logger({ serviceName: 'eks-node-lifecycle' });
+installLambdaMetrics();
 
 /** The `log` port the domain's orchestrations take: an info record with attributes. */
 export function logInfo(message: string, attributes: Record<string, unknown> = {}): void {

@@ -58,6 +58,7 @@ export async function benchDetection(clusters = 50, groupsPerCluster = 20): Prom
         amiRolloutStateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:bench',
         now: () => clock.date(),
         log: () => undefined,
+        publish: async () => undefined,
         // a dry run announces nothing
         announce: { claim: async () => false, release: async () => undefined, publish: async () => undefined },
       },

@@ -3,7 +3,8 @@
 #   scripts/kubernetes/grant-access.sh <cluster> [stage] [region]
 # 1. an EKS access entry per role (authentication mode API or API_AND_CONFIG_MAP), in the
 #    Kubernetes group `eks-node-lifecycle`;
-# 2. the ClusterRole and binding of scripts/kubernetes/rbac.yaml (applied with kubectl).
+# 2. the ClusterRole and binding of scripts/kubernetes/rbac.yaml, applied with kubectl to THAT
+#    cluster (a kubeconfig written for it alone, never whatever context is current).
 # For a cluster still on the aws-auth ConfigMap only, add instead to mapRoles, per role:
 #   - rolearn: <role arn>
 #     username: eks-node-lifecycle:{{SessionName}}
@@ -30,4 +31,7 @@ for logical in CheckNodeReadyRole RequestDrainRole DrainStepRole RollStepRole Ro
     echo "access entry created for $arn"
   fi
 done
-kubectl apply -f "$here/rbac.yaml"
+kubeconfig=$(mktemp)
+trap 'rm -f "$kubeconfig"' EXIT
+aws eks update-kubeconfig --region "$region" --name "$cluster" --kubeconfig "$kubeconfig" >/dev/null
+kubectl --kubeconfig "$kubeconfig" apply -f "$here/rbac.yaml"

@@ -74,6 +74,19 @@ export async function describeLifecycleHook(autoscaling: AutoScalingClient, grou
   };
 }
 
+/** The names of a group's lifecycle hooks, whoever's, by transition (launching, terminating): one DescribeLifecycleHooks. */
+export async function lifecycleHooksOf(autoscaling: AutoScalingClient, group: string): Promise<{ launch: string[]; terminate: string[] }> {
+  const out = await callAws('autoscaling:DescribeLifecycleHooks', () => autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group })));
+  const named = (transition: string) => (out.LifecycleHooks ?? []).filter((h) => h.LifecycleTransition === transition && h.LifecycleHookName).map((h) => h.LifecycleHookName!);
+  return { launch: named('autoscaling:EC2_INSTANCE_LAUNCHING'), terminate: named('autoscaling:EC2_INSTANCE_TERMINATING') };
+}
+
+/** The names of a group's lifecycle hooks on one transition, whoever's. */
+export async function lifecycleHookNames(autoscaling: AutoScalingClient, group: string, transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' | 'autoscaling:EC2_INSTANCE_TERMINATING'): Promise<string[]> {
+  const hooks = await lifecycleHooksOf(autoscaling, group);
+  return transition === 'autoscaling:EC2_INSTANCE_LAUNCHING' ? hooks.launch : hooks.terminate;
+}
+
 /**
  * Completes a lifecycle action. Auto Scaling answers a ValidationError when the action is
  * no longer open (already completed, or timed out): that is `LifecycleActionGoneError`, which
@@ -100,16 +113,9 @@ export async function completeLifecycleAction(
   );
 }
 
-/** The names of a group's lifecycle hooks, whoever's, by transition (launching, terminating). */
-export async function lifecycleHookNames(autoscaling: AutoScalingClient, group: string): Promise<{ launch: string[]; terminate: string[] }> {
-  const out = await callAws('autoscaling:DescribeLifecycleHooks', () => autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group })));
-  const named = (transition: string) => (out.LifecycleHooks ?? []).filter((h) => h.LifecycleTransition === transition && h.LifecycleHookName).map((h) => h.LifecycleHookName!);
-  return { launch: named('autoscaling:EC2_INSTANCE_LAUNCHING'), terminate: named('autoscaling:EC2_INSTANCE_TERMINATING') };
-}
-
 /** The names of a group's terminate lifecycle hooks (`autoscaling:EC2_INSTANCE_TERMINATING`). */
 export async function terminateHookNames(autoscaling: AutoScalingClient, group: string): Promise<string[]> {
-  return (await lifecycleHookNames(autoscaling, group)).terminate;
+  return (await lifecycleHooksOf(autoscaling, group)).terminate;
 }
 
 /**

@@ -61,6 +61,21 @@ export async function snapshotGroup(autoscaling: AutoScalingClient, name: string
   };
 }
 
+/**
+ * The instances that are the group's (not leaving it), with their node names and launch times
+ * from EC2: what a rollout's batches would replace (observe mode reports them).
+ */
+export async function describeGroupMembers(autoscaling: AutoScalingClient, ec2: EC2Client, name: string): Promise<{ instanceId: string; name: string; availabilityZone: string; launchedAt: string }[]> {
+  const members = (await snapshotGroup(autoscaling, name))?.instances.filter((i) => !isLeaving(i)) ?? [];
+  if (members.length === 0) return [];
+  const out = await describeInstancesById(ec2, members.map((m) => m.instanceId));
+  const byId = new Map((out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId, i]));
+  return members.map((m) => {
+    const instance = byId.get(m.instanceId);
+    return { instanceId: m.instanceId, name: instance?.PrivateDnsName || m.instanceId, availabilityZone: m.availabilityZone, launchedAt: instance?.LaunchTime?.toISOString() ?? '' };
+  });
+}
+
 /** States in which an instance is leaving the group: it no longer counts, and is not terminated again. */
 export function isLeaving(instance: Pick<GroupInstance, 'lifecycleState'>): boolean {
   return /^(Terminating|Terminated|Detaching|Detached|Warmed)/.test(instance.lifecycleState);

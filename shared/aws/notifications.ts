@@ -1,4 +1,5 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { metricsOfEvent, recordMetrics } from '../metrics/metrics.js';
 import { callAws } from './call.js';
 
 /**
@@ -15,4 +16,6 @@ export async function publishEvent(eventbridge: EventBridgeClient, detailType: s
     const entry = out.Entries?.find((e) => e.ErrorCode);
     throw Object.assign(new Error(`PutEvents failed: ${entry?.ErrorCode} ${entry?.ErrorMessage}`), { name: 'InternalFailure' });
   }
+  // the metrics an event stands for are counted once it is published (a retried step publishes again: so does its count)
+  recordMetrics(metricsOfEvent(detailType, detail as Record<string, unknown>));
 }

@@ -128,7 +128,7 @@ export function planReply(scope: string, planned: PlannedGroup[]): Reply {
           p.size === undefined ? '?' : String(p.size),
           p.batches === undefined ? (plan.kind === 'managed' ? 'EKS update' : '?') : `${p.batches} × ≤${p.maxUnavailable}`,
           p.window ?? 'any time',
-          plan.mode === 'approve' ? 'needs approval' : 'automatic',
+          plan.observe ? `observe (${plan.observe === 'service' ? 'the service' : 'the group'}): reported, not rolled` : plan.mode === 'approve' ? 'needs approval' : 'automatic',
         ];
       }),
     });

@@ -1,6 +1,7 @@
 import { describeImage } from '../ami/image-provenance.js';
 import { DRAIN_FINISHED } from '../drain/finish-drain.js';
 import { DRAIN_BLOCKED } from '../drain/report-blocked.js';
+import { OBSERVED_EVENTS } from '../events/observed.js';
 import { ROLLOUT_EVENTS, type RolloutEventName } from '../rollout/rollout-events.js';
 import { principalMention } from './mentions.js';
 import type { Reply, ReplyAction, ReplySection } from './types.js';
@@ -29,7 +30,55 @@ export function replyForEvent(detailType: string, detail: Record<string, unknown
   if (phase) return rolloutReply(phase, d);
   if (detailType === DRAIN_FINISHED) return drainReply(d);
   if (detailType === DRAIN_BLOCKED) return drainBlockedReply(d);
+  if (OBSERVED.has(detailType)) return observedReply(d);
+  if (detailType === ALARM_STATE_CHANGE) return alarmReply(d);
   return null;
+}
+
+/** CloudWatch's event for an alarm changing state (the stack's alarms: scripts/deploy/monitoring.cjs). */
+export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
+
+/**
+ * An alarm of the stack going into ALARM, or back to OK
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html):
+ * what fired, why (CloudWatch's reason) and what to look at (the alarm's description). A
+ * change to or from INSUFFICIENT_DATA says nothing an operator acts on.
+ */
+function alarmReply(d: Detail): Reply | null {
+  const name = str(d['alarmName']) ?? 'an alarm';
+  const state = str(rec(d['state'])?.['value']);
+  const previous = str(rec(d['previousState'])?.['value']);
+  if (state === 'ALARM') {
+    return {
+      ok: false,
+      title: `:rotating_light: ALARM: ${name}`,
+      sections: [lines([str(rec(d['configuration'])?.['description']) ?? '', str(rec(d['state'])?.['reason']) ?? ''].filter((l) => l !== ''))].filter((s) => !isEmpty(s)),
+    };
+  }
+  if (state === 'OK' && previous === 'ALARM') return { ok: true, title: `:white_check_mark: OK again: ${name}`, sections: [] };
+  return null;
+}
+
+const OBSERVED: ReadonlySet<string> = new Set(Object.values(OBSERVED_EVENTS));
+
+/** How many of an observed report's steps a message lists before `+N more`. */
+const STEPS_LISTED = 12;
+
+/** Observe mode's report (events/observed.ts): what the service would have done, step by step; nothing was changed. */
+function observedReply(d: Detail): Reply {
+  const steps = strings(d['wouldDo']);
+  const shown = steps.length > STEPS_LISTED ? [...steps.slice(0, STEPS_LISTED), `+${steps.length - STEPS_LISTED} more`] : steps;
+  return {
+    ok: true,
+    title: `:eyes: ${str(d['summary']) ?? 'observe mode: a report of what would have been done'}`,
+    sections: [lines(shown)].filter((s) => !isEmpty(s)),
+    context: d['observedBy'] === 'group' ? 'the group is tagged eks-node-lifecycle/rollout=observe: nothing was changed' : 'the service runs in observe mode (param mode=observe): nothing was changed',
+  };
+}
+
+/** Whether a detail-type is one of observe mode's reports, which go to the cluster's history too. */
+export function isObservedEvent(detailType: string): boolean {
+  return OBSERVED.has(detailType);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { notifyChannelOf, type AccessPolicy } from './access-policy.js';
 import { approvalIdOf, type ChatopsTable } from './chatops-table.js';
-import { clusterOf, replyForEvent, threadKeyOf } from './event-replies.js';
+import { clusterOf, isObservedEvent, replyForEvent, threadKeyOf } from './event-replies.js';
 import { toSlackMessage } from './render.js';
 import type { SlackApi } from './slack-api.js';
 
@@ -41,7 +41,8 @@ const ENDS: Record<string, string> = {
  *    conditional write) and becomes its parent; every later one replies in it;
  * 4. an approval request remembers where its buttons are, so that when the approval expires
  *    the buttons are replaced by the news (an operator must notice an expiry);
- * 5. a rollout's end also goes to the cluster's history.
+ * 5. a rollout's end also goes to the cluster's history; so does each of observe mode's
+ *    reports (before 2: with no channel, history is where it is read).
  */
 export async function notifyChat(event: ServiceEvent, ports: NotifyPorts): Promise<NotifyResult> {
   const detailType = event['detail-type'];
@@ -55,6 +56,7 @@ export async function notifyChat(event: ServiceEvent, ports: NotifyPorts): Promi
   const reply = replyForEvent(detailType, detail);
   if (!reply) return { posted: false, reason: `${detailType} is not shown in chat` };
   const cluster = clusterOf(detail);
+  if (isObservedEvent(detailType)) await auditObserved(event, reply.title, cluster, ports);
   const policy = await ports.policy();
   const channel = (cluster ? notifyChannelOf(policy, cluster) : undefined) ?? ports.defaultChannel;
   if (!channel) {
@@ -102,6 +104,22 @@ export async function notifyChat(event: ServiceEvent, ports: NotifyPorts): Promi
   }
   ports.log('notified chat', { detailType, channel: posted.channel, thread });
   return { posted: true, channel: posted.channel, ts: posted.ts, thread };
+}
+
+/** An observe mode report in the cluster's history (`history`): what the service would have done. */
+async function auditObserved(event: ServiceEvent, title: string, cluster: string | undefined, ports: NotifyPorts): Promise<void> {
+  const summary = typeof event.detail['summary'] === 'string' ? event.detail['summary'] : title;
+  const at = event.time ? new Date(event.time) : ports.now();
+  await ports.table.audit({
+    // a redelivered event rewrites its own entry
+    requestId: event.id ?? `observed-${at.getTime()}`,
+    at,
+    principal: { id: 'observe', display: event['detail-type'], via: 'lambda' },
+    clusters: cluster ? [cluster] : [],
+    text: event['detail-type'],
+    result: 'done',
+    summary,
+  });
 }
 
 /** The approval's message loses its buttons and says it expired. */

@@ -1,4 +1,5 @@
 import { escapeForSlack, mentionsAsText } from './mentions.js';
+import type { Button, HeaderBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
 import type { Reply, ReplyAction, ReplySection, SlackMessage } from './types.js';
 
 /**
@@ -110,7 +111,8 @@ export function progressBar(done: number, total: number, label: string): string 
 // Slack Block Kit
 // ---------------------------------------------------------------------------------------
 
-type Block = Record<string, unknown>;
+/** Block Kit, typed by Slack's own definitions (types only: nothing of @slack/types is bundled). */
+type Block = KnownBlock;
 
 /**
  * The reply as a Slack message: a header for the title, one block per section, the
@@ -144,7 +146,7 @@ export function escapeMrkdwn(text: string): string {
   return escapeForSlack(text);
 }
 
-function headerBlock(title: string): Block {
+function headerBlock(title: string): HeaderBlock {
   // plain_text is shown as written (no entities, no mentions); a header holds one line
   const text = truncate(oneLine(mentionsAsText(title)).trim(), SLACK_LIMITS.headerText) || ELLIPSIS;
   return { type: 'header', text: { type: 'plain_text', text, emoji: true } };
@@ -222,7 +224,7 @@ function codeBlock(heading: string | null, lines: readonly string[]): string {
   return `${prefix}${fence}${kept.join('\n') || ' '}${fence}`;
 }
 
-function button(action: ReplyAction): Block {
+function button(action: ReplyAction): Button {
   return {
     type: 'button',
     action_id: action.actionId,
@@ -243,11 +245,11 @@ function button(action: ReplyAction): Block {
   };
 }
 
-function section(text: string): Block {
+function section(text: string): SectionBlock {
   return { type: 'section', text: mrkdwn(truncate(text, SLACK_LIMITS.sectionText)) };
 }
 
-function mrkdwn(text: string): { type: 'mrkdwn'; text: string } {
+function mrkdwn(text: string): MrkdwnElement {
   return { type: 'mrkdwn', text: text === '' ? ' ' : text };
 }
 

@@ -5,16 +5,20 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { describeImage } from '../ami/image-provenance.js';
 import { decideKubernetesMinor, describeKubernetesMinor } from '../ami/kubernetes-version.js';
 import { callAws } from '../aws/call.js';
+import { describeGroupMembers } from '../aws/group-capacity.js';
 import { describeInstance, tagMap } from '../aws/instances.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
 import { type DetectPorts, planGroups } from '../detect/detect.js';
 import { attachImages, type GroupView, listClusterNames, listClusters, listGroups } from '../detect/inventory.js';
+import { observeRollout } from '../detect/observe-rollout.js';
 import { type GroupPlan, rolloutInputOf } from '../detect/plan-rollouts.js';
 import type { ManualDrainRequest } from '../events/drain.js';
 import type { RolloutInput } from '../events/rollout.js';
 import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config/node-group-config.js';
 import { diagnose, summarize } from '../doctor/run-doctor.js';
 import type { KubeClients } from '../kube/client.js';
+import { metricsOfCommand, recordMetrics } from '../metrics/metrics.js';
+import { observeLabel } from '../config/observe.js';
 import { clustersNamedBy, karpenterNode } from '../ownership/resolve-cluster.js';
 import { windowState } from '../rollout/maintenance-window.js';
 import { lockKeyOf, type NodeGroupLocks } from '../rollout/node-group-lock.js';
@@ -123,6 +127,7 @@ export async function runCommand(request: CommandRequest, ports: CommandPorts): 
     summary: outcome.audit.summary,
   });
   ports.log('chat command', { principal: request.principal.id, via: request.principal.via, command: outcome.command?.name ?? 'invalid', result: outcome.audit.result, requestId: request.requestId });
+  recordMetrics(metricsOfCommand(outcome.command?.name ?? 'invalid', outcome.audit.result, outcome.audit.clusters));
   return outcome;
 }
 
@@ -336,6 +341,23 @@ async function rollout(command: Extract<Command, { name: 'rollout' }>, request: 
   if (plan.action !== 'roll') return { reply: notDoneReply(`${who}: nothing to roll — ${plan.reason}`), clusters };
 
   const approval = plan.mode === 'approve' || requiresApproval(policy, command.cluster);
+  if (plan.observe) {
+    // observe mode (the service's, or the group's rollout=observe): the rollout planned and told, nothing started
+    const instances = group.kind === 'self-managed' && group.autoScalingGroup ? await describeGroupMembers(ports.inventory.autoscaling, ports.inventory.ec2, group.autoScalingGroup) : [];
+    const maxUnavailable: Record<string, string> = command.maxUnavailable === undefined ? {} : { 'eks-node-lifecycle/max-unavailable': String(command.maxUnavailable) };
+    const observed = observeRollout({
+      group: { ...group, tags: { ...group.tags, ...maxUnavailable } },
+      plan,
+      observedBy: plan.observe,
+      trigger: 'chat',
+      instances,
+      startedBy: 'person',
+      ...(command.now ? { startNow: true } : {}),
+      approvalRequired: approval,
+      now: ports.now(),
+    });
+    return { reply: doneReply(`:eyes: ${observed.summary.replace(/^observe mode: would/, `${observeLabel(plan.observe)}: would`)}`, observed.wouldDo, 'nothing was started'), clusters };
+  }
   const input: RolloutInput = {
     ...rolloutInputOf(group, plan),
     mode: approval ? 'approve' : 'auto',
@@ -393,6 +415,8 @@ async function drain(command: Extract<Command, { name: 'drain' }>, principal: Pr
       return { reply: doneReply(`${what} was already drained`, out.reason ? [out.reason] : []), clusters: [cluster] };
     case 'ignored':
       return { reply: notDoneReply(`Not draining ${what}: ${out.reason}`), clusters: [cluster] };
+    case 'observed':
+      return { reply: doneReply(`:eyes: ${out.observed.summary.replace(/^observe mode: [^:]+: would/, `${observeLabel(out.observed.observedBy)}: would`)}`, out.observed.wouldDo, 'nothing was changed'), clusters: [cluster] };
   }
 }
 

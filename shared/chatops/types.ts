@@ -1,3 +1,5 @@
+import type { KnownBlock } from '@slack/types';
+
 /**
  * The vocabulary of chat-ops, shared by every way in (Slack, direct Lambda invocation from
  * Amazon Q Developer in chat applications, the CLI): who asks, what they ask (one command
@@ -103,5 +105,5 @@ export interface ReplyAction {
 /** A Slack message: the Block Kit blocks and the plain text that notifications and screen readers use. */
 export interface SlackMessage {
   text: string;
-  blocks: Record<string, unknown>[];
+  blocks: KnownBlock[];
 }

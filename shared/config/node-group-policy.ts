@@ -17,7 +17,7 @@ export { POLICY_TAG_PREFIX };
  * | max-grace-period | a duration: cap on a pod's terminationGracePeriodSeconds | 10m |
  * | rebalance | drain, ignore — what a rebalance recommendation does (a recommendation is not an interruption; the Node Termination Handler leaves it off too) | ignore |
  * | launch-hook, terminate-hook | names of the group's own lifecycle hooks the service may complete, space separated (tag values allow no commas) | only the service's own |
- * | rollout | off, auto, approve — roll the group onto new AMIs (approve: a person confirms) | off |
+ * | rollout | off, auto, approve, observe — roll the group onto new AMIs (approve: a person confirms; observe: plan and report what a rollout would do, never roll) | off |
  * | kubernetes-version | pinned (the minor the group runs), follow-control-plane (one minor at a time, up to the control plane's) — see ami/kubernetes-version.ts | pinned |
  *
  * A malformed value never stops a drain: the default applies and the problem is reported. So is
@@ -30,7 +30,8 @@ export interface NodeGroupPolicy {
   drain: DrainPolicy;
   installTerminateHook: boolean;
   onRebalance: 'drain' | 'ignore';
-  rollout: 'off' | 'auto' | 'approve';
+  /** observe: planned and reported as `Rollout Observed`, never rolled (config/observe.ts) */
+  rollout: 'off' | 'auto' | 'approve' | 'observe';
   kubernetesVersion: KubernetesVersionPolicy;
   /** lifecycle hooks of the group, beyond the service's own, whose actions the service may complete */
   hooks: { launch: string[]; terminate: string[] };

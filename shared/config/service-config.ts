@@ -3,6 +3,13 @@ import { ConfigurationError } from '../errors.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 import { issuesOf } from '../schema-issues.js';
 
+/**
+ * `act` does what it decides; `observe` decides, reports what it would do (events, chat,
+ * history) and writes nothing to the user's resources (config/observe.ts).
+ */
+export const SERVICE_MODES = ['observe', 'act'] as const;
+export type ServiceMode = (typeof SERVICE_MODES)[number];
+
 const arn = z.optional(z.string().check(z.startsWith('arn:')));
 const tableName = z.optional(z.string().check(z.minLength(3)));
 const name = z.optional(z.string().check(z.minLength(1)));
@@ -30,10 +37,13 @@ const EnvSchema = z.object({
   SLACK_TEAM_IDS: z._default(z.string(), ''),
   CHAT_WORKER_FUNCTION: name,
   REQUEST_DRAIN_FUNCTION: name,
+  // the stage param `mode`: observe runs every decision and writes nothing (README "Observe mode")
+  SERVICE_MODE: z._default(z.enum(SERVICE_MODES, 'must be observe or act (the stage param mode)'), 'act'),
 });
 
 export interface ServiceConfig {
   region: string;
+  mode: ServiceMode;
   managedClusters: ManagedClusters;
   nodeJoinStateMachineArn?: string;
   nodeDrainStateMachineArn?: string;
@@ -69,6 +79,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
   const list = parsed.data.MANAGED_CLUSTERS.trim();
   return {
     region: parsed.data.AWS_REGION,
+    mode: parsed.data.SERVICE_MODE,
     managedClusters: list === '*' ? '*' : list.split(',').map((c) => c.trim()).filter(Boolean),
     nodeJoinStateMachineArn: parsed.data.NODE_JOIN_STATE_MACHINE_ARN,
     nodeDrainStateMachineArn: parsed.data.NODE_DRAIN_STATE_MACHINE_ARN,

@@ -29,7 +29,7 @@ export interface TagSpec {
 
 export const NODE_GROUP_TAGS = {
   // what rolls, and how (rollout/rollout-policy.ts, ami/resolve-target.ts, ami/kubernetes-version.ts)
-  rollout: { governs: 'rollout', values: ['off', 'auto', 'approve'] },
+  rollout: { governs: 'rollout', values: ['off', 'auto', 'approve', 'observe'] },
   channel: { governs: 'rollout' },
   'kubernetes-version': { governs: 'rollout', values: KUBERNETES_VERSION_POLICIES },
   'max-unavailable': { governs: 'rollout' },

@@ -7,13 +7,17 @@ import { identifyImage, identityFromAmiType } from '../ami/ami-family.js';
 import { decideKubernetesMinor, type KubernetesMinorDecision } from '../ami/kubernetes-version.js';
 import { CHANNEL_TAG } from '../ami/resolve-target.js';
 import { parameterNamesFor, SsmParameterCache } from '../ami/ssm-parameters.js';
+import { describeGroupMembers } from '../aws/group-capacity.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
+import type { ServiceMode } from '../config/service-config.js';
+import { observedEvent, type RolloutObserved } from '../events/observed.js';
 import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config/node-group-config.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import type { DetectionTrigger } from '../events/detection.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 import { type AnnouncePorts, announceProblems } from './announce-problems.js';
 import { attachImages, type ClusterView, type GroupView, listClusters, listGroups } from './inventory.js';
+import { observeRollout } from './observe-rollout.js';
 import { type GroupPlan, planGroup, rolloutExecutionName, rolloutInputOf } from './plan-rollouts.js';
 import { detectionImageSource, targetForGroup } from './target-for-group.js';
 
@@ -25,13 +29,19 @@ export interface DetectPorts {
   sfn: SFNClient;
   managedClusters: ManagedClusters;
   amiRolloutStateMachineArn: string;
+  /** the service's mode (config/observe.ts); act when not given */
+  mode?: ServiceMode;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
 
-/** Detection's own: it announces configuration problems (claim, publish, release), which chat's plan does not. */
+/**
+ * Detection's own: it announces configuration problems (claim, publish, release), which chat's
+ * plan does not, and reports the rollouts it only observes (`Rollout Observed`).
+ */
 export interface DetectionPorts extends DetectPorts {
   announce: Omit<AnnouncePorts, 'log'>;
+  publish: (detailType: string, detail: object) => Promise<void>;
 }
 
 export interface DetectionResult {
@@ -39,6 +49,8 @@ export interface DetectionResult {
   dryRun: boolean;
   plans: GroupPlan[];
   started: { cluster: string; group: string; executionName: string; alreadyRunning: boolean }[];
+  /** rollouts planned and reported, not started (observe mode: the service's, or the group's tag) */
+  observed?: RolloutObserved[];
   /** configuration problems published as events by this run (each problem once, whichever run finds it first) */
   problemsAnnounced?: number;
   ignored?: string;
@@ -111,7 +123,7 @@ export async function planGroups(ports: Omit<DetectPorts, 'sfn' | 'amiRolloutSta
     const rollout = config.policy.rollout === 'off' && scope.asIfOptedIn ? 'auto' : config.policy.rollout;
     const minor = minors.get(group)!;
     const target = rollout === 'off' || blockers.length > 0 ? { decision: 'none' as const, reason: 'not resolved' } : await targetForGroup({ images, ssm }, group, minor.minor, now);
-    plans.push(planGroup(group, { rollout, currentRelease: group.releaseVersion, target, blockers, problems, notes: config.notes, ...(minor.note ? { kubernetesNote: minor.note } : {}) }));
+    plans.push(planGroup(group, { rollout, serviceMode: ports.mode ?? 'act', currentRelease: group.releaseVersion, target, blockers, problems, notes: config.notes, ...(minor.note ? { kubernetesNote: minor.note } : {}) }));
   }
   return { groups, plans };
 }
@@ -125,7 +137,9 @@ export async function planGroups(ports: Omit<DetectPorts, 'sfn' | 'amiRolloutSta
  * 3. per group: policy (tags) → identity → target (SSM public parameters, cached per
  *    invocation and fetched ten at a time; or the group's custom AMI selector) → plan (pure);
  * 4. unless it is a dry run, one ami-rollout per stale group, named after (cluster, group,
- *    target image): detecting again starts nothing new;
+ *    target image): detecting again starts nothing new; a group observed (the service's mode,
+ *    or its rollout=observe) gets a `Rollout Observed` event instead, with the batches of the
+ *    instances it runs now: no execution, no lock, no write;
  * 5. unless it is a dry run (whose plans show them), a `Node Group Configuration Problem`
  *    event for each problem of a group's tags not announced before.
  */
@@ -151,6 +165,14 @@ export async function detectStaleGroups(trigger: DetectionTrigger, ports: Detect
     for (const plan of result.plans) {
       if (plan.action !== 'roll') continue;
       const group = groups.find((g) => g.cluster === plan.cluster && g.name === plan.group)!;
+      if (plan.observe) {
+        const instances = group.kind === 'self-managed' && group.autoScalingGroup ? await describeGroupMembers(ports.autoscaling, ports.ec2, group.autoScalingGroup) : [];
+        const observed = observeRollout({ group, plan, observedBy: plan.observe, trigger: kind, instances, now });
+        const event = observedEvent('rollout', observed);
+        await ports.publish(event.detailType, event.detail);
+        (result.observed ??= []).push(event.detail);
+        continue;
+      }
       const executionName = rolloutExecutionName(plan.cluster, plan.group, plan.to);
       const input: RolloutInput = { ...rolloutInputOf(group, plan), detectedAt: now.toISOString() };
       const started = await startExecutionOnce(ports.sfn, ports.amiRolloutStateMachineArn, executionName, input);
@@ -165,6 +187,7 @@ export async function detectStaleGroups(trigger: DetectionTrigger, ports: Detect
     groups: result.plans.length,
     stale: result.plans.filter((p) => p.action === 'roll').length,
     started: result.started.filter((s) => !s.alreadyRunning).length,
+    observed: result.observed?.length ?? 0,
   });
   return result;
 }

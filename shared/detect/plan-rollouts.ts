@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { NodeGroupPolicy } from '../config/node-group-policy.js';
+import { type ObservedBy, observedBy } from '../config/observe.js';
+import type { ServiceMode } from '../config/service-config.js';
 import type { GroupView } from './inventory.js';
 
 /**
@@ -26,9 +29,12 @@ interface PlanBase {
   notes?: string[];
 }
 
+/** Why a group is not rolled, in one word (metrics count groups by it). */
+export type SkipWhy = 'off' | 'configuration' | 'no-target' | 'untrusted';
+
 export type GroupPlan =
   /** `untrusted`: the target's owner is not one the group trusts (a refusal, not just nothing to do) */
-  | (PlanBase & { action: 'skip'; reason: string; untrusted?: { imageId: string; owner: string } })
+  | (PlanBase & { action: 'skip'; reason: string; why: SkipWhy; untrusted?: { imageId: string; owner: string } })
   | (PlanBase & { action: 'current'; reason: string })
   | (PlanBase & {
       action: 'roll';
@@ -36,12 +42,16 @@ export type GroupPlan =
       from: { imageId?: string; release?: string };
       to: TargetImage;
       reason: string;
+      /** only planned and reported (config/observe.ts): by the service's mode, or the group's rollout=observe */
+      observe?: ObservedBy;
     });
 
 export function planGroup(
   group: GroupView,
   input: {
-    rollout: 'off' | 'auto' | 'approve';
+    rollout: NodeGroupPolicy['rollout'];
+    /** the service's mode (default act) */
+    serviceMode?: ServiceMode;
     currentRelease?: string;
     target: { decision: 'target'; image: TargetImage; reason: string } | { decision: 'none'; reason: string } | { decision: 'untrusted'; image: { imageId: string; owner: string }; reason: string };
     /** what the group's kubernetes-version policy decided, when worth saying (a new minor; a pinned group behind) */
@@ -59,20 +69,22 @@ export function planGroup(
     ...(input.problems?.length ? { problems: input.problems } : {}),
     ...(input.notes?.length ? { notes: input.notes } : {}),
   };
-  if (input.rollout === 'off') return { ...base, action: 'skip', reason: 'rollouts are off for this group (tag eks-node-lifecycle/rollout=auto|approve to opt in)' };
+  if (input.rollout === 'off') return { ...base, action: 'skip', why: 'off', reason: 'rollouts are off for this group (tag eks-node-lifecycle/rollout=auto|approve to opt in, or observe to see what a rollout would do)' };
   // never a fall back to a default that may be riskier than what was meant (a mistyped soak rolling the newest image)
-  if (input.blockers?.length) return { ...base, action: 'skip', reason: `not rolled until its configuration is fixed: ${input.blockers.join('; ')}` };
-  if (input.target.decision === 'none') return { ...base, action: 'skip', reason: input.target.reason };
-  if (input.target.decision === 'untrusted') return { ...base, action: 'skip', reason: input.target.reason, untrusted: { imageId: input.target.image.imageId, owner: input.target.image.owner } };
+  if (input.blockers?.length) return { ...base, action: 'skip', why: 'configuration', reason: `not rolled until its configuration is fixed: ${input.blockers.join('; ')}` };
+  if (input.target.decision === 'none') return { ...base, action: 'skip', why: 'no-target', reason: input.target.reason };
+  if (input.target.decision === 'untrusted') return { ...base, action: 'skip', why: 'untrusted', reason: input.target.reason, untrusted: { imageId: input.target.image.imageId, owner: input.target.image.owner } };
   const to = input.target.image;
   // a managed group without a custom AMI is compared by release; anything else by image id
   const current = group.imageId ? group.imageId === to.imageId : input.currentRelease !== undefined && input.currentRelease === to.release;
   const note = input.kubernetesNote ? `; ${input.kubernetesNote}` : '';
   if (current) return { ...base, action: 'current', reason: `already runs ${to.release ?? to.imageId}${note}` };
+  const observe = observedBy(input.serviceMode ?? 'act', input.rollout);
   return {
     ...base,
     action: 'roll',
-    mode: input.rollout,
+    mode: input.rollout === 'approve' ? 'approve' : 'auto',
+    ...(observe ? { observe } : {}),
     from: { ...(group.imageId ? { imageId: group.imageId } : {}), ...(input.currentRelease ? { release: input.currentRelease } : {}) },
     to,
     reason: `${input.target.reason}${note}`,

@@ -1,6 +1,6 @@
 import type { STSClient } from '@aws-sdk/client-sts';
 import { callerPrincipalArn, describeAccessEntry } from '../aws/access-entries.js';
-import { describeGroup, lifecycleHookNames } from '../aws/auto-scaling.js';
+import { describeGroup, lifecycleHooksOf } from '../aws/auto-scaling.js';
 import { type EffectiveSetting, readNodeGroupConfig } from '../config/node-group-config.js';
 import { type DetectPorts, planGroups } from '../detect/detect.js';
 import { listClusterNames } from '../detect/inventory.js';
@@ -109,7 +109,7 @@ export async function diagnose(ports: DoctorPorts, scope: { cluster: string; gro
       const config = readNodeGroupConfig(group.tags);
       const plan = planned.plans.find((p) => p.cluster === group.cluster && p.group === group.name);
       const asg = group.autoScalingGroup ? await describeGroup(ports.inventory.autoscaling, group.autoScalingGroup) : undefined;
-      const hooks = asg ? await lifecycleHookNames(ports.inventory.autoscaling, asg.name) : undefined;
+      const hooks = asg ? await lifecycleHooksOf(ports.inventory.autoscaling, asg.name) : undefined;
       const nodeNames = nodes.filter((n) => asg?.instanceIds.includes(instanceIdOfNode(n) ?? '')).map((n) => n.metadata?.name ?? '');
       const asgTags = asg ? Object.fromEntries(Object.entries(asg.tags).map(([k, t]) => [k, t.value])) : {};
       const sighting = handlerPods ? terminationHandlerFor(handlerPods, { nodeNames, groupTags: asgTags }) : undefined;

@@ -6,7 +6,9 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { callAws } from '../aws/call.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
+import type { ServiceMode } from '../config/service-config.js';
 import { POLICY_TAG_PREFIX, tagValue } from '../config/tag-vocabulary.js';
+import { observedEvent } from '../events/observed.js';
 import { type ManagedClusters, resolveCluster } from '../ownership/resolve-cluster.js';
 
 /**
@@ -46,7 +48,16 @@ export function planTerminateHooks(groups: readonly GroupFacts[], managed: Manag
   });
 }
 
-export async function ensureTerminateHooks(ports: { autoscaling: AutoScalingClient; managedClusters: ManagedClusters }): Promise<HookPlan[]> {
+export interface EnsureHooksPorts {
+  autoscaling: AutoScalingClient;
+  managedClusters: ManagedClusters;
+  /** observe: the hooks it would install are reported (`Terminate Hooks Observed`), not installed */
+  mode?: ServiceMode;
+  publish?: (detailType: string, detail: object) => Promise<void>;
+  now?: () => Date;
+}
+
+export async function ensureTerminateHooks(ports: EnsureHooksPorts): Promise<HookPlan[]> {
   const groups: GroupFacts[] = [];
   const pages = paginateDescribeAutoScalingGroups(
     { client: ports.autoscaling, pageSize: 100 },
@@ -65,6 +76,21 @@ export async function ensureTerminateHooks(ports: { autoscaling: AutoScalingClie
     }
   }
   const plan = planTerminateHooks(groups, ports.managedClusters);
+  if (ports.mode === 'observe') {
+    const install = plan.flatMap((p) => (p.action === 'install' ? [p.group] : []));
+    if (install.length === 0 || !ports.publish) return plan;
+    const hook = `${INSTALLED_HOOK.name} (heartbeat ${INSTALLED_HOOK.heartbeatTimeoutSeconds} s, default ${INSTALLED_HOOK.defaultResult})`;
+    const { detailType, detail } = observedEvent('hooks', {
+      mode: 'observe',
+      observedBy: 'service',
+      groups: install,
+      wouldDo: install.map((g) => `PutLifecycleHook ${hook} on ${g}`),
+      summary: `observe mode: would install the terminate hook ${INSTALLED_HOOK.name} on ${install.join(', ')}; nothing was changed`,
+      at: (ports.now ?? (() => new Date()))().toISOString(),
+    });
+    await ports.publish(detailType, detail);
+    return plan;
+  }
   for (const step of plan) {
     if (step.action !== 'install') continue;
     await callAws('autoscaling:PutLifecycleHook', () =>

@@ -6,6 +6,8 @@ import type { DrainRecords } from '../aws/drain-records.js';
 import type { InstanceView } from '../aws/instances.js';
 import { describeNodegroupTags } from '../aws/nodegroups.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
+import type { ServiceMode } from '../config/service-config.js';
+import type { DrainObserved } from '../events/observed.js';
 import { AwsTransientError, InvalidInputError } from '../errors.js';
 import type { DrainTrigger, DrainTriggerKind } from '../events/drain.js';
 import type { LifecycleAction } from '../events/lifecycle-action.js';
@@ -19,6 +21,7 @@ import { decideDrainRequest, lookupsFor, type RequestFacts } from './decide-requ
 import { hookOwnership } from './hook-ownership.js';
 import { ownerAlive } from './drain-owner.js';
 import { noteLifecycleAction } from './lifecycle-actions.js';
+import { observeDrain } from './observe-drain.js';
 import { completeOpenActions } from './own-drain.js';
 import { startNodeDrain } from './start-node-drain.js';
 
@@ -32,15 +35,19 @@ export interface RequestDrainPorts {
   nodeDrainStateMachineArn: string;
   /** node name → instance id, for manual requests by node name */
   instanceOfNode: (cluster: string, nodeName: string) => Promise<string | undefined>;
-  /** the clusters' Kubernetes API: is a node drained long ago still drained? */
-  kube: Pick<KubeClients, 'core'>;
+  /** the clusters' Kubernetes API: is a node drained long ago still drained? (observe mode: what would a drain do?) */
+  kube: Pick<KubeClients, 'core' | 'policy'>;
+  /** observe: the drain is decided and reported (`Node Drain Observed`), not started (config/observe.ts) */
+  mode?: ServiceMode;
+  publish?: (detailType: string, detail: object) => Promise<void>;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
 
 export type RequestDrainOutcome =
   | { outcome: 'ignored'; instanceId?: string; reason: string }
-  | { outcome: 'started' | 'joined' | 'completed-now'; instanceId: string; cluster: string; executionName?: string; reason?: string };
+  | { outcome: 'started' | 'joined' | 'completed-now'; instanceId: string; cluster: string; executionName?: string; reason?: string }
+  | { outcome: 'observed'; instanceId: string; cluster: string; observed: DrainObserved };
 
 interface Normalized {
   kind: DrainTriggerKind;
@@ -107,6 +114,8 @@ const MAX_ROUNDS = 4;
  * 5. act: note the trigger and its lifecycle action in the record — conditionally on the record
  *    as observed; if it changed meanwhile (the drain ended, another trigger started one), back
  *    to 3 — and start the execution, named `drain-<instance>-<generation>`.
+ * In observe mode, 3–5 are a report instead (observe-drain.ts): the trigger decided as for an
+ * instance never drained, and what a drain would do to its node now — no record, no execution.
  */
 export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPorts): Promise<RequestDrainOutcome> {
   const request = normalize(trigger);
@@ -142,6 +151,13 @@ export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPor
     ports.log('spot interruption: draining an owned node before it goes', { instanceId, cluster });
   }
   const drainPolicy = request.force ? { ...policy.drain, onDrainTimeout: 'force' as const } : policy.drain;
+
+  if (ports.mode === 'observe') {
+    const decision = decideDrainRequest({ record: undefined, trigger: request.kind, bringsLifecycleAction: request.lifecycleAction !== undefined, onRebalance: policy.onRebalance, now: ports.now() });
+    if (decision.action === 'ignore') return ignore(decision.reason, instanceId);
+    const observed = await observeDrain({ kind: request.kind, policy: drainPolicy, ...(request.lifecycleAction ? { lifecycleAction: request.lifecycleAction } : {}) }, { instance: owner.instance, cluster }, ports);
+    return { outcome: 'observed', instanceId, cluster, observed };
+  }
 
   for (let round = 1; round <= MAX_ROUNDS; round++) {
     // 3.

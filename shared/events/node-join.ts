@@ -19,6 +19,9 @@ export const CompleteLifecycleActionInputSchema = z.object({
   lifecycleAction: LifecycleActionSchema,
   result: z.enum(['CONTINUE', 'ABANDON']),
   reason: z.optional(z.string().check(z.maxLength(500))),
+  /** the node's cluster and when its node-join workflow started (the launch hook fired), for the NodeJoins and TimeToReady metrics */
+  cluster: z.optional(clusterName),
+  startedAt: z.optional(z.iso.datetime({ offset: true })),
   executionArn: z.optional(z.string()),
 });
 export type CompleteLifecycleActionInput = z.infer<typeof CompleteLifecycleActionInputSchema>;

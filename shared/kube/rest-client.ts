@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import { text } from 'node:stream/consumers';
+import { startTimer } from '../clock.js';
 import type { V1Status } from './api-types.js';
 
 /**
@@ -121,10 +122,10 @@ export class KubeRestClient {
 
     const req = httpsRequest(url, { method: request.method, agent: this.agent, headers });
     let timedOut = false;
-    const deadline = setTimeout(() => {
+    const cancelDeadline = startTimer(this.timeoutMs, () => {
       timedOut = true;
       req.destroy(new Error('deadline'));
-    }, this.timeoutMs);
+    });
     try {
       const res = await new Promise<IncomingMessage>((resolve, reject) => {
         req.once('response', resolve);
@@ -138,7 +139,7 @@ export class KubeRestClient {
       const code = (error as NodeJS.ErrnoException).code ?? 'ERROR';
       throw new KubeTransportError(what, code, (error as Error).message, { cause: error });
     } finally {
-      clearTimeout(deadline);
+      cancelDeadline();
     }
   }
 

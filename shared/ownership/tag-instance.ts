@@ -2,12 +2,15 @@ import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { createHash } from 'node:crypto';
-import { describeGroup, describeLifecycleHook, putPropagatingGroupTag } from '../aws/auto-scaling.js';
+import { describeGroup, describeLifecycleHook, lifecycleHookNames, putPropagatingGroupTag } from '../aws/auto-scaling.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
-import { hookOwnership } from '../drain/hook-ownership.js';
+import { hookLeftToDefault } from '../config/observe.js';
+import type { ServiceMode } from '../config/service-config.js';
+import { type LaunchObserved, observedEvent } from '../events/observed.js';
+import { hookOwnership, ourHooks } from '../drain/hook-ownership.js';
 import { tagInstance } from '../aws/instances.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
-import { InstanceNotFoundError } from '../errors.js';
+import { ConfigurationError, InstanceNotFoundError } from '../errors.js';
 import type { InstanceLaunchEvent } from '../events/instance-event.js';
 import { instanceIdOf } from '../events/instance-event.js';
 import type { NodeJoinInput } from '../events/node-join.js';
@@ -22,6 +25,10 @@ export interface TaggingPorts {
   sfn: SFNClient;
   managedClusters: ManagedClusters;
   nodeJoinStateMachineArn: string;
+  /** observe: the tags and the hook are reported (`Node Launch Observed`), not written nor answered */
+  mode?: ServiceMode;
+  publish?: (detailType: string, detail: object) => Promise<void>;
+  now?: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
 
@@ -35,7 +42,8 @@ export type TaggingOutcome =
       joinExecution?: { executionArn: string; started: boolean };
       /** a launch hook that is not the service's (another tool's): left alone, and why */
       hookLeftAlone?: string;
-    };
+    }
+  | { outcome: 'observed'; instanceId: string; cluster: string; observed: LaunchObserved };
 
 /**
  * Tags a launching instance with its cluster's ownership tag and, for a launch hook, hands
@@ -47,6 +55,8 @@ export type TaggingOutcome =
  * 5. for a launch hook the service may answer (its own, or one the group names:
  *    drain/hook-ownership.ts; another tool's is left alone): start the node-join execution,
  *    named after the lifecycle action so a redelivered event finds it already running.
+ * In observe mode, 3–5 are reported (`Node Launch Observed`) instead: no tag is written, no
+ * node-join starts, and the launch hook's own default result applies at its timeout.
  */
 export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: TaggingPorts): Promise<TaggingOutcome> {
   const instanceId = instanceIdOf(event);
@@ -72,6 +82,7 @@ export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: Tag
   const { cluster } = decision;
 
   const plan = planTagging(cluster, instance.tags, group && { tags: group.tags, managedByEks: 'eks:nodegroup-name' in group.tags });
+  if (ports.mode === 'observe') return observeLaunch(event, { instanceId, cluster, plan, group }, ports);
   if (Object.keys(plan.instanceTags).length > 0) await tagInstance(ports.ec2, instanceId, plan.instanceTags);
   if (plan.groupTag && group) await putPropagatingGroupTag(ports.autoscaling, group.name, plan.groupTag.key, plan.groupTag.value);
   ports.log('ownership ensured', {
@@ -113,6 +124,60 @@ export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: Tag
   const joinExecution = await startExecutionOnce(ports.sfn, ports.nodeJoinStateMachineArn, joinExecutionName(instanceId, detail.LifecycleActionToken), input);
   ports.log(joinExecution.started ? 'node-join started' : 'node-join already under way', { ...joinExecution });
   return { ...base, joinExecution };
+}
+
+/** Observe mode's steps 3–5: what would be written and answered, reported; nothing written. */
+async function observeLaunch(
+  event: InstanceLaunchEvent,
+  found: { instanceId: string; cluster: string; plan: ReturnType<typeof planTagging>; group: Awaited<ReturnType<typeof describeGroup>> | undefined },
+  ports: TaggingPorts,
+): Promise<TaggingOutcome> {
+  const { instanceId, cluster, plan, group } = found;
+  if (event['detail-type'] === 'EC2 Instance State-change Notification' && group) {
+    // a launch the service would answer is reported once, with its launch hook's event
+    const hooks = ourHooks(await lifecycleHookNames(ports.autoscaling, group.name, 'autoscaling:EC2_INSTANCE_LAUNCHING'), 'launch', readNodeGroupPolicy(groupTagValues(group)).policy.hooks);
+    if (hooks.length > 0) return { outcome: 'ignored', instanceId, reason: `observe mode: reported with its launch hook ${hooks.join(', ')}` };
+  }
+  const wouldDo: string[] = [];
+  const tags = Object.entries(plan.instanceTags);
+  if (tags.length > 0) wouldDo.push(`CreateTags ${tags.map(([k, v]) => `${k}=${v}`).join(', ')} on ${instanceId}`);
+  if (plan.groupTag && group) wouldDo.push(`CreateOrUpdateTags ${plan.groupTag.key}=${plan.groupTag.value} (PropagateAtLaunch) on group ${group.name}`);
+  let lifecycleAction: LaunchObserved['lifecycleAction'];
+  if (event['detail-type'] === 'EC2 Instance-launch Lifecycle Action') {
+    const detail = event.detail;
+    const hookGroup = group ?? (await describeGroup(ports.autoscaling, detail.AutoScalingGroupName));
+    const ownership = hookOwnership(detail.LifecycleHookName, 'launch', readNodeGroupPolicy(hookGroup ? groupTagValues(hookGroup) : {}).policy.hooks);
+    if (ownership.ours) {
+      const hook = await describeLifecycleHook(ports.autoscaling, detail.AutoScalingGroupName, detail.LifecycleHookName);
+      lifecycleAction = {
+        autoScalingGroupName: detail.AutoScalingGroupName,
+        lifecycleHookName: detail.LifecycleHookName,
+        ...(hook ? { defaultResult: hook.defaultResult, timeoutSeconds: hook.heartbeatTimeoutSeconds } : {}),
+      };
+      wouldDo.push(`wait for the node of ${instanceId} to be Ready, then CompleteLifecycleAction CONTINUE on hook ${detail.LifecycleHookName} (${hookLeftToDefault(lifecycleAction)})`);
+    }
+  }
+  if (wouldDo.length === 0) {
+    ports.log('observe mode: nothing to do for the instance', { instanceId, cluster });
+    return { outcome: 'already-tagged', instanceId, cluster, groupTagSet: false };
+  }
+  const now = (ports.now ?? (() => new Date()))();
+  const { detailType, detail } = observedEvent('launch', {
+    mode: 'observe',
+    observedBy: 'service',
+    cluster,
+    instanceId,
+    instanceTags: plan.instanceTags,
+    ...(plan.groupTag && group ? { groupTag: { group: group.name, key: plan.groupTag.key, value: plan.groupTag.value } } : {}),
+    ...(lifecycleAction ? { lifecycleAction } : {}),
+    wouldDo,
+    summary: `observe mode: ${cluster}: would ${[tags.length > 0 ? `tag ${instanceId} ${tags.map(([k, v]) => `${k}=${v}`).join(', ')}` : undefined, lifecycleAction ? `answer its launch hook ${lifecycleAction.lifecycleHookName} once its node is Ready` : undefined].filter(Boolean).join(' and ')}; nothing was changed${lifecycleAction ? ` (${hookLeftToDefault(lifecycleAction)})` : ''}`,
+    at: now.toISOString(),
+  });
+  if (!ports.publish) throw new ConfigurationError('observe mode needs a way to publish its report (TaggingPorts.publish)');
+  await ports.publish(detailType, detail);
+  ports.log('observe mode: launch reported', { instanceId, cluster, wouldDo });
+  return { outcome: 'observed', instanceId, cluster, observed: detail };
 }
 
 /** One name per lifecycle action: `join-<instance>-<hash of the token>` (≤ 80 chars). */

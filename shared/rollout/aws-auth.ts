@@ -21,12 +21,13 @@ export function roleArnWithoutPath(roleArn: string): string {
  * `mappedWithPath`. Rejects when mapRoles is not a YAML list.
  *
  * Used by preflight and by the explanation of a failed managed update, so both read aws-auth
- * the same way. The YAML parser is imported on first use (most steps never read aws-auth).
+ * the same way, each with the YAML reader its bundle has (shared/yaml: the preflight with
+ * `yaml`, rollStep with js-yaml; both read YAML 1.2's core schema, which for mapRoles — a
+ * list of maps of strings — gives the same data: test/unit/rollout-aws-auth.test.ts).
  */
-export async function findRoleMapping(mapRoles: string | undefined, roleArn: string): Promise<{ mapping?: RoleMapping; mappedWithPath?: string }> {
+export async function findRoleMapping(mapRoles: string | undefined, roleArn: string, read: (text: string) => Promise<unknown>): Promise<{ mapping?: RoleMapping; mappedWithPath?: string }> {
   if (mapRoles === undefined || mapRoles.trim() === '') return {};
-  const { parse } = await import('yaml');
-  const parsed: unknown = parse(mapRoles);
+  const parsed: unknown = await read(mapRoles);
   if (!Array.isArray(parsed)) throw new Error('mapRoles is not a list');
   const entries = parsed
     .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null && typeof (e as Record<string, unknown>)['rolearn'] === 'string')

@@ -4,8 +4,11 @@ import { snapshotGroup } from '../aws/group-capacity.js';
 import { callAws } from '../aws/call.js';
 import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config/node-group-config.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
+import { observedBy, observeLabel } from '../config/observe.js';
+import type { ServiceMode } from '../config/service-config.js';
 import { ConfigurationError } from '../errors.js';
 import type { RolloutInput, RolloutPolicyInput } from '../events/rollout.js';
+import { metricsOfWindowWait, recordMetrics } from '../metrics/metrics.js';
 import { decideStart } from './maintenance-window.js';
 import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
 import { resolveMaxUnavailable } from './plan-batches.js';
@@ -24,6 +27,8 @@ export interface BeginPorts {
   /** whether the access policy says the cluster's rollouts wait for a person (`requireApproval`) */
   requiresApproval: (cluster: string) => Promise<boolean>;
   notify: (event: RolloutEventName, detail: Record<string, unknown>) => Promise<void>;
+  /** the service's mode: in observe mode no rollout runs, however it was started */
+  mode?: ServiceMode;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
@@ -38,7 +43,9 @@ const LEASE_MARGIN_SECONDS = 2 * 3600;
  *    policy; approval is required when the tag (`rollout=approve`) or the cluster's access
  *    policy (`requireApproval`) says so, whatever started the rollout — the input's `mode` can
  *    only add a gate, never lift one;
- * 2. the maintenance window: now, wait until it opens (detection), or refuse (a person
+ * 2. observe mode (the service's, or the group's rollout=observe): refused — detection and chat
+ *    start none, this stops one started by other means (StartExecution by hand);
+ *    the maintenance window: now, wait until it opens (detection), or refuse (a person
  *    outside it without --now; or any automatic start while a setting that governs rollouts
  *    is malformed — the tags may have changed since detection — e.g. a window someone meant
  *    to set but mistyped must not mean "any time");
@@ -59,7 +66,10 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
 
   const blockers = rolloutBlockers(readNodeGroupConfig(tags)).map(describeProblem);
   const automatic = input.startedBy.kind === 'detection' && !input.startedBy.startNow;
-  const start = automatic && blockers.length > 0
+  const observe = observedBy(ports.mode ?? 'act', drain.policy.rollout);
+  const start = observe
+    ? { decision: 'refuse' as const, reason: `${observeLabel(observe)}: rollouts are planned and reported, never run` }
+    : automatic && blockers.length > 0
     ? { decision: 'refuse' as const, reason: `not rolled until its configuration is fixed: ${blockers.join('; ')}` }
     : decideStart({ ...(policy.window ? { window: policy.window } : {}), now, startedBy: input.startedBy.kind, startNow: input.startedBy.startNow });
   if (start.decision === 'refuse') {
@@ -76,6 +86,7 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
     await ports.notify('declined', { reason: 'already-rolling', heldBy: lock.heldBy, summary });
     return { decision: 'already-rolling', heldBy: lock.heldBy, expiresAt: lock.expiresAt, summary };
   }
+  if (startAt) recordMetrics(metricsOfWindowWait(input.cluster, now, startAt));
 
   const k = resolveMaxUnavailable(policy.maxUnavailable, size);
   // the extra instances at the peak: EKS surges max(2 × zones, maxUnavailable); our batches surge k

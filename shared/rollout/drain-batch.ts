@@ -6,6 +6,7 @@ import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import { leaseHolds, leaseUntil, ownerAlive } from '../drain/drain-owner.js';
 import { openActions } from '../drain/lifecycle-actions.js';
 import { endDrain, keepDrainAlive } from '../drain/own-drain.js';
+import { metricsOfDrainEnd, metricsOfForcedPods, recordMetrics } from '../metrics/metrics.js';
 import { forcedReport } from '../drain/run-drain-step.js';
 import { startNodeDrain } from '../drain/start-node-drain.js';
 import { AwsTransientError, ConfigurationError } from '../errors.js';
@@ -132,6 +133,7 @@ export async function drainBatchPass(nodes: readonly { instanceId: string; nodeN
     // 3.
     const progress = nodeName ? await (mode === 'force' ? forcePass : drainPass)(kube, nodeName, { maxGracePeriodSeconds: ports.maxGracePeriodSeconds }) : null;
     forced.push(...(progress?.forced ?? []).map(forcedReport));
+    recordMetrics(metricsOfForcedPods(record.cluster, progress?.forced?.length ?? 0));
     if (progress?.phase === 'draining') {
       draining.push(progress);
       continue;
@@ -139,6 +141,7 @@ export async function drainBatchPass(nodes: readonly { instanceId: string; nodeN
     // 4.
     const status: DrainStatus = !progress || progress.phase === 'node-gone' ? 'node-gone' : mode === 'force' ? 'forced' : 'drained';
     await endDrain(instanceId, ports.executionArn, status, ports);
+    recordMetrics(metricsOfDrainEnd(record.cluster, status));
   }
   const blocked = draining.flatMap((p) => p.blocked);
   const evictedAny = draining.some((p) => p.evicted.length > 0);

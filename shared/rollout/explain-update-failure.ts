@@ -1,6 +1,7 @@
 import { DescribeInstancesCommand, DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { describeAccessEntry } from '../aws/access-entries.js';
+import { readJsYaml } from '../yaml/read-js-yaml.js';
 import { findRoleMapping } from './aws-auth.js';
 import { callAws } from '../aws/call.js';
 import type { NodegroupView, UpdateErrorView, UpdateView } from '../aws/nodegroup-updates.js';
@@ -515,7 +516,7 @@ async function nodeRoleAccess(cluster: string, roleArn: string, ports: FailureFa
     throw error;
   });
   // the same reading as preflight's: the ARN without its path, and a mapRoles that is not a list said so
-  const found = await findRoleMapping(configMap?.data?.mapRoles, roleArn).catch((error: Error) => ({ malformed: error.message }));
+  const found = await findRoleMapping(configMap?.data?.mapRoles, roleArn, readJsYaml).catch((error: Error) => ({ malformed: error.message }));
   if ('malformed' in found) return { access: 'missing', detail: `aws-auth cannot be read: ${found.malformed}` };
   if (found.mapping?.groups.includes('system:nodes')) return { access: 'aws-auth', detail: `authentication mode ${mode}` };
   return {

@@ -1,10 +1,12 @@
 import type { FinishRolloutInput, RolloutOutcome } from '../events/rollout.js';
+import { metricsOfRolloutDuration, recordMetrics } from '../metrics/metrics.js';
 import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
 import type { RolloutEventName } from './rollout-events.js';
 
 export interface FinishPorts {
   locks: NodeGroupLocks;
   notify: (event: RolloutEventName, detail: Record<string, unknown>) => Promise<void>;
+  now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
 
@@ -16,7 +18,10 @@ const SUCCESS: ReadonlySet<RolloutOutcome> = new Set(['finished', 'aborted']);
  * the outcome is announced if nobody did yet. Idempotent.
  */
 export async function finishRollout(input: FinishRolloutInput & { announced?: boolean }, ports: FinishPorts): Promise<{ outcome: RolloutOutcome; succeeded: boolean; released: boolean }> {
-  const { released } = await ports.locks.release(lockKeyOf(input.cluster, input.group.name), input.executionArn);
+  const release = await ports.locks.release(lockKeyOf(input.cluster, input.group.name), input.executionArn);
+  const released = release.released;
+  // from Begin taking the lock to its release here: waits for the window and approval included
+  if (release.released && release.heldSince) recordMetrics(metricsOfRolloutDuration(input.cluster, input.outcome, release.heldSince, ports.now()));
   // the roll loop announces every end it reaches; the other ways out are announced here
   if (!input.announced) {
     const event: RolloutEventName = input.outcome === 'refused' ? 'declined' : input.outcome === 'rollback-failed' ? 'rollback-failed' : 'failed';

@@ -108,7 +108,8 @@ export class NodeGroupLocks {
   }
 
   /** Lets the lock go if the caller holds it; releasing a lock held by someone else (or nobody) does nothing. */
-  async release(key: string, owner: string): Promise<{ released: boolean }> {
+  /** Releases the lock if `owner` holds it; says since when it was held (a rollout's duration). */
+  async release(key: string, owner: string): Promise<{ released: false } | { released: true; heldSince?: string }> {
     const released = await conditionalWrite('dynamodb:DeleteItem', () =>
       this.doc.send(
         new DeleteCommand({
@@ -117,10 +118,13 @@ export class NodeGroupLocks {
           ConditionExpression: '#owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':owner': owner },
+          ReturnValues: 'ALL_OLD',
         }),
       ),
     );
-    return { released: released !== undefined };
+    if (released === undefined) return { released: false };
+    const heldSince = (released.Attributes as Partial<NodeGroupLockRecord> | undefined)?.acquiredAt;
+    return heldSince ? { released: true, heldSince } : { released: true };
   }
 
   /**

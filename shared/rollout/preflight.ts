@@ -5,6 +5,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import { identifyImage } from '../ami/ami-family.js';
 import { accountOfArn, imageTrustFor, judgeProvenance, OWNERS_TAG, ownerOfImage } from '../ami/image-provenance.js';
 import { imageSourceOf } from '../ami/resolve-target.js';
+import { readYaml } from '../yaml/read-yaml.js';
 import { findRoleMapping, type RoleMapping, roleArnWithoutPath } from './aws-auth.js';
 import { ec2ImageSource } from '../ami/describe-images.js';
 import { type AccessEntryView, describeAccessEntry } from '../aws/access-entries.js';
@@ -614,7 +615,7 @@ async function readAwsAuth(kube: Pick<KubeClients, 'core'>, cluster: string, rol
     });
     if (!configMap) return { status: 'absent' };
     try {
-      return { status: 'read', ...(await findRoleMapping(configMap.data?.['mapRoles'], roleArn)) };
+      return { status: 'read', ...(await findRoleMapping(configMap.data?.['mapRoles'], roleArn, readYaml)) };
     } catch (error) {
       return { status: 'malformed', reason: (error as Error).message };
     }

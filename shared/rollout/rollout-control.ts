@@ -127,7 +127,7 @@ export async function answerApproval(
     return { result: 'expired', approval: viewOf(record), summary: `the approval of ${where(record)} expired before the answer arrived; nothing was changed` };
   }
   const first = await ports.approvals.markApprovalSent(approvalId, now);
-  if (first && answer.decision === 'approved') await ports.notifier(record)('approved', { approvalId, approvedBy: by, summary: `${where(record)}: approved by ${by}` });
+  if (first && answer.decision === 'approved') await ports.notifier(record)('approved', { approvalId, approvedBy: by, requestedAt: record.requestedAt, summary: `${where(record)}: approved by ${by}` });
   ports.log('rollout approval answered', { approvalId, decision: answer.decision, by, executionArn: record.executionArn });
   return { result: 'done', decision: answer.decision, approval: viewOf({ ...record, status: answer.decision, answeredBy: by }), summary: `${answer.decision} the rollout of ${where(record)} onto ${record.target}` };
 }

@@ -39,6 +39,11 @@
  *   condition key);
  * - EKS `UpdateNodegroupVersion` / `UpdateNodegroupConfig` require a nodegroup, whose ARN
  *   holds the cluster name and which takes `aws:ResourceTag/${TagKey}`.
+ * - `ec2:CreateNetworkInterface` requires a network-interface, a subnet and a security-group;
+ *   `ec2:DeleteNetworkInterface`, `AssignPrivateIpAddresses` and `UnassignPrivateIpAddresses` a
+ *   network-interface; `ec2:DescribeNetworkInterfaces` takes none (the Lambda developer guide,
+ *   "Giving Lambda functions access to resources in an Amazon VPC", adds that it "only works if
+ *   it's allowed on all resources").
  */
 
 export type AccessLevel = 'List' | 'Read' | 'Write' | 'Tagging' | 'Permissions management';
@@ -126,14 +131,19 @@ export const IAM_ACTION_FACTS: Record<string, ActionFacts> = {
   'dynamodb:Query': { access: 'Read', resourceTypes: ['dynamodb:table'] },
   'dynamodb:UpdateItem': { access: 'Write', resourceTypes: ['dynamodb:table'] },
 
+  // the network-interface actions Lambda takes with the role of a function in a VPC (scripts/deploy/vpc.cjs)
+  'ec2:AssignPrivateIpAddresses': { access: 'Write', resourceTypes: ['ec2:network-interface'] },
   'ec2:CreateLaunchTemplateVersion': { access: 'Write', resourceTypes: ['ec2:launch-template'] },
+  'ec2:CreateNetworkInterface': { access: 'Write', resourceTypes: ['ec2:network-interface', 'ec2:security-group', 'ec2:subnet'], requestTagConditionKeys: REQUEST_TAGS },
   'ec2:CreateTags': { access: 'Tagging', resourceTypes: ['ec2:instance', 'ec2:image', 'ec2:launch-template', 'ec2:network-interface', 'ec2:security-group', 'ec2:subnet', 'ec2:volume'], requestTagConditionKeys: REQUEST_TAGS },
   'ec2:DeleteLaunchTemplateVersions': { access: 'Write', resourceTypes: ['ec2:launch-template'] },
+  'ec2:DeleteNetworkInterface': { access: 'Write', resourceTypes: ['ec2:network-interface'] },
   'ec2:DescribeImages': { access: 'List', resourceTypes: [] },
   'ec2:DescribeInstanceTypes': { access: 'List', resourceTypes: [] },
   'ec2:DescribeInstances': { access: 'List', resourceTypes: [] },
   'ec2:DescribeLaunchTemplateVersions': { access: 'List', resourceTypes: [] },
   'ec2:DescribeLaunchTemplates': { access: 'List', resourceTypes: [] },
+  'ec2:DescribeNetworkInterfaces': { access: 'List', resourceTypes: [] },
   'ec2:DescribeSubnets': { access: 'List', resourceTypes: [] },
   'ec2:ModifyLaunchTemplate': { access: 'Write', resourceTypes: ['ec2:launch-template'] },
   // image, instance, network-interface, security-group, subnet and volume are required: a grant
@@ -143,6 +153,7 @@ export const IAM_ACTION_FACTS: Record<string, ActionFacts> = {
     resourceTypes: ['ec2:image', 'ec2:instance', 'ec2:network-interface', 'ec2:security-group', 'ec2:subnet', 'ec2:volume', 'ec2:launch-template', 'ec2:key-pair'],
     requestTagConditionKeys: REQUEST_TAGS,
   },
+  'ec2:UnassignPrivateIpAddresses': { access: 'Write', resourceTypes: ['ec2:network-interface'] },
 
   'eks:DescribeAccessEntry': { access: 'Read', resourceTypes: ['eks:access-entry'] },
   'eks:DescribeCluster': { access: 'Read', resourceTypes: ['eks:cluster'] },
@@ -162,6 +173,16 @@ export const IAM_ACTION_FACTS: Record<string, ActionFacts> = {
 
   'lambda:InvokeFunction': { access: 'Write', resourceTypes: ['lambda:function'] },
 
+  // the state machines' log delivery (serverless-step-functions grants these with a loggingConfig); none takes a
+  // resource type, so only Resource '*' applies (Step Functions user guide, "Logging using CloudWatch Logs")
+  'logs:CreateLogDelivery': { access: 'Write', resourceTypes: [] },
+  'logs:DeleteLogDelivery': { access: 'Write', resourceTypes: [] },
+  'logs:DescribeLogGroups': { access: 'List', resourceTypes: [] },
+  'logs:DescribeResourcePolicies': { access: 'List', resourceTypes: [] },
+  'logs:GetLogDelivery': { access: 'Read', resourceTypes: [] },
+  'logs:ListLogDeliveries': { access: 'List', resourceTypes: [] },
+  'logs:PutResourcePolicy': { access: 'Permissions management', resourceTypes: [] },
+  'logs:UpdateLogDelivery': { access: 'Write', resourceTypes: [] },
   'logs:CreateLogStream': { access: 'Write', resourceTypes: ['logs:log-group'] },
   'logs:PutLogEvents': { access: 'Write', resourceTypes: ['logs:log-stream'] },
 
@@ -173,6 +194,12 @@ export const IAM_ACTION_FACTS: Record<string, ActionFacts> = {
   'states:DescribeExecution': { access: 'Read', resourceTypes: ['states:execution'] },
   'states:SendTaskFailure': { access: 'Write', resourceTypes: [] },
   'states:SendTaskSuccess': { access: 'Write', resourceTypes: [] },
+
+  // X-Ray (the `tracing` param): list_awsx-ray.html — segments and sampling take no resource type
+  'xray:GetSamplingRules': { access: 'Read', resourceTypes: [] },
+  'xray:GetSamplingTargets': { access: 'Read', resourceTypes: [] },
+  'xray:PutTelemetryRecords': { access: 'Write', resourceTypes: [] },
+  'xray:PutTraceSegments': { access: 'Write', resourceTypes: [] },
   'states:StartExecution': { access: 'Write', resourceTypes: ['states:stateMachine'] },
 };
 

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -32,9 +33,15 @@ export const PACKAGE_REGION = 'eu-west-1';
 /** managedClusters has no default: the package names it, as every deploy must */
 export const PACKAGE_PARAMS: { managedClusters: string } = { managedClusters: '*' };
 
+/** Params that put the Kubernetes-facing functions in a VPC (scripts/deploy/vpc.cjs), ids of the right form */
+export const VPC_PARAMS = {
+  vpcSubnetIds: 'subnet-0a1b2c3d4e5f60718,subnet-0a1b2c3d4e5f60729',
+  vpcSecurityGroupIds: 'sg-0f1e2d3c4b5a69788',
+} as const;
+
 const run = promisify(execFile);
 const CACHE = join(PROJECT_ROOT, 'node_modules', '.cache', 'enl-package');
-const INPUTS = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'shared', 'workflows'];
+const INPUTS = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'shared', 'workflows', 'scripts/deploy'];
 const LOCK_STALE_MS = 5 * 60_000;
 
 let packaged: Promise<PackagedService> | undefined;
@@ -57,25 +64,47 @@ async function packageOnce(): Promise<PackagedService> {
     pruneOthers(dir);
     const work = `${dir}.tmp-${process.pid}`;
     rmSync(work, { recursive: true, force: true });
-    await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'serverless'), ['package', '--stage', PACKAGE_STAGE, '--region', PACKAGE_REGION, ...Object.entries(PACKAGE_PARAMS).map(([k, v]) => `--param=${k}=${v}`), '--package', work], {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: 'AKIDOFFLINE',
-        AWS_SECRET_ACCESS_KEY: 'offline',
-        AWS_SESSION_TOKEN: '',
-        AWS_PROFILE: '',
-        SLS_TELEMETRY_DISABLED: '1',
-        SLS_NOTIFICATIONS_MODE: 'off',
-      },
-      timeout: 240_000,
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    await runPackage(PACKAGE_PARAMS, work);
     // complete or absent: a reader never sees half a package
     renameSync(work, dir);
     return read(dir);
   } finally {
     rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** `serverless package` offline, with these params, into `out`. */
+function runPackage(params: Record<string, string>, out: string) {
+  return run(join(PROJECT_ROOT, 'node_modules', '.bin', 'serverless'), ['package', '--stage', PACKAGE_STAGE, '--region', PACKAGE_REGION, ...Object.entries(params).map(([k, v]) => `--param=${k}=${v}`), '--package', out], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: 'AKIDOFFLINE',
+      AWS_SECRET_ACCESS_KEY: 'offline',
+      AWS_SESSION_TOKEN: '',
+      AWS_PROFILE: '',
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+    },
+    timeout: 240_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}
+
+/**
+ * The package with other params (beside PACKAGE_PARAMS), not cached: what a deploy with
+ * `--param=…` would ship, or the framework's error when the params are refused.
+ */
+export async function packageWithParams(params: Record<string, string>): Promise<{ ok: true; template: CloudFormationTemplate } | { ok: false; output: string }> {
+  const out = mkdtempSync(join(tmpdir(), 'enl-package-'));
+  try {
+    await runPackage({ ...PACKAGE_PARAMS, ...params }, out);
+    return { ok: true, template: read(out).template };
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message?: string };
+    return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}${e.message ?? ''}` };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
 }
 

@@ -7,6 +7,7 @@ import { type CapacityMonitor, watchCapacity } from '../sim/capacity-monitor.js'
 import { type BudgetMonitor, watchBudgets } from '../sim/kube/budget-monitor.js';
 import { createDeployment, createPdb } from '../sim/kube/controllers.js';
 import { cordoned, groupState, rollouts, selfManagedWorld } from './rollout-helpers.js';
+import { metricTotal } from '../sim/metrics.js';
 import { runDefaultScenario } from '../sim/scenarios.js';
 import { World } from '../sim/world.js';
 
@@ -94,6 +95,21 @@ describe('Scenario: the default scenario (npm start) ends with an AMI release', 
       const workers = await groupState(result.selfManagedGroup);
       const system = await groupState(result.managedGroupAsg);
       for (const images of [workers.images, system.images]) assert.ok([...images.values()].every((id) => id === result.newImage));
+
+      // what the dashboard and alarms would have seen (EMF in Lambda; test/sim/metrics.ts here)
+      const m = world.metrics;
+      assert.equal(metricTotal(m, 'RolloutsEnded', 'finished', 'prod'), 2);
+      assert.equal(metricTotal(m, 'RolloutsEnded', 'rolled-back'), 0);
+      assert.equal(m.filter((p) => p.name === 'RolloutDuration' && p.dimension?.value === 'finished' && p.value > 0).length, 2, 'each rollout timed from its lock to its end');
+      assert.equal(metricTotal(m, 'NodesReplaced', undefined, 'prod'), workers.images.size, 'the self-managed roll replaced every node (the managed update reports none)');
+      assert.equal(metricTotal(m, 'StaleGroups', 'stale', 'prod'), 2);
+      // the scale-out's two nodes joined (and the self-managed rollout's replacements)
+      assert.ok(metricTotal(m, 'NodeJoins', 'CONTINUE', 'prod') >= 2);
+      assert.equal(metricTotal(m, 'NodeJoins', 'ABANDON'), 0);
+      assert.ok(m.some((p) => p.name === 'TimeToReady' && p.value > 0 && p.unit === 'Seconds'));
+      // the scale-in drain and the rollout's drains, every one drained
+      assert.ok(metricTotal(m, 'DrainsFinished', 'drained', 'prod') >= 2);
+      assert.equal(metricTotal(m, 'DrainsFinished', 'failed'), 0);
     } finally {
       await world.stop();
     }

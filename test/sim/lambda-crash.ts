@@ -1,10 +1,9 @@
-import type { ClientRequest } from 'node:http';
 import https from 'node:https';
-import { syncBuiltinESMExports } from 'node:module';
 import { PassThrough } from 'node:stream';
 import { Agent } from 'undici';
 import type { VirtualClock } from './clock.js';
 import { runningInvocation, type RunningInvocation } from './lambda.js';
+import { replaceHttpsRequest } from './https-gate.js';
 import { installSdkGate, READ_COMMAND } from './sdk-gate.js';
 
 /**
@@ -135,11 +134,9 @@ function gateUndici(gate: (write: ObservedWrite | undefined) => Gate): () => voi
  * deadline is a real timer, and nothing the dead handler does next gets through anyway.
  */
 function gateHttps(gate: (write: ObservedWrite | undefined) => Gate): () => void {
-  const original = https.request;
-  const call = (args: unknown[]) => (original as (...a: unknown[]) => ClientRequest).apply(https, args);
   const nowhere = new https.Agent();
   (nowhere as unknown as { createConnection: () => PassThrough }).createConnection = () => new PassThrough();
-  const gated = function gatedRequest(this: unknown, ...args: unknown[]) {
+  return replaceHttpsRequest((call) => function gatedRequest(this: unknown, ...args: unknown[]) {
     const [first, second] = args as [string | URL | https.RequestOptions, https.RequestOptions | undefined];
     const options = (first instanceof URL || typeof first === 'string' ? second : first) ?? {};
     const method = (options.method ?? 'GET').toUpperCase();
@@ -150,13 +147,5 @@ function gateHttps(gate: (write: ObservedWrite | undefined) => Gate): () => void
       return request;
     }
     return call(args);
-  } as typeof https.request;
-  https.request = gated;
-  syncBuiltinESMExports();
-  return () => {
-    if (https.request === gated) {
-      https.request = original;
-      syncBuiltinESMExports();
-    }
-  };
+  } as typeof https.request);
 }

@@ -24,7 +24,14 @@ export interface DefaultScenarioResult {
   newImage?: string;
 }
 
-export async function runDefaultScenario(world: World, options: { release?: boolean } = {}): Promise<DefaultScenarioResult> {
+export interface DefaultScenarioOptions {
+  /** stop before the AMI release (no detection, no rollouts) */
+  release?: boolean;
+  /** tags added to a group's own (`{ system: { 'eks-node-lifecycle/rollout': 'observe' } }`) */
+  groupTags?: { system?: Record<string, string>; 'prod-workers'?: Record<string, string> };
+}
+
+export async function runDefaultScenario(world: World, options: DefaultScenarioOptions = {}): Promise<DefaultScenarioResult> {
   const say = (message: string) => world.timeline.add('scenario', message);
   const region = world.model.region;
   const cluster = await world.addCluster('prod', { version: '1.31' });
@@ -39,7 +46,7 @@ export async function runDefaultScenario(world: World, options: { release?: bool
     min: 2,
     max: 4,
     desired: 2,
-    tags: { 'eks-node-lifecycle/rollout': 'auto' },
+    tags: { 'eks-node-lifecycle/rollout': 'auto', ...options.groupTags?.system },
   });
   const selfManaged = world.account.createSelfManagedGroup({
     cluster: 'prod',
@@ -61,6 +68,7 @@ export async function runDefaultScenario(world: World, options: { release?: bool
       // the group's own hooks, named as the service's to answer (it answers no other tool's)
       'eks-node-lifecycle/launch-hook': 'wait-for-node',
       'eks-node-lifecycle/terminate-hook': 'drain',
+      ...options.groupTags?.['prod-workers'],
     },
   });
   await world.settle();

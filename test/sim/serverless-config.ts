@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -15,11 +16,21 @@ import { parse as parseYaml } from 'yaml';
  */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+// the deploy's own rules: which functions talk to clusters, and what the vpc params say
+const deployRules = createRequire(import.meta.url);
+const { buildsKubeClients } = deployRules('../../scripts/deploy/kubernetes-facing.cjs') as { buildsKubeClients: (root: string, module: string) => boolean };
+const { vpcSettings } = deployRules('../../scripts/deploy/vpc.cjs') as {
+  vpcSettings: (settings: unknown) => { subnetIds: string[]; securityGroupIds: string[]; error?: undefined } | { error: string } | undefined;
+};
+
 /**
  * What the sandbox passes as `--param` unless told otherwise: managedClusters has no default
  * in serverless.yml (a deploy must name its clusters), and the sandbox's account is its own.
  */
 export const SANDBOX_PARAMS: Readonly<Record<string, string>> = { managedClusters: '*' };
+
+/** The sandbox's account, unless a test names another. */
+export const SANDBOX_ACCOUNT_ID = '111122223333';
 
 export interface SimFunction {
   /** the key under `functions:` (tagInstance) */
@@ -41,6 +52,11 @@ export interface SimFunction {
   role?: string;
   /** EventBridge Scheduler schedules that invoke it (`schedule` events, `method: scheduler`): the role they run as */
   scheduleRoles: unknown[];
+  /**
+   * the VPC it runs in: with the vpc params, the functions that talk to clusters, as
+   * scripts/deploy/vpc.cjs places them at package time (its VpcConfig); otherwise none
+   */
+  vpcConfig?: { subnetIds: string[]; securityGroupIds: string[] };
 }
 
 export type EventPattern = Record<string, unknown>;
@@ -52,6 +68,8 @@ export interface SimStateMachine {
   name: string;
   arn: string;
   definition: AslDefinition;
+  /** the machine has a `loggingConfig` (serverless-step-functions then lets its role set up log delivery) */
+  logging: boolean;
 }
 
 export interface AslDefinition {
@@ -96,7 +114,7 @@ export function oneMachineModel(definition: AslDefinition, arns: { functionArn: 
     tables: [],
     resources: {},
     functions: [{ key: functionName, name: functionName, arn: arns.functionArn, module: 'x', exportName: 'handler', environment: {}, eventPatterns: [], maximumRetryAttempts: 0, timeoutSeconds: 30, scheduleRoles: [] }],
-    stateMachines: [{ key: machineName, id: 'StateMachine', name: machineName, arn: arns.machineArn, definition }],
+    stateMachines: [{ key: machineName, id: 'StateMachine', name: machineName, arn: arns.machineArn, definition, logging: false }],
     resolveRef: () => arns.machineArn,
   };
 }
@@ -115,7 +133,7 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
   const raw = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8'), { merge: true }) as Record<string, any>;
   const stage = options.stage ?? 'sandbox';
   const region = options.region ?? 'eu-west-1';
-  const accountId = options.accountId ?? '111122223333';
+  const accountId = options.accountId ?? SANDBOX_ACCOUNT_ID;
   const params: Record<string, string> = Object.fromEntries(
     Object.entries({ ...(raw.params?.default ?? {}), ...(raw.params?.[stage] ?? {}), ...SANDBOX_PARAMS, ...(options.params ?? {}) }).filter((e): e is [string, string] => e[1] !== undefined),
   );
@@ -175,6 +193,8 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
 
   const service = String(resolveValue(raw.service));
   const functionArn = (key: string) => `arn:aws:lambda:${region}:${accountId}:function:${service}-${stage}-${key}`;
+  const vpc = vpcSettings(resolveValue(raw.custom?.vpc ?? {}));
+  if (vpc?.error !== undefined) throw new Error(`serverless.yml: ${vpc.error}`);
 
   const functions: SimFunction[] = Object.entries<any>(raw.functions ?? {}).map(([key, spec]) => {
     const handler = String(spec.handler);
@@ -194,6 +214,7 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
       ...(typeof spec.role === 'string' ? { role: spec.role } : {}),
       ...(spec.reservedConcurrency !== undefined ? { reservedConcurrency: Number(resolveValue(spec.reservedConcurrency)) } : {}),
       scheduleRoles: (spec.events ?? []).filter((e: any) => e.schedule?.method === 'scheduler').map((e: any) => resolveValue(e.schedule.roleArn)),
+      ...(vpc && buildsKubeClients(root, handler.slice(0, dot)) ? { vpcConfig: { subnetIds: vpc.subnetIds, securityGroupIds: vpc.securityGroupIds } } : {}),
     };
   });
   const functionKeys = new Set(functions.map((f) => f.key));
@@ -210,6 +231,7 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
       name,
       arn: `arn:aws:states:${region}:${accountId}:stateMachine:${name}`,
       definition,
+      logging: spec.loggingConfig !== undefined,
     };
   });
 

@@ -33,6 +33,31 @@ import {
 } from './step-functions-quotas.js';
 
 /**
+ * `$$.Execution.StartTime` as Step Functions gives it: when the execution started, on the
+ * virtual clock. aws-local-stepfunctions (3.x) writes `new Date()` over the StartTime a run is
+ * given; its `execute` builds the context synchronously, first thing, so for that moment
+ * `new Date()` answers the execution's own start. (Only the zero-argument form changes.)
+ */
+const originalExecute = (StateMachine.prototype as unknown as { execute: (...args: unknown[]) => Promise<unknown> }).execute;
+(StateMachine.prototype as unknown as { execute: (...args: unknown[]) => Promise<unknown> }).execute = function executeAtStartTime(this: unknown, ...args: unknown[]) {
+  const startTime = (args[1] as { runOptions?: { context?: { Execution?: { StartTime?: string } } } } | undefined)?.runOptions?.context?.Execution?.StartTime;
+  if (!startTime) return originalExecute.apply(this, args);
+  const RealDate = globalThis.Date;
+  const at = RealDate.parse(startTime);
+  globalThis.Date = class extends RealDate {
+    constructor(...values: unknown[]) {
+      if (values.length === 0) super(at);
+      else super(...(values as [number]));
+    }
+  } as DateConstructor;
+  try {
+    return originalExecute.apply(this, args);
+  } finally {
+    globalThis.Date = RealDate;
+  }
+};
+
+/**
  * Step Functions for the sandbox: StartExecution runs the very workflow file that
  * serverless.yml deploys, with `aws-local-stepfunctions`, its Task states bound to the real
  * handlers through `SimLambda`.

@@ -1,4 +1,6 @@
 import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { MetricPoint } from '../../shared/metrics/metrics.js';
+import { keepMetrics } from './metrics.js';
 import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
@@ -20,8 +22,9 @@ import { KubeStore } from './kube/store.js';
 import { isTerminating } from './kube/types.js';
 import { bindLambdaApi, type Invocation, SimLambda } from './lambda.js';
 import { captureHandlerLogs, type LogRecord } from './log-capture.js';
-import { loadServerlessModel, resolveEnvironment, type ServerlessModel } from './serverless-config.js';
+import { loadServerlessModel, resolveEnvironment, SANDBOX_ACCOUNT_ID, type ServerlessModel } from './serverless-config.js';
 import { SimIam } from './iam/authorizer.js';
+import { PrivateEndpoints } from './private-endpoints.js';
 import type { SimRole } from './iam/template-roles.js';
 import { SimStepFunctions } from './step-functions.js';
 import { Timeline } from './timeline.js';
@@ -47,8 +50,12 @@ export interface WorldOptions {
   echoLogs?: boolean;
   /** where kubeconfig files are written */
   workDir?: string;
-  /** serverless params, as `--param` would set them (managedClusters, …) */
-  params?: Record<string, string>;
+  /**
+   * serverless params, as `--param` would set them (managedClusters, …); or made from the
+   * account before anything runs, for params that name its resources (the seeded VPC's subnets:
+   * `(account) => ({ vpcSubnetIds: account.seedVpc().subnets.map((s) => s.subnetId).join(',') … })`)
+   */
+  params?: Record<string, string> | ((account: SimAccount) => Record<string, string>);
   /** deliver every event this many times (EventBridge delivers at least once) */
   deliveries?: number;
   /** AWS's and the Kubernetes API's rate limits: on unless switched off here (`{}`) or through `world.throttling` */
@@ -58,6 +65,8 @@ export interface WorldOptions {
    * statement): denials are then expected; with the template's own, `stop()` fails on any
    */
   roles?: Map<string, SimRole>;
+  /** keep every Kubernetes API request of every cluster in `world.kubeRequests` (who sent it, what it asked) */
+  recordKubeRequests?: boolean;
 }
 
 export interface SimCluster {
@@ -75,8 +84,13 @@ let worlds = 0;
 export class World {
   readonly clusters = new Map<string, SimCluster>();
   readonly logs: LogRecord[] = [];
+  /** the metric points the functions recorded (what CloudWatch would have from their EMF logs): test/sim/metrics.ts */
+  readonly metrics: MetricPoint[] = [];
   /** the events the service itself published (PutEvents), in order */
   readonly published: BusEvent[] = [];
+  /** with `recordKubeRequests`: every request the clusters' API servers answered, in order */
+  readonly kubeRequests: { cluster: string; request: ObservedRequest }[] = [];
+  private recordKubeRequests = false;
   /** AWS API throttling and the API servers' Priority and Fairness (world-throttling.ts) */
   readonly throttling: WorldThrottling;
   /** IAM, evaluated on every call and invocation of the deployed roles (iam/authorizer.ts) */
@@ -103,7 +117,18 @@ export class World {
     checkSwitches(options.throttling ?? PRODUCTION_LIMITS);
     const id = ++worlds;
     const clock = new VirtualClock(options.start);
-    const model = loadServerlessModel({ stage: 'sandbox', region: options.region ?? 'eu-west-1', params: options.params ?? {} });
+    const world: { current?: World } = {};
+    const account = new SimAccount({
+      clock,
+      region: options.region ?? 'eu-west-1',
+      accountId: SANDBOX_ACCOUNT_ID,
+      emit: (event) => {
+        for (let i = 0; i < (options.deliveries ?? 1); i++) world.current!.put(event as BusEvent);
+      },
+      nodes: (cluster) => world.current!.nodeRegistry(cluster),
+    });
+    const params = typeof options.params === 'function' ? options.params(account) : (options.params ?? {});
+    const model = loadServerlessModel({ stage: 'sandbox', region: account.region, accountId: account.accountId, params });
     const timeline = new Timeline(clock);
     const dynamo = await startDynalite();
 
@@ -123,16 +148,6 @@ export class World {
     const lambda = new SimLambda(model, clock, `world-${id}`);
     const bus = new SimEventBus(model, clock, lambda);
     const stepFunctions = new SimStepFunctions(model, clock, lambda);
-    const world: { current?: World } = {};
-    const account = new SimAccount({
-      clock,
-      region: model.region,
-      accountId: model.accountId,
-      emit: (event) => {
-        for (let i = 0; i < (options.deliveries ?? 1); i++) world.current!.put(event as BusEvent);
-      },
-      nodes: (cluster) => world.current!.nodeRegistry(cluster),
-    });
     const w = new World(id, clock, model, timeline, lambda, bus, stepFunctions, account, dynamo, options.workDir ?? join(process.cwd(), '.sandbox'));
     world.current = w;
     w.throttling.apply(options.throttling ?? PRODUCTION_LIMITS);
@@ -160,6 +175,7 @@ export class World {
     const iam = new SimIam(model, { account, lambda, partitionKeys: partitionKeysOf(model) }, () => clock.now(), options.roles).install();
     w.iam = iam;
     w.deniedExpected = options.roles !== undefined;
+    w.recordKubeRequests = options.recordKubeRequests ?? false;
     stepFunctions.authorizeInvoke = (machineArn, functionArn) => {
       const machine = model.stateMachines.find((m) => m.arn === machineArn)!;
       return iam.authorizeInvoke(`${machine.id}Role`, machine.name, functionArn);
@@ -167,7 +183,8 @@ export class World {
     iam.onDenied((d) => timeline.add('aws', `IAM denied ${d.caller} (${d.role}) ${d.request.action} on ${d.request.resource}: ${d.service}:${d.command} failed with ${d.error}`));
     const restoreClock = useTimeSource(() => clock.now());
     const restoreLogs = captureHandlerLogs((record) => w.logs.push(record), options.echoLogs ?? false);
-    w.cleanups.push(() => iam.uninstall(), restoreLambdaApi, restoreLogs, restoreClock, () => stepFunctions.restore(), () => account.restore(), () => eventbridge.restore(), () => dynamo.close());
+    const stopMetrics = keepMetrics(lambda, w.metrics);
+    w.cleanups.push(() => iam.uninstall(), restoreLambdaApi, restoreLogs, stopMetrics, restoreClock, () => stepFunctions.restore(), () => account.restore(), () => eventbridge.restore(), () => dynamo.close());
 
     stepFunctions.onStarted((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} started: ${e.name}`));
     stepFunctions.onFinished((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} ${e.status.toLowerCase()}: ${e.name}${e.error ? ` (${e.error})` : ''}`));
@@ -182,9 +199,14 @@ export class World {
   /**
    * Creates an EKS cluster whose API server runs on 127.0.0.1. `endpointHost: 'localhost'`
    * gives its endpoint by name (the server's certificate names it), so that clients resolve it
-   * at each new connection, and a DNS failure can reach them (dns-faults.ts).
+   * at each new connection, and a DNS failure can reach them (dns-faults.ts). `endpoint:
+   * 'private'` turns its public access off: only functions in its VPC (the seeded one) reach it,
+   * see private-endpoints.ts.
    */
-  async addCluster(name: string, options: { version?: string; serviceIpv4Cidr?: string; onRequest?: (request: ObservedRequest) => void; endpointHost?: 'localhost' } = {}): Promise<SimCluster> {
+  async addCluster(
+    name: string,
+    options: { version?: string; serviceIpv4Cidr?: string; onRequest?: (request: ObservedRequest) => void; endpointHost?: 'localhost'; endpoint?: 'public' | 'private' } = {},
+  ): Promise<SimCluster> {
     const store = new KubeStore(this.clock);
     const stopControllers = startControllers(store, this.clock);
     const server = await startKubeApiServer({
@@ -192,7 +214,14 @@ export class World {
       store,
       clusterName: name,
       kubernetesVersion: options.version ?? '1.31',
-      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.onRequest || this.recordKubeRequests
+        ? {
+            onRequest: (request: ObservedRequest) => {
+              if (this.recordKubeRequests) this.kubeRequests.push({ cluster: name, request });
+              options.onRequest?.(request);
+            },
+          }
+        : {}),
       // the user EKS maps the token to: the flow Priority and Fairness throttles it in
       authenticate: async (token) => (await authenticateEksToken(token, { cluster: name, credentials: SANDBOX_CREDENTIALS, now: () => this.clock.now() })).ok && { user: this.account.callerArn },
     });
@@ -200,13 +229,16 @@ export class World {
     mkdirSync(this.workDir, { recursive: true });
     const kubeconfigPath = join(this.workDir, `kubeconfig-${name}`);
     const endpoint = options.endpointHost ? `https://${options.endpointHost}:${server.port}` : server.url;
+    const vpcId = options.endpoint === 'private' ? this.account.seedVpc().vpcId : undefined;
     this.account.eks.addCluster({
       name,
       endpoint,
       certificateAuthorityData: server.caData,
       serviceIpv4Cidr: options.serviceIpv4Cidr ?? '172.20.0.0/16',
       version: options.version ?? '1.31',
+      ...(vpcId ? { endpointAccess: 'private' as const, vpcId } : {}),
     });
+    if (vpcId) this.privateEndpoints().add({ cluster: name, port: server.port, vpcId, address: `10.0.${(server.port >> 8) & 31}.${server.port & 255}` });
     store.on((event) => {
       if (event.resource !== 'nodes') return;
       const node = event.object as { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } };
@@ -229,6 +261,23 @@ export class World {
     this.clusters.set(name, cluster);
     this.cleanups.push(() => cluster.stop());
     return cluster;
+  }
+
+  private privateEndpointsGate?: PrivateEndpoints;
+
+  /** The gate of the clusters whose endpoint is private (installed with the first of them). */
+  privateEndpoints(): PrivateEndpoints {
+    if (!this.privateEndpointsGate) {
+      const gate = new PrivateEndpoints(
+        this.clock,
+        (key) => this.model.functions.find((f) => f.key === key),
+        (subnetId) => this.account.ec2.subnets.get(subnetId)?.subnet.VpcId,
+        (message) => this.timeline.add('kube', message),
+      );
+      this.privateEndpointsGate = gate;
+      this.cleanups.push(() => gate.restore());
+    }
+    return this.privateEndpointsGate;
   }
 
   /** Writes a kubeconfig for `kubectl` with a fresh token (valid 15 virtual minutes). */

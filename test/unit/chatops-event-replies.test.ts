@@ -423,7 +423,7 @@ describe('Chat-ops event replies: any detail', () => {
         const { blocks, text } = toSlackMessage(reply);
         assert.ok(blocks.length <= SLACK_LIMITS.blocks);
         assert.ok(text.length <= SLACK_LIMITS.messageText);
-        for (const block of blocks) {
+        for (const block of blocks as unknown as Record<string, unknown>[]) {
           const t = block['text'] as { text: string } | undefined;
           if (block['type'] === 'section' && t) assert.ok(t.text.length <= SLACK_LIMITS.sectionText);
           if (block['type'] === 'header' && t) assert.ok(t.text.length <= SLACK_LIMITS.headerText);

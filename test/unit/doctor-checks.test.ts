@@ -108,7 +108,7 @@ describe('Doctor: the image channel check', () => {
   const base = { cluster: 'prod', group: 'web', kind: 'self-managed' as const };
   it('is a problem when the channel of an opted-in group resolves to no image, ok when it resolves, a warning for a group not opted in, and not resolved with a configuration problem', () => {
     const auto = readNodeGroupConfig({ [`${P}rollout`]: 'auto' });
-    const none: GroupPlan = { ...base, action: 'skip', reason: 'no image matches pinned=1.31.9-20990101' };
+    const none: GroupPlan = { ...base, action: 'skip', why: 'no-target', reason: 'no image matches pinned=1.31.9-20990101' };
     assert.equal(checkImage(none, auto).status, 'problem');
     const current: GroupPlan = { ...base, action: 'current', reason: 'runs the target ami-1' };
     assert.deepEqual([checkImage(current, auto).status, checkImage(current, auto).reason], ['ok', 'resolves (channel recommended): runs the target ami-1']);

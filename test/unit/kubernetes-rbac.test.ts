@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { AWS_NODE } from '../../shared/kube/cni-settings.js';
 import { PROJECT_ROOT } from '../sim/serverless-config.js';
+
+const { buildsKubeClients } = createRequire(import.meta.url)('../../scripts/deploy/kubernetes-facing.cjs') as { buildsKubeClients: (root: string, module: string) => boolean };
 
 /**
  * The shipped RBAC (scripts/kubernetes/rbac.yaml) grants what the functions call, and nothing
@@ -170,19 +175,36 @@ describe('Kubernetes RBAC (scripts/kubernetes/rbac.yaml): exactly what the code 
   it('gives an access entry (grant-access.sh) to exactly the roles of the functions that talk to clusters', () => {
     const serverless = readFileSync(join(PROJECT_ROOT, 'serverless.yml'), 'utf8');
     const roleOf = (file: string) => new RegExp(`handler: functions/${file}\\.handler\\n(?:    .*\\n)*?    role: (\\w+)`).exec(serverless)?.[1];
-    // a handler talks to clusters when it, or a functions/lib module it imports, builds Kubernetes clients
-    const builds = (file: string): boolean => {
-      const source = readFileSync(file, 'utf8');
-      const libs = [...source.matchAll(/from '\.\/lib\/([\w-]+)\.js'/g)].map((m) => join(PROJECT_ROOT, 'functions/lib', `${m[1]}.ts`));
-      return /new KubeClients\(/.test(source) || libs.some((lib) => /new KubeClients\(/.test(readFileSync(lib, 'utf8')));
-    };
+    // a handler talks to clusters when it, or a functions/lib module it imports, builds Kubernetes
+    // clients: the rule the VPC placement follows too (scripts/deploy/kubernetes-facing.cjs)
     const talking = readdirSync(join(PROJECT_ROOT, 'functions'))
-      .filter((f) => f.endsWith('.ts') && builds(join(PROJECT_ROOT, 'functions', f)))
+      .filter((f) => f.endsWith('.ts') && buildsKubeClients(PROJECT_ROOT, `functions/${f.replace(/\.ts$/, '')}`))
       .map((f) => roleOf(f.replace(/\.ts$/, '')));
     const script = readFileSync(join(PROJECT_ROOT, 'scripts/kubernetes/grant-access.sh'), 'utf8');
     const granted = /for logical in ([\w ]+); do/.exec(script)![1]!.split(' ');
     assert.ok(!talking.includes(undefined), 'every such function names its role');
     assert.deepEqual([...granted].sort(), [...talking].sort() as string[]);
+  });
+
+  it('grant-access.sh applies the RBAC to the cluster it was given, never to the current kubectl context', () => {
+    // aws and kubectl stand-ins that record how they were called
+    const bin = mkdtempSync(join(tmpdir(), 'grant-access-'));
+    const calls = join(bin, 'calls');
+    const stub = (name: string, body: string) => writeFileSync(join(bin, name), `#!/usr/bin/env bash\necho "${name} $*" >> "${calls}"\n${body}\n`, { mode: 0o755 });
+    stub('aws', 'case "$*" in *describe-stack-resource*) echo "role-x";; *get-role*) echo "arn:aws:iam::111122223333:role/role-x";; *describe-access-entry*) exit 0;; *update-kubeconfig*) for ((i=1;i<=$#;i++)); do if [ "${!i}" = --kubeconfig ]; then j=$((i+1)); echo "kubeconfig for the cluster" > "${!j}"; fi; done;; esac');
+    stub('kubectl', 'for ((i=1;i<=$#;i++)); do if [ "${!i}" = --kubeconfig ]; then j=$((i+1)); cat "${!j}" >> "' + calls + '"; fi; done');
+    try {
+      execFileSync('bash', [join(PROJECT_ROOT, 'scripts/kubernetes/grant-access.sh'), 'prod-eu', 'prod', 'eu-west-1'], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, KUBECONFIG: '/nonexistent/current-context' }, stdio: 'pipe' });
+      const lines = readFileSync(calls, 'utf8').trim().split('\n');
+      const kubeconfigLine = lines.find((l) => l.includes('update-kubeconfig'))!;
+      assert.match(kubeconfigLine, /--region eu-west-1 --name prod-eu --kubeconfig \S+/);
+      const kubectl = lines.filter((l) => l.startsWith('kubectl '));
+      assert.equal(kubectl.length, 1);
+      assert.match(kubectl[0]!, /^kubectl --kubeconfig \S+ apply -f \S+rbac\.yaml$/);
+      assert.equal(lines[lines.indexOf(kubectl[0]!) + 1], 'kubeconfig for the cluster', 'kubectl read the kubeconfig written for prod-eu');
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it('binds only the group the access entries use', () => {

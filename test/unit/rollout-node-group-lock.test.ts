@@ -107,10 +107,10 @@ describe('Node group locks (real DynamoDB)', () => {
     assert.equal((await locks.get(k))!.owner, A);
   });
 
-  it('release by the owner frees the lock for the next owner; releasing twice is a no-op', async () => {
+  it('release by the owner frees the lock for the next owner, saying since when it was held; releasing twice is a no-op', async () => {
     const k = key();
     await locks.acquire(k, A, 600, T0);
-    assert.deepEqual(await locks.release(k, A), { released: true });
+    assert.deepEqual(await locks.release(k, A), { released: true, heldSince: T0.toISOString() });
     assert.equal(await locks.get(k), undefined);
     assert.deepEqual(await locks.release(k, A), { released: false });
     assert.deepEqual(await locks.acquire(k, B, 600, later(1)), { acquired: true });

@@ -1,3 +1,4 @@
+import { readYaml } from '../../shared/yaml/read-yaml.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -267,23 +268,23 @@ describe('Rollout preflight: reading aws-auth mapRoles', () => {
   ].join('\n');
 
   it('finds the role\'s entry among others', async () => {
-    assert.deepEqual(await findRoleMapping(yaml, ROLE), { mapping: { rolearn: ROLE, username: 'system:node:{{EC2PrivateDNSName}}', groups: NODE_GROUPS } });
+    assert.deepEqual(await findRoleMapping(yaml, ROLE, readYaml), { mapping: { rolearn: ROLE, username: 'system:node:{{EC2PrivateDNSName}}', groups: NODE_GROUPS } });
   });
 
   it('matches a role with a path by its ARN without the path, as the authenticator does', async () => {
-    assert.equal((await findRoleMapping(yaml, 'arn:aws:iam::111122223333:role/team/nodes/web-node')).mapping?.rolearn, ROLE);
+    assert.equal((await findRoleMapping(yaml, 'arn:aws:iam::111122223333:role/team/nodes/web-node', readYaml)).mapping?.rolearn, ROLE);
   });
 
   it('reports an entry written with the role\'s path, which never matches', async () => {
     const withPath = '- rolearn: arn:aws:iam::111122223333:role/team/web-node\n  groups: [system:nodes]\n';
-    assert.deepEqual(await findRoleMapping(withPath, 'arn:aws:iam::111122223333:role/team/web-node'), { mappedWithPath: 'arn:aws:iam::111122223333:role/team/web-node' });
+    assert.deepEqual(await findRoleMapping(withPath, 'arn:aws:iam::111122223333:role/team/web-node', readYaml), { mappedWithPath: 'arn:aws:iam::111122223333:role/team/web-node' });
   });
 
   it('finds nothing in an empty or absent mapRoles, and rejects one that is not a list', async () => {
-    assert.deepEqual(await findRoleMapping(undefined, ROLE), {});
-    assert.deepEqual(await findRoleMapping('', ROLE), {});
-    assert.deepEqual(await findRoleMapping('[]', ROLE), {});
-    await assert.rejects(findRoleMapping('rolearn: x', ROLE), /not a list/);
+    assert.deepEqual(await findRoleMapping(undefined, ROLE, readYaml), {});
+    assert.deepEqual(await findRoleMapping('', ROLE, readYaml), {});
+    assert.deepEqual(await findRoleMapping('[]', ROLE, readYaml), {});
+    await assert.rejects(findRoleMapping('rolearn: x', ROLE, readYaml), /not a list/);
   });
 
   it('drops the path, and only the path, from a role ARN', () => {

@@ -38,7 +38,7 @@ export function dynamoContract(factory: ContractTargetFactory): void {
       assert.deepEqual(await locks.acquire(key, 'rollout-a', 600, NOW), { acquired: true });
       assert.deepEqual(await locks.acquire(key, 'rollout-b', 600, NOW), { acquired: false, heldBy: 'rollout-a', expiresAt: '2026-12-07T10:10:00.000Z' });
       assert.deepEqual(await locks.release(key, 'rollout-b'), { released: false });
-      assert.deepEqual(await locks.release(key, 'rollout-a'), { released: true });
+      assert.deepEqual(await locks.release(key, 'rollout-a'), { released: true, heldSince: NOW.toISOString() });
       assert.deepEqual(await locks.acquire(key, 'rollout-b', 600, NOW), { acquired: true });
     });
 

@@ -49,6 +49,14 @@ export interface AddClusterSpec {
   tags?: Record<string, string>;
   authenticationMode?: 'API' | 'API_AND_CONFIG_MAP' | 'CONFIG_MAP';
   subnetIds?: string[];
+  /**
+   * who may reach the API endpoint: `public` (and private, EKS's default: public access from
+   * 0.0.0.0/0 and private access from the VPC) or `private` only (public access off) — what
+   * DescribeCluster's resourcesVpcConfig says; test/sim/private-endpoints.ts enforces it
+   */
+  endpointAccess?: 'public' | 'private';
+  /** the cluster's VPC (default: the account's first) */
+  vpcId?: string;
 }
 
 export interface ClusterRecord {
@@ -98,8 +106,8 @@ export class EksService {
         subnetIds: spec.subnetIds ?? [...this.account.ec2.subnets.keys()],
         securityGroupIds: [],
         clusterSecurityGroupId: ids.ec2('sg'),
-        vpcId: [...this.account.ec2.vpcs.keys()][0],
-        endpointPublicAccess: true,
+        vpcId: spec.vpcId ?? [...this.account.ec2.vpcs.keys()][0],
+        endpointPublicAccess: spec.endpointAccess !== 'private',
         endpointPrivateAccess: true,
         publicAccessCidrs: ['0.0.0.0/0'],
       },
@@ -115,7 +123,7 @@ export class EksService {
       upgradePolicy: { supportType: 'STANDARD' },
     };
     this.clusters.set(spec.name, { cluster, accessEntries: new Map(), nodegroups: new Map(), eksMappedRoles: new Set() });
-    this.account.note('eks', `cluster ${spec.name} (Kubernetes ${cluster.version}) at ${cluster.endpoint}`);
+    this.account.note('eks', `cluster ${spec.name} (Kubernetes ${cluster.version}) at ${cluster.endpoint}${spec.endpointAccess === 'private' ? ', private endpoint only' : ''}`);
     return clone(cluster);
   }
 

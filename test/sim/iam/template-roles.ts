@@ -168,13 +168,24 @@ export function templateRoles(model: ServerlessModel, ctx: TemplateContext = tem
       policies: [
         {
           name: `${model.stage}-${model.service}-statemachine`,
-          policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: invoked.flatMap((arn) => [arn, `${arn}:*`]) }] },
+          policy: {
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: invoked.flatMap((arn) => [arn, `${arn}:*`]) },
+              // with a loggingConfig, the plugin lets the role set up CloudWatch Logs delivery (AWS requires Resource "*" for these:
+              // https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy)
+              ...(machine.logging ? [{ Effect: 'Allow' as const, Action: [...LOG_DELIVERY_ACTIONS], Resource: '*' }] : []),
+            ],
+          },
         },
       ],
     });
   }
   return roles;
 }
+
+/** What serverless-step-functions grants a state machine's role when it has a loggingConfig. */
+const LOG_DELIVERY_ACTIONS = ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'] as const;
 
 /** The function ARNs a state machine definition invokes (Task Resource, or lambda:invoke's FunctionName), in order of first appearance. */
 export function invokedFunctionArns(definition: unknown): string[] {
