@@ -471,11 +471,11 @@ function clusterOf(world: World, tags: readonly { Key?: string; Value?: string }
 
 /**
  * The node group locks left in the rollouts table: its other item families (`announced#…`,
- * a problem announced once; `begin#…`, what Begin decided, for the person who started it) expire
- * by TTL and hold nothing.
+ * a problem announced once; `begin#…`, what Begin decided, for the person who started it;
+ * `detect-window#…`, an AMI event's debounce window) expire by TTL and hold nothing.
  */
 export async function heldLocks(world: World): Promise<unknown[]> {
-  return (await scanTable(world, '-rollouts')).filter((item) => !/^(announced|begin)#/.test(String((item as { lockKey?: string }).lockKey)));
+  return (await scanTable(world, '-rollouts')).filter((item) => !/^(announced|begin|detect-window)#/.test(String((item as { lockKey?: string }).lockKey)));
 }
 
 export async function scanTable(world: World, suffix: string): Promise<unknown[]> {
