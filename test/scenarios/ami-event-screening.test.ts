@@ -125,6 +125,27 @@ describe('Scenario: a burst of AMI events costs one detection, for the groups th
     assert.match(JSON.stringify(reason), /data: lacks tag team=data/);
   });
 
+  it('an Image Builder image: its output AMIs, found by their Ec2ImageBuilderArn tag in one DescribeImages, move the group whose tags they carry', async () => {
+    const from = world.account.calls.length;
+    const arn = `arn:aws:imagebuilder:${world.model.region}:${world.model.accountId}:image/data-eks-al2023/1.0.4/1`;
+    // Image Builder tags its output AMIs (https://docs.aws.amazon.com/imagebuilder/latest/userguide/tag-resources.html)
+    const output = world.account.ec2.registerImage({
+      name: 'data-eks-al2023-1.0.4',
+      family: 'al2023',
+      kubernetesVersion: '1.31',
+      ownerId: world.model.accountId,
+      tags: [{ Key: 'Ec2ImageBuilderArn', Value: arn }, { Key: 'CreatedBy', Value: 'EC2 Image Builder' }, { Key: 'team', Value: 'data' }, { Key: 'eks-node-lifecycle/kubernetes-version', Value: '1.31' }],
+    }).image.ImageId!;
+    world.put(world.bus.envelope({ source: 'aws.imagebuilder', 'detail-type': 'EC2 Image Builder Image State Change', resources: [arn], detail: { 'previous-state': { status: 'DISTRIBUTING' }, state: { status: 'AVAILABLE' } } }));
+    await world.settle();
+    const screened = (screenings().at(-1)!.outcome as { result: { outcome: string; images: string[]; groups: unknown } }).result;
+    assert.deepEqual([screened.outcome, screened.images, screened.groups], ['debounced', [output], [{ cluster: 'prod', group: 'data' }]]);
+    assert.equal(count(callsBy('screenImageEvent', from))['ec2:DescribeImages'], 1);
+    const detection = detections().at(-1)!;
+    assert.deepEqual((detection.outcome as { result: { plans: { group: string }[] } }).result.plans.map((p) => p.group), ['data']);
+    assert.equal(detectionExecutions().length, 2);
+  });
+
   it('ends with every invariant held: budgets, capacity, no lock or drain left', async () => {
     await monitor.assertHeld({ groups: [{ name: 'golden', floor: 1 }] });
   });
