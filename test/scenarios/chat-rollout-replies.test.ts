@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { AutoScalingClient, CreateOrUpdateTagsCommand } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeGroupLocks } from '../../shared/rollout/node-group-lock.js';
+import { accountThrottlingError } from '../sim/aws/account.js';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import { type ChatDriver, chatParams, sandboxAccessPolicy, setupChat, startSandboxSlack } from '../sim/chat.js';
 import type { SlackReceiver } from '../sim/slack-receiver.js';
@@ -93,6 +94,21 @@ describe('Scenario: the first reply to a chat rollout is what Begin decided', ()
     await chat.slash(B, 'deny prod/web --reason not today');
     await world.settle();
     assert.equal(rollouts(world).at(-1)!.status, 'FAILED');
+  });
+
+  it('Begin held up past the bound (Auto Scaling throttling its reads for a minute): "accepted, not yet started", and the rollout goes on', async () => {
+    await tag('rollout', 'auto');
+    const release = releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261230' }).image.ImageId!;
+    const until = world.clock.now() + 60_000;
+    world.account.faults.set('autoscaling:DescribeAutoScalingGroups', (_input, attempt) => (attempt.call.startsWith('beginRollout') && world.clock.now() < until ? accountThrottlingError('autoscaling') : undefined));
+    const text = await ask('rollout prod/web');
+    assert.match(text, /Rollout of prod\/web accepted, not yet started: progress follows in the thread/);
+    assert.doesNotMatch(text, /:rocket:/);
+    await world.settle();
+    world.account.faults.delete('autoscaling:DescribeAutoScalingGroups');
+    const last = rollouts(world).at(-1)!;
+    assert.equal(last.status, 'SUCCEEDED', `${last.error} ${last.cause}`);
+    assert.ok([...(await groupState('web')).images.values()].every((image) => image === release));
   });
 
   it('ends with every invariant held: budgets, capacity, no lock or drain left', async () => {
