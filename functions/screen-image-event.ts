@@ -26,6 +26,5 @@ const ports = {
 
 export const handler = lambdaHandler({
   schema: ImageEventSchema,
-  correlate: () => ({}),
   run: (event) => screenImageEvent(event, ports),
 });
