@@ -8,7 +8,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { callAws } from '../../shared/aws/call.js';
 import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
 import type { CommandPorts } from '../../shared/chatops/run-command.js';
-import { now } from '../../shared/clock.js';
+import { now, sleep } from '../../shared/clock.js';
 import { requireSetting, type ServiceConfig } from '../../shared/config/service-config.js';
 import type { RequestDrainOutcome } from '../../shared/drain/request-drain.js';
 import type { ManualDrainRequest } from '../../shared/events/drain.js';
@@ -49,6 +49,7 @@ export function chatPorts(config: ServiceConfig): CommandPorts {
     requestDrain: (request: ManualDrainRequest) => invokeFunction<RequestDrainOutcome>(lambda, requestDrainFunction, request),
     notifier: rollouts.approvalNotifier,
     now,
+    sleep,
     log: logInfo,
   };
 }
