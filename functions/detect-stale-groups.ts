@@ -11,14 +11,16 @@ import { loadServiceConfig, requireSetting } from '../shared/config/service-conf
 import { ANNOUNCEMENT_TTL_SECONDS } from '../shared/detect/announce-problems.js';
 import { detectStaleGroups } from '../shared/detect/detect.js';
 import { metricsOfDetection, recordMetrics } from '../shared/metrics/metrics.js';
+import { DetectionWindows } from '../shared/detect/detection-windows.js';
 import { NodeGroupLocks } from '../shared/rollout/node-group-lock.js';
 import { DetectionTriggerSchema } from '../shared/events/detection.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 
-/** Schedule, `EC2 AMI State Change`, `EC2 Image Builder Image State Change`, or on demand (`{kind:'detect', dryRun}`). */
+/** Schedule, an AMI event's debounce window (the ami-detection workflow), or on demand (`{kind:'detect', dryRun}`). */
 const config = loadServiceConfig();
 const announcements = new NodeGroupLocks(new DynamoDBClient({ region: config.region }), requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
 const eventbridge = new EventBridgeClient({ region: config.region });
+const windows = new DetectionWindows(new DynamoDBClient({ region: config.region }), requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
 const ports = {
   eks: new EKSClient({ region: config.region }),
   autoscaling: new AutoScalingClient({ region: config.region }),
@@ -30,6 +32,7 @@ const ports = {
   amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),
   now,
   log: logInfo,
+  windows,
   announce: {
     claim: (fingerprint: string, summary: string) => announcements.claimAnnouncement(fingerprint, summary, now(), ANNOUNCEMENT_TTL_SECONDS),
     release: (fingerprint: string) => announcements.releaseAnnouncement(fingerprint),
@@ -40,7 +43,7 @@ const ports = {
 
 export const handler = lambdaHandler({
   schema: DetectionTriggerSchema,
-  correlate: (trigger) => ('kind' in trigger && trigger.kind === 'detect' && trigger.cluster ? { cluster: trigger.cluster } : {}),
+  correlate: (trigger) => (trigger.kind === 'detect' && trigger.cluster ? { cluster: trigger.cluster } : {}),
   run: async (trigger) => {
     const result = await detectStaleGroups(trigger, ports);
     if (!result.dryRun) recordMetrics(metricsOfDetection(result.plans));

@@ -34,7 +34,8 @@ export function cliInSandbox(world: World, caller: SandboxCaller = sandboxCreden
   const urls = new SimFunctionUrls(world);
   urls.addCaller(caller);
   return (text: string, options: { credentials?: SandboxCaller } = {}) =>
-    sendCommand(text, { url: urls.url('chatApi'), region: world.model.region, credentials: options.credentials ?? caller, signingDate: world.clock.date(), send: urls.send });
+    // time passes while the CLI waits for its answer, as it does against AWS
+    world.passTimeWhile(sendCommand(text, { url: urls.url('chatApi'), region: world.model.region, credentials: options.credentials ?? caller, signingDate: world.clock.date(), send: urls.send }));
 }
 
 /** The sandbox's chat world: the default scenario before its release, chat set up, the release published. */

@@ -44,3 +44,23 @@ export function useTimerSource(next: TimerSource): () => void {
     timers = previous;
   };
 }
+
+/**
+ * Waits `ms` milliseconds: a short, bounded pause inside one invocation (a chat command
+ * waiting seconds for the rollout's first step), never the long waits, which are Step
+ * Functions'. In AWS a timer; the sandbox points it at its virtual clock.
+ */
+let sleeper: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function sleep(ms: number): Promise<void> {
+  return sleeper(ms);
+}
+
+/** Replaces how `sleep` waits (the sandbox only). Returns a function that restores it. */
+export function useSleep(next: (ms: number) => Promise<void>): () => void {
+  const previous = sleeper;
+  sleeper = next;
+  return () => {
+    sleeper = previous;
+  };
+}

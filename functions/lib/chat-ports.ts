@@ -9,7 +9,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { callAws } from '../../shared/aws/call.js';
 import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
 import type { CommandPorts } from '../../shared/chatops/run-command.js';
-import { now } from '../../shared/clock.js';
+import { now, sleep } from '../../shared/clock.js';
 import { requireSetting, type ServiceConfig } from '../../shared/config/service-config.js';
 import type { RequestDrainOutcome } from '../../shared/drain/request-drain.js';
 import type { ManualDrainRequest } from '../../shared/events/drain.js';
@@ -54,6 +54,7 @@ export function chatPorts(config: ServiceConfig): CommandPorts {
     sts: new STSClient({ region }),
     notifier: rollouts.approvalNotifier,
     now,
+    sleep,
     log: logInfo,
   };
 }

@@ -56,6 +56,7 @@ export async function benchDetection(clusters = 50, groupsPerCluster = 20): Prom
         sfn: new SFNClient({ region }),
         managedClusters: '*',
         amiRolloutStateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:bench',
+        windows: { close: async () => ({ groups: [], images: [] }) },
         now: () => clock.date(),
         log: () => undefined,
         publish: async () => undefined,

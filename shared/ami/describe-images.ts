@@ -43,3 +43,13 @@ export function ec2ImageSource(ec2: EC2Client): ImageSource {
     },
   };
 }
+
+/**
+ * The AMIs an EC2 Image Builder image produced in this region: Image Builder tags each output
+ * AMI `Ec2ImageBuilderArn` = the image's ARN
+ * (https://docs.aws.amazon.com/imagebuilder/latest/userguide/tag-resources.html). One call.
+ */
+export async function imagesBuiltBy(ec2: EC2Client, imageBuilderArn: string): Promise<Image[]> {
+  const out = await callAws('ec2:DescribeImages', () => ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'tag:Ec2ImageBuilderArn', Values: [imageBuilderArn] }] })));
+  return out.Images ?? [];
+}

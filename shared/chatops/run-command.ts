@@ -43,6 +43,7 @@ import {
   statusReply,
 } from './command-replies.js';
 import { commandCluster, formatCommand, parseCommand, requiredLevel } from './grammar.js';
+import { awaitBeginDecision, beginHeadline } from './await-begin.js';
 import { helpReply } from './help.js';
 import { principalMention } from './mentions.js';
 import type { Command, Principal, Reply } from './types.js';
@@ -65,6 +66,8 @@ export interface CommandPorts extends ApprovalPorts {
   /** doctor: the clusters' Kubernetes API as this function reaches it, and who it runs as */
   kube: Pick<KubeClients, 'core' | 'authorization' | 'connection'>;
   sts: STSClient;
+  /** a short wait inside the invocation (a rollout's reply waits, bounded, for Begin's decision) */
+  sleep: (ms: number) => Promise<void>;
 }
 
 export interface CommandRequest {
@@ -366,14 +369,20 @@ async function rollout(command: Extract<Command, { name: 'rollout' }>, request: 
   };
   const name = chatRolloutName(command.cluster, command.group, request.requestId);
   const started = await startExecutionOnce(ports.sfn, ports.amiRolloutStateMachineArn, name, input);
+  // the reply says what Begin decided (it runs now, waits, or was refused), not merely that it was asked
+  const begin = await awaitBeginDecision({ executionArn: started.executionArn, cluster: command.cluster, group: command.group }, ports);
+  const headline = beginHeadline(who, begin);
+  const context = `execution ${name}${started.started ? '' : ' (already started by this request)'}`;
+  if (!headline.ok) return { reply: notDoneReply(headline.title, ['nothing was changed in the group']), clusters };
   const described = describePlan(plan, group, ports.now(), command.maxUnavailable);
   const lines = [
     `from ${plan.from.release ?? plan.from.imageId ?? 'unknown'} to ${describeImage(plan.to)}`,
     described.batches ? `${described.batches} batches of at most ${described.maxUnavailable} node(s), canary first` : group.kind === 'managed' ? `an EKS managed node group update (max unavailable ${described.maxUnavailable})` : `max unavailable ${described.maxUnavailable}`,
-    approval ? 'it waits for approval by someone other than you' : command.now ? 'it starts now' : described.window ? `maintenance window: ${described.window}` : 'it starts now',
+    ...(headline.next ? [headline.next] : []),
+    ...(begin.kind === 'decided' && begin.decision.decision === 'proceed' && begin.decision.approval ? ['approval by someone other than you'] : []),
     'progress follows in the rollout thread',
   ];
-  return { reply: doneReply(`:rocket: Rollout of ${who} ${started.started ? 'started' : 'already started by this request'}`, lines, `execution ${name}`), clusters };
+  return { reply: doneReply(headline.title, lines, context), clusters };
 }
 
 async function findInstance(target: Extract<Command, { name: 'drain' }>['target'], ec2: EC2Client): Promise<{ instanceId: string; tags: Record<string, string>; nodeName?: string } | undefined> {

@@ -26,6 +26,7 @@ const EnvSchema = z.object({
   NODE_DRAIN_STATE_MACHINE_ARN: arn,
   DRAIN_TABLE: tableName,
   AMI_ROLLOUT_STATE_MACHINE_ARN: arn,
+  AMI_DETECTION_STATE_MACHINE_ARN: arn,
   ROLLOUTS_TABLE: tableName,
   CHATOPS_TABLE: tableName,
   ACCESS_POLICY_PARAMETER: name,
@@ -49,6 +50,8 @@ export interface ServiceConfig {
   nodeDrainStateMachineArn?: string;
   drainTable?: string;
   amiRolloutStateMachineArn?: string;
+  /** the debounced detection of AMI events (workflows/ami-detection.asl.yml) */
+  amiDetectionStateMachineArn?: string;
   /** node group locks, with each running rollout's control (pause/abort) and approval token */
   rolloutsTable?: string;
   /** chat-ops: the audit trail, the approvals (with their task tokens) and one Slack thread per rollout */
@@ -85,6 +88,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     nodeDrainStateMachineArn: parsed.data.NODE_DRAIN_STATE_MACHINE_ARN,
     drainTable: parsed.data.DRAIN_TABLE,
     amiRolloutStateMachineArn: parsed.data.AMI_ROLLOUT_STATE_MACHINE_ARN,
+    amiDetectionStateMachineArn: parsed.data.AMI_DETECTION_STATE_MACHINE_ARN,
     rolloutsTable: parsed.data.ROLLOUTS_TABLE,
     chatopsTable: parsed.data.CHATOPS_TABLE,
     chat: {

@@ -16,6 +16,7 @@ import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import type { DetectionTrigger } from '../events/detection.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 import { type AnnouncePorts, announceProblems } from './announce-problems.js';
+import type { DetectionWindows } from './detection-windows.js';
 import { attachImages, type ClusterView, type GroupView, listClusters, listGroups } from './inventory.js';
 import { observeRollout } from './observe-rollout.js';
 import { type GroupPlan, planGroup, rolloutExecutionName, rolloutInputOf } from './plan-rollouts.js';
@@ -42,6 +43,8 @@ export interface DetectPorts {
 export interface DetectionPorts extends DetectPorts {
   announce: Omit<AnnouncePorts, 'log'>;
   publish: (detailType: string, detail: object) => Promise<void>;
+  /** the debounce windows of AMI events (detection-windows.ts): a debounced detection reads its groups there */
+  windows: Pick<DetectionWindows, 'close'>;
 }
 
 export interface DetectionResult {
@@ -82,6 +85,8 @@ export interface RolloutInput {
 export interface PlanScope {
   cluster?: string;
   group?: string;
+  /** these groups only (an AMI event's debounced detection) */
+  groups?: readonly { cluster: string; group: string }[];
   /**
    * a person's choice of image instead of the group's channel tag: `recommended` (the
    * latest), or `pinned=<release|ami-…>`; the rollout policy then need not be opted in
@@ -100,8 +105,13 @@ export interface PlanScope {
  * and `rollout` ask the same question.
  */
 export async function planGroups(ports: Omit<DetectPorts, 'sfn' | 'amiRolloutStateMachineArn'>, scope: PlanScope = {}): Promise<{ groups: GroupView[]; plans: GroupPlan[] }> {
-  const clusters: ClusterView[] = await listClusters(ports, scope.cluster);
-  const groups = (await Promise.all(clusters.map((c) => listGroups(ports, c)))).flat().filter((g) => !scope.group || g.name === scope.group);
+  const only = scope.groups ? new Set(scope.groups.map((g) => `${g.cluster}/${g.group}`)) : undefined;
+  const clusters: ClusterView[] = scope.groups
+    ? (await Promise.all([...new Set(scope.groups.map((g) => g.cluster))].map((name) => listClusters(ports, name)))).flat()
+    : await listClusters(ports, scope.cluster);
+  const groups = (await Promise.all(clusters.map((c) => listGroups(ports, c, only ? (name) => only.has(`${c.name}/${name}`) : undefined))))
+    .flat()
+    .filter((g) => (!scope.group || g.name === scope.group) && (!only || only.has(`${g.cluster}/${g.name}`)));
   if (scope.channel) for (const g of groups) g.tags = { ...g.tags, [CHANNEL_TAG]: scope.channel };
   await attachImages(ports.ec2, groups);
 
@@ -130,8 +140,8 @@ export async function planGroups(ports: Omit<DetectPorts, 'sfn' | 'amiRolloutSta
 
 /**
  * Detection: which opted-in node groups run an image older than their channel's target.
- * 1. what triggered it (an AMI that is not yet available, or an Image Builder image that
- *    failed, changes nothing: ignored);
+ * 1. what triggered it: the schedule or a person (every group, or the one asked for), or an
+ *    AMI event's debounce window (only the groups its images could move: screen-image-event.ts);
  * 2. the inventory — clusters, managed and self-managed groups, their current images
  *    (one DescribeImages for all);
  * 3. per group: policy (tags) → identity → target (SSM public parameters, cached per
@@ -144,20 +154,22 @@ export async function planGroups(ports: Omit<DetectPorts, 'sfn' | 'amiRolloutSta
  *    event for each problem of a group's tags not announced before.
  */
 export async function detectStaleGroups(trigger: DetectionTrigger, ports: DetectionPorts): Promise<DetectionResult> {
-  const kind = 'kind' in trigger ? trigger.kind : trigger['detail-type'];
-  const dryRun = 'kind' in trigger && trigger.kind === 'detect' ? trigger.dryRun : false;
-  const onlyCluster = 'kind' in trigger && trigger.kind === 'detect' ? trigger.cluster : undefined;
-  const onlyGroup = 'kind' in trigger && trigger.kind === 'detect' ? trigger.group : undefined;
+  const kind = trigger.kind;
+  const dryRun = trigger.kind === 'detect' ? trigger.dryRun : false;
   const result: DetectionResult = { trigger: kind, dryRun, plans: [], started: [] };
-  if ('detail-type' in trigger) {
-    const state = trigger['detail-type'] === 'EC2 AMI State Change' ? trigger.detail.State : trigger.detail.state.status;
-    if (state.toLowerCase() !== 'available') {
-      ports.log('detection ignored', { trigger: kind, state });
-      return { ...result, ignored: `image state ${state} is not available` };
+  let scope: PlanScope = trigger.kind === 'detect' ? { ...(trigger.cluster ? { cluster: trigger.cluster } : {}), ...(trigger.group ? { group: trigger.group } : {}) } : {};
+  if (trigger.kind === 'debounced-detection') {
+    // the groups the window's AMI events could move (screen-image-event.ts), read once
+    const window = await ports.windows.close(trigger.window, ports.now());
+    if (window.groups.length === 0) {
+      ports.log('detection ignored', { trigger: kind, window: trigger.window });
+      return { ...result, ignored: `detection window ${trigger.window} holds no node group` };
     }
+    ports.log('debounced detection', { window: trigger.window, images: window.images, groups: window.groups.map((g) => `${g.cluster}/${g.group}`) });
+    scope = { groups: window.groups };
   }
 
-  const { groups, plans } = await planGroups(ports, { ...(onlyCluster ? { cluster: onlyCluster } : {}), ...(onlyGroup ? { group: onlyGroup } : {}) });
+  const { groups, plans } = await planGroups(ports, scope);
   result.plans.push(...plans);
 
   const now = ports.now();

@@ -6,6 +6,7 @@ import { accountOfArn } from '../ami/image-provenance.js';
 import { callAws } from '../aws/call.js';
 import { describeTemplateVersion } from '../aws/launch-template-versions.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
+import type { SelectorGroup } from './image-match.js';
 
 /**
  * What the account runs: the managed clusters, and for each its managed node groups and
@@ -78,11 +79,13 @@ export async function listClusters(ports: InventoryPorts, only?: string): Promis
   );
 }
 
-export async function listGroups(ports: InventoryPorts, cluster: ClusterView): Promise<GroupView[]> {
+/** `only`: the groups wanted, by name (the others are not described, nor their templates read). */
+export async function listGroups(ports: InventoryPorts, cluster: ClusterView, only?: (name: string) => boolean): Promise<GroupView[]> {
   const groups: GroupView[] = [];
+  const wanted = only ?? (() => true);
   // managed node groups
   const nodegroupNames: string[] = [];
-  for await (const page of paginateListNodegroups({ client: ports.eks }, { clusterName: cluster.name })) nodegroupNames.push(...(page.nodegroups ?? []));
+  for await (const page of paginateListNodegroups({ client: ports.eks }, { clusterName: cluster.name })) nodegroupNames.push(...(page.nodegroups ?? []).filter(wanted));
   const nodegroups = await Promise.all(
     nodegroupNames.map((nodegroupName) =>
       callAws('eks:DescribeNodegroup', () => ports.eks.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName }))).then((o) => o.nodegroup!),
@@ -112,7 +115,7 @@ export async function listGroups(ports: InventoryPorts, cluster: ClusterView): P
   for await (const page of pages) {
     for (const g of page.AutoScalingGroups ?? []) {
       const tags = Object.fromEntries((g.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
-      if (tags['eks:nodegroup-name']) continue;
+      if (tags['eks:nodegroup-name'] || !wanted(g.AutoScalingGroupName ?? '')) continue;
       const spec = g.LaunchTemplate ?? g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
       if (!spec?.LaunchTemplateId) continue;
       const version = await describeTemplateVersion(ports.ec2, spec.LaunchTemplateId, spec.Version ?? '$Default');
@@ -153,4 +156,31 @@ export async function attachImages(ec2: EC2Client, groups: GroupView[]): Promise
     const minor = identifyImage(g.image)?.kubernetesVersion;
     if (minor) g.kubernetesVersion = minor;
   }
+}
+
+/**
+ * The managed clusters' node groups with their tags only — no launch template or image
+ * read: what screening an AMI event needs (see image-match.ts), a fraction of an inventory.
+ */
+export async function listGroupTags(ports: Pick<InventoryPorts, 'eks' | 'autoscaling' | 'managedClusters'>): Promise<SelectorGroup[]> {
+  const groups: SelectorGroup[] = [];
+  for (const cluster of await listClusterNames(ports)) {
+    const names: string[] = [];
+    for await (const page of paginateListNodegroups({ client: ports.eks }, { clusterName: cluster })) names.push(...(page.nodegroups ?? []));
+    for (const nodegroupName of names) {
+      const { nodegroup: ng } = await callAws('eks:DescribeNodegroup', () => ports.eks.send(new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName })));
+      const accountId = accountOfArn(ng?.nodegroupArn);
+      groups.push({ cluster, kind: 'managed', name: nodegroupName, ...(accountId ? { accountId } : {}), tags: ng?.tags ?? {} });
+    }
+    const pages = paginateDescribeAutoScalingGroups({ client: ports.autoscaling, pageSize: 100 }, { Filters: [{ Name: 'tag-key', Values: [`kubernetes.io/cluster/${cluster}`] }] });
+    for await (const page of pages) {
+      for (const g of page.AutoScalingGroups ?? []) {
+        const tags = Object.fromEntries((g.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
+        if (tags['eks:nodegroup-name']) continue;
+        const accountId = accountOfArn(g.AutoScalingGroupARN);
+        groups.push({ cluster, kind: 'self-managed', name: g.AutoScalingGroupName!, ...(accountId ? { accountId } : {}), tags });
+      }
+    }
+  }
+  return groups;
 }

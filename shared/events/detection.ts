@@ -36,7 +36,17 @@ export const ManualDetectionSchema = z.object({
   requestedBy: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
 });
 
-export const DetectionTriggerSchema = z.union([AmiStateChangeEventSchema, ImageBuilderStateChangeEventSchema, ScheduledDetectionSchema, ManualDetectionSchema]);
+/** An image became available: screened (screenImageEvent) before any detection. */
+export const ImageEventSchema = z.union([AmiStateChangeEventSchema, ImageBuilderStateChangeEventSchema]);
+export type ImageEvent = z.infer<typeof ImageEventSchema>;
+
+/** The ami-detection workflow, once its debounce window has passed: detection for the window's groups. */
+export const DebouncedDetectionSchema = z.object({
+  kind: z.literal('debounced-detection'),
+  window: z.string().check(z.regex(/^\d{8}T\d{6}Z$/)),
+});
+
+export const DetectionTriggerSchema = z.union([DebouncedDetectionSchema, ScheduledDetectionSchema, ManualDetectionSchema]);
 export type DetectionTrigger = z.infer<typeof DetectionTriggerSchema>;
 
 /** Input of the ami-rollout workflow's launch template step. */

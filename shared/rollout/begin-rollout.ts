@@ -49,7 +49,9 @@ const LEASE_MARGIN_SECONDS = 2 * 3600;
  *    outside it without --now; or any automatic start while a setting that governs rollouts
  *    is malformed — the tags may have changed since detection — e.g. a window someone meant
  *    to set but mistyped must not mean "any time");
- * 3. the group's lock: taken for this execution, or the execution holding it is the answer.
+ * 3. the group's lock: taken for this execution, or the execution holding it is the answer;
+ * 4. the decision, recorded (`begin#<execution>` in the rollouts table) for the person who
+ *    started the rollout: their reply says what happens, not merely that it was asked for.
  */
 export async function beginRollout(input: RolloutInput & { executionArn: string }, ports: BeginPorts): Promise<BeginResult> {
   const who = `${input.cluster}/${input.group.name}`;
@@ -73,6 +75,7 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
     ? { decision: 'refuse' as const, reason: `not rolled until its configuration is fixed: ${blockers.join('; ')}` }
     : decideStart({ ...(policy.window ? { window: policy.window } : {}), now, startedBy: input.startedBy.kind, startNow: input.startedBy.startNow });
   if (start.decision === 'refuse') {
+    await ports.locks.recordBeginDecision(input.executionArn, { decision: 'refused', reason: start.reason }, now);
     await ports.notify('declined', { reason: start.reason, summary: `${who}: rollout not started: ${start.reason}` });
     return { decision: 'refused', reason: start.reason, summary: `not started: ${start.reason}` };
   }
@@ -83,6 +86,7 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
   const lock = await ports.locks.acquire(lockKeyOf(input.cluster, input.group.name), input.executionArn, lease, now);
   if (!lock.acquired) {
     const summary = `${who} is already being rolled by ${lock.heldBy}`;
+    await ports.locks.recordBeginDecision(input.executionArn, { decision: 'already-rolling', heldBy: lock.heldBy }, now);
     await ports.notify('declined', { reason: 'already-rolling', heldBy: lock.heldBy, summary });
     return { decision: 'already-rolling', heldBy: lock.heldBy, expiresAt: lock.expiresAt, summary };
   }
@@ -111,6 +115,7 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
     problems: allProblems,
     summary: `${who}: ${size} nodes, ${k} at a time${policy.canary > 0 ? `, canary ${Math.min(policy.canary, k)}` : ''} (${input.group.kind === 'managed' ? 'EKS managed update' : policy.selfManagedStrategy === 'instance-refresh' ? 'instance refresh' : policy.strategy})${startAt ? `, waiting for the window at ${startAt.toISOString()}` : ''}`,
   };
+  await ports.locks.recordBeginDecision(input.executionArn, { decision: 'proceed', approval, startAt: result.startAt }, now);
   ports.log('rollout begins', { summary: result.summary, startAt: result.startAt });
   return result;
 }

@@ -36,6 +36,18 @@ export interface NodeGroupLockRecord {
   intent?: GroupIntent;
 }
 
+/**
+ * What a rollout's first step (Begin) decided, as whoever started the rollout is told it:
+ * it runs now; it waits (for a person's approval, then for the maintenance window to open at
+ * `startAt`); it was refused (`reason`); or another rollout holds the group (`heldBy`).
+ */
+export type BeginDecision =
+  | { decision: 'proceed'; approval: boolean; startAt: string | null }
+  | { decision: 'refused'; reason: string }
+  | { decision: 'already-rolling'; heldBy: string };
+
+const BEGIN_DECISION_TTL_SECONDS = 24 * 3600;
+
 /** The lock of one node group: `<cluster>/<group>`. */
 export function lockKeyOf(cluster: string, group: string): string {
   return `${cluster}/${group}`;
@@ -261,6 +273,25 @@ export class NodeGroupLocks {
     return written !== undefined;
   }
 
+  /**
+   * What Begin decided for a rollout (see BeginDecision), kept for whoever started it to read:
+   * an item `begin#<execution ARN>` (no lock key holds a `#`) that expires (TTL) after a day.
+   * Begin writes it on each of its ways out; a retried Begin writes the same decision again.
+   */
+  async recordBeginDecision(executionArn: string, decision: BeginDecision, now: Date): Promise<void> {
+    await callAws('dynamodb:PutItem', () =>
+      this.doc.send(new PutCommand({ TableName: this.table, Item: { lockKey: beginKey(executionArn), ...decision, decidedAt: now.toISOString(), expiresAt: epochSeconds(now) + BEGIN_DECISION_TTL_SECONDS } })),
+    );
+  }
+
+  /** Begin's decision for the rollout `executionArn` (its first execution), or undefined while Begin has not decided. */
+  async beginDecision(executionArn: string): Promise<(BeginDecision & { decidedAt: string }) | undefined> {
+    const out = await callAws('dynamodb:GetItem', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { lockKey: beginKey(executionArn) }, ConsistentRead: true })));
+    if (!out.Item) return undefined;
+    const { lockKey: _key, expiresAt: _ttl, ...decision } = out.Item;
+    return decision as BeginDecision & { decidedAt: string };
+  }
+
   /** Gives a claim back (its announcement could not be made): the next run tries again. */
   async releaseAnnouncement(fingerprint: string): Promise<void> {
     await callAws('dynamodb:DeleteItem', () => this.doc.send(new DeleteCommand({ TableName: this.table, Key: { lockKey: announcementKey(fingerprint) } })));
@@ -269,6 +300,10 @@ export class NodeGroupLocks {
 
 function epochSeconds(at: Date): number {
   return Math.floor(at.getTime() / 1000);
+}
+
+function beginKey(executionArn: string): string {
+  return `begin#${executionArn}`;
 }
 
 function announcementKey(fingerprint: string): string {

@@ -339,11 +339,17 @@ describe('Handlers: ami-rollout steps', () => {
     it('names the holder when another execution rolls the group', async () => {
       const other = EXEC.replace(/:[^:]+$/, ':other');
       autoscaling.on(DescribeAutoScalingGroupsCommand).resolves(asg);
-      ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+      // the lock's conditional write fails; Begin's decision (an unconditional write) is recorded
+      ddb.on(PutCommand).callsFake((input: { ConditionExpression?: string }) => {
+        if (input.ConditionExpression) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+        return {};
+      });
       ddb.on(GetCommand).resolves({ Item: { lockKey: LOCK_KEY, owner: other, acquiredAt: '2026-11-21T08:00:00.000Z', expiresAt: 4_000_000_000, expiresAtIso: '2096-10-02T07:06:40.000Z' } });
       const out = await handlers['begin-rollout']!(VALID['begin-rollout']!.input, lambdaContext());
       assert.equal(out.begin.decision, 'already-rolling');
       assert.equal(out.begin.heldBy, other);
+      const recorded = ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item!).find((item) => String(item['lockKey']).startsWith('begin#'));
+      assert.deepEqual({ ...recorded, decidedAt: undefined, expiresAt: undefined }, { lockKey: `begin#${EXEC}`, decision: 'already-rolling', heldBy: other, decidedAt: undefined, expiresAt: undefined });
       assert.equal(events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!.DetailType, 'Rollout Declined');
     });
   });

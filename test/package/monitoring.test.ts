@@ -46,11 +46,11 @@ describe('Deployable package: monitoring (alarms, alarm topic, dashboard, logs, 
     const read = ofType(resources, 'AWS::CloudWatch::Alarm').map(([id, a]) => ({ id, metrics: metricsOf(a) }));
     const reading = (namespace: string, name: string, dimension: string, value: unknown) => read.filter((a) => a.metrics.some(([ns, n, d]) => ns === namespace && n === name && JSON.stringify(d[dimension]) === JSON.stringify(value)));
     assert.equal(reading('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', { 'Fn::GetAtt': ['FailedEventsQueue', 'QueueName'] }).length, 1);
-    assert.equal(model.stateMachines.length, 3);
+    assert.ok(model.stateMachines.length >= 3);
     for (const machine of model.stateMachines) {
       for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) assert.equal(reading('AWS/States', metric, 'StateMachineArn', { Ref: machine.id }).length, 1, `${machine.id} ${metric}`);
     }
-    assert.equal(model.functions.length, 22);
+    assert.ok(model.functions.length >= 22);
     for (const fn of model.functions) {
       for (const metric of ['Errors', 'Throttles']) assert.equal(reading('AWS/Lambda', metric, 'FunctionName', { Ref: logicalIdOf(fn.key) }).length, 1, `${fn.key} ${metric}`);
     }

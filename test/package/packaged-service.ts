@@ -42,7 +42,9 @@ export const VPC_PARAMS = {
 const run = promisify(execFile);
 const CACHE = join(PROJECT_ROOT, 'node_modules', '.cache', 'enl-package');
 const INPUTS = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'shared', 'workflows', 'scripts/deploy'];
-const LOCK_STALE_MS = 5 * 60_000;
+const LOCK_STALE_MS = 15 * 60_000;
+/** held by whoever runs `serverless package` in the project (the cached package and every variant) */
+const PACKAGING_LOCK = join(CACHE, 'packaging.lock');
 
 let packaged: Promise<PackagedService> | undefined;
 
@@ -64,7 +66,12 @@ async function packageOnce(): Promise<PackagedService> {
     pruneOthers(dir);
     const work = `${dir}.tmp-${process.pid}`;
     rmSync(work, { recursive: true, force: true });
-    await runPackage(PACKAGE_PARAMS, work);
+    while (!tryLock(PACKAGING_LOCK)) await sleep(1000);
+    try {
+      await runPackage(PACKAGE_PARAMS, work);
+    } finally {
+      rmSync(PACKAGING_LOCK, { recursive: true, force: true });
+    }
     // complete or absent: a reader never sees half a package
     renameSync(work, dir);
     return read(dir);
@@ -97,6 +104,9 @@ function runPackage(params: Record<string, string>, out: string) {
  */
 export async function packageWithParams(params: Record<string, string>): Promise<{ ok: true; template: CloudFormationTemplate } | { ok: false; output: string }> {
   const out = mkdtempSync(join(tmpdir(), 'enl-package-'));
+  // serverless-esbuild builds in the project's .esbuild/: one package at a time, across test files
+  mkdirSync(CACHE, { recursive: true });
+  while (!tryLock(PACKAGING_LOCK)) await sleep(1000);
   try {
     await runPackage({ ...PACKAGE_PARAMS, ...params }, out);
     return { ok: true, template: read(out).template };
@@ -104,6 +114,7 @@ export async function packageWithParams(params: Record<string, string>): Promise
     const e = error as { stdout?: string; stderr?: string; message?: string };
     return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}${e.message ?? ''}` };
   } finally {
+    rmSync(PACKAGING_LOCK, { recursive: true, force: true });
     rmSync(out, { recursive: true, force: true });
   }
 }

@@ -6,7 +6,7 @@ import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import { type ChatDriver, chatParams, sandboxAccessPolicy, setupChat, startSandboxSlack } from '../sim/chat.js';
 import type { SlackReceiver } from '../sim/slack-receiver.js';
 import type { World } from '../sim/world.js';
-import { scanTable } from './fault-invariants.js';
+import { heldLocks } from './fault-invariants.js';
 import { groupState, rollouts, selfManagedWorld } from './rollout-helpers.js';
 
 /**
@@ -115,7 +115,7 @@ describe("Scenario: a third party's public AMI named like an EKS AMI", () => {
     assert.match(ours.detail.summary, new RegExp(`image-owner: image ${foreign} \\(${LOOKALIKE_NAME}\\) is owned by ${FOREIGN}, not by Amazon`));
     assert.equal(launchTemplateWrites().length, writesBefore, 'no launch template version');
     assert.deepEqual((await groupState('batch')).images, before0.images);
-    assert.deepEqual(await scanTable(world, '-rollouts'), [], 'every lock released');
+    assert.deepEqual(await heldLocks(world), [], 'every lock released');
     const told = receiver.messages.filter((m) => m.kind === 'post' && /Preflight failed: prod\/batch/.test(m.text));
     assert.equal(told.length, 1);
     assert.match(told[0]!.text, new RegExp(`owned by ${FOREIGN}`));

@@ -58,7 +58,9 @@ describe('Scenario: a rollout from Slack, approved by a second person', () => {
     assert.match(first.body.text, /Working on `rollout prod\/web/);
     const later = chat.responses(first.responseUrl);
     assert.equal(later.length, 1);
-    assert.match(later[0]!.text, /Rollout of prod\/web started/);
+    // not "started": Begin decided it waits for a second person, and the reply names the approval
+    assert.match(later[0]!.text, new RegExp(`Rollout of prod/web is waiting for approval \\(approval ${approvalId}\\)`));
+    assert.doesNotMatch(later[0]!.text, /started/);
     assert.equal(later[0]!.responseType, 'in_channel');
   });
 
@@ -92,7 +94,7 @@ describe('Scenario: a rollout from Slack, approved by a second person', () => {
     assert.match(answer[0]!.text, /Approved/);
     assert.equal(answer[0]!.replaceOriginal, true);
     const execution = rollouts(world)[0]!;
-    assert.equal(execution.status, 'SUCCEEDED');
+    assert.equal(execution.status, 'SUCCEEDED', `${execution.error} ${execution.cause}`);
     const after0 = await groupState('web');
     assert.equal(after0.instances.length, before0.instances.length);
     assert.ok([...after0.images.values()].every((image) => image === newImage));

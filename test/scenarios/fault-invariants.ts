@@ -244,7 +244,7 @@ export function watchInvariants(world: World, options: WatchInvariantsOptions = 
 
     // 5. locks
     // the table also remembers what was announced once (announced#<fingerprint>): not locks
-    locksLeft = (await scanTable(world, '-rollouts')).filter((item) => !String((item as { lockKey?: string }).lockKey).startsWith('announced#'));
+    locksLeft = await heldLocks(world);
     const drainRecords = (await scanTable(world, '-drains')) as StoredDrain[];
     // an owner that went on in a fresh execution runs as long as its latest one does
     const ownerRuns = (r: StoredDrain) => r.executionArn !== undefined && latestOf(world, r.executionArn)?.status === 'RUNNING';
@@ -467,6 +467,15 @@ function clusterOf(world: World, tags: readonly { Key?: string; Value?: string }
     if (name && world.clusters.has(name)) return name;
   }
   return undefined;
+}
+
+/**
+ * The node group locks left in the rollouts table: its other item families (`announced#…`,
+ * a problem announced once; `begin#…`, what Begin decided, for the person who started it;
+ * `detect-window#…`, an AMI event's debounce window) expire by TTL and hold nothing.
+ */
+export async function heldLocks(world: World): Promise<unknown[]> {
+  return (await scanTable(world, '-rollouts')).filter((item) => !/^(announced|begin|detect-window)#/.test(String((item as { lockKey?: string }).lockKey)));
 }
 
 export async function scanTable(world: World, suffix: string): Promise<unknown[]> {

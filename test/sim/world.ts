@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { useTimeSource } from '../../shared/clock.js';
+import { useSleep, useTimeSource } from '../../shared/clock.js';
 import { createEksToken } from '../../shared/kube/eks-token.js';
 import { SimAccount } from './aws/account.js';
 import type { NodeRegistry } from './aws/node-registry.js';
@@ -20,7 +20,8 @@ import { setNodeReady, startControllers } from './kube/controllers.js';
 import { evictPod } from './kube/eviction.js';
 import { KubeStore } from './kube/store.js';
 import { isTerminating } from './kube/types.js';
-import { bindLambdaApi, type Invocation, SimLambda } from './lambda.js';
+import { InvocationSleeps } from './invocation-sleeps.js';
+import { bindLambdaApi, type Invocation, runningInvocation, SimLambda } from './lambda.js';
 import { captureHandlerLogs, type LogRecord } from './log-capture.js';
 import { loadServerlessModel, resolveEnvironment, SANDBOX_ACCOUNT_ID, type ServerlessModel } from './serverless-config.js';
 import { SimIam } from './iam/authorizer.js';
@@ -182,9 +183,16 @@ export class World {
     };
     iam.onDenied((d) => timeline.add('aws', `IAM denied ${d.caller} (${d.role}) ${d.request.action} on ${d.request.resource}: ${d.service}:${d.command} failed with ${d.error}`));
     const restoreClock = useTimeSource(() => clock.now());
+    // a handler's own short waits (shared/clock.ts sleep) pass on the virtual clock, as its
+    // invocation's sleep: while it waits, the rest of the world (a workflow's first step) runs
+    const sleeps = InvocationSleeps.of(clock);
+    const restoreSleep = useSleep((ms) => {
+      const invocation = runningInvocation();
+      return invocation ? sleeps.sleep(invocation, ms, invocation.ended) : clock.sleep(ms);
+    });
     const restoreLogs = captureHandlerLogs((record) => w.logs.push(record), options.echoLogs ?? false);
     const stopMetrics = keepMetrics(lambda, w.metrics);
-    w.cleanups.push(() => iam.uninstall(), restoreLambdaApi, restoreLogs, stopMetrics, restoreClock, () => stepFunctions.restore(), () => account.restore(), () => eventbridge.restore(), () => dynamo.close());
+    w.cleanups.push(() => iam.uninstall(), restoreLambdaApi, restoreLogs, stopMetrics, restoreClock, restoreSleep, () => stepFunctions.restore(), () => account.restore(), () => eventbridge.restore(), () => dynamo.close());
 
     stepFunctions.onStarted((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} started: ${e.name}`));
     stepFunctions.onFinished((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} ${e.status.toLowerCase()}: ${e.name}${e.error ? ` (${e.error})` : ''}`));
@@ -375,6 +383,22 @@ export class World {
       throw denied;
     }
     return this.lambda.invoke(functionKey, input);
+  }
+
+  /**
+   * Awaits `work` that a caller outside the world started (a CLI command through a function
+   * URL) while time passes, in steps of `stepMs`: a handler that waits a few seconds (a
+   * rollout's reply waiting for Begin) sees those seconds pass, as its caller would in AWS,
+   * and the rest of the world moves with them.
+   */
+  async passTimeWhile<T>(work: Promise<T>, stepMs = 250): Promise<T> {
+    let done = false;
+    const tracked = work.finally(() => {
+      done = true;
+    });
+    tracked.catch(() => undefined);
+    while (!done) await this.clock.advance(stepMs);
+    return tracked;
   }
 
   /** Runs the world for a stretch of virtual time. */

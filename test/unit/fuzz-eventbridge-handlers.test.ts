@@ -30,7 +30,7 @@ import { assertNoPrototypePollution, entryPointInputs, type FuzzInput, RUNS, Tal
 
 /**
  * Fuzzing every function an EventBridge rule or schedule triggers (tagInstance, requestDrain,
- * detectStaleGroups, ensureTerminateHooks, chatNotify) and the directly invoked ones that take
+ * detectStaleGroups, screenImageEvent, ensureTerminateHooks, chatNotify) and the directly invoked ones that take
  * an operator's input (chatInvoke, rolloutControl): 10,000 inputs each, generated from nothing
  * or mutated from the real event shapes. For every input:
  * - the function either answers or throws one of the project's typed errors (an error name
@@ -66,6 +66,7 @@ Object.assign(process.env, {
   NODE_JOIN_STATE_MACHINE_ARN: `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:eks-node-lifecycle-fuzz-node-join`,
   NODE_DRAIN_STATE_MACHINE_ARN: `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:eks-node-lifecycle-fuzz-node-drain`,
   AMI_ROLLOUT_STATE_MACHINE_ARN: `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:eks-node-lifecycle-fuzz-ami-rollout`,
+  AMI_DETECTION_STATE_MACHINE_ARN: `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:eks-node-lifecycle-fuzz-ami-detection`,
   DRAIN_TABLE: 'drains',
   ROLLOUTS_TABLE: 'rollouts',
   CHATOPS_TABLE: 'chatops',
@@ -173,6 +174,8 @@ function healthyAccount(): void {
       return { Item: { lockKey: 'prod/prod-workers', owner: EXEC, acquiredAt: '2026-11-21T09:00:00.000Z', expiresAt: 4_000_000_000, expiresAtIso: '2096-10-02T07:06:40.000Z', approvalId: APPROVAL } };
     }
     if (input.TableName === 'chatops' && input.Key['pk'] === `approval#${APPROVAL}`) return { Item: approvalItem() };
+    // Begin has decided a rollout a command started: it runs now (the command waits for this)
+    if (input.TableName === 'rollouts' && input.Key['lockKey']?.startsWith('begin#')) return { Item: { lockKey: input.Key['lockKey'], decision: 'proceed', approval: false, startAt: null, decidedAt: '2026-11-21T09:00:01.000Z' } };
     return {};
   });
   doc.on(UpdateCommand).callsFake((input: { TableName: string; Key: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }) => {
@@ -279,10 +282,14 @@ const SEEDS = {
   ],
   detectStaleGroups: [
     { kind: 'scheduled-detection' },
-    envelope('EC2 AMI State Change', 'aws.ec2', { RequestId: 'x', ImageId: 'ami-0123456789abcdef0', State: 'available', ErrorReason: '' }),
-    envelope('EC2 Image Builder Image State Change', 'aws.imagebuilder', { 'previous-state': { status: 'TESTING' }, state: { status: 'AVAILABLE' } }),
+    { kind: 'debounced-detection', window: '20261121T090000Z' },
     { kind: 'detect', cluster: 'prod', dryRun: true, requestedBy: 'slack:T1:U0OPS' },
     { kind: 'detect', cluster: 'prod', group: 'general', dryRun: false },
+  ],
+  screenImageEvent: [
+    envelope('EC2 AMI State Change', 'aws.ec2', { RequestId: 'x', ImageId: 'ami-0123456789abcdef0', State: 'available', ErrorReason: '' }),
+    envelope('EC2 AMI State Change', 'aws.ec2', { RequestId: 'x', ImageId: 'ami-0123456789abcdef0', State: 'failed', ErrorReason: 'build failed' }),
+    { ...envelope('EC2 Image Builder Image State Change', 'aws.imagebuilder', { 'previous-state': { status: 'TESTING' }, state: { status: 'AVAILABLE' } }), resources: [`arn:aws:imagebuilder:eu-west-1:${ACCOUNT}:image/acme-eks-al2023/1.0.3/1`] },
   ],
   ensureTerminateHooks: [{}, null, envelope('Scheduled Event', 'aws.events', {})],
   chatNotify: (() => {
@@ -329,9 +336,10 @@ const ENTRY_POINTS: EntryPoint[] = [
   {
     name: 'detectStaleGroups',
     file: 'detect-stale-groups',
-    triggers: 'schedule, AMI and Image Builder events, on demand',
-    shaped: fc.record({ kind: fc.constantFrom('detect', 'scheduled-detection'), cluster: fc.string(), group: fc.string(), dryRun: fc.jsonValue() }, { requiredKeys: ['kind'] }),
+    triggers: 'schedule, an AMI event\'s debounce window, on demand',
+    shaped: fc.record({ kind: fc.constantFrom('detect', 'scheduled-detection', 'debounced-detection'), cluster: fc.string(), group: fc.string(), window: fc.string(), dryRun: fc.jsonValue() }, { requiredKeys: ['kind'] }),
   },
+  { name: 'screenImageEvent', file: 'screen-image-event', triggers: 'AMI and Image Builder events' },
   { name: 'ensureTerminateHooks', file: 'ensure-terminate-hooks', triggers: 'schedule' },
   {
     name: 'chatNotify',

@@ -454,8 +454,11 @@ describe('Kube REST client: in the Lambda bundles', () => {
       outdir: 'out',
       logLevel: 'silent',
     });
-    const bundled = Object.keys(result.metafile.inputs).filter((path) => /node_modules\/(@kubernetes|undici|ws|isomorphic-ws|js-yaml|openid-client)\//.test(path));
+    const bundled = Object.keys(result.metafile.inputs).filter((path) => /node_modules\/(@kubernetes|undici|ws|isomorphic-ws|openid-client)\//.test(path));
     assert.deepEqual(bundled, []);
+    // js-yaml is the client's YAML too, but the service reads aws-auth with it (shared/yaml/read-js-yaml.ts): only there
+    const jsYaml = Object.entries(result.metafile.inputs).filter(([, input]) => input.imports.some((i) => /node_modules\/js-yaml\//.test(i.path))).map(([path]) => path);
+    assert.deepEqual(jsYaml, ['shared/yaml/read-js-yaml.ts']);
     assert.ok(Object.keys(result.metafile.inputs).some((path) => path.endsWith('shared/kube/rest-client.ts')), 'the service’s own client is what they bundle');
   });
 });
