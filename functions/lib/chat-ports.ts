@@ -5,7 +5,6 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { STSClient } from '@aws-sdk/client-sts';
 import { callAws } from '../../shared/aws/call.js';
 import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
 import type { CommandPorts } from '../../shared/chatops/run-command.js';
@@ -13,8 +12,7 @@ import { now, sleep } from '../../shared/clock.js';
 import { requireSetting, type ServiceConfig } from '../../shared/config/service-config.js';
 import type { RequestDrainOutcome } from '../../shared/drain/request-drain.js';
 import type { ManualDrainRequest } from '../../shared/events/drain.js';
-import { KubeClients } from '../../shared/kube/client.js';
-import { EksTokenCache } from '../../shared/kube/eks-token.js';
+import type { ClusterProbe } from '../../shared/doctor/probe-cluster.js';
 import { accessPolicySource } from './access-policy-source.js';
 import { logInfo } from './handler.js';
 import { rolloutPorts } from './rollout-ports.js';
@@ -40,6 +38,7 @@ export function chatPorts(config: ServiceConfig): CommandPorts {
   const ec2 = new EC2Client({ region });
   const table = new ChatopsTable(new DynamoDBClient({ region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
   const requestDrainFunction = requireSetting(config.chat.requestDrainFunction, 'REQUEST_DRAIN_FUNCTION');
+  const doctorProbeFunction = requireSetting(config.chat.doctorProbeFunction, 'DOCTOR_PROBE_FUNCTION');
   return {
     policy: accessPolicySource(ssm, requireSetting(config.chat.accessPolicyParameter, 'ACCESS_POLICY_PARAMETER')),
     table,
@@ -50,8 +49,7 @@ export function chatPorts(config: ServiceConfig): CommandPorts {
     amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),
     inventory: { eks, ec2, autoscaling: new AutoScalingClient({ region }), ssm, managedClusters: config.managedClusters, mode: config.mode, now, log: logInfo },
     requestDrain: (request: ManualDrainRequest) => invokeFunction<RequestDrainOutcome>(lambda, requestDrainFunction, request),
-    kube: new KubeClients(eks, new EksTokenCache({ region, now })),
-    sts: new STSClient({ region }),
+    doctorProbe: (cluster: string) => invokeFunction<ClusterProbe>(lambda, doctorProbeFunction, { cluster }),
     notifier: rollouts.approvalNotifier,
     now,
     sleep,

@@ -16,10 +16,10 @@ region=${3:-${AWS_REGION:-eu-west-1}}
 stack="eks-node-lifecycle-${stage}"
 here=$(cd "$(dirname "$0")" && pwd)
 
-# The chat command roles (ChatWorker, ChatInvoke, ChatApi) run `doctor`, which reads nodes and the
-# Node Termination Handler's pods and asks the API (SelfSubjectAccessReview) what it may do: in the
-# same group as the drains, its review answers for exactly what they are granted.
-for logical in CheckNodeReadyRole RequestDrainRole DrainStepRole RollStepRole RolloutPreflightRole PrepareLaunchTemplateRole ChatWorkerRole ChatInvokeRole ChatApiRole; do
+# DoctorProbeRole: `doctor` reads nodes and the Node Termination Handler's pods and asks the API
+# (SelfSubjectAccessReview) what it may do — in the same group as the drains, its review answers
+# for exactly what they are granted.
+for logical in CheckNodeReadyRole RequestDrainRole DrainStepRole RollStepRole RolloutPreflightRole PrepareLaunchTemplateRole DoctorProbeRole; do
   role=$(aws cloudformation describe-stack-resource --region "$region" --stack-name "$stack" \
     --logical-resource-id "$logical" --query StackResourceDetail.PhysicalResourceId --output text)
   arn=$(aws iam get-role --role-name "$role" --query Role.Arn --output text)

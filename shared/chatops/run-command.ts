@@ -1,5 +1,4 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { STSClient } from '@aws-sdk/client-sts';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { describeImage } from '../ami/image-provenance.js';
@@ -16,7 +15,7 @@ import type { ManualDrainRequest } from '../events/drain.js';
 import type { RolloutInput } from '../events/rollout.js';
 import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config/node-group-config.js';
 import { diagnose, summarize } from '../doctor/run-doctor.js';
-import type { KubeClients } from '../kube/client.js';
+import type { ClusterProbe } from '../doctor/probe-cluster.js';
 import { metricsOfCommand, recordMetrics } from '../metrics/metrics.js';
 import { observeLabel } from '../config/observe.js';
 import { clustersNamedBy, karpenterNode } from '../ownership/resolve-cluster.js';
@@ -63,9 +62,8 @@ export interface CommandPorts extends ApprovalPorts {
   inventory: Omit<DetectPorts, 'sfn' | 'amiRolloutStateMachineArn'>;
   /** asks the requestDrain function to drain one instance (it owns the drain rules) */
   requestDrain: (request: ManualDrainRequest) => Promise<RequestDrainOutcome>;
-  /** doctor: the clusters' Kubernetes API as this function reaches it, and who it runs as */
-  kube: Pick<KubeClients, 'core' | 'authorization' | 'connection'>;
-  sts: STSClient;
+  /** asks the doctorProbe function what the service sees of a cluster's Kubernetes API (it is in the service's Kubernetes group) */
+  doctorProbe: (cluster: string) => Promise<ClusterProbe>;
   /** a short wait inside the invocation (a rollout's reply waits, bounded, for Begin's decision) */
   sleep: (ms: number) => Promise<void>;
 }
@@ -297,7 +295,7 @@ export function describePlan(plan: GroupPlan, group: GroupView | undefined, now:
 /** Read only, and never cached: what doctor reports is what the service sees now. */
 async function doctor(command: Extract<Command, { name: 'doctor' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
   const clusters = command.cluster ? [command.cluster] : await readableClusters(principal, policy, ports);
-  const diagnoses = await Promise.all(clusters.map((cluster) => diagnose({ inventory: ports.inventory, kube: ports.kube, sts: ports.sts }, { cluster, ...(command.group ? { group: command.group } : {}) })));
+  const diagnoses = await Promise.all(clusters.map((cluster) => diagnose({ inventory: ports.inventory, probe: ports.doctorProbe }, { cluster, ...(command.group ? { group: command.group } : {}) })));
   const diagnosis = summarize(diagnoses);
   if (command.group && diagnoses.every((d) => d.groups.length === 0 && !diagnosis.blocking)) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`), clusters };
   return { reply: doctorReply(scopeOf(command.cluster, command.group), diagnosis), clusters };

@@ -38,6 +38,7 @@ const EnvSchema = z.object({
   SLACK_TEAM_IDS: z._default(z.string(), ''),
   CHAT_WORKER_FUNCTION: name,
   REQUEST_DRAIN_FUNCTION: name,
+  DOCTOR_PROBE_FUNCTION: name,
   // the stage param `mode`: observe runs every decision and writes nothing (README "Observe mode")
   SERVICE_MODE: z._default(z.enum(SERVICE_MODES, 'must be observe or act (the stage param mode)'), 'act'),
 });
@@ -71,6 +72,8 @@ export interface ServiceConfig {
     defaultChannel?: string;
     workerFunction?: string;
     requestDrainFunction?: string;
+    /** doctor's view of a cluster's Kubernetes API, from a function in the service's Kubernetes group */
+    doctorProbeFunction?: string;
   };
 }
 
@@ -101,6 +104,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
       ...(parsed.data.CHAT_DEFAULT_CHANNEL ? { defaultChannel: parsed.data.CHAT_DEFAULT_CHANNEL } : {}),
       workerFunction: parsed.data.CHAT_WORKER_FUNCTION,
       requestDrainFunction: parsed.data.REQUEST_DRAIN_FUNCTION,
+      doctorProbeFunction: parsed.data.DOCTOR_PROBE_FUNCTION,
     },
   };
 }

@@ -1,19 +1,10 @@
-import type { STSClient } from '@aws-sdk/client-sts';
-import { callerPrincipalArn, describeAccessEntry } from '../aws/access-entries.js';
 import { describeGroup, lifecycleHooksOf } from '../aws/auto-scaling.js';
 import { type EffectiveSetting, readNodeGroupConfig } from '../config/node-group-config.js';
 import { type DetectPorts, planGroups } from '../detect/detect.js';
 import { listClusterNames } from '../detect/inventory.js';
-import { ClusterNotFoundError, KubernetesAccessDeniedError } from '../errors.js';
-import { reviewAccess } from '../kube/access-review.js';
-import type { V1Node } from '../kube/api-types.js';
-import type { KubeClients } from '../kube/client.js';
-import { callKube } from '../kube/client.js';
-import { instanceIdOfNode } from '../kube/find-node.js';
-import { karpenterNodePool, listTerminationHandlerPods, terminationHandlerFor } from '../kube/neighbours.js';
+import { ClusterNotFoundError } from '../errors.js';
+import { terminationHandlerFor } from '../kube/neighbours.js';
 import {
-  ACCESS_NEEDS,
-  type ApiOutcome,
   blocking,
   type Check,
   checkAccessEntry,
@@ -26,11 +17,12 @@ import {
   checkTerminationHandler,
   problemLines,
 } from './checks.js';
+import type { ClusterProbe } from './probe-cluster.js';
 
 export interface DoctorPorts {
   inventory: Omit<DetectPorts, 'sfn' | 'amiRolloutStateMachineArn'>;
-  kube: Pick<KubeClients, 'core' | 'authorization' | 'connection'>;
-  sts: STSClient;
+  /** what the service sees of a cluster's Kubernetes API: `doctorProbe`, a function in the service's Kubernetes group (probe-cluster.ts) */
+  probe: (cluster: string) => Promise<ClusterProbe>;
 }
 
 export interface GroupDiagnosis {
@@ -59,12 +51,9 @@ export interface Diagnosis {
  * What an operator checks before trusting the service with a cluster, read only:
  * 1. the cluster is one this deployment manages, and its groups (the plan detection would
  *    make, opted in or not: configuration, and the image each channel resolves to);
- * 2. the Kubernetes API, as the service reaches it (one list of nodes: also the Karpenter
- *    nodes, and which node is which instance);
- * 3. the service role's access entry (eks:DescribeAccessEntry) and what RBAC lets it do
- *    (one SelfSubjectAccessReview per need of a drain and a rollout);
- * 4. the Node Termination Handler's pods (one list, by label);
- * 5. per group: its Auto Scaling group's instances and lifecycle hooks;
+ * 2. the cluster's Kubernetes API as the drains reach it (the probe: nodes, the role's access
+ *    entry, what RBAC allows, the Node Termination Handler's pods);
+ * 3. per group: its Auto Scaling group's instances and lifecycle hooks;
  * then each check decides (checks.ts). Nothing is written.
  */
 export async function diagnose(ports: DoctorPorts, scope: { cluster: string; group?: string }): Promise<ClusterDiagnosis> {
@@ -85,34 +74,25 @@ export async function diagnose(ports: DoctorPorts, scope: { cluster: string; gro
   }
 
   // 2.
-  const api = await readNodes(ports, cluster);
-  const nodes = api.reached ? api.items : [];
-  // 3.
-  const [entry, reviews] = await Promise.all([accessEntryFacts(ports, cluster, api.reached), api.reached ? rbacReviews(ports, cluster) : Promise.resolve(undefined)]);
-  // 4.
-  const handlerPods = api.reached ? await listTerminationHandlerPods(await ports.kube.core(cluster), cluster, { everywhere: true }).catch(() => undefined) : undefined;
-
-  const karpenter = nodes.flatMap((n) => {
-    const nodePool = karpenterNodePool(n);
-    return nodePool === undefined ? [] : [{ name: n.metadata?.name ?? '', nodePool }];
-  });
+  const probe = await ports.probe(cluster);
+  const nodes = probe.api.reached ? probe.api.nodes : [];
   const checks: Check[] = [
-    checkApi(cluster, api.reached ? { reached: true, nodes: nodes.length } : api),
-    checkAccessEntry(cluster, { ...entry, apiReached: api.reached }),
-    checkRbac(cluster, reviews),
-    checkKarpenter(karpenter),
+    checkApi(cluster, probe.api.reached ? { reached: true, nodes: nodes.length } : probe.api),
+    checkAccessEntry(cluster, { ...probe.access, apiReached: probe.api.reached }),
+    checkRbac(cluster, probe.reviews),
+    checkKarpenter(nodes.flatMap((n) => (n.nodePool === undefined ? [] : [{ name: n.name, nodePool: n.nodePool }]))),
   ];
 
-  // 5.
+  // 3.
   const groups = await Promise.all(
     planned.groups.map(async (group): Promise<GroupDiagnosis> => {
       const config = readNodeGroupConfig(group.tags);
       const plan = planned.plans.find((p) => p.cluster === group.cluster && p.group === group.name);
       const asg = group.autoScalingGroup ? await describeGroup(ports.inventory.autoscaling, group.autoScalingGroup) : undefined;
       const hooks = asg ? await lifecycleHooksOf(ports.inventory.autoscaling, asg.name) : undefined;
-      const nodeNames = nodes.filter((n) => asg?.instanceIds.includes(instanceIdOfNode(n) ?? '')).map((n) => n.metadata?.name ?? '');
+      const nodeNames = nodes.filter((n) => n.instanceId !== undefined && asg?.instanceIds.includes(n.instanceId)).map((n) => n.name);
       const asgTags = asg ? Object.fromEntries(Object.entries(asg.tags).map(([k, t]) => [k, t.value])) : {};
-      const sighting = handlerPods ? terminationHandlerFor(handlerPods, { nodeNames, groupTags: asgTags }) : undefined;
+      const sighting = probe.handlerPods ? terminationHandlerFor(probe.handlerPods, { nodeNames, groupTags: asgTags }) : undefined;
       return {
         cluster,
         group: group.name,
@@ -123,7 +103,7 @@ export async function diagnose(ports: DoctorPorts, scope: { cluster: string; gro
         checks: [
           checkConfiguration(config),
           checkHooks({ kind: group.kind, drainOn: config.policy.installTerminateHook, policyHooks: config.policy.hooks, ...(hooks ? { hooks } : {}) }),
-          checkTerminationHandler(sighting, handlerPods !== undefined),
+          checkTerminationHandler(sighting, probe.handlerPods !== undefined),
           checkImage(plan, config),
         ],
       };
@@ -135,39 +115,4 @@ export async function diagnose(ports: DoctorPorts, scope: { cluster: string; gro
 /** Every cluster's diagnosis, and whether any check found a problem. */
 export function summarize(clusters: ClusterDiagnosis[]): Diagnosis {
   return { clusters, blocking: clusters.some((c) => blocking(c.checks) || c.groups.some((g) => blocking(g.checks))) };
-}
-
-async function readNodes(ports: DoctorPorts, cluster: string): Promise<{ reached: true; items: V1Node[] } | Extract<ApiOutcome, { reached: false }>> {
-  try {
-    const core = await ports.kube.core(cluster);
-    const list = await callKube(cluster, 'list nodes', () => core.listNode());
-    return { reached: true, items: list.items };
-  } catch (error) {
-    const message = (error as Error)?.message ?? String(error);
-    if (error instanceof KubernetesAccessDeniedError) return { reached: false, failure: 'denied', message };
-    if (error instanceof ClusterNotFoundError) return { reached: false, failure: 'no-cluster', message };
-    return { reached: false, failure: 'unavailable', message };
-  }
-}
-
-async function accessEntryFacts(ports: DoctorPorts, cluster: string, apiReached: boolean): Promise<Parameters<typeof checkAccessEntry>[1]> {
-  const mode = await ports.kube.connection(cluster).then((c) => c.authenticationMode).catch(() => undefined);
-  const facts = { apiReached, ...(mode ? { authenticationMode: mode } : {}) };
-  if (mode === 'CONFIG_MAP') return facts;
-  let principalArn: string | undefined;
-  try {
-    principalArn = await callerPrincipalArn(ports.sts);
-    return { ...facts, principalArn, entry: await describeAccessEntry(ports.inventory.eks, cluster, principalArn) };
-  } catch (error) {
-    return { ...facts, ...(principalArn ? { principalArn } : {}), unread: `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? ''}` };
-  }
-}
-
-async function rbacReviews(ports: DoctorPorts, cluster: string): Promise<Parameters<typeof checkRbac>[1]> {
-  try {
-    const answers = await reviewAccess(await ports.kube.authorization(cluster), cluster, ACCESS_NEEDS);
-    return answers.map((a) => ({ need: a.question, allowed: a.allowed }));
-  } catch {
-    return undefined;
-  }
 }

@@ -27,8 +27,8 @@ const grantsNetwork = (role: Resources[string]) => NETWORK_ACTIONS.some((a) => J
 const kubernetesFacing = model.functions.filter((f) => buildsKubeClients(PROJECT_ROOT, f.module)).map((f) => f.key);
 
 describe('Deployable package: private clusters (vpcSubnetIds, vpcSecurityGroupIds)', () => {
-  it('finds the functions that talk to clusters: the node check, the drain, the rollout steps that read the cluster', () => {
-    assert.deepEqual([...kubernetesFacing].sort(), ['checkNodeReady', 'drainStep', 'prepareLaunchTemplate', 'requestDrain', 'rollStep', 'rolloutPreflight']);
+  it('finds the functions that talk to clusters: the node check, the drain, the rollout steps that read the cluster, doctor\'s probe', () => {
+    assert.deepEqual([...kubernetesFacing].sort(), ['checkNodeReady', 'doctorProbe', 'drainStep', 'prepareLaunchTemplate', 'requestDrain', 'rollStep', 'rolloutPreflight']);
   });
 
   it('the README names an endpoint for every AWS service those functions build a client for', () => {

@@ -75,6 +75,7 @@ Object.assign(process.env, {
   SLACK_API_URL: 'https://slack.fuzz.test/api/',
   CHAT_DEFAULT_CHANNEL: CHANNEL,
   REQUEST_DRAIN_FUNCTION: 'eks-node-lifecycle-fuzz-requestDrain',
+  DOCTOR_PROBE_FUNCTION: 'eks-node-lifecycle-fuzz-doctorProbe',
 });
 quietLogs();
 
