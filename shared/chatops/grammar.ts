@@ -626,7 +626,9 @@ function argumentAt(line: string, at: number): string {
       if (!isFlag(value)) return `the argument ${show(word.value)}`;
       const equals = value.indexOf('=');
       const flag = asciiLower((equals < 0 ? value : value.slice(0, equals)).replace(/^-{1,2}/, ''));
-      return equals >= 0 && at >= word.start + equals ? `--${flag}` : `the flag ${show(equals < 0 ? value : value.slice(0, equals))}`;
+      // a flag name typed inside quotes may hold anything (a line break): shown escaped unless it is a plain name
+      if (equals >= 0 && at >= word.start + equals) return /^[a-z0-9-]+$/.test(flag) ? `--${flag}` : `the flag ${show(value.slice(0, equals))}`;
+      return `the flag ${show(equals < 0 ? value : value.slice(0, equals))}`;
     }
     const value = dashToFlag(word.value);
     const flag = isFlag(value) ? asciiLower(value.split('=')[0]!.replace(/^-{1,2}/, '')) : undefined;

@@ -218,6 +218,10 @@ describe('Chat-ops grammar: errors', () => {
     const hidden = failure('rollout prod/w\u200Beb');
     assert.match(hidden.error, /^the argument `prod\/w\\u\{200b\}eb` contains an invisible format character \(U\+200B\)/);
     assert.doesNotMatch(hidden.error, /\u200B/);
+    // a flag name typed inside quotes across a line break (found by the fuzzer): one line, escaped
+    const quoted = failure("help \u2018--constructor\n--ami= \u0007 ' ");
+    assert.doesNotMatch(quoted.error, /\n/);
+    assert.match(quoted.error, /^the flag `--constructor\\u\{a\}--ami` contains an invisible control character \(U\+0007\)/);
   });
 
   it('never shows a backtick that would end the code span', () => {

@@ -201,13 +201,14 @@ describe('Observe mode: Begin', () => {
         autoscaling.reset();
         autoscaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'prod-workers', DesiredCapacity: 3, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), Instances: [] } as never] });
         const declined: unknown[] = [];
+        const recorded: unknown[] = [];
         const input = RolloutInputSchema.parse({ cluster: 'prod', group: { kind: 'self-managed', name: 'prod-workers', autoScalingGroup: 'prod-workers' }, target: { imageId: 'ami-0123456789abcdef0' }, startedBy: { kind: 'person', who: 'alice', startNow: true } });
         const result = await beginRollout(
           { ...input, executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:ami-rollout:by-hand' },
           {
             autoscaling: new AutoScalingClient({ region: 'eu-west-1' }),
             eks: new EKSClient({ region: 'eu-west-1' }),
-            locks: { acquire: async () => assert.fail('no lock is taken') } as never,
+            locks: { acquire: async () => assert.fail('no lock is taken'), recordBeginDecision: async (_arn: string, decision: unknown) => void recorded.push(decision) } as never,
             requiresApproval: async () => false,
             notify: async (event, detail) => void declined.push([event, detail['reason']]),
             mode,
@@ -218,6 +219,8 @@ describe('Observe mode: Begin', () => {
         assert.equal(result.decision, 'refused');
         assert.match((result as { reason: string }).reason, label);
         assert.equal(declined.length, 1);
+        // the chat reply waiting on Begin reads the refusal it recorded
+        assert.deepEqual(recorded.map((d) => (d as { decision: string }).decision), ['refused']);
       }
     } finally {
       autoscaling.restore();
