@@ -9,6 +9,7 @@
  *
  * Ctrl-C stops it.
  */
+import { storyHeader, tellAsItHappens } from '../test/sim/story.js';
 import { startPersistentSandbox } from './sandbox-server.js';
 import { sandboxDir } from './sandbox-connection.js';
 
@@ -22,20 +23,19 @@ if (!(speed > 0)) {
 console.log(`starting the sandbox (the default scenario up to a new AMI release) …`);
 const sandbox = await startPersistentSandbox({ speed, dir: sandboxDir() });
 const { world } = sandbox;
-let shown = world.timeline.entries.length;
-world.timeline.onEntry((entry) => console.log(world.timeline.format(entry)));
+for (const line of storyHeader(world)) console.log(line);
+tellAsItHappens(world.timeline, (line) => console.log(line));
 let posted = sandbox.posted().length;
 const showPosts = setInterval(() => {
   const messages = sandbox.posted();
   for (const m of messages.slice(posted)) console.log(`${m.threadTs ? '  ↳ ' : ''}#prod-ops: ${m.text.split('\n').join('\n    ')}`);
   posted = messages.length;
 }, 250);
-console.log(`\nsandbox running at ${speed} virtual s per real s (virtual time ${world.clock.iso()}; ${shown} timeline entries so far)`);
+console.log(`\nsandbox running at ${speed} virtual s per real s (virtual time ${world.clock.iso()}); a new AL2023 release is published, not yet rolled`);
 console.log(`  npx eks-node-lifecycle --sandbox status prod`);
 console.log(`  npx eks-node-lifecycle --sandbox rollout prod/prod-workers --now`);
 console.log(`  kubectl --kubeconfig ${sandbox.kubeconfig} get nodes`);
 console.log(`(CLI endpoint in ${sandboxDir()}/endpoint.json; the kubeconfig's token is re-minted every 5 virtual minutes; Ctrl-C to stop)\n`);
-shown = 0;
 
 let stopping = false;
 const stop = async () => {

@@ -43,14 +43,20 @@ export interface StoryLine {
   lastAt: number;
 }
 
+/** An entry as the story tells it, or undefined when another line tells it. */
+function tell(entry: TimelineEntry): string | undefined {
+  const rule = RULES.find((r) => r.source === entry.source && r.match.test(entry.message));
+  if (rule?.then === 'drop') return undefined;
+  return rule ? rule.then(entry.message) : entry.message;
+}
+
 /** The story's lines: the rules applied, and every repeat of a line folded into its first telling. */
 export function storyLines(entries: readonly TimelineEntry[]): StoryLine[] {
   const lines: StoryLine[] = [];
   const seen = new Map<string, StoryLine>();
   for (const entry of entries) {
-    const rule = RULES.find((r) => r.source === entry.source && r.match.test(entry.message));
-    if (rule?.then === 'drop') continue;
-    const message = rule ? rule.then(entry.message) : entry.message;
+    const message = tell(entry);
+    if (message === undefined) continue;
     const key = `${entry.source}\u0000${message}`;
     const earlier = seen.get(key);
     if (earlier) {
@@ -63,6 +69,22 @@ export function storyLines(entries: readonly TimelineEntry[]): StoryLine[] {
     lines.push(line);
   }
   return lines;
+}
+
+/**
+ * The story as it happens (the persistent sandbox's console): a line told among the last 20 is
+ * not printed again (the full timeline keeps every one); a rollout days later is told anew.
+ */
+export function tellAsItHappens(timeline: Timeline, print: (line: string) => void): void {
+  const recent: string[] = [];
+  timeline.onEntry((entry) => {
+    const message = tell(entry);
+    const key = `${entry.source}\u0000${message}`;
+    if (message === undefined || recent.includes(key)) return;
+    recent.push(key);
+    if (recent.length > 20) recent.shift();
+    print(timeline.format({ ...entry, message }));
+  });
 }
 
 export function formatStoryLine(line: StoryLine, timeline: Timeline): string {
