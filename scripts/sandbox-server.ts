@@ -124,8 +124,9 @@ export async function startPersistentSandbox(options: PersistentSandboxOptions):
     kubeconfig,
     posted: () => sandbox.receiver.messages.filter((m) => m.kind !== 'response').map((m) => ({ text: m.text, ...(m.threadTs ? { threadTs: m.threadTs } : {}) })),
     stop: async () => {
-      // 1. no new command; 2. the clock; 3. the world (IAM denials throw here)
+      // 1. no new command, no kubeconfig pointing at a closed API; 2. the clock; 3. the world (IAM denials throw here)
       rmSync(file, { force: true });
+      rmSync(kubeconfig, { force: true });
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       stopped = true;
