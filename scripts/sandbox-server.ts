@@ -33,6 +33,8 @@ export interface PersistentSandbox {
   kubeconfig: string;
   /** the chat messages the service posted, as the channel shows them, oldest first */
   posted: () => { text: string; threadTs?: string }[];
+  /** changes the pace from now on (virtual seconds per real second) */
+  setSpeed: (speed: number) => void;
   /** stops the clock, the endpoint and the world (which throws on any IAM denial) */
   stop: () => Promise<void>;
 }
@@ -41,7 +43,11 @@ export interface PersistentSandbox {
 const KUBECONFIG_REFRESH_MS = 5 * 60_000;
 
 export async function startPersistentSandbox(options: PersistentSandboxOptions): Promise<PersistentSandbox> {
-  if (!(options.speed > 0)) throw new Error(`--speed must be a positive number of virtual seconds per real second, got ${options.speed}`);
+  const checked = (speed: number) => {
+    if (!(speed > 0)) throw new Error(`--speed must be a positive number of virtual seconds per real second, got ${speed}`);
+    return speed;
+  };
+  let speed = checked(options.speed);
   mkdirSync(options.dir, { recursive: true });
   const sandbox = await startCliSandbox({ workDir: options.dir });
   const { world } = sandbox;
@@ -73,7 +79,7 @@ export async function startPersistentSandbox(options: PersistentSandboxOptions):
     while (!stopped) {
       await realSleep(tickMs);
       const now = performance.now();
-      await world.run((now - last) * options.speed);
+      await world.run((now - last) * speed);
       last = now;
       await refreshKubeconfig();
     }
@@ -122,6 +128,10 @@ export async function startPersistentSandbox(options: PersistentSandboxOptions):
     world,
     endpoint,
     kubeconfig,
+    setSpeed: (next) => {
+      speed = checked(next);
+      endpoint.speed = speed;
+    },
     posted: () => sandbox.receiver.messages.filter((m) => m.kind !== 'response').map((m) => ({ text: m.text, ...(m.threadTs ? { threadTs: m.threadTs } : {}) })),
     stop: async () => {
       // 1. no new command, no kubeconfig pointing at a closed API; 2. the clock; 3. the world (IAM denials throw here)

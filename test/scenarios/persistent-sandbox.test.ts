@@ -34,7 +34,7 @@ describe('Persistent sandbox: npm run sandbox, driven by separate CLI commands',
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'persistent-sandbox-'));
-    sandbox = await startPersistentSandbox({ speed: 60, dir });
+    sandbox = await startPersistentSandbox({ speed: 20, dir });
   });
   after(async () => {
     await sandbox?.stop();
@@ -50,6 +50,8 @@ describe('Persistent sandbox: npm run sandbox, driven by separate CLI commands',
     rmSync(forged, { recursive: true, force: true });
   });
 
+  // at 20 virtual s per real s the canary batch (a launch, a join, a drain: 2–3 virtual minutes)
+  // outlasts the few CLI processes that start the rollout and pause it, even on a busy machine
   it('a rollout started by one command is paused, shown, resumed and listed in history by later ones; kubectl sees the same nodes', { timeout: 90_000 }, async () => {
     const started = await cli(dir, 'rollout', 'prod/prod-workers', '--now');
     assert.equal(started.code, 0, started.stdout + started.stderr);
@@ -77,7 +79,8 @@ describe('Persistent sandbox: npm run sandbox, driven by separate CLI commands',
       assert.match(history.stdout, new RegExp(`${OPERATOR}\\s+cli\\s+${command.replace(/[/-]/g, '\\$&')}\\s+done`), `${command} in\n${history.stdout}`);
     }
 
-    // the rollout goes on in the running world, at its pace, to its end
+    // the rollout goes on in the running world, to its end (faster now: the pause was the race)
+    sandbox.setSpeed(120);
     const execArn = [...sandbox.world.stepFunctions.executions.values()].find((e) => e.name === execution)!;
     for (let i = 0; i < 600 && execArn.status === 'RUNNING'; i++) await realSleep(100);
     assert.equal(execArn.status, 'SUCCEEDED');
