@@ -68,8 +68,9 @@ export async function findRunningSandbox(dir = sandboxDir()): Promise<RunningSan
   if (!endpoint) return { state: 'none' };
   try {
     if (endpoint.pid) process.kill(endpoint.pid, 0);
-  } catch {
-    return { state: 'stale', reason: `its process ${endpoint.pid} is gone` };
+  } catch (error) {
+    // EPERM: the process lives, as another user's; /health decides
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return { state: 'stale', reason: `its process ${endpoint.pid} is gone` };
   }
   try {
     const health = await call(endpoint, '/health', {}, 2000);
