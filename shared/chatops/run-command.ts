@@ -11,7 +11,7 @@ import { type DetectPorts, planGroups } from '../detect/detect.js';
 import { attachImages, type GroupView, listClusterNames, listClusters, listGroups } from '../detect/inventory.js';
 import { observeRollout } from '../detect/observe-rollout.js';
 import { type GroupPlan, rolloutInputOf } from '../detect/plan-rollouts.js';
-import type { ManualDrainRequest } from '../events/drain.js';
+import type { ManualDrainRequest, ManualUncordonRequest } from '../events/drain.js';
 import type { RolloutInput } from '../events/rollout.js';
 import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config/node-group-config.js';
 import { diagnose, summarize } from '../doctor/run-doctor.js';
@@ -25,6 +25,7 @@ import { batchShape, resolveMaxUnavailable } from '../rollout/plan-batches.js';
 import { readRolloutPolicy } from '../rollout/rollout-policy.js';
 import { type ApprovalPorts, answerApproval, controlRollout } from '../rollout/rollout-control.js';
 import type { RequestDrainOutcome } from '../drain/request-drain.js';
+import type { UncordonOutcome } from '../drain/uncordon-node.js';
 import { type AccessPolicy, authorize, clustersVisibleTo, requiresApproval } from './access-policy.js';
 import { type AuditInput, type ChatopsTable, NO_CLUSTER } from './chatops-table.js';
 import {
@@ -62,6 +63,8 @@ export interface CommandPorts extends ApprovalPorts {
   inventory: Omit<DetectPorts, 'sfn' | 'amiRolloutStateMachineArn'>;
   /** asks the requestDrain function to drain one instance (it owns the drain rules) */
   requestDrain: (request: ManualDrainRequest) => Promise<RequestDrainOutcome>;
+  /** asks the requestDrain function to take back what a drain added to one instance's node (it has the cluster access and the drain records) */
+  uncordon: (request: ManualUncordonRequest) => Promise<UncordonOutcome>;
   /** asks the doctorProbe function what the service sees of a cluster's Kubernetes API (it is in the service's Kubernetes group) */
   doctorProbe: (cluster: string) => Promise<ClusterProbe>;
   /** a short wait inside the invocation (a rollout's reply waits, bounded, for Begin's decision) */
@@ -201,6 +204,8 @@ async function act(command: Exclude<Command, { name: 'help' }>, request: Command
       return rollout(command, request, policy, ports);
     case 'drain':
       return drain(command, request.principal, policy, ports);
+    case 'uncordon':
+      return uncordon(command, request.principal, policy, ports);
     case 'pause':
     case 'resume':
     case 'abort': {
@@ -383,7 +388,7 @@ async function rollout(command: Extract<Command, { name: 'rollout' }>, request: 
   return { reply: doneReply(headline.title, lines, context), clusters };
 }
 
-async function findInstance(target: Extract<Command, { name: 'drain' }>['target'], ec2: EC2Client): Promise<{ instanceId: string; tags: Record<string, string>; nodeName?: string } | undefined> {
+async function findInstance(target: NodeTarget, ec2: EC2Client): Promise<{ instanceId: string; tags: Record<string, string>; nodeName?: string } | undefined> {
   if (target.kind === 'instance') {
     const found = await describeInstance(ec2, target.instanceId);
     return found && found.state !== 'terminated' ? { instanceId: found.instanceId, tags: found.tags, ...(found.privateDnsName ? { nodeName: found.privateDnsName } : {}) } : undefined;
@@ -396,19 +401,51 @@ async function findInstance(target: Extract<Command, { name: 'drain' }>['target'
   return instance?.InstanceId ? { instanceId: instance.InstanceId, tags: tagMap(instance.Tags), nodeName: target.nodeName } : undefined;
 }
 
-async function drain(command: Extract<Command, { name: 'drain' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
-  const label = command.target.kind === 'instance' ? command.target.instanceId : command.target.nodeName;
-  const instance = await findInstance(command.target, ports.ec2);
-  if (!instance) return { reply: notDoneReply(`No running instance is ${label}`), clusters: [] };
+type NodeTarget = Extract<Command, { name: 'drain' | 'uncordon' }>['target'];
+
+/**
+ * The instance a drain or uncordon names and its cluster, authorized for that cluster (known
+ * only now); or the reply that ends the command: no such instance, no cluster the service
+ * knows, not allowed, or a Karpenter node (Karpenter's to drain and to put back).
+ */
+async function nodeOfCommand(target: NodeTarget, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<{ instanceId: string; cluster: string; label: string } | { ended: Acted }> {
+  const label = target.kind === 'instance' ? target.instanceId : target.nodeName;
+  const instance = await findInstance(target, ports.ec2);
+  if (!instance) return { ended: { reply: notDoneReply(`No running instance is ${label}`), clusters: [] } };
   const cluster = clustersNamedBy(instance.tags)[0];
   // Karpenter's nodes are Karpenter's to drain (its disruption budgets, or kubectl delete node, which it finalizes)
   const karpenter = karpenterNode(instance.tags);
-  const karpenterRefusal = (clusters: string[]): Acted => ({ reply: refusedReply(`${label}${label === instance.instanceId ? '' : ` (${instance.instanceId})`} is ${karpenter}`), clusters, refused: true });
-  if (!cluster) return karpenter ? karpenterRefusal([]) : { reply: notDoneReply(`${label} (${instance.instanceId}) belongs to no EKS cluster this service knows`), clusters: [] };
+  const karpenterRefusal = (clusters: string[]): { ended: Acted } => ({ ended: { reply: refusedReply(`${label}${label === instance.instanceId ? '' : ` (${instance.instanceId})`} is ${karpenter}`), clusters, refused: true } });
+  if (!cluster) return karpenter ? karpenterRefusal([]) : { ended: { reply: notDoneReply(`${label} (${instance.instanceId}) belongs to no EKS cluster this service knows`), clusters: [] } };
   // the cluster is known only now: authorize again, for it
   const allowed = authorize(policy, principal, 'act', cluster);
-  if (!allowed.allowed) return { reply: refusedReply(allowed.reason), clusters: [cluster], refused: true };
+  if (!allowed.allowed) return { ended: { reply: refusedReply(allowed.reason), clusters: [cluster], refused: true } };
   if (karpenter) return karpenterRefusal([cluster]);
+  return { instanceId: instance.instanceId, cluster, label };
+}
+
+async function uncordon(command: Extract<Command, { name: 'uncordon' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
+  const found = await nodeOfCommand(command.target, principal, policy, ports);
+  if ('ended' in found) return found.ended;
+  const { instanceId, cluster, label } = found;
+  const what = `${label}${label === instanceId ? '' : ` (${instanceId})`} in ${cluster}`;
+  const out = await ports.uncordon({ kind: 'manual-uncordon', cluster, instanceId, requestedBy: principal.id });
+  const kept = (lines: string[]) => lines.map((line) => `kept ${line}`);
+  switch (out.outcome) {
+    case 'uncordoned':
+      return { reply: doneReply(`:arrow_forward: Uncordoned ${what}`, [...out.tookBack.map((line) => `took back ${line}`), ...kept(out.kept)], `node ${out.nodeName}`), clusters: [cluster] };
+    case 'nothing-to-do':
+      return { reply: doneReply(`${what}: nothing to uncordon — ${out.reason}`, kept(out.kept)), clusters: [cluster] };
+    case 'refused':
+      return { reply: refusedReply(`uncordon ${what}: ${out.reason}`), clusters: [cluster], refused: true };
+  }
+}
+
+async function drain(command: Extract<Command, { name: 'drain' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
+  const found = await nodeOfCommand(command.target, principal, policy, ports);
+  if ('ended' in found) return found.ended;
+  const { cluster, label } = found;
+  const instance = { instanceId: found.instanceId };
   // requestDrain forces a drain only with a grant this authorization wrote: it cannot tell who invoked it
   const forceGrant = command.force ? await ports.table.grantForcedDrain({ instanceId: instance.instanceId, by: principal.id, now: ports.now() }) : undefined;
   const out = await ports.requestDrain({ kind: 'manual-drain', cluster, instanceId: instance.instanceId, force: command.force, ...(forceGrant ? { forceGrant } : {}), requestedBy: principal.id });
