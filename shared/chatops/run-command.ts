@@ -5,7 +5,7 @@ import { describeImage } from '../ami/image-provenance.js';
 import { decideKubernetesMinor, describeKubernetesMinor } from '../ami/kubernetes-version.js';
 import { callAws } from '../aws/call.js';
 import { describeGroupMembers } from '../aws/group-capacity.js';
-import { describeInstance, tagMap } from '../aws/instances.js';
+import { describeInstance, imagesRunningIn, tagMap } from '../aws/instances.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
 import { type DetectPorts, planGroups } from '../detect/detect.js';
 import { attachImages, type GroupView, listClusterNames, listClusters, listGroups } from '../detect/inventory.js';
@@ -26,7 +26,7 @@ import { readRolloutPolicy } from '../rollout/rollout-policy.js';
 import { type ApprovalPorts, answerApproval, controlRollout } from '../rollout/rollout-control.js';
 import type { RequestDrainOutcome } from '../drain/request-drain.js';
 import type { UncordonOutcome } from '../drain/uncordon-node.js';
-import { type AccessPolicy, authorize, clustersVisibleTo, requiresApproval } from './access-policy.js';
+import { type AccessPolicy, authorize, clustersVisibleTo, displayNameOf, requiresApproval } from './access-policy.js';
 import { type AuditInput, type ChatopsTable, NO_CLUSTER } from './chatops-table.js';
 import {
   doctorReply,
@@ -40,6 +40,7 @@ import {
   type PlannedGroup,
   planReply,
   refusedReply,
+  rolloutNowOf,
   statusReply,
 } from './command-replies.js';
 import { commandCluster, formatCommand, parseCommand, requiredLevel } from './grammar.js';
@@ -251,8 +252,17 @@ async function status(command: Extract<Command, { name: 'status' }>, principal: 
     ),
   );
   const groups = inventories.flat().filter((g) => !command.group || g.name === command.group);
+  // what the instances run now is read fresh (one DescribeInstances for every group), not from the inventory cache: mid-rollout it changes by the minute
+  const running = await imagesRunningIn(ports.ec2, groups.flatMap((g) => (g.autoScalingGroup ? [g.autoScalingGroup] : [])));
+  const nameOf = (id: string) => displayNameOf(policy, id);
   const rows: GroupStatus[] = await Promise.all(
-    groups.map(async (g) => ({ group: g, ...configurationOf(g), kubernetes: kubernetesOf(g), lock: await ports.locks.get(lockKeyOf(g.cluster, g.name)) })),
+    groups.map(async (g) => {
+      const lock = await ports.locks.get(lockKeyOf(g.cluster, g.name));
+      // a rolling group's target first (how far it got), then the most common
+      const target = lock?.rollout?.target.imageId;
+      const images = [...(running.get(g.autoScalingGroup ?? '') ?? new Map<string, number>())].map(([imageId, count]) => ({ imageId, count })).sort((a, b) => Number(b.imageId === target) - Number(a.imageId === target) || b.count - a.count || a.imageId.localeCompare(b.imageId));
+      return { group: g, ...configurationOf(g), kubernetes: kubernetesOf(g), lock, images, ...(lock ? { rollout: rolloutNowOf(lock, nameOf) } : {}) };
+    }),
   );
   if (command.group && rows.length === 0) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`), clusters };
   return { reply: statusReply(scopeOf(command.cluster, command.group), clusters, rows), clusters };
