@@ -92,7 +92,7 @@ const TOPICS: Record<CommandName, Topic> = {
     notes: [
       ACT,
       'A cordon, label or taint that was there before the drain (someone else\'s) stays: the drain recorded what it added on the node.',
-      'Refused while a drain of the node is running, and for nodes of Karpenter or of a cluster the service does not know.',
+      'Refused while a drain of the node is running, while its group is being rolled (abort uncordons a rollout\'s old nodes), and for nodes of Karpenter or of a cluster the service does not know.',
     ],
   },
   pause: {

@@ -418,7 +418,7 @@ type NodeTarget = Extract<Command, { name: 'drain' | 'uncordon' }>['target'];
  * only now); or the reply that ends the command: no such instance, no cluster the service
  * knows, not allowed, or a Karpenter node (Karpenter's to drain and to put back).
  */
-async function nodeOfCommand(target: NodeTarget, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<{ instanceId: string; cluster: string; label: string } | { ended: Acted }> {
+async function nodeOfCommand(target: NodeTarget, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<{ instanceId: string; cluster: string; label: string; tags: Record<string, string> } | { ended: Acted }> {
   const label = target.kind === 'instance' ? target.instanceId : target.nodeName;
   const instance = await findInstance(target, ports.ec2);
   if (!instance) return { ended: { reply: notDoneReply(`No running instance is ${label}`), clusters: [] } };
@@ -431,7 +431,7 @@ async function nodeOfCommand(target: NodeTarget, principal: Principal, policy: A
   const allowed = authorize(policy, principal, 'act', cluster);
   if (!allowed.allowed) return { ended: { reply: refusedReply(allowed.reason), clusters: [cluster], refused: true } };
   if (karpenter) return karpenterRefusal([cluster]);
-  return { instanceId: instance.instanceId, cluster, label };
+  return { instanceId: instance.instanceId, cluster, label, tags: instance.tags };
 }
 
 async function uncordon(command: Extract<Command, { name: 'uncordon' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
@@ -439,6 +439,12 @@ async function uncordon(command: Extract<Command, { name: 'uncordon' }>, princip
   if ('ended' in found) return found.ended;
   const { instanceId, cluster, label } = found;
   const what = `${label}${label === instanceId ? '' : ` (${instanceId})`} in ${cluster}`;
+  // a rollout drains its old nodes to replace them: pods let back on would go with the instance, unevicted
+  const group = found.tags['eks:nodegroup-name'] ?? found.tags['aws:autoscaling:groupName'];
+  const lock = group ? await ports.locks.get(lockKeyOf(cluster, group)) : undefined;
+  if (lock && lock.expiresAt > ports.now().getTime() / 1000) {
+    return { reply: refusedReply(`uncordon ${what}: ${cluster}/${group} is being rolled (${executionName(lock.owner)}), which replaces its nodes; \`abort ${cluster}/${group}\` uncordons the old ones`), clusters: [cluster], refused: true };
+  }
   const out = await ports.uncordon({ kind: 'manual-uncordon', cluster, instanceId, requestedBy: principal.id });
   const kept = (lines: string[]) => lines.map((line) => `kept ${line}`);
   switch (out.outcome) {

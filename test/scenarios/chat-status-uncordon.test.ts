@@ -65,6 +65,9 @@ describe('Scenario: status mid-rollout, and uncordon after a drain from chat', (
     assert.match(status, /1 batch done/, status);
     assert.match(status, /started by Alice Liddell/, status);
     assert.doesNotMatch(status, /slack:T0SANDBOX/);
+    // the rolling group's nodes are the rollout's to put back (its abort uncordons them)
+    const refused = await ask(A, `uncordon ${nodes()[0]!.metadata.name}`);
+    assert.match(refused, /prod\/web is being rolled \(chat-prod-web-[0-9a-f]+\), which replaces its nodes/, refused);
   });
 
   it('status after an abort: no rollout, and both the old and the new images counted', async () => {
