@@ -11,7 +11,8 @@ import type { CommandPorts } from '../../shared/chatops/run-command.js';
 import { now, sleep } from '../../shared/clock.js';
 import { requireSetting, type ServiceConfig } from '../../shared/config/service-config.js';
 import type { RequestDrainOutcome } from '../../shared/drain/request-drain.js';
-import type { ManualDrainRequest } from '../../shared/events/drain.js';
+import type { UncordonOutcome } from '../../shared/drain/uncordon-node.js';
+import type { ManualDrainRequest, ManualUncordonRequest } from '../../shared/events/drain.js';
 import type { ClusterProbe } from '../../shared/doctor/probe-cluster.js';
 import { accessPolicySource } from './access-policy-source.js';
 import { logInfo } from './handler.js';
@@ -49,6 +50,7 @@ export function chatPorts(config: ServiceConfig): CommandPorts {
     amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),
     inventory: { eks, ec2, autoscaling: new AutoScalingClient({ region }), ssm, managedClusters: config.managedClusters, mode: config.mode, now, log: logInfo },
     requestDrain: (request: ManualDrainRequest) => invokeFunction<RequestDrainOutcome>(lambda, requestDrainFunction, request),
+    uncordon: (request: ManualUncordonRequest) => invokeFunction<UncordonOutcome>(lambda, requestDrainFunction, request),
     doctorProbe: (cluster: string) => invokeFunction<ClusterProbe>(lambda, doctorProbeFunction, { cluster }),
     notifier: rollouts.approvalNotifier,
     now,

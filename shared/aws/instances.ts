@@ -51,3 +51,42 @@ export async function tagInstance(ec2: EC2Client, instanceId: string, tags: Reco
 export function tagMap(tags: readonly { Key?: string; Value?: string }[] | undefined): Record<string, string> {
   return Object.fromEntries((tags ?? []).filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? '']));
 }
+
+/** A filter's values at most (EC2 answers more with a validation error). */
+const FILTER_VALUES = 200;
+
+/**
+ * The images the live instances of these Auto Scaling groups run now: group name → image id →
+ * count. One DescribeInstances (paged; one more per 200 groups) filtered by the groups' tag,
+ * whatever their number of instances: what `status` shows mid-rollout.
+ */
+export async function imagesRunningIn(ec2: EC2Client, groupNames: readonly string[]): Promise<Map<string, Map<string, number>>> {
+  const found = new Map<string, Map<string, number>>();
+  const names = [...new Set(groupNames)];
+  for (let at = 0; at < names.length; at += FILTER_VALUES) {
+    let token: string | undefined;
+    do {
+      const out = await callAws('ec2:DescribeInstances', () =>
+        ec2.send(
+          new DescribeInstancesCommand({
+            Filters: [
+              { Name: 'tag:aws:autoscaling:groupName', Values: names.slice(at, at + FILTER_VALUES) },
+              { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+            ],
+            MaxResults: 1000,
+            ...(token ? { NextToken: token } : {}),
+          }),
+        ),
+      );
+      for (const instance of (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+        const group = tagMap(instance.Tags)['aws:autoscaling:groupName'];
+        if (!group || !instance.ImageId) continue;
+        const images = found.get(group) ?? new Map<string, number>();
+        images.set(instance.ImageId, (images.get(instance.ImageId) ?? 0) + 1);
+        found.set(group, images);
+      }
+      token = out.NextToken;
+    } while (token);
+  }
+  return found;
+}

@@ -97,6 +97,13 @@ export const AccessPolicySchema = z
   .strictObject({
     groups: z._default(z.record(z.string().check(z.regex(GROUP_NAME, 'is not a group name ([A-Za-z0-9_.-])')), z.array(subject(true))), {}),
     clusters: z._default(z.record(z.string().check(z.minLength(1)), ClusterEntrySchema), {}),
+    /** people's display names, by principal id (`slack:<team>:<user>`, `iam:<arn>`): how `status` names who started or paused a rollout */
+    names: z.optional(
+      z.record(
+        z.string().check(z.regex(/^(slack:[A-Z0-9]+:[UW][A-Z0-9]+|iam:arn:[^\s]+)$/, 'is not a person (slack:<team>:<user> or iam:<arn>)')),
+        z.string().check(z.minLength(1), z.maxLength(100), z.regex(/^[^<>&*`_~\n]+$/, 'is not a plain display name')),
+      ),
+    ),
   })
   .check(
     z.superRefine(
@@ -275,4 +282,14 @@ export function notifyChannelOf(policy: AccessPolicy, cluster: string): string |
 /** Whether the cluster's rollouts wait for a person's approval; false unless the entry says so. */
 export function requiresApproval(policy: AccessPolicy, cluster: string): boolean {
   return entryOf(policy, cluster)?.requireApproval ?? false;
+}
+
+/**
+ * A person as people read them: the display name the policy gives them; else a Slack user as a
+ * mention (Slack shows their name; text shows `<@U…>`, never the workspace-qualified id), an IAM
+ * caller by ARN, detection as `automatic detection`.
+ */
+export function displayNameOf(policy: Pick<AccessPolicy, 'names'>, id: string): string {
+  const name = policy.names?.[id];
+  return name ?? principalMention({ id });
 }

@@ -48,13 +48,64 @@ function sizeOf(group: GroupView): string {
   return group.size ? `${group.size.desired} (${group.size.min}–${group.size.max})` : '?';
 }
 
-function rolloutState(lock: NodeGroupLockRecord | undefined): string {
-  if (!lock) return 'idle';
-  const parts = [`rolling (${executionName(lock.owner)})`];
-  if (lock.approvalId) parts.push(`waiting for approval ${lock.approvalId}`);
-  // the pause's number is what `resume --pause N` names
-  if (lock.control) parts.push(`${lock.control === 'pause' ? `paused #${lock.pauses ?? 1}` : 'aborting'} by ${lock.controlBy ?? 'someone'}`);
-  return parts.join(', ');
+/** What a rollout is doing, from its lock alone (read by `status` anyway): the steps keep there what they announced. */
+export type RolloutPhase = 'starting' | 'waiting for approval' | 'rolling' | 'paused' | 'aborting' | 'rolling back';
+
+/** A group's rollout as `status` shows it: plain values (they are the JSON too). */
+export interface RolloutNow {
+  /** the execution's name */
+  execution: string;
+  /** the image it rolls onto (unknown for a lock taken before Begin recorded it) */
+  target?: { imageId: string; release?: string };
+  phase: RolloutPhase;
+  /** batches finished so far (the canary is the first) */
+  batchesDone: number;
+  /** who started it, as people read them (the policy's display name when it has one) */
+  startedBy?: string;
+  /** with phase paused or aborting: who asked for it, and the pause's number (what `resume --pause N` names) */
+  controlBy?: string;
+  pause?: number;
+  approvalId?: string;
+}
+
+/** Pure: the rollout of a lock, people named by `nameOf`. */
+export function rolloutNowOf(lock: NodeGroupLockRecord, nameOf: (id: string) => string): RolloutNow {
+  const announced = [...(lock.announced ?? [])];
+  const batches = announced.flatMap((a) => (a === 'canary-passed' ? [1] : /^batch-finished:(\d+)$/.test(a) ? [Number(a.slice('batch-finished:'.length))] : []));
+  const phase: RolloutPhase =
+    lock.control === 'abort' ? 'aborting'
+    : lock.control === 'pause' ? 'paused'
+    : lock.approvalId ? 'waiting for approval'
+    : announced.includes('rolling-back') ? 'rolling back'
+    : announced.includes('planned') ? 'rolling'
+    : 'starting';
+  return {
+    execution: executionName(lock.owner),
+    ...(lock.rollout ? { target: lock.rollout.target, startedBy: nameOf(lock.rollout.startedBy) } : {}),
+    phase,
+    batchesDone: Math.max(0, ...batches),
+    ...(lock.control ? { controlBy: nameOf(lock.controlBy ?? 'someone') } : {}),
+    ...(lock.control === 'pause' ? { pause: lock.pauses ?? 1 } : {}),
+    ...(lock.approvalId ? { approvalId: lock.approvalId } : {}),
+  };
+}
+
+/** `ami-new ×2, ami-old ×4`: the images the group's instances run now, counted. */
+export function describeImagesRunning(images: readonly { imageId: string; count: number }[]): string {
+  return images.map((i) => `${i.imageId} ×${i.count}`).join(', ');
+}
+
+/** `paused #1 by Alice, rolling to ami-new (1 batch done), started by Alice · roll-…` */
+function rolloutState(rollout: RolloutNow | undefined): string {
+  if (!rollout) return 'idle';
+  const phase =
+    rollout.phase === 'paused' ? `paused #${rollout.pause ?? 1} by ${rollout.controlBy ?? 'someone'}`
+    : rollout.phase === 'aborting' ? `aborting (by ${rollout.controlBy ?? 'someone'})`
+    : rollout.phase === 'waiting for approval' ? `waiting for approval ${rollout.approvalId ?? ''}`.trim()
+    : rollout.phase;
+  const target = rollout.target ? ` to ${rollout.target.release ? `${rollout.target.release} (${rollout.target.imageId})` : rollout.target.imageId}` : '';
+  const done = rollout.batchesDone > 0 ? `, ${rollout.batchesDone} batch${rollout.batchesDone === 1 ? '' : 'es'} done` : '';
+  return `${phase}${target}${done}${rollout.startedBy ? `, started by ${rollout.startedBy}` : ''} (${rollout.execution})`;
 }
 
 export interface GroupStatus {
@@ -67,13 +118,17 @@ export interface GroupStatus {
   /** the group's Kubernetes minor, and how it stands against the control plane's (its kubernetes-version policy) */
   kubernetes: string;
   lock: NodeGroupLockRecord | undefined;
+  /** the images the group's instances run now: a rollout's target first, then the most common (read fresh, not the group's configured image) */
+  images: { imageId: string; count: number }[];
+  /** the rollout holding the group, if one does */
+  rollout?: RolloutNow;
 }
 
 export function statusReply(scope: string, clusters: string[], groups: GroupStatus[]): Reply {
   if (groups.length === 0) {
     return { ok: true, title: `No node groups in ${scope}`, sections: [], context: clusters.length ? `clusters: ${clusters.join(', ')}` : 'no cluster you may read' };
   }
-  const rolling = groups.filter((g) => g.lock).length;
+  const rolling = groups.filter((g) => g.rollout).length;
   return {
     ok: true,
     title: `${scope}: ${groups.length} node group${groups.length === 1 ? '' : 's'}, ${rolling} rolling`,
@@ -81,7 +136,7 @@ export function statusReply(scope: string, clusters: string[], groups: GroupStat
       {
         kind: 'table',
         columns: ['GROUP', 'KIND', 'NODES', 'IMAGE', 'KUBERNETES', 'ROLLOUT', 'NOW'],
-        rows: groups.map((g) => [`${g.group.cluster}/${g.group.name}`, g.group.kind, sizeOf(g.group), imageOf(g.group), g.kubernetes, g.optIn, rolloutState(g.lock)]),
+        rows: groups.map((g) => [`${g.group.cluster}/${g.group.name}`, g.group.kind, sizeOf(g.group), g.images.length > 0 ? describeImagesRunning(g.images) : imageOf(g.group), g.kubernetes, g.optIn, rolloutState(g.rollout)]),
       },
       ...configurationSections(groups.map((g) => ({ name: `${g.group.cluster}/${g.group.name}`, problems: g.problems, notes: g.notes }))),
     ],

@@ -53,6 +53,7 @@ const USAGE: Record<CommandName, string> = {
   doctor: 'doctor [cluster[/group]]',
   rollout: 'rollout <cluster>/<group> [--ami latest|<release>|<ami-id>] [--max-unavailable N|N%] [--now]',
   drain: 'drain <node-name|instance-id> [--force]',
+  uncordon: 'uncordon <node-name|instance-id>',
   pause: 'pause <cluster>/<group>',
   resume: 'resume <cluster>/<group> --pause N',
   abort: 'abort <cluster>/<group>',
@@ -74,6 +75,7 @@ const FLAGS: Record<CommandName, Readonly<Record<string, FlagKind>>> = {
   doctor: {},
   rollout: { ami: 'value', 'max-unavailable': 'value', now: 'switch' },
   drain: { force: 'switch' },
+  uncordon: {},
   pause: {},
   resume: { pause: 'value' },
   abort: {},
@@ -108,6 +110,7 @@ export function requiredLevel(command: Command): AccessLevel | null {
       return 'read';
     case 'rollout':
     case 'drain':
+    case 'uncordon':
     case 'pause':
     case 'resume':
     case 'abort':
@@ -127,6 +130,7 @@ export function commandCluster(command: Command): string | undefined {
   switch (command.name) {
     case 'help':
     case 'drain':
+    case 'uncordon':
       return undefined;
     case 'status':
     case 'plan':
@@ -169,6 +173,8 @@ export function formatCommand(command: Command): string {
       );
     case 'drain':
       return words('drain', command.target.kind === 'node' ? command.target.nodeName : command.target.instanceId, command.force ? '--force' : undefined);
+    case 'uncordon':
+      return words('uncordon', command.target.kind === 'node' ? command.target.nodeName : command.target.instanceId);
     case 'pause':
     case 'resume':
     case 'abort':
@@ -395,6 +401,14 @@ const BUILDERS: Record<CommandName, (args: Arguments) => Result<Command>> = {
     if (extra !== undefined) return tooMany('drain', extra);
     const parsed = parseDrainTarget(target);
     return parsed.ok ? ok({ name: 'drain', target: parsed.value, force: flags.has('force') }) : parsed;
+  },
+
+  uncordon: ({ positional }) => {
+    const [target, extra] = positional;
+    if (target === undefined) return { ok: false, error: 'uncordon needs the node to put back: its Kubernetes node name or its EC2 instance id (i-…).' };
+    if (extra !== undefined) return tooMany('uncordon', extra);
+    const parsed = parseDrainTarget(target);
+    return parsed.ok ? ok({ name: 'uncordon', target: parsed.value }) : parsed;
   },
 
   pause: (args) => control('pause', args),

@@ -80,7 +80,20 @@ const TOPICS: Record<CommandName, Topic> = {
       ['--force', 'when the group’s drain timeout is reached, delete the pods that budgets still protect instead of failing'],
     ],
     examples: ['drain ip-10-0-1-5.eu-west-1.compute.internal', 'drain i-0abcdef1234567890 --force'],
-    notes: [ACT],
+    notes: [ACT, 'uncordon puts the node back afterwards.'],
+  },
+  uncordon: {
+    summary: 'Put a drained node back in service: take back exactly the cordon, label and taint the drain added.',
+    arguments: [
+      ['<node-name>', 'the Kubernetes node name, e.g. ip-10-0-1-5.eu-west-1.compute.internal'],
+      ['<instance-id>', 'or its EC2 instance id; the cluster is found from the instance'],
+    ],
+    examples: ['uncordon ip-10-0-1-5.eu-west-1.compute.internal', 'uncordon i-0abcdef1234567890'],
+    notes: [
+      ACT,
+      'A cordon, label or taint that was there before the drain (someone else\'s) stays: the drain recorded what it added on the node.',
+      'Refused while a drain of the node is running, while its group is being rolled (abort uncordons a rollout\'s old nodes), and for nodes of Karpenter or of a cluster the service does not know.',
+    ],
   },
   pause: {
     summary: 'Pause a rollout at the next batch boundary; the batch in flight finishes first.',
@@ -136,7 +149,7 @@ function overview(): Reply {
       heading: 'Who may do what',
       lines: [
         'status, plan, doctor and history need read access to the cluster.',
-        'rollout, drain, pause, resume and abort need act access.',
+        'rollout, drain, uncordon, pause, resume and abort need act access.',
         'approve and deny need approve access, and the person who requested a rollout can never approve it.',
       ],
     },

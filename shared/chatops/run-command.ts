@@ -5,13 +5,13 @@ import { describeImage } from '../ami/image-provenance.js';
 import { decideKubernetesMinor, describeKubernetesMinor } from '../ami/kubernetes-version.js';
 import { callAws } from '../aws/call.js';
 import { describeGroupMembers } from '../aws/group-capacity.js';
-import { describeInstance, tagMap } from '../aws/instances.js';
+import { describeInstance, imagesRunningIn, tagMap } from '../aws/instances.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
 import { type DetectPorts, planGroups } from '../detect/detect.js';
 import { attachImages, type GroupView, listClusterNames, listClusters, listGroups } from '../detect/inventory.js';
 import { observeRollout } from '../detect/observe-rollout.js';
 import { type GroupPlan, rolloutInputOf } from '../detect/plan-rollouts.js';
-import type { ManualDrainRequest } from '../events/drain.js';
+import type { ManualDrainRequest, ManualUncordonRequest } from '../events/drain.js';
 import type { RolloutInput } from '../events/rollout.js';
 import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config/node-group-config.js';
 import { diagnose, summarize } from '../doctor/run-doctor.js';
@@ -25,7 +25,8 @@ import { batchShape, resolveMaxUnavailable } from '../rollout/plan-batches.js';
 import { readRolloutPolicy } from '../rollout/rollout-policy.js';
 import { type ApprovalPorts, answerApproval, controlRollout } from '../rollout/rollout-control.js';
 import type { RequestDrainOutcome } from '../drain/request-drain.js';
-import { type AccessPolicy, authorize, clustersVisibleTo, requiresApproval } from './access-policy.js';
+import type { UncordonOutcome } from '../drain/uncordon-node.js';
+import { type AccessPolicy, authorize, clustersVisibleTo, displayNameOf, requiresApproval } from './access-policy.js';
 import { type AuditInput, type ChatopsTable, NO_CLUSTER } from './chatops-table.js';
 import {
   doctorReply,
@@ -39,6 +40,7 @@ import {
   type PlannedGroup,
   planReply,
   refusedReply,
+  rolloutNowOf,
   statusReply,
 } from './command-replies.js';
 import { commandCluster, formatCommand, parseCommand, requiredLevel } from './grammar.js';
@@ -62,6 +64,8 @@ export interface CommandPorts extends ApprovalPorts {
   inventory: Omit<DetectPorts, 'sfn' | 'amiRolloutStateMachineArn'>;
   /** asks the requestDrain function to drain one instance (it owns the drain rules) */
   requestDrain: (request: ManualDrainRequest) => Promise<RequestDrainOutcome>;
+  /** asks the requestDrain function to take back what a drain added to one instance's node (it has the cluster access and the drain records) */
+  uncordon: (request: ManualUncordonRequest) => Promise<UncordonOutcome>;
   /** asks the doctorProbe function what the service sees of a cluster's Kubernetes API (it is in the service's Kubernetes group) */
   doctorProbe: (cluster: string) => Promise<ClusterProbe>;
   /** a short wait inside the invocation (a rollout's reply waits, bounded, for Begin's decision) */
@@ -201,6 +205,8 @@ async function act(command: Exclude<Command, { name: 'help' }>, request: Command
       return rollout(command, request, policy, ports);
     case 'drain':
       return drain(command, request.principal, policy, ports);
+    case 'uncordon':
+      return uncordon(command, request.principal, policy, ports);
     case 'pause':
     case 'resume':
     case 'abort': {
@@ -246,8 +252,17 @@ async function status(command: Extract<Command, { name: 'status' }>, principal: 
     ),
   );
   const groups = inventories.flat().filter((g) => !command.group || g.name === command.group);
+  // what the instances run now is read fresh (one DescribeInstances for every group), not from the inventory cache: mid-rollout it changes by the minute
+  const running = await imagesRunningIn(ports.ec2, groups.flatMap((g) => (g.autoScalingGroup ? [g.autoScalingGroup] : [])));
+  const nameOf = (id: string) => displayNameOf(policy, id);
   const rows: GroupStatus[] = await Promise.all(
-    groups.map(async (g) => ({ group: g, ...configurationOf(g), kubernetes: kubernetesOf(g), lock: await ports.locks.get(lockKeyOf(g.cluster, g.name)) })),
+    groups.map(async (g) => {
+      const lock = await ports.locks.get(lockKeyOf(g.cluster, g.name));
+      // a rolling group's target first (how far it got), then the most common
+      const target = lock?.rollout?.target.imageId;
+      const images = [...(running.get(g.autoScalingGroup ?? '') ?? new Map<string, number>())].map(([imageId, count]) => ({ imageId, count })).sort((a, b) => Number(b.imageId === target) - Number(a.imageId === target) || b.count - a.count || a.imageId.localeCompare(b.imageId));
+      return { group: g, ...configurationOf(g), kubernetes: kubernetesOf(g), lock, images, ...(lock ? { rollout: rolloutNowOf(lock, nameOf) } : {}) };
+    }),
   );
   if (command.group && rows.length === 0) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`), clusters };
   return { reply: statusReply(scopeOf(command.cluster, command.group), clusters, rows), clusters };
@@ -383,7 +398,7 @@ async function rollout(command: Extract<Command, { name: 'rollout' }>, request: 
   return { reply: doneReply(headline.title, lines, context), clusters };
 }
 
-async function findInstance(target: Extract<Command, { name: 'drain' }>['target'], ec2: EC2Client): Promise<{ instanceId: string; tags: Record<string, string>; nodeName?: string } | undefined> {
+async function findInstance(target: NodeTarget, ec2: EC2Client): Promise<{ instanceId: string; tags: Record<string, string>; nodeName?: string } | undefined> {
   if (target.kind === 'instance') {
     const found = await describeInstance(ec2, target.instanceId);
     return found && found.state !== 'terminated' ? { instanceId: found.instanceId, tags: found.tags, ...(found.privateDnsName ? { nodeName: found.privateDnsName } : {}) } : undefined;
@@ -396,19 +411,57 @@ async function findInstance(target: Extract<Command, { name: 'drain' }>['target'
   return instance?.InstanceId ? { instanceId: instance.InstanceId, tags: tagMap(instance.Tags), nodeName: target.nodeName } : undefined;
 }
 
-async function drain(command: Extract<Command, { name: 'drain' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
-  const label = command.target.kind === 'instance' ? command.target.instanceId : command.target.nodeName;
-  const instance = await findInstance(command.target, ports.ec2);
-  if (!instance) return { reply: notDoneReply(`No running instance is ${label}`), clusters: [] };
+type NodeTarget = Extract<Command, { name: 'drain' | 'uncordon' }>['target'];
+
+/**
+ * The instance a drain or uncordon names and its cluster, authorized for that cluster (known
+ * only now); or the reply that ends the command: no such instance, no cluster the service
+ * knows, not allowed, or a Karpenter node (Karpenter's to drain and to put back).
+ */
+async function nodeOfCommand(target: NodeTarget, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<{ instanceId: string; cluster: string; label: string; tags: Record<string, string> } | { ended: Acted }> {
+  const label = target.kind === 'instance' ? target.instanceId : target.nodeName;
+  const instance = await findInstance(target, ports.ec2);
+  if (!instance) return { ended: { reply: notDoneReply(`No running instance is ${label}`), clusters: [] } };
   const cluster = clustersNamedBy(instance.tags)[0];
   // Karpenter's nodes are Karpenter's to drain (its disruption budgets, or kubectl delete node, which it finalizes)
   const karpenter = karpenterNode(instance.tags);
-  const karpenterRefusal = (clusters: string[]): Acted => ({ reply: refusedReply(`${label}${label === instance.instanceId ? '' : ` (${instance.instanceId})`} is ${karpenter}`), clusters, refused: true });
-  if (!cluster) return karpenter ? karpenterRefusal([]) : { reply: notDoneReply(`${label} (${instance.instanceId}) belongs to no EKS cluster this service knows`), clusters: [] };
+  const karpenterRefusal = (clusters: string[]): { ended: Acted } => ({ ended: { reply: refusedReply(`${label}${label === instance.instanceId ? '' : ` (${instance.instanceId})`} is ${karpenter}`), clusters, refused: true } });
+  if (!cluster) return karpenter ? karpenterRefusal([]) : { ended: { reply: notDoneReply(`${label} (${instance.instanceId}) belongs to no EKS cluster this service knows`), clusters: [] } };
   // the cluster is known only now: authorize again, for it
   const allowed = authorize(policy, principal, 'act', cluster);
-  if (!allowed.allowed) return { reply: refusedReply(allowed.reason), clusters: [cluster], refused: true };
+  if (!allowed.allowed) return { ended: { reply: refusedReply(allowed.reason), clusters: [cluster], refused: true } };
   if (karpenter) return karpenterRefusal([cluster]);
+  return { instanceId: instance.instanceId, cluster, label, tags: instance.tags };
+}
+
+async function uncordon(command: Extract<Command, { name: 'uncordon' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
+  const found = await nodeOfCommand(command.target, principal, policy, ports);
+  if ('ended' in found) return found.ended;
+  const { instanceId, cluster, label } = found;
+  const what = `${label}${label === instanceId ? '' : ` (${instanceId})`} in ${cluster}`;
+  // a rollout drains its old nodes to replace them: pods let back on would go with the instance, unevicted
+  const group = found.tags['eks:nodegroup-name'] ?? found.tags['aws:autoscaling:groupName'];
+  const lock = group ? await ports.locks.get(lockKeyOf(cluster, group)) : undefined;
+  if (lock && lock.expiresAt > ports.now().getTime() / 1000) {
+    return { reply: refusedReply(`uncordon ${what}: ${cluster}/${group} is being rolled (${executionName(lock.owner)}), which replaces its nodes; \`abort ${cluster}/${group}\` uncordons the old ones`), clusters: [cluster], refused: true };
+  }
+  const out = await ports.uncordon({ kind: 'manual-uncordon', cluster, instanceId, requestedBy: principal.id });
+  const kept = (lines: string[]) => lines.map((line) => `kept ${line}`);
+  switch (out.outcome) {
+    case 'uncordoned':
+      return { reply: doneReply(`:arrow_forward: Uncordoned ${what}`, [...out.tookBack.map((line) => `took back ${line}`), ...kept(out.kept)], `node ${out.nodeName}`), clusters: [cluster] };
+    case 'nothing-to-do':
+      return { reply: doneReply(`${what}: nothing to uncordon — ${out.reason}`, kept(out.kept)), clusters: [cluster] };
+    case 'refused':
+      return { reply: refusedReply(`uncordon ${what}: ${out.reason}`), clusters: [cluster], refused: true };
+  }
+}
+
+async function drain(command: Extract<Command, { name: 'drain' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
+  const found = await nodeOfCommand(command.target, principal, policy, ports);
+  if ('ended' in found) return found.ended;
+  const { cluster, label } = found;
+  const instance = { instanceId: found.instanceId };
   // requestDrain forces a drain only with a grant this authorization wrote: it cannot tell who invoked it
   const forceGrant = command.force ? await ports.table.grantForcedDrain({ instanceId: instance.instanceId, by: principal.id, now: ports.now() }) : undefined;
   const out = await ports.requestDrain({ kind: 'manual-drain', cluster, instanceId: instance.instanceId, force: command.force, ...(forceGrant ? { forceGrant } : {}), requestedBy: principal.id });

@@ -183,7 +183,7 @@ export async function runSlackWork(work: ChatWork, ports: SlackWorkPorts): Promi
   return outcome;
 }
 
-const SHOWN_TO_CHANNEL: ReadonlySet<string> = new Set(['rollout', 'drain', 'pause', 'resume', 'abort', 'approve', 'deny']);
+const SHOWN_TO_CHANNEL: ReadonlySet<string> = new Set(['rollout', 'drain', 'uncordon', 'pause', 'resume', 'abort', 'approve', 'deny']);
 
 /**
  * How the worker's answer appears: what changed something is shown to the channel (people

@@ -47,6 +47,8 @@ export type Command =
   | { name: 'doctor'; cluster?: string; group?: string }
   | { name: 'rollout'; cluster: string; group: string; ami: AmiChoice; maxUnavailable?: MaxUnavailable; now: boolean }
   | { name: 'drain'; target: { kind: 'node'; nodeName: string } | { kind: 'instance'; instanceId: string }; force: boolean }
+  /** takes back exactly what a drain added to the node (the cordon, label and taint its record names) */
+  | { name: 'uncordon'; target: { kind: 'node'; nodeName: string } | { kind: 'instance'; instanceId: string } }
   /** resume names the pause it ends (`--pause N`): a resume sent for an older pause is refused */
   | { name: 'pause' | 'resume' | 'abort'; rollout: GroupRef; pause?: number }
   /** an approval id (`apr-…`, what the buttons carry) or the group whose rollout waits */
@@ -55,7 +57,7 @@ export type Command =
 
 export type CommandName = Command['name'];
 
-export const COMMAND_NAMES = ['help', 'status', 'plan', 'doctor', 'rollout', 'drain', 'pause', 'resume', 'abort', 'approve', 'deny', 'history'] as const satisfies readonly CommandName[];
+export const COMMAND_NAMES = ['help', 'status', 'plan', 'doctor', 'rollout', 'drain', 'uncordon', 'pause', 'resume', 'abort', 'approve', 'deny', 'history'] as const satisfies readonly CommandName[];
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: string; usage: string };
 

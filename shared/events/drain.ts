@@ -24,6 +24,19 @@ export const ManualDrainRequestSchema = z
 export type ManualDrainRequest = z.infer<typeof ManualDrainRequestSchema>;
 
 /**
+ * A person asks to put a drained node back (chat, CLI): chat-ops found the instance and its
+ * cluster and authorized the person; the requestDrain function, which has the cluster's
+ * Kubernetes access, takes back what the drain added. Invoked directly.
+ */
+export const ManualUncordonRequestSchema = z.object({
+  kind: z.literal('manual-uncordon'),
+  cluster: clusterName,
+  instanceId,
+  requestedBy: z.string().check(z.minLength(1), z.maxLength(200)),
+});
+export type ManualUncordonRequest = z.infer<typeof ManualUncordonRequestSchema>;
+
+/**
  * A drain asked for by an ami-rollout execution before it terminates the instance: always
  * a fresh drain (a node drained earlier may have been uncordoned and refilled since).
  */

@@ -83,7 +83,8 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
   const startAt = start.decision === 'wait-until' ? start.at : null;
   const waitSeconds = startAt ? Math.max(0, (startAt.getTime() - now.getTime()) / 1000) : 0;
   const lease = waitSeconds + (approval ? APPROVAL_TIMEOUT_SECONDS : 0) + LEASE_MARGIN_SECONDS;
-  const lock = await ports.locks.acquire(lockKeyOf(input.cluster, input.group.name), input.executionArn, lease, now);
+  const about = { target: { imageId: input.target.imageId, ...(input.target.release ? { release: input.target.release } : {}) }, startedBy: input.startedBy.kind === 'person' ? (input.startedBy.who ?? 'a person') : 'detection' };
+  const lock = await ports.locks.acquire(lockKeyOf(input.cluster, input.group.name), input.executionArn, lease, now, about);
   if (!lock.acquired) {
     const summary = `${who} is already being rolled by ${lock.heldBy}`;
     await ports.locks.recordBeginDecision(input.executionArn, { decision: 'already-rolling', heldBy: lock.heldBy }, now);

@@ -34,6 +34,15 @@ export interface NodeGroupLockRecord {
    * otherwise take its own change, when it runs again, for someone else's.
    */
   intent?: GroupIntent;
+  /** what the rollout is (written with the lock by Begin): its target, and who started it — what `status` shows */
+  rollout?: RolloutAbout;
+}
+
+/** The rollout that holds a lock, as people are shown it. */
+export interface RolloutAbout {
+  target: { imageId: string; release?: string };
+  /** `detection`, or the person's principal id (`slack:<team>:<user>`, `iam:<arn>`) */
+  startedBy: string;
 }
 
 /**
@@ -69,7 +78,7 @@ export class NodeGroupLocks {
    * Takes the lock when nobody holds it, when the holder's lease has expired, or when the
    * caller already holds it (the lease is then extended). Otherwise says who holds it.
    */
-  async acquire(key: string, owner: string, leaseSeconds: number, now: Date): Promise<AcquireResult> {
+  async acquire(key: string, owner: string, leaseSeconds: number, now: Date, about?: RolloutAbout): Promise<AcquireResult> {
     const nowSeconds = epochSeconds(now);
     const expiresAt = nowSeconds + Math.max(1, Math.ceil(leaseSeconds));
     // A lost race is read back to name the holder; should the holder release or expire in
@@ -79,7 +88,7 @@ export class NodeGroupLocks {
         this.doc.send(
           new PutCommand({
             TableName: this.table,
-            Item: { lockKey: key, owner, acquiredAt: now.toISOString(), expiresAt, expiresAtIso: new Date(expiresAt * 1000).toISOString() } satisfies NodeGroupLockRecord,
+            Item: { lockKey: key, owner, acquiredAt: now.toISOString(), expiresAt, expiresAtIso: new Date(expiresAt * 1000).toISOString(), ...(about ? { rollout: about } : {}) } satisfies NodeGroupLockRecord,
             ConditionExpression: 'attribute_not_exists(lockKey) OR #expiresAt <= :now OR #owner = :owner',
             ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#owner': 'owner' },
             ExpressionAttributeValues: { ':now': nowSeconds, ':owner': owner },

@@ -91,8 +91,9 @@ function assertValidCommand(command: Command): void {
       }
       return;
     case 'drain':
-      assertKeys(command, ['name', 'target', 'force']);
-      assert.equal(typeof command.force, 'boolean');
+    case 'uncordon':
+      assertKeys(command, command.name === 'drain' ? ['name', 'target', 'force'] : ['name', 'target']);
+      if (command.name === 'drain') assert.equal(typeof command.force, 'boolean');
       if (command.target.kind === 'instance') {
         assertKeys(command.target, ['kind', 'instanceId']);
         assert.match(command.target.instanceId, INSTANCE_ID);
@@ -227,6 +228,7 @@ const validCommand: fc.Arbitrary<Command> = fc.oneof(
   fc
     .tuple(fc.oneof(nodeName.map((n) => ({ kind: 'node' as const, nodeName: n })), instanceId.map((i) => ({ kind: 'instance' as const, instanceId: i }))), fc.boolean())
     .map(([target, force]) => ({ name: 'drain' as const, target, force })),
+  fc.oneof(nodeName.map((n) => ({ kind: 'node' as const, nodeName: n })), instanceId.map((i) => ({ kind: 'instance' as const, instanceId: i }))).map((target) => ({ name: 'uncordon' as const, target })),
   fc.tuple(fc.constantFrom('pause' as const, 'resume' as const, 'abort' as const), groupRef).map(([name, rollout]) => ({ name, rollout })),
   fc
     .tuple(fc.constantFrom('approve' as const, 'deny' as const), fc.oneof(approvalId.map((id) => ({ kind: 'id' as const, id })), groupRef.map((ref) => ({ kind: 'group' as const, ...ref }))), optional(reason))
@@ -317,7 +319,7 @@ describe('Chat-ops grammar: properties', () => {
         const tail = cut < 0 ? '' : text.slice(cut + ' --reason'.length);
         if (upper) head = head.replace(/^\S+|(?<= )--[a-z-]+/g, (word) => word.toUpperCase());
         if (dashes) head = head.replace(/ --/g, ' \u2014');
-        if (linked && command.name === 'drain' && command.target.kind === 'node') head = head.replace(command.target.nodeName, `<http://${command.target.nodeName}|${command.target.nodeName}>`);
+        if (linked && (command.name === 'drain' || command.name === 'uncordon') && command.target.kind === 'node') head = head.replace(command.target.nodeName, `<http://${command.target.nodeName}|${command.target.nodeName}>`);
         let typed = head + tail;
         // Slack escapes &, < and > in what a person typed; text holding no entity or link reads the same either way
         if (!/&(amp|lt|gt);|</.test(typed)) typed = typed.replace(/&/g, '&amp;').replace(/>/g, '&gt;');

@@ -16,7 +16,7 @@ import { resolveDrainSettings, type DrainPorts, type DrainSettings } from './typ
 export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 
 /** What the cordon record (annotation `<taintKey>`) can list; the taint is ours by its key. */
-type Added = 'unschedulable' | 'exclude-from-external-load-balancers';
+export type CordonAddition = 'unschedulable' | 'exclude-from-external-load-balancers';
 
 const MAX_ATTEMPTS = 4;
 const MERGE_PATCH = PatchStrategy.MergePatch;
@@ -28,12 +28,13 @@ export interface CordonResult {
 
 type NodePatch = Record<string, unknown>;
 
-function recorded(node: V1Node, taintKey: string): Set<Added> {
+/** What the cordon record on the node says cordonNode added (our taint aside, which is ours by its key). Pure. */
+export function recordedCordon(node: V1Node, taintKey: string): Set<CordonAddition> {
   const value = node.metadata?.annotations?.[taintKey] ?? '';
-  return new Set(value.split(',').filter((item): item is Added => item === 'unschedulable' || item === 'exclude-from-external-load-balancers'));
+  return new Set(value.split(',').filter((item): item is CordonAddition => item === 'unschedulable' || item === 'exclude-from-external-load-balancers'));
 }
 
-function hasOurTaint(node: V1Node, taintKey: string): boolean {
+export function hasOurTaint(node: V1Node, taintKey: string): boolean {
   return (node.spec?.taints ?? []).some((taint) => taint.key === taintKey && taint.effect === 'NoSchedule');
 }
 
@@ -56,7 +57,7 @@ function plainTaints(taints: readonly V1Taint[]): Record<string, unknown>[] {
 export function planCordon(node: V1Node, taintKey: string): NodePatch | undefined {
   const metadata: Record<string, unknown> = {};
   const spec: Record<string, unknown> = {};
-  const added = recorded(node, taintKey);
+  const added = recordedCordon(node, taintKey);
   const before = added.size;
   if (node.spec?.unschedulable !== true) {
     spec['unschedulable'] = true;
@@ -81,7 +82,7 @@ export function planCordon(node: V1Node, taintKey: string): NodePatch | undefine
 export function planUncordon(node: V1Node, taintKey: string): NodePatch | undefined {
   const metadata: Record<string, unknown> = {};
   const spec: Record<string, unknown> = {};
-  const added = recorded(node, taintKey);
+  const added = recordedCordon(node, taintKey);
   if (hasOurTaint(node, taintKey)) {
     const others = (node.spec?.taints ?? []).filter((taint) => taint.key !== taintKey);
     spec['taints'] = others.length > 0 ? plainTaints(others) : null;
