@@ -250,7 +250,7 @@ export function localAnswer(options: CliOptions): { code: number; stdout?: strin
 /** The overview ends with the CLI's own options and exit codes. */
 function withCliHelp(reply: Reply, overview: boolean): Reply {
   if (!overview) return reply;
-  return { ...reply, sections: [...reply.sections, { kind: 'text', heading: 'On the command line', lines: CLI_USAGE.split('\n') }] };
+  return { ...reply, sections: [...reply.sections, { kind: 'text', heading: 'On the command line', lines: CLI_USAGE.split('\n').map((line) => line.trim()) }] };
 }
 
 /** The CLI: prints the answer; exits 0 ok, 1 failed or refused, 2 on bad usage, 3 when AWS, the service or a cluster cannot be reached. */

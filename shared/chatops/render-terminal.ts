@@ -32,11 +32,13 @@ export function toTerminal(reply: Reply, options: TerminalOptions): string {
 
 function sectionLines(section: ReplySection, options: TerminalOptions, clean: (text: string) => string): string[] {
   const heading = 'heading' in section && section.heading ? [`${clean(section.heading)}:`] : [];
+  // under a heading, lines are indented, as `kubectl describe` does; tables stay flush, as `kubectl get` prints them
+  const indent = (lines: string[]) => (heading.length > 0 ? lines.map((line) => `  ${line}`) : lines);
   switch (section.kind) {
     case 'text':
-      return [...heading, ...section.lines.map(clean)];
+      return [...heading, ...indent(section.lines.map(clean))];
     case 'fields':
-      return [...heading, ...alignTable([], section.fields.map(([label, value]) => [`${clean(label)}`, clean(value)])).filter((line) => line !== '')];
+      return [...heading, ...indent(alignTable([], section.fields.map(([label, value]) => [clean(label), clean(value)])).filter((line) => line !== ''))];
     case 'table': {
       const wide = options.wide && section.wide ? section.wide : undefined;
       const columns = [...section.columns, ...(wide?.columns ?? [])];
