@@ -42,9 +42,9 @@ export function cliInSandbox(world: World, caller: SandboxCaller = sandboxCreden
 }
 
 /** The sandbox's chat world: the default scenario before its release, chat set up, the release published. */
-export async function startCliSandbox(): Promise<{ world: World; operator: Principal; stop: () => Promise<void>; receiver: Awaited<ReturnType<typeof startSandboxSlack>> }> {
+export async function startCliSandbox(options: { workDir?: string } = {}): Promise<{ world: World; operator: Principal; stop: () => Promise<void>; receiver: Awaited<ReturnType<typeof startSandboxSlack>> }> {
   const receiver = await startSandboxSlack();
-  const world = await World.start({ params: chatParams(receiver) });
+  const world = await World.start({ params: chatParams(receiver), ...(options.workDir ? { workDir: options.workDir } : {}) });
   try {
     const operator = sandboxOperator(world.model.accountId);
     setupChat(world, receiver, {

@@ -271,6 +271,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return local.code;
   }
   if (options.sandbox) {
+    // a running `npm run sandbox` first; else a one-shot world (and a line on stderr says so)
+    const { runInRunningSandbox } = await import('./sandbox-connection.js');
+    const answered = await runInRunningSandbox(options.text, (line) => console.log(line), (line) => console.error(line), undefined, options.output);
+    if (answered !== undefined) return answered;
     const sandbox = await import('./cli-sandbox.js').catch((error: NodeJS.ErrnoException) => {
       // the sandbox is the project's test world: it lives in the development dependencies
       if (error?.code === 'ERR_MODULE_NOT_FOUND') return undefined;

@@ -1,41 +1,48 @@
 /**
- * `npm start`: the default sandbox scenario, printed as a timeline. No AWS account, no
- * cluster, no network: see README "The sandbox". `npm start -- --observe` runs it with the
- * service in observe mode (the param mode=observe): reports, and no write.
+ * `npm start`: the default sandbox scenario, told as an operator's story — the cluster and the
+ * groups with the tags that opt them in, one line per meaningful step (a repeated line folded
+ * with a count), then a summary of every flow. No AWS account, no cluster, no network: see
+ * README "The sandbox". `npm start -- --observe` runs it with the service in observe mode (the
+ * param mode=observe): reports, and no write. `--timeline` prints the sandbox's full timeline
+ * instead of the story; `--logs` the functions' log records as well.
  */
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeAutoScalingInstancesCommand, AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { runDefaultScenario } from '../test/sim/scenarios.js';
 import { kubeWrites, recordServiceCalls, tally, userResourceWrites } from '../test/sim/service-writes.js';
+import { formatStoryLine, recordInvocations, storyHeader, storyLines, storySummary } from '../test/sim/story.js';
 import { World } from '../test/sim/world.js';
 
 const started = performance.now();
 const observe = process.argv.includes('--observe');
+const fullTimeline = process.argv.includes('--timeline');
 const world = await World.start({ echoLogs: process.argv.includes('--logs'), recordKubeRequests: true, ...(observe ? { params: { mode: 'observe' } } : {}) });
 const recorder = recordServiceCalls();
-world.timeline.onEntry((entry) => console.log(world.timeline.format(entry)));
-console.log(`eks-node-lifecycle sandbox — default scenario${observe ? ', in observe mode (mode=observe)' : ''} (virtual time since start)\n`);
+const invocations = recordInvocations(world);
+if (fullTimeline) world.timeline.onEntry((entry) => console.log(world.timeline.format(entry)));
+console.log(`eks-node-lifecycle sandbox — default scenario${observe ? ', in observe mode (mode=observe)' : ''}`);
 try {
   const result = await runDefaultScenario(world);
-  const region = world.model.region;
-  const ec2 = new EC2Client({ region });
-  const autoscaling = new AutoScalingClient({ region });
-  const instances = (await ec2.send(new DescribeInstancesCommand({}))).Reservations!.flatMap((r) => r.Instances ?? []);
-  const lifecycle = new Map(
-    ((await autoscaling.send(new DescribeAutoScalingInstancesCommand({}))).AutoScalingInstances ?? []).map((i) => [i.InstanceId!, i.LifecycleState!]),
-  );
-  const nodes = world.cluster('prod').store.list('nodes') as { metadata: { name: string }; spec: { providerID: string } }[];
-  console.log('\ninstances');
-  for (const i of instances) {
-    const owner = i.Tags?.find((t) => t.Key === 'kubernetes.io/cluster/prod')?.Value ?? '-';
-    const group = i.Tags?.find((t) => t.Key === 'aws:autoscaling:groupName')?.Value ?? '-';
-    const node = nodes.find((n) => n.spec.providerID.endsWith(`/${i.InstanceId}`))?.metadata.name ?? '-';
-    console.log(`  ${i.InstanceId}  ${(i.State?.Name ?? '').padEnd(10)} ${(lifecycle.get(i.InstanceId!) ?? '-').padEnd(10)} ${group.padEnd(28)} kubernetes.io/cluster/prod=${owner.padEnd(6)} node ${node}`);
+  if (!fullTimeline) {
+    console.log('');
+    for (const line of storyHeader(world)) console.log(line);
+    console.log('\nwhat happened (virtual time since start)');
+    for (const line of storyLines(world.timeline.entries)) console.log(formatStoryLine(line, world.timeline));
   }
-  const executions = [...world.stepFunctions.executions.values()];
-  console.log('\nexecutions');
-  for (const e of executions) console.log(`  ${e.name.padEnd(48)} ${e.status}`);
-  console.log(`\nscaled out: ${result.scaledOut.join(', ')}; scaled in (drained): ${result.drained}`);
+
+  console.log('\nsummary');
+  for (const line of storySummary(world, invocations, { ...result.scaleOut, instances: result.scaledOut })) console.log(`  ${line}`);
+  console.log('\nnodes now');
+  const nodes = world.cluster('prod').store.list('nodes') as { metadata: { name: string }; spec: { providerID: string } }[];
+  const instances = (await new EC2Client({ region: world.model.region }).send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['running'] }] }))).Reservations!.flatMap((r) => r.Instances ?? []);
+  for (const group of world.account.autoscaling.groups.values()) {
+    const running = instances.filter((i) => i.Tags?.some((t) => t.Key === 'aws:autoscaling:groupName' && t.Value === group.name));
+    const images = [...new Set(running.map((i) => i.ImageId))].join(', ');
+    const joined = running.filter((i) => nodes.some((n) => n.spec.providerID.endsWith(`/${i.InstanceId}`))).length;
+    const managed = [...world.account.eks.clusters.values()].flatMap((c) => [...c.nodegroups.values()]).find((n) => n.autoScalingGroupName === group.name);
+    const name = managed ? `${managed.nodegroup.clusterName}/${managed.nodegroup.nodegroupName}` : group.name;
+    console.log(`  ${name}: ${running.length} running (${images || 'none'}), ${joined} joined as nodes`);
+  }
+
   // what the service changed: every write its functions and workflows made (the operator's own calls aside)
   const writes = userResourceWrites(recorder.calls);
   const kube = kubeWrites(world);

@@ -5,7 +5,7 @@ import type { Reply, ReplySection } from './types.js';
 /**
  * A reply as the CLI prints it on a terminal, the way `kubectl get` does: Slack's emoji codes
  * (`:rocket:`) and markup (`*bold*`, `` `code` ``) gone, tables in aligned columns, every time
- * relative and absolute (`3m ago (2026-12-07 08:12 UTC)`). Plain output cuts long cells;
+ * relative and absolute (`3m ago (2026-12-07 08:12 UTC)`). Plain output cuts long cells (but the last column's);
  * `wide` shows them whole, with the columns a table keeps for `-o wide`. Pure: `now` is given
  * (the service's clock, so the sandbox's virtual time reads right).
  */
@@ -42,7 +42,8 @@ function sectionLines(section: ReplySection, options: TerminalOptions, clean: (t
     case 'table': {
       const wide = options.wide && section.wide ? section.wide : undefined;
       const columns = [...section.columns, ...(wide?.columns ?? [])];
-      const rows = section.rows.map((row, i) => [...row, ...(wide ? (wide.rows[i] ?? []) : [])].map((cell) => cut(clean(cell), options.wide ? Infinity : MAX_CELL)));
+      // the last column costs no alignment: it is never cut
+      const rows = section.rows.map((row, i) => [...row, ...(wide ? (wide.rows[i] ?? []) : [])].map((cell, c) => cut(clean(cell), options.wide || c === columns.length - 1 ? Infinity : MAX_CELL)));
       return [...heading, ...alignTable(columns, rows)];
     }
     case 'progress':

@@ -104,8 +104,8 @@ describe('Deployable package: monitoring (alarms, alarm topic, dashboard, logs, 
     }
   });
 
-  it('caps the concurrency of the public chat entries', () => {
-    for (const key of ['chatSlack', 'chatWorker', 'chatInvoke', 'chatApi']) assert.ok(Number(resources[logicalIdOf(key)]!.Properties.ReservedConcurrentExecutions) > 0, key);
+  it('caps the concurrency of the public chat entries and of what a flood of images could fan out', () => {
+    for (const key of ['chatSlack', 'chatWorker', 'chatInvoke', 'chatApi', 'screenImageEvent', 'detectStaleGroups']) assert.ok(Number(resources[logicalIdOf(key)]!.Properties.ReservedConcurrentExecutions) > 0, key);
   });
 });
 

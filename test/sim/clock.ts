@@ -149,6 +149,20 @@ export class VirtualClock {
     return this.settlers > 0;
   }
 
+  /**
+   * Counts as letting the world run until the returned function is called: for a pacer that
+   * advances the clock in steps with real pauses between them (the persistent sandbox), so an
+   * invocation arriving in a pause waits on the clock as it would inside `settle()`.
+   */
+  holdSettling(): () => void {
+    this.settlers++;
+    let held = true;
+    return () => {
+      if (held) this.settlers--;
+      held = false;
+    };
+  }
+
   private async run(until: number): Promise<void> {
     for (;;) {
       await this.quiescent();

@@ -19,6 +19,8 @@ export interface DefaultScenarioResult {
   selfManagedGroup: string;
   managedGroupAsg: string;
   scaledOut: string[];
+  /** the operator's scale-out: the group and its desired capacity before and after */
+  scaleOut: { group: string; from: number; to: number };
   drained: string;
   /** the AMI the release part rolled both groups onto (absent with `release: false`) */
   newImage?: string;
@@ -104,6 +106,7 @@ export async function runDefaultScenario(world: World, options: DefaultScenarioO
     selfManagedGroup: selfManaged.autoScalingGroupName,
     managedGroupAsg: managed.resources?.autoScalingGroups?.[0]?.name ?? '',
     scaledOut: after.filter((id) => !before.has(id)),
+    scaleOut: { group: 'prod-workers', from: 1, to: 3 },
     drained: victim.id,
   };
   if (options.release === false) return result;

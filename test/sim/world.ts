@@ -163,10 +163,10 @@ export class World {
       for (const entry of input.Entries ?? []) {
         const event = bus.envelope({ source: entry.Source!, 'detail-type': entry.DetailType!, detail: JSON.parse(entry.Detail ?? '{}'), resources: entry.Resources ?? [] });
         w.published.push(event);
-        // the service's notifications, as a person watching chat would read them
+        w.put(event);
+        // the service's notifications, as a person watching chat would read them (after the event they tell of)
         const summary = (event.detail as { summary?: unknown }).summary;
         if (typeof summary === 'string') timeline.add('notify', `${entry.DetailType}: ${summary}`);
-        w.put(event);
       }
       return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map(() => ({ EventId: randomUUID() })) };
     });
@@ -459,6 +459,14 @@ function describeStep(invocation: Invocation): string | undefined {
     return `drainStep ${parts.join(', ')}`;
   }
   if (invocation.function === 'finishDrain') return `finishDrain: ${r.outcome} in ${r.durationSeconds} s, lifecycle action ${r.lifecycleAction}`;
+  if (invocation.function === 'rollStep' && typeof r.summary === 'string') {
+    // a rollout's own drains, with what holds them (a PodDisruptionBudget, a pod)
+    const input = invocation.payload as { cluster?: string; group?: { name?: string } };
+    const blockers = (r.state?.cycle?.blockers ?? []) as string[];
+    const draining = r.state?.phase === 'await-drain' ? ` (${((r.state?.cycle?.retire ?? []) as string[]).join(', ')})` : '';
+    const waiting = draining && blockers.length > 0 ? `; waiting on ${blockers.slice(0, 3).join(', ')}${blockers.length > 3 ? ` (+${blockers.length - 3})` : ''}` : '';
+    return `rollStep ${input.cluster}/${input.group?.name}: ${r.summary}${draining}${waiting}`;
+  }
   return undefined;
 }
 
@@ -468,9 +476,12 @@ function shortMachine(arn: string): string {
 
 function describeEvent(event: BusEvent): string {
   const d = event.detail as Record<string, unknown>;
-  const subject = d['instance-id'] ?? d.EC2InstanceId ?? '';
-  const extra = d.state ?? d.AutoScalingGroupName ?? '';
-  return `${event['detail-type']} ${subject}${extra ? ` (${extra})` : ''}`;
+  // the service's own events name their cluster and group, or node
+  const group = typeof d.group === 'string' ? d.group : (d.group as { name?: string } | undefined)?.name;
+  const own = d.cluster ? `${d.cluster}${group ? `/${group}` : ''}${d.nodeName ? ` ${d.nodeName}` : ''}` : '';
+  const subject = d['instance-id'] ?? d.EC2InstanceId ?? d.instanceId ?? own;
+  const extra = d.state ?? d.AutoScalingGroupName ?? d.outcome ?? d.phase ?? '';
+  return `${event['detail-type']}${subject ? ` ${subject}` : ''}${extra ? ` (${extra})` : ''}`;
 }
 
 function summarize(result: unknown): string {

@@ -61,11 +61,14 @@ describe('Terminal rendering: tables', () => {
     assert.ok(!toText(approvalsReply('prod', [approval])).includes('PLAN'));
   });
 
-  it(`cuts a cell at ${MAX_CELL} characters unless -o wide`, () => {
-    const summary = 'x'.repeat(100);
-    const reply = historyReply('prod', [{ requestId: 'r-1', at: '2026-12-07T08:00:00.000Z', principal: { id: 'iam:arn:aws:iam::1:role/a', via: 'cli' }, clusters: ['prod'], text: 'status', command: 'status', result: 'done', summary }]);
-    assert.ok(toTerminal(reply, { now }).includes(`done: ${'x'.repeat(MAX_CELL - 7)}…`));
-    assert.ok(toTerminal(reply, { now, wide: true }).includes(`done: ${summary}`));
+  it(`cuts a cell at ${MAX_CELL} characters unless -o wide, but never the last column`, () => {
+    const text = `approve apr-0123456789ab --reason ${'x'.repeat(100)}`;
+    const summary = 'y'.repeat(100);
+    const reply = historyReply('prod', [{ requestId: 'r-1', at: '2026-12-07T08:00:00.000Z', principal: { id: 'iam:arn:aws:iam::1:role/a', via: 'cli' }, clusters: ['prod'], text, command: text, result: 'done', summary }]);
+    const plain = toTerminal(reply, { now });
+    assert.ok(plain.includes(`${text.slice(0, MAX_CELL - 1)}…`) && !plain.includes(text), plain);
+    assert.ok(plain.includes(`done: ${summary}`), 'the last column whole');
+    assert.ok(toTerminal(reply, { now, wide: true }).includes(text));
   });
 
   it('shows the mentions the service wrote as text', () => {
