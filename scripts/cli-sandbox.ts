@@ -11,8 +11,9 @@ import type { SandboxCaller } from '../test/sim/function-url.js';
 import { runDefaultScenario } from '../test/sim/scenarios.js';
 import { SimFunctionUrls } from '../test/sim/function-url.js';
 import { World } from '../test/sim/world.js';
+import { plainWords } from '../shared/chatops/render-terminal.js';
 import type { Principal } from '../shared/chatops/types.js';
-import { exitCodeOf, sendCommand } from './cli.js';
+import { exitCodeOf, type OutputFormat, renderAnswer, sendCommand } from './cli.js';
 
 /** The sandbox's operator: may read, act and approve on `prod`. */
 export function sandboxOperator(accountId: string): Principal {
@@ -33,9 +34,11 @@ export function sandboxCredentials(accountId: string, role: string): SandboxCall
 export function cliInSandbox(world: World, caller: SandboxCaller = sandboxCredentials(world.model.accountId, 'sandbox-operator')) {
   const urls = new SimFunctionUrls(world);
   urls.addCaller(caller);
-  return (text: string, options: { credentials?: SandboxCaller } = {}) =>
+  return (text: string, options: { credentials?: SandboxCaller; output?: 'text' | 'json' } = {}) =>
     // time passes while the CLI waits for its answer, as it does against AWS
-    world.passTimeWhile(sendCommand(text, { url: urls.url('chatApi'), region: world.model.region, credentials: options.credentials ?? caller, signingDate: world.clock.date(), send: urls.send }));
+    world.passTimeWhile(
+      sendCommand(text, { url: urls.url('chatApi'), region: world.model.region, credentials: options.credentials ?? caller, signingDate: world.clock.date(), send: urls.send, ...(options.output ? { output: options.output } : {}) }),
+    );
 }
 
 /** The sandbox's chat world: the default scenario before its release, chat set up, the release published. */
@@ -66,18 +69,20 @@ export async function startCliSandbox(options: { workDir?: string } = {}): Promi
   }
 }
 
-export async function runInSandbox(text: string, print: (line: string) => void): Promise<number> {
+export async function runInSandbox(text: string, print: (line: string) => void, output: OutputFormat = 'text'): Promise<number> {
   const sandbox = await startCliSandbox();
   try {
-    const result = await cliInSandbox(sandbox.world)(text);
-    print(result.text);
+    const result = await cliInSandbox(sandbox.world)(text, { output: output === 'json' ? 'json' : 'text' });
+    print(renderAnswer(result, output));
     // whatever the command started (a rollout, a drain) runs to its end, in virtual time
     await sandbox.world.settle();
-    const posted = sandbox.receiver.messages.filter((m) => m.kind !== 'response');
+    // JSON is the answer alone, so that it parses
+    const posted = output === 'json' ? [] : sandbox.receiver.messages.filter((m) => m.kind !== 'response');
     if (posted.length > 0) {
       print(`\n── #prod-ops (${SANDBOX_SLACK.channel}), as the service posted it ──`);
       for (const m of posted) {
-        const lines = m.text.split('\n').map((line, i) => (m.threadTs && line ? `${i === 0 ? '  ↳ ' : '    '}${line}` : line));
+        // as a terminal shows it: no emoji codes
+        const lines = m.text.split('\n').map(plainWords).map((line, i) => (m.threadTs && line ? `${i === 0 ? '  ↳ ' : '    '}${line}` : line));
         print(`\n${lines.join('\n')}`);
       }
     }

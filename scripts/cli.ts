@@ -4,29 +4,54 @@
  *
  *   npx eks-node-lifecycle --sandbox plan prod                # against the sandbox world
  *   npx eks-node-lifecycle --stage prod --region eu-west-1 status prod   # real AWS credentials
+ *   npx eks-node-lifecycle status prod -o json                # the answer as data
  *
  * The command is not run here: it is sent, signed with SigV4 by your AWS credentials, to the
  * service's chatApi function URL (AWS_IAM auth), which runs it as the caller Lambda
  * authenticated — `iam:<role or user ARN>` in the access policy — so the policy is the
- * service's to enforce, whatever this process does.
+ * service's to enforce, whatever this process does. What needs no service is done here,
+ * with no credentials and no network: `help`, `--version`, and refusing a command that does
+ * not parse (the same grammar).
+ *
+ * Exit codes: 0 done; 1 the operation failed or was refused (or doctor found a blocking
+ * problem); 2 bad usage; 3 AWS, the service or a cluster could not be reached.
  */
 import { randomUUID } from 'node:crypto';
-import { GetFunctionUrlConfigCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { readFileSync } from 'node:fs';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import type { CliAnswer } from '../shared/chatops/cli-front.js';
+import { invalidReply } from '../shared/chatops/command-replies.js';
+import { parseCommand } from '../shared/chatops/grammar.js';
+import { helpReply } from '../shared/chatops/help.js';
+import { DATA_API_VERSION } from '../shared/chatops/reply-data.js';
+import { plainWords, toTerminal } from '../shared/chatops/render-terminal.js';
+import type { CommandName, Reply } from '../shared/chatops/types.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
+export type OutputFormat = 'text' | 'wide' | 'json';
 
 export interface CliOptions {
   sandbox: boolean;
   stage: string;
   region: string;
+  /** `-o` / `--output`: text (aligned columns), wide (every column, nothing cut) or json (the answer's data) */
+  output: OutputFormat;
+  /** `--version`: print the version and nothing else */
+  version: boolean;
   text: string;
 }
 
-export const CLI_USAGE = `usage: eks-node-lifecycle [--sandbox | --stage <stage> --region <region>] <command>
-  commands: help, status, plan, doctor, rollout, drain, pause, resume, abort, approve, deny, history
-  (\`eks-node-lifecycle help\` explains them)`;
+export const CLI_USAGE = `usage: eks-node-lifecycle [--sandbox | --stage <stage> --region <region>] [-o json|wide] <command> [args]
+  commands: help, status, plan, doctor, history, approvals, rollout, drain, pause, resume, abort, approve, deny
+  options may come anywhere on the line; \`eks-node-lifecycle help <command>\` explains a command; --version
+  exit codes: 0 ok, 1 failed or refused, 2 usage, 3 cannot reach AWS or the cluster`;
+
+/** The commands `-o json` and `-o wide` apply to: those that read. */
+export const READ_COMMANDS: readonly CommandName[] = ['status', 'plan', 'doctor', 'history', 'approvals'];
 
 /**
  * What the options' values may be: a region code, as the AWS SDK will accept it in a host
@@ -36,28 +61,70 @@ export const CLI_USAGE = `usage: eks-node-lifecycle [--sandbox | --stage <stage>
 const OPTION_VALUES = {
   '--region': { pattern: /^[a-z0-9]+(-[a-z0-9]+)+$/, what: 'an AWS region (like eu-west-1)' },
   '--stage': { pattern: /^[A-Za-z0-9][A-Za-z0-9-]*$/, what: 'a stage name (letters, digits and -)' },
+  '--output': { pattern: /^(text|wide|json)$/, what: 'an output format: json, wide or text' },
 } as const;
 
-/** Splits the CLI's own options from the command; everything after the first non-option word is the command. */
+/** A chat flag that takes the rest of the line (`--reason`): what follows it is the reason's, not the CLI's. */
+const REST_FLAG = /^(--|[\u2013\u2014])reason(=|$)/i;
+
+/**
+ * Splits the CLI's own options from the command. Options may come anywhere — before, within or
+ * after the command (`status prod --sandbox -o json`) — except after `--` or inside a
+ * `--reason`, which takes the rest of the line; every other word is the command's, in order.
+ * `-o json`, `-ojson`, `-o=json`, `--output json` and `--output=json` are one option.
+ */
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliOptions | { error: string } {
-  const options: CliOptions = { sandbox: false, stage: env['EKS_NODE_LIFECYCLE_STAGE'] ?? 'dev', region: env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'eu-west-1', text: '' };
-  let i = 0;
-  for (; i < argv.length; i++) {
+  const options: CliOptions = { sandbox: false, stage: env['EKS_NODE_LIFECYCLE_STAGE'] ?? 'dev', region: env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'eu-west-1', output: 'text', version: false, text: '' };
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--sandbox') options.sandbox = true;
-    else if (arg === '--stage' || arg === '--region') {
-      const value = argv[++i];
-      if (!value || value.startsWith('--')) return { error: `${arg} needs a value` };
-      // shown escaped and cut short: the value goes to a terminal
-      if (!OPTION_VALUES[arg].pattern.test(value)) return { error: `${arg} ${JSON.stringify(value.slice(0, 40))} is not ${OPTION_VALUES[arg].what}` };
-      options[arg === '--stage' ? 'stage' : 'region'] = value;
-    } else if (arg === '--') {
-      i++;
+    if (arg === '--') {
+      words.push(...argv.slice(i + 1));
       break;
-    } else break;
+    }
+    if (REST_FLAG.test(arg)) {
+      words.push(...argv.slice(i));
+      break;
+    }
+    if (arg === '--sandbox') {
+      options.sandbox = true;
+      continue;
+    }
+    if (arg === '--version') {
+      options.version = true;
+      continue;
+    }
+    const option = optionOf(arg);
+    if (option === undefined) {
+      words.push(arg);
+      continue;
+    }
+    let value = option.inline;
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined || value === '' || value.startsWith('-')) return { error: `${option.typed} needs a value` };
+    } else if (value === '') return { error: `${option.typed} needs a value` };
+    // shown escaped and cut short: the value goes to a terminal
+    if (!OPTION_VALUES[option.name].pattern.test(value)) return { error: `${option.typed} ${JSON.stringify(value.slice(0, 40))} is not ${OPTION_VALUES[option.name].what}` };
+    if (option.name === '--output') options.output = value as OutputFormat;
+    else options[option.name === '--stage' ? 'stage' : 'region'] = value;
   }
-  options.text = argv.slice(i).join(' ');
+  options.text = words.join(' ');
   return options;
+}
+
+/** `--stage`, `--region`, `--output`/`-o`, as typed, with a value given in the same word (`--stage=prod`, `-ojson`). */
+function optionOf(arg: string): { name: keyof typeof OPTION_VALUES; typed: string; inline?: string } | undefined {
+  const long = /^(--stage|--region|--output)(?:=(.*))?$/s.exec(arg);
+  if (long) return { name: long[1] as keyof typeof OPTION_VALUES, typed: long[1]!, ...(long[2] !== undefined ? { inline: long[2] } : {}) };
+  const short = /^-o(?:=?(.*))?$/s.exec(arg);
+  if (short) return { name: '--output', typed: '-o', ...(short[1] ? { inline: short[1] } : arg === '-o=' ? { inline: '' } : {}) };
+  return undefined;
+}
+
+/** The package's version, from package.json. */
+export function cliVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 /** What a signed request needs: where, as whom, when (the sandbox signs at its virtual time). */
@@ -70,15 +137,19 @@ export interface SignedRequestOptions {
   send?: (url: string, init: { method: string; headers: Record<string, string>; body: string }) => Promise<{ status: number; text(): Promise<string> }>;
 }
 
+/** What the service answered, as the CLI needs it; `reply` and the rest are absent from an older service or a refused request. */
+export type CommandAnswer = { ok: boolean; text: string; status: number } & Partial<Omit<CliAnswer, 'ok' | 'text'>>;
+
 /**
  * Sends one command to the chatApi function URL, signed with SigV4 for the `lambda` service
  * (Lambda developer guide, "Invoking Lambda function URLs": an AWS_IAM URL takes only
  * SigV4-signed requests). The body carries a fresh request id, covered by the signature, so
- * the service runs a captured request at most once. Returns the service's text answer.
+ * the service runs a captured request at most once. Returns the service's answer: its text,
+ * the reply to render, and with `output: 'json'` the answer's data.
  */
-export async function sendCommand(text: string, options: SignedRequestOptions): Promise<{ text: string; ok: boolean; status: number }> {
+export async function sendCommand(text: string, options: SignedRequestOptions & { output?: 'text' | 'json' }): Promise<CommandAnswer> {
   const url = new URL(options.url);
-  const body = JSON.stringify({ command: text, requestId: randomUUID() });
+  const body = JSON.stringify({ command: text, requestId: randomUUID(), ...(options.output === 'json' ? { output: 'json' } : {}) });
   const signer = new SignatureV4({ credentials: options.credentials, region: options.region, service: 'lambda', sha256: Hash.bind(null, 'sha256') });
   const signed = await signer.sign(
     new HttpRequest({
@@ -95,43 +166,114 @@ export async function sendCommand(text: string, options: SignedRequestOptions): 
   const send = options.send ?? ((u, init) => fetch(u, init));
   const response = await send(url.toString(), { method: 'POST', headers: signed.headers as Record<string, string>, body });
   const raw = await response.text();
-  let answer: { ok?: boolean; text?: string; error?: string; Message?: string } = {};
+  let answer: Partial<CliAnswer> & { error?: string; Message?: string } = {};
   try {
     answer = JSON.parse(raw);
   } catch {
     // not JSON: shown as it came
   }
   if (response.status !== 200) return { text: `refused by the service (HTTP ${response.status}): ${answer.error ?? answer.Message ?? raw.slice(0, 300)}`, ok: false, status: response.status };
-  return { text: answer.text ?? raw, ok: answer.ok === true, status: response.status };
+  const { ok, text: answered, error: _error, Message: _message, ...rest } = answer;
+  return { ...rest, text: answered ?? raw, ok: ok === true, status: response.status };
 }
 
-/** The chatApi function URL of a stage: EKS_NODE_LIFECYCLE_URL, or asked of Lambda (lambda:GetFunctionUrlConfig). */
-async function chatApiUrl(options: CliOptions, lambda: LambdaClient): Promise<string> {
+/** The chatApi function URL of a stage: EKS_NODE_LIFECYCLE_URL, or asked of Lambda (lambda:GetFunctionUrlConfig), with the credentials to sign with. */
+async function chatApiEndpoint(options: CliOptions): Promise<{ url: string; credentials: AwsCredentialIdentity }> {
+  // loaded only for a command the service runs: help and usage errors need no SDK
+  const { GetFunctionUrlConfigCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+  const lambda = new LambdaClient({ region: options.region });
+  const credentials = await lambda.config.credentials();
   const given = process.env['EKS_NODE_LIFECYCLE_URL'];
-  if (given) return given;
+  if (given) return { url: given, credentials };
   const out = await lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: `eks-node-lifecycle-${options.stage}-chatApi` }));
-  return out.FunctionUrl!;
+  return { url: out.FunctionUrl!, credentials };
 }
 
 /**
  * The exit code of an answer: 0 when done, 1 when refused or failed — or when the answer found
- * something blocking (`doctor`'s problems: the service sends `ok: false` for it).
+ * something blocking (`doctor`'s problems: the service sends `ok: false` for it) — and 3 when
+ * the service says it could not reach what the command needed (a cluster's API).
  */
-export function exitCodeOf(answer: { ok: boolean }): number {
-  return answer.ok ? 0 : 1;
+export function exitCodeOf(answer: { ok: boolean; unreachable?: boolean }): number {
+  if (answer.unreachable) return EXIT.unreachable;
+  return answer.ok ? EXIT.ok : EXIT.failed;
 }
 
-/** The CLI: prints the answer; exits as `exitCodeOf` says, 2 on bad usage. */
+const CREDENTIAL_ERRORS = new Set(['CredentialsProviderError', 'ProviderError', 'TokenProviderError']);
+const REFUSED_CREDENTIALS = new Set(['ExpiredTokenException', 'ExpiredToken', 'UnrecognizedClientException', 'InvalidClientTokenId', 'InvalidSignatureException', 'SignatureDoesNotMatch', 'IncompleteSignatureException']);
+const NETWORK_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'CERT_HAS_EXPIRED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+
+/**
+ * When an error means AWS or the service could not be reached — no credentials, credentials
+ * AWS refuses, no such function in that stage and region, no network to it — the one line
+ * that says what to do; undefined for any other error.
+ */
+export function unreachableHint(error: unknown, options: Pick<CliOptions, 'stage' | 'region'>): string | undefined {
+  const e = error as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
+  const name = e?.name ?? '';
+  const code = e?.code ?? e?.cause?.code ?? /\b(E[A-Z_]{3,}|UND_ERR_[A-Z_]+)\b/.exec(`${e?.message ?? ''} ${e?.cause?.message ?? ''}`)?.[1] ?? '';
+  const sandbox = 'or try the simulated world with --sandbox';
+  if (CREDENTIAL_ERRORS.has(name) || /could not load credentials/i.test(e?.message ?? '')) {
+    return `no AWS credentials found: set AWS_PROFILE (then aws sso login, if it is an SSO profile) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, choose the region with --region or AWS_REGION (now ${options.region}), ${sandbox}.`;
+  }
+  if (REFUSED_CREDENTIALS.has(name)) return `AWS refused your credentials (${name}): refresh them (aws sso login, or a new session) or pick another AWS_PROFILE; region ${options.region}; ${sandbox}.`;
+  if (name === 'ResourceNotFoundException') return `no function eks-node-lifecycle-${options.stage}-chatApi in ${options.region}: check --stage and --region (or set EKS_NODE_LIFECYCLE_URL), ${sandbox}.`;
+  if (/region is missing/i.test(e?.message ?? '')) return `no AWS region: give --region or set AWS_REGION, ${sandbox}.`;
+  if (NETWORK_CODES.has(code) || name === 'TimeoutError' || (name === 'TypeError' && /fetch failed/i.test(e?.message ?? ''))) {
+    return `cannot reach the service (${code || e?.cause?.message || name}): check your network or proxy, --stage ${options.stage} and --region ${options.region} (or EKS_NODE_LIFECYCLE_URL), ${sandbox}.`;
+  }
+  return undefined;
+}
+
+/** How an answer is printed: its data as JSON (`-o json`), or its reply for a terminal, with what the text cuts (`-o wide`) or not. */
+export function renderAnswer(answer: CommandAnswer, output: OutputFormat): string {
+  const now = answer.now ? new Date(answer.now) : new Date();
+  if (output === 'json') {
+    const document = answer.data ?? { apiVersion: DATA_API_VERSION, kind: 'Result', ok: answer.ok, title: plainWords(answer.reply?.title ?? answer.text.split('\n')[0] ?? ''), text: answer.reply ? toTerminal(answer.reply, { now }) : answer.text };
+    return JSON.stringify(document, null, 2);
+  }
+  return answer.reply ? toTerminal(answer.reply, { now, wide: output === 'wide' }) : answer.text;
+}
+
+/** What is decided here, with no service: help, a command that does not parse, `-o` on a command that does not read. */
+export function localAnswer(options: CliOptions): { code: number; stdout?: string; stderr?: string } | undefined {
+  const parsed = parseCommand(options.text);
+  const now = new Date();
+  if (!parsed.ok) return { code: EXIT.usage, stderr: toTerminal(invalidReply(parsed.error, parsed.usage), { now, wide: true }) };
+  if (parsed.command.name === 'help') return { code: EXIT.ok, stdout: toTerminal(withCliHelp(helpReply(parsed.command.topic), parsed.command.topic === undefined), { now, wide: true }) };
+  if (options.output !== 'text' && !READ_COMMANDS.includes(parsed.command.name)) {
+    return { code: EXIT.usage, stderr: `-o ${options.output} is for the commands that read (${READ_COMMANDS.join(', ')}), not ${parsed.command.name}.\n${CLI_USAGE}` };
+  }
+  return undefined;
+}
+
+/** The overview ends with the CLI's own options and exit codes. */
+function withCliHelp(reply: Reply, overview: boolean): Reply {
+  if (!overview) return reply;
+  return { ...reply, sections: [...reply.sections, { kind: 'text', heading: 'On the command line', lines: CLI_USAGE.split('\n').map((line) => line.trim()) }] };
+}
+
+/** The CLI: prints the answer; exits 0 ok, 1 failed or refused, 2 on bad usage, 3 when AWS, the service or a cluster cannot be reached. */
 export async function main(argv: readonly string[]): Promise<number> {
   const options = parseCliArgs(argv);
   if ('error' in options) {
     console.error(`${options.error}\n${CLI_USAGE}`);
-    return 2;
+    return EXIT.usage;
+  }
+  if (options.version) {
+    console.log(cliVersion());
+    return EXIT.ok;
+  }
+  const local = localAnswer(options);
+  if (local) {
+    if (local.stdout !== undefined) console.log(local.stdout);
+    if (local.stderr !== undefined) console.error(local.stderr);
+    return local.code;
   }
   if (options.sandbox) {
     // a running `npm run sandbox` first; else a one-shot world (and a line on stderr says so)
     const { runInRunningSandbox } = await import('./sandbox-connection.js');
-    const answered = await runInRunningSandbox(options.text, (line) => console.log(line), (line) => console.error(line));
+    const answered = await runInRunningSandbox(options.text, (line) => console.log(line), (line) => console.error(line), undefined, options.output);
     if (answered !== undefined) return answered;
     const sandbox = await import('./cli-sandbox.js').catch((error: NodeJS.ErrnoException) => {
       // the sandbox is the project's test world: it lives in the development dependencies
@@ -140,12 +282,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
     if (!sandbox) {
       console.error('--sandbox needs the development dependencies (the simulated AWS and Kubernetes): run npm ci without --omit=dev.');
-      return 1;
+      return EXIT.failed;
     }
-    return sandbox.runInSandbox(options.text, (line) => console.log(line));
+    return sandbox.runInSandbox(options.text, (line) => console.log(line), options.output);
   }
-  const lambda = new LambdaClient({ region: options.region });
-  const result = await sendCommand(options.text, { url: await chatApiUrl(options, lambda), region: options.region, credentials: await lambda.config.credentials() });
-  console.log(result.text);
-  return exitCodeOf(result);
+  let answer: CommandAnswer;
+  try {
+    const endpoint = await chatApiEndpoint(options);
+    answer = await sendCommand(options.text, { ...endpoint, region: options.region, output: options.output === 'json' ? 'json' : 'text' });
+  } catch (error) {
+    const hint = unreachableHint(error, options);
+    if (hint === undefined) throw error;
+    console.error(`eks-node-lifecycle: ${hint}`);
+    return EXIT.unreachable;
+  }
+  console.log(renderAnswer(answer, options.output));
+  return exitCodeOf(answer);
 }

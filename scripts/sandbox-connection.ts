@@ -82,9 +82,9 @@ export async function findRunningSandbox(dir = sandboxDir()): Promise<RunningSan
 }
 
 /** Sends the command text to the running sandbox, which runs it as the sandbox's CLI principal. */
-export async function askRunningSandbox(endpoint: SandboxEndpoint, text: string): Promise<SandboxAnswer> {
+export async function askRunningSandbox(endpoint: SandboxEndpoint, text: string, output: 'text' | 'wide' | 'json' = 'text'): Promise<SandboxAnswer> {
   // a rollout's reply waits for its first step, in virtual time: generous at any speed
-  const out = await call(endpoint, '/command', { text }, 120_000);
+  const out = await call(endpoint, '/command', { text, output }, 120_000);
   if (out.status !== 200) return { text: `the running sandbox refused the command (HTTP ${out.status}): ${out.body.slice(0, 300)}`, ok: false, exitCode: 1 };
   return JSON.parse(out.body) as SandboxAnswer;
 }
@@ -93,10 +93,17 @@ export async function askRunningSandbox(endpoint: SandboxEndpoint, text: string)
  * `--sandbox`: the command against the running sandbox when there is one (its exit code), or
  * undefined after one line on stderr saying why the caller runs it in a one-shot world instead.
  */
-export async function runInRunningSandbox(text: string, print: (line: string) => void, warn: (line: string) => void, dir = sandboxDir()): Promise<number | undefined> {
+export async function runInRunningSandbox(
+  text: string,
+  print: (line: string) => void,
+  warn: (line: string) => void,
+  dir = sandboxDir(),
+  /** `-o`: the running sandbox renders the answer as the CLI would */
+  output: 'text' | 'wide' | 'json' = 'text',
+): Promise<number | undefined> {
   const found = await findRunningSandbox(dir);
   if (found.state === 'running') {
-    const answer = await askRunningSandbox(found.endpoint, text);
+    const answer = await askRunningSandbox(found.endpoint, text, output);
     print(answer.text);
     return answer.exitCode;
   }

@@ -15,7 +15,7 @@ import { setTimeout as realSleep } from 'node:timers/promises';
 import { SimFunctionUrls } from '../test/sim/function-url.js';
 import type { World } from '../test/sim/world.js';
 import { sandboxCredentials, startCliSandbox } from './cli-sandbox.js';
-import { sendCommand } from './cli.js';
+import { exitCodeOf, type OutputFormat, renderAnswer, sendCommand } from './cli.js';
 import { endpointFile, type SandboxAnswer, type SandboxEndpoint } from './sandbox-connection.js';
 
 export interface PersistentSandboxOptions {
@@ -110,11 +110,13 @@ export async function startPersistentSandbox(options: PersistentSandboxOptions):
     if (req.url === '/health') return { status: 200, body: { ok: true, virtualTime: world.clock.iso(), failure: failure ? String(failure) : undefined } };
     if (req.url !== '/command') return { status: 404, body: { error: 'Not Found' } };
     if (failure) return { status: 503, body: { error: `the sandbox's clock stopped: ${String(failure)}` } };
-    const { text } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text?: unknown };
+    const { text, output } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text?: unknown; output?: unknown };
     if (typeof text !== 'string') return { status: 400, body: { error: 'body must be {"text": "<command>"}' } };
+    const format: OutputFormat = output === 'json' || output === 'wide' ? output : 'text';
     // time passes while the service answers, at the sandbox's pace
-    const result = await sendCommand(text, { url: urls.url('chatApi'), region: world.model.region, credentials: caller, signingDate: world.clock.date(), send: urls.send });
-    const reply: SandboxAnswer = { text: result.text, ok: result.ok, exitCode: result.ok ? 0 : 1 };
+    const result = await sendCommand(text, { url: urls.url('chatApi'), region: world.model.region, credentials: caller, signingDate: world.clock.date(), send: urls.send, output: format === 'json' ? 'json' : 'text' });
+    // rendered as the CLI renders it, at the world's time
+    const reply: SandboxAnswer = { text: renderAnswer(result, format), ok: result.ok, exitCode: exitCodeOf(result) };
     return { status: 200, body: reply };
   }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -13,6 +13,9 @@ import type { Via } from './types.js';
  *   it (one item per cluster named, so each cluster's history is one Query);
  * - `approval#<id>` / `approval` — a rollout's approval gate, with the Step Functions task
  *   token, which never leaves the server: Slack buttons carry only the approval id;
+ * - `approvals#<cluster>` / `<approval id>` — the approvals opened in a cluster (a pointer, with
+ *   its deadline, gone with it): what `approvals` lists with one Query, the status read from
+ *   the approval itself;
  * - `thread#<execution ARN>` / `thread` — the one Slack thread a rollout posts into;
  * - `request#<signature or caller and request id>` / `request` — a signed request seen once
  *   (kept as long as its signature could still be accepted), and whether its work ran;
@@ -200,6 +203,16 @@ export class ChatopsTable {
       requestedAt: a.now.toISOString(),
       expiresAtIso: a.expiresAt.toISOString(),
     };
+    // the cluster's pointer first: a pointer without its approval is skipped by `pendingApprovals`,
+    // an approval without its pointer would never be listed; a retried step writes the same one
+    await callAws('dynamodb:PutItem', () =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: clusterApprovalsKey(a.cluster), sk: id, deadline: a.expiresAt.getTime(), expiresAt: epochSeconds(a.expiresAt) + APPROVAL_KEPT_AFTER_EXPIRY_DAYS * DAY_SECONDS },
+        }),
+      ),
+    );
     const created = await conditionalWrite('dynamodb:PutItem', () =>
       this.doc.send(
         new PutCommand({
@@ -236,6 +249,37 @@ export class ChatopsTable {
     if (!existing) throw new Error(`approval ${id} vanished while being created`);
     if (existing.executionArn !== a.executionArn) throw new Error(`approval id ${id} of ${a.executionArn} is taken by ${existing.executionArn}`);
     return viewOf(existing);
+  }
+
+  /**
+   * The approvals of a cluster still waiting for a person at `now`, oldest first, without their
+   * task tokens: one Query of the cluster's pointers whose deadline is ahead, then each approval
+   * read for its status (a handful: one per group waiting).
+   */
+  async pendingApprovals(cluster: string, now: Date): Promise<ApprovalView[]> {
+    const ids: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await callAws('dynamodb:Query', () =>
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk',
+            FilterExpression: '#deadline > :now',
+            ExpressionAttributeNames: { '#deadline': 'deadline' },
+            ExpressionAttributeValues: { ':pk': clusterApprovalsKey(cluster), ':now': now.getTime() },
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      ids.push(...(out.Items ?? []).map((item) => String(item.sk)));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    const approvals = await Promise.all(ids.map((id) => this.getApproval(id)));
+    return approvals
+      .filter((a): a is ApprovalRecord => a !== undefined && a.status === 'pending' && a.cluster === cluster && a.expiresAtIso > now.toISOString())
+      .map(viewOf)
+      .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt) || a.id.localeCompare(b.id));
   }
 
   /** The approval with its task token (for the one who sends the answer), or undefined. */
@@ -488,6 +532,10 @@ export class ChatopsTable {
 
 function approvalKey(id: string): string {
   return `approval#${id}`;
+}
+
+function clusterApprovalsKey(cluster: string): string {
+  return `approvals#${cluster}`;
 }
 
 function forcedDrainKey(id: string): string {

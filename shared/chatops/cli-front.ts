@@ -2,10 +2,12 @@ import * as z from 'zod/mini';
 import { iamPrincipalArn } from '../aws/access-entries.js';
 import { InvalidInputError } from '../errors.js';
 import { parseUntrusted } from '../schema-issues.js';
+import { mentionsAsText } from './mentions.js';
 import { toText } from './render.js';
+import type { ReplyData } from './reply-data.js';
 import { type CommandPorts, runCommand } from './run-command.js';
 import { readFunctionUrlRequest } from './slack-request.js';
-import type { Principal } from './types.js';
+import type { Principal, Reply } from './types.js';
 
 /**
  * The CLI's entry: a Lambda function URL with `AWS_IAM` auth. Lambda checks the SigV4
@@ -19,7 +21,23 @@ export const CliCommandSchema = z.strictObject({
   command: z.string().check(z.minLength(1), z.maxLength(1000)),
   /** chosen by the CLI per request and covered by the signature: the same signed request twice is a replay */
   requestId: z.string().check(z.regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8 to 64 letters, digits or -')),
+  /** `json`: the answer's data too (`-o json`); text otherwise */
+  output: z.optional(z.enum(['text', 'json'])),
 });
+
+/**
+ * What the CLI gets back: `text` as Slack's fallback and Amazon Q show it (what an older CLI
+ * prints), the reply itself for the CLI to render for a terminal at the service's `now`,
+ * `unreachable` when the service could not reach a cluster, and `data` when asked for JSON.
+ */
+export interface CliAnswer {
+  ok: boolean;
+  text: string;
+  reply: Omit<Reply, 'data'>;
+  now: string;
+  unreachable?: true;
+  data?: ReplyData;
+}
 
 const IamAuthorizerSchema = z.object({
   requestContext: z.object({ authorizer: z.object({ iam: z.object({ userArn: z.string().check(z.regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S{1,1000}$/, 'is not an IAM or STS ARN')) }) }) }),
@@ -72,8 +90,22 @@ export async function receiveCliRequest(event: unknown, ports: CliFrontPorts): P
     return json(409, { error: `request ${body.requestId} was already received; nothing was done again` });
   }
   const outcome = await runCommand({ text: body.command, principal, requestId: body.requestId, receivedAt: now }, ports.commands);
-  // a done answer that found something blocking (doctor's problems) is not ok to a script
-  return json(200, { ok: outcome.reply.ok && !outcome.reply.blocking, text: toText(outcome.reply) });
+  const { data, ...reply } = outcome.reply;
+  // mentions as text (`<@U…>`): the CLI has no Slack to make them live
+  const answer: CliAnswer = JSON.parse(
+    mentionsAsText(
+      JSON.stringify({
+        // a done answer that found something blocking (doctor's problems) is not ok to a script
+        ok: reply.ok && !reply.blocking,
+        text: toText(outcome.reply),
+        reply,
+        now: now.toISOString(),
+        ...(reply.unreachable ? { unreachable: true } : {}),
+        ...(body.output === 'json' && data ? { data } : {}),
+      }),
+    ),
+  );
+  return json(200, answer);
 }
 
 function parseJson(raw: string): unknown {

@@ -5,7 +5,7 @@ import type { GroupView } from '../detect/inventory.js';
 import type { Check } from '../doctor/checks.js';
 import type { Diagnosis, GroupDiagnosis } from '../doctor/run-doctor.js';
 import type { NodeGroupLockRecord } from '../rollout/node-group-lock.js';
-import type { AuditEntry } from './chatops-table.js';
+import type { ApprovalView, AuditEntry } from './chatops-table.js';
 import { principalMention } from './mentions.js';
 import type { Reply } from './types.js';
 
@@ -22,9 +22,18 @@ export function invalidReply(error: string, usage: string): Reply {
   return { ok: false, title: `:warning: ${error}`, sections: [{ kind: 'text', heading: 'Usage', lines: usage.split('\n') }], context: 'Type `help` for every command.' };
 }
 
+/** Errors that say the service could not reach what the command needed (the CLI exits 3 on them). */
+const UNREACHABLE_ERRORS = new Set(['KubernetesUnavailableError']);
+
 export function failedReply(what: string, error: unknown): Reply {
   const e = error as { name?: string; message?: string };
-  return { ok: false, title: `:x: ${what} failed: ${e?.name ?? 'Error'}`, sections: [{ kind: 'text', lines: [String(e?.message ?? error).slice(0, 500)] }], context: 'Nothing further was started. Try again; if it persists, see the service logs.' };
+  return {
+    ok: false,
+    title: `:x: ${what} failed: ${e?.name ?? 'Error'}`,
+    sections: [{ kind: 'text', lines: [String(e?.message ?? error).slice(0, 500)] }],
+    context: 'Nothing further was started. Try again; if it persists, see the service logs.',
+    ...(UNREACHABLE_ERRORS.has(e?.name ?? '') ? { unreachable: true } : {}),
+  };
 }
 
 export function doneReply(title: string, lines: string[] = [], context?: string): Reply {
@@ -211,6 +220,7 @@ export function historyReply(scope: string, entries: AuditEntry[]): Reply {
         kind: 'table',
         columns: ['WHEN (UTC)', 'WHO', 'VIA', 'COMMAND', 'RESULT'],
         rows: entries.map((e) => [e.at.replace('T', ' ').slice(0, 19), principalMention(e.principal), e.principal.via, e.command ?? e.text, `${e.result}: ${e.summary}`.slice(0, 120)]),
+        wide: { columns: ['CLUSTERS', 'REQUEST'], rows: entries.map((e) => [e.clusters.join(',') || '-', e.requestId]) },
       },
     ],
   };
@@ -260,4 +270,27 @@ export function doctorReply(scope: string, diagnosis: Diagnosis): Reply {
     context: problems > 0 ? 'A problem blocks something (rollouts, drains or the service\'s access): the CLI exits 1. Doctor changes nothing.' : 'Doctor changes nothing.',
     ...(diagnosis.blocking ? { blocking: true } : {}),
   };
+}
+
+/** The approvals waiting: who asked for what, until when, and the id to answer with. */
+export function approvalsReply(scope: string, approvals: readonly ApprovalView[]): Reply {
+  if (approvals.length === 0) return { ok: true, title: `${scope}: no approval is waiting`, sections: [] };
+  return {
+    ok: true,
+    title: `${scope}: ${approvals.length} approval${approvals.length === 1 ? '' : 's'} waiting`,
+    sections: [
+      {
+        kind: 'table',
+        columns: ['GROUP', 'TARGET', 'REQUESTED BY', 'REQUESTED AT', 'EXPIRES AT', 'APPROVAL'],
+        rows: approvals.map((a) => [`${a.cluster}/${a.group}`, a.target, principalMention({ id: a.requestedBy }), utcMinute(a.requestedAt), utcMinute(a.expiresAtIso), a.id]),
+        wide: { columns: ['PLAN', 'EXECUTION'], rows: approvals.map((a) => [a.plan, executionName(a.executionArn)]) },
+      },
+    ],
+    context: 'Answer with `approve <approval>` or `deny <approval> --reason …`; nobody may answer their own request.',
+  };
+}
+
+/** `2026-12-07 08:12 UTC` from an ISO time. */
+function utcMinute(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 }

@@ -60,6 +60,7 @@ const USAGE: Record<CommandName, string> = {
   approve: 'approve <approval-id|cluster/group> [--reason <text>]',
   deny: 'deny <approval-id|cluster/group> [--reason <text>]',
   history: 'history [cluster]',
+  approvals: 'approvals [cluster]',
 };
 
 /** Other words people type for a command. */
@@ -82,6 +83,7 @@ const FLAGS: Record<CommandName, Readonly<Record<string, FlagKind>>> = {
   approve: { reason: 'rest' },
   deny: { reason: 'rest' },
   history: {},
+  approvals: {},
 };
 
 /** The usage line of one command, as shown in errors and help. */
@@ -107,6 +109,7 @@ export function requiredLevel(command: Command): AccessLevel | null {
     case 'plan':
     case 'doctor':
     case 'history':
+    case 'approvals':
       return 'read';
     case 'rollout':
     case 'drain':
@@ -136,6 +139,7 @@ export function commandCluster(command: Command): string | undefined {
     case 'plan':
     case 'doctor':
     case 'history':
+    case 'approvals':
     case 'rollout':
       return command.cluster;
     case 'pause':
@@ -162,7 +166,8 @@ export function formatCommand(command: Command): string {
     case 'doctor':
       return words(command.name, command.cluster === undefined ? undefined : command.group === undefined ? command.cluster : `${command.cluster}/${command.group}`);
     case 'history':
-      return words('history', command.cluster);
+    case 'approvals':
+      return words(command.name, command.cluster);
     case 'rollout':
       return words(
         'rollout',
@@ -370,14 +375,8 @@ const BUILDERS: Record<CommandName, (args: Arguments) => Result<Command>> = {
   plan: ({ positional }) => scope('plan', positional),
   doctor: ({ positional }) => scope('doctor', positional),
 
-  history: ({ positional }) => {
-    const [cluster, extra] = positional;
-    if (extra !== undefined) return tooMany('history', extra);
-    if (cluster === undefined) return ok({ name: 'history' });
-    if (cluster.includes('/')) return { ok: false, error: `history takes a cluster, not a node group: write history ${show(cluster.slice(0, cluster.indexOf('/')))}.` };
-    const checked = checkCluster(cluster);
-    return checked.ok ? ok({ name: 'history', cluster }) : checked;
-  },
+  history: ({ positional }) => clusterScope('history', positional),
+  approvals: ({ positional }) => clusterScope('approvals', positional),
 
   rollout: ({ positional, flags }) => {
     const ref = oneGroupRef('rollout', positional, 'the node group to roll');
@@ -429,6 +428,16 @@ function scope(name: 'status' | 'plan' | 'doctor', positional: string[]): Result
   }
   const ref = parseGroupRef(target);
   return ref.ok ? ok({ name, ...ref.value }) : ref;
+}
+
+/** `history`/`approvals`: everywhere, or one cluster. */
+function clusterScope(name: 'history' | 'approvals', positional: string[]): Result<Command> {
+  const [cluster, extra] = positional;
+  if (extra !== undefined) return tooMany(name, extra);
+  if (cluster === undefined) return ok({ name });
+  if (cluster.includes('/')) return { ok: false, error: `${name} takes a cluster, not a node group: write ${name} ${show(cluster.slice(0, cluster.indexOf('/')))}.` };
+  const checked = checkCluster(cluster);
+  return checked.ok ? ok({ name, cluster }) : checked;
 }
 
 function control(name: 'pause' | 'resume' | 'abort', { positional, flags }: Arguments): Result<Command> {

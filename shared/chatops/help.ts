@@ -131,6 +131,12 @@ const TOPICS: Record<CommandName, Topic> = {
     examples: ['history', 'history prod'],
     notes: [READ],
   },
+  approvals: {
+    summary: 'List the rollouts waiting for a second person: the node group, the target image, who requested it, when, when it expires, and the approval id to answer with.',
+    arguments: [['[cluster]', 'narrow the list to one cluster']],
+    examples: ['approvals', 'approvals prod'],
+    notes: [READ, 'Answer one with approve or deny, by its id or its <cluster>/<group>.'],
+  },
 };
 
 /**
@@ -148,7 +154,7 @@ function overview(): Reply {
       kind: 'text',
       heading: 'Who may do what',
       lines: [
-        'status, plan, doctor and history need read access to the cluster.',
+        'status, plan, doctor, history and approvals need read access to the cluster.',
         'rollout, drain, uncordon, pause, resume and abort need act access.',
         'approve and deny need approve access, and the person who requested a rollout can never approve it.',
       ],

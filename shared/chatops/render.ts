@@ -51,6 +51,11 @@ function plainText(reply: Reply): string {
   const actions = (reply.actions ?? []).map(actionText);
   if (actions.length > 0) blocks.push(actions);
   if (reply.context?.trim()) blocks.push([reply.context]);
+  return joinBlocks(blocks);
+}
+
+/** Blocks of lines, a blank line between them, no line ending in spaces. */
+export function joinBlocks(blocks: readonly (readonly string[])[]): string {
   return blocks
     .map((lines) => lines.join('\n'))
     .join('\n\n')
@@ -74,7 +79,7 @@ function sectionText(section: ReplySection): string[] {
 }
 
 /** `To approve: approve apr-abc` — the command a person types to do what the button does. */
-function actionText(action: ReplyAction): string {
+export function actionText(action: ReplyAction): string {
   const label = action.label.trim();
   const verb = label ? label.charAt(0).toLowerCase() + label.slice(1) : action.actionId;
   return `To ${verb}: ${action.command}`;

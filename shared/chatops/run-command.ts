@@ -29,6 +29,7 @@ import type { UncordonOutcome } from '../drain/uncordon-node.js';
 import { type AccessPolicy, authorize, clustersVisibleTo, displayNameOf, requiresApproval } from './access-policy.js';
 import { type AuditInput, type ChatopsTable, NO_CLUSTER } from './chatops-table.js';
 import {
+  approvalsReply,
   doctorReply,
   doneReply,
   executionName,
@@ -47,6 +48,7 @@ import { commandCluster, formatCommand, parseCommand, requiredLevel } from './gr
 import { awaitBeginDecision, beginHeadline } from './await-begin.js';
 import { helpReply } from './help.js';
 import { principalMention } from './mentions.js';
+import { approvalsData, diagnosisData, historyData, planData, type ReplyData, statusData } from './reply-data.js';
 import type { Command, Principal, Reply } from './types.js';
 
 /**
@@ -201,6 +203,8 @@ async function act(command: Exclude<Command, { name: 'help' }>, request: Command
       return doctor(command, request.principal, policy, ports);
     case 'history':
       return history(command, request.principal, policy, ports);
+    case 'approvals':
+      return approvals(command, request.principal, policy, ports);
     case 'rollout':
       return rollout(command, request, policy, ports);
     case 'drain':
@@ -265,7 +269,7 @@ async function status(command: Extract<Command, { name: 'status' }>, principal: 
     }),
   );
   if (command.group && rows.length === 0) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`), clusters };
-  return { reply: statusReply(scopeOf(command.cluster, command.group), clusters, rows), clusters };
+  return { reply: withData(statusReply(scopeOf(command.cluster, command.group), clusters, rows), statusData(scopeOf(command.cluster, command.group), clusters, rows)), clusters };
 }
 
 /** The group's opt-in as it stands (a problem in a rollout setting stops it) and its configuration problems and notes. */
@@ -287,7 +291,7 @@ async function plan(command: Extract<Command, { name: 'plan' }>, principal: Prin
   if (command.group && plans.length === 0) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`), clusters };
   const now = ports.now();
   const planned = plans.map((p) => describePlan(p, groups.find((g) => g.cluster === p.cluster && g.name === p.group), now));
-  return { reply: planReply(scopeOf(command.cluster, command.group), planned), clusters };
+  return { reply: withData(planReply(scopeOf(command.cluster, command.group), planned), planData(scopeOf(command.cluster, command.group), planned)), clusters };
 }
 
 /** The batches and window a rollout of this group would use (its tags; --max-unavailable overrides). */
@@ -313,7 +317,7 @@ async function doctor(command: Extract<Command, { name: 'doctor' }>, principal: 
   const diagnoses = await Promise.all(clusters.map((cluster) => diagnose({ inventory: ports.inventory, probe: ports.doctorProbe }, { cluster, ...(command.group ? { group: command.group } : {}) })));
   const diagnosis = summarize(diagnoses);
   if (command.group && diagnoses.every((d) => d.groups.length === 0 && !diagnosis.blocking)) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`), clusters };
-  return { reply: doctorReply(scopeOf(command.cluster, command.group), diagnosis), clusters };
+  return { reply: withData(doctorReply(scopeOf(command.cluster, command.group), diagnosis), diagnosisData(scopeOf(command.cluster, command.group), diagnosis)), clusters };
 }
 
 async function history(command: Extract<Command, { name: 'history' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
@@ -321,7 +325,21 @@ async function history(command: Extract<Command, { name: 'history' }>, principal
   const entries = (await Promise.all(clusters.map((c) => ports.table.history(c, { limit: 20 })))).flat();
   // an entry naming two clusters appears in both histories: once is enough
   const unique = [...new Map(entries.map((e) => [`${e.requestId}#${e.at}`, e])).values()].sort((a, b) => b.at.localeCompare(a.at)).slice(0, 20);
-  return { reply: historyReply(scopeOf(command.cluster, undefined), unique), clusters };
+  return { reply: withData(historyReply(scopeOf(command.cluster, undefined), unique), historyData(scopeOf(command.cluster, undefined), unique)), clusters };
+}
+
+/** The approvals waiting in each cluster the principal may read, oldest first: one Query per cluster. */
+async function approvals(command: Extract<Command, { name: 'approvals' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
+  const clusters = command.cluster ? [command.cluster] : await readableClusters(principal, policy, ports);
+  const now = ports.now();
+  const waiting = (await Promise.all(clusters.map((c) => ports.table.pendingApprovals(c, now)))).flat().sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+  const scope = scopeOf(command.cluster, undefined);
+  return { reply: withData(approvalsReply(scope, waiting), approvalsData(scope, waiting)), clusters };
+}
+
+/** A read command's reply with its answer as data (what the CLI's `-o json` prints), built from the same values as its text. */
+function withData(reply: Reply, data: ReplyData): Reply {
+  return { ...reply, data };
 }
 
 function channelFor(ami: Extract<Command, { name: 'rollout' }>['ami']): string {

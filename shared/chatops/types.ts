@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import type { ReplyData } from './reply-data.js';
 
 /**
  * The vocabulary of chat-ops, shared by every way in (Slack, direct Lambda invocation from
@@ -53,11 +54,13 @@ export type Command =
   | { name: 'pause' | 'resume' | 'abort'; rollout: GroupRef; pause?: number }
   /** an approval id (`apr-…`, what the buttons carry) or the group whose rollout waits */
   | { name: 'approve' | 'deny'; approval: { kind: 'id'; id: string } | ({ kind: 'group' } & GroupRef); reason?: string }
-  | { name: 'history'; cluster?: string };
+  | { name: 'history'; cluster?: string }
+  /** the approvals waiting for a person: everywhere, or in one cluster */
+  | { name: 'approvals'; cluster?: string };
 
 export type CommandName = Command['name'];
 
-export const COMMAND_NAMES = ['help', 'status', 'plan', 'doctor', 'rollout', 'drain', 'uncordon', 'pause', 'resume', 'abort', 'approve', 'deny', 'history'] as const satisfies readonly CommandName[];
+export const COMMAND_NAMES = ['help', 'status', 'plan', 'doctor', 'rollout', 'drain', 'uncordon', 'pause', 'resume', 'abort', 'approve', 'deny', 'history', 'approvals'] as const satisfies readonly CommandName[];
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: string; usage: string };
 
@@ -84,12 +87,23 @@ export interface Reply {
    * the CLI exits non-zero, so a script or CI job can stop on it
    */
   blocking?: boolean;
+  /**
+   * the command failed because the service could not reach what it asked (a cluster's
+   * Kubernetes API): the CLI exits 3, as for AWS it cannot reach itself
+   */
+  unreachable?: boolean;
+  /**
+   * the answer of a read command as data (`reply-data.ts`: a `kind` and an `apiVersion`, built
+   * from the values the text shows): what `-o json` prints. Never rendered, never sent to Slack.
+   */
+  data?: ReplyData;
 }
 
 export type ReplySection =
   | { kind: 'text'; heading?: string; lines: string[] }
   | { kind: 'fields'; heading?: string; fields: [label: string, value: string][] }
-  | { kind: 'table'; heading?: string; columns: string[]; rows: string[][] }
+  /** `wide`: more columns, row by row, that only the CLI's `-o wide` shows */
+  | { kind: 'table'; heading?: string; columns: string[]; rows: string[][]; wide?: { columns: string[]; rows: string[][] } }
   /** done out of total, drawn as a bar: `▰▰▰▱▱▱▱▱▱▱ 3/10 batches` */
   | { kind: 'progress'; label: string; done: number; total: number };
 

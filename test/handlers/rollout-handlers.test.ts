@@ -261,10 +261,13 @@ describe('Handlers: ami-rollout steps', () => {
       ddb.on(UpdateCommand).resolves({});
       const out = await handlers['request-approval']!(VALID['request-approval']!.input, lambdaContext());
       assert.match(out.approvalId, /^apr-[0-9a-f]{12}$/);
-      const put = ddb.commandCalls(PutCommand)[0]!.args[0].input;
-      assert.equal(put.TableName, 'chatops');
-      assert.equal(put.Item!['taskToken'], TOKEN);
-      assert.equal(put.Item!['requestedBy'], 'detection');
+      // first the cluster's pointer (what `approvals` lists), then the approval with its token
+      const [pointer, put] = ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
+      assert.deepEqual([pointer!.Item!['pk'], pointer!.Item!['sk']], ['approvals#prod', out.approvalId]);
+      assert.ok(!JSON.stringify(pointer).includes(TOKEN), 'the pointer holds no token');
+      assert.equal(put!.TableName, 'chatops');
+      assert.equal(put!.Item!['taskToken'], TOKEN);
+      assert.equal(put!.Item!['requestedBy'], 'detection');
       const update = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
       assert.equal(update.TableName, 'rollouts');
       assert.deepEqual(update.Key, { lockKey: LOCK_KEY });

@@ -49,7 +49,7 @@ function front() {
   return { ports, handedOver, audited };
 }
 
-const TOKENS = ['rollout', 'status', 'plan', 'drain', 'approve', 'deny', 'pause', 'resume', 'abort', 'history', 'help', 'prod/web', 'prod', '--now', '--ami', 'latest', 'ami-0123456789abcdef0', '--max-unavailable', '10%', '0', 'apr-0123456789ab', 'i-0123456789abcdef0', '“', '"', "'", '—', '&amp;', '<http://x|y>', '/', ' ', '\u0000', '🚀'];
+const TOKENS = ['rollout', 'status', 'plan', 'drain', 'approve', 'deny', 'pause', 'resume', 'abort', 'history', 'approvals', 'help', 'prod/web', 'prod', '--now', '--ami', 'latest', 'ami-0123456789abcdef0', '--max-unavailable', '10%', '0', 'apr-0123456789ab', 'i-0123456789abcdef0', '“', '"', "'", '—', '&amp;', '<http://x|y>', '/', ' ', '\u0000', '🚀'];
 const commandText = fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 120 }), fc.array(fc.constantFrom(...TOKENS), { maxLength: 8 }).map((t) => t.join(' ')));
 
 const slashForm = fc.record(
@@ -150,7 +150,7 @@ describe('Chat endpoint fuzz (fast-check)', () => {
     const ports = {
       policy: async () => policy,
       // the per-person rate limit's counter is bookkeeping, not a change: it answers "within the limit"
-      table: { audit: async () => undefined, history: async () => [], takeCommandToken: async () => true },
+      table: { audit: async () => undefined, history: async () => [], pendingApprovals: async () => [], takeCommandToken: async () => true },
       approvals: { answerApproval: refuse, getApproval: async () => undefined, markApprovalExpired: refuse },
       locks: { get: async () => undefined, setControl: refuse, setApprovalId: refuse },
       sfn: { send: refuse },

@@ -67,6 +67,7 @@ function assertValidCommand(command: Command): void {
       }
       return;
     case 'history':
+    case 'approvals':
       assertKeys(command, ['name'], ['cluster']);
       if (command.cluster !== undefined) assert.match(command.cluster, CLUSTER);
       return;
@@ -216,7 +217,7 @@ const compact = <T extends object>(value: T): T => Object.fromEntries(Object.ent
 const validCommand: fc.Arbitrary<Command> = fc.oneof(
   optional(fc.constantFrom(...COMMAND_NAMES)).map((topic) => compact<Command>({ name: 'help', topic })),
   fc.tuple(fc.constantFrom('status' as const, 'plan' as const, 'doctor' as const), optional(cluster), optional(group)).map(([name, c, g]) => compact<Command>({ name, cluster: c, group: c === undefined ? undefined : g })),
-  optional(cluster).map((c) => compact<Command>({ name: 'history', cluster: c })),
+  fc.tuple(fc.constantFrom('history' as const, 'approvals' as const), optional(cluster)).map(([name, c]) => compact<Command>({ name, cluster: c })),
   fc
     .record({
       ref: groupRef,

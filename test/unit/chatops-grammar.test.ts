@@ -66,6 +66,8 @@ describe('Chat-ops grammar: valid commands', () => {
     ['reject apr-7k2m9x4q1z8c', { name: 'deny', approval: { kind: 'id', id: 'apr-7k2m9x4q1z8c' } }],
     ['history', { name: 'history' }],
     ['history prod', { name: 'history', cluster: 'prod' }],
+    ['approvals', { name: 'approvals' }],
+    ['Approvals prod', { name: 'approvals', cluster: 'prod' }],
   ];
   for (const [text, command] of table) {
     it(`reads ${JSON.stringify(text)}`, () => assert.deepEqual(parsed(text), command));
@@ -181,6 +183,9 @@ describe('Chat-ops grammar: errors', () => {
     ['an extra argument to approve hints at --reason', 'deny prod/web not now', ['`not` is one argument too many', '--reason'], 'deny'],
     ['an extra argument to drain', `drain ${NODE} ${NODE}`, ['one argument too many for drain'], 'drain'],
     ['history of a group', 'history prod/web', ['history takes a cluster', '`prod`'], 'history'],
+    ['approvals of a group', 'approvals prod/web', ['approvals takes a cluster', '`prod`'], 'approvals'],
+    ['an extra argument to approvals', 'approvals prod staging', ['`staging` is one argument too many for approvals'], 'approvals'],
+    ['an approvals flag', 'approvals prod --all', ['approvals takes no flags'], 'approvals'],
     ['drain without a node', 'drain', ['drain needs the node'], 'drain'],
     ['uncordon without a node', 'uncordon', ['uncordon needs the node'], 'uncordon'],
     ['uncordon takes no --force', 'uncordon i-1234abcd --force', ['uncordon takes no flags, so `--force`'], 'uncordon'],
@@ -254,6 +259,8 @@ describe('Chat-ops grammar: canonical form', () => {
     [{ name: 'approve', approval: { kind: 'group', cluster: 'prod', group: 'web' }, reason: '"ship it"' }, 'approve prod/web --reason \'"ship it"\''],
     [{ name: 'approve', approval: { kind: 'group', cluster: 'prod', group: 'web' }, reason: 'see <http://x|y>' }, 'approve prod/web --reason see &lt;http://x|y&gt;'],
     [{ name: 'history' }, 'history'],
+    [{ name: 'approvals' }, 'approvals'],
+    [{ name: 'approvals', cluster: 'prod' }, 'approvals prod'],
     [{ name: 'doctor' }, 'doctor'],
     [{ name: 'doctor', cluster: 'prod' }, 'doctor prod'],
     [{ name: 'doctor', cluster: 'prod', group: 'web' }, 'doctor prod/web'],
@@ -281,6 +288,8 @@ describe('Chat-ops grammar: authorization facts', () => {
     ['doctor prod/web', 'read', 'prod'],
     ['history prod', 'read', 'prod'],
     ['history', 'read', undefined],
+    ['approvals prod', 'read', 'prod'],
+    ['approvals', 'read', undefined],
     ['rollout prod/web', 'act', 'prod'],
     [`drain ${NODE}`, 'act', undefined],
     ['drain i-1234abcd', 'act', undefined],

@@ -8,49 +8,73 @@ import { editString, oddString, RUNS, Tally, type FuzzInput } from './fuzz-input
 
 /**
  * Fuzzing the CLI's command line (`eks-node-lifecycle [--sandbox | --stage <stage> --region
- * <region>] <command>`): 10,000 argument vectors, generated (flag soups, odd and huge strings,
- * unicode, empty words) or mutated from valid command lines. The command text itself goes to
- * the chat grammar, fuzzed in chatops-grammar-fuzz.test.ts; here:
+ * <region>] [-o json|wide] <command>`, options anywhere): 10,000 argument vectors, generated
+ * (flag soups, odd and huge strings, unicode, empty words) or mutated from valid command lines.
+ * The command text itself goes to the chat grammar, fuzzed in chatops-grammar-fuzz.test.ts; here:
  * - parsing never throws, and gives either the invocation the usage describes or a usage
  *   error naming the flag at fault and quoting its bad value;
- * - an invocation only ever names a stage and a region that AWS and serverless.yml accept;
+ * - an invocation only ever names a stage, a region and an output that AWS, serverless.yml and
+ *   the CLI accept;
  * - a usage error ends the CLI with exit code 2 before any AWS call (nothing is read or written).
  */
 
 /** The documented option values, restated (not imported) so the test checks the parser against the usage. */
 const STAGE = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
 const REGION = /^[a-z0-9]+(-[a-z0-9]+)+$/;
-const DEFAULTS = { stage: 'dev', region: 'eu-west-1' };
+const OUTPUT = /^(text|wide|json)$/;
+const DEFAULTS = { stage: 'dev', region: 'eu-west-1', output: 'text' as const, version: false };
 
 type Expected = { invocation: CliOptions } | { usageError: { flag: string; value: string | undefined } };
 
 /**
- * What the usage says an argument vector means: options (`--sandbox`, `--stage <v>`,
- * `--region <v>`, last one wins) until `--` or the first other word; the rest, joined by
- * spaces, is the command. A flag's value must be there, not another `--` flag, and of the
- * documented form.
+ * What the usage says an argument vector means: `--sandbox`, `--version`, `--stage <v>`,
+ * `--region <v>`, `-o|--output <v>` (or `=<v>`, or `-o<v>`), last one wins, anywhere on the
+ * line until `--` or a `--reason` (which takes the rest of the line); every other word, in
+ * order and joined by spaces, is the command. A flag's value must be there, not a dash word,
+ * and of the documented form.
  */
 function expected(argv: readonly string[]): Expected {
   const invocation: CliOptions = { sandbox: false, ...DEFAULTS, text: '' };
-  let i = 0;
-  for (; i < argv.length; i++) {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
-    if (word === '--sandbox') invocation.sandbox = true;
-    else if (word === '--stage' || word === '--region') {
-      const value = argv[i + 1];
-      if (value === undefined || value === '' || value.startsWith('--') || !(word === '--stage' ? STAGE : REGION).test(value)) return { usageError: { flag: word, value } };
-      invocation[word === '--stage' ? 'stage' : 'region'] = value;
-      i++;
-    } else {
-      if (word === '--') i++;
+    if (word === '--') {
+      words.push(...argv.slice(i + 1));
       break;
     }
+    if (/^(--|\u2013|\u2014)reason(=|$)/i.test(word)) {
+      words.push(...argv.slice(i));
+      break;
+    }
+    if (word === '--sandbox') invocation.sandbox = true;
+    else if (word === '--version') invocation.version = true;
+    else {
+      const long = /^(--stage|--region|--output)(=.*)?$/s.exec(word);
+      const short = /^-o/.test(word);
+      if (!long && !short) {
+        words.push(word);
+        continue;
+      }
+      const flag = long ? long[1]! : '-o';
+      const inline = long ? long[2]?.slice(1) : word === '-o' ? undefined : word.slice(2).replace(/^=/, '');
+      let value = inline;
+      if (value === undefined) {
+        value = argv[i + 1];
+        i++;
+        if (value === undefined || value === '' || value.startsWith('-')) return { usageError: { flag, value } };
+      }
+      const pattern = flag === '--stage' ? STAGE : flag === '--region' ? REGION : OUTPUT;
+      if (value === '' || !pattern.test(value)) return { usageError: { flag, value } };
+      if (flag === '--stage') invocation.stage = value;
+      else if (flag === '--region') invocation.region = value;
+      else invocation.output = value as CliOptions['output'];
+    }
   }
-  invocation.text = argv.slice(i).join(' ');
+  invocation.text = words.join(' ');
   return { invocation };
 }
 
-const TOKENS = ['--sandbox', '--stage', '--region', '--', '-', '--stage=prod', '--region=eu-west-1', '--Stage', '—stage', '--help', '-h', 'prod', 'dev', 'prod-2', 'eu-west-1', 'us-gov-west-1', 'EU-WEST-1', 'eu_west_1', '', ' ', 'status', 'plan', 'rollout', 'prod/web', '--now', '--ami', 'latest', 'drain', 'i-0123456789abcdef0', 'approve', 'apr-0123456789ab', '--reason', 'not now'];
+const TOKENS = ['--sandbox', '--stage', '--region', '--', '-', '-o', '-ojson', '-o=wide', '--output', '--output=json', '--output=', 'json', 'wide', 'yaml', '--version', '-only', '--stage=prod', '--region=eu-west-1', '--Stage', '—stage', '--help', '-h', 'prod', 'dev', 'prod-2', 'eu-west-1', 'us-gov-west-1', 'EU-WEST-1', 'eu_west_1', '', ' ', 'status', 'plan', 'rollout', 'prod/web', '--now', '--ami', 'latest', 'drain', 'i-0123456789abcdef0', 'approve', 'apr-0123456789ab', '--reason', 'not now'];
 const token = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...TOKENS) }, { weight: 1, arbitrary: oddString });
 
 /** Command lines an operator would type. */
@@ -62,6 +86,9 @@ const VALID: string[][] = [
   ['--stage', 'prod-2', 'approve', 'apr-0123456789ab', '--reason', 'looks good'],
   ['--', '--stage', 'drain', 'i-0123456789abcdef0'],
   ['--sandbox', '--region', 'ap-southeast-2', 'history'],
+  ['status', 'prod', '--sandbox', '-o', 'json'],
+  ['approvals', '--output=wide', '--stage', 'prod'],
+  ['deny', 'prod/web', '--reason', 'not', '-o', 'json', 'today'],
 ];
 
 type ArgvOp = 'delete' | 'insert' | 'replace' | 'duplicate' | 'swap' | 'edit';
@@ -138,7 +165,7 @@ describe(`Fuzz: the CLI's command line (fast-check, ${RUNS} argument vectors)`, 
         assert.ok('error' in parsed, `expected a usage error for ${want.usageError.flag}, got ${JSON.stringify(parsed).slice(0, 200)}`);
         const { flag, value } = want.usageError;
         assert.ok(parsed.error.includes(flag), `the usage error does not name ${flag}: ${parsed.error}`);
-        const missing = value === undefined || value === '' || value.startsWith('--');
+        const missing = value === undefined || value === '' || value.startsWith('-');
         tally.note(missing ? `${flag} without a value` : `${flag} with a bad value`);
         if (!missing) assert.ok(parsed.error.includes(JSON.stringify(value.slice(0, 40))), `the usage error does not quote the bad value: ${parsed.error}`);
 

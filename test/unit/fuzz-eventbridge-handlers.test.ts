@@ -309,7 +309,7 @@ const SEEDS = {
       }),
     ];
   })(),
-  chatInvoke: ['status', 'status prod', 'plan prod/general', 'rollout prod/general --now', `drain ${INSTANCE} --force`, `drain ${NODE}`, `approve ${APPROVAL}`, `deny ${APPROVAL} --reason too risky`, 'pause prod/prod-workers', 'resume prod/prod-workers', 'abort prod/prod-workers', 'history prod', 'help rollout'].map((command) => ({ command })),
+  chatInvoke: ['status', 'status prod', 'plan prod/general', 'rollout prod/general --now', `drain ${INSTANCE} --force`, `drain ${NODE}`, `approve ${APPROVAL}`, `deny ${APPROVAL} --reason too risky`, 'pause prod/prod-workers', 'resume prod/prod-workers', 'abort prod/prod-workers', 'history prod', 'approvals prod', 'approvals', 'help rollout'].map((command) => ({ command })),
   rolloutControl: (['approve', 'reject', 'pause', 'resume', 'abort'] as const).map((action) => ({ kind: 'rollout-control', cluster: 'prod', group: 'prod-workers', action, requestedBy: 'slack:T1:U0OPS', ...(action === 'reject' ? { reason: 'not during the sale' } : {}) })),
 };
 

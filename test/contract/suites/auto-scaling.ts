@@ -55,7 +55,9 @@ export function autoScalingContract(factory: ContractTargetFactory): void {
       ]);
     });
 
-    it('describes a group: its tags, whether each propagates, its launch template', async () => {
+    it('describes a group: its tags, whether each propagates, its launch template, its instances', async () => {
+      const instances = (await snapshotGroup(asg(), 'contract-web'))!.instances.map((i) => i.instanceId);
+      assert.equal(instances.length, 2);
       assert.deepEqual(await describeGroup(asg(), 'contract-web'), {
         name: 'contract-web',
         tags: {
@@ -63,6 +65,7 @@ export function autoScalingContract(factory: ContractTargetFactory): void {
           'eks-node-lifecycle/drain': { value: 'on', propagateAtLaunch: false },
         },
         launchTemplateId: templateId,
+        instanceIds: instances,
       });
       assert.equal(await describeGroup(asg(), 'contract-missing'), undefined);
     });

@@ -1,0 +1,145 @@
+import type { GroupView } from '../detect/inventory.js';
+import type { Diagnosis } from '../doctor/run-doctor.js';
+import type { NodeGroupLockRecord } from '../rollout/node-group-lock.js';
+import type { ApprovalView, AuditEntry } from './chatops-table.js';
+import type { GroupStatus, PlannedGroup } from './command-replies.js';
+
+/**
+ * The read commands' answers as data: what `-o json` prints (the README's "Output as JSON").
+ * Built from the very values the text of the reply shows, never parsed back from it. Each
+ * document has a `kind` and an `apiVersion`; within a version fields are only ever added, so
+ * a script may ignore what it does not know. Times are ISO 8601 in UTC.
+ */
+export const DATA_API_VERSION = 'eks-node-lifecycle/v1';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+type JsonObject = { [key: string]: JsonValue };
+
+interface Document<Kind extends string> {
+  apiVersion: typeof DATA_API_VERSION;
+  kind: Kind;
+  /** what the command covered: `all clusters`, `prod`, `prod/web` */
+  scope: string;
+}
+
+/** One node group: its cluster and name first, then every field `status` knows of it (fields added to `GroupStatus` appear here too). */
+export type StatusItem = { cluster: string; group: string; kind: string; rollout: JsonObject | null } & JsonObject;
+export type PlanItem = { cluster: string; group: string; action: string } & JsonObject;
+export type HistoryItem = AuditEntry & JsonObject;
+export type ApprovalItem = Pick<ApprovalView, 'id' | 'cluster' | 'group' | 'target' | 'requestedBy' | 'requestedAt' | 'plan' | 'executionArn'> & { expiresAt: string } & JsonObject;
+
+export type ReplyData =
+  | (Document<'StatusList'> & { clusters: string[]; items: StatusItem[] })
+  | (Document<'PlanList'> & { items: PlanItem[] })
+  | (Document<'History'> & { items: HistoryItem[] })
+  | (Document<'Diagnosis'> & { blocking: boolean; problems: number; warnings: number; clusters: JsonValue[] })
+  | (Document<'ApprovalList'> & { items: ApprovalItem[] });
+
+export type ReplyDataKind = ReplyData['kind'];
+
+/**
+ * A value as JSON: Dates as ISO strings, Sets as arrays, Maps as objects, undefined and
+ * functions left out — so whatever a view type holds (now or later) serializes faithfully.
+ */
+export function toJsonValue(value: unknown): JsonValue | undefined {
+  if (value === null) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Set) return [...value].map((v) => toJsonValue(v) ?? null);
+  if (value instanceof Map) return toJsonValue(Object.fromEntries(value));
+  if (Array.isArray(value)) return value.map((v) => toJsonValue(v) ?? null);
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : null;
+    case 'bigint':
+      return value.toString();
+    case 'object': {
+      const out: JsonObject = {};
+      for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+        const json = toJsonValue(v);
+        if (json !== undefined) out[key] = json;
+      }
+      return out;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function objectOf(value: unknown): JsonObject {
+  const json = toJsonValue(value);
+  return json !== null && typeof json === 'object' && !Array.isArray(json) ? json : {};
+}
+
+/** A group's rollout as its lock records it (the lease and its bookkeeping left out), or null when none runs. */
+function rolloutOf(lock: NodeGroupLockRecord | undefined): JsonObject | null {
+  if (!lock) return null;
+  const { lockKey: _key, expiresAt: _ttl, announced: _announced, intent: _intent, ...rest } = lock;
+  return { execution: lock.owner.split(':').at(-1) ?? lock.owner, ...objectOf(rest) };
+}
+
+/** The group as inventory read it; its image as the few fields people name it by, not EC2's whole description. */
+function nodeGroupOf(group: GroupView): JsonObject {
+  const { image, ...rest } = group;
+  return {
+    ...objectOf(rest),
+    ...(image ? { image: objectOf({ imageId: image.ImageId, name: image.Name, ownerId: image.OwnerId, creationDate: image.CreationDate, deprecationTime: image.DeprecationTime }) } : {}),
+  };
+}
+
+export function statusData(scope: string, clusters: string[], rows: readonly GroupStatus[]): ReplyData {
+  return {
+    apiVersion: DATA_API_VERSION,
+    kind: 'StatusList',
+    scope,
+    clusters,
+    items: rows.map(({ group, lock, ...rest }) => ({ cluster: group.cluster, group: group.name, kind: group.kind, ...objectOf(rest), nodeGroup: nodeGroupOf(group), rollout: rolloutOf(lock) })),
+  };
+}
+
+export function planData(scope: string, planned: readonly PlannedGroup[]): ReplyData {
+  return {
+    apiVersion: DATA_API_VERSION,
+    kind: 'PlanList',
+    scope,
+    items: planned.map(({ plan, ...rest }) => ({ ...objectOf(plan), ...objectOf(rest), cluster: plan.cluster, group: plan.group, action: plan.action })),
+  };
+}
+
+export function historyData(scope: string, entries: readonly AuditEntry[]): ReplyData {
+  return { apiVersion: DATA_API_VERSION, kind: 'History', scope, items: entries.map((e) => objectOf(e) as HistoryItem) };
+}
+
+export function diagnosisData(scope: string, diagnosis: Diagnosis): ReplyData {
+  const checks = diagnosis.clusters.flatMap((c) => [...c.checks, ...c.groups.flatMap((g) => g.checks)]);
+  return {
+    apiVersion: DATA_API_VERSION,
+    kind: 'Diagnosis',
+    scope,
+    blocking: diagnosis.blocking,
+    problems: checks.filter((c) => c.status === 'problem').length,
+    warnings: checks.filter((c) => c.status === 'warning').length,
+    clusters: diagnosis.clusters.map((c) => toJsonValue(c) ?? null),
+  };
+}
+
+export function approvalsData(scope: string, approvals: readonly ApprovalView[]): ReplyData {
+  return {
+    apiVersion: DATA_API_VERSION,
+    kind: 'ApprovalList',
+    scope,
+    items: approvals.map((a) => ({
+      id: a.id,
+      cluster: a.cluster,
+      group: a.group,
+      target: a.target,
+      requestedBy: a.requestedBy,
+      requestedAt: a.requestedAt,
+      expiresAt: a.expiresAtIso,
+      plan: a.plan,
+      executionArn: a.executionArn,
+    })),
+  };
+}
