@@ -28,7 +28,7 @@ import { parseCommand } from '../shared/chatops/grammar.js';
 import { helpReply } from '../shared/chatops/help.js';
 import { DATA_API_VERSION } from '../shared/chatops/reply-data.js';
 import { plainWords, toTerminal } from '../shared/chatops/render-terminal.js';
-import type { CommandName, Reply } from '../shared/chatops/types.js';
+import { COMMAND_NAMES, type CommandName, type Reply } from '../shared/chatops/types.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -46,7 +46,7 @@ export interface CliOptions {
 }
 
 export const CLI_USAGE = `usage: eks-node-lifecycle [--sandbox | --stage <stage> --region <region>] [-o json|wide] <command> [args]
-  commands: help, status, plan, doctor, history, approvals, rollout, drain, pause, resume, abort, approve, deny
+  commands: ${COMMAND_NAMES.join(', ')}
   options may come anywhere on the line; \`eks-node-lifecycle help <command>\` explains a command; --version
   exit codes: 0 ok, 1 failed or refused, 2 usage, 3 cannot reach AWS or the cluster`;
 
