@@ -95,7 +95,9 @@ export function statusData(scope: string, clusters: string[], rows: readonly Gro
     kind: 'StatusList',
     scope,
     clusters,
-    items: rows.map(({ group, lock, ...rest }) => ({ cluster: group.cluster, group: group.name, kind: group.kind, ...objectOf(rest), nodeGroup: nodeGroupOf(group), rollout: rolloutOf(lock) })),
+    // `rollout`: what status shows of it (phase, target, batches done, who started and paused it),
+    // with the lock's own record beside it under `lock`; null when the group is idle
+    items: rows.map(({ group, lock, rollout, ...rest }) => ({ cluster: group.cluster, group: group.name, kind: group.kind, ...objectOf(rest), nodeGroup: nodeGroupOf(group), rollout: rollout ? { ...objectOf(rollout), lock: rolloutOf(lock) } : rolloutOf(lock) })),
   };
 }
 
