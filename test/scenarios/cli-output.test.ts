@@ -66,6 +66,10 @@ describe('Scenario: the CLI reads, as JSON and for a terminal', () => {
     const workers = items.find((i: any) => i.group === 'prod-workers');
     assert.match(workers.rollout.approvalId, /^apr-[a-z0-9]{12}$/);
     assert.match(workers.rollout.execution, /^chat-prod-prod-workers-/);
+    // the view status shows (phase, target, what the instances run) with the lock's record beside it
+    assert.equal(workers.rollout.phase, 'waiting for approval');
+    assert.match(workers.rollout.lock.owner, /:execution:.*chat-prod-prod-workers-/);
+    assert.ok(workers.images.length >= 1 && workers.images.every((i: any) => /^ami-/.test(i.imageId) && i.count > 0));
     assert.equal(typeof workers.optIn, 'string');
     assert.equal(typeof workers.nodeGroup.size.desired, 'number');
     assert.equal(items.find((i: any) => i.group === 'system').rollout, null);
