@@ -29,6 +29,7 @@ import { helpReply } from '../shared/chatops/help.js';
 import { DATA_API_VERSION } from '../shared/chatops/reply-data.js';
 import { plainWords, toTerminal } from '../shared/chatops/render-terminal.js';
 import { COMMAND_NAMES, type CommandName, type Reply } from '../shared/chatops/types.js';
+import type { WatchedGroup } from './cli-watch.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -42,10 +43,12 @@ export interface CliOptions {
   output: OutputFormat;
   /** `--version`: print the version and nothing else */
   version: boolean;
+  /** `-w` / `--watch`: status and rollout, a live view until the rollouts in view end (scripts/cli-watch.ts) */
+  watch: boolean;
   text: string;
 }
 
-export const CLI_USAGE = `usage: eks-node-lifecycle [--sandbox | --stage <stage> --region <region>] [-o json|wide] <command> [args]
+export const CLI_USAGE = `usage: eks-node-lifecycle [--sandbox | --stage <stage> --region <region>] [-o json|wide] [-w] <command> [args]
   commands: ${COMMAND_NAMES.join(', ')}
   options may come anywhere on the line; \`eks-node-lifecycle help <command>\` explains a command; --version
   exit codes: 0 ok, 1 failed or refused, 2 usage, 3 cannot reach AWS or the cluster`;
@@ -74,7 +77,7 @@ const REST_FLAG = /^(--|[\u2013\u2014])reason(=|$)/i;
  * `-o json`, `-ojson`, `-o=json`, `--output json` and `--output=json` are one option.
  */
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliOptions | { error: string } {
-  const options: CliOptions = { sandbox: false, stage: env['EKS_NODE_LIFECYCLE_STAGE'] ?? 'dev', region: env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'eu-west-1', output: 'text', version: false, text: '' };
+  const options: CliOptions = { sandbox: false, stage: env['EKS_NODE_LIFECYCLE_STAGE'] ?? 'dev', region: env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'eu-west-1', output: 'text', version: false, watch: false, text: '' };
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -92,6 +95,10 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     }
     if (arg === '--version') {
       options.version = true;
+      continue;
+    }
+    if (arg === '-w' || arg === '--watch') {
+      options.watch = true;
       continue;
     }
     const option = optionOf(arg);
@@ -241,6 +248,8 @@ export function localAnswer(options: CliOptions): { code: number; stdout?: strin
   const now = new Date();
   if (!parsed.ok) return { code: EXIT.usage, stderr: toTerminal(invalidReply(parsed.error, parsed.usage), { now, wide: true }) };
   if (parsed.command.name === 'help') return { code: EXIT.ok, stdout: toTerminal(withCliHelp(helpReply(parsed.command.topic), parsed.command.topic === undefined), { now, wide: true }) };
+  if (options.watch && parsed.command.name !== 'status' && parsed.command.name !== 'rollout') return { code: EXIT.usage, stderr: `-w is for status and rollout, not ${parsed.command.name}.\n${CLI_USAGE}` };
+  if (options.watch && options.output === 'json') return { code: EXIT.usage, stderr: `-w draws a live view: it does not go with -o json (ask status -o json again instead).\n${CLI_USAGE}` };
   if (options.output !== 'text' && !READ_COMMANDS.includes(parsed.command.name)) {
     return { code: EXIT.usage, stderr: `-o ${options.output} is for the commands that read (${READ_COMMANDS.join(', ')}), not ${parsed.command.name}.\n${CLI_USAGE}` };
   }
@@ -270,6 +279,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (local.stderr !== undefined) console.error(local.stderr);
     return local.code;
   }
+  if (options.watch) return watchCommand(options);
   if (options.sandbox) {
     // a running `npm run sandbox` first; else a one-shot world (and a line on stderr says so)
     const { runInRunningSandbox } = await import('./sandbox-connection.js');
@@ -298,4 +308,65 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   console.log(renderAnswer(answer, options.output));
   return exitCodeOf(answer);
+}
+
+/**
+ * `-w`: `rollout …` is sent first (its answer printed as usual; a refusal ends there), then the
+ * group — or `status`'s scope — is followed live (scripts/cli-watch.ts). Against the sandbox
+ * only a running `npm run sandbox` has a clock that moves: a one-shot world would show a still.
+ */
+async function watchCommand(options: CliOptions): Promise<number> {
+  const parsed = parseCommand(options.text);
+  if (!parsed.ok || (parsed.command.name !== 'status' && parsed.command.name !== 'rollout')) return EXIT.usage;
+  const command = parsed.command;
+  let ask: (text: string, output: 'text' | 'json') => Promise<{ ok: boolean; text: string; data?: unknown; unreachable?: boolean; code: number }>;
+  try {
+    if (options.sandbox) {
+      const { askRunningSandbox, findRunningSandbox } = await import('./sandbox-connection.js');
+      const found = await findRunningSandbox();
+      if (found.state !== 'running') {
+        console.error('-w with --sandbox needs a running sandbox (npm run sandbox): a one-shot world does not move.');
+        return EXIT.usage;
+      }
+      ask = async (text, output) => {
+        const answer = await askRunningSandbox(found.endpoint, text, output);
+        const data = output === 'json' && answer.ok ? (JSON.parse(answer.text) as unknown) : undefined;
+        return { ok: answer.ok, text: answer.text, data, unreachable: answer.exitCode === EXIT.unreachable, code: answer.exitCode };
+      };
+    } else {
+      const endpoint = await chatApiEndpoint(options);
+      ask = async (text, output) => {
+        const answer = await sendCommand(text, { ...endpoint, region: options.region, output });
+        return { ok: answer.ok, text: output === 'json' ? answer.text : renderAnswer(answer, 'text'), data: answer.data, ...(answer.unreachable ? { unreachable: true } : {}), code: exitCodeOf(answer) };
+      };
+    }
+    if (command.name === 'rollout') {
+      const started = await ask(options.text, 'text');
+      console.log(started.text);
+      if (started.code !== EXIT.ok) return started.code;
+    }
+  } catch (error) {
+    const hint = unreachableHint(error, options);
+    if (hint === undefined) throw error;
+    console.error(`eks-node-lifecycle: ${hint}`);
+    return EXIT.unreachable;
+  }
+  const scope = command.name === 'rollout' ? `${command.cluster}/${command.group}` : command.cluster ? (command.group ? `${command.cluster}/${command.group}` : command.cluster) : '';
+  const { watch } = await import('./cli-watch.js');
+  return watch(
+    scope,
+    {
+      status: async (s) => {
+        const answer = await ask(`status ${s}`.trim(), 'json');
+        const items = (answer.data as { items?: WatchedGroup[] } | undefined)?.items;
+        return { ok: answer.ok, text: answer.text, ...(items ? { items } : {}), ...(answer.unreachable ? { unreachable: true } : {}) };
+      },
+      write: (text) => process.stdout.write(text),
+      tty: process.stdout.isTTY === true,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      now: () => new Date(),
+      intervalMs: Number(process.env['EKS_NODE_LIFECYCLE_WATCH_INTERVAL_MS'] ?? 5000),
+    },
+    command.name === 'rollout' ? { group: command.group } : {},
+  );
 }

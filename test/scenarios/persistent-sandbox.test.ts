@@ -65,7 +65,7 @@ describe('Persistent sandbox: npm run sandbox, driven by separate CLI commands',
 
     const status = await cli(dir, 'status', 'prod');
     assert.equal(status.code, 0, status.stdout);
-    assert.match(status.stdout, new RegExp(`prod/prod-workers .*rolling \\(${execution}\\), paused #1 by iam:${OPERATOR}`));
+    assert.match(status.stdout, new RegExp(`prod/prod-workers .*paused #1 by ${OPERATOR} to .*started by ${OPERATOR} \\(${execution}\\)`));
 
     // resume names the pause it ends: without it the command is refused, exit 1
     assert.equal((await cli(dir, 'resume', 'prod/prod-workers')).code, 1);
@@ -105,6 +105,20 @@ describe('Persistent sandbox: npm run sandbox, driven by separate CLI commands',
       same = JSON.stringify(names) === JSON.stringify(before) || JSON.stringify(names) === JSON.stringify(after);
     }
     assert.ok(same, `kubectl saw ${seen}`);
+  });
+
+  it('rollout -w follows the managed group live, piped line by line, and ends with the outcome and exit 0', { timeout: 120_000 }, async () => {
+    sandbox.setSpeed(60);
+    // each status a poll sends is one of the person's 20 commands a (virtual) minute: 2 s real is 2 virtual minutes here
+    const out = await run(process.execPath, [BIN, '--sandbox', 'rollout', 'prod/system', '--now', '-w'], { cwd: dir, env: { ...process.env, EKS_NODE_LIFECYCLE_SANDBOX_DIR: dir, EKS_NODE_LIFECYCLE_WATCH_INTERVAL_MS: '2000' }, timeout: 110_000 }).catch(
+      (error: { code: number; stdout: string; stderr: string }) => ({ ...error, failed: true }),
+    );
+    const stdout = out.stdout;
+    assert.ok(!('failed' in out), `${stdout}\n${out.stderr}`);
+    const lines = stdout.split('\n');
+    assert.ok(lines.some((l) => /^\d\d:\d\d:\d\d {2}prod\/system {2}\S+ .*nodes on /.test(l)), stdout);
+    assert.match(stdout, /prod\/system: rollout finished — (\d+) of \1 nodes on ami-/);
+    assert.ok(!stdout.includes('\x1b['), 'piped: no redraw codes');
   });
 });
 

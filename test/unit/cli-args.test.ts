@@ -8,7 +8,7 @@ import { type CliOptions, EXIT, exitCodeOf, localAnswer, parseCliArgs, renderAns
  * AWS or the service could not be reached (exit 3, with what to do).
  */
 const parsed = (...argv: string[]) => parseCliArgs(argv, {});
-const options = (text: string, rest: Partial<CliOptions> = {}): CliOptions => ({ sandbox: false, stage: 'dev', region: 'eu-west-1', output: 'text', version: false, text, ...rest });
+const options = (text: string, rest: Partial<CliOptions> = {}): CliOptions => ({ sandbox: false, stage: 'dev', region: 'eu-west-1', output: 'text', version: false, watch: false, text, ...rest });
 
 describe('CLI: options anywhere on the line', () => {
   const table: [string[], CliOptions][] = [

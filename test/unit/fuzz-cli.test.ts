@@ -22,12 +22,12 @@ import { editString, oddString, RUNS, Tally, type FuzzInput } from './fuzz-input
 const STAGE = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
 const REGION = /^[a-z0-9]+(-[a-z0-9]+)+$/;
 const OUTPUT = /^(text|wide|json)$/;
-const DEFAULTS = { stage: 'dev', region: 'eu-west-1', output: 'text' as const, version: false };
+const DEFAULTS = { stage: 'dev', region: 'eu-west-1', output: 'text' as const, version: false, watch: false };
 
 type Expected = { invocation: CliOptions } | { usageError: { flag: string; value: string | undefined } };
 
 /**
- * What the usage says an argument vector means: `--sandbox`, `--version`, `--stage <v>`,
+ * What the usage says an argument vector means: `--sandbox`, `--version`, `-w`/`--watch`, `--stage <v>`,
  * `--region <v>`, `-o|--output <v>` (or `=<v>`, or `-o<v>`), last one wins, anywhere on the
  * line until `--` or a `--reason` (which takes the rest of the line); every other word, in
  * order and joined by spaces, is the command. A flag's value must be there, not a dash word,
@@ -48,6 +48,7 @@ function expected(argv: readonly string[]): Expected {
     }
     if (word === '--sandbox') invocation.sandbox = true;
     else if (word === '--version') invocation.version = true;
+    else if (word === '-w' || word === '--watch') invocation.watch = true;
     else {
       const long = /^(--stage|--region|--output)(=.*)?$/s.exec(word);
       const short = /^-o/.test(word);
@@ -74,7 +75,7 @@ function expected(argv: readonly string[]): Expected {
   return { invocation };
 }
 
-const TOKENS = ['--sandbox', '--stage', '--region', '--', '-', '-o', '-ojson', '-o=wide', '--output', '--output=json', '--output=', 'json', 'wide', 'yaml', '--version', '-only', '--stage=prod', '--region=eu-west-1', '--Stage', '—stage', '--help', '-h', 'prod', 'dev', 'prod-2', 'eu-west-1', 'us-gov-west-1', 'EU-WEST-1', 'eu_west_1', '', ' ', 'status', 'plan', 'rollout', 'prod/web', '--now', '--ami', 'latest', 'drain', 'i-0123456789abcdef0', 'approve', 'apr-0123456789ab', '--reason', 'not now'];
+const TOKENS = ['--sandbox', '--stage', '--region', '--', '-', '-o', '-ojson', '-o=wide', '--output', '--output=json', '--output=', 'json', 'wide', 'yaml', '--version', '-w', '--watch', '-W', '--watch=1', '-only', '--stage=prod', '--region=eu-west-1', '--Stage', '—stage', '--help', '-h', 'prod', 'dev', 'prod-2', 'eu-west-1', 'us-gov-west-1', 'EU-WEST-1', 'eu_west_1', '', ' ', 'status', 'plan', 'rollout', 'prod/web', '--now', '--ami', 'latest', 'drain', 'i-0123456789abcdef0', 'approve', 'apr-0123456789ab', '--reason', 'not now'];
 const token = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...TOKENS) }, { weight: 1, arbitrary: oddString });
 
 /** Command lines an operator would type. */
