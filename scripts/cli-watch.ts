@@ -7,7 +7,8 @@
  * On a terminal the view is redrawn in place; piped, only the lines that changed are written,
  * each with the time it was seen, so a log reads as a story. Per rolling group: its phase, a
  * bar of the nodes already on the rollout's target (what the instances run now, read fresh by
- * `status`), the batches done, who started and who paused it. The watch ends when nothing in
+ * `status`), the batches done, what held its last drain pass back (the pod and its
+ * PodDisruptionBudget), who started and who paused it. The watch ends when nothing in
  * view rolls any more — for `rollout -w`, when that group's rollout has ended — with the
  * outcome and the exit code: 0 when every node of the group runs the target, 1 otherwise
  * (rolled back, aborted, failed: `history` tells which).
@@ -32,6 +33,7 @@ export interface WatchedGroup {
     controlBy?: string;
     pause?: number;
     approvalId?: string;
+    blockedBy?: string[];
   } | null;
 }
 
@@ -64,7 +66,8 @@ export function watchLines(groups: readonly WatchedGroup[]): string[] {
     if (!r) return `${nameOf(g).padEnd(width)}  idle     ${images}`;
     const target = r.target?.imageId;
     const { done, total } = onTarget(g, target);
-    const who = [r.startedBy ? `started by ${r.startedBy}` : '', r.phase === 'paused' && r.controlBy ? `paused #${r.pause ?? '?'} by ${r.controlBy}` : '', r.approvalId ? `approval ${r.approvalId}` : ''].filter(Boolean).join('; ');
+    const blocked = r.blockedBy?.length ? `waiting on ${r.blockedBy.slice(0, 2).join(', ')}${r.blockedBy.length > 2 ? ` and ${r.blockedBy.length - 2} more` : ''}` : '';
+    const who = [blocked, r.startedBy ? `started by ${r.startedBy}` : '', r.phase === 'paused' && r.controlBy ? `paused #${r.pause ?? '?'} by ${r.controlBy}` : '', r.approvalId ? `approval ${r.approvalId}` : ''].filter(Boolean).join('; ');
     return `${nameOf(g).padEnd(width)}  ${(r.phase ?? 'rolling').padEnd(7)}  ${progressBar(done, total, `nodes on ${r.target?.release ?? target ?? 'the target'}`)}, ${r.batchesDone ?? 0} batch(es) done${who ? `; ${who}` : ''}  [${images}]`;
   });
 }

@@ -75,6 +75,8 @@ export interface RolloutNow {
   controlBy?: string;
   pause?: number;
   approvalId?: string;
+  /** what held its last drain pass back: `ns/pod (PodDisruptionBudget ns/name)` */
+  blockedBy?: string[];
 }
 
 /** Pure: the rollout of a lock, people named by `nameOf`. */
@@ -96,6 +98,7 @@ export function rolloutNowOf(lock: NodeGroupLockRecord, nameOf: (id: string) => 
     ...(lock.control ? { controlBy: nameOf(lock.controlBy ?? 'someone') } : {}),
     ...(lock.control === 'pause' ? { pause: lock.pauses ?? 1 } : {}),
     ...(lock.approvalId ? { approvalId: lock.approvalId } : {}),
+    ...(lock.blockedBy?.length ? { blockedBy: [...lock.blockedBy] } : {}),
   };
 }
 
@@ -114,7 +117,8 @@ function rolloutState(rollout: RolloutNow | undefined): string {
     : rollout.phase;
   const target = rollout.target ? ` to ${rollout.target.release ? `${rollout.target.release} (${rollout.target.imageId})` : rollout.target.imageId}` : '';
   const done = rollout.batchesDone > 0 ? `, ${rollout.batchesDone} batch${rollout.batchesDone === 1 ? '' : 'es'} done` : '';
-  return `${phase}${target}${done}${rollout.startedBy ? `, started by ${rollout.startedBy}` : ''} (${rollout.execution})`;
+  const blocked = rollout.blockedBy?.length ? `, waiting on ${rollout.blockedBy.slice(0, 2).join(', ')}${rollout.blockedBy.length > 2 ? ` and ${rollout.blockedBy.length - 2} more` : ''}` : '';
+  return `${phase}${target}${done}${blocked}${rollout.startedBy ? `, started by ${rollout.startedBy}` : ''} (${rollout.execution})`;
 }
 
 export interface GroupStatus {

@@ -28,6 +28,8 @@ export interface NodeGroupLockRecord {
   approvalId?: string;
   /** what the rollout has announced (`planned`, `rolling-back`, `batch-finished:3` …): each once, however often a step runs */
   announced?: Set<string>;
+  /** what held the rollout's last drain pass back (`ns/pod (PodDisruptionBudget ns/name)`), kept at each step's renewal; absent when nothing did */
+  blockedBy?: string[];
   /**
    * What the rollout's step was changing in the group (sizes, template setting: from → to),
    * written before it writes the group: a step that died after some of its writes would
@@ -109,17 +111,28 @@ export class NodeGroupLocks {
    * Extends the caller's lease and returns the lock as it now is (with a person's pause or
    * abort); throws LockLostError when the caller no longer holds the lock.
    */
-  async renew(key: string, owner: string, leaseSeconds: number, now: Date): Promise<NodeGroupLockRecord> {
+  /**
+   * Extends the owner's lease. `blockedBy`, when given, is what held the rollout's last drain pass
+   * back (status and `-w` show it): set when there is some, removed when there is none — in the
+   * same write, so a step pays nothing for it.
+   */
+  async renew(key: string, owner: string, leaseSeconds: number, now: Date, blockedBy?: readonly string[]): Promise<NodeGroupLockRecord> {
     const expiresAt = epochSeconds(now) + Math.max(1, Math.ceil(leaseSeconds));
+    const blocked = blockedBy === undefined ? '' : blockedBy.length > 0 ? ', #blockedBy = :blockedBy' : ' REMOVE #blockedBy';
     const renewed = await conditionalWrite('dynamodb:UpdateItem', () =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { lockKey: key },
-          UpdateExpression: 'SET #expiresAt = :expiresAt, #expiresAtIso = :expiresAtIso',
+          UpdateExpression: `SET #expiresAt = :expiresAt, #expiresAtIso = :expiresAtIso${blocked}`,
           ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#expiresAtIso': 'expiresAtIso', '#owner': 'owner' },
-          ExpressionAttributeValues: { ':expiresAt': expiresAt, ':expiresAtIso': new Date(expiresAt * 1000).toISOString(), ':owner': owner },
+          ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#expiresAtIso': 'expiresAtIso', '#owner': 'owner', ...(blockedBy !== undefined ? { '#blockedBy': 'blockedBy' } : {}) },
+          ExpressionAttributeValues: {
+            ':expiresAt': expiresAt,
+            ':expiresAtIso': new Date(expiresAt * 1000).toISOString(),
+            ':owner': owner,
+            ...(blockedBy !== undefined && blockedBy.length > 0 ? { ':blockedBy': blockedBy.slice(0, 10).map((b) => b.slice(0, 300)) } : {}),
+          },
           ReturnValues: 'ALL_NEW',
         }),
       ),
@@ -128,8 +141,10 @@ export class NodeGroupLocks {
     return renewed.Attributes as NodeGroupLockRecord;
   }
 
-  /** Lets the lock go if the caller holds it; releasing a lock held by someone else (or nobody) does nothing. */
-  /** Releases the lock if `owner` holds it; says since when it was held (a rollout's duration). */
+  /**
+   * Releases the lock if `owner` holds it (releasing one held by someone else, or nobody, does
+   * nothing); says since when it was held (a rollout's duration).
+   */
   async release(key: string, owner: string): Promise<{ released: false } | { released: true; heldSince?: string }> {
     const released = await conditionalWrite('dynamodb:DeleteItem', () =>
       this.doc.send(

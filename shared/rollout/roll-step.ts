@@ -48,10 +48,12 @@ type StepOutcome = Omit<RollStepResult, 'here'>;
 async function rollStep(input: RollStepInput, ports: RollStepPorts): Promise<StepOutcome> {
   const now = ports.now();
   const key = lockKeyOf(input.cluster, input.group.name);
-  const lock = await ports.locks.renew(key, input.executionArn, LEASE_SECONDS, now);
+  const previous = input.roll?.state ?? null;
+  // what held the last drain pass back, for status and -w, in the renewal's own write
+  const blockedBy = (previous as { cycle?: { blockers?: string[] } | null } | null)?.cycle?.blockers ?? [];
+  const lock = await ports.locks.renew(key, input.executionArn, LEASE_SECONDS, now, blockedBy);
   const control = lock.control ?? null;
   const lt = input.launchTemplate;
-  const previous = input.roll?.state ?? null;
   // each announcement once per rollout: a step that runs again (a retry, a rollback cycle) does not repeat it
   const announced = new Set(lock.announced ?? []);
   const notifyOnce = async (event: RolloutEventName, detail: Record<string, unknown>, once?: string): Promise<void> => {

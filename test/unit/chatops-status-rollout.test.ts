@@ -37,6 +37,13 @@ describe('Status: the rollout of a lock', () => {
     assert.deepEqual(now, { execution: 'chat-prod-web-abc', target: { imageId: 'ami-0new', release: '1.31.3-20261201' }, startedBy: 'Alice', phase: 'paused', batchesDone: 1, controlBy: 'Bob', pause: 1 });
   });
 
+  it('says what held the last drain pass back, in the table too', () => {
+    const blocked = ['shop/web-1 (PodDisruptionBudget shop/web)'];
+    const now = rolloutNowOf(lock({ announced: new Set(['planned']), blockedBy: blocked }), nameOf);
+    assert.deepEqual(now.blockedBy, blocked);
+    assert.equal(rolloutNowOf(lock({ announced: new Set(['planned']) }), nameOf).blockedBy, undefined);
+  });
+
   it('reads each phase from the lock alone', () => {
     const phase = (extra: Partial<NodeGroupLockRecord>) => rolloutNowOf(lock(extra), nameOf).phase;
     assert.equal(phase({}), 'starting');
@@ -59,5 +66,9 @@ describe('Status: the rollout of a lock', () => {
     assert.match(text, /ami-0old ×4, ami-0new ×2/);
     assert.match(text, /paused #1 by Bob to 1\.31\.3-20261201 \(ami-0new\), 1 batch done, started by Alice \(chat-prod-web-abc\)/);
     assert.equal(describeImagesRunning([]), '');
+    // what holds the drain back, named in the row
+    const held = lock({ announced: new Set(['planned']), blockedBy: ['shop/web-1 (PodDisruptionBudget shop/web)'] });
+    const row = toText(statusReply('prod/web', ['prod'], [{ group, optIn: 'auto', kubernetes: '1.31', lock: held, images: [{ imageId: 'ami-0old', count: 6 }], rollout: rolloutNowOf(held, nameOf) }]));
+    assert.match(row, /rolling to 1\.31\.3-20261201 \(ami-0new\), waiting on shop\/web-1 \(PodDisruptionBudget shop\/web\), started by Alice/);
   });
 });

@@ -39,6 +39,10 @@ describe('CLI --watch', () => {
     const [line] = watchLines([rolling(2, 4, 'paused')]);
     assert.match(line!, /^prod\/web {2}paused {3}▰▰▰▱▱▱▱▱▱▱ 2\/6 nodes on 1\.31\.13-20261215, 1 batch\(es\) done; started by Alice; paused #1 by Bob {2}\[ami-0b+ ×2, ami-0a+ ×4\]$/);
     assert.match(watchLines([idle(0, 3)])[0]!, /^prod\/web {2}idle {5}ami-0a+ ×3$/);
+    // what holds its drain back: the pod and its budget
+    const blocked = rolling(2, 4);
+    blocked.rollout!.blockedBy = ['shop/web-1 (PodDisruptionBudget shop/web)', 'shop/web-2 (PodDisruptionBudget shop/web)', 'shop/api-1 (PodDisruptionBudget shop/api)'];
+    assert.match(watchLines([blocked])[0]!, /1 batch\(es\) done; waiting on shop\/web-1 \(PodDisruptionBudget shop\/web\), shop\/web-2 \(PodDisruptionBudget shop\/web\) and 1 more; started by Alice/);
   });
 
   it('on a terminal, redraws in place each poll; ends when nothing in view rolls, exit 0', async () => {

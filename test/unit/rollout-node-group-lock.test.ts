@@ -89,6 +89,18 @@ describe('Node group locks (real DynamoDB)', () => {
     assert.equal((await locks.get(k))!.expiresAt, later(600).getTime() / 1000);
   });
 
+  it('renew keeps what held the last drain pass back, and drops it once nothing does', async () => {
+    const k = key();
+    await locks.acquire(k, A, 60, T0);
+    const blocked = ['shop/web-1 (PodDisruptionBudget shop/web)'];
+    assert.deepEqual((await locks.renew(k, A, 60, later(10), blocked)).blockedBy, blocked);
+    assert.deepEqual((await locks.get(k))!.blockedBy, blocked);
+    // a renewal that says nothing of it leaves it; an empty list removes it
+    assert.deepEqual((await locks.renew(k, A, 60, later(20))).blockedBy, blocked);
+    assert.equal((await locks.renew(k, A, 60, later(30), [])).blockedBy, undefined);
+    assert.equal((await locks.get(k))!.blockedBy, undefined);
+  });
+
   it('renew after the lock was taken over throws LockLostError', async () => {
     const k = key();
     await locks.acquire(k, A, 60, T0);
