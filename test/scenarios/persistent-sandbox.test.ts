@@ -107,12 +107,22 @@ describe('Persistent sandbox: npm run sandbox, driven by separate CLI commands',
     assert.ok(same, `kubectl saw ${seen}`);
   });
 
-  it('rollout -w follows the managed group live, piped line by line, and ends with the outcome and exit 0', { timeout: 120_000 }, async () => {
+  it('rollout -w follows the managed group live, piped line by line, and ends with the outcome and exit 0; status -w beside it ends when it ends', { timeout: 120_000 }, async () => {
     sandbox.setSpeed(60);
     // each status a poll sends is one of the person's 20 commands a (virtual) minute: 2 s real is 2 virtual minutes here
-    const out = await run(process.execPath, [BIN, '--sandbox', 'rollout', 'prod/system', '--now', '-w'], { cwd: dir, env: { ...process.env, EKS_NODE_LIFECYCLE_SANDBOX_DIR: dir, EKS_NODE_LIFECYCLE_WATCH_INTERVAL_MS: '2000' }, timeout: 110_000 }).catch(
-      (error: { code: number; stdout: string; stderr: string }) => ({ ...error, failed: true }),
-    );
+    const watching = (...args: string[]) =>
+      run(process.execPath, [BIN, '--sandbox', ...args], { cwd: dir, env: { ...process.env, EKS_NODE_LIFECYCLE_SANDBOX_DIR: dir, EKS_NODE_LIFECYCLE_WATCH_INTERVAL_MS: '2000' }, timeout: 110_000 }).catch(
+        (error: { code: number; stdout: string; stderr: string }) => ({ ...error, failed: true }),
+      );
+    const rolling = watching('rollout', 'prod/system', '--now', '-w');
+    // status -w from the moment the rollout runs (before it, nothing would be in view to follow)
+    const runs = () => [...sandbox.world.stepFunctions.executions.values()].some((e) => e.status === 'RUNNING' && e.name.includes('prod-system'));
+    for (let i = 0; i < 300 && !runs(); i++) await realSleep(100);
+    assert.ok(runs(), 'the rollout of prod/system runs');
+    const [out, status] = await Promise.all([rolling, watching('status', 'prod', '-w')]);
+    assert.ok(!('failed' in status), `${status.stdout}\n${status.stderr}`);
+    assert.match(status.stdout, /prod\/system +rolling .*nodes on /);
+    assert.match(status.stdout, /no rollout running any more in view\n$/);
     const stdout = out.stdout;
     assert.ok(!('failed' in out), `${stdout}\n${out.stderr}`);
     const lines = stdout.split('\n');
