@@ -47,9 +47,7 @@ export const AlarmStateChangeSchema = z.object({
   detail: z.looseObject({ alarmName: z.string().check(z.minLength(1), z.maxLength(255)), state: z.looseObject({ value: z.string() }) }),
 });
 
-const alarmsToChat = process.env['ALARMS_TO_CHAT'] !== 'false';
-
 export const handler = lambdaHandler({
   schema: z.union([ServiceEventSchema, AlarmStateChangeSchema]),
-  run: async (event) => (event.source === 'aws.cloudwatch' && !alarmsToChat ? { posted: false, reason: 'alarms are not sent to chat (alarmsToChat)' } : notifyChat(event, ports)),
+  run: async (event) => (event.source === 'aws.cloudwatch' && !config.chat.alarmsToChat ? { posted: false, reason: 'alarms are not sent to chat (alarmsToChat)' } : notifyChat(event, ports)),
 });

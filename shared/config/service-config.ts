@@ -41,6 +41,8 @@ const EnvSchema = z.object({
   DOCTOR_PROBE_FUNCTION: name,
   // the stage param `mode`: observe runs every decision and writes nothing (README "Observe mode")
   SERVICE_MODE: z._default(z.enum(SERVICE_MODES, 'must be observe or act (the stage param mode)'), 'act'),
+  // the stage param `alarmsToChat`: the stack's alarms also posted to the chat channel
+  ALARMS_TO_CHAT: z._default(z.enum(['true', 'false'], 'must be true or false (the stage param alarmsToChat)'), 'true'),
 });
 
 export interface ServiceConfig {
@@ -58,6 +60,8 @@ export interface ServiceConfig {
   /** chat-ops: the audit trail, the approvals (with their task tokens) and one Slack thread per rollout */
   chatopsTable?: string;
   chat: {
+    /** the stack's alarms going into ALARM and back to OK are posted to the default channel */
+    alarmsToChat: boolean;
     /** SSM parameter holding the access policy (JSON): who may read, act and approve, per cluster */
     accessPolicyParameter?: string;
     /** SSM SecureString parameters (or /aws/reference/secretsmanager/… paths) */
@@ -95,6 +99,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     rolloutsTable: parsed.data.ROLLOUTS_TABLE,
     chatopsTable: parsed.data.CHATOPS_TABLE,
     chat: {
+      alarmsToChat: parsed.data.ALARMS_TO_CHAT === 'true',
       accessPolicyParameter: parsed.data.ACCESS_POLICY_PARAMETER,
       signingSecretParameter: parsed.data.SLACK_SIGNING_SECRET_PARAMETER,
       botTokenParameter: parsed.data.SLACK_BOT_TOKEN_PARAMETER,

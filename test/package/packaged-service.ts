@@ -66,12 +66,7 @@ async function packageOnce(): Promise<PackagedService> {
     pruneOthers(dir);
     const work = `${dir}.tmp-${process.pid}`;
     rmSync(work, { recursive: true, force: true });
-    while (!tryLock(PACKAGING_LOCK)) await sleep(1000);
-    try {
-      await runPackage(PACKAGE_PARAMS, work);
-    } finally {
-      rmSync(PACKAGING_LOCK, { recursive: true, force: true });
-    }
+    await whilePackaging(() => runPackage(PACKAGE_PARAMS, work));
     // complete or absent: a reader never sees half a package
     renameSync(work, dir);
     return read(dir);
@@ -104,18 +99,25 @@ function runPackage(params: Record<string, string>, out: string) {
  */
 export async function packageWithParams(params: Record<string, string>): Promise<{ ok: true; template: CloudFormationTemplate } | { ok: false; output: string }> {
   const out = mkdtempSync(join(tmpdir(), 'enl-package-'));
-  // serverless-esbuild builds in the project's .esbuild/: one package at a time, across test files
-  mkdirSync(CACHE, { recursive: true });
-  while (!tryLock(PACKAGING_LOCK)) await sleep(1000);
   try {
-    await runPackage({ ...PACKAGE_PARAMS, ...params }, out);
+    await whilePackaging(() => runPackage({ ...PACKAGE_PARAMS, ...params }, out));
     return { ok: true, template: read(out).template };
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message?: string };
     return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}${e.message ?? ''}` };
   } finally {
-    rmSync(PACKAGING_LOCK, { recursive: true, force: true });
     rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** serverless-esbuild builds in the project's .esbuild/: one `serverless package` at a time, across test files. */
+async function whilePackaging<T>(run: () => Promise<T>): Promise<T> {
+  mkdirSync(CACHE, { recursive: true });
+  while (!tryLock(PACKAGING_LOCK)) await sleep(1000);
+  try {
+    return await run();
+  } finally {
+    rmSync(PACKAGING_LOCK, { recursive: true, force: true });
   }
 }
 
