@@ -75,7 +75,7 @@ export class KubernetesAccessDeniedError extends NodeLifecycleError {
   override readonly name = 'KubernetesAccessDeniedError';
   readonly retryable = false;
   constructor(readonly cluster: string, readonly detail: string, options?: ErrorOptions) {
-    super(`Kubernetes API of ${cluster} denied access: ${detail}. Check the EKS access entry and the RBAC in deploy/kubernetes/`, options);
+    super(`Kubernetes API of ${cluster} denied access: ${detail}. Check the EKS access entry and the RBAC (scripts/kubernetes/grant-access.sh CLUSTER applies both)`, options);
   }
 }
 
