@@ -12,7 +12,7 @@
  * Run alone with `npx tsx scripts/bench/bundles.ts`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
@@ -39,7 +39,19 @@ export interface BundleFigures {
   bare: BundleFigure;
   functions: BundleFigure[];
   runs: number;
+  /** where code init goes, for a few functions (and the bare handler) */
+  breakdowns: InitBreakdown[];
 }
+
+/** A function's code init split by what runs: medians per part, ms */
+export interface InitBreakdown {
+  name: string;
+  parts: Record<InitPart, number>;
+  total: number;
+}
+
+const INIT_PARTS = ['compile and load', 'zod', 'Powertools and middy', 'other libraries', 'schemas (shared/events, shared/config)', 'handler module and functions/lib', 'other project modules'] as const;
+type InitPart = (typeof INIT_PARTS)[number];
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 /** inside the project, so the bundles resolve the AWS SDK from node_modules as Lambda does from the runtime */
@@ -58,7 +70,50 @@ export async function benchBundles(runs = 15): Promise<BundleFigures> {
   for (const fn of model.functions) {
     functions.push(await measure({ name: fn.key, entry: `${fn.module}.ts`, env: { ...base, ...resolveEnvironment(model, fn.environment) } }, options, runs, { outfile: bare.outfile, env: base }));
   }
-  return { bare, functions, runs };
+  // the smallest, a middling and the slowest function, beside the bare handler
+  const byInit = [...functions].sort((a, b) => a.codeInitMs - b.codeInitMs);
+  const picked = [...new Set([byInit[0]!, byInit[Math.floor(byInit.length / 2)]!, byInit.at(-1)!])];
+  const breakdowns: InitBreakdown[] = [];
+  for (const [name, entry, env] of [['bare middy + Powertools Logger', 'scripts/bench/bare-handler.ts', base] as const, ...picked.map((f) => { const fn = model.functions.find((m) => m.key === f.name)!; return [f.name, `${fn.module}.ts`, { ...base, ...resolveEnvironment(model, fn.environment) }] as const; })]) {
+    breakdowns.push(await breakdown(name, entry, env, options, runs, picked.find((f) => f.name === name)?.external ?? picked[0]!.external));
+  }
+  return { bare, functions, runs, breakdowns };
+}
+
+/**
+ * Where code init goes. The bundle is built as measured but without whitespace minification,
+ * so esbuild's `// path` line opening each module's code stays; a timestamp taken there
+ * splits the one `require` into the time each module's top-level code runs (in a bundle,
+ * modules initialise one after the other, in import order). What runs before the first
+ * module is the compile of the whole file and esbuild's helpers. Same preload as `measure`.
+ */
+async function breakdown(name: string, entry: string, env: Record<string, string>, options: BuildOptions, runs: number, external: string[]): Promise<InitBreakdown> {
+  const outfile = join(OUT, `${name.replace(/[^\w.-]+/g, '-')}.marked.cjs`);
+  await build({ ...options, minify: false, minifySyntax: true, minifyIdentifiers: true, metafile: false, entryPoints: [join(ROOT, entry)], outfile });
+  const marked = readFileSync(outfile, 'utf8').replace(/^\/\/ (\S+\.(?:ts|js|cjs|mjs|json))$/gm, (line, path: string) => `${line}\nglobalThis.__initMark(${JSON.stringify(path)});`);
+  writeFileSync(outfile, marked);
+  const warm = external.some((m) => m.startsWith('@aws-sdk/client-')) ? `new (require('@aws-sdk/client-sts').STSClient)({region:process.env.AWS_REGION});` : '';
+  const script = `for(const m of ${JSON.stringify(external)})require(m);${warm}const marks=[['(start)',process.hrtime.bigint()]];globalThis.__initMark=(p)=>marks.push([p,process.hrtime.bigint()]);require(${JSON.stringify(outfile)});marks.push(['(end)',process.hrtime.bigint()]);const o={};for(let i=0;i<marks.length-1;i++)o[marks[i][0]]=(o[marks[i][0]]??0)+Number(marks[i+1][1]-marks[i][1])/1e6;process.stdout.write(JSON.stringify(o))`;
+  const samples: Record<InitPart, number>[] = [];
+  for (let i = 0; i < runs; i++) {
+    const byModule = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as Record<string, number>;
+    const parts = Object.fromEntries(INIT_PARTS.map((p) => [p, 0])) as Record<InitPart, number>;
+    for (const [module, ms] of Object.entries(byModule)) parts[partOf(module)] += ms;
+    samples.push(parts);
+  }
+  const parts = Object.fromEntries(INIT_PARTS.map((p) => [p, median(samples.map((s) => s[p]))])) as Record<InitPart, number>;
+  return { name, parts, total: median(samples.map((s) => Object.values(s).reduce((a, b) => a + b, 0))) };
+}
+
+function partOf(module: string): InitPart {
+  if (module === '(start)') return 'compile and load';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(module)?.[1];
+  if (pkg === 'zod') return 'zod';
+  if (pkg?.startsWith('@aws-lambda-powertools/') || pkg?.startsWith('@middy/') || pkg === '@aws/lambda-invoke-store') return 'Powertools and middy';
+  if (pkg) return 'other libraries';
+  if (/^shared\/(events|config)\//.test(module)) return 'schemas (shared/events, shared/config)';
+  if (/^functions\//.test(module) || module.startsWith('scripts/bench/')) return 'handler module and functions/lib';
+  return 'other project modules';
 }
 
 function esbuildOptions(custom: Record<string, unknown>): BuildOptions {
@@ -155,6 +210,17 @@ ${over} over the size, ${slow} over the init ratio).
 | function | bundle | code init | bare | × bare | with SDK | SDK modules | largest parts |
 |---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
+
+Where code init goes (median ms of ${figures.runs} processes per part; the same bundle without
+whitespace minification, a timestamp where each module's code begins; "compile and load" is
+V8 compiling the whole file before any module runs, which grows with the bundle's size;
+"schemas" is zod building the schemas at module load; the handler module builds the
+function's adapters and clients):
+
+| part | ${figures.breakdowns.map((b) => b.name).join(' | ')} |
+|---|${figures.breakdowns.map(() => '---').join('|')}|
+${INIT_PARTS.map((p) => `| ${p} | ${figures.breakdowns.map((b) => b.parts[p].toFixed(2)).join(' | ')} |`).join('\n')}
+| **total** | ${figures.breakdowns.map((b) => `**${b.total.toFixed(1)}**`).join(' | ')} |
 `;
 }
 
