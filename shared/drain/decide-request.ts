@@ -1,7 +1,11 @@
-import type { DrainRecord } from '../aws/drain-records.js';
-import type { DrainTriggerKind } from '../events/drain.js';
+import type { DrainRecord, DrainRecordChange, NotedLifecycleAction } from '../aws/drain-records.js';
+import type { InstanceView } from '../aws/instances.js';
+import type { NodeGroupPolicy } from '../config/node-group-policy.js';
+import type { DrainPolicy, DrainTriggerKind } from '../events/drain.js';
+import type { LifecycleAction } from '../events/lifecycle-action.js';
 import type { TerminationHandlerSighting } from '../kube/neighbours.js';
 import { leaseHolds } from './drain-owner.js';
+import { noteLifecycleAction } from './lifecycle-actions.js';
 
 /**
  * What a drain trigger should do, given what was observed of the instance's drain. Pure.
@@ -80,6 +84,103 @@ export function decideDrainRequest(facts: RequestFacts): RequestDecision {
     default:
       return { action: 'start', generation: record?.generation ?? 0, reason: 'the first drain of this instance' };
   }
+}
+
+/** A drain trigger, whatever its source: the instance (or node) it names and what it brings. */
+export interface DrainRequest {
+  kind: DrainTriggerKind;
+  instanceId?: string;
+  nodeName?: string;
+  cluster?: string;
+  groupName?: string;
+  lifecycleAction?: LifecycleAction;
+  eventTime?: Date;
+  force?: boolean;
+  rolloutExecutionArn?: string;
+}
+
+/**
+ * Whose the trigger's instance is, looked up once per request: not the service's (not found,
+ * another owner, another tool's hook), named with the wrong cluster, or ours — with its group's
+ * policy and, for a spot or rebalance warning, the Node Termination Handler seen on its node.
+ */
+export type RequestScope =
+  | { scope: 'not-ours'; instanceId?: string; reason: string }
+  | { scope: 'wrong-cluster'; instanceId: string; cluster: string; asked: string }
+  | { scope: 'ours'; instanceId: string; cluster: string; instance: InstanceView; policy: Pick<NodeGroupPolicy, 'drain' | 'onRebalance'>; terminationHandler?: TerminationHandlerSighting };
+
+/** What one round of a drain request saw. */
+export interface DrainRequestFacts {
+  request: DrainRequest;
+  scope: RequestScope;
+  /** observe mode: the trigger is decided as for an instance never drained, and reported */
+  observeOnly: boolean;
+  now: Date;
+  /** the drain record as read this round and what was checked of it (lookupsFor); not read when the scope or the mode makes it moot */
+  drain?: { record: DrainRecord | undefined; ownerRunning?: boolean; node?: RequestFacts['node'] };
+}
+
+/** What starting a node-drain writes and starts (start-node-drain.ts). */
+export interface NodeDrainStart {
+  cluster: string;
+  instanceId: string;
+  trigger: DrainTriggerKind;
+  generation: number;
+  policy: DrainPolicy;
+  /** when the trigger happened (a spot warning's two minutes count from it) */
+  eventTime?: Date;
+  /** the ami-rollout the drain belongs to, if one asked or handed it over */
+  rolloutExecutionArn?: string;
+  /** the record's lifecycle actions as they are to be written (with the trigger's own), when they change */
+  lifecycleActions?: readonly NotedLifecycleAction[];
+}
+
+/**
+ * Everything one round of requestDrain does, decided once. `join` and `complete-now` write
+ * `note` and `start` writes the new owner, each conditionally on the record as read (a lost
+ * race is a new round); `reject` is an input error.
+ */
+export type DrainRequestPlan =
+  | { action: 'ignore'; reason: string }
+  | { action: 'reject'; path: 'cluster'; message: string }
+  | { action: 'observe'; policy: DrainPolicy }
+  | { action: 'join' | 'complete-now'; reason: string; note: DrainRecordChange }
+  | { action: 'start'; reason: string; start: NodeDrainStart; afresh: boolean };
+
+/** Pure: the round's plan, from one decideDrainRequest over what was seen. */
+export function planDrainRequest(facts: DrainRequestFacts): DrainRequestPlan {
+  const { request, scope, now } = facts;
+  if (scope.scope === 'not-ours') return { action: 'ignore', reason: scope.reason };
+  if (scope.scope === 'wrong-cluster') return { action: 'reject', path: 'cluster', message: `instance ${scope.instanceId} belongs to cluster ${scope.cluster}, not ${scope.asked}` };
+  const record = facts.drain?.record;
+  const decision = decideDrainRequest({
+    record,
+    trigger: request.kind,
+    bringsLifecycleAction: request.lifecycleAction !== undefined,
+    onRebalance: scope.policy.onRebalance,
+    now,
+    ...(scope.terminationHandler ? { terminationHandler: scope.terminationHandler } : {}),
+    ...(facts.drain?.ownerRunning !== undefined ? { ownerRunning: facts.drain.ownerRunning } : {}),
+    ...(facts.drain?.node ? { node: facts.drain.node } : {}),
+  });
+  const policy = request.force ? { ...scope.policy.drain, onDrainTimeout: 'force' as const } : scope.policy.drain;
+  if (decision.action === 'ignore') return decision;
+  if (facts.observeOnly) return { action: 'observe', policy };
+  const lifecycleActions = request.lifecycleAction ? noteLifecycleAction(record?.lifecycleActions ?? [], request.lifecycleAction, request.eventTime ?? now) : undefined;
+  if (decision.action !== 'start') {
+    return { action: decision.action, reason: decision.reason, note: { cluster: scope.cluster, trigger: request.kind, ...(lifecycleActions ? { lifecycleActions } : {}) } };
+  }
+  const start: NodeDrainStart = {
+    cluster: scope.cluster,
+    instanceId: scope.instanceId,
+    trigger: request.kind,
+    generation: decision.generation,
+    policy,
+    ...(request.eventTime ? { eventTime: request.eventTime } : {}),
+    ...(request.rolloutExecutionArn ? { rolloutExecutionArn: request.rolloutExecutionArn } : {}),
+    ...(lifecycleActions ? { lifecycleActions } : {}),
+  };
+  return { action: 'start', reason: decision.reason, start, afresh: record !== undefined };
 }
 
 export function drainExecutionName(instanceId: string, generation: number): string {

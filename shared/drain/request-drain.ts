@@ -9,18 +9,16 @@ import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import type { ServiceMode } from '../config/service-config.js';
 import type { DrainObserved } from '../events/observed.js';
 import { AwsTransientError, InvalidInputError } from '../errors.js';
-import type { DrainTrigger, DrainTriggerKind } from '../events/drain.js';
-import type { LifecycleAction } from '../events/lifecycle-action.js';
+import type { DrainTrigger } from '../events/drain.js';
 import type { KubeClients } from '../kube/client.js';
 import { checkDrainedNode } from '../kube/drain/drained-node.js';
 import { findNodeForInstance } from '../kube/find-node.js';
 import { listTerminationHandlerPods, NTH_MANAGED_TAG, type TerminationHandlerSighting, terminationHandlerFor } from '../kube/neighbours.js';
 import { findInstanceOwner, groupTagValues } from '../ownership/find-owner.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
-import { decideDrainRequest, lookupsFor, type RequestFacts } from './decide-request.js';
+import { type DrainRequest, type DrainRequestFacts, type DrainRequestPlan, lookupsFor, planDrainRequest, type RequestFacts, type RequestScope } from './decide-request.js';
 import { hookOwnership } from './hook-ownership.js';
 import { ownerAlive } from './drain-owner.js';
-import { noteLifecycleAction } from './lifecycle-actions.js';
 import { observeDrain } from './observe-drain.js';
 import { completeOpenActions } from './own-drain.js';
 import { startNodeDrain } from './start-node-drain.js';
@@ -49,19 +47,7 @@ export type RequestDrainOutcome =
   | { outcome: 'started' | 'joined' | 'completed-now'; instanceId: string; cluster: string; executionName?: string; reason?: string }
   | { outcome: 'observed'; instanceId: string; cluster: string; observed: DrainObserved };
 
-interface Normalized {
-  kind: DrainTriggerKind;
-  instanceId?: string;
-  nodeName?: string;
-  cluster?: string;
-  groupName?: string;
-  lifecycleAction?: LifecycleAction;
-  eventTime?: Date;
-  force?: boolean;
-  rolloutExecutionArn?: string;
-}
-
-function normalize(trigger: DrainTrigger): Normalized {
+function normalize(trigger: DrainTrigger): DrainRequest {
   if ('kind' in trigger && trigger.kind === 'rollout-drain') {
     return { kind: 'rollout', instanceId: trigger.instanceId, cluster: trigger.cluster, rolloutExecutionArn: trigger.rolloutExecutionArn };
   }
@@ -109,8 +95,8 @@ const MAX_ROUNDS = 4;
  * 3. observe the instance's drain record and, as it asks, check what it claims: the owner of
  *    a running drain whose lease lapsed (DescribeExecution), the node of a finished one
  *    (cordoned by us, nothing to evict);
- * 4. decide, once (pure): start (or take over), join the running drain, complete the
- *    lifecycle actions at once, or ignore;
+ * 4. decide, once (planDrainRequest, pure): start (or take over), join the running drain,
+ *    complete the lifecycle actions at once, or ignore — with what each writes;
  * 5. act: note the trigger and its lifecycle action in the record — conditionally on the record
  *    as observed; if it changed meanwhile (the drain ended, another trigger started one), back
  *    to 3 — and start the execution, named `drain-<instance>-<generation>`.
@@ -119,103 +105,101 @@ const MAX_ROUNDS = 4;
  */
 export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPorts): Promise<RequestDrainOutcome> {
   const request = normalize(trigger);
-  const ignore = (reason: string, instanceId?: string): RequestDrainOutcome => {
-    ports.log('drain request ignored', { instanceId, reason, trigger: request.kind });
-    return instanceId ? { outcome: 'ignored', instanceId, reason } : { outcome: 'ignored', reason };
-  };
-
-  // 1.
-  const instanceId = request.instanceId ?? (await ports.instanceOfNode(request.cluster!, request.nodeName!));
-  if (!instanceId) return ignore(`node ${request.nodeName} is not in cluster ${request.cluster}`);
-  const owner = await findInstanceOwner(ports, instanceId, request.groupName);
-  if (!owner) return ignore('instance not found', instanceId);
-  if (owner.decision.decision === 'ignore') return ignore(owner.decision.reason, instanceId);
-  const { cluster } = owner.decision;
-  if (request.cluster && request.cluster !== cluster) {
-    throw new InvalidInputError([{ path: 'cluster', message: `instance ${instanceId} belongs to cluster ${cluster}, not ${request.cluster}` }]);
+  // 1.–2.
+  const scope = await observeScope(request, ports);
+  for (let round = 1; round <= MAX_ROUNDS; round++) {
+    // 3.
+    const facts = await observeRound(request, scope, ports);
+    // 4.
+    const plan = planDrainRequest(facts);
+    // 5.
+    const outcome = await carryOut(plan, facts, ports);
+    if (outcome) return outcome;
   }
+  throw new AwsTransientError('dynamodb:UpdateItem', { cause: new Error(`the drain record of ${scope.instanceId} kept changing under the request`) });
+}
 
-  // 2.
+/** Steps 1–2: whose the instance is and under which policy; each lookup only while the instance may still be ours. */
+async function observeScope(request: DrainRequest, ports: RequestDrainPorts): Promise<RequestScope> {
+  const instanceId = request.instanceId ?? (await ports.instanceOfNode(request.cluster!, request.nodeName!));
+  if (!instanceId) return { scope: 'not-ours', reason: `node ${request.nodeName} is not in cluster ${request.cluster}` };
+  const owner = await findInstanceOwner(ports, instanceId, request.groupName);
+  if (!owner) return { scope: 'not-ours', instanceId, reason: 'instance not found' };
+  if (owner.decision.decision === 'ignore') return { scope: 'not-ours', instanceId, reason: owner.decision.reason };
+  const { cluster } = owner.decision;
+  if (request.cluster && request.cluster !== cluster) return { scope: 'wrong-cluster', instanceId, cluster, asked: request.cluster };
+
   const groupTags = owner.group ? groupTagValues(owner.group) : {};
   const nodegroupTags = owner.decision.nodegroup ? await describeNodegroupTags(ports.eks, cluster, owner.decision.nodegroup) : {};
   const { policy, problems } = readNodeGroupPolicy({ ...groupTags, ...nodegroupTags });
   if (problems.length > 0) ports.log('node group policy problems', { problems });
   if (request.lifecycleAction) {
     const hook = hookOwnership(request.lifecycleAction.lifecycleHookName, 'terminate', policy.hooks);
-    if (!hook.ours) return ignore(hook.reason, instanceId);
+    if (!hook.ours) return { scope: 'not-ours', instanceId, reason: hook.reason };
   }
-  const warned = request.kind === 'spot-interruption' || (request.kind === 'rebalance' && policy.onRebalance === 'drain');
+  // observe mode reports the drain as the service would start it, with or without the handler
+  const warned = ports.mode !== 'observe' && (request.kind === 'spot-interruption' || (request.kind === 'rebalance' && policy.onRebalance === 'drain'));
   const terminationHandler = warned ? await terminationHandlerOn(cluster, owner.instance, groupTags, ports) : undefined;
   if (request.kind === 'spot-interruption' && !terminationHandler) {
     // on whatever the group's tags say: the instance goes in two minutes, drained or not
     ports.log('spot interruption: draining an owned node before it goes', { instanceId, cluster });
   }
-  const drainPolicy = request.force ? { ...policy.drain, onDrainTimeout: 'force' as const } : policy.drain;
+  return { scope: 'ours', instanceId, cluster, instance: owner.instance, policy, ...(terminationHandler ? { terminationHandler } : {}) };
+}
 
-  if (ports.mode === 'observe') {
-    const decision = decideDrainRequest({ record: undefined, trigger: request.kind, bringsLifecycleAction: request.lifecycleAction !== undefined, onRebalance: policy.onRebalance, now: ports.now() });
-    if (decision.action === 'ignore') return ignore(decision.reason, instanceId);
-    const observed = await observeDrain({ kind: request.kind, policy: drainPolicy, ...(request.lifecycleAction ? { lifecycleAction: request.lifecycleAction } : {}) }, { instance: owner.instance, cluster }, ports);
-    return { outcome: 'observed', instanceId, cluster, observed };
-  }
-
-  for (let round = 1; round <= MAX_ROUNDS; round++) {
-    // 3.
-    const now = ports.now();
-    const record = await ports.records.get(instanceId);
-    const lookups = lookupsFor(record, now, request.lifecycleAction !== undefined);
-    const facts: RequestFacts = {
+/** Step 3: the drain record and what it asks to be checked (lookupsFor); nothing when no drain can follow or in observe mode. */
+async function observeRound(request: DrainRequest, scope: RequestScope, ports: RequestDrainPorts): Promise<DrainRequestFacts> {
+  const now = ports.now();
+  const base = { request, scope, observeOnly: ports.mode === 'observe', now };
+  if (scope.scope !== 'ours' || base.observeOnly) return base;
+  const record = await ports.records.get(scope.instanceId);
+  const lookups = lookupsFor(record, now, request.lifecycleAction !== undefined);
+  return {
+    ...base,
+    drain: {
       record,
-      trigger: request.kind,
-      bringsLifecycleAction: request.lifecycleAction !== undefined,
-      onRebalance: policy.onRebalance,
-      now,
-      ...(terminationHandler ? { terminationHandler } : {}),
       ...(lookups.owner ? { ownerRunning: await ownerAlive(record!, now, ports.sfn, { verify: true }) } : {}),
-      ...(lookups.node ? { node: await nodeNow(cluster, owner.instance, ports) } : {}),
-    };
-    // 4.
-    const decision = decideDrainRequest(facts);
-    // 5.
-    const actions = request.lifecycleAction ? noteLifecycleAction(record?.lifecycleActions ?? [], request.lifecycleAction, request.eventTime ?? now) : undefined;
-    const note = { cluster, trigger: request.kind, ...(actions ? { lifecycleActions: actions } : {}) };
-    switch (decision.action) {
-      case 'ignore':
-        return ignore(decision.reason, instanceId);
-      case 'join': {
-        if (!(await ports.records.write(instanceId, record, note, now))) continue;
-        ports.log('drain already running', { instanceId, cluster, reason: decision.reason, executionArn: record?.executionArn });
-        return { outcome: 'joined', instanceId, cluster, reason: decision.reason };
-      }
-      case 'complete-now': {
-        const noted = await ports.records.write(instanceId, record, note, now);
-        if (!noted) continue;
-        const { completed } = await completeOpenActions(noted, ports);
-        ports.log('lifecycle actions completed: the node is still drained', { instanceId, cluster, reason: decision.reason, actions: completed });
-        return { outcome: 'completed-now', instanceId, cluster, reason: decision.reason };
-      }
-      case 'start': {
-        const started = await startNodeDrain(
-          record,
-          {
-            cluster,
-            instanceId,
-            trigger: request.kind,
-            generation: decision.generation,
-            policy: drainPolicy,
-            ...(request.eventTime ? { eventTime: request.eventTime } : {}),
-            ...(request.rolloutExecutionArn ? { rolloutExecutionArn: request.rolloutExecutionArn } : {}),
-            ...(actions ? { lifecycleActions: actions } : {}),
-          },
-          ports,
-        );
-        if (!started) continue;
-        if (record) ports.log('drain started afresh', { instanceId, cluster, reason: decision.reason });
-        return { outcome: started.started ? 'started' : 'joined', instanceId, cluster, executionName: started.executionName, reason: decision.reason };
-      }
+      ...(lookups.node ? { node: await nodeNow(scope.cluster, scope.instance, ports) } : {}),
+    },
+  };
+}
+
+/** Step 5: the plan carried out. Undefined when the record changed under a write: observe and decide again. */
+async function carryOut(plan: DrainRequestPlan, facts: DrainRequestFacts, ports: RequestDrainPorts): Promise<RequestDrainOutcome | undefined> {
+  const { request, scope } = facts;
+  const instanceId = scope.instanceId;
+  if (plan.action === 'ignore') {
+    ports.log('drain request ignored', { instanceId, reason: plan.reason, trigger: request.kind });
+    return instanceId ? { outcome: 'ignored', instanceId, reason: plan.reason } : { outcome: 'ignored', reason: plan.reason };
+  }
+  if (plan.action === 'reject') throw new InvalidInputError([{ path: plan.path, message: plan.message }]);
+  if (scope.scope !== 'ours') throw new Error(`a ${plan.action} plan for an instance that is not ours`);
+  const { cluster } = scope;
+  const record = facts.drain?.record;
+  switch (plan.action) {
+    case 'observe': {
+      const observed = await observeDrain({ kind: request.kind, policy: plan.policy, ...(request.lifecycleAction ? { lifecycleAction: request.lifecycleAction } : {}) }, { instance: scope.instance, cluster }, ports);
+      return { outcome: 'observed', instanceId: scope.instanceId, cluster, observed };
+    }
+    case 'join': {
+      if (!(await ports.records.write(scope.instanceId, record, plan.note, facts.now))) return undefined;
+      ports.log('drain already running', { instanceId, cluster, reason: plan.reason, executionArn: record?.executionArn });
+      return { outcome: 'joined', instanceId: scope.instanceId, cluster, reason: plan.reason };
+    }
+    case 'complete-now': {
+      const noted = await ports.records.write(scope.instanceId, record, plan.note, facts.now);
+      if (!noted) return undefined;
+      const { completed } = await completeOpenActions(noted, ports);
+      ports.log('lifecycle actions completed: the node is still drained', { instanceId, cluster, reason: plan.reason, actions: completed });
+      return { outcome: 'completed-now', instanceId: scope.instanceId, cluster, reason: plan.reason };
+    }
+    case 'start': {
+      const started = await startNodeDrain(record, plan.start, ports);
+      if (!started) return undefined;
+      if (plan.afresh) ports.log('drain started afresh', { instanceId, cluster, reason: plan.reason });
+      return { outcome: started.started ? 'started' : 'joined', instanceId: scope.instanceId, cluster, executionName: started.executionName, reason: plan.reason };
     }
   }
-  throw new AwsTransientError('dynamodb:UpdateItem', { cause: new Error(`the drain record of ${instanceId} kept changing under the request`) });
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { DrainRecord, DrainRecords, NotedLifecycleAction } from '../aws/drain-records.js';
+import type { DrainRecord, DrainRecords } from '../aws/drain-records.js';
 import { executionArnOf, startExecutionOnce } from '../aws/step-functions.js';
-import type { DrainPolicy, DrainTriggerKind, NodeDrainInput } from '../events/drain.js';
-import { drainDeadline, drainExecutionName } from './decide-request.js';
+import type { NodeDrainInput } from '../events/drain.js';
+import { drainDeadline, drainExecutionName, type NodeDrainStart } from './decide-request.js';
 import { leaseUntil, START_LEASE_SECONDS } from './drain-owner.js';
 
 export interface StartNodeDrainPorts {
@@ -11,20 +11,6 @@ export interface StartNodeDrainPorts {
   nodeDrainStateMachineArn: string;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
-}
-
-export interface NodeDrainStart {
-  cluster: string;
-  instanceId: string;
-  trigger: DrainTriggerKind;
-  generation: number;
-  policy: DrainPolicy;
-  /** when the trigger happened (a spot warning's two minutes count from it) */
-  eventTime?: Date;
-  /** the ami-rollout the drain belongs to, if one asked or handed it over */
-  rolloutExecutionArn?: string;
-  /** the record's lifecycle actions as they are to be written (with the trigger's own), when they change */
-  lifecycleActions?: readonly NotedLifecycleAction[];
 }
 
 export interface StartedNodeDrain {

@@ -1,4 +1,10 @@
-import type { GroupTag } from '../aws/auto-scaling.js';
+import { createHash } from 'node:crypto';
+import type { GroupTag, HookView } from '../aws/auto-scaling.js';
+import type { HookOwnership } from '../drain/hook-ownership.js';
+import type { LifecycleAction } from '../events/lifecycle-action.js';
+import type { NodeJoinInput } from '../events/node-join.js';
+import { joinDeadline } from './decide-join.js';
+import type { InstanceOwner } from './find-owner.js';
 import { OWNERSHIP_TAG_PREFIX } from './resolve-cluster.js';
 
 /**
@@ -25,4 +31,67 @@ export function planTagging(
   const existing = group.tags[key];
   if (existing?.propagateAtLaunch) return { instanceTags: toTag };
   return { instanceTags: toTag, groupTag: { key, value: existing?.value || 'owned' } };
+}
+
+/** What a launch event saw of its instance (tag-instance.ts), each lookup only while it can matter. */
+export interface LaunchFacts {
+  instanceId: string;
+  /** a state change's new state (a launch hook's event has none) */
+  state?: string;
+  /** a launch hook's action, and when Auto Scaling opened it */
+  launchHook?: { action: LifecycleAction; openedAt: Date };
+  /** undefined: EC2 does not show the instance (yet) */
+  owner: InstanceOwner | undefined;
+  /** a launch hook's: whether the service may answer it and, if so, the hook as Auto Scaling describes it */
+  hook?: { ownership: HookOwnership; described?: HookView };
+}
+
+/** The node-join execution that waits for a launching node and answers its hook. */
+export interface JoinStart {
+  name: string;
+  input: NodeJoinInput;
+}
+
+/**
+ * Everything a launch event does, decided once: nothing (`ignore`), fail for Lambda's retry
+ * (`not-visible-yet`: a launch hook names an instance EC2 does not show yet — failing beats a
+ * hook left to time out), or ensure ownership — the tags planned, and for a launch hook the
+ * node-join to start, or why the hook is left alone.
+ */
+export type LaunchPlan =
+  | { action: 'ignore'; reason: string }
+  | { action: 'not-visible-yet' }
+  | { action: 'ensure'; cluster: string; source: string; tagging: TaggingPlan; group?: string; join?: JoinStart; hookLeftAlone?: string };
+
+export function planLaunch(facts: LaunchFacts): LaunchPlan {
+  if (facts.state !== undefined && facts.state !== 'running') return { action: 'ignore', reason: `state ${facts.state} is not running` };
+  const { owner } = facts;
+  if (!owner) return facts.launchHook ? { action: 'not-visible-yet' } : { action: 'ignore', reason: 'instance not found' };
+  const { instance, group, decision } = owner;
+  const refused = ownerRefusal(owner);
+  if (refused !== undefined || decision.decision === 'ignore') return { action: 'ignore', reason: refused ?? 'not a managed cluster\'s' };
+  const { cluster } = decision;
+  const tagging = planTagging(cluster, instance.tags, group && { tags: group.tags, managedByEks: 'eks:nodegroup-name' in group.tags });
+  const ensure = { action: 'ensure' as const, cluster, source: decision.source, tagging, ...(group ? { group: group.name } : {}) };
+  const { launchHook, hook } = facts;
+  if (!launchHook || !hook) return ensure;
+  if (!hook.ownership.ours) return { ...ensure, hookLeftAlone: hook.ownership.reason };
+  const input: NodeJoinInput = {
+    cluster,
+    instanceId: facts.instanceId,
+    lifecycleAction: launchHook.action,
+    deadline: joinDeadline(launchHook.openedAt, hook.described?.heartbeatTimeoutSeconds ?? 3600).toISOString(),
+  };
+  return { ...ensure, join: { name: joinExecutionName(facts.instanceId, launchHook.action.lifecycleActionToken), input } };
+}
+
+/** Why a found instance is not one to tag: gone already, or not a managed cluster's (resolveCluster). */
+export function ownerRefusal(owner: Pick<InstanceOwner, 'instance' | 'decision'>): string | undefined {
+  if (owner.instance.state === 'terminated' || owner.instance.state === 'shutting-down') return `instance is ${owner.instance.state}`;
+  return owner.decision.decision === 'ignore' ? owner.decision.reason : undefined;
+}
+
+/** One name per lifecycle action: `join-<instance>-<hash of the token>` (≤ 80 chars). */
+export function joinExecutionName(instanceId: string, lifecycleActionToken: string): string {
+  return `join-${instanceId}-${createHash('sha256').update(lifecycleActionToken).digest('hex').slice(0, 16)}`;
 }

@@ -1,7 +1,6 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { createHash } from 'node:crypto';
 import { describeGroup, describeLifecycleHook, lifecycleHookNames, putPropagatingGroupTag } from '../aws/auto-scaling.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import { hookLeftToDefault } from '../config/observe.js';
@@ -13,10 +12,8 @@ import { startExecutionOnce } from '../aws/step-functions.js';
 import { ConfigurationError, InstanceNotFoundError } from '../errors.js';
 import type { InstanceLaunchEvent } from '../events/instance-event.js';
 import { instanceIdOf } from '../events/instance-event.js';
-import type { NodeJoinInput } from '../events/node-join.js';
-import { joinDeadline } from './decide-join.js';
 import { findInstanceOwner, groupTagValues } from './find-owner.js';
-import { planTagging } from './plan-tagging.js';
+import { type LaunchFacts, type LaunchPlan, ownerRefusal, planLaunch } from './plan-tagging.js';
 import type { ManagedClusters } from './resolve-cluster.js';
 
 export interface TaggingPorts {
@@ -49,113 +46,99 @@ export type TaggingOutcome =
  * Tags a launching instance with its cluster's ownership tag and, for a launch hook, hands
  * the wait for its node to the `node-join` workflow.
  *
- * 1–2. find the owner (`findInstanceOwner`): no cluster, a conflict or an unmanaged cluster: ignore;
+ * 1. observe: the owner (`findInstanceOwner`); for a launch hook, whether the service may
+ *    answer it (its own, or one the group names: drain/hook-ownership.ts; another tool's is
+ *    left alone) and, if so, its heartbeat timeout;
+ * 2. decide, once (planLaunch, pure): no cluster, a conflict or an unmanaged cluster: ignore;
+ *    else the tags missing and the node-join to start;
  * 3. tag the instance if the tag is missing;
  * 4. make the group's tag propagate at launch (self-managed groups);
- * 5. for a launch hook the service may answer (its own, or one the group names:
- *    drain/hook-ownership.ts; another tool's is left alone): start the node-join execution,
- *    named after the lifecycle action so a redelivered event finds it already running.
+ * 5. start the node-join execution, named after the lifecycle action so a redelivered event
+ *    finds it already running.
  * In observe mode, 3–5 are reported (`Node Launch Observed`) instead: no tag is written, no
  * node-join starts, and the launch hook's own default result applies at its timeout.
  */
 export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: TaggingPorts): Promise<TaggingOutcome> {
   const instanceId = instanceIdOf(event);
-  const ignore = (reason: string): TaggingOutcome => {
-    ports.log('instance ignored', { instanceId, reason });
-    return { outcome: 'ignored', instanceId, reason };
-  };
-  if (event['detail-type'] === 'EC2 Instance State-change Notification' && event.detail.state !== 'running') {
-    return ignore(`state ${event.detail.state} is not running`);
+  // 1.–2.
+  const facts = await observeLaunch(event, ports);
+  const plan = planLaunch(facts);
+  if (plan.action === 'not-visible-yet') throw new InstanceNotFoundError(instanceId);
+  if (plan.action === 'ignore') {
+    ports.log('instance ignored', { instanceId, reason: plan.reason });
+    return { outcome: 'ignored', instanceId, reason: plan.reason };
   }
-
-  const groupName = event['detail-type'] === 'EC2 Instance-launch Lifecycle Action' ? event.detail.AutoScalingGroupName : undefined;
-  const owner = await findInstanceOwner(ports, instanceId, groupName, { settledByInstanceTags: true });
-  if (!owner) {
-    // a launch hook names an instance that exists: EC2 has not caught up yet, so fail and let
-    // Lambda's retry (a minute later) find it, rather than let the hook time out unanswered
-    if (event['detail-type'] === 'EC2 Instance-launch Lifecycle Action') throw new InstanceNotFoundError(instanceId);
-    return ignore('instance not found');
-  }
-  const { instance, group, decision } = owner;
-  if (instance.state === 'terminated' || instance.state === 'shutting-down') return ignore(`instance is ${instance.state}`);
-  if (decision.decision === 'ignore') return ignore(decision.reason);
-  const { cluster } = decision;
-
-  const plan = planTagging(cluster, instance.tags, group && { tags: group.tags, managedByEks: 'eks:nodegroup-name' in group.tags });
-  if (ports.mode === 'observe') return observeLaunch(event, { instanceId, cluster, plan, group }, ports);
-  if (Object.keys(plan.instanceTags).length > 0) await tagInstance(ports.ec2, instanceId, plan.instanceTags);
-  if (plan.groupTag && group) await putPropagatingGroupTag(ports.autoscaling, group.name, plan.groupTag.key, plan.groupTag.value);
+  if (ports.mode === 'observe') return reportLaunch(event, facts, plan, ports);
+  const { cluster, tagging } = plan;
+  // 3.–4.
+  if (Object.keys(tagging.instanceTags).length > 0) await tagInstance(ports.ec2, instanceId, tagging.instanceTags);
+  if (tagging.groupTag && plan.group) await putPropagatingGroupTag(ports.autoscaling, plan.group, tagging.groupTag.key, tagging.groupTag.value);
   ports.log('ownership ensured', {
     cluster,
     instanceId,
-    source: decision.source,
-    instanceTagged: Object.keys(plan.instanceTags).length > 0,
-    groupTagSet: plan.groupTag !== undefined,
+    source: plan.source,
+    instanceTagged: Object.keys(tagging.instanceTags).length > 0,
+    groupTagSet: tagging.groupTag !== undefined,
   });
-
   const base = {
-    outcome: Object.keys(plan.instanceTags).length > 0 ? ('tagged' as const) : ('already-tagged' as const),
+    outcome: Object.keys(tagging.instanceTags).length > 0 ? ('tagged' as const) : ('already-tagged' as const),
     instanceId,
     cluster,
-    groupTagSet: plan.groupTag !== undefined,
+    groupTagSet: tagging.groupTag !== undefined,
   };
-  if (event['detail-type'] !== 'EC2 Instance-launch Lifecycle Action') return base;
-
-  const detail = event.detail;
-  const hookGroup = group ?? (await describeGroup(ports.autoscaling, detail.AutoScalingGroupName));
-  const groupTags = hookGroup ? groupTagValues(hookGroup) : {};
-  const ownership = hookOwnership(detail.LifecycleHookName, 'launch', readNodeGroupPolicy(groupTags).policy.hooks);
-  if (!ownership.ours) {
-    ports.log('launch hook left alone', { instanceId, hook: detail.LifecycleHookName, reason: ownership.reason });
-    return { ...base, hookLeftAlone: ownership.reason };
+  if (plan.hookLeftAlone) {
+    ports.log('launch hook left alone', { instanceId, hook: facts.launchHook?.action.lifecycleHookName, reason: plan.hookLeftAlone });
+    return { ...base, hookLeftAlone: plan.hookLeftAlone };
   }
-  const hook = await describeLifecycleHook(ports.autoscaling, detail.AutoScalingGroupName, detail.LifecycleHookName);
-  const input: NodeJoinInput = {
-    cluster,
-    instanceId,
-    lifecycleAction: {
-      autoScalingGroupName: detail.AutoScalingGroupName,
-      lifecycleHookName: detail.LifecycleHookName,
-      lifecycleActionToken: detail.LifecycleActionToken,
-      instanceId,
-    },
-    deadline: joinDeadline(new Date(event.time), hook?.heartbeatTimeoutSeconds ?? 3600).toISOString(),
-  };
-  const joinExecution = await startExecutionOnce(ports.sfn, ports.nodeJoinStateMachineArn, joinExecutionName(instanceId, detail.LifecycleActionToken), input);
+  if (!plan.join) return base;
+  // 5.
+  const joinExecution = await startExecutionOnce(ports.sfn, ports.nodeJoinStateMachineArn, plan.join.name, plan.join.input);
   ports.log(joinExecution.started ? 'node-join started' : 'node-join already under way', { ...joinExecution });
   return { ...base, joinExecution };
 }
 
+/** Step 1: the instance's owner and, for a launch hook of an instance the service may own, the hook. */
+async function observeLaunch(event: InstanceLaunchEvent, ports: TaggingPorts): Promise<LaunchFacts> {
+  const instanceId = instanceIdOf(event);
+  if (event['detail-type'] === 'EC2 Instance State-change Notification') {
+    const { state } = event.detail;
+    // a state change other than running is ignored on its face
+    if (state !== 'running') return { instanceId, state, owner: undefined };
+    return { instanceId, state, owner: await findInstanceOwner(ports, instanceId, undefined, { settledByInstanceTags: true }) };
+  }
+  const detail = event.detail;
+  const launchHook = {
+    action: { autoScalingGroupName: detail.AutoScalingGroupName, lifecycleHookName: detail.LifecycleHookName, lifecycleActionToken: detail.LifecycleActionToken, instanceId },
+    openedAt: new Date(event.time),
+  };
+  const owner = await findInstanceOwner(ports, instanceId, detail.AutoScalingGroupName, { settledByInstanceTags: true });
+  if (!owner || ownerRefusal(owner) !== undefined) return { instanceId, launchHook, owner };
+  const hookGroup = owner.group ?? (await describeGroup(ports.autoscaling, detail.AutoScalingGroupName));
+  const ownership = hookOwnership(detail.LifecycleHookName, 'launch', readNodeGroupPolicy(hookGroup ? groupTagValues(hookGroup) : {}).policy.hooks);
+  const described = ownership.ours ? await describeLifecycleHook(ports.autoscaling, detail.AutoScalingGroupName, detail.LifecycleHookName) : undefined;
+  return { instanceId, launchHook, owner, hook: { ownership, ...(described ? { described } : {}) } };
+}
+
 /** Observe mode's steps 3–5: what would be written and answered, reported; nothing written. */
-async function observeLaunch(
-  event: InstanceLaunchEvent,
-  found: { instanceId: string; cluster: string; plan: ReturnType<typeof planTagging>; group: Awaited<ReturnType<typeof describeGroup>> | undefined },
-  ports: TaggingPorts,
-): Promise<TaggingOutcome> {
-  const { instanceId, cluster, plan, group } = found;
+async function reportLaunch(event: InstanceLaunchEvent, facts: LaunchFacts, plan: Extract<LaunchPlan, { action: 'ensure' }>, ports: TaggingPorts): Promise<TaggingOutcome> {
+  const { instanceId } = facts;
+  const { cluster, tagging } = plan;
+  const group = facts.owner?.group;
   if (event['detail-type'] === 'EC2 Instance State-change Notification' && group) {
     // a launch the service would answer is reported once, with its launch hook's event
     const hooks = ourHooks(await lifecycleHookNames(ports.autoscaling, group.name, 'autoscaling:EC2_INSTANCE_LAUNCHING'), 'launch', readNodeGroupPolicy(groupTagValues(group)).policy.hooks);
     if (hooks.length > 0) return { outcome: 'ignored', instanceId, reason: `observe mode: reported with its launch hook ${hooks.join(', ')}` };
   }
   const wouldDo: string[] = [];
-  const tags = Object.entries(plan.instanceTags);
+  const tags = Object.entries(tagging.instanceTags);
   if (tags.length > 0) wouldDo.push(`CreateTags ${tags.map(([k, v]) => `${k}=${v}`).join(', ')} on ${instanceId}`);
-  if (plan.groupTag && group) wouldDo.push(`CreateOrUpdateTags ${plan.groupTag.key}=${plan.groupTag.value} (PropagateAtLaunch) on group ${group.name}`);
+  if (tagging.groupTag && group) wouldDo.push(`CreateOrUpdateTags ${tagging.groupTag.key}=${tagging.groupTag.value} (PropagateAtLaunch) on group ${group.name}`);
   let lifecycleAction: LaunchObserved['lifecycleAction'];
-  if (event['detail-type'] === 'EC2 Instance-launch Lifecycle Action') {
-    const detail = event.detail;
-    const hookGroup = group ?? (await describeGroup(ports.autoscaling, detail.AutoScalingGroupName));
-    const ownership = hookOwnership(detail.LifecycleHookName, 'launch', readNodeGroupPolicy(hookGroup ? groupTagValues(hookGroup) : {}).policy.hooks);
-    if (ownership.ours) {
-      const hook = await describeLifecycleHook(ports.autoscaling, detail.AutoScalingGroupName, detail.LifecycleHookName);
-      lifecycleAction = {
-        autoScalingGroupName: detail.AutoScalingGroupName,
-        lifecycleHookName: detail.LifecycleHookName,
-        ...(hook ? { defaultResult: hook.defaultResult, timeoutSeconds: hook.heartbeatTimeoutSeconds } : {}),
-      };
-      wouldDo.push(`wait for the node of ${instanceId} to be Ready, then CompleteLifecycleAction CONTINUE on hook ${detail.LifecycleHookName} (${hookLeftToDefault(lifecycleAction)})`);
-    }
+  if (plan.join) {
+    const { autoScalingGroupName, lifecycleHookName } = plan.join.input.lifecycleAction;
+    const hook = facts.hook?.described;
+    lifecycleAction = { autoScalingGroupName, lifecycleHookName, ...(hook ? { defaultResult: hook.defaultResult, timeoutSeconds: hook.heartbeatTimeoutSeconds } : {}) };
+    wouldDo.push(`wait for the node of ${instanceId} to be Ready, then CompleteLifecycleAction CONTINUE on hook ${lifecycleHookName} (${hookLeftToDefault(lifecycleAction)})`);
   }
   if (wouldDo.length === 0) {
     ports.log('observe mode: nothing to do for the instance', { instanceId, cluster });
@@ -167,8 +150,8 @@ async function observeLaunch(
     observedBy: 'service',
     cluster,
     instanceId,
-    instanceTags: plan.instanceTags,
-    ...(plan.groupTag && group ? { groupTag: { group: group.name, key: plan.groupTag.key, value: plan.groupTag.value } } : {}),
+    instanceTags: tagging.instanceTags,
+    ...(tagging.groupTag && group ? { groupTag: { group: group.name, key: tagging.groupTag.key, value: tagging.groupTag.value } } : {}),
     ...(lifecycleAction ? { lifecycleAction } : {}),
     wouldDo,
     summary: `observe mode: ${cluster}: would ${[tags.length > 0 ? `tag ${instanceId} ${tags.map(([k, v]) => `${k}=${v}`).join(', ')}` : undefined, lifecycleAction ? `answer its launch hook ${lifecycleAction.lifecycleHookName} once its node is Ready` : undefined].filter(Boolean).join(' and ')}; nothing was changed${lifecycleAction ? ` (${hookLeftToDefault(lifecycleAction)})` : ''}`,
@@ -178,9 +161,4 @@ async function observeLaunch(
   await ports.publish(detailType, detail);
   ports.log('observe mode: launch reported', { instanceId, cluster, wouldDo });
   return { outcome: 'observed', instanceId, cluster, observed: detail };
-}
-
-/** One name per lifecycle action: `join-<instance>-<hash of the token>` (≤ 80 chars). */
-export function joinExecutionName(instanceId: string, lifecycleActionToken: string): string {
-  return `join-${instanceId}-${createHash('sha256').update(lifecycleActionToken).digest('hex').slice(0, 16)}`;
 }

@@ -5,7 +5,7 @@ import type { DrainRecord } from '../../shared/aws/drain-records.js';
 import { parseDurationSeconds } from '../../shared/config/duration.js';
 import { DEFAULT_POLICY, readNodeGroupPolicy } from '../../shared/config/node-group-policy.js';
 import { decidePass, HOLD_MAX_WAIT_SECONDS, heartbeatEverySeconds, LONG_BLOCKED_PASSES, type PassFacts, type PassNext } from '../../shared/drain/decide-pass.js';
-import { decideDrainRequest, drainDeadline, lookupsFor, type RequestFacts } from '../../shared/drain/decide-request.js';
+import { decideDrainRequest, type DrainRequest, type DrainRequestFacts, drainDeadline, lookupsFor, planDrainRequest, type RequestFacts, type RequestScope } from '../../shared/drain/decide-request.js';
 import type { DrainProgress } from '../../shared/kube/drain/types.js';
 import { planTerminateHooks } from '../../shared/drain/ensure-terminate-hooks.js';
 
@@ -120,6 +120,90 @@ describe('decideDrainRequest', () => {
         },
       ),
       { numRuns: 10_000 },
+    );
+  });
+});
+
+describe('planDrainRequest', () => {
+  const ACTION = { autoScalingGroupName: 'workers', lifecycleHookName: 'eks-node-lifecycle-drain', lifecycleActionToken: 'token-2', instanceId: 'i-0123456789abcdef0' };
+  const terminate: DrainRequest = { kind: 'terminate-hook', instanceId: 'i-0123456789abcdef0', groupName: 'workers', lifecycleAction: ACTION, eventTime: new Date('2026-11-21T08:59:00Z') };
+  const ours: RequestScope = { scope: 'ours', instanceId: 'i-0123456789abcdef0', cluster: 'prod', instance: { instanceId: 'i-0123456789abcdef0', state: 'running', tags: {} }, policy: { drain: DEFAULT_POLICY.drain, onRebalance: 'drain' } };
+  const facts = (over: Partial<DrainRequestFacts> = {}): DrainRequestFacts => ({ request: terminate, scope: ours, observeOnly: false, now: NOW, drain: { record: undefined }, ...over });
+  const noted = (token: string) => ({ ...ACTION, lifecycleActionToken: token, openedAt: '2026-11-21T08:00:00Z', state: 'open' as const });
+
+  it('ignores, before any record, an instance that is not ours, and rejects one asked of the wrong cluster', () => {
+    assert.deepEqual(planDrainRequest(facts({ scope: { scope: 'not-ours', instanceId: 'i-0123456789abcdef0', reason: 'instance not found' }, drain: undefined })), { action: 'ignore', reason: 'instance not found' });
+    assert.deepEqual(planDrainRequest(facts({ scope: { scope: 'wrong-cluster', instanceId: 'i-0123456789abcdef0', cluster: 'prod', asked: 'stage' }, drain: undefined })), {
+      action: 'reject', path: 'cluster', message: 'instance i-0123456789abcdef0 belongs to cluster prod, not stage',
+    });
+  });
+
+  // [given, facts] → the plan, whole: what the step then writes and starts
+  const table: [string, Partial<DrainRequestFacts>, unknown][] = [
+    ['the first drain: a new record, generation 0, the hook noted as it opened', {}, {
+      action: 'start', reason: 'the first drain of this instance', afresh: false,
+      start: { cluster: 'prod', instanceId: 'i-0123456789abcdef0', trigger: 'terminate-hook', generation: 0, policy: DEFAULT_POLICY.drain, eventTime: terminate.eventTime, lifecycleActions: [{ ...ACTION, openedAt: '2026-11-21T08:59:00.000Z', state: 'open' }] },
+    }],
+    ['a person forcing: the policy says force at the deadline', { request: { kind: 'manual', instanceId: 'i-0123456789abcdef0', cluster: 'prod', force: true } }, {
+      action: 'start', reason: 'the first drain of this instance', afresh: false,
+      start: { cluster: 'prod', instanceId: 'i-0123456789abcdef0', trigger: 'manual', generation: 0, policy: { ...DEFAULT_POLICY.drain, onDrainTimeout: 'force' } },
+    }],
+    ['a rollout after a drained record: the next generation, owned by the rollout', { request: { kind: 'rollout', instanceId: 'i-0123456789abcdef0', cluster: 'prod', rolloutExecutionArn: 'arn:rollout' }, drain: { record: record('drained', 3), node: stillDrained } }, {
+      action: 'start', reason: 'a rollout drains afresh before it terminates', afresh: true,
+      start: { cluster: 'prod', instanceId: 'i-0123456789abcdef0', trigger: 'rollout', generation: 4, policy: DEFAULT_POLICY.drain, rolloutExecutionArn: 'arn:rollout' },
+    }],
+    ['a running drain: the hook is noted beside the one already there (another hook)', { drain: { record: { ...leased('running', 300, 1), lifecycleActions: [{ ...noted('t'), lifecycleHookName: 'other' }] }, ownerRunning: true } }, {
+      action: 'join', reason: 'a drain of this instance is already running; it will keep the lifecycle actions alive and complete them',
+      note: { cluster: 'prod', trigger: 'terminate-hook', lifecycleActions: [{ ...noted('t'), lifecycleHookName: 'other' }, { ...ACTION, openedAt: '2026-11-21T08:59:00.000Z', state: 'open' }] },
+    }],
+    ['a running drain, the same hook redelivered: only the trigger is noted', { drain: { record: { ...leased('running', 300, 1), lifecycleActions: [noted('token-2')] }, ownerRunning: true } }, {
+      action: 'join', reason: 'a drain of this instance is already running; it will keep the lifecycle actions alive and complete them',
+      note: { cluster: 'prod', trigger: 'terminate-hook' },
+    }],
+    ['still drained: the hook noted, to be completed at once', { drain: { record: record('drained', 1), node: stillDrained } }, {
+      action: 'complete-now', reason: 'the node is still drained (drained)',
+      note: { cluster: 'prod', trigger: 'terminate-hook', lifecycleActions: [{ ...ACTION, openedAt: '2026-11-21T08:59:00.000Z', state: 'open' }] },
+    }],
+    ['observe mode: reported, nothing read or written', { observeOnly: true, drain: undefined }, { action: 'observe', policy: DEFAULT_POLICY.drain }],
+    ['observe mode, a rebalance the group ignores: ignored', { observeOnly: true, drain: undefined, request: { kind: 'rebalance', instanceId: 'i-0123456789abcdef0' }, scope: { ...ours, policy: { drain: DEFAULT_POLICY.drain, onRebalance: 'ignore' } } as RequestScope }, {
+      action: 'ignore', reason: 'the group\'s policy ignores rebalance recommendations',
+    }],
+  ];
+  for (const [given, over, plan] of table) it(given, () => assert.deepEqual(planDrainRequest(facts(over)), plan));
+
+  it('makes one decision, and writes what it decided: the trigger and cluster on every write, the generation decided, the hook noted unless already noted (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.option(fc.constantFrom('running', 'drained', 'forced', 'failed', 'node-gone'), { nil: undefined }),
+        fc.integer({ min: -3600, max: 3600 }),
+        fc.option(fc.boolean(), { nil: undefined }),
+        fc.option(fc.boolean(), { nil: undefined }),
+        fc.constantFrom('terminate-hook', 'spot-interruption', 'rebalance', 'manual', 'rollout'),
+        fc.constantFrom(undefined, 'token-1', 'token-2'),
+        fc.boolean(),
+        (status, leaseSeconds, ownerRunning, nodeDrained, kind, notedToken, force) => {
+          const seen = status ? leased(status as DrainRecord['status'], leaseSeconds, 2) : undefined;
+          if (seen && notedToken) seen.lifecycleActions = [noted(notedToken)];
+          const request: DrainRequest = { kind: kind as DrainRequest['kind'], instanceId: 'i-0123456789abcdef0', force, ...(kind === 'terminate-hook' ? { lifecycleAction: ACTION, eventTime: terminate.eventTime } : {}) };
+          const drain = { record: seen, ...(ownerRunning !== undefined ? { ownerRunning } : {}), ...(nodeDrained !== undefined ? { node: nodeDrained ? stillDrained : refilled } : {}) };
+          const plan = planDrainRequest(facts({ request, drain }));
+          const decision = decideDrainRequest({ trigger: request.kind, bringsLifecycleAction: kind === 'terminate-hook', onRebalance: 'drain', now: NOW, ...drain });
+          assert.equal(plan.action, decision.action);
+          const writes = plan.action === 'start' ? plan.start : plan.action === 'join' || plan.action === 'complete-now' ? plan.note : undefined;
+          if (!writes) return;
+          assert.equal(writes.cluster, 'prod');
+          assert.equal(writes.trigger, request.kind);
+          const hookNoted = writes.lifecycleActions?.some((a) => a.lifecycleActionToken === 'token-2') ?? false;
+          if (kind === 'terminate-hook') assert.equal(hookNoted, notedToken !== 'token-2' || !seen, 'the hook is noted once');
+          else assert.equal(writes.lifecycleActions, undefined, 'no action brought, none written');
+          if (plan.action === 'start') {
+            assert.equal(plan.start.generation, (decision as { generation: number }).generation);
+            assert.equal(plan.afresh, seen !== undefined);
+            assert.equal(plan.start.policy.onDrainTimeout, force ? 'force' : DEFAULT_POLICY.drain.onDrainTimeout);
+          }
+        },
+      ),
+      { numRuns: 2_000 },
     );
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { planTagging } from '../../shared/ownership/plan-tagging.js';
+import { joinExecutionName, type LaunchFacts, planLaunch, planTagging } from '../../shared/ownership/plan-tagging.js';
 import { resolveCluster } from '../../shared/ownership/resolve-cluster.js';
 
 describe('resolveCluster', () => {
@@ -51,5 +51,49 @@ describe('planTagging', () => {
   });
   it('keeps an operator\'s shared value and leaves EKS-managed groups alone', () => {
     assert.deepEqual(planTagging('prod', { 'kubernetes.io/cluster/prod': 'shared' }, { tags: {}, managedByEks: true }), { instanceTags: {} });
+  });
+});
+
+describe('planLaunch', () => {
+  const ID = 'i-1234567890abcdef0';
+  const instance = (state = 'running', tags: Record<string, string> = {}) => ({ instanceId: ID, state, tags });
+  const owned = { decision: 'owned' as const, cluster: 'prod', source: 'auto-scaling-group' as const };
+  const group = { name: 'workers', tags: { 'kubernetes.io/cluster/prod': { value: 'owned', propagateAtLaunch: false } }, instanceIds: [ID] };
+  const action = { autoScalingGroupName: 'workers', lifecycleHookName: 'eks-node-lifecycle-launch', lifecycleActionToken: 'token-1', instanceId: ID };
+  const launchHook = { action, openedAt: new Date('2026-11-21T09:00:00Z') };
+  const ensure = { action: 'ensure', cluster: 'prod', source: 'auto-scaling-group', group: 'workers', tagging: { instanceTags: { 'kubernetes.io/cluster/prod': 'owned' }, groupTag: { key: 'kubernetes.io/cluster/prod', value: 'owned' } } };
+
+  // [given, facts] → the plan, whole: the tags written, the node-join started
+  const table: [string, LaunchFacts, unknown][] = [
+    ['a state change other than running: ignored, nothing looked up', { instanceId: ID, state: 'pending', owner: undefined }, { action: 'ignore', reason: 'state pending is not running' }],
+    ['an unknown instance on a state change: ignored', { instanceId: ID, state: 'running', owner: undefined }, { action: 'ignore', reason: 'instance not found' }],
+    ['an unknown instance on a launch hook: failed for the retry', { instanceId: ID, launchHook, owner: undefined }, { action: 'not-visible-yet' }],
+    ['an instance already going', { instanceId: ID, state: 'running', owner: { instance: instance('shutting-down'), group, decision: owned } }, { action: 'ignore', reason: 'instance is shutting-down' }],
+    ['an instance of no managed cluster', { instanceId: ID, state: 'running', owner: { instance: instance(), decision: { decision: 'ignore', reason: 'cluster stage is not managed' } } }, { action: 'ignore', reason: 'cluster stage is not managed' }],
+    ['a running instance of a self-managed group: its tag and the group\'s', { instanceId: ID, state: 'running', owner: { instance: instance(), group, decision: owned } }, ensure],
+    ['the service\'s launch hook: the tags, and node-join named after the action, its deadline a minute before the heartbeat timeout', {
+      instanceId: ID, launchHook, owner: { instance: instance(), group, decision: owned }, hook: { ownership: { ours: true }, described: { heartbeatTimeoutSeconds: 600, globalTimeoutSeconds: 60_000, defaultResult: 'ABANDON' } },
+    }, { ...ensure, join: { name: joinExecutionName(ID, 'token-1'), input: { cluster: 'prod', instanceId: ID, lifecycleAction: action, deadline: '2026-11-21T09:09:00.000Z' } } }],
+    ['another tool\'s launch hook: the tags only, and why the hook is left alone', {
+      instanceId: ID, launchHook, owner: { instance: instance(), group, decision: owned }, hook: { ownership: { ours: false, reason: 'not ours' } },
+    }, { ...ensure, hookLeftAlone: 'not ours' }],
+  ];
+  for (const [given, facts, plan] of table) it(given, () => assert.deepEqual(planLaunch(facts), plan));
+
+  it('starts a node-join only for a launch hook the service may answer, and names it after the action (property)', () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.boolean(), fc.string({ minLength: 1, maxLength: 40 }), (hooked, ours, token) => {
+        const plan = planLaunch({
+          instanceId: ID,
+          owner: { instance: instance(), group, decision: owned },
+          ...(hooked ? { launchHook: { ...launchHook, action: { ...action, lifecycleActionToken: token } }, hook: { ownership: ours ? { ours: true as const } : { ours: false as const, reason: 'x' } } } : { state: 'running' }),
+        });
+        assert.equal(plan.action, 'ensure');
+        if (plan.action !== 'ensure') return;
+        assert.equal(plan.join !== undefined, hooked && ours);
+        assert.equal(plan.hookLeftAlone !== undefined, hooked && !ours);
+        if (plan.join) assert.equal(plan.join.name, joinExecutionName(ID, token));
+      }),
+    );
   });
 });
