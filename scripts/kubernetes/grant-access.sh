@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Gives eks-node-lifecycle's Kubernetes-facing Lambda roles access to one cluster:
 #   scripts/kubernetes/grant-access.sh <cluster> [stage] [region]
+#   scripts/kubernetes/grant-access.sh --member <cluster> <hub stage> <region>
+# --member: the cluster is in a member account (README "Member accounts"), and the script runs
+# with that account's credentials: the roles given access are the member roles the hub's
+# functions assume there (deploy/member-account.yml: eks-node-lifecycle/<stage>-<Role>-<region>),
+# not the hub's own.
 # 1. an EKS access entry per role (authentication mode API or API_AND_CONFIG_MAP), in the
 #    Kubernetes group `eks-node-lifecycle`;
 # 2. the ClusterRole and binding of scripts/kubernetes/rbac.yaml, applied with kubectl to THAT
@@ -10,7 +15,16 @@
 #     username: eks-node-lifecycle:{{SessionName}}
 #     groups: [eks-node-lifecycle]
 set -euo pipefail
-cluster=${1:?usage: grant-access.sh <cluster> [stage] [region]}
+member=false
+args=()
+for arg in "$@"; do
+  case "$arg" in
+    --member) member=true ;;
+    *) args+=("$arg") ;;
+  esac
+done
+set -- ${args[@]+"${args[@]}"}
+cluster=${1:?usage: grant-access.sh [--member] <cluster> [stage] [region]}
 stage=${2:-dev}
 region=${3:-${AWS_REGION:-eu-west-1}}
 stack="eks-node-lifecycle-${stage}"
@@ -20,8 +34,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 # (SelfSubjectAccessReview) what it may do — in the same group as the drains, its review answers
 # for exactly what they are granted.
 for logical in CheckNodeReadyRole RequestDrainRole DrainStepRole RollStepRole RolloutPreflightRole PrepareLaunchTemplateRole DoctorProbeRole; do
-  role=$(aws cloudformation describe-stack-resource --region "$region" --stack-name "$stack" \
-    --logical-resource-id "$logical" --query StackResourceDetail.PhysicalResourceId --output text)
+  if $member; then
+    # the member role of this hub role, in the cluster's region (the template's RoleName)
+    role="${stage}-${logical%Role}-${region}"
+  else
+    role=$(aws cloudformation describe-stack-resource --region "$region" --stack-name "$stack" \
+      --logical-resource-id "$logical" --query StackResourceDetail.PhysicalResourceId --output text)
+  fi
   arn=$(aws iam get-role --role-name "$role" --query Role.Arn --output text)
   if aws eks describe-access-entry --region "$region" --cluster-name "$cluster" --principal-arn "$arn" >/dev/null 2>&1; then
     echo "access entry for $arn exists"

@@ -57,8 +57,9 @@ const NODE_PROVENANCE_TAGS = ['aws:autoscaling:groupName', 'aws:ec2launchtemplat
 
 // ---------------------------------------------------------------- CloudFormation → statements
 
-export function statementsOf(template: CloudFormationTemplate, account: Account): Statement[] {
-  const resolve = cfnResolver(template, account);
+/** `parameters`: the values of the template's Parameters (a member template's), by name */
+export function statementsOf(template: CloudFormationTemplate, account: Account, parameters: Readonly<Record<string, string>> = {}): Statement[] {
+  const resolve = cfnResolver(template, account, parameters);
   const out: Statement[] = [];
   for (const [id, resource] of Object.entries(template.Resources)) {
     const documents: { policy: string; document: any }[] =
@@ -92,12 +93,23 @@ function conditionEntries(condition: Record<string, Record<string, unknown>> | u
 }
 
 /**
- * Resolves the intrinsic functions serverless.yml uses (Ref, Fn::GetAtt, Fn::Sub, Fn::Join,
- * Fn::Split) to the strings CloudFormation would deploy; anything else throws, so a new
- * construct in an IAM policy is audited, not skipped.
+ * Resolves the intrinsic functions serverless.yml and the member template use (Ref — of a
+ * resource, a pseudo parameter or one of `parameters` —, Fn::GetAtt, Fn::Sub, Fn::Join,
+ * Fn::Split, Fn::If on the template's Conditions, AWS::NoValue) to what CloudFormation would
+ * deploy; anything else throws, so a new construct in an IAM policy is audited, not skipped.
  */
-export function cfnResolver(template: CloudFormationTemplate, { partition, region, accountId }: Account): (value: unknown) => unknown {
-  const pseudo: Record<string, string> = { 'AWS::Partition': partition, 'AWS::Region': region, 'AWS::AccountId': accountId, 'AWS::URLSuffix': 'amazonaws.com' };
+export function cfnResolver(template: CloudFormationTemplate, { partition, region, accountId }: Account, parameters: Readonly<Record<string, string>> = {}): (value: unknown) => unknown {
+  const pseudo: Record<string, string> = { 'AWS::Partition': partition, 'AWS::Region': region, 'AWS::AccountId': accountId, 'AWS::URLSuffix': 'amazonaws.com', ...parameters };
+  const conditions = (template['Conditions'] ?? {}) as Record<string, unknown>;
+  const holds = (value: unknown): boolean => {
+    const [fn, arg] = Object.entries(value as Record<string, any>)[0] ?? [];
+    if (fn === 'Condition') return holds(conditions[arg]);
+    if (fn === 'Fn::Not') return !holds(arg[0]);
+    if (fn === 'Fn::And') return arg.every(holds);
+    if (fn === 'Fn::Or') return arg.some(holds);
+    if (fn === 'Fn::Equals') return JSON.stringify(resolve(arg[0])) === JSON.stringify(resolve(arg[1]));
+    throw new Error(`condition ${JSON.stringify(value)} is not known to the audit`);
+  };
   const prefix = (service: string) => `arn:${partition}:${service}:${region}:${accountId}`;
   const props = (id: string) => {
     const resource = template.Resources[id];
@@ -105,7 +117,7 @@ export function cfnResolver(template: CloudFormationTemplate, { partition, regio
     return { type: resource.Type, p: resource.Properties ?? {} };
   };
   const ref = (id: string): string => {
-    if (pseudo[id]) return pseudo[id];
+    if (pseudo[id] !== undefined) return pseudo[id];
     const { type, p } = props(id);
     if (type === 'AWS::StepFunctions::StateMachine') return `${prefix('states')}:stateMachine:${str(p.StateMachineName)}`;
     if (type === 'AWS::Lambda::Function') return str(p.FunctionName);
@@ -126,7 +138,7 @@ export function cfnResolver(template: CloudFormationTemplate, { partition, regio
     text.replace(/\$\{(!?)([^}]+)\}/g, (_m, bang: string, name: string) => {
       if (bang) return `\${${name}}`;
       if (name in vars) return str(vars[name]);
-      if (pseudo[name]) return pseudo[name];
+      if (pseudo[name] !== undefined) return pseudo[name];
       const [id, attribute] = name.split('.');
       return attribute ? getAtt(id!, attribute) : ref(id!);
     });
@@ -136,7 +148,7 @@ export function cfnResolver(template: CloudFormationTemplate, { partition, regio
     return resolved;
   };
   const resolve = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(resolve);
+    if (Array.isArray(value)) return value.map(resolve).filter((v) => v !== NO_VALUE);
     if (!value || typeof value !== 'object') return value;
     const entries = Object.entries(value);
     const [fn, arg] = entries[0] ?? [];
@@ -144,7 +156,9 @@ export function cfnResolver(template: CloudFormationTemplate, { partition, regio
       const a = arg as any;
       switch (fn) {
         case 'Ref':
-          return ref(a);
+          return a === 'AWS::NoValue' ? NO_VALUE : ref(a);
+        case 'Fn::If':
+          return resolve(holds(conditions[a[0]]) ? a[1] : a[2]);
         case 'Fn::GetAtt':
           return getAtt(...((typeof a === 'string' ? a.split('.') : a) as [string, string]));
         case 'Fn::Sub':
@@ -160,10 +174,13 @@ export function cfnResolver(template: CloudFormationTemplate, { partition, regio
           throw new Error(`${fn} is not known to the audit`);
       }
     }
-    return Object.fromEntries(entries.map(([k, v]) => [k, resolve(v)]));
+    return Object.fromEntries(entries.map(([k, v]) => [k, resolve(v)]).filter(([, v]) => v !== NO_VALUE));
   };
   return resolve;
 }
+
+/** `Ref: AWS::NoValue`: the property (or list item) is left out */
+const NO_VALUE = Symbol('AWS::NoValue');
 
 // ---------------------------------------------------------------- the audit
 
@@ -406,6 +423,53 @@ export function auditTrust(template: CloudFormationTemplate, statements: readonl
       const target = String(resolve(r.Properties.Target.Arn));
       const invokes = statements.some((s) => s.role === role && s.effect === 'Allow' && s.actions.includes('lambda:InvokeFunction') && s.resources.some((res) => globsIntersect(res, target)));
       if (!invokes) findings.push({ rule: 'trust', where: id, message: `role ${role} may not invoke its target ${target}` });
+    }
+  }
+  return findings;
+}
+
+/**
+ * Who may assume the roles of a member account's template (deploy/member-account.yml): each role
+ * only by the one hub function role it serves — the hub account as principal, the role named
+ * exactly by `aws:PrincipalArn` (no wildcard), and an ExternalId or the hub's organisation
+ * besides — and the role its rules forward events with only by EventBridge, for this account.
+ * `hubRoleArns`: the ARNs of the hub's function roles (named: scripts/deploy/member-accounts.cjs).
+ */
+export function auditMemberTrust(template: CloudFormationTemplate, account: Account, parameters: Readonly<Record<string, string>>, hub: { accountId: string; roleArns: readonly string[] }): Finding[] {
+  const resolve = cfnResolver(template, account, parameters);
+  const findings: Finding[] = [];
+  const forwarding = new Set(
+    Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::Events::Rule')
+      .flatMap((r) => (r.Properties.Targets ?? []).map((t: any) => t.RoleArn?.['Fn::GetAtt']?.[0])),
+  );
+  const trusted = new Map<string, string>();
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type !== 'AWS::IAM::Role') continue;
+    const find = (message: string) => findings.push({ rule: 'member-trust', where: id, message });
+    const statements = [(resolve(r.Properties.AssumeRolePolicyDocument) as any).Statement].flat();
+    if (statements.length !== 1) find(`${statements.length} trust statements: one principal per role`);
+    for (const s of statements) {
+      const conditions = conditionEntries(s.Condition);
+      const value = (key: string, operators: string[]) => conditions.filter((c) => c.key === key && operators.includes(c.operator)).flatMap((c) => c.values);
+      if (s.Effect !== 'Allow' || [s.Action].flat().join() !== 'sts:AssumeRole') find(`${s.Effect} ${[s.Action].flat().join(', ')}: only sts:AssumeRole is granted`);
+      const services = [s.Principal?.Service ?? []].flat();
+      const accounts = [s.Principal?.AWS ?? []].flat();
+      if (services.length > 0) {
+        if (!forwarding.has(id)) find('a service role no rule of the template uses');
+        if (services.join() !== 'events.amazonaws.com' || accounts.length > 0) find(`assumable by ${[...services, ...accounts].join(', ')}, not by EventBridge alone`);
+        if (value('aws:SourceAccount', ['StringEquals']).join() !== account.accountId) find("EventBridge may assume it on behalf of any account's rules: require aws:SourceAccount");
+        continue;
+      }
+      if (accounts.join() !== `arn:${account.partition}:iam::${hub.accountId}:root` || Object.keys(s.Principal).length !== 1) find(`principal ${JSON.stringify(s.Principal)}: the hub account only`);
+      const principals = value('aws:PrincipalArn', ['ArnEquals', 'StringEquals']);
+      if (principals.length !== 1 || !hub.roleArns.includes(principals[0]!)) find(`aws:PrincipalArn ${principals.join(', ') || 'missing'}: exactly one hub function role`);
+      else if (trusted.has(principals[0]!)) find(`${principals[0]} also assumes ${trusted.get(principals[0]!)}: one member role per hub role`);
+      else trusted.set(principals[0]!, id);
+      if (conditions.some((c) => c.key === 'aws:PrincipalArn' && !['ArnEquals', 'StringEquals'].includes(c.operator))) find('aws:PrincipalArn compared with a pattern');
+      const externalId = value('sts:ExternalId', ['StringEquals']);
+      const organisation = value('aws:PrincipalOrgID', ['StringEquals']);
+      if (externalId.filter((v) => v !== '').length === 0 && organisation.filter((v) => v !== '').length === 0) find('neither sts:ExternalId nor aws:PrincipalOrgID is required');
     }
   }
   return findings;

@@ -1,7 +1,11 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { hubRoleName, MEMBER_TEMPLATE } from '../../scripts/deploy/member-account.js';
 import { IAM_ACTION_FACTS } from './iam-action-facts.js';
-import { type Account, type AuditPolicy, auditStatements, auditTrust, type ConditionEntry, type Finding, type Statement, statementsOf } from './iam-audit.js';
+import { type Account, type AuditPolicy, auditMemberTrust, auditStatements, auditTrust, cfnResolver, type ConditionEntry, type Finding, type Statement, statementsOf } from './iam-audit.js';
 import { type CloudFormationTemplate, PACKAGE_PARAMS, PACKAGE_REGION, PACKAGE_STAGE, packageService, packageWithParams, VPC_PARAMS } from './packaged-service.js';
 
 /**
@@ -298,5 +302,132 @@ describe('Least privilege: the audit catches what it is meant to', () => {
     const findings = auditTrust(broken, statementsOf(broken, ACCOUNT), ACCOUNT);
     assert.deepEqual(rulesOf(findings), ['trust']);
     assert.equal(findings.length, 2, describeFindings(findings));
+  });
+});
+
+describe('Least privilege: the member account template (deploy/member-account.yml)', () => {
+  const MEMBER: Account = { partition: 'aws', region: 'eu-central-1', accountId: '444455556666' };
+  const HUB = '111122223333';
+  const HUB_STAGE = 'prod';
+  const PARAMS = {
+    HubAccountId: HUB,
+    HubStage: HUB_STAGE,
+    HubEventBusArn: `arn:aws:events:eu-west-1:${HUB}:event-bus/default`,
+    ExternalId: 'fleet-7f3a',
+    OrganizationId: '',
+    ManagedClusters: managedClusters,
+  };
+  let member: CloudFormationTemplate;
+  let statements: Statement[];
+  let hubTemplate: CloudFormationTemplate;
+  /** the hub roles' statements as they would read in the member's account and region */
+  let hubHere: Statement[];
+  const hubRoleArn = (id: string) => `arn:aws:iam::${HUB}:role/${hubRoleName('eks-node-lifecycle', HUB_STAGE, id)}`;
+  const memberRoles = () => Object.entries(member.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS);
+  const isMemberAction = (a: string) => ['autoscaling', 'ec2', 'eks', 'iam'].includes(a.split(':')[0]!);
+  /** each statement in the account its resources live in: the forwarding role's is the hub's bus */
+  const HUB_BUS: Account = { partition: 'aws', region: 'eu-west-1', accountId: HUB };
+  const audit = (list: Statement[], policy: AuditPolicy = POLICY) => [
+    ...auditStatements(list.filter((s) => s.role !== 'ForwardEventsRole'), policy, MEMBER),
+    ...auditStatements(list.filter((s) => s.role === 'ForwardEventsRole'), policy, HUB_BUS),
+  ];
+
+  before(async () => {
+    member = parseYaml(readFileSync(MEMBER_TEMPLATE, 'utf8')) as CloudFormationTemplate;
+    statements = statementsOf(member, MEMBER, PARAMS);
+    ({ template: hubTemplate } = await packageService());
+    hubHere = statementsOf(hubTemplate, MEMBER);
+  });
+
+  it('passes the audit the hub roles pass: known actions, no wildcard, scoped resources, tag-guarded writes, ownership tags only', () => {
+    const roles = Object.values(member.Resources).filter((r) => r.Type === 'AWS::IAM::Role').length;
+    assert.equal(new Set(statements.map((s) => s.role)).size, roles, 'every role audited');
+    assert.ok(roles >= 10, `${roles} roles`);
+    assert.deepEqual([...new Set(statements.flatMap((s) => s.actions))].filter((a) => !IAM_ACTION_FACTS[a]), []);
+    assert.equal(describeFindings(audit(statements)), '');
+    // the forwarding role puts events on the hub's bus and nowhere else
+    assert.deepEqual(statements.filter((s) => s.role === 'ForwardEventsRole').map((s) => [s.actions, s.resources]), [[['events:PutEvents'], [PARAMS.HubEventBusArn]]]);
+  });
+
+  it("grants each member role exactly the hub role's statements on member resources: same guards, same resources, in the member's account and region", () => {
+    for (const s of statements.filter((s) => s.role !== 'ForwardEventsRole')) {
+      const hub = hubHere.find((h) => h.role === s.role && h.policy === s.policy && h.sid === s.sid);
+      assert.ok(hub, `${s.role}/${s.sid} is a statement of the hub's ${s.role}`);
+      assert.deepEqual(s.conditions, hub.conditions, `${s.role}/${s.sid}: conditions`);
+      assert.ok(s.resources.every((r) => hub.resources.includes(r)), `${s.role}/${s.sid}: resources`);
+      assert.ok(s.actions.every((a) => hub.actions.includes(a)), `${s.role}/${s.sid}: actions`);
+      for (const r of s.resources) assert.ok(r === '*' || r.includes(`:${MEMBER.region}:`) || r.startsWith('arn:aws:iam::'), `${r} in the member's region`);
+      for (const r of s.resources) assert.ok(!r.includes(':111122223333:') && !r.includes('eks-node-lifecycle-'), `${r}: nothing of the hub`);
+    }
+    // and nothing lost: every hub grant on nodes, groups, clusters and node roles is in its member role
+    for (const h of hubHere.filter((h) => h.actions.some(isMemberAction))) {
+      const kept = statements.find((s) => s.role === h.role && s.sid === h.sid);
+      assert.ok(kept, `${h.role}/${h.sid} has a member statement`);
+      assert.deepEqual(kept.actions, h.actions.filter(isMemberAction), `${h.role}/${h.sid}`);
+    }
+    // and no table, state machine, function, queue, log group or parameter of the service
+    assert.deepEqual(statements.flatMap((s) => s.actions).filter((a) => /^(dynamodb|states|lambda|sqs|logs|xray|cloudwatch):/.test(a)), []);
+    const parameters = statements.filter((s) => s.actions.some((a) => a.startsWith('ssm:'))).flatMap((s) => s.resources);
+    assert.ok(parameters.length > 0 && parameters.every((r) => r === `arn:aws:ssm:${MEMBER.region}::parameter/aws/service/*`), `AWS's public parameters only: ${parameters.join(', ')}`);
+  });
+
+  it('writes only the ownership tags of the clusters the member names', () => {
+    const named = statementsOf(member, MEMBER, { ...PARAMS, ManagedClusters: 'prod,staging' });
+    assert.deepEqual(named.find((s) => s.sid === 'PropagateOwnershipTagOnGroups')!.conditions.find((c) => c.key === 'aws:TagKeys')!.values, ['kubernetes.io/cluster/prod', 'kubernetes.io/cluster/staging']);
+    assert.deepEqual(rulesOf(audit(named, { ...POLICY, managedClusters: ['prod', 'staging'] })), []);
+    assert.deepEqual(rulesOf(audit(named, { ...POLICY, managedClusters: ['prod'] })), ['tagging-unbounded']);
+
+  });
+
+  it('lets each member role be assumed only by its hub function role, with the ExternalId or the organisation; the forwarding role only by EventBridge for this account', () => {
+    const hubRoles = Object.entries(hubTemplate.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role').map(([id]) => hubRoleArn(id));
+    assert.equal(describeFindings(auditMemberTrust(member, MEMBER, PARAMS, { accountId: HUB, roleArns: hubRoles })), '');
+    assert.equal(describeFindings(auditMemberTrust(member, MEMBER, { ...PARAMS, ExternalId: '', OrganizationId: 'o-a1b2c3d4e5' }, { accountId: HUB, roleArns: hubRoles })), '');
+    // one member role per hub role, named after it
+    assert.deepEqual(memberRoles().map(([id]) => id).sort(), memberRoles().map(([id]) => id).filter((id) => hubTemplate.Resources[id]?.Type === 'AWS::IAM::Role').sort());
+  });
+
+  it('the trust policies as IAM evaluates them: the hub role with the ExternalId, and nobody else', async () => {
+    const resolve = cfnResolver(member, MEMBER, PARAMS);
+    const roleArn = `arn:aws:iam::${MEMBER.accountId}:role/eks-node-lifecycle/${HUB_STAGE}-RollStep-${MEMBER.region}`;
+    const trust = resolve(member.Resources['RollStepRole']!.Properties.AssumeRolePolicyDocument);
+    const assume = async (principal: string, context: Record<string, string>) => {
+      const r = await runSimulation(
+        {
+          // the global keys AWS sets on every request (iam-simulate takes them as given)
+          request: { principal, action: 'sts:AssumeRole', resource: { resource: roleArn, accountId: MEMBER.accountId }, contextVariables: { 'aws:PrincipalArn': principal, 'aws:PrincipalAccount': principal.split(':')[4]!, ...context } },
+          identityPolicies: [{ name: 'assume', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] } }],
+          resourcePolicy: trust,
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+        },
+        {},
+      );
+      if (r.resultType === 'error') throw new Error(JSON.stringify(r.errors));
+      return r.overallResult;
+    };
+    assert.equal(await assume(hubRoleArn('RollStepRole'), { 'sts:ExternalId': 'fleet-7f3a' }), 'Allowed');
+    assert.equal(await assume(hubRoleArn('RollStepRole'), {}), 'ImplicitlyDenied', 'no ExternalId');
+    assert.equal(await assume(hubRoleArn('RollStepRole'), { 'sts:ExternalId': 'guess' }), 'ImplicitlyDenied', 'a wrong ExternalId');
+    assert.equal(await assume(hubRoleArn('ChatSlackRole'), { 'sts:ExternalId': 'fleet-7f3a' }), 'ImplicitlyDenied', "another of the hub's roles");
+    assert.equal(await assume(`arn:aws:iam::${HUB}:role/admin`, { 'sts:ExternalId': 'fleet-7f3a' }), 'ImplicitlyDenied', 'a person of the hub account');
+    assert.equal(await assume(`arn:aws:iam::999988887777:role/${hubRoleName('eks-node-lifecycle', HUB_STAGE, 'RollStepRole')}`, { 'sts:ExternalId': 'fleet-7f3a' }), 'ImplicitlyDenied', 'the same name in another account');
+  });
+
+  it('the trust audit catches a wildcard hub role, a missing ExternalId and organisation, and another principal', () => {
+    const hubRoles = [hubRoleArn('RollStepRole')];
+    const only = (mutate: (trust: any) => void, params = PARAMS) => {
+      const broken = structuredClone(member);
+      broken.Resources = { RollStepRole: broken.Resources['RollStepRole']! };
+      mutate(broken.Resources['RollStepRole']!.Properties.AssumeRolePolicyDocument.Statement[0]);
+      return rulesOf(auditMemberTrust(broken, MEMBER, params, { accountId: HUB, roleArns: hubRoles }));
+    };
+    assert.deepEqual(only(() => {}), []);
+    assert.deepEqual(
+      only((s) => (s.Condition = { ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::${HUB}:role/*` }, StringEquals: s.Condition.StringEquals })),
+      ['member-trust'],
+    );
+    assert.deepEqual(only(() => {}, { ...PARAMS, ExternalId: '' }), ['member-trust']);
+    assert.deepEqual(only((s) => (s.Principal = { AWS: '*' })), ['member-trust']);
   });
 });
