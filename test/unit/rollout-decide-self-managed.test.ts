@@ -15,7 +15,7 @@ import {
   decideSelfManaged,
   healthTargets,
   pairByZone,
-} from '../../shared/rollout/decide-self-managed.js';
+} from '../../shared/rollout/self-managed/decide-self-managed.js';
 import { parseWindow } from '../../shared/rollout/maintenance-window.js';
 import type { HealthVerdict, NodeFact } from '../../shared/rollout/health-gate.js';
 import { planBatches } from '../../shared/rollout/plan-batches.js';
