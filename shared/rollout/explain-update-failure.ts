@@ -12,6 +12,7 @@ import { budgetCovers, budgetMayNotApply } from '../kube/drain/blockers.js';
 import { selectPodsToDrain } from '../kube/drain/pod-filters.js';
 import { isNodeReady } from '../kube/find-node.js';
 import { POLICY_TAG_PREFIX } from '../config/node-group-policy.js';
+import { INSTANCE_ID } from '../ids.js';
 
 /**
  * Why a managed node group update failed, in words a person can act on.
@@ -420,7 +421,7 @@ async function readNodeCreationFacts(
   unread: (what: string) => void,
 ): Promise<NodeCreationFacts> {
   const cluster = nodegroup.cluster;
-  const instanceIds = error.resourceIds.filter((id) => /^i-[0-9a-f]+$/.test(id));
+  const instanceIds = error.resourceIds.filter((id) => INSTANCE_ID.test(id));
   const facts: NodeCreationFacts = {
     instances: instanceIds.map((instanceId) => ({ instanceId, registered: false, ready: false })),
     ...(nodegroup.nodeRole ? { nodeRole: nodegroup.nodeRole } : {}),
