@@ -27,6 +27,7 @@ import { isNodeReady, type KubeNode } from '../../test/sim/kube/types.js';
 import type { AslDefinition } from '../../test/sim/serverless-config.js';
 import type { SimExecution } from '../../test/sim/step-functions.js';
 import { World } from '../../test/sim/world.js';
+import { instanceIdOfProviderId } from '../../shared/ids.js';
 
 /** Standard workflows: $0.025 per 1,000 state transitions (us-east-1, eu-west-1). */
 const USD_PER_TRANSITION = 0.025 / 1000;
@@ -130,7 +131,7 @@ export async function benchRollout(nodes = 100, maxUnavailable = 10, canary = 1)
       }
       if (event.resource !== 'nodes' || event.type === 'DELETED') return;
       const node = event.object as KubeNode;
-      const instanceId = /\/(i-[0-9a-f]+)$/.exec(node.spec?.providerID ?? '')?.[1];
+      const instanceId = instanceIdOfProviderId(node.spec?.providerID);
       if (instanceId) nodeNameOf.set(instanceId, node.metadata?.name ?? '');
       if (instanceId && !original.has(instanceId) && !readyAt.has(instanceId) && isNodeReady(node)) readyAt.set(instanceId, world.clock.now());
     });

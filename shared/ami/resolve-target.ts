@@ -16,6 +16,7 @@ import {
 import type { ImageSource } from './describe-images.js';
 import { imageTrustFor, judgeProvenance, OWNERS_TAG, ownerOfImage, readAmiOwners } from './image-provenance.js';
 import { parameterNamesFor } from './ssm-parameters.js';
+import { IMAGE_ID } from '../ids.js';
 
 /**
  * Which image a node group should run.
@@ -62,7 +63,6 @@ export const IMAGE_TAG_PREFIX = `${POLICY_TAG_PREFIX}ami-tag-`;
 export { OWNERS_TAG };
 
 const DEFAULT_CHANNEL: ReleaseChannel = { kind: 'recommended' };
-const IMAGE_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
 
 /** `recommended` | `soak=7d` | `pinned=1.31.3-20241115` | `pinned=ami-0123…`. Pure. */
 export function parseChannel(text: string | undefined): { channel: ReleaseChannel; problems: string[] } {

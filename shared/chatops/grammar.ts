@@ -1,5 +1,6 @@
 import { INVISIBLE_CHARACTER } from '../invisible-characters.js';
 import { type AccessLevel, type AmiChoice, COMMAND_NAMES, type Command, type CommandName, type GroupRef, type MaxUnavailable, type ParseResult } from './types.js';
+import { CLUSTER_NAME, IMAGE_ID, INSTANCE_ID } from '../ids.js';
 
 /**
  * The one command grammar of chat-ops. Slack (`/nodes <text>`), Amazon Q Developer in chat
@@ -34,14 +35,10 @@ const MAX_RAW_LENGTH = 5 * MAX_COMMAND_LENGTH;
 /** How much of an offending word an error message shows. */
 const SHOWN_TOKEN_LENGTH = 40;
 
-/** EKS cluster names. */
-const CLUSTER = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 /** EKS managed node group names and Auto Scaling group names, as far as we accept them. */
 const GROUP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 /** Kubernetes node names: DNS-1123 subdomains. */
 const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-const INSTANCE_ID = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
-const IMAGE_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
 /** EKS AMI release versions (`1.31.3-20250103`, `v20250103`) and Bottlerocket versions (`1.29.0-abcd1234`). */
 const RELEASE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
 const APPROVAL_ID = /^apr-[a-z0-9]{12}$/;
@@ -469,7 +466,7 @@ function oneGroupRef(name: CommandName, positional: string[], what: string): Res
   if (target === undefined) return { ok: false, error: `${name} needs ${what}, as <cluster>/<group>.` };
   if (extra !== undefined) {
     // `rollout prod web`: the slash was forgotten
-    if (!target.includes('/') && CLUSTER.test(target) && GROUP.test(extra)) return { ok: false, error: `write the node group as one word with a slash: ${show(`${target}/${extra}`)}, not ${show(`${target} ${extra}`)}.` };
+    if (!target.includes('/') && CLUSTER_NAME.test(target) && GROUP.test(extra)) return { ok: false, error: `write the node group as one word with a slash: ${show(`${target}/${extra}`)}, not ${show(`${target} ${extra}`)}.` };
     return tooMany(name, extra);
   }
   if (!target.includes('/')) {
@@ -500,7 +497,7 @@ function parseGroupRef(text: string): Result<GroupRef> {
 }
 
 function checkCluster(cluster: string): Result<string> {
-  if (CLUSTER.test(cluster)) return ok(cluster);
+  if (CLUSTER_NAME.test(cluster)) return ok(cluster);
   return { ok: false, error: `${show(cluster)} is not a valid cluster name: up to 100 letters, digits, "-" and "_", starting with a letter or digit.` };
 }
 

@@ -50,6 +50,7 @@ import { helpReply } from './help.js';
 import { principalMention } from './mentions.js';
 import { approvalsData, diagnosisData, historyData, planData, type ReplyData, statusData } from './reply-data.js';
 import type { Command, Principal, Reply } from './types.js';
+import { instanceIdOfHostname } from '../ids.js';
 
 /**
  * Everything a command may touch. Built once per cold start by `functions/lib/chat-ports.ts`
@@ -422,8 +423,8 @@ async function findInstance(target: NodeTarget, ec2: EC2Client): Promise<{ insta
     return found && found.state !== 'terminated' ? { instanceId: found.instanceId, tags: found.tags, ...(found.privateDnsName ? { nodeName: found.privateDnsName } : {}) } : undefined;
   }
   // node names are the instance's private DNS name, or (resource-name hostnames) its id
-  const byId = /^(i-[0-9a-f]{8}(?:[0-9a-f]{9})?)(\.|$)/.exec(target.nodeName);
-  if (byId) return findInstance({ kind: 'instance', instanceId: byId[1]! }, ec2);
+  const byId = instanceIdOfHostname(target.nodeName);
+  if (byId) return findInstance({ kind: 'instance', instanceId: byId }, ec2);
   const out = await callAws('ec2:DescribeInstances', () => ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'private-dns-name', Values: [target.nodeName] }, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }] })));
   const instance = out.Reservations?.flatMap((r) => r.Instances ?? [])[0];
   return instance?.InstanceId ? { instanceId: instance.InstanceId, tags: tagMap(instance.Tags), nodeName: target.nodeName } : undefined;

@@ -1,12 +1,12 @@
 import * as z from 'zod/mini';
+import { EXECUTION_ARN, STATE_MACHINE_ARN } from '../ids.js';
 
 /**
  * The continue-execution step's input: which execution goes on in a fresh one, and the state
  * it carries (the whole of the workflow's state, `$`). See shared/workflow/continuation.ts.
  */
-const name = '[A-Za-z0-9_-]{1,80}';
-const stateMachineArn = z.string().check(z.regex(new RegExp(`^arn:aws[a-z-]*:states:[a-z0-9-]+:\\d{12}:stateMachine:${name}$`), 'must be a Step Functions state machine ARN'));
-const executionArn = z.string().check(z.regex(new RegExp(`^arn:aws[a-z-]*:states:[a-z0-9-]+:\\d{12}:execution:${name}:${name}$`), 'must be a Step Functions execution ARN'));
+const stateMachineArn = z.string().check(z.regex(STATE_MACHINE_ARN, 'must be a Step Functions state machine ARN'));
+const executionArn = z.string().check(z.regex(EXECUTION_ARN, 'must be a Step Functions execution ARN'));
 
 export const LineageSchema = z.object({
   origin: executionArn,

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import { clusterName, eventBridgeEvent } from './eventbridge.js';
+import { ACCOUNT_ID, IMAGE_ID, LAUNCH_TEMPLATE_ID } from '../ids.js';
 
-const amiId = z.string().check(z.regex(/^ami-[0-9a-f]{8,17}$/));
+const amiId = z.string().check(z.regex(IMAGE_ID));
 
 /** `EC2 AMI State Change` (source aws.ec2): a custom AMI became available (or failed, or was disabled). */
 export const AmiStateChangeEventSchema = eventBridgeEvent(
@@ -56,14 +57,14 @@ export const PrepareLaunchTemplateInputSchema = z.object({
     kind: z.enum(['managed', 'self-managed']),
     name: z.string().check(z.minLength(1), z.maxLength(255)),
     autoScalingGroup: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
-    launchTemplate: z.optional(z.object({ id: z.string().check(z.regex(/^lt-[0-9a-f]{8,17}$/)), version: z.int().check(z.positive()) })),
+    launchTemplate: z.optional(z.object({ id: z.string().check(z.regex(LAUNCH_TEMPLATE_ID)), version: z.int().check(z.positive()) })),
   }),
   target: z.object({
     imageId: amiId,
     imageName: z.optional(z.string().check(z.maxLength(255))),
     release: z.optional(z.string().check(z.maxLength(64))),
     /** the image's owner as resolution read it, for people to see; preflight checks it again from EC2 */
-    ownerId: z.optional(z.string().check(z.regex(/^\d{12}$/))),
+    ownerId: z.optional(z.string().check(z.regex(ACCOUNT_ID))),
     ownerAlias: z.optional(z.string().check(z.maxLength(64))),
   }),
   executionArn: z.optional(z.string()),

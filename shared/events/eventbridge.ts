@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { CLUSTER_NAME, INSTANCE_ID } from '../ids.js';
 
 /**
  * The envelope EventBridge puts around every event
@@ -37,5 +38,5 @@ export function eventBridgeEvent<const T extends string, const S extends string,
   });
 }
 
-export const instanceId = z.string().check(z.regex(/^i-[0-9a-f]{8,17}$/, 'must be an EC2 instance id (i-…)'));
-export const clusterName = z.string().check(z.regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'must be an EKS cluster name'));
+export const instanceId = z.string().check(z.regex(INSTANCE_ID, 'must be an EC2 instance id (i-…)'));
+export const clusterName = z.string().check(z.regex(CLUSTER_NAME, 'must be an EKS cluster name'));

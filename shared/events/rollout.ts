@@ -4,6 +4,7 @@ import { ExecutionStepsSchema, LineageSchema } from './continuation.js';
 import { DrainPolicySchema } from './drain.js';
 import { clusterName, instanceId } from './eventbridge.js';
 import { PrepareLaunchTemplateInputSchema } from './detection.js';
+import { EXECUTION_ARN } from '../ids.js';
 
 /**
  * The ami-rollout workflow's data: what starts it, what each step is given, and the state
@@ -14,7 +15,7 @@ import { PrepareLaunchTemplateInputSchema } from './detection.js';
 const group = PrepareLaunchTemplateInputSchema.shape.group;
 const target = PrepareLaunchTemplateInputSchema.shape.target;
 const groupName = z.string().check(z.minLength(1), z.maxLength(255));
-const executionArn = z.string().check(z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$/, 'must be a Step Functions execution ARN'));
+const executionArn = z.string().check(z.regex(EXECUTION_ARN, 'must be a Step Functions execution ARN'));
 
 /** Input of the ami-rollout workflow: from detection, or from a person (chat, CLI). */
 export const RolloutInputSchema = z.object({

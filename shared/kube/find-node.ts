@@ -1,6 +1,7 @@
 import type { V1Node } from './api-types.js';
 import type { CoreV1Api } from './api.js';
 import { callKube, kubeStatus } from './client.js';
+import { instanceIdOfProviderId } from '../ids.js';
 
 /** A Node's `spec.providerID` is `aws:///<az>/<instance-id>`: the only reliable link to EC2. */
 export function nodeRunsInstance(node: V1Node, instanceId: string): boolean {
@@ -31,7 +32,7 @@ export function isNodeReady(node: V1Node): boolean {
 
 /** The EC2 instance a node runs on, from its providerID (`aws:///<az>/<instance-id>`). */
 export function instanceIdOfNode(node: V1Node | undefined): string | undefined {
-  return /\/(i-[0-9a-f]+)$/.exec(node?.spec?.providerID ?? '')?.[1];
+  return instanceIdOfProviderId(node?.spec?.providerID);
 }
 
 /** The EC2 instance behind a node, from its providerID; undefined when there is no such node. */

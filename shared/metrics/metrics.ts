@@ -106,7 +106,7 @@ export function metricsOfEvent(detailType: string, detail: Readonly<Record<strin
 
 /**
  * A drain that ended: node-drain's (from its Node Drain Finished event) or one a rollout ran
- * itself over its batch (shared/rollout/drain-batch.ts, which has no start time to give).
+ * itself over its batch (shared/rollout/self-managed/drain-batch.ts, which has no start time to give).
  */
 export function metricsOfDrainEnd(cluster: string | undefined, outcome: string, figures: { durationSeconds?: number | undefined; refused?: number; forced?: number } = {}): MetricPoint[] {
   const points = [count('DrainsFinished', 1, cluster, { name: 'outcome', value: outcome })];

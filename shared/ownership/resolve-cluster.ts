@@ -1,3 +1,4 @@
+import { CLUSTER_NAME } from '../ids.js';
 /**
  * Which EKS cluster owns an instance, decided from tags fetched beforehand. Pure.
  *
@@ -35,8 +36,6 @@ export type OwnershipDecision =
 
 export type ManagedClusters = '*' | readonly string[];
 
-/** EKS cluster names: what a tag must hold to count as evidence (and to be safe to write back) */
-const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 
 export function clustersNamedBy(tags: Readonly<Record<string, string>> | undefined): string[] {
   if (!tags) return [];

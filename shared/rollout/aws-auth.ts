@@ -1,4 +1,7 @@
 import { roleNameOf } from '../aws/iam.js';
+import { KubernetesAccessDeniedError } from '../errors.js';
+import type { CoreV1Api } from '../kube/api.js';
+import { callKube, kubeStatus } from '../kube/client.js';
 
 /** An entry of aws-auth's mapRoles. */
 export interface RoleMapping {
@@ -41,4 +44,35 @@ export async function findRoleMapping(mapRoles: string | undefined, roleArn: str
   if (mapping) return { mapping };
   const withPath = canonical !== roleArn ? entries.find((e) => e.rolearn === roleArn) : undefined;
   return withPath ? { mappedWithPath: withPath.rolearn } : {};
+}
+
+/** What kube-system/aws-auth says of a role. */
+export type AwsAuthFact =
+  | { status: 'absent' }
+  | { status: 'unreadable'; reason: string }
+  | { status: 'malformed'; reason: string }
+  /** `mapping`: the entry the authenticator would use; `mappedWithPath`: an entry that names the role with its path, which never matches */
+  | { status: 'read'; mapping?: RoleMapping; mappedWithPath?: string };
+
+/**
+ * Reads aws-auth's entry for the role. Our own RBAC refusing the read is a finding
+ * (`unreadable`); an unreachable API server throws, for the caller's retry.
+ */
+export async function readAwsAuth(core: () => Promise<CoreV1Api>, cluster: string, roleArn: string, read: (text: string) => Promise<unknown>): Promise<AwsAuthFact> {
+  try {
+    const api = await core();
+    const configMap = await callKube(cluster, 'get configmap kube-system/aws-auth', () => api.readNamespacedConfigMap({ name: 'aws-auth', namespace: 'kube-system' })).catch((error: unknown) => {
+      if (kubeStatus(error) === 404) return undefined;
+      throw error;
+    });
+    if (!configMap) return { status: 'absent' };
+    try {
+      return { status: 'read', ...(await findRoleMapping(configMap.data?.['mapRoles'], roleArn, read)) };
+    } catch (error) {
+      return { status: 'malformed', reason: (error as Error).message };
+    }
+  } catch (error) {
+    if (error instanceof KubernetesAccessDeniedError) return { status: 'unreadable', reason: error.detail };
+    throw error;
+  }
 }

@@ -2,15 +2,17 @@ import { DescribeInstancesCommand, DescribeSubnetsCommand, type EC2Client } from
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { describeAccessEntry } from '../aws/access-entries.js';
 import { readJsYaml } from '../yaml/read-js-yaml.js';
-import { findRoleMapping } from './aws-auth.js';
+import { readAwsAuth } from './aws-auth.js';
+import { type AuthenticationMode, judgeNodeRoleAccess, type NodeOs, readsAccessEntries, readsAwsAuth } from './node-role-access.js';
 import { callAws } from '../aws/call.js';
 import type { NodegroupView, UpdateErrorView, UpdateView } from '../aws/nodegroup-updates.js';
 import type { V1Node, V1Pod, V1PodDisruptionBudget } from '../kube/api-types.js';
-import { callKube, kubeStatus, type KubeClients } from '../kube/client.js';
+import { callKube, type KubeClients } from '../kube/client.js';
 import { budgetCovers, budgetMayNotApply } from '../kube/drain/blockers.js';
 import { selectPodsToDrain } from '../kube/drain/pod-filters.js';
 import { isNodeReady } from '../kube/find-node.js';
 import { POLICY_TAG_PREFIX } from '../config/node-group-policy.js';
+import { INSTANCE_ID } from '../ids.js';
 
 /**
  * Why a managed node group update failed, in words a person can act on.
@@ -419,7 +421,7 @@ async function readNodeCreationFacts(
   unread: (what: string) => void,
 ): Promise<NodeCreationFacts> {
   const cluster = nodegroup.cluster;
-  const instanceIds = error.resourceIds.filter((id) => /^i-[0-9a-f]+$/.test(id));
+  const instanceIds = error.resourceIds.filter((id) => INSTANCE_ID.test(id));
   const facts: NodeCreationFacts = {
     instances: instanceIds.map((instanceId) => ({ instanceId, registered: false, ready: false })),
     ...(nodegroup.nodeRole ? { nodeRole: nodegroup.nodeRole } : {}),
@@ -460,7 +462,7 @@ async function readNodeCreationFacts(
 
   // 2. may the node role join? an access entry of a node type, else (when the cluster reads it) aws-auth
   if (nodegroup.nodeRole) {
-    const access = await attempt('the node role access', () => nodeRoleAccess(cluster, nodegroup.nodeRole!, ports));
+    const access = await attempt('the node role access', () => nodeRoleAccess(cluster, nodegroup.nodeRole!, nodegroup.amiType?.startsWith('WINDOWS') ? 'windows' : 'linux', ports));
     if (access) {
       facts.roleAccess = access.access;
       if (access.detail) facts.roleAccessDetail = access.detail;
@@ -491,40 +493,38 @@ function maxUnavailableOf(nodegroup: NodegroupView): number {
   return 1;
 }
 
-const NODE_ENTRY_TYPES = new Set(['EC2_LINUX', 'EC2_WINDOWS', 'HYBRID_LINUX']);
-
-async function nodeRoleAccess(cluster: string, roleArn: string, ports: FailureFactPorts): Promise<{ access: NodeCreationFacts['roleAccess']; detail?: string }> {
+async function nodeRoleAccess(cluster: string, roleArn: string, os: NodeOs, ports: FailureFactPorts): Promise<{ access: NodeCreationFacts['roleAccess']; detail?: string }> {
   const description = await callAws('eks:DescribeCluster', () => ports.eks.send(new DescribeClusterCommand({ name: cluster })));
-  const mode = description.cluster?.accessConfig?.authenticationMode ?? 'CONFIG_MAP';
-  if (mode !== 'CONFIG_MAP') {
-    const e = await describeAccessEntry(ports.eks, cluster, roleArn);
-    if (e && (NODE_ENTRY_TYPES.has(e.type) || e.kubernetesGroups.includes('system:nodes'))) return { access: 'access-entry', detail: `type ${e.type}` };
-    if (mode === 'API') {
+  const mode = (description.cluster?.accessConfig?.authenticationMode ?? 'CONFIG_MAP') as AuthenticationMode;
+  const accessEntry = readsAccessEntries(mode) ? await describeAccessEntry(ports.eks, cluster, roleArn) : undefined;
+  const core = async () => (await ports.kube(cluster)).core(cluster);
+  const awsAuth = readsAwsAuth(mode, accessEntry) ? await readAwsAuth(core, cluster, roleArn, readJsYaml) : undefined;
+  const verdict = judgeNodeRoleAccess({ roleArn, os, authenticationMode: mode, ...(accessEntry !== undefined ? { accessEntry } : {}), ...(awsAuth ? { awsAuth } : {}) });
+  if (verdict.canJoin === true) return verdict.via === 'access-entry' ? { access: 'access-entry', detail: `type ${verdict.entryType}` } : { access: 'aws-auth', detail: `authentication mode ${mode}` };
+  switch (verdict.problem) {
+    case 'wrong-entry-type':
+      return { access: 'missing', detail: `its access entry is of type ${verdict.entryType}, not ${os === 'windows' ? 'EC2_WINDOWS' : 'EC2_LINUX/EC2_WINDOWS'}` };
+    case 'no-entry':
+      return { access: 'missing', detail: 'it has no EC2_LINUX/EC2_WINDOWS access entry, and the cluster (authentication mode API) ignores aws-auth' };
+    case 'aws-auth-unreadable':
+      return { access: 'unknown', detail: `aws-auth cannot be read: ${verdict.reason}` };
+    case 'aws-auth-malformed':
+      return { access: 'missing', detail: `aws-auth cannot be read: ${verdict.reason}` };
+    case 'mapping-incomplete':
       return {
         access: 'missing',
-        detail: e
-          ? `its access entry is of type ${e.type}, not EC2_LINUX/EC2_WINDOWS`
-          : 'it has no EC2_LINUX/EC2_WINDOWS access entry, and the cluster (authentication mode API) ignores aws-auth',
+        detail: `aws-auth maps it ${[
+          verdict.missing.length ? `without the group${verdict.missing.length > 1 ? 's' : ''} ${verdict.missing.join(', ')}` : '',
+          verdict.username !== undefined ? `as ${verdict.username}, not a node's username` : '',
+        ].filter(Boolean).join(' and ')}`,
       };
-    }
+    case 'not-mapped':
+    case 'aws-auth-absent':
+      return {
+        access: 'missing',
+        detail: verdict.problem === 'not-mapped' && verdict.mappedWithPath
+          ? `aws-auth maps it as ${verdict.mappedWithPath}, with its path, which the authenticator never matches (map the ARN without the path)`
+          : `it has no node access entry and no aws-auth mapping (authentication mode ${mode})`,
+      };
   }
-  // the cluster reads aws-auth: the role must be mapped into system:nodes
-  const clients = await ports.kube(cluster);
-  const core = await clients.core(cluster);
-  const configMap = await callKube(cluster, 'get configmap kube-system/aws-auth', () => core.readNamespacedConfigMap({ namespace: 'kube-system', name: 'aws-auth' })).catch((error: unknown) => {
-    if (kubeStatus(error) === 404) return undefined;
-    throw error;
-  });
-  // the same reading as preflight's: the ARN without its path, and a mapRoles that is not a list said so
-  const found = await findRoleMapping(configMap?.data?.mapRoles, roleArn, readJsYaml).catch((error: Error) => ({ malformed: error.message }));
-  if ('malformed' in found) return { access: 'missing', detail: `aws-auth cannot be read: ${found.malformed}` };
-  if (found.mapping?.groups.includes('system:nodes')) return { access: 'aws-auth', detail: `authentication mode ${mode}` };
-  return {
-    access: 'missing',
-    detail: found.mapping
-      ? 'aws-auth maps it without the group system:nodes'
-      : found.mappedWithPath
-        ? `aws-auth maps it as ${found.mappedWithPath}, with its path, which the authenticator never matches (map the ARN without the path)`
-        : `it has no node access entry and no aws-auth mapping (authentication mode ${mode})`,
-  };
 }

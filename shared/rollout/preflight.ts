@@ -6,7 +6,8 @@ import { identifyImage } from '../ami/ami-family.js';
 import { accountOfArn, imageTrustFor, judgeProvenance, OWNERS_TAG, ownerOfImage } from '../ami/image-provenance.js';
 import { imageSourceOf } from '../ami/resolve-target.js';
 import { readYaml } from '../yaml/read-yaml.js';
-import { findRoleMapping, type RoleMapping, roleArnWithoutPath } from './aws-auth.js';
+import { type AwsAuthFact, readAwsAuth, roleArnWithoutPath } from './aws-auth.js';
+import { type AuthenticationMode, judgeNodeRoleAccess, NODE_USERNAME, nodeEntryType, nodeGroups, readsAccessEntries, readsAwsAuth } from './node-role-access.js';
 import { ec2ImageSource } from '../ami/describe-images.js';
 import { type AccessEntryView, describeAccessEntry } from '../aws/access-entries.js';
 import { callAws } from '../aws/call.js';
@@ -14,8 +15,8 @@ import { partitionOfArn } from '../aws/partition.js';
 import { now } from '../clock.js';
 import { describeInstanceProfile, instanceProfileNameOf, listAttachedPolicyArns, roleNameOf } from '../aws/iam.js';
 import { describeTemplateVersion, type TemplateVersionView } from '../aws/launch-template-versions.js';
-import { ClusterNotFoundError, ConfigurationError, KubernetesAccessDeniedError, LaunchTemplateValidationError, type LaunchTemplateViolation } from '../errors.js';
-import { callKube, kubeStatus, type KubeClients } from '../kube/client.js';
+import { ClusterNotFoundError, ConfigurationError, LaunchTemplateValidationError, type LaunchTemplateViolation } from '../errors.js';
+import type { KubeClients } from '../kube/client.js';
 import { type BootstrapChange, describeBootstrapChanges } from '../launch-templates/bootstrap-settings.js';
 import { renderLaunchTemplateVersion } from './prepare-launch-template.js';
 import { judgeKubernetesVersion, kubernetesVersionFact, type KubernetesVersionFact } from './preflight-kubernetes-version.js';
@@ -63,7 +64,7 @@ export interface PreflightPorts {
 
 // ---- facts: what the reads found, as plain data ----
 
-export type AuthenticationMode = 'API' | 'API_AND_CONFIG_MAP' | 'CONFIG_MAP';
+export type { AuthenticationMode } from './node-role-access.js';
 
 export type ImageFact =
   | { imageId: string; found: false }
@@ -87,12 +88,7 @@ export type TemplateFact =
   | { status: 'unrenderable'; launchTemplateId: string; version: number; reason: string };
 
 
-export type AwsAuthFact =
-  | { status: 'absent' }
-  | { status: 'unreadable'; reason: string }
-  | { status: 'malformed'; reason: string }
-  /** `mapping`: the entry the authenticator would use; `mappedWithPath`: an entry that names the role with its path, which never matches */
-  | { status: 'read'; mapping?: RoleMapping; mappedWithPath?: string };
+export type { AwsAuthFact } from './aws-auth.js';
 
 export type AccessEntryFact = AccessEntryView;
 
@@ -151,7 +147,6 @@ export const NODE_ROLE_POLICIES: readonly { name: string; accepted: readonly str
   { name: 'AmazonEC2ContainerRegistryReadOnly', accepted: ['AmazonEC2ContainerRegistryReadOnly', 'AmazonEC2ContainerRegistryPullOnly'] },
 ];
 
-const NODE_USERNAME = 'system:node:{{EC2PrivateDNSName}}';
 
 export function judgePreflight(facts: PreflightFacts): PreflightReport {
   const checks = [judgeImage(facts), ...(facts.provenance ? [judgeOwner(facts.provenance)] : []), judgeTemplate(facts), judgeJoin(facts), judgePolicies(facts), judgeSubnets(facts), ...(facts.kubernetesVersion ? [judgeKubernetesVersion(facts.kubernetesVersion)] : [])];
@@ -269,79 +264,69 @@ function judgeJoin(facts: PreflightFacts): PreflightCheck {
 function judgeResolvedJoin(cluster: string, role: ResolvedNodeRole): PreflightCheck {
   const name = 'node-role-can-join';
   const windows = role.os === 'windows';
-  const entryType = windows ? 'EC2_WINDOWS' : 'EC2_LINUX';
+  const entryType = nodeEntryType(role.os);
   const createEntry = `aws eks create-access-entry --cluster-name ${cluster} --principal-arn ${role.roleArn} --type ${entryType}`;
-  const readsEntries = role.authenticationMode !== 'CONFIG_MAP';
-  const readsAwsAuth = role.authenticationMode !== 'API';
-
-  // with both modes on, EKS uses a principal's access entry and ignores its aws-auth entry
-  if (readsEntries && role.accessEntry) {
-    const suitable = windows ? ['EC2_WINDOWS'] : ['EC2_LINUX', 'EC2_WINDOWS'];
-    if (suitable.includes(role.accessEntry.type)) {
-      return { name, ok: true, detail: `${role.roleArn} has an access entry of type ${role.accessEntry.type} in cluster ${cluster}` };
-    }
-    return {
-      name, ok: false,
-      detail: `${role.roleArn} has an access entry of type ${role.accessEntry.type} in cluster ${cluster}; ${role.os} nodes need type ${entryType}${windows ? ' (its groups include eks:kube-proxy-windows)' : ''}`,
-      // an access entry's type cannot be updated
-      fix: `aws eks delete-access-entry --cluster-name ${cluster} --principal-arn ${role.roleArn} && ${createEntry}`,
-    };
-  }
-  if (!readsAwsAuth) {
-    return {
-      name, ok: false,
-      detail: `${role.roleArn} is not mapped: it has no access entry in cluster ${cluster}, whose authentication mode API does not read aws-auth`,
-      fix: createEntry,
-    };
-  }
-
-  const needed = ['system:bootstrappers', 'system:nodes', ...(windows ? ['eks:kube-proxy-windows'] : [])];
+  const readsEntries = readsAccessEntries(role.authenticationMode);
+  const needed = nodeGroups(role.os);
   const canonical = roleArnWithoutPath(role.roleArn);
   const snippet = mapRolesSnippet(canonical, needed);
   const orEntry = (fix: string) => (readsEntries ? `${createEntry}\nor, in kube-system/aws-auth: ${fix}` : fix);
-  const auth = role.awsAuth ?? { status: 'absent' as const };
   const context = readsEntries ? `it has no access entry in cluster ${cluster}` : `cluster ${cluster} reads only aws-auth`;
-  switch (auth.status) {
-    case 'unreadable':
+  const access = judgeNodeRoleAccess(role);
+  if (access.canJoin === true) {
+    return access.via === 'access-entry'
+      ? { name, ok: true, detail: `${role.roleArn} has an access entry of type ${access.entryType} in cluster ${cluster}` }
+      : { name, ok: true, detail: `${role.roleArn} is mapped in kube-system/aws-auth to ${access.groups.join(', ')}` };
+  }
+  switch (access.problem) {
+    case 'wrong-entry-type':
       return {
         name, ok: false,
-        detail: `${role.roleArn} cannot be checked: ${context}, and kube-system/aws-auth could not be read: ${auth.reason}`,
+        detail: `${role.roleArn} has an access entry of type ${access.entryType} in cluster ${cluster}; ${role.os} nodes need type ${entryType}${windows ? ' (its groups include eks:kube-proxy-windows)' : ''}`,
+        // an access entry's type cannot be updated
+        fix: `aws eks delete-access-entry --cluster-name ${cluster} --principal-arn ${role.roleArn} && ${createEntry}`,
+      };
+    case 'no-entry':
+      return {
+        name, ok: false,
+        detail: `${role.roleArn} is not mapped: it has no access entry in cluster ${cluster}, whose authentication mode API does not read aws-auth`,
+        fix: createEntry,
+      };
+    case 'aws-auth-unreadable':
+      return {
+        name, ok: false,
+        detail: `${role.roleArn} cannot be checked: ${context}, and kube-system/aws-auth could not be read: ${access.reason}`,
         fix: readsEntries
           ? `${createEntry}\nor allow this service to get configmaps in kube-system (scripts/kubernetes/rbac.yaml)`
           : 'allow this service to get configmaps in kube-system (scripts/kubernetes/rbac.yaml)',
       };
-    case 'malformed':
-      return { name, ok: false, detail: `${role.roleArn} cannot be checked: ${context}, and the mapRoles of kube-system/aws-auth cannot be read: ${auth.reason}`, fix: orEntry(`correct mapRoles, with an entry\n${snippet}`) };
-    case 'absent':
+    case 'aws-auth-malformed':
+      return { name, ok: false, detail: `${role.roleArn} cannot be checked: ${context}, and the mapRoles of kube-system/aws-auth cannot be read: ${access.reason}`, fix: orEntry(`correct mapRoles, with an entry\n${snippet}`) };
+    case 'aws-auth-absent':
       return { name, ok: false, detail: `${role.roleArn} is not mapped: ${context}, and there is no kube-system/aws-auth ConfigMap`, fix: orEntry(`create it with mapRoles:\n${snippet}`) };
-    case 'read':
-      break;
+    case 'not-mapped': {
+      const withPath = access.mappedWithPath
+        ? `; aws-auth names it ${access.mappedWithPath}, with its path, but the authenticator only matches ${canonical}`
+        : '';
+      return {
+        name, ok: false,
+        detail: `${role.roleArn} is not mapped: ${context}, and it is not in the mapRoles of kube-system/aws-auth${withPath}`,
+        fix: orEntry(`kubectl edit -n kube-system configmap/aws-auth, and add under mapRoles:\n${snippet}`),
+      };
+    }
+    case 'mapping-incomplete': {
+      const { missing, username } = access;
+      const problems = [
+        missing.length ? `lacks the group${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` : undefined,
+        username !== undefined ? `has the username ${username}, not ${NODE_USERNAME}` : undefined,
+      ].filter((p): p is string => p !== undefined);
+      return {
+        name, ok: false,
+        detail: `the aws-auth entry of ${canonical} ${problems.join(' and ')}${windows && missing.includes('eks:kube-proxy-windows') ? ' (Windows nodes need it for kube-proxy, hence DNS)' : ''}`,
+        fix: orEntry(`kubectl edit -n kube-system configmap/aws-auth, and make its entry:\n${snippet}`),
+      };
+    }
   }
-  const mapping = auth.mapping;
-  if (!mapping) {
-    const withPath = auth.mappedWithPath
-      ? `; aws-auth names it ${auth.mappedWithPath}, with its path, but the authenticator only matches ${canonical}`
-      : '';
-    return {
-      name, ok: false,
-      detail: `${role.roleArn} is not mapped: ${context}, and it is not in the mapRoles of kube-system/aws-auth${withPath}`,
-      fix: orEntry(`kubectl edit -n kube-system configmap/aws-auth, and add under mapRoles:\n${snippet}`),
-    };
-  }
-  const missing = needed.filter((g) => !mapping.groups.includes(g));
-  const badUsername = mapping.username !== undefined && !mapping.username.startsWith('system:node:');
-  if (missing.length === 0 && !badUsername) {
-    return { name, ok: true, detail: `${role.roleArn} is mapped in kube-system/aws-auth to ${needed.join(', ')}` };
-  }
-  const problems = [
-    missing.length ? `lacks the group${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` : undefined,
-    badUsername ? `has the username ${mapping.username}, not ${NODE_USERNAME}` : undefined,
-  ].filter((p): p is string => p !== undefined);
-  return {
-    name, ok: false,
-    detail: `the aws-auth entry of ${canonical} ${problems.join(' and ')}${windows && missing.includes('eks:kube-proxy-windows') ? ' (Windows nodes need it for kube-proxy, hence DNS)' : ''}`,
-    fix: orEntry(`kubectl edit -n kube-system configmap/aws-auth, and make its entry:\n${snippet}`),
-  };
 }
 
 function judgePolicies(facts: PreflightFacts): PreflightCheck {
@@ -590,9 +575,8 @@ async function nodeRoleFact(
   const image = target ?? (current.imageId ? await ec2ImageSource(ports.ec2).byId(current.imageId) : undefined);
   const os = image && (image.Platform?.toLowerCase() === 'windows' || identifyImage(image)?.family === 'windows') ? 'windows' : 'linux';
   const mode = cluster.authenticationMode;
-  const accessEntry = mode === 'CONFIG_MAP' ? undefined : await describeAccessEntry(ports.eks, input.cluster, roleArn);
-  // aws-auth is read only when it can decide: the cluster reads it and no access entry overrides it
-  const awsAuth = mode !== 'API' && !accessEntry ? await readAwsAuth(ports.kube, input.cluster, roleArn) : undefined;
+  const accessEntry = readsAccessEntries(mode) ? await describeAccessEntry(ports.eks, input.cluster, roleArn) : undefined;
+  const awsAuth = readsAwsAuth(mode, accessEntry) ? await readAwsAuth(() => ports.kube.core(input.cluster), input.cluster, roleArn, readYaml) : undefined;
   const attachedPolicies = (await listAttachedPolicyArns(ports.iam, roleNameOf(roleArn))) ?? null;
   return {
     status: 'resolved',
@@ -604,26 +588,6 @@ async function nodeRoleFact(
     ...(awsAuth ? { awsAuth } : {}),
     attachedPolicies,
   };
-}
-
-async function readAwsAuth(kube: Pick<KubeClients, 'core'>, cluster: string, roleArn: string): Promise<AwsAuthFact> {
-  try {
-    const core = await kube.core(cluster);
-    const configMap = await callKube(cluster, 'get configmap kube-system/aws-auth', () => core.readNamespacedConfigMap({ name: 'aws-auth', namespace: 'kube-system' })).catch((error: unknown) => {
-      if (kubeStatus(error) === 404) return undefined;
-      throw error;
-    });
-    if (!configMap) return { status: 'absent' };
-    try {
-      return { status: 'read', ...(await findRoleMapping(configMap.data?.['mapRoles'], roleArn, readYaml)) };
-    } catch (error) {
-      return { status: 'malformed', reason: (error as Error).message };
-    }
-  } catch (error) {
-    // our own RBAC is a finding to report; an unreachable API server is retried by the workflow
-    if (error instanceof KubernetesAccessDeniedError) return { status: 'unreadable', reason: error.detail };
-    throw error;
-  }
 }
 
 async function subnetsFact(ec2: EC2Client, subnetIds: readonly string[]): Promise<SubnetsFact> {

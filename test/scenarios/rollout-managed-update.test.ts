@@ -5,7 +5,7 @@ import { EKSClient, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
 import { KubeClients } from '../../shared/kube/client.js';
 import { EksTokenCache } from '../../shared/kube/eks-token.js';
 import { renderUserData } from '../../shared/launch-templates/user-data.js';
-import { type ManagedStep, type ManagedUpdateInput, type ManagedUpdateState, stepManagedUpdate } from '../../shared/rollout/managed-update.js';
+import { type ManagedStep, type ManagedUpdateInput, type ManagedUpdateState, stepManagedUpdate } from '../../shared/rollout/managed-update/managed-update.js';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import { eksInUse } from '../sim/aws/errors.js';
 import { watchBudgets } from '../sim/kube/budget-monitor.js';

@@ -15,7 +15,7 @@ import {
   decideSelfManaged,
   healthTargets,
   pairByZone,
-} from '../../shared/rollout/decide-self-managed.js';
+} from '../../shared/rollout/self-managed/decide-self-managed.js';
 import { parseWindow } from '../../shared/rollout/maintenance-window.js';
 import type { HealthVerdict, NodeFact } from '../../shared/rollout/health-gate.js';
 import { planBatches } from '../../shared/rollout/plan-batches.js';
@@ -33,8 +33,8 @@ const OLD_VERSION = '3';
 const TARGET_VERSION = '4';
 
 // instance ids the schema accepts: old ones i-0a…, new ones i-0b…, foreign versions i-0c…
-const oid = (n: number) => `i-0a${n.toString(16).padStart(8, '0')}`;
-const nid = (n: number) => `i-0b${n.toString(16).padStart(8, '0')}`;
+const oid = (n: number) => `i-0a${n.toString(16).padStart(15, '0')}`;
+const nid = (n: number) => `i-0b${n.toString(16).padStart(15, '0')}`;
 const nodeName = (id: string) => `ip-${id}`;
 
 const O1 = oid(1);

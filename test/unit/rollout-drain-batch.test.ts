@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DrainRecords } from '../../shared/aws/drain-records.js';
 import { coreV1Api, policyV1Api } from '../../shared/kube/api.js';
 import { KubeRestClient } from '../../shared/kube/rest-client.js';
-import { type BatchDrainPorts, drainBatchPass, releaseDrains, startDrains } from '../../shared/rollout/drain-batch.js';
+import { type BatchDrainPorts, drainBatchPass, releaseDrains, startDrains } from '../../shared/rollout/self-managed/drain-batch.js';
 import { VirtualClock } from '../sim/clock.js';
 import { startKubeApiServer } from '../sim/kube/api-server.js';
 import { createNode, createPdb, createPod } from '../sim/kube/controllers.js';

@@ -11,7 +11,7 @@ import {
   type RefreshObservation,
   type RefreshState,
   type RefreshStep,
-} from '../../shared/rollout/instance-refresh';
+} from '../../shared/rollout/instance-refresh/instance-refresh';
 import { resolveMaxUnavailable } from '../../shared/rollout/plan-batches';
 import { VirtualClock } from '../sim/clock';
 import { SimAccount } from '../sim/aws/account';

@@ -20,7 +20,7 @@ import {
   targetOf,
   updateMatchesTarget,
   type ManagedTarget,
-} from '../../shared/rollout/managed-update.js';
+} from '../../shared/rollout/managed-update/managed-update.js';
 
 const TAG = 'eks-node-lifecycle/';
 const LT: ManagedTarget = { kind: 'launch-template', id: 'lt-1', version: 7 };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GroupSnapshot } from '../../shared/aws/group-capacity.js';
-import { afterOwnActions } from '../../shared/rollout/decide-self-managed.js';
+import { afterOwnActions } from '../../shared/rollout/self-managed/decide-self-managed.js';
 
 /** The group a step works on after its own calls: what each call's answer says, nothing more. */
 const GROUP: GroupSnapshot = {

@@ -1,10 +1,10 @@
-import { type GroupInstance, type GroupSnapshot, isLeaving } from '../aws/group-capacity.js';
-import type { DrainStatus } from '../aws/drain-records.js';
-import type { Cycle, Pause, SelfManagedRoll } from '../events/rollout.js';
-import { describeSeconds } from '../config/duration.js';
-import { adoptChanges, describeInterference, type GroupIntent, groupChanges, groupSettingsOf, unexplainedChanges } from './group-interference.js';
-import type { HealthVerdict, NodeFact } from './health-gate.js';
-import { type MaintenanceWindow, windowState } from './maintenance-window.js';
+import { type GroupInstance, type GroupSnapshot, isLeaving } from '../../aws/group-capacity.js';
+import type { DrainStatus } from '../../aws/drain-records.js';
+import type { Cycle, Pause, SelfManagedRoll } from '../../events/rollout.js';
+import { describeSeconds } from '../../config/duration.js';
+import { adoptChanges, describeInterference, type GroupIntent, groupChanges, groupSettingsOf, unexplainedChanges } from '../group-interference.js';
+import type { HealthVerdict, NodeFact } from '../health-gate.js';
+import { type MaintenanceWindow, windowState } from '../maintenance-window.js';
 
 /**
  * The roll of a self-managed Auto Scaling group, as a reconciler: given the roll's state and

@@ -1,22 +1,22 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { CoreV1Api, PolicyV1Api } from '../kube/api.js';
-import { continueByInstance, terminateHookNames } from '../aws/auto-scaling.js';
-import { readNodeGroupPolicy } from '../config/node-group-policy.js';
-import { ourHooks } from '../drain/hook-ownership.js';
-import type { DrainRecords, DrainStatus } from '../aws/drain-records.js';
-import { failedLaunches, type GroupSnapshot, isLeaving, launchTimes, setAzRebalance, snapshotGroup, terminateGroupInstance, updateGroup } from '../aws/group-capacity.js';
-import { dropLatestVersion, setDefaultTemplateVersion } from '../aws/launch-template-versions.js';
-import { ConfigurationError } from '../errors.js';
-import type { SelfManagedRoll } from '../events/rollout.js';
-import { cordonNode, uncordonNode } from '../kube/drain/cordon-node.js';
+import type { CoreV1Api, PolicyV1Api } from '../../kube/api.js';
+import { continueByInstance, terminateHookNames } from '../../aws/auto-scaling.js';
+import { readNodeGroupPolicy } from '../../config/node-group-policy.js';
+import { ourHooks } from '../../drain/hook-ownership.js';
+import type { DrainRecords, DrainStatus } from '../../aws/drain-records.js';
+import { failedLaunches, type GroupSnapshot, isLeaving, launchTimes, setAzRebalance, snapshotGroup, terminateGroupInstance, updateGroup } from '../../aws/group-capacity.js';
+import { dropLatestVersion, setDefaultTemplateVersion } from '../../aws/launch-template-versions.js';
+import { ConfigurationError } from '../../errors.js';
+import type { SelfManagedRoll } from '../../events/rollout.js';
+import { cordonNode, uncordonNode } from '../../kube/drain/cordon-node.js';
 import { type BatchDrainPorts, type BatchPass, drainBatchPass, releaseDrains, startDrains } from './drain-batch.js';
 import { DRAINED, type Observation, type RollAction, type RollDecision, type RollSettings, type RolloutEventKind, afterOwnActions, decideSelfManaged, healthTargets } from './decide-self-managed.js';
-import { type GroupIntent, groupChanges, groupSettingsOf } from './group-interference.js';
-import { checkHealth, type NodeFact, nodesByInstance } from './health-gate.js';
-import { planBatches } from './plan-batches.js';
-import type { RolloutPolicy } from './rollout-policy.js';
+import { type GroupIntent, groupChanges, groupSettingsOf } from '../group-interference.js';
+import { checkHealth, type NodeFact, nodesByInstance } from '../health-gate.js';
+import { planBatches } from '../plan-batches.js';
+import type { RolloutPolicy } from '../rollout-policy.js';
 
 export interface SelfManagedPorts extends BatchDrainPorts {
   autoscaling: AutoScalingClient;

@@ -11,14 +11,14 @@ import {
   type UpdateConfigView,
   type UpdateView,
   type VersionUpdateRequest,
-} from '../aws/nodegroup-updates.js';
-import { POLICY_TAG_PREFIX, readNodeGroupPolicy } from '../config/node-group-policy.js';
-import { ConfigurationError } from '../errors.js';
-import type { KubeClients } from '../kube/client.js';
-import { explainUpdateFailure, gatherFailureFacts, type ManagedFailureReport } from './explain-update-failure.js';
-import { readRolloutPolicy } from './rollout-policy.js';
+} from '../../aws/nodegroup-updates.js';
+import { POLICY_TAG_PREFIX, readNodeGroupPolicy } from '../../config/node-group-policy.js';
+import { ConfigurationError } from '../../errors.js';
+import type { KubeClients } from '../../kube/client.js';
+import { explainUpdateFailure, gatherFailureFacts, type ManagedFailureReport } from '../explain-update-failure.js';
+import { readRolloutPolicy } from '../rollout-policy.js';
 
-export type { ManagedFailureReport } from './explain-update-failure.js';
+export type { ManagedFailureReport } from '../explain-update-failure.js';
 
 /**
  * The managed node group path of a rollout: one short, idempotent step that Step Functions

@@ -1,21 +1,21 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { describeGroup } from '../aws/auto-scaling.js';
-import type { DrainRecord, DrainRecords, DrainStatus } from '../aws/drain-records.js';
-import { readNodeGroupPolicy } from '../config/node-group-policy.js';
-import { leaseHolds, leaseUntil, ownerAlive } from '../drain/drain-owner.js';
-import { openActions } from '../drain/lifecycle-actions.js';
-import { endDrain, keepDrainAlive } from '../drain/own-drain.js';
-import { metricsOfDrainEnd, metricsOfForcedPods, recordMetrics } from '../metrics/metrics.js';
-import { forcedReport } from '../drain/run-drain-step.js';
-import { startNodeDrain } from '../drain/start-node-drain.js';
-import { AwsTransientError, ConfigurationError } from '../errors.js';
-import type { ForcedPodReport } from '../events/drain.js';
-import { drainPass } from '../kube/drain/drain-pass.js';
-import { forcePass } from '../kube/drain/force-pass.js';
-import { nextPassDelaySeconds } from '../kube/drain/next-wait.js';
-import type { DrainPorts, DrainProgress } from '../kube/drain/types.js';
-import { groupTagValues } from '../ownership/find-owner.js';
+import { describeGroup } from '../../aws/auto-scaling.js';
+import type { DrainRecord, DrainRecords, DrainStatus } from '../../aws/drain-records.js';
+import { readNodeGroupPolicy } from '../../config/node-group-policy.js';
+import { leaseHolds, leaseUntil, ownerAlive } from '../../drain/drain-owner.js';
+import { openActions } from '../../drain/lifecycle-actions.js';
+import { endDrain, keepDrainAlive } from '../../drain/own-drain.js';
+import { metricsOfDrainEnd, metricsOfForcedPods, recordMetrics } from '../../metrics/metrics.js';
+import { forcedReport } from '../../drain/run-drain-step.js';
+import { startNodeDrain } from '../../drain/start-node-drain.js';
+import { AwsTransientError, ConfigurationError } from '../../errors.js';
+import type { ForcedPodReport } from '../../events/drain.js';
+import { drainPass } from '../../kube/drain/drain-pass.js';
+import { forcePass } from '../../kube/drain/force-pass.js';
+import { nextPassDelaySeconds } from '../../kube/drain/next-wait.js';
+import type { DrainPorts, DrainProgress } from '../../kube/drain/types.js';
+import { groupTagValues } from '../../ownership/find-owner.js';
 
 /**
  * A rollout drains its batch itself: the drain engine's passes (the same as node-drain's:

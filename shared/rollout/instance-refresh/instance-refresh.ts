@@ -6,9 +6,9 @@ import {
   cancelInstanceRefresh,
   startInstanceRefresh,
   type RefreshView,
-} from '../aws/instance-refresh.js';
-import { ConfigurationError } from '../errors.js';
-import { resolveMaxUnavailable } from './plan-batches.js';
+} from '../../aws/instance-refresh.js';
+import { ConfigurationError } from '../../errors.js';
+import { resolveMaxUnavailable } from '../plan-batches.js';
 
 /**
  * `strategy=instance-refresh` for self-managed groups: Auto Scaling replaces the instances
