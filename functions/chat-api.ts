@@ -12,7 +12,7 @@ import { logger, logInfo } from './lib/handler.js';
 const commands = chatPorts(loadServiceConfig());
 const ports = {
   commands,
-  acceptOnce: (key: string, keepUntil: Date, at: Date) => commands.table.acceptRequestOnce(key, keepUntil, at),
+  acceptOnce: (key: string, keepUntil: Date, at: Date) => commands.guards.acceptRequestOnce(key, keepUntil, at),
   now: commands.now,
   log: logInfo,
 };

@@ -1,13 +1,15 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod/mini';
+import { awsScope } from '../shared/aws/clients.js';
 import { cachedSecret } from '../shared/aws/secrets.js';
-import { ChatopsTable } from '../shared/chatops/chatops-table.js';
+import { AuditLog } from '../shared/chatops/audit-log.js';
 import { ALARM_STATE_CHANGE } from '../shared/chatops/event-replies.js';
 import { notifyChat } from '../shared/chatops/notify.js';
 import { slackApi } from '../shared/chatops/slack-api.js';
+import { SlackThreads } from '../shared/chatops/slack-threads.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
+import { Approvals } from '../shared/rollout/approvals.js';
 import { accessPolicySource } from './lib/access-policy-source.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 
@@ -15,6 +17,8 @@ import { lambdaHandler, logInfo } from './lib/handler.js';
 const config = loadServiceConfig();
 const region = config.region;
 const ssm = new SSMClient({ region });
+const aws = awsScope({ region });
+const chatopsTable = requireSetting(config.chatopsTable, 'CHATOPS_TABLE');
 const ports = {
   policy: accessPolicySource(ssm, requireSetting(config.chat.accessPolicyParameter, 'ACCESS_POLICY_PARAMETER')),
   slack: slackApi({
@@ -23,7 +27,9 @@ const ports = {
     // notifications post through the Web API only
     isAllowedResponseUrl: () => false,
   }),
-  table: new ChatopsTable(new DynamoDBClient({ region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE')),
+  threads: new SlackThreads(aws, chatopsTable),
+  auditLog: new AuditLog(aws, chatopsTable),
+  approvals: new Approvals(aws, chatopsTable),
   defaultChannel: config.chat.defaultChannel,
   now,
   log: logInfo,

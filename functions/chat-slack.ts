@@ -1,12 +1,13 @@
 import { InvocationType, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { callAws } from '../shared/aws/call.js';
+import { awsScope } from '../shared/aws/clients.js';
 import { cachedSecret } from '../shared/aws/secrets.js';
-import { ChatopsTable } from '../shared/chatops/chatops-table.js';
+import { type AuditInput, AuditLog } from '../shared/chatops/audit-log.js';
+import { RequestGuards } from '../shared/chatops/request-guards.js';
 import { receiveSlack } from '../shared/chatops/slack-front.js';
 import { slackResponseUrlAllowed, slackTeamAllowed } from '../shared/chatops/slack-request.js';
 import { now } from '../shared/clock.js';
@@ -20,17 +21,20 @@ import { logger, logInfo } from './lib/handler.js';
 const config = loadServiceConfig();
 const region = config.region;
 const lambda = new LambdaClient({ region });
-const table = new ChatopsTable(new DynamoDBClient({ region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
+const aws = awsScope({ region });
+const chatopsTable = requireSetting(config.chatopsTable, 'CHATOPS_TABLE');
+const guards = new RequestGuards(aws, chatopsTable);
+const auditLog = new AuditLog(aws, chatopsTable);
 const worker = requireSetting(config.chat.workerFunction, 'CHAT_WORKER_FUNCTION');
 const ports = {
   signingSecret: cachedSecret(new SSMClient({ region }), requireSetting(config.chat.signingSecretParameter, 'SLACK_SIGNING_SECRET_PARAMETER')),
   isAllowedResponseUrl: slackResponseUrlAllowed(config.chat.responseUrlPrefixes),
   isAllowedTeam: slackTeamAllowed(config.chat.slackTeamIds),
-  acceptOnce: (key: string, keepUntil: Date, at: Date) => table.acceptRequestOnce(key, keepUntil, at),
+  acceptOnce: (key: string, keepUntil: Date, at: Date) => guards.acceptRequestOnce(key, keepUntil, at),
   handOver: async (work: unknown) => {
     await callAws('lambda:Invoke', () => lambda.send(new InvokeCommand({ FunctionName: worker, InvocationType: InvocationType.Event, Payload: new TextEncoder().encode(JSON.stringify(work)) })));
   },
-  audit: (entry: Parameters<ChatopsTable['audit']>[0]) => table.audit(entry),
+  audit: (entry: AuditInput) => auditLog.audit(entry),
   now,
   log: logInfo,
 };

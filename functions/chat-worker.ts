@@ -1,7 +1,7 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsScope } from '../shared/aws/clients.js';
 import { cachedSecret } from '../shared/aws/secrets.js';
-import { ChatopsTable } from '../shared/chatops/chatops-table.js';
+import { RequestGuards } from '../shared/chatops/request-guards.js';
 import { ChatWorkSchema, runSlackWork } from '../shared/chatops/slack-front.js';
 import { toSlackMessage } from '../shared/chatops/render.js';
 import { slackApi } from '../shared/chatops/slack-api.js';
@@ -18,7 +18,7 @@ import { lambdaHandler } from './lib/handler.js';
  * response_url.
  */
 const config = loadServiceConfig();
-const table = new ChatopsTable(new DynamoDBClient({ region: config.region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
+const guards = new RequestGuards(awsScope({ region: config.region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
 const isAllowedResponseUrl = slackResponseUrlAllowed(config.chat.responseUrlPrefixes);
 const slack = slackApi({
   // response_url needs no token; the Web API is chatNotify's
@@ -29,7 +29,7 @@ const ports = {
   signingSecret: cachedSecret(new SSMClient({ region: config.region }), requireSetting(config.chat.signingSecretParameter, 'SLACK_SIGNING_SECRET_PARAMETER')),
   isAllowedResponseUrl,
   isAllowedTeam: slackTeamAllowed(config.chat.slackTeamIds),
-  claimOnce: (key: string, at: Date) => table.claimAcceptedRequest(key, at),
+  claimOnce: (key: string, at: Date) => guards.claimAcceptedRequest(key, at),
   commands: chatPorts(config),
   respond: (url: string, reply: Parameters<typeof toSlackMessage>[0], style: { ephemeral: boolean; replaceOriginal: boolean }) => slack.respond(url, toSlackMessage(reply), style),
   now,

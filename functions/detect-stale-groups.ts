@@ -2,7 +2,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsScope } from '../shared/aws/clients.js';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { publishEvent } from '../shared/aws/notifications.js';
@@ -18,9 +18,9 @@ import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /** Schedule, an AMI event's debounce window (the ami-detection workflow), or on demand (`{kind:'detect', dryRun}`). */
 const config = loadServiceConfig();
-const announcements = new NodeGroupLocks(new DynamoDBClient({ region: config.region }), requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
+const announcements = new NodeGroupLocks(awsScope({ region: config.region }), requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
 const eventbridge = new EventBridgeClient({ region: config.region });
-const windows = new DetectionWindows(new DynamoDBClient({ region: config.region }), requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
+const windows = new DetectionWindows(awsScope({ region: config.region }), requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
 const ports = {
   eks: new EKSClient({ region: config.region }),
   autoscaling: new AutoScalingClient({ region: config.region }),

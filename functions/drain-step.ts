@@ -1,5 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsScope } from '../shared/aws/clients.js';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { DrainRecords } from '../shared/aws/drain-records.js';
@@ -16,7 +16,7 @@ const config = loadServiceConfig();
 const ports = {
   ec2: new EC2Client({ region: config.region }),
   autoscaling: new AutoScalingClient({ region: config.region }),
-  records: new DrainRecords(new DynamoDBClient({ region: config.region }), requireSetting(config.drainTable, 'DRAIN_TABLE')),
+  records: new DrainRecords(awsScope({ region: config.region }), requireSetting(config.drainTable, 'DRAIN_TABLE')),
   kube: new KubeClients(new EKSClient({ region: config.region }), new EksTokenCache({ region: config.region, now })),
   now,
   log: logInfo,

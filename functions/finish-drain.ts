@@ -1,5 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsScope } from '../shared/aws/clients.js';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DrainRecords } from '../shared/aws/drain-records.js';
 import { now } from '../shared/clock.js';
@@ -13,7 +13,7 @@ const config = loadServiceConfig();
 const ports = {
   autoscaling: new AutoScalingClient({ region: config.region }),
   eventbridge: new EventBridgeClient({ region: config.region }),
-  records: new DrainRecords(new DynamoDBClient({ region: config.region }), requireSetting(config.drainTable, 'DRAIN_TABLE')),
+  records: new DrainRecords(awsScope({ region: config.region }), requireSetting(config.drainTable, 'DRAIN_TABLE')),
   now,
   log: logInfo,
 };

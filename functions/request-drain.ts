@@ -1,5 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ChatopsTable } from '../shared/chatops/chatops-table.js';
+import { awsScope } from '../shared/aws/clients.js';
+import { RequestGuards } from '../shared/chatops/request-guards.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { authorizeForcedDrain } from '../shared/drain/authorize-forced-drain.js';
 import { requestDrain } from '../shared/drain/request-drain.js';
@@ -17,8 +17,8 @@ import { lambdaHandler } from './lib/handler.js';
  */
 const config = loadServiceConfig();
 const ports = drainRequestPorts(config);
-const chatops = new ChatopsTable(new DynamoDBClient({ region: config.region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
-const grants = { use: (id: string, instanceId: string, at: Date) => chatops.useForcedDrainGrant(id, instanceId, at) };
+const guards = new RequestGuards(awsScope({ region: config.region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
+const grants = { use: (id: string, instanceId: string, at: Date) => guards.useForcedDrainGrant(id, instanceId, at) };
 
 export const handler = lambdaHandler({
   schema: z.union([DrainTriggerSchema, ManualUncordonRequestSchema]),

@@ -1,5 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsScope } from '../shared/aws/clients.js';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -22,7 +22,7 @@ const ports = {
   autoscaling: new AutoScalingClient({ region: config.region }),
   eks,
   kube: new KubeClients(eks, new EksTokenCache({ region: config.region, now })),
-  records: new DrainRecords(new DynamoDBClient({ region: config.region }), requireSetting(config.drainTable, 'DRAIN_TABLE')),
+  records: new DrainRecords(awsScope({ region: config.region }), requireSetting(config.drainTable, 'DRAIN_TABLE')),
   locks: shared.locks,
   // a drain whose owner's lease lapsed is checked, one the rollout cannot finish handed to node-drain (drain-batch.ts)
   sfn: new SFNClient({ region: config.region }),

@@ -1,5 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsScope } from '../shared/aws/clients.js';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -19,7 +19,7 @@ const ports = {
   sfn: new SFNClient({ region: config.region }),
   managedClusters: config.managedClusters,
   detectionStateMachineArn: requireSetting(config.amiDetectionStateMachineArn, 'AMI_DETECTION_STATE_MACHINE_ARN'),
-  windows: new DetectionWindows(new DynamoDBClient({ region: config.region }), requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE')),
+  windows: new DetectionWindows(awsScope({ region: config.region }), requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE')),
   now,
   log: logInfo,
 };

@@ -64,3 +64,8 @@ export function useSleep(next: (ms: number) => Promise<void>): () => void {
     sleeper = previous;
   };
 }
+
+/** A time as whole seconds since the epoch, rounded down: what a DynamoDB TTL attribute holds. */
+export function epochSeconds(at: Date): number {
+  return Math.floor(at.getTime() / 1000);
+}

@@ -1,12 +1,13 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { callAws } from '../../shared/aws/call.js';
-import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
+import { awsScope } from '../../shared/aws/clients.js';
+import { AuditLog } from '../../shared/chatops/audit-log.js';
+import { RequestGuards } from '../../shared/chatops/request-guards.js';
 import type { CommandPorts } from '../../shared/chatops/run-command.js';
 import { now, sleep } from '../../shared/clock.js';
 import { requireSetting, type ServiceConfig } from '../../shared/config/service-config.js';
@@ -37,13 +38,15 @@ export function chatPorts(config: ServiceConfig): CommandPorts {
   const lambda = new LambdaClient({ region });
   const eks = new EKSClient({ region });
   const ec2 = new EC2Client({ region });
-  const table = new ChatopsTable(new DynamoDBClient({ region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
+  const aws = awsScope({ region });
+  const chatopsTable = requireSetting(config.chatopsTable, 'CHATOPS_TABLE');
   const requestDrainFunction = requireSetting(config.chat.requestDrainFunction, 'REQUEST_DRAIN_FUNCTION');
   const doctorProbeFunction = requireSetting(config.chat.doctorProbeFunction, 'DOCTOR_PROBE_FUNCTION');
   return {
     policy: accessPolicySource(ssm, requireSetting(config.chat.accessPolicyParameter, 'ACCESS_POLICY_PARAMETER')),
-    table,
-    approvals: table,
+    auditLog: new AuditLog(aws, chatopsTable),
+    guards: new RequestGuards(aws, chatopsTable),
+    approvals: rollouts.approvals(),
     locks: rollouts.locks,
     sfn: new SFNClient({ region }),
     ec2,

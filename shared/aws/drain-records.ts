@@ -1,8 +1,9 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DrainTriggerKind } from '../events/drain.js';
 import type { LifecycleAction } from '../events/lifecycle-action.js';
 import { callAws, conditionalWrite } from './call.js';
+import type { AwsScope } from './clients.js';
+import { documentClientOf } from './dynamodb-documents.js';
 
 /**
  * One record per instance in the drains table: which execution owns the instance's drain (a
@@ -90,10 +91,10 @@ export class DrainRecords {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
-    client: DynamoDBClient,
+    scope: AwsScope,
     private readonly table: string,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = documentClientOf(scope);
   }
 
   async get(instanceId: string): Promise<DrainRecord | undefined> {

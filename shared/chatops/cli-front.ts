@@ -48,7 +48,7 @@ const REPLAY_WINDOW_MS = 15 * 60_000;
 
 export interface CliFrontPorts {
   commands: CommandPorts;
-  /** see `ChatopsTable.acceptRequestOnce` */
+  /** see `RequestGuards.acceptRequestOnce` */
   acceptOnce: (key: string, keepUntil: Date, now: Date) => Promise<boolean>;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;

@@ -5,7 +5,8 @@ import type { GroupView } from '../detect/inventory.js';
 import type { Check } from '../doctor/checks.js';
 import type { Diagnosis, GroupDiagnosis } from '../doctor/run-doctor.js';
 import type { NodeGroupLockRecord } from '../rollout/node-group-lock.js';
-import type { ApprovalView, AuditEntry } from './chatops-table.js';
+import type { ApprovalView } from '../rollout/approvals.js';
+import type { AuditEntry } from './audit-log.js';
 import { principalMention } from './mentions.js';
 import type { Reply } from './types.js';
 

@@ -1,13 +1,17 @@
+import { approvalIdOf, type Approvals } from '../rollout/approvals.js';
 import { notifyChannelOf, type AccessPolicy } from './access-policy.js';
-import { approvalIdOf, type ChatopsTable } from './chatops-table.js';
+import type { AuditLog } from './audit-log.js';
 import { clusterOf, isObservedEvent, replyForEvent, threadKeyOf } from './event-replies.js';
 import { toSlackMessage } from './render.js';
 import type { SlackApi } from './slack-api.js';
+import type { SlackThreads } from './slack-threads.js';
 
 export interface NotifyPorts {
   policy: () => Promise<AccessPolicy>;
   slack: SlackApi;
-  table: ChatopsTable;
+  threads: SlackThreads;
+  auditLog: AuditLog;
+  approvals: Approvals;
   /** where a cluster's messages go when the policy names no channel */
   defaultChannel?: string | undefined;
   now: () => Date;
@@ -72,10 +76,10 @@ export async function notifyChat(event: ServiceEvent, ports: NotifyPorts): Promi
   if (!threadKey) {
     posted = await ports.slack.postMessage(channel, message);
   } else {
-    const claim = await ports.table.claimThread(threadKey, channel, now);
+    const claim = await ports.threads.claimThread(threadKey, channel, now);
     if (claim.claimed) {
       posted = await ports.slack.postMessage(channel, message);
-      await ports.table.setThreadTs(threadKey, posted.ts);
+      await ports.threads.setThreadTs(threadKey, posted.ts);
       thread = posted.ts;
     } else if (claim.thread) {
       posted = await ports.slack.postMessage(claim.thread.channel, message, { threadTs: claim.thread.ts });
@@ -88,10 +92,10 @@ export async function notifyChat(event: ServiceEvent, ports: NotifyPorts): Promi
 
   const executionArn = typeof detail['executionArn'] === 'string' ? detail['executionArn'] : undefined;
   const approvalId = typeof detail['approvalId'] === 'string' ? detail['approvalId'] : undefined;
-  if (detailType === 'Rollout Approval Requested' && approvalId) await ports.table.setApprovalMessage(approvalId, posted);
+  if (detailType === 'Rollout Approval Requested' && approvalId) await ports.approvals.setApprovalMessage(approvalId, posted);
   if (detailType === 'Rollout Failed' && detail['outcome'] === 'approval-expired' && executionArn) await reportExpiry(approvalIdOf(executionArn), message, ports, now);
   if (ENDS[detailType] && cluster && executionArn) {
-    await ports.table.audit({
+    await ports.auditLog.audit({
       requestId: executionArn.split(':').at(-1) ?? executionArn,
       at: event.time ? new Date(event.time) : now,
       principal: { id: 'workflow', display: 'ami-rollout', via: 'lambda' },
@@ -110,7 +114,7 @@ export async function notifyChat(event: ServiceEvent, ports: NotifyPorts): Promi
 async function auditObserved(event: ServiceEvent, title: string, cluster: string | undefined, ports: NotifyPorts): Promise<void> {
   const summary = typeof event.detail['summary'] === 'string' ? event.detail['summary'] : title;
   const at = event.time ? new Date(event.time) : ports.now();
-  await ports.table.audit({
+  await ports.auditLog.audit({
     // a redelivered event rewrites its own entry
     requestId: event.id ?? `observed-${at.getTime()}`,
     at,
@@ -124,7 +128,7 @@ async function auditObserved(event: ServiceEvent, title: string, cluster: string
 
 /** The approval's message loses its buttons and says it expired. */
 async function reportExpiry(approvalId: string, message: ReturnType<typeof toSlackMessage>, ports: NotifyPorts, now: Date): Promise<void> {
-  await ports.table.markApprovalExpired(approvalId, now);
-  const approval = await ports.table.getApproval(approvalId);
+  await ports.approvals.markApprovalExpired(approvalId, now);
+  const approval = await ports.approvals.getApproval(approvalId);
   if (approval?.message) await ports.slack.updateMessage(approval.message.channel, approval.message.ts, message);
 }

@@ -1,7 +1,8 @@
 import type { GroupView } from '../detect/inventory.js';
 import type { Diagnosis } from '../doctor/run-doctor.js';
+import type { ApprovalView } from '../rollout/approvals.js';
 import type { NodeGroupLockRecord } from '../rollout/node-group-lock.js';
-import type { ApprovalView, AuditEntry } from './chatops-table.js';
+import type { AuditEntry } from './audit-log.js';
 import type { GroupStatus, PlannedGroup } from './command-replies.js';
 
 /**

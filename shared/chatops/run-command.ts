@@ -27,7 +27,7 @@ import { type ApprovalPorts, answerApproval, controlRollout } from '../rollout/r
 import type { RequestDrainOutcome } from '../drain/request-drain.js';
 import type { UncordonOutcome } from '../drain/uncordon-node.js';
 import { type AccessPolicy, authorize, clustersVisibleTo, displayNameOf, requiresApproval } from './access-policy.js';
-import { type AuditInput, type ChatopsTable, NO_CLUSTER } from './chatops-table.js';
+import { type AuditInput, type AuditLog, NO_CLUSTER } from './audit-log.js';
 import {
   approvalsReply,
   doctorReply,
@@ -48,6 +48,7 @@ import { commandCluster, formatCommand, parseCommand, requiredLevel } from './gr
 import { awaitBeginDecision, beginHeadline } from './await-begin.js';
 import { helpReply } from './help.js';
 import { principalMention } from './mentions.js';
+import type { RequestGuards } from './request-guards.js';
 import { approvalsData, diagnosisData, historyData, planData, type ReplyData, statusData } from './reply-data.js';
 import type { Command, Principal, Reply } from './types.js';
 import { instanceIdOfHostname } from '../ids.js';
@@ -59,7 +60,9 @@ import { instanceIdOfHostname } from '../ids.js';
 export interface CommandPorts extends ApprovalPorts {
   /** the access policy (read from SSM and cached) */
   policy: () => Promise<AccessPolicy>;
-  table: ChatopsTable;
+  auditLog: AuditLog;
+  /** the per-person rate limit, and the grants of forced drains */
+  guards: RequestGuards;
   locks: NodeGroupLocks;
   sfn: SFNClient;
   ec2: EC2Client;
@@ -124,7 +127,7 @@ function cachedInventory<T>(ports: CommandPorts, key: string, read: () => Promis
  */
 export async function runCommand(request: CommandRequest, ports: CommandPorts): Promise<CommandOutcome> {
   const outcome = await decideAndAct(request, ports);
-  await ports.table.audit({
+  await ports.auditLog.audit({
     requestId: request.requestId,
     at: request.receivedAt,
     principal: { id: request.principal.id, display: request.principal.display, ...(request.principal.channel ? { channel: request.principal.channel } : {}), via: request.principal.via },
@@ -149,7 +152,7 @@ async function decideAndAct(request: CommandRequest, ports: CommandPorts): Promi
   const anonymous = needsAPerson(command, request.principal);
   if (anonymous) return refused(command, anonymous, cluster);
   // a person's burst costs at most COMMANDS_PER_MINUTE commands' worth of AWS calls
-  if (!(await ports.table.takeCommandToken(request.principal.id, request.receivedAt, COMMANDS_PER_MINUTE))) {
+  if (!(await ports.guards.takeCommandToken(request.principal.id, request.receivedAt, COMMANDS_PER_MINUTE))) {
     const next = new Date(Math.floor(request.receivedAt.getTime() / 60_000) * 60_000 + 60_000);
     return refused(command, `Too many commands: at most ${COMMANDS_PER_MINUTE} a minute per person. Try again after ${next.toISOString().slice(11, 19)} UTC.`, cluster);
   }
@@ -323,7 +326,7 @@ async function doctor(command: Extract<Command, { name: 'doctor' }>, principal: 
 
 async function history(command: Extract<Command, { name: 'history' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
   const clusters = command.cluster ? [command.cluster] : await readableClusters(principal, policy, ports);
-  const entries = (await Promise.all(clusters.map((c) => ports.table.history(c, { limit: 20 })))).flat();
+  const entries = (await Promise.all(clusters.map((c) => ports.auditLog.history(c, { limit: 20 })))).flat();
   // an entry naming two clusters appears in both histories: once is enough
   const unique = [...new Map(entries.map((e) => [`${e.requestId}#${e.at}`, e])).values()].sort((a, b) => b.at.localeCompare(a.at)).slice(0, 20);
   return { reply: withData(historyReply(scopeOf(command.cluster, undefined), unique), historyData(scopeOf(command.cluster, undefined), unique)), clusters };
@@ -333,7 +336,7 @@ async function history(command: Extract<Command, { name: 'history' }>, principal
 async function approvals(command: Extract<Command, { name: 'approvals' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
   const clusters = command.cluster ? [command.cluster] : await readableClusters(principal, policy, ports);
   const now = ports.now();
-  const waiting = (await Promise.all(clusters.map((c) => ports.table.pendingApprovals(c, now)))).flat().sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+  const waiting = (await Promise.all(clusters.map((c) => ports.approvals.pendingApprovals(c, now)))).flat().sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
   const scope = scopeOf(command.cluster, undefined);
   return { reply: withData(approvalsReply(scope, waiting), approvalsData(scope, waiting)), clusters };
 }
@@ -482,7 +485,7 @@ async function drain(command: Extract<Command, { name: 'drain' }>, principal: Pr
   const { cluster, label } = found;
   const instance = { instanceId: found.instanceId };
   // requestDrain forces a drain only with a grant this authorization wrote: it cannot tell who invoked it
-  const forceGrant = command.force ? await ports.table.grantForcedDrain({ instanceId: instance.instanceId, by: principal.id, now: ports.now() }) : undefined;
+  const forceGrant = command.force ? await ports.guards.grantForcedDrain({ instanceId: instance.instanceId, by: principal.id, now: ports.now() }) : undefined;
   const out = await ports.requestDrain({ kind: 'manual-drain', cluster, instanceId: instance.instanceId, force: command.force, ...(forceGrant ? { forceGrant } : {}), requestedBy: principal.id });
   const what = `${label}${label === instance.instanceId ? '' : ` (${instance.instanceId})`} in ${cluster}`;
   switch (out.outcome) {

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { InvalidInputError, SlackSignatureError, UnverifiedCallerError } from '../errors.js';
-import type { AuditInput } from './chatops-table.js';
+import type { AuditInput } from './audit-log.js';
 import { invalidReply } from './command-replies.js';
 import { formatCommand, parseCommand } from './grammar.js';
 import { helpReply } from './help.js';
@@ -37,7 +37,7 @@ export interface SlackFrontPorts {
   isAllowedResponseUrl: (url: string) => boolean;
   /** see `slackTeamAllowed` */
   isAllowedTeam: (request: Pick<SlackRequest, 'teamId' | 'enterpriseId'>) => boolean;
-  /** see `ChatopsTable.acceptRequestOnce` */
+  /** see `RequestGuards.acceptRequestOnce` */
   acceptOnce: (key: string, keepUntil: Date, now: Date) => Promise<boolean>;
   /** invokes the worker asynchronously (Lambda InvocationType Event): returns once it is queued */
   handOver: (work: ChatWork) => Promise<void>;
@@ -156,7 +156,7 @@ export interface SlackWorkPorts {
   signingSecret: () => Promise<string>;
   isAllowedResponseUrl: (url: string) => boolean;
   isAllowedTeam: SlackFrontPorts['isAllowedTeam'];
-  /** see `ChatopsTable.claimAcceptedRequest` */
+  /** see `RequestGuards.claimAcceptedRequest` */
   claimOnce: (key: string, now: Date) => Promise<boolean>;
   commands: CommandPorts;
   respond: (responseUrl: string, reply: Reply, style: { ephemeral: boolean; replaceOriginal: boolean }) => Promise<void>;

@@ -1,6 +1,6 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { callAws, conditionalWrite } from '../aws/call.js';
+import type { AwsScope } from '../aws/clients.js';
+import { DetectionWindowRecords } from '../aws/detection-window-records.js';
+import { epochSeconds } from '../clock.js';
 import { AwsTransientError } from '../errors.js';
 
 /**
@@ -34,7 +34,6 @@ export const DEBOUNCE_SECONDS = 60;
 export const SETTLE_SECONDS = 10;
 /** Window items expire (TTL) a day after they open. */
 const WINDOW_TTL_SECONDS = 24 * 3600;
-const POINTER_KEY = 'detect-window#open';
 
 export interface DetectionWindow {
   /** `20261121T090012Z`: the window's opening, what its execution is named after */
@@ -49,13 +48,10 @@ export interface ClosedWindow {
 }
 
 export class DetectionWindows {
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly records: DetectionWindowRecords;
 
-  constructor(
-    client: DynamoDBClient,
-    private readonly table: string,
-  ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  constructor(scope: AwsScope, table: string) {
+    this.records = new DetectionWindowRecords(scope, table);
   }
 
   /**
@@ -68,24 +64,13 @@ export class DetectionWindows {
     for (let attempt = 0; ; attempt++) {
       const window = await this.openWindow(now);
       const closesAt = Date.parse(window.detectAt) - SETTLE_SECONDS * 1000;
-      const joined = await conditionalWrite('dynamodb:UpdateItem', () =>
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { lockKey: windowKey(window.id) },
-            UpdateExpression: 'ADD #groups :groups, #images :images SET #detectAt = :detectAt, #expiresAt = if_not_exists(#expiresAt, :expiresAt)',
-            ConditionExpression: 'attribute_not_exists(#closedAt)',
-            ExpressionAttributeNames: { '#groups': 'groups', '#images': 'images', '#detectAt': 'detectAt', '#expiresAt': 'expiresAt', '#closedAt': 'closedAt' },
-            ExpressionAttributeValues: {
-              ':groups': new Set(groups.map((g) => `${g.cluster}/${g.group}`)),
-              ':images': new Set(images),
-              ':detectAt': window.detectAt,
-              ':expiresAt': epochSeconds(now) + WINDOW_TTL_SECONDS,
-            },
-          }),
-        ),
-      );
-      if (joined !== undefined) return window;
+      const joined = await this.records.add(window.id, {
+        groups: new Set(groups.map((g) => `${g.cluster}/${g.group}`)),
+        images: new Set(images),
+        detectAt: window.detectAt,
+        expiresAt: epochSeconds(now) + WINDOW_TTL_SECONDS,
+      });
+      if (joined) return window;
       // its detection has read it: the next window (now is past its end)
       if (attempt >= 2) throw new AwsTransientError('dynamodb:UpdateItem', { cause: new Error(`detection window ${window.id} closed and no next window could be joined`) });
       now = new Date(Math.max(now.getTime(), closesAt));
@@ -94,19 +79,7 @@ export class DetectionWindows {
 
   /** The window's groups, read once by its detection, after which it takes no more (a retried detection reads the same). */
   async close(id: string, now: Date): Promise<ClosedWindow> {
-    const out = await callAws('dynamodb:UpdateItem', () =>
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { lockKey: windowKey(id) },
-          UpdateExpression: 'SET #closedAt = if_not_exists(#closedAt, :now), #expiresAt = if_not_exists(#expiresAt, :expiresAt)',
-          ExpressionAttributeNames: { '#closedAt': 'closedAt', '#expiresAt': 'expiresAt' },
-          ExpressionAttributeValues: { ':now': now.toISOString(), ':expiresAt': epochSeconds(now) + WINDOW_TTL_SECONDS },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
-    const item = (out.Attributes ?? {}) as { groups?: Set<string>; images?: Set<string> };
+    const item = await this.records.close(id, now.toISOString(), epochSeconds(now) + WINDOW_TTL_SECONDS);
     const groups = [...(item.groups ?? [])].sort().map((key) => {
       const at = key.indexOf('/');
       return { cluster: key.slice(0, at), group: key.slice(at + 1) };
@@ -119,21 +92,8 @@ export class DetectionWindows {
     const nowSeconds = epochSeconds(now);
     const opening: DetectionWindow = { id: windowId(now), detectAt: isoSeconds(nowSeconds + DEBOUNCE_SECONDS + SETTLE_SECONDS) };
     for (let attempt = 0; attempt < 3; attempt++) {
-      const opened = await conditionalWrite('dynamodb:UpdateItem', () =>
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { lockKey: POINTER_KEY },
-            UpdateExpression: 'SET #window = :window, #detectAt = :detectAt, #closesAt = :closesAt, #expiresAt = :expiresAt',
-            ConditionExpression: 'attribute_not_exists(#closesAt) OR #closesAt <= :now',
-            ExpressionAttributeNames: { '#window': 'window', '#detectAt': 'detectAt', '#closesAt': 'closesAt', '#expiresAt': 'expiresAt' },
-            ExpressionAttributeValues: { ':window': opening.id, ':detectAt': opening.detectAt, ':closesAt': nowSeconds + DEBOUNCE_SECONDS, ':now': nowSeconds, ':expiresAt': nowSeconds + WINDOW_TTL_SECONDS },
-          }),
-        ),
-      );
-      if (opened !== undefined) return opening;
-      const out = await callAws('dynamodb:GetItem', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { lockKey: POINTER_KEY }, ConsistentRead: true })));
-      const open = out.Item as { window?: string; detectAt?: string; closesAt?: number } | undefined;
+      if (await this.records.openPointer({ ...opening, closesAt: nowSeconds + DEBOUNCE_SECONDS, expiresAt: nowSeconds + WINDOW_TTL_SECONDS }, nowSeconds)) return opening;
+      const open = await this.records.getPointer();
       if (open?.window && open.detectAt && (open.closesAt ?? 0) > nowSeconds) return { id: open.window, detectAt: open.detectAt };
     }
     // the pointer changed under every attempt (windows closing as fast as they open): the event's retry tries again
@@ -146,18 +106,10 @@ export function detectionExecutionName(window: DetectionWindow): string {
   return `detect-${window.id}`;
 }
 
-function windowKey(id: string): string {
-  return `detect-window#${id}`;
-}
-
 function windowId(now: Date): string {
   return now.toISOString().slice(0, 19).replace(/[-:]/g, '') + 'Z';
 }
 
 function isoSeconds(epoch: number): string {
   return new Date(epoch * 1000).toISOString().slice(0, 19) + 'Z';
-}
-
-function epochSeconds(at: Date): number {
-  return Math.floor(at.getTime() / 1000);
 }

@@ -2,7 +2,7 @@ import { UnverifiedCallerError } from '../errors.js';
 import type { DrainTrigger } from '../events/drain.js';
 
 export interface ForcedDrainGrants {
-  /** see `ChatopsTable.useForcedDrainGrant` */
+  /** see `RequestGuards.useForcedDrainGrant` */
   use: (grantId: string, instanceId: string, now: Date) => Promise<{ by: string } | undefined>;
 }
 

@@ -9,6 +9,7 @@ import type { ServiceMode } from '../config/service-config.js';
 import { ConfigurationError } from '../errors.js';
 import type { RolloutInput, RolloutPolicyInput } from '../events/rollout.js';
 import { metricsOfWindowWait, recordMetrics } from '../metrics/metrics.js';
+import { APPROVAL_TIMEOUT_SECONDS } from './approvals.js';
 import { decideStart } from './maintenance-window.js';
 import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
 import { resolveMaxUnavailable } from './plan-batches.js';
@@ -34,7 +35,6 @@ export interface BeginPorts {
 }
 
 /** How long the lock is held before the roll starts renewing it: the wait for the window and for a person, plus a margin. */
-const APPROVAL_TIMEOUT_SECONDS = 24 * 3600;
 const LEASE_MARGIN_SECONDS = 2 * 3600;
 
 /**

@@ -1,6 +1,6 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { callAws, conditionalWrite } from '../aws/call.js';
+import type { AwsScope } from '../aws/clients.js';
+import { LockRecords } from '../aws/lock-records.js';
+import { epochSeconds } from '../clock.js';
 import { LockLostError } from '../errors.js';
 import type { GroupIntent } from './group-interference.js';
 
@@ -67,13 +67,10 @@ export function lockKeyOf(cluster: string, group: string): string {
 export type AcquireResult = { acquired: true } | { acquired: false; heldBy: string; expiresAt: string };
 
 export class NodeGroupLocks {
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly records: LockRecords;
 
-  constructor(
-    client: DynamoDBClient,
-    private readonly table: string,
-  ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  constructor(scope: AwsScope, table: string) {
+    this.records = new LockRecords(scope, table);
   }
 
   /**
@@ -86,21 +83,11 @@ export class NodeGroupLocks {
     // A lost race is read back to name the holder; should the holder release or expire in
     // between, the write is simply tried again.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const won = await conditionalWrite('dynamodb:PutItem', () =>
-        this.doc.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: { lockKey: key, owner, acquiredAt: now.toISOString(), expiresAt, expiresAtIso: new Date(expiresAt * 1000).toISOString(), ...(about ? { rollout: about } : {}) } satisfies NodeGroupLockRecord,
-            ConditionExpression: 'attribute_not_exists(lockKey) OR #expiresAt <= :now OR #owner = :owner',
-            ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#owner': 'owner' },
-            ExpressionAttributeValues: { ':now': nowSeconds, ':owner': owner },
-          }),
-        ),
-      );
-      if (won !== undefined) return { acquired: true };
+      const lock = { lockKey: key, owner, acquiredAt: now.toISOString(), expiresAt, expiresAtIso: isoOf(expiresAt), ...(about ? { rollout: about } : {}) } satisfies NodeGroupLockRecord;
+      if (await this.records.putUnlessHeld(lock, nowSeconds)) return { acquired: true };
       const holder = await this.get(key);
       if (holder && holder.owner !== owner && holder.expiresAt > nowSeconds) {
-        return { acquired: false, heldBy: holder.owner, expiresAt: holder.expiresAtIso ?? new Date(holder.expiresAt * 1000).toISOString() };
+        return { acquired: false, heldBy: holder.owner, expiresAt: holder.expiresAtIso ?? isoOf(holder.expiresAt) };
       }
     }
     const holder = await this.get(key);
@@ -108,37 +95,16 @@ export class NodeGroupLocks {
   }
 
   /**
-   * Extends the caller's lease and returns the lock as it now is (with a person's pause or
-   * abort); throws LockLostError when the caller no longer holds the lock.
-   */
-  /**
-   * Extends the owner's lease. `blockedBy`, when given, is what held the rollout's last drain pass
-   * back (status and `-w` show it): set when there is some, removed when there is none — in the
-   * same write, so a step pays nothing for it.
+   * Extends the owner's lease and returns the lock as it now is (with a person's pause or
+   * abort); throws LockLostError when the caller no longer holds the lock. `blockedBy`, when
+   * given, is what held the rollout's last drain pass back (status and `-w` show it): set when
+   * there is some, removed when there is none — in the same write, so a step pays nothing for it.
    */
   async renew(key: string, owner: string, leaseSeconds: number, now: Date, blockedBy?: readonly string[]): Promise<NodeGroupLockRecord> {
     const expiresAt = epochSeconds(now) + Math.max(1, Math.ceil(leaseSeconds));
-    const blocked = blockedBy === undefined ? '' : blockedBy.length > 0 ? ', #blockedBy = :blockedBy' : ' REMOVE #blockedBy';
-    const renewed = await conditionalWrite('dynamodb:UpdateItem', () =>
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { lockKey: key },
-          UpdateExpression: `SET #expiresAt = :expiresAt, #expiresAtIso = :expiresAtIso${blocked}`,
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#expiresAtIso': 'expiresAtIso', '#owner': 'owner', ...(blockedBy !== undefined ? { '#blockedBy': 'blockedBy' } : {}) },
-          ExpressionAttributeValues: {
-            ':expiresAt': expiresAt,
-            ':expiresAtIso': new Date(expiresAt * 1000).toISOString(),
-            ':owner': owner,
-            ...(blockedBy !== undefined && blockedBy.length > 0 ? { ':blockedBy': blockedBy.slice(0, 10).map((b) => b.slice(0, 300)) } : {}),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
+    const renewed = await this.records.extend(key, owner, { expiresAt, expiresAtIso: isoOf(expiresAt) }, blockedBy?.slice(0, 10).map((b) => b.slice(0, 300)));
     if (!renewed) throw new LockLostError(key, owner);
-    return renewed.Attributes as NodeGroupLockRecord;
+    return renewed as unknown as NodeGroupLockRecord;
   }
 
   /**
@@ -146,20 +112,9 @@ export class NodeGroupLocks {
    * nothing); says since when it was held (a rollout's duration).
    */
   async release(key: string, owner: string): Promise<{ released: false } | { released: true; heldSince?: string }> {
-    const released = await conditionalWrite('dynamodb:DeleteItem', () =>
-      this.doc.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { lockKey: key },
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner },
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
-    );
+    const released = await this.records.deleteIfOwner(key, owner);
     if (released === undefined) return { released: false };
-    const heldSince = (released.Attributes as Partial<NodeGroupLockRecord> | undefined)?.acquiredAt;
+    const heldSince = (released as Partial<NodeGroupLockRecord>).acquiredAt;
     return heldSince ? { released: true, heldSince } : { released: true };
   }
 
@@ -168,13 +123,7 @@ export class NodeGroupLocks {
    * rollout's lock. Returns the lock as it now is, or undefined when no rollout holds the group.
    */
   async setControl(key: string, control: 'pause' | 'abort', by: string): Promise<NodeGroupLockRecord | undefined> {
-    const pause = control === 'pause';
-    return this.update(key, {
-      update: `SET #control = :control, #controlBy = :by${pause ? ' ADD #pauses :one' : ''}`,
-      condition: 'attribute_exists(lockKey)',
-      names: { '#control': 'control', '#controlBy': 'controlBy', ...(pause ? { '#pauses': 'pauses' } : {}) },
-      values: { ':control': control, ':by': by, ...(pause ? { ':one': 1 } : {}) },
-    });
+    return (await this.records.setControl(key, control, by)) as NodeGroupLockRecord | undefined;
   }
 
   /**
@@ -183,31 +132,8 @@ export class NodeGroupLocks {
    * the newer one) changes nothing. `resumed: false` carries the lock as it is, to say why.
    */
   async resume(key: string, pause: number, by: string): Promise<{ resumed: true; lock: NodeGroupLockRecord } | { resumed: false; lock: NodeGroupLockRecord | undefined }> {
-    const resumed = await this.update(key, {
-      update: 'REMOVE #control SET #controlBy = :by',
-      condition: '#control = :pause AND #pauses = :n',
-      names: { '#control': 'control', '#controlBy': 'controlBy', '#pauses': 'pauses' },
-      values: { ':pause': 'pause', ':n': pause, ':by': by },
-    });
+    const resumed = (await this.records.endPause(key, pause, by)) as NodeGroupLockRecord | undefined;
     return resumed ? { resumed: true, lock: resumed } : { resumed: false, lock: await this.get(key) };
-  }
-
-  /** One conditional UpdateItem of the lock; the lock as written, or undefined when the condition failed. */
-  private async update(key: string, change: { update: string; condition: string; names: Record<string, string>; values: Record<string, unknown> }): Promise<NodeGroupLockRecord | undefined> {
-    const out = await conditionalWrite('dynamodb:UpdateItem', () =>
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { lockKey: key },
-          UpdateExpression: change.update,
-          ConditionExpression: change.condition,
-          ExpressionAttributeNames: change.names,
-          ExpressionAttributeValues: change.values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
-    return out?.Attributes as NodeGroupLockRecord | undefined;
   }
 
   /**
@@ -216,120 +142,59 @@ export class NodeGroupLocks {
    * something (an abort stays an abort). Only the owner may.
    */
   async pauseIfUncontrolled(key: string, owner: string, by: string): Promise<void> {
-    await this.updateAsOwner(key, owner, {
-      update: 'SET #control = :pause, #controlBy = :by ADD #pauses :one',
-      names: { '#control': 'control', '#controlBy': 'controlBy', '#pauses': 'pauses' },
-      values: { ':pause': 'pause', ':by': by.slice(0, 200), ':one': 1 },
-      unless: 'attribute_not_exists(#control)',
-    });
+    await this.records.pauseIfUncontrolled(key, owner, by.slice(0, 200));
   }
 
   /** Records what the owner is about to make of the group (see `intent`). */
   async recordIntent(key: string, owner: string, intent: GroupIntent): Promise<void> {
-    await this.updateAsOwner(key, owner, { update: 'SET #intent = :intent', names: { '#intent': 'intent' }, values: { ':intent': intent } }, { mustHold: true });
+    if (!(await this.records.setIntent(key, owner, intent))) throw new LockLostError(key, owner);
   }
 
   /** Records that the owner announced `key` (see `announced`). */
   async markAnnounced(key: string, owner: string, announcement: string): Promise<void> {
-    await this.updateAsOwner(key, owner, { update: 'ADD #announced :one', names: { '#announced': 'announced' }, values: { ':one': new Set([announcement]) } }, { mustHold: true });
+    if (!(await this.records.addAnnounced(key, owner, announcement))) throw new LockLostError(key, owner);
   }
 
   /** Names the approval the rollout waits for, so `approve <cluster>/<group>` finds it; null clears it. */
   async setApprovalId(key: string, owner: string, approvalId: string | null): Promise<void> {
-    await this.updateAsOwner(
-      key,
-      owner,
-      { update: approvalId ? 'SET #approval = :approval' : 'REMOVE #approval', names: { '#approval': 'approvalId' }, values: approvalId ? { ':approval': approvalId } : {} },
-      { mustHold: true },
-    );
-  }
-
-  /**
-   * One UpdateItem of the lock, only while `owner` holds it (and `unless` holds too); false when
-   * it did not happen. `mustHold`: not holding the lock any more is LockLostError.
-   */
-  private async updateAsOwner(
-    key: string,
-    owner: string,
-    change: { update: string; names: Record<string, string>; values: Record<string, unknown>; unless?: string },
-    options: { mustHold?: boolean } = {},
-  ): Promise<boolean> {
-    const done = await conditionalWrite('dynamodb:UpdateItem', () =>
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { lockKey: key },
-          UpdateExpression: change.update,
-          ConditionExpression: change.unless ? `#owner = :owner AND ${change.unless}` : '#owner = :owner',
-          ExpressionAttributeNames: { ...change.names, '#owner': 'owner' },
-          ExpressionAttributeValues: { ...change.values, ':owner': owner },
-        }),
-      ),
-    );
-    if (!done && options.mustHold) throw new LockLostError(key, owner);
-    return done !== undefined;
+    if (!(await this.records.setApprovalId(key, owner, approvalId))) throw new LockLostError(key, owner);
   }
 
   async get(key: string): Promise<NodeGroupLockRecord | undefined> {
-    const out = await callAws('dynamodb:GetItem', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { lockKey: key }, ConsistentRead: true })));
-    return out.Item as NodeGroupLockRecord | undefined;
+    return (await this.records.get(key)) as NodeGroupLockRecord | undefined;
   }
 
   /**
    * What the service announced once (a node group's configuration problem): an item per
-   * fingerprint, `announced#<fingerprint>` — no lock key, which is `<cluster>/<group>` and
-   * cluster names hold no `#` — that expires (TTL `expiresAt`) after `ttlSeconds`, when a
+   * fingerprint, outside the locks' keys, that expires (TTL) after `ttlSeconds`, when a
    * problem still there is announced again, as a reminder. True when this call claimed it.
    */
   async claimAnnouncement(fingerprint: string, summary: string, now: Date, ttlSeconds: number): Promise<boolean> {
     const nowSeconds = epochSeconds(now);
-    const written = await conditionalWrite('dynamodb:PutItem', () =>
-      this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { lockKey: announcementKey(fingerprint), summary: summary.slice(0, 1000), announcedAt: now.toISOString(), expiresAt: nowSeconds + ttlSeconds },
-          // an expired item lingers until DynamoDB's TTL sweep deletes it
-          ConditionExpression: 'attribute_not_exists(lockKey) OR expiresAt < :now',
-          ExpressionAttributeValues: { ':now': nowSeconds },
-        }),
-      ),
-    );
-    return written !== undefined;
+    return this.records.claimAnnouncement(fingerprint, { summary: summary.slice(0, 1000), announcedAt: now.toISOString(), expiresAt: nowSeconds + ttlSeconds }, nowSeconds);
   }
 
   /**
-   * What Begin decided for a rollout (see BeginDecision), kept for whoever started it to read:
-   * an item `begin#<execution ARN>` (no lock key holds a `#`) that expires (TTL) after a day.
-   * Begin writes it on each of its ways out; a retried Begin writes the same decision again.
+   * What Begin decided for a rollout (see BeginDecision), kept for whoever started it to read,
+   * for a day (TTL). Begin writes it on each of its ways out; a retried Begin writes the same
+   * decision again.
    */
   async recordBeginDecision(executionArn: string, decision: BeginDecision, now: Date): Promise<void> {
-    await callAws('dynamodb:PutItem', () =>
-      this.doc.send(new PutCommand({ TableName: this.table, Item: { lockKey: beginKey(executionArn), ...decision, decidedAt: now.toISOString(), expiresAt: epochSeconds(now) + BEGIN_DECISION_TTL_SECONDS } })),
-    );
+    await this.records.putBeginDecision(executionArn, { ...decision, decidedAt: now.toISOString(), expiresAt: epochSeconds(now) + BEGIN_DECISION_TTL_SECONDS });
   }
 
   /** Begin's decision for the rollout `executionArn` (its first execution), or undefined while Begin has not decided. */
   async beginDecision(executionArn: string): Promise<(BeginDecision & { decidedAt: string }) | undefined> {
-    const out = await callAws('dynamodb:GetItem', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { lockKey: beginKey(executionArn) }, ConsistentRead: true })));
-    if (!out.Item) return undefined;
-    const { lockKey: _key, expiresAt: _ttl, ...decision } = out.Item;
-    return decision as BeginDecision & { decidedAt: string };
+    return (await this.records.getBeginDecision(executionArn)) as (BeginDecision & { decidedAt: string }) | undefined;
   }
 
   /** Gives a claim back (its announcement could not be made): the next run tries again. */
   async releaseAnnouncement(fingerprint: string): Promise<void> {
-    await callAws('dynamodb:DeleteItem', () => this.doc.send(new DeleteCommand({ TableName: this.table, Key: { lockKey: announcementKey(fingerprint) } })));
+    await this.records.deleteAnnouncement(fingerprint);
   }
 }
 
-function epochSeconds(at: Date): number {
-  return Math.floor(at.getTime() / 1000);
-}
-
-function beginKey(executionArn: string): string {
-  return `begin#${executionArn}`;
-}
-
-function announcementKey(fingerprint: string): string {
-  return `announced#${fingerprint}`;
+/** An epoch-seconds lease end as people read it. */
+function isoOf(epoch: number): string {
+  return new Date(epoch * 1000).toISOString();
 }

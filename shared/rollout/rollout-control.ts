@@ -1,19 +1,16 @@
 import { type SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { type ApprovalRecord, type ApprovalView, type ChatopsTable, viewOf } from '../chatops/chatops-table.js';
 import { callAws } from '../aws/call.js';
 import { UnverifiedCallerError } from '../errors.js';
 import type { RequestApprovalInput, RolloutControlRequest } from '../events/rollout.js';
+import { APPROVAL_TIMEOUT_SECONDS, type ApprovalRecord, type Approvals, type ApprovalView, viewOf } from './approvals.js';
 import { lockKeyOf, type NodeGroupLockRecord, type NodeGroupLocks } from './node-group-lock.js';
 import type { RolloutEventName } from './rollout-events.js';
 
 type Notify = (event: RolloutEventName, detail: Record<string, unknown>) => Promise<void>;
 
-/** How long a person has to answer; the workflow's RequestApproval task times out then. */
-export const APPROVAL_TIMEOUT_SECONDS = 24 * 3600;
-
 export interface ApprovalPorts {
   sfn: SFNClient;
-  approvals: ChatopsTable;
+  approvals: Approvals;
   /** the notifier of the rollout an approval belongs to */
   notifier: (approval: Pick<ApprovalView, 'cluster' | 'group' | 'target' | 'executionArn'>) => Notify;
   now: () => Date;

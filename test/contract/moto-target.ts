@@ -7,6 +7,7 @@ import { CreateClusterCommand } from '@aws-sdk/client-eks';
 import { AddRoleToInstanceProfileCommand, AttachRolePolicyCommand, CreateInstanceProfileCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { awsScope } from '../../shared/aws/clients.js';
 import { createTables } from '../sim/world.js';
 import { startMoto, type MotoServer } from './moto-server.js';
 import { contractClients, type ContractTarget, type ContractTargetFactory, drainMachine, MODEL, REGION } from './target.js';
@@ -35,9 +36,13 @@ async function openMotoAccount(endpoint: string): Promise<ContractTarget> {
   const config = { region: REGION, endpoint, credentials: { accessKeyId: 'AKIACONTRACTMOTO0000', secretAccessKey: 'contract' } };
   const clients = contractClients(config);
   await createTables(MODEL, clients.dynamodb);
+  // the adapters' clients come from a scope, which names no endpoint: DynamoDB's reaches moto
+  // through the SDK's standard variable, as the sandbox's reaches dynalite
+  process.env['AWS_ENDPOINT_URL_DYNAMODB'] = endpoint;
   return {
     name: 'moto',
     clients,
+    scope: awsScope({ region: REGION, credentials: config.credentials }),
     seed: {
       async network() {
         const vpc = await clients.ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));

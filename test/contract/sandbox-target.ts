@@ -4,6 +4,7 @@
  * EventBridge), with production's rate limits off: the contract is about answers, not pacing.
  */
 import { readFileSync } from 'node:fs';
+import { awsScope } from '../../shared/aws/clients.js';
 import { World } from '../sim/world.js';
 import { PUBLIC_PARAMETERS_FILE } from './moto-server.js';
 import { contractClients, type ContractTarget, type ContractTargetFactory, drainMachine, REGION } from './target.js';
@@ -29,6 +30,7 @@ async function openSandboxAccount(): Promise<ContractTarget> {
   return {
     name: 'sandbox',
     clients,
+    scope: awsScope(config),
     seed: {
       async network() {
         const vpc = account.seedVpc();

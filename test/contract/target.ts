@@ -15,6 +15,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import type { AwsScope } from '../../shared/aws/clients.js';
 import { loadServerlessModel } from '../sim/serverless-config.js';
 
 export type TargetName = 'moto' | 'sandbox';
@@ -74,6 +75,8 @@ export interface ContractSeeder {
 export interface ContractTarget {
   name: TargetName;
   clients: ContractClients;
+  /** what the product's adapters are handed, reaching the same account as `clients` */
+  scope: AwsScope;
   seed: ContractSeeder;
   /** Lets the account's own background work run (the sandbox's clock); moto does it at once. */
   settle(): Promise<void>;

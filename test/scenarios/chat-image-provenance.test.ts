@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
+import { awsScope } from '../../shared/aws/clients.js';
+import { AuditLog } from '../../shared/chatops/audit-log.js';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import { type ChatDriver, chatParams, sandboxAccessPolicy, setupChat, startSandboxSlack } from '../sim/chat.js';
 import type { SlackReceiver } from '../sim/slack-receiver.js';
@@ -61,7 +61,7 @@ describe("Scenario: a third party's public AMI named like an EKS AMI", () => {
     assert.equal(rollouts(world).length, 0, 'no execution');
     assert.deepEqual(launchTemplateWrites(), [], 'no launch template version');
     assert.deepEqual((await groupState('web')).images, before0.images);
-    const audit = (await new ChatopsTable(new DynamoDBClient({ region: world.model.region }), process.env['CHATOPS_TABLE']!).history('prod', { limit: 5 }))[0]!;
+    const audit = (await new AuditLog(awsScope({ region: world.model.region }), process.env['CHATOPS_TABLE']!).history('prod', { limit: 5 }))[0]!;
     assert.equal(audit.result, 'refused');
     assert.match(audit.summary, new RegExp(`owned by ${FOREIGN}`));
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AutoScalingClient, CreateOrUpdateTagsCommand } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsScope } from '../../shared/aws/clients.js';
 import { NodeGroupLocks } from '../../shared/rollout/node-group-lock.js';
 import { accountThrottlingError } from '../sim/aws/account.js';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
@@ -85,7 +85,7 @@ describe('Scenario: the first reply to a chat rollout is what Begin decided', ()
     await tag('rollout', 'approve');
     releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261215' });
     const text = await ask('rollout prod/web');
-    const lock = await new NodeGroupLocks(new DynamoDBClient({ region: world.model.region }), process.env['ROLLOUTS_TABLE']!).get('prod/web');
+    const lock = await new NodeGroupLocks(awsScope({ region: world.model.region }), process.env['ROLLOUTS_TABLE']!).get('prod/web');
     assert.match(lock?.approvalId ?? '', /^apr-[a-z0-9]{12}$/);
     assert.match(text, new RegExp(`Rollout of prod/web is waiting for approval \\(approval ${lock!.approvalId}\\)`));
     assert.doesNotMatch(text, /started/);

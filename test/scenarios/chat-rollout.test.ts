@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
+import { awsScope } from '../../shared/aws/clients.js';
+import { Approvals } from '../../shared/rollout/approvals.js';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import { type ChatDriver, chatParams, SANDBOX_SLACK, sandboxAccessPolicy, setupChat, startSandboxSlack } from '../sim/chat.js';
 import type { SlackReceiver } from '../sim/slack-receiver.js';
@@ -65,7 +65,7 @@ describe('Scenario: a rollout from Slack, approved by a second person', () => {
   });
 
   it('posts the approval request with Approve/Deny buttons that carry only the approval id', async () => {
-    const token = (await new ChatopsTable(new DynamoDBClient({ region: world.model.region }), process.env['CHATOPS_TABLE']!).getApproval(approvalId))!.taskToken;
+    const token = (await new Approvals(awsScope({ region: world.model.region }), process.env['CHATOPS_TABLE']!).getApproval(approvalId))!.taskToken;
     const request = receiver.messages.find((m) => m.kind === 'post' && m.text.includes(approvalId))!;
     assert.ok(request, 'an approval request was posted');
     assert.equal(request.channel, SANDBOX_SLACK.channel);

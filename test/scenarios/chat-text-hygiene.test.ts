@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ChatopsTable, NO_CLUSTER } from '../../shared/chatops/chatops-table.js';
+import { awsScope } from '../../shared/aws/clients.js';
+import { AuditLog, NO_CLUSTER } from '../../shared/chatops/audit-log.js';
+import { Approvals } from '../../shared/rollout/approvals.js';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import { type ChatDriver, chatParams, sandboxAccessPolicy, setupChat, startSandboxSlack } from '../sim/chat.js';
 import type { SlackReceiver } from '../sim/slack-receiver.js';
@@ -22,7 +23,8 @@ describe('Scenario: what people type is shown as text, and invisible characters 
   let receiver: SlackReceiver;
   let world: World;
   let chat: ChatDriver;
-  let table: ChatopsTable;
+  let auditLog: AuditLog;
+  let approvals: Approvals;
   let approvalId: string;
 
   /** Everything Slack was sent, every field of every message. */
@@ -32,7 +34,8 @@ describe('Scenario: what people type is shown as text, and invisible characters 
     receiver = await startSandboxSlack();
     ({ world } = await selfManagedWorld({ nodes: 2, name: 'web', tags: { 'eks-node-lifecycle/rollout': 'approve' }, world: { params: chatParams(receiver) } }));
     chat = setupChat(world, receiver, sandboxAccessPolicy({ sre: [A, B] }));
-    table = new ChatopsTable(new DynamoDBClient({ region: world.model.region }), process.env['CHATOPS_TABLE']!);
+    auditLog = new AuditLog(awsScope({ region: world.model.region }), process.env['CHATOPS_TABLE']!);
+    approvals = new Approvals(awsScope({ region: world.model.region }), process.env['CHATOPS_TABLE']!);
     releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261201' });
     await chat.slash(A, 'rollout prod/web');
     await world.run(5 * 60_000);
@@ -54,12 +57,12 @@ describe('Scenario: what people type is shown as text, and invisible characters 
 
       const answer = chat.responses(out.responseUrl).at(-1) ?? { text: out.body.text };
       assert.match(answer.text, new RegExp(`--reason contains an invisible format character \\(${codePoint.replace('+', '\\+')}\\)`));
-      const approval = (await table.getApproval(approvalId))!;
+      const approval = (await approvals.getApproval(approvalId))!;
       assert.equal(approval.status, 'pending', 'the approval is still open');
       assert.equal(approval.reason, undefined);
       assert.equal(rollouts(world)[0]!.status, 'RUNNING');
       // the attempt is in the audit trail (under no cluster: it never named one that parsed), its invisible characters written out, not carried
-      const audit = (await table.history(NO_CLUSTER, { limit: 20 })).filter((e) => e.result === 'invalid');
+      const audit = (await auditLog.history(NO_CLUSTER, { limit: 20 })).filter((e) => e.result === 'invalid');
       assert.ok(audit.length > 0);
       for (const entry of audit) assert.doesNotMatch(JSON.stringify(entry), /[\u200B\u{E0000}-\u{E007F}]/u);
       assert.ok(audit.some((e) => e.text.includes(`\\u{${codePoint.slice(2).toLowerCase()}}`)), JSON.stringify(audit.map((e) => e.text)));
@@ -81,8 +84,8 @@ describe('Scenario: what people type is shown as text, and invisible characters 
     assert.ok(!everythingSlackSaw().includes(`<@${VICTIM}`), 'no live mention of the victim in any message, text or block');
 
     // stored verbatim: what was typed, inert because every rendering escapes it
-    assert.equal((await table.getApproval(approvalId))!.reason, `<@${VICTIM}> please`);
-    const entry = (await table.history('prod', { limit: 20 })).find((e) => e.command?.startsWith(`deny ${approvalId}`))!;
+    assert.equal((await approvals.getApproval(approvalId))!.reason, `<@${VICTIM}> please`);
+    const entry = (await auditLog.history('prod', { limit: 20 })).find((e) => e.command?.startsWith(`deny ${approvalId}`))!;
     assert.equal(entry.command, `deny ${approvalId} --reason <@${VICTIM}> please`);
     assert.equal(rollouts(world)[0]!.status, 'FAILED');
   });

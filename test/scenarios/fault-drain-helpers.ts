@@ -1,5 +1,5 @@
 import { AutoScalingClient, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsScope } from '../../shared/aws/clients.js';
 import { type DrainRecord, DrainRecords } from '../../shared/aws/drain-records.js';
 import type { ObservedRequest } from '../sim/kube/api-server.js';
 import { type DrainNodeWorkloads, populateNodeForDrain } from '../sim/kube/workloads-drain.js';
@@ -180,12 +180,7 @@ export function kubeWrites(requests: readonly ObservedRequest[]): string[] {
 /** The instance's drain record, as requestDrain and finishDrain left it. */
 export async function drainRecord(world: World, instanceId: string): Promise<DrainRecord | undefined> {
   const table = world.model.tables.map((t) => (t as { TableName?: string }).TableName ?? '').find((name) => name.endsWith('-drains'))!;
-  const client = new DynamoDBClient({ region, endpoint: world.dynamo.endpoint });
-  try {
-    return await new DrainRecords(client, table).get(instanceId);
-  } finally {
-    client.destroy();
-  }
+  return new DrainRecords(awsScope({ region }), table).get(instanceId);
 }
 
 /** `monitor.assertHeld(expect)`; then its figures in one line, for the test's diagnostics. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { isLeaving, snapshotGroup } from '../../shared/aws/group-capacity.js';
-import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
+import { awsScope } from '../../shared/aws/clients.js';
+import { AuditLog } from '../../shared/chatops/audit-log.js';
 import type { DrainObserved, LaunchObserved, RolloutObserved } from '../../shared/events/observed.js';
 import { type DefaultScenarioResult, runDefaultScenario } from '../sim/scenarios.js';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
@@ -123,7 +123,7 @@ describe('Scenario: the default scenario in observe mode (mode=observe) reports 
   });
 
   it('puts its reports in the cluster\'s history', async () => {
-    const history = await new ChatopsTable(new DynamoDBClient({ region: world.model.region }), process.env['CHATOPS_TABLE']!).history('prod', { limit: 100 });
+    const history = await new AuditLog(awsScope({ region: world.model.region }), process.env['CHATOPS_TABLE']!).history('prod', { limit: 100 });
     const observed = history.filter((e) => e.principal.id === 'observe');
     assert.ok(observed.some((e) => e.text === 'Rollout Observed' && e.summary.startsWith('observe mode: would roll prod/system')));
     assert.ok(observed.some((e) => e.text === 'Node Drain Observed' && e.summary.includes(result.drained)));

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
+import { awsScope } from '../../shared/aws/clients.js';
+import { Approvals } from '../../shared/rollout/approvals.js';
 import { EksTokenCache, TOKEN_PREFIX } from '../../shared/kube/eks-token.js';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import { type ChatDriver, chatParams, SANDBOX_SLACK, sandboxAccessPolicy, setupChat } from '../sim/chat.js';
@@ -98,7 +99,7 @@ describe('Scenario: secrets never reach a log, an event, an audit row or a Slack
     await chat.slash(A, 'rollout prod/web');
     await world.run(5 * 60_000);
     approvalId = /apr-[a-z0-9]{12}/.exec(receiver.messages.find((m) => m.kind === 'post' && m.text.includes('apr-'))?.text ?? '')?.[0] ?? '';
-    taskToken = (await new ChatopsTable(new DynamoDBClient({ region: world.model.region }), process.env['CHATOPS_TABLE']!).getApproval(approvalId))!.taskToken;
+    taskToken = (await new Approvals(awsScope({ region: world.model.region }), process.env['CHATOPS_TABLE']!).getApproval(approvalId))!.taskToken;
 
     // 2. forged and replayed requests: signed with another secret, and with a timestamp ten minutes old
     const body = slashCommandBody({ team: SANDBOX_SLACK.team, user: A, channel: SANDBOX_SLACK.channel, text: 'abort prod/web', responseUrl: receiver.responseUrl() });

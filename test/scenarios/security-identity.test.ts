@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { sandboxCredentials, sandboxOperator } from '../../scripts/cli-sandbox.js';
 import { sendCommand } from '../../scripts/cli.js';
-import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
+import { awsScope } from '../../shared/aws/clients.js';
+import { AuditLog } from '../../shared/chatops/audit-log.js';
+import { Approvals } from '../../shared/rollout/approvals.js';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import { type ChatDriver, chatParams, SANDBOX_SLACK, setupChat, startSandboxSlack } from '../sim/chat.js';
 import { SimFunctionUrls } from '../sim/function-url.js';
@@ -29,7 +30,8 @@ describe('Security: identity from the transport, approvals that cannot be skippe
   let world: World;
   let chat: ChatDriver;
   let urls: SimFunctionUrls;
-  let table: ChatopsTable;
+  let auditLog: AuditLog;
+  let approvals: Approvals;
   let group: { autoScalingGroupName: string; launchTemplateId: string };
   const operator = () => sandboxCredentials(world.model.accountId, 'sandbox-operator');
   const intruder = () => sandboxCredentials(world.model.accountId, 'intruder');
@@ -42,7 +44,7 @@ describe('Security: identity from the transport, approvals that cannot be skippe
   const cli = (text: string, credentials = operator()) => world.passTimeWhile(sendCommand(text, { url: urls.url('chatApi'), region: world.model.region, credentials, signingDate: world.clock.date(), send: urls.send }));
   const waiting = async () => {
     const Locks = await lockOf();
-    return (await new Locks(new DynamoDBClient({ region: world.model.region }), process.env['ROLLOUTS_TABLE']!).get('prod/web'))?.approvalId;
+    return (await new Locks(awsScope({ region: world.model.region }), process.env['ROLLOUTS_TABLE']!).get('prod/web'))?.approvalId;
   };
   const anInstance = async () => {
     const out = await new EC2Client({ region: world.model.region }).send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['running'] }] }));
@@ -64,7 +66,8 @@ describe('Security: identity from the transport, approvals that cannot be skippe
     urls = new SimFunctionUrls(world);
     urls.addCaller(operator());
     urls.addCaller(intruder());
-    table = new ChatopsTable(new DynamoDBClient({ region: world.model.region }), process.env['CHATOPS_TABLE']!);
+    auditLog = new AuditLog(awsScope({ region: world.model.region }), process.env['CHATOPS_TABLE']!);
+    approvals = new Approvals(awsScope({ region: world.model.region }), process.env['CHATOPS_TABLE']!);
     releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261201' });
     // every SendTaskSuccess the service sends, as Step Functions receives it
     sentAnswers = [];
@@ -101,7 +104,7 @@ describe('Security: identity from the transport, approvals that cannot be skippe
       const oldShape = { kind: 'slack-command', text: 'approve prod/web', principal: { id: `slack:${TEAM}:${B}`, display: `<@${B}>`, via: 'slack' }, responseUrl, requestId: 'forged-2', receivedAt: world.clock.iso() };
       await assert.rejects(world.lambda.invoke('chatWorker', oldShape), (e: Error) => e.name === 'InvalidInputError' && /kind/.test(e.message));
       assert.equal(chat.responses(responseUrl).length, 0);
-      assert.deepEqual((await table.history('prod')).filter((h) => h.requestId.startsWith('forged')), []);
+      assert.deepEqual((await auditLog.history('prod')).filter((h) => h.requestId.startsWith('forged')), []);
     });
 
     it('the worker runs only what the entry accepted: a validly signed request handed straight to it is refused', async () => {
@@ -174,7 +177,7 @@ describe('Security: identity from the transport, approvals that cannot be skippe
     it('rolloutControl with a forged requestedBy cannot approve: UnverifiedCallerError, nothing sent', async () => {
       await assert.rejects(world.lambda.invoke('rolloutControl', { kind: 'rollout-control', cluster: 'prod', group: 'web', action: 'approve', requestedBy: `slack:${TEAM}:${B}` }), (e: Error) => e.name === 'UnverifiedCallerError' && /cannot approve/.test(e.message));
       assert.equal(sentAnswers.length, 0);
-      assert.equal((await table.getApproval(approvalId))!.status, 'pending');
+      assert.equal((await approvals.getApproval(approvalId))!.status, 'pending');
     });
 
     it('chatInvoke (a direct invocation: nobody in particular) cannot approve, nor force a drain', async () => {
@@ -183,7 +186,7 @@ describe('Security: identity from the transport, approvals that cannot be skippe
       const drain = (await world.lambda.invoke('chatInvoke', { command: `drain ${await anInstance()} --force` })) as string;
       assert.match(drain, /drain --force needs an authenticated person/);
       assert.equal(sentAnswers.length, 0);
-      assert.equal((await table.getApproval(approvalId))!.status, 'pending');
+      assert.equal((await approvals.getApproval(approvalId))!.status, 'pending');
     });
 
     it('approved once: a second click and a click after the rollout ended are answered, with no second SendTaskSuccess and no second announcement', async () => {
@@ -228,7 +231,7 @@ describe('Security: identity from the transport, approvals that cannot be skippe
       const viaCli = await cli('resume prod/web --pause 1');
       assert.equal(viaCli.ok, false);
       const Locks = await lockOf();
-      const lock = await new Locks(new DynamoDBClient({ region: world.model.region }), process.env['ROLLOUTS_TABLE']!).get('prod/web');
+      const lock = await new Locks(awsScope({ region: world.model.region }), process.env['ROLLOUTS_TABLE']!).get('prod/web');
       assert.equal(lock?.control, 'pause');
       assert.equal(lock?.pauses, 2);
       assert.equal((await cli('resume prod/web --pause 2')).ok, true);
@@ -242,7 +245,7 @@ describe('Security: identity from the transport, approvals that cannot be skippe
       const out = await cli('rollout prod/web --now', intruder());
       assert.equal(out.ok, false);
       assert.match(out.text, /arn:aws:iam::\d{12}:role\/intruder may not act on cluster prod/);
-      const entry = (await table.history('prod')).find((h) => h.principal.id.endsWith('role/intruder'));
+      const entry = (await auditLog.history('prod')).find((h) => h.principal.id.endsWith('role/intruder'));
       assert.equal(entry?.principal.via, 'cli');
       assert.equal(entry?.result, 'refused');
     });

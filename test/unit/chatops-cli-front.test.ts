@@ -24,7 +24,9 @@ function ports(inventory: { clusters: string[]; fail?: Error }) {
   };
   const commands = {
     policy: async () => parseAccessPolicy(JSON.stringify({ clusters: { prod: { read: [`iam:arn:aws:iam::111122223333:role/ops`] } } })),
-    table: { audit: async () => undefined, history: async () => [], pendingApprovals: async () => [], takeCommandToken: async () => true },
+    auditLog: { audit: async () => undefined, history: async () => [] },
+    guards: { takeCommandToken: async () => true },
+    approvals: { pendingApprovals: async () => [] },
     locks: { get: async () => undefined },
     inventory: { eks: { send }, ec2: { send }, autoscaling: { send }, ssm: { send }, managedClusters: '*', now: () => NOW, log: () => undefined },
     now: () => NOW,

@@ -150,8 +150,9 @@ describe('Chat endpoint fuzz (fast-check)', () => {
     const ports = {
       policy: async () => policy,
       // the per-person rate limit's counter is bookkeeping, not a change: it answers "within the limit"
-      table: { audit: async () => undefined, history: async () => [], pendingApprovals: async () => [], takeCommandToken: async () => true },
-      approvals: { answerApproval: refuse, getApproval: async () => undefined, markApprovalExpired: refuse },
+      auditLog: { audit: async () => undefined, history: async () => [] },
+      guards: { takeCommandToken: async () => true },
+      approvals: { pendingApprovals: async () => [], answerApproval: refuse, getApproval: async () => undefined, markApprovalExpired: refuse },
       locks: { get: async () => undefined, setControl: refuse, setApprovalId: refuse },
       sfn: { send: refuse },
       ec2: { send: refuse },

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEBOUNCE_SECONDS, DetectionWindows, detectionExecutionName, SETTLE_SECONDS } from '../../shared/detect/detection-windows.js';
 import { startLocksTable } from '../sim/dynamo.js';
+import { dynaliteScope } from './dynalite-scope.js';
 
 const TABLE = 'rollouts';
 const T0 = new Date('2026-11-21T09:00:00Z');
@@ -14,7 +15,7 @@ describe('AMI event debounce windows (real DynamoDB)', () => {
 
   before(async () => {
     table = await startLocksTable(TABLE);
-    windows = new DetectionWindows(table.client, TABLE);
+    windows = new DetectionWindows(dynaliteScope(table.dynamo.endpoint), TABLE);
   });
   after(() => table.close());
 

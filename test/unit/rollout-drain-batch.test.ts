@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AutoScalingClient, CompleteLifecycleActionCommand, DescribeAutoScalingGroupsCommand, DescribeLifecycleHooksCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { awsScope } from '../../shared/aws/clients.js';
 import { DrainRecords } from '../../shared/aws/drain-records.js';
 import { coreV1Api, policyV1Api } from '../../shared/kube/api.js';
 import { KubeRestClient } from '../../shared/kube/rest-client.js';
@@ -34,7 +34,7 @@ let server: Awaited<ReturnType<typeof startKubeApiServer>>;
 let kube: Parameters<typeof drainBatchPass>[2];
 
 const ports = (): BatchDrainPorts => ({
-  records: new DrainRecords(new DynamoDBClient({ region: 'eu-west-1' }), 'drains'),
+  records: new DrainRecords(awsScope({ region: 'eu-west-1' }), 'drains'),
   autoscaling: new AutoScalingClient({ region: 'eu-west-1' }),
   sfn: new SFNClient({ region: 'eu-west-1' }),
   nodeDrainStateMachineArn: NODE_DRAIN,

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { LockLostError } from '../../shared/errors.js';
 import { NodeGroupLocks } from '../../shared/rollout/node-group-lock.js';
 import { startLocksTable } from '../sim/dynamo.js';
+import { dynaliteScope } from './dynalite-scope.js';
 
 /** A running rollout's pause/abort and approval token, kept on its group's lock (real DynamoDB). */
 const TABLE = 'node-group-locks';
@@ -25,7 +26,7 @@ describe('Node group locks: control and approval token (real DynamoDB)', () => {
 
   before(async () => {
     table = await startLocksTable(TABLE);
-    locks = new NodeGroupLocks(table.client, TABLE);
+    locks = new NodeGroupLocks(dynaliteScope(table.dynamo.endpoint), TABLE);
   });
 
   after(() => table.close());

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { LockLostError } from '../../shared/errors.js';
 import { NodeGroupLocks } from '../../shared/rollout/node-group-lock.js';
 import { startLocksTable } from '../sim/dynamo.js';
+import { dynaliteScope } from './dynalite-scope.js';
 
 const TABLE = 'node-group-locks';
 const A = 'arn:aws:states:eu-west-1:111122223333:execution:ami-rollout:a';
@@ -18,7 +19,7 @@ describe('Node group locks (real DynamoDB)', () => {
 
   before(async () => {
     table = await startLocksTable(TABLE);
-    locks = new NodeGroupLocks(table.client, TABLE);
+    locks = new NodeGroupLocks(dynaliteScope(table.dynamo.endpoint), TABLE);
   });
 
   after(() => table.close());

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { APPROVAL_TIMEOUT_SECONDS } from '../../shared/rollout/approvals.js';
 import { loadServerlessModel } from '../sim/serverless-config.js';
 import { type Approver, runScripted, type Step } from './scripted-run.js';
 
@@ -116,6 +117,11 @@ describe('Workflow: ami-rollout', () => {
       assert.equal(finish.outcome, 'rejected');
       assert.equal(finish.executionArn, execution.executionArn);
       assert.equal(finish.detail.Error, 'RolloutRejectedError');
+    });
+
+    it("waits for a person as long as the approval's own expiry (APPROVAL_TIMEOUT_SECONDS): no sooner, no later", () => {
+      const machine = model.stateMachines.find((m) => m.key === 'amiRollout')!;
+      assert.equal((machine.definition.States['RequestApproval'] as { TimeoutSeconds?: number }).TimeoutSeconds, APPROVAL_TIMEOUT_SECONDS);
     });
 
     it('nobody answering for 24 hours ends in Fail ApprovalExpired after releasing the lock', async () => {

@@ -1,6 +1,6 @@
 /**
  * DynamoDB conditional writes and queries (shared/aws/drain-records.ts,
- * shared/rollout/node-group-lock.ts, shared/chatops/chatops-table.ts, on the tables serverless.yml
+ * shared/aws/lock-records.ts, shared/aws/audit-records.ts, on the tables serverless.yml
  * declares), Step Functions executions by name (shared/aws/step-functions.ts) and the service's
  * own events (shared/aws/notifications.ts).
  */
@@ -9,7 +9,7 @@ import { it } from 'node:test';
 import { DrainRecords } from '../../../shared/aws/drain-records.js';
 import { publishEvent } from '../../../shared/aws/notifications.js';
 import { executionArnOf, executionStatus, startExecutionOnce } from '../../../shared/aws/step-functions.js';
-import { ChatopsTable } from '../../../shared/chatops/chatops-table.js';
+import { AuditLog } from '../../../shared/chatops/audit-log.js';
 import { lockKeyOf, NodeGroupLocks } from '../../../shared/rollout/node-group-lock.js';
 import { contractSuite, rejection } from '../contract.js';
 import { type ContractTargetFactory, TABLES } from '../target.js';
@@ -19,7 +19,7 @@ const NOW = new Date('2026-12-07T10:00:00Z');
 export function dynamoContract(factory: ContractTargetFactory): void {
   contractSuite(factory, 'DynamoDB conditional writes and queries', (suite) => {
     it('writes a drain record once, then only over the revision it read', async () => {
-      const drains = new DrainRecords(suite.target.clients.dynamodb, TABLES.drains);
+      const drains = new DrainRecords(suite.target.scope, TABLES.drains);
       assert.equal(await drains.get('i-0contract'), undefined);
       const first = await drains.write('i-0contract', undefined, { cluster: 'prod', trigger: 'terminate-hook' }, NOW);
       assert.deepEqual([first?.revision, first?.status, first?.triggers], [1, 'none', ['terminate-hook']]);
@@ -33,7 +33,7 @@ export function dynamoContract(factory: ContractTargetFactory): void {
     });
 
     it('lets one rollout hold a node group lock; another is told who holds it', async () => {
-      const locks = new NodeGroupLocks(suite.target.clients.dynamodb, TABLES.rollouts);
+      const locks = new NodeGroupLocks(suite.target.scope, TABLES.rollouts);
       const key = lockKeyOf('prod', 'web');
       assert.deepEqual(await locks.acquire(key, 'rollout-a', 600, NOW), { acquired: true });
       assert.deepEqual(await locks.acquire(key, 'rollout-b', 600, NOW), { acquired: false, heldBy: 'rollout-a', expiresAt: '2026-12-07T10:10:00.000Z' });
@@ -43,7 +43,7 @@ export function dynamoContract(factory: ContractTargetFactory): void {
     });
 
     it("queries a cluster's audit history newest first, within its limit", async () => {
-      const chatops = new ChatopsTable(suite.target.clients.dynamodb, TABLES.chatops);
+      const chatops = new AuditLog(suite.target.scope, TABLES.chatops);
       for (const [i, text] of ['status prod', 'plan prod/web', 'rollout prod/web'].entries()) {
         await chatops.audit({ requestId: `req-${i}`, at: new Date(NOW.getTime() + i * 60_000), principal: { id: 'U1', via: 'slack' }, clusters: ['prod'], text, result: 'done', summary: 'ok' });
       }
