@@ -7,7 +7,7 @@ import { stepInstanceRefresh, refreshPreferences } from './instance-refresh.js';
 import { stepManagedUpdate } from './managed-update.js';
 import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
 import { planSelfManagedRoll, stepSelfManaged, type SelfManagedPorts } from './roll-self-managed.js';
-import type { RolloutEventName } from './rollout-events.js';
+import type { RolloutEventName, RolloutPhaseDetail } from '../events/rollout-events.js';
 import { checkHealth, nodesByInstance } from './health-gate.js';
 import type { KubeClients } from '../kube/client.js';
 import type { EKSClient } from '@aws-sdk/client-eks';
@@ -19,7 +19,7 @@ export interface RollStepPorts extends Omit<SelfManagedPorts, 'kube' | 'notify' 
   kube: KubeClients;
   locks: NodeGroupLocks;
   /** `once`: announced once per rollout (see runRollStep) */
-  notify: (event: RolloutEventName, detail: Record<string, unknown>, once?: string) => Promise<void>;
+  notify: <P extends RolloutEventName>(event: P, detail: RolloutPhaseDetail<P>, once?: string) => Promise<void>;
 }
 
 /** The lock is renewed at every step: a rollout that stops stepping loses it within the hour. */
@@ -56,7 +56,7 @@ async function rollStep(input: RollStepInput, ports: RollStepPorts): Promise<Ste
   const lt = input.launchTemplate;
   // each announcement once per rollout: a step that runs again (a retry, a rollback cycle) does not repeat it
   const announced = new Set(lock.announced ?? []);
-  const notifyOnce = async (event: RolloutEventName, detail: Record<string, unknown>, once?: string): Promise<void> => {
+  const notifyOnce = async <P extends RolloutEventName>(event: P, detail: RolloutPhaseDetail<P>, once?: string): Promise<void> => {
     if (once !== undefined && announced.has(once)) return;
     // the plan says what is wrong with the group's configuration, where the operator reads it
     await ports.notify(event, event === 'planned' && input.policy.problems?.length ? { ...detail, problems: input.policy.problems } : detail);

@@ -4,9 +4,9 @@ import { callAws } from '../aws/call.js';
 import { UnverifiedCallerError } from '../errors.js';
 import type { RequestApprovalInput, RolloutControlRequest } from '../events/rollout.js';
 import { lockKeyOf, type NodeGroupLockRecord, type NodeGroupLocks } from './node-group-lock.js';
-import type { RolloutEventName } from './rollout-events.js';
+import type { RolloutNotify } from '../events/rollout-events.js';
 
-type Notify = (event: RolloutEventName, detail: Record<string, unknown>) => Promise<void>;
+type Notify = RolloutNotify<'approval-requested' | 'approved'>;
 
 /** How long a person has to answer; the workflow's RequestApproval task times out then. */
 export const APPROVAL_TIMEOUT_SECONDS = 24 * 3600;
