@@ -1,19 +1,23 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import * as z from 'zod/mini';
 import { awsScope } from '../shared/aws/clients.js';
 import { cachedSecret } from '../shared/aws/secrets.js';
 import { AuditLog } from '../shared/chatops/audit-log.js';
-import { ALARM_STATE_CHANGE } from '../shared/chatops/event-replies.js';
+import { ChatEventSchema } from '../shared/chatops/event-replies.js';
 import { notifyChat } from '../shared/chatops/notify.js';
 import { slackApi } from '../shared/chatops/slack-api.js';
 import { SlackThreads } from '../shared/chatops/slack-threads.js';
 import { now } from '../shared/clock.js';
+import { ALARM_STATE_CHANGE } from '../shared/events/alarm-state-change.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { Approvals } from '../shared/rollout/approvals.js';
 import { accessPolicySource } from './lib/access-policy-source.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 
-/** EventBridge: the service's own events (`Rollout …`, `Node Drain Finished`) as Slack messages, one thread per rollout; and the stack's alarms. */
+/**
+ * EventBridge: the service's own events (`Rollout …`, `Node Drain Finished`) as Slack messages, one thread per rollout; and the stack's
+ * alarms (the rule matches their name prefix), posted when ALARMS_TO_CHAT is on. Each is parsed with its schema: one it refuses is an
+ * InvalidInputError naming the field.
+ */
 const config = loadServiceConfig();
 const region = config.region;
 const ssm = new SSMClient({ region });
@@ -35,25 +39,7 @@ const ports = {
   log: logInfo,
 };
 
-export const ServiceEventSchema = z.object({
-  id: z.optional(z.string()),
-  source: z.literal('eks-node-lifecycle'),
-  'detail-type': z.string().check(z.minLength(1), z.maxLength(128)),
-  // as EventBridge sends it (the rollout's audit entry is dated by it)
-  time: z.optional(z.iso.datetime()),
-  detail: z.record(z.string(), z.unknown()),
-});
-
-/** The stack's own alarms changing state (the rule matches their name prefix): posted when ALARMS_TO_CHAT is on. */
-export const AlarmStateChangeSchema = z.object({
-  id: z.optional(z.string()),
-  source: z.literal('aws.cloudwatch'),
-  'detail-type': z.literal(ALARM_STATE_CHANGE),
-  time: z.optional(z.iso.datetime()),
-  detail: z.looseObject({ alarmName: z.string().check(z.minLength(1), z.maxLength(255)), state: z.looseObject({ value: z.string() }) }),
-});
-
 export const handler = lambdaHandler({
-  schema: z.union([ServiceEventSchema, AlarmStateChangeSchema]),
-  run: async (event) => (event.source === 'aws.cloudwatch' && !config.chat.alarmsToChat ? { posted: false, reason: 'alarms are not sent to chat (alarmsToChat)' } : notifyChat(event, ports)),
+  schema: ChatEventSchema,
+  run: async (event) => (event['detail-type'] === ALARM_STATE_CHANGE && !config.chat.alarmsToChat ? { posted: false, reason: 'alarms are not sent to chat (alarmsToChat)' } : notifyChat(event, ports)),
 });

@@ -1,16 +1,15 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SERVICE_EVENT_SOURCE } from '../events/eventbridge.js';
 import { metricsOfEvent, recordMetrics } from '../metrics/metrics.js';
 import { callAws } from './call.js';
 
 /**
- * The service's own events on the default bus (source `eks-node-lifecycle`): what the
+ * One of the service's own events on the default bus (events/service-events.ts): what the
  * chat-ops renderer and anyone else (alarms, audit) subscribe to.
  */
-export const EVENT_SOURCE = 'eks-node-lifecycle';
-
 export async function publishEvent(eventbridge: EventBridgeClient, detailType: string, detail: object, resources: string[] = []): Promise<void> {
   const out = await callAws('events:PutEvents', () =>
-    eventbridge.send(new PutEventsCommand({ Entries: [{ Source: EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail), Resources: resources }] })),
+    eventbridge.send(new PutEventsCommand({ Entries: [{ Source: SERVICE_EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail), Resources: resources }] })),
   );
   if ((out.FailedEntryCount ?? 0) > 0) {
     const entry = out.Entries?.find((e) => e.ErrorCode);

@@ -1,7 +1,9 @@
 import { approvalIdOf, type Approvals } from '../rollout/approvals.js';
 import { notifyChannelOf, type AccessPolicy } from './access-policy.js';
+import { DRAIN_FINISHED } from '../events/drain-events.js';
+import type { RolloutEventName } from '../events/rollout-events.js';
 import type { AuditLog } from './audit-log.js';
-import { clusterOf, isObservedEvent, replyForEvent, threadKeyOf } from './event-replies.js';
+import { type ChatEvent, clusterOf, isObservedEvent, replyFor, threadKeyOf } from './event-replies.js';
 import { toSlackMessage } from './render.js';
 import type { SlackApi } from './slack-api.js';
 import type { SlackThreads } from './slack-threads.js';
@@ -18,23 +20,19 @@ export interface NotifyPorts {
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
 
-export interface ServiceEvent {
-  id?: string | undefined;
-  'detail-type': string;
-  time?: string | undefined;
-  detail: Record<string, unknown>;
-}
+/** An event as chatNotify parsed it (events/service-events.ts); `id` and `time` date its history entry. */
+export type NotifyEvent = ChatEvent extends infer E ? (E extends ChatEvent ? Pick<E, 'detail-type' | 'detail'> & { id?: string | undefined; time?: string | undefined } : never) : never;
 
 export type NotifyResult = { posted: false; reason: string } | { posted: true; channel: string; ts: string; thread: string | null };
 
 /** Rollout ends that belong in a cluster's history next to the commands. */
-const ENDS: Record<string, string> = {
-  'Rollout Finished': 'finished',
-  'Rollout Rolled Back': 'rolled back',
-  'Rollout Aborted': 'aborted',
-  'Rollout Failed': 'failed',
-  'Rollout Rollback Failed': 'rollback failed',
-  'Rollout Declined': 'declined',
+const ENDS: Partial<Record<RolloutEventName, string>> = {
+  finished: 'finished',
+  'rolled-back': 'rolled back',
+  aborted: 'aborted',
+  failed: 'failed',
+  'rollback-failed': 'rollback failed',
+  declined: 'declined',
 };
 
 /**
@@ -48,16 +46,15 @@ const ENDS: Record<string, string> = {
  * 5. a rollout's end also goes to the cluster's history; so does each of observe mode's
  *    reports (before 2: with no channel, history is where it is read).
  */
-export async function notifyChat(event: ServiceEvent, ports: NotifyPorts): Promise<NotifyResult> {
+export async function notifyChat(event: NotifyEvent, ports: NotifyPorts): Promise<NotifyResult> {
   const detailType = event['detail-type'];
   const detail = event.detail;
   // a rollout drains every node it replaces: its batch messages say so; a drain is worth its
   // own message when a person asked for it, or when something blocked it
-  const blockers = Array.isArray(detail['blockers']) ? detail['blockers'].length : 0;
-  if (detailType === 'Node Drain Finished' && detail['trigger'] === 'rollout' && detail['outcome'] === 'drained' && blockers === 0) {
+  if (event['detail-type'] === DRAIN_FINISHED && event.detail.trigger === 'rollout' && event.detail.outcome === 'drained' && (event.detail.blockers ?? []).length === 0) {
     return { posted: false, reason: 'a clean drain within a rollout' };
   }
-  const reply = replyForEvent(detailType, detail);
+  const reply = replyFor(event);
   if (!reply) return { posted: false, reason: `${detailType} is not shown in chat` };
   const cluster = clusterOf(detail);
   if (isObservedEvent(detailType)) await auditObserved(event, reply.title, cluster, ports);
@@ -90,20 +87,19 @@ export async function notifyChat(event: ServiceEvent, ports: NotifyPorts): Promi
     }
   }
 
-  const executionArn = typeof detail['executionArn'] === 'string' ? detail['executionArn'] : undefined;
-  const approvalId = typeof detail['approvalId'] === 'string' ? detail['approvalId'] : undefined;
-  if (detailType === 'Rollout Approval Requested' && approvalId) await ports.approvals.setApprovalMessage(approvalId, posted);
-  if (detailType === 'Rollout Failed' && detail['outcome'] === 'approval-expired' && executionArn) await reportExpiry(approvalIdOf(executionArn), message, ports, now);
-  if (ENDS[detailType] && cluster && executionArn) {
+  const rollout = 'phase' in detail ? detail : undefined;
+  if (rollout?.phase === 'approval-requested' && rollout.approvalId) await ports.approvals.setApprovalMessage(rollout.approvalId, posted);
+  if (rollout?.phase === 'failed' && rollout.outcome === 'approval-expired') await reportExpiry(approvalIdOf(rollout.executionArn), message, ports, now);
+  const end = rollout && ENDS[rollout.phase];
+  if (rollout && end && cluster) {
     await ports.auditLog.audit({
-      requestId: executionArn.split(':').at(-1) ?? executionArn,
+      requestId: rollout.executionArn.split(':').at(-1) ?? rollout.executionArn,
       at: event.time ? new Date(event.time) : now,
       principal: { id: 'workflow', display: 'ami-rollout', via: 'lambda' },
       clusters: [cluster],
-      // the detail is any JSON: String() of an object whose toString is not a function throws
-      text: `rollout ${typeof detail['group'] === 'string' ? detail['group'] : ''}`.trim(),
-      result: detailType === 'Rollout Finished' || detailType === 'Rollout Aborted' ? 'done' : 'failed',
-      summary: `${ENDS[detailType]}: ${typeof detail['summary'] === 'string' ? detail['summary'] : reply.title}`,
+      text: `rollout ${rollout.group}`,
+      result: rollout.phase === 'finished' || rollout.phase === 'aborted' ? 'done' : 'failed',
+      summary: `${end}: ${rollout.summary ?? reply.title}`,
     });
   }
   ports.log('notified chat', { detailType, channel: posted.channel, thread });
@@ -111,8 +107,8 @@ export async function notifyChat(event: ServiceEvent, ports: NotifyPorts): Promi
 }
 
 /** An observe mode report in the cluster's history (`history`): what the service would have done. */
-async function auditObserved(event: ServiceEvent, title: string, cluster: string | undefined, ports: NotifyPorts): Promise<void> {
-  const summary = typeof event.detail['summary'] === 'string' ? event.detail['summary'] : title;
+async function auditObserved(event: NotifyEvent, title: string, cluster: string | undefined, ports: NotifyPorts): Promise<void> {
+  const summary = 'summary' in event.detail && event.detail.summary !== undefined ? event.detail.summary : title;
   const at = event.time ? new Date(event.time) : ports.now();
   await ports.auditLog.audit({
     // a redelivered event rewrites its own entry

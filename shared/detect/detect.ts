@@ -14,6 +14,8 @@ import { observedEvent, type RolloutObserved } from '../events/observed.js';
 import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config/node-group-config.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import type { DetectionTrigger } from '../events/detection.js';
+import type { RolloutRequest } from '../events/rollout.js';
+import type { PublishServiceEvent } from '../events/service-events.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 import { type AnnouncePorts, announceProblems } from './announce-problems.js';
 import type { DetectionWindows } from './detection-windows.js';
@@ -42,7 +44,7 @@ export interface DetectPorts {
  */
 export interface DetectionPorts extends DetectPorts {
   announce: Omit<AnnouncePorts, 'log'>;
-  publish: (detailType: string, detail: object) => Promise<void>;
+  publish: PublishServiceEvent;
   /** the debounce windows of AMI events (detection-windows.ts): a debounced detection reads its groups there */
   windows: Pick<DetectionWindows, 'close'>;
 }
@@ -70,16 +72,6 @@ function parameterNamesOfGroup(group: GroupView, minor: string): string[] {
 function minorOfGroup(group: GroupView): KubernetesMinorDecision {
   const { policy } = readNodeGroupPolicy(group.tags);
   return decideKubernetesMinor({ groupVersion: group.kubernetesVersion, controlPlaneVersion: group.controlPlaneVersion, policy: policy.kubernetesVersion });
-}
-
-/** Input of the ami-rollout workflow. */
-export interface RolloutInput {
-  cluster: string;
-  group: { kind: GroupView['kind']; name: string; autoScalingGroup?: string; launchTemplate?: { id: string; version: number } };
-  target: { imageId: string; imageName?: string; release?: string };
-  from: { imageId?: string; release?: string };
-  mode: 'auto' | 'approve';
-  detectedAt: string;
 }
 
 export interface PlanScope {
@@ -186,7 +178,7 @@ export async function detectStaleGroups(trigger: DetectionTrigger, ports: Detect
         continue;
       }
       const executionName = rolloutExecutionName(plan.cluster, plan.group, plan.to);
-      const input: RolloutInput = { ...rolloutInputOf(group, plan), detectedAt: now.toISOString() };
+      const input: RolloutRequest = { ...rolloutInputOf(group, plan), detectedAt: now.toISOString() };
       const started = await startExecutionOnce(ports.sfn, ports.amiRolloutStateMachineArn, executionName, input);
       result.started.push({ cluster: plan.cluster, group: plan.group, executionName, alreadyRunning: !started.started });
     }

@@ -9,6 +9,7 @@ import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import type { ServiceMode } from '../config/service-config.js';
 import { POLICY_TAG_PREFIX, tagValue } from '../config/tag-vocabulary.js';
 import { observedEvent } from '../events/observed.js';
+import type { PublishServiceEvent } from '../events/service-events.js';
 import { type ManagedClusters, resolveCluster } from '../ownership/resolve-cluster.js';
 
 /**
@@ -53,7 +54,7 @@ export interface EnsureHooksPorts {
   managedClusters: ManagedClusters;
   /** observe: the hooks it would install are reported (`Terminate Hooks Observed`), not installed */
   mode?: ServiceMode;
-  publish?: (detailType: string, detail: object) => Promise<void>;
+  publish?: PublishServiceEvent;
   now?: () => Date;
 }
 

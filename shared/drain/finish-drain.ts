@@ -3,6 +3,7 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DrainRecord, DrainRecords } from '../aws/drain-records.js';
 import { publishEvent } from '../aws/notifications.js';
 import type { FinishDrainInput } from '../events/drain.js';
+import { DRAIN_FINISHED, type DrainFinished } from '../events/drain-events.js';
 import { type CompletedAction, endDrain } from './own-drain.js';
 
 export interface FinishDrainPorts {
@@ -11,32 +12,6 @@ export interface FinishDrainPorts {
   records: DrainRecords;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
-}
-
-export const DRAIN_FINISHED = 'Node Drain Finished';
-
-export interface DrainFinished {
-  outcome: FinishDrainInput['outcome'];
-  cluster: string;
-  instanceId: string;
-  nodeName: string | null;
-  trigger: FinishDrainInput['trigger'];
-  durationSeconds: number;
-  remaining: number;
-  blockers: FinishDrainInput['blockers'];
-  /** the pods force passes deleted past their budgets, and the budget each went past when known */
-  forced: FinishDrainInput['forced'];
-  /**
-   * the instance's lifecycle actions, in one word: `continued` (completed with CONTINUE, by this
-   * drain or at once by a later trigger), `already-closed` (Auto Scaling had closed them),
-   * `left-to-default` (the drain failed: they are Auto Scaling's), `none`
-   */
-  lifecycleAction: 'continued' | 'already-closed' | 'left-to-default' | 'none';
-  /** each of them: its hook and how it ended (`open`: left to its default result) */
-  lifecycleActions: { hook: string; state: 'open' | 'completed' | 'closed' }[];
-  executionArn?: string;
-  /** the ami-rollout this drain was part of */
-  rolloutExecutionArn?: string;
 }
 
 /**
@@ -49,14 +24,14 @@ export interface DrainFinished {
  * 3. publish `Node Drain Finished` for chat and anyone listening.
  * Safe to repeat: a completed action is not completed again, the event is published again.
  */
-export async function finishDrain(input: FinishDrainInput, ports: FinishDrainPorts): Promise<DrainFinished> {
+export async function finishDrain(input: FinishDrainInput, ports: FinishDrainPorts) {
   const now = ports.now();
   const ended = input.executionArn
     ? await endDrain(input.instanceId, input.executionArn, input.outcome, ports)
     : { owned: false, record: await ports.records.get(input.instanceId), actions: [] };
   if (!ended.owned) ports.log('the drain record is owned by another execution: nothing recorded or completed', { instanceId: input.instanceId, owner: ended.record?.executionArn });
   const actions = actionsOfThisDrain(ended.record, input.startedAt);
-  const finished: DrainFinished = {
+  const finished = {
     outcome: input.outcome,
     cluster: input.cluster,
     instanceId: input.instanceId,
@@ -71,7 +46,7 @@ export async function finishDrain(input: FinishDrainInput, ports: FinishDrainPor
     lifecycleActions: actions.map((a) => ({ hook: a.lifecycleHookName, state: a.state })),
     ...(input.executionArn ? { executionArn: input.executionArn } : {}),
     ...(input.executionInput?.rolloutExecutionArn ? { rolloutExecutionArn: input.executionInput.rolloutExecutionArn } : {}),
-  };
+  } satisfies DrainFinished;
   await publishEvent(ports.eventbridge, DRAIN_FINISHED, finished, input.executionArn ? [input.executionArn] : []);
   ports.log('drain finished', { ...finished, blockers: finished.blockers.map((b) => b.pod), forced: finished.forced.map((f) => f.pod) });
   return finished;
@@ -82,7 +57,7 @@ function actionsOfThisDrain(record: DrainRecord | undefined, startedAt: string):
   return (record?.lifecycleActions ?? []).filter((a) => a.state === 'open' || Date.parse(a.endedAt ?? a.openedAt) >= Date.parse(startedAt));
 }
 
-function summary(actions: DrainRecord['lifecycleActions'], completedNow: readonly CompletedAction[]): DrainFinished['lifecycleAction'] {
+function summary(actions: DrainRecord['lifecycleActions'], completedNow: readonly CompletedAction[]): NonNullable<DrainFinished['lifecycleAction']> {
   if (actions.length === 0) return 'none';
   if (actions.some((a) => a.state === 'open')) return 'left-to-default';
   if (actions.some((a) => a.state === 'completed') || completedNow.some((c) => c.result === 'continued')) return 'continued';

@@ -1,24 +1,7 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { publishEvent } from '../aws/notifications.js';
 import type { ReportDrainBlockedInput } from '../events/drain.js';
-
-export const DRAIN_BLOCKED = 'Node Drain Blocked';
-
-export interface DrainBlocked {
-  cluster: string;
-  instanceId: string;
-  nodeName: string | null;
-  trigger: ReportDrainBlockedInput['trigger'];
-  startedAt: string;
-  deadline: string;
-  remaining: number;
-  blockers: ReportDrainBlockedInput['blockers'];
-  /** the PodDisruptionBudgets in the way, `namespace/name` */
-  budgets: string[];
-  summary: string;
-  executionArn?: string;
-  rolloutExecutionArn?: string;
-}
+import { DRAIN_BLOCKED, type DrainBlocked } from '../events/drain-events.js';
 
 /**
  * A drain past its deadline under `on-drain-timeout=fail` whose node is leaving its group (a
@@ -30,7 +13,7 @@ export interface DrainBlocked {
 export async function reportDrainBlocked(input: ReportDrainBlockedInput, ports: { eventbridge: EventBridgeClient; now: () => Date; log: (message: string, attributes?: Record<string, unknown>) => void }): Promise<{ publishedAt: string }> {
   const budgets = [...new Set(input.blockers.flatMap((b) => (b.pdb ? [`${b.pdb.namespace}/${b.pdb.name}`] : [])))];
   const node = input.nodeName ?? input.instanceId;
-  const blocked: DrainBlocked = {
+  const blocked = {
     cluster: input.cluster,
     instanceId: input.instanceId,
     nodeName: input.nodeName,
@@ -45,7 +28,7 @@ export async function reportDrainBlocked(input: ReportDrainBlockedInput, ports: 
       `${budgets.length > 0 ? `, held by ${budgets.join(', ')}` : ''}); its terminate hook is kept alive and the drain goes on within the budgets until the pods can leave`,
     ...(input.executionArn ? { executionArn: input.executionArn } : {}),
     ...(input.executionInput?.rolloutExecutionArn ? { rolloutExecutionArn: input.executionInput.rolloutExecutionArn } : {}),
-  };
+  } satisfies DrainBlocked;
   await publishEvent(ports.eventbridge, DRAIN_BLOCKED, blocked, input.executionArn ? [input.executionArn] : []);
   ports.log('drain blocked: holding the node', { instanceId: input.instanceId, budgets, remaining: input.remaining });
   return { publishedAt: ports.now().toISOString() };

@@ -8,6 +8,7 @@ import { describeNodegroupTags } from '../aws/nodegroups.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import type { ServiceMode } from '../config/service-config.js';
 import type { DrainObserved } from '../events/observed.js';
+import type { PublishServiceEvent } from '../events/service-events.js';
 import { AwsTransientError, InvalidInputError } from '../errors.js';
 import type { DrainTrigger } from '../events/drain.js';
 import type { KubeClients } from '../kube/client.js';
@@ -37,7 +38,7 @@ export interface RequestDrainPorts {
   kube: Pick<KubeClients, 'core' | 'policy'>;
   /** observe: the drain is decided and reported (`Node Drain Observed`), not started (config/observe.ts) */
   mode?: ServiceMode;
-  publish?: (detailType: string, detail: object) => Promise<void>;
+  publish?: PublishServiceEvent;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }

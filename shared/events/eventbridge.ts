@@ -22,6 +22,9 @@ export const EventBridgeEnvelopeSchema = z.object({
   'replay-name': z.optional(z.string()),
 });
 
+/** The source of every event the service itself publishes (service-events.ts). */
+export const SERVICE_EVENT_SOURCE = 'eks-node-lifecycle';
+
 /**
  * An EventBridge envelope whose `detail-type` and `source` are fixed and whose `detail` has
  * its own schema.

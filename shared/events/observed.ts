@@ -89,16 +89,11 @@ export const HooksObservedSchema = z.object({
 });
 export type HooksObserved = z.infer<typeof HooksObservedSchema>;
 
-const SCHEMAS = { rollout: RolloutObservedSchema, drain: DrainObservedSchema, launch: LaunchObservedSchema, hooks: HooksObservedSchema } as const;
+export const OBSERVED_SCHEMAS = { rollout: RolloutObservedSchema, drain: DrainObservedSchema, launch: LaunchObservedSchema, hooks: HooksObservedSchema } as const;
 
-export type ObservedDetail<K extends ObservedEventName> = z.infer<(typeof SCHEMAS)[K]>;
+export type ObservedDetail<K extends ObservedEventName> = z.infer<(typeof OBSERVED_SCHEMAS)[K]>;
 
 /** The detail-type and the detail, checked against its schema: a report the reader could not read is a bug here. */
 export function observedEvent<K extends ObservedEventName>(kind: K, detail: ObservedDetail<K>): { detailType: (typeof OBSERVED_EVENTS)[K]; detail: ObservedDetail<K> } {
-  return { detailType: OBSERVED_EVENTS[kind], detail: SCHEMAS[kind].parse(detail) as ObservedDetail<K> };
-}
-
-export function observedSchemaOf(detailType: string): (typeof SCHEMAS)[ObservedEventName] | undefined {
-  const kind = (Object.keys(OBSERVED_EVENTS) as ObservedEventName[]).find((k) => OBSERVED_EVENTS[k] === detailType);
-  return kind ? SCHEMAS[kind] : undefined;
+  return { detailType: OBSERVED_EVENTS[kind], detail: OBSERVED_SCHEMAS[kind].parse(detail) as ObservedDetail<K> };
 }

@@ -49,6 +49,8 @@ export const RolloutInputSchema = z.object({
   lineage: z.optional(LineageSchema),
 });
 export type RolloutInput = z.infer<typeof RolloutInputSchema>;
+/** What starts an execution (detection, chat): the input before its defaults are filled in. */
+export type RolloutRequest = z.input<typeof RolloutInputSchema>;
 
 export const RolloutPolicySchema = z.object({
   maxUnavailable: z.union([z.int().check(z.positive()), z.string().check(z.regex(/^\d{1,3}%$/))]),
@@ -297,14 +299,27 @@ export const RolloutOutcomeSchema = z.enum([
 ]);
 export type RolloutOutcome = z.infer<typeof RolloutOutcomeSchema>;
 
+/** A step's error as the workflow's Catch hands it on (`$.error`). */
+export const StepErrorSchema = z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) });
+
+/** The preflight step's report (`$.preflight`); only the failed checks are shown. */
+export const PreflightReportSchema = z.object({
+  ok: z.optional(z.boolean()),
+  summary: z.optional(z.string()),
+  checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.optional(z.string()), fix: z.optional(z.string()) })),
+});
+
+/** What the step before the end found: the roll's last summary, a preflight report (tried before an error: both are objects), an error. */
+export const FinishDetailSchema = z.nullable(z.union([z.string(), PreflightReportSchema, StepErrorSchema]));
+export type FinishDetail = z.infer<typeof FinishDetailSchema>;
+
 export const FinishRolloutInputSchema = z.object({
   cluster: clusterName,
   group,
   target,
   executionArn,
   outcome: RolloutOutcomeSchema,
-  /** what the step before found: a preflight report, an error, the roll's last summary */
-  detail: z.optional(z.unknown()),
+  detail: z.optional(FinishDetailSchema),
 });
 export type FinishRolloutInput = z.infer<typeof FinishRolloutInputSchema>;
 

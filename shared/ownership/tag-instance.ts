@@ -6,6 +6,7 @@ import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import { hookLeftToDefault } from '../config/observe.js';
 import type { ServiceMode } from '../config/service-config.js';
 import { type LaunchObserved, observedEvent } from '../events/observed.js';
+import type { PublishServiceEvent } from '../events/service-events.js';
 import { hookOwnership, ourHooks } from '../drain/hook-ownership.js';
 import { tagInstance } from '../aws/instances.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
@@ -24,7 +25,7 @@ export interface TaggingPorts {
   nodeJoinStateMachineArn: string;
   /** observe: the tags and the hook are reported (`Node Launch Observed`), not written nor answered */
   mode?: ServiceMode;
-  publish?: (detailType: string, detail: object) => Promise<void>;
+  publish?: PublishServiceEvent;
   now?: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }

@@ -8,13 +8,13 @@ import { observedBy, observeLabel } from '../config/observe.js';
 import type { ServiceMode } from '../config/service-config.js';
 import { ConfigurationError } from '../errors.js';
 import type { RolloutInput, RolloutPolicyInput } from '../events/rollout.js';
+import type { RolloutPhaseDetail } from '../events/rollout-events.js';
 import { metricsOfWindowWait, recordMetrics } from '../metrics/metrics.js';
 import { APPROVAL_TIMEOUT_SECONDS } from './approvals.js';
 import { decideStart } from './maintenance-window.js';
 import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
 import { resolveMaxUnavailable } from './plan-batches.js';
 import { readRolloutPolicy } from './rollout-policy.js';
-import type { RolloutEventName } from './rollout-events.js';
 
 export type BeginResult =
   | { decision: 'already-rolling'; heldBy: string; expiresAt: string; summary: string }
@@ -27,7 +27,8 @@ export interface BeginPorts {
   locks: NodeGroupLocks;
   /** whether the access policy says the cluster's rollouts wait for a person (`requireApproval`) */
   requiresApproval: (cluster: string) => Promise<boolean>;
-  notify: (event: RolloutEventName, detail: Record<string, unknown>) => Promise<void>;
+  /** Begin announces only a rollout it does not start */
+  notify: (event: 'declined', detail: RolloutPhaseDetail<'declined'>) => Promise<void>;
   /** the service's mode: in observe mode no rollout runs, however it was started */
   mode?: ServiceMode;
   now: () => Date;

@@ -1,11 +1,11 @@
 import type { FinishRolloutInput, RolloutOutcome } from '../events/rollout.js';
 import { metricsOfRolloutDuration, recordMetrics } from '../metrics/metrics.js';
 import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
-import type { RolloutEventName } from './rollout-events.js';
+import type { RolloutNotify } from '../events/rollout-events.js';
 
 export interface FinishPorts {
   locks: NodeGroupLocks;
-  notify: (event: RolloutEventName, detail: Record<string, unknown>) => Promise<void>;
+  notify: RolloutNotify<'declined' | 'rollback-failed' | 'failed'>;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
@@ -24,7 +24,7 @@ export async function finishRollout(input: FinishRolloutInput & { announced?: bo
   if (release.released && release.heldSince) recordMetrics(metricsOfRolloutDuration(input.cluster, input.outcome, release.heldSince, ports.now()));
   // the roll loop announces every end it reaches; the other ways out are announced here
   if (!input.announced) {
-    const event: RolloutEventName = input.outcome === 'refused' ? 'declined' : input.outcome === 'rollback-failed' ? 'rollback-failed' : 'failed';
+    const event = input.outcome === 'refused' ? 'declined' : input.outcome === 'rollback-failed' ? 'rollback-failed' : 'failed';
     await ports.notify(event, { outcome: input.outcome, detail: input.detail ?? null, summary: `${input.cluster}/${input.group.name}: rollout ${describeOutcome(input.outcome)}` });
   }
   ports.log('rollout over', { outcome: input.outcome, released });

@@ -4,13 +4,13 @@ import { instanceRefresh, type InstanceRefreshStrategyPorts } from './instance-r
 import { managedUpdate, type ManagedUpdateStrategyPorts } from './managed-update/managed-update-strategy.js';
 import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
 import type { RollContext, RollStrategy, StepOutcome } from './roll-strategy.js';
-import type { RolloutEventName } from './rollout-events.js';
+import type { RolloutEventName, RolloutPhaseDetail } from '../events/rollout-events.js';
 import { selfManaged, type SelfManagedStrategyPorts } from './self-managed/self-managed-strategy.js';
 
 export interface RollStepPorts extends ManagedUpdateStrategyPorts, InstanceRefreshStrategyPorts, Omit<SelfManagedStrategyPorts, 'locks'> {
   locks: NodeGroupLocks;
   /** `once`: announced once per rollout (see runRollStep) */
-  notify: (event: RolloutEventName, detail: Record<string, unknown>, once?: string) => Promise<void>;
+  notify: <P extends RolloutEventName>(event: P, detail: RolloutPhaseDetail<P>, once?: string) => Promise<void>;
 }
 
 /** Every strategy, by the kind of roll state it carries. */
@@ -58,7 +58,7 @@ async function rollStep(input: RollStepInput, ports: RollStepPorts): Promise<Ste
   const lock = await ports.locks.renew(key, input.executionArn, LEASE_SECONDS, now, blockedBy);
   // each announcement once per rollout: a step that runs again (a retry, a rollback cycle) does not repeat it
   const announced = new Set(lock.announced ?? []);
-  const notifyOnce = async (event: RolloutEventName, detail: Record<string, unknown>, once?: string): Promise<void> => {
+  const notifyOnce = async <P extends RolloutEventName>(event: P, detail: RolloutPhaseDetail<P>, once?: string): Promise<void> => {
     if (once !== undefined && announced.has(once)) return;
     // the plan says what is wrong with the group's configuration, where the operator reads it
     await ports.notify(event, event === 'planned' && input.policy.problems?.length ? { ...detail, problems: input.policy.problems } : detail);

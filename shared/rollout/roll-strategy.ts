@@ -1,7 +1,7 @@
 import type { RollState, RollStepInput, RollStepResult } from '../events/rollout.js';
 import { ConfigurationError } from '../errors.js';
 import type { GroupIntent } from './group-interference.js';
-import type { RolloutEventName } from './rollout-events.js';
+import type { RolloutEventName, RolloutPhaseDetail } from '../events/rollout-events.js';
 
 /**
  * One way of rolling a node group onto a new image, behind the interface the roll step
@@ -35,15 +35,11 @@ export interface RollContext {
 
 /** The announcements of a strategy; `once`: announced once per rollout (the lock keeps what was said). */
 export interface AnnouncePort {
-  notify: (event: RolloutEventName, detail: Record<string, unknown>, once?: string) => Promise<void>;
+  notify: <P extends RolloutEventName>(event: P, detail: RolloutPhaseDetail<P>, once?: string) => Promise<void>;
 }
 
 /** An announcement a pure decision asks for; its strategy's step makes it. */
-export interface Announcement {
-  event: RolloutEventName;
-  detail: Record<string, unknown>;
-  once?: string;
-}
+export type Announcement = { [P in RolloutEventName]: { event: P; detail: RolloutPhaseDetail<P>; once?: string } }[RolloutEventName];
 
 /** Strategies that roll an EKS update or a refresh cannot undo a failed step: they report it and end. */
 export async function endOnFailure<S extends RollState>(state: S, error: string, ports: AnnouncePort): Promise<StepOutcome> {

@@ -4,9 +4,9 @@ import { UnverifiedCallerError } from '../errors.js';
 import type { RequestApprovalInput, RolloutControlRequest } from '../events/rollout.js';
 import { APPROVAL_TIMEOUT_SECONDS, type ApprovalRecord, type Approvals, type ApprovalView, viewOf } from './approvals.js';
 import { lockKeyOf, type NodeGroupLockRecord, type NodeGroupLocks } from './node-group-lock.js';
-import type { RolloutEventName } from './rollout-events.js';
+import type { RolloutNotify } from '../events/rollout-events.js';
 
-type Notify = (event: RolloutEventName, detail: Record<string, unknown>) => Promise<void>;
+type Notify = RolloutNotify<'approval-requested' | 'approved'>;
 
 export interface ApprovalPorts {
   sfn: SFNClient;

@@ -1,32 +1,12 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { publishEvent } from '../aws/notifications.js';
+import { ROLLOUT_EVENTS, type RolloutAbout, type RolloutNotice, type RolloutNotify } from '../events/rollout-events.js';
 
 /**
- * The notifications a rollout publishes on the default bus (source `eks-node-lifecycle`),
- * one detail-type per phase so a rule can pick what it cares about: the chat-ops renderer
- * shows them all; an alarm might want only `Rollout Rolled Back` and `Rollout Failed`.
- * Every detail names the cluster, group, execution and target, and carries a `summary` for
- * people.
+ * A rollout's notifications on the default bus (events/rollout-events.ts): every detail names
+ * the cluster, group, execution and target, and carries a `summary` for people; chat shows
+ * them all, an alarm might want only `Rollout Rolled Back` and `Rollout Failed`.
  */
-export const ROLLOUT_EVENTS = {
-  planned: 'Rollout Planned',
-  'approval-requested': 'Rollout Approval Requested',
-  approved: 'Rollout Approved',
-  'canary-passed': 'Rollout Canary Passed',
-  'batch-finished': 'Rollout Batch Finished',
-  paused: 'Rollout Paused',
-  resumed: 'Rollout Resumed',
-  'rolling-back': 'Rollout Rolling Back',
-  'rolled-back': 'Rollout Rolled Back',
-  aborted: 'Rollout Aborted',
-  finished: 'Rollout Finished',
-  'rollback-failed': 'Rollout Rollback Failed',
-  failed: 'Rollout Failed',
-  declined: 'Rollout Declined',
-} as const;
-
-export type RolloutEventName = keyof typeof ROLLOUT_EVENTS;
-
 export interface RolloutContext {
   cluster: string;
   group: { kind: string; name: string };
@@ -34,49 +14,48 @@ export interface RolloutContext {
   executionArn: string;
 }
 
-export function rolloutNotifier(eventbridge: EventBridgeClient, context: RolloutContext, now: () => Date) {
-  return async (event: RolloutEventName, detail: Record<string, unknown> & { summary?: string }): Promise<void> => {
-    await publishEvent(eventbridge, ROLLOUT_EVENTS[event], {
+export function rolloutNotifier(eventbridge: EventBridgeClient, context: RolloutContext, now: () => Date): RolloutNotify {
+  return async (event, detail) => {
+    const about = {
       cluster: context.cluster,
       group: context.group.name,
       groupKind: context.group.kind,
       target: context.target,
       executionArn: context.executionArn,
-      phase: event,
       at: now().toISOString(),
-      ...detail,
-      summary: detail.summary ?? describe(event, context, detail),
-    });
+    } satisfies RolloutAbout;
+    const summary = detail.summary ?? describe({ event, detail } as RolloutNotice, context);
+    await publishEvent(eventbridge, ROLLOUT_EVENTS[event], { ...about, phase: event, ...detail, summary });
   };
 }
 
-function describe(event: RolloutEventName, context: RolloutContext, detail: Record<string, unknown>): string {
+function describe(notice: RolloutNotice, context: RolloutContext): string {
   const who = `${context.cluster}/${context.group.name}`;
   const image = context.target.release ?? context.target.imageName ?? context.target.imageId;
-  switch (event) {
+  switch (notice.event) {
     case 'planned':
-      return `${who}: rolling ${detail['nodes'] === undefined ? 'the group' : `${String(detail['nodes'])} nodes`} onto ${image}`;
+      return `${who}: rolling ${notice.detail.nodes === undefined ? 'the group' : `${notice.detail.nodes} nodes`} onto ${image}`;
     case 'canary-passed':
       return `${who}: canary healthy on ${image}; rolling the rest`;
     case 'batch-finished':
-      return `${who}: batch ${String(detail['batch'])} of ${String(detail['of'])} done (${String(detail['replaced'])} nodes replaced)`;
+      return `${who}: batch ${String(notice.detail.batch)} of ${String(notice.detail.of)} done (${String(notice.detail.replaced)} nodes replaced)`;
     case 'paused':
-      return `${who}: rollout paused${typeof detail['message'] === 'string' ? `: ${detail['message']}` : ''}`;
+      return `${who}: rollout paused${notice.detail.message !== undefined ? `: ${notice.detail.message}` : ''}`;
     case 'resumed':
       return `${who}: rollout resumed`;
     case 'rolling-back':
-      return `${who}: rolling back: ${String(detail['reason'] ?? '')}`;
+      return `${who}: rolling back: ${notice.detail.reason}`;
     case 'rolled-back':
       return `${who}: rolled back; the group is as it was before the rollout`;
     case 'aborted':
-      return `${who}: rollout ${typeof detail['reason'] === 'string' ? detail['reason'] : 'aborted'}; ${String(detail['replaced'] ?? 0)} nodes replaced, ${String(detail['remainingOld'] ?? 0)} left on the old image`;
+      return `${who}: rollout ${notice.detail.reason ?? 'aborted'}; ${notice.detail.replaced ?? 0} nodes replaced, ${notice.detail.remainingOld ?? 0} left on the old image`;
     case 'finished':
       return `${who}: every node runs ${image}`;
     case 'rollback-failed': {
-      const left = Array.isArray(detail['left']) ? detail['left'].filter((l): l is string => typeof l === 'string') : [];
-      return `${who}: ROLLBACK FAILED, needs a person: ${String(detail['reason'] ?? '')}${left.length > 0 ? `; left: ${left.join('; ')}` : ''}`;
+      const left = notice.detail.left ?? [];
+      return `${who}: ROLLBACK FAILED, needs a person: ${notice.detail.reason ?? ''}${left.length > 0 ? `; left: ${left.join('; ')}` : ''}`;
     }
     default:
-      return `${who}: ${ROLLOUT_EVENTS[event]}`;
+      return `${who}: ${ROLLOUT_EVENTS[notice.event]}`;
   }
 }

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { clusterOf, mention, replyForEvent, threadKeyOf } from '../../shared/chatops/event-replies.js';
+import { clusterOf, replyForEvent, threadKeyOf } from '../../shared/chatops/event-replies.js';
+import { mention } from '../../shared/chatops/rollout-replies.js';
 import { mentionsAsText } from '../../shared/chatops/mentions.js';
 import { escapeMrkdwn, SLACK_LIMITS, toSlackMessage, toText } from '../../shared/chatops/render.js';
 import type { Reply } from '../../shared/chatops/types.js';
-import { DRAIN_FINISHED } from '../../shared/drain/finish-drain.js';
-import { DRAIN_BLOCKED } from '../../shared/drain/report-blocked.js';
-import { ROLLOUT_EVENTS } from '../../shared/rollout/rollout-events.js';
+import { DRAIN_BLOCKED, DRAIN_FINISHED } from '../../shared/events/drain-events.js';
+import { ROLLOUT_EVENTS } from '../../shared/events/rollout-events.js';
 
 /** the target as every rollout message shows it: release, id, name and owner (who an approver trusts) */
 const FULL = '1.31.3-20250103 (ami-0123456789abcdef0, amazon-eks-node-al2023-x86_64-standard-1.31-v20250103, owner amazon 602401143452)';

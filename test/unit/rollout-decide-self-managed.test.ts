@@ -877,7 +877,7 @@ describe('Rollout: decide self-managed roll', () => {
       assert.deepEqual(actionsOf(d, 'notify')[0], {
         kind: 'notify',
         event: 'paused',
-        detail: { reason: 'interference', changes: ['desired capacity moved from 5 to 7'], message: actionsOf(d, 'notify')[0]!.detail['message'] },
+        detail: { reason: 'interference', changes: ['desired capacity moved from 5 to 7'], message: (actionsOf(d, 'notify')[0]!.detail as Record<string, unknown>)['message'] },
         once: `paused:${iso(60)}`,
       });
       assert.deepEqual(d.state.expected, LEFT, 'what the rollout left is kept: resuming needs it to know what the others changed');
@@ -1014,7 +1014,7 @@ describe('Rollout: decide self-managed roll', () => {
       assert.equal(d.state.end, 'aborted');
       assert.match(d.state.endReason!, /maintenance window "sat 08:00-09:30 UTC" is closed; it opens at 2026-11-28T08:00:00.000Z \(on-window-close=end\)/);
       const end = decideSelfManaged(d.state, observe({ instances }), inWindow);
-      assert.equal(actionsOf(end, 'notify')[0]!.detail['reason'], d.state.endReason);
+      assert.equal((actionsOf(end, 'notify')[0]!.detail as Record<string, unknown>)['reason'], d.state.endReason);
     });
 
     it('a roll that reaches its start after the window closed (a late approval) waits before changing anything', () => {
@@ -1155,9 +1155,9 @@ describe('Rollout: decide self-managed roll', () => {
     it('in the batch that forced them, and at the end', () => {
       const forced = ['shop/web-1 (PodDisruptionBudget shop/web)'];
       const d = decide(roll({ phase: 'batch-done', batchIndex: 1, replaced: 3, cordonedAll: true, cycle: cycle({ forced }), forced }), observe({ instances: OLD_FOUR }));
-      assert.deepEqual(actionsOf(d, 'notify')[0]!.detail['forced'], forced);
+      assert.deepEqual((actionsOf(d, 'notify')[0]!.detail as Record<string, unknown>)['forced'], forced);
       const end = decide(roll({ phase: 'finish', end: 'finished', forced }), observe({ instances: [] }));
-      assert.deepEqual(actionsOf(end, 'notify')[0]!.detail['forced'], forced);
+      assert.deepEqual((actionsOf(end, 'notify')[0]!.detail as Record<string, unknown>)['forced'], forced);
     });
   });
 

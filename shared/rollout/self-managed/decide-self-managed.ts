@@ -1,6 +1,7 @@
 import { type GroupInstance, type GroupSnapshot, isLeaving } from '../../aws/group-capacity.js';
 import type { DrainStatus } from '../../aws/drain-records.js';
 import type { Cycle, Pause, SelfManagedRoll } from '../../events/rollout.js';
+import type { RolloutNotice } from '../../events/rollout-events.js';
 import { describeSeconds } from '../../config/duration.js';
 import { adoptChanges, describeInterference, type GroupIntent, groupChanges, groupSettingsOf, unexplainedChanges } from '../group-interference.js';
 import type { HealthVerdict, NodeFact } from '../health-gate.js';
@@ -113,6 +114,7 @@ export interface Observation {
   now: Date;
 }
 
+/** What a self-managed roll announces (events/rollout-events.ts); approvals and the other ends are announced elsewhere. */
 export type RolloutEventKind = 'planned' | 'canary-passed' | 'batch-finished' | 'paused' | 'resumed' | 'rolling-back' | 'rolled-back' | 'aborted' | 'finished' | 'rollback-failed';
 
 export type RollAction =
@@ -138,7 +140,7 @@ export type RollAction =
   /** the roll paused itself (someone changed the group): the lock says so, and `resume` goes on */
   | { kind: 'pause-lock'; reason: string }
   /** `once`: a key that makes the announcement happen once per rollout, however often the step runs */
-  | { kind: 'notify'; event: RolloutEventKind; detail: Record<string, unknown>; once?: string };
+  | ({ kind: 'notify'; once?: string } & Extract<RolloutNotice, { event: RolloutEventKind }>);
 
 export interface RollDecision {
   state: SelfManagedRoll;

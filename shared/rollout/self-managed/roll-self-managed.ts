@@ -10,6 +10,7 @@ import { failedLaunches, type GroupSnapshot, isLeaving, launchTimes, setAzRebala
 import { dropLatestVersion, setDefaultTemplateVersion } from '../../aws/launch-template-versions.js';
 import { ConfigurationError } from '../../errors.js';
 import type { SelfManagedRoll } from '../../events/rollout.js';
+import type { RolloutPhaseDetail } from '../../events/rollout-events.js';
 import { cordonNode, uncordonNode } from '../../kube/drain/cordon-node.js';
 import { type BatchDrainPorts, type BatchPass, drainBatchPass, releaseDrains, startDrains } from './drain-batch.js';
 import { DRAINED, type Observation, type RollAction, type RollDecision, type RollSettings, type RolloutEventKind, afterOwnActions, decideSelfManaged, healthTargets } from './decide-self-managed.js';
@@ -28,7 +29,7 @@ export interface SelfManagedPorts extends BatchDrainPorts {
   sfn: SFNClient;
   nodeDrainStateMachineArn: string;
   /** `once`: announced once per rollout, however often the step runs (the lock keeps what was said) */
-  notify: (event: RolloutEventKind, detail: Record<string, unknown>, once?: string) => Promise<void>;
+  notify: <P extends RolloutEventKind>(event: P, detail: RolloutPhaseDetail<P>, once?: string) => Promise<void>;
   /** the roll paused itself: the lock says so, and a person's `resume` goes on */
   pauseLock: (reason: string) => Promise<void>;
   /** keeps what the step is about to change in the group, before it writes it (see NodeGroupLockRecord.intent) */
