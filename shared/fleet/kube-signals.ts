@@ -1,0 +1,47 @@
+import type { V1Node, V1Pod } from '../kube/api-types.js';
+import type { NodeSignal, PodSignal, PressureCondition } from './workload-health.js';
+
+/**
+ * Nodes and pods, as the API server lists them, turned into the facts workload-health.ts
+ * judges. Pure: the adapter lists (one LIST of nodes, one of pods per node or by field
+ * selector) and keeps what an earlier evaluation saw, if anything.
+ */
+const PRESSURE: readonly PressureCondition[] = ['MemoryPressure', 'DiskPressure', 'PIDPressure'];
+
+export function nodeSignalOf(node: V1Node): NodeSignal {
+  const conditions = node.status?.conditions ?? [];
+  const ready = conditions.find((c) => c.type === 'Ready');
+  const since = ready ? ready.lastTransitionTime : node.metadata?.creationTimestamp; // never Ready: since it registered
+  return {
+    name: node.metadata?.name ?? '',
+    ready: ready?.status === 'True',
+    ...(ready?.status !== 'True' && since ? { notReadySince: since } : {}),
+    pressure: PRESSURE.filter((type) => conditions.some((c) => c.type === type && c.status === 'True')),
+  };
+}
+
+/**
+ * A pod's restarts over the evaluation window. With `earlier` — its restart count when the
+ * window began, kept by the previous evaluation — the restarts since then over the time since
+ * then (or since the pod started, if later); without, every restart over the pod's whole life
+ * (a pod on a new node lived only on the new image). Either way restarts and time cover the
+ * same span.
+ */
+export function podSignalOf(pod: V1Pod, now: Date, earlier?: { at: Date; restarts: number }): PodSignal {
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const restarts = statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0);
+  const started = Date.parse(pod.status?.startTime ?? pod.metadata?.creationTimestamp ?? '');
+  const from = earlier ? Math.max(earlier.at.getTime(), Number.isNaN(started) ? 0 : started) : started;
+  const owner = pod.metadata?.ownerReferences?.find((o) => o.controller === true);
+  const namespace = pod.metadata?.namespace ?? '';
+  return {
+    namespace,
+    name: pod.metadata?.name ?? '',
+    node: pod.spec?.nodeName ?? '',
+    ...(owner ? { workload: `${namespace}/${owner.kind}/${owner.name}` } : {}),
+    // a count that went down is a new pod under an old name: its restarts are all new
+    restarts: earlier && restarts >= earlier.restarts ? restarts - earlier.restarts : restarts,
+    observedSeconds: Number.isNaN(from) ? 0 : Math.max(0, (now.getTime() - from) / 1000),
+    crashLooping: statuses.some((s) => s.state?.waiting?.reason === 'CrashLoopBackOff'),
+  };
+}
