@@ -252,7 +252,7 @@ function crashLoops(facts: HealthFacts, criteria: HealthCriteria): SignalResult 
   return excused > 0 ? { ...result, detail: `${result.detail}; ${excused} more crash-loop on the previous image too` } : result;
 }
 
-/** Restarts per pod-hour, rounded for the record (judged unrounded). */
+/** Restarts per pod-hour. */
 function perPodHour(restarts: number, podSeconds: number): number {
   return podSeconds > 0 ? (restarts * 3600) / podSeconds : 0;
 }
@@ -273,7 +273,8 @@ function restartRate(facts: HealthFacts, criteria: RestartCriteria): SignalResul
     .filter((p) => p.restarts > 0)
     .sort((a, b) => b.restarts - a.restarts)
     .map((p) => `${p.namespace}/${p.name} on ${p.node}: ${p.restarts} restarts`);
-  const result = { signal: 'restart-rate' as const, seen: round(rate), threshold: round(limit), ...(baseRate === undefined ? {} : { baseline: round(baseRate) }), evidence: evidence(pods) };
+  // the record keeps the numbers judged; the text rounds them
+  const result = { signal: 'restart-rate' as const, seen: rate, threshold: limit, ...(baseRate === undefined ? {} : { baseline: baseRate }), evidence: evidence(pods) };
   const over = restarts >= criteria.minRestarts && rate > limit;
   if (!over) return { ...result, status: 'ok', detail: `${seen}; limit ${round(limit)}/pod-hour: ${against}` };
   if (podHours < criteria.minPodHours) return { ...result, status: 'insufficient-data', detail: `${seen}: fewer than ${criteria.minPodHours} pod-hours to judge a rate on` };
