@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { clusterName } from '../events/eventbridge.js';
+import { ACCOUNT_ID } from '../ids.js';
 import { type PromotionPolicy, RING_NAME } from './promotion-policy.js';
 import { type Release, releaseKey, ReleaseSchema } from './release.js';
 import { HealthReportSchema } from './workload-health.js';
@@ -15,7 +16,7 @@ const person = z.string().check(z.minLength(1), z.maxLength(200));
 
 export const GroupRefSchema = z.object({
   /** absent: the deployment's own account and region */
-  account: z.optional(z.string().check(z.regex(/^\d{12}$/))),
+  account: z.optional(z.string().check(z.regex(ACCOUNT_ID))),
   region: z.optional(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/))),
   cluster: clusterName,
   group: z.string().check(z.minLength(1), z.maxLength(255)),

@@ -43,7 +43,7 @@ export function releaseOf(target: ResolvedRelease): Release | undefined {
   return undefined;
 }
 
-/** Step Functions execution names: 1–80 characters; these are safe in a chat command too. */
+/** Short enough for a chat command and for the name of the promotion's execution. */
 const KEY_LENGTH = 80;
 const SAFE = /[^A-Za-z0-9._-]/g;
 
@@ -57,10 +57,25 @@ const SAFE = /[^A-Za-z0-9._-]/g;
  */
 export function releaseKey(release: Release): string {
   const raw = release.source === 'custom' ? `custom-${release.release}` : eksKey(release.identity, release.release);
-  const safe = raw.replace(SAFE, '_');
-  if (safe === raw && raw.length <= KEY_LENGTH) return raw;
-  const hash = createHash('sha256').update(raw).digest('hex').slice(0, 8);
+  return safeName(raw, SAFE);
+}
+
+/** `text` with every character outside `allowed` replaced, suffixed with a hash of the whole when anything was replaced or cut. */
+function safeName(text: string, outside: RegExp): string {
+  const safe = text.replace(outside, '_');
+  if (safe === text && text.length <= KEY_LENGTH) return text;
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 8);
   return `${safe.slice(0, KEY_LENGTH - hash.length - 1)}-${hash}`;
+}
+
+/**
+ * The name of the promotion's Step Functions execution: its key in the characters CloudWatch
+ * logging accepts in a name (letters, digits, `-`, `_`; shared/ids.ts), so without the dots of
+ * `1.31`: `al2023-x86_64-standard-1_31-20241115-<hash>`. One release, one name: starting it
+ * twice is refused by Step Functions (ExecutionAlreadyExists).
+ */
+export function promotionExecutionName(release: Release): string {
+  return safeName(releaseKey(release), /[^A-Za-z0-9_-]/g);
 }
 
 function eksKey(identity: AmiIdentity, version: string): string {

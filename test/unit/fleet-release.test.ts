@@ -6,7 +6,7 @@ import type { ResolvedTarget } from '../../shared/ami/resolve-target.js';
 import { lastGoodRelease } from '../../shared/fleet/promotion-actions.js';
 import { parsePromotionPolicy } from '../../shared/fleet/promotion-policy.js';
 import { newPromotion, PromotionStateSchema } from '../../shared/fleet/promotion-state.js';
-import { type Release, releaseKey, releaseOf, ReleaseSchema } from '../../shared/fleet/release.js';
+import { promotionExecutionName, type Release, releaseKey, releaseOf, ReleaseSchema } from '../../shared/fleet/release.js';
 
 /** What a release is, and the stable name of its promotion. */
 const AL2023: AmiIdentity = { family: 'al2023', architecture: 'x86_64', variant: 'standard', kubernetesVersion: '1.31' };
@@ -28,16 +28,20 @@ describe('Fleet: releases', () => {
     assert.equal(new Set(all.map(releaseKey)).size, all.length);
   });
 
-  it('a key is safe as an execution name and in a chat command, and two releases never share one', () => {
+  it('a key is safe in a chat command, its execution name in Step Functions and CloudWatch, and two releases never share either', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 255 }).filter(Boolean), fc.string({ maxLength: 255 }).filter(Boolean), (a, b) => {
-        const [ka, kb] = [releaseKey({ source: 'custom', release: a }), releaseKey({ source: 'custom', release: b })];
-        assert.match(ka, /^[A-Za-z0-9._-]{1,80}$/);
-        if (a !== b) assert.notEqual(ka, kb);
+        const ra: Release = { source: 'custom', release: a };
+        const rb: Release = { source: 'custom', release: b };
+        assert.match(releaseKey(ra), /^[A-Za-z0-9._-]{1,80}$/);
+        assert.match(promotionExecutionName(ra), /^[A-Za-z0-9_-]{1,80}$/);
+        if (a !== b) assert.notEqual(releaseKey(ra), releaseKey(rb));
+        if (a !== b) assert.notEqual(promotionExecutionName(ra), promotionExecutionName(rb));
       }),
       { numRuns: 5000 },
     );
     assert.equal(releaseKey({ source: 'custom', release: 'x'.repeat(200) }).length, 80);
+    assert.match(promotionExecutionName(eks('v20241115')), /^al2023-x86_64-standard-1_31-20241115-[0-9a-f]{8}$/);
   });
 
   it('is what resolution chose: an EKS-optimized line at a version, or a custom image at its release', () => {
