@@ -57,7 +57,7 @@ export interface RingHealth {
 export interface PromotionFacts {
   /** every group that runs the release or that detection targets at it */
   groups: readonly GroupFact[];
-  /** the latest evaluation (workload-health.ts) of each cluster of the rings reached */
+  /** each cluster of the rings reached, evaluated (workload-health.ts) for this decision: a cluster of the current ring without one is not known healthy */
   health: readonly RingHealth[];
   /** approvals to enter a ring, given by people */
   approvals: readonly { ring: string; by: string; at: string }[];

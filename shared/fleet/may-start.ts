@@ -43,7 +43,9 @@ export function mayStart(group: StartingGroup, release: Release | string, fleet:
   const promotion = fleet.promotions.find((p) => p.key === key);
   const progress = promotion?.rings.find((r) => r.ring === membership.ring);
   const ring = membership.ring;
-  if (!promotion || !progress) return { verdict: 'waiting-for-ring', ring, reason: `no promotion of ${key} has begun: ring ${ring} waits for it` };
+  if (!promotion) return { verdict: 'waiting-for-ring', ring, reason: `no promotion of ${key} has begun: ring ${ring} waits for it` };
+  // a ring added to the policy since the promotion began: its next decision takes the ring in, waiting
+  if (!progress) return { verdict: 'waiting-for-ring', ring, reason: `ring ${ring} joined the policy after the promotion of ${key} began: it waits its turn` };
   switch (progress.status) {
     case 'waiting':
     case 'awaiting-approval': {
