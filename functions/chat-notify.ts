@@ -1,6 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod/mini';
+import { awsScope } from '../shared/aws/clients.js';
 import { cachedSecret } from '../shared/aws/secrets.js';
 import { ChatopsTable } from '../shared/chatops/chatops-table.js';
 import { ALARM_STATE_CHANGE } from '../shared/chatops/event-replies.js';
@@ -9,21 +8,21 @@ import { slackApi } from '../shared/chatops/slack-api.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { accessPolicySource } from './lib/access-policy-source.js';
+import { dynamoDbOf } from './lib/dynamodb.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /** EventBridge: the service's own events (`Rollout …`, `Node Drain Finished`) as Slack messages, one thread per rollout; and the stack's alarms. */
 const config = loadServiceConfig();
-const region = config.region;
-const ssm = new SSMClient({ region });
+const aws = awsScope({ region: config.region });
 const ports = {
-  policy: accessPolicySource(ssm, requireSetting(config.chat.accessPolicyParameter, 'ACCESS_POLICY_PARAMETER')),
+  policy: accessPolicySource(aws, requireSetting(config.chat.accessPolicyParameter, 'ACCESS_POLICY_PARAMETER')),
   slack: slackApi({
-    token: cachedSecret(ssm, requireSetting(config.chat.botTokenParameter, 'SLACK_BOT_TOKEN_PARAMETER')),
+    token: cachedSecret(aws, requireSetting(config.chat.botTokenParameter, 'SLACK_BOT_TOKEN_PARAMETER')),
     baseUrl: config.chat.slackApiUrl,
     // notifications post through the Web API only
     isAllowedResponseUrl: () => false,
   }),
-  table: new ChatopsTable(new DynamoDBClient({ region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE')),
+  table: new ChatopsTable(dynamoDbOf(aws), requireSetting(config.chatopsTable, 'CHATOPS_TABLE')),
   defaultChannel: config.chat.defaultChannel,
   now,
   log: logInfo,

@@ -1,16 +1,15 @@
-import { InvocationType, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { callAws } from '../shared/aws/call.js';
+import { awsScope } from '../shared/aws/clients.js';
+import { invokeFunctionAsync } from '../shared/aws/functions.js';
 import { cachedSecret } from '../shared/aws/secrets.js';
 import { ChatopsTable } from '../shared/chatops/chatops-table.js';
 import { receiveSlack } from '../shared/chatops/slack-front.js';
 import { slackResponseUrlAllowed, slackTeamAllowed } from '../shared/chatops/slack-request.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
+import { dynamoDbOf } from './lib/dynamodb.js';
 import { logger, logInfo } from './lib/handler.js';
 
 /**
@@ -18,18 +17,15 @@ import { logger, logInfo } from './lib/handler.js';
  * signature, answers within three seconds, and hands the work to chatWorker asynchronously.
  */
 const config = loadServiceConfig();
-const region = config.region;
-const lambda = new LambdaClient({ region });
-const table = new ChatopsTable(new DynamoDBClient({ region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
+const aws = awsScope({ region: config.region });
+const table = new ChatopsTable(dynamoDbOf(aws), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
 const worker = requireSetting(config.chat.workerFunction, 'CHAT_WORKER_FUNCTION');
 const ports = {
-  signingSecret: cachedSecret(new SSMClient({ region }), requireSetting(config.chat.signingSecretParameter, 'SLACK_SIGNING_SECRET_PARAMETER')),
+  signingSecret: cachedSecret(aws, requireSetting(config.chat.signingSecretParameter, 'SLACK_SIGNING_SECRET_PARAMETER')),
   isAllowedResponseUrl: slackResponseUrlAllowed(config.chat.responseUrlPrefixes),
   isAllowedTeam: slackTeamAllowed(config.chat.slackTeamIds),
   acceptOnce: (key: string, keepUntil: Date, at: Date) => table.acceptRequestOnce(key, keepUntil, at),
-  handOver: async (work: unknown) => {
-    await callAws('lambda:Invoke', () => lambda.send(new InvokeCommand({ FunctionName: worker, InvocationType: InvocationType.Event, Payload: new TextEncoder().encode(JSON.stringify(work)) })));
-  },
+  handOver: (work: unknown) => invokeFunctionAsync(aws, worker, work),
   audit: (entry: Parameters<ChatopsTable['audit']>[0]) => table.audit(entry),
   now,
   log: logInfo,

@@ -1,5 +1,4 @@
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsScope } from '../shared/aws/clients.js';
 import { cachedSecret } from '../shared/aws/secrets.js';
 import { ChatopsTable } from '../shared/chatops/chatops-table.js';
 import { ChatWorkSchema, runSlackWork } from '../shared/chatops/slack-front.js';
@@ -9,6 +8,7 @@ import { slackResponseUrlAllowed, slackTeamAllowed } from '../shared/chatops/sla
 import { now } from '../shared/clock.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { chatPorts } from './lib/chat-ports.js';
+import { dynamoDbOf } from './lib/dynamodb.js';
 import { lambdaHandler } from './lib/handler.js';
 
 /**
@@ -18,7 +18,8 @@ import { lambdaHandler } from './lib/handler.js';
  * response_url.
  */
 const config = loadServiceConfig();
-const table = new ChatopsTable(new DynamoDBClient({ region: config.region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
+const aws = awsScope({ region: config.region });
+const table = new ChatopsTable(dynamoDbOf(aws), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
 const isAllowedResponseUrl = slackResponseUrlAllowed(config.chat.responseUrlPrefixes);
 const slack = slackApi({
   // response_url needs no token; the Web API is chatNotify's
@@ -26,11 +27,11 @@ const slack = slackApi({
   isAllowedResponseUrl,
 });
 const ports = {
-  signingSecret: cachedSecret(new SSMClient({ region: config.region }), requireSetting(config.chat.signingSecretParameter, 'SLACK_SIGNING_SECRET_PARAMETER')),
+  signingSecret: cachedSecret(aws, requireSetting(config.chat.signingSecretParameter, 'SLACK_SIGNING_SECRET_PARAMETER')),
   isAllowedResponseUrl,
   isAllowedTeam: slackTeamAllowed(config.chat.slackTeamIds),
   claimOnce: (key: string, at: Date) => table.claimAcceptedRequest(key, at),
-  commands: chatPorts(config),
+  commands: chatPorts(config, aws),
   respond: (url: string, reply: Parameters<typeof toSlackMessage>[0], style: { ephemeral: boolean; replaceOriginal: boolean }) => slack.respond(url, toSlackMessage(reply), style),
   now,
 };

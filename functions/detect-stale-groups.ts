@@ -1,32 +1,23 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient } from '@aws-sdk/client-eks';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { awsScope } from '../shared/aws/clients.js';
 import { publishEvent } from '../shared/aws/notifications.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { ANNOUNCEMENT_TTL_SECONDS } from '../shared/detect/announce-problems.js';
 import { detectStaleGroups } from '../shared/detect/detect.js';
 import { metricsOfDetection, recordMetrics } from '../shared/metrics/metrics.js';
-import { DetectionWindows } from '../shared/detect/detection-windows.js';
+import { DetectionWindows } from '../shared/aws/detection-windows.js';
 import { NodeGroupLocks } from '../shared/rollout/node-group-lock.js';
 import { DetectionTriggerSchema } from '../shared/events/detection.js';
+import { dynamoDbOf } from './lib/dynamodb.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /** Schedule, an AMI event's debounce window (the ami-detection workflow), or on demand (`{kind:'detect', dryRun}`). */
 const config = loadServiceConfig();
-const announcements = new NodeGroupLocks(new DynamoDBClient({ region: config.region }), requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
-const eventbridge = new EventBridgeClient({ region: config.region });
-const windows = new DetectionWindows(new DynamoDBClient({ region: config.region }), requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
+const aws = awsScope({ region: config.region });
+const announcements = new NodeGroupLocks(dynamoDbOf(aws), requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
+const windows = new DetectionWindows(aws, requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
 const ports = {
-  eks: new EKSClient({ region: config.region }),
-  autoscaling: new AutoScalingClient({ region: config.region }),
-  ec2: new EC2Client({ region: config.region }),
-  ssm: new SSMClient({ region: config.region }),
-  sfn: new SFNClient({ region: config.region }),
+  aws,
   managedClusters: config.managedClusters,
   mode: config.mode,
   amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),
@@ -36,9 +27,9 @@ const ports = {
   announce: {
     claim: (fingerprint: string, summary: string) => announcements.claimAnnouncement(fingerprint, summary, now(), ANNOUNCEMENT_TTL_SECONDS),
     release: (fingerprint: string) => announcements.releaseAnnouncement(fingerprint),
-    publish: (detailType: string, detail: object) => publishEvent(eventbridge, detailType, detail),
+    publish: (detailType: string, detail: object) => publishEvent(aws, detailType, detail),
   },
-  publish: (detailType: string, detail: object) => publishEvent(eventbridge, detailType, detail),
+  publish: (detailType: string, detail: object) => publishEvent(aws, detailType, detail),
 };
 
 export const handler = lambdaHandler({

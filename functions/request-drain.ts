@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsScope } from '../shared/aws/clients.js';
 import { ChatopsTable } from '../shared/chatops/chatops-table.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { authorizeForcedDrain } from '../shared/drain/authorize-forced-drain.js';
@@ -7,6 +7,7 @@ import { uncordonInstance } from '../shared/drain/uncordon-node.js';
 import { DrainTriggerSchema, ManualUncordonRequestSchema } from '../shared/events/drain.js';
 import * as z from 'zod/mini';
 import { drainRequestPorts } from './lib/drain-request-ports.js';
+import { dynamoDbOf } from './lib/dynamodb.js';
 import { lambdaHandler } from './lib/handler.js';
 
 /**
@@ -16,8 +17,9 @@ import { lambdaHandler } from './lib/handler.js';
  * clusters' Kubernetes access and the drain records that say whether a drain runs).
  */
 const config = loadServiceConfig();
-const ports = drainRequestPorts(config);
-const chatops = new ChatopsTable(new DynamoDBClient({ region: config.region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
+const aws = awsScope({ region: config.region });
+const ports = drainRequestPorts(config, aws);
+const chatops = new ChatopsTable(dynamoDbOf(aws), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
 const grants = { use: (id: string, instanceId: string, at: Date) => chatops.useForcedDrainGrant(id, instanceId, at) };
 
 export const handler = lambdaHandler({

@@ -1,8 +1,8 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DrainTriggerKind } from '../events/drain.js';
 import type { LifecycleAction } from '../events/lifecycle-action.js';
 import { callAws, conditionalWrite } from './call.js';
+import { documentClient, type TableSource } from './documents.js';
 
 /**
  * One record per instance in the drains table: which execution owns the instance's drain (a
@@ -90,10 +90,10 @@ export class DrainRecords {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
-    client: DynamoDBClient,
+    source: TableSource,
     private readonly table: string,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = documentClient(source);
   }
 
   async get(instanceId: string): Promise<DrainRecord | undefined> {

@@ -1,6 +1,9 @@
-import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { metricsOfEvent, recordMetrics } from '../metrics/metrics.js';
+import { type AwsScope, clientOf } from './clients.js';
 import { callAws } from './call.js';
+
+const eventBridgeOf = (scope: AwsScope) => clientOf(scope, EventBridgeClient);
 
 /**
  * The service's own events on the default bus (source `eks-node-lifecycle`): what the
@@ -8,9 +11,9 @@ import { callAws } from './call.js';
  */
 export const EVENT_SOURCE = 'eks-node-lifecycle';
 
-export async function publishEvent(eventbridge: EventBridgeClient, detailType: string, detail: object, resources: string[] = []): Promise<void> {
+export async function publishEvent(scope: AwsScope, detailType: string, detail: object, resources: string[] = []): Promise<void> {
   const out = await callAws('events:PutEvents', () =>
-    eventbridge.send(new PutEventsCommand({ Entries: [{ Source: EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail), Resources: resources }] })),
+    eventBridgeOf(scope).send(new PutEventsCommand({ Entries: [{ Source: EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail), Resources: resources }] })),
   );
   if ((out.FailedEntryCount ?? 0) > 0) {
     const entry = out.Entries?.find((e) => e.ErrorCode);

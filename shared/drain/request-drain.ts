@@ -1,7 +1,4 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { EKSClient } from '@aws-sdk/client-eks';
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { AwsScope } from '../aws/clients.js';
 import type { DrainRecords } from '../aws/drain-records.js';
 import type { InstanceView } from '../aws/instances.js';
 import { describeNodegroupTags } from '../aws/nodegroups.js';
@@ -15,7 +12,7 @@ import type { KubeClients } from '../kube/client.js';
 import { checkDrainedNode } from '../kube/drain/drained-node.js';
 import { findNodeForInstance } from '../kube/find-node.js';
 import { listTerminationHandlerPods, NTH_MANAGED_TAG, type TerminationHandlerSighting, terminationHandlerFor } from '../kube/neighbours.js';
-import { findInstanceOwner, groupTagValues } from '../ownership/find-owner.js';
+import { findInstanceOwner } from '../ownership/find-owner.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 import { decideDrainRequest, lookupsFor, type RequestFacts } from './decide-request.js';
 import { hookOwnership } from './hook-ownership.js';
@@ -26,10 +23,7 @@ import { completeOpenActions } from './own-drain.js';
 import { startNodeDrain } from './start-node-drain.js';
 
 export interface RequestDrainPorts {
-  ec2: EC2Client;
-  autoscaling: AutoScalingClient;
-  eks: EKSClient;
-  sfn: SFNClient;
+  aws: AwsScope;
   records: DrainRecords;
   managedClusters: ManagedClusters;
   nodeDrainStateMachineArn: string;
@@ -136,8 +130,8 @@ export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPor
   }
 
   // 2.
-  const groupTags = owner.group ? groupTagValues(owner.group) : {};
-  const nodegroupTags = owner.decision.nodegroup ? await describeNodegroupTags(ports.eks, cluster, owner.decision.nodegroup) : {};
+  const groupTags = owner.group?.tags ?? {};
+  const nodegroupTags = owner.decision.nodegroup ? await describeNodegroupTags(ports.aws, cluster, owner.decision.nodegroup) : {};
   const { policy, problems } = readNodeGroupPolicy({ ...groupTags, ...nodegroupTags });
   if (problems.length > 0) ports.log('node group policy problems', { problems });
   if (request.lifecycleAction) {
@@ -171,7 +165,7 @@ export async function requestDrain(trigger: DrainTrigger, ports: RequestDrainPor
       onRebalance: policy.onRebalance,
       now,
       ...(terminationHandler ? { terminationHandler } : {}),
-      ...(lookups.owner ? { ownerRunning: await ownerAlive(record!, now, ports.sfn, { verify: true }) } : {}),
+      ...(lookups.owner ? { ownerRunning: await ownerAlive(record!, now, ports.aws, { verify: true }) } : {}),
       ...(lookups.node ? { node: await nodeNow(cluster, owner.instance, ports) } : {}),
     };
     // 4.

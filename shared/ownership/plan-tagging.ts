@@ -1,4 +1,4 @@
-import type { GroupTag } from '../aws/auto-scaling.js';
+import type { GroupSnapshot } from '../aws/auto-scaling-groups.js';
 import { OWNERSHIP_TAG_PREFIX } from './resolve-cluster.js';
 
 /**
@@ -15,14 +15,13 @@ export interface TaggingPlan {
 export function planTagging(
   cluster: string,
   instanceTags: Readonly<Record<string, string>>,
-  group: { tags: Readonly<Record<string, GroupTag>>; managedByEks: boolean } | undefined,
+  group: (Pick<GroupSnapshot, 'tags' | 'propagateAtLaunch'> & { managedByEks: boolean }) | undefined,
 ): TaggingPlan {
   const key = `${OWNERSHIP_TAG_PREFIX}${cluster}`;
   // a value already there (owned, or shared set by the operator) is theirs to keep
   const toTag: Record<string, string> = instanceTags[key] === undefined ? { [key]: 'owned' } : {};
   // EKS owns the tags of a managed node group's group; self-managed groups are ours to fix
   if (!group || group.managedByEks) return { instanceTags: toTag };
-  const existing = group.tags[key];
-  if (existing?.propagateAtLaunch) return { instanceTags: toTag };
-  return { instanceTags: toTag, groupTag: { key, value: existing?.value || 'owned' } };
+  if (group.tags[key] !== undefined && group.propagateAtLaunch.includes(key)) return { instanceTags: toTag };
+  return { instanceTags: toTag, groupTag: { key, value: group.tags[key] || 'owned' } };
 }

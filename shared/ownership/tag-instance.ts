@@ -1,8 +1,7 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { AwsScope } from '../aws/clients.js';
 import { createHash } from 'node:crypto';
-import { describeGroup, describeLifecycleHook, lifecycleHookNames, putPropagatingGroupTag } from '../aws/auto-scaling.js';
+import { type GroupSnapshot, putPropagatingGroupTag, snapshotGroup } from '../aws/auto-scaling-groups.js';
+import { describeLifecycleHook, lifecycleHookNames } from '../aws/lifecycle-actions.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import { hookLeftToDefault } from '../config/observe.js';
 import type { ServiceMode } from '../config/service-config.js';
@@ -15,14 +14,12 @@ import type { InstanceLaunchEvent } from '../events/instance-event.js';
 import { instanceIdOf } from '../events/instance-event.js';
 import type { NodeJoinInput } from '../events/node-join.js';
 import { joinDeadline } from './decide-join.js';
-import { findInstanceOwner, groupTagValues } from './find-owner.js';
+import { findInstanceOwner } from './find-owner.js';
 import { planTagging } from './plan-tagging.js';
 import type { ManagedClusters } from './resolve-cluster.js';
 
 export interface TaggingPorts {
-  ec2: EC2Client;
-  autoscaling: AutoScalingClient;
-  sfn: SFNClient;
+  aws: AwsScope;
   managedClusters: ManagedClusters;
   nodeJoinStateMachineArn: string;
   /** observe: the tags and the hook are reported (`Node Launch Observed`), not written nor answered */
@@ -81,10 +78,10 @@ export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: Tag
   if (decision.decision === 'ignore') return ignore(decision.reason);
   const { cluster } = decision;
 
-  const plan = planTagging(cluster, instance.tags, group && { tags: group.tags, managedByEks: 'eks:nodegroup-name' in group.tags });
+  const plan = planTagging(cluster, instance.tags, group && { ...group, managedByEks: 'eks:nodegroup-name' in group.tags });
   if (ports.mode === 'observe') return observeLaunch(event, { instanceId, cluster, plan, group }, ports);
-  if (Object.keys(plan.instanceTags).length > 0) await tagInstance(ports.ec2, instanceId, plan.instanceTags);
-  if (plan.groupTag && group) await putPropagatingGroupTag(ports.autoscaling, group.name, plan.groupTag.key, plan.groupTag.value);
+  if (Object.keys(plan.instanceTags).length > 0) await tagInstance(ports.aws, instanceId, plan.instanceTags);
+  if (plan.groupTag && group) await putPropagatingGroupTag(ports.aws, group.name, plan.groupTag.key, plan.groupTag.value);
   ports.log('ownership ensured', {
     cluster,
     instanceId,
@@ -102,14 +99,14 @@ export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: Tag
   if (event['detail-type'] !== 'EC2 Instance-launch Lifecycle Action') return base;
 
   const detail = event.detail;
-  const hookGroup = group ?? (await describeGroup(ports.autoscaling, detail.AutoScalingGroupName));
-  const groupTags = hookGroup ? groupTagValues(hookGroup) : {};
+  const hookGroup = group ?? (await snapshotGroup(ports.aws, detail.AutoScalingGroupName));
+  const groupTags = hookGroup?.tags ?? {};
   const ownership = hookOwnership(detail.LifecycleHookName, 'launch', readNodeGroupPolicy(groupTags).policy.hooks);
   if (!ownership.ours) {
     ports.log('launch hook left alone', { instanceId, hook: detail.LifecycleHookName, reason: ownership.reason });
     return { ...base, hookLeftAlone: ownership.reason };
   }
-  const hook = await describeLifecycleHook(ports.autoscaling, detail.AutoScalingGroupName, detail.LifecycleHookName);
+  const hook = await describeLifecycleHook(ports.aws, detail.AutoScalingGroupName, detail.LifecycleHookName);
   const input: NodeJoinInput = {
     cluster,
     instanceId,
@@ -121,7 +118,7 @@ export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: Tag
     },
     deadline: joinDeadline(new Date(event.time), hook?.heartbeatTimeoutSeconds ?? 3600).toISOString(),
   };
-  const joinExecution = await startExecutionOnce(ports.sfn, ports.nodeJoinStateMachineArn, joinExecutionName(instanceId, detail.LifecycleActionToken), input);
+  const joinExecution = await startExecutionOnce(ports.aws, ports.nodeJoinStateMachineArn, joinExecutionName(instanceId, detail.LifecycleActionToken), input);
   ports.log(joinExecution.started ? 'node-join started' : 'node-join already under way', { ...joinExecution });
   return { ...base, joinExecution };
 }
@@ -129,13 +126,13 @@ export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: Tag
 /** Observe mode's steps 3–5: what would be written and answered, reported; nothing written. */
 async function observeLaunch(
   event: InstanceLaunchEvent,
-  found: { instanceId: string; cluster: string; plan: ReturnType<typeof planTagging>; group: Awaited<ReturnType<typeof describeGroup>> | undefined },
+  found: { instanceId: string; cluster: string; plan: ReturnType<typeof planTagging>; group: GroupSnapshot | undefined },
   ports: TaggingPorts,
 ): Promise<TaggingOutcome> {
   const { instanceId, cluster, plan, group } = found;
   if (event['detail-type'] === 'EC2 Instance State-change Notification' && group) {
     // a launch the service would answer is reported once, with its launch hook's event
-    const hooks = ourHooks(await lifecycleHookNames(ports.autoscaling, group.name, 'autoscaling:EC2_INSTANCE_LAUNCHING'), 'launch', readNodeGroupPolicy(groupTagValues(group)).policy.hooks);
+    const hooks = ourHooks(await lifecycleHookNames(ports.aws, group.name, 'autoscaling:EC2_INSTANCE_LAUNCHING'), 'launch', readNodeGroupPolicy(group.tags).policy.hooks);
     if (hooks.length > 0) return { outcome: 'ignored', instanceId, reason: `observe mode: reported with its launch hook ${hooks.join(', ')}` };
   }
   const wouldDo: string[] = [];
@@ -145,10 +142,10 @@ async function observeLaunch(
   let lifecycleAction: LaunchObserved['lifecycleAction'];
   if (event['detail-type'] === 'EC2 Instance-launch Lifecycle Action') {
     const detail = event.detail;
-    const hookGroup = group ?? (await describeGroup(ports.autoscaling, detail.AutoScalingGroupName));
-    const ownership = hookOwnership(detail.LifecycleHookName, 'launch', readNodeGroupPolicy(hookGroup ? groupTagValues(hookGroup) : {}).policy.hooks);
+    const hookGroup = group ?? (await snapshotGroup(ports.aws, detail.AutoScalingGroupName));
+    const ownership = hookOwnership(detail.LifecycleHookName, 'launch', readNodeGroupPolicy(hookGroup?.tags ?? {}).policy.hooks);
     if (ownership.ours) {
-      const hook = await describeLifecycleHook(ports.autoscaling, detail.AutoScalingGroupName, detail.LifecycleHookName);
+      const hook = await describeLifecycleHook(ports.aws, detail.AutoScalingGroupName, detail.LifecycleHookName);
       lifecycleAction = {
         autoScalingGroupName: detail.AutoScalingGroupName,
         lifecycleHookName: detail.LifecycleHookName,

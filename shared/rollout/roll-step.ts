@@ -1,4 +1,5 @@
 import type { RollStepInput, RollStepResult, RollState, SelfManagedRoll } from '../events/rollout.js';
+import type { AwsScope } from '../aws/clients.js';
 import { stepTaken } from '../workflow/continuation.js';
 import type { GroupIntent } from './group-interference.js';
 import { ConfigurationError } from '../errors.js';
@@ -10,12 +11,11 @@ import { planSelfManagedRoll, stepSelfManaged, type SelfManagedPorts } from './r
 import type { RolloutEventName } from './rollout-events.js';
 import { checkHealth, nodesByInstance } from './health-gate.js';
 import type { KubeClients } from '../kube/client.js';
-import type { EKSClient } from '@aws-sdk/client-eks';
-import { snapshotGroup } from '../aws/group-capacity.js';
+import { snapshotGroup } from '../aws/auto-scaling-groups.js';
 import { parseWindow } from './maintenance-window.js';
 
 export interface RollStepPorts extends Omit<SelfManagedPorts, 'kube' | 'notify' | 'executionArn' | 'maxGracePeriodSeconds' | 'pauseLock' | 'recordIntent'> {
-  eks: EKSClient;
+  aws: AwsScope;
   kube: KubeClients;
   locks: NodeGroupLocks;
   /** `once`: announced once per rollout (see runRollStep) */
@@ -88,7 +88,7 @@ async function rollStep(input: RollStepInput, ports: RollStepPorts): Promise<Ste
           state: previous.managed,
           clientRequestToken: clientToken(input.executionArn),
         },
-        { eks: ports.eks, ec2: ports.ec2, kube: () => Promise.resolve(ports.kube), now: ports.now, log: ports.log },
+        { aws: ports.aws, kube: () => Promise.resolve(ports.kube), now: ports.now, log: ports.log },
       );
       if (control) ports.log('pause and abort do not apply to an EKS managed update already under way', { control });
       if (step.kind === 'wait') {
@@ -104,7 +104,7 @@ async function rollStep(input: RollStepInput, ports: RollStepPorts): Promise<Ste
     case 'instance-refresh': {
       if (!lt.launchTemplateId) throw new ConfigurationError('an instance refresh needs the launch template version prepared for the new image');
       const core = await ports.kube.core(input.cluster);
-      const group = await snapshotGroup(ports.autoscaling, previous.autoScalingGroup);
+      const group = await snapshotGroup(ports.aws, previous.autoScalingGroup);
       const step = await stepInstanceRefresh(
         {
           autoScalingGroup: previous.autoScalingGroup,
@@ -119,7 +119,7 @@ async function rollStep(input: RollStepInput, ports: RollStepPorts): Promise<Ste
           state: previous.refresh,
         },
         {
-          autoscaling: ports.autoscaling,
+          aws: ports.aws,
           now: ports.now,
           log: ports.log,
           checkHealth: async (ids) => {

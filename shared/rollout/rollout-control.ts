@@ -1,6 +1,6 @@
-import { type SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { type ApprovalRecord, type ApprovalView, type ChatopsTable, viewOf } from '../chatops/chatops-table.js';
-import { callAws } from '../aws/call.js';
+import type { AwsScope } from '../aws/clients.js';
+import { sendTaskFailure, sendTaskSuccess } from '../aws/step-functions.js';
 import { UnverifiedCallerError } from '../errors.js';
 import type { RequestApprovalInput, RolloutControlRequest } from '../events/rollout.js';
 import { lockKeyOf, type NodeGroupLockRecord, type NodeGroupLocks } from './node-group-lock.js';
@@ -12,7 +12,7 @@ type Notify = (event: RolloutEventName, detail: Record<string, unknown>) => Prom
 export const APPROVAL_TIMEOUT_SECONDS = 24 * 3600;
 
 export interface ApprovalPorts {
-  sfn: SFNClient;
+  aws: AwsScope;
   approvals: ChatopsTable;
   /** the notifier of the rollout an approval belongs to */
   notifier: (approval: Pick<ApprovalView, 'cluster' | 'group' | 'target' | 'executionArn'>) => Notify;
@@ -140,11 +140,9 @@ export async function answerApproval(
 async function sendAnswer(record: ApprovalRecord, answer: { decision: 'approved' | 'denied'; by: string; reason?: string | undefined }, resend: boolean, ports: ApprovalPorts): Promise<boolean> {
   try {
     if (answer.decision === 'approved') {
-      await callAws('states:SendTaskSuccess', () => ports.sfn.send(new SendTaskSuccessCommand({ taskToken: record.taskToken, output: JSON.stringify({ approvedBy: answer.by, approvalId: record.id }) })));
+      await sendTaskSuccess(ports.aws, record.taskToken, { approvedBy: answer.by, approvalId: record.id });
     } else {
-      await callAws('states:SendTaskFailure', () =>
-        ports.sfn.send(new SendTaskFailureCommand({ taskToken: record.taskToken, error: 'RolloutRejectedError', cause: `denied by ${answer.by}${answer.reason ? `: ${answer.reason}` : ''}`.slice(0, 256) })),
-      );
+      await sendTaskFailure(ports.aws, record.taskToken, 'RolloutRejectedError', `denied by ${answer.by}${answer.reason ? `: ${answer.reason}` : ''}`);
     }
     return true;
   } catch (error) {

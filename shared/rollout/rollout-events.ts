@@ -1,4 +1,4 @@
-import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { AwsScope } from '../aws/clients.js';
 import { publishEvent } from '../aws/notifications.js';
 
 /**
@@ -34,9 +34,9 @@ export interface RolloutContext {
   executionArn: string;
 }
 
-export function rolloutNotifier(eventbridge: EventBridgeClient, context: RolloutContext, now: () => Date) {
+export function rolloutNotifier(aws: AwsScope, context: RolloutContext, now: () => Date) {
   return async (event: RolloutEventName, detail: Record<string, unknown> & { summary?: string }): Promise<void> => {
-    await publishEvent(eventbridge, ROLLOUT_EVENTS[event], {
+    await publishEvent(aws, ROLLOUT_EVENTS[event], {
       cluster: context.cluster,
       group: context.group.name,
       groupKind: context.group.kind,

@@ -10,6 +10,7 @@ import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { createTables } from '../sim/world.js';
 import { startMoto, type MotoServer } from './moto-server.js';
 import { contractClients, type ContractTarget, type ContractTargetFactory, drainMachine, MODEL, REGION } from './target.js';
+import { awsScope } from '../../shared/aws/clients.js';
 
 /** moto's default account (it derives none from these keys). */
 export const MOTO_ACCOUNT = '123456789012';
@@ -35,9 +36,12 @@ async function openMotoAccount(endpoint: string): Promise<ContractTarget> {
   const config = { region: REGION, endpoint, credentials: { accessKeyId: 'AKIACONTRACTMOTO0000', secretAccessKey: 'contract' } };
   const clients = contractClients(config);
   await createTables(MODEL, clients.dynamodb);
+  // the adapters build their clients from a scope, which names no endpoint: the SDK's own variable sends them to moto
+  process.env.AWS_ENDPOINT_URL = endpoint;
   return {
     name: 'moto',
     clients,
+    aws: awsScope({ region: REGION, credentials: config.credentials }),
     seed: {
       async network() {
         const vpc = await clients.ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));

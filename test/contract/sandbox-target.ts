@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { World } from '../sim/world.js';
 import { PUBLIC_PARAMETERS_FILE } from './moto-server.js';
 import { contractClients, type ContractTarget, type ContractTargetFactory, drainMachine, REGION } from './target.js';
+import { awsScope } from '../../shared/aws/clients.js';
 
 /**
  * The public parameters moto-launcher.py teaches moto, published here the way AWS publishes
@@ -29,6 +30,7 @@ async function openSandboxAccount(): Promise<ContractTarget> {
   return {
     name: 'sandbox',
     clients,
+    aws: awsScope(config),
     seed: {
       async network() {
         const vpc = account.seedVpc();

@@ -8,6 +8,7 @@
  * PutParameter or CreateStateMachine (its state machines are serverless.yml's).
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { AwsScope } from '../../shared/aws/clients.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
@@ -73,7 +74,10 @@ export interface ContractSeeder {
 /** One fresh account: every suite opens its own and closes it. */
 export interface ContractTarget {
   name: TargetName;
+  /** the seeding's own clients */
   clients: ContractClients;
+  /** where the product's adapters (shared/aws/) call: the same account */
+  aws: AwsScope;
   seed: ContractSeeder;
   /** Lets the account's own background work run (the sandbox's clock); moto does it at once. */
   settle(): Promise<void>;

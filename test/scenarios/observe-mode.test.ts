@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { isLeaving, snapshotGroup } from '../../shared/aws/group-capacity.js';
+import { isLeaving, snapshotGroup } from '../../shared/aws/auto-scaling-groups.js';
 import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
 import type { DrainObserved, LaunchObserved, RolloutObserved } from '../../shared/events/observed.js';
 import { type DefaultScenarioResult, runDefaultScenario } from '../sim/scenarios.js';
@@ -13,6 +13,7 @@ import { READ_COMMAND } from '../sim/sdk-gate.js';
 import { kubeWrites, recordServiceCalls, userResourceWrites } from '../sim/service-writes.js';
 import { World } from '../sim/world.js';
 import { rollouts, selfManagedWorld } from './rollout-helpers.js';
+import { awsScope } from '../../shared/aws/clients.js';
 
 /**
  * Observe mode (issue 16 part 4): the default scenario (`npm start`) run with the stage param
@@ -35,7 +36,7 @@ describe('Scenario: the default scenario in observe mode (mode=observe) reports 
     world = await World.start({ params: { mode: 'observe' }, recordKubeRequests: true });
     recorder = recordServiceCalls();
     result = await runDefaultScenario(world);
-    const group = await snapshotGroup(new AutoScalingClient({ region: world.model.region }), result.selfManagedGroup);
+    const group = await snapshotGroup(awsScope({ region: world.model.region }), result.selfManagedGroup);
     members = group!.instances.filter((i) => !isLeaving(i)).map((i) => i.instanceId);
     // past the hooks' timeouts (launch 600 s, terminate 300 s): nobody answers them
     await world.run(15 * 60_000);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DEBOUNCE_SECONDS, DetectionWindows, detectionExecutionName, SETTLE_SECONDS } from '../../shared/detect/detection-windows.js';
+import { DEBOUNCE_SECONDS, DetectionWindows, detectionExecutionName, SETTLE_SECONDS } from '../../shared/aws/detection-windows.js';
 import { startLocksTable } from '../sim/dynamo.js';
 
 const TABLE = 'rollouts';

@@ -41,15 +41,15 @@ describe('resolveCluster', () => {
 
 describe('planTagging', () => {
   it('tags an untagged instance and makes a self-managed group tag propagate', () => {
-    assert.deepEqual(planTagging('prod', {}, { tags: { 'kubernetes.io/cluster/prod': { value: 'owned', propagateAtLaunch: false } }, managedByEks: false }), {
+    assert.deepEqual(planTagging('prod', {}, { tags: { 'kubernetes.io/cluster/prod': 'owned' }, propagateAtLaunch: [], managedByEks: false }), {
       instanceTags: { 'kubernetes.io/cluster/prod': 'owned' },
       groupTag: { key: 'kubernetes.io/cluster/prod', value: 'owned' },
     });
   });
   it('plans nothing when both are already right (a repeated event writes nothing)', () => {
-    assert.deepEqual(planTagging('prod', { 'kubernetes.io/cluster/prod': 'owned' }, { tags: { 'kubernetes.io/cluster/prod': { value: 'owned', propagateAtLaunch: true } }, managedByEks: false }), { instanceTags: {} });
+    assert.deepEqual(planTagging('prod', { 'kubernetes.io/cluster/prod': 'owned' }, { tags: { 'kubernetes.io/cluster/prod': 'owned' }, propagateAtLaunch: ['kubernetes.io/cluster/prod'], managedByEks: false }), { instanceTags: {} });
   });
   it('keeps an operator\'s shared value and leaves EKS-managed groups alone', () => {
-    assert.deepEqual(planTagging('prod', { 'kubernetes.io/cluster/prod': 'shared' }, { tags: {}, managedByEks: true }), { instanceTags: {} });
+    assert.deepEqual(planTagging('prod', { 'kubernetes.io/cluster/prod': 'shared' }, { tags: {}, propagateAtLaunch: [], managedByEks: true }), { instanceTags: {} });
   });
 });

@@ -13,6 +13,7 @@ import { VirtualClock } from '../sim/clock.js';
 import { startKubeApiServer } from '../sim/kube/api-server.js';
 import { createNode, createPdb, createPod } from '../sim/kube/controllers.js';
 import { KubeStore } from '../sim/kube/store.js';
+import { awsScope } from '../../shared/aws/clients.js';
 
 /**
  * The rollout's own drains (drain-batch.ts) as the owner of the instances' drain records: the
@@ -35,8 +36,7 @@ let kube: Parameters<typeof drainBatchPass>[2];
 
 const ports = (): BatchDrainPorts => ({
   records: new DrainRecords(new DynamoDBClient({ region: 'eu-west-1' }), 'drains'),
-  autoscaling: new AutoScalingClient({ region: 'eu-west-1' }),
-  sfn: new SFNClient({ region: 'eu-west-1' }),
+  aws: awsScope({ region: 'eu-west-1' }),
   nodeDrainStateMachineArn: NODE_DRAIN,
   executionArn: ROLLOUT,
   maxGracePeriodSeconds: 600,

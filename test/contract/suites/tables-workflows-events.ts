@@ -62,30 +62,30 @@ export function stepFunctionsEventsContract(factory: ContractTargetFactory): voi
 
     it('starts an execution under the name derived from its work, at the ARN derived from it', async () => {
       machine = await suite.target.seed.drainStateMachine();
-      const started = await startExecutionOnce(sfn(), machine, 'drain-i-0contract-1', input);
+      const started = await startExecutionOnce(suite.target.aws, machine, 'drain-i-0contract-1', input);
       assert.deepEqual(started, { executionArn: executionArnOf(machine, 'drain-i-0contract-1'), started: true });
-      assert.equal(await executionStatus(sfn(), started.executionArn), 'RUNNING');
+      assert.equal(await executionStatus(suite.target.aws, started.executionArn), 'RUNNING');
     });
 
     it('does the work once: the same name with another input is ExecutionAlreadyExists', async () => {
-      assert.deepEqual(await startExecutionOnce(sfn(), machine, 'drain-i-0contract-1', { ...input, again: true }), {
+      assert.deepEqual(await startExecutionOnce(suite.target.aws, machine, 'drain-i-0contract-1', { ...input, again: true }), {
         executionArn: executionArnOf(machine, 'drain-i-0contract-1'),
         started: false,
       });
     });
 
     it('refuses a name Step Functions does not allow (InvalidName), and one over 80 characters', async () => {
-      assert.equal((await rejection(startExecutionOnce(sfn(), machine, 'drain i-0contract', input))).name, 'InvalidName');
-      assert.equal((await rejection(startExecutionOnce(sfn(), machine, 'drain:i-0contract', input))).name, 'InvalidName');
-      assert.equal((await rejection(startExecutionOnce(sfn(), machine, 'x'.repeat(81), input))).name, 'ValidationException');
+      assert.equal((await rejection(startExecutionOnce(suite.target.aws, machine, 'drain i-0contract', input))).name, 'InvalidName');
+      assert.equal((await rejection(startExecutionOnce(suite.target.aws, machine, 'drain:i-0contract', input))).name, 'InvalidName');
+      assert.equal((await rejection(startExecutionOnce(suite.target.aws, machine, 'x'.repeat(81), input))).name, 'ValidationException');
     });
 
     it('says MISSING for an execution Step Functions does not know', async () => {
-      assert.equal(await executionStatus(sfn(), executionArnOf(machine, 'never-started')), 'MISSING');
+      assert.equal(await executionStatus(suite.target.aws, executionArnOf(machine, 'never-started')), 'MISSING');
     });
 
     it("publishes the service's own event on the default bus", async () => {
-      await publishEvent(suite.target.clients.eventbridge, 'Rollout Finished', { cluster: 'prod', group: 'web', summary: 'prod/web rolled' }, [machine]);
+      await publishEvent(suite.target.aws, 'Rollout Finished', { cluster: 'prod', group: 'web', summary: 'prod/web rolled' }, [machine]);
     });
   });
 }

@@ -1,6 +1,6 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { callAws, conditionalWrite } from '../aws/call.js';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { callAws, conditionalWrite } from './call.js';
+import { documentClient, type TableSource } from './documents.js';
 import { AwsTransientError } from '../errors.js';
 
 /**
@@ -52,10 +52,10 @@ export class DetectionWindows {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
-    client: DynamoDBClient,
+    source: TableSource,
     private readonly table: string,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = documentClient(source);
   }
 
   /**
