@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { isLeaving, snapshotGroup } from '../../shared/aws/auto-scaling-groups.js';
 import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
 import type { DrainObserved, LaunchObserved, RolloutObserved } from '../../shared/events/observed.js';

@@ -1,8 +1,6 @@
 import { awsScope } from '../../shared/aws/clients.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import fc from 'fast-check';
 import { ec2ImageSource } from '../../shared/ami/describe-images.js';
 import {

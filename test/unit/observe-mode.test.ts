@@ -12,7 +12,6 @@ import { type GroupPlan, planGroup } from '../../shared/detect/plan-rollouts.js'
 import { ensureTerminateHooks } from '../../shared/drain/ensure-terminate-hooks.js';
 import { beginRollout } from '../../shared/rollout/begin-rollout.js';
 import { RolloutInputSchema } from '../../shared/events/rollout.js';
-import { EKSClient } from '@aws-sdk/client-eks';
 import { drainSteps } from '../../shared/drain/observe-drain.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { OBSERVED_EVENTS, observedEvent } from '../../shared/events/observed.js';

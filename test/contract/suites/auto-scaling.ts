@@ -1,8 +1,8 @@
 /**
- * Auto Scaling as the product reads and writes it: groups and their tags
- * (shared/aws/auto-scaling.ts), sizes, template versions, processes, terminations and
- * activities (shared/aws/group-capacity.ts), groups found by tag filters
- * (shared/drain/ensure-terminate-hooks.ts, shared/detect/inventory.ts) and lifecycle hooks.
+ * Auto Scaling as the product reads and writes it: groups, their tags, sizes, template
+ * versions, processes, terminations and activities (shared/aws/auto-scaling-groups.ts),
+ * lifecycle hooks (shared/aws/lifecycle-actions.ts), and groups found by tag filters
+ * (shared/drain/ensure-terminate-hooks.ts, shared/detect/inventory.ts).
  */
 import { CreateAutoScalingGroupCommand, type Tag } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand } from '@aws-sdk/client-ec2';

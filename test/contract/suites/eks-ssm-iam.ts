@@ -132,7 +132,6 @@ export function ssmIamContract(factory: ContractTargetFactory): void {
 
     it("reads an instance profile's roles and a role's attached policies; nothing for missing ones", async () => {
       const roleArn = await suite.target.seed.nodeRole('contract-profile', NODE_POLICIES);
-      const iam = suite.target.clients.iam;
       const profile = await describeInstanceProfile(suite.target.aws, 'contract-profile');
       assert.deepEqual([profile?.name, profile?.arn.endsWith(':instance-profile/contract-profile'), profile?.roleArns], ['contract-profile', true, [roleArn]]);
       assert.equal(await describeInstanceProfile(suite.target.aws, 'contract-missing'), undefined);

@@ -57,7 +57,6 @@ export function dynamoContract(factory: ContractTargetFactory): void {
 export function stepFunctionsEventsContract(factory: ContractTargetFactory): void {
   contractSuite(factory, 'Step Functions executions and EventBridge events', (suite) => {
     let machine = '';
-    const sfn = () => suite.target.clients.sfn;
     const input = { instanceId: 'i-0contract', cluster: 'prod' };
 
     it('starts an execution under the name derived from its work, at the ARN derived from it', async () => {
