@@ -1,5 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import { awsScope } from '../shared/aws/clients.js';
 import { receiveCliRequest } from '../shared/chatops/cli-front.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { chatPorts } from './lib/chat-ports.js';
@@ -9,7 +10,8 @@ import { logger, logInfo } from './lib/handler.js';
  * The CLI's entry (function URL, AWS_IAM auth): the chat commands, run here as the IAM caller
  * Lambda authenticated, authorized by the access policy, audited, answered as text.
  */
-const commands = chatPorts(loadServiceConfig());
+const config = loadServiceConfig();
+const commands = chatPorts(config, awsScope({ region: config.region }));
 const ports = {
   commands,
   acceptOnce: (key: string, keepUntil: Date, at: Date) => commands.guards.acceptRequestOnce(key, keepUntil, at),

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { awsScope } from '../shared/aws/clients.js';
 import { runCommand } from '../shared/chatops/run-command.js';
 import { toText } from '../shared/chatops/render.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
@@ -13,7 +14,8 @@ import { lambdaHandler } from './lib/handler.js';
  * `iam:<function ARN>` in the access policy — and IAM (the channel's role and guardrails)
  * decides who may invoke it at all.
  */
-const ports = chatPorts(loadServiceConfig());
+const config = loadServiceConfig();
+const ports = chatPorts(config, awsScope({ region: config.region }));
 
 export const ChatInvokeSchema = z.strictObject({ command: z.string().check(z.maxLength(1000)) });
 

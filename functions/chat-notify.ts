@@ -1,4 +1,3 @@
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { awsScope } from '../shared/aws/clients.js';
 import { cachedSecret } from '../shared/aws/secrets.js';
 import { AuditLog } from '../shared/chatops/audit-log.js';
@@ -19,14 +18,12 @@ import { lambdaHandler, logInfo } from './lib/handler.js';
  * InvalidInputError naming the field.
  */
 const config = loadServiceConfig();
-const region = config.region;
-const ssm = new SSMClient({ region });
-const aws = awsScope({ region });
+const aws = awsScope({ region: config.region });
 const chatopsTable = requireSetting(config.chatopsTable, 'CHATOPS_TABLE');
 const ports = {
-  policy: accessPolicySource(ssm, requireSetting(config.chat.accessPolicyParameter, 'ACCESS_POLICY_PARAMETER')),
+  policy: accessPolicySource(aws, requireSetting(config.chat.accessPolicyParameter, 'ACCESS_POLICY_PARAMETER')),
   slack: slackApi({
-    token: cachedSecret(ssm, requireSetting(config.chat.botTokenParameter, 'SLACK_BOT_TOKEN_PARAMETER')),
+    token: cachedSecret(aws, requireSetting(config.chat.botTokenParameter, 'SLACK_BOT_TOKEN_PARAMETER')),
     baseUrl: config.chat.slackApiUrl,
     // notifications post through the Web API only
     isAllowedResponseUrl: () => false,

@@ -1,10 +1,8 @@
-import { InvocationType, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { callAws } from '../shared/aws/call.js';
 import { awsScope } from '../shared/aws/clients.js';
+import { invokeFunctionAsync } from '../shared/aws/functions.js';
 import { cachedSecret } from '../shared/aws/secrets.js';
 import { type AuditInput, AuditLog } from '../shared/chatops/audit-log.js';
 import { RequestGuards } from '../shared/chatops/request-guards.js';
@@ -19,21 +17,17 @@ import { logger, logInfo } from './lib/handler.js';
  * signature, answers within three seconds, and hands the work to chatWorker asynchronously.
  */
 const config = loadServiceConfig();
-const region = config.region;
-const lambda = new LambdaClient({ region });
-const aws = awsScope({ region });
+const aws = awsScope({ region: config.region });
 const chatopsTable = requireSetting(config.chatopsTable, 'CHATOPS_TABLE');
 const guards = new RequestGuards(aws, chatopsTable);
 const auditLog = new AuditLog(aws, chatopsTable);
 const worker = requireSetting(config.chat.workerFunction, 'CHAT_WORKER_FUNCTION');
 const ports = {
-  signingSecret: cachedSecret(new SSMClient({ region }), requireSetting(config.chat.signingSecretParameter, 'SLACK_SIGNING_SECRET_PARAMETER')),
+  signingSecret: cachedSecret(aws, requireSetting(config.chat.signingSecretParameter, 'SLACK_SIGNING_SECRET_PARAMETER')),
   isAllowedResponseUrl: slackResponseUrlAllowed(config.chat.responseUrlPrefixes),
   isAllowedTeam: slackTeamAllowed(config.chat.slackTeamIds),
   acceptOnce: (key: string, keepUntil: Date, at: Date) => guards.acceptRequestOnce(key, keepUntil, at),
-  handOver: async (work: unknown) => {
-    await callAws('lambda:Invoke', () => lambda.send(new InvokeCommand({ FunctionName: worker, InvocationType: InvocationType.Event, Payload: new TextEncoder().encode(JSON.stringify(work)) })));
-  },
+  handOver: (work: unknown) => invokeFunctionAsync(aws, worker, work),
   audit: (entry: AuditInput) => auditLog.audit(entry),
   now,
   log: logInfo,

@@ -1,4 +1,3 @@
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { awsScope } from '../shared/aws/clients.js';
 import { cachedSecret } from '../shared/aws/secrets.js';
 import { RequestGuards } from '../shared/chatops/request-guards.js';
@@ -18,7 +17,8 @@ import { lambdaHandler } from './lib/handler.js';
  * response_url.
  */
 const config = loadServiceConfig();
-const guards = new RequestGuards(awsScope({ region: config.region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
+const aws = awsScope({ region: config.region });
+const guards = new RequestGuards(aws, requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
 const isAllowedResponseUrl = slackResponseUrlAllowed(config.chat.responseUrlPrefixes);
 const slack = slackApi({
   // response_url needs no token; the Web API is chatNotify's
@@ -26,11 +26,11 @@ const slack = slackApi({
   isAllowedResponseUrl,
 });
 const ports = {
-  signingSecret: cachedSecret(new SSMClient({ region: config.region }), requireSetting(config.chat.signingSecretParameter, 'SLACK_SIGNING_SECRET_PARAMETER')),
+  signingSecret: cachedSecret(aws, requireSetting(config.chat.signingSecretParameter, 'SLACK_SIGNING_SECRET_PARAMETER')),
   isAllowedResponseUrl,
   isAllowedTeam: slackTeamAllowed(config.chat.slackTeamIds),
   claimOnce: (key: string, at: Date) => guards.claimAcceptedRequest(key, at),
-  commands: chatPorts(config),
+  commands: chatPorts(config, aws),
   respond: (url: string, reply: Parameters<typeof toSlackMessage>[0], style: { ephemeral: boolean; replaceOriginal: boolean }) => slack.respond(url, toSlackMessage(reply), style),
   now,
 };

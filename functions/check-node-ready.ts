@@ -1,5 +1,4 @@
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient } from '@aws-sdk/client-eks';
+import { awsScope } from '../shared/aws/clients.js';
 import { describeInstance } from '../shared/aws/instances.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
@@ -12,14 +11,14 @@ import { lambdaHandler, logger } from './lib/handler.js';
 
 /** node-join workflow step: has the launching instance's Node registered and become Ready? */
 const config = loadServiceConfig();
-const ec2 = new EC2Client({ region: config.region });
-const kube = new KubeClients(new EKSClient({ region: config.region }), new EksTokenCache({ region: config.region, now }));
+const aws = awsScope({ region: config.region });
+const kube = new KubeClients(aws, new EksTokenCache({ region: config.region, now }));
 
 export const handler = lambdaHandler({
   schema: NodeJoinInputSchema,
   correlate: (input) => ({ cluster: input.cluster, instanceId: input.instanceId, executionArn: input.executionArn }),
   run: async (input) => {
-    const instance = await describeInstance(ec2, input.instanceId);
+    const instance = await describeInstance(aws, input.instanceId);
     const node =
       instance && !['shutting-down', 'terminated'].includes(instance.state)
         ? await findNodeForInstance(await kube.core(input.cluster), input.cluster, instance)

@@ -1,5 +1,5 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { completeLifecycleAction } from '../shared/aws/auto-scaling.js';
+import { awsScope } from '../shared/aws/clients.js';
+import { completeLifecycleAction } from '../shared/aws/lifecycle-actions.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { metricsOfNodeJoin, recordMetrics } from '../shared/metrics/metrics.js';
@@ -13,14 +13,14 @@ import { lambdaHandler, logger } from './lib/handler.js';
  * not thrown.
  */
 const config = loadServiceConfig();
-const autoscaling = new AutoScalingClient({ region: config.region });
+const aws = awsScope({ region: config.region });
 
 export const handler = lambdaHandler({
   schema: CompleteLifecycleActionInputSchema,
   correlate: (input) => ({ instanceId: input.lifecycleAction.instanceId, autoScalingGroup: input.lifecycleAction.autoScalingGroupName, executionArn: input.executionArn }),
   run: async ({ lifecycleAction, result, reason, cluster, startedAt }) => {
     try {
-      await completeLifecycleAction(autoscaling, lifecycleAction, result);
+      await completeLifecycleAction(aws, lifecycleAction, result);
       logger.info('lifecycle action completed', { result, reason });
       recordMetrics(metricsOfNodeJoin(cluster, result, startedAt, now()));
       return { completed: true, result };

@@ -1,4 +1,4 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { awsScope } from '../shared/aws/clients.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { ContinueExecutionInputSchema } from '../shared/events/continuation.js';
 import { continueExecution } from '../shared/workflow/continue-execution.js';
@@ -6,7 +6,7 @@ import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /** node-drain's and ami-rollout's continuation: a long drain or rollout goes on in a fresh execution of itself, carrying its state. */
 const config = loadServiceConfig();
-const ports = { sfn: new SFNClient({ region: config.region }), log: logInfo };
+const ports = { aws: awsScope({ region: config.region }), log: logInfo };
 
 export const handler = lambdaHandler({
   schema: ContinueExecutionInputSchema,

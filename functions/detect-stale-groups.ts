@@ -1,10 +1,4 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient } from '@aws-sdk/client-eks';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { awsScope } from '../shared/aws/clients.js';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { publishEvent } from '../shared/aws/notifications.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
@@ -18,15 +12,11 @@ import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /** Schedule, an AMI event's debounce window (the ami-detection workflow), or on demand (`{kind:'detect', dryRun}`). */
 const config = loadServiceConfig();
-const announcements = new NodeGroupLocks(awsScope({ region: config.region }), requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
-const eventbridge = new EventBridgeClient({ region: config.region });
-const windows = new DetectionWindows(awsScope({ region: config.region }), requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
+const aws = awsScope({ region: config.region });
+const announcements = new NodeGroupLocks(aws, requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
+const windows = new DetectionWindows(aws, requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
 const ports = {
-  eks: new EKSClient({ region: config.region }),
-  autoscaling: new AutoScalingClient({ region: config.region }),
-  ec2: new EC2Client({ region: config.region }),
-  ssm: new SSMClient({ region: config.region }),
-  sfn: new SFNClient({ region: config.region }),
+  aws,
   managedClusters: config.managedClusters,
   mode: config.mode,
   amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),
@@ -36,9 +26,9 @@ const ports = {
   announce: {
     claim: (fingerprint: string, summary: string) => announcements.claimAnnouncement(fingerprint, summary, now(), ANNOUNCEMENT_TTL_SECONDS),
     release: (fingerprint: string) => announcements.releaseAnnouncement(fingerprint),
-    publish: (detailType: string, detail: object) => publishEvent(eventbridge, detailType, detail),
+    publish: (detailType: string, detail: object) => publishEvent(aws, detailType, detail),
   },
-  publish: (detailType: string, detail: object) => publishEvent(eventbridge, detailType, detail),
+  publish: (detailType: string, detail: object) => publishEvent(aws, detailType, detail),
 };
 
 export const handler = lambdaHandler({

@@ -1,5 +1,4 @@
-import { EKSClient } from '@aws-sdk/client-eks';
-import { STSClient } from '@aws-sdk/client-sts';
+import { awsScope } from '../shared/aws/clients.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { probeCluster } from '../shared/doctor/probe-cluster.js';
@@ -14,8 +13,8 @@ import { lambdaHandler } from './lib/handler.js';
  * in the VPC, as the drains are; read only. The chat functions stay outside the VPC (Slack).
  */
 const config = loadServiceConfig();
-const eks = new EKSClient({ region: config.region });
-const ports = { eks, kube: new KubeClients(eks, new EksTokenCache({ region: config.region, now })), sts: new STSClient({ region: config.region }) };
+const aws = awsScope({ region: config.region });
+const ports = { aws, kube: new KubeClients(aws, new EksTokenCache({ region: config.region, now })) };
 
 export const handler = lambdaHandler({
   schema: DoctorProbeInputSchema,

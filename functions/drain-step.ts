@@ -1,7 +1,4 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { awsScope } from '../shared/aws/clients.js';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient } from '@aws-sdk/client-eks';
 import { DrainRecords } from '../shared/aws/drain-records.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
@@ -13,11 +10,11 @@ import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /** node-drain workflow step: the drain's lease and every open hook's heartbeat when due, then one pass (evict or force; none while the API is away: keep-alive). */
 const config = loadServiceConfig();
+const aws = awsScope({ region: config.region });
 const ports = {
-  ec2: new EC2Client({ region: config.region }),
-  autoscaling: new AutoScalingClient({ region: config.region }),
-  records: new DrainRecords(awsScope({ region: config.region }), requireSetting(config.drainTable, 'DRAIN_TABLE')),
-  kube: new KubeClients(new EKSClient({ region: config.region }), new EksTokenCache({ region: config.region, now })),
+  aws,
+  records: new DrainRecords(aws, requireSetting(config.drainTable, 'DRAIN_TABLE')),
+  kube: new KubeClients(aws, new EksTokenCache({ region: config.region, now })),
   now,
   log: logInfo,
 };

@@ -1,6 +1,5 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod/mini';
+import { awsScope } from '../shared/aws/clients.js';
 import { publishEvent } from '../shared/aws/notifications.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
@@ -9,13 +8,12 @@ import { lambdaHandler, logger } from './lib/handler.js';
 
 /** Scheduled (and on demand): terminate hooks for opted-in self-managed groups. */
 const config = loadServiceConfig();
-const autoscaling = new AutoScalingClient({ region: config.region });
-const eventbridge = new EventBridgeClient({ region: config.region });
+const aws = awsScope({ region: config.region });
 const ports = {
-  autoscaling,
+  aws,
   managedClusters: config.managedClusters,
   mode: config.mode,
-  publish: (detailType: string, detail: object) => publishEvent(eventbridge, detailType, detail),
+  publish: (detailType: string, detail: object) => publishEvent(aws, detailType, detail),
   now,
 };
 

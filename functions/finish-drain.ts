@@ -1,6 +1,4 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { awsScope } from '../shared/aws/clients.js';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DrainRecords } from '../shared/aws/drain-records.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
@@ -10,10 +8,10 @@ import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /** node-drain workflow's last step: record the outcome, complete every open hook (unless failed), notify. */
 const config = loadServiceConfig();
+const aws = awsScope({ region: config.region });
 const ports = {
-  autoscaling: new AutoScalingClient({ region: config.region }),
-  eventbridge: new EventBridgeClient({ region: config.region }),
-  records: new DrainRecords(awsScope({ region: config.region }), requireSetting(config.drainTable, 'DRAIN_TABLE')),
+  aws,
+  records: new DrainRecords(aws, requireSetting(config.drainTable, 'DRAIN_TABLE')),
   now,
   log: logInfo,
 };

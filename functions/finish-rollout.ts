@@ -1,3 +1,4 @@
+import { awsScope } from '../shared/aws/clients.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { FinishRolloutInputSchema } from '../shared/events/rollout.js';
@@ -8,7 +9,7 @@ import { rolloutPorts } from './lib/rollout-ports.js';
 
 /** ami-rollout's way out: release the group's lock, announce the outcome. */
 const config = loadServiceConfig();
-const shared = rolloutPorts(config);
+const shared = rolloutPorts(config, awsScope({ region: config.region }));
 
 export const handler = lambdaHandler({
   schema: z.extend(FinishRolloutInputSchema, { announced: z._default(z.boolean(), false) }),

@@ -1,6 +1,4 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient } from '@aws-sdk/client-eks';
+import { awsScope } from '../shared/aws/clients.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { PrepareLaunchTemplateInputSchema } from '../shared/events/detection.js';
@@ -11,13 +9,11 @@ import { lambdaHandler, logInfo } from './lib/handler.js';
 
 /** ami-rollout step: a validated launch template version with the target image (idempotent). */
 const config = loadServiceConfig();
-const eks = new EKSClient({ region: config.region });
+const aws = awsScope({ region: config.region });
 const ports = {
-  ec2: new EC2Client({ region: config.region }),
-  eks,
-  autoscaling: new AutoScalingClient({ region: config.region }),
+  aws,
   // the VPC CNI's settings (aws-node) decide max pods
-  kube: new KubeClients(eks, new EksTokenCache({ region: config.region, now })),
+  kube: new KubeClients(aws, new EksTokenCache({ region: config.region, now })),
   log: logInfo,
 };
 

@@ -1,3 +1,4 @@
+import { awsScope } from '../shared/aws/clients.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { RequestApprovalInputSchema } from '../shared/events/rollout.js';
@@ -7,7 +8,7 @@ import { rolloutPorts } from './lib/rollout-ports.js';
 
 /** ami-rollout's approval gate (a callback task): keep the token server-side, ask a person with an approval id. */
 const config = loadServiceConfig();
-const shared = rolloutPorts(config);
+const shared = rolloutPorts(config, awsScope({ region: config.region }));
 const approvals = shared.approvals();
 
 export const handler = lambdaHandler({

@@ -16,8 +16,9 @@ import { lambdaHandler } from './lib/handler.js';
  * clusters' Kubernetes access and the drain records that say whether a drain runs).
  */
 const config = loadServiceConfig();
-const ports = drainRequestPorts(config);
-const guards = new RequestGuards(awsScope({ region: config.region }), requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
+const aws = awsScope({ region: config.region });
+const ports = drainRequestPorts(config, aws);
+const guards = new RequestGuards(aws, requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
 const grants = { use: (id: string, instanceId: string, at: Date) => guards.useForcedDrainGrant(id, instanceId, at) };
 
 export const handler = lambdaHandler({

@@ -1,4 +1,4 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { awsScope } from '../shared/aws/clients.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { RolloutControlRequestSchema } from '../shared/events/rollout.js';
@@ -13,16 +13,16 @@ import { rolloutPorts } from './lib/rollout-ports.js';
  * decides who may invoke this function at all.
  */
 const config = loadServiceConfig();
-const shared = rolloutPorts(config);
+const aws = awsScope({ region: config.region });
+const shared = rolloutPorts(config, aws);
 const approvals = shared.approvals();
-const sfn = new SFNClient({ region: config.region });
 
 export const handler = lambdaHandler({
   schema: RolloutControlRequestSchema,
   correlate: (input) => ({ cluster: input.cluster, nodegroup: input.group }),
   run: (input) =>
     controlRolloutDirectly(input, {
-      sfn,
+      aws,
       locks: shared.locks,
       approvals,
       notifier: shared.approvalNotifier,

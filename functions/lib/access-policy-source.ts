@@ -1,4 +1,4 @@
-import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { AwsScope } from '../../shared/aws/clients.js';
 import { cachedSecret } from '../../shared/aws/secrets.js';
 import { type AccessPolicy, DENY_ALL, parseAccessPolicy } from '../../shared/chatops/access-policy.js';
 import { logger } from './handler.js';
@@ -8,8 +8,8 @@ import { logger } from './handler.js';
  * parameter means chat is not set up: nobody may do anything (and nothing is announced),
  * rather than every command and event failing. A malformed policy fails loudly.
  */
-export function accessPolicySource(ssm: SSMClient, parameter: string): () => Promise<AccessPolicy> {
-  const text = cachedSecret(ssm, parameter);
+export function accessPolicySource(aws: AwsScope, parameter: string): () => Promise<AccessPolicy> {
+  const text = cachedSecret(aws, parameter);
   let parsed: { text: string; policy: AccessPolicy } | undefined;
   return async () => {
     let current: string;

@@ -3,11 +3,7 @@
  * AL2023 and Bottlerocket, every group opted in), dry run. Measured: AWS calls per group,
  * by service and operation, and SSM GetParameters calls per distinct parameter.
  */
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient } from '@aws-sdk/client-eks';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { awsScope } from '../../shared/aws/clients.js';
 import { detectStaleGroups } from '../../shared/detect/detect.js';
 import { SimAccount } from '../../test/sim/aws/account.js';
 import { VirtualClock } from '../../test/sim/clock.js';
@@ -49,11 +45,7 @@ export async function benchDetection(clusters = 50, groupsPerCluster = 20): Prom
     const result = await detectStaleGroups(
       { kind: 'detect', dryRun: true },
       {
-        eks: new EKSClient({ region }),
-        autoscaling: new AutoScalingClient({ region }),
-        ec2: new EC2Client({ region }),
-        ssm: new SSMClient({ region }),
-        sfn: new SFNClient({ region }),
+        aws: awsScope({ region }),
         managedClusters: '*',
         amiRolloutStateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:bench',
         windows: { close: async () => ({ groups: [], images: [] }) },

@@ -24,6 +24,7 @@ import { EC2Client, paginateDescribeLaunchTemplates, paginateDescribeLaunchTempl
 import { DeleteAccessEntryCommand, DescribeAccessEntryCommand, DescribeNodegroupCommand, EKSClient, paginateListAccessEntries, paginateListClusters, paginateListNodegroups } from '@aws-sdk/client-eks';
 import { parseArgs } from 'node:util';
 import { callAws } from '../../shared/aws/call.js';
+import { type AwsScope, awsScope, clientOf } from '../../shared/aws/clients.js';
 import { deleteTemplateVersions, OUR_VERSION_DESCRIPTION } from '../../shared/aws/launch-template-versions.js';
 import { roleNameOf } from '../../shared/aws/iam.js';
 import { activeRefresh } from '../../shared/aws/instance-refresh.js';
@@ -131,33 +132,36 @@ export function planUninstall(facts: InstallationFacts, options: { removeOwnersh
 }
 
 export interface UninstallPorts {
-  autoscaling: AutoScalingClient;
-  ec2: EC2Client;
-  eks: EKSClient;
+  aws: AwsScope;
+}
+
+function clientsOf(aws: AwsScope) {
+  return { autoscaling: clientOf(aws, AutoScalingClient), ec2: clientOf(aws, EC2Client), eks: clientOf(aws, EKSClient) };
 }
 
 /** Reads the region's groups, launch templates and node groups, and the access entries of `clusters`. */
 export async function readInstallation(ports: UninstallPorts, stage: string, clusters: readonly string[]): Promise<InstallationFacts> {
+  const { autoscaling, ec2, eks } = clientsOf(ports.aws);
   const groups: GroupFacts[] = [];
-  for await (const page of paginateDescribeAutoScalingGroups({ client: ports.autoscaling, pageSize: 100 }, {})) {
+  for await (const page of paginateDescribeAutoScalingGroups({ client: autoscaling, pageSize: 100 }, {})) {
     for (const g of page.AutoScalingGroups ?? []) {
       const name = g.AutoScalingGroupName!;
-      const hooks = await callAws('autoscaling:DescribeLifecycleHooks', () => ports.autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: name })));
+      const hooks = await callAws('autoscaling:DescribeLifecycleHooks', () => autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: name })));
       const specs = [g.LaunchTemplate, g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification, ...(g.MixedInstancesPolicy?.LaunchTemplate?.Overrides ?? []).map((o) => o.LaunchTemplateSpecification)];
       const launchTemplates = specs.filter((s) => s?.LaunchTemplateId && s.Version).map((s) => ({ id: s!.LaunchTemplateId!, version: s!.Version! }));
       // an instance refresh still running launches its desired configuration's version
-      const refresh = await activeRefresh(ports.autoscaling, name);
+      const refresh = await activeRefresh(ports.aws, name);
       if (refresh?.target?.launchTemplateId && refresh.target.version) launchTemplates.push({ id: refresh.target.launchTemplateId, version: refresh.target.version });
       groups.push({ name, hooks: (hooks.LifecycleHooks ?? []).map((h) => h.LifecycleHookName!), tags: Object.fromEntries((g.Tags ?? []).map((t) => [t.Key!, t.Value ?? ''])), launchTemplates });
     }
   }
 
   const nodegroupTemplates: InstallationFacts['nodegroupTemplates'] = [];
-  for await (const page of paginateListClusters({ client: ports.eks }, {})) {
+  for await (const page of paginateListClusters({ client: eks }, {})) {
     for (const cluster of page.clusters ?? []) {
-      for await (const ngPage of paginateListNodegroups({ client: ports.eks }, { clusterName: cluster })) {
+      for await (const ngPage of paginateListNodegroups({ client: eks }, { clusterName: cluster })) {
         for (const nodegroup of ngPage.nodegroups ?? []) {
-          const out = await callAws('eks:DescribeNodegroup', () => ports.eks.send(new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: nodegroup })));
+          const out = await callAws('eks:DescribeNodegroup', () => eks.send(new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: nodegroup })));
           const lt = out.nodegroup?.launchTemplate;
           if (lt?.id && lt.version) nodegroupTemplates.push({ cluster, nodegroup, id: lt.id, version: lt.version });
         }
@@ -166,10 +170,10 @@ export async function readInstallation(ports: UninstallPorts, stage: string, clu
   }
 
   const templates: TemplateFacts[] = [];
-  for await (const page of paginateDescribeLaunchTemplates({ client: ports.ec2, pageSize: 200 }, {})) {
+  for await (const page of paginateDescribeLaunchTemplates({ client: ec2, pageSize: 200 }, {})) {
     for (const t of page.LaunchTemplates ?? []) {
       const ours: number[] = [];
-      for await (const vPage of paginateDescribeLaunchTemplateVersions({ client: ports.ec2, pageSize: 200 }, { LaunchTemplateId: t.LaunchTemplateId })) {
+      for await (const vPage of paginateDescribeLaunchTemplateVersions({ client: ec2, pageSize: 200 }, { LaunchTemplateId: t.LaunchTemplateId })) {
         for (const v of vPage.LaunchTemplateVersions ?? []) if (OUR_VERSION_DESCRIPTION.test(v.VersionDescription ?? '')) ours.push(v.VersionNumber!);
       }
       if (ours.length > 0) templates.push({ id: t.LaunchTemplateId!, name: t.LaunchTemplateName!, defaultVersion: t.DefaultVersionNumber!, latestVersion: t.LatestVersionNumber!, ours: ours.sort((a, b) => a - b) });
@@ -178,10 +182,10 @@ export async function readInstallation(ports: UninstallPorts, stage: string, clu
 
   const accessEntries: AccessEntryFacts[] = [];
   for (const cluster of clusters) {
-    for await (const page of paginateListAccessEntries({ client: ports.eks }, { clusterName: cluster })) {
+    for await (const page of paginateListAccessEntries({ client: eks }, { clusterName: cluster })) {
       for (const principalArn of page.accessEntries ?? []) {
         if (!principalArn.includes(`:role/${SERVICE}-${stage}-`)) continue;
-        const out = await callAws('eks:DescribeAccessEntry', () => ports.eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn })));
+        const out = await callAws('eks:DescribeAccessEntry', () => eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn })));
         accessEntries.push({ cluster, principalArn, kubernetesGroups: out.accessEntry?.kubernetesGroups ?? [] });
       }
     }
@@ -202,18 +206,19 @@ export function describeAction(a: UninstallAction): string {
 
 /** Applies the plan, saying each action as it goes (`dryRun`: says them, does nothing). */
 export async function executeUninstall(plan: UninstallPlan, ports: UninstallPorts, options: { dryRun?: boolean; say: (line: string) => void }): Promise<void> {
+  const { autoscaling, eks } = clientsOf(ports.aws);
   for (const action of plan.actions) {
     options.say(`${options.dryRun ? 'would ' : ''}${describeAction(action)}`);
     if (options.dryRun) continue;
     switch (action.kind) {
       case 'delete-hook':
-        await callAws('autoscaling:DeleteLifecycleHook', () => ports.autoscaling.send(new DeleteLifecycleHookCommand({ AutoScalingGroupName: action.group, LifecycleHookName: action.hook })));
+        await callAws('autoscaling:DeleteLifecycleHook', () => autoscaling.send(new DeleteLifecycleHookCommand({ AutoScalingGroupName: action.group, LifecycleHookName: action.hook })));
         break;
       case 'delete-access-entry':
-        await callAws('eks:DeleteAccessEntry', () => ports.eks.send(new DeleteAccessEntryCommand({ clusterName: action.cluster, principalArn: action.principalArn })));
+        await callAws('eks:DeleteAccessEntry', () => eks.send(new DeleteAccessEntryCommand({ clusterName: action.cluster, principalArn: action.principalArn })));
         break;
       case 'delete-template-versions':
-        await deleteTemplateVersions(ports.ec2, action.templateId, action.versions);
+        await deleteTemplateVersions(ports.aws, action.templateId, action.versions);
         break;
     }
   }
@@ -254,7 +259,7 @@ async function main(argv: string[]): Promise<number> {
   if (await stackExists(values.region, stack)) {
     say(`warning: stack ${stack} is still deployed: ensureTerminateHooks puts the hook back within the hour — run \`serverless remove --stage ${values.stage} --region ${values.region}\` first, or this again after it`);
   }
-  const ports = { autoscaling: new AutoScalingClient({ region: values.region }), ec2: new EC2Client({ region: values.region }), eks: new EKSClient({ region: values.region }) };
+  const ports = { aws: awsScope({ region: values.region }) };
   const facts = await readInstallation(ports, values.stage, values.cluster);
   const plan = planUninstall(facts, { removeOwnershipTags: values['remove-ownership-tags'], clusters: values.cluster });
   if (plan.actions.length === 0) say('nothing of the service to remove');

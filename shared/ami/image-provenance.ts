@@ -1,4 +1,4 @@
-import type { Image } from '@aws-sdk/client-ec2';
+import type { ImageView } from '../aws/images.js';
 import { POLICY_TAG_PREFIX } from '../config/node-group-policy.js';
 
 /**
@@ -61,7 +61,7 @@ export function imageTrustFor(source: 'eks-optimized' | 'custom', tags: Readonly
   return { trust: { kind: 'owners', owners }, problems };
 }
 
-export function ownerOfImage(image: Pick<Image, 'OwnerId' | 'ImageOwnerAlias'>): ImageOwner {
+export function ownerOfImage(image: Pick<ImageView, 'OwnerId' | 'ImageOwnerAlias'>): ImageOwner {
   return { ...(image.OwnerId ? { ownerId: image.OwnerId } : {}), ...(image.ImageOwnerAlias ? { ownerAlias: image.ImageOwnerAlias } : {}) };
 }
 
@@ -105,11 +105,6 @@ export function judgeProvenance(
     owner,
     reason: `image ${label} is owned by ${owner}, which the group's ${OWNERS_TAG} (${trust.owners.join(', ')}) does not allow${self}`,
   };
-}
-
-/** The account in an ARN (`arn:aws:eks:eu-west-1:123456789012:nodegroup/…`), if it names one. */
-export function accountOfArn(arn: string | undefined): string | undefined {
-  return /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):/.exec(arn ?? '')?.[1];
 }
 
 /**

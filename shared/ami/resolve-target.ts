@@ -1,4 +1,4 @@
-import type { Filter, Image } from '@aws-sdk/client-ec2';
+import type { ImageFilter, ImageView } from '../aws/images.js';
 import { parseDurationSeconds } from '../config/duration.js';
 import { POLICY_TAG_PREFIX } from '../config/node-group-policy.js';
 import {
@@ -131,15 +131,15 @@ export function readAmiPolicy(tags: Readonly<Record<string, string>>): { channel
  * selector makes it custom; else an EKS `amiType` (not CUSTOM), or a current image AWS
  * publishes for EKS, makes it EKS-optimized; anything else runs custom images. Pure.
  */
-export function imageSourceOf(group: { tags: Readonly<Record<string, string>>; amiType?: string | undefined; currentImage?: Image | undefined }): 'eks-optimized' | 'custom' {
+export function imageSourceOf(group: { tags: Readonly<Record<string, string>>; amiType?: string | undefined; currentImage?: ImageView | undefined }): 'eks-optimized' | 'custom' {
   if (readAmiPolicy(group.tags).selector) return 'custom';
   if (group.amiType && group.amiType !== 'CUSTOM') return 'eks-optimized';
   return group.currentImage && isEksOptimizedImage(group.currentImage) ? 'eks-optimized' : 'custom';
 }
 
 /** DescribeImages owners and filters for a selector (`state` is added by the adapter). */
-export function selectorQuery(selector: CustomSelector): { owners: string[]; filters: Filter[] } {
-  const filters: Filter[] = [];
+export function selectorQuery(selector: CustomSelector): { owners: string[]; filters: ImageFilter[] } {
+  const filters: ImageFilter[] = [];
   // EC2 filter values treat * and ? as wildcards; a prefix is literal
   if (selector.namePrefix) filters.push({ Name: 'name', Values: [`${selector.namePrefix.replace(/[*?\\]/g, '\\$&')}*`] });
   for (const [key, value] of Object.entries(selector.tags ?? {})) filters.push({ Name: `tag:${key}`, Values: [value] });
@@ -318,7 +318,7 @@ export type ResolvedTarget = (
 };
 
 /** A DescribeImages item as a candidate; `identity` set for EKS-optimized images. */
-export function toCandidate(image: Image, identity?: AmiIdentity): ImageCandidate {
+export function toCandidate(image: ImageView, identity?: AmiIdentity): ImageCandidate {
   const name = image.Name ?? '';
   const parsed = identity ? releaseFromImage(identity, image) : undefined;
   return {
@@ -334,7 +334,7 @@ export function toCandidate(image: Image, identity?: AmiIdentity): ImageCandidat
 }
 
 /** The release an EKS-optimized image belongs to, from its description or name. */
-function releaseFromImage(identity: AmiIdentity, image: Image): ParsedRelease {
+function releaseFromImage(identity: AmiIdentity, image: ImageView): ParsedRelease {
   const name = image.Name ?? '';
   const fromDescription = /(\d+\.\d+\.\d+-\d{8})/.exec(image.Description ?? '')?.[1];
   const text =
@@ -354,7 +354,7 @@ function releaseFromImage(identity: AmiIdentity, image: Image): ParsedRelease {
  * A custom image's release: its `eks-node-lifecycle/release` tag, else the Image Builder
  * version in its `Ec2ImageBuilderArn` tag (`1.0.3/1`), else its name.
  */
-function customRelease(image: Image): string {
+function customRelease(image: ImageView): string {
   const tag = (key: string) => image.Tags?.find((t) => t.Key === key)?.Value;
   const builder = /:image\/[^/]+\/(.+)$/.exec(tag('Ec2ImageBuilderArn') ?? '')?.[1];
   return tag(`${POLICY_TAG_PREFIX}release`) ?? builder ?? image.Name ?? '';
@@ -460,8 +460,8 @@ async function byId(ports: AmiPorts, imageId: string): Promise<ImageCandidate[]>
 async function searchCustom(ports: AmiPorts, selector: CustomSelector, kubernetesVersion: string): Promise<{ candidates: ImageCandidate[]; otherMinors: string[] }> {
   const { owners, filters } = selectorQuery(selector);
   const images = await ports.images.search(owners, filters);
-  const minorOf = (image: Image) => identifyImage(image)?.kubernetesVersion;
-  const fits = (image: Image) => !kubernetesVersion || minorOf(image) === undefined || minorOf(image) === kubernetesVersion;
+  const minorOf = (image: ImageView) => identifyImage(image)?.kubernetesVersion;
+  const fits = (image: ImageView) => !kubernetesVersion || minorOf(image) === undefined || minorOf(image) === kubernetesVersion;
   return {
     candidates: images.filter(fits).map((image) => toCandidate(image)),
     otherMinors: images.filter((image) => !fits(image)).map((image) => `${image.ImageId} (${minorOf(image)})`),

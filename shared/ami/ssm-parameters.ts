@@ -1,5 +1,5 @@
-import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { callAws } from '../aws/call.js';
+import type { AwsScope } from '../aws/clients.js';
+import { getParameters, PARAMETERS_PER_CALL } from '../aws/parameters.js';
 import type { AmiIdentity } from './ami-family.js';
 
 export interface AmiParameterNames {
@@ -40,9 +40,6 @@ export function parameterNamesFor(identity: AmiIdentity): AmiParameterNames {
   }
 }
 
-/** GetParameters takes at most 10 names. */
-const BATCH = 10;
-
 /**
  * Public SSM parameters for one invocation: each name is fetched at most once, in
  * `GetParameters` batches of ten sent in parallel. A name SSM does not know
@@ -54,25 +51,25 @@ export class SsmParameterCache {
   calls = 0;
   private readonly values = new Map<string, Promise<string | undefined>>();
 
-  constructor(private readonly ssm: SSMClient) {}
+  constructor(private readonly aws: AwsScope) {}
 
   async get(names: readonly string[]): Promise<Map<string, string | undefined>> {
     const missing = [...new Set(names)].filter((name) => !this.values.has(name));
-    for (let i = 0; i < missing.length; i += BATCH) this.fetch(missing.slice(i, i + BATCH));
+    for (let i = 0; i < missing.length; i += PARAMETERS_PER_CALL) this.fetch(missing.slice(i, i + PARAMETERS_PER_CALL));
     const entries = await Promise.all(names.map(async (name) => [name, await this.values.get(name)!] as const));
     return new Map(entries);
   }
 
   private fetch(batch: string[]): void {
     this.calls++;
-    const answer = callAws('ssm:GetParameters', () => this.ssm.send(new GetParametersCommand({ Names: batch })));
+    const answer = getParameters(this.aws, batch);
     answer.catch(() => {
       for (const name of batch) this.values.delete(name);
     });
     for (const name of batch) {
       this.values.set(
         name,
-        answer.then((out) => out.Parameters?.find((p) => p.Name === name)?.Value),
+        answer.then((values) => values.get(name)),
       );
     }
   }

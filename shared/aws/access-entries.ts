@@ -1,6 +1,6 @@
-import { DescribeAccessEntryCommand, type EKSClient } from '@aws-sdk/client-eks';
-import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import { DescribeAccessEntryCommand, EKSClient } from '@aws-sdk/client-eks';
 import { callAws } from './call.js';
+import { type AwsScope, clientOf } from './clients.js';
 
 /** An EKS access entry, as far as this service reads one: its type and the Kubernetes groups it maps to. */
 export interface AccessEntryView {
@@ -9,8 +9,8 @@ export interface AccessEntryView {
 }
 
 /** A principal's access entry on a cluster (eks:DescribeAccessEntry); null when it has none. */
-export async function describeAccessEntry(eks: EKSClient, cluster: string, principalArn: string): Promise<AccessEntryView | null> {
-  const out = await callAws('eks:DescribeAccessEntry', () => eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn }))).catch((error: Error) => {
+export async function describeAccessEntry(scope: AwsScope, cluster: string, principalArn: string): Promise<AccessEntryView | null> {
+  const out = await callAws('eks:DescribeAccessEntry', () => clientOf(scope, EKSClient).send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn }))).catch((error: Error) => {
     if (error.name === 'ResourceNotFoundException') return undefined;
     throw error;
   });
@@ -22,10 +22,4 @@ export async function describeAccessEntry(eks: EKSClient, cluster: string, princ
 export function iamPrincipalArn(callerArn: string): string {
   const assumed = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
   return assumed ? `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}` : callerArn;
-}
-
-/** Who this code runs as, as an access entry names it (sts:GetCallerIdentity, which needs no permission). */
-export async function callerPrincipalArn(sts: STSClient): Promise<string> {
-  const out = await callAws('sts:GetCallerIdentity', () => sts.send(new GetCallerIdentityCommand({})));
-  return iamPrincipalArn(out.Arn ?? '');
 }

@@ -1,5 +1,8 @@
-import { GetInstanceProfileCommand, type IAMClient, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, IAMClient, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { type AwsScope, clientOf } from './clients.js';
 import { callAws } from './call.js';
+
+const iamOf = (scope: AwsScope) => clientOf(scope, IAMClient);
 
 export interface InstanceProfileView {
   name: string;
@@ -14,8 +17,8 @@ function isNoSuchEntity(error: Error): boolean {
 }
 
 /** The profile and the role(s) it hands to instances, or undefined when it does not exist. */
-export async function describeInstanceProfile(iam: IAMClient, name: string): Promise<InstanceProfileView | undefined> {
-  const out = await callAws('iam:GetInstanceProfile', () => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).catch((error: Error) => {
+export async function describeInstanceProfile(scope: AwsScope, name: string): Promise<InstanceProfileView | undefined> {
+  const out = await callAws('iam:GetInstanceProfile', () => iamOf(scope).send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).catch((error: Error) => {
     if (isNoSuchEntity(error)) return undefined;
     throw error;
   });
@@ -29,12 +32,12 @@ export async function describeInstanceProfile(iam: IAMClient, name: string): Pro
 }
 
 /** ARNs of the managed policies attached to a role (every page), or undefined when the role does not exist. */
-export async function listAttachedPolicyArns(iam: IAMClient, roleName: string): Promise<string[] | undefined> {
+export async function listAttachedPolicyArns(scope: AwsScope, roleName: string): Promise<string[] | undefined> {
   const arns: string[] = [];
   let marker: string | undefined;
   do {
     const out = await callAws('iam:ListAttachedRolePolicies', () =>
-      iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, ...(marker ? { Marker: marker } : {}) })),
+      iamOf(scope).send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, ...(marker ? { Marker: marker } : {}) })),
     ).catch((error: Error) => {
       if (isNoSuchEntity(error)) return undefined;
       throw error;

@@ -1,7 +1,6 @@
 import {
-  type AutoScalingClient,
+  AutoScalingClient,
   CancelInstanceRefreshCommand,
-  DescribeAutoScalingGroupsCommand,
   DescribeInstanceRefreshesCommand,
   type InstanceRefresh,
   type RefreshPreferences,
@@ -10,6 +9,9 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { ConfigurationError } from '../errors.js';
 import { callAws } from './call.js';
+import { type AwsScope, clientOf } from './clients.js';
+
+const autoScaling = (scope: AwsScope) => clientOf(scope, AutoScalingClient);
 
 /**
  * Auto Scaling instance refresh, thin and safe to repeat: a retried step that already
@@ -37,60 +39,22 @@ export interface RefreshView {
   endTime?: string;
 }
 
-export interface GroupInstanceView {
-  instanceId: string;
-  lifecycleState: string;
-  healthy: boolean;
-  launchTemplateId?: string;
-  version?: string;
-}
-
-export interface RefreshGroupView {
-  name: string;
-  tags: Record<string, string>;
-  launchTemplate?: { launchTemplateId?: string; version?: string };
-  desired: number;
-  instances: GroupInstanceView[];
-}
-
-export async function describeRefreshGroup(autoscaling: AutoScalingClient, name: string): Promise<RefreshGroupView | undefined> {
-  const out = await callAws('autoscaling:DescribeAutoScalingGroups', () =>
-    autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] })),
-  );
-  const group = out.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name);
-  if (!group) return undefined;
-  const spec = group.LaunchTemplate ?? group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
-  return {
-    name,
-    tags: Object.fromEntries((group.Tags ?? []).filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? ''])),
-    ...(spec ? { launchTemplate: { ...(spec.LaunchTemplateId ? { launchTemplateId: spec.LaunchTemplateId } : {}), ...(spec.Version ? { version: spec.Version } : {}) } } : {}),
-    desired: group.DesiredCapacity ?? 0,
-    instances: (group.Instances ?? []).map((i) => ({
-      instanceId: i.InstanceId ?? '',
-      lifecycleState: i.LifecycleState ?? '',
-      healthy: (i.HealthStatus ?? '').toLowerCase() === 'healthy',
-      ...(i.LaunchTemplate?.LaunchTemplateId ? { launchTemplateId: i.LaunchTemplate.LaunchTemplateId } : {}),
-      ...(i.LaunchTemplate?.Version ? { version: i.LaunchTemplate.Version } : {}),
-    })),
-  };
-}
-
 /**
  * Starts a Rolling refresh of `group` onto `target`, or adopts the refresh already running
  * with the same desired configuration (a retry after a lost response). A running refresh
  * with another configuration is somebody else's: ConfigurationError, nothing changed.
  */
 export async function startInstanceRefresh(
-  autoscaling: AutoScalingClient,
+  scope: AwsScope,
   group: string,
   target: RefreshTarget,
   preferences: RefreshPreferences,
 ): Promise<{ refreshId: string; adopted: boolean }> {
-  const running = await activeRefresh(autoscaling, group);
+  const running = await activeRefresh(scope, group);
   if (running) return adoptOrRefuse(group, running, target);
   try {
     const out = await callAws('autoscaling:StartInstanceRefresh', () =>
-      autoscaling.send(
+      autoScaling(scope).send(
         new StartInstanceRefreshCommand({
           AutoScalingGroupName: group,
           Strategy: 'Rolling',
@@ -104,7 +68,7 @@ export async function startInstanceRefresh(
   } catch (error) {
     // a refresh started between our describe and our start (a concurrent retry)
     if ((error as Error).name !== 'InstanceRefreshInProgressFault') throw error;
-    const raced = await activeRefresh(autoscaling, group);
+    const raced = await activeRefresh(scope, group);
     if (!raced) throw error;
     return adoptOrRefuse(group, raced, target);
   }
@@ -121,26 +85,26 @@ function adoptOrRefuse(group: string, running: RefreshView, target: RefreshTarge
 }
 
 /** The newest refresh of the group that blocks a new one, if any. */
-export async function activeRefresh(autoscaling: AutoScalingClient, group: string): Promise<RefreshView | undefined> {
+export async function activeRefresh(scope: AwsScope, group: string): Promise<RefreshView | undefined> {
   const out = await callAws('autoscaling:DescribeInstanceRefreshes', () =>
-    autoscaling.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: group })),
+    autoScaling(scope).send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: group })),
   );
   const found = (out.InstanceRefreshes ?? []).find((r) => ACTIVE.has(r.Status ?? ''));
   return found ? view(found) : undefined;
 }
 
-export async function describeInstanceRefresh(autoscaling: AutoScalingClient, group: string, refreshId: string): Promise<RefreshView | undefined> {
+export async function describeInstanceRefresh(scope: AwsScope, group: string, refreshId: string): Promise<RefreshView | undefined> {
   const out = await callAws('autoscaling:DescribeInstanceRefreshes', () =>
-    autoscaling.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: group, InstanceRefreshIds: [refreshId] })),
+    autoScaling(scope).send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: group, InstanceRefreshIds: [refreshId] })),
   );
   const found = out.InstanceRefreshes?.find((r) => r.InstanceRefreshId === refreshId);
   return found ? view(found) : undefined;
 }
 
 /** Cancels the group's active refresh; `null` when none is active (already ended: nothing to do). */
-export async function cancelInstanceRefresh(autoscaling: AutoScalingClient, group: string): Promise<{ refreshId: string } | null> {
+export async function cancelInstanceRefresh(scope: AwsScope, group: string): Promise<{ refreshId: string } | null> {
   try {
-    const out = await callAws('autoscaling:CancelInstanceRefresh', () => autoscaling.send(new CancelInstanceRefreshCommand({ AutoScalingGroupName: group })));
+    const out = await callAws('autoscaling:CancelInstanceRefresh', () => autoScaling(scope).send(new CancelInstanceRefreshCommand({ AutoScalingGroupName: group })));
     return { refreshId: out.InstanceRefreshId ?? '' };
   } catch (error) {
     if ((error as Error).name === 'ActiveInstanceRefreshNotFoundFault') return null;
@@ -154,9 +118,9 @@ export type RollbackResult =
   /** Auto Scaling cannot roll this refresh back (no desired configuration, or `$Latest`/`$Default` versions) */
   | { kind: 'irreversible'; reason: string };
 
-export async function rollbackInstanceRefresh(autoscaling: AutoScalingClient, group: string): Promise<RollbackResult> {
+export async function rollbackInstanceRefresh(scope: AwsScope, group: string): Promise<RollbackResult> {
   try {
-    const out = await callAws('autoscaling:RollbackInstanceRefresh', () => autoscaling.send(new RollbackInstanceRefreshCommand({ AutoScalingGroupName: group })));
+    const out = await callAws('autoscaling:RollbackInstanceRefresh', () => autoScaling(scope).send(new RollbackInstanceRefreshCommand({ AutoScalingGroupName: group })));
     return { kind: 'rolling-back', refreshId: out.InstanceRefreshId ?? '' };
   } catch (error) {
     const name = (error as Error).name;

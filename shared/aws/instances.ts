@@ -1,5 +1,8 @@
-import { CreateTagsCommand, DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { type AwsScope, clientOf } from './clients.js';
 import { callAws } from './call.js';
+
+const ec2Of = (scope: AwsScope) => clientOf(scope, EC2Client);
 
 export interface InstanceView {
   instanceId: string;
@@ -18,13 +21,13 @@ export interface InstanceView {
  * and a scale-in of hundreds of nodes asks about each of them at once. An instance EC2 no
  * longer knows is simply not in the answer.
  */
-export function describeInstancesById(ec2: EC2Client, instanceIds: readonly string[]) {
-  return callAws('ec2:DescribeInstances', () => ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: [...instanceIds] }] })));
+export function describeInstancesById(scope: AwsScope, instanceIds: readonly string[]) {
+  return callAws('ec2:DescribeInstances', () => ec2Of(scope).send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: [...instanceIds] }] })));
 }
 
 /** The instance, or undefined when EC2 no longer knows it. */
-export async function describeInstance(ec2: EC2Client, instanceId: string): Promise<InstanceView | undefined> {
-  const out = await describeInstancesById(ec2, [instanceId]).catch((error: Error) => {
+export async function describeInstance(scope: AwsScope, instanceId: string): Promise<InstanceView | undefined> {
+  const out = await describeInstancesById(scope, [instanceId]).catch((error: Error) => {
     if (error.name === 'InvalidInstanceID.NotFound' || error.name === 'InvalidInstanceID.Malformed') return undefined;
     throw error;
   });
@@ -41,10 +44,35 @@ export async function describeInstance(ec2: EC2Client, instanceId: string): Prom
   };
 }
 
+/** The live instance (not terminated) whose private DNS name this is, or undefined. */
+export async function findInstanceByPrivateDnsName(scope: AwsScope, privateDnsName: string): Promise<{ instanceId: string; tags: Record<string, string> } | undefined> {
+  const out = await callAws('ec2:DescribeInstances', () =>
+    ec2Of(scope).send(new DescribeInstancesCommand({ Filters: [{ Name: 'private-dns-name', Values: [privateDnsName] }, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }] })),
+  );
+  const instance = out.Reservations?.flatMap((r) => r.Instances ?? [])[0];
+  return instance?.InstanceId ? { instanceId: instance.InstanceId, tags: tagMap(instance.Tags) } : undefined;
+}
+
+/** The state and subnet of each of these instances (by InstanceIds: EC2 fails the call for an id it does not know). */
+export async function describeInstanceStates(scope: AwsScope, instanceIds: readonly string[]): Promise<{ instanceId: string; state?: string; subnetId?: string }[]> {
+  const out = await callAws('ec2:DescribeInstances', () => ec2Of(scope).send(new DescribeInstancesCommand({ InstanceIds: [...instanceIds] })));
+  return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => ({ instanceId: i.InstanceId ?? '', ...(i.State?.Name ? { state: i.State.Name } : {}), ...(i.SubnetId ? { subnetId: i.SubnetId } : {}) }));
+}
+
+/** Launch times, for planning oldest-first. */
+export async function launchTimes(scope: AwsScope, instanceIds: readonly string[]): Promise<Map<string, string>> {
+  const times = new Map<string, string>();
+  for (let i = 0; i < instanceIds.length; i += FILTER_VALUES) {
+    const out = await describeInstancesById(scope, instanceIds.slice(i, i + FILTER_VALUES));
+    for (const r of out.Reservations ?? []) for (const inst of r.Instances ?? []) if (inst.InstanceId && inst.LaunchTime) times.set(inst.InstanceId, inst.LaunchTime.toISOString());
+  }
+  return times;
+}
+
 /** CreateTags is idempotent: writing a tag that is already there changes nothing. */
-export async function tagInstance(ec2: EC2Client, instanceId: string, tags: Record<string, string>): Promise<void> {
+export async function tagInstance(scope: AwsScope, instanceId: string, tags: Record<string, string>): Promise<void> {
   await callAws('ec2:CreateTags', () =>
-    ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) })),
+    ec2Of(scope).send(new CreateTagsCommand({ Resources: [instanceId], Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) })),
   );
 }
 
@@ -60,14 +88,14 @@ const FILTER_VALUES = 200;
  * count. One DescribeInstances (paged; one more per 200 groups) filtered by the groups' tag,
  * whatever their number of instances: what `status` shows mid-rollout.
  */
-export async function imagesRunningIn(ec2: EC2Client, groupNames: readonly string[]): Promise<Map<string, Map<string, number>>> {
+export async function imagesRunningIn(scope: AwsScope, groupNames: readonly string[]): Promise<Map<string, Map<string, number>>> {
   const found = new Map<string, Map<string, number>>();
   const names = [...new Set(groupNames)];
   for (let at = 0; at < names.length; at += FILTER_VALUES) {
     let token: string | undefined;
     do {
       const out = await callAws('ec2:DescribeInstances', () =>
-        ec2.send(
+        ec2Of(scope).send(
           new DescribeInstancesCommand({
             Filters: [
               { Name: 'tag:aws:autoscaling:groupName', Values: names.slice(at, at + FILTER_VALUES) },

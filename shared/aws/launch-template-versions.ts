@@ -2,13 +2,25 @@ import {
   CreateLaunchTemplateVersionCommand,
   DeleteLaunchTemplateVersionsCommand,
   DescribeLaunchTemplateVersionsCommand,
-  type EC2Client,
+  EC2Client,
   ModifyLaunchTemplateCommand,
+  type LaunchTemplateTagSpecificationRequest,
   type LaunchTemplateVersion,
   type RequestLaunchTemplateData,
+  type ResourceType,
 } from '@aws-sdk/client-ec2';
 import { createHash } from 'node:crypto';
+import { type AwsScope, clientOf } from './clients.js';
 import { callAws } from './call.js';
+
+const ec2Of = (scope: AwsScope) => clientOf(scope, EC2Client);
+
+/** A version's launch template data, in EC2's own shape (what CreateLaunchTemplateVersion takes). */
+export type TemplateData = RequestLaunchTemplateData;
+/** The tags a version gives the resources launched from it, by resource type. */
+export type TemplateTagSpecification = LaunchTemplateTagSpecificationRequest;
+/** A resource type a launch template can tag (`instance`, `volume`, …). */
+export type TaggableResourceType = ResourceType;
 
 export interface TemplateVersionView {
   launchTemplateId: string;
@@ -17,7 +29,7 @@ export interface TemplateVersionView {
   description?: string;
   imageId?: string;
   userData?: string;
-  data: RequestLaunchTemplateData;
+  data: TemplateData;
 }
 
 function view(v: LaunchTemplateVersion): TemplateVersionView {
@@ -28,14 +40,14 @@ function view(v: LaunchTemplateVersion): TemplateVersionView {
     ...(v.VersionDescription !== undefined ? { description: v.VersionDescription } : {}),
     imageId: v.LaunchTemplateData?.ImageId,
     userData: v.LaunchTemplateData?.UserData,
-    data: (v.LaunchTemplateData ?? {}) as RequestLaunchTemplateData,
+    data: (v.LaunchTemplateData ?? {}) as TemplateData,
   };
 }
 
 /** One version: a number, `$Latest` or `$Default`. */
-export async function describeTemplateVersion(ec2: EC2Client, launchTemplateId: string, version: string): Promise<TemplateVersionView | undefined> {
+export async function describeTemplateVersion(scope: AwsScope, launchTemplateId: string, version: string): Promise<TemplateVersionView | undefined> {
   const out = await callAws('ec2:DescribeLaunchTemplateVersions', () =>
-    ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, Versions: [version] })),
+    ec2Of(scope).send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, Versions: [version] })),
   ).catch((error: Error) => {
     if (error.name.startsWith('InvalidLaunchTemplate')) return undefined;
     throw error;
@@ -45,9 +57,9 @@ export async function describeTemplateVersion(ec2: EC2Client, launchTemplateId: 
 }
 
 /** The newest versions first (one page of up to 200: enough to find a duplicate and to prune). */
-export async function recentTemplateVersions(ec2: EC2Client, launchTemplateId: string, max = 200): Promise<TemplateVersionView[]> {
+export async function recentTemplateVersions(scope: AwsScope, launchTemplateId: string, max = 200): Promise<TemplateVersionView[]> {
   const out = await callAws('ec2:DescribeLaunchTemplateVersions', () =>
-    ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, MaxResults: max })),
+    ec2Of(scope).send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, MaxResults: max })),
   );
   return (out.LaunchTemplateVersions ?? []).map(view).sort((a, b) => b.version - a.version);
 }
@@ -59,8 +71,8 @@ export async function recentTemplateVersions(ec2: EC2Client, launchTemplateId: s
  * data), so a retried step creates nothing twice.
  */
 export async function ensureTemplateVersion(
-  ec2: EC2Client,
-  input: { launchTemplateId: string; sourceVersion: number; imageId: string; userData?: string; description: string; extra?: RequestLaunchTemplateData },
+  scope: AwsScope,
+  input: { launchTemplateId: string; sourceVersion: number; imageId: string; userData?: string; description: string; extra?: TemplateData },
   recent: readonly TemplateVersionView[],
 ): Promise<{ version: number; created: boolean }> {
   const same = recent.find((v) => v.imageId === input.imageId && (input.userData === undefined || v.userData === input.userData));
@@ -70,7 +82,7 @@ export async function ensureTemplateVersion(
     .digest('hex')
     .slice(0, 64);
   const out = await callAws('ec2:CreateLaunchTemplateVersion', () =>
-    ec2.send(
+    ec2Of(scope).send(
       new CreateLaunchTemplateVersionCommand({
         LaunchTemplateId: input.launchTemplateId,
         SourceVersion: String(input.sourceVersion),
@@ -96,10 +108,10 @@ export function planPrune(versions: readonly { version: number; isDefault: boole
     .slice(0, 200); // DeleteLaunchTemplateVersions takes at most 200 a call
 }
 
-export async function deleteTemplateVersions(ec2: EC2Client, launchTemplateId: string, versions: number[]): Promise<void> {
+export async function deleteTemplateVersions(scope: AwsScope, launchTemplateId: string, versions: number[]): Promise<void> {
   if (versions.length === 0) return;
   await callAws('ec2:DeleteLaunchTemplateVersions', () =>
-    ec2.send(new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, Versions: versions.map(String) })),
+    ec2Of(scope).send(new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, Versions: versions.map(String) })),
   );
 }
 
@@ -107,8 +119,8 @@ export async function deleteTemplateVersions(ec2: EC2Client, launchTemplateId: s
 export const OUR_VERSION_DESCRIPTION = /^eks-node-lifecycle: /;
 
 /** The template's default version becomes `version` (a `$Default` group rolled onto it). Idempotent. */
-export async function setDefaultTemplateVersion(ec2: EC2Client, launchTemplateId: string, version: string): Promise<void> {
-  await callAws('ec2:ModifyLaunchTemplate', () => ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: launchTemplateId, DefaultVersion: version })));
+export async function setDefaultTemplateVersion(scope: AwsScope, launchTemplateId: string, version: string): Promise<void> {
+  await callAws('ec2:ModifyLaunchTemplate', () => ec2Of(scope).send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: launchTemplateId, DefaultVersion: version })));
 }
 
 /**
@@ -116,12 +128,12 @@ export async function setDefaultTemplateVersion(ec2: EC2Client, launchTemplateId
  * that `$Latest` names the version before it again (a `$Latest` group back where it was).
  * Anything else is left, and said: someone's newer version, or a version that is not ours.
  */
-export async function dropLatestVersion(ec2: EC2Client, launchTemplateId: string, version: string): Promise<'dropped' | 'gone' | 'not-latest' | 'not-ours' | 'default'> {
-  const latest = await describeTemplateVersion(ec2, launchTemplateId, '$Latest');
+export async function dropLatestVersion(scope: AwsScope, launchTemplateId: string, version: string): Promise<'dropped' | 'gone' | 'not-latest' | 'not-ours' | 'default'> {
+  const latest = await describeTemplateVersion(scope, launchTemplateId, '$Latest');
   if (!latest) return 'gone';
   if (String(latest.version) !== version) return Number(version) > latest.version ? 'gone' : 'not-latest';
   if (latest.isDefault) return 'default';
   if (!OUR_VERSION_DESCRIPTION.test(latest.description ?? '')) return 'not-ours';
-  await deleteTemplateVersions(ec2, launchTemplateId, [latest.version]);
+  await deleteTemplateVersions(scope, launchTemplateId, [latest.version]);
   return 'dropped';
 }

@@ -1,45 +1,21 @@
 import {
-  DescribeNodegroupCommand,
   DescribeUpdateCommand,
   ListUpdatesCommand,
   UpdateNodegroupConfigCommand,
   UpdateNodegroupVersionCommand,
-  type EKSClient,
-  type Nodegroup,
+  EKSClient,
   type Update,
 } from '@aws-sdk/client-eks';
+import { type AwsScope, clientOf } from './clients.js';
 import { callAws } from './call.js';
+import type { UpdateConfigView } from './nodegroups.js';
+
+const eksOf = (scope: AwsScope) => clientOf(scope, EKSClient);
 
 /**
- * EKS managed node group updates: the node group as an update sees it, the updates, and
- * starting one. EKS runs one update of a group at a time and answers a second with
+ * EKS managed node group updates: the updates, and starting one. EKS runs one update of a group at a time and answers a second with
  * ResourceInUseException: that is an answer here ('in-use'), not a failure.
  */
-
-export interface UpdateConfigView {
-  maxUnavailable?: number;
-  maxUnavailablePercentage?: number;
-  updateStrategy?: 'DEFAULT' | 'MINIMAL';
-}
-
-export interface NodegroupView {
-  cluster: string;
-  name: string;
-  /** ACTIVE, UPDATING, CREATING, DEGRADED, DELETING, CREATE_FAILED, DELETE_FAILED */
-  status: string;
-  /** Kubernetes minor version, e.g. 1.31 */
-  version?: string;
-  releaseVersion?: string;
-  amiType?: string;
-  launchTemplate?: { id?: string; name?: string; version?: string };
-  updateConfig?: UpdateConfigView;
-  nodeRole?: string;
-  subnets: string[];
-  instanceTypes: string[];
-  autoScalingGroups: string[];
-  desiredSize?: number;
-  tags: Record<string, string>;
-}
 
 export type UpdateStatus = 'InProgress' | 'Failed' | 'Cancelled' | 'Successful';
 
@@ -62,40 +38,6 @@ export interface UpdateView {
 
 export type StartOutcome = { started: UpdateView } | { inUse: string };
 
-export function nodegroupView(ng: Nodegroup, cluster: string, name: string): NodegroupView {
-  const config = ng.updateConfig;
-  const updateConfig: UpdateConfigView | undefined = config
-    ? {
-        ...(config.maxUnavailable !== undefined ? { maxUnavailable: config.maxUnavailable } : {}),
-        ...(config.maxUnavailablePercentage !== undefined ? { maxUnavailablePercentage: config.maxUnavailablePercentage } : {}),
-        ...(config.updateStrategy !== undefined ? { updateStrategy: config.updateStrategy } : {}),
-      }
-    : undefined;
-  const view: NodegroupView = {
-    cluster,
-    name,
-    status: ng.status ?? 'UNKNOWN',
-    subnets: ng.subnets ?? [],
-    instanceTypes: ng.instanceTypes ?? [],
-    autoScalingGroups: (ng.resources?.autoScalingGroups ?? []).flatMap((g) => (g.name ? [g.name] : [])),
-    tags: ng.tags ?? {},
-  };
-  if (ng.version !== undefined) view.version = ng.version;
-  if (ng.releaseVersion !== undefined) view.releaseVersion = ng.releaseVersion;
-  if (ng.amiType !== undefined) view.amiType = ng.amiType;
-  if (ng.launchTemplate) {
-    view.launchTemplate = {
-      ...(ng.launchTemplate.id !== undefined ? { id: ng.launchTemplate.id } : {}),
-      ...(ng.launchTemplate.name !== undefined ? { name: ng.launchTemplate.name } : {}),
-      ...(ng.launchTemplate.version !== undefined ? { version: ng.launchTemplate.version } : {}),
-    };
-  }
-  if (updateConfig) view.updateConfig = updateConfig;
-  if (ng.nodeRole !== undefined) view.nodeRole = ng.nodeRole;
-  if (ng.scalingConfig?.desiredSize !== undefined) view.desiredSize = ng.scalingConfig.desiredSize;
-  return view;
-}
-
 export function updateView(update: Update | undefined): UpdateView {
   return {
     id: update?.id ?? '',
@@ -107,23 +49,17 @@ export function updateView(update: Update | undefined): UpdateView {
   };
 }
 
-/** The node group; a missing one is rethrown as EKS's ResourceNotFoundException. */
-export async function describeNodegroup(eks: EKSClient, cluster: string, nodegroup: string): Promise<NodegroupView> {
-  const out = await callAws('eks:DescribeNodegroup', () => eks.send(new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: nodegroup })));
-  return nodegroupView(out.nodegroup ?? {}, cluster, nodegroup);
-}
-
-export async function describeUpdate(eks: EKSClient, cluster: string, nodegroup: string, updateId: string): Promise<UpdateView> {
-  const out = await callAws('eks:DescribeUpdate', () => eks.send(new DescribeUpdateCommand({ name: cluster, nodegroupName: nodegroup, updateId })));
+export async function describeUpdate(scope: AwsScope, cluster: string, nodegroup: string, updateId: string): Promise<UpdateView> {
+  const out = await callAws('eks:DescribeUpdate', () => eksOf(scope).send(new DescribeUpdateCommand({ name: cluster, nodegroupName: nodegroup, updateId })));
   return updateView(out.update);
 }
 
 /** Every update id of the group, in the order EKS lists them. */
-export async function listUpdateIds(eks: EKSClient, cluster: string, nodegroup: string): Promise<string[]> {
+export async function listUpdateIds(scope: AwsScope, cluster: string, nodegroup: string): Promise<string[]> {
   const ids: string[] = [];
   let nextToken: string | undefined;
   do {
-    const out = await callAws('eks:ListUpdates', () => eks.send(new ListUpdatesCommand({ name: cluster, nodegroupName: nodegroup, maxResults: 100, ...(nextToken ? { nextToken } : {}) })));
+    const out = await callAws('eks:ListUpdates', () => eksOf(scope).send(new ListUpdatesCommand({ name: cluster, nodegroupName: nodegroup, maxResults: 100, ...(nextToken ? { nextToken } : {}) })));
     ids.push(...(out.updateIds ?? []));
     nextToken = out.nextToken;
   } while (nextToken);
@@ -135,10 +71,10 @@ export async function listUpdateIds(eks: EKSClient, cluster: string, nodegroup: 
  * a group collects updates over its life and each needs a DescribeUpdate. EKS does not
  * document the list's order; the end is tried first, where the sandbox puts the newest.
  */
-export async function findUpdateInProgress(eks: EKSClient, cluster: string, nodegroup: string): Promise<UpdateView | undefined> {
-  const ids = await listUpdateIds(eks, cluster, nodegroup);
+export async function findUpdateInProgress(scope: AwsScope, cluster: string, nodegroup: string): Promise<UpdateView | undefined> {
+  const ids = await listUpdateIds(scope, cluster, nodegroup);
   for (const id of ids.slice().reverse()) {
-    const update = await describeUpdate(eks, cluster, nodegroup, id);
+    const update = await describeUpdate(scope, cluster, nodegroup, id);
     if (update.status === 'InProgress') return update;
   }
   return undefined;
@@ -162,9 +98,9 @@ async function startUpdate(operation: string, call: () => Promise<{ update?: Upd
 }
 
 /** UpdateNodegroupVersion; `clientRequestToken` makes a repeated call return the same update. */
-export function startVersionUpdate(eks: EKSClient, cluster: string, nodegroup: string, request: VersionUpdateRequest, clientRequestToken: string): Promise<StartOutcome> {
+export function startVersionUpdate(scope: AwsScope, cluster: string, nodegroup: string, request: VersionUpdateRequest, clientRequestToken: string): Promise<StartOutcome> {
   return startUpdate('eks:UpdateNodegroupVersion', () =>
-    eks.send(
+    eksOf(scope).send(
       new UpdateNodegroupVersionCommand({
         clusterName: cluster,
         nodegroupName: nodegroup,
@@ -179,8 +115,8 @@ export function startVersionUpdate(eks: EKSClient, cluster: string, nodegroup: s
 }
 
 /** UpdateNodegroupConfig of the update config only (how many nodes at once, which strategy). */
-export function startConfigUpdate(eks: EKSClient, cluster: string, nodegroup: string, updateConfig: UpdateConfigView, clientRequestToken: string): Promise<StartOutcome> {
+export function startConfigUpdate(scope: AwsScope, cluster: string, nodegroup: string, updateConfig: UpdateConfigView, clientRequestToken: string): Promise<StartOutcome> {
   return startUpdate('eks:UpdateNodegroupConfig', () =>
-    eks.send(new UpdateNodegroupConfigCommand({ clusterName: cluster, nodegroupName: nodegroup, updateConfig, clientRequestToken })),
+    eksOf(scope).send(new UpdateNodegroupConfigCommand({ clusterName: cluster, nodegroupName: nodegroup, updateConfig, clientRequestToken })),
   );
 }

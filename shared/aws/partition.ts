@@ -57,3 +57,8 @@ export function arnOf(parts: { partition?: PartitionName; region: string; servic
 export function executionNameOf(executionArn: string): string {
   return executionArn.split(':').at(-1) ?? executionArn;
 }
+
+/** The account in an ARN (`arn:aws:eks:eu-west-1:123456789012:nodegroup/…`), if it names one. Pure. */
+export function accountOfArn(arn: string | undefined): string | undefined {
+  return /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):/.exec(arn ?? '')?.[1];
+}

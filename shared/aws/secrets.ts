@@ -1,6 +1,9 @@
-import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ConfigurationError } from '../errors.js';
+import { type AwsScope, clientOf } from './clients.js';
 import { callAws } from './call.js';
+
+const ssmOf = (scope: AwsScope) => clientOf(scope, SSMClient);
 
 export interface CachedSecretOptions {
   /** how long a value is served before SSM is asked again; default five minutes */
@@ -26,7 +29,7 @@ export const DEFAULT_SECRET_TTL_MS = 300_000;
  * is a `ConfigurationError` naming the parameter (never its value); throttling and server
  * faults become `AwsTransientError` (callAws).
  */
-export function cachedSecret(ssm: SSMClient, parameterName: string, options: CachedSecretOptions = {}): () => Promise<string> {
+export function cachedSecret(scope: AwsScope, parameterName: string, options: CachedSecretOptions = {}): () => Promise<string> {
   const ttlMs = options.ttlMs ?? DEFAULT_SECRET_TTL_MS;
   const now = options.now ?? Date.now;
   let cached: { value: string; expiresAt: number } | undefined;
@@ -34,7 +37,7 @@ export function cachedSecret(ssm: SSMClient, parameterName: string, options: Cac
 
   const misconfigured = (why: string) => () => new ConfigurationError(`secret parameter ${parameterName} ${why}`);
   async function fetchSecret(): Promise<string> {
-    const out = await callAws('ssm:GetParameter', () => ssm.send(new GetParameterCommand({ Name: parameterName, WithDecryption: true })), {
+    const out = await callAws('ssm:GetParameter', () => ssmOf(scope).send(new GetParameterCommand({ Name: parameterName, WithDecryption: true })), {
       ParameterNotFound: misconfigured('does not exist'),
       ParameterVersionNotFound: misconfigured('does not have the version asked for'),
       AccessDeniedException: misconfigured('cannot be read by this role (ssm:GetParameter, kms:Decrypt or secretsmanager:GetSecretValue denied)'),

@@ -1,5 +1,8 @@
-import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, type ExecutionStatus, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, type ExecutionStatus, SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { type AwsScope, clientOf } from './clients.js';
 import { callAws } from './call.js';
+
+const sfnOf = (scope: AwsScope) => clientOf(scope, SFNClient);
 
 export interface StartedExecution {
   executionArn: string;
@@ -18,7 +21,7 @@ export interface StartedExecution {
  * being, or has been, done.
  */
 export async function startExecutionOnce(
-  sfn: SFNClient,
+  scope: AwsScope,
   stateMachineArn: string,
   name: string,
   input: unknown,
@@ -26,7 +29,7 @@ export async function startExecutionOnce(
   const executionArn = executionArnOf(stateMachineArn, name);
   try {
     const out = await callAws('states:StartExecution', () =>
-      sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })),
+      sfnOf(scope).send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })),
     );
     return { executionArn: out.executionArn ?? executionArn, started: true };
   } catch (error) {
@@ -44,12 +47,12 @@ export const MAX_CONTINUATIONS_FOLLOWED = 100;
  * went on in a fresh one (it SUCCEEDED with `{ "continuedAs": <ARN> }` as output, see
  * workflow/continuation.ts) is followed: the status is its latest successor's.
  */
-export async function executionStatus(sfn: SFNClient, executionArn: string): Promise<ExecutionStatus | 'MISSING'> {
+export async function executionStatus(scope: AwsScope, executionArn: string): Promise<ExecutionStatus | 'MISSING'> {
   let arn = executionArn;
   for (let hop = 0; ; hop++) {
     let out: DescribeExecutionCommandOutput;
     try {
-      out = await callAws('states:DescribeExecution', () => sfn.send(new DescribeExecutionCommand({ executionArn: arn })));
+      out = await callAws('states:DescribeExecution', () => sfnOf(scope).send(new DescribeExecutionCommand({ executionArn: arn })));
     } catch (error) {
       if ((error as Error).name === 'ExecutionDoesNotExist') return 'MISSING';
       throw error;
@@ -73,4 +76,14 @@ function continuedAs(output: string | undefined): string | undefined {
 /** The ARN the execution `name` of a state machine has (or will have). */
 export function executionArnOf(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+/** A callback task's answer: its output (SendTaskSuccess). */
+export async function sendTaskSuccess(scope: AwsScope, taskToken: string, output: unknown): Promise<void> {
+  await callAws('states:SendTaskSuccess', () => sfnOf(scope).send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })));
+}
+
+/** A callback task's failure, with the error name its Catch matches (SendTaskFailure; cause at most 256 characters). */
+export async function sendTaskFailure(scope: AwsScope, taskToken: string, error: string, cause: string): Promise<void> {
+  await callAws('states:SendTaskFailure', () => sfnOf(scope).send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 256) })));
 }

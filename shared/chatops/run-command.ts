@@ -1,11 +1,8 @@
-import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import type { AwsScope } from '../aws/clients.js';
 import { describeImage } from '../ami/image-provenance.js';
 import { decideKubernetesMinor, describeKubernetesMinor } from '../ami/kubernetes-version.js';
-import { callAws } from '../aws/call.js';
-import { describeGroupMembers } from '../aws/group-capacity.js';
-import { describeInstance, imagesRunningIn, tagMap } from '../aws/instances.js';
+import { describeGroupMembers } from '../aws/group-members.js';
+import { describeInstance, findInstanceByPrivateDnsName, imagesRunningIn } from '../aws/instances.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
 import { type DetectPorts, planGroups } from '../detect/detect.js';
 import { attachImages, type GroupView, listClusterNames, listClusters, listGroups } from '../detect/inventory.js';
@@ -64,10 +61,9 @@ export interface CommandPorts extends ApprovalPorts {
   /** the per-person rate limit, and the grants of forced drains */
   guards: RequestGuards;
   locks: NodeGroupLocks;
-  sfn: SFNClient;
-  ec2: EC2Client;
+  aws: AwsScope;
   amiRolloutStateMachineArn: string;
-  inventory: Omit<DetectPorts, 'sfn' | 'amiRolloutStateMachineArn'>;
+  inventory: Omit<DetectPorts, 'amiRolloutStateMachineArn'>;
   /** asks the requestDrain function to drain one instance (it owns the drain rules) */
   requestDrain: (request: ManualDrainRequest) => Promise<RequestDrainOutcome>;
   /** asks the requestDrain function to take back what a drain added to one instance's node (it has the cluster access and the drain records) */
@@ -254,14 +250,14 @@ async function status(command: Extract<Command, { name: 'status' }>, principal: 
       cachedInventory(ports, `status ${cluster}`, async () => {
         const views = await listClusters(ports.inventory, cluster);
         const found = (await Promise.all(views.map((view) => listGroups(ports.inventory, view)))).flat();
-        await attachImages(ports.inventory.ec2, found);
+        await attachImages(ports.inventory.aws, found);
         return found;
       }),
     ),
   );
   const groups = inventories.flat().filter((g) => !command.group || g.name === command.group);
   // what the instances run now is read fresh (one DescribeInstances for every group), not from the inventory cache: mid-rollout it changes by the minute
-  const running = await imagesRunningIn(ports.ec2, groups.flatMap((g) => (g.autoScalingGroup ? [g.autoScalingGroup] : [])));
+  const running = await imagesRunningIn(ports.aws, groups.flatMap((g) => (g.autoScalingGroup ? [g.autoScalingGroup] : [])));
   const nameOf = (id: string) => displayNameOf(policy, id);
   const rows: GroupStatus[] = await Promise.all(
     groups.map(async (g) => {
@@ -381,7 +377,7 @@ async function rollout(command: Extract<Command, { name: 'rollout' }>, request: 
   const approval = plan.mode === 'approve' || requiresApproval(policy, command.cluster);
   if (plan.observe) {
     // observe mode (the service's, or the group's rollout=observe): the rollout planned and told, nothing started
-    const instances = group.kind === 'self-managed' && group.autoScalingGroup ? await describeGroupMembers(ports.inventory.autoscaling, ports.inventory.ec2, group.autoScalingGroup) : [];
+    const instances = group.kind === 'self-managed' && group.autoScalingGroup ? await describeGroupMembers(ports.inventory.aws, group.autoScalingGroup) : [];
     const maxUnavailable: Record<string, string> = command.maxUnavailable === undefined ? {} : { 'eks-node-lifecycle/max-unavailable': String(command.maxUnavailable) };
     const observed = observeRollout({
       group: { ...group, tags: { ...group.tags, ...maxUnavailable } },
@@ -403,7 +399,7 @@ async function rollout(command: Extract<Command, { name: 'rollout' }>, request: 
     overrides: command.maxUnavailable === undefined ? {} : { maxUnavailable: command.maxUnavailable },
   };
   const name = chatRolloutName(command.cluster, command.group, request.requestId);
-  const started = await startExecutionOnce(ports.sfn, ports.amiRolloutStateMachineArn, name, input);
+  const started = await startExecutionOnce(ports.aws, ports.amiRolloutStateMachineArn, name, input);
   // the reply says what Begin decided (it runs now, waits, or was refused), not merely that it was asked
   const begin = await awaitBeginDecision({ executionArn: started.executionArn, cluster: command.cluster, group: command.group }, ports);
   const headline = beginHeadline(who, begin);
@@ -420,17 +416,16 @@ async function rollout(command: Extract<Command, { name: 'rollout' }>, request: 
   return { reply: doneReply(headline.title, lines, context), clusters };
 }
 
-async function findInstance(target: NodeTarget, ec2: EC2Client): Promise<{ instanceId: string; tags: Record<string, string>; nodeName?: string } | undefined> {
+async function findInstance(target: NodeTarget, aws: AwsScope): Promise<{ instanceId: string; tags: Record<string, string>; nodeName?: string } | undefined> {
   if (target.kind === 'instance') {
-    const found = await describeInstance(ec2, target.instanceId);
+    const found = await describeInstance(aws, target.instanceId);
     return found && found.state !== 'terminated' ? { instanceId: found.instanceId, tags: found.tags, ...(found.privateDnsName ? { nodeName: found.privateDnsName } : {}) } : undefined;
   }
   // node names are the instance's private DNS name, or (resource-name hostnames) its id
   const byId = instanceIdOfHostname(target.nodeName);
-  if (byId) return findInstance({ kind: 'instance', instanceId: byId }, ec2);
-  const out = await callAws('ec2:DescribeInstances', () => ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'private-dns-name', Values: [target.nodeName] }, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }] })));
-  const instance = out.Reservations?.flatMap((r) => r.Instances ?? [])[0];
-  return instance?.InstanceId ? { instanceId: instance.InstanceId, tags: tagMap(instance.Tags), nodeName: target.nodeName } : undefined;
+  if (byId) return findInstance({ kind: 'instance', instanceId: byId }, aws);
+  const instance = await findInstanceByPrivateDnsName(aws, target.nodeName);
+  return instance ? { ...instance, nodeName: target.nodeName } : undefined;
 }
 
 type NodeTarget = Extract<Command, { name: 'drain' | 'uncordon' }>['target'];
@@ -442,7 +437,7 @@ type NodeTarget = Extract<Command, { name: 'drain' | 'uncordon' }>['target'];
  */
 async function nodeOfCommand(target: NodeTarget, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<{ instanceId: string; cluster: string; label: string; tags: Record<string, string> } | { ended: Acted }> {
   const label = target.kind === 'instance' ? target.instanceId : target.nodeName;
-  const instance = await findInstance(target, ports.ec2);
+  const instance = await findInstance(target, ports.aws);
   if (!instance) return { ended: { reply: notDoneReply(`No running instance is ${label}`), clusters: [] } };
   const cluster = clustersNamedBy(instance.tags)[0];
   // Karpenter's nodes are Karpenter's to drain (its disruption budgets, or kubectl delete node, which it finalizes)

@@ -1,13 +1,9 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { EKSClient } from '@aws-sdk/client-eks';
-import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { AwsScope } from '../aws/clients.js';
 import { identifyImage, identityFromAmiType } from '../ami/ami-family.js';
 import { decideKubernetesMinor, type KubernetesMinorDecision } from '../ami/kubernetes-version.js';
 import { CHANNEL_TAG } from '../ami/resolve-target.js';
 import { parameterNamesFor, SsmParameterCache } from '../ami/ssm-parameters.js';
-import { describeGroupMembers } from '../aws/group-capacity.js';
+import { describeGroupMembers } from '../aws/group-members.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
 import type { ServiceMode } from '../config/service-config.js';
 import { observedEvent, type RolloutObserved } from '../events/observed.js';
@@ -25,11 +21,7 @@ import { type GroupPlan, planGroup, rolloutExecutionName, rolloutInputOf } from 
 import { detectionImageSource, targetForGroup } from './target-for-group.js';
 
 export interface DetectPorts {
-  eks: EKSClient;
-  autoscaling: AutoScalingClient;
-  ec2: EC2Client;
-  ssm: SSMClient;
-  sfn: SFNClient;
+  aws: AwsScope;
   managedClusters: ManagedClusters;
   amiRolloutStateMachineArn: string;
   /** the service's mode (config/observe.ts); act when not given */
@@ -96,7 +88,7 @@ export interface PlanScope {
  * cached for this call; or the group's custom AMI selector) → plan (pure). Chat's `plan`
  * and `rollout` ask the same question.
  */
-export async function planGroups(ports: Omit<DetectPorts, 'sfn' | 'amiRolloutStateMachineArn'>, scope: PlanScope = {}): Promise<{ groups: GroupView[]; plans: GroupPlan[] }> {
+export async function planGroups(ports: Omit<DetectPorts, 'amiRolloutStateMachineArn'>, scope: PlanScope = {}): Promise<{ groups: GroupView[]; plans: GroupPlan[] }> {
   const only = scope.groups ? new Set(scope.groups.map((g) => `${g.cluster}/${g.group}`)) : undefined;
   const clusters: ClusterView[] = scope.groups
     ? (await Promise.all([...new Set(scope.groups.map((g) => g.cluster))].map((name) => listClusters(ports, name)))).flat()
@@ -105,10 +97,10 @@ export async function planGroups(ports: Omit<DetectPorts, 'sfn' | 'amiRolloutSta
     .flat()
     .filter((g) => (!scope.group || g.name === scope.group) && (!only || only.has(`${g.cluster}/${g.name}`)));
   if (scope.channel) for (const g of groups) g.tags = { ...g.tags, [CHANNEL_TAG]: scope.channel };
-  await attachImages(ports.ec2, groups);
+  await attachImages(ports.aws, groups);
 
-  const ssm = new SsmParameterCache(ports.ssm);
-  const images = detectionImageSource(ports.ec2, groups.flatMap((g) => (g.image ? [g.image] : [])));
+  const ssm = new SsmParameterCache(ports.aws);
+  const images = detectionImageSource(ports.aws, groups.flatMap((g) => (g.image ? [g.image] : [])));
   const minors = new Map(groups.map((g) => [g, minorOfGroup(g)]));
   // every public parameter any group needs, in batches of ten, before the groups ask one by one
   await ssm.get([...new Set(groups.flatMap((g) => parameterNamesOfGroup(g, minors.get(g)!.minor)))]);
@@ -170,7 +162,7 @@ export async function detectStaleGroups(trigger: DetectionTrigger, ports: Detect
       if (plan.action !== 'roll') continue;
       const group = groups.find((g) => g.cluster === plan.cluster && g.name === plan.group)!;
       if (plan.observe) {
-        const instances = group.kind === 'self-managed' && group.autoScalingGroup ? await describeGroupMembers(ports.autoscaling, ports.ec2, group.autoScalingGroup) : [];
+        const instances = group.kind === 'self-managed' && group.autoScalingGroup ? await describeGroupMembers(ports.aws, group.autoScalingGroup) : [];
         const observed = observeRollout({ group, plan, observedBy: plan.observe, trigger: kind, instances, now });
         const event = observedEvent('rollout', observed);
         await ports.publish(event.detailType, event.detail);
@@ -179,7 +171,7 @@ export async function detectStaleGroups(trigger: DetectionTrigger, ports: Detect
       }
       const executionName = rolloutExecutionName(plan.cluster, plan.group, plan.to);
       const input: RolloutRequest = { ...rolloutInputOf(group, plan), detectedAt: now.toISOString() };
-      const started = await startExecutionOnce(ports.sfn, ports.amiRolloutStateMachineArn, executionName, input);
+      const started = await startExecutionOnce(ports.aws, ports.amiRolloutStateMachineArn, executionName, input);
       result.started.push({ cluster: plan.cluster, group: plan.group, executionName, alreadyRunning: !started.started });
     }
     const found = groups.map((group) => ({ group, problems: readNodeGroupConfig(group.tags).problems }));

@@ -1,4 +1,4 @@
-import type { Image } from '@aws-sdk/client-ec2';
+import type { ImageView } from '../aws/images.js';
 import { judgeProvenance } from '../ami/image-provenance.js';
 import { readAmiPolicy } from '../ami/resolve-target.js';
 import { readNodeGroupConfig } from '../config/node-group-config.js';
@@ -30,11 +30,11 @@ export interface SelectorGroup {
 
 export type GroupVerdict = { cluster: string; group: string; matches: boolean; reason: string };
 
-export function imageSummary(image: Image): string {
+export function imageSummary(image: ImageView): string {
   return `${image.ImageId}${image.Name ? ` (${image.Name})` : ''}`;
 }
 
-export function couldTarget(image: Image, group: SelectorGroup): GroupVerdict {
+export function couldTarget(image: ImageView, group: SelectorGroup): GroupVerdict {
   const verdict = (matches: boolean, reason: string): GroupVerdict => ({ cluster: group.cluster, group: group.name, matches, reason });
   if (readNodeGroupConfig(group.tags).policy.rollout === 'off') return verdict(false, 'rollouts are off for this group');
   const { channel, selector } = readAmiPolicy(group.tags);
@@ -57,7 +57,7 @@ export function couldTarget(image: Image, group: SelectorGroup): GroupVerdict {
 }
 
 /** Every group any of the images could be the target of, once each, and why each other group is left out. */
-export function screenImages(images: readonly Image[], groups: readonly SelectorGroup[]): { matched: { cluster: string; group: string }[]; verdicts: GroupVerdict[] } {
+export function screenImages(images: readonly ImageView[], groups: readonly SelectorGroup[]): { matched: { cluster: string; group: string }[]; verdicts: GroupVerdict[] } {
   const verdicts = groups.map((group) => {
     const all = images.map((image) => couldTarget(image, group));
     return all.find((v) => v.matches) ?? all[0] ?? { cluster: group.cluster, group: group.name, matches: false, reason: 'no image' };

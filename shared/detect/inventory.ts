@@ -1,10 +1,10 @@
-import { type AutoScalingClient, paginateDescribeAutoScalingGroups } from '@aws-sdk/client-auto-scaling';
-import { DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
-import { DescribeClusterCommand, DescribeNodegroupCommand, type EKSClient, paginateListClusters, paginateListNodegroups } from '@aws-sdk/client-eks';
+import type { AwsScope } from '../aws/clients.js';
 import { identifyImage } from '../ami/ami-family.js';
-import { accountOfArn } from '../ami/image-provenance.js';
-import { callAws } from '../aws/call.js';
+import { listGroupsTagged } from '../aws/auto-scaling-groups.js';
+import { describeCluster, listClusterNames as listAllClusterNames } from '../aws/clusters.js';
+import { describeImagesById, type ImageView } from '../aws/images.js';
 import { describeTemplateVersion } from '../aws/launch-template-versions.js';
+import { describeNodegroup, listNodegroupNames } from '../aws/nodegroups.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 import type { SelectorGroup } from './image-match.js';
 
@@ -43,23 +43,19 @@ export interface GroupView {
   /** the cluster's (control plane's) Kubernetes version */
   controlPlaneVersion: string;
   imageId?: string;
-  image?: Image;
+  image?: ImageView;
   /** the group's scaling: desired, min and max nodes */
   size?: { desired: number; min: number; max: number };
 }
 
 export interface InventoryPorts {
-  eks: EKSClient;
-  autoscaling: AutoScalingClient;
-  ec2: EC2Client;
+  aws: AwsScope;
   managedClusters: ManagedClusters;
 }
 
 /** The clusters this deployment looks after (`only`, if given and managed), by name. */
-export async function listClusterNames(ports: Pick<InventoryPorts, 'eks' | 'managedClusters'>, only?: string): Promise<string[]> {
-  const names: string[] = [];
-  if (only) names.push(only);
-  else for await (const page of paginateListClusters({ client: ports.eks }, {})) names.push(...(page.clusters ?? []));
+export async function listClusterNames(ports: Pick<InventoryPorts, 'aws' | 'managedClusters'>, only?: string): Promise<string[]> {
+  const names = only ? [only] : await listAllClusterNames(ports.aws);
   return names.filter((n) => ports.managedClusters === '*' || ports.managedClusters.includes(n));
 }
 
@@ -67,13 +63,13 @@ export async function listClusters(ports: InventoryPorts, only?: string): Promis
   const managed = await listClusterNames(ports, only);
   return Promise.all(
     managed.map(async (name) => {
-      const { cluster } = await callAws('eks:DescribeCluster', () => ports.eks.send(new DescribeClusterCommand({ name })));
+      const cluster = await describeCluster(ports.aws, name);
       return {
         name,
-        endpoint: cluster?.endpoint ?? '',
-        certificateAuthority: cluster?.certificateAuthority?.data ?? '',
-        serviceIpv4Cidr: cluster?.kubernetesNetworkConfig?.serviceIpv4Cidr ?? '172.20.0.0/16',
-        version: cluster?.version ?? '',
+        endpoint: cluster.endpoint ?? '',
+        certificateAuthority: cluster.certificateAuthority ?? '',
+        serviceIpv4Cidr: cluster.serviceIpv4Cidr ?? '172.20.0.0/16',
+        version: cluster.version ?? '',
       };
     }),
   );
@@ -84,71 +80,56 @@ export async function listGroups(ports: InventoryPorts, cluster: ClusterView, on
   const groups: GroupView[] = [];
   const wanted = only ?? (() => true);
   // managed node groups
-  const nodegroupNames: string[] = [];
-  for await (const page of paginateListNodegroups({ client: ports.eks }, { clusterName: cluster.name })) nodegroupNames.push(...(page.nodegroups ?? []).filter(wanted));
-  const nodegroups = await Promise.all(
-    nodegroupNames.map((nodegroupName) =>
-      callAws('eks:DescribeNodegroup', () => ports.eks.send(new DescribeNodegroupCommand({ clusterName: cluster.name, nodegroupName }))).then((o) => o.nodegroup!),
-    ),
-  );
+  const nodegroupNames = (await listNodegroupNames(ports.aws, cluster.name)).filter(wanted);
+  const nodegroups = await Promise.all(nodegroupNames.map((nodegroupName) => describeNodegroup(ports.aws, cluster.name, nodegroupName)));
   for (const ng of nodegroups) {
     const lt = ng.launchTemplate?.id && ng.launchTemplate.version ? { id: ng.launchTemplate.id, version: Number(ng.launchTemplate.version) } : undefined;
-    const custom = lt && ng.amiType === 'CUSTOM' ? await describeTemplateVersion(ports.ec2, lt.id, String(lt.version)) : undefined;
-    const accountId = accountOfArn(ng.nodegroupArn);
+    const custom = lt && ng.amiType === 'CUSTOM' ? await describeTemplateVersion(ports.aws, lt.id, String(lt.version)) : undefined;
+    const sized = ng.desiredSize !== undefined || ng.minSize !== undefined || ng.maxSize !== undefined;
     groups.push({
       cluster: cluster.name,
       kind: 'managed',
-      name: ng.nodegroupName!,
-      ...(accountId ? { accountId } : {}),
-      autoScalingGroup: ng.resources?.autoScalingGroups?.[0]?.name,
-      tags: ng.tags ?? {},
+      name: ng.name,
+      ...(ng.accountId ? { accountId: ng.accountId } : {}),
+      autoScalingGroup: ng.autoScalingGroups[0],
+      tags: ng.tags,
       ...(lt ? { launchTemplate: lt } : {}),
       ...(ng.amiType && ng.amiType !== 'CUSTOM' ? { amiType: ng.amiType, releaseVersion: ng.releaseVersion } : {}),
       kubernetesVersion: ng.version ?? cluster.version,
       controlPlaneVersion: cluster.version,
       ...(custom?.imageId ? { imageId: custom.imageId } : {}),
-      ...(ng.scalingConfig ? { size: { desired: ng.scalingConfig.desiredSize ?? 0, min: ng.scalingConfig.minSize ?? 0, max: ng.scalingConfig.maxSize ?? 0 } } : {}),
+      ...(sized ? { size: { desired: ng.desiredSize ?? 0, min: ng.minSize ?? 0, max: ng.maxSize ?? 0 } } : {}),
     });
   }
   // self-managed groups: tagged for the cluster, not EKS's
-  const pages = paginateDescribeAutoScalingGroups({ client: ports.autoscaling, pageSize: 100 }, { Filters: [{ Name: 'tag-key', Values: [`kubernetes.io/cluster/${cluster.name}`] }] });
-  for await (const page of pages) {
-    for (const g of page.AutoScalingGroups ?? []) {
-      const tags = Object.fromEntries((g.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
-      if (tags['eks:nodegroup-name'] || !wanted(g.AutoScalingGroupName ?? '')) continue;
-      const spec = g.LaunchTemplate ?? g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
-      if (!spec?.LaunchTemplateId) continue;
-      const version = await describeTemplateVersion(ports.ec2, spec.LaunchTemplateId, spec.Version ?? '$Default');
-      if (!version) continue;
-      const accountId = accountOfArn(g.AutoScalingGroupARN);
-      groups.push({
-        cluster: cluster.name,
-        kind: 'self-managed',
-        name: g.AutoScalingGroupName!,
-        ...(accountId ? { accountId } : {}),
-        autoScalingGroup: g.AutoScalingGroupName!,
-        tags,
-        launchTemplate: { id: spec.LaunchTemplateId, version: version.version },
-        // what the group's image is built for, not the cluster's: a control plane upgrade moves no group by itself
-        kubernetesVersion: '',
-        controlPlaneVersion: cluster.version,
-        ...(version.imageId ? { imageId: version.imageId } : {}),
-        size: { desired: g.DesiredCapacity ?? 0, min: g.MinSize ?? 0, max: g.MaxSize ?? 0 },
-      });
-    }
+  for (const g of await listGroupsTagged(ports.aws, `kubernetes.io/cluster/${cluster.name}`)) {
+    if (g.tags['eks:nodegroup-name'] || !wanted(g.name)) continue;
+    if (!g.launchTemplate) continue;
+    const version = await describeTemplateVersion(ports.aws, g.launchTemplate.id, g.launchTemplate.version);
+    if (!version) continue;
+    groups.push({
+      cluster: cluster.name,
+      kind: 'self-managed',
+      name: g.name,
+      ...(g.accountId ? { accountId: g.accountId } : {}),
+      autoScalingGroup: g.name,
+      tags: g.tags,
+      launchTemplate: { id: g.launchTemplate.id, version: version.version },
+      // what the group's image is built for, not the cluster's: a control plane upgrade moves no group by itself
+      kubernetesVersion: '',
+      controlPlaneVersion: cluster.version,
+      ...(version.imageId ? { imageId: version.imageId } : {}),
+      size: { desired: g.desired, min: g.min, max: g.max },
+    });
   }
   return groups;
 }
 
 /** One DescribeImages (per 100 ids) for every group's current image, and the Kubernetes minor it is built for. */
-export async function attachImages(ec2: EC2Client, groups: GroupView[]): Promise<void> {
+export async function attachImages(scope: AwsScope, groups: GroupView[]): Promise<void> {
   const ids = [...new Set(groups.map((g) => g.imageId).filter((id): id is string => Boolean(id)))];
-  const images = new Map<string, Image>();
-  for (let i = 0; i < ids.length; i += 100) {
-    // a filter, not ImageIds: one image gone must not fail the lookup of the others
-    const out = await callAws('ec2:DescribeImages', () => ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: ids.slice(i, i + 100) }], IncludeDeprecated: true })));
-    for (const image of out.Images ?? []) images.set(image.ImageId!, image);
-  }
+  const images = new Map<string, ImageView>();
+  for (const image of await describeImagesById(scope, ids)) images.set(image.ImageId!, image);
   for (const g of groups) {
     if (!g.imageId || !images.has(g.imageId)) continue;
     g.image = images.get(g.imageId)!;
@@ -162,24 +143,16 @@ export async function attachImages(ec2: EC2Client, groups: GroupView[]): Promise
  * The managed clusters' node groups with their tags only — no launch template or image
  * read: what screening an AMI event needs (see image-match.ts), a fraction of an inventory.
  */
-export async function listGroupTags(ports: Pick<InventoryPorts, 'eks' | 'autoscaling' | 'managedClusters'>): Promise<SelectorGroup[]> {
+export async function listGroupTags(ports: Pick<InventoryPorts, 'aws' | 'managedClusters'>): Promise<SelectorGroup[]> {
   const groups: SelectorGroup[] = [];
   for (const cluster of await listClusterNames(ports)) {
-    const names: string[] = [];
-    for await (const page of paginateListNodegroups({ client: ports.eks }, { clusterName: cluster })) names.push(...(page.nodegroups ?? []));
-    for (const nodegroupName of names) {
-      const { nodegroup: ng } = await callAws('eks:DescribeNodegroup', () => ports.eks.send(new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName })));
-      const accountId = accountOfArn(ng?.nodegroupArn);
-      groups.push({ cluster, kind: 'managed', name: nodegroupName, ...(accountId ? { accountId } : {}), tags: ng?.tags ?? {} });
+    for (const nodegroupName of await listNodegroupNames(ports.aws, cluster)) {
+      const ng = await describeNodegroup(ports.aws, cluster, nodegroupName);
+      groups.push({ cluster, kind: 'managed', name: nodegroupName, ...(ng.accountId ? { accountId: ng.accountId } : {}), tags: ng.tags });
     }
-    const pages = paginateDescribeAutoScalingGroups({ client: ports.autoscaling, pageSize: 100 }, { Filters: [{ Name: 'tag-key', Values: [`kubernetes.io/cluster/${cluster}`] }] });
-    for await (const page of pages) {
-      for (const g of page.AutoScalingGroups ?? []) {
-        const tags = Object.fromEntries((g.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
-        if (tags['eks:nodegroup-name']) continue;
-        const accountId = accountOfArn(g.AutoScalingGroupARN);
-        groups.push({ cluster, kind: 'self-managed', name: g.AutoScalingGroupName!, ...(accountId ? { accountId } : {}), tags });
-      }
+    for (const g of await listGroupsTagged(ports.aws, `kubernetes.io/cluster/${cluster}`)) {
+      if (g.tags['eks:nodegroup-name']) continue;
+      groups.push({ cluster, kind: 'self-managed', name: g.name, ...(g.accountId ? { accountId: g.accountId } : {}), tags: g.tags });
     }
   }
   return groups;

@@ -1,8 +1,6 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { EC2Client, Image } from '@aws-sdk/client-ec2';
-import type { EKSClient } from '@aws-sdk/client-eks';
-import type { SFNClient } from '@aws-sdk/client-sfn';
-import { ec2ImageSource, imagesBuiltBy } from '../ami/describe-images.js';
+import { ec2ImageSource } from '../ami/describe-images.js';
+import type { AwsScope } from '../aws/clients.js';
+import { imagesBuiltBy, type ImageView } from '../aws/images.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
 import type { ImageEvent } from '../events/detection.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
@@ -11,10 +9,7 @@ import { imageSummary, screenImages } from './image-match.js';
 import { listGroupTags } from './inventory.js';
 
 export interface ScreenPorts {
-  ec2: EC2Client;
-  eks: EKSClient;
-  autoscaling: AutoScalingClient;
-  sfn: SFNClient;
+  aws: AwsScope;
   managedClusters: ManagedClusters;
   detectionStateMachineArn: string;
   windows: Pick<DetectionWindows, 'join'>;
@@ -44,14 +39,14 @@ export async function screenImageEvent(event: ImageEvent, ports: ScreenPorts): P
   const state = event['detail-type'] === 'EC2 AMI State Change' ? event.detail.State : event.detail.state.status;
   if (state.toLowerCase() !== 'available') return ignored(ports, `image state ${state} is not available`);
 
-  let images: Image[];
+  let images: ImageView[];
   if (event['detail-type'] === 'EC2 AMI State Change') {
-    const image = await ec2ImageSource(ports.ec2).byId(event.detail.ImageId);
+    const image = await ec2ImageSource(ports.aws).byId(event.detail.ImageId);
     images = image ? [image] : [];
   } else {
     const arn = event.resources.find((r) => /^arn:aws[a-z-]*:imagebuilder:[^:]*:[^:]*:image\//.test(r));
     if (!arn) return ignored(ports, 'the Image Builder event names no image ARN');
-    images = await imagesBuiltBy(ports.ec2, arn);
+    images = await imagesBuiltBy(ports.aws, arn);
   }
   images = images.filter((image) => image.State === 'available');
   if (images.length === 0) return ignored(ports, 'EC2 lists no available AMI for the event');
@@ -66,7 +61,7 @@ export async function screenImageEvent(event: ImageEvent, ports: ScreenPorts): P
 
   const window = await ports.windows.join(matched, ids, ports.now());
   const executionName = detectionExecutionName(window);
-  await startExecutionOnce(ports.sfn, ports.detectionStateMachineArn, executionName, { window: window.id, detectAt: window.detectAt });
+  await startExecutionOnce(ports.aws, ports.detectionStateMachineArn, executionName, { window: window.id, detectAt: window.detectAt });
   ports.log('image event: detection debounced', { images: images.map(imageSummary), groups: matched.map((m) => `${m.cluster}/${m.group}`), window: window.id, detectAt: window.detectAt });
   return { outcome: 'debounced', images: ids, groups: matched, window: window.id, detectAt: window.detectAt, executionName };
 }

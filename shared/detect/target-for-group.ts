@@ -1,6 +1,7 @@
-import type { EC2Client, Filter, Image } from '@aws-sdk/client-ec2';
 import { ec2ImageSource, type ImageSource } from '../ami/describe-images.js';
 import { resolveTarget } from '../ami/resolve-target.js';
+import type { AwsScope } from '../aws/clients.js';
+import type { ImageFilter, ImageView } from '../aws/images.js';
 import type { SsmParameterCache } from '../ami/ssm-parameters.js';
 import type { GroupView } from './inventory.js';
 import type { TargetImage } from './plan-rollouts.js';
@@ -16,16 +17,16 @@ export type GroupTarget =
  * x86_64 group asks about the same recommended image), and the groups' current images were
  * fetched together beforehand.
  */
-export function detectionImageSource(ec2: EC2Client, prefetched: readonly Image[]): ImageSource {
-  const source = ec2ImageSource(ec2);
-  const byId = new Map<string, Promise<Image | undefined>>(prefetched.map((image) => [image.ImageId!, Promise.resolve(image)]));
-  const searches = new Map<string, Promise<Image[]>>();
+export function detectionImageSource(scope: AwsScope, prefetched: readonly ImageView[]): ImageSource {
+  const source = ec2ImageSource(scope);
+  const byId = new Map<string, Promise<ImageView | undefined>>(prefetched.map((image) => [image.ImageId!, Promise.resolve(image)]));
+  const searches = new Map<string, Promise<ImageView[]>>();
   return {
     byId: (id: string) => {
       if (!byId.has(id)) byId.set(id, source.byId(id));
       return byId.get(id)!;
     },
-    search: (owners: readonly string[], filters: readonly Filter[]) => {
+    search: (owners: readonly string[], filters: readonly ImageFilter[]) => {
       const key = JSON.stringify([owners, filters]);
       if (!searches.has(key)) searches.set(key, source.search(owners, filters));
       return searches.get(key)!;

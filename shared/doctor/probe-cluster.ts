@@ -1,6 +1,6 @@
-import type { EKSClient } from '@aws-sdk/client-eks';
-import type { STSClient } from '@aws-sdk/client-sts';
-import { callerPrincipalArn, describeAccessEntry } from '../aws/access-entries.js';
+import { describeAccessEntry } from '../aws/access-entries.js';
+import { callerPrincipalArn } from '../aws/caller-identity.js';
+import type { AwsScope } from '../aws/clients.js';
 import { ClusterNotFoundError, KubernetesAccessDeniedError } from '../errors.js';
 import { reviewAccess } from '../kube/access-review.js';
 import type { V1Pod } from '../kube/api-types.js';
@@ -28,8 +28,7 @@ export interface ClusterProbe {
 
 export interface ProbePorts {
   kube: Pick<KubeClients, 'core' | 'authorization' | 'connection'>;
-  eks: EKSClient;
-  sts: STSClient;
+  aws: AwsScope;
 }
 
 /**
@@ -76,8 +75,8 @@ async function accessEntryFacts(ports: ProbePorts, cluster: string): Promise<Clu
   if (mode === 'CONFIG_MAP') return facts;
   let principalArn: string | undefined;
   try {
-    principalArn = await callerPrincipalArn(ports.sts);
-    return { ...facts, principalArn, entry: await describeAccessEntry(ports.eks, cluster, principalArn) };
+    principalArn = await callerPrincipalArn(ports.aws);
+    return { ...facts, principalArn, entry: await describeAccessEntry(ports.aws, cluster, principalArn) };
   } catch (error) {
     return { ...facts, ...(principalArn ? { principalArn } : {}), unread: `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? ''}` };
   }

@@ -1,4 +1,5 @@
-import { describeGroup, lifecycleHooksOf } from '../aws/auto-scaling.js';
+import { snapshotGroup } from '../aws/auto-scaling-groups.js';
+import { lifecycleHooksOf } from '../aws/lifecycle-actions.js';
 import { type EffectiveSetting, readNodeGroupConfig } from '../config/node-group-config.js';
 import { type DetectPorts, planGroups } from '../detect/detect.js';
 import { listClusterNames } from '../detect/inventory.js';
@@ -20,7 +21,7 @@ import {
 import type { ClusterProbe } from './probe-cluster.js';
 
 export interface DoctorPorts {
-  inventory: Omit<DetectPorts, 'sfn' | 'amiRolloutStateMachineArn'>;
+  inventory: Omit<DetectPorts, 'amiRolloutStateMachineArn'>;
   /** what the service sees of a cluster's Kubernetes API: `doctorProbe`, a function in the service's Kubernetes group (probe-cluster.ts) */
   probe: (cluster: string) => Promise<ClusterProbe>;
 }
@@ -88,10 +89,10 @@ export async function diagnose(ports: DoctorPorts, scope: { cluster: string; gro
     planned.groups.map(async (group): Promise<GroupDiagnosis> => {
       const config = readNodeGroupConfig(group.tags);
       const plan = planned.plans.find((p) => p.cluster === group.cluster && p.group === group.name);
-      const asg = group.autoScalingGroup ? await describeGroup(ports.inventory.autoscaling, group.autoScalingGroup) : undefined;
-      const hooks = asg ? await lifecycleHooksOf(ports.inventory.autoscaling, asg.name) : undefined;
-      const nodeNames = nodes.filter((n) => n.instanceId !== undefined && asg?.instanceIds.includes(n.instanceId)).map((n) => n.name);
-      const asgTags = asg ? Object.fromEntries(Object.entries(asg.tags).map(([k, t]) => [k, t.value])) : {};
+      const asg = group.autoScalingGroup ? await snapshotGroup(ports.inventory.aws, group.autoScalingGroup) : undefined;
+      const hooks = asg ? await lifecycleHooksOf(ports.inventory.aws, asg.name) : undefined;
+      const nodeNames = nodes.filter((n) => n.instanceId !== undefined && asg?.instances.some((i) => i.instanceId === n.instanceId)).map((n) => n.name);
+      const asgTags = asg?.tags ?? {};
       const sighting = probe.handlerPods ? terminationHandlerFor(probe.handlerPods, { nodeNames, groupTags: asgTags }) : undefined;
       return {
         cluster,

@@ -1,4 +1,4 @@
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { AwsScope } from '../aws/clients.js';
 import type { DrainRecord } from '../aws/drain-records.js';
 import { executionStatus } from '../aws/step-functions.js';
 
@@ -42,10 +42,10 @@ const ENDED: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 
  * lease is believed unless the execution is known to have ended, since DescribeExecution is
  * eventually consistent and may not show an execution started a moment ago.
  */
-export async function ownerAlive(record: Pick<DrainRecord, 'leaseUntil' | 'executionArn'>, now: Date, sfn: SFNClient, options: { verify?: boolean } = {}): Promise<boolean> {
+export async function ownerAlive(record: Pick<DrainRecord, 'leaseUntil' | 'executionArn'>, now: Date, aws: AwsScope, options: { verify?: boolean } = {}): Promise<boolean> {
   const holds = leaseHolds(record, now);
   if (holds && !options.verify) return true;
   if (!record.executionArn) return holds;
-  const status = await executionStatus(sfn, record.executionArn);
+  const status = await executionStatus(aws, record.executionArn);
   return holds ? !ENDED.has(status) : status === 'RUNNING';
 }

@@ -1,10 +1,6 @@
-import {
-  type AutoScalingClient,
-  DescribeLifecycleHooksCommand,
-  PutLifecycleHookCommand,
-  paginateDescribeAutoScalingGroups,
-} from '@aws-sdk/client-auto-scaling';
-import { callAws } from '../aws/call.js';
+import type { AwsScope } from '../aws/clients.js';
+import { listGroupsTagged } from '../aws/auto-scaling-groups.js';
+import { lifecycleHooksOf, putTerminateHook } from '../aws/lifecycle-actions.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import type { ServiceMode } from '../config/service-config.js';
 import { POLICY_TAG_PREFIX, tagValue } from '../config/tag-vocabulary.js';
@@ -24,7 +20,6 @@ import { type ManagedClusters, resolveCluster } from '../ownership/resolve-clust
  * instance still terminates after five minutes, as it would have without a hook.
  */
 export const INSTALLED_HOOK = { name: 'eks-node-lifecycle-drain', heartbeatTimeoutSeconds: 300, defaultResult: 'CONTINUE' } as const;
-const TERMINATING = 'autoscaling:EC2_INSTANCE_TERMINATING';
 
 export interface GroupFacts {
   name: string;
@@ -50,7 +45,7 @@ export function planTerminateHooks(groups: readonly GroupFacts[], managed: Manag
 }
 
 export interface EnsureHooksPorts {
-  autoscaling: AutoScalingClient;
+  aws: AwsScope;
   managedClusters: ManagedClusters;
   /** observe: the hooks it would install are reported (`Terminate Hooks Observed`), not installed */
   mode?: ServiceMode;
@@ -60,21 +55,9 @@ export interface EnsureHooksPorts {
 
 export async function ensureTerminateHooks(ports: EnsureHooksPorts): Promise<HookPlan[]> {
   const groups: GroupFacts[] = [];
-  const pages = paginateDescribeAutoScalingGroups(
-    { client: ports.autoscaling, pageSize: 100 },
-    // every group carrying the key: a value in another case (`On`) is read as on, and a tag filter's values compare exactly
-    { Filters: [{ Name: 'tag-key', Values: [`${POLICY_TAG_PREFIX}drain`] }] },
-  );
-  for await (const page of pages) {
-    for (const g of page.AutoScalingGroups ?? []) {
-      const name = g.AutoScalingGroupName!;
-      const hooks = await callAws('autoscaling:DescribeLifecycleHooks', () => ports.autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: name })));
-      groups.push({
-        name,
-        tags: Object.fromEntries((g.Tags ?? []).map((t) => [t.Key!, t.Value ?? ''])),
-        terminateHooks: (hooks.LifecycleHooks ?? []).filter((h) => h.LifecycleTransition === TERMINATING && h.LifecycleHookName).map((h) => h.LifecycleHookName!),
-      });
-    }
+  // every group carrying the key: a value in another case (`On`) is read as on, and a tag filter's values compare exactly
+  for (const g of await listGroupsTagged(ports.aws, `${POLICY_TAG_PREFIX}drain`)) {
+    groups.push({ name: g.name, tags: g.tags, terminateHooks: (await lifecycleHooksOf(ports.aws, g.name)).terminate });
   }
   const plan = planTerminateHooks(groups, ports.managedClusters);
   if (ports.mode === 'observe') {
@@ -94,17 +77,7 @@ export async function ensureTerminateHooks(ports: EnsureHooksPorts): Promise<Hoo
   }
   for (const step of plan) {
     if (step.action !== 'install') continue;
-    await callAws('autoscaling:PutLifecycleHook', () =>
-      ports.autoscaling.send(
-        new PutLifecycleHookCommand({
-          AutoScalingGroupName: step.group,
-          LifecycleHookName: INSTALLED_HOOK.name,
-          LifecycleTransition: TERMINATING,
-          HeartbeatTimeout: INSTALLED_HOOK.heartbeatTimeoutSeconds,
-          DefaultResult: INSTALLED_HOOK.defaultResult,
-        }),
-      ),
-    );
+    await putTerminateHook(ports.aws, step.group, INSTALLED_HOOK);
   }
   return plan;
 }

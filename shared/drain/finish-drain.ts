@@ -1,14 +1,12 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DrainRecord, DrainRecords } from '../aws/drain-records.js';
+import type { AwsScope } from '../aws/clients.js';
 import { publishEvent } from '../aws/notifications.js';
 import type { FinishDrainInput } from '../events/drain.js';
 import { DRAIN_FINISHED, type DrainFinished } from '../events/drain-events.js';
 import { type CompletedAction, endDrain } from './own-drain.js';
 
 export interface FinishDrainPorts {
-  autoscaling: AutoScalingClient;
-  eventbridge: EventBridgeClient;
+  aws: AwsScope;
   records: DrainRecords;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
@@ -47,7 +45,7 @@ export async function finishDrain(input: FinishDrainInput, ports: FinishDrainPor
     ...(input.executionArn ? { executionArn: input.executionArn } : {}),
     ...(input.executionInput?.rolloutExecutionArn ? { rolloutExecutionArn: input.executionInput.rolloutExecutionArn } : {}),
   } satisfies DrainFinished;
-  await publishEvent(ports.eventbridge, DRAIN_FINISHED, finished, input.executionArn ? [input.executionArn] : []);
+  await publishEvent(ports.aws, DRAIN_FINISHED, finished, input.executionArn ? [input.executionArn] : []);
   ports.log('drain finished', { ...finished, blockers: finished.blockers.map((b) => b.pod), forced: finished.forced.map((f) => f.pod) });
   return finished;
 }

@@ -1,4 +1,4 @@
-import { describeLifecycleHook } from '../aws/auto-scaling.js';
+import { describeLifecycleHook } from '../aws/lifecycle-actions.js';
 import type { InstanceView } from '../aws/instances.js';
 import { hookLeftToDefault } from '../config/observe.js';
 import { ConfigurationError } from '../errors.js';
@@ -23,7 +23,7 @@ const PODS_NAMED = 20;
 export async function observeDrain(
   request: { kind: DrainTriggerKind; lifecycleAction?: LifecycleAction; policy: DrainPolicy },
   found: { instance: InstanceView; cluster: string },
-  ports: Pick<RequestDrainPorts, 'autoscaling' | 'kube' | 'now' | 'log' | 'publish'>,
+  ports: Pick<RequestDrainPorts, 'aws' | 'kube' | 'now' | 'log' | 'publish'>,
 ): Promise<DrainObserved> {
   const { instance, cluster } = found;
   const now = ports.now();
@@ -34,7 +34,7 @@ export async function observeDrain(
     ? await previewDrain({ core, policy: await ports.kube.policy(cluster), cluster, now: ports.now }, nodeName)
     : { nodeFound: false, evict: [], blocked: [], skipped: [], terminating: [] };
   const action = request.lifecycleAction;
-  const hook = action ? await describeLifecycleHook(ports.autoscaling, action.autoScalingGroupName, action.lifecycleHookName) : undefined;
+  const hook = action ? await describeLifecycleHook(ports.aws, action.autoScalingGroupName, action.lifecycleHookName) : undefined;
   const lifecycleAction: DrainObserved['lifecycleAction'] = action
     ? { autoScalingGroupName: action.autoScalingGroupName, lifecycleHookName: action.lifecycleHookName, ...(hook ? { defaultResult: hook.defaultResult, timeoutSeconds: hook.heartbeatTimeoutSeconds } : {}) }
     : undefined;

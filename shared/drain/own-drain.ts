@@ -1,5 +1,5 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { completeLifecycleAction, describeLifecycleHook, recordLifecycleActionHeartbeat } from '../aws/auto-scaling.js';
+import { completeLifecycleAction, describeLifecycleHook, recordLifecycleActionHeartbeat } from '../aws/lifecycle-actions.js';
+import type { AwsScope } from '../aws/clients.js';
 import type { DrainRecord, DrainRecords, DrainStatus, NotedLifecycleAction } from '../aws/drain-records.js';
 import { AwsTransientError, LifecycleActionGoneError } from '../errors.js';
 import { heartbeatEverySeconds } from './decide-pass.js';
@@ -13,7 +13,7 @@ import { earliestHeartbeat, nextHeartbeatAt, openActions, withActions } from './
  * drain runs, and complete each once when it ends.
  */
 export interface OwnDrainPorts {
-  autoscaling: AutoScalingClient;
+  aws: AwsScope;
   records: DrainRecords;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
@@ -86,12 +86,12 @@ function nextOf(record: DrainRecord): Pick<KeptAlive, 'next'> {
 async function keepActionAlive(action: NotedLifecycleAction, now: Date, ports: OwnDrainPorts, outcomes: Set<KeptAlive['heartbeat']>): Promise<NotedLifecycleAction> {
   let kept = action;
   if (kept.heartbeatEverySeconds === undefined) {
-    const hook = await describeLifecycleHook(ports.autoscaling, kept.autoScalingGroupName, kept.lifecycleHookName);
+    const hook = await describeLifecycleHook(ports.aws, kept.autoScalingGroupName, kept.lifecycleHookName);
     kept = { ...kept, heartbeatEverySeconds: heartbeatEverySeconds(hook?.heartbeatTimeoutSeconds ?? 3600) };
   }
   if (kept.state !== 'open' || now.getTime() < nextHeartbeatAt(kept).getTime()) return kept;
   try {
-    await recordLifecycleActionHeartbeat(ports.autoscaling, kept);
+    await recordLifecycleActionHeartbeat(ports.aws, kept);
     outcomes.add('sent');
     return { ...kept, lastHeartbeatAt: now.toISOString() };
   } catch (error) {
@@ -126,7 +126,7 @@ export async function completeOpenActions(record: DrainRecord, ports: OwnDrainPo
   const ended: NotedLifecycleAction[] = [];
   for (const action of open) {
     try {
-      await completeLifecycleAction(ports.autoscaling, action, 'CONTINUE');
+      await completeLifecycleAction(ports.aws, action, 'CONTINUE');
       ended.push({ ...action, state: 'completed', endedAt: now.toISOString() });
     } catch (error) {
       if (!(error instanceof LifecycleActionGoneError)) throw error;

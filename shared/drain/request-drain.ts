@@ -1,7 +1,4 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { EKSClient } from '@aws-sdk/client-eks';
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { AwsScope } from '../aws/clients.js';
 import type { DrainRecords } from '../aws/drain-records.js';
 import type { InstanceView } from '../aws/instances.js';
 import { describeNodegroupTags } from '../aws/nodegroups.js';
@@ -15,7 +12,7 @@ import type { KubeClients } from '../kube/client.js';
 import { checkDrainedNode } from '../kube/drain/drained-node.js';
 import { findNodeForInstance } from '../kube/find-node.js';
 import { listTerminationHandlerPods, NTH_MANAGED_TAG, type TerminationHandlerSighting, terminationHandlerFor } from '../kube/neighbours.js';
-import { findInstanceOwner, groupTagValues } from '../ownership/find-owner.js';
+import { findInstanceOwner } from '../ownership/find-owner.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 import { type DrainRequest, type DrainRequestFacts, type DrainRequestPlan, lookupsFor, planDrainRequest, type RequestFacts, type RequestScope } from './decide-request.js';
 import { hookOwnership } from './hook-ownership.js';
@@ -25,10 +22,7 @@ import { completeOpenActions } from './own-drain.js';
 import { startNodeDrain } from './start-node-drain.js';
 
 export interface RequestDrainPorts {
-  ec2: EC2Client;
-  autoscaling: AutoScalingClient;
-  eks: EKSClient;
-  sfn: SFNClient;
+  aws: AwsScope;
   records: DrainRecords;
   managedClusters: ManagedClusters;
   nodeDrainStateMachineArn: string;
@@ -130,8 +124,8 @@ async function observeScope(request: DrainRequest, ports: RequestDrainPorts): Pr
   const { cluster } = owner.decision;
   if (request.cluster && request.cluster !== cluster) return { scope: 'wrong-cluster', instanceId, cluster, asked: request.cluster };
 
-  const groupTags = owner.group ? groupTagValues(owner.group) : {};
-  const nodegroupTags = owner.decision.nodegroup ? await describeNodegroupTags(ports.eks, cluster, owner.decision.nodegroup) : {};
+  const groupTags = owner.group?.tags ?? {};
+  const nodegroupTags = owner.decision.nodegroup ? await describeNodegroupTags(ports.aws, cluster, owner.decision.nodegroup) : {};
   const { policy, problems } = readNodeGroupPolicy({ ...groupTags, ...nodegroupTags });
   if (problems.length > 0) ports.log('node group policy problems', { problems });
   if (request.lifecycleAction) {
@@ -159,7 +153,7 @@ async function observeRound(request: DrainRequest, scope: RequestScope, ports: R
     ...base,
     drain: {
       record,
-      ...(lookups.owner ? { ownerRunning: await ownerAlive(record!, now, ports.sfn, { verify: true }) } : {}),
+      ...(lookups.owner ? { ownerRunning: await ownerAlive(record!, now, ports.aws, { verify: true }) } : {}),
       ...(lookups.node ? { node: await nodeNow(scope.cluster, scope.instance, ports) } : {}),
     },
   };

@@ -1,5 +1,4 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { AwsScope } from '../aws/clients.js';
 import type { DrainRecords } from '../aws/drain-records.js';
 import { describeInstance } from '../aws/instances.js';
 import type { ExecutionSteps } from '../events/continuation.js';
@@ -16,8 +15,7 @@ import { type KeptAlive, keepDrainAlive } from './own-drain.js';
 import { stepTaken } from '../workflow/continuation.js';
 
 export interface DrainStepPorts {
-  ec2: EC2Client;
-  autoscaling: AutoScalingClient;
+  aws: AwsScope;
   records: DrainRecords;
   kube: KubeClients;
   now: () => Date;
@@ -132,7 +130,7 @@ export function forcedReport(forced: ForcedPod): ForcedPodReport {
 }
 
 async function locateNode(input: DrainStepInput, ports: DrainStepPorts): Promise<string | null> {
-  const instance = await describeInstance(ports.ec2, input.instanceId);
+  const instance = await describeInstance(ports.aws, input.instanceId);
   if (!instance || instance.state === 'terminated') return null;
   const node = await findNodeForInstance(await ports.kube.core(input.cluster), input.cluster, instance);
   return node?.metadata?.name ?? null;

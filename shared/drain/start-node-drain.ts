@@ -1,5 +1,5 @@
-import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { DrainRecord, DrainRecords } from '../aws/drain-records.js';
+import type { DrainRecord, DrainRecords, NotedLifecycleAction } from '../aws/drain-records.js';
+import type { AwsScope } from '../aws/clients.js';
 import { executionArnOf, startExecutionOnce } from '../aws/step-functions.js';
 import type { NodeDrainInput } from '../events/drain.js';
 import { drainDeadline, drainExecutionName, type NodeDrainStart } from './decide-request.js';
@@ -7,7 +7,7 @@ import { leaseUntil, START_LEASE_SECONDS } from './drain-owner.js';
 
 export interface StartNodeDrainPorts {
   records: DrainRecords;
-  sfn: SFNClient;
+  aws: AwsScope;
   nodeDrainStateMachineArn: string;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
@@ -58,7 +58,7 @@ export async function startNodeDrain(seen: DrainRecord | undefined, start: NodeD
     startedAt: now.toISOString(),
     ...(start.rolloutExecutionArn ? { rolloutExecutionArn: start.rolloutExecutionArn } : {}),
   };
-  const started = await startExecutionOnce(ports.sfn, ports.nodeDrainStateMachineArn, executionName, input);
+  const started = await startExecutionOnce(ports.aws, ports.nodeDrainStateMachineArn, executionName, input);
   ports.log(started.started ? 'drain started' : 'drain already under way', { instanceId: start.instanceId, cluster: start.cluster, executionArn: started.executionArn, trigger: start.trigger, generation: start.generation });
   return { executionName, executionArn: started.executionArn, started: started.started };
 }

@@ -1,5 +1,5 @@
-import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
-import { callAws } from '../aws/call.js';
+import type { AwsScope } from '../aws/clients.js';
+import { describeCluster } from '../aws/clusters.js';
 import { ClusterNotFoundError, KubernetesAccessDeniedError, KubernetesUnavailableError } from '../errors.js';
 import { appsV1Api, authorizationV1Api, coreV1Api, policyV1Api, type AppsV1Api, type AuthorizationV1Api, type CoreV1Api, type PolicyV1Api } from './api.js';
 import type { EksTokenCache } from './eks-token.js';
@@ -34,7 +34,7 @@ export class KubeClients {
   private readonly apis = new Map<string, Promise<Apis>>();
 
   constructor(
-    private readonly eks: EKSClient,
+    private readonly aws: AwsScope,
     private readonly tokens: EksTokenCache,
     private readonly options: { timeoutMs?: number } = {},
   ) {}
@@ -42,7 +42,7 @@ export class KubeClients {
   connection(cluster: string): Promise<ClusterConnection> {
     let found = this.clusters.get(cluster);
     if (!found) {
-      found = describeClusterConnection(this.eks, cluster);
+      found = describeClusterConnection(this.aws, cluster);
       this.clusters.set(cluster, found);
       found.catch(() => this.clusters.delete(cluster));
     }
@@ -85,18 +85,16 @@ export class KubeClients {
 }
 
 /** Endpoint, CA, service CIDR and version of a cluster (DescribeCluster). */
-export async function describeClusterConnection(eks: EKSClient, name: string): Promise<ClusterConnection> {
-  const { cluster } = await callAws('eks:DescribeCluster', () => eks.send(new DescribeClusterCommand({ name })), {
-    ResourceNotFoundException: () => new ClusterNotFoundError(name),
-  });
-  if (!cluster?.endpoint || !cluster.certificateAuthority?.data) throw new ClusterNotFoundError(name);
+export async function describeClusterConnection(scope: AwsScope, name: string): Promise<ClusterConnection> {
+  const cluster = await describeCluster(scope, name);
+  if (!cluster.endpoint || !cluster.certificateAuthority) throw new ClusterNotFoundError(name);
   return {
     name,
     endpoint: cluster.endpoint,
-    caData: cluster.certificateAuthority.data,
-    serviceIpv4Cidr: cluster.kubernetesNetworkConfig?.serviceIpv4Cidr,
+    caData: cluster.certificateAuthority,
+    serviceIpv4Cidr: cluster.serviceIpv4Cidr,
     version: cluster.version,
-    ...(cluster.accessConfig?.authenticationMode ? { authenticationMode: cluster.accessConfig.authenticationMode } : {}),
+    ...(cluster.authenticationMode ? { authenticationMode: cluster.authenticationMode } : {}),
   };
 }
 

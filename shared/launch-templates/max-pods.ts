@@ -6,7 +6,7 @@
  * addresses). The result is capped at 110 for up to 30 vCPUs and 250 above (the calculator's
  * ceilings, which the kubelet's own reservations are sized for).
  */
-import type { InstanceTypeInfo } from '@aws-sdk/client-ec2';
+import type { InstanceTypeView } from '../aws/instance-types.js';
 import { LaunchTemplateValidationError } from '../errors.js';
 
 export interface InstanceTypeFacts {
@@ -40,7 +40,7 @@ export function maxPodsFor(family: 'al2' | 'al2023' | 'bottlerocket' | 'windows'
 }
 
 /** The numbers maxPods needs, from one DescribeInstanceTypes `InstanceTypes` item. */
-export function instanceTypeFacts(item: InstanceTypeInfo): InstanceTypeFacts {
+export function instanceTypeFacts(item: InstanceTypeView): InstanceTypeFacts {
   const network = item.NetworkInfo;
   // instances with several network cards (p4d, trn1…) put pods on card 0's interfaces only
   const card0 = network?.NetworkCards?.find((c) => c.NetworkCardIndex === 0);

@@ -3,18 +3,18 @@
  * on instances and volumes (what the cloud provider and our ownership checks look for).
  * The user's other tags and specifications are kept; applying it twice changes nothing.
  */
-import type { LaunchTemplateTagSpecificationRequest, ResourceType } from '@aws-sdk/client-ec2';
+import type { TaggableResourceType, TemplateTagSpecification } from '../aws/launch-template-versions.js';
 
-const OWNED_RESOURCE_TYPES: readonly ResourceType[] = ['instance', 'volume'];
+const OWNED_RESOURCE_TYPES: readonly TaggableResourceType[] = ['instance', 'volume'];
 
 export function ownershipTagKey(clusterName: string): string {
   return `kubernetes.io/cluster/${clusterName}`;
 }
 
 export function withOwnershipTags(
-  tagSpecifications: readonly LaunchTemplateTagSpecificationRequest[] | undefined,
+  tagSpecifications: readonly TemplateTagSpecification[] | undefined,
   cluster: string | { name: string },
-): LaunchTemplateTagSpecificationRequest[] {
+): TemplateTagSpecification[] {
   const key = ownershipTagKey(typeof cluster === 'string' ? cluster : cluster.name);
   const specs = (tagSpecifications ?? []).map((s) => ({ ...s, Tags: [...(s.Tags ?? [])] }));
   for (const resourceType of OWNED_RESOURCE_TYPES) {

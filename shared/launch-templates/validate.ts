@@ -4,7 +4,7 @@
  * Sources: EKS user guide "Customizing managed nodes with launch templates" (forbidden
  * settings, security groups, instance types, hop limit, user data formats), EC2 (16 KB).
  */
-import type { RequestLaunchTemplateData } from '@aws-sdk/client-ec2';
+import type { TemplateData } from '../aws/launch-template-versions.js';
 import { unmergeableToml } from './bottlerocket-toml.js';
 import { LaunchTemplateValidationError, type LaunchTemplateViolation } from '../errors.js';
 import type { BootstrapTarget, NodeImageFamily } from './types.js';
@@ -29,7 +29,7 @@ export const LAUNCH_TEMPLATE_RULES = {
 export type LaunchTemplateRule = keyof typeof LAUNCH_TEMPLATE_RULES;
 
 export interface ValidateLaunchTemplateInput {
-  data: RequestLaunchTemplateData;
+  data: TemplateData;
   managedNodeGroup: boolean;
   family: NodeImageFamily;
   cluster: { name: string; endpoint: string; certificateAuthority: string };

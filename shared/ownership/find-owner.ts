@@ -1,19 +1,17 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import { describeGroup, type GroupView } from '../aws/auto-scaling.js';
+import type { AwsScope } from '../aws/clients.js';
+import { type GroupSnapshot, snapshotGroup } from '../aws/auto-scaling-groups.js';
 import { describeInstance, type InstanceView } from '../aws/instances.js';
 import { describeLaunchTemplateTags } from '../aws/launch-templates.js';
 import { clustersNamedBy, type ManagedClusters, OWNERSHIP_TAG_PREFIX, type OwnershipDecision, resolveCluster } from './resolve-cluster.js';
 
 export interface OwnerPorts {
-  ec2: EC2Client;
-  autoscaling: AutoScalingClient;
+  aws: AwsScope;
   managedClusters: ManagedClusters;
 }
 
 export interface InstanceOwner {
   instance: InstanceView;
-  group?: GroupView;
+  group?: GroupSnapshot;
   decision: OwnershipDecision;
 }
 
@@ -28,24 +26,20 @@ export interface InstanceOwner {
  * group or the launch template, so later launches get it too).
  */
 export async function findInstanceOwner(ports: OwnerPorts, instanceId: string, groupName?: string, options: { settledByInstanceTags?: boolean } = {}): Promise<InstanceOwner | undefined> {
-  const instance = await describeInstance(ports.ec2, instanceId);
+  const instance = await describeInstance(ports.aws, instanceId);
   if (!instance) return undefined;
   if (options.settledByInstanceTags && clustersNamedBy(instance.tags).length === 1) {
     const decision = resolveCluster({ instanceTags: instance.tags }, ports.managedClusters);
     if (decision.decision === 'owned' && `${OWNERSHIP_TAG_PREFIX}${decision.cluster}` in instance.tags) return { instance, decision };
   }
   const name = groupName ?? instance.tags['aws:autoscaling:groupName'];
-  const group = name ? await describeGroup(ports.autoscaling, name) : undefined;
-  const groupTags = group ? groupTagValues(group) : undefined;
+  const group = name ? await snapshotGroup(ports.aws, name) : undefined;
+  const groupTags = group?.tags;
   let decision = resolveCluster({ instanceTags: instance.tags, groupTags }, ports.managedClusters);
-  const templateId = instance.launchTemplateId ?? group?.launchTemplateId;
+  const templateId = instance.launchTemplateId ?? group?.launchTemplate?.id;
   if (decision.decision === 'ignore' && templateId && !decision.reason.startsWith('conflicting')) {
-    const launchTemplateTags = await describeLaunchTemplateTags(ports.ec2, templateId);
+    const launchTemplateTags = await describeLaunchTemplateTags(ports.aws, templateId);
     decision = resolveCluster({ instanceTags: instance.tags, groupTags, launchTemplateTags }, ports.managedClusters);
   }
   return group ? { instance, group, decision } : { instance, decision };
-}
-
-export function groupTagValues(group: GroupView): Record<string, string> {
-  return Object.fromEntries(Object.entries(group.tags).map(([key, tag]) => [key, tag.value]));
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { GroupTag, HookView } from '../aws/auto-scaling.js';
+import type { GroupSnapshot } from '../aws/auto-scaling-groups.js';
+import type { HookView } from '../aws/lifecycle-actions.js';
 import type { HookOwnership } from '../drain/hook-ownership.js';
 import type { LifecycleAction } from '../events/lifecycle-action.js';
 import type { NodeJoinInput } from '../events/node-join.js';
@@ -21,16 +22,15 @@ export interface TaggingPlan {
 export function planTagging(
   cluster: string,
   instanceTags: Readonly<Record<string, string>>,
-  group: { tags: Readonly<Record<string, GroupTag>>; managedByEks: boolean } | undefined,
+  group: (Pick<GroupSnapshot, 'tags' | 'propagateAtLaunch'> & { managedByEks: boolean }) | undefined,
 ): TaggingPlan {
   const key = `${OWNERSHIP_TAG_PREFIX}${cluster}`;
   // a value already there (owned, or shared set by the operator) is theirs to keep
   const toTag: Record<string, string> = instanceTags[key] === undefined ? { [key]: 'owned' } : {};
   // EKS owns the tags of a managed node group's group; self-managed groups are ours to fix
   if (!group || group.managedByEks) return { instanceTags: toTag };
-  const existing = group.tags[key];
-  if (existing?.propagateAtLaunch) return { instanceTags: toTag };
-  return { instanceTags: toTag, groupTag: { key, value: existing?.value || 'owned' } };
+  if (group.tags[key] !== undefined && group.propagateAtLaunch.includes(key)) return { instanceTags: toTag };
+  return { instanceTags: toTag, groupTag: { key, value: group.tags[key] || 'owned' } };
 }
 
 /** What a launch event saw of its instance (tag-instance.ts), each lookup only while it can matter. */
@@ -71,7 +71,7 @@ export function planLaunch(facts: LaunchFacts): LaunchPlan {
   const refused = ownerRefusal(owner);
   if (refused !== undefined || decision.decision === 'ignore') return { action: 'ignore', reason: refused ?? 'not a managed cluster\'s' };
   const { cluster } = decision;
-  const tagging = planTagging(cluster, instance.tags, group && { tags: group.tags, managedByEks: 'eks:nodegroup-name' in group.tags });
+  const tagging = planTagging(cluster, instance.tags, group && { ...group, managedByEks: 'eks:nodegroup-name' in group.tags });
   const ensure = { action: 'ensure' as const, cluster, source: decision.source, tagging, ...(group ? { group: group.name } : {}) };
   const { launchHook, hook } = facts;
   if (!launchHook || !hook) return ensure;

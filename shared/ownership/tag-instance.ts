@@ -1,7 +1,6 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { SFNClient } from '@aws-sdk/client-sfn';
-import { describeGroup, describeLifecycleHook, lifecycleHookNames, putPropagatingGroupTag } from '../aws/auto-scaling.js';
+import type { AwsScope } from '../aws/clients.js';
+import { putPropagatingGroupTag, snapshotGroup } from '../aws/auto-scaling-groups.js';
+import { describeLifecycleHook, lifecycleHookNames } from '../aws/lifecycle-actions.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import { hookLeftToDefault } from '../config/observe.js';
 import type { ServiceMode } from '../config/service-config.js';
@@ -13,14 +12,12 @@ import { startExecutionOnce } from '../aws/step-functions.js';
 import { ConfigurationError, InstanceNotFoundError } from '../errors.js';
 import type { InstanceLaunchEvent } from '../events/instance-event.js';
 import { instanceIdOf } from '../events/instance-event.js';
-import { findInstanceOwner, groupTagValues } from './find-owner.js';
+import { findInstanceOwner } from './find-owner.js';
 import { type LaunchFacts, type LaunchPlan, ownerRefusal, planLaunch } from './plan-tagging.js';
 import type { ManagedClusters } from './resolve-cluster.js';
 
 export interface TaggingPorts {
-  ec2: EC2Client;
-  autoscaling: AutoScalingClient;
-  sfn: SFNClient;
+  aws: AwsScope;
   managedClusters: ManagedClusters;
   nodeJoinStateMachineArn: string;
   /** observe: the tags and the hook are reported (`Node Launch Observed`), not written nor answered */
@@ -72,8 +69,8 @@ export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: Tag
   if (ports.mode === 'observe') return reportLaunch(event, facts, plan, ports);
   const { cluster, tagging } = plan;
   // 3.–4.
-  if (Object.keys(tagging.instanceTags).length > 0) await tagInstance(ports.ec2, instanceId, tagging.instanceTags);
-  if (tagging.groupTag && plan.group) await putPropagatingGroupTag(ports.autoscaling, plan.group, tagging.groupTag.key, tagging.groupTag.value);
+  if (Object.keys(tagging.instanceTags).length > 0) await tagInstance(ports.aws, instanceId, tagging.instanceTags);
+  if (tagging.groupTag && plan.group) await putPropagatingGroupTag(ports.aws, plan.group, tagging.groupTag.key, tagging.groupTag.value);
   ports.log('ownership ensured', {
     cluster,
     instanceId,
@@ -93,7 +90,7 @@ export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: Tag
   }
   if (!plan.join) return base;
   // 5.
-  const joinExecution = await startExecutionOnce(ports.sfn, ports.nodeJoinStateMachineArn, plan.join.name, plan.join.input);
+  const joinExecution = await startExecutionOnce(ports.aws, ports.nodeJoinStateMachineArn, plan.join.name, plan.join.input);
   ports.log(joinExecution.started ? 'node-join started' : 'node-join already under way', { ...joinExecution });
   return { ...base, joinExecution };
 }
@@ -114,9 +111,9 @@ async function observeLaunch(event: InstanceLaunchEvent, ports: TaggingPorts): P
   };
   const owner = await findInstanceOwner(ports, instanceId, detail.AutoScalingGroupName, { settledByInstanceTags: true });
   if (!owner || ownerRefusal(owner) !== undefined) return { instanceId, launchHook, owner };
-  const hookGroup = owner.group ?? (await describeGroup(ports.autoscaling, detail.AutoScalingGroupName));
-  const ownership = hookOwnership(detail.LifecycleHookName, 'launch', readNodeGroupPolicy(hookGroup ? groupTagValues(hookGroup) : {}).policy.hooks);
-  const described = ownership.ours ? await describeLifecycleHook(ports.autoscaling, detail.AutoScalingGroupName, detail.LifecycleHookName) : undefined;
+  const hookGroup = owner.group ?? (await snapshotGroup(ports.aws, detail.AutoScalingGroupName));
+  const ownership = hookOwnership(detail.LifecycleHookName, 'launch', readNodeGroupPolicy(hookGroup?.tags ?? {}).policy.hooks);
+  const described = ownership.ours ? await describeLifecycleHook(ports.aws, detail.AutoScalingGroupName, detail.LifecycleHookName) : undefined;
   return { instanceId, launchHook, owner, hook: { ownership, ...(described ? { described } : {}) } };
 }
 
@@ -127,7 +124,7 @@ async function reportLaunch(event: InstanceLaunchEvent, facts: LaunchFacts, plan
   const group = facts.owner?.group;
   if (event['detail-type'] === 'EC2 Instance State-change Notification' && group) {
     // a launch the service would answer is reported once, with its launch hook's event
-    const hooks = ourHooks(await lifecycleHookNames(ports.autoscaling, group.name, 'autoscaling:EC2_INSTANCE_LAUNCHING'), 'launch', readNodeGroupPolicy(groupTagValues(group)).policy.hooks);
+    const hooks = ourHooks(await lifecycleHookNames(ports.aws, group.name, 'autoscaling:EC2_INSTANCE_LAUNCHING'), 'launch', readNodeGroupPolicy(group.tags).policy.hooks);
     if (hooks.length > 0) return { outcome: 'ignored', instanceId, reason: `observe mode: reported with its launch hook ${hooks.join(', ')}` };
   }
   const wouldDo: string[] = [];

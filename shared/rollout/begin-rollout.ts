@@ -1,7 +1,6 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DescribeNodegroupCommand, type EKSClient } from '@aws-sdk/client-eks';
-import { snapshotGroup } from '../aws/group-capacity.js';
-import { callAws } from '../aws/call.js';
+import type { AwsScope } from '../aws/clients.js';
+import { snapshotGroup } from '../aws/auto-scaling-groups.js';
+import { describeNodegroup } from '../aws/nodegroups.js';
 import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config/node-group-config.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import { observedBy, observeLabel } from '../config/observe.js';
@@ -22,8 +21,7 @@ export type BeginResult =
   | { decision: 'proceed'; startAt: string | null; policy: RolloutPolicyInput; surge: number; groupSize: number; problems: string[]; summary: string };
 
 export interface BeginPorts {
-  autoscaling: AutoScalingClient;
-  eks: EKSClient;
+  aws: AwsScope;
   locks: NodeGroupLocks;
   /** whether the access policy says the cluster's rollouts wait for a person (`requireApproval`) */
   requiresApproval: (cluster: string) => Promise<boolean>;
@@ -123,15 +121,13 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
 }
 
 /** A node group's tags, size and zones: an EKS managed node group's, or a self-managed group's Auto Scaling group's. */
-export async function readGroup(input: { cluster: string; group: { kind: 'managed' | 'self-managed'; name: string; autoScalingGroup?: string | undefined } }, ports: Pick<BeginPorts, 'eks' | 'autoscaling'>): Promise<{ tags: Record<string, string>; size: number; zones: number }> {
+export async function readGroup(input: { cluster: string; group: { kind: 'managed' | 'self-managed'; name: string; autoScalingGroup?: string | undefined } }, ports: Pick<BeginPorts, 'aws'>): Promise<{ tags: Record<string, string>; size: number; zones: number }> {
   if (input.group.kind === 'managed') {
-    const out = await callAws('eks:DescribeNodegroup', () => ports.eks.send(new DescribeNodegroupCommand({ clusterName: input.cluster, nodegroupName: input.group.name })));
-    const ng = out.nodegroup;
-    if (!ng) throw new ConfigurationError(`node group ${input.group.name} of cluster ${input.cluster} does not exist`);
-    return { tags: ng.tags ?? {}, size: ng.scalingConfig?.desiredSize ?? 0, zones: Math.max(1, ng.subnets?.length ?? 1) };
+    const ng = await describeNodegroup(ports.aws, input.cluster, input.group.name);
+    return { tags: ng.tags, size: ng.desiredSize ?? 0, zones: Math.max(1, ng.subnets.length || 1) };
   }
   const name = input.group.autoScalingGroup ?? input.group.name;
-  const group = await snapshotGroup(ports.autoscaling, name);
+  const group = await snapshotGroup(ports.aws, name);
   if (!group) throw new ConfigurationError(`Auto Scaling group ${name} does not exist`);
   return { tags: group.tags, size: group.desired, zones: new Set(group.instances.map((i) => i.availabilityZone)).size || 1 };
 }

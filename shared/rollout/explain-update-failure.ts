@@ -1,11 +1,13 @@
-import { DescribeInstancesCommand, DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
+import type { AwsScope } from '../aws/clients.js';
 import { describeAccessEntry } from '../aws/access-entries.js';
 import { readJsYaml } from '../yaml/read-js-yaml.js';
 import { readAwsAuth } from './aws-auth.js';
 import { type AuthenticationMode, judgeNodeRoleAccess, type NodeOs, readsAccessEntries, readsAwsAuth } from './node-role-access.js';
-import { callAws } from '../aws/call.js';
-import type { NodegroupView, UpdateErrorView, UpdateView } from '../aws/nodegroup-updates.js';
+import { describeCluster } from '../aws/clusters.js';
+import { describeInstanceStates } from '../aws/instances.js';
+import { describeSubnets } from '../aws/subnets.js';
+import type { UpdateErrorView, UpdateView } from '../aws/nodegroup-updates.js';
+import type { NodegroupView } from '../aws/nodegroups.js';
 import type { V1Node, V1Pod, V1PodDisruptionBudget } from '../kube/api-types.js';
 import { callKube, type KubeClients } from '../kube/client.js';
 import { budgetCovers, budgetMayNotApply } from '../kube/drain/blockers.js';
@@ -358,10 +360,8 @@ function others(errors: readonly UpdateErrorView[], except?: string): string[] {
 // ---------------------------------------------------------------------------------------
 
 export interface FailureFactPorts {
-  eks: EKSClient;
+  aws: AwsScope;
   kube: (cluster: string) => Promise<KubeClients>;
-  /** without it, instance states and subnet addresses are listed as unread */
-  ec2?: EC2Client;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
 
@@ -389,8 +389,7 @@ export async function gatherFailureFacts(nodegroup: NodegroupView, update: Pick<
     if (found) facts.podEviction = found;
   }
   if (codes.has('NodeCreationFailure')) {
-    const unread = (what: string) => facts.unavailable.push(what);
-    facts.nodeCreation = await readNodeCreationFacts(nodegroup, update.errors.find((e) => e.code === 'NodeCreationFailure')!, ports, attempt, unread);
+    facts.nodeCreation = await readNodeCreationFacts(nodegroup, update.errors.find((e) => e.code === 'NodeCreationFailure')!, ports, attempt);
   }
   return facts;
 }
@@ -418,7 +417,6 @@ async function readNodeCreationFacts(
   error: UpdateErrorView,
   ports: FailureFactPorts,
   attempt: <T>(what: string, read: () => Promise<T>) => Promise<T | undefined>,
-  unread: (what: string) => void,
 ): Promise<NodeCreationFacts> {
   const cluster = nodegroup.cluster;
   const instanceIds = error.resourceIds.filter((id) => INSTANCE_ID.test(id));
@@ -432,19 +430,14 @@ async function readNodeCreationFacts(
   };
 
   // 1. the instances in EC2, and their Nodes (by providerID: a broken bootstrap may lose the labels)
-  const ec2 = ports.ec2;
-  if (ec2 && instanceIds.length > 0) {
-    const described = await attempt('the new instances (ec2:DescribeInstances)', async () =>
-      (await callAws('ec2:DescribeInstances', () => ec2.send(new DescribeInstancesCommand({ InstanceIds: instanceIds })))).Reservations?.flatMap((r) => r.Instances ?? []) ?? [],
-    );
+  if (instanceIds.length > 0) {
+    const described = await attempt('the new instances (ec2:DescribeInstances)', () => describeInstanceStates(ports.aws, instanceIds));
     for (const instance of described ?? []) {
-      const fact = facts.instances.find((i) => i.instanceId === instance.InstanceId);
+      const fact = facts.instances.find((i) => i.instanceId === instance.instanceId);
       if (!fact) continue;
-      if (instance.State?.Name) fact.state = instance.State.Name;
-      if (instance.SubnetId) fact.subnetId = instance.SubnetId;
+      if (instance.state) fact.state = instance.state;
+      if (instance.subnetId) fact.subnetId = instance.subnetId;
     }
-  } else if (!ec2) {
-    unread('instance states and subnet addresses (no EC2 client given)');
   }
   const nodes = await attempt('the cluster nodes', async () => {
     const clients = await ports.kube(cluster);
@@ -470,12 +463,10 @@ async function readNodeCreationFacts(
   }
 
   // 3. subnets: free addresses against the surge the update launches
-  if (ec2 && nodegroup.subnets.length > 0) {
-    const subnets = await attempt('the subnets (ec2:DescribeSubnets)', async () =>
-      (await callAws('ec2:DescribeSubnets', () => ec2.send(new DescribeSubnetsCommand({ SubnetIds: nodegroup.subnets })))).Subnets ?? [],
-    );
+  if (nodegroup.subnets.length > 0) {
+    const subnets = await attempt('the subnets (ec2:DescribeSubnets)', () => describeSubnets(ports.aws, nodegroup.subnets, 'byId'));
     for (const s of subnets ?? []) {
-      facts.subnets.push({ id: s.SubnetId ?? '', ...(s.AvailabilityZone ? { zone: s.AvailabilityZone } : {}), freeAddresses: s.AvailableIpAddressCount ?? 0 });
+      facts.subnets.push({ id: s.subnetId, ...(s.availabilityZone ? { zone: s.availabilityZone } : {}), freeAddresses: s.freeAddresses });
     }
     if (facts.subnets.length > 0) {
       const zones = new Set(facts.subnets.map((s) => s.zone ?? s.id)).size;
@@ -494,9 +485,8 @@ function maxUnavailableOf(nodegroup: NodegroupView): number {
 }
 
 async function nodeRoleAccess(cluster: string, roleArn: string, os: NodeOs, ports: FailureFactPorts): Promise<{ access: NodeCreationFacts['roleAccess']; detail?: string }> {
-  const description = await callAws('eks:DescribeCluster', () => ports.eks.send(new DescribeClusterCommand({ name: cluster })));
-  const mode = (description.cluster?.accessConfig?.authenticationMode ?? 'CONFIG_MAP') as AuthenticationMode;
-  const accessEntry = readsAccessEntries(mode) ? await describeAccessEntry(ports.eks, cluster, roleArn) : undefined;
+  const mode = ((await describeCluster(ports.aws, cluster)).authenticationMode ?? 'CONFIG_MAP') as AuthenticationMode;
+  const accessEntry = readsAccessEntries(mode) ? await describeAccessEntry(ports.aws, cluster, roleArn) : undefined;
   const core = async () => (await ports.kube(cluster)).core(cluster);
   const awsAuth = readsAwsAuth(mode, accessEntry) ? await readAwsAuth(core, cluster, roleArn, readJsYaml) : undefined;
   const verdict = judgeNodeRoleAccess({ roleArn, os, authenticationMode: mode, ...(accessEntry !== undefined ? { accessEntry } : {}), ...(awsAuth ? { awsAuth } : {}) });

@@ -1,4 +1,4 @@
-import type { GroupSnapshot } from '../aws/group-capacity.js';
+import type { GroupSnapshot } from '../aws/auto-scaling-groups.js';
 import type { GroupSettings, SelfManagedRoll } from '../events/rollout.js';
 
 /**

@@ -1,4 +1,5 @@
-import type { EC2Client, Image } from '@aws-sdk/client-ec2';
+import type { AwsScope } from '../aws/clients.js';
+import type { ImageView } from '../aws/images.js';
 import { identifyImage } from '../ami/ami-family.js';
 import { ec2ImageSource } from '../ami/describe-images.js';
 import { maxKubeletSkew, minorsBetween, skewProblem } from '../ami/kubernetes-version.js';
@@ -59,14 +60,14 @@ export async function kubernetesVersionFact(
   controlPlane: string,
   nodegroupVersion: { version: string; custom: boolean } | undefined,
   currentImageId: string | undefined,
-  target: Image | undefined,
-  ec2: EC2Client,
+  target: ImageView | undefined,
+  aws: AwsScope,
 ): Promise<KubernetesVersionFact> {
   const targetMinor = target ? identifyImage(target)?.kubernetesVersion : undefined;
   let current: string | undefined;
   if (nodegroupVersion && !nodegroupVersion.custom) current = nodegroupVersion.version;
   else if (currentImageId) {
-    const image = await ec2ImageSource(ec2).byId(currentImageId);
+    const image = await ec2ImageSource(aws).byId(currentImageId);
     current = image ? identifyImage(image)?.kubernetesVersion : undefined;
   }
   return { controlPlane, ...(current ? { current } : {}), ...(targetMinor ? { target: targetMinor } : {}) };

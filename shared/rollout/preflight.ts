@@ -1,16 +1,17 @@
-import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeSubnetsCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
-import { DescribeClusterCommand, DescribeNodegroupCommand, type EKSClient } from '@aws-sdk/client-eks';
-import type { IAMClient } from '@aws-sdk/client-iam';
 import { identifyImage } from '../ami/ami-family.js';
-import { accountOfArn, imageTrustFor, judgeProvenance, OWNERS_TAG, ownerOfImage } from '../ami/image-provenance.js';
+import { imageTrustFor, judgeProvenance, OWNERS_TAG, ownerOfImage } from '../ami/image-provenance.js';
 import { imageSourceOf } from '../ami/resolve-target.js';
 import { readYaml } from '../yaml/read-yaml.js';
 import { type AwsAuthFact, readAwsAuth, roleArnWithoutPath } from './aws-auth.js';
 import { type AuthenticationMode, judgeNodeRoleAccess, NODE_USERNAME, nodeEntryType, nodeGroups, readsAccessEntries, readsAwsAuth } from './node-role-access.js';
 import { ec2ImageSource } from '../ami/describe-images.js';
 import { type AccessEntryView, describeAccessEntry } from '../aws/access-entries.js';
-import { callAws } from '../aws/call.js';
+import { snapshotGroup } from '../aws/auto-scaling-groups.js';
+import type { AwsScope } from '../aws/clients.js';
+import { describeCluster as readCluster } from '../aws/clusters.js';
+import type { ImageView } from '../aws/images.js';
+import { findNodegroup } from '../aws/nodegroups.js';
+import { describeSubnets } from '../aws/subnets.js';
 import { partitionOfArn } from '../aws/partition.js';
 import { now } from '../clock.js';
 import { describeInstanceProfile, instanceProfileNameOf, listAttachedPolicyArns, roleNameOf } from '../aws/iam.js';
@@ -53,10 +54,7 @@ export interface PreflightReport {
 }
 
 export interface PreflightPorts {
-  ec2: EC2Client;
-  eks: EKSClient;
-  iam: IAMClient;
-  autoscaling: AutoScalingClient;
+  aws: AwsScope;
   /** reading aws-auth and the VPC CNI's settings (max pods) needs the cluster's API (an EKS token, as for drains) */
   kube: Pick<KubeClients, 'core' | 'apps'>;
   log: (message: string, attributes?: Record<string, unknown>) => void;
@@ -408,19 +406,19 @@ interface GroupPlacement {
  */
 export async function gatherPreflightFacts(input: PreflightInput, ports: PreflightPorts): Promise<PreflightFacts> {
   const [cluster, target, placement] = await Promise.all([
-    describeCluster(ports.eks, input.cluster),
-    ec2ImageSource(ports.ec2).byId(input.target.imageId),
+    describeCluster(ports.aws, input.cluster),
+    ec2ImageSource(ports.aws).byId(input.target.imageId),
     describePlacement(input, ports),
   ]);
   const image = imageFact(input.target.imageId, target, now());
-  const template = await startingVersion(input, placement, ports.ec2);
-  const provenance = await provenanceFact(placement, target, template, ports.ec2);
+  const template = await startingVersion(input, placement, ports.aws);
+  const provenance = await provenanceFact(placement, target, template, ports.aws);
   const launchTemplate = await templateFact(input, template, image, ports);
   const nodeRole = input.group.kind === 'managed'
     ? { status: 'skipped' as const, reason: 'EKS grants a managed node group\'s role access to the cluster itself' }
     : await nodeRoleFact(input, cluster, template, target, ports);
-  const subnets = placement.subnetIds ? await subnetsFact(ports.ec2, placement.subnetIds) : { status: 'unknown' as const, reason: placement.missing ?? 'the group names no subnets' };
-  const kubernetesVersion = await kubernetesVersionFact(cluster.version, placement.nodegroupVersion, template?.current?.imageId, target, ports.ec2);
+  const subnets = placement.subnetIds ? await subnetsFact(ports.aws, placement.subnetIds) : { status: 'unknown' as const, reason: placement.missing ?? 'the group names no subnets' };
+  const kubernetesVersion = await kubernetesVersionFact(cluster.version, placement.nodegroupVersion, template?.current?.imageId, target, ports.aws);
   return { cluster: input.cluster, group: { kind: input.group.kind, name: input.group.name }, surge: input.surge, image, provenance, launchTemplate, nodeRole, subnets, kubernetesVersion };
 }
 
@@ -435,48 +433,34 @@ export async function runPreflight(input: PreflightInput, ports: PreflightPorts)
   return report;
 }
 
-async function describeCluster(eks: EKSClient, name: string): Promise<ClusterFacts> {
-  const { cluster } = await callAws('eks:DescribeCluster', () => eks.send(new DescribeClusterCommand({ name })), {
-    ResourceNotFoundException: () => new ClusterNotFoundError(name),
-  });
-  if (!cluster) throw new ClusterNotFoundError(name);
+async function describeCluster(scope: AwsScope, name: string): Promise<ClusterFacts> {
+  const cluster = await readCluster(scope, name);
   // clusters from before access entries report no mode: they read aws-auth only
-  return { authenticationMode: (cluster.accessConfig?.authenticationMode as AuthenticationMode | undefined) ?? 'CONFIG_MAP', version: cluster.version ?? '' };
+  return { authenticationMode: (cluster.authenticationMode as AuthenticationMode | undefined) ?? 'CONFIG_MAP', version: cluster.version ?? '' };
 }
 
 async function describePlacement(input: PreflightInput, ports: PreflightPorts): Promise<GroupPlacement> {
   if (input.group.kind === 'managed') {
-    const out = await callAws('eks:DescribeNodegroup', () =>
-      ports.eks.send(new DescribeNodegroupCommand({ clusterName: input.cluster, nodegroupName: input.group.name })),
-    ).catch((error: Error) => {
-      if (error.name === 'ResourceNotFoundException') return undefined;
-      throw error;
-    });
-    if (!out?.nodegroup) return { missing: `node group ${input.group.name} does not exist in cluster ${input.cluster}` };
-    const lt = out.nodegroup.launchTemplate;
-    const accountId = accountOfArn(out.nodegroup.nodegroupArn);
+    const nodegroup = await findNodegroup(ports.aws, input.cluster, input.group.name);
+    if (!nodegroup) return { missing: `node group ${input.group.name} does not exist in cluster ${input.cluster}` };
+    const lt = nodegroup.launchTemplate;
     return {
-      subnetIds: out.nodegroup.subnets ?? [],
-      tags: out.nodegroup.tags ?? {},
-      ...(out.nodegroup.amiType ? { amiType: out.nodegroup.amiType } : {}),
-      ...(accountId ? { accountId } : {}),
+      subnetIds: nodegroup.subnets,
+      tags: nodegroup.tags,
+      ...(nodegroup.amiType ? { amiType: nodegroup.amiType } : {}),
+      ...(nodegroup.accountId ? { accountId: nodegroup.accountId } : {}),
       ...(lt?.id && lt.version ? { launchTemplate: { id: lt.id, version: lt.version } } : {}),
-      ...(out.nodegroup.version ? { nodegroupVersion: { version: out.nodegroup.version, custom: out.nodegroup.amiType === 'CUSTOM' } } : {}),
+      ...(nodegroup.version ? { nodegroupVersion: { version: nodegroup.version, custom: nodegroup.amiType === 'CUSTOM' } } : {}),
     };
   }
   const name = input.group.autoScalingGroup ?? input.group.name;
-  const out = await callAws('autoscaling:DescribeAutoScalingGroups', () =>
-    ports.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] })),
-  );
-  const group = out.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name);
+  const group = await snapshotGroup(ports.aws, name);
   if (!group) return { missing: `Auto Scaling group ${name} does not exist` };
-  const spec = group.LaunchTemplate ?? group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
-  const accountId = accountOfArn(group.AutoScalingGroupARN);
   return {
-    subnetIds: (group.VPCZoneIdentifier ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-    tags: Object.fromEntries((group.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
-    ...(accountId ? { accountId } : {}),
-    ...(spec?.LaunchTemplateId ? { launchTemplate: { id: spec.LaunchTemplateId, version: spec.Version ?? '$Default' } } : {}),
+    subnetIds: group.subnetIds,
+    tags: group.tags,
+    ...(group.accountId ? { accountId: group.accountId } : {}),
+    ...(group.launchTemplate ? { launchTemplate: group.launchTemplate } : {}),
   };
 }
 
@@ -492,12 +476,12 @@ interface StartingVersion {
  * The version the rollout starts from: the input's, else the one the group launches from
  * ($Latest / $Default resolved); undefined when the group has no launch template.
  */
-async function startingVersion(input: PreflightInput, placement: GroupPlacement, ec2: EC2Client): Promise<StartingVersion | undefined> {
+async function startingVersion(input: PreflightInput, placement: GroupPlacement, aws: AwsScope): Promise<StartingVersion | undefined> {
   const given = input.group.launchTemplate;
-  if (given) return { ref: given, label: `${given.id} version ${given.version}`, current: await describeTemplateVersion(ec2, given.id, String(given.version)) };
+  if (given) return { ref: given, label: `${given.id} version ${given.version}`, current: await describeTemplateVersion(aws, given.id, String(given.version)) };
   if (!placement.launchTemplate) return undefined;
   const { id, version } = placement.launchTemplate;
-  const current = await describeTemplateVersion(ec2, id, version);
+  const current = await describeTemplateVersion(aws, id, version);
   return { ref: { id, version: current?.version ?? 0 }, label: `${id} version ${current?.version ?? version}`, current };
 }
 
@@ -506,18 +490,18 @@ async function startingVersion(input: PreflightInput, placement: GroupPlacement,
  * taken from the input: whoever started the execution said what the image is, EC2 says whose.
  * The group's current image is read only when it decides (a group with no selector and no EKS amiType).
  */
-async function provenanceFact(placement: GroupPlacement, target: Image | undefined, template: StartingVersion | undefined, ec2: EC2Client): Promise<ProvenanceFact> {
+async function provenanceFact(placement: GroupPlacement, target: ImageView | undefined, template: StartingVersion | undefined, aws: AwsScope): Promise<ProvenanceFact> {
   if (placement.missing || !placement.tags) return { status: 'unknown', reason: placement.missing ?? 'the group could not be read' };
   if (!target?.ImageId) return { status: 'unknown', reason: 'the target image could not be read' };
   const { tags, amiType } = placement;
   const decides = !(amiType && amiType !== 'CUSTOM') && template?.current?.imageId;
-  const currentImage = decides ? await ec2ImageSource(ec2).byId(template!.current!.imageId!) : undefined;
+  const currentImage = decides ? await ec2ImageSource(aws).byId(template!.current!.imageId!) : undefined;
   const source = imageSourceOf({ tags, amiType, currentImage });
   const verdict = judgeProvenance({ imageId: target.ImageId, name: target.Name, ...ownerOfImage(target) }, imageTrustFor(source, tags).trust, placement.accountId);
   return verdict.trusted ? { status: 'trusted', owner: verdict.owner, source } : { status: 'untrusted', owner: verdict.owner, source, reason: verdict.reason };
 }
 
-function imageFact(imageId: string, image: Image | undefined, readAt: Date): ImageFact {
+function imageFact(imageId: string, image: ImageView | undefined, readAt: Date): ImageFact {
   if (!image) return { imageId, found: false };
   const deprecation = image.DeprecationTime ? Date.parse(image.DeprecationTime) : Number.NaN;
   return {
@@ -558,7 +542,7 @@ async function nodeRoleFact(
   input: PreflightInput,
   cluster: ClusterFacts,
   template: StartingVersion | undefined,
-  target: Image | undefined,
+  target: ImageView | undefined,
   ports: PreflightPorts,
 ): Promise<NodeRoleFact> {
   if (!template) return { status: 'unknown', reason: 'the group has no launch template to name an instance profile' };
@@ -566,18 +550,18 @@ async function nodeRoleFact(
   if (!current) return { status: 'unknown', reason: `launch template ${template.label} does not exist` };
   const profileName = instanceProfileNameOf(current.data.IamInstanceProfile);
   if (!profileName) return { status: 'no-instance-profile', launchTemplate: template.label };
-  const profile = await describeInstanceProfile(ports.iam, profileName);
+  const profile = await describeInstanceProfile(ports.aws, profileName);
   if (!profile) return { status: 'profile-not-found', instanceProfile: profileName };
   const roleArn = profile.roleArns[0];
   if (!roleArn) return { status: 'profile-without-role', instanceProfile: profileName };
 
   // the new nodes run the target image; when it cannot be read, the current one tells
-  const image = target ?? (current.imageId ? await ec2ImageSource(ports.ec2).byId(current.imageId) : undefined);
+  const image = target ?? (current.imageId ? await ec2ImageSource(ports.aws).byId(current.imageId) : undefined);
   const os = image && (image.Platform?.toLowerCase() === 'windows' || identifyImage(image)?.family === 'windows') ? 'windows' : 'linux';
   const mode = cluster.authenticationMode;
-  const accessEntry = readsAccessEntries(mode) ? await describeAccessEntry(ports.eks, input.cluster, roleArn) : undefined;
+  const accessEntry = readsAccessEntries(mode) ? await describeAccessEntry(ports.aws, input.cluster, roleArn) : undefined;
   const awsAuth = readsAwsAuth(mode, accessEntry) ? await readAwsAuth(() => ports.kube.core(input.cluster), input.cluster, roleArn, readYaml) : undefined;
-  const attachedPolicies = (await listAttachedPolicyArns(ports.iam, roleNameOf(roleArn))) ?? null;
+  const attachedPolicies = (await listAttachedPolicyArns(ports.aws, roleNameOf(roleArn))) ?? null;
   return {
     status: 'resolved',
     instanceProfile: profileName,
@@ -590,16 +574,15 @@ async function nodeRoleFact(
   };
 }
 
-async function subnetsFact(ec2: EC2Client, subnetIds: readonly string[]): Promise<SubnetsFact> {
+async function subnetsFact(aws: AwsScope, subnetIds: readonly string[]): Promise<SubnetsFact> {
   if (subnetIds.length === 0) return { status: 'unknown', reason: 'the group names no subnets' };
   // a filter, not SubnetIds: a subnet that is gone is then missing from the answer, not an error
-  const out = await callAws('ec2:DescribeSubnets', () => ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'subnet-id', Values: [...subnetIds] }] })));
-  const found = new Map((out.Subnets ?? []).map((s) => [s.SubnetId!, s]));
+  const found = new Map((await describeSubnets(aws, subnetIds, 'byFilter')).map((s) => [s.subnetId, s]));
   return {
     status: 'read',
     subnets: subnetIds.map((id) => {
       const s = found.get(id);
-      return { subnetId: id, ...(s?.AvailabilityZone ? { availabilityZone: s.AvailabilityZone } : {}), freeAddresses: s ? (s.AvailableIpAddressCount ?? 0) : null };
+      return { subnetId: id, ...(s?.availabilityZone ? { availabilityZone: s.availabilityZone } : {}), freeAddresses: s ? s.freeAddresses : null };
     }),
   };
 }

@@ -1,16 +1,17 @@
-import {
-  DescribeImagesCommand,
-  DescribeInstanceTypesCommand,
-  type EC2Client,
-  type LaunchTemplateTagSpecificationRequest,
-  type RequestLaunchTemplateData,
-  type _InstanceType,
-} from '@aws-sdk/client-ec2';
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { EKSClient } from '@aws-sdk/client-eks';
+import type { AwsScope } from '../aws/clients.js';
 import { identifyImage } from '../ami/ami-family.js';
-import { callAws } from '../aws/call.js';
-import { deleteTemplateVersions, describeTemplateVersion, OUR_VERSION_DESCRIPTION, ensureTemplateVersion, planPrune, recentTemplateVersions } from '../aws/launch-template-versions.js';
+import { describeListedImage } from '../aws/images.js';
+import { describeInstanceType } from '../aws/instance-types.js';
+import {
+  deleteTemplateVersions,
+  describeTemplateVersion,
+  ensureTemplateVersion,
+  OUR_VERSION_DESCRIPTION,
+  planPrune,
+  recentTemplateVersions,
+  type TemplateData,
+  type TemplateTagSpecification,
+} from '../aws/launch-template-versions.js';
 import { describeClusterConnection, type KubeClients } from '../kube/client.js';
 import { readCniSettings, type CniReading } from '../kube/cni-settings.js';
 import { type BootstrapChange, diffBootstrapSettings, readBootstrapSettings } from '../launch-templates/bootstrap-settings.js';
@@ -34,10 +35,8 @@ export type PrepareResult =
   | { launchTemplateId: null; reason: string };
 
 export interface PreparePorts {
-  ec2: EC2Client;
-  eks: EKSClient;
+  aws: AwsScope;
   /** the group's tags (`max-pods`) */
-  autoscaling: AutoScalingClient;
   /** the VPC CNI's settings (aws-node DaemonSet) decide max pods */
   kube: Pick<KubeClients, 'apps'>;
   log: (message: string, attributes?: Record<string, unknown>) => void;
@@ -60,9 +59,9 @@ export type RenderedTemplateVersion =
       sourceVersion: number;
       family: NodeImageFamily;
       /** the whole template data the new version would have (image, user data base64, tags) */
-      data: RequestLaunchTemplateData;
+      data: TemplateData;
       userData: string;
-      tagSpecifications: LaunchTemplateTagSpecificationRequest[];
+      tagSpecifications: TemplateTagSpecification[];
       /** every EKS rule the would-be version breaks; empty when it is valid */
       violations: LaunchTemplateViolation[];
       /** the max pods computed for the instance type and the cluster's CNI (the user's or the tag's may win) */
@@ -87,20 +86,16 @@ export type RenderedTemplateVersion =
  *    the bootstrap settings that change (the preview shows them).
  * A missing version or an image of unknown family is a ConfigurationError.
  */
-export async function renderLaunchTemplateVersion(input: PrepareInput, ports: Pick<PreparePorts, 'ec2' | 'eks' | 'kube' | 'autoscaling'>): Promise<RenderedTemplateVersion> {
+export async function renderLaunchTemplateVersion(input: PrepareInput, ports: Pick<PreparePorts, 'aws' | 'kube'>): Promise<RenderedTemplateVersion> {
   const lt = input.group.launchTemplate;
   if (!lt) return { launchTemplateId: null, reason: 'the node group has no launch template: EKS updates it by release version' };
-  const current = await describeTemplateVersion(ports.ec2, lt.id, String(lt.version));
+  const current = await describeTemplateVersion(ports.aws, lt.id, String(lt.version));
   if (!current) throw new ConfigurationError(`launch template ${lt.id} version ${lt.version} does not exist`);
   if (input.group.kind === 'managed' && !current.imageId) {
     return { launchTemplateId: null, reason: 'the launch template names no image: EKS chooses it by release version' };
   }
 
-  const [imageOut, cluster] = await Promise.all([
-    callAws('ec2:DescribeImages', () => ports.ec2.send(new DescribeImagesCommand({ ImageIds: [input.target.imageId] }))),
-    describeClusterConnection(ports.eks, input.cluster),
-  ]);
-  const image = imageOut.Images?.[0];
+  const [image, cluster] = await Promise.all([describeListedImage(ports.aws, input.target.imageId), describeClusterConnection(ports.aws, input.cluster)]);
   const identity = image ? identifyImage(image) : undefined;
   if (!identity) throw new ConfigurationError(`cannot tell the AMI family of ${input.target.imageId}: tag it eks-node-lifecycle/ami-family`);
 
@@ -109,7 +104,7 @@ export async function renderLaunchTemplateVersion(input: PrepareInput, ports: Pi
   const { maxPods: maxPodsOverride } = readRolloutPolicy((await readGroup(input, ports)).tags).policy;
   const [typeFacts, cni] = instanceType
     ? await Promise.all([
-        callAws('ec2:DescribeInstanceTypes', () => ports.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] }))).then((out) => out.InstanceTypes?.[0]),
+        describeInstanceType(ports.aws, instanceType),
         readCniSettings(ports.kube, input.cluster),
       ])
     : [undefined, undefined];
@@ -164,9 +159,9 @@ export async function prepareLaunchTemplate(input: PrepareInput, ports: PrepareP
   if (rendered.violations.length) throw new LaunchTemplateValidationError(rendered.violations);
   const lt = { id: rendered.launchTemplateId, version: rendered.sourceVersion };
 
-  const versions = await recentTemplateVersions(ports.ec2, lt.id);
+  const versions = await recentTemplateVersions(ports.aws, lt.id);
   const { version, created } = await ensureTemplateVersion(
-    ports.ec2,
+    ports.aws,
     {
       launchTemplateId: lt.id,
       sourceVersion: lt.version,
@@ -179,7 +174,7 @@ export async function prepareLaunchTemplate(input: PrepareInput, ports: PrepareP
   );
   const all = created ? [{ version, isDefault: false }, ...versions] : versions;
   const pruned = planPrune(all, new Set([lt.version, version]), KEEP_VERSIONS);
-  await deleteTemplateVersions(ports.ec2, lt.id, pruned);
+  await deleteTemplateVersions(ports.aws, lt.id, pruned);
   const maxPodsSet = readBootstrapMaxPods(rendered.family, Buffer.from(rendered.userData, 'base64').toString('utf8'));
   ports.log('launch template version ready', { launchTemplateId: lt.id, version, created, from: lt.version, imageId: input.target.imageId, pruned: pruned.length, maxPods: maxPodsSet, changes: rendered.changes });
   return { launchTemplateId: lt.id, version, created, pruned, family: rendered.family, ...(maxPodsSet !== undefined ? { maxPods: maxPodsSet } : {}), changes: rendered.changes };

@@ -1,5 +1,5 @@
-import { type SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { callAws } from '../aws/call.js';
+import type { AwsScope } from '../aws/clients.js';
+import { sendTaskFailure, sendTaskSuccess } from '../aws/step-functions.js';
 import { UnverifiedCallerError } from '../errors.js';
 import type { RequestApprovalInput, RolloutControlRequest } from '../events/rollout.js';
 import { APPROVAL_TIMEOUT_SECONDS, type ApprovalRecord, type Approvals, type ApprovalView, viewOf } from './approvals.js';
@@ -9,7 +9,7 @@ import type { RolloutNotify } from '../events/rollout-events.js';
 type Notify = RolloutNotify<'approval-requested' | 'approved'>;
 
 export interface ApprovalPorts {
-  sfn: SFNClient;
+  aws: AwsScope;
   approvals: Approvals;
   /** the notifier of the rollout an approval belongs to */
   notifier: (approval: Pick<ApprovalView, 'cluster' | 'group' | 'target' | 'executionArn'>) => Notify;
@@ -137,11 +137,9 @@ export async function answerApproval(
 async function sendAnswer(record: ApprovalRecord, answer: { decision: 'approved' | 'denied'; by: string; reason?: string | undefined }, resend: boolean, ports: ApprovalPorts): Promise<boolean> {
   try {
     if (answer.decision === 'approved') {
-      await callAws('states:SendTaskSuccess', () => ports.sfn.send(new SendTaskSuccessCommand({ taskToken: record.taskToken, output: JSON.stringify({ approvedBy: answer.by, approvalId: record.id }) })));
+      await sendTaskSuccess(ports.aws, record.taskToken, { approvedBy: answer.by, approvalId: record.id });
     } else {
-      await callAws('states:SendTaskFailure', () =>
-        ports.sfn.send(new SendTaskFailureCommand({ taskToken: record.taskToken, error: 'RolloutRejectedError', cause: `denied by ${answer.by}${answer.reason ? `: ${answer.reason}` : ''}`.slice(0, 256) })),
-      );
+      await sendTaskFailure(ports.aws, record.taskToken, 'RolloutRejectedError', `denied by ${answer.by}${answer.reason ? `: ${answer.reason}` : ''}`);
     }
     return true;
   } catch (error) {

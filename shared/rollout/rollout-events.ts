@@ -1,4 +1,4 @@
-import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { AwsScope } from '../aws/clients.js';
 import { publishEvent } from '../aws/notifications.js';
 import { ROLLOUT_EVENTS, type RolloutAbout, type RolloutNotice, type RolloutNotify } from '../events/rollout-events.js';
 
@@ -14,7 +14,7 @@ export interface RolloutContext {
   executionArn: string;
 }
 
-export function rolloutNotifier(eventbridge: EventBridgeClient, context: RolloutContext, now: () => Date): RolloutNotify {
+export function rolloutNotifier(aws: AwsScope, context: RolloutContext, now: () => Date): RolloutNotify {
   return async (event, detail) => {
     const about = {
       cluster: context.cluster,
@@ -25,7 +25,7 @@ export function rolloutNotifier(eventbridge: EventBridgeClient, context: Rollout
       at: now().toISOString(),
     } satisfies RolloutAbout;
     const summary = detail.summary ?? describe({ event, detail } as RolloutNotice, context);
-    await publishEvent(eventbridge, ROLLOUT_EVENTS[event], { ...about, phase: event, ...detail, summary });
+    await publishEvent(aws, ROLLOUT_EVENTS[event], { ...about, phase: event, ...detail, summary });
   };
 }
 

@@ -1,12 +1,12 @@
-import type { SFNClient } from '@aws-sdk/client-sfn';
 import { executionNameOf } from '../aws/partition.js';
+import type { AwsScope } from '../aws/clients.js';
 import { startExecutionOnce } from '../aws/step-functions.js';
 import type { ContinueExecutionInput } from '../events/continuation.js';
 import { InvalidInputError } from '../errors.js';
 import { continuationName } from './continuation.js';
 
 export interface ContinueExecutionPorts {
-  sfn: SFNClient;
+  aws: AwsScope;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
 
@@ -34,7 +34,7 @@ export async function continueExecution(input: ContinueExecutionInput, ports: Co
   const bytes = Buffer.byteLength(JSON.stringify(successorInput), 'utf8');
   if (bytes > MAX_PAYLOAD_BYTES) throw new InvalidInputError([{ path: 'state', message: `is ${bytes} bytes; an execution's input is at most ${MAX_PAYLOAD_BYTES}` }]);
   const name = continuationName(executionNameOf(lineage.origin), number);
-  const started = await startExecutionOnce(ports.sfn, input.stateMachineArn, name, successorInput);
+  const started = await startExecutionOnce(ports.aws, input.stateMachineArn, name, successorInput);
   ports.log('execution continued in a fresh one', { origin: lineage.origin, from: input.executionArn, continuedAs: started.executionArn, number, started: started.started, bytes });
   return { continuedAs: started.executionArn, number };
 }

@@ -36,13 +36,12 @@ async function openMotoAccount(endpoint: string): Promise<ContractTarget> {
   const config = { region: REGION, endpoint, credentials: { accessKeyId: 'AKIACONTRACTMOTO0000', secretAccessKey: 'contract' } };
   const clients = contractClients(config);
   await createTables(MODEL, clients.dynamodb);
-  // the adapters' clients come from a scope, which names no endpoint: DynamoDB's reaches moto
-  // through the SDK's standard variable, as the sandbox's reaches dynalite
-  process.env['AWS_ENDPOINT_URL_DYNAMODB'] = endpoint;
+  // the adapters build their clients from a scope, which names no endpoint: the SDK's own variable sends them to moto
+  process.env.AWS_ENDPOINT_URL = endpoint;
   return {
     name: 'moto',
     clients,
-    scope: awsScope({ region: REGION, credentials: config.credentials }),
+    aws: awsScope({ region: REGION, credentials: config.credentials }),
     seed: {
       async network() {
         const vpc = await clients.ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));

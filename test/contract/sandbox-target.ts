@@ -30,7 +30,7 @@ async function openSandboxAccount(): Promise<ContractTarget> {
   return {
     name: 'sandbox',
     clients,
-    scope: awsScope(config),
+    aws: awsScope(config),
     seed: {
       async network() {
         const vpc = account.seedVpc();

@@ -8,6 +8,7 @@
  * PutParameter or CreateStateMachine (its state machines are serverless.yml's).
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { AwsScope } from '../../shared/aws/clients.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
@@ -15,7 +16,6 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { AwsScope } from '../../shared/aws/clients.js';
 import { loadServerlessModel } from '../sim/serverless-config.js';
 
 export type TargetName = 'moto' | 'sandbox';
@@ -74,9 +74,10 @@ export interface ContractSeeder {
 /** One fresh account: every suite opens its own and closes it. */
 export interface ContractTarget {
   name: TargetName;
+  /** the seeding's own clients */
   clients: ContractClients;
-  /** what the product's adapters are handed, reaching the same account as `clients` */
-  scope: AwsScope;
+  /** where the product's adapters (shared/aws/) call: the same account */
+  aws: AwsScope;
   seed: ContractSeeder;
   /** Lets the account's own background work run (the sandbox's clock); moto does it at once. */
   settle(): Promise<void>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { isLeaving, snapshotGroup } from '../../shared/aws/group-capacity.js';
+import { isLeaving, snapshotGroup } from '../../shared/aws/auto-scaling-groups.js';
 import { awsScope } from '../../shared/aws/clients.js';
 import { AuditLog } from '../../shared/chatops/audit-log.js';
 import type { DrainObserved, LaunchObserved, RolloutObserved } from '../../shared/events/observed.js';
@@ -35,7 +35,7 @@ describe('Scenario: the default scenario in observe mode (mode=observe) reports 
     world = await World.start({ params: { mode: 'observe' }, recordKubeRequests: true });
     recorder = recordServiceCalls();
     result = await runDefaultScenario(world);
-    const group = await snapshotGroup(new AutoScalingClient({ region: world.model.region }), result.selfManagedGroup);
+    const group = await snapshotGroup(awsScope({ region: world.model.region }), result.selfManagedGroup);
     members = group!.instances.filter((i) => !isLeaving(i)).map((i) => i.instanceId);
     // past the hooks' timeouts (launch 600 s, terminate 300 s): nobody answers them
     await world.run(15 * 60_000);

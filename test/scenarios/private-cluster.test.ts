@@ -9,6 +9,7 @@ import { hasKubectl, kubectl } from '../sim/kubectl.js';
 import { CONNECT_TIMEOUT_MS } from '../sim/private-endpoints.js';
 import { World } from '../sim/world.js';
 import { type InvariantMonitor, watchInvariants } from './fault-invariants.js';
+import { awsScope } from '../../shared/aws/clients.js';
 
 /**
  * A cluster whose API endpoint is private (public access off), scaled out through a launch
@@ -128,7 +129,7 @@ describe('Scenario: a cluster whose API endpoint is private', () => {
       const [a, b, ...replacements] = run.launched;
       assert.ok(run.everReady.has(a!) && run.everReady.has(b!), 'both nodes were Ready before they were abandoned');
       // the service's own client, used from the scenario (in no invocation), is not gated either
-      const kube = new KubeClients(new EKSClient({ region }), new EksTokenCache({ region, now: () => run.world.clock.date() }));
+      const kube = new KubeClients(awsScope({ region }), new EksTokenCache({ region, now: () => run.world.clock.date() }));
       const listed = await (await kube.core('prod')).listNode();
       assert.equal(listed.items.length, replacements.length);
       if (!(await hasKubectl())) return t.skip('kubectl is not installed');

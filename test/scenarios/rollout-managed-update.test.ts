@@ -11,6 +11,7 @@ import { eksInUse } from '../sim/aws/errors.js';
 import { watchBudgets } from '../sim/kube/budget-monitor.js';
 import { createDeployment, createPdb } from '../sim/kube/controllers.js';
 import { World } from '../sim/world.js';
+import { awsScope } from '../../shared/aws/clients.js';
 
 /**
  * The managed node group path of a rollout, in the sandbox: the step is driven as the
@@ -66,13 +67,12 @@ function bootstrapFor(world: World): string {
 }
 
 function portsFor(world: World) {
-  const eks = new EKSClient({ region });
-  const kube = new KubeClients(eks, new EksTokenCache({ region, now: () => world.clock.date() }));
+  const aws = awsScope({ region });
+  const kube = new KubeClients(aws, new EksTokenCache({ region, now: () => world.clock.date() }));
   const logs: { message: string; attributes?: Record<string, unknown> }[] = [];
   return {
     ports: {
-      eks,
-      ec2: new EC2Client({ region }),
+      aws,
       kube: async () => kube,
       now: () => world.clock.date(),
       log: (message: string, attributes?: Record<string, unknown>) => logs.push({ message, ...(attributes ? { attributes } : {}) }),

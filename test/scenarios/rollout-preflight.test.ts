@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient } from '@aws-sdk/client-eks';
-import { IAMClient } from '@aws-sdk/client-iam';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import { KubeClients } from '../../shared/kube/client.js';
@@ -15,6 +12,7 @@ import { NODE_ROLE_POLICIES } from '../sim/aws/iam.js';
 import type { ObservedRequest } from '../sim/kube/api-server.js';
 import { mapRole, nodeRoleMapping, type RoleMapping } from '../sim/kube/aws-auth.js';
 import { World } from '../sim/world.js';
+import { awsScope } from '../../shared/aws/clients.js';
 
 /**
  * Preflight in the sandbox: the real SDK clients and the real Kubernetes client against the
@@ -35,13 +33,10 @@ describe('Scenario: rollout preflight', () => {
     await world.addCluster('prod', { version: '1.31', onRequest: (r) => kubeRequests.push(r) });
     world.account.seedVpc();
     newAl2023 = releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261120' }).image.ImageId!;
-    const eks = new EKSClient({ region });
+    const aws = awsScope({ region });
     ports = {
-      ec2: new EC2Client({ region }),
-      eks,
-      iam: new IAMClient({ region }),
-      autoscaling: new AutoScalingClient({ region }),
-      kube: new KubeClients(eks, new EksTokenCache({ region, now: () => world.clock.date() })),
+      aws,
+      kube: new KubeClients(aws, new EksTokenCache({ region, now: () => world.clock.date() })),
       log: () => undefined,
     };
   });
@@ -87,7 +82,7 @@ describe('Scenario: rollout preflight', () => {
 
   it('stops a group whose node role is neither an access entry nor in aws-auth, naming the role and what to add', async () => {
     const g = group({ name: 'unmapped', skipAccessEntry: true });
-    const versionsBefore = (await ports.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: g.launchTemplateId }))).LaunchTemplateVersions!.length;
+    const versionsBefore = (await new EC2Client({ region }).send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: g.launchTemplateId }))).LaunchTemplateVersions!.length;
     const report = await preflight(input(g, newAl2023));
 
     assert.equal(report.ok, false);
@@ -97,7 +92,7 @@ describe('Scenario: rollout preflight', () => {
     assert.match(join.fix!, /^aws eks create-access-entry --cluster-name prod --principal-arn arn:aws:iam::\d{12}:role\/unmapped-node --type EC2_LINUX/);
     assert.match(join.fix!, /- rolearn: arn:aws:iam::\d{12}:role\/unmapped-node\n  username: system:node:\{\{EC2PrivateDNSName\}\}\n  groups:\n    - system:bootstrappers\n    - system:nodes/);
     assert.match(report.summary, /^preflight failed for prod\/unmapped, nothing was changed: node-role-can-join: .*unmapped-node is not mapped/);
-    const versionsAfter = (await ports.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: g.launchTemplateId }))).LaunchTemplateVersions!.length;
+    const versionsAfter = (await new EC2Client({ region }).send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: g.launchTemplateId }))).LaunchTemplateVersions!.length;
     assert.equal(versionsAfter, versionsBefore, 'the template check rendered a version without creating it');
   });
 

@@ -8,6 +8,7 @@ import { INSTALLED_HOOK } from '../../shared/drain/ensure-terminate-hooks.js';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import { runDefaultScenario } from '../sim/scenarios.js';
 import { World } from '../sim/world.js';
+import { type AwsScope, awsScope } from '../../shared/aws/clients.js';
 
 /** the roles scripts/kubernetes/grant-access.sh gives cluster access */
 const GRANTED_ROLES = ['CheckNodeReadyRole', 'RequestDrainRole', 'DrainStepRole', 'RollStepRole', 'RolloutPreflightRole', 'PrepareLaunchTemplateRole'];
@@ -39,7 +40,8 @@ const minus = (a: string[], b: string[]) => a.filter((x) => !b.includes(x));
 
 describe('Uninstall (scripts/deploy/uninstall.ts) in the sandbox, after the default scenario', () => {
   let world: World;
-  let ports: { autoscaling: AutoScalingClient; ec2: EC2Client; eks: EKSClient };
+  let ports: { aws: AwsScope };
+  let clients: { ec2: EC2Client; eks: EKSClient };
   let before_: Awaited<ReturnType<typeof snapshot>>;
   let plan: UninstallPlan;
   const said: string[] = [];
@@ -47,7 +49,8 @@ describe('Uninstall (scripts/deploy/uninstall.ts) in the sandbox, after the defa
   before(async () => {
     world = await World.start();
     const region = world.model.region;
-    ports = { autoscaling: new AutoScalingClient({ region }), ec2: new EC2Client({ region }), eks: new EKSClient({ region }) };
+    ports = { aws: awsScope({ region }) };
+    clients = { ec2: new EC2Client({ region }), eks: new EKSClient({ region }) };
     // 1. the default scenario: a scale-out, a drained scale-in, a rollout of both groups onto a new AMI
     await runDefaultScenario(world);
     // 2. a second release rolls them again: the first rollout's launch template version is nobody's now
@@ -60,14 +63,14 @@ describe('Uninstall (scripts/deploy/uninstall.ts) in the sandbox, after the defa
     await world.settle();
     // 4. access granted as grant-access.sh grants it; a person's access entry beside them
     for (const role of GRANTED_ROLES) {
-      await ports.eks.send(new CreateAccessEntryCommand({ clusterName: 'prod', principalArn: `arn:aws:iam::${world.model.accountId}:role/eks-node-lifecycle-sandbox-${role}`, kubernetesGroups: ['eks-node-lifecycle'], type: 'STANDARD' }));
+      await clients.eks.send(new CreateAccessEntryCommand({ clusterName: 'prod', principalArn: `arn:aws:iam::${world.model.accountId}:role/eks-node-lifecycle-sandbox-${role}`, kubernetesGroups: ['eks-node-lifecycle'], type: 'STANDARD' }));
     }
-    await ports.eks.send(new CreateAccessEntryCommand({ clusterName: 'prod', principalArn: `arn:aws:iam::${world.model.accountId}:role/platform-admins`, kubernetesGroups: ['platform'], type: 'STANDARD' }));
+    await clients.eks.send(new CreateAccessEntryCommand({ clusterName: 'prod', principalArn: `arn:aws:iam::${world.model.accountId}:role/platform-admins`, kubernetesGroups: ['platform'], type: 'STANDARD' }));
     // 5. the user's own template, with a version used by nobody (prod-workers launches from $Latest: a version there would change what it runs)
-    const tools = (await ports.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'tools', LaunchTemplateData: { InstanceType: 't3.micro' } }))).LaunchTemplate!;
-    await ports.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: tools.LaunchTemplateId, SourceVersion: '1', VersionDescription: 'bigger root volume, by hand', LaunchTemplateData: {} }));
-    await ports.ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: tools.LaunchTemplateId, DefaultVersion: '2' }));
-    await ports.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: tools.LaunchTemplateId, SourceVersion: '1', VersionDescription: 'tried, not kept', LaunchTemplateData: {} }));
+    const tools = (await clients.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'tools', LaunchTemplateData: { InstanceType: 't3.micro' } }))).LaunchTemplate!;
+    await clients.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: tools.LaunchTemplateId, SourceVersion: '1', VersionDescription: 'bigger root volume, by hand', LaunchTemplateData: {} }));
+    await clients.ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: tools.LaunchTemplateId, DefaultVersion: '2' }));
+    await clients.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: tools.LaunchTemplateId, SourceVersion: '1', VersionDescription: 'tried, not kept', LaunchTemplateData: {} }));
     before_ = await snapshot(world);
     plan = planUninstall(await readInstallation(ports, 'sandbox', ['prod']), { removeOwnershipTags: true, clusters: ['prod'] });
   });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { accountOfArn, describeImage, judgeProvenance, readAmiOwners } from '../../shared/ami/image-provenance.js';
+import { describeImage, judgeProvenance, readAmiOwners } from '../../shared/ami/image-provenance.js';
+import { accountOfArn } from '../../shared/aws/partition.js';
 
 const SELF = '123456789012';
 const TAG = 'eks-node-lifecycle/ami-owners';

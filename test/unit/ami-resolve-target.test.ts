@@ -1,7 +1,6 @@
+import { awsScope } from '../../shared/aws/clients.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import fc from 'fast-check';
 import { ec2ImageSource } from '../../shared/ami/describe-images.js';
 import {
@@ -223,8 +222,8 @@ function sandbox(t: { after: (fn: () => void) => void }) {
   const clock = new VirtualClock(NOW);
   const account = new SimAccount({ clock }).bind();
   t.after(() => account.restore());
-  const parameters = new SsmParameterCache(new SSMClient(config));
-  const ports = { parameters, images: ec2ImageSource(new EC2Client(config)) };
+  const parameters = new SsmParameterCache(awsScope(config));
+  const ports = { parameters, images: ec2ImageSource(awsScope(config)) };
   const resolve = (group: Partial<TargetGroup>) => resolveTarget(ports, { kubernetesVersion: '1.31', tags: {}, accountId: account.accountId, ...group }, clock.date());
   const imageNamed = (name: string) => [...account.ec2.images.values()].find((r) => r.image.Name === name)!.image;
   return { clock, account, parameters, resolve, imageNamed };

@@ -8,6 +8,7 @@ import { AwsTransientError } from '../../shared/errors.js';
 import { AMI_TYPES, naming } from '../sim/aws/ami-catalogue';
 import { SimAccount } from '../sim/aws/account';
 import { VirtualClock } from '../sim/clock';
+import { awsScope } from '../../shared/aws/clients.js';
 
 const config = { region: 'eu-west-1', credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' } };
 
@@ -49,7 +50,7 @@ describe('SSM parameters: names per family', () => {
       const n = parameterNamesFor(identityFromAmiType(amiType, '1.31')!);
       return [n.imageId, ...(n.release ? [n.release] : [])];
     });
-    const cache = new SsmParameterCache(new SSMClient(config));
+    const cache = new SsmParameterCache(awsScope(config));
 
     const values = await cache.get(names);
 
@@ -61,7 +62,7 @@ describe('SSM parameters: names per family', () => {
     const account = new SimAccount({ clock: new VirtualClock() }).bind();
     t.after(() => account.restore());
     account.faults.throttle('GetParameters', 3); // every attempt the SDK makes (3): it retries throttling itself
-    const cache = new SsmParameterCache(new SSMClient(config));
+    const cache = new SsmParameterCache(awsScope(config));
 
     await assert.rejects(cache.get(['/aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/standard/recommended/image_id']), AwsTransientError);
   });
@@ -89,7 +90,7 @@ describe('SSM parameters: SsmParameterCache', () => {
 
   for (const n of [1, 9, 10, 11, 25, 40]) {
     it(`sends ceil(${n}/10) GetParameters calls for ${n} distinct names, none for a repeat`, async () => {
-      const cache = new SsmParameterCache(new SSMClient(config));
+      const cache = new SsmParameterCache(awsScope(config));
 
       const first = await cache.get([...names(n), ...names(n)]);
       const again = await cache.get(names(n).reverse());
@@ -103,7 +104,7 @@ describe('SSM parameters: SsmParameterCache', () => {
   }
 
   it('fetches only the names it has not seen', async () => {
-    const cache = new SsmParameterCache(new SSMClient(config));
+    const cache = new SsmParameterCache(awsScope(config));
     await cache.get(names(5));
 
     await cache.get([...names(5), '/q/1', '/q/2']);
@@ -113,7 +114,7 @@ describe('SSM parameters: SsmParameterCache', () => {
   });
 
   it('does not ask twice for a name a concurrent get is already fetching', async () => {
-    const cache = new SsmParameterCache(new SSMClient(config));
+    const cache = new SsmParameterCache(awsScope(config));
 
     await Promise.all([cache.get(['/a', '/b']), cache.get(['/b', '/a'])]);
 
@@ -121,7 +122,7 @@ describe('SSM parameters: SsmParameterCache', () => {
   });
 
   it('treats InvalidParameters as missing, and remembers that', async () => {
-    const cache = new SsmParameterCache(new SSMClient(config));
+    const cache = new SsmParameterCache(awsScope(config));
 
     const values = await cache.get(['/p/1', '/missing/1']);
     await cache.get(['/missing/1']);
@@ -134,7 +135,7 @@ describe('SSM parameters: SsmParameterCache', () => {
 
   it('maps throttling to AwsTransientError and asks again on the next get', async () => {
     throttleNext = 1;
-    const cache = new SsmParameterCache(new SSMClient(config));
+    const cache = new SsmParameterCache(awsScope(config));
 
     await assert.rejects(cache.get(['/p/1']), (error: Error) => error instanceof AwsTransientError && error.name === 'AwsTransientError');
     const values = await cache.get(['/p/1']);

@@ -1,3 +1,4 @@
+import { awsScope } from '../../shared/aws/clients.js';
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import {
@@ -40,7 +41,7 @@ describe('cachedSecret', () => {
 
   it('asks SSM once, with decryption, for many reads within the TTL', async () => {
     ssmMock.on(GetParameterCommand).resolves(answer(SECRET));
-    const read = cachedSecret(new SSMClient(config), NAME, { ttlMs: 60_000, now });
+    const read = cachedSecret(awsScope(config), NAME, { ttlMs: 60_000, now });
     for (let i = 0; i < 10; i++) {
       assert.equal(await read(), SECRET);
       clock += 5_000; // 45 s in all: still inside the minute
@@ -51,7 +52,7 @@ describe('cachedSecret', () => {
 
   it('asks again after the TTL, and serves the rotated value', async () => {
     ssmMock.on(GetParameterCommand).resolvesOnce(answer('old-secret')).resolvesOnce(answer('new-secret'));
-    const read = cachedSecret(new SSMClient(config), NAME, { now });
+    const read = cachedSecret(awsScope(config), NAME, { now });
     assert.equal(await read(), 'old-secret');
     clock += 299_999;
     assert.equal(await read(), 'old-secret');
@@ -67,7 +68,7 @@ describe('cachedSecret', () => {
       await gate;
       return answer(SECRET);
     });
-    const read = cachedSecret(new SSMClient(config), NAME, { now });
+    const read = cachedSecret(awsScope(config), NAME, { now });
     const reads = Array.from({ length: 20 }, () => read());
     release();
     assert.deepEqual(await Promise.all(reads), Array(20).fill(SECRET));
@@ -79,7 +80,7 @@ describe('cachedSecret', () => {
       .on(GetParameterCommand)
       .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
       .resolvesOnce(answer(SECRET));
-    const read = cachedSecret(new SSMClient(config), NAME, { now });
+    const read = cachedSecret(awsScope(config), NAME, { now });
     await assert.rejects(read(), (error: unknown) => {
       assert.ok(error instanceof AwsTransientError);
       assert.equal(error.operation, 'ssm:GetParameter');
@@ -92,7 +93,7 @@ describe('cachedSecret', () => {
 
   it('turns a missing parameter into a ConfigurationError that names it and not the value', async () => {
     ssmMock.on(GetParameterCommand).resolvesOnce(answer(SECRET)).rejects(new ParameterNotFound({ message: '', $metadata: {} }));
-    const read = cachedSecret(new SSMClient(config), NAME, { ttlMs: 1_000, now });
+    const read = cachedSecret(awsScope(config), NAME, { ttlMs: 1_000, now });
     assert.equal(await read(), SECRET);
     clock += 1_000; // expired; meanwhile someone deleted the parameter
     await assert.rejects(read(), (error: unknown) => {
@@ -108,10 +109,10 @@ describe('cachedSecret', () => {
 
   it('turns access denied (IAM or KMS) and an empty value into ConfigurationErrors', async () => {
     ssmMock.on(GetParameterCommand).rejects(awsError('AccessDeniedException', 'User is not authorized to perform: kms:Decrypt'));
-    await assert.rejects(cachedSecret(new SSMClient(config), NAME, { now })(), (error: unknown) => error instanceof ConfigurationError && error.message.includes(NAME));
+    await assert.rejects(cachedSecret(awsScope(config), NAME, { now })(), (error: unknown) => error instanceof ConfigurationError && error.message.includes(NAME));
     ssmMock.reset();
     ssmMock.on(GetParameterCommand).resolves({ Parameter: { Name: NAME, Type: 'SecureString', Value: '' } });
-    await assert.rejects(cachedSecret(new SSMClient(config), NAME, { now })(), /is empty/);
+    await assert.rejects(cachedSecret(awsScope(config), NAME, { now })(), /is empty/);
   });
 });
 
@@ -121,7 +122,7 @@ describe('cachedSecret against the sandbox SSM', () => {
     t.after(() => account.restore());
     account.ssm.putSecureString(NAME, SECRET);
     const token = account.ssm.putSecret('eks-node-lifecycle/slack-bot-token', 'xoxb-sandbox');
-    const ssm = new SSMClient(config);
+    const ssm = awsScope(config);
     assert.equal(await cachedSecret(ssm, NAME)(), SECRET);
     assert.equal(await cachedSecret(ssm, token)(), 'xoxb-sandbox');
     await assert.rejects(cachedSecret(ssm, '/eks-node-lifecycle/prod/slack/missing')(), ConfigurationError);

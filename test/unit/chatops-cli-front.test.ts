@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
 import { exitCodeOf } from '../../scripts/cli.js';
 import { parseAccessPolicy } from '../../shared/chatops/access-policy.js';
+import { awsScope } from '../../shared/aws/clients.js';
 import { type CliAnswer, receiveCliRequest } from '../../shared/chatops/cli-front.js';
 import type { CommandPorts } from '../../shared/chatops/run-command.js';
 import { KubernetesUnavailableError } from '../../shared/errors.js';
@@ -17,18 +23,28 @@ function event(body: Record<string, unknown>) {
   return { requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: CALLER } } }, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requestId: `req-${Math.random().toString(36).slice(2, 12)}`, ...body }), isBase64Encoded: false };
 }
 
+const eks = mockClient(EKSClient);
+const ec2 = mockClient(EC2Client);
+const autoscaling = mockClient(AutoScalingClient);
+const ssm = mockClient(SSMClient);
+after(() => [eks, ec2, autoscaling, ssm].forEach((m) => m.restore()));
+
 function ports(inventory: { clusters: string[]; fail?: Error }) {
   const send = async () => {
     if (inventory.fail) throw inventory.fail;
     return { clusters: inventory.clusters, cluster: undefined, nodegroups: [], AutoScalingGroups: [], Images: [] };
   };
+  eks.reset().onAnyCommand().callsFake(send);
+  ec2.reset().onAnyCommand().callsFake(send);
+  autoscaling.reset().onAnyCommand().callsFake(send);
+  ssm.reset().onAnyCommand().callsFake(send);
   const commands = {
     policy: async () => parseAccessPolicy(JSON.stringify({ clusters: { prod: { read: [`iam:arn:aws:iam::111122223333:role/ops`] } } })),
     auditLog: { audit: async () => undefined, history: async () => [] },
     guards: { takeCommandToken: async () => true },
     approvals: { pendingApprovals: async () => [] },
     locks: { get: async () => undefined },
-    inventory: { eks: { send }, ec2: { send }, autoscaling: { send }, ssm: { send }, managedClusters: '*', now: () => NOW, log: () => undefined },
+    inventory: { aws: awsScope({ region: 'eu-west-1' }), managedClusters: '*', now: () => NOW, log: () => undefined },
     now: () => NOW,
     log: () => undefined,
   } as unknown as CommandPorts;

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
+import { awsScope, clientOf } from '../../shared/aws/clients.js';
 import type { AccessPolicy } from '../../shared/chatops/access-policy.js';
 import { parseAccessPolicy } from '../../shared/chatops/access-policy.js';
 import { parseCommand } from '../../shared/chatops/grammar.js';
@@ -140,13 +147,22 @@ describe('Chat endpoint fuzz (fast-check)', () => {
     );
   });
 
-  it(`${RUNS} random command texts through runCommand: a clear reply; nothing is started or changed unless the command parsed and was allowed`, async () => {
+  it(`${RUNS} random command texts through runCommand: a clear reply; nothing is started or changed unless the command parsed and was allowed`, async (t) => {
     const policy: AccessPolicy = parseAccessPolicy(JSON.stringify({ clusters: { prod: { read: ['slack:T0FUZZ:U0READ'] } } }));
     let writes = 0;
     const refuse = () => {
       writes++;
       throw new Error('must not be called');
     };
+    // the commands' own calls (start a rollout, answer an approval, find a node) are refused; the inventory's reads answer
+    const aws = awsScope({ region: 'eu-west-1' });
+    const inventory = awsScope({ region: 'eu-west-1' });
+    const sfn = mockClient(SFNClient).onAnyCommand().callsFake(refuse);
+    const ec2 = mockClient(EC2Client).onAnyCommand().callsFake((_input: unknown, getClient: () => unknown) => (getClient() === clientOf(aws, EC2Client) ? refuse() : { Images: [] }));
+    const eks = mockClient(EKSClient).onAnyCommand().resolves({ clusters: ['prod'] });
+    const autoscaling = mockClient(AutoScalingClient).onAnyCommand().resolves({ AutoScalingGroups: [] });
+    const ssm = mockClient(SSMClient).onAnyCommand().resolves({ Parameters: [] });
+    t.after(() => [sfn, ec2, eks, autoscaling, ssm].forEach((m) => m.restore()));
     const ports = {
       policy: async () => policy,
       // the per-person rate limit's counter is bookkeeping, not a change: it answers "within the limit"
@@ -154,10 +170,9 @@ describe('Chat endpoint fuzz (fast-check)', () => {
       guards: { takeCommandToken: async () => true },
       approvals: { pendingApprovals: async () => [], answerApproval: refuse, getApproval: async () => undefined, markApprovalExpired: refuse },
       locks: { get: async () => undefined, setControl: refuse, setApprovalId: refuse },
-      sfn: { send: refuse },
-      ec2: { send: refuse },
+      aws,
       amiRolloutStateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:x',
-      inventory: { eks: { send: async () => ({ clusters: ['prod'] }) }, ec2: { send: async () => ({ Images: [] }) }, autoscaling: { send: async () => ({ AutoScalingGroups: [] }) }, ssm: { send: async () => ({ Parameters: [] }) }, managedClusters: '*', now: () => NOW, log: () => undefined },
+      inventory: { aws: inventory, managedClusters: '*', now: () => NOW, log: () => undefined },
       requestDrain: refuse,
       notifier: () => refuse,
       now: () => NOW,

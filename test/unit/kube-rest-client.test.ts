@@ -24,6 +24,7 @@ import { startKubeApiServer, type FaultAction, type FaultRequest, type KubeApiSe
 import { putAwsAuth } from '../sim/kube/aws-auth.js';
 import { createNode, createPdb, createPod, startControllers } from '../sim/kube/controllers.js';
 import { KubeStore } from '../sim/kube/store.js';
+import { awsScope } from '../../shared/aws/clients.js';
 
 /**
  * The service's Kubernetes client (shared/kube/rest-client.ts, api.ts): what goes on the
@@ -421,7 +422,7 @@ describe('Kube REST client: KubeClients', () => {
     const eks = mockClient(EKSClient);
     eks.on(DescribeClusterCommand, { name: 'prod' }).resolves({ cluster: { name: 'prod', endpoint: server.url, certificateAuthority: { data: server.caData } } });
     const credentials = { accessKeyId: 'AKIDRESTCLIENTTEST', secretAccessKey: 'rest-client-test' };
-    const kube = new KubeClients(new EKSClient({ region: 'eu-west-1' }), new EksTokenCache({ region: 'eu-west-1', credentials, now: () => clock.date() }));
+    const kube = new KubeClients(awsScope({ region: 'eu-west-1' }), new EksTokenCache({ region: 'eu-west-1', credentials, now: () => clock.date() }));
     try {
       // Act
       const [core, again, policy] = await Promise.all([kube.core('prod'), kube.core('prod'), kube.policy('prod')]);

@@ -12,12 +12,12 @@ import { type GroupPlan, planGroup } from '../../shared/detect/plan-rollouts.js'
 import { ensureTerminateHooks } from '../../shared/drain/ensure-terminate-hooks.js';
 import { beginRollout } from '../../shared/rollout/begin-rollout.js';
 import { RolloutInputSchema } from '../../shared/events/rollout.js';
-import { EKSClient } from '@aws-sdk/client-eks';
 import { drainSteps } from '../../shared/drain/observe-drain.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { OBSERVED_EVENTS, observedEvent } from '../../shared/events/observed.js';
 import type { V1Pod, V1PodDisruptionBudget } from '../../shared/kube/api-types.js';
 import { decidePreview } from '../../shared/kube/drain/preview-drain.js';
+import { awsScope } from '../../shared/aws/clients.js';
 
 /** Observe mode's pure decisions (config/observe.ts and the flows' reports); the scenario is test/scenarios/observe-mode.test.ts. */
 const NOW = new Date('2026-12-07T10:00:00Z'); // a Monday
@@ -177,7 +177,7 @@ describe('Observe mode: terminate hooks', () => {
       autoscaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'workers', Tags: [{ Key: 'eks-node-lifecycle/drain', Value: 'on' }, { Key: 'kubernetes.io/cluster/prod', Value: 'owned' }] } as never] });
       autoscaling.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [] });
       const published: { detailType: string; detail: any }[] = [];
-      const plan = await ensureTerminateHooks({ autoscaling: new AutoScalingClient({ region: 'eu-west-1' }), managedClusters: ['prod'], mode: 'observe', publish: async (detailType, detail) => void published.push({ detailType, detail }), now: () => NOW });
+      const plan = await ensureTerminateHooks({ aws: awsScope({ region: 'eu-west-1' }), managedClusters: ['prod'], mode: 'observe', publish: async (detailType, detail) => void published.push({ detailType, detail }), now: () => NOW });
       assert.deepEqual(plan, [{ group: 'workers', action: 'install' }]);
       assert.equal(autoscaling.commandCalls(PutLifecycleHookCommand).length, 0);
       assert.equal(published.length, 1);
@@ -206,8 +206,7 @@ describe('Observe mode: Begin', () => {
         const result = await beginRollout(
           { ...input, executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:ami-rollout:by-hand' },
           {
-            autoscaling: new AutoScalingClient({ region: 'eu-west-1' }),
-            eks: new EKSClient({ region: 'eu-west-1' }),
+            aws: awsScope({ region: 'eu-west-1' }),
             locks: { acquire: async () => assert.fail('no lock is taken'), recordBeginDecision: async (_arn: string, decision: unknown) => void recorded.push(decision) } as never,
             requiresApproval: async () => false,
             notify: async (event, detail) => void declined.push([event, detail['reason']]),

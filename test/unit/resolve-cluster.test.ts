@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import type { GroupSnapshot } from '../../shared/aws/auto-scaling-groups.js';
 import { joinExecutionName, type LaunchFacts, planLaunch, planTagging } from '../../shared/ownership/plan-tagging.js';
 import { resolveCluster } from '../../shared/ownership/resolve-cluster.js';
 
@@ -41,16 +42,16 @@ describe('resolveCluster', () => {
 
 describe('planTagging', () => {
   it('tags an untagged instance and makes a self-managed group tag propagate', () => {
-    assert.deepEqual(planTagging('prod', {}, { tags: { 'kubernetes.io/cluster/prod': { value: 'owned', propagateAtLaunch: false } }, managedByEks: false }), {
+    assert.deepEqual(planTagging('prod', {}, { tags: { 'kubernetes.io/cluster/prod': 'owned' }, propagateAtLaunch: [], managedByEks: false }), {
       instanceTags: { 'kubernetes.io/cluster/prod': 'owned' },
       groupTag: { key: 'kubernetes.io/cluster/prod', value: 'owned' },
     });
   });
   it('plans nothing when both are already right (a repeated event writes nothing)', () => {
-    assert.deepEqual(planTagging('prod', { 'kubernetes.io/cluster/prod': 'owned' }, { tags: { 'kubernetes.io/cluster/prod': { value: 'owned', propagateAtLaunch: true } }, managedByEks: false }), { instanceTags: {} });
+    assert.deepEqual(planTagging('prod', { 'kubernetes.io/cluster/prod': 'owned' }, { tags: { 'kubernetes.io/cluster/prod': 'owned' }, propagateAtLaunch: ['kubernetes.io/cluster/prod'], managedByEks: false }), { instanceTags: {} });
   });
   it('keeps an operator\'s shared value and leaves EKS-managed groups alone', () => {
-    assert.deepEqual(planTagging('prod', { 'kubernetes.io/cluster/prod': 'shared' }, { tags: {}, managedByEks: true }), { instanceTags: {} });
+    assert.deepEqual(planTagging('prod', { 'kubernetes.io/cluster/prod': 'shared' }, { tags: {}, propagateAtLaunch: [], managedByEks: true }), { instanceTags: {} });
   });
 });
 
@@ -58,7 +59,17 @@ describe('planLaunch', () => {
   const ID = 'i-1234567890abcdef0';
   const instance = (state = 'running', tags: Record<string, string> = {}) => ({ instanceId: ID, state, tags });
   const owned = { decision: 'owned' as const, cluster: 'prod', source: 'auto-scaling-group' as const };
-  const group = { name: 'workers', tags: { 'kubernetes.io/cluster/prod': { value: 'owned', propagateAtLaunch: false } }, instanceIds: [ID] };
+  const group: GroupSnapshot = {
+    name: 'workers',
+    desired: 1,
+    min: 0,
+    max: 2,
+    suspendedProcesses: [],
+    tags: { 'kubernetes.io/cluster/prod': 'owned' },
+    propagateAtLaunch: [],
+    subnetIds: [],
+    instances: [{ instanceId: ID, availabilityZone: 'eu-west-1a', lifecycleState: 'Pending:Wait', healthStatus: 'Healthy' }],
+  };
   const action = { autoScalingGroupName: 'workers', lifecycleHookName: 'eks-node-lifecycle-launch', lifecycleActionToken: 'token-1', instanceId: ID };
   const launchHook = { action, openedAt: new Date('2026-11-21T09:00:00Z') };
   const ensure = { action: 'ensure', cluster: 'prod', source: 'auto-scaling-group', group: 'workers', tagging: { instanceTags: { 'kubernetes.io/cluster/prod': 'owned' }, groupTag: { key: 'kubernetes.io/cluster/prod', value: 'owned' } } };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { DrainStatus } from '../../shared/aws/drain-records.js';
-import type { GroupInstance, GroupSnapshot } from '../../shared/aws/group-capacity.js';
+import type { GroupInstance, GroupSnapshot } from '../../shared/aws/auto-scaling-groups.js';
 import { type Cycle, type SelfManagedRoll, SelfManagedRollSchema } from '../../shared/events/rollout.js';
 import {
   DEFAULT_ROLL_SETTINGS,
@@ -55,7 +55,7 @@ const fresh = (id: string, zone: string, version = TARGET_VERSION) => inst(id, z
 const OLD_FOUR = [old(O1, 'eu-west-1a'), old(O2, 'eu-west-1b'), old(O3, 'eu-west-1c'), old(O4, 'eu-west-1a')];
 
 function snapshot(instances: GroupInstance[], over: Partial<GroupSnapshot> = {}): GroupSnapshot {
-  return { name: 'prod-workers', desired: 4, min: 1, max: 6, launchTemplate: { id: LT, version: TARGET_VERSION }, suspendedProcesses: [], tags: {}, instances, ...over };
+  return { name: 'prod-workers', desired: 4, min: 1, max: 6, launchTemplate: { id: LT, version: TARGET_VERSION }, suspendedProcesses: [], tags: {}, propagateAtLaunch: [], subnetIds: [], instances, ...over };
 }
 
 function node(id: string, facts: Partial<NodeFact> = {}): [string, NodeFact] {

@@ -35,8 +35,7 @@ let kube: Parameters<typeof drainBatchPass>[2];
 
 const ports = (): BatchDrainPorts => ({
   records: new DrainRecords(awsScope({ region: 'eu-west-1' }), 'drains'),
-  autoscaling: new AutoScalingClient({ region: 'eu-west-1' }),
-  sfn: new SFNClient({ region: 'eu-west-1' }),
+  aws: awsScope({ region: 'eu-west-1' }),
   nodeDrainStateMachineArn: NODE_DRAIN,
   executionArn: ROLLOUT,
   maxGracePeriodSeconds: 600,

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { AutoScalingClient, StartInstanceRefreshCommand } from '@aws-sdk/client-auto-scaling';
+import type { StartInstanceRefreshCommand } from '@aws-sdk/client-auto-scaling';
+import { awsScope } from '../../shared/aws/clients';
 import { startInstanceRefresh } from '../../shared/aws/instance-refresh';
 import {
   decideRefresh,
@@ -139,12 +140,12 @@ async function sandbox(t: { after: (fn: () => void) => void }, options: { versio
   await clock.advance(60_000);
   const v2 = account.ec2.launchTemplates.createVersion({ LaunchTemplateId: group.launchTemplateId, SourceVersion: '1', LaunchTemplateData: { InstanceType: 'm5.xlarge' } });
   const version = v2.LaunchTemplateVersion!.VersionNumber!;
-  const autoscaling = new AutoScalingClient(config);
+  const aws = awsScope(config);
   const live = () => [...account.autoscaling.group('web').instances.values()].filter((i) => !isTerminating(i.lifecycleState));
   const logs: string[] = [];
   const gateCalls: string[][] = [];
   const ports = (verdict: 'healthy' | 'unhealthy') => ({
-    autoscaling,
+    aws,
     now: () => clock.date(),
     log: (m: string) => void logs.push(m),
     checkHealth: async (ids: string[]) => {
@@ -168,7 +169,7 @@ async function sandbox(t: { after: (fn: () => void) => void }, options: { versio
     }
     throw new Error('the refresh never ended');
   }
-  return { clock, account, group, version, autoscaling, live, logs, gateCalls, input, run };
+  return { clock, account, group, version, aws, live, logs, gateCalls, input, run };
 }
 
 describe('stepInstanceRefresh (sandbox)', () => {
@@ -211,35 +212,35 @@ describe('stepInstanceRefresh (sandbox)', () => {
   });
 
   it('refuses an EKS managed node group\'s Auto Scaling group before any write', async (t) => {
-    const { account, input, autoscaling } = await sandbox(t);
+    const { account, input, aws } = await sandbox(t);
     account.createManagedNodegroup({ cluster: 'prod', name: 'general', desired: 2 });
     const asgName = account.eks.requireNodegroup('prod', 'general').autoScalingGroupName;
     await assert.rejects(
-      stepInstanceRefresh({ ...input, autoScalingGroup: asgName, state: null }, { autoscaling, now: () => new Date(), log: () => undefined, checkHealth: async () => ({ verdict: 'healthy' }) }),
+      stepInstanceRefresh({ ...input, autoScalingGroup: asgName, state: null }, { aws, now: () => new Date(), log: () => undefined, checkHealth: async () => ({ verdict: 'healthy' }) }),
       (error: Error) => error.name === 'ConfigurationError' && /managed node group general/.test(error.message),
     );
     assert.equal(account.calls.filter((c) => c.command === 'StartInstanceRefresh').length, 0);
   });
 
   it('has nothing to do when the group and every instance already run the target version', async (t) => {
-    const { account, input, autoscaling, group } = await sandbox(t);
-    const step = await stepInstanceRefresh({ ...input, launchTemplate: { id: group.launchTemplateId, version: 1 }, state: null }, { autoscaling, now: () => new Date(), log: () => undefined, checkHealth: async () => ({ verdict: 'healthy' }) });
+    const { account, input, aws, group } = await sandbox(t);
+    const step = await stepInstanceRefresh({ ...input, launchTemplate: { id: group.launchTemplateId, version: 1 }, state: null }, { aws, now: () => new Date(), log: () => undefined, checkHealth: async () => ({ verdict: 'healthy' }) });
     assert.deepEqual([step.kind, step.state.refreshId], ['succeeded', null]);
     assert.equal(account.calls.filter((c) => c.command === 'StartInstanceRefresh').length, 0);
   });
 
   it('adopts its own running refresh on a retry and refuses somebody else\'s', async (t) => {
-    const { account, autoscaling, group, version, input } = await sandbox(t);
-    const first = await startInstanceRefresh(autoscaling, 'web', { launchTemplateId: group.launchTemplateId, version }, input.preferences);
-    const again = await startInstanceRefresh(autoscaling, 'web', { launchTemplateId: group.launchTemplateId, version }, input.preferences);
+    const { account, aws, group, version, input } = await sandbox(t);
+    const first = await startInstanceRefresh(aws, 'web', { launchTemplateId: group.launchTemplateId, version }, input.preferences);
+    const again = await startInstanceRefresh(aws, 'web', { launchTemplateId: group.launchTemplateId, version }, input.preferences);
     assert.deepEqual(again, { refreshId: first.refreshId, adopted: true });
     assert.equal(first.adopted, false);
-    await assert.rejects(startInstanceRefresh(autoscaling, 'web', { launchTemplateId: group.launchTemplateId, version: 1 }, input.preferences), { name: 'ConfigurationError' });
+    await assert.rejects(startInstanceRefresh(aws, 'web', { launchTemplateId: group.launchTemplateId, version: 1 }, input.preferences), { name: 'ConfigurationError' });
     assert.equal(account.calls.filter((c) => c.command === 'StartInstanceRefresh' && !c.error).length, 1);
   });
 
   it('adopts when a concurrent start wins the race (InstanceRefreshInProgressFault after an empty describe)', async (t) => {
-    const { account, autoscaling, group, version, input } = await sandbox(t);
+    const { account, aws, group, version, input } = await sandbox(t);
     // the first describe sees nothing; a concurrent retry starts the refresh before our start lands
     let raced = false;
     account.faults.set('StartInstanceRefresh', (i) => {
@@ -248,7 +249,7 @@ describe('stepInstanceRefresh (sandbox)', () => {
       account.autoscaling.refreshes.start(i as ConstructorParameters<typeof StartInstanceRefreshCommand>[0]);
       return undefined;
     });
-    const result = await startInstanceRefresh(autoscaling, 'web', { launchTemplateId: group.launchTemplateId, version }, input.preferences);
+    const result = await startInstanceRefresh(aws, 'web', { launchTemplateId: group.launchTemplateId, version }, input.preferences);
     assert.equal(result.adopted, true);
     assert.equal(account.autoscaling.refreshes.records.length, 1);
   });

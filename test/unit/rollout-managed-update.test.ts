@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { V1Pod, V1PodDisruptionBudget } from '../../shared/kube/api-types.js';
-import type { NodegroupView, UpdateConfigView, UpdateView } from '../../shared/aws/nodegroup-updates.js';
+import type { UpdateView } from '../../shared/aws/nodegroup-updates.js';
+import type { NodegroupView, UpdateConfigView } from '../../shared/aws/nodegroups.js';
 import {
   explainUpdateFailure,
   findBlockingPods,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { GroupSnapshot } from '../../shared/aws/group-capacity.js';
+import type { GroupSnapshot } from '../../shared/aws/auto-scaling-groups.js';
 import { afterOwnActions } from '../../shared/rollout/self-managed/decide-self-managed.js';
 
 /** The group a step works on after its own calls: what each call's answer says, nothing more. */
@@ -12,6 +12,8 @@ const GROUP: GroupSnapshot = {
   launchTemplate: { id: 'lt-1', version: '3' },
   suspendedProcesses: ['Launch'],
   tags: {},
+  propagateAtLaunch: [],
+  subnetIds: [],
   instances: ['a', 'b', 'c', 'd'].map((n) => ({ instanceId: `i-0${n}`, availabilityZone: 'eu-west-1a', lifecycleState: 'InService', healthStatus: 'Healthy', launchTemplateVersion: '3' })),
 };
 

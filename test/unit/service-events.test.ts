@@ -6,6 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod/mini';
 import { parseInput } from '../../functions/lib/handler.js';
+import { awsScope } from '../../shared/aws/clients.js';
 import type { DrainRecords } from '../../shared/aws/drain-records.js';
 import { CHAT_EVENT_TYPES, ChatEventSchema } from '../../shared/chatops/event-replies.js';
 import { readNodeGroupConfig } from '../../shared/config/node-group-config.js';
@@ -80,7 +81,7 @@ function refusal(input: unknown): InvalidInputError['issues'] {
   assert.fail('expected the event to be refused');
 }
 
-const notifier = (kind = 'self-managed') => rolloutNotifier(new EventBridgeClient({ region: 'eu-west-1' }), { cluster, group: { kind, name: group.name }, target, executionArn: EXEC }, () => NOW);
+const notifier = (kind = 'self-managed') => rolloutNotifier(awsScope({ region: 'eu-west-1' }), { cluster, group: { kind, name: group.name }, target, executionArn: EXEC }, () => NOW);
 
 describe('Service events: the catalog', () => {
   it('has one schema per rollout phase, whose phase is that one', () => {
@@ -128,7 +129,7 @@ describe('Service events: what each publisher emits, its schema accepts', () => 
       log,
     });
     // an approval knows its group and the label of its image, not the whole rollout (functions/lib/rollout-ports.ts)
-    const approval = rolloutNotifier(new EventBridgeClient({ region: 'eu-west-1' }), { cluster, group: { kind: 'node group', name: 'workers' }, target: { imageId: '1.31.3-20261201' }, executionArn: EXEC }, () => NOW);
+    const approval = rolloutNotifier(awsScope({ region: 'eu-west-1' }), { cluster, group: { kind: 'node group', name: 'workers' }, target: { imageId: '1.31.3-20261201' }, executionArn: EXEC }, () => NOW);
     await approval('approved', { approvalId: 'apr-0123456789ab', approvedBy: 'slack:T1:U2', requestedAt: '2026-12-07T09:00:00.000Z', summary: 'prod/workers: approved by slack:T1:U2' });
     const events = published();
     assert.deepEqual(events.map((e) => e.detailType), ['Rollout Approval Requested', 'Rollout Approved']);
@@ -187,7 +188,7 @@ describe('Service events: what each publisher emits, its schema accepts', () => 
         ...(outcome === 'failed' ? { error: { Error: 'DrainTimeoutError', Cause: 'deadline passed' } } : {}),
         executionInput: { rolloutExecutionArn: EXEC },
       });
-      await finishDrain(input, { autoscaling: {} as never, eventbridge: new EventBridgeClient({ region: 'eu-west-1' }), records, now: () => NOW, log });
+      await finishDrain(input, { aws: awsScope({ region: 'eu-west-1' }), records, now: () => NOW, log });
     }
     const events = published();
     assert.deepEqual(events.map((e) => e.detailType), Array(4).fill(DRAIN_FINISHED));
@@ -206,7 +207,7 @@ describe('Service events: what each publisher emits, its schema accepts', () => 
       blockers: [{ pod: 'bank/ledger-0', pdb: { namespace: 'bank', name: 'ledger', disruptionsAllowed: 0 }, message: 'Cannot evict pod' }],
       executionArn: DRAIN_EXEC,
     });
-    await reportDrainBlocked(input, { eventbridge: new EventBridgeClient({ region: 'eu-west-1' }), now: () => NOW, log });
+    await reportDrainBlocked(input, { aws: awsScope({ region: 'eu-west-1' }), now: () => NOW, log });
     assertEachParses(published());
   });
 

@@ -9,6 +9,7 @@ import { parseInput } from '../../functions/lib/handler.js';
 import { ContinueExecutionInputSchema } from '../../shared/events/continuation.js';
 import { continuationName, continueNow, STEPS_PER_EXECUTION, stepTaken } from '../../shared/workflow/continuation.js';
 import { continueExecution, MAX_PAYLOAD_BYTES } from '../../shared/workflow/continue-execution.js';
+import { awsScope } from '../../shared/aws/clients.js';
 
 const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:eks-node-lifecycle-prod-node-drain';
 const ORIGIN = 'arn:aws:states:eu-west-1:123456789012:execution:eks-node-lifecycle-prod-node-drain:drain-i-0123456789abcdef0-0';
@@ -53,7 +54,7 @@ describe('Continuation: continueExecution', () => {
   it('starts the successor with the state and the next lineage, under a name derived from the origin; a retry finds the same one', async () => {
     const sfn = mockClient(SFNClient);
     sfn.on(StartExecutionCommand).resolvesOnce({ executionArn: continuationArn(ORIGIN, 1) }).rejects(Object.assign(new Error('exists'), { name: 'ExecutionAlreadyExists' }));
-    const ports = { sfn: new SFNClient({}), log: () => {} };
+    const ports = { aws: awsScope({ region: 'eu-west-1' }), log: () => {} };
     const input = parseInput(ContinueExecutionInputSchema, { stateMachineArn: MACHINE, executionArn: current, state: state() });
     const first = await continueExecution(input, ports);
     const again = await continueExecution(input, ports);
@@ -68,7 +69,7 @@ describe('Continuation: continueExecution', () => {
 
   it('refuses an execution of another state machine, and a state over 256 KiB, starting nothing', async () => {
     const sfn = mockClient(SFNClient);
-    const ports = { sfn: new SFNClient({}), log: () => {} };
+    const ports = { aws: awsScope({ region: 'eu-west-1' }), log: () => {} };
     const other = ORIGIN.replace('node-drain', 'ami-rollout');
     await assert.rejects(continueExecution({ stateMachineArn: MACHINE, executionArn: other, state: state() }, ports), (e: unknown) => e instanceof InvalidInputError && e.issues[0]!.path === 'executionArn');
     await assert.rejects(continueExecution({ stateMachineArn: MACHINE, executionArn: current, state: state({ lineage: { origin: other, number: 0 } }) }, ports), (e: unknown) => e instanceof InvalidInputError && e.issues[0]!.path === 'state.lineage.origin');
@@ -91,7 +92,7 @@ describe('Continuation: an owner is followed to its latest execution', () => {
     sfn.on(DescribeExecutionCommand, { executionArn: ORIGIN }).resolves({ status: 'SUCCEEDED', output: JSON.stringify({ continuedAs: c1, number: 1 }) });
     sfn.on(DescribeExecutionCommand, { executionArn: c1 }).resolves({ status: 'SUCCEEDED', output: JSON.stringify({ continuedAs: c2, number: 2 }) });
     sfn.on(DescribeExecutionCommand, { executionArn: c2 }).resolves({ status: 'RUNNING' });
-    const client = new SFNClient({});
+    const client = awsScope({ region: 'eu-west-1' });
     assert.equal(await executionStatus(client, ORIGIN), 'RUNNING');
     assert.deepEqual(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn), [ORIGIN, c1, c2]);
     sfn.on(DescribeExecutionCommand, { executionArn: c2 }).resolves({ status: 'SUCCEEDED', output: JSON.stringify({ outcome: 'drained' }) });

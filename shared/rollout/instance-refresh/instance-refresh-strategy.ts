@@ -1,5 +1,5 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { snapshotGroup } from '../../aws/group-capacity.js';
+import { snapshotGroup } from '../../aws/auto-scaling-groups.js';
+import type { AwsScope } from '../../aws/clients.js';
 import { ConfigurationError } from '../../errors.js';
 import type { RefreshRoll } from '../../events/rollout.js';
 import type { KubeClients } from '../../kube/client.js';
@@ -10,7 +10,7 @@ import { refreshPreferences, type RefreshStep, stepInstanceRefresh } from './ins
 
 /** `strategy=instance-refresh`: Auto Scaling replaces a self-managed group's instances; the steps watch, and gate the canary. */
 export interface InstanceRefreshStrategyPorts extends AnnouncePort {
-  autoscaling: AutoScalingClient;
+  aws: AwsScope;
   kube: KubeClients;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
@@ -29,7 +29,7 @@ export const instanceRefresh: RollStrategy<RefreshRoll, InstanceRefreshStrategyP
     const lt = input.launchTemplate;
     if (!lt.launchTemplateId) throw new ConfigurationError('an instance refresh needs the launch template version prepared for the new image');
     const core = await ports.kube.core(input.cluster);
-    const group = await snapshotGroup(ports.autoscaling, state.autoScalingGroup);
+    const group = await snapshotGroup(ports.aws, state.autoScalingGroup);
     const step = await stepInstanceRefresh(
       {
         autoScalingGroup: state.autoScalingGroup,
@@ -44,7 +44,7 @@ export const instanceRefresh: RollStrategy<RefreshRoll, InstanceRefreshStrategyP
         state: state.refresh,
       },
       {
-        autoscaling: ports.autoscaling,
+        aws: ports.aws,
         now: ports.now,
         log: ports.log,
         checkHealth: async (ids) => {

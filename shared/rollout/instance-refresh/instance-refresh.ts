@@ -1,7 +1,7 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { snapshotGroup } from '../../aws/auto-scaling-groups.js';
+import type { AwsScope } from '../../aws/clients.js';
 import {
   describeInstanceRefresh,
-  describeRefreshGroup,
   rollbackInstanceRefresh,
   cancelInstanceRefresh,
   startInstanceRefresh,
@@ -180,7 +180,7 @@ export interface RefreshInput {
 }
 
 export interface RefreshPorts {
-  autoscaling: AutoScalingClient;
+  aws: AwsScope;
   now: () => Date;
   log: (m: string, a?: Record<string, unknown>) => void;
   /** the health gate: new instances' nodes Ready and their pods Running/Ready */
@@ -199,35 +199,35 @@ export interface RefreshPorts {
  * the new version; roll back (or cancel, when Auto Scaling cannot roll back) on a failed gate.
  */
 export async function stepInstanceRefresh(input: RefreshInput, ports: RefreshPorts): Promise<RefreshStep> {
-  const { autoscaling, log } = ports;
+  const { aws, log } = ports;
   const name = input.autoScalingGroup;
   const target = { launchTemplateId: input.launchTemplate.id, version: input.launchTemplate.version };
   const now = ports.now();
 
   if (input.state === null) {
-    const group = await describeRefreshGroup(autoscaling, name);
+    const group = await snapshotGroup(aws, name);
     if (!group) throw new ConfigurationError(`Auto Scaling group ${name} not found`);
     if (group.tags['eks:nodegroup-name'] !== undefined) {
       throw new ConfigurationError(`Auto Scaling group ${name} belongs to EKS managed node group ${group.tags['eks:nodegroup-name']}: never instance-refresh it, update the node group instead`);
     }
-    const onTarget = (i: { launchTemplateId?: string; version?: string }) => i.launchTemplateId === target.launchTemplateId && i.version === String(target.version);
-    if (group.launchTemplate && onTarget(group.launchTemplate) && group.instances.every(onTarget)) {
+    const onTarget = (i: { launchTemplateId?: string; launchTemplateVersion?: string }) => i.launchTemplateId === target.launchTemplateId && i.launchTemplateVersion === String(target.version);
+    if (group.launchTemplate && onTarget({ launchTemplateId: group.launchTemplate.id, launchTemplateVersion: group.launchTemplate.version }) && group.instances.every(onTarget)) {
       log('instance refresh: nothing to do, every instance already runs the target version', { group: name, ...target });
       return { kind: 'succeeded', state: { refreshId: null, startedAt: now.toISOString(), checkpointHealthChecked: false } };
     }
-    const { refreshId, adopted } = await startInstanceRefresh(autoscaling, name, target, input.preferences);
+    const { refreshId, adopted } = await startInstanceRefresh(aws, name, target, input.preferences);
     log(adopted ? 'instance refresh: adopted the running refresh' : 'instance refresh: started', { group: name, refreshId, ...target, preferences: input.preferences });
     return { kind: 'wait', state: { refreshId, startedAt: now.toISOString(), checkpointHealthChecked: false }, seconds: REFRESH_POLL_SECONDS, phase: 'refresh-in-progress', percentageComplete: 0, instancesToUpdate: group.instances.filter((i) => !onTarget(i)).length };
   }
 
   const state = input.state;
   if (state.refreshId === null) return { kind: 'succeeded', state };
-  const refresh = await describeInstanceRefresh(autoscaling, name, state.refreshId);
+  const refresh = await describeInstanceRefresh(aws, name, state.refreshId);
   const checkpointPercentage = input.preferences.CheckpointPercentages?.find((p) => p < 100);
   const observation: RefreshObservation = { refresh, ...(checkpointPercentage !== undefined ? { checkpointPercentage } : {}) };
   let decision = decideRefresh(observation, state, now);
   if (decision.kind === 'check-health') {
-    const ids = await newInstances(autoscaling, name, target);
+    const ids = await newInstances(aws, name, target);
     const health = ids.length > 0 ? await ports.checkHealth(ids) : { verdict: 'pending' as const, reason: 'no instance on the new version yet' };
     log('instance refresh: health gate', { group: name, refreshId: state.refreshId, instances: ids, ...health });
     decision = decideRefresh({ ...observation, health }, state, now);
@@ -254,21 +254,21 @@ export async function stepInstanceRefresh(input: RefreshInput, ports: RefreshPor
 async function rollBack(input: RefreshInput, ports: RefreshPorts, state: RefreshState, reason: string, progress: { percentageComplete: number; instancesToUpdate: number }): Promise<RefreshStep> {
   const name = input.autoScalingGroup;
   const next = { ...state, rollbackReason: reason };
-  const result = await rollbackInstanceRefresh(ports.autoscaling, name);
+  const result = await rollbackInstanceRefresh(ports.aws, name);
   ports.log('instance refresh: rolling back', { group: name, refreshId: state.refreshId, reason, result: result.kind });
   if (result.kind === 'rolling-back') return { kind: 'wait', state: next, seconds: REFRESH_POLL_SECONDS, phase: 'refresh-in-progress', ...progress };
   if (result.kind === 'irreversible') {
-    await cancelInstanceRefresh(ports.autoscaling, name);
+    await cancelInstanceRefresh(ports.aws, name);
     return { kind: 'failed', state: next, reason: `${reason}; Auto Scaling cannot roll this refresh back (${result.reason}), so it was cancelled: the instances already replaced stay on the new version` };
   }
   return { kind: 'failed', state: next, reason: `${reason}; the refresh had already ended, nothing to roll back` };
 }
 
 /** InService instances already on the target version: the ones the gate looks at. */
-async function newInstances(autoscaling: AutoScalingClient, name: string, target: { launchTemplateId: string; version: number }): Promise<string[]> {
-  const group = await describeRefreshGroup(autoscaling, name);
+async function newInstances(aws: AwsScope, name: string, target: { launchTemplateId: string; version: number }): Promise<string[]> {
+  const group = await snapshotGroup(aws, name);
   return (group?.instances ?? [])
-    .filter((i) => i.lifecycleState === 'InService' && i.launchTemplateId === target.launchTemplateId && i.version === String(target.version))
+    .filter((i) => i.lifecycleState === 'InService' && i.launchTemplateId === target.launchTemplateId && i.launchTemplateVersion === String(target.version))
     .map((i) => i.instanceId)
     .sort();
 }

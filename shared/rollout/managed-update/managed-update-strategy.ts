@@ -1,5 +1,4 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { EKSClient } from '@aws-sdk/client-eks';
+import type { AwsScope } from '../../aws/clients.js';
 import type { ManagedRoll } from '../../events/rollout.js';
 import type { KubeClients } from '../../kube/client.js';
 import { type AnnouncePort, type Announcement, endOnFailure, type RollContext, type RollStrategy, type StepOutcome, targetImage } from '../roll-strategy.js';
@@ -7,8 +6,7 @@ import { type ManagedStep, stepManagedUpdate } from './managed-update.js';
 
 /** An EKS managed node group: EKS rolls it (UpdateNodegroupVersion); the steps watch, and explain a failure. */
 export interface ManagedUpdateStrategyPorts extends AnnouncePort {
-  eks: EKSClient;
-  ec2: EC2Client;
+  aws: AwsScope;
   kube: KubeClients;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
@@ -33,7 +31,7 @@ export const managedUpdate: RollStrategy<ManagedRoll, ManagedUpdateStrategyPorts
         state: state.managed,
         clientRequestToken: clientToken(input.executionArn),
       },
-      { eks: ports.eks, ec2: ports.ec2, kube: () => Promise.resolve(ports.kube), now: ports.now, log: ports.log },
+      { aws: ports.aws, kube: () => Promise.resolve(ports.kube), now: ports.now, log: ports.log },
     );
     if (control) ports.log('pause and abort do not apply to an EKS managed update already under way', { control });
     const { outcome, announce } = managedOutcome(state, step, input);

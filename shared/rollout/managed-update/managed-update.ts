@@ -1,17 +1,6 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { EKSClient } from '@aws-sdk/client-eks';
-import {
-  describeNodegroup,
-  describeUpdate,
-  findUpdateInProgress,
-  startConfigUpdate,
-  startVersionUpdate,
-  type NodegroupView,
-  type StartOutcome,
-  type UpdateConfigView,
-  type UpdateView,
-  type VersionUpdateRequest,
-} from '../../aws/nodegroup-updates.js';
+import type { AwsScope } from '../../aws/clients.js';
+import { describeUpdate, findUpdateInProgress, startConfigUpdate, startVersionUpdate, type StartOutcome, type UpdateView, type VersionUpdateRequest } from '../../aws/nodegroup-updates.js';
+import { describeNodegroup, type NodegroupView, type UpdateConfigView } from '../../aws/nodegroups.js';
 import { POLICY_TAG_PREFIX, readNodeGroupPolicy } from '../../config/node-group-policy.js';
 import { ConfigurationError } from '../../errors.js';
 import type { KubeClients } from '../../kube/client.js';
@@ -65,12 +54,10 @@ export interface ManagedUpdateInput {
 }
 
 export interface ManagedUpdatePorts {
-  eks: EKSClient;
+  aws: AwsScope;
   kube: (cluster: string) => Promise<KubeClients>;
   now: () => Date;
   log: (m: string, a?: Record<string, unknown>) => void;
-  /** for a failure report: instance states and subnet addresses (unread without it) */
-  ec2?: EC2Client;
 }
 
 export const POLL_SECONDS = { nodes: 60, config: 30, anotherUpdate: 30 } as const;
@@ -279,7 +266,7 @@ export async function stepManagedUpdate(input: ManagedUpdateInput, ports: Manage
         state = { ...state, phase: state.phase === 'await-config' ? 'config' : 'version' };
         continue;
       }
-      const update = await describeUpdate(ports.eks, input.cluster, input.nodegroup, id);
+      const update = await describeUpdate(ports.aws, input.cluster, input.nodegroup, id);
       const poll = decidePoll(state.phase, update, ports.now());
       if (poll.action === 'wait') return { kind: 'wait', state, seconds: poll.seconds, phase: state.phase === 'await-config' ? 'config-updating' : 'nodes-updating', detail: poll.detail };
       if (poll.action === 'failed') return failed(input, state, update, ports);
@@ -293,8 +280,8 @@ export async function stepManagedUpdate(input: ManagedUpdateInput, ports: Manage
     }
 
     const phase = state.phase;
-    const nodegroup = await describeNodegroup(ports.eks, input.cluster, input.nodegroup);
-    const running = nodegroup.status === 'UPDATING' ? await findUpdateInProgress(ports.eks, input.cluster, input.nodegroup) : undefined;
+    const nodegroup = await describeNodegroup(ports.aws, input.cluster, input.nodegroup);
+    const running = nodegroup.status === 'UPDATING' ? await findUpdateInProgress(ports.aws, input.cluster, input.nodegroup) : undefined;
     const decision = decideStart(phase, { nodegroup, ...(running ? { running } : {}) }, target);
     switch (decision.action) {
       case 'refuse':
@@ -311,13 +298,13 @@ export async function stepManagedUpdate(input: ManagedUpdateInput, ports: Manage
       case 'wait-other':
         return { kind: 'wait', state, seconds: POLL_SECONDS.anotherUpdate, phase: 'another-update-running', detail: decision.detail };
       case 'start-config': {
-        const outcome = await startConfigUpdate(ports.eks, input.cluster, input.nodegroup, decision.updateConfig, configToken(input.clientRequestToken));
+        const outcome = await startConfigUpdate(ports.aws, input.cluster, input.nodegroup, decision.updateConfig, configToken(input.clientRequestToken));
         if ('inUse' in outcome) return inUse(state, outcome);
         ports.log('managed node group config update started', { ...names, updateId: outcome.started.id, changes: decision.changes });
         return { kind: 'wait', state: { ...state, phase: 'await-config', configUpdateId: outcome.started.id }, seconds: POLL_SECONDS.config, phase: 'config-updating', detail: decision.changes.join('; ') };
       }
       case 'start-version': {
-        const outcome = await startVersionUpdate(ports.eks, input.cluster, input.nodegroup, decision.request, input.clientRequestToken);
+        const outcome = await startVersionUpdate(ports.aws, input.cluster, input.nodegroup, decision.request, input.clientRequestToken);
         if ('inUse' in outcome) return inUse(state, outcome);
         ports.log('managed node group update started', { ...names, updateId: outcome.started.id, request: decision.request });
         return { kind: 'wait', state: { ...state, phase: 'await-version', updateId: outcome.started.id }, seconds: POLL_SECONDS.nodes, phase: 'nodes-updating', detail: `update ${outcome.started.id} started` };
@@ -333,7 +320,7 @@ function inUse(state: ManagedUpdateState, outcome: Extract<StartOutcome, { inUse
 }
 
 async function failed(input: ManagedUpdateInput, state: ManagedUpdateState, update: UpdateView, ports: ManagedUpdatePorts): Promise<ManagedStep> {
-  const nodegroup = await describeNodegroup(ports.eks, input.cluster, input.nodegroup);
+  const nodegroup = await describeNodegroup(ports.aws, input.cluster, input.nodegroup);
   const facts = await gatherFailureFacts(nodegroup, update, ports);
   const report = explainUpdateFailure({ id: update.id, status: update.status as 'Failed' | 'Cancelled', errors: update.errors }, facts);
   ports.log('managed node group update failed', { cluster: input.cluster, nodegroup: input.nodegroup, updateId: update.id, codes: update.errors.map((e) => e.code), summary: report.summary });

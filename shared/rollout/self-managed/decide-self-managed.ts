@@ -1,4 +1,4 @@
-import { type GroupInstance, type GroupSnapshot, isLeaving } from '../../aws/group-capacity.js';
+import { type GroupInstance, type GroupSnapshot, isLeaving } from '../../aws/auto-scaling-groups.js';
 import type { DrainStatus } from '../../aws/drain-records.js';
 import type { Cycle, Pause, SelfManagedRoll } from '../../events/rollout.js';
 import type { RolloutNotice } from '../../events/rollout-events.js';

@@ -1,6 +1,5 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { SFNClient } from '@aws-sdk/client-sfn';
-import { describeGroup } from '../../aws/auto-scaling.js';
+import { snapshotGroup } from '../../aws/auto-scaling-groups.js';
+import type { AwsScope } from '../../aws/clients.js';
 import type { DrainRecord, DrainRecords, DrainStatus } from '../../aws/drain-records.js';
 import { readNodeGroupPolicy } from '../../config/node-group-policy.js';
 import { leaseHolds, leaseUntil, ownerAlive } from '../../drain/drain-owner.js';
@@ -15,7 +14,6 @@ import { drainPass } from '../../kube/drain/drain-pass.js';
 import { forcePass } from '../../kube/drain/force-pass.js';
 import { nextPassDelaySeconds } from '../../kube/drain/next-wait.js';
 import type { DrainPorts, DrainProgress } from '../../kube/drain/types.js';
-import { groupTagValues } from '../../ownership/find-owner.js';
 
 /**
  * A rollout drains its batch itself: the drain engine's passes (the same as node-drain's:
@@ -32,16 +30,14 @@ import { groupTagValues } from '../../ownership/find-owner.js';
  */
 export interface BatchDrainPorts {
   records: DrainRecords;
-  /** keeps alive and completes the lifecycle actions that join the rollout's drains */
-  autoscaling: AutoScalingClient;
+  /** keeps alive and completes the lifecycle actions that join the rollout's drains; asks Step Functions whether another drain's owner still runs */
+  aws: AwsScope;
   executionArn: string;
   maxGracePeriodSeconds: number;
   /**
-   * Step Functions, and the node-drain state machine: is another drain's owner still running,
-   * and the hand-over of a drain the rollout cannot finish (functions/roll-step.ts wires them;
-   * a step that needs them without them fails with ConfigurationError)
+   * the node-drain state machine: the hand-over of a drain the rollout cannot finish
+   * (functions/roll-step.ts wires it; a step that needs it without it fails with ConfigurationError)
    */
-  sfn?: SFNClient;
   nodeDrainStateMachineArn?: string;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
@@ -49,9 +45,9 @@ export interface BatchDrainPorts {
 
 const MAX_ATTEMPTS = 5;
 
-function stepFunctions(ports: BatchDrainPorts): { sfn: SFNClient; nodeDrainStateMachineArn: string } {
-  if (!ports.sfn || !ports.nodeDrainStateMachineArn) throw new ConfigurationError('the rollout needs Step Functions and NODE_DRAIN_STATE_MACHINE_ARN to check on or hand over a drain');
-  return { sfn: ports.sfn, nodeDrainStateMachineArn: ports.nodeDrainStateMachineArn };
+function stepFunctions(ports: BatchDrainPorts): { aws: AwsScope; nodeDrainStateMachineArn: string } {
+  if (!ports.nodeDrainStateMachineArn) throw new ConfigurationError('the rollout needs NODE_DRAIN_STATE_MACHINE_ARN to hand over a drain');
+  return { aws: ports.aws, nodeDrainStateMachineArn: ports.nodeDrainStateMachineArn };
 }
 
 function keepsChanging(instanceId: string): AwsTransientError {
@@ -74,7 +70,7 @@ async function claimDrain(instanceId: string, cluster: string, ports: BatchDrain
     const now = ports.now();
     if (record?.status === 'running') {
       if (record.executionArn === ports.executionArn) return true;
-      if (leaseHolds(record, now) || (await ownerAlive(record, now, stepFunctions(ports).sfn))) {
+      if (leaseHolds(record, now) || (await ownerAlive(record, now, ports.aws))) {
         ports.log('instance already being drained: the rollout waits for that drain', { instanceId, executionArn: record.executionArn });
         return false;
       }
@@ -180,7 +176,7 @@ async function releaseDrain(instanceId: string, ports: BatchDrainPorts): Promise
     if (!record) return false;
     const now = ports.now();
     const mine = record.executionArn === ports.executionArn;
-    if (record.status === 'running' && !mine && (leaseHolds(record, now) || (await ownerAlive(record, now, stepFunctions(ports).sfn)))) return true;
+    if (record.status === 'running' && !mine && (leaseHolds(record, now) || (await ownerAlive(record, now, ports.aws)))) return true;
     if (openActions(record).length > 0) {
       if (await handOver(record, ports)) return true;
     } else {
@@ -195,8 +191,8 @@ async function releaseDrain(instanceId: string, ports: BatchDrainPorts): Promise
 /** A node-drain takes the drain over, with the group's own drain policy (its tags, as requestDrain reads them). */
 async function handOver(record: DrainRecord, ports: BatchDrainPorts): Promise<boolean> {
   const [action] = openActions(record);
-  const group = await describeGroup(ports.autoscaling, action!.autoScalingGroupName);
-  const { policy } = readNodeGroupPolicy(group ? groupTagValues(group) : {});
+  const group = await snapshotGroup(ports.aws, action!.autoScalingGroupName);
+  const { policy } = readNodeGroupPolicy(group?.tags ?? {});
   const started = await startNodeDrain(
     record,
     { cluster: record.cluster, instanceId: record.instanceId, trigger: 'terminate-hook', generation: record.generation + 1, policy: policy.drain, rolloutExecutionArn: ports.executionArn },

@@ -1,12 +1,11 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { AwsScope } from '../../aws/clients.js';
 import type { CoreV1Api, PolicyV1Api } from '../../kube/api.js';
-import { continueByInstance, terminateHookNames } from '../../aws/auto-scaling.js';
+import { continueByInstance, terminateHookNames } from '../../aws/lifecycle-actions.js';
 import { readNodeGroupPolicy } from '../../config/node-group-policy.js';
 import { ourHooks } from '../../drain/hook-ownership.js';
 import type { DrainRecords, DrainStatus } from '../../aws/drain-records.js';
-import { failedLaunches, type GroupSnapshot, isLeaving, launchTimes, setAzRebalance, snapshotGroup, terminateGroupInstance, updateGroup } from '../../aws/group-capacity.js';
+import { failedLaunches, type GroupSnapshot, isLeaving, setAzRebalance, snapshotGroup, terminateGroupInstance, updateGroup } from '../../aws/auto-scaling-groups.js';
+import { launchTimes } from '../../aws/instances.js';
 import { dropLatestVersion, setDefaultTemplateVersion } from '../../aws/launch-template-versions.js';
 import { ConfigurationError } from '../../errors.js';
 import type { SelfManagedRoll } from '../../events/rollout.js';
@@ -20,13 +19,11 @@ import { planBatches } from '../plan-batches.js';
 import type { RolloutPolicy } from '../rollout-policy.js';
 
 export interface SelfManagedPorts extends BatchDrainPorts {
-  autoscaling: AutoScalingClient;
-  ec2: EC2Client;
+  aws: AwsScope;
   /** the cluster's API, reached only when a step needs it (a tidy-up goes on without it) */
   kube: () => Promise<{ core: CoreV1Api; policy: PolicyV1Api }>;
   records: DrainRecords;
   /** Step Functions and the node-drain workflow: a drain the rollout cannot finish (its hook open) is handed to it */
-  sfn: SFNClient;
   nodeDrainStateMachineArn: string;
   /** `once`: announced once per rollout, however often the step runs (the lock keeps what was said) */
   notify: <P extends RolloutEventKind>(event: P, detail: RolloutPhaseDetail<P>, once?: string) => Promise<void>;
@@ -51,14 +48,14 @@ export async function planSelfManagedRoll(
     originalVersion: number;
     policy: Pick<RolloutPolicy, 'maxUnavailable' | 'canary' | 'strategy'>;
   },
-  ports: Pick<SelfManagedPorts, 'autoscaling' | 'ec2' | 'now'>,
+  ports: Pick<SelfManagedPorts, 'aws' | 'now'>,
 ): Promise<SelfManagedRoll> {
-  const group = await snapshotGroup(ports.autoscaling, input.autoScalingGroup);
+  const group = await snapshotGroup(ports.aws, input.autoScalingGroup);
   if (!group) throw new ConfigurationError(`Auto Scaling group ${input.autoScalingGroup} does not exist`);
   if (group.tags['eks:nodegroup-name']) throw new ConfigurationError(`${input.autoScalingGroup} belongs to EKS managed node group ${group.tags['eks:nodegroup-name']}: EKS rolls it, not this workflow`);
   const target = String(input.target.version);
   const old = group.instances.filter((i) => !isLeaving(i) && i.launchTemplateVersion !== target);
-  const times = old.length > 0 ? await launchTimes(ports.ec2, old.map((i) => i.instanceId)) : new Map<string, string>();
+  const times = old.length > 0 ? await launchTimes(ports.aws, old.map((i) => i.instanceId)) : new Map<string, string>();
   const plan = planBatches(
     old.map((i) => ({ name: i.instanceId, instanceId: i.instanceId, availabilityZone: i.availabilityZone, launchedAt: times.get(i.instanceId) ?? '' })),
     input.policy,
@@ -164,7 +161,7 @@ async function observe(state: SelfManagedRoll, context: { cluster: string; contr
   const health = state.phase === 'health' && state.cycle && group ? await checkHealth(core, context.cluster, healthTargets(state, group), nodes) : null;
   // late replacements: what Auto Scaling says of its launches, so the reason is its, not a guess
   const late = state.phase === 'await-replacements' && state.cycle && now.toISOString() > state.cycle.deadline;
-  const launchFailures = late ? await failedLaunches(ports.autoscaling, state.autoScalingGroup, new Date(state.cycle!.launchedAt ?? state.cycle!.deadline)) : undefined;
+  const launchFailures = late ? await failedLaunches(ports.aws, state.autoScalingGroup, new Date(state.cycle!.launchedAt ?? state.cycle!.deadline)) : undefined;
   return { group, nodes, drains, health, ...(launchFailures ? { launchFailures } : {}), ...(ownDrained?.size ? { ownDrained } : {}), control: context.control, now };
 }
 
@@ -205,8 +202,8 @@ async function observeWhatCan(state: SelfManagedRoll, context: { cluster: string
  * `group` is the snapshot the decision was made on: an update sends only what differs from it.
  * Returns what a drain pass found, when the actions ran one.
  */
-async function describeGroup(ports: Pick<SelfManagedPorts, 'autoscaling'>, name: string): Promise<GroupSnapshot> {
-  const group = await snapshotGroup(ports.autoscaling, name);
+async function describeGroup(ports: Pick<SelfManagedPorts, 'aws'>, name: string): Promise<GroupSnapshot> {
+  const group = await snapshotGroup(ports.aws, name);
   if (!group) throw new ConfigurationError(`Auto Scaling group ${name} disappeared during the rollout`);
   return group;
 }
@@ -221,11 +218,11 @@ async function apply(actions: readonly RollAction[], obs: Observation, cluster: 
     switch (action.kind) {
       case 'update-group': {
         const { kind: _kind, ...want } = action;
-        await updateGroup(ports.autoscaling, group!, want);
+        await updateGroup(ports.aws, group!, want);
         break;
       }
       case 'az-rebalance':
-        await setAzRebalance(ports.autoscaling, groupName, action.suspended);
+        await setAzRebalance(ports.aws, groupName, action.suspended);
         break;
       case 'cordon':
         for (const node of action.nodes) await cordonNode(drainPorts, node);
@@ -245,16 +242,16 @@ async function apply(actions: readonly RollAction[], obs: Observation, cluster: 
         pass = await drainBatchPass(action.nodes, action.mode, drainPorts, ports);
         break;
       case 'terminate':
-        for (const id of action.instanceIds) await terminateGroupInstance(ports.autoscaling, id, action.decrement);
+        for (const id of action.instanceIds) await terminateGroupInstance(ports.aws, id, action.decrement);
         break;
       case 'complete-hooks':
         await completeHooksOfDrained(action.instanceIds, groupName, (group ?? (await describeGroup(ports, groupName)))?.tags ?? {}, ports);
         break;
       case 'set-default-version':
-        await setDefaultTemplateVersion(ports.ec2, action.launchTemplateId, action.version);
+        await setDefaultTemplateVersion(ports.aws, action.launchTemplateId, action.version);
         break;
       case 'drop-version': {
-        const outcome = await dropLatestVersion(ports.ec2, action.launchTemplateId, action.version);
+        const outcome = await dropLatestVersion(ports.aws, action.launchTemplateId, action.version);
         if (outcome !== 'dropped' && outcome !== 'gone') ports.log('launch template version kept', { launchTemplateId: action.launchTemplateId, version: action.version, why: outcome });
         break;
       }
@@ -276,7 +273,7 @@ async function apply(actions: readonly RollAction[], obs: Observation, cluster: 
  * service's own hooks (drain/hook-ownership.ts): another tool's is that tool's to complete.
  */
 async function completeHooksOfDrained(instanceIds: readonly string[], group: string, groupTags: Readonly<Record<string, string>>, ports: SelfManagedPorts): Promise<void> {
-  const all = await terminateHookNames(ports.autoscaling, group);
+  const all = await terminateHookNames(ports.aws, group);
   const hooks = ourHooks(all, 'terminate', readNodeGroupPolicy(groupTags).policy.hooks);
   if (hooks.length < all.length) ports.log('terminate hooks of other tools left alone', { group, hooks: all.filter((h) => !hooks.includes(h)) });
   for (const instanceId of instanceIds) {
@@ -286,7 +283,7 @@ async function completeHooksOfDrained(instanceIds: readonly string[], group: str
       continue;
     }
     const completed: string[] = [];
-    for (const hook of hooks) if (await continueByInstance(ports.autoscaling, group, hook, instanceId)) completed.push(hook);
+    for (const hook of hooks) if (await continueByInstance(ports.aws, group, hook, instanceId)) completed.push(hook);
     ports.log('terminate hooks nobody completed, completed by the rollout that drained the node', { instanceId, completed });
   }
 }

@@ -47,13 +47,13 @@ export function ec2Contract(factory: ContractTargetFactory): void {
     });
 
     it("reads a template's tags, and nothing for a template that does not exist", async () => {
-      assert.deepEqual(await describeLaunchTemplateTags(t(), templateId), { 'kubernetes.io/cluster/prod': 'owned' });
-      assert.equal(await describeLaunchTemplateTags(t(), MISSING.template), undefined);
+      assert.deepEqual(await describeLaunchTemplateTags(suite.target.aws, templateId), { 'kubernetes.io/cluster/prod': 'owned' });
+      assert.equal(await describeLaunchTemplateTags(suite.target.aws, MISSING.template), undefined);
     });
 
     it('describes a version by number, $Latest and $Default', async () => {
       for (const version of ['1', '$Latest', '$Default']) {
-        const v = await describeTemplateVersion(t(), templateId, version);
+        const v = await describeTemplateVersion(suite.target.aws, templateId, version);
         assert.deepEqual(
           { version: v?.version, isDefault: v?.isDefault, imageId: v?.imageId, userData: v?.userData, instanceType: v?.data.InstanceType },
           { version: 1, isDefault: true, imageId: image1, userData: USER_DATA, instanceType: 'm5.large' },
@@ -63,14 +63,14 @@ export function ec2Contract(factory: ContractTargetFactory): void {
     });
 
     it('answers a missing version, or a missing template, with nothing', async () => {
-      assert.equal(await describeTemplateVersion(t(), templateId, '7'), undefined);
-      assert.equal(await describeTemplateVersion(t(), MISSING.template, '$Latest'), undefined);
+      assert.equal(await describeTemplateVersion(suite.target.aws, templateId, '7'), undefined);
+      assert.equal(await describeTemplateVersion(suite.target.aws, MISSING.template, '$Latest'), undefined);
     });
 
     it('creates a version from a source version: the new image, everything else inherited', async () => {
-      const created = await ensureTemplateVersion(t(), { launchTemplateId: templateId, sourceVersion: 1, imageId: image2, description: `eks-node-lifecycle: ${image2}` }, []);
+      const created = await ensureTemplateVersion(suite.target.aws, { launchTemplateId: templateId, sourceVersion: 1, imageId: image2, description: `eks-node-lifecycle: ${image2}` }, []);
       assert.deepEqual(created, { version: 2, created: true });
-      const v2 = await describeTemplateVersion(t(), templateId, '$Latest');
+      const v2 = await describeTemplateVersion(suite.target.aws, templateId, '$Latest');
       assert.deepEqual(
         { version: v2?.version, isDefault: v2?.isDefault, imageId: v2?.imageId, userData: v2?.userData, instanceType: v2?.data.InstanceType, description: v2?.description },
         {
@@ -84,29 +84,29 @@ export function ec2Contract(factory: ContractTargetFactory): void {
     });
 
     it('lists the versions newest first, and reuses one that already has the image', async () => {
-      const recent = await recentTemplateVersions(t(), templateId);
+      const recent = await recentTemplateVersions(suite.target.aws, templateId);
       assert.deepEqual(recent.map((v) => [v.version, v.imageId, v.isDefault]), [[2, image2, false], [1, image1, true]]);
-      assert.deepEqual(await ensureTemplateVersion(t(), { launchTemplateId: templateId, sourceVersion: 1, imageId: image2, description: 'again' }, recent), { version: 2, created: false });
+      assert.deepEqual(await ensureTemplateVersion(suite.target.aws, { launchTemplateId: templateId, sourceVersion: 1, imageId: image2, description: 'again' }, recent), { version: 2, created: false });
     });
 
     it('answers a retried create (same ClientToken) with the version it created', async () => {
       // the step was retried before it could list the versions: the ClientToken makes it idempotent
-      const again = await ensureTemplateVersion(t(), { launchTemplateId: templateId, sourceVersion: 1, imageId: image2, description: `eks-node-lifecycle: ${image2}` }, []);
+      const again = await ensureTemplateVersion(suite.target.aws, { launchTemplateId: templateId, sourceVersion: 1, imageId: image2, description: `eks-node-lifecycle: ${image2}` }, []);
       assert.deepEqual(again, awsOr(suite.target, 'launch-template-version-client-token', { version: 2, created: true }, { version: 3, created: true }));
     });
 
     it('makes a version the default', async () => {
-      await setDefaultTemplateVersion(t(), templateId, '2');
-      const v = await describeTemplateVersion(t(), templateId, '$Default');
+      await setDefaultTemplateVersion(suite.target.aws, templateId, '2');
+      const v = await describeTemplateVersion(suite.target.aws, templateId, '$Default');
       assert.deepEqual([v?.version, v?.isDefault], [2, true]);
-      assert.equal((await describeTemplateVersion(t(), templateId, '1'))?.isDefault, false);
+      assert.equal((await describeTemplateVersion(suite.target.aws, templateId, '1'))?.isDefault, false);
     });
   });
 
   contractSuite(factory, 'EC2 images', (suite) => {
     let x86 = '';
     let arm = '';
-    const images = () => ec2ImageSource(suite.target.clients.ec2);
+    const images = () => ec2ImageSource(suite.target.aws);
 
     it('finds an image of the account by id, and nothing for one that does not exist or is malformed', async () => {
       x86 = await suite.target.seed.image({ name: 'contract-custom-al2023-x86_64', description: 'custom node image', architecture: 'x86_64' });
@@ -130,7 +130,7 @@ export function ec2Contract(factory: ContractTargetFactory): void {
         { name: 'a', imageId: x86 },
         { name: 'b', imageId: MISSING.image },
       ].map((g) => ({ cluster: 'prod', kind: 'self-managed', tags: {}, kubernetesVersion: '', controlPlaneVersion: '1.31', ...g }) as GroupView);
-      await attachImages(suite.target.clients.ec2, groups);
+      await attachImages(suite.target.aws, groups);
       assert.deepEqual(groups.map((g) => g.image?.ImageId), [x86, undefined]);
     });
   });
@@ -151,7 +151,7 @@ export function ec2Contract(factory: ContractTargetFactory): void {
     });
 
     it('describes it by id: state, zone, and the template it came from', async () => {
-      const view = await describeInstance(t(), instanceId);
+      const view = await describeInstance(suite.target.aws, instanceId);
       assert.deepEqual(
         { state: view?.state, zone: view?.availabilityZone, launchTemplateId: view?.launchTemplateId, hasDns: Boolean(view?.privateDnsName) },
         { state: 'running', zone: 'eu-west-1b', launchTemplateId: templateId, hasDns: true },
@@ -159,16 +159,16 @@ export function ec2Contract(factory: ContractTargetFactory): void {
     });
 
     it('shows tags written with CreateTags, and writing them again changes nothing', async () => {
-      await tagInstance(t(), instanceId, { 'kubernetes.io/cluster/prod': 'owned', team: 'web' });
-      await tagInstance(t(), instanceId, { 'kubernetes.io/cluster/prod': 'owned' });
-      const tags = (await describeInstance(t(), instanceId))!.tags;
+      await tagInstance(suite.target.aws, instanceId, { 'kubernetes.io/cluster/prod': 'owned', team: 'web' });
+      await tagInstance(suite.target.aws, instanceId, { 'kubernetes.io/cluster/prod': 'owned' });
+      const tags = (await describeInstance(suite.target.aws, instanceId))!.tags;
       assert.deepEqual({ owner: tags['kubernetes.io/cluster/prod'], team: tags['team'] }, { owner: 'owned', team: 'web' });
     });
 
     it('answers an instance EC2 does not know with an empty filter result', async () => {
-      const out = await describeInstancesById(t(), [MISSING.instance]);
+      const out = await describeInstancesById(suite.target.aws, [MISSING.instance]);
       assert.deepEqual(out.Reservations, []);
-      assert.equal(await describeInstance(t(), MISSING.instance), undefined);
+      assert.equal(await describeInstance(suite.target.aws, MISSING.instance), undefined);
     });
 
     it('gives the numbers maxPods needs for an instance type', async () => {

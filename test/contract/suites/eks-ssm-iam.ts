@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
 import { SsmParameterCache } from '../../../shared/ami/ssm-parameters.js';
 import { describeInstanceProfile, listAttachedPolicyArns } from '../../../shared/aws/iam.js';
-import { describeNodegroup, startConfigUpdate } from '../../../shared/aws/nodegroup-updates.js';
-import { describeNodegroupTags } from '../../../shared/aws/nodegroups.js';
+import { startConfigUpdate } from '../../../shared/aws/nodegroup-updates.js';
+import { describeNodegroup, describeNodegroupTags } from '../../../shared/aws/nodegroups.js';
 import { cachedSecret } from '../../../shared/aws/secrets.js';
 import { listClusters, listGroups } from '../../../shared/detect/inventory.js';
 import { describeClusterConnection } from '../../../shared/kube/client.js';
@@ -49,13 +49,14 @@ export function eksContract(factory: ContractTargetFactory): void {
     });
 
     it("reads a node group's tags; none for a group or cluster that does not exist", async () => {
-      assert.deepEqual(await describeNodegroupTags(eks(), 'prod', 'general'), NODEGROUP_TAGS);
-      assert.deepEqual(await describeNodegroupTags(eks(), 'prod', 'missing'), {});
-      assert.deepEqual(await describeNodegroupTags(eks(), 'missing', 'general'), {});
+      assert.deepEqual(await describeNodegroupTags(suite.target.aws, 'prod', 'general'), NODEGROUP_TAGS);
+      assert.deepEqual(await describeNodegroupTags(suite.target.aws, 'prod', 'missing'), {});
+      assert.deepEqual(await describeNodegroupTags(suite.target.aws, 'missing', 'general'), {});
     });
 
     it('describes a node group as a rollout reads it', async () => {
-      const view = await describeNodegroup(eks(), 'prod', 'general');
+      const { accountId, ...view } = await describeNodegroup(suite.target.aws, 'prod', 'general');
+      assert.match(accountId ?? '', /^\d{12}$/);
       assert.deepEqual(
         { ...view, autoScalingGroups: view.autoScalingGroups.length },
         {
@@ -71,14 +72,16 @@ export function eksContract(factory: ContractTargetFactory): void {
           ...awsOr(suite.target, 'nodegroup-update-config-on-create', { updateConfig: { maxUnavailable: 1 } }, {}),
           nodeRole,
           desiredSize: 2,
+          minSize: 1,
+          maxSize: 3,
         },
       );
-      const missing = await rejection(describeNodegroup(eks(), 'prod', 'missing'));
+      const missing = await rejection(describeNodegroup(suite.target.aws, 'prod', 'missing'));
       assert.equal(missing.name, 'ResourceNotFoundException');
     });
 
     it('lists the clusters (ListClusters, DescribeCluster) and their managed groups (ListNodegroups)', async () => {
-      const ports = { eks: eks(), autoscaling: suite.target.clients.autoscaling, ec2: suite.target.clients.ec2, managedClusters: '*' as const };
+      const ports = { aws: suite.target.aws, managedClusters: '*' as const };
       const clusters = await listClusters(ports);
       assert.deepEqual(clusters.map((c) => [c.name, c.version, c.endpoint.startsWith('https://'), c.certificateAuthority.length > 0]), [['prod', '1.31', true, true]]);
       const groups = await listGroups(ports, clusters[0]!);
@@ -89,21 +92,21 @@ export function eksContract(factory: ContractTargetFactory): void {
     });
 
     it('gives the connection to a cluster, and ClusterNotFoundError for one that does not exist', async () => {
-      const connection = await describeClusterConnection(eks(), 'prod');
+      const connection = await describeClusterConnection(suite.target.aws, 'prod');
       assert.deepEqual([connection.name, connection.version], ['prod', '1.31']);
-      assert.equal((await rejection(describeClusterConnection(eks(), 'missing'))).name, 'ClusterNotFoundError');
+      assert.equal((await rejection(describeClusterConnection(suite.target.aws, 'missing'))).name, 'ClusterNotFoundError');
     });
 
     it("changes a node group's update config (UpdateNodegroupConfig)", async () => {
-      const outcome = await startConfigUpdate(eks(), 'prod', 'general', { maxUnavailable: 2 }, 'contract-config-1');
+      const outcome = await startConfigUpdate(suite.target.aws, 'prod', 'general', { maxUnavailable: 2 }, 'contract-config-1');
       assert.ok('started' in outcome, JSON.stringify(outcome));
       assert.deepEqual(
         [outcome.started.type, outcome.started.status, outcome.started.id.length > 0],
         ['ConfigUpdate', awsOr(suite.target, 'nodegroup-update-done-at-once', 'InProgress', 'Successful'), true],
       );
       await suite.target.settle();
-      assert.deepEqual((await describeNodegroup(eks(), 'prod', 'general')).updateConfig, { maxUnavailable: 2 });
-      assert.equal((await rejection(startConfigUpdate(eks(), 'prod', 'missing', { maxUnavailable: 2 }, 'contract-config-2'))).name, 'ResourceNotFoundException');
+      assert.deepEqual((await describeNodegroup(suite.target.aws, 'prod', 'general')).updateConfig, { maxUnavailable: 2 });
+      assert.equal((await rejection(startConfigUpdate(suite.target.aws, 'prod', 'missing', { maxUnavailable: 2 }, 'contract-config-2'))).name, 'ResourceNotFoundException');
     });
   });
 }
@@ -113,7 +116,7 @@ export function ssmIamContract(factory: ContractTargetFactory): void {
     const published = JSON.parse(readFileSync(PUBLIC_PARAMETERS_FILE, 'utf8')) as { Name: string; Value: string }[];
 
     it('reads public AMI parameters in one GetParameters; a name SSM does not know is missing', async () => {
-      const cache = new SsmParameterCache(suite.target.clients.ssm);
+      const cache = new SsmParameterCache(suite.target.aws);
       const unknown = '/aws/service/eks/optimized-ami/1.99/amazon-linux-2023/x86_64/standard/recommended/image_id';
       const values = await cache.get([...published.map((p) => p.Name), unknown]);
       assert.deepEqual(Object.fromEntries(values), { ...Object.fromEntries(published.map((p) => [p.Name, p.Value])), [unknown]: undefined });
@@ -122,19 +125,18 @@ export function ssmIamContract(factory: ContractTargetFactory): void {
 
     it('reads a SecureString secret decrypted; a missing one is a ConfigurationError', async () => {
       await suite.target.seed.secureString('/eks-node-lifecycle/contract/signing-secret', 's3cr3t-value');
-      assert.equal(await cachedSecret(suite.target.clients.ssm, '/eks-node-lifecycle/contract/signing-secret')(), 's3cr3t-value');
-      const missing = await rejection(cachedSecret(suite.target.clients.ssm, '/eks-node-lifecycle/contract/missing')());
+      assert.equal(await cachedSecret(suite.target.aws, '/eks-node-lifecycle/contract/signing-secret')(), 's3cr3t-value');
+      const missing = await rejection(cachedSecret(suite.target.aws, '/eks-node-lifecycle/contract/missing')());
       assert.deepEqual([missing.name, (missing.cause as Error).name], ['ConfigurationError', 'ParameterNotFound']);
     });
 
     it("reads an instance profile's roles and a role's attached policies; nothing for missing ones", async () => {
       const roleArn = await suite.target.seed.nodeRole('contract-profile', NODE_POLICIES);
-      const iam = suite.target.clients.iam;
-      const profile = await describeInstanceProfile(iam, 'contract-profile');
+      const profile = await describeInstanceProfile(suite.target.aws, 'contract-profile');
       assert.deepEqual([profile?.name, profile?.arn.endsWith(':instance-profile/contract-profile'), profile?.roleArns], ['contract-profile', true, [roleArn]]);
-      assert.equal(await describeInstanceProfile(iam, 'contract-missing'), undefined);
-      assert.deepEqual((await listAttachedPolicyArns(iam, 'contract-profile'))?.sort(), [...NODE_POLICIES].sort());
-      assert.equal(await listAttachedPolicyArns(iam, 'contract-missing'), undefined);
+      assert.equal(await describeInstanceProfile(suite.target.aws, 'contract-missing'), undefined);
+      assert.deepEqual((await listAttachedPolicyArns(suite.target.aws, 'contract-profile'))?.sort(), [...NODE_POLICIES].sort());
+      assert.equal(await listAttachedPolicyArns(suite.target.aws, 'contract-missing'), undefined);
     });
   });
 }

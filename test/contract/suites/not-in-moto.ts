@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { continueByInstance, recordLifecycleActionHeartbeat } from '../../../shared/aws/auto-scaling.js';
+import { continueByInstance, recordLifecycleActionHeartbeat } from '../../../shared/aws/lifecycle-actions.js';
 import { activeRefresh, cancelInstanceRefresh } from '../../../shared/aws/instance-refresh.js';
 import { deleteTemplateVersions } from '../../../shared/aws/launch-template-versions.js';
 import { describeUpdate, listUpdateIds, startVersionUpdate } from '../../../shared/aws/nodegroup-updates.js';
@@ -28,43 +28,43 @@ const INSTANCE = 'i-0123456789abcdef0';
 export const MOTO_GAPS: Gap[] = [
   {
     call: 'autoscaling:CompleteLifecycleAction',
-    run: (t) => continueByInstance(t.clients.autoscaling, GROUP, 'hook', INSTANCE),
+    run: (t) => continueByInstance(t.aws, GROUP, 'hook', INSTANCE),
     // "AutoScalingGroup name not found": not the "no active lifecycle action" the adapter maps
     sandbox: { rejectsWith: 'ValidationError' },
   },
   {
     call: 'autoscaling:RecordLifecycleActionHeartbeat',
-    run: (t) => recordLifecycleActionHeartbeat(t.clients.autoscaling, { autoScalingGroupName: GROUP, lifecycleHookName: 'hook', lifecycleActionToken: '7f9a5a3b-0000-4000-8000-000000000000', instanceId: INSTANCE } as never),
+    run: (t) => recordLifecycleActionHeartbeat(t.aws, { autoScalingGroupName: GROUP, lifecycleHookName: 'hook', lifecycleActionToken: '7f9a5a3b-0000-4000-8000-000000000000', instanceId: INSTANCE } as never),
     sandbox: { rejectsWith: 'ValidationError' },
   },
   {
     call: 'autoscaling:DescribeInstanceRefreshes',
-    run: (t) => activeRefresh(t.clients.autoscaling, GROUP),
+    run: (t) => activeRefresh(t.aws, GROUP),
     sandbox: { rejectsWith: 'ValidationError' },
   },
   {
     call: 'autoscaling:CancelInstanceRefresh',
-    run: (t) => cancelInstanceRefresh(t.clients.autoscaling, GROUP),
+    run: (t) => cancelInstanceRefresh(t.aws, GROUP),
     sandbox: { rejectsWith: 'ValidationError' },
   },
   {
     call: 'ec2:DeleteLaunchTemplateVersions',
-    run: (t) => deleteTemplateVersions(t.clients.ec2, 'lt-0123456789abcdef0', [2]),
+    run: (t) => deleteTemplateVersions(t.aws, 'lt-0123456789abcdef0', [2]),
     sandbox: { rejectsWith: 'InvalidLaunchTemplateId.NotFound' },
   },
   {
     call: 'eks:UpdateNodegroupVersion',
-    run: (t) => startVersionUpdate(t.clients.eks, 'contract-missing', 'general', { force: false }, 'contract-token'),
+    run: (t) => startVersionUpdate(t.aws, 'contract-missing', 'general', { force: false }, 'contract-token'),
     sandbox: { rejectsWith: 'ResourceNotFoundException' },
   },
   {
     call: 'eks:DescribeUpdate',
-    run: (t) => describeUpdate(t.clients.eks, 'contract-missing', 'general', '00000000-0000-4000-8000-000000000000'),
+    run: (t) => describeUpdate(t.aws, 'contract-missing', 'general', '00000000-0000-4000-8000-000000000000'),
     sandbox: { rejectsWith: 'ResourceNotFoundException' },
   },
   {
     call: 'eks:ListUpdates',
-    run: (t) => listUpdateIds(t.clients.eks, 'contract-missing', 'general'),
+    run: (t) => listUpdateIds(t.aws, 'contract-missing', 'general'),
     sandbox: { rejectsWith: 'ResourceNotFoundException' },
   },
 ];

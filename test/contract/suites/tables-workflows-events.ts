@@ -19,7 +19,7 @@ const NOW = new Date('2026-12-07T10:00:00Z');
 export function dynamoContract(factory: ContractTargetFactory): void {
   contractSuite(factory, 'DynamoDB conditional writes and queries', (suite) => {
     it('writes a drain record once, then only over the revision it read', async () => {
-      const drains = new DrainRecords(suite.target.scope, TABLES.drains);
+      const drains = new DrainRecords(suite.target.aws, TABLES.drains);
       assert.equal(await drains.get('i-0contract'), undefined);
       const first = await drains.write('i-0contract', undefined, { cluster: 'prod', trigger: 'terminate-hook' }, NOW);
       assert.deepEqual([first?.revision, first?.status, first?.triggers], [1, 'none', ['terminate-hook']]);
@@ -33,7 +33,7 @@ export function dynamoContract(factory: ContractTargetFactory): void {
     });
 
     it('lets one rollout hold a node group lock; another is told who holds it', async () => {
-      const locks = new NodeGroupLocks(suite.target.scope, TABLES.rollouts);
+      const locks = new NodeGroupLocks(suite.target.aws, TABLES.rollouts);
       const key = lockKeyOf('prod', 'web');
       assert.deepEqual(await locks.acquire(key, 'rollout-a', 600, NOW), { acquired: true });
       assert.deepEqual(await locks.acquire(key, 'rollout-b', 600, NOW), { acquired: false, heldBy: 'rollout-a', expiresAt: '2026-12-07T10:10:00.000Z' });
@@ -43,7 +43,7 @@ export function dynamoContract(factory: ContractTargetFactory): void {
     });
 
     it("queries a cluster's audit history newest first, within its limit", async () => {
-      const chatops = new AuditLog(suite.target.scope, TABLES.chatops);
+      const chatops = new AuditLog(suite.target.aws, TABLES.chatops);
       for (const [i, text] of ['status prod', 'plan prod/web', 'rollout prod/web'].entries()) {
         await chatops.audit({ requestId: `req-${i}`, at: new Date(NOW.getTime() + i * 60_000), principal: { id: 'U1', via: 'slack' }, clusters: ['prod'], text, result: 'done', summary: 'ok' });
       }
@@ -57,35 +57,34 @@ export function dynamoContract(factory: ContractTargetFactory): void {
 export function stepFunctionsEventsContract(factory: ContractTargetFactory): void {
   contractSuite(factory, 'Step Functions executions and EventBridge events', (suite) => {
     let machine = '';
-    const sfn = () => suite.target.clients.sfn;
     const input = { instanceId: 'i-0contract', cluster: 'prod' };
 
     it('starts an execution under the name derived from its work, at the ARN derived from it', async () => {
       machine = await suite.target.seed.drainStateMachine();
-      const started = await startExecutionOnce(sfn(), machine, 'drain-i-0contract-1', input);
+      const started = await startExecutionOnce(suite.target.aws, machine, 'drain-i-0contract-1', input);
       assert.deepEqual(started, { executionArn: executionArnOf(machine, 'drain-i-0contract-1'), started: true });
-      assert.equal(await executionStatus(sfn(), started.executionArn), 'RUNNING');
+      assert.equal(await executionStatus(suite.target.aws, started.executionArn), 'RUNNING');
     });
 
     it('does the work once: the same name with another input is ExecutionAlreadyExists', async () => {
-      assert.deepEqual(await startExecutionOnce(sfn(), machine, 'drain-i-0contract-1', { ...input, again: true }), {
+      assert.deepEqual(await startExecutionOnce(suite.target.aws, machine, 'drain-i-0contract-1', { ...input, again: true }), {
         executionArn: executionArnOf(machine, 'drain-i-0contract-1'),
         started: false,
       });
     });
 
     it('refuses a name Step Functions does not allow (InvalidName), and one over 80 characters', async () => {
-      assert.equal((await rejection(startExecutionOnce(sfn(), machine, 'drain i-0contract', input))).name, 'InvalidName');
-      assert.equal((await rejection(startExecutionOnce(sfn(), machine, 'drain:i-0contract', input))).name, 'InvalidName');
-      assert.equal((await rejection(startExecutionOnce(sfn(), machine, 'x'.repeat(81), input))).name, 'ValidationException');
+      assert.equal((await rejection(startExecutionOnce(suite.target.aws, machine, 'drain i-0contract', input))).name, 'InvalidName');
+      assert.equal((await rejection(startExecutionOnce(suite.target.aws, machine, 'drain:i-0contract', input))).name, 'InvalidName');
+      assert.equal((await rejection(startExecutionOnce(suite.target.aws, machine, 'x'.repeat(81), input))).name, 'ValidationException');
     });
 
     it('says MISSING for an execution Step Functions does not know', async () => {
-      assert.equal(await executionStatus(sfn(), executionArnOf(machine, 'never-started')), 'MISSING');
+      assert.equal(await executionStatus(suite.target.aws, executionArnOf(machine, 'never-started')), 'MISSING');
     });
 
     it("publishes the service's own event on the default bus", async () => {
-      await publishEvent(suite.target.clients.eventbridge, 'Rollout Finished', { cluster: 'prod', group: 'web', summary: 'prod/web rolled' }, [machine]);
+      await publishEvent(suite.target.aws, 'Rollout Finished', { cluster: 'prod', group: 'web', summary: 'prod/web rolled' }, [machine]);
     });
   });
 }

@@ -1,79 +1,96 @@
 import {
-  type AutoScalingClient,
+  type AutoScalingGroup,
+  AutoScalingClient,
+  CreateOrUpdateTagsCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeScalingActivitiesCommand,
+  paginateDescribeAutoScalingGroups,
   ResumeProcessesCommand,
   SuspendProcessesCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import type { EC2Client } from '@aws-sdk/client-ec2';
 import { callAws } from './call.js';
-import { describeInstancesById, tagMap } from './instances.js';
+import { type AwsScope, clientOf } from './clients.js';
+import { accountOfArn } from './partition.js';
 
 /**
- * What a rollout reads and changes on a self-managed Auto Scaling group: its sizes, its
- * launch template version, its instances; every write is idempotent (setting what is
- * already set, terminating what is already going, changes nothing).
+ * Auto Scaling groups: the one reader (`snapshotGroup`, and `listGroupsTagged` for many) and
+ * one view of a group, and the writes a rollout and the tagging make. Every write is
+ * idempotent: setting what is already set, terminating what is already going, changes nothing.
  */
 export interface GroupInstance {
   instanceId: string;
   availabilityZone: string;
   lifecycleState: string;
   healthStatus: string;
-  /** the launch template version the instance was launched from, when the ASG knows it */
+  /** the launch template and version the instance was launched from, when the group knows them */
+  launchTemplateId?: string;
   launchTemplateVersion?: string;
 }
 
 export interface GroupSnapshot {
   name: string;
+  /** the account the group lives in (from its ARN) */
+  accountId?: string;
   desired: number;
   min: number;
   max: number;
+  /** its own launch template or its mixed instances policy's; the version as the group names it (`$Default` when it names none) */
   launchTemplate?: { id: string; version: string };
   suspendedProcesses: string[];
   tags: Record<string, string>;
+  /** the keys of the tags that instances launched from now on carry (PropagateAtLaunch) */
+  propagateAtLaunch: string[];
+  /** the subnets it launches into (VPCZoneIdentifier) */
+  subnetIds: string[];
+  /** the instances in the group, whatever their lifecycle state */
   instances: GroupInstance[];
 }
 
-export async function snapshotGroup(autoscaling: AutoScalingClient, name: string): Promise<GroupSnapshot | undefined> {
-  const out = await callAws('autoscaling:DescribeAutoScalingGroups', () =>
-    autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] })),
-  );
-  const g = out.AutoScalingGroups?.find((x) => x.AutoScalingGroupName === name);
-  if (!g) return undefined;
+const autoScaling = (scope: AwsScope) => clientOf(scope, AutoScalingClient);
+
+function snapshotOf(g: AutoScalingGroup): GroupSnapshot {
   const spec = g.LaunchTemplate ?? g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+  const accountId = accountOfArn(g.AutoScalingGroupARN);
+  const tags = (g.Tags ?? []).filter((t) => t.Key !== undefined);
   return {
-    name,
+    name: g.AutoScalingGroupName ?? '',
+    ...(accountId ? { accountId } : {}),
     desired: g.DesiredCapacity ?? 0,
     min: g.MinSize ?? 0,
     max: g.MaxSize ?? 0,
     ...(spec?.LaunchTemplateId ? { launchTemplate: { id: spec.LaunchTemplateId, version: spec.Version ?? '$Default' } } : {}),
     suspendedProcesses: (g.SuspendedProcesses ?? []).map((p) => p.ProcessName ?? '').filter(Boolean),
-    tags: tagMap(g.Tags),
+    tags: Object.fromEntries(tags.map((t) => [t.Key!, t.Value ?? ''])),
+    propagateAtLaunch: tags.filter((t) => t.PropagateAtLaunch).map((t) => t.Key!),
+    subnetIds: (g.VPCZoneIdentifier ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     instances: (g.Instances ?? []).map((i) => ({
       instanceId: i.InstanceId!,
       availabilityZone: i.AvailabilityZone ?? '',
       lifecycleState: i.LifecycleState ?? 'Pending',
       healthStatus: i.HealthStatus ?? 'Healthy',
+      ...(i.LaunchTemplate?.LaunchTemplateId ? { launchTemplateId: i.LaunchTemplate.LaunchTemplateId } : {}),
       ...(i.LaunchTemplate?.Version ? { launchTemplateVersion: i.LaunchTemplate.Version } : {}),
     })),
   };
 }
 
-/**
- * The instances that are the group's (not leaving it), with their node names and launch times
- * from EC2: what a rollout's batches would replace (observe mode reports them).
- */
-export async function describeGroupMembers(autoscaling: AutoScalingClient, ec2: EC2Client, name: string): Promise<{ instanceId: string; name: string; availabilityZone: string; launchedAt: string }[]> {
-  const members = (await snapshotGroup(autoscaling, name))?.instances.filter((i) => !isLeaving(i)) ?? [];
-  if (members.length === 0) return [];
-  const out = await describeInstancesById(ec2, members.map((m) => m.instanceId));
-  const byId = new Map((out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId, i]));
-  return members.map((m) => {
-    const instance = byId.get(m.instanceId);
-    return { instanceId: m.instanceId, name: instance?.PrivateDnsName || m.instanceId, availabilityZone: m.availabilityZone, launchedAt: instance?.LaunchTime?.toISOString() ?? '' };
-  });
+/** The group, or undefined when Auto Scaling does not know it. */
+export async function snapshotGroup(scope: AwsScope, name: string): Promise<GroupSnapshot | undefined> {
+  const out = await callAws('autoscaling:DescribeAutoScalingGroups', () =>
+    autoScaling(scope).send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] })),
+  );
+  const g = out.AutoScalingGroups?.find((x) => x.AutoScalingGroupName === name);
+  return g ? snapshotOf(g) : undefined;
+}
+
+/** Every group carrying the tag key (whatever its value), by pages of 100. */
+export async function listGroupsTagged(scope: AwsScope, tagKey: string): Promise<GroupSnapshot[]> {
+  const groups: GroupSnapshot[] = [];
+  const pages = paginateDescribeAutoScalingGroups({ client: autoScaling(scope), pageSize: 100 }, { Filters: [{ Name: 'tag-key', Values: [tagKey] }] });
+  for await (const page of pages) groups.push(...(page.AutoScalingGroups ?? []).map(snapshotOf));
+  return groups;
 }
 
 /** States in which an instance is leaving the group: it no longer counts, and is not terminated again. */
@@ -83,7 +100,7 @@ export function isLeaving(instance: Pick<GroupInstance, 'lifecycleState'>): bool
 
 /** Sizes and launch template version in one UpdateAutoScalingGroup; only what differs is sent. */
 export async function updateGroup(
-  autoscaling: AutoScalingClient,
+  scope: AwsScope,
   current: Pick<GroupSnapshot, 'name' | 'desired' | 'min' | 'max' | 'launchTemplate'>,
   want: { desired?: number; min?: number; max?: number; launchTemplate?: { id: string; version: string } },
 ): Promise<boolean> {
@@ -96,7 +113,7 @@ export async function updateGroup(
   }
   if (Object.keys(change).length === 0) return false;
   await callAws('autoscaling:UpdateAutoScalingGroup', () =>
-    autoscaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: current.name, ...change })),
+    autoScaling(scope).send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: current.name, ...change })),
   );
   return true;
 }
@@ -106,10 +123,10 @@ export async function updateGroup(
  * The group's terminate lifecycle hook still runs; the drain record tells it the node is
  * already drained.
  */
-export async function terminateGroupInstance(autoscaling: AutoScalingClient, instanceId: string, decrementDesired: boolean): Promise<'terminating' | 'already-gone'> {
+export async function terminateGroupInstance(scope: AwsScope, instanceId: string, decrementDesired: boolean): Promise<'terminating' | 'already-gone'> {
   try {
     await callAws('autoscaling:TerminateInstanceInAutoScalingGroup', () =>
-      autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrementDesired })),
+      autoScaling(scope).send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrementDesired })),
     );
     return 'terminating';
   } catch (error) {
@@ -121,22 +138,22 @@ export async function terminateGroupInstance(autoscaling: AutoScalingClient, ins
 }
 
 /** AZRebalance would terminate instances on its own while the rollout changes the group's spread. */
-export async function setAzRebalance(autoscaling: AutoScalingClient, group: string, suspended: boolean): Promise<void> {
+export async function setAzRebalance(scope: AwsScope, group: string, suspended: boolean): Promise<void> {
   const Command = suspended ? SuspendProcessesCommand : ResumeProcessesCommand;
   await callAws(suspended ? 'autoscaling:SuspendProcesses' : 'autoscaling:ResumeProcesses', () =>
-    autoscaling.send(new Command({ AutoScalingGroupName: group, ScalingProcesses: ['AZRebalance'] })),
+    autoScaling(scope).send(new Command({ AutoScalingGroupName: group, ScalingProcesses: ['AZRebalance'] })),
   );
 }
 
-/** Launch times, for planning oldest-first. */
-export async function launchTimes(ec2: EC2Client, instanceIds: readonly string[]): Promise<Map<string, string>> {
-  const times = new Map<string, string>();
-  // 200 values a filter
-  for (let i = 0; i < instanceIds.length; i += 200) {
-    const out = await describeInstancesById(ec2, instanceIds.slice(i, i + 200));
-    for (const r of out.Reservations ?? []) for (const inst of r.Instances ?? []) if (inst.InstanceId && inst.LaunchTime) times.set(inst.InstanceId, inst.LaunchTime.toISOString());
-  }
-  return times;
+/** Sets a group tag that every instance launched from now on will carry. */
+export async function putPropagatingGroupTag(scope: AwsScope, group: string, key: string, value: string): Promise<void> {
+  await callAws('autoscaling:CreateOrUpdateTags', () =>
+    autoScaling(scope).send(
+      new CreateOrUpdateTagsCommand({
+        Tags: [{ ResourceId: group, ResourceType: 'auto-scaling-group', Key: key, Value: value, PropagateAtLaunch: true }],
+      }),
+    ),
+  );
 }
 
 /**
@@ -144,9 +161,9 @@ export async function launchTimes(ec2: EC2Client, instanceIds: readonly string[]
  * names the EC2 error: InsufficientInstanceCapacity, an instance quota, a launch template the
  * caller may not use…). One page of the newest activities is enough to say why.
  */
-export async function failedLaunches(autoscaling: AutoScalingClient, name: string, since: Date): Promise<string[]> {
+export async function failedLaunches(scope: AwsScope, name: string, since: Date): Promise<string[]> {
   const out = await callAws('autoscaling:DescribeScalingActivities', () =>
-    autoscaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: name, MaxRecords: 20 })),
+    autoScaling(scope).send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: name, MaxRecords: 20 })),
   );
   return (out.Activities ?? [])
     .filter((a) => a.StatusCode === 'Failed' && /^Launching/.test(a.Description ?? '') && (a.StartTime?.getTime() ?? 0) >= since.getTime())

@@ -1,58 +1,17 @@
 import {
-  type AutoScalingClient,
+  AutoScalingClient,
   CompleteLifecycleActionCommand,
-  CreateOrUpdateTagsCommand,
-  DescribeAutoScalingGroupsCommand,
   DescribeLifecycleHooksCommand,
+  PutLifecycleHookCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { LifecycleActionGoneError } from '../errors.js';
 import type { LifecycleAction } from '../events/lifecycle-action.js';
 import { callAws } from './call.js';
+import { type AwsScope, clientOf } from './clients.js';
 
-export interface GroupTag {
-  value: string;
-  propagateAtLaunch: boolean;
-}
-
-export interface GroupView {
-  name: string;
-  tags: Record<string, GroupTag>;
-  launchTemplateId?: string;
-  /** the instances in the group, whatever their lifecycle state */
-  instanceIds: string[];
-}
-
-export async function describeGroup(autoscaling: AutoScalingClient, name: string): Promise<GroupView | undefined> {
-  const out = await callAws('autoscaling:DescribeAutoScalingGroups', () =>
-    autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] })),
-  );
-  const group = out.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name);
-  if (!group) return undefined;
-  return {
-    name,
-    tags: Object.fromEntries(
-      (group.Tags ?? [])
-        .filter((t) => t.Key !== undefined)
-        .map((t) => [t.Key!, { value: t.Value ?? '', propagateAtLaunch: t.PropagateAtLaunch ?? false }]),
-    ),
-    launchTemplateId:
-      group.LaunchTemplate?.LaunchTemplateId ??
-      group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification?.LaunchTemplateId,
-    instanceIds: (group.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : [])),
-  };
-}
-
-/** Sets a group tag that every instance launched from now on will carry. */
-export async function putPropagatingGroupTag(autoscaling: AutoScalingClient, group: string, key: string, value: string): Promise<void> {
-  await callAws('autoscaling:CreateOrUpdateTags', () =>
-    autoscaling.send(
-      new CreateOrUpdateTagsCommand({
-        Tags: [{ ResourceId: group, ResourceType: 'auto-scaling-group', Key: key, Value: value, PropagateAtLaunch: true }],
-      }),
-    ),
-  );
-}
+/** Auto Scaling lifecycle hooks, and the actions they open on instances. */
+const autoScaling = (scope: AwsScope) => clientOf(scope, AutoScalingClient);
 
 export interface HookView {
   heartbeatTimeoutSeconds: number;
@@ -60,9 +19,9 @@ export interface HookView {
   defaultResult: 'CONTINUE' | 'ABANDON';
 }
 
-export async function describeLifecycleHook(autoscaling: AutoScalingClient, group: string, hook: string): Promise<HookView | undefined> {
+export async function describeLifecycleHook(scope: AwsScope, group: string, hook: string): Promise<HookView | undefined> {
   const out = await callAws('autoscaling:DescribeLifecycleHooks', () =>
-    autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group, LifecycleHookNames: [hook] })),
+    autoScaling(scope).send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group, LifecycleHookNames: [hook] })),
   );
   const found = out.LifecycleHooks?.find((h) => h.LifecycleHookName === hook);
   if (!found) return undefined;
@@ -75,15 +34,15 @@ export async function describeLifecycleHook(autoscaling: AutoScalingClient, grou
 }
 
 /** The names of a group's lifecycle hooks, whoever's, by transition (launching, terminating): one DescribeLifecycleHooks. */
-export async function lifecycleHooksOf(autoscaling: AutoScalingClient, group: string): Promise<{ launch: string[]; terminate: string[] }> {
-  const out = await callAws('autoscaling:DescribeLifecycleHooks', () => autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group })));
+export async function lifecycleHooksOf(scope: AwsScope, group: string): Promise<{ launch: string[]; terminate: string[] }> {
+  const out = await callAws('autoscaling:DescribeLifecycleHooks', () => autoScaling(scope).send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group })));
   const named = (transition: string) => (out.LifecycleHooks ?? []).filter((h) => h.LifecycleTransition === transition && h.LifecycleHookName).map((h) => h.LifecycleHookName!);
   return { launch: named('autoscaling:EC2_INSTANCE_LAUNCHING'), terminate: named('autoscaling:EC2_INSTANCE_TERMINATING') };
 }
 
 /** The names of a group's lifecycle hooks on one transition, whoever's. */
-export async function lifecycleHookNames(autoscaling: AutoScalingClient, group: string, transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' | 'autoscaling:EC2_INSTANCE_TERMINATING'): Promise<string[]> {
-  const hooks = await lifecycleHooksOf(autoscaling, group);
+export async function lifecycleHookNames(scope: AwsScope, group: string, transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' | 'autoscaling:EC2_INSTANCE_TERMINATING'): Promise<string[]> {
+  const hooks = await lifecycleHooksOf(scope, group);
   return transition === 'autoscaling:EC2_INSTANCE_LAUNCHING' ? hooks.launch : hooks.terminate;
 }
 
@@ -93,14 +52,14 @@ export async function lifecycleHookNames(autoscaling: AutoScalingClient, group: 
  * a retried step treats as "already done".
  */
 export async function completeLifecycleAction(
-  autoscaling: AutoScalingClient,
+  scope: AwsScope,
   action: LifecycleAction,
   result: 'CONTINUE' | 'ABANDON',
 ): Promise<void> {
   await callAws(
     'autoscaling:CompleteLifecycleAction',
     () =>
-      autoscaling.send(
+      autoScaling(scope).send(
         new CompleteLifecycleActionCommand({
           AutoScalingGroupName: action.autoScalingGroupName,
           LifecycleHookName: action.lifecycleHookName,
@@ -113,9 +72,24 @@ export async function completeLifecycleAction(
   );
 }
 
+/** PutLifecycleHook of a terminate hook (creates it, or sets it as given). */
+export async function putTerminateHook(scope: AwsScope, group: string, hook: { name: string; heartbeatTimeoutSeconds: number; defaultResult: 'CONTINUE' | 'ABANDON' }): Promise<void> {
+  await callAws('autoscaling:PutLifecycleHook', () =>
+    autoScaling(scope).send(
+      new PutLifecycleHookCommand({
+        AutoScalingGroupName: group,
+        LifecycleHookName: hook.name,
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        HeartbeatTimeout: hook.heartbeatTimeoutSeconds,
+        DefaultResult: hook.defaultResult,
+      }),
+    ),
+  );
+}
+
 /** The names of a group's terminate lifecycle hooks (`autoscaling:EC2_INSTANCE_TERMINATING`). */
-export async function terminateHookNames(autoscaling: AutoScalingClient, group: string): Promise<string[]> {
-  return (await lifecycleHooksOf(autoscaling, group)).terminate;
+export async function terminateHookNames(scope: AwsScope, group: string): Promise<string[]> {
+  return (await lifecycleHooksOf(scope, group)).terminate;
 }
 
 /**
@@ -123,11 +97,11 @@ export async function terminateHookNames(autoscaling: AutoScalingClient, group: 
  * its token never reached us (the hook's event was lost). False when the action was not open
  * (completed already, or none): Auto Scaling's ValidationError, as for a token.
  */
-export async function continueByInstance(autoscaling: AutoScalingClient, group: string, hook: string, instanceId: string): Promise<boolean> {
+export async function continueByInstance(scope: AwsScope, group: string, hook: string, instanceId: string): Promise<boolean> {
   try {
     await callAws(
       'autoscaling:CompleteLifecycleAction',
-      () => autoscaling.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: group, LifecycleHookName: hook, InstanceId: instanceId, LifecycleActionResult: 'CONTINUE' })),
+      () => autoScaling(scope).send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: group, LifecycleHookName: hook, InstanceId: instanceId, LifecycleActionResult: 'CONTINUE' })),
       actionGone(instanceId),
     );
     return true;
@@ -138,11 +112,11 @@ export async function continueByInstance(autoscaling: AutoScalingClient, group: 
 }
 
 /** Keeps a lifecycle action open for another heartbeat timeout (never past its global timeout). */
-export async function recordLifecycleActionHeartbeat(autoscaling: AutoScalingClient, action: LifecycleAction): Promise<void> {
+export async function recordLifecycleActionHeartbeat(scope: AwsScope, action: LifecycleAction): Promise<void> {
   await callAws(
     'autoscaling:RecordLifecycleActionHeartbeat',
     () =>
-      autoscaling.send(
+      autoScaling(scope).send(
         new RecordLifecycleActionHeartbeatCommand({
           AutoScalingGroupName: action.autoScalingGroupName,
           LifecycleHookName: action.lifecycleHookName,
