@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { before, describe, it } from 'node:test';
 import { loadServerlessModel, PROJECT_ROOT } from '../sim/serverless-config.js';
@@ -33,10 +33,20 @@ describe('Deployable package: private clusters (vpcSubnetIds, vpcSecurityGroupId
 
   it('the README names an endpoint for every AWS service those functions build a client for', () => {
     const ENDPOINT: Record<string, string> = { EC2: 'com.amazonaws.<region>.ec2', EKS: 'com.amazonaws.<region>.eks', AutoScaling: 'com.amazonaws.<region>.autoscaling', SFN: 'com.amazonaws.<region>.states', EventBridge: 'com.amazonaws.<region>.events', DynamoDB: 'com.amazonaws.<region>.dynamodb', IAM: 'com.amazonaws.iam', SSM: '.ssm', Lambda: '.lambda', STS: 'com.amazonaws.<region>.sts' };
+    // the SDK packages the handler's modules import, following its relative imports (clients are built in shared/aws/ adapters)
+    const SERVICE_OF: Record<string, string> = { ec2: 'EC2', eks: 'EKS', 'auto-scaling': 'AutoScaling', sfn: 'SFN', eventbridge: 'EventBridge', dynamodb: 'DynamoDB', iam: 'IAM', ssm: 'SSM', lambda: 'Lambda', sts: 'STS' };
     const clientsOf = (module: string) => {
-      const source = readFileSync(join(PROJECT_ROOT, `${module}.ts`), 'utf8');
-      const libs = [...source.matchAll(/from '\.\/lib\/([\w-]+)\.js'/g)].map((m) => readFileSync(join(PROJECT_ROOT, 'functions/lib', `${m[1]}.ts`), 'utf8'));
-      return [source, ...libs].flatMap((text) => [...text.matchAll(/new (\w+)Client\(/g)].map((m) => m[1]!));
+      const seen = new Set<string>();
+      const services = new Set<string>();
+      const visit = (file: string) => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        const source = readFileSync(file, 'utf8');
+        for (const m of source.matchAll(/import\s+(type\s+)?\{[^}]*\}\s+from\s+'@aws-sdk\/client-([\w-]+)'/g)) if (!m[1]) services.add(SERVICE_OF[m[2]!] ?? m[2]!);
+        for (const m of source.matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)) visit(join(dirname(file), `${m[1]}.ts`));
+      };
+      visit(join(PROJECT_ROOT, `${module}.ts`));
+      return [...services];
     };
     const services = new Set(model.functions.filter((f) => kubernetesFacing.includes(f.key)).flatMap((f) => clientsOf(f.module)));
     const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
