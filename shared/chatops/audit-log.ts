@@ -4,7 +4,9 @@ import { epochSeconds } from '../clock.js';
 import { showInvisible } from '../invisible-characters.js';
 import { truncate } from '../truncate.js';
 import { mentionsAsText } from './mentions.js';
-import type { Via } from './types.js';
+
+/** How a request reached the service. */
+export type Via = 'slack' | 'lambda' | 'cli';
 
 const AUDIT_TTL_SECONDS = 400 * 24 * 3600;
 const MAX_TEXT = 500;

@@ -8,6 +8,7 @@ import type { NodeGroupLockRecord } from '../rollout/node-group-lock.js';
 import type { ApprovalView } from '../rollout/approvals.js';
 import type { AuditEntry } from './audit-log.js';
 import { principalMention } from './mentions.js';
+import type { GroupStatus, PlannedGroup, RolloutNow, RolloutPhase } from './reply-data.js';
 import type { Reply } from './types.js';
 
 /**
@@ -58,28 +59,6 @@ function sizeOf(group: GroupView): string {
   return group.size ? `${group.size.desired} (${group.size.min}–${group.size.max})` : '?';
 }
 
-/** What a rollout is doing, from its lock alone (read by `status` anyway): the steps keep there what they announced. */
-export type RolloutPhase = 'starting' | 'waiting for approval' | 'rolling' | 'paused' | 'aborting' | 'rolling back';
-
-/** A group's rollout as `status` shows it: plain values (they are the JSON too). */
-export interface RolloutNow {
-  /** the execution's name */
-  execution: string;
-  /** the image it rolls onto (unknown for a lock taken before Begin recorded it) */
-  target?: { imageId: string; release?: string };
-  phase: RolloutPhase;
-  /** batches finished so far (the canary is the first) */
-  batchesDone: number;
-  /** who started it, as people read them (the policy's display name when it has one) */
-  startedBy?: string;
-  /** with phase paused or aborting: who asked for it, and the pause's number (what `resume --pause N` names) */
-  controlBy?: string;
-  pause?: number;
-  approvalId?: string;
-  /** what held its last drain pass back: `ns/pod (PodDisruptionBudget ns/name)` */
-  blockedBy?: string[];
-}
-
 /** Pure: the rollout of a lock, people named by `nameOf`. */
 export function rolloutNowOf(lock: NodeGroupLockRecord, nameOf: (id: string) => string): RolloutNow {
   const announced = [...(lock.announced ?? [])];
@@ -122,22 +101,6 @@ function rolloutState(rollout: RolloutNow | undefined): string {
   return `${phase}${target}${done}${blocked}${rollout.startedBy ? `, started by ${rollout.startedBy}` : ''} (${rollout.execution})`;
 }
 
-export interface GroupStatus {
-  group: GroupView;
-  /** `auto`, `off`…; with `(stopped: configuration problems)` when a problem stops its rollouts */
-  optIn: string;
-  /** the group's configuration problems and notes, as shown to people */
-  problems?: string[];
-  notes?: string[];
-  /** the group's Kubernetes minor, and how it stands against the control plane's (its kubernetes-version policy) */
-  kubernetes: string;
-  lock: NodeGroupLockRecord | undefined;
-  /** the images the group's instances run now: a rollout's target first, then the most common (read fresh, not the group's configured image) */
-  images: { imageId: string; count: number }[];
-  /** the rollout holding the group, if one does */
-  rollout?: RolloutNow;
-}
-
 export function statusReply(scope: string, clusters: string[], groups: GroupStatus[]): Reply {
   if (groups.length === 0) {
     return { ok: true, title: `No node groups in ${scope}`, sections: [], context: clusters.length ? `clusters: ${clusters.join(', ')}` : 'no cluster you may read' };
@@ -166,14 +129,6 @@ function configurationSections(groups: readonly { name: string; problems?: strin
     ...(problems.length > 0 ? [{ kind: 'text' as const, heading: ':warning: Configuration problems', lines: problems }] : []),
     ...(notes.length > 0 ? [{ kind: 'text' as const, heading: 'Configuration notes', lines: notes }] : []),
   ];
-}
-
-export interface PlannedGroup {
-  plan: GroupPlan;
-  size?: number;
-  batches?: number;
-  maxUnavailable?: string;
-  window?: string;
 }
 
 function describeFrom(from: { imageId?: string; release?: string }): string {

@@ -1,9 +1,9 @@
+import type { GroupPlan } from '../detect/plan-rollouts.js';
 import type { GroupView } from '../detect/inventory.js';
 import type { Diagnosis } from '../doctor/run-doctor.js';
 import type { ApprovalView } from '../rollout/approvals.js';
 import type { NodeGroupLockRecord } from '../rollout/node-group-lock.js';
 import type { AuditEntry } from './audit-log.js';
-import type { GroupStatus, PlannedGroup } from './command-replies.js';
 
 /**
  * The read commands' answers as data: what `-o json` prints (the README's "Output as JSON").
@@ -145,4 +145,50 @@ export function approvalsData(scope: string, approvals: readonly ApprovalView[])
       executionArn: a.executionArn,
     })),
   };
+}
+
+/** What a rollout is doing, from its lock alone (read by `status` anyway): the steps keep there what they announced. */
+export type RolloutPhase = 'starting' | 'waiting for approval' | 'rolling' | 'paused' | 'aborting' | 'rolling back';
+
+/** A group's rollout as `status` shows it: plain values (they are the JSON too). */
+export interface RolloutNow {
+  /** the execution's name */
+  execution: string;
+  /** the image it rolls onto (unknown for a lock taken before Begin recorded it) */
+  target?: { imageId: string; release?: string };
+  phase: RolloutPhase;
+  /** batches finished so far (the canary is the first) */
+  batchesDone: number;
+  /** who started it, as people read them (the policy's display name when it has one) */
+  startedBy?: string;
+  /** with phase paused or aborting: who asked for it, and the pause's number (what `resume --pause N` names) */
+  controlBy?: string;
+  pause?: number;
+  approvalId?: string;
+  /** what held its last drain pass back: `ns/pod (PodDisruptionBudget ns/name)` */
+  blockedBy?: string[];
+}
+
+export interface GroupStatus {
+  group: GroupView;
+  /** `auto`, `off`…; with `(stopped: configuration problems)` when a problem stops its rollouts */
+  optIn: string;
+  /** the group's configuration problems and notes, as shown to people */
+  problems?: string[];
+  notes?: string[];
+  /** the group's Kubernetes minor, and how it stands against the control plane's (its kubernetes-version policy) */
+  kubernetes: string;
+  lock: NodeGroupLockRecord | undefined;
+  /** the images the group's instances run now: a rollout's target first, then the most common (read fresh, not the group's configured image) */
+  images: { imageId: string; count: number }[];
+  /** the rollout holding the group, if one does */
+  rollout?: RolloutNow;
+}
+
+export interface PlannedGroup {
+  plan: GroupPlan;
+  size?: number;
+  batches?: number;
+  maxUnavailable?: string;
+  window?: string;
 }

@@ -31,11 +31,9 @@ import {
   doneReply,
   executionName,
   failedReply,
-  type GroupStatus,
   historyReply,
   invalidReply,
   notDoneReply,
-  type PlannedGroup,
   planReply,
   refusedReply,
   rolloutNowOf,
@@ -46,7 +44,7 @@ import { awaitBeginDecision, beginHeadline } from './await-begin.js';
 import { helpReply } from './help.js';
 import { principalMention } from './mentions.js';
 import type { RequestGuards } from './request-guards.js';
-import { approvalsData, diagnosisData, historyData, planData, type ReplyData, statusData } from './reply-data.js';
+import { approvalsData, diagnosisData, type GroupStatus, historyData, type PlannedGroup, planData, type ReplyData, statusData } from './reply-data.js';
 import type { Command, Principal, Reply } from './types.js';
 import { instanceIdOfHostname } from '../ids.js';
 

@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import type { Via } from './audit-log.js';
 import type { ReplyData } from './reply-data.js';
 
 /**
@@ -8,8 +9,6 @@ import type { ReplyData } from './reply-data.js';
  * for the CLI and Amazon Q — the text is the same everywhere).
  */
 
-/** How a request reached the service. */
-export type Via = 'slack' | 'lambda' | 'cli';
 
 /**
  * Who asks. The id is what authorization and the approval rule compare:

@@ -9,9 +9,20 @@ import type { LifecycleAction } from '../events/lifecycle-action.js';
 import { findNodeForInstance } from '../kube/find-node.js';
 import { type DrainPreview, previewDrain } from '../kube/drain/preview-drain.js';
 import type { PodRef } from '../kube/drain/types.js';
-import type { RequestDrainPorts } from './request-drain.js';
+import type { AwsScope } from '../aws/clients.js';
+import type { KubeClients } from '../kube/client.js';
+import type { PublishServiceEvent } from '../events/service-events.js';
 
 const PODS_NAMED = 20;
+
+/** What observing a drain reads with, and where it reports (requestDrain's ports hold them). */
+export interface ObserveDrainPorts {
+  aws: AwsScope;
+  kube: Pick<KubeClients, 'core' | 'policy'>;
+  publish?: PublishServiceEvent;
+  now: () => Date;
+  log: (message: string, attributes?: Record<string, unknown>) => void;
+}
 
 /**
  * Observe mode's drain (requestDrain's steps 3–5 replaced): what a drain of the instance's node
@@ -23,7 +34,7 @@ const PODS_NAMED = 20;
 export async function observeDrain(
   request: { kind: DrainTriggerKind; lifecycleAction?: LifecycleAction; policy: DrainPolicy },
   found: { instance: InstanceView; cluster: string },
-  ports: Pick<RequestDrainPorts, 'aws' | 'kube' | 'now' | 'log' | 'publish'>,
+  ports: ObserveDrainPorts,
 ): Promise<DrainObserved> {
   const { instance, cluster } = found;
   const now = ports.now();
@@ -54,7 +65,7 @@ export async function observeDrain(
     summary: summaryOf(cluster, instance.instanceId, nodeName, preview, lifecycleAction),
     at: now.toISOString(),
   });
-  if (!ports.publish) throw new ConfigurationError('observe mode needs a way to publish its report (RequestDrainPorts.publish)');
+  if (!ports.publish) throw new ConfigurationError('observe mode needs a way to publish its report (ports.publish)');
   await ports.publish(detail.detailType, detail.detail);
   ports.log('observe mode: drain reported', { instanceId: instance.instanceId, cluster, evict: preview.evict.length, blocked: preview.blocked.length });
   return detail.detail;

@@ -3,7 +3,7 @@ import type { ImageView } from '../aws/images.js';
 import { identifyImage } from '../ami/ami-family.js';
 import { ec2ImageSource } from '../ami/describe-images.js';
 import { maxKubeletSkew, minorsBetween, skewProblem } from '../ami/kubernetes-version.js';
-import type { PreflightCheck } from './preflight.js';
+import type { PreflightCheck } from './preflight-check.js';
 
 /** Preflight's `kubernetes-version` check (issue 15, item 4): the fact it reads, and the judge. */
 

@@ -20,6 +20,7 @@ import { ClusterNotFoundError, ConfigurationError, LaunchTemplateValidationError
 import type { KubeClients } from '../kube/client.js';
 import { type BootstrapChange, describeBootstrapChanges } from '../launch-templates/bootstrap-settings.js';
 import { renderLaunchTemplateVersion } from './prepare-launch-template.js';
+import type { PreflightCheck } from './preflight-check.js';
 import { judgeKubernetesVersion, kubernetesVersionFact, type KubernetesVersionFact } from './preflight-kubernetes-version.js';
 
 /**
@@ -37,15 +38,7 @@ export interface PreflightInput {
   surge: number;
 }
 
-export type PreflightCheckName = 'image-available' | 'image-owner' | 'launch-template-valid' | 'node-role-can-join' | 'node-role-policies' | 'subnet-addresses' | 'kubernetes-version';
-
-export interface PreflightCheck {
-  name: PreflightCheckName;
-  ok: boolean;
-  detail: string;
-  /** what to do about a failure: a command or a snippet to paste */
-  fix?: string;
-}
+export type { PreflightCheck, PreflightCheckName } from './preflight-check.js';
 
 export interface PreflightReport {
   ok: boolean;
