@@ -13,7 +13,7 @@ import { SimFunctionUrls } from '../test/sim/function-url.js';
 import { World } from '../test/sim/world.js';
 import { plainWords } from '../shared/chatops/render-terminal.js';
 import type { Principal } from '../shared/chatops/types.js';
-import { exitCodeOf, type OutputFormat, renderAnswer, sendCommand } from './cli.js';
+import { exitCodeOf, type OutputFormat, renderAnswer, sendCommand } from './cli-send.js';
 
 /** The sandbox's operator: may read, act and approve on `prod`. */
 export function sandboxOperator(accountId: string): Principal {

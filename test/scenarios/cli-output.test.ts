@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cliInSandbox, sandboxOperator, startCliSandbox } from '../../scripts/cli-sandbox.js';
-import { type CommandAnswer, exitCodeOf, renderAnswer } from '../../scripts/cli.js';
+import { type CommandAnswer, exitCodeOf, renderAnswer } from '../../scripts/cli-send.js';
 import { putAccessPolicy, SANDBOX_SLACK } from '../sim/chat.js';
 import { PROJECT_ROOT } from '../sim/serverless-config.js';
 import type { World } from '../sim/world.js';

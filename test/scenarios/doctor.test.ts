@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { AutoScalingClient, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { cliInSandbox, sandboxOperator } from '../../scripts/cli-sandbox.js';
-import { exitCodeOf } from '../../scripts/cli.js';
+import { exitCodeOf } from '../../scripts/cli-send.js';
 import { type ChatDriver, chatParams, sandboxAccessPolicy, setupChat, startSandboxSlack } from '../sim/chat.js';
 import { rulesFromManifest } from '../sim/kube/authorization.js';
 import { createDaemonSet, createNode } from '../sim/kube/controllers.js';

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { sandboxCredentials, sandboxOperator } from '../../scripts/cli-sandbox.js';
-import { sendCommand } from '../../scripts/cli.js';
+import { sendCommand } from '../../scripts/cli-send.js';
 import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
 import { releaseAmi } from '../sim/aws/ami-catalogue.js';
 import { type ChatDriver, chatParams, SANDBOX_SLACK, setupChat, startSandboxSlack } from '../sim/chat.js';

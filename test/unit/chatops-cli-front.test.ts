@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { exitCodeOf } from '../../scripts/cli.js';
+import { exitCodeOf } from '../../scripts/cli-send.js';
 import { parseAccessPolicy } from '../../shared/chatops/access-policy.js';
 import { type CliAnswer, receiveCliRequest } from '../../shared/chatops/cli-front.js';
 import type { CommandPorts } from '../../shared/chatops/run-command.js';
