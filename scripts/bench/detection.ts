@@ -9,8 +9,7 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { detectStaleGroups } from '../../shared/detect/detect.js';
-import { SimAccount } from '../../test/sim/aws/account.js';
-import { VirtualClock } from '../../test/sim/clock.js';
+import { SimAccount, VirtualClock } from '@eks-node-lifecycle/sandbox';
 
 export interface DetectionFigures {
   clusters: number;

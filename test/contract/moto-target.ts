@@ -7,7 +7,7 @@ import { CreateClusterCommand } from '@aws-sdk/client-eks';
 import { AddRoleToInstanceProfileCommand, AttachRolePolicyCommand, CreateInstanceProfileCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { createTables } from '../sim/world.js';
+import { createTables } from '@eks-node-lifecycle/sandbox';
 import { startMoto, type MotoServer } from './moto-server.js';
 import { contractClients, type ContractTarget, type ContractTargetFactory, drainMachine, MODEL, REGION } from './target.js';
 

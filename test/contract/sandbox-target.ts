@@ -4,7 +4,7 @@
  * EventBridge), with production's rate limits off: the contract is about answers, not pacing.
  */
 import { readFileSync } from 'node:fs';
-import { World } from '../sim/world.js';
+import { World } from '@eks-node-lifecycle/sandbox';
 import { PUBLIC_PARAMETERS_FILE } from './moto-server.js';
 import { contractClients, type ContractTarget, type ContractTargetFactory, drainMachine, REGION } from './target.js';
 

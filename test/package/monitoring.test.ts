@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { before, describe, it } from 'node:test';
 import { METRIC_NAMES } from '../../shared/metrics/metrics.js';
-import { loadServerlessModel } from '../sim/serverless-config.js';
+import { loadServerlessModel } from '@eks-node-lifecycle/sandbox';
 import { type CloudFormationTemplate, PACKAGE_STAGE, packageService, packageWithParams } from './packaged-service.js';
 
 const { SERVICE_ALARMS } = createRequire(import.meta.url)('../../scripts/deploy/monitoring.cjs') as { SERVICE_ALARMS: { id: string; metric: string; dimension: [string, string] }[] };

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { resolveIntrinsics, templateContext, templateRoles } from '../sim/iam/template-roles.js';
-import { loadServerlessModel } from '../sim/serverless-config.js';
+import { loadServerlessModel, resolveIntrinsics, templateContext, templateRoles } from '@eks-node-lifecycle/sandbox';
 import { type CloudFormationTemplate, PACKAGE_REGION, PACKAGE_STAGE, packageService } from './packaged-service.js';
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT, loadServerlessModel } from '../sim/serverless-config.js';
+import { loadServerlessModel, PROJECT_ROOT } from '@eks-node-lifecycle/sandbox';
 import { type CloudFormationTemplate, packageService } from './packaged-service.js';
 
 /**

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { before, describe, it } from 'node:test';
-import { loadServerlessModel, PROJECT_ROOT } from '../sim/serverless-config.js';
+import { loadServerlessModel, PROJECT_ROOT } from '@eks-node-lifecycle/sandbox';
 import { type CloudFormationTemplate, PACKAGE_STAGE, packageService, packageWithParams, VPC_PARAMS } from './packaged-service.js';
 
 const require = createRequire(import.meta.url);

@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { VirtualClock } from '../sim/clock.js';
-import { startKubeApiServer, type KubeApiServer } from '../sim/kube/api-server.js';
-import { createNode, createPdb } from '../sim/kube/controllers.js';
-import { injectKubeFaults, type KubeFaults } from '../sim/kube/faults.js';
-import { KubeStore } from '../sim/kube/store.js';
-import type { BusEvent } from '../sim/event-bus.js';
+import { type BusEvent, createNode, createPdb, injectKubeFaults, type KubeApiServer, type KubeFaults, KubeStore, startKubeApiServer, VirtualClock } from '@eks-node-lifecycle/sandbox';
 import {
   assertInvariantsHeld,
   callsOf,

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { BusEvent } from '../sim/event-bus.js';
-import type { World } from '../sim/world.js';
+import type { BusEvent, World } from '@eks-node-lifecycle/sandbox';
 import { assertInvariantsHeld, callsOf, type DrainSetup, drains, drainsBlocked, drainsFinished, hookExpiries } from './fault-drain-helpers.js';
 import { assertLineageWithinQuota, DAY, drainLineage, freeBudgets, heldDrain, HOUR, latestOf, lineage, oneAtATime, pausedRollout, releaseFinalizers, rolloutControl, stuckTerminating } from './long-executions.js';
 import { cordoned, groupState, rollouts } from './rollout-helpers.js';

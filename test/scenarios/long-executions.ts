@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { createPdb } from '../sim/kube/controllers.js';
-import type { SimExecution } from '../sim/step-functions.js';
-import type { World } from '../sim/world.js';
+import { createPdb, releaseAmi, type SimExecution, type World } from '@eks-node-lifecycle/sandbox';
 import { type DrainSetup, drains, drainWorld, scaleIn } from './fault-drain-helpers.js';
 import { continuedAs, latestOf, watchInvariants } from './fault-invariants.js';
 import { rollouts, selfManagedWorld } from './rollout-helpers.js';

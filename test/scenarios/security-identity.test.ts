@@ -6,11 +6,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { sandboxCredentials, sandboxOperator } from '../../scripts/cli-sandbox.js';
 import { sendCommand } from '../../scripts/cli-send.js';
 import { ChatopsTable } from '../../shared/chatops/chatops-table.js';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { type ChatDriver, chatParams, SANDBOX_SLACK, setupChat, startSandboxSlack } from '../sim/chat.js';
-import { SimFunctionUrls } from '../sim/function-url.js';
-import { type SlackReceiver, signedSlackEvent, slashCommandBody } from '../sim/slack-receiver.js';
-import type { World } from '../sim/world.js';
+import { type ChatDriver, chatParams, releaseAmi, SANDBOX_SLACK, setupChat, signedSlackEvent, SimFunctionUrls, type SlackReceiver, slashCommandBody, startSandboxSlack, type World } from '@eks-node-lifecycle/sandbox';
 import { rolloutRequest, rollouts, selfManagedWorld } from './rollout-helpers.js';
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type AuditInput, approvalIdOf, ChatopsTable, NO_CLUSTER, personOf } from '../../shared/chatops/chatops-table.js';
-import { startChatopsTable } from '../sim/dynamo.js';
+import { startChatopsTable } from '@eks-node-lifecycle/sandbox';
 
 const TABLE = 'chatops';
 const T0 = new Date('2025-01-15T12:00:00Z');
