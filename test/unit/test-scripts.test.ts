@@ -32,5 +32,7 @@ describe('npm test runs every test file', () => {
     const fuzzing = testFiles.filter((f) => /^(unit|handlers)\//.test(f) && f !== 'unit/test-scripts.test.ts' && /numRuns: RUNS\b/.test(readFileSync(join(PROJECT_ROOT, 'test', f), 'utf8')));
     assert.ok(fuzzing.length > 0);
     assert.deepEqual(fuzzing.filter((f) => !f.endsWith('.slow.test.ts')), []);
+    // so does every test that packages the service
+    assert.deepEqual(testFiles.filter((f) => f.startsWith('package/') && !f.endsWith('.slow.test.ts')), []);
   });
 });

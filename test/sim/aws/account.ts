@@ -164,7 +164,7 @@ interface AccountCall extends SandboxCall {
 export type CallListener = (call: CallRecord, error: unknown) => void;
 
 export class SimAccount {
-  /** What the services share (account-state.ts); the fields below are its, for the account's users. */
+  /** What the services share (account-state.ts); clock, ids, log, events and the rest are its, kept here for the account's users. */
   readonly state: AccountState;
   readonly clock: VirtualClock;
   readonly region: string;

@@ -14,7 +14,7 @@ const { vpcSettings } = require('../../scripts/deploy/vpc.cjs') as { vpcSettings
  * Private clusters (scripts/deploy/vpc.cjs): with `vpcSubnetIds` and `vpcSecurityGroupIds`, the
  * functions that build Kubernetes clients run in the VPC and their roles may manage the network
  * interfaces Lambda creates for them; without, nothing of it is in the template. The IAM of the
- * VPC variant is audited in least-privilege.test.ts.
+ * VPC variant is audited in least-privilege.slow.test.ts.
  */
 type Resources = CloudFormationTemplate['Resources'];
 const model = loadServerlessModel({ stage: PACKAGE_STAGE, region: 'eu-west-1', params: { managedClusters: '*' } });
