@@ -1,6 +1,6 @@
 /**
  * The import rules of the code base, checked by dependency-cruiser in `npm test`
- * (`npm run lint:deps`); a violation fails the build. test/unit/dependency-rules.test.ts
+ * (`npm run lint:deps`, which `npm test` runs first); a violation fails the build. test/unit/dependency-rules.test.ts
  * plants one violation of each rule in a scratch tree and checks that it is caught.
  * https://github.com/sverweij/dependency-cruiser/blob/main/doc/rules-reference.md
  */

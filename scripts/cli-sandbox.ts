@@ -5,15 +5,10 @@
  * not yet rolled — then the world runs until the work the command started is over, and the
  * chat messages the service posted are printed as the channel would show them.
  */
-import { releaseAmi } from '../test/sim/aws/ami-catalogue.js';
-import { chatParams, SANDBOX_SLACK, setupChat, startSandboxSlack } from '../test/sim/chat.js';
-import type { SandboxCaller } from '../test/sim/function-url.js';
-import { runDefaultScenario } from '../test/sim/scenarios.js';
-import { SimFunctionUrls } from '../test/sim/function-url.js';
-import { World } from '../test/sim/world.js';
+import { chatParams, releaseAmi, runDefaultScenario, SANDBOX_SLACK, type SandboxCaller, setupChat, SimFunctionUrls, startSandboxSlack, World } from '@eks-node-lifecycle/sandbox';
 import { plainWords } from '../shared/chatops/render-terminal.js';
 import type { Principal } from '../shared/chatops/types.js';
-import { exitCodeOf, type OutputFormat, renderAnswer, sendCommand } from './cli.js';
+import { exitCodeOf, type OutputFormat, renderAnswer, sendCommand } from './cli-send.js';
 
 /** The sandbox's operator: may read, act and approve on `prod`. */
 export function sandboxOperator(accountId: string): Principal {

@@ -12,10 +12,9 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as realSleep } from 'node:timers/promises';
-import { SimFunctionUrls } from '../test/sim/function-url.js';
-import type { World } from '../test/sim/world.js';
+import { SimFunctionUrls, type World } from '@eks-node-lifecycle/sandbox';
 import { sandboxCredentials, startCliSandbox } from './cli-sandbox.js';
-import { exitCodeOf, type OutputFormat, renderAnswer, sendCommand } from './cli.js';
+import { exitCodeOf, type OutputFormat, renderAnswer, sendCommand } from './cli-send.js';
 import { endpointFile, type SandboxAnswer, type SandboxEndpoint } from './sandbox-connection.js';
 
 export interface PersistentSandboxOptions {

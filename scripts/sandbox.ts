@@ -9,7 +9,7 @@
  *
  * Ctrl-C stops it.
  */
-import { storyHeader, tellAsItHappens } from '../test/sim/story.js';
+import { storyHeader, tellAsItHappens } from '@eks-node-lifecycle/sandbox';
 import { startPersistentSandbox } from './sandbox-server.js';
 import { sandboxDir } from './sandbox-connection.js';
 

@@ -7,10 +7,7 @@
  * instead of the story; `--logs` the functions' log records as well.
  */
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { runDefaultScenario } from '../test/sim/scenarios.js';
-import { kubeWrites, recordServiceCalls, tally, userResourceWrites } from '../test/sim/service-writes.js';
-import { formatStoryLine, recordInvocations, storyHeader, storyLines, storySummary } from '../test/sim/story.js';
-import { World } from '../test/sim/world.js';
+import { formatStoryLine, kubeWrites, recordInvocations, recordServiceCalls, runDefaultScenario, storyHeader, storyLines, storySummary, tally, userResourceWrites, World } from '@eks-node-lifecycle/sandbox';
 
 const started = performance.now();
 const observe = process.argv.includes('--observe');

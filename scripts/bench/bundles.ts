@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
-import { loadServerlessModel, resolveEnvironment } from '../../test/sim/serverless-config.js';
+import { loadServerlessModel, resolveEnvironment } from '@eks-node-lifecycle/sandbox';
 
 export interface BundleFigure {
   name: string;

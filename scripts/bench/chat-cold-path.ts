@@ -21,8 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
-import { loadServerlessModel, resolveEnvironment } from '../../test/sim/serverless-config.js';
-import { signedSlackEvent, slashCommandBody } from '../../test/sim/slack-receiver.js';
+import { loadServerlessModel, resolveEnvironment, signedSlackEvent, slashCommandBody } from '@eks-node-lifecycle/sandbox';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const OUT = join(ROOT, '.bench', 'chat-cold-path');

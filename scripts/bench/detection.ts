@@ -5,8 +5,7 @@
  */
 import { awsScope } from '../../shared/aws/clients.js';
 import { detectStaleGroups } from '../../shared/detect/detect.js';
-import { SimAccount } from '../../test/sim/aws/account.js';
-import { VirtualClock } from '../../test/sim/clock.js';
+import { SimAccount, VirtualClock } from '@eks-node-lifecycle/sandbox';
 
 export interface DetectionFigures {
   clusters: number;

@@ -10,13 +10,7 @@
  * Both are checked for PodDisruptionBudget violations (the sandbox's budget monitor).
  */
 import { AutoScalingClient, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { startTicker } from '../../test/sim/clock-ticker.js';
-import { watchBudgets } from '../../test/sim/kube/budget-monitor.js';
-import { createRequestCounter } from '../../test/sim/kube/request-counter.js';
-import { populateNodeForDrain } from '../../test/sim/kube/workloads-drain.js';
-import { hasKubectl, kubectlDrain } from '../../test/sim/kubectl.js';
-import { instanceIdsOf } from '../../test/sim/scenarios.js';
-import { World } from '../../test/sim/world.js';
+import { createRequestCounter, hasKubectl, instanceIdsOf, kubectlDrain, populateNodeForDrain, startTicker, watchBudgets, World } from '@eks-node-lifecycle/sandbox';
 
 export interface DrainFigures {
   pods: number;

@@ -18,15 +18,7 @@
  * Run alone with `npx tsx scripts/bench/rollout.ts`; `npm run bench` includes it.
  */
 import { fileURLToPath } from 'node:url';
-import { releaseAmi } from '../../test/sim/aws/ami-catalogue.js';
-import { watchCapacity } from '../../test/sim/capacity-monitor.js';
-import { watchBudgets } from '../../test/sim/kube/budget-monitor.js';
-import { createDaemonSet, createDeployment, createPdb } from '../../test/sim/kube/controllers.js';
-import type { StoreEvent } from '../../test/sim/kube/store.js';
-import { isNodeReady, type KubeNode } from '../../test/sim/kube/types.js';
-import type { AslDefinition } from '../../test/sim/serverless-config.js';
-import type { SimExecution } from '../../test/sim/step-functions.js';
-import { World } from '../../test/sim/world.js';
+import { type AslDefinition, createDaemonSet, createDeployment, createPdb, isNodeReady, type KubeNode, releaseAmi, type SimExecution, type StoreEvent, watchBudgets, watchCapacity, World } from '@eks-node-lifecycle/sandbox';
 import { instanceIdOfProviderId } from '../../shared/ids.js';
 
 /** Standard workflows: $0.025 per 1,000 state transitions (us-east-1, eu-west-1). */

@@ -17,7 +17,7 @@
  *    — where the action takes a resource ARN; `iam:PassRole` only for those roles and only to the
  *    services the template's roles trust (`iam:PassedToService`).
  * More than IAM's 6,144 characters for one managed policy: it is split in two (or more), to attach
- * together. The test (test/package/deployer-policy.test.ts) regenerates it from the current template and
+ * together. The test (test/package/deployer-policy.slow.test.ts) regenerates it from the current template and
  * compares it with the committed file, so it cannot fall behind serverless.yml.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

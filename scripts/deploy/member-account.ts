@@ -30,7 +30,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
-import { loadServerlessModel, PROJECT_ROOT } from '../../test/sim/serverless-config.js';
+import { loadServerlessModel, PROJECT_ROOT } from '@eks-node-lifecycle/sandbox';
 
 interface Statement {
   Sid?: string;

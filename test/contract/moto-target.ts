@@ -8,7 +8,7 @@ import { AddRoleToInstanceProfileCommand, AttachRolePolicyCommand, CreateInstanc
 import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { awsScope } from '../../shared/aws/clients.js';
-import { createTables } from '../sim/world.js';
+import { createTables } from '@eks-node-lifecycle/sandbox';
 import { startMoto, type MotoServer } from './moto-server.js';
 import { contractClients, type ContractTarget, type ContractTargetFactory, drainMachine, MODEL, REGION } from './target.js';
 

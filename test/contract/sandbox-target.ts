@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { awsScope } from '../../shared/aws/clients.js';
-import { World } from '../sim/world.js';
+import { World } from '@eks-node-lifecycle/sandbox';
 import { PUBLIC_PARAMETERS_FILE } from './moto-server.js';
 import { contractClients, type ContractTarget, type ContractTargetFactory, drainMachine, REGION } from './target.js';
 

@@ -16,7 +16,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { loadServerlessModel } from '../sim/serverless-config.js';
+import { loadServerlessModel } from '@eks-node-lifecycle/sandbox';
 
 export type TargetName = 'moto' | 'sandbox';
 

@@ -4,11 +4,7 @@ import { DescribeInstancesCommand, type DescribeInstancesCommandOutput, EC2Clien
 import { DescribeClusterCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
 import { useTimeSource } from '../../shared/clock.js';
-import { VirtualClock } from '../sim/clock.js';
-import { authenticateEksToken } from '../sim/eks-authenticator.js';
-import { startKubeApiServer } from '../sim/kube/api-server.js';
-import { createNode } from '../sim/kube/controllers.js';
-import { KubeStore } from '../sim/kube/store.js';
+import { authenticateEksToken, createNode, KubeStore, startKubeApiServer, VirtualClock } from '@eks-node-lifecycle/sandbox';
 import { lambdaContext, quietLogs } from './lambda-context.js';
 
 /** AWS calls are mocked; the Kubernetes side is the sandbox API server, reached over TLS with an EKS token. */

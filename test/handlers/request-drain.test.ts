@@ -10,11 +10,7 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { useTimeSource } from '../../shared/clock.js';
-import { VirtualClock } from '../sim/clock.js';
-import { authenticateEksToken } from '../sim/eks-authenticator.js';
-import { startKubeApiServer } from '../sim/kube/api-server.js';
-import { createNode, createPod } from '../sim/kube/controllers.js';
-import { KubeStore } from '../sim/kube/store.js';
+import { authenticateEksToken, createNode, createPod, KubeStore, startKubeApiServer, VirtualClock } from '@eks-node-lifecycle/sandbox';
 import { lambdaContext, quietLogs } from './lambda-context.js';
 
 /** AWS calls are mocked; the Kubernetes side (is a drained node still drained?) is the sandbox API server. */

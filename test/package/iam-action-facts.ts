@@ -2,7 +2,7 @@
  * What AWS says about every IAM action this service's roles grant: its access level, the
  * resource types it can be scoped to, and the tag condition keys those resource types (and
  * the action itself) support. Curated by hand; the least-privilege audit
- * (least-privilege.test.ts) fails for an action granted in the packaged template that is not
+ * (least-privilege.slow.test.ts) fails for an action granted in the packaged template that is not
  * here, so the table cannot silently fall behind serverless.yml.
  *
  * Source: the Service Authorization Reference, "Actions, resources, and condition keys for …"

@@ -5,7 +5,7 @@ import type { CloudFormationTemplate } from './packaged-service.js';
  * The least-privilege audit of a packaged CloudFormation template (pure): every IAM policy
  * statement of every role, action by action, against what AWS supports for that action
  * (iam-action-facts.ts) and the guards this service decided on (`AuditPolicy`, written down in
- * least-privilege.test.ts). It returns findings instead of throwing, so a test can feed it a
+ * least-privilege.slow.test.ts). It returns findings instead of throwing, so a test can feed it a
  * bad statement and see it caught.
  */
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { hubRoleName, MEMBER_TEMPLATE, memberRoleName, memberTemplate, renderMemberTemplate } from '../../scripts/deploy/member-account.js';
-import { loadServerlessModel, PROJECT_ROOT } from '../sim/serverless-config.js';
+import { loadServerlessModel, PROJECT_ROOT } from '@eks-node-lifecycle/sandbox';
 import { type CloudFormationTemplate, PACKAGE_STAGE, packageService, packageWithParams } from './packaged-service.js';
 
 const { memberAccountIds, MEMBER_EVENT_SOURCES } = createRequire(import.meta.url)('../../scripts/deploy/member-accounts.cjs') as {

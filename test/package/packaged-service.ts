@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../sim/serverless-config.js';
+import { PROJECT_ROOT } from '@eks-node-lifecycle/sandbox';
 
 /**
  * `serverless package --stage ci --region eu-west-1 --param=managedClusters=*`, once for every test file that needs it.

@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateLaunchTemplateVersionCommand, DescribeLaunchTemplateVersionsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { cliInSandbox, sandboxOperator } from '../../scripts/cli-sandbox.js';
-import { putAccessPolicy } from '../sim/chat.js';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { World } from '../sim/world.js';
+import { putAccessPolicy, releaseAmi, World } from '@eks-node-lifecycle/sandbox';
 
 /**
  * AMI release detection in the sandbox: a release published in the simulated SSM (or a custom

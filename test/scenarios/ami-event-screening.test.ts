@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { CallRecord } from '../sim/aws/account.js';
-import type { World } from '../sim/world.js';
+import type { CallRecord, World } from '@eks-node-lifecycle/sandbox';
 import { type InvariantMonitor, watchInvariants } from './fault-invariants.js';
 import { groupState, rollouts, selfManagedWorld } from './rollout-helpers.js';
 

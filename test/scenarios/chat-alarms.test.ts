@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { chatParams, SANDBOX_SLACK, sandboxAccessPolicy, setupChat, startSandboxSlack } from '../sim/chat.js';
-import type { SlackReceiver } from '../sim/slack-receiver.js';
-import { World } from '../sim/world.js';
+import { chatParams, SANDBOX_SLACK, sandboxAccessPolicy, setupChat, type SlackReceiver, startSandboxSlack, World } from '@eks-node-lifecycle/sandbox';
 
 /**
  * The stack's alarms reach the chat channel (alarmsToChat, on by default): CloudWatch's

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { COMMANDS_PER_MINUTE, INVENTORY_TTL_MS } from '../../shared/chatops/run-command.js';
-import { chatParams, setupChat, startSandboxSlack } from '../sim/chat.js';
-import { runDefaultScenario } from '../sim/scenarios.js';
-import type { SlackReceiver } from '../sim/slack-receiver.js';
-import { World } from '../sim/world.js';
+import { chatParams, runDefaultScenario, setupChat, type SlackReceiver, startSandboxSlack, World } from '@eks-node-lifecycle/sandbox';
 
 /**
  * A person's burst of commands is bounded: at most COMMANDS_PER_MINUTE a minute (the next

@@ -3,11 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { AutoScalingClient, CreateOrUpdateTagsCommand } from '@aws-sdk/client-auto-scaling';
 import { awsScope } from '../../shared/aws/clients.js';
 import { NodeGroupLocks } from '../../shared/rollout/node-group-lock.js';
-import { accountThrottlingError } from '../sim/aws/account.js';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { type ChatDriver, chatParams, sandboxAccessPolicy, setupChat, startSandboxSlack } from '../sim/chat.js';
-import type { SlackReceiver } from '../sim/slack-receiver.js';
-import type { World } from '../sim/world.js';
+import { accountThrottlingError, type ChatDriver, chatParams, releaseAmi, sandboxAccessPolicy, setupChat, type SlackReceiver, startSandboxSlack, type World } from '@eks-node-lifecycle/sandbox';
 import { type InvariantMonitor, watchInvariants } from './fault-invariants.js';
 import { groupState, rollouts, selfManagedWorld } from './rollout-helpers.js';
 

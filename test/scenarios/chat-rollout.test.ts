@@ -3,10 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { awsScope } from '../../shared/aws/clients.js';
 import { Approvals } from '../../shared/rollout/approvals.js';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { type ChatDriver, chatParams, SANDBOX_SLACK, sandboxAccessPolicy, setupChat, startSandboxSlack } from '../sim/chat.js';
-import type { SlackReceiver } from '../sim/slack-receiver.js';
-import type { World } from '../sim/world.js';
+import { type ChatDriver, chatParams, releaseAmi, SANDBOX_SLACK, sandboxAccessPolicy, setupChat, type SlackReceiver, startSandboxSlack, type World } from '@eks-node-lifecycle/sandbox';
 import { groupState, rollouts, selfManagedWorld } from './rollout-helpers.js';
 
 /**

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { cliInSandbox, sandboxOperator } from '../../scripts/cli-sandbox.js';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { type ChatDriver, chatParams, SANDBOX_SLACK, setupChat, startSandboxSlack } from '../sim/chat.js';
-import { runDefaultScenario } from '../sim/scenarios.js';
-import type { SlackReceiver } from '../sim/slack-receiver.js';
-import { World } from '../sim/world.js';
+import { type ChatDriver, chatParams, releaseAmi, runDefaultScenario, SANDBOX_SLACK, setupChat, type SlackReceiver, startSandboxSlack, World } from '@eks-node-lifecycle/sandbox';
 
 /**
  * One grammar, one answer: the same command typed in Slack, invoked directly (Amazon Q

@@ -3,10 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { awsScope } from '../../shared/aws/clients.js';
 import { AuditLog, NO_CLUSTER } from '../../shared/chatops/audit-log.js';
 import { Approvals } from '../../shared/rollout/approvals.js';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { type ChatDriver, chatParams, sandboxAccessPolicy, setupChat, startSandboxSlack } from '../sim/chat.js';
-import type { SlackReceiver } from '../sim/slack-receiver.js';
-import type { World } from '../sim/world.js';
+import { type ChatDriver, chatParams, releaseAmi, sandboxAccessPolicy, setupChat, type SlackReceiver, startSandboxSlack, type World } from '@eks-node-lifecycle/sandbox';
 import { rollouts, selfManagedWorld } from './rollout-helpers.js';
 
 /**

@@ -3,10 +3,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cliInSandbox, sandboxOperator, startCliSandbox } from '../../scripts/cli-sandbox.js';
-import { type CommandAnswer, exitCodeOf, renderAnswer } from '../../scripts/cli.js';
-import { putAccessPolicy, SANDBOX_SLACK } from '../sim/chat.js';
-import { PROJECT_ROOT } from '../sim/serverless-config.js';
-import type { World } from '../sim/world.js';
+import { type CommandAnswer, exitCodeOf, renderAnswer } from '../../scripts/cli-send.js';
+import { PROJECT_ROOT, putAccessPolicy, SANDBOX_SLACK, type World } from '@eks-node-lifecycle/sandbox';
 
 /**
  * The CLI's read commands in the sandbox, for scripts and for people: every one of them

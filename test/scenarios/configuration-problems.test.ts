@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AutoScalingClient, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { type ChatDriver, chatParams, sandboxAccessPolicy, setupChat, startSandboxSlack } from '../sim/chat.js';
-import { instanceIdsOf } from '../sim/scenarios.js';
-import type { SlackReceiver } from '../sim/slack-receiver.js';
-import { World } from '../sim/world.js';
+import { type ChatDriver, chatParams, instanceIdsOf, releaseAmi, sandboxAccessPolicy, setupChat, type SlackReceiver, startSandboxSlack, World } from '@eks-node-lifecycle/sandbox';
 import { drains, drainsFinished } from './fault-drain-helpers.js';
 import { type InvariantMonitor, watchInvariants } from './fault-invariants.js';
 import { rollouts } from './rollout-helpers.js';

@@ -5,14 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { AutoScalingClient, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { cliInSandbox, sandboxOperator } from '../../scripts/cli-sandbox.js';
-import { exitCodeOf } from '../../scripts/cli.js';
-import { type ChatDriver, chatParams, sandboxAccessPolicy, setupChat, startSandboxSlack } from '../sim/chat.js';
-import { rulesFromManifest } from '../sim/kube/authorization.js';
-import { createDaemonSet, createNode } from '../sim/kube/controllers.js';
-import { instanceIdsOf } from '../sim/scenarios.js';
-import { PROJECT_ROOT } from '../sim/serverless-config.js';
-import type { SlackReceiver } from '../sim/slack-receiver.js';
-import { type SimCluster, World } from '../sim/world.js';
+import { exitCodeOf } from '../../scripts/cli-send.js';
+import { type ChatDriver, chatParams, createDaemonSet, createNode, instanceIdsOf, PROJECT_ROOT, rulesFromManifest, sandboxAccessPolicy, setupChat, type SimCluster, type SlackReceiver, startSandboxSlack, World } from '@eks-node-lifecycle/sandbox';
 import { drains, drainsFinished } from './fault-drain-helpers.js';
 
 /**

@@ -1,12 +1,7 @@
 import { AutoScalingClient, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { awsScope } from '../../shared/aws/clients.js';
 import { type DrainRecord, DrainRecords } from '../../shared/aws/drain-records.js';
-import type { ObservedRequest } from '../sim/kube/api-server.js';
-import { type DrainNodeWorkloads, populateNodeForDrain } from '../sim/kube/workloads-drain.js';
-import { instanceIdsOf } from '../sim/scenarios.js';
-import type { SimExecution } from '../sim/step-functions.js';
-import type { TerminationRecord } from '../sim/termination-observer.js';
-import { type SimCluster, World } from '../sim/world.js';
+import { type DrainNodeWorkloads, instanceIdsOf, type ObservedRequest, populateNodeForDrain, type SimCluster, type SimExecution, type TerminationRecord, World } from '@eks-node-lifecycle/sandbox';
 import { type InvariantExpectation, type InvariantMonitor, watchInvariants } from './fault-invariants.js';
 
 /**

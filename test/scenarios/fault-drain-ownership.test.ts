@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AutoScalingClient, CompleteLifecycleActionCommand, PutLifecycleHookCommand } from '@aws-sdk/client-auto-scaling';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { createDeployment, createPdb, createPod } from '../sim/kube/controllers.js';
-import { instanceIdsOf } from '../sim/scenarios.js';
-import type { World } from '../sim/world.js';
+import { createDeployment, createPdb, createPod, instanceIdsOf, releaseAmi, type World } from '@eks-node-lifecycle/sandbox';
 import {
   assertInvariantsHeld,
   callsOf,

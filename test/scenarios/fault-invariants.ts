@@ -62,14 +62,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { AssertionError } from 'node:assert';
-import { type BudgetMonitor, type BudgetViolation, watchBudgets } from '../sim/kube/budget-monitor.js';
-import { isNodeReady, type KubeNode, type Pod } from '../sim/kube/types.js';
-import { awaitsEviction } from '../sim/node-pods.js';
-import { type CapacityMonitor, type CapacityViolation, watchCapacity } from '../sim/capacity-monitor.js';
-import type { SimExecution } from '../sim/step-functions.js';
-import { nodeOfInstance, observeTerminations, type TerminationObserver, type TerminationRecord } from '../sim/termination-observer.js';
+import { awaitsEviction, type BudgetMonitor, type BudgetViolation, type CapacityMonitor, type CapacityViolation, isNodeReady, type KubeNode, nodeOfInstance, observeTerminations, type Pod, SANDBOX_CREDENTIALS, type SimExecution, type TerminationObserver, type TerminationRecord, watchBudgets, watchCapacity, type World } from '@eks-node-lifecycle/sandbox';
 import { ERROR_NAMES } from '../../shared/errors.js';
-import { SANDBOX_CREDENTIALS, type World } from '../sim/world.js';
 
 export interface WatchInvariantsOptions {
   /** Auto Scaling group or EKS managed node group names whose capacity to follow (default: all) */

@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AwsNetworkFault } from '../sim/aws/network-errors.js';
-import { randomNetworkFaults, type NetworkFaultTally } from '../sim/aws/random-faults.js';
-import { failDnsLookups } from '../sim/dns-faults.js';
-import { injectKubeFaults, type InjectedKubeFault, type KubeFault } from '../sim/kube/faults.js';
+import { type AwsNetworkFault, failDnsLookups, type InjectedKubeFault, injectKubeFaults, type KubeFault, type NetworkFaultTally, randomNetworkFaults } from '@eks-node-lifecycle/sandbox';
 import { assertRolledAndHeld, type FaultedRollout, invocationsFailed, rolloutUnder, sdkCalls } from './rollout-under-faults.js';
 
 /**

@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { FaultRule } from '../sim/aws/account.js';
-import { randomNetworkFaults, type NetworkFaultTally, type ThrottlingTally } from '../sim/aws/random-faults.js';
-import { failDnsLookups, type DnsFaults } from '../sim/dns-faults.js';
-import { injectKubeFaults, type KubeFaults } from '../sim/kube/faults.js';
-import { throttleEveryService } from '../sim/throttle-every-service.js';
-import type { World } from '../sim/world.js';
+import { type DnsFaults, failDnsLookups, type FaultRule, injectKubeFaults, type KubeFaults, type NetworkFaultTally, randomNetworkFaults, throttleEveryService, type ThrottlingTally, type World } from '@eks-node-lifecycle/sandbox';
 import { assertRolledAndHeld, type FaultedRollout, invocationsFailed, rolloutUnder, sdkCalls } from './rollout-under-faults.js';
 
 /**

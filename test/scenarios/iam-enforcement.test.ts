@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import type { SimRole } from '../sim/iam/template-roles.js';
-import { templateRoles } from '../sim/iam/template-roles.js';
-import { runDefaultScenario, type DefaultScenarioResult } from '../sim/scenarios.js';
-import { loadServerlessModel } from '../sim/serverless-config.js';
-import { World } from '../sim/world.js';
+import { type DefaultScenarioResult, loadServerlessModel, runDefaultScenario, type SimRole, templateRoles, World } from '@eks-node-lifecycle/sandbox';
 
 /**
  * The sandbox's IAM bites: the default scenario (npm start) with one needed statement taken

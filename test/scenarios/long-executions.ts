@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { createPdb } from '../sim/kube/controllers.js';
-import type { SimExecution } from '../sim/step-functions.js';
-import type { World } from '../sim/world.js';
+import { createPdb, releaseAmi, type SimExecution, type World } from '@eks-node-lifecycle/sandbox';
 import { type DrainSetup, drains, drainWorld, scaleIn } from './fault-drain-helpers.js';
 import { continuedAs, latestOf, watchInvariants } from './fault-invariants.js';
 import { rollouts, selfManagedWorld } from './rollout-helpers.js';
@@ -10,7 +7,7 @@ import { rollouts, selfManagedWorld } from './rollout-helpers.js';
 /**
  * Workflows that run for days or through a thousand nodes (issue 14), in the sandbox that
  * enforces Step Functions' quotas: the set-ups shared by the scenario tests
- * (long-executions.test.ts) and `npm run bench` (scripts/bench/long-executions.ts), and the
+ * (long-executions.slow.test.ts) and `npm run bench` (scripts/bench/long-executions.ts), and the
  * figure both report — the history events of each execution a drain or rollout went on in.
  */
 export const HOUR = 3600_000;

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AutoScalingClient, DescribeAutoScalingInstancesCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { createPdb } from '../sim/kube/controllers.js';
-import { type BudgetMonitor, watchBudgets } from '../sim/kube/budget-monitor.js';
-import { type DrainNodeWorkloads, populateNodeForDrain } from '../sim/kube/workloads-drain.js';
-import { instanceIdsOf } from '../sim/scenarios.js';
-import { World } from '../sim/world.js';
+import { type BudgetMonitor, createPdb, type DrainNodeWorkloads, instanceIdsOf, populateNodeForDrain, watchBudgets, World } from '@eks-node-lifecycle/sandbox';
 
 /**
  * Lifecycle-hook drains end to end in the sandbox: the real handlers and the node-drain

@@ -5,13 +5,7 @@ import { isLeaving, snapshotGroup } from '../../shared/aws/auto-scaling-groups.j
 import { awsScope } from '../../shared/aws/clients.js';
 import { AuditLog } from '../../shared/chatops/audit-log.js';
 import type { DrainObserved, LaunchObserved, RolloutObserved } from '../../shared/events/observed.js';
-import { type DefaultScenarioResult, runDefaultScenario } from '../sim/scenarios.js';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { chatParams, sandboxAccessPolicy, setupChat, startSandboxSlack } from '../sim/chat.js';
-import { clientOf } from '../sim/kube/request-counter.js';
-import { READ_COMMAND } from '../sim/sdk-gate.js';
-import { kubeWrites, recordServiceCalls, userResourceWrites } from '../sim/service-writes.js';
-import { World } from '../sim/world.js';
+import { chatParams, type DefaultScenarioResult, kubeClientOf as clientOf, kubeWrites, READ_COMMAND, recordServiceCalls, releaseAmi, runDefaultScenario, sandboxAccessPolicy, setupChat, startSandboxSlack, userResourceWrites, World } from '@eks-node-lifecycle/sandbox';
 import { rollouts, selfManagedWorld } from './rollout-helpers.js';
 
 /**

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { instanceIdsOf, runDefaultScenario, type DefaultScenarioResult } from '../sim/scenarios.js';
-import { World } from '../sim/world.js';
+import { type DefaultScenarioResult, instanceIdsOf, runDefaultScenario, World } from '@eks-node-lifecycle/sandbox';
 
 /**
  * Ownership tagging end to end in the sandbox: the real handlers and the real node-join

@@ -8,7 +8,7 @@ import { setTimeout as realSleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { endpointFile, findRunningSandbox } from '../../scripts/sandbox-connection.js';
 import { startPersistentSandbox, type PersistentSandbox } from '../../scripts/sandbox-server.js';
-import { hasKubectl, KUBECTL } from '../sim/kubectl.js';
+import { hasKubectl, KUBECTL } from '@eks-node-lifecycle/sandbox';
 
 /**
  * `npm run sandbox` and `npx eks-node-lifecycle --sandbox …`: each command a separate CLI

@@ -4,10 +4,7 @@ import { AutoScalingClient, DescribeAutoScalingGroupsCommand, SetDesiredCapacity
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { KubeClients } from '../../shared/kube/client.js';
 import { EksTokenCache } from '../../shared/kube/eks-token.js';
-import type { SimAccount } from '../sim/aws/account.js';
-import { hasKubectl, kubectl } from '../sim/kubectl.js';
-import { CONNECT_TIMEOUT_MS } from '../sim/private-endpoints.js';
-import { World } from '../sim/world.js';
+import { CONNECT_TIMEOUT_MS, hasKubectl, kubectl, type SimAccount, World } from '@eks-node-lifecycle/sandbox';
 import { type InvariantMonitor, watchInvariants } from './fault-invariants.js';
 import { awsScope } from '../../shared/aws/clients.js';
 

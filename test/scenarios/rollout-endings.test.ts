@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AutoScalingClient, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import type { BusEvent } from '../sim/event-bus.js';
-import { createDeployment, createPdb } from '../sim/kube/controllers.js';
-import { crashLambda } from '../sim/lambda-crash.js';
-import { runningInvocation } from '../sim/lambda.js';
-import { installSdkGate } from '../sim/sdk-gate.js';
-import type { World } from '../sim/world.js';
+import { type BusEvent, crashLambda, createDeployment, createPdb, installSdkGate, releaseAmi, runningInvocation, type World } from '@eks-node-lifecycle/sandbox';
 import { drainRecord, nodeOf } from './fault-drain-helpers.js';
 import { type InvariantMonitor, watchInvariants } from './fault-invariants.js';
 import { cordoned, groupState, rollouts, selfManagedWorld } from './rollout-helpers.js';

@@ -1,8 +1,6 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { createDaemonSet, createDeployment, createPdb } from '../sim/kube/controllers.js';
-import type { SimExecution } from '../sim/step-functions.js';
-import { World, type WorldOptions } from '../sim/world.js';
+import { createDaemonSet, createDeployment, createPdb, type SimExecution, World, type WorldOptions } from '@eks-node-lifecycle/sandbox';
 
 /** Shared by the rollout scenarios: a cluster with an opted-in self-managed group under load, and what to read back. */
 const region = 'eu-west-1';

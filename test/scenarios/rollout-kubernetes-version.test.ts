@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DescribeClusterCommand, DescribeUpdateCommand, EKSClient, UpdateClusterVersionCommand } from '@aws-sdk/client-eks';
-import { createDeployment, createPdb } from '../sim/kube/controllers.js';
-import { World } from '../sim/world.js';
+import { createDeployment, createPdb, World } from '@eks-node-lifecycle/sandbox';
 import { type InvariantMonitor, watchInvariants } from './fault-invariants.js';
 import { groupState, rollouts } from './rollout-helpers.js';
 

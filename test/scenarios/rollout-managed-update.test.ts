@@ -6,11 +6,7 @@ import { KubeClients } from '../../shared/kube/client.js';
 import { EksTokenCache } from '../../shared/kube/eks-token.js';
 import { renderUserData } from '../../shared/launch-templates/user-data.js';
 import { type ManagedStep, type ManagedUpdateInput, type ManagedUpdateState, stepManagedUpdate } from '../../shared/rollout/managed-update/managed-update.js';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { eksInUse } from '../sim/aws/errors.js';
-import { watchBudgets } from '../sim/kube/budget-monitor.js';
-import { createDeployment, createPdb } from '../sim/kube/controllers.js';
-import { World } from '../sim/world.js';
+import { createDeployment, createPdb, eksInUse, releaseAmi, watchBudgets, World } from '@eks-node-lifecycle/sandbox';
 import { awsScope } from '../../shared/aws/clients.js';
 
 /**

@@ -6,12 +6,7 @@ import { parse, stringify } from 'yaml';
 import { KubeClients } from '../../shared/kube/client.js';
 import { EksTokenCache } from '../../shared/kube/eks-token.js';
 import { type PreflightCheckName, type PreflightInput, type PreflightReport, runPreflight } from '../../shared/rollout/preflight.js';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import type { SelfManagedGroup, SelfManagedGroupSpec } from '../sim/aws/builders.js';
-import { NODE_ROLE_POLICIES } from '../sim/aws/iam.js';
-import type { ObservedRequest } from '../sim/kube/api-server.js';
-import { mapRole, nodeRoleMapping, type RoleMapping } from '../sim/kube/aws-auth.js';
-import { World } from '../sim/world.js';
+import { mapRole, NODE_ROLE_POLICIES, nodeRoleMapping, type ObservedRequest, releaseAmi, type RoleMapping, type SelfManagedGroup, type SelfManagedGroupSpec, World } from '@eks-node-lifecycle/sandbox';
 import { awsScope } from '../../shared/aws/clients.js';
 
 /**

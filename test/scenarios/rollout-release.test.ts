@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { type CapacityMonitor, watchCapacity } from '../sim/capacity-monitor.js';
-import { type BudgetMonitor, watchBudgets } from '../sim/kube/budget-monitor.js';
-import { createDeployment, createPdb } from '../sim/kube/controllers.js';
+import { type BudgetMonitor, type CapacityMonitor, createDeployment, createPdb, metricTotal, releaseAmi, runDefaultScenario, watchBudgets, watchCapacity, World } from '@eks-node-lifecycle/sandbox';
 import { cordoned, groupState, rollouts, selfManagedWorld } from './rollout-helpers.js';
-import { metricTotal } from '../sim/metrics.js';
-import { runDefaultScenario } from '../sim/scenarios.js';
-import { World } from '../sim/world.js';
 import { heldLocks } from './fault-invariants.js';
 
 /**

@@ -3,12 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { createDaemonSet, createDeployment, createPdb } from '../sim/kube/controllers.js';
-import { type BudgetMonitor, watchBudgets } from '../sim/kube/budget-monitor.js';
-import { type CapacityMonitor, watchCapacity } from '../sim/capacity-monitor.js';
-import type { SimExecution } from '../sim/step-functions.js';
-import type { World } from '../sim/world.js';
+import { type BudgetMonitor, type CapacityMonitor, createDaemonSet, createDeployment, createPdb, releaseAmi, type SimExecution, watchBudgets, watchCapacity, type World } from '@eks-node-lifecycle/sandbox';
 import { cordoned, groupState, rollouts, selfManagedWorld } from './rollout-helpers.js';
 
 /**

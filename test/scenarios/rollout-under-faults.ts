@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import type { World } from '../sim/world.js';
+import { releaseAmi, type World } from '@eks-node-lifecycle/sandbox';
 import { type InvariantMonitor, untypedFailures, watchInvariants } from './fault-invariants.js';
 import { groupState, rolloutRequest, selfManagedWorld } from './rollout-helpers.js';
 

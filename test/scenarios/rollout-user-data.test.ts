@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { bootstrapUserData, clusterDnsIp } from '../sim/aws/user-data.js';
-import { createDaemonSet, createDeployment, createPdb } from '../sim/kube/controllers.js';
-import type { Pod } from '../sim/kube/types.js';
-import { World } from '../sim/world.js';
+import { bootstrapUserData, clusterDnsIp, createDaemonSet, createDeployment, createPdb, type Pod, releaseAmi, World } from '@eks-node-lifecycle/sandbox';
 import { watchInvariants, type InvariantMonitor } from './fault-invariants.js';
 import { groupState, rollouts } from './rollout-helpers.js';
 

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { World } from '../sim/world.js';
+import { World } from '@eks-node-lifecycle/sandbox';
 
 /** The sandbox itself: what `npm run sandbox` offers and what every later issue relies on. */
 const run = promisify(execFile);

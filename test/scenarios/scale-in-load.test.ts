@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { World } from '../sim/world.js';
+import type { World } from '@eks-node-lifecycle/sandbox';
 import type { InvariantMonitor } from './fault-invariants.js';
 import { type ScaleInFigures, scaleInUnderLoad } from './scale-in-load.js';
 

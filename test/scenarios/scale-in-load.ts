@@ -1,6 +1,5 @@
 import { AutoScalingClient, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
-import { createDaemonSet, createDeployment, createPdb } from '../sim/kube/controllers.js';
-import { World } from '../sim/world.js';
+import { createDaemonSet, createDeployment, createPdb, World } from '@eks-node-lifecycle/sandbox';
 import { type InvariantMonitor, type InvariantReport, watchInvariants } from './fault-invariants.js';
 
 /**

@@ -5,11 +5,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { awsScope } from '../../shared/aws/clients.js';
 import { Approvals } from '../../shared/rollout/approvals.js';
 import { EksTokenCache, TOKEN_PREFIX } from '../../shared/kube/eks-token.js';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { type ChatDriver, chatParams, SANDBOX_SLACK, sandboxAccessPolicy, setupChat } from '../sim/chat.js';
-import type { Invocation } from '../sim/lambda.js';
-import { type SlackReceiver, signedSlackEvent, slashCommandBody, startSlackReceiver } from '../sim/slack-receiver.js';
-import { SANDBOX_CREDENTIALS, type World } from '../sim/world.js';
+import { type ChatDriver, chatParams, type Invocation, releaseAmi, SANDBOX_CREDENTIALS, SANDBOX_SLACK, sandboxAccessPolicy, setupChat, signedSlackEvent, type SlackReceiver, slashCommandBody, startSlackReceiver, type World } from '@eks-node-lifecycle/sandbox';
 import { rollouts, selfManagedWorld } from './rollout-helpers.js';
 
 /**

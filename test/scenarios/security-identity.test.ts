@@ -3,15 +3,11 @@ import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { sandboxCredentials, sandboxOperator } from '../../scripts/cli-sandbox.js';
-import { sendCommand } from '../../scripts/cli.js';
+import { sendCommand } from '../../scripts/cli-send.js';
 import { awsScope } from '../../shared/aws/clients.js';
 import { AuditLog } from '../../shared/chatops/audit-log.js';
 import { Approvals } from '../../shared/rollout/approvals.js';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { type ChatDriver, chatParams, SANDBOX_SLACK, setupChat, startSandboxSlack } from '../sim/chat.js';
-import { SimFunctionUrls } from '../sim/function-url.js';
-import { type SlackReceiver, signedSlackEvent, slashCommandBody } from '../sim/slack-receiver.js';
-import type { World } from '../sim/world.js';
+import { type ChatDriver, chatParams, releaseAmi, SANDBOX_SLACK, setupChat, signedSlackEvent, SimFunctionUrls, type SlackReceiver, slashCommandBody, startSandboxSlack, type World } from '@eks-node-lifecycle/sandbox';
 import { rolloutRequest, rollouts, selfManagedWorld } from './rollout-helpers.js';
 
 /**

@@ -5,9 +5,7 @@ import * as z from 'zod/mini';
 import { CHAT_EVENT_TYPES } from '../../shared/chatops/event-replies.js';
 import { SERVICE_EVENT_SCHEMAS, isServiceDetailType } from '../../shared/events/service-events.js';
 import { cliInSandbox, sandboxOperator } from '../../scripts/cli-sandbox.js';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { putAccessPolicy } from '../sim/chat.js';
-import type { World } from '../sim/world.js';
+import { putAccessPolicy, releaseAmi, type World } from '@eks-node-lifecycle/sandbox';
 import { rolloutControl } from './long-executions.js';
 import { rollouts, selfManagedWorld } from './rollout-helpers.js';
 

@@ -5,9 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { executeUninstall, planUninstall, readInstallation, type UninstallPlan } from '../../scripts/deploy/uninstall.js';
 import { INSTALLED_HOOK } from '../../shared/drain/ensure-terminate-hooks.js';
-import { releaseAmi } from '../sim/aws/ami-catalogue.js';
-import { runDefaultScenario } from '../sim/scenarios.js';
-import { World } from '../sim/world.js';
+import { releaseAmi, runDefaultScenario, World } from '@eks-node-lifecycle/sandbox';
 import { type AwsScope, awsScope } from '../../shared/aws/clients.js';
 
 /** the roles scripts/kubernetes/grant-access.sh gives cluster access */

@@ -1,6 +1,5 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'node:net';
-import dynalite from 'dynalite';
 
 /**
  * DynamoDB for the sandbox, served for real by dynalite (in memory) on 127.0.0.1. Clients
@@ -48,6 +47,8 @@ export function startChatopsTable(table: string): Promise<TestTable> {
 }
 
 export async function startDynalite(): Promise<SimDynamo> {
+  // loaded when a table is wanted: most of the sandbox's users never start one
+  const { default: dynalite } = await import('dynalite');
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,6 +1,6 @@
 import https from 'node:https';
 import { PassThrough } from 'node:stream';
-import { Agent } from 'undici';
+import { createRequire } from 'node:module';
 import type { VirtualClock } from './clock.js';
 import { runningInvocation, type RunningInvocation } from './lambda.js';
 import { replaceHttpsRequest } from './https-gate.js';
@@ -113,6 +113,8 @@ function crashMessage(error: CrashError, invocation: { at: string }): string {
 
 /** Gates undici, the Kubernetes client's HTTP: GETs pass (unless the invocation is gone), the rest are writes. */
 function gateUndici(gate: (write: ObservedWrite | undefined) => Gate): () => void {
+  // loaded when a crash is installed: most of the sandbox's users never crash a function
+  const { Agent } = createRequire(import.meta.url)('undici') as typeof import('undici');
   const proto = Agent.prototype as unknown as { dispatch: (opts: { method?: string; path?: string }, handler: unknown) => boolean };
   const inherited = proto.dispatch;
   const gated = function gatedDispatch(this: unknown, opts: { method?: string; path?: string }, handler: unknown): boolean {

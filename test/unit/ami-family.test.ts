@@ -13,8 +13,7 @@ import {
   parseRelease,
   type AmiIdentity,
 } from '../../shared/ami/ami-family.js';
-import { globToRegExp } from '../sim/aws/filters';
-import { AMI_TYPES, naming } from '../sim/aws/ami-catalogue';
+import { AMI_TYPES, globToRegExp, naming } from '@eks-node-lifecycle/sandbox';
 
 describe('AMI family: from a managed node group amiType', () => {
   const table: [string, Omit<AmiIdentity, 'kubernetesVersion'>][] = [

@@ -16,9 +16,7 @@ import {
 } from '../../shared/ami/resolve-target.js';
 import { SsmParameterCache } from '../../shared/ami/ssm-parameters.js';
 import { AwsTransientError } from '../../shared/errors.js';
-import { SimAccount } from '../sim/aws/account';
-import { naming, releaseAmi } from '../sim/aws/ami-catalogue';
-import { VirtualClock } from '../sim/clock';
+import { naming, releaseAmi, SimAccount, VirtualClock } from '@eks-node-lifecycle/sandbox';
 
 const DAY = 86_400;
 const NOW = new Date('2026-11-21T09:00:00.000Z');

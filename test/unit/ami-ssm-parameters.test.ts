@@ -5,9 +5,7 @@ import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { identityFromAmiType } from '../../shared/ami/ami-family.js';
 import { parameterNamesFor, SsmParameterCache } from '../../shared/ami/ssm-parameters.js';
 import { AwsTransientError } from '../../shared/errors.js';
-import { AMI_TYPES, naming } from '../sim/aws/ami-catalogue';
-import { SimAccount } from '../sim/aws/account';
-import { VirtualClock } from '../sim/clock';
+import { AMI_TYPES, naming, SimAccount, VirtualClock } from '@eks-node-lifecycle/sandbox';
 import { awsScope } from '../../shared/aws/clients.js';
 
 const config = { region: 'eu-west-1', credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' } };

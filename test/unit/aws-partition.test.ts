@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { arnOf, partitionOfArn, partitionOfRegion, regionalHost } from '../../shared/aws/partition.js';
 import { createEksToken, TOKEN_PREFIX } from '../../shared/kube/eks-token.js';
 import { judgePreflight, type PreflightFacts } from '../../shared/rollout/preflight.js';
-import { authenticateEksToken } from '../sim/eks-authenticator.js';
+import { authenticateEksToken } from '@eks-node-lifecycle/sandbox';
 
 /**
  * Partitions (issue 15, item 5): every host name and ARN the service builds is the region's

@@ -13,8 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { cachedSecret } from '../../shared/aws/secrets.js';
 import { AwsTransientError, ConfigurationError } from '../../shared/errors.js';
-import { SimAccount } from '../sim/aws/account';
-import { VirtualClock } from '../sim/clock';
+import { SimAccount, VirtualClock } from '@eks-node-lifecycle/sandbox';
 
 const config = { region: 'eu-west-1', credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' } };
 const NAME = '/eks-node-lifecycle/prod/slack/signing-secret';

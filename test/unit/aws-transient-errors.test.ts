@@ -15,7 +15,7 @@ import { DescribeInstancesCommand, EC2Client, EC2ServiceException } from '@aws-s
 import { EC2ThrottledException } from '@aws-sdk/client-lambda';
 import { callAws, isTransientAwsError } from '../../shared/aws/call.js';
 import { AwsTransientError, ClusterNotFoundError } from '../../shared/errors.js';
-import { connectionReset, dnsFailure, halfWrittenResponse, socketTimeout } from '../sim/aws/network-errors.js';
+import { connectionReset, dnsFailure, halfWrittenResponse, socketTimeout } from '@eks-node-lifecycle/sandbox';
 
 /**
  * Which AWS failures are worth a later retry of the step (shared/aws/call.ts): every error the

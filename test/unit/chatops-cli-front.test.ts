@@ -5,7 +5,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { exitCodeOf } from '../../scripts/cli.js';
+import { exitCodeOf } from '../../scripts/cli-send.js';
 import { parseAccessPolicy } from '../../shared/chatops/access-policy.js';
 import { awsScope } from '../../shared/aws/clients.js';
 import { type CliAnswer, receiveCliRequest } from '../../shared/chatops/cli-front.js';

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type AuditInput, AuditLog, NO_CLUSTER } from '../../shared/chatops/audit-log.js';
 import { SlackThreads } from '../../shared/chatops/slack-threads.js';
 import { approvalIdOf, Approvals, personOf } from '../../shared/rollout/approvals.js';
-import { startChatopsTable } from '../sim/dynamo.js';
+import { startChatopsTable } from '@eks-node-lifecycle/sandbox';
 import { dynaliteScope } from './dynalite-scope.js';
 
 const TABLE = 'chatops';

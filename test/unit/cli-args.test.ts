@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type CliOptions, EXIT, exitCodeOf, localAnswer, parseCliArgs, renderAnswer, unreachableHint } from '../../scripts/cli.js';
+import { EXIT, exitCodeOf, renderAnswer } from '../../scripts/cli-send.js';
+import { type CliOptions, localAnswer, parseCliArgs, unreachableHint } from '../../scripts/cli.js';
 
 /**
  * The CLI's own command line, decided before (and without) any AWS call: options anywhere,

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { PROJECT_ROOT } from '../sim/serverless-config.js';
+import { PROJECT_ROOT } from '@eks-node-lifecycle/sandbox';
 
 /**
  * `npx eks-node-lifecycle` as a person runs it: a child process (`node bin/eks-node-lifecycle.mjs`)

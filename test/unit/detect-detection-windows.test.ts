@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEBOUNCE_SECONDS, DetectionWindows, detectionExecutionName, SETTLE_SECONDS } from '../../shared/detect/detection-windows.js';
-import { startLocksTable } from '../sim/dynamo.js';
+import { startLocksTable } from '@eks-node-lifecycle/sandbox';
 import { dynaliteScope } from './dynalite-scope.js';
 
 const TABLE = 'rollouts';

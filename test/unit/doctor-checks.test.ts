@@ -19,8 +19,7 @@ import {
 } from '../../shared/doctor/checks.js';
 import type { V1Node, V1Pod } from '../../shared/kube/api-types.js';
 import { karpenterNodePool, NTH_MANAGED_TAG, terminationHandlerFor } from '../../shared/kube/neighbours.js';
-import { allows, rulesFromManifest } from '../sim/kube/authorization.js';
-import { PROJECT_ROOT } from '../sim/serverless-config.js';
+import { allows, PROJECT_ROOT, rulesFromManifest } from '@eks-node-lifecycle/sandbox';
 
 const P = 'eks-node-lifecycle/';
 const ROLE = 'arn:aws:iam::111122223333:role/eks-node-lifecycle-dev-ChatApiRole-X';

@@ -7,11 +7,7 @@ import { forcePass } from '../../shared/kube/drain/force-pass.js';
 import { countBlockedPasses, nextPassDelaySeconds } from '../../shared/kube/drain/next-wait.js';
 import { DEFAULT_DRAIN_SETTINGS, type DrainPorts, type DrainProgress, type DrainSettings } from '../../shared/kube/drain/types.js';
 import { KubeRestClient } from '../../shared/kube/rest-client.js';
-import { VirtualClock } from '../sim/clock.js';
-import { startKubeApiServer, type FaultAction, type FaultRequest, type KubeApiServer } from '../sim/kube/api-server.js';
-import { createDaemonSet, createDeployment, createNode, createPdb, createPod, startControllers } from '../sim/kube/controllers.js';
-import { KubeStore } from '../sim/kube/store.js';
-import type { Pod, PodDisruptionBudget } from '../sim/kube/types.js';
+import { createDaemonSet, createDeployment, createNode, createPdb, createPod, type FaultAction, type FaultRequest, type KubeApiServer, KubeStore, type Pod, type PodDisruptionBudget, startControllers, startKubeApiServer, VirtualClock } from '@eks-node-lifecycle/sandbox';
 
 /**
  * The drain engine against the sandbox's Kubernetes API server, over TLS with a bearer

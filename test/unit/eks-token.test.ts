@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createEksToken, EksTokenCache, TOKEN_PREFIX } from '../../shared/kube/eks-token.js';
-import { authenticateEksToken } from '../sim/eks-authenticator.js';
+import { authenticateEksToken } from '@eks-node-lifecycle/sandbox';
 
 const credentials = { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox-secret' };
 const t0 = Date.UTC(2026, 10, 21, 9, 0, 0);

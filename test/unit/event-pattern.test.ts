@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { matchesPattern } from '../sim/event-pattern.js';
+import { matchesPattern } from '@eks-node-lifecycle/sandbox';
 
 const event = { source: 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification', detail: { state: 'running', 'instance-id': 'i-0abc', n: 5, tags: ['a', 'b'] } };
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 
 /**
- * Inputs for fuzzing the entry points (fuzz-*.test.ts): values nobody would send on purpose,
+ * Inputs for fuzzing the entry points (fuzz-*.slow.test.ts): values nobody would send on purpose,
  * and mutations of values that are valid — a field deleted, a type changed, a string made
  * huge or hostile, a key such as `__proto__` added, a subtree nested thousands deep, the
  * wrong `detail-type`. Mutations start from real shapes, so that a good share of them stay

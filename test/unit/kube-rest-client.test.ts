@@ -18,12 +18,7 @@ import { KubeCalls } from '../../shared/kube/drain/kube-calls.js';
 import { EksTokenCache } from '../../shared/kube/eks-token.js';
 import { readNode } from '../../shared/kube/find-node.js';
 import { KubeRestClient, KubeStatusError, KubeTransportError, type KubeRestClientOptions } from '../../shared/kube/rest-client.js';
-import { VirtualClock } from '../sim/clock.js';
-import { failDnsLookups } from '../sim/dns-faults.js';
-import { startKubeApiServer, type FaultAction, type FaultRequest, type KubeApiServer, type ObservedRequest } from '../sim/kube/api-server.js';
-import { putAwsAuth } from '../sim/kube/aws-auth.js';
-import { createNode, createPdb, createPod, startControllers } from '../sim/kube/controllers.js';
-import { KubeStore } from '../sim/kube/store.js';
+import { createNode, createPdb, createPod, failDnsLookups, type FaultAction, type FaultRequest, type KubeApiServer, KubeStore, type ObservedRequest, putAwsAuth, startControllers, startKubeApiServer, VirtualClock, SANDBOX_TLS_DIR } from '@eks-node-lifecycle/sandbox';
 import { awsScope } from '../../shared/aws/clients.js';
 
 /**
@@ -33,7 +28,7 @@ import { awsScope } from '../../shared/aws/clients.js';
  */
 
 const TOKEN = 'k8s-aws-v1.rest-client-test';
-const TLS_DIR = new URL('../sim/fixtures/tls/', import.meta.url);
+const TLS_DIR = SANDBOX_TLS_DIR;
 const CA_DATA = readFileSync(new URL('ca.crt', TLS_DIR)).toString('base64');
 const NODE = 'ip-10-0-1-10.eu-west-1.compute.internal';
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;

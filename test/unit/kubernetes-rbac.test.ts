@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { AWS_NODE } from '../../shared/kube/cni-settings.js';
-import { PROJECT_ROOT } from '../sim/serverless-config.js';
+import { PROJECT_ROOT } from '@eks-node-lifecycle/sandbox';
 
 const { buildsKubeClients } = createRequire(import.meta.url)('../../scripts/deploy/kubernetes-facing.cjs') as { buildsKubeClients: (root: string, module: string) => boolean };
 

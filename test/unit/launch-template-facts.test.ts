@@ -5,7 +5,7 @@ import type { LaunchTemplateTagSpecificationRequest } from '@aws-sdk/client-ec2'
 import { LaunchTemplateValidationError } from '../../shared/errors.js';
 import { instanceTypeFacts, maxPods, maxPodsFor } from '../../shared/launch-templates/max-pods.js';
 import { withOwnershipTags } from '../../shared/launch-templates/tag-specifications.js';
-import { INSTANCE_TYPES } from '../sim/aws/instance-types.js';
+import { INSTANCE_TYPES } from '@eks-node-lifecycle/sandbox';
 
 const facts = (type: string) => instanceTypeFacts(INSTANCE_TYPES.get(type)!);
 

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { readMimeParts, writeMimeMultipart, type MimePart } from '../../shared/launch-templates/mime.js';
 import type { ClusterConnection, NodeImageFamily } from '../../shared/launch-templates/types.js';
 import { renderUserData } from '../../shared/launch-templates/user-data.js';
-import { readBootstrap } from '../sim/aws/bootstrap-config.js';
+import { readBootstrap } from '@eks-node-lifecycle/sandbox';
 
 const FIXTURES = new URL('./fixtures/launch-templates/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');

@@ -9,10 +9,7 @@ import { DrainRecords } from '../../shared/aws/drain-records.js';
 import { coreV1Api, policyV1Api } from '../../shared/kube/api.js';
 import { KubeRestClient } from '../../shared/kube/rest-client.js';
 import { type BatchDrainPorts, drainBatchPass, releaseDrains, startDrains } from '../../shared/rollout/self-managed/drain-batch.js';
-import { VirtualClock } from '../sim/clock.js';
-import { startKubeApiServer } from '../sim/kube/api-server.js';
-import { createNode, createPdb, createPod } from '../sim/kube/controllers.js';
-import { KubeStore } from '../sim/kube/store.js';
+import { createNode, createPdb, createPod, KubeStore, startKubeApiServer, VirtualClock } from '@eks-node-lifecycle/sandbox';
 
 /**
  * The rollout's own drains (drain-batch.ts) as the owner of the instances' drain records: the

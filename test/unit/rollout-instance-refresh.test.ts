@@ -14,10 +14,7 @@ import {
   type RefreshStep,
 } from '../../shared/rollout/instance-refresh/instance-refresh';
 import { resolveMaxUnavailable } from '../../shared/rollout/plan-batches';
-import { VirtualClock } from '../sim/clock';
-import { SimAccount } from '../sim/aws/account';
-import { isTerminating } from '../sim/aws/asg-model';
-import type { LifecycleActionDetail } from '../sim/aws/events';
+import { isTerminating, type LifecycleActionDetail, SimAccount, VirtualClock } from '@eks-node-lifecycle/sandbox';
 
 describe('refreshPreferences', () => {
   const cases: [string, Parameters<typeof refreshPreferences>[0], Partial<ReturnType<typeof refreshPreferences>>][] = [

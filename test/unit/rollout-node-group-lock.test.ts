@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LockLostError } from '../../shared/errors.js';
 import { NodeGroupLocks } from '../../shared/rollout/node-group-lock.js';
-import { startLocksTable } from '../sim/dynamo.js';
+import { startLocksTable } from '@eks-node-lifecycle/sandbox';
 import { dynaliteScope } from './dynalite-scope.js';
 
 const TABLE = 'node-group-locks';

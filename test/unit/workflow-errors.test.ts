@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ERROR_NAMES } from '../../shared/errors.js';
 import * as errors from '../../shared/errors.js';
-import { loadServerlessModel } from '../sim/serverless-config.js';
+import { loadServerlessModel } from '@eks-node-lifecycle/sandbox';
 
 function errorEquals(node: unknown, found: string[] = []): string[] {
   if (Array.isArray(node)) node.forEach((n) => errorEquals(n, found));

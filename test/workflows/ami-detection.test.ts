@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadServerlessModel } from '../sim/serverless-config.js';
+import { loadServerlessModel } from '@eks-node-lifecycle/sandbox';
 import { runScripted } from './scripted-run.js';
 
 /**

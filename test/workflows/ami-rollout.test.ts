@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { APPROVAL_TIMEOUT_SECONDS } from '../../shared/rollout/approvals.js';
-import { loadServerlessModel } from '../sim/serverless-config.js';
+import { loadServerlessModel } from '@eks-node-lifecycle/sandbox';
 import { type Approver, runScripted, type Step } from './scripted-run.js';
 
 /**

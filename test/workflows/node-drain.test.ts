@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadServerlessModel } from '../sim/serverless-config.js';
+import { loadServerlessModel } from '@eks-node-lifecycle/sandbox';
 import { runScripted, type Step } from './scripted-run.js';
 
 /** The node-drain workflow file as deployed, its steps answered by a script. */

@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { VirtualClock } from '../sim/clock.js';
-import { LambdaFunctionError } from '../sim/lambda.js';
-import type { ServerlessModel } from '../sim/serverless-config.js';
-import { type PendingCallback, SimStepFunctions } from '../sim/step-functions.js';
+import { LambdaFunctionError, type PendingCallback, type ServerlessModel, SimStepFunctions, VirtualClock } from '@eks-node-lifecycle/sandbox';
 
 /**
  * Runs a workflow file as deployed, its Lambda steps answered by a script: per function, the

@@ -3,7 +3,7 @@
  * does not (an answer no AWS API gives: HTTP 404 for an unknown route, 500 for a
  * NotImplementedError), so this list cannot go stale unnoticed; against the sandbox the same
  * adapter call gets AWS's documented answer for an unknown resource. The sandbox's own tests
- * (test/unit/sim-aws-autoscaling, sim-eks-updates, sim-instance-refresh) cover the rest.
+ * (test/sim/test/sim-aws-autoscaling, sim-eks-updates, sim-instance-refresh) cover the rest.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';

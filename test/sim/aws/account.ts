@@ -30,10 +30,11 @@ import {
 } from './builders';
 import { Ec2Service } from './ec2';
 import { EksService } from './eks';
+import { AccountState, type AccountStateOptions, type TimelineEntry, type TimelineSource } from './account-state';
 import { SandboxNotImplementedError, throttlingError, type ServiceName } from './errors';
-import { eventTime, type AwsEvent, type EmitEvent } from './events';
+import type { AwsEvent } from './events';
 import { IamService, iamThrottling, type IamRoute } from './iam';
-import { drawsFor, IdFactory } from './ids';
+import { drawsFor, type IdFactory } from './ids';
 import { Kubelet, type KubeletNote } from './kubelet';
 import { connectionReset, dnsFailure, halfWrittenResponse, socketTimeout, type AwsNetworkFault } from './network-errors';
 import type { NodeRegistryLookup } from './node-registry';
@@ -43,16 +44,7 @@ import { StsService } from './sts';
 import { AwsThrottling } from './throttling';
 import type { Nodegroup } from '@aws-sdk/client-eks';
 
-export interface SimAccountOptions {
-  clock: VirtualClock;
-  region?: string;
-  accountId?: string;
-  /** Receives every EventBridge event the account's services emit. */
-  emit?: EmitEvent;
-  /** The Kubernetes API of a cluster, for the kubelet; `undefined` = no API for it. */
-  nodes?: NodeRegistryLookup;
-  /** Seed of the id generator (ids are deterministic per seed). */
-  seed?: number;
+export interface SimAccountOptions extends AccountStateOptions {
   /** Seed the public AMI catalogue (EC2 images + SSM parameters); default true. */
   catalogue?: boolean | CatalogueOptions;
 }
@@ -78,16 +70,6 @@ export interface CallRecord {
   acted?: true;
   /** the function whose invocation made it (absent for the scenario's own calls) */
   caller?: string;
-}
-
-export type TimelineSource = 'ec2' | 'autoscaling' | 'eks' | 'ssm' | 'kubelet' | 'sandbox';
-
-export interface TimelineEntry {
-  at: number;
-  time: string;
-  source: TimelineSource;
-  message: string;
-  instanceId?: string;
 }
 
 /** An attempt that fails on the network instead of being answered (network-errors.ts). */
@@ -182,14 +164,16 @@ interface AccountCall extends SandboxCall {
 export type CallListener = (call: CallRecord, error: unknown) => void;
 
 export class SimAccount {
+  /** What the services share (account-state.ts); clock, ids, log, events and the rest are its, kept here for the account's users. */
+  readonly state: AccountState;
   readonly clock: VirtualClock;
   readonly region: string;
   readonly accountId: string;
   readonly ids: IdFactory;
   readonly calls: CallRecord[] = [];
-  readonly log: TimelineEntry[] = [];
+  readonly log: TimelineEntry[];
   /** Every event emitted, in order (also handed to `emit`). */
-  readonly events: AwsEvent[] = [];
+  readonly events: AwsEvent[];
   readonly faults = new FaultInjector();
   /** AWS's request throttling, each attempt drawing from its buckets; off until `throttling.enable()` (throttling.ts) */
   readonly throttling: AwsThrottling;
@@ -209,7 +193,6 @@ export class SimAccount {
   readonly eks: EksService;
   readonly iam: IamService;
   readonly kubelet: Kubelet;
-  private readonly emitEvent: EmitEvent;
   private unbind: (() => void) | undefined;
   private readonly identities = new CallIdentities();
   private readonly sleeps: InvocationSleeps;
@@ -218,32 +201,28 @@ export class SimAccount {
   private readonly callListeners: CallListener[] = [];
   /** bind() put sandbox credentials in the environment, for restore() to take out */
   private unsetCredentials = false;
-  private readonly logListeners: ((message: string, entry: TimelineEntry) => void)[] = [];
   private vpc: SeededVpc | undefined;
 
   constructor(options: SimAccountOptions) {
-    this.clock = options.clock;
-    this.region = options.region ?? 'eu-west-1';
-    this.accountId = options.accountId ?? '111122223333';
-    this.emitEvent = options.emit ?? (() => undefined);
-    this.nodes = options.nodes ?? (() => undefined);
-    this.ids = new IdFactory(options.seed);
+    const state = (this.state = new AccountState(options));
+    ({ clock: this.clock, region: this.region, accountId: this.accountId, ids: this.ids, nodes: this.nodes, log: this.log, events: this.events } = state);
     this.throttling = new AwsThrottling(this.clock);
     this.sleeps = InvocationSleeps.of(this.clock);
     // order matters: later services subscribe to earlier ones (Auto Scaling and the kubelet to EC2)
-    this.sts = new StsService(this);
-    this.ssm = new SsmService(this);
-    this.iam = new IamService(this); // before EC2, whose instance profiles it holds
-    this.ec2 = new Ec2Service(this);
-    this.autoscaling = new AutoScalingService(this);
-    this.eks = new EksService(this);
-    this.kubelet = new Kubelet(this);
+    this.sts = new StsService(state);
+    this.ssm = new SsmService(state);
+    this.iam = new IamService(state); // before EC2, whose instance profiles it holds
+    this.ec2 = new Ec2Service(state, this.iam, this.ssm);
+    this.autoscaling = new AutoScalingService(state, this.ec2);
+    // EKS asks the kubelet, built after it, whether a node joined
+    this.eks = new EksService(state, { ec2: this.ec2, ssm: this.ssm, autoscaling: this.autoscaling, joins: { isJoined: (id) => this.kubelet.isJoined(id), nodeName: (id) => this.kubelet.nodeName(id) } });
+    this.kubelet = new Kubelet(state, this.ec2, this.eks);
     if (options.catalogue !== false) seedAmiCatalogue(this, options.catalogue === true || options.catalogue === undefined ? {} : options.catalogue);
   }
 
   /** Who the sandbox's code runs as (STS GetCallerIdentity's Arn). */
   get callerArn(): string {
-    return this.sts.callerArn;
+    return this.state.callerArn;
   }
 
   /** Why each instance did or did not join a cluster. */
@@ -412,41 +391,17 @@ export class SimAccount {
 
   // ---- events and timeline ----
 
-  /**
-   * Puts an event on the bus. Delivery is asynchronous, as with EventBridge: the event is
-   * emitted by a clock timer due now, never from inside the SDK call that caused it.
-   */
   publish(detailType: string, source: string, resources: string[], detail: object): void {
-    const event: AwsEvent = {
-      version: '0',
-      id: this.ids.uuid(),
-      'detail-type': detailType,
-      source,
-      account: this.accountId,
-      time: eventTime(this.clock.now()),
-      region: this.region,
-      resources,
-      detail: detail as Record<string, unknown>,
-    };
-    this.clock.after(0, () => {
-      this.events.push(event);
-      this.emitEvent(event);
-    });
+    this.state.publish(detailType, source, resources, detail);
   }
 
   note(source: TimelineSource, message: string, instanceId?: string): void {
-    const entry: TimelineEntry = { at: this.clock.now(), time: this.clock.iso(), source, message, ...(instanceId ? { instanceId } : {}) };
-    this.log.push(entry);
-    for (const listener of this.logListeners) listener(`${source}: ${message}`, entry);
+    this.state.note(source, message, instanceId);
   }
 
   /** Follows the timeline as it is written (`source: message`); returns an unsubscribe. */
   onLog(listener: (message: string, entry: TimelineEntry) => void): () => void {
-    this.logListeners.push(listener);
-    return () => {
-      const i = this.logListeners.indexOf(listener);
-      if (i >= 0) this.logListeners.splice(i, 1);
-    };
+    return this.state.onLog(listener);
   }
 
   // ---- scenario builders ----

@@ -8,8 +8,10 @@
  */
 import { eksInvalidParameter } from './errors';
 import type { AMITypes } from '@aws-sdk/client-eks';
-import type { SimAccount } from './account';
-import type { AmiFamily, ImageRecord } from './ec2';
+import type { AccountState } from './account-state';
+import type { Ec2Service } from './ec2';
+import type { AmiFamily, ImageRecord } from './ec2-records';
+import type { SsmService } from './ssm';
 
 export type AmiVariant = 'standard' | 'nvidia' | 'neuron';
 export type Architecture = 'x86_64' | 'arm64';
@@ -168,12 +170,21 @@ function shortHash(text: string): string {
   return h.toString(16).padStart(8, '0');
 }
 
-/** Why each broken image's bootstrap fails, by image id, per account (see `brokenBootstrap`). */
-const BOOTSTRAP_FAILURES = new WeakMap<SimAccount, Map<string, string>>();
+/** Where releases are found: EC2's images and SSM's public parameters (an account has both). */
+export interface Releases {
+  readonly ec2: Ec2Service;
+  readonly ssm: SsmService;
+}
+
+/** Where releases are published: also the clock, and the timeline that notes them. */
+export interface ReleasePublisher extends Releases, Pick<AccountState, 'clock' | 'note'> {}
+
+/** Why each broken image's bootstrap fails, by image id, per account's EC2 (see `brokenBootstrap`). */
+const BOOTSTRAP_FAILURES = new WeakMap<Ec2Service, Map<string, string>>();
 
 /** The bootstrap failure of an image released with `brokenBootstrap`, for the kubelet. */
-export function bootstrapFailure(account: SimAccount, imageId: string): string | undefined {
-  return BOOTSTRAP_FAILURES.get(account)?.get(imageId);
+export function bootstrapFailure(ec2: Ec2Service, imageId: string): string | undefined {
+  return BOOTSTRAP_FAILURES.get(ec2)?.get(imageId);
 }
 
 /** How each family's boot tooling reports a kubelet that would not start, as in the instance's console. */
@@ -191,7 +202,7 @@ function familyBootstrapFailure(family: AmiFamily): string {
  * Registers a release's image and (unless `recommend: false`) publishes its parameters:
  * what AWS does when a new EKS AMI ships. Returns the image.
  */
-export function releaseAmi(account: SimAccount, spec: AmiReleaseSpec): ImageRecord {
+export function releaseAmi(account: ReleasePublisher, spec: AmiReleaseSpec): ImageRecord {
   const names = naming(spec);
   const k = spec.kubernetesVersion;
   const created = new Date(Date.UTC(+spec.date.slice(0, 4), +spec.date.slice(4, 6) - 1, +spec.date.slice(6, 8), 4, 0, 0));
@@ -212,8 +223,8 @@ export function releaseAmi(account: SimAccount, spec: AmiReleaseSpec): ImageReco
     publicSsmParameterName: names.imageIdParameter,
   });
   if (spec.brokenBootstrap) {
-    let failures = BOOTSTRAP_FAILURES.get(account);
-    if (!failures) BOOTSTRAP_FAILURES.set(account, (failures = new Map()));
+    let failures = BOOTSTRAP_FAILURES.get(account.ec2);
+    if (!failures) BOOTSTRAP_FAILURES.set(account.ec2, (failures = new Map()));
     failures.set(image.image.ImageId, typeof spec.brokenBootstrap === 'string' ? spec.brokenBootstrap : familyBootstrapFailure(spec.family));
   }
   if (spec.recommend !== false) {
@@ -248,7 +259,7 @@ export interface CatalogueOptions {
 }
 
 /** Seeds every family / architecture / variant for each Kubernetes version. */
-export function seedAmiCatalogue(account: SimAccount, options: CatalogueOptions = {}): void {
+export function seedAmiCatalogue(account: ReleasePublisher, options: CatalogueOptions = {}): void {
   const versions = options.kubernetesVersions ?? ['1.30', '1.31', '1.32'];
   const dates = options.dates ?? ['20261020', '20261105'];
   const al2Dates = options.al2Dates ?? ['20251028', '20251112'];
@@ -278,7 +289,7 @@ export function seedAmiCatalogue(account: SimAccount, options: CatalogueOptions 
 }
 
 /** The recommended image and release for an EKS AMI type, read from the SSM parameters. */
-export function recommendedRelease(account: SimAccount, amiType: AMITypes, kubernetesVersion: string): { imageId: string; releaseVersion: string } | undefined {
+export function recommendedRelease(account: Releases, amiType: AMITypes, kubernetesVersion: string): { imageId: string; releaseVersion: string } | undefined {
   const info = AMI_TYPES[amiType];
   if (!info) return undefined;
   const names = naming({ ...info, kubernetesVersion, date: '19700101' });
@@ -289,7 +300,7 @@ export function recommendedRelease(account: SimAccount, amiType: AMITypes, kuber
 }
 
 /** The image of a given release of an AMI type (for `releaseVersion` pins). */
-export function imageForRelease(account: SimAccount, amiType: AMITypes, kubernetesVersion: string, releaseVersion: string): ImageRecord | undefined {
+export function imageForRelease(account: Releases, amiType: AMITypes, kubernetesVersion: string, releaseVersion: string): ImageRecord | undefined {
   const info = AMI_TYPES[amiType];
   if (!info) return undefined;
   return [...account.ec2.images.values()].find(
@@ -305,7 +316,7 @@ export function imageForRelease(account: SimAccount, amiType: AMITypes, kubernet
 
 /** The image of a requested release, or of the recommended one; EKS's error when there is none. */
 export function resolveRelease(
-  account: SimAccount,
+  account: Releases,
   amiType: string,
   version: string,
   requested: string | undefined,

@@ -16,7 +16,7 @@
  *    timeout of min(48 h, 100 × HeartbeatTimeout).
  */
 import type { Activity, LaunchTemplateSpecification } from '@aws-sdk/client-auto-scaling';
-import type { SimAccount } from './account';
+import type { AccountState } from './account-state';
 import {
   globalTimeoutSeconds,
   isTerminating,
@@ -29,6 +29,7 @@ import {
   type LifecycleResult,
   type Transition,
 } from './asg-model';
+import type { Ec2Service } from './ec2';
 import type { LifecycleActionDetail } from './events';
 import type { InstanceRecord, InstanceStateName } from './instances';
 
@@ -37,10 +38,11 @@ export class ScalingEngine {
   private readonly owner = new Map<string, string>();
 
   constructor(
-    private readonly account: SimAccount,
+    private readonly account: AccountState,
+    private readonly ec2: Ec2Service,
     private readonly groups: Map<string, GroupRecord>,
   ) {
-    account.ec2.instances.onStateChange((record, previous) => this.onInstanceState(record, previous));
+    ec2.instances.onStateChange((record, previous) => this.onInstanceState(record, previous));
   }
 
   groupOf(instanceId: string): GroupRecord | undefined {
@@ -95,7 +97,8 @@ export class ScalingEngine {
 
   /** One launch attempt across AZs (least populated first) and instance type overrides. */
   private launchOne(group: GroupRecord, currentCapacity: number): boolean {
-    const { ec2, clock } = this.account;
+    const { clock } = this.account;
+    const ec2 = this.ec2;
     const spec = this.launchSpec(group);
     const overrides = group.mixedInstancesPolicy?.LaunchTemplate?.Overrides?.filter((o) => o.InstanceType) ?? [];
     const attempts = overrides.length ? overrides : [undefined];
@@ -150,7 +153,7 @@ export class ScalingEngine {
     if (!distribution) return 'on-demand';
     const base = distribution.OnDemandBaseCapacity ?? 0;
     const percentage = distribution.OnDemandPercentageAboveBaseCapacity ?? 100;
-    const active = this.active(group).map((i) => this.account.ec2.instances.get(i.instanceId)?.instance.InstanceLifecycle === 'spot');
+    const active = this.active(group).map((i) => this.ec2.instances.get(i.instanceId)?.instance.InstanceLifecycle === 'spot');
     const onDemand = active.filter((spot) => !spot).length;
     if (onDemand < base) return 'on-demand';
     const aboveBase = active.length - base + 1;
@@ -167,7 +170,7 @@ export class ScalingEngine {
     for (const i of this.active(group)) counts.set(i.availabilityZone, (counts.get(i.availabilityZone) ?? 0) + 1);
     const seen = new Set<string>();
     const subnets = group.subnetIds
-      .map((subnetId, order) => ({ subnetId, order, zone: this.account.ec2.subnets.get(subnetId)?.subnet.AvailabilityZone ?? '' }))
+      .map((subnetId, order) => ({ subnetId, order, zone: this.ec2.subnets.get(subnetId)?.subnet.AvailabilityZone ?? '' }))
       .filter((s) => (seen.has(s.zone) ? false : (seen.add(s.zone), true)));
     return subnets.sort((a, b) => (counts.get(a.zone) ?? 0) - (counts.get(b.zone) ?? 0) || a.order - b.order);
   }
@@ -259,7 +262,7 @@ export class ScalingEngine {
       Details: JSON.stringify({ 'Subnet ID': instance.subnetId, 'Availability Zone': instance.availabilityZone }),
     });
     this.account.note('autoscaling', `${group.name}: terminating ${instance.instanceId} (${cause.split('  ').pop()})`, instance.instanceId);
-    const ec2State = this.account.ec2.instances.get(instance.instanceId)?.instance.State.Name;
+    const ec2State = this.ec2.instances.get(instance.instanceId)?.instance.State.Name;
     const alive = ec2State === 'pending' || ec2State === 'running';
     if (options.hooks !== false && alive && this.hooksFor(group, TERMINATING).length > 0) this.enterWait(group, instance, TERMINATING);
     else this.proceedTermination(group, instance);
@@ -269,9 +272,9 @@ export class ScalingEngine {
 
   private proceedTermination(group: GroupRecord, instance: GroupInstance): void {
     instance.lifecycleState = 'Terminating:Proceed';
-    const record = this.account.ec2.instances.get(instance.instanceId);
+    const record = this.ec2.instances.get(instance.instanceId);
     const state = record?.instance.State.Name;
-    if (state === 'pending' || state === 'running') this.account.ec2.instances.terminate([instance.instanceId]);
+    if (state === 'pending' || state === 'running') this.ec2.instances.terminate([instance.instanceId]);
     else if (state === 'terminated' || !record) this.removeInstance(group, instance);
   }
 
@@ -364,7 +367,7 @@ export class ScalingEngine {
         this.launchFailed(group, activity, `launch of ${instance.instanceId} abandoned`);
       } else if (instance.actions.size === 0) {
         instance.lifecycleState = 'Pending:Proceed';
-        if (this.account.ec2.instances.get(instance.instanceId)?.instance.State.Name === 'running') {
+        if (this.ec2.instances.get(instance.instanceId)?.instance.State.Name === 'running') {
           this.account.clock.after(1_000, () => {
             if (instance.lifecycleState === 'Pending:Proceed' && group.instances.has(instance.instanceId)) this.becomeInService(group, instance);
           });
@@ -421,7 +424,7 @@ export class ScalingEngine {
   }
 
   private publishActivity(group: GroupRecord, detailType: string, activity: Activity, instanceId?: string): void {
-    this.account.publish(detailType, 'aws.autoscaling', [group.arn, ...(instanceId ? [this.account.ec2.instances.arn(instanceId)] : [])], {
+    this.account.publish(detailType, 'aws.autoscaling', [group.arn, ...(instanceId ? [this.ec2.instances.arn(instanceId)] : [])], {
       Origin: 'EC2',
       Destination: 'AutoScalingGroup',
       StatusCode: activity.StatusCode,

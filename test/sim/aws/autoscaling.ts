@@ -52,7 +52,7 @@ import {
   type TerminateInstanceInAutoScalingGroupCommandOutput,
   type UpdateAutoScalingGroupCommandInput,
 } from '@aws-sdk/client-auto-scaling';
-import type { SimAccount } from './account';
+import type { AccountState } from './account-state';
 import { ScalingEngine, stamp } from './asg-lifecycle';
 import {
   globalTimeoutSeconds,
@@ -66,6 +66,7 @@ import {
   type LifecycleResult,
   type Transition,
 } from './asg-model';
+import type { Ec2Service } from './ec2';
 import { autoScalingAlreadyExists, autoScalingInvalidNextToken, autoScalingLimitExceeded, autoScalingResourceInUse, autoScalingValidationError } from './errors';
 import { globToRegExp, paginate } from './filters';
 import { InstanceRefreshes } from './instance-refresh';
@@ -81,9 +82,12 @@ export class AutoScalingService {
   readonly engine: ScalingEngine;
   readonly refreshes: InstanceRefreshes;
 
-  constructor(private readonly account: SimAccount) {
-    this.engine = new ScalingEngine(account, this.groups);
-    this.refreshes = new InstanceRefreshes(account, this);
+  constructor(
+    private readonly account: AccountState,
+    private readonly ec2: Ec2Service,
+  ) {
+    this.engine = new ScalingEngine(account, ec2, this.groups);
+    this.refreshes = new InstanceRefreshes(account, ec2, this);
   }
 
   group(name: string | undefined): GroupRecord {
@@ -243,7 +247,7 @@ export class AutoScalingService {
   }
 
   view(group: GroupRecord, includeInstances = true): AutoScalingGroup {
-    const zones = [...new Set(group.subnetIds.map((id) => this.account.ec2.subnets.get(id)?.subnet.AvailabilityZone ?? ''))];
+    const zones = [...new Set(group.subnetIds.map((id) => this.ec2.subnets.get(id)?.subnet.AvailabilityZone ?? ''))];
     return {
       AutoScalingGroupName: group.name,
       AutoScalingGroupARN: group.arn,
@@ -498,8 +502,8 @@ export class AutoScalingService {
   private validateTemplate(spec: LaunchTemplateSpecification | undefined): void {
     if (!spec) throw autoScalingValidationError('You must use a valid fully-formed launch template.');
     try {
-      const record = this.account.ec2.launchTemplates.find(spec);
-      this.account.ec2.launchTemplates.resolveVersion(record, spec.Version);
+      const record = this.ec2.launchTemplates.find(spec);
+      this.ec2.launchTemplates.resolveVersion(record, spec.Version);
     } catch (error) {
       throw autoScalingValidationError(`You must use a valid fully-formed launch template. ${(error as Error).message}`);
     }
@@ -509,7 +513,7 @@ export class AutoScalingService {
     const ids = (vpcZoneIdentifier ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     if (ids.length === 0) throw autoScalingValidationError('At least one Availability Zone or VPC Subnet is required.');
     for (const id of ids) {
-      if (!this.account.ec2.subnets.has(id)) throw autoScalingValidationError(`The subnet ID '${id}' does not exist`);
+      if (!this.ec2.subnets.has(id)) throw autoScalingValidationError(`The subnet ID '${id}' does not exist`);
     }
     return ids;
   }

@@ -9,7 +9,7 @@
 import PostalMime from 'postal-mime';
 import { parse as parseToml } from 'smol-toml';
 import { parseAllDocuments } from 'yaml';
-import type { AmiFamily } from './ec2';
+import type { AmiFamily } from './ec2-records';
 import type { KubeTaint } from './node-registry';
 
 export interface BootstrapIntent {

@@ -7,10 +7,11 @@
  */
 import type { AMITypes, CreateNodegroupCommandInput, Nodegroup } from '@aws-sdk/client-eks';
 import type { LifecycleHookSpecification } from '@aws-sdk/client-auto-scaling';
-import type { SimAccount } from './account';
-import { recommendedRelease } from './ami-catalogue';
-import type { AmiFamily } from './ec2';
-import { NODE_ROLE_POLICIES } from './iam';
+import type { AutoScalingService } from './autoscaling';
+import { recommendedRelease, type Releases } from './ami-catalogue';
+import type { AmiFamily } from './ec2-records';
+import type { EksService } from './eks';
+import { NODE_ROLE_POLICIES, type IamService } from './iam';
 import { instanceTypeArchitecture } from './instance-types';
 import type { KubeTaint } from './node-registry';
 import { bootstrapUserData, toBase64 } from './user-data';
@@ -20,7 +21,17 @@ export interface SeededVpc {
   subnets: { subnetId: string; availabilityZone: string }[];
 }
 
-export function seedVpc(account: SimAccount): SeededVpc {
+/** The account the builders set up: its services, seeding its VPC once (account.ts). */
+export interface BuiltAccount extends Releases {
+  readonly accountId: string;
+  readonly region: string;
+  readonly iam: IamService;
+  readonly autoscaling: AutoScalingService;
+  readonly eks: EksService;
+  seedVpc(): SeededVpc;
+}
+
+export function seedVpc(account: Pick<BuiltAccount, 'ec2' | 'region'>): SeededVpc {
   const vpc = account.ec2.addVpc('10.0.0.0/16', [{ Key: 'Name', Value: 'sandbox' }]);
   const subnets = ['a', 'b', 'c'].map((letter, i) => {
     const record = account.ec2.addSubnet({
@@ -85,7 +96,7 @@ export interface SelfManagedGroup {
   terminateHookName?: string;
 }
 
-export function createSelfManagedGroup(account: SimAccount, spec: SelfManagedGroupSpec): SelfManagedGroup {
+export function createSelfManagedGroup(account: BuiltAccount, spec: SelfManagedGroupSpec): SelfManagedGroup {
   const cluster = account.eks.require(spec.cluster);
   const vpc = account.seedVpc();
   const family = spec.amiFamily ?? 'al2023';
@@ -167,7 +178,7 @@ export function amiTypeFor(family: AmiFamily, arch: 'x86_64' | 'arm64', windows?
   }
 }
 
-function recommendedImage(account: SimAccount, family: AmiFamily, arch: 'x86_64' | 'arm64', version: string, windows?: SelfManagedGroupSpec['windows']): string {
+function recommendedImage(account: BuiltAccount, family: AmiFamily, arch: 'x86_64' | 'arm64', version: string, windows?: SelfManagedGroupSpec['windows']): string {
   const release = recommendedRelease(account, amiTypeFor(family, arch, windows), version);
   if (!release) throw new Error(`the sandbox catalogue has no ${family} ${arch} AMI for Kubernetes ${version}`);
   return release.imageId;
@@ -193,7 +204,7 @@ export interface ManagedNodegroupSpec {
   updateConfig?: CreateNodegroupCommandInput['updateConfig'];
 }
 
-export function createManagedNodegroup(account: SimAccount, spec: ManagedNodegroupSpec): Nodegroup {
+export function createManagedNodegroup(account: BuiltAccount, spec: ManagedNodegroupSpec): Nodegroup {
   const vpc = account.seedVpc();
   const nodeRole = spec.nodeRole ?? `arn:aws:iam::${account.accountId}:role/${spec.cluster}-managed-node`;
   // a working node role carries the node policies; a role groups share keeps what it has

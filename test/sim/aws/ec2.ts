@@ -45,46 +45,24 @@ import {
   type IamInstanceProfile,
   type IamInstanceProfileSpecification,
   type Image,
-  type Subnet,
   type Tag,
   type TagDescription,
   type Volume,
   type Vpc,
 } from '@aws-sdk/client-ec2';
-import type { SimAccount } from './account';
+import type { AccountState } from './account-state';
+import type { AmiFamily, ImageRecord, SubnetRecord } from './ec2-records';
 import { ec2Error } from './errors';
 import { matchesEc2Filters, paginate, tagFilterValues } from './filters';
 import { INSTANCE_TYPES } from './instance-types';
 import { InstanceStore } from './instances';
 import { clone } from './clone';
+import type { IamService } from './iam';
 import { LaunchTemplateStore } from './launch-templates';
 import { route, type Route } from './routes';
+import type { SsmService } from './ssm';
 
 type Out<T> = Omit<T, '$metadata'>;
-
-export type AmiFamily = 'al2' | 'al2023' | 'bottlerocket' | 'windows';
-
-export interface ImageRecord {
-  image: Image & { ImageId: string; Name: string; Tags: Tag[] };
-  /** How the sandbox's kubelet boots it; undefined = not an EKS node image. */
-  family?: AmiFamily;
-  /** Kubernetes minor the image's kubelet was built for (`1.31`). */
-  kubernetesVersion?: string;
-  /** Full kubelet version for Node.status.nodeInfo (`v1.31.13-eks-…`). */
-  kubeletVersion?: string;
-  /** EKS AMI variant (`standard`, `nvidia`, `neuron`) and release (`1.31.13-20261105`). */
-  variant?: string;
-  releaseVersion?: string;
-  /** Accounts the owner shared the image with (launch permissions): they see it too. */
-  sharedWith?: string[];
-}
-
-export interface SubnetRecord {
-  subnet: Subnet & { SubnetId: string; AvailabilityZone: string; Tags: Tag[] };
-  base: number;
-  size: number;
-  used: Set<number>;
-}
 
 export interface RegisterImageSpec {
   name: string;
@@ -120,7 +98,7 @@ export class Ec2Service {
   readonly volumes = new Map<string, Volume>();
   /** Instance profile name → IAM role ARN: IAM's own map (iam.ts), so both always agree. */
   get instanceProfiles(): Map<string, string> {
-    return this.account.iam.instanceProfiles;
+    return this.iam.instanceProfiles;
   }
   readonly launchTemplates: LaunchTemplateStore;
   readonly instances: InstanceStore;
@@ -128,9 +106,13 @@ export class Ec2Service {
   private readonly instanceProfileIds = new Map<string, string>();
   private readonly deniedCapacity = new Set<string>();
 
-  constructor(private readonly account: SimAccount) {
-    this.launchTemplates = new LaunchTemplateStore(account);
-    this.instances = new InstanceStore(account);
+  constructor(
+    private readonly account: AccountState,
+    private readonly iam: IamService,
+    private readonly ssm: SsmService,
+  ) {
+    this.launchTemplates = new LaunchTemplateStore(account, this);
+    this.instances = new InstanceStore(account, this);
   }
 
   // ---- sandbox setup ----
@@ -301,7 +283,7 @@ export class Ec2Service {
   resolveImageAlias(imageId: string): string {
     if (!imageId.startsWith('resolve:ssm:')) return imageId;
     const name = imageId.slice('resolve:ssm:'.length).replace(/:\d+$/, '');
-    const value = this.account.ssm.value(name);
+    const value = this.ssm.value(name);
     if (value === undefined) throw ec2Error('InvalidParameterValue', `Unable to resolve the SSM parameter ${name} for ImageId.`);
     return value;
   }

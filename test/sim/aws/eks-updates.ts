@@ -35,16 +35,36 @@ import {
 } from '@aws-sdk/client-eks';
 import type { LaunchTemplateSpecification } from '@aws-sdk/client-auto-scaling';
 import type { RequestLaunchTemplateData } from '@aws-sdk/client-ec2';
-import type { SimAccount } from './account';
-import { resolveRelease } from './ami-catalogue';
+import type { AccountState } from './account-state';
+import { resolveRelease, type Releases } from './ami-catalogue';
 import { isTerminating } from './asg-model';
 import { clone } from './clone';
-import type { EksService, NodegroupRecord } from './eks';
+import type { AutoScalingService } from './autoscaling';
+import type { ClusterRecord, NodegroupRecord } from './eks-records';
 import { eksInUse, eksInvalidParameter, eksInvalidRequest, eksNotFound, SandboxNotImplementedError } from './errors';
 import { paginate } from './filters';
 import type { DrainPass, NodeRegistry } from './node-registry';
 import { route, type Route } from './routes';
-import { fromBase64, mergeManagedUserData, toBase64 } from './user-data';
+import { fromBase64, mergeManagedUserData, toBase64, type ClusterConnection } from './user-data';
+
+/** Which instances registered as nodes, and as what: the kubelet's (kubelet.ts, built after EKS). */
+export interface NodeJoins {
+  isJoined(instanceId: string): boolean;
+  nodeName(instanceId: string): string | undefined;
+}
+
+/** What EKS builds node groups on: EC2 and SSM's AMI parameters, Auto Scaling, the kubelet's joins. */
+export interface EksDependencies extends Releases {
+  readonly autoscaling: AutoScalingService;
+  readonly joins: NodeJoins;
+}
+
+/** The clusters and node groups that updates act on (eks.ts). */
+export interface UpdatedClusters {
+  require(name: string | undefined): ClusterRecord;
+  requireNodegroup(clusterName: string | undefined, nodegroupName: string | undefined): NodegroupRecord;
+  connection(record: ClusterRecord): ClusterConnection;
+}
 
 export type UpdateErrorCode = 'NodeCreationFailure' | 'PodEvictionFailure' | 'Ec2LaunchTemplateVersionMaxLimitExceeded' | 'InternalFailure';
 
@@ -102,8 +122,9 @@ export class NodegroupUpdates {
   private readonly faults = new Map<string, UpdateErrorCode>();
 
   constructor(
-    private readonly account: SimAccount,
-    private readonly eks: EksService,
+    private readonly account: AccountState,
+    private readonly eks: UpdatedClusters,
+    private readonly uses: EksDependencies,
   ) {}
 
   /**
@@ -138,7 +159,7 @@ export class NodegroupUpdates {
     const cluster = this.eks.require(input.clusterName).cluster;
     const names = { clusterName: cluster.name, nodegroupName: ng.nodegroup.nodegroupName };
     this.checkUpdatable(ng);
-    const { ec2 } = this.account;
+    const { ec2 } = this.uses;
 
     // the user's template: the request's version of the group's own template
     let userTemplate: VersionTarget['userTemplate'];
@@ -181,7 +202,7 @@ export class NodegroupUpdates {
       if (compareMinor(version, ng.nodegroup.version ?? version) < 0) {
         throw eksInvalidParameter(`Requested Nodegroup version ${version} is older than the current version ${ng.nodegroup.version}.`, names);
       }
-      const { imageId, releaseVersion } = resolveRelease(this.account, amiType, version, input.releaseVersion, names);
+      const { imageId, releaseVersion } = resolveRelease(this.uses, amiType, version, input.releaseVersion, names);
       target = { kind: 'version', imageId, releaseVersion, version, customAmi, ...(userTemplate ? { userTemplate } : {}), force: input.force ?? false };
     }
 
@@ -239,7 +260,7 @@ export class NodegroupUpdates {
       if (target.updateConfig) ng.nodegroup.updateConfig = { ...(ng.nodegroup.updateConfig ?? {}), ...target.updateConfig, ...(target.updateConfig.maxUnavailable !== undefined ? { maxUnavailablePercentage: undefined } : { maxUnavailable: undefined }) };
       if (target.scaling) {
         ng.nodegroup.scalingConfig = { ...target.scaling };
-        this.account.autoscaling.updateAutoScalingGroup({ AutoScalingGroupName: ng.autoScalingGroupName, MinSize: target.scaling.minSize, MaxSize: target.scaling.maxSize, DesiredCapacity: target.scaling.desiredSize });
+        this.uses.autoscaling.updateAutoScalingGroup({ AutoScalingGroupName: ng.autoScalingGroupName, MinSize: target.scaling.minSize, MaxSize: target.scaling.maxSize, DesiredCapacity: target.scaling.desiredSize });
       }
       this.finish(record, ng, 'Successful');
     });
@@ -360,7 +381,8 @@ export class NodegroupUpdates {
 
   private async rollout(record: UpdateRecord, ng: NodegroupRecord): Promise<void> {
     const target = record.target as VersionTarget;
-    const { autoscaling, clock } = this.account;
+    const { clock } = this.account;
+    const { autoscaling } = this.uses;
     const group = autoscaling.group(ng.autoScalingGroupName);
     const registry = this.account.nodes(ng.nodegroup.clusterName);
     const fault = this.faults.get(`${record.clusterName}/${record.nodegroupName}`);
@@ -374,7 +396,7 @@ export class NodegroupUpdates {
     const isNew = (id: string) => group.instances.get(id)?.launchTemplate?.Version === version;
 
     // 2. scale-up
-    const zones = new Set(group.subnetIds.map((s) => this.account.ec2.subnets.get(s)?.subnet.AvailabilityZone ?? s)).size;
+    const zones = new Set(group.subnetIds.map((s) => this.uses.ec2.subnets.get(s)?.subnet.AvailabilityZone ?? s)).size;
     const maxUnavailable = this.maxUnavailable(ng, original.desired);
     const surge = Math.max(2 * zones, maxUnavailable);
     autoscaling.updateAutoScalingGroup({ AutoScalingGroupName: group.name, MaxSize: original.max + surge, DesiredCapacity: original.desired + surge });
@@ -383,7 +405,7 @@ export class NodegroupUpdates {
     await this.waitReady(record, ng, registry, (ids) => ids.filter(isNew), surge);
     const old = () => [...group.instances.values()].filter((i) => !isTerminating(i.lifecycleState) && !isNew(i.instanceId)).map((i) => i.instanceId).sort();
     for (const id of old()) {
-      const node = this.account.kubelet.nodeName(id);
+      const node = this.uses.joins.nodeName(id);
       if (node && registry?.cordonNode) await registry.cordonNode(node, { labels: { [EXCLUDE_FROM_LB_LABEL]: 'true' } });
     }
     this.note(record, `scale-up: new nodes Ready; cordoned ${old().length} old node(s) and labelled them ${EXCLUDE_FROM_LB_LABEL}=true`);
@@ -391,7 +413,7 @@ export class NodegroupUpdates {
     // 3. upgrade
     if (fault && fault !== 'NodeCreationFailure') throw new UpdateFailed(fault, `Injected failure ${fault} (sandbox fault hook).`, []);
     for (let batch = old().slice(0, maxUnavailable); batch.length > 0; batch = old().slice(0, maxUnavailable)) {
-      const nodes = batch.map((id) => this.account.kubelet.nodeName(id));
+      const nodes = batch.map((id) => this.uses.joins.nodeName(id));
       this.note(record, `upgrade: draining ${batch.map((id, i) => nodes[i] ?? id).join(', ')}`);
       await Promise.all(batch.map((id, i) => this.drain(record, ng, registry, nodes[i], id, target.force)));
       await clock.sleep(this.timings.afterDrainMs);
@@ -407,7 +429,7 @@ export class NodegroupUpdates {
     while (group.desired > original.desired) {
       const victim = this.scaleInVictim(ng);
       if (!victim) break;
-      const node = this.account.kubelet.nodeName(victim);
+      const node = this.uses.joins.nodeName(victim);
       if (node && registry?.cordonNode) await registry.cordonNode(node);
       await this.drain(record, ng, registry, node, victim, target.force);
       autoscaling.terminateInstanceInAutoScalingGroup({ InstanceId: victim, ShouldDecrementDesiredCapacity: true });
@@ -432,12 +454,12 @@ export class NodegroupUpdates {
 
   /** The ASG's current template version for the EKS-owned template. */
   private groupSpec(ng: NodegroupRecord): LaunchTemplateSpecification {
-    const group = this.account.autoscaling.group(ng.autoScalingGroupName);
+    const group = this.uses.autoscaling.group(ng.autoScalingGroupName);
     return group.launchTemplate ?? group.mixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification ?? {};
   }
 
   private newTemplateVersion(record: UpdateRecord, ng: NodegroupRecord, target: VersionTarget, breakBootstrap: boolean): string {
-    const { ec2 } = this.account;
+    const { ec2 } = this.uses;
     const cluster = this.eks.require(record.clusterName);
     const image = ec2.images.get(target.imageId);
     const user = target.userTemplate?.data ?? {};
@@ -479,19 +501,19 @@ export class NodegroupUpdates {
   }
 
   private pointGroupAt(ng: NodegroupRecord, version: string): void {
-    const group = this.account.autoscaling.group(ng.autoScalingGroupName);
+    const group = this.uses.autoscaling.group(ng.autoScalingGroupName);
     if (group.launchTemplate) {
-      this.account.autoscaling.updateAutoScalingGroup({ AutoScalingGroupName: group.name, LaunchTemplate: { ...group.launchTemplate, Version: version } });
+      this.uses.autoscaling.updateAutoScalingGroup({ AutoScalingGroupName: group.name, LaunchTemplate: { ...group.launchTemplate, Version: version } });
     } else if (group.mixedInstancesPolicy) {
       const policy = clone(group.mixedInstancesPolicy);
       policy.LaunchTemplate!.LaunchTemplateSpecification = { ...policy.LaunchTemplate!.LaunchTemplateSpecification, Version: version };
-      this.account.autoscaling.updateAutoScalingGroup({ AutoScalingGroupName: group.name, MixedInstancesPolicy: policy });
+      this.uses.autoscaling.updateAutoScalingGroup({ AutoScalingGroupName: group.name, MixedInstancesPolicy: policy });
     }
   }
 
   private async isReady(registry: NodeRegistry | undefined, instanceId: string): Promise<boolean> {
-    const node = this.account.kubelet.nodeName(instanceId);
-    if (!node || !this.account.kubelet.isJoined(instanceId)) return false;
+    const node = this.uses.joins.nodeName(instanceId);
+    if (!node || !this.uses.joins.isJoined(instanceId)) return false;
     if (!registry?.isNodeReady) return true;
     return (await registry.isNodeReady(node)) === true;
   }
@@ -499,7 +521,7 @@ export class NodegroupUpdates {
   /** Waits until `count` of the selected active instances are Ready; NodeCreationFailure after the timeout. */
   private async waitReady(record: UpdateRecord, ng: NodegroupRecord, registry: NodeRegistry | undefined, select: (ids: string[]) => string[], count: number): Promise<void> {
     const { clock } = this.account;
-    const group = this.account.autoscaling.group(ng.autoScalingGroupName);
+    const group = this.uses.autoscaling.group(ng.autoScalingGroupName);
     const deadline = clock.now() + this.timings.nodeReadyTimeoutMs;
     for (;;) {
       const ids = select([...group.instances.values()].filter((i) => !isTerminating(i.lifecycleState)).map((i) => i.instanceId));
@@ -537,7 +559,7 @@ export class NodegroupUpdates {
 
   /** The scale-down victim: busiest AZ first, then the newest instance (a sandbox choice, not ASG's policy). */
   private scaleInVictim(ng: NodegroupRecord): string | undefined {
-    const group = this.account.autoscaling.group(ng.autoScalingGroupName);
+    const group = this.uses.autoscaling.group(ng.autoScalingGroupName);
     const active = [...group.instances.values()].filter((i) => !isTerminating(i.lifecycleState));
     const perZone = new Map<string, number>();
     for (const i of active) perZone.set(i.availabilityZone, (perZone.get(i.availabilityZone) ?? 0) + 1);

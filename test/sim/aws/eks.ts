@@ -29,9 +29,10 @@ import {
   type Taint,
 } from '@aws-sdk/client-eks';
 import type { RequestLaunchTemplateData } from '@aws-sdk/client-ec2';
-import type { SimAccount } from './account';
+import type { AccountState } from './account-state';
 import { AMI_TYPES, resolveRelease } from './ami-catalogue';
-import { NodegroupUpdates, type UpdateErrorCode } from './eks-updates';
+import type { ClusterRecord, NodegroupRecord } from './eks-records';
+import { NodegroupUpdates, type EksDependencies, type UpdateErrorCode } from './eks-updates';
 import { eksInUse, eksInvalidParameter, eksInvalidRequest, eksNotFound } from './errors';
 import { paginate } from './filters';
 import { instanceTypeArchitecture } from './instance-types';
@@ -59,20 +60,6 @@ export interface AddClusterSpec {
   vpcId?: string;
 }
 
-export interface ClusterRecord {
-  cluster: Cluster & { name: string; endpoint: string; version: string };
-  accessEntries: Map<string, AccessEntry>;
-  nodegroups: Map<string, NodegroupRecord>;
-  /** Roles EKS itself mapped in aws-auth (CONFIG_MAP clusters), for the kubelet's authn. */
-  eksMappedRoles: Set<string>;
-}
-
-export interface NodegroupRecord {
-  nodegroup: Nodegroup & { nodegroupName: string; clusterName: string };
-  autoScalingGroupName: string;
-  eksLaunchTemplateId: string;
-}
-
 const EKS_SERVICE_ROLE = 'AWSServiceRoleForAmazonEKSNodegroup';
 const CREATE_TIMEOUT_MS = 15 * 60_000;
 
@@ -81,8 +68,11 @@ export class EksService {
   /** UpdateNodegroupVersion/Config, DescribeUpdate, ListUpdates (see eks-updates.ts). */
   readonly updates: NodegroupUpdates;
 
-  constructor(private readonly account: SimAccount) {
-    this.updates = new NodegroupUpdates(account, this);
+  constructor(
+    private readonly account: AccountState,
+    private readonly uses: EksDependencies,
+  ) {
+    this.updates = new NodegroupUpdates(account, this, uses);
   }
 
   /** Fault hook: the group's next version update fails with `code` (see NodegroupUpdates). */
@@ -103,10 +93,10 @@ export class EksService {
       endpoint: spec.endpoint ?? `https://${id}.gr7.${region}.eks.amazonaws.com`,
       roleArn: `arn:aws:iam::${accountId}:role/${spec.name}-cluster`,
       resourcesVpcConfig: {
-        subnetIds: spec.subnetIds ?? [...this.account.ec2.subnets.keys()],
+        subnetIds: spec.subnetIds ?? [...this.uses.ec2.subnets.keys()],
         securityGroupIds: [],
         clusterSecurityGroupId: ids.ec2('sg'),
-        vpcId: spec.vpcId ?? [...this.account.ec2.vpcs.keys()][0],
+        vpcId: spec.vpcId ?? [...this.uses.ec2.vpcs.keys()][0],
         endpointPublicAccess: spec.endpointAccess !== 'private',
         endpointPrivateAccess: true,
         publicAccessCidrs: ['0.0.0.0/0'],
@@ -194,7 +184,8 @@ export class EksService {
   // ---- managed node groups ----
 
   createNodegroup(input: CreateNodegroupCommandInput): { nodegroup: Nodegroup } {
-    const { ec2, ids, clock } = this.account;
+    const { ids, clock } = this.account;
+    const { ec2 } = this.uses;
     const record = this.require(input.clusterName);
     const cluster = record.cluster;
     const names = { clusterName: cluster.name, nodegroupName: input.nodegroupName ?? '' };
@@ -274,7 +265,7 @@ export class EksService {
       if (compareMinor(version, cluster.version) > 0) {
         throw eksInvalidParameter(`Requested Nodegroup version ${version} is newer than the cluster version ${cluster.version}.`, names);
       }
-      ({ imageId, releaseVersion } = resolveRelease(this.account, amiType, version, input.releaseVersion, names));
+      ({ imageId, releaseVersion } = resolveRelease(this.uses, amiType, version, input.releaseVersion, names));
     }
 
     // 3. the EKS-owned launch template and the node role's identity
@@ -320,7 +311,7 @@ export class EksService {
     // 4. the Auto Scaling group, tagged so that its instances carry the cluster ownership
     const groupName = `eks-${name}-${uuid}`;
     const spec = { LaunchTemplateId: eksTemplate.LaunchTemplateId, Version: '1' };
-    this.account.autoscaling.createAutoScalingGroup({
+    this.uses.autoscaling.createAutoScalingGroup({
       AutoScalingGroupName: groupName,
       ...(ltData.InstanceType
         ? { LaunchTemplate: spec }
@@ -383,9 +374,9 @@ export class EksService {
   /** CREATING → ACTIVE once desiredSize nodes have joined, else CREATE_FAILED. */
   private watchCreation(ng: NodegroupRecord, deadline: number): void {
     const check = () => {
-      const group = this.account.autoscaling.groups.get(ng.autoScalingGroupName);
+      const group = this.uses.autoscaling.groups.get(ng.autoScalingGroupName);
       const ids = [...(group?.instances.keys() ?? [])];
-      const joined = ids.filter((id) => this.account.kubelet.isJoined(id));
+      const joined = ids.filter((id) => this.uses.joins.isJoined(id));
       const desired = ng.nodegroup.scalingConfig?.desiredSize ?? 0;
       if (joined.length >= desired) {
         ng.nodegroup.status = 'ACTIVE';

@@ -19,7 +19,7 @@ import {
   type Role,
 } from '@aws-sdk/client-iam';
 import { createHash } from 'node:crypto';
-import type { SimAccount } from './account';
+import type { AccountState } from './account-state';
 import { clone } from './clone';
 import { commandName, type CommandInput, type CommandOutput, type Route } from './routes';
 
@@ -100,7 +100,7 @@ export class IamService {
   readonly roles = new Map<string, RoleRecord>();
   readonly instanceProfiles: InstanceProfileRoles;
 
-  constructor(private readonly account: SimAccount) {
+  constructor(private readonly account: AccountState) {
     this.instanceProfiles = new InstanceProfileRoles((name, roleArn) => {
       this.ensureRole(roleArn);
       this.instanceProfiles.createdAt(name, this.account.clock.date());

@@ -46,12 +46,13 @@ import {
   type RefreshPreferences,
   type RollbackInstanceRefreshCommandInput,
   type StartInstanceRefreshCommandInput,
+  type UpdateAutoScalingGroupCommandInput,
 } from '@aws-sdk/client-auto-scaling';
-import type { SimAccount } from './account';
-import { stamp } from './asg-lifecycle';
+import type { AccountState } from './account-state';
+import { stamp, type ScalingEngine } from './asg-lifecycle';
 import { isTerminating, type GroupInstance, type GroupRecord } from './asg-model';
-import type { AutoScalingService } from './autoscaling';
 import { clone } from './clone';
+import type { Ec2Service } from './ec2';
 import { autoScalingInvalidNextToken, autoScalingValidationError, SandboxNotImplementedError } from './errors';
 import { paginate } from './filters';
 import { route, type Route } from './routes';
@@ -68,6 +69,14 @@ interface Target {
   spec: LaunchTemplateSpecification;
   templateId: string;
   version: string;
+}
+
+/** What a refresh needs of Auto Scaling (autoscaling.ts, which owns the refreshes). */
+export interface RefreshedGroups {
+  readonly groups: ReadonlyMap<string, GroupRecord>;
+  readonly engine: ScalingEngine;
+  group(name: string | undefined): GroupRecord;
+  updateAutoScalingGroup(input: UpdateAutoScalingGroupCommandInput): unknown;
 }
 
 export interface RefreshRecord {
@@ -104,8 +113,9 @@ export class InstanceRefreshes {
   private seq = 0;
 
   constructor(
-    private readonly account: SimAccount,
-    private readonly autoscaling: AutoScalingService,
+    private readonly account: AccountState,
+    private readonly ec2: Ec2Service,
+    private readonly autoscaling: RefreshedGroups,
   ) {}
 
   active(groupName: string): RefreshRecord | undefined {
@@ -470,8 +480,8 @@ export class InstanceRefreshes {
   private pin(spec: LaunchTemplateSpecification | undefined, validate = false): Target | undefined {
     if (!spec) return undefined;
     try {
-      const record = this.account.ec2.launchTemplates.find(spec);
-      const version = this.account.ec2.launchTemplates.resolveVersion(record, spec.Version);
+      const record = this.ec2.launchTemplates.find(spec);
+      const version = this.ec2.launchTemplates.resolveVersion(record, spec.Version);
       return { spec: clone(spec), templateId: record.template.LaunchTemplateId!, version: String(version.VersionNumber) };
     } catch (error) {
       if (!validate) return undefined;

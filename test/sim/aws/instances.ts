@@ -11,6 +11,7 @@ import type {
   DescribeInstanceAttributeCommandOutput,
   DescribeInstancesCommandInput,
   DescribeInstancesCommandOutput,
+  IamInstanceProfile,
   IamInstanceProfileSpecification,
   Instance,
   InstanceState,
@@ -25,14 +26,14 @@ import type {
   TerminateInstancesCommandOutput,
   Volume,
 } from '@aws-sdk/client-ec2';
-import type { SimAccount } from './account';
-import type { SubnetRecord } from './ec2';
+import type { AccountState } from './account-state';
+import type { ImageRecord, SubnetRecord } from './ec2-records';
 import { ec2Error } from './errors';
 import type { InstanceStateChangeDetail } from './events';
 import { matchesEc2Filters, paginate, tagFilterValues } from './filters';
 import { INSTANCE_TYPES, instanceTypeArchitecture } from './instance-types';
 import { clone } from './clone';
-import type { LaunchTemplateRef } from './launch-templates';
+import type { LaunchTemplateRef, LaunchTemplateStore } from './launch-templates';
 
 type Out<T> = Omit<T, '$metadata'>;
 
@@ -79,6 +80,21 @@ export interface LaunchRequest {
   market?: 'spot' | 'on-demand';
 }
 
+/** What launching and terminating instances needs of the rest of EC2 (ec2.ts). */
+export interface InstanceHost {
+  readonly launchTemplates: LaunchTemplateStore;
+  readonly images: ReadonlyMap<string, ImageRecord>;
+  readonly subnets: ReadonlyMap<string, SubnetRecord>;
+  readonly volumes: Map<string, Volume>;
+  resolveImageAlias(imageId: string): string;
+  capacityDenied(instanceType: string, availabilityZone: string): boolean;
+  defaultSecurityGroup(vpcId: string): string;
+  allocateAddress(subnet: SubnetRecord): { ip: string; offset: number };
+  releaseAddress(subnet: SubnetRecord, offset: number): void;
+  privateDnsName(ip: string): string;
+  instanceProfile(spec: IamInstanceProfileSpecification): IamInstanceProfile;
+}
+
 export type InstanceStateListener = (record: InstanceRecord, previous: InstanceStateName | undefined) => void;
 
 export class InstanceStore {
@@ -88,7 +104,10 @@ export class InstanceStore {
   private readonly listeners: InstanceStateListener[] = [];
   private readonly clientTokens = new Map<string, string>();
 
-  constructor(private readonly account: SimAccount) {}
+  constructor(
+    private readonly account: AccountState,
+    private readonly ec2: InstanceHost,
+  ) {}
 
   onStateChange(listener: InstanceStateListener): void {
     this.listeners.push(listener);
@@ -114,7 +133,8 @@ export class InstanceStore {
    * subnet addresses, capacity) runs before the first instance exists.
    */
   launch(request: LaunchRequest): InstanceRecord[] {
-    const { ec2, clock, ids } = this.account;
+    const { clock, ids } = this.account;
+    const ec2 = this.ec2;
     let templateRef: InstanceRecord['launchTemplate'];
     let data: Record<string, unknown> = {};
     if (request.launchTemplate) {
@@ -326,7 +346,8 @@ export class InstanceStore {
   }
 
   private finishTermination(record: InstanceRecord): void {
-    const { ec2, clock } = this.account;
+    const { clock } = this.account;
+    const ec2 = this.ec2;
     this.transition(record, 'terminated', 'shutting-down');
     ec2.releaseAddress(record.subnet, record.hostOffset);
     // a terminated instance keeps its id but loses its network identity: code that needs

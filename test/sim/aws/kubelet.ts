@@ -11,10 +11,12 @@
  * joins, whatever its user data says. A terminated instance's Node goes NotReady and is
  * then deleted by the cloud controller.
  */
-import type { SimAccount } from './account';
+import type { AccountState } from './account-state';
 import { bootstrapFailure } from './ami-catalogue';
 import { readBootstrap, type BootstrapIntent } from './bootstrap-config';
-import type { ClusterRecord } from './eks';
+import type { Ec2Service } from './ec2';
+import type { EksService } from './eks';
+import type { ClusterRecord } from './eks-records';
 import { INSTANCE_TYPES, maxPods } from './instance-types';
 import type { InstanceRecord } from './instances';
 import type { KubeNode, NodeRegistry } from './node-registry';
@@ -45,8 +47,12 @@ export class Kubelet {
   readonly notes: KubeletNote[] = [];
   private readonly joined = new Map<string, Joined>();
 
-  constructor(private readonly account: SimAccount) {
-    account.ec2.instances.onStateChange((record) => this.onInstanceState(record));
+  constructor(
+    private readonly account: AccountState,
+    private readonly ec2: Ec2Service,
+    private readonly eks: EksService,
+  ) {
+    ec2.instances.onStateChange((record) => this.onInstanceState(record));
   }
 
   isJoined(instanceId: string): boolean {
@@ -121,7 +127,7 @@ export class Kubelet {
   }
 
   private async decide(record: InstanceRecord): Promise<Decision> {
-    const { ec2, eks } = this.account;
+    const { ec2, eks } = this;
     if (record.instance.State.Name !== 'running') return { join: false, reason: `the instance is ${record.instance.State.Name}, the kubelet never started` };
     const image = ec2.images.get(record.instance.ImageId ?? '');
     if (!image?.family) {
@@ -130,7 +136,7 @@ export class Kubelet {
     const intent = await readBootstrap(image.family, record.userData);
     if (intent.problems.length) return { join: false, reason: intent.problems.join('; ') };
     // a bad release: the instance runs, its bootstrap dies before the kubelet registers
-    const failure = bootstrapFailure(this.account, image.image.ImageId);
+    const failure = bootstrapFailure(this.ec2, image.image.ImageId);
     if (failure) return { join: false, reason: failure, ...(intent.clusterName ? { cluster: intent.clusterName } : {}) };
     const name = intent.clusterName!;
     const cluster = eks.clusters.get(name);
@@ -164,7 +170,8 @@ export class Kubelet {
   }
 
   private node(record: InstanceRecord, cluster: ClusterRecord, intent: BootstrapIntent): KubeNode {
-    const { ec2, region, clock, ids } = this.account;
+    const { region, clock, ids } = this.account;
+    const { ec2 } = this;
     const i = record.instance;
     const image = ec2.images.get(i.ImageId ?? '')!;
     const type = i.InstanceType ?? '';

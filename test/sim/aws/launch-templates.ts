@@ -33,7 +33,8 @@ import type {
   Tag,
   ValidationError,
 } from '@aws-sdk/client-ec2';
-import type { SimAccount } from './account';
+import type { AccountState } from './account-state';
+import type { ImageRecord } from './ec2-records';
 import { ec2Error } from './errors';
 import { matchesEc2Filters, paginate, tagFilterValues } from './filters';
 import { clone } from './clone';
@@ -55,6 +56,12 @@ export interface LaunchTemplateRef {
   Version?: string | undefined;
 }
 
+/** What templates need of EC2's images (ec2.ts holds them). */
+export interface TemplateImages {
+  readonly images: ReadonlyMap<string, ImageRecord>;
+  resolveImageAlias(imageId: string): string;
+}
+
 const NAME_PATTERN = /^[a-zA-Z0-9().\-/_]{3,128}$/;
 const ID_PATTERN = /^lt-[0-9a-f]{17}$/;
 const MAX_USER_DATA_BYTES = 16384;
@@ -65,7 +72,10 @@ export class LaunchTemplateStore {
   versionLimit = 10_000;
   private readonly createTokens = new Map<string, { fingerprint: string; id: string }>();
 
-  constructor(private readonly account: SimAccount) {}
+  constructor(
+    private readonly account: AccountState,
+    private readonly ec2: TemplateImages,
+  ) {}
 
   // ---- lookups used by RunInstances, Auto Scaling and EKS ----
 
@@ -277,7 +287,7 @@ export class LaunchTemplateStore {
       LaunchTemplateVersions: page.map((v) => {
         const out = clone(v);
         if (input.ResolveAlias && out.LaunchTemplateData?.ImageId?.startsWith('resolve:ssm:')) {
-          out.LaunchTemplateData.ImageId = this.account.ec2.resolveImageAlias(out.LaunchTemplateData.ImageId);
+          out.LaunchTemplateData.ImageId = this.ec2.resolveImageAlias(out.LaunchTemplateData.ImageId);
         }
         return out;
       }),
@@ -329,7 +339,7 @@ export class LaunchTemplateStore {
   /** CreateLaunchTemplate(Version) accept unknown AMIs and types but say so in `Warning`. */
   private warnings(data: RequestLaunchTemplateData): ValidationError[] {
     const out: ValidationError[] = [];
-    if (data.ImageId && !data.ImageId.startsWith('resolve:ssm:') && !this.account.ec2.images.has(data.ImageId)) {
+    if (data.ImageId && !data.ImageId.startsWith('resolve:ssm:') && !this.ec2.images.has(data.ImageId)) {
       out.push({ Code: 'InvalidAMIID.NotFound', Message: `The image id '[${data.ImageId}]' does not exist` });
     }
     if (data.InstanceType && !INSTANCE_TYPES.has(data.InstanceType)) {

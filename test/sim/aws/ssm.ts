@@ -24,7 +24,7 @@ import {
   type GetParametersCommandOutput,
   type Parameter,
 } from '@aws-sdk/client-ssm';
-import type { SimAccount } from './account';
+import type { AccountState } from './account-state';
 import { SandboxNotImplementedError, ssmInvalidNextToken, ssmParameterNotFound, ssmValidation } from './errors';
 import { paginate } from './filters';
 import { clone } from './clone';
@@ -54,7 +54,7 @@ export class SsmService {
   /** the stored SecureString versions and what GetParameter shows without decryption */
   private readonly ciphertexts = new WeakMap<Parameter, string>();
 
-  constructor(private readonly account: SimAccount) {}
+  constructor(private readonly account: AccountState) {}
 
   /**
    * Creates or updates a parameter (a new version), as AWS does when it releases an AMI.

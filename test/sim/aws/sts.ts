@@ -3,20 +3,20 @@
  * function's execution role.
  */
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { SimAccount } from './account';
+import { SANDBOX_ROLE, SANDBOX_SESSION, type AccountState } from './account-state';
 import { route, type Route } from './routes';
 
 export class StsService {
-  readonly roleName = 'eks-node-lifecycle-sandbox';
-  readonly sessionName = 'sandbox';
+  readonly roleName = SANDBOX_ROLE;
+  readonly sessionName = SANDBOX_SESSION;
   readonly roleId: string;
 
-  constructor(private readonly account: SimAccount) {
+  constructor(private readonly account: AccountState) {
     this.roleId = `AROA${account.ids.upper(17)}`;
   }
 
   get callerArn(): string {
-    return `arn:aws:sts::${this.account.accountId}:assumed-role/${this.roleName}/${this.sessionName}`;
+    return this.account.callerArn;
   }
 
   get roleArn(): string {

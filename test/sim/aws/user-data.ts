@@ -6,7 +6,7 @@
  */
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { stringify as stringifyYaml } from 'yaml';
-import type { AmiFamily } from './ec2';
+import type { AmiFamily } from './ec2-records';
 import type { KubeTaint } from './node-registry';
 
 export interface ClusterConnection {

