@@ -4,12 +4,13 @@ import { loadServiceConfig } from '../shared/config/service-config.js';
 import { RequestApprovalInputSchema } from '../shared/events/rollout.js';
 import { requestApproval } from '../shared/rollout/rollout-control.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
-import { rolloutPorts } from './lib/rollout-ports.js';
+import { approvalsOf, rolloutPorts } from './lib/rollout-ports.js';
 
 /** ami-rollout's approval gate (a callback task): keep the token server-side, ask a person with an approval id. */
 const config = loadServiceConfig();
-const shared = rolloutPorts(config, awsScope({ region: config.region }));
-const approvals = shared.approvals();
+const aws = awsScope({ region: config.region });
+const shared = rolloutPorts(config, aws);
+const approvals = approvalsOf(config, aws);
 
 export const handler = lambdaHandler({
   schema: RequestApprovalInputSchema,

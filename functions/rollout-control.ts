@@ -4,7 +4,7 @@ import { loadServiceConfig } from '../shared/config/service-config.js';
 import { RolloutControlRequestSchema } from '../shared/events/rollout.js';
 import { controlRolloutDirectly } from '../shared/rollout/rollout-control.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
-import { rolloutPorts } from './lib/rollout-ports.js';
+import { approvalsOf, rolloutPorts } from './lib/rollout-ports.js';
 
 /**
  * Direct invocation (operators' tooling): pause, resume or abort a group's rollout. Lambda
@@ -15,7 +15,7 @@ import { rolloutPorts } from './lib/rollout-ports.js';
 const config = loadServiceConfig();
 const aws = awsScope({ region: config.region });
 const shared = rolloutPorts(config, aws);
-const approvals = shared.approvals();
+const approvals = approvalsOf(config, aws);
 
 export const handler = lambdaHandler({
   schema: RolloutControlRequestSchema,

@@ -11,7 +11,7 @@ import type { ManualDrainRequest, ManualUncordonRequest } from '../../shared/eve
 import type { ClusterProbe } from '../../shared/doctor/probe-cluster.js';
 import { accessPolicySource } from './access-policy-source.js';
 import { logInfo } from './handler.js';
-import { rolloutPorts } from './rollout-ports.js';
+import { approvalsOf, rolloutPorts } from './rollout-ports.js';
 
 /** What the chat commands need (chatWorker, chatInvoke, chatApi), built once per cold start. */
 export function chatPorts(config: ServiceConfig, aws: AwsScope): CommandPorts {
@@ -23,7 +23,7 @@ export function chatPorts(config: ServiceConfig, aws: AwsScope): CommandPorts {
     policy: accessPolicySource(aws, requireSetting(config.chat.accessPolicyParameter, 'ACCESS_POLICY_PARAMETER')),
     auditLog: new AuditLog(aws, chatopsTable),
     guards: new RequestGuards(aws, chatopsTable),
-    approvals: rollouts.approvals(),
+    approvals: approvalsOf(config, aws),
     locks: rollouts.locks,
     aws,
     amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),

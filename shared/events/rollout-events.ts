@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { clusterName } from './eventbridge.js';
 import { FinishDetailSchema, RolloutOutcomeSchema } from './rollout.js';
+import { ROLLOUT_EVENTS, type RolloutEventName } from './rollout-event-names.js';
 
 /**
  * What a rollout publishes on the default bus (source `eks-node-lifecycle`), one detail-type
@@ -11,24 +12,7 @@ import { FinishDetailSchema, RolloutOutcomeSchema } from './rollout.js';
  * Required: what says which rollout and phase an event is about. The rest is optional: a
  * reader shows what is there and leaves out what is not.
  */
-export const ROLLOUT_EVENTS = {
-  planned: 'Rollout Planned',
-  'approval-requested': 'Rollout Approval Requested',
-  approved: 'Rollout Approved',
-  'canary-passed': 'Rollout Canary Passed',
-  'batch-finished': 'Rollout Batch Finished',
-  paused: 'Rollout Paused',
-  resumed: 'Rollout Resumed',
-  'rolling-back': 'Rollout Rolling Back',
-  'rolled-back': 'Rollout Rolled Back',
-  aborted: 'Rollout Aborted',
-  finished: 'Rollout Finished',
-  'rollback-failed': 'Rollout Rollback Failed',
-  failed: 'Rollout Failed',
-  declined: 'Rollout Declined',
-} as const;
-
-export type RolloutEventName = keyof typeof ROLLOUT_EVENTS;
+export { ROLLOUT_EVENTS, type RolloutEventName } from './rollout-event-names.js';
 
 /** The image a rollout rolls onto. An approval's events know only its label, which `imageId` then holds. */
 export const RolloutTargetSchema = z.object({

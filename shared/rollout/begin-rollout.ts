@@ -1,6 +1,4 @@
 import type { AwsScope } from '../aws/clients.js';
-import { snapshotGroup } from '../aws/auto-scaling-groups.js';
-import { describeNodegroup } from '../aws/nodegroups.js';
 import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config/node-group-config.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import { observedBy, observeLabel } from '../config/observe.js';
@@ -13,6 +11,7 @@ import { APPROVAL_TIMEOUT_SECONDS } from './approvals.js';
 import { decideStart } from './maintenance-window.js';
 import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
 import { resolveMaxUnavailable } from './plan-batches.js';
+import { readGroup } from './read-group.js';
 import { readRolloutPolicy } from './rollout-policy.js';
 
 export type BeginResult =
@@ -118,16 +117,4 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
   await ports.locks.recordBeginDecision(input.executionArn, { decision: 'proceed', approval, startAt: result.startAt }, now);
   ports.log('rollout begins', { summary: result.summary, startAt: result.startAt });
   return result;
-}
-
-/** A node group's tags, size and zones: an EKS managed node group's, or a self-managed group's Auto Scaling group's. */
-export async function readGroup(input: { cluster: string; group: { kind: 'managed' | 'self-managed'; name: string; autoScalingGroup?: string | undefined } }, ports: Pick<BeginPorts, 'aws'>): Promise<{ tags: Record<string, string>; size: number; zones: number }> {
-  if (input.group.kind === 'managed') {
-    const ng = await describeNodegroup(ports.aws, input.cluster, input.group.name);
-    return { tags: ng.tags, size: ng.desiredSize ?? 0, zones: Math.max(1, ng.subnets.length || 1) };
-  }
-  const name = input.group.autoScalingGroup ?? input.group.name;
-  const group = await snapshotGroup(ports.aws, name);
-  if (!group) throw new ConfigurationError(`Auto Scaling group ${name} does not exist`);
-  return { tags: group.tags, size: group.desired, zones: new Set(group.instances.map((i) => i.availabilityZone)).size || 1 };
 }

@@ -20,7 +20,7 @@ import { withOwnershipTags } from '../launch-templates/tag-specifications.js';
 import { renderUserData } from '../launch-templates/user-data.js';
 import type { NodeImageFamily } from '../launch-templates/types.js';
 import { validateLaunchTemplate } from '../launch-templates/validate.js';
-import { readGroup } from './begin-rollout.js';
+import { readGroup } from './read-group.js';
 import { readRolloutPolicy } from './rollout-policy.js';
 import { ConfigurationError, LaunchTemplateValidationError, type LaunchTemplateViolation } from '../errors.js';
 

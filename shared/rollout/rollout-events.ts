@@ -1,6 +1,7 @@
 import type { AwsScope } from '../aws/clients.js';
 import { publishEvent } from '../aws/notifications.js';
-import { ROLLOUT_EVENTS, type RolloutAbout, type RolloutNotice, type RolloutNotify } from '../events/rollout-events.js';
+import { ROLLOUT_EVENTS } from '../events/rollout-event-names.js';
+import type { RolloutAbout, RolloutNotice, RolloutNotify } from '../events/rollout-events.js';
 
 /**
  * A rollout's notifications on the default bus (events/rollout-events.ts): every detail names
