@@ -460,6 +460,14 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     }
   }
 
+  // every TCP connection from its first byte: closeAllConnections knows only those that became
+  // HTTP connections, so one a client left mid-handshake would hold close() open forever
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
   // Node closes an idle keep-alive connection after 5 s, the very pause of kubectl drain's
   // eviction retry: a POST sent as the server hangs up fails with "connection reset by
   // peer", and Go does not retry a POST. Outlast Go's 90 s idle timeout, as a real API server does.
@@ -478,6 +486,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     return new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
     });
   };
   await listen(0);
