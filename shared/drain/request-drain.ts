@@ -1,14 +1,11 @@
-import type { AwsScope } from '../aws/clients.js';
 import type { DrainRecords } from '../aws/drain-records.js';
 import type { InstanceView } from '../aws/instances.js';
 import { describeNodegroupTags } from '../aws/nodegroups.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import type { ServiceMode } from '../config/service-config.js';
 import type { DrainObserved } from '../events/observed.js';
-import type { PublishServiceEvent } from '../events/service-events.js';
 import { AwsTransientError, InvalidInputError } from '../errors.js';
 import type { DrainTrigger } from '../events/drain.js';
-import type { KubeClients } from '../kube/client.js';
 import { checkDrainedNode } from '../kube/drain/drained-node.js';
 import { findNodeForInstance } from '../kube/find-node.js';
 import { listTerminationHandlerPods, NTH_MANAGED_TAG, type TerminationHandlerSighting, terminationHandlerFor } from '../kube/neighbours.js';
@@ -17,24 +14,18 @@ import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 import { type DrainRequest, type DrainRequestFacts, type DrainRequestPlan, lookupsFor, planDrainRequest, type RequestFacts, type RequestScope } from './decide-request.js';
 import { hookOwnership } from './hook-ownership.js';
 import { ownerAlive } from './drain-owner.js';
-import { observeDrain } from './observe-drain.js';
+import { type ObserveDrainPorts, observeDrain } from './observe-drain.js';
 import { completeOpenActions } from './own-drain.js';
 import { startNodeDrain } from './start-node-drain.js';
 
-export interface RequestDrainPorts {
-  aws: AwsScope;
+export interface RequestDrainPorts extends ObserveDrainPorts {
   records: DrainRecords;
   managedClusters: ManagedClusters;
   nodeDrainStateMachineArn: string;
   /** node name → instance id, for manual requests by node name */
   instanceOfNode: (cluster: string, nodeName: string) => Promise<string | undefined>;
-  /** the clusters' Kubernetes API: is a node drained long ago still drained? (observe mode: what would a drain do?) */
-  kube: Pick<KubeClients, 'core' | 'policy'>;
   /** observe: the drain is decided and reported (`Node Drain Observed`), not started (config/observe.ts) */
   mode?: ServiceMode;
-  publish?: PublishServiceEvent;
-  now: () => Date;
-  log: (message: string, attributes?: Record<string, unknown>) => void;
 }
 
 export type RequestDrainOutcome =

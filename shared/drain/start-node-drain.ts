@@ -1,4 +1,4 @@
-import type { DrainRecord, DrainRecords, NotedLifecycleAction } from '../aws/drain-records.js';
+import type { DrainRecord, DrainRecords } from '../aws/drain-records.js';
 import type { AwsScope } from '../aws/clients.js';
 import { executionArnOf, startExecutionOnce } from '../aws/step-functions.js';
 import type { NodeDrainInput } from '../events/drain.js';

@@ -3,7 +3,6 @@ import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import { observedBy, observeLabel } from '../config/observe.js';
 import type { ServiceMode } from '../config/service-config.js';
-import { ConfigurationError } from '../errors.js';
 import type { RolloutInput, RolloutPolicyInput } from '../events/rollout.js';
 import type { RolloutPhaseDetail } from '../events/rollout-events.js';
 import { metricsOfWindowWait, recordMetrics } from '../metrics/metrics.js';

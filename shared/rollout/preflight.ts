@@ -16,7 +16,7 @@ import { partitionOfArn } from '../aws/partition.js';
 import { now } from '../clock.js';
 import { describeInstanceProfile, instanceProfileNameOf, listAttachedPolicyArns, roleNameOf } from '../aws/iam.js';
 import { describeTemplateVersion, type TemplateVersionView } from '../aws/launch-template-versions.js';
-import { ClusterNotFoundError, ConfigurationError, LaunchTemplateValidationError, type LaunchTemplateViolation } from '../errors.js';
+import { ConfigurationError, LaunchTemplateValidationError, type LaunchTemplateViolation } from '../errors.js';
 import type { KubeClients } from '../kube/client.js';
 import { type BootstrapChange, describeBootstrapChanges } from '../launch-templates/bootstrap-settings.js';
 import { renderLaunchTemplateVersion } from './prepare-launch-template.js';

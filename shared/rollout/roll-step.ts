@@ -1,5 +1,4 @@
 import type { RollState, RollStepInput, RollStepResult } from '../events/rollout.js';
-import type { AwsScope } from '../aws/clients.js';
 import { stepTaken } from '../workflow/continuation.js';
 import { instanceRefresh, type InstanceRefreshStrategyPorts } from './instance-refresh/instance-refresh-strategy.js';
 import { managedUpdate, type ManagedUpdateStrategyPorts } from './managed-update/managed-update-strategy.js';

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { isLeaving, snapshotGroup } from '../../shared/aws/auto-scaling-groups.js';
 import { awsScope } from '../../shared/aws/clients.js';
 import { AuditLog } from '../../shared/chatops/audit-log.js';
