@@ -182,6 +182,25 @@ export class SlackApiError extends NodeLifecycleError {
   }
 }
 
+/**
+ * A member account cannot be acted in: the hub's AssumeRole of its member role was refused
+ * (the role was deleted, its trust policy or ExternalId does not match, or an SCP denies it).
+ * Not retryable: it needs someone to fix the member's stack; the other members go on.
+ */
+export class MemberAccessError extends NodeLifecycleError {
+  override readonly name = 'MemberAccessError';
+  readonly retryable = false;
+  constructor(
+    readonly accountId: string,
+    readonly region: string,
+    readonly roleArn: string,
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`member account ${accountId} (${region}) cannot be reached: AssumeRole of ${roleArn} was refused (${reason}); is deploy/member-account.yml deployed there, with this hub's account, stage and ExternalId?`, options);
+  }
+}
+
 export const ERROR_NAMES = [
   'LaunchTemplateValidationError',
   'InvalidInputError',
@@ -197,6 +216,7 @@ export const ERROR_NAMES = [
   'SlackSignatureError',
   'UnverifiedCallerError',
   'SlackApiError',
+  'MemberAccessError',
 ] as const;
 
 export type ErrorName = (typeof ERROR_NAMES)[number];

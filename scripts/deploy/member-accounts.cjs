@@ -95,6 +95,25 @@ function memberRoleName(stage, logicalId, region) {
   return `${stage}-${logicalId.replace(/Role$/, '')}-${region}`;
 }
 
+/** What a hub function whose role has a member role is told: the member role's name without its region (shared/aws/places.ts adds it). */
+function memberRoleEnvironment(stage, logicalId) {
+  return { MEMBER_ROLE_NAME: memberRoleName(stage, logicalId, 'x').replace(/-x$/, '') };
+}
+
+/**
+ * The statement a hub role with a member role gains: sts:AssumeRole of its member roles, in
+ * every region, of the listed accounts only (the member's trust policy decides the rest).
+ */
+function assumeMemberRoleStatement(stage, logicalId, accountIds) {
+  const name = memberRoleEnvironment(stage, logicalId).MEMBER_ROLE_NAME;
+  return {
+    Sid: 'AssumeMemberRoles',
+    Effect: 'Allow',
+    Action: 'sts:AssumeRole',
+    Resource: accountIds.map((id) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::${id}:role${MEMBER_ROLE_PATH}${name}-*` })),
+  };
+}
+
 /** The longest hub stage both names fit IAM's limit with, for these roles. */
 function maxStageLength(service, logicalIds) {
   const longest = Math.max(...logicalIds.map((id) => id.length));
@@ -103,11 +122,15 @@ function maxStageLength(service, logicalIds) {
   return Math.min(hub, member);
 }
 
-/** `memberAccounts` as account ids; `{ error }` for anything but 12-digit ids. */
+/**
+ * `memberAccounts` as account ids; `{ error }` for anything but 12-digit ids. Each entry is
+ * `<account>[:<regions>[:<clusters>]]`; the functions read the regions and clusters
+ * (shared/config/member-accounts.ts), the hub's stack needs the accounts.
+ */
 function memberAccountIds(value) {
   const ids = String(value ?? '')
     .split(',')
-    .map((s) => s.trim())
+    .map((s) => s.trim().split(':')[0].trim())
     .filter((s) => s !== '');
   const bad = ids.find((id) => !/^\d{12}$/.test(id));
   if (bad !== undefined) return { error: `memberAccounts: "${bad}" is not an AWS account id (12 digits); give a comma-separated list` };
@@ -134,7 +157,20 @@ class MemberAccounts {
     const declared = service.resources?.Resources ?? {};
     const roles = memberRoleIds(declared);
     if (stage.length > maxStageLength(name, roles)) fail(`memberAccounts: the stage name "${stage}" is too long for the role names the member accounts trust (at most ${maxStageLength(name, roles)} characters)`, 'INVALID_MEMBER_ACCOUNTS');
-    for (const id of roles) declared[id].Properties.RoleName = hubRoleName(name, stage, id);
+    for (const id of roles) {
+      declared[id].Properties.RoleName = hubRoleName(name, stage, id);
+      declared[id].Properties.Policies.push({ PolicyName: 'assume-member-roles', PolicyDocument: { Version: '2012-10-17', Statement: [assumeMemberRoleStatement(stage, id, accounts.ids)] } });
+    }
+    // each function whose role has member roles is told their name (shared/config/member-accounts.ts)
+    const compiled = service.provider.compiledCloudFormationTemplate.Resources;
+    for (const fn of service.getAllFunctions()) {
+      const role = service.getFunction(fn).role;
+      if (!roles.includes(role)) continue;
+      const resource = compiled[this.serverless.getProvider('aws').naming.getLambdaLogicalId(fn)];
+      const properties = resource.Properties;
+      properties.Environment ??= { Variables: {} };
+      Object.assign(properties.Environment.Variables, memberRoleEnvironment(stage, role));
+    }
 
     const sources = new Set();
     for (const fn of service.getAllFunctions()) {
@@ -160,4 +196,4 @@ class MemberAccounts {
 }
 
 module.exports = MemberAccounts;
-Object.assign(module.exports, { memberPart, memberRoleIds, isFunctionRole, eventSide, hubRoleName, memberRoleName, maxStageLength, memberAccountIds, MEMBER_ROLE_PATH, MEMBER_EVENT_SOURCES });
+Object.assign(module.exports, { memberPart, memberRoleIds, isFunctionRole, eventSide, hubRoleName, memberRoleName, memberRoleEnvironment, assumeMemberRoleStatement, maxStageLength, memberAccountIds, MEMBER_ROLE_PATH, MEMBER_EVENT_SOURCES });

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { ConfigurationError } from '../errors.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 import { issuesOf } from '../schema-issues.js';
+import { type FleetSettings, loadFleetSettings } from './member-accounts.js';
 
 /**
  * `act` does what it decides; `observe` decides, reports what it would do (events, chat,
@@ -47,6 +48,8 @@ const EnvSchema = z.object({
 
 export interface ServiceConfig {
   region: string;
+  /** the member accounts this hub serves, and how this function reaches them (member-accounts.ts) */
+  fleet: FleetSettings;
   mode: ServiceMode;
   managedClusters: ManagedClusters;
   nodeJoinStateMachineArn?: string;
@@ -87,10 +90,12 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     throw new ConfigurationError(`service configuration: ${issuesOf(parsed.error).map((i) => `${i.path} ${i.message}`).join('; ')}`);
   }
   const list = parsed.data.MANAGED_CLUSTERS.trim();
+  const managedClusters: ManagedClusters = list === '*' ? '*' : list.split(',').map((c) => c.trim()).filter(Boolean);
   return {
     region: parsed.data.AWS_REGION,
+    fleet: loadFleetSettings(env, parsed.data.AWS_REGION, managedClusters),
     mode: parsed.data.SERVICE_MODE,
-    managedClusters: list === '*' ? '*' : list.split(',').map((c) => c.trim()).filter(Boolean),
+    managedClusters,
     nodeJoinStateMachineArn: parsed.data.NODE_JOIN_STATE_MACHINE_ARN,
     nodeDrainStateMachineArn: parsed.data.NODE_DRAIN_STATE_MACHINE_ARN,
     drainTable: parsed.data.DRAIN_TABLE,

@@ -236,6 +236,8 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
   });
 
   const resolveRef = (logicalId: string): string => {
+    if (logicalId === 'AWS::AccountId') return accountId;
+    if (logicalId === 'AWS::Region') return region;
     const machine = stateMachines.find((m) => m.id === logicalId);
     if (machine) return machine.arn;
     const fn = functions.find((f) => `${f.key[0]!.toUpperCase()}${f.key.slice(1)}LambdaFunction` === logicalId);
