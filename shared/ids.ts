@@ -22,6 +22,8 @@ export const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 
 /** AWS account ids: 12 digits. */
 export const ACCOUNT_ID = /^\d{12}$/;
+/** an AWS region code: eu-west-1, us-gov-west-1, cn-north-1, ap-southeast-5 */
+export const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /** Step Functions state machine and execution names: 1–80 of letters, digits, `-` and `_` (the characters CloudWatch logging accepts). */
 const SFN_NAME = '[A-Za-z0-9_-]{1,80}';

@@ -1,5 +1,6 @@
 import type { MemberRoles, Place } from '../aws/places.js';
 import { ConfigurationError } from '../errors.js';
+import { ACCOUNT_ID as ACCOUNT, CLUSTER_NAME as CLUSTER, REGION } from '../ids.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 
 /**
@@ -33,9 +34,6 @@ export interface FleetSettings {
   roles?: MemberRoles;
 }
 
-const ACCOUNT = /^\d{12}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-const CLUSTER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 /** member-account.yml's path for the member roles (scripts/deploy/member-accounts.cjs MEMBER_ROLE_PATH) */
 export const MEMBER_ROLE_PATH = '/eks-node-lifecycle/';
 

@@ -120,14 +120,37 @@ describe('Hub side of member accounts (the memberAccounts param, scripts/deploy/
     assert.ok(!forwarded.includes('eks-node-lifecycle'), "a member cannot publish the service's own events");
   });
 
-  it('names each hub role a member role trusts as the member template names it, and changes nothing else', () => {
+  it('names each hub role a member role trusts as the member template names it, lets it assume them, tells its functions their name, and changes nothing else', () => {
     for (const id of memberRoleIds) assert.equal(hub.Resources[id]!.Properties.RoleName, hubRoleName('eks-node-lifecycle', PACKAGE_STAGE, id), id);
     const named = Object.entries(hub.Resources).filter(([, r]) => r.Properties?.RoleName !== undefined).map(([id]) => id);
     assert.deepEqual(named.sort(), [...memberRoleIds].sort());
+    for (const id of memberRoleIds) {
+      const assume = (hub.Resources[id]!.Properties.Policies as { PolicyName: string; PolicyDocument: { Statement: unknown[] } }[]).find((p) => p.PolicyName === 'assume-member-roles');
+      const prefix = memberRoleName(PACKAGE_STAGE, id, 'x').replace(/-x$/, '');
+      assert.deepEqual(assume?.PolicyDocument.Statement, [
+        { Sid: 'AssumeMemberRoles', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: MEMBERS.split(',').map((m) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::${m}:role/eks-node-lifecycle/${prefix}-*` })) },
+      ], id);
+    }
+    const functions = Object.entries(hub.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+    for (const [id, fn] of functions) {
+      const role = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt']?.[0];
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      assert.equal(env['MEMBER_ROLE_NAME'], role && memberRoleIds.includes(role) ? memberRoleName(PACKAGE_STAGE, role, 'x').replace(/-x$/, '') : undefined, id);
+      assert.equal(env['MEMBER_ACCOUNTS'], MEMBERS, id);
+    }
     // the rest is the single-account package
     const without = structuredClone(hub);
     delete without.Resources['MemberAccountsEventBusPolicy'];
-    for (const id of named) delete without.Resources[id]!.Properties.RoleName;
+    for (const id of named) {
+      delete without.Resources[id]!.Properties.RoleName;
+      without.Resources[id]!.Properties.Policies = (without.Resources[id]!.Properties.Policies as { PolicyName: string }[]).filter((p) => p.PolicyName !== 'assume-member-roles');
+    }
+    for (const [id, fn] of Object.entries(without.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function')) {
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      delete env['MEMBER_ROLE_NAME'];
+      assert.equal(env['MEMBER_ACCOUNTS'], MEMBERS, id);
+      env['MEMBER_ACCOUNTS'] = '';
+    }
     const strip = (t: CloudFormationTemplate) => JSON.parse(JSON.stringify(t).replace(/"S3Key":"[^"]*"/g, '"S3Key":""').replace(/LambdaVersion\w+/g, 'LambdaVersion'));
     assert.deepEqual(strip(without), strip(single));
   });
