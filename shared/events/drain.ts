@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { ExecutionStepsSchema } from './continuation.js';
-import { clusterName, instanceId } from './eventbridge.js';
+import { clusterName, instanceId, placeFields } from './eventbridge.js';
 import { TerminateLifecycleActionEventSchema } from './lifecycle-action.js';
 import { RebalanceRecommendationEventSchema, SpotInterruptionWarningEventSchema } from './spot-and-rebalance.js';
 
@@ -11,6 +11,7 @@ import { RebalanceRecommendationEventSchema, SpotInterruptionWarningEventSchema 
 export const ManualDrainRequestSchema = z
   .object({
     kind: z.literal('manual-drain'),
+    ...placeFields,
     cluster: clusterName,
     instanceId: z.optional(instanceId),
     nodeName: z.optional(z.string().check(z.regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a Kubernetes node name'))),
@@ -30,6 +31,7 @@ export type ManualDrainRequest = z.infer<typeof ManualDrainRequestSchema>;
  */
 export const ManualUncordonRequestSchema = z.object({
   kind: z.literal('manual-uncordon'),
+  ...placeFields,
   cluster: clusterName,
   instanceId,
   requestedBy: z.string().check(z.minLength(1), z.maxLength(200)),
@@ -42,6 +44,7 @@ export type ManualUncordonRequest = z.infer<typeof ManualUncordonRequestSchema>;
  */
 export const RolloutDrainRequestSchema = z.object({
   kind: z.literal('rollout-drain'),
+  ...placeFields,
   cluster: clusterName,
   instanceId,
   rolloutExecutionArn: z.string().check(z.minLength(1), z.maxLength(2048)),
@@ -70,6 +73,7 @@ export type DrainPolicy = z.infer<typeof DrainPolicySchema>;
 
 /** Input of the `node-drain` workflow. */
 export const NodeDrainInputSchema = z.object({
+  ...placeFields,
   cluster: clusterName,
   instanceId,
   trigger: z.enum(DRAIN_TRIGGER_KINDS),

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CLUSTER_NAME, INSTANCE_ID } from '../ids.js';
+import { ACCOUNT_ID, CLUSTER_NAME, INSTANCE_ID, REGION } from '../ids.js';
 
 /**
  * The envelope EventBridge puts around every event
@@ -21,6 +21,15 @@ export const EventBridgeEnvelopeSchema = z.object({
   /** set when the event comes from an archive replay */
   'replay-name': z.optional(z.string()),
 });
+
+/**
+ * Where a cluster lives (shared/aws/places.ts), on every input that names one: absent, the
+ * hub's own account and region (what every input meant before member accounts).
+ */
+export const placeFields = {
+  accountId: z.optional(z.string().check(z.regex(ACCOUNT_ID, 'must be an AWS account id (12 digits)'))),
+  region: z.optional(z.string().check(z.regex(REGION, 'must be an AWS region (eu-west-1)'))),
+};
 
 /** The source of every event the service itself publishes (service-events.ts). */
 export const SERVICE_EVENT_SOURCE = 'eks-node-lifecycle';

@@ -1,9 +1,10 @@
 import * as z from 'zod/mini';
-import { clusterName, instanceId } from './eventbridge.js';
+import { clusterName, instanceId, placeFields } from './eventbridge.js';
 import { LifecycleActionSchema } from './lifecycle-action.js';
 
 /** Input of the `node-join` workflow, and of each of its steps. */
 export const NodeJoinInputSchema = z.object({
+  ...placeFields,
   cluster: clusterName,
   instanceId,
   lifecycleAction: LifecycleActionSchema,
@@ -16,6 +17,7 @@ export type NodeJoinInput = z.infer<typeof NodeJoinInputSchema>;
 
 /** Input of `complete-lifecycle-action`. */
 export const CompleteLifecycleActionInputSchema = z.object({
+  ...placeFields,
   lifecycleAction: LifecycleActionSchema,
   result: z.enum(['CONTINUE', 'ABANDON']),
   reason: z.optional(z.string().check(z.maxLength(500))),

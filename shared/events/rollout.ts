@@ -2,9 +2,9 @@ import * as z from 'zod/mini';
 import { INVISIBLE_CHARACTER } from '../invisible-characters.js';
 import { ExecutionStepsSchema, LineageSchema } from './continuation.js';
 import { DrainPolicySchema } from './drain.js';
-import { clusterName, instanceId } from './eventbridge.js';
+import { clusterName, instanceId, placeFields } from './eventbridge.js';
 import { PrepareLaunchTemplateInputSchema } from './detection.js';
-import { ACCOUNT_ID, EXECUTION_ARN, REGION } from '../ids.js';
+import { EXECUTION_ARN } from '../ids.js';
 
 /**
  * The ami-rollout workflow's data: what starts it, what each step is given, and the state
@@ -19,9 +19,7 @@ const executionArn = z.string().check(z.regex(EXECUTION_ARN, 'must be a Step Fun
 
 /** Input of the ami-rollout workflow: from detection, or from a person (chat, CLI). */
 export const RolloutInputSchema = z.object({
-  /** where the cluster lives (shared/aws/places.ts): absent, the hub's own account and region */
-  accountId: z.optional(z.string().check(z.regex(ACCOUNT_ID, 'must be an AWS account id (12 digits)'))),
-  region: z.optional(z.string().check(z.regex(REGION, 'must be an AWS region (eu-west-1)'))),
+  ...placeFields,
   cluster: clusterName,
   group,
   target,
