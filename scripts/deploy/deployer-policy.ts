@@ -207,6 +207,9 @@ export const WILDCARD_ONLY = new Set([
   'ec2:DescribeSecurityGroups',
   'ec2:DescribeSubnets',
   'ec2:DescribeVpcs',
+  // the hub's event bus policy, with the memberAccounts param (AWS::Events::EventBusPolicy)
+  'events:PutPermission',
+  'events:RemovePermission',
   'logs:CreateLogDelivery',
   'logs:DeleteLogDelivery',
   'logs:DescribeIndexPolicies',
@@ -229,6 +232,8 @@ export function serviceResources(scope: PolicyScope): Record<string, string[]> {
     cloudwatch: [`arn:${p}:cloudwatch:${r}:${a}:alarm:${name}-*`, `arn:${p}:cloudwatch::${a}:dashboard/${name}`],
     dynamodb: [`arn:${p}:dynamodb:${r}:${a}:table/${name}-*`],
     events: [`arn:${p}:events:${r}:${a}:rule/${name}-*`],
+    // the default bus, whose policy accepts the member accounts' events (memberAccounts param): see BY_RESOURCE
+    'events-bus': [`arn:${p}:events:${r}:${a}:event-bus/default`],
     // CloudFormation names the roles <stack>-<logical id>-<suffix>
     iam: [`arn:${p}:iam::${a}:role/${name}-*`],
     lambda: [`arn:${p}:lambda:${r}:${a}:function:${name}-*`],
@@ -315,6 +320,9 @@ export function trustedServices(template: Template): string[] {
   return [...services].sort();
 }
 
+/** Actions on a resource other than their service's usual one here, by the key of serviceResources() they take. */
+const BY_RESOURCE: Record<string, string> = { 'events:DescribeEventBus': 'events-bus' };
+
 export function deployerPolicy(template: Template, scope: PolicyScope = ANY_SCOPE): PolicyDocument {
   const resources = serviceResources(scope);
   const byService = new Map<string, Set<string>>();
@@ -322,7 +330,7 @@ export function deployerPolicy(template: Template, scope: PolicyScope = ANY_SCOP
   const add = (action: string) => {
     if (action === 'iam:PassRole') return;
     if (WILDCARD_ONLY.has(action)) return void wildcard.add(action);
-    const service = action.split(':')[0]!;
+    const service = BY_RESOURCE[action] ?? action.split(':')[0]!;
     if (!resources[service]) throw new Error(`${action}: no resource of the service for ${service} — scope it in serviceResources() or list it in WILDCARD_ONLY`);
     byService.set(service, (byService.get(service) ?? new Set()).add(action));
   };
@@ -347,7 +355,7 @@ export function deployerPolicy(template: Template, scope: PolicyScope = ANY_SCOP
 }
 
 function sid(service: string): string {
-  return `${service.charAt(0).toUpperCase()}${service.slice(1)}`;
+  return service.split('-').map((part) => `${part.charAt(0).toUpperCase()}${part.slice(1)}`).join('');
 }
 
 /** The size IAM counts against MANAGED_POLICY_LIMIT: the JSON without white space. */

@@ -46,6 +46,16 @@ export const HANDLER_PERMISSIONS: Record<string, HandlerPermissions> = {
       delete: ['dynamodb:DeleteTable', 'dynamodb:DescribeTable'],
     },
   },
+  'AWS::Events::EventBusPolicy': {
+    schema: 'aws-events-eventbuspolicy.json',
+    provider: 'https://github.com/aws-cloudformation/aws-cloudformation-resource-providers-events-eventbuspolicy',
+    handlers: {
+      create: ['events:DescribeEventBus', 'events:PutPermission'],
+      read: ['events:DescribeEventBus'],
+      update: ['events:DescribeEventBus', 'events:PutPermission'],
+      delete: ['events:DescribeEventBus', 'events:RemovePermission'],
+    },
+  },
   'AWS::Events::Rule': {
     schema: 'aws-events-rule.json',
     handlers: {

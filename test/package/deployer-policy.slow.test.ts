@@ -17,7 +17,7 @@ import {
   WILDCARD_ONLY,
 } from '../../scripts/deploy/deployer-policy.js';
 import { HANDLER_PERMISSIONS } from '../../scripts/deploy/resource-handler-permissions.js';
-import { packageService } from './packaged-service.js';
+import { packageService, packageWithParams } from './packaged-service.js';
 
 const ACCOUNT = '123456789012';
 const R = `eu-west-1:${ACCOUNT}`;
@@ -152,5 +152,15 @@ describe('Deployer policy (deploy/deployer-policy-*.json)', () => {
     assert.equal(await decision(policies, 's3:GetObject', 'arn:aws:s3:::terraform-state-prod/network.tfstate'), 'ImplicitlyDenied');
     assert.equal(await decision(policies, 'dynamodb:Scan', STACK_RESOURCES['dynamodb']![0]!), 'ImplicitlyDenied');
     assert.equal(await decision(policies, 'kms:Decrypt', `arn:aws:kms:${R}:key/1f2e3d4c-0000-4000-8000-000000000000`), 'ImplicitlyDenied');
+  });
+
+  it('covers a hub with member accounts: the default bus policy it writes (AWS::Events::EventBusPolicy)', async () => {
+    const packaged = await packageWithParams({ memberAccounts: '222233334444' });
+    assert.ok(packaged.ok, packaged.ok ? '' : packaged.output);
+    const hub = splitPolicy(deployerPolicy(packaged.template as Template));
+    const bus = `arn:aws:events:${R}:event-bus/default`;
+    for (const action of ['events:PutPermission', 'events:RemovePermission']) assert.equal(await decision(hub, action, '*'), 'Allowed', action);
+    assert.equal(await decision(hub, 'events:DescribeEventBus', bus), 'Allowed');
+    assert.equal(await decision(hub, 'events:DescribeEventBus', `arn:aws:events:${R}:event-bus/someone-elses`), 'ImplicitlyDenied');
   });
 });
