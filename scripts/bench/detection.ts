@@ -4,6 +4,8 @@
  * by service and operation, and SSM GetParameters calls per distinct parameter.
  */
 import { awsScope } from '../../shared/aws/clients.js';
+import { PlaceScopes } from '../../shared/aws/places.js';
+import { fleetPlaces } from '../../shared/config/member-accounts.js';
 import { detectStaleGroups } from '../../shared/detect/detect.js';
 import { SimAccount, VirtualClock } from '@eks-node-lifecycle/sandbox';
 
@@ -40,12 +42,15 @@ export async function benchDetection(clusters = 50, groupsPerCluster = 20): Prom
     await clock.settle();
     account.calls.length = 0;
     const region = 'eu-west-1';
+    // one account, no API budget: the figures as they were before member accounts
+    const places = new PlaceScopes(awsScope({ region }), undefined);
     const started = performance.now();
     const result = await detectStaleGroups(
       { kind: 'detect', dryRun: true },
       {
-        aws: awsScope({ region }),
-        managedClusters: '*',
+        aws: places.home,
+        places,
+        fleet: fleetPlaces({ members: [] }, region, '*'),
         amiRolloutStateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:bench',
         windows: { close: async () => ({ groups: [], images: [] }) },
         now: () => clock.date(),
