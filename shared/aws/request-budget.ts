@@ -77,30 +77,34 @@ export function documentedBucket(service: BudgetedService, command: string, inpu
 
 /**
  * A token bucket that hands out reservations (pure; time in ms is passed in): it starts full,
- * refills continuously, and a request takes one token now or, when none is left, reserves the
- * next one and is told how long to wait for it. Reserving (the balance goes below zero) keeps
- * the waiters in order and the rate exact however many wait at once: n requests into an empty
- * bucket wait 1/r, 2/r … n/r seconds.
+ * refills continuously, and a request goes now or, when the bucket is empty, is told how long to
+ * wait for its token. Kept in the virtual-scheduling form of the same bucket (GCRA): the time
+ * `due` at which the bucket would be full again — a request at `now` goes at
+ * max(now, due − (size − 1)/refill) and moves `due` on by 1/refill. Reserving keeps the waiters
+ * in order and the rate exact however many wait at once: n requests into an empty bucket wait
+ * 1/r, 2/r … n/r seconds, and no window of t ever holds more than size + r·t requests.
  */
 export class ReservingBucket {
-  private tokens: number;
+  private due: number;
+  private readonly interval: number;
+  private readonly tolerance: number;
 
   constructor(
     readonly limit: BucketLimit,
-    private at: number,
+    start: number,
   ) {
     if (!(limit.capacity >= 1) || !(limit.refillPerSecond > 0)) throw new RangeError(`a bucket needs capacity ≥ 1 and a refill > 0, got ${JSON.stringify(limit)}`);
-    this.tokens = limit.capacity;
+    this.interval = 1000 / limit.refillPerSecond;
+    this.tolerance = (limit.capacity - 1) * this.interval;
+    this.due = start;
   }
 
   /** Takes a token at `now`; returns how many ms the request must wait before it is sent (0: now). */
   reserve(now: number): number {
-    if (now > this.at) {
-      this.tokens = Math.min(this.limit.capacity, this.tokens + ((now - this.at) / 1000) * this.limit.refillPerSecond);
-      this.at = now;
-    }
-    this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.limit.refillPerSecond) * 1000);
+    const due = Math.max(this.due, now);
+    const send = Math.max(now, due - this.tolerance);
+    this.due = due + this.interval;
+    return send - now;
   }
 }
 
