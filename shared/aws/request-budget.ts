@@ -123,6 +123,9 @@ export class RequestBudget {
   /** requests let through, and ms waited, by bucket key (what the bench and the logs report) */
   readonly taken = new Map<string, { requests: number; waitedMs: number }>();
 
+  /** told of each request when it is let go (bucket key, ms since epoch): what the bench's peak rates are counted from */
+  onSend?: (key: string, at: number) => void;
+
   constructor(
     readonly share: number = DEFAULT_API_SHARE,
     private readonly clock: { now: () => number; sleep: (ms: number) => Promise<void> } = { now: () => clockNow().getTime(), sleep: clockSleep },
@@ -145,6 +148,7 @@ export class RequestBudget {
   async take(service: BudgetedService, command: string, input?: unknown): Promise<void> {
     const wait = this.reserve(service, command, input);
     if (wait > 0) await this.clock.sleep(wait);
+    this.onSend?.(documentedBucket(service, command, input).key, this.clock.now());
   }
 }
 
