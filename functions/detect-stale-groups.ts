@@ -1,6 +1,6 @@
-import { awsScope } from '../shared/aws/clients.js';
 import { publishEvent } from '../shared/aws/notifications.js';
 import { now } from '../shared/clock.js';
+import { fleetPlaces } from '../shared/config/member-accounts.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { ANNOUNCEMENT_TTL_SECONDS } from '../shared/detect/announce-problems.js';
 import { detectStaleGroups } from '../shared/detect/detect.js';
@@ -9,15 +9,22 @@ import { DetectionWindows } from '../shared/detect/detection-windows.js';
 import { NodeGroupLocks } from '../shared/rollout/node-group-lock.js';
 import { DetectionTriggerSchema } from '../shared/events/detection.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
+import { placeScopesOf } from './lib/places.js';
 
-/** Schedule, an AMI event's debounce window (the ami-detection workflow), or on demand (`{kind:'detect', dryRun}`). */
+/**
+ * Schedule, an AMI event's debounce window (the ami-detection workflow), or on demand
+ * (`{kind:'detect', dryRun}`), across every place of the fleet: the hub's, then each member
+ * account's regions (scopes and their budgets built once per cold start).
+ */
 const config = loadServiceConfig();
-const aws = awsScope({ region: config.region });
+const places = placeScopesOf(config);
+const aws = places.home;
 const announcements = new NodeGroupLocks(aws, requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
 const windows = new DetectionWindows(aws, requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
 const ports = {
   aws,
-  managedClusters: config.managedClusters,
+  places,
+  fleet: fleetPlaces(config.fleet, config.region, config.managedClusters),
   mode: config.mode,
   amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),
   now,

@@ -1,17 +1,20 @@
-import { awsScope } from '../shared/aws/clients.js';
 import { now } from '../shared/clock.js';
+import { fleetPlaces } from '../shared/config/member-accounts.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { DetectionWindows } from '../shared/detect/detection-windows.js';
 import { screenImageEvent } from '../shared/detect/screen-image-event.js';
 import { ImageEventSchema } from '../shared/events/detection.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
+import { placeScopesOf } from './lib/places.js';
 
 /** `EC2 AMI State Change` and `EC2 Image Builder Image State Change`: a detection only for the groups the image could move, debounced. */
 const config = loadServiceConfig();
-const aws = awsScope({ region: config.region });
+const places = placeScopesOf(config);
+const aws = places.home;
 const ports = {
   aws,
-  managedClusters: config.managedClusters,
+  places,
+  fleet: fleetPlaces(config.fleet, config.region, config.managedClusters),
   detectionStateMachineArn: requireSetting(config.amiDetectionStateMachineArn, 'AMI_DETECTION_STATE_MACHINE_ARN'),
   windows: new DetectionWindows(aws, requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE')),
   now,

@@ -1,4 +1,5 @@
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable } from '@smithy/types';
+import { budgetMiddleware, type RequestBudget } from './request-budget.js';
 
 /**
  * Where AWS calls go: one account and region, and the credentials to use there. Domain code
@@ -13,6 +14,11 @@ export interface AwsScope {
   readonly accountId?: string;
   /** absent: the default chain (the function's execution role) */
   readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /**
+   * the account-region's API budget (request-budget.ts): every EC2, Auto Scaling and EKS request
+   * of the scope's clients takes from it first; absent, requests are not paced
+   */
+  readonly budget?: RequestBudget;
 }
 
 /** The SDK v3 client constructors the adapters use: each takes region and credentials. */
@@ -38,6 +44,8 @@ export function clientOf<C>(scope: AwsScope, Client: ClientClass<C>): C {
   let client = clients.get(Client) as C | undefined;
   if (!client) {
     client = new Client({ region: scope.region, ...(scope.credentials ? { credentials: scope.credentials } : {}) });
+    // the middleware itself paces only EC2, Auto Scaling and EKS requests (by the client's name)
+    if (scope.budget) (client as { middlewareStack?: { use(p: Pluggable<object, object>): void } }).middlewareStack?.use(budgetMiddleware(scope.budget));
     clients.set(Client, client);
   }
   return client;

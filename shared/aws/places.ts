@@ -2,6 +2,7 @@ import { now } from '../clock.js';
 import { MemberAccessError } from '../errors.js';
 import { assumeRole, type ExpiringCredentials } from './assume-role.js';
 import { type AwsScope, awsScope } from './clients.js';
+import { RequestBudget } from './request-budget.js';
 import { partitionOfRegion } from './partition.js';
 
 /**
@@ -68,6 +69,12 @@ export class PlaceScopes {
     readonly home: AwsScope,
     private readonly roles: MemberRoles | undefined,
     private readonly clock: () => number = () => now().getTime(),
+    /**
+     * the share of each place's documented API request rates its scopes may take
+     * (request-budget.ts): each scope this makes gets a budget of its own; absent, none (the
+     * home scope's budget, if any, is the caller's: functions/lib/places.ts)
+     */
+    private readonly apiShare?: number,
   ) {}
 
   /** The hub's place (its account must be known to tell a member from it). */
@@ -91,9 +98,10 @@ export class PlaceScopes {
     const key = `${accountId}/${region}`;
     let scope = this.scopes.get(key);
     if (!scope) {
+      const budget = this.apiShare !== undefined ? { budget: new RequestBudget(this.apiShare) } : {};
       scope = this.isHome(place)
-        ? awsScope({ region, ...(this.home.accountId ? { accountId: this.home.accountId } : {}), ...(this.home.credentials ? { credentials: this.home.credentials } : {}) })
-        : awsScope({ region, accountId, credentials: () => this.credentialsOf({ accountId, region }) });
+        ? awsScope({ region, ...(this.home.accountId ? { accountId: this.home.accountId } : {}), ...(this.home.credentials ? { credentials: this.home.credentials } : {}), ...budget })
+        : awsScope({ region, accountId, credentials: () => this.credentialsOf({ accountId, region }), ...budget });
       this.scopes.set(key, scope);
     }
     return scope;

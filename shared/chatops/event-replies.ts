@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { ALARM_STATE_CHANGE, type AlarmStateChange, AlarmStateChangeDetailSchema, AlarmStateChangeEventSchema } from '../events/alarm-state-change.js';
 import { DRAIN_BLOCKED, DRAIN_FINISHED, DrainFinishedSchema } from '../events/drain-events.js';
 import { clusterName } from '../events/eventbridge.js';
+import { MEMBER_UNREACHABLE } from '../events/member-unreachable.js';
 import { OBSERVED_EVENTS, type ObservedDetail, type ObservedEventName } from '../events/observed.js';
 import { ROLLOUT_EVENTS, RolloutAboutSchema } from '../events/rollout-events.js';
 import { SERVICE_EVENT_SCHEMAS, type ServiceEvent, serviceEventSchema } from '../events/service-events.js';
@@ -28,6 +29,7 @@ export const CHAT_EVENT_TYPES = [
   OBSERVED_EVENTS.drain,
   OBSERVED_EVENTS.launch,
   OBSERVED_EVENTS.hooks,
+  MEMBER_UNREACHABLE,
 ] as const;
 type ChatServiceType = (typeof CHAT_EVENT_TYPES)[number];
 
@@ -55,6 +57,8 @@ export function replyFor(event: ChatEventBody): Reply | null {
       return drainReply(event.detail);
     case DRAIN_BLOCKED:
       return drainBlockedReply(event.detail);
+    case MEMBER_UNREACHABLE:
+      return { ok: false, title: `:warning: detection could not reach ${event.detail.unreachable.length} member place(s)`, sections: [lines(event.detail.unreachable.map((u) => `• ${u.accountId}/${u.region}: ${u.reason}`))] };
   }
   return 'phase' in event.detail ? rolloutReply(event.detail) : observedReply(event.detail);
 }

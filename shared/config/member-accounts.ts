@@ -32,6 +32,8 @@ export interface FleetSettings {
   members: MemberAccount[];
   /** the function's member roles; absent when it acts in the hub only, or no member is configured */
   roles?: MemberRoles;
+  /** the share of each account-region's documented API request rates the service may take (API_BUDGET_PERCENT); absent: the budget's default (aws/request-budget.ts, 50 %) */
+  apiShare?: number;
 }
 
 /** member-account.yml's path for the member roles (scripts/deploy/member-accounts.cjs MEMBER_ROLE_PATH) */
@@ -72,10 +74,20 @@ export function loadFleetSettings(env: NodeJS.ProcessEnv, hubRegion: string, man
   return {
     ...(hubAccountId ? { hubAccountId } : {}),
     members,
+    ...(parseApiShare(env.API_BUDGET_PERCENT) !== undefined ? { apiShare: parseApiShare(env.API_BUDGET_PERCENT)! } : {}),
     ...(members.length > 0 && roleName
       ? { roles: { roleName, path: MEMBER_ROLE_PATH, sessionName: env.AWS_LAMBDA_FUNCTION_NAME?.trim() || 'eks-node-lifecycle', ...(env.MEMBER_EXTERNAL_ID?.trim() ? { externalId: env.MEMBER_EXTERNAL_ID.trim() } : {}) } }
       : {}),
   };
+}
+
+/** API_BUDGET_PERCENT (the stage param apiBudgetPercent): a percentage in (0, 100] as a share; unset: undefined (the default); anything else is a ConfigurationError, not a silent default. */
+export function parseApiShare(value: string | undefined): number | undefined {
+  const text = value?.trim() ?? '';
+  if (text === '') return undefined;
+  const percent = Number(text.replace(/%$/, ''));
+  if (!Number.isFinite(percent) || percent <= 0 || percent > 100) throw new ConfigurationError(`API_BUDGET_PERCENT (the stage param apiBudgetPercent): "${text}" is not a percentage in (0, 100]`);
+  return percent / 100;
 }
 
 /** The hub's place first, then each member's regions, in the order configured. */

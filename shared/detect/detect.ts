@@ -1,4 +1,9 @@
 import type { AwsScope } from '../aws/clients.js';
+import { type Place, placeKey } from '../aws/places.js';
+import type { FleetPlace } from '../config/member-accounts.js';
+import { MemberAccessError } from '../errors.js';
+import { MEMBER_UNREACHABLE, type UnreachablePlace } from '../events/member-unreachable.js';
+import { mapBounded } from '../map-bounded.js';
 import { identifyImage, identityFromAmiType } from '../ami/ami-family.js';
 import { decideKubernetesMinor, type KubernetesMinorDecision } from '../ami/kubernetes-version.js';
 import { CHANNEL_TAG } from '../ami/resolve-target.js';
@@ -15,14 +20,16 @@ import type { PublishServiceEvent } from '../events/service-events.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 import { type AnnouncePorts, announceProblems } from './announce-problems.js';
 import type { DetectionWindows } from './detection-windows.js';
-import { attachImages, type ClusterView, type GroupView, listClusters, listGroups } from './inventory.js';
+import { attachImages, type ClusterView, type GroupRef, type GroupView, listClusters, listGroups, type PlaceAt, placeFieldsOf } from './inventory.js';
 import { observeRollout } from './observe-rollout.js';
 import { type GroupPlan, planGroup, rolloutExecutionName, rolloutInputOf } from './plan-rollouts.js';
 import { detectionImageSource, targetForGroup } from './target-for-group.js';
 
+/** One place's planning: its scope, its managed clusters, where it is (absent: the hub's own). */
 export interface DetectPorts {
   aws: AwsScope;
   managedClusters: ManagedClusters;
+  at?: PlaceAt;
   amiRolloutStateMachineArn: string;
   /** the service's mode (config/observe.ts); act when not given */
   mode?: ServiceMode;
@@ -31,10 +38,26 @@ export interface DetectPorts {
 }
 
 /**
- * Detection's own: it announces configuration problems (claim, publish, release), which chat's
- * plan does not, and reports the rollouts it only observes (`Rollout Observed`).
+ * Every place of the fleet: a scope per place (PlaceScopes, one per function: member
+ * credentials cached and budgets kept across places and invocations) and the places, hub first
+ * (config/member-accounts.ts fleetPlaces).
  */
-export interface DetectionPorts extends DetectPorts {
+export interface FleetPorts {
+  places: { scopeOf(place?: Partial<Place>): AwsScope };
+  fleet: readonly FleetPlace[];
+  mode?: ServiceMode;
+  now: () => Date;
+  log: (message: string, attributes?: Record<string, unknown>) => void;
+}
+
+/**
+ * Detection's own: it announces configuration problems (claim, publish, release), which chat's
+ * plan does not, and reports the rollouts it only observes (`Rollout Observed`). `aws` is the
+ * hub's own scope: the rollout state machine, the bus and the tables are the hub's.
+ */
+export interface DetectionPorts extends FleetPorts {
+  aws: AwsScope;
+  amiRolloutStateMachineArn: string;
   announce: Omit<AnnouncePorts, 'log'>;
   publish: PublishServiceEvent;
   /** the debounce windows of AMI events (detection-windows.ts): a debounced detection reads its groups there */
@@ -45,7 +68,10 @@ export interface DetectionResult {
   trigger: string;
   dryRun: boolean;
   plans: GroupPlan[];
-  started: { cluster: string; group: string; executionName: string; alreadyRunning: boolean }[];
+  /** a member's rollouts say where (accountId, region); the hub's do not */
+  started: { accountId?: string; region?: string; cluster: string; group: string; executionName: string; alreadyRunning: boolean }[];
+  /** member places this detection could not read (each once); the others were detected */
+  unreachable?: UnreachablePlace[];
   /** rollouts planned and reported, not started (observe mode: the service's, or the group's tag) */
   observed?: RolloutObserved[];
   /** configuration problems published as events by this run (each problem once, whichever run finds it first) */
@@ -69,8 +95,8 @@ function minorOfGroup(group: GroupView): KubernetesMinorDecision {
 export interface PlanScope {
   cluster?: string;
   group?: string;
-  /** these groups only (an AMI event's debounced detection) */
-  groups?: readonly { cluster: string; group: string }[];
+  /** these groups only (an AMI event's debounced detection); planGroups reads those of its own place */
+  groups?: readonly GroupRef[];
   /**
    * a person's choice of image instead of the group's channel tag: `recommended` (the
    * latest), or `pinned=<release|ami-…>`; the rollout policy then need not be opted in
@@ -89,9 +115,11 @@ export interface PlanScope {
  * and `rollout` ask the same question.
  */
 export async function planGroups(ports: Omit<DetectPorts, 'amiRolloutStateMachineArn'>, scope: PlanScope = {}): Promise<{ groups: GroupView[]; plans: GroupPlan[] }> {
-  const only = scope.groups ? new Set(scope.groups.map((g) => `${g.cluster}/${g.group}`)) : undefined;
-  const clusters: ClusterView[] = scope.groups
-    ? (await Promise.all([...new Set(scope.groups.map((g) => g.cluster))].map((name) => listClusters(ports, name)))).flat()
+  const here = ports.at ?? { place: { accountId: ports.aws.accountId ?? '', region: ports.aws.region }, home: true };
+  const mine = scope.groups?.filter((g) => isOf(here, g));
+  const only = mine ? new Set(mine.map((g) => `${g.cluster}/${g.group}`)) : undefined;
+  const clusters: ClusterView[] = mine
+    ? (await Promise.all([...new Set(mine.map((g) => g.cluster))].map((name) => listClusters(ports, name)))).flat()
     : await listClusters(ports, scope.cluster);
   const groups = (await Promise.all(clusters.map((c) => listGroups(ports, c, only ? (name) => only.has(`${c.name}/${name}`) : undefined))))
     .flat()
@@ -122,12 +150,73 @@ export async function planGroups(ports: Omit<DetectPorts, 'amiRolloutStateMachin
   return { groups, plans };
 }
 
+/** Whether a group named on the wire (placeFields: absent, the hub's own) is of this place. */
+function isOf(at: PlaceAt, ref: { accountId?: string | undefined; region?: string | undefined }): boolean {
+  const where = placeFieldsOf(at);
+  return ref.accountId === where.accountId && ref.region === where.region;
+}
+
+/**
+ * Places planned at once. Each place's calls are paced by its own budget (aws/request-budget.ts),
+ * so more places at once would not overload any account; what bounds them is the function: its
+ * memory (each place's inventory is held until its plans are made) and its sockets (the SDK keeps
+ * up to 50 per client, one client per service and place). Four keeps a 6-place fleet within two
+ * rounds, and a Lambda of 256 MB well inside its memory.
+ */
+export const PLACES_AT_ONCE = 4;
+
+/**
+ * The errors that say a member place cannot be read at all (not a fault of one call): AssumeRole
+ * refused (MemberAccessError), or the member's first calls denied — an SCP or a role without the
+ * permission (EC2 `UnauthorizedOperation`, Auto Scaling `AccessDenied`, EKS and SSM
+ * `AccessDeniedException`), or credentials the service does not accept there.
+ */
+const UNREACHABLE_CODES = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthFailure', 'UnrecognizedClientException', 'InvalidClientTokenId']);
+
+export function unreachableReason(error: unknown): string | undefined {
+  if (error instanceof MemberAccessError) return error.message;
+  const name = (error as Error | undefined)?.name ?? '';
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  if (UNREACHABLE_CODES.has(name)) return `${name}: ${(error as Error).message}`;
+  return cause !== undefined && cause !== error ? unreachableReason(cause) : undefined;
+}
+
+/**
+ * planGroups in every place of the fleet, at most PLACES_AT_ONCE places at a time, each in its
+ * own scope (its member role's credentials, its budget) with its own cluster allow-list. A
+ * member place that cannot be read is reported (`unreachable`, once per place) and the others
+ * go on; the hub's own place fails the detection as it always has (its role is the
+ * deployment's). `places`: only these (a person's `detect` naming a place).
+ */
+export async function planFleet(ports: FleetPorts, scope: PlanScope = {}, only?: Partial<Place>): Promise<{ groups: GroupView[]; plans: GroupPlan[]; unreachable: UnreachablePlace[] }> {
+  const wanted = ports.fleet.filter(
+    (at) => (!only?.accountId || at.place.accountId === only.accountId) && (!only?.region || at.place.region === only.region) && (!scope.groups || scope.groups.some((g) => isOf(at, g))),
+  );
+  const done = await mapBounded(wanted, PLACES_AT_ONCE, async (at) => {
+    try {
+      return await planGroups({ aws: ports.places.scopeOf(at.place), managedClusters: at.clusters, at, ...(ports.mode ? { mode: ports.mode } : {}), now: ports.now, log: ports.log }, scope);
+    } catch (error) {
+      const reason = at.home ? undefined : unreachableReason(error);
+      if (reason === undefined) throw error;
+      ports.log('member place unreachable', { place: placeKey(at.place), reason });
+      return { unreachable: { accountId: at.place.accountId, region: at.place.region, reason: reason.slice(0, 1000) } };
+    }
+  });
+  return {
+    groups: done.flatMap((d) => ('groups' in d ? d.groups : [])),
+    plans: done.flatMap((d) => ('plans' in d ? d.plans : [])),
+    unreachable: done.flatMap((d) => ('unreachable' in d ? [d.unreachable] : [])),
+  };
+}
+
 /**
  * Detection: which opted-in node groups run an image older than their channel's target.
  * 1. what triggered it: the schedule or a person (every group, or the one asked for), or an
  *    AMI event's debounce window (only the groups its images could move: screen-image-event.ts);
- * 2. the inventory — clusters, managed and self-managed groups, their current images
- *    (one DescribeImages for all);
+ * 2. in every place of the fleet (planFleet: a few places at once, each at its own API budget;
+ *    a member that cannot be reached is reported, and the others go on), the inventory —
+ *    clusters, managed and self-managed groups, their current images (one DescribeImages per
+ *    place);
  * 3. per group: policy (tags) → identity → target (SSM public parameters, cached per
  *    invocation and fetched ten at a time; or the group's custom AMI selector) → plan (pure);
  * 4. unless it is a dry run, one ami-rollout per stale group, named after (cluster, group,
@@ -135,7 +224,8 @@ export async function planGroups(ports: Omit<DetectPorts, 'amiRolloutStateMachin
  *    or its rollout=observe) gets a `Rollout Observed` event instead, with the batches of the
  *    instances it runs now: no execution, no lock, no write;
  * 5. unless it is a dry run (whose plans show them), a `Node Group Configuration Problem`
- *    event for each problem of a group's tags not announced before.
+ *    event for each problem of a group's tags not announced before, and one `Member Accounts
+ *    Unreachable` event naming the member places it could not read.
  */
 export async function detectStaleGroups(trigger: DetectionTrigger, ports: DetectionPorts): Promise<DetectionResult> {
   const kind = trigger.kind;
@@ -149,33 +239,36 @@ export async function detectStaleGroups(trigger: DetectionTrigger, ports: Detect
       ports.log('detection ignored', { trigger: kind, window: trigger.window });
       return { ...result, ignored: `detection window ${trigger.window} holds no node group` };
     }
-    ports.log('debounced detection', { window: trigger.window, images: window.images, groups: window.groups.map((g) => `${g.cluster}/${g.group}`) });
+    ports.log('debounced detection', { window: trigger.window, images: window.images, groups: window.groups.map((g) => [g.accountId, g.region, g.cluster, g.group].filter(Boolean).join('/')) });
     scope = { groups: window.groups };
   }
 
-  const { groups, plans } = await planGroups(ports, scope);
+  const only = trigger.kind === 'detect' ? { ...(trigger.accountId ? { accountId: trigger.accountId } : {}), ...(trigger.region ? { region: trigger.region } : {}) } : undefined;
+  const { groups, plans, unreachable } = await planFleet(ports, scope, only);
   result.plans.push(...plans);
+  if (unreachable.length > 0) result.unreachable = unreachable;
 
   const now = ports.now();
   if (!dryRun) {
     for (const plan of result.plans) {
       if (plan.action !== 'roll') continue;
-      const group = groups.find((g) => g.cluster === plan.cluster && g.name === plan.group)!;
+      const group = groups.find((g) => g.cluster === plan.cluster && g.name === plan.group && isOf(g, plan))!;
       if (plan.observe) {
-        const instances = group.kind === 'self-managed' && group.autoScalingGroup ? await describeGroupMembers(ports.aws, group.autoScalingGroup) : [];
+        const instances = group.kind === 'self-managed' && group.autoScalingGroup ? await describeGroupMembers(ports.places.scopeOf(group.place), group.autoScalingGroup) : [];
         const observed = observeRollout({ group, plan, observedBy: plan.observe, trigger: kind, instances, now });
         const event = observedEvent('rollout', observed);
         await ports.publish(event.detailType, event.detail);
         (result.observed ??= []).push(event.detail);
         continue;
       }
-      const executionName = rolloutExecutionName(plan.cluster, plan.group, plan.to);
+      const executionName = rolloutExecutionName(plan.cluster, plan.group, plan.to, group.home ? undefined : group.place);
       const input: RolloutRequest = { ...rolloutInputOf(group, plan), detectedAt: now.toISOString() };
       const started = await startExecutionOnce(ports.aws, ports.amiRolloutStateMachineArn, executionName, input);
-      result.started.push({ cluster: plan.cluster, group: plan.group, executionName, alreadyRunning: !started.started });
+      result.started.push({ ...placeFieldsOf(group), cluster: plan.cluster, group: plan.group, executionName, alreadyRunning: !started.started });
     }
     const found = groups.map((group) => ({ group, problems: readNodeGroupConfig(group.tags).problems }));
     result.problemsAnnounced = await announceProblems(found, { ...ports.announce, log: ports.log });
+    if (unreachable.length > 0) await ports.publish(MEMBER_UNREACHABLE, { trigger: kind, at: now.toISOString(), unreachable: unreachable.slice(0, 200) });
   }
   ports.log('detection', {
     trigger: kind,
@@ -184,6 +277,7 @@ export async function detectStaleGroups(trigger: DetectionTrigger, ports: Detect
     stale: result.plans.filter((p) => p.action === 'roll').length,
     started: result.started.filter((s) => !s.alreadyRunning).length,
     observed: result.observed?.length ?? 0,
+    unreachable: unreachable.map((u) => placeKey(u)),
   });
   return result;
 }

@@ -2,6 +2,7 @@ import type { AwsScope } from '../aws/clients.js';
 import { DetectionWindowRecords } from '../aws/detection-window-records.js';
 import { epochSeconds } from '../clock.js';
 import { AwsTransientError } from '../errors.js';
+import type { GroupRef } from './inventory.js';
 
 /**
  * The debounce of AMI events: however many images become available within a minute, one
@@ -43,8 +44,28 @@ export interface DetectionWindow {
 }
 
 export interface ClosedWindow {
-  groups: { cluster: string; group: string }[];
+  /** a member's groups with their place (accountId, region); the hub's without */
+  groups: GroupRef[];
   images: string[];
+}
+
+/**
+ * How a group is kept in a window's string set: `cluster/group` for the hub's own place (what
+ * windows held before member accounts: one open during an upgrade is read the same), and
+ * `@account/region/cluster/group` for a member's — a cluster name starts with a letter or
+ * digit, never `@`, so the two cannot be confused, whatever a group's name holds.
+ */
+export function windowKeyOf(ref: GroupRef): string {
+  return ref.accountId && ref.region ? `@${ref.accountId}/${ref.region}/${ref.cluster}/${ref.group}` : `${ref.cluster}/${ref.group}`;
+}
+
+export function groupOfWindowKey(key: string): GroupRef {
+  if (key.startsWith('@')) {
+    const [accountId = '', region = '', cluster = '', ...group] = key.slice(1).split('/');
+    return { accountId, region, cluster, group: group.join('/') };
+  }
+  const at = key.indexOf('/');
+  return { cluster: key.slice(0, at), group: key.slice(at + 1) };
 }
 
 export class DetectionWindows {
@@ -60,12 +81,12 @@ export class DetectionWindows {
    * 1. the open window, or a new one (conditional write of the pointer);
    * 2. the groups into it, unless its detection already read it; then again from 1.
    */
-  async join(groups: readonly { cluster: string; group: string }[], images: readonly string[], now: Date): Promise<DetectionWindow> {
+  async join(groups: readonly GroupRef[], images: readonly string[], now: Date): Promise<DetectionWindow> {
     for (let attempt = 0; ; attempt++) {
       const window = await this.openWindow(now);
       const closesAt = Date.parse(window.detectAt) - SETTLE_SECONDS * 1000;
       const joined = await this.records.add(window.id, {
-        groups: new Set(groups.map((g) => `${g.cluster}/${g.group}`)),
+        groups: new Set(groups.map(windowKeyOf)),
         images: new Set(images),
         detectAt: window.detectAt,
         expiresAt: epochSeconds(now) + WINDOW_TTL_SECONDS,
@@ -80,10 +101,7 @@ export class DetectionWindows {
   /** The window's groups, read once by its detection, after which it takes no more (a retried detection reads the same). */
   async close(id: string, now: Date): Promise<ClosedWindow> {
     const item = await this.records.close(id, now.toISOString(), epochSeconds(now) + WINDOW_TTL_SECONDS);
-    const groups = [...(item.groups ?? [])].sort().map((key) => {
-      const at = key.indexOf('/');
-      return { cluster: key.slice(0, at), group: key.slice(at + 1) };
-    });
+    const groups = [...(item.groups ?? [])].sort().map(groupOfWindowKey);
     return { groups, images: [...(item.images ?? [])].sort() };
   }
 

@@ -1,4 +1,5 @@
 import type { ImageView } from '../aws/images.js';
+import type { Place } from '../aws/places.js';
 import { judgeProvenance } from '../ami/image-provenance.js';
 import { readAmiPolicy } from '../ami/resolve-target.js';
 import { readNodeGroupConfig } from '../config/node-group-config.js';
@@ -20,6 +21,8 @@ import { readNodeGroupConfig } from '../config/node-group-config.js';
  * own AMI events never start a detection for it.
  */
 export interface SelectorGroup {
+  /** the member place it lives in; absent: the hub's own */
+  place?: Place;
   cluster: string;
   kind: 'managed' | 'self-managed';
   name: string;
@@ -56,11 +59,17 @@ export function couldTarget(image: ImageView, group: SelectorGroup): GroupVerdic
   return verdict(true, `its selector matches (${parts.join(', ')})`);
 }
 
-/** Every group any of the images could be the target of, once each, and why each other group is left out. */
-export function screenImages(images: readonly ImageView[], groups: readonly SelectorGroup[]): { matched: { cluster: string; group: string }[]; verdicts: GroupVerdict[] } {
+/**
+ * Every group any of the images could be the target of, once each (a member's with its place:
+ * `accountId`, `region`), and why each other group is left out.
+ */
+export function screenImages(images: readonly ImageView[], groups: readonly SelectorGroup[]): { matched: { accountId?: string; region?: string; cluster: string; group: string }[]; verdicts: GroupVerdict[] } {
+  const matched: { accountId?: string; region?: string; cluster: string; group: string }[] = [];
   const verdicts = groups.map((group) => {
     const all = images.map((image) => couldTarget(image, group));
-    return all.find((v) => v.matches) ?? all[0] ?? { cluster: group.cluster, group: group.name, matches: false, reason: 'no image' };
+    const verdict = all.find((v) => v.matches) ?? all[0] ?? { cluster: group.cluster, group: group.name, matches: false, reason: 'no image' };
+    if (verdict.matches) matched.push({ ...(group.place ? { accountId: group.place.accountId, region: group.place.region } : {}), cluster: verdict.cluster, group: verdict.group });
+    return verdict;
   });
-  return { matched: verdicts.filter((v) => v.matches).map(({ cluster, group }) => ({ cluster, group })), verdicts };
+  return { matched, verdicts };
 }

@@ -1,4 +1,5 @@
 import type { AwsScope } from '../aws/clients.js';
+import type { Place } from '../aws/places.js';
 import { identifyImage } from '../ami/ami-family.js';
 import { listGroupsTagged } from '../aws/auto-scaling-groups.js';
 import { describeCluster, listClusterNames as listAllClusterNames } from '../aws/clusters.js';
@@ -9,11 +10,16 @@ import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 import type { SelectorGroup } from './image-match.js';
 
 /**
- * What the account runs: the managed clusters, and for each its managed node groups and
- * self-managed Auto Scaling groups (by the `kubernetes.io/cluster/<name>` tag), with the
- * image each group launches today. Calls are batched: one DescribeImages for all groups.
+ * What one place (an account and region) runs: the managed clusters there, and for each its
+ * managed node groups and self-managed Auto Scaling groups (by the `kubernetes.io/cluster/<name>`
+ * tag), with the image each group launches today. Calls are batched: one DescribeImages for
+ * all groups. Detection across the fleet asks this of every place (detect.ts).
  */
 export interface ClusterView {
+  /** where the cluster lives */
+  place: Place;
+  /** the hub's own place: keys, names and inputs stay what they were before member accounts */
+  home: boolean;
   name: string;
   endpoint: string;
   certificateAuthority: string;
@@ -22,6 +28,10 @@ export interface ClusterView {
 }
 
 export interface GroupView {
+  /** where the group lives (its cluster's place) */
+  place: Place;
+  /** the hub's own place (see ClusterView.home) */
+  home: boolean;
   cluster: string;
   kind: 'managed' | 'self-managed';
   /** node group name, or Auto Scaling group name */
@@ -48,12 +58,27 @@ export interface GroupView {
   size?: { desired: number; min: number; max: number };
 }
 
-export interface InventoryPorts {
-  aws: AwsScope;
-  managedClusters: ManagedClusters;
+/** Which place an inventory reads, and whether it is the hub's own (a FleetPlace is one). */
+export interface PlaceAt {
+  place: Place;
+  home: boolean;
 }
 
-/** The clusters this deployment looks after (`only`, if given and managed), by name. */
+export interface InventoryPorts {
+  /** the place's scope (PlaceScopes.scopeOf(place)) */
+  aws: AwsScope;
+  /** the clusters the deployment looks after there (FleetPlace.clusters; the hub's: managedClusters) */
+  managedClusters: ManagedClusters;
+  /** the place `aws` acts in; absent: the hub's own, in `aws`'s account and region */
+  at?: PlaceAt;
+}
+
+/** The place an inventory reads: the one named, or the hub's own (its scope's account and region). */
+export function placeAtOf(ports: Pick<InventoryPorts, 'aws' | 'at'>): PlaceAt {
+  return ports.at ?? { place: { accountId: ports.aws.accountId ?? '', region: ports.aws.region }, home: true };
+}
+
+/** The clusters this deployment looks after in the place (`only`, if given and managed), by name. */
 export async function listClusterNames(ports: Pick<InventoryPorts, 'aws' | 'managedClusters'>, only?: string): Promise<string[]> {
   const names = only ? [only] : await listAllClusterNames(ports.aws);
   return names.filter((n) => ports.managedClusters === '*' || ports.managedClusters.includes(n));
@@ -61,10 +86,13 @@ export async function listClusterNames(ports: Pick<InventoryPorts, 'aws' | 'mana
 
 export async function listClusters(ports: InventoryPorts, only?: string): Promise<ClusterView[]> {
   const managed = await listClusterNames(ports, only);
+  const { place, home } = placeAtOf(ports);
   return Promise.all(
     managed.map(async (name) => {
       const cluster = await describeCluster(ports.aws, name);
       return {
+        place,
+        home,
         name,
         endpoint: cluster.endpoint ?? '',
         certificateAuthority: cluster.certificateAuthority ?? '',
@@ -87,6 +115,8 @@ export async function listGroups(ports: InventoryPorts, cluster: ClusterView, on
     const custom = lt && ng.amiType === 'CUSTOM' ? await describeTemplateVersion(ports.aws, lt.id, String(lt.version)) : undefined;
     const sized = ng.desiredSize !== undefined || ng.minSize !== undefined || ng.maxSize !== undefined;
     groups.push({
+      place: cluster.place,
+      home: cluster.home,
       cluster: cluster.name,
       kind: 'managed',
       name: ng.name,
@@ -108,6 +138,8 @@ export async function listGroups(ports: InventoryPorts, cluster: ClusterView, on
     const version = await describeTemplateVersion(ports.aws, g.launchTemplate.id, g.launchTemplate.version);
     if (!version) continue;
     groups.push({
+      place: cluster.place,
+      home: cluster.home,
       cluster: cluster.name,
       kind: 'self-managed',
       name: g.name,
@@ -125,7 +157,11 @@ export async function listGroups(ports: InventoryPorts, cluster: ClusterView, on
   return groups;
 }
 
-/** One DescribeImages (per 100 ids) for every group's current image, and the Kubernetes minor it is built for. */
+/**
+ * One DescribeImages (per 100 ids) for every group's current image, and the Kubernetes minor it
+ * is built for. Image ids are regional and the image may be private to the account: `scope` is
+ * the groups' place's, and the groups are all of that place.
+ */
 export async function attachImages(scope: AwsScope, groups: GroupView[]): Promise<void> {
   const ids = [...new Set(groups.map((g) => g.imageId).filter((id): id is string => Boolean(id)))];
   const images = new Map<string, ImageView>();
@@ -140,20 +176,41 @@ export async function attachImages(scope: AwsScope, groups: GroupView[]): Promis
 }
 
 /**
- * The managed clusters' node groups with their tags only — no launch template or image
- * read: what screening an AMI event needs (see image-match.ts), a fraction of an inventory.
+ * The place's managed clusters' node groups with their tags only — no launch template or
+ * image read: what screening an AMI event needs (see image-match.ts), a fraction of an
+ * inventory. A member place's groups say where they are; the hub's do not.
  */
-export async function listGroupTags(ports: Pick<InventoryPorts, 'aws' | 'managedClusters'>): Promise<SelectorGroup[]> {
+export async function listGroupTags(ports: Pick<InventoryPorts, 'aws' | 'managedClusters' | 'at'>): Promise<SelectorGroup[]> {
   const groups: SelectorGroup[] = [];
+  const at = placeAtOf(ports);
+  const where = at.home ? {} : { place: at.place };
   for (const cluster of await listClusterNames(ports)) {
     for (const nodegroupName of await listNodegroupNames(ports.aws, cluster)) {
       const ng = await describeNodegroup(ports.aws, cluster, nodegroupName);
-      groups.push({ cluster, kind: 'managed', name: nodegroupName, ...(ng.accountId ? { accountId: ng.accountId } : {}), tags: ng.tags });
+      groups.push({ ...where, cluster, kind: 'managed', name: nodegroupName, ...(ng.accountId ? { accountId: ng.accountId } : {}), tags: ng.tags });
     }
     for (const g of await listGroupsTagged(ports.aws, `kubernetes.io/cluster/${cluster}`)) {
       if (g.tags['eks:nodegroup-name']) continue;
-      groups.push({ cluster, kind: 'self-managed', name: g.name, ...(g.accountId ? { accountId: g.accountId } : {}), tags: g.tags });
+      groups.push({ ...where, cluster, kind: 'self-managed', name: g.name, ...(g.accountId ? { accountId: g.accountId } : {}), tags: g.tags });
     }
   }
   return groups;
+}
+
+/**
+ * How a group's place is written on what leaves detection (plans, rollout inputs, debounce
+ * windows, screening results): `{ region, accountId }` for a member place, nothing for the
+ * hub's own — the rule of every input's placeFields (events/eventbridge.ts): absent is the
+ * hub's own, so a single-account deployment's inputs, names and keys are what they were.
+ */
+export function placeFieldsOf(at: PlaceAt): { accountId?: string; region?: string } {
+  return at.home ? {} : { accountId: at.place.accountId, region: at.place.region };
+}
+
+/** A group as detection's outputs and the debounce windows name it: its place's fields (placeFieldsOf), cluster and name. */
+export interface GroupRef {
+  accountId?: string;
+  region?: string;
+  cluster: string;
+  group: string;
 }

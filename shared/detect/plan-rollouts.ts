@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { NodeGroupPolicy } from '../config/node-group-policy.js';
 import { type ObservedBy, observedBy } from '../config/observe.js';
 import type { ServiceMode } from '../config/service-config.js';
-import type { GroupView } from './inventory.js';
+import type { Place } from '../aws/places.js';
+import { type GroupView, placeFieldsOf } from './inventory.js';
 
 /**
  * What detection decides for one node group (pure): leave it (not opted in, nothing to
@@ -20,6 +21,9 @@ export interface TargetImage {
 
 /** What every plan carries: the group, and what its tags got wrong or were read generously for. */
 interface PlanBase {
+  /** the member account and region the group lives in; absent: the hub's own (placeFieldsOf) */
+  accountId?: string;
+  region?: string;
   cluster: string;
   group: string;
   kind: GroupView['kind'];
@@ -63,6 +67,7 @@ export function planGroup(
   },
 ): GroupPlan {
   const base: PlanBase = {
+    ...placeFieldsOf(group),
     cluster: group.cluster,
     group: group.name,
     kind: group.kind,
@@ -92,13 +97,28 @@ export function planGroup(
 }
 
 /**
- * One execution per (cluster, group, target image): detection that runs again — on a
+ * One execution per (place, cluster, group, target image): detection that runs again — on a
  * schedule, or on the next AMI event — finds the name taken and starts nothing new.
+ *
+ * `place`: the member place the group lives in; absent for the hub's own, whose names are
+ * what they were before member accounts (an execution in flight during an upgrade keeps its
+ * name). A member's name starts `roll-<8 hex of its place>-` and its final 12-hex hash covers
+ * the place too: `prod/ng` in two places are two names, and neither is the hub's. Names keep
+ * to Step Functions' rules (≤ 80 characters of
+ * `[A-Za-z0-9_-]`, https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html#StepFunctions-StartExecution-request-name).
  */
-export function rolloutExecutionName(cluster: string, group: string, target: TargetImage): string {
+export function rolloutExecutionName(cluster: string, group: string, target: TargetImage, place?: Place): string {
   const slug = (s: string, n: number) => s.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, n);
-  const hash = createHash('sha256').update(`${cluster}\n${group}\n${target.imageId}`).digest('hex').slice(0, 12);
-  return `roll-${slug(cluster, 20)}-${slug(group, 24)}-${slug(target.imageId, 21)}-${hash}`.slice(0, 80);
+  const digest = (text: string, n: number) => createHash('sha256').update(text).digest('hex').slice(0, n);
+  if (!place) return `roll-${slug(cluster, 20)}-${slug(group, 24)}-${slug(target.imageId, 21)}-${digest(`${cluster}\n${group}\n${target.imageId}`, 12)}`.slice(0, 80);
+  const where = `${place.accountId}/${place.region}`;
+  // roll- (5) + place (9) + cluster (12) + - + group (18) + - + ami-… (21) + - + hash (12) = 80: the slugs give way to the place
+  return `roll-${digest(where, 8)}-${slug(cluster, 12)}-${slug(group, 18)}-${slug(target.imageId, 21)}-${digest(`${where}\n${cluster}\n${group}\n${target.imageId}`, 12)}`.slice(0, 80);
+}
+
+/** The place a rollout request names (its placeFields), for rolloutExecutionName: undefined for the hub's own. */
+export function memberPlaceOf(request: { accountId?: string | undefined; region?: string | undefined }): Place | undefined {
+  return request.accountId && request.region ? { accountId: request.accountId, region: request.region } : undefined;
 }
 
 /**
@@ -106,10 +126,12 @@ export function rolloutExecutionName(cluster: string, group: string, target: Tar
  * person's `rollout` starts with their name, choices and overrides on top.
  */
 export function rolloutInputOf(
-  group: Pick<GroupView, 'kind' | 'name' | 'autoScalingGroup' | 'launchTemplate'>,
+  group: Pick<GroupView, 'kind' | 'name' | 'autoScalingGroup' | 'launchTemplate' | 'place' | 'home'>,
   plan: Extract<GroupPlan, { action: 'roll' }>,
-): { cluster: string; group: { kind: GroupView['kind']; name: string; autoScalingGroup?: string; launchTemplate?: { id: string; version: number } }; target: TargetImage; from: { imageId?: string; release?: string }; mode: 'auto' | 'approve' } {
+): { accountId?: string; region?: string; cluster: string; group: { kind: GroupView['kind']; name: string; autoScalingGroup?: string; launchTemplate?: { id: string; version: number } }; target: TargetImage; from: { imageId?: string; release?: string }; mode: 'auto' | 'approve' } {
   return {
+    // a member's place; nothing for the hub's own, whose inputs stay byte for byte what they were
+    ...placeFieldsOf(group),
     cluster: plan.cluster,
     group: {
       kind: group.kind,

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { clusterName, eventBridgeEvent } from './eventbridge.js';
+import { clusterName, eventBridgeEvent, placeFields } from './eventbridge.js';
 import { ACCOUNT_ID, IMAGE_ID, LAUNCH_TEMPLATE_ID } from '../ids.js';
 
 const amiId = z.string().check(z.regex(IMAGE_ID));
@@ -28,9 +28,14 @@ export const ImageBuilderStateChangeEventSchema = eventBridgeEvent(
 /** EventBridge Scheduler's invocation carries whatever input the schedule sets: nothing here. */
 export const ScheduledDetectionSchema = z.object({ kind: z.literal('scheduled-detection') });
 
-/** Detection asked for by a person (chat, CLI): optionally one cluster or group, optionally a dry run. */
+/**
+ * Detection asked for by a person (chat, CLI): optionally one cluster or group, optionally a
+ * dry run. `accountId`, `region`: only the places of that account and/or region (absent: every
+ * place of the fleet, as an absent cluster means every cluster).
+ */
 export const ManualDetectionSchema = z.object({
   kind: z.literal('detect'),
+  ...placeFields,
   cluster: z.optional(clusterName),
   group: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
   dryRun: z._default(z.boolean(), false),

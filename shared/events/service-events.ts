@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { CONFIGURATION_PROBLEM, ConfigurationProblemDetailSchema } from './configuration.js';
 import { DRAIN_BLOCKED, DRAIN_FINISHED, DrainBlockedSchema, DrainFinishedSchema } from './drain-events.js';
 import { eventBridgeEvent, SERVICE_EVENT_SOURCE } from './eventbridge.js';
+import { MEMBER_UNREACHABLE, MemberUnreachableDetailSchema } from './member-unreachable.js';
 import { OBSERVED_EVENTS, OBSERVED_SCHEMAS } from './observed.js';
 import { ROLLOUT_EVENT_SCHEMAS } from './rollout-events.js';
 
@@ -20,6 +21,7 @@ export const SERVICE_EVENT_SCHEMAS = {
   [OBSERVED_EVENTS.launch]: OBSERVED_SCHEMAS.launch,
   [OBSERVED_EVENTS.hooks]: OBSERVED_SCHEMAS.hooks,
   [CONFIGURATION_PROBLEM]: ConfigurationProblemDetailSchema,
+  [MEMBER_UNREACHABLE]: MemberUnreachableDetailSchema,
 } as const;
 
 export type ServiceDetailType = keyof typeof SERVICE_EVENT_SCHEMAS;

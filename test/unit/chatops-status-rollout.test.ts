@@ -60,7 +60,7 @@ describe('Status: the rollout of a lock', () => {
   });
 
   it('the table shows the images counted, the target and the people', () => {
-    const group = { cluster: 'prod', kind: 'self-managed' as const, name: 'web', tags: {}, kubernetesVersion: '1.31', controlPlaneVersion: '1.31', imageId: 'ami-0old', size: { desired: 6, min: 6, max: 6 } };
+    const group = { place: { accountId: '', region: 'eu-west-1' }, home: true, cluster: 'prod', kind: 'self-managed' as const, name: 'web', tags: {}, kubernetesVersion: '1.31', controlPlaneVersion: '1.31', imageId: 'ami-0old', size: { desired: 6, min: 6, max: 6 } };
     const l = lock({ control: 'pause', controlBy: BOB, pauses: 1, announced: new Set(['planned', 'canary-passed']) });
     const text = toText(statusReply('prod/web', ['prod'], [{ group, optIn: 'auto', kubernetes: '1.31', lock: l, images: [{ imageId: 'ami-0old', count: 4 }, { imageId: 'ami-0new', count: 2 }], rollout: rolloutNowOf(l, nameOf) }]));
     assert.match(text, /ami-0old ×4, ami-0new ×2/);

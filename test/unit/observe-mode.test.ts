@@ -25,6 +25,8 @@ const TARGET = { imageId: 'ami-0new', release: '1.31.13-20261215' };
 
 function selfManaged(tags: Record<string, string> = {}, desired = 3): GroupView {
   return {
+    place: { accountId: '', region: 'eu-west-1' },
+    home: true,
     cluster: 'prod',
     kind: 'self-managed',
     name: 'prod-workers',
@@ -104,7 +106,7 @@ describe('Observe mode: what a rollout would do', () => {
     assert.equal(observedEvent('rollout', observed).detailType, OBSERVED_EVENTS.rollout);
   });
   it('a managed group: an EKS update to the release; minimal terminates first', () => {
-    const group: GroupView = { cluster: 'prod', kind: 'managed', name: 'system', tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/update-strategy': 'minimal' }, amiType: 'AL2023_x86_64_STANDARD', releaseVersion: '1.31.13-20261105', kubernetesVersion: '1.31', controlPlaneVersion: '1.31' };
+    const group: GroupView = { place: { accountId: '', region: 'eu-west-1' }, home: true, cluster: 'prod', kind: 'managed', name: 'system', tags: { 'eks-node-lifecycle/rollout': 'auto', 'eks-node-lifecycle/update-strategy': 'minimal' }, amiType: 'AL2023_x86_64_STANDARD', releaseVersion: '1.31.13-20261105', kubernetesVersion: '1.31', controlPlaneVersion: '1.31' };
     const observed = observeRollout({ group, plan: rollPlan(group, 'auto', 'observe'), observedBy: 'service', trigger: 'scheduled-detection', instances: [], now: NOW });
     assert.equal(observed.update, 'eks-update');
     assert.equal(observed.batches, undefined);

@@ -18,6 +18,7 @@ import { CONFIGURATION_PROBLEM } from '../../shared/events/configuration.js';
 import { DRAIN_BLOCKED, DRAIN_FINISHED } from '../../shared/events/drain-events.js';
 import { FinishDrainInputSchema, ReportDrainBlockedInputSchema } from '../../shared/events/drain.js';
 import { SERVICE_EVENT_SOURCE } from '../../shared/events/eventbridge.js';
+import { MEMBER_UNREACHABLE } from '../../shared/events/member-unreachable.js';
 import { OBSERVED_EVENTS } from '../../shared/events/observed.js';
 import { FinishRolloutInputSchema, RequestApprovalInputSchema, RolloutOutcomeSchema } from '../../shared/events/rollout.js';
 import { ROLLOUT_EVENTS, type RolloutEventName, type RolloutPhaseDetail } from '../../shared/events/rollout-events.js';
@@ -92,8 +93,8 @@ describe('Service events: the catalog', () => {
   });
 
   it('names every other detail-type the service publishes', () => {
-    for (const detailType of [DRAIN_FINISHED, DRAIN_BLOCKED, CONFIGURATION_PROBLEM, ...Object.values(OBSERVED_EVENTS)]) assert.ok(isServiceDetailType(detailType), detailType);
-    assert.equal(Object.keys(SERVICE_EVENT_SCHEMAS).length, Object.keys(ROLLOUT_EVENTS).length + 3 + Object.keys(OBSERVED_EVENTS).length);
+    for (const detailType of [DRAIN_FINISHED, DRAIN_BLOCKED, CONFIGURATION_PROBLEM, MEMBER_UNREACHABLE, ...Object.values(OBSERVED_EVENTS)]) assert.ok(isServiceDetailType(detailType), detailType);
+    assert.equal(Object.keys(SERVICE_EVENT_SCHEMAS).length, Object.keys(ROLLOUT_EVENTS).length + 4 + Object.keys(OBSERVED_EVENTS).length);
   });
 
   it("chatNotify's rule delivers exactly the service's detail-types chat reads (serverless.yml)", () => {

@@ -3,28 +3,7 @@
  * at once and reports; the workflow does the waiting.
  */
 
-/**
- * Calls `fn` for every item, at most `limit` at a time; results in item order. After the
- * first failure nothing new starts; the calls in flight are let finish, then it rethrows.
- */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  async function worker(): Promise<void> {
-    while (!failure && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await fn(items[index]!);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
-  return results;
-}
+export { mapBounded } from '../../map-bounded.js';
 
 /** How a result bears on the rest of its group: go on, stop this group, or stop everything. */
 export type Verdict = 'accepted' | 'neutral' | 'refused' | 'halt';

@@ -142,7 +142,7 @@ export function autoScalingContract(factory: ContractTargetFactory): void {
     });
 
     it("lists a cluster's self-managed groups by a tag-key filter, with the image each launches", async () => {
-      const groups = await listGroups({ aws: suite.target.aws, managedClusters: ['prod'] }, { name: 'prod', endpoint: '', certificateAuthority: '', serviceIpv4Cidr: '', version: '1.31' });
+      const groups = await listGroups({ aws: suite.target.aws, managedClusters: ['prod'] }, { place: { accountId: '', region: suite.target.aws.region }, home: true, name: 'prod', endpoint: '', certificateAuthority: '', serviceIpv4Cidr: '', version: '1.31' });
       assert.deepEqual(
         groups.map((g) => [g.kind, g.name, g.launchTemplate, g.imageId, g.size]).sort((a, b) => String(a[1]).localeCompare(String(b[1]))),
         [

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { HttpResponse } from '@smithy/protocol-http';
+import fc from 'fast-check';
+import { awsScope, clientOf } from '../../shared/aws/clients.js';
+import { budgetedLimit, DEFAULT_API_SHARE, documentedBucket, RequestBudget, ReservingBucket } from '../../shared/aws/request-budget.js';
+import { parseApiShare } from '../../shared/config/member-accounts.js';
+import { ConfigurationError } from '../../shared/errors.js';
+
+/**
+ * The per-account-region API budget (aws/request-budget.ts): a share of AWS's documented EC2
+ * buckets (and our assumptions for Auto Scaling and EKS), taken before every request the SDK
+ * sends, waiting on the service's clock when a bucket is empty.
+ */
+
+/** A clock whose sleep only moves time on: what the sandbox's virtual clock does. */
+function virtualClock(start = 0) {
+  let t = start;
+  const slept: number[] = [];
+  return { now: () => t, sleep: async (ms: number) => void (slept.push(ms), (t += ms)), slept, advance: (ms: number) => (t += ms) };
+}
+
+describe('Request budget: the documented buckets', () => {
+  it("EC2's categories, per API, as the throttling page sizes them", () => {
+    assert.deepEqual(documentedBucket('ec2', 'DescribeImages', { ImageIds: ['ami-1'] }), { key: 'ec2:DescribeImages', limit: { capacity: 100, refillPerSecond: 20 } });
+    assert.deepEqual(documentedBucket('ec2', 'DescribeInstances', { InstanceIds: ['i-1'] }).limit, { capacity: 50, refillPerSecond: 10 });
+    assert.deepEqual(documentedBucket('ec2', 'DescribeInstances', { Filters: [{ Name: 'x', Values: ['y'] }] }).limit, { capacity: 100, refillPerSecond: 20 });
+    assert.deepEqual(documentedBucket('ec2', 'CreateLaunchTemplateVersion').limit, { capacity: 100, refillPerSecond: 5 });
+    assert.deepEqual(documentedBucket('ec2', 'RunInstances').limit, { capacity: 5, refillPerSecond: 2 });
+    assert.deepEqual(documentedBucket('ec2', 'ModifyInstanceMetadataOptions').limit, { capacity: 50, refillPerSecond: 5 });
+  });
+
+  it('Auto Scaling: one bucket for every action (AWS: a single shared limit); EKS: per action', () => {
+    assert.equal(documentedBucket('autoscaling', 'DescribeAutoScalingGroups').key, documentedBucket('autoscaling', 'SetDesiredCapacity').key);
+    assert.notEqual(documentedBucket('eks', 'DescribeNodegroup').key, documentedBucket('eks', 'ListNodegroups').key);
+    assert.deepEqual(documentedBucket('eks', 'UpdateNodegroupVersion').limit, { capacity: 50, refillPerSecond: 5 });
+  });
+
+  it('a budget holds its share of the bucket and of the refill, never less than one token', () => {
+    assert.equal(DEFAULT_API_SHARE, 0.5);
+    assert.deepEqual(budgetedLimit({ capacity: 100, refillPerSecond: 20 }, 0.5), { capacity: 50, refillPerSecond: 10 });
+    assert.deepEqual(budgetedLimit({ capacity: 5, refillPerSecond: 2 }, 0.1), { capacity: 1, refillPerSecond: 0.2 });
+  });
+
+  it('API_BUDGET_PERCENT is read loudly: a percentage in (0, 100], or the default when unset', () => {
+    assert.equal(parseApiShare(undefined), undefined);
+    assert.equal(parseApiShare(' '), undefined);
+    assert.equal(parseApiShare('25'), 0.25);
+    assert.equal(parseApiShare('100%'), 1);
+    for (const bad of ['0', '150', 'half', '-5']) assert.throws(() => parseApiShare(bad), ConfigurationError, bad);
+  });
+});
+
+describe('Request budget: a reserving token bucket', () => {
+  it('a burst up to its size goes at once; then one request per 1/refill, in order', () => {
+    const bucket = new ReservingBucket({ capacity: 3, refillPerSecond: 2 }, 0);
+    assert.deepEqual(Array.from({ length: 6 }, () => bucket.reserve(0)), [0, 0, 0, 500, 1000, 1500]);
+  });
+
+  it('refills while idle, up to its size only', () => {
+    const bucket = new ReservingBucket({ capacity: 2, refillPerSecond: 1 }, 0);
+    bucket.reserve(0);
+    bucket.reserve(0);
+    assert.deepEqual([bucket.reserve(60_000), bucket.reserve(60_000), bucket.reserve(60_000)], [0, 0, 1000]);
+  });
+
+  it('never lets more than size + refill × t requests go in any window of t (any arrivals, 2,000 runs)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ capacity: fc.integer({ min: 1, max: 60 }), refillPerSecond: fc.double({ min: 0.1, max: 30, noNaN: true }) }),
+        fc.array(fc.integer({ min: 0, max: 5_000 }), { minLength: 1, maxLength: 200 }),
+        (limit, gaps) => {
+          const bucket = new ReservingBucket(limit, 0);
+          let t = 0;
+          const sent = gaps.map((gap) => ((t += gap), t + bucket.reserve(t))).sort((a, b) => a - b);
+          for (let i = 0; i < sent.length; i++) {
+            for (let j = i; j < sent.length; j++) {
+              const allowed = limit.capacity + (limit.refillPerSecond * (sent[j]! - sent[i]!)) / 1000;
+              if (j - i + 1 > allowed + 1e-6) return false;
+            }
+          }
+          return true;
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('keeps a sustained rate at the refill: n requests at once into an empty bucket take n / refill seconds', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 50 }), (n, rate) => {
+        const bucket = new ReservingBucket({ capacity: 1, refillPerSecond: rate }, 0);
+        bucket.reserve(0);
+        const last = Array.from({ length: n }, () => bucket.reserve(0)).at(-1)!;
+        return Math.abs(last - (n / rate) * 1000) <= 1;
+      }),
+    );
+  });
+});
+
+describe('Request budget: taken before each request an SDK client of the scope sends', () => {
+  /** An EC2 client of a budgeted scope whose requests are answered here (no network): `fail` first attempts are 500s. */
+  function ec2Of(budget: RequestBudget, fail = 0) {
+    const client = clientOf(awsScope({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, budget }), EC2Client);
+    let attempts = 0;
+    (client.config as unknown as { requestHandler: unknown }).requestHandler = {
+      handle: async () => {
+        attempts++;
+        const failing = attempts <= fail;
+        const body = failing
+          ? '<Response><Errors><Error><Code>InternalError</Code><Message>x</Message></Error></Errors><RequestID>r</RequestID></Response>'
+          : '<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><regionInfo/></DescribeRegionsResponse>';
+        return { response: new HttpResponse({ statusCode: failing ? 500 : 200, headers: { 'content-type': 'text/xml' }, body: Buffer.from(body) }) };
+      },
+    };
+    return { client, attempts: () => attempts };
+  }
+
+  it('each attempt takes a token, retries included', async () => {
+    const clock = virtualClock();
+    const budget = new RequestBudget(0.5, clock);
+    const { client, attempts } = ec2Of(budget, 2);
+    await client.send(new DescribeRegionsCommand({}));
+    assert.equal(attempts(), 3);
+    assert.deepEqual(budget.taken.get('ec2:DescribeRegions'), { requests: 3, waitedMs: 0 });
+  });
+
+  it('past its share of the burst, requests wait on the clock at its share of the refill (50 %: 50 at once, then 10 a second)', async () => {
+    const clock = virtualClock();
+    const budget = new RequestBudget(0.5, clock);
+    const { client } = ec2Of(budget);
+    for (let i = 0; i < 60; i++) await client.send(new DescribeRegionsCommand({}));
+    assert.equal(clock.slept.length, 10);
+    assert.ok(clock.slept.every((ms) => ms === 100), JSON.stringify(clock.slept));
+    assert.equal(clock.now(), 1000);
+  });
+
+  it('a scope without a budget is not paced', async () => {
+    const client = clientOf(awsScope({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }), EC2Client);
+    assert.ok(!client.middlewareStack.identify().some((name) => name.startsWith('requestBudget')));
+  });
+});
