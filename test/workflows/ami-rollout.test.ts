@@ -360,7 +360,9 @@ describe('Workflow: ami-rollout', () => {
         { ...input, ...member },
         { beginRollout: [proceedAt(member)], requestApproval: [{ result: { posted: true } } as Step], rolloutPreflight: [preflightOk], prepareLaunchTemplate: [template], rollStep: [step(), end('finished')], finishRollout: [finished('finished', true)] },
         T0,
-        async (task, sfn) => sfn.sendTaskSuccess(task.token, JSON.stringify({ approvedBy: 'U123' })),
+        async (task, sfn) => {
+          sfn.sendTaskSuccess(task.token, JSON.stringify({ approvedBy: 'U123' }));
+        },
       );
       assert.equal(execution.status, 'SUCCEEDED');
       assert.deepEqual(placesOf(calls), [
