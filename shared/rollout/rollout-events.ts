@@ -6,10 +6,10 @@ import type { RolloutAbout, RolloutNotice, RolloutNotify } from '../events/rollo
 import { placeFieldsOf, placeQualified } from './rollout-place.js';
 
 /**
- * A rollout's notifications on the default bus (events/rollout-events.ts), the hub's (a
- * member's rollout too: chat reads one bus): every detail names the cluster (with its account
- * and region when it is not the hub's own), group, execution and target, and carries a `summary` for people; chat shows
- * them all, an alarm might want only `Rollout Rolled Back` and `Rollout Failed`.
+ * A rollout's notifications on the hub's default bus (events/rollout-events.ts) — a member's
+ * rollout too: chat reads one bus. Every detail names the cluster (with its account and region
+ * when it is not the hub's own), group, execution and target, and carries a `summary` for
+ * people; chat shows them all, an alarm might want only `Rollout Rolled Back` and `Rollout Failed`.
  */
 export interface RolloutContext {
   /** the cluster's place: its events name the account and region unless it is the hub's own (rollout-place.ts) */
