@@ -1,23 +1,24 @@
-import { awsScope } from '../shared/aws/clients.js';
-import { now } from '../shared/clock.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { PreflightInputSchema } from '../shared/events/rollout.js';
-import { KubeClients } from '../shared/kube/client.js';
-import { EksTokenCache } from '../shared/kube/eks-token.js';
 import { runPreflight } from '../shared/rollout/preflight.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
+import { rolloutKube } from './lib/rollout-kube.js';
+import { rolloutPlaces } from './lib/rollout-ports.js';
 
-/** ami-rollout preflight: every check before the first write; a failed one explains itself. */
+/**
+ * ami-rollout preflight: every check before the first write; a failed one explains itself.
+ * Read in the group's place: its image, template, cluster and access entries there, and its
+ * node role by the member role (IAM is the member account's).
+ */
 const config = loadServiceConfig();
-const aws = awsScope({ region: config.region });
-const ports = {
-  aws,
-  kube: new KubeClients(aws, new EksTokenCache({ region: config.region, now })),
-  log: logInfo,
-};
+const places = rolloutPlaces(config);
+const kubeOf = rolloutKube(places);
 
 export const handler = lambdaHandler({
   schema: PreflightInputSchema,
-  correlate: (input) => ({ cluster: input.cluster, nodegroup: input.group.name, executionArn: input.executionArn }),
-  run: (input) => runPreflight(input, ports),
+  correlate: (input) => ({ cluster: input.cluster, nodegroup: input.group.name, executionArn: input.executionArn, accountId: input.place?.accountId, region: input.place?.region }),
+  run: (input) => {
+    const { place, aws } = places.at(input.place);
+    return runPreflight(input, { aws, kube: kubeOf(place), log: logInfo });
+  },
 });

@@ -1,5 +1,6 @@
 import type { DrainRecord, DrainRecordChange, NotedLifecycleAction } from '../aws/drain-records.js';
 import type { InstanceView } from '../aws/instances.js';
+import type { Place } from '../aws/places.js';
 import type { NodeGroupPolicy } from '../config/node-group-policy.js';
 import type { DrainPolicy, DrainTriggerKind } from '../events/drain.js';
 import type { LifecycleAction } from '../events/lifecycle-action.js';
@@ -122,6 +123,8 @@ export interface DrainRequestFacts {
 
 /** What starting a node-drain writes and starts (start-node-drain.ts). */
 export interface NodeDrainStart {
+  /** the node's place when it is not the hub's own: the node-drain execution acts there */
+  place?: Place;
   cluster: string;
   instanceId: string;
   trigger: DrainTriggerKind;

@@ -50,6 +50,7 @@ export async function startNodeDrain(seen: DrainRecord | undefined, start: NodeD
   );
   if (!written) return undefined;
   const input: NodeDrainInput = {
+    ...(start.place ? { accountId: start.place.accountId, region: start.place.region } : {}),
     cluster: start.cluster,
     instanceId: start.instanceId,
     trigger: start.trigger,

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { clusterName } from './eventbridge.js';
+import { clusterName, placeFields } from './eventbridge.js';
 import { FinishDetailSchema, RolloutOutcomeSchema } from './rollout.js';
 import { ROLLOUT_EVENTS, type RolloutEventName } from './rollout-event-names.js';
 
@@ -25,6 +25,8 @@ export const RolloutTargetSchema = z.object({
 
 /** What every rollout event says, filled in by the rollout's notifier. */
 export const RolloutAboutSchema = z.object({
+  /** the cluster's account and region: set for a member's (or another hub region's) cluster, absent for the hub's own */
+  ...placeFields,
   cluster: clusterName,
   group: z.string().check(z.minLength(1)),
   /** `managed`, `self-managed`, or `node group` when the notifier of an approval does not know */

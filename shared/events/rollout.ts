@@ -17,6 +17,18 @@ const target = PrepareLaunchTemplateInputSchema.shape.target;
 const groupName = z.string().check(z.minLength(1), z.maxLength(255));
 const executionArn = z.string().check(z.regex(EXECUTION_ARN, 'must be a Step Functions execution ARN'));
 
+/**
+ * Where a rollout's step acts, as the workflow hands it on (`$.place`, set at its start from
+ * the input's accountId and region: a JSONPath to a field that may be absent would fail the
+ * state, so the place travels as one object that is always there). `{}`: the hub's own place;
+ * absent (a step of an execution started before places existed): the same.
+ */
+export const StepPlaceSchema = z.optional(z.object(placeFields));
+export type StepPlace = z.infer<typeof StepPlaceSchema>;
+
+/** The launch template step: what detection's PrepareLaunchTemplate input says, in the rollout's place. */
+export const PrepareLaunchTemplateStepSchema = z.extend(PrepareLaunchTemplateInputSchema, { place: StepPlaceSchema });
+
 /** Input of the ami-rollout workflow: from detection, or from a person (chat, CLI). */
 export const RolloutInputSchema = z.object({
   ...placeFields,
@@ -262,6 +274,7 @@ function isFirstMarker(value: unknown): boolean {
 
 /** One call of the roll loop. `failure` is set when the previous call failed (Catch): the step rolls back. */
 export const RollStepInputSchema = z.extend(RolloutInputSchema, {
+  place: StepPlaceSchema,
   executionArn,
   policy: RolloutPolicySchema,
   launchTemplate: launchTemplateResult,
@@ -278,6 +291,7 @@ export type RollStepInput = z.infer<typeof RollStepInputSchema>;
 
 /** The preflight step: read only. */
 export const PreflightInputSchema = z.object({
+  place: StepPlaceSchema,
   cluster: clusterName,
   group,
   target,
@@ -315,6 +329,7 @@ export const FinishDetailSchema = z.nullable(z.union([z.string(), PreflightRepor
 export type FinishDetail = z.infer<typeof FinishDetailSchema>;
 
 export const FinishRolloutInputSchema = z.object({
+  place: StepPlaceSchema,
   cluster: clusterName,
   group,
   target,
@@ -327,6 +342,7 @@ export type FinishRolloutInput = z.infer<typeof FinishRolloutInputSchema>;
 /** The approval gate's callback task: the token Step Functions waits on. */
 export const RequestApprovalInputSchema = z.object({
   taskToken: z.string().check(z.minLength(1), z.maxLength(4096)),
+  place: StepPlaceSchema,
   cluster: clusterName,
   group,
   target,
@@ -341,6 +357,8 @@ export type RequestApprovalInput = z.infer<typeof RequestApprovalInputSchema>;
 /** Chat and CLI: approve, reject, pause, resume or abort the rollout of a group. */
 export const RolloutControlRequestSchema = z.object({
   kind: z.literal('rollout-control'),
+  /** the cluster's place; absent: the hub's own */
+  ...placeFields,
   cluster: clusterName,
   group: groupName,
   action: z.enum(['approve', 'reject', 'pause', 'resume', 'abort']),

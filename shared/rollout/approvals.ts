@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { ApprovalRecords } from '../aws/approval-records.js';
 import type { AwsScope } from '../aws/clients.js';
 import { epochSeconds } from '../clock.js';
+import type { Place } from '../aws/places.js';
 import { truncate } from '../truncate.js';
+import { placeFieldsOf, placeQualified } from './rollout-place.js';
 
 /**
  * A rollout's approval gate, kept in the chat-ops table: the Step Functions task token never
@@ -33,6 +35,9 @@ export interface MessageRef {
 export interface ApprovalRecord {
   id: string;
   executionArn: string;
+  /** the cluster's account and region: absent for the hub's own place (rollout-place.ts) */
+  accountId?: string;
+  region?: string;
   cluster: string;
   group: string;
   taskToken: string;
@@ -65,7 +70,7 @@ export type AnswerResult =
   | { kind: 'already-answered'; approval: ApprovalView }
   | { kind: 'own-request'; approval: ApprovalView };
 
-export type CreateApprovalInput = Pick<ApprovalRecord, 'executionArn' | 'cluster' | 'group' | 'taskToken' | 'requestedBy' | 'target' | 'plan'> & { expiresAt: Date; now: Date };
+export type CreateApprovalInput = Pick<ApprovalRecord, 'executionArn' | 'accountId' | 'region' | 'cluster' | 'group' | 'taskToken' | 'requestedBy' | 'target' | 'plan'> & { expiresAt: Date; now: Date };
 
 /**
  * The approval id of an execution: `apr-` and 12 hex characters of the SHA-256 of its ARN.
@@ -109,6 +114,7 @@ export class Approvals {
     const record: ApprovalRecord = {
       id,
       executionArn: a.executionArn,
+      ...placeFieldsOf(a),
       cluster: a.cluster,
       group: a.group,
       taskToken: a.taskToken,
@@ -122,8 +128,9 @@ export class Approvals {
     const deadline = a.expiresAt.getTime();
     const expiresAt = epochSeconds(a.expiresAt) + KEPT_AFTER_EXPIRY_SECONDS;
     // the cluster's pointer first: a pointer without its approval is skipped by `pendingApprovals`,
-    // an approval without its pointer would never be listed; a retried step writes the same one
-    await this.records.putPointer(a.cluster, id, deadline, expiresAt);
+    // an approval without its pointer would never be listed; a retried step writes the same one.
+    // A member's cluster is listed under its place (`<account>/<region>/prod`): two `prod` are two lists
+    await this.records.putPointer(placeQualified(a.cluster, a), id, deadline, expiresAt);
     if (await this.records.create({ ...record }, { requesterPerson: personOf(a.requestedBy), deadline, expiresAt })) return viewOf(record);
 
     const refreshed = await this.records.replaceTokenIfPending(id, a.executionArn, a.taskToken);
@@ -137,13 +144,14 @@ export class Approvals {
   /**
    * The approvals of a cluster still waiting for a person at `now`, oldest first, without their
    * task tokens: the cluster's pointers whose deadline is ahead, then each approval read for its
-   * status (a handful: one per group waiting).
+   * status (a handful: one per group waiting). `place`: the cluster's, when it is not the hub's own.
    */
-  async pendingApprovals(cluster: string, now: Date): Promise<ApprovalView[]> {
-    const ids = await this.records.idsPointedAt(cluster, now.getTime());
+  async pendingApprovals(cluster: string, now: Date, place?: Partial<Place>): Promise<ApprovalView[]> {
+    const ids = await this.records.idsPointedAt(placeQualified(cluster, place), now.getTime());
     const approvals = await Promise.all(ids.map((id) => this.getApproval(id)));
+    const where = placeQualified(cluster, place);
     return approvals
-      .filter((a): a is ApprovalRecord => a !== undefined && a.status === 'pending' && a.cluster === cluster && a.expiresAtIso > now.toISOString())
+      .filter((a): a is ApprovalRecord => a !== undefined && a.status === 'pending' && placeQualified(a.cluster, a) === where && a.expiresAtIso > now.toISOString())
       .map(viewOf)
       .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt) || a.id.localeCompare(b.id));
   }

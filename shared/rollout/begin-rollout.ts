@@ -1,4 +1,5 @@
 import type { AwsScope } from '../aws/clients.js';
+import type { Place } from '../aws/places.js';
 import { describeProblem, readNodeGroupConfig, rolloutBlockers } from '../config/node-group-config.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import { observedBy, observeLabel } from '../config/observe.js';
@@ -11,6 +12,7 @@ import { decideStart } from './maintenance-window.js';
 import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
 import { resolveMaxUnavailable } from './plan-batches.js';
 import { readGroup } from './read-group.js';
+import { placeQualified } from './rollout-place.js';
 import { readRolloutPolicy } from './rollout-policy.js';
 
 export type BeginResult =
@@ -50,8 +52,8 @@ const LEASE_MARGIN_SECONDS = 2 * 3600;
  * 4. the decision, recorded (`begin#<execution>` in the rollouts table) for the person who
  *    started the rollout: their reply says what happens, not merely that it was asked for.
  */
-export async function beginRollout(input: RolloutInput & { executionArn: string }, ports: BeginPorts): Promise<BeginResult> {
-  const who = `${input.cluster}/${input.group.name}`;
+export async function beginRollout(input: RolloutInput & { executionArn: string; place?: Partial<Place> }, ports: BeginPorts): Promise<BeginResult> {
+  const who = placeQualified(`${input.cluster}/${input.group.name}`, input.place);
   const { tags, size, zones } = await readGroup(input, ports);
   const read = readRolloutPolicy(tags);
   const { problems } = read;
@@ -81,7 +83,7 @@ export async function beginRollout(input: RolloutInput & { executionArn: string 
   const waitSeconds = startAt ? Math.max(0, (startAt.getTime() - now.getTime()) / 1000) : 0;
   const lease = waitSeconds + (approval ? APPROVAL_TIMEOUT_SECONDS : 0) + LEASE_MARGIN_SECONDS;
   const about = { target: { imageId: input.target.imageId, ...(input.target.release ? { release: input.target.release } : {}) }, startedBy: input.startedBy.kind === 'person' ? (input.startedBy.who ?? 'a person') : 'detection' };
-  const lock = await ports.locks.acquire(lockKeyOf(input.cluster, input.group.name), input.executionArn, lease, now, about);
+  const lock = await ports.locks.acquire(lockKeyOf(input.cluster, input.group.name, input.place), input.executionArn, lease, now, about);
   if (!lock.acquired) {
     const summary = `${who} is already being rolled by ${lock.heldBy}`;
     await ports.locks.recordBeginDecision(input.executionArn, { decision: 'already-rolling', heldBy: lock.heldBy }, now);

@@ -1,6 +1,7 @@
 import type { FinishRolloutInput, RolloutOutcome } from '../events/rollout.js';
 import { metricsOfRolloutDuration, recordMetrics } from '../metrics/metrics.js';
 import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
+import { placeQualified } from './rollout-place.js';
 import type { RolloutNotify } from '../events/rollout-events.js';
 
 export interface FinishPorts {
@@ -18,14 +19,14 @@ const SUCCESS: ReadonlySet<RolloutOutcome> = new Set(['finished', 'aborted']);
  * the outcome is announced if nobody did yet. Idempotent.
  */
 export async function finishRollout(input: FinishRolloutInput & { announced?: boolean }, ports: FinishPorts): Promise<{ outcome: RolloutOutcome; succeeded: boolean; released: boolean }> {
-  const release = await ports.locks.release(lockKeyOf(input.cluster, input.group.name), input.executionArn);
+  const release = await ports.locks.release(lockKeyOf(input.cluster, input.group.name, input.place), input.executionArn);
   const released = release.released;
   // from Begin taking the lock to its release here: waits for the window and approval included
   if (release.released && release.heldSince) recordMetrics(metricsOfRolloutDuration(input.cluster, input.outcome, release.heldSince, ports.now()));
   // the roll loop announces every end it reaches; the other ways out are announced here
   if (!input.announced) {
     const event = input.outcome === 'refused' ? 'declined' : input.outcome === 'rollback-failed' ? 'rollback-failed' : 'failed';
-    await ports.notify(event, { outcome: input.outcome, detail: input.detail ?? null, summary: `${input.cluster}/${input.group.name}: rollout ${describeOutcome(input.outcome)}` });
+    await ports.notify(event, { outcome: input.outcome, detail: input.detail ?? null, summary: `${placeQualified(`${input.cluster}/${input.group.name}`, input.place)}: rollout ${describeOutcome(input.outcome)}` });
   }
   ports.log('rollout over', { outcome: input.outcome, released });
   return { outcome: input.outcome, succeeded: SUCCESS.has(input.outcome), released };

@@ -1,8 +1,10 @@
 import type { AwsScope } from '../aws/clients.js';
+import type { Place } from '../aws/places.js';
 import { LockRecords } from '../aws/lock-records.js';
 import { epochSeconds } from '../clock.js';
 import { LockLostError } from '../errors.js';
 import type { GroupIntent } from './group-interference.js';
+import { placeQualified } from './rollout-place.js';
 
 /**
  * One lease per node group (`<cluster>/<group>`) in a DynamoDB table, so two rollouts (a
@@ -59,9 +61,13 @@ export type BeginDecision =
 
 const BEGIN_DECISION_TTL_SECONDS = 24 * 3600;
 
-/** The lock of one node group: `<cluster>/<group>`. */
-export function lockKeyOf(cluster: string, group: string): string {
-  return `${cluster}/${group}`;
+/**
+ * The lock of one node group: `<cluster>/<group>` in the hub's own place (as before member
+ * accounts: a lock held across the upgrade is still found), `<account>/<region>/<cluster>/<group>`
+ * in any other (rollout-place.ts), so two `prod/ng` in two accounts have two locks.
+ */
+export function lockKeyOf(cluster: string, group: string, place?: Partial<Place>): string {
+  return placeQualified(`${cluster}/${group}`, place);
 }
 
 export type AcquireResult = { acquired: true } | { acquired: false; heldBy: string; expiresAt: string };

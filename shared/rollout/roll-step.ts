@@ -51,7 +51,7 @@ export async function runRollStep(input: RollStepInput, ports: RollStepPorts): P
 
 async function rollStep(input: RollStepInput, ports: RollStepPorts): Promise<StepOutcome> {
   const now = ports.now();
-  const key = lockKeyOf(input.cluster, input.group.name);
+  const key = lockKeyOf(input.cluster, input.group.name, input.place);
   const previous = input.roll?.state ?? null;
   // 1. what held the last drain pass back, for status and -w, in the renewal's own write
   const blockedBy = (previous as { cycle?: { blockers?: string[] } | null } | null)?.cycle?.blockers ?? [];

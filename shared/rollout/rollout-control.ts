@@ -5,6 +5,7 @@ import type { RequestApprovalInput, RolloutControlRequest } from '../events/roll
 import { APPROVAL_TIMEOUT_SECONDS, type ApprovalRecord, type Approvals, type ApprovalView, viewOf } from './approvals.js';
 import { lockKeyOf, type NodeGroupLockRecord, type NodeGroupLocks } from './node-group-lock.js';
 import type { RolloutNotify } from '../events/rollout-events.js';
+import { placeFieldsOf, placeQualified } from './rollout-place.js';
 
 type Notify = RolloutNotify<'approval-requested' | 'approved'>;
 
@@ -12,7 +13,7 @@ export interface ApprovalPorts {
   aws: AwsScope;
   approvals: Approvals;
   /** the notifier of the rollout an approval belongs to */
-  notifier: (approval: Pick<ApprovalView, 'cluster' | 'group' | 'target' | 'executionArn'>) => Notify;
+  notifier: (approval: Pick<ApprovalView, 'cluster' | 'group' | 'target' | 'executionArn' | 'accountId' | 'region'>) => Notify;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
@@ -48,6 +49,7 @@ export async function requestApproval(input: RequestApprovalInput, ports: Pick<C
   const image = input.target.release ?? input.target.imageName ?? input.target.imageId;
   const approval = await ports.approvals.createApproval({
     executionArn: input.executionArn,
+    ...placeFieldsOf(input.place),
     cluster: input.cluster,
     group: input.group.name,
     taskToken: input.taskToken,
@@ -57,14 +59,14 @@ export async function requestApproval(input: RequestApprovalInput, ports: Pick<C
     expiresAt: new Date(now.getTime() + APPROVAL_TIMEOUT_SECONDS * 1000),
     now,
   });
-  await ports.locks.setApprovalId(lockKeyOf(input.cluster, input.group.name), input.executionArn, approval.id);
+  await ports.locks.setApprovalId(lockKeyOf(input.cluster, input.group.name, input.place), input.executionArn, approval.id);
   await ports.notify('approval-requested', {
     approvalId: approval.id,
     expiresAt: approval.expiresAtIso,
     requestedBy,
     plan: input.plan,
     from: input.from,
-    summary: `${input.cluster}/${input.group.name}: approve rolling onto ${image}? ${input.plan.summary} (approval ${approval.id}, requested by ${requestedBy})`,
+    summary: `${placeQualified(`${input.cluster}/${input.group.name}`, input.place)}: approve rolling onto ${image}? ${input.plan.summary} (approval ${approval.id}, requested by ${requestedBy})`,
   });
   ports.log('approval requested', { approvalId: approval.id, requestedBy });
   return { approvalId: approval.id };
@@ -149,8 +151,8 @@ async function sendAnswer(record: ApprovalRecord, answer: { decision: 'approved'
   }
 }
 
-function where(approval: Pick<ApprovalRecord, 'cluster' | 'group'>): string {
-  return `${approval.cluster}/${approval.group}`;
+function where(approval: Pick<ApprovalRecord, 'cluster' | 'group' | 'accountId' | 'region'>): string {
+  return placeQualified(`${approval.cluster}/${approval.group}`, approval);
 }
 
 
@@ -161,9 +163,10 @@ function where(approval: Pick<ApprovalRecord, 'cluster' | 'group'>): string {
  *   boundary (abort finishes the batch in flight and leaves the group consistent).
  */
 export async function controlRollout(request: RolloutControlRequest, ports: ControlPorts): Promise<ControlResult> {
-  const key = lockKeyOf(request.cluster, request.group);
+  // the request's place is resolved by its caller: none for the hub's own (rollout-place.ts)
+  const key = lockKeyOf(request.cluster, request.group, request);
   const lock = await ports.locks.get(key);
-  const who = `${request.cluster}/${request.group}`;
+  const who = placeQualified(`${request.cluster}/${request.group}`, request);
   if (!lock) return { result: 'no-rollout', summary: `no rollout of ${who} is running` };
 
   switch (request.action) {

@@ -1,14 +1,19 @@
 import type { AwsScope } from '../aws/clients.js';
+import type { Place } from '../aws/places.js';
 import { publishEvent } from '../aws/notifications.js';
 import { ROLLOUT_EVENTS } from '../events/rollout-event-names.js';
 import type { RolloutAbout, RolloutNotice, RolloutNotify } from '../events/rollout-events.js';
+import { placeFieldsOf, placeQualified } from './rollout-place.js';
 
 /**
- * A rollout's notifications on the default bus (events/rollout-events.ts): every detail names
- * the cluster, group, execution and target, and carries a `summary` for people; chat shows
- * them all, an alarm might want only `Rollout Rolled Back` and `Rollout Failed`.
+ * A rollout's notifications on the hub's default bus (events/rollout-events.ts) — a member's
+ * rollout too: chat reads one bus. Every detail names the cluster (with its account and region
+ * when it is not the hub's own), group, execution and target, and carries a `summary` for
+ * people; chat shows them all, an alarm might want only `Rollout Rolled Back` and `Rollout Failed`.
  */
 export interface RolloutContext {
+  /** the cluster's place: its events name the account and region unless it is the hub's own (rollout-place.ts) */
+  place?: Partial<Place> | undefined;
   cluster: string;
   group: { kind: string; name: string };
   target: { imageId: string; imageName?: string | undefined; release?: string | undefined; ownerId?: string | undefined; ownerAlias?: string | undefined };
@@ -18,6 +23,7 @@ export interface RolloutContext {
 export function rolloutNotifier(aws: AwsScope, context: RolloutContext, now: () => Date): RolloutNotify {
   return async (event, detail) => {
     const about = {
+      ...placeFieldsOf(context.place),
       cluster: context.cluster,
       group: context.group.name,
       groupKind: context.group.kind,
@@ -31,7 +37,7 @@ export function rolloutNotifier(aws: AwsScope, context: RolloutContext, now: () 
 }
 
 function describe(notice: RolloutNotice, context: RolloutContext): string {
-  const who = `${context.cluster}/${context.group.name}`;
+  const who = placeQualified(`${context.cluster}/${context.group.name}`, context.place);
   const image = context.target.release ?? context.target.imageName ?? context.target.imageId;
   switch (notice.event) {
     case 'planned':

@@ -84,7 +84,10 @@ describe('Fault: AWS throttling on 30 % of all calls during a rollout', () => {
       const { tally } = run;
       assert.ok(tally.calls > 50, `${tally.calls} calls`);
       const share = tally.attemptsThrottled / tally.attempts;
-      assert.ok(share > 0.25 && share < 0.35, `${share}`);
+      // 30 % within three standard deviations of a binomial share for this many attempts: a fixed
+      // ±5 % window failed a seeded run whose sequence of attempts merely moved (0.3502 of 277)
+      const spread = 3 * Math.sqrt((0.3 * 0.7) / tally.attempts);
+      assert.ok(Math.abs(share - 0.3) < spread, `${share} of ${tally.attempts} attempts (30 % ± ${spread.toFixed(3)})`);
       const services = new Set(run.world.account.calls.filter((c) => c.at >= run.startedAt).map((c) => c.service));
       for (const service of ['ec2', 'autoscaling', 'eks']) assert.ok(services.has(service as never), `${service} called`);
       assert.ok(run.world.account.calls.some((c) => c.command === 'CompleteLifecycleAction' && !c.error), 'terminate hooks were completed');

@@ -135,6 +135,21 @@ describe('Rollout drains: putting nodes back in service', () => {
     assert.notEqual(updates()[0]!.ExpressionAttributeValues![':status'], 'failed', 'never released');
   });
 
+  it("in a member's place: the group is read there, the hand-over starts node-drain in the hub with the member's place in its input", async () => {
+    ddb.on(GetCommand).resolves(item({ status: 'running', generation: 1, actions: { drain: openAction } }));
+    ddb.on(UpdateCommand).callsFake(echo({}));
+    autoscaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'workers', MinSize: 0, MaxSize: 3, DesiredCapacity: 1, DefaultCooldown: 300, AvailabilityZones: [], HealthCheckType: 'EC2', CreatedTime: new Date(), Tags: [] }] });
+    const member = awsScope({ region: 'eu-west-2', accountId: '444455556666' });
+    const hub = awsScope({ region: 'eu-west-1' });
+    const released = await releaseDrains([ID], { ...ports(), aws: member, hub, place: { accountId: '444455556666', region: 'eu-west-2' } });
+    assert.deepEqual(released, { handedOver: [ID] });
+    const start = sfn.commandCalls(StartExecutionCommand)[0]!;
+    assert.equal(await (start.thisValue as SFNClient).config.region(), 'eu-west-1', 'Step Functions: the hub');
+    assert.equal(await (autoscaling.commandCalls(DescribeAutoScalingGroupsCommand)[0]!.thisValue as AutoScalingClient).config.region(), 'eu-west-2', 'the group: its place');
+    const input = JSON.parse(start.args[0].input.input!);
+    assert.deepEqual([input.accountId, input.region, input.cluster], ['444455556666', 'eu-west-2', 'prod']);
+  });
+
   it('releases a finished drain with no open hook (a later hook drains afresh), and leaves another live drain\'s node alone', async () => {
     ddb.on(GetCommand).resolves(item({ status: 'drained', actions: { drain: { ...openAction, state: 'completed' } } }));
     ddb.on(UpdateCommand).callsFake(echo({}));

@@ -63,7 +63,7 @@ describe('Workflow: ami-rollout', () => {
 
     it('BeginRollout gets the workflow input as it came and the execution ARN', async () => {
       const { execution, calls } = await run({ beginRollout: [begin({ decision: 'refused', reason: 'r', summary: 's' })] });
-      assert.deepEqual(calls[0]!.payload, { input: { ...input, lineage: { origin: execution.executionArn, number: 0 } }, executionArn: execution.executionArn });
+      assert.deepEqual(calls[0]!.payload, { input: { ...input, place: {}, lineage: { origin: execution.executionArn, number: 0 } }, executionArn: execution.executionArn });
     });
 
     it('a transient failure of BeginRollout is retried', async () => {
@@ -102,7 +102,7 @@ describe('Workflow: ami-rollout', () => {
       assert.equal(pending.state, 'RequestApproval');
       const ask = calls.find((c) => c.fn === 'requestApproval')!.payload;
       assert.equal(ask.taskToken, pending.token);
-      assert.deepEqual(ask, { taskToken: pending.token, cluster: 'prod', group: input.group, target: input.target, from: input.from, executionArn: execution.executionArn, startedBy: input.startedBy, plan: { summary: 'prod/prod-workers: 4 nodes, 1 at a time (surge)' } });
+      assert.deepEqual(ask, { taskToken: pending.token, place: {}, cluster: 'prod', group: input.group, target: input.target, from: input.from, executionArn: execution.executionArn, startedBy: input.startedBy, plan: { summary: 'prod/prod-workers: 4 nodes, 1 at a time (surge)' } });
       assert.deepEqual(fns(calls), ['beginRollout', 'requestApproval', 'rolloutPreflight', 'prepareLaunchTemplate', 'rollStep', 'finishRollout']);
     });
 
@@ -151,7 +151,7 @@ describe('Workflow: ami-rollout', () => {
       assert.equal(execution.error, 'PreflightFailed');
       assert.deepEqual(fns(calls), ['beginRollout', 'rolloutPreflight', 'finishRollout']);
       assert.ok(states(execution.history).includes('PreflightFailed'));
-      assert.deepEqual(calls.at(-1)!.payload, { cluster: 'prod', group: input.group, target: input.target, executionArn: execution.executionArn, outcome: 'preflight-failed', detail: report });
+      assert.deepEqual(calls.at(-1)!.payload, { place: {}, cluster: 'prod', group: input.group, target: input.target, executionArn: execution.executionArn, outcome: 'preflight-failed', detail: report });
     });
 
     it('the preflight gets the surge BeginRollout computed', async () => {
@@ -203,7 +203,7 @@ describe('Workflow: ami-rollout', () => {
 
     it('FinishRoll reports the roll\'s outcome and summary as already announced', async () => {
       const { execution, calls } = await run({ ...upToRoll(), rollStep: [end('finished')], finishRollout: [finished('finished', true)] });
-      assert.deepEqual(calls.at(-1)!.payload, { cluster: 'prod', group: input.group, target: input.target, executionArn: execution.executionArn, outcome: 'finished', detail: 'ended: finished', announced: true });
+      assert.deepEqual(calls.at(-1)!.payload, { place: {}, cluster: 'prod', group: input.group, target: input.target, executionArn: execution.executionArn, outcome: 'finished', detail: 'ended: finished', announced: true });
     });
 
     it('aborted is a success', async () => {
@@ -343,6 +343,66 @@ describe('Workflow: ami-rollout', () => {
       });
       assert.equal(execution.status, 'SUCCEEDED');
       assert.deepEqual(fns(calls).slice(3), ['rollStep', 'rollStep', 'continueExecution', 'rollStep', 'continueExecution', 'rollStep', 'finishRollout']);
+    });
+  });
+  describe("the group's place", () => {
+    const member = { accountId: '444455556666', region: 'eu-west-2' };
+    /** every step the workflow calls, with its payload's place (BeginRollout: the input it was given) */
+    const placesOf = (calls: { fn: string; payload: any }[]) => calls.map((c) => [c.fn, c.fn === 'beginRollout' ? c.payload.input.place : c.payload.place]);
+    /** BeginRollout as the handler answers: the input, its place resolved, and the decision */
+    const beginAt = (place: Record<string, string>, decision: Record<string, unknown>): Step => ({ answer: (payload) => ({ ...payload.input, place, begin: decision }) });
+    const proceedAt = (place: Record<string, string>) => beginAt(place, { decision: 'proceed', startAt: null, policy: { ...policy, approval: true }, surge: 1, groupSize: 4, problems: [], summary: 's' });
+
+    it("a member's rollout hands its account and region to every step: approval, preflight, template, roll, finish", async () => {
+      const { execution, calls } = await runScripted(
+        model,
+        'amiRollout',
+        { ...input, ...member },
+        { beginRollout: [proceedAt(member)], requestApproval: [{ result: { posted: true } } as Step], rolloutPreflight: [preflightOk], prepareLaunchTemplate: [template], rollStep: [step(), end('finished')], finishRollout: [finished('finished', true)] },
+        T0,
+        async (task, sfn) => {
+          sfn.sendTaskSuccess(task.token, JSON.stringify({ approvedBy: 'U123' }));
+        },
+      );
+      assert.equal(execution.status, 'SUCCEEDED');
+      assert.deepEqual(placesOf(calls), [
+        ['beginRollout', member],
+        ['requestApproval', member],
+        ['rolloutPreflight', member],
+        ['prepareLaunchTemplate', member],
+        ['rollStep', member],
+        ['rollStep', member],
+        ['finishRollout', member],
+      ]);
+      assert.deepEqual(calls[0]!.payload.input.accountId, member.accountId, 'BeginRollout gets the input as it came');
+    });
+
+    it('a place that names only its region (another region of the hub account) is handed on as given', async () => {
+      const { calls } = await runScripted(model, 'amiRollout', { ...input, region: 'eu-west-2' }, { beginRollout: [{ error: 'ConfigurationError' }], finishRollout: [finished('failed', false)] }, T0);
+      assert.deepEqual(placesOf(calls), [['beginRollout', { region: 'eu-west-2' }], ['finishRollout', { region: 'eu-west-2' }]]);
+    });
+
+    it("Begin's failure is finished in the member's place too (the lock, if Begin took it, is the member's key)", async () => {
+      const { execution, calls } = await runScripted(model, 'amiRollout', { ...input, ...member }, { beginRollout: [{ error: 'ConfigurationError' }], finishRollout: [finished('failed', false)] }, T0);
+      assert.equal(execution.error, 'RolloutFailed');
+      assert.deepEqual(calls[1]!.payload.place, member);
+    });
+
+    it("the continuation carries the place: ContinueAsNew's state has it, and the fresh execution's steps get it", async () => {
+      const { calls } = await runScripted(model, 'amiRollout', { ...input, ...member }, { beginRollout: [beginAt(member, { decision: 'proceed', startAt: null, policy, surge: 1, groupSize: 4, problems: [], summary: 's' })], rolloutPreflight: [preflightOk], prepareLaunchTemplate: [template], rollStep: [step(), wait('drains', 30, { steps: 400, continue: true })], continueExecution: [{ result: { continuedAs: 'x', number: 1 } }] }, T0);
+      const asked = calls.find((c) => c.fn === 'continueExecution')!.payload;
+      assert.deepEqual(asked.state.place, member);
+      const origin = 'arn:aws:states:eu-west-1:123456789012:execution:eks-node-lifecycle-sandbox-ami-rollout:amiRollout-origin';
+      const next = await runScripted(model, 'amiRollout', { ...asked.state, lineage: { origin, number: 1, previous: origin } }, { rollStep: [end('finished')], finishRollout: [finished('finished', true)] }, T0);
+      assert.deepEqual(placesOf(next.calls), [['rollStep', member], ['finishRollout', member]]);
+    });
+
+    it("a continuation of an execution started before places existed (no place, no account) goes on in the hub's own place", async () => {
+      const origin = 'arn:aws:states:eu-west-1:123456789012:execution:eks-node-lifecycle-sandbox-ami-rollout:amiRollout-origin';
+      const carried = { ...input, lineage: { origin, number: 1, previous: origin }, begin: { decision: 'proceed', startAt: null, policy, surge: 1, summary: 's' }, launchTemplate: { launchTemplateId: 'lt-0123456789abcdef0', version: 4 }, roll: { state: rollState, next: 'wait', wait: { seconds: 30, phase: 'drains' }, summary: 'draining', outcome: null, here: { steps: 400, continue: true } } };
+      const { execution, calls } = await runScripted(model, 'amiRollout', carried, { rollStep: [end('finished')], finishRollout: [finished('finished', true)] }, T0);
+      assert.equal(execution.status, 'SUCCEEDED');
+      assert.deepEqual(placesOf(calls), [['rollStep', {}], ['finishRollout', {}]]);
     });
   });
 });

@@ -1,5 +1,6 @@
 import { snapshotGroup } from '../../aws/auto-scaling-groups.js';
 import type { AwsScope } from '../../aws/clients.js';
+import type { Place } from '../../aws/places.js';
 import type { DrainRecord, DrainRecords, DrainStatus } from '../../aws/drain-records.js';
 import { readNodeGroupPolicy } from '../../config/node-group-policy.js';
 import { leaseHolds, leaseUntil, ownerAlive } from '../../drain/drain-owner.js';
@@ -30,8 +31,12 @@ import type { DrainPorts, DrainProgress } from '../../kube/drain/types.js';
  */
 export interface BatchDrainPorts {
   records: DrainRecords;
-  /** keeps alive and completes the lifecycle actions that join the rollout's drains; asks Step Functions whether another drain's owner still runs */
+  /** the group's place: keeps alive and completes the lifecycle actions that join the rollout's drains */
   aws: AwsScope;
+  /** the hub's (Step Functions: whether another drain's owner still runs, the hand-over to node-drain); absent: `aws`, the hub's own place */
+  hub?: AwsScope;
+  /** the group's place when it is not the hub's own: a drain handed over to node-drain acts there */
+  place?: Place;
   executionArn: string;
   maxGracePeriodSeconds: number;
   /**
@@ -47,7 +52,7 @@ const MAX_ATTEMPTS = 5;
 
 function stepFunctions(ports: BatchDrainPorts): { aws: AwsScope; nodeDrainStateMachineArn: string } {
   if (!ports.nodeDrainStateMachineArn) throw new ConfigurationError('the rollout needs NODE_DRAIN_STATE_MACHINE_ARN to hand over a drain');
-  return { aws: ports.aws, nodeDrainStateMachineArn: ports.nodeDrainStateMachineArn };
+  return { aws: ports.hub ?? ports.aws, nodeDrainStateMachineArn: ports.nodeDrainStateMachineArn };
 }
 
 function keepsChanging(instanceId: string): AwsTransientError {
@@ -70,7 +75,7 @@ async function claimDrain(instanceId: string, cluster: string, ports: BatchDrain
     const now = ports.now();
     if (record?.status === 'running') {
       if (record.executionArn === ports.executionArn) return true;
-      if (leaseHolds(record, now) || (await ownerAlive(record, now, ports.aws))) {
+      if (leaseHolds(record, now) || (await ownerAlive(record, now, ports.hub ?? ports.aws))) {
         ports.log('instance already being drained: the rollout waits for that drain', { instanceId, executionArn: record.executionArn });
         return false;
       }
@@ -176,7 +181,7 @@ async function releaseDrain(instanceId: string, ports: BatchDrainPorts): Promise
     if (!record) return false;
     const now = ports.now();
     const mine = record.executionArn === ports.executionArn;
-    if (record.status === 'running' && !mine && (leaseHolds(record, now) || (await ownerAlive(record, now, ports.aws)))) return true;
+    if (record.status === 'running' && !mine && (leaseHolds(record, now) || (await ownerAlive(record, now, ports.hub ?? ports.aws)))) return true;
     if (openActions(record).length > 0) {
       if (await handOver(record, ports)) return true;
     } else {
@@ -195,7 +200,7 @@ async function handOver(record: DrainRecord, ports: BatchDrainPorts): Promise<bo
   const { policy } = readNodeGroupPolicy(group?.tags ?? {});
   const started = await startNodeDrain(
     record,
-    { cluster: record.cluster, instanceId: record.instanceId, trigger: 'terminate-hook', generation: record.generation + 1, policy: policy.drain, rolloutExecutionArn: ports.executionArn },
+    { ...(ports.place ? { place: ports.place } : {}), cluster: record.cluster, instanceId: record.instanceId, trigger: 'terminate-hook', generation: record.generation + 1, policy: policy.drain, rolloutExecutionArn: ports.executionArn },
     { records: ports.records, ...stepFunctions(ports), now: ports.now, log: ports.log },
   );
   if (started) ports.log('drain handed over to node-drain: a scale-in chose the node', { instanceId: record.instanceId, executionArn: started.executionArn });

@@ -2,6 +2,7 @@ import type { SelfManagedRoll } from '../../events/rollout.js';
 import type { KubeClients } from '../../kube/client.js';
 import { parseWindow } from '../maintenance-window.js';
 import { lockKeyOf, type NodeGroupLocks } from '../node-group-lock.js';
+import { awayPlace } from '../rollout-place.js';
 import { type AnnouncePort, type RollContext, type RollStrategy, selfManagedTarget, type StepOutcome } from '../roll-strategy.js';
 import { DEFAULT_ROLL_SETTINGS, afterFailure, type RollDecision, type RollSettings } from './decide-self-managed.js';
 import { planSelfManagedRoll, stepSelfManaged, type SelfManagedPorts } from './roll-self-managed.js';
@@ -71,7 +72,8 @@ function settingsFor(input: RollContext['input']): RollSettings {
 }
 
 function selfManagedPorts(input: RollContext['input'], ports: SelfManagedStrategyPorts): SelfManagedPorts {
-  const key = lockKeyOf(input.cluster, input.group.name);
+  const key = lockKeyOf(input.cluster, input.group.name, input.place);
+  const place = awayPlace(input.place);
   return {
     ...ports,
     kube: async () => {
@@ -80,6 +82,7 @@ function selfManagedPorts(input: RollContext['input'], ports: SelfManagedStrateg
     },
     pauseLock: (reason) => ports.locks.pauseIfUncontrolled(key, input.executionArn, `eks-node-lifecycle: ${reason}`),
     recordIntent: (intent) => ports.locks.recordIntent(key, input.executionArn, intent),
+    ...(place ? { place } : {}),
     executionArn: input.executionArn,
     maxGracePeriodSeconds: input.policy.drain.maxGracePeriodSeconds,
   };
