@@ -3,6 +3,7 @@ import { type Place, placeKey, samePlace } from '../aws/places.js';
 import type { FleetPlace } from '../config/member-accounts.js';
 import { listClusterNames } from '../detect/inventory.js';
 import { mapBounded } from '../kube/drain/bounded.js';
+import { lockKeyOf } from '../rollout/node-group-lock.js';
 import type { PolicyCluster } from './access-policy.js';
 
 /**
@@ -110,4 +111,25 @@ function placeKeyOf(ref: ClusterRef, listings: readonly PlaceListing[]): string 
   if (ref.place) return placeKey(ref.place);
   const hub = listings.find((l) => l.at.home)?.at.place;
   return hub?.accountId ? placeKey(hub) : (hub?.region ?? '');
+}
+
+/**
+ * Where the records of a cluster's groups are kept, for this command's reads (locks,
+ * approvals): the hub's own under the keys they always had; a member's under its label
+ * (`444455556666/eu-west-1/prod`), so two `prod`s never share a lock. The rollout functions
+ * key what they write the same way (node-group-lock.ts lockKeyOf, approvals.ts): when they
+ * take a place themselves, these two are where to hand it to them.
+ */
+export function lockKeyAt(ref: ClusterRef, group: string): string {
+  return lockKeyOf(refLabel(ref), group);
+}
+
+/** The key the approvals of a cluster are listed under (see lockKeyAt). */
+export function approvalsKeyAt(ref: ClusterRef): string {
+  return refLabel(ref);
+}
+
+/** The place fields of a workflow input (RolloutRequest, ManualDrainRequest…): none for the hub's own, as before. */
+export function placeFieldsOf(ref: Pick<ClusterRef, 'place'>): { accountId?: string; region?: string } {
+  return ref.place ? { accountId: ref.place.accountId, region: ref.place.region } : {};
 }
