@@ -272,7 +272,9 @@ async function watchCommand(options: CliOptions): Promise<number> {
     console.error(`eks-node-lifecycle: ${hint}`);
     return EXIT.unreachable;
   }
-  const scope = command.name === 'rollout' ? `${command.cluster}/${command.group}` : command.cluster ? (command.group ? `${command.cluster}/${command.group}` : command.cluster) : '';
+  // the place as typed (`444455556666/eu-west-1/prod/web`), so the watch asks about the same cluster
+  const at = 'place' in command && command.place ? `${command.place.accountId}/${command.place.region}/` : '';
+  const scope = command.name === 'rollout' ? `${at}${command.cluster}/${command.group}` : command.cluster ? `${at}${command.group ? `${command.cluster}/${command.group}` : command.cluster}` : '';
   const { watch } = await import('./cli-watch.js');
   return watch(
     scope,

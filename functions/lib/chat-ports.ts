@@ -9,9 +9,21 @@ import type { RequestDrainOutcome } from '../../shared/drain/request-drain.js';
 import type { UncordonOutcome } from '../../shared/drain/uncordon-node.js';
 import type { ManualDrainRequest, ManualUncordonRequest } from '../../shared/events/drain.js';
 import type { ClusterProbe } from '../../shared/doctor/probe-cluster.js';
+import { PlaceScopes, type Place } from '../../shared/aws/places.js';
+import { fleetPlaces } from '../../shared/config/member-accounts.js';
 import { accessPolicySource } from './access-policy-source.js';
 import { logInfo } from './handler.js';
 import { approvalsOf, rolloutPorts } from './rollout-ports.js';
+
+/**
+ * The fleet the commands see: every place (fleetPlaces: the hub first) and a scope per place
+ * (a member's from AssumeRole of this function's member role, cached). Only the hub's place
+ * when no member is configured: the commands then answer exactly as a single-account deployment.
+ */
+function fleetOf(config: ServiceConfig, aws: AwsScope): Pick<CommandPorts, 'fleet'> {
+  const scopes = new PlaceScopes(config.fleet.hubAccountId && !aws.accountId ? { ...aws, accountId: config.fleet.hubAccountId } : aws, config.fleet.roles);
+  return { fleet: { places: fleetPlaces(config.fleet, config.region, config.managedClusters), scopeOf: (place) => scopes.scopeOf(place) } };
+}
 
 /** What the chat commands need (chatWorker, chatInvoke, chatApi), built once per cold start. */
 export function chatPorts(config: ServiceConfig, aws: AwsScope): CommandPorts {
@@ -30,7 +42,8 @@ export function chatPorts(config: ServiceConfig, aws: AwsScope): CommandPorts {
     inventory: { aws, managedClusters: config.managedClusters, mode: config.mode, now, log: logInfo },
     requestDrain: (request: ManualDrainRequest) => invokeFunction<RequestDrainOutcome>(aws, requestDrainFunction, request),
     uncordon: (request: ManualUncordonRequest) => invokeFunction<UncordonOutcome>(aws, requestDrainFunction, request),
-    doctorProbe: (cluster: string) => invokeFunction<ClusterProbe>(aws, doctorProbeFunction, { cluster }),
+    doctorProbe: (cluster: string, place?: Place) => invokeFunction<ClusterProbe>(aws, doctorProbeFunction, { cluster, ...(place ? { accountId: place.accountId, region: place.region } : {}) }),
+    ...fleetOf(config, aws),
     notifier: rollouts.approvalNotifier,
     now,
     sleep,

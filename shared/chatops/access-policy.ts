@@ -1,4 +1,6 @@
 import * as z from 'zod/mini';
+import { type Place, placeKey } from '../aws/places.js';
+import { ACCOUNT_ID, CLUSTER_NAME, REGION } from '../ids.js';
 import { ConfigurationError } from '../errors.js';
 import { issuesOf } from '../schema-issues.js';
 import type { AccessLevel, Principal } from './types.js';
@@ -19,6 +21,20 @@ import { principalMention } from './mentions.js';
  *
  * A cluster's entry is its own key, else `*`, else none (nothing allowed): entries are never
  * merged, so a cluster that has its own entry gets nothing from `*`.
+ *
+ * Member accounts (README "Member accounts"): a key may name a place, `<account>/<region>/<cluster>`,
+ * any part of it `*` (`*\/*\/prod`: every `prod`; `444455556666/*\/*`: all of one account). A
+ * bare name (`prod`) and a bare `*` mean the hub's own clusters only, never a member's. Why:
+ * a policy written before members were added granted what its author could see, the hub's
+ * clusters; reading `prod` as "every prod" would hand a member's `prod` to whoever runs the
+ * hub's, silently, the day that member is listed — a grant nobody wrote. Granting a member's
+ * cluster takes a key that names places. The entry of a cluster is, most specific first:
+ * 1. the key naming it exactly with its place (`444455556666/eu-west-1/prod`);
+ * 2. for the hub's own, its bare name (`prod`);
+ * 3. the place patterns that match it, the one with the most named parts first (a named
+ *    cluster counts above a named account, which counts above a named region);
+ * 4. for the hub's own, `*`;
+ * else none. Still never merged: the first entry found is the whole answer.
  *
  * Slack subjects always name the workspace: the same app installed in another workspace
  * signs that workspace's requests with the same secret, and Slack ids are only unique per
@@ -114,6 +130,8 @@ export const AccessPolicySchema = z
         const groups = isRecord(value.groups) ? value.groups : {};
         if (!isRecord(value.clusters)) return;
         for (const [cluster, entry] of Object.entries(value.clusters)) {
+          const keyProblem = placeKeyProblem(cluster);
+          if (keyProblem) ctx.addIssue({ code: 'custom', message: keyProblem, path: ['clusters', cluster], input: cluster });
           if (!isRecord(entry)) continue;
           for (const level of LEVELS) {
             const subjects = entry[level];
@@ -164,10 +182,54 @@ export type AccessPrincipal = Pick<Principal, 'id' | 'via'> & Partial<Pick<Princ
 
 export type AuthorizeResult = { allowed: true } | { allowed: false; reason: string };
 
-/** The entry that governs a cluster: its own, else `*`, else none. */
-function entryOf(policy: AccessPolicy, cluster: string): ClusterAccess | undefined {
-  if (Object.hasOwn(policy.clusters, cluster)) return policy.clusters[cluster];
-  return Object.hasOwn(policy.clusters, '*') ? policy.clusters['*'] : undefined;
+/**
+ * A cluster as the policy sees it. A bare string, or `member` false/absent: one of the hub's
+ * own clusters (`place`, when known, lets keys that name the hub's place match it too);
+ * `member` true: a member account's, which `place` names.
+ */
+export interface PolicyCluster {
+  cluster: string;
+  place?: Place;
+  member?: boolean;
+}
+
+/** How a cluster is named in refusals: the hub's by name, a member's with its place. */
+export function clusterLabel(target: string | PolicyCluster): string {
+  if (typeof target === 'string') return target;
+  return target.member && target.place ? `${placeKey(target.place)}/${target.cluster}` : target.cluster;
+}
+
+/** Why a key that names places is malformed (`<account|*>/<region|*>/<cluster|*>`), or undefined. */
+function placeKeyProblem(key: string): string | undefined {
+  if (!key.includes('/')) return undefined;
+  const parts = key.split('/');
+  if (parts.length !== 3) return `"${key}" is not <account>/<region>/<cluster> (each may be *)`;
+  const [account, region, cluster] = parts as [string, string, string];
+  if (account !== '*' && !ACCOUNT_ID.test(account)) return `"${key}": "${account}" is not an account id (12 digits) or *`;
+  if (region !== '*' && !REGION.test(region)) return `"${key}": "${region}" is not a region (like eu-west-1) or *`;
+  if (cluster !== '*' && !CLUSTER_NAME.test(cluster)) return `"${key}": "${cluster}" is not a cluster name or *`;
+  return undefined;
+}
+
+/** How specific a place pattern is when it matches the cluster (cluster 4, account 2, region 1), or -1 when it does not. */
+function patternScore(key: string, target: PolicyCluster): number {
+  const [account, region, cluster] = key.split('/') as [string, string, string];
+  const part = (pattern: string, value: string | undefined, weight: number) => (pattern === '*' ? 0 : pattern === value ? weight : -Infinity);
+  const score = part(cluster, target.cluster, 4) + part(account, target.place?.accountId, 2) + part(region, target.place?.region, 1);
+  return Number.isFinite(score) ? score : -1;
+}
+
+/** The entry that governs a cluster (the order is the module comment's), or none. */
+function entryOf(policy: AccessPolicy, target: string | PolicyCluster): ClusterAccess | undefined {
+  const t: PolicyCluster = typeof target === 'string' ? { cluster: target } : target;
+  const has = (key: string) => Object.hasOwn(policy.clusters, key);
+  if (t.place && has(`${placeKey(t.place)}/${t.cluster}`)) return policy.clusters[`${placeKey(t.place)}/${t.cluster}`];
+  if (!t.member && has(t.cluster) && !t.cluster.includes('/')) return policy.clusters[t.cluster];
+  // a member with no place known matches nothing: default deny
+  const patterns = t.member && !t.place ? [] : Object.keys(policy.clusters).filter((key) => key.includes('/') && !placeKeyProblem(key));
+  const best = patterns.map((key) => ({ key, score: patternScore(key, t) })).filter((p) => p.score >= 0).sort((a, b) => b.score - a.score)[0];
+  if (best) return policy.clusters[best.key];
+  return !t.member && has('*') ? policy.clusters['*'] : undefined;
 }
 
 /** The subjects granted a level by one entry (act and approve each imply read). */
@@ -209,6 +271,7 @@ function inSlackTeam(principal: AccessPrincipal, team: string): boolean {
 
 /** Why the channel restriction refuses a request, or undefined when it does not apply. */
 function channelRefusal(entry: ClusterAccess, principal: AccessPrincipal, cluster: string): string | undefined {
+  // `cluster`: as people read it (clusterLabel)
   if (principal.via !== 'slack' || entry.channels === undefined) return undefined;
   if (principal.channel !== undefined && entry.channels.includes(principal.channel)) return undefined;
   if (entry.channels.length === 0) return `cluster ${cluster} cannot be operated from Slack`;
@@ -250,8 +313,9 @@ function hintOf(entries: readonly ClusterAccess[], level: AccessLevel): string {
  * some entry of the policy grants the level. The refusal's reason is for the person who
  * asked: it names the groups and channels that could help, never other users.
  */
-export function authorize(policy: AccessPolicy, principal: AccessPrincipal, level: AccessLevel, cluster: string | undefined): AuthorizeResult {
+export function authorize(policy: AccessPolicy, principal: AccessPrincipal, level: AccessLevel, target: string | PolicyCluster | undefined): AuthorizeResult {
   const who = principalMention(principal);
+  const cluster = target === undefined ? undefined : clusterLabel(target);
   if (Object.keys(policy.clusters).length === 0) {
     return { allowed: false, reason: `${who} may not ${VERB[level]} ${cluster === undefined ? 'any cluster' : `cluster ${cluster}`}: no chat-ops access policy is configured` };
   }
@@ -261,7 +325,7 @@ export function authorize(policy: AccessPolicy, principal: AccessPrincipal, leve
     if (usable.some(([, entry]) => allowedBy(policy, entry, principal, level))) return { allowed: true };
     return { allowed: false, reason: `${who} may not ${VERB[level]} any cluster${hintOf(usable.map(([, e]) => e), level)}` };
   }
-  const entry = entryOf(policy, cluster);
+  const entry = entryOf(policy, target!);
   if (!entry) return { allowed: false, reason: `${who} may not ${VERB[level]} cluster ${cluster}: the access policy grants nothing on it` };
   const refusal = channelRefusal(entry, principal, cluster);
   if (refusal) return { allowed: false, reason: `${who} may not ${VERB[level]} cluster ${cluster} from here: ${refusal}` };
@@ -270,17 +334,17 @@ export function authorize(policy: AccessPolicy, principal: AccessPrincipal, leve
 }
 
 /** The clusters, of those given, on which the principal has the level (e.g. what `status` may show). */
-export function clustersVisibleTo(policy: AccessPolicy, principal: AccessPrincipal, level: AccessLevel, clusters: readonly string[]): string[] {
+export function clustersVisibleTo<T extends string | PolicyCluster>(policy: AccessPolicy, principal: AccessPrincipal, level: AccessLevel, clusters: readonly T[]): T[] {
   return clusters.filter((c) => authorize(policy, principal, level, c).allowed);
 }
 
 /** The Slack channel where the cluster's rollouts are announced (from its entry, else `*`'s). */
-export function notifyChannelOf(policy: AccessPolicy, cluster: string): string | undefined {
+export function notifyChannelOf(policy: AccessPolicy, cluster: string | PolicyCluster): string | undefined {
   return entryOf(policy, cluster)?.notify;
 }
 
 /** Whether the cluster's rollouts wait for a person's approval; false unless the entry says so. */
-export function requiresApproval(policy: AccessPolicy, cluster: string): boolean {
+export function requiresApproval(policy: AccessPolicy, cluster: string | PolicyCluster): boolean {
   return entryOf(policy, cluster)?.requireApproval ?? false;
 }
 

@@ -30,7 +30,7 @@ export interface AwaitBeginPorts {
  * approval gate has named the approval on the group's lock, so the reply can name it.
  */
 export async function awaitBeginDecision(
-  rollout: { executionArn: string; cluster: string; group: string },
+  rollout: { executionArn: string; cluster: string; group: string; /** the group's lock, when not `lockKeyOf(cluster, group)` (a member's: fleet-clusters.ts lockKeyAt) */ lockKey?: string },
   ports: AwaitBeginPorts,
   boundMs: number = BEGIN_WAIT_MS,
 ): Promise<BeginOutcome> {
@@ -40,7 +40,7 @@ export async function awaitBeginDecision(
     decision ??= await ports.locks.beginDecision(rollout.executionArn);
     if (decision && !(decision.decision === 'proceed' && decision.approval)) return { kind: 'decided', decision };
     if (decision) {
-      const lock = await ports.locks.get(lockKeyOf(rollout.cluster, rollout.group));
+      const lock = await ports.locks.get(rollout.lockKey ?? lockKeyOf(rollout.cluster, rollout.group));
       if (lock?.owner === rollout.executionArn && lock.approvalId) return { kind: 'decided', decision, approvalId: lock.approvalId };
     }
     const wait = POLL_MS[Math.min(poll, POLL_MS.length - 1)]!;

@@ -8,7 +8,8 @@ import type { NodeGroupLockRecord } from '../rollout/node-group-lock.js';
 import type { ApprovalView } from '../rollout/approvals.js';
 import type { AuditEntry } from './audit-log.js';
 import { principalMention } from './mentions.js';
-import type { GroupStatus, PlannedGroup, RolloutNow, RolloutPhase } from './reply-data.js';
+import { type Place, placeKey } from '../aws/places.js';
+import type { FleetStatus, GroupStatus, PlannedGroup, RolloutNow, RolloutPhase } from './reply-data.js';
 import type { Reply } from './types.js';
 
 /**
@@ -101,21 +102,44 @@ function rolloutState(rollout: RolloutNow | undefined): string {
   return `${phase}${target}${done}${blocked}${rollout.startedBy ? `, started by ${rollout.startedBy}` : ''} (${rollout.execution})`;
 }
 
-export function statusReply(scope: string, clusters: string[], groups: GroupStatus[]): Reply {
+/** `444455556666/eu-west-1` (or the region alone when the hub's account is not known). */
+function placeText(place: Place): string {
+  return place.accountId ? placeKey(place) : place.region;
+}
+
+/** `prod/web`; with its place in a deployment with member accounts: `444455556666/eu-west-1/prod/web`. */
+function groupName(place: Place | undefined, cluster: string, group: string): string {
+  return place ? `${placeText(place)}/${cluster}/${group}` : `${cluster}/${group}`;
+}
+
+/** The member places `status` could not ask, one line each: the rest of the fleet is still answered. */
+function unreachableSection(fleet: FleetStatus | undefined): Reply['sections'] {
+  if (!fleet?.unreachable.length) return [];
+  return [{ kind: 'text', heading: ':warning: Could not be reached', lines: fleet.unreachable.map((u) => `• ${placeText(u.place)}: ${u.reason}`) }];
+}
+
+/**
+ * `fleet`: given in a deployment with member accounts — each group is then shown with its
+ * place (a PLACE column), and the places that could not be asked are listed. Without it, the
+ * reply of a single-account deployment, exactly as before members existed.
+ */
+export function statusReply(scope: string, clusters: string[], groups: GroupStatus[], fleet?: FleetStatus): Reply {
   if (groups.length === 0) {
-    return { ok: true, title: `No node groups in ${scope}`, sections: [], context: clusters.length ? `clusters: ${clusters.join(', ')}` : 'no cluster you may read' };
+    return { ok: true, title: `No node groups in ${scope}`, sections: unreachableSection(fleet), context: clusters.length ? `clusters: ${clusters.join(', ')}` : 'no cluster you may read' };
   }
   const rolling = groups.filter((g) => g.rollout).length;
+  const placeColumn = fleet ? ['PLACE'] : [];
   return {
     ok: true,
-    title: `${scope}: ${groups.length} node group${groups.length === 1 ? '' : 's'}, ${rolling} rolling`,
+    title: `${scope}: ${groups.length} node group${groups.length === 1 ? '' : 's'}, ${rolling} rolling${fleet?.unreachable.length ? `, ${fleet.unreachable.length} place${fleet.unreachable.length === 1 ? '' : 's'} unreachable` : ''}`,
     sections: [
       {
         kind: 'table',
-        columns: ['GROUP', 'KIND', 'NODES', 'IMAGE', 'KUBERNETES', 'ROLLOUT', 'NOW'],
-        rows: groups.map((g) => [`${g.group.cluster}/${g.group.name}`, g.group.kind, sizeOf(g.group), g.images.length > 0 ? describeImagesRunning(g.images) : imageOf(g.group), g.kubernetes, g.optIn, rolloutState(g.rollout)]),
+        columns: [...placeColumn, 'GROUP', 'KIND', 'NODES', 'IMAGE', 'KUBERNETES', 'ROLLOUT', 'NOW'],
+        rows: groups.map((g) => [...(fleet ? [g.place ? placeText(g.place) : '-'] : []), `${g.group.cluster}/${g.group.name}`, g.group.kind, sizeOf(g.group), g.images.length > 0 ? describeImagesRunning(g.images) : imageOf(g.group), g.kubernetes, g.optIn, rolloutState(g.rollout)]),
       },
-      ...configurationSections(groups.map((g) => ({ name: `${g.group.cluster}/${g.group.name}`, problems: g.problems, notes: g.notes }))),
+      ...unreachableSection(fleet),
+      ...configurationSections(groups.map((g) => ({ name: groupName(g.place, g.group.cluster, g.group.name), problems: g.problems, notes: g.notes }))),
     ],
   };
 }
@@ -146,7 +170,7 @@ export function planReply(scope: string, planned: PlannedGroup[]): Reply {
       rows: rolls.map((p) => {
         const plan = p.plan as Extract<GroupPlan, { action: 'roll' }>;
         return [
-          `${plan.cluster}/${plan.group}`,
+          groupName(p.place, plan.cluster, plan.group),
           describeFrom(plan.from),
           describeImage(plan.to),
           p.size === undefined ? '?' : String(p.size),
@@ -159,9 +183,9 @@ export function planReply(scope: string, planned: PlannedGroup[]): Reply {
   }
   const others = planned.filter((p) => p.plan.action !== 'roll');
   if (others.length > 0) {
-    sections.push({ kind: 'table', heading: 'Unchanged', columns: ['GROUP', 'WHY'], rows: others.map((p) => [`${p.plan.cluster}/${p.plan.group}`, p.plan.reason]) });
+    sections.push({ kind: 'table', heading: 'Unchanged', columns: ['GROUP', 'WHY'], rows: others.map((p) => [groupName(p.place, p.plan.cluster, p.plan.group), p.plan.reason]) });
   }
-  sections.push(...configurationSections(planned.map((p) => ({ name: `${p.plan.cluster}/${p.plan.group}`, problems: p.plan.problems, notes: p.plan.notes }))));
+  sections.push(...configurationSections(planned.map((p) => ({ name: groupName(p.place, p.plan.cluster, p.plan.group), problems: p.plan.problems, notes: p.plan.notes }))));
   return {
     ok: true,
     title: rolls.length === 0 ? `${scope}: nothing to roll` : `${scope}: ${rolls.length} node group${rolls.length === 1 ? '' : 's'} would roll`,

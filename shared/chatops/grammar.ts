@@ -1,6 +1,7 @@
 import { INVISIBLE_CHARACTER } from '../invisible-characters.js';
 import { type AccessLevel, type AmiChoice, COMMAND_NAMES, type Command, type CommandName, type GroupRef, type MaxUnavailable, type ParseResult } from './types.js';
-import { CLUSTER_NAME, IMAGE_ID, INSTANCE_ID } from '../ids.js';
+import { ACCOUNT_ID, CLUSTER_NAME, IMAGE_ID, INSTANCE_ID, REGION } from '../ids.js';
+import { type Place, placeKey } from '../aws/places.js';
 
 /**
  * The one command grammar of chat-ops. Slack (`/nodes <text>`), Amazon Q Developer in chat
@@ -20,7 +21,9 @@ import { CLUSTER_NAME, IMAGE_ID, INSTANCE_ID } from '../ids.js';
  * 4. the first word is the command (case-insensitive), the rest its arguments and flags
  *    (`--flag value` or `--flag=value`; `--reason` takes the rest of the line);
  * 5. each value is checked against what AWS and Kubernetes accept, so a command that parses
- *    names something that can exist.
+ *    names something that can exist. A cluster may be written with its place, account and
+ *    region first (`444455556666/eu-west-1/prod/web`); which place a short `prod/web` means
+ *    is not the grammar's to say (run-command resolves it against the fleet).
  *
  * `formatCommand` writes the canonical text of a command: `parseCommand(formatCommand(c))`
  * gives `c` back, so an audit record or a button's "typed equivalent" can be replayed.
@@ -121,6 +124,14 @@ export function requiredLevel(command: Command): AccessLevel | null {
   }
 }
 
+/** The cluster a command names and the place written with it, if any (`commandCluster` with the place). */
+export function commandAddress(command: Command): { cluster: string; place?: Place } | undefined {
+  const cluster = commandCluster(command);
+  if (cluster === undefined) return undefined;
+  const place = command.name === 'pause' || command.name === 'resume' || command.name === 'abort' ? command.rollout.place : command.name === 'approve' || command.name === 'deny' ? (command.approval.kind === 'group' ? command.approval.place : undefined) : 'place' in command ? command.place : undefined;
+  return { cluster, ...placed(place) };
+}
+
 /**
  * The cluster a command names, for authorization before anything is looked up. A drain names
  * none (its cluster is found from the instance) and neither does an approval by id (from the
@@ -161,31 +172,31 @@ export function formatCommand(command: Command): string {
     case 'status':
     case 'plan':
     case 'doctor':
-      return words(command.name, command.cluster === undefined ? undefined : command.group === undefined ? command.cluster : `${command.cluster}/${command.group}`);
+      return words(command.name, command.cluster === undefined ? undefined : `${at(command.place)}${command.group === undefined ? command.cluster : `${command.cluster}/${command.group}`}`);
     case 'history':
     case 'approvals':
-      return words(command.name, command.cluster);
+      return words(command.name, command.cluster === undefined ? undefined : `${at(command.place)}${command.cluster}`);
     case 'rollout':
       return words(
         'rollout',
-        `${command.cluster}/${command.group}`,
+        `${at(command.place)}${command.cluster}/${command.group}`,
         command.ami.kind === 'latest' ? undefined : `--ami ${command.ami.kind === 'release' ? command.ami.release : command.ami.imageId}`,
         command.maxUnavailable === undefined ? undefined : `--max-unavailable ${command.maxUnavailable}`,
         command.now ? '--now' : undefined,
       );
     case 'drain':
-      return words('drain', command.target.kind === 'node' ? command.target.nodeName : command.target.instanceId, command.force ? '--force' : undefined);
+      return words('drain', `${at(command.place)}${command.target.kind === 'node' ? command.target.nodeName : command.target.instanceId}`, command.force ? '--force' : undefined);
     case 'uncordon':
-      return words('uncordon', command.target.kind === 'node' ? command.target.nodeName : command.target.instanceId);
+      return words('uncordon', `${at(command.place)}${command.target.kind === 'node' ? command.target.nodeName : command.target.instanceId}`);
     case 'pause':
     case 'resume':
     case 'abort':
-      return words(command.name, `${command.rollout.cluster}/${command.rollout.group}`, command.pause === undefined ? undefined : `--pause ${command.pause}`);
+      return words(command.name, `${at(command.rollout.place)}${command.rollout.cluster}/${command.rollout.group}`, command.pause === undefined ? undefined : `--pause ${command.pause}`);
     case 'approve':
     case 'deny':
       return words(
         command.name,
-        command.approval.kind === 'id' ? command.approval.id : `${command.approval.cluster}/${command.approval.group}`,
+        command.approval.kind === 'id' ? command.approval.id : `${at(command.approval.place)}${command.approval.cluster}/${command.approval.group}`,
         command.reason === undefined ? undefined : `--reason ${formatReason(command.reason)}`,
       );
   }
@@ -395,16 +406,16 @@ const BUILDERS: Record<CommandName, (args: Arguments) => Result<Command>> = {
     const [target, extra] = positional;
     if (target === undefined) return { ok: false, error: 'drain needs the node to drain: its Kubernetes node name or its EC2 instance id (i-…).' };
     if (extra !== undefined) return tooMany('drain', extra);
-    const parsed = parseDrainTarget(target);
-    return parsed.ok ? ok({ name: 'drain', target: parsed.value, force: flags.has('force') }) : parsed;
+    const parsed = parsePlacedDrainTarget(target);
+    return parsed.ok ? ok({ name: 'drain', target: parsed.value.target, ...placed(parsed.value.place), force: flags.has('force') }) : parsed;
   },
 
   uncordon: ({ positional }) => {
     const [target, extra] = positional;
     if (target === undefined) return { ok: false, error: 'uncordon needs the node to put back: its Kubernetes node name or its EC2 instance id (i-…).' };
     if (extra !== undefined) return tooMany('uncordon', extra);
-    const parsed = parseDrainTarget(target);
-    return parsed.ok ? ok({ name: 'uncordon', target: parsed.value }) : parsed;
+    const parsed = parsePlacedDrainTarget(target);
+    return parsed.ok ? ok({ name: 'uncordon', target: parsed.value.target, ...placed(parsed.value.place) }) : parsed;
   },
 
   pause: (args) => control('pause', args),
@@ -419,12 +430,15 @@ function scope(name: 'status' | 'plan' | 'doctor', positional: string[]): Result
   const [target, extra] = positional;
   if (extra !== undefined) return tooMany(name, extra);
   if (target === undefined) return ok({ name });
-  if (!target.includes('/')) {
-    const checked = checkCluster(target);
-    return checked.ok ? ok({ name, cluster: target }) : checked;
+  const split = splitPlace(target);
+  if (!split.ok) return split;
+  const { place, rest } = split.value;
+  if (!rest.includes('/')) {
+    const checked = checkCluster(rest);
+    return checked.ok ? ok({ name, cluster: rest, ...placed(place) }) : checked;
   }
-  const ref = parseGroupRef(target);
-  return ref.ok ? ok({ name, ...ref.value }) : ref;
+  const ref = parseGroupRef(rest);
+  return ref.ok ? ok({ name, ...ref.value, ...placed(place) }) : ref;
 }
 
 /** `history`/`approvals`: everywhere, or one cluster. */
@@ -432,9 +446,12 @@ function clusterScope(name: 'history' | 'approvals', positional: string[]): Resu
   const [cluster, extra] = positional;
   if (extra !== undefined) return tooMany(name, extra);
   if (cluster === undefined) return ok({ name });
-  if (cluster.includes('/')) return { ok: false, error: `${name} takes a cluster, not a node group: write ${name} ${show(cluster.slice(0, cluster.indexOf('/')))}.` };
-  const checked = checkCluster(cluster);
-  return checked.ok ? ok({ name, cluster }) : checked;
+  const split = splitPlace(cluster);
+  if (!split.ok) return split;
+  const { place, rest } = split.value;
+  if (rest.includes('/')) return { ok: false, error: `${name} takes a cluster, not a node group: write ${name} ${show(`${at(place)}${rest.slice(0, rest.indexOf('/'))}`)}.` };
+  const checked = checkCluster(rest);
+  return checked.ok ? ok({ name, cluster: rest, ...placed(place) }) : checked;
 }
 
 function control(name: 'pause' | 'resume' | 'abort', { positional, flags }: Arguments): Result<Command> {
@@ -460,10 +477,17 @@ function decide(name: 'approve' | 'deny', { positional, flags }: Arguments): Res
   return ok(typeof reason === 'string' ? { name, approval: approval.value, reason } : { name, approval: approval.value });
 }
 
-/** Exactly one `<cluster>/<group>` argument. */
+/** Exactly one `[<account>/<region>/]<cluster>/<group>` argument. */
 function oneGroupRef(name: CommandName, positional: string[], what: string): Result<GroupRef> {
-  const [target, extra] = positional;
-  if (target === undefined) return { ok: false, error: `${name} needs ${what}, as <cluster>/<group>.` };
+  const [typed, extra] = positional;
+  if (typed === undefined) return { ok: false, error: `${name} needs ${what}, as <cluster>/<group>.` };
+  const split = splitPlace(typed);
+  if (!split.ok) return split;
+  const ref = groupRefOf(name, split.value.rest, extra, what);
+  return ref.ok ? ok({ ...ref.value, ...placed(split.value.place) }) : ref;
+}
+
+function groupRefOf(name: CommandName, target: string, extra: string | undefined, what: string): Result<GroupRef> {
   if (extra !== undefined) {
     // `rollout prod web`: the slash was forgotten
     if (!target.includes('/') && CLUSTER_NAME.test(target) && GROUP.test(extra)) return { ok: false, error: `write the node group as one word with a slash: ${show(`${target}/${extra}`)}, not ${show(`${target} ${extra}`)}.` };
@@ -480,6 +504,40 @@ function oneGroupRef(name: CommandName, positional: string[], what: string): Res
 // ---------------------------------------------------------------------------------------
 // Values
 // ---------------------------------------------------------------------------------------
+
+/**
+ * `<account>/<region>/<rest>`: the place written before a cluster (or a node). Read as one
+ * when there are three or more parts and the first is digits or the second a region, so that
+ * `prod/a/b` stays what it always was: a node group name with a slash (refused as such).
+ */
+function splitPlace(text: string): Result<{ place?: Place; rest: string }> {
+  const parts = text.split('/');
+  if (parts.length < 3 || !(/^\d+$/.test(parts[0]!) || REGION.test(parts[1]!))) return ok({ rest: text });
+  const [accountId, region] = parts as [string, string];
+  if (!ACCOUNT_ID.test(accountId)) return { ok: false, error: `the account ${show(accountId)} in ${show(text)} is not an AWS account id (12 digits); write <account>/<region>/<cluster>, e.g. 444455556666/eu-west-1/prod.` };
+  if (!REGION.test(region)) return { ok: false, error: `the region ${show(region)} in ${show(text)} is not an AWS region (like eu-west-1); write <account>/<region>/<cluster>.` };
+  const rest = parts.slice(2).join('/');
+  if (rest === '') return { ok: false, error: `${show(text)} names a place but no cluster; write <account>/<region>/<cluster>.` };
+  return ok({ place: { accountId, region }, rest });
+}
+
+/** `444455556666/eu-west-1/` before a cluster written with its place; nothing for the short form. */
+function at(place: Place | undefined): string {
+  return place ? `${placeKey(place)}/` : '';
+}
+
+/** `{ place }` when one was written, else nothing: a short form parses to exactly what it always did. */
+function placed(place: Place | undefined): { place?: Place } {
+  return place ? { place } : {};
+}
+
+function parsePlacedDrainTarget(text: string): Result<{ target: DrainTarget; place?: Place }> {
+  const split = splitPlace(text);
+  if (!split.ok) return split;
+  if (!split.value.place && text.includes('/')) return { ok: false, error: `${show(text)} is not a node name or an instance id: write <node|instance-id>, or <account>/<region>/<node|instance-id>.` };
+  const target = parseDrainTarget(split.value.rest);
+  return target.ok ? ok({ target: target.value, ...placed(split.value.place) }) : target;
+}
 
 function parseGroupRef(text: string): Result<GroupRef> {
   const slash = text.indexOf('/');
@@ -533,8 +591,16 @@ type Approval = Extract<Command, { name: 'approve' | 'deny' }>['approval'];
 
 function parseApproval(text: string): Result<Approval> {
   if (text.includes('/')) {
-    const ref = parseGroupRef(text);
-    return ref.ok ? ok({ kind: 'group', ...ref.value }) : ref;
+    const split = splitPlace(text);
+    if (!split.ok) return split;
+    const { place, rest } = split.value;
+    if (!rest.includes('/')) {
+      const checked = checkCluster(rest);
+      if (!checked.ok) return checked;
+      return { ok: false, error: `${show(text)} names a cluster but no node group; write ${show(`${text}/<group>`)}.` };
+    }
+    const ref = parseGroupRef(rest);
+    return ref.ok ? ok({ kind: 'group', ...ref.value, ...placed(place) }) : ref;
   }
   if (APPROVAL_ID.test(text)) return ok({ kind: 'id', id: text });
   if (asciiLower(text).startsWith('apr-')) return { ok: false, error: `${show(text)} is not an approval id: expected apr- followed by 12 lowercase letters or digits.` };

@@ -162,7 +162,11 @@ function overview(): Reply {
     {
       kind: 'text',
       heading: 'Names',
-      lines: ['<cluster> is the EKS cluster name; <group> is an EKS managed node group name, or the Auto Scaling group name of a self-managed group.', 'Type help <command> for its flags and examples.'],
+      lines: [
+        '<cluster> is the EKS cluster name; <group> is an EKS managed node group name, or the Auto Scaling group name of a self-managed group.',
+        'With member accounts, a cluster may be named with its place: <account>/<region>/<cluster>[/<group>], e.g. 444455556666/eu-west-1/prod/ng-1; the name alone works while only one place has that cluster.',
+        'Type help <command> for its flags and examples.',
+      ],
     },
   ];
   return { ok: true, title: 'eks-node-lifecycle commands', sections };

@@ -1,3 +1,4 @@
+import type { Place } from '../aws/places.js';
 import type { GroupPlan } from '../detect/plan-rollouts.js';
 import type { GroupView } from '../detect/inventory.js';
 import type { Diagnosis } from '../doctor/run-doctor.js';
@@ -30,7 +31,8 @@ export type HistoryItem = AuditEntry & JsonObject;
 export type ApprovalItem = Pick<ApprovalView, 'id' | 'cluster' | 'group' | 'target' | 'requestedBy' | 'requestedAt' | 'plan' | 'executionArn'> & { expiresAt: string } & JsonObject;
 
 export type ReplyData =
-  | (Document<'StatusList'> & { clusters: string[]; items: StatusItem[] })
+  /** `unreachable`: with member accounts, the places that could not be asked (listed, even when empty) */
+  | (Document<'StatusList'> & { clusters: string[]; items: StatusItem[]; unreachable?: { accountId: string; region: string; reason: string }[] })
   | (Document<'PlanList'> & { items: PlanItem[] })
   | (Document<'History'> & { items: HistoryItem[] })
   | (Document<'Diagnosis'> & { blocking: boolean; problems: number; warnings: number; clusters: JsonValue[] })
@@ -90,7 +92,17 @@ function nodeGroupOf(group: GroupView): JsonObject {
   };
 }
 
-export function statusData(scope: string, clusters: string[], rows: readonly GroupStatus[]): ReplyData {
+/** `accountId` and `region` of an item whose place is known (a deployment with member accounts), else nothing. */
+function placeOf(place: Place | undefined): JsonObject {
+  return place ? { accountId: place.accountId, region: place.region } : {};
+}
+
+/** What `status` could not see: the member places it could not ask. */
+export interface FleetStatus {
+  unreachable: { place: Place; reason: string }[];
+}
+
+export function statusData(scope: string, clusters: string[], rows: readonly GroupStatus[], fleet?: FleetStatus): ReplyData {
   return {
     apiVersion: DATA_API_VERSION,
     kind: 'StatusList',
@@ -98,7 +110,8 @@ export function statusData(scope: string, clusters: string[], rows: readonly Gro
     clusters,
     // `rollout`: what status shows of it (phase, target, batches done, who started and paused it),
     // with the lock's own record beside it under `lock`; null when the group is idle
-    items: rows.map(({ group, lock, rollout, ...rest }) => ({ cluster: group.cluster, group: group.name, kind: group.kind, ...objectOf(rest), nodeGroup: nodeGroupOf(group), rollout: rollout ? { ...objectOf(rollout), lock: rolloutOf(lock) } : rolloutOf(lock) })),
+    items: rows.map(({ group, lock, rollout, place, ...rest }) => ({ ...placeOf(place), cluster: group.cluster, group: group.name, kind: group.kind, ...objectOf(rest), nodeGroup: nodeGroupOf(group), rollout: rollout ? { ...objectOf(rollout), lock: rolloutOf(lock) } : rolloutOf(lock) })),
+    ...(fleet ? { unreachable: fleet.unreachable.map((u) => ({ accountId: u.place.accountId, region: u.place.region, reason: u.reason })) } : {}),
   };
 }
 
@@ -107,7 +120,7 @@ export function planData(scope: string, planned: readonly PlannedGroup[]): Reply
     apiVersion: DATA_API_VERSION,
     kind: 'PlanList',
     scope,
-    items: planned.map(({ plan, ...rest }) => ({ ...objectOf(plan), ...objectOf(rest), cluster: plan.cluster, group: plan.group, action: plan.action })),
+    items: planned.map(({ plan, place, ...rest }) => ({ ...placeOf(place), ...objectOf(plan), ...objectOf(rest), cluster: plan.cluster, group: plan.group, action: plan.action })),
   };
 }
 
@@ -171,6 +184,8 @@ export interface RolloutNow {
 
 export interface GroupStatus {
   group: GroupView;
+  /** where the group's cluster lives: set in a deployment with member accounts (the hub's own too), absent otherwise */
+  place?: Place;
   /** `auto`, `off`…; with `(stopped: configuration problems)` when a problem stops its rollouts */
   optIn: string;
   /** the group's configuration problems and notes, as shown to people */
@@ -187,6 +202,8 @@ export interface GroupStatus {
 
 export interface PlannedGroup {
   plan: GroupPlan;
+  /** as GroupStatus.place */
+  place?: Place;
   size?: number;
   batches?: number;
   maxUnavailable?: string;

@@ -23,7 +23,11 @@ import { readRolloutPolicy } from '../rollout/rollout-policy.js';
 import { type ApprovalPorts, answerApproval, controlRollout } from '../rollout/rollout-control.js';
 import type { RequestDrainOutcome } from '../drain/request-drain.js';
 import type { UncordonOutcome } from '../drain/uncordon-node.js';
-import { type AccessPolicy, authorize, clustersVisibleTo, displayNameOf, requiresApproval } from './access-policy.js';
+import { type AccessPolicy, authorize, displayNameOf, requiresApproval } from './access-policy.js';
+import { type Place, placeKey } from '../aws/places.js';
+import { mapBounded } from '../kube/drain/bounded.js';
+import type { RolloutControlRequest } from '../events/rollout.js';
+import { approvalsKeyAt, type ClusterRef, FLEET_LIST_CONCURRENCY, type FleetView, listFleetClusters, lockKeyAt, type PlaceListing, placeFieldsOf, policyClusterOf, refAt, refLabel, resolvePlaced, resolveShort, type Resolution } from './fleet-clusters.js';
 import { type AuditInput, type AuditLog, NO_CLUSTER } from './audit-log.js';
 import {
   approvalsReply,
@@ -39,7 +43,7 @@ import {
   rolloutNowOf,
   statusReply,
 } from './command-replies.js';
-import { commandCluster, formatCommand, parseCommand, requiredLevel } from './grammar.js';
+import { commandAddress, formatCommand, parseCommand, requiredLevel, usageOf } from './grammar.js';
 import { awaitBeginDecision, beginHeadline } from './await-begin.js';
 import { helpReply } from './help.js';
 import { principalMention } from './mentions.js';
@@ -66,8 +70,13 @@ export interface CommandPorts extends ApprovalPorts {
   requestDrain: (request: ManualDrainRequest) => Promise<RequestDrainOutcome>;
   /** asks the requestDrain function to take back what a drain added to one instance's node (it has the cluster access and the drain records) */
   uncordon: (request: ManualUncordonRequest) => Promise<UncordonOutcome>;
-  /** asks the doctorProbe function what the service sees of a cluster's Kubernetes API (it is in the service's Kubernetes group) */
-  doctorProbe: (cluster: string) => Promise<ClusterProbe>;
+  /** asks the doctorProbe function what the service sees of a cluster's Kubernetes API (it is in the service's Kubernetes group); `place`: a member's */
+  doctorProbe: (cluster: string, place?: Place) => Promise<ClusterProbe>;
+  /**
+   * the places of a deployment with member accounts (fleet-clusters.ts) and how to act in
+   * each; absent (or the hub alone): a single-account deployment, answered exactly as before
+   */
+  fleet?: FleetView;
   /** a short wait inside the invocation (a rollout's reply waits, bounded, for Begin's decision) */
   sleep: (ms: number) => Promise<void>;
 }
@@ -142,7 +151,8 @@ async function decideAndAct(request: CommandRequest, ports: CommandPorts): Promi
   const command = parsed.command;
   if (command.name === 'help') return { reply: helpReply(command.topic), command, audit: { result: 'done', summary: 'help', clusters: [] } };
 
-  const cluster = commandCluster(command);
+  const address = commandAddress(command);
+  const cluster = address ? (address.place ? `${address.place.accountId}/${address.place.region}/${address.cluster}` : address.cluster) : undefined;
   const anonymous = needsAPerson(command, request.principal);
   if (anonymous) return refused(command, anonymous, cluster);
   // a person's burst costs at most COMMANDS_PER_MINUTE commands' worth of AWS calls
@@ -152,17 +162,85 @@ async function decideAndAct(request: CommandRequest, ports: CommandPorts): Promi
   }
   const policy = await ports.policy();
   const level = requiredLevel(command)!;
-  const allowed = authorize(policy, request.principal, level, cluster);
-  if (!allowed.allowed) return refused(command, allowed.reason, cluster);
-
+  const ask: Asking = { principal: request.principal, policy, ports };
+  let ref: ClusterRef | undefined;
   try {
-    const result = await act(command, request, policy, ports);
-    return { reply: result.reply, command, audit: { result: result.reply.ok ? 'done' : result.refused ? 'refused' : 'failed', summary: result.reply.title, clusters: result.clusters } };
+    const resolved = address ? await resolveAddress(address, level !== 'read', ask) : undefined;
+    if (resolved && !resolved.ok) return { reply: invalidReply(resolved.error, usageOf(command.name)), command, audit: { result: 'invalid', summary: resolved.error, clusters: cluster ? [cluster] : [] } };
+    ref = resolved?.ref;
   } catch (error) {
     ports.log('chat command failed', { command: command.name, error: (error as Error)?.message });
     const reply = failedReply(formatCommand(command), error);
     return { reply, command, audit: { result: 'failed', summary: reply.title, clusters: cluster ? [cluster] : [] } };
   }
+  const allowed = authorize(policy, request.principal, level, ref ? policyClusterOf(ref, hubPlace(ports)) : undefined);
+  if (!allowed.allowed) return refused(command, allowed.reason, ref ? refLabel(ref) : cluster);
+
+  try {
+    const result = await act(command, ref, request, ask);
+    return { reply: result.reply, command, audit: { result: result.reply.ok ? 'done' : result.refused ? 'refused' : 'failed', summary: result.reply.title, clusters: result.clusters } };
+  } catch (error) {
+    ports.log('chat command failed', { command: command.name, error: (error as Error)?.message });
+    const reply = failedReply(formatCommand(command), error);
+    return { reply, command, audit: { result: 'failed', summary: reply.title, clusters: ref ? [refLabel(ref)] : cluster ? [cluster] : [] } };
+  }
+}
+
+/** Who asks, under which policy, with what: what every step of a command reads. */
+interface Asking {
+  principal: Principal;
+  policy: AccessPolicy;
+  ports: CommandPorts;
+}
+
+/** The hub's place, when the deployment knows its account (members configured, or HUB_ACCOUNT_ID). */
+function hubPlace(ports: CommandPorts): Place | undefined {
+  const hub = ports.fleet?.places.find((p) => p.home)?.place;
+  return hub?.accountId ? hub : undefined;
+}
+
+/** Whether the deployment has member accounts: only then is a short name resolved against the fleet, and places shown. */
+function hasMembers(ports: CommandPorts): boolean {
+  return (ports.fleet?.places.length ?? 0) > 1;
+}
+
+/** Every place's clusters (hub and members), read once per INVENTORY_TTL_MS like the hub's list always was. */
+function fleetListings(ports: CommandPorts): Promise<PlaceListing[]> {
+  return cachedInventory(ports, 'fleet clusters', () => listFleetClusters(ports.fleet!, () => hubClusterNames(ports)));
+}
+
+function hubClusterNames(ports: CommandPorts): Promise<string[]> {
+  return cachedInventory(ports, 'clusters', () => listClusterNames(ports.inventory));
+}
+
+/**
+ * The cluster a command names, as a ref: with its place written, checked against the fleet's
+ * places; by name alone, the hub's own in a single-account deployment (as always, no lookup),
+ * else the one place of the fleet that has it (fleet-clusters.ts resolveShort).
+ */
+async function resolveAddress(address: { cluster: string; place?: Place }, strict: boolean, ask: Asking): Promise<Resolution> {
+  const { ports } = ask;
+  const places = ports.fleet?.places ?? [];
+  if (address.place) {
+    if (places.length === 0) return { ok: false, error: `this deployment has no member accounts and does not know its own account id: name the cluster alone (${address.cluster}).` };
+    return resolvePlaced(address.cluster, address.place, places);
+  }
+  if (!hasMembers(ports)) return { ok: true, ref: { cluster: address.cluster } };
+  const visible = (ref: ClusterRef) => authorize(ask.policy, ask.principal, 'read', policyClusterOf(ref, hubPlace(ports))).allowed;
+  return resolveShort(address.cluster, await fleetListings(ports), { visible, strict });
+}
+
+/** The inventory ports of a cluster's place: the hub's own, or a member's scope and allow-list. */
+function inventoryAt(ports: CommandPorts, ref: ClusterRef): CommandPorts['inventory'] {
+  if (!ref.place || !ports.fleet) return ports.inventory;
+  const at = ports.fleet.places.find((p) => !p.home && p.place.accountId === ref.place!.accountId && p.place.region === ref.place!.region);
+  return { ...ports.inventory, aws: ports.fleet.scopeOf(ref.place), managedClusters: at?.clusters ?? [] };
+}
+
+/** The place a reply shows for a cluster: a member's own, the hub's (when known) in a deployment with members; none otherwise. */
+function shownPlace(ports: CommandPorts, ref: ClusterRef): Place | undefined {
+  if (!hasMembers(ports)) return undefined;
+  return ref.place ?? hubPlace(ports);
 }
 
 /**
@@ -180,6 +258,7 @@ function needsAPerson(command: Command, principal: Principal): string | undefine
 }
 
 function refused(command: Command, reason: string, cluster: string | undefined): CommandOutcome {
+  // `cluster`: as the audit trail keys it (refLabel)
   return { reply: refusedReply(reason), command, audit: { result: 'refused', summary: reason, clusters: cluster ? [cluster] : [] } };
 }
 
@@ -190,84 +269,130 @@ interface Acted {
   refused?: boolean;
 }
 
-async function act(command: Exclude<Command, { name: 'help' }>, request: CommandRequest, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
+async function act(command: Exclude<Command, { name: 'help' }>, ref: ClusterRef | undefined, request: CommandRequest, ask: Asking): Promise<Acted> {
   const by = request.principal.id;
+  const { ports } = ask;
   switch (command.name) {
     case 'status':
-      return status(command, request.principal, policy, ports);
+      return status(command, ref, ask);
     case 'plan':
-      return plan(command, request.principal, policy, ports);
+      return plan(command, ref, ask);
     case 'doctor':
-      return doctor(command, request.principal, policy, ports);
+      return doctor(command, ref, ask);
     case 'history':
-      return history(command, request.principal, policy, ports);
+      return history(command, ref, ask);
     case 'approvals':
-      return approvals(command, request.principal, policy, ports);
+      return approvals(command, ref, ask);
     case 'rollout':
-      return rollout(command, request, policy, ports);
+      return rollout(command, ref!, request, ask);
     case 'drain':
-      return drain(command, request.principal, policy, ports);
+      return drain(command, ask);
     case 'uncordon':
-      return uncordon(command, request.principal, policy, ports);
+      return uncordon(command, ask);
     case 'pause':
     case 'resume':
     case 'abort': {
-      const { cluster, group } = command.rollout;
-      const out = await controlRollout({ kind: 'rollout-control', cluster, group, action: command.name, requestedBy: by, ...(command.pause !== undefined ? { pause: command.pause } : {}) }, ports);
+      const { group } = command.rollout;
+      const { cluster } = ref!;
+      // the place rides along for the rollout functions' place-aware lock keys (RolloutControlRequest + placeFields)
+      const control: RolloutControlRequest & { accountId?: string; region?: string } = { kind: 'rollout-control', cluster, group, action: command.name, requestedBy: by, ...(command.pause !== undefined ? { pause: command.pause } : {}), ...placeFieldsOf(ref!) };
+      const out = await controlRollout(control, ports);
       const reply = out.result === 'done' ? doneReply(`:white_check_mark: ${out.summary}`, [], `execution ${executionName(out.executionArn)}`) : notDoneReply(out.summary);
-      return { reply, clusters: [cluster] };
+      return { reply, clusters: [refLabel(ref!)] };
     }
     case 'approve':
     case 'deny':
-      return approve(command, request.principal, policy, ports);
+      return approve(command, ref, ask);
   }
 }
 
-/** The clusters a command without one covers: every managed cluster the principal may read. */
-async function readableClusters(principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<string[]> {
-  return clustersVisibleTo(policy, principal, 'read', (await cachedInventory(ports, 'clusters', () => listClusterNames(ports.inventory))).sort());
+/** The clusters a command that names none covers: every managed cluster of every place the principal may read, and the places that could not be asked. */
+async function readableClusters(ask: Asking): Promise<{ refs: ClusterRef[]; unreachable: Unreachable[] }> {
+  const { ports, policy, principal } = ask;
+  const readable = (refs: ClusterRef[]) => refs.filter((ref) => authorize(policy, principal, 'read', policyClusterOf(ref, hubPlace(ports))).allowed);
+  if (!hasMembers(ports)) return { refs: readable((await hubClusterNames(ports)).sort().map((cluster) => ({ cluster }))), unreachable: [] };
+  const listings = await fleetListings(ports);
+  return {
+    refs: readable(listings.flatMap((l) => ('clusters' in l ? [...l.clusters].sort().map((c) => refAt(l.at, c)) : []))),
+    unreachable: listings.flatMap((l) => ('unreachable' in l ? [{ place: l.at.place, reason: l.unreachable }] : [])),
+  };
 }
 
-async function groupsOf(clusters: string[], group: string | undefined, ports: CommandPorts, channel?: string): Promise<{ groups: GroupView[]; plans: GroupPlan[] }> {
-  const all = await Promise.all(
-    clusters.map((cluster) => cachedInventory(ports, `plan ${cluster} ${group ?? '*'} ${channel ?? ''}`, () => planGroups(ports.inventory, { cluster, ...(group ? { group } : {}), ...(channel ? { channel } : {}) }))),
+/** The clusters a command covers: the one it names, or every one the principal may read. */
+async function clustersOf(ref: ClusterRef | undefined, ask: Asking): Promise<{ refs: ClusterRef[]; unreachable: Unreachable[] }> {
+  return ref ? { refs: [ref], unreachable: [] } : readableClusters(ask);
+}
+
+/** Each cluster's groups and plans, cluster by cluster (two places' `prod/web` are two groups). */
+async function groupsOf(refs: ClusterRef[], group: string | undefined, ports: CommandPorts, channel?: string): Promise<{ ref: ClusterRef; groups: GroupView[]; plans: GroupPlan[] }[]> {
+  return Promise.all(
+    refs.map(async (ref) => ({
+      ref,
+      ...(await cachedInventory(ports, `plan ${refLabel(ref)} ${group ?? '*'} ${channel ?? ''}`, () => planGroups(inventoryAt(ports, ref), { cluster: ref.cluster, ...(group ? { group } : {}), ...(channel ? { channel } : {}) }))),
+    })),
   );
-  return { groups: all.flatMap((a) => a.groups), plans: all.flatMap((a) => a.plans) };
 }
 
-function scopeOf(cluster: string | undefined, group: string | undefined): string {
-  return cluster ? (group ? `${cluster}/${group}` : cluster) : 'all clusters';
+function scopeOf(ref: ClusterRef | undefined, group: string | undefined): string {
+  return ref ? (group ? `${refLabel(ref)}/${group}` : refLabel(ref)) : 'all clusters';
 }
 
-async function status(command: Extract<Command, { name: 'status' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
-  const clusters = command.cluster ? [command.cluster] : await readableClusters(principal, policy, ports);
+/** A member's place that could not be asked, and why (AssumeRole refused, an SCP…): shown in the reply, not failing it. */
+type Unreachable = { place: Place; reason: string };
+
+/** The groups of one cluster as they are, with the images they run (cached per INVENTORY_TTL_MS). */
+function statusInventory(ports: CommandPorts, ref: ClusterRef): Promise<GroupView[]> {
   // the groups as they are: no image targets to resolve, unlike plan; with the images they run
   // (one DescribeImages): a self-managed group's Kubernetes minor is its image's
+  return cachedInventory(ports, `status ${refLabel(ref)}`, async () => {
+    const inventory = inventoryAt(ports, ref);
+    const views = await listClusters(inventory, ref.cluster);
+    const found = (await Promise.all(views.map((view) => listGroups(inventory, view)))).flat();
+    await attachImages(inventory.aws, found);
+    return found;
+  });
+}
+
+async function status(command: Extract<Command, { name: 'status' }>, ref: ClusterRef | undefined, ask: Asking): Promise<Acted> {
+  const { ports, policy } = ask;
+  const { refs, unreachable } = await clustersOf(ref, ask);
   const inventories = await Promise.all(
-    clusters.map((cluster) =>
-      cachedInventory(ports, `status ${cluster}`, async () => {
-        const views = await listClusters(ports.inventory, cluster);
-        const found = (await Promise.all(views.map((view) => listGroups(ports.inventory, view)))).flat();
-        await attachImages(ports.inventory.aws, found);
-        return found;
-      }),
-    ),
-  );
-  const groups = inventories.flat().filter((g) => !command.group || g.name === command.group);
-  // what the instances run now is read fresh (one DescribeInstances for every group), not from the inventory cache: mid-rollout it changes by the minute
-  const running = await imagesRunningIn(ports.aws, groups.flatMap((g) => (g.autoScalingGroup ? [g.autoScalingGroup] : [])));
-  const nameOf = (id: string) => displayNameOf(policy, id);
-  const rows: GroupStatus[] = await Promise.all(
-    groups.map(async (g) => {
-      const lock = await ports.locks.get(lockKeyOf(g.cluster, g.name));
-      // a rolling group's target first (how far it got), then the most common
-      const target = lock?.rollout?.target.imageId;
-      const images = [...(running.get(g.autoScalingGroup ?? '') ?? new Map<string, number>())].map(([imageId, count]) => ({ imageId, count })).sort((a, b) => Number(b.imageId === target) - Number(a.imageId === target) || b.count - a.count || a.imageId.localeCompare(b.imageId));
-      return { group: g, ...configurationOf(g), kubernetes: kubernetesOf(g), lock, images, ...(lock ? { rollout: rolloutNowOf(lock, nameOf) } : {}) };
+    refs.map(async (r) => {
+      try {
+        return { ref: r, groups: (await statusInventory(ports, r)).filter((g) => !command.group || g.name === command.group) };
+      } catch (error) {
+        // a member that cannot be reached is shown as such; the hub's own failure fails the command, as always
+        if (!r.place) throw error;
+        const e = error as { name?: string; message?: string };
+        unreachable.push({ place: r.place, reason: `${e?.name ?? 'Error'}: ${e?.message ?? String(error)}` });
+        return { ref: r, groups: [] };
+      }
     }),
   );
-  if (command.group && rows.length === 0) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`), clusters };
-  return { reply: withData(statusReply(scopeOf(command.cluster, command.group), clusters, rows), statusData(scopeOf(command.cluster, command.group), clusters, rows)), clusters };
+  // what the instances run now is read fresh (one DescribeInstances per place), not from the inventory cache: mid-rollout it changes by the minute
+  const running = await Promise.all(inventories.map(({ ref: r, groups }) => (groups.length ? imagesRunningIn(r.place ? inventoryAt(ports, r).aws : ports.aws, groups.flatMap((g) => (g.autoScalingGroup ? [g.autoScalingGroup] : []))) : new Map<string, Map<string, number>>())));
+  const nameOf = (id: string) => displayNameOf(policy, id);
+  const rows: GroupStatus[] = (
+    await Promise.all(
+      inventories.map(({ ref: r, groups }, i) =>
+        Promise.all(
+          groups.map(async (g) => {
+            const lock = await ports.locks.get(lockKeyAt(r, g.name));
+            // a rolling group's target first (how far it got), then the most common
+            const target = lock?.rollout?.target.imageId;
+            const images = [...(running[i]!.get(g.autoScalingGroup ?? '') ?? new Map<string, number>())].map(([imageId, count]) => ({ imageId, count })).sort((a, b) => Number(b.imageId === target) - Number(a.imageId === target) || b.count - a.count || a.imageId.localeCompare(b.imageId));
+            const place = shownPlace(ports, r);
+            return { group: g, ...(place ? { place } : {}), ...configurationOf(g), kubernetes: kubernetesOf(g), lock, images, ...(lock ? { rollout: rolloutNowOf(lock, nameOf) } : {}) };
+          }),
+        ),
+      ),
+    )
+  ).flat();
+  const labels = refs.map(refLabel);
+  if (command.group && rows.length === 0 && unreachable.length === 0) return { reply: notDoneReply(`No node group ${command.group} in ${refLabel(ref!)}`), clusters: labels };
+  const scope = scopeOf(ref, command.group);
+  const fleet = hasMembers(ports) ? { unreachable } : undefined;
+  return { reply: withData(statusReply(scope, labels, rows, fleet), statusData(scope, labels, rows, fleet)), clusters: labels };
 }
 
 /** The group's opt-in as it stands (a problem in a rollout setting stops it) and its configuration problems and notes. */
@@ -283,13 +408,21 @@ function kubernetesOf(group: GroupView): string {
   return describeKubernetesMinor(decideKubernetesMinor({ groupVersion: group.kubernetesVersion, controlPlaneVersion: group.controlPlaneVersion, policy }), group.controlPlaneVersion, policy);
 }
 
-async function plan(command: Extract<Command, { name: 'plan' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
-  const clusters = command.cluster ? [command.cluster] : await readableClusters(principal, policy, ports);
-  const { groups, plans } = await groupsOf(clusters, command.group, ports);
-  if (command.group && plans.length === 0) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`), clusters };
+async function plan(command: Extract<Command, { name: 'plan' }>, ref: ClusterRef | undefined, ask: Asking): Promise<Acted> {
+  const { ports } = ask;
+  const { refs } = await clustersOf(ref, ask);
+  const perCluster = await groupsOf(refs, command.group, ports);
+  const labels = refs.map(refLabel);
+  if (command.group && perCluster.every((c) => c.plans.length === 0)) return { reply: notDoneReply(`No node group ${command.group} in ${refLabel(ref!)}`), clusters: labels };
   const now = ports.now();
-  const planned = plans.map((p) => describePlan(p, groups.find((g) => g.cluster === p.cluster && g.name === p.group), now));
-  return { reply: withData(planReply(scopeOf(command.cluster, command.group), planned), planData(scopeOf(command.cluster, command.group), planned)), clusters };
+  const planned = perCluster.flatMap(({ ref: r, groups, plans }) => {
+    const place = shownPlace(ports, r);
+    return plans.map((p) => {
+      const described = describePlan(p, groups.find((g) => g.cluster === p.cluster && g.name === p.group), now);
+      return place ? { ...described, place } : described;
+    });
+  });
+  return { reply: withData(planReply(scopeOf(ref, command.group), planned), planData(scopeOf(ref, command.group), planned)), clusters: labels };
 }
 
 /** The batches and window a rollout of this group would use (its tags; --max-unavailable overrides). */
@@ -310,29 +443,40 @@ export function describePlan(plan: GroupPlan, group: GroupView | undefined, now:
 }
 
 /** Read only, and never cached: what doctor reports is what the service sees now. */
-async function doctor(command: Extract<Command, { name: 'doctor' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
-  const clusters = command.cluster ? [command.cluster] : await readableClusters(principal, policy, ports);
-  const diagnoses = await Promise.all(clusters.map((cluster) => diagnose({ inventory: ports.inventory, probe: ports.doctorProbe }, { cluster, ...(command.group ? { group: command.group } : {}) })));
+async function doctor(command: Extract<Command, { name: 'doctor' }>, ref: ClusterRef | undefined, ask: Asking): Promise<Acted> {
+  const { ports } = ask;
+  const { refs } = await clustersOf(ref, ask);
+  const clusters = refs.map(refLabel);
+  const diagnoses = await Promise.all(
+    refs.map(async (r) => {
+      const found = await diagnose({ inventory: inventoryAt(ports, r), probe: (cluster) => ports.doctorProbe(cluster, r.place) }, { cluster: r.cluster, ...(command.group ? { group: command.group } : {}) });
+      // a member's cluster is named with its place, in the text and the data alike
+      return r.place ? { ...found, cluster: refLabel(r), groups: found.groups.map((g) => ({ ...g, cluster: refLabel(r) })) } : found;
+    }),
+  );
   const diagnosis = summarize(diagnoses);
-  if (command.group && diagnoses.every((d) => d.groups.length === 0 && !diagnosis.blocking)) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`), clusters };
-  return { reply: withData(doctorReply(scopeOf(command.cluster, command.group), diagnosis), diagnosisData(scopeOf(command.cluster, command.group), diagnosis)), clusters };
+  if (command.group && diagnoses.every((d) => d.groups.length === 0 && !diagnosis.blocking)) return { reply: notDoneReply(`No node group ${command.group} in ${refLabel(ref!)}`), clusters };
+  return { reply: withData(doctorReply(scopeOf(ref, command.group), diagnosis), diagnosisData(scopeOf(ref, command.group), diagnosis)), clusters };
 }
 
-async function history(command: Extract<Command, { name: 'history' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
-  const clusters = command.cluster ? [command.cluster] : await readableClusters(principal, policy, ports);
+/** The audit trail keys a member's cluster by its label (`444455556666/eu-west-1/prod`), the hub's by name as always: history reads it so. */
+async function history(_command: Extract<Command, { name: 'history' }>, ref: ClusterRef | undefined, ask: Asking): Promise<Acted> {
+  const { ports } = ask;
+  const clusters = (await clustersOf(ref, ask)).refs.map(refLabel);
   const entries = (await Promise.all(clusters.map((c) => ports.auditLog.history(c, { limit: 20 })))).flat();
   // an entry naming two clusters appears in both histories: once is enough
   const unique = [...new Map(entries.map((e) => [`${e.requestId}#${e.at}`, e])).values()].sort((a, b) => b.at.localeCompare(a.at)).slice(0, 20);
-  return { reply: withData(historyReply(scopeOf(command.cluster, undefined), unique), historyData(scopeOf(command.cluster, undefined), unique)), clusters };
+  return { reply: withData(historyReply(scopeOf(ref, undefined), unique), historyData(scopeOf(ref, undefined), unique)), clusters };
 }
 
 /** The approvals waiting in each cluster the principal may read, oldest first: one Query per cluster. */
-async function approvals(command: Extract<Command, { name: 'approvals' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
-  const clusters = command.cluster ? [command.cluster] : await readableClusters(principal, policy, ports);
+async function approvals(_command: Extract<Command, { name: 'approvals' }>, ref: ClusterRef | undefined, ask: Asking): Promise<Acted> {
+  const { ports } = ask;
+  const { refs } = await clustersOf(ref, ask);
   const now = ports.now();
-  const waiting = (await Promise.all(clusters.map((c) => ports.approvals.pendingApprovals(c, now)))).flat().sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
-  const scope = scopeOf(command.cluster, undefined);
-  return { reply: withData(approvalsReply(scope, waiting), approvalsData(scope, waiting)), clusters };
+  const waiting = (await Promise.all(refs.map((r) => ports.approvals.pendingApprovals(approvalsKeyAt(r), now)))).flat().sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+  const scope = scopeOf(ref, undefined);
+  return { reply: withData(approvalsReply(scope, waiting), approvalsData(scope, waiting)), clusters: refs.map(refLabel) };
 }
 
 /** A read command's reply with its answer as data (what the CLI's `-o json` prints), built from the same values as its text. */
@@ -357,25 +501,26 @@ export function chatRolloutName(cluster: string, group: string, requestId: strin
   return `chat-${slug(cluster, 20)}-${slug(group, 30)}-${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}`.slice(0, 80);
 }
 
-async function rollout(command: Extract<Command, { name: 'rollout' }>, request: CommandRequest, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
-  const who = `${command.cluster}/${command.group}`;
-  const clusters = [command.cluster];
-  const lock = await ports.locks.get(lockKeyOf(command.cluster, command.group));
+async function rollout(command: Extract<Command, { name: 'rollout' }>, ref: ClusterRef, request: CommandRequest, ask: Asking): Promise<Acted> {
+  const { ports, policy } = ask;
+  const who = `${refLabel(ref)}/${command.group}`;
+  const clusters = [refLabel(ref)];
+  const lock = await ports.locks.get(lockKeyAt(ref, command.group));
   if (lock && lock.expiresAt > ports.now().getTime() / 1000) {
     return { reply: notDoneReply(`${who} is already rolling (${executionName(lock.owner)}); nothing new was started`, ['Use `status`, `pause`, `resume` or `abort` on it.']), clusters };
   }
-  const { groups, plans } = await groupsOf(clusters, command.group, ports, channelFor(command.ami));
-  const group = groups[0];
-  const plan = plans[0];
-  if (!group || !plan) return { reply: notDoneReply(`No node group ${command.group} in ${command.cluster}`, ['`status ' + command.cluster + '` lists its groups.']), clusters };
+  const [found] = await groupsOf([ref], command.group, ports, channelFor(command.ami));
+  const group = found?.groups[0];
+  const plan = found?.plans[0];
+  if (!group || !plan) return { reply: notDoneReply(`No node group ${command.group} in ${refLabel(ref)}`, ['`status ' + refLabel(ref) + '` lists its groups.']), clusters };
   // an image from an owner the group does not trust is refused, not merely "nothing to roll"
   if (plan.action === 'skip' && plan.untrusted) return { reply: refusedReply(`${who} may not roll onto ${plan.untrusted.imageId}: ${plan.reason}; nothing was started`), clusters, refused: true };
   if (plan.action !== 'roll') return { reply: notDoneReply(`${who}: nothing to roll — ${plan.reason}`), clusters };
 
-  const approval = plan.mode === 'approve' || requiresApproval(policy, command.cluster);
+  const approval = plan.mode === 'approve' || requiresApproval(policy, policyClusterOf(ref, hubPlace(ports)));
   if (plan.observe) {
     // observe mode (the service's, or the group's rollout=observe): the rollout planned and told, nothing started
-    const instances = group.kind === 'self-managed' && group.autoScalingGroup ? await describeGroupMembers(ports.inventory.aws, group.autoScalingGroup) : [];
+    const instances = group.kind === 'self-managed' && group.autoScalingGroup ? await describeGroupMembers(inventoryAt(ports, ref).aws, group.autoScalingGroup) : [];
     const maxUnavailable: Record<string, string> = command.maxUnavailable === undefined ? {} : { 'eks-node-lifecycle/max-unavailable': String(command.maxUnavailable) };
     const observed = observeRollout({
       group: { ...group, tags: { ...group.tags, ...maxUnavailable } },
@@ -392,14 +537,17 @@ async function rollout(command: Extract<Command, { name: 'rollout' }>, request: 
   }
   const input: RolloutInput = {
     ...rolloutInputOf(group, plan),
+    // the member's place (RolloutInputSchema placeFields); none for the hub's own, as before
+    ...placeFieldsOf(ref),
     mode: approval ? 'approve' : 'auto',
     startedBy: { kind: 'person', who: request.principal.id, startNow: command.now },
     overrides: command.maxUnavailable === undefined ? {} : { maxUnavailable: command.maxUnavailable },
   };
-  const name = chatRolloutName(command.cluster, command.group, request.requestId);
+  // unique per request, so no two places' rollouts can share it; the state machine is the hub's
+  const name = chatRolloutName(ref.cluster, command.group, request.requestId);
   const started = await startExecutionOnce(ports.aws, ports.amiRolloutStateMachineArn, name, input);
   // the reply says what Begin decided (it runs now, waits, or was refused), not merely that it was asked
-  const begin = await awaitBeginDecision({ executionArn: started.executionArn, cluster: command.cluster, group: command.group }, ports);
+  const begin = await awaitBeginDecision({ executionArn: started.executionArn, cluster: ref.cluster, group: command.group, lockKey: lockKeyAt(ref, command.group) }, ports);
   const headline = beginHeadline(who, begin);
   const context = `execution ${name}${started.started ? '' : ' (already started by this request)'}`;
   if (!headline.ok) return { reply: notDoneReply(headline.title, ['nothing was changed in the group']), clusters };
@@ -414,7 +562,9 @@ async function rollout(command: Extract<Command, { name: 'rollout' }>, request: 
   return { reply: doneReply(headline.title, lines, context), clusters };
 }
 
-async function findInstance(target: NodeTarget, aws: AwsScope): Promise<{ instanceId: string; tags: Record<string, string>; nodeName?: string } | undefined> {
+type FoundInstance = { instanceId: string; tags: Record<string, string>; nodeName?: string };
+
+async function findInstance(target: NodeTarget, aws: AwsScope): Promise<FoundInstance | undefined> {
   if (target.kind === 'instance') {
     const found = await describeInstance(aws, target.instanceId);
     return found && found.state !== 'terminated' ? { instanceId: found.instanceId, tags: found.tags, ...(found.privateDnsName ? { nodeName: found.privateDnsName } : {}) } : undefined;
@@ -426,6 +576,31 @@ async function findInstance(target: NodeTarget, aws: AwsScope): Promise<{ instan
   return instance ? { ...instance, nodeName: target.nodeName } : undefined;
 }
 
+/**
+ * Where a node lives: the place written with it; else the hub (as always), then — with
+ * members — every member place, FLEET_LIST_CONCURRENCY at a time. Two places with the node
+ * (private DNS names repeat across VPCs) is an error naming them; a member that cannot be
+ * asked is skipped.
+ */
+async function findInstanceInFleet(target: NodeTarget, place: Place | undefined, ports: CommandPorts): Promise<{ instance: FoundInstance; place?: Place } | { error: string } | undefined> {
+  const label = target.kind === 'instance' ? target.instanceId : target.nodeName;
+  if (place) {
+    const at = ports.fleet?.places.find((p) => p.place.accountId === place.accountId && p.place.region === place.region);
+    if (!at) return { error: `${placeKey(place)} is not a place this deployment looks after.` };
+    const instance = await findInstance(target, at.home ? ports.aws : ports.fleet!.scopeOf(place));
+    return instance ? { instance, ...(at.home ? {} : { place }) } : undefined;
+  }
+  const home = await findInstance(target, ports.aws);
+  if (home || !hasMembers(ports)) return home ? { instance: home } : undefined;
+  const members = ports.fleet!.places.filter((p) => !p.home);
+  const found = (await mapBounded(members, FLEET_LIST_CONCURRENCY, async (at) => {
+    const instance = await findInstance(target, ports.fleet!.scopeOf(at.place)).catch(() => undefined);
+    return instance ? [{ instance, place: at.place }] : [];
+  })).flat();
+  if (found.length > 1) return { error: `${label} is in ${found.length} places: ${found.map((f) => `${placeKey(f.place)}/${label}`).join(', ')} — name one.` };
+  return found[0];
+}
+
 type NodeTarget = Extract<Command, { name: 'drain' | 'uncordon' }>['target'];
 
 /**
@@ -433,34 +608,41 @@ type NodeTarget = Extract<Command, { name: 'drain' | 'uncordon' }>['target'];
  * only now); or the reply that ends the command: no such instance, no cluster the service
  * knows, not allowed, or a Karpenter node (Karpenter's to drain and to put back).
  */
-async function nodeOfCommand(target: NodeTarget, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<{ instanceId: string; cluster: string; label: string; tags: Record<string, string> } | { ended: Acted }> {
+async function nodeOfCommand(command: Extract<Command, { name: 'drain' | 'uncordon' }>, ask: Asking): Promise<{ instanceId: string; ref: ClusterRef; label: string; tags: Record<string, string> } | { ended: Acted }> {
+  const { ports, policy, principal } = ask;
+  const target = command.target;
   const label = target.kind === 'instance' ? target.instanceId : target.nodeName;
-  const instance = await findInstance(target, ports.aws);
-  if (!instance) return { ended: { reply: notDoneReply(`No running instance is ${label}`), clusters: [] } };
+  const located = await findInstanceInFleet(target, command.place, ports);
+  if (located && 'error' in located) return { ended: { reply: notDoneReply(located.error), clusters: [] } };
+  if (!located) return { ended: { reply: notDoneReply(`No running instance is ${label}`), clusters: [] } };
+  const { instance } = located;
   const cluster = clustersNamedBy(instance.tags)[0];
   // Karpenter's nodes are Karpenter's to drain (its disruption budgets, or kubectl delete node, which it finalizes)
   const karpenter = karpenterNode(instance.tags);
   const karpenterRefusal = (clusters: string[]): { ended: Acted } => ({ ended: { reply: refusedReply(`${label}${label === instance.instanceId ? '' : ` (${instance.instanceId})`} is ${karpenter}`), clusters, refused: true } });
   if (!cluster) return karpenter ? karpenterRefusal([]) : { ended: { reply: notDoneReply(`${label} (${instance.instanceId}) belongs to no EKS cluster this service knows`), clusters: [] } };
+  const ref: ClusterRef = located.place ? { cluster, place: located.place } : { cluster };
   // the cluster is known only now: authorize again, for it
-  const allowed = authorize(policy, principal, 'act', cluster);
-  if (!allowed.allowed) return { ended: { reply: refusedReply(allowed.reason), clusters: [cluster], refused: true } };
-  if (karpenter) return karpenterRefusal([cluster]);
-  return { instanceId: instance.instanceId, cluster, label, tags: instance.tags };
+  const allowed = authorize(policy, principal, 'act', policyClusterOf(ref, hubPlace(ports)));
+  if (!allowed.allowed) return { ended: { reply: refusedReply(allowed.reason), clusters: [refLabel(ref)], refused: true } };
+  if (karpenter) return karpenterRefusal([refLabel(ref)]);
+  return { instanceId: instance.instanceId, ref, label, tags: instance.tags };
 }
 
-async function uncordon(command: Extract<Command, { name: 'uncordon' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
-  const found = await nodeOfCommand(command.target, principal, policy, ports);
+async function uncordon(command: Extract<Command, { name: 'uncordon' }>, ask: Asking): Promise<Acted> {
+  const { ports, principal } = ask;
+  const found = await nodeOfCommand(command, ask);
   if ('ended' in found) return found.ended;
-  const { instanceId, cluster, label } = found;
+  const { instanceId, ref, label } = found;
+  const cluster = refLabel(ref);
   const what = `${label}${label === instanceId ? '' : ` (${instanceId})`} in ${cluster}`;
   // a rollout drains its old nodes to replace them: pods let back on would go with the instance, unevicted
   const group = found.tags['eks:nodegroup-name'] ?? found.tags['aws:autoscaling:groupName'];
-  const lock = group ? await ports.locks.get(lockKeyOf(cluster, group)) : undefined;
+  const lock = group ? await ports.locks.get(lockKeyAt(ref, group)) : undefined;
   if (lock && lock.expiresAt > ports.now().getTime() / 1000) {
     return { reply: refusedReply(`uncordon ${what}: ${cluster}/${group} is being rolled (${executionName(lock.owner)}), which replaces its nodes; \`abort ${cluster}/${group}\` uncordons the old ones`), clusters: [cluster], refused: true };
   }
-  const out = await ports.uncordon({ kind: 'manual-uncordon', cluster, instanceId, requestedBy: principal.id });
+  const out = await ports.uncordon({ kind: 'manual-uncordon', ...placeFieldsOf(ref), cluster: ref.cluster, instanceId, requestedBy: principal.id });
   const kept = (lines: string[]) => lines.map((line) => `kept ${line}`);
   switch (out.outcome) {
     case 'uncordoned':
@@ -472,14 +654,16 @@ async function uncordon(command: Extract<Command, { name: 'uncordon' }>, princip
   }
 }
 
-async function drain(command: Extract<Command, { name: 'drain' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
-  const found = await nodeOfCommand(command.target, principal, policy, ports);
+async function drain(command: Extract<Command, { name: 'drain' }>, ask: Asking): Promise<Acted> {
+  const { ports, principal } = ask;
+  const found = await nodeOfCommand(command, ask);
   if ('ended' in found) return found.ended;
-  const { cluster, label } = found;
+  const { ref, label } = found;
+  const cluster = refLabel(ref);
   const instance = { instanceId: found.instanceId };
   // requestDrain forces a drain only with a grant this authorization wrote: it cannot tell who invoked it
   const forceGrant = command.force ? await ports.guards.grantForcedDrain({ instanceId: instance.instanceId, by: principal.id, now: ports.now() }) : undefined;
-  const out = await ports.requestDrain({ kind: 'manual-drain', cluster, instanceId: instance.instanceId, force: command.force, ...(forceGrant ? { forceGrant } : {}), requestedBy: principal.id });
+  const out = await ports.requestDrain({ kind: 'manual-drain', ...placeFieldsOf(ref), cluster: ref.cluster, instanceId: instance.instanceId, force: command.force, ...(forceGrant ? { forceGrant } : {}), requestedBy: principal.id });
   const what = `${label}${label === instance.instanceId ? '' : ` (${instance.instanceId})`} in ${cluster}`;
   switch (out.outcome) {
     case 'started':
@@ -495,27 +679,34 @@ async function drain(command: Extract<Command, { name: 'drain' }>, principal: Pr
   }
 }
 
-async function approve(command: Extract<Command, { name: 'approve' | 'deny' }>, principal: Principal, policy: AccessPolicy, ports: CommandPorts): Promise<Acted> {
+/** The place an approval record names (the rollout functions may record it for a member's rollout); none: the hub's own. */
+function refOfApproval(approval: { cluster: string; accountId?: unknown; region?: unknown }): ClusterRef {
+  return typeof approval.accountId === 'string' && typeof approval.region === 'string' ? { cluster: approval.cluster, place: { accountId: approval.accountId, region: approval.region } } : { cluster: approval.cluster };
+}
+
+async function approve(command: Extract<Command, { name: 'approve' | 'deny' }>, groupRef: ClusterRef | undefined, ask: Asking): Promise<Acted> {
+  const { ports, policy, principal } = ask;
   const decision = command.name === 'approve' ? 'approved' : 'denied';
   let approvalId: string;
-  let cluster: string;
+  let ref: ClusterRef;
   if (command.approval.kind === 'group') {
-    cluster = command.approval.cluster;
-    const lock = await ports.locks.get(lockKeyOf(cluster, command.approval.group));
-    if (!lock?.approvalId) return { reply: notDoneReply(`No rollout of ${cluster}/${command.approval.group} is waiting for approval`), clusters: [cluster] };
+    ref = groupRef!;
+    const lock = await ports.locks.get(lockKeyAt(ref, command.approval.group));
+    if (!lock?.approvalId) return { reply: notDoneReply(`No rollout of ${refLabel(ref)}/${command.approval.group} is waiting for approval`), clusters: [refLabel(ref)] };
     approvalId = lock.approvalId;
   } else {
     approvalId = command.approval.id;
     const found = await ports.approvals.getApproval(approvalId);
     if (!found) return { reply: notDoneReply(`No approval ${approvalId}`, ['Approvals are kept for a week after they expire.']), clusters: [NO_CLUSTER] };
-    cluster = found.cluster;
+    ref = refOfApproval(found);
     // the approval's cluster is known only now: authorize again, for it
-    const allowed = authorize(policy, principal, 'approve', cluster);
-    if (!allowed.allowed) return { reply: refusedReply(allowed.reason), clusters: [cluster], refused: true };
+    const allowed = authorize(policy, principal, 'approve', policyClusterOf(ref, hubPlace(ports)));
+    if (!allowed.allowed) return { reply: refusedReply(allowed.reason), clusters: [refLabel(ref)], refused: true };
   }
+  const cluster = refLabel(ref);
   const out = await answerApproval(approvalId, { decision, by: principal.id, reason: command.reason }, ports);
   if (out.result === 'done') {
-    return { reply: doneReply(`${decision === 'approved' ? ':white_check_mark: Approved' : ':no_entry_sign: Denied'}: ${out.approval.cluster}/${out.approval.group} onto ${out.approval.target}`, [`by ${principalMention(principal)}${command.reason ? `: ${command.reason}` : ''}`], `approval ${approvalId} · execution ${executionName(out.approval.executionArn)}`), clusters: [cluster] };
+    return { reply: doneReply(`${decision === 'approved' ? ':white_check_mark: Approved' : ':no_entry_sign: Denied'}: ${refLabel(refOfApproval(out.approval))}/${out.approval.group} onto ${out.approval.target}`, [`by ${principalMention(principal)}${command.reason ? `: ${command.reason}` : ''}`], `approval ${approvalId} · execution ${executionName(out.approval.executionArn)}`), clusters: [cluster] };
   }
   return { reply: notDoneReply(out.result === 'own-request' ? `:no_entry: ${out.summary}` : out.summary), clusters: [cluster], refused: out.result === 'own-request' };
 }

@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import type { Place } from '../aws/places.js';
 import type { Via } from './audit-log.js';
 import type { ReplyData } from './reply-data.js';
 
@@ -33,29 +34,39 @@ export type AmiChoice = { kind: 'latest' } | { kind: 'release'; release: string 
 
 export type MaxUnavailable = number | `${number}%`;
 
+/**
+ * Where a command's cluster lives, when the person wrote it (`444455556666/eu-west-1/prod`):
+ * absent, the short form (`prod`), which names the one place of the fleet that has a
+ * cluster of that name (run-command resolves it; several is an error naming them).
+ */
+export interface Placed {
+  place?: Place;
+}
+
 /** A rollout is named by its node group: one rollout per group at a time (the group lock). */
-export interface GroupRef {
+export interface GroupRef extends Placed {
   cluster: string;
   group: string;
 }
 
 export type Command =
   | { name: 'help'; topic?: CommandName }
-  | { name: 'status'; cluster?: string; group?: string }
-  | { name: 'plan'; cluster?: string; group?: string }
+  | ({ name: 'status'; cluster?: string; group?: string } & Placed)
+  | ({ name: 'plan'; cluster?: string; group?: string } & Placed)
   /** what the service sees of a cluster or group: settings and where they come from, problems, access, hooks, neighbours */
-  | { name: 'doctor'; cluster?: string; group?: string }
-  | { name: 'rollout'; cluster: string; group: string; ami: AmiChoice; maxUnavailable?: MaxUnavailable; now: boolean }
-  | { name: 'drain'; target: { kind: 'node'; nodeName: string } | { kind: 'instance'; instanceId: string }; force: boolean }
+  | ({ name: 'doctor'; cluster?: string; group?: string } & Placed)
+  | ({ name: 'rollout'; cluster: string; group: string; ami: AmiChoice; maxUnavailable?: MaxUnavailable; now: boolean } & Placed)
+  /** `place`: the instance's account and region, when written (`444455556666/eu-west-1/i-0abc…`); else it is looked for in the hub, then the members */
+  | ({ name: 'drain'; target: { kind: 'node'; nodeName: string } | { kind: 'instance'; instanceId: string }; force: boolean } & Placed)
   /** takes back exactly what a drain added to the node (the cordon, label and taint its record names) */
-  | { name: 'uncordon'; target: { kind: 'node'; nodeName: string } | { kind: 'instance'; instanceId: string } }
+  | ({ name: 'uncordon'; target: { kind: 'node'; nodeName: string } | { kind: 'instance'; instanceId: string } } & Placed)
   /** resume names the pause it ends (`--pause N`): a resume sent for an older pause is refused */
   | { name: 'pause' | 'resume' | 'abort'; rollout: GroupRef; pause?: number }
   /** an approval id (`apr-…`, what the buttons carry) or the group whose rollout waits */
   | { name: 'approve' | 'deny'; approval: { kind: 'id'; id: string } | ({ kind: 'group' } & GroupRef); reason?: string }
-  | { name: 'history'; cluster?: string }
+  | ({ name: 'history'; cluster?: string } & Placed)
   /** the approvals waiting for a person: everywhere, or in one cluster */
-  | { name: 'approvals'; cluster?: string };
+  | ({ name: 'approvals'; cluster?: string } & Placed);
 
 export type CommandName = Command['name'];
 
