@@ -1,5 +1,6 @@
 import type { DrainRecord, DrainRecordChange, NotedLifecycleAction } from '../aws/drain-records.js';
 import type { InstanceView } from '../aws/instances.js';
+import type { Place } from '../aws/places.js';
 import type { NodeGroupPolicy } from '../config/node-group-policy.js';
 import type { DrainPolicy, DrainTriggerKind } from '../events/drain.js';
 import type { LifecycleAction } from '../events/lifecycle-action.js';
@@ -183,8 +184,13 @@ export function planDrainRequest(facts: DrainRequestFacts): DrainRequestPlan {
   return { action: 'start', reason: decision.reason, start, afresh: record !== undefined };
 }
 
-export function drainExecutionName(instanceId: string, generation: number): string {
-  return `drain-${instanceId}-${generation}`;
+/**
+ * `drain-<instance>-<generation>` in the hub's own place (as before: a drain under way keeps
+ * its name); `drain-<account>-<region>-<instance>-<generation>` in a member's — at most 6 +
+ * 12 + 15 + 20 + 11 = 64 characters of Step Functions' 80, letters, digits and hyphens.
+ */
+export function drainExecutionName(instanceId: string, generation: number, place?: Place): string {
+  return place ? `drain-${place.accountId}-${place.region}-${instanceId}-${generation}` : `drain-${instanceId}-${generation}`;
 }
 
 /** The spot notice is two minutes; finish a little before the instance goes. */
