@@ -4,6 +4,7 @@ import { loadServiceConfig, requireSetting } from '../shared/config/service-conf
 import { runDrainStep } from '../shared/drain/run-drain-step.js';
 import { DrainStepInputSchema } from '../shared/events/drain.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
+import { kubeOfPlaces } from './lib/kube-places.js';
 import { lifecyclePlacesOf } from './lib/places.js';
 
 /**
@@ -13,6 +14,7 @@ import { lifecyclePlacesOf } from './lib/places.js';
  */
 const config = loadServiceConfig();
 const places = lifecyclePlacesOf(config);
+const kubeOf = kubeOfPlaces(places.scopes);
 const records = new DrainRecords(places.scopes.home, requireSetting(config.drainTable, 'DRAIN_TABLE'));
 
 export const handler = lambdaHandler({
@@ -20,6 +22,6 @@ export const handler = lambdaHandler({
   correlate: (input) => ({ cluster: input.cluster, instanceId: input.instanceId, executionArn: input.executionArn }),
   run: (input) => {
     const { place } = places.placeOfInput(input);
-    return runDrainStep(input, { aws: places.scopes.scopeOf(place), records: records.at(place), kube: places.kubeOf(place), now, log: logInfo });
+    return runDrainStep(input, { aws: places.scopes.scopeOf(place), records: records.at(place), kube: kubeOf(place), now, log: logInfo });
   },
 });

@@ -8,6 +8,7 @@ import { describePlace } from '../shared/ownership/place-in-fleet.js';
 import * as z from 'zod/mini';
 import { drainRequestPorts } from './lib/drain-request-ports.js';
 import { lambdaHandler, logger } from './lib/handler.js';
+import { kubeOfPlaces } from './lib/kube-places.js';
 import { lifecyclePlacesOf } from './lib/places.js';
 
 /**
@@ -20,7 +21,7 @@ import { lifecyclePlacesOf } from './lib/places.js';
  */
 const config = loadServiceConfig();
 const places = lifecyclePlacesOf(config);
-const portsAt = drainRequestPorts(config, places);
+const portsAt = drainRequestPorts(config, places, kubeOfPlaces(places.scopes));
 const guards = new RequestGuards(places.scopes.home, requireSetting(config.chatopsTable, 'CHATOPS_TABLE'));
 const grants = { use: (id: string, instanceId: string, at: Date) => guards.useForcedDrainGrant(id, instanceId, at) };
 

@@ -1,4 +1,4 @@
-import { placeKey } from '../../shared/aws/places.js';
+import { type Place, placeKey } from '../../shared/aws/places.js';
 import { publishEvent } from '../../shared/aws/notifications.js';
 import { DrainRecords } from '../../shared/aws/drain-records.js';
 import { now } from '../../shared/clock.js';
@@ -15,7 +15,7 @@ import type { LifecyclePlaces } from './places.js';
  * first request and kept for the cold start. EC2, Auto Scaling, EKS and Kubernetes act in the
  * place (a member's role); the drain records, Step Functions and the events stay in the hub.
  */
-export function drainRequestPorts(config: ServiceConfig, places: LifecyclePlaces): (where: LocatedPlace) => RequestDrainPorts & { kube: KubeClients } {
+export function drainRequestPorts(config: ServiceConfig, places: LifecyclePlaces, kubeOf: (place: Place | undefined) => KubeClients): (where: LocatedPlace) => RequestDrainPorts & { kube: KubeClients } {
   const hub = places.scopes.home;
   const records = new DrainRecords(hub, requireSetting(config.drainTable, 'DRAIN_TABLE'));
   const nodeDrainStateMachineArn = requireSetting(config.nodeDrainStateMachineArn, 'NODE_DRAIN_STATE_MACHINE_ARN');
@@ -25,7 +25,7 @@ export function drainRequestPorts(config: ServiceConfig, places: LifecyclePlaces
     const key = place ? placeKey(place) : '';
     let ports = built.get(key);
     if (!ports) {
-      const kube = places.kubeOf(place);
+      const kube = kubeOf(place);
       ports = {
         aws: places.scopes.scopeOf(place),
         hub,

@@ -1,9 +1,7 @@
 import { awsScope } from '../../shared/aws/clients.js';
-import { type Place, PlaceScopes, placeKey } from '../../shared/aws/places.js';
-import { now } from '../../shared/clock.js';
-import { fleetPlaces } from '../../shared/config/member-accounts.js';
+import { type Place, PlaceScopes } from '../../shared/aws/places.js';
+import { type FleetPlace, fleetPlaces } from '../../shared/config/member-accounts.js';
 import type { ServiceConfig } from '../../shared/config/service-config.js';
-import { type KubeClients, kubeClientsIn } from '../../shared/kube/client.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import { describePlace, type LocatedPlace, locatePlace } from '../../shared/ownership/place-in-fleet.js';
 
@@ -20,34 +18,29 @@ export function placeScopesOf(config: Pick<ServiceConfig, 'region' | 'fleet'>): 
 /**
  * What a function of the node lifecycle (tagging, drains, joins) needs to act where a node
  * lives: the fleet's places (`locate`: an event's or input's place as the deployment knows it,
- * undefined when it is none of them), their scopes, and Kubernetes clients per place (tokens
- * minted with the place's credentials). Built once at load.
+ * undefined when it is none of them) and their scopes (Kubernetes clients per place:
+ * kube-places.ts). Built once at load.
  */
 export interface LifecyclePlaces {
   scopes: PlaceScopes;
+  /** every place of the fleet, the hub's first (its `place` undefined: the hub's own) with the clusters managed there */
+  fleet: LocatedPlace[];
   locate: (asked: Partial<Place> | undefined) => LocatedPlace | undefined;
-  kubeOf: (place: Place | undefined) => KubeClients;
   /** a workflow step's place (its input's accountId and region): one the fleet no longer lists is an input error, not retried */
   placeOfInput: (input: Partial<Place>) => LocatedPlace;
 }
 
 export function lifecyclePlacesOf(config: Pick<ServiceConfig, 'region' | 'fleet' | 'managedClusters'>, scopes = placeScopesOf(config)): LifecyclePlaces {
   const fleet = fleetPlaces(config.fleet, config.region, config.managedClusters);
-  const kube = new Map<string, KubeClients>();
   return {
     scopes,
+    fleet: fleet.map(({ place, clusters, home }) => (home ? { clusters } : { place, clusters })),
     locate: (asked) => locatePlace(fleet, asked),
     placeOfInput: ({ accountId, region }) => {
       const asked = { ...(accountId ? { accountId } : {}), ...(region ? { region } : {}) };
       const where = locatePlace(fleet, asked);
       if (!where) throw new InvalidInputError([{ path: 'accountId', message: `${describePlace(asked)} is not a place of this deployment (memberAccounts)` }]);
       return where;
-    },
-    kubeOf: (place) => {
-      const key = place ? placeKey(place) : '';
-      let clients = kube.get(key);
-      if (!clients) kube.set(key, (clients = kubeClientsIn(scopes.scopeOf(place), now)));
-      return clients;
     },
   };
 }

@@ -92,7 +92,8 @@ const LEGACY_COMPLETED: ReadonlySet<string> = new Set(['drained', 'forced', 'nod
 function fromItem(item: StoredRecord): DrainRecord {
   const { actions, lifecycleAction: legacy, revision, accountId, region, ...stored } = item;
   const place = accountId && region ? { accountId, region } : undefined;
-  const rest = { ...stored, instanceId: stored.instanceId.slice(stored.instanceId.lastIndexOf('/') + 1), ...(place ? { place } : {}) };
+  // a member's key is `<account>/<region>/<instance>`: the view names the instance
+  const rest = { ...stored, ...(typeof stored.instanceId === 'string' ? { instanceId: stored.instanceId.slice(stored.instanceId.lastIndexOf('/') + 1) } : {}), ...(place ? { place } : {}) };
   const byHook = new Map<string, NotedLifecycleAction>();
   if (legacy) byHook.set(legacy.lifecycleHookName, { ...legacy, openedAt: item.updatedAt, state: LEGACY_COMPLETED.has(item.status) ? 'completed' : 'open' });
   for (const [hook, action] of Object.entries(actions ?? {})) byHook.set(hook, action);

@@ -2,7 +2,7 @@ import type { AwsScope } from '../aws/clients.js';
 import { describeCluster } from '../aws/clusters.js';
 import { ClusterNotFoundError, KubernetesAccessDeniedError, KubernetesUnavailableError } from '../errors.js';
 import { appsV1Api, authorizationV1Api, coreV1Api, policyV1Api, type AppsV1Api, type AuthorizationV1Api, type CoreV1Api, type PolicyV1Api } from './api.js';
-import { EksTokenCache } from './eks-token.js';
+import type { EksTokenCache } from './eks-token.js';
 import { KubeStatusError, KubeRestClient, KubeTransportError } from './rest-client.js';
 
 export interface ClusterConnection {
@@ -82,16 +82,6 @@ export class KubeClients {
     }
     return found;
   }
-}
-
-/**
- * The Kubernetes clients of the clusters of one place: DescribeCluster in `scope` (the place's
- * account and region) and tokens signed with the scope's credentials for its region's STS —
- * a member's clusters answer to the member role (its access entry), not the hub's. A scope
- * without credentials signs with the function's own role (the default chain).
- */
-export function kubeClientsIn(scope: AwsScope, now: () => Date, options: { timeoutMs?: number } = {}): KubeClients {
-  return new KubeClients(scope, new EksTokenCache({ region: scope.region, ...(scope.credentials ? { credentials: scope.credentials } : {}), now }), options);
 }
 
 /** Endpoint, CA, service CIDR and version of a cluster (DescribeCluster). */
