@@ -112,6 +112,8 @@ export function drainRecordKey(instanceId: string, place?: Place): string {
 export class DrainRecords {
   private readonly doc: DynamoDBDocumentClient;
   private readonly places = new Map<string, DrainRecords>();
+  /** the hub's own place's records, whose `at` every place's shares */
+  private root: DrainRecords = this;
 
   constructor(
     /** the hub's scope: the table is the hub's, whatever the place */
@@ -125,10 +127,15 @@ export class DrainRecords {
 
   /** The records of the instances of `place` (undefined: the hub's own), with the same client. */
   at(place: Place | undefined): DrainRecords {
-    const key = place ? placeKey(place) : '';
-    if (key === (this.place ? placeKey(this.place) : '')) return this;
-    let records = this.places.get(key);
-    if (!records) this.places.set(key, (records = new DrainRecords(this.scope, this.table, place)));
+    const root = this.root;
+    if (!place) return root;
+    const key = placeKey(place);
+    let records = root.places.get(key);
+    if (!records) {
+      records = new DrainRecords(root.scope, root.table, place);
+      records.root = root;
+      root.places.set(key, records);
+    }
     return records;
   }
 
