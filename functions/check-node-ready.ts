@@ -1,24 +1,25 @@
-import { awsScope } from '../shared/aws/clients.js';
 import { describeInstance } from '../shared/aws/instances.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
 import { NodeJoinInputSchema } from '../shared/events/node-join.js';
-import { KubeClients } from '../shared/kube/client.js';
-import { EksTokenCache } from '../shared/kube/eks-token.js';
 import { findNodeForInstance, isNodeReady } from '../shared/kube/find-node.js';
 import { decideJoin } from '../shared/ownership/decide-join.js';
 import { lambdaHandler, logger } from './lib/handler.js';
+import { kubeOfPlaces } from './lib/kube-places.js';
+import { lifecyclePlacesOf } from './lib/places.js';
 
-/** node-join workflow step: has the launching instance's Node registered and become Ready? */
+/** node-join workflow step: has the launching instance's Node registered and become Ready? Asked in the instance's place (EC2 and the cluster there). */
 const config = loadServiceConfig();
-const aws = awsScope({ region: config.region });
-const kube = new KubeClients(aws, new EksTokenCache({ region: config.region, now }));
+const places = lifecyclePlacesOf(config);
+const kubeOf = kubeOfPlaces(places.scopes);
 
 export const handler = lambdaHandler({
   schema: NodeJoinInputSchema,
   correlate: (input) => ({ cluster: input.cluster, instanceId: input.instanceId, executionArn: input.executionArn }),
   run: async (input) => {
-    const instance = await describeInstance(aws, input.instanceId);
+    const { place } = places.placeOfInput(input);
+    const kube = kubeOf(place);
+    const instance = await describeInstance(places.scopes.scopeOf(place), input.instanceId);
     const node =
       instance && !['shutting-down', 'terminated'].includes(instance.state)
         ? await findNodeForInstance(await kube.core(input.cluster), input.cluster, instance)

@@ -1,4 +1,3 @@
-import { awsScope } from '../shared/aws/clients.js';
 import { completeLifecycleAction } from '../shared/aws/lifecycle-actions.js';
 import { now } from '../shared/clock.js';
 import { loadServiceConfig } from '../shared/config/service-config.js';
@@ -6,21 +5,24 @@ import { metricsOfNodeJoin, recordMetrics } from '../shared/metrics/metrics.js';
 import { LifecycleActionGoneError } from '../shared/errors.js';
 import { CompleteLifecycleActionInputSchema } from '../shared/events/node-join.js';
 import { lambdaHandler, logger } from './lib/handler.js';
+import { lifecyclePlacesOf } from './lib/places.js';
 
 /**
- * Workflow step: completes a lifecycle action with CONTINUE or ABANDON. Safe to retry: an
+ * Workflow step: completes a lifecycle action with CONTINUE or ABANDON, in the instance's
+ * account and region (the input's accountId and region; absent: the hub's). Safe to retry: an
  * action that is no longer open (our earlier attempt landed, or it expired) is reported,
  * not thrown.
  */
 const config = loadServiceConfig();
-const aws = awsScope({ region: config.region });
+const places = lifecyclePlacesOf(config);
 
 export const handler = lambdaHandler({
   schema: CompleteLifecycleActionInputSchema,
   correlate: (input) => ({ instanceId: input.lifecycleAction.instanceId, autoScalingGroup: input.lifecycleAction.autoScalingGroupName, executionArn: input.executionArn }),
-  run: async ({ lifecycleAction, result, reason, cluster, startedAt }) => {
+  run: async ({ lifecycleAction, result, reason, cluster, startedAt, ...asked }) => {
+    const { place } = places.placeOfInput(asked);
     try {
-      await completeLifecycleAction(aws, lifecycleAction, result);
+      await completeLifecycleAction(places.scopes.scopeOf(place), lifecycleAction, result);
       logger.info('lifecycle action completed', { result, reason });
       recordMetrics(metricsOfNodeJoin(cluster, result, startedAt, now()));
       return { completed: true, result };

@@ -6,6 +6,7 @@ import { runRollStep } from '../shared/rollout/roll-step.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 import { rolloutKube } from './lib/rollout-kube.js';
 import { rolloutPlaces, rolloutPorts } from './lib/rollout-ports.js';
+import { awayPlace } from '../shared/rollout/rollout-place.js';
 
 /**
  * ami-rollout's roll loop: one step of the group's roll (batches and their drains, EKS update
@@ -16,9 +17,9 @@ const config = loadServiceConfig();
 const places = rolloutPlaces(config);
 const kubeOf = rolloutKube(places);
 const shared = rolloutPorts(config, places.hub);
+const records = new DrainRecords(places.hub, requireSetting(config.drainTable, 'DRAIN_TABLE'));
 const ports = {
   hub: places.hub,
-  records: new DrainRecords(places.hub, requireSetting(config.drainTable, 'DRAIN_TABLE')),
   locks: shared.locks,
   // a drain the rollout cannot finish is handed to node-drain (drain-batch.ts)
   nodeDrainStateMachineArn: requireSetting(config.nodeDrainStateMachineArn, 'NODE_DRAIN_STATE_MACHINE_ARN'),
@@ -32,6 +33,7 @@ export const handler = lambdaHandler({
   run: (input) => {
     const { place, aws } = places.at(input.place ?? input);
     const rollout = { ...input, place };
-    return runRollStep(rollout, { ...ports, aws, kube: kubeOf(place), notify: shared.notifier(rollout) });
+    // the drain records of the group's place: a member's instance ids are keyed with their account and region (DrainRecords.at)
+    return runRollStep(rollout, { ...ports, records: records.at(awayPlace(place)), aws, kube: kubeOf(place), notify: shared.notifier(rollout) });
   },
 });

@@ -4,6 +4,7 @@ import type { LifecycleAction } from '../events/lifecycle-action.js';
 import { callAws, conditionalWrite } from './call.js';
 import type { AwsScope } from './clients.js';
 import { documentClientOf } from './dynamodb-documents.js';
+import { type Place, placeKey } from './places.js';
 
 /**
  * One record per instance in the drains table: which execution owns the instance's drain (a
@@ -16,6 +17,10 @@ import { documentClientOf } from './dynamodb-documents.js';
  * Every write is conditional on the record as its writer read it (`revision`): a writer whose
  * read is stale reads again and decides again, so no trigger, heartbeat or completion is lost
  * to another writer's race.
+ *
+ * Keys: the hub's own instances by their id, as always (records of drains under way survive
+ * an upgrade); a member's as `<account>/<region>/<instance>` (drainRecordKey), since an
+ * instance id is unique only within an account and region.
  */
 export type DrainStatus = 'running' | 'drained' | 'forced' | 'failed' | 'node-gone';
 
@@ -38,6 +43,8 @@ export interface NotedLifecycleAction extends LifecycleAction {
 
 export interface DrainRecord {
   instanceId: string;
+  /** a member's instance: where it lives (absent: the hub's own) */
+  place?: Place;
   cluster: string;
   status: DrainStatus;
   /** bumped whenever a new drain of the instance starts; part of a node-drain execution's name */
@@ -66,7 +73,10 @@ export interface DrainRecordChange {
   lifecycleActions?: readonly NotedLifecycleAction[];
 }
 
-interface StoredRecord extends Omit<DrainRecord, 'lifecycleActions' | 'revision'> {
+interface StoredRecord extends Omit<DrainRecord, 'lifecycleActions' | 'revision' | 'place'> {
+  /** a member's record: where the instance lives (the key `instanceId` is `<account>/<region>/<instance>`) */
+  accountId?: string;
+  region?: string;
   /** hook name → its action */
   actions?: Record<string, NotedLifecycleAction>;
   /** records written before several hooks were kept (they live 14 days): the one action they noted */
@@ -80,25 +90,58 @@ const LEGACY_COMPLETED: ReadonlySet<string> = new Set(['drained', 'forced', 'nod
 
 /** The record as stored → its view: the old single action read as one of the actions. */
 function fromItem(item: StoredRecord): DrainRecord {
-  const { actions, lifecycleAction: legacy, revision, ...rest } = item;
+  const { actions, lifecycleAction: legacy, revision, accountId, region, ...stored } = item;
+  const place = accountId && region ? { accountId, region } : undefined;
+  // a member's key is `<account>/<region>/<instance>`: the view names the instance
+  const rest = { ...stored, ...(typeof stored.instanceId === 'string' ? { instanceId: stored.instanceId.slice(stored.instanceId.lastIndexOf('/') + 1) } : {}), ...(place ? { place } : {}) };
   const byHook = new Map<string, NotedLifecycleAction>();
   if (legacy) byHook.set(legacy.lifecycleHookName, { ...legacy, openedAt: item.updatedAt, state: LEGACY_COMPLETED.has(item.status) ? 'completed' : 'open' });
   for (const [hook, action] of Object.entries(actions ?? {})) byHook.set(hook, action);
   return { ...rest, generation: rest.generation ?? 0, triggers: rest.triggers ?? [], lifecycleActions: [...byHook.values()], revision: revision ?? 0 };
 }
 
+/** The record's key: the instance id in the hub's own place (no place), `<account>/<region>/<instance>` in a member's. */
+export function drainRecordKey(instanceId: string, place?: Place): string {
+  return place ? `${placeKey(place)}/${instanceId}` : instanceId;
+}
+
+/**
+ * The drain records of one place (the table is the hub's, in the hub's scope): `at(place)`
+ * gives another place's, sharing the client.
+ */
 export class DrainRecords {
   private readonly doc: DynamoDBDocumentClient;
+  private readonly places = new Map<string, DrainRecords>();
+  /** the hub's own place's records, whose `at` every place's shares */
+  private root: DrainRecords = this;
 
   constructor(
-    scope: AwsScope,
+    /** the hub's scope: the table is the hub's, whatever the place */
+    private readonly scope: AwsScope,
     private readonly table: string,
+    /** absent: the hub's own place */
+    readonly place?: Place,
   ) {
     this.doc = documentClientOf(scope);
   }
 
+  /** The records of the instances of `place` (undefined: the hub's own), with the same client. */
+  at(place: Place | undefined): DrainRecords {
+    const root = this.root;
+    if (!place) return root;
+    const key = placeKey(place);
+    let records = root.places.get(key);
+    if (!records) {
+      records = new DrainRecords(root.scope, root.table, place);
+      records.root = root;
+      root.places.set(key, records);
+    }
+    return records;
+  }
+
   async get(instanceId: string): Promise<DrainRecord | undefined> {
-    const out = await callAws('dynamodb:GetItem', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { instanceId }, ConsistentRead: true })));
+    const key = drainRecordKey(instanceId, this.place);
+    const out = await callAws('dynamodb:GetItem', () => this.doc.send(new GetCommand({ TableName: this.table, Key: { instanceId: key }, ConsistentRead: true })));
     return out.Item ? fromItem(out.Item as StoredRecord) : undefined;
   }
 
@@ -117,6 +160,10 @@ export class DrainRecords {
       sets.push(`#${attribute} = :${attribute}`);
     };
     const fresh = seen === undefined;
+    if (fresh && this.place) {
+      set('accountId', this.place.accountId);
+      set('region', this.place.region);
+    }
     if (change.cluster !== undefined) set('cluster', change.cluster);
     if (change.status !== undefined || fresh) set('status', change.status ?? 'none');
     if (change.generation !== undefined || fresh) set('generation', change.generation ?? 0);
@@ -144,7 +191,7 @@ export class DrainRecords {
       this.doc.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { instanceId },
+          Key: { instanceId: drainRecordKey(instanceId, this.place) },
           UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: condition,
           ExpressionAttributeNames: names,

@@ -114,19 +114,12 @@ function placeKeyOf(ref: ClusterRef, listings: readonly PlaceListing[]): string 
 }
 
 /**
- * Where the records of a cluster's groups are kept, for this command's reads (locks,
- * approvals): the hub's own under the keys they always had; a member's under its label
- * (`444455556666/eu-west-1/prod`), so two `prod`s never share a lock. The rollout functions
- * key what they write the same way (node-group-lock.ts lockKeyOf, approvals.ts): when they
- * take a place themselves, these two are where to hand it to them.
+ * The lock of a cluster's group, for this command's reads: the hub's own under the key it always
+ * had, a member's qualified by its place (node-group-lock.ts lockKeyOf), so two `prod`s never
+ * share a lock.
  */
 export function lockKeyAt(ref: ClusterRef, group: string): string {
-  return lockKeyOf(refLabel(ref), group);
-}
-
-/** The key the approvals of a cluster are listed under (see lockKeyAt). */
-export function approvalsKeyAt(ref: ClusterRef): string {
-  return refLabel(ref);
+  return lockKeyOf(ref.cluster, group, ref.place);
 }
 
 /** The place fields of a workflow input (RolloutRequest, ManualDrainRequest…): none for the hub's own, as before. */

@@ -27,7 +27,7 @@ import { type AccessPolicy, authorize, displayNameOf, requiresApproval } from '.
 import { type Place, placeKey } from '../aws/places.js';
 import { mapBounded } from '../kube/drain/bounded.js';
 import type { RolloutControlRequest } from '../events/rollout.js';
-import { approvalsKeyAt, type ClusterRef, FLEET_LIST_CONCURRENCY, type FleetView, listFleetClusters, lockKeyAt, type PlaceListing, placeFieldsOf, policyClusterOf, refAt, refLabel, resolvePlaced, resolveShort, type Resolution } from './fleet-clusters.js';
+import { type ClusterRef, FLEET_LIST_CONCURRENCY, type FleetView, listFleetClusters, lockKeyAt, type PlaceListing, placeFieldsOf, policyClusterOf, refAt, refLabel, resolvePlaced, resolveShort, type Resolution } from './fleet-clusters.js';
 import { type AuditInput, type AuditLog, NO_CLUSTER } from './audit-log.js';
 import {
   approvalsReply,
@@ -474,7 +474,7 @@ async function approvals(_command: Extract<Command, { name: 'approvals' }>, ref:
   const { ports } = ask;
   const { refs } = await clustersOf(ref, ask);
   const now = ports.now();
-  const waiting = (await Promise.all(refs.map((r) => ports.approvals.pendingApprovals(approvalsKeyAt(r), now)))).flat().sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+  const waiting = (await Promise.all(refs.map((r) => ports.approvals.pendingApprovals(r.cluster, now, r.place)))).flat().sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
   const scope = scopeOf(ref, undefined);
   return { reply: withData(approvalsReply(scope, waiting), approvalsData(scope, waiting)), clusters: refs.map(refLabel) };
 }

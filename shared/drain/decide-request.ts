@@ -123,8 +123,6 @@ export interface DrainRequestFacts {
 
 /** What starting a node-drain writes and starts (start-node-drain.ts). */
 export interface NodeDrainStart {
-  /** the node's place when it is not the hub's own: the node-drain execution acts there */
-  place?: Place;
   cluster: string;
   instanceId: string;
   trigger: DrainTriggerKind;
@@ -186,8 +184,13 @@ export function planDrainRequest(facts: DrainRequestFacts): DrainRequestPlan {
   return { action: 'start', reason: decision.reason, start, afresh: record !== undefined };
 }
 
-export function drainExecutionName(instanceId: string, generation: number): string {
-  return `drain-${instanceId}-${generation}`;
+/**
+ * `drain-<instance>-<generation>` in the hub's own place (as before: a drain under way keeps
+ * its name); `drain-<account>-<region>-<instance>-<generation>` in a member's — at most 6 +
+ * 12 + 15 + 20 + 11 = 64 characters of Step Functions' 80, letters, digits and hyphens.
+ */
+export function drainExecutionName(instanceId: string, generation: number, place?: Place): string {
+  return place ? `drain-${place.accountId}-${place.region}-${instanceId}-${generation}` : `drain-${instanceId}-${generation}`;
 }
 
 /** The spot notice is two minutes; finish a little before the instance goes. */

@@ -1,4 +1,5 @@
 import type { AwsScope } from '../aws/clients.js';
+import { type Place, placeKey } from '../aws/places.js';
 import { listGroupsTagged } from '../aws/auto-scaling-groups.js';
 import { lifecycleHooksOf, putTerminateHook } from '../aws/lifecycle-actions.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
@@ -80,4 +81,26 @@ export async function ensureTerminateHooks(ports: EnsureHooksPorts): Promise<Hoo
     await putTerminateHook(ports.aws, step.group, INSTALLED_HOOK);
   }
   return plan;
+}
+
+/** One place's hooks: its plan, or why the place could not be looked at (a member whose role is missing). */
+export type PlaceHooks = { place?: Place; plan: HookPlan[] } | { place?: Place; error: string };
+
+/**
+ * The terminate hooks of every place of the fleet (the hub's first), each in its own scope and
+ * with its own clusters; a place that fails (AssumeRole refused, an SCP, throttling past the
+ * retries) is reported with its error and does not stop the others.
+ */
+export async function ensureTerminateHooksInFleet<P extends { place?: Place }>(places: readonly P[], portsOf: (where: P) => EnsureHooksPorts): Promise<PlaceHooks[]> {
+  const results: PlaceHooks[] = [];
+  for (const where of places) {
+    const { place } = where;
+    try {
+      results.push({ ...(place ? { place } : {}), plan: await ensureTerminateHooks(portsOf(where)) });
+    } catch (error) {
+      if (!place) throw error;
+      results.push({ place, error: `${placeKey(place)}: ${(error as Error)?.message ?? String(error)}` });
+    }
+  }
+  return results;
 }

@@ -6,7 +6,10 @@ import { DRAIN_FINISHED, type DrainFinished } from '../events/drain-events.js';
 import { type CompletedAction, endDrain } from './own-drain.js';
 
 export interface FinishDrainPorts {
+  /** the instance's place (its lifecycle actions) */
   aws: AwsScope;
+  /** the hub's scope (the event bus) */
+  hub: AwsScope;
   records: DrainRecords;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
@@ -30,6 +33,7 @@ export async function finishDrain(input: FinishDrainInput, ports: FinishDrainPor
   if (!ended.owned) ports.log('the drain record is owned by another execution: nothing recorded or completed', { instanceId: input.instanceId, owner: ended.record?.executionArn });
   const actions = actionsOfThisDrain(ended.record, input.startedAt);
   const finished = {
+    ...(ports.records.place ? { accountId: ports.records.place.accountId, region: ports.records.place.region } : {}),
     outcome: input.outcome,
     cluster: input.cluster,
     instanceId: input.instanceId,
@@ -45,7 +49,7 @@ export async function finishDrain(input: FinishDrainInput, ports: FinishDrainPor
     ...(input.executionArn ? { executionArn: input.executionArn } : {}),
     ...(input.executionInput?.rolloutExecutionArn ? { rolloutExecutionArn: input.executionInput.rolloutExecutionArn } : {}),
   } satisfies DrainFinished;
-  await publishEvent(ports.aws, DRAIN_FINISHED, finished, input.executionArn ? [input.executionArn] : []);
+  await publishEvent(ports.hub, DRAIN_FINISHED, finished, input.executionArn ? [input.executionArn] : []);
   ports.log('drain finished', { ...finished, blockers: finished.blockers.map((b) => b.pod), forced: finished.forced.map((f) => f.pod) });
   return finished;
 }

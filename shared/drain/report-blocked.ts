@@ -1,4 +1,5 @@
 import type { AwsScope } from '../aws/clients.js';
+import type { Place } from '../aws/places.js';
 import { publishEvent } from '../aws/notifications.js';
 import type { ReportDrainBlockedInput } from '../events/drain.js';
 import { DRAIN_BLOCKED, type DrainBlocked } from '../events/drain-events.js';
@@ -10,10 +11,11 @@ import { DRAIN_BLOCKED, type DrainBlocked } from '../events/drain-events.js';
  * reaches its global timeout. This says so, once, with what is in the way, so that a person
  * can free a budget (or let the node go) rather than find out when Auto Scaling decides.
  */
-export async function reportDrainBlocked(input: ReportDrainBlockedInput, ports: { aws: AwsScope; now: () => Date; log: (message: string, attributes?: Record<string, unknown>) => void }): Promise<{ publishedAt: string }> {
+export async function reportDrainBlocked(input: ReportDrainBlockedInput, ports: { hub: AwsScope; place?: Place; now: () => Date; log: (message: string, attributes?: Record<string, unknown>) => void }): Promise<{ publishedAt: string }> {
   const budgets = [...new Set(input.blockers.flatMap((b) => (b.pdb ? [`${b.pdb.namespace}/${b.pdb.name}`] : [])))];
   const node = input.nodeName ?? input.instanceId;
   const blocked = {
+    ...(ports.place ? { accountId: ports.place.accountId, region: ports.place.region } : {}),
     cluster: input.cluster,
     instanceId: input.instanceId,
     nodeName: input.nodeName,
@@ -29,7 +31,7 @@ export async function reportDrainBlocked(input: ReportDrainBlockedInput, ports: 
     ...(input.executionArn ? { executionArn: input.executionArn } : {}),
     ...(input.executionInput?.rolloutExecutionArn ? { rolloutExecutionArn: input.executionInput.rolloutExecutionArn } : {}),
   } satisfies DrainBlocked;
-  await publishEvent(ports.aws, DRAIN_BLOCKED, blocked, input.executionArn ? [input.executionArn] : []);
+  await publishEvent(ports.hub, DRAIN_BLOCKED, blocked, input.executionArn ? [input.executionArn] : []);
   ports.log('drain blocked: holding the node', { instanceId: input.instanceId, budgets, remaining: input.remaining });
   return { publishedAt: ports.now().toISOString() };
 }

@@ -1,11 +1,13 @@
+import type { AwsScope } from '../aws/clients.js';
 import type { DrainRecords } from '../aws/drain-records.js';
+import type { Place } from '../aws/places.js';
 import type { InstanceView } from '../aws/instances.js';
 import { describeNodegroupTags } from '../aws/nodegroups.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
 import type { ServiceMode } from '../config/service-config.js';
 import type { DrainObserved } from '../events/observed.js';
 import { AwsTransientError, InvalidInputError } from '../errors.js';
-import type { DrainTrigger } from '../events/drain.js';
+import type { DrainTrigger, ManualUncordonRequest } from '../events/drain.js';
 import { checkDrainedNode } from '../kube/drain/drained-node.js';
 import { findNodeForInstance } from '../kube/find-node.js';
 import { listTerminationHandlerPods, NTH_MANAGED_TAG, type TerminationHandlerSighting, terminationHandlerFor } from '../kube/neighbours.js';
@@ -18,7 +20,14 @@ import { type ObserveDrainPorts, observeDrain } from './observe-drain.js';
 import { completeOpenActions } from './own-drain.js';
 import { startNodeDrain } from './start-node-drain.js';
 
+/**
+ * A drain request's ports are those of the instance's place: `aws` acts there (EC2, Auto
+ * Scaling, EKS; a member's role), `kube` reaches its clusters, `records` are its drain records;
+ * `hub` is the hub's own scope, where the drains run (Step Functions).
+ */
 export interface RequestDrainPorts extends ObserveDrainPorts {
+  hub: AwsScope;
+  /** the instance's drain records: the hub table, keyed for the place (DrainRecords.at) */
   records: DrainRecords;
   managedClusters: ManagedClusters;
   nodeDrainStateMachineArn: string;
@@ -65,6 +74,16 @@ function normalize(trigger: DrainTrigger): DrainRequest {
 function timeOf(text: string): { eventTime?: Date } {
   const time = new Date(text);
   return Number.isNaN(time.getTime()) ? {} : { eventTime: time };
+}
+
+/**
+ * Where a trigger says its instance lives: an AWS event, the account and region of its
+ * envelope (a member's events are forwarded to the hub's bus as they are); a request, its
+ * `accountId` and `region` (absent: the hub's own).
+ */
+export function placeOfTrigger(trigger: DrainTrigger | ManualUncordonRequest): Partial<Place> {
+  if ('kind' in trigger) return { ...(trigger.accountId ? { accountId: trigger.accountId } : {}), ...(trigger.region ? { region: trigger.region } : {}) };
+  return { accountId: trigger.account, region: trigger.region };
 }
 
 /** Rounds of observe-decide-act before giving up (retryably) on a record that keeps changing. */
@@ -144,7 +163,7 @@ async function observeRound(request: DrainRequest, scope: RequestScope, ports: R
     ...base,
     drain: {
       record,
-      ...(lookups.owner ? { ownerRunning: await ownerAlive(record!, now, ports.aws, { verify: true }) } : {}),
+      ...(lookups.owner ? { ownerRunning: await ownerAlive(record!, now, ports.hub, { verify: true }) } : {}),
       ...(lookups.node ? { node: await nodeNow(scope.cluster, scope.instance, ports) } : {}),
     },
   };

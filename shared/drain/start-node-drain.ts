@@ -6,7 +6,10 @@ import { drainDeadline, drainExecutionName, type NodeDrainStart } from './decide
 import { leaseUntil, START_LEASE_SECONDS } from './drain-owner.js';
 
 export interface StartNodeDrainPorts {
+  /** the instance's drain records: their place (DrainRecords.at) is the instance's, and the drain's */
   records: DrainRecords;
+  /** where the drains run (Step Functions): the hub's scope; absent, `aws` is (a caller acting in the hub's own place) */
+  hub?: AwsScope;
   aws: AwsScope;
   nodeDrainStateMachineArn: string;
   now: () => Date;
@@ -25,14 +28,16 @@ export interface StartedNodeDrain {
  * 1. the record says running, the new generation, owned by the execution about to start,
  *    with a short lease its first pass renews — written only if the record is still as
  *    `seen` (undefined returned otherwise: nothing was started);
- * 2. StartExecution, named `drain-<instance>-<generation>`: a repeated start is
- *    ExecutionAlreadyExists, which means it is under way.
+ * 2. StartExecution, named `drain-<instance>-<generation>` (a member's instance:
+ *    `drain-<account>-<region>-<instance>-<generation>`), its input naming the member's place
+ *    for every step: a repeated start is ExecutionAlreadyExists, which means it is under way.
  * Whatever the previous owner was (none, a failed or dead drain, a rollout handing over), the
  * new execution keeps every open lifecycle action alive and completes each.
  */
 export async function startNodeDrain(seen: DrainRecord | undefined, start: NodeDrainStart, ports: StartNodeDrainPorts): Promise<StartedNodeDrain | undefined> {
   const now = ports.now();
-  const executionName = drainExecutionName(start.instanceId, start.generation);
+  const place = ports.records.place;
+  const executionName = drainExecutionName(start.instanceId, start.generation, place);
   const executionArn = executionArnOf(ports.nodeDrainStateMachineArn, executionName);
   const written = await ports.records.write(
     start.instanceId,
@@ -50,7 +55,7 @@ export async function startNodeDrain(seen: DrainRecord | undefined, start: NodeD
   );
   if (!written) return undefined;
   const input: NodeDrainInput = {
-    ...(start.place ? { accountId: start.place.accountId, region: start.place.region } : {}),
+    ...(place ? { accountId: place.accountId, region: place.region } : {}),
     cluster: start.cluster,
     instanceId: start.instanceId,
     trigger: start.trigger,
@@ -59,7 +64,7 @@ export async function startNodeDrain(seen: DrainRecord | undefined, start: NodeD
     startedAt: now.toISOString(),
     ...(start.rolloutExecutionArn ? { rolloutExecutionArn: start.rolloutExecutionArn } : {}),
   };
-  const started = await startExecutionOnce(ports.aws, ports.nodeDrainStateMachineArn, executionName, input);
-  ports.log(started.started ? 'drain started' : 'drain already under way', { instanceId: start.instanceId, cluster: start.cluster, executionArn: started.executionArn, trigger: start.trigger, generation: start.generation });
+  const started = await startExecutionOnce(ports.hub ?? ports.aws, ports.nodeDrainStateMachineArn, executionName, input);
+  ports.log(started.started ? 'drain started' : 'drain already under way', { instanceId: start.instanceId, cluster: start.cluster, ...(place ? { place } : {}), executionArn: started.executionArn, trigger: start.trigger, generation: start.generation });
   return { executionName, executionArn: started.executionArn, started: started.started };
 }

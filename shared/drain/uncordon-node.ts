@@ -60,7 +60,7 @@ export type UncordonOutcome =
   | { outcome: 'nothing-to-do'; instanceId: string; cluster: string; nodeName?: string; reason: string; kept: string[] }
   | { outcome: 'uncordoned'; instanceId: string; cluster: string; nodeName: string; tookBack: string[]; kept: string[] };
 
-export type UncordonPorts = Pick<RequestDrainPorts, 'aws' | 'records' | 'managedClusters' | 'kube' | 'now' | 'log'>;
+export type UncordonPorts = Pick<RequestDrainPorts, 'aws' | 'hub' | 'records' | 'managedClusters' | 'kube' | 'now' | 'log'>;
 
 /**
  * 1. find the instance's owner: a node of Karpenter or of no cluster the service knows is refused;
@@ -80,7 +80,7 @@ export async function uncordonInstance(request: ManualUncordonRequest, ports: Un
   // 2.
   const now = ports.now();
   const record = await ports.records.get(instanceId);
-  const ownerRunning = record?.status === 'running' ? await ownerAlive(record, now, ports.aws, { verify: true }) : undefined;
+  const ownerRunning = record?.status === 'running' ? await ownerAlive(record, now, ports.hub, { verify: true }) : undefined;
   // 3.
   const core = await ports.kube.core(cluster);
   const node = await findNodeForInstance(core, cluster, owner.instance);

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { BlockerSchema, DRAIN_TRIGGER_KINDS, DrainOutcomeSchema, ForcedPodSchema } from './drain.js';
-import { clusterName, instanceId } from './eventbridge.js';
+import { clusterName, instanceId, placeFields } from './eventbridge.js';
 
 /**
  * What the node-drain workflow publishes (source `eks-node-lifecycle`): the same schemas type
@@ -12,6 +12,8 @@ export const DRAIN_FINISHED = 'Node Drain Finished';
 export const DRAIN_BLOCKED = 'Node Drain Blocked';
 
 const node = {
+  /** a member's node: its account and region (absent: the hub's own) */
+  ...placeFields,
   cluster: clusterName,
   instanceId,
   nodeName: z.nullable(z.string()),

@@ -129,6 +129,7 @@ export type DrainOutcome = z.infer<typeof DrainOutcomeSchema>;
 
 /** What every report of a drain carries: which node, since when, and what is still in its way. */
 const DrainReportSchema = z.object({
+  ...placeFields,
   cluster: clusterName,
   instanceId,
   nodeName: z.nullable(z.string()),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GroupSnapshot } from '../aws/auto-scaling-groups.js';
 import type { HookView } from '../aws/lifecycle-actions.js';
+import type { Place } from '../aws/places.js';
 import type { HookOwnership } from '../drain/hook-ownership.js';
 import type { LifecycleAction } from '../events/lifecycle-action.js';
 import type { NodeJoinInput } from '../events/node-join.js';
@@ -36,6 +37,8 @@ export function planTagging(
 /** What a launch event saw of its instance (tag-instance.ts), each lookup only while it can matter. */
 export interface LaunchFacts {
   instanceId: string;
+  /** a member's instance: its account and region (absent: the hub's own) */
+  place?: Place;
   /** a state change's new state (a launch hook's event has none) */
   state?: string;
   /** a launch hook's action, and when Auto Scaling opened it */
@@ -76,13 +79,15 @@ export function planLaunch(facts: LaunchFacts): LaunchPlan {
   const { launchHook, hook } = facts;
   if (!launchHook || !hook) return ensure;
   if (!hook.ownership.ours) return { ...ensure, hookLeftAlone: hook.ownership.reason };
+  const { place } = facts;
   const input: NodeJoinInput = {
+    ...(place ? { accountId: place.accountId, region: place.region } : {}),
     cluster,
     instanceId: facts.instanceId,
     lifecycleAction: launchHook.action,
     deadline: joinDeadline(launchHook.openedAt, hook.described?.heartbeatTimeoutSeconds ?? 3600).toISOString(),
   };
-  return { ...ensure, join: { name: joinExecutionName(facts.instanceId, launchHook.action.lifecycleActionToken), input } };
+  return { ...ensure, join: { name: joinExecutionName(facts.instanceId, launchHook.action.lifecycleActionToken, place), input } };
 }
 
 /** Why a found instance is not one to tag: gone already, or not a managed cluster's (resolveCluster). */
@@ -91,7 +96,12 @@ export function ownerRefusal(owner: Pick<InstanceOwner, 'instance' | 'decision'>
   return owner.decision.decision === 'ignore' ? owner.decision.reason : undefined;
 }
 
-/** One name per lifecycle action: `join-<instance>-<hash of the token>` (≤ 80 chars). */
-export function joinExecutionName(instanceId: string, lifecycleActionToken: string): string {
-  return `join-${instanceId}-${createHash('sha256').update(lifecycleActionToken).digest('hex').slice(0, 16)}`;
+/**
+ * One name per lifecycle action: `join-<instance>-<hash of the token>` in the hub's own place
+ * (as before), `join-<account>-<region>-<instance>-<hash>` in a member's (at most 5 + 13 + 15
+ * + 20 + 16 = 69 of Step Functions' 80 characters).
+ */
+export function joinExecutionName(instanceId: string, lifecycleActionToken: string, place?: Place): string {
+  const hash = createHash('sha256').update(lifecycleActionToken).digest('hex').slice(0, 16);
+  return place ? `join-${place.accountId}-${place.region}-${instanceId}-${hash}` : `join-${instanceId}-${hash}`;
 }

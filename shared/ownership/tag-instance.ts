@@ -1,4 +1,5 @@
 import type { AwsScope } from '../aws/clients.js';
+import type { Place } from '../aws/places.js';
 import { putPropagatingGroupTag, snapshotGroup } from '../aws/auto-scaling-groups.js';
 import { describeLifecycleHook, lifecycleHookNames } from '../aws/lifecycle-actions.js';
 import { readNodeGroupPolicy } from '../config/node-group-policy.js';
@@ -16,8 +17,15 @@ import { findInstanceOwner } from './find-owner.js';
 import { type LaunchFacts, type LaunchPlan, ownerRefusal, planLaunch } from './plan-tagging.js';
 import type { ManagedClusters } from './resolve-cluster.js';
 
+/**
+ * The ports of the instance's place: `aws` acts there (EC2, Auto Scaling: a member's role),
+ * `managedClusters` are the clusters managed there; `hub` starts the node-join (Step Functions).
+ */
 export interface TaggingPorts {
   aws: AwsScope;
+  hub: AwsScope;
+  /** a member's instance: its account and region (absent: the hub's own) */
+  place?: Place;
   managedClusters: ManagedClusters;
   nodeJoinStateMachineArn: string;
   /** observe: the tags and the hook are reported (`Node Launch Observed`), not written nor answered */
@@ -59,7 +67,7 @@ export type TaggingOutcome =
 export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: TaggingPorts): Promise<TaggingOutcome> {
   const instanceId = instanceIdOf(event);
   // 1.–2.
-  const facts = await observeLaunch(event, ports);
+  const facts = { ...(await observeLaunch(event, ports)), ...(ports.place ? { place: ports.place } : {}) };
   const plan = planLaunch(facts);
   if (plan.action === 'not-visible-yet') throw new InstanceNotFoundError(instanceId);
   if (plan.action === 'ignore') {
@@ -90,7 +98,7 @@ export async function tagLaunchedInstance(event: InstanceLaunchEvent, ports: Tag
   }
   if (!plan.join) return base;
   // 5.
-  const joinExecution = await startExecutionOnce(ports.aws, ports.nodeJoinStateMachineArn, plan.join.name, plan.join.input);
+  const joinExecution = await startExecutionOnce(ports.hub, ports.nodeJoinStateMachineArn, plan.join.name, plan.join.input);
   ports.log(joinExecution.started ? 'node-join started' : 'node-join already under way', { ...joinExecution });
   return { ...base, joinExecution };
 }

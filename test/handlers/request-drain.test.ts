@@ -292,7 +292,11 @@ describe('Handler: request-drain', () => {
 
   it('drains an owned node on the spot sample of the AWS documentation, placeholders and all, counting from now', async () => {
     const sample = JSON.parse(readFileSync(new URL('../events/ec2-spot-instance-interruption-warning.json', import.meta.url), 'utf8'));
-    const out = await handler(sample, lambdaContext());
+    // the sample is us-east-2's: a region this deployment does not look after (its rule would not see it)
+    const elsewhere = await handler(sample, lambdaContext());
+    assert.deepEqual([elsewhere.outcome, elsewhere.reason], ['ignored', '123456789012/us-east-2 is not a place of this deployment (memberAccounts)']);
+    assert.deepEqual(writes(), []);
+    const out = await handler({ ...sample, region: 'eu-west-1' }, lambdaContext());
     assert.equal(out.outcome, 'started');
     const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
     assert.equal(input.trigger, 'spot-interruption');

@@ -141,7 +141,8 @@ describe('Rollout drains: putting nodes back in service', () => {
     autoscaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'workers', MinSize: 0, MaxSize: 3, DesiredCapacity: 1, DefaultCooldown: 300, AvailabilityZones: [], HealthCheckType: 'EC2', CreatedTime: new Date(), Tags: [] }] });
     const member = awsScope({ region: 'eu-west-2', accountId: '444455556666' });
     const hub = awsScope({ region: 'eu-west-1' });
-    const released = await releaseDrains([ID], { ...ports(), aws: member, hub, place: { accountId: '444455556666', region: 'eu-west-2' } });
+    const base = ports();
+    const released = await releaseDrains([ID], { ...base, aws: member, hub, records: base.records.at({ accountId: '444455556666', region: 'eu-west-2' }) });
     assert.deepEqual(released, { handedOver: [ID] });
     const start = sfn.commandCalls(StartExecutionCommand)[0]!;
     assert.equal(await (start.thisValue as SFNClient).config.region(), 'eu-west-1', 'Step Functions: the hub');

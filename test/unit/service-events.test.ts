@@ -189,7 +189,7 @@ describe('Service events: what each publisher emits, its schema accepts', () => 
         ...(outcome === 'failed' ? { error: { Error: 'DrainTimeoutError', Cause: 'deadline passed' } } : {}),
         executionInput: { rolloutExecutionArn: EXEC },
       });
-      await finishDrain(input, { aws: awsScope({ region: 'eu-west-1' }), records, now: () => NOW, log });
+      await finishDrain(input, { aws: awsScope({ region: 'eu-west-1' }), hub: awsScope({ region: 'eu-west-1' }), records, now: () => NOW, log });
     }
     const events = published();
     assert.deepEqual(events.map((e) => e.detailType), Array(4).fill(DRAIN_FINISHED));
@@ -208,7 +208,7 @@ describe('Service events: what each publisher emits, its schema accepts', () => 
       blockers: [{ pod: 'bank/ledger-0', pdb: { namespace: 'bank', name: 'ledger', disruptionsAllowed: 0 }, message: 'Cannot evict pod' }],
       executionArn: DRAIN_EXEC,
     });
-    await reportDrainBlocked(input, { aws: awsScope({ region: 'eu-west-1' }), now: () => NOW, log });
+    await reportDrainBlocked(input, { hub: awsScope({ region: 'eu-west-1' }), now: () => NOW, log });
     assertEachParses(published());
   });
 

@@ -214,4 +214,35 @@ describe('Workflow: node-drain', () => {
     assert.equal(execution.status, 'SUCCEEDED');
     assert.deepEqual(calls.map((c) => c.fn), ['drainStep', 'continueExecution', 'drainStep', 'continueExecution', 'drainStep', 'finishDrain']);
   });
+
+  describe('where the node lives', () => {
+    const places = (calls: { fn: string; payload: any }[]) => new Set(calls.filter((c) => c.fn !== 'continueExecution').map((c) => `${c.fn}@${c.payload.accountId}/${c.payload.region}`));
+    const member = { accountId: '444455556666', region: 'us-east-1' };
+
+    it('tells every step the member\'s account and region its input names, the blocked report and the end included', async () => {
+      const hold = pass('hold', { deadlinePassed: true, blocked, openActions: 1 });
+      const { execution, calls } = await runScripted(model, 'nodeDrain', { ...input('fail'), ...member }, { drainStep: [hold, pass('drained')], reportDrainBlocked: [reported], finishDrain: [finished] }, t0);
+      assert.equal(execution.status, 'SUCCEEDED');
+      assert.deepEqual(places(calls), new Set(['drainStep@444455556666/us-east-1', 'reportDrainBlocked@444455556666/us-east-1', 'finishDrain@444455556666/us-east-1']));
+    });
+
+    it('an input without a place is the hub\'s own: the state machine\'s account and region, carried into a continuation', async () => {
+      const { execution, calls } = await run('fail', {
+        drainStep: [pass('wait', { here: { steps: 400, continue: true } })],
+        continueExecution: [{ result: { continuedAs: 'arn:aws:states:eu-west-1:111122223333:execution:m:nodeDrain-test-c1', number: 1 } }],
+      });
+      assert.equal(execution.status, 'SUCCEEDED');
+      const [, , , region, accountId] = execution.stateMachineArn.split(':');
+      assert.deepEqual(places(calls), new Set([`drainStep@${accountId}/${region}`]));
+      const state = calls.find((c) => c.fn === 'continueExecution')!.payload.state;
+      assert.deepEqual([state.accountId, state.region], [accountId, region], 'the successor starts with the place');
+    });
+
+    it('refuses half a place (an account without a region) before any step', async () => {
+      const { execution, calls } = await runScripted(model, 'nodeDrain', { ...input('fail'), accountId: member.accountId }, {}, t0);
+      assert.equal(execution.status, 'FAILED');
+      assert.equal(execution.error, 'InvalidInputError');
+      assert.equal(calls.length, 0);
+    });
+  });
 });

@@ -69,4 +69,14 @@ describe('Workflow: node-join', () => {
     assert.equal(execution.status, 'SUCCEEDED');
     assert.equal(calls.filter((c) => c.fn === 'completeLifecycleAction').length, 2);
   });
+
+  it('tells every step where the instance lives: a member\'s account and region, or the state machine\'s own', async () => {
+    const member = { accountId: '444455556666', region: 'us-east-1' };
+    const atMember = await runScripted(model, 'nodeJoin', { ...input, ...member }, { checkNodeReady: [ready], completeLifecycleAction: [completed] });
+    assert.equal(atMember.execution.status, 'SUCCEEDED');
+    assert.deepEqual(atMember.calls.map((c) => `${c.fn}@${c.payload.accountId}/${c.payload.region}`), ['checkNodeReady@444455556666/us-east-1', 'completeLifecycleAction@444455556666/us-east-1']);
+    const atHub = await run({ checkNodeReady: [{ result: { status: 'timed-out', reason: 'late' } }], completeLifecycleAction: [completed] });
+    const [, , , region, accountId] = atHub.execution.stateMachineArn.split(':');
+    assert.deepEqual(atHub.calls.map((c) => `${c.fn}@${c.payload.accountId}/${c.payload.region}`), [`checkNodeReady@${accountId}/${region}`, `completeLifecycleAction@${accountId}/${region}`]);
+  });
 });

@@ -1,6 +1,5 @@
 import { snapshotGroup } from '../../aws/auto-scaling-groups.js';
 import type { AwsScope } from '../../aws/clients.js';
-import type { Place } from '../../aws/places.js';
 import type { DrainRecord, DrainRecords, DrainStatus } from '../../aws/drain-records.js';
 import { readNodeGroupPolicy } from '../../config/node-group-policy.js';
 import { leaseHolds, leaseUntil, ownerAlive } from '../../drain/drain-owner.js';
@@ -35,8 +34,6 @@ export interface BatchDrainPorts {
   aws: AwsScope;
   /** the hub's (Step Functions: whether another drain's owner still runs, the hand-over to node-drain); absent: `aws`, the hub's own place */
   hub?: AwsScope;
-  /** the group's place when it is not the hub's own: a drain handed over to node-drain acts there */
-  place?: Place;
   executionArn: string;
   maxGracePeriodSeconds: number;
   /**
@@ -200,7 +197,7 @@ async function handOver(record: DrainRecord, ports: BatchDrainPorts): Promise<bo
   const { policy } = readNodeGroupPolicy(group?.tags ?? {});
   const started = await startNodeDrain(
     record,
-    { ...(ports.place ? { place: ports.place } : {}), cluster: record.cluster, instanceId: record.instanceId, trigger: 'terminate-hook', generation: record.generation + 1, policy: policy.drain, rolloutExecutionArn: ports.executionArn },
+    { cluster: record.cluster, instanceId: record.instanceId, trigger: 'terminate-hook', generation: record.generation + 1, policy: policy.drain, rolloutExecutionArn: ports.executionArn },
     { records: ports.records, ...stepFunctions(ports), now: ports.now, log: ports.log },
   );
   if (started) ports.log('drain handed over to node-drain: a scale-in chose the node', { instanceId: record.instanceId, executionArn: started.executionArn });
