@@ -23,6 +23,10 @@ export function useFunctionEnvironments(environments: ReadonlyMap<string, Readon
       const value = valueOf(key);
       return value === NOT_OWN ? Reflect.get(target, key, receiver) : value;
     },
+    // writes go to the process's own environment (its setter, not a redefinition through the proxy)
+    set(target, key, value) {
+      return Reflect.set(target, key, value);
+    },
     has(target, key) {
       if (typeof key !== 'string') return Reflect.has(target, key);
       const value = valueOf(key);

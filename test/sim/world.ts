@@ -147,6 +147,11 @@ export class World {
     this.throttling = new WorldThrottling(account.throttling, () => [...this.clusters].map(([name, cluster]) => [name, cluster.server] as [string, KubeApiServer]));
   }
 
+  /** A test that provokes IAM denials of the deployed roles (a member role's, say): `stop()` no longer fails on them. */
+  expectDenials(): void {
+    this.deniedExpected = true;
+  }
+
   /** The hub's home: the world's own account and region. */
   get home(): Place {
     return { accountId: this.account.accountId, region: this.account.region };
