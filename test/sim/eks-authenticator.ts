@@ -12,9 +12,12 @@ import { CLUSTER_ID_HEADER, TOKEN_PREFIX } from '../../shared/kube/eks-token.js'
  */
 export interface AuthenticatorOptions {
   cluster: string;
-  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** the credentials the token must be signed with, or those of the access key it names (undefined: a key STS does not know) */
+  credentials: Credentials | ((accessKeyId: string) => Credentials | undefined);
   now: () => number;
 }
+
+type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 
 export type AuthResult = { ok: true } | { ok: false; reason: string };
 
@@ -47,13 +50,16 @@ export async function authenticateEksToken(token: string, options: Authenticator
   const age = options.now() - signedAt;
   if (age > MAX_AGE_MS) return { ok: false, reason: 'token expired' };
   if (age < -5 * 60_000) return { ok: false, reason: 'token signed in the future' };
-  const [accessKeyId, , region] = (q.get('X-Amz-Credential') ?? '').split('/');
-  if (accessKeyId !== options.credentials.accessKeyId) return { ok: false, reason: 'unknown access key' };
+  const [accessKeyId = '', , region] = (q.get('X-Amz-Credential') ?? '').split('/');
+  const credentials = typeof options.credentials === 'function' ? options.credentials(accessKeyId) : options.credentials;
+  if (!credentials || accessKeyId !== credentials.accessKeyId) return { ok: false, reason: 'unknown access key' };
+  // temporary credentials sign with their session token (X-Amz-Security-Token), and only with it
+  if ((q.get('X-Amz-Security-Token') ?? undefined) !== credentials.sessionToken) return { ok: false, reason: 'security token does not match the access key' };
   // a regional endpoint only answers requests signed for its own region
   if (host[1] && region !== host[1]) return { ok: false, reason: `signed for ${region}, sent to ${url.host}` };
 
   const expected = await new SignatureV4({
-    credentials: options.credentials,
+    credentials,
     region: region ?? 'us-east-1',
     service: 'sts',
     sha256: Hash.bind(null, 'sha256'),

@@ -5,7 +5,9 @@
  */
 
 // the world, and the default scenario
-export { createTables, SANDBOX_CREDENTIALS, World, type SimCluster, type WorldOptions } from './world.js';
+export { createTables, SANDBOX_CREDENTIALS, SANDBOX_EXTERNAL_ID, World, type SimCluster, type WorldMember, type WorldOptions } from './world.js';
+export { SimCloud, type CloudCall } from './aws/cloud.js';
+export { memberStack, type MemberRole, type MemberStack } from './iam/member-roles.js';
 export { instanceIdsOf, runDefaultScenario, type DefaultScenarioResult } from './scenarios.js';
 export { VirtualClock } from './clock.js';
 export { startTicker } from './clock-ticker.js';

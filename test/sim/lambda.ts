@@ -65,6 +65,13 @@ export interface RunningInvocation {
 }
 
 const running = new AsyncLocalStorage<RunningInvocation>();
+/** the function whose handler module is loading (its cold start reads its environment) */
+const loading = new AsyncLocalStorage<string>();
+
+/** The function whose code runs now: an invocation's, or a cold start's (its module loading). */
+export function currentFunction(): string | undefined {
+  return running.getStore()?.function ?? loading.getStore();
+}
 
 /** The invocation whose handler is running the caller, if any. */
 export function runningInvocation(): RunningInvocation | undefined {
@@ -223,7 +230,34 @@ export class SimLambda {
     return environment;
   }
 
+  /**
+   * Runs `body` as an invocation of the deployed function `nameOrArn` runs: its role's IAM,
+   * its environment, an actor of the clock. For code of the product that no handler reaches
+   * yet, called as a handler would call it.
+   */
+  runAs<T>(nameOrArn: string, body: () => Promise<T>): Promise<T> {
+    const fn = this.find(nameOrArn);
+    return this.clock.actor(() => {
+      const record: Invocation = { function: fn.key, at: this.clock.iso(), payload: null, outcome: { result: undefined } };
+      const scope: RunningInvocation = {
+        function: fn.key,
+        lambda: this,
+        record,
+        killed: false,
+        ended: new AbortController().signal,
+        kill() {
+          throw new Error('runAs: an invocation run this way cannot be killed');
+        },
+      };
+      return running.run(scope, body);
+    });
+  }
+
   private load(fn: SimFunction, key: string): Promise<Handler> {
+    return loading.run(fn.key, () => this.importHandler(fn, key));
+  }
+
+  private importHandler(fn: SimFunction, key: string): Promise<Handler> {
     return import(`${pathToFileURL(join(PROJECT_ROOT, `${fn.module}.ts`)).href}?cold=${key}`).then((mod) => {
       const handler = mod[fn.exportName];
       if (typeof handler !== 'function') throw new Error(`${fn.module} has no export ${fn.exportName}`);

@@ -3,6 +3,7 @@ import { MAXIMUM_RETRY_DELAY, Retry, StandardRetryStrategy } from '@smithy/core/
 import { HttpResponse, type HttpRequest } from '@smithy/protocol-http';
 import type { MiddlewareStack, RetryErrorInfo, StandardRetryBackoffStrategy, StandardRetryToken } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
+import { now } from '../../shared/clock.js';
 
 /**
  * The sandbox inside the SDK's own middleware stack: a simulated service answers each attempt
@@ -51,9 +52,21 @@ export interface SandboxCall {
   holdStill<T>(work: () => Promise<T>): Promise<T>;
 }
 
+/** Where a call is sent from: the client's region and the credentials it signs with (what AWS routes it by). */
+export interface CallOrigin {
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey?: string; sessionToken?: string; expiration?: Date };
+}
+
 /** What answers the calls of the clients bound to it. */
 export interface SdkModel<C extends SandboxCall> {
-  begin(service: string, command: string, input: unknown): C;
+  /**
+   * Set by a model that answers from several accounts and regions: each call's origin is
+   * resolved (`await client.config.region()`, `await client.config.credentials()`) before
+   * `begin`, which receives it; a model without it is never asked.
+   */
+  readonly routesByOrigin?: boolean;
+  begin(service: string, command: string, input: unknown, origin?: CallOrigin): C;
   /** One attempt: the output (without `$metadata`) and its request id, or the error thrown. */
   attempt(call: C, request: HttpRequest, client: SdkClient): Promise<{ output: object; requestId: string }>;
   /** The call is over, after the SDK's retries: `error` is what its caller sees. */
@@ -114,7 +127,8 @@ function prepare(client: SdkClient): void {
     (next, context) => async (args) => {
       const binding = bindingOf(client);
       if (!binding) return next(args);
-      const call = binding.model.begin(binding.service, String(context.commandName ?? '').replace(/Command$/, ''), (args as { input: unknown }).input);
+      const origin = binding.model.routesByOrigin ? await originOf(client) : undefined;
+      const call = binding.model.begin(binding.service, String(context.commandName ?? '').replace(/Command$/, ''), (args as { input: unknown }).input, origin);
       try {
         const result = await calls.run(call, () => next(args));
         binding.model.end(call);
@@ -141,6 +155,32 @@ function prepare(client: SdkClient): void {
     { step: 'deserialize', priority: 'high', name: 'sandboxWire', override: true },
   );
   useSandboxRetries(client.config as { retryStrategy?: () => Promise<unknown> });
+  refreshOnTheVirtualClock(client.config as { credentials?: CredentialsProvider });
+}
+
+type CredentialsProvider = (options?: { forceRefresh?: boolean }) => Promise<CallOrigin['credentials']>;
+
+async function originOf(client: SdkClient): Promise<CallOrigin> {
+  const config = client.config as { region?: string | (() => Promise<string>); credentials?: CredentialsProvider };
+  const region = typeof config.region === 'function' ? await config.region() : String(config.region ?? '');
+  const credentials = typeof config.credentials === 'function' ? await config.credentials() : (config.credentials ?? { accessKeyId: '' });
+  return { region, credentials };
+}
+
+/**
+ * The SDK renews expiring credentials (an assumed role's) 5 minutes before they expire, by the
+ * wall clock (@smithy/core memoizeIdentityProvider, EXPIRATION_MS); the sandbox's expire on the
+ * virtual one: the same rule on the virtual clock, asking the client's provider again
+ * (`forceRefresh`) where the SDK would have.
+ */
+function refreshOnTheVirtualClock(config: { credentials?: CredentialsProvider }): void {
+  const provider = config.credentials;
+  if (typeof provider !== 'function') return;
+  config.credentials = async (options) => {
+    const identity = await provider(options);
+    if (identity?.expiration && identity.expiration.getTime() - now().getTime() < 300_000 && !options?.forceRefresh) return provider({ ...options, forceRefresh: true });
+    return identity;
+  };
 }
 
 /** The strategy the client's config chose, rebuilt to wait on the virtual clock. */

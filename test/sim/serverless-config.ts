@@ -22,6 +22,21 @@ const { buildsKubeClients } = deployRules('../../scripts/deploy/kubernetes-facin
 const { vpcSettings } = deployRules('../../scripts/deploy/vpc.cjs') as {
   vpcSettings: (settings: unknown) => { subnetIds: string[]; securityGroupIds: string[]; error?: undefined } | { error: string } | undefined;
 };
+// the hub plugin's rules for member accounts: the roles that have member roles, what they are told, what they may assume
+const memberRules = deployRules('../../scripts/deploy/member-accounts.cjs') as {
+  memberRoleIds: (resources: Record<string, unknown>) => string[];
+  memberRoleEnvironment: (stage: string, logicalId: string) => { MEMBER_ROLE_NAME: string };
+  assumeMemberRoleStatement: (stage: string, logicalId: string, accountIds: string[]) => Record<string, unknown>;
+  memberAccountIds: (value: unknown) => { ids: string[]; error?: undefined } | { error: string };
+};
+export const { memberRoleIds, memberRoleEnvironment, assumeMemberRoleStatement } = memberRules;
+
+/** The member account ids the `memberAccounts` param lists (none: a single-account deployment). */
+export function memberAccountIdsOf(model: Pick<ServerlessModel, 'params'>): string[] {
+  const parsed = memberRules.memberAccountIds(model.params.memberAccounts ?? '');
+  if (parsed.error !== undefined) throw new Error(`serverless.yml: ${parsed.error}`);
+  return parsed.ids;
+}
 
 /**
  * What the sandbox passes as `--param` unless told otherwise: managedClusters has no default
@@ -246,6 +261,11 @@ export function loadServerlessModel(options: LoadOptions = {}): ServerlessModel 
   };
 
   const resources = resolveValue(raw.resources?.Resources ?? {}) as ServerlessModel['resources'];
+  // with members, each function whose role has member roles is told their name, as the hub plugin does at package time
+  if (memberAccountIdsOf({ params }).length > 0) {
+    const withMemberRoles = memberRoleIds(resources);
+    for (const fn of functions) if (fn.role && withMemberRoles.includes(fn.role)) Object.assign(fn.environment, memberRoleEnvironment(stage, fn.role));
+  }
   const tables = Object.values(resources)
     .filter((r) => r.Type === 'AWS::DynamoDB::Table')
     .map((r) => r.Properties as Record<string, unknown>);

@@ -8,7 +8,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { useSleep, useTimeSource } from '../../shared/clock.js';
 import { createEksToken } from '../../shared/kube/eks-token.js';
+import { type Place, placeKey, samePlace } from '../../shared/aws/places.js';
 import { SimAccount } from './aws/account.js';
+import { SimCloud } from './aws/cloud.js';
+import { useFunctionEnvironments } from './function-environment.js';
+import { type MemberRole, memberStack } from './iam/member-roles.js';
 import type { NodeRegistry } from './aws/node-registry.js';
 import { VirtualClock } from './clock.js';
 import { type SimDynamo, startDynalite } from './dynamo.js';
@@ -23,7 +27,7 @@ import { isTerminating } from './kube/types.js';
 import { InvocationSleeps } from './invocation-sleeps.js';
 import { bindLambdaApi, type Invocation, runningInvocation, SimLambda } from './lambda.js';
 import { captureHandlerLogs, type LogRecord } from './log-capture.js';
-import { loadServerlessModel, resolveEnvironment, SANDBOX_ACCOUNT_ID, type ServerlessModel } from './serverless-config.js';
+import { loadServerlessModel, memberAccountIdsOf, resolveEnvironment, SANDBOX_ACCOUNT_ID, type ServerlessModel } from './serverless-config.js';
 import { SimIam } from './iam/authorizer.js';
 import { PrivateEndpoints } from './private-endpoints.js';
 import type { SimRole } from './iam/template-roles.js';
@@ -68,10 +72,36 @@ export interface WorldOptions {
   roles?: Map<string, SimRole>;
   /** keep every Kubernetes API request of every cluster in `world.kubeRequests` (who sent it, what it asked) */
   recordKubeRequests?: boolean;
+  /**
+   * Member accounts (the hub is the world's own account): each account and region is a
+   * SimAccount of its own, with deploy/member-account.yml's stack (its roles, its forwarding
+   * rules). The world's params then list them (`memberAccounts`, `memberExternalId`) unless
+   * `params` says otherwise.
+   */
+  members?: readonly WorldMember[];
+  /** the ExternalId the member roles trust and the hub passes (default 'sandbox-external-id') */
+  memberExternalId?: string;
+  /** places whose member stack is deployed without its roles (a role deleted before the world starts) */
+  memberRolesMissing?: readonly Place[];
 }
+
+export interface WorldMember {
+  accountId: string;
+  /** default: the hub's region */
+  regions?: readonly string[];
+  /** the clusters the hub looks after there (the entry's third part, the stack's ManagedClusters); default: all (`*`) */
+  clusters?: readonly string[];
+}
+
+/** The ExternalId the sandbox's member roles trust, unless a world says otherwise. */
+export const SANDBOX_EXTERNAL_ID = 'sandbox-external-id';
 
 export interface SimCluster {
   name: string;
+  /** the account and region it lives in */
+  place: Place;
+  /** its key in `world.clusters`: its name in the hub's home, `<account>/<region>/<name>` elsewhere */
+  key: string;
   store: KubeStore;
   endpoint: string;
   caData: string;
@@ -96,6 +126,8 @@ export class World {
   readonly throttling: WorldThrottling;
   /** IAM, evaluated on every call and invocation of the deployed roles (iam/authorizer.ts) */
   iam!: SimIam;
+  /** with members: every account and region, STS sessions and the member roles (aws/cloud.ts) */
+  cloud: SimCloud | undefined;
   private deniedExpected = false;
   private readonly cleanups: (() => void | Promise<void>)[] = [];
 
@@ -111,7 +143,49 @@ export class World {
     readonly dynamo: SimDynamo,
     private readonly workDir: string,
   ) {
+    this.cloud = undefined;
     this.throttling = new WorldThrottling(account.throttling, () => [...this.clusters].map(([name, cluster]) => [name, cluster.server] as [string, KubeApiServer]));
+  }
+
+  /** A test that provokes IAM denials of the deployed roles (a member role's, say): `stop()` no longer fails on them. */
+  expectDenials(): void {
+    this.deniedExpected = true;
+  }
+
+  /** The hub's home: the world's own account and region. */
+  get home(): Place {
+    return { accountId: this.account.accountId, region: this.account.region };
+  }
+
+  /** Every account and region of the world, the hub's home first. */
+  places(): Place[] {
+    return this.cloud ? this.cloud.places() : [this.home];
+  }
+
+  /** The SimAccount of a place; throws naming the world's places when it has none there. */
+  accountAt(place: Place): SimAccount {
+    if (this.cloud) return this.cloud.accountAt(place);
+    if (samePlace(place, this.home)) return this.account;
+    throw new Error(`the sandbox has no account ${placeKey(place)}; it has ${placeKey(this.home)}`);
+  }
+
+  /** The member roles deploy/member-account.yml created in a place (those not deleted). */
+  memberRoles(place: Place): MemberRole[] {
+    return (this.cloud?.rolesOf(place.accountId) ?? []).filter((r) => r.region === place.region);
+  }
+
+  /** The member role of a hub role in a place (`RollStepRole`); throws naming those there. */
+  memberRole(place: Place, logicalId: string): MemberRole {
+    const found = this.memberRoles(place).find((r) => r.logicalId === logicalId);
+    if (!found) throw new Error(`no member role ${logicalId} in ${placeKey(place)}; there are ${this.memberRoles(place).map((r) => r.logicalId).join(', ') || 'none'}`);
+    return found;
+  }
+
+  /** Deletes a member role (or every one of the place's stack) from the member's IAM: AssumeRole of it is AccessDenied from now on. */
+  deleteMemberRole(place: Place, logicalId?: string): void {
+    if (!this.cloud) throw new Error('the world has no member accounts (World.start({ members }))');
+    const gone = this.cloud.deleteRoles(place, logicalId);
+    this.timeline.add('aws', `${placeKey(place)}: IAM role${gone.length > 1 ? 's' : ''} ${gone.map((r) => r.name).join(', ')} deleted`);
   }
 
   static async start(options: WorldOptions = {}): Promise<World> {
@@ -119,16 +193,22 @@ export class World {
     const id = ++worlds;
     const clock = new VirtualClock(options.start);
     const world: { current?: World } = {};
+    const deliver = (event: BusEvent) => {
+      for (let i = 0; i < (options.deliveries ?? 1); i++) world.current!.put(event);
+    };
+    const members = options.members ?? [];
+    const hubRegion = options.region ?? 'eu-west-1';
+    const cloudOf: { current?: SimCloud } = {};
     const account = new SimAccount({
       clock,
-      region: options.region ?? 'eu-west-1',
+      region: hubRegion,
       accountId: SANDBOX_ACCOUNT_ID,
-      emit: (event) => {
-        for (let i = 0; i < (options.deliveries ?? 1); i++) world.current!.put(event as BusEvent);
-      },
+      emit: (event) => (cloudOf.current ? cloudOf.current.forward({ accountId: SANDBOX_ACCOUNT_ID, region: hubRegion }, event, (e) => deliver(e as BusEvent), new Set()) : deliver(event as BusEvent)),
       nodes: (cluster) => world.current!.nodeRegistry(cluster),
     });
-    const params = typeof options.params === 'function' ? options.params(account) : (options.params ?? {});
+    const given = typeof options.params === 'function' ? options.params(account) : (options.params ?? {});
+    const externalId = options.memberExternalId ?? SANDBOX_EXTERNAL_ID;
+    const params = members.length === 0 ? given : { memberAccounts: members.map((m) => memberEntry(m, hubRegion)).join(','), memberExternalId: externalId, ...given };
     const model = loadServerlessModel({ stage: 'sandbox', region: account.region, accountId: account.accountId, params });
     const timeline = new Timeline(clock);
     const dynamo = await startDynalite();
@@ -143,6 +223,11 @@ export class World {
       ...resolveEnvironment(model, model.providerEnvironment),
       ...Object.assign({}, ...model.functions.map((fn) => resolveEnvironment(model, fn.environment))),
     });
+    // what differs from function to function (the member role each is told of), as each has it
+    const restoreEnvironments =
+      members.length > 0
+        ? useFunctionEnvironments(new Map(model.functions.map((fn) => [fn.key, { AWS_LAMBDA_FUNCTION_NAME: fn.name, ...resolveEnvironment(model, fn.environment) }])), ['MEMBER_ROLE_NAME', 'AWS_LAMBDA_FUNCTION_NAME'])
+        : () => undefined;
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
 
@@ -153,7 +238,48 @@ export class World {
     world.current = w;
     w.throttling.apply(options.throttling ?? PRODUCTION_LIMITS);
 
-    account.bind();
+    if (members.length > 0) {
+      // IAM's answer to who calls STS without a session: the invocation's function role, or the sandbox's own identity
+      const cloud = new SimCloud({
+        clock,
+        hub: account,
+        create: (place) => {
+          const created = new SimAccount({
+            clock,
+            ...place,
+            seed: seedOf(place),
+            emit: (event) => cloud.forward(place, event, (e) => deliver(e as BusEvent), new Set(memberAccountIdsOf(model))),
+            nodes: (cluster) => world.current!.nodeRegistry(cluster, place),
+          });
+          if (account.throttling.enabled) created.throttling.enable({ seed: account.throttling.seed });
+          return created;
+        },
+        hubPrincipal: () => {
+          const invocation = runningInvocation();
+          const own = invocation && w.iam.principalOf(invocation.function);
+          return own ?? { roleArn: `arn:aws:iam::${account.accountId}:role/${account.sts.roleName}`, sessionArn: account.callerArn };
+        },
+      });
+      cloudOf.current = w.cloud = cloud;
+      for (const member of members) {
+        for (const region of member.regions ?? [hubRegion]) {
+          const place = { accountId: member.accountId, region };
+          cloud.deployMemberStack(
+            place,
+            memberStack(member.accountId, region, {
+              HubAccountId: account.accountId,
+              HubStage: model.stage,
+              HubEventBusArn: `arn:aws:events:${hubRegion}:${account.accountId}:event-bus/default`,
+              ExternalId: externalId,
+              OrganizationId: '',
+              ManagedClusters: member.clusters?.join(',') || '*',
+            }),
+          );
+          if (options.memberRolesMissing?.some((p) => samePlace(p, place))) cloud.deleteRoles(place);
+        }
+      }
+      cloud.bind();
+    } else account.bind();
     stepFunctions.bind();
     const tablesClient = new DynamoDBClient({ region: model.region, endpoint: dynamo.endpoint });
     await createTables(model, tablesClient);
@@ -173,8 +299,9 @@ export class World {
     const restoreLambdaApi = bindLambdaApi(lambda);
     // IAM on every call a function makes and every invocation a state machine makes, against
     // the roles the packaged template deploys (iam/authorizer.ts); after every mock is bound
-    const iam = new SimIam(model, { account, lambda, partitionKeys: partitionKeysOf(model) }, () => clock.now(), options.roles).install();
+    const iam = new SimIam(model, { account, lambda, partitionKeys: partitionKeysOf(model) }, () => clock.now(), options.roles, w.cloud !== undefined).install();
     w.iam = iam;
+    if (w.cloud) w.cloud.authorize = (call) => iam.authorizeCloudCall(call);
     w.deniedExpected = options.roles !== undefined;
     w.recordKubeRequests = options.recordKubeRequests ?? false;
     stepFunctions.authorizeInvoke = (machineArn, functionArn) => {
@@ -192,7 +319,7 @@ export class World {
     });
     const restoreLogs = captureHandlerLogs((record) => w.logs.push(record), options.echoLogs ?? false);
     const stopMetrics = keepMetrics(lambda, w.metrics);
-    w.cleanups.push(() => iam.uninstall(), restoreLambdaApi, restoreLogs, stopMetrics, restoreClock, restoreSleep, () => stepFunctions.restore(), () => account.restore(), () => eventbridge.restore(), () => dynamo.close());
+    w.cleanups.push(() => iam.uninstall(), restoreLambdaApi, restoreLogs, stopMetrics, restoreClock, restoreSleep, () => stepFunctions.restore(), () => (w.cloud ? w.cloud.restore() : account.restore()), restoreEnvironments, () => eventbridge.restore(), () => dynamo.close());
 
     stepFunctions.onStarted((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} started: ${e.name}`));
     stepFunctions.onFinished((e) => timeline.add('workflow', `${shortMachine(e.stateMachineArn)} ${e.status.toLowerCase()}: ${e.name}${e.error ? ` (${e.error})` : ''}`));
@@ -213,8 +340,22 @@ export class World {
    */
   async addCluster(
     name: string,
-    options: { version?: string; serviceIpv4Cidr?: string; onRequest?: (request: ObservedRequest) => void; endpointHost?: 'localhost'; endpoint?: 'public' | 'private' } = {},
+    options: {
+      version?: string;
+      serviceIpv4Cidr?: string;
+      onRequest?: (request: ObservedRequest) => void;
+      endpointHost?: 'localhost';
+      endpoint?: 'public' | 'private';
+      /** where it lives (default: the hub's home); a member's cluster gives its member roles access entries unless `memberAccess: false` */
+      place?: Place;
+      memberAccess?: boolean;
+    } = {},
   ): Promise<SimCluster> {
+    const place = options.place ?? this.home;
+    const account = this.accountAt(place);
+    const home = samePlace(place, this.home);
+    const key = home ? name : `${placeKey(place)}/${name}`;
+    if (this.clusters.has(key)) throw new Error(`the sandbox already has a cluster ${key}`);
     const store = new KubeStore(this.clock);
     const stopControllers = startControllers(store, this.clock);
     const server = await startKubeApiServer({
@@ -225,20 +366,20 @@ export class World {
       ...(options.onRequest || this.recordKubeRequests
         ? {
             onRequest: (request: ObservedRequest) => {
-              if (this.recordKubeRequests) this.kubeRequests.push({ cluster: name, request });
+              if (this.recordKubeRequests) this.kubeRequests.push({ cluster: key, request });
               options.onRequest?.(request);
             },
           }
         : {}),
       // the user EKS maps the token to: the flow Priority and Fairness throttles it in
-      authenticate: async (token) => (await authenticateEksToken(token, { cluster: name, credentials: SANDBOX_CREDENTIALS, now: () => this.clock.now() })).ok && { user: this.account.callerArn },
+      authenticate: (token) => this.authenticate(token, name, place),
     });
     this.throttling.kube.adopt(server);
     mkdirSync(this.workDir, { recursive: true });
-    const kubeconfigPath = join(this.workDir, `kubeconfig-${name}`);
+    const kubeconfigPath = join(this.workDir, `kubeconfig-${home ? name : key.replace(/\//g, '-')}`);
     const endpoint = options.endpointHost ? `https://${options.endpointHost}:${server.port}` : server.url;
-    const vpcId = options.endpoint === 'private' ? this.account.seedVpc().vpcId : undefined;
-    this.account.eks.addCluster({
+    const vpcId = options.endpoint === 'private' ? account.seedVpc().vpcId : undefined;
+    account.eks.addCluster({
       name,
       endpoint,
       certificateAuthorityData: server.caData,
@@ -251,11 +392,13 @@ export class World {
       if (event.resource !== 'nodes') return;
       const node = event.object as { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } };
       const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-      if (event.type === 'ADDED') this.timeline.add('kube', `${name}: node ${node.metadata.name} registered${ready ? ' (Ready)' : ''}`);
-      if (event.type === 'DELETED') this.timeline.add('kube', `${name}: node ${node.metadata.name} deleted`);
+      if (event.type === 'ADDED') this.timeline.add('kube', `${key}: node ${node.metadata.name} registered${ready ? ' (Ready)' : ''}`);
+      if (event.type === 'DELETED') this.timeline.add('kube', `${key}: node ${node.metadata.name} deleted`);
     });
     const cluster: SimCluster = {
       name,
+      place,
+      key,
       store,
       endpoint,
       caData: server.caData,
@@ -266,9 +409,50 @@ export class World {
         await server.close();
       },
     };
-    this.clusters.set(name, cluster);
+    this.clusters.set(key, cluster);
     this.cleanups.push(() => cluster.stop());
+    // a member's clusters let its member roles in (grant-access.sh gives each an access entry)
+    if (!home && options.memberAccess !== false) for (const role of this.memberRoles(place)) this.grantClusterAccess(name, place, role.arn);
     return cluster;
+  }
+
+  /**
+   * An access entry for an IAM principal in a cluster (as grant-access.sh creates one for a
+   * member role): tokens of its sessions are accepted from now on.
+   */
+  grantClusterAccess(cluster: string, place: Place, principalArn: string): void {
+    this.accountAt(place).eks.createAccessEntry({ clusterName: this.cluster(cluster, place).name, principalArn, type: 'STANDARD' });
+  }
+
+  /**
+   * EKS authentication of a bearer token: the hub's own credentials (the sandbox's operator,
+   * and the hub's functions, in the hub account: the clusters' creator), a place's operator
+   * (a member's own clusters), or an STS session of a role with an access entry in the
+   * cluster, authenticated as that session's assumed role.
+   */
+  private async authenticate(token: string, name: string, place: Place): Promise<false | { user: string }> {
+    let user: string | undefined;
+    const result = await authenticateEksToken(token, {
+      cluster: name,
+      now: () => this.clock.now(),
+      credentials: (accessKeyId) => {
+        if (accessKeyId === SANDBOX_CREDENTIALS.accessKeyId && place.accountId === this.account.accountId) {
+          user = this.account.callerArn;
+          return SANDBOX_CREDENTIALS;
+        }
+        const operator = operatorCredentials(place);
+        if (accessKeyId === operator.accessKeyId) {
+          user = `arn:aws:sts::${place.accountId}:assumed-role/${OPERATOR_ROLE}/operator`;
+          return operator;
+        }
+        const session = this.cloud?.sessions.get(accessKeyId);
+        // an identity EKS authenticates but the cluster has no access entry for is Unauthorized (401)
+        if (!session || !this.accountAt(place).eks.clusters.get(name)?.accessEntries.has(session.roleArn)) return undefined;
+        user = session.arn;
+        return session;
+      },
+    });
+    return result.ok && user !== undefined && { user };
   }
 
   private privateEndpointsGate?: PrivateEndpoints;
@@ -288,23 +472,46 @@ export class World {
     return this.privateEndpointsGate;
   }
 
-  /** Writes a kubeconfig for `kubectl` with a fresh token (valid 15 virtual minutes). */
-  async writeKubeconfig(cluster: string): Promise<string> {
-    const found = this.cluster(cluster);
-    const { token } = await createEksToken(cluster, { region: this.model.region, credentials: SANDBOX_CREDENTIALS, now: () => this.clock.date() });
+  /** Writes a kubeconfig for `kubectl` with a fresh token (valid 15 virtual minutes): the hub's operator's, or the member account's own. */
+  async writeKubeconfig(cluster: string, place?: Place): Promise<string> {
+    const found = this.cluster(cluster, place);
+    const credentials = found.place.accountId === this.account.accountId ? SANDBOX_CREDENTIALS : operatorCredentials(found.place);
+    const { token } = await createEksToken(found.name, { region: found.place.region, credentials, now: () => this.clock.date() });
     await found.server.writeKubeconfig(found.kubeconfigPath, { token });
     return found.kubeconfigPath;
   }
 
-  cluster(name: string): SimCluster {
-    const found = this.clusters.get(name);
-    if (!found) throw new Error(`no sandbox cluster ${name}`);
-    return found;
+  /**
+   * A cluster by name: in `place`, or by its bare name — the hub home's cluster of that name,
+   * else the only one anywhere; several elsewhere and none at home: an error naming them.
+   */
+  cluster(name: string, place?: Place): SimCluster {
+    const found = this.findCluster(name, place);
+    if (found) return found;
+    const candidates = [...this.clusters.values()].filter((c) => c.name === name).map((c) => c.key);
+    if (candidates.length > 1 && !place) throw new Error(`sandbox cluster ${name} is ambiguous: ${candidates.join(', ')}; name its place`);
+    throw new Error(`no sandbox cluster ${place ? `${placeKey(place)}/` : ''}${name}${candidates.length ? ` (there is ${candidates.join(', ')})` : ''}`);
   }
 
-  /** The kubelet's view of a cluster's API: register nodes, flip Ready, remove them. */
-  nodeRegistry(cluster: string): NodeRegistry | undefined {
-    const found = this.clusters.get(cluster);
+  private findCluster(name: string, place?: Place): SimCluster | undefined {
+    if (place) return this.clusters.get(samePlace(place, this.home) ? name : `${placeKey(place)}/${name}`);
+    const home = this.clusters.get(name);
+    if (home) return home;
+    const elsewhere = [...this.clusters.values()].filter((c) => c.name === name);
+    return elsewhere.length === 1 ? elsewhere[0] : undefined;
+  }
+
+  /**
+   * Runs `body` as an invocation of the deployed function `functionKey` (its role's IAM, its
+   * environment): product code no handler reaches yet, called as its handler would call it.
+   */
+  runAs<T>(functionKey: string, body: () => Promise<T>): Promise<T> {
+    return this.lambda.runAs(functionKey, body);
+  }
+
+  /** The kubelet's view of a cluster's API (in the hub's home, or `place`): register nodes, flip Ready, remove them. */
+  nodeRegistry(cluster: string, place?: Place): NodeRegistry | undefined {
+    const found = place && !samePlace(place, this.home) ? this.clusters.get(`${placeKey(place)}/${cluster}`) : this.clusters.get(cluster);
     if (!found) return undefined;
     const store = found.store;
     return {
@@ -421,6 +628,27 @@ export class World {
       throw new Error(`the sandbox's IAM denied ${this.iam.denials.length} call(s) of the deployed roles:\n  ${lines.join('\n  ')}`);
     }
   }
+}
+
+/** A member's `memberAccounts` entry: `<account>:<region>+<region>[:<cluster>+<cluster>]` */
+function memberEntry(member: WorldMember, hubRegion: string): string {
+  const regions = (member.regions ?? [hubRegion]).join('+');
+  return `${member.accountId}:${regions}${member.clusters?.length ? `:${member.clusters.join('+')}` : ''}`;
+}
+
+/** Each place's id generator has its own seed: two accounts' ids never collide, and stay the same from run to run. */
+function seedOf(place: Place): number {
+  let h = 7;
+  for (const c of placeKey(place)) h = (h * 31 + c.charCodeAt(0)) % 2_147_483_647;
+  return h;
+}
+
+/** The role a member account's own operator runs kubectl as (its clusters' creator). */
+const OPERATOR_ROLE = 'sandbox-operator';
+
+/** A place's operator's keys (not the hub's): what writeKubeconfig signs a member cluster's token with. */
+function operatorCredentials(place: Place): { accessKeyId: string; secretAccessKey: string } {
+  return { accessKeyId: `AKIAOPERATOR${place.accountId.slice(-8)}`, secretAccessKey: `operator-secret-${placeKey(place)}` };
 }
 
 /** Each table's partition key attribute, by table name. */

@@ -35,7 +35,40 @@ export interface AccountStateOptions {
   seed?: number;
 }
 
+/** An STS session (AssumeRole's credentials), as the services that see its calls know it. */
+export interface StsSession {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** virtual ms since epoch */
+  expiration: number;
+  /** the account of the role assumed */
+  accountId: string;
+  /** the role's ARN (with its path) */
+  roleArn: string;
+  roleName: string;
+  sessionName: string;
+  /** arn:aws:sts::<account>:assumed-role/<role name>/<session> */
+  arn: string;
+  /** AROA…:<session> */
+  userId: string;
+}
+
+/** Who makes the call being answered, when it is known (a SimCloud's accounts): the STS session its credentials are, if any. */
+export interface CallerContext {
+  session?: StsSession;
+}
+
+/** What STS does beyond one account: AssumeRole of a role in any account (a SimCloud). */
+export interface StsAuthority {
+  assumeRole(input: Record<string, any>, caller: CallerContext): object;
+}
+
 export class AccountState {
+  /** the caller of the call being answered, while its handler runs (set by SimAccount for a SimCloud's calls) */
+  caller: CallerContext | undefined;
+  /** AssumeRole's authority: absent in a world with a single account (the call is then not implemented) */
+  stsAuthority: StsAuthority | undefined;
   readonly clock: VirtualClock;
   readonly region: string;
   readonly accountId: string;

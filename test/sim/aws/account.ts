@@ -30,7 +30,7 @@ import {
 } from './builders';
 import { Ec2Service } from './ec2';
 import { EksService } from './eks';
-import { AccountState, type AccountStateOptions, type TimelineEntry, type TimelineSource } from './account-state';
+import { AccountState, type AccountStateOptions, type CallerContext, type TimelineEntry, type TimelineSource } from './account-state';
 import { SandboxNotImplementedError, throttlingError, type ServiceName } from './errors';
 import type { AwsEvent } from './events';
 import { IamService, iamThrottling, type IamRoute } from './iam';
@@ -152,12 +152,21 @@ const READ_ONLY = /^(Describe|List|Get)/;
 /** The services the account simulates itself; the others are the sandbox's own or DynamoDB's. */
 export const ACCOUNT_SERVICES: ReadonlySet<SdkService> = new Set(['ec2', 'autoscaling', 'eks', 'ssm', 'sts', 'iam']);
 const HOUR = 3_600_000;
+/** The client classes of the services the account simulates. */
+export const ACCOUNT_CLIENTS = SDK_CLIENTS.filter(([, service]) => ACCOUNT_SERVICES.has(service)) as unknown as [ClientClass, string][];
 
 /** One call as the account answers it: its log entry, who made it, its route. */
-interface AccountCall extends SandboxCall {
+export interface AccountCall extends SandboxCall {
   record: CallRecord;
   identity: CallIdentity;
   route: Route | IamRoute | undefined;
+  /** who makes it, when a SimCloud routed it here (its STS session, if any) */
+  caller?: CallerContext;
+}
+
+/** The account's answers to SDK calls, with who makes each (a SimCloud knows). */
+export interface AccountModel extends Omit<SdkModel<AccountCall>, 'begin'> {
+  begin(service: string, command: string, input: unknown, caller?: CallerContext): AccountCall;
 }
 
 /** Listens to calls as they end: the log entry, and the error their caller saw. */
@@ -239,21 +248,32 @@ export class SimAccount {
 
   bind(): this {
     this.restore();
-    const routes = new Map<string, Route | IamRoute>();
-    for (const r of [...this.ec2.routes(), ...this.autoscaling.routes(), ...this.eks.routes(), ...this.ssm.routes(), ...this.sts.routes(), ...this.iam.routes()]) routes.set(`${r.service}:${r.name}`, r);
-    const model: SdkModel<AccountCall> = {
-      begin: (service, command, input) => this.begin(service as AccountServiceName, command, input, routes.get(`${service}:${command}`)),
-      attempt: (call, request, client) => this.attempt(call, request, client),
-      end: (call, error) => this.end(call, error),
-    };
-    const clients = SDK_CLIENTS.filter(([, service]) => ACCOUNT_SERVICES.has(service)) as unknown as [ClientClass, string][];
-    this.unbind = bindSdkModel(clients, model);
+    const model = this.sdkModel();
+    this.unbind = bindSdkModel(ACCOUNT_CLIENTS, { begin: (service, command, input) => model.begin(service, command, input), attempt: model.attempt, end: model.end });
     // what Lambda's environment always has; signing runs for real, so a client needs some
     if (!process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE) {
       Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIASANDBOXACCOUNT00', AWS_SECRET_ACCESS_KEY: 'sandbox-account-secret' });
       this.unsetCredentials = true;
     }
     return this;
+  }
+
+  /**
+   * What answers this account's calls, unbound: `bind()` puts it behind every client; a
+   * SimCloud (cloud.ts) hands each call to the account of its origin, with its caller.
+   */
+  sdkModel(): AccountModel {
+    const routes = new Map<string, Route | IamRoute>();
+    for (const r of [...this.ec2.routes(), ...this.autoscaling.routes(), ...this.eks.routes(), ...this.ssm.routes(), ...this.sts.routes(), ...this.iam.routes()]) routes.set(`${r.service}:${r.name}`, r);
+    return {
+      begin: (service, command, input, caller) => {
+        const call = this.begin(service as AccountServiceName, command, input, routes.get(`${service}:${command}`));
+        if (caller) call.caller = caller;
+        return call;
+      },
+      attempt: (call, request, client) => this.attempt(call, request, client),
+      end: (call, error) => this.end(call, error),
+    };
   }
 
   restore(): void {
@@ -333,12 +353,14 @@ export class SimAccount {
   /** The service's handler; its answer, copied. */
   private answer(r: Route | IamRoute, call: AccountCall): object {
     this.answering = call.record;
+    this.state.caller = call.caller;
     try {
       const output = structuredClone(r.handle(call.input ?? {})) as object;
       call.record.acted = true;
       return output;
     } finally {
       this.answering = undefined;
+      this.state.caller = undefined;
     }
   }
 

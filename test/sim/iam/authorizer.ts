@@ -1,5 +1,7 @@
 import { runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
 import { randomUUID } from 'node:crypto';
+import { ACCOUNT_SERVICES } from '../aws/account.js';
+import type { CloudCall } from '../aws/cloud.js';
 import { runningInvocation } from '../lambda.js';
 import { installSdkGate, type SdkCall } from '../sdk-gate.js';
 import type { ServerlessModel } from '../serverless-config.js';
@@ -27,6 +29,8 @@ export interface IamDecision {
   at: number;
   /** the role's logical id (RollStepRole), and who used it (function key, state machine, schedule) */
   role: string;
+  /** a member role's account and region (`444455556666/eu-west-1`); absent for the hub's roles */
+  member?: string;
   caller: string;
   request: AuthRequest;
   result: 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
@@ -54,6 +58,8 @@ export class SimIam {
     private readonly scope: RequestScope,
     private readonly now: () => number,
     roles: Map<string, SimRole> = templateRoles(model),
+    /** calls to the account services are routed by a SimCloud, which asks `authorizeCloudCall` once it knows their credentials */
+    private readonly routed = false,
   ) {
     this.roles = roles;
     this.roleOfFunction = new Map(model.functions.flatMap((f) => (f.role ? [[f.key, f.role] as const, [f.name, f.role] as const] : [])));
@@ -84,10 +90,36 @@ export class SimIam {
     if (!invocation) return 'pass';
     // another world's invocation: its own IAM answers it
     if (this.scope.lambda && invocation.lambda !== this.scope.lambda) return 'pass';
+    if (this.routed && ACCOUNT_SERVICES.has(call.service)) return 'pass';
     const role = this.roleOfFunction.get(invocation.function);
     if (!role) throw new Error(`the sandbox's IAM: function ${invocation.function} names no role in serverless.yml`);
     const denied = this.check(role, `${invocation.function}`, call.service, call.command, authRequests(this.scope, call.service, call.command, (call.input ?? {}) as Record<string, any>));
     return denied ?? 'pass';
+  }
+
+  /**
+   * A call a SimCloud routes (several accounts and regions): asked with the place it reaches
+   * (its account's ARNs), against the member role of the session that signs it, or the
+   * function's own role; calls from outside an invocation are not evaluated.
+   */
+  authorizeCloudCall(call: CloudCall): Error | undefined {
+    const invocation = runningInvocation();
+    if (!invocation || (this.scope.lambda && invocation.lambda !== this.scope.lambda)) return undefined;
+    const requests = authRequests({ ...this.scope, account: call.account }, call.service, call.command, (call.input ?? {}) as Record<string, any>);
+    if (call.session) {
+      const role = (call.session as { role?: SimRole & { accountId: string; region: string } }).role;
+      if (!role) throw new Error(`the sandbox's IAM: session ${call.session.arn} has no role`);
+      return this.checkRole(role, `${role.accountId}/${role.region}`, call.session.arn, invocation.function, call.service, call.command, requests);
+    }
+    const role = this.roleOfFunction.get(invocation.function);
+    if (!role) throw new Error(`the sandbox's IAM: function ${invocation.function} names no role in serverless.yml`);
+    return this.check(role, invocation.function, call.service, call.command, requests);
+  }
+
+  /** The role a function runs as (its ARN, and its session's), as the template deploys it. */
+  principalOf(functionKey: string): { roleArn: string; sessionArn: string } | undefined {
+    const role = this.roles.get(this.roleOfFunction.get(functionKey) ?? '');
+    return role && { roleArn: role.arn, sessionArn: `arn:aws:sts::${this.model.accountId}:assumed-role/${role.name}/${functionKey}` };
   }
 
   /**
@@ -102,14 +134,17 @@ export class SimIam {
   private check(roleId: string, caller: string, service: string, command: string, requests: readonly AuthRequest[]): Error | undefined {
     const role = this.roles.get(roleId);
     if (!role) throw new Error(`the sandbox's IAM: no role ${roleId} in the template`);
+    return this.checkRole(role, undefined, `arn:aws:sts::${this.model.accountId}:assumed-role/${role.name}/${caller}`, caller, service, command, requests);
+  }
+
+  private checkRole(role: SimRole, member: string | undefined, principal: string, caller: string, service: string, command: string, requests: readonly AuthRequest[]): Error | undefined {
     for (const request of requests) {
-      const result = this.decide(role, caller, request);
+      const result = this.decide(role, caller, request, member);
       if (result === 'Allowed') continue;
       this.counts.denied++;
-      const principal = `arn:aws:sts::${this.model.accountId}:assumed-role/${role.name}/${caller}`;
       const denial: Denial = { principal, request, explicit: result === 'ExplicitlyDenied' };
       const error = denialError(service, denial, randomUUID());
-      const record = { at: this.now(), role: roleId, caller, request, result, service, command, error: error.name, message: error.message || denialMessage(denial) };
+      const record = { at: this.now(), role: role.logicalId, ...(member ? { member } : {}), caller, request, result, service, command, error: error.name, message: error.message || denialMessage(denial) };
       this.denials.push(record);
       for (const listener of this.listeners) listener(record);
       return error;
@@ -118,13 +153,15 @@ export class SimIam {
     return undefined;
   }
 
-  private decide(role: SimRole, caller: string, request: AuthRequest): IamDecision['result'] {
-    const key = `${role.logicalId}\n${request.action}\n${request.resource}\n${JSON.stringify(request.context)}`;
+  private decide(role: SimRole, caller: string, request: AuthRequest, member?: string): IamDecision['result'] {
+    const key = `${member ? role.arn : role.logicalId}\n${request.action}\n${request.resource}\n${JSON.stringify(request.context)}`;
     let result = this.cache.get(key);
     if (result === undefined) {
       result = runUnsafeSimulation(
         {
-          request: { principal: role.arn, action: request.action, resource: { resource: request.resource, accountId: this.model.accountId }, contextVariables: request.context },
+          // the resource taken as the principal's account's: identity policies alone decide here (a
+          // resource policy, as an AssumeRole's trust, is its service's to evaluate)
+          request: { principal: role.arn, action: request.action, resource: { resource: request.resource, accountId: role.arn.split(':')[4]! }, contextVariables: request.context },
           identityPolicies: role.policies,
           serviceControlPolicies: [],
           resourceControlPolicies: [],
@@ -133,7 +170,7 @@ export class SimIam {
       ) as IamDecision['result'];
       this.cache.set(key, result);
     }
-    if (!this.asked.has(key)) this.asked.set(key, { at: this.now(), role: role.logicalId, caller, request, result });
+    if (!this.asked.has(key)) this.asked.set(key, { at: this.now(), role: role.logicalId, ...(member ? { member } : {}), caller, request, result });
     return result;
   }
 }

@@ -64,7 +64,9 @@ export function authRequests(scope: RequestScope, service: string, command: stri
       return [{ action: `iam:${command}`, resource: '*', context: {} }];
     case 'sts':
       // GetCallerIdentity needs no permission: "No permissions are required to perform this operation" (STS API reference)
-      return command === 'GetCallerIdentity' ? [] : [{ action: `sts:${command}`, resource: '*', context: {} }];
+      if (command === 'GetCallerIdentity') return [];
+      // AssumeRole: on the role's ARN (the STS API reference's resource type `role`)
+      return [{ action: `sts:${command}`, resource: command === 'AssumeRole' ? String(input.RoleArn) : '*', context: {} }];
     case 'dynamodb': {
       const leading = leadingKeys(input, scope.partitionKeys?.[String(input.TableName)]);
       return [{ action: `dynamodb:${dynamoAction(command)}`, resource: a.regional('dynamodb', `table/${input.TableName}${input.IndexName ? `/index/${input.IndexName}` : ''}`), context: leading ? { 'dynamodb:LeadingKeys': leading } : {} }];

@@ -1,4 +1,4 @@
-import type { ServerlessModel } from '../serverless-config.js';
+import { assumeMemberRoleStatement, memberAccountIdsOf, memberRoleIds, type ServerlessModel } from '../serverless-config.js';
 
 /**
  * The IAM roles the sandbox authorizes calls against, as the packaged CloudFormation template
@@ -34,18 +34,50 @@ export interface TemplateContext {
   ref(logicalId: string): string;
   /** Fn::GetAtt [logicalId, attribute] */
   getAtt(logicalId: string, attribute: string): string;
+  /** a named condition of the template's Conditions (Fn::If, Condition), for templates that have them */
+  condition?(name: string): boolean;
 }
 
-/** Resolves CloudFormation's intrinsic functions (Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split, Fn::Select). */
+/** `Ref: AWS::NoValue`: the property it stands for is removed (from an object or a list). */
+const NO_VALUE = Symbol('AWS::NoValue');
+
+/**
+ * Resolves CloudFormation's intrinsic functions (Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split,
+ * Fn::Select; with `ctx.condition`, Fn::If and AWS::NoValue; the condition functions Fn::Equals,
+ * Fn::Not, Fn::And, Fn::Or where a template's Conditions use them).
+ */
 export function resolveIntrinsics(value: unknown, ctx: TemplateContext): any {
-  if (Array.isArray(value)) return value.map((v) => resolveIntrinsics(v, ctx));
+  const resolved = resolveOrNoValue(value, ctx);
+  return resolved === NO_VALUE ? undefined : resolved;
+}
+
+function resolveOrNoValue(value: unknown, ctx: TemplateContext): any {
+  if (Array.isArray(value)) return value.map((v) => resolveOrNoValue(v, ctx)).filter((v) => v !== NO_VALUE);
   if (!value || typeof value !== 'object') return value;
   const entries = Object.entries(value);
   if (entries.length === 1) {
     const [fn, arg] = entries[0]!;
     switch (fn) {
       case 'Ref':
-        return refOf(String(arg), ctx);
+        return arg === 'AWS::NoValue' ? NO_VALUE : refOf(String(arg), ctx);
+      case 'Fn::If': {
+        const [name, whenTrue, whenFalse] = arg as [string, unknown, unknown];
+        if (!ctx.condition) throw new Error(`Fn::If ${name}: the template context has no Conditions`);
+        return resolveOrNoValue(ctx.condition(name) ? whenTrue : whenFalse, ctx);
+      }
+      case 'Fn::Equals': {
+        const [a, b] = (arg as unknown[]).map((v) => resolveIntrinsics(v, ctx));
+        return JSON.stringify(a) === JSON.stringify(b);
+      }
+      case 'Fn::Not':
+        return !resolveIntrinsics((arg as unknown[])[0], ctx);
+      case 'Fn::And':
+        return (arg as unknown[]).every((v) => resolveIntrinsics(v, ctx) === true);
+      case 'Fn::Or':
+        return (arg as unknown[]).some((v) => resolveIntrinsics(v, ctx) === true);
+      case 'Condition':
+        if (ctx.condition && typeof arg === 'string') return ctx.condition(arg);
+        break;
       case 'Fn::GetAtt': {
         const [id, attribute] = Array.isArray(arg) ? arg.map(String) : String(arg).split('.');
         return ctx.getAtt(id!, attribute!);
@@ -76,7 +108,7 @@ export function resolveIntrinsics(value: unknown, ctx: TemplateContext): any {
     }
     if (fn.startsWith('Fn::')) throw new Error(`the sandbox does not resolve ${fn}`);
   }
-  return Object.fromEntries(entries.map(([k, v]) => [k, resolveIntrinsics(v, ctx)]));
+  return Object.fromEntries(entries.map(([k, v]) => [k, resolveOrNoValue(v, ctx)]).filter(([, v]) => v !== NO_VALUE));
 }
 
 function refOf(id: string, ctx: TemplateContext): string {
@@ -156,6 +188,15 @@ export function templateRoles(model: ServerlessModel, ctx: TemplateContext = tem
       policy: resolveIntrinsics(p.PolicyDocument, ctx) as PolicyDocument,
     }));
     roles.set(logicalId, { logicalId, name: ctx.ref(logicalId), arn: ctx.getAtt(logicalId, 'Arn'), policies });
+  }
+  // with member accounts, the hub plugin (scripts/deploy/member-accounts.cjs) lets each role that
+  // has member roles assume them: its own statement, resolved here as the plugin writes it
+  const members = memberAccountIdsOf(model);
+  if (members.length > 0) {
+    for (const logicalId of memberRoleIds(model.resources)) {
+      const statement = resolveIntrinsics(assumeMemberRoleStatement(model.stage, logicalId, members), ctx) as Record<string, unknown>;
+      roles.get(logicalId)?.policies.push({ name: 'assume-member-roles', policy: { Version: '2012-10-17', Statement: [statement] } });
+    }
   }
   for (const machine of model.stateMachines) {
     const logicalId = `${machine.id}Role`;
