@@ -76,7 +76,7 @@ describe('Node group configuration: strict, one vocabulary', () => {
 });
 
 describe('planGroup: a configuration problem is shown, and stops the roll', () => {
-  const group = { cluster: 'prod', name: 'web', kind: 'self-managed', imageId: 'ami-00000000000000001', tags: {} } as unknown as GroupView;
+  const group = { place: { accountId: '', region: 'eu-west-1' }, home: true, cluster: 'prod', name: 'web', kind: 'self-managed', imageId: 'ami-00000000000000001', tags: {} } as unknown as GroupView;
   const target = { decision: 'target' as const, image: { imageId: 'ami-00000000000000002', release: '1.31-20261215' }, reason: 'newer' };
 
   it('skips the group with the blockers as its reason, and carries every problem and note', () => {
