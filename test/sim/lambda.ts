@@ -70,7 +70,9 @@ const loading = new AsyncLocalStorage<string>();
 
 /** The function whose code runs now: an invocation's, or a cold start's (its module loading). */
 export function currentFunction(): string | undefined {
-  return running.getStore()?.function ?? loading.getStore();
+  // a cold start first: a function invoked from another's handler (an async Lambda.Invoke) loads
+  // its module inside the caller's running context, and its module-level code is its own
+  return loading.getStore() ?? running.getStore()?.function;
 }
 
 /** The invocation whose handler is running the caller, if any. */

@@ -152,7 +152,7 @@ export class SimCloud implements StsAuthority {
       routesByOrigin: true,
       begin: (service, command, input, origin) => {
         const { account, session } = this.route(service, origin!);
-        const denied = this.authorize?.({ service, command, input, account, ...(session ? { session } : {}) });
+        const denied = this.authorize?.({ service, command, input, account, ...(session ? { session: this.asItIsNow(session) } : {}) });
         if (denied) throw denied;
         const call = this.models.get(account)!.begin(service, command, input, session ? { session } : {});
         accountOf.set(call, account);
@@ -171,6 +171,17 @@ export class SimCloud implements StsAuthority {
   }
 
   /** The account a call reaches: its credentials' account, its client's region. */
+  /**
+   * A session as IAM evaluates it at this request: its role's policies as they are now. A session
+   * of a deleted role keeps its credentials until they expire, but every request it makes is
+   * denied ("permissions assigned to temporary security credentials are evaluated each time they
+   * are used": IAM user guide, "Disabling permissions for temporary security credentials").
+   */
+  private asItIsNow(session: StsSession & { role: MemberRole }): StsSession & { role: MemberRole } {
+    if (this.roles.get(session.role.accountId)?.has(session.role.arn)) return session;
+    return { ...session, role: { ...session.role, logicalId: `${session.role.logicalId} (deleted)`, policies: [] } };
+  }
+
   private route(service: string, origin: CallOrigin): { account: SimAccount; session?: StsSession & { role: MemberRole } } {
     const session = this.sessions.get(origin.credentials.accessKeyId);
     if (session && session.expiration <= this.options.clock.now()) throw expiredToken(service);

@@ -154,7 +154,8 @@ export class SimIam {
   }
 
   private decide(role: SimRole, caller: string, request: AuthRequest, member?: string): IamDecision['result'] {
-    const key = `${member ? role.arn : role.logicalId}\n${request.action}\n${request.resource}\n${JSON.stringify(request.context)}`;
+    // a member role by its ARN (one logical id per place) and its logical id (a deleted role's sessions: `(deleted)`, no policy)
+    const key = `${member ? `${role.arn} ${role.logicalId}` : role.logicalId}\n${request.action}\n${request.resource}\n${JSON.stringify(request.context)}`;
     let result = this.cache.get(key);
     if (result === undefined) {
       result = runUnsafeSimulation(
