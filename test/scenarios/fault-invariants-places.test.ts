@@ -27,7 +27,7 @@ describe('Scenario: the invariant monitor watches every place of the world', () 
     world.accountAt(member).createSelfManagedGroup({ cluster: 'prod', name: 'workers', min: 1, max: 4, desired: 3 });
     await world.settle();
     homeInstances = [...world.account.autoscaling.groups.get('workers')!.instances.keys()];
-    [victim] = [...world.accountAt(member).autoscaling.groups.get('workers')!.instances.keys()];
+    victim = [...world.accountAt(member).autoscaling.groups.get('workers')!.instances.keys()][0]!;
     const node = (away.store.list('nodes') as KubeNode[]).find((n) => n.spec?.providerID?.endsWith(`/${victim}`))!.metadata.name!;
     populateNodeForDrain(away.store, node, { pods: 12, spareNodes: 3 });
     await world.run(30_000);
