@@ -15,15 +15,22 @@
  * ```
  *
  * API:
- * - `watchInvariants(world, options?)` starts observing: options.groups limits the Auto Scaling
- *   groups (or EKS managed node group names) whose capacity is followed (default: every group
- *   that exists now). What each group looks like now (sizes, suspended processes) is the
- *   baseline invariant 7 compares with.
+ * - `watchInvariants(world, options?)` starts observing every place of the world (the hub's home
+ *   and each member account and region, `world.places()`): options.groups limits the Auto
+ *   Scaling groups (or EKS managed node group names) whose capacity is followed (default: every
+ *   group that exists now, in any place). What each group looks like now (sizes, suspended
+ *   processes) is the baseline invariant 7 compares with.
+ * - Groups are named as `world.clusters` names clusters: a bare name is the hub home's group;
+ *   a member's is `{ name, place }` or its key `<account>/<region>/<name>` (report().capacity
+ *   names it by that key). Instances in `forcedInstances`, `terminatedByAws` and
+ *   `heartbeatsRefused` may be bare ids (any place) or `<account>/<region>/<id>`.
  * - `assertHeld(expect)` checks every invariant and throws one AssertionError listing each
  *   violated one with its evidence. `expect.groups` names the groups whose capacity floor
  *   (invariant 3) and final state (invariant 7) are judged; each may say `sizes` (what
  *   desired/min/max must end as, when the scenario changes them; default: as at the start).
- *   The monitor keeps watching afterwards: it can be asserted again later.
+ *   The monitor keeps watching afterwards: it can be asserted again later. Budgets,
+ *   terminations, hooks and launch template versions are judged in every place; the rollouts
+ *   and drains tables and the executions are the hub's.
  * - `report()` returns the figures (minimum capacity per group, violations, terminations,
  *   launch template versions created, executions, locks left) without asserting anything.
  *
@@ -62,17 +69,23 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { AssertionError } from 'node:assert';
-import { awaitsEviction, type BudgetMonitor, type BudgetViolation, type CapacityMonitor, type CapacityViolation, isNodeReady, type KubeNode, nodeOfInstance, observeTerminations, type Pod, SANDBOX_CREDENTIALS, type SimExecution, type TerminationObserver, type TerminationRecord, watchBudgets, watchCapacity, type World } from '@eks-node-lifecycle/sandbox';
+import { accountsOf, awaitsEviction, type BudgetMonitor, type BudgetViolation, type CapacityMonitor, type CapacityViolation, isNodeReady, type KubeNode, nodeOfInstance, observeTerminations, type Pod, SANDBOX_CREDENTIALS, type SimAccount, type SimExecution, type TerminationObserver, type TerminationRecord, watchBudgets, watchCapacity, type World } from '@eks-node-lifecycle/sandbox';
+import { type Place, placeKey, samePlace } from '../../shared/aws/places.js';
 import { ERROR_NAMES } from '../../shared/errors.js';
 
+/** A group in a place: a bare name or `{ name }` is the hub home's; `{ name, place }` or `<account>/<region>/<name>` a member's. */
+export type GroupRef = string | { name: string; place?: Place };
+
 export interface WatchInvariantsOptions {
-  /** Auto Scaling group or EKS managed node group names whose capacity to follow (default: all) */
-  groups?: string[];
+  /** Auto Scaling group or EKS managed node group names whose capacity to follow (default: all, in every place) */
+  groups?: GroupRef[];
 }
 
 export interface GroupExpectation {
-  /** the Auto Scaling group's name, or an EKS managed node group's */
+  /** the Auto Scaling group's name, or an EKS managed node group's (or its `<account>/<region>/<name>` key) */
   name: string;
+  /** where it lives (default: the hub's home, unless `name` is a place's key) */
+  place?: Place;
   /** the fewest available nodes allowed: desired − max-unavailable */
   floor: number;
   /** the sizes the group must end with, when the scenario changes them (default: as at the start) */
@@ -100,6 +113,8 @@ export interface HookExpiry {
   transition: 'launch' | 'terminate';
   /** pods of its node a drain still had to evict (namespace/name) */
   podsToEvict: string[];
+  /** the account and region of the instance, when not the hub's home */
+  place?: Place;
 }
 
 export interface GroupSizes {
@@ -132,6 +147,9 @@ const DRAIN_FINISHED = 'Node Drain Finished';
 
 interface GroupBaseline {
   autoScalingGroup: string;
+  /** undefined: the hub's home */
+  place: Place | undefined;
+  /** the cluster's name (in the group's place) */
   cluster: string | undefined;
   sizes: GroupSizes;
   suspended: string[];
@@ -140,20 +158,24 @@ interface GroupBaseline {
 }
 
 export function watchInvariants(world: World, options: WatchInvariantsOptions = {}): InvariantMonitor {
-  const { account } = world;
-  const budgets = new Map<string, BudgetMonitor>([...world.clusters].map(([name, c]) => [name, watchBudgets(c.store)]));
+  // every place's account, the hub's home first (place undefined); keys of a member's things are `<account>/<region>/…`
+  const accounts = accountsOf(world);
+  const budgets = new Map<string, BudgetMonitor>([...world.clusters].map(([key, c]) => [key, watchBudgets(c.store)]));
   const terminations: TerminationObserver = observeTerminations(world);
-  const existingVersions = new Map([...account.ec2.launchTemplates.templates].map(([id, t]) => [id, new Set(t.versions.keys())]));
+  const existingVersions = new Map(accounts.flatMap(({ account, place }) => [...account.ec2.launchTemplates.templates].map(([id, t]) => [placed(place, id), new Set(t.versions.keys())] as const)));
 
   const baselines = new Map<string, GroupBaseline>();
   const capacity = new Map<string, CapacityMonitor>();
-  const wanted = options.groups?.map((name) => autoScalingGroupOf(world, name));
-  for (const group of account.autoscaling.groups.values()) {
-    if (wanted && !wanted.includes(group.name)) continue;
-    const cluster = clusterOf(world, group.tags);
-    const setting = (group.launchTemplate ?? group.mixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification)?.Version;
-    baselines.set(group.name, { autoScalingGroup: group.name, cluster, sizes: { desired: group.desired, min: group.min, max: group.max }, suspended: [...group.suspended].sort(), templateSetting: setting });
-    if (cluster) capacity.set(group.name, watchCapacity(world, { cluster, autoScalingGroup: group.name, floor: 0 }));
+  const wanted = options.groups?.map((ref) => (typeof ref === 'string' ? groupKeyOf(world, ref) : groupKeyOf(world, ref.name, ref.place)));
+  for (const { account, place } of accounts) {
+    for (const group of account.autoscaling.groups.values()) {
+      const key = placed(place, group.name);
+      if (wanted && !wanted.includes(key)) continue;
+      const cluster = clusterOf(world, group.tags, place);
+      const setting = (group.launchTemplate ?? group.mixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification)?.Version;
+      baselines.set(key, { autoScalingGroup: group.name, place, cluster, sizes: { desired: group.desired, min: group.min, max: group.max }, suspended: [...group.suspended].sort(), templateSetting: setting });
+      if (cluster) capacity.set(key, watchCapacity(world, { cluster, autoScalingGroup: group.name, floor: 0, ...(place ? { place } : {}) }));
+    }
   }
 
   let locksLeft: unknown[] = [];
@@ -162,14 +184,16 @@ export function watchInvariants(world: World, options: WatchInvariantsOptions = 
 
   function newVersions(): InvariantReport['launchTemplateVersions'] {
     const byKey = new Map<string, { template: string; imageId: string; versions: number[] }>();
-    for (const [id, record] of account.ec2.launchTemplates.templates) {
-      for (const [number, version] of record.versions) {
-        if (existingVersions.get(id)?.has(number)) continue;
-        const imageId = version.LaunchTemplateData?.ImageId ?? '(none)';
-        const key = `${id} ${imageId}`;
-        const entry = byKey.get(key) ?? { template: `${record.template.LaunchTemplateName} (${id})`, imageId, versions: [] };
-        entry.versions.push(number);
-        byKey.set(key, entry);
+    for (const { account, place } of accounts) {
+      for (const [id, record] of account.ec2.launchTemplates.templates) {
+        for (const [number, version] of record.versions) {
+          if (existingVersions.get(placed(place, id))?.has(number)) continue;
+          const imageId = version.LaunchTemplateData?.ImageId ?? '(none)';
+          const key = `${placed(place, id)} ${imageId}`;
+          const entry = byKey.get(key) ?? { template: `${placed(place, record.template.LaunchTemplateName ?? '')} (${id})`, imageId, versions: [] };
+          entry.versions.push(number);
+          byKey.set(key, entry);
+        }
       }
     }
     return [...byKey.values()];
@@ -198,36 +222,44 @@ export function watchInvariants(world: World, options: WatchInvariantsOptions = 
     const failures: string[] = [];
     const fail = (invariant: string, evidence: unknown) => failures.push(`${invariant}: ${typeof evidence === 'string' ? evidence : JSON.stringify(evidence, null, 1)}`);
 
-    const forced = new Set(expect.forcedInstances ?? []);
-    const byAws = new Set(expect.terminatedByAws ?? []);
+    const forced = new InstanceList(world, expect.forcedInstances);
+    const byAws = new InstanceList(world, expect.terminatedByAws);
 
-    // 1. budgets
-    const nodesOf = (ids: ReadonlySet<string>) =>
-      new Set([...ids].map((id) => terminations.terminations.find((t) => t.instanceId === id)?.node ?? nodeOfInstance(world, id)?.node).filter((n): n is string => n !== undefined));
+    // 1. budgets (a node is named by its place and name: two places may both have an ip-10-0-1-5)
+    const placeOfCluster = (key: string) => homeless(world, world.clusters.get(key)?.place);
+    const nodeOf = (list: InstanceList, id: string): string | undefined => {
+      const t = terminations.terminations.find((x) => x.instanceId === id && list.has(id, x.place));
+      if (t?.node) return placed(t.place, t.node);
+      const found = nodeOfInstance(world, id);
+      return found && list.has(id, placeOfCluster(found.cluster)) ? placed(placeOfCluster(found.cluster), found.node) : undefined;
+    };
+    const nodesOf = (list: InstanceList) => new Set(list.ids.map((id) => nodeOf(list, id)).filter((n): n is string => n !== undefined));
     const [forcedNodes, awsNodes] = [nodesOf(forced), nodesOf(byAws)];
-    const excused = (v: BudgetViolation) => v.node !== undefined && (forcedNodes.has(v.node) || (v.involuntary && awsNodes.has(v.node)));
     for (const [cluster, monitor] of budgets) {
+      const place = placeOfCluster(cluster);
+      const excused = (v: BudgetViolation) => v.node !== undefined && (forcedNodes.has(placed(place, v.node)) || (v.involuntary && awsNodes.has(placed(place, v.node))));
       const violations = monitor.violations.filter((v) => !excused(v));
       if (violations.length > 0) fail(`1. PodDisruptionBudget violated in ${cluster}`, violations);
     }
 
     // 2. terminations of undrained nodes
     for (const t of terminations.terminations) {
-      if (t.podsToEvict.length === 0 || forced.has(t.instanceId)) continue;
-      if (byAws.has(t.instanceId) && t.cause !== 'call') continue;
-      fail(`2. ${t.instanceId}${t.node ? ` (${t.node})` : ''} terminated with pods still to evict`, t);
+      if (t.podsToEvict.length === 0 || forced.has(t.instanceId, t.place)) continue;
+      if (byAws.has(t.instanceId, t.place) && t.cause !== 'call') continue;
+      fail(`2. ${placed(t.place, t.instanceId)}${t.node ? ` (${t.node})` : ''} terminated with pods still to evict`, t);
     }
 
     // 3. capacity floors
     for (const group of expect.groups ?? []) {
-      const name = autoScalingGroupOf(world, group.name);
-      const monitor = capacity.get(name);
+      const key = groupKeyOf(world, group.name, group.place);
+      const label = labelOf(world, group);
+      const monitor = capacity.get(key);
       if (!monitor) {
-        fail(`3. capacity of ${group.name}`, 'not watched: was the group created before watchInvariants, in a cluster of the world?');
+        fail(`3. capacity of ${label}`, 'not watched: was the group created before watchInvariants, in a cluster of the world?');
         continue;
       }
       const below: CapacityViolation[] = monitor.belowFloor(group.floor);
-      if (below.length > 0) fail(`3. capacity of ${group.name} below its floor ${group.floor} (min ${monitor.min})`, below);
+      if (below.length > 0) fail(`3. capacity of ${label} below its floor ${group.floor} (min ${monitor.min})`, below);
     }
 
     // 4. duplicate launch template versions, overlapping rollouts of a group
@@ -261,19 +293,21 @@ export function watchInvariants(world: World, options: WatchInvariantsOptions = 
     }
 
     // 7. final state of each listed group
-    for (const group of expect.groups ?? []) failures.push(...groupInconsistencies(world, baselines.get(autoScalingGroupOf(world, group.name)), group).map((f) => `7. ${group.name}: ${f}`));
+    for (const group of expect.groups ?? []) failures.push(...groupInconsistencies(world, baselines.get(groupKeyOf(world, group.name, group.place)), group).map((f) => `7. ${labelOf(world, group)}: ${f}`));
 
     // 8. no hook left to time out on a node with pods
-    const refused = new Set(expect.heartbeatsRefused ?? []);
+    const refused = new InstanceList(world, expect.heartbeatsRefused);
     for (const e of hookExpiries) {
       if (e.transition !== 'terminate' || e.podsToEvict.length === 0) continue;
-      if (e.why === 'heartbeat timeout' && refused.has(e.instanceId)) continue;
-      if (e.why === 'global timeout' && byAws.has(e.instanceId)) continue;
-      fail(`8. the terminate hook of ${e.instanceId} reached its ${e.why} with pods still to evict`, e);
+      if (e.why === 'heartbeat timeout' && refused.has(e.instanceId, e.place)) continue;
+      if (e.why === 'global timeout' && byAws.has(e.instanceId, e.place)) continue;
+      fail(`8. the terminate hook of ${placed(e.place, e.instanceId)} reached its ${e.why} with pods still to evict`, e);
     }
 
     // 9. every hook completed once
-    for (const problem of hookCompletionProblems(world, drainRecords, hookExpiries, { byAws, refused })) fail('9. every hook completed once', problem);
+    for (const { account, place } of accounts) {
+      for (const problem of hookCompletionProblems(account, place, drainRecords, hookExpiries, { byAws, refused })) fail(`9. every hook completed once${place ? ` (${placeKey(place)})` : ''}`, problem);
+    }
 
     if (failures.length > 0) {
       throw new AssertionError({ message: `${failures.length} invariant(s) violated:\n- ${failures.join('\n- ')}`, actual: failures, expected: [], operator: 'invariantsHeld' });
@@ -296,22 +330,25 @@ interface StoredDrain {
  */
 function watchHookExpiries(world: World): HookExpiry[] {
   const expiries: HookExpiry[] = [];
-  world.account.onLog((_message, entry) => {
-    const found = / lifecycle action (\S+) on (i-[0-9a-f]+) reached its (heartbeat|global) timeout/.exec(entry.source === 'autoscaling' ? entry.message : '');
-    if (!found) return;
-    const [, token, instanceId, why] = found;
-    const state = [...world.account.autoscaling.groups.values()].map((g) => g.instances.get(instanceId!)).find((i) => i !== undefined)?.lifecycleState;
-    const node = nodeOfInstance(world, instanceId!);
-    const pods = node ? (node.store.list('pods') as Pod[]).filter((p) => p.spec?.nodeName === node.node && awaitsEviction(p)) : [];
-    expiries.push({
-      at: world.account.clock.iso(),
-      instanceId: instanceId!,
-      token: token!,
-      why: `${why} timeout` as HookExpiry['why'],
-      transition: state?.startsWith('Terminating') ? 'terminate' : 'launch',
-      podsToEvict: pods.map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
+  for (const { account, place } of accountsOf(world)) {
+    account.onLog((_message, entry) => {
+      const found = / lifecycle action (\S+) on (i-[0-9a-f]+) reached its (heartbeat|global) timeout/.exec(entry.source === 'autoscaling' ? entry.message : '');
+      if (!found) return;
+      const [, token, instanceId, why] = found;
+      const state = [...account.autoscaling.groups.values()].map((g) => g.instances.get(instanceId!)).find((i) => i !== undefined)?.lifecycleState;
+      const node = nodeOfInstance(world, instanceId!, place ?? world.home);
+      const pods = node ? (node.store.list('pods') as Pod[]).filter((p) => p.spec?.nodeName === node.node && awaitsEviction(p)) : [];
+      expiries.push({
+        at: account.clock.iso(),
+        instanceId: instanceId!,
+        token: token!,
+        why: `${why} timeout` as HookExpiry['why'],
+        transition: state?.startsWith('Terminating') ? 'terminate' : 'launch',
+        podsToEvict: pods.map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
+        ...(place ? { place } : {}),
+      });
     });
-  });
+  }
   return expiries;
 }
 
@@ -320,15 +357,16 @@ function watchHookExpiries(world: World): HookExpiry[] {
  * hook for a call without one); every terminate action of an instance whose drain record ended
  * drained, forced or node-gone completed by a call — unless Auto Scaling ended it itself, as the
  * scenario expects: its global timeout on an instance listed as terminated by AWS, its heartbeat
- * timeout on one whose heartbeats AWS refused.
+ * timeout on one whose heartbeats AWS refused. Judged per place: its account's calls, events
+ * and timeline; a member's drain records are keyed `<account>/<region>/<instance>`.
  */
-function hookCompletionProblems(world: World, records: readonly StoredDrain[], expiries: readonly HookExpiry[], excused: { byAws: ReadonlySet<string>; refused: ReadonlySet<string> }): unknown[] {
+function hookCompletionProblems(account: SimAccount, place: Place | undefined, records: readonly StoredDrain[], expiries: readonly HookExpiry[], excused: { byAws: InstanceList; refused: InstanceList }): unknown[] {
   const problems: unknown[] = [];
   // what Auto Scaling carried out, whatever the caller saw after (an answer cut short)
-  const completions = world.account.calls
+  const completions = account.calls
     .filter((c) => c.command === 'CompleteLifecycleAction' && c.acted)
     .map((c) => c.input as { LifecycleActionToken?: string; InstanceId?: string; LifecycleHookName?: string; LifecycleActionResult?: string });
-  const actions = world.account.events
+  const actions = account.events
     .filter((e) => e['detail-type'] === 'EC2 Instance-terminate Lifecycle Action')
     .map((e) => e.detail as { LifecycleActionToken: string; EC2InstanceId: string; LifecycleHookName: string });
   const unique = new Map(actions.map((a) => [a.LifecycleActionToken, a]));
@@ -340,11 +378,11 @@ function hookCompletionProblems(world: World, records: readonly StoredDrain[], e
   }
   const drained = new Set(records.filter((r) => r.status === 'drained' || r.status === 'forced' || r.status === 'node-gone').map((r) => r.instanceId));
   for (const action of unique.values()) {
-    if (!drained.has(action.EC2InstanceId) || completedBy(action).length > 0) continue;
-    const expiry = expiries.find((e) => e.token === action.LifecycleActionToken);
-    if (expiry?.why === 'global timeout' && excused.byAws.has(action.EC2InstanceId)) continue;
-    if (expiry?.why === 'heartbeat timeout' && excused.refused.has(action.EC2InstanceId)) continue;
-    const deleted = world.account.log.some((l) => l.instanceId === action.EC2InstanceId && l.message.includes(`${action.LifecycleHookName} on ${action.EC2InstanceId} completed with`) && l.message.includes('(hook deleted)'));
+    if (!drained.has(placed(place, action.EC2InstanceId)) || completedBy(action).length > 0) continue;
+    const expiry = expiries.find((e) => e.token === action.LifecycleActionToken && keyOfPlace(e.place) === keyOfPlace(place));
+    if (expiry?.why === 'global timeout' && excused.byAws.has(action.EC2InstanceId, place)) continue;
+    if (expiry?.why === 'heartbeat timeout' && excused.refused.has(action.EC2InstanceId, place)) continue;
+    const deleted = account.log.some((l) => l.instanceId === action.EC2InstanceId && l.message.includes(`${action.LifecycleHookName} on ${action.EC2InstanceId} completed with`) && l.message.includes('(hook deleted)'));
     if (deleted) continue;
     problems.push({ notCompleted: action, drain: 'drained, forced or node-gone', ended: expiry ? `its ${expiry.why}` : 'still open' });
   }
@@ -392,9 +430,11 @@ function overlappingRollouts(world: World): { group: string; executions: string[
     .flatMap((e) => {
       const changing = e.history.find((h) => h.state === 'PrepareLaunchTemplate');
       if (!changing) return [];
-      const input = JSON.parse(e.input) as { cluster?: string; group?: { name?: string } };
+      const input = JSON.parse(e.input) as { cluster?: string; group?: { name?: string }; accountId?: string; region?: string };
       const last = latestOf(world, e.executionArn) ?? e;
-      return [{ group: `${input.cluster}/${input.group?.name}`, name: e.name, from: Date.parse(changing.at), to: last.stopDate?.getTime() ?? Number.POSITIVE_INFINITY }];
+      // a member's rollout names its place (absent: the hub's home)
+      const place = homeless(world, input.accountId ? { accountId: input.accountId, region: input.region ?? world.home.region } : undefined);
+      return [{ group: placed(place, `${input.cluster}/${input.group?.name}`), name: e.name, from: Date.parse(changing.at), to: last.stopDate?.getTime() ?? Number.POSITIVE_INFINITY }];
     });
   const overlaps: { group: string; executions: string[] }[] = [];
   for (let i = 0; i < spans.length; i++) {
@@ -407,8 +447,8 @@ function overlappingRollouts(world: World): { group: string; executions: string[
 }
 
 function groupInconsistencies(world: World, baseline: GroupBaseline | undefined, expect: GroupExpectation): string[] {
-  const { account } = world;
   if (!baseline) return ['not watched (created after watchInvariants, or left out of its options)'];
+  const account = baseline.place ? world.accountAt(baseline.place) : world.account;
   const group = account.autoscaling.groups.get(baseline.autoScalingGroup);
   if (!group) return ['the Auto Scaling group no longer exists'];
   const problems: string[] = [];
@@ -427,7 +467,7 @@ function groupInconsistencies(world: World, baseline: GroupBaseline | undefined,
   const template = spec ? [...account.ec2.launchTemplates.templates.values()].find((t) => t.template.LaunchTemplateId === spec.LaunchTemplateId || t.template.LaunchTemplateName === spec.LaunchTemplateName) : undefined;
   const version = !template || !spec ? undefined : spec.Version === '$Latest' ? Math.max(...template.versions.keys()) : spec.Version === '$Default' || spec.Version === undefined ? template.template.DefaultVersionNumber : Number(spec.Version);
 
-  const nodes = baseline.cluster ? (world.cluster(baseline.cluster).store.list('nodes') as KubeNode[]) : [];
+  const nodes = baseline.cluster ? (world.cluster(baseline.cluster, baseline.place ?? world.home).store.list('nodes') as KubeNode[]) : [];
   for (const instance of group.instances.values()) {
     const label = instance.instanceId;
     if (instance.lifecycleState !== 'InService') problems.push(`${label} is ${instance.lifecycleState}`);
@@ -441,26 +481,80 @@ function groupInconsistencies(world: World, baseline: GroupBaseline | undefined,
   return problems;
 }
 
-/** The Auto Scaling group of a name: itself, or an EKS managed node group's. */
-function autoScalingGroupOf(world: World, name: string): string {
-  if (world.account.autoscaling.groups.has(name)) return name;
-  for (const cluster of world.clusters.keys()) {
+/** A thing's key: its name in the hub's home (no place), `<account>/<region>/<name>` in a member's (as world.clusters and the drain records key them). */
+function placed(place: Place | undefined, name: string): string {
+  return place ? `${placeKey(place)}/${name}` : name;
+}
+
+/** A place's key, '' for the hub's home (undefined). */
+function keyOfPlace(place: Place | undefined): string {
+  return place ? placeKey(place) : '';
+}
+
+/** A place, or undefined for the hub's home. */
+function homeless(world: World, place: Place | undefined): Place | undefined {
+  return place && !samePlace(place, world.home) ? place : undefined;
+}
+
+/** `<account>/<region>/<rest>`: a member's key */
+const PLACED = /^(\d{12})\/([a-z]{2}(?:-[a-z]+)+-\d+)\/(.+)$/;
+
+/**
+ * The key of a group (see `placed`): an Auto Scaling group's name or an EKS managed node group's,
+ * in `place`, or in the place its `<account>/<region>/<name>` key names, else in the hub's home.
+ */
+function groupKeyOf(world: World, name: string, place?: Place): string {
+  const parsed = place ? undefined : PLACED.exec(name);
+  const at = homeless(world, place ?? (parsed ? { accountId: parsed[1]!, region: parsed[2]! } : undefined));
+  const bare = parsed && at ? parsed[3]! : name;
+  const account = at ? world.accountAt(at) : world.account;
+  if (account.autoscaling.groups.has(bare)) return placed(at, bare);
+  for (const cluster of world.clusters.values()) {
+    if (!samePlace(cluster.place, at ?? world.home)) continue;
     try {
-      return world.account.eks.requireNodegroup(cluster, name).autoScalingGroupName;
+      return placed(at, account.eks.requireNodegroup(cluster.name, bare).autoScalingGroupName);
     } catch {
       // not this cluster's
     }
   }
-  return name;
+  return placed(at, bare);
 }
 
-/** The cluster a group's instances join: its `kubernetes.io/cluster/<name>` or `eks:cluster-name` tag. */
-function clusterOf(world: World, tags: readonly { Key?: string; Value?: string }[]): string | undefined {
+/** How failures name an expected group: as the scenario named it, with its place when a member's. */
+function labelOf(world: World, group: GroupExpectation): string {
+  const at = homeless(world, group.place);
+  return placed(at, group.name);
+}
+
+/** The cluster a group's instances join (its name, in the group's place): its `kubernetes.io/cluster/<name>` or `eks:cluster-name` tag. */
+function clusterOf(world: World, tags: readonly { Key?: string; Value?: string }[], place: Place | undefined): string | undefined {
   for (const tag of tags) {
     const name = tag.Key === 'eks:cluster-name' ? tag.Value : /^kubernetes\.io\/cluster\/(.+)$/.exec(tag.Key ?? '')?.[1];
-    if (name && world.clusters.has(name)) return name;
+    if (name && world.clusters.has(placed(place, name))) return name;
   }
   return undefined;
+}
+
+/**
+ * Instances a scenario lists (forced, terminated by AWS, heartbeats refused): a bare id matches
+ * the instance in any place, `<account>/<region>/<id>` only in that place.
+ */
+class InstanceList {
+  private readonly entries: Set<string>;
+  private readonly home: Place;
+  /** the instance ids listed, without their places */
+  readonly ids: string[];
+
+  constructor(world: World, entries: readonly string[] = []) {
+    this.entries = new Set(entries);
+    this.home = world.home;
+    this.ids = entries.map((e) => e.slice(e.lastIndexOf('/') + 1));
+  }
+
+  /** `place`: the instance's (undefined: the hub's home) */
+  has(instanceId: string, place: Place | undefined): boolean {
+    return this.entries.has(instanceId) || this.entries.has(`${placeKey(place ?? this.home)}/${instanceId}`);
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Place } from '../../shared/aws/places.js';
 import type { SimAccount } from './aws/account.js';
 import type { KubeStore, StoreEvent } from './kube/store.js';
 import { isNodeReady, isTerminating, type KubeNode, type Pod } from './kube/types.js';
@@ -28,6 +29,8 @@ export interface CapacityWatch {
   autoScalingGroup: string;
   /** the fewest available nodes allowed: desired − max-unavailable (0: judge later with `belowFloor`) */
   floor: number;
+  /** where the group and its cluster live (default: the world's own account and region) */
+  place?: Place;
 }
 
 export interface CapacityViolation {
@@ -65,10 +68,11 @@ export interface CapacityMonitor {
   stop(): void;
 }
 
-/** What the monitor reads: the account's Auto Scaling groups and the cluster's store (a `World` fits). */
+/** What the monitor reads: the account's Auto Scaling groups and the cluster's store (a `World` fits); a place's, for a watch that names one. */
 export interface CapacityWorld {
   readonly account: SimAccount;
-  cluster(name: string): { store: KubeStore };
+  cluster(name: string, place?: Place): { store: KubeStore };
+  accountAt(place: Place): SimAccount;
 }
 
 interface NodeView {
@@ -78,8 +82,8 @@ interface NodeView {
 }
 
 export function watchCapacity(world: CapacityWorld, watch: CapacityWatch): CapacityMonitor {
-  const { account } = world;
-  const store = world.cluster(watch.cluster).store;
+  const account = watch.place ? world.accountAt(watch.place) : world.account;
+  const store = (watch.place ? world.cluster(watch.cluster, watch.place) : world.cluster(watch.cluster)).store;
   const nodes = new Map<string, NodeView>();
   // pods that hold a node busy (not DaemonSet, not mirror, not finished): namespace/name → node,
   // and how many each node holds

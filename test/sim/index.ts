@@ -65,6 +65,6 @@ export { signedSlackEvent, slashCommandBody, startSlackReceiver, type SlackRecei
 
 // watching a run: invariants, writes, the story
 export { watchCapacity, type CapacityMonitor, type CapacityViolation } from './capacity-monitor.js';
-export { nodeOfInstance, observeTerminations, type TerminationObserver, type TerminationRecord } from './termination-observer.js';
+export { accountsOf, nodeOfInstance, observeTerminations, type TerminationObserver, type TerminationRecord } from './termination-observer.js';
 export { kubeWrites, recordServiceCalls, tally, userResourceWrites } from './service-writes.js';
 export { formatStoryLine, recordInvocations, storyHeader, storyLines, storySummary, tellAsItHappens } from './story.js';

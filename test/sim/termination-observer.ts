@@ -1,3 +1,4 @@
+import { type Place, samePlace } from '../../shared/aws/places.js';
 import type { SimAccount } from './aws/account.js';
 import type { KubeStore } from './kube/store.js';
 import type { KubeNode, Pod } from './kube/types.js';
@@ -33,6 +34,8 @@ export interface TerminationRecord {
   cause: TerminationCause;
   /** for `call`: `autoscaling:CompleteLifecycleAction (CONTINUE)`, `ec2:TerminateInstances`… */
   call?: string;
+  /** the account and region of the instance, when not the world's own (a member's) */
+  place?: Place;
 }
 
 export interface TerminationObserver {
@@ -40,31 +43,51 @@ export interface TerminationObserver {
   stop(): void;
 }
 
+/**
+ * What the observer reads (a `World` fits): every place's account (`places()`, `accountAt`, the
+ * world's own `account` first) and its clusters, with where each lives (a cluster without
+ * `place` is the own account's).
+ */
 export interface TerminationWorld {
   readonly account: SimAccount;
-  readonly clusters: ReadonlyMap<string, { store: KubeStore }>;
+  readonly clusters: ReadonlyMap<string, { store: KubeStore; place?: Place }>;
+  places(): Place[];
+  accountAt(place: Place): SimAccount;
 }
 
+/** Every account of the world, its own first, with the place of each that is not its own. */
+export function accountsOf(world: Pick<TerminationWorld, 'account' | 'places' | 'accountAt'>): { account: SimAccount; place?: Place }[] {
+  const home = { accountId: world.account.accountId, region: world.account.region };
+  const others = world.places().filter((p) => !samePlace(p, home));
+  return [{ account: world.account }, ...others.map((place) => ({ account: world.accountAt(place), place }))];
+}
+
+/**
+ * Observes the accounts of every place the world has when called (a region the world makes
+ * later, on a call's first use, is not followed: it starts empty).
+ */
 export function observeTerminations(world: TerminationWorld): TerminationObserver {
-  const { account } = world;
   const terminations: TerminationRecord[] = [];
   let stopped = false;
 
-  account.ec2.instances.onStateChange((record, previous) => {
-    if (stopped || record.instance.State.Name !== 'shutting-down' || (previous !== 'running' && previous !== 'pending')) return;
-    const instanceId = record.instance.InstanceId!;
-    const found = nodeOfInstance(world, instanceId);
-    const pods = found ? (found.store.view('pods') as Pod[]).filter((p) => p.spec?.nodeName === found.node && holdsNode(p)) : [];
-    const name = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
-    terminations.push({
-      at: account.clock.iso(),
-      instanceId,
-      ...(found ? { node: found.node } : {}),
-      podsToEvict: pods.filter(awaitsEviction).map(name),
-      podsTerminating: pods.filter((p) => !awaitsEviction(p)).map(name),
-      ...causeOf(account, instanceId, record.terminationReason),
+  for (const { account, place } of accountsOf(world)) {
+    account.ec2.instances.onStateChange((record, previous) => {
+      if (stopped || record.instance.State.Name !== 'shutting-down' || (previous !== 'running' && previous !== 'pending')) return;
+      const instanceId = record.instance.InstanceId!;
+      const found = nodeOfInstance(world, instanceId, place ?? { accountId: account.accountId, region: account.region });
+      const pods = found ? (found.store.view('pods') as Pod[]).filter((p) => p.spec?.nodeName === found.node && holdsNode(p)) : [];
+      const name = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
+      terminations.push({
+        at: account.clock.iso(),
+        instanceId,
+        ...(found ? { node: found.node } : {}),
+        podsToEvict: pods.filter(awaitsEviction).map(name),
+        podsTerminating: pods.filter((p) => !awaitsEviction(p)).map(name),
+        ...causeOf(account, instanceId, record.terminationReason),
+        ...(place ? { place } : {}),
+      });
     });
-  });
+  }
 
   return {
     terminations,
@@ -89,11 +112,17 @@ function causeOf(account: SimAccount, instanceId: string, reason: string | undef
   return { cause: 'auto-scaling' };
 }
 
-/** The Kubernetes node an instance registered (by its providerID), while the node exists. */
-export function nodeOfInstance(world: Pick<TerminationWorld, 'clusters'>, instanceId: string): { store: KubeStore; node: string } | undefined {
-  for (const { store } of world.clusters.values()) {
+/**
+ * The Kubernetes node an instance registered (by its providerID), while the node exists: in the
+ * clusters of `place` when given (a cluster without a place counts as the world's own), else in
+ * any cluster. `cluster` is the cluster's key in `world.clusters`.
+ */
+export function nodeOfInstance(world: Pick<TerminationWorld, 'clusters' | 'account'>, instanceId: string, place?: Place): { store: KubeStore; node: string; cluster: string } | undefined {
+  const home = { accountId: world.account.accountId, region: world.account.region };
+  for (const [cluster, { store, place: at }] of world.clusters) {
+    if (place && !samePlace(at ?? home, place)) continue;
     const node = (store.view('nodes') as KubeNode[]).find((n) => n.spec?.providerID?.endsWith(`/${instanceId}`));
-    if (node) return { store, node: node.metadata.name! };
+    if (node) return { store, node: node.metadata.name!, cluster };
   }
   return undefined;
 }
