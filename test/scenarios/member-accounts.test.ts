@@ -17,6 +17,7 @@ import {
   World,
 } from '@eks-node-lifecycle/sandbox';
 import type { Place } from '../../shared/aws/places.js';
+import { type InvariantMonitor, watchInvariants } from './fault-invariants.js';
 
 /**
  * Issue 20 end to end: one hub serving two member accounts, IAM enforced on every call (the hub
@@ -54,6 +55,7 @@ describe('Scenario: one hub, two member accounts, three clusters (two named prod
   let receiver: SlackReceiver;
   let world: World;
   let chat: ChatDriver;
+  let monitor: InvariantMonitor;
   const sites: Site[] = [];
   const site = (place: Place) => sites.find((s) => s.place.accountId === place.accountId && s.place.region === place.region)!;
 
@@ -97,6 +99,8 @@ describe('Scenario: one hub, two member accounts, three clusters (two named prod
       createPdb(s.cluster.store, { namespace: 'shop', name: 'web', selector: { app: 'web' }, maxUnavailable: 1 });
     }
     await world.run(60_000);
+    // every place's clusters, groups, hooks and terminations (fault-invariants.ts)
+    monitor = watchInvariants(world);
     chat = setupChat(world, receiver, {
       groups: { sre: [`slack:${SANDBOX_SLACK.team}:${SRE}`] },
       // a bare name or `*` is the hub's own clusters only; the members' are named by place
@@ -191,5 +195,17 @@ describe('Scenario: one hub, two member accounts, three clusters (two named prod
     // session's permissions at each request) or AssumeRole of the deleted roles
     assert.ok(world.iam.denials.length > 0);
     for (const d of world.iam.denials) assert.ok(d.member === `${B}/us-east-1` || `${d.request.action} ${d.request.resource}`.includes(`sts:AssumeRole arn:aws:iam::${B}:`), JSON.stringify(d));
+  });
+
+  it('ends on the invariant monitor, in every place: no budget violated, no node terminated with pods to evict, every hook completed once, groups consistent, locks released', async () => {
+    await world.settle();
+    await monitor.assertHeld({
+      groups: [
+        { name: 'staging-nodes', floor: 2 },
+        // member A's group lost a node to the scale-in above (ShouldDecrementDesiredCapacity)
+        { name: 'prod-a-nodes', place: aPlace, floor: 1, sizes: { desired: 2 } },
+        { name: 'prod-b-nodes', place: bPlace, floor: 2 },
+      ],
+    });
   });
 });
