@@ -227,9 +227,10 @@ account-region. Calls are counted by each place's simulated account, AssumeRole 
 
 Busiest virtual second per account-region and API bucket (attempts, against the documented
 refill), and the deepest the service's attempts alone emptied that documented bucket (full at
-the start, refilled at its rate). A budget of 50 % holds half of each bucket and half its
-refill: its opening burst (up to half the bucket at once) shows as a busiest second above 50 %
-of the refill; the draw says how much of the account's bucket it took:
+the start, refilled at its rate). A budget of 50 % paces each API at half its refill, one
+request at a time (no burst: the bucket's tokens are left to the account's other callers), so
+no second holds more than half the refill; the draw says how much of the account's bucket it
+took:
 
 | account-region | peaks |
 |---|---|
