@@ -8,6 +8,7 @@ import { benchBundles, renderBundles } from './bundles.js';
 import { benchChatColdPath, renderChatColdPath } from './chat-cold-path.js';
 import { benchDetection } from './detection.js';
 import { benchDrain } from './drain.js';
+import { benchFleetDetection, renderFleetDetection } from './fleet-detection.js';
 import { benchRollout, renderRollout } from './rollout.js';
 import { benchLongExecutions, renderLongExecutions } from './long-executions.js';
 import { benchScaleIn, renderScaleIn } from './scale-in.js';
@@ -27,6 +28,8 @@ const chatCold = await step("chatSlack's cold path", () => benchChatColdPath());
 const start = await step('npm start', () => benchStart());
 const drain = await step('drain of a 110-pod node vs kubectl drain', () => benchDrain(110));
 const detection = await step('detection over 50 clusters × 20 groups', () => benchDetection(50, 20));
+// the same size in each of 6 member account-regions, set against the single-account figure above
+const fleet = await step('detection over 3 accounts × 2 regions × 50 clusters × 20 groups', () => benchFleetDetection(50, 20, { single: detection }));
 // as the target is stated (100 nodes, max-unavailable 10), then with the default policy's canary
 const rollout = await step('rollout of 100 nodes, max-unavailable 10', () => benchRollout(100, 10, 0));
 const rolloutCanary = await step('rollout of 100 nodes with a canary', () => benchRollout(100, 10, 1));
@@ -63,6 +66,9 @@ const targets = [
   `| 500 of 600 nodes scaled in within a minute, throttling on: 0 budget violations, 0 nodes terminated with pods, every hook completed once | ${scaleIn.invariants.budgetViolations.length} violations, ${scaleIn.invariants.terminations.filter((t) => t.podsToEvict.length > 0).length} terminated with pods, ${scaleIn.hooksCompleted} of ${scaleIn.scaledIn} hooks completed${scaleIn.violations ? ' — invariants violated' : ''} | ${mark(scaleIn.violations === '' && scaleIn.hooksCompleted === scaleIn.scaledIn)} |`,
   `| no execution above 10,000 history events (48 h drain, a day of stuck pods, a 14-day pause, 1000 nodes one at a time) | largest ${largest.largest} (${largest.name}); ${long.reduce((n, c) => n + c.executions, 0)} executions in all | ${mark(largest.largest <= 10_000)} |`,
   `| ≤ 30 history events per replaced node (rollouts) | ${rolloutPerNode.map((c) => `${c.perReplacedNode!.toFixed(1)} (${c.name})`).join('; ')} | ${mark(rolloutPerNode.every((c) => c.perReplacedNode! <= 30))} |`,
+  `| fleet detection (3 accounts × 2 regions × 50 clusters × 20 groups): AWS calls per group ≤ 1.2, as in one account | ${fmt(fleet.callsPerGroup)} (${fmt(fleet.ratioToSingle)} × one account's ${fmt(fleet.singleCallsPerGroup)}); ${fleet.planned} of ${fleet.groups} groups planned | ${mark(fleet.callsPerGroup <= 1.2 && fleet.planned === fleet.groups)} |`,
+  `| fleet detection: one AssumeRole per member account-region | ${fleet.assumeRoleCalls} for ${fleet.memberPlaces} | ${mark(fleet.assumeRoleCalls === fleet.memberPlaces)} |`,
+  `| fleet detection: no account-region's API above 50 % of its documented refill rate (busiest virtual second) | ${fleet.peaks[0] ? `${fleet.peaks[0].place} ${fleet.peaks[0].bucket} ${fleet.peaks[0].perSecond}/s of ${fleet.peaks[0].refillPerSecond}/s (${(fleet.peaks[0].share * 100).toFixed(0)} %)` : '–'}; deepest draw on a documented bucket ${(Math.max(...fleet.peaks.map((p) => p.drawn)) * 100).toFixed(0)} % of its capacity; ${fmt(fleet.wallMs / 1000, 1)} s real, ${fmt(fleet.virtualSeconds, 1)} s virtual | ${mark(fleet.peaks.every((p) => p.share <= 0.5))} |`,
   `| bundles ≤ 300 KB | largest ${biggest.name} ${(biggest.bytes / 1024).toFixed(0)} KB; ${bundles.functions.filter((f) => f.bytes > 300 * 1024).length} of ${bundles.functions.length} over | ${mark(biggest.bytes <= 300 * 1024)} |`,
   `| chatSlack's cold path (init + verify + hand-off) within Slack's 3 s | median ${fmt(chatCold.totalMs, 0)} ms, slowest ${fmt(chatCold.worstMs, 0)} ms (no network; Lambda's own cold start and 3 round trips come on top) | ${mark(chatCold.worstMs < 3000)} |`,
   `| cold init ≤ 2 × a bare middy + Powertools Logger handler (code alone, median of 15 processes, paired run by run with the bare handler's after the same SDK modules) | worst ${slowest.name} ${fmt(ratioOf(slowest))}×; ${bundles.functions.filter((f) => ratioOf(f) > 2).length} of ${bundles.functions.length} over | ${mark(ratioOf(slowest) <= 2)} |`,
@@ -73,7 +79,7 @@ Measured by \`npm run bench\` (scripts/bench/) on ${cpus().length} × ${cpus()[0
 Every figure comes from the sandbox (test/sim/): the real handlers, workflows and Kubernetes
 client against the simulated account and the sandbox Kubernetes API server.
 
-## Targets (issues 7, 14, 17 and 23)
+## Targets (issues 7, 14, 17, 20 and 23)
 
 ${targets.join('\n')}
 
@@ -117,10 +123,11 @@ Per group, one Describe call: DescribeNodegroup (managed) or DescribeLaunchTempl
 (self-managed). Images are described once for all groups and once per distinct target; SSM
 public parameters once each, ten names a call.
 `;
+const fleetReport = renderFleetDetection(fleet);
 const rolloutReport = renderRollout(rollout) + renderRollout(rolloutCanary);
 const bundlesReport = renderBundles(bundles) + renderChatColdPath(chatCold);
 const startReport = renderStart(start);
 const scaleInReport = renderScaleIn(scaleIn);
 const longReport = renderLongExecutions(long);
-writeFileSync('BENCHMARKS.md', report + detectionReport + rolloutReport + scaleInReport + longReport + bundlesReport + startReport);
-for (const section of [rolloutReport, scaleInReport, longReport, detectionReport, bundlesReport, startReport, report]) console.log(section);
+writeFileSync('BENCHMARKS.md', report + detectionReport + fleetReport + rolloutReport + scaleInReport + longReport + bundlesReport + startReport);
+for (const section of [rolloutReport, scaleInReport, longReport, detectionReport, fleetReport, bundlesReport, startReport, report]) console.log(section);

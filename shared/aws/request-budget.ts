@@ -28,8 +28,11 @@ import { now as clockNow, sleep as clockSleep } from '../clock.js';
  * EKS documents none either; we assume EC2's categories per action (Describe*, List* 100 at
  * 20/s; any other 50 at 5/s), again as the sandbox does.
  *
- * A budget of share s holds, per bucket, s × the bucket and s × its refill: a burst never
- * takes more than s of the bucket, a sustained rate never more than s of the refill.
+ * A budget of share s paces each bucket's requests at s × its refill, one token held: requests
+ * go at least 1/(s × refill) apart, so no second ever sees more than s of the refill, and the
+ * bucket's own tokens (its burst) are left to the account's other callers. (Holding s × the
+ * bucket instead let a detection's first second take 2.5–3× the refill: 50 of a 100-token
+ * bucket at once, then 10 a second.)
  */
 export interface BucketLimit {
   capacity: number;
@@ -108,9 +111,9 @@ export class ReservingBucket {
   }
 }
 
-/** The share of a documented bucket a budget allows (never below one token, so a request can ever go). */
+/** The share of a documented bucket a budget allows: its refill × share, one token at a time (see above). */
 export function budgetedLimit(documented: BucketLimit, share: number): BucketLimit {
-  return { capacity: Math.max(1, Math.floor(documented.capacity * share)), refillPerSecond: documented.refillPerSecond * share };
+  return { capacity: 1, refillPerSecond: documented.refillPerSecond * share };
 }
 
 /**

@@ -251,7 +251,8 @@ export class World {
             emit: (event) => cloud.forward(place, event, (e) => deliver(e as BusEvent), new Set(memberAccountIdsOf(model))),
             nodes: (cluster) => world.current!.nodeRegistry(cluster, place),
           });
-          if (account.throttling.enabled) created.throttling.enable({ seed: account.throttling.seed });
+          // throttled as the hub is (its seed, its limits), and switched with it later (world.throttling.aws)
+          account.throttling.lead(created.throttling);
           return created;
         },
         hubPrincipal: () => {

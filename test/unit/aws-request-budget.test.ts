@@ -37,9 +37,9 @@ describe('Request budget: the documented buckets', () => {
     assert.deepEqual(documentedBucket('eks', 'UpdateNodegroupVersion').limit, { capacity: 50, refillPerSecond: 5 });
   });
 
-  it('a budget holds its share of the bucket and of the refill, never less than one token', () => {
+  it('a budget paces at its share of the refill, one token held: the bucket\'s burst is left to the account\'s other callers', () => {
     assert.equal(DEFAULT_API_SHARE, 0.5);
-    assert.deepEqual(budgetedLimit({ capacity: 100, refillPerSecond: 20 }, 0.5), { capacity: 50, refillPerSecond: 10 });
+    assert.deepEqual(budgetedLimit({ capacity: 100, refillPerSecond: 20 }, 0.5), { capacity: 1, refillPerSecond: 10 });
     assert.deepEqual(budgetedLimit({ capacity: 5, refillPerSecond: 2 }, 0.1), { capacity: 1, refillPerSecond: 0.2 });
   });
 
@@ -123,17 +123,23 @@ describe('Request budget: taken before each request an SDK client of the scope s
     const { client, attempts } = ec2Of(budget, 2);
     await client.send(new DescribeRegionsCommand({}));
     assert.equal(attempts(), 3);
-    assert.deepEqual(budget.taken.get('ec2:DescribeRegions'), { requests: 3, waitedMs: 0 });
+    // one every 100 ms (50 % of 20/s): the retries wait their turn like any request
+    assert.deepEqual(budget.taken.get('ec2:DescribeRegions'), { requests: 3, waitedMs: 200 });
   });
 
-  it('past its share of the burst, requests wait on the clock at its share of the refill (50 %: 50 at once, then 10 a second)', async () => {
+  it('requests wait on the clock, one every 1/(share × refill): at 50 % of 20/s, 10 in any second', async () => {
     const clock = virtualClock();
     const budget = new RequestBudget(0.5, clock);
     const { client } = ec2Of(budget);
+    const sent: number[] = [];
+    budget.onSend = (_key, at) => sent.push(at);
     for (let i = 0; i < 60; i++) await client.send(new DescribeRegionsCommand({}));
-    assert.equal(clock.slept.length, 10);
+    assert.equal(clock.slept.length, 59);
     assert.ok(clock.slept.every((ms) => ms === 100), JSON.stringify(clock.slept));
-    assert.equal(clock.now(), 1000);
+    assert.equal(clock.now(), 5900);
+    const perSecond = new Map<number, number>();
+    for (const at of sent) perSecond.set(Math.floor(at / 1000), (perSecond.get(Math.floor(at / 1000)) ?? 0) + 1);
+    assert.equal(Math.max(...perSecond.values()), 10);
   });
 
   it('a scope without a budget is not paced', async () => {

@@ -64,6 +64,12 @@ export interface CallRecord {
   /** Attempts the SDK made (1 unless it retried), once the call is over. */
   attempts?: number;
   /**
+   * Virtual time of each attempt as it reached the account (ms since epoch): after the caller's
+   * own pacing (a request budget's wait) and the SDK's retry backoffs, so later than `at` —
+   * what a request rate per second is counted from.
+   */
+  sent?: number[];
+  /**
    * The service carried it out (an attempt's handler answered), whatever its caller saw after:
    * an answer cut short or never delivered does not undo a write.
    */
@@ -332,6 +338,7 @@ export class SimAccount {
 
   /** One attempt: 1. the buckets; 2. the faults; 3. the service's answer. */
   private async attempt(call: AccountCall, request: HttpRequest, client: SdkClient): Promise<{ output: object; requestId: string }> {
+    (call.record.sent ??= []).push(this.clock.now());
     const r = call.route;
     if (!r) throw new SandboxNotImplementedError(call.service as ServiceName, call.command);
     const requestId = this.ids.uuid();

@@ -62,6 +62,8 @@ export class AwsThrottling {
   private readonly sleeps: InvocationSleeps;
   private readonly rates = new PeakRate();
   private readonly counts = { attempts: new Map<string, number>(), attemptsThrottled: new Map<string, number>(), callsFailed: new Map<string, number>() };
+  /** other accounts' throttling that follows this switch (lead()) */
+  private readonly followers: AwsThrottling[] = [];
 
   constructor(private readonly clock: VirtualClock) {
     this.attempts = new InstantBatch((draws) => this.grant(draws, { lenient: false }));
@@ -90,11 +92,24 @@ export class AwsThrottling {
     this.options = { seed: options.seed ?? 1, limits: { ...options.limits } };
     this.buckets = new Map();
     this.on = true;
+    for (const follower of this.followers) follower.enable(options);
     return this;
   }
 
   disable(): void {
     this.on = false;
+    for (const follower of this.followers) follower.disable();
+  }
+
+  /**
+   * Another account-region's throttling (a member account of the same world) follows this
+   * switch: on or off and with the same options now, and whenever it is switched later. Each
+   * keeps its own buckets, as AWS keeps them per account and region.
+   */
+  lead(follower: AwsThrottling): void {
+    this.followers.push(follower);
+    if (this.on) follower.enable({ seed: this.options.seed, limits: this.options.limits });
+    else follower.disable();
   }
 
   tally(): AwsThrottlingTally {
