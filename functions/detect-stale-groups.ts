@@ -3,7 +3,7 @@ import { now } from '../shared/clock.js';
 import { fleetPlaces } from '../shared/config/member-accounts.js';
 import { loadServiceConfig, requireSetting } from '../shared/config/service-config.js';
 import { ANNOUNCEMENT_TTL_SECONDS } from '../shared/detect/announce-problems.js';
-import { detectStaleGroups } from '../shared/detect/detect.js';
+import { DETECTIONS_AT_ONCE, detectStaleGroups } from '../shared/detect/detect.js';
 import { metricsOfDetection, recordMetrics } from '../shared/metrics/metrics.js';
 import { DetectionWindows } from '../shared/detect/detection-windows.js';
 import { NodeGroupLocks } from '../shared/rollout/node-group-lock.js';
@@ -17,7 +17,7 @@ import { placeScopesOf } from './lib/places.js';
  * account's regions (scopes and their budgets built once per cold start).
  */
 const config = loadServiceConfig();
-const places = placeScopesOf(config);
+const places = placeScopesOf(config, DETECTIONS_AT_ONCE);
 const aws = places.home;
 const announcements = new NodeGroupLocks(aws, requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
 const windows = new DetectionWindows(aws, requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));

@@ -227,10 +227,10 @@ account-region. Calls are counted by each place's simulated account, AssumeRole 
 
 Busiest virtual second per account-region and API bucket (attempts, against the documented
 refill), and the deepest the service's attempts alone emptied that documented bucket (full at
-the start, refilled at its rate). A budget of 50 % paces each API at half its refill, one
-request at a time (no burst: the bucket's tokens are left to the account's other callers), so
-no second holds more than half the refill; the draw says how much of the account's bucket it
-took:
+the start, refilled at its rate). The budget (50 % of the documented rates) lets no second
+hold more than half of a bucket's refill, split between the two detections that may run at once
+(detectStaleGroups' reserved concurrency): 25 % each. No burst is taken: the bucket's tokens are
+left to the account's other callers. The draw says how much of the account's bucket it took:
 
 | account-region | peaks |
 |---|---|

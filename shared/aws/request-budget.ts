@@ -28,11 +28,10 @@ import { now as clockNow, sleep as clockSleep } from '../clock.js';
  * EKS documents none either; we assume EC2's categories per action (Describe*, List* 100 at
  * 20/s; any other 50 at 5/s), again as the sandbox does.
  *
- * A budget of share s paces each bucket's requests at s × its refill, one token held: requests
- * go at least 1/(s × refill) apart, so no second ever sees more than s of the refill, and the
- * bucket's own tokens (its burst) are left to the account's other callers. (Holding s × the
- * bucket instead let a detection's first second take 2.5–3× the refill: 50 of a 100-token
- * bucket at once, then 10 a second.)
+ * A budget of share s lets no second hold more of a bucket's requests than s of its refill
+ * (budgetedLimit, RollingWindow), and leaves the bucket's own tokens — its burst — to the
+ * account's other callers. (Holding s of the bucket as a burst let a detection's first second
+ * take 2.5–3× the refill: 50 of a 100-token bucket at once, then 10 a second.)
  */
 export interface BucketLimit {
   capacity: number;
@@ -78,51 +77,56 @@ export function documentedBucket(service: BudgetedService, command: string, inpu
   }
 }
 
-/**
- * A token bucket that hands out reservations (pure; time in ms is passed in): it starts full,
- * refills continuously, and a request goes now or, when the bucket is empty, is told how long to
- * wait for its token. Kept in the virtual-scheduling form of the same bucket (GCRA): the time
- * `due` at which the bucket would be full again — a request at `now` goes at
- * max(now, due − (size − 1)/refill) and moves `due` on by 1/refill. Reserving keeps the waiters
- * in order and the rate exact however many wait at once: n requests into an empty bucket wait
- * 1/r, 2/r … n/r seconds, and no window of t ever holds more than size + r·t requests.
- */
-export class ReservingBucket {
-  private due: number;
-  private readonly interval: number;
-  private readonly tolerance: number;
+/** At most `requests` sent in any `windowMs`: what a budget keeps each bucket's requests to. */
+export interface WindowLimit {
+  requests: number;
+  windowMs: number;
+}
 
-  constructor(
-    readonly limit: BucketLimit,
-    start: number,
-  ) {
-    if (!(limit.capacity >= 1) || !(limit.refillPerSecond > 0)) throw new RangeError(`a bucket needs capacity ≥ 1 and a refill > 0, got ${JSON.stringify(limit)}`);
-    this.interval = 1000 / limit.refillPerSecond;
-    this.tolerance = (limit.capacity - 1) * this.interval;
-    this.due = start;
+/**
+ * The budget of one documented bucket at `share`: as many requests in any second as `share` of
+ * its refill (at least one; for a refill slower than that, one per the time it takes the share
+ * to refill one token). None of the bucket's own tokens — its burst — is taken beyond that: they
+ * are left to the account's other callers.
+ */
+export function budgetedLimit(documented: BucketLimit, share: number): WindowLimit {
+  const perSecond = documented.refillPerSecond * share;
+  const windowMs = Math.max(1000, Math.ceil(1000 / perSecond));
+  return { requests: Math.max(1, Math.floor((perSecond * windowMs) / 1000)), windowMs };
+}
+
+/**
+ * A rolling window that hands out reservations (pure; time in ms is passed in): a request goes
+ * now while the window that ends with it holds fewer than `requests`, else when the oldest of the
+ * last `requests` sends leaves it. Reserving keeps the waiters in order however many wait at
+ * once, and no window of `windowMs` ever holds more than `requests` sends: the figure the issue
+ * sets (the busiest second against the documented refill) is the one it keeps.
+ */
+export class RollingWindow {
+  /** the last `requests` send times, oldest first (never decreasing) */
+  private readonly sent: number[] = [];
+
+  constructor(readonly limit: WindowLimit) {
+    if (!(limit.requests >= 1) || !(limit.windowMs > 0)) throw new RangeError(`a window needs requests ≥ 1 and a length > 0, got ${JSON.stringify(limit)}`);
   }
 
-  /** Takes a token at `now`; returns how many ms the request must wait before it is sent (0: now). */
+  /** Reserves a send at or after `now`; returns how many ms the request must wait (0: now). */
   reserve(now: number): number {
-    const due = Math.max(this.due, now);
-    const send = Math.max(now, due - this.tolerance);
-    this.due = due + this.interval;
+    const full = this.sent.length >= this.limit.requests;
+    const send = Math.max(now, this.sent.at(-1) ?? now, full ? this.sent[0]! + this.limit.windowMs : now);
+    this.sent.push(send);
+    if (this.sent.length > this.limit.requests) this.sent.shift();
     return send - now;
   }
 }
 
-/** The share of a documented bucket a budget allows: its refill × share, one token at a time (see above). */
-export function budgetedLimit(documented: BucketLimit, share: number): BucketLimit {
-  return { capacity: 1, refillPerSecond: documented.refillPerSecond * share };
-}
-
 /**
- * One account-region's budget: a ReservingBucket per API bucket AWS keeps there, at `share` of
- * its size. Every request the SDK sends in that place (each attempt, retries included) takes
+ * One account-region's budget: a RollingWindow per API bucket AWS keeps there, at `share` of
+ * its refill. Every request the SDK sends in that place (each attempt, retries included) takes
  * from it first, waiting on the service's clock (virtual in the sandbox) when it is empty.
  */
 export class RequestBudget {
-  private readonly buckets = new Map<string, ReservingBucket>();
+  private readonly buckets = new Map<string, RollingWindow>();
   /** requests let through, and ms waited, by bucket key (what the bench and the logs report) */
   readonly taken = new Map<string, { requests: number; waitedMs: number }>();
 
@@ -140,7 +144,7 @@ export class RequestBudget {
   reserve(service: BudgetedService, command: string, input?: unknown): number {
     const { key, limit } = documentedBucket(service, command, input);
     let bucket = this.buckets.get(key);
-    if (!bucket) this.buckets.set(key, (bucket = new ReservingBucket(budgetedLimit(limit, this.share), this.clock.now())));
+    if (!bucket) this.buckets.set(key, (bucket = new RollingWindow(budgetedLimit(limit, this.share))));
     const wait = bucket.reserve(this.clock.now());
     const counted = this.taken.get(key) ?? { requests: 0, waitedMs: 0 };
     this.taken.set(key, { requests: counted.requests + 1, waitedMs: counted.waitedMs + wait });

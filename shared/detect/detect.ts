@@ -167,6 +167,13 @@ function isOf(at: PlaceAt, ref: { accountId?: string | undefined; region?: strin
 export const PLACES_AT_ONCE = 8;
 
 /**
+ * Detections that may run at once: detectStaleGroups' reserved concurrency in serverless.yml (the
+ * schedule and one AMI event's window; a test holds the two equal). Each takes this part of the
+ * API budget, so that two at once still keep every account-region within its share.
+ */
+export const DETECTIONS_AT_ONCE = 2;
+
+/**
  * The errors that say a member place cannot be read at all (not a fault of one call): AssumeRole
  * refused (MemberAccessError), or the member's first calls denied — an SCP or a role without the
  * permission (EC2 `UnauthorizedOperation`, Auto Scaling `AccessDenied`, EKS and SSM

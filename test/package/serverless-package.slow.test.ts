@@ -47,7 +47,7 @@ describe('Deployable package: serverless package', () => {
       // the function's environment as deployed, CloudFormation references standing in as ARNs
       const variables = template.Resources[logicalId(fn.key)]!.Properties.Environment?.Variables ?? {};
       const deployedEnv = Object.fromEntries(
-        Object.entries<unknown>(variables).map(([k, v]) => [k, typeof v === 'string' ? v : `arn:aws:states:eu-west-1:111122223333:stateMachine:${JSON.stringify(v).replace(/\W/g, '')}`]),
+        Object.entries<unknown>(variables).map(([k, v]) => [k, typeof v === 'string' ? v : pseudoParameter(v) ?? `arn:aws:states:eu-west-1:111122223333:stateMachine:${JSON.stringify(v).replace(/\W/g, '')}`]),
       );
       const { stdout } = await run(process.execPath, ['-e', probe], {
         env: {
@@ -143,3 +143,9 @@ describe('Deployable package: managedClusters must be written', () => {
     assert.equal(stdout.trim(), 'prod,staging');
   });
 });
+
+/** CloudFormation's pseudo parameters as the account and region the probe stands in (HUB_ACCOUNT_ID is `Ref: AWS::AccountId`). */
+function pseudoParameter(value: unknown): string | undefined {
+  const ref = (value as { Ref?: unknown } | null)?.Ref;
+  return ref === 'AWS::AccountId' ? '111122223333' : ref === 'AWS::Region' ? 'eu-west-1' : undefined;
+}

@@ -314,9 +314,14 @@ export class World {
     // a handler's own short waits (shared/clock.ts sleep) pass on the virtual clock, as its
     // invocation's sleep: while it waits, the rest of the world (a workflow's first step) runs
     const sleeps = InvocationSleeps.of(clock);
-    const restoreSleep = useSleep((ms) => {
+    const restoreSleep = useSleep(async (ms) => {
       const invocation = runningInvocation();
-      return invocation ? sleeps.sleep(invocation, ms, invocation.ended) : clock.sleep(ms);
+      if (!invocation) return clock.sleep(ms);
+      // an invocation awaited outside settle() (a scenario's own `lambda.invoke`): nothing lets the
+      // time pass, so it does not wait — as the SDK's retry waits do not (aws/account.ts wait)
+      if (!clock.settling) await new Promise((resolve) => setImmediate(resolve));
+      if (!clock.settling) return;
+      await sleeps.sleep(invocation, ms, invocation.ended);
     });
     const restoreLogs = captureHandlerLogs((record) => w.logs.push(record), options.echoLogs ?? false);
     const stopMetrics = keepMetrics(lambda, w.metrics);

@@ -4,7 +4,7 @@ import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { HttpResponse } from '@smithy/protocol-http';
 import fc from 'fast-check';
 import { awsScope, clientOf } from '../../shared/aws/clients.js';
-import { budgetedLimit, DEFAULT_API_SHARE, documentedBucket, RequestBudget, ReservingBucket } from '../../shared/aws/request-budget.js';
+import { budgetedLimit, DEFAULT_API_SHARE, documentedBucket, RequestBudget, RollingWindow } from '../../shared/aws/request-budget.js';
 import { parseApiShare } from '../../shared/config/member-accounts.js';
 import { ConfigurationError } from '../../shared/errors.js';
 
@@ -37,10 +37,13 @@ describe('Request budget: the documented buckets', () => {
     assert.deepEqual(documentedBucket('eks', 'UpdateNodegroupVersion').limit, { capacity: 50, refillPerSecond: 5 });
   });
 
-  it('a budget paces at its share of the refill, one token held: the bucket\'s burst is left to the account\'s other callers', () => {
+  it('a budget allows its share of the refill in any second, at least one request; the bucket\'s burst is left to the account\'s other callers', () => {
     assert.equal(DEFAULT_API_SHARE, 0.5);
-    assert.deepEqual(budgetedLimit({ capacity: 100, refillPerSecond: 20 }, 0.5), { capacity: 1, refillPerSecond: 10 });
-    assert.deepEqual(budgetedLimit({ capacity: 5, refillPerSecond: 2 }, 0.1), { capacity: 1, refillPerSecond: 0.2 });
+    assert.deepEqual(budgetedLimit({ capacity: 100, refillPerSecond: 20 }, 0.5), { requests: 10, windowMs: 1000 });
+    assert.deepEqual(budgetedLimit({ capacity: 50, refillPerSecond: 5 }, 0.5), { requests: 2, windowMs: 1000 });
+    assert.deepEqual(budgetedLimit({ capacity: 100, refillPerSecond: 20 }, 0.25), { requests: 5, windowMs: 1000 });
+    // slower than one a second: one per the time the share takes to refill a token
+    assert.deepEqual(budgetedLimit({ capacity: 5, refillPerSecond: 2 }, 0.1), { requests: 1, windowMs: 5000 });
   });
 
   it('API_BUDGET_PERCENT is read loudly: a percentage in (0, 100], or the default when unset', () => {
@@ -52,34 +55,31 @@ describe('Request budget: the documented buckets', () => {
   });
 });
 
-describe('Request budget: a reserving token bucket', () => {
-  it('a burst up to its size goes at once; then one request per 1/refill, in order', () => {
-    const bucket = new ReservingBucket({ capacity: 3, refillPerSecond: 2 }, 0);
-    assert.deepEqual(Array.from({ length: 6 }, () => bucket.reserve(0)), [0, 0, 0, 500, 1000, 1500]);
+describe('Request budget: a rolling window', () => {
+  it('its number of requests goes at once; the next when the oldest leaves the window, in order', () => {
+    const window = new RollingWindow({ requests: 3, windowMs: 1000 });
+    assert.deepEqual(Array.from({ length: 7 }, () => window.reserve(0)), [0, 0, 0, 1000, 1000, 1000, 2000]);
   });
 
-  it('refills while idle, up to its size only', () => {
-    const bucket = new ReservingBucket({ capacity: 2, refillPerSecond: 1 }, 0);
-    bucket.reserve(0);
-    bucket.reserve(0);
-    assert.deepEqual([bucket.reserve(60_000), bucket.reserve(60_000), bucket.reserve(60_000)], [0, 0, 1000]);
+  it('is empty again once idle for a window', () => {
+    const window = new RollingWindow({ requests: 2, windowMs: 1000 });
+    window.reserve(0);
+    window.reserve(0);
+    assert.deepEqual([window.reserve(60_000), window.reserve(60_000), window.reserve(60_000)], [0, 0, 1000]);
   });
 
-  it('never lets more than size + refill × t requests go in any window of t (any arrivals, 2,000 runs)', () => {
+  it('never lets more than its requests go in any window, and never reorders them (any arrivals, 2,000 runs)', () => {
     fc.assert(
       fc.property(
-        fc.record({ capacity: fc.integer({ min: 1, max: 60 }), refillPerSecond: fc.double({ min: 0.1, max: 30, noNaN: true }) }),
+        fc.record({ requests: fc.integer({ min: 1, max: 60 }), windowMs: fc.integer({ min: 1, max: 10_000 }) }),
         fc.array(fc.integer({ min: 0, max: 5_000 }), { minLength: 1, maxLength: 200 }),
         (limit, gaps) => {
-          const bucket = new ReservingBucket(limit, 0);
+          const window = new RollingWindow(limit);
           let t = 0;
-          const sent = gaps.map((gap) => ((t += gap), t + bucket.reserve(t))).sort((a, b) => a - b);
-          for (let i = 0; i < sent.length; i++) {
-            for (let j = i; j < sent.length; j++) {
-              const allowed = limit.capacity + (limit.refillPerSecond * (sent[j]! - sent[i]!)) / 1000;
-              if (j - i + 1 > allowed + 1e-6) return false;
-            }
-          }
+          const sent = gaps.map((gap) => ((t += gap), t + window.reserve(t)));
+          for (let i = 1; i < sent.length; i++) if (sent[i]! < sent[i - 1]!) return false;
+          // any requests + 1 consecutive sends span at least a window
+          for (let i = 0; i + limit.requests < sent.length; i++) if (sent[i + limit.requests]! - sent[i]! < limit.windowMs) return false;
           return true;
         },
       ),
@@ -87,13 +87,12 @@ describe('Request budget: a reserving token bucket', () => {
     );
   });
 
-  it('keeps a sustained rate at the refill: n requests at once into an empty bucket take n / refill seconds', () => {
+  it('keeps a sustained rate of requests per window: n at once take (⌈n / requests⌉ − 1) windows', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 50 }), (n, rate) => {
-        const bucket = new ReservingBucket({ capacity: 1, refillPerSecond: rate }, 0);
-        bucket.reserve(0);
-        const last = Array.from({ length: n }, () => bucket.reserve(0)).at(-1)!;
-        return Math.abs(last - (n / rate) * 1000) <= 1;
+      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 50 }), (n, requests) => {
+        const window = new RollingWindow({ requests, windowMs: 1000 });
+        const last = Array.from({ length: n }, () => window.reserve(0)).at(-1)!;
+        return last === (Math.ceil(n / requests) - 1) * 1000;
       }),
     );
   });
@@ -123,23 +122,22 @@ describe('Request budget: taken before each request an SDK client of the scope s
     const { client, attempts } = ec2Of(budget, 2);
     await client.send(new DescribeRegionsCommand({}));
     assert.equal(attempts(), 3);
-    // one every 100 ms (50 % of 20/s): the retries wait their turn like any request
-    assert.deepEqual(budget.taken.get('ec2:DescribeRegions'), { requests: 3, waitedMs: 200 });
+    // three within the ten a second 50 % of 20/s allows: none waits
+    assert.deepEqual(budget.taken.get('ec2:DescribeRegions'), { requests: 3, waitedMs: 0 });
   });
 
-  it('requests wait on the clock, one every 1/(share × refill): at 50 % of 20/s, 10 in any second', async () => {
+  it('past its share of a second, requests wait on the clock for the window to move: at 50 % of 20/s, 10 in any second', async () => {
     const clock = virtualClock();
     const budget = new RequestBudget(0.5, clock);
     const { client } = ec2Of(budget);
     const sent: number[] = [];
     budget.onSend = (_key, at) => sent.push(at);
     for (let i = 0; i < 60; i++) await client.send(new DescribeRegionsCommand({}));
-    assert.equal(clock.slept.length, 59);
-    assert.ok(clock.slept.every((ms) => ms === 100), JSON.stringify(clock.slept));
-    assert.equal(clock.now(), 5900);
+    assert.deepEqual(clock.slept, [1000, 1000, 1000, 1000, 1000]);
+    assert.equal(clock.now(), 5000);
     const perSecond = new Map<number, number>();
     for (const at of sent) perSecond.set(Math.floor(at / 1000), (perSecond.get(Math.floor(at / 1000)) ?? 0) + 1);
-    assert.equal(Math.max(...perSecond.values()), 10);
+    assert.deepEqual([...perSecond.values()], [10, 10, 10, 10, 10, 10]);
   });
 
   it('a scope without a budget is not paced', async () => {

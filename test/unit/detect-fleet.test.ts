@@ -10,7 +10,8 @@ import { replyForEvent } from '../../shared/chatops/event-replies.js';
 import { type AwsScope, awsScope } from '../../shared/aws/clients.js';
 import { type Place, placeKey } from '../../shared/aws/places.js';
 import type { FleetPlace } from '../../shared/config/member-accounts.js';
-import { type DetectionPorts, detectStaleGroups, PLACES_AT_ONCE, planFleet } from '../../shared/detect/detect.js';
+import { DETECTIONS_AT_ONCE, type DetectionPorts, detectStaleGroups, PLACES_AT_ONCE, planFleet } from '../../shared/detect/detect.js';
+import { loadServerlessModel } from '@eks-node-lifecycle/sandbox';
 import { groupOfWindowKey, windowKeyOf } from '../../shared/detect/detection-windows.js';
 import { screenImages } from '../../shared/detect/image-match.js';
 import { memberPlaceOf, rolloutExecutionName, rolloutInputOf } from '../../shared/detect/plan-rollouts.js';
@@ -299,5 +300,12 @@ describe('Where a group is, on what leaves detection', () => {
       { place: { accountId: A, region: 'eu-west-1' }, cluster: 'prod', kind: 'managed', name: 'ng', tags },
     ]);
     assert.deepEqual(matched, [{ cluster: 'prod', group: 'ng' }, { accountId: A, region: 'eu-west-1', cluster: 'prod', group: 'ng' }]);
+  });
+});
+
+describe('Detection: the API budget split between the detections that may run at once', () => {
+  it("DETECTIONS_AT_ONCE is detectStaleGroups' reserved concurrency in serverless.yml: together they stay within the share", () => {
+    const fn = loadServerlessModel({ params: { managedClusters: '*' } }).functions.find((f) => f.key === 'detectStaleGroups')!;
+    assert.equal(fn.reservedConcurrency, DETECTIONS_AT_ONCE);
   });
 });
