@@ -12,9 +12,10 @@ export const EventBridgeEnvelopeSchema = z.object({
   version: z.string(),
   id: z.string(),
   source: z.string(),
-  account: z.string(),
+  // where the event happened: with member accounts, where the service acts on it (aws/places.ts)
+  account: z.string().check(z.regex(ACCOUNT_ID, 'must be an AWS account id (12 digits)')),
   time: z.iso.datetime(),
-  region: z.string(),
+  region: z.string().check(z.regex(REGION, 'must be an AWS region (eu-west-1)')),
   resources: z.array(z.string()),
   'detail-type': z.string(),
   detail: z.unknown(),
