@@ -9,7 +9,7 @@ import { DetectionWindows } from '../shared/detect/detection-windows.js';
 import { NodeGroupLocks } from '../shared/rollout/node-group-lock.js';
 import { DetectionTriggerSchema } from '../shared/events/detection.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
-import { placeScopesOf } from './lib/places.js';
+import { budgetedPlaceScopesOf } from './lib/budgeted-places.js';
 
 /**
  * Schedule, an AMI event's debounce window (the ami-detection workflow), or on demand
@@ -17,7 +17,7 @@ import { placeScopesOf } from './lib/places.js';
  * account's regions (scopes and their budgets built once per cold start).
  */
 const config = loadServiceConfig();
-const places = placeScopesOf(config, DETECTIONS_AT_ONCE);
+const places = budgetedPlaceScopesOf(config, DETECTIONS_AT_ONCE);
 const aws = places.home;
 const announcements = new NodeGroupLocks(aws, requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
 const windows = new DetectionWindows(aws, requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));

@@ -5,11 +5,11 @@ import { DetectionWindows } from '../shared/detect/detection-windows.js';
 import { screenImageEvent } from '../shared/detect/screen-image-event.js';
 import { ImageEventSchema } from '../shared/events/detection.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
-import { placeScopesOf } from './lib/places.js';
+import { budgetedPlaceScopesOf } from './lib/budgeted-places.js';
 
 /** `EC2 AMI State Change` and `EC2 Image Builder Image State Change`: a detection only for the groups the image could move, debounced. */
 const config = loadServiceConfig();
-const places = placeScopesOf(config);
+const places = budgetedPlaceScopesOf(config);
 const aws = places.home;
 const ports = {
   aws,

@@ -1,6 +1,5 @@
-import { awsScope } from '../../shared/aws/clients.js';
+import { type AwsScope, awsScope } from '../../shared/aws/clients.js';
 import { type Place, PlaceScopes } from '../../shared/aws/places.js';
-import { DEFAULT_API_SHARE, RequestBudget } from '../../shared/aws/request-budget.js';
 import { fleetPlaces } from '../../shared/config/member-accounts.js';
 import type { ServiceConfig } from '../../shared/config/service-config.js';
 import { InvalidInputError } from '../../shared/errors.js';
@@ -9,17 +8,16 @@ import { describePlace, type LocatedPlace, locatePlace } from '../../shared/owne
 /**
  * The function's scopes, built once at load: its own (the hub account and region, the
  * execution role) and, on first use, one per member account and region it acts in
- * (AssumeRole of its member role, credentials cached until shortly before they expire). Each
- * paces its EC2, Auto Scaling and EKS requests to the configured share of the place's
- * documented rates (shared/aws/request-budget.ts; API_BUDGET_PERCENT, default 50 %), split
- * between the `environmentsAtOnce` the function may run in at once.
+ * (AssumeRole of its member role, credentials cached until shortly before they expire).
+ * Detection's are paced as well: budgeted-places.ts.
  */
-export function placeScopesOf(config: Pick<ServiceConfig, 'region' | 'fleet'>, environmentsAtOnce = 1): PlaceScopes {
-  // the budget lives in the function's memory: each of the environments that may run at once
-  // (its reserved concurrency) gets its part, so that together they stay within the share
-  const budget = new RequestBudget((config.fleet.apiShare ?? DEFAULT_API_SHARE) / environmentsAtOnce);
-  const home = awsScope({ region: config.region, ...(config.fleet.hubAccountId ? { accountId: config.fleet.hubAccountId } : {}), budget });
-  return new PlaceScopes(home, config.fleet.roles, undefined, budget.share);
+export function placeScopesOf(config: Pick<ServiceConfig, 'region' | 'fleet'>): PlaceScopes {
+  return new PlaceScopes(homeScopeOf(config), config.fleet.roles);
+}
+
+/** The function's own scope: the hub account (when members are configured, its id) and region. */
+export function homeScopeOf(config: Pick<ServiceConfig, 'region' | 'fleet'>, extra: Pick<AwsScope, 'budget'> = {}): AwsScope {
+  return awsScope({ region: config.region, ...(config.fleet.hubAccountId ? { accountId: config.fleet.hubAccountId } : {}), ...extra });
 }
 
 /**

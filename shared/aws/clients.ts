@@ -1,5 +1,4 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable } from '@smithy/types';
-import { budgetMiddleware, type RequestBudget } from './request-budget.js';
 
 /**
  * Where AWS calls go: one account and region, and the credentials to use there. Domain code
@@ -18,7 +17,16 @@ export interface AwsScope {
    * the account-region's API budget (request-budget.ts): every EC2, Auto Scaling and EKS request
    * of the scope's clients takes from it first; absent, requests are not paced
    */
-  readonly budget?: RequestBudget;
+  readonly budget?: ScopeBudget;
+}
+
+/**
+ * What paces a scope's requests (request-budget.ts RequestBudget): the SDK middleware it puts
+ * in each of the scope's clients. An interface, so that only the functions that pace (detection)
+ * bundle the budget and its tables.
+ */
+export interface ScopeBudget {
+  middleware(): Pluggable<object, object>;
 }
 
 /** The SDK v3 client constructors the adapters use: each takes region and credentials. */
@@ -45,7 +53,7 @@ export function clientOf<C>(scope: AwsScope, Client: ClientClass<C>): C {
   if (!client) {
     client = new Client({ region: scope.region, ...(scope.credentials ? { credentials: scope.credentials } : {}) });
     // the middleware itself paces only EC2, Auto Scaling and EKS requests (by the client's name)
-    if (scope.budget) (client as { middlewareStack?: { use(p: Pluggable<object, object>): void } }).middlewareStack?.use(budgetMiddleware(scope.budget));
+    if (scope.budget) (client as { middlewareStack?: { use(p: Pluggable<object, object>): void } }).middlewareStack?.use(scope.budget.middleware());
     clients.set(Client, client);
   }
   return client;

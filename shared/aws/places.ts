@@ -1,8 +1,7 @@
 import { now } from '../clock.js';
 import { MemberAccessError } from '../errors.js';
 import { assumeRole, type ExpiringCredentials } from './assume-role.js';
-import { type AwsScope, awsScope } from './clients.js';
-import { RequestBudget } from './request-budget.js';
+import { type AwsScope, awsScope, type ScopeBudget } from './clients.js';
 import { partitionOfRegion } from './partition.js';
 
 /**
@@ -70,11 +69,11 @@ export class PlaceScopes {
     private readonly roles: MemberRoles | undefined,
     private readonly clock: () => number = () => now().getTime(),
     /**
-     * the share of each place's documented API request rates its scopes may take
-     * (request-budget.ts): each scope this makes gets a budget of its own; absent, none (the
-     * home scope's budget, if any, is the caller's: functions/lib/places.ts)
+     * the API budget of each scope this makes (request-budget.ts: a share of the place's
+     * documented request rates), one of its own per place; absent, none (the home scope's
+     * budget, if any, is the caller's: functions/lib/budgeted-places.ts)
      */
-    private readonly apiShare?: number,
+    private readonly budgetOf?: () => ScopeBudget,
   ) {}
 
   /** The hub's place (its account must be known to tell a member from it). */
@@ -98,7 +97,7 @@ export class PlaceScopes {
     const key = `${accountId}/${region}`;
     let scope = this.scopes.get(key);
     if (!scope) {
-      const budget = this.apiShare !== undefined ? { budget: new RequestBudget(this.apiShare) } : {};
+      const budget = this.budgetOf ? { budget: this.budgetOf() } : {};
       scope = this.isHome(place)
         ? awsScope({ region, ...(this.home.accountId ? { accountId: this.home.accountId } : {}), ...(this.home.credentials ? { credentials: this.home.credentials } : {}), ...budget })
         : awsScope({ region, accountId, credentials: () => this.credentialsOf({ accountId, region }), ...budget });

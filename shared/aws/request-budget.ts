@@ -1,5 +1,6 @@
 import type { FinalizeHandler, FinalizeHandlerArguments, HandlerExecutionContext, Pluggable } from '@smithy/types';
 import { now as clockNow, sleep as clockSleep } from '../clock.js';
+import type { ScopeBudget } from './clients.js';
 
 /**
  * A share of an account-region's API request rates, so that the service never takes more than
@@ -125,7 +126,7 @@ export class RollingWindow {
  * its refill. Every request the SDK sends in that place (each attempt, retries included) takes
  * from it first, waiting on the service's clock (virtual in the sandbox) when it is empty.
  */
-export class RequestBudget {
+export class RequestBudget implements ScopeBudget {
   private readonly buckets = new Map<string, RollingWindow>();
   /** requests let through, and ms waited, by bucket key (what the bench and the logs report) */
   readonly taken = new Map<string, { requests: number; waitedMs: number }>();
@@ -149,6 +150,11 @@ export class RequestBudget {
     const counted = this.taken.get(key) ?? { requests: 0, waitedMs: 0 };
     this.taken.set(key, { requests: counted.requests + 1, waitedMs: counted.waitedMs + wait });
     return wait;
+  }
+
+  /** The SDK middleware that takes from this budget before each request (clients.ts puts it in every client of the scope). */
+  middleware(): Pluggable<object, object> {
+    return budgetMiddleware(this);
   }
 
   /** Takes a token, waiting for it when the bucket is empty. */
