@@ -137,6 +137,24 @@ describe('Sandbox: member accounts', () => {
     assert.equal(runs.scopes.assumeRoleCalls, 2);
   });
 
+  it('denies every request of a session whose role was deleted, its credentials still unexpired (IAM evaluates a session at each request)', async () => {
+    world.expectDenials();
+    const place = { accountId: OTHER, region: 'eu-west-1' };
+    const client = await world.runAs('detectStaleGroups', async () => {
+      const { fleet } = loadServiceConfig();
+      const scopes = new PlaceScopes(awsScope({ region: 'eu-west-1', accountId: HUB }), fleet.roles);
+      const eks = clientOf(scopes.scopeOf(place), EKSClient);
+      await eks.send(new ListClustersCommand({}));
+      return eks;
+    });
+    world.deleteMemberRole(place, 'DetectStaleGroupsRole');
+    const outcome = await world.runAs('detectStaleGroups', () => client.send(new ListClustersCommand({})).then(() => 'allowed', (e: Error) => e));
+    assert.ok(outcome instanceof Error, 'denied');
+    assert.equal(outcome.name, 'AccessDeniedException');
+    assert.equal(world.iam.denials.at(-1)!.member, `${OTHER}/eu-west-1`);
+    assert.match(world.iam.denials.at(-1)!.role, /DetectStaleGroupsRole \(deleted\)/);
+  });
+
   it('forwards a member\'s events to the hub\'s bus through its stack\'s rules, keeping their account and region', async () => {
     const seen: { account: string; region: string; 'detail-type': string }[] = [];
     const put = world.put;
