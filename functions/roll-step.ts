@@ -4,7 +4,7 @@ import { loadServiceConfig, requireSetting } from '../shared/config/service-conf
 import { RollStepInputSchema } from '../shared/events/rollout.js';
 import { runRollStep } from '../shared/rollout/roll-step.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
-import { rolloutKube } from './lib/rollout-kube.js';
+import { kubeOfPlaces } from './lib/kube-places.js';
 import { rolloutPlaces, rolloutPorts } from './lib/rollout-ports.js';
 import { awayPlace } from '../shared/rollout/rollout-place.js';
 
@@ -15,7 +15,7 @@ import { awayPlace } from '../shared/rollout/rollout-place.js';
  */
 const config = loadServiceConfig();
 const places = rolloutPlaces(config);
-const kubeOf = rolloutKube(places);
+const kubeOf = kubeOfPlaces(places.scopes);
 const shared = rolloutPorts(config, places.hub);
 const records = new DrainRecords(places.hub, requireSetting(config.drainTable, 'DRAIN_TABLE'));
 const ports = {
@@ -34,6 +34,6 @@ export const handler = lambdaHandler({
     const { place, aws } = places.at(input.place ?? input);
     const rollout = { ...input, place };
     // the drain records of the group's place: a member's instance ids are keyed with their account and region (DrainRecords.at)
-    return runRollStep(rollout, { ...ports, records: records.at(awayPlace(place)), aws, kube: kubeOf(place), notify: shared.notifier(rollout) });
+    return runRollStep(rollout, { ...ports, records: records.at(awayPlace(place)), aws, kube: kubeOf(awayPlace(place)), notify: shared.notifier(rollout) });
   },
 });

@@ -2,7 +2,8 @@ import { loadServiceConfig } from '../shared/config/service-config.js';
 import { PreflightInputSchema } from '../shared/events/rollout.js';
 import { runPreflight } from '../shared/rollout/preflight.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
-import { rolloutKube } from './lib/rollout-kube.js';
+import { kubeOfPlaces } from './lib/kube-places.js';
+import { awayPlace } from '../shared/rollout/rollout-place.js';
 import { rolloutPlaces } from './lib/rollout-ports.js';
 
 /**
@@ -12,13 +13,13 @@ import { rolloutPlaces } from './lib/rollout-ports.js';
  */
 const config = loadServiceConfig();
 const places = rolloutPlaces(config);
-const kubeOf = rolloutKube(places);
+const kubeOf = kubeOfPlaces(places.scopes);
 
 export const handler = lambdaHandler({
   schema: PreflightInputSchema,
   correlate: (input) => ({ cluster: input.cluster, nodegroup: input.group.name, executionArn: input.executionArn, accountId: input.place?.accountId, region: input.place?.region }),
   run: (input) => {
     const { place, aws } = places.at(input.place);
-    return runPreflight(input, { aws, kube: kubeOf(place), log: logInfo });
+    return runPreflight(input, { aws, kube: kubeOf(awayPlace(place)), log: logInfo });
   },
 });

@@ -12,7 +12,7 @@ import { placeScopesOf } from './places.js';
  * IAM and the cluster's API in its account and region, with the member role's credentials
  * there — while what the service keeps (the locks, approvals and drain tables, Step
  * Functions, the event bus) stays in the hub's scope. Built once per cold start; a place's
- * scope is built on its first rollout and kept (rollout-kube.ts: its cluster API clients).
+ * scope is built on its first rollout and kept (kube-places.ts: its cluster API clients).
  */
 export function rolloutPlaces(config: Pick<ServiceConfig, 'region' | 'fleet'>) {
   const scopes = placeScopesOf(config);

@@ -122,7 +122,3 @@ export function lockKeyAt(ref: ClusterRef, group: string): string {
   return lockKeyOf(ref.cluster, group, ref.place);
 }
 
-/** The place fields of a workflow input (RolloutRequest, ManualDrainRequest…): none for the hub's own, as before. */
-export function placeFieldsOf(ref: Pick<ClusterRef, 'place'>): { accountId?: string; region?: string } {
-  return ref.place ? { accountId: ref.place.accountId, region: ref.place.region } : {};
-}

@@ -27,7 +27,8 @@ import { type AccessPolicy, authorize, displayNameOf, requiresApproval } from '.
 import { type Place, placeKey } from '../aws/places.js';
 import { mapBounded } from '../kube/drain/bounded.js';
 import type { RolloutControlRequest } from '../events/rollout.js';
-import { type ClusterRef, FLEET_LIST_CONCURRENCY, type FleetView, listFleetClusters, lockKeyAt, type PlaceListing, placeFieldsOf, policyClusterOf, refAt, refLabel, resolvePlaced, resolveShort, type Resolution } from './fleet-clusters.js';
+import { type ClusterRef, FLEET_LIST_CONCURRENCY, type FleetView, listFleetClusters, lockKeyAt, type PlaceListing, policyClusterOf, refAt, refLabel, resolvePlaced, resolveShort, type Resolution } from './fleet-clusters.js';
+import { placeFieldsOf } from '../rollout/rollout-place.js';
 import { type AuditInput, type AuditLog, NO_CLUSTER } from './audit-log.js';
 import {
   approvalsReply,
@@ -295,7 +296,7 @@ async function act(command: Exclude<Command, { name: 'help' }>, ref: ClusterRef 
       const { group } = command.rollout;
       const { cluster } = ref!;
       // the place rides along for the rollout functions' place-aware lock keys (RolloutControlRequest + placeFields)
-      const control: RolloutControlRequest & { accountId?: string; region?: string } = { kind: 'rollout-control', cluster, group, action: command.name, requestedBy: by, ...(command.pause !== undefined ? { pause: command.pause } : {}), ...placeFieldsOf(ref!) };
+      const control: RolloutControlRequest & { accountId?: string; region?: string } = { kind: 'rollout-control', cluster, group, action: command.name, requestedBy: by, ...(command.pause !== undefined ? { pause: command.pause } : {}), ...placeFieldsOf(ref!.place) };
       const out = await controlRollout(control, ports);
       const reply = out.result === 'done' ? doneReply(`:white_check_mark: ${out.summary}`, [], `execution ${executionName(out.executionArn)}`) : notDoneReply(out.summary);
       return { reply, clusters: [refLabel(ref!)] };
@@ -538,7 +539,7 @@ async function rollout(command: Extract<Command, { name: 'rollout' }>, ref: Clus
   const input: RolloutInput = {
     ...rolloutInputOf(group, plan),
     // the member's place (RolloutInputSchema placeFields); none for the hub's own, as before
-    ...placeFieldsOf(ref),
+    ...placeFieldsOf(ref.place),
     mode: approval ? 'approve' : 'auto',
     startedBy: { kind: 'person', who: request.principal.id, startNow: command.now },
     overrides: command.maxUnavailable === undefined ? {} : { maxUnavailable: command.maxUnavailable },
@@ -642,7 +643,7 @@ async function uncordon(command: Extract<Command, { name: 'uncordon' }>, ask: As
   if (lock && lock.expiresAt > ports.now().getTime() / 1000) {
     return { reply: refusedReply(`uncordon ${what}: ${cluster}/${group} is being rolled (${executionName(lock.owner)}), which replaces its nodes; \`abort ${cluster}/${group}\` uncordons the old ones`), clusters: [cluster], refused: true };
   }
-  const out = await ports.uncordon({ kind: 'manual-uncordon', ...placeFieldsOf(ref), cluster: ref.cluster, instanceId, requestedBy: principal.id });
+  const out = await ports.uncordon({ kind: 'manual-uncordon', ...placeFieldsOf(ref.place), cluster: ref.cluster, instanceId, requestedBy: principal.id });
   const kept = (lines: string[]) => lines.map((line) => `kept ${line}`);
   switch (out.outcome) {
     case 'uncordoned':
@@ -663,7 +664,7 @@ async function drain(command: Extract<Command, { name: 'drain' }>, ask: Asking):
   const instance = { instanceId: found.instanceId };
   // requestDrain forces a drain only with a grant this authorization wrote: it cannot tell who invoked it
   const forceGrant = command.force ? await ports.guards.grantForcedDrain({ instanceId: instance.instanceId, by: principal.id, now: ports.now() }) : undefined;
-  const out = await ports.requestDrain({ kind: 'manual-drain', ...placeFieldsOf(ref), cluster: ref.cluster, instanceId: instance.instanceId, force: command.force, ...(forceGrant ? { forceGrant } : {}), requestedBy: principal.id });
+  const out = await ports.requestDrain({ kind: 'manual-drain', ...placeFieldsOf(ref.place), cluster: ref.cluster, instanceId: instance.instanceId, force: command.force, ...(forceGrant ? { forceGrant } : {}), requestedBy: principal.id });
   const what = `${label}${label === instance.instanceId ? '' : ` (${instance.instanceId})`} in ${cluster}`;
   switch (out.outcome) {
     case 'started':
