@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { callAws, conditionalWrite } from './call.js';
 import type { AwsScope } from './clients.js';
 import { documentClientOf } from './dynamodb-documents.js';
@@ -7,9 +7,10 @@ import { documentClientOf } from './dynamodb-documents.js';
 export type Item = Record<string, unknown>;
 
 /**
- * The chat-ops table (key `pk` + `sk`, TTL on `expiresAt` in epoch seconds), which each
- * store's adapter (audit, approvals, threads, request guards) writes its own items in: the
- * item operations they share. See serverless.yml's ChatopsTable for the partitions.
+ * A table keyed `pk` + `sk` (TTL on `expiresAt` in epoch seconds) in which each store's
+ * adapter writes its own items: the chat-ops table (audit, approvals, threads, request guards)
+ * and the fleet table (promotions, freezes). The item operations they share. See
+ * serverless.yml's ChatopsTable and FleetTable for the partitions.
  */
 export abstract class ChatopsItems {
   protected readonly doc: DynamoDBDocumentClient;
@@ -58,5 +59,33 @@ export abstract class ChatopsItems {
       ),
     );
     return out?.Attributes;
+  }
+
+  /** Every item of the partition (whose sort key starts with `prefix`, when given), in sort-key order: one Query, paged. */
+  protected async queryAll(pk: string, prefix?: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await callAws('dynamodb:Query', () =>
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: prefix === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': pk, ...(prefix === undefined ? {} : { ':prefix': prefix }) },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** Deletes the item; what it held, or undefined when there was none. */
+  protected async remove(pk: string, sk: string): Promise<Item | undefined> {
+    const out = await callAws('dynamodb:DeleteItem', () => this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk, sk }, ReturnValues: 'ALL_OLD' })));
+    return out.Attributes;
   }
 }

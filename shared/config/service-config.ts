@@ -30,6 +30,9 @@ const EnvSchema = z.object({
   AMI_DETECTION_STATE_MACHINE_ARN: arn,
   ROLLOUTS_TABLE: tableName,
   CHATOPS_TABLE: tableName,
+  FLEET_TABLE: tableName,
+  PROMOTION_POLICY_PARAMETER: name,
+  FLEET_PROMOTION_STATE_MACHINE_ARN: arn,
   ACCESS_POLICY_PARAMETER: name,
   SLACK_SIGNING_SECRET_PARAMETER: name,
   SLACK_BOT_TOKEN_PARAMETER: name,
@@ -62,6 +65,12 @@ export interface ServiceConfig {
   rolloutsTable?: string;
   /** chat-ops: the audit trail, the approvals (with their task tokens) and one Slack thread per rollout */
   chatopsTable?: string;
+  /** fleet promotion: promotions, freezes, ring approvals (shared/aws/fleet-records.ts) */
+  fleetTable?: string;
+  /** SSM parameter holding the promotion policy (JSON, shared/fleet/promotion-policy.ts) */
+  promotionPolicyParameter?: string;
+  /** the fleet-promotion workflow: one execution per release */
+  fleetPromotionStateMachineArn?: string;
   chat: {
     /** the stack's alarms going into ALARM and back to OK are posted to the default channel */
     alarmsToChat: boolean;
@@ -103,6 +112,9 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     amiDetectionStateMachineArn: parsed.data.AMI_DETECTION_STATE_MACHINE_ARN,
     rolloutsTable: parsed.data.ROLLOUTS_TABLE,
     chatopsTable: parsed.data.CHATOPS_TABLE,
+    fleetTable: parsed.data.FLEET_TABLE,
+    promotionPolicyParameter: parsed.data.PROMOTION_POLICY_PARAMETER,
+    fleetPromotionStateMachineArn: parsed.data.FLEET_PROMOTION_STATE_MACHINE_ARN,
     chat: {
       alarmsToChat: parsed.data.ALARMS_TO_CHAT === 'true',
       accessPolicyParameter: parsed.data.ACCESS_POLICY_PARAMETER,

@@ -4,6 +4,7 @@ import { DRAIN_BLOCKED, DRAIN_FINISHED, DrainBlockedSchema, DrainFinishedSchema 
 import { eventBridgeEvent, SERVICE_EVENT_SOURCE } from './eventbridge.js';
 import { MEMBER_UNREACHABLE, MemberUnreachableDetailSchema } from './member-unreachable.js';
 import { OBSERVED_EVENTS, OBSERVED_SCHEMAS } from './observed.js';
+import { PROMOTION_PROGRESS, PromotionProgressDetailSchema } from './promotion-events.js';
 import { ROLLOUT_EVENT_SCHEMAS } from './rollout-events.js';
 
 /**
@@ -22,6 +23,7 @@ export const SERVICE_EVENT_SCHEMAS = {
   [OBSERVED_EVENTS.hooks]: OBSERVED_SCHEMAS.hooks,
   [CONFIGURATION_PROBLEM]: ConfigurationProblemDetailSchema,
   [MEMBER_UNREACHABLE]: MemberUnreachableDetailSchema,
+  [PROMOTION_PROGRESS]: PromotionProgressDetailSchema,
 } as const;
 
 export type ServiceDetailType = keyof typeof SERVICE_EVENT_SCHEMAS;

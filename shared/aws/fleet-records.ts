@@ -1,0 +1,102 @@
+import { InvalidInputError } from '../errors.js';
+import { describeScope, type Freeze, type FreezeScope, FreezeSchema } from '../fleet/freeze.js';
+import type { FleetView } from '../fleet/may-start.js';
+import { type PromotionState, PromotionStateSchema } from '../fleet/promotion-state.js';
+import { invalidInput } from '../schema-issues.js';
+import { ChatopsItems, type Item } from './chatops-items.js';
+
+/**
+ * The fleet table (serverless.yml FleetTable, key `pk` + `sk`): what fleet promotion keeps
+ * between decisions and what every rollout asks at its batch boundaries.
+ *
+ * | pk | sk | item |
+ * |---|---|---|
+ * | `promotion` | release key | the promotion's state (`state`), `version` (each write +1) |
+ * | `freeze` | `all`, `ring <name>`, `cluster <name>` | a freeze |
+ * | `promotion#<key>` | `approval#<ring>` | a person's approval to enter the ring |
+ *
+ * Promotions sit in one partition: a fleet runs a few promotions a month, and every rollout's
+ * batch boundary reads them all with the freezes (two Queries). A promotion is written by its
+ * workflow and by people (hold, release, promote): every write names the version it read, so
+ * neither loses the other's change (a refused write is read again and decided again).
+ */
+export interface StoredPromotion {
+  state: PromotionState;
+  version: number;
+}
+
+export interface RingApproval {
+  ring: string;
+  by: string;
+  at: string;
+}
+
+const PROMOTIONS = 'promotion';
+const FREEZES = 'freeze';
+
+export class FleetRecords extends ChatopsItems {
+  async promotions(): Promise<StoredPromotion[]> {
+    return (await this.queryAll(PROMOTIONS)).map(promotionOf);
+  }
+
+  async promotion(key: string): Promise<StoredPromotion | undefined> {
+    const item = await this.get(PROMOTIONS, key);
+    return item ? promotionOf(item) : undefined;
+  }
+
+  /** Records a promotion that has just begun; false when one of that release exists (its own state stands). */
+  async createPromotion(state: PromotionState, at: string): Promise<boolean> {
+    return this.putNew({ pk: PROMOTIONS, sk: state.key, state, version: 1, updatedAt: at });
+  }
+
+  /** Writes the promotion's state if it is still at `version`; the new version, or undefined when another write came first. */
+  async savePromotion(state: PromotionState, version: number, at: string): Promise<number | undefined> {
+    const written = await this.updateIfExists(PROMOTIONS, state.key, { state, version: version + 1, updatedAt: at }, { condition: '#version = :read', values: { ':read': version } });
+    return written ? version + 1 : undefined;
+  }
+
+  async freezes(): Promise<Freeze[]> {
+    return (await this.queryAll(FREEZES)).map(freezeOf);
+  }
+
+  /** Sets the freeze; it replaces one of the same scope (a new reason, a new person). */
+  async setFreeze(freeze: Freeze): Promise<void> {
+    await this.put({ pk: FREEZES, sk: describeScope(freeze.scope), ...freeze });
+  }
+
+  /** Lifts the freeze of the scope; the freeze lifted, or undefined when nothing was frozen there. */
+  async liftFreeze(scope: FreezeScope): Promise<Freeze | undefined> {
+    const old = await this.remove(FREEZES, describeScope(scope));
+    return old ? freezeOf(old) : undefined;
+  }
+
+  /** A person's approval to enter a ring; the first one stands (false when the ring was approved already). */
+  async approveRing(key: string, approval: RingApproval): Promise<boolean> {
+    return this.putNew({ pk: `${PROMOTIONS}#${key}`, sk: `approval#${approval.ring}`, ...approval });
+  }
+
+  async ringApprovals(key: string): Promise<RingApproval[]> {
+    return (await this.queryAll(`${PROMOTIONS}#${key}`, 'approval#')).map((item) => ({ ring: String(item.ring), by: String(item.by), at: String(item.at) }));
+  }
+
+  /** What mayStart and atBatchBoundary (shared/fleet/may-start.ts) decide from. */
+  async fleetView(): Promise<FleetView> {
+    const [promotions, freezes] = await Promise.all([this.promotions(), this.freezes()]);
+    return { promotions: promotions.map((p) => p.state), freezes };
+  }
+}
+
+/** A stored item that does not read as what it should be is refused, naming the item: deciding from a half-read promotion could start what a hold stops. */
+function promotionOf(item: Item): StoredPromotion {
+  const parsed = PromotionStateSchema.safeParse(item.state);
+  if (!parsed.success) throw invalidInput(parsed.error, `fleet table promotion/${String(item.sk)}.state`);
+  if (typeof item.version !== 'number') throw new InvalidInputError([{ path: `fleet table promotion/${String(item.sk)}.version`, message: 'must be a number' }]);
+  return { state: parsed.data, version: item.version };
+}
+
+function freezeOf(item: Item): Freeze {
+  const { pk: _pk, sk, ...fields } = item;
+  const parsed = FreezeSchema.safeParse(fields);
+  if (!parsed.success) throw invalidInput(parsed.error, `fleet table freeze/${String(sk)}`);
+  return parsed.data;
+}
