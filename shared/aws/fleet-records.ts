@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../errors.js';
 import { describeScope, type Freeze, type FreezeScope, FreezeSchema } from '../fleet/freeze.js';
 import type { FleetView } from '../fleet/may-start.js';
-import { type PromotionState, PromotionStateSchema } from '../fleet/promotion-state.js';
+import { type GroupRef, groupKey, type PromotionState, PromotionStateSchema } from '../fleet/promotion-state.js';
 import { invalidInput } from '../schema-issues.js';
 import { ChatopsItems, type Item } from './chatops-items.js';
 
@@ -14,6 +14,7 @@ import { ChatopsItems, type Item } from './chatops-items.js';
  * | `promotion` | release key | the promotion's state (`state`), `version` (each write +1) |
  * | `freeze` | `all`, `ring <name>`, `cluster <name>` | a freeze |
  * | `promotion#<key>` | `approval#<ring>` | a person's approval to enter the ring |
+ * | `promotion#<key>` | `group#<group key>` | the group's last rollout of the release: how it ended, the image it left |
  *
  * Promotions sit in one partition: a fleet runs a few promotions a month, and every rollout's
  * batch boundary reads them all with the freezes (two Queries). A promotion is written by its
@@ -28,6 +29,23 @@ export interface StoredPromotion {
 export interface RingApproval {
   ring: string;
   by: string;
+  at: string;
+}
+
+/**
+ * How a group's rollout of a release went, as its rollout records it at its start and its end
+ * (with the release's key in the rollout's `fleet` input): what the promotion's decisions read
+ * (`failed-health` holds the release) and where a rollback returns the group (`from`).
+ */
+export interface GroupOutcome {
+  ref: GroupRef;
+  ring?: string;
+  state: 'rolling' | 'current' | 'failed' | 'failed-health' | 'stopped' | 'rolled-back';
+  /** the image the group ran before the release: a rollback's target */
+  from?: { imageId?: string; release?: string };
+  to: { imageId: string };
+  executionName?: string;
+  detail?: string;
   at: string;
 }
 
@@ -77,6 +95,15 @@ export class FleetRecords extends ChatopsItems {
 
   async ringApprovals(key: string): Promise<RingApproval[]> {
     return (await this.queryAll(`${PROMOTIONS}#${key}`, 'approval#')).map((item) => ({ ring: String(item.ring), by: String(item.by), at: String(item.at) }));
+  }
+
+  /** Records how the group's rollout of the release stands (the latest write wins: one rollout of a group at a time, under its lock). */
+  async recordOutcome(key: string, outcome: GroupOutcome): Promise<void> {
+    await this.put({ pk: `${PROMOTIONS}#${key}`, sk: `group#${groupKey(outcome.ref)}`, ...outcome });
+  }
+
+  async outcomes(key: string): Promise<GroupOutcome[]> {
+    return (await this.queryAll(`${PROMOTIONS}#${key}`, 'group#')).map(({ pk: _pk, sk: _sk, ...outcome }) => outcome as unknown as GroupOutcome);
   }
 
   /** What mayStart and atBatchBoundary (shared/fleet/may-start.ts) decide from. */

@@ -5,6 +5,7 @@ import { DrainPolicySchema } from './drain.js';
 import { clusterName, instanceId, placeFields } from './eventbridge.js';
 import { PrepareLaunchTemplateInputSchema } from './detection.js';
 import { EXECUTION_ARN } from '../ids.js';
+import { RING_NAME } from '../fleet/promotion-policy.js';
 
 /**
  * The ami-rollout workflow's data: what starts it, what each step is given, and the state
@@ -60,6 +61,22 @@ export const RolloutInputSchema = z.object({
   ),
   /** set by the workflow (its first execution, and the fresh ones it goes on in): kept by BeginRollout, which returns the input */
   lineage: z.optional(LineageSchema),
+  /**
+   * The release this rollout moves the group to (shared/fleet/release.ts releaseKey) and the
+   * group's ring, when known: at every batch boundary the rollout asks the fleet table whether
+   * a freeze pauses it or a hold of the release stops it (shared/fleet/may-start.ts
+   * atBatchBoundary), and its outcome is recorded for the release's promotion. Absent (a
+   * rollout begun before fleet promotion, or of an image no release names): freezes of
+   * everything and of its cluster still pause it.
+   */
+  fleet: z.optional(
+    z.object({
+      release: z.string().check(z.minLength(1), z.maxLength(80)),
+      ring: z.optional(z.string().check(z.regex(RING_NAME))),
+      /** begun by the promotion to roll a group back off a held release */
+      rollbackOf: z.optional(z.string().check(z.minLength(1), z.maxLength(80))),
+    }),
+  ),
 });
 export type RolloutInput = z.infer<typeof RolloutInputSchema>;
 /** What starts an execution (detection, chat): the input before its defaults are filled in. */

@@ -69,6 +69,16 @@ describe('Fleet table (real DynamoDB)', () => {
     assert.deepEqual(await fleet.ringApprovals('k1'), [{ ring: 'prod', by: 'alice', at: T0.toISOString() }]);
   });
 
+  it('group outcomes: one per group and release, the latest write wins', async () => {
+    const ref = { account: '444455556666', region: 'us-east-1', cluster: 'prod', group: 'web' };
+    await fleet.recordOutcome('k1', { ref, ring: 'prod', state: 'rolling', from: { imageId: 'ami-old' }, to: { imageId: 'ami-new' }, at: T0.toISOString() });
+    await fleet.recordOutcome('k1', { ref, ring: 'prod', state: 'failed-health', from: { imageId: 'ami-old' }, to: { imageId: 'ami-new' }, detail: '3 pods crash-looping', at: T0.toISOString() });
+    await fleet.recordOutcome('k1', { ref: { cluster: 'prod', group: 'web' }, state: 'current', to: { imageId: 'ami-new' }, at: T0.toISOString() });
+    const outcomes = await fleet.outcomes('k1');
+    assert.deepEqual(outcomes.map((o) => [o.ref.account, o.state]).sort(), [['444455556666', 'failed-health'], [undefined, 'current']].sort());
+    assert.deepEqual(await fleet.outcomes('k2'), []);
+  });
+
   it('an item that does not read as a promotion is refused, naming it, rather than decided from half-read', async () => {
     const doc = DynamoDBDocumentClient.from(db.client);
     await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'promotion', sk: 'broken', state: { key: 'broken', rings: [] }, version: 1 } }));
