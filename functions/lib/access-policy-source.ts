@@ -1,7 +1,7 @@
 import type { AwsScope } from '../../shared/aws/clients.js';
-import { cachedSecret } from '../../shared/aws/secrets.js';
 import { type AccessPolicy, DENY_ALL, parseAccessPolicy } from '../../shared/chatops/access-policy.js';
 import { logger } from './handler.js';
+import { parsedParameterSource } from './parameter-source.js';
 
 /**
  * The access policy from SSM, re-read every five minutes, parsed once per text. No
@@ -9,21 +9,8 @@ import { logger } from './handler.js';
  * rather than every command and event failing. A malformed policy fails loudly.
  */
 export function accessPolicySource(aws: AwsScope, parameter: string): () => Promise<AccessPolicy> {
-  const text = cachedSecret(aws, parameter);
-  let parsed: { text: string; policy: AccessPolicy } | undefined;
-  return async () => {
-    let current: string;
-    try {
-      current = await text();
-    } catch (error) {
-      if ((error as Error).cause instanceof Error && ((error as Error).cause as Error).name === 'ParameterNotFound') {
-        logger.warn('no chat-ops access policy: nobody may use chat commands', { parameter });
-        return DENY_ALL;
-      }
-      throw error;
-    }
-    if (parsed?.text !== current) parsed = { text: current, policy: parseAccessPolicy(current) };
-    return parsed.policy;
-  };
+  return parsedParameterSource(aws, parameter, parseAccessPolicy, () => {
+    logger.warn('no chat-ops access policy: nobody may use chat commands', { parameter });
+    return DENY_ALL;
+  });
 }
-

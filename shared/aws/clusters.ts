@@ -13,6 +13,8 @@ export interface ClusterView {
   version?: string;
   /** API, API_AND_CONFIG_MAP or CONFIG_MAP; absent on clusters from before access entries */
   authenticationMode?: string;
+  /** the cluster's tags (DescribeCluster): where a ring is given for all its groups */
+  tags?: Record<string, string>;
 }
 
 /** The cluster (DescribeCluster); one EKS does not know is a ClusterNotFoundError. */
@@ -28,6 +30,7 @@ export async function describeCluster(scope: AwsScope, name: string): Promise<Cl
     ...(cluster.kubernetesNetworkConfig?.serviceIpv4Cidr !== undefined ? { serviceIpv4Cidr: cluster.kubernetesNetworkConfig.serviceIpv4Cidr } : {}),
     ...(cluster.version !== undefined ? { version: cluster.version } : {}),
     ...(cluster.accessConfig?.authenticationMode ? { authenticationMode: cluster.accessConfig.authenticationMode } : {}),
+    ...(cluster.tags && Object.keys(cluster.tags).length > 0 ? { tags: cluster.tags } : {}),
   };
 }
 

@@ -66,8 +66,8 @@ export function readNodeGroupConfig(tags: Readonly<Record<string, string>>): Nod
 
 type Values = Pick<NodeGroupConfig, 'policy' | 'rollout' | 'ami'>;
 
-/** Each key's value in effect, written as its tag would be. */
-const SHOW: Record<NodeGroupTagKey, (v: Values) => string> = {
+/** Each key's value in effect, written as its tag would be (the ring: the tag's own, checked against the promotion policy by fleet/ring-membership.ts). */
+const SHOW: Record<Exclude<NodeGroupTagKey, 'ring'>, (v: Values) => string> = {
   rollout: (v) => v.policy.rollout,
   channel: (v) => channelText(v.ami.channel),
   'kubernetes-version': (v) => v.policy.kubernetesVersion,
@@ -107,7 +107,8 @@ function effectiveSettings(tags: Readonly<Record<string, string>>, values: Value
     if (tag === undefined) return { key, governs, value, source: 'default' };
     return { key, governs, value, source: rejected.has(key) ? 'rejected' : 'tag', tag };
   };
-  const known = (Object.keys(NODE_GROUP_TAGS) as NodeGroupTagKey[]).map((key) => setting(key, NODE_GROUP_TAGS[key].governs, SHOW[key](values)));
+  const show = (key: NodeGroupTagKey) => (key === 'ring' ? (tags[`${POLICY_TAG_PREFIX}ring`] ?? "its cluster's, else none") : SHOW[key](values));
+  const known = (Object.keys(NODE_GROUP_TAGS) as NodeGroupTagKey[]).map((key) => setting(key, NODE_GROUP_TAGS[key].governs, show(key)));
   // a family's members are settings only when given (`ami-tag-team`)
   const family = Object.entries(tags).flatMap(([fullKey, value]) => {
     const key = fullKey.startsWith(POLICY_TAG_PREFIX) ? fullKey.slice(POLICY_TAG_PREFIX.length) : '';

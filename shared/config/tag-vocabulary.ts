@@ -31,6 +31,8 @@ export const NODE_GROUP_TAGS = {
   // what rolls, and how (rollout/rollout-policy.ts, ami/resolve-target.ts, ami/kubernetes-version.ts)
   rollout: { governs: 'rollout', values: ['off', 'auto', 'approve', 'observe'] },
   channel: { governs: 'rollout' },
+  // the group's ring in fleet promotion (fleet/ring-membership.ts; also on the cluster, for all its groups): its values are the promotion policy's rings, checked there
+  ring: { governs: 'rollout' },
   'kubernetes-version': { governs: 'rollout', values: KUBERNETES_VERSION_POLICIES },
   'max-unavailable': { governs: 'rollout' },
   canary: { governs: 'rollout' },

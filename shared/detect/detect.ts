@@ -22,6 +22,8 @@ import { type AnnouncePorts, announceProblems } from './announce-problems.js';
 import type { DetectionWindows } from './detection-windows.js';
 import { attachImages, type ClusterView, type GroupRef, type GroupView, listClusters, listGroups, type PlaceAt, placeFieldsOf } from './inventory.js';
 import { observeRollout } from './observe-rollout.js';
+import type { PromotionPolicy } from '../fleet/promotion-policy.js';
+import { RING_TAG, ringOf } from '../fleet/ring-membership.js';
 import { type GroupPlan, planGroup, rolloutExecutionName, rolloutInputOf } from './plan-rollouts.js';
 import { detectionImageSource, targetForGroup } from './target-for-group.js';
 
@@ -33,6 +35,8 @@ export interface DetectPorts {
   amiRolloutStateMachineArn: string;
   /** the service's mode (config/observe.ts); act when not given */
   mode?: ServiceMode;
+  /** the promotion policy (fleet promotion), read for this detection: which rings a ring tag may name; absent, none is configured */
+  promotionPolicy?: PromotionPolicy;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
@@ -46,6 +50,7 @@ export interface FleetPorts {
   places: { scopeOf(place?: Partial<Place>): AwsScope };
   fleet: readonly FleetPlace[];
   mode?: ServiceMode;
+  promotionPolicy?: PromotionPolicy;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
@@ -138,14 +143,17 @@ export async function planGroups(ports: Omit<DetectPorts, 'amiRolloutStateMachin
     const config = readNodeGroupConfig(group.tags);
     const problems = config.problems.map(describeProblem);
     if (problems.length > 0) ports.log('node group configuration problems', { cluster: group.cluster, group: group.name, problems });
-    const blockers = rolloutBlockers(config).map(describeProblem);
+    // a ring the policy does not have stops the group's rollouts, as a misspelt tag does: never read as "no ring" (every release at once)
+    const ring = ringOf(group.tags, group.clusterRing !== undefined ? { [RING_TAG]: group.clusterRing } : {}, ports.promotionPolicy);
+    const blockers = [...rolloutBlockers(config).map(describeProblem), ...(ring.kind === 'misconfigured' ? [ring.problem] : [])];
     // the opt-in tag holds even for a person naming the image: it is also what IAM allows this
     // service to change (Auto Scaling and EKS writes are conditioned on it), so a group that is
     // not opted in is reported as such rather than failing half-way on AccessDenied
     const rollout = config.policy.rollout === 'off' && scope.asIfOptedIn ? 'auto' : config.policy.rollout;
     const minor = minors.get(group)!;
     const target = rollout === 'off' || blockers.length > 0 ? { decision: 'none' as const, reason: 'not resolved' } : await targetForGroup({ images, ssm }, group, minor.minor, now);
-    plans.push(planGroup(group, { rollout, serviceMode: ports.mode ?? 'act', currentRelease: group.releaseVersion, target, blockers, problems, notes: config.notes, ...(minor.note ? { kubernetesNote: minor.note } : {}) }));
+    const notes = [...config.notes, ...(ring.kind === 'ring' && ring.note ? [ring.note] : [])];
+    plans.push(planGroup(group, { rollout, serviceMode: ports.mode ?? 'act', currentRelease: group.releaseVersion, target, blockers, problems, notes, ring, ...(minor.note ? { kubernetesNote: minor.note } : {}) }));
   }
   return { groups, plans };
 }
@@ -202,7 +210,7 @@ export async function planFleet(ports: FleetPorts, scope: PlanScope = {}, only?:
   );
   const done = await mapBounded(wanted, PLACES_AT_ONCE, async (at) => {
     try {
-      return await planGroups({ aws: ports.places.scopeOf(at.place), managedClusters: at.clusters, at, ...(ports.mode ? { mode: ports.mode } : {}), now: ports.now, log: ports.log }, scope);
+      return await planGroups({ aws: ports.places.scopeOf(at.place), managedClusters: at.clusters, at, ...(ports.mode ? { mode: ports.mode } : {}), ...(ports.promotionPolicy ? { promotionPolicy: ports.promotionPolicy } : {}), now: ports.now, log: ports.log }, scope);
     } catch (error) {
       const reason = at.home ? undefined : unreachableReason(error);
       if (reason === undefined) throw error;

@@ -8,6 +8,7 @@ import { describeTemplateVersion } from '../aws/launch-template-versions.js';
 import { describeNodegroup, listNodegroupNames } from '../aws/nodegroups.js';
 import type { ManagedClusters } from '../ownership/resolve-cluster.js';
 import type { SelectorGroup } from './image-match.js';
+import { RING_TAG } from '../fleet/ring-membership.js';
 
 /**
  * What one place (an account and region) runs: the managed clusters there, and for each its
@@ -25,6 +26,8 @@ export interface ClusterView {
   certificateAuthority: string;
   serviceIpv4Cidr: string;
   version: string;
+  /** the cluster's eks-node-lifecycle/ring tag: the ring of every group that names none (fleet/ring-membership.ts) */
+  ring?: string;
 }
 
 export interface GroupView {
@@ -54,6 +57,8 @@ export interface GroupView {
   controlPlaneVersion: string;
   imageId?: string;
   image?: ImageView;
+  /** its cluster's eks-node-lifecycle/ring tag, when the cluster carries one (ClusterView.ring) */
+  clusterRing?: string;
   /** the group's scaling: desired, min and max nodes */
   size?: { desired: number; min: number; max: number };
 }
@@ -98,6 +103,7 @@ export async function listClusters(ports: InventoryPorts, only?: string): Promis
         certificateAuthority: cluster.certificateAuthority ?? '',
         serviceIpv4Cidr: cluster.serviceIpv4Cidr ?? '172.20.0.0/16',
         version: cluster.version ?? '',
+        ...(cluster.tags?.[RING_TAG] !== undefined ? { ring: cluster.tags[RING_TAG] } : {}),
       };
     }),
   );
@@ -127,6 +133,7 @@ export async function listGroups(ports: InventoryPorts, cluster: ClusterView, on
       ...(ng.amiType && ng.amiType !== 'CUSTOM' ? { amiType: ng.amiType, releaseVersion: ng.releaseVersion } : {}),
       kubernetesVersion: ng.version ?? cluster.version,
       controlPlaneVersion: cluster.version,
+      ...(cluster.ring !== undefined ? { clusterRing: cluster.ring } : {}),
       ...(custom?.imageId ? { imageId: custom.imageId } : {}),
       ...(sized ? { size: { desired: ng.desiredSize ?? 0, min: ng.minSize ?? 0, max: ng.maxSize ?? 0 } } : {}),
     });
@@ -150,6 +157,7 @@ export async function listGroups(ports: InventoryPorts, cluster: ClusterView, on
       // what the group's image is built for, not the cluster's: a control plane upgrade moves no group by itself
       kubernetesVersion: '',
       controlPlaneVersion: cluster.version,
+      ...(cluster.ring !== undefined ? { clusterRing: cluster.ring } : {}),
       ...(version.imageId ? { imageId: version.imageId } : {}),
       size: { desired: g.desired, min: g.min, max: g.max },
     });

@@ -4,6 +4,8 @@ import { type ObservedBy, observedBy } from '../config/observe.js';
 import type { ServiceMode } from '../config/service-config.js';
 import type { Place } from '../aws/places.js';
 import { type GroupView, placeFieldsOf } from './inventory.js';
+import type { Release } from '../fleet/release.js';
+import type { RingMembership } from '../fleet/ring-membership.js';
 
 /**
  * What detection decides for one node group (pure): leave it (not opted in, nothing to
@@ -31,6 +33,13 @@ interface PlanBase {
   problems?: string[];
   /** values accepted in another spelling (`rollout=Auto` read as `auto`) */
   notes?: string[];
+  /**
+   * Fleet promotion, for a group in a ring only (a group in none is planned as it always was):
+   * its ring (fleet/ring-membership.ts), and the release its target is (fleet/release.ts),
+   * whose promotion decides when the group may start (fleet/may-start.ts).
+   */
+  ring?: Exclude<RingMembership, { kind: 'none' }>;
+  release?: Release;
 }
 
 /** Why a group is not rolled, in one word (metrics count groups by it). */
@@ -57,7 +66,9 @@ export function planGroup(
     /** the service's mode (default act) */
     serviceMode?: ServiceMode;
     currentRelease?: string;
-    target: { decision: 'target'; image: TargetImage; reason: string } | { decision: 'none'; reason: string } | { decision: 'untrusted'; image: { imageId: string; owner: string }; reason: string };
+    target: { decision: 'target'; image: TargetImage; release?: Release; reason: string } | { decision: 'none'; reason: string } | { decision: 'untrusted'; image: { imageId: string; owner: string }; reason: string };
+    /** the group's ring (fleet promotion); none or absent: planned as it always was */
+    ring?: RingMembership;
     /** what the group's kubernetes-version policy decided, when worth saying (a new minor; a pinned group behind) */
     kubernetesNote?: string;
     /** problems in settings that govern rollouts: the group is not rolled until they are fixed */
@@ -73,6 +84,7 @@ export function planGroup(
     kind: group.kind,
     ...(input.problems?.length ? { problems: input.problems } : {}),
     ...(input.notes?.length ? { notes: input.notes } : {}),
+    ...(input.ring && input.ring.kind !== 'none' ? { ring: input.ring, ...(input.target.decision === 'target' && input.target.release ? { release: input.target.release } : {}) } : {}),
   };
   if (input.rollout === 'off') return { ...base, action: 'skip', why: 'off', reason: 'rollouts are off for this group (tag eks-node-lifecycle/rollout=auto|approve to opt in, or observe to see what a rollout would do)' };
   // never a fall back to a default that may be riskier than what was meant (a mistyped soak rolling the newest image)

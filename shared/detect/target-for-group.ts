@@ -5,9 +5,11 @@ import type { ImageFilter, ImageView } from '../aws/images.js';
 import type { SsmParameterCache } from '../ami/ssm-parameters.js';
 import type { GroupView } from './inventory.js';
 import type { TargetImage } from './plan-rollouts.js';
+import { type Release, releaseOf } from '../fleet/release.js';
 
 export type GroupTarget =
-  | { decision: 'target'; image: TargetImage & { imageName: string; release: string }; reason: string }
+  /** `release`: the target as fleet promotion names it (undefined when resolution cannot say what the image is) */
+  | { decision: 'target'; image: TargetImage & { imageName: string; release: string }; release?: Release; reason: string }
   | { decision: 'none'; reason: string }
   /** an image the group does not trust (its owner): nothing rolls onto it, and a person asking is refused */
   | { decision: 'untrusted'; image: { imageId: string; imageName: string; owner: string }; reason: string };
@@ -50,5 +52,6 @@ export async function targetForGroup(ports: { images: ImageSource; ssm: SsmParam
   if (resolved.decision === 'none') return { decision: 'none', reason: resolved.reason };
   if (resolved.decision === 'untrusted') return { decision: 'untrusted', image: { imageId: resolved.imageId, imageName: resolved.imageName, owner: resolved.owner }, reason: resolved.reason };
   const { imageId, imageName, release, ownerId, ownerAlias } = resolved;
-  return { decision: 'target', image: { imageId, imageName, release, ...(ownerId ? { ownerId } : {}), ...(ownerAlias ? { ownerAlias } : {}) }, reason: resolved.reason };
+  const fleetRelease = releaseOf(resolved);
+  return { decision: 'target', image: { imageId, imageName, release, ...(ownerId ? { ownerId } : {}), ...(ownerAlias ? { ownerAlias } : {}) }, ...(fleetRelease ? { release: fleetRelease } : {}), reason: resolved.reason };
 }
