@@ -16,7 +16,7 @@ export { PROJECT_ROOT, loadServerlessModel, resolveEnvironment, type AslDefiniti
 // simulated AWS (aws/)
 export { accountThrottlingError, SimAccount, type CallRecord, type FaultRule } from './aws/account.js';
 export type { TimelineEntry, TimelineSource } from './aws/account-state.js';
-export { AMI_TYPES, naming, releaseAmi } from './aws/ami-catalogue.js';
+export { AMI_TYPES, naming, releaseAmi, type BadForNodes, type BadForWorkloads, type BadImage } from './aws/ami-catalogue.js';
 export { isTerminating } from './aws/asg-model.js';
 export { readBootstrap } from './aws/bootstrap-config.js';
 export type { SelfManagedGroup, SelfManagedGroupSpec } from './aws/builders.js';
@@ -48,6 +48,7 @@ export { allows, rulesFromManifest } from './kube/authorization.js';
 export { mapRole, nodeRoleMapping, putAwsAuth, type RoleMapping } from './kube/aws-auth.js';
 export { watchBudgets, type BudgetMonitor, type BudgetViolation } from './kube/budget-monitor.js';
 export { createDaemonSet, createDeployment, createNode, createPdb, createPod, startControllers } from './kube/controllers.js';
+export { crashLoopBackOffMs } from './kube/crash-loops.js';
 export { injectKubeFaults, type InjectedKubeFault, type KubeFault, type KubeFaults } from './kube/faults.js';
 export { clientOf as kubeClientOf, createRequestCounter } from './kube/request-counter.js';
 export { KubeStore, type StoreEvent } from './kube/store.js';

@@ -10,6 +10,7 @@ import { useSleep, useTimeSource } from '../../shared/clock.js';
 import { createEksToken } from '../../shared/kube/eks-token.js';
 import { type Place, placeKey, samePlace } from '../../shared/aws/places.js';
 import { SimAccount } from './aws/account.js';
+import type { BadImage } from './aws/ami-catalogue.js';
 import { SimCloud } from './aws/cloud.js';
 import { useFunctionEnvironments } from './function-environment.js';
 import { type MemberRole, memberStack } from './iam/member-roles.js';
@@ -21,6 +22,7 @@ import { SimEventBus, type BusEvent } from './event-bus.js';
 import { type KubeApiServer, type ObservedRequest, startKubeApiServer } from './kube/api-server.js';
 import { awsAuthAdmitsNode } from './kube/aws-auth.js';
 import { setNodeReady, startControllers } from './kube/controllers.js';
+import { nodeFaultsOf } from './kube/crash-loops.js';
 import { evictPod } from './kube/eviction.js';
 import { KubeStore } from './kube/store.js';
 import { isTerminating } from './kube/types.js';
@@ -167,6 +169,17 @@ export class World {
     if (this.cloud) return this.cloud.accountAt(place);
     if (samePlace(place, this.home)) return this.account;
     throw new Error(`the sandbox has no account ${placeKey(place)}; it has ${placeKey(this.home)}`);
+  }
+
+  /**
+   * Makes an image bad from now on, in the hub's home or `place` (a member's account): the
+   * nodes on it never become Ready (`'nodes'`) or crash-loop the pods it selects
+   * (`'workloads'`: by default every pod outside kube-system), those already running
+   * included. See aws/ami-catalogue.ts `BadImage`; `releaseAmi(…, { badFor })` is the same
+   * decided at release.
+   */
+  markImageBad(imageId: string, bad: BadImage, place?: Place): void {
+    this.accountAt(place ?? this.home).markImageBad(imageId, bad);
   }
 
   /** The member roles deploy/member-account.yml created in a place (those not deleted). */
@@ -524,12 +537,14 @@ export class World {
       registerNode: (node) => {
         store.create('nodes', node as never);
       },
-      setNodeReady: (name, ready) => {
-        if (store.get('nodes', undefined, name)) setNodeReady(store, name, ready);
+      setNodeReady: (name, ready, reason, message) => {
+        if (store.get('nodes', undefined, name)) setNodeReady(store, name, ready, message ? { reason: reason ?? 'KubeletNotReady', message } : undefined);
       },
       removeNode: (name) => {
+        nodeFaultsOf(store).set(name, undefined);
         if (store.get('nodes', undefined, name)) store.delete('nodes', undefined, name, {});
       },
+      crashPods: (name, crash) => nodeFaultsOf(store).set(name, crash),
       // asked only for a role without an access entry: as in EKS, no aws-auth maps nobody
       isNodeRoleMapped: (roleArn) => awsAuthAdmitsNode(store, roleArn),
       isNodeReady: (name) => {

@@ -17,7 +17,7 @@ import type { VirtualClock } from '../clock';
 import { InvocationSleeps } from '../invocation-sleeps';
 import { SDK_CLIENTS, type SdkService } from '../sdk-gate';
 import { bindSdkModel, type ClientClass, type SandboxCall, type SdkClient, type SdkModel } from '../sdk-stack';
-import { seedAmiCatalogue, type CatalogueOptions } from './ami-catalogue';
+import { type BadImage, recordBadImage, seedAmiCatalogue, type CatalogueOptions } from './ami-catalogue';
 import { AutoScalingService } from './autoscaling';
 import {
   createManagedNodegroup,
@@ -243,6 +243,17 @@ export class SimAccount {
   /** Why each instance did or did not join a cluster. */
   get kubeletNotes(): readonly KubeletNote[] {
     return this.kubelet.notes;
+  }
+
+  /**
+   * Makes an image of this account's EC2 bad from now on (`releaseAmi`'s `badFor`, decided
+   * later): nodes that join on it are bad, and so, at once, are the running nodes already on
+   * it (kubelet.ts `imageMarkedBad`). Replaces an earlier mark; nothing in EC2 or SSM changes.
+   */
+  markImageBad(imageId: string, bad: BadImage): void {
+    const spec = recordBadImage(this.ec2, imageId, bad);
+    this.note('ec2', `${imageId} marked bad for ${spec.for} (the sandbox's doing: nothing in EC2 shows it)`);
+    this.kubelet.imageMarkedBad(imageId);
   }
 
   /** Calls that may have changed something (everything but Describe*, List*, Get*). */

@@ -11,6 +11,7 @@ import type { AMITypes } from '@aws-sdk/client-eks';
 import type { AccountState } from './account-state';
 import type { Ec2Service } from './ec2';
 import type { AmiFamily, ImageRecord } from './ec2-records';
+import type { PodCrash } from './node-registry';
 import type { SsmService } from './ssm';
 
 export type AmiVariant = 'standard' | 'nvidia' | 'neuron';
@@ -35,7 +36,41 @@ export interface AmiReleaseSpec {
    * failure's own text. Nothing in EC2 or SSM tells the image apart from a good one.
    */
   brokenBootstrap?: boolean | string;
+  /**
+   * A bad release whose nodes do join: its pods crash-loop (`'workloads'`) or its nodes never
+   * become Ready (`'nodes'`); see `BadImage`. Like `brokenBootstrap`, invisible to EC2 and SSM.
+   */
+  badFor?: BadImage;
 }
+
+/**
+ * Pods crash-loop on a node running the image, as after a kernel or cgroup change the apps
+ * do not survive: every container of each affected pod exits at start, and the kubelet
+ * restarts it with its back-off. Affected by default: every pod outside `kube-system` (the
+ * cluster's own agents are built for the node images and keep running).
+ */
+export interface BadForWorkloads {
+  for: 'workloads';
+  /** only pods in these namespaces (default: every namespace but kube-system) */
+  namespaces?: readonly string[];
+  /** and only pods whose labels it selects, as a LabelSelector does */
+  podSelector?: PodCrash['podSelector'];
+  /** the containers' exit code (default 1) */
+  exitCode?: number;
+}
+
+/** The kubelet registers the Node but it never becomes Ready (Ready False, reason KubeletNotReady). */
+export interface BadForNodes {
+  for: 'nodes';
+  /** the Ready condition's message (default: the CNI never initializes, as the kubelet reports it) */
+  message?: string;
+}
+
+export type BadImage = 'workloads' | 'nodes' | BadForWorkloads | BadForNodes;
+export type BadImageSpec = BadForWorkloads | BadForNodes;
+
+/** What the kubelet reports while the network plugin never comes up: the classic never-Ready node. */
+export const NEVER_READY_MESSAGE = 'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized';
 
 /** Owner ids of the public images (EKS AMIs, Bottlerocket, Windows). */
 const OWNERS: Record<AmiFamily, string> = {
@@ -187,6 +222,24 @@ export function bootstrapFailure(ec2: Ec2Service, imageId: string): string | und
   return BOOTSTRAP_FAILURES.get(ec2)?.get(imageId);
 }
 
+/** How each image is bad once joined, by image id, per account's EC2 (see `badFor`, `SimAccount.markImageBad`). */
+const BAD_IMAGES = new WeakMap<Ec2Service, Map<string, BadImageSpec>>();
+
+/** How an image released with `badFor` (or marked bad since) is bad, for the kubelet. */
+export function badImage(ec2: Ec2Service, imageId: string): BadImageSpec | undefined {
+  return BAD_IMAGES.get(ec2)?.get(imageId);
+}
+
+/** Records an image as bad (replacing an earlier mark): the kubelet applies it to nodes joining from now on. */
+export function recordBadImage(ec2: Ec2Service, imageId: string, bad: BadImage): BadImageSpec {
+  if (!ec2.images.get(imageId)) throw new Error(`cannot mark ${imageId} bad: no such image in this account's EC2`);
+  const spec: BadImageSpec = bad === 'workloads' || bad === 'nodes' ? { for: bad } : { ...bad };
+  let marks = BAD_IMAGES.get(ec2);
+  if (!marks) BAD_IMAGES.set(ec2, (marks = new Map()));
+  marks.set(imageId, spec);
+  return spec;
+}
+
 /** How each family's boot tooling reports a kubelet that would not start, as in the instance's console. */
 function familyBootstrapFailure(family: AmiFamily): string {
   const kubelet = 'kubelet.service: Main process exited, code=exited, status=1/FAILURE';
@@ -227,6 +280,7 @@ export function releaseAmi(account: ReleasePublisher, spec: AmiReleaseSpec): Ima
     if (!failures) BOOTSTRAP_FAILURES.set(account.ec2, (failures = new Map()));
     failures.set(image.image.ImageId, typeof spec.brokenBootstrap === 'string' ? spec.brokenBootstrap : familyBootstrapFailure(spec.family));
   }
+  if (spec.badFor) recordBadImage(account.ec2, image.image.ImageId, spec.badFor);
   if (spec.recommend !== false) {
     account.ssm.publish(names.imageIdParameter, image.image.ImageId, { dataType: 'aws:ec2:image', at });
     if (names.releaseParameter) account.ssm.publish(names.releaseParameter, names.releaseVersion, { at });

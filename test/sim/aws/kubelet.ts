@@ -8,11 +8,14 @@
  * joins, a Node is registered through the cluster's NodeRegistry (NotReady until the CNI
  * is up, then Ready); if not, nothing registers and the reason goes to the timeline, which
  * is what makes a launch hook time out. An image released with `brokenBootstrap` never
- * joins, whatever its user data says. A terminated instance's Node goes NotReady and is
+ * joins, whatever its user data says; one bad for nodes (`badFor`) joins but never becomes
+ * Ready, and one bad for workloads joins, becomes Ready and crashes the pods it selects
+ * (`NodeRegistry.crashPods`). A mark made after nodes joined (`markImageBad`) reaches them
+ * at once: their kubelets report NotReady, or their runtimes start crashing pods. A terminated instance's Node goes NotReady and is
  * then deleted by the cloud controller.
  */
 import type { AccountState } from './account-state';
-import { bootstrapFailure } from './ami-catalogue';
+import { badImage, bootstrapFailure, NEVER_READY_MESSAGE, type BadImageSpec } from './ami-catalogue';
 import { readBootstrap, type BootstrapIntent } from './bootstrap-config';
 import type { Ec2Service } from './ec2';
 import type { EksService } from './eks';
@@ -118,11 +121,41 @@ export class Kubelet {
     await decision.registry.registerNode(node);
     this.joined.set(id, { cluster: decision.cluster.cluster.name, nodeName: node.metadata.name, registry: decision.registry });
     this.record({ instanceId: id, joined: true, cluster: decision.cluster.cluster.name, nodeName: node.metadata.name, reason: decision.how });
+    const joined = this.joined.get(id)!;
     this.account.clock.after(this.timings.cniReadyMs, () => {
-      const joined = this.joined.get(id);
-      if (joined && record.instance.State.Name === 'running') {
-        this.guarded(id, 'Ready', async () => joined.registry.setNodeReady(joined.nodeName, true));
-      }
+      if (this.joined.get(id) !== joined || record.instance.State.Name !== 'running') return;
+      // the image may have been marked since it booted: asked now, not at boot
+      const bad = badImage(this.ec2, record.instance.ImageId ?? '');
+      if (bad) this.guarded(id, 'bad image', () => this.suffer(joined, bad));
+      if (bad?.for !== 'nodes') this.guarded(id, 'Ready', async () => joined.registry.setNodeReady(joined.nodeName, true));
+    });
+  }
+
+  /**
+   * An image marked bad after nodes joined on it: each such node's kubelet reports NotReady
+   * from now on, or its runtime starts crashing the pods the mark selects (those running
+   * included: their containers exit and restart with the back-off). Nodes still booting
+   * learn of it when their CNI would come up.
+   */
+  imageMarkedBad(imageId: string): void {
+    const bad = badImage(this.ec2, imageId);
+    if (!bad) return;
+    for (const [id, joined] of this.joined) {
+      const record = this.ec2.instances.get(id);
+      if (record?.instance.ImageId !== imageId || record.instance.State.Name !== 'running') continue;
+      this.guarded(id, 'bad image', () => this.suffer(joined, bad));
+    }
+  }
+
+  private async suffer(joined: Joined, bad: BadImageSpec): Promise<void> {
+    if (bad.for === 'nodes') {
+      await joined.registry.setNodeReady(joined.nodeName, false, 'KubeletNotReady', bad.message ?? NEVER_READY_MESSAGE);
+      return;
+    }
+    await joined.registry.crashPods?.(joined.nodeName, {
+      ...(bad.namespaces ? { namespaces: bad.namespaces } : {}),
+      ...(bad.podSelector ? { podSelector: bad.podSelector } : {}),
+      exitCode: bad.exitCode ?? 1,
     });
   }
 
@@ -237,7 +270,7 @@ export class Kubelet {
           condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
           condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
           condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-          condition('Ready', 'False', 'KubeletNotReady', 'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized'),
+          condition('Ready', 'False', 'KubeletNotReady', NEVER_READY_MESSAGE),
         ],
         addresses: [
           { type: 'InternalIP', address: i.PrivateIpAddress ?? '' },

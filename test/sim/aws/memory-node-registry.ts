@@ -14,11 +14,12 @@ export class MemoryNodeRegistry implements NodeRegistry {
     this.nodes.set(node.metadata.name, structuredClone(node));
   }
 
-  setNodeReady(name: string, ready: boolean, reason?: string): void {
+  setNodeReady(name: string, ready: boolean, reason?: string, message?: string): void {
     const condition = this.nodes.get(name)?.status.conditions.find((c) => c.type === 'Ready');
     if (!condition) return;
     condition.status = ready ? 'True' : 'False';
     condition.reason = reason ?? (ready ? 'KubeletReady' : 'KubeletNotReady');
+    if (message !== undefined) condition.message = message;
   }
 
   removeNode(name: string): void {

@@ -8,8 +8,8 @@
 export interface NodeRegistry {
   /** Creates the Node object (kubelet self-registration). */
   registerNode(node: KubeNode): void | Promise<void>;
-  /** Flips the `Ready` condition (kubelet status updates, node-lifecycle controller). */
-  setNodeReady(name: string, ready: boolean, reason?: string): void | Promise<void>;
+  /** Flips the `Ready` condition (kubelet status updates, node-lifecycle controller); `message`: the kubelet's own words for NotReady. */
+  setNodeReady(name: string, ready: boolean, reason?: string, message?: string): void | Promise<void>;
   /** Deletes the Node (cloud controller manager, once the instance is gone). */
   removeNode(name: string): void | Promise<void>;
   /**
@@ -33,6 +33,23 @@ export interface NodeRegistry {
    * the deadline. Omit it and nodes are treated as empty.
    */
   drainNode?(name: string, options: { force: boolean }): DrainPass | Promise<DrainPass>;
+  /**
+   * Not an API call: the node's own container runtime. From now on the containers of the pods
+   * it selects exit at start on this node, and the API shows what the kubelet reports of them
+   * (CrashLoopBackOff, restarts). Omit it and images bad for workloads harm nothing.
+   */
+  crashPods?(name: string, crash: PodCrash): void | Promise<void>;
+}
+
+/** Which pods' containers crash on a node, and how they exit (ami-catalogue.ts's BadForWorkloads). */
+export interface PodCrash {
+  /** default: every namespace but kube-system */
+  namespaces?: readonly string[];
+  podSelector?: {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+  };
+  exitCode: number;
 }
 
 /** The outcome of one drain pass: done, or what is still on the node and why. */

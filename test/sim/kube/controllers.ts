@@ -1,4 +1,5 @@
 import type { Timer, VirtualClock } from '../clock.js';
+import { crashLoopPods, nodeFaultsOf } from './crash-loops.js';
 import { collectGarbage, collectOrphanedPods, evictFromNoExecuteTaints, taintNodesByCondition } from './node-controllers.js';
 import { schedulePendingPods, startBoundPods, syncPodReadinessWithNodes } from './pod-lifecycle.js';
 import type { KubeStore } from './store.js';
@@ -31,12 +32,15 @@ const MAX_PASSES = 50;
  * 3. taint manager: evictions for NoExecute taints;
  * 4. Deployments, then ReplicaSets (replacement pods), then DaemonSets;
  * 5. the scheduler binds pending pods;
- * 6. the kubelets start bound pods and follow their node's readiness.
+ * 6. the kubelets start bound pods, crash those their node's runtime kills (crash-loops.ts)
+ *    and follow their node's readiness.
  */
 export function startControllers(store: KubeStore, clock: VirtualClock = store.clock, options: ControllerOptions = {}): StopControllers {
   if (clock !== store.clock) throw new Error('startControllers: the controllers must run on the clock of the store they watch');
   const startupMs = options.podStartupMs ?? 5_000;
   const starting = new Map<string, Timer>();
+  const loops = new Map<string, Timer>();
+  const faults = nodeFaultsOf(store);
   let dirty = false;
   let running = false;
   let stopped = false;
@@ -58,6 +62,7 @@ export function startControllers(store: KubeStore, clock: VirtualClock = store.c
     const retries = [reconcileReplicaSets(store), reconcileDaemonSets(store)].filter((at): at is number => at !== undefined);
     schedulePendingPods(store);
     startBoundPods(store, startupMs, starting);
+    crashLoopPods(store, faults, loops);
     syncPodReadinessWithNodes(store);
     return { recheck, retry: retries.length > 0 ? Math.min(...retries) : undefined };
   }
@@ -95,10 +100,13 @@ export function startControllers(store: KubeStore, clock: VirtualClock = store.c
     }
   }
 
-  const unsubscribe = store.on(() => {
+  const changed = () => {
     dirty = true;
     if (!running) schedule();
-  });
+  };
+  const unsubscribe = store.on(changed);
+  // a node's runtime turning bad is no API change: it wakes the kubelets all the same
+  const unsubscribeFaults = faults.on(changed);
   // reconcile what exists already
   dirty = true;
   schedule();
@@ -106,10 +114,12 @@ export function startControllers(store: KubeStore, clock: VirtualClock = store.c
   return function stopControllers() {
     stopped = true;
     unsubscribe();
+    unsubscribeFaults();
     scheduled?.cancel();
     wake?.cancel();
     requeue?.cancel();
-    for (const timer of starting.values()) timer.cancel();
+    for (const timer of [...starting.values(), ...loops.values()]) timer.cancel();
     starting.clear();
+    loops.clear();
   };
 }

@@ -80,8 +80,8 @@ export function createNode(store: KubeStore, input: NodeInput): KubeNode {
   return store.create('nodes', node);
 }
 
-/** What the kubelet reports when it starts or stops posting ready status. */
-export function setNodeReady(store: KubeStore, name: string, ready: boolean | 'Unknown'): KubeNode {
+/** What the kubelet reports when it starts or stops posting ready status; `notReady`: its own words for why not. */
+export function setNodeReady(store: KubeStore, name: string, ready: boolean | 'Unknown', notReady?: { reason: string; message: string }): KubeNode {
   const now = rfc3339(store.clock.now());
   return store.update('nodes', undefined, name, (node) => {
     const conditions = (node.status ??= {}).conditions ?? [];
@@ -89,7 +89,9 @@ export function setNodeReady(store: KubeStore, name: string, ready: boolean | 'U
     const next: Condition =
       ready === 'Unknown'
         ? { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: previous?.lastHeartbeatTime ?? now, lastTransitionTime: now }
-        : readyCondition(ready, now);
+        : ready === false && notReady
+          ? { type: 'Ready', status: 'False', ...notReady, lastHeartbeatTime: now, lastTransitionTime: now }
+          : readyCondition(ready, now);
     if (previous && previous.status === next.status) next.lastTransitionTime = previous.lastTransitionTime ?? now;
     node.status.conditions = [...conditions.filter((c) => c.type !== 'Ready'), next];
   });

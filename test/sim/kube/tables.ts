@@ -80,6 +80,14 @@ function podStatus(pod: Pod): string {
   return reason;
 }
 
+/** printPod's RESTARTS: the count and, once there is one, how long ago the last container exited. */
+function podRestarts(pod: Pod, now: number): string {
+  const statuses = pod.status?.containerStatuses ?? [];
+  const restarts = statuses.reduce((sum, c) => sum + c.restartCount, 0);
+  const exits = statuses.map((c) => Date.parse((c['lastState'] as { terminated?: { finishedAt?: string } } | undefined)?.terminated?.finishedAt ?? '')).filter((t) => !Number.isNaN(t));
+  return restarts !== 0 && exits.length > 0 ? `${restarts} (${humanDuration(now - Math.max(...exits))} ago)` : String(restarts);
+}
+
 function podReady(pod: Pod): string {
   const ready = (pod.status?.containerStatuses ?? []).filter((c) => c.ready).length;
   return `${ready}/${pod.spec.containers.length}`;
@@ -141,9 +149,9 @@ const PRINTERS: Partial<Record<ResourceName, Printer>> = {
     ],
     cells(object, now) {
       const pod = object as Pod;
-      const restarts = (pod.status?.containerStatuses ?? []).reduce((sum, c) => sum + c.restartCount, 0);
+      const restarts = podRestarts(pod, now);
       return [
-        pod.metadata.name!, podReady(pod), podStatus(pod), String(restarts), age(pod, now),
+        pod.metadata.name!, podReady(pod), podStatus(pod), restarts, age(pod, now),
         pod.status?.podIP ?? '<none>', pod.spec.nodeName ?? '<none>', pod.status?.nominatedNodeName ?? '<none>', '<none>',
       ];
     },
