@@ -368,6 +368,8 @@ export class World {
       /** where it lives (default: the hub's home); a member's cluster gives its member roles access entries unless `memberAccess: false` */
       place?: Place;
       memberAccess?: boolean;
+      /** the cluster's tags (DescribeCluster returns them): `eks-node-lifecycle/ring` for all its groups */
+      tags?: Record<string, string>;
     } = {},
   ): Promise<SimCluster> {
     const place = options.place ?? this.home;
@@ -405,6 +407,7 @@ export class World {
       serviceIpv4Cidr: options.serviceIpv4Cidr ?? '172.20.0.0/16',
       version: options.version ?? '1.31',
       ...(vpcId ? { endpointAccess: 'private' as const, vpcId } : {}),
+      ...(options.tags ? { tags: options.tags } : {}),
     });
     if (vpcId) this.privateEndpoints().add({ cluster: name, port: server.port, vpcId, address: `10.0.${(server.port >> 8) & 31}.${server.port & 255}` });
     store.on((event) => {
