@@ -93,9 +93,9 @@ describe('Deployable package: monitoring (alarms, alarm topic, dashboard, logs, 
     assert.ok(!JSON.stringify(resources).includes('xray:'), 'no role holds X-Ray permissions it does not use');
   });
 
-  it('keeps the tables (the audit trail, locks, drain records) when the stack is removed or a table replaced', () => {
+  it('keeps the tables (the audit trail, locks, drain records, promotions and freezes) when the stack is removed or a table replaced', () => {
     const tables = ofType(resources, 'AWS::DynamoDB::Table');
-    assert.equal(tables.length, 3);
+    assert.deepEqual(tables.map(([id]) => id).sort(), ['ChatopsTable', 'DrainsTable', 'FleetTable', 'RolloutsTable']);
     for (const [id, t] of tables) {
       assert.equal((t as any).DeletionPolicy, 'Retain', id);
       assert.equal((t as any).UpdateReplacePolicy, 'Retain', id);
