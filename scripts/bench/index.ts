@@ -9,6 +9,7 @@ import { benchChatColdPath, renderChatColdPath } from './chat-cold-path.js';
 import { benchDetection } from './detection.js';
 import { benchDrain } from './drain.js';
 import { benchFleetDetection, renderFleetDetection } from './fleet-detection.js';
+import { benchFleetPromotion, renderFleetPromotion } from './fleet-promotion.js';
 import { benchRollout, renderRollout } from './rollout.js';
 import { benchLongExecutions, renderLongExecutions } from './long-executions.js';
 import { benchScaleIn, renderScaleIn } from './scale-in.js';
@@ -34,6 +35,7 @@ const fleet = await step('detection over 3 accounts × 2 regions × 50 clusters 
 const rollout = await step('rollout of 100 nodes, max-unavailable 10', () => benchRollout(100, 10, 0));
 const rolloutCanary = await step('rollout of 100 nodes with a canary', () => benchRollout(100, 10, 1));
 const scaleIn = await step('scale-in of 500 of 600 nodes', () => benchScaleIn(600, 500));
+const promotion = await step('fleet promotion: 6 clusters, 3 rings, a good, a bad and a frozen release', () => benchFleetPromotion());
 const long = await step('long executions (48 h drain, stuck pods, 14-day pause, 1000 nodes)', () => benchLongExecutions(1000));
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const rows = [
@@ -69,6 +71,8 @@ const targets = [
   `| fleet detection (3 accounts × 2 regions × 50 clusters × 20 groups): AWS calls per group ≤ 1.2, as in one account | ${fmt(fleet.callsPerGroup)} (${fmt(fleet.ratioToSingle)} × one account's ${fmt(fleet.singleCallsPerGroup)}); ${fleet.planned} of ${fleet.groups} groups planned | ${mark(fleet.callsPerGroup <= 1.2 && fleet.planned === fleet.groups)} |`,
   `| fleet detection: one AssumeRole per member account-region | ${fleet.assumeRoleCalls} for ${fleet.memberPlaces} | ${mark(fleet.assumeRoleCalls === fleet.memberPlaces)} |`,
   `| fleet detection: no account-region's API above 50 % of its documented refill rate (busiest virtual second) | ${fleet.peaks[0] ? `${fleet.peaks[0].place} ${fleet.peaks[0].bucket} ${fleet.peaks[0].perSecond}/s of ${fleet.peaks[0].refillPerSecond}/s (${(fleet.peaks[0].share * 100).toFixed(0)} %)` : '–'}; deepest draw on a documented bucket ${(Math.max(...fleet.peaks.map((p) => p.drawn)) * 100).toFixed(0)} % of its capacity; ${fmt(fleet.wallMs / 1000, 1)} s real, ${fmt(fleet.virtualSeconds, 1)} s virtual | ${mark(fleet.peaks.every((p) => p.share <= 0.5))} |`,
+  `| fleet promotion: groups that ever ran a bad release outside ring 0 | ${promotion.outsideRing0} (held: ${promotion.badHeld}) | ${mark(promotion.badHeld && promotion.outsideRing0 === 0)} |`,
+  `| fleet promotion: a good release's promotion ≤ 1.10 × the sum of its soaks | ${promotion.overhead !== undefined ? fmt(promotion.overhead, 3) : 'n/a'} | ${mark((promotion.overhead ?? Infinity) <= 1.1)} |`,
   `| bundles ≤ 300 KB | largest ${biggest.name} ${(biggest.bytes / 1024).toFixed(0)} KB; ${bundles.functions.filter((f) => f.bytes > 300 * 1024).length} of ${bundles.functions.length} over | ${mark(biggest.bytes <= 300 * 1024)} |`,
   `| chatSlack's cold path (init + verify + hand-off) within Slack's 3 s | median ${fmt(chatCold.totalMs, 0)} ms, slowest ${fmt(chatCold.worstMs, 0)} ms (no network; Lambda's own cold start and 3 round trips come on top) | ${mark(chatCold.worstMs < 3000)} |`,
   `| cold init ≤ 2 × a bare middy + Powertools Logger handler (code alone, median of 15 processes, paired run by run with the bare handler's after the same SDK modules) | worst ${slowest.name} ${fmt(ratioOf(slowest))}×; ${bundles.functions.filter((f) => ratioOf(f) > 2).length} of ${bundles.functions.length} over | ${mark(ratioOf(slowest) <= 2)} |`,
@@ -124,10 +128,11 @@ Per group, one Describe call: DescribeNodegroup (managed) or DescribeLaunchTempl
 public parameters once each, ten names a call.
 `;
 const fleetReport = renderFleetDetection(fleet);
+const promotionReport = renderFleetPromotion(promotion);
 const rolloutReport = renderRollout(rollout) + renderRollout(rolloutCanary);
 const bundlesReport = renderBundles(bundles) + renderChatColdPath(chatCold);
 const startReport = renderStart(start);
 const scaleInReport = renderScaleIn(scaleIn);
 const longReport = renderLongExecutions(long);
-writeFileSync('BENCHMARKS.md', report + detectionReport + fleetReport + rolloutReport + scaleInReport + longReport + bundlesReport + startReport);
-for (const section of [rolloutReport, scaleInReport, longReport, detectionReport, fleetReport, bundlesReport, startReport, report]) console.log(section);
+writeFileSync('BENCHMARKS.md', report + detectionReport + fleetReport + promotionReport + rolloutReport + scaleInReport + longReport + bundlesReport + startReport);
+for (const section of [rolloutReport, scaleInReport, longReport, detectionReport, fleetReport, promotionReport, bundlesReport, startReport, report]) console.log(section);
