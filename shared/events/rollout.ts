@@ -31,6 +31,10 @@ export type StepPlace = z.infer<typeof StepPlaceSchema>;
 /** The launch template step: what detection's PrepareLaunchTemplate input says, in the rollout's place. */
 export const PrepareLaunchTemplateStepSchema = z.extend(PrepareLaunchTemplateInputSchema, { place: StepPlaceSchema });
 
+function isEmptyObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
+}
+
 /** Input of the ami-rollout workflow: from detection, or from a person (chat, CLI). */
 export const RolloutInputSchema = z.object({
   ...placeFields,
@@ -71,13 +75,14 @@ export const RolloutInputSchema = z.object({
    * everything and of its cluster still pause it.
    */
   fleet: z.optional(
-    // null: the workflow's placeholder when there is none (a JSONPath to an absent field fails its state)
-    z.nullable(z.object({
+    // {} (read as null): the workflow's placeholder when there is none (a JSONPath to an absent
+    // field fails its state, and a Pass state cannot produce null)
+    z.pipe(z.transform((value: unknown) => (isEmptyObject(value) ? null : value)), z.nullable(z.object({
       release: z.string().check(z.minLength(1), z.maxLength(80)),
       ring: z.optional(z.string().check(z.regex(RING_NAME))),
       /** begun by the promotion to roll a group back off a held release */
       rollbackOf: z.optional(z.string().check(z.minLength(1), z.maxLength(80))),
-    })),
+    }))),
   ),
 });
 export type RolloutFleet = NonNullable<RolloutInput['fleet']>;
