@@ -7,6 +7,8 @@ import { lambdaHandler, logInfo } from './lib/handler.js';
 import { kubeOfPlaces } from './lib/kube-places.js';
 import { rolloutPlaces, rolloutPorts } from './lib/rollout-ports.js';
 import { awayPlace } from '../shared/rollout/rollout-place.js';
+import { promotionPolicySource } from './lib/promotion-policy-source.js';
+import { rolloutFleet } from './lib/rollout-fleet.js';
 
 /**
  * ami-rollout's roll loop: one step of the group's roll (batches and their drains, EKS update
@@ -23,6 +25,8 @@ const ports = {
   locks: shared.locks,
   // a drain the rollout cannot finish is handed to node-drain (drain-batch.ts)
   nodeDrainStateMachineArn: requireSetting(config.nodeDrainStateMachineArn, 'NODE_DRAIN_STATE_MACHINE_ARN'),
+  // freezes and holds at batch boundaries, the group's outcome for its release, the health gate's thresholds
+  fleet: { ...rolloutFleet(config, places.hub), policy: promotionPolicySource(places.hub, config.promotionPolicyParameter) },
   now,
   log: logInfo,
 };

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { clusterName, placeFields } from './eventbridge.js';
-import { FinishDetailSchema, RolloutOutcomeSchema } from './rollout.js';
+import { FinishDetailSchema, RollbackCauseSchema, RolloutOutcomeSchema } from './rollout.js';
+import { SignalResultSchema } from '../fleet/workload-health.js';
 import { ROLLOUT_EVENTS, type RolloutEventName } from './rollout-event-names.js';
 
 /**
@@ -46,7 +47,9 @@ const forced = z.optional(texts);
 /** changes others made to the group during the rollout, kept */
 const adopted = z.optional(texts);
 const progress = { batch: z.optional(count), of: z.optional(count), replaced: z.optional(count), forced };
-const ending = { replaced: z.optional(count), remainingOld: z.optional(count), reason: z.optional(z.string()), forced, adopted };
+/** why a rollout rolled back besides a failed step, and the health signals that regressed with their numbers */
+const why = { cause: z.optional(RollbackCauseSchema), signals: z.optional(z.array(SignalResultSchema)) };
+const ending = { replaced: z.optional(count), remainingOld: z.optional(count), reason: z.optional(z.string()), forced, adopted, ...why };
 /** how FinishRollout reports a way out the roll did not announce */
 const finish = { outcome: z.optional(RolloutOutcomeSchema), detail: z.optional(FinishDetailSchema) };
 
@@ -86,7 +89,7 @@ const PHASES = {
   'batch-finished': z.object(progress),
   paused: z.object({
     /** a person's pause has none */
-    reason: z.optional(z.enum(['interference', 'window'])),
+    reason: z.optional(z.enum(['interference', 'window', 'freeze'])),
     /** interference: what changed, in words */
     changes: z.optional(texts),
     /** window: when it opens again */
@@ -95,7 +98,7 @@ const PHASES = {
     message: z.optional(z.string()),
   }),
   resumed: z.object({ batch: z.optional(count), adopted }),
-  'rolling-back': z.object({ reason: z.string() }),
+  'rolling-back': z.object({ reason: z.string(), ...why }),
   'rolled-back': z.object(ending),
   aborted: z.object(ending),
   finished: z.object({
@@ -112,7 +115,7 @@ const PHASES = {
     /** what a person must finish, each with its command */
     left: z.optional(texts),
   }),
-  failed: z.object({ ...finish, reason: z.optional(z.string()), report: z.optional(ManagedFailureReportSchema) }),
+  failed: z.object({ ...finish, reason: z.optional(z.string()), report: z.optional(ManagedFailureReportSchema), ...why }),
   declined: z.object({
     ...finish,
     /** `already-rolling`, or why it was refused, in words */

@@ -6,6 +6,7 @@ import { clusterName, instanceId, placeFields } from './eventbridge.js';
 import { PrepareLaunchTemplateInputSchema } from './detection.js';
 import { EXECUTION_ARN } from '../ids.js';
 import { RING_NAME } from '../fleet/promotion-policy.js';
+import { SignalResultSchema } from '../fleet/workload-health.js';
 
 /**
  * The ami-rollout workflow's data: what starts it, what each step is given, and the state
@@ -29,6 +30,10 @@ export type StepPlace = z.infer<typeof StepPlaceSchema>;
 
 /** The launch template step: what detection's PrepareLaunchTemplate input says, in the rollout's place. */
 export const PrepareLaunchTemplateStepSchema = z.extend(PrepareLaunchTemplateInputSchema, { place: StepPlaceSchema });
+
+function isEmptyObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
+}
 
 /** Input of the ami-rollout workflow: from detection, or from a person (chat, CLI). */
 export const RolloutInputSchema = z.object({
@@ -70,14 +75,17 @@ export const RolloutInputSchema = z.object({
    * everything and of its cluster still pause it.
    */
   fleet: z.optional(
-    z.object({
+    // {} (read as null): the workflow's placeholder when there is none (a JSONPath to an absent
+    // field fails its state, and a Pass state cannot produce null)
+    z.pipe(z.transform((value: unknown) => (isEmptyObject(value) ? null : value)), z.nullable(z.object({
       release: z.string().check(z.minLength(1), z.maxLength(80)),
       ring: z.optional(z.string().check(z.regex(RING_NAME))),
       /** begun by the promotion to roll a group back off a held release */
       rollbackOf: z.optional(z.string().check(z.minLength(1), z.maxLength(80))),
-    }),
+    }))),
   ),
 });
+export type RolloutFleet = NonNullable<RolloutInput['fleet']>;
 export type RolloutInput = z.infer<typeof RolloutInputSchema>;
 /** What starts an execution (detection, chat): the input before its defaults are filled in. */
 export type RolloutRequest = z.input<typeof RolloutInputSchema>;
@@ -166,7 +174,7 @@ const ROLL_PHASES = [
  * window (closed at a batch boundary: it goes on when the window opens).
  */
 export const PauseSchema = z.object({
-  kind: z.enum(['person', 'interference', 'window']),
+  kind: z.enum(['person', 'interference', 'window', 'freeze']),
   since: z.iso.datetime(),
   /** the phase the roll goes on from; `next-batch`: the next batch */
   resume: z.enum([...ROLL_PHASES, 'next-batch']),
@@ -174,8 +182,12 @@ export const PauseSchema = z.object({
   changes: z.optional(z.array(z.string().check(z.maxLength(300))).check(z.maxLength(10))),
   /** window: when it opens again */
   opensAt: z.optional(z.iso.datetime()),
+  /** freeze: the freeze, in words (who, why, since when) */
+  reason: z.optional(z.string().check(z.maxLength(500))),
 });
 export type Pause = z.infer<typeof PauseSchema>;
+
+export const RollbackCauseSchema = z.enum(['failed-health', 'held']);
 
 export const SelfManagedRollSchema = z.object({
   kind: z.literal('self-managed'),
@@ -238,7 +250,17 @@ export const SelfManagedRollSchema = z.object({
   /** how long a batch's replacements took to become Ready nodes, learned from the last batch: the next waits that long before it looks */
   bootSeconds: z.optional(z.number().check(z.nonnegative())),
   replaced: z.int().check(z.nonnegative()),
-  rollback: z.nullable(z.object({ reason: z.string(), attempts: z.int().check(z.nonnegative()), announced: z.optional(z.boolean()) })),
+  rollback: z.nullable(
+    z.object({
+      reason: z.string(),
+      attempts: z.int().check(z.nonnegative()),
+      announced: z.optional(z.boolean()),
+      /** why the rollout rolls back when it is not a failed step: the batch gate saw workloads regress, or a hold of the release stopped it */
+      cause: z.optional(RollbackCauseSchema),
+      /** failed-health: the signals that regressed, with their numbers, for the events */
+      signals: z.optional(z.array(SignalResultSchema).check(z.maxLength(8))),
+    }),
+  ),
   /** set when the roll is over: the step after the loop reports it */
   end: z.nullable(z.enum(['finished', 'rolled-back', 'aborted', 'rollback-failed'])),
 });
@@ -353,6 +375,9 @@ export const FinishRolloutInputSchema = z.object({
   executionArn,
   outcome: RolloutOutcomeSchema,
   detail: z.optional(FinishDetailSchema),
+  /** a rollout of a release: its end is recorded for the release's promotion (the roll loop's ends) */
+  fleet: z.optional(RolloutInputSchema.shape.fleet),
+  from: z.optional(RolloutInputSchema.shape.from),
 });
 export type FinishRolloutInput = z.infer<typeof FinishRolloutInputSchema>;
 

@@ -3,9 +3,13 @@ import { metricsOfRolloutDuration, recordMetrics } from '../metrics/metrics.js';
 import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
 import { placeQualified } from './rollout-place.js';
 import type { RolloutNotify } from '../events/rollout-events.js';
+import type { GroupOutcome } from '../aws/fleet-records.js';
+import { describeDetail, endOutcome, outcomeRecord } from './fleet-outcome.js';
 
 export interface FinishPorts {
   locks: NodeGroupLocks;
+  /** the group's outcome for its release, in the fleet table */
+  recordOutcome: (release: string, outcome: GroupOutcome) => Promise<void>;
   notify: RolloutNotify<'declined' | 'rollback-failed' | 'failed'>;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
@@ -19,6 +23,9 @@ const SUCCESS: ReadonlySet<RolloutOutcome> = new Set(['finished', 'aborted']);
  * the outcome is announced if nobody did yet. Idempotent.
  */
 export async function finishRollout(input: FinishRolloutInput & { announced?: boolean }, ports: FinishPorts): Promise<{ outcome: RolloutOutcome; succeeded: boolean; released: boolean }> {
+  // a rollout of a release: how it ended, for the promotion (before the lock goes: a retry writes it again)
+  const state = input.fleet ? endOutcome(input.outcome) : undefined;
+  if (input.fleet && state) await ports.recordOutcome(input.fleet.release, outcomeRecord(input, input.fleet, state, describeDetail(input.outcome, input.detail), ports.now()));
   const release = await ports.locks.release(lockKeyOf(input.cluster, input.group.name, input.place), input.executionArn);
   const released = release.released;
   // from Begin taking the lock to its release here: waits for the window and approval included

@@ -3,6 +3,8 @@ import type { CoreV1Api } from '../kube/api.js';
 import { callKube } from '../kube/client.js';
 import { DEFAULT_DRAIN_SETTINGS } from '../kube/drain/types.js';
 import { instanceIdOfNode, isNodeReady } from '../kube/find-node.js';
+import { nodeSignalOf, podSignalOf } from '../fleet/kube-signals.js';
+import { baselineOf, evaluateHealth, type HealthCriteria, type HealthFacts, type HealthReport, type PendingPod } from '../fleet/workload-health.js';
 
 /**
  * What a rollout needs to know of a group's nodes, read in one LIST, and the health gate
@@ -18,8 +20,13 @@ export interface NodeFact {
 
 /** Every node of the cluster that runs an EC2 instance, by instance id (from providerID). */
 export async function nodesByInstance(core: CoreV1Api, cluster: string): Promise<Map<string, NodeFact>> {
+  return (await readNodes(core, cluster)).byInstance;
+}
+
+/** The cluster's nodes in one LIST: indexed by instance, and as listed (the workload gate reads their conditions). */
+export async function readNodes(core: CoreV1Api, cluster: string): Promise<{ byInstance: Map<string, NodeFact>; items: readonly V1Node[] }> {
   const list = await callKube(cluster, 'list nodes', () => core.listNode());
-  return indexNodes(list.items);
+  return { byInstance: indexNodes(list.items), items: list.items };
 }
 
 export function indexNodes(nodes: readonly V1Node[]): Map<string, NodeFact> {
@@ -42,14 +49,21 @@ export interface PodFact {
   ready: boolean;
 }
 
-export type HealthVerdict = { verdict: 'healthy'; nodes: number; pods: number } | { verdict: 'pending'; reason: string };
+/**
+ * `regressed`: the new nodes hurt their workloads (shared/fleet/workload-health.ts), a failed
+ * batch at once, whatever the readiness gate would still wait for.
+ */
+export type HealthVerdict =
+  | { verdict: 'healthy'; nodes: number; pods: number; report?: HealthReport }
+  | { verdict: 'pending'; reason: string; report?: HealthReport }
+  | { verdict: 'regressed'; reason: string; report: HealthReport };
 
 /**
  * The health gate (pure): every instance has a Ready node, and every pod on those nodes is
  * Running and Ready (finished pods, Succeeded or Failed, are a Job's business, as kubectl sees them). Anything short of that is pending;
  * the caller decides when pending has lasted too long.
  */
-export function judgeHealth(instanceIds: readonly string[], nodes: ReadonlyMap<string, NodeFact>, pods: readonly PodFact[]): HealthVerdict {
+export function judgeHealth(instanceIds: readonly string[], nodes: ReadonlyMap<string, NodeFact>, pods: readonly PodFact[]): Exclude<HealthVerdict, { verdict: 'regressed' }> {
   const notReady = instanceIds.filter((id) => !nodes.get(id)?.ready);
   if (notReady.length > 0) return { verdict: 'pending', reason: `no Ready node yet for ${list(notReady)}` };
   const names = new Set(instanceIds.map((id) => nodes.get(id)!.name));
@@ -59,17 +73,77 @@ export function judgeHealth(instanceIds: readonly string[], nodes: ReadonlyMap<s
   return { verdict: 'healthy', nodes: names.size, pods: mine.length };
 }
 
-/** Reads the pods of the given nodes (one LIST per node, by field selector) and judges them. */
-export async function checkHealth(core: CoreV1Api, cluster: string, instanceIds: readonly string[], nodes: ReadonlyMap<string, NodeFact>): Promise<HealthVerdict> {
-  const names = instanceIds.map((id) => nodes.get(id)?.name).filter((n): n is string => n !== undefined);
-  const pods: PodFact[] = [];
-  if (names.length === instanceIds.length) {
-    for (const node of names) {
-      const out = await callKube(cluster, 'list pods', () => core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` }));
-      pods.push(...out.items.map(podFact));
-    }
-  }
-  return judgeHealth(instanceIds, nodes, pods);
+/** What the workload half of the gate judges with: the thresholds, and the group's nodes still on the previous image (the baseline). */
+export interface WorkloadGate {
+  criteria: HealthCriteria;
+  /** the group's instances on the previous image: their pods are the restart baseline */
+  oldInstanceIds: readonly string[];
+  now: Date;
+}
+
+/**
+ * The workload facts of a batch's new nodes (pure), from one LIST of nodes and one of pods:
+ * the new nodes' conditions, their pods, the previous image's pods on the group's old nodes as
+ * the baseline, and the pods bound to a new node still Pending. Join failures are left to the
+ * readiness gate (a replacement never Ready rolls the batch back already), failed evictions to
+ * the drain (a failed drain rolls it back already), alarms are not read here: a named alarm is
+ * insufficient data, which never fails a batch.
+ */
+export function workloadFacts(instanceIds: readonly string[], oldInstanceIds: readonly string[], nodes: { byInstance: ReadonlyMap<string, NodeFact>; items: readonly V1Node[] }, pods: readonly V1Pod[], now: Date): HealthFacts {
+  const nameOf = (id: string) => nodes.byInstance.get(id)?.name;
+  const fresh = new Set(instanceIds.map(nameOf).filter((n): n is string => n !== undefined));
+  const old = new Set(oldInstanceIds.map(nameOf).filter((n): n is string => n !== undefined));
+  const on = (names: ReadonlySet<string>) => pods.filter((p) => names.has(p.spec?.nodeName ?? '') && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+  const mine = on(fresh);
+  const pending: PendingPod[] = mine
+    .filter((p) => (p.status?.phase ?? 'Pending') === 'Pending')
+    .map((p) => ({ namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '', since: p.metadata?.creationTimestamp ?? now.toISOString(), node: p.spec?.nodeName ?? '', reason: 'bound to a new node, not started' }));
+  const baseline = on(old);
+  return {
+    nodes: nodes.items.filter((n) => fresh.has(n.metadata?.name ?? '')).map(nodeSignalOf),
+    joinFailures: [],
+    pods: mine.filter((p) => p.status?.phase !== 'Pending').map((p) => podSignalOf(p, now)),
+    ...(baseline.length > 0 ? { baseline: baselineOf(baseline.map((p) => podSignalOf(p, now))) } : {}),
+    pending,
+    evictionFailures: [],
+    alarms: [],
+  };
+}
+
+/**
+ * Readiness and workloads together (pure): a regression fails the batch now; otherwise the
+ * readiness verdict, carrying the workload report. Insufficient data (a batch too young for a
+ * restart rate) never fails it.
+ */
+export function judgeBatch(readiness: Exclude<HealthVerdict, { verdict: 'regressed' }>, report: HealthReport): HealthVerdict {
+  if (report.verdict !== 'regressed') return { ...readiness, report };
+  const failing = report.signals.filter((s) => s.status === 'regressed');
+  const reason = `workloads regressed on the new nodes: ${failing.map((s) => `${s.signal}: ${s.detail}${s.evidence.length ? ` (${s.evidence.slice(0, 3).join('; ')})` : ''}`).join('; ')}`;
+  return { verdict: 'regressed', reason, report };
+}
+
+/**
+ * Reads the pods of the cluster once (every pod not finished: the new nodes', the old nodes'
+ * baseline, the Pending ones; one LIST whatever the batch's size) and judges them. Without
+ * `workload`, readiness alone.
+ */
+export async function checkHealth(
+  core: CoreV1Api,
+  cluster: string,
+  instanceIds: readonly string[],
+  nodes: ReadonlyMap<string, NodeFact> | { byInstance: ReadonlyMap<string, NodeFact>; items: readonly V1Node[] },
+  workload?: WorkloadGate,
+): Promise<HealthVerdict> {
+  const indexed = nodes instanceof Map ? { byInstance: nodes as ReadonlyMap<string, NodeFact>, items: [] as V1Node[] } : (nodes as { byInstance: ReadonlyMap<string, NodeFact>; items: readonly V1Node[] });
+  const names = instanceIds.map((id) => indexed.byInstance.get(id)?.name).filter((n): n is string => n !== undefined);
+  // a missing node: readiness says so, without a read
+  if (names.length !== instanceIds.length || names.length === 0) return judgeHealth(instanceIds, indexed.byInstance, []);
+  // field selectors on status.phase are indexed for pods by the API server (as spec.nodeName is)
+  const out = await callKube(cluster, 'list pods', () => core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }));
+  const readiness = judgeHealth(instanceIds, indexed.byInstance, out.items.map(podFact));
+  if (!workload) return readiness;
+  const facts = workloadFacts(instanceIds, workload.oldInstanceIds, indexed, out.items, workload.now);
+  return judgeBatch(readiness, evaluateHealth(facts, workload.criteria, workload.now));
 }
 
 function podFact(pod: V1Pod): PodFact {

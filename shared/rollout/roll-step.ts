@@ -6,28 +6,45 @@ import { lockKeyOf, type NodeGroupLocks } from './node-group-lock.js';
 import type { RollContext, RollStrategy, StepOutcome } from './roll-strategy.js';
 import type { RolloutEventName, RolloutPhaseDetail } from '../events/rollout-events.js';
 import { selfManaged, type SelfManagedStrategyPorts } from './self-managed/self-managed-strategy.js';
+import type { GroupOutcome } from '../aws/fleet-records.js';
+import { atBatchBoundary, type FleetView } from '../fleet/may-start.js';
+import { criteriaFor, type PromotionPolicy } from '../fleet/promotion-policy.js';
+import { DEFAULT_HEALTH_CRITERIA } from '../fleet/workload-health.js';
+import { groupRefOf, outcomeRecord } from './fleet-outcome.js';
 
-export interface RollStepPorts extends ManagedUpdateStrategyPorts, InstanceRefreshStrategyPorts, Omit<SelfManagedStrategyPorts, 'locks'> {
+/** The fleet, as a rollout sees it: freezes and holds at its batch boundaries, its outcome for the release, the health thresholds. */
+export interface RolloutFleetPorts {
+  view: () => Promise<FleetView>;
+  recordOutcome: (release: string, outcome: GroupOutcome) => Promise<void>;
+  /** the promotion policy, or none configured (then the default thresholds) */
+  policy: () => Promise<PromotionPolicy | undefined>;
+}
+
+export interface RollStepPorts extends ManagedUpdateStrategyPorts, InstanceRefreshStrategyPorts, Omit<SelfManagedStrategyPorts, 'locks' | 'healthCriteria' | 'atBatchBoundary' | 'recordOutcome'> {
   locks: NodeGroupLocks;
+  fleet: RolloutFleetPorts;
   /** `once`: announced once per rollout (see runRollStep) */
   notify: <P extends RolloutEventName>(event: P, detail: RolloutPhaseDetail<P>, once?: string) => Promise<void>;
 }
 
 /** Every strategy, by the kind of roll state it carries. */
-const STRATEGIES: { [K in RollState['kind']]: RollStrategy<Extract<RollState, { kind: K }>, RollStepPorts> } = {
+/** What a strategy is given: the step's ports, with the fleet as this rollout sees it. */
+type StrategyPorts = RollStepPorts & ReturnType<typeof fleetPortsOf>;
+
+const STRATEGIES: { [K in RollState['kind']]: RollStrategy<Extract<RollState, { kind: K }>, StrategyPorts> } = {
   managed: managedUpdate,
   'instance-refresh': instanceRefresh,
   'self-managed': selfManaged,
 };
 
 /** The strategy that rolls a group: EKS's own update for a managed group, the group's tag for a self-managed one. */
-function chooseStrategy(input: RollStepInput): RollStrategy<RollState, RollStepPorts> {
+function chooseStrategy(input: RollStepInput): RollStrategy<RollState, StrategyPorts> {
   if (input.group.kind === 'managed') return strategyOf('managed');
   return strategyOf(input.policy.selfManagedStrategy === 'instance-refresh' ? 'instance-refresh' : 'self-managed');
 }
 
-function strategyOf<S extends RollState>(kind: S['kind']): RollStrategy<S, RollStepPorts> {
-  return STRATEGIES[kind] as unknown as RollStrategy<S, RollStepPorts>;
+function strategyOf<S extends RollState>(kind: S['kind']): RollStrategy<S, StrategyPorts> {
+  return STRATEGIES[kind] as unknown as RollStrategy<S, StrategyPorts>;
 }
 
 /** The lock is renewed at every step: a rollout that stops stepping loses it within the hour. */
@@ -66,11 +83,15 @@ async function rollStep(input: RollStepInput, ports: RollStepPorts): Promise<Ste
     await ports.locks.markAnnounced(key, input.executionArn, once);
     announced.add(once);
   };
-  const steps = { ...ports, notify: notifyOnce };
+  const steps = { ...ports, notify: notifyOnce, ...fleetPortsOf(input, ports) };
   const context: RollContext = { input, control: lock.control ?? null, ...(lock.intent ? { intent: lock.intent } : {}) };
 
-  // 2.
-  if (!previous) return chooseStrategy(input).plan(context, steps);
+  // 2. planned (nothing changed yet, the lock held): the group is rolling onto the release
+  if (!previous) {
+    const planned = await chooseStrategy(input).plan(context, steps);
+    await steps.recordOutcome('rolling', planned.summary);
+    return planned;
+  }
   const strategy = strategyOf<RollState>(previous.kind);
   // 3.
   const failure = input.failure ? `${input.failure.Error ?? 'Error'}: ${input.failure.Cause ?? ''}`.slice(0, 1000) : undefined;
@@ -81,4 +102,29 @@ async function rollStep(input: RollStepInput, ports: RollStepPorts): Promise<Ste
   }
   // 4.
   return strategy.step(previous, context, steps);
+}
+
+/**
+ * The fleet as one rollout sees it. The health thresholds: the promotion policy's for the
+ * group's ring (if any) and cluster, else the defaults. The boundary: atBatchBoundary with the
+ * rollout's release and ring; without them, only a freeze of everything or of its cluster
+ * applies (no release to hold). The outcome: recorded only for a rollout of a release.
+ */
+export function fleetPortsOf(input: RollStepInput, ports: Pick<RollStepPorts, 'fleet' | 'now'>) {
+  const fleet = input.fleet ?? undefined;
+  const ref = groupRefOf(input);
+  const membership = fleet?.ring ? ({ kind: 'ring', ring: fleet.ring, index: -1, from: 'group' } as const) : ({ kind: 'none' } as const);
+  return {
+    healthCriteria: async () => {
+      const policy = await ports.fleet.policy();
+      return policy ? criteriaFor(policy, fleet?.ring ?? '', input.cluster) : DEFAULT_HEALTH_CRITERIA;
+    },
+    atBatchBoundary: async () => {
+      const view = await ports.fleet.view();
+      return fleet ? atBatchBoundary({ ref, membership }, fleet.release, view) : atBatchBoundary({ ref, membership }, '', { freezes: view.freezes, promotions: [] });
+    },
+    recordOutcome: async (state: GroupOutcome['state'], detail: string) => {
+      if (fleet) await ports.fleet.recordOutcome(fleet.release, outcomeRecord(input, fleet, state, detail, ports.now()));
+    },
+  };
 }

@@ -1415,3 +1415,71 @@ const checkDesired: Check = (input, _obs, decision) => {
     assert.ok(action.desired <= limit, `phase ${input.phase} (${input.cycle?.kind ?? 'no'} cycle) sets desired ${action.desired} > original ${input.original.desired} + maxUnavailable ${input.maxUnavailable}`);
   }
 };
+
+describe('Self-managed roll: workload health and the fleet at batch boundaries', () => {
+  const report = { verdict: 'regressed' as const, at: iso(60), nodes: 1, pods: 2, signals: [{ signal: 'crash-loops' as const, status: 'regressed' as const, seen: 1, threshold: 0, evidence: ['shop/web-1 on n1'], detail: '1 pods in CrashLoopBackOff' }] };
+  const afterFirst = () => roll({ phase: 'batch-done', batchIndex: 0, cordonedAll: true, replaced: 1, launched: [N1], cycle: cycle({ replacements: [N1] }) });
+  const groupAfterFirst = () => [...OLD_FOUR.slice(1), fresh(N1, 'eu-west-1a')];
+  const freeze = { scope: { kind: 'all' as const }, reason: 'incident 42', by: 'alice', since: iso(0) };
+
+  it('a regression rolls back at once, before the health deadline, recorded failed-health with its signals', () => {
+    const state = roll({ phase: 'health', cordonedAll: true, launched: [N1], cycle: cycle({ replacements: [N1], deadline: iso(600) }) });
+    const d = decide(state, observe({ instances: groupAfterFirst(), now: at(30), health: { verdict: 'regressed', reason: 'workloads regressed on the new nodes: crash-loops', report } }));
+    assert.equal(d.state.phase, 'rollback');
+    assert.equal(d.state.rollback?.cause, 'failed-health');
+    assert.deepEqual(d.state.rollback?.signals, report.signals);
+    assert.deepEqual(actionsOf(d, 'outcome').map((a) => a.state), ['failed-health']);
+    // the rollback announces the cause and the numbers
+    const back = decide(d.state, observe({ instances: groupAfterFirst(), now: at(31) }));
+    const rollingBack = actionsOf(back, 'notify').find((a) => a.event === 'rolling-back')!;
+    assert.deepEqual(rollingBack.detail, { reason: d.state.rollback!.reason, cause: 'failed-health', signals: report.signals });
+  });
+
+  it('insufficient data never fails a batch: healthy readiness goes on', () => {
+    const state = roll({ phase: 'health', cordonedAll: true, launched: [N1], cycle: cycle({ replacements: [N1], deadline: iso(600) }) });
+    const d = decide(state, observe({ instances: groupAfterFirst(), now: at(30), health: { verdict: 'healthy', nodes: 1, pods: 2, report: { ...report, verdict: 'insufficient-data', signals: [] } } }));
+    assert.equal(d.state.phase, 'batch-done');
+  });
+
+  it('a freeze at the boundary pauses before the next batch, and looks again every few minutes', () => {
+    const obs = { ...observe({ instances: groupAfterFirst(), now: at(60) }), boundary: { verdict: 'pause' as const, freeze, reason: 'frozen (incident 42, by alice)' } };
+    const d = decide(afterFirst(), obs);
+    assert.equal(d.state.phase, 'paused');
+    assert.equal(d.state.pause?.kind, 'freeze');
+    assert.equal(d.state.batchIndex, 1);
+    assert.deepEqual(d.wait, { seconds: SETTINGS.freezePollSeconds, phase: 'paused' });
+    assert.deepEqual(events(d), ['canary-passed', 'paused']);
+    // still frozen, long past the max pause: it waits, quietly
+    const still = decide(d.state, { ...obs, now: at(SETTINGS.maxPauseSeconds + 3600) });
+    assert.equal(still.state.phase, 'paused');
+    assert.deepEqual(still.actions, []);
+    // unfrozen: the next batch begins
+    const on = decide(d.state, { ...observe({ instances: groupAfterFirst(), now: at(900) }), boundary: { verdict: 'continue' } });
+    assert.equal(on.state.phase, 'launch');
+    assert.deepEqual(events(on), ['resumed']);
+  });
+
+  it('a hold of the release stops the rollout at the boundary and rolls back what it replaced, recorded stopped', () => {
+    const hold = { reason: 'crash loops in ring canary', by: 'promotion', at: iso(0) } as never;
+    const obs = { ...observe({ instances: groupAfterFirst(), now: at(60) }), boundary: { verdict: 'stop' as const, hold, reason: 'rel-1 is held: crash loops in ring canary' } };
+    const d = decide(afterFirst(), obs);
+    assert.equal(d.state.phase, 'rollback');
+    assert.equal(d.state.rollback?.cause, 'held');
+    assert.match(d.state.rollback!.reason, /^stopped: rel-1 is held/);
+    assert.deepEqual(actionsOf(d, 'outcome').map((a) => a.state), ['stopped']);
+    // the rollback replaces the new node (N1) with an old-version one
+    const back = decide(d.state, observe({ instances: groupAfterFirst(), now: at(61) }));
+    assert.equal(back.state.phase, 'launch');
+    assert.equal(back.state.cycle?.kind, 'rollback');
+    // a hold set while frozen stops it too
+    const frozen = decide(afterFirst(), { ...obs, boundary: { verdict: 'pause', freeze, reason: 'frozen' } });
+    const stopped = decide(frozen.state, { ...obs, now: at(400) });
+    assert.equal(stopped.state.phase, 'rollback');
+    assert.equal(stopped.state.rollback?.cause, 'held');
+  });
+
+  it('without a fleet word (not at a boundary, no fleet) nothing changes', () => {
+    const d = decide(afterFirst(), observe({ instances: groupAfterFirst(), now: at(60) }));
+    assert.equal(d.state.phase, 'launch');
+  });
+});

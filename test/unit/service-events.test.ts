@@ -112,7 +112,7 @@ describe('Service events: what each publisher emits, its schema accepts', () => 
     for (const outcome of RolloutOutcomeSchema.options) {
       for (const detail of details) {
         const input = FinishRolloutInputSchema.parse({ cluster, group, target, executionArn: EXEC, outcome, ...(detail === undefined ? {} : { detail }) });
-        await finishRollout(input, { locks: { release: async () => ({ released: true, heldSince: '2026-12-07T09:00:00.000Z' }) } as never, notify: notifier(), now: () => NOW, log });
+        await finishRollout(input, { locks: { release: async () => ({ released: true, heldSince: '2026-12-07T09:00:00.000Z' }) } as never, recordOutcome: async () => undefined, notify: notifier(), now: () => NOW, log });
       }
     }
     const events = published();

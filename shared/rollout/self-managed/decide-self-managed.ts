@@ -5,6 +5,7 @@ import type { RolloutNotice } from '../../events/rollout-events.js';
 import { describeSeconds } from '../../config/duration.js';
 import { adoptChanges, describeInterference, type GroupIntent, groupChanges, groupSettingsOf, unexplainedChanges } from '../group-interference.js';
 import type { HealthVerdict, NodeFact } from '../health-gate.js';
+import type { BoundaryVerdict } from '../../fleet/may-start.js';
 import { type MaintenanceWindow, windowState } from '../maintenance-window.js';
 
 /**
@@ -28,8 +29,12 @@ import { type MaintenanceWindow, windowState } from '../maintenance-window.js';
  * 5. health gate: the new instances of the cycle (counted by what they are: launched from the
  *    target version since the cycle began, so a reclaimed Spot replacement is simply replaced)
  *    Ready, every pod on them Running/Ready (else: rollback);
+ *    and no workload regressed on them (workload-health.ts: crash loops at once, restart rates
+ *    once there is enough of them; a regression rolls back at once, reported `failed-health`);
  * 6. report the batch; stop here on abort, wait here on pause or while the maintenance window
- *    is closed (the running batch always finishes).
+ *    is closed (the running batch always finishes). At the boundary the fleet decides too
+ *    (fleet/may-start.ts atBatchBoundary): a freeze covering the group pauses it until lifted,
+ *    a hold of its release stops it, rolling back what it replaced (the release is the suspect).
  * Under `minimal` (scarce capacity) a cycle cordons, drains and terminates first without
  * decrementing, so the group launches the replacements itself, then waits for them.
  *
@@ -60,6 +65,8 @@ export interface RollSettings {
   pausedPollSeconds: number;
   /** the poll once paused for an hour: a long pause costs a step every few minutes, not every minute */
   pausedLongPollSeconds: number;
+  /** how often a rollout paused by a freeze looks whether it was lifted (each look: a step and two Queries) */
+  freezePollSeconds: number;
   /** a pause (by a person, or by someone else's change) longer than this ends the roll, tidily */
   maxPauseSeconds: number;
   /** the longest single wait for a maintenance window to open (the roll looks again after it) */
@@ -79,6 +86,7 @@ export const DEFAULT_ROLL_SETTINGS: Omit<RollSettings, 'drainTimeoutSeconds' | '
   pollSeconds: 15,
   pausedPollSeconds: 60,
   pausedLongPollSeconds: 300,
+  freezePollSeconds: 180,
   maxPauseSeconds: 7 * 86_400,
   windowPollSeconds: 30 * 60,
   onWindowClose: 'wait',
@@ -104,6 +112,8 @@ export interface Observation {
   ownDrained?: ReadonlySet<string>;
   /** the health gate's verdict on the cycle's new instances (health only) */
   health: HealthVerdict | null;
+  /** the fleet's word at a batch boundary (batch-done, and paused by a freeze): go on, pause for a freeze, stop for a hold */
+  boundary?: BoundaryVerdict;
   /** the group's failed launches since the cycle asked for replacements, as Auto Scaling words them (read only once the replacements are late) */
   launchFailures?: readonly string[];
   /** what could not be looked at (a give-up observes what it can) */
@@ -139,6 +149,8 @@ export type RollAction =
   | { kind: 'drop-version'; launchTemplateId: string; version: string }
   /** the roll paused itself (someone changed the group): the lock says so, and `resume` goes on */
   | { kind: 'pause-lock'; reason: string }
+  /** the group's outcome for its release, in the fleet table (only a rollout of a release records it) */
+  | { kind: 'outcome'; state: 'failed-health' | 'stopped'; detail: string }
   /** `once`: a key that makes the announcement happen once per rollout, however often the step runs */
   | ({ kind: 'notify'; once?: string } & Extract<RolloutNotice, { event: RolloutEventKind }>);
 
@@ -370,6 +382,11 @@ function decidePhase(state: SelfManagedRoll, obs: Observation, settings: RollSet
     case 'health': {
       const c = cycle!;
       const verdict = obs.health ?? { verdict: 'pending', reason: 'not checked' };
+      if (verdict.verdict === 'regressed') {
+        const reason = `health gate after ${batchLabel}: ${verdict.reason}`;
+        const signals = verdict.report.signals.filter((s) => s.status === 'regressed').slice(0, 8);
+        return step({ ...state, phase: 'rollback', rollback: { reason, attempts: 0, cause: 'failed-health', signals } }, [{ kind: 'outcome', state: 'failed-health', detail: reason.slice(0, 1000) }], `rolling back: ${reason}`);
+      }
       if (verdict.verdict === 'healthy') return step({ ...state, phase: 'batch-done' }, [], `${batchLabel}: healthy (${verdict.nodes} nodes, ${verdict.pods} pods Running and Ready)`);
       if (obs.now.toISOString() > c.deadline) return rollback(`health gate after ${batchLabel}: ${verdict.reason} after ${minutes(settings.healthTimeoutSeconds)}`);
       return wait(state, 'health', `${batchLabel}: ${verdict.reason}`);
@@ -387,10 +404,13 @@ function decidePhase(state: SelfManagedRoll, obs: Observation, settings: RollSet
       // a replacement on its way for the next batch
       const next: SelfManagedRoll = { ...state, batchIndex: state.batchIndex + 1, cycle: null, launched: union(state.launched, view.fresh.map((i) => i.instanceId)) };
       if (view.old.length > 0 && obs.control === 'abort') return step({ ...next, phase: 'finish', end: 'aborted' }, [event], `aborted after ${batchLabel} by request`);
+      // the release is held: no new batch, and what this rollout replaced goes back
+      if (view.old.length > 0 && obs.boundary?.verdict === 'stop') return heldStop(next, obs.boundary.reason, [event]);
       if (view.old.length > 0 && obs.control === 'pause') {
         const pause: Pause = { kind: 'person', since: obs.now.toISOString(), resume: 'next-batch' };
         return step({ ...next, phase: 'paused', pause }, [event, { kind: 'notify', event: 'paused', detail: { afterBatch: state.batchIndex + 1 }, once: `paused:${pause.since}` }], `paused after ${batchLabel}`);
       }
+      if (view.old.length > 0 && obs.boundary?.verdict === 'pause') return frozen(next, obs.boundary.reason, obs, settings, [event]);
       // no new batch once the window has closed: this one is done, the rest waits for it to open
       const closed = view.old.length > 0 ? windowClosed(next, 'next-batch', [event]) : undefined;
       if (closed) return closed;
@@ -405,7 +425,7 @@ function decidePhase(state: SelfManagedRoll, obs: Observation, settings: RollSet
       const reason = state.rollback?.reason ?? 'rollback requested';
       const actions: RollAction[] = state.foreignTemplate ? [] : [{ kind: 'update-group', launchTemplate: state.original.launchTemplate }];
       // announced once, not again after each rollback cycle, nor when a failed step runs again
-      if (!state.rollback?.announced) actions.push({ kind: 'notify', event: 'rolling-back', detail: { reason }, once: 'rolling-back' });
+      if (!state.rollback?.announced) actions.push({ kind: 'notify', event: 'rolling-back', detail: { reason, ...causeOf(state) }, once: 'rolling-back' });
       // the old nodes back in service, and the drains of the abandoned batch let go: a node whose
       // terminate hook is open (a scale-in chose it) is handed to a drain of its own instead
       const cordoned = cordonedOld(view, obs);
@@ -421,7 +441,7 @@ function decidePhase(state: SelfManagedRoll, obs: Observation, settings: RollSet
         actions.push({ kind: 'terminate', instanceIds: [id], decrement });
         if (decrement) size--;
       }
-      const base = { ...state, rollback: { reason, attempts, announced: true }, cordonedAll: false };
+      const base = { ...state, rollback: { ...state.rollback, reason, attempts, announced: true }, cordonedAll: false };
       if (joined.length === 0) {
         if (unjoined.length === 0) return step({ ...base, phase: 'finish', end: 'rolled-back', cycle: null }, actions, `rolled back: ${reason}`);
         return step({ ...base, phase: 'await-terminated', cycle: { kind: 'rollback', retire: unjoined, known: [], replacements: [], expect: 0, deadline: at(settings.terminateTimeoutSeconds) } }, actions, `rolling back: ${reason}`);
@@ -467,7 +487,7 @@ function decidePhase(state: SelfManagedRoll, obs: Observation, settings: RollSet
         detail: {
           replaced: state.replaced,
           remainingOld: view.old.length,
-          ...(state.rollback ? { reason: state.rollback.reason } : {}),
+          ...(state.rollback ? { reason: state.rollback.reason, ...causeOf(state) } : {}),
           ...(state.endReason ? { reason: state.endReason } : {}),
           ...(state.forced?.length ? { forced: state.forced } : {}),
           ...(state.adopted?.length ? { adopted: state.adopted } : {}),
@@ -502,7 +522,15 @@ function decidePaused(state: SelfManagedRoll, obs: Observation, settings: RollSe
   });
   if (obs.control === 'abort') return end();
   const pausedFor = (obs.now.getTime() - Date.parse(pause.since)) / 1000;
-  if (pause.kind !== 'window' && pausedFor > settings.maxPauseSeconds) {
+  if (pause.kind === 'freeze') {
+    // a hold set during the freeze stops it as it would at a boundary; a freeze lasts as long as people keep it
+    if (obs.boundary?.verdict === 'stop') return heldStop({ ...state, pause: undefined }, obs.boundary.reason, []);
+    if (obs.boundary?.verdict === 'pause' || obs.boundary === undefined) {
+      const reason = obs.boundary?.reason ?? pause.reason ?? 'frozen';
+      return { state: { ...state, pause: { ...pause, reason: reason.slice(0, 500) } }, actions: [], next: 'wait', wait: { seconds: settings.freezePollSeconds, phase: 'paused' }, summary: `paused: ${reason}` };
+    }
+  }
+  if (pause.kind !== 'window' && pause.kind !== 'freeze' && pausedFor > settings.maxPauseSeconds) {
     return end(`ended: paused for more than ${describeSeconds(settings.maxPauseSeconds)}, the group's max-pause (since ${pause.since})`);
   }
   if (pause.kind === 'window' && settings.window) {
@@ -521,6 +549,37 @@ function decidePaused(state: SelfManagedRoll, obs: Observation, settings: RollSe
     next = { ...next, foreignTemplate: undefined };
   }
   return { state: resumeAt(next, pause.resume, view, obs, settings), actions, next: 'step', wait: null, summary: `resumed${pause.kind === 'interference' ? `, adopting: ${pause.changes?.join('; ')}` : ''}` };
+}
+
+/** The release is held: the batch under way is done, no new one starts, and what the rollout replaced is rolled back (reported `stopped`). */
+function heldStop(state: SelfManagedRoll, reason: string, actions: RollAction[]): RollDecision {
+  const why = `stopped: ${reason}`;
+  return {
+    state: { ...state, phase: 'rollback', cycle: null, rollback: { reason: why, attempts: 0, cause: 'held' } },
+    actions: [...actions, { kind: 'outcome', state: 'stopped', detail: why.slice(0, 1000) }],
+    next: 'step',
+    wait: null,
+    summary: `rolling back: ${why}`,
+  };
+}
+
+/** A freeze covers the group: it waits at the boundary, looking every few minutes whether it was lifted. */
+function frozen(state: SelfManagedRoll, reason: string, obs: Observation, settings: RollSettings, actions: RollAction[]): RollDecision {
+  const since = obs.now.toISOString();
+  const pause: Pause = { kind: 'freeze', since, resume: 'next-batch', reason: reason.slice(0, 500) };
+  return {
+    state: { ...state, phase: 'paused', pause },
+    actions: [...actions, { kind: 'notify', event: 'paused', detail: { reason: 'freeze', afterBatch: state.batchIndex, message: `${reason}; it goes on when unfrozen` }, once: `paused:${since}` }],
+    next: 'wait',
+    wait: { seconds: settings.freezePollSeconds, phase: 'paused' },
+    summary: `paused: ${reason}`,
+  };
+}
+
+/** What the events say of a rollback's cause: the hold, or the health signals that regressed with their numbers. */
+function causeOf(state: SelfManagedRoll): { cause?: 'failed-health' | 'held'; signals?: NonNullable<SelfManagedRoll['rollback']>['signals'] } {
+  const r = state.rollback;
+  return { ...(r?.cause ? { cause: r.cause } : {}), ...(r?.signals?.length ? { signals: r.signals } : {}) };
 }
 
 /**

@@ -14,7 +14,9 @@ import { cordonNode, uncordonNode } from '../../kube/drain/cordon-node.js';
 import { type BatchDrainPorts, type BatchPass, drainBatchPass, releaseDrains, startDrains } from './drain-batch.js';
 import { DRAINED, type Observation, type RollAction, type RollDecision, type RollSettings, type RolloutEventKind, afterOwnActions, decideSelfManaged, healthTargets } from './decide-self-managed.js';
 import { type GroupIntent, groupChanges, groupSettingsOf } from '../group-interference.js';
-import { checkHealth, type NodeFact, nodesByInstance } from '../health-gate.js';
+import { checkHealth, type NodeFact, nodesByInstance, readNodes } from '../health-gate.js';
+import type { BoundaryVerdict } from '../../fleet/may-start.js';
+import type { HealthCriteria } from '../../fleet/workload-health.js';
 import { planBatches } from '../plan-batches.js';
 import type { RolloutPolicy } from '../rollout-policy.js';
 
@@ -31,6 +33,12 @@ export interface SelfManagedPorts extends BatchDrainPorts {
   pauseLock: (reason: string) => Promise<void>;
   /** keeps what the step is about to change in the group, before it writes it (see NodeGroupLockRecord.intent) */
   recordIntent: (intent: GroupIntent) => Promise<void>;
+  /** the thresholds of the batch's workload health gate (the promotion policy's for the group's ring and cluster, else the defaults) */
+  healthCriteria: () => Promise<HealthCriteria>;
+  /** the fleet's word at a batch boundary: a freeze pauses, a hold of the release stops */
+  atBatchBoundary: () => Promise<BoundaryVerdict>;
+  /** the group's outcome for its release in the fleet table (does nothing for a rollout of no release) */
+  recordOutcome: (state: 'failed-health' | 'stopped', detail: string) => Promise<void>;
   now: () => Date;
   log: (message: string, attributes?: Record<string, unknown>) => void;
 }
@@ -148,7 +156,8 @@ async function observe(state: SelfManagedRoll, context: { cluster: string; contr
   if (state.phase === 'give-up') return observeWhatCan(state, context, ports);
   const group = unchanged ?? (state.phase === 'await-drain' ? null : await describeGroup(ports, state.autoScalingGroup));
   const { core } = await ports.kube();
-  const nodes = await nodesByInstance(core, context.cluster);
+  const listed = await readNodes(core, context.cluster);
+  const nodes = listed.byInstance;
   const drains = new Map<string, DrainStatus>();
   if (state.phase === 'await-drain' && state.cycle) {
     for (const id of state.cycle.retire) {
@@ -158,11 +167,20 @@ async function observe(state: SelfManagedRoll, context: { cluster: string; contr
   }
   const ownDrained = group ? await drainedByUs(state, group, ports) : undefined;
   const now = ports.now();
-  const health = state.phase === 'health' && state.cycle && group ? await checkHealth(core, context.cluster, healthTargets(state, group), nodes) : null;
+  // the batch's new nodes, readiness and workloads: one LIST of nodes (above) and one of pods
+  const health = state.phase === 'health' && state.cycle && group ? await checkHealth(core, context.cluster, healthTargets(state, group), listed, { criteria: await ports.healthCriteria(), oldInstanceIds: oldInstances(state, group), now }) : null;
+  const atBoundary = state.phase === 'batch-done' || (state.phase === 'paused' && state.pause?.kind === 'freeze');
+  const boundary = atBoundary ? await ports.atBatchBoundary() : undefined;
   // late replacements: what Auto Scaling says of its launches, so the reason is its, not a guess
   const late = state.phase === 'await-replacements' && state.cycle && now.toISOString() > state.cycle.deadline;
   const launchFailures = late ? await failedLaunches(ports.aws, state.autoScalingGroup, new Date(state.cycle!.launchedAt ?? state.cycle!.deadline)) : undefined;
-  return { group, nodes, drains, health, ...(launchFailures ? { launchFailures } : {}), ...(ownDrained?.size ? { ownDrained } : {}), control: context.control, now };
+  return { group, nodes, drains, health, ...(boundary ? { boundary } : {}), ...(launchFailures ? { launchFailures } : {}), ...(ownDrained?.size ? { ownDrained } : {}), control: context.control, now };
+}
+
+/** The group's instances still on the previous image: their pods are the health gate's restart baseline. */
+function oldInstances(state: SelfManagedRoll, group: GroupSnapshot): string[] {
+  const launched = new Set(state.launched);
+  return group.instances.filter((i) => !isLeaving(i) && i.launchTemplateVersion !== state.target.version && !launched.has(i.instanceId)).map((i) => i.instanceId);
 }
 
 /**
@@ -257,6 +275,9 @@ async function apply(actions: readonly RollAction[], obs: Observation, cluster: 
       }
       case 'pause-lock':
         await ports.pauseLock(action.reason);
+        break;
+      case 'outcome':
+        await ports.recordOutcome(action.state, action.detail);
         break;
       case 'notify':
         await ports.notify(action.event, action.detail, action.once);
