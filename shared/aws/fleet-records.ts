@@ -3,6 +3,8 @@ import { describeScope, type Freeze, type FreezeScope, FreezeSchema } from '../f
 import type { FleetView } from '../fleet/may-start.js';
 import { type GroupRef, groupKey, type PromotionState, PromotionStateSchema } from '../fleet/promotion-state.js';
 import { invalidInput } from '../schema-issues.js';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { conditionalWrite } from './call.js';
 import { ChatopsItems, type Item } from './chatops-items.js';
 
 /**
@@ -47,6 +49,8 @@ export interface GroupOutcome {
   executionName?: string;
   detail?: string;
   at: string;
+  /** a `failed-health` or `stopped` group whose rollback has since finished: it is back on `from` */
+  rolledBack?: boolean;
 }
 
 const PROMOTIONS = 'promotion';
@@ -97,9 +101,28 @@ export class FleetRecords extends ChatopsItems {
     return (await this.queryAll(`${PROMOTIONS}#${key}`, 'approval#')).map((item) => ({ ring: String(item.ring), by: String(item.by), at: String(item.at) }));
   }
 
-  /** Records how the group's rollout of the release stands (the latest write wins: one rollout of a group at a time, under its lock). */
+  /**
+   * Records how the group's rollout of the release stands (the latest write wins: one rollout of
+   * a group at a time, under its lock) — except that the rollback ending a rollout which failed
+   * its health gate, or which a hold stopped, keeps that state (`rolledBack: true` added): the
+   * promotion must still see that the release hurt workloads there, not only that the group is
+   * back on its old image.
+   */
   async recordOutcome(key: string, outcome: GroupOutcome): Promise<void> {
-    await this.put({ pk: `${PROMOTIONS}#${key}`, sk: `group#${groupKey(outcome.ref)}`, ...outcome });
+    const item = { pk: `${PROMOTIONS}#${key}`, sk: `group#${groupKey(outcome.ref)}`, ...outcome };
+    if (outcome.state !== 'rolled-back') return this.put(item);
+    const written = await conditionalWrite('dynamodb:PutItem', () =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk) OR NOT (#state IN (:health, :stopped))',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':health': 'failed-health', ':stopped': 'stopped' },
+        }),
+      ),
+    );
+    if (written === undefined) await this.updateIfExists(item.pk, item.sk, { rolledBack: true, at: outcome.at, ...(outcome.detail ? { detail: outcome.detail } : {}) }, {});
   }
 
   async outcomes(key: string): Promise<GroupOutcome[]> {

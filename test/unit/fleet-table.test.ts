@@ -77,6 +77,16 @@ describe('Fleet table (real DynamoDB)', () => {
     const outcomes = await fleet.outcomes('k1');
     assert.deepEqual(outcomes.map((o) => [o.ref.account, o.state]).sort(), [['444455556666', 'failed-health'], [undefined, 'current']].sort());
     assert.deepEqual(await fleet.outcomes('k2'), []);
+    // the rollback that ends a rollout which failed its health gate keeps the failure: the promotion must see it
+    await fleet.recordOutcome('k1', { ref, ring: 'prod', state: 'rolled-back', from: { imageId: 'ami-old' }, to: { imageId: 'ami-new' }, detail: 'rolled back', at: T0.toISOString() });
+    const failed = (await fleet.outcomes('k1')).find((o) => o.ref.account === '444455556666')!;
+    assert.equal(failed.state, 'failed-health');
+    assert.equal(failed.rolledBack, true);
+    assert.equal(failed.detail, 'rolled back');
+    // an ordinary rollback (a drain timed out) is recorded as one
+    await fleet.recordOutcome('k3', { ref, state: 'rolling', to: { imageId: 'ami-new' }, at: T0.toISOString() });
+    await fleet.recordOutcome('k3', { ref, state: 'rolled-back', to: { imageId: 'ami-new' }, at: T0.toISOString() });
+    assert.equal((await fleet.outcomes('k3'))[0]!.state, 'rolled-back');
   });
 
   it('an item that does not read as a promotion is refused, naming it, rather than decided from half-read', async () => {
