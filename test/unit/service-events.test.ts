@@ -19,6 +19,7 @@ import { DRAIN_BLOCKED, DRAIN_FINISHED } from '../../shared/events/drain-events.
 import { FinishDrainInputSchema, ReportDrainBlockedInputSchema } from '../../shared/events/drain.js';
 import { SERVICE_EVENT_SOURCE } from '../../shared/events/eventbridge.js';
 import { MEMBER_UNREACHABLE } from '../../shared/events/member-unreachable.js';
+import { PROMOTION_PROGRESS } from '../../shared/events/promotion-events.js';
 import { OBSERVED_EVENTS } from '../../shared/events/observed.js';
 import { FinishRolloutInputSchema, RequestApprovalInputSchema, RolloutOutcomeSchema } from '../../shared/events/rollout.js';
 import { ROLLOUT_EVENTS, type RolloutEventName, type RolloutPhaseDetail } from '../../shared/events/rollout-events.js';
@@ -93,8 +94,8 @@ describe('Service events: the catalog', () => {
   });
 
   it('names every other detail-type the service publishes', () => {
-    for (const detailType of [DRAIN_FINISHED, DRAIN_BLOCKED, CONFIGURATION_PROBLEM, MEMBER_UNREACHABLE, ...Object.values(OBSERVED_EVENTS)]) assert.ok(isServiceDetailType(detailType), detailType);
-    assert.equal(Object.keys(SERVICE_EVENT_SCHEMAS).length, Object.keys(ROLLOUT_EVENTS).length + 4 + Object.keys(OBSERVED_EVENTS).length);
+    for (const detailType of [DRAIN_FINISHED, DRAIN_BLOCKED, CONFIGURATION_PROBLEM, MEMBER_UNREACHABLE, PROMOTION_PROGRESS, ...Object.values(OBSERVED_EVENTS)]) assert.ok(isServiceDetailType(detailType), detailType);
+    assert.equal(Object.keys(SERVICE_EVENT_SCHEMAS).length, Object.keys(ROLLOUT_EVENTS).length + 5 + Object.keys(OBSERVED_EVENTS).length);
   });
 
   it("chatNotify's rule delivers exactly the service's detail-types chat reads (serverless.yml)", () => {
