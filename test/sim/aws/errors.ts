@@ -28,8 +28,9 @@ import {
   ValidationException as SsmValidationException,
 } from '@aws-sdk/client-ssm';
 import { STSServiceException } from '@aws-sdk/client-sts';
+import { cloudWatchThrottling } from './cloudwatch';
 
-export type ServiceName = 'ec2' | 'autoscaling' | 'eks' | 'ssm' | 'sts';
+export type ServiceName = 'ec2' | 'autoscaling' | 'eks' | 'ssm' | 'sts' | 'cloudwatch';
 
 interface Metadata {
   httpStatusCode: number;
@@ -150,5 +151,7 @@ export function throttlingError(service: ServiceName): Error {
         $metadata: metadata(400),
         message: 'Rate exceeded',
       });
+    case 'cloudwatch':
+      return cloudWatchThrottling();
   }
 }
