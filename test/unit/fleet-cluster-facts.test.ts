@@ -106,7 +106,7 @@ describe('Fleet: a cluster\'s facts for a release', () => {
   });
 
   it('a sample keeps only restarted pods, by uid, and none when too many restarted to fit an item', () => {
-    assert.deepEqual(sampleOf([pod('a', 'n', { restarts: 2 }), pod('b', 'n')], NOW).restarts, { 'uid-a': 2 });
+    assert.deepEqual(sampleOf([pod('a', 'n', { restarts: 2 }), pod('b', 'n')], NOW)?.restarts, { 'uid-a': 2 });
     const many = Array.from({ length: MAX_SAMPLED_PODS + 1 }, (_, i) => pod(`p-${i}`, 'n', { restarts: 1 }));
     assert.equal(sampleOf(many, NOW), undefined);
   });
