@@ -90,8 +90,3 @@ function validation(message: string): Error {
 function invalidParameterCombination(message: string): Error {
   return new CloudWatchServiceException({ name: 'InvalidParameterCombination', message, $fault: 'client', $metadata: { httpStatusCode: 400 } });
 }
-
-/** What CloudWatch answers a throttled request with (the SDK retries it as throttling). */
-export function cloudWatchThrottling(): Error {
-  return new CloudWatchServiceException({ name: 'Throttling', message: 'Rate exceeded', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-}

@@ -28,7 +28,7 @@ import {
   ValidationException as SsmValidationException,
 } from '@aws-sdk/client-ssm';
 import { STSServiceException } from '@aws-sdk/client-sts';
-import { cloudWatchThrottling } from './cloudwatch';
+import { CloudWatchServiceException } from '@aws-sdk/client-cloudwatch';
 
 export type ServiceName = 'ec2' | 'autoscaling' | 'eks' | 'ssm' | 'sts' | 'cloudwatch';
 
@@ -152,6 +152,7 @@ export function throttlingError(service: ServiceName): Error {
         message: 'Rate exceeded',
       });
     case 'cloudwatch':
-      return cloudWatchThrottling();
+      // CloudWatch's common error for a throttled request (the SDK retries it as throttling)
+      return new CloudWatchServiceException({ name: 'Throttling', message: 'Rate exceeded', $fault: 'client', $metadata: metadata(400) });
   }
 }
