@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../errors.js';
+import type { RestartSample } from '../fleet/cluster-facts.js';
 import { describeScope, type Freeze, type FreezeScope, FreezeSchema } from '../fleet/freeze.js';
 import type { FleetView } from '../fleet/may-start.js';
 import { type GroupRef, groupKey, type PromotionState, PromotionStateSchema } from '../fleet/promotion-state.js';
@@ -6,6 +7,7 @@ import { invalidInput } from '../schema-issues.js';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionalWrite } from './call.js';
 import { ChatopsItems, type Item } from './chatops-items.js';
+import { type Place, placeKey } from './places.js';
 
 /**
  * The fleet table (serverless.yml FleetTable, key `pk` + `sk`): what fleet promotion keeps
@@ -17,6 +19,7 @@ import { ChatopsItems, type Item } from './chatops-items.js';
  * | `freeze` | `all`, `ring <name>`, `cluster <name>` | a freeze |
  * | `promotion#<key>` | `approval#<ring>` | a person's approval to enter the ring |
  * | `promotion#<key>` | `group#<group key>` | the group's last rollout of the release: how it ended, the image it left |
+ * | `restarts` | `<account>/<region>/<cluster>` (the hub's: `<cluster>`) | the cluster's pod restart counts at a few moments (cluster-facts.ts), expiring a day after the last write |
  *
  * Promotions sit in one partition: a fleet runs a few promotions a month, and every rollout's
  * batch boundary reads them all with the freezes (two Queries). A promotion is written by its
@@ -55,6 +58,9 @@ export interface GroupOutcome {
 
 const PROMOTIONS = 'promotion';
 const FREEZES = 'freeze';
+const RESTARTS = 'restarts';
+/** Restart samples of a cluster no evaluation looked at for a day are of no use: DynamoDB's TTL removes them. */
+const RESTARTS_KEPT_SECONDS = 86_400;
 
 export class FleetRecords extends ChatopsItems {
   async promotions(): Promise<StoredPromotion[]> {
@@ -129,11 +135,26 @@ export class FleetRecords extends ChatopsItems {
     return (await this.queryAll(`${PROMOTIONS}#${key}`, 'group#')).map(({ pk: _pk, sk: _sk, ...outcome }) => outcome as unknown as GroupOutcome);
   }
 
+  /** The restart samples kept for a cluster, oldest first (none: never sampled, or expired). */
+  async restartSamples(cluster: string, place?: Place): Promise<RestartSample[]> {
+    const item = await this.get(RESTARTS, restartsKey(cluster, place));
+    return Array.isArray(item?.samples) ? (item.samples as RestartSample[]) : [];
+  }
+
+  /** Replaces the cluster's samples (the latest write wins: an evaluation's samples are as good as another's). */
+  async saveRestartSamples(cluster: string, place: Place | undefined, samples: readonly RestartSample[], now: Date): Promise<void> {
+    await this.put({ pk: RESTARTS, sk: restartsKey(cluster, place), samples, expiresAt: Math.floor(now.getTime() / 1000) + RESTARTS_KEPT_SECONDS });
+  }
+
   /** What mayStart and atBatchBoundary (shared/fleet/may-start.ts) decide from. */
   async fleetView(): Promise<FleetView> {
     const [promotions, freezes] = await Promise.all([this.promotions(), this.freezes()]);
     return { promotions: promotions.map((p) => p.state), freezes };
   }
+}
+
+function restartsKey(cluster: string, place: Place | undefined): string {
+  return place ? `${placeKey(place)}/${cluster}` : cluster;
 }
 
 /** A stored item that does not read as what it should be is refused, naming the item: deciding from a half-read promotion could start what a hold stops. */

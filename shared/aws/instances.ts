@@ -118,3 +118,36 @@ export async function imagesRunningIn(scope: AwsScope, groupNames: readonly stri
   }
   return found;
 }
+
+/**
+ * The live instances (pending or running) of the scope that run one of these images, with their
+ * launch time and tags: one DescribeInstances filtered by `image-id` (paged; one more per 200
+ * images), whatever the number of clusters and groups — how a promotion tells a cluster's
+ * new-image nodes from the others, and finds the instances that never joined.
+ */
+export async function instancesRunning(scope: AwsScope, imageIds: readonly string[]): Promise<{ instanceId: string; imageId: string; launchTime?: string; tags: Record<string, string> }[]> {
+  const found: { instanceId: string; imageId: string; launchTime?: string; tags: Record<string, string> }[] = [];
+  const images = [...new Set(imageIds)];
+  for (let at = 0; at < images.length; at += FILTER_VALUES) {
+    let token: string | undefined;
+    do {
+      const out = await callAws('ec2:DescribeInstances', () =>
+        ec2Of(scope).send(
+          new DescribeInstancesCommand({
+            Filters: [
+              { Name: 'image-id', Values: images.slice(at, at + FILTER_VALUES) },
+              { Name: 'instance-state-name', Values: ['pending', 'running'] },
+            ],
+            MaxResults: 1000,
+            ...(token ? { NextToken: token } : {}),
+          }),
+        ),
+      );
+      for (const i of (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+        if (i.InstanceId && i.ImageId) found.push({ instanceId: i.InstanceId, imageId: i.ImageId, ...(i.LaunchTime ? { launchTime: i.LaunchTime.toISOString() } : {}), tags: tagMap(i.Tags) });
+      }
+      token = out.NextToken;
+    } while (token);
+  }
+  return found;
+}

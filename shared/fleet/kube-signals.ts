@@ -28,8 +28,8 @@ export function nodeSignalOf(node: V1Node): NodeSignal {
  * same span.
  */
 export function podSignalOf(pod: V1Pod, now: Date, earlier?: { at: Date; restarts: number }): PodSignal {
-  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
-  const restarts = statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0);
+  const statuses = containerStatusesOf(pod);
+  const restarts = restartCountOf(pod);
   const started = Date.parse(pod.status?.startTime ?? pod.metadata?.creationTimestamp ?? '');
   const from = earlier ? Math.max(earlier.at.getTime(), Number.isNaN(started) ? 0 : started) : started;
   const owner = pod.metadata?.ownerReferences?.find((o) => o.controller === true);
@@ -44,4 +44,13 @@ export function podSignalOf(pod: V1Pod, now: Date, earlier?: { at: Date; restart
     observedSeconds: Number.isNaN(from) ? 0 : Math.max(0, (now.getTime() - from) / 1000),
     crashLooping: statuses.some((s) => s.state?.waiting?.reason === 'CrashLoopBackOff'),
   };
+}
+
+function containerStatusesOf(pod: V1Pod) {
+  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+}
+
+/** The restarts of the pod's containers (init containers included) over its life, as the kubelet counts them. */
+export function restartCountOf(pod: V1Pod): number {
+  return containerStatusesOf(pod).reduce((n, s) => n + (s.restartCount ?? 0), 0);
 }

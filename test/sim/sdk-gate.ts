@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
@@ -24,7 +25,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * simulated account's services, fail attempts through `account.faults` instead (retried by
  * the SDK as the real error would be).
  */
-export type SdkService = 'ec2' | 'autoscaling' | 'eks' | 'ssm' | 'sts' | 'iam' | 'events' | 'states' | 'lambda' | 'dynamodb';
+export type SdkService = 'ec2' | 'autoscaling' | 'eks' | 'ssm' | 'sts' | 'iam' | 'cloudwatch' | 'events' | 'states' | 'lambda' | 'dynamodb';
 
 export interface SdkCall {
   service: SdkService;
@@ -45,6 +46,7 @@ export const SDK_CLIENTS: readonly (readonly [{ prototype: object }, SdkService]
   [SSMClient, 'ssm'],
   [STSClient, 'sts'],
   [IAMClient, 'iam'],
+  [CloudWatchClient, 'cloudwatch'],
   [EventBridgeClient, 'events'],
   [SFNClient, 'states'],
   [LambdaClient, 'lambda'],

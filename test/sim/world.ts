@@ -11,6 +11,7 @@ import { createEksToken } from '../../shared/kube/eks-token.js';
 import { type Place, placeKey, samePlace } from '../../shared/aws/places.js';
 import { SimAccount } from './aws/account.js';
 import type { BadImage } from './aws/ami-catalogue.js';
+import type { AlarmStateValue } from './aws/cloudwatch.js';
 import { SimCloud } from './aws/cloud.js';
 import { useFunctionEnvironments } from './function-environment.js';
 import { type MemberRole, memberStack } from './iam/member-roles.js';
@@ -180,6 +181,14 @@ export class World {
    */
   markImageBad(imageId: string, bad: BadImage, place?: Place): void {
     this.accountAt(place ?? this.home).markImageBad(imageId, bad);
+  }
+
+  /**
+   * Moves a CloudWatch alarm of the hub's home or of `place` to a state (the alarm is created
+   * if need be): what DescribeAlarms answers from now on (aws/cloudwatch.ts).
+   */
+  setAlarmState(name: string, state: AlarmStateValue, place?: Place): void {
+    this.accountAt(place ?? this.home).cloudwatch.setState(name, state);
   }
 
   /** The member roles deploy/member-account.yml created in a place (those not deleted). */

@@ -3,7 +3,7 @@
  * the binding that puts it behind the real SDK v3 clients.
  *
  * `bind()` answers every call of the client classes (EC2Client, AutoScalingClient, EKSClient,
- * SSMClient, STSClient, IAMClient) from inside the SDK's own middleware stack (../sdk-stack.ts):
+ * SSMClient, STSClient, IAMClient, CloudWatchClient) from inside the SDK's own middleware stack (../sdk-stack.ts):
  * every client instance anywhere in the process talks to this account, and the SDK's
  * serializer, signing and standard retries run for real around it. Each call is logged in
  * `calls`; each attempt (retries included) may be throttled (`throttling`) or failed through
@@ -40,6 +40,7 @@ import { connectionReset, dnsFailure, halfWrittenResponse, socketTimeout, type A
 import type { NodeRegistryLookup } from './node-registry';
 import type { Route } from './routes';
 import { SsmService } from './ssm';
+import { CloudWatchService } from './cloudwatch';
 import { StsService } from './sts';
 import { AwsThrottling } from './throttling';
 import type { Nodegroup } from '@aws-sdk/client-eks';
@@ -156,7 +157,7 @@ function normalize(command: string): string {
 
 const READ_ONLY = /^(Describe|List|Get)/;
 /** The services the account simulates itself; the others are the sandbox's own or DynamoDB's. */
-export const ACCOUNT_SERVICES: ReadonlySet<SdkService> = new Set(['ec2', 'autoscaling', 'eks', 'ssm', 'sts', 'iam']);
+export const ACCOUNT_SERVICES: ReadonlySet<SdkService> = new Set(['ec2', 'autoscaling', 'eks', 'ssm', 'sts', 'iam', 'cloudwatch']);
 const HOUR = 3_600_000;
 /** The client classes of the services the account simulates. */
 export const ACCOUNT_CLIENTS = SDK_CLIENTS.filter(([, service]) => ACCOUNT_SERVICES.has(service)) as unknown as [ClientClass, string][];
@@ -203,6 +204,7 @@ export class SimAccount {
   readonly nodes: NodeRegistryLookup;
   readonly sts: StsService;
   readonly ssm: SsmService;
+  readonly cloudwatch: CloudWatchService;
   readonly ec2: Ec2Service;
   readonly autoscaling: AutoScalingService;
   readonly eks: EksService;
@@ -226,6 +228,7 @@ export class SimAccount {
     // order matters: later services subscribe to earlier ones (Auto Scaling and the kubelet to EC2)
     this.sts = new StsService(state);
     this.ssm = new SsmService(state);
+    this.cloudwatch = new CloudWatchService(state);
     this.iam = new IamService(state); // before EC2, whose instance profiles it holds
     this.ec2 = new Ec2Service(state, this.iam, this.ssm);
     this.autoscaling = new AutoScalingService(state, this.ec2);
@@ -281,7 +284,7 @@ export class SimAccount {
    */
   sdkModel(): AccountModel {
     const routes = new Map<string, Route | IamRoute>();
-    for (const r of [...this.ec2.routes(), ...this.autoscaling.routes(), ...this.eks.routes(), ...this.ssm.routes(), ...this.sts.routes(), ...this.iam.routes()]) routes.set(`${r.service}:${r.name}`, r);
+    for (const r of [...this.ec2.routes(), ...this.autoscaling.routes(), ...this.eks.routes(), ...this.ssm.routes(), ...this.cloudwatch.routes(), ...this.sts.routes(), ...this.iam.routes()]) routes.set(`${r.service}:${r.name}`, r);
     return {
       begin: (service, command, input, caller) => {
         const call = this.begin(service as AccountServiceName, command, input, routes.get(`${service}:${command}`));

@@ -28,8 +28,9 @@ import {
   ValidationException as SsmValidationException,
 } from '@aws-sdk/client-ssm';
 import { STSServiceException } from '@aws-sdk/client-sts';
+import { CloudWatchServiceException } from '@aws-sdk/client-cloudwatch';
 
-export type ServiceName = 'ec2' | 'autoscaling' | 'eks' | 'ssm' | 'sts';
+export type ServiceName = 'ec2' | 'autoscaling' | 'eks' | 'ssm' | 'sts' | 'cloudwatch';
 
 interface Metadata {
   httpStatusCode: number;
@@ -150,5 +151,8 @@ export function throttlingError(service: ServiceName): Error {
         $metadata: metadata(400),
         message: 'Rate exceeded',
       });
+    case 'cloudwatch':
+      // CloudWatch's common error for a throttled request (the SDK retries it as throttling)
+      return new CloudWatchServiceException({ name: 'Throttling', message: 'Rate exceeded', $fault: 'client', $metadata: metadata(400) });
   }
 }

@@ -1,4 +1,5 @@
 import { AutoScalingServiceException } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchServiceException } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import { AccessDeniedException as EksAccessDenied, InvalidRequestException as EksInvalidRequest } from '@aws-sdk/client-eks';
@@ -16,7 +17,7 @@ import type { AuthRequest } from './requests.js';
  *   is not authorized to perform: <action> on resource: <arn> because no identity-based policy
  *   allows the <action> action. Encoded authorization failure message: …" — the encoded part
  *   is what `sts:DecodeAuthorizationMessage` decodes (here: base64 of the decision, readable);
- * - Auto Scaling and IAM: `AccessDenied`; Auto Scaling's denial of a permission it checks on
+ * - Auto Scaling, IAM and CloudWatch: `AccessDenied`; Auto Scaling's denial of a permission it checks on
  *   the caller's behalf when launching from a template reads "You are not authorized to use
  *   launch template: <id>";
  * - EKS, SSM, DynamoDB, Step Functions, EventBridge, Lambda: `AccessDeniedException`.
@@ -47,6 +48,8 @@ export function denialError(service: string, d: Denial, requestId: string): Erro
       const message = d.request.dependent?.launchTemplate ? `You are not authorized to use launch template: ${d.request.dependent.launchTemplate}` : denialMessage(d);
       return new AutoScalingServiceException({ name: 'AccessDenied', message, ...base });
     }
+    case 'cloudwatch':
+      return new CloudWatchServiceException({ name: 'AccessDenied', message: denialMessage(d), ...base });
     case 'iam':
       return new IAMServiceException({ name: 'AccessDenied', message: denialMessage(d), ...base });
     case 'sts':

@@ -58,6 +58,10 @@ export function authRequests(scope: RequestScope, service: string, command: stri
       return eksRequests(scope.account, a, command, input);
     case 'ssm':
       return [input.Names ?? [input.Name]].flat().map((name: string) => ({ action: `ssm:${command}`, resource: a.parameter(String(name)), context: {} }));
+    case 'cloudwatch':
+      // DescribeAlarms: resource type alarm (Service Authorization Reference, Amazon CloudWatch); asked by name, each named alarm's ARN
+      if (command === 'DescribeAlarms' && input.AlarmNames?.length) return (input.AlarmNames as string[]).map((name) => ({ action: 'cloudwatch:DescribeAlarms', resource: a.regional('cloudwatch', `alarm:${name}`), context: {} }));
+      return [{ action: `cloudwatch:${command}`, resource: a.regional('cloudwatch', 'alarm:*'), context: {} }];
     case 'iam':
       if (command === 'GetInstanceProfile') return [{ action: 'iam:GetInstanceProfile', resource: a.global('iam', `instance-profile/${input.InstanceProfileName}`), context: {} }];
       if (command === 'ListAttachedRolePolicies') return [{ action: 'iam:ListAttachedRolePolicies', resource: a.global('iam', `role/${input.RoleName}`), context: {} }];
