@@ -1,4 +1,4 @@
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { callAws, conditionalWrite } from './call.js';
 import { ChatopsItems, type Item } from './chatops-items.js';
 
@@ -38,25 +38,7 @@ export class ApprovalRecords extends ChatopsItems {
 
   /** The ids the cluster's pointers name whose deadline (epoch ms) is after `now`: one Query, paged. */
   async idsPointedAt(cluster: string, now: number): Promise<string[]> {
-    const ids: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await callAws('dynamodb:Query', () =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk',
-            FilterExpression: '#deadline > :now',
-            ExpressionAttributeNames: { '#deadline': 'deadline' },
-            ExpressionAttributeValues: { ':pk': clusterApprovalsKey(cluster), ':now': now },
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      ids.push(...(out.Items ?? []).map((item) => String(item.sk)));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return ids;
+    return (await this.queryAll(clusterApprovalsKey(cluster))).filter((item) => Number(item.deadline) > now).map((item) => String(item.sk));
   }
 
   /**

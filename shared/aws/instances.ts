@@ -1,4 +1,4 @@
-import { CreateTagsCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { type AwsScope, clientOf } from './clients.js';
 import { callAws } from './call.js';
 
@@ -84,37 +84,45 @@ export function tagMap(tags: readonly { Key?: string; Value?: string }[] | undef
 const FILTER_VALUES = 200;
 
 /**
- * The images the live instances of these Auto Scaling groups run now: group name → image id →
- * count. One DescribeInstances (paged; one more per 200 groups) filtered by the groups' tag,
- * whatever their number of instances: what `status` shows mid-rollout.
+ * Every instance matching `filter` in one of the given states: one DescribeInstances per 200
+ * values (paged), whatever the number of instances.
  */
-export async function imagesRunningIn(scope: AwsScope, groupNames: readonly string[]): Promise<Map<string, Map<string, number>>> {
-  const found = new Map<string, Map<string, number>>();
-  const names = [...new Set(groupNames)];
-  for (let at = 0; at < names.length; at += FILTER_VALUES) {
+async function* instancesWhere(scope: AwsScope, filter: string, values: readonly string[], states: readonly string[]): AsyncGenerator<Instance> {
+  const unique = [...new Set(values)];
+  for (let at = 0; at < unique.length; at += FILTER_VALUES) {
     let token: string | undefined;
     do {
       const out = await callAws('ec2:DescribeInstances', () =>
         ec2Of(scope).send(
           new DescribeInstancesCommand({
             Filters: [
-              { Name: 'tag:aws:autoscaling:groupName', Values: names.slice(at, at + FILTER_VALUES) },
-              { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+              { Name: filter, Values: unique.slice(at, at + FILTER_VALUES) },
+              { Name: 'instance-state-name', Values: [...states] },
             ],
             MaxResults: 1000,
             ...(token ? { NextToken: token } : {}),
           }),
         ),
       );
-      for (const instance of (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
-        const group = tagMap(instance.Tags)['aws:autoscaling:groupName'];
-        if (!group || !instance.ImageId) continue;
-        const images = found.get(group) ?? new Map<string, number>();
-        images.set(instance.ImageId, (images.get(instance.ImageId) ?? 0) + 1);
-        found.set(group, images);
-      }
+      yield* (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
       token = out.NextToken;
     } while (token);
+  }
+}
+
+/**
+ * The images the live instances of these Auto Scaling groups run now: group name → image id →
+ * count. One DescribeInstances (paged; one more per 200 groups) filtered by the groups' tag,
+ * whatever their number of instances: what `status` shows mid-rollout.
+ */
+export async function imagesRunningIn(scope: AwsScope, groupNames: readonly string[]): Promise<Map<string, Map<string, number>>> {
+  const found = new Map<string, Map<string, number>>();
+  for await (const instance of instancesWhere(scope, 'tag:aws:autoscaling:groupName', groupNames, ['pending', 'running', 'stopping', 'stopped'])) {
+    const group = tagMap(instance.Tags)['aws:autoscaling:groupName'];
+    if (!group || !instance.ImageId) continue;
+    const images = found.get(group) ?? new Map<string, number>();
+    images.set(instance.ImageId, (images.get(instance.ImageId) ?? 0) + 1);
+    found.set(group, images);
   }
   return found;
 }
@@ -127,27 +135,8 @@ export async function imagesRunningIn(scope: AwsScope, groupNames: readonly stri
  */
 export async function instancesRunning(scope: AwsScope, imageIds: readonly string[]): Promise<{ instanceId: string; imageId: string; launchTime?: string; tags: Record<string, string> }[]> {
   const found: { instanceId: string; imageId: string; launchTime?: string; tags: Record<string, string> }[] = [];
-  const images = [...new Set(imageIds)];
-  for (let at = 0; at < images.length; at += FILTER_VALUES) {
-    let token: string | undefined;
-    do {
-      const out = await callAws('ec2:DescribeInstances', () =>
-        ec2Of(scope).send(
-          new DescribeInstancesCommand({
-            Filters: [
-              { Name: 'image-id', Values: images.slice(at, at + FILTER_VALUES) },
-              { Name: 'instance-state-name', Values: ['pending', 'running'] },
-            ],
-            MaxResults: 1000,
-            ...(token ? { NextToken: token } : {}),
-          }),
-        ),
-      );
-      for (const i of (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
-        if (i.InstanceId && i.ImageId) found.push({ instanceId: i.InstanceId, imageId: i.ImageId, ...(i.LaunchTime ? { launchTime: i.LaunchTime.toISOString() } : {}), tags: tagMap(i.Tags) });
-      }
-      token = out.NextToken;
-    } while (token);
+  for await (const i of instancesWhere(scope, 'image-id', imageIds, ['pending', 'running'])) {
+    if (i.InstanceId && i.ImageId) found.push({ instanceId: i.InstanceId, imageId: i.ImageId, ...(i.LaunchTime ? { launchTime: i.LaunchTime.toISOString() } : {}), tags: tagMap(i.Tags) });
   }
   return found;
 }

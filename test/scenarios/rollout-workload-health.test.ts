@@ -8,35 +8,11 @@ import { cordoned, groupState, rollouts, selfManagedWorld } from './rollout-help
 /**
  * The batch health gate sees workloads: a release whose image makes the pods on its nodes
  * crash-loop fails the rollout's first batch on workload health (not on a readiness timeout),
- * and the group rolls back. The crash loops are the test's own (a store listener turns the
- * pods on a node of the bad image to CrashLoopBackOff, as a kubelet would report them) until
- * the sandbox's kubelet can be told an image is bad for workloads.
+ * and the group rolls back. The sandbox's kubelet is told the image is bad for the `shop`
+ * workloads (`badFor`): their containers exit at start and restart on the kubelet's back-off.
  */
 const published = (world: World, type: string): BusEvent[] => world.published.filter((e) => e['detail-type'] === type);
 const detailOf = (event: BusEvent | undefined): Record<string, any> => (event?.detail ?? {}) as Record<string, any>;
-
-/** Pods of `namespace` on a node running `image` crash-loop: not Ready, restarting, waiting in CrashLoopBackOff. */
-function crashLoopOn(world: World, image: () => string | undefined, namespace: string): void {
-  const store = world.cluster('prod').store;
-  const imageOfNode = (name: string) => {
-    const id = (store.peek('nodes', undefined, name) as any)?.spec?.providerID?.split('/').at(-1);
-    return id ? world.account.ec2.instances.records.get(id)?.instance.ImageId : undefined;
-  };
-  store.on((event) => {
-    if (event.resource !== 'pods' || event.type === 'DELETED') return;
-    const pod = event.object as any;
-    if (pod.metadata.namespace !== namespace || pod.status?.phase !== 'Running' || !pod.spec.nodeName) return;
-    if ((pod.status.containerStatuses ?? []).some((c: any) => c.state?.waiting?.reason === 'CrashLoopBackOff')) return;
-    if (!image() || imageOfNode(pod.spec.nodeName) !== image()) return;
-    queueMicrotask(() => {
-      if (!store.peek('pods', namespace, pod.metadata.name)) return;
-      store.update('pods', namespace, pod.metadata.name, (p: any) => {
-        p.status.containerStatuses = (p.status.containerStatuses ?? []).map((c: any) => ({ ...c, ready: false, started: false, restartCount: c.restartCount + 4, state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container' } } }));
-        p.status.conditions = (p.status.conditions ?? []).map((c: any) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False' } : c));
-      });
-    });
-  });
-}
 
 describe('Scenario: a release whose image makes pods crash-loop', () => {
   let world: World;
@@ -49,8 +25,7 @@ describe('Scenario: a release whose image makes pods crash-loop', () => {
     world = setup.world;
     before_ = await groupState(setup.group.autoScalingGroupName);
     monitor = watchInvariants(world);
-    crashLoopOn(world, () => badImage, 'shop');
-    badImage = releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261201' }).image.ImageId!;
+    badImage = releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261201', badFor: { for: 'workloads', namespaces: ['shop'] } }).image.ImageId!;
     const detected = (await world.lambda.invoke('detectStaleGroups', { kind: 'detect', dryRun: true })) as { plans: { group: string; to: unknown; from: unknown }[] };
     const plan = detected.plans.find((p) => p.group === 'workers')!;
     const machine = world.model.stateMachines.find((m) => m.name.endsWith('-ami-rollout'))!.arn;
@@ -93,12 +68,14 @@ describe('Scenario: a release whose image makes pods crash-loop', () => {
     assert.deepEqual(cordoned(world), []);
   });
 
-  it('records the group\'s outcome for the release in the fleet table: rolled-back, with the rollout\'s image', async () => {
+  it('records the group\'s outcome for the release in the fleet table: failed-health, rolled back, with the rollout\'s image', async () => {
     const dynamo = new DynamoDBClient({ region: world.model.region, endpoint: world.dynamo.endpoint, credentials: SANDBOX_CREDENTIALS });
     const table = (world.model.tables as { TableName: string }[]).map((t) => t.TableName).find((t) => t.endsWith('-fleet'))!;
     const items = (await dynamo.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'promotion#al2023-x86_64-standard-1.31-20261201' } } }))).Items ?? [];
     assert.equal(items.length, 1);
-    assert.equal(items[0]!['state']!.S, 'rolled-back');
+    // the promotion must see that the release hurt workloads here, not only that the group is back
+    assert.equal(items[0]!['state']!.S, 'failed-health');
+    assert.equal(items[0]!['rolledBack']!.BOOL, true);
     assert.equal(items[0]!['ring']!.S, 'canary');
     assert.equal(items[0]!['to']!.M!['imageId']!.S, badImage);
   });
