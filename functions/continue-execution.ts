@@ -4,7 +4,7 @@ import { ContinueExecutionInputSchema } from '../shared/events/continuation.js';
 import { continueExecution } from '../shared/workflow/continue-execution.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 
-/** node-drain's and ami-rollout's continuation: a long drain or rollout goes on in a fresh execution of itself, carrying its state. */
+/** node-drain's, ami-rollout's and fleet-promotion's continuation: a long drain, rollout or promotion goes on in a fresh execution of itself, carrying its state. */
 const config = loadServiceConfig();
 const ports = { aws: awsScope({ region: config.region }), log: logInfo };
 

@@ -32,8 +32,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 # DoctorProbeRole: `doctor` reads nodes and the Node Termination Handler's pods and asks the API
 # (SelfSubjectAccessReview) what it may do — in the same group as the drains, its review answers
-# for exactly what they are granted.
-for logical in CheckNodeReadyRole RequestDrainRole DrainStepRole RollStepRole RolloutPreflightRole PrepareLaunchTemplateRole DoctorProbeRole; do
+# for exactly what they are granted. PromotionStepRole: a fleet promotion reads the nodes and pods
+# of each cluster of the rings it has reached (workload health, read only).
+for logical in CheckNodeReadyRole RequestDrainRole DrainStepRole RollStepRole RolloutPreflightRole PrepareLaunchTemplateRole DoctorProbeRole PromotionStepRole; do
   if $member; then
     # the member role of this hub role, in the cluster's region (the template's RoleName)
     role="${stage}-${logical%Role}-${region}"

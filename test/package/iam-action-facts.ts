@@ -8,6 +8,7 @@
  * Source: the Service Authorization Reference, "Actions, resources, and condition keys for …"
  * (https://docs.aws.amazon.com/service-authorization/latest/reference/), one page a service:
  *   autoscaling  list_amazonec2autoscaling.html
+ *   cloudwatch   list_amazoncloudwatch.html
  *   dynamodb     list_amazondynamodb.html
  *   ec2          list_amazonec2.html
  *   eks          list_amazonelastickubernetesservice.html
@@ -90,6 +91,7 @@ export const RESOURCE_TYPES: Record<string, ResourceTypeFacts> = {
   'eks:addon': { arns: ['arn:${Partition}:eks:${Region}:${Account}:addon/${ClusterName}/${AddonName}/${UUID}'], tagConditionKeys: AWS_TAGS },
   'eks:cluster': { arns: ['arn:${Partition}:eks:${Region}:${Account}:cluster/${ClusterName}'], tagConditionKeys: AWS_TAGS },
   'eks:nodegroup': { arns: ['arn:${Partition}:eks:${Region}:${Account}:nodegroup/${ClusterName}/${NodegroupName}/${UUID}'], tagConditionKeys: AWS_TAGS },
+  'cloudwatch:alarm': { arns: ['arn:${Partition}:cloudwatch:${Region}:${Account}:alarm:${AlarmName}'], tagConditionKeys: AWS_TAGS },
   'events:event-bus': { arns: ['arn:${Partition}:events:${Region}:${Account}:event-bus/${EventBusName}'], tagConditionKeys: AWS_TAGS },
   'iam:instance-profile': { arns: ['arn:${Partition}:iam::${Account}:instance-profile/${InstanceProfileNameWithPath}'], tagConditionKeys: [] },
   'iam:role': { arns: ['arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}'], tagConditionKeys: ['aws:ResourceTag/${TagKey}', 'iam:ResourceTag/${TagKey}'] },
@@ -164,6 +166,9 @@ export const IAM_ACTION_FACTS: Record<string, ActionFacts> = {
   'eks:ListUpdates': { access: 'List', resourceTypes: ['eks:cluster', 'eks:nodegroup', 'eks:addon'] },
   'eks:UpdateNodegroupConfig': { access: 'Write', resourceTypes: ['eks:nodegroup'] },
   'eks:UpdateNodegroupVersion': { access: 'Write', resourceTypes: ['eks:nodegroup'] },
+
+  // a composite alarm is described only to a caller scoped to * (CloudWatch API reference, DescribeAlarms)
+  'cloudwatch:DescribeAlarms': { access: 'List', resourceTypes: ['cloudwatch:alarm'] },
 
   'events:PutEvents': { access: 'Write', resourceTypes: ['events:event-bus'] },
 

@@ -83,7 +83,7 @@ describe('Member account template (deploy/member-account.yml)', () => {
       assert.ok(!lines.some((l) => l.includes('cloudformation')), 'no hub stack in a member account');
       const entries = lines.filter((l) => l.includes('create-access-entry')).map((l) => /--principal-arn (\S+)/.exec(l)![1]);
       assert.ok(entries.includes('arn:aws:iam::444455556666:role/eks-node-lifecycle/prod-RollStep-eu-central-1'), entries.join('\n'));
-      assert.equal(entries.length, 7);
+      assert.equal(entries.length, 8, 'the Kubernetes-facing roles, PromotionStepRole among them (a promotion reads the nodes and pods of its rings)');
       assert.ok(lines.every((l) => !l.startsWith('aws eks') || l.includes('--region eu-central-1')));
     } finally {
       rmSync(bin, { recursive: true, force: true });
