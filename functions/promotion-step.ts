@@ -8,7 +8,10 @@ import { planFleet } from '../shared/detect/detect.js';
 import { PromotionStepInputSchema } from '../shared/events/promotion-step.js';
 import { lockKeyOf, NodeGroupLocks } from '../shared/rollout/node-group-lock.js';
 import { type ClusterHealthRequest, runPromotionStep } from '../shared/promotion/promotion-step.js';
-import type { HealthReport } from '../shared/fleet/workload-health.js';
+import type { Place } from '../shared/aws/places.js';
+import type { Release } from '../shared/fleet/release.js';
+import { kubeOfPlaces } from './lib/kube-places.js';
+import { checkRecall, gatherClusterHealth } from './lib/promotion-facts.js';
 import { budgetedPlaceScopesOf } from './lib/budgeted-places.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 import { promotionPolicySource } from './lib/promotion-policy-source.js';
@@ -27,14 +30,8 @@ const records = new FleetRecords(aws, requireSetting(config.fleetTable, 'FLEET_T
 const locks = new NodeGroupLocks(aws, requireSetting(config.rolloutsTable, 'ROLLOUTS_TABLE'));
 const amiRollout = requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN');
 
-/**
- * Until the fact gatherers land (functions/lib/promotion-facts.ts gatherClusterHealth and
- * checkRecall): health is never known good, so rings roll but no soak passes on its own (a
- * person's `promote --to` still does), and no recall is seen.
- */
-function unknownHealth(request: ClusterHealthRequest): Promise<HealthReport> {
-  return Promise.resolve({ verdict: 'insufficient-data', at: request.now.toISOString(), nodes: 0, pods: 0, signals: [] });
-}
+/** Health and recalls, read in each cluster's place (functions/lib/promotion-facts.ts). */
+const facts = { scopeOf: (place: Place | undefined) => places.scopeOf(place), kubeOf: kubeOfPlaces(places), fleet: records };
 
 const ports = {
   records,
@@ -44,8 +41,8 @@ const ports = {
     const lock = await locks.get(lockKeyOf(ref.cluster, ref.group, { ...(ref.account ? { accountId: ref.account } : {}), ...(ref.region ? { region: ref.region } : {}) }));
     return lock && lock.expiresAt * 1000 > now().getTime() ? lock.owner : undefined;
   },
-  health: unknownHealth,
-  recall: () => Promise.resolve(undefined),
+  health: (request: ClusterHealthRequest) => gatherClusterHealth(facts, request),
+  recall: (release: Release, where: readonly { place?: Place; imageIds: readonly string[] }[]) => checkRecall(facts, { release, places: where, now: now() }),
   startRollout: (name: string, input: object) => startExecutionOnce(aws, amiRollout, name, input),
   publish: (detailType: string, detail: object) => publishEvent(aws, detailType, detail),
   now,

@@ -59,8 +59,8 @@ export interface PromotionStepPorts {
   lockOwner: (ref: GroupRef) => Promise<string | undefined>;
   /** one cluster's workload health for the release (F: gatherClusterHealth); a throw marks the cluster unreadable */
   health: (request: ClusterHealthRequest) => Promise<HealthReport>;
-  /** whether the release was recalled or its image deprecated (F: checkRecall) */
-  recall: (release: Release) => Promise<Recall | undefined>;
+  /** whether the release was recalled or its image deprecated (F: checkRecall), asked in the places its groups rolled to it, with its images there (none yet: the hub's own) */
+  recall: (release: Release, places: readonly { place?: Place; imageIds: readonly string[] }[]) => Promise<Recall | undefined>;
   /** StartExecution of ami-rollout, once per name */
   startRollout: (name: string, input: RolloutRequest) => Promise<StartedExecution>;
   publish: (detailType: string, detail: object) => Promise<void>;
@@ -136,7 +136,7 @@ async function gather(state: PromotionState, policy: PromotionPolicy, ports: Pro
   const lastGood = lastGoodRelease(all, state.release);
   const base = { approvals, freezes, ...(lastGood ? { lastGood } : {}) };
   const recalledAlready = state.hold?.kind === 'recalled' || state.hold?.kind === 'deprecated';
-  const recall = recalledAlready ? undefined : await ports.recall(state.release);
+  const recall = recalledAlready ? undefined : await ports.recall(state.release, recallPlaces(outcomes));
   // a held release decides `held` whatever the groups do, unless a recall reaches it now
   if (state.hold && !recall) return { facts: { ...base, groups: [], health: [], unreadable: [] }, groups: [], outcomes, promotions: all };
 
@@ -155,6 +155,19 @@ async function gather(state: PromotionState, policy: PromotionPolicy, ports: Pro
   const unreadable: PromotionFacts['unreadable'][number][] = unreachable.map((u) => ({ cluster: `${u.accountId}/${u.region}`, reason: u.reason }));
   const health = state.hold ? [] : await clusterHealth(state, policy, groups, outcomes, ports, now, unreadable);
   return { facts: { ...base, groups: groups.map((g) => g.fact), health, unreadable, ...(recall ? { recall } : {}) }, groups, outcomes, promotions: all };
+}
+
+/** The places the release's groups rolled in, each with the release's images there (the outcomes' `to`); none yet: the hub's own, where the recommended parameter still says whether AWS took it back. */
+function recallPlaces(outcomes: readonly GroupOutcome[]): { place?: Place; imageIds: string[] }[] {
+  const byPlace = new Map<string, { place?: Place; imageIds: string[] }>();
+  for (const o of outcomes) {
+    const place = o.ref.account && o.ref.region ? { accountId: o.ref.account, region: o.ref.region } : undefined;
+    const key = place ? `${place.accountId}/${place.region}` : '';
+    const entry = byPlace.get(key) ?? { ...(place ? { place } : {}), imageIds: [] };
+    if (!entry.imageIds.includes(o.to.imageId)) entry.imageIds.push(o.to.imageId);
+    byPlace.set(key, entry);
+  }
+  return byPlace.size > 0 ? [...byPlace.values()] : [{ imageIds: [] }];
 }
 
 /** Each cluster of the rings rolling or soaking, evaluated against the release's images; a cluster that cannot be read is `unreadable`. */
