@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { releaseAmi, type SimExecution, World } from '@eks-node-lifecycle/sandbox';
+import { putAccessPolicy, releaseAmi, type SimExecution, World } from '@eks-node-lifecycle/sandbox';
 import { awsScope } from '../../shared/aws/clients.js';
 import { FleetRecords } from '../../shared/aws/fleet-records.js';
 import { RolloutInputSchema } from '../../shared/events/rollout.js';
@@ -29,6 +29,7 @@ describe('Scenario: detection waits for the promotion to reach a ring', () => {
   let afterFirst: SimExecution[];
   let afterSecond: SimExecution[];
   let promotion: PromotionState | undefined;
+  let personProd: string;
 
   const executionsOf = (suffix: string) => [...world.stepFunctions.executions.values()].filter((e) => e.stateMachineArn.endsWith(suffix));
   const rolledClusters = () => executionsOf('-ami-rollout').map((e) => (JSON.parse(e.input) as { cluster: string }).cluster).sort();
@@ -72,6 +73,12 @@ describe('Scenario: detection waits for the promotion to reach a ring', () => {
     assert.ok(await records.savePromotion(soaking, stored.version, world.clock.date().toISOString()));
     third = await world.lambda.invoke('detectStaleGroups', { kind: 'scheduled-detection' });
     await world.settle();
+
+    // a person asks for prod by hand (chatInvoke: the same command path as Slack and the CLI)
+    const invoker = `iam:arn:aws:lambda:${world.model.region}:${world.model.accountId}:function:${world.model.service}-${world.model.stage}-chatInvoke`;
+    putAccessPolicy(world, { groups: { ops: [invoker] }, clusters: { prod: { read: ['group:ops'], act: ['group:ops'], approve: ['group:ops'] } } });
+    personProd = (await world.lambda.invoke('chatInvoke', { command: 'rollout prod/prod-web' })) as string;
+    await world.settle();
   });
 
   after(() => world?.stop());
@@ -101,9 +108,16 @@ describe('Scenario: detection waits for the promotion to reach a ring', () => {
     assert.deepEqual(RolloutInputSchema.parse(JSON.parse(dev.input)).fleet, { release: promotion!.key, ring: 'dev' });
   });
 
+  it("a person's rollout of a ring the promotion has not reached is refused with the reason and the way on; nothing starts", () => {
+    assert.match(personProd, new RegExp(`prod/prod-web may not roll now: the promotion of ${promotion!.key.replace(/\./g, '\\.')} has not reached ring prod`));
+    assert.match(personProd, new RegExp(`promote ${promotion!.key.replace(/\./g, '\\.')} --to prod`));
+    assert.deepEqual(rolledClusters(), ['dev', 'plain']);
+  });
+
   it('every call was allowed by the roles serverless.yml gives (the policy, the fleet table, the promotion machine)', () => {
     assert.deepEqual(world.iam.denials, []);
-    const asked = [...world.iam.asked.values()].filter((d) => d.caller.includes('detectStaleGroups')).map((d) => d.request.action);
-    for (const action of ['ssm:GetParameter', 'dynamodb:Query', 'dynamodb:PutItem', 'states:StartExecution']) assert.ok(asked.includes(action), action);
+    const asked = (fn: string) => [...world.iam.asked.values()].filter((d) => d.caller.includes(fn)).map((d) => d.request.action);
+    for (const action of ['ssm:GetParameter', 'dynamodb:Query', 'dynamodb:PutItem', 'states:StartExecution']) assert.ok(asked('detectStaleGroups').includes(action), action);
+    for (const action of ['ssm:GetParameter', 'dynamodb:Query']) assert.ok(asked('chatInvoke').includes(action), `chatInvoke ${action}`);
   });
 });

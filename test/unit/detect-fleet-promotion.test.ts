@@ -15,6 +15,8 @@ import type { FleetView } from '../../shared/fleet/may-start.js';
 import { parsePromotionPolicy } from '../../shared/fleet/promotion-policy.js';
 import { newPromotion, type PromotionState, type RingProgress } from '../../shared/fleet/promotion-state.js';
 import { promotionExecutionName, type Release, releaseKey } from '../../shared/fleet/release.js';
+import type { RollPlan } from '../../shared/detect/fleet-gate.js';
+import { rolloutRefusal } from '../../shared/chatops/rollout-gate.js';
 
 /**
  * Detection and fleet promotion (detect.ts gateOnFleet, fleet-gate.ts): a stale group starts
@@ -225,5 +227,34 @@ describe('Detection and fleet promotion', () => {
     const run = await detect({ promotions: [], freezes: [freeze({ kind: 'all' })] });
     assert.equal(run.views, 0);
     assert.equal(run.result.deferred, undefined);
+  });
+});
+
+describe("A person's rollout asks what detection asks (chatops/rollout-gate.ts)", () => {
+  const plan = (ring?: string): RollPlan => ({
+    cluster: ring ?? 'plain',
+    group: 'ng',
+    kind: 'managed',
+    action: 'roll',
+    mode: 'auto',
+    from: { release: OLD_RELEASE },
+    to: { imageId: NEW_IMAGE, release: NEW_RELEASE },
+    reason: 'r',
+    release: RELEASE,
+    ...(ring ? { ring: { kind: 'ring' as const, ring, index: ring === 'dev' ? 0 : 1, from: 'cluster' as const } } : {}),
+  });
+
+  it('a group in no ring, a ring reached: no refusal', () => {
+    assert.equal(rolloutRefusal(plan(), { promotions: [], freezes: [] }), undefined);
+    assert.equal(rolloutRefusal(plan('dev'), { promotions: [promotion('soaking')], freezes: [] }), undefined);
+  });
+
+  it('a ring not reached: refused, pointing at promote --to; a hold and a freeze: refused with how each is lifted, ring or not', () => {
+    assert.deepEqual(rolloutRefusal(plan('prod'), { promotions: [promotion('soaking')], freezes: [] }), {
+      reason: `the promotion of ${KEY} has not reached ring prod; the promotion is at ring dev`,
+      next: [`the promotion rolls ring prod when it gets there; \`promote ${KEY} --to prod\` takes it there sooner`],
+    });
+    assert.match(rolloutRefusal(plan(), { promotions: [promotion('soaking', 'waiting', HOLD)], freezes: [] })!.next[0]!, new RegExp(`release ${KEY}`));
+    assert.match(rolloutRefusal(plan(), { promotions: [], freezes: [freeze({ kind: 'cluster', cluster: 'plain' })] })!.reason, /^frozen \(incident 4711/);
   });
 });
