@@ -10,11 +10,15 @@ import { NodeGroupLocks } from '../shared/rollout/node-group-lock.js';
 import { DetectionTriggerSchema } from '../shared/events/detection.js';
 import { lambdaHandler, logInfo } from './lib/handler.js';
 import { budgetedPlaceScopesOf } from './lib/budgeted-places.js';
+import { promotionPolicySource } from './lib/promotion-policy-source.js';
+import { FleetRecords } from '../shared/aws/fleet-records.js';
 
 /**
  * Schedule, an AMI event's debounce window (the ami-detection workflow), or on demand
  * (`{kind:'detect', dryRun}`), across every place of the fleet: the hub's, then each member
- * account's regions (scopes and their budgets built once per cold start).
+ * account's regions (scopes and their budgets built once per cold start). Fleet promotion: the
+ * promotion policy (SSM, re-read at most every five minutes) is read once per detection; the
+ * fleet table (promotions, freezes) and the promotion workflow are the hub's.
  */
 const config = loadServiceConfig();
 const places = budgetedPlaceScopesOf(config, DETECTIONS_AT_ONCE);
@@ -36,13 +40,19 @@ const ports = {
     publish: (detailType: string, detail: object) => publishEvent(aws, detailType, detail),
   },
   publish: (detailType: string, detail: object) => publishEvent(aws, detailType, detail),
+  promotions: {
+    records: new FleetRecords(aws, requireSetting(config.fleetTable, 'FLEET_TABLE')),
+    stateMachineArn: requireSetting(config.fleetPromotionStateMachineArn, 'FLEET_PROMOTION_STATE_MACHINE_ARN'),
+  },
 };
+const promotionPolicy = promotionPolicySource(aws, config.promotionPolicyParameter);
 
 export const handler = lambdaHandler({
   schema: DetectionTriggerSchema,
   correlate: (trigger) => (trigger.kind === 'detect' && trigger.cluster ? { cluster: trigger.cluster } : {}),
   run: async (trigger) => {
-    const result = await detectStaleGroups(trigger, ports);
+    const policy = await promotionPolicy();
+    const result = await detectStaleGroups(trigger, { ...ports, ...(policy ? { promotionPolicy: policy } : {}) });
     if (!result.dryRun) recordMetrics(metricsOfDetection(result.plans));
     return result;
   },

@@ -14,6 +14,8 @@ import { fleetPlaces } from '../../shared/config/member-accounts.js';
 import { accessPolicySource } from './access-policy-source.js';
 import { logInfo } from './handler.js';
 import { approvalsOf, rolloutPorts } from './rollout-ports.js';
+import { FleetRecords } from '../../shared/aws/fleet-records.js';
+import { promotionPolicySource } from './promotion-policy-source.js';
 
 /**
  * The fleet the commands see: every place (fleetPlaces: the hub first) and a scope per place
@@ -39,6 +41,8 @@ export function chatPorts(config: ServiceConfig, aws: AwsScope): CommandPorts {
     locks: rollouts.locks,
     aws,
     amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),
+    // a person's rollout asks what detection asks: the rings (the policy), holds and freezes (the fleet table)
+    ...(config.fleetTable ? { rolloutGate: { policy: promotionPolicySource(aws, config.promotionPolicyParameter), fleetView: () => new FleetRecords(aws, config.fleetTable!).fleetView() } } : {}),
     inventory: { aws, managedClusters: config.managedClusters, mode: config.mode, now, log: logInfo },
     requestDrain: (request: ManualDrainRequest) => invokeFunction<RequestDrainOutcome>(aws, requestDrainFunction, request),
     uncordon: (request: ManualUncordonRequest) => invokeFunction<UncordonOutcome>(aws, requestDrainFunction, request),

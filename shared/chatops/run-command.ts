@@ -52,6 +52,8 @@ import type { RequestGuards } from './request-guards.js';
 import { approvalsData, diagnosisData, type GroupStatus, historyData, type PlannedGroup, planData, type ReplyData, statusData } from './reply-data.js';
 import type { Command, Principal, Reply } from './types.js';
 import { instanceIdOfHostname } from '../ids.js';
+import type { PromotionPolicy } from '../fleet/promotion-policy.js';
+import { type RolloutGate, rolloutRefusal } from './rollout-gate.js';
 
 /**
  * Everything a command may touch. Built once per cold start by `functions/lib/chat-ports.ts`
@@ -66,6 +68,8 @@ export interface CommandPorts extends ApprovalPorts {
   locks: NodeGroupLocks;
   aws: AwsScope;
   amiRolloutStateMachineArn: string;
+  /** fleet promotion, as a person's rollout asks it (rollout-gate.ts); absent: rollouts begin as before */
+  rolloutGate?: RolloutGate;
   inventory: Omit<DetectPorts, 'amiRolloutStateMachineArn'>;
   /** asks the requestDrain function to drain one instance (it owns the drain rules) */
   requestDrain: (request: ManualDrainRequest) => Promise<RequestDrainOutcome>;
@@ -324,12 +328,13 @@ async function clustersOf(ref: ClusterRef | undefined, ask: Asking): Promise<{ r
   return ref ? { refs: [ref], unreachable: [] } : readableClusters(ask);
 }
 
-/** Each cluster's groups and plans, cluster by cluster (two places' `prod/web` are two groups). */
-async function groupsOf(refs: ClusterRef[], group: string | undefined, ports: CommandPorts, channel?: string): Promise<{ ref: ClusterRef; groups: GroupView[]; plans: GroupPlan[] }[]> {
+/** Each cluster's groups and plans, cluster by cluster (two places' `prod/web` are two groups); `promotionPolicy`: the rings a ring tag may name. */
+async function groupsOf(refs: ClusterRef[], group: string | undefined, ports: CommandPorts, channel?: string, promotionPolicy?: PromotionPolicy): Promise<{ ref: ClusterRef; groups: GroupView[]; plans: GroupPlan[] }[]> {
+  const inventory = (ref: ClusterRef) => ({ ...inventoryAt(ports, ref), ...(promotionPolicy ? { promotionPolicy } : {}) });
   return Promise.all(
     refs.map(async (ref) => ({
       ref,
-      ...(await cachedInventory(ports, `plan ${refLabel(ref)} ${group ?? '*'} ${channel ?? ''}`, () => planGroups(inventoryAt(ports, ref), { cluster: ref.cluster, ...(group ? { group } : {}), ...(channel ? { channel } : {}) }))),
+      ...(await cachedInventory(ports, `plan ${refLabel(ref)} ${group ?? '*'} ${channel ?? ''}${promotionPolicy ? ' rings' : ''}`, () => planGroups(inventory(ref), { cluster: ref.cluster, ...(group ? { group } : {}), ...(channel ? { channel } : {}) }))),
     })),
   );
 }
@@ -510,13 +515,17 @@ async function rollout(command: Extract<Command, { name: 'rollout' }>, ref: Clus
   if (lock && lock.expiresAt > ports.now().getTime() / 1000) {
     return { reply: notDoneReply(`${who} is already rolling (${executionName(lock.owner)}); nothing new was started`, ['Use `status`, `pause`, `resume` or `abort` on it.']), clusters };
   }
-  const [found] = await groupsOf([ref], command.group, ports, channelFor(command.ami));
+  const gate = ports.rolloutGate;
+  const [found] = await groupsOf([ref], command.group, ports, channelFor(command.ami), await gate?.policy());
   const group = found?.groups[0];
   const plan = found?.plans[0];
   if (!group || !plan) return { reply: notDoneReply(`No node group ${command.group} in ${refLabel(ref)}`, ['`status ' + refLabel(ref) + '` lists its groups.']), clusters };
   // an image from an owner the group does not trust is refused, not merely "nothing to roll"
   if (plan.action === 'skip' && plan.untrusted) return { reply: refusedReply(`${who} may not roll onto ${plan.untrusted.imageId}: ${plan.reason}; nothing was started`), clusters, refused: true };
   if (plan.action !== 'roll') return { reply: notDoneReply(`${who}: nothing to roll — ${plan.reason}`), clusters };
+  // a freeze, a hold of the release, or a ring its promotion has not reached: what stops detection stops a person too
+  const refusal = gate ? rolloutRefusal(plan, await gate.fleetView()) : undefined;
+  if (refusal) return { reply: notDoneReply(`${who} may not roll now: ${refusal.reason}; nothing was started`, refusal.next), clusters };
 
   const approval = plan.mode === 'approve' || requiresApproval(policy, policyClusterOf(ref, hubPlace(ports)));
   if (plan.observe) {

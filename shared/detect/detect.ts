@@ -22,7 +22,12 @@ import { type AnnouncePorts, announceProblems } from './announce-problems.js';
 import type { DetectionWindows } from './detection-windows.js';
 import { attachImages, type ClusterView, type GroupRef, type GroupView, listClusters, listGroups, type PlaceAt, placeFieldsOf } from './inventory.js';
 import { observeRollout } from './observe-rollout.js';
+import type { FleetRecords } from '../aws/fleet-records.js';
+import type { FleetView } from '../fleet/may-start.js';
 import type { PromotionPolicy } from '../fleet/promotion-policy.js';
+import { newPromotion } from '../fleet/promotion-state.js';
+import { promotionExecutionName } from '../fleet/release.js';
+import { type DeferredRollout, deferredOf, releasesToPromote, ringProblemOf, type RollPlan, startVerdictOf } from './fleet-gate.js';
 import { RING_TAG, ringOf } from '../fleet/ring-membership.js';
 import { type GroupPlan, planGroup, rolloutExecutionName, rolloutInputOf } from './plan-rollouts.js';
 import { detectionImageSource, targetForGroup } from './target-for-group.js';
@@ -67,6 +72,20 @@ export interface DetectionPorts extends FleetPorts {
   publish: PublishServiceEvent;
   /** the debounce windows of AMI events (detection-windows.ts): a debounced detection reads its groups there */
   windows: Pick<DetectionWindows, 'close'>;
+  /**
+   * Fleet promotion: the fleet table (promotions and freezes, read once per detection that
+   * finds a stale group; where a release's promotion is recorded) and the promotion workflow
+   * (one execution per release). Absent: no promotion and no freeze is known, so groups in no
+   * ring start as always and ring groups wait (no promotion ever reaches them).
+   */
+  promotions?: { records: Pick<FleetRecords, 'fleetView' | 'createPromotion'>; stateMachineArn: string };
+}
+
+/** What detection did about a release's promotion: begun (or found begun by a concurrent run), or only reported (observe mode, dry run). */
+export interface PromotionBegun {
+  release: string;
+  executionName: string;
+  outcome: 'begun' | 'already-begun' | 'observed' | 'dry-run';
 }
 
 export interface DetectionResult {
@@ -79,6 +98,10 @@ export interface DetectionResult {
   unreachable?: UnreachablePlace[];
   /** rollouts planned and reported, not started (observe mode: the service's, or the group's tag) */
   observed?: RolloutObserved[];
+  /** stale groups not started: a freeze covers them, their release is held, or their ring's turn has not come (fleet promotion) */
+  deferred?: DeferredRollout[];
+  /** promotions of releases ring groups roll to that had none */
+  promotions?: PromotionBegun[];
   /** configuration problems published as events by this run (each problem once, whichever run finds it first) */
   problemsAnnounced?: number;
   ignored?: string;
@@ -226,6 +249,45 @@ export async function planFleet(ports: FleetPorts, scope: PlanScope = {}, only?:
 }
 
 /**
+ * Fleet promotion's part of a detection, before any rollout starts: the fleet table read once
+ * (two Queries: promotions, freezes), a promotion begun for each release a ring group rolls to
+ * that has none (recorded, then its execution started under the release's name: a detection
+ * that runs again, or a retry, finds both and starts nothing new; observe mode and dry runs only
+ * report it), then mayStart per stale group. What may not start is reported (`deferred`, the
+ * log, and a note on the plan a dry run shows); the plans that may are returned to be started.
+ */
+async function gateOnFleet(rolls: RollPlan[], dryRun: boolean, now: Date, ports: DetectionPorts, result: DetectionResult): Promise<Set<RollPlan>> {
+  if (rolls.length === 0) return new Set();
+  let view: FleetView = ports.promotions ? await ports.promotions.records.fleetView() : { promotions: [], freezes: [] };
+  for (const { key, release, acted } of releasesToPromote(rolls, view)) {
+    const executionName = promotionExecutionName(release);
+    const report = (outcome: PromotionBegun['outcome']) => (result.promotions ??= []).push({ release: key, executionName, outcome });
+    if (dryRun) report('dry-run');
+    else if (!acted) report('observed');
+    else if (ports.promotions && ports.promotionPolicy) {
+      const state = newPromotion(release, ports.promotionPolicy, now);
+      // recorded first: the workflow's first step reads it (and creates it if a retry lost it)
+      const created = await ports.promotions.records.createPromotion(state, now.toISOString());
+      const started = await startExecutionOnce(ports.aws, ports.promotions.stateMachineArn, executionName, { key });
+      report(created || started.started ? 'begun' : 'already-begun');
+      view = { ...view, promotions: [...view.promotions, state] };
+    }
+    ports.log('promotion', { release: key, executionName, outcome: result.promotions?.at(-1)?.outcome ?? 'not configured' });
+  }
+  const deferred = new Set<RollPlan>();
+  for (const plan of rolls) {
+    const verdict = startVerdictOf(plan, view);
+    if (verdict.verdict === 'allowed') continue;
+    const why = deferredOf(plan, verdict);
+    deferred.add(plan);
+    (result.deferred ??= []).push(why);
+    plan.notes = [...(plan.notes ?? []), `not started now: ${verdict.reason}`];
+    ports.log('rollout deferred', { ...why });
+  }
+  return deferred;
+}
+
+/**
  * Detection: which opted-in node groups run an image older than their channel's target.
  * 1. what triggered it: the schedule or a person (every group, or the one asked for), or an
  *    AMI event's debounce window (only the groups its images could move: screen-image-event.ts);
@@ -235,11 +297,14 @@ export async function planFleet(ports: FleetPorts, scope: PlanScope = {}, only?:
  *    place);
  * 3. per group: policy (tags) → identity → target (SSM public parameters, cached per
  *    invocation and fetched ten at a time; or the group's custom AMI selector) → plan (pure);
- * 4. unless it is a dry run, one ami-rollout per stale group, named after (cluster, group,
+ * 4. fleet promotion (gateOnFleet): a promotion begun for each release a ring group rolls to
+ *    that has none; a stale group under a freeze, of a held release, or in a ring its release's
+ *    promotion has not reached (or is rolling itself) is deferred, not started;
+ * 5. unless it is a dry run, one ami-rollout per stale group not deferred, named after (cluster, group,
  *    target image): detecting again starts nothing new; a group observed (the service's mode,
  *    or its rollout=observe) gets a `Rollout Observed` event instead, with the batches of the
  *    instances it runs now: no execution, no lock, no write;
- * 5. unless it is a dry run (whose plans show them), a `Node Group Configuration Problem`
+ * 6. unless it is a dry run (whose plans show them), a `Node Group Configuration Problem`
  *    event for each problem of a group's tags not announced before, and one `Member Accounts
  *    Unreachable` event naming the member places it could not read.
  */
@@ -265,9 +330,11 @@ export async function detectStaleGroups(trigger: DetectionTrigger, ports: Detect
   if (unreachable.length > 0) result.unreachable = unreachable;
 
   const now = ports.now();
+  const rolls = result.plans.filter((p): p is RollPlan => p.action === 'roll');
+  const deferred = await gateOnFleet(rolls, dryRun, now, ports, result);
   if (!dryRun) {
-    for (const plan of result.plans) {
-      if (plan.action !== 'roll') continue;
+    for (const plan of rolls) {
+      if (deferred.has(plan)) continue;
       const group = groups.find((g) => g.cluster === plan.cluster && g.name === plan.group && isOf(g, plan))!;
       if (plan.observe) {
         const instances = group.kind === 'self-managed' && group.autoScalingGroup ? await describeGroupMembers(ports.places.scopeOf(group.place), group.autoScalingGroup) : [];
@@ -282,7 +349,8 @@ export async function detectStaleGroups(trigger: DetectionTrigger, ports: Detect
       const started = await startExecutionOnce(ports.aws, ports.amiRolloutStateMachineArn, executionName, input);
       result.started.push({ ...placeFieldsOf(group), cluster: plan.cluster, group: plan.group, executionName, alreadyRunning: !started.started });
     }
-    const found = groups.map((group) => ({ group, problems: readNodeGroupConfig(group.tags).problems }));
+    const planOf = (g: GroupView) => result.plans.find((p) => p.cluster === g.cluster && p.group === g.name && isOf(g, p));
+    const found = groups.map((group) => ({ group, problems: [...readNodeGroupConfig(group.tags).problems, ...ringProblemOf(planOf(group))] }));
     result.problemsAnnounced = await announceProblems(found, { ...ports.announce, log: ports.log });
     if (unreachable.length > 0) await ports.publish(MEMBER_UNREACHABLE, { trigger: kind, at: now.toISOString(), unreachable: unreachable.slice(0, 200) });
   }
@@ -293,6 +361,8 @@ export async function detectStaleGroups(trigger: DetectionTrigger, ports: Detect
     stale: result.plans.filter((p) => p.action === 'roll').length,
     started: result.started.filter((s) => !s.alreadyRunning).length,
     observed: result.observed?.length ?? 0,
+    deferred: deferred.size,
+    promotions: result.promotions?.map((p) => `${p.release} ${p.outcome}`) ?? [],
     unreachable: unreachable.map((u) => placeKey(u)),
   });
   return result;

@@ -4,7 +4,7 @@ import { type ObservedBy, observedBy } from '../config/observe.js';
 import type { ServiceMode } from '../config/service-config.js';
 import type { Place } from '../aws/places.js';
 import { type GroupView, placeFieldsOf } from './inventory.js';
-import type { Release } from '../fleet/release.js';
+import { type Release, releaseKey } from '../fleet/release.js';
 import type { RingMembership } from '../fleet/ring-membership.js';
 
 /**
@@ -34,11 +34,15 @@ interface PlanBase {
   /** values accepted in another spelling (`rollout=Auto` read as `auto`) */
   notes?: string[];
   /**
-   * Fleet promotion, for a group in a ring only (a group in none is planned as it always was):
-   * its ring (fleet/ring-membership.ts), and the release its target is (fleet/release.ts),
-   * whose promotion decides when the group may start (fleet/may-start.ts).
+   * Fleet promotion: the group's ring, for a group in one (or whose ring tag is wrong) only
+   * (fleet/ring-membership.ts); a group in none is planned as it always was.
    */
   ring?: Exclude<RingMembership, { kind: 'none' }>;
+  /**
+   * The release the group's target is (fleet/release.ts), whenever the target names one, in a
+   * ring or not: its promotion decides when a ring group may start, and a hold of it stops
+   * every group (fleet/may-start.ts). Absent: an image no release names (only freezes apply).
+   */
   release?: Release;
 }
 
@@ -84,7 +88,8 @@ export function planGroup(
     kind: group.kind,
     ...(input.problems?.length ? { problems: input.problems } : {}),
     ...(input.notes?.length ? { notes: input.notes } : {}),
-    ...(input.ring && input.ring.kind !== 'none' ? { ring: input.ring, ...(input.target.decision === 'target' && input.target.release ? { release: input.target.release } : {}) } : {}),
+    ...(input.ring && input.ring.kind !== 'none' ? { ring: input.ring } : {}),
+    ...(input.target.decision === 'target' && input.target.release ? { release: input.target.release } : {}),
   };
   if (input.rollout === 'off') return { ...base, action: 'skip', why: 'off', reason: 'rollouts are off for this group (tag eks-node-lifecycle/rollout=auto|approve to opt in, or observe to see what a rollout would do)' };
   // never a fall back to a default that may be riskier than what was meant (a mistyped soak rolling the newest image)
@@ -135,12 +140,23 @@ export function memberPlaceOf(request: { accountId?: string | undefined; region?
 
 /**
  * The ami-rollout input for a group's plan to roll: what detection starts, and what a
- * person's `rollout` starts with their name, choices and overrides on top.
+ * person's `rollout` starts with their name, choices and overrides on top. A target that names
+ * a release carries it (and the group's ring): the rollout asks at each batch boundary whether
+ * the release is held or a freeze covers the group, and records its outcome for the promotion.
  */
 export function rolloutInputOf(
   group: Pick<GroupView, 'kind' | 'name' | 'autoScalingGroup' | 'launchTemplate' | 'place' | 'home'>,
   plan: Extract<GroupPlan, { action: 'roll' }>,
-): { accountId?: string; region?: string; cluster: string; group: { kind: GroupView['kind']; name: string; autoScalingGroup?: string; launchTemplate?: { id: string; version: number } }; target: TargetImage; from: { imageId?: string; release?: string }; mode: 'auto' | 'approve' } {
+): {
+  accountId?: string;
+  region?: string;
+  cluster: string;
+  group: { kind: GroupView['kind']; name: string; autoScalingGroup?: string; launchTemplate?: { id: string; version: number } };
+  target: TargetImage;
+  from: { imageId?: string; release?: string };
+  mode: 'auto' | 'approve';
+  fleet?: { release: string; ring?: string };
+} {
   return {
     // a member's place; nothing for the hub's own, whose inputs stay byte for byte what they were
     ...placeFieldsOf(group),
@@ -154,5 +170,6 @@ export function rolloutInputOf(
     target: plan.to,
     from: plan.from,
     mode: plan.mode,
+    ...(plan.release ? { fleet: { release: releaseKey(plan.release), ...(plan.ring?.kind === 'ring' ? { ring: plan.ring.ring } : {}) } } : {}),
   };
 }

@@ -14,6 +14,8 @@ import type { RingMembership } from './ring-membership.js';
  * 6. a ring the promotion is rolling: its groups start by the promotion's `roll`, a few at a
  *    time (`left-to-promotion` for anyone else);
  * 7. a ring soaking or passed: `allowed` (a group that joined late, a window that opened late).
+ * `release` undefined: a target no release names (an image resolution cannot identify): no
+ * promotion carries it and no hold names it, so only freezes (and a wrong ring tag) stop it.
  */
 export type StartVerdict =
   | { verdict: 'allowed'; reason: string }
@@ -33,12 +35,13 @@ export interface StartingGroup {
   membership: RingMembership;
 }
 
-export function mayStart(group: StartingGroup, release: Release | string, fleet: FleetView, asker: 'detection' | 'promotion' = 'detection'): StartVerdict {
+export function mayStart(group: StartingGroup, release: Release | string | undefined, fleet: FleetView, asker: 'detection' | 'promotion' = 'detection'): StartVerdict {
   const stopped = stoppedBy(group, release, fleet);
   if (stopped) return stopped;
   const { membership } = group;
   if (membership.kind === 'none') return { verdict: 'allowed', reason: 'the group is in no ring: it rolls on its own' };
   if (membership.kind === 'misconfigured') return { verdict: 'misconfigured', reason: membership.problem };
+  if (release === undefined) return { verdict: 'allowed', reason: 'the target names no release: no promotion carries it' };
   const key = typeof release === 'string' ? release : releaseKey(release);
   const promotion = fleet.promotions.find((p) => p.key === key);
   const progress = promotion?.rings.find((r) => r.ring === membership.ring);
@@ -77,10 +80,11 @@ export function atBatchBoundary(group: StartingGroup, release: Release | string,
 }
 
 /** A freeze covering the group, else a hold of the release. */
-function stoppedBy(group: StartingGroup, release: Release | string, fleet: FleetView): Extract<StartVerdict, { verdict: 'frozen' | 'held' }> | undefined {
+function stoppedBy(group: StartingGroup, release: Release | string | undefined, fleet: FleetView): Extract<StartVerdict, { verdict: 'frozen' | 'held' }> | undefined {
   const ring = group.membership.kind === 'ring' ? group.membership.ring : undefined;
   const freeze = freezeCovering(fleet.freezes, { cluster: group.ref.cluster, ...(ring ? { ring } : {}) });
   if (freeze) return { verdict: 'frozen', freeze, reason: `frozen (${freeze.reason}, by ${freeze.by} since ${freeze.since})` };
+  if (release === undefined) return undefined;
   const key = typeof release === 'string' ? release : releaseKey(release);
   const hold = fleet.promotions.find((p) => p.key === key)?.hold;
   if (hold) return { verdict: 'held', hold, reason: `${key} is held: ${hold.reason}` };

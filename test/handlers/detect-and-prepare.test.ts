@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { lambdaContext, quietLogs } from './lambda-context.js';
 
 const DETECTION = 'arn:aws:states:eu-west-1:123456789012:stateMachine:ami-detection';
-Object.assign(process.env, { AWS_REGION: 'eu-west-1', MANAGED_CLUSTERS: '*', ROLLOUTS_TABLE: 'rollouts', AMI_ROLLOUT_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:ami-rollout', AMI_DETECTION_STATE_MACHINE_ARN: DETECTION });
+Object.assign(process.env, { AWS_REGION: 'eu-west-1', MANAGED_CLUSTERS: '*', ROLLOUTS_TABLE: 'rollouts', AMI_ROLLOUT_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:ami-rollout', AMI_DETECTION_STATE_MACHINE_ARN: DETECTION, FLEET_TABLE: 'fleet', FLEET_PROMOTION_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:fleet-promotion' });
 quietLogs();
 const eks = mockClient(EKSClient);
 const ec2 = mockClient(EC2Client);

@@ -307,12 +307,20 @@ function replaceGetAtt(value: unknown, arnOf: (fn: string) => string): unknown {
   return value;
 }
 
-/** Environment values as the deployed function sees them: CloudFormation Refs resolved. */
+/**
+ * Environment values as the deployed function sees them: CloudFormation Refs resolved, and a
+ * string `Fn::Sub` of the pseudo parameters (an ARN built from a resource's name).
+ */
 export function resolveEnvironment(model: ServerlessModel, env: Record<string, unknown>): Record<string, string> {
+  const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': model.region, 'AWS::AccountId': model.accountId };
   return Object.fromEntries(
     Object.entries(env).map(([key, value]) => {
       if (value && typeof value === 'object' && 'Ref' in value) return [key, model.resolveRef(String((value as { Ref: unknown }).Ref))];
-      if (typeof value === 'object') throw new Error(`environment ${key}: the sandbox resolves only Ref`);
+      const sub = value && typeof value === 'object' ? (value as Record<string, unknown>)['Fn::Sub'] : undefined;
+      if (typeof sub === 'string') {
+        return [key, sub.replace(/\$\{([^}]+)\}/g, (_m, name: string) => pseudo[name] ?? model.resolveRef(name))];
+      }
+      if (typeof value === 'object') throw new Error(`environment ${key}: the sandbox resolves only Ref and a string Fn::Sub`);
       return [key, String(value)];
     }),
   );

@@ -67,6 +67,16 @@ describe('Fleet: may a group start the release?', () => {
     assert.deepEqual(mayStart(inRing('prod'), KEY, view([promotion(['passed', 'rolling'])])), { verdict: 'waiting-for-ring', ring: 'prod', reached: 'staging', reason: `the promotion of ${KEY} has not reached ring prod; the promotion is at ring staging` });
   });
 
+  it('a target no release names (an image resolution cannot identify): only freezes and a wrong ring tag stop it', () => {
+    const held = view([promotion(['waiting'], HOLD)]);
+    assert.equal(mayStart(ringless, undefined, held).verdict, 'allowed');
+    // no promotion can carry it: a ring group is not kept waiting for one that will never come
+    assert.deepEqual(mayStart(inRing('prod'), undefined, held), { verdict: 'allowed', reason: 'the target names no release: no promotion carries it' });
+    assert.equal(mayStart(inRing('prod'), undefined, view([], [freeze({ kind: 'ring', ring: 'prod' })])).verdict, 'frozen');
+    assert.equal(mayStart(ringless, undefined, view([], [freeze({ kind: 'cluster', cluster: 'c1' })])).verdict, 'frozen');
+    assert.equal(mayStart(misconfigured, undefined, view([])).verdict, 'misconfigured');
+  });
+
   it('a running rollout goes on, pauses under a freeze, or stops when the release is held, at its next batch boundary', () => {
     assert.deepEqual(atBatchBoundary(inRing('dev'), RELEASE, view([promotion(['rolling'])])), { verdict: 'continue' });
     assert.equal(atBatchBoundary(inRing('dev'), RELEASE, view([promotion(['rolling'])], [freeze({ kind: 'all' })])).verdict, 'pause');

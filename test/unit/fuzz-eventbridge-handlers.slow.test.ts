@@ -64,6 +64,8 @@ Object.assign(process.env, {
   NODE_DRAIN_STATE_MACHINE_ARN: `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:eks-node-lifecycle-fuzz-node-drain`,
   AMI_ROLLOUT_STATE_MACHINE_ARN: `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:eks-node-lifecycle-fuzz-ami-rollout`,
   AMI_DETECTION_STATE_MACHINE_ARN: `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:eks-node-lifecycle-fuzz-ami-detection`,
+  FLEET_PROMOTION_STATE_MACHINE_ARN: `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:eks-node-lifecycle-fuzz-fleet-promotion`,
+  FLEET_TABLE: 'fleet',
   DRAIN_TABLE: 'drains',
   ROLLOUTS_TABLE: 'rollouts',
   CHATOPS_TABLE: 'chatops',
