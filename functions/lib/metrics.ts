@@ -27,11 +27,25 @@ function publish(metrics: Metrics, point: MetricPoint): void {
 }
 
 /**
+ * Powertools warns when a dimension set repeats a dimension already added (`Dimension "reason"
+ * has already been added`): the second set of every point repeats its dimension on purpose
+ * (the point's dimension alone, and with the cluster), so that one warning, once per point,
+ * says nothing. Every other message goes on to the console, as Powertools would send it.
+ */
+const quietOnRepeatedDimension = {
+  ...console,
+  warn: (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && /^Dimension "[^"]+" has already been added/.test(args[0])) return;
+    console.warn(...args);
+  },
+};
+
+/**
  * Installs the sink in a Lambda execution environment. Elsewhere (tests, the sandbox, the
  * CLI) nothing is installed and points go nowhere: `AWS_LAMBDA_FUNCTION_NAME` is set by the
  * Lambda runtime only.
  */
 export function installLambdaMetrics(env: NodeJS.ProcessEnv = process.env): void {
   if (!env.AWS_LAMBDA_FUNCTION_NAME) return;
-  installMetricSink(powertoolsSink(new Metrics({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'eks-node-lifecycle' })));
+  installMetricSink(powertoolsSink(new Metrics({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'eks-node-lifecycle', logger: quietOnRepeatedDimension })));
 }

@@ -103,7 +103,15 @@ export function promotionPolicy(soakHours: readonly number[], evaluateMinutes: n
   };
 }
 
-export async function startFleetWorld(options: FleetScenarioOptions = {}): Promise<{ world: World; sites: ClusterSite[]; monitor: InvariantMonitor; fleet: FleetRecords }> {
+/** Every instance a group ever launched, with its image and launch time (terminated ones too): who ever ran what. */
+export interface Launch {
+  site: ClusterSite;
+  instanceId: string;
+  imageId: string;
+  at: number;
+}
+
+export async function startFleetWorld(options: FleetScenarioOptions = {}): Promise<{ world: World; sites: ClusterSite[]; monitor: InvariantMonitor; fleet: FleetRecords; launches: Launch[] }> {
   const nodes = options.nodes ?? 2;
   const world = await World.start({ members: [{ accountId: MEMBER_A, regions: ['eu-west-1'] }, { accountId: MEMBER_B, regions: ['us-east-1'] }] });
   world.account.ssm.putParameter(world.model.params['promotionPolicyParameter']!.replace('${sls:stage}', world.model.stage), JSON.stringify(promotionPolicy(options.soakHours ?? [4, 8, 12], options.evaluateMinutes ?? 10)));
@@ -126,6 +134,15 @@ export async function startFleetWorld(options: FleetScenarioOptions = {}): Promi
     });
     sites.push({ place, ring, account, cluster, group, budgets: watchBudgets(cluster.store) });
   }
+  const launches: Launch[] = [];
+  for (const account of new Set(sites.map((s) => s.account))) {
+    account.ec2.instances.onStateChange((record, previous) => {
+      if (previous !== undefined) return;
+      const group = record.instance.Tags?.find((t: { Key?: string }) => t.Key === 'aws:autoscaling:groupName')?.Value;
+      const site = sites.find((s) => s.account === account && s.group === group);
+      if (site && record.instance.ImageId) launches.push({ site, instanceId: record.instance.InstanceId!, imageId: record.instance.ImageId, at: world.clock.now() });
+    });
+  }
   await world.settle();
   for (const s of sites) {
     createDeployment(s.cluster.store, { namespace: 'shop', name: 'web', replicas: nodes * 2, labels: { app: 'web' } });
@@ -134,29 +151,29 @@ export async function startFleetWorld(options: FleetScenarioOptions = {}): Promi
   await world.run(5 * MINUTE);
   const monitor = watchInvariants(world);
   const fleet = new FleetRecords(awsScope({ region: world.model.region }), process.env['FLEET_TABLE']!);
-  return { world, sites, monitor, fleet };
-}
-
-/** Every image a site's group ever launched (terminated instances included): who ever ran what. */
-export function imagesEverRun(site: ClusterSite): Set<string> {
-  const group = site.group;
-  return new Set(
-    [...site.account.ec2.instances.records.values()]
-      .filter((i) => i.instance.Tags?.some((t: { Key?: string; Value?: string }) => t.Key === 'aws:autoscaling:groupName' && t.Value === group))
-      .map((i) => i.instance.ImageId!)
-      .filter(Boolean),
-  );
+  return { world, sites, monitor, fleet, launches };
 }
 
 export function progressEvents(world: World, key?: string): PromotionProgressDetail[] {
   return world.published.filter((e) => e['detail-type'] === PROMOTION_PROGRESS).map((e) => e.detail as PromotionProgressDetail).filter((d) => !key || d.key === key);
 }
 
-export function formatProgress(world: World, start: number, d: PromotionProgressDetail): string {
-  const t = (Date.parse(d.at) - start) / 1000;
-  const hh = Math.floor(t / 3600);
-  const mm = Math.floor((t % 3600) / 60);
-  return `+${String(hh).padStart(3, ' ')}h${String(mm).padStart(2, '0')}m  ${d.key}  ${(d.ring ?? '').padEnd(8)} ${d.kind.padEnd(18)} ${d.detail.slice(0, 160)}`;
+function stamp(start: number, at: number): string {
+  const t = (at - start) / 1000;
+  return `+${String(Math.floor(t / 3600)).padStart(3, ' ')}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function formatProgress(start: number, d: PromotionProgressDetail): string {
+  return `${stamp(start, Date.parse(d.at))}  ${d.key}  ${(d.ring ?? '').padEnd(8)} ${d.kind.padEnd(14)} ${d.detail.slice(0, 200)}`;
+}
+
+const ROLLOUT_LINES = new Set(['Rollout Finished', 'Rollout Rolled Back', 'Rollout Paused', 'Rollout Resumed', 'Rollout Failed']);
+
+function formatRollout(start: number, event: { time?: string; 'detail-type': string; detail: unknown }): string {
+  const d = event.detail as { cluster?: string; group?: string; accountId?: string; summary?: string; reason?: string };
+  const where = [d.accountId, d.cluster, d.group].filter(Boolean).join('/');
+  const why = d.reason ? `: ${d.reason}` : '';
+  return `${stamp(start, Date.parse(event.time ?? ''))}    ${event['detail-type'].replace('Rollout ', 'rollout ').toLowerCase()} ${where}${why}`.slice(0, 260);
 }
 
 export { HOUR, MINUTE };
@@ -179,24 +196,25 @@ export async function runFleetScenario(options: FleetScenarioOptions = {}): Prom
   const evaluate = (options.evaluateMinutes ?? 10) * MINUTE;
   const soakHours = options.soakHours ?? [4, 8, 12];
   const soakSeconds = soakHours.reduce((a, b) => a + b, 0) * 3600;
-  const { world, sites, monitor, fleet } = await startFleetWorld(options);
-  const invocations: { functionName?: string }[] = [];
-  world.lambda.onInvoked((i) => invocations.push(i as { functionName?: string }));
+  const { world, sites, monitor, fleet, launches } = await startFleetWorld(options);
+  const invocations: string[] = [];
+  world.lambda.onInvoked((i) => invocations.push(i.function));
   const start = world.clock.now();
   const timeline: string[] = [];
   let seen = 0;
+  // the promotions' transitions, and how each group's rollouts ended or paused, as they were published
   const flush = () => {
-    const events = progressEvents(world);
-    for (const d of events.slice(seen)) {
-      const line = formatProgress(world, start, d);
+    for (const event of world.published.slice(seen)) {
+      const line = event['detail-type'] === PROMOTION_PROGRESS ? formatProgress(start, event.detail as PromotionProgressDetail) : ROLLOUT_LINES.has(event['detail-type']) ? formatRollout(start, event) : undefined;
+      if (!line) continue;
       timeline.push(line);
       options.onLine?.(line);
     }
-    seen = events.length;
+    seen = world.published.length;
   };
   const say = (text: string) => {
-    const t = (world.clock.now() - start) / 1000;
-    const line = `+${String(Math.floor(t / 3600)).padStart(3, ' ')}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m  ${text}`;
+    flush();
+    const line = `${stamp(start, world.clock.now())}  ${text}`;
     timeline.push(line);
     options.onLine?.(line);
   };
@@ -228,7 +246,7 @@ export async function runFleetScenario(options: FleetScenarioOptions = {}): Prom
   const summaries: ReleaseSummary[] = [];
   const summarise = async (kind: ReleaseSummary['kind'], date: string, images: Map<string, string>, extra: Partial<ReleaseSummary> = {}): Promise<ReleaseSummary> => {
     const state = await promotionOf(fleet, date);
-    const ran = (s: ClusterSite) => [...imagesEverRun(s)].some((id) => images.get(s.cluster.key) === id);
+    const ran = (s: ClusterSite) => launches.some((l) => l.site === s && l.imageId === images.get(s.cluster.key));
     const current = (s: ClusterSite) => [...s.account.autoscaling.group(s.group).instances.keys()].every((id) => s.account.ec2.instances.get(id)?.instance.ImageId === images.get(s.cluster.key));
     const ranSites = sites.filter(ran);
     const summary: ReleaseSummary = {
@@ -266,8 +284,7 @@ export async function runFleetScenario(options: FleetScenarioOptions = {}): Prom
     // the rollbacks of ring 0, and a detection that must not start the held release anywhere
     await runUntil(async () => false, 2 * HOUR);
     const state = await promotionOf(fleet, '20261215');
-    const launches = sites.flatMap((s) => [...s.account.ec2.instances.records.values()].filter((i) => i.instance.ImageId === images.get(s.cluster.key)).map((i) => Date.parse(String(i.instance.LaunchTime))));
-    const firstNode = Math.min(...launches);
+    const firstNode = Math.min(...launches.filter((l) => l.imageId === images.get(l.site.cluster.key)).map((l) => l.at));
     await summarise('bad', '20261215', images, state?.hold && Number.isFinite(firstNode) ? { detectionDelaySeconds: (Date.parse(state.hold.since) - firstNode) / 1000 } : {});
   }
 
@@ -301,7 +318,7 @@ export async function runFleetScenario(options: FleetScenarioOptions = {}): Prom
     world,
     monitor,
     transitions: promotions.reduce((n, e) => n + e.history.length, 0),
-    invocations: invocations.filter((i) => /promotion/i.test(i.functionName ?? '')).length,
+    invocations: invocations.filter((f) => f === 'promotionStep').length,
     groupsPromoted: summaries.filter((s) => !s.held).reduce((n, s) => n + s.groupsRolled, 0),
   };
 }
