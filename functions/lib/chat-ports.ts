@@ -14,6 +14,12 @@ import { fleetPlaces } from '../../shared/config/member-accounts.js';
 import { accessPolicySource } from './access-policy-source.js';
 import { logInfo } from './handler.js';
 import { approvalsOf, rolloutPorts } from './rollout-ports.js';
+import { FleetRecords } from '../../shared/aws/fleet-records.js';
+import { publishEvent } from '../../shared/aws/notifications.js';
+import { cachedSecret } from '../../shared/aws/secrets.js';
+import type { PromotionPorts } from '../../shared/chatops/promotion-commands.js';
+import { PROMOTION_PROGRESS } from '../../shared/events/promotion-events.js';
+import { parsePromotionPolicy, type PromotionPolicy } from '../../shared/fleet/promotion-policy.js';
 
 /**
  * The fleet the commands see: every place (fleetPlaces: the hub first) and a scope per place
@@ -23,6 +29,32 @@ import { approvalsOf, rolloutPorts } from './rollout-ports.js';
 function fleetOf(config: ServiceConfig, aws: AwsScope): Pick<CommandPorts, 'fleet'> {
   const scopes = new PlaceScopes(config.fleet.hubAccountId && !aws.accountId ? { ...aws, accountId: config.fleet.hubAccountId } : aws, config.fleet.roles);
   return { fleet: { places: fleetPlaces(config.fleet, config.region, config.managedClusters), scopeOf: (place) => scopes.scopeOf(place) } };
+}
+
+/**
+ * Fleet promotion's commands: the fleet table, the promotion policy (SSM, re-read every five
+ * minutes; none while the parameter does not exist) and the thread's events. Absent without a
+ * fleet table: those commands say fleet promotion is not set up.
+ */
+function promotionsOf(config: ServiceConfig, aws: AwsScope): Pick<CommandPorts, 'promotions'> {
+  if (!config.fleetTable) return {};
+  const parameter = config.promotionPolicyParameter;
+  const text = parameter ? cachedSecret(aws, parameter) : undefined;
+  let parsed: { text: string; policy: PromotionPolicy } | undefined;
+  const policy = async (): Promise<PromotionPolicy | undefined> => {
+    if (!text) return undefined;
+    let current: string;
+    try {
+      current = await text();
+    } catch (error) {
+      if ((error as Error).cause instanceof Error && ((error as Error).cause as Error).name === 'ParameterNotFound') return undefined;
+      throw error;
+    }
+    if (parsed?.text !== current) parsed = { text: current, policy: parsePromotionPolicy(current) };
+    return parsed.policy;
+  };
+  const promotions: PromotionPorts = { records: new FleetRecords(aws, config.fleetTable), policy, publish: (detail) => publishEvent(aws, PROMOTION_PROGRESS, detail) };
+  return { promotions };
 }
 
 /** What the chat commands need (chatWorker, chatInvoke, chatApi), built once per cold start. */
@@ -44,6 +76,7 @@ export function chatPorts(config: ServiceConfig, aws: AwsScope): CommandPorts {
     uncordon: (request: ManualUncordonRequest) => invokeFunction<UncordonOutcome>(aws, requestDrainFunction, request),
     doctorProbe: (cluster: string, place?: Place) => invokeFunction<ClusterProbe>(aws, doctorProbeFunction, { cluster, ...(place ? { accountId: place.accountId, region: place.region } : {}) }),
     ...fleetOf(config, aws),
+    ...promotionsOf(config, aws),
     notifier: rollouts.approvalNotifier,
     now,
     sleep,
