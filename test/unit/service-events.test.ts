@@ -9,6 +9,7 @@ import { parseInput } from '../../functions/lib/handler.js';
 import { awsScope } from '../../shared/aws/clients.js';
 import type { DrainRecords } from '../../shared/aws/drain-records.js';
 import { CHAT_EVENT_TYPES, ChatEventSchema } from '../../shared/chatops/event-replies.js';
+import { PROMOTION_PROGRESS } from '../../shared/events/promotion-events.js';
 import { readNodeGroupConfig } from '../../shared/config/node-group-config.js';
 import { announceProblems } from '../../shared/detect/announce-problems.js';
 import { finishDrain } from '../../shared/drain/finish-drain.js';
@@ -93,8 +94,8 @@ describe('Service events: the catalog', () => {
   });
 
   it('names every other detail-type the service publishes', () => {
-    for (const detailType of [DRAIN_FINISHED, DRAIN_BLOCKED, CONFIGURATION_PROBLEM, MEMBER_UNREACHABLE, ...Object.values(OBSERVED_EVENTS)]) assert.ok(isServiceDetailType(detailType), detailType);
-    assert.equal(Object.keys(SERVICE_EVENT_SCHEMAS).length, Object.keys(ROLLOUT_EVENTS).length + 4 + Object.keys(OBSERVED_EVENTS).length);
+    for (const detailType of [DRAIN_FINISHED, DRAIN_BLOCKED, CONFIGURATION_PROBLEM, MEMBER_UNREACHABLE, PROMOTION_PROGRESS, ...Object.values(OBSERVED_EVENTS)]) assert.ok(isServiceDetailType(detailType), detailType);
+    assert.equal(Object.keys(SERVICE_EVENT_SCHEMAS).length, Object.keys(ROLLOUT_EVENTS).length + 5 + Object.keys(OBSERVED_EVENTS).length);
   });
 
   it("chatNotify's rule delivers exactly the service's detail-types chat reads (serverless.yml)", () => {
