@@ -5,10 +5,11 @@ import { describeScope, type FreezeScope } from '../fleet/freeze.js';
 import { type ActionResult, holdRelease, promoteTo, releaseHold } from '../fleet/promotion-actions.js';
 import type { PromotionPolicy } from '../fleet/promotion-policy.js';
 import { currentRing, type PromotionState } from '../fleet/promotion-state.js';
-import { type AccessPolicy, authorize } from './access-policy.js';
+import { type AccessPolicy, authorize, displayNameOf } from './access-policy.js';
+import { mentionsAsText } from './mentions.js';
 import { NO_CLUSTER } from './audit-log.js';
 import { doneReply, notDoneReply, refusedReply } from './command-replies.js';
-import { frozenReply, promotionsReply, promotionStatusReply, ringViews, unfrozenReply } from './promotion-replies.js';
+import { frozenReply, liven, personText, promotionsReply, promotionStatusReply, ringViews, unfrozenReply } from './promotion-replies.js';
 import type { Command, Principal, Reply } from './types.js';
 
 /**
@@ -76,12 +77,12 @@ export async function runPromotionCommand(command: PromotionCommand, ask: Promot
     case 'hold': {
       const refusal = mayOnFleet(ask, 'act');
       if (refusal) return refusal;
-      return change(command.release, 'held', (state, now) => holdRelease(state, { reason: command.reason, by: displayOf(ask.principal) }, now), ask, ports);
+      return change(command.release, 'held', (state, now) => holdRelease(state, { reason: command.reason, by: displayOf(ask) }, now), ask, ports);
     }
     case 'release': {
       const refusal = mayOnFleet(ask, 'act');
       if (refusal) return refusal;
-      return change(command.release, 'released', (state, now) => releaseHold(state, { by: displayOf(ask.principal) }, now), ask, ports);
+      return change(command.release, 'released', (state, now) => releaseHold(state, { by: displayOf(ask) }, now), ask, ports);
     }
     case 'promote':
       return promote(command, ask, ports);
@@ -94,16 +95,20 @@ function mayOnFleet(ask: PromotionAsk, level: 'act' | 'approve'): PromotionActed
   return allowed.allowed ? undefined : { reply: refusedReply(allowed.reason), clusters: FLEET, refused: true };
 }
 
-/** Who did it, as the records and the thread show them (a Slack mention, an IAM ARN). */
-function displayOf(principal: Principal): string {
-  return principal.display.slice(0, 200);
+/**
+ * Who did it, as the records keep them: the access policy's name for them, else a Slack user
+ * as `<@U…>` (plain text: promotion-replies.ts makes it a live mention again when it shows a
+ * `by`), an IAM caller by ARN.
+ */
+function displayOf(ask: Pick<PromotionAsk, 'principal' | 'policy'>): string {
+  return mentionsAsText(displayNameOf(ask.policy, ask.principal.id)).slice(0, 200);
 }
 
 async function freezeCommand(command: Extract<Command, { name: 'freeze' | 'unfreeze' }>, ask: PromotionAsk, ports: PromotionPorts): Promise<PromotionActed> {
   const clusters = command.scope.kind === 'cluster' ? [command.scope.cluster] : FLEET;
   const allowed = authorize(ask.policy, ask.principal, 'act', command.scope.kind === 'cluster' ? command.scope.cluster : '*');
   if (!allowed.allowed) return { reply: refusedReply(allowed.reason), clusters, refused: true };
-  const by = displayOf(ask.principal);
+  const by = displayOf(ask);
   if (command.name === 'unfreeze') {
     const lifted = await ports.records.liftFreeze(command.scope);
     return { reply: lifted ? unfrozenReply(lifted, by) : notDoneReply(`Nothing is frozen at ${describeScope(command.scope)}`, frozenHint(command.scope)), clusters };
@@ -151,8 +156,8 @@ async function change(key: string, kind: 'held' | 'released' | 'promoted', apply
     if (!result.ok) return { reply: notDoneReply(`Nothing changed: ${result.reason}`), clusters: FLEET };
     if ((await ports.records.savePromotion(result.state, stored.version, now.toISOString())) === undefined) continue;
     const ring = kind === 'promoted' ? currentRing(result.state)?.ring : currentRing(stored.state)?.ring;
-    await ports.publish({ key, release: result.state.release, kind, ...(ring ? { ring } : {}), at: now.toISOString(), detail: result.detail, rings: result.state.rings, ...(result.state.hold ? { hold: result.state.hold } : {}), by: by ?? displayOf(ask.principal) });
-    return { reply: doneReply(`${kind === 'held' ? ':octagonal_sign:' : kind === 'released' ? ':arrow_forward:' : ':fast_forward:'} ${result.detail}`, NEXT[kind]), clusters: FLEET };
+    await ports.publish({ key, release: result.state.release, kind, ...(ring ? { ring } : {}), at: now.toISOString(), detail: result.detail, rings: result.state.rings, ...(result.state.hold ? { hold: result.state.hold } : {}), by: by ?? displayOf(ask) });
+    return { reply: doneReply(`${kind === 'held' ? ':octagonal_sign:' : kind === 'released' ? ':arrow_forward:' : ':fast_forward:'} ${liven(result.detail, by ?? displayOf(ask))}`, NEXT[kind]), clusters: FLEET };
   }
   return { reply: notDoneReply(`${key} kept changing while this was applied (${SAVE_ATTEMPTS} tries); nothing was changed`, ['Try again.']), clusters: FLEET };
 }
@@ -172,7 +177,7 @@ async function promote(command: Extract<Command, { name: 'promote' }>, ask: Prom
     const refusal = mayOnFleet(ask, 'approve');
     if (refusal) return refusal;
     const now = ask.now();
-    const by = displayOf(ask.principal);
+    const by = displayOf(ask);
     if (!(await ports.records.approveRing(command.release, { ring: command.ring, by, at: now.toISOString() }))) return { reply: notDoneReply(`Ring ${command.ring} of ${command.release} is approved already`), clusters: FLEET };
     await ports.publish({ key: command.release, release: stored.state.release, kind: 'promoted', ring: command.ring, at: now.toISOString(), detail: `entering ring ${command.ring} approved by ${by}`, rings: stored.state.rings, by });
     return { reply: doneReply(`:white_check_mark: ${command.release}: entering ring ${command.ring} approved`, ['the promotion enters the ring at its next decision']), clusters: FLEET };
@@ -183,9 +188,9 @@ async function promote(command: Extract<Command, { name: 'promote' }>, ask: Prom
   const policy = await ports.policy();
   if (!policy) return { reply: notDoneReply('No promotion policy is set: there are no rings to promote to'), clusters: FLEET };
   const now = ask.now();
-  const trial = promoteTo(stored.state, policy, { ring: command.ring, by: displayOf(ask.principal) }, now);
+  const trial = promoteTo(stored.state, policy, { ring: command.ring, by: displayOf(ask) }, now);
   if (!trial.ok) return { reply: notDoneReply(`Nothing changed: ${trial.reason}`), clusters: FLEET };
-  const request: PromoteRequest = { id: promoteRequestId(ask.requestId), key: command.release, ring: command.ring, by: ask.principal.id, byDisplay: displayOf(ask.principal), at: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + PROMOTE_REQUEST_TTL_SECONDS };
+  const request: PromoteRequest = { id: promoteRequestId(ask.requestId), key: command.release, ring: command.ring, by: ask.principal.id, byDisplay: displayOf(ask), at: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + PROMOTE_REQUEST_TTL_SECONDS };
   await ports.records.requestPromote(request);
   return {
     reply: doneReply(`:raised_hand: Promote ${command.release} to ${command.ring}: waiting for a second person`, [`someone else with approve access on * answers: \`approve ${request.id}\` (or \`deny ${request.id}\`)`, `the request expires ${new Date(request.expiresAt * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`], `request ${request.id}`),
@@ -210,8 +215,8 @@ export async function answerPromoteRequest(id: string, decision: 'approve' | 'de
   if (decision === 'approve' && request.by === ask.principal.id) return { reply: notDoneReply(`:no_entry: You asked to promote ${request.key} to ${request.ring}: someone else must approve it`), clusters: FLEET, refused: true };
   // only one of two people answering at once takes it
   if (!(await ports.records.takePromoteRequest(id))) return { reply: notDoneReply(`Promote request ${id} was answered already`), clusters: FLEET };
-  const by = displayOf(ask.principal);
-  if (decision === 'deny') return { reply: doneReply(`:no_entry_sign: Denied: promote ${request.key} to ${request.ring}`, [`by ${by}${reason ? `: ${reason}` : ''}`], `request ${id}`), clusters: FLEET };
+  const by = displayOf(ask);
+  if (decision === 'deny') return { reply: doneReply(`:no_entry_sign: Denied: promote ${request.key} to ${request.ring}`, [`by ${personText(by)}${reason ? `: ${reason}` : ''}`], `request ${id}`), clusters: FLEET };
   const policy = await ports.policy();
   if (!policy) return { reply: notDoneReply('No promotion policy is set: there are no rings to promote to'), clusters: FLEET };
   const promotedBy = `${request.byDisplay}, approved by ${by}`.slice(0, 200);

@@ -6,6 +6,7 @@ import { currentRing, groupKey, type Hold, type PromotionState, type RingProgres
 import type { SignalResult } from '../fleet/workload-health.js';
 import { DATA_API_VERSION, type FreezeItem, type JsonValue, type ReplyData, toJsonValue } from './reply-data.js';
 import { duration, formatTime, lines } from './reply-format.js';
+import { mention } from './mentions.js';
 import type { Reply, ReplySection } from './types.js';
 
 /**
@@ -18,12 +19,25 @@ import type { Reply, ReplySection } from './types.js';
 /** How many of a signal's pods or nodes a line names. */
 const EVIDENCE_LISTED = 5;
 
+/**
+ * A `by` the service recorded (promotion-commands.ts: the policy's name, or `<@U…>`), with its
+ * Slack users as live mentions. Only ever a `by`: people's own text (a reason) stays escaped.
+ */
+export function personText(by: string): string {
+  return by.replace(/<@([UW][A-Z0-9]+)>/g, (_whole, id: string) => mention(id));
+}
+
+/** Text that names `by` verbatim (promotion-actions.ts's detail), with that name live. */
+export function liven(text: string, by: string | undefined): string {
+  return by ? text.split(by).join(personText(by)) : text;
+}
+
 // ---------------------------------------------------------------------------------------
 // Freezes
 // ---------------------------------------------------------------------------------------
 
 export function freezeLine(freeze: Freeze): string {
-  return `:snowflake: ${describeScope(freeze.scope)} — ${freeze.reason} (by ${freeze.by}, since ${formatTime(freeze.since)})`;
+  return `:snowflake: ${describeScope(freeze.scope)} — ${freeze.reason} (by ${personText(freeze.by)}, since ${formatTime(freeze.since)})`;
 }
 
 /** The section `status` opens with while anything is frozen; nothing when nothing is. */
@@ -45,12 +59,12 @@ export function frozenReply(freeze: Freeze, replaced: boolean): Reply {
   return {
     ok: true,
     title: `:snowflake: Frozen: ${describeScope(freeze.scope)}${replaced ? ' (its earlier freeze replaced)' : ''}`,
-    sections: [lines([`why: ${freeze.reason}`, `by ${freeze.by}, since ${formatTime(freeze.since)}`, 'nothing new starts there (no rollout, no promotion moves); running rollouts pause at their next batch boundary', `\`unfreeze ${describeScope(freeze.scope)}\` lifts it`])],
+    sections: [lines([`why: ${freeze.reason}`, `by ${personText(freeze.by)}, since ${formatTime(freeze.since)}`, 'nothing new starts there (no rollout, no promotion moves); running rollouts pause at their next batch boundary', `\`unfreeze ${describeScope(freeze.scope)}\` lifts it`])],
   };
 }
 
 export function unfrozenReply(lifted: Freeze, by: string): Reply {
-  return { ok: true, title: `:sunny: Unfrozen: ${describeScope(lifted.scope)}`, sections: [lines([`by ${by}; it was frozen by ${lifted.by} since ${formatTime(lifted.since)}: ${lifted.reason}`, 'rollouts and promotions it stopped go on'])] };
+  return { ok: true, title: `:sunny: Unfrozen: ${describeScope(lifted.scope)}`, sections: [lines([`by ${personText(by)}; it was frozen by ${personText(lifted.by)} since ${formatTime(lifted.since)}: ${lifted.reason}`, 'rollouts and promotions it stopped go on'])] };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -69,7 +83,7 @@ export function ringStatusText(progress: RingProgress): string {
     case 'soaking':
       return `soaking since ${formatTime(progress.since)}`;
     case 'passed':
-      return `passed (${progress.how}${progress.by ? ` by ${progress.by}` : ''}) ${formatTime(progress.at)}`;
+      return `passed (${progress.how}${progress.by ? ` by ${personText(progress.by)}` : ''}) ${formatTime(progress.at)}`;
   }
 }
 
@@ -151,7 +165,7 @@ export function promotionStatusReply(state: PromotionState, rings: readonly Ring
     columns: ['RING', 'STATUS', 'GROUPS', 'SOAK LEFT', 'LAST HEALTH'],
     rows: rings.map((r) => [
       r.progress.ring,
-      `${ringStatusText(r.progress)}${r.approval ? (r.approval.by ? ` (approved by ${r.approval.by})` : ' (needs approval)') : ''}`,
+      `${ringStatusText(r.progress)}${r.approval ? (r.approval.by ? ` (approved by ${personText(r.approval.by)})` : ' (needs approval)') : ''}`,
       r.groups.length === 0 ? '-' : r.groups.map((g) => `${g.group} ${g.state}`).join(', '),
       r.soakRemaining !== undefined ? duration(r.soakRemaining) : '-',
       r.progress.status === 'soaking' && r.progress.lastEvaluation ? `${r.progress.lastEvaluation.verdict} at ${formatTime(r.progress.lastEvaluation.at)}` : '-',
@@ -174,7 +188,7 @@ export function promotionStatusReply(state: PromotionState, rings: readonly Ring
 
 /** A hold: why, since when, by whom, and per ring and cluster the signals that regressed with their numbers. */
 export function holdSections(hold: Hold): ReplySection[] {
-  return [lines([`${hold.kind}: ${hold.reason}`, `since ${formatTime(hold.since)}${hold.by ? ` by ${hold.by}` : ''}`, ...evidenceLines(hold)], ':octagonal_sign: Held')];
+  return [lines([`${hold.kind}: ${hold.reason}`, `since ${formatTime(hold.since)}${hold.by ? ` by ${personText(hold.by)}` : ''}`, ...evidenceLines(hold)], ':octagonal_sign: Held')];
 }
 
 /** `ring canary, cluster dev: crash-loops 4 (baseline 0, threshold 0): pods a, b — detail` for each regressed signal. */
@@ -230,9 +244,9 @@ const EVENT_WORDS: Record<PromotionProgressDetail['kind'], string> = {
  * whom — and a hold its evidence.
  */
 export function promotionEventReply(detail: PromotionProgressDetail, opens: boolean): Reply {
-  const what = `${EVENT_ICONS[detail.kind]} ${EVENT_WORDS[detail.kind]}${detail.ring ? `: ring ${detail.ring}` : ''}${detail.by ? ` by ${detail.by}` : ''}`;
+  const what = `${EVENT_ICONS[detail.kind]} ${EVENT_WORDS[detail.kind]}${detail.ring ? `: ring ${detail.ring}` : ''}${detail.by ? ` by ${personText(detail.by)}` : ''}`;
   const sections: ReplySection[] = [];
-  if (detail.detail) sections.push(lines([detail.detail]));
+  if (detail.detail) sections.push(lines([liven(detail.detail, detail.by)]));
   if (detail.kind === 'held' && detail.hold) {
     const evidence = evidenceLines(detail.hold);
     if (evidence.length) sections.push(lines(evidence, 'Evidence'));

@@ -4,6 +4,7 @@ import type { GroupOutcome, PromoteRequest, RingApproval, StoredPromotion } from
 import { parseAccessPolicy } from '../../shared/chatops/access-policy.js';
 import { formatCommand, parseCommand } from '../../shared/chatops/grammar.js';
 import { helpReply } from '../../shared/chatops/help.js';
+import { mentionsAsText } from '../../shared/chatops/mentions.js';
 import { notifyChat, type NotifyPorts } from '../../shared/chatops/notify.js';
 import type { FleetStore, PromotionPorts } from '../../shared/chatops/promotion-commands.js';
 import { promotionEventReply } from '../../shared/chatops/promotion-replies.js';
@@ -359,9 +360,11 @@ describe('Fleet promotion: what people read', () => {
     const base = { ok: true, title: 'prod: 0 node groups', sections: [{ kind: 'text' as const, lines: ['groups'] }], data: statusData('prod', ['prod'], []) };
     const freeze: Freeze = { scope: { kind: 'ring', ring: 'prod' }, reason: 'quarter end', by: '<@U0ALICE>', since: '2026-12-07T08:00:00Z' };
     const reply = withFreezes(base, [freeze]);
-    assert.deepEqual(reply.sections[0], { kind: 'text', heading: 'Frozen (1): nothing new starts there; running rollouts pause at their next batch boundary', lines: [':snowflake: ring prod — quarter end (by <@U0ALICE>, since 2026-12-07 08:00 UTC)'] });
+    assert.deepEqual(JSON.parse(mentionsAsText(JSON.stringify(reply.sections[0]))), { kind: 'text', heading: 'Frozen (1): nothing new starts there; running rollouts pause at their next batch boundary', lines: [':snowflake: ring prod — quarter end (by <@U0ALICE>, since 2026-12-07 08:00 UTC)'] });
     assert.deepEqual((reply.data as { freezes: unknown[] }).freezes, [{ scope: 'ring prod', kind: 'ring', ring: 'prod', reason: 'quarter end', by: '<@U0ALICE>', since: '2026-12-07T08:00:00Z' }]);
     assert.match(toTerminal(reply, { now: NOW, wide: false }), /ring prod — quarter end \(by <@U0ALICE>/);
+    // in Slack the recorded person is a live mention; the reason, people's own text, is escaped
+    assert.match(toSlackMessage(withFreezes(base, [{ ...freeze, reason: 'ping <@U0VICTIM>' }])).text, /ping &lt;@U0VICTIM&gt; \(by <@U0ALICE>/);
     assert.deepEqual((withFreezes(base, []).data as { freezes: unknown[] }).freezes, []);
     assert.equal(withFreezes(base, []).sections.length, 1);
   });
