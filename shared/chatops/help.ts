@@ -26,6 +26,7 @@ const READ_ANY = 'Needs read access to a cluster.';
 const FLEET_ACT = 'all and ring need act access on * (every cluster); cluster needs act access to that cluster.';
 const FREEZE_SCOPE: [string, string] = ['all | ring <name> | cluster <name>', 'everything; the clusters and groups of a ring of the promotion policy; or one EKS cluster'];
 const RELEASE_KEY: [string, string] = ['<release>', 'the release key, as promotions lists it (e.g. al2023-x86_64-standard-1.31-20241115)'];
+const PROMOTE_REQUEST: [string, string] = ['<promote-request-id>', 'or a person\'s promote --to waiting for a second person, prm- and 12 letters or digits (approve on * needed; never its requester)'];
 const APPROVAL_NOTES = [
   'Needs approve access to the cluster. Nobody can approve or deny a rollout they requested: that is the point of a second person.',
   'An approval request expires after 24 hours, having changed nothing.',
@@ -119,13 +120,13 @@ const TOPICS: Record<CommandName, Topic> = {
   },
   approve: {
     summary: 'Let a rollout that waits for approval go ahead.',
-    arguments: [['<approval-id>', 'the id in the approval request, apr- and 12 letters or digits'], ['<cluster>/<group>', 'or the node group whose rollout waits'], REASON],
+    arguments: [['<approval-id>', 'the id in the approval request, apr- and 12 letters or digits'], ['<cluster>/<group>', 'or the node group whose rollout waits'], PROMOTE_REQUEST, REASON],
     examples: ['approve apr-7k2m9x4q1z8c', 'approve prod/web --reason canary looked healthy in staging'],
     notes: APPROVAL_NOTES,
   },
   deny: {
     summary: 'Refuse a rollout that waits for approval; it ends having changed nothing. `reject` works too.',
-    arguments: [['<approval-id>', 'the id in the approval request, apr- and 12 letters or digits'], ['<cluster>/<group>', 'or the node group whose rollout waits'], REASON],
+    arguments: [['<approval-id>', 'the id in the approval request, apr- and 12 letters or digits'], ['<cluster>/<group>', 'or the node group whose rollout waits'], PROMOTE_REQUEST, REASON],
     examples: ['deny apr-7k2m9x4q1z8c', 'deny prod/web --reason freeze until the incident is closed'],
     notes: APPROVAL_NOTES,
   },
