@@ -45,7 +45,7 @@ export const CLI_USAGE = `usage: eks-node-lifecycle [--sandbox | --stage <stage>
   exit codes: 0 ok, 1 failed or refused, 2 usage, 3 cannot reach AWS or the cluster`;
 
 /** The commands `-o json` and `-o wide` apply to: those that read. */
-export const READ_COMMANDS: readonly CommandName[] = ['status', 'plan', 'doctor', 'history', 'approvals'];
+export const READ_COMMANDS: readonly CommandName[] = ['status', 'plan', 'doctor', 'history', 'approvals', 'promotions', 'promotion'];
 
 /**
  * What the options' values may be: a region code, as the AWS SDK will accept it in a host

@@ -15,6 +15,9 @@ import { accessPolicySource } from './access-policy-source.js';
 import { logInfo } from './handler.js';
 import { approvalsOf, rolloutPorts } from './rollout-ports.js';
 import { FleetRecords } from '../../shared/aws/fleet-records.js';
+import { publishEvent } from '../../shared/aws/notifications.js';
+import type { PromotionPorts } from '../../shared/chatops/promotion-commands.js';
+import { PROMOTION_PROGRESS } from '../../shared/events/promotion-events.js';
 import { promotionPolicySource } from './promotion-policy-source.js';
 
 /**
@@ -25,6 +28,20 @@ import { promotionPolicySource } from './promotion-policy-source.js';
 function fleetOf(config: ServiceConfig, aws: AwsScope): Pick<CommandPorts, 'fleet'> {
   const scopes = new PlaceScopes(config.fleet.hubAccountId && !aws.accountId ? { ...aws, accountId: config.fleet.hubAccountId } : aws, config.fleet.roles);
   return { fleet: { places: fleetPlaces(config.fleet, config.region, config.managedClusters), scopeOf: (place) => scopes.scopeOf(place) } };
+}
+
+/**
+ * Fleet promotion's commands: the fleet table, the promotion policy (SSM, re-read every five
+ * minutes; none while the parameter does not exist) and the thread's events. Absent without a
+ * fleet table: those commands say fleet promotion is not set up.
+ */
+function promotionsOf(config: ServiceConfig, aws: AwsScope): Pick<CommandPorts, 'promotions' | 'rolloutGate'> {
+  if (!config.fleetTable) return {};
+  const records = new FleetRecords(aws, config.fleetTable);
+  const policy = promotionPolicySource(aws, config.promotionPolicyParameter);
+  const promotions: PromotionPorts = { records, policy, publish: (detail) => publishEvent(aws, PROMOTION_PROGRESS, detail) };
+  // a person's rollout asks what detection asks: the rings (the policy), holds and freezes (the fleet table)
+  return { promotions, rolloutGate: { policy, fleetView: () => records.fleetView() } };
 }
 
 /** What the chat commands need (chatWorker, chatInvoke, chatApi), built once per cold start. */
@@ -41,13 +58,12 @@ export function chatPorts(config: ServiceConfig, aws: AwsScope): CommandPorts {
     locks: rollouts.locks,
     aws,
     amiRolloutStateMachineArn: requireSetting(config.amiRolloutStateMachineArn, 'AMI_ROLLOUT_STATE_MACHINE_ARN'),
-    // a person's rollout asks what detection asks: the rings (the policy), holds and freezes (the fleet table)
-    ...(config.fleetTable ? { rolloutGate: { policy: promotionPolicySource(aws, config.promotionPolicyParameter), fleetView: () => new FleetRecords(aws, config.fleetTable!).fleetView() } } : {}),
     inventory: { aws, managedClusters: config.managedClusters, mode: config.mode, now, log: logInfo },
     requestDrain: (request: ManualDrainRequest) => invokeFunction<RequestDrainOutcome>(aws, requestDrainFunction, request),
     uncordon: (request: ManualUncordonRequest) => invokeFunction<UncordonOutcome>(aws, requestDrainFunction, request),
     doctorProbe: (cluster: string, place?: Place) => invokeFunction<ClusterProbe>(aws, doctorProbeFunction, { cluster, ...(place ? { accountId: place.accountId, region: place.region } : {}) }),
     ...fleetOf(config, aws),
+    ...promotionsOf(config, aws),
     notifier: rollouts.approvalNotifier,
     now,
     sleep,

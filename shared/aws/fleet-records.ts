@@ -20,6 +20,7 @@ import { type Place, placeKey } from './places.js';
  * | `promotion#<key>` | `approval#<ring>` | a person's approval to enter the ring |
  * | `promotion#<key>` | `group#<group key>` | the group's last rollout of the release: how it ended, the image it left |
  * | `restarts` | `<account>/<region>/<cluster>` (the hub's: `<cluster>`) | the cluster's pod restart counts at a few moments (cluster-facts.ts), expiring a day after the last write |
+ * | `promote-request` | its id (`prm-…`) | a person's `promote --to` waiting for a second person (expires: `expiresAt`) |
  *
  * Promotions sit in one partition: a fleet runs a few promotions a month, and every rollout's
  * batch boundary reads them all with the freezes (two Queries). A promotion is written by its
@@ -56,7 +57,22 @@ export interface GroupOutcome {
   rolledBack?: boolean;
 }
 
+/** A person's `promote RELEASE --to RING`, waiting for someone else to approve it. */
+export interface PromoteRequest {
+  id: string;
+  key: string;
+  ring: string;
+  /** the requester's principal id: never the approver */
+  by: string;
+  /** the requester as people read them */
+  byDisplay: string;
+  at: string;
+  /** epoch seconds: DynamoDB's TTL removes it, and a request past it is not answered */
+  expiresAt: number;
+}
+
 const PROMOTIONS = 'promotion';
+const PROMOTE_REQUESTS = 'promote-request';
 const FREEZES = 'freeze';
 const RESTARTS = 'restarts';
 /** Restart samples of a cluster no evaluation looked at for a day are of no use: DynamoDB's TTL removes them. */
@@ -106,6 +122,23 @@ export class FleetRecords extends ChatopsItems {
   async ringApprovals(key: string): Promise<RingApproval[]> {
     return (await this.queryAll(`${PROMOTIONS}#${key}`, 'approval#')).map((item) => ({ ring: String(item.ring), by: String(item.by), at: String(item.at) }));
   }
+
+  /** Records a promote request; false when one with this id exists (a retried command asks once). */
+  async requestPromote(request: PromoteRequest): Promise<boolean> {
+    return this.putNew({ pk: PROMOTE_REQUESTS, sk: request.id, ...request });
+  }
+
+  async promoteRequest(id: string): Promise<PromoteRequest | undefined> {
+    const item = await this.get(PROMOTE_REQUESTS, id);
+    return item ? promoteRequestOf(item) : undefined;
+  }
+
+  /** Takes the request away to answer it: only one of two people answering at once gets it (the other, undefined). */
+  async takePromoteRequest(id: string): Promise<PromoteRequest | undefined> {
+    const item = await this.remove(PROMOTE_REQUESTS, id);
+    return item ? promoteRequestOf(item) : undefined;
+  }
+
 
   /**
    * Records how the group's rollout of the release stands (the latest write wins: one rollout of
@@ -163,6 +196,10 @@ function promotionOf(item: Item): StoredPromotion {
   if (!parsed.success) throw invalidInput(parsed.error, `fleet table promotion/${String(item.sk)}.state`);
   if (typeof item.version !== 'number') throw new InvalidInputError([{ path: `fleet table promotion/${String(item.sk)}.version`, message: 'must be a number' }]);
   return { state: parsed.data, version: item.version };
+}
+
+function promoteRequestOf(item: Item): PromoteRequest {
+  return { id: String(item.id), key: String(item.key), ring: String(item.ring), by: String(item.by), byDisplay: String(item.byDisplay), at: String(item.at), expiresAt: Number(item.expiresAt) };
 }
 
 function freezeOf(item: Item): Freeze {

@@ -4,6 +4,8 @@ import { DRAIN_BLOCKED, DRAIN_FINISHED, DrainFinishedSchema } from '../events/dr
 import { clusterName } from '../events/eventbridge.js';
 import { MEMBER_UNREACHABLE } from '../events/member-unreachable.js';
 import { OBSERVED_EVENTS, type ObservedDetail, type ObservedEventName } from '../events/observed.js';
+import { PROMOTION_PROGRESS } from '../events/promotion-events.js';
+import { promotionEventReply } from './promotion-replies.js';
 import { ROLLOUT_EVENTS, RolloutAboutSchema } from '../events/rollout-events.js';
 import { SERVICE_EVENT_SCHEMAS, type ServiceEvent, serviceEventSchema } from '../events/service-events.js';
 import { InvalidInputError } from '../errors.js';
@@ -30,6 +32,7 @@ export const CHAT_EVENT_TYPES = [
   OBSERVED_EVENTS.launch,
   OBSERVED_EVENTS.hooks,
   MEMBER_UNREACHABLE,
+  PROMOTION_PROGRESS,
 ] as const;
 type ChatServiceType = (typeof CHAT_EVENT_TYPES)[number];
 
@@ -57,6 +60,8 @@ export function replyFor(event: ChatEventBody): Reply | null {
       return drainReply(event.detail);
     case DRAIN_BLOCKED:
       return drainBlockedReply(event.detail);
+    case PROMOTION_PROGRESS:
+      return promotionEventReply(event.detail, false);
     case MEMBER_UNREACHABLE:
       return { ok: false, title: `:warning: detection could not reach ${event.detail.unreachable.length} member place(s)`, sections: [lines(event.detail.unreachable.map((u) => `• ${u.accountId}/${u.region}: ${u.reason}`))] };
   }
@@ -86,6 +91,7 @@ function isChatServiceType(detailType: string): detailType is ChatServiceType {
 const ROLLOUT_TYPES: ReadonlySet<string> = new Set(Object.values(ROLLOUT_EVENTS));
 const ROLLOUT_THREAD = z.pick(RolloutAboutSchema, { executionArn: true });
 const DRAIN_THREAD = z.pick(DrainFinishedSchema, { rolloutExecutionArn: true });
+const PROMOTION_THREAD = z.object({ key: z.string().check(z.minLength(1)) });
 
 /**
  * The rollout execution a message belongs to, so one Slack thread holds a whole rollout:
@@ -94,6 +100,11 @@ const DRAIN_THREAD = z.pick(DrainFinishedSchema, { rolloutExecutionArn: true });
  * rollout, so it does not thread; null when the event belongs to no rollout.
  */
 export function threadKeyOf(detailType: string, detail: unknown): string | null {
+  // one thread per promotion, named by its release key (no execution ARN can look like it)
+  if (detailType === PROMOTION_PROGRESS) {
+    const read = z.safeParse(PROMOTION_THREAD, detail);
+    return read.success ? `promotion#${read.data.key}` : null;
+  }
   if (ROLLOUT_TYPES.has(detailType)) {
     const read = z.safeParse(ROLLOUT_THREAD, detail);
     return read.success ? read.data.executionArn : null;

@@ -2,6 +2,7 @@ import { INVISIBLE_CHARACTER } from '../invisible-characters.js';
 import { type AccessLevel, type AmiChoice, COMMAND_NAMES, type Command, type CommandName, type GroupRef, type MaxUnavailable, type ParseResult } from './types.js';
 import { ACCOUNT_ID, CLUSTER_NAME, IMAGE_ID, INSTANCE_ID, REGION } from '../ids.js';
 import { type Place, placeKey } from '../aws/places.js';
+import type { FreezeScope } from '../fleet/freeze.js';
 
 /**
  * The one command grammar of chat-ops. Slack (`/nodes <text>`), Amazon Q Developer in chat
@@ -45,6 +46,12 @@ const NODE_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 /** EKS AMI release versions (`1.31.3-20250103`, `v20250103`) and Bottlerocket versions (`1.29.0-abcd1234`). */
 const RELEASE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
 const APPROVAL_ID = /^apr-[a-z0-9]{12}$/;
+/** A person's `promote --to` waiting for a second person (promotion-commands.ts). */
+export const PROMOTE_REQUEST_ID = /^prm-[a-z0-9]{12}$/;
+/** A ring name (fleet/promotion-policy.ts RING_NAME; not imported, so the Slack entry's bundle stays without the policy's schema). */
+const RING_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+/** A release key (fleet/release.ts releaseKey): `al2023-x86_64-standard-1.31-20241115`. */
+const RELEASE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 
 const USAGE: Record<CommandName, string> = {
   help: 'help [command]',
@@ -57,10 +64,17 @@ const USAGE: Record<CommandName, string> = {
   pause: 'pause <cluster>/<group>',
   resume: 'resume <cluster>/<group> --pause N',
   abort: 'abort <cluster>/<group>',
-  approve: 'approve <approval-id|cluster/group> [--reason <text>]',
-  deny: 'deny <approval-id|cluster/group> [--reason <text>]',
+  approve: 'approve <approval-id|cluster/group|promote-request-id> [--reason <text>]',
+  deny: 'deny <approval-id|cluster/group|promote-request-id> [--reason <text>]',
   history: 'history [cluster]',
   approvals: 'approvals [cluster]',
+  freeze: 'freeze all|ring <name>|cluster <name> --reason <text>',
+  unfreeze: 'unfreeze all|ring <name>|cluster <name>',
+  promotions: 'promotions',
+  promotion: 'promotion status <release>',
+  hold: 'hold <release> --reason <text>',
+  release: 'release <release>',
+  promote: 'promote <release> --to <ring>',
 };
 
 /** Other words people type for a command. */
@@ -84,6 +98,13 @@ const FLAGS: Record<CommandName, Readonly<Record<string, FlagKind>>> = {
   deny: { reason: 'rest' },
   history: {},
   approvals: {},
+  freeze: { reason: 'rest' },
+  unfreeze: {},
+  promotions: {},
+  promotion: {},
+  hold: { reason: 'rest' },
+  release: {},
+  promote: { to: 'value' },
 };
 
 /** The usage line of one command, as shown in errors and help. */
@@ -110,7 +131,15 @@ export function requiredLevel(command: Command): AccessLevel | null {
     case 'doctor':
     case 'history':
     case 'approvals':
+    case 'promotions':
+    case 'promotion':
       return 'read';
+    // fleet-wide or per cluster: checked again by promotion-commands.ts for what they name (act on `*`, or on the cluster)
+    case 'freeze':
+    case 'unfreeze':
+    case 'hold':
+    case 'release':
+    case 'promote':
     case 'rollout':
     case 'drain':
     case 'uncordon':
@@ -142,6 +171,14 @@ export function commandCluster(command: Command): string | undefined {
     case 'help':
     case 'drain':
     case 'uncordon':
+    // fleet promotion: a release or a freeze scope, authorized by promotion-commands.ts
+    case 'freeze':
+    case 'unfreeze':
+    case 'promotions':
+    case 'promotion':
+    case 'hold':
+    case 'release':
+    case 'promote':
       return undefined;
     case 'status':
     case 'plan':
@@ -196,10 +233,29 @@ export function formatCommand(command: Command): string {
     case 'deny':
       return words(
         command.name,
-        command.approval.kind === 'id' ? command.approval.id : `${at(command.approval.place)}${command.approval.cluster}/${command.approval.group}`,
+        command.approval.kind === 'group' ? `${at(command.approval.place)}${command.approval.cluster}/${command.approval.group}` : command.approval.id,
         command.reason === undefined ? undefined : `--reason ${formatReason(command.reason)}`,
       );
+    case 'freeze':
+      return words('freeze', describeFreezeScope(command.scope), `--reason ${formatReason(command.reason)}`);
+    case 'unfreeze':
+      return words('unfreeze', describeFreezeScope(command.scope));
+    case 'promotions':
+      return 'promotions';
+    case 'promotion':
+      return words('promotion', 'status', command.release);
+    case 'hold':
+      return words('hold', command.release, `--reason ${formatReason(command.reason)}`);
+    case 'release':
+      return words('release', command.release);
+    case 'promote':
+      return words('promote', command.release, `--to ${command.ring}`);
   }
+}
+
+/** `all`, `ring prod`, `cluster prod-eu`: as typed (fleet/freeze.ts describeScope, without its import's weight). */
+function describeFreezeScope(scope: FreezeScope): string {
+  return scope.kind === 'all' ? 'all' : scope.kind === 'ring' ? `ring ${scope.ring}` : `cluster ${scope.cluster}`;
 }
 
 /**
@@ -423,7 +479,73 @@ const BUILDERS: Record<CommandName, (args: Arguments) => Result<Command>> = {
   abort: (args) => control('abort', args),
   approve: (args) => decide('approve', args),
   deny: (args) => decide('deny', args),
+
+  freeze: ({ positional, flags }) => {
+    const scope = freezeScope('freeze', positional);
+    if (!scope.ok) return scope;
+    const reason = flags.get('reason');
+    if (typeof reason !== 'string') return { ok: false, error: 'freeze needs --reason <text>: the people whose rollouts stop will read why.' };
+    return ok({ name: 'freeze', scope: scope.value, reason });
+  },
+  unfreeze: ({ positional }) => {
+    const scope = freezeScope('unfreeze', positional);
+    return scope.ok ? ok({ name: 'unfreeze', scope: scope.value }) : scope;
+  },
+  promotions: ({ positional }) => (positional[0] === undefined ? ok({ name: 'promotions' }) : tooMany('promotions', positional[0])),
+  promotion: ({ positional }) => {
+    const [sub, release, extra] = positional;
+    if (sub === undefined || asciiLower(sub) !== 'status') return { ok: false, error: sub === undefined ? 'promotion needs status and the release: promotion status <release> (promotions lists them).' : `${show(sub)} is not a promotion subcommand: write promotion status <release>.` };
+    if (extra !== undefined) return tooMany('promotion', extra);
+    const key = releaseArgument('promotion status', release);
+    return key.ok ? ok({ name: 'promotion', release: key.value }) : key;
+  },
+  hold: ({ positional, flags }) => {
+    const [release, extra] = positional;
+    if (extra !== undefined) return { ok: false, error: `${show(extra)} is one argument too many for hold; to give a reason, write --reason <text>.` };
+    const key = releaseArgument('hold', release);
+    if (!key.ok) return key;
+    const reason = flags.get('reason');
+    if (typeof reason !== 'string') return { ok: false, error: 'hold needs --reason <text>: a hold stops the release everywhere, and whoever releases it reads why.' };
+    return ok({ name: 'hold', release: key.value, reason });
+  },
+  release: ({ positional }) => {
+    const [release, extra] = positional;
+    if (extra !== undefined) return tooMany('release', extra);
+    const key = releaseArgument('release', release);
+    return key.ok ? ok({ name: 'release', release: key.value }) : key;
+  },
+  promote: ({ positional, flags }) => {
+    const [release, extra] = positional;
+    if (extra !== undefined) return tooMany('promote', extra);
+    const key = releaseArgument('promote', release);
+    if (!key.ok) return key;
+    const ring = flags.get('to');
+    if (typeof ring !== 'string') return { ok: false, error: 'promote needs --to <ring>: the ring to promote the release to.' };
+    if (!RING_NAME.test(ring)) return { ok: false, error: `${show(ring)} is not a valid --to: a ring name is lower case letters, digits and dashes (up to 32), like prod.` };
+    return ok({ name: 'promote', release: key.value, ring });
+  },
 };
+
+/** `all`, `ring <name>` or `cluster <name>`: what a freeze covers. */
+function freezeScope(name: 'freeze' | 'unfreeze', positional: string[]): Result<FreezeScope> {
+  const [kind, value, extra] = positional;
+  if (kind === undefined) return { ok: false, error: `${name} needs what it covers: all, ring <name> or cluster <name>.` };
+  const which = asciiLower(kind);
+  if (which === 'all') return value === undefined ? ok({ kind: 'all' }) : tooMany(name, value);
+  if (which !== 'ring' && which !== 'cluster') return { ok: false, error: `${show(kind)} is not what a ${name} covers: write all, ring <name> or cluster <name>.` };
+  if (value === undefined) return { ok: false, error: `${name} ${which} needs the ${which}'s name.` };
+  if (extra !== undefined) return tooMany(name, extra);
+  if (which === 'ring') return RING_NAME.test(value) ? ok({ kind: 'ring', ring: value }) : { ok: false, error: `${show(value)} is not a valid ring name: lower case letters, digits and dashes (up to 32), like prod.` };
+  const checked = checkCluster(value);
+  return checked.ok ? ok({ kind: 'cluster', cluster: value }) : checked;
+}
+
+/** A release key as `promotions` lists it. */
+function releaseArgument(name: string, text: string | undefined): Result<string> {
+  if (text === undefined) return { ok: false, error: `${name} needs the release: its key as promotions lists it, e.g. al2023-x86_64-standard-1.31-20241115.` };
+  if (RELEASE_KEY.test(text)) return ok(text);
+  return { ok: false, error: `${show(text)} is not a release key: up to 80 letters, digits, ".", "-" and "_", as promotions lists it.` };
+}
 
 /** `status`/`plan`/`doctor`: everything, one cluster, or one group. */
 function scope(name: 'status' | 'plan' | 'doctor', positional: string[]): Result<Command> {
@@ -603,6 +725,8 @@ function parseApproval(text: string): Result<Approval> {
     return ref.ok ? ok({ kind: 'group', ...ref.value, ...placed(place) }) : ref;
   }
   if (APPROVAL_ID.test(text)) return ok({ kind: 'id', id: text });
+  if (PROMOTE_REQUEST_ID.test(text)) return ok({ kind: 'promotion', id: text });
+  if (asciiLower(text).startsWith('prm-')) return { ok: false, error: `${show(text)} is not a promote request id: expected prm- followed by 12 lowercase letters or digits.` };
   if (asciiLower(text).startsWith('apr-')) return { ok: false, error: `${show(text)} is not an approval id: expected apr- followed by 12 lowercase letters or digits.` };
   return { ok: false, error: `${show(text)} is neither an approval id (apr-…) nor a <cluster>/<group>.` };
 }
@@ -750,7 +874,7 @@ function tooMany(name: CommandName, extra: string): Result<never> {
   return { ok: false, error: `${show(extra)} is one argument too many for ${name}.` };
 }
 
-const VALUE_EXAMPLES: Readonly<Record<string, string>> = { ami: 'latest', 'max-unavailable': '25%' };
+const VALUE_EXAMPLES: Readonly<Record<string, string>> = { ami: 'latest', 'max-unavailable': '25%', to: 'prod' };
 
 function missingValue(flag: string): string {
   return `--${flag} needs a value, e.g. --${flag} ${Object.hasOwn(VALUE_EXAMPLES, flag) ? VALUE_EXAMPLES[flag] : '<value>'}.`;

@@ -22,6 +22,11 @@ const READ = 'Needs read access to the cluster.';
 const ACT = 'Needs act access to the cluster.';
 const GROUP_REF: [string, string] = ['<cluster>/<group>', 'the EKS cluster name, a slash, and the node group: an EKS managed node group name, or the Auto Scaling group name of a self-managed group'];
 const REASON: [string, string] = ['--reason <text>', `optional: why, kept in the audit record; takes the rest of the line (quotes optional), up to 500 characters`];
+const READ_ANY = 'Needs read access to a cluster.';
+const FLEET_ACT = 'all and ring need act access on * (every cluster); cluster needs act access to that cluster.';
+const FREEZE_SCOPE: [string, string] = ['all | ring <name> | cluster <name>', 'everything; the clusters and groups of a ring of the promotion policy; or one EKS cluster'];
+const RELEASE_KEY: [string, string] = ['<release>', 'the release key, as promotions lists it (e.g. al2023-x86_64-standard-1.31-20241115)'];
+const PROMOTE_REQUEST: [string, string] = ['<promote-request-id>', 'or a person\'s promote --to waiting for a second person, prm- and 12 letters or digits (approve on * needed; never its requester)'];
 const APPROVAL_NOTES = [
   'Needs approve access to the cluster. Nobody can approve or deny a rollout they requested: that is the point of a second person.',
   'An approval request expires after 24 hours, having changed nothing.',
@@ -115,13 +120,13 @@ const TOPICS: Record<CommandName, Topic> = {
   },
   approve: {
     summary: 'Let a rollout that waits for approval go ahead.',
-    arguments: [['<approval-id>', 'the id in the approval request, apr- and 12 letters or digits'], ['<cluster>/<group>', 'or the node group whose rollout waits'], REASON],
+    arguments: [['<approval-id>', 'the id in the approval request, apr- and 12 letters or digits'], ['<cluster>/<group>', 'or the node group whose rollout waits'], PROMOTE_REQUEST, REASON],
     examples: ['approve apr-7k2m9x4q1z8c', 'approve prod/web --reason canary looked healthy in staging'],
     notes: APPROVAL_NOTES,
   },
   deny: {
     summary: 'Refuse a rollout that waits for approval; it ends having changed nothing. `reject` works too.',
-    arguments: [['<approval-id>', 'the id in the approval request, apr- and 12 letters or digits'], ['<cluster>/<group>', 'or the node group whose rollout waits'], REASON],
+    arguments: [['<approval-id>', 'the id in the approval request, apr- and 12 letters or digits'], ['<cluster>/<group>', 'or the node group whose rollout waits'], PROMOTE_REQUEST, REASON],
     examples: ['deny apr-7k2m9x4q1z8c', 'deny prod/web --reason freeze until the incident is closed'],
     notes: APPROVAL_NOTES,
   },
@@ -136,6 +141,51 @@ const TOPICS: Record<CommandName, Topic> = {
     arguments: [['[cluster]', 'narrow the list to one cluster']],
     examples: ['approvals', 'approvals prod'],
     notes: [READ, 'Answer one with approve or deny, by its id or its <cluster>/<group>.'],
+  },
+  freeze: {
+    summary: 'Stop new rollouts and promotions everywhere, in one ring or in one cluster; running rollouts pause at their next batch boundary.',
+    arguments: [FREEZE_SCOPE, ['--reason <text>', 'required: why, shown by status to everyone whose rollouts wait; takes the rest of the line, up to 500 characters']],
+    examples: ['freeze all --reason incident INC-123', 'freeze ring prod --reason end-of-quarter change freeze', 'freeze cluster prod-eu --reason database migration'],
+    notes: [FLEET_ACT, 'A freeze never lifts a hold. Freezing the same scope again replaces its reason. status shows every freeze, who set it and since when.'],
+  },
+  unfreeze: {
+    summary: 'Lift a freeze: rollouts and promotions it stopped go on.',
+    arguments: [FREEZE_SCOPE],
+    examples: ['unfreeze all', 'unfreeze cluster prod-eu'],
+    notes: [FLEET_ACT],
+  },
+  promotions: {
+    summary: 'List the fleet promotions: each release, the ring it is at and how that ring stands, whether it is held, when it started and finished.',
+    arguments: [],
+    examples: ['promotions'],
+    notes: [READ_ANY],
+  },
+  promotion: {
+    summary: 'Show one promotion ring by ring: status, groups and how each rollout stands, soak remaining, the last health verdict, and a hold with its evidence.',
+    arguments: [RELEASE_KEY],
+    examples: ['promotion status al2023-x86_64-standard-1.31-20241115'],
+    notes: [READ_ANY],
+  },
+  hold: {
+    summary: 'Hold a release everywhere: nothing starts it, running rollouts of it stop at their next batch boundary.',
+    arguments: [RELEASE_KEY, ['--reason <text>', 'required: why; takes the rest of the line']],
+    examples: ['hold al2023-x86_64-standard-1.31-20241115 --reason crash loops in payments'],
+    notes: ['Needs act access on * (every cluster). Only release lifts a hold.'],
+  },
+  release: {
+    summary: 'Lift the hold of a release: the ring it was at rolls and soaks again from the start.',
+    arguments: [RELEASE_KEY],
+    examples: ['release al2023-x86_64-standard-1.31-20241115'],
+    notes: ['Needs act access on * (every cluster).'],
+  },
+  promote: {
+    summary: 'Skip the remaining soak and promote a release to a ring; or approve entering a ring that waits for approval.',
+    arguments: [RELEASE_KEY, ['--to <ring>', 'the ring to promote to: every ring before it passes as promoted by you']],
+    examples: ['promote al2023-x86_64-standard-1.31-20241115 --to prod'],
+    notes: [
+      'Skipping soak always needs a second person: the reply gives a request id (prm-…) that someone else with approve access on * answers with approve (or deny). Needs act access on * to ask.',
+      'When the promotion waits for approval to enter exactly that ring, promote is the approval itself: it needs approve access on *.',
+    ],
   },
 };
 
@@ -157,6 +207,7 @@ function overview(): Reply {
         'status, plan, doctor, history and approvals need read access to the cluster.',
         'rollout, drain, uncordon, pause, resume and abort need act access.',
         'approve and deny need approve access, and the person who requested a rollout can never approve it.',
+        'promotions and promotion status need read access; freeze and unfreeze act access (on * for all or a ring); hold, release and promote act access on *; a promote that skips soak waits for a second person.',
       ],
     },
     {

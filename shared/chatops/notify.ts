@@ -5,6 +5,8 @@ import type { RolloutEventName } from '../events/rollout-events.js';
 import type { AuditLog } from './audit-log.js';
 import { type ChatEvent, clusterOf, isObservedEvent, replyFor, threadKeyOf } from './event-replies.js';
 import { toSlackMessage } from './render.js';
+import { PROMOTION_PROGRESS, type PromotionProgressDetail } from '../events/promotion-events.js';
+import { promotionEventReply } from './promotion-replies.js';
 import type { SlackApi } from './slack-api.js';
 import type { SlackThreads } from './slack-threads.js';
 
@@ -54,6 +56,7 @@ export async function notifyChat(event: NotifyEvent, ports: NotifyPorts): Promis
   if (event['detail-type'] === DRAIN_FINISHED && event.detail.trigger === 'rollout' && event.detail.outcome === 'drained' && (event.detail.blockers ?? []).length === 0) {
     return { posted: false, reason: 'a clean drain within a rollout' };
   }
+  if (event['detail-type'] === PROMOTION_PROGRESS) return notifyPromotion(event.detail, ports);
   const reply = replyFor(event);
   if (!reply) return { posted: false, reason: `${detailType} is not shown in chat` };
   const cluster = clusterOf(detail);
@@ -103,6 +106,37 @@ export async function notifyChat(event: NotifyEvent, ports: NotifyPorts): Promis
     });
   }
   ports.log('notified chat', { detailType, channel: posted.channel, thread });
+  return { posted: true, channel: posted.channel, ts: posted.ts, thread };
+}
+
+/**
+ * A promotion's event in its own thread (one per release key): the first claims the thread
+ * and opens it with a header line naming the promotion; every later one is a line in it. The
+ * channel: the access policy's `notify` for `*` (a promotion spans clusters), else the default.
+ */
+async function notifyPromotion(detail: PromotionProgressDetail, ports: NotifyPorts): Promise<NotifyResult> {
+  const policy = await ports.policy();
+  const channel = notifyChannelOf(policy, '*') ?? ports.defaultChannel;
+  if (!channel) {
+    ports.log('no channel for the notification', { detailType: PROMOTION_PROGRESS, key: detail.key });
+    return { posted: false, reason: 'no channel for promotions (the policy\'s notify for *, or the default channel)' };
+  }
+  const threadKey = `promotion#${detail.key}`;
+  const claim = await ports.threads.claimThread(threadKey, channel, ports.now());
+  let posted: { channel: string; ts: string };
+  let thread: string | null = null;
+  if (claim.claimed) {
+    posted = await ports.slack.postMessage(channel, toSlackMessage(promotionEventReply(detail, true)));
+    await ports.threads.setThreadTs(threadKey, posted.ts);
+    thread = posted.ts;
+  } else if (claim.thread) {
+    posted = await ports.slack.postMessage(claim.thread.channel, toSlackMessage(promotionEventReply(detail, false)), { threadTs: claim.thread.ts });
+    thread = claim.thread.ts;
+  } else {
+    // claimed by a message still being posted: rather than wait, this one stands alone, saying which promotion it is
+    posted = await ports.slack.postMessage(channel, toSlackMessage(promotionEventReply(detail, true)));
+  }
+  ports.log('notified chat', { detailType: PROMOTION_PROGRESS, channel: posted.channel, thread });
   return { posted: true, channel: posted.channel, ts: posted.ts, thread };
 }
 

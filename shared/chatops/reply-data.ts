@@ -30,9 +30,18 @@ export type PlanItem = { cluster: string; group: string; action: string } & Json
 export type HistoryItem = AuditEntry & JsonObject;
 export type ApprovalItem = Pick<ApprovalView, 'id' | 'cluster' | 'group' | 'target' | 'requestedBy' | 'requestedAt' | 'plan' | 'executionArn'> & { expiresAt: string } & JsonObject;
 
+/** A freeze as `status` lists it (fleet/freeze.ts Freeze, its scope also as typed: `ring prod`). */
+export type FreezeItem = { scope: string; kind: string; reason: string; by: string; since: string } & JsonObject;
+
 export type ReplyData =
-  /** `unreachable`: with member accounts, the places that could not be asked (listed, even when empty) */
-  | (Document<'StatusList'> & { clusters: string[]; items: StatusItem[]; unreachable?: { accountId: string; region: string; reason: string }[] })
+  /**
+   * `unreachable`: with member accounts, the places that could not be asked (listed, even when empty);
+   * `freezes`: with fleet promotion set up, every freeze (listed, even when empty)
+   */
+  | (Document<'StatusList'> & { clusters: string[]; items: StatusItem[]; unreachable?: { accountId: string; region: string; reason: string }[]; freezes?: FreezeItem[] })
+  /** promotion-replies.ts: every promotion, and one ring by ring */
+  | (Document<'PromotionList'> & { items: JsonObject[] })
+  | (Document<'Promotion'> & { promotion: JsonObject })
   | (Document<'PlanList'> & { items: PlanItem[] })
   | (Document<'History'> & { items: HistoryItem[] })
   | (Document<'Diagnosis'> & { blocking: boolean; problems: number; warnings: number; clusters: JsonValue[] })

@@ -54,6 +54,8 @@ import type { Command, Principal, Reply } from './types.js';
 import { instanceIdOfHostname } from '../ids.js';
 import type { PromotionPolicy } from '../fleet/promotion-policy.js';
 import { type RolloutGate, rolloutRefusal } from './rollout-gate.js';
+import { answerPromoteRequest, type PromotionAsk, type PromotionPorts, runPromotionCommand } from './promotion-commands.js';
+import { withFreezes } from './promotion-replies.js';
 
 /**
  * Everything a command may touch. Built once per cold start by `functions/lib/chat-ports.ts`
@@ -84,6 +86,8 @@ export interface CommandPorts extends ApprovalPorts {
   fleet?: FleetView;
   /** a short wait inside the invocation (a rollout's reply waits, bounded, for Begin's decision) */
   sleep: (ms: number) => Promise<void>;
+  /** fleet promotion (the fleet table, the promotion policy, its thread's events); absent: not set up, its commands say so and status shows no freezes */
+  promotions?: PromotionPorts;
 }
 
 export interface CommandRequest {
@@ -258,6 +262,7 @@ function shownPlace(ports: CommandPorts, ref: ClusterRef): Place | undefined {
 function needsAPerson(command: Command, principal: Principal): string | undefined {
   if (principal.via !== 'lambda') return undefined;
   if (command.name === 'approve' || command.name === 'deny') return `${command.name} needs an authenticated person: a direct invocation cannot say who is calling. Answer from Slack or with the CLI.`;
+  if (command.name === 'promote') return 'promote needs an authenticated person: a second person approves it, and a direct invocation cannot say who is calling. Use Slack or the CLI.';
   if (command.name === 'drain' && command.force) return 'drain --force needs an authenticated person: a direct invocation cannot say who is calling. Drain without --force, or use Slack or the CLI.';
   return undefined;
 }
@@ -307,8 +312,21 @@ async function act(command: Exclude<Command, { name: 'help' }>, ref: ClusterRef 
     }
     case 'approve':
     case 'deny':
+      if (command.approval.kind === 'promotion') return answerPromoteRequest(command.approval.id, command.name, command.reason, promotionAsk(request, ask));
       return approve(command, ref, ask);
+    case 'freeze':
+    case 'unfreeze':
+    case 'promotions':
+    case 'promotion':
+    case 'hold':
+    case 'release':
+    case 'promote':
+      return runPromotionCommand(command, promotionAsk(request, ask));
   }
+}
+
+function promotionAsk(request: CommandRequest, ask: Asking): PromotionAsk {
+  return { principal: ask.principal, policy: ask.policy, promotions: ask.ports.promotions, requestId: request.requestId, now: ask.ports.now };
 }
 
 /** The clusters a command that names none covers: every managed cluster of every place the principal may read, and the places that could not be asked. */
@@ -398,7 +416,9 @@ async function status(command: Extract<Command, { name: 'status' }>, ref: Cluste
   if (command.group && rows.length === 0 && unreachable.length === 0) return { reply: notDoneReply(`No node group ${command.group} in ${refLabel(ref!)}`), clusters: labels };
   const scope = scopeOf(ref, command.group);
   const fleet = hasMembers(ports) ? { unreachable } : undefined;
-  return { reply: withData(statusReply(scope, labels, rows, fleet), statusData(scope, labels, rows, fleet)), clusters: labels };
+  const reply = withData(statusReply(scope, labels, rows, fleet), statusData(scope, labels, rows, fleet));
+  // the freezes first: a rollout that does not start is explained before the groups are listed
+  return { reply: ports.promotions ? withFreezes(reply, await ports.promotions.records.freezes()) : reply, clusters: labels };
 }
 
 /** The group's opt-in as it stands (a problem in a rollout setting stops it) and its configuration problems and notes. */

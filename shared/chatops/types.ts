@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { Place } from '../aws/places.js';
+import type { FreezeScope } from '../fleet/freeze.js';
 import type { Via } from './audit-log.js';
 import type { ReplyData } from './reply-data.js';
 
@@ -62,15 +63,29 @@ export type Command =
   | ({ name: 'uncordon'; target: { kind: 'node'; nodeName: string } | { kind: 'instance'; instanceId: string } } & Placed)
   /** resume names the pause it ends (`--pause N`): a resume sent for an older pause is refused */
   | { name: 'pause' | 'resume' | 'abort'; rollout: GroupRef; pause?: number }
-  /** an approval id (`apr-…`, what the buttons carry) or the group whose rollout waits */
-  | { name: 'approve' | 'deny'; approval: { kind: 'id'; id: string } | ({ kind: 'group' } & GroupRef); reason?: string }
+  /**
+   * an approval id (`apr-…`, what the buttons carry), the group whose rollout waits, or a
+   * person's `promote --to` waiting for a second person (`prm-…`)
+   */
+  | { name: 'approve' | 'deny'; approval: { kind: 'id'; id: string } | ({ kind: 'group' } & GroupRef) | { kind: 'promotion'; id: string }; reason?: string }
   | ({ name: 'history'; cluster?: string } & Placed)
   /** the approvals waiting for a person: everywhere, or in one cluster */
-  | ({ name: 'approvals'; cluster?: string } & Placed);
+  | ({ name: 'approvals'; cluster?: string } & Placed)
+  /** fleet promotion (issue 21): nothing new starts where a freeze applies; running rollouts pause at their next batch boundary */
+  | { name: 'freeze'; scope: FreezeScope; reason: string }
+  | { name: 'unfreeze'; scope: FreezeScope }
+  /** every promotion: where it stands */
+  | { name: 'promotions' }
+  /** `promotion status RELEASE`: one promotion, ring by ring */
+  | { name: 'promotion'; release: string }
+  | { name: 'hold'; release: string; reason: string }
+  | { name: 'release'; release: string }
+  /** skip the remaining soak up to RING (a second person approves), or approve entering a ring that waits for one */
+  | { name: 'promote'; release: string; ring: string };
 
 export type CommandName = Command['name'];
 
-export const COMMAND_NAMES = ['help', 'status', 'plan', 'doctor', 'rollout', 'drain', 'uncordon', 'pause', 'resume', 'abort', 'approve', 'deny', 'history', 'approvals'] as const satisfies readonly CommandName[];
+export const COMMAND_NAMES = ['help', 'status', 'plan', 'doctor', 'rollout', 'drain', 'uncordon', 'pause', 'resume', 'abort', 'approve', 'deny', 'history', 'approvals', 'freeze', 'unfreeze', 'promotions', 'promotion', 'hold', 'release', 'promote'] as const satisfies readonly CommandName[];
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: string; usage: string };
 
