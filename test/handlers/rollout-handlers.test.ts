@@ -24,6 +24,7 @@ Object.assign(process.env, {
   ROLLOUTS_TABLE: 'rollouts',
   DRAIN_TABLE: 'drains',
   CHATOPS_TABLE: 'chatops',
+  FLEET_TABLE: 'fleet',
   ACCESS_POLICY_PARAMETER: '/eks-node-lifecycle/test/chatops/access-policy',
   NODE_DRAIN_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:eks-node-lifecycle-test-node-drain',
 });

@@ -29,6 +29,7 @@ Object.assign(process.env, {
   ROLLOUTS_TABLE: 'rollouts',
   DRAIN_TABLE: 'drains',
   CHATOPS_TABLE: 'chatops',
+  FLEET_TABLE: 'fleet',
   ACCESS_POLICY_PARAMETER: '/eks-node-lifecycle/test/chatops/access-policy',
   NODE_DRAIN_STATE_MACHINE_ARN: `arn:aws:states:eu-west-1:${HUB}:stateMachine:eks-node-lifecycle-test-node-drain`,
   HUB_ACCOUNT_ID: HUB,

@@ -27,14 +27,14 @@ const grantsNetwork = (role: Resources[string]) => NETWORK_ACTIONS.some((a) => J
 const kubernetesFacing = model.functions.filter((f) => buildsKubeClients(PROJECT_ROOT, f.module)).map((f) => f.key);
 
 describe('Deployable package: private clusters (vpcSubnetIds, vpcSecurityGroupIds)', () => {
-  it('finds the functions that talk to clusters: the node check, the drain, the rollout steps that read the cluster, doctor\'s probe', () => {
-    assert.deepEqual([...kubernetesFacing].sort(), ['checkNodeReady', 'doctorProbe', 'drainStep', 'prepareLaunchTemplate', 'requestDrain', 'rollStep', 'rolloutPreflight']);
+  it('finds the functions that talk to clusters: the node check, the drain, the rollout steps that read the cluster, the promotion step (workload health), doctor\'s probe', () => {
+    assert.deepEqual([...kubernetesFacing].sort(), ['checkNodeReady', 'doctorProbe', 'drainStep', 'prepareLaunchTemplate', 'promotionStep', 'requestDrain', 'rollStep', 'rolloutPreflight']);
   });
 
   it('the README names an endpoint for every AWS service those functions build a client for', () => {
-    const ENDPOINT: Record<string, string> = { EC2: 'com.amazonaws.<region>.ec2', EKS: 'com.amazonaws.<region>.eks', AutoScaling: 'com.amazonaws.<region>.autoscaling', SFN: 'com.amazonaws.<region>.states', EventBridge: 'com.amazonaws.<region>.events', DynamoDB: 'com.amazonaws.<region>.dynamodb', IAM: 'com.amazonaws.iam', SSM: '.ssm', Lambda: '.lambda', STS: 'com.amazonaws.<region>.sts' };
+    const ENDPOINT: Record<string, string> = { EC2: 'com.amazonaws.<region>.ec2', EKS: 'com.amazonaws.<region>.eks', AutoScaling: 'com.amazonaws.<region>.autoscaling', SFN: 'com.amazonaws.<region>.states', EventBridge: 'com.amazonaws.<region>.events', DynamoDB: 'com.amazonaws.<region>.dynamodb', IAM: 'com.amazonaws.iam', SSM: 'com.amazonaws.<region>.ssm', Lambda: '.lambda', STS: 'com.amazonaws.<region>.sts', CloudWatch: 'com.amazonaws.<region>.monitoring' };
     // the SDK packages the handler's modules import, following its relative imports (clients are built in shared/aws/ adapters)
-    const SERVICE_OF: Record<string, string> = { ec2: 'EC2', eks: 'EKS', 'auto-scaling': 'AutoScaling', sfn: 'SFN', eventbridge: 'EventBridge', dynamodb: 'DynamoDB', iam: 'IAM', ssm: 'SSM', lambda: 'Lambda', sts: 'STS' };
+    const SERVICE_OF: Record<string, string> = { ec2: 'EC2', eks: 'EKS', 'auto-scaling': 'AutoScaling', sfn: 'SFN', eventbridge: 'EventBridge', dynamodb: 'DynamoDB', iam: 'IAM', ssm: 'SSM', lambda: 'Lambda', sts: 'STS', cloudwatch: 'CloudWatch' };
     const clientsOf = (module: string) => {
       const seen = new Set<string>();
       const services = new Set<string>();

@@ -38,6 +38,10 @@ export interface FleetScenarioOptions {
   releases?: readonly ('good' | 'bad' | 'freeze')[];
   /** a line per promotion event as it happens */
   onLine?: (line: string) => void;
+  /** the promotion policy instead of promotionPolicy(soakHours, evaluateMinutes) */
+  policy?: object;
+  /** stage params of the world (chat: chatParams(receiver)) */
+  params?: Record<string, string>;
 }
 
 export interface ClusterSite {
@@ -113,8 +117,8 @@ export interface Launch {
 
 export async function startFleetWorld(options: FleetScenarioOptions = {}): Promise<{ world: World; sites: ClusterSite[]; monitor: InvariantMonitor; fleet: FleetRecords; launches: Launch[] }> {
   const nodes = options.nodes ?? 2;
-  const world = await World.start({ members: [{ accountId: MEMBER_A, regions: ['eu-west-1'] }, { accountId: MEMBER_B, regions: ['us-east-1'] }] });
-  world.account.ssm.putParameter(world.model.params['promotionPolicyParameter']!.replace('${sls:stage}', world.model.stage), JSON.stringify(promotionPolicy(options.soakHours ?? [4, 8, 12], options.evaluateMinutes ?? 10)));
+  const world = await World.start({ members: [{ accountId: MEMBER_A, regions: ['eu-west-1'] }, { accountId: MEMBER_B, regions: ['us-east-1'] }], ...(options.params ? { params: options.params } : {}) });
+  world.account.ssm.putParameter(world.model.params['promotionPolicyParameter']!.replace('${sls:stage}', world.model.stage), JSON.stringify(options.policy ?? promotionPolicy(options.soakHours ?? [4, 8, 12], options.evaluateMinutes ?? 10)));
   const sites: ClusterSite[] = [];
   for (const { place, name, ring } of LAYOUT) {
     const cluster = await world.addCluster(name, { version: '1.31', place, tags: { [RING_TAG]: ring } });

@@ -185,7 +185,7 @@ describe('Scenario: a cluster whose API endpoint is private', () => {
     it('runs the Kubernetes-facing functions in the VPC', () => {
       const vpc = run.world.account.seedVpc();
       const inVpc = run.world.model.functions.filter((f) => f.vpcConfig).map((f) => f.key);
-      assert.deepEqual(inVpc.sort(), ['checkNodeReady', 'doctorProbe', 'drainStep', 'prepareLaunchTemplate', 'requestDrain', 'rollStep', 'rolloutPreflight']);
+      assert.deepEqual(inVpc.sort(), ['checkNodeReady', 'doctorProbe', 'drainStep', 'prepareLaunchTemplate', 'promotionStep', 'requestDrain', 'rollStep', 'rolloutPreflight']);
       for (const key of inVpc) assert.deepEqual(run.world.model.functions.find((f) => f.key === key)!.vpcConfig!.subnetIds, vpc.subnets.map((s) => s.subnetId));
     });
 

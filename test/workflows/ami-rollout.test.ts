@@ -63,7 +63,8 @@ describe('Workflow: ami-rollout', () => {
 
     it('BeginRollout gets the workflow input as it came and the execution ARN', async () => {
       const { execution, calls } = await run({ beginRollout: [begin({ decision: 'refused', reason: 'r', summary: 's' })] });
-      assert.deepEqual(calls[0]!.payload, { input: { ...input, place: {}, lineage: { origin: execution.executionArn, number: 0 } }, executionArn: execution.executionArn });
+      // no `fleet` in the input: `{}` travels in its place (a JSONPath to an absent field would fail the state)
+      assert.deepEqual(calls[0]!.payload, { input: { ...input, place: {}, fleet: {}, lineage: { origin: execution.executionArn, number: 0 } }, executionArn: execution.executionArn });
     });
 
     it('a transient failure of BeginRollout is retried', async () => {
@@ -203,7 +204,8 @@ describe('Workflow: ami-rollout', () => {
 
     it('FinishRoll reports the roll\'s outcome and summary as already announced', async () => {
       const { execution, calls } = await run({ ...upToRoll(), rollStep: [end('finished')], finishRollout: [finished('finished', true)] });
-      assert.deepEqual(calls.at(-1)!.payload, { place: {}, cluster: 'prod', group: input.group, target: input.target, executionArn: execution.executionArn, outcome: 'finished', detail: 'ended: finished', announced: true });
+      // with the release it rolled (none here: `{}`) and the image it left, for the promotion's outcome record
+      assert.deepEqual(calls.at(-1)!.payload, { place: {}, cluster: 'prod', group: input.group, target: input.target, executionArn: execution.executionArn, outcome: 'finished', detail: 'ended: finished', fleet: {}, from: input.from, announced: true });
     });
 
     it('aborted is a success', async () => {
