@@ -66,7 +66,10 @@ function stateOf(plan: GroupPlan | undefined, outcome: GroupOutcome | undefined,
   if (outcome?.state === 'failed') return fact('failed', outcome.detail);
   if (plan?.action === 'roll') {
     // the rollout of the release holds the lock: it says `rolling` once begun; just started, the lock alone says so
-    const ours = (owner !== undefined && executionNameOf(owner)) === rolloutExecutionName(plan.cluster, plan.group, plan.to, memberPlaceOf(plan));
+    // detection's name, or the ring's re-roll of it after a released hold (promotion-step.ts rollName)
+    const name = rolloutExecutionName(plan.cluster, plan.group, plan.to, memberPlaceOf(plan));
+    const held = owner !== undefined ? executionNameOf(owner) : undefined;
+    const ours = held !== undefined && (held === name || held.startsWith(name.slice(0, 70)));
     if (locked && (outcome?.state === 'rolling' || ours)) return fact('rolling', outcome?.executionName);
     if (plan.observe) return fact('blocked', `only observed (${plan.observe})`);
     if (locked) return fact('blocked', `another rollout holds its lock (${owner})`);

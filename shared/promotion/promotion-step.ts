@@ -227,7 +227,7 @@ async function apply(decision: PromotionDecision, gathered: Gathered, policy: Pr
         continue;
       }
       const ring = group.fact.ring;
-      const name = rolloutExecutionName(group.plan.cluster, group.plan.group, group.plan.to, memberPlaceOf(group.plan));
+      const name = rollName(rolloutExecutionName(group.plan.cluster, group.plan.group, group.plan.to, memberPlaceOf(group.plan)), group.outcome, decision.state.rings.find((r) => r.ring === ring));
       const request: RolloutRequest = { ...rolloutInputOf(group.view, group.plan), fleet: { release: decision.state.key, ...(ring ? { ring } : {}) } };
       const started = await ports.startRollout(name, request);
       applied.started.push(name);
@@ -252,6 +252,21 @@ async function apply(decision: PromotionDecision, gathered: Gathered, policy: Pr
     for (const ref of command.affected.groups) applied.skipped.push(`${groupKey(ref)}: ${command.affected.action}${command.affected.to ? ` to ${command.affected.to}` : ''} (policy ${command.affected.action === 'offer-rollback' ? `onRecall ${policy.onRecall}` : `onRegression ${policy.onRegression}`})`);
   }
   return applied;
+}
+
+/**
+ * The name of a ring's rollout of a group: detection's (one per group and image), unless a
+ * rollout of that name already ended for this release — stopped by a hold since released, or
+ * failed — whose name stays taken (Step Functions keeps a closed execution's name for 90 days,
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html): the
+ * ring's new start (`since`) then names it, the same for every retry of the decision.
+ */
+export function rollName(base: string, outcome: { state: string; executionName?: string } | undefined, progress: { status: string; since?: string } | undefined): string {
+  if (!outcome || outcome.state === 'rolling' || outcome.state === 'current' || outcome.executionName === undefined) return base;
+  const since = progress && 'since' in progress ? progress.since : undefined;
+  if (since === undefined) return base;
+  const digest = createHash('sha256').update(`${outcome.executionName}\n${since}`).digest('hex').slice(0, 9);
+  return outcome.executionName === base || outcome.executionName.startsWith(base.slice(0, 70)) ? `${base.slice(0, 70)}-${digest}` : base;
 }
 
 /** The key of the release a group ran before: of the same line (its version as the group's rollout recorded it), or its image. */

@@ -12,7 +12,7 @@
  * Everything runs as deployed: the real handlers and workflows, IAM on every call, member roles
  * through AssumeRole, the virtual clock.
  */
-import { createDeployment, createPdb, releaseAmi, type SimAccount, type SimCluster, watchBudgets, type BudgetMonitor, World } from '@eks-node-lifecycle/sandbox';
+import { createDeployment, createPdb, releaseAmi, type SimAccount, type SimCluster, watchBudgets, type BudgetMonitor, World, type WorldOptions } from '@eks-node-lifecycle/sandbox';
 import { awsScope } from '../../shared/aws/clients.js';
 import { FleetRecords } from '../../shared/aws/fleet-records.js';
 import type { Place } from '../../shared/aws/places.js';
@@ -41,7 +41,7 @@ export interface FleetScenarioOptions {
   /** the promotion policy instead of promotionPolicy(soakHours, evaluateMinutes) */
   policy?: object;
   /** stage params of the world (chat: chatParams(receiver)) */
-  params?: Record<string, string>;
+  params?: WorldOptions['params'];
 }
 
 export interface ClusterSite {
@@ -311,7 +311,8 @@ export async function runFleetScenario(options: FleetScenarioOptions = {}): Prom
     await runUntil(async () => (await promotionOf(fleet, '20261220'))?.finishedAt !== undefined, budget);
     await summarise('freeze', '20261220', images, { frozenSeconds, transitionsWhileFrozen: transitionsWhileFrozen + rolloutsWhileFrozen });
   }
-  await world.settle();
+  // a held promotion is read again every evaluation, for ever: run on a while (the last rollbacks), not to the end
+  await world.run(30 * MINUTE);
   flush();
 
   const promotions = [...world.stepFunctions.executions.values()].filter((e) => e.stateMachineArn.endsWith('-fleet-promotion'));
