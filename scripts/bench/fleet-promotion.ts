@@ -21,6 +21,7 @@ export interface FleetPromotionFigures {
   goodRingsPassed: number;
   badHeld: boolean;
   detectionDelaySeconds?: number;
+  thresholdToHoldSeconds?: number;
   outsideRing0: number;
   badRolledBack: number;
   frozenTransitions?: number;
@@ -53,6 +54,7 @@ export async function benchFleetPromotion(): Promise<FleetPromotionFigures> {
       goodRingsPassed: good.ringsPassed.length,
       badHeld: bad.held,
       ...(bad.detectionDelaySeconds !== undefined ? { detectionDelaySeconds: bad.detectionDelaySeconds } : {}),
+      ...(bad.thresholdToHoldSeconds !== undefined ? { thresholdToHoldSeconds: bad.thresholdToHoldSeconds } : {}),
       outsideRing0: bad.outsideRing0,
       badRolledBack: bad.groupsRolledBack,
       ...(frozen?.transitionsWhileFrozen !== undefined ? { frozenTransitions: frozen.transitionsWhileFrozen } : {}),
@@ -81,7 +83,8 @@ through AssumeRole, virtual time.
 
 | figure | measured | target |
 |---|---|---|
-| bad release: first new node → fleet-wide hold (virtual) | ${fmt(f.detectionDelaySeconds, 0)} s (one health evaluation is ${f.evaluateSeconds} s) | within one evaluation after the threshold is crossed |
+| bad release: first pod crash-looping (the threshold crossed) → fleet-wide hold (virtual) | **${fmt(f.thresholdToHoldSeconds, 0)} s** (one health evaluation is ${f.evaluateSeconds} s) | ≤ one evaluation |
+| bad release: first new node → fleet-wide hold (virtual) | ${fmt(f.detectionDelaySeconds, 0)} s | |
 | groups that ever ran the bad release outside ring 0 | **${f.outsideRing0}** (held: ${f.badHeld}; ring 0 groups rolled back: ${f.badRolledBack}) | 0 |
 | good release: end-to-end promotion ÷ sum of the ring soaks | **${fmt(f.overhead, 3)}** (${fmt((f.goodPromotionSeconds ?? NaN) / 3600, 2)} h for ${fmt(f.soakSeconds / 3600, 0)} h of soaks; ${f.goodRingsPassed} of 3 rings) | ≤ 1.10 |
 | promotion state transitions per group promoted | ${fmt(per(f.transitions), 1)} (${f.transitions} for ${f.groupsPromoted} groups) | |
@@ -89,6 +92,13 @@ through AssumeRole, virtual time.
 | frozen release: promotion transitions and rollouts started while frozen | ${f.frozenTransitions ?? 'n/a'} | 0 |
 | invariants (budgets, terminations, hooks, groups, locks) | ${f.invariants} | held |
 | wall time | ${fmt(f.wallMs / 1000, 0)} s real, ${fmt(f.virtualHours, 1)} h virtual | |
+
+Why the bad release is held before its rollouts' own gate fails them: its pods crash-loop as soon as a
+drained pod lands on a new node, so the PodDisruptionBudget (maxUnavailable 1) blocks the next
+eviction; the promotion's next health evaluation sees the crash loop and holds the release
+fleet-wide, and the blocked drains time out into the rollouts' rollback. Transitions and
+invocations count every decision of the three promotions (a held one is read again every
+evaluation, for as long as it stays held: 3 transitions and one invocation per 10 minutes).
 `;
 }
 

@@ -67,6 +67,8 @@ export interface ReleaseSummary {
   outsideRing0: number;
   /** virtual seconds from the release's first new node to the hold (the bad release) */
   detectionDelaySeconds?: number;
+  /** virtual seconds from the first pod crash-looping on its nodes (the threshold crossed) to the hold */
+  thresholdToHoldSeconds?: number;
   /** virtual seconds from the promotion's start to its end (every ring passed), and the sum of the soaks */
   promotionSeconds?: number;
   soakSeconds: number;
@@ -107,6 +109,13 @@ export function promotionPolicy(soakHours: readonly number[], evaluateMinutes: n
   };
 }
 
+/** A pod seen in CrashLoopBackOff, as its cluster's API server stored it: when a health threshold (`maxCrashLoopingPods` 0) is first crossed. */
+export interface CrashLoopSeen {
+  site: ClusterSite;
+  pod: string;
+  at: number;
+}
+
 /** Every instance a group ever launched, with its image and launch time (terminated ones too): who ever ran what. */
 export interface Launch {
   site: ClusterSite;
@@ -115,7 +124,7 @@ export interface Launch {
   at: number;
 }
 
-export async function startFleetWorld(options: FleetScenarioOptions = {}): Promise<{ world: World; sites: ClusterSite[]; monitor: InvariantMonitor; fleet: FleetRecords; launches: Launch[] }> {
+export async function startFleetWorld(options: FleetScenarioOptions = {}): Promise<{ world: World; sites: ClusterSite[]; monitor: InvariantMonitor; fleet: FleetRecords; launches: Launch[]; crashLoops: CrashLoopSeen[] }> {
   const nodes = options.nodes ?? 2;
   const world = await World.start({ members: [{ accountId: MEMBER_A, regions: ['eu-west-1'] }, { accountId: MEMBER_B, regions: ['us-east-1'] }], ...(options.params ? { params: options.params } : {}) });
   world.account.ssm.putParameter(world.model.params['promotionPolicyParameter']!.replace('${sls:stage}', world.model.stage), JSON.stringify(options.policy ?? promotionPolicy(options.soakHours ?? [4, 8, 12], options.evaluateMinutes ?? 10)));
@@ -147,6 +156,16 @@ export async function startFleetWorld(options: FleetScenarioOptions = {}): Promi
       if (site && record.instance.ImageId) launches.push({ site, instanceId: record.instance.InstanceId!, imageId: record.instance.ImageId, at: world.clock.now() });
     });
   }
+  const crashLoops: CrashLoopSeen[] = [];
+  for (const site of sites) {
+    site.cluster.store.on((event) => {
+      if (event.resource !== 'pods' || event.type === 'DELETED') return;
+      const pod = event.object as { metadata: { namespace: string; name: string }; status?: { containerStatuses?: { state?: { waiting?: { reason?: string } } }[] } };
+      if (!pod.status?.containerStatuses?.some((c) => c.state?.waiting?.reason === 'CrashLoopBackOff')) return;
+      const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
+      if (!crashLoops.some((c) => c.site === site && c.pod === name)) crashLoops.push({ site, pod: name, at: world.clock.now() });
+    });
+  }
   await world.settle();
   for (const s of sites) {
     createDeployment(s.cluster.store, { namespace: 'shop', name: 'web', replicas: nodes * 2, labels: { app: 'web' } });
@@ -155,7 +174,7 @@ export async function startFleetWorld(options: FleetScenarioOptions = {}): Promi
   await world.run(5 * MINUTE);
   const monitor = watchInvariants(world);
   const fleet = new FleetRecords(awsScope({ region: world.model.region }), process.env['FLEET_TABLE']!);
-  return { world, sites, monitor, fleet, launches };
+  return { world, sites, monitor, fleet, launches, crashLoops };
 }
 
 export function progressEvents(world: World, key?: string): PromotionProgressDetail[] {
@@ -200,7 +219,7 @@ export async function runFleetScenario(options: FleetScenarioOptions = {}): Prom
   const evaluate = (options.evaluateMinutes ?? 10) * MINUTE;
   const soakHours = options.soakHours ?? [4, 8, 12];
   const soakSeconds = soakHours.reduce((a, b) => a + b, 0) * 3600;
-  const { world, sites, monitor, fleet, launches } = await startFleetWorld(options);
+  const { world, sites, monitor, fleet, launches, crashLoops } = await startFleetWorld(options);
   const invocations: string[] = [];
   world.lambda.onInvoked((i) => invocations.push(i.function));
   const start = world.clock.now();
@@ -289,7 +308,12 @@ export async function runFleetScenario(options: FleetScenarioOptions = {}): Prom
     await runUntil(async () => false, 2 * HOUR);
     const state = await promotionOf(fleet, '20261215');
     const firstNode = Math.min(...launches.filter((l) => l.imageId === images.get(l.site.cluster.key)).map((l) => l.at));
-    await summarise('bad', '20261215', images, state?.hold && Number.isFinite(firstNode) ? { detectionDelaySeconds: (Date.parse(state.hold.since) - firstNode) / 1000 } : {});
+    const firstCrash = Math.min(...crashLoops.filter((c) => c.at >= firstNode).map((c) => c.at));
+    const held = state?.hold ? Date.parse(state.hold.since) : NaN;
+    await summarise('bad', '20261215', images, {
+      ...(Number.isFinite(held) && Number.isFinite(firstNode) ? { detectionDelaySeconds: (held - firstNode) / 1000 } : {}),
+      ...(Number.isFinite(held) && Number.isFinite(firstCrash) ? { thresholdToHoldSeconds: (held - firstCrash) / 1000 } : {}),
+    });
   }
 
   if (wanted.includes('freeze')) {
