@@ -437,7 +437,8 @@ function kubernetesOf(group: GroupView): string {
 async function plan(command: Extract<Command, { name: 'plan' }>, ref: ClusterRef | undefined, ask: Asking): Promise<Acted> {
   const { ports } = ask;
   const { refs } = await clustersOf(ref, ask);
-  const perCluster = await groupsOf(refs, command.group, ports);
+  // with the promotion policy: a ring tag reads as its ring, as detection reads it, not as a problem
+  const perCluster = await groupsOf(refs, command.group, ports, undefined, await ports.rolloutGate?.policy());
   const labels = refs.map(refLabel);
   if (command.group && perCluster.every((c) => c.plans.length === 0)) return { reply: notDoneReply(`No node group ${command.group} in ${refLabel(ref!)}`), clusters: labels };
   const now = ports.now();
@@ -473,9 +474,10 @@ async function doctor(command: Extract<Command, { name: 'doctor' }>, ref: Cluste
   const { ports } = ask;
   const { refs } = await clustersOf(ref, ask);
   const clusters = refs.map(refLabel);
+  const promotionPolicy = await ports.rolloutGate?.policy();
   const diagnoses = await Promise.all(
     refs.map(async (r) => {
-      const found = await diagnose({ inventory: inventoryAt(ports, r), probe: (cluster) => ports.doctorProbe(cluster, r.place) }, { cluster: r.cluster, ...(command.group ? { group: command.group } : {}) });
+      const found = await diagnose({ inventory: { ...inventoryAt(ports, r), ...(promotionPolicy ? { promotionPolicy } : {}) }, probe: (cluster) => ports.doctorProbe(cluster, r.place) }, { cluster: r.cluster, ...(command.group ? { group: command.group } : {}) });
       // a member's cluster is named with its place, in the text and the data alike
       return r.place ? { ...found, cluster: refLabel(r), groups: found.groups.map((g) => ({ ...g, cluster: refLabel(r) })) } : found;
     }),

@@ -72,6 +72,14 @@ describe('Scenario: people and AWS act on promotions (approval between rings, ho
     await receiver?.close();
   });
 
+  it('`plan` and `doctor` read a ring tag with the promotion policy, as detection does: a ring, not a problem', async () => {
+    const plan = await ask(BOB, 'plan canary-eu');
+    assert.doesNotMatch(plan, /no promotion policy|not a ring of|configuration is fixed/, plan);
+    const doctor = await ask(BOB, 'doctor canary-eu');
+    assert.doesNotMatch(doctor, /no promotion policy|not a ring of/, doctor);
+    assert.match(doctor, /ring/, doctor);
+  });
+
   describe('approval between rings', () => {
     let images: Map<ClusterSite, string>;
     let key: string;
