@@ -284,8 +284,22 @@ export type ManagedRoll = z.infer<typeof ManagedRollSchema>;
 export const RefreshRollSchema = z.object({
   kind: z.literal('instance-refresh'),
   autoScalingGroup: groupName,
-  refresh: z.nullable(z.object({ refreshId: z.nullable(z.string()), startedAt: z.string(), checkpointHealthChecked: z.boolean(), rollbackReason: z.optional(z.string()) })),
-  end: z.nullable(z.enum(['finished', 'failed', 'rolled-back'])),
+  refresh: z.nullable(
+    z.object({
+      refreshId: z.nullable(z.string()),
+      startedAt: z.string(),
+      checkpointHealthChecked: z.boolean(),
+      rollbackReason: z.optional(z.string()),
+      /** why we rolled back besides an unready canary: workloads regressed, or a hold of the release */
+      cause: z.optional(RollbackCauseSchema),
+      /** failed-health: the signals that regressed, with their numbers, for the events */
+      signals: z.optional(z.array(SignalResultSchema).check(z.maxLength(8))),
+    }),
+  ),
+  /** a freeze covering the group before the refresh started: when it was first seen (the refresh waits) */
+  frozenSince: z.optional(z.string()),
+  /** refused: a hold of the release stopped it before it started (nothing changed) */
+  end: z.nullable(z.enum(['finished', 'failed', 'rolled-back', 'refused'])),
   reason: z.nullable(z.string()),
 });
 export type RefreshRoll = z.infer<typeof RefreshRollSchema>;
