@@ -493,7 +493,10 @@ describe('Managed update: the fleet and the workloads', () => {
     const back = managedOutcome(first.outcome.state as ManagedRoll, { kind: 'rolled-back', state: seen.state, reason: rollback.reason }, names);
     assert.equal(back.record, undefined);
     assert.deepEqual([back.outcome.outcome, back.announce?.event, back.announce?.detail], ['rolled-back', 'rolled-back', { reason: 'health gate: crash-loops', cause: 'failed-health', signals: [crashLoop] }]);
-    const stuck = managedOutcome(first.outcome.state as ManagedRoll, { kind: 'regressed', state: seen.state, reason: 'no way back' }, names);
+    // a group rolled by release cannot go back: recorded, but no rolling-back announced
+    const noWay = managedOutcome({ ...roll, managed: { ...state, phase: 'await-version', updateId: 'u-1' } }, seen, names, false);
+    assert.deepEqual([noWay.record?.state, noWay.announce], ['failed-health', undefined]);
+    const stuck = managedOutcome(first.outcome.state as ManagedRoll, { kind: 'regressed', state: seen.state, reason: 'no way back' }, names, false);
     assert.deepEqual([stuck.outcome.outcome, stuck.announce?.event], ['failed', 'failed']);
   });
 });

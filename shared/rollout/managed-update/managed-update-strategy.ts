@@ -34,6 +34,8 @@ export const managedUpdate: RollStrategy<ManagedRoll, ManagedUpdateStrategyPorts
 
   async step(state, { input, control }, ports) {
     const lt = input.launchTemplate;
+    // where a regression takes the group back: the launch template version it ran (not a release: EKS cannot go back)
+    const previous = lt.launchTemplateId && input.group.launchTemplate?.id === lt.launchTemplateId ? { id: lt.launchTemplateId, version: input.group.launchTemplate.version } : undefined;
     const step = await stepManagedUpdate(
       {
         cluster: input.cluster,
@@ -42,8 +44,7 @@ export const managedUpdate: RollStrategy<ManagedRoll, ManagedUpdateStrategyPorts
         ...(input.target.release ? { releaseVersion: input.target.release } : {}),
         state: state.managed,
         clientRequestToken: clientToken(input.executionArn),
-        // where a regression takes the group back: the launch template version it ran (not a release: EKS cannot go back)
-        ...(lt.launchTemplateId && input.group.launchTemplate?.id === lt.launchTemplateId ? { previous: { id: lt.launchTemplateId, version: input.group.launchTemplate.version } } : {}),
+        ...(previous ? { previous } : {}),
       },
       {
         aws: ports.aws,
@@ -55,7 +56,7 @@ export const managedUpdate: RollStrategy<ManagedRoll, ManagedUpdateStrategyPorts
       },
     );
     if (control) ports.log('pause and abort do not apply to an EKS managed update already under way', { control });
-    const { outcome, announce, record } = managedOutcome(state, step, input);
+    const { outcome, announce, record } = managedOutcome(state, step, input, previous !== undefined);
     if (record) await ports.recordOutcome(record.state, record.detail);
     if (announce) await ports.notify(announce.event, announce.detail, announce.once);
     return outcome;
@@ -89,12 +90,14 @@ export function managedOutcome(
   previous: ManagedRoll,
   step: ManagedStep,
   names: Pick<RollContext['input'], 'cluster' | 'group'>,
+  /** a regression takes the group back to its launch template version (else it stays: announced at the end only) */
+  canGoBack = true,
 ): { outcome: StepOutcome; announce?: Announcement; record?: { state: 'failed-health' | 'stopped'; detail: string } } {
   const rollback = step.state.rollback;
   const why = rollback ? { cause: rollback.cause, ...(rollback.signals?.length ? { signals: rollback.signals } : {}) } : {};
   // a regression seen in this step: recorded at once (the update may run on for a while), announced once
   const fresh = rollback && !previous.managed?.rollback ? { record: { state: 'failed-health' as const, detail: rollback.reason.slice(0, 1000) } } : {};
-  const rollingBack = rollback && !previous.managed?.rollback ? { announce: { event: 'rolling-back', detail: { reason: rollback.reason, ...why }, once: 'rolling-back' } as Announcement } : {};
+  const rollingBack = rollback && !previous.managed?.rollback && canGoBack ? { announce: { event: 'rolling-back', detail: { reason: rollback.reason, ...why }, once: 'rolling-back' } as Announcement } : {};
   switch (step.kind) {
     case 'wait':
       if (step.phase === 'frozen') {

@@ -334,7 +334,7 @@ export async function stepManagedUpdate(input: ManagedUpdateInput, ports: Manage
       }
       if (state.phase === 'await-version' && state.rollback) {
         // EKS's update cannot be cancelled: it is let end, then the group goes back
-        if (poll.action === 'wait') return { kind: 'wait', state, seconds: poll.seconds, phase: 'nodes-updating', detail: `${state.rollback.reason}; EKS's update cannot be cancelled: the group goes back once it ends` };
+        if (poll.action === 'wait') return { kind: 'wait', state, seconds: poll.seconds, phase: 'nodes-updating', detail: `${state.rollback.reason}; EKS's update cannot be cancelled: ${input.previous ? 'the group goes back once it ends' : 'it runs to its end'}` };
         return rollBack(input, state, ports);
       }
       if (poll.action === 'wait') return { kind: 'wait', state, seconds: poll.seconds, phase: state.phase === 'await-config' ? 'config-updating' : 'nodes-updating', detail: poll.detail };
