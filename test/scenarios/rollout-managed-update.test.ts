@@ -350,6 +350,21 @@ describe('Scenario: a managed node group update and the fleet (workload health, 
     assert.ok(serving.length === 3 && serving.every((i) => i === oldImage), `every node back on ${oldImage}: ${serving.join(', ')}`);
   });
 
+  it('takes a custom-AMI group back to its launch template version after EKS\'s update when the release is held while it runs', async (t) => {
+    const { world, imageId } = await managedGroup(t, { launchTemplate: 'custom-ami' });
+    const template = nodegroup(world).launchTemplate!;
+    const created = await new EC2Client({ region }).send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: template.id, SourceVersion: template.version, LaunchTemplateData: { ImageId: imageId } }));
+    const version = created.LaunchTemplateVersion!.VersionNumber!;
+    let looks = 0;
+    // continue before the start and at the first poll; held from the second poll on
+    const atBatchBoundary = async () => (++looks >= 3 ? { verdict: 'stop' as const, hold: {} as never, reason: 'rel is held' } : { verdict: 'continue' as const });
+    const { last } = await drive(world, { ...input, launchTemplate: { id: template.id!, version }, previous: { id: template.id!, version: Number(template.version) } }, null, { atBatchBoundary });
+    assert.equal(last.kind, 'rolled-back', JSON.stringify(last).slice(0, 2000));
+    assert.deepEqual(last.state.rollback && [last.state.rollback.cause, last.state.rollback.reason], ['held', 'stopped: rel is held']);
+    assert.deepEqual(callsOf(world, 'UpdateNodegroupVersion').map((c) => (c.input as { launchTemplate: { version: string } }).launchTemplate.version), [String(version), template.version]);
+    assert.equal(nodegroup(world).launchTemplate!.version, template.version);
+  });
+
   it('ends regressed (no way back: a release version) when the new nodes crash-loop a group rolled by release', async (t) => {
     const { world, release, imageId } = await managedGroup(t, { badFor: 'workloads' });
     const { last } = await drive(world, { ...input, releaseVersion: release }, null, { watchHealth: watchOf(world, imageId) });

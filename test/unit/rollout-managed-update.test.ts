@@ -6,7 +6,7 @@ import type { UpdateView } from '../../shared/aws/nodegroup-updates.js';
 import type { NodegroupView, UpdateConfigView } from '../../shared/aws/nodegroups.js';
 import type { ManagedRoll } from '../../shared/events/rollout.js';
 import type { SignalResult } from '../../shared/fleet/workload-health.js';
-import { decideBeforeVersion, type ManagedStep, type ManagedUpdateState, noteRegression } from '../../shared/rollout/managed-update/managed-update.js';
+import { decideBeforeVersion, type ManagedStep, type ManagedUpdateState, noteHold, noteRegression } from '../../shared/rollout/managed-update/managed-update.js';
 import { managedOutcome } from '../../shared/rollout/managed-update/managed-update-strategy.js';
 import {
   explainUpdateFailure,
@@ -482,6 +482,19 @@ describe('Managed update: the fleet and the workloads', () => {
     assert.deepEqual(watched.rollback, { reason: 'health gate: workloads regressed on the new nodes: crash-loops: 2 pods', cause: 'failed-health', signals: [crashLoop] });
     assert.equal(noteRegression(watched, { regressed: true, reason: 'later', signals: [] }), watched);
     assert.equal(noteRegression(state, { regressed: false }), state);
+  });
+
+  it('keeps a hold seen while EKS updates as the rollback\'s cause, recorded stopped; a freeze or continue changes nothing', () => {
+    const held = noteHold(state, { verdict: 'stop', hold: {} as never, reason: 'rel is held' });
+    assert.deepEqual(held.rollback, { reason: 'stopped: rel is held', cause: 'held' });
+    assert.equal(noteHold(state, { verdict: 'pause', freeze: {} as never, reason: 'frozen' }), state);
+    assert.equal(noteHold(state, { verdict: 'continue' }), state);
+    const regressed = noteRegression(state, { regressed: true, reason: 'x', signals: [] });
+    assert.equal(noteHold(regressed, { verdict: 'stop', hold: {} as never, reason: 'held' }), regressed, 'the regression seen first stays the cause');
+    const step: ManagedStep = { kind: 'wait', state: { ...held, phase: 'await-version', updateId: 'u-1' }, seconds: 60, phase: 'nodes-updating' };
+    const out = managedOutcome({ ...roll, managed: { ...state, phase: 'await-version', updateId: 'u-1' } }, step, names);
+    assert.deepEqual(out.record, { state: 'stopped', detail: 'stopped: rel is held' });
+    assert.deepEqual(out.announce?.detail, { reason: 'stopped: rel is held', cause: 'held' });
   });
 
   it('records failed-health once, when the regression is first seen, and announces it with the signals', () => {

@@ -17,7 +17,7 @@ export interface ManagedUpdateStrategyPorts extends AnnouncePort {
   log: (message: string, attributes?: Record<string, unknown>) => void;
   /** the thresholds of the workload health gate (the promotion policy's for the group's ring and cluster, else the defaults) */
   healthCriteria: () => Promise<HealthCriteria>;
-  /** the fleet's word right before the update starts: a freeze waits, a hold ends it */
+  /** the fleet's word: right before the update starts a freeze waits and a hold ends it; while it runs a hold takes the group back after it */
   atBatchBoundary: () => Promise<BoundaryVerdict>;
   /** the group's outcome for its release in the fleet table (does nothing for a rollout of no release) */
   recordOutcome: (state: 'failed-health' | 'stopped', detail: string) => Promise<void>;
@@ -96,7 +96,7 @@ export function managedOutcome(
   const rollback = step.state.rollback;
   const why = rollback ? { cause: rollback.cause, ...(rollback.signals?.length ? { signals: rollback.signals } : {}) } : {};
   // a regression seen in this step: recorded at once (the update may run on for a while), announced once
-  const fresh = rollback && !previous.managed?.rollback ? { record: { state: 'failed-health' as const, detail: rollback.reason.slice(0, 1000) } } : {};
+  const fresh = rollback && !previous.managed?.rollback ? { record: { state: rollback.cause === 'held' ? ('stopped' as const) : ('failed-health' as const), detail: rollback.reason.slice(0, 1000) } } : {};
   const rollingBack = rollback && !previous.managed?.rollback && canGoBack ? { announce: { event: 'rolling-back', detail: { reason: rollback.reason, ...why }, once: 'rolling-back' } as Announcement } : {};
   switch (step.kind) {
     case 'wait':

@@ -34,8 +34,8 @@ export type { ManagedFailureReport } from '../explain-update-failure.js';
  * freeze or a hold of the release applies right before UpdateNodegroupVersion (a freeze waits,
  * a hold ends the rollout before anything changed). While EKS replaces the nodes, and once it
  * is done, every poll judges the workloads of the nodes already on the new image
- * (health-gate.ts, as a self-managed batch does). A regression is recorded at once; the
- * update is let finish, then the group is updated back to the launch template version it ran
+ * (health-gate.ts, as a self-managed batch does), and the fleet (a hold of the release). A
+ * regression or a hold is recorded at once; the update is let finish, then the group is updated back to the launch template version it ran
  * (phase await-rollback). A group rolled by release version cannot go back (EKS: "You cannot
  * roll back a node group to an earlier Kubernetes version or AMI version", API reference
  * UpdateNodegroupVersion): that rollout ends failed, and the release's promotion decides.
@@ -291,6 +291,12 @@ export function decideBeforeVersion(boundary: BoundaryVerdict | undefined, state
   return { kind: 'wait', state: { ...state, frozenSince: state.frozenSince ?? now.toISOString() }, seconds: POLL_SECONDS.freeze, phase: 'frozen', detail: `${boundary.reason}; the EKS update starts when unfrozen` };
 }
 
+/** A hold of the release seen while the update runs, kept in the state as the rollback's cause (a regression seen first stays). Pure. */
+export function noteHold(state: ManagedUpdateState, boundary: BoundaryVerdict): ManagedUpdateState {
+  if (boundary.verdict !== 'stop' || state.rollback) return state;
+  return { ...state, rollback: { reason: `stopped: ${boundary.reason}`, cause: 'held' } };
+}
+
 /** A watch's regression, kept in the state once (the first one is the one reported). Pure. */
 export function noteRegression(state: ManagedUpdateState, watch: WorkloadWatch): ManagedUpdateState {
   if (!watch.regressed || state.rollback) return state;
@@ -331,6 +337,11 @@ export async function stepManagedUpdate(input: ManagedUpdateInput, ports: Manage
         const watched = noteRegression(state, await ports.watchHealth());
         if (watched.rollback) ports.log('managed node group update: workloads regressed on the new nodes', { ...names, updateId: id, reason: watched.rollback.reason });
         state = watched;
+      }
+      // a hold of the release while EKS replaces the nodes: the update cannot be stopped, the group goes back after it
+      if (state.phase === 'await-version' && poll.action === 'wait' && ports.atBatchBoundary && !state.rollback) {
+        state = noteHold(state, await ports.atBatchBoundary());
+        if (state.rollback) ports.log('managed node group update: the release is held', { ...names, updateId: id, reason: state.rollback.reason });
       }
       if (state.phase === 'await-version' && state.rollback) {
         // EKS's update cannot be cancelled: it is let end, then the group goes back
