@@ -145,11 +145,12 @@ export class FleetRecords extends ChatopsItems {
    * a group at a time, under its lock) — except that the rollback ending a rollout which failed
    * its health gate, or which a hold stopped, keeps that state (`rolledBack: true` added): the
    * promotion must still see that the release hurt workloads there, not only that the group is
-   * back on its old image.
+   * back on its old image. A failed end after either (a managed group that cannot go back, a
+   * rollback that failed) keeps it too: the group is still on the release that hurt it.
    */
   async recordOutcome(key: string, outcome: GroupOutcome): Promise<void> {
     const item = { pk: `${PROMOTIONS}#${key}`, sk: `group#${groupKey(outcome.ref)}`, ...outcome };
-    if (outcome.state !== 'rolled-back') return this.put(item);
+    if (outcome.state !== 'rolled-back' && outcome.state !== 'failed') return this.put(item);
     const written = await conditionalWrite('dynamodb:PutItem', () =>
       this.doc.send(
         new PutCommand({
@@ -161,7 +162,7 @@ export class FleetRecords extends ChatopsItems {
         }),
       ),
     );
-    if (written === undefined) await this.updateIfExists(item.pk, item.sk, { rolledBack: true, at: outcome.at, ...(outcome.detail ? { detail: outcome.detail } : {}) }, {});
+    if (written === undefined) await this.updateIfExists(item.pk, item.sk, { ...(outcome.state === 'rolled-back' ? { rolledBack: true } : {}), at: outcome.at, ...(outcome.detail ? { detail: outcome.detail } : {}) }, {});
   }
 
   async outcomes(key: string): Promise<GroupOutcome[]> {

@@ -270,13 +270,25 @@ export const ManagedRollSchema = z.object({
   kind: z.literal('managed'),
   managed: z.nullable(
     z.object({
-      phase: z.enum(['config', 'await-config', 'version', 'await-version']),
+      phase: z.enum(['config', 'await-config', 'version', 'await-version', 'await-rollback']),
       configUpdateId: z.optional(z.string()),
       updateId: z.optional(z.string()),
       startedAt: z.string(),
+      /** a freeze held the update before it started: since when (the update starts when it is lifted) */
+      frozenSince: z.optional(z.string()),
+      /** the new nodes' workloads regressed: why, the signals, and the update that takes the group back */
+      rollback: z.optional(
+        z.object({
+          reason: z.string(),
+          cause: RollbackCauseSchema,
+          signals: z.optional(z.array(SignalResultSchema).check(z.maxLength(8))),
+          updateId: z.optional(z.string()),
+        }),
+      ),
     }),
   ),
-  end: z.nullable(z.enum(['finished', 'failed'])),
+  /** refused: a hold of the release stopped it before the update started (nothing changed) */
+  end: z.nullable(z.enum(['finished', 'failed', 'rolled-back', 'refused'])),
   report: z.nullable(z.record(z.string(), z.unknown())),
 });
 export type ManagedRoll = z.infer<typeof ManagedRollSchema>;
@@ -284,8 +296,22 @@ export type ManagedRoll = z.infer<typeof ManagedRollSchema>;
 export const RefreshRollSchema = z.object({
   kind: z.literal('instance-refresh'),
   autoScalingGroup: groupName,
-  refresh: z.nullable(z.object({ refreshId: z.nullable(z.string()), startedAt: z.string(), checkpointHealthChecked: z.boolean(), rollbackReason: z.optional(z.string()) })),
-  end: z.nullable(z.enum(['finished', 'failed', 'rolled-back'])),
+  refresh: z.nullable(
+    z.object({
+      refreshId: z.nullable(z.string()),
+      startedAt: z.string(),
+      checkpointHealthChecked: z.boolean(),
+      rollbackReason: z.optional(z.string()),
+      /** why we rolled back besides an unready canary: workloads regressed, or a hold of the release */
+      cause: z.optional(RollbackCauseSchema),
+      /** failed-health: the signals that regressed, with their numbers, for the events */
+      signals: z.optional(z.array(SignalResultSchema).check(z.maxLength(8))),
+    }),
+  ),
+  /** a freeze covering the group before the refresh started: when it was first seen (the refresh waits) */
+  frozenSince: z.optional(z.string()),
+  /** refused: a hold of the release stopped it before it started (nothing changed) */
+  end: z.nullable(z.enum(['finished', 'failed', 'rolled-back', 'refused'])),
   reason: z.nullable(z.string()),
 });
 export type RefreshRoll = z.infer<typeof RefreshRollSchema>;

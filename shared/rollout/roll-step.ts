@@ -20,7 +20,10 @@ export interface RolloutFleetPorts {
   policy: () => Promise<PromotionPolicy | undefined>;
 }
 
-export interface RollStepPorts extends ManagedUpdateStrategyPorts, InstanceRefreshStrategyPorts, Omit<SelfManagedStrategyPorts, 'locks' | 'healthCriteria' | 'atBatchBoundary' | 'recordOutcome'> {
+/** The ports a strategy gets from the fleet (fleetPortsOf), not from the step's caller. */
+type FleetPortKeys = 'healthCriteria' | 'atBatchBoundary' | 'recordOutcome';
+
+export interface RollStepPorts extends Omit<ManagedUpdateStrategyPorts, FleetPortKeys>, Omit<InstanceRefreshStrategyPorts, FleetPortKeys>, Omit<SelfManagedStrategyPorts, 'locks' | FleetPortKeys> {
   locks: NodeGroupLocks;
   fleet: RolloutFleetPorts;
   /** `once`: announced once per rollout (see runRollStep) */

@@ -5,7 +5,9 @@ import { EKSClient, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
 import { KubeClients } from '../../shared/kube/client.js';
 import { EksTokenCache } from '../../shared/kube/eks-token.js';
 import { renderUserData } from '../../shared/launch-templates/user-data.js';
-import { type ManagedStep, type ManagedUpdateInput, type ManagedUpdateState, stepManagedUpdate } from '../../shared/rollout/managed-update/managed-update.js';
+import { type ManagedStep, type ManagedUpdateInput, type ManagedUpdatePorts, type ManagedUpdateState, stepManagedUpdate } from '../../shared/rollout/managed-update/managed-update.js';
+import { watchWorkloads } from '../../shared/rollout/managed-update/managed-update-strategy.js';
+import { DEFAULT_HEALTH_CRITERIA } from '../../shared/fleet/workload-health.js';
 import { createDeployment, createPdb, eksInUse, releaseAmi, watchBudgets, World } from '@eks-node-lifecycle/sandbox';
 import { awsScope } from '../../shared/aws/clients.js';
 
@@ -25,7 +27,7 @@ interface Setup {
 
 async function managedGroup(
   t: { after: (fn: () => Promise<void>) => void },
-  options: { tags?: Record<string, string>; pdbMinAvailable?: number; launchTemplate?: 'custom-ami'; updateConfig?: { maxUnavailable: number } } = {},
+  options: { tags?: Record<string, string>; pdbMinAvailable?: number; launchTemplate?: 'custom-ami'; updateConfig?: { maxUnavailable: number }; badFor?: 'workloads' } = {},
 ): Promise<Setup> {
   const world = await World.start();
   t.after(() => world.stop());
@@ -48,7 +50,7 @@ async function managedGroup(
   createDeployment(cluster.store, { namespace: 'shop', name: 'web', replicas: 6, labels: { app: 'web' } });
   if (options.pdbMinAvailable !== undefined) createPdb(cluster.store, { namespace: 'shop', name: 'web', selector: { app: 'web' }, minAvailable: options.pdbMinAvailable });
   await world.run(30_000);
-  const image = releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261201' });
+  const image = releaseAmi(world.account, { family: 'al2023', kubernetesVersion: '1.31', date: '20261201', ...(options.badFor ? { badFor: { for: options.badFor, namespaces: ['shop'] } } : {}) });
   return { world, release: image.releaseVersion!, imageId: image.image.ImageId! };
 }
 
@@ -67,6 +69,7 @@ function portsFor(world: World) {
   const kube = new KubeClients(aws, new EksTokenCache({ region, now: () => world.clock.date() }));
   const logs: { message: string; attributes?: Record<string, unknown> }[] = [];
   return {
+    kube,
     ports: {
       aws,
       kube: async () => kube,
@@ -83,8 +86,13 @@ interface Drive {
 }
 
 /** Calls the step until it ends, sleeping each returned wait on the virtual clock (as a Wait state would). */
-async function drive(world: World, input: Omit<ManagedUpdateInput, 'state' | 'clientRequestToken'> & { clientRequestToken?: string }, state: ManagedUpdateState | null = null): Promise<Drive> {
-  const { ports } = portsFor(world);
+async function drive(
+  world: World,
+  input: Omit<ManagedUpdateInput, 'state' | 'clientRequestToken'> & { clientRequestToken?: string },
+  state: ManagedUpdateState | null = null,
+  extra: Partial<ManagedUpdatePorts> = {},
+): Promise<Drive> {
+  const ports = { ...portsFor(world).ports, ...extra };
   const steps: ManagedStep[] = [];
   for (let i = 0; i < 500; i++) {
     const step = await stepManagedUpdate({ clientRequestToken: 'rollout-1', ...input, state }, ports);
@@ -307,5 +315,93 @@ describe('Scenario: rolling a managed node group onto a new AMI', () => {
     assert.ok(report.summary.includes(`node role ${role} may not join the cluster`), report.summary);
     assert.match(report.summary, /create an EC2_LINUX \(or EC2_WINDOWS\) access entry/);
     assert.doesNotMatch(report.reasons.join('\n'), /user data/, 'a confirmed cause is not diluted with guesses');
+  });
+});
+
+describe('Scenario: a managed node group update and the fleet (workload health, freezes, holds)', () => {
+  /** The rollout's watch (managed-update-strategy.ts): the group's nodes on the new image, by EKS's nodegroup-image label. */
+  const watchOf = (world: World, imageId: string) => {
+    const { kube, ports } = portsFor(world);
+    return () => watchWorkloads('prod', 'general', imageId, { aws: ports.aws, kube, healthCriteria: async () => DEFAULT_HEALTH_CRITERIA, now: ports.now });
+  };
+
+  it('rolls a custom-AMI group back to its launch template version once EKS\'s update ends, when the new nodes crash-loop their pods', async (t) => {
+    const { world, imageId } = await managedGroup(t, { launchTemplate: 'custom-ami', badFor: 'workloads' });
+    const template = nodegroup(world).launchTemplate!;
+    const oldImage = world.account.ec2.instances.get([...world.account.autoscaling.group(world.account.eks.requireNodegroup('prod', 'general').autoScalingGroupName).instances.keys()][0]!)!.instance.ImageId;
+    const created = await new EC2Client({ region }).send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: template.id, SourceVersion: template.version, LaunchTemplateData: { ImageId: imageId } }));
+    const version = created.LaunchTemplateVersion!.VersionNumber!;
+
+    const { steps, last } = await drive(world, { ...input, launchTemplate: { id: template.id!, version }, previous: { id: template.id!, version: Number(template.version) } }, null, { watchHealth: watchOf(world, imageId) });
+
+    assert.equal(last.kind, 'rolled-back', JSON.stringify(last).slice(0, 2000));
+    const rollback = last.state.rollback!;
+    assert.equal(rollback.cause, 'failed-health');
+    assert.match(rollback.reason, /^health gate: workloads regressed on the new nodes: crash-loops/);
+    const crash = rollback.signals!.find((s) => s.signal === 'crash-loops')!;
+    assert.ok(crash.evidence.every((e) => e.startsWith('shop/web-')), JSON.stringify(crash));
+    // EKS's update cannot be cancelled: it ran to its end, then one update back
+    const calls = callsOf(world, 'UpdateNodegroupVersion').map((c) => c.input as Record<string, unknown>);
+    assert.deepEqual(calls.map((c) => [(c.launchTemplate as { version: string }).version, c.clientRequestToken]), [[String(version), 'rollout-1'], [template.version, 'rollout-1-rollback']]);
+    assert.ok(steps.some((s) => s.kind === 'wait' && s.phase === 'rolling-back'));
+    assert.equal(nodegroup(world).launchTemplate!.version, template.version);
+    const group = world.account.autoscaling.group(world.account.eks.requireNodegroup('prod', 'general').autoScalingGroupName);
+    const serving = [...group.instances.values()].filter((i) => i.lifecycleState === 'InService').map((i) => world.account.ec2.instances.get(i.instanceId)!.instance.ImageId);
+    assert.ok(serving.length === 3 && serving.every((i) => i === oldImage), `every node back on ${oldImage}: ${serving.join(', ')}`);
+  });
+
+  it('takes a custom-AMI group back to its launch template version after EKS\'s update when the release is held while it runs', async (t) => {
+    const { world, imageId } = await managedGroup(t, { launchTemplate: 'custom-ami' });
+    const template = nodegroup(world).launchTemplate!;
+    const created = await new EC2Client({ region }).send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: template.id, SourceVersion: template.version, LaunchTemplateData: { ImageId: imageId } }));
+    const version = created.LaunchTemplateVersion!.VersionNumber!;
+    let looks = 0;
+    // continue before the start and at the first poll; held from the second poll on
+    const atBatchBoundary = async () => (++looks >= 3 ? { verdict: 'stop' as const, hold: {} as never, reason: 'rel is held' } : { verdict: 'continue' as const });
+    const { last } = await drive(world, { ...input, launchTemplate: { id: template.id!, version }, previous: { id: template.id!, version: Number(template.version) } }, null, { atBatchBoundary });
+    assert.equal(last.kind, 'rolled-back', JSON.stringify(last).slice(0, 2000));
+    assert.deepEqual(last.state.rollback && [last.state.rollback.cause, last.state.rollback.reason], ['held', 'stopped: rel is held']);
+    assert.deepEqual(callsOf(world, 'UpdateNodegroupVersion').map((c) => (c.input as { launchTemplate: { version: string } }).launchTemplate.version), [String(version), template.version]);
+    assert.equal(nodegroup(world).launchTemplate!.version, template.version);
+  });
+
+  it('ends regressed (no way back: a release version) when the new nodes crash-loop a group rolled by release', async (t) => {
+    const { world, release, imageId } = await managedGroup(t, { badFor: 'workloads' });
+    const { last } = await drive(world, { ...input, releaseVersion: release }, null, { watchHealth: watchOf(world, imageId) });
+    assert.equal(last.kind, 'regressed', JSON.stringify(last).slice(0, 2000));
+    assert.match((last as { reason: string }).reason, /crash-loops.*EKS cannot roll back/);
+    assert.equal(callsOf(world, 'UpdateNodegroupVersion').length, 1);
+  });
+
+  it('goes on when the new nodes are fine (their workloads not regressed; young nodes are insufficient data)', async (t) => {
+    const { world, release, imageId } = await managedGroup(t);
+    const { last } = await drive(world, { ...input, releaseVersion: release }, null, { watchHealth: watchOf(world, imageId) });
+    assert.equal(last.kind, 'succeeded', JSON.stringify(last).slice(0, 2000));
+    assert.equal(last.state.rollback, undefined);
+  });
+
+  it('waits under a freeze right before UpdateNodegroupVersion, and starts once it is lifted', async (t) => {
+    const { world, release } = await managedGroup(t);
+    let frozen = true;
+    const atBatchBoundary = async () => (frozen ? { verdict: 'pause' as const, freeze: {} as never, reason: 'frozen: everything' } : { verdict: 'continue' as const });
+    const { ports } = portsFor(world);
+    const first = await stepManagedUpdate({ ...input, releaseVersion: release, state: null, clientRequestToken: 'rollout-1' }, { ...ports, atBatchBoundary });
+    assert.deepEqual([first.kind, first.kind === 'wait' && first.phase, first.kind === 'wait' && first.seconds], ['wait', 'frozen', 180]);
+    assert.equal(callsOf(world, 'UpdateNodegroupVersion').length, 0);
+    const again = await stepManagedUpdate({ ...input, releaseVersion: release, state: first.state, clientRequestToken: 'rollout-1' }, { ...ports, atBatchBoundary });
+    assert.equal(again.state.frozenSince, first.state.frozenSince, 'the freeze is the one first seen');
+    frozen = false;
+    const { last } = await drive(world, { ...input, releaseVersion: release }, again.state, { atBatchBoundary });
+    assert.equal(last.kind, 'succeeded');
+    assert.equal(callsOf(world, 'UpdateNodegroupVersion').length, 1);
+  });
+
+  it('ends held before UpdateNodegroupVersion when the release is held: nothing changes', async (t) => {
+    const { world, release } = await managedGroup(t);
+    const before = nodegroup(world).releaseVersion;
+    const { last } = await drive(world, { ...input, releaseVersion: release }, null, { atBatchBoundary: async () => ({ verdict: 'stop', hold: {} as never, reason: 'rel is held: crash loops in dev' }) });
+    assert.deepEqual([last.kind, (last as { reason: string }).reason], ['held', 'stopped before the EKS update started: rel is held: crash loops in dev']);
+    assert.equal(callsOf(world, 'UpdateNodegroupVersion').length, 0);
+    assert.equal(nodegroup(world).releaseVersion, before);
   });
 });

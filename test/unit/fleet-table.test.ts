@@ -87,6 +87,15 @@ describe('Fleet table (real DynamoDB)', () => {
     await fleet.recordOutcome('k3', { ref, state: 'rolling', to: { imageId: 'ami-new' }, at: T0.toISOString() });
     await fleet.recordOutcome('k3', { ref, state: 'rolled-back', to: { imageId: 'ami-new' }, at: T0.toISOString() });
     assert.equal((await fleet.outcomes('k3'))[0]!.state, 'rolled-back');
+    // a failed end after a regression (a managed group rolled by release cannot go back) keeps it, not rolled back
+    await fleet.recordOutcome('k4', { ref, state: 'failed-health', to: { imageId: 'ami-new' }, detail: 'crash loops', at: T0.toISOString() });
+    await fleet.recordOutcome('k4', { ref, state: 'failed', to: { imageId: 'ami-new' }, detail: 'failed: no way back', at: T0.toISOString() });
+    const kept = (await fleet.outcomes('k4'))[0]!;
+    assert.deepEqual([kept.state, kept.rolledBack, kept.detail], ['failed-health', undefined, 'failed: no way back']);
+    // an ordinary failure is recorded as one
+    await fleet.recordOutcome('k5', { ref, state: 'rolling', to: { imageId: 'ami-new' }, at: T0.toISOString() });
+    await fleet.recordOutcome('k5', { ref, state: 'failed', to: { imageId: 'ami-new' }, at: T0.toISOString() });
+    assert.equal((await fleet.outcomes('k5'))[0]!.state, 'failed');
   });
 
   it('an item that does not read as a promotion is refused, naming it, rather than decided from half-read', async () => {

@@ -10,10 +10,14 @@ import {
   refreshPreferences,
   stepInstanceRefresh,
   type RefreshObservation,
+  type RefreshPorts,
   type RefreshState,
   type RefreshStep,
 } from '../../shared/rollout/instance-refresh/instance-refresh';
 import { resolveMaxUnavailable } from '../../shared/rollout/plan-batches';
+import type { SignalResult } from '../../shared/fleet/workload-health';
+import { beforeStart, refreshOutcome } from '../../shared/rollout/instance-refresh/instance-refresh-strategy';
+import type { RefreshRoll } from '../../shared/events/rollout';
 import { isTerminating, type LifecycleActionDetail, SimAccount, VirtualClock } from '@eks-node-lifecycle/sandbox';
 
 describe('refreshPreferences', () => {
@@ -74,6 +78,9 @@ describe('refreshPreferences', () => {
   });
 });
 
+const crashLoop = { signal: 'crash-loops', status: 'regressed', detail: '2 pods', evidence: [] } as unknown as SignalResult;
+const regressedHealth = { verdict: 'regressed' as const, reason: 'workloads regressed on the new nodes: crash-loops: 2 pods', signals: [crashLoop] };
+
 describe('decideRefresh', () => {
   const now = new Date('2026-11-21T10:00:00Z');
   const state: RefreshState = { refreshId: 'r-1', startedAt: '2026-11-21T09:00:00Z', checkpointHealthChecked: false };
@@ -101,6 +108,14 @@ describe('decideRefresh', () => {
     ['reports the rollback with our reason', { refresh: refresh('RollbackSuccessful', { rollbackReason: 'Rollback requested by user.' }) }, { ...state, rollbackReason: 'canary health gate failed: x' }, { kind: 'rolled-back', reason: 'canary health gate failed: x' }],
     ['reports a failed rollback', { refresh: refresh('RollbackFailed', { statusReason: 'boom' }) }, state, { kind: 'failed', reason: 'rollback of instance refresh r-1 failed: boom' }],
     ['fails when the refresh is gone', { refresh: undefined }, state, { kind: 'failed', reason: 'instance refresh r-1 not found' }],
+    // workloads (health-gate.ts) and the fleet (may-start.ts atBatchBoundary)
+    ['rolls back when the canary\'s workloads regressed at the checkpoint', { refresh: paused, checkpointPercentage: 10, health: regressedHealth }, state, { kind: 'roll-back', reason: 'health gate: workloads regressed on the new nodes: crash-loops: 2 pods', state: { ...state, cause: 'failed-health', signals: [crashLoop] } }],
+    ['rolls back a regression seen at a poll past the gate (the watch)', { refresh: refresh('InProgress', { percentageComplete: 60 }), checkpointPercentage: 10, health: regressedHealth }, checked, { kind: 'roll-back', state: { ...checked, cause: 'failed-health', signals: [crashLoop] } }],
+    ['fails (cannot roll back) a finished refresh whose workloads regressed', { refresh: refresh('Successful'), checkpointPercentage: 10, health: regressedHealth }, state, { kind: 'failed', reason: 'health gate: workloads regressed on the new nodes: crash-loops: 2 pods' }],
+    ['keeps waiting at the checkpoint on insufficient data (pending readiness)', { refresh: paused, checkpointPercentage: 10, health: { verdict: 'pending', reason: 'pods not Running/Ready' } }, state, { kind: 'wait', phase: 'refresh-checkpoint', state }],
+    ['rolls back a running refresh whose release is held (stopped)', { refresh: refresh('InProgress', { percentageComplete: 30 }), boundary: { verdict: 'stop', hold: {} as never, reason: 'rel is held: crash loops in dev' } }, checked, { kind: 'roll-back', reason: 'stopped: rel is held: crash loops in dev', state: { ...checked, cause: 'held' } }],
+    ['goes on under a freeze (a running refresh cannot pause)', { refresh: refresh('InProgress', { percentageComplete: 30 }), boundary: { verdict: 'pause', freeze: {} as never, reason: 'frozen: all' } }, checked, { kind: 'wait', phase: 'refresh-in-progress' }],
+    ['does not roll back twice: a hold during our rollback waits', { refresh: refresh('RollbackInProgress'), boundary: { verdict: 'stop', hold: {} as never, reason: 'held' } }, { ...state, rollbackReason: 'x' }, { kind: 'wait' }],
   ];
   for (const [name, observation, s, expected] of table) {
     it(name, () => {
@@ -154,11 +169,11 @@ async function sandbox(t: { after: (fn: () => void) => void }, options: { versio
   const input = { autoScalingGroup: 'web', launchTemplate: { id: group.launchTemplateId, version }, preferences };
 
   /** Runs the step as the workflow would: call, wait `seconds`, call again. */
-  async function run(verdict: 'healthy' | 'unhealthy'): Promise<{ end: RefreshStep; steps: RefreshStep[] }> {
+  async function run(verdict: 'healthy' | 'unhealthy', extra: Partial<RefreshPorts> = {}): Promise<{ end: RefreshStep; steps: RefreshStep[] }> {
     const steps: RefreshStep[] = [];
     let state: RefreshState | null = null;
     for (let i = 0; i < 500; i++) {
-      const step = await stepInstanceRefresh({ ...input, state }, ports(verdict));
+      const step = await stepInstanceRefresh({ ...input, state }, { ...ports(verdict), ...extra });
       steps.push(step);
       if (step.kind !== 'wait') return { end: step, steps };
       state = step.state;
@@ -195,6 +210,36 @@ describe('stepInstanceRefresh (sandbox)', () => {
     assert.match((end as { reason: string }).reason, /canary health gate failed: node of i-\w+ NotReady/);
     assert.deepEqual(live().map((i) => i.launchTemplate?.Version), ['1', '1', '1', '1']);
     assert.equal(account.autoscaling.group('web').launchTemplate?.Version, '1');
+    assert.equal(account.calls.filter((c) => c.command === 'RollbackInstanceRefresh').length, 1);
+  });
+
+  it('rolls back when the replaced instances\' workloads regress past the gate (the watch): every instance ends on the old version', async (t) => {
+    const { account, live, run } = await sandbox(t);
+    const watched: string[][] = [];
+    // the watch sees a regression once two instances are replaced (after the canary gate passed)
+    const watchHealth = async (ids: string[], old: string[]) => {
+      watched.push(ids);
+      assert.equal(ids.length + old.length, 4, 'the new instances and the baseline are the group\'s InService instances');
+      return ids.length >= 2 ? regressedHealth : { verdict: 'pending' as const };
+    };
+    const { end } = await run('healthy', { watchHealth });
+    assert.equal(end.kind, 'rolled-back');
+    assert.deepEqual([end.state.cause, end.state.signals], ['failed-health', [crashLoop]]);
+    assert.match((end as { reason: string }).reason, /health gate: workloads regressed/);
+    assert.ok(watched.length >= 1);
+    assert.deepEqual(live().map((i) => i.launchTemplate?.Version), ['1', '1', '1', '1']);
+    assert.equal(account.calls.filter((c) => c.command === 'RollbackInstanceRefresh').length, 1);
+  });
+
+  it('rolls back a running refresh when its release is held (the fleet, looked at every poll)', async (t) => {
+    const { account, live, run } = await sandbox(t);
+    let polls = 0;
+    const atBatchBoundary = async () => (++polls >= 3 ? { verdict: 'stop' as const, hold: {} as never, reason: 'rel is held' } : { verdict: 'continue' as const });
+    const { end } = await run('healthy', { atBatchBoundary });
+    assert.equal(end.kind, 'rolled-back');
+    assert.equal(end.state.cause, 'held');
+    assert.equal((end as { reason: string }).reason, 'stopped: rel is held');
+    assert.deepEqual(live().map((i) => i.launchTemplate?.Version), ['1', '1', '1', '1']);
     assert.equal(account.calls.filter((c) => c.command === 'RollbackInstanceRefresh').length, 1);
   });
 
@@ -249,5 +294,43 @@ describe('stepInstanceRefresh (sandbox)', () => {
     const result = await startInstanceRefresh(aws, 'web', { launchTemplateId: group.launchTemplateId, version }, input.preferences);
     assert.equal(result.adopted, true);
     assert.equal(account.autoscaling.refreshes.records.length, 1);
+  });
+});
+
+describe('the instance refresh strategy and the fleet', () => {
+  const now = new Date('2026-11-21T10:00:00Z');
+  const roll: RefreshRoll = { kind: 'instance-refresh', autoScalingGroup: 'web', refresh: null, end: null, reason: null };
+
+  it('holds a refresh not started yet while a freeze covers the group, and starts it when lifted', () => {
+    const frozen = beforeStart(roll, { verdict: 'pause', freeze: {} as never, reason: 'frozen: everything' }, now)!;
+    assert.deepEqual([frozen.outcome.next, frozen.outcome.wait?.phase, frozen.outcome.state.kind === 'instance-refresh' && frozen.outcome.state.frozenSince], ['wait', 'paused', now.toISOString()]);
+    assert.equal(frozen.announce?.event, 'paused');
+    assert.equal(frozen.record, undefined);
+    // a later look keeps when the freeze was first seen (one announcement)
+    const again = beforeStart(frozen.outcome.state as RefreshRoll, { verdict: 'pause', freeze: {} as never, reason: 'frozen' }, new Date(now.getTime() + 180_000))!;
+    assert.equal(again.announce?.once, `paused:${now.toISOString()}`);
+    assert.equal(beforeStart(roll, { verdict: 'continue' }, now), undefined);
+  });
+
+  it('ends a refresh not started yet when its release is held: refused (nothing changed), recorded stopped', () => {
+    const held = beforeStart(roll, { verdict: 'stop', hold: {} as never, reason: 'rel is held' }, now)!;
+    assert.deepEqual([held.outcome.next, held.outcome.outcome], ['end', 'refused']);
+    assert.deepEqual(held.record, { state: 'stopped', detail: 'stopped before the instance refresh started: rel is held' });
+  });
+
+  it('records failed-health once, when the rollback is asked for, and announces it with the signals', () => {
+    const asked = { refreshId: 'r-1', startedAt: now.toISOString(), checkpointHealthChecked: true, rollbackReason: 'health gate: crash loops', cause: 'failed-health' as const, signals: [crashLoop] };
+    const first = refreshOutcome({ ...roll, refresh: { ...asked, rollbackReason: undefined, cause: undefined, signals: undefined } }, { kind: 'wait', state: asked, seconds: 30, phase: 'refresh-in-progress', percentageComplete: 50, instancesToUpdate: 2 });
+    assert.deepEqual(first.record, { state: 'failed-health', detail: 'health gate: crash loops' });
+    assert.deepEqual(first.announce, { event: 'rolling-back', detail: { reason: 'health gate: crash loops', cause: 'failed-health', signals: [crashLoop] }, once: 'rolling-back' });
+    const later = refreshOutcome(first.outcome.state as RefreshRoll, { kind: 'rolled-back', state: asked, reason: asked.rollbackReason });
+    assert.equal(later.record, undefined);
+    assert.deepEqual(later.announce?.detail, { reason: 'health gate: crash loops', cause: 'failed-health', signals: [crashLoop] });
+    assert.equal(later.outcome.outcome, 'rolled-back');
+  });
+
+  it('records stopped for a hold', () => {
+    const asked = { refreshId: 'r-1', startedAt: now.toISOString(), checkpointHealthChecked: true, rollbackReason: 'stopped: held', cause: 'held' as const };
+    assert.deepEqual(refreshOutcome({ ...roll, refresh: { ...asked, rollbackReason: undefined } }, { kind: 'wait', state: asked, seconds: 30, phase: 'refresh-in-progress', percentageComplete: 50, instancesToUpdate: 2 }).record, { state: 'stopped', detail: 'stopped: held' });
   });
 });

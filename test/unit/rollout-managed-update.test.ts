@@ -4,6 +4,10 @@ import fc from 'fast-check';
 import type { V1Pod, V1PodDisruptionBudget } from '../../shared/kube/api-types.js';
 import type { UpdateView } from '../../shared/aws/nodegroup-updates.js';
 import type { NodegroupView, UpdateConfigView } from '../../shared/aws/nodegroups.js';
+import type { ManagedRoll } from '../../shared/events/rollout.js';
+import type { SignalResult } from '../../shared/fleet/workload-health.js';
+import { decideBeforeVersion, type ManagedStep, type ManagedUpdateState, noteHold, noteRegression } from '../../shared/rollout/managed-update/managed-update.js';
+import { managedOutcome } from '../../shared/rollout/managed-update/managed-update-strategy.js';
 import {
   explainUpdateFailure,
   findBlockingPods,
@@ -441,5 +445,71 @@ describe('Managed update failure: the report', () => {
     assert.match(cancelled.summary, /was cancelled before it finished/);
     const bare = explainUpdateFailure({ id: 'u-3', status: 'Failed', errors: [] }, facts());
     assert.match(bare.summary, /without an error detail/);
+  });
+});
+
+describe('Managed update: the fleet and the workloads', () => {
+  const now = new Date('2026-12-07T10:00:00Z');
+  const state: ManagedUpdateState = { phase: 'version', startedAt: now.toISOString() };
+  const crashLoop = { signal: 'crash-loops', status: 'regressed', detail: '2 pods', evidence: ['shop/web-1'] } as unknown as SignalResult;
+  const roll: ManagedRoll = { kind: 'managed', managed: null, end: null, report: null };
+  const names = { cluster: 'prod', group: { kind: 'managed', name: 'general' } } as never;
+
+  it('starts the update when the fleet says continue (or is not asked)', () => {
+    assert.equal(decideBeforeVersion({ verdict: 'continue' }, state, now), undefined);
+    assert.equal(decideBeforeVersion(undefined, state, now), undefined);
+  });
+
+  it('waits under a freeze, keeping when it was first seen', () => {
+    const frozen = decideBeforeVersion({ verdict: 'pause', freeze: {} as never, reason: 'frozen: all' }, state, now)!;
+    assert.deepEqual([frozen.kind, frozen.kind === 'wait' && frozen.phase, frozen.kind === 'wait' && frozen.seconds, frozen.state.frozenSince], ['wait', 'frozen', 180, now.toISOString()]);
+    const later = decideBeforeVersion({ verdict: 'pause', freeze: {} as never, reason: 'frozen: all' }, frozen.state, new Date(now.getTime() + 180_000))!;
+    assert.equal(later.state.frozenSince, now.toISOString());
+    const { outcome, announce, record } = managedOutcome(roll, frozen, names);
+    assert.deepEqual([outcome.next, outcome.wait?.phase, announce?.event, announce?.once, record], ['wait', 'paused', 'paused', `paused:${now.toISOString()}`, undefined]);
+  });
+
+  it('ends before starting when the release is held: refused (nothing changed), recorded stopped', () => {
+    const held = decideBeforeVersion({ verdict: 'stop', hold: {} as never, reason: 'rel is held' }, state, now)!;
+    assert.deepEqual(held, { kind: 'held', state, reason: 'stopped before the EKS update started: rel is held' });
+    const { outcome, announce, record } = managedOutcome(roll, held, names);
+    assert.deepEqual([outcome.next, outcome.outcome, announce?.event], ['end', 'refused', 'aborted']);
+    assert.deepEqual(record, { state: 'stopped', detail: 'stopped before the EKS update started: rel is held' });
+  });
+
+  it('keeps the first regression only; insufficient data or healthy changes nothing', () => {
+    const watched = noteRegression(state, { regressed: true, reason: 'workloads regressed on the new nodes: crash-loops: 2 pods', signals: [crashLoop] });
+    assert.deepEqual(watched.rollback, { reason: 'health gate: workloads regressed on the new nodes: crash-loops: 2 pods', cause: 'failed-health', signals: [crashLoop] });
+    assert.equal(noteRegression(watched, { regressed: true, reason: 'later', signals: [] }), watched);
+    assert.equal(noteRegression(state, { regressed: false }), state);
+  });
+
+  it('keeps a hold seen while EKS updates as the rollback\'s cause, recorded stopped; a freeze or continue changes nothing', () => {
+    const held = noteHold(state, { verdict: 'stop', hold: {} as never, reason: 'rel is held' });
+    assert.deepEqual(held.rollback, { reason: 'stopped: rel is held', cause: 'held' });
+    assert.equal(noteHold(state, { verdict: 'pause', freeze: {} as never, reason: 'frozen' }), state);
+    assert.equal(noteHold(state, { verdict: 'continue' }), state);
+    const regressed = noteRegression(state, { regressed: true, reason: 'x', signals: [] });
+    assert.equal(noteHold(regressed, { verdict: 'stop', hold: {} as never, reason: 'held' }), regressed, 'the regression seen first stays the cause');
+    const step: ManagedStep = { kind: 'wait', state: { ...held, phase: 'await-version', updateId: 'u-1' }, seconds: 60, phase: 'nodes-updating' };
+    const out = managedOutcome({ ...roll, managed: { ...state, phase: 'await-version', updateId: 'u-1' } }, step, names);
+    assert.deepEqual(out.record, { state: 'stopped', detail: 'stopped: rel is held' });
+    assert.deepEqual(out.announce?.detail, { reason: 'stopped: rel is held', cause: 'held' });
+  });
+
+  it('records failed-health once, when the regression is first seen, and announces it with the signals', () => {
+    const rollback = { reason: 'health gate: crash-loops', cause: 'failed-health' as const, signals: [crashLoop] };
+    const seen: ManagedStep = { kind: 'wait', state: { ...state, phase: 'await-version', updateId: 'u-1', rollback }, seconds: 60, phase: 'nodes-updating' };
+    const first = managedOutcome({ ...roll, managed: { ...state, phase: 'await-version', updateId: 'u-1' } }, seen, names);
+    assert.deepEqual(first.record, { state: 'failed-health', detail: 'health gate: crash-loops' });
+    assert.deepEqual(first.announce, { event: 'rolling-back', detail: { reason: 'health gate: crash-loops', cause: 'failed-health', signals: [crashLoop] }, once: 'rolling-back' });
+    const back = managedOutcome(first.outcome.state as ManagedRoll, { kind: 'rolled-back', state: seen.state, reason: rollback.reason }, names);
+    assert.equal(back.record, undefined);
+    assert.deepEqual([back.outcome.outcome, back.announce?.event, back.announce?.detail], ['rolled-back', 'rolled-back', { reason: 'health gate: crash-loops', cause: 'failed-health', signals: [crashLoop] }]);
+    // a group rolled by release cannot go back: recorded, but no rolling-back announced
+    const noWay = managedOutcome({ ...roll, managed: { ...state, phase: 'await-version', updateId: 'u-1' } }, seen, names, false);
+    assert.deepEqual([noWay.record?.state, noWay.announce], ['failed-health', undefined]);
+    const stuck = managedOutcome(first.outcome.state as ManagedRoll, { kind: 'regressed', state: seen.state, reason: 'no way back' }, names, false);
+    assert.deepEqual([stuck.outcome.outcome, stuck.announce?.event], ['failed', 'failed']);
   });
 });

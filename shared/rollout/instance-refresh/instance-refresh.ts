@@ -8,12 +8,19 @@ import {
   type RefreshView,
 } from '../../aws/instance-refresh.js';
 import { ConfigurationError } from '../../errors.js';
+import type { BoundaryVerdict } from '../../fleet/may-start.js';
+import type { SignalResult } from '../../fleet/workload-health.js';
 import { resolveMaxUnavailable } from '../plan-batches.js';
 
 /**
  * `strategy=instance-refresh` for self-managed groups: Auto Scaling replaces the instances
  * (its terminate lifecycle hook runs our drain), we choose the preferences, watch progress,
- * and run the health gate at the checkpoint after the canary.
+ * and run the health gate at the checkpoint after the canary. While Auto Scaling replaces
+ * instances, every poll also looks at the workloads of the instances already replaced
+ * (health-gate.ts, as a self-managed batch does) and at the fleet (a hold of the release):
+ * a regression or a hold rolls the refresh back at once. A freeze cannot pause a running
+ * refresh (Auto Scaling has no pause, and a checkpoint's delay is fixed when it starts): it
+ * holds a refresh that has not started yet (instance-refresh-strategy.ts).
  *
  * Decisions are pure (`refreshPreferences`, `decideRefresh`); `stepInstanceRefresh` is one
  * short, repeatable workflow step that does the I/O around them.
@@ -84,7 +91,16 @@ export interface RefreshState {
   checkpointHealthChecked: boolean;
   /** why we asked Auto Scaling to roll back (its own RollbackReason is generic) */
   rollbackReason?: string;
+  /** the rollback's cause besides an unready canary: workloads regressed, or a hold of the release */
+  cause?: 'failed-health' | 'held';
+  /** failed-health: the signals that regressed, with their numbers */
+  signals?: SignalResult[];
 }
+
+/** The gate's verdict on the replaced instances; `regressed`: their workloads got worse (shared/fleet/workload-health.ts). */
+export type RefreshHealth =
+  | { verdict: 'healthy' | 'pending' | 'unhealthy'; reason?: string }
+  | { verdict: 'regressed'; reason: string; signals: SignalResult[] };
 
 export type RefreshStep =
   | { kind: 'wait'; state: RefreshState; seconds: number; phase: 'refresh-in-progress' | 'refresh-checkpoint'; percentageComplete: number; instancesToUpdate: number }
@@ -97,7 +113,9 @@ export interface RefreshObservation {
   refresh: Pick<RefreshView, 'refreshId' | 'status' | 'statusReason' | 'percentageComplete' | 'instancesToUpdate' | 'rollbackReason'> | undefined;
   /** the canary checkpoint (first CheckpointPercentages entry below 100), if any */
   checkpointPercentage?: number;
-  health?: { verdict: 'healthy' | 'pending' | 'unhealthy'; reason?: string };
+  health?: RefreshHealth;
+  /** the fleet's word on the refresh (fleet/may-start.ts atBatchBoundary), looked at while it runs */
+  boundary?: BoundaryVerdict;
 }
 
 export type RefreshDecision =
@@ -118,6 +136,9 @@ export type RefreshDecision =
  * - A refresh that finished without pausing (Auto Scaling skips a checkpoint a single wave
  *   overshoots) is gated before it counts as succeeded; it can no longer be rolled back by
  *   Auto Scaling, so an unhealthy verdict then fails the step.
+ * - While it runs: a regressed verdict (the workloads of the instances already replaced, at
+ *   the checkpoint or at any poll) or a hold of the release rolls it back, whatever the
+ *   readiness gate still waits for.
  */
 export function decideRefresh(observation: RefreshObservation, state: RefreshState, _now: Date): RefreshDecision {
   const refresh = observation.refresh;
@@ -126,6 +147,9 @@ export function decideRefresh(observation: RefreshObservation, state: RefreshSta
   const gated = checkpoint === undefined || state.checkpointHealthChecked;
   const wait = (phase: 'refresh-in-progress' | 'refresh-checkpoint', next = state): RefreshDecision => ({ kind: 'wait', state: next, seconds: REFRESH_POLL_SECONDS, phase });
 
+  const running = refresh.status === 'Pending' || refresh.status === 'Baking' || refresh.status === 'InProgress';
+  if (running && observation.boundary?.verdict === 'stop') return { kind: 'roll-back', state: { ...state, cause: 'held' }, reason: `stopped: ${observation.boundary.reason}` };
+  if (running && observation.health?.verdict === 'regressed') return regressed(observation.health, state, 'roll-back');
   switch (refresh.status) {
     case 'Pending':
     case 'Baking':
@@ -168,8 +192,13 @@ function gate(observation: RefreshObservation, state: RefreshState, onUnhealthy:
       : { kind: 'wait', state: next, seconds: REFRESH_POLL_SECONDS, phase: 'refresh-checkpoint' };
   }
   if (health.verdict === 'pending') return undefined;
+  if (health.verdict === 'regressed') return regressed(health, state, onUnhealthy);
   const reason = `canary health gate failed: ${health.reason ?? 'the new nodes are not healthy'}`;
   return { kind: onUnhealthy, state, reason };
+}
+
+function regressed(health: Extract<RefreshHealth, { verdict: 'regressed' }>, state: RefreshState, kind: 'roll-back' | 'failed'): RefreshDecision {
+  return { kind, state: { ...state, cause: 'failed-health', signals: health.signals.slice(0, 8) }, reason: `health gate: ${health.reason}` };
 }
 
 export interface RefreshInput {
@@ -183,8 +212,15 @@ export interface RefreshPorts {
   aws: AwsScope;
   now: () => Date;
   log: (m: string, a?: Record<string, unknown>) => void;
-  /** the health gate: new instances' nodes Ready and their pods Running/Ready */
-  checkHealth: (instanceIds: string[]) => Promise<{ verdict: 'healthy' | 'pending' | 'unhealthy'; reason?: string }>;
+  /**
+   * the health gate: new instances' nodes Ready and their pods Running/Ready, and their
+   * workloads not regressed against the old instances' (`oldInstanceIds`, the baseline)
+   */
+  checkHealth: (instanceIds: string[], oldInstanceIds: string[]) => Promise<RefreshHealth>;
+  /** at every poll of a running refresh past its gate, the same check for a regression alone (absent: not watched) */
+  watchHealth?: (instanceIds: string[], oldInstanceIds: string[]) => Promise<RefreshHealth>;
+  /** the fleet at a poll of a running refresh: a hold of its release rolls it back (absent: not looked at) */
+  atBatchBoundary?: () => Promise<BoundaryVerdict>;
 }
 
 /**
@@ -224,13 +260,21 @@ export async function stepInstanceRefresh(input: RefreshInput, ports: RefreshPor
   if (state.refreshId === null) return { kind: 'succeeded', state };
   const refresh = await describeInstanceRefresh(aws, name, state.refreshId);
   const checkpointPercentage = input.preferences.CheckpointPercentages?.find((p) => p < 100);
-  const observation: RefreshObservation = { refresh, ...(checkpointPercentage !== undefined ? { checkpointPercentage } : {}) };
+  const running = refresh?.status === 'Pending' || refresh?.status === 'Baking' || refresh?.status === 'InProgress';
+  const boundary = running && ports.atBatchBoundary ? await ports.atBatchBoundary() : undefined;
+  if (boundary?.verdict === 'pause') log('instance refresh: a freeze covers the group, but a running refresh cannot be paused; it goes on', { group: name, refreshId: state.refreshId, reason: boundary.reason });
+  const observation: RefreshObservation = { refresh, ...(checkpointPercentage !== undefined ? { checkpointPercentage } : {}), ...(boundary ? { boundary } : {}) };
   let decision = decideRefresh(observation, state, now);
-  if (decision.kind === 'check-health') {
-    const ids = await newInstances(aws, name, target);
-    const health = ids.length > 0 ? await ports.checkHealth(ids) : { verdict: 'pending' as const, reason: 'no instance on the new version yet' };
-    log('instance refresh: health gate', { group: name, refreshId: state.refreshId, instances: ids, ...health });
-    decision = decideRefresh({ ...observation, health }, state, now);
+  const gating = decision.kind === 'check-health';
+  // the gate at the checkpoint; and at every poll of a running refresh, the replaced instances' workloads
+  const watch = !gating && decision.kind === 'wait' && refresh?.status === 'InProgress' ? ports.watchHealth : undefined;
+  if (gating || watch) {
+    const { fresh, old } = await instancesByVersion(aws, name, target);
+    const health: RefreshHealth = fresh.length > 0 ? await (watch ?? ports.checkHealth)(fresh, old) : { verdict: 'pending', reason: 'no instance on the new version yet' };
+    if (gating || health.verdict === 'regressed') {
+      log('instance refresh: health gate', { group: name, refreshId: state.refreshId, instances: fresh, ...health });
+      decision = decideRefresh({ ...observation, health }, state, now);
+    }
   }
   const progress = { percentageComplete: refresh?.percentageComplete ?? 0, instancesToUpdate: refresh?.instancesToUpdate ?? 0 };
 
@@ -264,11 +308,10 @@ async function rollBack(input: RefreshInput, ports: RefreshPorts, state: Refresh
   return { kind: 'failed', state: next, reason: `${reason}; the refresh had already ended, nothing to roll back` };
 }
 
-/** InService instances already on the target version: the ones the gate looks at. */
-async function newInstances(aws: AwsScope, name: string, target: { launchTemplateId: string; version: number }): Promise<string[]> {
+/** InService instances already on the target version (the ones the gate looks at), and the others (the restart baseline). */
+async function instancesByVersion(aws: AwsScope, name: string, target: { launchTemplateId: string; version: number }): Promise<{ fresh: string[]; old: string[] }> {
   const group = await snapshotGroup(aws, name);
-  return (group?.instances ?? [])
-    .filter((i) => i.lifecycleState === 'InService' && i.launchTemplateId === target.launchTemplateId && i.launchTemplateVersion === String(target.version))
-    .map((i) => i.instanceId)
-    .sort();
+  const inService = (group?.instances ?? []).filter((i) => i.lifecycleState === 'InService');
+  const onTarget = (i: (typeof inService)[number]) => i.launchTemplateId === target.launchTemplateId && i.launchTemplateVersion === String(target.version);
+  return { fresh: inService.filter(onTarget).map((i) => i.instanceId).sort(), old: inService.filter((i) => !onTarget(i)).map((i) => i.instanceId).sort() };
 }

@@ -3,6 +3,8 @@ import { describeUpdate, findUpdateInProgress, startConfigUpdate, startVersionUp
 import { describeNodegroup, type NodegroupView, type UpdateConfigView } from '../../aws/nodegroups.js';
 import { POLICY_TAG_PREFIX, readNodeGroupPolicy } from '../../config/node-group-policy.js';
 import { ConfigurationError } from '../../errors.js';
+import type { BoundaryVerdict } from '../../fleet/may-start.js';
+import type { SignalResult } from '../../fleet/workload-health.js';
 import type { KubeClients } from '../../kube/client.js';
 import { explainUpdateFailure, gatherFailureFacts, type ManagedFailureReport } from '../explain-update-failure.js';
 import { readRolloutPolicy } from '../rollout-policy.js';
@@ -27,20 +29,41 @@ export type { ManagedFailureReport } from '../explain-update-failure.js';
  * progress that is not ours, means wait (30 s). One that is ours (a retried call whose first
  * attempt started it) is adopted; EKS's clientRequestToken also makes a repeated start
  * return the same update.
+ *
+ * The fleet and the workloads (issue 21): an update cannot be cancelled once started, so a
+ * freeze or a hold of the release applies right before UpdateNodegroupVersion (a freeze waits,
+ * a hold ends the rollout before anything changed). While EKS replaces the nodes, and once it
+ * is done, every poll judges the workloads of the nodes already on the new image
+ * (health-gate.ts, as a self-managed batch does), and the fleet (a hold of the release). A
+ * regression or a hold is recorded at once; the update is let finish, then the group is updated back to the launch template version it ran
+ * (phase await-rollback). A group rolled by release version cannot go back (EKS: "You cannot
+ * roll back a node group to an earlier Kubernetes version or AMI version", API reference
+ * UpdateNodegroupVersion): that rollout ends failed, and the release's promotion decides.
  */
 
 export interface ManagedUpdateState {
-  phase: 'config' | 'await-config' | 'version' | 'await-version';
+  phase: 'config' | 'await-config' | 'version' | 'await-version' | 'await-rollback';
   configUpdateId?: string;
   updateId?: string;
   startedAt: string;
+  frozenSince?: string;
+  rollback?: { reason: string; cause: 'failed-health' | 'held'; signals?: SignalResult[]; updateId?: string };
 }
 
 export type ManagedStep =
-  | { kind: 'wait'; state: ManagedUpdateState; seconds: number; phase: 'another-update-running' | 'config-updating' | 'nodes-updating'; detail?: string }
+  | { kind: 'wait'; state: ManagedUpdateState; seconds: number; phase: 'another-update-running' | 'config-updating' | 'nodes-updating' | 'frozen' | 'rolling-back'; detail?: string }
   /** `alreadyAtTarget`: the group was on the target before any update was started (`updateId` is then '') */
   | { kind: 'succeeded'; state: ManagedUpdateState; updateId: string; alreadyAtTarget?: boolean }
-  | { kind: 'failed'; state: ManagedUpdateState; report: ManagedFailureReport };
+  | { kind: 'failed'; state: ManagedUpdateState; report: ManagedFailureReport }
+  /** a hold of the release, seen before the update started: nothing changed */
+  | { kind: 'held'; state: ManagedUpdateState; reason: string }
+  /** the workloads regressed and the group is back on its previous launch template version */
+  | { kind: 'rolled-back'; state: ManagedUpdateState; reason: string }
+  /** the workloads regressed and the group cannot go back (rolled by release version): it ends on the new image */
+  | { kind: 'regressed'; state: ManagedUpdateState; reason: string };
+
+/** The workloads of the new-image nodes, judged (health-gate.ts): regressed, or not (healthy, pending, insufficient data). */
+export type WorkloadWatch = { regressed: false } | { regressed: true; reason: string; signals: SignalResult[] };
 
 export interface ManagedUpdateInput {
   cluster: string;
@@ -51,6 +74,8 @@ export interface ManagedUpdateInput {
   state: ManagedUpdateState | null;
   /** idempotency: the same token on a retried call never starts a second update (EKS clientRequestToken) */
   clientRequestToken: string;
+  /** the launch template version the group ran before the rollout: where a regression takes it back (none: it cannot go back) */
+  previous?: { id: string; version: number };
 }
 
 export interface ManagedUpdatePorts {
@@ -58,9 +83,14 @@ export interface ManagedUpdatePorts {
   kube: (cluster: string) => Promise<KubeClients>;
   now: () => Date;
   log: (m: string, a?: Record<string, unknown>) => void;
+  /** the fleet's word right before UpdateNodegroupVersion: a freeze waits, a hold ends the rollout (absent: not asked) */
+  atBatchBoundary?: () => Promise<BoundaryVerdict>;
+  /** the workloads of the nodes already on the new image, at each poll of the update and once it is done (absent: not watched) */
+  watchHealth?: () => Promise<WorkloadWatch>;
 }
 
-export const POLL_SECONDS = { nodes: 60, config: 30, anotherUpdate: 30 } as const;
+/** freeze: how often a held update looks whether the freeze was lifted (as a frozen self-managed roll does) */
+export const POLL_SECONDS = { nodes: 60, config: 30, anotherUpdate: 30, freeze: 180 } as const;
 
 // ---------------------------------------------------------------------------------------
 // Pure decisions
@@ -248,6 +278,30 @@ export function decidePoll(
 
 /** Token of the config update: a different request from the version update's, so a different token. */
 const configToken = (token: string) => `${token}-config`.slice(-64);
+/** Token of the update back to the previous version: another request again. */
+const rollbackToken = (token: string) => `${token}-rollback`.slice(-64);
+
+/**
+ * What the fleet makes of an update about to start (pure): undefined = start it; a freeze
+ * waits (looking again every few minutes), a hold ends the rollout with nothing changed.
+ */
+export function decideBeforeVersion(boundary: BoundaryVerdict | undefined, state: ManagedUpdateState, now: Date): ManagedStep | undefined {
+  if (!boundary || boundary.verdict === 'continue') return undefined;
+  if (boundary.verdict === 'stop') return { kind: 'held', state, reason: `stopped before the EKS update started: ${boundary.reason}` };
+  return { kind: 'wait', state: { ...state, frozenSince: state.frozenSince ?? now.toISOString() }, seconds: POLL_SECONDS.freeze, phase: 'frozen', detail: `${boundary.reason}; the EKS update starts when unfrozen` };
+}
+
+/** A hold of the release seen while the update runs, kept in the state as the rollback's cause (a regression seen first stays). Pure. */
+export function noteHold(state: ManagedUpdateState, boundary: BoundaryVerdict): ManagedUpdateState {
+  if (boundary.verdict !== 'stop' || state.rollback) return state;
+  return { ...state, rollback: { reason: `stopped: ${boundary.reason}`, cause: 'held' } };
+}
+
+/** A watch's regression, kept in the state once (the first one is the one reported). Pure. */
+export function noteRegression(state: ManagedUpdateState, watch: WorkloadWatch): ManagedUpdateState {
+  if (!watch.regressed || state.rollback) return state;
+  return { ...state, rollback: { reason: `health gate: ${watch.reason}`, cause: 'failed-health', signals: watch.signals.slice(0, 8) } };
+}
 
 /**
  * One step of the managed update; see the phases above. At most two phases advance in one
@@ -259,6 +313,16 @@ export async function stepManagedUpdate(input: ManagedUpdateInput, ports: Manage
   const names = { cluster: input.cluster, nodegroup: input.nodegroup };
 
   for (let advanced = 0; advanced < 3; advanced++) {
+    if (state.phase === 'await-rollback') {
+      const id = state.rollback?.updateId;
+      if (!id) return rollBack(input, state, ports);
+      const update = await describeUpdate(ports.aws, input.cluster, input.nodegroup, id);
+      const poll = decidePoll('await-version', update, ports.now());
+      if (poll.action === 'wait') return { kind: 'wait', state, seconds: poll.seconds, phase: 'rolling-back', detail: `back to launch template version ${input.previous?.version}: ${poll.detail}` };
+      if (poll.action === 'failed') return failed(input, state, update, ports);
+      ports.log('managed node group rolled back', { ...names, updateId: id });
+      return { kind: 'rolled-back', state, reason: state.rollback!.reason };
+    }
     if (state.phase === 'await-config' || state.phase === 'await-version') {
       const id = state.phase === 'await-config' ? state.configUpdateId : state.updateId;
       if (!id) {
@@ -268,6 +332,22 @@ export async function stepManagedUpdate(input: ManagedUpdateInput, ports: Manage
       }
       const update = await describeUpdate(ports.aws, input.cluster, input.nodegroup, id);
       const poll = decidePoll(state.phase, update, ports.now());
+      // the new nodes' workloads, at each poll of the version update and once it is done
+      if (state.phase === 'await-version' && poll.action !== 'failed' && ports.watchHealth && !state.rollback) {
+        const watched = noteRegression(state, await ports.watchHealth());
+        if (watched.rollback) ports.log('managed node group update: workloads regressed on the new nodes', { ...names, updateId: id, reason: watched.rollback.reason });
+        state = watched;
+      }
+      // a hold of the release while EKS replaces the nodes: the update cannot be stopped, the group goes back after it
+      if (state.phase === 'await-version' && poll.action === 'wait' && ports.atBatchBoundary && !state.rollback) {
+        state = noteHold(state, await ports.atBatchBoundary());
+        if (state.rollback) ports.log('managed node group update: the release is held', { ...names, updateId: id, reason: state.rollback.reason });
+      }
+      if (state.phase === 'await-version' && state.rollback) {
+        // EKS's update cannot be cancelled: it is let end, then the group goes back
+        if (poll.action === 'wait') return { kind: 'wait', state, seconds: poll.seconds, phase: 'nodes-updating', detail: `${state.rollback.reason}; EKS's update cannot be cancelled: ${input.previous ? 'the group goes back once it ends' : 'it runs to its end'}` };
+        return rollBack(input, state, ports);
+      }
       if (poll.action === 'wait') return { kind: 'wait', state, seconds: poll.seconds, phase: state.phase === 'await-config' ? 'config-updating' : 'nodes-updating', detail: poll.detail };
       if (poll.action === 'failed') return failed(input, state, update, ports);
       if (state.phase === 'await-version') {
@@ -304,6 +384,12 @@ export async function stepManagedUpdate(input: ManagedUpdateInput, ports: Manage
         return { kind: 'wait', state: { ...state, phase: 'await-config', configUpdateId: outcome.started.id }, seconds: POLL_SECONDS.config, phase: 'config-updating', detail: decision.changes.join('; ') };
       }
       case 'start-version': {
+        // the last moment the fleet can keep the update from happening: once started it runs to its end
+        const held = decideBeforeVersion(ports.atBatchBoundary ? await ports.atBatchBoundary() : undefined, state, ports.now());
+        if (held) {
+          ports.log('managed node group update held by the fleet', { ...names, kind: held.kind, ...(held.kind === 'wait' ? { detail: held.detail } : {}) });
+          return held;
+        }
         const outcome = await startVersionUpdate(ports.aws, input.cluster, input.nodegroup, decision.request, input.clientRequestToken);
         if ('inUse' in outcome) return inUse(state, outcome);
         ports.log('managed node group update started', { ...names, updateId: outcome.started.id, request: decision.request });
@@ -313,6 +399,22 @@ export async function stepManagedUpdate(input: ManagedUpdateInput, ports: Manage
   }
   // unreachable: every path above returns within two turns; a loop here is a bug
   throw new Error(`stepManagedUpdate did not settle in phase ${state.phase}`);
+}
+
+/**
+ * After a regression, once EKS's update ended: UpdateNodegroupVersion back to the launch
+ * template version the group ran (its own token, so a retry adopts it); without one the
+ * rollout ends regressed, the group on the new image.
+ */
+async function rollBack(input: ManagedUpdateInput, state: ManagedUpdateState, ports: ManagedUpdatePorts): Promise<ManagedStep> {
+  const rollback = state.rollback!;
+  if (!input.previous) return { kind: 'regressed', state, reason: `${rollback.reason}; the group was rolled by release version, which EKS cannot roll back: it stays on the new image` };
+  const nodegroup = await describeNodegroup(ports.aws, input.cluster, input.nodegroup);
+  const request = planVersionRequest(nodegroup, { kind: 'launch-template', id: input.previous.id, version: input.previous.version });
+  const outcome = await startVersionUpdate(ports.aws, input.cluster, input.nodegroup, request, rollbackToken(input.clientRequestToken));
+  if ('inUse' in outcome) return { kind: 'wait', state: { ...state, phase: 'await-rollback' }, seconds: POLL_SECONDS.anotherUpdate, phase: 'rolling-back', detail: outcome.inUse };
+  ports.log('managed node group rolling back', { cluster: input.cluster, nodegroup: input.nodegroup, updateId: outcome.started.id, to: input.previous, reason: rollback.reason });
+  return { kind: 'wait', state: { ...state, phase: 'await-rollback', rollback: { ...rollback, updateId: outcome.started.id } }, seconds: POLL_SECONDS.nodes, phase: 'rolling-back', detail: `update ${outcome.started.id} back to launch template version ${input.previous.version} started` };
 }
 
 function inUse(state: ManagedUpdateState, outcome: Extract<StartOutcome, { inUse: string }>): ManagedStep {
