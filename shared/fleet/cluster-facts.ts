@@ -1,6 +1,6 @@
 import type { V1Node, V1Pod } from '../kube/api-types.js';
-import { nodeSignalOf, podSignalOf, restartCountOf } from './kube-signals.js';
-import { baselineOf, type HealthCriteria, type HealthFacts, type JoinFailure, type PendingPod } from './workload-health.js';
+import { newImageFacts, podSignalOf, restartCountOf } from './kube-signals.js';
+import type { HealthCriteria, HealthFacts, JoinFailure } from './workload-health.js';
 
 /**
  * One cluster's workload facts for a release (pure): its nodes and pods as the API lists them,
@@ -75,31 +75,14 @@ export function clusterFacts(input: ClusterFactsInput): ClusterFacts {
   const fresh = input.nodes.filter((n) => n.instanceId && release.has(n.instanceId));
   const old = input.nodes.filter((n) => n.instanceId && !release.has(n.instanceId));
   const names = (nodes: readonly ListedNode[]) => new Set(nodes.map((n) => n.node.metadata?.name ?? ''));
-  const [freshNames, oldNames] = [names(fresh), names(old)];
-  const phase = (p: V1Pod) => p.status?.phase ?? 'Pending';
-  const running = input.pods.filter((p) => phase(p) === 'Running' || phase(p) === 'Unknown');
   const window = windowStart(input.samples, criteria.restarts.windowSeconds, now);
-  const signal = (p: V1Pod) => podSignalOf(p, now, window && earlierOf(p, window));
-  const basePods = running.filter((p) => oldNames.has(p.spec?.nodeName ?? '')).map(signal);
   const joined = new Set(input.nodes.map((n) => n.instanceId).filter(Boolean));
   const joinFailures: JoinFailure[] = input.releaseInstances
     .filter((i) => i.clusters.includes(input.cluster) && !joined.has(i.instanceId) && secondsSince(i.launchTime, now) >= criteria.notReadyGraceSeconds)
     .map((i) => ({ instanceId: i.instanceId, reason: `no Node ${Math.round(secondsSince(i.launchTime, now) / 60)} min after launch` }));
-  const pending: PendingPod[] = input.pods
-    .filter((p) => phase(p) === 'Pending' && freshNames.has(p.spec?.nodeName ?? ''))
-    .map((p) => ({
-      namespace: p.metadata?.namespace ?? '',
-      name: p.metadata?.name ?? '',
-      since: p.metadata?.creationTimestamp ?? now.toISOString(),
-      node: p.spec!.nodeName!,
-      reason: 'bound to a new node, not started',
-    }));
   const facts: Omit<HealthFacts, 'alarms'> = {
-    nodes: fresh.map((n) => nodeSignalOf(n.node)),
+    ...newImageFacts({ nodes: input.nodes.map((n) => n.node), fresh: names(fresh), old: names(old), pods: input.pods, now, signal: (p) => podSignalOf(p, now, window && earlierOf(p, window)) }),
     joinFailures,
-    pods: running.filter((p) => freshNames.has(p.spec?.nodeName ?? '')).map(signal),
-    ...(basePods.length > 0 ? { baseline: baselineOf(basePods) } : {}),
-    pending,
     evictionFailures: [],
   };
   const restartWindow = window ? `restarts since ${window.at} (a sample)` : 'restarts over each pod\'s life (no sample a window old yet)';

@@ -1,5 +1,5 @@
 import type { V1Node, V1Pod } from '../kube/api-types.js';
-import type { NodeSignal, PodSignal, PressureCondition } from './workload-health.js';
+import { baselineOf, type HealthFacts, type NodeSignal, type PendingPod, type PodSignal, type PressureCondition } from './workload-health.js';
 
 /**
  * Nodes and pods, as the API server lists them, turned into the facts workload-health.ts
@@ -53,4 +53,29 @@ function containerStatusesOf(pod: V1Pod) {
 /** The restarts of the pod's containers (init containers included) over its life, as the kubelet counts them. */
 export function restartCountOf(pod: V1Pod): number {
   return containerStatusesOf(pod).reduce((n, s) => n + (s.restartCount ?? 0), 0);
+}
+
+/**
+ * What a cluster's nodes and pods say of the new image, split by node name: the new nodes'
+ * conditions, the pods running on them, the previous image's running pods on the old nodes as
+ * the restart baseline, and the pods bound to a new node that have not started. `signal` reads
+ * a pod's restarts (default: over its whole life). The one split the batch gate
+ * (rollout/health-gate.ts) and a promotion's cluster health (cluster-facts.ts) both judge.
+ */
+export function newImageFacts(input: { nodes: readonly V1Node[]; fresh: ReadonlySet<string>; old: ReadonlySet<string>; pods: readonly V1Pod[]; now: Date; signal?: (pod: V1Pod) => PodSignal }): Pick<HealthFacts, 'nodes' | 'pods' | 'baseline' | 'pending'> {
+  const { fresh, old, now } = input;
+  const signal = input.signal ?? ((pod: V1Pod) => podSignalOf(pod, now));
+  const phase = (p: V1Pod) => p.status?.phase ?? 'Pending';
+  const on = (names: ReadonlySet<string>) => (p: V1Pod) => names.has(p.spec?.nodeName ?? '');
+  const running = input.pods.filter((p) => phase(p) === 'Running' || phase(p) === 'Unknown');
+  const baseline = running.filter(on(old)).map(signal);
+  const pending: PendingPod[] = input.pods
+    .filter((p) => phase(p) === 'Pending' && on(fresh)(p))
+    .map((p) => ({ namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '', since: p.metadata?.creationTimestamp ?? now.toISOString(), node: p.spec?.nodeName ?? '', reason: 'bound to a new node, not started' }));
+  return {
+    nodes: input.nodes.filter((n) => fresh.has(n.metadata?.name ?? '')).map(nodeSignalOf),
+    pods: running.filter(on(fresh)).map(signal),
+    ...(baseline.length > 0 ? { baseline: baselineOf(baseline) } : {}),
+    pending,
+  };
 }

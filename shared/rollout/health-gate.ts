@@ -3,8 +3,8 @@ import type { CoreV1Api } from '../kube/api.js';
 import { callKube } from '../kube/client.js';
 import { DEFAULT_DRAIN_SETTINGS } from '../kube/drain/types.js';
 import { instanceIdOfNode, isNodeReady } from '../kube/find-node.js';
-import { nodeSignalOf, podSignalOf } from '../fleet/kube-signals.js';
-import { baselineOf, evaluateHealth, type HealthCriteria, type HealthFacts, type HealthReport, type PendingPod } from '../fleet/workload-health.js';
+import { newImageFacts } from '../fleet/kube-signals.js';
+import { evaluateHealth, type HealthCriteria, type HealthFacts, type HealthReport } from '../fleet/workload-health.js';
 
 /**
  * What a rollout needs to know of a group's nodes, read in one LIST, and the health gate
@@ -90,24 +90,8 @@ export interface WorkloadGate {
  * insufficient data, which never fails a batch.
  */
 export function workloadFacts(instanceIds: readonly string[], oldInstanceIds: readonly string[], nodes: { byInstance: ReadonlyMap<string, NodeFact>; items: readonly V1Node[] }, pods: readonly V1Pod[], now: Date): HealthFacts {
-  const nameOf = (id: string) => nodes.byInstance.get(id)?.name;
-  const fresh = new Set(instanceIds.map(nameOf).filter((n): n is string => n !== undefined));
-  const old = new Set(oldInstanceIds.map(nameOf).filter((n): n is string => n !== undefined));
-  const on = (names: ReadonlySet<string>) => pods.filter((p) => names.has(p.spec?.nodeName ?? '') && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
-  const mine = on(fresh);
-  const pending: PendingPod[] = mine
-    .filter((p) => (p.status?.phase ?? 'Pending') === 'Pending')
-    .map((p) => ({ namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '', since: p.metadata?.creationTimestamp ?? now.toISOString(), node: p.spec?.nodeName ?? '', reason: 'bound to a new node, not started' }));
-  const baseline = on(old);
-  return {
-    nodes: nodes.items.filter((n) => fresh.has(n.metadata?.name ?? '')).map(nodeSignalOf),
-    joinFailures: [],
-    pods: mine.filter((p) => p.status?.phase !== 'Pending').map((p) => podSignalOf(p, now)),
-    ...(baseline.length > 0 ? { baseline: baselineOf(baseline.map((p) => podSignalOf(p, now))) } : {}),
-    pending,
-    evictionFailures: [],
-    alarms: [],
-  };
+  const names = (ids: readonly string[]) => new Set(ids.map((id) => nodes.byInstance.get(id)?.name).filter((n): n is string => n !== undefined));
+  return { ...newImageFacts({ nodes: nodes.items, fresh: names(instanceIds), old: names(oldInstanceIds), pods, now }), joinFailures: [], evictionFailures: [], alarms: [] };
 }
 
 /**
